@@ -1,0 +1,65 @@
+# Two commands on a fresh machine (Python 3.11, pip, make, Node/npm):
+#   make serve   set everything up, build the graph from the bundled data, serve it on 127.0.0.1:8000
+#   make test    set everything up and run lint, type checks and the whole test suite
+# Both are idempotent: the second run only redoes what changed.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+ASSETS := api/static/vendor/.stamp
+export PYTHONUTF8 := 1
+
+.PHONY: setup assets build serve test lint typecheck pytest bench java chromium clean help
+
+help:
+	@echo "make serve   build the graph and serve it on http://127.0.0.1:8000"
+	@echo "make test    lint, type-check and run all tests"
+	@echo "make bench   run the benchmarks (province and national scale; slow)"
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@
+
+setup: $(STAMP) $(ASSETS) java
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+
+$(ASSETS): node_modules/.package-lock.json scripts/vendor_assets.py | $(STAMP)
+	$(BIN)/python scripts/vendor_assets.py
+	touch $@
+
+assets: $(ASSETS)
+
+# HermiT (owlready2) needs a Java runtime.
+java:
+	@command -v java >/dev/null 2>&1 || { apt-get update -q && apt-get install -y -q default-jre-headless; }
+
+# Headless Chromium for the browser tests (Debian package).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -q && apt-get install -y -q chromium fonts-noto-cjk; }
+
+build: setup
+	$(BIN)/dcpa build
+
+serve: build
+	$(BIN)/dcpa serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check kg api tests benchmarks scripts
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: setup chromium
+	$(BIN)/pytest -q
+
+test: lint typecheck pytest
+
+bench: setup
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf var build .pytest_cache .mypy_cache .ruff_cache

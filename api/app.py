@@ -1,0 +1,50 @@
+"""The application factory.
+
+Routers are listed in ``ROUTERS``; each lives in ``api/routes/<resource>.py``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from kg import __version__
+from kg.settings import Settings, get_settings
+from kg.store import Store
+
+from .errors import install_error_handlers
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+
+#: Route modules under ``api.routes``, each exposing ``router``.
+ROUTERS = ("health", "ontology")
+
+
+def open_store(settings: Settings) -> Store:
+    """The store the app serves: the embedded store at ``settings.store_path``."""
+    return Store.open(settings.store_path, create=False)
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
+    """Build the app. Pass ``store`` to serve an existing (e.g. in-memory) store."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="DCPA knowledge graph API",
+        version=__version__,
+        description="Digital cultural poverty alleviation by public libraries: SPARQL endpoint, "
+        "planners' JSON API and graph views. 公共图书馆数字文化扶贫知识图谱。",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.store = store if store is not None else open_store(settings)
+    install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for name in ROUTERS:
+        module = importlib.import_module(f"api.routes.{name}")
+        app.include_router(module.router)
+    return app

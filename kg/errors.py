@@ -1,0 +1,127 @@
+"""The exception tree of ``kg``, and the CLI exit code of each branch.
+
+    DcpaError                      exit 2 (usage or runtime error)
+    ├── ConfigurationError         exit 2  bad settings, missing store
+    ├── StoreError                 exit 2  the store could not be opened or written
+    ├── QueryError                 exit 2  a query failed (syntax, refused form)
+    │   ├── QueryTimeout           exit 2  a query ran past its time limit
+    │   └── QueryRefused           exit 2  update/LOAD/SERVICE in a read-only context
+    ├── NotFound                   exit 2  no such village, query, policy…
+    └── DataError                  exit 1  invalid input data
+        └── ValidationFailed       exit 1  SHACL or reference checks failed (carries issues)
+
+The API maps every one of them to the same JSON error shape (see ``api``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+class DcpaError(Exception):
+    """Base of every error the package raises on purpose."""
+
+    exit_code = 2
+    http_status = 500
+    code = "error"
+
+    def __init__(self, message: str, *, hint: str | None = None, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        """The one JSON error shape: ``{"error": {code, message, hint, details}}``."""
+        return {
+            "error": {
+                "code": self.code,
+                "message": self.message,
+                "hint": self.hint,
+                "details": self.details,
+            }
+        }
+
+
+class ConfigurationError(DcpaError):
+    code = "configuration_error"
+
+
+class StoreError(DcpaError):
+    code = "store_error"
+    http_status = 503
+
+
+class QueryError(DcpaError):
+    code = "query_error"
+    http_status = 400
+
+
+class QueryTimeout(QueryError):
+    code = "query_timeout"
+    http_status = 503
+
+
+class QueryRefused(QueryError):
+    code = "query_refused"
+    http_status = 403
+
+
+class NotFound(DcpaError):
+    code = "not_found"
+    http_status = 404
+
+
+class DataError(DcpaError):
+    exit_code = 1
+    code = "invalid_data"
+    http_status = 422
+
+
+@dataclass
+class Issue:
+    """One problem in input data, located as precisely as the input allows."""
+
+    message: str
+    file: str | None = None
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+    hint: str | None = None
+    severity: str = "error"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def location(self) -> str:
+        parts = [p for p in (self.file, self.sheet) if p]
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.column:
+            parts.append(f"column {self.column}")
+        return ", ".join(parts) or "(data)"
+
+    def __str__(self) -> str:
+        text = f"{self.location()}: {self.message}"
+        if self.value is not None:
+            text += f" (value: {self.value!r})"
+        if self.hint:
+            text += f" — {self.hint}"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        if not d["extra"]:
+            d.pop("extra")
+        return d
+
+
+class ValidationFailed(DataError):
+    """Input data failed validation; nothing was written."""
+
+    code = "validation_failed"
+
+    def __init__(self, issues: list[Issue], message: str | None = None) -> None:
+        self.issues = issues
+        msg = message or f"{len(issues)} problem(s) found; nothing was written"
+        super().__init__(msg, details=[i.to_dict() for i in issues])

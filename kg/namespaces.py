@@ -1,0 +1,74 @@
+"""RDF namespaces and the IRI scheme of the DCPA graph.
+
+One place decides how every node is named, so that importers, the generator,
+queries and the API agree on IRIs without talking to each other.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from rdflib import Namespace
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
+
+DCPA = Namespace("https://w3id.org/dcpa/ontology#")
+DCPAV = Namespace("https://w3id.org/dcpa/vocab/")
+ID = Namespace("https://w3id.org/dcpa/id/")
+GRAPH = Namespace("https://w3id.org/dcpa/graph/")
+SCHEMA = Namespace("https://schema.org/")
+ORG = Namespace("http://www.w3.org/ns/org#")
+ELI = Namespace("http://data.europa.eu/eli/ontology#")
+DCAT = Namespace("http://www.w3.org/ns/dcat#")
+VANN = Namespace("http://purl.org/vocab/vann/")
+SH = Namespace("http://www.w3.org/ns/shacl#")
+
+ONTOLOGY_IRI = "https://w3id.org/dcpa/ontology"
+
+#: Named graphs of the store. Imports each get their own graph under ``import/``.
+GRAPH_ONTOLOGY = GRAPH["ontology"]
+GRAPH_REFERENCE = GRAPH["reference"]
+GRAPH_SYNTHETIC = GRAPH["synthetic"]
+GRAPH_IMPORT_PREFIX = str(GRAPH) + "import/"
+
+#: Prefixes used in every query, export and page.
+PREFIXES: dict[str, str] = {
+    "dcpa": str(DCPA),
+    "dcpav": str(DCPAV),
+    "id": str(ID),
+    "rdf": str(RDF),
+    "rdfs": str(RDFS),
+    "owl": str(OWL),
+    "xsd": str(XSD),
+    "skos": str(SKOS),
+    "prov": str(PROV),
+    "dcterms": str(DCTERMS),
+    "schema": str(SCHEMA),
+    "org": str(ORG),
+    "eli": str(ELI),
+    "dcat": str(DCAT),
+    "vann": str(VANN),
+    "sh": str(SH),
+}
+
+
+def sparql_prefixes() -> str:
+    """The PREFIX block shared by all generated queries."""
+    return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
+
+
+def node(kind: str, key: str) -> str:
+    """IRI of a data node, e.g. ``node("area", "210102001002")``.
+
+    ``key`` is percent-encoded, so user-supplied identifiers cannot break the IRI.
+    """
+    return f"{ID}{kind}/{quote(str(key), safe='-_.~')}"
+
+
+def area(code: str) -> str:
+    """IRI of an administrative area from its official statistical code."""
+    return node("area", code)
+
+
+def import_graph(batch_id: str) -> str:
+    """Named graph holding one import batch."""
+    return GRAPH_IMPORT_PREFIX + quote(batch_id, safe="-_.~")

@@ -1,0 +1,57 @@
+"""One typed settings object for the library, the CLI and the API.
+
+Every field can be set from the environment with the ``DCPA_`` prefix
+(e.g. ``DCPA_STORE_PATH=/srv/dcpa/store``) or from a ``.env`` file.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DCPA_", env_file=".env", extra="ignore")
+
+    store_path: Path = Field(
+        default=PROJECT_ROOT / "var" / "store",
+        description="Directory of the embedded Oxigraph store (created by `dcpa build`).",
+    )
+    imports_path: Path = Field(
+        default=PROJECT_ROOT / "var" / "imports",
+        description="Directory where accepted import files are retained, so a rebuild keeps them.",
+    )
+    sparql_endpoint: str | None = Field(
+        default=None,
+        description="URL of a remote SPARQL 1.1 endpoint to use instead of the embedded store.",
+    )
+    sparql_update_endpoint: str | None = Field(
+        default=None, description="URL of the remote endpoint's update service (writes)."
+    )
+    query_timeout: float = Field(default=10.0, description="Time limit of one query, in seconds.")
+    max_rows: int = Field(default=10_000, description="Most rows a SPARQL SELECT returns; more is truncated.")
+    api_token: str | None = Field(
+        default=None, description="Bearer token that allows writes through the API; unset means writes are off."
+    )
+    host: str = Field(default="127.0.0.1", description="Address `dcpa serve` listens on.")
+    port: int = Field(default=8000, description="Port `dcpa serve` listens on.")
+    example_seed: int = Field(default=42, description="Seed of the default synthetic example data.")
+    example_villages: int = Field(
+        default=600, description="How many village-level units the default build gives example data."
+    )
+    reach: str = Field(
+        default="area,library",
+        description="How an intervention reaches a village: comma list of `direct`, `area` "
+        "(targets an area containing the village), `library` (its provider serves an area containing it).",
+    )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (tests override through dependency injection)."""
+    return Settings()
