@@ -186,6 +186,12 @@ class Store:
             return self._s.query(sparql, **kwargs)
         except SyntaxError as e:
             raise QueryError(f"SPARQL syntax error: {e}", hint="check the query text") from e
+        except RuntimeError as e:
+            # Oxigraph substitutes bound variables only where the SELECT projects them.
+            raise QueryError(
+                f"cannot bind parameters: {e}",
+                hint="a bound parameter variable must appear in the SELECT projection (also of sub-selects)",
+            ) from e
         except OSError as e:
             raise StoreError(f"the store failed while reading: {e}") from e
 
@@ -281,28 +287,18 @@ class Store:
         self._s.bulk_extend(quads)
 
     def dump(self, output: Path | IO[bytes], fmt: str, graph_iri: str | None = None) -> None:
-        """Write the store (or one graph) in ``fmt`` (ttl/nt need one graph or merge all)."""
+        """Write the store in ``fmt``: quad formats keep the graphs; triple formats take one
+        graph (``graph_iri``) or merge every graph into their union."""
         f = RDF_FORMATS[fmt]
-        kwargs: dict[str, Any] = {"format": f, "prefixes": PREFIXES} if f in (
-            ox.RdfFormat.TURTLE,
-            ox.RdfFormat.TRIG,
-        ) else {"format": f}
-        if f not in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
-            if graph_iri:
-                kwargs["from_graph"] = ox.NamedNode(graph_iri)
-            else:
-                # Triple formats: merge every graph into one (the union).
-                data = ox.serialize(
-                    (ox.Triple(q.subject, q.predicate, q.object) for q in self._s),
-                    format=f,
-                    **({"prefixes": PREFIXES} if f == ox.RdfFormat.TURTLE else {}),
-                )
-                if isinstance(output, Path):
-                    output.write_bytes(data)
-                else:
-                    output.write(data)
-                return
-        self._s.dump(str(output) if isinstance(output, Path) else output, **kwargs)
+        target: Any = str(output) if isinstance(output, Path) else output
+        pretty: dict[str, Any] = {"prefixes": PREFIXES} if f in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else {}
+        if f in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
+            self._s.dump(target, format=f, **pretty)
+        elif graph_iri:
+            self._s.dump(target, format=f, from_graph=ox.NamedNode(graph_iri), **pretty)
+        else:
+            triples = (ox.Triple(q.subject, q.predicate, q.object) for q in self._s)
+            ox.serialize(triples, target, format=f, **pretty)
 
     def flush(self) -> None:
         self._s.flush()
