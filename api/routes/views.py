@@ -1,0 +1,73 @@
+"""Interactive graph views (vis-network, assets from /static) and a JSON summary of any node."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from kg import viz
+
+from ..deps import SettingsDep, StoreDep
+
+router = APIRouter(tags=["views"])
+
+LangQuery = Annotated[str, Query(description="Page language: zh or en / 页面语言")]
+MaxNodes = Annotated[int, Query(ge=10, le=2000, description="Most nodes drawn; the page says when it cut.")]
+
+
+def _lang(lang: str) -> str:
+    return "en" if lang == "en" else "zh"
+
+
+def _page(view: viz.ViewGraph, lang: str) -> HTMLResponse:
+    return HTMLResponse(viz.render_view(view, _lang(lang)))
+
+
+@router.get("/views/village/{code}", summary="Village graph view / 村关系图", response_class=HTMLResponse)
+def village_view(
+    code: str,
+    store: StoreDep,
+    settings: SettingsDep,
+    lang: LangQuery = "zh",
+    hops: Annotated[int | None, Query(ge=1, le=5, description="Keep only the N-hop neighbourhood.")] = None,
+    max_nodes: MaxNodes = viz.MAX_NODES,
+) -> HTMLResponse:
+    """The village, its needs (unaddressed ones in red), what addresses them or could, and why."""
+    return _page(viz.village_view(store, code, reach=settings.reach, hops=hops, max_nodes=max_nodes), lang)
+
+
+@router.get("/views/area/{code}", summary="Area graph view / 区域关系图", response_class=HTMLResponse)
+def area_view(
+    code: str,
+    store: StoreDep,
+    settings: SettingsDep,
+    lang: LangQuery = "zh",
+    max_nodes: MaxNodes = viz.MAX_NODES,
+) -> HTMLResponse:
+    """Villages of a county or city coloured by share of unaddressed severe need, with their libraries."""
+    return _page(viz.area_view(store, code, reach=settings.reach, max_nodes=max_nodes), lang)
+
+
+@router.get("/views/policy/{ident}", summary="Policy graph view / 政策关系图", response_class=HTMLResponse)
+def policy_view(
+    ident: str, store: StoreDep, lang: LangQuery = "zh", max_nodes: MaxNodes = viz.MAX_NODES
+) -> HTMLResponse:
+    """Policy → programme → interventions → villages."""
+    return _page(viz.policy_view(store, ident, max_nodes=max_nodes), lang)
+
+
+@router.get("/views/ontology", summary="Ontology graph view / 本体关系图", response_class=HTMLResponse)
+def ontology_view(lang: LangQuery = "zh") -> HTMLResponse:
+    """Classes (subclass edges) and object properties (domain → range) of the ontology."""
+    return _page(viz.ontology_view(), lang)
+
+
+@router.get("/views/node.json", summary="One node's labels and edges / 节点摘要")
+def node_json(
+    store: StoreDep, iri: Annotated[str, Query(description="Full IRI of the node", max_length=2000)]
+) -> JSONResponse:
+    """A DESCRIBE-like summary: labels, types, outgoing and incoming edges (bounded)."""
+    data: dict[str, Any] = viz.describe(store, iri)
+    return JSONResponse(data)

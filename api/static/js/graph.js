@@ -1,0 +1,218 @@
+/* DCPA graph views: draws the network JSON embedded in the page with vis-network.
+ *
+ * Every label is data: it is only ever set with textContent or given to vis-network as a
+ * plain-text title, never parsed as HTML. Works from the server and from a file on disk.
+ */
+(function () {
+  "use strict";
+
+  var I18N = {
+    zh: {
+      found: "找到 {n} 个节点", none: "没有找到", kind: "类型", iri: "IRI", json: "节点 JSON",
+      village_json: "村 JSON", neighbours: "相连节点", synthetic: "示例数据（非真实数据）",
+      pick: "点击节点查看详情", offline: "离线文件：没有 JSON 链接", yes: "是", no: "否",
+    },
+    en: {
+      found: "{n} node(s) found", none: "nothing found", kind: "kind", iri: "IRI", json: "node JSON",
+      village_json: "village JSON", neighbours: "connected nodes", synthetic: "example data (not real)",
+      pick: "Click a node to see its details", offline: "offline file: no JSON links", yes: "yes", no: "no",
+    },
+  };
+  var FADED = "rgba(200,200,200,0.35)";
+
+  function el(tag, text, cls) {
+    var e = document.createElement(tag);
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (cls) e.className = cls;
+    return e;
+  }
+
+  function textOf(value, lang) {
+    if (value && typeof value === "object") return value[lang] || value.en || value.zh || "";
+    return value === undefined || value === null ? "" : String(value);
+  }
+
+  function chooseLang(fallback) {
+    var q = new URLSearchParams(window.location.search).get("lang");
+    return q === "en" || q === "zh" ? q : fallback === "en" ? "en" : "zh";
+  }
+
+  function init(root) {
+    var source = document.getElementById(root.getAttribute("data-source") || "dcpa-graph-data");
+    var data = JSON.parse(source.textContent);
+    var lang = chooseLang(data.lang);
+    var t = I18N[lang];
+    var q = function (sel) { return root.querySelector(sel); };
+    var kindInfo = {};
+    data.legend.forEach(function (k) { kindInfo[k.kind] = k; });
+
+    var nodes = new vis.DataSet(data.nodes.map(function (n) {
+      var copy = Object.assign({}, n);
+      copy.label = n["label_" + lang];
+      var kind = kindInfo[n.kind] ? kindInfo[n.kind][lang] : n.kind;
+      copy.title = copy.label + "\n" + kind + (n.synthetic ? "\n示例数据 / example data" : "");
+      return copy;
+    }));
+    var edges = new vis.DataSet(data.edges.map(function (e, i) {
+      var copy = Object.assign({ id: "e" + i }, e);
+      copy.label = e["label_" + lang];
+      copy.title = copy.label;
+      return copy;
+    }));
+    var original = {};
+    nodes.forEach(function (n) { original[n.id] = { color: n.color, font: n.font }; });
+
+    var network = new vis.Network(q(".dcpa-canvas"), { nodes: nodes, edges: edges }, data.options);
+    var api = { network: network, nodes: nodes, edges: edges, data: data, lang: lang, ready: false };
+    window.dcpaNetwork = api;
+    window.dcpaNetworks = (window.dcpaNetworks || []).concat([api]);
+    function ready() {
+      api.ready = true;
+      root.setAttribute("data-ready", "1");
+    }
+    if (data.options.physics && data.options.physics.enabled) {
+      network.once("stabilizationIterationsDone", function () {
+        network.setOptions({ physics: { enabled: false } });
+        network.fit();
+        ready();
+      });
+    } else {
+      network.once("afterDrawing", ready);
+      setTimeout(ready, 50);
+    }
+
+    // --- legend and filter by kind -------------------------------------
+    var legend = q(".dcpa-legend");
+    data.legend.forEach(function (k) {
+      var li = el("li");
+      var box = el("input");
+      box.type = "checkbox";
+      box.checked = true;
+      box.value = k.kind;
+      box.setAttribute("data-kind", k.kind);
+      box.id = root.id + "-kind-" + k.kind;
+      var lab = el("label");
+      lab.htmlFor = box.id;
+      var sw = el("span", null, "dcpa-swatch");
+      sw.style.background = k.color;
+      lab.appendChild(sw);
+      lab.appendChild(document.createTextNode(" " + k[lang]));
+      li.appendChild(box);
+      li.appendChild(lab);
+      li.appendChild(el("span", k.count, "dcpa-count"));
+      box.addEventListener("change", function () {
+        var upd = nodes.get({ filter: function (n) { return n.kind === k.kind; } })
+          .map(function (n) { return { id: n.id, hidden: !box.checked }; });
+        nodes.update(upd);
+      });
+      legend.appendChild(li);
+    });
+
+    // --- details panel and neighbourhood highlight ----------------------
+    var details = q(".dcpa-details-body");
+    function showDetails(id) {
+      details.replaceChildren();
+      var n = id === null || id === undefined ? null : nodes.get(id);
+      if (!n) { details.appendChild(el("p", t.pick, "dcpa-empty")); return; }
+      var badge = el("span", kindInfo[n.kind] ? kindInfo[n.kind][lang] : n.kind, "dcpa-kind");
+      badge.style.background = kindInfo[n.kind] ? kindInfo[n.kind].color : "#777";
+      details.appendChild(badge);
+      details.appendChild(el("h3", n["label_" + lang]));
+      if (n.synthetic) details.appendChild(el("p", t.synthetic, "dcpa-synthetic"));
+      var table = el("table");
+      (n.props || []).forEach(function (row) {
+        var tr = el("tr");
+        tr.appendChild(el("td", lang === "zh" ? row[0] : row[1]));
+        tr.appendChild(el("td", textOf(row[2], lang)));
+        table.appendChild(tr);
+      });
+      details.appendChild(table);
+      if (data.node_json) {
+        var p = el("p");
+        var a = el("a", t.json);
+        a.href = data.node_json + encodeURIComponent(n.id);
+        a.className = "dcpa-json-link";
+        p.appendChild(a);
+        var code = (n.props || []).filter(function (r) { return r[1] === "code"; })[0];
+        if (n.kind === "village" && code) {
+          p.appendChild(document.createTextNode(" · "));
+          var v = el("a", t.village_json);
+          v.href = "/api/villages/" + encodeURIComponent(code[2]);
+          p.appendChild(v);
+        }
+        details.appendChild(p);
+      } else {
+        details.appendChild(el("p", t.offline, "dcpa-empty"));
+      }
+      var neighbours = network.getConnectedNodes(id);
+      if (neighbours.length) {
+        details.appendChild(el("h2", t.neighbours + " (" + neighbours.length + ")"));
+        var list = el("div", null, "dcpa-neighbours");
+        neighbours.slice(0, 40).forEach(function (nid) {
+          var b = el("button", nodes.get(nid)["label_" + lang]);
+          b.type = "button";
+          b.addEventListener("click", function () { select(nid); });
+          list.appendChild(b);
+        });
+        details.appendChild(list);
+      }
+    }
+    function highlight(id) {
+      var keep = {};
+      if (id !== null) {
+        keep[id] = true;
+        network.getConnectedNodes(id).forEach(function (n) { keep[n] = true; });
+      }
+      nodes.update(nodes.getIds().map(function (nid) {
+        var o = original[nid];
+        return id === null || keep[nid]
+          ? { id: nid, color: o.color, font: o.font || { color: "#212121" } }
+          : { id: nid, color: FADED, font: { color: FADED } };
+      }));
+    }
+    function select(id) {
+      network.selectNodes([id]);
+      network.focus(id, { scale: 1.1, animation: false });
+      highlight(id);
+      showDetails(id);
+      api.selected = id;
+    }
+    api.select = select;
+    network.on("click", function (params) {
+      if (params.nodes.length) select(params.nodes[0]);
+      else { highlight(null); showDetails(null); api.selected = null; }
+    });
+    showDetails(null);
+
+    // --- search ---------------------------------------------------------
+    var form = q(".dcpa-search");
+    var status = q(".dcpa-status");
+    var results = q(".dcpa-results");
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var text = q(".dcpa-search input").value.trim().toLowerCase();
+      results.replaceChildren();
+      if (!text) { status.textContent = ""; return; }
+      var hits = nodes.get({
+        filter: function (n) {
+          return String(n.label_zh).toLowerCase().indexOf(text) >= 0 ||
+            String(n.label_en).toLowerCase().indexOf(text) >= 0;
+        },
+      });
+      status.textContent = hits.length ? t.found.replace("{n}", hits.length) : t.none;
+      hits.slice(0, 20).forEach(function (n) {
+        var b = el("button", n["label_" + lang]);
+        b.type = "button";
+        b.addEventListener("click", function () { select(n.id); });
+        results.appendChild(b);
+      });
+      if (hits.length) select(hits[0].id);
+    });
+  }
+
+  function start() {
+    document.querySelectorAll(".dcpa-graph[data-source]").forEach(init);
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

@@ -1,0 +1,98 @@
+"""``dcpa viz …``: write a graph view as one self-contained HTML file that opens offline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from ..errors import DcpaError
+from ..settings import get_settings
+from ..store import Store
+from ._app import app, err, fail
+
+if TYPE_CHECKING:
+    from ..viz import ViewGraph
+
+viz_app = typer.Typer(
+    help="Write graph views as self-contained HTML files (vis-network inlined; no internet needed).\n\n"
+    "Examples:\n\n"
+    "  dcpa viz village 211322101200 -o village.html\n\n"
+    "  dcpa viz area 211322 -o county.html --lang en\n\n"
+    "  dcpa viz policy P02 -o policy.html\n\n"
+    "  dcpa viz ontology -o ontology.html",
+    no_args_is_help=True,
+)
+app.add_typer(viz_app, name="viz")
+
+OutOption = Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")]
+LangOption = Annotated[str, typer.Option("--lang", help="Language of labels: zh or en.")]
+MaxOption = Annotated[int, typer.Option("--max-nodes", help="Most nodes drawn (the page says when it cut).")]
+
+
+def _store() -> Store:
+    return Store.open(get_settings().store_path, read_only=True, create=False)
+
+
+def _write(build: Callable[[], ViewGraph], out: Path, lang: str) -> None:
+    from .. import viz
+
+    if lang not in ("zh", "en"):
+        raise typer.BadParameter("use zh or en", param_hint="--lang")
+    try:
+        view = build()
+        html = viz.render_view(view, lang, standalone=True)
+    except DcpaError as e:
+        raise fail(e) from e
+    out.write_text(html, encoding="utf-8")
+    err(f"wrote {out} ({view.graph.number_of_nodes()} nodes, {view.graph.number_of_edges()} edges)")
+
+
+@viz_app.command("village")
+def village(
+    code: Annotated[str, typer.Argument(help="12-digit village code.")],
+    output: OutOption,
+    lang: LangOption = "zh",
+    hops: Annotated[int | None, typer.Option(help="Keep only the N-hop neighbourhood.")] = None,
+    max_nodes: MaxOption = 300,
+) -> None:
+    """A village, its needs (unaddressed in red), what addresses them or could, and why."""
+    from .. import viz
+
+    _write(lambda: viz.village_view(_store(), code, hops=hops, max_nodes=max_nodes), output, lang)
+
+
+@viz_app.command("area")
+def area(
+    code: Annotated[str, typer.Argument(help="County (6-digit) or city (4-digit) code.")],
+    output: OutOption,
+    lang: LangOption = "zh",
+    max_nodes: MaxOption = 300,
+) -> None:
+    """Villages of an area coloured by share of unaddressed severe need, with their libraries."""
+    from .. import viz
+
+    _write(lambda: viz.area_view(_store(), code, max_nodes=max_nodes), output, lang)
+
+
+@viz_app.command("policy")
+def policy(
+    ident: Annotated[str, typer.Argument(help="Policy or programme id, e.g. P02.")],
+    output: OutOption,
+    lang: LangOption = "zh",
+    max_nodes: MaxOption = 300,
+) -> None:
+    """Policy → programme → interventions → villages."""
+    from .. import viz
+
+    _write(lambda: viz.policy_view(_store(), ident, max_nodes=max_nodes), output, lang)
+
+
+@viz_app.command("ontology")
+def ontology(output: OutOption, lang: LangOption = "zh") -> None:
+    """Classes and object properties of the ontology (needs no store)."""
+    from .. import viz
+
+    _write(viz.ontology_view, output, lang)

@@ -1,0 +1,577 @@
+"""Seeded generator of honest example data: poverty status, needs, libraries, resources, interventions.
+
+Nothing here is a real fact, and the graph says so: every generated node is ``dcpa:isSynthetic true``,
+derives from ``id:source/synthetic-example`` and has labels starting with ``示例·`` / ``Example: ``.
+It exists so that every query has something to answer before users import survey data, and so that
+benchmarks can run at province and national scale.
+
+The generator writes N-Triples straight to a binary stream (about ten million lines at national scale),
+drawing every random number from one ``random.Random(seed)`` in a fixed order: the same parameters give
+byte-identical output.
+
+Areas: villages are sampled from the real hierarchy (whole townships, spread over a few counties). When
+more villages are asked for than exist, the rest live in a fictitious province ``99`` (a code the NBS
+never uses) with a complete synthetic hierarchy, so that area queries still work.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import BinaryIO
+
+from rdflib import RDF, SKOS, Graph, Literal, URIRef
+
+from . import reference as ref
+from .errors import NotFound
+from .namespaces import DCPAV, ID, area, node
+from .reference import T_DERIVED, T_LABEL, T_TYPE, dcpa, iri, lit
+
+log = logging.getLogger(__name__)
+
+SYNTHETIC_SOURCE = node("source", "synthetic-example")
+SYNTHETIC_PROVINCE = "99"
+GENERATOR_VERSION = "1"
+
+ZH = "示例·"
+EN = "Example: "
+
+Progress = Callable[[int, int], None]
+
+# How many units each level of the fictitious hierarchy holds.
+VILLAGES_PER_TOWNSHIP = 12
+TOWNSHIPS_PER_COUNTY = 14
+
+RESOURCE_CLASSES = {"R1": "DigitalResource", "R2": "Terminal", "R3": "TrainingCourse", "R4": "Platform"}
+CAPACITY_UNITS = {"R1": "份", "R2": "台", "R3": "期", "R4": "个"}
+UNIT_COST = {"R1": (200, 3000), "R2": (800, 6000), "R3": (500, 5000), "R4": (2000, 30000)}
+CATEGORY_RESOURCE = {"C1": "R3", "C2": "R2", "C3": "R1", "C4": "R4"}
+CATEGORY_INDICATORS = {
+    "C1": ("I01", "I06", "I05", "I07"),
+    "C2": ("I03", "I04", "I05"),
+    "C3": ("I02", "I06", "I08"),
+    "C4": ("I04", "I02", "I05"),
+}
+STATUS_WEIGHTS = (("S1", 15), ("S2", 35), ("S3", 40), ("S4", 10))
+FUNDING = ("中央财政转移支付", "省级专项资金", "市级财政", "县级财政", "社会捐赠")
+TECHNOLOGY = ("光纤宽带", "4G 移动网络", "云平台", "移动应用", "电子阅览室终端", "卫星数字电视")
+
+
+@dataclass(frozen=True)
+class Concept:
+    code: str
+    zh: str
+    en: str
+    top: str  # notation of its top concept (itself for a top concept)
+
+
+@dataclass(frozen=True)
+class Vocab:
+    need_types: tuple[Concept, ...]
+    resource_types: tuple[Concept, ...]  # narrow types only (R11…)
+    categories: tuple[Concept, ...]
+    causes: tuple[Concept, ...]
+    indicators: tuple[Concept, ...]
+
+
+def _scheme(g: Graph, scheme: str) -> tuple[Concept, ...]:
+    out = []
+    for c in g.subjects(SKOS.inScheme, URIRef(DCPAV[scheme])):
+        code = str(g.value(c, SKOS.notation))
+        labels = {lbl.language: str(lbl) for lbl in g.objects(c, SKOS.prefLabel) if isinstance(lbl, Literal)}
+        broader = g.value(c, SKOS.broader)
+        top = str(g.value(broader, SKOS.notation)) if broader is not None else code
+        out.append(Concept(code, labels.get("zh", code), labels.get("en", code), top))
+    return tuple(sorted(out, key=lambda c: c.code))
+
+
+@lru_cache(maxsize=1)
+def vocab() -> Vocab:
+    """The SKOS schemes the generator draws from, read from ``ontology/vocab.ttl``."""
+    from .resources import ontology_graph
+
+    g = ontology_graph()
+    if not any(g.triples((None, RDF.type, SKOS.ConceptScheme))):
+        raise NotFound("the ontology has no SKOS schemes", hint="check ontology/vocab.ttl")
+    resources = tuple(c for c in _scheme(g, "ResourceTypes") if c.top != c.code)
+    return Vocab(
+        need_types=_scheme(g, "NeedTypes"),
+        resource_types=resources,
+        categories=_scheme(g, "InterventionCategories"),
+        causes=_scheme(g, "PovertyCauses"),
+        indicators=_scheme(g, "Indicators"),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Choosing the areas
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Unit:
+    """An area the generator works over (real or fictitious)."""
+
+    code: str
+    name: str
+    parent: str | None
+    level: int
+    cls: str = "Village"
+
+
+@dataclass
+class AreaPlan:
+    villages: list[Unit]
+    units: dict[str, Unit]  # every area by code: real ancestors and synthetic ones
+    synthetic: list[Unit] = field(default_factory=list)  # fictitious units to write, parents first
+
+
+def _real_units() -> dict[str, Unit]:
+    return {a.code: Unit(a.code, a.name, a.parent, a.level, ref.area_class(a.level, a.name)) for a in ref.areas()}
+
+
+def sample_villages(units: dict[str, Unit], scope: list[Unit], n: int, rng: random.Random) -> list[Unit]:
+    """``n`` village-level units as whole townships spread over a few (mostly rural) counties.
+
+    Whole townships make township and county questions meaningful; rural counties first because that is
+    where poverty villages were. Only the last township taken may be cut short to hit ``n`` exactly.
+    """
+    if n >= len(scope):
+        return list(scope)
+    towns: dict[str, list[Unit]] = {}
+    for v in scope:
+        towns.setdefault(v.parent or "", []).append(v)
+    counties: dict[str, list[str]] = {}
+    for t in towns:
+        counties.setdefault(units[t].parent or "", []).append(t)
+
+    def rural_share(c: str) -> float:
+        vs = [v for t in counties[c] for v in towns[t]]
+        return sum(v.cls == "Village" for v in vs) / len(vs)
+
+    order = sorted(counties)
+    rng.shuffle(order)
+    order.sort(key=lambda c: rural_share(c) < 0.5)  # stable: rural counties first, shuffled within
+    k = max(1, min(len(order), math.ceil(math.sqrt(n / VILLAGES_PER_TOWNSHIP))))
+    queues = {c: rng.sample(counties[c], len(counties[c])) for c in order}
+    chosen: list[Unit] = []
+    active = order[:k]
+    rest = order[k:]
+    while len(chosen) < n:
+        if not active:
+            active, rest = rest[:k], rest[k:]
+        for c in list(active):
+            if len(chosen) >= n:
+                break
+            if queues[c]:
+                chosen.extend(towns[queues[c].pop()])
+            else:
+                active.remove(c)
+    return chosen[:n]
+
+
+def synthetic_hierarchy(extra: int, *, villages_per_township: int = VILLAGES_PER_TOWNSHIP) -> list[Unit]:
+    """A fictitious province ``99`` with ``extra`` villages: cities, counties, townships, villages.
+
+    Codes follow the NBS layout (2/4/6/9/12 digits), so code-prefix queries work as for real areas.
+    """
+    per_county = TOWNSHIPS_PER_COUNTY * villages_per_township
+    counties_needed = math.ceil(extra / per_county)
+    per_city = max(10, math.ceil(counties_needed / 99))
+    if per_city > 99:
+        raise ValueError(f"{extra} extra villages do not fit the fictitious province's code space")
+    out = [Unit(SYNTHETIC_PROVINCE, "虚构省", None, 0, "Province")]
+    made = 0
+    city_i = county_i = 0
+    while made < extra:
+        city_i += 1
+        city = f"{SYNTHETIC_PROVINCE}{city_i:02d}"
+        out.append(Unit(city, f"第{city_i}市", SYNTHETIC_PROVINCE, 1, "PrefectureCity"))
+        for county_i in range(1, per_city + 1):
+            if made >= extra:
+                break
+            county = f"{city}{county_i:02d}"
+            out.append(Unit(county, f"第{city_i}市第{county_i}县", city, 2, "CountyLevelUnit"))
+            for town_i in range(1, TOWNSHIPS_PER_COUNTY + 1):
+                if made >= extra:
+                    break
+                town = f"{county}{town_i:03d}"
+                out.append(Unit(town, f"第{county_i}县第{town_i}乡", county, 3, "Township"))
+                for v_i in range(1, villages_per_township + 1):
+                    if made >= extra:
+                        break
+                    out.append(Unit(f"{town}{v_i:03d}", f"第{town_i}乡第{v_i}村", town, 4, "Village"))
+                    made += 1
+    return out
+
+
+def plan_areas(
+    villages: int,
+    rng: random.Random,
+    *,
+    area_code: str | None = None,
+    villages_per_township: int = VILLAGES_PER_TOWNSHIP,
+) -> AreaPlan:
+    """Which village-level units get example data (real ones first, then fictitious ones)."""
+    units = _real_units()
+    if area_code is not None and area_code not in units:
+        raise NotFound(
+            f"no area with code {area_code!r} in the reference data",
+            hint="use an official code such as 21 (Liaoning), 2101 (沈阳市) or 210112 (浑南区)",
+        )
+    scope = [u for u in units.values() if u.level == 4 and (area_code is None or u.code.startswith(area_code))]
+    if area_code is not None and units[area_code].level == 4:
+        scope = [units[area_code]]
+    chosen = sample_villages(units, scope, villages, rng)
+    plan = AreaPlan(chosen, units)
+    extra = villages - len(chosen)
+    if extra > 0:
+        log.info("%d villages beyond the %d real ones go into fictitious province 99", extra, len(chosen))
+        plan.synthetic = synthetic_hierarchy(extra, villages_per_township=villages_per_township)
+        for u in plan.synthetic:
+            units[u.code] = u
+        plan.villages.extend(u for u in plan.synthetic if u.level == 4)
+    return plan
+
+
+# ---------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class GenerateReport:
+    villages: int = 0
+    synthetic_areas: int = 0
+    triples: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, kind: str, n: int = 1) -> None:
+        self.counts[kind] = self.counts.get(kind, 0) + n
+
+
+_TRUE = lit("true", "boolean")
+_P = {
+    name: dcpa(name)
+    for name in (
+        "isSynthetic areaCode parentArea withinArea povertyStatus statusType registeredYear exitYear "
+        "poorHouseholds poorPopulation povertyCause needOf needType severity peopleAffected identifiedOn "
+        "locatedIn serves branchOf heldBy resourceType capacity capacityUnit unitCost category providedBy "
+        "targetsArea usesResource supportedBy partOfProgramme interventionStatus startDate endDate budget "
+        "fundingSource personnelCount volunteerCount technology evaluates indicator evaluatedArea "
+        "baselineValue targetValue actualValue periodStart periodEnd"
+    ).split()
+}
+
+
+class _Writer:
+    """Accumulates N-Triples lines and flushes them to the byte stream in large blocks."""
+
+    def __init__(self, out: BinaryIO, report: GenerateReport) -> None:
+        self.out, self.report = out, report
+        self.buf: list[str] = []
+        self.src = iri(SYNTHETIC_SOURCE)
+
+    def node(self, s: str, cls: str, zh: str, en: str, kind: str) -> None:
+        """Type, both labels, the synthetic flag and the source: what every generated node has."""
+        self.buf.append(
+            f"{s} {T_TYPE} {dcpa(cls)} .\n"
+            f"{s} {T_LABEL} {lit(ZH + zh, lang='zh')} .\n"
+            f"{s} {T_LABEL} {lit(EN + en, lang='en')} .\n"
+            f"{s} {_P['isSynthetic']} {_TRUE} .\n"
+            f"{s} {T_DERIVED} {self.src} .\n"
+        )
+        self.report.add(kind)
+        if len(self.buf) > 20_000:  # keep memory flat however large the output
+            self.flush()
+
+    def add(self, s: str, p: str, o: str) -> None:
+        self.buf.append(f"{s} {_P[p]} {o} .\n")
+
+    def flush(self) -> None:
+        if self.buf:
+            text = "".join(self.buf)
+            self.report.triples += text.count("\n")
+            self.out.write(text.encode("utf-8"))
+            self.buf = []
+
+
+def _date(rng: random.Random, first_year: int = 2016, last_year: int = 2020) -> tuple[int, int, int]:
+    return rng.randint(first_year, last_year), rng.randint(1, 12), rng.randint(1, 28)
+
+
+def _d(y: int, m: int, d: int) -> str:
+    return lit(f"{y:04d}-{m:02d}-{d:02d}", "date")
+
+
+class _Generator:
+    def __init__(self, out: BinaryIO, rng: random.Random, seed: int, plan: AreaPlan, progress: Progress | None) -> None:
+        self.rng = rng
+        self.seed, self.plan, self.progress = seed, plan, progress
+        self.report = GenerateReport()
+        self.w = _Writer(out, self.report)
+        self.v = vocab()
+        self.policies = [ref.policy_iri(r) for r in ref.policies() if r["kind"] != "programme"]
+        self.programmes = [ref.policy_iri(r) for r in ref.policies() if r["kind"] == "programme"]
+        self.libraries: dict[str, str] = {}  # area code → library IRI (N-Triples form)
+        self.library_names: dict[str, str] = {}
+        self.holdings: dict[str, dict[str, list[str]]] = {}  # library IRI → top resource type → resources
+        self.resources_by_top: dict[str, list[Concept]] = {}
+        for c in self.v.resource_types:
+            self.resources_by_top.setdefault(c.top, []).append(c)
+        self.n_interventions = 0
+        self.indicators = {c.code: c for c in self.v.indicators}
+
+    # -- helpers ----------------------------------------------------------
+    def ancestors(self, code: str) -> list[str]:
+        out, up = [], self.plan.units[code].parent
+        while up:
+            out.append(up)
+            up = self.plan.units[up].parent
+        return out
+
+    def run(self) -> GenerateReport:
+        w = self.w
+        s = iri(SYNTHETIC_SOURCE)
+        w.buf.append(
+            f"{s} {T_TYPE} {dcpa('SyntheticExampleData')} .\n"
+            f"{s} {T_LABEL} {lit(f'合成示例数据（种子 {self.seed}）', lang='zh')} .\n"
+            f"{s} {T_LABEL} {lit(f'Synthetic example data (seed {self.seed})', lang='en')} .\n"
+            f"{s} {_P['isSynthetic']} {_TRUE} .\n"
+        )
+        for u in self.plan.synthetic:
+            self.synthetic_area(u)
+        w.flush()
+        self.report.synthetic_areas = len(self.plan.synthetic)
+        villages = self.plan.villages
+        towns = list(dict.fromkeys(v.parent or "" for v in villages))
+        counties = list(dict.fromkeys(self.plan.units[t].parent or "" for t in towns))
+        cities = list(dict.fromkeys(self.plan.units[c].parent or "" for c in counties))
+        if SYNTHETIC_PROVINCE in {self.plan.units[c].parent for c in cities}:
+            self.library(SYNTHETIC_PROVINCE, "ProvincialLibrary", None, "province")
+        self.libraries.setdefault("21", iri(ref.PROVINCIAL_LIBRARY))
+        for c in cities:
+            self.library(c, "CityLibrary", self.libraries.get(self.plan.units[c].parent or ""), "city")
+        for c in counties:
+            self.library(c, "CountyLibrary", self.libraries[self.plan.units[c].parent or ""], "county")
+            if self.rng.random() < 0.3:
+                self.poverty_status(self.plan.units[c], "PS2")
+        for t in towns:
+            self.library(t, "TownshipBranch", self.libraries[self.plan.units[t].parent or ""], "township")
+        w.flush()
+        for t in towns:
+            for _ in range(self.rng.randint(1, 2)):
+                self.intervention(self.plan.units[t])
+        total = len(villages)
+        for i, v in enumerate(villages, 1):
+            self.village(v)
+            if i % 2000 == 0 or i == total:
+                w.flush()
+                if self.progress:
+                    self.progress(i, total)
+        w.flush()
+        self.report.villages = total
+        return self.report
+
+    # -- areas --------------------------------------------------------------
+    def synthetic_area(self, u: Unit) -> None:
+        s = iri(area(u.code))
+        self.w.node(s, u.cls, u.name, f"fictitious area {u.code}", "area")
+        self.w.add(s, "areaCode", lit(u.code))
+        if u.parent:
+            self.w.add(s, "parentArea", iri(area(u.parent)))
+        for a in self.ancestors(u.code):
+            self.w.add(s, "withinArea", iri(area(a)))
+
+    def poverty_status(self, u: Unit, kind: str) -> None:
+        rng, w = self.rng, self.w
+        s = iri(node("status", f"ex-{u.code}"))
+        label = "省扶贫开发工作重点县" if kind == "PS2" else "建档立卡贫困村"
+        w.node(s, "PovertyStatus", f"{label}（{u.name}）", f"poverty status of {u.code}", "status")
+        w.add(iri(area(u.code)), "povertyStatus", s)
+        w.add(s, "statusType", iri(DCPAV[kind]))
+        reg = rng.randint(2014, 2016)
+        w.add(s, "registeredYear", lit(reg, "gYear"))
+        w.add(s, "exitYear", lit(rng.randint(reg + 1, 2020), "gYear"))
+        households = rng.randint(10, 120) * (20 if kind == "PS2" else 1)
+        w.add(s, "poorHouseholds", lit(households, "nonNegativeInteger"))
+        w.add(s, "poorPopulation", lit(int(households * rng.uniform(2.0, 3.0)), "nonNegativeInteger"))
+        for c in rng.sample(self.v.causes, rng.randint(1, 3)):
+            w.add(s, "povertyCause", iri(DCPAV[c.code]))
+
+    # -- libraries and resources ------------------------------------------------
+    LIB_NAMES = {
+        "ProvincialLibrary": ("图书馆", "provincial library of"),
+        "CityLibrary": ("图书馆", "city library of"),
+        "CountyLibrary": ("图书馆", "county library of"),
+        "TownshipBranch": ("图书馆分馆", "township branch in"),
+        "VillageServicePoint": ("数字文化服务点", "village service point in"),
+    }
+    HOLDINGS = {
+        "CityLibrary": ("R1", "R1", "R4"),
+        "CountyLibrary": ("R1", "R2", "R3", "R4"),
+        "TownshipBranch": ("R2", "R3"),
+        "VillageServicePoint": ("R2",),
+        "ProvincialLibrary": ("R1", "R4"),
+    }
+
+    def library(self, code: str, cls: str, parent: str | None, key: str) -> str:
+        u = self.plan.units[code]
+        s = iri(node("library", f"ex-{key}-{code}"))
+        zh, en = self.LIB_NAMES[cls]
+        self.w.node(s, cls, f"{u.name}{zh}", f"{en} {u.code}", "library")
+        self.w.add(s, "locatedIn", iri(area(code)))
+        self.w.add(s, "serves", iri(area(code)))
+        if parent:
+            self.w.add(s, "branchOf", parent)
+        self.libraries[code] = s
+        self.library_names[s] = u.name + zh
+        for top in self.HOLDINGS[cls]:
+            self.resource(s, top)
+        return s
+
+    def resource(self, library: str, top: str) -> None:
+        rng, w = self.rng, self.w
+        t = rng.choice(self.resources_by_top[top])
+        held = self.holdings.setdefault(library, {}).setdefault(top, [])
+        s = iri(f"{library[1:-1].replace('/library/', '/resource/')}-{len(held) + 1}-{top}")
+        w.node(s, RESOURCE_CLASSES[top], f"{t.zh}（{self.library_names[library]}）", f"{t.en} ({s[1:-1]})", "resource")
+        w.add(s, "resourceType", iri(DCPAV[t.code]))
+        w.add(s, "heldBy", library)
+        w.add(s, "capacity", lit(rng.randint(5, 200), "decimal"))
+        w.add(s, "capacityUnit", lit(CAPACITY_UNITS[top]))
+        lo, hi = UNIT_COST[top]
+        w.add(s, "unitCost", lit(rng.randrange(lo, hi, 50), "decimal"))
+        held.append(s)
+
+    # -- villages -------------------------------------------------------------
+    def village(self, v: Unit) -> None:
+        rng, w = self.rng, self.w
+        vs = iri(area(v.code))
+        if rng.random() < (0.35 if v.cls == "Village" else 0.05):
+            self.poverty_status(v, "PS1")
+        base = f"<{ID}need/ex-{v.code}-"
+        n_needs = rng.randint(6, 10)
+        for i, t in enumerate(rng.sample(self.v.need_types, n_needs), 1):
+            s = f"{base}{i}>"
+            w.node(s, "Need", f"{t.zh}需求（{v.name}）", f"need for {t.en} in {v.code}", "need")
+            w.buf.append(
+                f"{s} {_P['needOf']} {vs} .\n"
+                f"{s} {_P['needType']} <{DCPAV}{t.code}> .\n"
+                f"{s} {_P['severity']} {lit(rng.randint(1, 5), 'integer')} .\n"
+                f"{s} {_P['peopleAffected']} {lit(rng.randint(10, 500), 'nonNegativeInteger')} .\n"
+                f"{s} {_P['identifiedOn']} {_d(*_date(rng))} .\n"
+            )
+        if rng.random() < 0.25:
+            self.library(v.code, "VillageServicePoint", self.libraries[v.parent or ""], "village")
+        if rng.random() < 0.35:
+            self.intervention(v)
+
+    # -- interventions and evaluations ------------------------------------------
+    def _provider(self, target: Unit) -> str:
+        if target.code in self.libraries and self.rng.random() < 0.5:
+            return self.libraries[target.code]
+        if target.level == 4:
+            return self.libraries[target.parent or ""]
+        county = self.libraries[target.parent or ""]
+        return county if self.rng.random() < 0.5 else self.libraries[target.code]
+
+    def _resource_for(self, provider: str, target: Unit, top: str) -> str | None:
+        """A resource of the right kind from the provider, else from a library above the target."""
+        held = self.holdings.get(provider, {}).get(top)
+        if held:
+            return self.rng.choice(held)
+        for a in self.ancestors(target.code):
+            lib = self.libraries.get(a)
+            held = self.holdings.get(lib, {}).get(top) if lib else None
+            if held:
+                return self.rng.choice(held)
+        return None
+
+    def intervention(self, target: Unit) -> None:
+        rng, w = self.rng, self.w
+        self.n_interventions += 1
+        s = iri(node("intervention", f"ex-{self.n_interventions}"))
+        cat = rng.choice(self.v.categories)
+        w.node(s, "Intervention", f"{cat.zh}项目（{target.name}）", f"{cat.en} in {target.code}", "intervention")
+        provider = self._provider(target)
+        w.add(s, "category", iri(DCPAV[cat.code]))
+        w.add(s, "providedBy", provider)
+        w.add(s, "targetsArea", iri(area(target.code)))
+        res = self._resource_for(provider, target, CATEGORY_RESOURCE.get(cat.code, "R1"))
+        if res:
+            w.add(s, "usesResource", res)
+        for p in rng.sample(self.policies, rng.randint(1, 2)):
+            w.add(s, "supportedBy", iri(p))
+        if rng.random() < 0.7:
+            w.add(s, "partOfProgramme", iri(rng.choice(self.programmes)))
+        status = rng.choices([k for k, _ in STATUS_WEIGHTS], [wt for _, wt in STATUS_WEIGHTS])[0]
+        w.add(s, "interventionStatus", iri(DCPAV[status]))
+        y, m, d = _date(rng, 2016, 2019)
+        months = m - 1 + rng.randint(6, 24)
+        end_y, end_m = y + months // 12, months % 12 + 1
+        if end_y > 2020:
+            end_y, end_m = 2020, 12
+        w.add(s, "startDate", _d(y, m, d))
+        w.add(s, "endDate", _d(end_y, end_m, 28))
+        w.add(s, "budget", lit(rng.randrange(5_000, 200_000, 500), "decimal"))
+        w.add(s, "fundingSource", lit(rng.choice(FUNDING)))
+        w.add(s, "personnelCount", lit(rng.randint(1, 6), "nonNegativeInteger"))
+        w.add(s, "volunteerCount", lit(rng.randint(0, 20), "nonNegativeInteger"))
+        w.add(s, "technology", lit(rng.choice(TECHNOLOGY)))
+        if status in ("S2", "S3"):
+            choices = CATEGORY_INDICATORS.get(cat.code, ("I05",))
+            for j, ind in enumerate(rng.sample(choices, min(len(choices), rng.randint(1, 2))), 1):
+                self.evaluation(s, j, ind, target, y)
+
+    def evaluation(self, intervention: str, j: int, indicator: str, target: Unit, year: int) -> None:
+        rng, w = self.rng, self.w
+        s = iri(f"{intervention[1:-1].replace('/intervention/', '/evaluation/')}-{j}")
+        ind = self.indicators[indicator]
+        w.node(
+            s, "Evaluation", f"{ind.zh}评价（{target.name}）", f"evaluation of {ind.en} in {target.code}", "evaluation"
+        )
+        w.add(s, "evaluates", intervention)
+        w.add(s, "indicator", iri(DCPAV[indicator]))
+        w.add(s, "evaluatedArea", iri(area(target.code)))
+        baseline = rng.randint(0, 40)
+        goal = baseline + rng.randint(10, 100)
+        actual = max(0, int(goal * rng.uniform(0.5, 1.3)))
+        w.add(s, "baselineValue", lit(baseline, "decimal"))
+        w.add(s, "targetValue", lit(goal, "decimal"))
+        w.add(s, "actualValue", lit(actual, "decimal"))
+        w.add(s, "periodStart", _d(year, 1, 1))
+        w.add(s, "periodEnd", _d(year, 12, 31))
+
+
+def generate(
+    out: BinaryIO,
+    *,
+    villages: int,
+    seed: int = 42,
+    area_code: str | None = None,
+    progress: Progress | None = None,
+    villages_per_township: int = VILLAGES_PER_TOWNSHIP,
+) -> GenerateReport:
+    """Write example data for ``villages`` village-level units as N-Triples to ``out``.
+
+    ``area_code`` limits the real villages to one area (city, county, township…). Beyond the real
+    villages available, the rest are fictitious (province ``99``).
+    """
+    if villages < 0:
+        raise ValueError("villages must be >= 0")
+    rng = random.Random(seed)
+    plan = plan_areas(villages, rng, area_code=area_code, villages_per_township=villages_per_township)
+    return _Generator(out, rng, seed, plan, progress).run()
+
+
+def generate_ntriples(*, villages: int, seed: int = 42, area_code: str | None = None) -> bytes:
+    """The example data as N-Triples bytes (for tests and small samples)."""
+    buf = io.BytesIO()
+    generate(buf, villages=villages, seed=seed, area_code=area_code)
+    return buf.getvalue()

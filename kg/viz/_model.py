@@ -1,0 +1,192 @@
+"""What a view is: a networkx graph of typed, bilingual nodes, kept small enough to draw.
+
+Nodes are keyed by IRI and carry ``kind`` (one of ``KINDS``), ``labels`` ({zh, en}),
+``synthetic``, and ``props`` (rows for the details panel). Bounding and layout happen
+here, before the browser sees anything, so that no view can freeze a browser.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+log = logging.getLogger(__name__)
+
+#: kind → (zh, en, colour, shape). The order is the legend's order.
+KINDS: dict[str, tuple[str, str, str, str]] = {
+    "village": ("村", "Village", "#2e7d32", "dot"),
+    "area": ("区域", "Area", "#81c784", "dot"),
+    "status": ("贫困状态", "Poverty status", "#8d6e63", "square"),
+    "need": ("已满足需求", "Addressed need", "#ffb300", "dot"),
+    "gap": ("未满足需求", "Unaddressed need", "#e53935", "diamond"),
+    "needtype": ("需求类型", "Need type", "#fdd835", "triangle"),
+    "intervention": ("帮扶项目", "Intervention", "#1e88e5", "box"),
+    "candidate": ("推荐候选", "Recommended candidate", "#90caf9", "box"),
+    "resource": ("资源", "Resource", "#00acc1", "dot"),
+    "library": ("图书馆", "Library", "#6a1b9a", "star"),
+    "policy": ("政策", "Policy", "#5d4037", "box"),
+    "programme": ("文化工程", "Programme", "#a1887f", "box"),
+    "evaluation": ("效果评价", "Evaluation", "#26a69a", "square"),
+    "source": ("证据来源", "Evidence", "#757575", "square"),
+    "category": ("帮扶类别", "Intervention category", "#f4511e", "triangle"),
+    "rtype": ("资源类型", "Resource type", "#80deea", "triangle"),
+    "class": ("类", "Class", "#3949ab", "ellipse"),
+    "external": ("外部类", "External class", "#9fa8da", "ellipse"),
+}
+
+#: Text that marks synthetic example data everywhere it is shown.
+SYNTHETIC_MARK = {"zh": "示例数据", "en": "example data"}
+
+#: Above this many nodes the server computes positions and physics stays off.
+LAYOUT_THRESHOLD = 120
+#: Default cap on the number of nodes of any view.
+MAX_NODES = 300
+
+
+@dataclass
+class ViewGraph:
+    """A view ready to render: the graph, its centre, a title and notes for the reader."""
+
+    graph: nx.DiGraph
+    kind: str
+    title: dict[str, str]
+    center: str | None = None
+    notes: list[dict[str, str]] = field(default_factory=list)
+    total_nodes: int = 0
+    links: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def synthetic(self) -> bool:
+        """True when any node is synthetic example data (the page then says so)."""
+        return any(d.get("synthetic") for _, d in self.graph.nodes(data=True))
+
+
+def add_node(
+    g: nx.DiGraph,
+    iri: str,
+    kind: str,
+    labels: dict[str, str],
+    *,
+    synthetic: bool = False,
+    props: list[list[Any]] | None = None,
+    **extra: Any,
+) -> None:
+    """Add a node (or upgrade it: a later, more specific kind wins over "area")."""
+    if iri in g:
+        node = g.nodes[iri]
+        if node.get("kind") in ("area", "need") and kind not in ("area",):
+            node["kind"] = kind
+        node["synthetic"] = node.get("synthetic") or synthetic
+        if props:
+            node.setdefault("props", []).extend(props)
+        node.update(extra)
+        return
+    if synthetic:
+        labels = mark_synthetic(labels)
+    g.add_node(iri, kind=kind, labels=labels, synthetic=synthetic, props=list(props or []), **extra)
+
+
+def mark_synthetic(labels: dict[str, str]) -> dict[str, str]:
+    """Labels of synthetic nodes start with 示例· / Example: (DATA_MODEL.md); enforce it."""
+    zh, en = labels.get("zh", ""), labels.get("en", "")
+    if not zh.startswith("示例"):
+        zh = "示例·" + zh
+    if not en.lower().startswith("example"):
+        en = "Example: " + en
+    return {"zh": zh, "en": en}
+
+
+def add_edge(g: nx.DiGraph, s: str, o: str, zh: str, en: str, **extra: Any) -> None:
+    """Add a labelled edge; a second edge between the same nodes joins its label to the first."""
+    if s not in g or o not in g or s == o:
+        return
+    if g.has_edge(s, o):
+        lab = g.edges[s, o]["labels"]
+        if zh not in lab["zh"].split(", "):
+            lab["zh"] += ", " + zh
+            lab["en"] += ", " + en
+        return
+    g.add_edge(s, o, labels={"zh": zh, "en": en}, **extra)
+
+
+def bound(view: ViewGraph, max_nodes: int = MAX_NODES) -> ViewGraph:
+    """Keep at most ``max_nodes`` nodes, nearest the centre first, and say so when cut."""
+    g = view.graph
+    view.total_nodes = g.number_of_nodes()
+    if g.number_of_nodes() <= max_nodes:
+        return view
+    und = g.to_undirected(as_view=True)
+    order: list[str] = []
+    if view.center is not None and view.center in g:
+        order = list(nx.bfs_tree(und, view.center).nodes())
+    seen = set(order)
+    # Then the rest, most connected first (so the cut keeps the structure).
+    order += sorted((n for n in g if n not in seen), key=lambda n: (-g.degree(n), str(n)))
+    keep = order[:max_nodes]
+    view.graph = g.subgraph(keep).copy()
+    view.notes.append(
+        {
+            "zh": f"图过大：只显示 {max_nodes} / {view.total_nodes} 个节点（离中心最近者优先）。",
+            "en": f"Graph cut: showing {max_nodes} of {view.total_nodes} nodes (nearest the centre first).",
+        }
+    )
+    log.info("view %s cut from %d to %d nodes", view.kind, view.total_nodes, max_nodes)
+    return view
+
+
+def neighbourhood(g: nx.DiGraph, center: str, hops: int) -> nx.DiGraph:
+    """The ``hops``-hop neighbourhood of ``center`` (edges in either direction)."""
+    if center not in g:
+        return g
+    nodes = nx.ego_graph(g.to_undirected(as_view=True), center, radius=hops).nodes()
+    return g.subgraph(nodes).copy()
+
+
+def layout(g: nx.DiGraph, threshold: int = LAYOUT_THRESHOLD, center: str | None = None) -> bool:
+    """Give large graphs server-side positions (``x``, ``y``); returns True when it did.
+
+    A radial layout: the centre in the middle, each ring one hop further out, a node
+    placed near the angle of its parent so that edges stay short. It is computed in pure
+    Python (networkx's spring and Kamada–Kawai layouts need numpy, which is not a
+    dependency) in O(nodes + edges). Small graphs are left to the browser's physics,
+    which stops once stable.
+    """
+    n = g.number_of_nodes()
+    if n <= threshold:
+        return False
+    und = g.to_undirected(as_view=True)
+    if center is None or center not in g:
+        center = max(g, key=lambda x: (g.degree(x), str(x)))
+    rings: list[list[str]] = [[center]]
+    parent: dict[str, str] = {}
+    seen = {center}
+    while True:
+        nxt: list[str] = []
+        for u in rings[-1]:
+            for w in sorted(und[u], key=str):
+                if w not in seen:
+                    seen.add(w)
+                    parent[w] = u
+                    nxt.append(w)
+        if not nxt:
+            break
+        rings.append(nxt)
+    rest = sorted((x for x in g if x not in seen), key=str)
+    if rest:
+        rings.append(rest)
+    angle: dict[str, float] = {center: 0.0}
+    g.nodes[center]["x"], g.nodes[center]["y"] = 0.0, 0.0
+    radius = 0.0
+    for ring in rings[1:]:
+        ring.sort(key=lambda x: (angle.get(parent.get(x, ""), 10.0), str(x)))
+        radius = max(radius + 220.0, len(ring) * 34.0 / (2 * math.pi))
+        for i, x in enumerate(ring):
+            a = 2 * math.pi * i / len(ring)
+            angle[x] = a
+            g.nodes[x]["x"] = round(radius * math.cos(a), 1)
+            g.nodes[x]["y"] = round(radius * math.sin(a), 1)
+    return True

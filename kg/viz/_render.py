@@ -1,0 +1,202 @@
+"""Turn a view into vis-network data (through pyvis) and into an HTML page.
+
+pyvis converts the networkx graph into vis-network's node/edge lists; its own HTML
+templates load scripts from CDNs, so pages come from the project's Jinja templates
+(``api/templates``), with assets linked from ``/static`` (server) or inlined (export).
+Every label is data: it reaches the page only inside JSON (``embed_json``) and the
+browser sets it with ``textContent``; vis-network shows string titles as plain text.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pyvis.network import Network
+
+from ..errors import ConfigurationError
+from ..resources import ROOT
+from ._model import KINDS, LAYOUT_THRESHOLD, SYNTHETIC_MARK, ViewGraph
+
+TEMPLATES_DIR = ROOT / "api" / "templates"
+STATIC_DIR = ROOT / "api" / "static"
+VIS_JS = STATIC_DIR / "vendor" / "vis-network" / "vis-network.min.js"
+GRAPH_JS = STATIC_DIR / "js" / "graph.js"
+GRAPH_CSS = STATIC_DIR / "css" / "views.css"
+
+LANGS = ("zh", "en")
+
+
+def embed_json(data: Any) -> str:
+    """JSON safe inside a ``<script type="application/json">`` element.
+
+    ``<``, ``>`` and ``&`` become ``\\u003c``, ``\\u003e``, ``\\u0026`` (as Django's
+    ``json_script`` does): stricter than escaping ``</`` as ``<\\/``, so no label can close
+    the element, open a comment or even look like a tag in the page source.
+    """
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _kind_text(kind: str, lang: str) -> str:
+    zh, en, _, _ = KINDS[kind]
+    return zh if lang == "zh" else en
+
+
+def _text(value: Any, lang: str) -> str:
+    if isinstance(value, dict):
+        return str(value.get(lang) or value.get("en") or value.get("zh") or "")
+    return str(value)
+
+
+def network_data(
+    view: ViewGraph, lang: str = "zh", node_json: str | None = "/views/node.json?iri="
+) -> dict[str, Any]:
+    """The nodes, edges, options and legend the page script draws (JSON-ready)."""
+    lang = lang if lang in LANGS else "zh"
+    g = nx.DiGraph()
+    counts: dict[str, int] = {}
+    for n, d in view.graph.nodes(data=True):
+        kind = d.get("kind", "source")
+        counts[kind] = counts.get(kind, 0) + 1
+        _, _, colour, shape = KINDS[kind]
+        labels = d["labels"]
+        title = f"{labels[lang]}\n{_kind_text(kind, lang)}"
+        if d.get("synthetic"):
+            title += f"\n{SYNTHETIC_MARK['zh']} / {SYNTHETIC_MARK['en']}"
+        attrs: dict[str, Any] = {
+            "label": labels[lang],
+            "label_zh": labels["zh"],
+            "label_en": labels["en"],
+            "kind": kind,
+            "title": title,
+            "color": d.get("color", colour),
+            "shape": shape,
+            "size": 28 if n == view.center else 20 if kind == "gap" else 14,
+            "synthetic": bool(d.get("synthetic")),
+            "props": [[zh, en, v] for zh, en, v in d.get("props", [])],
+        }
+        if d.get("synthetic"):
+            attrs["shapeProperties"] = {"borderDashes": [4, 3]}
+            attrs["borderWidth"] = 2
+        if kind == "gap":
+            attrs["borderWidth"] = 3
+            attrs["font"] = {"color": "#b71c1c"}
+        if "x" in d:
+            attrs["x"], attrs["y"] = d["x"], d["y"]
+        g.add_node(n, **attrs)
+    for s, o, d in view.graph.edges(data=True):
+        labels = d["labels"]
+        attrs = {
+            "label": labels[lang],
+            "label_zh": labels["zh"],
+            "label_en": labels["en"],
+            "title": labels[lang],
+        }
+        if d.get("dashes"):
+            attrs["dashes"] = True
+        g.add_edge(s, o, **attrs)
+    net = Network(directed=True)
+    net.from_nx(g, default_node_size=14)
+    nodes = [{k: v for k, v in n.items() if k != "font" or isinstance(v, dict)} for n in net.nodes]
+    large = view.graph.number_of_nodes() > LAYOUT_THRESHOLD or any("x" in n for n in nodes)
+    options: dict[str, Any] = {
+        "interaction": {"hover": True, "tooltipDelay": 150, "navigationButtons": False},
+        "edges": {
+            "arrows": {"to": {"enabled": True, "scaleFactor": 0.5}},
+            "font": {"size": 9, "align": "middle"},
+            "smooth": False if large else {"type": "continuous"},
+            "color": {"color": "#9e9e9e"},
+        },
+        "nodes": {
+            "font": {"size": 12, "face": "Noto Sans CJK SC, sans-serif"},
+            "widthConstraint": {"maximum": 180},
+        },
+        "physics": {"enabled": False}
+        if large
+        else {
+            "enabled": True,
+            "solver": "forceAtlas2Based",
+            "stabilization": {"enabled": True, "iterations": 300, "fit": True},
+        },
+    }
+    legend = [
+        {"kind": k, "zh": zh, "en": en, "color": c, "shape": sh, "count": counts[k]}
+        for k, (zh, en, c, sh) in KINDS.items()
+        if k in counts
+    ]
+    return {
+        "view": view.kind,
+        "lang": lang,
+        "title": view.title,
+        "center": view.center,
+        "nodes": nodes,
+        "edges": net.edges,
+        "options": options,
+        "legend": legend,
+        "notes": view.notes,
+        "links": view.links,
+        "synthetic": view.synthetic,
+        "node_json": node_json,
+        "total_nodes": view.total_nodes or view.graph.number_of_nodes(),
+    }
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    """The Jinja environment over ``api/templates`` (autoescaping on for every template)."""
+    return Environment(
+        loader=FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=select_autoescape(["html"], default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _script_safe(text: str, tag: str) -> str:
+    """Make inlined code unable to close its own element early."""
+    return text.replace(f"</{tag}", f"<\\/{tag}")
+
+
+def inline_assets(*, charts: bool = False) -> dict[str, str]:
+    """The browser code and CSS, read from ``api/static`` for a self-contained file."""
+    files = {"vis_js": VIS_JS, "graph_js": GRAPH_JS, "css": GRAPH_CSS}
+    missing = [str(p) for p in files.values() if not Path(p).exists()]
+    if missing:
+        raise ConfigurationError(
+            "browser assets are missing: " + ", ".join(missing),
+            hint="run `make assets` (or .venv/bin/python scripts/vendor_assets.py)",
+        )
+    out = {k: Path(p).read_text(encoding="utf-8") for k, p in files.items()}
+    out["vis_js"] = _script_safe(out["vis_js"], "script")
+    out["graph_js"] = _script_safe(out["graph_js"], "script")
+    out["css"] = _script_safe(out["css"], "style")
+    return out
+
+
+def page_context(lang: str) -> dict[str, Any]:
+    """What every page template needs besides its own data."""
+    lang = lang if lang in LANGS else "zh"
+    return {"lang": lang, "t": lambda zh, en: zh if lang == "zh" else en, "mark": SYNTHETIC_MARK}
+
+
+def render_view(
+    view: ViewGraph, lang: str = "zh", *, standalone: bool = False, static: str = "/static"
+) -> str:
+    """The HTML page of a view: served (assets from ``static``) or standalone (all inlined, offline)."""
+    data = network_data(view, lang, node_json=None if standalone else "/views/node.json?iri=")
+    ctx = page_context(lang)
+    ctx.update(
+        view=view,
+        title=_text(view.title, ctx["lang"]),
+        data_json=embed_json(data),
+        standalone=standalone,
+        static=static,
+        inline=inline_assets() if standalone else None,
+        links=[] if standalone else view.links,
+    )
+    return environment().get_template("views/graph.html").render(**ctx)

@@ -1,0 +1,135 @@
+"""The served views, the node JSON, the dashboards and their CSV downloads."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from kg.namespaces import node
+
+from .conftest import MALICIOUS
+from .test_render import EXTERNAL, embedded
+
+PAGES = [
+    "/views/village/211322101200",
+    "/views/area/211322",
+    "/views/area/2113",
+    "/views/policy/P02",
+    "/views/policy/P08",
+    "/views/ontology",
+    "/dashboard",
+    "/dashboard?area=2113",
+    "/dashboard?area=211322",
+    "/dashboard/village/211322101200",
+]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_load_and_refer_only_to_the_server(client: TestClient, path: str) -> None:
+    r = client.get(path)
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    assert not EXTERNAL.search(r.text), EXTERNAL.search(r.text)
+    assert "<script>alert(1)" not in r.text and "<img src=x" not in r.text
+
+
+def test_view_pages_load_vis_network_from_static(client: TestClient) -> None:
+    html = client.get("/views/village/211322101200").text
+    assert '<script src="/static/vendor/vis-network/vis-network.min.js">' in html
+    assert client.get("/static/vendor/vis-network/vis-network.min.js").status_code == 200
+    assert client.get("/static/js/graph.js").status_code == 200
+
+
+def test_lang_switch_changes_labels(client: TestClient) -> None:
+    en = embedded(client.get("/views/area/211322?lang=en").text)
+    zh = embedded(client.get("/views/area/211322").text)
+    assert en["lang"] == "en" and zh["lang"] == "zh"
+    county = node("area", "211322")
+    assert next(n for n in en["nodes"] if n["id"] == county)["label"] == "Jianping County"
+    assert next(n for n in zh["nodes"] if n["id"] == county)["label"] == "建平县"
+
+
+def test_unknown_things_are_404_json(client: TestClient) -> None:
+    for path in [
+        "/views/village/211322101999",
+        "/views/policy/P99",
+        "/dashboard?area=219999",
+        "/dashboard/data/nothing.csv",
+        "/views/node.json?iri=https://w3id.org/dcpa/id/nothing",
+    ]:
+        r = client.get(path)
+        assert r.status_code == 404, path
+        assert r.json()["error"]["code"] == "not_found"
+
+
+def test_node_json_describes_a_node_with_its_edges(client: TestClient) -> None:
+    r = client.get("/views/node.json", params={"iri": node("library", "L2")})
+    assert r.status_code == 200
+    data = r.json()
+    assert any(MALICIOUS in lab["value"] for lab in data["labels"])
+    assert data["synthetic"] is True
+    props = {e["property"] for e in data["out"]}
+    assert "https://w3id.org/dcpa/ontology#serves" in props
+    assert any(e["subject"] == node("intervention", "I1") for e in data["in"])
+
+
+def test_node_json_refuses_what_is_not_an_iri(client: TestClient) -> None:
+    r = client.get("/views/node.json", params={"iri": "x> } ; DROP ALL"})
+    assert r.status_code == 400
+
+
+def read_csv(text: str) -> list[list[str]]:
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:])))
+
+
+def test_csv_by_area_drills_down_to_villages(client: TestClient) -> None:
+    r = client.get("/dashboard/data/area.csv", params={"area": "211322"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert 'filename="gaps-area-211322.csv"' in r.headers["content-disposition"]
+    rows = read_csv(r.text)
+    assert rows[0][:4] == ["区划代码", "区域", "需求数", "未满足需求"]
+    by_code = {row[0]: row for row in rows[1:]}
+    assert by_code["211322102200"][1] == "建平村村民委员会"
+    assert by_code["211322102200"][2:4] == ["1", "1"]
+    assert by_code["211322101200"][2:4] == ["2", "1"]
+
+
+def test_csv_by_area_at_province_level_groups_by_city(client: TestClient) -> None:
+    rows = read_csv(client.get("/dashboard/data/area.csv").text)
+    assert [r[:4] for r in rows[1:]] == [["2113", "朝阳市", "5", "3"]]
+
+
+def test_csv_by_need_type_and_category_in_english(client: TestClient) -> None:
+    types = read_csv(client.get("/dashboard/data/need_type.csv", params={"area": "21", "lang": "en"}).text)
+    assert types[0][:4] == ["code", "need type", "needs", "unaddressed needs"]
+    assert {r[0]: r[3] for r in types[1:]} == {"N11": "2", "N12": "1", "N21": "0"}
+    cats = read_csv(client.get("/dashboard/data/category.csv", params={"area": "21", "lang": "en"}).text)
+    by = {r[0]: r for r in cats[1:]}
+    assert by["C1"][2:4] == ["1", "2"]  # one intervention meeting two needs
+    assert by["C2"][4] == "2"  # terminal distribution could meet the two N11 gaps
+
+
+def test_dashboard_links_drill_down(client: TestClient) -> None:
+    html = client.get("/dashboard?area=211322").text
+    assert 'href="/dashboard/village/211322102200?lang=zh"' in html
+    assert re.search(r'href="/dashboard/data/area\.csv\?area=211322&(amp;)?lang=zh"', html)
+    crumbs = client.get("/dashboard?area=211322").text
+    assert 'href="/dashboard?area=2113&amp;lang=zh"' in crumbs
+    city = client.get("/dashboard?area=2113").text
+    assert 'href="/dashboard?area=211322&amp;lang=zh"' in city
+
+
+def test_village_page_combines_status_needs_recommendations_and_graph(client: TestClient) -> None:
+    html = client.get("/dashboard/village/211322101200").text
+    assert "建档立卡贫困村" in html
+    status = html[html.index('id="status"') : html.index('id="needs"')]
+    assert '<td class="num">35</td><td class="num">80</td>' in status  # poor households, poor people
+    assert "未满足" in html and "终端设备接入" in html
+    assert "示例·电子阅读器" in html  # a recommendation for the terminal-access gap
+    assert embedded(html)["center"] == node("area", "211322101200")
+    assert "示例数据 / example data" in html
