@@ -21,11 +21,17 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 #: Route modules under ``api.routes``, each exposing ``router``.
-ROUTERS = ("health", "ontology")
+ROUTERS: tuple[str, ...] = ("health", "ontology", "sparql", "docs", "villages", "gaps", "plans", "catalogue")
+ROUTERS += ("records", "stats", "writes")
+ROUTERS += ("views", "dashboard")
 
 
 def open_store(settings: Settings) -> Store:
-    """The store the app serves: the embedded store at ``settings.store_path``."""
+    """The store the app serves: a remote endpoint when configured, else the embedded store."""
+    if settings.sparql_endpoint:
+        from .remote import RemoteStore
+
+        return RemoteStore.from_settings(settings)  # type: ignore[return-value]  # same read methods
     return Store.open(settings.store_path, create=False)
 
 

@@ -1,10 +1,11 @@
 """One JSON error shape for every error the API returns.
 
-    {"error": {"code": "...", "message": "...", "hint": "...", "details": ...}}
+{"error": {"code": "...", "message": "...", "hint": "...", "details": ...}}
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,6 +14,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kg.errors import DcpaError
+
+log = logging.getLogger(__name__)
 
 
 def error_body(code: str, message: str, hint: str | None = None, details: Any = None) -> dict[str, Any]:
@@ -41,4 +44,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             error_body("invalid_request", "the request is not valid", "see details for each field", details),
             status_code=422,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # A bug, not a user error: log the traceback, answer in the same shape without internals.
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse(
+            error_body("internal_error", "an unexpected error occurred", "see the server log; please report it"),
+            status_code=500,
         )

@@ -33,3 +33,22 @@ def test_validation_failed_lists_every_issue_with_its_place() -> None:
     assert e.exit_code == 1
     assert [d["row"] for d in e.to_dict()["error"]["details"]] == [3, 4]
     assert str(issues[1]) == "needs.csv, row 4, column date: bad date (value: '2018-13-01') — use YYYY-MM-DD"
+
+
+def test_an_unexpected_crash_still_answers_in_the_error_shape() -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from kg.store import Store
+
+    app = create_app(store=Store.memory())
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise ZeroDivisionError("internal detail")
+
+    response = TestClient(app, raise_server_exceptions=False).get("/boom")
+    assert response.status_code == 500
+    body = response.json()
+    assert body["error"]["code"] == "internal_error"
+    assert "internal detail" not in response.text

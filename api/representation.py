@@ -1,0 +1,140 @@
+"""How the JSON API writes its answers: JSON (default), CSV for tables, JSON-LD for records.
+
+One place decides the format from ``?format=`` and the Accept header, pages lists with
+``limit``/``offset`` and a total, and turns nested values into CSV cells, so that every
+route formats the same way.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Sequence
+from typing import Annotated, Any
+
+import rdflib
+from fastapi import Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from .sparql import jsonld_context
+
+CSV_TYPE = "text/csv; charset=utf-8"
+JSONLD_TYPE = "application/ld+json"
+
+FormatParam = Annotated[
+    str | None,
+    Query(
+        pattern="^(json|csv|jsonld)$",
+        description="Answer format: `json` (default), `csv` (tables) or `jsonld` (records); "
+        "also chosen by the Accept header.",
+    ),
+]
+LimitParam = Annotated[int, Query(ge=1, le=1000, description="Most items in one page.")]
+OffsetParam = Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip (paging).")]
+
+
+def wanted(request: Request, fmt: str | None) -> str:
+    """``json``, ``csv`` or ``jsonld``: the query parameter wins over the Accept header."""
+    if fmt:
+        return fmt
+    accept = request.headers.get("accept", "").lower()
+    first = accept.split(",")[0].split(";")[0].strip()
+    if first == "text/csv":
+        return "csv"
+    if first == "application/ld+json":
+        return "jsonld"
+    return "json"
+
+
+class Page(BaseModel):
+    """A page of a list: the items and how many there are in all."""
+
+    total: int = Field(description="How many items match, over all pages.", examples=[42])
+    limit: int = Field(examples=[50])
+    offset: int = Field(examples=[0])
+
+
+def json_response(data: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
+    """JSON with Chinese left as is (UTF-8, not ``\\uXXXX``)."""
+    return _Utf8JSON(data, status_code=status_code, headers=headers)
+
+
+class _Utf8JSON(JSONResponse):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, default=str, separators=(",", ":")).encode("utf-8")
+
+
+def cell(value: Any) -> str:
+    """A CSV cell: lists joined with ``; ``, mappings by their label or id, None empty."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        for k in ("label_zh", "label", "name", "code", "id", "iri"):
+            if k in value:
+                return cell(value[k])
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list | tuple):
+        return "; ".join(cell(v) for v in value)
+    return str(value)
+
+
+def csv_response(
+    rows: Iterable[dict[str, Any]], columns: Sequence[str] | None = None, *, name: str = "data"
+) -> Response:
+    """A CSV table (UTF-8 with BOM so spreadsheet programs read the Chinese right)."""
+    rows = list(rows)
+    cols = list(columns) if columns else _columns(rows)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(cols)
+    for r in rows:
+        w.writerow([cell(r.get(c)) for c in cols])
+    return Response(
+        ("\ufeff" + buf.getvalue()).encode("utf-8"),
+        media_type=CSV_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+def _columns(rows: list[dict[str, Any]]) -> list[str]:
+    cols: list[str] = []
+    for r in rows:
+        for k in r:
+            if k not in cols:
+                cols.append(k)
+    return cols
+
+
+def jsonld_response(graph: rdflib.Graph) -> Response:
+    text = graph.serialize(format="json-ld", context=jsonld_context(), auto_compact=True)
+    return Response(text.encode("utf-8"), media_type=JSONLD_TYPE)
+
+
+def table_rows(data: Any) -> list[dict[str, Any]] | None:
+    """The table inside a report dict (its first list of dicts), for CSV answers."""
+    if isinstance(data, list) and all(isinstance(r, dict) for r in data):
+        return data
+    if isinstance(data, dict):
+        for key in ("rows", "items", "groups", "recommendations", "assignments", "villages", "gaps"):
+            v = data.get(key)
+            if isinstance(v, list) and all(isinstance(r, dict) for r in v):
+                return v
+        for v in data.values():
+            if isinstance(v, list) and v and all(isinstance(r, dict) for r in v):
+                return v
+    return None
+
+
+def report_response(request: Request, data: Any, fmt: str | None, *, name: str) -> Response:
+    """A report from the library as JSON, or its table as CSV."""
+    if wanted(request, fmt) == "csv":
+        rows = table_rows(data)
+        if rows is not None:
+            return csv_response(rows, name=name)
+    return json_response(data)

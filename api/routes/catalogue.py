@@ -1,0 +1,125 @@
+"""``/api/queries``: the stored query catalogue (``queries/*.rq``), listed and run with parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from kg.errors import NotFound
+
+from ..deps import SettingsDep, StoreDep
+from ..representation import FormatParam, LimitParam, OffsetParam, Page, csv_response, json_response, wanted
+from ._common import ERROR_RESPONSES, library_call
+
+router = APIRouter(prefix="/api/queries", tags=["query catalogue / 查询目录"])
+
+_RESERVED = {"limit", "offset", "format"}
+
+
+class ParamInfo(BaseModel):
+    name: str = Field(examples=["area"])
+    type: str = Field(examples=["area_code"])
+    default: Any = Field(default=None, examples=["21"])
+    description: str | None = None
+
+
+class QueryInfo(BaseModel):
+    name: str = Field(examples=["gaps_by_county"])
+    title_zh: str | None = Field(default=None, examples=["各县需求缺口"])
+    title_en: str | None = Field(default=None, examples=["Gaps by county"])
+    description: str | None = None
+    question: str | None = None
+    parameters: list[ParamInfo] = []
+    href: str = Field(examples=["/api/queries/gaps_by_county"])
+    text: str | None = Field(default=None, description="The SPARQL text")
+
+
+class QueryList(BaseModel):
+    total: int
+    items: list[QueryInfo]
+
+
+class QueryAnswer(Page):
+    name: str
+    truncated: bool = Field(description="True when the query had more rows than DCPA_MAX_ROWS")
+    columns: list[str]
+    rows: list[dict[str, Any]]
+
+
+def _info(q: Any, *, text: bool = False) -> dict[str, Any]:
+    return {
+        "name": q.name,
+        "title_zh": q.title_zh,
+        "title_en": q.title_en,
+        "description": q.description,
+        "question": q.question,
+        "parameters": [
+            {"name": p.name, "type": p.type, "default": p.default, "description": p.description} for p in q.parameters
+        ],
+        "href": f"/api/queries/{q.name}",
+        "text": q.text if text else None,
+    }
+
+
+def _catalogue() -> dict[str, Any]:
+    catalogue: dict[str, Any] = library_call("kg.catalogue").load_catalogue()
+    return catalogue
+
+
+@router.get("", summary="List stored queries / 查询目录", response_model=QueryList)
+def list_queries() -> Response:
+    items = [_info(q) for q in _catalogue().values()]
+    return json_response({"total": len(items), "items": items})
+
+
+@router.get(
+    "/{name}",
+    summary="Run a stored query / 运行目录查询",
+    description="Runs the query with its parameters given as query parameters (`?area=2101`); "
+    "unknown parameters are refused. The answer is a table: JSON rows or CSV.",
+    response_model=QueryAnswer,
+    responses={200: {"content": {"text/csv": {}}}, **ERROR_RESPONSES},
+)
+def run_stored_query(
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    name: str,
+    limit: LimitParam = 100,
+    offset: OffsetParam = 0,
+    format: FormatParam = None,
+) -> Response:
+    catalogue = _catalogue()
+    if name not in catalogue:
+        raise NotFound(f"no stored query named {name!r}", hint="list them with /api/queries")
+    q = catalogue[name]
+    known = {p.name for p in q.parameters}
+    params = {k: v for k, v in request.query_params.items() if k not in _RESERVED}
+    unknown = sorted(set(params) - known)
+    if unknown:
+        from kg.errors import DataError
+
+        raise DataError(
+            f"unknown parameter(s) for {name}: {', '.join(unknown)}",
+            hint=f"this query takes: {', '.join(sorted(known)) or 'no parameters'}",
+        )
+    result = library_call("kg.catalogue").run_query(store, name, params, limit=settings.max_rows)
+    columns = list(result.columns)
+    rows = [r if isinstance(r, dict) else dict(zip(columns, r, strict=False)) for r in result.rows]
+    page = rows[offset : offset + limit]
+    if wanted(request, format) == "csv":
+        return csv_response(page, columns, name=name)
+    return json_response(
+        {
+            "name": name,
+            "columns": columns,
+            "rows": page,
+            "total": len(rows),
+            "limit": limit,
+            "offset": offset,
+            "truncated": bool(getattr(result, "truncated", False)),
+        }
+    )

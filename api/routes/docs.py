@@ -1,0 +1,35 @@
+"""``/docs``: the OpenAPI documentation page, served with swagger-ui from ``/static`` (no CDN)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+
+router = APIRouter(tags=["docs"])
+
+_PAGE = """<!doctype html>
+<html lang="zh">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>API 文档 · DCPA</title>
+  <link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="/static/vendor/swagger-ui/swagger-ui-bundle.js"></script>
+  <script>
+    // validatorUrl null: swagger-ui would otherwise send the schema to an online validator.
+    window.ui = SwaggerUIBundle({
+      url: "/openapi.json", dom_id: "#swagger-ui", validatorUrl: null,
+      deepLinking: true, tryItOutEnabled: true
+    });
+  </script>
+</body>
+</html>
+"""
+
+
+@router.get("/docs", summary="API documentation / API 文档", response_class=HTMLResponse, include_in_schema=False)
+def docs_page() -> HTMLResponse:
+    return HTMLResponse(_PAGE)

@@ -1,0 +1,111 @@
+"""Lists and single records: policies, programmes, libraries, resources, interventions, evaluations.
+
+JSON by default, CSV for lists (``?format=csv`` or ``Accept: text/csv``), JSON-LD with the
+project context on ``Accept: application/ld+json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from .. import lookup
+from ..deps import StoreDep
+from ..representation import (
+    FormatParam,
+    LimitParam,
+    OffsetParam,
+    Page,
+    csv_response,
+    json_response,
+    jsonld_response,
+    wanted,
+)
+from ._common import ERROR_RESPONSES
+
+router = APIRouter(prefix="/api", tags=["records / 记录"])
+
+
+class Record(BaseModel):
+    """One record with all its properties (local names of the ontology terms)."""
+
+    id: str = Field(examples=["P01"])
+    iri: str = Field(examples=["https://w3id.org/dcpa/id/policy/P01"])
+    types: list[str] = Field(examples=[["Plan"]])
+    label_zh: str | None = Field(default=None, examples=["“十三五”脱贫攻坚规划"])
+    label_en: str | None = Field(default=None, examples=["13th Five-Year Plan for Poverty Alleviation"])
+    synthetic: bool = Field(description="Generated example data, not a real fact", examples=[False])
+    properties: dict[str, Any] = Field(
+        examples=[{"issuerName": "国务院", "documentNumber": "国发〔2016〕64号", "policyLevel": "national"}]
+    )
+    href: str = Field(examples=["/api/policies/P01"])
+
+
+class RecordPage(Page):
+    items: list[Record]
+
+
+_CONTENT = {200: {"content": {"text/csv": {}, "application/ld+json": {}}}, **ERROR_RESPONSES}
+
+
+def _list_endpoint(kind: lookup.RecordKind) -> Callable[..., Response]:
+    def list_kind(
+        request: Request,
+        store: StoreDep,
+        q: Annotated[str | None, Query(max_length=100, description="Part of the label")] = None,
+        limit: LimitParam = 50,
+        offset: OffsetParam = 0,
+        format: FormatParam = None,
+    ) -> Response:
+        total, items = lookup.list_records(store, kind, q=q, limit=limit, offset=offset)
+        fmt = wanted(request, format)
+        if fmt == "csv":
+            return csv_response([lookup.record_table_row(r) for r in items], name=kind.path)
+        if fmt == "jsonld":
+            return jsonld_response(lookup.records_graph(store, [r["iri"] for r in items]))
+        return json_response({"total": total, "limit": limit, "offset": offset, "items": items})
+
+    return list_kind
+
+
+def _one_endpoint(kind: lookup.RecordKind) -> Callable[..., Response]:
+    def get_kind(
+        request: Request,
+        store: StoreDep,
+        id: Annotated[str, Path(max_length=200, description="The record's id (last part of its IRI)")],
+        format: FormatParam = None,
+    ) -> Response:
+        rec = lookup.get_record(store, kind, id)
+        fmt = wanted(request, format)
+        if fmt == "jsonld":
+            return jsonld_response(lookup.records_graph(store, [rec["iri"]]))
+        if fmt == "csv":
+            return csv_response([lookup.record_table_row(rec)], name=f"{kind.kind}-{id}")
+        return json_response(rec)
+
+    return get_kind
+
+
+for _kind in lookup.RECORD_KINDS.values():
+    router.add_api_route(
+        f"/{_kind.path}",
+        _list_endpoint(_kind),
+        methods=["GET"],
+        summary=f"List {_kind.title}",
+        response_model=RecordPage,
+        responses=_CONTENT,
+        operation_id=f"list_{_kind.path}",
+    )
+    router.add_api_route(
+        f"/{_kind.path}/{{id}}",
+        _one_endpoint(_kind),
+        methods=["GET"],
+        summary=f"One of {_kind.title}",
+        response_model=Record,
+        responses=_CONTENT,
+        operation_id=f"get_{_kind.kind}",
+    )

@@ -1,0 +1,179 @@
+"""``/sparql``: the SPARQL 1.1 Protocol endpoint, its service description and the query page.
+
+The protocol logic is in :mod:`api.sparql`; this module only reads the HTTP request and
+writes the HTTP response.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import partial
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from kg.settings import Settings
+
+from .. import sparql as sp
+from ..app import TEMPLATES_DIR
+
+router = APIRouter(tags=["sparql"])
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+
+_DOC = (
+    "SPARQL 1.1 Protocol endpoint (read-only). GET `?query=`, POST form-encoded `query=` or POST "
+    "`application/sparql-query`; `default-graph-uri` / `named-graph-uri` choose the dataset. "
+    "SELECT/ASK answer `application/sparql-results+json` (default), `+xml`, `text/csv`, "
+    "`text/tab-separated-values`; CONSTRUCT/DESCRIBE answer `text/turtle` (default), "
+    "`application/n-triples`, `application/rdf+xml`, `application/ld+json`. Updates, LOAD and "
+    "SERVICE are refused (403); a malformed query gets 400 with the parser's message; a query past "
+    "its time limit gets 503; an answer cut at the row limit has the header `X-DCPA-Truncated: true`. "
+    "Without a query: the service description (RDF) or, for browsers, the query editor."
+)
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Query results",
+        "content": {t: {} for t in (sp.JSON_RESULTS, sp.XML_RESULTS, sp.CSV, sp.TSV, sp.TURTLE, sp.NTRIPLES)},
+    },
+    400: {"description": "Malformed query (the parser's message)"},
+    403: {"description": "Update, LOAD or SERVICE refused"},
+    503: {"description": "Time limit reached"},
+}
+
+
+def _runner(request: Request) -> sp.QueryRunner:
+    runner: sp.QueryRunner | None = getattr(request.app.state, "sparql_runner", None)
+    if runner is None:
+        settings: Settings = request.app.state.settings
+        runner = sp.QueryRunner(settings.query_workers)
+        request.app.state.sparql_runner = runner
+    return runner
+
+
+async def _answer(request: Request, body: bytes) -> Response:
+    settings: Settings = request.app.state.settings
+    req = sp.parse_request(
+        request.method,
+        request.headers.get("content-type", ""),
+        request.url.query,
+        body,
+        max_bytes=settings.max_query_bytes,
+    )
+    accept = request.headers.get("accept", "")
+    if req is None:
+        return _no_query(request, accept)
+    form = sp.query_form(req.query)
+    media_type = sp.negotiate(form, accept, req.format)
+    store = request.app.state.store
+    answer = await _runner(request).run(
+        partial(sp.run_query, store, req, form, media_type, max_rows=settings.max_rows),
+        settings.query_timeout,
+    )
+    headers = {"Vary": "Accept"}
+    if answer.truncated:
+        headers[sp.TRUNCATED_HEADER] = "true"
+    charset = "" if answer.media_type in (sp.JSONLD,) else "; charset=utf-8"
+    return Response(answer.body, media_type=answer.media_type + charset, headers=headers)
+
+
+def _wants_html(accept: str) -> bool:
+    types = sp._accepted(accept)
+    return bool(types) and types[0] in ("text/html", "application/xhtml+xml")
+
+
+def _no_query(request: Request, accept: str) -> Response:
+    if _wants_html(accept):
+        return sparql_page(request)
+    settings: Settings = request.app.state.settings
+    endpoint = str(request.url.replace(query=""))
+    graphs = request.app.state.store.graphs()
+    g = sp.service_description(endpoint, graphs, max_rows=settings.max_rows, timeout=settings.query_timeout)
+    media_type = sp.negotiate("DESCRIBE", accept)
+    return Response(sp.serialize_graph(g, media_type), media_type=media_type, headers={"Vary": "Accept"})
+
+
+def _examples() -> list[dict[str, str]]:
+    """The query catalogue as editor tabs: the PREFIX block, then the text with default parameters."""
+    from kg.catalogue import load_catalogue, to_term
+    from kg.namespaces import sparql_prefixes
+
+    tabs = []
+    for q in load_catalogue().values():
+        values = {p.name: str(to_term(p, p.default)) for p in q.parameters if p.default}
+        text = sparql_prefixes() + sp.inline_parameters(q.text, values)
+        tabs.append({"name": q.name, "title": q.title_zh or q.title_en or q.name, "text": text})
+    return tabs
+
+
+def sparql_page(request: Request) -> HTMLResponse:
+    examples = json.dumps(_examples(), ensure_ascii=False).replace("</", "<\\/")
+    return templates.TemplateResponse(request, "sparql.html", {"examples_json": examples})
+
+
+_GET_PARAMS = {
+    "parameters": [
+        {
+            "name": "query",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string"},
+            "example": "SELECT ?v ?name WHERE { ?v a dcpa:Village ; rdfs:label ?name } LIMIT 10",
+            "description": "The SPARQL query (without it: the service description or the query page)",
+        },
+        {"name": "default-graph-uri", "in": "query", "required": False, "schema": {"type": "string"}},
+        {"name": "named-graph-uri", "in": "query", "required": False, "schema": {"type": "string"}},
+    ]
+}
+
+
+@router.get(
+    "/sparql",
+    summary="SPARQL endpoint (GET) / SPARQL 查询端点",
+    description=_DOC,
+    responses=_RESPONSES,
+    openapi_extra=_GET_PARAMS,
+)
+async def sparql_get(request: Request) -> Response:
+    return await _answer(request, b"")
+
+
+@router.post(
+    "/sparql",
+    summary="SPARQL endpoint (POST) / SPARQL 查询端点",
+    description=_DOC,
+    responses=_RESPONSES,
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/sparql-query": {"schema": {"type": "string"}},
+                "application/x-www-form-urlencoded": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "query": {"type": "string"},
+                            "default-graph-uri": {"type": "string"},
+                            "named-graph-uri": {"type": "string"},
+                        },
+                        "required": ["query"],
+                    }
+                },
+            }
+        }
+    },
+)
+async def sparql_post(request: Request) -> Response:
+    settings: Settings = request.app.state.settings
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > settings.max_query_bytes:
+            break
+    return await _answer(request, body)
+
+
+@router.get("/sparql.html", summary="SPARQL query page / SPARQL 查询页面", response_class=HTMLResponse)
+def sparql_html(request: Request) -> HTMLResponse:
+    return sparql_page(request)

@@ -1,0 +1,277 @@
+"""Writes for planners and data stewards: needs, interventions, evaluations and whole import files.
+
+Every write needs the bearer token (see :mod:`api.auth`), goes through ``kg.importer`` — the
+same validation as ``dcpa import`` — and is all-or-nothing: a record with a problem gets 422
+with the issues and nothing is written. Accepted records land in their own named graph with
+who and when, are visible to the next read, and live in the on-disk store across restarts.
+Writes are serialised by one lock, so two batches never interleave their checks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import re
+import tempfile
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, File, Query, Request, UploadFile
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from kg.errors import DataError
+
+from ..auth import WriterDep
+from ..deps import SettingsDep, StoreDep
+from ..representation import json_response
+from ._common import ERROR_RESPONSES, ErrorResponse, library_call
+
+router = APIRouter(prefix="/api", tags=["writes / 写入"])
+
+_LOCK = threading.Lock()
+_MAX_RECORDS = 10_000
+_MAX_UPLOAD = 50 * 1024 * 1024
+
+_WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse, "description": "Missing or wrong bearer token"},
+    403: {"model": ErrorResponse, "description": "Writes are off (no token configured)"},
+    **ERROR_RESPONSES,
+}
+
+_EXAMPLES = {
+    "needs": {
+        "village_code": "210123206200",
+        "need_type": "N22",
+        "severity": 4,
+        "people_affected": 120,
+        "source": "survey",
+        "source_title": "2018年村级数字文化需求调查",
+        "identified_on": "2018-05-12",
+        "surveyor": "县图书馆",
+    },
+    "interventions": {
+        "id": "INT-2018-001",
+        "name_zh": "电子阅览室建设",
+        "category": "C2",
+        "provided_by": "LIB-1",
+        "target_areas": "210123206200",
+        "status": "S2",
+        "start_date": "2018-03-01",
+        "budget": 50000,
+        "source": "document",
+    },
+    "evaluations": {
+        "intervention_id": "INT-2018-001",
+        "indicator": "I01",
+        "area_code": "210123206200",
+        "baseline_value": 10,
+        "target_value": 100,
+        "actual_value": 120,
+        "period_start": "2018-01-01",
+        "period_end": "2018-12-31",
+        "source": "survey",
+    },
+}
+
+
+class WriteResult(BaseModel):
+    """What the importer accepted (its report)."""
+
+    kind: str | None = Field(default=None, examples=["needs"])
+    user: str = Field(examples=["api"])
+    dry_run: bool = False
+    report: dict[str, Any] = Field(
+        examples=[
+            {
+                "batch": "api-20260101T120000-ab12",
+                "records": 1,
+                "triples": 14,
+                "graph": "https://w3id.org/dcpa/graph/import/…",
+            }
+        ]
+    )
+
+
+def _collect_here() -> None:
+    """Collect garbage in this (worker) thread.
+
+    Oxigraph's result iterators may only be dropped by the thread that made them; one caught in a
+    reference cycle (e.g. a frame kept by pySHACL) would otherwise be collected later on another
+    thread, fail to drop, and keep the on-disk store locked.
+    """
+    gc.collect()
+
+
+def _cell(value: Any) -> Any:
+    """A JSON value as the importer reads a cell: lists joined with ``;``, numbers as text."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ";".join(str(_cell(v)) for v in value)
+    return str(value)
+
+
+def _records(body: Any) -> list[dict[str, Any]]:
+    items = body if isinstance(body, list) else [body]
+    if not items:
+        raise DataError("no records given", hint="send one record (an object) or a list of them")
+    if len(items) > _MAX_RECORDS:
+        raise DataError(f"{len(items)} records in one request; the limit is {_MAX_RECORDS}")
+    out = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise DataError(f"record {i + 1} is not an object", hint="each record is a JSON object of columns")
+        out.append({str(k): _cell(v) for k, v in item.items()})
+    return out
+
+
+def _report(report: Any) -> dict[str, Any]:
+    if hasattr(report, "to_dict"):
+        d: dict[str, Any] = report.to_dict()
+        return d
+    if dataclasses.is_dataclass(report) and not isinstance(report, type):
+        return dataclasses.asdict(report)
+    return {"result": str(report)}
+
+
+def _write_records(store: Any, settings: Any, user: str, kind: str, body: Any, dry_run: bool) -> Response:
+    importer = library_call("kg.importer")
+    records = _records(body)
+    with _LOCK:
+        try:
+            report = importer.import_records(
+                store, kind, records, user=user, settings=settings, source_name="api", dry_run=dry_run
+            )
+        finally:
+            _collect_here()
+    flush = getattr(store, "flush", None)
+    if flush and not dry_run:
+        flush()
+    return json_response(
+        {"kind": kind, "user": user, "dry_run": dry_run, "report": _report(report)},
+        status_code=200 if dry_run else 201,
+    )
+
+
+def _body(kind: str) -> Any:
+    return Body(
+        description=f"One {kind} record (an object of columns, as in the import template) or a list of them.",
+        openapi_examples={
+            "one": {"summary": "one record", "value": _EXAMPLES[kind]},
+            "many": {"summary": "a list", "value": [_EXAMPLES[kind]]},
+        },
+    )
+
+
+DryRun = Annotated[bool, Query(description="Check only: validate and report, write nothing.")]
+
+
+@router.post(
+    "/needs",
+    summary="Add needs / 新增需求",
+    status_code=201,
+    response_model=WriteResult,
+    responses=_WRITE_RESPONSES,
+)
+def post_needs(
+    store: StoreDep,
+    settings: SettingsDep,
+    user: WriterDep,
+    body: Annotated[dict[str, Any] | list[dict[str, Any]], _body("needs")],
+    dry_run: DryRun = False,
+) -> Response:
+    return _write_records(store, settings, user, "needs", body, dry_run)
+
+
+@router.post(
+    "/interventions",
+    summary="Add interventions / 新增帮扶项目",
+    status_code=201,
+    response_model=WriteResult,
+    responses=_WRITE_RESPONSES,
+)
+def post_interventions(
+    store: StoreDep,
+    settings: SettingsDep,
+    user: WriterDep,
+    body: Annotated[dict[str, Any] | list[dict[str, Any]], _body("interventions")],
+    dry_run: DryRun = False,
+) -> Response:
+    return _write_records(store, settings, user, "interventions", body, dry_run)
+
+
+@router.post(
+    "/evaluations",
+    summary="Add evaluations / 新增效果评估",
+    status_code=201,
+    response_model=WriteResult,
+    responses=_WRITE_RESPONSES,
+)
+def post_evaluations(
+    store: StoreDep,
+    settings: SettingsDep,
+    user: WriterDep,
+    body: Annotated[dict[str, Any] | list[dict[str, Any]], _body("evaluations")],
+    dry_run: DryRun = False,
+) -> Response:
+    return _write_records(store, settings, user, "evaluations", body, dry_run)
+
+
+_SAFE_NAME = re.compile(r"[^\w.\-\u4e00-\u9fff]+")
+
+
+@router.post(
+    "/imports",
+    summary="Import files / 导入文件",
+    description="Multipart upload of one or more import files (the XLSX template or CSV files, as for "
+    "`dcpa import`). All files are checked together; nothing is written unless all pass.",
+    status_code=201,
+    response_model=WriteResult,
+    responses=_WRITE_RESPONSES,
+)
+async def post_imports(
+    request: Request,
+    user: WriterDep,
+    files: Annotated[list[UploadFile], File(description="Import files (.xlsx, .csv)")],
+    dry_run: DryRun = False,
+) -> Response:
+    from starlette.concurrency import run_in_threadpool
+
+    store = request.app.state.store
+    settings = request.app.state.settings
+    importer = library_call("kg.importer")
+    with tempfile.TemporaryDirectory(prefix="dcpa-upload-") as tmp:
+        paths: list[Path] = []
+        limit = int(getattr(settings, "max_import_bytes", _MAX_UPLOAD))
+        for i, f in enumerate(files):
+            data = await f.read(limit + 1)
+            if len(data) > limit:
+                raise DataError(
+                    f"{f.filename} is larger than {limit} bytes", hint="split it, or raise DCPA_MAX_IMPORT_BYTES"
+                )
+            name = _SAFE_NAME.sub("_", Path(f.filename or f"upload-{i}").name) or f"upload-{i}"
+            target = Path(tmp) / name
+            if target.exists():
+                target = Path(tmp) / f"{i}-{name}"
+            target.write_bytes(data)
+            paths.append(target)
+
+        def work() -> Any:
+            with _LOCK:
+                try:
+                    return importer.import_files(store, paths, user=user, settings=settings, dry_run=dry_run)
+                finally:
+                    _collect_here()
+
+        report = await run_in_threadpool(work)
+    flush = getattr(store, "flush", None)
+    if flush and not dry_run:
+        flush()
+    return json_response(
+        {"kind": None, "user": user, "dry_run": dry_run, "report": _report(report)},
+        status_code=200 if dry_run else 201,
+    )

@@ -1,0 +1,42 @@
+// The query page: YASGUI on this server's /sparql, with the query catalogue as example tabs.
+// Nothing here talks to any other host: external autocompleters (LOV, prefix.cc) are switched off
+// and the endpoint chooser only knows this server.
+(function () {
+  "use strict";
+  var endpoint = window.location.origin + "/sparql";
+  var examples = JSON.parse(document.getElementById("examples").textContent || "[]");
+
+  // Only the local, offline autocompleter (variable names).
+  Yasgui.Yasqe.defaults.autocompleters = ["variables"];
+  Yasgui.defaults.requestConfig.endpoint = endpoint;
+
+  var yasgui = new Yasgui(document.getElementById("yasgui"), {
+    requestConfig: { endpoint: endpoint, method: "POST" },
+    copyEndpointOnNewTab: true,
+    endpointCatalogueOptions: { getData: function () { return [{ endpoint: endpoint }]; } },
+    persistenceId: null,
+    populateFromUrl: false,
+    yasr: { pluginOrder: ["table", "response"], defaultPlugin: "table" },
+  });
+
+  examples.forEach(function (ex, i) {
+    var config = { name: ex.title || ex.name, yasqe: { value: ex.text }, requestConfig: { endpoint: endpoint } };
+    if (i === 0) {
+      var tab = yasgui.getTab();
+      if (tab) {
+        tab.setName(config.name);
+        tab.setQuery(ex.text);
+        return;
+      }
+    }
+    yasgui.addTab(false, config);
+  });
+
+  // "Download CSV": the current tab's query through the endpoint, as text/csv.
+  document.getElementById("csv-download").addEventListener("click", function (ev) {
+    var tab = yasgui.getTab();
+    var query = tab ? tab.getQuery() : "";
+    if (!query) { ev.preventDefault(); return; }
+    this.href = "/sparql?format=csv&query=" + encodeURIComponent(query);
+  });
+})();

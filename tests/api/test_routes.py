@@ -1,0 +1,214 @@
+"""The planners' JSON API, read side: every route, its formats, paging and its errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import httpx
+import pytest
+import rdflib
+
+V = "210123203200"  # 北四家子村委会: registered poor (synthetic status), two needs, one intervention
+
+
+@pytest.fixture(scope="module")
+def api(base_url: str) -> httpx.Client:
+    return httpx.Client(base_url=base_url, timeout=30)
+
+
+def assert_error(r: httpx.Response, status: int, code: str) -> dict:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith("application/json")
+    body = r.json()
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message", "hint", "details"}
+    assert body["error"]["code"] == code
+    return body["error"]
+
+
+def read_csv(r: httpx.Response) -> list[dict[str, str]]:
+    assert r.headers["content-type"].startswith("text/csv")
+    return list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+
+
+# -- villages ----------------------------------------------------------------------
+
+
+def test_village_search_by_chinese_name_and_code_prefix(api: httpx.Client) -> None:
+    by_name = api.get("/api/villages", params={"q": "六家子"}).json()
+    assert by_name["total"] == 1 and by_name["items"][0]["code"] == "210123203201"
+    by_code = api.get("/api/villages", params={"q": "2101232032"}).json()
+    assert [v["code"] for v in by_code["items"]] == ["210123203200", "210123203201", "210123203202"]
+    assert by_code["items"][0]["poverty_registered"] is True
+    assert by_code["items"][0]["township"] == {"code": "210123203", "name": "北四家子乡"}
+    assert api.get("/api/villages", params={"q": "不存在的村"}).json()["total"] == 0
+    poor = api.get("/api/villages", params={"poor": "true"}).json()
+    assert [v["code"] for v in poor["items"]] == [V]
+
+
+def test_village_paging(api: httpx.Client) -> None:
+    page1 = api.get("/api/villages", params={"limit": 2, "offset": 0}).json()
+    page2 = api.get("/api/villages", params={"limit": 2, "offset": 2}).json()
+    assert page1["total"] == page2["total"] == 4
+    codes = [v["code"] for v in page1["items"] + page2["items"]]
+    assert codes == sorted(codes) and len(set(codes)) == 4
+
+
+def test_village_search_as_csv(api: httpx.Client) -> None:
+    rows = read_csv(api.get("/api/villages", params={"q": "水源", "format": "csv"}))
+    assert rows[0]["name"] == "水源地社区" and rows[0]["code"] == "210102001002"
+    by_accept = api.get("/api/villages", params={"q": "水源"}, headers={"Accept": "text/csv"})
+    assert read_csv(by_accept) == rows
+
+
+def test_one_village(api: httpx.Client) -> None:
+    v = api.get(f"/api/villages/{V}").json()
+    assert v["name"] == "北四家子村委会"
+    assert [a["code"] for a in v["within"]] == ["21", "2101", "210123", "210123203"]
+    assert v["synthetic"] is True and "示例" in v["synthetic_note"]
+    status = v["poverty_status"][0]
+    assert status["status_type"]["code"] == "PS1" and status["poor_households"] == 35
+    assert {c["code"] for c in status["causes"]} == {"PC01", "PC07"}
+    assert [n["need_type"]["code"] for n in v["needs"]] == ["N22", "N11"]  # by severity
+    assert v["needs"][0]["evidence"]["type"] == "SyntheticExampleData"
+    [i] = v["interventions"]
+    assert i["id"] == "INT-1" and "direct" in i["reached_by"] and i["status"]["code"] == "S2"
+    assert v["evaluations"][0]["actual"] == 120
+
+
+def test_one_village_as_jsonld(api: httpx.Client) -> None:
+    r = api.get(f"/api/villages/{V}", headers={"Accept": "application/ld+json"})
+    assert r.headers["content-type"].startswith("application/ld+json")
+    g = rdflib.Graph().parse(data=r.text, format="json-ld")
+    dcpa = rdflib.Namespace("https://w3id.org/dcpa/ontology#")
+    village = rdflib.URIRef(f"https://w3id.org/dcpa/id/area/{V}")
+    assert (village, rdflib.RDFS.label, rdflib.Literal("北四家子村委会", lang="zh")) in g
+    assert len(list(g.subjects(dcpa.needOf, village))) == 2
+
+
+def test_village_reached_through_its_county_library(api: httpx.Client) -> None:
+    v = api.get("/api/villages/210123203202").json()
+    assert [i["reached_by"] for i in v["interventions"]] == [["library"]]
+    assert v["needs"] == [] and v["poverty_status"] == []
+
+
+def test_unknown_and_malformed_village(api: httpx.Client) -> None:
+    err = assert_error(api.get("/api/villages/210123203299"), 404, "not_found")
+    assert "210123203299" in err["message"]
+    assert_error(api.get("/api/villages/12ab"), 422, "invalid_request")
+    assert_error(api.get("/api/villages/210123203299/recommendations"), 404, "not_found")
+    assert_error(api.get("/api/villages/210123203299/similar"), 404, "not_found")
+
+
+def test_recommendations(api: httpx.Client) -> None:
+    r = api.get(f"/api/villages/{V}/recommendations").json()
+    assert r["village"]["code"] == V
+    need = next(n for n in r["needs"] if n["need_type"].endswith("N22"))
+    assert need["candidates"][0]["iri"].endswith("resource/R-2")
+    assert need["candidates"][0]["explanation"]  # every recommendation carries its path
+    rows = read_csv(api.get(f"/api/villages/{V}/recommendations", params={"format": "csv"}))
+    assert rows[0]["need_type_label"] == "电子商务技能" and rows[0]["rank"] == "1"
+
+
+def test_similar(api: httpx.Client) -> None:
+    r = api.get(f"/api/villages/{V}/similar")
+    assert r.status_code == 200
+    assert r.json()["village"] == V and isinstance(r.json()["items"], list)
+
+
+# -- gaps and plans ----------------------------------------------------------------
+
+
+def test_gaps_with_drill_down(api: httpx.Client) -> None:
+    r = api.get("/api/gaps", params={"area": "210123"}).json()
+    assert r["totals"]["needs"] == 3 and r["totals"]["unaddressed"] == 1
+    assert r["drill_down"] == [{"code": "210123203", "name": "北四家子乡", "href": "/api/gaps?area=210123203&by=area"}]
+    assert r["up"] == "/api/gaps?area=2101&by=area"
+    child = api.get(r["drill_down"][0]["href"]).json()
+    assert child["totals"]["needs"] == 3
+    rows = read_csv(api.get("/api/gaps", params={"by": "need_type", "format": "csv"}))
+    assert {row["code"]: row["unaddressed"] for row in rows}["N22"] == "1"
+    assert_error(api.get("/api/gaps", params={"area": "219999"}), 404, "not_found")
+    assert_error(api.get("/api/gaps", params={"by": "colour"}), 422, "invalid_request")
+
+
+def test_plan(api: httpx.Client) -> None:
+    pytest.importorskip("kg.planning")
+    r = api.post("/api/plans", json={"budget": 10000, "area": "210123"})
+    assert r.status_code == 200, r.text
+    assert isinstance(r.json(), dict)
+    assert_error(api.post("/api/plans", json={"budget": -5}), 422, "invalid_request")
+    assert_error(api.post("/api/plans", json={"budget": 100, "area": "219999"}), 404, "not_found")
+
+
+# -- records -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path,ident,label",
+    [
+        ("policies", "P06", "“公共电子阅览室建设计划”实施方案"),
+        ("programmes", "P08", "数字图书馆推广工程"),
+        ("libraries", "L-210123", "示例·康平县图书馆"),
+        ("resources", "R-1", "示例·电子阅读器"),
+        ("interventions", "INT-1", "示例·北四家子电子阅览"),
+        ("evaluations", "E-1", None),
+    ],
+)
+def test_record_lists_and_records(api: httpx.Client, path: str, ident: str, label: str | None) -> None:
+    page = api.get(f"/api/{path}").json()
+    assert ident in [r["id"] for r in page["items"]]
+    rec = api.get(f"/api/{path}/{ident}").json()
+    assert rec["id"] == ident and rec["label_zh"] == label
+    assert rec["synthetic"] is (path not in ("policies", "programmes"))
+    ld = api.get(f"/api/{path}/{ident}", headers={"Accept": "application/ld+json"})
+    assert ld.headers["content-type"].startswith("application/ld+json")
+    g = rdflib.Graph().parse(data=ld.text, format="json-ld")
+    assert (rdflib.URIRef(rec["iri"]), None, None) in g
+    assert_error(api.get(f"/api/{path}/NO-SUCH-ID"), 404, "not_found")
+
+
+def test_record_fields_and_csv(api: httpx.Client) -> None:
+    rec = api.get("/api/interventions/INT-1").json()
+    assert rec["properties"]["budget"] == 50000
+    assert rec["properties"]["category"]["iri"].endswith("vocab/C2")
+    rows = read_csv(api.get("/api/resources", params={"format": "csv"}))
+    assert {r["id"]: r["unitCost"] for r in rows} == {"R-1": "1500", "R-2": "3000"}
+    assert api.get("/api/policies", params={"q": "阅览室"}).json()["total"] == 1
+    assert api.get("/api/policies", params={"q": "没有"}).json()["total"] == 0
+
+
+# -- query catalogue and stats ----------------------------------------------------------
+
+
+def test_query_catalogue(api: httpx.Client) -> None:
+    listing = api.get("/api/queries").json()
+    names = [q["name"] for q in listing["items"]]
+    assert "needs_of_village" in names and listing["total"] == len(names)
+    r = api.get("/api/queries/needs_of_village", params={"village": V}).json()
+    assert r["columns"][0] == "need" and r["total"] == 2
+    assert {row["need_type_label"] for row in r["rows"]} == {"电子商务技能", "终端设备接入"}
+    rows = read_csv(api.get("/api/queries/needs_of_village", params={"village": V, "format": "csv"}))
+    assert len(rows) == 2
+    assert_error(api.get("/api/queries/no_such_query"), 404, "not_found")
+    err = assert_error(api.get("/api/queries/needs_of_village", params={"colour": "red"}), 422, "invalid_data")
+    assert "colour" in err["message"]
+
+
+def test_stats(api: httpx.Client) -> None:
+    s = api.get("/api/stats").json()
+    assert s["counts"]["villages"] == 4 and s["counts"]["needs"] == 3
+    assert s["counts"]["registered_poor_villages"] == 1
+    assert s["interventions_by_category"][0]["code"] == "C2"
+    assert {g["graph"].rsplit("/", 1)[1] for g in s["graphs"]} == {"ontology", "reference", "synthetic"}
+
+
+def test_unknown_route_and_method(api: httpx.Client) -> None:
+    assert_error(api.get("/api/nothing-here"), 404, "not_found")
+    assert_error(api.delete("/api/villages"), 405, "method_not_allowed")
+
+
+def test_json_keeps_chinese_unescaped(api: httpx.Client) -> None:
+    raw = api.get("/api/villages", params={"q": "六家子"}).content
+    assert "六家子村委会".encode() in raw

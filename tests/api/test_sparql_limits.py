@@ -1,0 +1,52 @@
+"""Time limits: a query past its deadline is stopped with 503, and never stalls other requests."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from kg.store import Store
+
+from .conftest import LiveServer, load_fixture, make_settings
+
+#: A cross join of the whole store with itself, three times: billions of rows, streamed.
+CROSS_JOIN = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+def test_timeout_answers_503(make_client: Callable[..., TestClient]) -> None:
+    client = make_client(query_timeout=0.3, max_rows=10**9)
+    r = client.get("/sparql", params={"query": CROSS_JOIN})
+    assert r.status_code == 503
+    err = r.json()["error"]
+    assert err["code"] == "query_timeout"
+    assert "0.3 s" in err["message"]
+    # The endpoint still answers afterwards.
+    ok = client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"})
+    assert ok.status_code == 200 and ok.json()["boolean"] is True
+
+
+def test_slow_query_does_not_stall_a_fast_one(tmp_path: Path) -> None:
+    app = create_app(make_settings(tmp_path, query_timeout=2.0, max_rows=10**9), load_fixture(Store.memory()))
+    live = LiveServer(app)
+    try:
+        url = live.url + "/sparql"
+        slow: dict[str, int] = {}
+
+        def run_slow() -> None:
+            slow["status"] = httpx.get(url, params={"query": CROSS_JOIN}, timeout=30).status_code
+
+        t = threading.Thread(target=run_slow)
+        t.start()
+        fast = httpx.get(url, params={"query": "ASK { ?s ?p ?o }"}, timeout=30)
+        fast_done_while_slow_ran = t.is_alive()
+        t.join()
+        assert fast.status_code == 200
+        assert fast_done_while_slow_ran
+        assert slow["status"] == 503
+    finally:
+        live.stop()

@@ -1,0 +1,294 @@
+"""The /sparql endpoint as standard clients see it: SPARQLWrapper and plain HTTP on loopback."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import xml.etree.ElementTree as ET
+from typing import Any
+
+import httpx
+import pytest
+import rdflib
+from rdflib.compare import isomorphic
+from SPARQLWrapper import CSV, JSON, JSONLD, N3, POST, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
+from SPARQLWrapper.SPARQLExceptions import EndPointInternalError, QueryBadFormed
+
+from kg.store import Store
+
+VILLAGES = """PREFIX dcpa: <https://w3id.org/dcpa/ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?code ?name WHERE { ?v a dcpa:Village ; dcpa:areaCode ?code ; rdfs:label ?name } ORDER BY ?code"""
+EXPECTED = [
+    ("210123203200", "北四家子村委会"),
+    ("210123203201", "六家子村委会"),
+    ("210123203202", "三合堡村委会"),
+]
+CONSTRUCT = """PREFIX dcpa: <https://w3id.org/dcpa/ontology#>
+CONSTRUCT { ?n dcpa:needOf ?v ; dcpa:severity ?s ; <http://www.w3.org/2000/01/rdf-schema#label> "需求"@zh }
+WHERE { ?n dcpa:needOf ?v ; dcpa:severity ?s }"""
+
+
+def wrapper(url: str, query: str, fmt: str, method: str = "GET") -> SPARQLWrapper:
+    w = SPARQLWrapper(url)
+    w.setQuery(query)
+    w.setReturnFormat(fmt)
+    w.setMethod(method)
+    return w
+
+
+def fetch(url: str, query: str, fmt: str, method: str = "GET") -> Any:
+    """Run the query with SPARQLWrapper and return what its ``convert()`` gives (type depends on the format)."""
+    return wrapper(url, query, fmt, method).query().convert()
+
+
+def expected_graph(store: Store) -> rdflib.Graph:
+    return store.construct(CONSTRUCT)
+
+
+# -- SELECT in every results format ------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["GET", POST])
+def test_select_json(sparql_url: str, method: str) -> None:
+    res = wrapper(sparql_url, VILLAGES, JSON, method).query()
+    assert res.response.headers["Content-Type"].startswith("application/sparql-results+json")
+    data: Any = res.convert()
+    rows = [(b["code"]["value"], b["name"]["value"]) for b in data["results"]["bindings"]]
+    assert rows == EXPECTED
+    assert data["results"]["bindings"][0]["name"]["xml:lang"] == "zh"
+
+
+def test_select_xml(sparql_url: str) -> None:
+    doc = fetch(sparql_url, VILLAGES, XML)
+    ns = "{http://www.w3.org/2005/sparql-results#}"
+    root = ET.fromstring(doc.toxml())
+    names = [b.findtext(f"{ns}literal") for b in root.iter(f"{ns}binding") if b.get("name") == "name"]
+    assert names == [n for _, n in EXPECTED]
+
+
+@pytest.mark.parametrize("fmt,delim", [(CSV, ","), (TSV, "\t")])
+def test_select_csv_tsv(sparql_url: str, fmt: str, delim: str) -> None:
+    raw = fetch(sparql_url, VILLAGES, fmt)
+    text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    if fmt == TSV:  # TSV keeps the RDF term syntax
+        lines = [line.split(delim) for line in text.splitlines()]
+        assert lines[0] == ["?code", "?name"]
+        assert lines[1] == ['"210123203200"', '"北四家子村委会"@zh']
+    else:
+        rows = list(csv.reader(io.StringIO(text), delimiter=delim))
+        assert rows[0] == ["code", "name"]
+        assert [tuple(r) for r in rows[1:]] == EXPECTED
+
+
+def test_ask(sparql_url: str) -> None:
+    res = fetch(sparql_url, "ASK { ?s <https://w3id.org/dcpa/ontology#needOf> ?v }", JSON)
+    assert res["boolean"] is True
+    res = fetch(sparql_url, "ASK { ?s <http://example.org/none> ?v }", XML)
+    assert "false" in res.toxml()
+
+
+# -- CONSTRUCT / DESCRIBE in every RDF format ------------------------------------
+
+
+@pytest.mark.parametrize("fmt", [TURTLE, N3, RDFXML, JSONLD])
+def test_construct_formats(sparql_url: str, store: Store, fmt: str) -> None:
+    g = fetch(sparql_url, CONSTRUCT, fmt)
+    if isinstance(g, bytes):  # SPARQLWrapper hands Turtle over unparsed
+        assert "需求".encode() in g
+        g = rdflib.Graph().parse(data=g, format="turtle")
+    assert len(g) == 9
+    assert isomorphic(g, expected_graph(store))
+
+
+def test_construct_ntriples(sparql_url: str, store: Store) -> None:
+    r = httpx.get(sparql_url, params={"query": CONSTRUCT}, headers={"Accept": "application/n-triples"})
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/n-triples")
+    g = rdflib.Graph().parse(data=r.text, format="nt")
+    assert isomorphic(g, expected_graph(store))
+    assert "需求" in r.text  # Chinese as UTF-8, not escaped
+
+
+def test_construct_jsonld_uses_the_local_context(sparql_url: str) -> None:
+    r = httpx.get(sparql_url, params={"query": CONSTRUCT}, headers={"Accept": "application/ld+json"})
+    doc = r.json()
+    assert "@context" in doc
+    assert "http" not in json.dumps(doc["@context"]).split("dcpa")[0] or isinstance(doc["@context"], dict)
+
+
+def test_describe(sparql_url: str) -> None:
+    r = httpx.get(
+        sparql_url,
+        params={"query": "DESCRIBE <https://w3id.org/dcpa/id/need/N-1>"},
+        headers={"Accept": "text/turtle"},
+    )
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/turtle")
+    g = rdflib.Graph().parse(data=r.text, format="turtle")
+    assert (None, rdflib.URIRef("https://w3id.org/dcpa/ontology#severity"), rdflib.Literal(4)) in g
+
+
+# -- the three protocol operations ---------------------------------------------------
+
+
+def test_post_form_and_direct_body(sparql_url: str) -> None:
+    form = httpx.post(sparql_url, data={"query": VILLAGES}, headers={"Accept": "application/sparql-results+json"})
+    direct = httpx.post(
+        sparql_url,
+        content=VILLAGES.encode("utf-8"),
+        headers={"Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"},
+    )
+    assert form.status_code == direct.status_code == 200
+    assert form.json() == direct.json()
+    assert len(form.json()["results"]["bindings"]) == 3
+
+
+def test_default_and_named_graph_uri(sparql_url: str) -> None:
+    q = "SELECT (COUNT(*) AS ?n) WHERE { ?n a <https://w3id.org/dcpa/ontology#Need> }"
+    ref = httpx.get(sparql_url, params={"query": q, "default-graph-uri": "https://w3id.org/dcpa/graph/reference"})
+    syn = httpx.get(sparql_url, params={"query": q, "default-graph-uri": "https://w3id.org/dcpa/graph/synthetic"})
+    assert ref.json()["results"]["bindings"][0]["n"]["value"] == "0"
+    assert syn.json()["results"]["bindings"][0]["n"]["value"] == "3"
+    named = httpx.get(
+        sparql_url,
+        params={
+            "query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }",
+            "named-graph-uri": "https://w3id.org/dcpa/graph/synthetic",
+        },
+    )
+    assert [b["g"]["value"] for b in named.json()["results"]["bindings"]] == ["https://w3id.org/dcpa/graph/synthetic"]
+
+
+def test_accept_quality_values_are_respected(sparql_url: str) -> None:
+    r = httpx.get(
+        sparql_url,
+        params={"query": VILLAGES},
+        headers={"Accept": "application/sparql-results+json;q=0.5, text/csv;q=0.9"},
+    )
+    assert r.headers["content-type"].startswith("text/csv")
+
+
+# -- errors, refusals, limits ------------------------------------------------------
+
+
+def test_bad_query_is_400_with_the_parser_message(sparql_url: str) -> None:
+    r = httpx.get(sparql_url, params={"query": "SELECT ?x WHERE { ?x ?y }"})
+    assert r.status_code == 400
+    err = r.json()["error"]
+    assert err["code"] == "query_error"
+    assert "error at 1:" in err["message"] or "expected" in err["message"]
+    with pytest.raises(QueryBadFormed):
+        wrapper(sparql_url, "SELEC ?x", JSON).query()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "INSERT DATA { <http://a/b> <http://a/c> <http://a/d> }",
+        "PREFIX x: <http://x/> DELETE WHERE { ?s ?p ?o }",
+        "# a comment\nDROP ALL",
+        "CLEAR DEFAULT",
+    ],
+)
+def test_updates_are_refused(sparql_url: str, store: Store, query: str) -> None:
+    before = store.count()
+    for r in (
+        httpx.get(sparql_url, params={"query": query}),
+        httpx.post(sparql_url, data={"update": query}),
+        httpx.post(sparql_url, content=query, headers={"Content-Type": "application/sparql-update"}),
+    ):
+        assert r.status_code == 403
+        assert r.json()["error"]["code"] == "query_refused"
+        assert "read-only" in r.json()["error"]["message"]
+    assert store.count() == before
+
+
+def test_load_is_refused(sparql_url: str) -> None:
+    r = httpx.get(sparql_url, params={"query": "LOAD <http://127.0.0.1:9/data.ttl>"})
+    assert r.status_code == 403
+    assert "LOAD" in r.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+        "select * { ?s ?p ?o . service silent <http://localhost:9/x> { ?s ?p ?q } }",
+    ],
+)
+def test_service_is_refused(sparql_url: str, query: str) -> None:
+    r = httpx.get(sparql_url, params={"query": query})
+    assert r.status_code == 403
+    assert "SERVICE" in r.json()["error"]["message"]
+
+
+def test_keywords_inside_strings_and_iris_are_not_refusals(sparql_url: str) -> None:
+    q = 'SELECT ?x WHERE { BIND("SERVICE and DROP ALL" AS ?x) FILTER(?x != <http://e/INSERT>) }  # LOAD'
+    r = httpx.get(sparql_url, params={"query": q})
+    assert r.status_code == 200
+    assert r.json()["results"]["bindings"][0]["x"]["value"] == "SERVICE and DROP ALL"
+
+
+def test_row_limit_cuts_and_says_so(sparql_url: str, settings_max_rows: int = 200) -> None:
+    r = httpx.get(sparql_url, params={"query": "SELECT * WHERE { ?s ?p ?o }"})
+    assert r.status_code == 200
+    assert r.headers["X-DCPA-Truncated"] == "true"
+    data = r.json()
+    assert len(data["results"]["bindings"]) == settings_max_rows
+    assert data["dcpa"]["truncated"] is True
+    csv_r = httpx.get(sparql_url, params={"query": "SELECT * WHERE { ?s ?p ?o }", "format": "csv"})
+    assert csv_r.headers["X-DCPA-Truncated"] == "true"
+    assert len(csv_r.text.strip().splitlines()) == settings_max_rows + 1
+    small = httpx.get(sparql_url, params={"query": VILLAGES})
+    assert "X-DCPA-Truncated" not in small.headers and "dcpa" not in small.json()
+
+
+def test_construct_row_limit(sparql_url: str) -> None:
+    r = httpx.get(
+        sparql_url, params={"query": "CONSTRUCT WHERE { ?s ?p ?o }"}, headers={"Accept": "application/n-triples"}
+    )
+    assert r.headers["X-DCPA-Truncated"] == "true"
+    assert len(r.text.strip().splitlines()) == 200
+
+
+def test_oversized_query_is_refused(sparql_url: str) -> None:
+    q = "SELECT * WHERE { ?s ?p ?o } #" + "x" * 200_000
+    r = httpx.post(sparql_url, data={"query": q})
+    assert r.status_code == 400
+    assert "limit" in r.json()["error"]["message"]
+
+
+def test_unsupported_content_type(sparql_url: str) -> None:
+    r = httpx.post(sparql_url, content=b"{}", headers={"Content-Type": "application/json"})
+    assert r.status_code == 400
+    assert "content type" in r.json()["error"]["message"]
+
+
+# -- service description and the page ---------------------------------------------
+
+
+def test_service_description(sparql_url: str) -> None:
+    r = httpx.get(sparql_url, headers={"Accept": "text/turtle"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/turtle")
+    g = rdflib.Graph().parse(data=r.text, format="turtle")
+    sd = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
+    service = next(g.subjects(rdflib.RDF.type, sd.Service))
+    assert str(service) == sparql_url
+    assert (service, sd.supportedLanguage, sd.SPARQL11Query) in g
+    names = {str(o) for o in g.objects(None, sd.name)}
+    assert "https://w3id.org/dcpa/graph/synthetic" in names
+
+
+def test_browser_gets_the_query_page(sparql_url: str) -> None:
+    r = httpx.get(sparql_url, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert "/static/vendor/yasgui/yasgui.min.js" in r.text
+    assert "/static/js/sparql-page.js" in r.text
+
+
+def test_sparqlwrapper_sees_500_never(sparql_url: str) -> None:
+    # A query the engine rejects at evaluation time is still a client error, not a crash.
+    with pytest.raises((QueryBadFormed, EndPointInternalError)) as info:
+        wrapper(sparql_url, "SELECT * WHERE { ?s ?p ?o } GROUP BY ?s", JSON).query()
+    assert info.type is QueryBadFormed

@@ -1,0 +1,158 @@
+"""Writes: bearer token, same validation as `dcpa import`, all-or-nothing, visible at once, durable."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from kg.store import Store
+
+from .conftest import TOKEN, load_fixture, make_settings
+
+#: The importer validates with SHACL; a hang there must fail the test, not stall the suite.
+pytestmark = pytest.mark.timeout(120)
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+NEED: dict[str, Any] = {
+    "village_code": "210123203202",
+    "need_type": "N41",
+    "severity": 5,
+    "people_affected": 30,
+    "source": "survey",
+    "source_title": "示例·村级需求调查",
+    "identified_on": "2019-04-01",
+    "surveyor": "示例·县图书馆",
+}
+
+
+@pytest.fixture()
+def writer(make_client: Callable[..., TestClient]) -> TestClient:
+    return make_client(api_token=TOKEN)
+
+
+def needs_of(client: TestClient, code: str) -> list[dict[str, Any]]:
+    needs: list[dict[str, Any]] = client.get(f"/api/villages/{code}").json()["needs"]
+    return needs
+
+
+def test_writes_are_off_without_a_configured_token(make_client: Callable[..., TestClient]) -> None:
+    client = make_client(api_token=None)
+    r = client.post("/api/needs", json=NEED, headers=AUTH)
+    assert r.status_code == 403
+    assert r.json()["error"]["code"] == "forbidden"
+    assert "DCPA_API_TOKEN" in r.json()["error"]["message"]
+    assert needs_of(client, "210123203202") == []
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {TOKEN}"}])
+def test_missing_or_wrong_token_is_401(writer: TestClient, headers: dict[str, str]) -> None:
+    r = writer.post("/api/needs", json=NEED, headers=headers)
+    assert r.status_code == 401
+    assert r.json()["error"]["code"] == "unauthorized"
+    assert r.headers["www-authenticate"] == "Bearer"
+    assert needs_of(writer, "210123203202") == []
+
+
+def test_a_need_is_written_and_visible_at_once(writer: TestClient) -> None:
+    r = writer.post("/api/needs", json=NEED, headers={**AUTH, "X-DCPA-User": "%E5%BC%A0%E4%B8%89"})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["user"] == "张三" and body["report"]["counts"]
+    [need] = needs_of(writer, "210123203202")
+    assert need["need_type"]["code"] == "N41" and need["severity"] == 5 and need["synthetic"] is False
+    # who and when are recorded with the batch
+    rows = writer.get(
+        "/sparql",
+        params={
+            "query": "SELECT ?who ?when WHERE { ?b a dcpa:ImportActivity ; dcpa:recordedBy ?who ; "
+            "prov:endedAtTime ?when }"
+        },
+    ).json()["results"]["bindings"]
+    assert [b["who"]["value"] for b in rows] == ["张三"]
+    assert rows[0]["when"]["value"].startswith("20")
+
+
+def test_an_invalid_record_is_422_with_issues_and_nothing_is_written(writer: TestClient) -> None:
+    before = writer.get("/api/stats").json()["triples"]
+    good, bad = NEED, {**NEED, "village_code": "210123203201", "severity": 9, "need_type": "N99"}
+    r = writer.post("/api/needs", json=[good, bad], headers=AUTH)
+    assert r.status_code == 422
+    err = r.json()["error"]
+    assert err["code"] == "validation_failed"
+    columns = {i["column"] for i in err["details"]}
+    assert {"severity", "need_type"} <= columns
+    assert writer.get("/api/stats").json()["triples"] == before
+    assert needs_of(writer, "210123203202") == []
+
+
+def test_intervention_and_evaluation(writer: TestClient) -> None:
+    intervention = {
+        "id": "INT-API-1",
+        "name_zh": "示例·六家子少儿数字阅读",
+        "category": "C1",
+        "provided_by": "L-210123",
+        "target_areas": "210123203201",
+        "uses_resources": "R-1",
+        "status": "S2",
+        "start_date": "2019-03-01",
+        "budget": 8000,
+        "source": "document",
+    }
+    r = writer.post("/api/interventions", json=intervention, headers=AUTH)
+    assert r.status_code == 201, r.text
+    assert writer.get("/api/interventions/INT-API-1").json()["label_zh"] == "示例·六家子少儿数字阅读"
+    evaluation = {
+        "intervention_id": "INT-API-1",
+        "indicator": "I01",
+        "area_code": "210123203201",
+        "baseline_value": 0,
+        "target_value": 50,
+        "actual_value": 64,
+        "period_start": "2019-01-01",
+        "period_end": "2019-12-31",
+        "source": "survey",
+    }
+    r = writer.post("/api/evaluations", json=[evaluation], headers=AUTH)
+    assert r.status_code == 201, r.text
+    evals = writer.get("/api/villages/210123203201").json()["evaluations"]
+    assert [e["actual"] for e in evals] == [64]
+
+
+def test_dry_run_writes_nothing(writer: TestClient) -> None:
+    r = writer.post("/api/needs", params={"dry_run": "true"}, json=NEED, headers=AUTH)
+    assert r.status_code == 200 and r.json()["dry_run"] is True
+    assert needs_of(writer, "210123203202") == []
+
+
+def test_import_file_upload(writer: TestClient) -> None:
+    header = ",".join(NEED)
+    row = ",".join(str(v) for v in NEED.values())
+    data = ("\ufeff" + header + "\n" + row + "\n").encode("utf-8")
+    r = writer.post("/api/imports", files={"files": ("needs.csv", data, "text/csv")}, headers=AUTH)
+    assert r.status_code == 201, r.text
+    assert needs_of(writer, "210123203202")[0]["people_affected"] == 30
+    bad = data.replace(b"N41", b"N99")
+    r = writer.post("/api/imports", files={"files": ("needs-2.csv", bad, "text/csv")}, headers=AUTH)
+    assert r.status_code == 422
+    assert r.json()["error"]["details"][0]["file"] == "needs-2.csv"
+    assert writer.post("/api/imports", files={"files": ("needs.csv", data, "text/csv")}).status_code == 401
+
+
+def test_writes_survive_a_restart(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, api_token=TOKEN)
+    store = load_fixture(Store.open(tmp_path / "store"))
+    app = create_app(settings, store)
+    with TestClient(app) as client:
+        assert client.post("/api/needs", json=NEED, headers=AUTH).status_code == 201
+    store.close()  # the "restart": nothing of the first app may hold the store any more
+    del store, app, client
+    gc.collect()
+    with TestClient(create_app(settings)) as client:  # opens settings.store_path from disk
+        [need] = needs_of(client, "210123203202")
+        assert need["need_type"]["code"] == "N41"

@@ -1,0 +1,42 @@
+"""Docs that cannot drift: every setting, command and catalogue query is documented."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import typer.main
+
+from kg.cli import app
+from kg.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", sorted(Settings.model_fields))
+def test_every_setting_is_in_the_readme(name: str) -> None:
+    assert f"DCPA_{name.upper()}" in README, f"document DCPA_{name.upper()} in README.md's settings table"
+
+
+def _commands() -> list[str]:
+    group = typer.main.get_command(app)
+    names = []
+    for name, cmd in group.commands.items():  # type: ignore[attr-defined]
+        subs = getattr(cmd, "commands", None)
+        names += [f"{name} {s}" for s in subs] if subs else [name]
+    return sorted(names)
+
+
+@pytest.mark.parametrize("command", _commands())
+def test_every_command_is_in_the_readme(command: str) -> None:
+    assert f"dcpa {command}" in README, f"document `dcpa {command}` in README.md"
+
+
+def test_quick_start_has_the_two_commands() -> None:
+    quick = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    assert "make serve" in quick and "make test" in quick
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
