@@ -33,8 +33,22 @@ class Settings(BaseSettings):
     sparql_update_endpoint: str | None = Field(
         default=None, description="URL of the remote endpoint's update service (writes)."
     )
+    max_import_bytes: int = Field(
+        default=20 * 1024 * 1024, description="Largest file `dcpa import` accepts, in bytes (larger is refused)."
+    )
+    max_import_rows: int = Field(default=100_000, description="Most data rows one import file may hold.")
+    default_user: str | None = Field(
+        default=None, description="Name recorded as the author of imports when --user is not given ($USER else)."
+    )
     query_timeout: float = Field(default=10.0, description="Time limit of one query, in seconds.")
     max_rows: int = Field(default=10_000, description="Most rows a SPARQL SELECT returns; more is truncated.")
+    max_query_bytes: int = Field(
+        default=100_000, description="Largest SPARQL query text the endpoint accepts, in bytes."
+    )
+    query_workers: int = Field(default=4, description="Worker threads running SPARQL queries in the API at once.")
+    api_user: str = Field(
+        default="api", description="Name recorded as the author of API writes (header X-DCPA-User overrides)."
+    )
     api_token: str | None = Field(
         default=None, description="Bearer token that allows writes through the API; unset means writes are off."
     )

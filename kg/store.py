@@ -125,9 +125,10 @@ def graph_to_ntriples(graph: rdflib.Graph) -> bytes:
 class Store:
     """A SPARQL dataset with named graphs; the default graph of queries is their union."""
 
-    def __init__(self, inner: ox.Store, path: Path | None = None) -> None:
+    def __init__(self, inner: ox.Store, path: Path | None = None, *, read_only: bool = False) -> None:
         self._s = inner
         self.path = path
+        self.read_only = read_only
 
     # -- opening --------------------------------------------------------
     @classmethod
@@ -151,7 +152,7 @@ class Store:
                 f"cannot open the store at {p}: {e}",
                 hint="is another dcpa process (the server?) using it? Stop it or use the API to write.",
             ) from e
-        return cls(inner, p)
+        return cls(inner, p, read_only=read_only)
 
     @property
     def inner(self) -> ox.Store:
@@ -308,10 +309,8 @@ class Store:
 
     def close(self) -> None:
         """Release the store (Oxigraph closes when the object is collected)."""
-        try:
+        if self.path is not None and not self.read_only:
             self._s.flush()
-        except OSError:
-            pass
         del self._s
 
 

@@ -96,3 +96,13 @@ def test_dump_round_trips_chinese(tmp_path) -> None:
     store.dump(out, "ttl")
     back = rdflib.Graph().parse(out, format="turtle")
     assert isomorphic(back, _graph("水源地社区", "河北社区"))
+
+
+def test_read_only_store_reads_and_closes(tmp_path) -> None:
+    path = tmp_path / "store"
+    s = Store.open(path)
+    s.add_graph(str(GRAPH_REFERENCE), _graph("河北社区"))
+    s.close()
+    ro = Store.open(path, read_only=True, create=False)
+    assert ro.select("SELECT ?l WHERE { ?s rdfs:label ?l }") == [{"l": "河北社区"}]
+    ro.close()

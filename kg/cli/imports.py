@@ -1,0 +1,156 @@
+"""``dcpa template``, ``dcpa import`` and ``dcpa validate``: getting user data in safely."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import DcpaError
+from ..importer import RECORD_KINDS, ImportUsageError, import_files
+from ..settings import get_settings
+from ..store import Store
+from ._app import FormatOption, app, emit_rows, err, fail
+
+
+def _default_user() -> str:
+    s = get_settings()
+    if s.default_user:
+        return s.default_user
+    try:
+        return os.environ.get("USER") or getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+@app.command("template")
+def template_cmd(
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="xlsx (one workbook) or csv (one file per kind).")
+    ] = "xlsx",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File (xlsx) or directory to write; default: here.")
+    ] = None,
+    kind: Annotated[
+        list[str] | None, typer.Option("--kind", "-k", help="Only these kinds (repeatable): " + ", ".join(RECORD_KINDS))
+    ] = None,
+    villages: Annotated[
+        bool, typer.Option("--villages/--no-villages", help="Add the sheet of all village codes (xlsx).")
+    ] = True,
+) -> None:
+    """Write fill-in templates for `dcpa import`.
+
+    Examples:
+
+      dcpa template                          writes dcpa-template.xlsx
+
+      dcpa template --format csv -o forms/   writes forms/needs.csv, forms/libraries.csv …
+
+      dcpa template --kind needs -o needs.xlsx
+    """
+    from ..templates import write_csv_templates, write_xlsx_template
+
+    for k in kind or []:
+        if k not in RECORD_KINDS:
+            err(f"error: unknown kind {k!r}; use one of {', '.join(RECORD_KINDS)}")
+            raise typer.Exit(2)
+    if fmt == "xlsx":
+        target = output or Path("dcpa-template.xlsx")
+        if target.is_dir():
+            target = target / "dcpa-template.xlsx"
+        write_xlsx_template(target, kind, with_villages=villages)
+        err(f"wrote {target}")
+    elif fmt == "csv":
+        paths = write_csv_templates(output or Path("dcpa-templates"), kind)
+        for p in paths:
+            err(f"wrote {p}")
+    else:
+        err(f"error: unknown format {fmt!r}; use xlsx or csv")
+        raise typer.Exit(2)
+
+
+@app.command("import")
+def import_cmd(
+    files: Annotated[list[Path], typer.Argument(help="XLSX or CSV files made from `dcpa template`.")],
+    user: Annotated[str | None, typer.Option("--user", "-u", help="Who imports (default: $USER).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check everything, write nothing.")] = False,
+    fmt: FormatOption = "table",
+) -> None:
+    """Import filled-in templates: all rows of all files, or nothing.
+
+    Examples:
+
+      dcpa import needs.xlsx --dry-run       check only
+
+      dcpa import needs.xlsx libraries.csv --user 张三
+    """
+    settings = get_settings()
+    store: Store | None = None
+    try:
+        for f in files:  # usage errors before opening the store
+            if not f.is_file():
+                raise ImportUsageError(f"no such file: {f}", hint="check the path")
+        store = Store.open(settings.store_path, read_only=False, create=False)
+        report = import_files(store, files, user=user or _default_user(), settings=settings, dry_run=dry_run)
+    except DcpaError as e:
+        raise fail(e) from None
+    finally:
+        if store is not None:
+            store.close()
+    if fmt == "json":
+        sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        rows = [{"kind": k, "records": v} for k, v in report.counts.items()]
+        emit_rows(rows, fmt, ["kind", "records"])
+    for w in report.warnings:
+        err(f"warning: {w}")
+    if report.skipped_examples:
+        err(f"skipped {report.skipped_examples} template example row(s)")
+    total = sum(report.counts.values())
+    if dry_run:
+        err(f"dry run: {total} record(s) valid ({report.triples} triples); nothing was written")
+    else:
+        err(f"imported {total} record(s) as batch {report.batch_id} ({report.triples} triples), by {report.user}")
+
+
+@app.command("validate")
+def validate_cmd(
+    sample: Annotated[
+        int | None,
+        typer.Option(
+            "--sample", "-n", help="Check a random sample of N nodes (default: all; 500 above 50,000 triples)."
+        ),
+    ] = None,
+    reasoner: Annotated[bool, typer.Option("--reasoner/--no-reasoner", help="Run the HermiT check.")] = True,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the sample.")] = 0,
+    fmt: FormatOption = "table",
+) -> None:
+    """Check the built graph: SHACL shapes and HermiT consistency (on a sample when large).
+
+    Exit code 1 when the graph violates a shape or is inconsistent.
+
+    Example: dcpa validate --sample 500
+    """
+    from ..validate import validate
+
+    store: Store | None = None
+    try:
+        store = Store.open(get_settings().store_path, read_only=True, create=False)
+        report = validate(store, sample=sample, reasoner=reasoner, seed=seed)
+    except DcpaError as e:
+        raise fail(e) from None
+    finally:
+        del store  # read-only: nothing to flush (Store.close() would try), dropping it releases the files
+    if fmt == "json":
+        sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        emit_rows(report.results, fmt, ["severity", "focus", "path", "value", "message"])
+    for line in report.summary():
+        err(line)
+    if not report.conforms:
+        raise typer.Exit(1)

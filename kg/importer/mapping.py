@@ -1,0 +1,569 @@
+"""Turn rows of cells into RDF exactly as ``docs/DATA_MODEL.md`` describes, with provenance.
+
+Every cell is parsed by its column's type; every problem becomes an ``Issue`` with file, sheet, row,
+column and value (all of them are collected, not only the first). Rows that parse are mapped to
+triples of one batch graph; references to areas and other records are collected for
+``kg.importer.checks`` to resolve against the store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import rdflib
+from rdflib import Literal, URIRef
+from rdflib.namespace import PROV, RDF, RDFS, SKOS, XSD
+
+from ..errors import Issue
+from ..namespaces import DCPA, PREFIXES, area, node
+from .readers import Table
+from .specs import LIST_SEPARATORS, RECORD_KINDS, Column, RecordSpec
+from .vocab import Code, CodeList
+
+#: Node kind (IRI path) of the records each ref kind points to.
+REF_NODE_KIND = {
+    "libraries": "library",
+    "resources": "resource",
+    "interventions": "intervention",
+    "policies": "policy",
+    "programmes": "programme",
+}
+#: Class a reference must have.
+REF_CLASS = {
+    "libraries": DCPA.Library,
+    "resources": DCPA.LibraryResource,
+    "interventions": DCPA.Intervention,
+    "policies": DCPA.Policy,
+    "programmes": DCPA.Programme,
+}
+#: Resource class by the top concept of the resource type.
+RESOURCE_CLASS = {"R1": DCPA.DigitalResource, "R2": DCPA.Terminal, "R3": DCPA.TrainingCourse, "R4": DCPA.Platform}
+
+_CODE_SINGULAR = {
+    "need_types": ("需求类型", "need type"),
+    "resource_types": ("资源类型", "resource type"),
+    "categories": ("帮扶类别", "intervention category"),
+    "poverty_causes": ("致贫原因", "poverty cause"),
+    "indicators": ("评价指标", "indicator"),
+    "status_types": ("贫困状态类型", "poverty status type"),
+    "statuses": ("项目状态", "intervention status"),
+    "library_types": ("图书馆级别", "library type"),
+    "policy_kinds": ("文件类型", "policy kind"),
+    "source_kinds": ("证据来源", "source kind"),
+    "policy_levels": ("层级", "level"),
+}
+
+
+@dataclass
+class Located:
+    """Where a record came from, for provenance and for error messages."""
+
+    file: str
+    sheet: str | None
+    row: int
+    sheet_name: str  # value of dcpa:sourceSheet
+    headers: dict[str, str]
+    kind: str = ""
+
+    def issue(self, message: str, key: str | None = None, value: Any = None, hint: str | None = None) -> Issue:
+        return Issue(
+            message,
+            file=self.file,
+            sheet=self.sheet,
+            row=self.row,
+            column=self.headers.get(key, key) if key else None,
+            value=None if value is None else str(value),
+            hint=hint,
+        )
+
+
+@dataclass
+class Reference:
+    """A reference from a record to an area or another record, to be resolved against the store."""
+
+    iri: URIRef
+    cls: URIRef
+    where: Located
+    column: str
+    value: str
+    village: bool = False  # an area code that must be a village-level unit
+
+
+@dataclass
+class Batch:
+    """The RDF of one import, before it is checked and written."""
+
+    batch_id: str
+    user: str
+    time: dt.datetime
+    graph: rdflib.Graph = field(default_factory=rdflib.Graph)
+    issues: list[Issue] = field(default_factory=list)
+    references: list[Reference] = field(default_factory=list)
+    minted: dict[URIRef, tuple[URIRef, Located]] = field(default_factory=dict)  # record node -> (class, where)
+    identities: dict[URIRef, str] = field(default_factory=dict)  # record node -> its identifying values
+    counts: dict[str, int] = field(default_factory=dict)
+    files: list[URIRef] = field(default_factory=list)
+    _identities: dict[tuple[Any, ...], Located] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for p, ns in PREFIXES.items():
+            self.graph.bind(p, ns)
+        g = self.graph
+        act = self.activity
+        g.add((act, RDF.type, DCPA.ImportActivity))
+        g.add((act, RDFS.label, Literal(f"导入批次 {self.batch_id}", lang="zh")))
+        g.add((act, RDFS.label, Literal(f"Import batch {self.batch_id}", lang="en")))
+        g.add((act, DCPA.recordedBy, Literal(self.user)))
+        g.add((act, PROV.endedAtTime, Literal(self.time.strftime("%Y-%m-%dT%H:%M:%SZ"), datatype=XSD.dateTime)))
+
+    @property
+    def activity(self) -> URIRef:
+        return URIRef(node("import", self.batch_id))
+
+    def add_file(self, name: str) -> URIRef:
+        """The ``dcpa:ImportedFile`` node of one source file (``id:source/import-B``, then ``-2``, ``-3``…)."""
+        n = len(self.files)
+        f = URIRef(node("source", f"import-{self.batch_id}" + (f"-{n + 1}" if n else "")))
+        g = self.graph
+        g.add((f, RDF.type, DCPA.ImportedFile))
+        g.add((f, DCPA.fileName, Literal(name)))
+        g.add((f, RDFS.label, Literal(f"导入文件 {name}", lang="zh")))
+        g.add((f, RDFS.label, Literal(f"Imported file {name}", lang="en")))
+        g.add((f, PROV.wasGeneratedBy, self.activity))
+        self.files.append(f)
+        return f
+
+
+def _hash(*parts: object) -> str:
+    return hashlib.sha1("|".join(str(p) for p in parts).encode("utf-8")).hexdigest()[:12]
+
+
+def _has_cjk(text: str) -> bool:
+    return any(unicodedata.east_asian_width(c) in "WF" for c in text)
+
+
+# ---------------------------------------------------------------------------
+# Cell parsing
+# ---------------------------------------------------------------------------
+
+
+class CellError(ValueError):
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+def _text(raw: Any) -> str:
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    if isinstance(raw, dt.datetime):
+        raw = raw.date() if raw.time() == dt.time() else raw
+    if isinstance(raw, dt.date):
+        return raw.isoformat()
+    return str(raw).strip()
+
+
+def _nfkc(raw: Any) -> str:
+    return unicodedata.normalize("NFKC", _text(raw)).strip()
+
+
+_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+_DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_YEAR = re.compile(r"^(\d{4})\s*年?$")
+
+
+def parse_date(raw: Any) -> dt.date:
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    s = _nfkc(raw)
+    m = _DATE.match(s) or _DATE_COMPACT.match(s)
+    if m:
+        try:
+            return dt.date(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError:
+            pass
+    raise CellError("日期格式错误 / bad date", "write the date as YYYY-MM-DD, e.g. 2018-05-12")
+
+
+def parse_year(raw: Any) -> int:
+    if isinstance(raw, dt.date):
+        return raw.year
+    m = _YEAR.match(_nfkc(raw))
+    if m and 1900 <= int(m[1]) <= 2100:
+        return int(m[1])
+    raise CellError("年份格式错误 / bad year", "write a four-digit year, e.g. 2015")
+
+
+def parse_decimal(raw: Any) -> Decimal:
+    if isinstance(raw, bool):
+        raise CellError("不是数字 / not a number", "write a number such as 120 or 1500.5")
+    try:
+        d = Decimal(str(raw)) if isinstance(raw, int | float) else Decimal(_nfkc(raw).replace(",", ""))
+    except InvalidOperation:
+        raise CellError("不是数字 / not a number", "write a number such as 120 or 1500.5") from None
+    if not d.is_finite():
+        raise CellError("不是数字 / not a number", "write a number such as 120 or 1500.5")
+    return d
+
+
+def parse_int(raw: Any) -> int:
+    try:
+        d = parse_decimal(raw)
+    except CellError:
+        raise CellError("不是整数 / not a whole number", "write a whole number such as 120") from None
+    if d != d.to_integral_value():
+        raise CellError("不是整数 / not a whole number", "write a whole number such as 120")
+    return int(d)
+
+
+def parse_area_code(raw: Any, village: bool) -> str:
+    s = _nfkc(raw).replace(" ", "")
+    if re.fullmatch(r"\d+(\.\d+)?[eE][+]?\d+", s):
+        raise CellError(
+            "区划代码被科学计数法截断 / area code turned into scientific notation",
+            "format the column as text in Excel and type the full code again",
+        )
+    lengths = (12,) if village else (2, 4, 6, 9, 12)
+    if not s.isdigit() or len(s) not in lengths:
+        what = "12 位村级代码 / a 12-digit village code" if village else "2、4、6、9 或 12 位区划代码 / an area code"
+        raise CellError(
+            "区划代码格式错误 / malformed area code",
+            f"write {what.split(' / ')[1]} ({what.split(' / ')[0]}), digits only",
+        )
+    return s
+
+
+def parse_id(raw: Any) -> str:
+    s = _nfkc(raw)
+    if not re.fullmatch(r"[\w.\-]{1,80}", s):
+        raise CellError("编号格式错误 / malformed ID", "use letters, digits, '-', '_' or '.', no spaces")
+    return s
+
+
+def split_multi(raw: Any) -> list[str]:
+    s = _text(raw)
+    for sep in LIST_SEPARATORS[1:]:
+        s = s.replace(sep, LIST_SEPARATORS[0])
+    return [p.strip() for p in s.split(LIST_SEPARATORS[0]) if p.strip()]
+
+
+def parse_cell(col: Column, raw: Any, lists: dict[str, CodeList]) -> Any:
+    """The typed value of one cell, or ``CellError``."""
+    t = col.type
+    if t in ("text", "label_zh", "label_en"):
+        return _text(raw)
+    if t == "id":
+        return parse_id(raw)
+    if t in ("int", "count"):
+        n = parse_int(raw)
+        if t == "count" and n < 0:
+            raise CellError("负数 / negative count", "a count cannot be below 0")
+        if (col.minimum is not None and n < col.minimum) or (col.maximum is not None and n > col.maximum):
+            raise CellError(
+                f"超出范围 / out of range ({col.minimum}–{col.maximum})",
+                f"write a whole number from {col.minimum} to {col.maximum}",
+            )
+        return n
+    if t in ("decimal", "number"):
+        d = parse_decimal(raw)
+        if t == "decimal" and d < 0:
+            raise CellError("负数 / negative number", "this value cannot be below 0")
+        return d
+    if t == "date":
+        return parse_date(raw)
+    if t == "year":
+        return parse_year(raw)
+    if t == "date_or_year":
+        try:
+            return parse_date(raw)
+        except CellError:
+            try:
+                return parse_year(raw)
+            except CellError:
+                raise CellError(
+                    "日期格式错误 / bad date", "write YYYY-MM-DD, or YYYY when only the year is known"
+                ) from None
+    if t in ("village", "area"):
+        return parse_area_code(raw, t == "village")
+    if t == "areas":
+        return [parse_area_code(p, False) for p in split_multi(raw)]
+    if t in ("code", "codes"):
+        assert col.codes
+        cl = lists[col.codes]
+        texts = [_text(raw)] if t == "code" else split_multi(raw)
+        out: list[Code] = []
+        for v in texts:
+            code = cl.resolve(v)
+            if code is None:
+                zh, en = _CODE_SINGULAR.get(col.codes, (cl.zh, cl.en))
+                raise CellError(
+                    f"未知的{zh} / unknown {en}" + (f": {v}" if t == "codes" else ""),
+                    f"use a code or a Chinese/English label from the template's '{col.codes}' list, "
+                    f"e.g. {cl.examples()}",
+                )
+            out.append(code)
+        return out[0] if t == "code" else out
+    if t == "ref":
+        return parse_id(raw)
+    if t == "refs":
+        return [parse_id(p) for p in split_multi(raw)]
+    raise AssertionError(f"unknown column type {t}")
+
+
+# ---------------------------------------------------------------------------
+# Rows → RDF
+# ---------------------------------------------------------------------------
+
+
+def _lit(value: Any, col: Column) -> Literal:
+    t = col.type
+    if t == "label_zh":
+        return Literal(value, lang="zh")
+    if t == "label_en":
+        return Literal(value, lang="en")
+    if t == "int":
+        return Literal(str(value), datatype=XSD.integer)
+    if t == "count":
+        return Literal(str(value), datatype=XSD.nonNegativeInteger)
+    if t in ("decimal", "number"):
+        d: Decimal = value
+        text = format(d.quantize(Decimal(1)) if d == d.to_integral_value() else d.normalize(), "f")
+        return Literal(text, datatype=XSD.decimal)
+    if isinstance(value, dt.date):
+        return Literal(value.isoformat(), datatype=XSD.date)
+    if t in ("year", "date_or_year"):
+        return Literal(f"{value:04d}", datatype=XSD.gYear)
+    return Literal(str(value))
+
+
+def add_rows(
+    batch: Batch,
+    table_rows: list[tuple[Located, dict[str, Any]]],
+    kind: str,
+    file_node: URIRef,
+    lists: dict[str, CodeList],
+    vocab: rdflib.Graph,
+) -> None:
+    """Parse and map the rows of one kind from one source into ``batch``."""
+    spec = RECORD_KINDS[kind]
+    for where, cells in table_rows:
+        values: dict[str, Any] = {}
+        ok = True
+        for key, raw in cells.items():
+            col = spec.column(key)
+            try:
+                values[key] = parse_cell(col, raw, lists)
+            except CellError as e:
+                batch.issues.append(where.issue(e.message, key, _text(raw), e.hint))
+                ok = False
+        for col in spec.required:
+            if col.key in where.headers and col.key not in values and col.key not in cells:
+                batch.issues.append(
+                    where.issue("必填项为空 / required value missing", col.key, "", f"fill in '{col.header}'")
+                )
+                ok = False
+        if not ok or any(c.key not in where.headers for c in spec.required):
+            continue
+        _check_row(batch, spec, where, values)
+        ident = (kind, *(_ident(values.get(k)) for k in spec.identity))
+        if ident in batch._identities:
+            first = batch._identities[ident]
+            batch.issues.append(
+                where.issue(
+                    "重复的记录 / duplicate row",
+                    spec.identity[0],
+                    " | ".join(str(x) for x in ident[1:]),
+                    f"the same {', '.join(spec.identity)} as {first.file} row {first.row}; merge or correct them",
+                )
+            )
+            continue
+        batch._identities[ident] = where
+        rec = _map_row(batch, spec, where, values, file_node, vocab)
+        batch.identities[rec] = " | ".join(str(x) for x in ident[1:])
+        batch.counts[kind] = batch.counts.get(kind, 0) + 1
+
+
+def _ident(v: Any) -> Any:
+    if isinstance(v, Code):
+        return v.code
+    if isinstance(v, str):
+        return v.casefold()
+    return v
+
+
+def _check_row(batch: Batch, spec: RecordSpec, where: Located, values: dict[str, Any]) -> None:
+    for a, b in (("start_date", "end_date"), ("period_start", "period_end"), ("registered_year", "exit_year")):
+        if a in values and b in values and values[b] < values[a]:
+            batch.issues.append(
+                where.issue("结束早于开始 / ends before it starts", b, values[b], f"'{b}' must not be before '{a}'")
+            )
+    kind = values.get("kind")
+    if isinstance(kind, Code) and kind.code == "programme":
+        for key in ("document_number", "supports_need_types"):
+            if key in values:
+                batch.issues.append(
+                    where.issue(
+                        "文化工程没有此项 / a programme has no such value",
+                        key,
+                        "",
+                        "leave it empty for kind 'programme', or choose a policy kind",
+                    )
+                )
+
+
+def _source_node(batch: Batch, where: Located, values: dict[str, Any], file_node: URIRef) -> URIRef:
+    """The evidence a record derives from: a Survey/Interview/DocumentSource node, or the file itself."""
+    src: Code | None = values.get("source")
+    if src is None:
+        return file_node
+    title = values.get("source_title", "")
+    n = batch.files.index(file_node) + 1
+    ev = URIRef(node("source", f"import-{batch.batch_id}-f{n}-{_hash(src.code, title)}"))
+    g = batch.graph
+    if (ev, RDF.type, src.term) not in g:
+        g.add((ev, RDF.type, src.term))
+        if title:
+            g.add((ev, RDFS.label, Literal(title, lang="zh" if _has_cjk(title) else "en")))
+        else:
+            g.add((ev, RDFS.label, Literal(f"{src.zh}（{where.file}）", lang="zh")))
+            g.add((ev, RDFS.label, Literal(f"{src.en} ({where.file})", lang="en")))
+        g.add((ev, PROV.wasDerivedFrom, file_node))
+    return ev
+
+
+def _ref(batch: Batch, where: Located, key: str, ref_kind: str, ident: str) -> URIRef:
+    iri = URIRef(node(REF_NODE_KIND[ref_kind], ident))
+    batch.references.append(Reference(iri, REF_CLASS[ref_kind], where, key, ident))
+    return iri
+
+
+def _area(batch: Batch, where: Located, key: str, code: str, village: bool = False) -> URIRef:
+    iri = URIRef(area(code))
+    cls = DCPA.VillageLevelUnit if village else DCPA.AdministrativeArea
+    batch.references.append(Reference(iri, cls, where, key, code, village))
+    return iri
+
+
+def _record_node(spec: RecordSpec, values: dict[str, Any]) -> tuple[URIRef, URIRef]:
+    """(IRI, class) of the record a row describes."""
+    v = values
+    if spec.kind == "needs":
+        key = _hash(v["village_code"], v["need_type"].code, v["identified_on"])
+        return URIRef(node("need", "imp-" + key)), DCPA.Need
+    if spec.kind == "poverty_status":
+        key = _hash(v["area_code"], v["status_type"].code, v.get("registered_year", ""))
+        return URIRef(node("status", "imp-" + key)), DCPA.PovertyStatus
+    if spec.kind == "evaluations":
+        key = _hash(v["intervention_id"], v["indicator"].code, v["area_code"], v["period_start"])
+        return URIRef(node("evaluation", "imp-" + key)), DCPA.Evaluation
+    if spec.kind == "libraries":
+        return URIRef(node("library", v["id"])), v["library_type"].term
+    if spec.kind == "resources":
+        return URIRef(node("resource", v["id"])), DCPA.LibraryResource
+    if spec.kind == "interventions":
+        return URIRef(node("intervention", v["id"])), DCPA.Intervention
+    if spec.kind == "policies":
+        if v["kind"].code == "programme":
+            return URIRef(node("programme", v["id"])), DCPA.Programme
+        return URIRef(node("policy", v["id"])), v["kind"].term
+    raise AssertionError(spec.kind)
+
+
+def _top_notation(vocab: rdflib.Graph, concept: URIRef) -> str:
+    seen = {concept}
+    c = concept
+    while True:
+        parent = vocab.value(c, SKOS.broader)
+        if not isinstance(parent, URIRef) or parent in seen:
+            return str(vocab.value(c, SKOS.notation) or "")
+        seen.add(parent)
+        c = parent
+
+
+def _map_row(
+    batch: Batch, spec: RecordSpec, where: Located, values: dict[str, Any], file_node: URIRef, vocab: rdflib.Graph
+) -> URIRef:
+    g = batch.graph
+    rec, cls = _record_node(spec, values)
+    if spec.kind == "resources":
+        cls = RESOURCE_CLASS.get(_top_notation(vocab, values["resource_type"].term), DCPA.LibraryResource)
+    batch.minted[rec] = (cls, where)
+    g.add((rec, RDF.type, cls))
+    g.add((rec, DCPA.sourceSheet, Literal(where.sheet_name)))
+    g.add((rec, DCPA.sourceRow, Literal(str(where.row), datatype=XSD.positiveInteger)))
+    g.add((rec, PROV.wasDerivedFrom, _source_node(batch, where, values, file_node)))
+    if spec.kind == "poverty_status":
+        g.add((_area(batch, where, "area_code", values["area_code"]), DCPA.povertyStatus, rec))
+    if spec.kind == "libraries" and "serves" not in values:
+        values = {**values, "serves": [values["located_in"]]}  # a library serves where it is unless told
+    for col in spec.columns:
+        if col.key not in values or col.prop is None:
+            continue
+        v = values[col.key]
+        items = v if isinstance(v, list) else [v]
+        for item in items:
+            if col.type in ("village", "area", "areas"):
+                obj: rdflib.term.Node = _area(batch, where, col.key, item, village=col.type == "village")
+            elif col.type in ("ref", "refs"):
+                assert col.ref_kind
+                obj = _ref(batch, where, col.key, col.ref_kind, item)
+            elif isinstance(item, Code):
+                obj = item.term
+            else:
+                obj = _lit(item, col)
+            g.add((rec, col.prop, obj))
+    return rec
+
+
+def located_rows(table: Table) -> list[tuple[Located, dict[str, Any]]]:
+    return [
+        (Located(table.file, table.sheet, r.number, table.sheet_name, table.headers, table.kind), r.cells)
+        for r in table.rows
+    ]
+
+
+def record_rows(kind: str, source_name: str, records: list[dict[str, Any]]) -> list[tuple[Located, dict[str, Any]]]:
+    """Rows from API records (dicts keyed by column keys); record n is "row" n (1-based)."""
+    spec = RECORD_KINDS[kind]
+    headers = {c.key: c.key for c in spec.columns}
+    out = []
+    for i, rec in enumerate(records, start=1):
+        cells = {
+            k: v
+            for k, v in rec.items()
+            if k in headers and v is not None and not (isinstance(v, str) and not v.strip())
+        }
+        cells = {k: (";".join(map(str, v)) if isinstance(v, list) else v) for k, v in cells.items()}
+        out.append((Located(source_name, kind, i, kind, headers, kind), cells))
+    return out
+
+
+def unknown_keys(kind: str, source_name: str, records: list[dict[str, Any]]) -> list[Issue]:
+    spec = RECORD_KINDS[kind]
+    issues = []
+    for i, rec in enumerate(records, start=1):
+        if not isinstance(rec, dict):
+            issues.append(Issue("记录不是对象 / record is not an object", file=source_name, sheet=kind, row=i))
+            continue
+        for k in rec:
+            if k not in spec.keys:
+                issues.append(
+                    Issue(
+                        "未知的字段 / unknown field",
+                        file=source_name,
+                        sheet=kind,
+                        row=i,
+                        column=k,
+                        hint="fields of '" + kind + "': " + ", ".join(spec.keys),
+                    )
+                )
+    return issues

@@ -1,0 +1,135 @@
+"""`dcpa template`, `dcpa import`, `dcpa validate` through typer's CliRunner: output and exit codes."""
+
+from __future__ import annotations
+
+import gc
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from kg.cli import app
+from kg.importer import RECORD_KINDS
+from kg.settings import get_settings
+from kg.store import Store
+
+from .conftest import load_fixture, nquads, write_csv
+
+HEADER = ["village_code", "need_type", "severity", "people_affected", "source", "identified_on", "surveyor"]
+GOOD = ["210123206200", "N22", "4", "120", "survey", "2018-05-12", "张晓梅"]
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    """An on-disk store with the fixture, and settings pointing at it."""
+    store_path = tmp_path / "store"
+    s = load_fixture(Store.open(store_path))
+    s.close()
+    del s
+    monkeypatch.setenv("DCPA_STORE_PATH", str(store_path))
+    monkeypatch.setenv("DCPA_IMPORTS_PATH", str(tmp_path / "imports"))
+    monkeypatch.setenv("DCPA_DEFAULT_USER", "默认用户")
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def dump(env: Path) -> bytes:
+    gc.collect()  # the CLI's store handle must be gone before the store opens again
+    s = Store.open(env / "store", create=False)
+    try:
+        return nquads(s)
+    finally:
+        s.close()
+
+
+runner = CliRunner()
+
+
+def test_template_csv_writes_one_bom_file_per_kind(tmp_path):
+    res = runner.invoke(app, ["template", "--format", "csv", "-o", str(tmp_path / "forms")])
+    assert res.exit_code == 0, res.output
+    files = sorted(p.name for p in (tmp_path / "forms").iterdir())
+    assert files == sorted(f"{k}.csv" for k in RECORD_KINDS)
+    raw = (tmp_path / "forms" / "needs.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert "村级代码 / Village code" in raw.decode("utf-8-sig")
+
+
+def test_template_xlsx_has_sheets_lists_and_dropdowns(tmp_path):
+    out = tmp_path / "t.xlsx"
+    res = runner.invoke(app, ["template", "-o", str(out), "--kind", "needs", "--no-villages"])
+    assert res.exit_code == 0, res.output
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["readme", "needs", "lists"]
+    assert wb["lists"].sheet_state == "hidden"
+    ws = wb["needs"]
+    assert ws.cell(1, 1).value == "村级代码 / Village code"
+    assert ws.cell(2, 2).value == "N22 电子商务技能"  # the example, as the drop-down writes it
+    formulas = {dv.formula1 for dv in ws.data_validations.dataValidation}
+    assert any(f.startswith("=lists!") for f in formulas)
+    needs_list = [c.value for c in wb["lists"]["A"]][1:]
+    assert "N22 电子商务技能" in needs_list  # labels come from the ontology
+
+
+def test_template_unknown_kind_or_format_is_a_usage_error(tmp_path):
+    assert runner.invoke(app, ["template", "--kind", "nonsense", "-o", str(tmp_path / "x.xlsx")]).exit_code == 2
+    assert runner.invoke(app, ["template", "--format", "pdf"]).exit_code == 2
+
+
+def test_import_ok_then_bad_then_dry_run(env):
+    good = write_csv(env / "needs.csv", HEADER, [GOOD])
+    res = runner.invoke(app, ["import", str(good), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.stdout)
+    assert report["counts"] == {"needs": 1} and report["user"] == "默认用户"
+    assert "imported 1 record(s)" in res.stderr
+
+    before = dump(env)
+    bad = write_csv(env / "bad.csv", HEADER, [GOOD[:1] + ["N99"] + GOOD[2:]])
+    res = runner.invoke(app, ["import", str(bad), "--user", "李四"])
+    assert res.exit_code == 1
+    assert "bad.csv, row 2, column need_type: 未知的需求类型 / unknown need type (value: 'N99')" in res.stderr
+    assert dump(env) == before
+
+    other = write_csv(env / "other.csv", HEADER, [GOOD[:5] + ["2019-01-01"] + GOOD[6:]])
+    res = runner.invoke(app, ["import", str(other), "--dry-run"])
+    assert res.exit_code == 0, res.output
+    assert "nothing was written" in res.stderr
+    assert dump(env) == before
+
+
+def test_import_usage_errors_exit_2(env):
+    assert runner.invoke(app, ["import", str(env / "missing.csv")]).exit_code == 2
+    odd = env / "data.ods"
+    odd.write_bytes(b"x")
+    res = runner.invoke(app, ["import", str(odd)])
+    assert res.exit_code == 2 and "unknown file format" in res.stderr
+
+
+def test_validate_reports_and_fails_on_a_violation(env):
+    res = runner.invoke(app, ["validate", "--no-reasoner"])
+    assert res.exit_code == 0, res.output
+    assert "SHACL: conforms" in res.stderr and "all 20 nodes" in res.stderr
+
+    res = runner.invoke(app, ["validate", "--no-reasoner", "--sample", "5"])
+    assert res.exit_code == 0, res.output
+    assert "random sample of 5 of 20 nodes" in res.stderr
+
+    s = Store.open(env / "store")
+    s.add_graph(  # a need with severity 9 and no village, written around the importer
+        "https://w3id.org/dcpa/graph/import/bad",
+        b"<https://w3id.org/dcpa/id/need/x> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+        b"<https://w3id.org/dcpa/ontology#Need> .\n"
+        b'<https://w3id.org/dcpa/id/need/x> <https://w3id.org/dcpa/ontology#severity> "9"^^'
+        b"<http://www.w3.org/2001/XMLSchema#integer> .\n",
+    )
+    s.close()
+    del s
+    res = runner.invoke(app, ["validate", "--no-reasoner", "--format", "json"])
+    assert res.exit_code == 1
+    report = json.loads(res.stdout)
+    assert not report["conforms"] and report["violations"] >= 2
+    assert {r["focus"] for r in report["results"]} == {"https://w3id.org/dcpa/id/need/x"}

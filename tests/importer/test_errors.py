@@ -1,0 +1,188 @@
+"""Each kind of bad input gives a clear error (file, row, column, value) and leaves the store as it was."""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+from kg.errors import NotFound, ValidationFailed
+from kg.importer import ImportUsageError, import_files
+
+from .conftest import nquads, write_csv
+
+HEADER = ["village_code", "need_type", "severity", "people_affected", "source", "identified_on", "surveyor"]
+GOOD = ["210123206200", "N22", "4", "120", "survey", "2018-05-12", "张晓梅"]
+
+
+def row(**changes: str) -> list[str]:
+    keys = HEADER
+    values = dict(zip(keys, GOOD, strict=True)) | changes
+    return [values[k] for k in keys]
+
+
+def refused(store, settings, paths: list[Path]) -> list:
+    """Import must fail, write nothing, keep nothing; returns the issues."""
+    before = nquads(store)
+    with pytest.raises(ValidationFailed) as exc:
+        import_files(store, paths, user="t", settings=settings)
+    assert nquads(store) == before, "a refused import changed the store"
+    assert not (settings.imports_path / "manifest.json").exists(), "a refused import was retained"
+    return exc.value.issues
+
+
+@pytest.mark.parametrize(
+    ("change", "column", "value", "message"),
+    [
+        ({"village_code": "210199999999"}, "village_code", "210199999999", "unknown village code"),
+        ({"village_code": "2101232062"}, "village_code", "2101232062", "malformed area code"),
+        ({"village_code": "210123206"}, "village_code", "210123206", "malformed area code"),
+        ({"need_type": "N99"}, "need_type", "N99", "unknown need type"),
+        ({"need_type": "无此类型"}, "need_type", "无此类型", "未知的需求类型"),
+        ({"identified_on": "2018-02-30"}, "identified_on", "2018-02-30", "bad date"),
+        ({"identified_on": "去年春天"}, "identified_on", "去年春天", "bad date"),
+        ({"people_affected": "-5"}, "people_affected", "-5", "negative count"),
+        ({"people_affected": "12.5"}, "people_affected", "12.5", "not a whole number"),
+        ({"severity": "9"}, "severity", "9", "out of range"),
+        ({"source": "rumour"}, "source", "rumour", "unknown source kind"),
+        ({"surveyor": " "}, "surveyor", "", "required value missing"),
+    ],
+)
+def test_bad_cell_is_reported_with_its_place(store, settings, tmp_path, change, column, value, message):
+    path = write_csv(tmp_path / "needs.csv", HEADER, [row(), row(**change)])
+    issues = refused(store, settings, [path])
+    assert len(issues) == 1, issues
+    i = issues[0]
+    assert (i.file, i.row, i.column, i.value) == ("needs.csv", 3, column, value)
+    assert message in i.message
+    assert i.hint
+
+
+def test_a_bad_later_row_stops_the_good_rows_too(store, settings, tmp_path):
+    rows = [row(identified_on=f"2018-05-{d:02d}") for d in range(1, 21)] + [row(need_type="N99")]
+    issues = refused(store, settings, [write_csv(tmp_path / "needs.csv", HEADER, rows)])
+    assert [(i.row, i.column) for i in issues] == [(22, "need_type")]
+
+
+def test_every_problem_is_listed_not_only_the_first(store, settings, tmp_path):
+    rows = [row(need_type="N99"), row(identified_on="2018-13-01", people_affected="-1"), row(village_code="1")]
+    issues = refused(store, settings, [write_csv(tmp_path / "needs.csv", HEADER, rows)])
+    assert sorted((i.row, i.column) for i in issues) == [
+        (2, "need_type"),
+        (3, "identified_on"),
+        (3, "people_affected"),
+        (4, "village_code"),
+    ]
+
+
+def test_column_named_as_written_in_the_header(store, settings, tmp_path):
+    header = [
+        "村级代码 / Village code",
+        "需求类型",
+        "Severity",
+        "people affected",
+        "证据来源 / Source",
+        "识别日期 / Identified on",
+        "调查人 / Surveyor",
+    ]
+    issues = refused(store, settings, [write_csv(tmp_path / "x.csv", header, [row(need_type="N99")])])
+    assert [(i.row, i.column) for i in issues] == [(2, "需求类型")]
+
+
+def test_missing_column(store, settings, tmp_path):
+    header = [h for h in HEADER if h != "severity"]
+    rows = [[v for h, v in zip(HEADER, row(), strict=True) if h != "severity"]]
+    issues = refused(store, settings, [write_csv(tmp_path / "needs.csv", header, rows)])
+    assert [(i.row, i.message.split(" / ")[1]) for i in issues] == [(1, "missing required column")]
+    assert "severity" in issues[0].column.lower()
+
+
+def test_unknown_column_is_refused_rather_than_silently_dropped(store, settings, tmp_path):
+    issues = refused(store, settings, [write_csv(tmp_path / "needs.csv", HEADER + ["remarks"], [row() + ["x"]])])
+    assert [(i.row, i.column, i.message) for i in issues] == [(1, "remarks", "未知的列 / unknown column")]
+
+
+def test_duplicate_rows(store, settings, tmp_path):
+    issues = refused(store, settings, [write_csv(tmp_path / "needs.csv", HEADER, [row(), row(surveyor="李四")])])
+    assert [(i.row, i.message) for i in issues] == [(3, "重复的记录 / duplicate row")]
+    assert "row 2" in (issues[0].hint or "")
+
+
+def test_same_record_imported_twice_is_refused(store, settings, tmp_path):
+    path = write_csv(tmp_path / "needs.csv", HEADER, [row()])
+    import_files(store, [path], user="t", settings=settings)
+    before = nquads(store)
+    with pytest.raises(ValidationFailed) as exc:
+        import_files(store, [path], user="t", settings=settings)
+    assert "already exists" in exc.value.issues[0].message
+    assert nquads(store) == before
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "the file is empty"),
+        ("\ufeff" + ",".join(HEADER) + "\r\n", "no data rows"),
+        (b"\r\n\r\n", "no content"),
+        ("caf\xe9,na\xefve\r\n1,2\r\n".encode("latin-1"), "unknown text encoding"),
+        (
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(random.Random(7).randrange(256) for _ in range(500)),
+            "unknown text encoding",
+        ),
+    ],
+    ids=["empty", "header-only", "blank-lines", "latin-1", "binary"],
+)
+def test_empty_and_undecodable_files(store, settings, tmp_path, content, message):
+    path = tmp_path / "needs.csv"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    issues = refused(store, settings, [path])
+    assert [i.file for i in issues] == ["needs.csv"]
+    assert message in issues[0].message
+
+
+def test_not_an_xlsx(store, settings, tmp_path):
+    path = tmp_path / "needs.xlsx"
+    path.write_bytes(b"PK\x03\x04 this is not really a workbook")
+    issues = refused(store, settings, [path])
+    assert "not a readable XLSX" in issues[0].message
+
+
+def test_fifty_megabyte_file_is_refused_quickly_with_a_size_error(store, settings, tmp_path):
+    path = tmp_path / "needs.csv"
+    with path.open("wb") as fh:
+        fh.write((",".join(HEADER) + "\n").encode())
+        fh.truncate(50 * 1024 * 1024)  # sparse: 50 MB on paper, no time to write
+    assert os.path.getsize(path) == 50 * 1024 * 1024
+    issues = refused(store, settings, [path])
+    assert "file too large" in issues[0].message
+    assert issues[0].value == str(50 * 1024 * 1024)
+    assert "DCPA_MAX_IMPORT_BYTES" in (issues[0].hint or "")
+
+
+def test_one_bad_file_stops_the_whole_batch(store, settings, tmp_path):
+    good = write_csv(tmp_path / "good.csv", HEADER, [row()])
+    bad = write_csv(tmp_path / "bad.csv", HEADER, [row(need_type="N99", identified_on="2018-01-01")])
+    issues = refused(store, settings, [good, bad])
+    assert [i.file for i in issues] == ["bad.csv"]
+
+
+def test_unknown_reference_in_another_kind(store, settings, tmp_path):
+    header = ["id", "name_zh", "resource_type", "held_by"]
+    issues = refused(
+        store, settings, [write_csv(tmp_path / "resources.csv", header, [["R-X", "某资源", "R22", "NO-SUCH-LIB"]])]
+    )
+    assert [(i.row, i.column, i.value) for i in issues] == [(2, "held_by", "NO-SUCH-LIB")]
+    assert "unknown library ID" in issues[0].message
+
+
+def test_usage_errors(store, settings, tmp_path):
+    with pytest.raises(NotFound):
+        import_files(store, [tmp_path / "nope.csv"], user="t", settings=settings)
+    odd = tmp_path / "needs.xls"
+    odd.write_bytes(b"\xd0\xcf\x11\xe0")
+    with pytest.raises(ImportUsageError) as exc:
+        import_files(store, [odd], user="t", settings=settings)
+    assert exc.value.exit_code == 2
+    assert ".xlsx" in (exc.value.hint or "")
