@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..resources import ontology_graph
-from ._app import app
+from ._app import FormatOption, app, emit_rows, err, fail
 
 ontology_app = typer.Typer(help="The ontology: print it, document it, check it.", no_args_is_help=True)
 app.add_typer(ontology_app, name="ontology")
@@ -26,3 +26,67 @@ def show(
     if fmt not in formats:
         raise typer.BadParameter(f"unknown format {fmt!r}; use one of {', '.join(formats)}")
     sys.stdout.write(ontology_graph().serialize(format=formats[fmt]))
+
+
+@ontology_app.command("docs")
+def docs(
+    output: Annotated[str, typer.Option("--output", "-o", help="File to write; '-' for stdout.")] = "-",
+    lang: Annotated[str, typer.Option("--lang", help="zh or en.")] = "zh",
+) -> None:
+    """Write the bilingual HTML documentation of the ontology.
+
+    Example: dcpa ontology docs -o build/ontology.html --lang en
+    """
+    from pathlib import Path
+
+    from ..docs import ontology_html
+
+    if lang not in ("zh", "en"):
+        raise typer.BadParameter(f"unknown language {lang!r}; use zh or en")
+    page = ontology_html(lang=lang)
+    if output == "-":
+        sys.stdout.write(page)
+        return
+    path = Path(output)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+    err(f"wrote {path} ({lang})")
+
+
+@ontology_app.command("check")
+def check(
+    fmt: FormatOption = "table",
+    reasoner: Annotated[bool, typer.Option("--reasoner/--no-reasoner", help="Also run HermiT.")] = True,
+) -> None:
+    """Run the pitfall checks (OOPS!/ROBOT style) and HermiT on the ontology.
+
+    Findings go to stdout; exits 1 on any error-level finding or an inconsistent ontology.
+
+    Example: dcpa ontology check --format json
+    """
+    from ..errors import DcpaError
+    from ..ontology_checks import errors, run_checks
+
+    findings = run_checks()
+    rows = [f.to_dict() for f in findings]
+    failed = bool(errors(findings))
+    if reasoner:
+        from ..reasoning import check_consistency
+
+        try:
+            report = check_consistency()
+        except DcpaError as e:
+            raise fail(e) from e
+        err(f"HermiT: {report.message} ({report.triples} triples, {report.seconds:.1f} s)")
+        if not report.consistent:
+            rows.append({"code": "inconsistent", "severity": "error", "term": "", "message": report.message})
+            failed = True
+        for iri in report.unsatisfiable:
+            rows.append(
+                {"code": "unsatisfiable_class", "severity": "error", "term": iri, "message": "no instance possible"}
+            )
+            failed = True
+    emit_rows(rows, fmt, columns=["severity", "code", "term", "message"])
+    err(f"{len(rows)} finding(s), {'FAILED' if failed else 'ok'}")
+    if failed:
+        raise typer.Exit(1)
