@@ -11,7 +11,7 @@ import importlib
 from ._app import app, main
 
 # Each module registers its commands on ``app`` when imported.
-_COMMAND_MODULES = ("ontology", "serve")
+_COMMAND_MODULES = ("ontology", "serve", "data", "viz", "answers", "imports")
 
 for _name in _COMMAND_MODULES:
     importlib.import_module(f"{__name__}.{_name}")

@@ -1,0 +1,278 @@
+"""The query catalogue: named SPARQL queries in ``queries/NAME.rq`` and how to run them.
+
+Each file starts with a comment header that says what the query is for, so that the
+CLI, the API and the SPARQL editor can list and document it without a second file::
+
+    # title_zh: 各类需求
+    # title_en: Needs by type
+    # description: What the villages of an area need, counted by need type.
+    # question: Which needs do the villages of area X have, and how severe are they?
+    # param: area | area | 21 | code of the area (province, city, county or township)
+
+Parameters are bound as typed RDF terms through SEP-0007 substitution
+(``Store.query(bindings=…)``), never pasted into the query text, so user input can
+never change the query. Oxigraph only substitutes variables that the outer SELECT
+projects, so every parameter variable is projected by its query; ``run_query``
+drops those columns from the result again.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from .errors import DataError, Issue, NotFound
+from .namespaces import DCPAV, area
+from .resources import QUERIES_DIR
+from .store import Store, to_python
+
+log = logging.getLogger(__name__)
+
+#: Parameter types a query header may declare, and what each becomes in the query.
+PARAM_TYPES: dict[str, str] = {
+    "string": "a plain string literal",
+    "lang": "a language tag such as zh or en (plain literal, used with langMatches)",
+    "integer": "an xsd:integer",
+    "decimal": "an xsd:decimal",
+    "date": "an xsd:date (YYYY-MM-DD)",
+    "area": "an official area code (2, 4, 6, 9 or 12 digits) → the area's IRI",
+    "concept": "a SKOS notation such as N22 or C1 → the concept's IRI in the DCPA vocabulary",
+    "iri": "an absolute IRI (http…)",
+}
+
+_HEADER = re.compile(r"^#\s*([a-z_]+)\s*:\s*(.*)$")
+_AREA_CODE = re.compile(r"^(\d{2}|\d{4}|\d{6}|\d{9}|\d{12})$")
+_NOTATION = re.compile(r"^[A-Z]{1,2}\d{1,3}$")
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+
+
+@dataclass(frozen=True)
+class Param:
+    """One declared parameter of a catalogue query."""
+
+    name: str
+    type: str
+    default: str | None
+    description: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class CatalogueQuery:
+    """A named query of the catalogue with its documentation header."""
+
+    name: str
+    title_zh: str
+    title_en: str
+    description: str
+    question: str
+    parameters: list[Param] = field(default_factory=list)
+    text: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["parameters"] = [p.to_dict() for p in self.parameters]
+        return d
+
+    def param(self, name: str) -> Param | None:
+        return next((p for p in self.parameters if p.name == name), None)
+
+
+@dataclass
+class QueryResult:
+    """Rows of a SELECT as plain Python values; ``columns`` keeps the projection order."""
+
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    truncated: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"columns": self.columns, "rows": self.rows, "truncated": self.truncated}
+
+
+def parse_query_file(path: Path) -> CatalogueQuery:
+    """Read one ``.rq`` file and its header; a malformed header is a DataError naming the line."""
+    text = path.read_text(encoding="utf-8-sig")
+    meta: dict[str, list[str]] = {}
+    params: list[Param] = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.startswith("#"):
+            if line.strip():
+                break
+            continue
+        m = _HEADER.match(line)
+        if not m:
+            continue
+        key, value = m.group(1), m.group(2).strip()
+        if key == "param":
+            parts = [p.strip() for p in value.split("|")]
+            if len(parts) != 4 or parts[1] not in PARAM_TYPES:
+                raise DataError(
+                    f"bad parameter line in {path.name}",
+                    hint="write `# param: name | type | default | description` with type one of "
+                    + ", ".join(PARAM_TYPES),
+                    details=[Issue("bad parameter line", file=path.name, row=lineno, value=line).to_dict()],
+                )
+            params.append(Param(parts[0], parts[1], parts[2] or None, parts[3]))
+        else:
+            meta.setdefault(key, []).append(value)
+    missing = [k for k in ("title_zh", "title_en", "description", "question") if k not in meta]
+    if missing:
+        raise DataError(
+            f"{path.name} lacks header field(s) {', '.join(missing)}",
+            hint="every catalogue query starts with # title_zh/title_en/description/question lines",
+        )
+    return CatalogueQuery(
+        name=path.stem,
+        title_zh=" ".join(meta["title_zh"]),
+        title_en=" ".join(meta["title_en"]),
+        description=" ".join(meta["description"]),
+        question=" ".join(meta["question"]),
+        parameters=params,
+        text=text,
+    )
+
+
+_CACHE: dict[Path, tuple[tuple[tuple[str, float], ...], dict[str, CatalogueQuery]]] = {}
+
+
+def load_catalogue(directory: Path = QUERIES_DIR) -> dict[str, CatalogueQuery]:
+    """All catalogue queries by name, sorted; re-read only when a file changed."""
+    files = sorted(directory.glob("*.rq"))
+    stamp = tuple((f.name, f.stat().st_mtime) for f in files)
+    cached = _CACHE.get(directory)
+    if cached and cached[0] == stamp:
+        return dict(cached[1])
+    catalogue = {f.stem: parse_query_file(f) for f in files}
+    _CACHE[directory] = (stamp, catalogue)
+    return dict(catalogue)
+
+
+def get_query(name: str, directory: Path = QUERIES_DIR) -> CatalogueQuery:
+    """One query by name; NotFound lists the closest names."""
+    catalogue = load_catalogue(directory)
+    if name in catalogue:
+        return catalogue[name]
+    close = difflib.get_close_matches(name, list(catalogue), n=3)
+    hint = f"did you mean {', '.join(close)}?" if close else "run `dcpa query --list` to see the catalogue"
+    raise NotFound(f"no catalogue query named {name!r}", hint=hint)
+
+
+def to_term(param: Param, raw: str) -> ox.NamedNode | ox.Literal:
+    """Turn a raw parameter string into the typed RDF term its declaration asks for."""
+    value = raw.strip()
+
+    def bad(expect: str) -> DataError:
+        return DataError(
+            f"parameter {param.name}={raw!r} is not {expect}",
+            hint=f"{param.name}: {param.description}",
+            details=[Issue(f"expected {expect}", column=param.name, value=raw).to_dict()],
+        )
+
+    t = param.type
+    if t in ("string", "lang"):
+        if t == "lang" and not re.fullmatch(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*|\*", value):
+            raise bad("a language tag such as zh or en")
+        return ox.Literal(value)
+    if t == "integer":
+        try:
+            return ox.Literal(str(int(value)), datatype=ox.NamedNode(_XSD + "integer"))
+        except ValueError:
+            raise bad("an integer") from None
+    if t == "decimal":
+        try:
+            return ox.Literal(str(Decimal(value)), datatype=ox.NamedNode(_XSD + "decimal"))
+        except InvalidOperation:
+            raise bad("a number") from None
+    if t == "date":
+        try:
+            return ox.Literal(date.fromisoformat(value).isoformat(), datatype=ox.NamedNode(_XSD + "date"))
+        except ValueError:
+            raise bad("a date YYYY-MM-DD") from None
+    if t == "area":
+        if not _AREA_CODE.match(value):
+            raise bad("an area code of 2, 4, 6, 9 or 12 digits")
+        return ox.NamedNode(area(value))
+    if t == "concept":
+        if not _NOTATION.match(value):
+            raise bad("a concept notation such as N22 or C1")
+        return ox.NamedNode(str(DCPAV[value]))
+    if t == "iri":
+        if not re.match(r"^https?://", value):
+            raise bad("an absolute http(s) IRI")
+        try:
+            return ox.NamedNode(value)
+        except ValueError:
+            raise bad("a valid IRI") from None
+    raise bad(f"a value of the unknown type {t}")  # pragma: no cover - types are checked on load
+
+
+def bind_params(query: CatalogueQuery, params: dict[str, str]) -> dict[str, Any]:
+    """Typed bindings for every declared parameter (given value or its default)."""
+    known = {p.name for p in query.parameters}
+    unknown = sorted(set(params) - known)
+    if unknown:
+        raise DataError(
+            f"query {query.name!r} has no parameter {', '.join(unknown)}",
+            hint=f"its parameters are: {', '.join(sorted(known)) or '(none)'}",
+        )
+    bindings: dict[str, Any] = {}
+    for p in query.parameters:
+        raw = params.get(p.name, p.default)
+        if raw is None or raw == "":
+            raise DataError(f"query {query.name!r} needs parameter {p.name}", hint=p.description)
+        bindings[p.name] = to_term(p, raw)
+    return bindings
+
+
+def run_query(
+    store: Store,
+    name_or_query: str | CatalogueQuery,
+    params: dict[str, str] | None = None,
+    *,
+    limit: int | None = None,
+) -> QueryResult:
+    """Run a catalogue query with typed parameters; at most ``limit`` rows are read."""
+    query = get_query(name_or_query) if isinstance(name_or_query, str) else name_or_query
+    bindings = bind_params(query, params or {})
+    res = store.query(query.text, bindings=bindings)
+    names = [v.value for v in res.variables]
+    columns = [n for n in names if n not in bindings]
+    rows: list[dict[str, Any]] = []
+    truncated = False
+    for sol in res:
+        if limit is not None and len(rows) >= limit:
+            truncated = True
+            break
+        row = {}
+        for n in columns:
+            t = sol[n]
+            if t is not None:
+                row[n] = to_python(t)
+        rows.append(row)
+    log.debug("query %s returned %d rows", query.name, len(rows))
+    return QueryResult(columns=columns, rows=rows, truncated=truncated)
+
+
+__all__ = [
+    "PARAM_TYPES",
+    "CatalogueQuery",
+    "Param",
+    "QueryResult",
+    "bind_params",
+    "get_query",
+    "load_catalogue",
+    "parse_query_file",
+    "run_query",
+    "to_term",
+]

@@ -1,0 +1,93 @@
+"""Every catalogue query runs on the fixture and returns exactly the reviewed rows."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from kg.catalogue import load_catalogue, parse_query_file, run_query
+from kg.errors import DataError, NotFound
+from kg.store import Store
+
+from .conftest import DATA
+
+EXPECTED = DATA / "expected"
+REGEN = os.environ.get("DCPA_REGEN_EXPECTED") == "1"
+
+#: Parameters used on the fixture where the defaults would show little.
+PARAMS: dict[str, dict[str, str]] = {
+    "unmet_needs_by_area": {"area": "2190"},
+    "village_interventions": {"village": "219001001002"},
+    "resources_for_need_type": {"need_type": "N12"},
+    "evidence_of_node": {"node": "https://w3id.org/dcpa/id/need/a"},
+    "needs_of_village": {"village": "219001001001", "lang": "en"},
+}
+
+CATALOGUE = load_catalogue()
+
+
+def _canonical(rows: list[dict]) -> list[str]:
+    return sorted(json.dumps(r, ensure_ascii=False, sort_keys=True) for r in rows)
+
+
+def test_catalogue_has_at_least_15_documented_queries() -> None:
+    assert len(CATALOGUE) >= 15
+    for q in CATALOGUE.values():
+        assert q.title_zh and q.title_en and q.description and q.question, q.name
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in q.title_zh), q.name
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_query_gives_expected_rows(store: Store, name: str) -> None:
+    res = run_query(store, name, PARAMS.get(name, {}))
+    path = EXPECTED / f"{name}.json"
+    if REGEN:
+        path.write_text(json.dumps({"columns": res.columns, "rows": res.rows}, ensure_ascii=False, indent=1) + "\n",
+                        encoding="utf-8")
+    expected = json.loads(path.read_text(encoding="utf-8"))
+    assert res.columns == expected["columns"]
+    assert _canonical(res.rows) == _canonical(expected["rows"])
+    assert res.rows, f"{name} answers nothing on the fixture"
+
+
+def test_parameters_are_bound_not_pasted(store: Store) -> None:
+    # A value that would break out of a pasted string literal is just an unknown language here.
+    with pytest.raises(DataError):
+        run_query(store, "needs_by_type", {"lang": 'zh") } } SELECT * WHERE { ?s ?p ?o'})
+    with pytest.raises(DataError):
+        run_query(store, "needs_by_type", {"area": "21> } ?s ?p <x"})
+    res = run_query(store, "needs_by_type", {"area": "219002"})
+    assert {r["need_type"].rsplit("/", 1)[-1] for r in res.rows} == {"N31", "N21", "N12", "N33"}
+
+
+def test_unknown_query_and_parameter(store: Store) -> None:
+    with pytest.raises(NotFound) as e:
+        run_query(store, "needs_by_typ", {})
+    assert "needs_by_type" in (e.value.hint or "")
+    with pytest.raises(DataError) as d:
+        run_query(store, "needs_by_type", {"areaa": "21"})
+    assert "area" in (d.value.hint or "")
+
+
+def test_limit_truncates(store: Store) -> None:
+    res = run_query(store, "needs_by_type", {}, limit=2)
+    assert len(res.rows) == 2 and res.truncated
+
+
+def test_header_errors_name_the_file(tmp_path: Path) -> None:
+    p = tmp_path / "bad.rq"
+    p.write_text("# title_zh: 坏\n# title_en: Bad\n# description: x\n# question: y\n# param: a | nope | 1 | z\n"
+                 "SELECT * WHERE { ?s ?p ?o }\n", encoding="utf-8")
+    with pytest.raises(DataError) as e:
+        parse_query_file(p)
+    assert "bad.rq" in e.value.message
+
+
+def test_to_dict_keeps_chinese(store: Store) -> None:
+    d = CATALOGUE["needs_by_type"].to_dict()
+    assert d["parameters"][0]["name"] == "area"
+    text = json.dumps(run_query(store, "needs_by_type", {}).to_dict(), ensure_ascii=False)
+    assert "电子商务技能" in text

@@ -1,0 +1,65 @@
+"""The answers commands parse, run on a store on disk and print data on stdout."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import rdflib
+from typer.testing import CliRunner
+
+from kg.cli import app
+from kg.namespaces import GRAPH_ONTOLOGY, GRAPH_SYNTHETIC
+from kg.resources import ontology_graph
+from kg.settings import get_settings
+from kg.store import Store
+
+from .conftest import FIXTURE, V1
+
+
+@pytest.fixture(scope="module")
+def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("answers") / "store"
+    s = Store.open(path)
+    s.add_graph(str(GRAPH_ONTOLOGY), ontology_graph())
+    g = rdflib.Graph()
+    g.parse(FIXTURE, format="turtle")
+    s.add_graph(str(GRAPH_SYNTHETIC), g)
+    s.close()
+    return path
+
+
+def _run(store_dir: Path, monkeypatch: pytest.MonkeyPatch, *args: str):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("DCPA_STORE_PATH", str(store_dir))
+    get_settings.cache_clear()
+    try:
+        return CliRunner().invoke(app, list(args))
+    finally:
+        get_settings.cache_clear()
+
+
+def test_query_list_and_run(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    r = _run(store_dir, monkeypatch, "query", "--list", "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert "needs_by_type" in {q["name"] for q in json.loads(r.stdout)}
+    r = _run(store_dir, monkeypatch, "query", "needs_by_type", "--param", "area=219002", "--format", "csv")
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines()[0].startswith("need_type,need_type_label")
+    assert "互联网接入" in r.stdout
+    r = _run(store_dir, monkeypatch, "query", "needs_by_type", "--param", "area=abc")
+    assert r.exit_code == 1
+
+
+def test_recommend_gaps_plan_similar(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    r = _run(store_dir, monkeypatch, "recommend", V1, "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["needs"][0]["candidates"][0]["explanation"]
+    r = _run(store_dir, monkeypatch, "gaps", "--area", "2190", "--by", "need_type", "--format", "csv")
+    assert r.exit_code == 0 and "N12" in r.stdout
+    r = _run(store_dir, monkeypatch, "plan", "--budget", "5000", "--area", "2190")
+    assert r.exit_code == 0 and "示例·电商技能课" in r.stdout
+    r = _run(store_dir, monkeypatch, "similar", V1)
+    assert r.exit_code == 0 and "219002001002" in r.stdout
+    r = _run(store_dir, monkeypatch, "recommend", "219001001999")
+    assert r.exit_code == 2
