@@ -267,6 +267,13 @@ class Store:
         except (OSError, SyntaxError, ValueError) as e:
             raise StoreError(f"replacing {graph_iri} failed; the store is unchanged: {e}") from e
 
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL Update (all its operations) as one transaction: it lands whole or not at all."""
+        try:
+            self._s.update(sparql, prefixes=PREFIXES)
+        except (OSError, SyntaxError, ValueError) as e:
+            raise StoreError(f"the update failed; the store is unchanged: {e}") from e
+
     def remove_graph(self, graph_iri: str) -> None:
         try:
             self._s.update(f"DROP SILENT GRAPH <{graph_iri}>")

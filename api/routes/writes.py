@@ -5,6 +5,9 @@ same validation as ``dcpa import`` — and is all-or-nothing: a record with a pr
 with the issues and nothing is written. Accepted records land in their own named graph with
 who and when, are visible to the next read, and live in the on-disk store across restarts.
 Writes are serialised by one lock, so two batches never interleave their checks.
+
+PUT replaces one existing record (``kg.importer.replace_record``): the same checks, the record keeps
+its IRI, the old triples go and the new version lands as its own batch in one transaction.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, File, Query, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -80,6 +84,7 @@ class WriteResult(BaseModel):
     """What the importer accepted (its report)."""
 
     kind: str | None = Field(default=None, examples=["needs"])
+    id: str | None = Field(default=None, description="The replaced record's id (PUT only)", examples=["INT-2018-001"])
     user: str = Field(examples=["api"])
     dry_run: bool = False
     report: dict[str, Any] = Field(
@@ -219,6 +224,97 @@ def post_evaluations(
     dry_run: DryRun = False,
 ) -> Response:
     return _write_records(store, settings, user, "evaluations", body, dry_run)
+
+
+def _replace_record(
+    store: Any, settings: Any, user: str, kind: str, record_id: str, body: Any, dry_run: bool
+) -> Response:
+    importer = library_call("kg.importer")
+    if not isinstance(body, dict):
+        raise DataError("a replacement is one record", hint="send one JSON object of columns")
+    record = {str(k): _cell(v) for k, v in body.items()}
+    with _LOCK:
+        try:
+            report = importer.replace_record(
+                store, kind, record_id, record, user=user, settings=settings, dry_run=dry_run
+            )
+        finally:
+            _collect_here()
+    flush = getattr(store, "flush", None)
+    if flush and not dry_run:
+        flush()
+    return json_response({"kind": kind, "id": record_id, "user": user, "dry_run": dry_run, "report": _report(report)})
+
+
+def _put_body(kind: str) -> Any:
+    return Body(
+        description=f"The whole new version of the {kind} record (an object of columns, as in the import "
+        "template); columns left out are no longer stated.",
+        openapi_examples={"one": {"summary": "one record", "value": _EXAMPLES[kind]}},
+    )
+
+
+RecordId = Annotated[str, PathParam(max_length=200, description="The record's id (last part of its IRI)")]
+
+
+_PUT_DESCRIPTION = (
+    "Replace one record by a corrected version: checked like an import, all or nothing; the record keeps "
+    "its IRI and id, the change is recorded with who and when. 404 when there is no such record."
+)
+
+
+@router.put(
+    "/needs/{id}",
+    summary="Replace a need / 修改需求",
+    description=_PUT_DESCRIPTION,
+    response_model=WriteResult,
+    responses=_WRITE_RESPONSES,
+)
+def put_need(
+    store: StoreDep,
+    settings: SettingsDep,
+    user: WriterDep,
+    id: RecordId,
+    body: Annotated[dict[str, Any], _put_body("needs")],
+    dry_run: DryRun = False,
+) -> Response:
+    return _replace_record(store, settings, user, "needs", id, body, dry_run)
+
+
+@router.put(
+    "/interventions/{id}",
+    summary="Replace an intervention / 修改帮扶项目",
+    description=_PUT_DESCRIPTION,
+    response_model=WriteResult,
+    responses=_WRITE_RESPONSES,
+)
+def put_intervention(
+    store: StoreDep,
+    settings: SettingsDep,
+    user: WriterDep,
+    id: RecordId,
+    body: Annotated[dict[str, Any], _put_body("interventions")],
+    dry_run: DryRun = False,
+) -> Response:
+    return _replace_record(store, settings, user, "interventions", id, body, dry_run)
+
+
+@router.put(
+    "/evaluations/{id}",
+    summary="Replace an evaluation / 修改效果评估",
+    description=_PUT_DESCRIPTION,
+    response_model=WriteResult,
+    responses=_WRITE_RESPONSES,
+)
+def put_evaluation(
+    store: StoreDep,
+    settings: SettingsDep,
+    user: WriterDep,
+    id: RecordId,
+    body: Annotated[dict[str, Any], _put_body("evaluations")],
+    dry_run: DryRun = False,
+) -> Response:
+    return _replace_record(store, settings, user, "evaluations", id, body, dry_run)
 
 
 _SAFE_NAME = re.compile(r"[^\w.\-\u4e00-\u9fff]+")

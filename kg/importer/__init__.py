@@ -2,6 +2,7 @@
 
     import_files(store, paths, user=…, settings=…)      files (``dcpa import``)
     import_records(store, kind, records, user=…, …)      dicts keyed by column keys (the API)
+    replace_record(store, kind, id, record, user=…, …)   replace one need/intervention/evaluation (the API's PUT)
     replay_retained(store, imports_path)                 re-import every kept batch after a rebuild
 
 Each accepted import becomes one named graph ``kg.namespaces.import_graph(batch_id)`` written in one
@@ -27,6 +28,7 @@ from ..store import Store
 from . import checks
 from .mapping import Batch, Located, add_rows, located_rows, record_rows, unknown_keys
 from .readers import ImportUsageError, Table, read_file
+from .replace import REPLACEABLE, replace_record, replay_replacement
 from .retain import read_manifest, retain, stored_names
 from .specs import RECORD_KINDS, Column, RecordSpec
 from .vocab import code_lists, store_vocabulary
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "RECORD_KINDS",
+    "REPLACEABLE",
     "Column",
     "ImportReport",
     "ImportUsageError",
@@ -42,6 +45,7 @@ __all__ = [
     "import_files",
     "import_records",
     "new_batch_id",
+    "replace_record",
     "replay_retained",
 ]
 
@@ -62,6 +66,8 @@ class ImportReport:
     files: list[str] = field(default_factory=list)
     skipped_examples: int = 0
     warnings: list[str] = field(default_factory=list)
+    #: IRI of the record a replacement (``replace_record``) changed; empty for imports.
+    replaced: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -222,6 +228,8 @@ def replay_retained(store: Store, imports_path: Path) -> int:
 
     Used by the build after it made a fresh store. A batch whose references no longer resolve (say,
     the reference data changed) is still loaded, with a warning, so that nothing users entered is lost.
+    Replacements (source ``"replace"``) are applied in their place in that order, so a record
+    replaced after its import ends up in its replaced state.
     """
     root = Path(imports_path)
     manifest = read_manifest(root)
@@ -232,6 +240,10 @@ def replay_retained(store: Store, imports_path: Path) -> int:
         time = dt.datetime.strptime(entry["time"], _TIME_FORMAT).replace(tzinfo=dt.UTC)
         batch = Batch(bid, entry.get("user", "unknown"), time)
         reader_issues: list[Issue] = []
+        if entry.get("source") == "replace":
+            replay_replacement(store, root, entry, time)
+            n += 1
+            continue
         if entry.get("source") == "records":
             f = entry["files"][0]
             payload = json.loads((root / bid / f["stored"]).read_text(encoding="utf-8"))

@@ -1,0 +1,256 @@
+"""Replace one record (a need, an intervention, an evaluation; also a library or a resource) by a corrected version.
+
+An import only adds records; a planner who finds a wrong severity needs to *change* one. The new
+version goes through exactly the checks of an import (column specs, references, SHACL) and keeps
+the record's IRI, so everything pointing at it (evaluations of an intervention, links from other
+graphs) stays valid. One SPARQL Update then deletes every triple whose subject is the record, in
+whatever graph (an import batch, the synthetic example graph), and inserts the new version as a new
+batch graph whose ``dcpa:ImportActivity`` says who and when and ``prov:invalidated`` the record's
+previous description. The replacement is kept in the import manifest (source ``"replace"``) so a
+rebuild replays it in order after the imports it corrects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyoxigraph as ox
+import rdflib
+from rdflib import URIRef
+from rdflib.namespace import PROV
+
+from ..errors import Issue, NotFound, StoreError, ValidationFailed
+from ..namespaces import DCPA, import_graph, node
+from ..settings import Settings
+from ..store import Store, graph_to_ntriples
+from .checks import shacl_issues, store_types
+from .mapping import Batch, record_rows, unknown_keys
+from .readers import ImportUsageError
+from .retain import retain
+from .specs import RECORD_KINDS
+
+if TYPE_CHECKING:
+    from . import ImportReport
+
+log = logging.getLogger(__name__)
+
+#: Kinds that can be replaced: IRI path segment and the class the existing record must have.
+REPLACEABLE: dict[str, tuple[str, URIRef]] = {
+    "needs": ("need", DCPA.Need),
+    "interventions": ("intervention", DCPA.Intervention),
+    "evaluations": ("evaluation", DCPA.Evaluation),
+    "libraries": ("library", DCPA.Library),
+    "resources": ("resource", DCPA.LibraryResource),
+}
+
+SOURCE_NAME = "api"
+STORED_NAME = "record.json"
+
+
+def record_iri(kind: str, record_id: str) -> URIRef:
+    """The IRI of a replaceable record from its id (the last segment of the IRI, unencoded)."""
+    return URIRef(node(REPLACEABLE[kind][0], record_id))
+
+
+def replace_record(
+    store: Store,
+    kind: str,
+    record_id: str,
+    record: dict[str, Any],
+    *,
+    user: str,
+    settings: Settings,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Replace the record ``record_id`` of ``kind`` by ``record`` (a dict keyed by column keys).
+
+    Raises ``NotFound`` if there is no such record, ``ValidationFailed`` (nothing written) if the new
+    version fails any import check. The record keeps its IRI even when identifying columns change.
+    """
+    from . import _now, _report, new_batch_id
+
+    if kind not in REPLACEABLE:
+        raise ImportUsageError(f"records of kind {kind!r} cannot be replaced", hint="one of: " + ", ".join(REPLACEABLE))
+    if not user or not user.strip():
+        raise ImportUsageError("no user given", hint="say who writes the data")
+    if not isinstance(record, dict):
+        raise ValidationFailed([Issue("记录不是对象 / record is not an object", file=SOURCE_NAME, sheet=kind)])
+    iri = record_iri(kind, record_id)
+    cls = REPLACEABLE[kind][1]
+    if not store.ask(f"ASK {{ <{iri}> a/rdfs:subClassOf* <{cls}> }}"):
+        raise NotFound(
+            f"no {REPLACEABLE[kind][0]} with id {record_id!r}", hint=f"the record <{iri}> is not in the graph"
+        )
+    now = _now()
+    batch, reader_issues = _replacement_batch(store, new_batch_id(now), user.strip(), now, kind, record_id, record)
+    warnings = _validate(store, batch, reader_issues)
+    if not dry_run:
+        content = {"kind": kind, "record_id": record_id, "iri": str(iri), "record": record}
+        entry = _entry(batch, kind, record_id, iri)
+        data = json.dumps(content, ensure_ascii=False, indent=2, default=str).encode("utf-8")
+        _commit(store, batch, iri, settings, entry, data)
+        log.info("replace %s %s in batch %s (%d triples)", kind, iri, batch.batch_id, len(batch.graph))
+    report = _report(batch, dry_run, [SOURCE_NAME], warnings)
+    report.replaced = str(iri)
+    return report
+
+
+def _replacement_batch(
+    store: Store, batch_id: str, user: str, time: dt.datetime, kind: str, record_id: str, record: dict[str, Any]
+) -> tuple[Batch, list[Issue]]:
+    """Map and reference-check the new version like an import, then give it the kept IRI."""
+    from . import _build
+
+    iri = record_iri(kind, record_id)
+    record = dict(record)
+    reader_issues = unknown_keys(kind, SOURCE_NAME, [record])
+    if RECORD_KINDS[kind].identity == ("id",):  # the id is the IRI: it may be left out, but not changed
+        given = record.get("id")
+        if given is None or (isinstance(given, str) and not given.strip()):
+            record["id"] = record_id
+        elif str(given).strip() != record_id:
+            reader_issues.append(
+                Issue(
+                    "编号与被替换的记录不符 / the id differs from the record being replaced",
+                    file=SOURCE_NAME,
+                    sheet=kind,
+                    row=1,
+                    column="id",
+                    value=str(given),
+                    hint=f"leave 'id' out or write {record_id!r}; to add a new record, import it",
+                )
+            )
+    batch = Batch(batch_id, user, time)
+    _build(store, batch, [(SOURCE_NAME, [(kind, record_rows(kind, SOURCE_NAME, [record]))])])
+    for minted in list(batch.minted):
+        if minted != iri:
+            _rename(batch, minted, iri)
+            # The identifying columns changed: the hash IRI they would mint must not name another record.
+            if store_types(store, [minted]).get(minted):
+                where = batch.minted[iri][1]
+                spec = RECORD_KINDS[kind]
+                batch.issues.append(
+                    where.issue(
+                        "另一条记录已有这些标识值 / another record already has these identifying values",
+                        spec.identity[0],
+                        batch.identities.get(iri, ""),
+                        f"<{minted}> has the same {', '.join(spec.identity)}; replace that record instead",
+                    )
+                )
+    batch.graph.add((batch.activity, PROV.invalidated, iri))
+    return batch, reader_issues
+
+
+def _rename(batch: Batch, old: URIRef, new: URIRef) -> None:
+    """Give the record minted as ``old`` (from its identifying columns) the kept IRI ``new``."""
+    g = batch.graph
+    for s, p, o in list(g.triples((old, None, None))):
+        g.remove((s, p, o))
+        g.add((new, p, o))
+    for s, p, o in list(g.triples((None, None, old))):
+        g.remove((s, p, o))
+        g.add((s, p, new))
+    batch.minted[new] = batch.minted.pop(old)
+    if old in batch.identities:
+        batch.identities[new] = batch.identities.pop(old)
+    for r in batch.references:
+        if r.iri == old:
+            r.iri = new
+
+
+def _validate(store: Store, batch: Batch, reader_issues: list[Issue]) -> list[str]:
+    """The import's checks minus "already exists" (the record is meant to exist). Returns warnings."""
+    issues = reader_issues + batch.issues
+    warnings: list[str] = []
+    if not issues and not batch.minted:
+        issues.append(Issue("没有可写入的记录 / nothing to write", file=SOURCE_NAME, hint="send one record"))
+    if not issues:
+        shacl, warnings = shacl_issues(store, batch)
+        issues += shacl
+    if issues:
+        issues.sort(key=lambda i: (i.file or "", i.sheet or "", i.row or 0))
+        raise ValidationFailed(issues)
+    return warnings
+
+
+def _entry(batch: Batch, kind: str, record_id: str, iri: URIRef) -> dict[str, Any]:
+    from . import _entry as import_entry
+
+    entry = import_entry(batch, "replace", [SOURCE_NAME])
+    entry.update(
+        {
+            "kind": kind,
+            "record_id": record_id,
+            "record": str(iri),
+            "files": [{"name": SOURCE_NAME, "stored": STORED_NAME}],
+        }
+    )
+    return entry
+
+
+def apply_replacement(store: Store, iri: URIRef | str, graph: str, data: rdflib.Graph) -> None:
+    """One transaction: drop every triple about ``iri`` (any graph), then write ``data`` as ``graph``."""
+    text = graph_to_ntriples(data).decode("utf-8")
+    store.update(
+        f"DELETE WHERE {{ <{iri}> ?p ?o }} ;\n"
+        f"DELETE WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} }} ;\n"
+        f"DROP SILENT GRAPH <{graph}> ;\n"
+        f"INSERT DATA {{ GRAPH <{graph}> {{\n{text}\n}} }}"
+    )
+
+
+def _restore(store: Store, graph: str, old: list[ox.Quad]) -> None:
+    """Undo ``apply_replacement``: drop the new graph, put the old triples back where they were."""
+    parts = []
+    for q in old:
+        triple = f"{q.subject} {q.predicate} {q.object} ."
+        parts.append(triple if isinstance(q.graph_name, ox.DefaultGraph) else f"GRAPH {q.graph_name} {{ {triple} }}")
+    body = "\n".join(parts)
+    store.update(f"DROP SILENT GRAPH <{graph}> ;\nINSERT DATA {{\n{body}\n}}")
+
+
+def _commit(store: Store, batch: Batch, iri: URIRef, settings: Settings, entry: dict[str, Any], content: bytes) -> None:
+    graph = import_graph(batch.batch_id)
+    old = list(store.inner.quads_for_pattern(ox.NamedNode(str(iri)), None, None, None))
+    apply_replacement(store, iri, graph, batch.graph)
+    try:
+        retain(Path(settings.imports_path), entry, [(STORED_NAME, content)])
+    except BaseException as e:  # undo: the change must not outlive its retained source
+        _restore(store, graph, old)
+        if isinstance(e, OSError):
+            raise StoreError(
+                f"could not keep the replacement under {settings.imports_path}: {e}; nothing was changed",
+                hint="check that DCPA_IMPORTS_PATH is writable",
+            ) from e
+        raise
+
+
+def replay_replacement(store: Store, root: Path, entry: dict[str, Any], time: dt.datetime) -> None:
+    """Apply a retained replacement again (``replay_retained``), keeping its batch id, user and time."""
+    bid = entry["batch_id"]
+    payload = json.loads((root / bid / entry["files"][0]["stored"]).read_text(encoding="utf-8"))
+    batch, reader_issues = _replacement_batch(
+        store, bid, entry.get("user", "unknown"), time, payload["kind"], payload["record_id"], payload["record"]
+    )
+    problems = reader_issues + batch.issues
+    if URIRef(payload["iri"]) not in batch.minted:  # keep the old version rather than lose the record
+        log.warning(
+            "replaying replacement %s: the new version of %s no longer maps, kept the old one: %s",
+            bid,
+            payload["iri"],
+            "; ".join(str(i) for i in problems[:5]),
+        )
+        return
+    if problems:
+        log.warning(
+            "replaying replacement %s of %s: %d problem(s), applied what maps: %s",
+            bid,
+            payload["iri"],
+            len(problems),
+            "; ".join(str(i) for i in problems[:5]),
+        )
+    apply_replacement(store, payload["iri"], import_graph(bid), batch.graph)
