@@ -43,6 +43,8 @@ chromium:
 
 build: setup
 	$(BIN)/dcpa build
+	$(BIN)/dcpa ontology docs -o var/docs/ontology.zh.html --lang zh
+	$(BIN)/dcpa ontology docs -o var/docs/ontology.en.html --lang en
 
 serve: build
 	$(BIN)/dcpa serve

@@ -20,7 +20,7 @@ import rdflib
 from kg.errors import QueryError, QueryTimeout, StoreError
 from kg.namespaces import PREFIXES, sparql_prefixes
 from kg.settings import Settings
-from kg.store import _binding, graph_to_ntriples, to_python, to_rdflib
+from kg.store import ReadMethods, _binding, graph_to_ntriples, to_rdflib
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ _RESULTS_BY_TYPE = {
 }
 
 
-class RemoteStore:
+class RemoteStore(ReadMethods):
     """The read methods of ``Store`` over HTTP (SPARQL 1.1 Protocol)."""
 
     def __init__(
@@ -120,22 +120,6 @@ class RemoteStore:
         if resp.status_code >= 400:
             raise StoreError(f"the remote endpoint answered {resp.status_code}: {resp.text[:2000]}")
         return resp
-
-    def select(self, sparql: str, **kwargs: Any) -> list[dict[str, Any]]:
-        res = self.query(sparql, **kwargs)
-        names = [v.value for v in res.variables]
-        return [{n: to_python(sol[n]) for n in names if sol[n] is not None} for sol in res]
-
-    def ask(self, sparql: str, **kwargs: Any) -> bool:
-        return bool(self.query(sparql, **kwargs))
-
-    def construct(self, sparql: str, **kwargs: Any) -> rdflib.Graph:
-        g = rdflib.Graph()
-        for p, ns in PREFIXES.items():
-            g.bind(p, ns)
-        for t in self.query(sparql, **kwargs):
-            g.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
-        return g
 
     def graphs(self) -> list[str]:
         rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")

@@ -11,7 +11,7 @@ Every write here is one Oxigraph transaction: it lands whole or not at all.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -122,7 +122,40 @@ def graph_to_ntriples(graph: rdflib.Graph) -> bytes:
     return data if isinstance(data, bytes) else data.encode("utf-8")
 
 
-class Store:
+class ReadMethods:
+    """Plain-Python read helpers over ``query()``, shared by the embedded and the remote store."""
+
+    #: Runs a SPARQL query and returns Oxigraph results; each store implements it.
+    query: Callable[..., Any]
+
+    def select(self, sparql: str, **kwargs: Any) -> list[dict[str, Any]]:
+        """Run a SELECT and return rows as dicts of plain Python values (unbound → absent)."""
+        res = self.query(sparql, **kwargs)
+        names = [v.value for v in res.variables]
+        rows = []
+        for sol in res:
+            row = {}
+            for n in names:
+                t = sol[n]
+                if t is not None:
+                    row[n] = to_python(t)
+            rows.append(row)
+        return rows
+
+    def ask(self, sparql: str, **kwargs: Any) -> bool:
+        return bool(self.query(sparql, **kwargs))
+
+    def construct(self, sparql: str, **kwargs: Any) -> rdflib.Graph:
+        """Run CONSTRUCT/DESCRIBE and return an rdflib graph."""
+        g = rdflib.Graph()
+        for p, ns in PREFIXES.items():
+            g.bind(p, ns)
+        for t in self.query(sparql, **kwargs):
+            g.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
+        return g
+
+
+class Store(ReadMethods):
     """A SPARQL dataset with named graphs; the default graph of queries is their union."""
 
     def __init__(self, inner: ox.Store, path: Path | None = None, *, read_only: bool = False) -> None:
@@ -195,32 +228,6 @@ class Store:
             ) from e
         except OSError as e:
             raise StoreError(f"the store failed while reading: {e}") from e
-
-    def select(self, sparql: str, **kwargs: Any) -> list[dict[str, Any]]:
-        """Run a SELECT and return rows as dicts of plain Python values (unbound → absent)."""
-        res = self.query(sparql, **kwargs)
-        names = [v.value for v in res.variables]
-        rows = []
-        for sol in res:
-            row = {}
-            for n in names:
-                t = sol[n]
-                if t is not None:
-                    row[n] = to_python(t)
-            rows.append(row)
-        return rows
-
-    def ask(self, sparql: str, **kwargs: Any) -> bool:
-        return bool(self.query(sparql, **kwargs))
-
-    def construct(self, sparql: str, **kwargs: Any) -> rdflib.Graph:
-        """Run CONSTRUCT/DESCRIBE and return an rdflib graph."""
-        g = rdflib.Graph()
-        for p, ns in PREFIXES.items():
-            g.bind(p, ns)
-        for t in self.query(sparql, **kwargs):
-            g.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
-        return g
 
     def graphs(self) -> list[str]:
         """Names of the named graphs in the store."""
