@@ -29,9 +29,8 @@ def default_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
 def test_readme_village_example_has_needs_and_gaps(default_store: Store) -> None:
     code = re.search(r"/views/village/(\d{12})", README)
     assert code, "README should link an example village view"
-    rows = default_store.select(
-        "SELECT (COUNT(?n) AS ?c) WHERE { ?n dcpa:needOf <%s> }" % area(code.group(1))
-    )
+    village = area(code.group(1))
+    rows = default_store.select(f"SELECT (COUNT(?n) AS ?c) WHERE {{ ?n dcpa:needOf <{village}> }}")
     assert rows[0]["c"] > 0, f"village {code.group(1)} has no example needs in the default build"
 
 
