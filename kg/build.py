@@ -245,6 +245,13 @@ def build(
                 progress=progress,
                 workdir=work,
             )
+            if progress:
+                progress("optimize", 0, 1)
+            # Bulk loads leave many small files; compacting them made national-scale lookups
+            # 3–6× faster (recommend median 50 ms → 8–15 ms), for ~2 s at province scale.
+            store.optimize()
+            if progress:
+                progress("optimize", 1, 1)
             store.flush()
         finally:
             store.close()

@@ -18,9 +18,10 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, is_dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyoxigraph as ox
 
@@ -218,7 +219,6 @@ class ReachIndex:
     modes: tuple[str, ...]
     targeted: dict[str, set[str]]  # area code -> fit types of interventions targeting it
     served: dict[str, set[str]]  # area code -> fit types of interventions whose provider serves it
-    by_area_i: dict[tuple[str, str], set[str]]  # (kind, area code) -> interventions (for explanations)
 
     def fits_at(self, village_code: str) -> set[str]:
         """Every need type some intervention reaching the village fits (before skos:broader*)."""
@@ -235,41 +235,85 @@ class ReachIndex:
         return out
 
 
+#: Worker threads for the few independent queries of ``need_rows``/``reach_index`` (Oxigraph
+#: releases the GIL while it evaluates).
+SCAN_THREADS = 4
+
+
+def run_parallel(store: Store, jobs: list[tuple[str, dict[str, Any]]]) -> list[list[tuple[str, ...]]]:
+    """Run SELECT queries in worker threads; each result as tuples of the terms' lexical values.
+
+    Reading ``.value`` of raw Oxigraph terms in the worker avoids the generic conversion of
+    ``Store.select``, which at province scale (~10^5 rows) costs more than the query.
+    """
+
+    def one(job: tuple[str, dict[str, Any]]) -> list[tuple[str, ...]]:
+        q, b = job
+        return [tuple(t.value for t in sol) for sol in store.query(q, bindings=b or None)]
+
+    if len(jobs) <= 1:
+        return [one(j) for j in jobs]
+    with ThreadPoolExecutor(max_workers=min(SCAN_THREADS, len(jobs))) as ex:
+        return list(ex.map(one, jobs))
+
+
 def reach_index(store: Store, scope_code: str | None, modes: tuple[str, ...],
                 bindings: dict[str, Any] | None = None) -> ReachIndex:
     """Build the reach index for an area (its ancestors and descendants), or for everything."""
+    jobs, kinds = _reach_jobs(scope_code, modes, bindings)
+    return _fold_reach(modes, kinds, run_parallel(store, jobs))
+
+
+def _reach_jobs(scope_code: str | None, modes: tuple[str, ...],
+                bindings: dict[str, Any] | None) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
+    """The queries of ``reach_index`` and the kind ("t" targets, "s" served) each one reads.
+
+    Only distinct (area, type) pairs are projected: decoding every intervention IRI cost more than
+    the join.
+    """
     b = dict(bindings or {})
     when = "OPTIONAL { ?i dcpa:startDate ?isd } FILTER(!BOUND(?isd) || ?isd <= ?pend)" if "pend" in b else ""
     proj_p = " ?pend" if "pend" in b else ""
     b.pop("pstart", None)
-    targeted: dict[str, set[str]] = defaultdict(set)
-    served: dict[str, set[str]] = defaultdict(set)
-    by_i: dict[tuple[str, str], set[str]] = defaultdict(set)
     link = {"t": "?i dcpa:targetsArea ?ra .", "s": "?l dcpa:serves ?ra . ?i dcpa:providedBy ?l ."}
     kinds = [k for k, on in (("t", "direct" in modes or "area" in modes), ("s", "library" in modes)) if on]
+
+    def query(proj: str, where: str) -> str:
+        # One basic graph pattern, in this order: a sub-select here would be hash-joined with the
+        # fit path evaluated for every intervention in the store (seconds at national scale).
+        return f"SELECT DISTINCT{proj}{proj_p} ?ra ?fit WHERE {{ {where} {ACTIVE} {when} {FITS_PATH} }}"
+
+    jobs: list[tuple[str, dict[str, Any]]] = []
+    job_kind: list[str] = []
     for kind in kinds:
-        queries = []
         if scope_code is None:
-            queries.append((f"SELECT{proj_p} ?ra ?i ?fit WHERE {{ {link[kind]} {ACTIVE} {when} {FITS_PATH} }}", b))
-        else:
-            values = " ".join(str(ox.NamedNode(area(c))) for c in prefixes(scope_code))
-            queries.append((f"SELECT{proj_p} ?ra ?i ?fit WHERE {{ VALUES ?ra {{ {values} }} {link[kind]} {ACTIVE} "
-                            f"{when} {FITS_PATH} }}", b))
-            if len(scope_code) < 12:
-                bb = dict(b, scope=ox.NamedNode(area(scope_code)))
-                queries.append((f"SELECT ?scope{proj_p} ?ra ?i ?fit WHERE {{ ?ra dcpa:withinArea ?scope . "
-                                f"{link[kind]} {ACTIVE} {when} {FITS_PATH} }}", bb))
-        for q, qb in queries:
-            for r in store.select(q, bindings=qb or None):
-                c = code_of(r["ra"])
-                (targeted if kind == "t" else served)[c].add(r["fit"])
-                by_i[(kind, c)].add(r["i"])
-    return ReachIndex(modes, dict(targeted), dict(served), dict(by_i))
+            jobs.append((query("", link[kind]), b))
+            job_kind.append(kind)
+            continue
+        values = " ".join(str(ox.NamedNode(area(c))) for c in prefixes(scope_code))
+        jobs.append((query("", f"VALUES ?ra {{ {values} }} {link[kind]}"), b))
+        job_kind.append(kind)
+        if len(scope_code) < 12:
+            jobs.append((query(" ?scope", f"?ra dcpa:withinArea ?scope . {link[kind]}"),
+                         dict(b, scope=ox.NamedNode(area(scope_code)))))
+            job_kind.append(kind)
+    return jobs, job_kind
 
 
-@dataclass(frozen=True)
-class NeedRow:
-    need: str
+def _fold_reach(modes: tuple[str, ...], kinds: list[str], results: list[list[tuple[str, ...]]]) -> ReachIndex:
+    targeted: dict[str, set[str]] = defaultdict(set)
+    served: dict[str, set[str]] = defaultdict(set)
+    for kind, rows in zip(kinds, results, strict=True):
+        target = targeted if kind == "t" else served
+        for *_, ra, fit in rows:
+            target[code_of(ra)].add(fit)
+    return ReachIndex(modes, dict(targeted), dict(served))
+
+
+class NeedRow(NamedTuple):
+    """One need and whether it is addressed (a named tuple: gaps makes 10^5 of them)."""
+
+    need: str  # "" when need_rows was asked for no IRIs
     village: str  # code
     need_type: str
     severity: int
@@ -277,36 +321,47 @@ class NeedRow:
 
 
 def need_rows(store: Store, scope: AreaInfo | None, modes: tuple[str, ...],
-              period: tuple[str, str] | None = None) -> list[NeedRow]:
-    """Every need in the scope with its addressed flag (DATA_MODEL semantics)."""
+              period: tuple[str, str] | None = None, *, with_iri: bool = True) -> list[NeedRow]:
+    """Every need in the scope with its addressed flag (DATA_MODEL semantics).
+
+    ``with_iri=False`` leaves ``NeedRow.need`` empty: counting answers (gaps) do not need the IRIs,
+    and decoding 10^5 of them is a fifth of the time. The needs and the reach index are read in
+    one pool of threads, so the reach queries overlap the big needs query.
+    """
     pb = period_bindings(period)
-    proj = " ".join(f"?{k}" for k in pb)
+    proj = "".join(f" ?{k}" for k in pb)
     pf = period_filter(bool(pb))
+    need = " ?need" if with_iri else ""
+    attrs = f"dcpa:needType ?t ; dcpa:severity ?sev . {pf}"
+    jobs: list[tuple[str, dict[str, Any]]] = []
     if scope is None:
-        q, b = f"SELECT {proj} ?need ?v ?t ?sev WHERE {{ ?need dcpa:needOf ?v ; dcpa:needType ?t ; " \
-               f"dcpa:severity ?sev . {pf} }}", dict(pb)
+        jobs.append((f"SELECT{proj}{need} ?v ?t ?sev WHERE {{ ?need dcpa:needOf ?v ; {attrs} }}", dict(pb)))
     elif scope.level == "village":
-        q, b = f"SELECT ?scope {proj} ?need ?t ?sev WHERE {{ ?need dcpa:needOf ?scope ; dcpa:needType ?t ; " \
-               f"dcpa:severity ?sev . {pf} }}", dict(pb, scope=ox.NamedNode(scope.iri))
+        jobs.append((f"SELECT ?scope{proj}{need} ?v ?t ?sev WHERE {{ ?need dcpa:needOf ?scope ; {attrs} "
+                     "BIND(?scope AS ?v) }", dict(pb, scope=ox.NamedNode(scope.iri))))
     else:
-        q, b = f"SELECT ?scope {proj} ?need ?v ?t ?sev WHERE {{ ?v dcpa:withinArea ?scope . " \
-               f"?need dcpa:needOf ?v ; dcpa:needType ?t ; dcpa:severity ?sev . {pf} }}", \
-               dict(pb, scope=ox.NamedNode(scope.iri))
-    # Raw results: at province scale there are ~10^5 needs, and the generic conversion costs more than the query.
-    res = store.query(q, bindings=b or None)
-    idx = reach_index(store, scope.code if scope else None, modes, pb)
+        # One query: reading a province per city in parallel threads was no faster on disk and
+        # twice as slow on the in-memory store (measured at province scale on two cores).
+        jobs.append((f"SELECT ?scope{proj}{need} ?v ?t ?sev WHERE {{ ?v dcpa:withinArea ?scope . "
+                     f"?need dcpa:needOf ?v ; {attrs} }}", dict(pb, scope=ox.NamedNode(scope.iri))))
+    # the reach index and the needs are read in the same pool of threads
+    rjobs, kinds = _reach_jobs(scope.code if scope else None, modes, pb)
+    results = run_parallel(store, rjobs + jobs)
+    idx = _fold_reach(modes, kinds, results[:len(rjobs)])
+    results = results[len(rjobs):]
     broader, _ = need_type_tree(store)
     up_cache: dict[str, set[str]] = {}
     fit_cache: dict[str, set[str]] = {}
     out = []
-    for sol in res:
-        v = code_of(sol["v"].value) if scope is None or scope.level != "village" else scope.code
-        t = sol["t"].value
-        up = up_cache.get(t)
-        if up is None:
-            up = up_cache[t] = set(ancestors_path(t, broader))
-        fits = fit_cache.get(v)
-        if fits is None:
-            fits = fit_cache[v] = idx.fits_at(v)
-        out.append(NeedRow(sol["need"].value, v, t, int(sol["sev"].value), bool(up & fits)))
+    for rows in results:
+        for row in rows:
+            v_iri, t, sev = row[-3:]
+            v = code_of(v_iri)
+            up = up_cache.get(t)
+            if up is None:
+                up = up_cache[t] = set(ancestors_path(t, broader))
+            fits = fit_cache.get(v)
+            if fits is None:
+                fits = fit_cache[v] = idx.fits_at(v)
+            out.append(NeedRow(row[-4] if with_iri else "", v, t, int(sev), not up.isdisjoint(fits)))
     return out

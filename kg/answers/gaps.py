@@ -117,7 +117,7 @@ def gaps(
     modes = parse_reach(reach)
     scope = resolve_area(store, area_code, lang=lang) if area_code else None
     period_bindings(period)  # validates the dates before any query runs
-    rows = need_rows(store, scope, modes, period)
+    rows = need_rows(store, scope, modes, period, with_iri=False)
     all_g: dict[str, list[int]] = {}
     for r, keys in _group_keys(rows, scope, by, store):
         for k in keys:
