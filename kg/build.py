@@ -1,4 +1,4 @@
-"""Build the knowledge graph: ontology, reference data, example data and retained imports → one store.
+"""Build the knowledge graph: ontology, reference data, example data, retained imports, derived facts → one store.
 
 A build never damages the store it replaces: it loads everything into a fresh directory beside the
 store with Oxigraph's fast bulk loader, and only then swaps the directories (old renamed away, new renamed
@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .derived import derive_all
 from .errors import StoreError
 from .namespaces import GRAPH_ONTOLOGY, GRAPH_REFERENCE, GRAPH_SYNTHETIC
 from .reference import reference_files, reference_ntriples
@@ -41,8 +42,8 @@ log = logging.getLogger(__name__)
 
 #: ``progress(step, done, total)``: called as the build advances (the CLI draws a bar from it).
 ProgressFn = Callable[[str, int, int], None]
-STEPS = ("ontology", "reference", "synthetic", "imports")
-_CODE_FILES = ("build.py", "reference.py", "synthetic.py")
+STEPS = ("ontology", "reference", "synthetic", "imports", "derived")
+_CODE_FILES = ("build.py", "reference.py", "synthetic.py", "derived.py")
 
 
 @dataclass
@@ -194,6 +195,9 @@ def build_into(
     step("imports")
     replayed = _replay_imports(store, imports_path)
     step("imports", 1)
+    step("derived")
+    derive_all(store, bulk=True)
+    step("derived", 1)
     return graph_counts(store), replayed
 
 

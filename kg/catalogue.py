@@ -8,12 +8,15 @@ CLI, the API and the SPARQL editor can list and document it without a second fil
     # description: What the villages of an area need, counted by need type.
     # question: Which needs do the villages of area X have, and how severe are they?
     # param: area | area | 21 | code of the area (province, city, county or township)
+    # uses: derived
 
-Parameters are bound as typed RDF terms through SEP-0007 substitution
-(``Store.query(bindings=…)``), never pasted into the query text, so user input can
-never change the query. Oxigraph only substitutes variables that the outer SELECT
-projects, so every parameter variable is projected by its query; ``run_query``
-drops those columns from the result again.
+``uses: derived`` says the query reads the derived graph (``kg.derived``); running it on a store
+without a current one is an error rather than a silently wrong answer.
+
+Parameters are bound as typed RDF terms through SEP-0007 substitution (``Store.query(bindings=…)``),
+never pasted into the query text, so user input can never change the query. Oxigraph only
+substitutes variables that the outer SELECT projects, so every parameter variable is projected by
+its query; ``run_query`` drops those columns from the result again.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from .errors import DataError, Issue, NotFound
+from .derived import is_current as derived_is_current
+from .errors import DataError, Issue, NotFound, StoreError
 from .namespaces import DCPAV, area
 from .resources import QUERIES_DIR
 from .store import Store, to_python
@@ -78,6 +82,8 @@ class CatalogueQuery:
     question: str
     parameters: list[Param] = field(default_factory=list)
     text: str = ""
+    #: What the query needs beyond the data graphs (``derived``: the derived graph).
+    uses: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -127,6 +133,12 @@ def parse_query_file(path: Path) -> CatalogueQuery:
         else:
             meta.setdefault(key, []).append(value)
     missing = [k for k in ("title_zh", "title_en", "description", "question") if k not in meta]
+    unknown_uses = {u.strip() for v in meta.get("uses", []) for u in v.split(",")} - {"derived"}
+    if unknown_uses:
+        raise DataError(
+            f"{path.name} uses unknown part(s) {', '.join(sorted(unknown_uses))}",
+            hint="the only `# uses:` value is derived",
+        )
     if missing:
         raise DataError(
             f"{path.name} lacks header field(s) {', '.join(missing)}",
@@ -140,6 +152,7 @@ def parse_query_file(path: Path) -> CatalogueQuery:
         question=" ".join(meta["question"]),
         parameters=params,
         text=text,
+        uses=sorted({u.strip() for v in meta.get("uses", []) for u in v.split(",") if u.strip()}),
     )
 
 
@@ -245,6 +258,11 @@ def run_query(
     """Run a catalogue query with typed parameters; at most ``limit`` rows are read."""
     query = get_query(name_or_query) if isinstance(name_or_query, str) else name_or_query
     bindings = bind_params(query, params or {})
+    if "derived" in query.uses and not derived_is_current(store):
+        raise StoreError(
+            f"query {query.name!r} reads the derived graph, which this store lacks or has from an older rule",
+            hint="run `dcpa build --force` (or `dcpa derive`) to compute it",
+        )
     res = store.query(query.text, bindings=bindings)
     names = [v.value for v in res.variables]
     columns = [n for n in names if n not in bindings]

@@ -28,6 +28,10 @@ ONTOLOGY_IRI = "https://w3id.org/dcpa/ontology"
 GRAPH_ONTOLOGY = GRAPH["ontology"]
 GRAPH_REFERENCE = GRAPH["reference"]
 GRAPH_SYNTHETIC = GRAPH["synthetic"]
+#: Facts derived from the others (whether each need is addressed), kept current by ``kg.derived``.
+GRAPH_DERIVED = GRAPH["derived"]
+#: The activity that made the derived graph; a new version of the rule gets a new IRI.
+DERIVED_RULE = ID["activity/derive-addressed-v1"]
 GRAPH_IMPORT_PREFIX = str(GRAPH) + "import/"
 
 #: Prefixes used in every query, export and page.

@@ -8,7 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .namespaces import GRAPH_IMPORT_PREFIX, GRAPH_ONTOLOGY, GRAPH_REFERENCE, GRAPH_SYNTHETIC, PREFIXES
+from .namespaces import (
+    GRAPH_DERIVED,
+    GRAPH_IMPORT_PREFIX,
+    GRAPH_ONTOLOGY,
+    GRAPH_REFERENCE,
+    GRAPH_SYNTHETIC,
+    PREFIXES,
+)
 from .store import Store
 
 _GRAPH_QUERY = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
@@ -38,9 +45,11 @@ def compact(iri: str) -> str:
 
 
 def graph_kind(graph: str) -> str:
-    """ontology / reference / synthetic / import / other."""
+    """ontology / reference / synthetic / import / derived / other."""
     if graph == str(GRAPH_ONTOLOGY):
         return "ontology"
+    if graph == str(GRAPH_DERIVED):
+        return "derived"
     if graph == str(GRAPH_REFERENCE):
         return "reference"
     if graph == str(GRAPH_SYNTHETIC):
@@ -65,7 +74,7 @@ class Stats:
 
     @property
     def synthetic_share(self) -> float:
-        """Share of instance triples (everything but the ontology) that are synthetic example data."""
+        """Share of instance triples (everything but the ontology and the derived facts) that are synthetic."""
         return self.synthetic_triples / self.instance_triples if self.instance_triples else 0.0
 
     def summary(self) -> dict[str, Any]:
@@ -85,7 +94,7 @@ def stats(store: Store) -> Stats:
         kind = graph_kind(g)
         out.graphs.append({"graph": g, "kind": kind, "triples": n})
         out.triples += n
-        if kind != "ontology":
+        if kind not in ("ontology", "derived"):  # derived facts are computed from the others
             out.instance_triples += n
         if kind == "synthetic":
             out.synthetic_triples += n

@@ -324,26 +324,40 @@ def need_rows(store: Store, scope: AreaInfo | None, modes: tuple[str, ...],
               period: tuple[str, str] | None = None, *, with_iri: bool = True) -> list[NeedRow]:
     """Every need in the scope with its addressed flag (DATA_MODEL semantics).
 
-    ``with_iri=False`` leaves ``NeedRow.need`` empty: counting answers (gaps) do not need the IRIs,
-    and decoding 10^5 of them is a fifth of the time. The needs and the reach index are read in
-    one pool of threads, so the reach queries overlap the big needs query.
+    Without a period the flags are read from the derived graph (``kg.derived``), one lookup per
+    need. With a period, or on a store without a current derived graph, they are computed here from
+    the reach index. ``with_iri=False`` leaves ``NeedRow.need`` empty: counting answers (gaps) do not
+    need the IRIs, and decoding 10^5 of them is a fifth of the time.
     """
+    from .. import derived  # kg.derived builds on this module
+
     pb = period_bindings(period)
     proj = "".join(f" ?{k}" for k in pb)
     pf = period_filter(bool(pb))
     need = " ?need" if with_iri else ""
-    attrs = f"dcpa:needType ?t ; dcpa:severity ?sev . {pf}"
+    use_derived = not pb and derived.is_current(store)
+    flag = ""
+    if use_derived:
+        concepts = sorted({derived.MODE_CONCEPT[m] for m in modes} | ({derived.MODE_CONCEPT["direct"]}
+                                                                      if "area" in modes else set()))
+        values = " ".join(f"<{c}>" for c in concepts)
+        flag = f" BIND(EXISTS {{ ?need dcpa:addressedThrough ?m . VALUES ?m {{ {values} }} }} AS ?a)"
+    attrs = f"dcpa:needType ?t ; dcpa:severity ?sev . {pf}{flag}"
+    out_vars = f"{need} ?v ?t ?sev" + (" ?a" if use_derived else "")
     jobs: list[tuple[str, dict[str, Any]]] = []
     if scope is None:
-        jobs.append((f"SELECT{proj}{need} ?v ?t ?sev WHERE {{ ?need dcpa:needOf ?v ; {attrs} }}", dict(pb)))
+        jobs.append((f"SELECT{proj}{out_vars} WHERE {{ ?need dcpa:needOf ?v ; {attrs} }}", dict(pb)))
     elif scope.level == "village":
-        jobs.append((f"SELECT ?scope{proj}{need} ?v ?t ?sev WHERE {{ ?need dcpa:needOf ?scope ; {attrs} "
+        jobs.append((f"SELECT ?scope{proj}{out_vars} WHERE {{ ?need dcpa:needOf ?scope ; {attrs} "
                      "BIND(?scope AS ?v) }", dict(pb, scope=ox.NamedNode(scope.iri))))
     else:
         # One query: reading a province per city in parallel threads was no faster on disk and
         # twice as slow on the in-memory store (measured at province scale on two cores).
-        jobs.append((f"SELECT ?scope{proj}{need} ?v ?t ?sev WHERE {{ ?v dcpa:withinArea ?scope . "
+        jobs.append((f"SELECT ?scope{proj}{out_vars} WHERE {{ ?v dcpa:withinArea ?scope . "
                      f"?need dcpa:needOf ?v ; {attrs} }}", dict(pb, scope=ox.NamedNode(scope.iri))))
+    if use_derived:
+        return [NeedRow(row[-5] if with_iri else "", code_of(row[-4]), row[-3], int(row[-2]), row[-1] == "true")
+                for row in run_parallel(store, jobs)[0]]
     # the reach index and the needs are read in the same pool of threads
     rjobs, kinds = _reach_jobs(scope.code if scope else None, modes, pb)
     results = run_parallel(store, rjobs + jobs)

@@ -2,8 +2,9 @@
 
 ``gaps(store, "21", by="area")`` compares the cities of Liaoning; ask again with a
 city's code to compare its counties, and so on down to the villages of a township.
-The needs of the area and the reach index come from a few scoped queries
-(see ``kg.answers._common.need_rows``); grouping and counting happen here.
+Without a period and under the full reach rule, the counts come from the need summaries of the
+derived graph (``kg.derived``: one row per area, need type and severity); otherwise from the needs
+of the area (``kg.answers._common.need_rows``). Grouping and counting happen here.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyoxigraph as ox
+
+from .. import derived
 from ..errors import DataError
 from ..namespaces import area
 from ..store import Store
 from ._common import (
     AreaInfo,
-    NeedRow,
     ancestors_path,
     code_of,
     labels,
@@ -26,6 +29,7 @@ from ._common import (
     parse_reach,
     period_bindings,
     resolve_area,
+    run_parallel,
     to_jsonable,
 )
 
@@ -64,24 +68,52 @@ class GapReport:
         return to_jsonable(self)
 
 
-def _group_keys(rows: list[NeedRow], scope: AreaInfo | None, by: str,
-                store: Store) -> list[tuple[NeedRow, list[str]]]:
-    """The group key(s) of every need: child-area code, need type, category IRI(s) or severity."""
+#: Needs counted together: (village or area code, need type, severity, needs, unaddressed needs).
+Tally = tuple[str, str, int, int, int]
+
+
+def _group_keys(rows: list[Tally], scope: AreaInfo | None, by: str, store: Store) -> list[tuple[Tally, list[str]]]:
+    """The group key(s) of every tally: child-area code, need type, category IRI(s) or severity."""
     if by == "need_type":
-        return [(r, [r.need_type]) for r in rows]
+        return [(r, [r[1]]) for r in rows]
     if by == "severity":
-        return [(r, [str(r.severity)]) for r in rows]
+        return [(r, [str(r[2])]) for r in rows]
     if by == "category":
         cats: dict[str, set[str]] = {}
         for c in store.select("SELECT ?c ?t WHERE { ?c a dcpa:InterventionCategory ; dcpa:addressesNeedType ?t }"):
             cats.setdefault(c["c"], set()).add(c["t"])
         broader, _ = need_type_tree(store)
-        ups = {t: set(ancestors_path(t, broader)) for t in {r.need_type for r in rows}}
-        return [(r, sorted(c for c, ts in cats.items() if ts & ups[r.need_type]) or [""]) for r in rows]
+        ups = {t: set(ancestors_path(t, broader)) for t in {r[1] for r in rows}}
+        return [(r, sorted(c for c, ts in cats.items() if ts & ups[r[1]]) or [""]) for r in rows]
     # by area: the children of the scope, named by code prefix (the NBS codes nest)
     level = len(scope.code) if scope else 0
     child = {0: 2, 2: 4, 4: 6, 6: 9, 9: 12, 12: 12}[level]
-    return [(r, [r.village[:child]]) for r in rows]
+    return [(r, [r[0][:child]]) for r in rows]
+
+
+def _summary_tallies(store: Store, scope: AreaInfo | None, by: str) -> list[Tally] | None:
+    """Tallies read from the need summaries of the derived graph, or None where there are none.
+
+    Summaries exist for provinces, cities and counties: grouping by area reads the children's
+    (so only above county level), the other groupings read the scope's own.
+    """
+    level = len(scope.code) if scope else 0
+    if level not in ((0, 2, 4) if by == "area" else (0, 2, 4, 6)):
+        return None
+    bindings: dict[str, Any] = {}
+    if scope is None:
+        where, after = "?a a dcpa:Province . ?s dcpa:summaryOf ?a .", ""
+    elif by == "area":
+        where, after = "?a dcpa:parentArea ?scope . ?s dcpa:summaryOf ?a .", ""
+    else:  # the scope's own summaries; a leading BIND(?scope AS ?a) would not see the bound ?scope
+        where, after = "?s dcpa:summaryOf ?scope .", "BIND(?scope AS ?a)"
+    if scope is not None:
+        bindings["scope"] = ox.NamedNode(scope.iri)
+    proj = " ?scope" if bindings else ""
+    q = (f"SELECT{proj} ?a ?t ?sev ?n ?g WHERE {{ {where} ?s dcpa:summaryNeedType ?t ; dcpa:summarySeverity ?sev ; "
+         f"dcpa:needCount ?n ; dcpa:gapCount ?g . {after} }}")
+    rows = run_parallel(store, [(q, bindings)])[0]
+    return [(code_of(a), t, int(sev), int(n), int(g)) for *_, a, t, sev, n, g in rows]
 
 
 def _totals(needs: int, sev: int, un: int, un_sev: int) -> dict[str, Any]:
@@ -117,18 +149,22 @@ def gaps(
     modes = parse_reach(reach)
     scope = resolve_area(store, area_code, lang=lang) if area_code else None
     period_bindings(period)  # validates the dates before any query runs
-    rows = need_rows(store, scope, modes, period, with_iri=False)
+    rows: list[Tally] | None = None
+    if period is None and {"area", "library"} <= set(modes) and derived.is_current(store):
+        rows = _summary_tallies(store, scope, by)  # the summaries count gaps under the full reach rule
+    if rows is None:
+        rows = [(r.village, r.need_type, r.severity, 1, 0 if r.addressed else 1)
+                for r in need_rows(store, scope, modes, period, with_iri=False)]
     all_g: dict[str, list[int]] = {}
-    for r, keys in _group_keys(rows, scope, by, store):
+    for (_, _, sev, n, un), keys in _group_keys(rows, scope, by, store):
         for k in keys:
             g = all_g.setdefault(k, [0, 0, 0, 0])
-            g[0] += 1
-            g[1] += r.severity
-            if not r.addressed:
-                g[2] += 1
-                g[3] += r.severity
-    tot = (len(rows), sum(r.severity for r in rows))
-    tun = (sum(1 for r in rows if not r.addressed), sum(r.severity for r in rows if not r.addressed))
+            g[0] += n
+            g[1] += sev * n
+            g[2] += un
+            g[3] += sev * un
+    tot = (sum(r[3] for r in rows), sum(r[2] * r[3] for r in rows))
+    tun = (sum(r[4] for r in rows), sum(r[2] * r[4] for r in rows))
 
     if by == "area":
         key_iri = {k: area(k) for k in all_g}

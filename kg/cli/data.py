@@ -1,4 +1,4 @@
-"""``dcpa build``, ``generate``, ``stats``, ``export``: make the graph, describe it, dump it."""
+"""``dcpa build``, ``generate``, ``derive``, ``stats``, ``export``: make the graph, describe it, dump it."""
 
 from __future__ import annotations
 
@@ -196,3 +196,29 @@ def export_cmd(
             err(f"wrote {output}")
     except DcpaError as e:
         raise fail(e) from e
+
+
+@app.command("derive")
+def derive_cmd() -> None:
+    """Recompute the derived graph (whether each need is addressed) of the store in place.
+
+    `dcpa build` and every import do this already; use it on a store loaded some other way
+    (say, from an N-Quads dump without the derived graph), or after an interrupted write.
+
+    Examples:
+
+      dcpa derive
+    """
+    import time
+
+    from ..derived import derive_all
+    from ..store import Store
+
+    try:
+        started = time.perf_counter()
+        store = Store.open(get_settings().store_path, read_only=False, create=False)
+        n = derive_all(store)
+        store.close()
+    except DcpaError as e:
+        raise fail(e) from e
+    err(f"derived graph: {n:,} needs in {time.perf_counter() - started:.1f} s")

@@ -6,7 +6,8 @@ the record's IRI, so everything pointing at it (evaluations of an intervention, 
 graphs) stays valid. One SPARQL Update then deletes every triple whose subject is the record, in
 whatever graph (an import batch, the synthetic example graph), and inserts the new version as a new
 batch graph whose ``dcpa:ImportActivity`` says who and when and ``prov:invalidated`` the record's
-previous description. The replacement is kept in the import manifest (source ``"replace"``) so a
+previous description; the derived graph is refreshed for the areas the old and the new version
+touch. The replacement is kept in the import manifest (source ``"replace"``) so a
 rebuild replays it in order after the imports it corrects.
 """
 
@@ -23,6 +24,8 @@ import rdflib
 from rdflib import URIRef
 from rdflib.namespace import PROV
 
+from ..derived import affected_areas, graph_triples
+from ..derived import refresh as refresh_derived
 from ..errors import Issue, NotFound, StoreError, ValidationFailed
 from ..namespaces import DCPA, import_graph, node
 from ..settings import Settings
@@ -214,13 +217,19 @@ def _restore(store: Store, graph: str, old: list[ox.Quad]) -> None:
 
 
 def _commit(store: Store, batch: Batch, iri: URIRef, settings: Settings, entry: dict[str, Any], content: bytes) -> None:
+    from . import _refresh_after_undo
+
     graph = import_graph(batch.batch_id)
     old = list(store.inner.quads_for_pattern(ox.NamedNode(str(iri)), None, None, None))
+    changed = [(_lexical(q.subject), q.predicate.value, _lexical(q.object)) for q in old] + graph_triples(batch.graph)
+    areas, needs = affected_areas(store, changed)
     apply_replacement(store, iri, graph, batch.graph)
     try:
+        refresh_derived(store, areas, needs)
         retain(Path(settings.imports_path), entry, [(STORED_NAME, content)])
     except BaseException as e:  # undo: the change must not outlive its retained source
         _restore(store, graph, old)
+        _refresh_after_undo(store, areas, needs)
         if isinstance(e, OSError):
             raise StoreError(
                 f"could not keep the replacement under {settings.imports_path}: {e}; nothing was changed",
@@ -254,3 +263,8 @@ def replay_replacement(store: Store, root: Path, entry: dict[str, Any], time: dt
             "; ".join(str(i) for i in problems[:5]),
         )
     apply_replacement(store, payload["iri"], import_graph(bid), batch.graph)
+
+
+def _lexical(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
+    """The IRI, blank node id or literal value of a term (``str`` for quoted triples, never used here)."""
+    return str(term) if isinstance(term, ox.Triple) else term.value

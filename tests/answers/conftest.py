@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import rdflib
 
+from kg.derived import derive_all
 from kg.namespaces import GRAPH_ONTOLOGY, GRAPH_SYNTHETIC
 from kg.resources import ontology_graph
 from kg.store import Store
@@ -21,12 +22,15 @@ def need(key: str) -> str:
     return f"https://w3id.org/dcpa/id/need/{key}"
 
 
-def fixture_store() -> Store:
+def fixture_store(*, derived: bool = True) -> Store:
+    """The fixture graph; with its derived graph (as a build makes it) unless ``derived=False``."""
     store = Store.memory()
     store.add_graph(str(GRAPH_ONTOLOGY), ontology_graph())
     g = rdflib.Graph()
     g.parse(FIXTURE, format="turtle")
     store.add_graph(str(GRAPH_SYNTHETIC), g)
+    if derived:
+        derive_all(store)
     return store
 
 

@@ -18,9 +18,7 @@ from kg.store import Store
 from .conftest import FIXTURE, V1
 
 
-@pytest.fixture(scope="module")
-def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("answers") / "store"
+def _store_without_derived_graph(path: Path) -> Path:
     s = Store.open(path)
     s.add_graph(str(GRAPH_ONTOLOGY), ontology_graph())
     g = rdflib.Graph()
@@ -28,6 +26,11 @@ def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     s.add_graph(str(GRAPH_SYNTHETIC), g)
     s.close()
     return path
+
+
+@pytest.fixture(scope="module")
+def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _store_without_derived_graph(tmp_path_factory.mktemp("answers") / "store")
 
 
 def _run(store_dir: Path, monkeypatch: pytest.MonkeyPatch, *args: str):  # type: ignore[no-untyped-def]
@@ -63,3 +66,18 @@ def test_recommend_gaps_plan_similar(store_dir: Path, monkeypatch: pytest.Monkey
     assert r.exit_code == 0 and "219002001002" in r.stdout
     r = _run(store_dir, monkeypatch, "recommend", "219001001999")
     assert r.exit_code == 2
+
+
+def test_derive_makes_the_queries_on_the_derived_graph_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store loaded without its derived graph: the query says what to do, `dcpa derive` does it."""
+    path = _store_without_derived_graph(tmp_path / "store")
+    r = _run(path, monkeypatch, "query", "needs_of_village", "--param", f"village={V1}", "--format", "json")
+    assert r.exit_code == 2
+    assert "derived graph" in r.stderr and "dcpa derive" in r.stderr
+    r = _run(path, monkeypatch, "derive")
+    assert r.exit_code == 0, r.output
+    assert "11 needs" in r.stderr
+    r = _run(path, monkeypatch, "query", "needs_of_village", "--param", f"village={V1}", "--format", "json")
+    assert r.exit_code == 0, r.output
+    counts = {row["need"].rsplit("/", 1)[1]: row["addressed_by"] for row in json.loads(r.stdout)}
+    assert counts == {"a": 1, "b": 0, "c": 0}

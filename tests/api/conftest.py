@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.testing import LiveServer
+from kg.derived import derive_all
 from kg.namespaces import GRAPH_ONTOLOGY
 from kg.resources import ontology_graph
 from kg.settings import Settings
@@ -28,6 +29,7 @@ MAX_ROWS = 200
 def load_fixture(store: Store) -> Store:
     store.add_graph(str(GRAPH_ONTOLOGY), ontology_graph())
     store.inner.load(path=str(FIXTURE), format=ox.RdfFormat.TRIG)
+    derive_all(store)  # as a build does
     return store
 
 

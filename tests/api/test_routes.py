@@ -201,7 +201,7 @@ def test_stats(api: httpx.Client) -> None:
     assert s["counts"]["villages"] == 4 and s["counts"]["needs"] == 3
     assert s["counts"]["registered_poor_villages"] == 1
     assert s["interventions_by_category"][0]["code"] == "C2"
-    assert {g["graph"].rsplit("/", 1)[1] for g in s["graphs"]} == {"ontology", "reference", "synthetic"}
+    assert {g["graph"].rsplit("/", 1)[1] for g in s["graphs"]} == {"ontology", "reference", "synthetic", "derived"}
 
 
 def test_unknown_route_and_method(api: httpx.Client) -> None:

@@ -15,6 +15,7 @@ import pytest
 import rdflib
 
 from api.testing import LiveServer
+from kg.derived import derive_all
 from kg.namespaces import GRAPH_ONTOLOGY, GRAPH_SYNTHETIC
 from kg.resources import ontology_graph
 from kg.settings import Settings
@@ -50,6 +51,7 @@ def view_store() -> Store:
     store = Store.memory()
     store.add_graph(str(GRAPH_ONTOLOGY), ontology_graph())
     store.add_graph(str(GRAPH_SYNTHETIC), rdflib.Graph().parse(FIXTURE, format="turtle"))
+    derive_all(store)  # as a build does
     return store
 
 

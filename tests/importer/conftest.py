@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import rdflib
 
+from kg.derived import derive_all
 from kg.namespaces import GRAPH_ONTOLOGY, GRAPH_REFERENCE
 from kg.resources import ontology_graph
 from kg.settings import Settings
@@ -30,6 +31,7 @@ def reference_fixture() -> rdflib.Graph:
 def load_fixture(store: Store) -> Store:
     store.add_graph(str(GRAPH_ONTOLOGY), ontology_graph())
     store.add_graph(str(GRAPH_REFERENCE), reference_fixture())
+    derive_all(store)  # as a build does
     return store
 
 

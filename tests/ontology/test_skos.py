@@ -47,6 +47,7 @@ def test_notations_unique_across_all_schemes(ontology):
         ("Indicators", "Indicator", 5),
         ("PovertyStatusTypes", "PovertyStatusType", 2),
         ("InterventionStatuses", "InterventionStatus", 4),
+        ("ReachModes", "ReachMode", 3),
     ],
 )
 def test_scheme_concepts_are_typed_with_their_class(ontology, scheme, concept_class, minimum):
@@ -97,4 +98,4 @@ def test_skos_checks_detect_a_concept_outside_any_scheme():
 
 
 def test_schemes_listed(ontology):
-    assert len(schemes(ontology)) == 7
+    assert len(schemes(ontology)) == 8

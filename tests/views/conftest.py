@@ -9,6 +9,7 @@ import pytest
 import rdflib
 from fastapi.testclient import TestClient
 
+from kg.derived import derive_all
 from kg.namespaces import GRAPH_ONTOLOGY, GRAPH_SYNTHETIC
 from kg.resources import ontology_graph
 from kg.settings import Settings
@@ -22,6 +23,7 @@ def fixture_store() -> Store:
     store = Store.memory()
     store.add_graph(str(GRAPH_ONTOLOGY), ontology_graph())
     store.add_graph(str(GRAPH_SYNTHETIC), rdflib.Graph().parse(FIXTURE, format="turtle"))
+    derive_all(store)  # as a build does
     return store
 
 
