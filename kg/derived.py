@@ -83,18 +83,32 @@ class Outcome:
 _NEEDS = "SELECT ?need ?v ?t ?sev WHERE { ?need dcpa:needOf ?v ; dcpa:needType ?t ; dcpa:severity ?sev }"
 
 
-def read_interventions(store: Store, extra: list[tuple[str, dict[str, Any]]] | None = None) -> Interventions:
-    """Every active intervention with where it reaches and what it fits (four queries, in parallel).
+def read_interventions(store: Store, extra: list[tuple[str, dict[str, Any]]] | None = None,
+                       within: list[str] | None = None) -> Interventions:
+    """The active interventions with where they reach and what they fit (queries run in parallel).
 
+    ``within`` (area codes) keeps only the interventions that can reach a village inside those areas:
+    the ones targeting or served at one of the areas, an area inside them or an area above them. A
+    write touches a few counties; reading every intervention of a national graph took seconds.
     ``extra`` queries run in the same pool; their rows are appended to ``Interventions.extra``.
     """
-    jobs: list[tuple[str, dict[str, Any]]] = [
-        (f"SELECT ?i ?ra WHERE {{ ?i dcpa:targetsArea ?ra . {ACTIVE} }}", {}),
-        (f"SELECT DISTINCT ?i ?ra WHERE {{ ?l dcpa:serves ?ra . ?i dcpa:providedBy ?l . {ACTIVE} }}", {}),
-        (f"SELECT DISTINCT ?i ?fit WHERE {{ {ACTIVE} {FITS_PATH} }}", {}),
-        (f"SELECT DISTINCT ?i ?c WHERE {{ {ACTIVE} ?i dcpa:category ?c }}", {}),
-    ]
-    targeted, served, fit_rows, cat_rows, *more = run_parallel(store, jobs + list(extra or []))
+    link = {"t": "?i dcpa:targetsArea ?ra .", "s": "?l dcpa:serves ?ra . ?i dcpa:providedBy ?l ."}
+    if within is None:
+        reach_jobs: list[tuple[str, dict[str, Any]]] = [
+            (f"SELECT DISTINCT ?i ?ra WHERE {{ {link[k]} {ACTIVE} }}", {}) for k in ("t", "s")]
+    else:
+        places = f"{_scope_pattern(within, '?ra')} UNION {{ VALUES ?ra {{ {_iris(_above(within))} }} }}"
+        reach_jobs = [(f"SELECT DISTINCT ?i ?ra WHERE {{ {{ {places} }} {link[k]} {ACTIVE} }}", {}) for k in ("t", "s")]
+    targeted, served, *more = run_parallel(store, reach_jobs + list(extra or []))
+    if within is None:
+        detail = ""
+    else:
+        found = {i for i, _ in targeted} | {i for i, _ in served}
+        detail = f"VALUES ?i {{ {' '.join(str(ox.NamedNode(i)) for i in sorted(found))} }}"
+    fit_rows, cat_rows = run_parallel(store, [
+        (f"SELECT DISTINCT ?i ?fit WHERE {{ {detail} {ACTIVE} {FITS_PATH} }}", {}),
+        (f"SELECT DISTINCT ?i ?c WHERE {{ {detail} {ACTIVE} ?i dcpa:category ?c }}", {}),
+    ]) if within is None or found else ([], [])
     fits: dict[str, set[str]] = {}
     for i, fit in fit_rows:
         fits.setdefault(i, set()).add(fit)
@@ -115,6 +129,11 @@ def read_interventions(store: Store, extra: list[tuple[str, dict[str, Any]]] | N
         broader=broader,
         extra=more,
     )
+
+
+def _above(codes: Iterable[str]) -> set[str]:
+    """The codes of every area containing one of ``codes`` (not the codes themselves)."""
+    return {a for c in codes for a in prefixes(c)[:-1]}
 
 
 def outcomes(inv: Interventions, needs: Iterable[tuple[str, ...]]) -> dict[str, Outcome]:
@@ -279,7 +298,7 @@ def _iris(codes: Iterable[str]) -> str:
 def _old_summaries(store: Store, codes: list[str]) -> tuple[set[str], Tally]:
     """The summary triples (as lines) of the areas in or above ``codes``, and their counts."""
     inside = _scope_pattern(codes, "?a")
-    above = {a for c in codes for a in prefixes(c)[:-1] if len(a) in SUMMARY_LEVELS}
+    above = {a for a in _above(codes) if len(a) in SUMMARY_LEVELS}
     pattern = inside + (f" UNION {{ VALUES ?a {{ {_iris(above)} }} }}" if above else "")
     lines: set[str] = set()
     tally: Tally = {}
@@ -362,7 +381,7 @@ def refresh(store: Store, areas: Iterable[str], needs: Iterable[str] = ()) -> in
                        f"GRAPH <{GRAPH_DERIVED}> {{ ?need ?p ?o }} VALUES ?p {{ {preds} }} }}")
     # str() of an Oxigraph term is its N-Triples form, the form _lines writes
     old |= {f'{s["need"]} {s["p"]} {s["o"]} .\n' for q in queries for s in store.query(q)}
-    inv = read_interventions(store)
+    inv = read_interventions(store, within=codes)
     result = outcomes(inv, rows)
     new = {line for need, o in result.items() for line in _lines(need, o)}
     if codes:

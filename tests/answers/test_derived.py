@@ -173,3 +173,18 @@ def test_refresh_on_a_store_without_a_derived_graph_derives_it_whole() -> None:
 def test_refresh_with_nothing_changed_writes_nothing(store: Store) -> None:
     assert derived.refresh(store, ["21"]) == 0
     assert derived.refresh(store, []) == 0
+
+
+@pytest.mark.parametrize("area", ["21", "2190", "219001", "219001001"])
+def test_unmet_needs_by_area_agrees_with_the_gap_report(store: Store, area: str) -> None:
+    """The catalogue query reads summaries above county level and needs below it; either way its
+    per-child totals are the gap report's."""
+    rows = run_query(store, "unmet_needs_by_area", {"area": area}).rows
+    per_child: dict[str, list[int]] = {}
+    for r in rows:
+        c = per_child.setdefault(r["child_code"], [0, 0])
+        c[0] += r["unmet"]
+        c[1] += r["unmet_severity"]
+    report = gaps(store, area, by="area")
+    assert per_child == {g.code: [g.unaddressed, g.severity_unaddressed] for g in report.groups if g.unaddressed}
+    assert per_child  # the fixture has gaps at every level
