@@ -10,9 +10,13 @@ and its outcome is stored on each need, so queries read a flag instead of repeat
     ?need dcpa:addressedByCategory ?category                         # any reach mode
     ?need dcpa:addressingInterventionCount ?n                        # any reach mode; 0 = a gap
 
-``derive_all`` writes the graph for a whole store (the build); ``refresh`` recomputes the needs of the
-areas a change touches (``affected_areas``) and writes only the difference, in one transaction (the
-importer, after every import and replacement). Answers restricted to a period (needs identified and
+and, for every province, city and county, a ``dcpa:NeedSummary`` per need type and severity with its
+``dcpa:needCount`` and ``dcpa:gapCount``, so that a province's gap report reads a few hundred rows
+instead of 10^5 needs.
+
+``derive_all`` writes the graph for a whole store (the build); ``refresh`` recomputes the counties a
+change touches (``affected_areas``) and the summaries above them, and writes only the difference, in
+one transaction (the importer, after every import and replacement). Answers restricted to a period (needs identified and
 interventions started in it) cannot use the flags and are computed live (``kg.answers._common``).
 """
 
@@ -43,7 +47,6 @@ log = logging.getLogger(__name__)
 
 #: The concept standing for each reach mode of ``settings.reach``.
 MODE_CONCEPT = {"direct": str(DCPAV.RM1), "area": str(DCPAV.RM2), "library": str(DCPAV.RM3)}
-CONCEPT_MODE = {v: k for k, v in MODE_CONCEPT.items()}
 
 _AREA_PREFIX = str(ID) + "area/"
 _THROUGH = str(DCPA.addressedThrough)
@@ -72,13 +75,6 @@ class Outcome:
     modes: frozenset[str]  # "direct", "area", "library"
     categories: frozenset[str]
 
-    def addressed(self, modes: Iterable[str]) -> bool:
-        """Addressed under a reach rule (``area`` includes interventions targeting the village itself)."""
-        wanted = set(modes)
-        if "area" in wanted:
-            wanted.add("direct")
-        return not self.modes.isdisjoint(wanted)
-
 
 _NEEDS = "SELECT ?need ?v ?t ?sev WHERE { ?need dcpa:needOf ?v ; dcpa:needType ?t ; dcpa:severity ?sev }"
 
@@ -97,9 +93,14 @@ def read_interventions(store: Store, extra: list[tuple[str, dict[str, Any]]] | N
         reach_jobs: list[tuple[str, dict[str, Any]]] = [
             (f"SELECT DISTINCT ?i ?ra WHERE {{ {link[k]} {ACTIVE} }}", {}) for k in ("t", "s")]
     else:
-        places = f"{_scope_pattern(within, '?ra')} UNION {{ VALUES ?ra {{ {_iris(_above(within))} }} }}"
-        reach_jobs = [(f"SELECT DISTINCT ?i ?ra WHERE {{ {{ {places} }} {link[k]} {ACTIVE} }}", {}) for k in ("t", "s")]
-    targeted, served, *more = run_parallel(store, reach_jobs + list(extra or []))
+        places = _area_patterns(within, "?ra", also=_above(within))
+        reach_jobs = [(f"SELECT DISTINCT ?i ?ra WHERE {{ {place} {link[k]} {ACTIVE} }}", {})
+                      for k in ("t", "s") for place in places]
+    results = run_parallel(store, reach_jobs + list(extra or []))
+    half = len(reach_jobs) // 2
+    targeted = [row for rows in results[:half] for row in rows]
+    served = [row for rows in results[half:len(reach_jobs)] for row in rows]
+    more = results[len(reach_jobs):]
     if within is None:
         detail = ""
     else:
@@ -297,14 +298,13 @@ def _iris(codes: Iterable[str]) -> str:
 
 def _old_summaries(store: Store, codes: list[str]) -> tuple[set[str], Tally]:
     """The summary triples (as lines) of the areas in or above ``codes``, and their counts."""
-    inside = _scope_pattern(codes, "?a")
     above = {a for a in _above(codes) if len(a) in SUMMARY_LEVELS}
-    pattern = inside + (f" UNION {{ VALUES ?a {{ {_iris(above)} }} }}" if above else "")
     lines: set[str] = set()
     tally: Tally = {}
-    q = (f"SELECT ?s ?p ?o WHERE {{ {{ {pattern} }} GRAPH <{GRAPH_DERIVED}> {{ ?s dcpa:summaryOf ?a . ?s ?p ?o }} }}")
     parts: dict[str, dict[str, str]] = {}
-    for sol in store.query(q):
+    queries = [f"SELECT ?s ?p ?o WHERE {{ {place} GRAPH <{GRAPH_DERIVED}> {{ ?s dcpa:summaryOf ?a . ?s ?p ?o }} }}"
+               for place in _area_patterns(codes, "?a", also=above)]
+    for sol in (sol for q in queries for sol in store.query(q)):
         s, p, o = sol["s"], sol["p"], sol["o"]
         lines.add(f"{s} {p} {o} .\n")
         parts.setdefault(s.value, {})[p.value] = o.value
@@ -342,10 +342,14 @@ def _new_summaries(codes: list[str], rows: list[tuple[str, ...]], result: dict[s
     return new
 
 
-def _scope_pattern(codes: list[str], v: str = "?v") -> str:
-    """Binds ``v`` to each area of ``codes`` and every area inside one."""
-    iris = _iris(codes)
-    return f"{{ VALUES {v} {{ {iris} }} }} UNION {{ VALUES ?scope {{ {iris} }} {v} dcpa:withinArea ?scope }}"
+def _area_patterns(codes: list[str], v: str = "?v", also: Iterable[str] = ()) -> list[str]:
+    """Two patterns binding ``v`` to the areas of ``codes`` (and ``also``), and to every area inside one.
+
+    Two queries, not one UNION: Oxigraph evaluates a UNION on its own and then joins it, so the
+    patterns after it ran over the whole store (40 s for one county of the national graph).
+    """
+    return [f"VALUES {v} {{ {_iris(set(codes) | set(also))} }}",
+            f"VALUES ?scope {{ {_iris(codes)} }} {v} dcpa:withinArea ?scope ."]
 
 
 def refresh(store: Store, areas: Iterable[str], needs: Iterable[str] = ()) -> int:
@@ -369,11 +373,12 @@ def refresh(store: Store, areas: Iterable[str], needs: Iterable[str] = ()) -> in
     old: set[str] = set()
     old_tally: Tally = {}
     if codes:
-        scope = _scope_pattern(codes)
-        rows = run_parallel(store, [(f"SELECT ?need ?v ?t ?sev WHERE {{ {{ {scope} }} ?need dcpa:needOf ?v ; "
-                                     "dcpa:needType ?t ; dcpa:severity ?sev }", {})])[0]
-        queries.append(f"SELECT ?need ?p ?o WHERE {{ {{ {scope} }} ?need dcpa:needOf ?v . "
-                       f"GRAPH <{GRAPH_DERIVED}> {{ ?need ?p ?o }} VALUES ?p {{ {preds} }} }}")
+        places = _area_patterns(codes)
+        found = run_parallel(store, [(f"SELECT ?need ?v ?t ?sev WHERE {{ {place} ?need dcpa:needOf ?v ; "
+                                      "dcpa:needType ?t ; dcpa:severity ?sev }", {}) for place in places])
+        rows = [row for part in found for row in part]
+        queries += [f"SELECT ?need ?p ?o WHERE {{ {place} ?need dcpa:needOf ?v . "
+                    f"GRAPH <{GRAPH_DERIVED}> {{ ?need ?p ?o }} VALUES ?p {{ {preds} }} }}" for place in places]
         old, old_tally = _old_summaries(store, codes)
     if extra:
         values = " ".join(str(ox.NamedNode(n)) for n in extra)

@@ -14,15 +14,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..derived import read_interventions
 from ..errors import QueryError
-from ..namespaces import DCPA, DCPAV, area
+from ..namespaces import DCPA, area
 from ..store import Store
 
 log = logging.getLogger(__name__)
 
 #: Severity from which a need counts as severe (1 slight … 5 most severe).
 SEVERE = 4
-_ACTIVE = (str(DCPAV["S2"]), str(DCPAV["S3"]))
 
 
 def iri_list(iris: Iterable[str]) -> str:
@@ -131,7 +131,10 @@ def _scope(area_iri: str | None, village_iris: Iterable[str] | None) -> str:
         return f"VALUES ?v {{ {iri_list(village_iris)} }}"
     if area_iri is None:
         return "?v a/rdfs:subClassOf* dcpa:VillageLevelUnit ."
-    return f"{{ ?v dcpa:withinArea <{area_iri}> }} UNION {{ VALUES ?v {{ <{area_iri}> }} }}"
+    if len(area_iri.rsplit("/", 1)[-1]) == 12:  # a village-level unit: itself
+        return f"VALUES ?v {{ <{area_iri}> }}"
+    # no UNION with the area itself: Oxigraph would evaluate the union apart and join it with every need
+    return f"?v dcpa:withinArea <{area_iri}> ."
 
 
 def _modes(reach: str) -> set[str]:
@@ -143,31 +146,24 @@ def _ancestors(code: str) -> list[str]:
     return [area(code[:n]) for n in (2, 4, 6, 9) if n < len(code)]
 
 
+def _int(term: Any) -> int:
+    try:
+        return int(term.value) if term is not None else 0
+    except ValueError:
+        return 0
+
+
 def _active_interventions(
-    store: Store,
-) -> tuple[dict[str, set[str]], dict[str, set[str]], dict[str, set[str]]]:
-    """Active/completed interventions: need types each fits; areas each targets; areas its library serves."""
-    active = " ".join(f"<{s}>" for s in _ACTIVE)
-    fits: dict[str, set[str]] = defaultdict(set)
-    for r in store.select(
-        f"""SELECT DISTINCT ?i ?t2 WHERE {{ VALUES ?st {{ {active} }} ?i dcpa:interventionStatus ?st .
-            {{ ?i dcpa:category/dcpa:addressesNeedType ?t2 }}
-            UNION {{ ?i dcpa:usesResource/dcpa:resourceType/dcpa:addressesNeedType ?t2 }}
-            UNION {{ ?i dcpa:usesResource/dcpa:addressesNeedType ?t2 }} }}"""
-    ):
-        fits[r["i"]].add(r["t2"])
-    targets: dict[str, set[str]] = defaultdict(set)
-    for r in store.select(
-        f"SELECT ?i ?a WHERE {{ VALUES ?st {{ {active} }} ?i dcpa:interventionStatus ?st ; dcpa:targetsArea ?a }}"
-    ):
-        targets[r["a"]].add(r["i"])
-    served: dict[str, set[str]] = defaultdict(set)
-    for r in store.select(
-        f"""SELECT ?i ?a WHERE {{ VALUES ?st {{ {active} }} ?i dcpa:interventionStatus ?st ;
-            dcpa:providedBy ?l . ?l dcpa:serves ?a }}"""
-    ):
-        served[r["a"]].add(r["i"])
-    return fits, targets, served
+    store: Store, codes: list[str] | None
+) -> tuple[dict[str, frozenset[str]], dict[str, set[str]], dict[str, set[str]]]:
+    """Active/completed interventions that can reach the areas ``codes`` (all when None): need types each fits; by area
+    IRI, the interventions targeting it and those whose library serves it (read as ``kg.derived`` does)."""
+    inv = read_interventions(store, within=codes)
+    return (
+        inv.fits,
+        {area(c): ids for c, ids in inv.targets.items()},
+        {area(c): ids for c, ids in inv.served.items()},
+    )
 
 
 def broader_closure(store: Store) -> dict[str, set[str]]:
@@ -191,8 +187,9 @@ def needs(
     (12 s for a county at province scale); the needs in scope, the active interventions
     (few) and the type tree are each one fast query, and the join is a dictionary lookup.
     """
-    scope = _scope(area_iri, list(village_iris) if village_iris is not None else None)
-    rows = store.select(
+    villages = list(village_iris) if village_iris is not None else None
+    scope = _scope(area_iri, villages)
+    res = store.query(
         f"""SELECT ?need ?v ?code ?t ?sev ?people WHERE {{
             {{ SELECT ?v ?need ?t WHERE {{ {scope} ?need dcpa:needOf ?v ; dcpa:needType ?t . }} }}
             OPTIONAL {{ ?v dcpa:areaCode ?code }}
@@ -201,32 +198,41 @@ def needs(
         }}"""
     )
     result: dict[str, NeedRow] = {}
-    for r in rows:
-        result.setdefault(
-            r["need"],
-            NeedRow(
-                need=r["need"],
-                village=r["v"],
-                village_code=str(r.get("code", "")),
-                need_type=r["t"],
-                severity=int(r.get("sev", 0) or 0),
-                people=int(r.get("people", 0) or 0),
-            ),
-        )
+    for sol in res:  # raw terms: converting 10^5 rows through Store.select took seconds
+        need, sev, people, code = sol["need"].value, sol["sev"], sol["people"], sol["code"]
+        if need not in result:
+            result[need] = NeedRow(
+                need=need,
+                village=sol["v"].value,
+                village_code=code.value if code is not None else "",
+                need_type=sol["t"].value,
+                severity=_int(sev),
+                people=_int(people),
+            )
     if not result:
         return []
     modes = _modes(reach)
-    fits, targets, served = _active_interventions(store)
+    if area_iri is not None:
+        within: list[str] | None = [area_iri.rsplit("/", 1)[-1]]
+    elif villages is not None:
+        within = sorted({n.village_code for n in result.values()})
+    else:
+        within = None
+    fits, targets, served = _active_interventions(store, within)
     up = broader_closure(store)
+    reach_of: dict[str, set[str]] = {}
     for n in result.values():
-        ancestors = _ancestors(n.village_code)
-        reachers = set(targets.get(n.village, ()))
-        if "area" in modes:
-            for a in ancestors:
-                reachers |= targets.get(a, set())
-        if "library" in modes:
-            for a in [n.village, *ancestors]:
-                reachers |= served.get(a, set())
+        reachers = reach_of.get(n.village)
+        if reachers is None:  # villages share their areas: once per village
+            ancestors = _ancestors(n.village_code)
+            reachers = set(targets.get(n.village, ()))
+            if "area" in modes:
+                for a in ancestors:
+                    reachers |= targets.get(a, set())
+            if "library" in modes:
+                for a in [n.village, *ancestors]:
+                    reachers |= served.get(a, set())
+            reach_of[n.village] = reachers
         types = {n.need_type} | up.get(n.need_type, set())
         n.addressed_by = {i for i in reachers if fits.get(i, set()) & types}
     log.debug("needs in scope: %d", len(result))

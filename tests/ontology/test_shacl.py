@@ -29,7 +29,7 @@ INSTANCE_CLASSES = [
     "PovertyStatus", "Need", "Library", "ProvincialLibrary", "CityLibrary", "CountyLibrary", "TownshipBranch",
     "VillageServicePoint", "LibraryResource", "DigitalResource", "Terminal", "TrainingCourse", "Platform",
     "Intervention", "Evaluation", "Policy", "Programme", "Fact", "Source", "Survey", "Interview",
-    "DocumentSource", "DatasetSource", "ImportedFile", "SyntheticExampleData", "ImportActivity",
+    "DocumentSource", "DatasetSource", "ImportedFile", "SyntheticExampleData", "ImportActivity", "NeedSummary",
 ]  # fmt: skip
 
 
