@@ -196,7 +196,7 @@ def build_into(
     replayed = _replay_imports(store, imports_path)
     step("imports", 1)
     step("derived")
-    derive_all(store, bulk=True)
+    derive_all(store, bulk=True, workdir=workdir)
     step("derived", 1)
     return graph_counts(store), replayed
 

@@ -23,8 +23,9 @@ interventions started in it) cannot use the flags and are computed live (``kg.an
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
@@ -257,27 +258,39 @@ def _summary_lines(key: tuple[str, str, int], counts: list[int]) -> list[str]:
     ]
 
 
-def derive_all(store: Store, *, bulk: bool = False) -> int:
+def derive_all(store: Store, *, bulk: bool = False, workdir: Path | None = None) -> int:
     """Compute the derived graph for every need and write it whole; returns the number of needs.
 
-    ``bulk=True`` uses Oxigraph's non-transactional loader (a fresh store being built); otherwise
-    the graph is replaced in one transaction.
+    ``bulk=True`` uses Oxigraph's non-transactional loader (a fresh store being built), through a
+    file in ``workdir`` when given (the national graph's 4·10^6 lines held as one string took gigabytes);
+    otherwise the graph is replaced in one transaction.
     """
     inv = read_interventions(store, [(_NEEDS, {})])
     rows = inv.extra[0]
     result = outcomes(inv, rows)
-    lines = _rule_lines()
-    for need, o in result.items():
-        lines += _lines(need, o)
     tally = _tally(rows, result)
-    for key in sorted(tally):
-        lines += _summary_lines(key, tally[key])
-    data = "".join(lines).encode("utf-8")
-    if bulk:
-        store.bulk_load(data, "nt", str(GRAPH_DERIVED))
+    del rows, inv
+
+    def chunks() -> Iterator[str]:
+        yield "".join(_rule_lines())
+        for need, o in result.items():
+            yield "".join(_lines(need, o))
+        for key in sorted(tally):
+            yield "".join(_summary_lines(key, tally[key]))
+
+    if bulk and workdir is not None:
+        path = Path(workdir) / "derived.nt"
+        with path.open("w", encoding="utf-8") as f:
+            f.writelines(chunks())
+        store.bulk_load(path, "nt", str(GRAPH_DERIVED))
+        path.unlink()
     else:
-        store.replace_graph(str(GRAPH_DERIVED), data)
-    log.info("derived graph: %d needs, %d summaries, %d triples", len(result), len(tally), len(lines))
+        data = "".join(chunks()).encode("utf-8")
+        if bulk:
+            store.bulk_load(data, "nt", str(GRAPH_DERIVED))
+        else:
+            store.replace_graph(str(GRAPH_DERIVED), data)
+    log.info("derived graph: %d needs, %d summaries", len(result), len(tally))
     return len(result)
 
 

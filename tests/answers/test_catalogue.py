@@ -86,6 +86,20 @@ def test_header_errors_name_the_file(tmp_path: Path) -> None:
     assert "bad.rq" in e.value.message
 
 
+def test_uses_header_declares_the_derived_graph(tmp_path: Path) -> None:
+    readers = {name for name, q in CATALOGUE.items() if q.uses == ["derived"]}
+    assert readers == {"needs_of_village", "unmet_needs_by_area", "coverage_by_category", "top_unaddressed_villages"}
+    for name, q in CATALOGUE.items():  # a query reading derived terms must say so (it is refused without them)
+        assert ("dcpa:addressingInterventionCount" in q.text or "dcpa:addressedByCategory" in q.text
+                or "dcpa:gapCount" in q.text) == (name in readers), name
+    p = tmp_path / "bad.rq"
+    p.write_text("# title_zh: 坏\n# title_en: Bad\n# description: x\n# question: y\n# uses: cache\n"
+                 "SELECT * WHERE { ?s ?p ?o }\n", encoding="utf-8")
+    with pytest.raises(DataError) as e:
+        parse_query_file(p)
+    assert "bad.rq" in e.value.message and "cache" in e.value.message
+
+
 def test_to_dict_keeps_chinese(store: Store) -> None:
     d = CATALOGUE["needs_by_type"].to_dict()
     assert d["parameters"][0]["name"] == "area"
