@@ -6,6 +6,8 @@ Routers are listed in ``ROUTERS``; each lives in ``api/routes/<resource>.py``.
 from __future__ import annotations
 
 import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -38,7 +40,16 @@ def open_store(settings: Settings) -> Store:
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     """Build the app. Pass ``store`` to serve an existing (e.g. in-memory) store."""
     settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from .routes.dashboard import warm
+
+        warm(app.state.store, settings.reach)  # the province dashboard counts every need: start early
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="DCPA knowledge graph API",
         version=__version__,
         description="Digital cultural poverty alleviation by public libraries: SPARQL endpoint, "

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
+import weakref
+from collections import OrderedDict
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -12,6 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from kg import viz
 from kg.errors import NotFound
+from kg.store import Store
 
 from ..deps import SettingsDep, StoreDep
 
@@ -37,6 +41,61 @@ _SERIES: dict[str, list[tuple[str, str, str, str]]] = {
         ("gaps_fitting", "此类可满足的缺口", "gaps this category could meet", "#fb8c00"),
     ],
 }
+
+
+#: Tables kept per store: the province's tables count every need (seconds at province scale).
+CACHE_SIZE = 32
+_CACHE: weakref.WeakKeyDictionary[Store, OrderedDict[tuple[Any, ...], dict[str, viz.GapTable]]] = (
+    weakref.WeakKeyDictionary()
+)
+_CACHE_LOCK = threading.Lock()
+_KEY_LOCKS: dict[tuple[Any, ...], threading.Lock] = {}
+
+
+def dashboard_tables(store: Any, area: str | None, reach: str) -> dict[str, viz.GapTable]:
+    """Every chart's table of an area, computed once per version of the data.
+
+    Every accepted write adds a named graph (an import batch or a replacement's batch), so the
+    number of graphs is a version that changes with every write: a page right after a write shows
+    it. A remote endpoint can change behind our back, so its tables are never kept.
+    """
+    if not isinstance(store, Store):
+        return viz.gap_tables(store, area, viz.CHARTS, reach=reach)
+    key = ((area or "").strip(), reach, len(store.graphs()))
+    with _CACHE_LOCK:
+        tables = _CACHE.setdefault(store, OrderedDict())
+        if key in tables:
+            tables.move_to_end(key)
+            return tables[key]
+        lock = _KEY_LOCKS.setdefault((id(store), *key), threading.Lock())
+    try:
+        with lock:  # one computation per key, however many requests wait for it
+            with _CACHE_LOCK:
+                if key in tables:
+                    return tables[key]
+            made = viz.gap_tables(store, area, viz.CHARTS, reach=reach)
+            with _CACHE_LOCK:
+                tables[key] = made
+                while len(tables) > CACHE_SIZE:
+                    tables.popitem(last=False)
+    finally:
+        with _CACHE_LOCK:
+            _KEY_LOCKS.pop((id(store), *key), None)
+    return made
+
+
+def warm(store: Any, reach: str) -> threading.Thread:
+    """Compute the default dashboard (the province) in the background, so its first visitor need not wait."""
+    thread = threading.Thread(target=_warm, args=(store, reach), name="dashboard-warm", daemon=True)
+    thread.start()
+    return thread
+
+
+def _warm(store: Any, reach: str) -> None:
+    try:
+        dashboard_tables(store, None, reach)
+    except Exception:  # noqa: BLE001 - an empty or unbuilt store: the page will say so when asked
+        pass
 
 
 def _lang(lang: str) -> str:
@@ -75,7 +134,7 @@ def _chart(table: Any, lang: str) -> dict[str, Any]:
 def dashboard(store: StoreDep, settings: SettingsDep, area: AreaQuery = None, lang: LangQuery = "zh") -> HTMLResponse:
     """Unaddressed needs in an area by sub-area, need type and intervention category; click to drill down."""
     lang = _lang(lang)
-    tables = viz.gap_tables(store, area, viz.CHARTS, reach=settings.reach)
+    tables = dashboard_tables(store, area, settings.reach)
     first = tables["area"]
     code = first.area["code"]
     cards = []
@@ -115,7 +174,7 @@ def chart_csv(
     """The rows of one chart as UTF-8 CSV (with a BOM so spreadsheet programs read the Chinese)."""
     if chart not in viz.CHARTS:
         raise NotFound(f"no chart {chart!r}", hint="charts: " + ", ".join(viz.CHARTS))
-    table = viz.gap_table(store, area, chart, reach=settings.reach)
+    table = dashboard_tables(store, area, settings.reach)[chart]
     header, body = table.csv_rows(_lang(lang))
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")

@@ -156,3 +156,18 @@ def test_writes_survive_a_restart(tmp_path: Path) -> None:
     with TestClient(create_app(settings)) as client:  # opens settings.store_path from disk
         [need] = needs_of(client, "210123203202")
         assert need["need_type"]["code"] == "N41"
+
+
+def _need_type_row(client: TestClient, area: str, code: str) -> list[str]:
+    lines = client.get("/dashboard/data/need_type.csv", params={"area": area, "lang": "en"}).text.splitlines()
+    return next((line.split(",") for line in lines if line.startswith(code + ",")), [])
+
+
+def test_dashboards_show_a_write_at_once(writer: TestClient) -> None:
+    """Dashboard tables are kept between requests, but never past a write."""
+    before = _need_type_row(writer, "210123", "N41")
+    assert before == _need_type_row(writer, "210123", "N41")  # the kept table
+    assert writer.post("/api/needs", json=NEED, headers=AUTH).status_code == 201
+    after = _need_type_row(writer, "210123", "N41")
+    needs_before = int(before[2]) if before else 0
+    assert int(after[2]) == needs_before + 1  # columns: code, label, needs, gaps, …
