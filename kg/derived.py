@@ -66,6 +66,41 @@ class Interventions:
     served: dict[str, set[str]]  # area code -> interventions whose provider library serves the area
     broader: dict[str, list[str]]  # need type -> broader types
     extra: list[list[tuple[str, ...]]] = field(default_factory=list)  # rows of read_interventions(extra=…)
+    _reach: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict, repr=False)
+    _ups: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+
+    def reaching(self, village_code: str) -> dict[str, frozenset[str]]:
+        """The interventions reaching a village, by reach mode: ``direct`` (they target it), ``area``
+        (they target an area containing it), ``library`` (their library serves it or such an area)."""
+        groups = self._reach.get(village_code)
+        if groups is None:  # villages of one township share every area above them: once per village
+            chain = prefixes(village_code)
+            area: set[str] = set()
+            library: set[str] = set()
+            for c in chain[:-1]:
+                area |= self.targets.get(c, set())
+            for c in chain:
+                library |= self.served.get(c, set())
+            groups = self._reach[village_code] = {
+                "direct": frozenset(self.targets.get(village_code, ())),
+                "area": frozenset(area),
+                "library": frozenset(library),
+            }
+        return groups
+
+    def fitting(self, interventions: Iterable[str], need_type: str) -> set[str]:
+        """Those of ``interventions`` that fit ``need_type``: they address it or a broader type."""
+        up = self._ups.get(need_type)
+        if up is None:
+            up = self._ups[need_type] = frozenset(ancestors_path(need_type, self.broader))
+        return {i for i in interventions if not up.isdisjoint(self.fits.get(i, ()))}
+
+    def addressing(self, village_code: str, need_type: str, modes: Iterable[str]) -> set[str]:
+        """The interventions addressing a need of ``need_type`` in the village under a reach rule
+        (``area`` includes the interventions targeting the village itself)."""
+        wanted = set(modes) | ({"direct"} if "area" in modes else set())
+        groups = self.reaching(village_code)
+        return self.fitting((i for m in wanted for i in groups.get(m, ())), need_type)
 
 
 @dataclass(frozen=True)
@@ -141,11 +176,8 @@ def _above(codes: Iterable[str]) -> set[str]:
 def outcomes(inv: Interventions, needs: Iterable[tuple[str, ...]]) -> dict[str, Outcome]:
     """The outcome of every ``(need IRI, village IRI, need type IRI)``, by need IRI.
 
-    Villages share their areas, and the needs of one village share their few types, so the work
-    is cached per village and per (village, type).
+    The needs of one village share their few types, so the work is cached per (village, type).
     """
-    ups: dict[str, frozenset[str]] = {}
-    reach: dict[str, tuple[tuple[str, frozenset[str]], ...]] = {}
     cache: dict[tuple[str, str], Outcome] = {}
     out: dict[str, Outcome] = {}
     for need, village, need_type, *_ in needs:
@@ -153,27 +185,10 @@ def outcomes(inv: Interventions, needs: Iterable[tuple[str, ...]]) -> dict[str, 
         key = (v, need_type)
         o = cache.get(key)
         if o is None:
-            groups = reach.get(v)
-            if groups is None:
-                chain = prefixes(v)
-                area: set[str] = set()
-                library: set[str] = set()
-                for c in chain[:-1]:
-                    area |= inv.targets.get(c, set())
-                for c in chain:
-                    library |= inv.served.get(c, set())
-                groups = reach[v] = (
-                    ("direct", frozenset(inv.targets.get(v, ()))),
-                    ("area", frozenset(area)),
-                    ("library", frozenset(library)),
-                )
-            up = ups.get(need_type)
-            if up is None:
-                up = ups[need_type] = frozenset(ancestors_path(need_type, inv.broader))
             hits: set[str] = set()
             modes = set()
-            for mode, ids in groups:
-                fitting = {i for i in ids if not up.isdisjoint(inv.fits[i])}
+            for mode, ids in inv.reaching(v).items():
+                fitting = inv.fitting(ids, need_type)
                 if fitting:
                     modes.add(mode)
                     hits |= fitting

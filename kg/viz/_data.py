@@ -1,9 +1,9 @@
 """The facts the views and dashboards draw: labels, needs and whether they are addressed.
 
-Why a module of its own: the views must flag unaddressed needs node by node, which a
-gap *report* (an aggregate) cannot do. The rule is DATA_MODEL.md's "Semantics of
-addressed" (status S2/S3, fit through ``skos:broader*``, reach from ``DCPA_REACH``);
-each query is scoped to its villages in a sub-select first, as DESIGN.md advises.
+Why a module of its own: the views must flag unaddressed needs node by node, and draw which
+interventions meet each one, which a gap *report* (an aggregate) cannot do. The rule is
+DATA_MODEL.md's "Semantics of addressed", applied by ``kg.derived.Interventions.addressing`` (the
+same code that fills the derived graph), with the reach from ``DCPA_REACH``.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..answers._common import parse_reach
 from ..derived import read_interventions
 from ..errors import QueryError
-from ..namespaces import DCPA, area
+from ..namespaces import DCPA
 from ..store import Store
 
 log = logging.getLogger(__name__)
@@ -137,41 +138,11 @@ def _scope(area_iri: str | None, village_iris: Iterable[str] | None) -> str:
     return f"?v dcpa:withinArea <{area_iri}> ."
 
 
-def _modes(reach: str) -> set[str]:
-    return {m.strip() for m in reach.split(",") if m.strip()}
-
-
-def _ancestors(code: str) -> list[str]:
-    """The areas a village-level unit is within, from its code (DATA_MODEL.md: codes nest 2/4/6/9/12)."""
-    return [area(code[:n]) for n in (2, 4, 6, 9) if n < len(code)]
-
-
 def _int(term: Any) -> int:
     try:
         return int(term.value) if term is not None else 0
     except ValueError:
         return 0
-
-
-def _active_interventions(
-    store: Store, codes: list[str] | None
-) -> tuple[dict[str, frozenset[str]], dict[str, set[str]], dict[str, set[str]]]:
-    """Active/completed interventions that can reach the areas ``codes`` (all when None): need types each fits; by area
-    IRI, the interventions targeting it and those whose library serves it (read as ``kg.derived`` does)."""
-    inv = read_interventions(store, within=codes)
-    return (
-        inv.fits,
-        {area(c): ids for c, ids in inv.targets.items()},
-        {area(c): ids for c, ids in inv.served.items()},
-    )
-
-
-def broader_closure(store: Store) -> dict[str, set[str]]:
-    """``{need type: {itself and every broader type}}`` (``skos:broader+``)."""
-    up: dict[str, set[str]] = defaultdict(set)
-    for r in store.select("SELECT ?t ?b WHERE { ?t skos:broader+ ?b }"):
-        up[r["t"]].add(r["b"])
-    return up
 
 
 def needs(
@@ -184,8 +155,8 @@ def needs(
     """Every need of the villages in scope, each with the interventions that address it.
 
     Why in Python: one SPARQL join of needs × reach × fit is planned badly by Oxigraph
-    (12 s for a county at province scale); the needs in scope, the active interventions
-    (few) and the type tree are each one fast query, and the join is a dictionary lookup.
+    (12 s for a county at province scale); the needs in scope and the interventions that can
+    reach them are each a fast query, and the join is a dictionary lookup.
     """
     villages = list(village_iris) if village_iris is not None else None
     scope = _scope(area_iri, villages)
@@ -211,30 +182,17 @@ def needs(
             )
     if not result:
         return []
-    modes = _modes(reach)
+    modes = parse_reach(reach)
     if area_iri is not None:
         within: list[str] | None = [area_iri.rsplit("/", 1)[-1]]
     elif villages is not None:
         within = sorted({n.village_code for n in result.values()})
     else:
         within = None
-    fits, targets, served = _active_interventions(store, within)
-    up = broader_closure(store)
-    reach_of: dict[str, set[str]] = {}
+    # the rule itself is kg.derived's: the interventions that can reach the scope, then per need
+    inv = read_interventions(store, within=within)
     for n in result.values():
-        reachers = reach_of.get(n.village)
-        if reachers is None:  # villages share their areas: once per village
-            ancestors = _ancestors(n.village_code)
-            reachers = set(targets.get(n.village, ()))
-            if "area" in modes:
-                for a in ancestors:
-                    reachers |= targets.get(a, set())
-            if "library" in modes:
-                for a in [n.village, *ancestors]:
-                    reachers |= served.get(a, set())
-            reach_of[n.village] = reachers
-        types = {n.need_type} | up.get(n.need_type, set())
-        n.addressed_by = {i for i in reachers if fits.get(i, set()) & types}
+        n.addressed_by = inv.addressing(n.village_code, n.need_type, modes)
     log.debug("needs in scope: %d", len(result))
     return sorted(result.values(), key=lambda n: (n.village_code, -n.severity, n.need))
 

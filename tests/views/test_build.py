@@ -147,11 +147,12 @@ def test_network_data_carries_both_languages_and_the_legend(store: Store) -> Non
     assert "示例数据 / example data" in synthetic["title"]
 
 
+@pytest.mark.parametrize("reach", ["area,library", "direct", "area", "library"])
 @pytest.mark.parametrize("area_code", ["21", "211322", "211322101"])
-def test_view_gaps_agree_with_kg_matching(store: Store, area_code: str) -> None:
+def test_view_gaps_agree_with_kg_matching(store: Store, area_code: str, reach: str) -> None:
     """The views flag needs one by one; their counts must match the matching library's report."""
     matching = pytest.importorskip("kg.matching")
-    ours = {r["code"]: (r["needs"], r["gaps"]) for r in viz.gap_table(store, area_code, "need_type").rows}
-    report = matching.gaps(store, area_code, by="need_type").to_dict()
+    ours = {r["code"]: (r["needs"], r["gaps"]) for r in viz.gap_table(store, area_code, "need_type", reach=reach).rows}
+    report = matching.gaps(store, area_code, by="need_type", reach=reach).to_dict()
     theirs = {g["code"]: (g["needs"], g["unaddressed"]) for g in report["groups"]}
     assert ours == theirs
