@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -116,21 +117,26 @@ _NEEDS = "SELECT ?need ?v ?t ?sev WHERE { ?need dcpa:needOf ?v ; dcpa:needType ?
 
 
 def read_interventions(store: Store, extra: list[tuple[str, dict[str, Any]]] | None = None,
-                       within: list[str] | None = None) -> Interventions:
+                       within: list[str] | None = None, until: str | None = None) -> Interventions:
     """The active interventions with where they reach and what they fit (queries run in parallel).
 
     ``within`` (area codes) keeps only the interventions that can reach a village inside those areas:
     the ones targeting or served at one of the areas, an area inside them or an area above them. A
     write touches a few counties; reading every intervention of a national graph took seconds.
+    ``until`` (an ISO date) keeps only the interventions started by then (or without a start date).
     ``extra`` queries run in the same pool; their rows are appended to ``Interventions.extra``.
     """
+    active = ACTIVE
+    if until is not None:
+        day = ox.Literal(date.fromisoformat(until).isoformat(), datatype=ox.NamedNode(str(XSD.date)))
+        active += f" OPTIONAL {{ ?i dcpa:startDate ?isd }} FILTER(!BOUND(?isd) || ?isd <= {day})"
     link = {"t": "?i dcpa:targetsArea ?ra .", "s": "?l dcpa:serves ?ra . ?i dcpa:providedBy ?l ."}
     if within is None:
         reach_jobs: list[tuple[str, dict[str, Any]]] = [
-            (f"SELECT DISTINCT ?i ?ra WHERE {{ {link[k]} {ACTIVE} }}", {}) for k in ("t", "s")]
+            (f"SELECT DISTINCT ?i ?ra WHERE {{ {link[k]} {active} }}", {}) for k in ("t", "s")]
     else:
         places = _area_patterns(within, "?ra", also=_above(within))
-        reach_jobs = [(f"SELECT DISTINCT ?i ?ra WHERE {{ {place} {link[k]} {ACTIVE} }}", {})
+        reach_jobs = [(f"SELECT DISTINCT ?i ?ra WHERE {{ {place} {link[k]} {active} }}", {})
                       for k in ("t", "s") for place in places]
     results = run_parallel(store, reach_jobs + list(extra or []))
     half = len(reach_jobs) // 2

@@ -1,4 +1,4 @@
-"""Shared pieces of the answers: the reach rule, the "addressed" pattern, areas and labels.
+"""Shared pieces of the answers: the reach rule, the query fragments of "addressed", areas, labels.
 
 The semantics follow docs/DATA_MODEL.md ("Semantics of addressed"): a need of type T
 in village V is addressed when an active (S2) or completed (S3) intervention reaches
@@ -9,8 +9,10 @@ Query text is assembled only from the fixed fragments below; values from users
 (area codes, dates) reach the engine as typed bindings (SEP-0007). Oxigraph pushes
 a binding into the query only where the outer SELECT projects it, so the
 variables ``?scope``, ``?pstart`` and ``?pend`` are projected by every query here.
-IRIs of areas derived from a validated code (``kg.namespaces.area``) and IRIs read
-back from the store go into ``VALUES`` blocks re-serialised by Oxigraph itself.
+IRIs of areas derived from a validated code (``kg.namespaces.area``), IRIs read back
+from the store and validated dates go into the text re-serialised by Oxigraph itself.
+The rule is applied in one place, ``kg.derived`` (``need_rows`` reads its stored outcome,
+or applies it live for a period).
 """
 
 from __future__ import annotations
@@ -26,14 +28,13 @@ from typing import Any, NamedTuple
 import pyoxigraph as ox
 
 from ..errors import DataError, NotFound
-from ..namespaces import DCPA, DCPAV, area
+from ..namespaces import area
 from ..settings import get_settings
 from ..store import Store
 
 log = logging.getLogger(__name__)
 
 REACH_MODES = ("direct", "area", "library")
-ACTIVE_STATUSES = (str(DCPAV.S2), str(DCPAV.S3))
 XSD_DATE = "http://www.w3.org/2001/XMLSchema#date"
 
 #: Level of an area from the length of its official code.
@@ -52,21 +53,6 @@ def parse_reach(reach: str | Iterable[str] | None) -> tuple[str, ...]:
             hint="reach is a comma list of direct, area, library (e.g. area,library)",
         )
     return tuple(m for m in REACH_MODES if m in modes)
-
-
-def reach_pattern(modes: tuple[str, ...], v: str = "?v", i: str = "?i", tag: str = "r") -> str:
-    """SPARQL union binding ``i`` to every intervention that reaches village ``v``."""
-    branches = []
-    if "direct" in modes or "area" in modes:
-        branches.append(f"{{ {i} dcpa:targetsArea {v} }}")
-    if "area" in modes:
-        branches.append(f"{{ {v} dcpa:withinArea ?{tag}a . {i} dcpa:targetsArea ?{tag}a }}")
-    if "library" in modes:
-        branches.append(f"{{ ?{tag}l dcpa:serves {v} . {i} dcpa:providedBy ?{tag}l }}")
-        branches.append(
-            f"{{ {v} dcpa:withinArea ?{tag}s . ?{tag}l dcpa:serves ?{tag}s . {i} dcpa:providedBy ?{tag}l }}"
-        )
-    return "\n      UNION ".join(branches)
 
 
 def period_filter(period: bool) -> str:
@@ -186,9 +172,6 @@ def to_jsonable(obj: Any) -> Any:
     return obj
 
 
-DCPA_NS = str(DCPA)
-
-
 # ---------------------------------------------------------------------------
 # "addressed", computed from a few simple queries
 # ---------------------------------------------------------------------------
@@ -212,30 +195,7 @@ def prefixes(code: str) -> list[str]:
     return [code[:n] for n in (2, 4, 6, 9, 12) if n <= len(code)]
 
 
-@dataclass
-class ReachIndex:
-    """Need types fitted by active interventions, per area they target or whose library serves it."""
-
-    modes: tuple[str, ...]
-    targeted: dict[str, set[str]]  # area code -> fit types of interventions targeting it
-    served: dict[str, set[str]]  # area code -> fit types of interventions whose provider serves it
-
-    def fits_at(self, village_code: str) -> set[str]:
-        """Every need type some intervention reaching the village fits (before skos:broader*)."""
-        out: set[str] = set()
-        chain = prefixes(village_code)
-        if "direct" in self.modes or "area" in self.modes:
-            out |= self.targeted.get(village_code, set())
-        if "area" in self.modes:
-            for c in chain[:-1]:
-                out |= self.targeted.get(c, set())
-        if "library" in self.modes:
-            for c in chain:
-                out |= self.served.get(c, set())
-        return out
-
-
-#: Worker threads for the few independent queries of ``need_rows``/``reach_index`` (Oxigraph
+#: Worker threads for the few independent queries of ``need_rows`` and ``kg.derived`` (Oxigraph
 #: releases the GIL while it evaluates).
 SCAN_THREADS = 4
 
@@ -257,59 +217,6 @@ def run_parallel(store: Store, jobs: list[tuple[str, dict[str, Any]]]) -> list[l
         return list(ex.map(one, jobs))
 
 
-def reach_index(store: Store, scope_code: str | None, modes: tuple[str, ...],
-                bindings: dict[str, Any] | None = None) -> ReachIndex:
-    """Build the reach index for an area (its ancestors and descendants), or for everything."""
-    jobs, kinds = _reach_jobs(scope_code, modes, bindings)
-    return _fold_reach(modes, kinds, run_parallel(store, jobs))
-
-
-def _reach_jobs(scope_code: str | None, modes: tuple[str, ...],
-                bindings: dict[str, Any] | None) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
-    """The queries of ``reach_index`` and the kind ("t" targets, "s" served) each one reads.
-
-    Only distinct (area, type) pairs are projected: decoding every intervention IRI cost more than
-    the join.
-    """
-    b = dict(bindings or {})
-    when = "OPTIONAL { ?i dcpa:startDate ?isd } FILTER(!BOUND(?isd) || ?isd <= ?pend)" if "pend" in b else ""
-    proj_p = " ?pend" if "pend" in b else ""
-    b.pop("pstart", None)
-    link = {"t": "?i dcpa:targetsArea ?ra .", "s": "?l dcpa:serves ?ra . ?i dcpa:providedBy ?l ."}
-    kinds = [k for k, on in (("t", "direct" in modes or "area" in modes), ("s", "library" in modes)) if on]
-
-    def query(proj: str, where: str) -> str:
-        # One basic graph pattern, in this order: a sub-select here would be hash-joined with the
-        # fit path evaluated for every intervention in the store (seconds at national scale).
-        return f"SELECT DISTINCT{proj}{proj_p} ?ra ?fit WHERE {{ {where} {ACTIVE} {when} {FITS_PATH} }}"
-
-    jobs: list[tuple[str, dict[str, Any]]] = []
-    job_kind: list[str] = []
-    for kind in kinds:
-        if scope_code is None:
-            jobs.append((query("", link[kind]), b))
-            job_kind.append(kind)
-            continue
-        values = " ".join(str(ox.NamedNode(area(c))) for c in prefixes(scope_code))
-        jobs.append((query("", f"VALUES ?ra {{ {values} }} {link[kind]}"), b))
-        job_kind.append(kind)
-        if len(scope_code) < 12:
-            jobs.append((query(" ?scope", f"?ra dcpa:withinArea ?scope . {link[kind]}"),
-                         dict(b, scope=ox.NamedNode(area(scope_code)))))
-            job_kind.append(kind)
-    return jobs, job_kind
-
-
-def _fold_reach(modes: tuple[str, ...], kinds: list[str], results: list[list[tuple[str, ...]]]) -> ReachIndex:
-    targeted: dict[str, set[str]] = defaultdict(set)
-    served: dict[str, set[str]] = defaultdict(set)
-    for kind, rows in zip(kinds, results, strict=True):
-        target = targeted if kind == "t" else served
-        for *_, ra, fit in rows:
-            target[code_of(ra)].add(fit)
-    return ReachIndex(modes, dict(targeted), dict(served))
-
-
 class NeedRow(NamedTuple):
     """One need and whether it is addressed (a named tuple: gaps makes 10^5 of them)."""
 
@@ -325,9 +232,10 @@ def need_rows(store: Store, scope: AreaInfo | None, modes: tuple[str, ...],
     """Every need in the scope with its addressed flag (DATA_MODEL semantics).
 
     Without a period the flags are read from the derived graph (``kg.derived``), one lookup per
-    need. With a period, or on a store without a current derived graph, they are computed here from
-    the reach index. ``with_iri=False`` leaves ``NeedRow.need`` empty: counting answers (gaps) do not
-    need the IRIs, and decoding 10^5 of them is a fifth of the time.
+    need. With a period (needs identified in it, interventions started by its end), or on a store
+    without a current derived graph, the rule is applied here, by ``kg.derived``'s code.
+    ``with_iri=False`` leaves ``NeedRow.need`` empty: counting answers (gaps) do not need the IRIs,
+    and decoding 10^5 of them is a fifth of the time.
     """
     from .. import derived  # kg.derived builds on this module
 
@@ -358,24 +266,16 @@ def need_rows(store: Store, scope: AreaInfo | None, modes: tuple[str, ...],
     if use_derived:
         return [NeedRow(row[-5] if with_iri else "", code_of(row[-4]), row[-3], int(row[-2]), row[-1] == "true")
                 for row in run_parallel(store, jobs)[0]]
-    # the reach index and the needs are read in the same pool of threads
-    rjobs, kinds = _reach_jobs(scope.code if scope else None, modes, pb)
-    results = run_parallel(store, rjobs + jobs)
-    idx = _fold_reach(modes, kinds, results[:len(rjobs)])
-    results = results[len(rjobs):]
-    broader, _ = need_type_tree(store)
-    up_cache: dict[str, set[str]] = {}
-    fit_cache: dict[str, set[str]] = {}
+    # the rule applied here (kg.derived's): the needs are read in the pool of the intervention queries
+    until = str(pb["pend"].value) if pb else None
+    inv = derived.read_interventions(store, jobs, within=[scope.code] if scope else None, until=until)
+    cache: dict[tuple[str, str], bool] = {}
     out = []
-    for rows in results:
-        for row in rows:
-            v_iri, t, sev = row[-3:]
-            v = code_of(v_iri)
-            up = up_cache.get(t)
-            if up is None:
-                up = up_cache[t] = set(ancestors_path(t, broader))
-            fits = fit_cache.get(v)
-            if fits is None:
-                fits = fit_cache[v] = idx.fits_at(v)
-            out.append(NeedRow(row[-4] if with_iri else "", v, t, int(sev), not up.isdisjoint(fits)))
+    for row in inv.extra[0]:
+        v_iri, t, sev = row[-3:]
+        v = code_of(v_iri)
+        hit = cache.get((v, t))
+        if hit is None:
+            hit = cache[(v, t)] = bool(inv.addressing(v, t, modes))
+        out.append(NeedRow(row[-4] if with_iri else "", v, t, int(sev), hit))
     return out
