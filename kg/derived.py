@@ -50,6 +50,13 @@ log = logging.getLogger(__name__)
 #: The concept standing for each reach mode of ``settings.reach``.
 MODE_CONCEPT = {"direct": str(DCPAV.RM1), "area": str(DCPAV.RM2), "library": str(DCPAV.RM3)}
 
+
+def covered_modes(modes: Iterable[str]) -> set[str]:
+    """The reach modes a reach rule counts: ``area`` also counts interventions targeting the village."""
+    wanted = set(modes)
+    return wanted | {"direct"} if "area" in wanted else wanted
+
+
 _AREA_PREFIX = str(ID) + "area/"
 _THROUGH = str(DCPA.addressedThrough)
 _BY_CATEGORY = str(DCPA.addressedByCategory)
@@ -99,9 +106,8 @@ class Interventions:
     def addressing(self, village_code: str, need_type: str, modes: Iterable[str]) -> set[str]:
         """The interventions addressing a need of ``need_type`` in the village under a reach rule
         (``area`` includes the interventions targeting the village itself)."""
-        wanted = set(modes) | ({"direct"} if "area" in modes else set())
         groups = self.reaching(village_code)
-        return self.fitting((i for m in wanted for i in groups.get(m, ())), need_type)
+        return self.fitting((i for m in covered_modes(modes) for i in groups.get(m, ())), need_type)
 
 
 @dataclass(frozen=True)

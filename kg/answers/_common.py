@@ -246,9 +246,7 @@ def need_rows(store: Store, scope: AreaInfo | None, modes: tuple[str, ...],
     use_derived = not pb and derived.is_current(store)
     flag = ""
     if use_derived:
-        concepts = sorted({derived.MODE_CONCEPT[m] for m in modes} | ({derived.MODE_CONCEPT["direct"]}
-                                                                      if "area" in modes else set()))
-        values = " ".join(f"<{c}>" for c in concepts)
+        values = " ".join(f"<{derived.MODE_CONCEPT[m]}>" for m in sorted(derived.covered_modes(modes)))
         flag = f" BIND(EXISTS {{ ?need dcpa:addressedThrough ?m . VALUES ?m {{ {values} }} }} AS ?a)"
     attrs = f"dcpa:needType ?t ; dcpa:severity ?sev . {pf}{flag}"
     out_vars = f"{need} ?v ?t ?sev" + (" ?a" if use_derived else "")

@@ -150,7 +150,7 @@ def gaps(
     scope = resolve_area(store, area_code, lang=lang) if area_code else None
     period_bindings(period)  # validates the dates before any query runs
     rows: list[Tally] | None = None
-    if period is None and {"area", "library"} <= set(modes) and derived.is_current(store):
+    if period is None and derived.covered_modes(modes) == set(derived.MODE_CONCEPT) and derived.is_current(store):
         rows = _summary_tallies(store, scope, by)  # the summaries count gaps under the full reach rule
     if rows is None:
         rows = [(r.village, r.need_type, r.severity, 1, 0 if r.addressed else 1)

@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from ..derived import affected_areas, graph_triples
-from ..derived import refresh as refresh_derived
-from ..errors import Issue, StoreError, ValidationFailed
+from ..errors import Issue, ValidationFailed
 from ..namespaces import import_graph
 from ..settings import Settings
 from ..store import Store
 from . import checks
+from .landing import land
 from .mapping import Batch, Located, add_rows, located_rows, record_rows, unknown_keys
 from .readers import ImportUsageError, Table, read_file
 from .replace import REPLACEABLE, replace_record, replay_replacement
@@ -123,29 +123,16 @@ def _commit(
     store: Store, batch: Batch, settings: Settings, entry: dict[str, Any], files: list[tuple[str, bytes | Path]]
 ) -> None:
     graph = import_graph(batch.batch_id)
-    areas, needs = affected_areas(store, graph_triples(batch.graph))
-    store.add_graph(graph, batch.graph)
-    try:
-        refresh_derived(store, areas)
-        retain(Path(settings.imports_path), entry, files)
-    except BaseException as e:  # undo the write: the data must not outlive its retained source
-        store.remove_graph(graph)
-        _refresh_after_undo(store, areas, needs)
-        if isinstance(e, OSError):
-            raise StoreError(
-                f"could not keep the import's files under {settings.imports_path}: {e}; nothing was written",
-                hint="check that DCPA_IMPORTS_PATH is writable",
-            ) from e
-        raise
-
-
-def _refresh_after_undo(store: Store, areas: set[str], needs: set[str]) -> None:
-    """Put the derived graph back in line with the store after a write was undone (best effort:
-    the original error is the one to report; a later write or ``dcpa derive`` repairs the rest)."""
-    try:
-        refresh_derived(store, areas, needs)
-    except Exception:  # noqa: BLE001 - logged, the caller re-raises the first error
-        log.exception("could not refresh the derived graph after undoing a write; run `dcpa derive`")
+    land(
+        store,
+        settings,
+        write=lambda: store.add_graph(graph, batch.graph),
+        undo=lambda: store.remove_graph(graph),
+        keep=lambda: retain(Path(settings.imports_path), entry, files),
+        touched=affected_areas(store, graph_triples(batch.graph)),
+        what="the import's files",
+        outcome="nothing was written",
+    )
 
 
 def _report(batch: Batch, dry_run: bool, names: list[str], warnings: list[str], skipped: int = 0) -> ImportReport:

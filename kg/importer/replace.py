@@ -25,12 +25,12 @@ from rdflib import URIRef
 from rdflib.namespace import PROV
 
 from ..derived import affected_areas, graph_triples
-from ..derived import refresh as refresh_derived
-from ..errors import Issue, NotFound, StoreError, ValidationFailed
+from ..errors import Issue, NotFound, ValidationFailed
 from ..namespaces import DCPA, import_graph, node
 from ..settings import Settings
 from ..store import Store, graph_to_ntriples
 from .checks import shacl_issues, store_types
+from .landing import land
 from .mapping import Batch, record_rows, unknown_keys
 from .readers import ImportUsageError
 from .retain import retain
@@ -217,25 +217,19 @@ def _restore(store: Store, graph: str, old: list[ox.Quad]) -> None:
 
 
 def _commit(store: Store, batch: Batch, iri: URIRef, settings: Settings, entry: dict[str, Any], content: bytes) -> None:
-    from . import _refresh_after_undo
-
     graph = import_graph(batch.batch_id)
     old = list(store.inner.quads_for_pattern(ox.NamedNode(str(iri)), None, None, None))
     changed = [(_lexical(q.subject), q.predicate.value, _lexical(q.object)) for q in old] + graph_triples(batch.graph)
-    areas, needs = affected_areas(store, changed)
-    apply_replacement(store, iri, graph, batch.graph)
-    try:
-        refresh_derived(store, areas, needs)
-        retain(Path(settings.imports_path), entry, [(STORED_NAME, content)])
-    except BaseException as e:  # undo: the change must not outlive its retained source
-        _restore(store, graph, old)
-        _refresh_after_undo(store, areas, needs)
-        if isinstance(e, OSError):
-            raise StoreError(
-                f"could not keep the replacement under {settings.imports_path}: {e}; nothing was changed",
-                hint="check that DCPA_IMPORTS_PATH is writable",
-            ) from e
-        raise
+    land(
+        store,
+        settings,
+        write=lambda: apply_replacement(store, iri, graph, batch.graph),
+        undo=lambda: _restore(store, graph, old),
+        keep=lambda: retain(Path(settings.imports_path), entry, [(STORED_NAME, content)]),
+        touched=affected_areas(store, changed),
+        what="the replacement",
+        outcome="nothing was changed",
+    )
 
 
 def replay_replacement(store: Store, root: Path, entry: dict[str, Any], time: dt.datetime) -> None:
