@@ -5,10 +5,8 @@ Routers are listed in ``ROUTERS``; each lives in ``api/routes/<resource>.py``.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -18,14 +16,25 @@ from kg.settings import Settings, get_settings
 from kg.store import Store
 
 from .errors import install_error_handlers
+from .paths import STATIC_DIR
+from .routes import (
+    catalogue,
+    dashboard,
+    docs,
+    gaps,
+    health,
+    ontology,
+    plans,
+    records,
+    sparql,
+    stats,
+    views,
+    villages,
+    writes,
+)
 
-STATIC_DIR = Path(__file__).resolve().parent / "static"
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-
-#: Route modules under ``api.routes``, each exposing ``router``.
-ROUTERS: tuple[str, ...] = ("health", "ontology", "sparql", "docs", "villages", "gaps", "plans", "catalogue")
-ROUTERS += ("records", "stats", "writes")
-ROUTERS += ("views", "dashboard")
+#: Route modules under ``api.routes``, each exposing ``router`` (in the order their routes match).
+ROUTERS = (health, ontology, sparql, docs, villages, gaps, plans, catalogue, records, stats, writes, views, dashboard)
 
 
 def open_store(settings: Settings) -> Store:
@@ -61,7 +70,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.store = store if store is not None else open_store(settings)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for name in ROUTERS:
-        module = importlib.import_module(f"api.routes.{name}")
+    for module in ROUTERS:
         app.include_router(module.router)
     return app

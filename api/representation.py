@@ -75,7 +75,7 @@ def cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict):
-        for k in ("label_zh", "label", "name", "code", "id", "iri"):
+        for k in ("label_zh", "label", "name", "zh", "code", "id", "iri"):
             if k in value:
                 return cell(value[k])
         return json.dumps(value, ensure_ascii=False)

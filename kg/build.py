@@ -15,7 +15,6 @@ User imports survive rebuilds because the importer retains every accepted file u
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import logging
 import os
@@ -30,6 +29,7 @@ from typing import Any
 from . import __version__
 from .derived import derive_all
 from .errors import StoreError
+from .importer import replay_retained
 from .namespaces import GRAPH_ONTOLOGY, GRAPH_REFERENCE, GRAPH_SYNTHETIC
 from .reference import reference_files, reference_ntriples
 from .resources import ONTOLOGY_FILE, VOCAB_FILE, ontology_graph
@@ -57,7 +57,7 @@ class BuildReport:
     seed: int
     graphs: dict[str, int] = field(default_factory=dict)  # graph IRI → triples
     seconds: float = 0.0
-    imports_replayed: int | None = None  # None: the importer is not available
+    imports_replayed: int | None = None  # None: the build was skipped
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -127,18 +127,11 @@ def _read_stamp(path: Path) -> dict[str, Any] | None:
 # ---------------------------------------------------------------------------
 
 
-def _replay_imports(store: Store, imports_path: Path | None) -> int | None:
-    """Load the retained user imports again; ``None`` when no importer is installed."""
+def _replay_imports(store: Store, imports_path: Path | None) -> int:
+    """Load the retained user imports again."""
     if imports_path is None:
         return 0
-    try:
-        importer = importlib.import_module(f"{__package__}.importer")
-    except ModuleNotFoundError as e:
-        if e.name != f"{__package__}.importer":
-            raise
-        log.warning("kg.importer is not available: retained imports in %s were not replayed", imports_path)
-        return None
-    return int(importer.replay_retained(store, Path(imports_path)))
+    return replay_retained(store, Path(imports_path))
 
 
 def _load_synthetic(store: Store, villages: int, seed: int, workdir: Path | None, progress: ProgressFn | None) -> None:
@@ -266,8 +259,6 @@ def build(
         shutil.rmtree(work, ignore_errors=True)
 
     report = BuildReport(str(target), False, fp, villages, seed, graphs, time.perf_counter() - started, replayed)
-    if replayed is None:
-        report.notes.append("kg.importer is not available: retained imports were not replayed")
     _write_stamp(stamp_path(target), report)
     return report
 

@@ -6,11 +6,14 @@ Every field can be set from the environment with the ``DCPA_`` prefix
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .rule import parse_validity
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,10 +62,24 @@ class Settings(BaseSettings):
         default=600, description="How many village-level units the default build gives example data."
     )
     reach: str = Field(
-        default="area,library",
-        description="How an intervention reaches a village: comma list of `direct`, `area` "
-        "(targets an area containing the village), `library` (its provider serves an area containing it).",
+        default="direct,area",
+        description="Which reach counts for \"addressed\": comma list of `direct` (the intervention names the "
+        "village) and `area` (it targets an area containing the village with an online resource or a declared "
+        "whole-area scope). A library's service area never counts.",
     )
+    as_of: date | None = Field(
+        default=None,
+        description="Date the answers are for (YYYY-MM-DD): which interventions are in force. Unset: today.",
+    )
+    validity_months: str = Field(
+        default="C1=24,C2=60,C3=36,C4=60",
+        description="Months a completed intervention stays in force after its end, per category (C1 training, "
+        "C2 terminals, C3 resources, C4 platforms); a declared in-service date overrides it.",
+    )
+
+    def validity_windows(self) -> dict[str, int]:
+        """``validity_months`` as ``{category notation: months}``."""
+        return parse_validity(self.validity_months)
 
 
 @lru_cache

@@ -25,12 +25,13 @@ from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from kg import importer
 from kg.errors import DataError
 
 from ..auth import WriterDep
 from ..deps import SettingsDep, StoreDep
 from ..representation import json_response
-from ._common import ERROR_RESPONSES, ErrorResponse, library_call
+from ._common import ERROR_RESPONSES, ErrorResponse
 
 router = APIRouter(prefix="/api", tags=["writes / 写入"])
 
@@ -144,7 +145,6 @@ def _report(report: Any) -> dict[str, Any]:
 
 
 def _write_records(store: Any, settings: Any, user: str, kind: str, body: Any, dry_run: bool) -> Response:
-    importer = library_call("kg.importer")
     records = _records(body)
     with _LOCK:
         try:
@@ -229,7 +229,6 @@ def post_evaluations(
 def _replace_record(
     store: Any, settings: Any, user: str, kind: str, record_id: str, body: Any, dry_run: bool
 ) -> Response:
-    importer = library_call("kg.importer")
     if not isinstance(body, dict):
         raise DataError("a replacement is one record", hint="send one JSON object of columns")
     record = {str(k): _cell(v) for k, v in body.items()}
@@ -339,7 +338,6 @@ async def post_imports(
 
     store = request.app.state.store
     settings = request.app.state.settings
-    importer = library_call("kg.importer")
     with tempfile.TemporaryDirectory(prefix="dcpa-upload-") as tmp:
         paths: list[Path] = []
         limit = int(getattr(settings, "max_import_bytes", _MAX_UPLOAD))

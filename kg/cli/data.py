@@ -151,17 +151,18 @@ def stats_cmd(fmt: FormatOption = "table") -> None:
     if fmt == "json":
         import json
 
-        doc = {"summary": s.summary(), "graphs": s.graphs, "classes": s.classes}
+        doc = s.to_dict()
         sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
         return
-    emit_rows(s.classes, fmt, ["class", "label_zh", "label_en", "total", "real", "synthetic"])
+    emit_rows(s.classes, fmt, ["class", "label_zh", "label_en", "total", "real", "synthetic", "derived"])
     if fmt == "table":
         sys.stdout.write("\n")
         emit_rows(s.graphs, fmt, ["graph", "kind", "triples"])
         sm = s.summary()
         sys.stdout.write(
             f"\n{sm['triples']:,} triples; instance data {sm['instance_triples']:,}, "
-            f"of which synthetic {sm['synthetic_triples']:,} ({sm['synthetic_share']:.1%})\n"
+            f"of which synthetic {sm['synthetic_triples']:,} ({sm['synthetic_share']:.1%}); "
+            f"derived {sm['derived_triples']:,}\n"
         )
 
 
@@ -199,26 +200,39 @@ def export_cmd(
 
 
 @app.command("derive")
-def derive_cmd() -> None:
-    """Recompute the derived graph (whether each need is addressed) of the store in place.
+def derive_cmd(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Date to derive for, YYYY-MM-DD (default: "
+                                              "DCPA_AS_OF or today).")] = None,
+) -> None:
+    """Recompute the derived graph (whether each need is addressed, as of a date) of the store in place.
 
-    `dcpa build` and every import do this already; use it on a store loaded some other way
+    `dcpa build` and every import do this already; run it when the date moves past the derived graph's
+    "stable until" date (answers then say they were computed live), on a store loaded some other way
     (say, from an N-Quads dump without the derived graph), or after an interrupted write.
 
     Examples:
 
       dcpa derive
+
+      dcpa derive --as-of 2020-12-31
     """
     import time
+    from datetime import date
 
-    from ..derived import derive_all
+    from ..derived import derive_all, marker
     from ..store import Store
 
     try:
+        day = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        raise typer.BadParameter(f"--as-of {as_of!r} is not a date YYYY-MM-DD") from None
+    try:
         started = time.perf_counter()
         store = Store.open(get_settings().store_path, read_only=False, create=False)
-        n = derive_all(store)
+        n = derive_all(store, as_of=day)
+        m = marker(store)
         store.close()
     except DcpaError as e:
         raise fail(e) from e
-    err(f"derived graph: {n:,} needs in {time.perf_counter() - started:.1f} s")
+    when = f" as of {m.as_of}, stable until {m.stable_until or 'no known change'}" if m else ""
+    err(f"derived graph{when}: {n:,} needs in {time.perf_counter() - started:.1f} s")

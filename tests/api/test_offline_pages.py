@@ -75,3 +75,7 @@ def test_every_example_tab_runs_as_plain_sparql(base_url: str) -> None:
         r = httpx.post(base_url + "/sparql", data={"query": ex["text"]}, timeout=30)
         assert r.status_code == 200, (ex["name"], r.text)
         assert "results" in r.json()
+        # the same rows as the catalogue answers with its defaults (example data included: real_only false)
+        rows = r.json()["results"]["bindings"]
+        catalogue = httpx.get(f"{base_url}/api/queries/{ex['name']}", params={"limit": 1000}, timeout=30).json()
+        assert len(rows) == catalogue["total"], ex["name"]
