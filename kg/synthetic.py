@@ -539,7 +539,7 @@ class _Generator:
                 area_unit = self.plan.units[area_unit.parent or ""]
             targets = [area_unit]
         else:
-            k = min(len(villages), rng.randint(1, 4))
+            k = min(len(villages), rng.randint(1, 6))
             targets = rng.sample(villages, k) if k else [place]
         where = targets[0] if len(targets) == 1 else place
         w.node(s, "Intervention", f"{cat.zh}项目（{where.name}）", f"{cat.en} in {where.code}", "intervention")
@@ -553,7 +553,9 @@ class _Generator:
             w.add(s, "supportedBy", iri(p))
         if rng.random() < 0.7:
             w.add(s, "partOfProgramme", iri(rng.choice(self.programmes)))
-        start = date(2019, 1, 1) + timedelta(days=rng.randrange(0, (date(2027, 6, 30) - date(2019, 1, 1)).days))
+        # more work in recent years: started up to eight years before the reference date, most within two,
+        # and a few planned for the year after it
+        start = REFERENCE_DATE - timedelta(days=int(rng.triangular(-365, 8 * 365, 180)))
         lo, hi = DURATION[cat.code]
         end = _months_later(start, rng.randint(lo, hi))
         if start > REFERENCE_DATE:
