@@ -55,8 +55,9 @@ def build_cmd(
 ) -> None:
     """Build the store from the ontology, reference data, example data and retained imports.
 
-    Idempotent: does nothing when no input changed (use --force). A failed build leaves the old
-    store as it was; a rebuild keeps everything users imported.
+    Idempotent: does nothing when no input changed (use --force). A failed or killed build leaves
+    the old store as it was; a rebuild keeps everything users imported. While `dcpa serve` runs, the
+    server builds the new version and switches to it (writes wait meanwhile; reads go on).
 
     Examples:
 
@@ -64,16 +65,24 @@ def build_cmd(
 
       dcpa build --example-villages 16727 --seed 7 --force
     """
+    from .. import handoff
     from ..build import build
+    from ._writer import as_writer
 
     try:
         with _progress_bar(quiet) as progress:
-            report = build(
-                get_settings(),
-                example_villages=example_villages,
-                seed=seed,
-                force=force,
-                progress=progress,  # type: ignore[arg-type]
+            report = as_writer(
+                "build",
+                lambda: build(
+                    get_settings(),
+                    example_villages=example_villages,
+                    seed=seed,
+                    force=force,
+                    progress=progress,  # type: ignore[arg-type]
+                ),
+                lambda server: handoff.build(
+                    server, force=force, example_villages=example_villages, seed=seed, progress=progress  # type: ignore[arg-type]
+                ),
             )
     except DcpaError as e:
         raise fail(e) from e
@@ -203,7 +212,7 @@ def derive_cmd() -> None:
     """Recompute the derived graph (whether each need is addressed) of the store in place.
 
     `dcpa build` and every import do this already; use it on a store loaded some other way
-    (say, from an N-Quads dump without the derived graph), or after an interrupted write.
+    (say, from an N-Quads dump without the derived graph). While `dcpa serve` runs, the server does it.
 
     Examples:
 
@@ -211,14 +220,25 @@ def derive_cmd() -> None:
     """
     import time
 
+    from .. import handoff
     from ..derived import derive_all
+    from ..importer.journal import recover
     from ..store import Store
+    from ._writer import as_writer
+
+    def alone() -> tuple[int, float]:
+        started = time.perf_counter()
+        settings = get_settings()
+        store = Store.open(settings.store_path, read_only=False, create=False)
+        try:
+            recover(store, settings)  # interrupted writes first: their batches are in or out
+            n = derive_all(store)
+        finally:
+            store.close()
+        return n, time.perf_counter() - started
 
     try:
-        started = time.perf_counter()
-        store = Store.open(get_settings().store_path, read_only=False, create=False)
-        n = derive_all(store)
-        store.close()
+        n, seconds = as_writer("derive", alone, handoff.derive)
     except DcpaError as e:
         raise fail(e) from e
-    err(f"derived graph: {n:,} needs in {time.perf_counter() - started:.1f} s")
+    err(f"derived graph: {n:,} needs in {seconds:.1f} s")

@@ -28,7 +28,7 @@ from rdflib import Namespace
 
 from ..namespaces import GRAPH, import_graph
 from ..settings import Settings
-from ..store import Store
+from ..store import Store, to_python
 from .retain import discard, is_pending, read_manifest, remove_orphans, settle
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ def markers(store: Store) -> dict[str, Marker]:
     """The markers in the store, by batch id."""
     out: dict[str, Marker] = {}
     for graph in (g for g in store.graphs() if g.startswith(GRAPH_JOURNAL)):
-        pos = [(q.predicate.value, q.object.value)
+        pos = [(q.predicate.value, str(to_python(q.object)))
                for q in store.inner.quads_for_pattern(None, None, None, ox.NamedNode(graph))]
         bid = next((o for p, o in pos if p == str(JOURNAL.batch)), graph[len(GRAPH_JOURNAL):])
         out[bid] = Marker(bid, {o for p, o in pos if p == str(JOURNAL.area)},
