@@ -34,7 +34,7 @@ from typing import Any
 
 from . import __version__, faults, versions
 from .derived import derive_all
-from .errors import DcpaError, StoreError
+from .errors import DcpaError, StoreBusy, StoreError
 from .namespaces import GRAPH_ONTOLOGY, GRAPH_REFERENCE, GRAPH_SYNTHETIC
 from .reference import reference_files, reference_ntriples
 from .resources import ONTOLOGY_FILE, VOCAB_FILE, ontology_graph
@@ -217,6 +217,12 @@ def build(
     target = versions.pointer(settings.store_path)
     with WriterLock(target, "build"):
         notes = versions.prepare(target)
+        if versions.is_old_layout(target):
+            raise StoreBusy(
+                f"the store at {target} (a single directory, as older dcpa made it) is open in another process",
+                hint="the build moves it into the versioned layout first, which it can only do while no process "
+                "has it open: stop the readers (or the server that opened it) and build again",
+            )
         sound = _recover(settings, current, notes)
         fp = fingerprint(settings, villages, seed)
         now = versions.current(target)
@@ -252,6 +258,8 @@ def _recover(settings: Settings, current: Store | None, notes: list[str]) -> boo
         return True
     try:
         store = Store.open(settings.store_path, create=False)
+    except StoreBusy:
+        raise  # open elsewhere: not ours to judge, nor to rebuild under
     except DcpaError as e:
         recover(None, settings)
         if versions.current(settings.store_path) is not None:  # there is a store, and it is not sound

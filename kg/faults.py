@@ -22,9 +22,9 @@ POINTS = (
     "write:refreshed",  # the derived graph is refreshed, the marker is still there
     "write:unmarked",  # the marker is gone, the manifest entry still says pending
     "write:settled",  # the manifest entry is done; the write is complete
+    "migrate:moved",  # an old-layout store directory was moved into the versions, the pointer not yet made
     "build:loaded",  # the new version is loaded but not complete
     "build:completed",  # the new version is complete (marker written), the store still points at the old one
-    "switch:legacy-moved",  # an old-layout store directory was moved aside, the pointer is not there yet
     "build:switched",  # the store points at the new version; the old one is not yet removed
 )
 

@@ -20,7 +20,7 @@ import pyoxigraph as ox
 import rdflib
 
 from . import versions
-from .errors import QueryError, StoreError
+from .errors import QueryError, StoreBusy, StoreError
 from .namespaces import PREFIXES
 
 log = logging.getLogger(__name__)
@@ -183,13 +183,13 @@ class Store(ReadMethods):
         """
         p = Path(path)
         use: IO[bytes] | None = None
-        for _ in range(3):  # a build may remove the version we resolved before we locked it: resolve again
+        for _ in range(3):  # a build may move the pointer or remove the version before we locked it: again
             real = p.resolve()
             if not real.exists():
                 break
             versions.check_open(p, real)
             use = versions.hold(real)
-            if real.exists():
+            if real.exists() and p.resolve() == real:
                 break
             if use is not None:
                 use.close()
@@ -380,12 +380,12 @@ _REBUILD_HINT = "run `dcpa build` to rebuild it (retained imports are replayed, 
 
 
 def _open_error(path: Path, e: Exception) -> StoreError:
-    """Say plainly why a store did not open: damaged, or in use by another writer."""
+    """Say plainly why a store did not open: damaged, or in use by another writer (``StoreBusy``)."""
     text = str(e)
     if text.startswith("Corruption") or "Corruption:" in text:
         return StoreError(f"the store at {path} is damaged: {text}", hint=_REBUILD_HINT)
     if "lock" in text.lower():
-        return StoreError(
+        return StoreBusy(
             f"cannot open the store at {path}: another process has it open for writing ({text})",
             hint="is `dcpa serve` or another dcpa command running? The dcpa commands hand their work to a "
             "running server; wait for other commands to finish.",

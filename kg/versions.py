@@ -15,8 +15,8 @@ resolved the pointer when it opened it (``kg.store.Store.open``), so it keeps us
 own directory, and nothing is ever moved or deleted under it. Old versions and the leftovers of
 killed builds are removed by ``collect`` once no process has them open (their use lock is free).
 
-A store path that is an ordinary directory (made by an older version of dcpa, or by hand) works as
-before; the first build moves it aside and puts the pointer in its place.
+A store path that is an ordinary directory (made by an older version of dcpa, or by hand) is moved
+into the versions directory by the first writer that finds nobody using it (``migrate``).
 """
 
 from __future__ import annotations
@@ -130,12 +130,16 @@ def check_open(store_path: Path | str, real: Path) -> None:
 # ---------------------------------------------------------------------------
 
 
+def _name() -> str:
+    """A new version's name: its creation time (names sort by age) and a random tail."""
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(3)
+
+
 def new_version(store_path: Path | str) -> Path:
     """A fresh, empty directory for the next version (the caller holds the writer lock)."""
     root = versions_dir(store_path)
     root.mkdir(parents=True, exist_ok=True)
-    name = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(3)
-    path = root / name
+    path = root / _name()
     path.mkdir()
     return path
 
@@ -145,54 +149,90 @@ def mark_complete(version: Path, record: dict[str, Any]) -> None:
     _write_json(done_file(version), record)
 
 
-def switch(store_path: Path | str, version: Path) -> None:
-    """Point the store path at ``version`` (a complete version), atomically.
-
-    A store path that is an ordinary directory is first moved into the versions directory (as an
-    incomplete version, removed by ``collect``); a crash right then leaves no pointer, and
-    ``prepare`` points at the newest complete version, which is ``version``.
-    """
-    p = pointer(store_path)
-    if completion(version) is None:
-        raise StoreError(f"refusing to switch to {version}: it is not complete")
+def _point(p: Path, version: Path) -> None:
+    """Replace the pointer ``p`` by a symlink to ``version`` in one rename."""
     link = p.parent / f".{p.name}.link-{secrets.token_hex(4)}"
     os.symlink(os.path.relpath(version, p.parent), link)
     try:
-        if p.is_dir() and not p.is_symlink():
-            os.rename(p, versions_dir(p) / f"legacy-{secrets.token_hex(4)}")
-            faults.point("switch:legacy-moved")
         os.replace(link, p)
     except BaseException:
         with contextlib.suppress(OSError):
             link.unlink()
         raise
     _sync_dir(p.parent)
+
+
+def switch(store_path: Path | str, version: Path) -> None:
+    """Point the store path at ``version`` (a complete version), atomically."""
+    p = pointer(store_path)
+    if completion(version) is None:
+        raise StoreError(f"refusing to switch to {version}: it is not complete")
+    if p.is_dir() and not p.is_symlink():
+        raise StoreError(f"the store at {p} is of the old layout; `prepare` moves it into {versions_dir(p)} first")
+    _point(p, version)
     faults.point("build:switched")
     log.info("the store %s now points at %s", p, version.name)
 
 
-def prepare(store_path: Path | str) -> list[str]:
-    """Repair what a crash can leave (the caller holds the writer lock); returns what it did.
+def migrate(store_path: Path | str) -> str | None:
+    """Move a store of the old layout (an ordinary directory at the store path) into the versions
+    directory as a complete version, and put the pointer in its place; returns what it did.
 
-    * no pointer (a crash while an old-layout directory was moved aside): point at the newest
-      complete version;
+    Nothing may have it open (a handle keeps the directory's path, and would write into whatever is
+    at that path later): when some process does, nothing is done and ``None`` returned.
+    """
+    p = pointer(store_path)
+    if not p.is_dir() or p.is_symlink():
+        return None
+    fh = _unused(p)
+    if fh is None:
+        return None
+    try:
+        root = versions_dir(p)
+        root.mkdir(parents=True, exist_ok=True)
+        dest = root / _name()
+        # Complete before it moves: a crash right after the move leaves it the newest complete version,
+        # which ``prepare`` points at. It has no fingerprint, so the next build rebuilds.
+        mark_complete(dest, {"migrated_from": str(p)})
+        os.rename(p, dest)
+        faults.point("migrate:moved")
+        _point(p, dest)
+    finally:
+        fh.close()
+        use_lock_file(p).unlink(missing_ok=True)
+    return f"moved the store of the old layout into {dest}"
+
+
+def prepare(store_path: Path | str) -> list[str]:
+    """Repair what a crash can leave, and move an old-layout store into the versioned layout (the
+    caller holds the writer lock); returns what it did.
+
+    * no pointer (a crash while an old-layout directory was moved): point at the newest complete
+      version;
     * no store but the old layout's ``.<name>.old-*`` directory (a crash inside the swap of an
-      older dcpa): put it back.
+      older dcpa): put it back;
+    * an old-layout directory nobody has open: ``migrate`` it.
     """
     p = pointer(store_path)
     notes: list[str] = []
-    if current(p) is not None:
-        return notes
-    complete = sorted(v for v in _versions(p) if completion(v) is not None)
-    if complete:
-        switch(p, complete[-1])
-        notes.append(f"the store pointed nowhere: now at its newest complete version {complete[-1].name}")
-        return notes
-    old = sorted(p.parent.glob(f".{p.name}.old-*"))
-    if old and not p.is_symlink():
-        os.rename(old[-1], p)
-        notes.append(f"restored the store from {old[-1].name}, left by an interrupted build")
+    if current(p) is None:
+        complete = sorted(v for v in _versions(p) if completion(v) is not None)
+        old = sorted(p.parent.glob(f".{p.name}.old-*"))
+        if complete:
+            switch(p, complete[-1])
+            notes.append(f"the store pointed nowhere: now at its newest complete version {complete[-1].name}")
+        elif old and not p.is_symlink():
+            os.rename(old[-1], p)
+            notes.append(f"restored the store from {old[-1].name}, left by an interrupted build")
+    moved = migrate(p)
+    if moved:
+        notes.append(moved)
     return notes
+
+
+def is_old_layout(store_path: Path | str) -> bool:
+    p = pointer(store_path)
+    return p.is_dir() and not p.is_symlink()
 
 
 def _versions(store_path: Path | str) -> list[Path]:
