@@ -36,7 +36,7 @@ def find_server(store_path: Path | str) -> ServerInfo | None:
     if info is None or not pid_alive(info.pid):
         return None
     try:
-        r = httpx.get(info.url + "/admin/ping", headers=_auth(info), timeout=PING_TIMEOUT)
+        r = httpx.get(info.url + "/admin/ping", headers=_auth(info), timeout=PING_TIMEOUT, trust_env=False)
     except httpx.HTTPError:
         return None
     if r.status_code != 200 or r.json().get("instance") != info.instance:
@@ -131,8 +131,10 @@ def _auth(info: ServerInfo) -> dict[str, str]:
 
 
 def _client(info: ServerInfo) -> httpx.Client:
-    # No read timeout: a big import or a derive runs for minutes before the server answers.
-    return httpx.Client(base_url=info.url, headers=_auth(info), timeout=httpx.Timeout(30.0, read=None))
+    # No read timeout: a big import or a derive runs for minutes before the server answers. No proxy
+    # from the environment: the server is on this machine.
+    return httpx.Client(base_url=info.url, headers=_auth(info), timeout=httpx.Timeout(30.0, read=None),
+                        trust_env=False)
 
 
 def _call(info: ServerInfo, what: str, send: Callable[[httpx.Client], httpx.Response]) -> dict[str, Any]:

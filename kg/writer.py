@@ -70,6 +70,20 @@ _HELD: dict[Path, _Held] = {}
 _GUARD = threading.Lock()
 
 
+def _forget_in_child() -> None:
+    """A forked child (say, a query worker of the server) must not keep the writer lock alive after
+    its parent dies: close its copies of the lock files (without unlocking: the lock is the parent's)."""
+    global _GUARD
+    _GUARD = threading.Lock()
+    for held in _HELD.values():
+        with contextlib.suppress(OSError):
+            held.fh.close()  # flock belongs to the open file: the parent's descriptor keeps it locked
+    _HELD.clear()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
+
+
 class WriterLock:
     """The writer lock of the store at ``store_path``, taken for ``what`` (shown to those who wait)."""
 

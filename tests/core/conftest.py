@@ -16,6 +16,7 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 
+import kg.build
 from kg.build import build
 from kg.derived import derive_all
 from kg.importer.journal import GRAPH_JOURNAL, recover
@@ -179,3 +180,14 @@ def built(built_store: Path, tmp_path: Path) -> Iterator[Place]:
         else:
             shutil.copy2(p, tmp_path / p.name, follow_symlinks=False)
     yield Place(tmp_path)
+
+
+@pytest.fixture()
+def quick(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Builds that load only the small API fixture (these tests are about versions, not content)."""
+
+    def build_into(store: Store, **_: object) -> tuple[dict[str, int], int]:
+        store.bulk_load(FIXTURE, "trig")
+        return {"fixture": store.count()}, 0
+
+    monkeypatch.setattr(kg.build, "build_into", build_into)

@@ -5,34 +5,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
-import kg.build
 from kg import versions
 from kg.build import build
-from kg.errors import StoreBusy, StoreError
+from kg.errors import StoreError
 from kg.store import Store
-from kg.writer import lock_path
 
-from .conftest import FIXTURE, Place
+from .conftest import Place
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture()
-def quick(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Builds that load only the small API fixture (these tests are about versions, not content)."""
-
-    def build_into(store: Store, **_: object) -> tuple[dict[str, int], int]:
-        store.bulk_load(FIXTURE, "trig")
-        return {"fixture": store.count()}, 0
-
-    monkeypatch.setattr(kg.build, "build_into", build_into)
 
 
 def test_a_build_makes_a_version_and_points_at_it_and_a_rebuild_replaces_it(tmp_path: Path, quick: None) -> None:
@@ -123,28 +108,6 @@ def test_a_crash_inside_an_older_swap_is_undone_by_the_next_writer(place: Place)
     store = Store.open(place.store_path, create=False)
     assert store.count() == n
     store.close()
-
-
-def test_two_builds_never_run_at_once(tmp_path: Path, quick: None) -> None:
-    place = Place(tmp_path)
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys; from kg.writer import WriterLock\n"
-         f"lock = WriterLock({str(place.store_path)!r}, 'build'); assert lock.try_acquire()\n"
-         "print('held', flush=True); sys.stdin.read()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        with pytest.raises(StoreBusy, match=f"dcpa build \\(pid {holder.pid}\\)"):
-            build(place.settings)
-        assert not place.store_path.exists() and place.versions() == []
-    finally:
-        assert holder.stdin is not None
-        holder.stdin.close()
-        holder.wait(timeout=30)
-    build(place.settings)  # the lock is free again
-    assert lock_path(place.store_path).exists() and place.store_path.is_symlink()
 
 
 def test_store_open_keeps_the_version_it_resolved(tmp_path: Path, quick: None) -> None:
