@@ -172,8 +172,12 @@ class ServedStore:
 
     def _switch(self, version: Path) -> None:
         """Point the store at ``version``, open it, serve it, tell the listeners."""
-        versions.switch(self.settings.store_path, version)
-        new = Store.open(self.settings.store_path, create=False)
+        new = Store.open(version, create=False)  # first: if it does not open, the pointer stays where it is
+        try:
+            versions.switch(self.settings.store_path, version)
+        except BaseException:
+            new.close()
+            raise
         self._state.store = new  # the old handle closes when the last request using it ends
         for listener in list(self.listeners):
             _call(listener, "switch_store", new.real_path)

@@ -14,7 +14,6 @@ from typing import TypeVar
 
 from .. import versions
 from ..errors import StoreBusy, StoreError
-from ..handoff import find_server
 from ..settings import get_settings
 from ..writer import ServerInfo, WriterLock, holder
 from ._app import err
@@ -41,6 +40,8 @@ def as_writer(what: str, alone: Callable[[], T], served: Callable[[ServerInfo], 
                 return alone()
             finally:
                 lock.release()
+        from ..handoff import find_server  # httpx: only when there may be a server to talk to
+
         server = find_server(store_path)
         if server is not None:
             return _retrying(served, server)

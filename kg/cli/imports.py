@@ -11,11 +11,11 @@ from typing import Annotated
 
 import typer
 
-from .. import handoff
 from ..errors import DcpaError
 from ..importer import RECORD_KINDS, ImportReport, ImportUsageError, import_files
 from ..settings import get_settings
 from ..store import Store
+from ..writer import ServerInfo
 from ._app import FormatOption, app, emit_rows, err, fail
 from ._writer import as_writer
 
@@ -103,13 +103,16 @@ def import_cmd(
         finally:
             store.close()
 
+    def served(server: ServerInfo) -> ImportReport:
+        from .. import handoff
+
+        return handoff.import_files(server, files, user=who, dry_run=dry_run)
+
     try:
         for f in files:  # usage errors before opening the store
             if not f.is_file():
                 raise ImportUsageError(f"no such file: {f}", hint="check the path")
-        report = as_writer(
-            "import", alone, lambda server: handoff.import_files(server, files, user=who, dry_run=dry_run)
-        )
+        report = as_writer("import", alone, served)
     except DcpaError as e:
         raise fail(e) from None
     if fmt == "json":
