@@ -39,7 +39,7 @@ from kg.build import BuildReport, ProgressFn, build
 from kg.errors import StoreBusy, StoreError
 from kg.settings import Settings
 from kg.store import Store
-from kg.writer import ServerInfo, WriterLock, register_server, unregister_server
+from kg.writer import ServerInfo, WriterLock, holder, pid_alive, register_server, unregister_server
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,16 @@ class ServedStore:
         from kg.importer.journal import recover
 
         lock = WriterLock(settings.store_path, "serve")
-        lock.acquire(waiting=lambda who: log.warning("waiting for %s to finish", who or "another dcpa process"))
+        told = False
+        while not lock.try_acquire():  # a command finishes soon; another server does not
+            who = holder(lock.path)
+            if who is not None and who.what == "serve" and pid_alive(who.pid):
+                raise StoreBusy(f"{who} already serves the store at {versions.pointer(settings.store_path)}",
+                                hint="stop it first, or serve another store (DCPA_STORE_PATH)")
+            if not told:
+                log.warning("waiting for %s to finish with the store", who or "another dcpa process")
+                told = True
+            time.sleep(0.1)
         try:
             for note in versions.prepare(settings.store_path):
                 log.warning("%s", note)

@@ -38,6 +38,8 @@ def test_commands_hand_their_work_to_a_running_server_and_print_the_same(built: 
     server = ServeProcess(built.env(), cwd=str(built.root))
     try:
         assert stat.S_IMODE(server.registration.stat().st_mode) == 0o600  # the token is the user's only
+        second = built.dcpa("serve")
+        assert second.returncode == 2 and f"dcpa serve (pid {server.proc.pid}) already serves" in second.stderr
 
         run = built.dcpa("import", str(good), "--format", "json")  # would fail on the server's lock alone
         assert run.returncode == 0, run.stderr
