@@ -25,7 +25,6 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -88,6 +87,7 @@ class WriterLock:
     """The writer lock of the store at ``store_path``, taken for ``what`` (shown to those who wait)."""
 
     def __init__(self, store_path: Path | str, what: str) -> None:
+        self.store_path = _base(store_path)
         self.path = lock_path(store_path)
         self.what = what
         self._mine = False
@@ -117,21 +117,12 @@ class WriterLock:
             self._mine = True
             return True
 
-    def acquire(self, waiting: Callable[[Holder | None], None] | None = None, poll: float = 0.1) -> None:
-        """Take the lock, waiting for its holder to finish; ``waiting(holder)`` is called once if it must."""
-        told = False
-        while not self.try_acquire():
-            if not told and waiting is not None:
-                waiting(holder(self.path))
-                told = True
-            time.sleep(poll)
-
     def acquire_or_fail(self) -> None:
         """Take the lock now, or raise ``StoreBusy`` saying who holds it."""
         if not self.try_acquire():
             who = holder(self.path)
             raise StoreBusy(
-                f"{who or 'another dcpa process'} is writing the store {self.path.parent}",
+                f"{who or 'another dcpa process'} is writing the store at {self.store_path}",
                 hint="wait for it to finish; while `dcpa serve` runs, use the dcpa commands (they hand their "
                 "work to the server) or the API",
             )
@@ -147,10 +138,6 @@ class WriterLock:
                 del _HELD[self.path]
                 fcntl.flock(held.fh.fileno(), fcntl.LOCK_UN)
                 held.fh.close()
-
-    @property
-    def held(self) -> bool:
-        return self._mine
 
     def __enter__(self) -> WriterLock:
         self.acquire_or_fail()
@@ -241,14 +228,3 @@ def pid_alive(pid: int) -> bool:
     except PermissionError:  # alive, but someone else's
         return True
     return True
-
-
-@contextlib.contextmanager
-def exclusive(store_path: Path | str, what: str) -> Iterator[WriterLock]:
-    """Hold the writer lock for the block, or raise ``StoreBusy`` at once if another process has it."""
-    lock = WriterLock(store_path, what)
-    lock.acquire_or_fail()
-    try:
-        yield lock
-    finally:
-        lock.release()

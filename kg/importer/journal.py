@@ -52,12 +52,8 @@ class Marker:
         """The marker's own named graph (dropping it removes the marker whole)."""
         return GRAPH_JOURNAL + self.batch_id
 
-    @property
-    def node(self) -> str:
-        return self.graph
-
     def ntriples(self) -> bytes:
-        s = ox.NamedNode(self.node)
+        s = ox.NamedNode(self.graph)
         lines = [f"{s} <{JOURNAL.batch}> {ox.Literal(self.batch_id)} .\n"]
         lines += [f"{s} <{JOURNAL.area}> {ox.Literal(a)} .\n" for a in sorted(self.areas)]
         lines += [f"{s} <{JOURNAL.need}> {ox.NamedNode(n)} .\n" for n in sorted(self.needs)]

@@ -80,11 +80,11 @@ def is_pending(entry: dict[str, Any]) -> bool:
     return entry.get("state") == PENDING
 
 
-def retain(root: Path, entry: dict[str, Any], files: list[tuple[str, bytes | Path]], *, pending: bool = True) -> None:
+def retain(root: Path, entry: dict[str, Any], files: list[tuple[str, bytes | Path]]) -> None:
     """Store the batch's files under ``root/<batch_id>/`` and add ``entry`` to the manifest, marked
-    pending (``settle`` marks it done once the write has landed) unless ``pending=False``."""
+    pending (``settle`` marks it done once the write has landed)."""
     batch_dir = root / entry["batch_id"]
-    entry = {**entry, "state": PENDING} if pending else {k: v for k, v in entry.items() if k != "state"}
+    entry = {**entry, "state": PENDING}
     with _locked(root):
         tmp_dir = Path(tempfile.mkdtemp(prefix=f".{entry['batch_id']}-", dir=root))
         try:
