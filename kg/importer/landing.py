@@ -58,7 +58,9 @@ def land(
     ``outcome`` word the error when the sources cannot be kept: "could not keep {what} under
     {imports path}: {error}; {outcome}".
     """
-    recover(store, settings)  # what an interrupted write left, before this one adds to it
+    # What an interrupted write left, before this one adds to it (0.13 s with 2,000 kept batches on a
+    # busy 2-core machine: small next to a write's checks).
+    recover(store, settings)
     root = Path(settings.imports_path)
     bid = entry["batch_id"]
     marker = Marker(bid, *touched)
