@@ -1,6 +1,10 @@
 """The application factory.
 
 Routers are listed in ``ROUTERS``; each lives in ``api/routes/<resource>.py``.
+
+``app.state.store`` is the store the routes read (it changes when a rebuild switches versions);
+``app.state.served`` (``api.serving.ServedStore``) is how the app writes; ``app.state.store_listeners``
+is the list of objects told about writes and switches (see ``api.serving``).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from kg.store import Store
 from .errors import install_error_handlers
 from .paths import STATIC_DIR
 from .routes import (
+    admin,
     catalogue,
     dashboard,
     docs,
@@ -32,9 +37,11 @@ from .routes import (
     villages,
     writes,
 )
+from .serving import ServedStore
 
 #: Route modules under ``api.routes``, each exposing ``router`` (in the order their routes match).
-ROUTERS = (health, ontology, sparql, docs, villages, gaps, plans, catalogue, records, stats, writes, views, dashboard)
+ROUTERS = (health, ontology, sparql, docs, villages, gaps, plans, catalogue, records, stats, writes, views, dashboard,
+           admin)
 
 
 def open_store(settings: Settings) -> Store:
@@ -56,6 +63,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
         warm(app.state.store, settings.reach)  # the province dashboard counts every need: start early
         yield
+        app.state.served.close()  # an owned store: closed, writer lock released
 
     app = FastAPI(
         lifespan=lifespan,
@@ -67,7 +75,12 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.store = store if store is not None else open_store(settings)
+    app.state.store_listeners = []
+    if store is not None or settings.sparql_endpoint:
+        app.state.store = store if store is not None else open_store(settings)
+        app.state.served = ServedStore(app.state, settings)
+    else:
+        ServedStore.open(app.state, settings)  # the writer of its store: lock, recovery, admin channel
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in ROUTERS:

@@ -31,3 +31,74 @@ class LiveServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+class ServeProcess:
+    """``dcpa serve`` in a subprocess on a free loopback port, found through the file it registers.
+
+    ``env`` is added to this process's environment (``DCPA_STORE_PATH`` and friends; ``DCPA_FAULT``
+    to kill it at a fault point). ``url`` is its base URL once it answers; ``stop()`` sends SIGINT
+    (Ctrl+C) and waits; ``wait_killed()`` waits for a death by a fault point.
+    """
+
+    def __init__(self, env: dict[str, str], *, cwd: str | None = None, start_timeout: float = 60.0) -> None:
+        import json
+        import os
+        import subprocess
+        import sys
+        import tempfile
+        from pathlib import Path
+
+        import httpx
+
+        from kg.writer import server_file
+
+        self.env = {**os.environ, "DCPA_PORT": "0", "DCPA_HOST": "127.0.0.1", **env}
+        registration = server_file(self.env["DCPA_STORE_PATH"])
+        old = registration.read_text(encoding="utf-8") if registration.exists() else None
+        self.log = tempfile.TemporaryFile()  # a file, not a pipe: a full pipe would block the server
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "kg", "serve"],
+            env=self.env,
+            cwd=cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=self.log,
+        )
+        deadline = time.monotonic() + start_timeout
+        while True:  # wait for the state "registered and answering", not for a time
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"dcpa serve exited with {self.proc.returncode}: {self._stderr()}")
+            if time.monotonic() > deadline:
+                self.proc.kill()
+                raise RuntimeError(f"dcpa serve did not start: {self._stderr()}")
+            text = registration.read_text(encoding="utf-8") if registration.exists() else None
+            if text and text != old:
+                info = json.loads(text)
+                if info["pid"] == self.proc.pid:
+                    try:
+                        if httpx.get(info["url"] + "/health", timeout=5).status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        pass
+            time.sleep(0.05)
+        self.url: str = info["url"]
+        self.registration = Path(registration)
+
+    def output(self) -> str:
+        """What the server wrote to stderr so far (its log)."""
+        self.log.seek(0)
+        return self.log.read().decode("utf-8", "replace")
+
+    def _stderr(self) -> str:
+        return self.output()[-2000:]
+
+    def stop(self) -> int:
+        """Ctrl+C, as a user stops the server; returns its exit code."""
+        import signal
+
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        return self.proc.wait(timeout=30)
+
+    def wait_killed(self, timeout: float = 60.0) -> int:
+        return self.proc.wait(timeout=timeout)

@@ -162,9 +162,11 @@ def village_detail(store: Store, code: str, *, reach: str | None = None, as_of: 
 
 
 def _need_dict(n: NeedRow, lab: Any, evidence: dict[str, Any] | None) -> dict[str, Any]:
+    survey = (evidence or {}).pop("survey", {})
     return {
         "iri": n.iri, "id": n.iri.rsplit("/", 1)[-1], "need_type": n.need_type, "need_type_label": lab(n.need_type),
         "severity": n.severity, "people_affected": n.people, "state": n.state.value, "example": n.example,
+        "identified_on": survey.get("on"), "surveyor": survey.get("by"),
         "evidence": evidence,
         "reasons": [{
             "intervention": r.intervention, "intervention_label": lab(r.intervention), "reach": r.mode.value,
@@ -178,18 +180,23 @@ def _need_dict(n: NeedRow, lab: Any, evidence: dict[str, Any] | None) -> dict[st
 
 
 def _evidence(store: Store, needs: list[str]) -> dict[str, dict[str, Any]]:
-    """The source each need derives from: its IRI, class, label and example flag."""
+    """The source each need derives from (its IRI, class, label and example flag), and under ``survey``
+    when and by whom the need was identified."""
     if not needs:
         return {}
     rows = store.select(
-        f"""SELECT ?n ?src ?cls ?label ?syn WHERE {{ VALUES ?n {{ {iri_values(needs)} }}
+        f"""SELECT ?n ?src ?cls ?label ?syn ?on ?by WHERE {{ VALUES ?n {{ {iri_values(needs)} }}
               ?n prov:wasDerivedFrom ?src . OPTIONAL {{ ?src a ?cls }} OPTIONAL {{ ?src rdfs:label ?label }}
-              OPTIONAL {{ ?src dcpa:isSynthetic ?syn }} }}"""
+              OPTIONAL {{ ?src dcpa:isSynthetic ?syn }} OPTIONAL {{ ?n dcpa:identifiedOn ?on }}
+              OPTIONAL {{ ?n dcpa:surveyor ?by }} }}"""
     )
     out: dict[str, dict[str, Any]] = {}
     for r in rows:
+        on: Any = r.get("on")
         out.setdefault(r["n"], {"iri": r["src"], "type": local_name(r["cls"]) if r.get("cls") else None,
-                                "label": r.get("label"), "example": bool(r.get("syn"))})
+                                "label": r.get("label"), "example": bool(r.get("syn")),
+                                "survey": {"on": on.isoformat() if hasattr(on, "isoformat") else on,
+                                           "by": r.get("by")}})
     return out
 
 

@@ -32,7 +32,7 @@ from .landing import land
 from .mapping import Batch, Located, add_rows, located_rows, record_rows, unknown_keys
 from .readers import ImportUsageError, Table, read_file
 from .replace import REPLACEABLE, replace_record, replay_replacement
-from .retain import read_manifest, retain, stored_names
+from .retain import is_pending, read_manifest, stored_names
 from .specs import RECORD_KINDS, Column, RecordSpec
 from .vocab import code_lists, store_vocabulary
 
@@ -126,9 +126,10 @@ def _commit(
     land(
         store,
         settings,
-        write=lambda: store.add_graph(graph, batch.graph),
-        undo=lambda: store.remove_graph(graph),
-        keep=lambda: retain(Path(settings.imports_path), entry, files),
+        entry=entry,
+        files=files,
+        write=lambda marker: store.add_graphs([(graph, batch.graph), (marker.graph, marker.ntriples())]),
+        undo=lambda marker: store.update(f"DROP SILENT GRAPH <{graph}> ;\n{marker.delete()}"),
         touched=affected_areas(store, graph_triples(batch.graph)),
         what="the import's files",
         outcome="nothing was written",
@@ -231,7 +232,8 @@ def replay_retained(store: Store, imports_path: Path) -> int:
     Used by the build after it made a fresh store. A batch whose references no longer resolve (say,
     the reference data changed) is still loaded, with a warning, so that nothing users entered is lost.
     Replacements (source ``"replace"``) are applied in their place in that order, so a record
-    replaced after its import ends up in its replaced state.
+    replaced after its import ends up in its replaced state. Entries still pending (a write that was
+    interrupted; ``kg.importer.journal.recover`` settles them first) are not replayed.
     """
     root = Path(imports_path)
     manifest = read_manifest(root)
@@ -239,6 +241,9 @@ def replay_retained(store: Store, imports_path: Path) -> int:
     n = 0
     for entry in manifest["batches"]:  # in the order they were accepted
         bid = entry["batch_id"]
+        if is_pending(entry):
+            log.warning("not replaying import %s: it was interrupted and never completed", bid)
+            continue
         time = dt.datetime.strptime(entry["time"], _TIME_FORMAT).replace(tzinfo=dt.UTC)
         batch = Batch(bid, entry.get("user", "unknown"), time)
         reader_issues: list[Issue] = []

@@ -33,7 +33,6 @@ from .checks import shacl_issues, store_types
 from .landing import land
 from .mapping import Batch, record_rows, unknown_keys
 from .readers import ImportUsageError
-from .retain import retain
 from .specs import RECORD_KINDS
 
 if TYPE_CHECKING:
@@ -195,25 +194,28 @@ def _entry(batch: Batch, kind: str, record_id: str, iri: URIRef) -> dict[str, An
     return entry
 
 
-def apply_replacement(store: Store, iri: URIRef | str, graph: str, data: rdflib.Graph) -> None:
-    """One transaction: drop every triple about ``iri`` (any graph), then write ``data`` as ``graph``."""
+def apply_replacement(store: Store, iri: URIRef | str, graph: str, data: rdflib.Graph, also: str = "") -> None:
+    """One transaction: drop every triple about ``iri`` (any graph), then write ``data`` as ``graph``
+    (and run the update operation ``also`` — the journal's marker — in the same transaction)."""
     text = graph_to_ntriples(data).decode("utf-8")
     store.update(
         f"DELETE WHERE {{ <{iri}> ?p ?o }} ;\n"
         f"DELETE WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} }} ;\n"
         f"DROP SILENT GRAPH <{graph}> ;\n"
         f"INSERT DATA {{ GRAPH <{graph}> {{\n{text}\n}} }}"
+        + (f" ;\n{also}" if also else "")
     )
 
 
-def _restore(store: Store, graph: str, old: list[ox.Quad]) -> None:
-    """Undo ``apply_replacement``: drop the new graph, put the old triples back where they were."""
+def _restore(store: Store, graph: str, old: list[ox.Quad], also: str = "") -> None:
+    """Undo ``apply_replacement``: drop the new graph, put the old triples back where they were
+    (and run ``also`` — removing the journal's marker — in the same transaction)."""
     parts = []
     for q in old:
         triple = f"{q.subject} {q.predicate} {q.object} ."
         parts.append(triple if isinstance(q.graph_name, ox.DefaultGraph) else f"GRAPH {q.graph_name} {{ {triple} }}")
     body = "\n".join(parts)
-    store.update(f"DROP SILENT GRAPH <{graph}> ;\nINSERT DATA {{\n{body}\n}}")
+    store.update(f"DROP SILENT GRAPH <{graph}> ;\nINSERT DATA {{\n{body}\n}}" + (f" ;\n{also}" if also else ""))
 
 
 def _commit(store: Store, batch: Batch, iri: URIRef, settings: Settings, entry: dict[str, Any], content: bytes) -> None:
@@ -223,9 +225,10 @@ def _commit(store: Store, batch: Batch, iri: URIRef, settings: Settings, entry: 
     land(
         store,
         settings,
-        write=lambda: apply_replacement(store, iri, graph, batch.graph),
-        undo=lambda: _restore(store, graph, old),
-        keep=lambda: retain(Path(settings.imports_path), entry, [(STORED_NAME, content)]),
+        entry=entry,
+        files=[(STORED_NAME, content)],
+        write=lambda marker: apply_replacement(store, iri, graph, batch.graph, also=marker.insert()),
+        undo=lambda marker: _restore(store, graph, old, also=marker.delete()),
         touched=affected_areas(store, changed),
         what="the replacement",
         outcome="nothing was changed",

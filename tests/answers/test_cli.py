@@ -76,7 +76,7 @@ def test_derive_makes_the_queries_on_the_derived_graph_work(tmp_path: Path, monk
     assert "derived graph" in r.stderr and "dcpa derive" in r.stderr
     r = _run(path, monkeypatch, "derive", "--as-of", "2020-06-30")
     assert r.exit_code == 0, r.output
-    assert "12 needs" in r.stderr and "as of 2020-06-30, stable until 2021-10-02" in r.stderr
+    assert "12 need(s)" in r.stderr and "as of 2020-06-30, stable until 2021-10-02" in r.stderr
     r = _run(path, monkeypatch, "query", "needs_of_village", "--param", f"village={V1}", "--format", "json")
     assert r.exit_code == 0, r.output
     states = {row["need"].rsplit("/", 1)[1]: row["state"].rsplit("/", 1)[1] for row in json.loads(r.stdout)}

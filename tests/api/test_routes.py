@@ -81,6 +81,7 @@ def test_one_village(api: httpx.Client) -> None:
     assert v["needs"][0]["evidence"]["type"] == "SyntheticExampleData"
     n22, n11 = v["needs"]
     assert n22["state"] == "unaddressed" and n22["reasons"] == []
+    assert n22["identified_on"] == "2018-05-12" and "surveyor" in n22  # when (and by whom) it was identified
     # the e-readers (C2, R22) name the village: its terminal need is met, with the reason
     assert n11["state"] == "addressed"
     [reason] = n11["reasons"]
