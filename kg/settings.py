@@ -37,6 +37,18 @@ class Settings(BaseSettings):
         default=20 * 1024 * 1024, description="Largest file `dcpa import` accepts, in bytes (larger is refused)."
     )
     max_import_rows: int = Field(default=100_000, description="Most data rows one import file may hold.")
+    xlsx_max_uncompressed_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        description="Most bytes an XLSX file may expand to when unpacked (a 100,000-row sheet is about 50 MB).",
+    )
+    xlsx_max_ratio: float = Field(
+        default=100.0,
+        description="Most times one part of an XLSX file may expand (Excel's are 5-20 times; bombs 1000).",
+    )
+    xlsx_max_cells: int = Field(
+        default=3_000_000, description="Most cells (counting blanks inside each row) an XLSX file may hold."
+    )
+    xlsx_max_sheets: int = Field(default=50, description="Most sheets an XLSX file may hold.")
     default_user: str | None = Field(
         default=None, description="Name recorded as the author of imports when --user is not given ($USER else)."
     )

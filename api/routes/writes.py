@@ -25,7 +25,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from kg.errors import DataError
+from kg.errors import DataError, ValidationFailed
 
 from ..auth import WriterDep
 from ..deps import SettingsDep, StoreDep
@@ -340,6 +340,9 @@ async def post_imports(
     store = request.app.state.store
     settings = request.app.state.settings
     importer = library_call("kg.importer")
+    bad_names = [i for i in (importer.file_name_issue(f.filename or "") for f in files) if i is not None]
+    if bad_names:  # before a name reaches the file system
+        raise ValidationFailed(bad_names)
     with tempfile.TemporaryDirectory(prefix="dcpa-upload-") as tmp:
         paths: list[Path] = []
         limit = int(getattr(settings, "max_import_bytes", _MAX_UPLOAD))
