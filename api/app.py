@@ -18,6 +18,7 @@ from kg.settings import Settings, get_settings
 from kg.store import Store
 
 from .errors import install_error_handlers
+from .guards import install_guards
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -64,4 +65,5 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     for name in ROUTERS:
         module = importlib.import_module(f"api.routes.{name}")
         app.include_router(module.router)
+    install_guards(app, settings)
     return app

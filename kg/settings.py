@@ -64,6 +64,20 @@ class Settings(BaseSettings):
     api_token: str | None = Field(
         default=None, description="Bearer token that allows writes through the API; unset means writes are off."
     )
+    max_request_bytes: int = Field(
+        default=50 * 1024 * 1024, description="Largest request body the API reads, in bytes (larger: 413)."
+    )
+    header_timeout: float = Field(
+        default=20.0, description="Seconds a client has to send a request's line and headers (slower: 408)."
+    )
+    body_timeout: float = Field(
+        default=20.0,
+        description="Seconds a client has to send a request body, extended by every byte at body_min_rate "
+        "(slower: 408).",
+    )
+    body_min_rate: float = Field(
+        default=500.0, description="Bytes per second a slow request body earns more time at (see body_timeout)."
+    )
     host: str = Field(default="127.0.0.1", description="Address `dcpa serve` listens on.")
     port: int = Field(default=8000, description="Port `dcpa serve` listens on.")
     example_seed: int = Field(default=42, description="Seed of the default synthetic example data.")

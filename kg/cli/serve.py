@@ -23,10 +23,17 @@ def serve(
     import uvicorn
 
     from api.app import create_app
+    from api.server import server_options
 
     settings = get_settings()
     try:
         application = create_app(settings)
     except DcpaError as e:
         raise fail(e) from e
-    uvicorn.run(application, host=host or settings.host, port=port or settings.port, log_level="info")
+    uvicorn.run(
+        application,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+        **server_options(settings),  # request-head deadline (slowloris)
+    )
