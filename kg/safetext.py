@@ -105,7 +105,9 @@ def for_terminal(text: str, *, keep_newlines: bool = True) -> str:
     """``text`` with every refused character (and, unless kept, tab and line breaks) as a visible escape."""
     out: list[str] = []
     for ch in text:
-        if _refused(ch) or (not keep_newlines and ch in _ALLOWED_CONTROLS):
+        if ch in _ALLOWED_CONTROLS:
+            out.append(ch if keep_newlines else {"\t": "\\t", "\n": "\\n", "\r": "\\r"}[ch])
+        elif _refused(ch):
             code = ord(ch)
             out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
         else:

@@ -6,8 +6,6 @@ These commands only parse options and format results; the work is in
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
@@ -17,7 +15,7 @@ import typer
 from ..errors import DataError, DcpaError, StoreError
 from ..settings import get_settings
 from ..store import Store
-from ._app import FormatOption, app, emit_rows, err, fail
+from ._app import FormatOption, app, emit_rows, err, fail, write_json
 
 ReachOption = Annotated[
     str | None,
@@ -38,7 +36,7 @@ def _store() -> Iterator[Store]:
 
 
 def _emit_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n")
+    write_json(obj, default=str)
 
 
 def _check_format(fmt: str) -> None:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import getpass
-import json
 import os
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +13,7 @@ from ..errors import DcpaError
 from ..importer import RECORD_KINDS, ImportUsageError, import_files
 from ..settings import get_settings
 from ..store import Store
-from ._app import FormatOption, app, emit_rows, err, fail
+from ._app import FormatOption, app, emit_rows, err, fail, write_json
 
 
 def _default_user() -> str:
@@ -103,7 +101,7 @@ def import_cmd(
         if store is not None:
             store.close()
     if fmt == "json":
-        sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        write_json(report.to_dict())
     else:
         rows = [{"kind": k, "records": v} for k, v in report.counts.items()]
         emit_rows(rows, fmt, ["kind", "records"])
@@ -147,7 +145,7 @@ def validate_cmd(
     finally:
         del store  # read-only: nothing to flush (Store.close() would try), dropping it releases the files
     if fmt == "json":
-        sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        write_json(report.to_dict())
     else:
         emit_rows(report.results, fmt, ["severity", "focus", "path", "value", "message"])
     for line in report.summary():
