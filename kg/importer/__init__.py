@@ -251,7 +251,15 @@ def replay_retained(store: Store, imports_path: Path) -> int:
     """
     root = Path(imports_path)
     manifest = read_manifest(root)
-    settings = Settings(imports_path=root, max_import_bytes=1 << 62, max_import_rows=1 << 62)
+    settings = Settings(  # what was accepted once is replayed, whatever the limits are now
+        imports_path=root,
+        max_import_bytes=1 << 62,
+        max_import_rows=1 << 62,
+        xlsx_max_uncompressed_bytes=1 << 62,
+        xlsx_max_ratio=float("inf"),
+        xlsx_max_cells=1 << 62,
+        xlsx_max_sheets=1 << 62,
+    )
     n = 0
     for entry in manifest["batches"]:  # in the order they were accepted
         bid = entry["batch_id"]
@@ -270,7 +278,7 @@ def replay_retained(store: Store, imports_path: Path) -> int:
             ]
         else:
             per_file = [
-                (f["name"], read_file(root / bid / f["stored"], settings, reader_issues, name=f["name"]))
+                (f["name"], read_file(root / bid / f["stored"], settings, reader_issues, name=f["name"], strict=False))
                 for f in entry["files"]
             ]
             sources = _table_sources(per_file)

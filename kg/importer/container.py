@@ -173,6 +173,7 @@ def _check_content_types(zf: zipfile.ZipFile, name: str, settings: Settings) -> 
             + (", ".join(code) if code else "a VBA project")
             + ") is not accepted",
             _MACRO_HINT,
+            reason="macros",
         )
     if XLSX_MAIN not in types:
         what = next((v for k, v in _OTHER_MAIN.items() if k in types), "an Office file that is not a workbook")

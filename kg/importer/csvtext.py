@@ -117,11 +117,24 @@ def _plausible(text: str, name: str) -> str:
     return text
 
 
-def rows(text: str, name: str) -> Iterator[list[str]]:
-    """The records of CSV text (delimiter from the first line: comma, tab or semicolon), read strictly."""
+def decode_as_before(data: bytes) -> str | None:
+    """The text earlier versions read from ``data`` (UTF-8, else GB18030), for replaying files they accepted."""
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def rows(text: str, name: str, *, strict: bool = True) -> Iterator[list[str]]:
+    """The records of CSV text (delimiter from the first line: comma, tab or semicolon), read strictly.
+
+    ``strict=False`` reads as earlier versions did (for replays): an unclosed quote runs to the end.
+    """
     first = text.split("\n", 1)[0]
     delimiter = max((",", "\t", ";"), key=first.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=strict)
     record = 0
     while True:
         start = reader.line_num + 1

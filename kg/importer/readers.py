@@ -83,10 +83,15 @@ def file_name_issue(name: str) -> Issue | None:
     return None
 
 
-def read_file(path: Path, settings: Settings, issues: list[Issue], name: str | None = None) -> list[Table]:
+def read_file(
+    path: Path, settings: Settings, issues: list[Issue], name: str | None = None, *, strict: bool = True
+) -> list[Table]:
     """Read one file; append data problems to ``issues``. Raises for a missing file or unknown format.
 
     ``name`` is the file name shown in messages and recorded in the graph (default: the path's name).
+    ``strict=False`` is for replaying files accepted before a rule was tightened (a rebuild must not
+    lose them): macro-enabled workbooks, mixed encodings and unclosed quotes are reported but read
+    as earlier versions read them. Unsafe files (DTDs, broken XML, not what they claim) never are.
     """
     if not path.exists() or not path.is_file():
         raise NotFound(f"no such file: {path}", hint="check the path; give one or more .xlsx or .csv files")
@@ -101,8 +106,9 @@ def read_file(path: Path, settings: Settings, issues: list[Issue], name: str | N
                 "because they are kept and could be opened by others",
             )
         )
-        return []
-    reader = READERS.get(suffix)
+        if strict:
+            return []
+    reader = READERS.get(".xlsx" if suffix in MACRO_SUFFIXES else suffix)
     if reader is None:
         hint = (
             "save it as .xlsx (Excel 2007+) or .csv"
@@ -126,7 +132,7 @@ def read_file(path: Path, settings: Settings, issues: list[Issue], name: str | N
         issues.append(Issue("文件为空 / the file is empty", file=shown, hint="fill in a template first"))
         return []
     found: list[Issue] = []
-    tables = reader(path, settings, found)
+    tables = reader(path, settings, found, strict)
     if name:
         for t in tables:
             t.file = name
@@ -142,7 +148,7 @@ def read_file(path: Path, settings: Settings, issues: list[Issue], name: str | N
 # ---------------------------------------------------------------------------
 
 
-def read_csv(path: Path, settings: Settings, issues: list[Issue]) -> list[Table]:
+def read_csv(path: Path, settings: Settings, issues: list[Issue], strict: bool = True) -> list[Table]:
     data = path.read_bytes()
     binary = sniff_text_file(data, path.name)
     if binary is not None:
@@ -151,9 +157,21 @@ def read_csv(path: Path, settings: Settings, issues: list[Issue]) -> list[Table]
     try:
         text, enc = csvtext.decode(data, path.name)
         log.debug("%s decoded as %s", path.name, enc)
+    except csvtext.CsvProblem as e:
+        issues.append(e.issue)
+        lenient = None if strict else csvtext.decode_as_before(data)
+        if lenient is None:
+            return []
+        text = lenient
+    try:
         return _table(path.name, None, csvtext.rows(text, path.name), settings, issues)
     except csvtext.CsvProblem as e:
         issues.append(e.issue)
+    if strict:
+        return []
+    try:  # a replay: read it as earlier versions did (an unclosed quote runs to the end of the file)
+        return _table(path.name, None, csvtext.rows(text, path.name, strict=False), settings, issues)
+    except csvtext.CsvProblem:
         return []
 
 
@@ -212,13 +230,14 @@ def _describe(e: BaseException) -> str:
     return f"{type(e).__name__}: {e}"[:200]
 
 
-def read_xlsx(path: Path, settings: Settings, issues: list[Issue]) -> list[Table]:
+def read_xlsx(path: Path, settings: Settings, issues: list[Issue], strict: bool = True) -> list[Table]:
     import openpyxl
 
     refused = check_xlsx(path, path.name, settings)
     if refused is not None:
         issues.append(refused)
-        return []
+        if strict or refused.extra.get("reason") != "macros":
+            return []
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except _OPENPYXL_ERRORS as e:
@@ -445,7 +464,7 @@ def _unsafe(file: str, sheet: str | None, row: int, column: str, value: str, pro
     return Issue(problem[0], file=file, sheet=sheet, row=row, column=column, value=for_terminal(shown), hint=problem[1])
 
 
-READERS: dict[str, Callable[[Path, Settings, list[Issue]], list[Table]]] = {
+READERS: dict[str, Callable[[Path, Settings, list[Issue], bool], list[Table]]] = {
     ".csv": read_csv,
     ".txt": read_csv,
     ".tsv": read_csv,

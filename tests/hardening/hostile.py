@@ -72,8 +72,13 @@ def unclosed_quote_csv(path: Path) -> Path:
 
 
 def mixed_encoding_csv(path: Path) -> Path:
-    """Lines 1-2 in UTF-8, line 3 in GB18030 (two files pasted together)."""
-    head = csv_bytes([need_row(1, surveyor="张晓梅")])
+    """Lines 1-2 in UTF-8, line 3 in GB18030 (two files pasted together).
+
+    The UTF-8 bytes of 王芳 happen to be valid GB18030 (鐜嬭姵), so the whole file decodes as
+    GB18030 without an error: a reader that decides per file stores mojibake.
+    """
+    assert "王芳".encode().decode("gb18030") == "鐜嬭姵"
+    head = csv_bytes([need_row(1, surveyor="王芳")])
     tail = (",".join(need_row(2, surveyor="李国强")) + "\r\n").encode("gb18030")
     path.write_bytes(head + tail)
     return path

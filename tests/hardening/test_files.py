@@ -231,3 +231,35 @@ def test_a_file_name_with_a_bidi_override_is_refused(tmp_path: Path):
         import_files(store, [path], user="测试员", settings=make_settings(tmp_path))
     [issue] = exc.value.issues
     assert "U+202E RIGHT-TO-LEFT OVERRIDE" in issue.message and issue.file == "needs\\u202etxt.csv"
+
+
+def test_a_rebuild_still_replays_files_accepted_before_the_rules_were_tightened(tmp_path: Path, caplog):
+    """Retained files that earlier versions accepted (macro-enabled, mixed encodings, an unclosed quote)
+    are replayed as they were read then, with a warning: a rebuild loses nothing users entered."""
+    from kg.importer import replay_retained
+    from kg.importer.retain import retain
+    from kg.namespaces import import_graph
+
+    made = [
+        h.macro_xlsx(tmp_path / "needs.xlsm"),
+        h.mixed_encoding_csv(tmp_path / "mixed.csv"),
+        h.unclosed_quote_csv(tmp_path / "unclosed.csv"),
+    ]
+    root = tmp_path / "imports"
+    batches = [f"20200101T00000{i}Z-abcdef" for i in range(len(made))]
+    for i, (bid, path) in enumerate(zip(batches, made, strict=True)):
+        entry = {"batch_id": bid, "user": "早先的用户", "time": f"2020-01-01T00:00:0{i}Z", "source": "files"}
+        entry["files"] = [{"name": path.name, "stored": path.name}]
+        retain(root, entry, [(path.name, path)])
+    store = load_fixture(Store.memory())
+    with caplog.at_level("WARNING"):
+        assert replay_retained(store, root) == 3
+
+    def needs(bid: str) -> int:
+        q = f"SELECT (COUNT(?n) AS ?c) WHERE {{ GRAPH <{import_graph(bid)}> {{ ?n a dcpa:Need }} }}"
+        return int(store.select(q)[0]["c"])
+
+    # the unclosed quote swallowed lines 3-5 into one note, as earlier versions read it: 2 needs
+    assert [needs(b) for b in batches] == [2, 2, 2]
+    warned = " ".join(r.getMessage() for r in caplog.records)
+    assert "macro-enabled" in warned and "mixes two text encodings" in warned and "unclosed quote" in warned
