@@ -254,12 +254,15 @@ def read_xlsx(path: Path, settings: Settings, issues: list[Issue], strict: bool 
     try:
         for ws in wb.worksheets:
             problem = text_problem(ws.title, 100)
-            if problem:
+            if problem:  # refuses the import; a replay still reads the sheet
                 issues.append(
-                    Issue(f"工作表名称 / sheet name: {problem[0]}", file=path.name, value=for_terminal(ws.title),
-                          hint=problem[1])
+                    Issue(
+                        f"工作表名称 / sheet name: {problem[0]}",
+                        file=path.name,
+                        value=for_terminal(ws.title),
+                        hint=problem[1],
+                    )
                 )
-                return []
             if ws.title.strip().lower() in SKIPPED_SHEETS:
                 continue
             # Read-only mode trusts the sheet's <dimension> element; a stale one (left by another
@@ -286,8 +289,7 @@ def read_xlsx(path: Path, settings: Settings, issues: list[Issue], strict: bool 
                         "inside rows)",
                         file=path.name,
                         sheet=ws.title,
-                        hint="split the workbook, delete unused columns far to the right, "
-                        "or raise DCPA_XLSX_MAX_CELLS",
+                        hint="split the workbook, delete unused columns far to the right, or raise DCPA_XLSX_MAX_CELLS",
                     )
                 )
                 return []

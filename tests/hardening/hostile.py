@@ -104,11 +104,11 @@ def xlsx_named_csv(path: Path) -> Path:
 # ---------------------------------------------------------------------------
 
 
-def needs_xlsx(path: Path, rows: list[list[str]], *, extra_sheets: int = 0) -> Path:
+def needs_xlsx(path: Path, rows: list[list[str]], *, extra_sheets: int = 0, title: str = "needs") -> Path:
     wb = openpyxl.Workbook()
     ws = wb.active
     assert ws is not None
-    ws.title = "needs"
+    ws.title = title
     ws.append(HEADER)
     for r in rows:
         ws.append(r)

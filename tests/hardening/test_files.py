@@ -79,6 +79,11 @@ CASES: dict[str, Case] = {
         "U+202E RIGHT-TO-LEFT OVERRIDE at character 2",
         {"sheet": "needs", "row": 3, "column": "surveyor", "value": "张\\u202e晓梅"},
     ),
+    "bidi-in-sheet-name": Case(
+        lambda d: h.needs_xlsx(d / "needs.xlsx", [h.need_row(1)], title="needs\u202e"),
+        "sheet name: 不允许的双向文本控制字符",
+        {"value": "needs\\u202e"},
+    ),
     # CSV structure and encodings
     "unclosed-quote": Case(
         lambda d: h.unclosed_quote_csv(d / "needs.csv"),
