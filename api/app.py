@@ -20,6 +20,7 @@ from kg.settings import Settings, get_settings
 from kg.store import Store
 
 from .errors import install_error_handlers
+from .guards import install_guards
 from .paths import STATIC_DIR
 from .routes import (
     admin,
@@ -85,4 +86,5 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in ROUTERS:
         app.include_router(module.router)
+    install_guards(app, settings)
     return app

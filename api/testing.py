@@ -1,5 +1,8 @@
 """A live server for tests: the app under uvicorn in a thread, on a free loopback port.
 
+It runs exactly as `dcpa serve` does (``api.server.server_options``: the guarded protocol with the header
+timeout of the app's settings).
+
 Used by the API and browser test suites, which need real HTTP (SPARQLWrapper, Chromium).
 """
 
@@ -11,12 +14,18 @@ from typing import Any
 
 import uvicorn
 
+from kg.settings import Settings
+
+from .server import server_options
+
 
 class LiveServer:
     """uvicorn in a daemon thread on 127.0.0.1; ``url`` is its base URL, ``stop()`` ends it."""
 
     def __init__(self, app: Any, *, start_timeout: float = 20.0) -> None:
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+        settings = getattr(getattr(app, "state", None), "settings", None) or Settings()
+        options = server_options(settings)
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", **options)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()

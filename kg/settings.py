@@ -40,6 +40,20 @@ class Settings(BaseSettings):
         default=20 * 1024 * 1024, description="Largest file `dcpa import` accepts, in bytes (larger is refused)."
     )
     max_import_rows: int = Field(default=100_000, description="Most data rows one import file may hold.")
+    xlsx_max_uncompressed_bytes: int = Field(
+        gt=0,
+        default=256 * 1024 * 1024,
+        description="Most bytes an XLSX file may expand to when unpacked (a 100,000-row sheet is about 50 MB).",
+    )
+    xlsx_max_ratio: float = Field(
+        gt=0,
+        default=100.0,
+        description="Most times one part of an XLSX file may expand (Excel's are 5-20 times; bombs 1000).",
+    )
+    xlsx_max_cells: int = Field(
+        gt=0, default=3_000_000, description="Most cells (counting blanks inside each row) an XLSX file may hold."
+    )
+    xlsx_max_sheets: int = Field(gt=0, default=50, description="Most sheets an XLSX file may hold.")
     default_user: str | None = Field(
         default=None, description="Name recorded as the author of imports when --user is not given ($USER else)."
     )
@@ -54,6 +68,21 @@ class Settings(BaseSettings):
     )
     api_token: str | None = Field(
         default=None, description="Bearer token that allows writes through the API; unset means writes are off."
+    )
+    max_request_bytes: int = Field(
+        gt=0, default=50 * 1024 * 1024, description="Largest request body the API reads, in bytes (larger: 413)."
+    )
+    header_timeout: float = Field(
+        gt=0, default=20.0, description="Seconds a client has to send a request's line and headers (slower: 408)."
+    )
+    body_timeout: float = Field(
+        gt=0,
+        default=20.0,
+        description="Seconds a client has to send a request body, extended by every byte at body_min_rate "
+        "(slower: 408).",
+    )
+    body_min_rate: float = Field(
+        gt=0, default=500.0, description="Bytes per second a slow request body earns more time at (see body_timeout)."
     )
     host: str = Field(default="127.0.0.1", description="Address `dcpa serve` listens on.")
     port: int = Field(default=8000, description="Port `dcpa serve` listens on.")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import threading
 import weakref
 from collections import OrderedDict
@@ -15,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from kg import derived, viz
 from kg.errors import NotFound
+from kg.safetext import csv_text
 from kg.store import Store
 
 from .. import urls
@@ -185,13 +184,9 @@ def chart_csv(
         raise NotFound(f"no chart {chart!r}", hint="charts: " + ", ".join(viz.CHARTS))
     table = dashboard_tables(store, area, settings.reach, real_only)[chart]
     header, body = table.csv_rows(_lang(lang))
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(header)
-    w.writerows(body)
     filename = f"gaps-{chart}-{table.area['code']}.csv"
     return Response(
-        "\ufeff" + buf.getvalue(),
+        "\ufeff" + csv_text(header, body),  # formula injection neutralised
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -26,7 +26,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from kg import importer
-from kg.errors import DataError
+from kg.errors import DataError, ValidationFailed
 
 from ..auth import WriterDep
 from ..deps import SettingsDep
@@ -341,6 +341,9 @@ async def post_imports(
 
     served = _served(request)
     settings = request.app.state.settings
+    bad_names = [i for i in (importer.file_name_issue(f.filename or "") for f in files) if i is not None]
+    if bad_names:  # before a name reaches the file system
+        raise ValidationFailed(bad_names)
     with tempfile.TemporaryDirectory(prefix="dcpa-upload-") as tmp:
         paths: list[Path] = []
         limit = int(getattr(settings, "max_import_bytes", _MAX_UPLOAD))

@@ -7,8 +7,6 @@ These commands only parse options and format results; the work is in
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -28,7 +26,7 @@ from ..planning import plan as run_plan
 from ..rule import ReachMode
 from ..settings import get_settings
 from ..store import Store
-from ._app import FormatOption, app, emit_rows, err, fail
+from ._app import FormatOption, app, emit_rows, err, fail, write_json
 
 ReachOption = Annotated[
     str | None,
@@ -53,7 +51,7 @@ def _store() -> Iterator[Store]:
 
 
 def _emit_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n")
+    write_json(obj, default=str)
 
 
 def _check_format(fmt: str) -> None:

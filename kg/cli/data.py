@@ -12,7 +12,7 @@ import typer
 
 from ..errors import DcpaError
 from ..settings import get_settings
-from ._app import FormatOption, app, emit_rows, err, fail
+from ._app import FormatOption, app, emit_rows, err, fail, write_json
 
 
 @contextlib.contextmanager
@@ -158,10 +158,7 @@ def stats_cmd(fmt: FormatOption = "table") -> None:
     except DcpaError as e:
         raise fail(e) from e
     if fmt == "json":
-        import json
-
-        doc = s.to_dict()
-        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+        write_json(s.to_dict())
         return
     emit_rows(s.classes, fmt, ["class", "label_zh", "label_en", "total", "real", "synthetic", "derived"])
     if fmt == "table":

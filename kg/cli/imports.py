@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import getpass
-import json
 import os
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +14,7 @@ from ..importer import RECORD_KINDS, ImportReport, ImportUsageError, import_file
 from ..settings import get_settings
 from ..store import Store
 from ..writer import ServerInfo
-from ._app import FormatOption, app, emit_rows, err, fail
+from ._app import FormatOption, app, emit_rows, err, fail, write_json
 from ._writer import as_writer
 
 
@@ -116,7 +114,7 @@ def import_cmd(
     except DcpaError as e:
         raise fail(e) from None
     if fmt == "json":
-        sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        write_json(report.to_dict())
     else:
         rows = [{"kind": k, "records": v} for k, v in report.counts.items()]
         emit_rows(rows, fmt, ["kind", "records"])
@@ -160,7 +158,7 @@ def validate_cmd(
     finally:
         del store  # read-only: nothing to flush (Store.close() would try), dropping it releases the files
     if fmt == "json":
-        sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        write_json(report.to_dict())
     else:
         emit_rows(report.results, fmt, ["severity", "focus", "path", "value", "message"])
     for line in report.summary():

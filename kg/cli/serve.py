@@ -21,6 +21,7 @@ def serve(
     Example: dcpa serve --port 8080
     """
     from api.app import create_app
+    from api.server import server_options
     from api.serving import run
 
     settings = get_settings()
@@ -28,4 +29,10 @@ def serve(
         application = create_app(settings)
     except DcpaError as e:
         raise fail(e) from e
-    run(application, host=host or settings.host, port=port or settings.port, log_level="info")
+    run(
+        application,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+        **server_options(settings),  # request-head deadline (slowloris)
+    )

@@ -25,12 +25,13 @@ from typing import Any
 from ..derived import affected_areas, graph_triples
 from ..errors import Issue, ValidationFailed
 from ..namespaces import import_graph
+from ..safetext import for_terminal, text_problem
 from ..settings import Settings
 from ..store import Store
 from . import checks
 from .landing import land
-from .mapping import Batch, Located, add_rows, located_rows, record_rows, unknown_keys
-from .readers import ImportUsageError, Table, read_file
+from .mapping import Batch, Located, add_rows, located_rows, record_rows, unknown_keys, unsafe_text
+from .readers import ImportUsageError, Table, file_name_issue, read_file
 from .replace import REPLACEABLE, replace_record, replay_replacement
 from .retain import is_pending, read_manifest, stored_names
 from .specs import RECORD_KINDS, Column, RecordSpec
@@ -45,6 +46,8 @@ __all__ = [
     "ImportReport",
     "ImportUsageError",
     "RecordSpec",
+    "checked_user",
+    "file_name_issue",
     "import_files",
     "import_records",
     "new_batch_id",
@@ -155,6 +158,18 @@ def _table_sources(tables_by_file: list[tuple[str, list[Table]]]) -> list[Source
     return [(name, [(t.kind, located_rows(t)) for t in tables]) for name, tables in tables_by_file]
 
 
+def checked_user(user: str | None, hint: str = "say who writes the data") -> str:
+    """The author's name to record, stripped; refused when empty or holding control or bidi characters."""
+    if not user or not user.strip():
+        raise ImportUsageError("no user given", hint=hint)
+    problem = text_problem(user.strip(), 200)
+    if problem:
+        raise ValidationFailed(
+            [Issue(f"用户名 / user name: {problem[0]}", column="user", value=for_terminal(user), hint=problem[1])]
+        )
+    return user.strip()
+
+
 def import_files(
     store: Store, paths: list[Path] | list[str], *, user: str, settings: Settings, dry_run: bool = False
 ) -> ImportReport:
@@ -162,13 +177,15 @@ def import_files(
     files = [Path(p) for p in paths]
     if not files:
         raise ImportUsageError("no files given", hint="dcpa import needs.xlsx [more files…]")
-    if not user or not user.strip():
-        raise ImportUsageError("no user given", hint="say who imports the data (--user NAME)")
+    user = checked_user(user, "say who imports the data (--user NAME)")
+    bad_names = [i for i in (file_name_issue(p.name) for p in files) if i is not None]
+    if bad_names:
+        raise ValidationFailed(bad_names)
     reader_issues: list[Issue] = []
     names = stored_names([p.name for p in files])
     per_file = [(name, read_file(p, settings, reader_issues, name=name)) for p, name in zip(files, names, strict=True)]
     now = _now()
-    batch = _build(store, Batch(new_batch_id(now), user.strip(), now), _table_sources(per_file))
+    batch = _build(store, Batch(new_batch_id(now), user, now), _table_sources(per_file))
     warnings = _validate(store, batch, reader_issues)
     skipped = sum(t.skipped_examples for _, ts in per_file for t in ts)
     if not dry_run:
@@ -193,14 +210,13 @@ def import_records(
         raise ImportUsageError(f"unknown record kind {kind!r}", hint="one of: " + ", ".join(RECORD_KINDS))
     if not isinstance(records, list) or not records:
         raise ValidationFailed([Issue("没有记录 / no records given", file=source_name, sheet=kind)])
-    if not user or not user.strip():
-        raise ImportUsageError("no user given", hint="say who writes the data")
-    reader_issues = unknown_keys(kind, source_name, records)
+    user = checked_user(user)
+    reader_issues = unknown_keys(kind, source_name, records) + unsafe_text(kind, source_name, records)
     now = _now()
     good = [r if isinstance(r, dict) else {} for r in records]
     batch = _build(
         store,
-        Batch(new_batch_id(now), user.strip(), now),
+        Batch(new_batch_id(now), user, now),
         [(source_name, [(kind, record_rows(kind, source_name, good))])],
     )
     warnings = _validate(store, batch, reader_issues)
@@ -237,7 +253,15 @@ def replay_retained(store: Store, imports_path: Path) -> int:
     """
     root = Path(imports_path)
     manifest = read_manifest(root)
-    settings = Settings(imports_path=root, max_import_bytes=1 << 62, max_import_rows=1 << 62)
+    settings = Settings(  # what was accepted once is replayed, whatever the limits are now
+        imports_path=root,
+        max_import_bytes=1 << 62,
+        max_import_rows=1 << 62,
+        xlsx_max_uncompressed_bytes=1 << 62,
+        xlsx_max_ratio=float("inf"),
+        xlsx_max_cells=1 << 62,
+        xlsx_max_sheets=1 << 62,
+    )
     n = 0
     for entry in manifest["batches"]:  # in the order they were accepted
         bid = entry["batch_id"]
@@ -259,7 +283,7 @@ def replay_retained(store: Store, imports_path: Path) -> int:
             ]
         else:
             per_file = [
-                (f["name"], read_file(root / bid / f["stored"], settings, reader_issues, name=f["name"]))
+                (f["name"], read_file(root / bid / f["stored"], settings, reader_issues, name=f["name"], strict=False))
                 for f in entry["files"]
             ]
             sources = _table_sources(per_file)

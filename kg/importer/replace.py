@@ -31,7 +31,7 @@ from ..settings import Settings
 from ..store import Store, graph_to_ntriples
 from .checks import shacl_issues, store_types
 from .landing import land
-from .mapping import Batch, record_rows, unknown_keys
+from .mapping import Batch, record_rows, unknown_keys, unsafe_text
 from .readers import ImportUsageError
 from .specs import RECORD_KINDS
 
@@ -73,12 +73,11 @@ def replace_record(
     Raises ``NotFound`` if there is no such record, ``ValidationFailed`` (nothing written) if the new
     version fails any import check. The record keeps its IRI even when identifying columns change.
     """
-    from . import _now, _report, new_batch_id
+    from . import _now, _report, checked_user, new_batch_id
 
     if kind not in REPLACEABLE:
         raise ImportUsageError(f"records of kind {kind!r} cannot be replaced", hint="one of: " + ", ".join(REPLACEABLE))
-    if not user or not user.strip():
-        raise ImportUsageError("no user given", hint="say who writes the data")
+    user = checked_user(user)
     if not isinstance(record, dict):
         raise ValidationFailed([Issue("记录不是对象 / record is not an object", file=SOURCE_NAME, sheet=kind)])
     iri = record_iri(kind, record_id)
@@ -109,7 +108,7 @@ def _replacement_batch(
 
     iri = record_iri(kind, record_id)
     record = dict(record)
-    reader_issues = unknown_keys(kind, SOURCE_NAME, [record])
+    reader_issues = unknown_keys(kind, SOURCE_NAME, [record]) + unsafe_text(kind, SOURCE_NAME, [record])
     if RECORD_KINDS[kind].identity == ("id",):  # the id is the IRI: it may be left out, but not changed
         given = record.get("id")
         if given is None or (isinstance(given, str) and not given.strip()):
