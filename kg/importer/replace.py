@@ -17,7 +17,7 @@ import datetime as dt
 import json
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyoxigraph as ox
 import rdflib
@@ -29,14 +29,12 @@ from ..errors import Issue, NotFound, ValidationFailed
 from ..namespaces import DCPA, import_graph, node
 from ..settings import Settings
 from ..store import Store, graph_to_ntriples
+from .batch import ImportReport, batch_entry, batch_report, batch_time, build_batch, checked_user, new_batch_id
 from .checks import shacl_issues, store_types
 from .landing import land
 from .mapping import Batch, record_rows, unknown_keys, unsafe_text
 from .readers import ImportUsageError
 from .specs import RECORD_KINDS
-
-if TYPE_CHECKING:
-    from . import ImportReport
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +71,6 @@ def replace_record(
     Raises ``NotFound`` if there is no such record, ``ValidationFailed`` (nothing written) if the new
     version fails any import check. The record keeps its IRI even when identifying columns change.
     """
-    from . import _now, _report, checked_user, new_batch_id
-
     if kind not in REPLACEABLE:
         raise ImportUsageError(f"records of kind {kind!r} cannot be replaced", hint="one of: " + ", ".join(REPLACEABLE))
     user = checked_user(user)
@@ -86,7 +82,7 @@ def replace_record(
         raise NotFound(
             f"no {REPLACEABLE[kind][0]} with id {record_id!r}", hint=f"the record <{iri}> is not in the graph"
         )
-    now = _now()
+    now = batch_time()
     batch, reader_issues = _replacement_batch(store, new_batch_id(now), user.strip(), now, kind, record_id, record)
     warnings = _validate(store, batch, reader_issues)
     if not dry_run:
@@ -95,7 +91,7 @@ def replace_record(
         data = json.dumps(content, ensure_ascii=False, indent=2, default=str).encode("utf-8")
         _commit(store, batch, iri, settings, entry, data)
         log.info("replace %s %s in batch %s (%d triples)", kind, iri, batch.batch_id, len(batch.graph))
-    report = _report(batch, dry_run, [SOURCE_NAME], warnings)
+    report = batch_report(batch, dry_run, [SOURCE_NAME], warnings)
     report.replaced = str(iri)
     return report
 
@@ -104,8 +100,6 @@ def _replacement_batch(
     store: Store, batch_id: str, user: str, time: dt.datetime, kind: str, record_id: str, record: dict[str, Any]
 ) -> tuple[Batch, list[Issue]]:
     """Map and reference-check the new version like an import, then give it the kept IRI."""
-    from . import _build
-
     iri = record_iri(kind, record_id)
     record = dict(record)
     reader_issues = unknown_keys(kind, SOURCE_NAME, [record]) + unsafe_text(kind, SOURCE_NAME, [record])
@@ -126,7 +120,7 @@ def _replacement_batch(
                 )
             )
     batch = Batch(batch_id, user, time)
-    _build(store, batch, [(SOURCE_NAME, [(kind, record_rows(kind, SOURCE_NAME, [record]))])])
+    build_batch(store, batch, [(SOURCE_NAME, [(kind, record_rows(kind, SOURCE_NAME, [record]))])])
     for minted in list(batch.minted):
         if minted != iri:
             _rename(batch, minted, iri)
@@ -179,9 +173,7 @@ def _validate(store: Store, batch: Batch, reader_issues: list[Issue]) -> list[st
 
 
 def _entry(batch: Batch, kind: str, record_id: str, iri: URIRef) -> dict[str, Any]:
-    from . import _entry as import_entry
-
-    entry = import_entry(batch, "replace", [SOURCE_NAME])
+    entry = batch_entry(batch, "replace", [SOURCE_NAME])
     entry.update(
         {
             "kind": kind,
