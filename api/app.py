@@ -38,7 +38,7 @@ from .routes import (
     villages,
     writes,
 )
-from .serving import ServedStore
+from .serving import DerivedKeeper, ServedStore
 
 #: Route modules under ``api.routes``, each exposing ``router`` (in the order their routes match).
 ROUTERS = (health, ontology, sparql, docs, villages, gaps, plans, catalogue, records, stats, writes, views, dashboard,
@@ -62,8 +62,13 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from .routes.dashboard import warm
 
+        keeper = DerivedKeeper(app.state.served)
+        if app.state.served.owned:
+            keeper.start()  # re-derives when the day passes the derived graph's stable-until date
         warm(app.state.store, settings.reach)  # the province dashboard counts every need: start early
         yield
+        if app.state.served.owned:
+            keeper.stop()
         app.state.served.close()  # an owned store: closed, writer lock released
 
     app = FastAPI(
