@@ -22,6 +22,7 @@ from kg.store import Store
 from .errors import install_error_handlers
 from .guards import install_guards
 from .paths import STATIC_DIR
+from .remote import RemoteStore
 from .routes import (
     admin,
     catalogue,
@@ -38,6 +39,7 @@ from .routes import (
     villages,
     writes,
 )
+from .routes.dashboard import warm
 from .serving import DerivedKeeper, ServedStore
 
 #: Route modules under ``api.routes``, each exposing ``router`` (in the order their routes match).
@@ -48,8 +50,6 @@ ROUTERS = (health, ontology, sparql, docs, villages, gaps, plans, catalogue, rec
 def open_store(settings: Settings) -> Store:
     """The store the app serves: a remote endpoint when configured, else the embedded store."""
     if settings.sparql_endpoint:
-        from .remote import RemoteStore
-
         return RemoteStore.from_settings(settings)  # type: ignore[return-value]  # same read methods
     return Store.open(settings.store_path, create=False)
 
@@ -60,8 +60,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from .routes.dashboard import warm
-
         keeper = DerivedKeeper(app.state.served)
         if app.state.served.owned:
             keeper.start()  # re-derives when the day passes the derived graph's stable-until date

@@ -44,6 +44,8 @@ from kg.settings import Settings
 from kg.store import Store
 from kg.writer import ServerInfo, WriterLock, holder, pid_alive, register_server, unregister_server
 
+from .routes.dashboard import warm
+
 log = logging.getLogger(__name__)
 
 
@@ -191,8 +193,6 @@ class ServedStore:
         self._state.store = new  # the old handle closes when the last request using it ends
         for listener in list(self.listeners):
             _call(listener, "switch_store", new.real_path)
-        from .routes.dashboard import warm
-
         warm(new, self.settings.reach)
 
     def derive(self, as_of: date | None = None) -> tuple[int, Marker | None]:
@@ -282,6 +282,16 @@ class DerivedKeeper:
             except Exception:  # noqa: BLE001 - keep serving; answers apply the rule live meanwhile
                 log.exception("could not bring the derived graph up to date; `dcpa derive` does it by hand")
             self._stop.wait(interval)
+
+
+def collect_here() -> None:
+    """Collect garbage in this (worker) thread, after a write.
+
+    Oxigraph's result iterators may only be dropped by the thread that made them; one caught in a
+    reference cycle (e.g. a frame kept by pySHACL) would otherwise be collected later on another
+    thread, fail to drop, and keep the on-disk store locked.
+    """
+    gc.collect()
 
 
 def _call(listener: Any, method: str, *args: Any) -> None:
