@@ -10,11 +10,12 @@ Every write here is one Oxigraph transaction: it lands whole or not at all.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Concatenate, ParamSpec, TypeVar
 
 import pyoxigraph as ox
 import rdflib
@@ -156,6 +157,25 @@ class ReadMethods:
         return g
 
 
+T = TypeVar("T")
+P = ParamSpec("P")
+
+
+def _counted(method: Callable[Concatenate[Store, P], T]) -> Callable[Concatenate[Store, P], T]:
+    """A write method that bumps ``Store.generation`` before and after it runs: an answer computed
+    while a write was landing is kept (``kg.memo``) under a count that is past once the write is done."""
+
+    @functools.wraps(method)
+    def write(self: Store, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        self.generation += 1
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self.generation += 1
+
+    return write
+
+
 class Store(ReadMethods):
     """A SPARQL dataset with named graphs; the default graph of queries is their union."""
 
@@ -166,6 +186,9 @@ class Store(ReadMethods):
         self.real_path = path
         self.read_only = read_only
         self._use: IO[bytes] | None = None
+        #: Counts the writes made through this object: what a cached answer was computed from
+        #: (``kg.memo``). Writes made through ``inner`` are not counted.
+        self.generation = 0
 
     # -- opening --------------------------------------------------------
     @classmethod
@@ -286,6 +309,7 @@ class Store(ReadMethods):
         return g
 
     # -- writing (each call is one transaction) -------------------------
+    @_counted
     def add_graph(self, graph_iri: str, data: rdflib.Graph | bytes) -> int:
         """Add triples to a named graph atomically; returns how many were given."""
         payload = data if isinstance(data, bytes) else graph_to_ntriples(data)
@@ -295,6 +319,7 @@ class Store(ReadMethods):
             raise StoreError(f"write to {graph_iri} failed; nothing was written: {e}") from e
         return len(data) if isinstance(data, rdflib.Graph) else payload.count(b"\n")
 
+    @_counted
     def add_graphs(self, parts: list[tuple[str, rdflib.Graph | bytes]]) -> int:
         """Add triples to several named graphs in one transaction: all land, or none. Returns how many.
 
@@ -312,6 +337,7 @@ class Store(ReadMethods):
             raise StoreError(f"write to {', '.join(g for g, _ in parts)} failed; nothing was written: {e}") from e
         return len(quads)
 
+    @_counted
     def replace_graph(self, graph_iri: str, data: rdflib.Graph | bytes) -> None:
         """Replace a named graph's content in one transaction (SPARQL Update)."""
         payload = data if isinstance(data, bytes) else graph_to_ntriples(data)
@@ -322,6 +348,7 @@ class Store(ReadMethods):
         except (OSError, SyntaxError, ValueError) as e:
             raise StoreError(f"replacing {graph_iri} failed; the store is unchanged: {e}") from e
 
+    @_counted
     def update(self, sparql: str) -> None:
         """Run a SPARQL Update (all its operations) as one transaction: it lands whole or not at all."""
         try:
@@ -329,12 +356,14 @@ class Store(ReadMethods):
         except (OSError, SyntaxError, ValueError) as e:
             raise StoreError(f"the update failed; the store is unchanged: {e}") from e
 
+    @_counted
     def remove_graph(self, graph_iri: str) -> None:
         try:
             self._s.update(f"DROP SILENT GRAPH <{graph_iri}>")
         except OSError as e:
             raise StoreError(f"removing {graph_iri} failed: {e}") from e
 
+    @_counted
     def bulk_load(self, source: Path | IO[bytes] | bytes, fmt: str, graph_iri: str | None = None) -> None:
         """Fast, non-transactional load for building a *fresh* store (see ``kg.build``)."""
         kwargs: dict[str, Any] = {"format": RDF_FORMATS[fmt]}
@@ -346,6 +375,7 @@ class Store(ReadMethods):
             kwargs["input"] = source
         self._s.bulk_load(**kwargs)
 
+    @_counted
     def bulk_extend(self, quads: Iterable[Any]) -> None:
         self._s.bulk_extend(quads)
 

@@ -58,14 +58,14 @@ _KEY_LOCKS: dict[tuple[Any, ...], threading.Lock] = {}
 def dashboard_tables(store: Any, area: str | None, reach: str, real_only: bool = False) -> dict[str, viz.GapTable]:
     """Every chart's table of an area, computed once per version of the data.
 
-    The version is what the answer depends on: the number of named graphs (every accepted write adds
-    one), the derived graph's date, and today's date (the rule's dates). A remote endpoint can change
-    behind our back, so its tables are never kept.
+    The version is what the answer depends on: the store's count of writes (``Store.generation``), the
+    derived graph's date, and today's date (the rule's dates). A remote endpoint can change behind our
+    back, so its tables are never kept.
     """
     if not isinstance(store, Store):
         return viz.gap_tables(store, area, viz.CHARTS, reach=reach, real_only=real_only)
     m = derived.marker(store)
-    key = ((area or "").strip(), reach, real_only, len(store.graphs()), m, date.today())
+    key = ((area or "").strip(), reach, real_only, store.generation, m, date.today())
     with _CACHE_LOCK:
         tables = _CACHE.setdefault(store, OrderedDict())
         if key in tables:
