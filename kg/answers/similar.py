@@ -19,6 +19,7 @@ import pyoxigraph as ox
 
 from ..errors import NotFound
 from ..facts import iri_values
+from ..memo import per_data
 from ..store import Store
 from .areas import Area, resolve_area
 from .basis import Basis, basis
@@ -51,8 +52,12 @@ class SimilarReport:
         return {f.name: to_jsonable(getattr(self, f.name)) for f in fields(self)}
 
 
+@per_data(16)
 def _profiles(store: Store, scope: str, real_only: bool) -> tuple[dict[str, dict[str, float]], set[str]]:
-    """Need profiles of the villages in an area, and the villages whose profile rests on example needs."""
+    """Need profiles of the villages in an area, and the villages whose profile rests on example needs.
+
+    The same for every village of the area (a city): kept until the next write (0.5 s at national scale).
+    """
     rows = store.select(
         "SELECT ?scope ?w ?t ?ex (SUM(?s) AS ?sev) WHERE { ?w dcpa:withinArea ?scope . "
         "?n dcpa:needOf ?w ; dcpa:needType ?t ; dcpa:severity ?s . OPTIONAL { ?n dcpa:isSynthetic ?ex } } "
