@@ -162,6 +162,16 @@ class Store(ReadMethods):
         self._s = inner
         self.path = path
         self.read_only = read_only
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_change(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` after every write that lands: readers with opens of their own (the
+        API's query worker processes) must reopen before they answer again."""
+        self._listeners.append(callback)
+
+    def _changed(self) -> None:
+        for callback in self._listeners:
+            callback()
 
     # -- opening --------------------------------------------------------
     @classmethod
@@ -262,6 +272,7 @@ class Store(ReadMethods):
             self._s.load(payload, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph_iri))
         except (OSError, SyntaxError, ValueError) as e:
             raise StoreError(f"write to {graph_iri} failed; nothing was written: {e}") from e
+        self._changed()
         return len(data) if isinstance(data, rdflib.Graph) else payload.count(b"\n")
 
     def replace_graph(self, graph_iri: str, data: rdflib.Graph | bytes) -> None:
@@ -273,6 +284,7 @@ class Store(ReadMethods):
             self._s.update(update)
         except (OSError, SyntaxError, ValueError) as e:
             raise StoreError(f"replacing {graph_iri} failed; the store is unchanged: {e}") from e
+        self._changed()
 
     def update(self, sparql: str) -> None:
         """Run a SPARQL Update (all its operations) as one transaction: it lands whole or not at all."""
@@ -280,12 +292,14 @@ class Store(ReadMethods):
             self._s.update(sparql, prefixes=PREFIXES)
         except (OSError, SyntaxError, ValueError) as e:
             raise StoreError(f"the update failed; the store is unchanged: {e}") from e
+        self._changed()
 
     def remove_graph(self, graph_iri: str) -> None:
         try:
             self._s.update(f"DROP SILENT GRAPH <{graph_iri}>")
         except OSError as e:
             raise StoreError(f"removing {graph_iri} failed: {e}") from e
+        self._changed()
 
     def bulk_load(self, source: Path | IO[bytes] | bytes, fmt: str, graph_iri: str | None = None) -> None:
         """Fast, non-transactional load for building a *fresh* store (see ``kg.build``)."""
@@ -297,9 +311,11 @@ class Store(ReadMethods):
         else:
             kwargs["input"] = source
         self._s.bulk_load(**kwargs)
+        self._changed()
 
     def bulk_extend(self, quads: Iterable[Any]) -> None:
         self._s.bulk_extend(quads)
+        self._changed()
 
     def dump(self, output: Path | IO[bytes], fmt: str, graph_iri: str | None = None) -> None:
         """Write the store in ``fmt``: quad formats keep the graphs; triple formats take one
