@@ -352,11 +352,27 @@ def _serve_task(state: _WorkerStore, msg: tuple[Any, ...]) -> tuple[str, Any]:
         _CURRENT.reset(token)
 
 
-def _worker_main(conn: Connection, path: str, version: int, memory_mb: int, isolate: bool) -> None:
+def _watch(lifeline: Connection) -> None:
+    """End this worker as soon as the server's end of ``lifeline`` closes, whatever it is doing.
+
+    The pool closes it; so does the kernel when the server dies, even by SIGKILL. Without this a
+    worker deep in a query would outlive a killed server, and keep the fork server alive with it
+    (every fork-server child holds the fork server's liveness pipe)."""
+    try:
+        lifeline.poll(None)
+    except OSError:
+        pass
+    os._exit(0)
+
+
+def _worker_main(
+    conn: Connection, lifeline: Connection, path: str, version: int, memory_mb: int, isolate: bool
+) -> None:
     """The body of a worker process: start up, then answer tasks until told to stop or orphaned."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole process group; the server stops us
     _die_with_parent()
-    network = isolate_network() if isolate else "not isolated (turned off)"
+    network = isolate_network() if isolate else "not isolated (turned off)"  # while single-threaded
+    threading.Thread(target=_watch, args=(lifeline,), name="lifeline", daemon=True).start()
     try:
         state = _WorkerStore(path, version)
     except BaseException as e:  # noqa: BLE001 - reported to the pool, which raises it to the caller
@@ -465,6 +481,8 @@ class WorkerPool:
         self._spawn_error: DcpaError | None = None
         self._network: str | None = None
         self._answered = 0
+        # Every worker holds the reading end; only this process holds the writing end (see _watch).
+        self._lifeline = self._ctx.Pipe(duplex=False)
         # One thread per call in flight (running or waiting for a worker); they only wait on pipes.
         self._threads = ThreadPoolExecutor(max_workers=max(32, 4 * self.max_workers), thread_name_prefix="dcpa-pool")
 
@@ -524,6 +542,10 @@ class WorkerPool:
                 proc.kill()
             except (OSError, ValueError, AttributeError):
                 pass
+        try:
+            self._lifeline[1].close()  # and any worker just being born ends by itself
+        except OSError:
+            pass
         with self._cond:
             self._cond.notify_all()
 
@@ -720,7 +742,7 @@ class WorkerPool:
         parent, child = self._ctx.Pipe(duplex=True)
         proc = self._ctx.Process(
             target=_worker_main,
-            args=(child, path, version, self.memory_mb, self.isolate_network),
+            args=(child, self._lifeline[0], path, version, self.memory_mb, self.isolate_network),
             name="dcpa-query-worker",
             daemon=True,
         )
