@@ -9,6 +9,7 @@ import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -16,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from kg import __version__
 from kg.settings import Settings, get_settings
 from kg.store import Store
+from kg.workers import QueryRunner, runner_for
 
 from .errors import install_error_handlers
 
@@ -37,6 +39,19 @@ def open_store(settings: Settings) -> Store:
     return Store.open(settings.store_path, create=False)
 
 
+def query_runner_for(settings: Settings, store: Any) -> QueryRunner:
+    """Worker processes for an on-disk store (told of every write), threads for in-memory and
+    remote stores (see kg.workers). The parser and serialisers are loaded into the fork server."""
+    runner: QueryRunner = runner_for(
+        store,
+        min_workers=settings.query_workers,
+        max_workers=settings.query_workers_max,
+        memory_mb=settings.query_memory_mb,
+        preload=("api.sparql",),
+    )
+    return runner
+
+
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     """Build the app. Pass ``store`` to serve an existing (e.g. in-memory) store."""
     settings = settings or get_settings()
@@ -46,7 +61,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         from .routes.dashboard import warm
 
         warm(app.state.store, settings.reach)  # the province dashboard counts every need: start early
-        yield
+        app.state.query_runner.start()  # query workers start in the background
+        try:
+            yield
+        finally:
+            app.state.query_runner.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -59,6 +78,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     )
     app.state.settings = settings
     app.state.store = store if store is not None else open_store(settings)
+    app.state.query_runner = query_runner_for(settings, app.state.store)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for name in ROUTERS:

@@ -85,10 +85,10 @@ class RemoteStore(ReadMethods):
         ``union`` is the remote server's business (most make the default graph the union or
         can be configured so); ``bindings`` become a trailing ``VALUES`` block.
         """
-        from .sparql import query_form
+        from .sparql import analyse
 
-        form = query_form(sparql)
         text = sparql_prefixes() + sparql
+        form = analyse(text).form  # the Accept header depends on it; parsed once per text (cached)
         if bindings:
             names = " ".join(f"?{k}" for k in bindings)
             values = " ".join(_binding(v).__str__() for v in bindings.values())

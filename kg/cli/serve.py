@@ -20,13 +20,12 @@ def serve(
 
     Example: dcpa serve --port 8080
     """
-    import uvicorn
-
     from api.app import create_app
+    from api.server import serve as run
 
     settings = get_settings()
     try:
         application = create_app(settings)
     except DcpaError as e:
         raise fail(e) from e
-    uvicorn.run(application, host=host or settings.host, port=port or settings.port, log_level="info")
+    run(application, host=host or settings.host, port=port or settings.port)
