@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -436,6 +437,7 @@ class Answer:
     media_type: str
     truncated: bool = False
     rows: int = 0
+    analysis: Analysis | None = None  # what the parse found, for the server to remember (see known())
 
 
 def _term_json(t: Any) -> dict[str, Any]:
@@ -578,17 +580,49 @@ def run_query(
     return graph_answer(result, media_type, max_rows, deadline)
 
 
-def answer(store: Any, req: SparqlRequest, accept: str, max_rows: int) -> Answer:
+def answer(
+    store: Any, req: SparqlRequest, accept: str, max_rows: int, analysis: Analysis | None = None
+) -> Answer:
     """The whole answer to one protocol request — parse check, negotiation, execution, serialisation.
 
     Runs where a deadline can stop it: in a query worker process over its read-only open of the
     store (``kg.workers``), called as ``runner.call("api.sparql:answer", …)``. Parsing happens
-    here too, so a pathological query text costs the worker, not the server.
+    here too, so a pathological query text costs the worker, not the server; ``analysis`` is the
+    server's memory of an earlier parse of the very same text (:func:`known`), which spares it.
     """
     deadline = current_deadline() or Deadline(float("inf"))
-    analysis = analyse(req.query)
+    if analysis is None:
+        analysis = analyse(req.query)
     media_type = negotiate(analysis.form, accept, req.format)
-    return run_query(store, req, analysis, media_type, deadline, max_rows=max_rows)
+    out = run_query(store, req, analysis, media_type, deadline, max_rows=max_rows)
+    out.analysis = analysis
+    return out
+
+
+# Parses the workers made, remembered by the server for all of them: each worker has a cache of its own,
+# so without this a query text is parsed once per worker (~12 ms for a 2 KB catalogue query; measured
+# over HTTP with 50 distinct texts: p90 13.3 ms instead of 1.7 ms).
+_KNOWN: OrderedDict[str, Analysis] = OrderedDict()
+_KNOWN_LOCK = threading.Lock()
+
+
+def known(query: str) -> Analysis | None:
+    """What a worker's parse of this exact text found, if the server has seen it answered."""
+    with _KNOWN_LOCK:
+        found = _KNOWN.get(query)
+        if found is not None:
+            _KNOWN.move_to_end(query)
+        return found
+
+
+def remember(query: str, analysis: Analysis | None) -> None:
+    if analysis is None or len(query) > _CACHED_QUERY_CHARS:
+        return
+    with _KNOWN_LOCK:
+        _KNOWN[query] = analysis
+        _KNOWN.move_to_end(query)
+        while len(_KNOWN) > 512:
+            _KNOWN.popitem(last=False)
 
 
 # -- service description -------------------------------------------------------

@@ -70,6 +70,10 @@ START_TIMEOUT = 60.0
 KILL_GRACE = 0.1
 #: Idle workers beyond ``min_workers`` retire after this many seconds without work.
 IDLE_RETIRE = 60.0
+#: A task still running after this many seconds has its worker niced (and replaced when done), so
+#: that long queries yield the CPU to cheap ones and to the server (point lookups take ~1 ms).
+SLOW_AFTER = 1.0
+SLOW_NICE = 10
 
 _CLONE_NEWNET = 0x40000000
 _CLONE_NEWUSER = 0x10000000
@@ -242,7 +246,8 @@ def isolate_network() -> str:
     return f"not isolated: unshare() failed ({os.strerror(err)})"
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
+    """Have the kernel SIGKILL this process when its parent dies (Linux; elsewhere nothing)."""
     try:
         _libc().prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):
@@ -370,7 +375,7 @@ def _worker_main(
 ) -> None:
     """The body of a worker process: start up, then answer tasks until told to stop or orphaned."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole process group; the server stops us
-    _die_with_parent()
+    die_with_parent()
     network = isolate_network() if isolate else "not isolated (turned off)"  # while single-threaded
     threading.Thread(target=_watch, args=(lifeline,), name="lifeline", daemon=True).start()
     try:
@@ -412,6 +417,7 @@ class _Worker:
     idle_since: float = field(default_factory=time.monotonic)
     dead: bool = False
     killed: bool = False  # by us (deadline, cancel, close), not by the kernel
+    niced: bool = False  # ran a long task at lower priority; replaced after it
 
     @property
     def pid(self) -> int:
@@ -621,7 +627,10 @@ class WorkerPool:
             msg = (self._path, self._version, job.target, job.args, job.deadline.at, job.deadline.seconds)
         try:
             worker.conn.send(msg)
-            answered = worker.conn.poll(max(0.0, job.deadline.remaining() + KILL_GRACE))
+            answered = worker.conn.poll(max(0.0, min(SLOW_AFTER, job.deadline.remaining() + KILL_GRACE)))
+            if not answered and job.deadline.remaining() + KILL_GRACE > 0:
+                _renice(worker)
+                answered = worker.conn.poll(max(0.0, job.deadline.remaining() + KILL_GRACE))
         except (OSError, ValueError):
             answered = True  # the worker is gone: recv() below says how
         if not answered:
@@ -674,7 +683,7 @@ class WorkerPool:
         stale = False
         with self._cond:
             self._busy.discard(worker)
-            if worker.dead or self._closed or worker.path_gen != self._path_gen:
+            if worker.dead or worker.niced or self._closed or worker.path_gen != self._path_gen:
                 stale = True
             else:
                 worker.idle_since = time.monotonic()
@@ -817,6 +826,15 @@ def process_rss(pid: int) -> int:
     except OSError:
         pass
     return 0
+
+
+def _renice(worker: _Worker) -> None:
+    """Lower a long-running worker's priority (only root could raise it again: it is replaced after)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, worker.pid, SLOW_NICE)
+        worker.niced = True
+    except (OSError, AttributeError):
+        pass
 
 
 def _snapshot(items: Iterable[Any]) -> list[Any]:

@@ -60,8 +60,9 @@ async def _answer(request: Request, body: bytes) -> Response:
     if req is None:
         return _no_query(request, accept)
     answer: sp.Answer = await query_runner(request).call(
-        "api.sparql:answer", req, accept, settings.max_rows, timeout=settings.query_timeout
+        "api.sparql:answer", req, accept, settings.max_rows, sp.known(req.query), timeout=settings.query_timeout
     )
+    sp.remember(req.query, answer.analysis)
     headers = {"Vary": "Accept"}
     if answer.truncated:
         headers[sp.TRUNCATED_HEADER] = "true"

@@ -81,3 +81,18 @@ def test_the_size_limit_counts_the_decoded_query(sparql_url: str) -> None:
     r = httpx.post(sparql_url, data={"query": too_long})
     assert r.status_code == 400
     assert "100024 bytes long (UTF-8); the limit is 100000" in r.json()["error"]["message"]
+
+
+def test_the_server_remembers_each_parse_for_every_worker(sparql_url: str) -> None:
+    """A worker's parse comes back with its answer; the next request with the same text carries it,
+    so no other worker parses that text again."""
+    from api import sparql as sp
+
+    text = NEEDS.format(f"FROM <{SYNTHETIC}>") + " # remembered by the server"
+    assert sp.known(text) is None
+    assert one(sparql_url, text) == ["3"]
+    assert sp.known(text) == sp.Analysis("SELECT", True)
+    assert one(sparql_url, text) == ["3"]  # answered from the remembered parse
+    refused = "SELECT * { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } } # remembered?"
+    assert httpx.get(sparql_url, params={"query": refused}).status_code == 403
+    assert sp.known(refused) is None  # only what passed the check is remembered
