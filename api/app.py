@@ -1,14 +1,17 @@
 """The application factory.
 
 Routers are listed in ``ROUTERS``; each lives in ``api/routes/<resource>.py``.
+
+``app.state.store`` is the store the routes read (it changes when a rebuild switches versions);
+``app.state.served`` (``api.serving.ServedStore``) is how the app writes; ``app.state.store_listeners``
+is the list of objects told about writes and switches (see ``api.serving``); ``app.state.query_runner``
+(``kg.workers``) runs queries under a deadline and is one of them.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -20,14 +23,29 @@ from kg.store import Store
 from kg.workers import QueryRunner, runner_for
 
 from .errors import install_error_handlers
+from .guards import install_guards
+from .paths import STATIC_DIR
+from .routes import (
+    admin,
+    catalogue,
+    dashboard,
+    docs,
+    gaps,
+    health,
+    ontology,
+    plans,
+    records,
+    sparql,
+    stats,
+    views,
+    villages,
+    writes,
+)
+from .serving import ServedStore
 
-STATIC_DIR = Path(__file__).resolve().parent / "static"
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-
-#: Route modules under ``api.routes``, each exposing ``router``.
-ROUTERS: tuple[str, ...] = ("health", "ontology", "sparql", "docs", "villages", "gaps", "plans", "catalogue")
-ROUTERS += ("records", "stats", "writes")
-ROUTERS += ("views", "dashboard")
+#: Route modules under ``api.routes``, each exposing ``router`` (in the order their routes match).
+ROUTERS = (health, ontology, sparql, docs, villages, gaps, plans, catalogue, records, stats, writes, views, dashboard,
+           admin)
 
 
 def open_store(settings: Settings) -> Store:
@@ -39,11 +57,13 @@ def open_store(settings: Settings) -> Store:
     return Store.open(settings.store_path, create=False)
 
 
-def query_runner_for(settings: Settings, store: Any) -> QueryRunner:
-    """Worker processes for an on-disk store (told of every write), threads for in-memory and
-    remote stores (see kg.workers). The parser and serialisers are loaded into the fork server."""
+def query_runner_for(settings: Settings, state: Any) -> QueryRunner:
+    """Where SPARQL queries (and, through ``call``, other read-only work) run under a deadline:
+    worker processes for an on-disk store, threads reading ``state.store`` for in-memory and remote
+    stores (see kg.workers). The parser and serialisers are loaded into the workers' fork server."""
     runner: QueryRunner = runner_for(
-        store,
+        state.store,
+        current=lambda: state.store,
         min_workers=settings.query_workers,
         max_workers=settings.query_workers_max,
         memory_mb=settings.query_memory_mb,
@@ -62,10 +82,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
         warm(app.state.store, settings.reach)  # the province dashboard counts every need: start early
         app.state.query_runner.start()  # query workers start in the background
-        try:
-            yield
-        finally:
-            app.state.query_runner.close()
+        yield
+        app.state.query_runner.close()  # every query worker stops, also one in the middle of a query
+        app.state.served.close()  # an owned store: closed, writer lock released
 
     app = FastAPI(
         lifespan=lifespan,
@@ -77,11 +96,17 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.store = store if store is not None else open_store(settings)
-    app.state.query_runner = query_runner_for(settings, app.state.store)
+    app.state.store_listeners = []
+    if store is not None or settings.sparql_endpoint:
+        app.state.store = store if store is not None else open_store(settings)
+        app.state.served = ServedStore(app.state, settings)
+    else:
+        ServedStore.open(app.state, settings)  # the writer of its store: lock, recovery, admin channel
+    app.state.query_runner = query_runner_for(settings, app.state)
+    app.state.store_listeners.append(app.state.query_runner)  # told of every write and store switch
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for name in ROUTERS:
-        module = importlib.import_module(f"api.routes.{name}")
+    for module in ROUTERS:
         app.include_router(module.router)
+    install_guards(app, settings)
     return app

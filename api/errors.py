@@ -25,13 +25,20 @@ def error_body(code: str, message: str, hint: str | None = None, details: Any = 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DcpaError)
     async def _dcpa(_: Request, exc: DcpaError) -> JSONResponse:
-        return JSONResponse(exc.to_dict(), status_code=exc.http_status)
+        retry = getattr(exc, "retry_after", None)  # StoreBusy: a rebuild is running
+        headers = {"Retry-After": str(retry)} if retry else None
+        return JSONResponse(exc.to_dict(), status_code=exc.http_status, headers=headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}.get(
-            exc.status_code, "http_error"
-        )
+        code = {
+            404: "not_found",
+            405: "method_not_allowed",
+            401: "unauthorized",
+            403: "forbidden",
+            408: "request_timeout",
+            413: "request_too_large",
+        }.get(exc.status_code, "http_error")
         return JSONResponse(
             error_body(code, str(exc.detail)), status_code=exc.status_code, headers=getattr(exc, "headers", None)
         )

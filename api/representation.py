@@ -7,16 +7,17 @@ route formats the same way.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import Annotated, Any
 
 import rdflib
 from fastapi import Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+
+from kg.safetext import csv_text
 
 from .sparql import jsonld_context
 
@@ -68,35 +69,36 @@ class _Utf8JSON(JSONResponse):
         return json.dumps(content, ensure_ascii=False, default=str, separators=(",", ":")).encode("utf-8")
 
 
-def cell(value: Any) -> str:
-    """A CSV cell: lists joined with ``; ``, mappings by their label or id, None empty."""
+def cell(value: Any) -> Any:
+    """A CSV cell: lists joined with ``; ``, mappings by their label or id, None empty, numbers kept."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int | float | Decimal):
+        return value  # a number: the CSV writer leaves it a number (no formula escaping)
     if isinstance(value, dict):
-        for k in ("label_zh", "label", "name", "code", "id", "iri"):
+        for k in ("label_zh", "label", "name", "zh", "code", "id", "iri"):
             if k in value:
                 return cell(value[k])
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, list | tuple):
-        return "; ".join(cell(v) for v in value)
+        return "; ".join(str(cell(v)) for v in value)
     return str(value)
 
 
 def csv_response(
     rows: Iterable[dict[str, Any]], columns: Sequence[str] | None = None, *, name: str = "data"
 ) -> Response:
-    """A CSV table (UTF-8 with BOM so spreadsheet programs read the Chinese right)."""
+    """A CSV table (UTF-8 with BOM so spreadsheet programs read the Chinese right).
+
+    Written by ``kg.safetext.csv_text``, which neutralises formula injection in text cells.
+    """
     rows = list(rows)
     cols = list(columns) if columns else _columns(rows)
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(cols)
-    for r in rows:
-        w.writerow([cell(r.get(c)) for c in cols])
+    text = csv_text(cols, ([cell(r.get(c)) for c in cols] for r in rows))
     return Response(
-        ("\ufeff" + buf.getvalue()).encode("utf-8"),
+        ("\ufeff" + text).encode("utf-8"),
         media_type=CSV_TYPE,
         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
     )

@@ -1,36 +1,86 @@
-"""Run the app under uvicorn so that one signal stops everything, also while queries run.
+"""How `dcpa serve` and the tests' live server run uvicorn: h11 with a deadline for request headers.
 
-uvicorn answers Ctrl+C / SIGTERM by waiting for the requests in flight; a query past the reach
-of Python would hold it for its whole time limit. Here the signal also stops the query workers
-at once (``runner.close()``): their requests end with 503 and uvicorn exits promptly.
+uvicorn closes a keep-alive connection that stays idle after a response, but it has no limit for
+a connection that never sends a request, nor for request headers sent one byte at a time
+(slowloris): a handful of clients could hold every connection open forever. ``GuardedH11Protocol``
+gives each request ``settings.header_timeout`` seconds to complete its request line and headers,
+counted from the connection (first request) or from the request's first byte (later requests on
+a kept-alive connection); when time is up it answers 408 in the API's JSON error shape and closes.
+Request bodies are bounded by ``api.guards.BodyLimits``.
 """
 
 from __future__ import annotations
 
-from types import FrameType
+import asyncio
+import json
 from typing import Any
 
-import uvicorn
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from kg.workers import START_TIMEOUT, WorkerPool
+from kg.settings import Settings
 
-
-class _Server(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config, app: Any) -> None:
-        super().__init__(config)
-        self._app = app
-
-    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        super().handle_exit(sig, frame)
-        runner = getattr(self._app.state, "query_runner", None)
-        if runner is not None:
-            runner.close()
+from .errors import error_body
+from .guards import SECURITY_HEADERS
 
 
-def serve(app: Any, *, host: str, port: int, log_level: str = "info") -> None:
-    """Serve ``app`` (from ``create_app``) until Ctrl+C or SIGTERM; the query workers are ready
-    before the first request is taken (about a second: the fork server imports the parser once)."""
-    runner = getattr(app.state, "query_runner", None)
-    if isinstance(runner, WorkerPool):
-        runner.start(wait=START_TIMEOUT)
-    _Server(uvicorn.Config(app, host=host, port=port, log_level=log_level), app).run()
+class GuardedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with a deadline for the request line and headers."""
+
+    header_timeout: float = 20.0
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        self._header_timer: asyncio.TimerHandle | None = None
+        super().connection_made(transport)
+        self._arm()  # a connection that sends nothing is timed out too
+
+    def _arm(self) -> None:
+        if self._header_timer is None:
+            self._header_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
+
+    def _disarm(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def data_received(self, data: bytes) -> None:
+        if self.conn.their_state is h11.IDLE:  # bytes of a request whose headers are not complete yet
+            self._arm()
+        super().data_received(data)
+        if self.conn.their_state is not h11.IDLE:  # the headers are complete (or the connection is done)
+            self._disarm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _headers_too_slow(self) -> None:
+        self._header_timer = None
+        if self.transport.is_closing() or self.conn.their_state is not h11.IDLE:
+            return
+        body = json.dumps(
+            error_body(
+                "request_timeout",
+                f"the request line and headers did not arrive within {self.header_timeout:g} seconds",
+                "send the whole request head at once (limit: DCPA_HEADER_TIMEOUT)",
+            )
+        ).encode("utf-8")
+        head = [
+            b"HTTP/1.1 408 Request Timeout",
+            b"content-type: application/json",
+            b"content-length: " + str(len(body)).encode("ascii"),
+            b"connection: close",
+            *(k + b": " + v for k, v in SECURITY_HEADERS),
+        ]
+        self.transport.write(b"\r\n".join(head) + b"\r\n\r\n" + body)
+        self.transport.close()
+
+
+def protocol_class(header_timeout: float) -> type[GuardedH11Protocol]:
+    """``GuardedH11Protocol`` with its header deadline (uvicorn instantiates the class itself)."""
+    return type("GuardedH11Protocol", (GuardedH11Protocol,), {"header_timeout": header_timeout})
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """Options for ``uvicorn.run`` / ``uvicorn.Config`` that every server of the app uses."""
+    return {"http": protocol_class(settings.header_timeout)}

@@ -1,5 +1,8 @@
 """A live server for tests: the app under uvicorn in a thread, on a free loopback port.
 
+It runs exactly as `dcpa serve` does (``api.server.server_options``: the guarded protocol with the header
+timeout of the app's settings).
+
 Used by the API and browser test suites, which need real HTTP (SPARQLWrapper, Chromium).
 """
 
@@ -11,13 +14,19 @@ from typing import Any
 
 import uvicorn
 
+from kg.settings import Settings
+
+from .server import server_options
+
 
 class LiveServer:
     """uvicorn in a daemon thread on 127.0.0.1; ``url`` is its base URL, ``stop()`` ends it."""
 
     def __init__(self, app: Any, *, start_timeout: float = 20.0) -> None:
         self.app = app
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+        settings = getattr(getattr(app, "state", None), "settings", None) or Settings()
+        options = server_options(settings)
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", **options)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
@@ -36,3 +45,74 @@ class LiveServer:
         if runner is not None:
             runner.close()
         self.thread.join(timeout=10)
+
+
+class ServeProcess:
+    """``dcpa serve`` in a subprocess on a free loopback port, found through the file it registers.
+
+    ``env`` is added to this process's environment (``DCPA_STORE_PATH`` and friends; ``DCPA_FAULT``
+    to kill it at a fault point). ``url`` is its base URL once it answers; ``stop()`` sends SIGINT
+    (Ctrl+C) and waits; ``wait_killed()`` waits for a death by a fault point.
+    """
+
+    def __init__(self, env: dict[str, str], *, cwd: str | None = None, start_timeout: float = 60.0) -> None:
+        import json
+        import os
+        import subprocess
+        import sys
+        import tempfile
+        from pathlib import Path
+
+        import httpx
+
+        from kg.writer import server_file
+
+        self.env = {**os.environ, "DCPA_PORT": "0", "DCPA_HOST": "127.0.0.1", **env}
+        registration = server_file(self.env["DCPA_STORE_PATH"])
+        old = registration.read_text(encoding="utf-8") if registration.exists() else None
+        self.log = tempfile.TemporaryFile()  # a file, not a pipe: a full pipe would block the server
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "kg", "serve"],
+            env=self.env,
+            cwd=cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=self.log,
+        )
+        deadline = time.monotonic() + start_timeout
+        while True:  # wait for the state "registered and answering", not for a time
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"dcpa serve exited with {self.proc.returncode}: {self._stderr()}")
+            if time.monotonic() > deadline:
+                self.proc.kill()
+                raise RuntimeError(f"dcpa serve did not start: {self._stderr()}")
+            text = registration.read_text(encoding="utf-8") if registration.exists() else None
+            if text and text != old:
+                info = json.loads(text)
+                if info["pid"] == self.proc.pid:
+                    try:
+                        if httpx.get(info["url"] + "/health", timeout=5).status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        pass
+            time.sleep(0.05)
+        self.url: str = info["url"]
+        self.registration = Path(registration)
+
+    def output(self) -> str:
+        """What the server wrote to stderr so far (its log)."""
+        self.log.seek(0)
+        return self.log.read().decode("utf-8", "replace")
+
+    def _stderr(self) -> str:
+        return self.output()[-2000:]
+
+    def stop(self) -> int:
+        """Ctrl+C, as a user stops the server; returns its exit code."""
+        import signal
+
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        return self.proc.wait(timeout=30)
+
+    def wait_killed(self, timeout: float = 60.0) -> int:
+        return self.proc.wait(timeout=timeout)

@@ -63,7 +63,8 @@ def catalogue_text(village_iri: str) -> str:
     from kg.namespaces import sparql_prefixes
 
     text = get_query(CATALOGUE_QUERY).text
-    return sparql_prefixes() + inline_parameters(text, {"village": f"<{village_iri}>", "lang": '"zh"'})
+    return sparql_prefixes() + inline_parameters(text, {"village": f"<{village_iri}>", "lang": '"zh"',
+                                                          "real_only": "false"})
 
 
 # -- library --------------------------------------------------------------------

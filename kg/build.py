@@ -1,12 +1,19 @@
 """Build the knowledge graph: ontology, reference data, example data, retained imports, derived facts → one store.
 
-A build never damages the store it replaces: it loads everything into a fresh directory beside the
-store with Oxigraph's fast bulk loader, and only then swaps the directories (old renamed away, new renamed
-in, old deleted). If anything fails on the way, the old store is untouched.
+A build never touches the store it replaces: it loads everything into a new *version* beside it
+(``kg.versions``) with Oxigraph's fast bulk loader, flushes and closes it, marks it complete, and only
+then moves the store's pointer to it (one atomic rename). If anything fails or the process is killed on
+the way, the pointer still names the old store, and the next build removes the unfinished version.
+Processes that have the old version open keep reading it; it is removed once none does.
+
+A build is a writer: it holds the writer lock (``kg.writer``), first settles what interrupted writes
+left (``kg.importer.journal.recover``), and while ``dcpa serve`` runs it is the server that builds
+(``current`` and ``switch`` below), so that imports cannot land in between.
 
 A build is idempotent: it records a fingerprint of its inputs (ontology files, reference files, the
-generator's code and parameters, the retained import files, the package version) beside the store and
-does nothing when they have not changed, unless forced.
+generator's code and parameters, the retained import files, the package version) in the version's
+completion record and does nothing when they have not changed — unless forced, or unless the current
+store is missing, damaged, incomplete or of the old single-directory layout.
 
 User imports survive rebuilds because the importer retains every accepted file under
 ``settings.imports_path`` and ``kg.importer.replay_retained`` loads them again into the new store.
@@ -15,21 +22,20 @@ User imports survive rebuilds because the importer retains every accepted file u
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import logging
-import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, faults, versions
 from .derived import derive_all
-from .errors import StoreError
+from .errors import DcpaError, StoreBusy, StoreError
+from .importer import replay_retained
+from .importer.journal import recover
 from .namespaces import GRAPH_ONTOLOGY, GRAPH_REFERENCE, GRAPH_SYNTHETIC
 from .reference import reference_files, reference_ntriples
 from .resources import ONTOLOGY_FILE, VOCAB_FILE, ontology_graph
@@ -37,6 +43,7 @@ from .settings import Settings
 from .stats import graph_counts
 from .store import Store, graph_to_ntriples
 from .synthetic import GENERATOR_VERSION, generate
+from .writer import WriterLock
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +64,9 @@ class BuildReport:
     seed: int
     graphs: dict[str, int] = field(default_factory=dict)  # graph IRI → triples
     seconds: float = 0.0
-    imports_replayed: int | None = None  # None: the importer is not available
+    imports_replayed: int | None = None  # None: the build was skipped
     notes: list[str] = field(default_factory=list)
+    version: str | None = None  # the directory of the version built (None when skipped)
 
     @property
     def triples(self) -> int:
@@ -109,36 +117,16 @@ def fingerprint(settings: Settings, example_villages: int, seed: int) -> str:
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode("utf-8")).hexdigest()
 
 
-def stamp_path(store_path: Path) -> Path:
-    """The file beside the store that records the fingerprint of the build that made it."""
-    return store_path.parent / f"{store_path.name}.build.json"
-
-
-def _read_stamp(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
 # ---------------------------------------------------------------------------
 # Loading
 # ---------------------------------------------------------------------------
 
 
-def _replay_imports(store: Store, imports_path: Path | None) -> int | None:
-    """Load the retained user imports again; ``None`` when no importer is installed."""
+def _replay_imports(store: Store, imports_path: Path | None) -> int:
+    """Load the retained user imports again."""
     if imports_path is None:
         return 0
-    try:
-        importer = importlib.import_module(f"{__package__}.importer")
-    except ModuleNotFoundError as e:
-        if e.name != f"{__package__}.importer":
-            raise
-        log.warning("kg.importer is not available: retained imports in %s were not replayed", imports_path)
-        return None
-    return int(importer.replay_retained(store, Path(imports_path)))
+    return replay_retained(store, Path(imports_path))
 
 
 def _load_synthetic(store: Store, villages: int, seed: int, workdir: Path | None, progress: ProgressFn | None) -> None:
@@ -201,22 +189,6 @@ def build_into(
     return graph_counts(store), replayed
 
 
-def _swap(new: Path, target: Path) -> None:
-    """Put ``new`` where ``target`` is; the old store is removed only once the new one is in place."""
-    old: Path | None = None
-    if target.exists():
-        old = target.parent / f".{target.name}.old-{os.getpid()}-{time.time_ns()}"
-        os.rename(target, old)
-    try:
-        os.rename(new, target)
-    except OSError:
-        if old is not None:
-            os.rename(old, target)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def build(
     settings: Settings,
     *,
@@ -224,22 +196,82 @@ def build(
     seed: int | None = None,
     force: bool = False,
     progress: ProgressFn | None = None,
+    current: Store | None = None,
+    switch: Callable[[Path], None] | None = None,
 ) -> BuildReport:
-    """Build the embedded store at ``settings.store_path`` (skipped when its inputs have not changed)."""
+    """Build a new version of the store at ``settings.store_path`` and switch to it (skipped when its
+    inputs have not changed and the current store is sound).
+
+    The caller may hold the writer lock (it is re-entrant); otherwise ``StoreBusy`` says who does.
+    A server passes its open store as ``current`` (recovery runs on it) and a ``switch`` that moves
+    the pointer and reopens; by default ``kg.versions.switch`` just moves the pointer.
+    """
     villages = settings.example_villages if example_villages is None else example_villages
     seed = settings.example_seed if seed is None else seed
-    target = Path(settings.store_path)
-    fp = fingerprint(settings, villages, seed)
-    stamp = _read_stamp(stamp_path(target))
-    if not force and target.exists() and stamp is not None and stamp.get("fingerprint") == fp:
-        log.info("the store at %s is up to date; nothing to build", target)
-        return BuildReport(str(target), True, fp, villages, seed, graphs=dict(stamp.get("graphs", {})))
+    target = versions.pointer(settings.store_path)
+    with WriterLock(target, "build"):
+        notes = versions.prepare(target)
+        if versions.is_old_layout(target):
+            raise StoreBusy(
+                f"the store at {target} (a single directory, as older dcpa made it) is open in another process",
+                hint="the build moves it into the versioned layout first, which it can only do while no process "
+                "has it open: stop the readers (or the server that opened it) and build again",
+            )
+        sound = _recover(settings, current, notes)
+        fp = fingerprint(settings, villages, seed)
+        now = versions.current(target)
+        record = versions.completion(now) if now is not None and versions.is_version(now, target) else None
+        if not force and sound and record is not None and record.get("fingerprint") == fp:
+            log.info("the store at %s is up to date; nothing to build", target)
+            versions.collect(target)
+            return BuildReport(str(target), True, fp, villages, seed, graphs=dict(record.get("graphs", {})),
+                               notes=notes)
+        versions.collect(target)  # what killed builds left, before making more
+        report = _build_version(settings, target, fp, villages, seed, progress)
+        report.notes[:0] = notes
+        faults.point("build:completed")
+        built = Path(str(report.version))
+        if switch is not None:
+            switch(built)
+        else:
+            versions.switch(target, built)
+        versions.collect(target)
+    return report
 
-    started = time.perf_counter()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
+
+def _recover(settings: Settings, current: Store | None, notes: list[str]) -> bool:
+    """Settle interrupted writes against the current store; returns whether that store is sound.
+
+    A store that does not open (missing, damaged) cannot say which interrupted writes landed: they
+    are rolled back, and the build replaces the store.
+    """
+    if current is not None:
+        recover(current, settings)
+        return True
     try:
-        store = Store.open(work / "store")
+        store = Store.open(settings.store_path, create=False)
+    except StoreBusy:
+        raise  # open elsewhere: not ours to judge, nor to rebuild under
+    except DcpaError as e:
+        recover(None, settings)
+        if versions.current(settings.store_path) is not None:  # there is a store, and it is not sound
+            notes.append(f"rebuilding: {e.message}")
+        return False
+    try:
+        recover(store, settings)
+    finally:
+        store.close()
+    return True
+
+
+def _build_version(
+    settings: Settings, target: Path, fp: str, villages: int, seed: int, progress: ProgressFn | None
+) -> BuildReport:
+    """Load a new, complete version beside the current one; returns its report (``version`` set)."""
+    started = time.perf_counter()
+    version = versions.new_version(target)
+    try:
+        store = Store.open(version)
         try:
             graphs, replayed = build_into(
                 store,
@@ -247,8 +279,9 @@ def build(
                 seed=seed,
                 imports_path=Path(settings.imports_path),
                 progress=progress,
-                workdir=work,
+                workdir=versions.scratch(version),
             )
+            faults.point("build:loaded")
             if progress:
                 progress("optimize", 0, 1)
             # Bulk loads leave many small files; compacting them made national-scale lookups
@@ -259,20 +292,14 @@ def build(
             store.flush()
         finally:
             store.close()
-        _swap(work / "store", target)
+        report = BuildReport(str(target), False, fp, villages, seed, graphs, time.perf_counter() - started, replayed,
+                             version=str(version))
+        versions.mark_complete(version, report.to_dict())
     except OSError as e:
+        versions.discard(version)
         raise StoreError(f"building the store failed; the previous store is unchanged: {e}") from e
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-
-    report = BuildReport(str(target), False, fp, villages, seed, graphs, time.perf_counter() - started, replayed)
-    if replayed is None:
-        report.notes.append("kg.importer is not available: retained imports were not replayed")
-    _write_stamp(stamp_path(target), report)
+    except BaseException:
+        versions.discard(version)
+        raise
+    shutil.rmtree(version.parent / f".{version.name}.work", ignore_errors=True)
     return report
-
-
-def _write_stamp(path: Path, report: BuildReport) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
-    os.replace(tmp, path)

@@ -11,7 +11,12 @@ CLI, the API and the SPARQL editor can list and document it without a second fil
     # uses: derived
 
 ``uses: derived`` says the query reads the derived graph (``kg.derived``); running it on a store
-without a current one is an error rather than a silently wrong answer.
+without one is an error rather than a silently wrong answer, and its answer states the derived graph's date.
+
+Every query also takes the reserved boolean ``?real_only`` (bound by the runner, never by users'
+text): when true it leaves out example data (``dcpa:isSynthetic true``), so the same query answers
+from real data alone. ``answer`` runs a query both ways to mark each row of the full answer that rests
+on example data (it is not among the real-only rows) and to state the share of such rows.
 
 Parameters are bound as typed RDF terms through SEP-0007 substitution (``Store.query(bindings=…)``),
 never pasted into the query text, so user input can never change the query. Oxigraph only
@@ -24,6 +29,7 @@ from __future__ import annotations
 import difflib
 import logging
 import re
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -32,7 +38,8 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from .derived import is_current as derived_is_current
+from . import derived
+from .answers.basis import Basis, basis
 from .errors import DataError, Issue, NotFound, StoreError
 from .namespaces import DCPAV, area
 from .resources import QUERIES_DIR
@@ -53,6 +60,9 @@ PARAM_TYPES: dict[str, str] = {
 }
 
 _HEADER = re.compile(r"^#\s*([a-z_]+)\s*:\s*(.*)$")
+#: The reserved boolean every query takes: true leaves out example data.
+REAL_ONLY = "real_only"
+_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 _AREA_CODE = re.compile(r"^(\d{2}|\d{4}|\d{6}|\d{9}|\d{12})$")
 _NOTATION = re.compile(r"^[A-Z]{1,2}\d{1,3}$")
 _XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -144,6 +154,11 @@ def parse_query_file(path: Path) -> CatalogueQuery:
             f"{path.name} lacks header field(s) {', '.join(missing)}",
             hint="every catalogue query starts with # title_zh/title_en/description/question lines",
         )
+    if not re.search(r"\?real_only\b", text.split("WHERE", 1)[0]):
+        raise DataError(
+            f"{path.name} does not project ?real_only",
+            hint="every catalogue query projects ?real_only and leaves out example data when it is true",
+        )
     return CatalogueQuery(
         name=path.stem,
         title_zh=" ".join(meta["title_zh"]),
@@ -230,8 +245,8 @@ def to_term(param: Param, raw: str) -> ox.NamedNode | ox.Literal:
     raise bad(f"a value of the unknown type {t}")  # pragma: no cover - types are checked on load
 
 
-def bind_params(query: CatalogueQuery, params: dict[str, str]) -> dict[str, Any]:
-    """Typed bindings for every declared parameter (given value or its default)."""
+def bind_params(query: CatalogueQuery, params: dict[str, str], *, real_only: bool = False) -> dict[str, Any]:
+    """Typed bindings for every declared parameter (given value or its default), and ``?real_only``."""
     known = {p.name for p in query.parameters}
     unknown = sorted(set(params) - known)
     if unknown:
@@ -245,7 +260,15 @@ def bind_params(query: CatalogueQuery, params: dict[str, str]) -> dict[str, Any]
         if raw is None or raw == "":
             raise DataError(f"query {query.name!r} needs parameter {p.name}", hint=p.description)
         bindings[p.name] = to_term(p, raw)
+    bindings[REAL_ONLY] = ox.Literal("true" if real_only else "false", datatype=ox.NamedNode(_BOOLEAN))
     return bindings
+
+
+def default_values(query: CatalogueQuery, *, real_only: bool = False) -> dict[str, str]:
+    """The SPARQL text of every parameter's default and of ``?real_only`` (for ready-to-run examples)."""
+    values = {p.name: str(to_term(p, p.default)) for p in query.parameters if p.default}
+    values[REAL_ONLY] = str(ox.Literal("true" if real_only else "false", datatype=ox.NamedNode(_BOOLEAN)))
+    return values
 
 
 def run_query(
@@ -254,14 +277,15 @@ def run_query(
     params: dict[str, str] | None = None,
     *,
     limit: int | None = None,
+    real_only: bool = False,
 ) -> QueryResult:
     """Run a catalogue query with typed parameters; at most ``limit`` rows are read."""
     query = get_query(name_or_query) if isinstance(name_or_query, str) else name_or_query
-    bindings = bind_params(query, params or {})
-    if "derived" in query.uses and not derived_is_current(store):
+    bindings = bind_params(query, params or {}, real_only=real_only)
+    if "derived" in query.uses and derived.marker(store) is None:
         raise StoreError(
             f"query {query.name!r} reads the derived graph, which this store lacks or has from an older rule",
-            hint="run `dcpa build --force` (or `dcpa derive`) to compute it",
+            hint="run `dcpa derive` (or `dcpa build --force`) to compute it",
         )
     res = store.query(query.text, bindings=bindings)
     names = [v.value for v in res.variables]
@@ -282,12 +306,68 @@ def run_query(
     return QueryResult(columns=columns, rows=rows, truncated=truncated)
 
 
+@dataclass
+class CatalogueAnswer:
+    """A catalogue query's rows, which of them rest on example data, and the answer's data basis."""
+
+    name: str
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    example: list[bool]
+    truncated: bool
+    basis: Basis
+    derived_as_of: str | None = None  # the derived graph's date, for queries that read it
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "columns": self.columns, "rows": self.rows, "example": self.example,
+                "truncated": self.truncated, "basis": self.basis.to_dict(), "derived_as_of": self.derived_as_of}
+
+
+def _row_key(row: dict[str, Any], columns: list[str]) -> tuple[str, ...]:
+    return tuple(repr(row.get(c)) for c in columns)
+
+
+def answer(
+    store: Store, name: str, params: dict[str, str] | None = None, *, limit: int | None = None,
+    real_only: bool = False,
+) -> CatalogueAnswer:
+    """Run a catalogue query and mark the rows that rest on example data.
+
+    A row of the full answer rests on example data when the same row is not in the real-only answer
+    (an example node in it, or a count that includes example data). With ``real_only`` the query runs
+    once, over real data alone.
+    """
+    query = get_query(name)
+    full = run_query(store, query, params, limit=limit, real_only=real_only)
+    if real_only:
+        flags = [False] * len(full.rows)
+    else:
+        real = run_query(store, query, params, limit=limit, real_only=True)
+        left = Counter(_row_key(r, real.columns) for r in real.rows)
+        flags = []
+        for r in full.rows:
+            k = _row_key(r, full.columns)
+            if left[k] > 0:
+                left[k] -= 1
+                flags.append(False)
+            else:
+                flags.append(True)
+    m = derived.marker(store) if "derived" in query.uses else None
+    b = basis(flags, real_only=real_only, what_zh="行", what_en="rows")
+    return CatalogueAnswer(query.name, full.columns, full.rows, flags, full.truncated, b,
+                           m.as_of.isoformat() if m else None)
+
+
 __all__ = [
     "PARAM_TYPES",
+    "REAL_ONLY",
+    "CatalogueAnswer",
     "CatalogueQuery",
     "Param",
     "QueryResult",
+    "answer",
     "bind_params",
+    "default_values",
     "get_query",
     "load_catalogue",
     "parse_query_file",

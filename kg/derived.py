@@ -1,309 +1,255 @@
-"""Derived facts: whether each need is addressed, materialised in the graph ``GRAPH_DERIVED``.
+"""The rule of "addressed" (``kg.rule``), materialised in the named graph ``GRAPH_DERIVED``.
 
-Deciding whether a need is addressed walks from its village through every area containing it to the
-active interventions targeting those areas or provided by libraries serving them, then checks type
-fit through ``skos:broader*``. Inside one SPARQL query over a province, Oxigraph repeats that walk for
-every need (seconds at province scale, minutes at national scale). Here it is done once, in Python,
-and its outcome is stored on each need, so queries read a flag instead of repeating the walk::
+Deciding whether a need is addressed takes every intervention that can reach its village, its
+fit through ``skos:broader*``, its dates, capacity and evaluations. Inside one SPARQL query over a
+province, Oxigraph repeats that for every need (seconds at province scale, minutes nationally);
+here it is done once, in Python, and its outcome stored, so queries read a fact instead::
 
-    ?need dcpa:addressedThrough dcpav:RM1 | dcpav:RM2 | dcpav:RM3   # direct / area / library reach
-    ?need dcpa:addressedByCategory ?category                         # any reach mode
-    ?need dcpa:addressingInterventionCount ?n                        # any reach mode; 0 = a gap
+    ?need dcpa:needState dcpav:NS1 | dcpav:NS2 | dcpav:NS3      # addressed / not verified / unaddressed
+    ?need dcpa:addressedBy ?reason .                            # one per addressing intervention:
+    ?reason dcpa:byIntervention ?i ; dcpa:reachMode dcpav:RM1 ; dcpa:reachTarget ?area ;
+            dcpa:fitType ?t ; dcpa:fitVia ?via ; dcpa:fitPath "N22 → N2" ; dcpa:validUntil ?d .
 
-and, for every province, city and county, a ``dcpa:NeedSummary`` per need type and severity with its
-``dcpa:needCount`` and ``dcpa:gapCount``, so that a province's gap report reads a few hundred rows
+and, for every province, city and county, a ``dcpa:NeedSummary`` per need type, severity and basis
+(real or example data) with its counts, so that a province's gap report reads a few hundred rows
 instead of 10^5 needs.
 
-``derive_all`` writes the graph for a whole store (the build); ``refresh`` recomputes the counties a
-change touches (``affected_areas``) and the summaries above them, and writes only the difference, in
-one transaction (the importer, after every import and replacement). Answers restricted to a period (needs identified and
-interventions started in it) cannot use the flags and are computed live (``kg.answers._common``).
+The graph is computed as of a date (``dcpa:derivedAsOf`` on the graph) and stays current until the first
+date on which an outcome can change without a new fact (``dcpa:stableUntil``: an intervention's
+validity ends, a later one starts, an evaluation period closes). ``is_current(store, as_of)`` says
+whether it answers for a date; otherwise answers apply the rule live.
+
+``derive_all`` writes the graph for a whole store (the build, ``dcpa derive``); ``refresh`` recomputes
+the counties a change touches and writes only the difference, in one transaction (every import and
+replacement, through ``kg.importer.landing``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import NamedTuple
 
 import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import PROV, RDF, RDFS, XSD
 
-from .answers._common import (
-    ACTIVE,
-    FITS_PATH,
-    ancestors_path,
-    code_of,
-    need_type_tree,
-    prefixes,
-    run_parallel,
-)
-from .namespaces import DCPA, DCPAV, DERIVED_RULE, GRAPH_DERIVED, GRAPH_ONTOLOGY, ID, node
+from . import facts
+from .facts import AREA_PREFIX, above, area_values, code_of, minimal_areas, run_parallel, scope_patterns
+from .namespaces import DCPA, DERIVED_RULE, GRAPH_DERIVED, GRAPH_ONTOLOGY, ID, node
+from .rule import NeedFacts, NeedState, Outcome, Reason, prefixes
+from .settings import Settings, get_settings
 from .store import Store
 
 log = logging.getLogger(__name__)
-
-#: The concept standing for each reach mode of ``settings.reach``.
-MODE_CONCEPT = {"direct": str(DCPAV.RM1), "area": str(DCPAV.RM2), "library": str(DCPAV.RM3)}
-
-
-def covered_modes(modes: Iterable[str]) -> set[str]:
-    """The reach modes a reach rule counts: ``area`` also counts interventions targeting the village."""
-    wanted = set(modes)
-    return wanted | {"direct"} if "area" in wanted else wanted
-
-
-_AREA_PREFIX = str(ID) + "area/"
-_THROUGH = str(DCPA.addressedThrough)
-_BY_CATEGORY = str(DCPA.addressedByCategory)
-_COUNT = str(DCPA.addressingInterventionCount)
-_DERIVED_PREDICATES = (_THROUGH, _BY_CATEGORY, _COUNT)
-
-
-@dataclass
-class Interventions:
-    """The active (S2/S3) interventions as the rule needs them."""
-
-    fits: dict[str, frozenset[str]]  # intervention -> need types it fits (before skos:broader*)
-    categories: dict[str, frozenset[str]]  # intervention -> its categories
-    targets: dict[str, set[str]]  # area code -> interventions targeting the area
-    served: dict[str, set[str]]  # area code -> interventions whose provider library serves the area
-    broader: dict[str, list[str]]  # need type -> broader types
-    extra: list[list[tuple[str, ...]]] = field(default_factory=list)  # rows of read_interventions(extra=…)
-    _reach: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict, repr=False)
-    _ups: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
-
-    def reaching(self, village_code: str) -> dict[str, frozenset[str]]:
-        """The interventions reaching a village, by reach mode: ``direct`` (they target it), ``area``
-        (they target an area containing it), ``library`` (their library serves it or such an area)."""
-        groups = self._reach.get(village_code)
-        if groups is None:  # villages of one township share every area above them: once per village
-            chain = prefixes(village_code)
-            area: set[str] = set()
-            library: set[str] = set()
-            for c in chain[:-1]:
-                area |= self.targets.get(c, set())
-            for c in chain:
-                library |= self.served.get(c, set())
-            groups = self._reach[village_code] = {
-                "direct": frozenset(self.targets.get(village_code, ())),
-                "area": frozenset(area),
-                "library": frozenset(library),
-            }
-        return groups
-
-    def fitting(self, interventions: Iterable[str], need_type: str) -> set[str]:
-        """Those of ``interventions`` that fit ``need_type``: they address it or a broader type."""
-        up = self._ups.get(need_type)
-        if up is None:
-            up = self._ups[need_type] = frozenset(ancestors_path(need_type, self.broader))
-        return {i for i in interventions if not up.isdisjoint(self.fits.get(i, ()))}
-
-    def addressing(self, village_code: str, need_type: str, modes: Iterable[str]) -> set[str]:
-        """The interventions addressing a need of ``need_type`` in the village under a reach rule
-        (``area`` includes the interventions targeting the village itself)."""
-        groups = self.reaching(village_code)
-        return self.fitting((i for m in covered_modes(modes) for i in groups.get(m, ())), need_type)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """Whether one need is addressed: by how many interventions, through which modes and categories."""
-
-    count: int
-    modes: frozenset[str]  # "direct", "area", "library"
-    categories: frozenset[str]
-
-
-_NEEDS = "SELECT ?need ?v ?t ?sev WHERE { ?need dcpa:needOf ?v ; dcpa:needType ?t ; dcpa:severity ?sev }"
-
-
-def read_interventions(store: Store, extra: list[tuple[str, dict[str, Any]]] | None = None,
-                       within: list[str] | None = None, until: str | None = None) -> Interventions:
-    """The active interventions with where they reach and what they fit (queries run in parallel).
-
-    ``within`` (area codes) keeps only the interventions that can reach a village inside those areas:
-    the ones targeting or served at one of the areas, an area inside them or an area above them. A
-    write touches a few counties; reading every intervention of a national graph took seconds.
-    ``until`` (an ISO date) keeps only the interventions started by then (or without a start date).
-    ``extra`` queries run in the same pool; their rows are appended to ``Interventions.extra``.
-    """
-    active = ACTIVE
-    if until is not None:
-        day = ox.Literal(date.fromisoformat(until).isoformat(), datatype=ox.NamedNode(str(XSD.date)))
-        active += f" OPTIONAL {{ ?i dcpa:startDate ?isd }} FILTER(!BOUND(?isd) || ?isd <= {day})"
-    link = {"t": "?i dcpa:targetsArea ?ra .", "s": "?l dcpa:serves ?ra . ?i dcpa:providedBy ?l ."}
-    if within is None:
-        reach_jobs: list[tuple[str, dict[str, Any]]] = [
-            (f"SELECT DISTINCT ?i ?ra WHERE {{ {link[k]} {active} }}", {}) for k in ("t", "s")]
-    else:
-        places = _area_patterns(within, "?ra", also=_above(within))
-        reach_jobs = [(f"SELECT DISTINCT ?i ?ra WHERE {{ {place} {link[k]} {active} }}", {})
-                      for k in ("t", "s") for place in places]
-    results = run_parallel(store, reach_jobs + list(extra or []))
-    half = len(reach_jobs) // 2
-    targeted = [row for rows in results[:half] for row in rows]
-    served = [row for rows in results[half:len(reach_jobs)] for row in rows]
-    more = results[len(reach_jobs):]
-    if within is None:
-        detail = ""
-    else:
-        found = {i for i, _ in targeted} | {i for i, _ in served}
-        detail = f"VALUES ?i {{ {' '.join(str(ox.NamedNode(i)) for i in sorted(found))} }}"
-    fit_rows, cat_rows = run_parallel(store, [
-        (f"SELECT DISTINCT ?i ?fit WHERE {{ {detail} {ACTIVE} {FITS_PATH} }}", {}),
-        (f"SELECT DISTINCT ?i ?c WHERE {{ {detail} {ACTIVE} ?i dcpa:category ?c }}", {}),
-    ]) if within is None or found else ([], [])
-    fits: dict[str, set[str]] = {}
-    for i, fit in fit_rows:
-        fits.setdefault(i, set()).add(fit)
-    cats: dict[str, set[str]] = {}
-    for i, c in cat_rows:
-        cats.setdefault(i, set()).add(c)
-    by_area: list[dict[str, set[str]]] = [{}, {}]
-    for index, rows in enumerate((targeted, served)):
-        for i, ra in rows:
-            if ra.startswith(_AREA_PREFIX) and i in fits:  # an intervention fitting nothing addresses nothing
-                by_area[index].setdefault(code_of(ra), set()).add(i)
-    broader, _ = need_type_tree(store)
-    return Interventions(
-        fits={i: frozenset(f) for i, f in fits.items()},
-        categories={i: frozenset(c) for i, c in cats.items()},
-        targets=by_area[0],
-        served=by_area[1],
-        broader=broader,
-        extra=more,
-    )
-
-
-def _above(codes: Iterable[str]) -> set[str]:
-    """The codes of every area containing one of ``codes`` (not the codes themselves)."""
-    return {a for c in codes for a in prefixes(c)[:-1]}
-
-
-def outcomes(inv: Interventions, needs: Iterable[tuple[str, ...]]) -> dict[str, Outcome]:
-    """The outcome of every ``(need IRI, village IRI, need type IRI)``, by need IRI.
-
-    The needs of one village share their few types, so the work is cached per (village, type).
-    """
-    cache: dict[tuple[str, str], Outcome] = {}
-    out: dict[str, Outcome] = {}
-    for need, village, need_type, *_ in needs:
-        v = code_of(village)
-        key = (v, need_type)
-        o = cache.get(key)
-        if o is None:
-            hits: set[str] = set()
-            modes = set()
-            for mode, ids in inv.reaching(v).items():
-                fitting = inv.fitting(ids, need_type)
-                if fitting:
-                    modes.add(mode)
-                    hits |= fitting
-            cats = frozenset(c for i in hits for c in inv.categories.get(i, ()))
-            o = cache[key] = Outcome(len(hits), frozenset(modes), cats)
-        out[need] = o
-    return out
-
-
-def _lines(need: str, o: Outcome) -> list[str]:
-    """The derived triples of one need as N-Triples lines (the form ``str()`` of Oxigraph terms gives)."""
-    n = f"<{need}> "
-    out = [f'{n}<{_COUNT}> "{o.count}"^^<{XSD.integer}> .\n']
-    out += [f"{n}<{_THROUGH}> <{MODE_CONCEPT[m]}> .\n" for m in sorted(o.modes)]
-    out += [f"{n}<{_BY_CATEGORY}> <{c}> .\n" for c in sorted(o.categories)]
-    return out
-
-
-def _rule_triples() -> set[tuple[str, str, str]]:
-    """The provenance of the derived graph (also the marker that it is present and current)."""
-    g, r = f"<{GRAPH_DERIVED}>", f"<{DERIVED_RULE}>"
-    return {
-        (g, f"<{PROV.wasGeneratedBy}>", r),
-        (r, f"<{RDF.type}>", f"<{PROV.Activity}>"),
-        (r, f"<{RDFS.label}>", '"派生：需求是否已被满足（规则第 1 版）"@zh'),
-        (r, f"<{RDFS.label}>", '"Derived: whether each need is addressed (rule version 1)"@en'),
-        (r, f"<{RDFS.comment}>", '"A need of type T in village V is addressed through a reach mode when an active '
-         'or completed intervention reaching V that way fits T: its category, a resource it uses or that '
-         "resource's type addresses T or a broader type of T. Computed by kg.derived from the other graphs."
-         '"@en'),
-        (r, f"<{PROV.used}>", f"<{GRAPH_ONTOLOGY}>"),
-    }
-
-
-def _rule_lines() -> list[str]:
-    return [f"{s} {p} {o} .\n" for s, p, o in sorted(_rule_triples())]
-
-
-# ---------------------------------------------------------------------------
-# Need summaries: counts per (area, need type, severity) for provinces, cities and counties
-# ---------------------------------------------------------------------------
 
 #: Code lengths of the areas that get summaries (province, city, county). Townships and villages
 #: are small enough to count from their needs.
 SUMMARY_LEVELS = (2, 4, 6)
 
-#: (area code, need type IRI, severity) -> [needs, gaps]
-Tally = dict[tuple[str, str, int], list[int]]
+_G = f"<{GRAPH_DERIVED}>"
+_RULE = f"<{DERIVED_RULE}>"
+_DATE = f"^^<{XSD.date}>"
+_INT = f"^^<{XSD.integer}>"
+_TRUE = f'"true"^^<{XSD.boolean}>'
+
+#: Predicates of the per-need facts (what a refresh replaces for a need).
+NEED_PREDICATES = tuple(str(DCPA[p]) for p in (
+    "needState", "addressingInterventionCount", "addressedThrough", "addressedByCategory", "addressedUntil",
+    "addressedBy"))
+#: Predicates of a reason node.
+REASON_PREDICATES = tuple(str(DCPA[p]) for p in (
+    "byIntervention", "reachMode", "reachTarget", "fitType", "fitVia", "fitPath", "validUntil", "belowTarget"))
 
 
-def summary_iri(code: str, need_type: str, severity: int) -> str:
-    return node("summary", f"{code}-{need_type.rsplit('/', 1)[-1]}-{severity}")
+def as_of_today(settings: Settings | None = None) -> date:
+    """The date answers are for: ``settings.as_of``, else today."""
+    s = settings or get_settings()
+    return s.as_of or date.today()
 
 
-def _tally(rows: Iterable[tuple[str, ...]], result: dict[str, Outcome], within: tuple[str, ...] | None = None) -> Tally:
-    """Counts of needs and gaps per summarised area; only areas inside one of ``within`` (codes), if given."""
-    out: Tally = {}
-    for need, village, need_type, sev in rows:
-        code, s = code_of(village), int(sev)
-        gap = 1 if result[need].count == 0 else 0
-        for n in SUMMARY_LEVELS:
-            a = code[:n]
-            if len(code) >= n and (within is None or any(a.startswith(w) for w in within)):
-                c = out.setdefault((a, need_type, s), [0, 0])
-                c[0] += 1
-                c[1] += gap
+def reason_iri(need: str, intervention: str) -> str:
+    """A stable IRI per (need, intervention): refreshes rewrite the same nodes."""
+    return node("reason", hashlib.sha1(f"{need} {intervention}".encode()).hexdigest()[:20])
+
+
+def summary_iri(code: str, need_type: str, severity: int, example: bool) -> str:
+    return node("summary", f"{code}-{need_type.rsplit('/', 1)[-1]}-{severity}" + ("-ex" if example else ""))
+
+
+def _notation(iri: str) -> str:
+    return iri.rsplit("/", 1)[-1]
+
+
+def _lit(text: str) -> str:
+    return str(ox.Literal(text))
+
+
+# ---------------------------------------------------------------------------
+# lines
+# ---------------------------------------------------------------------------
+
+
+def need_lines(need: NeedFacts, o: Outcome) -> list[str]:
+    """The derived triples of one need, as N-Triples lines (the form ``str()`` of Oxigraph terms gives)."""
+    n = f"<{need.iri}> "
+    out = [f"{n}<{DCPA.needState}> <{o.state.concept}> .\n",
+           f'{n}<{DCPA.addressingInterventionCount}> "{len(o.reasons)}"{_INT} .\n']
+    out += [f"{n}<{DCPA.addressedThrough}> <{m.concept}> .\n" for m in sorted(o.modes)]
+    out += [f"{n}<{DCPA.addressedByCategory}> <{c}> .\n" for c in sorted(o.categories)]
+    until = o.valid_until
+    if until is not None:
+        out.append(f'{n}<{DCPA.addressedUntil}> "{until.isoformat()}"{_DATE} .\n')
+    for r in o.reasons:
+        out += reason_lines(need, r)
     return out
 
 
-def _summary_lines(key: tuple[str, str, int], counts: list[int]) -> list[str]:
-    code, need_type, sev = key
-    s = f"<{summary_iri(code, need_type, sev)}> "
-    integer = f"^^<{XSD.integer}>"
-    return [
-        f"{s}<{RDF.type}> <{DCPA.NeedSummary}> .\n",
-        f"{s}<{DCPA.summaryOf}> <{_AREA_PREFIX}{code}> .\n",
-        f"{s}<{DCPA.summaryNeedType}> <{need_type}> .\n",
-        f'{s}<{DCPA.summarySeverity}> "{sev}"{integer} .\n',
-        f'{s}<{DCPA.needCount}> "{counts[0]}"{integer} .\n',
-        f'{s}<{DCPA.gapCount}> "{counts[1]}"{integer} .\n',
-        f"{s}<{PROV.wasGeneratedBy}> <{DERIVED_RULE}> .\n",
+def reason_lines(need: NeedFacts, r: Reason) -> list[str]:
+    iri = reason_iri(need.iri, r.intervention)
+    s = f"<{iri}> "
+    out = [
+        f"<{need.iri}> <{DCPA.addressedBy}> <{iri}> .\n",
+        f"{s}<{RDF.type}> <{DCPA.AddressingReason}> .\n",
+        f"{s}<{DCPA.byIntervention}> <{r.intervention}> .\n",
+        f"{s}<{DCPA.reachMode}> <{r.mode.concept}> .\n",
+        f"{s}<{DCPA.reachTarget}> <{AREA_PREFIX}{r.target}> .\n",
+        f"{s}<{DCPA.fitType}> <{r.fit.need_type}> .\n",
+        f"{s}<{DCPA.fitVia}> <{r.fit.via}> .\n",
+        f"{s}<{DCPA.fitPath}> {_lit(' → '.join(_notation(t) for t in r.fit_path))} .\n",
     ]
+    if r.valid_until is not None:
+        out.append(f'{s}<{DCPA.validUntil}> "{r.valid_until.isoformat()}"{_DATE} .\n')
+    if r.below_target:
+        out.append(f"{s}<{DCPA.belowTarget}> {_TRUE} .\n")
+    if need.example:
+        out.append(f"{s}<{DCPA.isSynthetic}> {_TRUE} .\n")
+    return out
 
 
-def derive_all(store: Store, *, bulk: bool = False, workdir: Path | None = None) -> int:
+@dataclass
+class Counts:
+    """Needs of one (area, need type, severity, basis): how many, unaddressed, not verified, people unaddressed."""
+
+    needs: int = 0
+    gaps: int = 0
+    unverified: int = 0
+    gap_people: int = 0
+
+    def add(self, other: Counts, sign: int = 1) -> None:
+        self.needs += sign * other.needs
+        self.gaps += sign * other.gaps
+        self.unverified += sign * other.unverified
+        self.gap_people += sign * other.gap_people
+
+
+class SummaryKey(NamedTuple):
+    """What one need summary counts: the needs of one area, need type, severity and basis."""
+
+    area: str  # code
+    need_type: str
+    severity: int
+    example: bool
+
+
+def tally(needs: Iterable[NeedFacts], result: dict[str, Outcome],
+          within: tuple[str, ...] | None = None) -> dict[SummaryKey, Counts]:
+    """Counts per summarised area; only areas inside one of ``within`` (codes), if given."""
+    out: dict[SummaryKey, Counts] = {}
+    for n in needs:
+        state = result[n.iri].state
+        for length in SUMMARY_LEVELS:
+            a = n.village[:length]
+            if len(n.village) >= length and (within is None or any(a.startswith(w) for w in within)):
+                c = out.setdefault(SummaryKey(a, n.need_type, n.severity, n.example), Counts())
+                c.needs += 1
+                if state is NeedState.UNADDRESSED:
+                    c.gaps += 1
+                    c.gap_people += n.people or 0
+                elif state is NeedState.UNVERIFIED:
+                    c.unverified += 1
+    return out
+
+
+def summary_lines(key: SummaryKey, c: Counts) -> list[str]:
+    code, need_type, sev, example = key
+    s = f"<{summary_iri(code, need_type, sev, example)}> "
+    out = [
+        f"{s}<{RDF.type}> <{DCPA.NeedSummary}> .\n",
+        f"{s}<{DCPA.summaryOf}> <{AREA_PREFIX}{code}> .\n",
+        f"{s}<{DCPA.summaryNeedType}> <{need_type}> .\n",
+        f'{s}<{DCPA.summarySeverity}> "{sev}"{_INT} .\n',
+        f'{s}<{DCPA.needCount}> "{c.needs}"{_INT} .\n',
+        f'{s}<{DCPA.gapCount}> "{c.gaps}"{_INT} .\n',
+        f'{s}<{DCPA.unverifiedCount}> "{c.unverified}"{_INT} .\n',
+        f'{s}<{DCPA.gapPeople}> "{c.gap_people}"{_INT} .\n',
+        f"{s}<{PROV.wasGeneratedBy}> {_RULE} .\n",
+    ]
+    if example:
+        out.append(f"{s}<{DCPA.isSynthetic}> {_TRUE} .\n")
+    return out
+
+
+def _marker_lines(as_of: date, stable_until: date | None) -> list[str]:
+    """The provenance of the derived graph (also the marker that it is present and current)."""
+    lines = [
+        f"{_G} <{PROV.wasGeneratedBy}> {_RULE} .\n",
+        f'{_G} <{DCPA.derivedAsOf}> "{as_of.isoformat()}"{_DATE} .\n',
+        f"{_RULE} <{RDF.type}> <{PROV.Activity}> .\n",
+        f"{_RULE} <{RDFS.label}> {ox.Literal('派生：需求是否已被满足（规则第 2 版）', language='zh')} .\n",
+        f"{_RULE} <{RDFS.label}> {ox.Literal(_LABEL_EN, language='en')} .\n",
+        f"{_RULE} <{RDFS.comment}> {ox.Literal(RULE_TEXT, language='en')} .\n",
+        f"{_RULE} <{PROV.used}> <{GRAPH_ONTOLOGY}> .\n",
+    ]
+    if stable_until is not None:
+        lines.append(f'{_G} <{DCPA.stableUntil}> "{stable_until.isoformat()}"{_DATE} .\n')
+    return lines
+
+
+_LABEL_EN = "Derived: whether each need is addressed (rule version 2)"
+RULE_TEXT = (
+    "A need of type T in village V is addressed as of a date when an intervention reaches V (it names V, "
+    "or targets an area containing V with an online resource or a declared whole-area reach scope), fits T "
+    "(its category, a resource it uses or that resource's type addresses T or a broader type) and is in force "
+    "(active or completed, started, within its validity window or in service), within the capacity and "
+    "people it declares; it is addressed but not verified when every such intervention was evaluated below "
+    "target. A library's service area never makes a need addressed. Example data never decides anything "
+    "about real needs. Computed by kg.derived from the other graphs."
+)
+
+
+# ---------------------------------------------------------------------------
+# the whole graph
+# ---------------------------------------------------------------------------
+
+
+def derive_all(store: Store, *, as_of: date | None = None, settings: Settings | None = None,
+               bulk: bool = False, workdir: Path | None = None) -> int:
     """Compute the derived graph for every need and write it whole; returns the number of needs.
 
     ``bulk=True`` uses Oxigraph's non-transactional loader (a fresh store being built), through a
-    file in ``workdir`` when given (the national graph's 4·10^6 lines held as one string took gigabytes);
+    file in ``workdir`` when given (the national graph's lines held as one string took gigabytes);
     otherwise the graph is replaced in one transaction.
     """
-    inv = read_interventions(store, [(_NEEDS, {})])
-    rows = inv.extra[0]
-    result = outcomes(inv, rows)
-    tally = _tally(rows, result)
-    del rows, inv
+    settings = settings or get_settings()
+    day = as_of or as_of_today(settings)
+    inputs = facts.read_inputs(store, None, day, settings.validity_windows())
+    result = inputs.outcomes()
+    counts = tally(inputs.needs, result)
+    stable = inputs.rule.next_change()
+    needs = inputs.needs
+    del inputs
 
     def chunks() -> Iterator[str]:
-        yield "".join(_rule_lines())
-        for need, o in result.items():
-            yield "".join(_lines(need, o))
-        for key in sorted(tally):
-            yield "".join(_summary_lines(key, tally[key]))
+        yield "".join(_marker_lines(day, stable))
+        for n in needs:
+            yield "".join(need_lines(n, result[n.iri]))
+        for key in sorted(counts):
+            yield "".join(summary_lines(key, counts[key]))
 
     if bulk and workdir is not None:
         path = Path(workdir) / "derived.nt"
@@ -317,165 +263,241 @@ def derive_all(store: Store, *, bulk: bool = False, workdir: Path | None = None)
             store.bulk_load(data, "nt", str(GRAPH_DERIVED))
         else:
             store.replace_graph(str(GRAPH_DERIVED), data)
-    log.info("derived graph: %d needs, %d summaries", len(result), len(tally))
-    return len(result)
+    log.info("derived graph as of %s: %d needs, %d summaries, stable until %s", day, len(needs), len(counts), stable)
+    return len(needs)
 
 
-def is_current(store: Store) -> bool:
-    """Whether the store holds a derived graph made by this version of the rule."""
-    return store.ask(f"ASK {{ GRAPH <{GRAPH_DERIVED}> {{ <{GRAPH_DERIVED}> prov:wasGeneratedBy <{DERIVED_RULE}> }} }}")
+@dataclass(frozen=True)
+class Marker:
+    """What the derived graph says of itself."""
+
+    as_of: date
+    stable_until: date | None
+
+    def covers(self, day: date) -> bool:
+        return self.as_of <= day and (self.stable_until is None or day < self.stable_until)
 
 
-def minimal_areas(codes: Iterable[str]) -> list[str]:
-    """The codes not contained in another code of the set (the NBS codes nest by prefix)."""
-    s = set(codes)
-    return sorted(c for c in s if not any(p in s for p in prefixes(c)[:-1]))
+def marker(store: Store) -> Marker | None:
+    """The derived graph's date and validity, or None when the store has none made by this rule."""
+    rows = run_parallel(store, [(
+        f"SELECT ?a ?s WHERE {{ GRAPH {_G} {{ {_G} <{PROV.wasGeneratedBy}> {_RULE} ; <{DCPA.derivedAsOf}> ?a . "
+        f"OPTIONAL {{ {_G} <{DCPA.stableUntil}> ?s }} }} }}", {})])[0]
+    if not rows or rows[0][0] is None:
+        return None
+    a, s = rows[0]
+    return Marker(date.fromisoformat(str(a)), date.fromisoformat(s) if s else None)
 
 
-def _iris(codes: Iterable[str]) -> str:
-    return " ".join(str(ox.NamedNode(_AREA_PREFIX + c)) for c in sorted(codes))
+def is_current(store: Store, as_of: date | None = None) -> bool:
+    """Whether the store holds a derived graph made by this rule that answers for ``as_of`` (default today)."""
+    m = marker(store)
+    return m is not None and m.covers(as_of or as_of_today())
 
 
-def _old_summaries(store: Store, codes: list[str]) -> tuple[set[str], Tally]:
+# ---------------------------------------------------------------------------
+# refreshing after a write
+# ---------------------------------------------------------------------------
+
+
+def _old_need_lines(store: Store, places: list[str], extra: list[str]) -> set[str]:
+    """The derived triples (as lines) of the needs in ``places`` patterns and of the ``extra`` need IRIs."""
+    preds = iri_list(NEED_PREDICATES)
+    rpreds = iri_list(REASON_PREDICATES + (str(RDF.type), str(DCPA.isSynthetic)))
+    queries = []
+    for place in places:
+        queries.append(f"SELECT ?s ?p ?o WHERE {{ {place} ?s dcpa:needOf ?v . "
+                       f"GRAPH {_G} {{ ?s ?p ?o }} VALUES ?p {{ {preds} }} }}")
+        queries.append(f"SELECT ?s ?p ?o WHERE {{ {place} ?need dcpa:needOf ?v . "
+                       f"GRAPH {_G} {{ ?need dcpa:addressedBy ?s . ?s ?p ?o }} VALUES ?p {{ {rpreds} }} }}")
+    if extra:
+        values = facts.iri_values(extra)
+        queries.append(f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} GRAPH {_G} {{ ?s ?p ?o }} "
+                       f"VALUES ?p {{ {preds} }} }}")
+        queries.append(f"SELECT ?s ?p ?o WHERE {{ VALUES ?need {{ {values} }} GRAPH {_G} {{ "
+                       f"?need dcpa:addressedBy ?s . ?s ?p ?o }} VALUES ?p {{ {rpreds} }} }}")
+    # str() of an Oxigraph term is its N-Triples form, the form need_lines writes
+    return {f'{s["s"]} {s["p"]} {s["o"]} .\n' for q in queries for s in store.query(q)}
+
+
+def iri_list(iris: Iterable[str]) -> str:
+    return " ".join(f"<{i}>" for i in iris)
+
+
+def _old_summaries(store: Store, codes: list[str]) -> tuple[set[str], dict[SummaryKey, Counts]]:
     """The summary triples (as lines) of the areas in or above ``codes``, and their counts."""
-    above = {a for a in _above(codes) if len(a) in SUMMARY_LEVELS}
+    ups = {a for a in above(codes) if len(a) in SUMMARY_LEVELS}
     lines: set[str] = set()
-    tally: Tally = {}
     parts: dict[str, dict[str, str]] = {}
-    queries = [f"SELECT ?s ?p ?o WHERE {{ {place} GRAPH <{GRAPH_DERIVED}> {{ ?s dcpa:summaryOf ?a . ?s ?p ?o }} }}"
-               for place in _area_patterns(codes, "?a", also=above)]
+    queries = [f"SELECT ?s ?p ?o WHERE {{ {place} GRAPH {_G} {{ ?s dcpa:summaryOf ?a . ?s ?p ?o }} }}"
+               for place in scope_patterns(codes, "?a", also=ups)]
     for sol in (sol for q in queries for sol in store.query(q)):
         s, p, o = sol["s"], sol["p"], sol["o"]
         lines.add(f"{s} {p} {o} .\n")
         parts.setdefault(s.value, {})[p.value] = o.value
+    counts: dict[SummaryKey, Counts] = {}
     for d in parts.values():
-        key = (code_of(d[str(DCPA.summaryOf)]), d[str(DCPA.summaryNeedType)], int(d[str(DCPA.summarySeverity)]))
-        tally[key] = [int(d[str(DCPA.needCount)]), int(d[str(DCPA.gapCount)])]
-    return lines, tally
+        key = SummaryKey(code_of(d[str(DCPA.summaryOf)]), d[str(DCPA.summaryNeedType)],
+                         int(d[str(DCPA.summarySeverity)]), d.get(str(DCPA.isSynthetic)) == "true")
+        counts[key] = Counts(int(d[str(DCPA.needCount)]), int(d[str(DCPA.gapCount)]),
+                             int(d.get(str(DCPA.unverifiedCount), 0)), int(d.get(str(DCPA.gapPeople), 0)))
+    return lines, counts
 
 
-def _new_summaries(codes: list[str], rows: list[tuple[str, ...]], result: dict[str, Outcome],
-                   old: Tally) -> Tally:
+def _new_summaries(codes: list[str], needs: list[NeedFacts], result: dict[str, Outcome],
+                   old: dict[SummaryKey, Counts]) -> dict[SummaryKey, Counts]:
     """Summaries of the areas in or above ``codes`` after a refresh of exactly the needs in ``codes``.
 
-    Areas inside a code are counted from ``rows`` (which hold all their needs); an area above one
-    keeps its old counts, minus the old and plus the new counts of the codes under it.
+    Areas inside a code are counted from ``needs`` (all of their needs); an area above one keeps its
+    old counts, minus the old and plus the new counts of the codes under it.
     """
-    new = _tally(rows, result, tuple(codes))
-    above: dict[str, list[str]] = {}
+    new = tally(needs, result, tuple(codes))
+    ups: dict[str, list[str]] = {}
     for c in codes:
         for a in prefixes(c)[:-1]:
             if len(a) in SUMMARY_LEVELS:
-                above.setdefault(a, []).append(c)
-    for a, under in above.items():
-        counts: dict[tuple[str, int], list[int]] = {(t, s): list(v) for (x, t, s), v in old.items() if x == a}
+                ups.setdefault(a, []).append(c)
+    for a, under in ups.items():
+        counts: dict[tuple[str, int, bool], Counts] = {}
+        for (x, t, s, ex), v in old.items():
+            if x == a:
+                counts[(t, s, ex)] = Counts(v.needs, v.gaps, v.unverified, v.gap_people)
         for c in under:
-            for sign, tally in ((-1, old), (1, new)):
-                for (x, t, s), (n, g) in tally.items():
+            for sign, table in ((-1, old), (1, new)):
+                for (x, t, s, ex), v in table.items():
                     if x == c:
-                        cur = counts.setdefault((t, s), [0, 0])
-                        cur[0] += sign * n
-                        cur[1] += sign * g
-        for (t, s), v in counts.items():
-            if v[0] > 0:
-                new[(a, t, s)] = v
+                        counts.setdefault((t, s, ex), Counts()).add(v, sign)
+        for (t, s, ex), v in counts.items():
+            if v.needs > 0:
+                new[SummaryKey(a, t, s, ex)] = v
     return new
 
 
-def _area_patterns(codes: list[str], v: str = "?v", also: Iterable[str] = ()) -> list[str]:
-    """Two patterns binding ``v`` to the areas of ``codes`` (and ``also``), and to every area inside one.
-
-    Two queries, not one UNION: Oxigraph evaluates a UNION on its own and then joins it, so the
-    patterns after it ran over the whole store (40 s for one county of the national graph).
-    """
-    return [f"VALUES {v} {{ {_iris(set(codes) | set(also))} }}",
-            f"VALUES ?scope {{ {_iris(codes)} }} {v} dcpa:withinArea ?scope ."]
-
-
-def refresh(store: Store, areas: Iterable[str], needs: Iterable[str] = ()) -> int:
+def refresh(store: Store, areas: Iterable[str], needs: Iterable[str] = (), *,
+            settings: Settings | None = None) -> int:
     """Recompute the needs of every county containing one of ``areas`` (codes), their summaries and
     those of the areas above, and forget derived facts of ``needs`` no longer in the graph; write
-    the difference in one transaction. Returns how many needs and summaries changed.
+    the difference in one transaction. Returns how many nodes changed.
 
-    A store without a current derived graph gets a whole one instead.
+    The derived graph keeps its date; a store without a current derived graph gets a whole one.
+    Counties whose needs compete for the capacity of an intervention naming villages in them are
+    recomputed together (the allocation of its capacity can move between them).
     """
+    settings = settings or get_settings()
     valid = [c for c in areas if c.isdigit() and len(c) in (2, 4, 6, 9, 12)]
     codes = minimal_areas(c[:6] for c in valid)  # whole counties, so that their summaries can be recounted
     extra = sorted(set(needs))
     if not codes and not extra:
         return 0
-    if not is_current(store):
-        log.warning("the store had no current derived graph: deriving it for every need")
-        return derive_all(store)
-    preds = " ".join(f"<{p}>" for p in _DERIVED_PREDICATES)
-    queries = []
-    rows: list[tuple[str, ...]] = []
-    old: set[str] = set()
-    old_tally: Tally = {}
-    if codes:
-        places = _area_patterns(codes)
-        found = run_parallel(store, [(f"SELECT ?need ?v ?t ?sev WHERE {{ {place} ?need dcpa:needOf ?v ; "
-                                      "dcpa:needType ?t ; dcpa:severity ?sev }", {}) for place in places])
-        rows = [row for part in found for row in part]
-        queries += [f"SELECT ?need ?p ?o WHERE {{ {place} ?need dcpa:needOf ?v . "
-                    f"GRAPH <{GRAPH_DERIVED}> {{ ?need ?p ?o }} VALUES ?p {{ {preds} }} }}" for place in places]
-        old, old_tally = _old_summaries(store, codes)
-    if extra:
-        values = " ".join(str(ox.NamedNode(n)) for n in extra)
-        queries.append(f"SELECT ?need ?p ?o WHERE {{ VALUES ?need {{ {values} }} "
-                       f"GRAPH <{GRAPH_DERIVED}> {{ ?need ?p ?o }} VALUES ?p {{ {preds} }} }}")
-    # str() of an Oxigraph term is its N-Triples form, the form _lines writes
-    old |= {f'{s["need"]} {s["p"]} {s["o"]} .\n' for q in queries for s in store.query(q)}
-    inv = read_interventions(store, within=codes)
-    result = outcomes(inv, rows)
-    new = {line for need, o in result.items() for line in _lines(need, o)}
-    if codes:
-        for key, counts in _new_summaries(codes, rows, result, old_tally).items():
-            new.update(_summary_lines(key, counts))
+    m = marker(store)
+    if m is None:
+        log.warning("the store had no derived graph of this rule: deriving it for every need")
+        return derive_all(store, settings=settings)
+    windows = settings.validity_windows()
+    inputs = facts.read_inputs(store, codes, m.as_of, windows) if codes else None
+    for _ in range(5):  # capacity shared with villages outside: widen to their counties (rarely more than once)
+        if inputs is None or not inputs.context:
+            break
+        codes = minimal_areas(codes + [v[:6] for v in inputs.outside_villages()])
+        inputs = facts.read_inputs(store, codes, m.as_of, windows)
+    places = scope_patterns(codes) if codes else []
+    old = _old_need_lines(store, places, extra)
+    new: set[str] = set()
+    stable = m.stable_until
+    if inputs is not None:
+        result = inputs.outcomes()
+        for n in inputs.needs:
+            new.update(need_lines(n, result[n.iri]))
+        old_summary_lines, old_counts = _old_summaries(store, codes)
+        old |= old_summary_lines
+        for key, counts in _new_summaries(codes, inputs.needs, result, old_counts).items():
+            new.update(summary_lines(key, counts))
+        nxt = inputs.rule.next_change()
+        if nxt is not None and (stable is None or nxt < stable):
+            stable = nxt
+    if stable != m.stable_until:
+        old |= set(_marker_lines(m.as_of, m.stable_until))
+        new |= set(_marker_lines(m.as_of, stable))
     drop, add = old - new, new - old
     if drop or add:
-        store.update(f"DELETE DATA {{ GRAPH <{GRAPH_DERIVED}> {{\n{''.join(sorted(drop))}}} }} ;\n"
-                     f"INSERT DATA {{ GRAPH <{GRAPH_DERIVED}> {{\n{''.join(sorted(add))}}} }}")
+        store.update(f"DELETE DATA {{ GRAPH {_G} {{\n{''.join(sorted(drop))}}} }} ;\n"
+                     f"INSERT DATA {{ GRAPH {_G} {{\n{''.join(sorted(add))}}} }}")
     changed = len({line.split(" ", 1)[0] for line in drop | add})
     log.info("derived graph refreshed for %s: %d node(s) changed", ", ".join(codes) or "(removed needs)", changed)
     return changed
+
+
+def ensure_current(store: Store, as_of: date | None = None, *, settings: Settings | None = None) -> bool:
+    """Re-derive the whole graph when it does not answer for ``as_of`` (default today); True if it did."""
+    settings = settings or get_settings()
+    day = as_of or as_of_today(settings)
+    m = marker(store)
+    if m is not None and m.covers(day):
+        return False
+    derive_all(store, as_of=day, settings=settings)
+    return True
 
 
 def affected_areas(store: Store, triples: Iterable[tuple[str, str, str]]) -> tuple[set[str], set[str]]:
     """The area codes whose needs a change to ``triples`` can touch, and the needs they describe.
 
     ``triples`` are (subject, predicate, object) lexical values of what was added or removed: a need
-    touches its village; an intervention the areas it targets and those its provider serves; a
-    library the areas it serves; a resource (its type or fit) the reach of the interventions using it.
+    touches its village; an intervention the areas it targets; an evaluation the area it evaluates and
+    the targets of its intervention; a resource (its type, fit or delivery) the targets of the
+    interventions using it. A library's service area never changes whether a need is addressed.
     Call it with the old and the new triples of a change, before the store forgets the old ones.
     """
     codes: set[str] = set()
     needs: set[str] = set()
-    providers: set[str] = set()
     resources: set[str] = set()
+    subjects: set[str] = set()
+    evaluated: set[str] = set()
     for s, p, o in triples:
         if p == str(DCPA.needOf):
             needs.add(s)
             codes.add(code_of(o))
-        elif p in (str(DCPA.targetsArea), str(DCPA.serves)):
+        elif p in (str(DCPA.targetsArea), str(DCPA.evaluatedArea)):
             codes.add(code_of(o))
-        elif p == str(DCPA.providedBy):
-            providers.add(o)
-        elif p in (str(DCPA.resourceType), str(DCPA.addressesNeedType)) and s.startswith(str(ID)):
+        elif p == str(DCPA.evaluates):
+            evaluated.add(o)
+        elif p in (str(DCPA.resourceType), str(DCPA.addressesNeedType), str(DCPA.deliveryMode)) \
+                and s.startswith(str(ID)):
             resources.add(s)
+        elif s.startswith(str(ID) + "intervention/"):
+            subjects.add(s)
     queries = []
-    if providers:
-        values = " ".join(str(ox.NamedNode(x)) for x in sorted(providers))
-        queries.append(f"SELECT DISTINCT ?a WHERE {{ VALUES ?l {{ {values} }} ?l dcpa:serves ?a }}")
     if resources:
-        values = " ".join(str(ox.NamedNode(x)) for x in sorted(resources))
-        queries.append(f"SELECT DISTINCT ?a WHERE {{ VALUES ?r {{ {values} }} ?i dcpa:usesResource ?r . "
-                       "{ ?i dcpa:targetsArea ?a } UNION { ?i dcpa:providedBy/dcpa:serves ?a } }")
+        queries.append(f"SELECT DISTINCT ?a WHERE {{ VALUES ?r {{ {facts.iri_values(resources)} }} "
+                       "?i dcpa:usesResource ?r . ?i dcpa:targetsArea ?a }")
+    if subjects | evaluated:
+        queries.append(f"SELECT DISTINCT ?a WHERE {{ VALUES ?i {{ {facts.iri_values(subjects | evaluated)} }} "
+                       "?i dcpa:targetsArea ?a }")
     for q in queries:
-        codes |= {code_of(row[0]) for row in run_parallel(store, [(q, {})])[0]}
+        codes |= {code_of(str(row[0])) for row in run_parallel(store, [(q, {})])[0] if row[0]}
     return {c for c in codes if c.isdigit()}, needs
 
 
 def graph_triples(g: rdflib.Graph) -> list[tuple[str, str, str]]:
     """The lexical (subject, predicate, object) values of an rdflib graph, for ``affected_areas``."""
     return [(str(s), str(p), str(o)) for s, p, o in g]
+
+
+__all__ = [
+    "NEED_PREDICATES",
+    "SUMMARY_LEVELS",
+    "Counts",
+    "Marker",
+    "affected_areas",
+    "area_values",
+    "as_of_today",
+    "derive_all",
+    "ensure_current",
+    "graph_triples",
+    "is_current",
+    "marker",
+    "need_lines",
+    "reason_iri",
+    "refresh",
+    "summary_iri",
+    "tally",
+]

@@ -3,6 +3,7 @@
     DcpaError                      exit 2 (usage or runtime error)
     ├── ConfigurationError         exit 2  bad settings, missing store
     ├── StoreError                 exit 2  the store could not be opened or written
+    │   └── StoreBusy              exit 2  another writer (a rebuild) has the store: try again later
     ├── QueryError                 exit 2  a query failed (syntax, refused form)
     │   ├── QueryTimeout           exit 2  a query ran past its time limit
     │   ├── QueryMemoryLimit       exit 2  a query needed more memory than its limit
@@ -52,6 +53,19 @@ class ConfigurationError(DcpaError):
 class StoreError(DcpaError):
     code = "store_error"
     http_status = 503
+
+
+class StoreBusy(StoreError):
+    """The store is being rebuilt (or written by another process): nothing was done; try again.
+
+    ``retry_after`` is a guess, in seconds, of when to try again (the API sends it as ``Retry-After``).
+    """
+
+    code = "store_busy"
+
+    def __init__(self, message: str, *, hint: str | None = None, details: Any = None, retry_after: int = 10) -> None:
+        super().__init__(message, hint=hint, details=details)
+        self.retry_after = max(1, int(retry_after))
 
 
 class QueryError(DcpaError):

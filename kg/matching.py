@@ -1,30 +1,43 @@
 """Matching needs with interventions: recommendations, gaps and similar villages.
 
-The public face of :mod:`kg.answers`; see ``docs/DATA_MODEL.md`` for what
-"addressed" means and ``settings.reach`` for the reach rule.
+The public face of :mod:`kg.answers`; ``docs/DATA_MODEL.md`` says what "addressed" means (``kg.rule``)
+and ``settings.reach`` which reach modes count.
 """
 
 from __future__ import annotations
 
-from .answers._common import REACH_MODES, AreaInfo, parse_reach
-from .answers.gaps import GAP_DIMENSIONS, GapGroup, GapReport, gaps
+from .answers.areas import Area, AreaRef, child_areas, resolve_area
+from .answers.gaps import GAP_DIMENSIONS, GapDimension, GapGroup, GapReport, as_period, gaps
+from .answers.needs import NeedRow, NeedSet, need_rows
 from .answers.recommend import WEIGHTS, Candidate, NeedRecommendation, RecommendationReport, Step, recommend
-from .answers.similar import SimilarVillage, similar
+from .answers.similar import SimilarReport, SimilarVillage, similar
+from .rule import REACH_MODES, NeedState, ReachMode, parse_reach
 
 __all__ = [
     "GAP_DIMENSIONS",
     "REACH_MODES",
     "WEIGHTS",
-    "AreaInfo",
+    "Area",
+    "AreaRef",
     "Candidate",
+    "GapDimension",
     "GapGroup",
     "GapReport",
     "NeedRecommendation",
+    "NeedRow",
+    "NeedSet",
+    "NeedState",
+    "ReachMode",
     "RecommendationReport",
+    "SimilarReport",
     "SimilarVillage",
     "Step",
+    "as_period",
+    "child_areas",
     "gaps",
+    "need_rows",
     "parse_reach",
     "recommend",
+    "resolve_area",
     "similar",
 ]

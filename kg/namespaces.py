@@ -31,7 +31,7 @@ GRAPH_SYNTHETIC = GRAPH["synthetic"]
 #: Facts derived from the others (whether each need is addressed), kept current by ``kg.derived``.
 GRAPH_DERIVED = GRAPH["derived"]
 #: The activity that made the derived graph; a new version of the rule gets a new IRI.
-DERIVED_RULE = ID["activity/derive-addressed-v1"]
+DERIVED_RULE = ID["activity/derive-addressed-v2"]
 GRAPH_IMPORT_PREFIX = str(GRAPH) + "import/"
 
 #: Prefixes used in every query, export and page.

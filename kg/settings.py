@@ -6,11 +6,14 @@ Every field can be set from the environment with the ``DCPA_`` prefix
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .rule import parse_validity
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,6 +40,20 @@ class Settings(BaseSettings):
         default=20 * 1024 * 1024, description="Largest file `dcpa import` accepts, in bytes (larger is refused)."
     )
     max_import_rows: int = Field(default=100_000, description="Most data rows one import file may hold.")
+    xlsx_max_uncompressed_bytes: int = Field(
+        gt=0,
+        default=256 * 1024 * 1024,
+        description="Most bytes an XLSX file may expand to when unpacked (a 100,000-row sheet is about 50 MB).",
+    )
+    xlsx_max_ratio: float = Field(
+        gt=0,
+        default=100.0,
+        description="Most times one part of an XLSX file may expand (Excel's are 5-20 times; bombs 1000).",
+    )
+    xlsx_max_cells: int = Field(
+        gt=0, default=3_000_000, description="Most cells (counting blanks inside each row) an XLSX file may hold."
+    )
+    xlsx_max_sheets: int = Field(gt=0, default=50, description="Most sheets an XLSX file may hold.")
     default_user: str | None = Field(
         default=None, description="Name recorded as the author of imports when --user is not given ($USER else)."
     )
@@ -66,6 +83,21 @@ class Settings(BaseSettings):
     api_token: str | None = Field(
         default=None, description="Bearer token that allows writes through the API; unset means writes are off."
     )
+    max_request_bytes: int = Field(
+        gt=0, default=50 * 1024 * 1024, description="Largest request body the API reads, in bytes (larger: 413)."
+    )
+    header_timeout: float = Field(
+        gt=0, default=20.0, description="Seconds a client has to send a request's line and headers (slower: 408)."
+    )
+    body_timeout: float = Field(
+        gt=0,
+        default=20.0,
+        description="Seconds a client has to send a request body, extended by every byte at body_min_rate "
+        "(slower: 408).",
+    )
+    body_min_rate: float = Field(
+        gt=0, default=500.0, description="Bytes per second a slow request body earns more time at (see body_timeout)."
+    )
     host: str = Field(default="127.0.0.1", description="Address `dcpa serve` listens on.")
     port: int = Field(default=8000, description="Port `dcpa serve` listens on.")
     example_seed: int = Field(default=42, description="Seed of the default synthetic example data.")
@@ -73,10 +105,24 @@ class Settings(BaseSettings):
         default=600, description="How many village-level units the default build gives example data."
     )
     reach: str = Field(
-        default="area,library",
-        description="How an intervention reaches a village: comma list of `direct`, `area` "
-        "(targets an area containing the village), `library` (its provider serves an area containing it).",
+        default="direct,area",
+        description="Which reach counts for \"addressed\": comma list of `direct` (the intervention names the "
+        "village) and `area` (it targets an area containing the village with an online resource or a declared "
+        "whole-area scope). A library's service area never counts.",
     )
+    as_of: date | None = Field(
+        default=None,
+        description="Date the answers are for (YYYY-MM-DD): which interventions are in force. Unset: today.",
+    )
+    validity_months: str = Field(
+        default="C1=24,C2=60,C3=36,C4=60",
+        description="Months a completed intervention stays in force after its end, per category (C1 training, "
+        "C2 terminals, C3 resources, C4 platforms); a declared in-service date overrides it.",
+    )
+
+    def validity_windows(self) -> dict[str, int]:
+        """``validity_months`` as ``{category notation: months}``."""
+        return parse_validity(self.validity_months)
 
 
 @lru_cache

@@ -1,6 +1,8 @@
-"""What the store holds: triples per named graph, instances per class, real versus synthetic.
+"""What the store holds: triples per named graph, instances per class (real, example, derived), headline counts.
 
-Counting happens inside Oxigraph (SPARQL aggregates), so it stays fast at national scale.
+The one home of statistics: ``dcpa stats`` and ``/api/stats`` both show :func:`stats`. Counting happens
+inside Oxigraph (SPARQL aggregates), so it stays fast at national scale. Nodes of the derived graph
+(need summaries, addressing reasons) are neither real nor example data: they are counted as derived.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from .store import Store
 
 _GRAPH_QUERY = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
 _CLASS_QUERY = f"""
-SELECT ?g ?class (COUNT(?s) AS ?n) WHERE {{
+SELECT ?g ?class ?ex (COUNT(?s) AS ?n) WHERE {{
   GRAPH ?g {{ ?s a ?class }}
   FILTER(?g != <{GRAPH_ONTOLOGY}>)
-}} GROUP BY ?g ?class
+  OPTIONAL {{ ?s <{PREFIXES['dcpa']}isSynthetic> ?ex }}
+}} GROUP BY ?g ?class ?ex
 """
 _LABEL_QUERY = f"""
 SELECT ?c ?zh ?en WHERE {{
@@ -34,13 +37,27 @@ SELECT ?c ?zh ?en WHERE {{
   }}
 }}
 """
+#: Headline counts: name → (class IRIs as a VALUES body, extra pattern on ?s)
+_HEADLINE = {
+    "villages": ("dcpa:Village dcpa:UrbanCommunity dcpa:VillageLevelUnit", ""),
+    "needs": ("dcpa:Need", ""),
+    "libraries": ("dcpa:Library dcpa:ProvincialLibrary dcpa:CityLibrary dcpa:CountyLibrary dcpa:TownshipBranch "
+                  "dcpa:VillageServicePoint", ""),
+    "resources": ("dcpa:LibraryResource dcpa:DigitalResource dcpa:Terminal dcpa:TrainingCourse dcpa:Platform", ""),
+    "interventions": ("dcpa:Intervention", ""),
+    "evaluations": ("dcpa:Evaluation", ""),
+    "policies": ("dcpa:Policy dcpa:Law dcpa:Plan dcpa:Opinion dcpa:Decision dcpa:ProgrammeNotice", ""),
+    "programmes": ("dcpa:Programme", ""),
+    "imports": ("dcpa:ImportActivity", ""),
+    "registered_poor_villages": ("dcpa:PovertyStatus", "?s dcpa:statusType dcpav:PS1 ."),
+}
 
 
 def compact(iri: str) -> str:
     """``https://w3id.org/dcpa/ontology#Village`` → ``dcpa:Village`` (unchanged when no prefix fits)."""
     for prefix, ns in PREFIXES.items():
         if iri.startswith(ns) and len(iri) > len(ns):
-            return f"{prefix}:{iri[len(ns) :]}"
+            return f"{prefix}:{iri[len(ns):]}"
     return iri
 
 
@@ -68,13 +85,15 @@ def graph_counts(store: Store) -> dict[str, int]:
 class Stats:
     graphs: list[dict[str, Any]] = field(default_factory=list)
     classes: list[dict[str, Any]] = field(default_factory=list)
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)  # headline → {"real", "example"}
     triples: int = 0
     instance_triples: int = 0
     synthetic_triples: int = 0
+    derived_triples: int = 0
 
     @property
     def synthetic_share(self) -> float:
-        """Share of instance triples (everything but the ontology and the derived facts) that are synthetic."""
+        """Share of instance triples (everything but the ontology and the derived facts) that are example data."""
         return self.synthetic_triples / self.instance_triples if self.instance_triples else 0.0
 
     def summary(self) -> dict[str, Any]:
@@ -83,18 +102,24 @@ class Stats:
             "instance_triples": self.instance_triples,
             "synthetic_triples": self.synthetic_triples,
             "real_triples": self.instance_triples - self.synthetic_triples,
+            "derived_triples": self.derived_triples,
             "synthetic_share": round(self.synthetic_share, 4),
         }
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"summary": self.summary(), "counts": self.counts, "graphs": self.graphs, "classes": self.classes}
+
 
 def stats(store: Store) -> Stats:
-    """Counts by graph and by class (with zh/en labels), split into real and synthetic."""
+    """Counts by graph, by class (real, example and derived, with zh/en labels) and headline counts."""
     out = Stats()
     for g, n in sorted(graph_counts(store).items()):
         kind = graph_kind(g)
         out.graphs.append({"graph": g, "kind": kind, "triples": n})
         out.triples += n
-        if kind not in ("ontology", "derived"):  # derived facts are computed from the others
+        if kind == "derived":
+            out.derived_triples += n
+        elif kind != "ontology":
             out.instance_triples += n
         if kind == "synthetic":
             out.synthetic_triples += n
@@ -102,19 +127,23 @@ def stats(store: Store) -> Stats:
     by_class: dict[str, dict[str, Any]] = {}
     for r in store.select(_CLASS_QUERY, union=False):
         c = r["class"]
-        row = by_class.setdefault(
-            c,
-            {
-                "class": compact(c),
-                "label_zh": labels.get(c, {}).get("zh", ""),
-                "label_en": labels.get(c, {}).get("en", ""),
-                "total": 0,
-                "real": 0,
-                "synthetic": 0,
-            },
-        )
+        row = by_class.setdefault(c, {"class": compact(c), "label_zh": labels.get(c, {}).get("zh", ""),
+                                      "label_en": labels.get(c, {}).get("en", ""), "total": 0, "real": 0,
+                                      "synthetic": 0, "derived": 0})
         n = int(r["n"])
         row["total"] += n
-        row["synthetic" if graph_kind(r["g"]) == "synthetic" else "real"] += n
+        if graph_kind(r["g"]) == "derived":
+            row["derived"] += n
+        elif graph_kind(r["g"]) == "synthetic" or r.get("ex"):
+            row["synthetic"] += n
+        else:
+            row["real"] += n
     out.classes = sorted(by_class.values(), key=lambda r: (-r["total"], r["class"]))
+    for name, (classes, extra) in _HEADLINE.items():
+        rows = store.select(f"SELECT ?ex (COUNT(DISTINCT ?s) AS ?n) WHERE {{ VALUES ?c {{ {classes} }} ?s a ?c . "
+                            f"{extra} OPTIONAL {{ ?s dcpa:isSynthetic ?ex }} }} GROUP BY ?ex")
+        counts = {"real": 0, "example": 0}
+        for r in rows:
+            counts["example" if r.get("ex") else "real"] += int(r.get("n", 0))
+        out.counts[name] = counts
     return out

@@ -19,7 +19,8 @@ from typing import IO, Any
 import pyoxigraph as ox
 import rdflib
 
-from .errors import QueryError, StoreError
+from . import versions
+from .errors import QueryError, StoreBusy, StoreError
 from .namespaces import PREFIXES
 
 log = logging.getLogger(__name__)
@@ -161,17 +162,10 @@ class Store(ReadMethods):
     def __init__(self, inner: ox.Store, path: Path | None = None, *, read_only: bool = False) -> None:
         self._s = inner
         self.path = path
+        #: The directory actually open: ``path`` with the store pointer resolved (``kg.versions``).
+        self.real_path = path
         self.read_only = read_only
-        self._listeners: list[Callable[[], None]] = []
-
-    def on_change(self, callback: Callable[[], None]) -> None:
-        """Call ``callback`` after every write that lands: readers with opens of their own (the
-        API's query worker processes) must reopen before they answer again."""
-        self._listeners.append(callback)
-
-    def _changed(self) -> None:
-        for callback in self._listeners:
-            callback()
+        self._use: IO[bytes] | None = None
 
     # -- opening --------------------------------------------------------
     @classmethod
@@ -181,21 +175,48 @@ class Store(ReadMethods):
 
     @classmethod
     def open(cls, path: Path | str, *, read_only: bool = False, create: bool = True) -> Store:
-        """Open the on-disk store at ``path``."""
+        """Open the on-disk store at ``path``.
+
+        ``path`` may be the pointer of a versioned store (``kg.versions``): the version it names is
+        resolved once, here, and this handle keeps using that directory even when a build moves the
+        pointer on. A shared lock on the directory tells ``kg.versions.collect`` not to remove it.
+        """
         p = Path(path)
-        if not create and not p.exists():
+        use: IO[bytes] | None = None
+        for _ in range(3):  # a build may move the pointer or remove the version before we locked it: again
+            real = p.resolve()
+            if not real.exists():
+                break
+            versions.check_open(p, real)
+            use = versions.hold(real)
+            if real.exists() and p.resolve() == real:
+                break
+            if use is not None:
+                use.close()
+                use = None
+        if not real.exists() and not create:
+            where = f"{p} (it points at {real}, which is missing)" if p.is_symlink() else str(p)
             raise StoreError(
-                f"no store at {p}",
+                f"no store at {where}",
                 hint="run `dcpa build` first, or set DCPA_STORE_PATH to an existing store",
             )
-        try:
-            inner = ox.Store.read_only(str(p)) if read_only else ox.Store(str(p))
-        except OSError as e:
+        if not create and not (real / "CURRENT").is_file():
+            if use is not None:
+                use.close()
             raise StoreError(
-                f"cannot open the store at {p}: {e}",
-                hint="is another dcpa process (the server?) using it? Stop it or use the API to write.",
-            ) from e
-        return cls(inner, p, read_only=read_only)
+                f"the store at {p} is damaged or half-built: {real} holds no complete store (no CURRENT file)",
+                hint=_REBUILD_HINT,
+            )
+        try:
+            inner = ox.Store.read_only(str(real)) if read_only else ox.Store(str(real))
+        except (OSError, RuntimeError) as e:  # RocksDB reports corruption as RuntimeError
+            if use is not None:
+                use.close()
+            raise _open_error(p, e) from e
+        store = cls(inner, p, read_only=read_only)
+        store.real_path = real
+        store._use = use
+        return store
 
     @property
     def inner(self) -> ox.Store:
@@ -272,8 +293,24 @@ class Store(ReadMethods):
             self._s.load(payload, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph_iri))
         except (OSError, SyntaxError, ValueError) as e:
             raise StoreError(f"write to {graph_iri} failed; nothing was written: {e}") from e
-        self._changed()
         return len(data) if isinstance(data, rdflib.Graph) else payload.count(b"\n")
+
+    def add_graphs(self, parts: list[tuple[str, rdflib.Graph | bytes]]) -> int:
+        """Add triples to several named graphs in one transaction: all land, or none. Returns how many.
+
+        (200,000 triples into an on-disk store: 14.8 s, against 15.8 s for ``add_graph``'s one load.)
+        """
+        quads: list[ox.Quad] = []
+        try:
+            for graph_iri, data in parts:
+                payload = data if isinstance(data, bytes) else graph_to_ntriples(data)
+                g = ox.NamedNode(graph_iri)
+                quads += [ox.Quad(q.subject, q.predicate, q.object, g)
+                          for q in ox.parse(payload, format=ox.RdfFormat.N_TRIPLES)]
+            self._s.extend(quads)
+        except (OSError, SyntaxError, ValueError) as e:
+            raise StoreError(f"write to {', '.join(g for g, _ in parts)} failed; nothing was written: {e}") from e
+        return len(quads)
 
     def replace_graph(self, graph_iri: str, data: rdflib.Graph | bytes) -> None:
         """Replace a named graph's content in one transaction (SPARQL Update)."""
@@ -284,7 +321,6 @@ class Store(ReadMethods):
             self._s.update(update)
         except (OSError, SyntaxError, ValueError) as e:
             raise StoreError(f"replacing {graph_iri} failed; the store is unchanged: {e}") from e
-        self._changed()
 
     def update(self, sparql: str) -> None:
         """Run a SPARQL Update (all its operations) as one transaction: it lands whole or not at all."""
@@ -292,14 +328,12 @@ class Store(ReadMethods):
             self._s.update(sparql, prefixes=PREFIXES)
         except (OSError, SyntaxError, ValueError) as e:
             raise StoreError(f"the update failed; the store is unchanged: {e}") from e
-        self._changed()
 
     def remove_graph(self, graph_iri: str) -> None:
         try:
             self._s.update(f"DROP SILENT GRAPH <{graph_iri}>")
         except OSError as e:
             raise StoreError(f"removing {graph_iri} failed: {e}") from e
-        self._changed()
 
     def bulk_load(self, source: Path | IO[bytes] | bytes, fmt: str, graph_iri: str | None = None) -> None:
         """Fast, non-transactional load for building a *fresh* store (see ``kg.build``)."""
@@ -311,11 +345,9 @@ class Store(ReadMethods):
         else:
             kwargs["input"] = source
         self._s.bulk_load(**kwargs)
-        self._changed()
 
     def bulk_extend(self, quads: Iterable[Any]) -> None:
         self._s.bulk_extend(quads)
-        self._changed()
 
     def dump(self, output: Path | IO[bytes], fmt: str, graph_iri: str | None = None) -> None:
         """Write the store in ``fmt``: quad formats keep the graphs; triple formats take one
@@ -342,6 +374,26 @@ class Store(ReadMethods):
         if self.path is not None and not self.read_only:
             self._s.flush()
         del self._s
+        if self._use is not None:
+            self._use.close()
+            self._use = None
+
+
+_REBUILD_HINT = "run `dcpa build` to rebuild it (retained imports are replayed, nothing users entered is lost)"
+
+
+def _open_error(path: Path, e: Exception) -> StoreError:
+    """Say plainly why a store did not open: damaged, or in use by another writer (``StoreBusy``)."""
+    text = str(e)
+    if text.startswith("Corruption") or "Corruption:" in text:
+        return StoreError(f"the store at {path} is damaged: {text}", hint=_REBUILD_HINT)
+    if "lock" in text.lower():
+        return StoreBusy(
+            f"cannot open the store at {path}: another process has it open for writing ({text})",
+            hint="is `dcpa serve` or another dcpa command running? The dcpa commands hand their work to a "
+            "running server; wait for other commands to finish.",
+        )
+    return StoreError(f"cannot open the store at {path}: {text}", hint=_REBUILD_HINT)
 
 
 def _binding(value: Any) -> Any:

@@ -22,6 +22,7 @@ import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import BinaryIO
 
@@ -36,7 +37,12 @@ log = logging.getLogger(__name__)
 
 SYNTHETIC_SOURCE = node("source", "synthetic-example")
 SYNTHETIC_PROVINCE = "99"
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
+
+#: The date the example data describes: interventions starting after it are planned, those ending before it
+#: completed, the others active. Fixed, so that the same parameters always give the same data; answers are
+#: for today (``settings.as_of``), so the example data ages like real data would.
+REFERENCE_DATE = date(2026, 6, 30)
 
 ZH = "示例·"
 EN = "Example: "
@@ -51,13 +57,16 @@ RESOURCE_CLASSES = {"R1": "DigitalResource", "R2": "Terminal", "R3": "TrainingCo
 CAPACITY_UNITS = {"R1": "份", "R2": "台", "R3": "期", "R4": "个"}
 UNIT_COST = {"R1": (200, 3000), "R2": (800, 6000), "R3": (500, 5000), "R4": (2000, 30000)}
 CATEGORY_RESOURCE = {"C1": "R3", "C2": "R2", "C3": "R1", "C4": "R4"}
+#: Resource types delivered online: an intervention using one reaches every village of an area it targets.
+ONLINE_TYPES = {"R11", "R12", "R13", "R14", "R15", "R42", "R43"}
+#: Months an intervention of each category runs (min, max).
+DURATION = {"C1": (1, 6), "C2": (1, 3), "C3": (6, 24), "C4": (6, 24)}
 CATEGORY_INDICATORS = {
     "C1": ("I01", "I06", "I05", "I07"),
     "C2": ("I03", "I04", "I05"),
     "C3": ("I02", "I06", "I08"),
     "C4": ("I04", "I02", "I05"),
 }
-STATUS_WEIGHTS = (("S1", 15), ("S2", 35), ("S3", 40), ("S4", 10))
 FUNDING = ("中央财政转移支付", "省级专项资金", "市级财政", "县级财政", "社会捐赠")
 TECHNOLOGY = ("光纤宽带", "4G 移动网络", "云平台", "移动应用", "电子阅览室终端", "卫星数字电视")
 
@@ -72,7 +81,7 @@ class Concept:
 
 @dataclass(frozen=True)
 class Vocab:
-    need_types: tuple[Concept, ...]
+    need_types: tuple[Concept, ...]  # the narrow types surveys record (N11…), not the broad ones (N1…)
     resource_types: tuple[Concept, ...]  # narrow types only (R11…)
     categories: tuple[Concept, ...]
     causes: tuple[Concept, ...]
@@ -100,7 +109,7 @@ def vocab() -> Vocab:
         raise NotFound("the ontology has no SKOS schemes", hint="check ontology/vocab.ttl")
     resources = tuple(c for c in _scheme(g, "ResourceTypes") if c.top != c.code)
     return Vocab(
-        need_types=_scheme(g, "NeedTypes"),
+        need_types=tuple(c for c in _scheme(g, "NeedTypes") if c.top != c.code),
         resource_types=resources,
         categories=_scheme(g, "InterventionCategories"),
         causes=_scheme(g, "PovertyCauses"),
@@ -264,7 +273,7 @@ _P = {
         "locatedIn serves branchOf heldBy resourceType capacity capacityUnit unitCost category providedBy "
         "targetsArea usesResource supportedBy partOfProgramme interventionStatus startDate endDate budget "
         "fundingSource personnelCount volunteerCount technology evaluates indicator evaluatedArea "
-        "baselineValue targetValue actualValue periodStart periodEnd"
+        "baselineValue targetValue actualValue periodStart periodEnd peopleReached villageCapacity inServiceUntil"
     ).split()
 }
 
@@ -309,6 +318,15 @@ def _d(y: int, m: int, d: int) -> str:
     return lit(f"{y:04d}-{m:02d}-{d:02d}", "date")
 
 
+def _day(d: date) -> str:
+    return lit(d.isoformat(), "date")
+
+
+def _months_later(d: date, months: int) -> date:
+    m = d.month - 1 + months
+    return date(d.year + m // 12, m % 12 + 1, min(d.day, 28))
+
+
 class _Generator:
     def __init__(self, out: BinaryIO, rng: random.Random, seed: int, plan: AreaPlan, progress: Progress | None) -> None:
         self.rng = rng
@@ -321,6 +339,7 @@ class _Generator:
         self.libraries: dict[str, str] = {}  # area code → library IRI (N-Triples form)
         self.library_names: dict[str, str] = {}
         self.holdings: dict[str, dict[str, list[str]]] = {}  # library IRI → top resource type → resources
+        self.resource_type: dict[str, str] = {}  # resource IRI → its resource type notation
         self.resources_by_top: dict[str, list[Concept]] = {}
         for c in self.v.resource_types:
             self.resources_by_top.setdefault(c.top, []).append(c)
@@ -364,16 +383,22 @@ class _Generator:
         for t in towns:
             self.library(t, "TownshipBranch", self.libraries[self.plan.units[t].parent or ""], "township")
         w.flush()
-        for t in towns:
-            for _ in range(self.rng.randint(1, 2)):
-                self.intervention(self.plan.units[t])
         total = len(villages)
+        by_town: dict[str, list[Unit]] = {}
+        for v in villages:
+            by_town.setdefault(v.parent or "", []).append(v)
         for i, v in enumerate(villages, 1):
             self.village(v)
             if i % 2000 == 0 or i == total:
                 w.flush()
                 if self.progress:
                     self.progress(i, total)
+        for t in towns:
+            for _ in range(self.rng.randint(1, 3)):
+                self.intervention(self.plan.units[t], by_town[t])
+        for v in villages:
+            if self.rng.random() < 0.3:
+                self.intervention(v, [v])
         w.flush()
         self.report.villages = total
         return self.report
@@ -448,15 +473,17 @@ class _Generator:
         lo, hi = UNIT_COST[top]
         w.add(s, "unitCost", lit(rng.randrange(lo, hi, 50), "decimal"))
         held.append(s)
+        self.resource_type[s] = t.code
 
     # -- villages -------------------------------------------------------------
     def village(self, v: Unit) -> None:
+        """Poverty status and the needs a survey records (narrow types: N11…, never the broad N1…)."""
         rng, w = self.rng, self.w
         vs = iri(area(v.code))
         if rng.random() < (0.35 if v.cls == "Village" else 0.05):
             self.poverty_status(v, "PS1")
         base = f"<{ID}need/ex-{v.code}-"
-        n_needs = rng.randint(6, 10)
+        n_needs = rng.randint(4, 8)
         for i, t in enumerate(rng.sample(self.v.need_types, n_needs), 1):
             s = f"{base}{i}>"
             w.node(s, "Need", f"{t.zh}需求（{v.name}）", f"need for {t.en} in {v.code}", "need")
@@ -465,12 +492,10 @@ class _Generator:
                 f"{s} {_P['needType']} <{DCPAV}{t.code}> .\n"
                 f"{s} {_P['severity']} {lit(rng.randint(1, 5), 'integer')} .\n"
                 f"{s} {_P['peopleAffected']} {lit(rng.randint(10, 500), 'nonNegativeInteger')} .\n"
-                f"{s} {_P['identifiedOn']} {_d(*_date(rng))} .\n"
+                f"{s} {_P['identifiedOn']} {_d(*_date(rng, 2018, 2025))} .\n"
             )
         if rng.random() < 0.25:
             self.library(v.code, "VillageServicePoint", self.libraries[v.parent or ""], "village")
-        if rng.random() < 0.35:
-            self.intervention(v)
 
     # -- interventions and evaluations ------------------------------------------
     def _provider(self, target: Unit) -> str:
@@ -493,44 +518,79 @@ class _Generator:
                 return self.rng.choice(held)
         return None
 
-    def intervention(self, target: Unit) -> None:
+    def intervention(self, place: Unit, villages: list[Unit]) -> None:
+        """One intervention of a library for ``place`` (a township or a village).
+
+        Its delivery decides its targets: one using an online resource (e-books, databases, a cloud
+        platform, an app) targets the township or its county and reaches every village there; training,
+        terminals, service points and networks name the villages they serve (some of ``villages``),
+        with the people or villages they can serve.
+        """
         rng, w = self.rng, self.w
         self.n_interventions += 1
         s = iri(node("intervention", f"ex-{self.n_interventions}"))
         cat = rng.choice(self.v.categories)
-        w.node(s, "Intervention", f"{cat.zh}项目（{target.name}）", f"{cat.en} in {target.code}", "intervention")
-        provider = self._provider(target)
+        provider = self._provider(place)
+        res = self._resource_for(provider, place, CATEGORY_RESOURCE.get(cat.code, "R1"))
+        online = res is not None and self.resource_type.get(res) in ONLINE_TYPES
+        if online:
+            area_unit = place if place.level < 4 else self.plan.units[place.parent or ""]
+            if area_unit.level == 3 and rng.random() < 0.3:
+                area_unit = self.plan.units[area_unit.parent or ""]
+            targets = [area_unit]
+        else:
+            k = min(len(villages), rng.randint(1, 6))
+            targets = rng.sample(villages, k) if k else [place]
+        where = targets[0] if len(targets) == 1 else place
+        w.node(s, "Intervention", f"{cat.zh}项目（{where.name}）", f"{cat.en} in {where.code}", "intervention")
         w.add(s, "category", iri(DCPAV[cat.code]))
         w.add(s, "providedBy", provider)
-        w.add(s, "targetsArea", iri(area(target.code)))
-        res = self._resource_for(provider, target, CATEGORY_RESOURCE.get(cat.code, "R1"))
+        for t in targets:
+            w.add(s, "targetsArea", iri(area(t.code)))
         if res:
             w.add(s, "usesResource", res)
         for p in rng.sample(self.policies, rng.randint(1, 2)):
             w.add(s, "supportedBy", iri(p))
         if rng.random() < 0.7:
             w.add(s, "partOfProgramme", iri(rng.choice(self.programmes)))
-        status = rng.choices([k for k, _ in STATUS_WEIGHTS], [wt for _, wt in STATUS_WEIGHTS])[0]
+        # more work in recent years: started up to eight years before the reference date, most within two,
+        # and a few planned for the year after it
+        start = REFERENCE_DATE - timedelta(days=int(rng.triangular(-365, 8 * 365, 180)))
+        lo, hi = DURATION[cat.code]
+        end = _months_later(start, rng.randint(lo, hi))
+        if start > REFERENCE_DATE:
+            status = "S1"
+        elif end < REFERENCE_DATE:
+            status = "S4" if rng.random() < 0.1 else "S3"
+        else:
+            status = "S2"
         w.add(s, "interventionStatus", iri(DCPAV[status]))
-        y, m, d = _date(rng, 2016, 2019)
-        months = m - 1 + rng.randint(6, 24)
-        end_y, end_m = y + months // 12, months % 12 + 1
-        if end_y > 2020:
-            end_y, end_m = 2020, 12
-        w.add(s, "startDate", _d(y, m, d))
-        w.add(s, "endDate", _d(end_y, end_m, 28))
+        w.add(s, "startDate", _day(start))
+        w.add(s, "endDate", _day(end))
         w.add(s, "budget", lit(rng.randrange(5_000, 200_000, 500), "decimal"))
         w.add(s, "fundingSource", lit(rng.choice(FUNDING)))
         w.add(s, "personnelCount", lit(rng.randint(1, 6), "nonNegativeInteger"))
         w.add(s, "volunteerCount", lit(rng.randint(0, 20), "nonNegativeInteger"))
         w.add(s, "technology", lit(rng.choice(TECHNOLOGY)))
+        if not online:
+            if cat.code == "C1":
+                w.add(s, "peopleReached", lit(rng.randint(80, 600), "nonNegativeInteger"))
+            elif cat.code == "C2":
+                if len(targets) > 1 and rng.random() < 0.5:
+                    w.add(s, "villageCapacity", lit(len(targets) - 1, "nonNegativeInteger"))
+                if rng.random() < 0.3:
+                    w.add(s, "inServiceUntil", _day(_months_later(end, rng.randint(36, 96))))
         if status in ("S2", "S3"):
             choices = CATEGORY_INDICATORS.get(cat.code, ("I05",))
             for j, ind in enumerate(rng.sample(choices, min(len(choices), rng.randint(1, 2))), 1):
-                self.evaluation(s, j, ind, target, y)
+                self.evaluation(s, j, ind, targets[0], start)
 
-    def evaluation(self, intervention: str, j: int, indicator: str, target: Unit, year: int) -> None:
+    def evaluation(self, intervention: str, j: int, indicator: str, target: Unit, start: date) -> None:
+        """An evaluation over the year after the intervention started (only when that year has ended)."""
         rng, w = self.rng, self.w
+        period_end = _months_later(start, 12)
+        if period_end > REFERENCE_DATE:
+            return
         s = iri(f"{intervention[1:-1].replace('/intervention/', '/evaluation/')}-{j}")
         ind = self.indicators[indicator]
         w.node(
@@ -541,12 +601,12 @@ class _Generator:
         w.add(s, "evaluatedArea", iri(area(target.code)))
         baseline = rng.randint(0, 40)
         goal = baseline + rng.randint(10, 100)
-        actual = max(0, int(goal * rng.uniform(0.5, 1.3)))
+        actual = max(0, int(goal * rng.uniform(0.85, 1.45)))
         w.add(s, "baselineValue", lit(baseline, "decimal"))
         w.add(s, "targetValue", lit(goal, "decimal"))
         w.add(s, "actualValue", lit(actual, "decimal"))
-        w.add(s, "periodStart", _d(year, 1, 1))
-        w.add(s, "periodEnd", _d(year, 12, 31))
+        w.add(s, "periodStart", _day(start))
+        w.add(s, "periodEnd", _day(period_end))
 
 
 def generate(

@@ -10,7 +10,6 @@ sheet listing the real village-level codes from the reference data.
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import rdflib
 from .importer.specs import EXAMPLE_MARKER, RECORD_KINDS, Column, RecordSpec
 from .importer.vocab import CodeList, code_lists
 from .resources import DATA_DIR
+from .safetext import csv_text
 
 REFERENCE_DIR = DATA_DIR / "reference"
 TYPE_HELP = {
@@ -75,11 +75,7 @@ def _note(col: Column) -> tuple[str, str]:
 
 def csv_template(spec: RecordSpec, lists: dict[str, CodeList]) -> bytes:
     """One kind as CSV: UTF-8 with BOM (so Excel shows Chinese), header and example row."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow([c.header for c in spec.columns])
-    w.writerow(example_row(spec, lists))
-    return buf.getvalue().encode("utf-8-sig")
+    return csv_text([c.header for c in spec.columns], [example_row(spec, lists)]).encode("utf-8-sig")
 
 
 def write_csv_templates(

@@ -59,7 +59,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Protocol
 
-from .errors import ConfigurationError, DcpaError, QueryMemoryLimit, QueryTimeout, StoreError
+from .errors import DcpaError, QueryMemoryLimit, QueryTimeout, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -180,8 +180,8 @@ class ThreadRunner:
     own client timeouts). A call past its deadline answers 503 and its thread is abandoned; code
     that checks ``current_deadline()`` stops soon after."""
 
-    def __init__(self, store: Any, threads: int) -> None:
-        self.store = store
+    def __init__(self, store: Callable[[], Any], threads: int) -> None:
+        self._store = store
         self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="dcpa-query")
         self._closed = False
 
@@ -193,7 +193,7 @@ class ThreadRunner:
             raise _shutting_down()
         fn = resolve(target)
         deadline = Deadline(timeout)
-        future = self._pool.submit(_run_here, fn, self.store, args, deadline)
+        future = self._pool.submit(_run_here, fn, self._store(), args, deadline)
         try:
             # A little grace, so that the work's own deadline check usually answers first.
             return await asyncio.wait_for(asyncio.wrap_future(future), timeout + 0.5)
@@ -213,9 +213,7 @@ class ThreadRunner:
         """Nothing to do: the threads read the server's own store object."""
 
     def switch_store(self, path: str | Path) -> None:
-        raise ConfigurationError(
-            "this server does not serve an on-disk store", hint="switch_store is for stores served from disk"
-        )
+        """Nothing to do: each call reads the store of the moment."""
 
     def close(self) -> None:
         self._closed = True
@@ -325,7 +323,9 @@ class _WorkerStore:
 
     def ensure(self, path: str, version: int, *, force: bool = False) -> Any:
         if force or path != self.path or version != self.version:
-            self.store = None  # release the old open before taking a new one (the memory ceiling counts both)
+            old, self.store = self.store, None
+            if old is not None:  # released before the new open: the memory ceiling counts both
+                old.close()
             self.store = self._open(path)
             self.path, self.version = path, version
         return self.store
@@ -847,15 +847,22 @@ def _snapshot(items: Iterable[Any]) -> list[Any]:
     return []
 
 
-def runner_for(store: Any, *, min_workers: int, max_workers: int, memory_mb: int, preload: Sequence[str] = ()) -> Any:
-    """The runner for ``store``: worker processes for an on-disk ``Store`` (kept told of its writes),
-    threads for in-memory and remote stores."""
+def runner_for(
+    store: Any,
+    *,
+    min_workers: int,
+    max_workers: int,
+    memory_mb: int,
+    preload: Sequence[str] = (),
+    current: Callable[[], Any] | None = None,
+) -> Any:
+    """The runner for ``store``: worker processes for an on-disk ``Store``, threads for in-memory and
+    remote stores (reading ``current()`` when given: the store of the moment). Whoever writes to the
+    store calls the runner's ``data_changed()`` after each write, and ``switch_store()`` after a
+    rebuild (the API: ``app.state.store_listeners``, see ``api.serving``)."""
     from .store import Store
 
     if isinstance(store, Store) and store.path is not None:
-        pool = WorkerPool(
-            store.path, min_workers=min_workers, max_workers=max_workers, memory_mb=memory_mb, preload=preload
-        )
-        store.on_change(pool.data_changed)
-        return pool
-    return ThreadRunner(store, max_workers)
+        path = getattr(store, "real_path", None) or store.path  # the version open now, not the pointer
+        return WorkerPool(path, min_workers=min_workers, max_workers=max_workers, memory_mb=memory_mb, preload=preload)
+    return ThreadRunner(current or (lambda: store), max_workers)

@@ -1,20 +1,25 @@
-"""Pieces shared by the API routes: documented error responses, optional library modules."""
+"""Pieces shared by the API routes: documented error responses and the parameters every answer takes.
+
+Parameter types come from the library's own enumerations (``kg.rule.ReachMode``,
+``kg.answers.gaps.GapDimension``, ``kg.answers.plan.PlanMethod``), so the API can never offer an
+option the library does not have (a contract test compares the OpenAPI document with them).
+"""
 
 from __future__ import annotations
 
-import importlib
-from types import ModuleType
-from typing import Any
+from datetime import date
+from typing import Annotated, Any
 
+from fastapi import Query
 from pydantic import BaseModel, Field
 
-from kg.errors import DcpaError
+from kg.rule import ReachMode
 
 
 class ErrorBody(BaseModel):
     code: str = Field(examples=["not_found"])
-    message: str = Field(examples=["no area with code 210102001999"])
-    hint: str | None = Field(default=None, examples=["search villages with /api/villages?q=…"])
+    message: str = Field(examples=["no area with code 210102001999 in the graph"])
+    hint: str | None = Field(default=None, examples=["check the code (search with /api/villages?q=…)"])
     details: Any = None
 
 
@@ -30,17 +35,15 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     503: {"model": ErrorResponse, "description": "Time limit reached or store unavailable"},
 }
 
+RealOnlyParam = Annotated[bool, Query(description="Answer from real data alone: leave out example data "
+                                                  "(dcpa:isSynthetic). The answer says so, and why when empty.")]
+AsOfParam = Annotated[date | None, Query(description="Date the answer is for (YYYY-MM-DD): which interventions "
+                                                     "are in force. Default: DCPA_AS_OF, else today.")]
+ReachParam = Annotated[list[ReachMode] | None, Query(description="Reach modes that count for \"addressed\" "
+                                                                 "(repeat the parameter; default DCPA_REACH). A "
+                                                                 "library's service area never counts.")]
 
-class NotAvailable(DcpaError):
-    code = "not_available"
-    http_status = 501
 
-
-def library_call(module: str) -> ModuleType:
-    """Import a ``kg`` module the route needs, as a clean 501 error when it is missing."""
-    try:
-        return importlib.import_module(module)
-    except ImportError as e:
-        raise NotAvailable(
-            f"this server has no {module} yet: {e}", hint="install a complete version of the dcpa package"
-        ) from e
+def reach_text(reach: list[ReachMode] | None) -> str | None:
+    """The library's comma form of a reach parameter (None: the setting)."""
+    return ",".join(m.value for m in reach) if reach else None

@@ -8,15 +8,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from kg.errors import NotFound
+from kg.catalogue import CatalogueQuery, answer, load_catalogue
+from kg.errors import DataError, NotFound
 
+from .. import urls
 from ..deps import SettingsDep, StoreDep
 from ..representation import FormatParam, LimitParam, OffsetParam, Page, csv_response, json_response, wanted
-from ._common import ERROR_RESPONSES, library_call
+from ._common import ERROR_RESPONSES, RealOnlyParam
 
 router = APIRouter(prefix="/api/queries", tags=["query catalogue / 查询目录"])
 
-_RESERVED = {"limit", "offset", "format"}
+_RESERVED = {"limit", "offset", "format", "real_only"}
 
 
 class ParamInfo(BaseModel):
@@ -47,9 +49,12 @@ class QueryAnswer(Page):
     truncated: bool = Field(description="True when the query had more rows than DCPA_MAX_ROWS")
     columns: list[str]
     rows: list[dict[str, Any]]
+    example: list[bool] = Field(description="For each row of the page: whether it rests on example data")
+    basis: dict[str, Any] = Field(description="How much of the whole answer rests on example data")
+    derived_as_of: str | None = Field(default=None, description="The derived graph's date, for queries that read it")
 
 
-def _info(q: Any, *, text: bool = False) -> dict[str, Any]:
+def _info(q: CatalogueQuery, *, text: bool = False) -> dict[str, Any]:
     return {
         "name": q.name,
         "title_zh": q.title_zh,
@@ -59,19 +64,14 @@ def _info(q: Any, *, text: bool = False) -> dict[str, Any]:
         "parameters": [
             {"name": p.name, "type": p.type, "default": p.default, "description": p.description} for p in q.parameters
         ],
-        "href": f"/api/queries/{q.name}",
+        "href": urls.query(q.name),
         "text": q.text if text else None,
     }
 
 
-def _catalogue() -> dict[str, Any]:
-    catalogue: dict[str, Any] = library_call("kg.catalogue").load_catalogue()
-    return catalogue
-
-
 @router.get("", summary="List stored queries / 查询目录", response_model=QueryList)
 def list_queries() -> Response:
-    items = [_info(q) for q in _catalogue().values()]
+    items = [_info(q) for q in load_catalogue().values()]
     return json_response({"total": len(items), "items": items})
 
 
@@ -90,9 +90,10 @@ def run_stored_query(
     name: str,
     limit: LimitParam = 100,
     offset: OffsetParam = 0,
+    real_only: RealOnlyParam = False,
     format: FormatParam = None,
 ) -> Response:
-    catalogue = _catalogue()
+    catalogue = load_catalogue()
     if name not in catalogue:
         raise NotFound(f"no stored query named {name!r}", hint="list them with /api/queries")
     q = catalogue[name]
@@ -100,26 +101,27 @@ def run_stored_query(
     params = {k: v for k, v in request.query_params.items() if k not in _RESERVED}
     unknown = sorted(set(params) - known)
     if unknown:
-        from kg.errors import DataError
-
         raise DataError(
             f"unknown parameter(s) for {name}: {', '.join(unknown)}",
             hint=f"this query takes: {', '.join(sorted(known)) or 'no parameters'}",
         )
-    result = library_call("kg.catalogue").run_query(store, name, params, limit=settings.max_rows)
-    columns = list(result.columns)
-    rows = [r if isinstance(r, dict) else dict(zip(columns, r, strict=False)) for r in result.rows]
-    page = rows[offset : offset + limit]
+    result = answer(store, name, params, limit=settings.max_rows, real_only=real_only)
+    page = result.rows[offset : offset + limit]
+    flags = result.example[offset : offset + limit]
     if wanted(request, format) == "csv":
-        return csv_response(page, columns, name=name)
+        rows = [dict(r, example=f) for r, f in zip(page, flags, strict=True)]
+        return csv_response(rows, [*result.columns, "example"], name=name)
     return json_response(
         {
             "name": name,
-            "columns": columns,
+            "columns": result.columns,
             "rows": page,
-            "total": len(rows),
+            "example": flags,
+            "total": len(result.rows),
             "limit": limit,
             "offset": offset,
-            "truncated": bool(getattr(result, "truncated", False)),
+            "truncated": result.truncated,
+            "basis": result.basis.to_dict(),
+            "derived_as_of": result.derived_as_of,
         }
     )

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import threading
 import weakref
 from collections import OrderedDict
+from datetime import date
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 
-from kg import viz
+from kg import derived, viz
 from kg.errors import NotFound
+from kg.safetext import csv_text
 from kg.store import Store
 
+from .. import urls
 from ..deps import SettingsDep, StoreDep
+from ._common import RealOnlyParam
 
 router = APIRouter(tags=["dashboard"])
 
@@ -28,17 +29,19 @@ AreaQuery = Annotated[str | None, Query(description="Area code (2, 4, 6 or 9 dig
 _SERIES: dict[str, list[tuple[str, str, str, str]]] = {
     "area": [
         ("needs", "需求数", "needs", "#90a4ae"),
-        ("gaps", "未满足需求", "unaddressed", "#ef5350"),
-        ("severe_gaps", "未满足的严重需求", "unaddressed severe", "#b71c1c"),
+        ("unaddressed", "未满足需求", "unaddressed", "#ef5350"),
+        ("unverified", "已满足但未经验证", "addressed, not verified", "#fb8c00"),
+        ("severe_unaddressed", "未满足的严重需求", "unaddressed severe", "#b71c1c"),
     ],
     "need_type": [
         ("needs", "需求数", "needs", "#90a4ae"),
-        ("gaps", "未满足需求", "unaddressed", "#ef5350"),
-        ("severe_gaps", "未满足的严重需求", "unaddressed severe", "#b71c1c"),
+        ("unaddressed", "未满足需求", "unaddressed", "#ef5350"),
+        ("unverified", "已满足但未经验证", "addressed, not verified", "#fb8c00"),
+        ("severe_unaddressed", "未满足的严重需求", "unaddressed severe", "#b71c1c"),
     ],
     "category": [
-        ("addressed", "已满足需求", "needs addressed", "#1e88e5"),
-        ("gaps_fitting", "此类可满足的缺口", "gaps this category could meet", "#fb8c00"),
+        ("addressed", "其中已满足", "of which addressed", "#1e88e5"),
+        ("unaddressed", "其中缺口", "of which gaps", "#ef5350"),
     ],
 }
 
@@ -52,16 +55,17 @@ _CACHE_LOCK = threading.Lock()
 _KEY_LOCKS: dict[tuple[Any, ...], threading.Lock] = {}
 
 
-def dashboard_tables(store: Any, area: str | None, reach: str) -> dict[str, viz.GapTable]:
+def dashboard_tables(store: Any, area: str | None, reach: str, real_only: bool = False) -> dict[str, viz.GapTable]:
     """Every chart's table of an area, computed once per version of the data.
 
-    Every accepted write adds a named graph (an import batch or a replacement's batch), so the
-    number of graphs is a version that changes with every write: a page right after a write shows
-    it. A remote endpoint can change behind our back, so its tables are never kept.
+    The version is what the answer depends on: the number of named graphs (every accepted write adds
+    one), the derived graph's date, and today's date (the rule's dates). A remote endpoint can change
+    behind our back, so its tables are never kept.
     """
     if not isinstance(store, Store):
-        return viz.gap_tables(store, area, viz.CHARTS, reach=reach)
-    key = ((area or "").strip(), reach, len(store.graphs()))
+        return viz.gap_tables(store, area, viz.CHARTS, reach=reach, real_only=real_only)
+    m = derived.marker(store)
+    key = ((area or "").strip(), reach, real_only, len(store.graphs()), m, date.today())
     with _CACHE_LOCK:
         tables = _CACHE.setdefault(store, OrderedDict())
         if key in tables:
@@ -73,7 +77,7 @@ def dashboard_tables(store: Any, area: str | None, reach: str) -> dict[str, viz.
             with _CACHE_LOCK:
                 if key in tables:
                     return tables[key]
-            made = viz.gap_tables(store, area, viz.CHARTS, reach=reach)
+            made = viz.gap_tables(store, area, viz.CHARTS, reach=reach, real_only=real_only)
             with _CACHE_LOCK:
                 tables[key] = made
                 while len(tables) > CACHE_SIZE:
@@ -102,22 +106,18 @@ def _lang(lang: str) -> str:
     return "en" if lang == "en" else "zh"
 
 
-def _href(path: str, **params: Any) -> str:
-    return path + "?" + urlencode({k: v for k, v in params.items() if v is not None})
-
-
-def _row_href(chart: str, row: dict[str, Any], lang: str) -> str | None:
+def _row_href(chart: str, row: dict[str, Any], lang: str, real_only: bool) -> str | None:
     if chart != "area":
         return None
     if row.get("level") == "village":
-        return _href(f"/dashboard/village/{row['code']}", lang=lang)
-    return _href("/dashboard", area=row["code"], lang=lang)
+        return urls.dashboard_village(row["code"], lang=lang, real_only=real_only)
+    return urls.dashboard(row["code"], lang=lang, real_only=real_only)
 
 
-def _chart(table: Any, lang: str) -> dict[str, Any]:
+def _chart(table: Any, lang: str, real_only: bool) -> dict[str, Any]:
     rows = table.rows
     return {
-        "labels": [r["label"][lang] for r in rows],
+        "labels": [r["label"][lang] if r.get("label") else r["code"] for r in rows],
         "datasets": [
             {
                 "label": zh if lang == "zh" else en,
@@ -126,15 +126,16 @@ def _chart(table: Any, lang: str) -> dict[str, Any]:
             }
             for key, zh, en, colour in _SERIES[table.chart]
         ],
-        "hrefs": [_row_href(table.chart, r, lang) for r in rows],
+        "hrefs": [_row_href(table.chart, r, lang, real_only) for r in rows],
     }
 
 
 @router.get("/dashboard", summary="Gap dashboard / 需求缺口看板", response_class=HTMLResponse)
-def dashboard(store: StoreDep, settings: SettingsDep, area: AreaQuery = None, lang: LangQuery = "zh") -> HTMLResponse:
+def dashboard(store: StoreDep, settings: SettingsDep, area: AreaQuery = None, lang: LangQuery = "zh",
+              real_only: RealOnlyParam = False) -> HTMLResponse:
     """Unaddressed needs in an area by sub-area, need type and intervention category; click to drill down."""
     lang = _lang(lang)
-    tables = dashboard_tables(store, area, settings.reach)
+    tables = dashboard_tables(store, area, settings.reach, real_only)
     first = tables["area"]
     code = first.area["code"]
     cards = []
@@ -146,53 +147,57 @@ def dashboard(store: StoreDep, settings: SettingsDep, area: AreaQuery = None, la
                 "title": viz.CHARTS[name][0 if lang == "zh" else 1],
                 "header": header,
                 "rows": [
-                    {"cells": cells, "href": _row_href(name, r, lang)}
+                    {"cells": cells, "href": _row_href(name, r, lang, real_only)}
                     for cells, r in zip(body, table.rows, strict=True)
                 ],
-                "csv": _href(f"/dashboard/data/{name}.csv", area=code, lang=lang),
+                "csv": urls.chart_csv(name, area=code, lang=lang, real_only=real_only),
             }
         )
+    basis = first.basis
     ctx = viz.page_context(lang)
     ctx.update(
         area=first.area,
         crumbs=first.breadcrumb,
         cards=cards,
         static="/static",
-        synthetic=viz.any_synthetic_need(store, first.area["iri"]),
-        data_json=viz.embed_json({"charts": {n: _chart(t, lang) for n, t in tables.items()}}),
-        zh_href=_href("/dashboard", area=code, lang="zh"),
-        en_href=_href("/dashboard", area=code, lang="en"),
-        graph_href=_href(f"/views/area/{code}", lang=lang) if len(code) in (4, 6, 9) else None,
+        synthetic=bool(basis and basis.example_items),
+        basis=basis,
+        as_of=first.as_of,
+        real_only=real_only,
+        real_only_href=urls.dashboard(code, lang=lang, real_only=not real_only),
+        crumb_params={"lang": lang, "real_only": real_only},
+        data_json=viz.embed_json({"charts": {n: _chart(t, lang, real_only) for n, t in tables.items()}}),
+        zh_href=urls.dashboard(code, lang="zh", real_only=real_only),
+        en_href=urls.dashboard(code, lang="en", real_only=real_only),
+        graph_href=urls.view("area", code, lang=lang) if len(code) in (4, 6, 9) else None,
     )
     return HTMLResponse(viz.environment().get_template("dashboard/index.html").render(**ctx))
 
 
 @router.get("/dashboard/data/{chart}.csv", summary="Data behind a dashboard chart / 图表数据（CSV）")
 def chart_csv(
-    chart: str, store: StoreDep, settings: SettingsDep, area: AreaQuery = None, lang: LangQuery = "zh"
+    chart: str, store: StoreDep, settings: SettingsDep, area: AreaQuery = None, lang: LangQuery = "zh",
+    real_only: RealOnlyParam = False,
 ) -> Response:
     """The rows of one chart as UTF-8 CSV (with a BOM so spreadsheet programs read the Chinese)."""
     if chart not in viz.CHARTS:
         raise NotFound(f"no chart {chart!r}", hint="charts: " + ", ".join(viz.CHARTS))
-    table = dashboard_tables(store, area, settings.reach)[chart]
+    table = dashboard_tables(store, area, settings.reach, real_only)[chart]
     header, body = table.csv_rows(_lang(lang))
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(header)
-    w.writerows(body)
     filename = f"gaps-{chart}-{table.area['code']}.csv"
     return Response(
-        "\ufeff" + buf.getvalue(),
+        "\ufeff" + csv_text(header, body),  # formula injection neutralised
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 
 @router.get("/dashboard/village/{code}", summary="Village page / 村页面", response_class=HTMLResponse)
-def village_page(code: str, store: StoreDep, settings: SettingsDep, lang: LangQuery = "zh") -> HTMLResponse:
-    """A village's poverty status, needs, recommendations and graph on one page."""
+def village_page(code: str, store: StoreDep, settings: SettingsDep, lang: LangQuery = "zh",
+                 real_only: RealOnlyParam = False) -> HTMLResponse:
+    """A village's poverty status, needs (state and why), recommendations and graph on one page."""
     lang = _lang(lang)
-    summary = viz.village_summary(store, code, reach=settings.reach)
+    summary = viz.village_summary(store, code, reach=settings.reach, real_only=real_only)
     view = viz.village_view(store, code, reach=settings.reach)
     ctx = viz.page_context(lang)
     ctx.update(
@@ -200,8 +205,11 @@ def village_page(code: str, store: StoreDep, settings: SettingsDep, lang: LangQu
         view=view,
         static="/static",
         synthetic=summary["synthetic"] or view.synthetic,
+        basis=summary["basis"],
+        real_only=real_only,
+        real_only_href=urls.dashboard_village(code, lang=lang, real_only=not real_only),
         graph_json=viz.embed_json(viz.network_data(view, lang)),
-        zh_href=_href(f"/dashboard/village/{code}", lang="zh"),
-        en_href=_href(f"/dashboard/village/{code}", lang="en"),
+        zh_href=urls.dashboard_village(code, lang="zh", real_only=real_only),
+        en_href=urls.dashboard_village(code, lang="en", real_only=real_only),
     )
     return HTMLResponse(viz.environment().get_template("dashboard/village.html").render(**ctx))

@@ -1,33 +1,59 @@
-"""``/api/gaps``: needs that nothing addresses, aggregated, with drill-down to child areas."""
+"""``/api/gaps``: needs nothing addresses, aggregated, with drill-down to child areas (``kg.answers.gaps``)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from .. import lookup
-from ..deps import StoreDep
+from kg.answers.gaps import GapDimension
+from kg.errors import DataError
+from kg.matching import gaps
+
+from .. import urls
+from ..deps import SettingsDep, StoreDep
 from ..representation import FormatParam, report_response
-from ._common import ERROR_RESPONSES, library_call
+from ._common import ERROR_RESPONSES, AsOfParam, ReachParam, RealOnlyParam, reach_text
 
 router = APIRouter(prefix="/api/gaps", tags=["gaps / 缺口"])
 
 _EXAMPLE = {
-    "area": {"code": "2101", "name": "沈阳市"},
+    "area": {"iri": "https://w3id.org/dcpa/id/area/2101", "code": "2101", "level": "city", "kind": "PrefectureCity",
+             "label": {"zh": "沈阳市", "en": "沈阳市"}, "within": [{"code": "21", "label": {"zh": "辽宁省",
+                                                                                     "en": "辽宁省"}}]},
     "by": "area",
-    "rows": [{"area_code": "210102", "area_name": "和平区", "needs": 40, "gaps": 12}],
-    "drill_down": [{"code": "210102", "name": "和平区", "href": "/api/gaps?area=210102&by=area"}],
+    "reach": ["direct", "area"],
+    "as_of": "2026-12-01",
+    "period": None,
+    "real_only": False,
+    "source": "summaries",
+    "totals": {"needs": 653, "addressed": 262, "unverified": 0, "unaddressed": 391, "unaddressed_share": 0.5988,
+               "severity_total": 2008, "severity_unaddressed": 1180, "severe_unaddressed": 154,
+               "people_unaddressed": 103027, "example_needs": 653, "severity_weighted_unaddressed_share": 0.5876},
+    "groups": [{"key": "https://w3id.org/dcpa/id/area/210115", "code": "210115",
+                "label": {"zh": "辽中区", "en": "辽中区"}, "needs": 120, "addressed": 40, "unverified": 2,
+                "unaddressed": 78, "unaddressed_share": 0.65, "severity_total": 360, "severity_unaddressed": 240,
+                "severe_unaddressed": 30, "people_unaddressed": 20000, "example_needs": 120, "example": True}],
+    "children": [{"code": "210115", "label": {"zh": "辽中区", "en": "辽中区"}}],
+    "basis": {"items": 653, "example_items": 653, "example_share": 1.0, "real_only": False,
+              "note_zh": "653 需求中有 653 项（100%）依据示例数据，不是真实情况。",
+              "note_en": "653 of 653 needs (100%) rest on example data, not on real facts."},
+    "notes": [],
+    "drill_down": [{"code": "210115", "label": {"zh": "辽中区", "en": "辽中区"},
+                    "href": "/api/gaps?area=210115&by=area"}],
+    "up": "/api/gaps?area=21&by=area",
 }
 
 
 @router.get(
     "",
     summary="Gap report / 需求缺口",
-    description="Needs that no active or completed intervention addresses (DATA_MODEL.md), aggregated "
-    "`by` area (child areas of `area`), need type, category or period. `drill_down` links to each child "
-    "area's report.",
+    description="Needs that no intervention addresses under the rule of \"addressed\" (docs/DATA_MODEL.md), "
+    "aggregated `by` child area, need type, category or severity, with needs addressed but not verified "
+    "counted apart. `start`/`end` keep the needs identified in that period and judge them as of its end. "
+    "`drill_down` links to each child area's report; `basis` says how much rests on example data.",
     response_model=dict[str, Any],
     responses={200: {"content": {"text/csv": {}}}, **ERROR_RESPONSES},
     openapi_extra={"responses": {"200": {"content": {"application/json": {"example": _EXAMPLE}}}}},
@@ -35,26 +61,27 @@ _EXAMPLE = {
 def gap_report(
     request: Request,
     store: StoreDep,
+    settings: SettingsDep,
     area: Annotated[
         str | None, Query(pattern=r"^\d{2}(\d{2}(\d{2}(\d{3}(\d{3})?)?)?)?$", description="Area code (2–12 digits)")
     ] = None,
-    by: Annotated[str, Query(pattern="^(area|need_type|category|period)$")] = "area",
-    period: Annotated[str | None, Query(max_length=20, description="e.g. 2018 or 2018-2020")] = None,
-    reach: Annotated[str | None, Query(pattern=r"^(direct|area|library)(,(direct|area|library))*$")] = None,
+    by: Annotated[GapDimension, Query(description="How to group the needs")] = GapDimension.AREA,
+    start: Annotated[date | None, Query(description="Period start (YYYY-MM-DD), with end")] = None,
+    end: Annotated[date | None, Query(description="Period end (YYYY-MM-DD), with start")] = None,
+    reach: ReachParam = None,
+    as_of: AsOfParam = None,
+    real_only: RealOnlyParam = False,
     format: FormatParam = None,
 ) -> Response:
-    area_ref: dict[str, Any] | None = None
-    if area:
-        info = lookup.area_info(store, area)
-        area_ref = {"code": area, "name": info["name"], "type": info["type"]}
-    matching = library_call("kg.matching")
-    report = matching.gaps(store, area, by=by, period=period, reach=reach).to_dict()
-    if isinstance(report, dict):
-        report.setdefault("area", area_ref)
-        report["drill_down"] = [
-            {**c, "href": f"/api/gaps?area={c['code']}&by={by}"} for c in lookup.child_areas(store, area)
-        ]
-        if area_ref and info["within"]:
-            parent = info["within"][-1]["code"]
-            report["up"] = f"/api/gaps?area={parent}&by={by}"
-    return report_response(request, report, format, name=f"gaps-{area or 'all'}")
+    if (start is None) != (end is None):
+        raise DataError("give both start and end, or neither", hint="e.g. start=2018-01-01&end=2018-12-31")
+    period = (start, end) if start and end else None
+    report = gaps(store, area, by=by, period=period, reach=reach_text(reach), as_of=as_of, real_only=real_only,
+                  settings=settings)
+    data: dict[str, Any] = report.to_dict()
+    keep = {"by": by.value, "real_only": real_only or None}
+    data["drill_down"] = [{**c.to_dict(), "href": urls.gaps(c.code, **keep)} for c in report.children]
+    if report.area is not None:
+        parent = report.area.parent
+        data["up"] = urls.gaps(parent.code if parent else None, **keep)
+    return report_response(request, data, format, name=f"gaps-{area or 'all'}")

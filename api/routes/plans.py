@@ -1,4 +1,4 @@
-"""``POST /api/plans``: with this budget (and this stock), which villages get what?"""
+"""``POST /api/plans``: with this budget (and this stock), which villages get what? (``kg.answers.plan``)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from .. import lookup
-from ..deps import StoreDep
+from kg.planning import PlanMethod, plan
+from kg.rule import ReachMode
+
+from ..deps import SettingsDep, StoreDep
 from ..representation import FormatParam, report_response
-from ._common import ERROR_RESPONSES, library_call
+from ._common import ERROR_RESPONSES, reach_text
 
 router = APIRouter(prefix="/api/plans", tags=["plans / 规划"])
 
@@ -19,10 +21,14 @@ router = APIRouter(prefix="/api/plans", tags=["plans / 规划"])
 class PlanRequest(BaseModel):
     budget: float = Field(gt=0, le=1e12, description="Budget in yuan", examples=[200000])
     area: str | None = Field(
-        default=None, pattern=r"^\d{2,12}$", description="Area code to plan for (all when absent)", examples=["2101"]
+        default=None, pattern=r"^\d{2}(\d{2}(\d{2}(\d{3}(\d{3})?)?)?)?$",
+        description="Area code to plan for (all when absent)", examples=["2101"],
     )
-    method: str = Field(default="auto", pattern="^(auto|flow|greedy|matching|milp)$", examples=["auto"])
-    reach: str | None = Field(default=None, pattern=r"^(direct|area|library)(,(direct|area|library))*$")
+    method: PlanMethod = Field(default=PlanMethod.AUTO, description="How the plan is optimised")
+    reach: list[ReachMode] | None = Field(default=None, description="Reach modes that count for \"addressed\"")
+    poor_first: bool = Field(default=False, description="Poverty targeting: weigh registered poor villages and "
+                                                        "needs linked to their poverty causes more")
+    real_only: bool = Field(default=False, description="Plan from real needs and real resources alone")
 
 
 @router.post(
@@ -36,11 +42,10 @@ class PlanRequest(BaseModel):
 def make_plan(
     request: Request,
     store: StoreDep,
+    settings: SettingsDep,
     body: PlanRequest,
     format: FormatParam = None,
 ) -> Response:
-    if body.area:
-        lookup.area_info(store, body.area)
-    planning = library_call("kg.planning")
-    result = planning.plan(store, body.budget, body.area, method=body.method, reach=body.reach).to_dict()
+    result = plan(store, body.budget, body.area, method=body.method, reach=reach_text(body.reach),
+                  poor_first=body.poor_first, real_only=body.real_only, settings=settings).to_dict()
     return report_response(request, result, format, name="plan")

@@ -13,7 +13,10 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from .. import lookup
+from kg import records as rec_lib
+from kg.records import RECORD_KINDS, RecordKind
+
+from .. import urls
 from ..deps import StoreDep
 from ..representation import (
     FormatParam,
@@ -25,7 +28,7 @@ from ..representation import (
     jsonld_response,
     wanted,
 )
-from ._common import ERROR_RESPONSES
+from ._common import ERROR_RESPONSES, RealOnlyParam
 
 router = APIRouter(prefix="/api", tags=["records / 记录"])
 
@@ -40,57 +43,66 @@ class Record(BaseModel):
     label_en: str | None = Field(default=None, examples=["13th Five-Year Plan for Poverty Alleviation"])
     synthetic: bool = Field(description="Generated example data, not a real fact", examples=[False])
     properties: dict[str, Any] = Field(
-        examples=[{"issuerName": "国务院", "documentNumber": "国发〔2016〕64号", "policyLevel": "national"}]
+        examples=[{"issuerName": "国务院", "policyLevel": "national",
+                   "wasDerivedFrom": {"iri": "https://w3id.org/dcpa/id/source/policy-P01", "label": None}}]
     )
     href: str = Field(examples=["/api/policies/P01"])
 
 
 class RecordPage(Page):
     items: list[Record]
+    basis: dict[str, Any] = Field(description="How many records of the page are example data")
 
 
 _CONTENT = {200: {"content": {"text/csv": {}, "application/ld+json": {}}}, **ERROR_RESPONSES}
 
 
-def _list_endpoint(kind: lookup.RecordKind) -> Callable[..., Response]:
+def _with_href(kind: RecordKind, rec: dict[str, Any]) -> dict[str, Any]:
+    return dict(rec, href=urls.record(kind.path, rec["id"]))
+
+
+def _list_endpoint(kind: RecordKind) -> Callable[..., Response]:
     def list_kind(
         request: Request,
         store: StoreDep,
         q: Annotated[str | None, Query(max_length=100, description="Part of the label")] = None,
         limit: LimitParam = 50,
         offset: OffsetParam = 0,
+        real_only: RealOnlyParam = False,
         format: FormatParam = None,
     ) -> Response:
-        total, items = lookup.list_records(store, kind, q=q, limit=limit, offset=offset)
+        page = rec_lib.list_records(store, kind, q=q, limit=limit, offset=offset, real_only=real_only)
+        items = [_with_href(kind, r) for r in page.items]
         fmt = wanted(request, format)
         if fmt == "csv":
-            return csv_response([lookup.record_table_row(r) for r in items], name=kind.path)
+            return csv_response([rec_lib.record_table_row(r) for r in items], name=kind.path)
         if fmt == "jsonld":
-            return jsonld_response(lookup.records_graph(store, [r["iri"] for r in items]))
-        return json_response({"total": total, "limit": limit, "offset": offset, "items": items})
+            return jsonld_response(rec_lib.records_graph(store, [r["iri"] for r in items]))
+        return json_response({"total": page.total, "limit": limit, "offset": offset, "items": items,
+                              "basis": page.basis.to_dict()})
 
     return list_kind
 
 
-def _one_endpoint(kind: lookup.RecordKind) -> Callable[..., Response]:
+def _one_endpoint(kind: RecordKind) -> Callable[..., Response]:
     def get_kind(
         request: Request,
         store: StoreDep,
         id: Annotated[str, Path(max_length=200, description="The record's id (last part of its IRI)")],
         format: FormatParam = None,
     ) -> Response:
-        rec = lookup.get_record(store, kind, id)
+        rec = _with_href(kind, rec_lib.get_record(store, kind, id))
         fmt = wanted(request, format)
         if fmt == "jsonld":
-            return jsonld_response(lookup.records_graph(store, [rec["iri"]]))
+            return jsonld_response(rec_lib.records_graph(store, [rec["iri"]]))
         if fmt == "csv":
-            return csv_response([lookup.record_table_row(rec)], name=f"{kind.kind}-{id}")
+            return csv_response([rec_lib.record_table_row(rec)], name=f"{kind.kind}-{id}")
         return json_response(rec)
 
     return get_kind
 
 
-for _kind in lookup.RECORD_KINDS.values():
+for _kind in RECORD_KINDS.values():
     router.add_api_route(
         f"/{_kind.path}",
         _list_endpoint(_kind),

@@ -16,8 +16,8 @@ from fastapi.templating import Jinja2Templates
 from kg.settings import Settings
 
 from .. import sparql as sp
-from ..app import TEMPLATES_DIR
 from ..deps import query_runner
+from ..paths import TEMPLATES_DIR
 
 router = APIRouter(tags=["sparql"])
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
@@ -88,12 +88,12 @@ def _no_query(request: Request, accept: str) -> Response:
 
 def _examples() -> list[dict[str, str]]:
     """The query catalogue as editor tabs: the PREFIX block, then the text with default parameters."""
-    from kg.catalogue import load_catalogue, to_term
+    from kg.catalogue import default_values, load_catalogue
     from kg.namespaces import sparql_prefixes
 
     tabs = []
     for q in load_catalogue().values():
-        values = {p.name: str(to_term(p, p.default)) for p in q.parameters if p.default}
+        values = default_values(q)
         text = sparql_prefixes() + sp.inline_parameters(q.text, values)
         tabs.append({"name": q.name, "title": q.title_zh or q.title_en or q.name, "text": text})
     return tabs

@@ -1,4 +1,4 @@
-"""``/api/stats``: the counts a reader wants first."""
+"""``/api/stats``: the counts a reader wants first (``kg.stats``, the same as ``dcpa stats``)."""
 
 from __future__ import annotations
 
@@ -8,23 +8,29 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from .. import lookup
+from kg.stats import stats
+
 from ..deps import StoreDep
 from ..representation import json_response
 
 router = APIRouter(prefix="/api/stats", tags=["statistics / 统计"])
 
 
-class Stats(BaseModel):
-    counts: dict[str, int] = Field(examples=[{"villages": 16727, "registered_poor_villages": 1791, "needs": 9500}])
-    interventions_by_status: list[dict[str, Any]]
-    interventions_by_category: list[dict[str, Any]]
+class StatsModel(BaseModel):
+    summary: dict[str, Any] = Field(examples=[{"triples": 2500000, "instance_triples": 2100000,
+                                              "synthetic_triples": 1800000, "real_triples": 300000,
+                                              "derived_triples": 400000, "synthetic_share": 0.8571}])
+    counts: dict[str, dict[str, int]] = Field(
+        description="Headline counts, each split into real and example data",
+        examples=[{"villages": {"real": 16727, "example": 0}, "needs": {"real": 0, "example": 3612},
+                   "registered_poor_villages": {"real": 0, "example": 156}}])
     graphs: list[dict[str, Any]] = Field(
-        examples=[[{"graph": "https://w3id.org/dcpa/graph/reference", "triples": 250000}]]
+        examples=[[{"graph": "https://w3id.org/dcpa/graph/reference", "kind": "reference", "triples": 250000}]]
     )
-    triples: int
+    classes: list[dict[str, Any]] = Field(
+        description="Instances per class: real, example (synthetic) and derived (computed by the rule)")
 
 
-@router.get("", summary="Statistics / 统计", response_model=Stats)
+@router.get("", summary="Statistics / 统计", response_model=StatsModel)
 def get_stats(store: StoreDep) -> Response:
-    return json_response(lookup.stats(store))
+    return json_response(stats(store).to_dict())

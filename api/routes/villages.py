@@ -8,7 +8,12 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from .. import lookup
+from kg.answers.villages import search_villages, village_detail
+from kg.matching import recommend as run_recommend
+from kg.matching import similar as run_similar
+from kg.records import records_graph
+
+from .. import urls
 from ..deps import SettingsDep, StoreDep
 from ..representation import (
     FormatParam,
@@ -21,7 +26,7 @@ from ..representation import (
     report_response,
     wanted,
 )
-from ._common import ERROR_RESPONSES, library_call
+from ._common import ERROR_RESPONSES, AsOfParam, ReachParam, RealOnlyParam, reach_text
 
 router = APIRouter(prefix="/api/villages", tags=["villages / 村"])
 
@@ -30,39 +35,64 @@ CodeParam = Annotated[
 ]
 
 
-class AreaRef(BaseModel):
-    code: str = Field(examples=["210102001"])
-    name: str | None = Field(default=None, examples=["泉园街道"])
+class LabelModel(BaseModel):
+    zh: str = Field(examples=["水源地社区"])
+    en: str = Field(examples=["水源地社区"])
 
 
-class VillageSummary(BaseModel):
-    code: str = Field(examples=["210102001002"])
-    name: str | None = Field(default=None, examples=["水源地社区"])
-    type: str = Field(examples=["UrbanCommunity"])
-    iri: str = Field(examples=["https://w3id.org/dcpa/id/area/210102001002"])
-    township: AreaRef | None = None
-    poverty_registered: bool = Field(description="Has a recorded poverty status", examples=[False])
-    href: str = Field(examples=["/api/villages/210102001002"])
+class BasisModel(BaseModel):
+    """How much of the answer rests on example data (never a real registration, library or case)."""
+
+    items: int = Field(examples=[12])
+    example_items: int = Field(examples=[12])
+    example_share: float = Field(examples=[1.0])
+    real_only: bool = Field(examples=[False])
+    note_zh: str = Field(examples=["12 项中有 12 项（100%）依据示例数据，不是真实情况。"])
+    note_en: str = Field(examples=["12 of 12 items (100%) rest on example data, not on real facts."])
+
+
+class PovertyModel(BaseModel):
+    priority: int = Field(description="2 registered poor village, 1 in a poverty county, 0 otherwise", examples=[2])
+    registered_poor_village: bool = Field(description="A real registration as a poor village (建档立卡贫困村)",
+                                          examples=[False])
+    example_registration: bool = Field(description="The registration shown is example data, not a real one",
+                                       examples=[True])
+    in_poor_county: bool = Field(examples=[False])
+    causes: list[str] = Field(examples=[["https://w3id.org/dcpa/vocab/PC07"]])
+
+
+class VillageHitModel(BaseModel):
+    code: str = Field(examples=["210115002201"])
+    iri: str = Field(examples=["https://w3id.org/dcpa/id/area/210115002201"])
+    label: LabelModel
+    kind: str = Field(examples=["Village"])
+    township: dict[str, Any] | None = None
+    poverty: PovertyModel
+    example: bool = Field(description="What is shown of it rests on example data", examples=[True])
+    href: str = Field(examples=["/api/villages/210115002201"])
 
 
 class VillagePage(Page):
-    items: list[VillageSummary]
+    items: list[VillageHitModel]
+    basis: BasisModel
 
 
-class VillageDetail(BaseModel):
-    """One village: poverty status, needs, interventions reaching it, evaluations, evidence."""
+class VillageDetailModel(BaseModel):
+    """One village: poverty status, needs with their state and reasons, interventions, evaluations, evidence."""
 
-    code: str = Field(examples=["210102001002"])
-    iri: str
-    name: str | None = None
-    type: str
-    within: list[AreaRef] = Field(description="Ancestor areas, province first")
-    synthetic: bool = Field(description="True when any fact shown is generated example data")
-    synthetic_note: str | None = None
-    poverty_status: list[dict[str, Any]]
+    village: dict[str, Any]
+    as_of: str = Field(examples=["2026-12-01"])
+    reach: list[str] = Field(examples=[["direct", "area"]])
+    real_only: bool
+    source: str = Field(description="derived: read from the derived graph; live: the rule applied now",
+                        examples=["derived"])
+    poverty: PovertyModel
+    statuses: list[dict[str, Any]]
     needs: list[dict[str, Any]]
     interventions: list[dict[str, Any]]
     evaluations: list[dict[str, Any]]
+    basis: BasisModel
+    notes: list[str]
     links: dict[str, str]
 
 
@@ -80,55 +110,77 @@ def list_villages(
         Query(max_length=100, description="Code prefix (digits) or part of the name, e.g. `2101` or `水源`"),
     ] = None,
     poor: Annotated[
-        bool | None, Query(description="Only villages with (true) / without (false) a poverty status")
+        bool | None, Query(description="Only villages with (true) / without (false) a registration as a poor "
+                                       "village (example registrations count unless real_only)")
     ] = None,
     limit: LimitParam = 50,
     offset: OffsetParam = 0,
+    real_only: RealOnlyParam = False,
     format: FormatParam = None,
 ) -> Response:
-    total, items = lookup.search_villages(store, q, poor=poor, limit=limit, offset=offset)
+    found = search_villages(store, q, poor=poor, limit=limit, offset=offset, real_only=real_only)
+    items = [dict(i, href=urls.village(i["code"])) for i in found.to_dict()["items"]]
     if wanted(request, format) == "csv":
-        return csv_response(items, name="villages")
-    return json_response({"total": total, "limit": limit, "offset": offset, "items": items})
+        rows = [{"code": i["code"], "label": i["label"]["zh"], "label_en": i["label"]["en"], "kind": i["kind"],
+                 "township": (i["township"] or {}).get("code"),
+                 "registered_poor_village": i["poverty"]["registered_poor_village"],
+                 "example_registration": i["poverty"]["example_registration"], "example": i["example"],
+                 "href": i["href"]} for i in items]
+        return csv_response(rows, name="villages")
+    return json_response({"total": found.total, "limit": limit, "offset": offset, "items": items,
+                          "basis": found.basis.to_dict()})
 
 
 @router.get(
     "/{code}",
     summary="One village / 村详情",
     description="JSON by default; `Accept: application/ld+json` (or `?format=jsonld`) gives the graph "
-    "of the village, its poverty status and its needs as JSON-LD.",
-    response_model=VillageDetail,
+    "of the village, its poverty status and its needs as JSON-LD. Each need has its state under the rule "
+    "of \"addressed\" and one reason per intervention addressing it (reach, type-fit path, valid until).",
+    response_model=VillageDetailModel,
     responses={200: {"content": {"application/ld+json": {}}}, **ERROR_RESPONSES},
 )
 def get_village(
-    request: Request, store: StoreDep, settings: SettingsDep, code: CodeParam, format: FormatParam = None
+    request: Request, store: StoreDep, settings: SettingsDep, code: CodeParam, reach: ReachParam = None,
+    as_of: AsOfParam = None, real_only: RealOnlyParam = False, format: FormatParam = None,
 ) -> Response:
-    detail = lookup.village_detail(store, code, reach=settings.reach)
+    detail = village_detail(store, code, reach=reach_text(reach), as_of=as_of, real_only=real_only,
+                            settings=settings)
     if wanted(request, format) == "jsonld":
-        iris = [detail["iri"], *(s["iri"] for s in detail["poverty_status"]), *(n["iri"] for n in detail["needs"])]
-        return jsonld_response(lookup.records_graph(store, iris))
-    return json_response(detail)
+        iris = [detail.village.iri, *(s["iri"] for s in detail.statuses), *(n["iri"] for n in detail.needs)]
+        return jsonld_response(records_graph(store, iris))
+    data = detail.to_dict()
+    parent = detail.village.parent
+    data["links"] = {"recommendations": urls.village_recommendations(code), "similar": urls.village_similar(code),
+                     "gaps": urls.gaps(parent.code if parent else None), "page": urls.dashboard_village(code),
+                     "graph": urls.view("village", code)}
+    return json_response(data)
 
 
 @router.get(
     "/{code}/recommendations",
     summary="Recommendations for a village / 村的帮扶推荐",
-    description="Ranked resources and interventions for the village's unaddressed needs, each with its "
-    "explanation (the path in the graph that justifies it).",
+    description="Ranked resources and interventions for the village's unmet needs (unaddressed, or addressed "
+    "but not verified), each with its explanation (the path in the graph that justifies it). Candidates come "
+    "from the libraries serving the village, nearest first. `poor_first` puts the needs linked to the "
+    "village's poverty causes first and says why.",
     response_model=dict[str, Any],
     responses={200: {"content": {"text/csv": {}}}, **ERROR_RESPONSES},
 )
 def recommendations(
     request: Request,
     store: StoreDep,
+    settings: SettingsDep,
     code: CodeParam,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
-    reach: Annotated[str | None, Query(pattern=r"^(direct|area|library)(,(direct|area|library))*$")] = None,
+    reach: ReachParam = None,
+    poor_first: Annotated[bool, Query(description="Poverty targeting: cause-linked needs first")] = False,
+    as_of: AsOfParam = None,
+    real_only: RealOnlyParam = False,
     format: FormatParam = None,
 ) -> Response:
-    lookup.area_info(store, code)  # 404 for an unknown code
-    matching = library_call("kg.matching")
-    report = matching.recommend(store, code, limit=limit, reach=reach).to_dict()
+    report = run_recommend(store, code, limit=limit, reach=reach_text(reach), poor_first=poor_first,
+                           real_only=real_only, as_of=as_of, settings=settings).to_dict()
     if wanted(request, format) == "csv":
         return csv_response(_candidate_rows(code, report), name=f"recommendations-{code}")
     return json_response(report)
@@ -146,6 +198,7 @@ def _candidate_rows(code: str, report: dict[str, Any]) -> list[dict[str, Any]]:
                     "need_type": need.get("need_type"),
                     "need_type_label": need.get("need_type_label"),
                     "severity": need.get("severity"),
+                    "state": need.get("state"),
                     "rank": rank,
                     **{k: v for k, v in c.items() if k not in ("explanation", "components")},
                 }
@@ -164,9 +217,8 @@ def similar(
     store: StoreDep,
     code: CodeParam,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    real_only: RealOnlyParam = False,
     format: FormatParam = None,
 ) -> Response:
-    lookup.area_info(store, code)
-    matching = library_call("kg.matching")
-    items = [s.to_dict() for s in matching.similar(store, code, limit=limit)]
-    return report_response(request, {"village": code, "items": items}, format, name=f"similar-{code}")
+    report = run_similar(store, code, limit=limit, real_only=real_only).to_dict()
+    return report_response(request, report, format, name=f"similar-{code}")

@@ -4,7 +4,8 @@ Every write needs the bearer token (see :mod:`api.auth`), goes through ``kg.impo
 same validation as ``dcpa import`` — and is all-or-nothing: a record with a problem gets 422
 with the issues and nothing is written. Accepted records land in their own named graph with
 who and when, are visible to the next read, and live in the on-disk store across restarts.
-Writes are serialised by one lock, so two batches never interleave their checks.
+Writes take turns through ``app.state.served.writing()`` (``api.serving``), so two batches never
+interleave their checks; while the store is rebuilt they are answered 503 with ``Retry-After``.
 
 PUT replaces one existing record (``kg.importer.replace_record``): the same checks, the record keeps
 its IRI, the old triples go and the new version lands as its own batch in one transaction.
@@ -16,7 +17,6 @@ import dataclasses
 import gc
 import re
 import tempfile
-import threading
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,16 +25,17 @@ from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from kg.errors import DataError
+from kg import importer
+from kg.errors import DataError, ValidationFailed
 
 from ..auth import WriterDep
-from ..deps import SettingsDep, StoreDep
+from ..deps import SettingsDep
 from ..representation import json_response
-from ._common import ERROR_RESPONSES, ErrorResponse, library_call
+from ..serving import ServedStore
+from ._common import ERROR_RESPONSES, ErrorResponse
 
 router = APIRouter(prefix="/api", tags=["writes / 写入"])
 
-_LOCK = threading.Lock()
 _MAX_RECORDS = 10_000
 _MAX_UPLOAD = 50 * 1024 * 1024
 
@@ -143,19 +144,22 @@ def _report(report: Any) -> dict[str, Any]:
     return {"result": str(report)}
 
 
-def _write_records(store: Any, settings: Any, user: str, kind: str, body: Any, dry_run: bool) -> Response:
-    importer = library_call("kg.importer")
+def _served(request: Request) -> ServedStore:
+    served: ServedStore = request.app.state.served
+    return served
+
+
+def _write_records(served: ServedStore, settings: Any, user: str, kind: str, body: Any, dry_run: bool) -> Response:
     records = _records(body)
-    with _LOCK:
+    with served.writing() as store:
         try:
             report = importer.import_records(
                 store, kind, records, user=user, settings=settings, source_name="api", dry_run=dry_run
             )
         finally:
             _collect_here()
-    flush = getattr(store, "flush", None)
-    if flush and not dry_run:
-        flush()
+    if not dry_run:
+        served.changed()
     return json_response(
         {"kind": kind, "user": user, "dry_run": dry_run, "report": _report(report)},
         status_code=200 if dry_run else 201,
@@ -183,13 +187,13 @@ DryRun = Annotated[bool, Query(description="Check only: validate and report, wri
     responses=_WRITE_RESPONSES,
 )
 def post_needs(
-    store: StoreDep,
+    request: Request,
     settings: SettingsDep,
     user: WriterDep,
     body: Annotated[dict[str, Any] | list[dict[str, Any]], _body("needs")],
     dry_run: DryRun = False,
 ) -> Response:
-    return _write_records(store, settings, user, "needs", body, dry_run)
+    return _write_records(_served(request), settings, user, "needs", body, dry_run)
 
 
 @router.post(
@@ -200,13 +204,13 @@ def post_needs(
     responses=_WRITE_RESPONSES,
 )
 def post_interventions(
-    store: StoreDep,
+    request: Request,
     settings: SettingsDep,
     user: WriterDep,
     body: Annotated[dict[str, Any] | list[dict[str, Any]], _body("interventions")],
     dry_run: DryRun = False,
 ) -> Response:
-    return _write_records(store, settings, user, "interventions", body, dry_run)
+    return _write_records(_served(request), settings, user, "interventions", body, dry_run)
 
 
 @router.post(
@@ -217,32 +221,30 @@ def post_interventions(
     responses=_WRITE_RESPONSES,
 )
 def post_evaluations(
-    store: StoreDep,
+    request: Request,
     settings: SettingsDep,
     user: WriterDep,
     body: Annotated[dict[str, Any] | list[dict[str, Any]], _body("evaluations")],
     dry_run: DryRun = False,
 ) -> Response:
-    return _write_records(store, settings, user, "evaluations", body, dry_run)
+    return _write_records(_served(request), settings, user, "evaluations", body, dry_run)
 
 
 def _replace_record(
-    store: Any, settings: Any, user: str, kind: str, record_id: str, body: Any, dry_run: bool
+    served: ServedStore, settings: Any, user: str, kind: str, record_id: str, body: Any, dry_run: bool
 ) -> Response:
-    importer = library_call("kg.importer")
     if not isinstance(body, dict):
         raise DataError("a replacement is one record", hint="send one JSON object of columns")
     record = {str(k): _cell(v) for k, v in body.items()}
-    with _LOCK:
+    with served.writing() as store:
         try:
             report = importer.replace_record(
                 store, kind, record_id, record, user=user, settings=settings, dry_run=dry_run
             )
         finally:
             _collect_here()
-    flush = getattr(store, "flush", None)
-    if flush and not dry_run:
-        flush()
+    if not dry_run:
+        served.changed()
     return json_response({"kind": kind, "id": record_id, "user": user, "dry_run": dry_run, "report": _report(report)})
 
 
@@ -271,14 +273,14 @@ _PUT_DESCRIPTION = (
     responses=_WRITE_RESPONSES,
 )
 def put_need(
-    store: StoreDep,
+    request: Request,
     settings: SettingsDep,
     user: WriterDep,
     id: RecordId,
     body: Annotated[dict[str, Any], _put_body("needs")],
     dry_run: DryRun = False,
 ) -> Response:
-    return _replace_record(store, settings, user, "needs", id, body, dry_run)
+    return _replace_record(_served(request), settings, user, "needs", id, body, dry_run)
 
 
 @router.put(
@@ -289,14 +291,14 @@ def put_need(
     responses=_WRITE_RESPONSES,
 )
 def put_intervention(
-    store: StoreDep,
+    request: Request,
     settings: SettingsDep,
     user: WriterDep,
     id: RecordId,
     body: Annotated[dict[str, Any], _put_body("interventions")],
     dry_run: DryRun = False,
 ) -> Response:
-    return _replace_record(store, settings, user, "interventions", id, body, dry_run)
+    return _replace_record(_served(request), settings, user, "interventions", id, body, dry_run)
 
 
 @router.put(
@@ -307,14 +309,14 @@ def put_intervention(
     responses=_WRITE_RESPONSES,
 )
 def put_evaluation(
-    store: StoreDep,
+    request: Request,
     settings: SettingsDep,
     user: WriterDep,
     id: RecordId,
     body: Annotated[dict[str, Any], _put_body("evaluations")],
     dry_run: DryRun = False,
 ) -> Response:
-    return _replace_record(store, settings, user, "evaluations", id, body, dry_run)
+    return _replace_record(_served(request), settings, user, "evaluations", id, body, dry_run)
 
 
 _SAFE_NAME = re.compile(r"[^\w.\-\u4e00-\u9fff]+")
@@ -337,9 +339,11 @@ async def post_imports(
 ) -> Response:
     from starlette.concurrency import run_in_threadpool
 
-    store = request.app.state.store
+    served = _served(request)
     settings = request.app.state.settings
-    importer = library_call("kg.importer")
+    bad_names = [i for i in (importer.file_name_issue(f.filename or "") for f in files) if i is not None]
+    if bad_names:  # before a name reaches the file system
+        raise ValidationFailed(bad_names)
     with tempfile.TemporaryDirectory(prefix="dcpa-upload-") as tmp:
         paths: list[Path] = []
         limit = int(getattr(settings, "max_import_bytes", _MAX_UPLOAD))
@@ -357,16 +361,15 @@ async def post_imports(
             paths.append(target)
 
         def work() -> Any:
-            with _LOCK:
+            with served.writing() as store:
                 try:
                     return importer.import_files(store, paths, user=user, settings=settings, dry_run=dry_run)
                 finally:
                     _collect_here()
 
         report = await run_in_threadpool(work)
-    flush = getattr(store, "flush", None)
-    if flush and not dry_run:
-        flush()
+    if not dry_run:
+        served.changed()
     return json_response(
         {"kind": None, "user": user, "dry_run": dry_run, "report": _report(report)},
         status_code=200 if dry_run else 201,

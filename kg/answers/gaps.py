@@ -1,207 +1,291 @@
-"""Gaps: needs that nothing addresses, aggregated for drill-down.
+"""Gaps: needs nothing addresses, aggregated for drill-down — the one gap report of the project.
 
-``gaps(store, "21", by="area")`` compares the cities of Liaoning; ask again with a
-city's code to compare its counties, and so on down to the villages of a township.
-Without a period and under the full reach rule, the counts come from the need summaries of the
-derived graph (``kg.derived``: one row per area, need type and severity); otherwise from the needs
-of the area (``kg.answers._common.need_rows``). Grouping and counting happen here.
+``gaps(store, "21", by="area")`` compares the cities of Liaoning; ask again with a city's code to
+compare its counties, and so on down to the villages of a township. The CLI, the API and the
+dashboard all show this report. Without a period, under the full reach rule and with a derived graph
+current for the date asked, the counts come from its need summaries (``kg.derived``: one row per
+area, need type, severity and basis); otherwise from the needs of the area (``kg.answers.needs``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import date
+from enum import StrEnum
+from typing import Any, NamedTuple
 
 import pyoxigraph as ox
 
 from .. import derived
 from ..errors import DataError
+from ..facts import Period, code_of, need_type_tree, run_parallel
 from ..namespaces import area
+from ..rule import REACH_MODES, NeedState, ancestors_path, parse_reach
+from ..settings import Settings, get_settings
 from ..store import Store
-from ._common import (
-    AreaInfo,
-    ancestors_path,
-    code_of,
-    labels,
-    need_rows,
-    need_type_tree,
-    parse_reach,
-    period_bindings,
-    resolve_area,
-    run_parallel,
-    to_jsonable,
-)
+from .areas import Area, AreaRef, child_areas, resolve_area
+from .basis import Basis, basis
+from .labels import Label, labels, local_name
+from .needs import SEVERE, need_rows
 
 log = logging.getLogger(__name__)
 
-GAP_DIMENSIONS = ("area", "need_type", "category", "severity")
+
+class GapDimension(StrEnum):
+    """How a gap report groups needs."""
+
+    AREA = "area"  # the child areas of the scope
+    NEED_TYPE = "need_type"
+    CATEGORY = "category"  # every category that could address the need's type (groups overlap)
+    SEVERITY = "severity"
+
+
+GAP_DIMENSIONS: tuple[str, ...] = tuple(d.value for d in GapDimension)
+#: code length of an area → code length of its children (a province's cities, …, a township's villages)
+CHILD_LENGTH = {0: 2, 2: 4, 4: 6, 6: 9, 9: 12, 12: 12}
+
+
+class Tally(NamedTuple):
+    """Needs counted together: of one village (or summarised area), type, severity and basis."""
+
+    code: str
+    need_type: str
+    severity: int
+    example: bool
+    needs: int
+    gaps: int
+    unverified: int
+    gap_people: int
 
 
 @dataclass
 class GapGroup:
-    """One row of a gap report: the needs of one area, type, category or severity."""
+    """One row of a gap report: the needs of one area, need type, category or severity."""
 
     key: str
-    label: str | None
-    code: str | None
-    needs: int
-    addressed: int
-    unaddressed: int
-    unaddressed_share: float
-    severity_total: int
-    severity_unaddressed: int
+    code: str
+    label: Label | None
+    needs: int = 0
+    addressed: int = 0  # addressed and verified (or not evaluated)
+    unverified: int = 0  # addressed, but every addressing intervention was evaluated below target
+    unaddressed: int = 0
+    severity_total: int = 0
+    severity_unaddressed: int = 0
+    severe_unaddressed: int = 0
+    people_unaddressed: int = 0
+    example_needs: int = 0
+
+    @property
+    def unaddressed_share(self) -> float:
+        return round(self.unaddressed / self.needs, 4) if self.needs else 0.0
+
+    @property
+    def example(self) -> bool:
+        return self.example_needs > 0
+
+    def add(self, t: Tally) -> None:
+        self.needs += t.needs
+        self.unverified += t.unverified
+        self.unaddressed += t.gaps
+        self.addressed += t.needs - t.gaps - t.unverified
+        self.severity_total += t.severity * t.needs
+        self.severity_unaddressed += t.severity * t.gaps
+        self.severe_unaddressed += t.gaps if t.severity >= SEVERE else 0
+        self.people_unaddressed += t.gap_people
+        self.example_needs += t.needs if t.example else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key, "code": self.code, "label": self.label.to_dict() if self.label else None,
+            "needs": self.needs, "addressed": self.addressed, "unverified": self.unverified,
+            "unaddressed": self.unaddressed, "unaddressed_share": self.unaddressed_share,
+            "severity_total": self.severity_total, "severity_unaddressed": self.severity_unaddressed,
+            "severe_unaddressed": self.severe_unaddressed, "people_unaddressed": self.people_unaddressed,
+            "example_needs": self.example_needs, "example": self.example,
+        }
 
 
 @dataclass
 class GapReport:
-    """Unaddressed needs of an area, grouped one way, with totals."""
+    """Unaddressed needs of an area, grouped one way, with totals, drill-down and data basis."""
 
-    area: AreaInfo | None
-    by: str
+    area: Area | None
+    by: GapDimension
     reach: list[str]
-    period: list[str] | None
-    totals: dict[str, Any]
-    groups: list[GapGroup] = field(default_factory=list)
+    as_of: date
+    period: Period | None
+    real_only: bool
+    source: str  # "summaries", "derived" or "live"
+    totals: GapGroup
+    groups: list[GapGroup]
+    children: list[AreaRef]
+    basis: Basis
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return to_jsonable(self)
+        t = self.totals.to_dict()
+        for k in ("key", "code", "label", "example"):
+            t.pop(k)
+        t["severity_weighted_unaddressed_share"] = (round(self.totals.severity_unaddressed / self.totals.severity_total,
+                                                          4) if self.totals.severity_total else 0.0)
+        return {
+            "area": self.area.to_dict() if self.area else None,
+            "by": self.by.value,
+            "reach": self.reach,
+            "as_of": self.as_of.isoformat(),
+            "period": {"start": self.period.start.isoformat(), "end": self.period.end.isoformat()}
+            if self.period else None,
+            "real_only": self.real_only,
+            "source": self.source,
+            "totals": t,
+            "groups": [g.to_dict() for g in self.groups],
+            "children": [c.to_dict() for c in self.children],
+            "basis": self.basis.to_dict(),
+            "notes": self.notes,
+        }
 
 
-#: Needs counted together: (village or area code, need type, severity, needs, unaddressed needs).
-Tally = tuple[str, str, int, int, int]
-
-
-def _group_keys(rows: list[Tally], scope: AreaInfo | None, by: str, store: Store) -> list[tuple[Tally, list[str]]]:
-    """The group key(s) of every tally: child-area code, need type, category IRI(s) or severity."""
-    if by == "need_type":
-        return [(r, [r[1]]) for r in rows]
-    if by == "severity":
-        return [(r, [str(r[2])]) for r in rows]
-    if by == "category":
-        cats: dict[str, set[str]] = {}
-        for c in store.select("SELECT ?c ?t WHERE { ?c a dcpa:InterventionCategory ; dcpa:addressesNeedType ?t }"):
-            cats.setdefault(c["c"], set()).add(c["t"])
-        broader, _ = need_type_tree(store)
-        ups = {t: set(ancestors_path(t, broader)) for t in {r[1] for r in rows}}
-        return [(r, sorted(c for c, ts in cats.items() if ts & ups[r[1]]) or [""]) for r in rows]
-    # by area: the children of the scope, named by code prefix (the NBS codes nest)
-    level = len(scope.code) if scope else 0
-    child = {0: 2, 2: 4, 4: 6, 6: 9, 9: 12, 12: 12}[level]
-    return [(r, [r[0][:child]]) for r in rows]
-
-
-def _summary_tallies(store: Store, scope: AreaInfo | None, by: str) -> list[Tally] | None:
+def _summary_tallies(store: Store, scope: Area | None, by: GapDimension) -> list[Tally] | None:
     """Tallies read from the need summaries of the derived graph, or None where there are none.
 
     Summaries exist for provinces, cities and counties: grouping by area reads the children's
     (so only above county level), the other groupings read the scope's own.
     """
     level = len(scope.code) if scope else 0
-    if level not in ((0, 2, 4) if by == "area" else (0, 2, 4, 6)):
+    if level not in ((0, 2, 4) if by is GapDimension.AREA else (0, 2, 4, 6)):
         return None
-    bindings: dict[str, Any] = {}
+    b: dict[str, Any] = {}
     if scope is None:
         where, after = "?a a dcpa:Province . ?s dcpa:summaryOf ?a .", ""
-    elif by == "area":
+    elif by is GapDimension.AREA:
         where, after = "?a dcpa:parentArea ?scope . ?s dcpa:summaryOf ?a .", ""
     else:  # the scope's own summaries; a leading BIND(?scope AS ?a) would not see the bound ?scope
         where, after = "?s dcpa:summaryOf ?scope .", "BIND(?scope AS ?a)"
     if scope is not None:
-        bindings["scope"] = ox.NamedNode(scope.iri)
-    proj = " ?scope" if bindings else ""
-    q = (f"SELECT{proj} ?a ?t ?sev ?n ?g WHERE {{ {where} ?s dcpa:summaryNeedType ?t ; dcpa:summarySeverity ?sev ; "
-         f"dcpa:needCount ?n ; dcpa:gapCount ?g . {after} }}")
-    rows = run_parallel(store, [(q, bindings)])[0]
-    return [(code_of(a), t, int(sev), int(n), int(g)) for *_, a, t, sev, n, g in rows]
+        b["scope"] = ox.NamedNode(scope.iri)
+    proj = " ?scope" if b else ""
+    q = (f"SELECT{proj} ?a ?t ?sev ?ex ?n ?g ?u ?p WHERE {{ {where} ?s dcpa:summaryNeedType ?t ; "
+         "dcpa:summarySeverity ?sev ; dcpa:needCount ?n ; dcpa:gapCount ?g ; dcpa:unverifiedCount ?u ; "
+         f"dcpa:gapPeople ?p . OPTIONAL {{ ?s dcpa:isSynthetic ?ex }} {after} }}")
+    rows = run_parallel(store, [(q, b)])[0]
+    skip = 1 if b else 0
+    return [Tally(code_of(str(a)), str(t), int(sev or 0), ex == "true", int(n or 0), int(g or 0), int(u or 0),
+                  int(p or 0)) for a, t, sev, ex, n, g, u, p in (r[skip:] for r in rows)]
 
 
-def _totals(needs: int, sev: int, un: int, un_sev: int) -> dict[str, Any]:
-    return {
-        "needs": needs,
-        "addressed": needs - un,
-        "unaddressed": un,
-        "unaddressed_share": round(un / needs, 4) if needs else 0.0,
-        "severity_total": sev,
-        "severity_unaddressed": un_sev,
-        "severity_weighted_unaddressed_share": round(un_sev / sev, 4) if sev else 0.0,
-    }
+def _category_fits(store: Store) -> dict[str, set[str]]:
+    """category IRI → need types it addresses (as stated, before skos:broader)."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for c, t in run_parallel(store, [("SELECT ?c ?t WHERE { ?c a dcpa:InterventionCategory ; "
+                                      "dcpa:addressesNeedType ?t }", {})])[0]:
+        if c and t:
+            out[c].add(t)
+    return dict(out)
+
+
+def _keys(tallies: list[Tally], scope: Area | None, by: GapDimension, store: Store) -> list[tuple[Tally, list[str]]]:
+    """The group key(s) of every tally: child-area code, need type, category IRI(s) or severity."""
+    if by is GapDimension.NEED_TYPE:
+        return [(t, [t.need_type]) for t in tallies]
+    if by is GapDimension.SEVERITY:
+        return [(t, [str(t.severity)]) for t in tallies]
+    if by is GapDimension.CATEGORY:
+        cats = _category_fits(store)
+        broader, _ = need_type_tree(store)
+        ups = {nt: set(ancestors_path(nt, broader)) for nt in {t.need_type for t in tallies}}
+        return [(t, sorted(c for c, ts in cats.items() if ts & ups[t.need_type])) for t in tallies]
+    child = CHILD_LENGTH[len(scope.code) if scope else 0]
+    return [(t, [t.code[:child]]) for t in tallies if len(t.code) >= child]
 
 
 def gaps(
     store: Store,
     area_code: str | None = None,
     *,
-    by: str = "area",
-    period: tuple[str, str] | None = None,
+    by: str | GapDimension = GapDimension.AREA,
+    period: Period | tuple[str, str] | tuple[date, date] | None = None,
     reach: str | None = None,
-    lang: str = "zh",
+    as_of: date | None = None,
+    real_only: bool = False,
+    settings: Settings | None = None,
 ) -> GapReport:
-    """Needs and unaddressed needs of an area (or the whole graph), grouped ``by`` one dimension.
+    """Needs and unaddressed needs of an area (or everywhere), grouped ``by`` one dimension.
 
-    ``by="category"`` counts a need under every category that would address it (a
-    category addressing its type or a broader one), so its groups may overlap; the
-    totals always count each need once. ``period=(start, end)`` keeps needs identified
-    in the period and interventions started by its end.
+    ``by="category"`` counts a need under every category that could address it (a category addressing
+    its type or a broader one), so its groups may overlap; the totals count each need once.
+    ``period`` keeps the needs identified in it and judges them as of its end.
     """
-    if by not in GAP_DIMENSIONS:
-        raise DataError(f"cannot group gaps by {by!r}", hint=f"use one of {', '.join(GAP_DIMENSIONS)}")
-    modes = parse_reach(reach)
-    scope = resolve_area(store, area_code, lang=lang) if area_code else None
-    period_bindings(period)  # validates the dates before any query runs
-    rows: list[Tally] | None = None
-    if period is None and derived.covered_modes(modes) == set(derived.MODE_CONCEPT) and derived.is_current(store):
-        rows = _summary_tallies(store, scope, by)  # the summaries count gaps under the full reach rule
-    if rows is None:
-        rows = [(r.village, r.need_type, r.severity, 1, 0 if r.addressed else 1)
-                for r in need_rows(store, scope, modes, period, with_iri=False)]
-    all_g: dict[str, list[int]] = {}
-    for (_, _, sev, n, un), keys in _group_keys(rows, scope, by, store):
+    settings = settings or get_settings()
+    try:
+        dim = GapDimension(by)
+    except ValueError:
+        raise DataError(f"cannot group gaps by {by!r}", hint=f"use one of {', '.join(GAP_DIMENSIONS)}") from None
+    modes = parse_reach(reach, settings.reach)
+    per = as_period(period)
+    scope = resolve_area(store, area_code) if area_code else None
+    day = as_of or (per.end if per else derived.as_of_today(settings))
+    tallies: list[Tally] | None = None
+    source, notes = "summaries", []
+    if per is None and set(modes) == set(REACH_MODES) and derived.is_current(store, day):
+        tallies = _summary_tallies(store, scope, dim)
+    if tallies is None:
+        ns = need_rows(store, scope, reach=modes, period=per, as_of=day, settings=settings)
+        source, notes = ns.source, ns.notes
+        tallies = [Tally(r.village, r.need_type, r.severity, r.example, 1, int(r.state is NeedState.UNADDRESSED),
+                         int(r.state is NeedState.UNVERIFIED),
+                         (r.people or 0) if r.state is NeedState.UNADDRESSED else 0) for r in ns]
+    if real_only:
+        tallies = [t for t in tallies if not t.example]
+    groups: dict[str, GapGroup] = {}
+    for t, keys in _keys(tallies, scope, dim, store):
         for k in keys:
-            g = all_g.setdefault(k, [0, 0, 0, 0])
-            g[0] += n
-            g[1] += sev * n
-            g[2] += un
-            g[3] += sev * un
-    tot = (sum(r[3] for r in rows), sum(r[2] * r[3] for r in rows))
-    tun = (sum(r[4] for r in rows), sum(r[2] * r[4] for r in rows))
+            groups.setdefault(k, GapGroup(k, k, None)).add(t)
+    totals = GapGroup("total", scope.code if scope else "", scope.label if scope else None)
+    for t in tallies:
+        totals.add(t)
+    _name(store, dim, groups)
+    ordered = sorted(groups.values(), key=lambda g: (-g.severity_unaddressed, -g.unaddressed, g.code))
+    if dim is GapDimension.SEVERITY:
+        ordered.sort(key=lambda g: -int(g.code))
+    children = child_areas(store, scope.code if scope else None) if (scope is None or not scope.is_village) else []
+    what = ("需求", "needs")
+    b = basis([True] * totals.example_needs + [False] * (totals.needs - totals.example_needs), real_only=real_only,
+              what_zh=what[0], what_en=what[1])
+    log.info("gaps %s by %s: %d groups (%s)", area_code or "(all)", dim, len(ordered), source)
+    return GapReport(scope, dim, [m.value for m in modes], day, per, real_only, source, totals, ordered, children, b,
+                     notes)
 
-    if by == "area":
-        key_iri = {k: area(k) for k in all_g}
-    elif by == "severity":
-        key_iri = {k: "" for k in all_g}
+
+def _name(store: Store, dim: GapDimension, groups: dict[str, GapGroup]) -> None:
+    """Fill in each group's key IRI, code and label."""
+    if dim is GapDimension.SEVERITY:
+        for g in groups.values():
+            g.label = Label(f"严重程度 {g.code}", f"severity {g.code}")
+        return
+    if dim is GapDimension.AREA:
+        iris = {k: area(k) for k in groups}
     else:
-        key_iri = {k: k for k in all_g}
-    names = labels(store, [i for i in key_iri.values() if i], lang)
-    groups = []
-    for k, (n, s, un, us) in all_g.items():
-        iri = key_iri[k]
-        label = names.get(iri) if iri else None
-        if by == "category" and not k:
-            label = "无对应类别" if lang == "zh" else "no category"
-        groups.append(
-            GapGroup(
-                key=iri or k or "(none)",
-                label=label,
-                code=k if by in ("area", "severity") else (code_of(k) if k else None),
-                needs=n,
-                addressed=n - un,
-                unaddressed=un,
-                unaddressed_share=round(un / n, 4) if n else 0.0,
-                severity_total=s,
-                severity_unaddressed=us,
-            )
-        )
-    # Deterministic order: most unaddressed severity first, then key.
-    groups.sort(key=lambda g: (-g.severity_unaddressed, -g.unaddressed, g.code or g.key))
-    if by == "severity":
-        groups.sort(key=lambda g: -int(g.key))
-    log.info("gaps %s by %s: %d groups", area_code or "(all)", by, len(groups))
-    return GapReport(
-        area=scope,
-        by=by,
-        reach=list(modes),
-        period=list(period) if period else None,
-        totals=_totals(tot[0], tot[1], tun[0], tun[1]),
-        groups=groups,
-    )
+        iris = {k: k for k in groups}
+    names = labels(store, iris.values())
+    for k, g in groups.items():
+        g.key = iris[k]
+        g.code = k if dim is GapDimension.AREA else local_name(k)
+        g.label = names.get(iris[k])
+
+
+def as_period(period: Period | tuple[str, str] | tuple[date, date] | None) -> Period | None:
+    """A period from two ISO dates (or dates); DataError when malformed or reversed."""
+    if period is None or isinstance(period, Period):
+        return period
+    try:
+        start, end = (p if isinstance(p, date) else date.fromisoformat(str(p)) for p in period)
+    except (TypeError, ValueError) as e:
+        raise DataError(f"bad period {period!r}", hint="give two dates YYYY-MM-DD, start ≤ end") from e
+    if start > end:
+        raise DataError(f"the period starts after it ends: {start} > {end}", hint="give start ≤ end")
+    return Period(start, end)
+
+
+__all__ = ["CHILD_LENGTH", "GAP_DIMENSIONS", "GapDimension", "GapGroup", "GapReport", "Tally", "as_period", "gaps"]

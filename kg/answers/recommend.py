@@ -1,23 +1,26 @@
-"""Recommendations: ranked resources and interventions for a village's unaddressed needs.
+"""Recommendations: ranked resources and interventions for a village's unmet needs, each explained.
 
-Each candidate gets a score in [0, 1] from five components (weights in ``WEIGHTS``):
+Candidates come from the libraries whose service area holds the village (``dcpav:RM3``: a library's
+service area says what *could* reach a village, nearest first). Each gets a score in [0, 1] from five
+components (weights in ``WEIGHTS``):
 
-* ``type_fit`` — 1.0 when the candidate addresses the need's own type, 0.7 per level
-  when it addresses a broader type (skos:broader), 0.4 when only a narrower type;
-* ``reach`` — how close the providing library is: it serves the village (1.0), its
-  township (0.8), county (0.6), city (0.4) or province (0.2);
-* ``policy`` — 0.5 when a policy supports the need type (or a broader one) plus 0.5
-  when the candidate itself is backed by a policy (an intervention's ``supportedBy``,
-  directly or through its programme; for a resource, an intervention using it);
-* ``availability`` — cost and remaining capacity: 0.5·1/(1+cost/10 000) +
-  0.5·min(capacity, 10)/10 (unknown values count 0.5); resources with no capacity
-  left are not candidates;
-* ``evidence`` — the share of evaluations met (actual ≥ target) among the evaluations
-  of interventions of the same category (intervention) or resource type (resource)
-  in villages of the same county that have a need of the same type.
+* ``type_fit`` — 1.0 when it addresses the need's own type, 0.7 per level when it addresses a broader
+  type (skos:broader), 0.4 when only a narrower type;
+* ``reach`` — how close the providing library is: it serves the village (1.0), its township (0.8),
+  county (0.6), city (0.4) or province (0.2);
+* ``policy`` — 0.5 when a policy supports the need type (or a broader one) plus 0.5 when the candidate
+  itself is backed by a policy (an intervention's ``supportedBy``, directly or through its programme;
+  for a resource, an intervention using it);
+* ``availability`` — cost and remaining capacity: 0.5·1/(1+cost/10 000) + 0.5·min(capacity, 10)/10
+  (unknown values count 0.5); resources with no capacity left are not candidates;
+* ``evidence`` — the share of evaluations met (actual ≥ target) among the evaluations of interventions
+  of the same category (intervention) or resource type (resource) in villages of the same county that
+  have a need of the same type.
 
-Ties are broken by lower unit cost, then by IRI, so the order is deterministic.
-Only libraries that serve the village or an area containing it are considered.
+Needs that are unaddressed or addressed but not verified get candidates; an intervention that already
+addresses the need is not one. With ``poor_first`` (poverty targeting) the needs linked to the
+village's poverty causes come first, and the explanation says why. Ties are broken by lower unit cost,
+then by IRI, so the order is deterministic.
 """
 
 from __future__ import annotations
@@ -25,25 +28,24 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from datetime import date
 from typing import Any
 
 import pyoxigraph as ox
 
+from ..errors import NotFound
+from ..facts import iri_values, need_type_tree
 from ..namespaces import DCPA, DCPAV, SKOS, area
+from ..rule import CANDIDATE_REACH, NeedState, Reason, ancestors_path, parse_reach, prefixes
+from ..settings import Settings, get_settings
 from ..store import Store
-from ._common import (
-    FITS_PATH,
-    AreaInfo,
-    ancestors_path,
-    labels,
-    need_rows,
-    need_type_tree,
-    parse_reach,
-    prefixes,
-    resolve_area,
-    to_jsonable,
-)
+from .areas import Area, resolve_area
+from .basis import Basis, basis
+from .jsonable import to_jsonable
+from .labels import labels
+from .needs import NeedRow, need_rows
+from .poverty import Poverty, cause_links, linked_types, poverty_of
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +80,7 @@ class Candidate:
     components: dict[str, float]
     unit_cost: float | None
     capacity: float | None
+    example: bool = False  # the candidate (or its library) is example data
     explanation: list[Step] = field(default_factory=list)
 
 
@@ -88,43 +91,40 @@ class NeedRecommendation:
     need_type_label: str | None
     severity: int
     people_affected: int | None
+    state: str
+    example: bool
+    cause_linked: str | None = None  # the poverty cause that puts this need first (poor_first)
     candidates: list[Candidate] = field(default_factory=list)
 
 
 @dataclass
 class RecommendationReport:
-    village: AreaInfo
+    village: Area
     reach: list[str]
+    as_of: date
     weights: dict[str, float]
+    poor_first: bool
+    real_only: bool
+    targeting: dict[str, Any]
     addressed: list[dict[str, Any]]
     needs: list[NeedRecommendation]
+    basis: Basis
 
     def to_dict(self) -> dict[str, Any]:
-        return to_jsonable(self)
+        return {f.name: to_jsonable(getattr(self, f.name)) for f in fields(self)}
 
 
-def _village_needs(store: Store, vil: AreaInfo, modes: tuple[str, ...]) -> list[dict[str, Any]]:
-    rows = need_rows(store, vil, modes)
-    people = {r["need"]: r.get("people") for r in store.select(
-        "SELECT ?scope ?need ?people WHERE { ?need dcpa:needOf ?scope . "
-        "OPTIONAL { ?need dcpa:peopleAffected ?people } }",
-        bindings={"scope": ox.NamedNode(vil.iri)})}
-    return [{"need": r.need, "t": r.need_type, "sev": r.severity, "people": people.get(r.need),
-             "addressed": r.addressed} for r in rows]
+def _values(iris: Iterable[str]) -> str:
+    return iri_values(iris)
 
 
-def _chain(vil: AreaInfo) -> dict[str, str]:
+def _chain(vil: Area) -> dict[str, str]:
     """The village and every area containing it (IRI → code), from the nesting of the official codes."""
     return {area(c): c for c in prefixes(vil.code)}
 
 
-def _values(iris: Iterable[str]) -> str:
-    """A VALUES body of IRIs from the store or kg.namespaces, re-serialised by Oxigraph."""
-    return " ".join(str(ox.NamedNode(i)) for i in sorted(set(iris)))
-
-
 def _resources(store: Store, chain: dict[str, str]) -> list[dict[str, Any]]:
-    q = f"""SELECT ?lib ?served ?res ?rt ?own ?fit ?cap ?cost WHERE {{
+    q = f"""SELECT ?lib ?served ?res ?rt ?own ?fit ?cap ?cost ?rex ?lex WHERE {{
     VALUES ?served {{ {_values(chain)} }}
     ?lib dcpa:serves ?served .
     ?res dcpa:heldBy ?lib .
@@ -133,39 +133,27 @@ def _resources(store: Store, chain: dict[str, str]) -> list[dict[str, Any]]:
     UNION {{ ?res dcpa:resourceType ?rt2 . ?rt2 dcpa:addressesNeedType ?fit }}
     OPTIONAL {{ ?res dcpa:capacity ?cap }}
     OPTIONAL {{ ?res dcpa:unitCost ?cost }}
+    OPTIONAL {{ ?res dcpa:isSynthetic ?rex }}
+    OPTIONAL {{ ?lib dcpa:isSynthetic ?lex }}
   }}"""
     return store.select(q)
 
 
-def _interventions(store: Store, vil: AreaInfo, chain: dict[str, str],
-                   modes: tuple[str, ...]) -> tuple[list[dict[str, Any]], set[str]]:
-    q = f"""SELECT ?i ?lib ?served ?st ?cat ?fit ?budget WHERE {{
+def _interventions(store: Store, chain: dict[str, str]) -> list[dict[str, Any]]:
+    q = f"""SELECT ?i ?lib ?served ?st ?cat ?fit ?budget ?iex ?lex WHERE {{
     VALUES ?served {{ {_values(chain)} }}
     ?lib dcpa:serves ?served .
     ?i dcpa:providedBy ?lib ; dcpa:interventionStatus ?st .
     FILTER(?st = dcpav:S1 || ?st = dcpav:S2)
-    {FITS_PATH}
+    ?i (dcpa:category|dcpa:usesResource|dcpa:usesResource/dcpa:resourceType)/dcpa:addressesNeedType ?fit .
     OPTIONAL {{ ?i dcpa:category ?cat }}
     OPTIONAL {{ ?i dcpa:budget ?budget }}
+    OPTIONAL {{ ?i dcpa:isSynthetic ?iex }}
+    OPTIONAL {{ ?lib dcpa:isSynthetic ?lex }}
   }}"""
     # The OPTIONALs come after the fit path: placed before it, they made Oxigraph evaluate the path
     # without ?i bound (~150 ms instead of ~2 ms per village at province scale).
-    rows = store.select(q)
-    # which of these candidates already reach the village under the reach rule
-    cands = {r["i"] for r in rows}
-    if not cands:
-        return rows, set()
-    ivals = _values(cands)
-    reach_q = []
-    if "direct" in modes or "area" in modes:
-        targets = [vil.iri] if "area" not in modes else list(chain)
-        reach_q.append(f"SELECT ?i WHERE {{ VALUES ?i {{ {ivals} }} VALUES ?a {{ {_values(targets)} }} "
-                       "?i dcpa:targetsArea ?a }")
-    if "library" in modes:
-        reach_q.append(f"SELECT ?i WHERE {{ VALUES ?i {{ {ivals} }} VALUES ?a {{ {_values(chain)} }} "
-                       "?i dcpa:providedBy ?l . ?l dcpa:serves ?a }")
-    reaching = {r["i"] for q2 in reach_q for r in store.select(q2)}
-    return rows, reaching
+    return store.select(q)
 
 
 def _policies(store: Store, candidates: set[str]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
@@ -175,9 +163,8 @@ def _policies(store: Store, candidates: set[str]) -> tuple[dict[str, list[str]],
         by_type[r["t"]].append(r["p"])
     own: dict[str, list[str]] = defaultdict(list)
     if candidates:
-        values = " ".join(str(ox.NamedNode(c)) for c in sorted(candidates))
         q = (
-            "SELECT ?c ?p WHERE { VALUES ?c { " + values + " } "
+            "SELECT ?c ?p WHERE { VALUES ?c { " + _values(candidates) + " } "
             "{ ?c dcpa:supportedBy ?p } UNION { ?c dcpa:partOfProgramme/dcpa:supportedBy ?p } "
             "UNION { ?i dcpa:usesResource ?c ; dcpa:supportedBy ?p } }"
         )
@@ -187,30 +174,32 @@ def _policies(store: Store, candidates: set[str]) -> tuple[dict[str, list[str]],
     return by_type, own
 
 
-def _evidence(store: Store, chain: dict[str, str], need_types: set[str]) -> list[dict[str, Any]]:
+def _evidence(store: Store, chain: dict[str, str], need_types: set[str], real_only: bool) -> list[dict[str, Any]]:
     """Evaluations in the village's county (else city, province): category, resource type, need types there."""
     by_len = {len(c): a for a, c in chain.items()}
     scope = by_len.get(6) or by_len.get(4) or by_len.get(2)
     if scope is None or not need_types:
         return []
     evs = store.select(
-        """SELECT ?scope ?e ?w ?i ?ok WHERE {
+        """SELECT ?scope ?e ?w ?i ?ok ?ex WHERE {
     ?w dcpa:withinArea ?scope .
     ?e dcpa:evaluatedArea ?w ; dcpa:evaluates ?i ; dcpa:targetValue ?tv ; dcpa:actualValue ?av .
+    OPTIONAL { ?e dcpa:isSynthetic ?ex }
     BIND(?av >= ?tv AS ?ok)
   }""",
         bindings={"scope": ox.NamedNode(scope)},
     )
-    # category and resource types of the evaluated interventions, as plain look-ups (no OPTIONAL joins)
-    kinds: dict[str, set[str]] = defaultdict(set)
-    if evs:
-        ivals = _values(r["i"] for r in evs)
-        for q in (f"SELECT ?i ?k WHERE {{ VALUES ?i {{ {ivals} }} ?i dcpa:category ?k }}",
-                  f"SELECT ?i ?k WHERE {{ VALUES ?i {{ {ivals} }} ?i dcpa:usesResource/dcpa:resourceType ?k }}"):
-            for r in store.select(q):
-                kinds[r["i"]].add(r["k"])
+    if real_only:
+        evs = [r for r in evs if not r.get("ex")]
     if not evs:
         return []
+    # category and resource types of the evaluated interventions, as plain look-ups (no OPTIONAL joins)
+    kinds: dict[str, set[str]] = defaultdict(set)
+    ivals = _values(r["i"] for r in evs)
+    for q in (f"SELECT ?i ?k WHERE {{ VALUES ?i {{ {ivals} }} ?i dcpa:category ?k }}",
+              f"SELECT ?i ?k WHERE {{ VALUES ?i {{ {ivals} }} ?i dcpa:usesResource/dcpa:resourceType ?k }}"):
+        for r in store.select(q):
+            kinds[r["i"]].add(r["k"])
     # One VALUES block only: with a second one over ?t, Oxigraph starts from every need of those
     # types (seconds at province scale); the need types are filtered here instead.
     needs = store.select(
@@ -230,31 +219,48 @@ def _availability(cost: float | None, cap: float | None) -> float:
     return round(0.5 * c + 0.5 * k, 4)
 
 
-def _fit(t: str, fit: str, up: dict[str, list[str]], narrower_of_t: set[str]) -> tuple[str, float, list[str]] | None:
+def _fit(t: str, fit: str, up: dict[str, tuple[str, ...]],
+         narrower_of_t: set[str]) -> tuple[str, float, tuple[str, ...]] | None:
     if fit in up:
         path = up[fit]
         if len(path) == 1:
             return "exact", 1.0, path
         return "broader", round(BROADER_STEP ** (len(path) - 1), 4), path
     if fit in narrower_of_t:
-        return "narrower", NARROWER_FIT, [t]
+        return "narrower", NARROWER_FIT, (t,)
     return None
 
 
 def recommend(
-    store: Store, village_code: str, *, limit: int = 10, reach: str | None = None, lang: str = "zh"
+    store: Store,
+    village_code: str,
+    *,
+    limit: int = 10,
+    reach: str | None = None,
+    poor_first: bool = False,
+    real_only: bool = False,
+    as_of: date | None = None,
+    lang: str = "zh",
+    settings: Settings | None = None,
 ) -> RecommendationReport:
-    """Ranked candidates for every unaddressed need of a village, each with its explanation path."""
-    modes = parse_reach(reach)
-    vil = resolve_area(store, village_code, lang=lang)
-    needs = _village_needs(store, vil, modes)
+    """Ranked candidates for every unmet need of a village, each with its explanation path."""
+    settings = settings or get_settings()
+    modes = parse_reach(reach, settings.reach)
+    vil = resolve_area(store, village_code)
+    if not vil.is_village:
+        raise NotFound(f"{village_code} is not a village-level unit", hint="recommendations are for 12-digit codes")
+    ns = need_rows(store, vil, reach=modes, as_of=as_of, with_reasons=True, real_only=real_only, settings=settings)
     chain = _chain(vil)
     broader, narrower = need_type_tree(store)
+    open_needs = [n for n in ns.rows if n.state is not NeedState.ADDRESSED]
     res_rows = _resources(store, chain)
-    int_rows, reaching = _interventions(store, vil, chain, modes)
+    int_rows = _interventions(store, chain)
+    if real_only:
+        res_rows = [r for r in res_rows if not (r.get("rex") or r.get("lex"))]
+        int_rows = [r for r in int_rows if not (r.get("iex") or r.get("lex"))]
     cand_iris = {r["res"] for r in res_rows} | {r["i"] for r in int_rows}
     pol_by_type, pol_own = _policies(store, cand_iris)
-    ev_rows = _evidence(store, chain, {n["t"] for n in needs if not n.get("addressed")})
+    ev_rows = _evidence(store, chain, {n.need_type for n in open_needs}, real_only)
 
     # evidence tallies: (kind key, need type) -> [met, total, a met evaluation]
     tally: dict[tuple[str, str], list[Any]] = {}
@@ -264,22 +270,32 @@ def recommend(
             if (r["e"], key, r["t"]) in seen_ev:
                 continue
             seen_ev.add((r["e"], key, r["t"]))
-            t = tally.setdefault((key, r["t"]), [0, 0, None])
-            t[1] += 1
+            cnt = tally.setdefault((key, r["t"]), [0, 0, None])
+            cnt[1] += 1
             if r.get("ok"):
-                t[0] += 1
-                t[2] = t[2] or (r["e"], r["i"])
+                cnt[0] += 1
+                cnt[2] = cnt[2] or (r["e"], r["i"])
 
-    addressed = [
-        {"need": n["need"], "need_type": n["t"], "severity": n["sev"]}
-        for n in needs
-        if n.get("addressed")
-    ]
+    poverty: Poverty = poverty_of(store, [vil.code])[vil.code]
+    linked = linked_types(poverty, cause_links(store), real_only) if poor_first else {}
+
+    def cause_of(t: str) -> str | None:
+        for up in ancestors_path(t, broader):
+            if up in linked:
+                return linked[up]
+        return None
+
+    addressed = [{"need": n.iri, "need_type": n.need_type, "severity": n.severity, "state": n.state.value,
+                  "example": n.example, "reasons": [_reason_dict(r) for r in n.reasons]}
+                 for n in ns.rows if n.state is not NeedState.UNADDRESSED]
+    order = sorted(open_needs, key=lambda n: (cause_of(n.need_type) is None if poor_first else False,
+                                              n.state is NeedState.UNVERIFIED, -n.severity, n.iri))
     out_needs: list[NeedRecommendation] = []
-    for n in sorted((n for n in needs if not n.get("addressed")), key=lambda n: (-n["sev"], n["need"])):
-        t = n["t"]
+    for n in order:
+        t = n.need_type
         up = ancestors_path(t, broader)
         down = set(_descendants(t, narrower))
+        already = n.interventions
         cands: dict[str, Candidate] = {}
         supported_types = [x for x in up if pol_by_type.get(x)]
         for r in res_rows:
@@ -289,22 +305,21 @@ def recommend(
             f = _fit(t, r["fit"], up, down)
             if f is None:
                 continue
-            served_code = chain.get(r["served"], "")
-            reach_s = REACH_SCORE.get(len(served_code), 0.0)
             ev = tally.get((r.get("rt") or "", t))
             comp = {
                 "type_fit": f[1],
-                "reach": reach_s,
+                "reach": REACH_SCORE.get(len(chain.get(r["served"], "")), 0.0),
                 "policy": 0.5 * bool(supported_types) + 0.5 * bool(pol_own.get(r["res"])),
                 "availability": _availability(r.get("cost"), cap),
                 "evidence": round(ev[0] / ev[1], 4) if ev else 0.0,
             }
-            c = _candidate("resource", r["res"], r["lib"], f, r["fit"], comp, r.get("cost"), cap)
+            c = _candidate("resource", r["res"], r["lib"], f, r["fit"], comp, r.get("cost"), cap,
+                           bool(r.get("rex") or r.get("lex")))
             c.explanation = _resource_path(n, vil.iri, r, f, supported_types, pol_by_type, ev)
             _keep(cands, c)
         for r in int_rows:
-            if r["st"] == str(DCPAV.S2) and r["i"] in reaching:
-                continue  # already reaches the village, so it does not fit this need
+            if r["i"] in already:
+                continue  # it already addresses this need
             f = _fit(t, r["fit"], up, down)
             if f is None:
                 continue
@@ -316,22 +331,37 @@ def recommend(
                 "availability": _availability(r.get("budget"), None),
                 "evidence": round(ev[0] / ev[1], 4) if ev else 0.0,
             }
-            c = _candidate("intervention", r["i"], r["lib"], f, r["fit"], comp, r.get("budget"), None)
+            c = _candidate("intervention", r["i"], r["lib"], f, r["fit"], comp, r.get("budget"), None,
+                           bool(r.get("iex") or r.get("lex")))
             c.explanation = _intervention_path(n, vil.iri, r, f, supported_types, pol_by_type, pol_own, ev)
             _keep(cands, c)
         ranked = sorted(
             cands.values(),
             key=lambda c: (-c.score, float("inf") if c.unit_cost is None else c.unit_cost, c.iri),
         )[:limit]
-        out_needs.append(
-            NeedRecommendation(
-                need=n["need"], need_type=t, need_type_label=None, severity=n["sev"],
-                people_affected=n.get("people"), candidates=ranked,
-            )
-        )
+        cause = cause_of(t) if poor_first else None
+        if cause is not None:
+            for c in ranked:
+                c.explanation = _cause_steps(vil, poverty, cause, t, broader, linked) + c.explanation
+        out_needs.append(NeedRecommendation(
+            need=n.iri, need_type=t, need_type_label=None, severity=n.severity, people_affected=n.people,
+            state=n.state.value, example=n.example, cause_linked=cause, candidates=ranked,
+        ))
     _label_everything(store, out_needs, lang)
-    return RecommendationReport(village=vil, reach=list(modes), weights=dict(WEIGHTS), addressed=addressed,
-                                needs=out_needs)
+    flags = [n.example for n in ns.rows] + [c.example for n in out_needs for c in n.candidates]
+    b = basis(flags, real_only=real_only, what_zh="项（需求与候选）", what_en="items (needs and candidates)")
+    targeting = {"poor_first": poor_first, **poverty.to_dict(real_only),
+                 "cause_linked_need_types": sorted(linked)}
+    return RecommendationReport(village=vil, reach=[m.value for m in modes], as_of=ns.as_of, weights=dict(WEIGHTS),
+                                poor_first=poor_first, real_only=real_only, targeting=targeting,
+                                addressed=addressed, needs=out_needs, basis=b)
+
+
+def _reason_dict(r: Reason) -> dict[str, Any]:
+    return {"intervention": r.intervention, "reach": r.mode.value, "target": r.target,
+            "fit_type": r.fit.need_type, "fit_via": r.fit.via, "fit_path": list(r.fit_path),
+            "valid_until": r.valid_until.isoformat() if r.valid_until else None, "below_target": r.below_target,
+            "example": r.example}
 
 
 def _descendants(t: str, narrower: dict[str, list[str]]) -> list[str]:
@@ -343,11 +373,11 @@ def _descendants(t: str, narrower: dict[str, list[str]]) -> list[str]:
     return out
 
 
-def _candidate(kind: str, iri: str, lib: str, f: tuple[str, float, list[str]], fit: str,
-               comp: dict[str, float], cost: Any, cap: Any) -> Candidate:
+def _candidate(kind: str, iri: str, lib: str, f: tuple[str, float, tuple[str, ...]], fit: str,
+               comp: dict[str, float], cost: Any, cap: Any, example: bool) -> Candidate:
     score = round(sum(WEIGHTS[k] * v for k, v in comp.items()), 4)
     return Candidate(kind=kind, iri=iri, label=None, library=lib, library_label=None, fit=f[0], fit_type=fit,
-                     score=score, components=comp, unit_cost=cost, capacity=cap)
+                     score=score, components=comp, unit_cost=cost, capacity=cap, example=example)
 
 
 def _keep(cands: dict[str, Candidate], c: Candidate) -> None:
@@ -361,13 +391,25 @@ def _s(s: str, p: Any, o: str) -> Step:
     return Step(subject=s, subject_label=None, predicate=str(p), object=o, object_label=None)
 
 
-def _type_steps(t: str, f: tuple[str, float, list[str]], fit: str) -> list[Step]:
+def _type_steps(t: str, f: tuple[str, float, tuple[str, ...]], fit: str) -> list[Step]:
     if f[0] == "broader":
         path = f[2]
         return [_s(a, SKOS.broader, b) for a, b in zip(path, path[1:], strict=False)]
     if f[0] == "narrower":
-        return [_s(fit, SKOS.broader + "+", t)]
+        return [_s(fit, str(SKOS.broader) + "+", t)]
     return []
+
+
+def _cause_steps(vil: Area, poverty: Poverty, cause: str, t: str, broader: dict[str, list[str]],
+                 linked: dict[str, str]) -> list[Step]:
+    """village → its poverty status → the cause → the need type it links to (→ the need's type)."""
+    status = next((s for s in poverty.statuses if cause in s.causes), None)
+    steps = []
+    if status is not None:
+        steps += [_s(area(status.area), DCPA.povertyStatus, status.iri), _s(status.iri, DCPA.povertyCause, cause)]
+    target = next(up for up in ancestors_path(t, broader) if linked.get(up) == cause)
+    steps.append(_s(cause, DCPA.causeLinkedNeedType, target))
+    return steps
 
 
 def _tail(vil: str, lib: str, served: str, supported: list[str], pol_by_type: dict[str, list[str]],
@@ -375,6 +417,7 @@ def _tail(vil: str, lib: str, served: str, supported: list[str], pol_by_type: di
     steps = [_s(lib, DCPA.serves, served)]
     if served != vil:
         steps.append(_s(vil, DCPA.withinArea, served))
+    steps.append(_s(lib, CANDIDATE_REACH, vil))
     for x in supported[:1]:
         steps.append(_s(sorted(pol_by_type[x])[0], DCPA.supportsNeedType, x))
     if ev and ev[2]:
@@ -383,10 +426,10 @@ def _tail(vil: str, lib: str, served: str, supported: list[str], pol_by_type: di
     return steps
 
 
-def _resource_path(n: dict[str, Any], vil: str, r: dict[str, Any], f: tuple[str, float, list[str]],
+def _resource_path(n: NeedRow, vil: str, r: dict[str, Any], f: tuple[str, float, tuple[str, ...]],
                    supported: list[str], pol_by_type: dict[str, list[str]], ev: list[Any] | None) -> list[Step]:
-    steps = [_s(n["need"], DCPA.needOf, vil), _s(n["need"], DCPA.needType, n["t"])]
-    steps += _type_steps(n["t"], f, r["fit"])
+    steps = [_s(n.iri, DCPA.needOf, vil), _s(n.iri, DCPA.needType, n.need_type)]
+    steps += _type_steps(n.need_type, f, r["fit"])
     if r.get("own"):
         steps.append(_s(r["res"], DCPA.addressesNeedType, r["fit"]))
     else:
@@ -395,11 +438,11 @@ def _resource_path(n: dict[str, Any], vil: str, r: dict[str, Any], f: tuple[str,
     return steps + _tail(vil, r["lib"], r["served"], supported, pol_by_type, ev)
 
 
-def _intervention_path(n: dict[str, Any], vil: str, r: dict[str, Any], f: tuple[str, float, list[str]],
+def _intervention_path(n: NeedRow, vil: str, r: dict[str, Any], f: tuple[str, float, tuple[str, ...]],
                        supported: list[str], pol_by_type: dict[str, list[str]], pol_own: dict[str, list[str]],
                        ev: list[Any] | None) -> list[Step]:
-    steps = [_s(n["need"], DCPA.needOf, vil), _s(n["need"], DCPA.needType, n["t"])]
-    steps += _type_steps(n["t"], f, r["fit"])
+    steps = [_s(n.iri, DCPA.needOf, vil), _s(n.iri, DCPA.needType, n.need_type)]
+    steps += _type_steps(n.need_type, f, r["fit"])
     steps.append(_s(r["i"], DCPA.interventionStatus, r["st"]))
     if r.get("cat"):
         steps.append(_s(r["i"], DCPA.category, r["cat"]))
@@ -416,14 +459,19 @@ def _label_everything(store: Store, needs: list[NeedRecommendation], lang: str) 
         for c in n.candidates:
             iris.update((c.iri, c.library))
             for s in c.explanation:
-                iris.update((s.subject, s.object))
-    names = labels(store, iris, lang)
+                iris.update((s.subject, s.object, s.predicate))
+    names = labels(store, iris)
+
+    def name(i: str) -> str | None:
+        lab = names.get(i)
+        return lab.get(lang) if lab else None
+
     for n in needs:
-        n.need_type_label = names.get(n.need_type)
+        n.need_type_label = name(n.need_type)
         for c in n.candidates:
-            c.label, c.library_label = names.get(c.iri), names.get(c.library)
+            c.label, c.library_label = name(c.iri), name(c.library)
             for s in c.explanation:
-                s.subject_label, s.object_label = names.get(s.subject), names.get(s.object)
+                s.subject_label, s.object_label = name(s.subject), name(s.object)
 
 
-__all__ = ["Candidate", "NeedRecommendation", "RecommendationReport", "Step", "WEIGHTS", "recommend"]
+__all__ = ["WEIGHTS", "Candidate", "NeedRecommendation", "RecommendationReport", "Step", "recommend"]

@@ -4,20 +4,26 @@ A village's profile is its vector of severity sums per need type; similarity is 
 cosine of two profiles. Candidates are the other village-level units of the same
 prefecture city by default (``within`` widens or narrows that), which keeps the
 answer interactive at national scale and compares villages under similar policy.
+A village whose compared needs are example data is marked, and so is every evaluation
+that is; ``real_only`` compares real needs and shows real evaluations only.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import pyoxigraph as ox
 
 from ..errors import NotFound
+from ..facts import iri_values
 from ..store import Store
-from ._common import AreaInfo, labels, resolve_area, to_jsonable
+from .areas import Area, resolve_area
+from .basis import Basis, basis
+from .jsonable import to_jsonable
+from .labels import labels
 
 
 @dataclass
@@ -29,22 +35,39 @@ class SimilarVillage:
     label: str | None
     similarity: float
     shared_need_types: list[str]
+    example: bool  # its needs are example data
     what_worked: list[dict[str, Any]] = field(default_factory=list)
 
+
+@dataclass
+class SimilarReport:
+    village: Area
+    within: str
+    real_only: bool
+    items: list[SimilarVillage]
+    basis: Basis
+
     def to_dict(self) -> dict[str, Any]:
-        return to_jsonable(self)
+        return {f.name: to_jsonable(getattr(self, f.name)) for f in fields(self)}
 
 
-def _profiles(store: Store, scope: str) -> dict[str, dict[str, float]]:
+def _profiles(store: Store, scope: str, real_only: bool) -> tuple[dict[str, dict[str, float]], set[str]]:
+    """Need profiles of the villages in an area, and the villages whose profile rests on example needs."""
     rows = store.select(
-        "SELECT ?scope ?w ?t (SUM(?s) AS ?sev) WHERE { ?w dcpa:withinArea ?scope . "
-        "?n dcpa:needOf ?w ; dcpa:needType ?t ; dcpa:severity ?s } GROUP BY ?scope ?w ?t",
+        "SELECT ?scope ?w ?t ?ex (SUM(?s) AS ?sev) WHERE { ?w dcpa:withinArea ?scope . "
+        "?n dcpa:needOf ?w ; dcpa:needType ?t ; dcpa:severity ?s . OPTIONAL { ?n dcpa:isSynthetic ?ex } } "
+        "GROUP BY ?scope ?w ?t ?ex",
         bindings={"scope": ox.NamedNode(scope)},
     )
     prof: dict[str, dict[str, float]] = defaultdict(dict)
+    example: set[str] = set()
     for r in rows:
-        prof[r["w"]][r["t"]] = float(r["sev"])
-    return prof
+        if r.get("ex"):
+            if real_only:
+                continue
+            example.add(r["w"])
+        prof[r["w"]][r["t"]] = prof[r["w"]].get(r["t"], 0.0) + float(r["sev"])
+    return prof, example
 
 
 def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
@@ -55,21 +78,28 @@ def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
 
 
 def similar(
-    store: Store, village_code: str, *, limit: int = 10, within: str | None = None, lang: str = "zh"
-) -> list[SimilarVillage]:
+    store: Store, village_code: str, *, limit: int = 10, within: str | None = None, real_only: bool = False,
+    lang: str = "zh",
+) -> SimilarReport:
     """The ``limit`` most similar villages (cosine of need profiles; ties by code)."""
-    vil: AreaInfo = resolve_area(store, village_code, lang=lang)
+    vil = resolve_area(store, village_code)
     code = vil.code
     scope_code = within or (code[:4] if len(code) > 4 else code[:2])
     scope = resolve_area(store, scope_code).iri
-    prof = _profiles(store, scope)
+    prof, example = _profiles(store, scope, real_only)
     mine = prof.get(vil.iri)
     if mine is None:
-        mine = {r["t"]: float(r["sev"]) for r in store.select(
-            "SELECT ?scope ?t (SUM(?s) AS ?sev) WHERE { ?n dcpa:needOf ?scope ; dcpa:needType ?t ; "
-            "dcpa:severity ?s } GROUP BY ?scope ?t", bindings={"scope": ox.NamedNode(vil.iri)})}
+        rows = store.select(
+            "SELECT ?scope ?t ?ex (SUM(?s) AS ?sev) WHERE { ?n dcpa:needOf ?scope ; dcpa:needType ?t ; "
+            "dcpa:severity ?s . OPTIONAL { ?n dcpa:isSynthetic ?ex } } GROUP BY ?scope ?t ?ex",
+            bindings={"scope": ox.NamedNode(vil.iri)})
+        mine = {}
+        for r in rows:
+            if not (real_only and r.get("ex")):
+                mine[r["t"]] = mine.get(r["t"], 0.0) + float(r["sev"])
     if not mine:
-        raise NotFound(f"village {code} has no identified needs to compare", hint="record its needs first")
+        what = "real needs" if real_only else "identified needs"
+        raise NotFound(f"village {code} has no {what} to compare", hint="record its needs first (dcpa import)")
     scored = []
     for w, p in prof.items():
         if w == vil.iri:
@@ -80,40 +110,47 @@ def similar(
     codes = {w: w.rsplit("/", 1)[-1] for _, w, _ in scored}
     scored.sort(key=lambda x: (-x[0], codes[x[1]]))
     top = scored[:limit]
-    worked = _what_worked(store, [w for _, w, _ in top])
-    names = labels(store, [w for _, w, _ in top] + [t for *_, ts in top for t in ts], lang)
-    out = []
-    for sim, w, shared in top:
-        out.append(
-            SimilarVillage(
-                code=codes[w], iri=w, label=names.get(w), similarity=sim,
-                shared_need_types=[names.get(t, t) for t in shared], what_worked=worked.get(w, []),
-            )
+    worked = _what_worked(store, [w for _, w, _ in top], real_only, lang)
+    names = labels(store, [w for _, w, _ in top] + [t for *_, ts in top for t in ts])
+    items = [
+        SimilarVillage(
+            code=codes[w], iri=w, label=names[w].get(lang) if w in names else None, similarity=sim,
+            shared_need_types=[names[t].get(lang) if t in names else t for t in shared],
+            example=w in example, what_worked=worked.get(w, []),
         )
-    return out
+        for sim, w, shared in top
+    ]
+    flags = [v.example for v in items] + [bool(x["example"]) for v in items for x in v.what_worked]
+    b = basis(flags, real_only=real_only, what_zh="项（相似村与成效）", what_en="items (villages and what worked)")
+    return SimilarReport(vil, scope_code, real_only, items, b)
 
 
-def _what_worked(store: Store, villages: list[str]) -> dict[str, list[dict[str, Any]]]:
+def _what_worked(store: Store, villages: list[str], real_only: bool, lang: str) -> dict[str, list[dict[str, Any]]]:
     """Evaluations in these villages whose actual value met the target."""
     if not villages:
         return {}
-    values = " ".join(str(ox.NamedNode(w)) for w in villages)
     rows = store.select(
-        "SELECT ?w ?e ?i ?cat ?ind ?b ?tv ?av WHERE { VALUES ?w { " + values + " } "
+        "SELECT ?w ?e ?i ?cat ?ind ?b ?tv ?av ?ex WHERE { VALUES ?w { " + iri_values(villages) + " } "
         "?e dcpa:evaluatedArea ?w ; dcpa:evaluates ?i ; dcpa:indicator ?ind ; dcpa:targetValue ?tv ; "
         "dcpa:actualValue ?av . OPTIONAL { ?e dcpa:baselineValue ?b } OPTIONAL { ?i dcpa:category ?cat } "
-        "FILTER(?av >= ?tv) } ORDER BY ?w ?e"
+        "OPTIONAL { ?e dcpa:isSynthetic ?ex } FILTER(?av >= ?tv) } ORDER BY ?w ?e"
     )
+    if real_only:
+        rows = [r for r in rows if not r.get("ex")]
     names = labels(store, {r["i"] for r in rows} | {r["ind"] for r in rows} | {r.get("cat", "") for r in rows})
+
+    def name(i: str | None) -> str | None:
+        return names[i].get(lang) if i and i in names else None
+
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
         out[r["w"]].append({
-            "evaluation": r["e"], "intervention": r["i"], "intervention_label": names.get(r["i"]),
-            "category": r.get("cat"), "category_label": names.get(r.get("cat", "")),
-            "indicator": r["ind"], "indicator_label": names.get(r["ind"]),
-            "baseline": r.get("b"), "target": r["tv"], "actual": r["av"],
+            "evaluation": r["e"], "intervention": r["i"], "intervention_label": name(r["i"]),
+            "category": r.get("cat"), "category_label": name(r.get("cat")),
+            "indicator": r["ind"], "indicator_label": name(r["ind"]),
+            "baseline": r.get("b"), "target": r["tv"], "actual": r["av"], "example": bool(r.get("ex")),
         })
     return dict(out)
 
 
-__all__ = ["SimilarVillage", "similar"]
+__all__ = ["SimilarReport", "SimilarVillage", "similar"]

@@ -6,14 +6,8 @@ Data goes to stdout; messages and progress bars to stderr.
 
 from __future__ import annotations
 
-import importlib
-
-from ._app import app, main
-
 # Each module registers its commands on ``app`` when imported.
-_COMMAND_MODULES = ("ontology", "serve", "data", "viz", "answers", "imports")
-
-for _name in _COMMAND_MODULES:
-    importlib.import_module(f"{__name__}.{_name}")
+from . import answers, data, imports, ontology, serve, viz  # noqa: F401
+from ._app import app, main
 
 __all__ = ["app", "main"]

@@ -1,19 +1,25 @@
-"""The typer application, shared error handling and output helpers."""
+"""The typer application, shared error handling and output helpers.
+
+Everything the CLI prints goes through ``kg.safetext``: messages and tables show control and
+bidi characters (which stored or entered text may carry) as visible escapes instead of letting
+them act on the terminal; JSON escapes them the JSON way (lossless); CSV neutralises formula
+injection and is escaped like the rest only when it goes to a terminal (as ``ls`` does), so that
+a file written with ``> out.csv`` keeps the data exactly.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import os
 import sys
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
 
 from .. import __version__
 from ..errors import DcpaError, ValidationFailed
+from ..safetext import csv_text, for_terminal, json_for_terminal
 
 app = typer.Typer(
     name="dcpa",
@@ -46,8 +52,13 @@ def _root(
 
 
 def err(message: str) -> None:
-    """Print a message to stderr."""
-    typer.echo(message, err=True)
+    """Print a message to stderr (hidden characters from data shown as escapes)."""
+    typer.echo(for_terminal(message), err=True)
+
+
+def write_json(obj: Any, **kwargs: Any) -> None:
+    """Write ``obj`` to stdout as indented UTF-8 JSON (control and bidi characters as \\u escapes)."""
+    sys.stdout.write(json_for_terminal(obj, indent=2, **kwargs) + "\n")
 
 
 def fail(e: DcpaError) -> typer.Exit:
@@ -65,14 +76,10 @@ def emit_rows(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] |
     """Write rows to stdout as a table, JSON or CSV (UTF-8, Chinese kept as is)."""
     cols = list(columns) if columns else _columns(rows)
     if fmt == "json":
-        sys.stdout.write(json.dumps(list(rows), ensure_ascii=False, indent=2, default=str) + "\n")
+        write_json(list(rows), default=str)
     elif fmt == "csv":
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: _cell(r.get(k)) for k in cols})
-        sys.stdout.write(buf.getvalue())
+        text = csv_text(cols, ([_value(r.get(k)) for k in cols] for r in rows), lineterminator="\n")
+        sys.stdout.write(for_terminal(text) if sys.stdout.isatty() else text)
     elif fmt == "table":
         sys.stdout.write(render_table(rows, cols))
     else:
@@ -88,12 +95,20 @@ def _columns(rows: Sequence[dict[str, Any]]) -> list[str]:
     return cols
 
 
-def _cell(v: Any) -> str:
+def _value(v: Any) -> Any:
+    """A cell's value: None empty, lists and mappings as JSON, numbers kept (CSV leaves them unescaped)."""
     if v is None:
         return ""
     if isinstance(v, list | dict):
-        return json.dumps(v, ensure_ascii=False, default=str)
+        return json_for_terminal(v, default=str)
+    if isinstance(v, int | float | Decimal) and not isinstance(v, bool):
+        return v
     return str(v)
+
+
+def _cell(v: Any) -> str:
+    """A table cell: one line, hidden characters escaped."""
+    return for_terminal(str(_value(v)), keep_newlines=False)
 
 
 def _width(s: str) -> int:
@@ -108,19 +123,20 @@ def render_table(rows: Sequence[dict[str, Any]], cols: Sequence[str]) -> str:
     if not rows:
         return "(no rows)\n"
     cells = [[_cell(r.get(c)) for c in cols] for r in rows]
-    widths = [max([_width(c)] + [_width(row[i]) for row in cells]) for i, c in enumerate(cols)]
+    heads = [_cell(c) for c in cols]
+    widths = [max([_width(h)] + [_width(row[i]) for row in cells]) for i, h in enumerate(heads)]
 
     def line(values: Sequence[str]) -> str:
         return "  ".join(v + " " * (w - _width(v)) for v, w in zip(values, widths, strict=True)).rstrip()
 
-    out = [line(cols), "  ".join("-" * w for w in widths)]
+    out = [line(heads), "  ".join("-" * w for w in widths)]
     out += [line(r) for r in cells]
     return "\n".join(out) + "\n"
 
 
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="Output format: table, json or csv.")]
 
-__all__ = ["app", "main", "err", "fail", "emit_rows", "render_table", "FormatOption"]
+__all__ = ["app", "main", "err", "fail", "emit_rows", "render_table", "write_json", "FormatOption"]
 
 
 def main() -> None:

@@ -1,29 +1,42 @@
 """``dcpa query|recommend|gaps|plan|similar``: the answers, on the command line.
 
 These commands only parse options and format results; the work is in
-``kg.catalogue``, ``kg.matching`` and ``kg.planning``.
+``kg.catalogue``, ``kg.matching`` and ``kg.planning``. Every answer ends with its data basis
+(how much rests on example data) on stderr; ``--real-only`` answers from real data alone.
 """
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Annotated, Any
 
 import typer
 
+from ..answers.basis import Basis
+from ..answers.gaps import GapDimension
+from ..answers.plan import PlanMethod
+from ..catalogue import answer, load_catalogue
 from ..errors import DataError, DcpaError, StoreError
+from ..matching import gaps as run_gaps
+from ..matching import recommend as run_recommend
+from ..matching import similar as run_similar
+from ..planning import plan as run_plan
+from ..rule import ReachMode
 from ..settings import get_settings
 from ..store import Store
-from ._app import FormatOption, app, emit_rows, err, fail
+from ._app import FormatOption, app, emit_rows, err, fail, write_json
 
 ReachOption = Annotated[
     str | None,
-    typer.Option("--reach", help="Reach rule: comma list of direct, area, library (default: DCPA_REACH)."),
+    typer.Option("--reach", help="Reach modes that count for \"addressed\": comma list of "
+                 + ", ".join(m.value for m in ReachMode) + " (default: DCPA_REACH)."),
 ]
 LangOption = Annotated[str, typer.Option("--lang", help="Language of labels: zh or en.")]
+RealOnlyOption = Annotated[bool, typer.Option("--real-only", help="Answer from real data alone (no example data).")]
+AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Date the answer is for, YYYY-MM-DD (default: "
+                                                "DCPA_AS_OF or today).")]
 
 
 @contextmanager
@@ -38,12 +51,27 @@ def _store() -> Iterator[Store]:
 
 
 def _emit_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n")
+    write_json(obj, default=str)
 
 
 def _check_format(fmt: str) -> None:
     if fmt not in ("table", "json", "csv"):
         raise typer.BadParameter(f"unknown format {fmt!r}; use table, json or csv")
+
+
+def _day(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"--as-of {text!r} is not a date YYYY-MM-DD") from None
+
+
+def _basis(b: Basis, lang: str = "zh") -> None:
+    """The data basis, in the answer's language first and then the other (stderr)."""
+    err(b.note_zh if lang == "zh" else b.note_en)
+    err(b.note_en if lang == "zh" else b.note_zh)
 
 
 @app.command("query")
@@ -52,14 +80,13 @@ def query_cmd(
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="A parameter as key=value.")] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the query catalogue.")] = False,
     limit: Annotated[int | None, typer.Option(help="Read at most this many rows.")] = None,
+    real_only: RealOnlyOption = False,
     fmt: FormatOption = "table",
 ) -> None:
-    """Run a named query of the catalogue (queries/*.rq).
+    """Run a named query of the catalogue (queries/*.rq); each row says whether it rests on example data.
 
     Examples: dcpa query --list ; dcpa query needs_by_type --param area=2101 --format csv
     """
-    from ..catalogue import load_catalogue, run_query
-
     _check_format(fmt)
     try:
         if list_ or not name:
@@ -77,10 +104,14 @@ def query_cmd(
             k, v = item.split("=", 1)
             params[k.strip()] = v
         with _store() as store:
-            res = run_query(store, name, params, limit=limit or get_settings().max_rows)
+            res = answer(store, name, params, limit=limit or get_settings().max_rows, real_only=real_only)
         if res.truncated:
             err(f"(showing the first {len(res.rows)} rows)")
-        emit_rows(res.rows, fmt, res.columns)
+        marked: list[dict[str, Any]] = [{**r, "example": f} for r, f in zip(res.rows, res.example, strict=True)]
+        emit_rows(marked, fmt, [*res.columns, "example"])
+        if res.derived_as_of:
+            err(f"derived graph as of {res.derived_as_of}")
+        _basis(res.basis)
     except DcpaError as e:
         raise fail(e) from e
 
@@ -90,19 +121,22 @@ def recommend(
     code: Annotated[str, typer.Argument(help="12-digit code of the village-level unit.")],
     limit: Annotated[int, typer.Option(help="Candidates per need.")] = 5,
     reach: ReachOption = None,
+    poor_first: Annotated[bool, typer.Option("--poor-first", help="Poverty targeting: needs linked to the "
+                                             "village's poverty causes first.")] = False,
+    real_only: RealOnlyOption = False,
+    as_of: AsOfOption = None,
     lang: LangOption = "zh",
     fmt: FormatOption = "table",
 ) -> None:
-    """Rank resources and interventions for a village's unaddressed needs, with the reasons.
+    """Rank resources and interventions for a village's unmet needs, with the reasons.
 
     Example: dcpa recommend 210102001002 --format json
     """
-    from ..matching import recommend as run
-
     _check_format(fmt)
     try:
         with _store() as store:
-            rep = run(store, code, limit=limit, reach=reach, lang=lang)
+            rep = run_recommend(store, code, limit=limit, reach=reach, poor_first=poor_first, real_only=real_only,
+                                as_of=_day(as_of), lang=lang)
     except DcpaError as e:
         raise fail(e) from e
     if fmt == "json":
@@ -112,29 +146,33 @@ def recommend(
     for n in rep.needs:
         for rank, c in enumerate(n.candidates, start=1):
             rows.append({
-                "need_type": n.need_type_label or n.need_type, "severity": n.severity, "rank": rank,
-                "kind": c.kind, "candidate": c.label or c.iri, "library": c.library_label or c.library,
-                "fit": c.fit, "score": c.score, "unit_cost": c.unit_cost,
+                "need_type": n.need_type_label or n.need_type, "severity": n.severity, "state": n.state,
+                "rank": rank, "kind": c.kind, "candidate": c.label or c.iri, "library": c.library_label or c.library,
+                "fit": c.fit, "score": c.score, "unit_cost": c.unit_cost, "example": c.example,
                 "why": " → ".join(f"{s.subject_label or s.subject.rsplit('/', 1)[-1]} "
                                   f"{s.predicate.rsplit('#', 1)[-1].rsplit('/', 1)[-1]} "
                                   f"{s.object_label or s.object.rsplit('/', 1)[-1]}" for s in c.explanation),
             })
         if not n.candidates:
-            rows.append({"need_type": n.need_type_label or n.need_type, "severity": n.severity,
+            rows.append({"need_type": n.need_type_label or n.need_type, "severity": n.severity, "state": n.state,
                          "candidate": "(no candidate within reach)"})
-    err(f"{rep.village.label or rep.village.code}: {len(rep.addressed)} need(s) addressed, "
-        f"{len(rep.needs)} unaddressed (reach {','.join(rep.reach)})")
-    emit_rows(rows, fmt, ["need_type", "severity", "rank", "kind", "candidate", "library", "fit", "score",
-                          "unit_cost", "why"])
+    err(f"{rep.village.label.get(lang)} ({rep.village.code}), as of {rep.as_of}: {len(rep.addressed)} need(s) "
+        f"addressed, {len(rep.needs)} unmet (reach {','.join(rep.reach)})")
+    emit_rows(rows, fmt, ["need_type", "severity", "state", "rank", "kind", "candidate", "library", "fit", "score",
+                          "unit_cost", "example", "why"])
+    _basis(rep.basis, lang)
 
 
 @app.command()
 def gaps(
     area: Annotated[str | None, typer.Option("--area", help="Area code (default: everything).")] = None,
-    by: Annotated[str, typer.Option("--by", help="area, need_type, category or severity.")] = "area",
+    by: Annotated[str, typer.Option("--by", help="How to group: " + ", ".join(d.value for d in GapDimension)
+                                    + ".")] = "area",
     start: Annotated[str | None, typer.Option(help="Period start YYYY-MM-DD (with --end).")] = None,
     end: Annotated[str | None, typer.Option(help="Period end YYYY-MM-DD (with --start).")] = None,
     reach: ReachOption = None,
+    real_only: RealOnlyOption = False,
+    as_of: AsOfOption = None,
     lang: LangOption = "zh",
     fmt: FormatOption = "table",
 ) -> None:
@@ -142,47 +180,50 @@ def gaps(
 
     Examples: dcpa gaps --area 21 ; dcpa gaps --area 2101 --by need_type --format csv
     """
-    from ..matching import gaps as run
-
     _check_format(fmt)
     try:
         if (start is None) != (end is None):
             raise DataError("give both --start and --end, or neither", hint="e.g. --start 2018-01-01 --end 2018-12-31")
         period = (start, end) if start and end else None
         with _store() as store:
-            rep = run(store, area, by=by, period=period, reach=reach, lang=lang)
+            rep = run_gaps(store, area, by=by, period=period, reach=reach, real_only=real_only, as_of=_day(as_of))
     except DcpaError as e:
         raise fail(e) from e
     if fmt == "json":
         _emit_json(rep.to_dict())
         return
     t = rep.totals
-    err(f"{t['needs']} needs, {t['addressed']} addressed, {t['unaddressed']} unaddressed "
-        f"({t['unaddressed_share']:.1%}; severity-weighted {t['severity_weighted_unaddressed_share']:.1%})")
-    emit_rows([{k: v for k, v in g.__dict__.items()} for g in rep.groups], fmt,
-              ["code", "label", "needs", "addressed", "unaddressed", "unaddressed_share", "severity_total",
-               "severity_unaddressed"])
+    err(f"as of {rep.as_of}: {t.needs} needs, {t.addressed} addressed, {t.unverified} not verified, "
+        f"{t.unaddressed} unaddressed ({t.unaddressed_share:.1%})")
+    rows = [dict(g.to_dict(), label=g.label.get(lang) if g.label else None) for g in rep.groups]
+    emit_rows(rows, fmt, ["code", "label", "needs", "addressed", "unverified", "unaddressed", "unaddressed_share",
+                          "severe_unaddressed", "people_unaddressed", "example_needs"])
+    for note in rep.notes:
+        err(note)
+    _basis(rep.basis, lang)
 
 
 @app.command()
 def plan(
     budget: Annotated[float, typer.Option("--budget", help="Budget in yuan.")],
     area: Annotated[str | None, typer.Option("--area", help="Area code (default: everything).")] = None,
-    method: Annotated[str, typer.Option(help="auto, exact or greedy.")] = "auto",
+    method: Annotated[str, typer.Option(help=", ".join(m.value for m in PlanMethod) + ".")] = "auto",
     reach: ReachOption = None,
+    poor_first: Annotated[bool, typer.Option("--poor-first", help="Poverty targeting: weigh registered poor "
+                                             "villages and needs linked to their poverty causes more.")] = False,
+    real_only: RealOnlyOption = False,
     lang: LangOption = "zh",
     fmt: FormatOption = "table",
 ) -> None:
-    """Choose which villages get which resources within a budget (maximises covered severity).
+    """Choose which villages get which resources within a budget (maximises covered, weighted need).
 
     Example: dcpa plan --budget 200000 --area 210124
     """
-    from ..planning import plan as run
-
     _check_format(fmt)
     try:
         with _store() as store:
-            p = run(store, budget, area, method=method, reach=reach, lang=lang)
+            p = run_plan(store, budget, area, method=method, reach=reach, poor_first=poor_first,
+                         real_only=real_only, lang=lang)
     except DcpaError as e:
         raise fail(e) from e
     if fmt == "json":
@@ -193,9 +234,12 @@ def plan(
         f"{p.totals['uncovered_needs']} need(s) stay uncovered")
     rows = [{"village": a.village, "village_label": a.village_label, "resource": a.resource_label or a.resource,
              "library": a.library_label, "cost": a.cost, "covered_severity": a.covered_severity,
+             "example": a.example,
              "needs": ", ".join(n["need_type_label"] or n["need_type"] for n in a.needs_covered)}
             for a in p.allocations]
-    emit_rows(rows, fmt, ["village", "village_label", "resource", "library", "cost", "covered_severity", "needs"])
+    emit_rows(rows, fmt, ["village", "village_label", "resource", "library", "cost", "covered_severity", "example",
+                          "needs"])
+    _basis(p.basis, lang)
 
 
 @app.command()
@@ -203,6 +247,7 @@ def similar(
     code: Annotated[str, typer.Argument(help="12-digit code of the village-level unit.")],
     limit: Annotated[int, typer.Option(help="How many villages.")] = 10,
     within: Annotated[str | None, typer.Option(help="Compare within this area (default: its city).")] = None,
+    real_only: RealOnlyOption = False,
     lang: LangOption = "zh",
     fmt: FormatOption = "table",
 ) -> None:
@@ -210,19 +255,18 @@ def similar(
 
     Example: dcpa similar 210102001002
     """
-    from ..matching import similar as run
-
     _check_format(fmt)
     try:
         with _store() as store:
-            res = run(store, code, limit=limit, within=within, lang=lang)
+            res = run_similar(store, code, limit=limit, within=within, real_only=real_only, lang=lang)
     except DcpaError as e:
         raise fail(e) from e
     if fmt == "json":
-        _emit_json([r.to_dict() for r in res])
+        _emit_json(res.to_dict())
         return
-    rows = [{"code": r.code, "label": r.label, "similarity": r.similarity,
+    rows = [{"code": r.code, "label": r.label, "similarity": r.similarity, "example": r.example,
              "shared_need_types": ", ".join(r.shared_need_types),
              "what_worked": ", ".join(sorted({w["intervention_label"] or w["intervention"] for w in r.what_worked}))}
-            for r in res]
-    emit_rows(rows, fmt, ["code", "label", "similarity", "shared_need_types", "what_worked"])
+            for r in res.items]
+    emit_rows(rows, fmt, ["code", "label", "similarity", "example", "shared_need_types", "what_worked"])
+    _basis(res.basis, lang)

@@ -12,7 +12,7 @@ import typer
 
 from ..errors import DcpaError
 from ..settings import get_settings
-from ._app import FormatOption, app, emit_rows, err, fail
+from ._app import FormatOption, app, emit_rows, err, fail, write_json
 
 
 @contextlib.contextmanager
@@ -55,8 +55,9 @@ def build_cmd(
 ) -> None:
     """Build the store from the ontology, reference data, example data and retained imports.
 
-    Idempotent: does nothing when no input changed (use --force). A failed build leaves the old
-    store as it was; a rebuild keeps everything users imported.
+    Idempotent: does nothing when no input changed (use --force). A failed or killed build leaves
+    the old store as it was; a rebuild keeps everything users imported. While `dcpa serve` runs, the
+    server builds the new version and switches to it (writes wait meanwhile; reads go on).
 
     Examples:
 
@@ -64,16 +65,24 @@ def build_cmd(
 
       dcpa build --example-villages 16727 --seed 7 --force
     """
+    from .. import handoff
     from ..build import build
+    from ._writer import as_writer
 
     try:
         with _progress_bar(quiet) as progress:
-            report = build(
-                get_settings(),
-                example_villages=example_villages,
-                seed=seed,
-                force=force,
-                progress=progress,  # type: ignore[arg-type]
+            report = as_writer(
+                "build",
+                lambda: build(
+                    get_settings(),
+                    example_villages=example_villages,
+                    seed=seed,
+                    force=force,
+                    progress=progress,  # type: ignore[arg-type]
+                ),
+                lambda server: handoff.build(
+                    server, force=force, example_villages=example_villages, seed=seed, progress=progress  # type: ignore[arg-type]
+                ),
             )
     except DcpaError as e:
         raise fail(e) from e
@@ -149,19 +158,17 @@ def stats_cmd(fmt: FormatOption = "table") -> None:
     except DcpaError as e:
         raise fail(e) from e
     if fmt == "json":
-        import json
-
-        doc = {"summary": s.summary(), "graphs": s.graphs, "classes": s.classes}
-        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+        write_json(s.to_dict())
         return
-    emit_rows(s.classes, fmt, ["class", "label_zh", "label_en", "total", "real", "synthetic"])
+    emit_rows(s.classes, fmt, ["class", "label_zh", "label_en", "total", "real", "synthetic", "derived"])
     if fmt == "table":
         sys.stdout.write("\n")
         emit_rows(s.graphs, fmt, ["graph", "kind", "triples"])
         sm = s.summary()
         sys.stdout.write(
             f"\n{sm['triples']:,} triples; instance data {sm['instance_triples']:,}, "
-            f"of which synthetic {sm['synthetic_triples']:,} ({sm['synthetic_share']:.1%})\n"
+            f"of which synthetic {sm['synthetic_triples']:,} ({sm['synthetic_share']:.1%}); "
+            f"derived {sm['derived_triples']:,}\n"
         )
 
 
@@ -199,26 +206,54 @@ def export_cmd(
 
 
 @app.command("derive")
-def derive_cmd() -> None:
-    """Recompute the derived graph (whether each need is addressed) of the store in place.
+def derive_cmd(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Date to derive for, YYYY-MM-DD (default: "
+                                              "DCPA_AS_OF or today).")] = None,
+) -> None:
+    """Recompute the derived graph (whether each need is addressed, as of a date) of the store in place.
 
-    `dcpa build` and every import do this already; use it on a store loaded some other way
-    (say, from an N-Quads dump without the derived graph), or after an interrupted write.
+    `dcpa build` and every import do this already; run it when the date moves past the derived graph's
+    "stable until" date (answers then say they were computed live), or on a store loaded some other way
+    (say, from an N-Quads dump without the derived graph). While `dcpa serve` runs, the server does it.
 
     Examples:
 
       dcpa derive
+
+      dcpa derive --as-of 2020-12-31
     """
     import time
+    from datetime import date
 
-    from ..derived import derive_all
+    from .. import handoff
+    from ..derived import derive_all, marker
+    from ..importer.journal import recover
     from ..store import Store
+    from ._writer import as_writer
 
     try:
+        day = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        raise typer.BadParameter(f"--as-of {as_of!r} is not a date YYYY-MM-DD") from None
+
+    def alone() -> handoff.Derived:
         started = time.perf_counter()
-        store = Store.open(get_settings().store_path, read_only=False, create=False)
-        n = derive_all(store)
-        store.close()
+        settings = get_settings()
+        store = Store.open(settings.store_path, read_only=False, create=False)
+        try:
+            recover(store, settings)  # interrupted writes first: their batches are in or out
+            n = derive_all(store, as_of=day)
+            m = marker(store)
+        finally:
+            store.close()
+        return handoff.Derived(n, time.perf_counter() - started, m.as_of if m else None,
+                               m.stable_until if m else None)
+
+    try:
+        done = as_writer("derive", alone, lambda info: handoff.derive(info, day))
     except DcpaError as e:
         raise fail(e) from e
-    err(f"derived graph: {n:,} needs in {time.perf_counter() - started:.1f} s")
+    when = f" as of {done.as_of}, stable until {done.stable_until or 'no known change'}" if done.as_of else ""
+    err(f"derived graph{when}: {done.needs:,} need(s) in {done.seconds:.1f} s")
+
+

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import getpass
-import json
 import os
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from ..errors import DcpaError
-from ..importer import RECORD_KINDS, ImportUsageError, import_files
+from ..importer import RECORD_KINDS, ImportReport, ImportUsageError, import_files
 from ..settings import get_settings
 from ..store import Store
-from ._app import FormatOption, app, emit_rows, err, fail
+from ..writer import ServerInfo
+from ._app import FormatOption, app, emit_rows, err, fail, write_json
+from ._writer import as_writer
 
 
 def _default_user() -> str:
@@ -83,6 +83,8 @@ def import_cmd(
 ) -> None:
     """Import filled-in templates: all rows of all files, or nothing.
 
+    While `dcpa serve` runs, the server does the import (same checks, same report).
+
     Examples:
 
       dcpa import needs.xlsx --dry-run       check only
@@ -90,20 +92,29 @@ def import_cmd(
       dcpa import needs.xlsx libraries.csv --user 张三
     """
     settings = get_settings()
-    store: Store | None = None
+    who = user or _default_user()
+
+    def alone() -> ImportReport:
+        store = Store.open(settings.store_path, read_only=False, create=False)
+        try:
+            return import_files(store, files, user=who, settings=settings, dry_run=dry_run)
+        finally:
+            store.close()
+
+    def served(server: ServerInfo) -> ImportReport:
+        from .. import handoff
+
+        return handoff.import_files(server, files, user=who, dry_run=dry_run)
+
     try:
         for f in files:  # usage errors before opening the store
             if not f.is_file():
                 raise ImportUsageError(f"no such file: {f}", hint="check the path")
-        store = Store.open(settings.store_path, read_only=False, create=False)
-        report = import_files(store, files, user=user or _default_user(), settings=settings, dry_run=dry_run)
+        report = as_writer("import", alone, served)
     except DcpaError as e:
         raise fail(e) from None
-    finally:
-        if store is not None:
-            store.close()
     if fmt == "json":
-        sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        write_json(report.to_dict())
     else:
         rows = [{"kind": k, "records": v} for k, v in report.counts.items()]
         emit_rows(rows, fmt, ["kind", "records"])
@@ -147,7 +158,7 @@ def validate_cmd(
     finally:
         del store  # read-only: nothing to flush (Store.close() would try), dropping it releases the files
     if fmt == "json":
-        sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        write_json(report.to_dict())
     else:
         emit_rows(report.results, fmt, ["severity", "focus", "path", "value", "message"])
     for line in report.summary():

@@ -21,11 +21,18 @@ def serve(
     Example: dcpa serve --port 8080
     """
     from api.app import create_app
-    from api.server import serve as run
+    from api.server import server_options
+    from api.serving import run
 
     settings = get_settings()
     try:
         application = create_app(settings)
     except DcpaError as e:
         raise fail(e) from e
-    run(application, host=host or settings.host, port=port or settings.port)
+    run(
+        application,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+        **server_options(settings),  # request-head deadline (slowloris)
+    )

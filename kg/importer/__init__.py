@@ -17,8 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import secrets
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +26,23 @@ from ..namespaces import import_graph
 from ..settings import Settings
 from ..store import Store
 from . import checks
+from .batch import (
+    TIME_FORMAT,
+    ImportReport,
+    Source,
+    batch_entry,
+    batch_report,
+    batch_time,
+    build_batch,
+    checked_user,
+    new_batch_id,
+)
 from .landing import land
-from .mapping import Batch, Located, add_rows, located_rows, record_rows, unknown_keys
-from .readers import ImportUsageError, Table, read_file
+from .mapping import Batch, located_rows, record_rows, unknown_keys, unsafe_text
+from .readers import ImportUsageError, Table, file_name_issue, read_file
 from .replace import REPLACEABLE, replace_record, replay_replacement
-from .retain import read_manifest, retain, stored_names
+from .retain import is_pending, read_manifest, stored_names
 from .specs import RECORD_KINDS, Column, RecordSpec
-from .vocab import code_lists, store_vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -45,61 +53,14 @@ __all__ = [
     "ImportReport",
     "ImportUsageError",
     "RecordSpec",
+    "checked_user",
+    "file_name_issue",
     "import_files",
     "import_records",
     "new_batch_id",
     "replace_record",
     "replay_retained",
 ]
-
-_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-
-
-@dataclass
-class ImportReport:
-    """What an import did (or, with ``dry_run``, would do)."""
-
-    batch_id: str
-    counts: dict[str, int]
-    triples: int
-    dry_run: bool
-    user: str = ""
-    time: str = ""
-    graph: str = ""
-    files: list[str] = field(default_factory=list)
-    skipped_examples: int = 0
-    warnings: list[str] = field(default_factory=list)
-    #: IRI of the record a replacement (``replace_record``) changed; empty for imports.
-    replaced: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def new_batch_id(now: dt.datetime | None = None) -> str:
-    """A batch id that sorts by time: ``20261126T150102Z-ab12cd``."""
-    t = now or dt.datetime.now(dt.UTC)
-    return t.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0)
-
-
-Source = tuple[str, list[tuple[str, list[tuple[Located, dict[str, Any]]]]]]  # (file name, [(kind, rows)])
-
-
-def _build(store: Store, batch: Batch, sources: list[Source]) -> Batch:
-    vocab = store_vocabulary(store)
-    lists = code_lists(vocab)
-    for name, parts in sources:
-        file_node = batch.add_file(name)
-        for kind, rows in parts:
-            add_rows(batch, rows, kind, file_node, lists, vocab)
-    if batch.minted:
-        checks.check_references(store, batch, vocab)
-    return batch
-
 
 def _validate(store: Store, batch: Batch, reader_issues: list[Issue]) -> list[str]:
     """Run every check; raise ``ValidationFailed`` with all problems. Returns warnings."""
@@ -126,27 +87,13 @@ def _commit(
     land(
         store,
         settings,
-        write=lambda: store.add_graph(graph, batch.graph),
-        undo=lambda: store.remove_graph(graph),
-        keep=lambda: retain(Path(settings.imports_path), entry, files),
+        entry=entry,
+        files=files,
+        write=lambda marker: store.add_graphs([(graph, batch.graph), (marker.graph, marker.ntriples())]),
+        undo=lambda marker: store.update(f"DROP SILENT GRAPH <{graph}> ;\n{marker.delete()}"),
         touched=affected_areas(store, graph_triples(batch.graph)),
         what="the import's files",
         outcome="nothing was written",
-    )
-
-
-def _report(batch: Batch, dry_run: bool, names: list[str], warnings: list[str], skipped: int = 0) -> ImportReport:
-    return ImportReport(
-        batch_id=batch.batch_id,
-        counts=dict(batch.counts),
-        triples=len(batch.graph),
-        dry_run=dry_run,
-        user=batch.user,
-        time=batch.time.strftime(_TIME_FORMAT),
-        graph=import_graph(batch.batch_id),
-        files=names,
-        skipped_examples=skipped,
-        warnings=warnings,
     )
 
 
@@ -161,20 +108,22 @@ def import_files(
     files = [Path(p) for p in paths]
     if not files:
         raise ImportUsageError("no files given", hint="dcpa import needs.xlsx [more files…]")
-    if not user or not user.strip():
-        raise ImportUsageError("no user given", hint="say who imports the data (--user NAME)")
+    user = checked_user(user, "say who imports the data (--user NAME)")
+    bad_names = [i for i in (file_name_issue(p.name) for p in files) if i is not None]
+    if bad_names:
+        raise ValidationFailed(bad_names)
     reader_issues: list[Issue] = []
     names = stored_names([p.name for p in files])
     per_file = [(name, read_file(p, settings, reader_issues, name=name)) for p, name in zip(files, names, strict=True)]
-    now = _now()
-    batch = _build(store, Batch(new_batch_id(now), user.strip(), now), _table_sources(per_file))
+    now = batch_time()
+    batch = build_batch(store, Batch(new_batch_id(now), user, now), _table_sources(per_file))
     warnings = _validate(store, batch, reader_issues)
     skipped = sum(t.skipped_examples for _, ts in per_file for t in ts)
     if not dry_run:
-        entry = _entry(batch, "files", names)
+        entry = batch_entry(batch, "files", names)
         _commit(store, batch, settings, entry, list(zip(names, files, strict=True)))
         log.info("import %s: %s (%d triples)", batch.batch_id, batch.counts, len(batch.graph))
-    return _report(batch, dry_run, names, warnings, skipped)
+    return batch_report(batch, dry_run, names, warnings, skipped)
 
 
 def import_records(
@@ -192,37 +141,23 @@ def import_records(
         raise ImportUsageError(f"unknown record kind {kind!r}", hint="one of: " + ", ".join(RECORD_KINDS))
     if not isinstance(records, list) or not records:
         raise ValidationFailed([Issue("没有记录 / no records given", file=source_name, sheet=kind)])
-    if not user or not user.strip():
-        raise ImportUsageError("no user given", hint="say who writes the data")
-    reader_issues = unknown_keys(kind, source_name, records)
-    now = _now()
+    user = checked_user(user)
+    reader_issues = unknown_keys(kind, source_name, records) + unsafe_text(kind, source_name, records)
+    now = batch_time()
     good = [r if isinstance(r, dict) else {} for r in records]
-    batch = _build(
+    batch = build_batch(
         store,
-        Batch(new_batch_id(now), user.strip(), now),
+        Batch(new_batch_id(now), user, now),
         [(source_name, [(kind, record_rows(kind, source_name, good))])],
     )
     warnings = _validate(store, batch, reader_issues)
     if not dry_run:
         payload = {"kind": kind, "source_name": source_name, "records": records}
         content = json.dumps(payload, ensure_ascii=False, indent=2, default=str).encode("utf-8")
-        entry = _entry(batch, "records", [source_name])
+        entry = batch_entry(batch, "records", [source_name])
         entry["files"] = [{"name": source_name, "stored": "records.json"}]
         _commit(store, batch, settings, entry, [("records.json", content)])
-    return _report(batch, dry_run, [source_name], warnings)
-
-
-def _entry(batch: Batch, source: str, names: list[str]) -> dict[str, Any]:
-    return {
-        "batch_id": batch.batch_id,
-        "user": batch.user,
-        "time": batch.time.strftime(_TIME_FORMAT),
-        "source": source,
-        "files": [{"name": n, "stored": n} for n in names],
-        "counts": dict(batch.counts),
-        "triples": len(batch.graph),
-        "graph": import_graph(batch.batch_id),
-    }
+    return batch_report(batch, dry_run, [source_name], warnings)
 
 
 def replay_retained(store: Store, imports_path: Path) -> int:
@@ -231,15 +166,27 @@ def replay_retained(store: Store, imports_path: Path) -> int:
     Used by the build after it made a fresh store. A batch whose references no longer resolve (say,
     the reference data changed) is still loaded, with a warning, so that nothing users entered is lost.
     Replacements (source ``"replace"``) are applied in their place in that order, so a record
-    replaced after its import ends up in its replaced state.
+    replaced after its import ends up in its replaced state. Entries still pending (a write that was
+    interrupted; ``kg.importer.journal.recover`` settles them first) are not replayed.
     """
     root = Path(imports_path)
     manifest = read_manifest(root)
-    settings = Settings(imports_path=root, max_import_bytes=1 << 62, max_import_rows=1 << 62)
+    settings = Settings(  # what was accepted once is replayed, whatever the limits are now
+        imports_path=root,
+        max_import_bytes=1 << 62,
+        max_import_rows=1 << 62,
+        xlsx_max_uncompressed_bytes=1 << 62,
+        xlsx_max_ratio=float("inf"),
+        xlsx_max_cells=1 << 62,
+        xlsx_max_sheets=1 << 62,
+    )
     n = 0
     for entry in manifest["batches"]:  # in the order they were accepted
         bid = entry["batch_id"]
-        time = dt.datetime.strptime(entry["time"], _TIME_FORMAT).replace(tzinfo=dt.UTC)
+        if is_pending(entry):
+            log.warning("not replaying import %s: it was interrupted and never completed", bid)
+            continue
+        time = dt.datetime.strptime(entry["time"], TIME_FORMAT).replace(tzinfo=dt.UTC)
         batch = Batch(bid, entry.get("user", "unknown"), time)
         reader_issues: list[Issue] = []
         if entry.get("source") == "replace":
@@ -254,11 +201,11 @@ def replay_retained(store: Store, imports_path: Path) -> int:
             ]
         else:
             per_file = [
-                (f["name"], read_file(root / bid / f["stored"], settings, reader_issues, name=f["name"]))
+                (f["name"], read_file(root / bid / f["stored"], settings, reader_issues, name=f["name"], strict=False))
                 for f in entry["files"]
             ]
             sources = _table_sources(per_file)
-        _build(store, batch, sources)
+        build_batch(store, batch, sources)
         problems = reader_issues + batch.issues
         if problems:
             log.warning(

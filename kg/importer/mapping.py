@@ -22,6 +22,7 @@ from rdflib.namespace import PROV, RDF, RDFS, SKOS, XSD
 
 from ..errors import Issue
 from ..namespaces import DCPA, PREFIXES, area, node
+from ..safetext import MAX_CELL_CHARS, for_terminal, text_problem
 from .readers import Table
 from .specs import LIST_SEPARATORS, RECORD_KINDS, Column, RecordSpec
 from .vocab import Code, CodeList
@@ -547,6 +548,34 @@ def record_rows(kind: str, source_name: str, records: list[dict[str, Any]]) -> l
     return out
 
 
+def unsafe_text(kind: str, source_name: str, records: list[dict[str, Any]]) -> list[Issue]:
+    """Field names and text values that may not be stored (control or bidi characters, too long)."""
+    issues = []
+    for i, rec in enumerate(records, start=1):
+        if not isinstance(rec, dict):
+            continue
+        for k, v in rec.items():
+            checks = [(k, 200, "字段名 / field name: ")]
+            if isinstance(v, str):
+                checks.append((v, MAX_CELL_CHARS, ""))
+            for text, limit, what in checks:
+                problem = text_problem(text, limit)
+                if problem:
+                    shown = text if len(text) <= 100 else text[:100] + "…"
+                    issues.append(
+                        Issue(
+                            what + problem[0],
+                            file=source_name,
+                            sheet=kind,
+                            row=i,
+                            column=for_terminal(k),
+                            value=for_terminal(shown),
+                            hint=problem[1],
+                        )
+                    )
+    return issues
+
+
 def unknown_keys(kind: str, source_name: str, records: list[dict[str, Any]]) -> list[Issue]:
     spec = RECORD_KINDS[kind]
     issues = []
@@ -562,7 +591,7 @@ def unknown_keys(kind: str, source_name: str, records: list[dict[str, Any]]) -> 
                         file=source_name,
                         sheet=kind,
                         row=i,
-                        column=k,
+                        column=for_terminal(k),
                         hint="fields of '" + kind + "': " + ", ".join(spec.keys),
                     )
                 )

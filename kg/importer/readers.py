@@ -2,24 +2,28 @@
 
 Readers only find the kind of record and the columns and report every problem they meet; turning
 cells into typed values is ``kg.importer.mapping``'s job. One reader per format, chosen from
-``READERS`` by file extension. Row numbers are those a spreadsheet shows: the header is row 1.
+``READERS`` by file extension; what a file really is, is checked on its content
+(``kg.importer.container``, ``kg.importer.csvtext``). Every text cell, header and sheet name is
+checked by ``kg.safetext`` (no control or bidi characters, at most 32767 characters). Row numbers
+are those a spreadsheet shows: the header is row 1.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import logging
-import unicodedata
 import zipfile
-from collections.abc import Callable, Iterable
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 from ..errors import DcpaError, Issue, NotFound
+from ..safetext import for_terminal, text_problem
 from ..settings import Settings
+from . import csvtext
+from .container import check_xlsx, sniff_text_file
 from .specs import EXAMPLE_MARKER, RECORD_KINDS, kind_for_header, kind_for_name
 
 log = logging.getLogger(__name__)
@@ -58,18 +62,57 @@ class Table:
         return self.sheet or self.kind
 
 
-def read_file(path: Path, settings: Settings, issues: list[Issue], name: str | None = None) -> list[Table]:
+#: Longest file name accepted, in UTF-8 bytes: names are kept on disk (most file systems allow 255
+#: bytes) with a short prefix when two files of a batch share a name.
+MAX_FILE_NAME_BYTES = 200
+
+
+def file_name_issue(name: str) -> Issue | None:
+    """Why a file may not be imported under ``name`` (too long, control or bidi characters), or None."""
+    shown = for_terminal(name if len(name) <= 60 else name[:60] + "…")
+    size = len(name.encode("utf-8", "surrogatepass"))
+    if size > MAX_FILE_NAME_BYTES:
+        return Issue(
+            f"文件名过长 / file name too long ({size} bytes in UTF-8; at most {MAX_FILE_NAME_BYTES})",
+            file=shown,
+            hint="rename the file to a shorter name (about 60 Chinese characters or 200 letters at most)",
+        )
+    problem = text_problem(name, None)
+    if problem:
+        return Issue(f"文件名 / file name: {problem[0]}", file=shown, hint="rename the file: " + problem[1])
+    return None
+
+
+def read_file(
+    path: Path, settings: Settings, issues: list[Issue], name: str | None = None, *, strict: bool = True
+) -> list[Table]:
     """Read one file; append data problems to ``issues``. Raises for a missing file or unknown format.
 
     ``name`` is the file name shown in messages and recorded in the graph (default: the path's name).
+    ``strict=False`` is for replaying files accepted before a rule was tightened (a rebuild must not
+    lose them): macro-enabled workbooks, mixed encodings and unclosed quotes are reported but read
+    as earlier versions read them. Unsafe files (DTDs, broken XML, not what they claim) never are.
     """
     if not path.exists() or not path.is_file():
         raise NotFound(f"no such file: {path}", hint="check the path; give one or more .xlsx or .csv files")
-    reader = READERS.get(path.suffix.lower())
+    shown = name or path.name
+    suffix = path.suffix.lower()
+    if suffix in MACRO_SUFFIXES:
+        issues.append(
+            Issue(
+                f"不接受含宏的工作簿 / macro-enabled workbooks ({suffix}) are not accepted",
+                file=shown,
+                hint="save it as 'Excel Workbook (*.xlsx)' (without macros): files with code are not accepted, "
+                "because they are kept and could be opened by others",
+            )
+        )
+        if strict:
+            return []
+    reader = READERS.get(".xlsx" if suffix in MACRO_SUFFIXES else suffix)
     if reader is None:
         hint = (
             "save it as .xlsx (Excel 2007+) or .csv"
-            if path.suffix.lower() in (".xls", ".ods", ".numbers")
+            if suffix in (".xls", ".ods", ".numbers")
             else ("use an .xlsx or .csv file made from `dcpa template`")
         )
         raise ImportUsageError(f"unknown file format {path.suffix or '(none)'!r}: {path.name}", hint=hint)
@@ -79,22 +122,24 @@ def read_file(path: Path, settings: Settings, issues: list[Issue], name: str | N
             Issue(
                 f"文件过大，未读取 / file too large ({size / 1048576:.1f} MiB > "
                 f"{settings.max_import_bytes / 1048576:.1f} MiB), not read",
-                file=path.name,
+                file=shown,
                 value=str(size),
                 hint="split it into smaller files, or raise DCPA_MAX_IMPORT_BYTES",
             )
         )
         return []
     if size == 0:
-        issues.append(Issue("文件为空 / the file is empty", file=path.name, hint="fill in a template first"))
+        issues.append(Issue("文件为空 / the file is empty", file=shown, hint="fill in a template first"))
         return []
-    tables = reader(path, settings, issues)
+    found: list[Issue] = []
+    tables = reader(path, settings, found, strict)
     if name:
         for t in tables:
             t.file = name
-        for i in issues:
+        for i in found:
             if i.file == path.name:
                 i.file = name
+    issues.extend(found)
     return tables
 
 
@@ -103,54 +148,31 @@ def read_file(path: Path, settings: Settings, issues: list[Issue], name: str | N
 # ---------------------------------------------------------------------------
 
 
-def decode_text(data: bytes) -> tuple[str, str] | None:
-    """Decode CSV bytes: UTF-8 (with or without BOM), UTF-16 with BOM, or GB18030. None if none fits."""
-    if data.startswith(codecs.BOM_UTF8):
-        candidates = [("utf-8-sig", data)]
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        candidates = [("utf-16", data)]
-    elif b"\x00" in data:
-        return None  # binary, or UTF-16/32 without a BOM
-    else:
-        candidates = [("utf-8", data), ("gb18030", data)]
-    for enc, raw in candidates:
-        try:
-            text = raw.decode(enc)
-        except UnicodeDecodeError:
-            continue
-        if _plausible(text):
-            return text, enc
-    return None
-
-
-def _plausible(text: str) -> bool:
-    """Reject text with control, private-use or unassigned characters (a wrong guess or a binary file)."""
-    for ch in text:
-        if ch in "\t\r\n" or ch < "\x80" and ch >= " ":
-            continue
-        if unicodedata.category(ch) in ("Cc", "Co", "Cn", "Cs"):
-            return False
-    return True
-
-
-def read_csv(path: Path, settings: Settings, issues: list[Issue]) -> list[Table]:
+def read_csv(path: Path, settings: Settings, issues: list[Issue], strict: bool = True) -> list[Table]:
     data = path.read_bytes()
-    decoded = decode_text(data)
-    if decoded is None:
-        issues.append(
-            Issue(
-                "无法识别的文件编码或不是文本文件 / unknown text encoding, or not a text file",
-                file=path.name,
-                hint="save the CSV as UTF-8 (Excel: 'CSV UTF-8') or GB18030, or import the .xlsx instead",
-            )
-        )
+    binary = sniff_text_file(data, path.name)
+    if binary is not None:
+        issues.append(binary)
         return []
-    text, enc = decoded
-    log.debug("%s decoded as %s", path.name, enc)
-    first = text.split("\n", 1)[0]
-    delimiter = max((",", "\t", ";"), key=first.count)
-    rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    return _table(path.name, None, rows, settings, issues)
+    try:
+        text, enc = csvtext.decode(data, path.name)
+        log.debug("%s decoded as %s", path.name, enc)
+    except csvtext.CsvProblem as e:
+        issues.append(e.issue)
+        lenient = None if strict else csvtext.decode_as_before(data)
+        if lenient is None:
+            return []
+        text = lenient
+    try:
+        return _table(path.name, None, csvtext.rows(text, path.name), settings, issues)
+    except csvtext.CsvProblem as e:
+        issues.append(e.issue)
+    if strict:
+        return []
+    try:  # a replay: read it as earlier versions did (an unclosed quote runs to the end of the file)
+        return _table(path.name, None, csvtext.rows(text, path.name, strict=False), settings, issues)
+    except csvtext.CsvProblem:
+        return []
 
 
 # ---------------------------------------------------------------------------
@@ -158,28 +180,119 @@ def read_csv(path: Path, settings: Settings, issues: list[Issue]) -> list[Table]
 # ---------------------------------------------------------------------------
 
 
-def read_xlsx(path: Path, settings: Settings, issues: list[Issue]) -> list[Table]:
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
+class _Unreadable(Exception):
+    """openpyxl failed on the file's content (broken XML, a bad cell…): the file is damaged."""
 
+
+class _TooManyCells(Exception):
+    pass
+
+
+#: What openpyxl raises on damaged content (expat errors, bad numbers, missing parts, CRC errors…).
+_OPENPYXL_ERRORS: tuple[type[BaseException], ...] = (
+    ParseError,
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+)
+
+
+def _sheet_rows(ws: Any, budget: list[int]) -> Iterator[list[Any]]:
+    """The rows of a read-only sheet, counting cells against ``budget[0]`` (the cells still allowed).
+
+    openpyxl's errors are turned into ``_Unreadable`` here, around its iterator only, so that a
+    bug in our own code is never mistaken for a damaged file.
+    """
+    it = ws.iter_rows(values_only=True)
+    while True:
+        try:
+            row = next(it)
+        except StopIteration:
+            return
+        except _OPENPYXL_ERRORS as e:
+            raise _Unreadable(_describe(e)) from e
+        budget[0] -= len(row)
+        if budget[0] < 0:
+            raise _TooManyCells
+        yield list(row)
+
+
+def _describe(e: BaseException) -> str:
+    if isinstance(e, ParseError):
+        line, column = e.position
+        return f"broken XML at line {line}, column {column}"
+    return f"{type(e).__name__}: {e}"[:200]
+
+
+def read_xlsx(path: Path, settings: Settings, issues: list[Issue], strict: bool = True) -> list[Table]:
+    import openpyxl
+
+    refused = check_xlsx(path, path.name, settings)
+    if refused is not None:
+        issues.append(refused)
+        if strict or refused.extra.get("reason") != "macros":
+            return []
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as e:
+    except _OPENPYXL_ERRORS as e:
         issues.append(
             Issue(
-                f"不是可读的 XLSX 文件 / not a readable XLSX workbook ({type(e).__name__})",
+                f"不是可读的 XLSX 文件 / not a readable XLSX workbook ({_describe(e)})",
                 file=path.name,
                 hint="open it in Excel or WPS and save it again as .xlsx",
             )
         )
         return []
     tables: list[Table] = []
+    budget = [settings.xlsx_max_cells]
     try:
         for ws in wb.worksheets:
+            problem = text_problem(ws.title, 100)
+            if problem:  # refuses the import; a replay still reads the sheet
+                issues.append(
+                    Issue(
+                        f"工作表名称 / sheet name: {problem[0]}",
+                        file=path.name,
+                        value=for_terminal(ws.title),
+                        hint=problem[1],
+                    )
+                )
             if ws.title.strip().lower() in SKIPPED_SHEETS:
                 continue
-            rows = (list(r) for r in ws.iter_rows(values_only=True))
-            tables += _table(path.name, ws.title, rows, settings, issues, sheet_kind=kind_for_name(ws.title))
+            # Read-only mode trusts the sheet's <dimension> element; a stale one (left by another
+            # program) silently cuts rows and columns off. Forget it and read what is there.
+            ws.reset_dimensions()
+            try:
+                tables += _table(
+                    path.name, ws.title, _sheet_rows(ws, budget), settings, issues, sheet_kind=kind_for_name(ws.title)
+                )
+            except _Unreadable as e:
+                issues.append(
+                    Issue(
+                        f"工作表无法读取 / the sheet cannot be read ({e})",
+                        file=path.name,
+                        sheet=ws.title,
+                        hint="the file is damaged: open it in Excel or WPS and save it again as .xlsx",
+                    )
+                )
+                return []
+            except _TooManyCells:
+                issues.append(
+                    Issue(
+                        f"单元格过多 / too many cells (more than {settings.xlsx_max_cells}, counting blank cells "
+                        "inside rows)",
+                        file=path.name,
+                        sheet=ws.title,
+                        hint="split the workbook, delete unused columns far to the right, or raise DCPA_XLSX_MAX_CELLS",
+                    )
+                )
+                return []
     finally:
         wb.close()
     if not any(t.rows for t in tables) and not any(i.file == path.name for i in issues):
@@ -240,10 +353,15 @@ def _table(
         return []
     spec = RECORD_KINDS[kind]
     found: list[Issue] = []  # header problems count only if the sheet has rows
+    unsafe: list[Issue] = []  # text that may not be stored: always refused, the rows are kept for replays
     columns: dict[int, str] = {}
     headers: dict[str, str] = {}
     for i, h in enumerate(header_text):
         if not h:
+            continue
+        problem = text_problem(h, 200)
+        if problem:
+            unsafe.append(_unsafe(file, sheet, header_row, f"column {i + 1}", h, problem))
             continue
         col = next((c for c in spec.columns if c.matches(h)), None)
         if col is None:
@@ -287,6 +405,11 @@ def _table(
             )
     table = Table(file, sheet, kind, headers)
     for n, r in enumerate(it, start=header_row + 1):
+        for i, v in enumerate(r):
+            problem = text_problem(v) if isinstance(v, str) else None
+            if problem:
+                where = headers[columns[i]] if i in columns else f"column {i + 1}"
+                unsafe.append(_unsafe(file, sheet, n, where, v, problem))
         cells = {columns[i]: v for i, v in enumerate(r) if i in columns and not _is_empty(v)}
         extra = [v for i, v in enumerate(r) if i not in columns and not _is_empty(v)]
         if not cells and not extra:
@@ -307,7 +430,7 @@ def _table(
             )
         table.rows.append(Row(n, cells))
         if len(table.rows) > settings.max_import_rows:
-            issues.extend(found)
+            issues.extend(found + unsafe)
             issues.append(
                 Issue(
                     f"行数过多 / too many rows (more than {settings.max_import_rows})",
@@ -319,6 +442,7 @@ def _table(
             )
             return []
     if not table.rows:
+        issues.extend(unsafe)
         if sheet is not None:  # an untouched sheet of the template
             return [table] if table.skipped_examples else []  # kept only to count the skipped example
         issues.extend(found)
@@ -332,14 +456,21 @@ def _table(
             )
         )
         return []
-    issues.extend(found)
+    issues.extend(found + unsafe)
     return [table]
 
 
-READERS: dict[str, Callable[[Path, Settings, list[Issue]], list[Table]]] = {
+def _unsafe(file: str, sheet: str | None, row: int, column: str, value: str, problem: tuple[str, str]) -> Issue:
+    """A cell or header whose text may not be stored; the value is shown with its hidden characters escaped."""
+    shown = value if len(value) <= 100 else value[:100] + "…"
+    return Issue(problem[0], file=file, sheet=sheet, row=row, column=column, value=for_terminal(shown), hint=problem[1])
+
+
+READERS: dict[str, Callable[[Path, Settings, list[Issue], bool], list[Table]]] = {
     ".csv": read_csv,
     ".txt": read_csv,
     ".tsv": read_csv,
     ".xlsx": read_xlsx,
-    ".xlsm": read_xlsx,
 }
+#: Extensions of workbooks that carry code: refused as data problems, not unknown formats.
+MACRO_SUFFIXES = (".xlsm", ".xltm", ".xlam", ".xlsb")

@@ -17,7 +17,7 @@ import datetime as dt
 import json
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyoxigraph as ox
 import rdflib
@@ -29,15 +29,12 @@ from ..errors import Issue, NotFound, ValidationFailed
 from ..namespaces import DCPA, import_graph, node
 from ..settings import Settings
 from ..store import Store, graph_to_ntriples
+from .batch import ImportReport, batch_entry, batch_report, batch_time, build_batch, checked_user, new_batch_id
 from .checks import shacl_issues, store_types
 from .landing import land
-from .mapping import Batch, record_rows, unknown_keys
+from .mapping import Batch, record_rows, unknown_keys, unsafe_text
 from .readers import ImportUsageError
-from .retain import retain
 from .specs import RECORD_KINDS
-
-if TYPE_CHECKING:
-    from . import ImportReport
 
 log = logging.getLogger(__name__)
 
@@ -74,12 +71,9 @@ def replace_record(
     Raises ``NotFound`` if there is no such record, ``ValidationFailed`` (nothing written) if the new
     version fails any import check. The record keeps its IRI even when identifying columns change.
     """
-    from . import _now, _report, new_batch_id
-
     if kind not in REPLACEABLE:
         raise ImportUsageError(f"records of kind {kind!r} cannot be replaced", hint="one of: " + ", ".join(REPLACEABLE))
-    if not user or not user.strip():
-        raise ImportUsageError("no user given", hint="say who writes the data")
+    user = checked_user(user)
     if not isinstance(record, dict):
         raise ValidationFailed([Issue("记录不是对象 / record is not an object", file=SOURCE_NAME, sheet=kind)])
     iri = record_iri(kind, record_id)
@@ -88,7 +82,7 @@ def replace_record(
         raise NotFound(
             f"no {REPLACEABLE[kind][0]} with id {record_id!r}", hint=f"the record <{iri}> is not in the graph"
         )
-    now = _now()
+    now = batch_time()
     batch, reader_issues = _replacement_batch(store, new_batch_id(now), user.strip(), now, kind, record_id, record)
     warnings = _validate(store, batch, reader_issues)
     if not dry_run:
@@ -97,7 +91,7 @@ def replace_record(
         data = json.dumps(content, ensure_ascii=False, indent=2, default=str).encode("utf-8")
         _commit(store, batch, iri, settings, entry, data)
         log.info("replace %s %s in batch %s (%d triples)", kind, iri, batch.batch_id, len(batch.graph))
-    report = _report(batch, dry_run, [SOURCE_NAME], warnings)
+    report = batch_report(batch, dry_run, [SOURCE_NAME], warnings)
     report.replaced = str(iri)
     return report
 
@@ -106,11 +100,9 @@ def _replacement_batch(
     store: Store, batch_id: str, user: str, time: dt.datetime, kind: str, record_id: str, record: dict[str, Any]
 ) -> tuple[Batch, list[Issue]]:
     """Map and reference-check the new version like an import, then give it the kept IRI."""
-    from . import _build
-
     iri = record_iri(kind, record_id)
     record = dict(record)
-    reader_issues = unknown_keys(kind, SOURCE_NAME, [record])
+    reader_issues = unknown_keys(kind, SOURCE_NAME, [record]) + unsafe_text(kind, SOURCE_NAME, [record])
     if RECORD_KINDS[kind].identity == ("id",):  # the id is the IRI: it may be left out, but not changed
         given = record.get("id")
         if given is None or (isinstance(given, str) and not given.strip()):
@@ -128,7 +120,7 @@ def _replacement_batch(
                 )
             )
     batch = Batch(batch_id, user, time)
-    _build(store, batch, [(SOURCE_NAME, [(kind, record_rows(kind, SOURCE_NAME, [record]))])])
+    build_batch(store, batch, [(SOURCE_NAME, [(kind, record_rows(kind, SOURCE_NAME, [record]))])])
     for minted in list(batch.minted):
         if minted != iri:
             _rename(batch, minted, iri)
@@ -181,9 +173,7 @@ def _validate(store: Store, batch: Batch, reader_issues: list[Issue]) -> list[st
 
 
 def _entry(batch: Batch, kind: str, record_id: str, iri: URIRef) -> dict[str, Any]:
-    from . import _entry as import_entry
-
-    entry = import_entry(batch, "replace", [SOURCE_NAME])
+    entry = batch_entry(batch, "replace", [SOURCE_NAME])
     entry.update(
         {
             "kind": kind,
@@ -195,25 +185,28 @@ def _entry(batch: Batch, kind: str, record_id: str, iri: URIRef) -> dict[str, An
     return entry
 
 
-def apply_replacement(store: Store, iri: URIRef | str, graph: str, data: rdflib.Graph) -> None:
-    """One transaction: drop every triple about ``iri`` (any graph), then write ``data`` as ``graph``."""
+def apply_replacement(store: Store, iri: URIRef | str, graph: str, data: rdflib.Graph, also: str = "") -> None:
+    """One transaction: drop every triple about ``iri`` (any graph), then write ``data`` as ``graph``
+    (and run the update operation ``also`` — the journal's marker — in the same transaction)."""
     text = graph_to_ntriples(data).decode("utf-8")
     store.update(
         f"DELETE WHERE {{ <{iri}> ?p ?o }} ;\n"
         f"DELETE WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} }} ;\n"
         f"DROP SILENT GRAPH <{graph}> ;\n"
         f"INSERT DATA {{ GRAPH <{graph}> {{\n{text}\n}} }}"
+        + (f" ;\n{also}" if also else "")
     )
 
 
-def _restore(store: Store, graph: str, old: list[ox.Quad]) -> None:
-    """Undo ``apply_replacement``: drop the new graph, put the old triples back where they were."""
+def _restore(store: Store, graph: str, old: list[ox.Quad], also: str = "") -> None:
+    """Undo ``apply_replacement``: drop the new graph, put the old triples back where they were
+    (and run ``also`` — removing the journal's marker — in the same transaction)."""
     parts = []
     for q in old:
         triple = f"{q.subject} {q.predicate} {q.object} ."
         parts.append(triple if isinstance(q.graph_name, ox.DefaultGraph) else f"GRAPH {q.graph_name} {{ {triple} }}")
     body = "\n".join(parts)
-    store.update(f"DROP SILENT GRAPH <{graph}> ;\nINSERT DATA {{\n{body}\n}}")
+    store.update(f"DROP SILENT GRAPH <{graph}> ;\nINSERT DATA {{\n{body}\n}}" + (f" ;\n{also}" if also else ""))
 
 
 def _commit(store: Store, batch: Batch, iri: URIRef, settings: Settings, entry: dict[str, Any], content: bytes) -> None:
@@ -223,9 +216,10 @@ def _commit(store: Store, batch: Batch, iri: URIRef, settings: Settings, entry: 
     land(
         store,
         settings,
-        write=lambda: apply_replacement(store, iri, graph, batch.graph),
-        undo=lambda: _restore(store, graph, old),
-        keep=lambda: retain(Path(settings.imports_path), entry, [(STORED_NAME, content)]),
+        entry=entry,
+        files=[(STORED_NAME, content)],
+        write=lambda marker: apply_replacement(store, iri, graph, batch.graph, also=marker.insert()),
+        undo=lambda marker: _restore(store, graph, old, also=marker.delete()),
         touched=affected_areas(store, changed),
         what="the replacement",
         outcome="nothing was changed",

@@ -8,6 +8,10 @@ Layout under ``settings.imports_path``::
 
 The manifest is rewritten through a temporary file and an atomic rename, under a lock, so a crash
 or a concurrent import never leaves it half written.
+
+The manifest is also the journal of writes in progress (``kg.importer.journal``): a write first
+keeps its files and adds its entry marked ``"state": "pending"``; only when the data and the
+derived graph are in the store does ``settle`` drop the mark. An entry without a state is done.
 """
 
 from __future__ import annotations
@@ -21,7 +25,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .. import faults
+
 MANIFEST = "manifest.json"
+PENDING = "pending"
 
 
 @contextlib.contextmanager
@@ -69,9 +76,15 @@ def stored_names(names: list[str]) -> list[str]:
     return out
 
 
+def is_pending(entry: dict[str, Any]) -> bool:
+    return entry.get("state") == PENDING
+
+
 def retain(root: Path, entry: dict[str, Any], files: list[tuple[str, bytes | Path]]) -> None:
-    """Store the batch's files under ``root/<batch_id>/`` and add ``entry`` to the manifest."""
+    """Store the batch's files under ``root/<batch_id>/`` and add ``entry`` to the manifest, marked
+    pending (``settle`` marks it done once the write has landed)."""
     batch_dir = root / entry["batch_id"]
+    entry = {**entry, "state": PENDING}
     with _locked(root):
         tmp_dir = Path(tempfile.mkdtemp(prefix=f".{entry['batch_id']}-", dir=root))
         try:
@@ -82,6 +95,7 @@ def retain(root: Path, entry: dict[str, Any], files: list[tuple[str, bytes | Pat
                 else:
                     target.write_bytes(content)
             os.replace(tmp_dir, batch_dir)
+            faults.point("retain:moved")
             data = read_manifest(root)
             data["batches"] = [b for b in data["batches"] if b.get("batch_id") != entry["batch_id"]] + [entry]
             _write_manifest(root, data)
@@ -89,3 +103,52 @@ def retain(root: Path, entry: dict[str, Any], files: list[tuple[str, bytes | Pat
             shutil.rmtree(tmp_dir, ignore_errors=True)
             shutil.rmtree(batch_dir, ignore_errors=True)
             raise
+
+
+def settle(root: Path, batch_id: str) -> None:
+    """Mark the entry of ``batch_id`` done: its write has wholly landed."""
+    with _locked(root):
+        data = read_manifest(root)
+        for b in data["batches"]:
+            if b.get("batch_id") == batch_id:
+                b.pop("state", None)
+        _write_manifest(root, data)
+
+
+def discard(root: Path, batch_id: str) -> None:
+    """Forget ``batch_id``: its manifest entry and its files (a write that did not land)."""
+    with _locked(root):
+        data = read_manifest(root)
+        kept = [b for b in data["batches"] if b.get("batch_id") != batch_id]
+        if len(kept) != len(data["batches"]):
+            data["batches"] = kept
+            _write_manifest(root, data)
+        shutil.rmtree(root / batch_id, ignore_errors=True)
+
+
+def orphans(root: Path) -> list[Path]:
+    """Files and directories under ``root`` that no manifest entry accounts for: the leftovers of a
+    write killed while keeping its files (``.<batch>-*`` scratch directories, ``.manifest-*``
+    temporary files, batch directories not in the manifest)."""
+    if not root.is_dir():
+        return []
+    listed = {b.get("batch_id") for b in read_manifest(root)["batches"]}
+    out = []
+    for p in root.iterdir():
+        if p.name in (MANIFEST, ".manifest.lock"):
+            continue
+        if p.name.startswith(".") or (p.is_dir() and p.name not in listed):
+            out.append(p)
+    return out
+
+
+def remove_orphans(root: Path) -> list[str]:
+    """Remove what ``orphans`` finds (the caller is the only writer); returns the names removed."""
+    with _locked(root):
+        found = orphans(root)
+        for p in found:
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
+    return [p.name for p in found]

@@ -340,6 +340,7 @@ RESOURCES = RecordSpec(
         Column("capacity_unit", "text", prop=DCPA.capacityUnit, example="台"),
         Column("unit_cost", "decimal", prop=DCPA.unitCost, example="1500"),
         Column("addresses_need_types", "codes", prop=DCPA.addressesNeedType, codes="need_types", example=""),
+        Column("delivery_mode", "code", prop=DCPA.deliveryMode, codes="delivery_modes", example=""),
         *_source_columns(),
     ),
     identity=("id",),
@@ -361,12 +362,16 @@ INTERVENTIONS = RecordSpec(
             "provided_by", "ref", prop=DCPA.providedBy, required=True, ref_kind="libraries", example="LIB-EXAMPLE-1"
         ),
         Column("target_areas", "areas", prop=DCPA.targetsArea, required=True, example="210123206200"),
+        Column("reach_scope", "code", prop=DCPA.reachScope, codes="reach_scopes", example="RS1"),
         Column("uses_resources", "refs", prop=DCPA.usesResource, ref_kind="resources", example="RES-EXAMPLE-1"),
         Column("supported_by", "refs", prop=DCPA.supportedBy, ref_kind="policies", example="P06"),
         Column("part_of_programme", "ref", prop=DCPA.partOfProgramme, ref_kind="programmes", example="P08"),
         Column("status", "code", prop=DCPA.interventionStatus, required=True, codes="statuses", example="S2"),
         Column("start_date", "date", prop=DCPA.startDate, example="2018-03-01"),
         Column("end_date", "date", prop=DCPA.endDate, example="2019-12-31"),
+        Column("in_service_until", "date", prop=DCPA.inServiceUntil, example=""),
+        Column("people_reached", "count", prop=DCPA.peopleReached, example="120"),
+        Column("village_capacity", "count", prop=DCPA.villageCapacity, example=""),
         Column("budget", "decimal", prop=DCPA.budget, example="50000"),
         Column("funding_source", "text", prop=DCPA.fundingSource, example="省级专项"),
         Column("personnel_count", "count", prop=DCPA.personnelCount, example="3"),
@@ -375,9 +380,11 @@ INTERVENTIONS = RecordSpec(
         *_source_columns(),
     ),
     identity=("id",),
-    help_zh="每行一个帮扶项目：类别、实施馆、帮扶对象、所用资源、政策依据、状态、日期、预算和人员。",
-    help_en="One intervention per row: category, provider, target areas, resources, policies, status, dates, "
-    "budget and personnel.",
+    help_zh="每行一个帮扶项目：类别、实施馆、帮扶对象（村，或在线/声明全域覆盖时的上级区域）、覆盖范围、所用资源、政策依据、"
+    "状态、日期、在用截止日期、覆盖人数与可服务村数、预算和人员。",
+    help_en="One intervention per row: category, provider, target areas (villages, or an area when it is delivered "
+    "online or declares a whole-area reach scope), reach scope, resources, policies, status, dates, in-service "
+    "date, people reached and village capacity, budget and personnel.",
     aliases=("intervention", "projects"),
 )
 

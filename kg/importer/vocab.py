@@ -27,6 +27,8 @@ SCHEMES: dict[str, URIRef] = {
     "indicators": DCPAV.Indicators,
     "status_types": DCPAV.PovertyStatusTypes,
     "statuses": DCPAV.InterventionStatuses,
+    "reach_scopes": DCPAV.ReachScopes,
+    "delivery_modes": DCPAV.DeliveryModes,
 }
 
 #: Lists whose values are ontology classes: (code, class, extra accepted spellings).

@@ -8,7 +8,7 @@ into vis-network JSON, ``render_view`` into an HTML page (served, or self-contai
 from __future__ import annotations
 
 from ._build import area_view, ontology_view, policy_view, village_shares, village_view
-from ._data import SEVERE, NeedRow, any_synthetic_need, labels, needs
+from ._data import SEVERE, NeedRow, labels
 from ._describe import describe
 from ._gaps import CHARTS, GapTable, gap_table, gap_tables, village_summary
 from ._model import KINDS, MAX_NODES, SYNTHETIC_MARK, ViewGraph, bound, layout, neighbourhood
@@ -20,7 +20,6 @@ __all__ = [
     "MAX_NODES",
     "SEVERE",
     "SYNTHETIC_MARK",
-    "any_synthetic_need",
     "NeedRow",
     "ViewGraph",
     "area_view",
@@ -34,7 +33,6 @@ __all__ = [
     "inline_assets",
     "labels",
     "layout",
-    "needs",
     "neighbourhood",
     "network_data",
     "ontology_view",

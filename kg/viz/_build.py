@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
 import networkx as nx
 from rdflib import URIRef
 
+from ..answers.areas import resolve_area
+from ..answers.needs import NeedRow, need_rows
+from ..answers.recommend import recommend
 from ..errors import NotFound
-from ..namespaces import DCPA, DCPAV, ID, node
-from ..settings import get_settings
+from ..namespaces import DCPA, DCPAV, ID, area, node
+from ..rule import NeedState
 from ..store import Store
 from . import _data
 from ._model import MAX_NODES, ViewGraph, add_edge, add_node, bound, layout, neighbourhood
@@ -49,12 +51,9 @@ def guess_kind(iri: str) -> str:
     return "external"
 
 
-def _reach() -> str:
-    return get_settings().reach
-
-
 def _props(*rows: tuple[str, str, Any]) -> list[list[Any]]:
-    return [[zh, en, v] for zh, en, v in rows if v not in (None, "")]
+    """Detail-panel rows; labels become {zh, en} (the panel picks the language)."""
+    return [[zh, en, v.to_dict() if isinstance(v, _data.Label) else v] for zh, en, v in rows if v not in (None, "")]
 
 
 def _add_labelled(g: nx.DiGraph, store: Store, iris: Iterable[str], kind: str | None = None) -> None:
@@ -86,12 +85,12 @@ def village_view(
 
     Unaddressed needs are of kind ``gap``. ``hops`` keeps only the N-hop neighbourhood.
     """
-    info = _data.area_info(store, code)
-    if info is None or not _is_village(store, info["iri"]):
+    vil = resolve_area(store, code)
+    if not vil.is_village:
         raise NotFound(f"no village-level unit with code {code!r}", hint="use a 12-digit statistical code")
-    v = info["iri"]
+    v = vil.iri
     g = nx.DiGraph()
-    labs = _data.labels(store, [v])[v]
+    labs = vil.label
     add_node(
         g,
         v,
@@ -102,21 +101,24 @@ def village_view(
     )
 
     _add_status(g, store, v)
-    rows = _data.needs(store, village_iris=[v], reach=reach or _reach())
+    rows = need_rows(store, vil, reach=reach, with_reasons=True).rows
     _add_needs(g, store, v, rows)
     direct = [r["i"] for r in _data.select(store, "SELECT DISTINCT ?i WHERE { ?i dcpa:targetsArea ?v }", v=v)]
-    interventions = {i for r in rows for i in r.addressed_by} | set(direct)
+    interventions = {i for r in rows for i in r.interventions} | set(direct)
     _add_interventions(g, store, interventions, v)
     for i in direct:
         add_edge(g, i, v, "帮扶对象", "targets")
     for r in rows:
-        for i in r.addressed_by:
-            add_edge(g, i, r.need, "满足", "addresses")
+        for reason in r.reasons:
+            until = reason.valid_until.isoformat() if reason.valid_until else "—"
+            how = {"direct": ("直接", "direct"), "area": ("全域在线", "whole area online")}[reason.mode.value]
+            add_edge(g, reason.intervention, r.iri, f"满足（{how[0]}，至 {until}）",
+                     f"addresses ({how[1]}, until {until})")
     _add_serving_libraries(g, store, v)
-    _add_candidates(g, store, code, [r for r in rows if not r.addressed], candidates)
+    _add_candidates(g, store, code, [r for r in rows if r.state is not NeedState.ADDRESSED], candidates)
     _add_policy_support(g, store, {r.need_type for r in rows})
 
-    title = {"zh": f"村视图：{labs['zh']}", "en": f"Village view: {labs['en']}"}
+    title = {"zh": f"村视图：{labs.zh}", "en": f"Village view: {labs.en}"}
     view = ViewGraph(g, "village", title, center=v)
     view.links.append({"zh": "村 JSON", "en": "village JSON", "href": f"/api/villages/{code}"})
     if hops is not None:
@@ -163,35 +165,40 @@ def _add_status(g: nx.DiGraph, store: Store, v: str) -> None:
         add_edge(g, v, r["s"], "贫困状态", "poverty status")
 
 
-def _add_needs(g: nx.DiGraph, store: Store, v: str, rows: list[_data.NeedRow]) -> None:
-    iris = [r.need for r in rows] + [r.need_type for r in rows]
-    labs = _data.labels(store, iris)
-    synth = _data.synthetic(store, [r.need for r in rows])
+_STATE_TEXT = {
+    NeedState.ADDRESSED: ("need", {"zh": "已满足", "en": "addressed"}),
+    NeedState.UNVERIFIED: ("unverified", {"zh": "已满足但未经验证（评估未达标）", "en": "addressed, not verified "
+                                          "(evaluated below target)"}),
+    NeedState.UNADDRESSED: ("gap", {"zh": "未满足", "en": "unaddressed"}),
+}
+
+
+def _add_needs(g: nx.DiGraph, store: Store, v: str, rows: list[NeedRow]) -> None:
+    labs = _data.labels(store, [r.iri for r in rows] + [r.need_type for r in rows])
     for r in rows:
         tl = labs[r.need_type]
         add_node(g, r.need_type, "needtype", tl, props=_props(("IRI", "IRI", r.need_type)))
-        kind = "need" if r.addressed else "gap"
-        state = {"zh": "已满足", "en": "addressed"} if r.addressed else {"zh": "未满足", "en": "unaddressed"}
-        nl = {"zh": f"{tl['zh']}（严重度 {r.severity}）", "en": f"{tl['en']} (severity {r.severity})"}
+        kind, state = _STATE_TEXT[r.state]
+        nl = {"zh": f"{tl.zh}（严重度 {r.severity}）", "en": f"{tl.en} (severity {r.severity})"}
         add_node(
             g,
-            r.need,
+            r.iri,
             kind,
             nl,
-            synthetic=r.need in synth,
+            synthetic=r.example,
             props=_props(
                 ("状态", "state", state),
-                ("需求类型", "need type", tl),
+                ("需求类型", "need type", tl.to_dict()),
                 ("严重程度", "severity", r.severity),
                 ("受影响人数", "people affected", r.people),
-                ("IRI", "IRI", r.need),
+                ("IRI", "IRI", r.iri),
             ),
         )
-        add_edge(g, v, r.need, "需求", "has need")
-        add_edge(g, r.need, r.need_type, "需求类型", "need type")
+        add_edge(g, v, r.iri, "需求", "has need")
+        add_edge(g, r.iri, r.need_type, "需求类型", "need type")
     ev = (
         store.select(
-            f"SELECT ?n ?src WHERE {{ VALUES ?n {{ {_data.iri_list(r.need for r in rows)} }} "
+            f"SELECT ?n ?src WHERE {{ VALUES ?n {{ {_data.iri_list(r.iri for r in rows)} }} "
             "?n prov:wasDerivedFrom ?src }"
         )
         if rows
@@ -284,20 +291,22 @@ def _add_policy_support(g: nx.DiGraph, store: Store, need_types: set[str]) -> No
         add_edge(g, r["p"], r["t"], "支持需求类型", "supports need type")
 
 
-def _add_candidates(g: nx.DiGraph, store: Store, code: str, gaps: list[_data.NeedRow], limit: int) -> None:
-    """What could address the gaps: ``kg.matching.recommend`` when present, else fitting resources."""
+def _add_candidates(g: nx.DiGraph, store: Store, code: str, gaps: list[NeedRow], limit: int) -> None:
+    """What could address the unmet needs: ``kg.answers.recommend``'s top candidates and their explanations."""
     if not gaps or limit <= 0:
         return
-    found = _recommended(store, code, limit * len(gaps))
-    if found is None:
-        found = _fitting_resources(store, gaps, limit)
-    gap_iris = {r.need for r in gaps}
-    gap_by_type = {r.need_type: r.need for r in gaps}
+    try:
+        report = recommend(store, code, limit=limit)
+    except NotFound:
+        return
+    found: list[Found] = []
+    for n in report.needs:
+        for c in n.candidates:
+            found.append((n.need, c.iri, [(s.subject, s.predicate, s.object) for s in c.explanation]))
+    gap_iris = {r.iri for r in gaps}
     _add_labelled(g, store, [c for _, c, _ in found if c not in g], "candidate")
     for need, cand, path in found:
-        if need not in gap_iris:
-            need = gap_by_type.get(need or "", need)
-        if need is not None and cand in g and need in g:
+        if need is not None and need in gap_iris and cand in g and need in g:
             add_edge(g, cand, need, "可满足", "could address", dashes=True)
         _add_path(g, store, path)
 
@@ -310,86 +319,8 @@ def _add_path(g: nx.DiGraph, store: Store, path: list[Step]) -> None:
     names = _data.labels(store, [p for _, p, _ in path if p])
     for s, p, o in path:
         if not g.has_edge(s, o) and not g.has_edge(o, s):
-            lab = names[p] if p else {"zh": "解释路径", "en": "explanation"}
+            lab = names[p].to_dict() if p and p in names else {"zh": "解释路径", "en": "explanation"}
             add_edge(g, s, o, lab["zh"], lab["en"], dashes=True)
-
-
-def _recommended(store: Store, code: str, limit: int) -> list[Found] | None:
-    """``(need, candidate, explanation steps)`` from ``kg.matching.recommend``; None if it is absent."""
-    try:
-        from ..matching import recommend  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    try:
-        report = recommend(store, code, limit=limit)
-    except NotFound:
-        return []
-    data = report.to_dict() if hasattr(report, "to_dict") else report
-    out: list[Found] = []
-    _walk_candidates(data, None, out)
-    return out
-
-
-def _iri_of(value: Any) -> str | None:
-    if isinstance(value, str) and value.startswith(("http://", "https://")):
-        return value
-    if isinstance(value, dict):
-        for k in ("iri", "id", "@id", "uri"):
-            if isinstance(value.get(k), str) and value[k].startswith(("http://", "https://")):
-                return str(value[k])
-    return None
-
-
-def _steps_in(value: Any) -> list[Step]:
-    """Explanation steps from a JSON value: ``{subject, predicate, object}`` objects, or a list of IRIs."""
-    if isinstance(value, list) and value and all(isinstance(x, dict) and "subject" in x for x in value):
-        return [
-            (str(x["subject"]), x.get("predicate"), str(x["object"]))
-            for x in value
-            if _iri_of(x.get("subject")) and _iri_of(x.get("object"))
-        ]
-    iris = [x for x in (_iri_of(v) for v in (value if isinstance(value, list) else [])) if x]
-    return [(a, None, b) for a, b in zip(iris, iris[1:], strict=False)]
-
-
-def _walk_candidates(data: Any, need: str | None, out: list[Found]) -> None:
-    """Find every object with an ``explanation`` in a recommendation report (shape-tolerant)."""
-    if isinstance(data, list):
-        for x in data:
-            _walk_candidates(x, need, out)
-        return
-    if not isinstance(data, dict):
-        return
-    need = _iri_of(data.get("need")) or _iri_of(data.get("need_iri")) or need
-    if "explanation" in data:
-        cand = None
-        for k in ("candidate", "resource", "intervention", "iri", "id"):
-            cand = _iri_of(data.get(k))
-            if cand:
-                break
-        if cand:
-            out.append((need, cand, _steps_in(data["explanation"])))
-            return
-    for k, val in data.items():
-        if k != "explanation":
-            _walk_candidates(val, need, out)
-
-
-def _fitting_resources(store: Store, gaps: list[_data.NeedRow], limit: int) -> list[Found]:
-    """Fallback candidates when ``kg.matching`` is absent: resources whose type fits the need."""
-    rows = store.select(
-        f"""SELECT DISTINCT ?need ?r ?l WHERE {{ VALUES ?need {{ {_data.iri_list(r.need for r in gaps)} }}
-            ?need dcpa:needType ?t . ?t skos:broader* ?t2 .
-            {{ ?r dcpa:resourceType/dcpa:addressesNeedType ?t2 }} UNION {{ ?r dcpa:addressesNeedType ?t2 }}
-            ?r dcpa:heldBy ?l . }} ORDER BY ?need ?r LIMIT 500"""
-    )
-    per: dict[str, int] = defaultdict(int)
-    out: list[Found] = []
-    for r in rows:
-        if per[r["need"]] < limit:
-            per[r["need"]] += 1
-            out.append((r["need"], r["r"], [(r["r"], str(DCPA.heldBy), r["l"])]))
-    return out
 
 
 # ---------------------------------------------------------------------------
@@ -397,18 +328,17 @@ def _fitting_resources(store: Store, gaps: list[_data.NeedRow], limit: int) -> l
 # ---------------------------------------------------------------------------
 
 
-def village_shares(rows: list[_data.NeedRow]) -> dict[str, dict[str, Any]]:
+def village_shares(rows: list[NeedRow]) -> dict[str, dict[str, Any]]:
     """Per village: needs, gaps, severe needs, severe gaps and the share of severe need unaddressed."""
     out: dict[str, dict[str, Any]] = {}
     for r in rows:
-        s = out.setdefault(
-            r.village, {"code": r.village_code, "needs": 0, "gaps": 0, "severe": 0, "severe_gaps": 0}
-        )
+        s = out.setdefault(area(r.village), {"code": r.village, "needs": 0, "gaps": 0, "severe": 0, "severe_gaps": 0})
+        gap = r.state is NeedState.UNADDRESSED
         s["needs"] += 1
-        s["gaps"] += 0 if r.addressed else 1
+        s["gaps"] += int(gap)
         if r.severe:
             s["severe"] += 1
-            s["severe_gaps"] += 0 if r.addressed else 1
+            s["severe_gaps"] += int(gap)
     for s in out.values():
         s["share"] = round(s["severe_gaps"] / s["severe"], 3) if s["severe"] else None
     return out
@@ -426,16 +356,16 @@ def share_colour(share: float | None) -> str:
 
 def area_view(store: Store, code: str, *, reach: str | None = None, max_nodes: int = MAX_NODES) -> ViewGraph:
     """Villages of a county or city, coloured by share of unaddressed severe need, and their libraries."""
-    info = _data.area_info(store, code)
-    if info is None or len(code) >= 12:
+    info = resolve_area(store, code)
+    if info.is_village:
         raise NotFound(
             f"no county, city or province with code {code!r}", hint="use a 2-, 4-, 6- or 9-digit code"
         )
-    a = info["iri"]
+    a = info.iri
     g = nx.DiGraph()
-    labs = _data.labels(store, [a])[a]
+    labs = info.label
     add_node(g, a, "area", labs, props=_props(("区划代码", "code", code), ("IRI", "IRI", a)))
-    rows = _data.needs(store, area_iri=a, reach=reach or _reach())
+    rows = need_rows(store, info, reach=reach).rows
     shares = village_shares(rows)
     # Intermediate level: township under a county, county under a city or province.
     mid_len = {2: 4, 4: 6, 6: 9}.get(len(code))
@@ -470,7 +400,7 @@ def area_view(store: Store, code: str, *, reach: str | None = None, max_nodes: i
         parent = node("area", s["code"][:mid_len]) if mid_len and s["code"] else a
         add_edge(g, vi, parent if parent in g else a, "所属", "within")
     _add_area_libraries(g, store, a)
-    title = {"zh": f"区域视图：{labs['zh']}", "en": f"Area view: {labs['en']}"}
+    title = {"zh": f"区域视图：{labs.zh}", "en": f"Area view: {labs.en}"}
     view = ViewGraph(g, "area", title, center=a)
     view.notes.append(
         {

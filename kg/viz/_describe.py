@@ -23,7 +23,7 @@ def describe(store: Store, iri: str, *, limit: int = LIMIT) -> dict[str, Any]:
     )
     iris = {r["p"] for r in out_rows + in_rows} | {r["x"] for r in in_rows}
     iris |= {r["o"] for r in out_rows if isinstance(r["o"], str) and r["o"].startswith("http")}
-    names = _data.labels(store, iris)
+    names = {k: v.to_dict() for k, v in _data.labels(store, iris).items()}
     objects = (
         store.select(
             f"SELECT ?o WHERE {{ VALUES ?o {{ {_data.iri_list(r['o'] for r in out_rows if _is_iri(r['o']))} }} "

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
+
+from ..answers.basis import Basis, basis
+from ..answers.labels import Label
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +26,7 @@ KINDS: dict[str, tuple[str, str, str, str]] = {
     "area": ("区域", "Area", "#81c784", "dot"),
     "status": ("贫困状态", "Poverty status", "#8d6e63", "square"),
     "need": ("已满足需求", "Addressed need", "#ffb300", "dot"),
+    "unverified": ("已满足但未经验证", "Addressed, not verified", "#fb8c00", "dot"),
     "gap": ("未满足需求", "Unaddressed need", "#e53935", "diamond"),
     "needtype": ("需求类型", "Need type", "#fdd835", "triangle"),
     "intervention": ("帮扶项目", "Intervention", "#1e88e5", "box"),
@@ -64,18 +69,26 @@ class ViewGraph:
         """True when any node is synthetic example data (the page then says so)."""
         return any(d.get("synthetic") for _, d in self.graph.nodes(data=True))
 
+    @property
+    def basis(self) -> Basis:
+        """How many of the drawn data nodes are example data (vocabulary and ontology nodes aside)."""
+        flags = [bool(d.get("synthetic")) for _, d in self.graph.nodes(data=True)
+                 if d.get("kind") not in ("needtype", "category", "rtype", "class", "external")]
+        return basis(flags, what_zh="个节点", what_en="nodes")
+
 
 def add_node(
     g: nx.DiGraph,
     iri: str,
     kind: str,
-    labels: dict[str, str],
+    labels: Mapping[str, str] | Label,
     *,
     synthetic: bool = False,
     props: list[list[Any]] | None = None,
     **extra: Any,
 ) -> None:
     """Add a node (or upgrade it: a later, more specific kind wins over "area")."""
+    labels = labels.to_dict() if isinstance(labels, Label) else dict(labels)
     if iri in g:
         node = g.nodes[iri]
         if node.get("kind") in ("area", "need") and kind not in ("area",):

@@ -7,8 +7,9 @@ import os
 from pathlib import Path
 
 import pytest
+import rdflib
 
-from kg.catalogue import load_catalogue, parse_query_file, run_query
+from kg.catalogue import answer, load_catalogue, parse_query_file, run_query
 from kg.errors import DataError, NotFound
 from kg.store import Store
 
@@ -60,7 +61,7 @@ def test_parameters_are_bound_not_pasted(store: Store) -> None:
     with pytest.raises(DataError):
         run_query(store, "needs_by_type", {"area": "21> } ?s ?p <x"})
     res = run_query(store, "needs_by_type", {"area": "219002"})
-    assert {r["need_type"].rsplit("/", 1)[-1] for r in res.rows} == {"N31", "N21", "N12", "N33"}
+    assert {r["need_type"].rsplit("/", 1)[-1] for r in res.rows} == {"N31", "N21", "N12", "N33", "N11"}
 
 
 def test_unknown_query_and_parameter(store: Store) -> None:
@@ -89,9 +90,10 @@ def test_header_errors_name_the_file(tmp_path: Path) -> None:
 def test_uses_header_declares_the_derived_graph(tmp_path: Path) -> None:
     readers = {name for name, q in CATALOGUE.items() if q.uses == ["derived"]}
     assert readers == {"needs_of_village", "unmet_needs_by_area", "coverage_by_category", "top_unaddressed_villages"}
+    derived_terms = ("dcpa:needState", "dcpa:addressedBy", "dcpa:addressingInterventionCount",
+                     "dcpa:addressedByCategory", "dcpa:gapCount")
     for name, q in CATALOGUE.items():  # a query reading derived terms must say so (it is refused without them)
-        assert ("dcpa:addressingInterventionCount" in q.text or "dcpa:addressedByCategory" in q.text
-                or "dcpa:gapCount" in q.text) == (name in readers), name
+        assert any(t in q.text for t in derived_terms) == (name in readers), name
     p = tmp_path / "bad.rq"
     p.write_text("# title_zh: 坏\n# title_en: Bad\n# description: x\n# question: y\n# uses: cache\n"
                  "SELECT * WHERE { ?s ?p ?o }\n", encoding="utf-8")
@@ -105,3 +107,59 @@ def test_to_dict_keeps_chinese(store: Store) -> None:
     assert d["parameters"][0]["name"] == "area"
     text = json.dumps(run_query(store, "needs_by_type", {}).to_dict(), ensure_ascii=False)
     assert "电子商务技能" in text
+
+
+# -- honest answers: every row says whether it rests on example data ----------------------------------
+
+
+def _real_part(store: Store) -> Store:
+    """The store without its example data: every triple about (or pointing at) an example node dropped,
+    then derived afresh — what the store would hold if no example data had ever been loaded."""
+    from kg.derived import derive_all
+    from kg.namespaces import GRAPH_DERIVED
+
+    from .conftest import AS_OF
+
+    example = {r["s"] for r in store.select("SELECT ?s WHERE { ?s dcpa:isSynthetic true }")}
+    out = Store.memory()
+    for g in store.graphs():
+        if g == str(GRAPH_DERIVED):
+            continue
+        kept = rdflib.Graph()
+        for s, p, o in store.triples(g):
+            if str(s) not in example and str(o) not in example:
+                kept.add((s, p, o))
+        out.add_graph(g, kept)
+    derive_all(out, as_of=AS_OF)
+    return out
+
+
+@pytest.fixture(scope="module")
+def real_part(mixed: Store) -> Store:
+    return _real_part(mixed)
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_real_only_answers_are_the_answers_over_real_data_alone(mixed: Store, real_part: Store, name: str) -> None:
+    """The generic ground truth for every query: real_only on the mixed store gives exactly what the query
+    gives on a store that never held example data."""
+    params = PARAMS.get(name, {})
+    got = run_query(mixed, name, params, real_only=True)
+    want = run_query(real_part, name, params)
+    assert _canonical(got.rows) == _canonical(want.rows)
+
+
+def test_rows_resting_on_example_data_are_marked(mixed: Store) -> None:
+    # needs by type in 2190: N33 counts example needs e, k and the real m; N12 the example b, j and real n
+    res = answer(mixed, "needs_by_type", {"area": "2190"})
+    marks = {r["need_type"].rsplit("/", 1)[-1]: flag for r, flag in zip(res.rows, res.example, strict=True)}
+    assert all(marks.values())  # every row's count includes example needs
+    assert res.basis.example_items == len(res.rows)
+    real = answer(mixed, "needs_by_type", {"area": "2190"}, real_only=True)
+    assert {r["need_type"].rsplit("/", 1)[-1]: r["needs"] for r in real.rows} == {"N33": 1, "N12": 1}
+    assert real.example == [False, False] and real.basis.real_only
+    # a row that is the same with or without example data is not marked: the real need m's own row
+    village = answer(mixed, "needs_of_village", {"village": "219001001002", "lang": "en"})
+    flags = {r["need"].rsplit("/", 1)[-1]: f for r, f in zip(village.rows, village.example, strict=True)}
+    assert flags["m"] is False and flags["d"] is True and flags["e"] is True
+    assert village.derived_as_of == "2020-06-30"

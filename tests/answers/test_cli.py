@@ -74,10 +74,29 @@ def test_derive_makes_the_queries_on_the_derived_graph_work(tmp_path: Path, monk
     r = _run(path, monkeypatch, "query", "needs_of_village", "--param", f"village={V1}", "--format", "json")
     assert r.exit_code == 2
     assert "derived graph" in r.stderr and "dcpa derive" in r.stderr
-    r = _run(path, monkeypatch, "derive")
+    r = _run(path, monkeypatch, "derive", "--as-of", "2020-06-30")
     assert r.exit_code == 0, r.output
-    assert "11 needs" in r.stderr
+    assert "12 need(s)" in r.stderr and "as of 2020-06-30, stable until 2021-10-02" in r.stderr
     r = _run(path, monkeypatch, "query", "needs_of_village", "--param", f"village={V1}", "--format", "json")
     assert r.exit_code == 0, r.output
-    counts = {row["need"].rsplit("/", 1)[1]: row["addressed_by"] for row in json.loads(r.stdout)}
-    assert counts == {"a": 1, "b": 0, "c": 0}
+    states = {row["need"].rsplit("/", 1)[1]: row["state"].rsplit("/", 1)[1] for row in json.loads(r.stdout)}
+    assert states == {"a": "NS2", "b": "NS3", "c": "NS3"}
+    assert all(row["example"] for row in json.loads(r.stdout))
+    assert "derived graph as of 2020-06-30" in r.stderr and "example data" in r.stderr
+    r = _run(path, monkeypatch, "derive", "--as-of", "someday")
+    assert r.exit_code == 2
+
+
+def test_answers_state_their_basis_and_answer_real_only(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    r = _run(store_dir, monkeypatch, "gaps", "--area", "2190", "--as-of", "2020-06-30")
+    assert r.exit_code == 0, r.output
+    assert "12 of 12 needs (100%) rest on example data" in r.stderr
+    r = _run(store_dir, monkeypatch, "gaps", "--area", "2190", "--real-only", "--format", "json")
+    assert r.exit_code == 0, r.output
+    report = json.loads(r.stdout)
+    assert report["totals"]["needs"] == 0 and "dcpa import" in report["basis"]["note_en"]
+    r = _run(store_dir, monkeypatch, "recommend", V1, "--poor-first", "--as-of", "2020-06-30", "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["targeting"]["example_registration"] is True
+    r = _run(store_dir, monkeypatch, "gaps", "--reach", "area,library")
+    assert r.exit_code == 1 and "library" in r.stderr

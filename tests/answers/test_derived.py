@@ -1,9 +1,9 @@
-"""The derived graph: its flags and summaries say what the rule says, and stay right after every write."""
+"""The derived graph: its states, reasons and summaries say what the rule says, and stay right after every write."""
 
 from __future__ import annotations
 
 import io
-from itertools import combinations
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -11,21 +11,23 @@ import pytest
 from rdflib.compare import isomorphic
 
 from kg import derived
-from kg.answers._common import REACH_MODES, need_rows, parse_reach, resolve_area
-from kg.answers.gaps import GAP_DIMENSIONS, _summary_tallies
+from kg.answers.areas import resolve_area
+from kg.answers.gaps import GAP_DIMENSIONS, GapDimension, _summary_tallies
+from kg.answers.needs import need_rows
 from kg.catalogue import run_query
 from kg.derived import derive_all
 from kg.errors import StoreError
 from kg.importer import import_records, replace_record
 from kg.matching import gaps
 from kg.namespaces import GRAPH_DERIVED
-from kg.settings import Settings
+from kg.rule import NeedState, ReachMode
 from kg.store import Store
 
-from .conftest import V1, V3, fixture_store
+from .conftest import AS_OF, V1, V3, V4, fixture_store, settings_for
 
-ALL_REACHES = [",".join(c) for n in range(1, 4) for c in combinations(REACH_MODES, n)]
-MODE_OF = {v: k for k, v in derived.MODE_CONCEPT.items()}
+A, U, G = NeedState.ADDRESSED, NeedState.UNVERIFIED, NeedState.UNADDRESSED
+REACHES = [(ReachMode.DIRECT,), (ReachMode.AREA,), (ReachMode.DIRECT, ReachMode.AREA)]
+DATES = [AS_OF, date(2019, 1, 1), date(2022, 1, 1)]
 
 
 @pytest.fixture(scope="module")
@@ -34,29 +36,57 @@ def live() -> Store:
     return fixture_store(derived=False)
 
 
-def test_reach_modes_and_counts_per_need_as_worked_out_by_hand(store: Store) -> None:
-    # tests/answers/README.md: direct {a, f}; area adds {h, k}; library {a, d, f, h, k}
-    rows = store.select(f"SELECT ?n ?m WHERE {{ GRAPH <{GRAPH_DERIVED}> {{ ?n dcpa:addressedThrough ?m }} }}")
-    modes: dict[str, set[str]] = {}
-    for r in rows:
-        modes.setdefault(r["n"].rsplit("/", 1)[1], set()).add(MODE_OF[r["m"]])
-    assert modes == {
-        "a": {"direct", "library"}, "d": {"library"}, "f": {"direct", "library"},
-        "h": {"area", "library"}, "k": {"area", "library"},
+def _states(store: Store, **kw: Any) -> dict[str, NeedState]:
+    rows = need_rows(store, None, settings=settings_for(), **kw)
+    return {r.iri.rsplit("/", 1)[1]: r.state for r in rows}
+
+
+def test_states_as_worked_out_by_hand(store: Store) -> None:
+    # tests/answers/README.md, as of 2020-06-30
+    assert _states(store) == {"a": U, "b": G, "c": G, "d": G, "e": A, "f": A, "g": A, "h": A, "i": G, "j": A,
+                              "k": A, "l": G}
+    assert {k for k, s in _states(store, reach="direct").items() if s is A} == set("fgj")
+    assert {k for k, s in _states(store, as_of=date(2019, 1, 1)).items() if s is A} == set("fhik")
+    assert {k for k, s in _states(store, as_of=date(2022, 1, 1)).items() if s is A} == set("efj")
+
+
+def test_reasons_stored_per_need_as_worked_out_by_hand(store: Store) -> None:
+    rows = store.select(f"""SELECT ?n ?i ?m ?p ?u WHERE {{ GRAPH <{GRAPH_DERIVED}> {{ ?n dcpa:addressedBy ?r .
+        ?r dcpa:byIntervention ?i ; dcpa:reachMode ?mode ; dcpa:fitPath ?p .
+        OPTIONAL {{ ?r dcpa:validUntil ?u }} }} ?mode skos:notation ?m }}""")
+    got = {(r["n"].rsplit("/", 1)[1], r["i"].rsplit("/", 1)[1], r["m"], r["p"], r.get("u")) for r in rows}
+    assert got == {
+        ("a", "I1", "RM1", "N22 → N2", "2021-12-31"),
+        ("e", "I7", "RM2", "N33", None),
+        ("f", "I2", "RM1", "N11", None),
+        ("g", "I6", "RM1", "N22", "2021-10-01"),
+        ("h", "I3", "RM2", "N31", "2021-12-31"),
+        ("j", "I9", "RM1", "N12", None),
+        ("k", "I3", "RM2", "N33", "2021-12-31"),
     }
-    counts = {r["n"].rsplit("/", 1)[1]: r["c"] for r in store.select(
-        "SELECT ?n ?c WHERE { ?n dcpa:addressingInterventionCount ?c }")}
-    assert set(counts) == set("abcdefghijk")  # every need has its count, gaps included
-    assert {k for k, c in counts.items() if c == 0} == set("bcegij")
+    [below] = store.select("SELECT ?r WHERE { ?r dcpa:belowTarget true }")
+    assert below["r"] == derived.reason_iri("https://w3id.org/dcpa/id/need/a", "https://w3id.org/dcpa/id/intervention/I1")
 
 
-@pytest.mark.parametrize("reach", ALL_REACHES)
-def test_flags_agree_with_the_rule_applied_live_for_every_reach(store: Store, live: Store, reach: str) -> None:
-    modes = parse_reach(reach)
-    for code in ("21", "219001", V1):
-        scope = resolve_area(store, code)
-        assert sorted(need_rows(store, scope, modes)) == sorted(need_rows(live, scope, modes)), code
-    assert sorted(need_rows(store, None, modes)) == sorted(need_rows(live, None, modes))
+def test_the_derived_graph_says_its_date_and_until_when_it_holds(store: Store) -> None:
+    m = derived.marker(store)
+    assert m is not None and m.as_of == AS_OF
+    assert m.stable_until == date(2021, 10, 2)  # I6 ends its window on 2021-10-01
+    assert derived.is_current(store, AS_OF) and derived.is_current(store, date(2021, 10, 1))
+    assert not derived.is_current(store, date(2021, 10, 2)) and not derived.is_current(store, date(2020, 6, 29))
+
+
+@pytest.mark.parametrize("day", DATES)
+@pytest.mark.parametrize("reach", REACHES, ids=lambda r: ",".join(m.value for m in r))
+def test_need_rows_from_the_derived_graph_equal_the_rule_applied_live(
+    store: Store, live: Store, reach: tuple[ReachMode, ...], day: date
+) -> None:
+    def rows(s: Store, code: str | None) -> list[Any]:
+        scope = resolve_area(s, code) if code else None
+        return need_rows(s, scope, reach=reach, as_of=day, with_reasons=True, settings=settings_for()).rows
+
+    for code in (None, "21", "219001", V1):
+        assert rows(store, code) == rows(live, code), code
 
 
 @pytest.mark.parametrize("by", GAP_DIMENSIONS)
@@ -64,27 +94,41 @@ def test_flags_agree_with_the_rule_applied_live_for_every_reach(store: Store, li
 def test_gap_reports_from_the_derived_graph_equal_those_from_the_rule(
     store: Store, live: Store, area: str | None, by: str
 ) -> None:
-    assert gaps(store, area, by=by).to_dict() == gaps(live, area, by=by).to_dict()
+    def report(s: Store) -> dict[str, Any]:
+        d = gaps(s, area, by=by, settings=settings_for()).to_dict()
+        d.pop("source"), d.pop("notes")
+        return d
+
+    assert report(store) == report(live)
 
 
 def test_gaps_above_county_level_read_the_summaries(store: Store) -> None:
     """The fast path is taken where it should be (and the slow one below it)."""
-    assert _summary_tallies(store, resolve_area(store, "21"), "area") is not None
-    assert _summary_tallies(store, resolve_area(store, "219001"), "need_type") is not None
-    assert _summary_tallies(store, resolve_area(store, "219001"), "area") is None  # townships: counted from needs
-    # a summary the report reads: N22 needs of severity 5 in city 2190 (need g, a gap)
-    [row] = store.select("SELECT ?n ?g WHERE { ?s dcpa:summaryOf <https://w3id.org/dcpa/id/area/2190> ; "
-                         "dcpa:summaryNeedType dcpav:N22 ; dcpa:summarySeverity 5 ; dcpa:needCount ?n ; "
-                         "dcpa:gapCount ?g }")
-    assert row == {"n": 1, "g": 1}
+    assert _summary_tallies(store, resolve_area(store, "21"), GapDimension.AREA) is not None
+    assert _summary_tallies(store, resolve_area(store, "219001"), GapDimension.NEED_TYPE) is not None
+    assert _summary_tallies(store, resolve_area(store, "219001"), GapDimension.AREA) is None
+    assert gaps(store, "21", settings=settings_for()).source == "summaries"
+    # the summary of N22 needs of severity 4 in city 2190 (need a: not verified); example data
+    [row] = store.select("SELECT ?n ?g ?u ?ex WHERE { ?s dcpa:summaryOf <https://w3id.org/dcpa/id/area/2190> ; "
+                         "dcpa:summaryNeedType dcpav:N22 ; dcpa:summarySeverity 4 ; dcpa:needCount ?n ; "
+                         "dcpa:gapCount ?g ; dcpa:unverifiedCount ?u ; dcpa:isSynthetic ?ex }")
+    assert row == {"n": 1, "g": 0, "u": 1, "ex": True}
 
 
 def test_a_store_without_the_derived_graph_is_answered_live_or_refused(live: Store) -> None:
-    assert not derived.is_current(live)
-    assert gaps(live, "2190").totals["unaddressed"] == 6  # computed by the rule itself
+    assert derived.marker(live) is None
+    report = gaps(live, "2190", settings=settings_for())
+    assert report.source == "live" and report.totals.unaddressed == 5
+    assert report.notes and "dcpa derive" in report.notes[0]
     with pytest.raises(StoreError) as exc:
         run_query(live, "needs_of_village", {"village": V1})
     assert "dcpa derive" in (exc.value.hint or "")
+
+
+def test_another_date_is_answered_live_and_says_so(store: Store) -> None:
+    report = gaps(store, "21", as_of=date(2022, 1, 1), settings=settings_for())
+    assert report.source == "live" and report.totals.unaddressed == 9
+    assert "2022-01-01" in report.notes[0]
 
 
 # ---------------------------------------------------------------------------
@@ -100,21 +144,29 @@ def _copy(store: Store, *, derive: bool) -> Store:
     copy.bulk_load(buf.getvalue(), "nq")
     copy.remove_graph(str(GRAPH_DERIVED))
     if derive:
-        derive_all(copy)
+        derive_all(copy, as_of=AS_OF)
     return copy
 
 
 def _assert_current(store: Store) -> None:
-    """The derived graph kept current write by write is the one a fresh derivation gives, and the
-    gap report read from it is the one the rule gives when applied live."""
-    assert isomorphic(store.to_rdflib(str(GRAPH_DERIVED)), _copy(store, derive=True).to_rdflib(str(GRAPH_DERIVED)))
+    """The derived graph kept current write by write is the one a fresh derivation gives (stable-until
+    aside: a refresh keeps the earlier of the two dates), and the gap report read from it is the one the
+    rule gives when applied live."""
+    fresh = _copy(store, derive=True)
+    ours, theirs = store.to_rdflib(str(GRAPH_DERIVED)), fresh.to_rdflib(str(GRAPH_DERIVED))
+    for g in (ours, theirs):
+        g.remove((None, derived.DCPA.stableUntil, None))
+    assert isomorphic(ours, theirs)
     live = _copy(store, derive=False)
     for area in ("21", "2190", "219001"):
-        assert gaps(store, area).to_dict() == gaps(live, area).to_dict(), area
+        a, b = gaps(store, area, settings=settings_for()).to_dict(), gaps(live, area, settings=settings_for()).to_dict()
+        for d in (a, b):
+            d.pop("source"), d.pop("notes")
+        assert a == b, area
 
 
 def _unaddressed(store: Store) -> set[str]:
-    rows = store.select("SELECT ?n WHERE { ?n dcpa:addressingInterventionCount 0 }")
+    rows = store.select("SELECT ?n WHERE { ?n dcpa:needState dcpav:NS3 }")
     return {r["n"].rsplit("/", 1)[1] for r in rows}
 
 
@@ -126,14 +178,15 @@ INTERVENTION: dict[str, Any] = {
     "target_areas": "219002001002",
     "uses_resources": "net",
     "status": "S1",
+    "start_date": "2021-01-01",
     "source": "document",
 }
 
 
 def test_imports_and_replacements_keep_the_derived_graph_current(tmp_path: Path) -> None:
     store = fixture_store()
-    settings = Settings(imports_path=tmp_path / "imports", store_path=tmp_path / "store")
-    assert _unaddressed(store) == set("bcegij")
+    settings = settings_for(tmp_path)
+    assert _unaddressed(store) == set("bcdil")
 
     # a new need in V3: a gap, counted in the summaries of its county, city and province
     new_need = {"village_code": V3, "need_type": "N33", "severity": 3, "people_affected": 10,
@@ -142,37 +195,63 @@ def test_imports_and_replacements_keep_the_derived_graph_current(tmp_path: Path)
     [new] = [r["n"].rsplit("/", 1)[1] for r in store.select(
         f"SELECT ?n WHERE {{ GRAPH <{report.graph}> {{ ?n a dcpa:Need }} }}")]
     _assert_current(store)
-    assert _unaddressed(store) == set("bcegij") | {new}
+    # the county-wide app I7 (online, states N33) reaches V3 — but the imported need is real, the app example
+    assert _unaddressed(store) == set("bcdil") | {new}
 
-    # the planned broadband project (C4: N1 and N43, the city library's) starts: it reaches the whole
-    # city through the library, so b and j (N12 internet, under N1) and c (N43) are met
-    replace_record(store, "interventions", "I4", {**INTERVENTION, "status": "S2"}, user="李四", settings=settings)
+    # the planned broadband project (C4, network access R44: N12) for Community 5 becomes active: it names
+    # V5 only, and V5's internet need j is already met; nothing else changes
+    replace_record(store, "interventions", "I4", {**INTERVENTION, "status": "S2", "start_date": "2020-01-01"},
+                   user="李四", settings=settings)
     _assert_current(store)
-    assert _unaddressed(store) == set("egi") | {new}
+    assert _unaddressed(store) == set("bcdil") | {new}
 
-    # a county-wide reading project (C1) targeting 219001: meets g (N22 in V3, through broader N2)
-    wide = {**INTERVENTION, "id": "I-WIDE", "name_zh": "示例·全县数字素养", "category": "C1", "provided_by": "k1",
-            "uses_resources": "", "target_areas": "219001", "status": "S2"}
+    # a literacy class (C1) naming Village 4 with room for 100 people: meets i (N21, 80 people)
+    wide = {**INTERVENTION, "id": "I-CLASS", "name_zh": "示例·四村数字素养课", "category": "C1", "provided_by": "k2",
+            "uses_resources": "", "target_areas": V4, "status": "S2", "start_date": "2020-03-01",
+            "people_reached": "100"}
     import_records(store, "interventions", [wide], user="李四", settings=settings)
     _assert_current(store)
-    assert _unaddressed(store) == set("ei") | {new}
+    assert _unaddressed(store) == set("bcdl") | {new}
 
     # cancelled again: back to where it was
-    replace_record(store, "interventions", "I-WIDE", {**wide, "status": "S4"}, user="李四", settings=settings)
+    replace_record(store, "interventions", "I-CLASS", {**wide, "status": "S4"}, user="李四", settings=settings)
     _assert_current(store)
-    assert _unaddressed(store) == set("egi") | {new}
+    assert _unaddressed(store) == set("bcdil") | {new}
+
+
+def test_a_capacity_shared_across_counties_is_refreshed_together(tmp_path: Path) -> None:
+    """One (real) room for V1 (county 219001) or V4 (county 219002): a write in one county moves it."""
+    store = fixture_store()
+    settings = settings_for(tmp_path)
+    room = {**INTERVENTION, "id": "I-ROOM", "name_zh": "测试·一间阅览室", "category": "C2", "provided_by": "k2",
+            "uses_resources": "room", "target_areas": f"{V1};{V4}", "status": "S2", "start_date": "2020-01-01",
+            "village_capacity": "1"}
+    import_records(store, "interventions", [room], user="李四", settings=settings)
+    _assert_current(store)
+    # V1's b (N12, sev 5) outranks V4's l (N11, sev 2) for the one room
+    assert _unaddressed(store) == set("cdil")
+    # a real need in V4 (N11, sev 1): real needs come before example ones, so the room moves to V4 —
+    # and b, in the other county, is a gap again although the write only touched county 219002
+    real = {"village_code": V4, "need_type": "N11", "severity": 1, "people_affected": 5, "source": "survey",
+            "identified_on": "2020-03-01", "surveyor": "测试·调查员"}
+    report = import_records(store, "needs", [real], user="录入员", settings=settings)
+    [new] = [r["n"].rsplit("/", 1)[1] for r in store.select(
+        f"SELECT ?n WHERE {{ GRAPH <{report.graph}> {{ ?n a dcpa:Need }} }}")]
+    _assert_current(store)
+    assert _unaddressed(store) == set("bcdi")  # the room in V4 meets l and the new need there, not b
+    assert new not in _unaddressed(store)
 
 
 def test_refresh_on_a_store_without_a_derived_graph_derives_it_whole() -> None:
     store = fixture_store(derived=False)
-    derived.refresh(store, ["219001"])
-    assert derived.is_current(store)
+    derived.refresh(store, ["219001"], settings=settings_for())
+    assert derived.marker(store) is not None
     _assert_current(store)
 
 
 def test_refresh_with_nothing_changed_writes_nothing(store: Store) -> None:
-    assert derived.refresh(store, ["21"]) == 0
-    assert derived.refresh(store, []) == 0
+    assert derived.refresh(store, ["21"], settings=settings_for()) == 0
+    assert derived.refresh(store, [], settings=settings_for()) == 0
 
 
 @pytest.mark.parametrize("area", ["21", "2190", "219001", "219001001"])
@@ -185,6 +264,6 @@ def test_unmet_needs_by_area_agrees_with_the_gap_report(store: Store, area: str)
         c = per_child.setdefault(r["child_code"], [0, 0])
         c[0] += r["unmet"]
         c[1] += r["unmet_severity"]
-    report = gaps(store, area, by="area")
+    report = gaps(store, area, by="area", settings=settings_for())
     assert per_child == {g.code: [g.unaddressed, g.severity_unaddressed] for g in report.groups if g.unaddressed}
     assert per_child  # the fixture has gaps at every level

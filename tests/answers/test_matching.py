@@ -1,4 +1,4 @@
-"""gaps, recommend and similar on the fixture, against the answers worked out in README.md."""
+"""gaps, recommend and similar on the fixture, against the answers worked out in README.md (as of 2020-06-30)."""
 
 from __future__ import annotations
 
@@ -8,59 +8,68 @@ import pytest
 
 from kg.errors import DataError, NotFound
 from kg.matching import gaps, recommend, similar
+from kg.settings import Settings
 from kg.store import Store
 
 from .conftest import V1, V2, V3, V5, need
 
 
-def _unaddressed(store: Store, reach: str) -> set[str]:
-    rep = gaps(store, "21", by="need_type", reach=reach)
-    assert rep.totals["needs"] == 11
-    return {g.code for g in rep.groups if g.unaddressed}  # type: ignore[misc]
-
-
 @pytest.mark.parametrize(
-    ("reach", "addressed"),
-    [("direct", 2), ("area", 4), ("library", 5), ("area,library", 5)],
+    ("reach", "addressed", "unverified", "unaddressed"),
+    [("direct", 3, 1, 8), ("area", 3, 0, 9), ("direct,area", 6, 1, 5)],
 )
-def test_reach_rule_changes_what_is_addressed(store: Store, reach: str, addressed: int) -> None:
-    assert gaps(store, None, reach=reach).totals["addressed"] == addressed
+def test_reach_rule_changes_what_is_addressed(store: Store, settings: Settings, reach: str, addressed: int,
+                                              unverified: int, unaddressed: int) -> None:
+    t = gaps(store, None, reach=reach, settings=settings).totals
+    assert (t.addressed, t.unverified, t.unaddressed) == (addressed, unverified, unaddressed)
 
 
-def test_gap_totals_and_drill_down(store: Store) -> None:
-    rep = gaps(store, "2190")
-    assert rep.totals == {
-        "needs": 11, "addressed": 5, "unaddressed": 6, "unaddressed_share": 0.5455,
-        "severity_total": 38, "severity_unaddressed": 25, "severity_weighted_unaddressed_share": 0.6579,
+def test_gap_totals_and_drill_down(store: Store, settings: Settings) -> None:
+    rep = gaps(store, "2190", settings=settings)
+    assert rep.to_dict()["totals"] == {
+        "needs": 12, "addressed": 6, "unverified": 1, "unaddressed": 5, "unaddressed_share": 0.4167,
+        "severity_total": 40, "severity_unaddressed": 16, "severe_unaddressed": 2, "people_unaddressed": 320,
+        "example_needs": 12, "severity_weighted_unaddressed_share": 0.4,
     }
-    assert [(g.code, g.needs, g.unaddressed, g.severity_unaddressed) for g in rep.groups] == [
-        ("219001", 7, 4, 16), ("219002", 4, 2, 9)]
-    town = gaps(store, "219001001")
+    assert [(g.code, g.needs, g.unaddressed, g.unverified, g.severity_unaddressed) for g in rep.groups] == [
+        ("219001", 7, 3, 1, 10), ("219002", 5, 2, 0, 6)]
+    assert [c.code for c in rep.children] == ["219001", "219002"]
+    town = gaps(store, "219001001", settings=settings)
     assert [(g.code, g.unaddressed) for g in town.groups] == [(V1, 2), (V2, 1)]
-    assert town.groups[0].label == "示例·一村"
-    vil = gaps(store, V1)
-    assert vil.totals["unaddressed"] == 2
+    assert town.groups[0].label is not None and town.groups[0].label.zh == "示例·一村"
+    assert gaps(store, V1, settings=settings).totals.unaddressed == 2
 
 
-def test_gaps_by_category_count_a_need_under_each_fitting_category(store: Store) -> None:
-    rep = gaps(store, None, by="category")
-    got = {g.code: (g.needs, g.unaddressed, g.severity_unaddressed) for g in rep.groups}
-    assert got == {"C4": (5, 3, 12), "C1": (3, 2, 9), "C3": (4, 2, 6), "C2": (2, 0, 0)}
-    assert rep.totals["unaddressed"] == 6  # each need once
+def test_every_gap_report_states_its_data_basis(store: Store, settings: Settings) -> None:
+    rep = gaps(store, "2190", settings=settings)
+    assert (rep.basis.items, rep.basis.example_items, rep.basis.example_share) == (12, 12, 1.0)
+    assert "example data" in rep.basis.note_en and "示例数据" in rep.basis.note_zh
+    assert all(g.example and g.example_needs == g.needs for g in rep.groups)
 
 
-def test_gaps_by_severity_and_period(store: Store) -> None:
-    rep = gaps(store, "21", by="severity", reach="area")
+def test_gaps_by_category_count_a_need_under_each_fitting_category(store: Store, settings: Settings) -> None:
+    rep = gaps(store, None, by="category", settings=settings)
+    got = {g.code: (g.needs, g.addressed, g.unverified, g.unaddressed, g.severity_unaddressed) for g in rep.groups}
+    assert got == {"C4": (6, 2, 0, 4, 12), "C2": (3, 1, 0, 2, 5), "C1": (3, 1, 1, 1, 4), "C3": (4, 3, 0, 1, 2)}
+    assert rep.totals.unaddressed == 5  # each need once
+
+
+def test_gaps_by_severity_and_period(store: Store, settings: Settings) -> None:
+    rep = gaps(store, "21", by="severity", settings=settings)
     assert [(g.code, g.needs, g.unaddressed) for g in rep.groups] == [
-        ("5", 3, 3), ("4", 3, 2), ("3", 2, 1), ("2", 2, 1), ("1", 1, 0)]
-    per = gaps(store, "2190", period=("2019-01-01", "2019-12-31"))
-    assert (per.totals["needs"], per.totals["addressed"]) == (4, 2)  # d, e, h, i; d and h addressed
+        ("5", 3, 1), ("4", 3, 1), ("3", 2, 1), ("2", 3, 2), ("1", 1, 0)]
+    # needs identified in 2019 (d, e, h, i, l), judged as of its end: e (I7 since June) and h are met
+    per = gaps(store, "2190", period=("2019-01-01", "2019-12-31"), settings=settings)
+    assert (per.totals.needs, per.totals.addressed, per.as_of.isoformat()) == (5, 2, "2019-12-31")
     with pytest.raises(DataError):
         gaps(store, "21", period=("2019-12-31", "2019-01-01"))
     with pytest.raises(DataError):
         gaps(store, "21", by="colour")
     with pytest.raises(DataError):
         gaps(store, "21", reach="teleport")
+    with pytest.raises(DataError) as e:
+        gaps(store, "21", reach="area,library")
+    assert "library" in e.value.message
 
 
 def test_unknown_area_is_not_found(store: Store) -> None:
@@ -72,32 +81,40 @@ def test_unknown_area_is_not_found(store: Store) -> None:
         recommend(store, "abc")
 
 
-def test_need_addressed_only_through_a_broader_type(store: Store) -> None:
-    rep = recommend(store, V1)
-    assert [a["need"] for a in rep.addressed] == [need("a")]  # N22 met by category C1 → N2
-    assert [n.need for n in rep.needs] == [need("b"), need("c")]  # by severity
-    # and with the broader link gone the need is a gap: nothing addresses N22 itself
-    assert need("g") in {n.need for n in recommend(store, V3).needs}
+def test_recommend_lists_addressed_needs_with_reasons_and_ranks_the_rest(store: Store, settings: Settings) -> None:
+    rep = recommend(store, V1, settings=settings)
+    [a] = rep.addressed
+    assert (a["need"], a["state"]) == (need("a"), "addressed_unverified")
+    [reason] = a["reasons"]
+    assert (reason["intervention"].rsplit("/", 1)[1], reason["reach"], reason["valid_until"], reason["below_target"]) \
+        == ("I1", "direct", "2021-12-31", True)
+    # unaddressed first (by severity), then the one not verified
+    assert [(n.need, n.state) for n in rep.needs] == [
+        (need("b"), "unaddressed"), (need("c"), "unaddressed"), (need("a"), "addressed_unverified")]
+    # I1 already addresses a, so it is not a candidate for it
+    assert "https://w3id.org/dcpa/id/intervention/I1" not in {c.iri for c in rep.needs[2].candidates}
 
 
-def test_need_addressed_only_through_the_county_library(store: Store) -> None:
-    assert [a["need"] for a in recommend(store, V2).addressed] == [need("d")]
-    rep = recommend(store, V2, reach="area")
-    assert need("d") in {n.need for n in rep.needs}
+def test_a_library_serving_a_village_only_makes_candidates(store: Store, settings: Settings) -> None:
+    """k1 serves V2 and its active I2 (e-readers, N11) names V3: d (V2, N11) stays a gap, and both the
+    e-readers and extending I2 are candidates for it."""
+    rep = recommend(store, V2, settings=settings)
+    assert [a["need"] for a in rep.addressed] == [need("e")]
     d = next(n for n in rep.needs if n.need == need("d"))
-    # the county library's e-readers are first: exact fit, policy-backed, met their target in V3
     top = d.candidates[0]
     assert (top.kind, top.iri.rsplit("/", 1)[-1], top.fit) == ("resource", "reader", "exact")
     assert top.components["evidence"] == 1.0 and top.components["reach"] == 0.6
-    # I2 (active, k1) does not reach V2 under `area`, so extending it is a candidate
     assert "https://w3id.org/dcpa/id/intervention/I2" in {c.iri for c in d.candidates}
+    # the explanation says the library's service area only makes it a candidate
+    preds = {s.predicate for s in top.explanation}
+    assert "https://w3id.org/dcpa/vocab/RM3" in preds
 
 
-def test_ranking_components_and_tie_break(store: Store) -> None:
-    rep = recommend(store, V1)
+def test_ranking_components_and_tie_break(store: Store, settings: Settings) -> None:
+    rep = recommend(store, V1, settings=settings)
     b = rep.needs[0]
     assert [(c.iri.rsplit("/", 1)[-1], c.fit) for c in b.candidates] == [
-        ("I4", "exact"), ("net", "exact"), ("point", "broader")]
+        ("I4", "exact"), ("net", "exact"), ("point", "broader"), ("I7", "broader")]
     net = b.candidates[1]
     assert net.components == {"type_fit": 1.0, "reach": 0.4, "policy": 1.0, "availability": 0.225, "evidence": 0.0}
     assert net.score == 0.5837
@@ -105,10 +122,12 @@ def test_ranking_components_and_tie_break(store: Store) -> None:
     assert scores == sorted(scores, reverse=True)
     # the kiosk has no capacity left and is never offered
     assert all("kiosk" not in c.iri for n in rep.needs for c in n.candidates)
+    assert all(c.example for n in rep.needs for c in n.candidates)
+    assert rep.basis.example_share == 1.0
 
 
-def test_explanation_is_a_path_through_the_graph(store: Store) -> None:
-    rep = recommend(store, V1)
+def test_explanation_is_a_path_through_the_graph(store: Store, settings: Settings) -> None:
+    rep = recommend(store, V1, settings=settings)
     point = next(c for c in rep.needs[0].candidates if c.iri.endswith("/point"))
     steps = [(s.subject.rsplit("/", 1)[-1], s.predicate.rsplit("#", 1)[-1].rsplit("/", 1)[-1],
               s.object.rsplit("/", 1)[-1]) for s in point.explanation]
@@ -117,6 +136,7 @@ def test_explanation_is_a_path_through_the_graph(store: Store) -> None:
         ("point", "resourceType", "R41"), ("R41", "addressesNeedType", "N1"), ("point", "heldBy", "k1"),
     ]
     assert ("k1", "serves", "219001") in steps and (V1, "withinArea", "219001") in steps
+    assert ("k1", "RM3", V1) in steps
     assert ("X1", "supportsNeedType", "N1") in steps
     labels = {s.object_label for s in point.explanation}
     assert "示例·一县图书馆" in labels
@@ -124,8 +144,56 @@ def test_explanation_is_a_path_through_the_graph(store: Store) -> None:
     assert "互联网接入" in text and "\\u" not in text
 
 
+def test_poverty_targeting_puts_cause_linked_needs_first_and_says_why(store: Store, settings: Settings) -> None:
+    """V1 is (example) registered poor for illness (PC01) and lack of skills (PC07 → N2): a (N22) comes first."""
+    plain = recommend(store, V1, settings=settings)
+    assert [n.need for n in plain.needs][0] == need("b")
+    rep = recommend(store, V1, poor_first=True, settings=settings)
+    assert [n.need for n in rep.needs] == [need("a"), need("b"), need("c")]
+    assert rep.needs[0].cause_linked == "https://w3id.org/dcpa/vocab/PC07"
+    assert rep.targeting["priority"] == 2
+    assert rep.targeting["registered_poor_village"] is False  # an example registration is never shown as real
+    assert rep.targeting["example_registration"] is True
+    top = rep.needs[0].candidates[0]
+    steps = [(s.predicate.rsplit("#", 1)[-1], s.object.rsplit("/", 1)[-1]) for s in top.explanation]
+    assert ("povertyCause", "PC07") in steps and ("causeLinkedNeedType", "N2") in steps
+
+
 def test_similar_villages_by_cosine(store: Store) -> None:
     res = similar(store, V1)
-    assert [(r.code, r.similarity) for r in res] == [(V5, 0.7309), (V3, 0.5536)]
-    assert res[1].what_worked[0]["intervention"].endswith("/I2")  # E1: actual 6 ≥ target 5
-    assert res[0].to_dict()["shared_need_types"] == ["互联网接入"]
+    assert [(r.code, r.similarity) for r in res.items] == [(V5, 0.7309), (V3, 0.5536)]
+    assert res.items[1].what_worked[0]["intervention"].endswith("/I2")  # E1: actual 6 ≥ target 5
+    assert res.to_dict()["items"][0]["shared_need_types"] == ["互联网接入"]
+    assert res.basis.example_share == 1.0
+
+
+# -- honest answers: real data only ---------------------------------------------------------------
+
+
+def test_real_only_answers_from_real_data_alone(mixed: Store, settings: Settings) -> None:
+    """m (real) is met by the real IR only; n (real) is not met by the example room I9 that names V5."""
+    full = gaps(mixed, "21", settings=settings)
+    assert (full.totals.needs, full.totals.example_needs) == (14, 12)
+    assert full.basis.example_items == 12 and 0 < full.basis.example_share < 1
+    real = gaps(mixed, "21", real_only=True, settings=settings)
+    assert (real.totals.needs, real.totals.addressed, real.totals.unaddressed) == (2, 1, 1)
+    assert real.basis.real_only and real.basis.example_items == 0
+    assert gaps(mixed, "2190", by="area", real_only=True, settings=settings).groups[0].example is False
+
+
+def test_an_empty_real_only_answer_says_why(store: Store, settings: Settings) -> None:
+    rep = gaps(store, "21", real_only=True, settings=settings)
+    assert rep.totals.needs == 0 and rep.groups == []
+    assert "dcpa import" in rep.basis.note_en and "导入" in rep.basis.note_zh
+
+
+def test_real_only_recommendations_and_similar(mixed: Store, settings: Settings) -> None:
+    rep = recommend(mixed, V5, real_only=True, settings=settings)
+    assert [n.need for n in rep.needs] == [need("n")] and rep.addressed == []
+    assert all(not c.example for n in rep.needs for c in n.candidates)
+    assert rep.basis.real_only
+    full = recommend(mixed, V2, settings=settings)
+    m = next(a for a in full.addressed if a["need"] == need("m"))
+    assert [r["intervention"].rsplit("/", 1)[1] for r in m["reasons"]] == ["IR"]
+    with pytest.raises(NotFound):
+        similar(mixed, V1, real_only=True)  # V1 has no real needs

@@ -10,9 +10,10 @@ from hypothesis import strategies as st
 
 from kg.errors import DataError
 from kg.planning import PlanNeed, PlanResource, build_options, optimise, plan
+from kg.settings import Settings
 from kg.store import Store
 
-from .conftest import V1, V2, V3, V5
+from .conftest import V1, V2, V4
 
 
 def _alloc(p) -> list[tuple[str, str, list[str]]]:  # type: ignore[no-untyped-def]
@@ -20,25 +21,50 @@ def _alloc(p) -> list[tuple[str, str, list[str]]]:  # type: ignore[no-untyped-de
             for a in p.allocations]
 
 
-def test_enough_budget_covers_all_that_can_be_covered(store: Store) -> None:
-    p = plan(store, 100_000)
-    assert _alloc(p) == [(V1, "point", ["b", "c"]), (V2, "app", ["e"]), (V3, "skills", ["g"]), (V5, "room", ["j"])]
-    assert (p.spent, p.covered_severity, p.unaddressed_severity) == (33_100, 21, 25)
+def test_enough_budget_covers_all_that_can_be_covered(store: Store, settings: Settings) -> None:
+    p = plan(store, 100_000, settings=settings)
+    assert _alloc(p) == [(V1, "point", ["b", "c"]), (V2, "reader", ["d"]), (V4, "room", ["l"])]
+    assert (p.spent, p.covered_severity, p.unaddressed_severity) == (31_500, 12, 16)
     assert [u["need"].rsplit("/", 1)[-1] for u in p.uncovered] == ["i"]
     assert p.method == "exact" and p.optimality_gap == 0.0
+    assert p.basis.example_share == 1.0 and all(a.example for a in p.allocations)
 
 
-def test_budget_too_small_for_everything(store: Store) -> None:
-    p = plan(store, 5_000, "2190")
-    assert _alloc(p) == [(V1, "local", ["c"]), (V2, "app", ["e"]), (V3, "skills", ["g"])]
-    assert p.spent == 4_100 <= p.budget and p.covered_severity == 11
-    g = plan(store, 5_000, "2190", method="greedy")
-    assert g.covered_severity == 11 and g.upper_bound >= 11 and 0 <= g.optimality_gap < 1
-    assert plan(store, 0).allocations == []
+def test_budget_too_small_for_everything(store: Store, settings: Settings) -> None:
+    p = plan(store, 5_000, "2190", settings=settings)
+    assert _alloc(p) == [(V1, "local", ["c"]), (V2, "reader", ["d"])]
+    assert p.spent == 2_500 <= p.budget and p.covered_severity == 5
+    g = plan(store, 5_000, "2190", method="greedy", settings=settings)
+    assert g.covered_severity == 5 and g.upper_bound >= 5 and 0 <= g.optimality_gap < 1
+    assert plan(store, 0, settings=settings).allocations == []
     with pytest.raises(DataError):
         plan(store, -1)
     with pytest.raises(DataError):
         plan(store, 10, method="magic")
+
+
+def test_poverty_targeting_weighs_poor_villages_and_cause_linked_needs(store: Store, settings: Settings) -> None:
+    """V1 (example registered poor, causes PC01, PC07) and V4 (PC04 disaster → N32) weigh ×2; V2 is not poor."""
+    p = plan(store, 11_500, "2190", poor_first=True, settings=settings)
+    covered = {n["need"].rsplit("/", 1)[-1]: n for a in p.allocations for n in a.needs_covered}
+    assert covered["b"]["weight"] == 10.0 and "registered poor village (example data)" in covered["b"]["targeting"]
+    # with 11 500 yuan: point at V1 (b + c weigh 14) and the e-readers for V2 (d weighs 3)
+    assert _alloc(p) == [(V1, "point", ["b", "c"]), (V2, "reader", ["d"])]
+    assert covered["d"]["weight"] == 3.0 and covered["d"]["targeting"] == []
+    assert p.covered_weight == 17.0 and p.poor_first
+    # without targeting the same budget spends the same way here, but the weights are plain severities
+    assert plan(store, 11_500, "2190", settings=settings).covered_weight == 10.0
+    # 1 500 yuan buy either the e-readers for V2's d (severity 3) or the local collection for V1's c (2):
+    # plain severity picks d; targeting the registered poor village V1 (c weighs 4) picks c
+    assert _alloc(plan(store, 1_500, "2190", settings=settings)) == [(V2, "reader", ["d"])]
+    assert _alloc(plan(store, 1_500, "2190", poor_first=True, settings=settings)) == [(V1, "local", ["c"])]
+
+
+def test_real_only_plans_from_real_needs_and_resources(mixed: Store, settings: Settings) -> None:
+    p = plan(mixed, 100_000, real_only=True, settings=settings)
+    assert p.allocations == []  # the real need n (V5) has no real resource within reach
+    assert [u["need"].rsplit("/", 1)[-1] for u in p.uncovered] == ["n"]
+    assert p.basis.real_only and p.basis.example_items == 0
 
 
 def test_ties_go_to_the_lower_village_code() -> None:

@@ -4,6 +4,7 @@ uvicorn servers on free loopback ports (SPARQLWrapper and httpx talk to them as 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +25,14 @@ FIXTURE = DATA / "fixture.trig"
 TOKEN = "test-token-42"
 #: The live server's row limit: below the size of the ontology, so `SELECT * {?s ?p ?o}` is cut.
 MAX_ROWS = 200
+#: The date the API tests' answers are for (INT-1 ended in 2019: its C2 window runs to 2024-12-31).
+AS_OF = date(2020, 6, 30)
 
 
 def load_fixture(store: Store) -> Store:
     store.add_graph(str(GRAPH_ONTOLOGY), ontology_graph())
     store.inner.load(path=str(FIXTURE), format=ox.RdfFormat.TRIG)
-    derive_all(store)  # as a build does
+    derive_all(store, as_of=AS_OF)  # as a build does
     return store
 
 
@@ -41,6 +44,7 @@ def make_settings(tmp: Path, **overrides: Any) -> Settings:
         "api_token": None,
         "query_timeout": 10.0,
         "max_rows": MAX_ROWS,
+        "as_of": AS_OF,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

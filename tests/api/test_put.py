@@ -103,7 +103,7 @@ def test_a_need_is_replaced_and_visible_at_once(writer: TestClient) -> None:
     body = r.json()
     assert body["id"] == "N-1" and body["user"] == "张三" and body["report"]["replaced"].endswith("/need/N-1")
     n = need(writer)
-    assert n["severity"] == 2 and n["synthetic"] is False
+    assert n["severity"] == 2 and n["example"] is False
     rows = writer.get(
         "/sparql",
         params={

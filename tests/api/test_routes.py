@@ -9,7 +9,7 @@ import httpx
 import pytest
 import rdflib
 
-V = "210123203200"  # 北四家子村委会: registered poor (synthetic status), two needs, one intervention
+V = "210123203200"  # 北四家子村委会: registered poor (an example status), two needs, one intervention naming it
 
 
 @pytest.fixture(scope="module")
@@ -40,11 +40,16 @@ def test_village_search_by_chinese_name_and_code_prefix(api: httpx.Client) -> No
     assert by_name["total"] == 1 and by_name["items"][0]["code"] == "210123203201"
     by_code = api.get("/api/villages", params={"q": "2101232032"}).json()
     assert [v["code"] for v in by_code["items"]] == ["210123203200", "210123203201", "210123203202"]
-    assert by_code["items"][0]["poverty_registered"] is True
-    assert by_code["items"][0]["township"] == {"code": "210123203", "name": "北四家子乡"}
+    first = by_code["items"][0]
+    # an example poverty status is never shown as a real registration
+    assert first["poverty"]["registered_poor_village"] is False and first["poverty"]["example_registration"] is True
+    assert first["example"] is True and by_code["basis"]["example_items"] == 1
+    assert first["township"] == {"code": "210123203", "label": {"zh": "北四家子乡", "en": "北四家子乡"}}
+    assert first["href"] == f"/api/villages/{V}"
     assert api.get("/api/villages", params={"q": "不存在的村"}).json()["total"] == 0
     poor = api.get("/api/villages", params={"poor": "true"}).json()
     assert [v["code"] for v in poor["items"]] == [V]
+    assert api.get("/api/villages", params={"poor": "true", "real_only": "true"}).json()["total"] == 0
 
 
 def test_village_paging(api: httpx.Client) -> None:
@@ -57,24 +62,37 @@ def test_village_paging(api: httpx.Client) -> None:
 
 def test_village_search_as_csv(api: httpx.Client) -> None:
     rows = read_csv(api.get("/api/villages", params={"q": "水源", "format": "csv"}))
-    assert rows[0]["name"] == "水源地社区" and rows[0]["code"] == "210102001002"
+    assert rows[0]["label"] == "水源地社区" and rows[0]["code"] == "210102001002"
     by_accept = api.get("/api/villages", params={"q": "水源"}, headers={"Accept": "text/csv"})
     assert read_csv(by_accept) == rows
 
 
 def test_one_village(api: httpx.Client) -> None:
     v = api.get(f"/api/villages/{V}").json()
-    assert v["name"] == "北四家子村委会"
-    assert [a["code"] for a in v["within"]] == ["21", "2101", "210123", "210123203"]
-    assert v["synthetic"] is True and "示例" in v["synthetic_note"]
-    status = v["poverty_status"][0]
-    assert status["status_type"]["code"] == "PS1" and status["poor_households"] == 35
-    assert {c["code"] for c in status["causes"]} == {"PC01", "PC07"}
-    assert [n["need_type"]["code"] for n in v["needs"]] == ["N22", "N11"]  # by severity
+    assert v["village"]["label"]["zh"] == "北四家子村委会"
+    assert [a["code"] for a in v["village"]["within"]] == ["21", "2101", "210123", "210123203"]
+    assert v["as_of"] == "2020-06-30" and v["source"] == "derived"
+    assert v["basis"]["example_share"] == 1.0 and "example data" in v["basis"]["note_en"]
+    [status] = v["statuses"]
+    assert status["status_type"].endswith("PS1") and status["example"] is True
+    assert v["poverty"]["registered_poor_village"] is False and v["poverty"]["example_registration"] is True
+    assert {c["iri"].rsplit("/", 1)[1] for c in status["causes"]} == {"PC01", "PC07"}
+    assert [n["need_type"].rsplit("/", 1)[1] for n in v["needs"]] == ["N22", "N11"]  # by severity
     assert v["needs"][0]["evidence"]["type"] == "SyntheticExampleData"
+    n22, n11 = v["needs"]
+    assert n22["state"] == "unaddressed" and n22["reasons"] == []
+    assert n22["identified_on"] == "2018-05-12" and "surveyor" in n22  # when (and by whom) it was identified
+    # the e-readers (C2, R22) name the village: its terminal need is met, with the reason
+    assert n11["state"] == "addressed"
+    [reason] = n11["reasons"]
+    assert (reason["intervention"].rsplit("/", 1)[1], reason["reach"], reason["valid_until"]) == \
+        ("INT-1", "direct", "2024-12-31")
+    assert [t["notation"] for t in reason["fit_path"]] == ["N11"]
     [i] = v["interventions"]
-    assert i["id"] == "INT-1" and "direct" in i["reached_by"] and i["status"]["code"] == "S2"
-    assert v["evaluations"][0]["actual"] == 120
+    assert (i["id"], i["reach"], i["reaches_village"], i["in_force"]) == ("INT-1", "direct", True, True)
+    assert i["status"].endswith("S2") and i["addresses"] == [n11["iri"]]
+    assert v["evaluations"][0]["actual"] == 120 and v["evaluations"][0]["met_target"] is True
+    assert v["links"]["recommendations"] == f"/api/villages/{V}/recommendations"
 
 
 def test_one_village_as_jsonld(api: httpx.Client) -> None:
@@ -87,10 +105,16 @@ def test_one_village_as_jsonld(api: httpx.Client) -> None:
     assert len(list(g.subjects(dcpa.needOf, village))) == 2
 
 
-def test_village_reached_through_its_county_library(api: httpx.Client) -> None:
-    v = api.get("/api/villages/210123203202").json()
-    assert [i["reached_by"] for i in v["interventions"]] == [["library"]]
-    assert v["needs"] == [] and v["poverty_status"] == []
+def test_a_library_serving_a_village_does_not_make_its_needs_addressed(api: httpx.Client) -> None:
+    """六家子 (203201) has a need for children's reading (N41), which the county library's e-readers fit: the
+    library serves the county, but its intervention names 北四家子 only — the need is a gap, and the
+    e-readers are a candidate."""
+    v = api.get("/api/villages/210123203201").json()
+    assert v["interventions"] == [] and [n["state"] for n in v["needs"]] == ["unaddressed"]
+    rec = api.get("/api/villages/210123203201/recommendations").json()
+    assert rec["needs"][0]["candidates"][0]["iri"].endswith("resource/R-1")
+    empty = api.get("/api/villages/210123203202").json()
+    assert empty["needs"] == [] and empty["statuses"] == [] and empty["basis"]["items"] == 0
 
 
 def test_unknown_and_malformed_village(api: httpx.Client) -> None:
@@ -114,7 +138,9 @@ def test_recommendations(api: httpx.Client) -> None:
 def test_similar(api: httpx.Client) -> None:
     r = api.get(f"/api/villages/{V}/similar")
     assert r.status_code == 200
-    assert r.json()["village"] == V and isinstance(r.json()["items"], list)
+    body = r.json()
+    assert body["village"]["code"] == V and isinstance(body["items"], list) and "basis" in body
+    assert_error(api.get(f"/api/villages/{V}/similar", params={"real_only": "true"}), 404, "not_found")
 
 
 # -- gaps and plans ----------------------------------------------------------------
@@ -122,9 +148,11 @@ def test_similar(api: httpx.Client) -> None:
 
 def test_gaps_with_drill_down(api: httpx.Client) -> None:
     r = api.get("/api/gaps", params={"area": "210123"}).json()
-    assert r["totals"]["needs"] == 3 and r["totals"]["unaddressed"] == 1
-    assert r["drill_down"] == [{"code": "210123203", "name": "北四家子乡", "href": "/api/gaps?area=210123203&by=area"}]
+    assert r["totals"]["needs"] == 3 and r["totals"]["unaddressed"] == 2 and r["totals"]["addressed"] == 1
+    assert r["drill_down"] == [{"code": "210123203", "label": {"zh": "北四家子乡", "en": "北四家子乡"},
+                                "href": "/api/gaps?area=210123203&by=area"}]
     assert r["up"] == "/api/gaps?area=2101&by=area"
+    assert r["basis"]["example_items"] == 3 and r["as_of"] == "2020-06-30"
     child = api.get(r["drill_down"][0]["href"]).json()
     assert child["totals"]["needs"] == 3
     rows = read_csv(api.get("/api/gaps", params={"by": "need_type", "format": "csv"}))
@@ -133,11 +161,30 @@ def test_gaps_with_drill_down(api: httpx.Client) -> None:
     assert_error(api.get("/api/gaps", params={"by": "colour"}), 422, "invalid_request")
 
 
+def test_gaps_take_every_dimension_period_and_reach_the_library_has(api: httpx.Client) -> None:
+    by_sev = api.get("/api/gaps", params={"area": "210123", "by": "severity"}).json()
+    assert [g["code"] for g in by_sev["groups"]] == ["5", "4", "3"]
+    period = api.get("/api/gaps", params={"area": "210123", "start": "2018-06-01", "end": "2018-12-31"}).json()
+    assert period["period"] == {"start": "2018-06-01", "end": "2018-12-31"} and period["totals"]["needs"] == 1
+    direct = api.get("/api/gaps", params=[("area", "210123"), ("reach", "direct")]).json()
+    assert direct["reach"] == ["direct"] and direct["totals"]["addressed"] == 1
+    assert_error(api.get("/api/gaps", params={"by": "period"}), 422, "invalid_request")
+    assert_error(api.get("/api/gaps", params={"reach": "library"}), 422, "invalid_request")
+    assert_error(api.get("/api/gaps", params={"start": "2018-01-01"}), 422, "invalid_data")
+    assert_error(api.get("/api/gaps", params={"start": "2018-99-01", "end": "2018-12-31"}), 422, "invalid_request")
+    real = api.get("/api/gaps", params={"area": "210123", "real_only": "true"}).json()
+    assert real["totals"]["needs"] == 0 and "dcpa import" in real["basis"]["note_en"]
+
+
 def test_plan(api: httpx.Client) -> None:
-    pytest.importorskip("kg.planning")
-    r = api.post("/api/plans", json={"budget": 10000, "area": "210123"})
+    r = api.post("/api/plans", json={"budget": 10000, "area": "210123", "method": "exact"})
     assert r.status_code == 200, r.text
-    assert isinstance(r.json(), dict)
+    body = r.json()
+    assert body["method"] == "exact" and body["basis"]["example_share"] == 1.0
+    assert {a["resource"].rsplit("/", 1)[1] for a in body["allocations"]} == {"R-1", "R-2"}
+    assert_error(api.post("/api/plans", json={"budget": 10000, "method": "milp"}), 422, "invalid_request")
+    targeted = api.post("/api/plans", json={"budget": 10000, "area": "210123", "poor_first": True}).json()
+    assert targeted["poor_first"] is True and targeted["covered_weight"] > body["covered_weight"]
     assert_error(api.post("/api/plans", json={"budget": -5}), 422, "invalid_request")
     assert_error(api.post("/api/plans", json={"budget": 100, "area": "219999"}), 404, "not_found")
 
@@ -160,8 +207,10 @@ def test_record_lists_and_records(api: httpx.Client, path: str, ident: str, labe
     page = api.get(f"/api/{path}").json()
     assert ident in [r["id"] for r in page["items"]]
     rec = api.get(f"/api/{path}/{ident}").json()
-    assert rec["id"] == ident and rec["label_zh"] == label
+    assert rec["id"] == ident and rec["label_zh"] == label and rec["href"] == f"/api/{path}/{ident}"
     assert rec["synthetic"] is (path not in ("policies", "programmes"))
+    real = api.get(f"/api/{path}", params={"real_only": "true"}).json()
+    assert (ident in [r["id"] for r in real["items"]]) is (path in ("policies", "programmes"))
     ld = api.get(f"/api/{path}/{ident}", headers={"Accept": "application/ld+json"})
     assert ld.headers["content-type"].startswith("application/ld+json")
     g = rdflib.Graph().parse(data=ld.text, format="json-ld")
@@ -189,8 +238,11 @@ def test_query_catalogue(api: httpx.Client) -> None:
     r = api.get("/api/queries/needs_of_village", params={"village": V}).json()
     assert r["columns"][0] == "need" and r["total"] == 2
     assert {row["need_type_label"] for row in r["rows"]} == {"电子商务技能", "终端设备接入"}
+    assert r["example"] == [True, True] and r["basis"]["example_items"] == 2 and r["derived_as_of"] == "2020-06-30"
     rows = read_csv(api.get("/api/queries/needs_of_village", params={"village": V, "format": "csv"}))
-    assert len(rows) == 2
+    assert len(rows) == 2 and {row["example"] for row in rows} == {"true"}
+    real = api.get("/api/queries/needs_of_village", params={"village": V, "real_only": "true"}).json()
+    assert real["rows"] == [] and real["basis"]["real_only"] is True
     assert_error(api.get("/api/queries/no_such_query"), 404, "not_found")
     err = assert_error(api.get("/api/queries/needs_of_village", params={"colour": "red"}), 422, "invalid_data")
     assert "colour" in err["message"]
@@ -198,10 +250,12 @@ def test_query_catalogue(api: httpx.Client) -> None:
 
 def test_stats(api: httpx.Client) -> None:
     s = api.get("/api/stats").json()
-    assert s["counts"]["villages"] == 4 and s["counts"]["needs"] == 3
-    assert s["counts"]["registered_poor_villages"] == 1
-    assert s["interventions_by_category"][0]["code"] == "C2"
+    assert s["counts"]["villages"] == {"real": 4, "example": 0}
+    assert s["counts"]["needs"] == {"real": 0, "example": 3}
+    assert s["counts"]["registered_poor_villages"] == {"real": 0, "example": 1}  # never shown as a real one
     assert {g["graph"].rsplit("/", 1)[1] for g in s["graphs"]} == {"ontology", "reference", "synthetic", "derived"}
+    derived_rows = [c for c in s["classes"] if c["class"] in ("dcpa:NeedSummary", "dcpa:AddressingReason")]
+    assert derived_rows and all(c["derived"] == c["total"] and c["real"] == 0 for c in derived_rows)
 
 
 def test_unknown_route_and_method(api: httpx.Client) -> None:

@@ -183,9 +183,12 @@ async def load(base: str, clients: int, seconds: float) -> LoadStats:
     stats = LoadStats()
     lookup = point_lookup()
     count_from = needs(f"FROM <{SYNTHETIC}>")
-    end = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
+        first = await client.post("/sparql", data={"query": lookup})
+        assert first.status_code == 200 and first.json()["results"]["bindings"], first.text
+        expected = first.json()  # every answer under load must be this one
+        end = time.monotonic() + seconds
 
         async def one_client(i: int) -> None:
             n = i
@@ -198,7 +201,7 @@ async def load(base: str, clients: int, seconds: float) -> LoadStats:
                         ok = r.status_code == 200 and r.json()["status"] == "ok"
                     elif kind == 1:
                         r = await client.post("/sparql", data={"query": lookup})
-                        ok = r.status_code == 200 and len(r.json()["results"]["bindings"]) == 2
+                        ok = r.status_code == 200 and r.json() == expected
                     elif kind == 2:
                         r = await client.get("/sparql", params={"query": count_from})
                         ok = r.status_code == 200 and r.json()["results"]["bindings"][0]["c"]["value"] == "3"

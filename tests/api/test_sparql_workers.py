@@ -16,7 +16,7 @@ import pytest
 from api.app import create_app
 from api.sparql import inline_parameters
 from api.testing import LiveServer
-from kg.catalogue import get_query, run_query
+from kg.catalogue import default_values, get_query, run_query
 from kg.namespaces import sparql_prefixes
 from kg.store import Store
 from kg.workers import SLOW_NICE, PoolState, WorkerPool, process_rss
@@ -37,8 +37,9 @@ VILLAGE = "210123203200"
 
 def point_lookup() -> str:
     """The catalogue's needs_of_village for one village, as a client sends it."""
-    iri = f"<https://w3id.org/dcpa/id/area/{VILLAGE}>"
-    return sparql_prefixes() + inline_parameters(get_query("needs_of_village").text, {"village": iri, "lang": '"zh"'})
+    query = get_query("needs_of_village")
+    values = {**default_values(query), "village": f"<https://w3id.org/dcpa/id/area/{VILLAGE}>"}
+    return sparql_prefixes() + inline_parameters(query.text, values)
 
 
 def needs(dataset: str = "") -> str:

@@ -65,7 +65,7 @@ def test_a_need_is_written_and_visible_at_once(writer: TestClient) -> None:
     body = r.json()
     assert body["user"] == "张三" and body["report"]["counts"]
     [need] = needs_of(writer, "210123203202")
-    assert need["need_type"]["code"] == "N41" and need["severity"] == 5 and need["synthetic"] is False
+    assert need["need_type"].endswith("N41") and need["severity"] == 5 and need["example"] is False
     # who and when are recorded with the batch
     rows = writer.get(
         "/sparql",
@@ -79,7 +79,7 @@ def test_a_need_is_written_and_visible_at_once(writer: TestClient) -> None:
 
 
 def test_an_invalid_record_is_422_with_issues_and_nothing_is_written(writer: TestClient) -> None:
-    before = writer.get("/api/stats").json()["triples"]
+    before = writer.get("/api/stats").json()["summary"]["triples"]
     good, bad = NEED, {**NEED, "village_code": "210123203201", "severity": 9, "need_type": "N99"}
     r = writer.post("/api/needs", json=[good, bad], headers=AUTH)
     assert r.status_code == 422
@@ -87,7 +87,7 @@ def test_an_invalid_record_is_422_with_issues_and_nothing_is_written(writer: Tes
     assert err["code"] == "validation_failed"
     columns = {i["column"] for i in err["details"]}
     assert {"severity", "need_type"} <= columns
-    assert writer.get("/api/stats").json()["triples"] == before
+    assert writer.get("/api/stats").json()["summary"]["triples"] == before
     assert needs_of(writer, "210123203202") == []
 
 
@@ -155,7 +155,7 @@ def test_writes_survive_a_restart(tmp_path: Path) -> None:
     gc.collect()
     with TestClient(create_app(settings)) as client:  # opens settings.store_path from disk
         [need] = needs_of(client, "210123203202")
-        assert need["need_type"]["code"] == "N41"
+        assert need["need_type"].endswith("N41")
 
 
 def _need_type_row(client: TestClient, area: str, code: str) -> list[str]:

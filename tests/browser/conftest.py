@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ from kg.settings import Settings
 from kg.store import Store
 
 CHROMIUM = Path("/usr/bin/chromium")
+#: The date the pages' answers are for (as in tests/views).
+AS_OF = date(2020, 6, 30)
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "data" / "views" / "fixture.ttl"
 ARTIFACTS = ROOT / "_artifacts"
@@ -51,7 +54,7 @@ def view_store() -> Store:
     store = Store.memory()
     store.add_graph(str(GRAPH_ONTOLOGY), ontology_graph())
     store.add_graph(str(GRAPH_SYNTHETIC), rdflib.Graph().parse(FIXTURE, format="turtle"))
-    derive_all(store)  # as a build does
+    derive_all(store, as_of=AS_OF)  # as a build does
     return store
 
 
@@ -59,7 +62,7 @@ def view_store() -> Store:
 def live(view_store: Store) -> Iterator[str]:
     from api.app import create_app
 
-    settings = Settings(_env_file=None, api_token=None, sparql_endpoint=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, api_token=None, sparql_endpoint=None, as_of=AS_OF)  # type: ignore[call-arg]
     server = LiveServer(create_app(settings, view_store))
     yield server.url
     server.stop()

@@ -183,13 +183,16 @@ def test_dashboard_charts_and_drill_down(open_page: Callable[..., Watched]) -> N
     w.page.click("#card-area table a")  # 朝阳市 → its counties
     w.page.wait_for_selector("body[data-charts-ready='1']")
     assert charts(w)["area"] == ["建平县"]
-    w.page.click("#card-area table a")  # 建平县 → its villages
+    w.page.click("#card-area table a")  # 建平县 → its townships
     w.page.wait_for_selector("body[data-charts-ready='1']")
     c = charts(w)
-    assert set(c["area"]) == {"朱碌科村村民委员会", "西梁村村民委员会", "建平村村民委员会"}
+    assert set(c["area"]) == {"朱碌科镇", "建平镇"}
     assert "终端设备接入" in c["need_type"] and "数字终端配送" in c["category"]
     assert "示例数据" in (w.page.text_content(".dcpa-synthetic") or "")
     w.shot("dashboard-county")
+    w.page.click("#card-area table a")  # 朱碌科镇 → its villages
+    w.page.wait_for_selector("body[data-charts-ready='1']")
+    assert set(charts(w)["area"]) == {"朱碌科村村民委员会", "西梁村村民委员会"}
     csv_href = w.page.get_attribute("#card-need_type a.dcpa-csv", "href")
     resp = w.page.request.get(w.page.url.split("/dashboard")[0] + csv_href)
     assert resp.ok and "终端设备接入" in resp.text()

@@ -194,9 +194,11 @@ def test_writes_are_seen_by_the_next_call(tmp_path: Path) -> None:
         runner.start(wait=60)
         assert count(runner) == 600
         store.add_graph(G, triples(5, start=600))  # not flushed
+        runner.data_changed()  # as the server does after every write (api.serving)
         assert count(runner) == 605
         store.update(f"INSERT DATA {{ GRAPH <{G}> {{ <http://example.org/s/x> <http://example.org/p/x> 1 }} }}")
         store.flush()
+        runner.data_changed()
         assert count(runner) == 606
         assert runner.state().version == 2
     finally:
@@ -218,6 +220,7 @@ def test_reads_stay_right_while_the_server_flushes_and_compacts(tmp_path: Path) 
             store.flush()
             if i % 2:
                 store.optimize()
+            runner.data_changed()
             assert count(runner) == expected
     finally:
         runner.close()
@@ -297,8 +300,7 @@ def test_thread_runner_serves_a_memory_store() -> None:
     assert isinstance(runner, ThreadRunner)
     try:
         assert run_async(runner.call("kg.store:Store.select", COUNT, timeout=10)) == [{"n": 3}]
-        runner.data_changed()  # nothing to reopen: the threads read this very store object
-        store.add_graph(G, triples(1, start=3))
+        store.add_graph(G, triples(1, start=3))  # nothing to reopen: the threads read this very store object
         assert run_async(runner.call("kg.store:Store.select", COUNT, timeout=10)) == [{"n": 4}]
     finally:
         runner.close()

@@ -98,4 +98,4 @@ def test_skos_checks_detect_a_concept_outside_any_scheme():
 
 
 def test_schemes_listed(ontology):
-    assert len(schemes(ontology)) == 8
+    assert len(schemes(ontology)) == 11

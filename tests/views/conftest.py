@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -17,13 +18,15 @@ from kg.store import Store
 
 FIXTURE = Path(__file__).resolve().parent.parent / "data" / "views" / "fixture.ttl"
 MALICIOUS = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+#: The date the views' answers are for.
+AS_OF = date(2020, 6, 30)
 
 
 def fixture_store() -> Store:
     store = Store.memory()
     store.add_graph(str(GRAPH_ONTOLOGY), ontology_graph())
     store.add_graph(str(GRAPH_SYNTHETIC), rdflib.Graph().parse(FIXTURE, format="turtle"))
-    derive_all(store)  # as a build does
+    derive_all(store, as_of=AS_OF)  # as a build does
     return store
 
 
@@ -36,5 +39,5 @@ def store() -> Store:
 def client(store: Store) -> Iterator[TestClient]:
     from api.app import create_app
 
-    with TestClient(create_app(Settings(api_token=None), store)) as c:
+    with TestClient(create_app(Settings(api_token=None, as_of=AS_OF), store)) as c:
         yield c

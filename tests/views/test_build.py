@@ -147,12 +147,19 @@ def test_network_data_carries_both_languages_and_the_legend(store: Store) -> Non
     assert "示例数据 / example data" in synthetic["title"]
 
 
-@pytest.mark.parametrize("reach", ["area,library", "direct", "area", "library"])
-@pytest.mark.parametrize("area_code", ["21", "211322", "211322101"])
-def test_view_gaps_agree_with_kg_matching(store: Store, area_code: str, reach: str) -> None:
-    """The views flag needs one by one; their counts must match the matching library's report."""
-    matching = pytest.importorskip("kg.matching")
-    ours = {r["code"]: (r["needs"], r["gaps"]) for r in viz.gap_table(store, area_code, "need_type", reach=reach).rows}
-    report = matching.gaps(store, area_code, by="need_type", reach=reach).to_dict()
-    theirs = {g["code"]: (g["needs"], g["unaddressed"]) for g in report["groups"]}
-    assert ours == theirs
+@pytest.mark.parametrize("reach", ["direct", "area", "direct,area"])
+@pytest.mark.parametrize("township", ["211322101", "211322102"])
+def test_area_view_colours_agree_with_the_gap_report(store: Store, township: str, reach: str) -> None:
+    """The area view colours villages from the same need rows the gap report counts: per village, the
+    gaps it shows are the report's."""
+    from kg.answers.areas import resolve_area
+    from kg.answers.needs import need_rows
+    from kg.matching import gaps
+
+    from .conftest import AS_OF
+
+    rows = need_rows(store, resolve_area(store, township), reach=reach, as_of=AS_OF).rows
+    shares = viz.village_shares(rows)
+    ours = {s["code"]: (s["needs"], s["gaps"]) for s in shares.values()}
+    report = gaps(store, township, by="area", reach=reach, as_of=AS_OF)
+    assert ours == {g.code: (g.needs, g.unaddressed) for g in report.groups}

@@ -87,49 +87,73 @@ def read_csv(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text[1:])))
 
 
-def test_csv_by_area_drills_down_to_villages(client: TestClient) -> None:
+def test_csv_by_area_drills_down_to_townships_then_villages(client: TestClient) -> None:
     r = client.get("/dashboard/data/area.csv", params={"area": "211322"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert 'filename="gaps-area-211322.csv"' in r.headers["content-disposition"]
     rows = read_csv(r.text)
-    assert rows[0][:4] == ["区划代码", "区域", "需求数", "未满足需求"]
+    assert rows[0][:5] == ["区划代码", "区域", "需求数", "未满足需求", "已满足但未经验证"]
     by_code = {row[0]: row for row in rows[1:]}
-    assert by_code["211322102200"][1] == "建平村村民委员会"
-    assert by_code["211322102200"][2:4] == ["1", "1"]
-    assert by_code["211322101200"][2:4] == ["2", "1"]
+    assert by_code["211322101"][2:4] == ["4", "3"]  # 201-a is a gap: L2 serving the township does not count
+    assert by_code["211322102"][2:4] == ["1", "1"]
+    village_rows = read_csv(client.get("/dashboard/data/area.csv", params={"area": "211322101"}).text)
+    assert {row[0]: row[1:4] for row in village_rows[1:]} == {
+        "211322101200": ["朱碌科村村民委员会", "2", "1"], "211322101201": ["西梁村村民委员会", "2", "2"]}
 
 
 def test_csv_by_area_at_province_level_groups_by_city(client: TestClient) -> None:
     rows = read_csv(client.get("/dashboard/data/area.csv").text)
-    assert [r[:4] for r in rows[1:]] == [["2113", "朝阳市", "5", "3"]]
+    assert [r[:4] for r in rows[1:]] == [["2113", "朝阳市", "5", "4"]]
 
 
 def test_csv_by_need_type_and_category_in_english(client: TestClient) -> None:
     types = read_csv(client.get("/dashboard/data/need_type.csv", params={"area": "21", "lang": "en"}).text)
     assert types[0][:4] == ["code", "need type", "needs", "unaddressed needs"]
-    assert {r[0]: r[3] for r in types[1:]} == {"N11": "2", "N12": "1", "N21": "0"}
+    assert {r[0]: r[3] for r in types[1:]} == {"N11": "2", "N12": "1", "N21": "1"}
     cats = read_csv(client.get("/dashboard/data/category.csv", params={"area": "21", "lang": "en"}).text)
+    assert cats[0][:6] == ["code", "category", "needs of types it addresses", "of which addressed",
+                           "of which not verified", "of which gaps"]
     by = {r[0]: r for r in cats[1:]}
-    assert by["C1"][2:4] == ["1", "2"]  # one intervention meeting two needs
-    assert by["C2"][4] == "2"  # terminal distribution could meet the two N11 gaps
+    assert by["C1"][2:6] == ["2", "1", "0", "1"]  # N21 needs: 200-a met by I1, 201-a a gap
+    assert by["C2"][2:6] == ["2", "0", "0", "2"]  # terminal distribution could meet the two N11 gaps
 
 
-def test_dashboard_links_drill_down(client: TestClient) -> None:
+def test_csv_cells_never_start_a_formula(client: TestClient) -> None:
+    rows = read_csv(client.get("/dashboard/data/need_type.csv", params={"area": "21"}).text)
+    assert all(not cell.startswith(("=", "+", "@")) for row in rows for cell in row)
+
+
+def test_dashboard_links_drill_down_and_keep_real_only(client: TestClient) -> None:
     html = client.get("/dashboard?area=211322").text
-    assert 'href="/dashboard/village/211322102200?lang=zh"' in html
+    assert 'href="/dashboard?area=211322101&amp;lang=zh"' in html
+    township = client.get("/dashboard?area=211322101").text
+    assert 'href="/dashboard/village/211322101200?lang=zh"' in township
     assert re.search(r'href="/dashboard/data/area\.csv\?area=211322&(amp;)?lang=zh"', html)
-    crumbs = client.get("/dashboard?area=211322").text
-    assert 'href="/dashboard?area=2113&amp;lang=zh"' in crumbs
+    assert 'href="/dashboard?area=2113&amp;lang=zh"' in html
     city = client.get("/dashboard?area=2113").text
     assert 'href="/dashboard?area=211322&amp;lang=zh"' in city
+    # the data basis and the real-only switch
+    assert "rest on example data" in client.get("/dashboard?area=2113&lang=en").text
+    assert 'href="/dashboard?area=2113&amp;lang=zh&amp;real_only=true"' in city
+    real = client.get("/dashboard?area=2113&real_only=true&lang=en").text
+    assert "there are no real needs" in real
+    assert 'href="/dashboard?area=21&amp;lang=en&amp;real_only=true"' in real
 
 
 def test_village_page_combines_status_needs_recommendations_and_graph(client: TestClient) -> None:
     html = client.get("/dashboard/village/211322101200").text
-    assert "建档立卡贫困村" in html
     status = html[html.index('id="status"') : html.index('id="needs"')]
-    assert '<td class="num">35</td><td class="num">80</td>' in status  # poor households, poor people
-    assert "未满足" in html and "终端设备接入" in html
+    assert "建档立卡贫困村" in status and "示例数据，不是真实认定" in status  # never shown as a real registration
+    needs = html[html.index('id="needs"') : html.index('id="recommendations"')]
+    assert "未满足" in needs and "终端设备接入" in needs
+    assert "direct" in needs or "直接" in needs  # the reason of the need I1 meets: it names the village
     assert "示例·电子阅读器" in html  # a recommendation for the terminal-access gap
     assert embedded(html)["center"] == node("area", "211322101200")
     assert "示例数据 / example data" in html
+
+
+def test_graph_views_state_how_much_of_them_is_example_data(client: TestClient) -> None:
+    html = client.get("/views/village/211322101200?lang=en").text
+    m = re.search(r'class="dcpa-basis" data-example-share="([0-9.]+)">([^<]+)<', html)
+    assert m is not None and 0 < float(m.group(1)) < 1  # example needs and libraries, real areas and policies
+    assert "rest on example data" in m.group(2)

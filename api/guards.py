@@ -1,0 +1,262 @@
+"""Pure ASGI middleware that guards the app against hostile requests, before any route runs.
+
+- ``WriteGate``: a write (POST/PUT/PATCH/DELETE on a route that needs the bearer token) is
+  refused with 401/403 *before its body is read* — FastAPI reads and parses the body before it
+  runs dependencies, so the route's own check comes after a 200 MB upload has been taken in.
+  The ``X-DCPA-User`` header is checked there too (422).
+- ``BodyLimits``: a body larger than ``max_request_bytes`` is refused with 413 (from its
+  Content-Length before anything is read, or as soon as a streamed body passes the limit); a
+  body that arrives too slowly is refused with 408: it has ``body_timeout`` seconds, plus one
+  second for every ``body_min_rate`` bytes received (Apache's mod_reqtimeout rule), so a
+  legitimate slow upload keeps going while one byte a second (slowloris) does not.
+- ``SecurityHeaders``: every response gets a Content-Security-Policy and the other headers that
+  stop pages being framed, sniffed or leaking their address.
+
+Refusals answer in the API's one JSON error shape and close the connection (the rest of the body
+is never read). Slow *headers* are the server's business: see ``api.server``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import HTTPException
+from fastapi.routing import RouteContext, iter_route_contexts
+from starlette.routing import BaseRoute, Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from kg.errors import DcpaError
+from kg.settings import Settings
+
+from .auth import check_token, require_writer, writer_name
+from .errors import error_body
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+#: The Content-Security-Policy of every response. Scripts only from this server (no inline script,
+#: no eval); styles also inline, because the ontology page, the SPARQL page and the vendored
+#: libraries (YASGUI, Swagger UI, vis-network) set style attributes and <style> elements. Page text
+#: is HTML-escaped by Jinja, so no user data can add markup that would use that allowance.
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"content-security-policy", CSP.encode("ascii")),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+)
+
+
+async def send_error(
+    send: Send,
+    status: int,
+    code: str,
+    message: str,
+    hint: str | None = None,
+    details: Any = None,
+    headers: Sequence[tuple[bytes, bytes]] = (),
+) -> None:
+    """Answer in the one JSON error shape and ask the server to close the connection afterwards."""
+    body = json.dumps(error_body(code, message, hint, details), ensure_ascii=False).encode("utf-8")
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode("ascii")),
+                (b"connection", b"close"),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def _needs_writer(route: RouteContext) -> bool:
+    dependant = getattr(route, "dependant", None)
+    stack = [dependant] if dependant is not None else []
+    while stack:
+        d = stack.pop()
+        if d.call is require_writer:
+            return True
+        stack.extend(d.dependencies)
+    return False
+
+
+def write_routes(routes: Sequence[BaseRoute]) -> list[RouteContext]:
+    """The routes that need the bearer token: their dependencies include ``require_writer``.
+
+    Found from the routes themselves (as FastAPI's OpenAPI does, through ``iter_route_contexts``,
+    which also sees into included routers), so a new write route is guarded without being listed.
+    """
+    return [r for r in iter_route_contexts(routes) if _needs_writer(r)]
+
+
+class WriteGate:
+    """Check the token (and the author header) of requests to write routes before their body is read."""
+
+    def __init__(self, app: ASGIApp, settings: Settings, routes: Sequence[RouteContext]) -> None:
+        self.app = app
+        self.settings = settings
+        self.routes = routes
+
+    def _is_write(self, scope: Scope) -> bool:
+        return any(r.matches(scope)[0] == Match.FULL for r in self.routes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in WRITE_METHODS and self._is_write(scope):
+            authorization = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
+            try:
+                check_token(authorization.decode("latin-1"), self.settings)
+                writer_name(scope, self.settings)
+            except HTTPException as e:
+                code = {401: "unauthorized", 403: "forbidden"}.get(e.status_code, "http_error")
+                extra = [(k.lower().encode(), v.encode()) for k, v in (e.headers or {}).items()]
+                await send_error(send, e.status_code, code, str(e.detail), headers=extra)
+                return
+            except DcpaError as e:
+                await send_error(send, e.http_status, e.code, e.message, e.hint, e.details)
+                return
+        await self.app(scope, receive, send)
+
+
+class _Refused(Exception):
+    """Raised from ``receive()`` once the body broke a limit; the app's answer is replaced."""
+
+
+def content_length(scope: Scope) -> int | None:
+    for k, v in scope.get("headers", []):
+        if k == b"content-length":
+            try:
+                return int(v)
+            except ValueError:
+                return None  # the HTTP server refuses a malformed length before the app sees it
+    return None
+
+
+class BodyLimits:
+    """413 for bodies over the size limit, 408 for bodies that arrive too slowly (see the module doc)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float, min_rate: float) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.timeout = timeout
+        self.min_rate = min_rate
+
+    def _too_large(self) -> tuple[int, str, str, str]:
+        return (
+            413,
+            "request_too_large",
+            f"the request body is larger than {self.max_bytes} bytes",
+            "send less at once (split the file or the list of records), or raise DCPA_MAX_REQUEST_BYTES",
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = content_length(scope)
+        if length is not None and length > self.max_bytes:
+            await send_error(send, *self._too_large())
+            return
+        chunked = any(k == b"transfer-encoding" for k, _ in scope["headers"])
+        state: dict[str, Any] = {
+            "done": not (chunked or length),  # the whole body has been received
+            "received": 0,
+            "deadline": time.monotonic() + self.timeout,
+            "error": None,  # (status, code, message, hint) once a limit is broken
+            "started": False,  # whether a response has started
+        }
+
+        async def guarded_receive() -> Message:
+            if state["error"]:
+                raise _Refused
+            if state["done"]:  # after the body: disconnect notices, which may take any time
+                return await receive()
+            remaining = state["deadline"] - time.monotonic()
+            try:
+                if remaining <= 0:
+                    raise TimeoutError
+                message = await asyncio.wait_for(receive(), remaining)
+            except TimeoutError:
+                state["error"] = (
+                    408,
+                    "request_timeout",
+                    f"the request body arrived too slowly (after {state['received']} bytes)",
+                    f"send the body at {self.min_rate:g} bytes per second or faster (limits: DCPA_BODY_TIMEOUT, "
+                    "DCPA_BODY_MIN_RATE)",
+                )
+                raise _Refused from None
+            if message["type"] == "http.request":
+                size = len(message.get("body", b""))
+                state["received"] += size
+                state["deadline"] += size / self.min_rate
+                if state["received"] > self.max_bytes:
+                    state["error"] = self._too_large()
+                    raise _Refused
+                if not message.get("more_body", False):
+                    state["done"] = True
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            if state["error"]:
+                return  # the app's answer to a refused body; ours is sent below
+            if message["type"] == "http.response.start":
+                state["started"] = True
+                if not state["done"]:  # the body was not read: do not wait for the rest of it
+                    message = {**message, "headers": [*message.get("headers", []), (b"connection", b"close")]}
+            await send(message)
+
+        try:
+            await self.app(scope, guarded_receive, guarded_send)
+        except Exception:
+            if not state["error"]:
+                raise
+        if state["error"] and not state["started"]:
+            await send_error(send, *state["error"])
+
+
+class SecurityHeaders:
+    """Add ``SECURITY_HEADERS`` to every response that does not set them itself."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                headers += [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def install_guards(app: Any, settings: Settings) -> None:
+    """Add the guards to ``app``, after its routers (outermost first: headers, token, body limits)."""
+    app.add_middleware(BodyLimits, settings.max_request_bytes, settings.body_timeout, settings.body_min_rate)
+    app.add_middleware(WriteGate, settings, write_routes(app.routes))
+    app.add_middleware(SecurityHeaders)

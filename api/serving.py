@@ -1,0 +1,281 @@
+"""The server's store: its one read-write handle, the only door its writes go through, and the switch
+to a freshly built version.
+
+``create_app`` puts a ``ServedStore`` on ``app.state.served``. When the app opened the store itself
+(``dcpa serve``) it *owns* it: it holds the writer lock (``kg.writer``) for as long as it runs, settles
+interrupted writes at start (``kg.importer.journal.recover``), and the dcpa commands hand it their
+writes (``api.routes.admin``). Then:
+
+* every write runs inside ``writing()``: one at a time, and answered 503 ``store_busy`` with
+  ``Retry-After`` while a rebuild runs (imports never land in a store about to be replaced);
+* ``build()`` loads a new version aside while the old one keeps serving reads, then ``_switch``
+  moves the pointer, opens the new version, puts it on ``app.state.store`` and tells the listeners.
+  Requests already running finish on the old handle, which closes when the last of them drops it.
+
+**Store listeners.** ``app.state.store_listeners`` is a list that other parts of the server (say, a
+pool of query worker processes) append to. After every accepted write each listener's
+``data_changed()`` is called; after a rebuild, ``switch_store(path)`` with the directory of the new
+version (open it read-only there; the pointer may move again later). Both are optional; both are
+called from the thread that wrote, after the write is durable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+import os
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+from types import FrameType
+from typing import Any, Protocol
+
+import uvicorn
+
+from kg import versions
+from kg.build import BuildReport, ProgressFn, build
+from kg.derived import Marker, derive_all, marker
+from kg.errors import StoreBusy, StoreError
+from kg.importer.journal import recover
+from kg.settings import Settings
+from kg.store import Store
+from kg.workers import START_TIMEOUT, WorkerPool
+from kg.writer import ServerInfo, WriterLock, holder, pid_alive, register_server, unregister_server
+
+log = logging.getLogger(__name__)
+
+
+class StoreListener(Protocol):
+    """What a store listener may implement (both methods are optional)."""
+
+    def switch_store(self, path: Path) -> None: ...
+
+    def data_changed(self) -> None: ...
+
+
+class ServedStore:
+    """The store an app serves, and how the app writes to it (see the module docstring)."""
+
+    def __init__(self, state: Any, settings: Settings, *, lock: WriterLock | None = None) -> None:
+        self._state = state
+        self.settings = settings
+        self._lock = lock
+        self.owned = lock is not None
+        #: The token of the admin channel (``api.routes.admin``); only an owning server has one.
+        self.admin_token: str | None = secrets.token_urlsafe(32) if self.owned else None
+        self.instance = secrets.token_hex(8)
+        self._cond = threading.Condition()
+        self._busy = False
+        self._building_since: float | None = None
+        self._registered = False
+
+    @classmethod
+    def open(cls, state: Any, settings: Settings) -> Store:
+        """Become the store's writer (waiting for a running command to finish), repair what a crash
+        left, open the store and put it on ``state.store``; returns the store."""
+        lock = WriterLock(settings.store_path, "serve")
+        told = False
+        while not lock.try_acquire():  # a command finishes soon; another server does not
+            who = holder(lock.path)
+            if who is not None and who.what == "serve" and pid_alive(who.pid):
+                raise StoreBusy(f"{who} already serves the store at {versions.pointer(settings.store_path)}",
+                                hint="stop it first, or serve another store (DCPA_STORE_PATH)")
+            if not told:
+                log.warning("waiting for %s to finish with the store", who or "another dcpa process")
+                told = True
+            time.sleep(0.1)
+        try:
+            for note in versions.prepare(settings.store_path):
+                log.warning("%s", note)
+            store = Store.open(settings.store_path, create=False)
+            try:
+                recover(store, settings)
+                versions.collect(settings.store_path)
+            except BaseException:
+                store.close()
+                raise
+        except BaseException:
+            lock.release()
+            raise
+        state.store = store
+        state.served = cls(state, settings, lock=lock)
+        return store
+
+    @property
+    def store(self) -> Store:
+        store: Store = self._state.store
+        return store
+
+    @property
+    def listeners(self) -> list[Any]:
+        found: list[Any] = self._state.store_listeners
+        return found
+
+    # -- writing ----------------------------------------------------------
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[Store]:
+        """Hold the store's write turn: one writer at a time, none while a rebuild runs (``StoreBusy``)."""
+        with self._cond:
+            while self._busy:
+                if self._building_since is not None:
+                    raise self.busy_error()
+                self._cond.wait()
+            self._busy = True
+        try:
+            yield self.store
+        finally:
+            with self._cond:
+                self._busy = False
+                self._cond.notify_all()
+
+    def changed(self) -> None:
+        """After an accepted write: make it durable on disk and tell the listeners."""
+        flush = getattr(self.store, "flush", None)
+        if flush is not None:
+            flush()
+        for listener in list(self.listeners):
+            _call(listener, "data_changed")
+
+    @property
+    def building(self) -> bool:
+        return self._building_since is not None
+
+    def busy_error(self) -> StoreBusy:
+        elapsed = time.monotonic() - (self._building_since or time.monotonic())
+        now = versions.current(self.settings.store_path)
+        record = versions.completion(now) if now is not None else None
+        expected = float((record or {}).get("seconds", 30.0))
+        return StoreBusy(
+            "the store is being rebuilt; nothing was written",
+            hint="try again when the rebuild is done (see Retry-After); reading goes on as usual",
+            retry_after=int(max(1.0, expected - elapsed)) + 1,
+        )
+
+    # -- rebuilding -------------------------------------------------------
+    def build(self, *, progress: ProgressFn | None = None, **options: Any) -> BuildReport:
+        """Rebuild the store (``kg.build.build``) while the old version serves reads; writes get 503."""
+        if not self.owned:
+            raise StoreError(
+                "this server was given its store (an in-memory or remote store): it cannot rebuild it",
+                hint="rebuild where the store lives, with `dcpa build`",
+            )
+        with self._cond:
+            if self._building_since is not None:
+                raise self.busy_error()
+            self._building_since = time.monotonic()
+            self._cond.notify_all()  # writers waiting for their turn answer 503 now
+            while self._busy:
+                self._cond.wait()
+            self._busy = True
+        try:
+            report = build(self.settings, current=self.store, switch=self._switch, progress=progress, **options)
+            gc.collect()  # drop the old version's handle if no request uses it any more, so that it can go
+            versions.collect(self.settings.store_path)
+            return report
+        finally:
+            with self._cond:
+                self._busy = False
+                self._building_since = None
+                self._cond.notify_all()
+
+    def _switch(self, version: Path) -> None:
+        """Point the store at ``version``, open it, serve it, tell the listeners."""
+        new = Store.open(version, create=False)  # first: if it does not open, the pointer stays where it is
+        try:
+            versions.switch(self.settings.store_path, version)
+        except BaseException:
+            new.close()
+            raise
+        self._state.store = new  # the old handle closes when the last request using it ends
+        for listener in list(self.listeners):
+            _call(listener, "switch_store", new.real_path)
+        from .routes.dashboard import warm
+
+        warm(new, self.settings.reach)
+
+    def derive(self, as_of: date | None = None) -> tuple[int, Marker | None]:
+        """Recompute the derived graph in place (``dcpa derive``), as one write; its needs and its marker."""
+        with self.writing() as store:
+            recover(store, self.settings)
+            n = derive_all(store, as_of=as_of, settings=self.settings)
+            m = marker(store)
+        self.changed()
+        return n, m
+
+    # -- registration and shutdown ----------------------------------------
+    def register(self, url: str) -> None:
+        """Tell the dcpa commands where to hand their writes (``<store>.server.json``)."""
+        if self.admin_token is None:
+            return
+        where = str(versions.pointer(self.settings.store_path))
+        info = ServerInfo(os.getpid(), url, self.admin_token, self.instance, where)
+        path = register_server(self.settings.store_path, info)
+        self._registered = True
+        log.info("dcpa commands hand their writes to this server (%s)", path)
+
+    def unregister(self) -> None:
+        if self._registered:
+            unregister_server(self.settings.store_path, self.instance)
+            self._registered = False
+
+    def close(self) -> None:
+        """At shutdown: unregister, close the store, give up the writer lock."""
+        self.unregister()
+        if self._lock is None:
+            return
+        with contextlib.suppress(AttributeError):  # already closed
+            self.store.close()
+        self._lock.release()
+        self._lock = None
+
+
+def _call(listener: Any, method: str, *args: Any) -> None:
+    fn: Callable[..., Any] | None = getattr(listener, method, None)
+    if fn is None:
+        return
+    try:
+        fn(*args)
+    except Exception:  # noqa: BLE001 - one faulty listener must not fail the write that succeeded
+        log.exception("store listener %r failed in %s", listener, method)
+
+
+class RegisteringServer(uvicorn.Server):
+    """uvicorn's server, which registers the app's admin channel once it listens (the port is known
+    only then) and unregisters it first thing at shutdown."""
+
+    async def startup(self, sockets: Any = None) -> None:
+        await super().startup(sockets=sockets)
+        served = getattr(getattr(self.config.app, "state", None), "served", None)
+        if self.should_exit or served is None or not self.servers:
+            return
+        host, port = self.servers[0].sockets[0].getsockname()[:2]
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+        served.register(f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}")
+
+    async def shutdown(self, sockets: Any = None) -> None:
+        served = getattr(getattr(self.config.app, "state", None), "served", None)
+        if served is not None:
+            served.unregister()
+        await super().shutdown(sockets=sockets)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        """Ctrl+C / SIGTERM: uvicorn waits for the requests in flight, and a query deep in the engine
+        would hold it for its whole time limit; stopping the query workers now ends those requests
+        (503) at once, so one signal stops the server promptly."""
+        super().handle_exit(sig, frame)
+        runner = getattr(getattr(self.config.app, "state", None), "query_runner", None)
+        if runner is not None:
+            runner.close()
+
+
+def run(app: Any, **options: Any) -> None:
+    """``uvicorn.run`` for ``dcpa serve``: the same options, with the admin channel registered and
+    the query workers ready before the first request (about a second: the fork server loads once)."""
+    runner = getattr(getattr(app, "state", None), "query_runner", None)
+    if isinstance(runner, WorkerPool):
+        runner.start(wait=START_TIMEOUT)
+    RegisteringServer(uvicorn.Config(app, **options)).run()

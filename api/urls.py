@@ -1,0 +1,52 @@
+"""The one URL builder of the service: every link a JSON answer or a page gives is made here."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote, urlencode
+
+
+def _q(path: str, **params: Any) -> str:
+    items = {k: ("true" if v is True else "false" if v is False else v) for k, v in params.items()
+             if v is not None and v != "" and v is not False}
+    return path + ("?" + urlencode(items) if items else "")
+
+
+def village(code: str) -> str:
+    return f"/api/villages/{quote(code)}"
+
+
+def village_recommendations(code: str) -> str:
+    return f"/api/villages/{quote(code)}/recommendations"
+
+
+def village_similar(code: str) -> str:
+    return f"/api/villages/{quote(code)}/similar"
+
+
+def gaps(area: str | None, **params: Any) -> str:
+    return _q("/api/gaps", area=area, **params)
+
+
+def record(kind_path: str, key: str) -> str:
+    return f"/api/{kind_path}/{quote(key, safe='-_.~')}"
+
+
+def query(name: str) -> str:
+    return f"/api/queries/{quote(name)}"
+
+
+def dashboard(area: str | None = None, **params: Any) -> str:
+    return _q("/dashboard", area=area, **params)
+
+
+def dashboard_village(code: str, **params: Any) -> str:
+    return _q(f"/dashboard/village/{quote(code)}", **params)
+
+
+def view(kind: str, key: str, **params: Any) -> str:
+    return _q(f"/views/{kind}/{quote(key)}", **params)
+
+
+def chart_csv(chart: str, **params: Any) -> str:
+    return _q(f"/dashboard/data/{quote(chart)}.csv", **params)

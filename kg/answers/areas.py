@@ -1,0 +1,108 @@
+"""Administrative areas: the one resolver from an official code to the area answers talk about.
+
+Codes nest by prefix (province 2 digits, city 4, county 6, township 9, village-level unit 12), so the
+areas containing one are its code's prefixes; the graph says which exist and what they are called.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyoxigraph as ox
+
+from ..errors import NotFound
+from ..namespaces import DCPA, area
+from ..rule import CODE_LENGTHS, prefixes
+from ..store import Store
+from .labels import Label, labels, local_name
+
+#: Level of an area from the length of its official code.
+LEVEL_BY_CODE_LENGTH = {2: "province", 4: "city", 6: "county", 9: "township", 12: "village"}
+_CODE_HINT = "area codes have 2, 4, 6, 9 or 12 digits (e.g. 21 for Liaoning, 12 digits for a village)"
+#: The most specific class wins when an area has several (a Village is also a VillageLevelUnit).
+_CLASS_ORDER = ("Village", "UrbanCommunity", "VillageLevelUnit", "Township", "CountyLevelUnit", "PrefectureCity",
+                "Province", "AdministrativeArea")
+
+
+@dataclass(frozen=True)
+class AreaRef:
+    """An area by code and name."""
+
+    code: str
+    label: Label
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "label": self.label.to_dict()}
+
+
+@dataclass(frozen=True)
+class Area:
+    """An administrative area as the answers need it."""
+
+    iri: str
+    code: str
+    level: str  # province / city / county / township / village
+    kind: str  # its class: Village, UrbanCommunity, Township…
+    label: Label
+    within: tuple[AreaRef, ...] = field(default=())  # the areas containing it, province first
+
+    @property
+    def is_village(self) -> bool:
+        return self.level == "village"
+
+    @property
+    def parent(self) -> AreaRef | None:
+        return self.within[-1] if self.within else None
+
+    def breadcrumb(self) -> list[AreaRef]:
+        """Province → … → this area."""
+        return [*self.within, AreaRef(self.code, self.label)]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"iri": self.iri, "code": self.code, "level": self.level, "kind": self.kind,
+                "label": self.label.to_dict(), "within": [a.to_dict() for a in self.within]}
+
+
+def valid_code(code: str) -> bool:
+    return code.isdigit() and len(code) in CODE_LENGTHS
+
+
+def resolve_area(store: Store, code: str) -> Area:
+    """The area with an official code; NotFound (with a hint) when the code is malformed or unknown."""
+    code = str(code).strip()
+    if not valid_code(code):
+        raise NotFound(f"no area with code {code!r}", hint=_CODE_HINT)
+    iri = area(code)
+    # select() reads the results to the end here: an engine iterator kept alive by the frames of the
+    # NotFound below would be dropped on the event loop's thread, which Oxigraph forbids
+    classes = {r["cls"] for r in store.select("SELECT ?scope ?cls WHERE { ?scope dcpa:areaCode ?c ; a ?cls }",
+                                              bindings={"scope": ox.NamedNode(iri)})}
+    if not classes:
+        raise NotFound(f"no area with code {code} in the graph",
+                       hint="check the code (search with /api/villages?q=…), or run `dcpa build` first")
+    kinds = [local_name(c) for c in classes if c.startswith(str(DCPA))]
+    kind = min(kinds, key=lambda k: _CLASS_ORDER.index(k) if k in _CLASS_ORDER else len(_CLASS_ORDER)) \
+        if kinds else "AdministrativeArea"
+    ups = [c for c in prefixes(code)[:-1]]
+    names = labels(store, [area(c) for c in [*ups, code]])
+    existing = {sol["a"].value for sol in store.query(
+        f"SELECT ?a WHERE {{ VALUES ?a {{ {' '.join(str(ox.NamedNode(area(c))) for c in ups)} }} ?a dcpa:areaCode ?x }}"
+    )} if ups else set()
+    within = tuple(AreaRef(c, names[area(c)]) for c in ups if area(c) in existing)
+    return Area(iri, code, LEVEL_BY_CODE_LENGTH[len(code)], kind, names[iri], within)
+
+
+def child_areas(store: Store, code: str | None) -> list[AreaRef]:
+    """The areas one level below ``code`` (the provinces when ``code`` is None), in code order."""
+    if code:
+        q = "SELECT ?scope ?a ?c WHERE { ?a dcpa:parentArea ?scope ; dcpa:areaCode ?c }"
+        rows = [(s["a"].value, s["c"].value) for s in store.query(q, bindings={"scope": ox.NamedNode(area(code))})]
+    else:
+        rows = [(s["a"].value, s["c"].value) for s in store.query("SELECT ?a ?c WHERE { ?a a dcpa:Province ; "
+                                                                   "dcpa:areaCode ?c }")]
+    names = labels(store, [a for a, _ in rows])
+    return [AreaRef(c, names[a]) for a, c in sorted(rows, key=lambda r: r[1])]
+
+
+__all__ = ["LEVEL_BY_CODE_LENGTH", "Area", "AreaRef", "child_areas", "resolve_area", "valid_code"]

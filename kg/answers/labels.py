@@ -1,0 +1,74 @@
+"""Labels of nodes in both languages: the one place answers, pages and exports get names from.
+
+Every node gets both a Chinese and an English label: its own in that language, else a plain
+(untagged) one, else the other language's, else the last segment of its IRI — so a page never
+shows an empty name and never mixes up which language it asked for.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ..facts import iri_values
+from ..store import Store
+
+LANGS = ("zh", "en")
+
+
+@dataclass(frozen=True)
+class Label:
+    """A node's name in Chinese and English."""
+
+    zh: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
+
+    def __getitem__(self, lang: str) -> str:  # templates and older callers write label["zh"]
+        return self.get(lang)
+
+    def to_dict(self) -> dict[str, str]:
+        return {"zh": self.zh, "en": self.en}
+
+
+def local_name(iri: str) -> str:
+    """The last path or fragment segment of an IRI, as a fallback label."""
+    for sep in ("#", "/"):
+        if sep in iri:
+            tail = iri.rsplit(sep, 1)[1]
+            if tail:
+                return tail
+    return iri
+
+
+def labels(store: Store, iris: Iterable[str]) -> dict[str, Label]:
+    """``{iri: Label}`` from rdfs:label / skos:prefLabel, for every IRI asked (fallbacks as above)."""
+    wanted = sorted({i for i in iris if i and i.startswith(("http://", "https://", "urn:"))})
+    found: dict[str, dict[str, tuple[int, str]]] = defaultdict(dict)
+    for start in range(0, len(wanted), 500):  # VALUES blocks of a few hundred IRIs plan well
+        chunk = iri_values(wanted[start : start + 500])
+        for sol in store.query(f"SELECT ?s ?l WHERE {{ VALUES ?s {{ {chunk} }} ?s rdfs:label|skos:prefLabel ?l }}"):
+            s, lit = sol["s"], sol["l"]
+            tag = (getattr(lit, "language", None) or "").lower()
+            key = "zh" if tag.startswith("zh") else "en" if tag.startswith("en") else ""
+            # skos:prefLabel and rdfs:label may both exist: keep the alphabetically first, for stable output
+            prev = found[s.value].get(key)
+            if prev is None or lit.value < prev[1]:
+                found[s.value][key] = (0, lit.value)
+    out: dict[str, Label] = {}
+    for i in wanted:
+        f = {k: v[1] for k, v in found.get(i, {}).items()}
+        name = local_name(i)
+        out[i] = Label(zh=f.get("zh") or f.get("") or f.get("en") or name,
+                       en=f.get("en") or f.get("") or f.get("zh") or name)
+    return out
+
+
+def label_of(store: Store, iri: str) -> Label:
+    return labels(store, [iri]).get(iri) or Label(local_name(iri), local_name(iri))
+
+
+__all__ = ["LANGS", "Label", "label_of", "labels", "local_name"]

@@ -1,0 +1,193 @@
+"""Needs and their state under the rule: the one home of "need rows" for every answer.
+
+Without a period, and when the derived graph answers for the date asked (``kg.derived``), the state
+and reasons of each need are read from it; otherwise the rule (``kg.rule``) is applied here, live,
+over the inputs ``kg.facts`` reads. Both paths give the same rows (tests compare them).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pyoxigraph as ox
+
+from .. import derived, facts
+from ..facts import Period, area_values, code_of, run_parallel
+from ..namespaces import DCPAV, ID
+from ..rule import (
+    MODE_BY_CONCEPT,
+    REACH_MODES,
+    STATE_BY_CONCEPT,
+    Fit,
+    NeedState,
+    ReachMode,
+    Reason,
+    outcome_of,
+    parse_reach,
+)
+from ..settings import Settings, get_settings
+from ..store import Store
+from .areas import Area
+
+log = logging.getLogger(__name__)
+
+#: Severity from which a need counts as severe (1 slight … 5 most severe).
+SEVERE = 4
+
+
+@dataclass(frozen=True)
+class NeedRow:
+    """One need, its state under the rule and every reason behind it."""
+
+    iri: str
+    village: str  # 12-digit code
+    need_type: str
+    severity: int
+    people: int | None
+    example: bool
+    state: NeedState
+    reasons: tuple[Reason, ...] = ()
+
+    @property
+    def addressed(self) -> bool:
+        """Addressed, verified or not (a need that is not a gap)."""
+        return self.state is not NeedState.UNADDRESSED
+
+    @property
+    def severe(self) -> bool:
+        return self.severity >= SEVERE
+
+    @property
+    def interventions(self) -> frozenset[str]:
+        return frozenset(r.intervention for r in self.reasons)
+
+
+@dataclass
+class NeedSet:
+    """Need rows and how they were worked out (for the answer's explanation)."""
+
+    rows: list[NeedRow]
+    as_of: date
+    reach: tuple[ReachMode, ...]
+    source: str  # "derived" (read from the derived graph) or "live" (rule applied now)
+    period: Period | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def __iter__(self) -> Any:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def _scope_head(scope: Area | None) -> tuple[str, dict[str, Any]]:
+    """The pattern binding ?v to the villages of the scope, and its bindings."""
+    if scope is None:
+        return "", {}
+    if scope.is_village:
+        return f"VALUES ?v {{ {area_values([scope.code])} }}", {}
+    return "?v dcpa:withinArea ?scope .", {"scope": ox.NamedNode(scope.iri)}
+
+
+def _via_kind(via: str) -> str:
+    if via.startswith(str(DCPAV) + "C"):
+        return "category"
+    if via.startswith(str(ID) + "resource/"):
+        return "resource"
+    return "resource_type"
+
+
+def _derived_rows(store: Store, scope: Area | None, with_reasons: bool) -> list[NeedRow]:
+    head, b = _scope_head(scope)
+    proj = " ?scope" if b else ""
+    jobs: list[tuple[str, dict[str, Any]]] = [(
+        f"SELECT{proj} ?need ?v ?t ?sev ?people ?ex ?st WHERE {{ {head} ?need dcpa:needOf ?v ; dcpa:needType ?t ; "
+        "dcpa:severity ?sev ; dcpa:needState ?st . OPTIONAL { ?need dcpa:peopleAffected ?people } "
+        "OPTIONAL { ?need dcpa:isSynthetic ?ex } }", b)]
+    if with_reasons:
+        jobs.append((
+            f"SELECT{proj} ?need ?i ?m ?ta ?ft ?via ?fp ?vu ?bt ?c ?iex WHERE {{ {head} ?need dcpa:needOf ?v ; "
+            "dcpa:addressedBy ?r . ?r dcpa:byIntervention ?i ; dcpa:reachMode ?m ; dcpa:reachTarget ?ta ; "
+            "dcpa:fitType ?ft ; dcpa:fitVia ?via ; dcpa:fitPath ?fp . OPTIONAL { ?r dcpa:validUntil ?vu } "
+            "OPTIONAL { ?r dcpa:belowTarget ?bt } OPTIONAL { ?i dcpa:category ?c } "
+            "OPTIONAL { ?i dcpa:isSynthetic ?iex } }", b))
+    results = run_parallel(store, jobs)
+    skip = 1 if b else 0
+    reasons: dict[str, list[Reason]] = {}
+    if with_reasons:
+        for row in results[1]:
+            need, i, m, ta, ft, via, fp, vu, bt, c, iex = row[skip:]
+            if not (need and i and m and ta and ft and via):
+                continue
+            path = tuple(str(DCPAV) + p.strip() for p in (fp or "").split("→") if p.strip())
+            reasons.setdefault(need, []).append(Reason(
+                intervention=i, mode=MODE_BY_CONCEPT.get(m, ReachMode.DIRECT), target=code_of(ta),
+                fit=Fit(ft, via, _via_kind(via)), fit_path=path or (ft,),
+                valid_until=date.fromisoformat(vu) if vu else None, below_target=bt == "true",
+                example=iex == "true", category=c))
+    out = []
+    for row in results[0]:
+        need, v, t, sev, people, ex, st = row[skip:]
+        if not (need and v and t and st):
+            continue
+        out.append(NeedRow(need, code_of(v), t, int(sev or 0), int(people) if people else None, ex == "true",
+                           STATE_BY_CONCEPT.get(st, NeedState.UNADDRESSED),
+                           tuple(sorted(reasons.get(need, ()), key=lambda r: r.intervention))))
+    return out
+
+
+def need_rows(
+    store: Store,
+    scope: Area | None,
+    *,
+    reach: str | tuple[ReachMode, ...] | None = None,
+    period: Period | None = None,
+    as_of: date | None = None,
+    with_reasons: bool = False,
+    real_only: bool = False,
+    settings: Settings | None = None,
+) -> NeedSet:
+    """Every need of the villages in ``scope`` (None: everywhere) with its state and reasons.
+
+    ``reach`` narrows the rule to some reach modes (default ``settings.reach``); ``period`` keeps the
+    needs identified in it and judges them as of its end; ``real_only`` leaves out example needs
+    (whose states never decide a real need's anyway).
+    """
+    settings = settings or get_settings()
+    modes = reach if isinstance(reach, tuple) else parse_reach(reach, settings.reach)
+    day = as_of or (period.end if period else derived.as_of_today(settings))
+    full = set(modes) == set(REACH_MODES)
+    notes: list[str] = []
+    if period is None and derived.is_current(store, day):
+        rows = _derived_rows(store, scope, with_reasons or not full)
+        if not full:
+            rows = [_restricted(r, modes) for r in rows]
+        source = "derived"
+    else:
+        if period is None:
+            m = derived.marker(store)
+            have = f"it is for {m.as_of}, stable until {m.stable_until}" if m else "there is none"
+            notes.append(f"the derived graph does not answer for {day} ({have}); the rule was applied live "
+                         "(run `dcpa derive` to make it current)")
+        codes = None if scope is None else [scope.code]
+        inputs = facts.read_inputs(store, codes, day, settings.validity_windows(), period)
+        result = inputs.outcomes(modes)
+        rows = [NeedRow(n.iri, n.village, n.need_type, n.severity, n.people, n.example, result[n.iri].state,
+                        result[n.iri].reasons) for n in inputs.needs]
+        source = "live"
+    if real_only:
+        rows = [r for r in rows if not r.example]
+    rows.sort(key=lambda r: (r.village, -r.severity, r.iri))
+    log.debug("need rows for %s: %d (%s)", scope.code if scope else "all", len(rows), source)
+    return NeedSet(rows, day, modes, source, period, notes)
+
+
+def _restricted(row: NeedRow, modes: tuple[ReachMode, ...]) -> NeedRow:
+    o = outcome_of(tuple(r for r in row.reasons if r.mode in modes))
+    return NeedRow(row.iri, row.village, row.need_type, row.severity, row.people, row.example, o.state, o.reasons)
+
+
+__all__ = ["SEVERE", "NeedRow", "NeedSet", "need_rows"]

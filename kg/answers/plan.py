@@ -1,0 +1,474 @@
+"""Plans: with this budget and this stock, which villages get what?
+
+The problem. Giving one unit of resource *r* (``dcpa:unitCost`` yuan) to village *v*
+covers every unaddressed need of *v* whose type *r* fits (the type itself or a broader
+type, as in "addressed"); *r* can go to at most ``dcpa:capacity`` villages, only to
+villages its library serves (the village or an area containing it — by official code
+prefix, which is how the NBS codes nest), and each need counts once. Maximise the
+covered severity without exceeding the budget.
+
+This is budgeted maximum coverage (NP-hard), so:
+
+* ``exact`` — depth-first branch and bound over the options with a fractional-knapsack
+  bound; optimal (gap 0) when it finishes within ``EXACT_NODE_LIMIT`` nodes;
+* ``greedy`` — repeatedly take the option with the best covered-severity per yuan
+  (lazy re-evaluation), then compare with the best single option (the classic fix
+  that gives the (1−1/e)/2 guarantee for budgeted coverage);
+* ``auto`` — exact for up to ``EXACT_MAX_OPTIONS`` options, greedy above.
+
+Every plan states an upper bound (the fractional knapsack relaxation capped by all
+coverable severity) and the optimality gap ``(bound − value) / bound``.
+Ties are broken by village code, then resource IRI, so plans are reproducible.
+Resources with no unit cost are left out (their cost could break the budget).
+
+The needs are the gaps under the rule of "addressed" (``kg.answers.needs``). With ``poor_first``
+(poverty targeting) a need weighs its severity times ``POOR_VILLAGE_WEIGHT`` in a registered poor
+village (``POOR_COUNTY_WEIGHT`` in a key or national poverty county) and times ``CAUSE_WEIGHT`` when
+its type is linked to the village's poverty causes; each allocation says so in its explanation.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field, fields
+from enum import StrEnum
+from typing import Any
+
+import pyoxigraph as ox
+
+from ..errors import DataError
+from ..facts import need_type_tree
+from ..namespaces import DCPA
+from ..namespaces import area as area_iri
+from ..rule import NeedState, ancestors_path, parse_reach, prefixes
+from ..settings import Settings, get_settings
+from ..store import Store
+from .areas import Area, resolve_area
+from .basis import Basis, basis
+from .jsonable import to_jsonable
+from .labels import labels
+from .needs import need_rows
+from .poverty import cause_links, linked_types, poverty_of
+
+log = logging.getLogger(__name__)
+
+
+
+class PlanMethod(StrEnum):
+    """How a plan is optimised."""
+
+    AUTO = "auto"  # exact for few options, greedy above
+    EXACT = "exact"  # branch and bound (optimal when it finishes within its node limit)
+    GREEDY = "greedy"  # best covered weight per yuan, compared with the best single option
+
+
+METHODS: tuple[str, ...] = tuple(m.value for m in PlanMethod)
+EXACT_MAX_OPTIONS = 24
+EXACT_NODE_LIMIT = 200_000
+POOR_VILLAGE_WEIGHT = 2.0
+POOR_COUNTY_WEIGHT = 1.5
+CAUSE_WEIGHT = 1.5
+
+
+@dataclass(frozen=True)
+class PlanNeed:
+    """An unaddressed need as the planner sees it."""
+
+    iri: str
+    village: str  # village code
+    need_type: str
+    severity: int
+    weight: float = 0.0  # what covering it is worth (its severity, times the targeting weights); 0: severity
+    example: bool = False
+    why: tuple[str, ...] = ()  # the targeting reasons behind its weight
+
+    @property
+    def value(self) -> float:
+        return self.weight or float(self.severity)
+
+
+@dataclass(frozen=True)
+class PlanResource:
+    iri: str
+    library: str
+    served_codes: tuple[str, ...]
+    fits: frozenset[str]
+    capacity: int
+    unit_cost: float
+    example: bool = False
+
+
+@dataclass(frozen=True)
+class Option:
+    """One unit of ``resource`` given to ``village``, covering ``needs``."""
+
+    resource: str
+    village: str
+    cost: float
+    needs: tuple[str, ...]
+
+
+@dataclass
+class Allocation:
+    village: str
+    village_label: str | None
+    resource: str
+    resource_label: str | None
+    library: str
+    library_label: str | None
+    cost: float
+    needs_covered: list[dict[str, Any]]
+    covered_severity: int
+    covered_weight: float = 0.0
+    example: bool = False
+    explanation: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    area: Area | None
+    budget: float
+    method: str
+    reach: list[str]
+    as_of: str
+    poor_first: bool
+    real_only: bool
+    spent: float
+    covered_severity: int
+    unaddressed_severity: int
+    covered_weight: float
+    upper_bound: float
+    optimality_gap: float
+    allocations: list[Allocation]
+    uncovered: list[dict[str, Any]]
+    totals: dict[str, Any]
+    basis: Basis
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: to_jsonable(getattr(self, f.name)) for f in fields(self)}
+
+
+# ---------------------------------------------------------------------------
+# the optimisation (pure functions: tested on random instances)
+# ---------------------------------------------------------------------------
+
+
+def build_options(needs: list[PlanNeed], resources: list[PlanResource],
+                  broader: dict[str, list[str]]) -> list[Option]:
+    """Every (resource, village) pair that would cover at least one need."""
+    by_village: dict[str, list[PlanNeed]] = defaultdict(list)
+    for n in needs:
+        by_village[n.village].append(n)
+    up = {t: set(ancestors_path(t, broader)) for t in {n.need_type for n in needs}}
+    # villages by every prefix of their code, so a resource only looks at the villages it can reach
+    by_prefix: dict[str, list[str]] = defaultdict(list)
+    for v in by_village:
+        for length in (2, 4, 6, 9, 12):
+            if length <= len(v):
+                by_prefix[v[:length]].append(v)
+    options = []
+    for r in resources:
+        if r.capacity <= 0:
+            continue
+        reachable = sorted({v for s in r.served_codes for v in by_prefix.get(s, ())})
+        for v in reachable:
+            covered = tuple(sorted(n.iri for n in by_village[v] if up[n.need_type] & r.fits))
+            if covered:
+                options.append(Option(r.iri, v, r.unit_cost, covered))
+    options.sort(key=lambda o: (o.village, o.resource))
+    return options
+
+
+def upper_bound(options: list[Option], weight: dict[str, float], budget: float) -> float:
+    """Fractional knapsack over options (overlaps and capacities relaxed), capped by all coverable weight."""
+    coverable = sum(weight[n] for n in {n for o in options for n in o.needs})
+    items = sorted(((sum(weight[n] for n in o.needs), o.cost) for o in options),
+                   key=lambda x: -(x[0] / x[1]) if x[1] > 0 else -float("inf"))
+    left, total = budget, 0.0
+    for w, c in items:
+        if c <= 0:
+            total += w
+        elif c <= left:
+            total += w
+            left -= c
+        else:
+            total += w * left / c
+            break
+    return float(min(total, coverable))
+
+
+def _feasible(o: Option, spent: float, budget: float, used: dict[str, int], cap: dict[str, int],
+              taken: set[tuple[str, str]]) -> bool:
+    return (spent + o.cost <= budget + 1e-9 and used[o.resource] < cap[o.resource]
+            and (o.resource, o.village) not in taken)
+
+
+def solve_greedy(options: list[Option], weight: dict[str, float], cap: dict[str, int],
+                 budget: float) -> list[tuple[Option, tuple[str, ...]]]:
+    """Lazy greedy by marginal covered weight per yuan, then compared with the best single option."""
+    covered: set[str] = set()
+    used: dict[str, int] = defaultdict(int)
+    taken: set[tuple[str, str]] = set()
+    spent = 0.0
+    chosen: list[tuple[Option, tuple[str, ...]]] = []
+
+    def ratio(w: float, c: float) -> float:
+        return float("inf") if c <= 0 else w / c
+
+    heap = [(-ratio(sum(weight[n] for n in o.needs), o.cost), k, o) for k, o in enumerate(options)]
+    heapq.heapify(heap)
+    while heap:
+        neg, k, o = heapq.heappop(heap)
+        if not _feasible(o, spent, budget, used, cap, taken):
+            continue
+        gain = tuple(n for n in o.needs if n not in covered)
+        w = sum(weight[n] for n in gain)
+        if w == 0:
+            continue
+        r = ratio(w, o.cost)
+        if heap and r < -heap[0][0] - 1e-12:
+            heapq.heappush(heap, (-r, k, o))  # stale: re-queue with its current value
+            continue
+        chosen.append((o, gain))
+        covered.update(gain)
+        used[o.resource] += 1
+        taken.add((o.resource, o.village))
+        spent += o.cost
+    value = sum(weight[n] for _, g in chosen for n in g)
+    singles = [o for o in options if o.cost <= budget + 1e-9 and cap[o.resource] > 0]
+    if singles:
+        best = max(singles, key=lambda o: (sum(weight[n] for n in o.needs), -o.cost, o.village, o.resource))
+        if sum(weight[n] for n in best.needs) > value:
+            return [(best, best.needs)]
+    return chosen
+
+
+def solve_exact(options: list[Option], weight: dict[str, float], cap: dict[str, int],
+                budget: float) -> tuple[list[tuple[Option, tuple[str, ...]]], bool]:
+    """Branch and bound; returns (best found, proved optimal)."""
+    order = sorted(options, key=lambda o: (-(sum(weight[n] for n in o.needs) / o.cost) if o.cost > 0
+                                           else -float("inf"), o.village, o.resource))
+    best: list[Any] = [0, [], 0.0]  # value, picks, cost
+    nodes = [0]
+    used: dict[str, int] = defaultdict(int)
+
+    def bound(k: int, covered: set[str], left: float) -> float:
+        total = 0.0
+        for o in order[k:]:
+            w = sum(weight[n] for n in o.needs if n not in covered)
+            if w == 0:
+                continue
+            if o.cost <= 0:
+                total += w
+            elif o.cost <= left:
+                total += w
+                left -= o.cost
+            else:
+                total += w * left / o.cost
+                break
+        return total
+
+    def dfs(k: int, covered: set[str], left: float, value: float, picked: list[tuple[Option, tuple[str, ...]]]) -> None:
+        nodes[0] += 1
+        cost = budget - left
+        # better value wins; at equal value the cheaper plan wins (then the first found)
+        if value > best[0] or (value == best[0] and value > 0 and cost < best[2] - 1e-9):
+            best[0], best[1], best[2] = value, list(picked), cost
+        if k == len(order) or nodes[0] > EXACT_NODE_LIMIT:
+            return
+        if value + bound(k, covered, left) < best[0] - 1e-9:
+            return
+        o = order[k]
+        gain = tuple(n for n in o.needs if n not in covered)
+        if gain and o.cost <= left + 1e-9 and used[o.resource] < cap[o.resource]:
+            used[o.resource] += 1
+            picked.append((o, gain))
+            dfs(k + 1, covered | set(gain), left - o.cost, value + sum(weight[n] for n in gain), picked)
+            picked.pop()
+            used[o.resource] -= 1
+        dfs(k + 1, covered, left, value, picked)
+
+    dfs(0, set(), budget, 0, [])
+    return best[1], nodes[0] <= EXACT_NODE_LIMIT
+
+
+def optimise(needs: list[PlanNeed], resources: list[PlanResource], broader: dict[str, list[str]],
+             budget: float, method: str = "auto") -> tuple[list[tuple[Option, tuple[str, ...]]], str, float]:
+    """Choose options; returns (chosen with the needs each covers, method used, upper bound)."""
+    if method not in METHODS:
+        raise DataError(f"unknown plan method {method!r}", hint=f"use one of {', '.join(METHODS)}")
+    if budget < 0:
+        raise DataError(f"negative budget {budget}", hint="give a budget ≥ 0 in yuan")
+    options = build_options(needs, resources, broader)
+    weight = {n.iri: n.value for n in needs}
+    cap = {r.iri: r.capacity for r in resources}
+    ub = upper_bound(options, weight, budget)
+    if method == "exact" or (method == "auto" and len(options) <= EXACT_MAX_OPTIONS):
+        chosen, proved = solve_exact(options, weight, cap, budget)
+        used = "exact" if proved else "exact (node limit reached)"
+        if proved:
+            ub = float(sum(weight[n] for _, g in chosen for n in g))
+    else:
+        chosen, used = solve_greedy(options, weight, cap, budget), "greedy"
+    return chosen, used, ub
+
+
+# ---------------------------------------------------------------------------
+# reading the graph
+# ---------------------------------------------------------------------------
+
+
+def _load(store: Store, scope: Area | None, modes: Any, *, poor_first: bool, real_only: bool,
+          settings: Settings) -> tuple[list[PlanNeed], list[PlanResource], str]:
+    ns = need_rows(store, scope, reach=modes, real_only=real_only, settings=settings)
+    gaps = [r for r in ns.rows if r.state is NeedState.UNADDRESSED]
+    weights: dict[str, tuple[float, tuple[str, ...]]] = {}
+    if poor_first:
+        broader, _ = need_type_tree(store)
+        links = cause_links(store)
+        situations = poverty_of(store, {r.village for r in gaps})
+        for r in gaps:
+            p = situations[r.village]
+            w, why = float(r.severity), []
+            prio = p.priority(real_only)
+            if prio == 2:
+                w *= POOR_VILLAGE_WEIGHT
+                reg = p.registered(real_only)
+                why.append("registered poor village" + (" (example data)" if reg and reg.example else ""))
+            elif prio == 1:
+                w *= POOR_COUNTY_WEIGHT
+                why.append("in a key or national poverty county")
+            linked = linked_types(p, links, real_only)
+            cause = next((linked[u] for u in ancestors_path(r.need_type, broader) if u in linked), None)
+            if cause:
+                w *= CAUSE_WEIGHT
+                why.append(f"need linked to poverty cause {cause.rsplit('/', 1)[-1]}")
+            weights[r.iri] = (round(w, 4), tuple(why))
+    needs = sorted((PlanNeed(r.iri, r.village, r.need_type, r.severity, weights.get(r.iri, (0.0, ()))[0],
+                             r.example, weights.get(r.iri, (0.0, ()))[1])
+                    for r in gaps), key=lambda n: (n.village, n.iri))
+    b = {"scope": ox.NamedNode(scope.iri)} if scope else {}
+    proj = "?scope" if scope else ""
+    if scope is None:
+        lib_parts = ["?lib dcpa:serves ?served ."]
+    else:
+        # libraries serving the scope's ancestors (codes nest) and those serving areas within it
+        values = " ".join(str(ox.NamedNode(area_iri(c))) for c in prefixes(scope.code))
+        lib_parts = [f"VALUES ?served {{ {values} }} ?lib dcpa:serves ?served ."]
+        if not scope.is_village:
+            lib_parts.append("?served dcpa:withinArea ?scope . ?lib dcpa:serves ?served .")
+    rows: list[dict[str, Any]] = []
+    for part in lib_parts:
+        rq = f"""SELECT {proj} ?res ?lib ?sc ?fit ?cap ?cost ?rex ?lex WHERE {{
+    {part}
+    ?served dcpa:areaCode ?sc .
+    ?res dcpa:heldBy ?lib ; dcpa:capacity ?cap ; dcpa:unitCost ?cost .
+    FILTER(?cap > 0)
+    ?res dcpa:addressesNeedType|dcpa:resourceType/dcpa:addressesNeedType ?fit .
+    OPTIONAL {{ ?res dcpa:isSynthetic ?rex }} OPTIONAL {{ ?lib dcpa:isSynthetic ?lex }}
+  }}"""
+        rows += store.select(rq, bindings=b if "?scope" in part else None)
+    acc: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        example = bool(row.get("rex") or row.get("lex"))
+        if real_only and example:
+            continue
+        a = acc.setdefault(row["res"], {"lib": row["lib"], "sc": set(), "fits": set(),
+                                        "cap": int(row["cap"]), "cost": float(row["cost"]), "ex": example})
+        a["sc"].add(row["sc"])
+        a["fits"].add(row["fit"])
+    resources = [PlanResource(k, a["lib"], tuple(sorted(a["sc"])), frozenset(a["fits"]), a["cap"], a["cost"], a["ex"])
+                 for k, a in sorted(acc.items())]
+    return needs, resources, ns.as_of.isoformat()
+
+
+def plan(
+    store: Store,
+    budget: float,
+    area_code: str | None = None,
+    *,
+    method: str | PlanMethod = PlanMethod.AUTO,
+    reach: str | None = None,
+    poor_first: bool = False,
+    real_only: bool = False,
+    lang: str = "zh",
+    settings: Settings | None = None,
+) -> Plan:
+    """Allocate resources to villages within ``budget`` to cover the most (weighted) unaddressed need."""
+    settings = settings or get_settings()
+    modes = parse_reach(reach, settings.reach)
+    scope = resolve_area(store, area_code) if area_code else None
+    needs, resources, as_of = _load(store, scope, modes, poor_first=poor_first, real_only=real_only,
+                                    settings=settings)
+    broader, _ = need_type_tree(store)
+    chosen, used, ub = optimise(needs, resources, broader, float(budget), str(method))
+    by_iri = {n.iri: n for n in needs}
+    res_by = {r.iri: r for r in resources}
+    covered = {n for _, g in chosen for n in g}
+    iris = {n.need_type for n in needs} | {o.resource for o, _ in chosen}
+    iris |= {res_by[o.resource].library for o, _ in chosen}
+    iris |= {area_iri(o.village) for o, _ in chosen}
+    names = labels(store, iris)
+
+    def name(i: str | None) -> str | None:
+        lab = names.get(i or "")
+        return lab.get(lang) if lab else None
+
+    allocations = []
+    for o, gain in sorted(chosen, key=lambda x: (x[0].village, x[0].resource)):
+        r = res_by[o.resource]
+        v_iri = area_iri(o.village)
+        served = next(s for s in r.served_codes if o.village.startswith(s))
+        steps: list[dict[str, Any]] = [
+            {"subject": o.resource, "predicate": str(DCPA.heldBy), "object": r.library},
+            {"subject": r.library, "predicate": str(DCPA.serves), "object": area_iri(served)},
+        ]
+        if served != o.village:
+            steps.append({"subject": v_iri, "predicate": str(DCPA.withinArea), "object": area_iri(served)})
+        for n in gain:
+            steps.append({"subject": n, "predicate": str(DCPA.needOf), "object": v_iri})
+            steps.append({"subject": n, "predicate": str(DCPA.needType), "object": by_iri[n].need_type})
+        for s in steps:
+            s["subject_label"], s["object_label"] = name(s["subject"]), name(s["object"])
+        allocations.append(Allocation(
+            village=o.village, village_label=name(v_iri), resource=o.resource,
+            resource_label=name(o.resource), library=r.library, library_label=name(r.library),
+            cost=o.cost,
+            needs_covered=[{"need": n, "need_type": by_iri[n].need_type,
+                            "need_type_label": name(by_iri[n].need_type), "severity": by_iri[n].severity,
+                            "weight": by_iri[n].value, "targeting": list(by_iri[n].why),
+                            "example": by_iri[n].example}
+                           for n in gain],
+            covered_severity=sum(by_iri[n].severity for n in gain),
+            covered_weight=round(sum(by_iri[n].value for n in gain), 4),
+            example=r.example or any(by_iri[n].example for n in gain), explanation=steps,
+        ))
+    uncovered = [{"need": n.iri, "village": n.village, "need_type": n.need_type,
+                  "need_type_label": name(n.need_type), "severity": n.severity, "weight": n.value,
+                  "example": n.example}
+                 for n in needs if n.iri not in covered]
+    value = sum(a.covered_severity for a in allocations)
+    weighted = round(sum(a.covered_weight for a in allocations), 4)
+    spent = sum(a.cost for a in allocations)
+    total_sev = sum(n.severity for n in needs)
+    gap = 0.0 if ub <= 0 else round(max(0.0, (ub - weighted) / ub), 4)
+    b = basis([a.example for a in allocations] + [bool(u["example"]) for u in uncovered], real_only=real_only,
+              what_zh="项（分配与未覆盖需求）", what_en="items (allocations and uncovered needs)")
+    log.info("plan %s budget %s: %s, %d allocations, gap %.4f", area_code, budget, used, len(allocations), gap)
+    return Plan(
+        area=scope, budget=float(budget), method=used, reach=[m.value for m in modes], as_of=as_of,
+        poor_first=poor_first, real_only=real_only, spent=spent, covered_severity=value,
+        unaddressed_severity=total_sev, covered_weight=weighted, upper_bound=round(ub, 4), optimality_gap=gap,
+        allocations=allocations, uncovered=uncovered,
+        totals={"unaddressed_needs": len(needs), "covered_needs": len(covered),
+                "uncovered_needs": len(needs) - len(covered), "villages_served": len({a.village for a in allocations}),
+                "budget_left": float(budget) - spent, "resources_considered": len(resources)},
+        basis=b,
+    )
+
+
+__all__ = ["CAUSE_WEIGHT", "METHODS", "POOR_COUNTY_WEIGHT", "POOR_VILLAGE_WEIGHT", "Allocation", "Option", "Plan",
+           "PlanMethod", "PlanNeed", "PlanResource", "build_options", "optimise", "plan", "solve_exact",
+           "solve_greedy", "upper_bound"]

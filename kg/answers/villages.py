@@ -1,0 +1,266 @@
+"""Villages: search by code or name, and everything a planner needs about one village.
+
+``village_detail`` is the one home of "a village": its poverty status (example statuses marked and
+never shown as a registration), its needs with their state and reasons under the rule, the
+interventions that target it (and whether and why they count), its evaluations and the data basis.
+The API's village JSON, the village page and the village view all show this.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+from datetime import date
+from typing import Any
+
+from .. import facts
+from ..errors import NotFound
+from ..facts import code_of, iri_values
+from ..namespaces import area
+from ..rule import ReachMode, Rule, validity
+from ..settings import Settings, get_settings
+from ..store import Store
+from .areas import Area, resolve_area
+from .basis import Basis, basis
+from .jsonable import to_jsonable
+from .labels import Label, labels, local_name
+from .needs import NeedRow, need_rows
+from .poverty import poverty_of
+
+VILLAGE_CLASSES = "dcpa:Village dcpa:UrbanCommunity dcpa:VillageLevelUnit"
+
+
+def _lit(text: str) -> str:
+    """A SPARQL string literal for any text (quotes, backslashes and newlines escaped)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+@dataclass
+class VillageHit:
+    code: str
+    iri: str
+    label: Label
+    kind: str
+    township: dict[str, Any] | None
+    poverty: dict[str, Any]  # registered_poor_village (real only), example_registration, priority, causes
+    example: bool  # its poverty status shown rests on example data
+
+
+@dataclass
+class VillageSearch:
+    total: int
+    items: list[VillageHit]
+    basis: Basis
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: to_jsonable(getattr(self, f.name)) for f in fields(self)}
+
+
+def search_villages(store: Store, q: str | None, *, poor: bool | None = None, limit: int = 50, offset: int = 0,
+                    real_only: bool = False) -> VillageSearch:
+    """Village-level units by code prefix (digits) or part of the name, in code order.
+
+    ``poor`` keeps the villages with (True) or without (False) a registration as a poor village; an
+    example registration counts only when ``real_only`` is off, and is marked.
+    """
+    parts = []
+    if q:
+        q = q.strip()
+        by_code = q.isdigit()
+        parts.append(f"FILTER(STRSTARTS(?code, {_lit(q)}))" if by_code else f"FILTER(CONTAINS(STR(?name), {_lit(q)}))")
+    status = "?v dcpa:povertyStatus ?_ps . ?_ps dcpa:statusType dcpav:PS1 ."
+    real = " FILTER NOT EXISTS { ?_ps dcpa:isSynthetic true }" if real_only else ""
+    if poor is True:
+        parts.append(f"FILTER EXISTS {{ {status}{real} }}")
+    elif poor is False:
+        parts.append(f"FILTER NOT EXISTS {{ {status}{real} }}")
+    matches = store.select(
+        f"""SELECT DISTINCT ?v ?code WHERE {{ VALUES ?cls {{ {VILLAGE_CLASSES} }}
+              ?v a ?cls ; dcpa:areaCode ?code ; rdfs:label ?name . {' '.join(parts)} }} ORDER BY ?code"""
+    )
+    page = matches[offset: offset + limit]
+    if not page:
+        return VillageSearch(len(matches), [], basis([], real_only=real_only, what_zh="个村", what_en="villages"))
+    iris = [r["v"] for r in page]
+    rows = store.select(
+        f"""SELECT ?v ?cls ?township WHERE {{ VALUES ?v {{ {iri_values(iris)} }} VALUES ?cls {{ {VILLAGE_CLASSES} }}
+              ?v a ?cls . OPTIONAL {{ ?v dcpa:parentArea ?township }} }}"""
+    )
+    kind = {r["v"]: local_name(r["cls"]) for r in rows}
+    town = {r["v"]: r.get("township") for r in rows}
+    names = labels(store, iris + [t for t in town.values() if t])
+    situations = poverty_of(store, [code_of(v) for v in iris])
+    items = []
+    for v in iris:
+        p = situations[code_of(v)]
+        t = town.get(v)
+        pov = p.to_dict(real_only)
+        items.append(VillageHit(code_of(v), v, names[v], kind.get(v, "VillageLevelUnit"),
+                                {"code": code_of(t), "label": names[t].to_dict()} if t else None, pov,
+                                bool(pov["example_registration"])))
+    return VillageSearch(len(matches), items, basis([i.example for i in items], real_only=real_only,
+                                                    what_zh="个村", what_en="villages"))
+
+
+# -- one village ---------------------------------------------------------------------
+
+
+@dataclass
+class VillageDetail:
+    village: Area
+    as_of: date
+    reach: list[str]
+    real_only: bool
+    source: str
+    poverty: dict[str, Any]
+    statuses: list[dict[str, Any]]
+    needs: list[dict[str, Any]]
+    interventions: list[dict[str, Any]]
+    evaluations: list[dict[str, Any]]
+    basis: Basis
+    notes: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: to_jsonable(getattr(self, f.name)) for f in fields(self)}
+
+
+def village_detail(store: Store, code: str, *, reach: str | None = None, as_of: date | None = None,
+                   real_only: bool = False, settings: Settings | None = None) -> VillageDetail:
+    """A village: poverty status, needs (state and reasons), interventions targeting it, evaluations."""
+    settings = settings or get_settings()
+    vil = resolve_area(store, code)
+    if not vil.is_village:
+        raise NotFound(f"{code} is not a village-level unit", hint="villages have 12-digit codes")
+    ns = need_rows(store, vil, reach=reach, as_of=as_of, with_reasons=True, real_only=real_only, settings=settings)
+    situation = poverty_of(store, [vil.code])[vil.code]
+    evidence = _evidence(store, [n.iri for n in ns.rows])
+    interventions = _interventions(store, vil, ns.rows, ns.as_of, ns.reach, settings, real_only)
+    evaluations = _evaluations(store, vil.iri, real_only)
+    iris = ({n.need_type for n in ns.rows} | {r.intervention for n in ns.rows for r in n.reasons}
+            | {t for n in ns.rows for r in n.reasons for t in r.fit_path}
+            | {area(r.target) for n in ns.rows for r in n.reasons} | {c for s in situation.statuses for c in s.causes}
+            | {s.status_type for s in situation.statuses if s.status_type}
+            | {e["indicator"] for e in evaluations if e.get("indicator")})
+    names = labels(store, iris)
+
+    def lab(i: str | None) -> dict[str, str] | None:
+        return names[i].to_dict() if i and i in names else None
+
+    needs = [_need_dict(n, lab, evidence.get(n.iri)) for n in ns.rows]
+    statuses = [{"iri": s.iri, "area": s.area, "status_type": s.status_type, "status_type_label": lab(s.status_type),
+                 "registered_year": s.registered_year, "exit_year": s.exit_year,
+                 "causes": [{"iri": c, "label": lab(c)} for c in s.causes], "example": s.example,
+                 "of_village": s.area == vil.code}
+                for s in situation.statuses if not (real_only and s.example)]
+    for e in evaluations:
+        e["indicator_label"] = lab(e.get("indicator"))
+    flags = [n.example for n in ns.rows] + [s["example"] for s in statuses] + [i["example"] for i in interventions]
+    b = basis(flags, real_only=real_only, what_zh="项（需求、贫困状态与项目）",
+              what_en="items (needs, poverty statuses and interventions)")
+    return VillageDetail(vil, ns.as_of, [m.value for m in ns.reach], real_only, ns.source,
+                         situation.to_dict(real_only), statuses, needs, interventions, evaluations, b, ns.notes)
+
+
+def _need_dict(n: NeedRow, lab: Any, evidence: dict[str, Any] | None) -> dict[str, Any]:
+    survey = (evidence or {}).pop("survey", {})
+    return {
+        "iri": n.iri, "id": n.iri.rsplit("/", 1)[-1], "need_type": n.need_type, "need_type_label": lab(n.need_type),
+        "severity": n.severity, "people_affected": n.people, "state": n.state.value, "example": n.example,
+        "identified_on": survey.get("on"), "surveyor": survey.get("by"),
+        "evidence": evidence,
+        "reasons": [{
+            "intervention": r.intervention, "intervention_label": lab(r.intervention), "reach": r.mode.value,
+            "target": r.target, "target_label": lab(area(r.target)), "fit_type": r.fit.need_type,
+            "fit_via": r.fit.via, "fit_via_kind": r.fit.via_kind,
+            "fit_path": [{"iri": t, "notation": local_name(t), "label": lab(t)} for t in r.fit_path],
+            "valid_until": r.valid_until.isoformat() if r.valid_until else None, "below_target": r.below_target,
+            "example": r.example,
+        } for r in n.reasons],
+    }
+
+
+def _evidence(store: Store, needs: list[str]) -> dict[str, dict[str, Any]]:
+    """The source each need derives from (its IRI, class, label and example flag), and under ``survey``
+    when and by whom the need was identified."""
+    if not needs:
+        return {}
+    rows = store.select(
+        f"""SELECT ?n ?src ?cls ?label ?syn ?on ?by WHERE {{ VALUES ?n {{ {iri_values(needs)} }}
+              ?n prov:wasDerivedFrom ?src . OPTIONAL {{ ?src a ?cls }} OPTIONAL {{ ?src rdfs:label ?label }}
+              OPTIONAL {{ ?src dcpa:isSynthetic ?syn }} OPTIONAL {{ ?n dcpa:identifiedOn ?on }}
+              OPTIONAL {{ ?n dcpa:surveyor ?by }} }}"""
+    )
+    out: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        on: Any = r.get("on")
+        out.setdefault(r["n"], {"iri": r["src"], "type": local_name(r["cls"]) if r.get("cls") else None,
+                                "label": r.get("label"), "example": bool(r.get("syn")),
+                                "survey": {"on": on.isoformat() if hasattr(on, "isoformat") else on,
+                                           "by": r.get("by")}})
+    return out
+
+
+def _interventions(store: Store, vil: Area, rows: list[NeedRow], as_of: date, reach: tuple[ReachMode, ...],
+                   settings: Settings, real_only: bool) -> list[dict[str, Any]]:
+    """Every intervention targeting the village or an area containing it, and whether (and why) it counts."""
+    found = facts.read_interventions(store, [vil.code])
+    windows = settings.validity_windows()
+    rule = Rule(found, [], {}, as_of, windows)
+    addressing: dict[str, list[str]] = {}
+    for n in rows:
+        for r in n.reasons:
+            addressing.setdefault(r.intervention, []).append(n.iri)
+    here = {vil.code[:k] for k in (2, 4, 6, 9, 12)}
+    labelled = labels(store, list(found) + [i.category for i in found.values() if i.category]
+                      + [i.status for i in found.values() if i.status])
+    out = []
+    for iri, i in sorted(found.items()):
+        named = vil.code in i.villages
+        via = sorted(a for a in i.areas if a in here)
+        if not named and not via:
+            continue
+        if real_only and i.example:
+            continue
+        start, until, why = validity(i, windows)
+        area_wide = bool(i.area_fits)
+        if named:
+            reaches, how = ReachMode.DIRECT in reach, "direct"
+        elif area_wide:
+            reaches, how = ReachMode.AREA in reach, "area"
+        else:
+            reaches, how = False, "area, on site: reaches only the villages it names"
+        out.append({
+            "iri": iri, "id": iri.rsplit("/", 1)[-1], "label": labelled[iri].to_dict(),
+            "category": i.category, "category_label": labelled[i.category].to_dict() if i.category else None,
+            "status": i.status, "status_label": labelled[i.status].to_dict() if i.status else None,
+            "targets": ([vil.code] if named else []) + via, "reach": how, "reaches_village": reaches,
+            "in_force": rule.in_force(iri), "validity": why,
+            "valid_until": until.isoformat() if until else None,
+            "people_reached": i.people_reached, "village_capacity": i.village_capacity,
+            "addresses": sorted(addressing.get(iri, [])), "example": i.example,
+        })
+    return out
+
+
+def _evaluations(store: Store, village: str, real_only: bool) -> list[dict[str, Any]]:
+    rows = store.select(
+        f"""SELECT ?e ?ind ?i ?base ?target ?actual ?start ?end ?syn WHERE {{
+              VALUES ?v {{ {iri_values([village])} }} ?e dcpa:evaluatedArea ?v . OPTIONAL {{ ?e dcpa:evaluates ?i }}
+              OPTIONAL {{ ?e dcpa:indicator ?ind }} OPTIONAL {{ ?e dcpa:baselineValue ?base }}
+              OPTIONAL {{ ?e dcpa:targetValue ?target }} OPTIONAL {{ ?e dcpa:actualValue ?actual }}
+              OPTIONAL {{ ?e dcpa:periodStart ?start }} OPTIONAL {{ ?e dcpa:periodEnd ?end }}
+              OPTIONAL {{ ?e dcpa:isSynthetic ?syn }} }} ORDER BY ?e"""
+    )
+    out = []
+    for r in rows:
+        if real_only and r.get("syn"):
+            continue
+        t, a = r.get("target"), r.get("actual")
+        out.append({"iri": r["e"], "id": r["e"].rsplit("/", 1)[-1], "intervention": r.get("i"),
+                    "indicator": r.get("ind"), "baseline": r.get("base"), "target": t, "actual": a,
+                    "met_target": None if t is None or a is None else a >= t,
+                    "period_start": r.get("start"), "period_end": r.get("end"), "example": bool(r.get("syn"))})
+    return out
+
+
+__all__ = ["VILLAGE_CLASSES", "VillageDetail", "VillageHit", "VillageSearch", "search_villages", "village_detail"]

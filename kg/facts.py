@@ -1,0 +1,353 @@
+"""Reading the rule's inputs from a store: needs, interventions, evaluations, the need-type tree.
+
+Why a reader of its own: the rule (``kg.rule``) is pure Python, and one SPARQL join of
+needs × reach × fit is planned badly by Oxigraph (seconds per county, minutes nationally). Here
+each input is one or two simple, well-ordered queries whose rows are joined in Python.
+
+Query text is built only from fixed fragments and IRIs re-serialised by Oxigraph itself
+(``ox.NamedNode``); values from users reach the engine as typed bindings.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pyoxigraph as ox
+
+from .namespaces import ID
+from .rule import (
+    ONLINE,
+    REACH_MODES,
+    VILLAGE_CODE_LENGTH,
+    WHOLE_AREA,
+    EvaluationFacts,
+    Fit,
+    InterventionFacts,
+    NeedFacts,
+    Outcome,
+    ReachMode,
+    Rule,
+    prefixes,
+)
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+AREA_PREFIX = str(ID) + "area/"
+XSD_DATE = "http://www.w3.org/2001/XMLSchema#date"
+_TRUE = "true"
+
+#: Worker threads for the independent queries of one read (Oxigraph releases the GIL while it evaluates).
+SCAN_THREADS = 4
+
+
+def code_of(iri: str) -> str:
+    """The official code at the end of an area IRI (IRIs come from ``kg.namespaces.area``)."""
+    return iri.rsplit("/", 1)[-1]
+
+
+def iri_values(iris: Iterable[str]) -> str:
+    """A VALUES body of IRIs, each re-serialised by Oxigraph (so no text can break out of it)."""
+    return " ".join(str(ox.NamedNode(i)) for i in sorted(set(iris)))
+
+
+def area_values(codes: Iterable[str]) -> str:
+    return iri_values(AREA_PREFIX + c for c in codes)
+
+
+def run_parallel(store: Store, jobs: list[tuple[str, dict[str, Any]]]) -> list[list[tuple[str | None, ...]]]:
+    """Run SELECT queries in worker threads; each row as a tuple of lexical values (None when unbound).
+
+    Reading ``.value`` of raw Oxigraph terms in the worker avoids the generic conversion of
+    ``Store.select``, which at province scale (~10^5 rows) costs more than the query.
+    """
+
+    def one(job: tuple[str, dict[str, Any]]) -> list[tuple[str | None, ...]]:
+        q, b = job
+        return [tuple(None if t is None else t.value for t in sol) for sol in store.query(q, bindings=b or None)]
+
+    if len(jobs) <= 1:
+        return [one(j) for j in jobs]
+    with ThreadPoolExecutor(max_workers=min(SCAN_THREADS, len(jobs))) as ex:
+        return list(ex.map(one, jobs))
+
+
+def scope_patterns(codes: list[str], var: str = "?v", also: Iterable[str] = ()) -> list[str]:
+    """Two patterns binding ``var`` to the areas of ``codes`` (and ``also``), and to every area inside one.
+
+    Two queries, not one UNION: Oxigraph evaluates a UNION on its own and then joins it, so the
+    patterns after it ran over the whole store (40 s for one county of the national graph).
+    """
+    return [f"VALUES {var} {{ {area_values(set(codes) | set(also))} }}",
+            f"VALUES ?scope {{ {area_values(codes)} }} {var} dcpa:withinArea ?scope ."]
+
+
+def above(codes: Iterable[str]) -> set[str]:
+    """The codes of every area containing one of ``codes`` (not the codes themselves)."""
+    return {a for c in codes for a in prefixes(c)[:-1]}
+
+
+def minimal_areas(codes: Iterable[str]) -> list[str]:
+    """The codes not contained in another code of the set (the NBS codes nest by prefix)."""
+    s = set(codes)
+    return sorted(c for c in s if not any(p in s for p in prefixes(c)[:-1]))
+
+
+def _date(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def _int(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        return int(float(text))
+    except ValueError:
+        return None
+
+
+def _float(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+# ---------------------------------------------------------------------------
+# needs
+# ---------------------------------------------------------------------------
+
+_NEED_ATTRS = ("dcpa:needType ?t ; dcpa:severity ?sev . OPTIONAL { ?need dcpa:peopleAffected ?people } "
+               "OPTIONAL { ?need dcpa:isSynthetic ?ex }")
+
+
+@dataclass(frozen=True)
+class Period:
+    """Needs identified between ``start`` and ``end`` (needs without a date always count)."""
+
+    start: date
+    end: date
+
+    def filter(self) -> str:
+        return (f"OPTIONAL {{ ?need dcpa:identifiedOn ?idon }} FILTER(!BOUND(?idon) || "
+                f"(?idon >= {_date_term(self.start)} && ?idon <= {_date_term(self.end)}))")
+
+
+def _date_term(d: date) -> str:
+    return str(ox.Literal(d.isoformat(), datatype=ox.NamedNode(XSD_DATE)))
+
+
+def need_queries(scope: list[str] | None, period: Period | None = None) -> list[str]:
+    """SELECT ?need ?v ?t ?sev ?people ?ex over the needs of the villages in ``scope`` (codes; None: all)."""
+    pf = period.filter() if period else ""
+    head = "SELECT ?need ?v ?t ?sev ?people ?ex WHERE {"
+    if scope is None:
+        return [f"{head} ?need dcpa:needOf ?v ; {_NEED_ATTRS} {pf} }}"]
+    villages = [c for c in scope if len(c) == VILLAGE_CODE_LENGTH]
+    areas = [c for c in scope if len(c) < VILLAGE_CODE_LENGTH]
+    out = []
+    if villages:
+        out.append(f"{head} VALUES ?v {{ {area_values(villages)} }} ?need dcpa:needOf ?v ; {_NEED_ATTRS} {pf} }}")
+    if areas:
+        # only the areas' insides: the areas themselves have no needs
+        out.append(f"{head} VALUES ?scope {{ {area_values(areas)} }} ?v dcpa:withinArea ?scope . "
+                   f"?need dcpa:needOf ?v ; {_NEED_ATTRS} {pf} }}")
+    return out
+
+
+def need_facts(rows: Iterable[tuple[str | None, ...]]) -> list[NeedFacts]:
+    out = {}
+    for need, v, t, sev, people, ex in rows:
+        if need is None or v is None or t is None:
+            continue
+        out[need] = NeedFacts(need, code_of(v), t, _int(sev) or 0, _int(people), ex == _TRUE)
+    return sorted(out.values(), key=lambda n: (n.village, n.iri))
+
+
+def read_needs(store: Store, scope: list[str] | None, period: Period | None = None) -> list[NeedFacts]:
+    """The needs of the villages in ``scope`` (area codes; None: every need)."""
+    jobs: list[tuple[str, dict[str, Any]]] = [(q, {}) for q in need_queries(scope, period)]
+    return need_facts(row for rows in run_parallel(store, jobs) for row in rows)
+
+
+# ---------------------------------------------------------------------------
+# interventions
+# ---------------------------------------------------------------------------
+
+
+def _intervention_ids(store: Store, within: list[str] | None) -> list[str] | None:
+    """The interventions that can reach a village inside ``within``: targeting one of those areas, an area
+    inside one, or an area above one. ``None`` (every intervention) when ``within`` is None."""
+    if within is None:
+        return None
+    jobs: list[tuple[str, dict[str, Any]]] = [
+        (f"SELECT DISTINCT ?i WHERE {{ {place} ?i dcpa:targetsArea ?ra }}", {})
+        for place in scope_patterns(within, "?ra", also=above(within))
+    ]
+    return sorted({row[0] for rows in run_parallel(store, jobs) for row in rows if row[0]})
+
+
+def read_interventions(store: Store, within: list[str] | None = None) -> dict[str, InterventionFacts]:
+    """Every intervention that can reach a village inside ``within`` (codes; None: all), as the rule sees it."""
+    ids = _intervention_ids(store, within)
+    if ids is not None and not ids:
+        return {}
+    head = f"VALUES ?i {{ {iri_values(ids)} }}" if ids is not None else "?i a dcpa:Intervention ."
+    jobs: list[tuple[str, dict[str, Any]]] = [
+        (f"""SELECT ?i ?st ?cat ?start ?end ?isu ?rs ?pr ?vc ?ex WHERE {{ {head}
+            OPTIONAL {{ ?i dcpa:interventionStatus ?st }} OPTIONAL {{ ?i dcpa:category ?cat }}
+            OPTIONAL {{ ?i dcpa:startDate ?start }} OPTIONAL {{ ?i dcpa:endDate ?end }}
+            OPTIONAL {{ ?i dcpa:inServiceUntil ?isu }} OPTIONAL {{ ?i dcpa:reachScope ?rs }}
+            OPTIONAL {{ ?i dcpa:peopleReached ?pr }} OPTIONAL {{ ?i dcpa:villageCapacity ?vc }}
+            OPTIONAL {{ ?i dcpa:isSynthetic ?ex }} }}""", {}),
+        (f"SELECT ?i ?a WHERE {{ {head} ?i dcpa:targetsArea ?a }}", {}),
+        (f"SELECT ?i ?c ?t WHERE {{ {head} ?i dcpa:category ?c . ?c dcpa:addressesNeedType ?t }}", {}),
+        # a resource's own fits and its type's (two queries: a UNION here ran over every resource)
+        (f"SELECT ?i ?r ?t WHERE {{ {head} ?i dcpa:usesResource ?r . ?r dcpa:addressesNeedType ?t }}", {}),
+        (f"SELECT ?i ?r ?rt ?t WHERE {{ {head} ?i dcpa:usesResource ?r . ?r dcpa:resourceType ?rt . "
+         "?rt dcpa:addressesNeedType ?t }", {}),
+        # its delivery mode: its own, else its type's
+        (f"""SELECT ?i ?r ?rdm ?tdm WHERE {{ {head} ?i dcpa:usesResource ?r .
+            OPTIONAL {{ ?r dcpa:deliveryMode ?rdm }}
+            OPTIONAL {{ ?r dcpa:resourceType ?rt . ?rt dcpa:deliveryMode ?tdm }} }}""", {}),
+    ]
+    base, targets, cat_fits, own_fits, type_fits, delivery = run_parallel(store, jobs)
+    attrs: dict[str, tuple[str | None, ...]] = {}
+    for row in base:
+        attrs.setdefault(str(row[0]), row)
+    villages: dict[str, set[str]] = defaultdict(set)
+    areas: dict[str, set[str]] = defaultdict(set)
+    for i, a in targets:
+        if i and a and a.startswith(AREA_PREFIX):
+            c = code_of(a)
+            (villages if len(c) == VILLAGE_CODE_LENGTH else areas)[i].add(c)
+    named: dict[str, set[Fit]] = defaultdict(set)
+    online: dict[str, set[Fit]] = defaultdict(set)
+    for i, cat, t in cat_fits:
+        if i and cat and t:
+            named[i].add(Fit(t, cat, "category"))
+    online_resources = {(i, r) for i, r, rdm, tdm in delivery if (rdm or tdm) == ONLINE}
+    for i, r, t in own_fits:
+        if i and r and t:
+            named[i].add(Fit(t, r, "resource"))
+            if (i, r) in online_resources:
+                online[i].add(Fit(t, r, "resource"))
+    for i, r, rt, t in type_fits:
+        if i and r and rt and t:
+            named[i].add(Fit(t, rt, "resource_type"))
+            if (i, r) in online_resources:
+                online[i].add(Fit(t, rt, "resource_type"))
+    out: dict[str, InterventionFacts] = {}
+    for i, (_, st, cat, start, end, isu, rs, pr, vc, ex) in attrs.items():
+        whole = rs == WHOLE_AREA
+        fits = tuple(sorted(named.get(i, ())))
+        out[i] = InterventionFacts(
+            iri=i, example=ex == _TRUE, status=st, category=cat,
+            category_code=cat.rsplit("/", 1)[-1] if cat else None,
+            start=_date(start), end=_date(end), in_service_until=_date(isu),
+            villages=tuple(sorted(villages.get(i, ()))), areas=tuple(sorted(areas.get(i, ()))),
+            whole_area=whole, named_fits=fits,
+            area_fits=fits if whole else tuple(sorted(online.get(i, ()))),
+            people_reached=_int(pr), village_capacity=_int(vc),
+        )
+    return out
+
+
+def read_evaluations(store: Store, interventions: Iterable[str] | None) -> list[EvaluationFacts]:
+    """The evaluations of the given interventions (None: all) with their area, target, actual and period."""
+    ids = None if interventions is None else sorted(set(interventions))
+    if ids is not None and not ids:
+        return []
+    head = f"VALUES ?i {{ {iri_values(ids)} }}" if ids is not None else ""
+    rows = run_parallel(store, [(
+        f"""SELECT ?e ?i ?a ?tv ?av ?pe ?ex WHERE {{ {head} ?e dcpa:evaluates ?i ; dcpa:evaluatedArea ?a .
+            OPTIONAL {{ ?e dcpa:targetValue ?tv }} OPTIONAL {{ ?e dcpa:actualValue ?av }}
+            OPTIONAL {{ ?e dcpa:periodEnd ?pe }} OPTIONAL {{ ?e dcpa:isSynthetic ?ex }} }}""", {})])[0]
+    return [EvaluationFacts(str(e), str(i), code_of(str(a)), _float(tv), _float(av), _date(pe), ex == _TRUE)
+            for e, i, a, tv, av, pe, ex in rows if e and i and a]
+
+
+def need_type_tree(store: Store) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """(broader, narrower) maps of the need-type scheme, from the graph."""
+    broader: dict[str, list[str]] = defaultdict(list)
+    narrower: dict[str, list[str]] = defaultdict(list)
+    for t, b in run_parallel(store, [("SELECT ?t ?b WHERE { ?t a dcpa:NeedType ; skos:broader ?b }", {})])[0]:
+        if t and b:
+            broader[t].append(b)
+            narrower[b].append(t)
+    return dict(broader), dict(narrower)
+
+
+# ---------------------------------------------------------------------------
+# everything the rule needs for a scope
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Inputs:
+    """The rule for a scope, the needs in the scope, and the other needs sharing capacity with them."""
+
+    rule: Rule
+    needs: list[NeedFacts]
+    context: list[NeedFacts]  # needs outside the scope, of villages named by a capacity-limited intervention
+
+    def outcomes(self, modes: Iterable[ReachMode] = REACH_MODES) -> dict[str, Outcome]:
+        """The outcome of every need in the scope (capacity shared with the context needs)."""
+        result = self.rule.outcomes(self.needs + self.context, modes)
+        return {n.iri: result[n.iri] for n in self.needs}
+
+    def outside_villages(self) -> set[str]:
+        """Villages outside the scope whose needs share capacity with the scope's."""
+        return {n.village for n in self.context}
+
+
+def read_inputs(store: Store, scope: list[str] | None, as_of: date, windows: dict[str, int],
+                period: Period | None = None) -> Inputs:
+    """The rule (interventions in force as of ``as_of`` that can reach the scope), the scope's needs and
+    their capacity context. ``scope`` is a list of area codes (None: the whole store)."""
+    needs = read_needs(store, scope, period)
+    interventions = read_interventions(store, None if scope is None else minimal_areas(scope))
+    evaluations = read_evaluations(store, None if scope is None else interventions)
+    broader, _ = need_type_tree(store)
+    rule = Rule(interventions, evaluations, broader, as_of, windows)
+    context: list[NeedFacts] = []
+    if scope is not None:
+        inside = {n.village for n in needs}
+        covered = set(scope)
+        outside = sorted({v for i in interventions.values() if i.capacity_limited and rule.in_force(i.iri)
+                          for v in i.villages if v not in inside and not covered.intersection(prefixes(v))})
+        if outside:
+            context = read_needs(store, outside, period)
+    return Inputs(rule, needs, context)
+
+
+__all__ = [
+    "AREA_PREFIX",
+    "Inputs",
+    "Period",
+    "above",
+    "area_values",
+    "code_of",
+    "iri_values",
+    "minimal_areas",
+    "need_type_tree",
+    "read_evaluations",
+    "read_inputs",
+    "read_interventions",
+    "read_needs",
+    "run_parallel",
+    "scope_patterns",
+]

@@ -1,0 +1,153 @@
+"""The journal of writes: each write lands wholly or not at all, even across ``kill -9``.
+
+A write (an import, a record replacement) touches three things that no single transaction covers:
+the data, the derived graph and the kept files (``retain``). So it goes in steps, each one atomic,
+and leaves enough behind at every moment to finish or undo it:
+
+1. keep the files and add the manifest entry marked pending              (``retain``)
+2. one transaction: the data, plus a *marker* in ``GRAPH_JOURNAL`` naming the areas and needs
+   whose derived facts are now stale                                     (``Marker``)
+3. refresh the derived graph for them (its own transaction), then drop the marker
+4. mark the manifest entry done                                          (``settle``)
+
+``recover`` runs whenever a writer starts (the server at start, every write before it writes, a
+build before it replays): a pending entry whose batch is not in the store is rolled back (entry and
+files removed: the write never happened and can be run again); one whose batch is in the store is
+rolled forward (the refresh redone from its marker — refreshing twice is harmless — and the entry
+marked done). A build replays only done entries.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Namespace
+
+from .. import faults
+from ..derived import refresh
+from ..namespaces import GRAPH, import_graph
+from ..settings import Settings
+from ..store import Store, to_python
+from .retain import discard, is_pending, read_manifest, remove_orphans, settle
+
+log = logging.getLogger(__name__)
+
+#: Prefix of the named graphs of the markers (one graph per write whose derived refresh is not done
+#: yet; there is none at rest).
+GRAPH_JOURNAL = str(GRAPH["journal/"])
+JOURNAL = Namespace("https://w3id.org/dcpa/journal#")
+
+
+@dataclass
+class Marker:
+    """"The derived facts of these areas and needs are stale": written with the data, dropped after the refresh."""
+
+    batch_id: str
+    areas: set[str] = field(default_factory=set)
+    needs: set[str] = field(default_factory=set)
+
+    @property
+    def graph(self) -> str:
+        """The marker's own named graph (dropping it removes the marker whole)."""
+        return GRAPH_JOURNAL + self.batch_id
+
+    def ntriples(self) -> bytes:
+        s = ox.NamedNode(self.graph)
+        lines = [f"{s} <{JOURNAL.batch}> {ox.Literal(self.batch_id)} .\n"]
+        lines += [f"{s} <{JOURNAL.area}> {ox.Literal(a)} .\n" for a in sorted(self.areas)]
+        lines += [f"{s} <{JOURNAL.need}> {ox.NamedNode(n)} .\n" for n in sorted(self.needs)]
+        return "".join(lines).encode("utf-8")
+
+    def insert(self) -> str:
+        """A SPARQL Update operation adding the marker (to join the write's own update)."""
+        return f"INSERT DATA {{ GRAPH <{self.graph}> {{\n{self.ntriples().decode('utf-8')}}} }}"
+
+    def delete(self) -> str:
+        """A SPARQL Update operation removing the marker."""
+        return f"DROP SILENT GRAPH <{self.graph}>"
+
+
+def markers(store: Store) -> dict[str, Marker]:
+    """The markers in the store, by batch id."""
+    out: dict[str, Marker] = {}
+    for graph in (g for g in store.graphs() if g.startswith(GRAPH_JOURNAL)):
+        pos = [(q.predicate.value, str(to_python(q.object)))
+               for q in store.inner.quads_for_pattern(None, None, None, ox.NamedNode(graph))]
+        bid = next((o for p, o in pos if p == str(JOURNAL.batch)), graph[len(GRAPH_JOURNAL):])
+        out[bid] = Marker(bid, {o for p, o in pos if p == str(JOURNAL.area)},
+                          {o for p, o in pos if p == str(JOURNAL.need)})
+    return out
+
+
+def in_store(store: Store, batch_id: str) -> bool:
+    """Whether the data of a batch is in the store (its graph has at least one triple)."""
+    return store.ask(f"ASK {{ GRAPH <{import_graph(batch_id)}> {{ ?s ?p ?o }} }}")
+
+
+def refresh_derived(store: Store, areas: Iterable[str], needs: Iterable[str], settings: Settings) -> None:
+    """Recompute the derived graph for the touched areas and needs (the one call of ``kg.derived``'s
+    refresh by writes and their recovery)."""
+    refresh(store, set(areas), set(needs), settings=settings)
+
+
+def finish(store: Store, marker: Marker, settings: Settings) -> None:
+    """Steps 3 and the marker's removal: bring the derived graph up to date, then drop the marker."""
+    refresh_derived(store, marker.areas, marker.needs, settings)
+    faults.point("write:refreshed")
+    store.update(marker.delete())
+
+
+@dataclass
+class Recovery:
+    """What ``recover`` did."""
+
+    rolled_back: list[str] = field(default_factory=list)
+    rolled_forward: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.rolled_back or self.rolled_forward or self.removed)
+
+
+def recover(store: Store | None, settings: Settings) -> Recovery:
+    """Finish or undo what interrupted writes left (the caller is the store's only writer).
+
+    With ``store=None`` (the store is missing or damaged, and a build will replace it) no batch can be
+    shown to have landed: pending entries are rolled back.
+    """
+    root = Path(settings.imports_path)
+    done = Recovery()
+    pending = [e["batch_id"] for e in read_manifest(root)["batches"] if is_pending(e)] if root.is_dir() else []
+    left = markers(store) if store is not None and _has_markers(store) else {}
+    for bid in pending:
+        if store is not None and in_store(store, bid):
+            marker = left.pop(bid, None)
+            if marker is not None:
+                finish(store, marker, settings)
+            settle(root, bid)
+            done.rolled_forward.append(bid)
+        else:
+            left.pop(bid, None)
+            discard(root, bid)
+            done.rolled_back.append(bid)
+    if store is not None:
+        for marker in left.values():  # a marker without a pending entry: finish the refresh all the same
+            finish(store, marker, settings)
+    if root.is_dir():
+        done.removed = remove_orphans(root)
+    if done:
+        log.warning(
+            "recovered interrupted writes: rolled back %s, completed %s, removed leftovers %s",
+            done.rolled_back or "none",
+            done.rolled_forward or "none",
+            done.removed or "none",
+        )
+    return done
+
+
+def _has_markers(store: Store) -> bool:
+    return any(g.startswith(GRAPH_JOURNAL) for g in store.graphs())

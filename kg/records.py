@@ -1,0 +1,167 @@
+"""Records: policies, programmes, libraries, resources, interventions and evaluations, as plain dicts.
+
+One page of records of a kind, or one record, each with its id, IRI, types, labels, example flag and
+every property (local names of the ontology terms). The API pages and formats these; it builds no
+SPARQL of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import rdflib
+
+from .answers.basis import Basis, basis
+from .answers.labels import local_name
+from .errors import NotFound
+from .facts import iri_values
+from .namespaces import DCPA, ID, PREFIXES, node
+from .store import Store
+
+SYNTHETIC = str(DCPA.isSynthetic)
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    path: str  # URL segment and CLI name, e.g. "policies"
+    kind: str  # IRI segment, e.g. "policy"
+    root: str  # root class, e.g. "dcpa:Policy"
+    title: str
+
+
+RECORD_KINDS: dict[str, RecordKind] = {
+    k.path: k
+    for k in (
+        RecordKind("policies", "policy", "dcpa:Policy", "Policies / 政策"),
+        RecordKind("programmes", "programme", "dcpa:Programme", "Programmes / 工程项目"),
+        RecordKind("libraries", "library", "dcpa:Library", "Libraries / 图书馆"),
+        RecordKind("resources", "resource", "dcpa:LibraryResource", "Library resources / 图书馆资源"),
+        RecordKind("interventions", "intervention", "dcpa:Intervention", "Interventions / 帮扶项目"),
+        RecordKind("evaluations", "evaluation", "dcpa:Evaluation", "Evaluations / 效果评估"),
+    )
+}
+
+
+def key_of(iri: str, kind: str) -> str:
+    """The id of a data node under ``id:{kind}/`` (its IRI otherwise)."""
+    prefix = f"{ID}{kind}/"
+    return iri[len(prefix):] if iri.startswith(prefix) else iri
+
+
+def _expand(curie: str) -> str:
+    p, _, local = curie.partition(":")
+    return PREFIXES[p] + local
+
+
+def classes(store: Store, root: str) -> list[str]:
+    """A root class and its subclasses (from the ontology in the store)."""
+    rows = store.select(f"SELECT DISTINCT ?c WHERE {{ ?c rdfs:subClassOf* {root} }}")
+    iris = {r["c"] for r in rows if isinstance(r.get("c"), str) and not r["c"].startswith("_:")}
+    iris.add(_expand(root))
+    return sorted(iris)
+
+
+def _lit(text: str) -> str:
+    return str(rdflib.Literal(text).n3())
+
+
+@dataclass
+class RecordPage:
+    total: int
+    items: list[dict[str, Any]]
+    basis: Basis
+
+
+def list_records(store: Store, kind: RecordKind, *, q: str | None = None, limit: int = 50, offset: int = 0,
+                 real_only: bool = False) -> RecordPage:
+    """One page of records of a kind, in IRI order, each with all its properties."""
+    flt = f"?s rdfs:label ?_l FILTER(CONTAINS(STR(?_l), {_lit(q)}))" if q else ""
+    real = "FILTER NOT EXISTS { ?s dcpa:isSynthetic true }" if real_only else ""
+    where = f"VALUES ?c {{ {iri_values(classes(store, kind.root))} }} ?s a ?c . {flt} {real}"
+    total_rows = store.select(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {where} }}")
+    total = int(total_rows[0].get("n", 0)) if total_rows else 0
+    page = store.select(f"SELECT DISTINCT ?s WHERE {{ {where} }} ORDER BY ?s LIMIT {int(limit)} OFFSET {int(offset)}")
+    items = describe_records(store, [r["s"] for r in page], kind)
+    what = kind.path
+    return RecordPage(total, items, basis([r["synthetic"] for r in items], real_only=real_only, what_zh="条记录",
+                                          what_en=f"records ({what})"))
+
+
+def describe_records(store: Store, iris: list[str], kind: RecordKind) -> list[dict[str, Any]]:
+    """Records as dicts: id, IRI, types, labels, example flag and every property (local names)."""
+    if not iris:
+        return []
+    rows = store.select(
+        f"""SELECT ?s ?p ?o ?oLabel WHERE {{ VALUES ?s {{ {iri_values(iris)} }} ?s ?p ?o .
+              OPTIONAL {{ ?o skos:prefLabel|rdfs:label ?oLabel
+                          FILTER(isIRI(?o) && (langMatches(lang(?oLabel), 'zh') || lang(?oLabel) = '')) }} }}"""
+    )
+    recs: dict[str, dict[str, Any]] = {
+        i: {"id": key_of(i, kind.kind), "iri": i, "types": [], "label_zh": None, "label_en": None,
+            "synthetic": False, "properties": {}}
+        for i in iris
+    }
+    seen: set[tuple[str, str, str]] = set()
+    labels: dict[str, dict[str, str]] = {}
+    for r in rows:
+        rec = recs[r["s"]]
+        p, o = r["p"], r["o"]
+        if (r["s"], p, str(o)) in seen:
+            continue
+        seen.add((r["s"], p, str(o)))
+        if p == str(rdflib.RDF.type):
+            rec["types"].append(local_name(o))
+            continue
+        if p == SYNTHETIC:
+            rec["synthetic"] = bool(o)
+            continue
+        if p == str(rdflib.RDFS.label):
+            continue
+        name = local_name(p)
+        value: Any = o
+        if isinstance(o, str) and o.startswith(("http://", "https://")):
+            value = {"iri": o, "label": r.get("oLabel")}
+        rec["properties"].setdefault(name, []).append(value)
+    for sol in store.query(f"SELECT ?s ?l WHERE {{ VALUES ?s {{ {iri_values(iris)} }} ?s rdfs:label ?l }}"):
+        tag = (sol["l"].language or "").lower()
+        slot = labels.setdefault(sol["s"].value, {})
+        slot.setdefault("zh" if tag.startswith("zh") else "en" if tag.startswith("en") else "", sol["l"].value)
+    for i, rec in recs.items():
+        lab = labels.get(i, {})
+        rec["label_zh"] = lab.get("zh") or lab.get("")
+        rec["label_en"] = lab.get("en")
+        rec["properties"] = {k: v[0] if len(v) == 1 else v for k, v in rec["properties"].items()}
+    return [recs[i] for i in iris]
+
+
+def get_record(store: Store, kind: RecordKind, key: str) -> dict[str, Any]:
+    iri = node(kind.kind, key)
+    if not store.ask(f"ASK {{ VALUES ?c {{ {iri_values(classes(store, kind.root))} }} "
+                     f"VALUES ?s {{ {iri_values([iri])} }} ?s a ?c }}"):
+        raise NotFound(f"no {kind.kind} with id {key!r}", hint=f"list them with /api/{kind.path}")
+    return describe_records(store, [iri], kind)[0]
+
+
+def records_graph(store: Store, iris: Iterable[str]) -> rdflib.Graph:
+    """The triples about the records (for JSON-LD answers)."""
+    g = rdflib.Graph()
+    for p, ns in PREFIXES.items():
+        g.bind(p, ns)
+    iris = list(iris)
+    if iris:
+        g += store.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {iri_values(iris)} }} ?s ?p ?o }}")
+    return g
+
+
+def record_table_row(rec: dict[str, Any]) -> dict[str, Any]:
+    """A flat row for CSV: the fixed fields, then each property."""
+    row = {k: rec[k] for k in ("id", "iri", "label_zh", "label_en", "synthetic")}
+    row["types"] = rec["types"]
+    row.update(rec["properties"])
+    return row
+
+
+__all__ = ["RECORD_KINDS", "RecordKind", "RecordPage", "describe_records", "get_record", "key_of", "list_records",
+           "record_table_row", "records_graph"]

@@ -1,0 +1,71 @@
+"""The writer lock: one writing process per store; it says who holds it; it dies with its holder."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kg.build import build
+from kg.errors import StoreBusy
+from kg.writer import WriterLock, lock_path
+
+from .conftest import Place
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def test_two_builds_never_run_at_once(tmp_path: Path, quick: None) -> None:
+    place = Place(tmp_path)
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys; from kg.writer import WriterLock\n"
+         f"lock = WriterLock({str(place.store_path)!r}, 'build'); assert lock.try_acquire()\n"
+         "print('held', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(StoreBusy, match=f"dcpa build \\(pid {holder.pid}\\)"):
+            build(place.settings)
+        assert not place.store_path.exists() and place.versions() == []
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    build(place.settings)  # the lock is free again
+    assert lock_path(place.store_path).exists() and place.store_path.is_symlink()
+
+
+def test_a_forked_child_does_not_keep_the_lock_of_its_dead_parent(tmp_path: Path) -> None:
+    """A server's forked worker outliving a ``kill -9`` of the server must not block every later writer."""
+    store_path, go = tmp_path / "store", tmp_path / "go"
+    parent = subprocess.Popen(
+        [sys.executable, "-c",
+         "import os, pathlib, signal, sys, time\n"
+         "from kg.writer import WriterLock\n"
+         f"assert WriterLock({str(store_path)!r}, 'serve').try_acquire()\n"
+         "child = os.fork()\n"
+         "if child == 0:\n"
+         f"    while not pathlib.Path({str(go)!r}).exists(): time.sleep(0.05)\n"
+         "    os._exit(0)\n"
+         "print(child, flush=True)\n"
+         "sys.stdin.read()\n"
+         "os.kill(os.getpid(), signal.SIGKILL)"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    assert parent.stdout is not None and parent.stdin is not None
+    child = int(parent.stdout.readline())
+    try:
+        assert not WriterLock(store_path, "import").try_acquire()  # held by the parent
+        parent.stdin.close()
+        assert parent.wait(timeout=30) < 0  # killed
+        lock = WriterLock(store_path, "import")
+        assert lock.try_acquire()  # free, although the child still runs:
+        os.kill(child, 0)
+        lock.release()
+    finally:
+        go.touch()

@@ -1,0 +1,363 @@
+"""A live server under hostile HTTP: the token before the body, size and time limits, header decoding.
+
+The server runs exactly as `dcpa serve` does (``api.testing.LiveServer``), with limits small
+enough to test quickly. Clients here speak raw HTTP over sockets, so they can stall, trickle and
+lie about sizes. Assertions are about states (what the server answered, whether it closed the
+connection, how much the client had still to send), never about how long anything took; the
+socket timeout only stops a broken server from hanging the suite.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+from api.app import create_app
+from api.testing import LiveServer
+from kg.store import Store
+
+from . import hostile as h
+from .conftest import AUTH, load_fixture, make_settings, nquads
+
+pytestmark = pytest.mark.timeout(120)
+
+MAX_BODY = 64 * 1024
+#: A broken server makes the test fail after this long instead of hanging it.
+SAFETY = 30.0
+NEED: dict[str, Any] = {
+    "village_code": h.VILLAGE,
+    "need_type": "N41",
+    "severity": 5,
+    "people_affected": 30,
+    "source": "survey",
+    "identified_on": "2019-04-01",
+    "surveyor": "示例·县图书馆",
+}
+
+
+@dataclass
+class Live:
+    url: str
+    host: str
+    port: int
+    store: Store
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    tmp = tmp_path_factory.mktemp("live")
+    store = load_fixture(Store.memory())
+    settings = make_settings(tmp, max_request_bytes=MAX_BODY, header_timeout=1.0, body_timeout=1.0, body_min_rate=500.0)
+    server = LiveServer(create_app(settings, store))
+    host, port = server.url.removeprefix("http://").split(":")
+    yield Live(server.url, host, int(port), store)
+    server.stop()
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    closed: bool  # the server closed the connection after answering
+
+    def error(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self.body)["error"]
+        assert set(data) == {"code", "message", "hint", "details"}
+        return data
+
+
+def connect(live: Live) -> socket.socket:
+    return socket.create_connection((live.host, live.port), timeout=SAFETY)
+
+
+def read_answer(sock: socket.socket) -> Answer:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, f"the server closed without answering: {data!r}"
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    length = int(headers.get("content-length", "0"))
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        assert chunk, "the server closed in the middle of its answer"
+        body += chunk
+    try:
+        closed = sock.recv(1) == b""
+    except ConnectionResetError:
+        closed = True
+    return Answer(status, headers, body[:length], closed)
+
+
+def request_head(method: str, path: str, headers: dict[str, str]) -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", *(f"{k}: {v}" for k, v in headers.items())]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+class Trickle(threading.Thread):
+    """Send ``data`` a byte at a time, ``gap`` seconds apart (a slowloris client), until done or cut off."""
+
+    def __init__(self, sock: socket.socket, data: bytes, gap: float = 0.02) -> None:
+        super().__init__(daemon=True)
+        self.sock, self.data, self.gap = sock, data, gap
+        self.sent = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        for i in range(len(self.data)):
+            if self.stop.is_set():
+                return
+            try:
+                self.sock.sendall(self.data[i : i + 1])
+            except OSError:
+                return  # the server closed the connection
+            self.sent += 1
+            self.stop.wait(self.gap)
+
+
+# ---------------------------------------------------------------------------
+# The token comes before the body
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("auth", "status"), [({}, 401), ({"Authorization": "Bearer wrong"}, 401), ({"Authorization": "Basic x"}, 401)]
+)
+def test_a_write_without_the_token_is_refused_before_its_200_MB_body(live: Live, auth: dict[str, str], status: int):
+    with connect(live) as s:
+        head = {"Content-Type": "multipart/form-data; boundary=x", "Content-Length": str(200 * 1024 * 1024), **auth}
+        s.sendall(request_head("POST", "/api/imports", head))  # ... and not one byte of the body
+        answer = read_answer(s)
+    assert answer.status == status
+    assert answer.error()["code"] == "unauthorized"
+    assert answer.headers["www-authenticate"] == "Bearer"
+    assert answer.closed
+
+
+def test_put_without_the_token_is_refused_before_its_body_too(live: Live):
+    with connect(live) as s:
+        s.sendall(request_head("PUT", "/api/needs/N-1", {"Content-Type": "application/json", "Content-Length": "5000"}))
+        answer = read_answer(s)
+    assert answer.status == 401 and answer.closed
+
+
+def test_a_read_only_post_needs_no_token(live: Live):
+    """POST /api/plans computes a plan: it is not a write, so the gate leaves it alone."""
+    r = httpx.post(live.url + "/api/plans", json={"budget": 1000, "area": "21"}, timeout=SAFETY)
+    assert r.status_code == 200, r.text
+
+
+# ---------------------------------------------------------------------------
+# Too large: 413
+# ---------------------------------------------------------------------------
+
+
+def test_a_declared_body_over_the_limit_is_413_before_it_is_read(live: Live):
+    with connect(live) as s:
+        head = {**AUTH, "Content-Type": "application/json", "Content-Length": str(MAX_BODY + 1)}
+        s.sendall(request_head("POST", "/api/needs", head))
+        answer = read_answer(s)
+    assert answer.status == 413
+    error = answer.error()
+    assert error["code"] == "request_too_large" and str(MAX_BODY) in error["message"]
+    assert "DCPA_MAX_REQUEST_BYTES" in error["hint"]
+    assert answer.closed
+
+
+def test_a_streamed_body_is_cut_off_at_the_limit_with_413(live: Live):
+    before = nquads(live.store)
+    with connect(live) as s:
+        head = {**AUTH, "Content-Type": "application/json", "Transfer-Encoding": "chunked"}
+        s.sendall(request_head("POST", "/api/needs", head))
+        chunk = b"[" + b" " * 16383
+        sent = 0
+        answer = None
+        s.settimeout(SAFETY)
+        while sent <= 4 * MAX_BODY:
+            try:
+                s.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            except OSError:
+                break
+            sent += len(chunk)
+            if sent > MAX_BODY:  # the server has what breaks the limit: it answers now
+                answer = read_answer(s)
+                break
+    assert answer is not None and answer.status == 413, answer
+    assert answer.error()["code"] == "request_too_large" and answer.closed
+    assert sent < 2 * MAX_BODY  # it did not read on to the end
+    assert nquads(live.store) == before
+
+
+# ---------------------------------------------------------------------------
+# Too slow: 408
+# ---------------------------------------------------------------------------
+
+
+def test_a_stalled_body_is_408(live: Live):
+    body = json.dumps(NEED).encode()
+    with connect(live) as s:
+        head = {**AUTH, "Content-Type": "application/json", "Content-Length": str(len(body))}
+        s.sendall(request_head("POST", "/api/needs", head) + body[:10])  # then nothing more
+        answer = read_answer(s)
+    assert answer.status == 408
+    error = answer.error()
+    assert error["code"] == "request_timeout" and "after 10 bytes" in error["message"]
+    assert answer.closed
+
+
+def test_a_body_sent_a_byte_at_a_time_is_408_long_before_it_ends(live: Live):
+    before = nquads(live.store)
+    body = json.dumps([NEED] * 20).encode()  # ~4 KB: 80 s at 50 bytes a second
+    with connect(live) as s:
+        head = {**AUTH, "Content-Type": "application/json", "Content-Length": str(len(body))}
+        s.sendall(request_head("POST", "/api/needs", head))
+        sender = Trickle(s, body)
+        sender.start()
+        answer = read_answer(s)
+        sender.stop.set()
+        sender.join()
+    assert answer.status == 408 and answer.closed
+    assert sender.sent < len(body) // 2
+    assert nquads(live.store) == before
+
+
+def test_an_idle_connection_is_closed_with_408(live: Live):
+    with connect(live) as s:
+        answer = read_answer(s)  # we send nothing at all
+    assert answer.status == 408
+    assert answer.error()["code"] == "request_timeout" and "DCPA_HEADER_TIMEOUT" in answer.error()["hint"]
+    assert answer.closed
+
+
+def test_headers_sent_a_byte_at_a_time_are_408(live: Live):
+    head = request_head("GET", "/health", {"User-Agent": "slowloris " + "x" * 2000})
+    with connect(live) as s:
+        sender = Trickle(s, head)
+        sender.start()
+        answer = read_answer(s)
+        sender.stop.set()
+        sender.join()
+    assert answer.status == 408 and answer.closed
+    assert sender.sent < len(head)
+
+
+def test_slow_headers_of_a_second_request_on_a_kept_alive_connection_are_408(live: Live):
+    with connect(live) as s:
+        s.sendall(request_head("GET", "/health", {}))
+        first = read_answer_keep(s)
+        assert first == 200
+        head = request_head("GET", "/health", {"User-Agent": "x" * 2000})
+        sender = Trickle(s, head)
+        sender.start()
+        answer = read_answer(s)
+        sender.stop.set()
+        sender.join()
+    assert answer.status == 408 and answer.closed
+    assert sender.sent < len(head)
+
+
+def read_answer_keep(sock: socket.socket) -> int:
+    """Read one answer without waiting for the connection to close; its status."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")
+    )
+    while len(body) < length:
+        body += sock.recv(65536)
+    return int(head.split()[1])
+
+
+def test_a_fast_client_is_not_disturbed(live: Live):
+    """The limits leave ordinary requests alone: a normal write and a keep-alive read still work."""
+    with httpx.Client(base_url=live.url, timeout=SAFETY) as client:
+        assert client.get("/health").status_code == 200
+        assert client.get("/health").status_code == 200
+        r = client.post(
+            "/api/needs", json={**NEED, "identified_on": "2019-04-02"}, params={"dry_run": "true"}, headers=AUTH
+        )
+        assert r.status_code == 200, r.text
+
+
+# ---------------------------------------------------------------------------
+# X-DCPA-User: UTF-8, percent-encoded and RFC 8187; control and bidi characters refused
+# ---------------------------------------------------------------------------
+
+
+def recorded_authors(live: Live) -> list[str]:
+    q = "SELECT ?who WHERE { ?b a dcpa:ImportActivity ; dcpa:recordedBy ?who }"
+    rows = httpx.get(live.url + "/sparql", params={"query": q}, timeout=SAFETY).json()["results"]["bindings"]
+    return sorted(b["who"]["value"] for b in rows)
+
+
+@pytest.mark.parametrize(
+    ("header", "day"),
+    [
+        ("张三".encode(), "05"),
+        (quote("张三").encode(), "06"),
+        (b"UTF-8''" + quote("张三").encode(), "07"),
+        (b"utf-8'zh'" + quote("张三").encode(), "08"),
+    ],
+    ids=["utf-8", "percent-encoded", "rfc8187", "rfc8187-language"],
+)
+def test_a_chinese_author_is_recorded_as_sent(live: Live, header: bytes, day: str):
+    before = recorded_authors(live).count("张三")
+    r = httpx.post(
+        live.url + "/api/needs",
+        json={**NEED, "identified_on": f"2019-05-{day}"},
+        headers={**AUTH, "X-DCPA-User": header},
+        timeout=SAFETY,
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["user"] == "张三"
+    assert recorded_authors(live).count("张三") == before + 1
+
+
+@pytest.mark.parametrize(
+    ("header", "says"),
+    [
+        ("张\u202e三".encode(), "U+202E RIGHT-TO-LEFT OVERRIDE"),
+        (quote("张\x1b[31m三").encode(), "U+001B ESCAPE"),
+        ("张三".encode("gb18030"), "not UTF-8"),
+        (b"%E5%BC", "not UTF-8"),
+    ],
+    ids=["bidi", "escape-percent-encoded", "gb18030-bytes", "broken-percent-encoding"],
+)
+def test_a_hostile_author_header_is_422_before_the_body(live: Live, header: bytes, says: str):
+    before = nquads(live.store)
+    with connect(live) as s:
+        head = request_head(
+            "POST", "/api/needs", {**AUTH, "Content-Type": "application/json", "Content-Length": "9999"}
+        )
+        s.sendall(head.replace(b"\r\n\r\n", b"\r\nX-DCPA-User: " + header + b"\r\n\r\n"))
+        answer = read_answer(s)  # no body was sent: the header alone is refused
+    assert answer.status == 422
+    [issue] = answer.error()["details"]
+    assert says in issue["message"] and issue["column"] == "X-DCPA-User" and issue["hint"]
+    assert "\u202e" not in answer.body.decode()
+    assert nquads(live.store) == before
+
+
+def test_security_headers_reach_the_raw_408(live: Live):
+    with connect(live) as s:
+        answer = read_answer(s)
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+
+
+def test_the_server_still_serves_after_all_of_this(live: Live):
+    assert httpx.get(live.url + "/health", timeout=SAFETY).status_code == 200
