@@ -14,10 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+import kg.build
+from api.app import create_app
 from kg.errors import QueryError, QueryMemoryLimit, QueryTimeout, StoreError
 from kg.store import Store
 from kg.workers import PoolState, ThreadRunner, WorkerPool, process_rss, runner_for
+
+from .conftest import Place, load_fixture
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -304,3 +309,32 @@ def test_thread_runner_serves_a_memory_store() -> None:
         assert run_async(runner.call("kg.store:Store.select", COUNT, timeout=10)) == [{"n": 4}]
     finally:
         runner.close()
+
+
+def test_a_rebuild_by_the_server_switches_the_workers_to_the_new_version(
+    place: Place, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`dcpa serve` rebuilds (api.serving): its query workers are told of the new version, serve it
+    at once, and let go of the old one, which the build's clean-up can then remove."""
+    rdf_type = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+    extra = f"<https://w3id.org/dcpa/id/need/N-9> {rdf_type} <https://w3id.org/dcpa/ontology#Need> ."
+
+    def build_into(store: Store, *, imports_path: Path, **_: object) -> tuple[dict[str, int], int]:
+        load_fixture(store)
+        store.add_graph("https://w3id.org/dcpa/graph/synthetic", extra.encode() + b"\n")
+        return {"fixture": store.count()}, 0
+
+    monkeypatch.setattr(kg.build, "build_into", build_into)
+    needs = {"query": "SELECT (COUNT(?n) AS ?c) WHERE { ?n a dcpa:Need }"}
+    with TestClient(create_app(place.settings)) as client:
+        pool = client.app.state.query_runner  # type: ignore[attr-defined]
+        served = client.app.state.served  # type: ignore[attr-defined]
+        assert isinstance(pool, WorkerPool) and pool in client.app.state.store_listeners  # type: ignore[attr-defined]
+        assert client.get("/sparql", params=needs).json()["results"]["bindings"][0]["c"]["value"] == "3"
+        old_version, old_workers = place.current(), ready(pool).pids
+        served.build(force=True)
+        assert place.current() != old_version
+        assert pool.state().path == str(served.store.real_path)
+        assert client.get("/sparql", params=needs).json()["results"]["bindings"][0]["c"]["value"] == "4"
+        assert gone(old_workers)  # no worker keeps the old version open…
+        assert old_version not in place.versions()  # …so the build's clean-up removed it
