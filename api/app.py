@@ -25,6 +25,7 @@ from kg.workers import QueryRunner, runner_for
 from .errors import install_error_handlers
 from .guards import install_guards
 from .paths import STATIC_DIR
+from .remote import RemoteStore
 from .routes import (
     admin,
     catalogue,
@@ -41,7 +42,8 @@ from .routes import (
     villages,
     writes,
 )
-from .serving import ServedStore
+from .routes.dashboard import warm
+from .serving import DerivedKeeper, ServedStore
 
 #: Route modules under ``api.routes``, each exposing ``router`` (in the order their routes match).
 ROUTERS = (health, ontology, sparql, docs, villages, gaps, plans, catalogue, records, stats, writes, views, dashboard,
@@ -51,8 +53,6 @@ ROUTERS = (health, ontology, sparql, docs, villages, gaps, plans, catalogue, rec
 def open_store(settings: Settings) -> Store:
     """The store the app serves: a remote endpoint when configured, else the embedded store."""
     if settings.sparql_endpoint:
-        from .remote import RemoteStore
-
         return RemoteStore.from_settings(settings)  # type: ignore[return-value]  # same read methods
     return Store.open(settings.store_path, create=False)
 
@@ -78,12 +78,15 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from .routes.dashboard import warm
-
+        keeper = DerivedKeeper(app.state.served)
+        if app.state.served.owned:
+            keeper.start()  # re-derives when the day passes the derived graph's stable-until date
         warm(app.state.store, settings.reach)  # the province dashboard counts every need: start early
         app.state.query_runner.start()  # query workers start in the background
         yield
         app.state.query_runner.close()  # every query worker stops, also one in the middle of a query
+        if app.state.served.owned:
+            keeper.stop()
         app.state.served.close()  # an owned store: closed, writer lock released
 
     app = FastAPI(

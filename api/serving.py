@@ -38,13 +38,15 @@ import uvicorn
 
 from kg import versions
 from kg.build import BuildReport, ProgressFn, build
-from kg.derived import Marker, derive_all, marker
+from kg.derived import Marker, as_of_today, derive_all, marker
 from kg.errors import StoreBusy, StoreError
 from kg.importer.journal import recover
 from kg.settings import Settings
 from kg.store import Store
 from kg.workers import START_TIMEOUT, WorkerPool
 from kg.writer import ServerInfo, WriterLock, holder, pid_alive, register_server, unregister_server
+
+from .routes.dashboard import warm
 
 log = logging.getLogger(__name__)
 
@@ -193,8 +195,6 @@ class ServedStore:
         self._state.store = new  # the old handle closes when the last request using it ends
         for listener in list(self.listeners):
             _call(listener, "switch_store", new.real_path)
-        from .routes.dashboard import warm
-
         warm(new, self.settings.reach)
 
     def derive(self, as_of: date | None = None) -> tuple[int, Marker | None]:
@@ -205,6 +205,22 @@ class ServedStore:
             m = marker(store)
         self.changed()
         return n, m
+
+    def keep_current(self, day: date | None = None) -> bool:
+        """Re-derive when the derived graph no longer answers for ``day`` (default: the settings' as-of
+        date, else today): a validity window closed or an intervention started since it was made.
+        True if it re-derived. Only an owned store: a given (in-memory or remote) one is left as it is.
+        """
+        if not self.owned or self.building:
+            return False  # a build derives its new version itself
+        day = day or as_of_today(self.settings)
+        m = marker(self.store)
+        if m is not None and m.covers(day):
+            return False
+        was = f"made for {m.as_of}, stable until {m.stable_until}" if m else "missing"
+        log.info("the derived graph is %s: re-deriving it as of %s", was, day)
+        self.derive(day)
+        return True
 
     # -- registration and shutdown ----------------------------------------
     def register(self, url: str) -> None:
@@ -231,6 +247,53 @@ class ServedStore:
             self.store.close()
         self._lock.release()
         self._lock = None
+
+
+class DerivedKeeper:
+    """Keeps the served derived graph answering for today: a thread that calls
+    ``ServedStore.keep_current`` at start and then every ``settings.derived_check_seconds``.
+
+    Without it a server running for months would read need states whose validity windows had closed
+    (the answers would notice and apply the rule live, slowly; the SPARQL endpoint would not). The
+    check is one small query; a re-derive is one write like any other (imports wait for it).
+    """
+
+    def __init__(self, served: ServedStore) -> None:
+        self.served = served
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="dcpa-derived-keeper", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, wait: float = 5.0) -> None:
+        """Stop checking. A re-derive still running after ``wait`` seconds is left to the process's end:
+        it is one transaction, so it lands whole or not at all (the next start redoes it)."""
+        self._stop.set()
+        self._thread.join(wait)
+        if self._thread.is_alive():
+            log.warning("stopping during a re-derive of the derived graph: it lands whole or not at all")
+
+    def _run(self) -> None:
+        interval = self.served.settings.derived_check_seconds
+        while not self._stop.is_set():
+            try:
+                self.served.keep_current()
+            except StoreBusy:
+                pass  # a rebuild is under way: it derives the new version itself
+            except Exception:  # noqa: BLE001 - keep serving; answers apply the rule live meanwhile
+                log.exception("could not bring the derived graph up to date; `dcpa derive` does it by hand")
+            self._stop.wait(interval)
+
+
+def collect_here() -> None:
+    """Collect garbage in this (worker) thread, after a write.
+
+    Oxigraph's result iterators may only be dropped by the thread that made them; one caught in a
+    reference cycle (e.g. a frame kept by pySHACL) would otherwise be collected later on another
+    thread, fail to drop, and keep the on-disk store locked.
+    """
+    gc.collect()
 
 
 def _call(listener: Any, method: str, *args: Any) -> None:

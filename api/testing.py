@@ -8,13 +8,21 @@ Used by the API and browser test suites, which need real HTTP (SPARQLWrapper, Ch
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 
 from kg.settings import Settings
+from kg.writer import server_file
 
 from .server import server_options
 
@@ -56,17 +64,6 @@ class ServeProcess:
     """
 
     def __init__(self, env: dict[str, str], *, cwd: str | None = None, start_timeout: float = 60.0) -> None:
-        import json
-        import os
-        import subprocess
-        import sys
-        import tempfile
-        from pathlib import Path
-
-        import httpx
-
-        from kg.writer import server_file
-
         self.env = {**os.environ, "DCPA_PORT": "0", "DCPA_HOST": "127.0.0.1", **env}
         registration = server_file(self.env["DCPA_STORE_PATH"])
         old = registration.read_text(encoding="utf-8") if registration.exists() else None

@@ -19,6 +19,7 @@ import httpx
 
 from .build import BuildReport, ProgressFn
 from .errors import DcpaError, Issue, StoreBusy, StoreError, ValidationFailed
+from .importer.batch import ImportReport
 from .writer import ServerInfo, pid_alive, read_server, server_file
 
 #: How long a command waits for the server to answer a ping (it answers from memory).
@@ -47,8 +48,6 @@ def find_server(store_path: Path | str) -> ServerInfo | None:
 
 def import_files(info: ServerInfo, paths: list[Path], *, user: str, dry_run: bool) -> Any:
     """``kg.importer.import_files``, run by the server; returns its ``ImportReport``."""
-    from .importer import ImportReport
-
     handles = [p.open("rb") for p in paths]
     try:
         files = [("files", (p.name, fh, "application/octet-stream")) for p, fh in zip(paths, handles, strict=True)]

@@ -114,6 +114,12 @@ class Settings(BaseSettings):
         default=None,
         description="Date the answers are for (YYYY-MM-DD): which interventions are in force. Unset: today.",
     )
+    derived_check_seconds: float = Field(
+        gt=0,
+        default=600.0,
+        description="How often `dcpa serve` checks that the derived graph still answers for today (a validity "
+        "window may have closed); when it does not, the server re-derives it.",
+    )
     validity_months: str = Field(
         default="C1=24,C2=60,C3=36,C4=60",
         description="Months a completed intervention stays in force after its end, per category (C1 training, "

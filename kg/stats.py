@@ -8,8 +8,10 @@ inside Oxigraph (SPARQL aggregates), so it stays fast at national scale. Nodes o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
+from .derived import as_of_today, marker
 from .namespaces import (
     GRAPH_DERIVED,
     GRAPH_IMPORT_PREFIX,
@@ -18,6 +20,7 @@ from .namespaces import (
     GRAPH_SYNTHETIC,
     PREFIXES,
 )
+from .settings import Settings
 from .store import Store
 
 _GRAPH_QUERY = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
@@ -90,6 +93,8 @@ class Stats:
     instance_triples: int = 0
     synthetic_triples: int = 0
     derived_triples: int = 0
+    #: The derived graph's date, the day it stays right until, and whether it answers for today.
+    derived: dict[str, Any] | None = None
 
     @property
     def synthetic_share(self) -> float:
@@ -104,15 +109,24 @@ class Stats:
             "real_triples": self.instance_triples - self.synthetic_triples,
             "derived_triples": self.derived_triples,
             "synthetic_share": round(self.synthetic_share, 4),
+            "derived": self.derived,
         }
 
     def to_dict(self) -> dict[str, Any]:
         return {"summary": self.summary(), "counts": self.counts, "graphs": self.graphs, "classes": self.classes}
 
 
-def stats(store: Store) -> Stats:
-    """Counts by graph, by class (real, example and derived, with zh/en labels) and headline counts."""
+def stats(store: Store, settings: Settings | None = None, today: date | None = None) -> Stats:
+    """Counts by graph, by class (real, example and derived, with zh/en labels) and headline counts, and
+    which day the derived graph answers for (``current``: whether that covers ``today``, default the
+    settings' as-of date or today)."""
     out = Stats()
+    m = marker(store)
+    if m is not None:
+        day = today or as_of_today(settings)
+        out.derived = {"as_of": m.as_of.isoformat(),
+                       "stable_until": m.stable_until.isoformat() if m.stable_until else None,
+                       "current": m.covers(day)}
     for g, n in sorted(graph_counts(store).items()):
         kind = graph_kind(g)
         out.graphs.append({"graph": g, "kind": kind, "triples": n})

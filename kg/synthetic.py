@@ -32,6 +32,7 @@ from . import reference as ref
 from .errors import NotFound
 from .namespaces import DCPAV, ID, area, node
 from .reference import T_DERIVED, T_LABEL, T_TYPE, dcpa, iri, lit
+from .resources import ontology_graph
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +103,6 @@ def _scheme(g: Graph, scheme: str) -> tuple[Concept, ...]:
 @lru_cache(maxsize=1)
 def vocab() -> Vocab:
     """The SKOS schemes the generator draws from, read from ``ontology/vocab.ttl``."""
-    from .resources import ontology_graph
-
     g = ontology_graph()
     if not any(g.triples((None, RDF.type, SKOS.ConceptScheme))):
         raise NotFound("the ontology has no SKOS schemes", hint="check ontology/vocab.ttl")

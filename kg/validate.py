@@ -18,7 +18,9 @@ import rdflib
 from rdflib import URIRef
 from rdflib.namespace import RDF
 
+from . import reasoning
 from .errors import DcpaError
+from .importer.checks import run_shacl
 from .namespaces import GRAPH_ONTOLOGY, SH
 from .store import Store, to_rdflib
 
@@ -116,8 +118,6 @@ def _neighbourhood(store: Store, graphs: list[str], nodes: list[str]) -> rdflib.
 
 
 def _shacl(data: rdflib.Graph, focus: set[str] | None, max_results: int) -> tuple[int, int, list[dict[str, Any]]]:
-    from .importer.checks import run_shacl
-
     _conforms, results = run_shacl(data)
     violations = warnings = 0
     rows: list[dict[str, Any]] = []
@@ -146,10 +146,6 @@ def _shacl(data: rdflib.Graph, focus: set[str] | None, max_results: int) -> tupl
 
 
 def _reasoner(data: rdflib.Graph, scope: str) -> dict[str, Any]:
-    try:
-        from . import reasoning
-    except ImportError as e:
-        return {"ran": False, "message": f"kg.reasoning is not available ({e})"}
     try:
         rep = reasoning.check_consistency(data)
     except (DcpaError, OSError) as e:

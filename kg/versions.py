@@ -29,11 +29,11 @@ import logging
 import os
 import secrets
 import shutil
-import tempfile
 from pathlib import Path
 from typing import IO, Any
 
 from . import faults
+from .atomic import sync_dir, write_json
 from .errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -146,7 +146,7 @@ def new_version(store_path: Path | str) -> Path:
 
 def mark_complete(version: Path, record: dict[str, Any]) -> None:
     """Say that ``version`` is complete (call it after the store was flushed and closed)."""
-    _write_json(done_file(version), record)
+    write_json(done_file(version), record)
 
 
 def _point(p: Path, version: Path) -> None:
@@ -159,7 +159,7 @@ def _point(p: Path, version: Path) -> None:
         with contextlib.suppress(OSError):
             link.unlink()
         raise
-    _sync_dir(p.parent)
+    sync_dir(p.parent)
 
 
 def switch(store_path: Path | str, version: Path) -> None:
@@ -301,27 +301,3 @@ def discard(version: Path) -> None:
     for extra in (done_file(version), use_lock_file(version)):
         with contextlib.suppress(FileNotFoundError):
             extra.unlink()
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, ensure_ascii=False, indent=2)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _sync_dir(path.parent)
-
-
-def _sync_dir(path: Path) -> None:
-    """Make a rename in ``path`` durable (a power cut after it must not undo it)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -60,6 +60,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .errors import DcpaError, QueryMemoryLimit, QueryTimeout, StoreError
+from .store import Store
 
 log = logging.getLogger(__name__)
 
@@ -308,8 +309,6 @@ class _WorkerStore:
 
     @staticmethod
     def _open(path: str) -> Any:
-        from .store import Store
-
         for attempt in range(5):
             try:
                 return Store.open(path, read_only=True, create=False)
@@ -860,8 +859,6 @@ def runner_for(
     remote stores (reading ``current()`` when given: the store of the moment). Whoever writes to the
     store calls the runner's ``data_changed()`` after each write, and ``switch_store()`` after a
     rebuild (the API: ``app.state.store_listeners``, see ``api.serving``)."""
-    from .store import Store
-
     if isinstance(store, Store) and store.path is not None:
         path = getattr(store, "real_path", None) or store.path  # the version open now, not the pointer
         return WorkerPool(path, min_workers=min_workers, max_workers=max_workers, memory_mb=memory_mb, preload=preload)

@@ -22,13 +22,13 @@ import contextlib
 import fcntl
 import json
 import os
-import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from .atomic import write_json
 from .errors import StoreBusy
 
 
@@ -175,18 +175,7 @@ class ServerInfo:
 def register_server(store_path: Path | str, info: ServerInfo) -> Path:
     """Write ``<store>.server.json`` (mode 0600, replaced atomically) for the commands to find."""
     target = server_file(store_path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}-", dir=target.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(asdict(info), fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_json(target, asdict(info), mode=0o600)
     return target
 
 

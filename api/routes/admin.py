@@ -38,9 +38,10 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 
 from kg.errors import DcpaError
+from kg.importer import import_files
 
 from ..errors import error_body
-from ..serving import ServedStore
+from ..serving import ServedStore, collect_here
 
 log = logging.getLogger(__name__)
 
@@ -95,10 +96,6 @@ def admin_import(
     dry_run: Annotated[bool, Form()] = False,
 ) -> JSONResponse:
     """``dcpa import``, run here: the same files (by their names), the same checks, the same report."""
-    from kg.importer import import_files
-
-    from .writes import _collect_here
-
     settings = served.settings
     with tempfile.TemporaryDirectory(prefix="dcpa-handoff-") as tmp:
         paths = []
@@ -113,7 +110,7 @@ def admin_import(
             try:
                 report = import_files(store, paths, user=user, settings=settings, dry_run=dry_run)
             finally:
-                _collect_here()
+                collect_here()
     if not dry_run:
         served.changed()
     return JSONResponse({"report": report.to_dict()})

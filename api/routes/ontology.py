@@ -8,6 +8,7 @@ from functools import lru_cache
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from kg.docs import ontology_html
 from kg.resources import CONTEXT_FILE, ontology_graph
 
 router = APIRouter(tags=["ontology"])
@@ -29,8 +30,6 @@ def _jsonld() -> str:
 
 @lru_cache(maxsize=2)
 def _html(lang: str) -> str:
-    from kg.docs import ontology_html
-
     return ontology_html(lang=lang)
 
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from kg.stats import stats
 
-from ..deps import StoreDep
+from ..deps import SettingsDep, StoreDep
 from ..representation import json_response
 
 router = APIRouter(prefix="/api/stats", tags=["statistics / 统计"])
@@ -19,7 +19,11 @@ router = APIRouter(prefix="/api/stats", tags=["statistics / 统计"])
 class StatsModel(BaseModel):
     summary: dict[str, Any] = Field(examples=[{"triples": 2500000, "instance_triples": 2100000,
                                               "synthetic_triples": 1800000, "real_triples": 300000,
-                                              "derived_triples": 400000, "synthetic_share": 0.8571}])
+                                              "derived_triples": 400000, "synthetic_share": 0.8571,
+                                              "derived": {"as_of": "2026-12-01", "stable_until": "2027-03-01",
+                                                          "current": True}}],
+                                   description="Totals; ``derived`` says which day the derived graph (need "
+                                   "states, reasons, summaries) answers for and until when it stays right")
     counts: dict[str, dict[str, int]] = Field(
         description="Headline counts, each split into real and example data",
         examples=[{"villages": {"real": 16727, "example": 0}, "needs": {"real": 0, "example": 3612},
@@ -32,5 +36,5 @@ class StatsModel(BaseModel):
 
 
 @router.get("", summary="Statistics / 统计", response_model=StatsModel)
-def get_stats(store: StoreDep) -> Response:
-    return json_response(stats(store).to_dict())
+def get_stats(store: StoreDep, settings: SettingsDep) -> Response:
+    return json_response(stats(store, settings).to_dict())

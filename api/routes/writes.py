@@ -14,7 +14,6 @@ its IRI, the old triples go and the new version lands as its own batch in one tr
 from __future__ import annotations
 
 import dataclasses
-import gc
 import re
 import tempfile
 from pathlib import Path
@@ -24,6 +23,7 @@ from fastapi import APIRouter, Body, File, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from kg import importer
 from kg.errors import DataError, ValidationFailed
@@ -31,7 +31,7 @@ from kg.errors import DataError, ValidationFailed
 from ..auth import WriterDep
 from ..deps import SettingsDep
 from ..representation import json_response
-from ..serving import ServedStore
+from ..serving import ServedStore, collect_here
 from ._common import ERROR_RESPONSES, ErrorResponse
 
 router = APIRouter(prefix="/api", tags=["writes / 写入"])
@@ -100,16 +100,6 @@ class WriteResult(BaseModel):
     )
 
 
-def _collect_here() -> None:
-    """Collect garbage in this (worker) thread.
-
-    Oxigraph's result iterators may only be dropped by the thread that made them; one caught in a
-    reference cycle (e.g. a frame kept by pySHACL) would otherwise be collected later on another
-    thread, fail to drop, and keep the on-disk store locked.
-    """
-    gc.collect()
-
-
 def _cell(value: Any) -> Any:
     """A JSON value as the importer reads a cell: lists joined with ``;``, numbers as text."""
     if value is None or isinstance(value, str):
@@ -157,7 +147,7 @@ def _write_records(served: ServedStore, settings: Any, user: str, kind: str, bod
                 store, kind, records, user=user, settings=settings, source_name="api", dry_run=dry_run
             )
         finally:
-            _collect_here()
+            collect_here()
     if not dry_run:
         served.changed()
     return json_response(
@@ -242,7 +232,7 @@ def _replace_record(
                 store, kind, record_id, record, user=user, settings=settings, dry_run=dry_run
             )
         finally:
-            _collect_here()
+            collect_here()
     if not dry_run:
         served.changed()
     return json_response({"kind": kind, "id": record_id, "user": user, "dry_run": dry_run, "report": _report(report)})
@@ -337,8 +327,6 @@ async def post_imports(
     files: Annotated[list[UploadFile], File(description="Import files (.xlsx, .csv)")],
     dry_run: DryRun = False,
 ) -> Response:
-    from starlette.concurrency import run_in_threadpool
-
     served = _served(request)
     settings = request.app.state.settings
     bad_names = [i for i in (importer.file_name_issue(f.filename or "") for f in files) if i is not None]
@@ -365,7 +353,7 @@ async def post_imports(
                 try:
                     return importer.import_files(store, paths, user=user, settings=settings, dry_run=dry_run)
                 finally:
-                    _collect_here()
+                    collect_here()
 
         report = await run_in_threadpool(work)
     if not dry_run:

@@ -170,6 +170,14 @@ def stats_cmd(fmt: FormatOption = "table") -> None:
             f"of which synthetic {sm['synthetic_triples']:,} ({sm['synthetic_share']:.1%}); "
             f"derived {sm['derived_triples']:,}\n"
         )
+        d = sm["derived"]
+        if d is None:
+            sys.stdout.write("no derived graph: answers apply the rule live (run `dcpa derive`)\n")
+        else:
+            until = f"stable until {d['stable_until']}" if d["stable_until"] else "no known change ahead"
+            state = ("current" if d["current"]
+                     else "out of date for today: run `dcpa derive` (until then answers apply the rule live)")
+            sys.stdout.write(f"derived graph as of {d['as_of']}, {until}: {state}\n")
 
 
 @app.command("export")

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import faults
+from ..atomic import write_json
 
 MANIFEST = "manifest.json"
 PENDING = "pending"
@@ -54,17 +55,7 @@ def read_manifest(root: Path) -> dict[str, Any]:
 
 
 def _write_manifest(root: Path, data: dict[str, Any]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".manifest-", suffix=".json", dir=root)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, ensure_ascii=False, indent=2)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, root / MANIFEST)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_json(root / MANIFEST, data)
 
 
 def stored_names(names: list[str]) -> list[str]:

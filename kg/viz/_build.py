@@ -7,13 +7,15 @@ from collections.abc import Iterable
 from typing import Any
 
 import networkx as nx
-from rdflib import URIRef
+from rdflib import OWL, RDF, RDFS, SKOS, URIRef
+from rdflib.collection import Collection
 
 from ..answers.areas import resolve_area
 from ..answers.needs import NeedRow, need_rows
 from ..answers.recommend import recommend
 from ..errors import NotFound
 from ..namespaces import DCPA, DCPAV, ID, area, node
+from ..resources import ontology_graph
 from ..rule import NeedState
 from ..store import Store
 from . import _data
@@ -522,11 +524,6 @@ def policy_view(store: Store, ident: str, *, max_nodes: int = MAX_NODES) -> View
 
 def ontology_view(max_nodes: int = MAX_NODES) -> ViewGraph:
     """Classes (subclass edges) and object properties (domain → range edges) of the ontology."""
-    from rdflib import OWL, RDF, RDFS, SKOS
-    from rdflib.collection import Collection
-
-    from ..resources import ontology_graph
-
     og = ontology_graph()
     g = nx.DiGraph()
 

@@ -74,9 +74,17 @@ def test_derive_makes_the_queries_on_the_derived_graph_work(tmp_path: Path, monk
     r = _run(path, monkeypatch, "query", "needs_of_village", "--param", f"village={V1}", "--format", "json")
     assert r.exit_code == 2
     assert "derived graph" in r.stderr and "dcpa derive" in r.stderr
+    assert "no derived graph: answers apply the rule live" in _run(path, monkeypatch, "stats").stdout
     r = _run(path, monkeypatch, "derive", "--as-of", "2020-06-30")
     assert r.exit_code == 0, r.output
     assert "12 need(s)" in r.stderr and "as of 2020-06-30, stable until 2021-10-02" in r.stderr
+    monkeypatch.setenv("DCPA_AS_OF", "2020-06-30")
+    assert "derived graph as of 2020-06-30, stable until 2021-10-02: current" in _run(path, monkeypatch, "stats").stdout
+    monkeypatch.setenv("DCPA_AS_OF", "2021-10-02")  # the day an outcome changes
+    r = _run(path, monkeypatch, "stats", "--format", "json")
+    assert json.loads(r.stdout)["summary"]["derived"] == {"as_of": "2020-06-30", "stable_until": "2021-10-02",
+                                                          "current": False}
+    monkeypatch.delenv("DCPA_AS_OF")
     r = _run(path, monkeypatch, "query", "needs_of_village", "--param", f"village={V1}", "--format", "json")
     assert r.exit_code == 0, r.output
     states = {row["need"].rsplit("/", 1)[1]: row["state"].rsplit("/", 1)[1] for row in json.loads(r.stdout)}

@@ -1,0 +1,43 @@
+"""Files replaced whole or not at all: the one way the project rewrites its small JSON records
+(the import manifest, a version's completion record, the server's registration).
+
+A crash or kill -9 at any moment leaves the old file or the new one, never a torn one: the new
+content goes to a temporary file in the same directory, is synced, and is renamed over the old
+one; the directory is synced too, so that a power cut after the rename does not undo it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def write_json(path: Path, data: Any, *, mode: int | None = None) -> None:
+    """Replace ``path`` with ``data`` as JSON, atomically and durably (``mode``: its permissions)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    try:
+        if mode is not None:
+            os.fchmod(fd, mode)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False, indent=2)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    sync_dir(path.parent)
+
+
+def sync_dir(path: Path) -> None:
+    """Make a rename in ``path`` durable (a power cut after it must not undo it)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
