@@ -9,9 +9,10 @@ Two calls, each with 1 and with 32 concurrent clients (httpx, async):
   * ``GET /api/villages/{code}/recommendations`` — against ``kg.matching.recommend`` directly;
   * the catalogue query ``needs_of_village`` sent as text to ``/sparql`` — against ``Store.select``
     of the same text.
-Then the query workers (``kg.workers``): the bare cost of running the same query in a worker process
-instead of in this one, a worker's start and its reopen after a write, and the point lookup over HTTP
-while ``--hostile`` (default 4) queries that never end keep workers busy. ``--soak S`` adds a run of
+Then the query workers (``kg.workers``) with a point lookup (the needs of one village: ``lookup``): its
+bare cost in a worker process instead of in this one, a worker's start and its reopen after a write,
+and the lookup over HTTP, alone and while ``--hostile`` (default 4) queries that never end keep
+workers busy. ``--soak S`` adds a run of
 32 clients for S seconds with the server's memory (server + workers) sampled every second.
 The server runs in its own process (``dcpa serve``, so client and server do not share a GIL); the
 library figures use threads in this process. Every loop is bounded by ``--requests`` and ``--max-seconds``.
@@ -65,6 +66,17 @@ def catalogue_text(village_iri: str) -> str:
     text = get_query(CATALOGUE_QUERY).text
     return sparql_prefixes() + inline_parameters(text, {"village": f"<{village_iri}>", "lang": '"zh"',
                                                           "real_only": "false"})
+
+
+def lookup_text(village_iri: str) -> str:
+    """A point lookup (the needs of one village, with type and severity): the cheap query that must
+    stay fast whatever else runs."""
+    from kg.namespaces import sparql_prefixes
+
+    return sparql_prefixes() + (
+        f"SELECT ?need ?type ?severity WHERE {{ ?need dcpa:needOf <{village_iri}> ; dcpa:needType ?type ; "
+        "dcpa:severity ?severity } ORDER BY ?need"
+    )
 
 
 # -- library --------------------------------------------------------------------
@@ -225,7 +237,7 @@ def _tree_rss(pid: int) -> int:
     return process_rss(pid) + sum(process_rss(p) for p in _descendants(pid))
 
 
-def bench_workers(store_path: Path, text: str, n: int, max_seconds: float) -> dict[str, Any]:
+def bench_workers(store_path: Path, texts: list[str], n: int, max_seconds: float) -> dict[str, Any]:
     """The pool in this process: a query in a worker vs in this process, start-up and reopen costs."""
     from kg.workers import WorkerPool
 
@@ -235,8 +247,8 @@ def bench_workers(store_path: Path, text: str, n: int, max_seconds: float) -> di
         t = time.perf_counter()
         pool.start(wait=120)
         out["pool start (fork server + 2 workers) s"] = round(time.perf_counter() - t, 3)
-        out["worker sparql c=1"] = bench_library(
-            lambda i: pool.run("kg.store:Store.select", text, timeout=60), n, 1, max_seconds
+        out["worker lookup c=1"] = bench_library(
+            lambda i: pool.run("kg.store:Store.select", texts[i % len(texts)], timeout=60), n, 1, max_seconds
         )
         starts = []
         for _ in range(5):  # replace both idle workers, as after a kill or a store switch
@@ -249,7 +261,7 @@ def bench_workers(store_path: Path, text: str, n: int, max_seconds: float) -> di
         for _ in range(20):  # the first query after a write reopens the store in the worker
             pool.data_changed()
             t = time.perf_counter()
-            pool.run("kg.store:Store.select", text, timeout=60)
+            pool.run("kg.store:Store.select", texts[0], timeout=60)
             reopen.append(time.perf_counter() - t)
         out["first query after a write (reopen) median ms"] = round(statistics.median(reopen) * 1000, 2)
     finally:
@@ -272,9 +284,7 @@ def bench_under_hostile(
             if busy >= hostile:
                 break
             await asyncio.sleep(0.1)
-        t = time.perf_counter()
-        health = httpx.get(base + "/health", timeout=60)
-        health_ms = round((time.perf_counter() - t) * 1000, 2)
+        health = await _bench_http(base, lambda i: ("GET", "/health", {}), 20, 1, max_seconds)
         one = await _bench_http(base, make, n, 1, max_seconds)
         many = await _bench_http(base, make, n, 8, max_seconds)
         still = sum(not t.done() for t in tasks)
@@ -283,9 +293,9 @@ def bench_under_hostile(
         await asyncio.gather(*tasks, return_exceptions=True)
         await client.aclose()
         return {
-            f"/health with {hostile} hostile ms": health_ms if health.status_code == 200 else "error",
-            f"http sparql c=1 with {hostile} hostile": one,
-            f"http sparql c=8 with {hostile} hostile": many,
+            f"/health with {hostile} hostile": health,
+            f"http lookup c=1 with {hostile} hostile": one,
+            f"http lookup c=8 with {hostile} hostile": many,
             "hostile still running at the end": still,
         }
 
@@ -364,10 +374,14 @@ def main(argv: list[str] | None = None) -> int:
             print("the store has no needs: nothing to benchmark", file=sys.stderr)
             return 2
         texts = [catalogue_text(i) for i in iris]
+        lookups = [lookup_text(i) for i in iris]
         results["quads"] = store.count()
-        _progress("query workers in this process")
-        results.update(bench_workers(store_path, texts[0], args.requests, args.max_seconds))
         _progress("library calls")
+        results["library lookup c=1"] = bench_library(
+            lambda i: store.select(lookups[i % len(lookups)]), args.requests, 1, args.max_seconds
+        )
+        _progress("query workers in this process")
+        results.update(bench_workers(store_path, lookups, args.requests, args.max_seconds))
         for c in args.concurrency:
             results[f"library recommend c={c}"] = bench_library(
                 lambda i: recommend(store, codes[i % len(codes)], limit=10), args.requests, c, args.max_seconds
@@ -395,8 +409,14 @@ def main(argv: list[str] | None = None) -> int:
                     },
                 )
 
+            def lookup(i: int) -> tuple[str, str, dict[str, Any]]:
+                return "POST", "/sparql", {"data": {"query": lookups[i % len(lookups)]}}
+
             for c in args.concurrency:
                 _progress(f"http c={c}")
+                results[f"http lookup c={c}"] = asyncio.run(
+                    _bench_http(base, lookup, args.requests, c, args.max_seconds)
+                )
                 results[f"http recommend c={c}"] = asyncio.run(
                     _bench_http(base, rec, args.requests, c, args.max_seconds)
                 )
@@ -405,10 +425,10 @@ def main(argv: list[str] | None = None) -> int:
                 )
             if args.soak:
                 _progress(f"soak {args.soak:g} s")
-                results[f"soak {args.soak:g} s, 32 clients"] = soak(base, proc.pid, sparql, args.soak)
+                results[f"soak {args.soak:g} s, 32 clients"] = soak(base, proc.pid, lookup, args.soak)
             if args.hostile:
                 _progress(f"point lookups with {args.hostile} hostile queries running")
-                hostile = bench_under_hostile(base, proc.pid, sparql, args.hostile, args.requests, args.max_seconds)
+                hostile = bench_under_hostile(base, proc.pid, lookup, args.hostile, args.requests, args.max_seconds)
                 results.update(hostile)
         finally:
             proc.terminate()

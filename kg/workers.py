@@ -603,6 +603,11 @@ class WorkerPool:
                         raise query_timeout(job.deadline.seconds)
                     if self._idle:
                         worker = self._idle.pop()  # the most recently used: its caches are warm
+                        if not worker.proc.is_alive():  # died while idle (killed from outside): next
+                            self._procs.discard(worker.proc)
+                            worker.dead = True
+                            worker.conn.close()
+                            continue
                         self._busy.add(worker)
                         job.worker = worker
                         return worker
@@ -694,10 +699,17 @@ class WorkerPool:
             self._kill(worker)
 
     def _cancel(self, job: _Job) -> None:
+        """The caller gave up (on the event loop): SIGKILL the job's worker, if it has one, and leave
+        the reaping to the thread running the job, which sees the pipe close."""
         job.cancelled = True
         job.deadline.cancelled.set()
-        if job.worker is not None and not job.worker.dead:
-            self._kill(job.worker)
+        worker = job.worker
+        if worker is not None and not worker.dead:
+            worker.killed = True
+            try:
+                worker.proc.kill()
+            except (OSError, ValueError, AttributeError):
+                pass
         with self._cond:
             self._cond.notify_all()
 

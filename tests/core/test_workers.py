@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import threading
 import time
@@ -156,6 +157,15 @@ def test_a_query_past_its_deadline_is_killed_and_replaced(pool: WorkerPool) -> N
     assert busy not in after.pids and len(after.idle) >= 2
     assert count(pool) == 600
     assert set(before.pids) - {busy} <= set(after.pids)  # the others were kept
+
+
+def test_idle_workers_killed_from_outside_are_passed_over(pool: WorkerPool) -> None:
+    victims = ready(pool).idle
+    for pid in victims:
+        os.kill(pid, signal.SIGKILL)  # say, the kernel's OOM killer
+    assert gone(victims)
+    assert count(pool) == 600  # served by a fresh worker, not answered with a dead one's error
+    assert not set(victims) & set(ready(pool).pids)
 
 
 def test_waiting_for_a_free_worker_counts_against_the_deadline(store_dir: Path) -> None:
