@@ -48,6 +48,8 @@ def _progress(what: str) -> None:
 
 def _stats(latencies: list[float], wall: float) -> dict[str, float]:
     lat = sorted(latencies)
+    if not lat:  # nothing answered in time
+        return {"requests": 0, "rps": 0.0, "median_ms": 0.0, "p99_ms": 0.0}
     p99 = statistics.quantiles(lat, n=100)[98] if len(lat) >= 2 else lat[0]
     return {
         "requests": len(lat),
@@ -119,8 +121,12 @@ async def _bench_http(
                     return
                 method, url, kwargs = make(i)
                 t = time.perf_counter()
-                r = await client.request(method, url, **kwargs)
-                await r.aread()
+                try:
+                    r = await client.request(method, url, **kwargs)
+                    await r.aread()
+                except httpx.HTTPError:  # e.g. a client timeout: counted, the run goes on
+                    errors += 1
+                    return
                 latencies.append(time.perf_counter() - t)
                 if r.status_code >= 400:
                     errors += 1
@@ -149,8 +155,12 @@ async def _clients(
                 method, url, kwargs = make(i)
                 i += clients
                 t = time.perf_counter()
-                r = await client.request(method, url, **kwargs)
-                await r.aread()
+                try:
+                    r = await client.request(method, url, **kwargs)
+                    await r.aread()
+                except httpx.HTTPError:
+                    errors += 1
+                    continue
                 latencies.append(time.perf_counter() - t)
                 errors += r.status_code >= 400
 
