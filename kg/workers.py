@@ -21,9 +21,13 @@ Each worker
   * dies with its parent (PR_SET_PDEATHSIG) and ignores Ctrl+C: the server stops it.
 
 The pool keeps ``min_workers`` idle workers ready and grows up to ``max_workers``: a request takes
-an idle worker at once while a new one starts in the background, so a few hostile queries never
-make a cheap one wait behind them (benchmarks/bench_api.py measures it). Waiting for a free worker
+an idle worker at once while a new one starts in the background (~0.03–0.07 s), so a few hostile
+queries never make a cheap one wait behind them; a task still running after ``SLOW_AFTER`` has its
+worker niced, so that long queries also leave the CPU to cheap ones and to the server, and that
+worker is replaced when it is done (benchmarks/bench_api.py measures both). Waiting for a free worker
 counts against the request's own deadline. Idle workers beyond ``min_workers`` retire after a minute.
+There is no per-client limit: every client is on loopback in the load tests, and a request that
+finds all workers busy waits rather than failing; ``max_workers`` bounds what one client can take.
 
 Interface (the API keeps one runner in ``app.state.query_runner``)::
 
