@@ -607,7 +607,7 @@ class WorkerPool:
                         raise query_timeout(job.deadline.seconds)
                     if self._idle:
                         worker = self._idle.pop()  # the most recently used: its caches are warm
-                        if not worker.proc.is_alive():  # died while idle (killed from outside): next
+                        if _exited(worker.pid) or not worker.proc.is_alive():  # died idle (killed from outside)
                             self._procs.discard(worker.proc)
                             worker.dead = True
                             worker.conn.close()
@@ -670,10 +670,15 @@ class WorkerPool:
             return _shutting_down()
         if killed_by_us or job.cancelled:
             return query_timeout(job.deadline.seconds)
-        # A failed allocation under RLIMIT_AS aborts (Rust and C++ both call abort()); the kernel's
-        # OOM killer sends SIGKILL. Either way the query needed more memory than it may have.
-        if code in (-signal.SIGABRT, -signal.SIGKILL):
+        # A failed allocation under RLIMIT_AS aborts (Rust and C++ both call abort()).
+        if code == -signal.SIGABRT:
             return self._memory_error()
+        if code == -signal.SIGKILL:  # not by us: the kernel's OOM killer, as a rule
+            return QueryMemoryLimit(
+                "the query's worker was killed by the system (SIGKILL), most likely for lack of memory",
+                hint="add a LIMIT or scope the query; if it keeps happening, lower DCPA_QUERY_MEMORY_MB "
+                "or DCPA_QUERY_WORKERS_MAX so that the workers fit in the machine's memory",
+            )
         log.error("query worker %d died (exit code %s) while running %s", worker.pid, code, job.target)
         return StoreError(
             f"the query's worker process stopped unexpectedly (exit code {code}); it has been replaced",
@@ -841,6 +846,15 @@ def process_rss(pid: int) -> int:
     except OSError:
         pass
     return 0
+
+
+def _exited(pid: int) -> bool:
+    """Whether a process has died, reaped or not (the fork server reports a death a moment later)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except OSError:
+        return os.path.isdir("/proc/self")  # gone; without /proc at all, is_alive() decides
 
 
 def _renice(worker: _Worker) -> None:
