@@ -294,7 +294,8 @@ def test_a_worker_reaches_no_network(pool: WorkerPool) -> None:
 
 
 def test_memory_returns_after_a_kill(store_dir: Path) -> None:
-    # No ceiling here: the deadline alone stops the sort (at most ~1.5 GB a second on this machine).
+    # No ceiling here: the deadline alone stops the sort (at most ~1.5 GB a second on this machine);
+    # one second, so that the worker is not niced (SLOW_AFTER) before it has taken its memory.
     unbounded = WorkerPool(store_dir, min_workers=2, max_workers=3, memory_mb=0)
     try:
         unbounded.start(wait=60)
