@@ -4,13 +4,15 @@ Routers are listed in ``ROUTERS``; each lives in ``api/routes/<resource>.py``.
 
 ``app.state.store`` is the store the routes read (it changes when a rebuild switches versions);
 ``app.state.served`` (``api.serving.ServedStore``) is how the app writes; ``app.state.store_listeners``
-is the list of objects told about writes and switches (see ``api.serving``).
+is the list of objects told about writes and switches (see ``api.serving``); ``app.state.query_runner``
+(``kg.workers``) runs queries under a deadline and is one of them.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -18,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from kg import __version__
 from kg.settings import Settings, get_settings
 from kg.store import Store
+from kg.workers import QueryRunner, runner_for
 
 from .errors import install_error_handlers
 from .guards import install_guards
@@ -54,6 +57,21 @@ def open_store(settings: Settings) -> Store:
     return Store.open(settings.store_path, create=False)
 
 
+def query_runner_for(settings: Settings, state: Any) -> QueryRunner:
+    """Where SPARQL queries (and, through ``call``, other read-only work) run under a deadline:
+    worker processes for an on-disk store, threads reading ``state.store`` for in-memory and remote
+    stores (see kg.workers). The parser and serialisers are loaded into the workers' fork server."""
+    runner: QueryRunner = runner_for(
+        state.store,
+        current=lambda: state.store,
+        min_workers=settings.query_workers,
+        max_workers=settings.query_workers_max,
+        memory_mb=settings.query_memory_mb,
+        preload=("api.sparql",),
+    )
+    return runner
+
+
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     """Build the app. Pass ``store`` to serve an existing (e.g. in-memory) store."""
     settings = settings or get_settings()
@@ -64,7 +82,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         if app.state.served.owned:
             keeper.start()  # re-derives when the day passes the derived graph's stable-until date
         warm(app.state.store, settings.reach)  # the province dashboard counts every need: start early
+        app.state.query_runner.start()  # query workers start in the background
         yield
+        app.state.query_runner.close()  # every query worker stops, also one in the middle of a query
         if app.state.served.owned:
             keeper.stop()
         app.state.served.close()  # an owned store: closed, writer lock released
@@ -85,6 +105,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         app.state.served = ServedStore(app.state, settings)
     else:
         ServedStore.open(app.state, settings)  # the writer of its store: lock, recovery, admin channel
+    app.state.query_runner = query_runner_for(settings, app.state)
+    app.state.store_listeners.append(app.state.query_runner)  # told of every write and store switch
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in ROUTERS:

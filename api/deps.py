@@ -11,11 +11,18 @@ from fastapi import Depends, Request
 
 from kg.settings import Settings
 from kg.store import Store
+from kg.workers import QueryRunner
 
 
 def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+def query_runner(request: Request) -> QueryRunner:
+    """Where read-only work runs under a deadline: ``await query_runner(request).call("mod:fn", …)``."""
+    runner: QueryRunner = request.app.state.query_runner
+    return runner
 
 
 def get_store(request: Request) -> Store:

@@ -22,6 +22,8 @@ from kg.namespaces import PREFIXES, sparql_prefixes
 from kg.settings import Settings
 from kg.store import ReadMethods, _binding, graph_to_ntriples, to_rdflib
 
+from .sparql import analyse
+
 log = logging.getLogger(__name__)
 
 _RESULTS_ACCEPT = "application/sparql-results+json, application/sparql-results+xml;q=0.8"
@@ -85,10 +87,8 @@ class RemoteStore(ReadMethods):
         ``union`` is the remote server's business (most make the default graph the union or
         can be configured so); ``bindings`` become a trailing ``VALUES`` block.
         """
-        from .sparql import query_form
-
-        form = query_form(sparql)
         text = sparql_prefixes() + sparql
+        form = analyse(text).form  # the Accept header depends on it; parsed once per text (cached)
         if bindings:
             names = " ".join(f"?{k}" for k in bindings)
             values = " ".join(_binding(v).__str__() for v in bindings.values())

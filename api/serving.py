@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
+from types import FrameType
 from typing import Any, Protocol
 
 import uvicorn
@@ -42,6 +43,7 @@ from kg.errors import StoreBusy, StoreError
 from kg.importer.journal import recover
 from kg.settings import Settings
 from kg.store import Store
+from kg.workers import START_TIMEOUT, WorkerPool
 from kg.writer import ServerInfo, WriterLock, holder, pid_alive, register_server, unregister_server
 
 from .routes.dashboard import warm
@@ -323,7 +325,20 @@ class RegisteringServer(uvicorn.Server):
             served.unregister()
         await super().shutdown(sockets=sockets)
 
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        """Ctrl+C / SIGTERM: uvicorn waits for the requests in flight, and a query deep in the engine
+        would hold it for its whole time limit; stopping the query workers now ends those requests
+        (503) at once, so one signal stops the server promptly."""
+        super().handle_exit(sig, frame)
+        runner = getattr(getattr(self.config.app, "state", None), "query_runner", None)
+        if runner is not None:
+            runner.close()
+
 
 def run(app: Any, **options: Any) -> None:
-    """``uvicorn.run`` for ``dcpa serve``: the same options, with the admin channel registered."""
+    """``uvicorn.run`` for ``dcpa serve``: the same options, with the admin channel registered and
+    the query workers ready before the first request (about a second: the fork server loads once)."""
+    runner = getattr(getattr(app, "state", None), "query_runner", None)
+    if isinstance(runner, WorkerPool):
+        runner.start(wait=START_TIMEOUT)
     RegisteringServer(uvicorn.Config(app, **options)).run()

@@ -31,6 +31,7 @@ class LiveServer:
     """uvicorn in a daemon thread on 127.0.0.1; ``url`` is its base URL, ``stop()`` ends it."""
 
     def __init__(self, app: Any, *, start_timeout: float = 20.0) -> None:
+        self.app = app
         settings = getattr(getattr(app, "state", None), "settings", None) or Settings()
         options = server_options(settings)
         config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", **options)
@@ -46,7 +47,11 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{port}"
 
     def stop(self) -> None:
+        """Stop serving, and stop the app's query workers (there is no lifespan to do it)."""
         self.server.should_exit = True
+        runner = getattr(getattr(self.app, "state", None), "query_runner", None)
+        if runner is not None:
+            runner.close()
         self.thread.join(timeout=10)
 
 

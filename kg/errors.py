@@ -6,6 +6,7 @@
     │   └── StoreBusy              exit 2  another writer (a rebuild) has the store: try again later
     ├── QueryError                 exit 2  a query failed (syntax, refused form)
     │   ├── QueryTimeout           exit 2  a query ran past its time limit
+    │   ├── QueryMemoryLimit       exit 2  a query needed more memory than its limit
     │   └── QueryRefused           exit 2  update/LOAD/SERVICE in a read-only context
     ├── NotFound                   exit 2  no such village, query, policy…
     └── DataError                  exit 1  invalid input data
@@ -75,6 +76,13 @@ class QueryError(DcpaError):
 class QueryTimeout(QueryError):
     code = "query_timeout"
     http_status = 503
+
+
+class QueryMemoryLimit(QueryError):
+    """The query's worker process ran out of its memory ceiling and was stopped (507 Insufficient Storage)."""
+
+    code = "query_memory_limit"
+    http_status = 507
 
 
 class QueryRefused(QueryError):

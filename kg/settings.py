@@ -62,7 +62,21 @@ class Settings(BaseSettings):
     max_query_bytes: int = Field(
         default=100_000, description="Largest SPARQL query text the endpoint accepts, in bytes."
     )
-    query_workers: int = Field(default=4, description="Worker threads running SPARQL queries in the API at once.")
+    query_workers: int = Field(
+        default=2,
+        description="Query worker processes the server keeps ready (idle) for SPARQL and JSON answers; "
+        "more start, up to query_workers_max, while others are busy.",
+    )
+    query_workers_max: int = Field(
+        default=6,
+        description="Most query worker processes at once (threads for in-memory and remote stores); "
+        "further requests wait for a free one within their time limit.",
+    )
+    query_memory_mb: int = Field(
+        default=1024,
+        description="Memory one query may take in its worker, in MB (address space above the worker's "
+        "size at start-up); past it the query is stopped with 507. 0 means no limit.",
+    )
     api_user: str = Field(
         default="api", description="Name recorded as the author of API writes (header X-DCPA-User overrides)."
     )

@@ -7,7 +7,6 @@ writes the HTTP response.
 from __future__ import annotations
 
 import json
-from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -17,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 from kg.settings import Settings
 
 from .. import sparql as sp
+from ..deps import query_runner
 from ..paths import TEMPLATES_DIR
 
 router = APIRouter(tags=["sparql"])
@@ -29,7 +29,9 @@ _DOC = (
     "`text/tab-separated-values`; CONSTRUCT/DESCRIBE answer `text/turtle` (default), "
     "`application/n-triples`, `application/rdf+xml`, `application/ld+json`. Updates, LOAD and "
     "SERVICE are refused (403); a malformed query gets 400 with the parser's message; a query past "
-    "its time limit gets 503; an answer cut at the row limit has the header `X-DCPA-Truncated: true`. "
+    "its time limit gets 503, past its memory limit 507; an answer cut at the row limit has the header "
+    "`X-DCPA-Truncated: true`. `FROM`/`FROM NAMED` are honoured; without any dataset the default graph "
+    "is the union of all graphs. "
     "Without a query: the service description (RDF) or, for browsers, the query editor."
 )
 
@@ -41,16 +43,8 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "Malformed query (the parser's message)"},
     403: {"description": "Update, LOAD or SERVICE refused"},
     503: {"description": "Time limit reached"},
+    507: {"description": "Memory limit reached"},
 }
-
-
-def _runner(request: Request) -> sp.QueryRunner:
-    runner: sp.QueryRunner | None = getattr(request.app.state, "sparql_runner", None)
-    if runner is None:
-        settings: Settings = request.app.state.settings
-        runner = sp.QueryRunner(settings.query_workers)
-        request.app.state.sparql_runner = runner
-    return runner
 
 
 async def _answer(request: Request, body: bytes) -> Response:
@@ -65,13 +59,10 @@ async def _answer(request: Request, body: bytes) -> Response:
     accept = request.headers.get("accept", "")
     if req is None:
         return _no_query(request, accept)
-    form = sp.query_form(req.query)
-    media_type = sp.negotiate(form, accept, req.format)
-    store = request.app.state.store
-    answer = await _runner(request).run(
-        partial(sp.run_query, store, req, form, media_type, max_rows=settings.max_rows),
-        settings.query_timeout,
+    answer: sp.Answer = await query_runner(request).call(
+        "api.sparql:answer", req, accept, settings.max_rows, sp.known(req.query), timeout=settings.query_timeout
     )
+    sp.remember(req.query, answer.analysis)
     headers = {"Vary": "Accept"}
     if answer.truncated:
         headers[sp.TRUNCATED_HEADER] = "true"
@@ -167,9 +158,10 @@ async def sparql_get(request: Request) -> Response:
 async def sparql_post(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     body = b""
+    limit = sp.body_limit(settings.max_query_bytes)
     async for chunk in request.stream():
         body += chunk
-        if len(body) > settings.max_query_bytes:
+        if len(body) > limit:
             break
     return await _answer(request, body)
 

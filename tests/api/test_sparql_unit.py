@@ -1,6 +1,10 @@
-"""The protocol helpers alone: query-form detection, refusals and content negotiation."""
+"""The protocol helpers alone: the parser's decisions (form, dataset, refusals), requests, negotiation."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
+from urllib.parse import urlencode
 
 import pytest
 
@@ -17,11 +21,58 @@ from kg.errors import QueryError, QueryRefused
         ("PREFIX load: <http://e/> CONSTRUCT { ?s load:p ?o } WHERE { ?s load:p ?o }", "CONSTRUCT"),
         ('SELECT ?x { BIND("INSERT" AS ?x) }', "SELECT"),
         ("SELECT ?service { ?service ?p ?o }", "SELECT"),  # a variable named service is fine
-        ("not sparql at all", "SELECT"),  # left to the parser, which reports the error
+        ("PREFIX service: <http://e/> SELECT * { ?s service:p ?o }", "SELECT"),  # and so is a prefix
+        ('SELECT * { ?s ?p "SERVICE <http://e/> { }" . FILTER(?o != <http://e/SERVICE>) }', "SELECT"),
+        ("SELECT * { ?s ?p ?o } # SERVICE <http://e/> { ?s ?p ?o }", "SELECT"),  # a comment
     ],
 )
-def test_query_form(query: str, form: str) -> None:
-    assert sp.query_form(query) == form
+def test_analyse_finds_the_form(query: str, form: str) -> None:
+    assert sp.analyse(query).form == form
+
+
+def test_analyse_finds_the_dataset() -> None:
+    assert not sp.analyse("SELECT * { ?s ?p ?o }").has_dataset
+    assert sp.analyse("SELECT * FROM <http://g/a> { ?s ?p ?o }").has_dataset
+    assert sp.analyse("PREFIX g: <http://g/> SELECT * FROM NAMED g:b { GRAPH ?g { ?s ?p ?o } }").has_dataset
+    assert sp.analyse("ASK FROM <http://g/a> { ?s ?p ?o }").has_dataset
+
+
+L = "<http://127.0.0.1:9/sparql>"
+#: Ways to write a SERVICE call; every one must be refused (it is parsed, not matched as text).
+SERVICE_TRICKS = {
+    "plain": f"SELECT * WHERE {{ SERVICE {L} {{ ?s ?p ?o }} }}",
+    "mixed case": f"SELECT * {{ ?s ?p ?o . SeRvIcE {L} {{ ?s ?p ?q }} }}",
+    "silent": f"select * {{ service silent {L} {{ ?s ?p ?q }} }}",
+    "variable": "SELECT * { ?s ?p ?o . SERVICE ?endpoint { ?s ?p ?q } }",
+    "bound variable": f"SELECT * {{ BIND({L} AS ?e) SERVICE ?e {{ ?s ?p ?o }} }}",
+    "< inside FILTER": f"SELECT * {{ VALUES ?z {{ 4 }} FILTER(?z < 3 || ?z > 5) SERVICE {L} {{ ?s ?p ?o }} }}",
+    "< and > in FILTER around it": f"SELECT * {{ ?a ?b ?c FILTER(?c < 1) SERVICE {L} {{ ?s ?p ?o }} FILTER(?c > 2) }}",
+    "comment ended by CR": f"SELECT * WHERE {{ # note\r SERVICE {L} {{ ?s ?p ?o }} \n }}",
+    "comment ended by CR LF": f"SELECT * WHERE {{ # note\r\n SERVICE {L} {{ ?s ?p ?o }} }}",
+    "\\u escape in the IRI": "SELECT * { SERVICE <http://127.0.0.1:9/\\u0073parql> { ?s ?p ?o } }",
+    "\\u escape in the keyword": f"SELECT * {{ \\u0053ERVICE {L} {{ ?s ?p ?o }} }}",
+    "prefixed name": "PREFIX s: <http://127.0.0.1:9/> SELECT * { SERVICE s:sparql { ?s ?p ?o } }",
+    "prefix named service": "PREFIX service: <http://127.0.0.1:9/> SELECT * { SERVICE service: { ?s ?p ?o } }",
+    "base IRI": "BASE <http://127.0.0.1:9/> SELECT * { SERVICE <sparql> { ?s ?p ?o } }",
+    "sub-query": f"SELECT * {{ {{ SELECT * {{ {{ SELECT * {{ SERVICE {L} {{ ?s ?p ?o }} }} }} }} }} }}",
+    "EXISTS": f"SELECT * {{ ?a ?b ?c FILTER EXISTS {{ SERVICE {L} {{ ?s ?p ?o }} }} }}",
+    "NOT EXISTS": f"SELECT * {{ ?a ?b ?c FILTER NOT EXISTS {{ SERVICE {L} {{ ?s ?p ?o }} }} }}",
+    "EXISTS in BIND": f"SELECT * {{ BIND(EXISTS {{ SERVICE {L} {{ ?s ?p ?o }} }} AS ?x) }}",
+    "OPTIONAL": f"SELECT * {{ ?a ?b ?c OPTIONAL {{ SERVICE {L} {{ ?s ?p ?o }} }} }}",
+    "MINUS": f"SELECT * {{ ?a ?b ?c MINUS {{ SERVICE {L} {{ ?a ?b ?c }} }} }}",
+    "GRAPH": f"SELECT * {{ GRAPH ?g {{ SERVICE {L} {{ ?s ?p ?o }} }} }}",
+    "UNION": f"SELECT * {{ {{ ?a ?b ?c }} UNION {{ SERVICE {L} {{ ?s ?p ?o }} }} }}",
+    "ASK": f"ASK {{ SERVICE {L} {{ ?s ?p ?o }} }}",
+    "CONSTRUCT": f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ SERVICE {L} {{ ?s ?p ?o }} }}",
+    "DESCRIBE": f"DESCRIBE ?s WHERE {{ SERVICE {L} {{ ?s ?p ?o }} }}",
+    "after a string with SERVICE": f'SELECT * {{ BIND("SERVICE" AS ?x) SERVICE {L} {{ ?s ?p ?o }} }}',
+}
+
+
+@pytest.mark.parametrize("query", SERVICE_TRICKS.values(), ids=SERVICE_TRICKS.keys())
+def test_service_is_refused_however_it_is_written(query: str) -> None:
+    with pytest.raises(QueryRefused, match="SERVICE"):
+        sp.analyse(query)
 
 
 @pytest.mark.parametrize(
@@ -29,14 +80,45 @@ def test_query_form(query: str, form: str) -> None:
     [
         ("INSERT DATA { <a:b> <a:c> <a:d> }", "read-only"),
         ("prefix x: <http://x/> with <http://g> delete { ?s ?p ?o } where { ?s ?p ?o }", "read-only"),
+        ("# SELECT * { ?s ?p ?o }\nDROP ALL", "read-only"),
+        ("cLeAr DEFAULT", "read-only"),
         ("LOAD <http://example.org/x.ttl>", "LOAD"),
-        ("SELECT * { SERVICE <http://e/sparql> { ?s ?p ?o } }", "SERVICE"),
-        ("SELECT * { ?s ?p ?o . SeRvIcE ?endpoint { ?s ?p ?q } }", "SERVICE"),
+        ("CLEAR ALL ; load silent <http://example.org/x.ttl> INTO GRAPH <http://g>", "LOAD"),
     ],
 )
-def test_refused(query: str, word: str) -> None:
+def test_updates_and_load_are_refused(query: str, word: str) -> None:
     with pytest.raises(QueryRefused, match=word):
-        sp.query_form(query)
+        sp.analyse(query)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "not sparql at all",
+        "SELECT ?x WHERE { ?x ?y }",
+        # SPARQL 1.2 syntax that Oxigraph runs but the checking parser cannot read: refused (fail closed).
+        f"SELECT * WHERE {{ LATERAL {{ SERVICE {L} {{ ?s ?p ?o }} }} }}",
+        "SELECT * WHERE { << ?s ?p ?o >> ?q ?r }",
+        "SELECT * { " * 400 + "}" * 400,
+    ],
+)
+def test_what_the_parser_cannot_read_is_refused_with_where(query: str) -> None:
+    with pytest.raises(QueryError) as info:
+        sp.analyse(query)
+    assert not isinstance(info.value, QueryRefused)
+    assert "line 1, column" in info.value.message or "nested" in info.value.message
+
+
+def test_the_parse_is_remembered() -> None:
+    text = "SELECT * { ?s ?p ?o } # remembered"
+    sp.analyse(text)
+    hits = sp._analyse_cached.cache_info().hits
+    assert sp.analyse(text).form == "SELECT"
+    assert sp._analyse_cached.cache_info().hits == hits + 1
+    with pytest.raises(QueryRefused):  # a refusal is remembered too, and raised afresh every time
+        sp.analyse(SERVICE_TRICKS["plain"])
+    with pytest.raises(QueryRefused):
+        sp.analyse(SERVICE_TRICKS["plain"])
 
 
 @pytest.mark.parametrize(
@@ -57,6 +139,25 @@ def test_refused(query: str, word: str) -> None:
 )
 def test_negotiate(form: str, accept: str, fmt: str | None, expected: str) -> None:
     assert sp.negotiate(form, accept, fmt) == expected
+
+
+def test_parse_request_limits_the_decoded_query() -> None:
+    text = "SELECT * { ?s ?p \"" + "中" * 20 + "\" }"  # 60 bytes of Chinese, 180 once URL-encoded
+    body = urlencode({"query": text}).encode()
+    form = "application/x-www-form-urlencoded"
+    limit = len(text.encode("utf-8"))
+    r = sp.parse_request("POST", form, "", body, max_bytes=limit)
+    assert r is not None and r.query == text
+    with pytest.raises(QueryError, match=f"{limit} bytes long.*limit is {limit - 1}"):
+        sp.parse_request("POST", form, "", body, max_bytes=limit - 1)
+
+
+@pytest.mark.parametrize("value", ["reference", "urn x", "<https://w3id.org/dcpa/graph/reference>", "http://a b/"])
+def test_parse_request_refuses_bad_graph_iris(value: str) -> None:
+    for name in ("default-graph-uri", "named-graph-uri"):
+        with pytest.raises(QueryError, match=f"{name} .* is not an absolute IRI") as info:
+            sp.parse_request("GET", "", urlencode({"query": "ASK {}", name: value}), b"", max_bytes=1000)
+        assert info.value.details == {"parameter": name, "value": value}
 
 
 def test_parse_request_forms() -> None:
@@ -80,3 +181,55 @@ def test_inline_parameters() -> None:
     import pyoxigraph as ox
 
     ox.Store().query(out)  # still valid SPARQL
+
+
+def test_every_example_of_the_query_page_passes_the_check() -> None:
+    """The catalogue, as the query page offers it, is readable by the checking parser (else /sparql refuses it)."""
+    from api.routes.sparql import _examples
+
+    examples = _examples()
+    assert len(examples) >= 16
+    for tab in examples:
+        assert sp.analyse(tab["text"]).form == "SELECT", tab["name"]
+
+
+RACE = """
+import sys, threading
+from api import sparql as sp
+from rdflib.plugins.sparql import parser
+
+queries = [
+    "SELECT * { VALUES ?z { 4 } FILTER(?z < 3 || ?z > 5) }",
+    "SELECT * { ?a ?b ?c FILTER(?c < 1) FILTER(?c > 2) }",
+    "SELECT (COUNT(?x) AS ?n) { ?x ?y ?z } GROUP BY ?x HAVING (COUNT(?x) > 1)",
+    "ASK { FILTER(1 <= 2 || 1 != 2) }",
+]
+start, errors = threading.Barrier(8), []
+
+def first_use(i):
+    start.wait()
+    try:
+        sp.analyse(queries[i % 4] + f" # {i}")
+        parser.parseQuery(queries[i % 4])  # as pySHACL parses its SPARQL constraints, in other threads
+    except Exception as e:
+        errors.append(repr(e))
+
+threads = [threading.Thread(target=first_use, args=(i,)) for i in range(8)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+for q in queries:
+    try:
+        sp.analyse(q)
+    except Exception as e:
+        errors.append("afterwards: " + repr(e))
+print("\\n".join(errors))
+sys.exit(1 if errors else 0)
+"""
+
+
+def test_threads_parsing_at_once_leave_the_parser_working() -> None:
+    """pyparsing learns how to call each parse action on first use; threads doing that at once broke
+    rdflib's parser for the rest of the process (the API parses in threads for in-memory and remote
+    stores, pySHACL in the import threads). Checked in a fresh process, where every use is a first."""
+    r = subprocess.run([sys.executable, "-c", RACE], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -1,0 +1,895 @@
+"""Read-only work over the store that a deadline can really stop: a pool of worker processes.
+
+Why processes: an Oxigraph query is one blocking call into Rust — sorting, grouping and counting
+never come back to Python — so a thread running it can be abandoned but not stopped, and it keeps
+its memory (measured: after its 503, ``SELECT * {?a ?b ?c . ?d ?e ?f} ORDER BY ?c ?f LIMIT 1`` grew
+the server from 130 MB to 3 GB in 11 s). A worker process past its deadline is killed (SIGKILL),
+which ends its work and frees its memory at once, and a fresh one takes its place.
+
+Each worker
+  * is forked by multiprocessing's *forkserver*, a clean process started before any store is open
+    (forking the server itself would copy RocksDB's threads and locks half-held);
+  * opens the on-disk store read-only; the server keeps the read-write open and does every write;
+  * reopens it before a task when the pool's data version moved on (``data_changed()``, called
+    after every write) or its path changed (``switch_store()``), so no answer predates a write
+    (a read-only open replays the write-ahead log: it sees writes the server has not flushed);
+  * lives under an address-space ceiling (RLIMIT_AS: its own size after start-up plus
+    ``memory_mb``); a query past it fails to allocate, the worker dies, the caller gets 507;
+  * cannot reach the network: it enters a new, empty network namespace (``unshare``), so even a
+    query that slipped past the SERVICE refusal connects nowhere (best effort: a warning if the
+    kernel refuses);
+  * dies with its parent (PR_SET_PDEATHSIG) and ignores Ctrl+C: the server stops it.
+
+The pool keeps ``min_workers`` idle workers ready and grows up to ``max_workers``: a request takes
+an idle worker at once while a new one starts in the background (~0.03–0.07 s), so a few hostile
+queries never make a cheap one wait behind them; a task still running after ``SLOW_AFTER`` has its
+worker niced, so that long queries also leave the CPU to cheap ones and to the server, and that
+worker is replaced when it is done (benchmarks/bench_api.py measures both). Waiting for a free worker
+counts against the request's own deadline. Idle workers beyond ``min_workers`` retire after a minute.
+There is no per-client limit: every client is on loopback in the load tests, and a request that
+finds all workers busy waits rather than failing; ``max_workers`` bounds what one client can take.
+
+Interface (the API keeps one runner in ``app.state.query_runner``)::
+
+    await runner.call("module:function", *args, timeout=s)  # f(store, *args) in a worker → its result
+    runner.data_changed()       # after a write: workers reopen before their next task
+    runner.switch_store(path)   # a rebuild swapped the store directory
+    runner.close()              # stop now: kill every worker; running and waiting calls get 503
+
+``f`` must be importable by name and its arguments and result picklable. Code that streams may call
+``current_deadline().check()`` to stop by itself before it is killed. In-memory stores cannot be
+shared with another process and remote stores are HTTP: ``ThreadRunner`` runs those in threads
+behind the same interface (there a deadline ends the wait, not the work).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import ctypes
+import importlib
+import logging
+import multiprocessing as mp
+import os
+import resource
+import signal
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any, Protocol
+
+from .errors import DcpaError, QueryMemoryLimit, QueryTimeout, StoreError
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+#: How long a worker may take to start (fork, isolate, open the store) before it is given up.
+START_TIMEOUT = 60.0
+#: After the deadline, how long a worker's own timeout answer is awaited before it is killed:
+#: a worker that stopped by itself is kept, which saves a restart (~0.1 s).
+KILL_GRACE = 0.1
+#: Idle workers beyond ``min_workers`` retire after this many seconds without work.
+IDLE_RETIRE = 60.0
+#: A task still running after this many seconds has its worker niced (and replaced when done), so
+#: that long queries yield the CPU to cheap ones and to the server (point lookups take ~1 ms).
+SLOW_AFTER = 1.0
+SLOW_NICE = 10
+
+_CLONE_NEWNET = 0x40000000
+_CLONE_NEWUSER = 0x10000000
+_PR_SET_PDEATHSIG = 1
+
+
+# -- deadlines -----------------------------------------------------------------
+
+
+class Deadline:
+    """When a task must end; shared by the request and the code doing the work."""
+
+    def __init__(self, seconds: float, at: float | None = None) -> None:
+        self.seconds = seconds
+        #: ``time.monotonic()`` value; CLOCK_MONOTONIC is one clock for all processes of the machine.
+        self.at = time.monotonic() + seconds if at is None else at
+        self.cancelled = threading.Event()
+
+    def remaining(self) -> float:
+        return self.at - time.monotonic()
+
+    def expired(self) -> bool:
+        return self.cancelled.is_set() or time.monotonic() > self.at
+
+    def check(self) -> None:
+        """Raise :class:`QueryTimeout` once the deadline has passed (or the caller gave up)."""
+        if self.expired():
+            raise query_timeout(self.seconds)
+
+
+def query_timeout(seconds: float) -> QueryTimeout:
+    return QueryTimeout(
+        f"the query ran longer than its time limit of {seconds:g} s",
+        hint="start from the most selective pattern, add a LIMIT, or scope the query to one area",
+    )
+
+
+def _shutting_down() -> StoreError:
+    return StoreError("the server is shutting down", hint="try again when it is back")
+
+
+_CURRENT: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar("dcpa_deadline", default=None)
+
+
+def current_deadline() -> Deadline | None:
+    """The deadline of the task running now (in a worker process or a runner thread), if any."""
+    return _CURRENT.get()
+
+
+def resolve(target: str) -> Callable[..., Any]:
+    """``"package.module:name"`` (or ``"module:Class.method"``) → the function it names."""
+    module, _, qualname = target.partition(":")
+    if not module or not qualname:
+        raise ValueError(f"a target is 'module:function', not {target!r}")
+    obj: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise ValueError(f"{target} is not callable")
+    return obj  # type: ignore[no-any-return]
+
+
+# -- the common interface ------------------------------------------------------
+
+
+class QueryRunner(Protocol):
+    """Runs ``f(store, *args)`` under a deadline: in worker processes or, failing that, threads."""
+
+    async def call(self, target: str, *args: Any, timeout: float) -> Any: ...
+
+    def start(self) -> None: ...
+
+    def data_changed(self) -> None: ...
+
+    def switch_store(self, path: str | Path) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def _run_here(fn: Callable[..., Any], store: Any, args: tuple[Any, ...], deadline: Deadline) -> Any:
+    """Run ``fn`` in this thread with ``deadline`` as the current one; on failure, drop its frames
+    here before the error leaves the thread.
+
+    Oxigraph's result iterators may only be dropped by the thread that made them, and a traceback
+    keeps the frames (and so the iterator) alive until another thread clears it.
+    """
+    token = _CURRENT.set(deadline)
+    try:
+        return fn(store, *args)
+    except BaseException as e:  # re-raised below, without the frames
+        err: BaseException | None = e
+    finally:
+        _CURRENT.reset(token)
+    seen, hops = err, 0
+    while seen is not None and hops < 20:
+        seen.__traceback__ = None
+        seen, hops = seen.__cause__ or seen.__context__, hops + 1
+    assert err is not None
+    raise err
+
+
+class ThreadRunner:
+    """The runner for stores a process cannot open: in-memory (tests) and remote (HTTP, with its
+    own client timeouts). A call past its deadline answers 503 and its thread is abandoned; code
+    that checks ``current_deadline()`` stops soon after."""
+
+    def __init__(self, store: Callable[[], Any], threads: int) -> None:
+        self._store = store
+        self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="dcpa-query")
+        self._closed = False
+
+    def start(self) -> None:
+        """Nothing to start: threads are made on demand."""
+
+    async def call(self, target: str, *args: Any, timeout: float) -> Any:
+        if self._closed:
+            raise _shutting_down()
+        fn = resolve(target)
+        deadline = Deadline(timeout)
+        future = self._pool.submit(_run_here, fn, self._store(), args, deadline)
+        try:
+            # A little grace, so that the work's own deadline check usually answers first.
+            return await asyncio.wait_for(asyncio.wrap_future(future), timeout + 0.5)
+        except TimeoutError as e:
+            deadline.cancelled.set()
+            future.cancel()
+            raise query_timeout(timeout) from e
+        except asyncio.CancelledError:
+            deadline.cancelled.set()
+            raise
+        except DcpaError:
+            raise
+        except OSError as e:
+            raise StoreError(f"the store failed while answering: {e}") from e
+
+    def data_changed(self) -> None:
+        """Nothing to do: the threads read the server's own store object."""
+
+    def switch_store(self, path: str | Path) -> None:
+        """Nothing to do: each call reads the store of the moment."""
+
+    def close(self) -> None:
+        self._closed = True
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+# -- the worker process --------------------------------------------------------
+
+
+def _libc() -> Any:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def isolate_network() -> str:
+    """Move this (single-threaded) process into a new network namespace, where only a loopback
+    interface exists and is down: no address, not even 127.0.0.1, can be reached. Returns how."""
+    try:
+        libc = _libc()
+        unshare = libc.unshare
+    except (OSError, AttributeError):
+        return "not isolated: unshare() is not available here"
+    err = 0
+    attempts = ((_CLONE_NEWNET, "network namespace"), (_CLONE_NEWUSER | _CLONE_NEWNET, "user+network namespace"))
+    for flags, how in attempts:
+        if unshare(flags) == 0:
+            return f"isolated ({how})"
+        err = ctypes.get_errno()
+    return f"not isolated: unshare() failed ({os.strerror(err)})"
+
+
+def die_with_parent() -> None:
+    """Have the kernel SIGKILL this process when its parent dies (Linux; elsewhere nothing)."""
+    try:
+        _libc().prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _vm_size() -> int:
+    """This process's address-space size in bytes (0 where /proc is missing)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _limit_memory(memory_mb: int) -> None:
+    """Cap the address space at its size now plus ``memory_mb``: what one task may add."""
+    if memory_mb <= 0:
+        return
+    limit = _vm_size() + memory_mb * 1024 * 1024
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ValueError, OSError) as e:
+        log.warning("query worker %d: no memory ceiling (%s)", os.getpid(), e)
+
+
+def _error_payload(e: BaseException) -> tuple[Any, ...]:
+    if isinstance(e, DcpaError):
+        return (type(e).__module__, type(e).__qualname__, e.message, e.hint, e.details)
+    if isinstance(e, OSError):
+        return ("kg.errors", "StoreError", f"the store failed while answering: {e}", None, None)
+    raise TypeError(e)
+
+
+def _rebuild(payload: tuple[Any, ...]) -> DcpaError:
+    """The worker's error, as the same DcpaError subclass in this process."""
+    module, qualname, message, hint, details = payload
+    cls: Any = DcpaError
+    try:
+        found = resolve(f"{module}:{qualname}")
+        if isinstance(found, type) and issubclass(found, DcpaError):
+            cls = found
+    except (ImportError, AttributeError, ValueError):
+        pass
+    err: DcpaError = cls.__new__(cls)
+    DcpaError.__init__(err, message, hint=hint, details=details)
+    return err
+
+
+class _WorkerStore:
+    """The worker's read-only open of the store, reopened when its path or data version moves on."""
+
+    def __init__(self, path: str, version: int) -> None:
+        self.path = path
+        self.version = version
+        self.store: Any = self._open(path)
+
+    @staticmethod
+    def _open(path: str) -> Any:
+        for attempt in range(5):
+            try:
+                return Store.open(path, read_only=True, create=False)
+            except (StoreError, OSError, RuntimeError) as e:
+                # A read-only open racing the server's flush or compaction can find a table file listed
+                # and already deleted ("Corruption: … No such file"): the file set settles in milliseconds.
+                if attempt == 4:
+                    raise StoreError(f"cannot open the store at {path} for reading: {e}") from e
+                time.sleep(0.02 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    def ensure(self, path: str, version: int, *, force: bool = False) -> Any:
+        if force or path != self.path or version != self.version:
+            old, self.store = self.store, None
+            if old is not None:  # released before the new open: the memory ceiling counts both
+                old.close()
+            self.store = self._open(path)
+            self.path, self.version = path, version
+        return self.store
+
+
+def _serve_task(state: _WorkerStore, msg: tuple[Any, ...]) -> tuple[str, Any]:
+    path, version, target, args, at, seconds = msg
+    token = _CURRENT.set(Deadline(seconds, at))
+    try:
+        fn = resolve(target)
+        for attempt in (1, 2):
+            try:
+                return ("ok", fn(state.ensure(path, version, force=attempt == 2), *args))
+            except (StoreError, OSError, RuntimeError):
+                # A read-only view can miss a file the server compacted away since it opened (Oxigraph
+                # says so with OSError or RuntimeError): reopen and try once more; reads are idempotent.
+                if attempt == 2 or (d := current_deadline()) is None or d.expired():
+                    raise
+        raise AssertionError("unreachable")
+    except MemoryError:
+        return ("memory", None)
+    except (DcpaError, OSError) as e:
+        return ("error", _error_payload(e))
+    except RuntimeError as e:  # the store failed under us twice
+        return ("error", _error_payload(StoreError(f"the store failed while answering: {e}")))
+    except Exception as e:  # noqa: BLE001 - a bug in the task: reported to the caller, who logs it
+        return ("crash", (type(e).__name__, str(e), traceback.format_exc()))
+    finally:
+        _CURRENT.reset(token)
+
+
+def _watch(lifeline: Connection) -> None:
+    """End this worker as soon as the server's end of ``lifeline`` closes, whatever it is doing.
+
+    The pool closes it; so does the kernel when the server dies, even by SIGKILL. Without this a
+    worker deep in a query would outlive a killed server, and keep the fork server alive with it
+    (every fork-server child holds the fork server's liveness pipe)."""
+    try:
+        lifeline.poll(None)
+    except OSError:
+        pass
+    os._exit(0)
+
+
+def _worker_main(
+    conn: Connection, lifeline: Connection, path: str, version: int, memory_mb: int, isolate: bool
+) -> None:
+    """The body of a worker process: start up, then answer tasks until told to stop or orphaned."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole process group; the server stops us
+    die_with_parent()
+    network = isolate_network() if isolate else "not isolated (turned off)"  # while single-threaded
+    threading.Thread(target=_watch, args=(lifeline,), name="lifeline", daemon=True).start()
+    try:
+        state = _WorkerStore(path, version)
+    except BaseException as e:  # noqa: BLE001 - reported to the pool, which raises it to the caller
+        payload = _error_payload(e) if isinstance(e, DcpaError | OSError) else _error_payload(StoreError(str(e)))
+        conn.send(("failed", payload))
+        return
+    _limit_memory(memory_mb)
+    conn.send(("ready", network))
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        if msg is None:
+            return
+        reply = _serve_task(state, msg)
+        try:
+            conn.send(reply)
+        except MemoryError:
+            reply = ("memory", None)
+            conn.send(reply)
+        except Exception as e:  # noqa: BLE001 - e.g. an unpicklable result: a bug, reported
+            reply = ("crash", (type(e).__name__, f"cannot send the result: {e}", traceback.format_exc()))
+            conn.send(reply)
+        if reply[0] == "memory":
+            os._exit(3)  # after a MemoryError the heap may be fragmented: let a fresh worker take over
+
+
+# -- the pool ------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class _Worker:
+    proc: Any  # multiprocessing.Process (forkserver)
+    conn: Connection
+    path_gen: int
+    idle_since: float = field(default_factory=time.monotonic)
+    dead: bool = False
+    killed: bool = False  # by us (deadline, cancel, close), not by the kernel
+    niced: bool = False  # ran a long task at lower priority; replaced after it
+
+    @property
+    def pid(self) -> int:
+        return int(self.proc.pid)
+
+
+@dataclass(frozen=True)
+class PoolState:
+    """A snapshot of the pool, for tests, benchmarks and health pages."""
+
+    idle: tuple[int, ...]
+    busy: tuple[int, ...]
+    starting: int
+    waiting: int
+    version: int
+    path: str
+    network: str | None
+    answered: int  # calls a worker answered (results and errors alike) since the pool started
+
+    @property
+    def pids(self) -> tuple[int, ...]:
+        return self.idle + self.busy
+
+
+class _Job:
+    def __init__(self, target: str, args: tuple[Any, ...], deadline: Deadline) -> None:
+        self.target = target
+        self.args = args
+        self.deadline = deadline
+        self.worker: _Worker | None = None
+        self.cancelled = False
+
+
+class WorkerPool:
+    """Worker processes over the on-disk store at ``store_path``, each stoppable (see the module doc)."""
+
+    def __init__(
+        self,
+        store_path: str | Path,
+        *,
+        min_workers: int = 2,
+        max_workers: int = 6,
+        memory_mb: int = 1024,
+        preload: Sequence[str] = (),
+        isolate_network: bool = True,
+    ) -> None:
+        self.min_workers = max(0, min_workers)
+        self.max_workers = max(1, max_workers, self.min_workers)
+        self.memory_mb = memory_mb
+        self.isolate_network = isolate_network
+        self._ctx = mp.get_context("forkserver")
+        # Imported once in the fork server, so that a new worker starts in ~0.05 s instead of ~1.5 s.
+        # Only the first pool's list counts: there is one fork server per process.
+        self._ctx.set_forkserver_preload(["kg.workers", "kg.store", *preload])
+        self._cond = threading.Condition()  # an RLock inside: close() may run in a signal handler
+        self._start_lock = threading.Lock()
+        self._idle: list[_Worker] = []
+        self._busy: set[_Worker] = set()
+        self._procs: set[Any] = set()
+        self._starting = 0
+        self._waiting = 0
+        self._path = str(store_path)
+        self._path_gen = 0
+        self._version = 0
+        self._started = False
+        self._closed = False
+        self._spawn_error: DcpaError | None = None
+        self._network: str | None = None
+        self._answered = 0
+        # Every worker holds the reading end; only this process holds the writing end (see _watch).
+        self._lifeline = self._ctx.Pipe(duplex=False)
+        # One thread per call in flight (running or waiting for a worker); they only wait on pipes.
+        self._threads = ThreadPoolExecutor(max_workers=max(32, 4 * self.max_workers), thread_name_prefix="dcpa-pool")
+
+    # -- public -----------------------------------------------------------------
+
+    def start(self, *, wait: float | None = None) -> None:
+        """Start the idle workers (in the background); with ``wait``, block until they are ready."""
+        with self._cond:
+            self._start_locked()
+        if wait is not None:
+            self.wait_until(lambda s: len(s.idle) >= self.min_workers, timeout=wait)
+
+    async def call(self, target: str, *args: Any, timeout: float) -> Any:
+        """Run ``target(store, *args)`` in a worker; its result, or its error re-raised here."""
+        job = _Job(target, args, Deadline(timeout))
+        resolve(target)  # a bad name is the caller's bug: raised here, not by a worker
+        if self._closed:
+            raise _shutting_down()
+        future = self._threads.submit(self._run, job)
+        try:
+            return await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            self._cancel(job)  # the client went away: stop its work too
+            raise
+
+    def run(self, target: str, *args: Any, timeout: float) -> Any:
+        """The blocking twin of :meth:`call`, for code that is not async."""
+        job = _Job(target, args, Deadline(timeout))
+        resolve(target)
+        return self._run(job)
+
+    def data_changed(self) -> None:
+        """The server wrote to the store: every worker reopens it before its next task."""
+        with self._cond:
+            self._version += 1
+
+    def switch_store(self, path: str | Path) -> None:
+        """Serve the store at ``path`` from now on: no task starts on the old one after this returns;
+        idle workers are replaced at once and busy ones when their task ends, so the old directory
+        is let go of as soon as the queries running on it finish."""
+        with self._cond:
+            self._path = str(path)
+            self._path_gen += 1
+            self._version += 1
+            stale, self._idle = self._idle, []
+            if self._started:
+                self._top_up_locked()
+        for w in stale:
+            self._kill(w)
+
+    def close(self) -> None:
+        """Stop now: kill every worker; running and waiting calls end with 503. Safe to call from a
+        signal handler (no lock but the pool's re-entrant one) and more than once."""
+        self._closed = True
+        for proc in _snapshot(self._procs):
+            try:
+                proc.kill()
+            except (OSError, ValueError, AttributeError):
+                pass
+        try:
+            self._lifeline[1].close()  # and any worker just being born ends by itself
+        except OSError:
+            pass
+        with self._cond:
+            self._cond.notify_all()
+
+    def state(self) -> PoolState:
+        with self._cond:
+            return PoolState(
+                idle=tuple(w.pid for w in self._idle),
+                busy=tuple(w.pid for w in self._busy),
+                starting=self._starting,
+                waiting=self._waiting,
+                version=self._version,
+                path=self._path,
+                network=self._network,
+                answered=self._answered,
+            )
+
+    def wait_until(self, ready: Callable[[PoolState], bool], *, timeout: float) -> PoolState:
+        """Block until ``ready(state)`` holds (a state, not a sleep); StoreError after ``timeout``."""
+        end = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                state = self.state()
+                if ready(state):
+                    return state
+                if self._spawn_error is not None and not (self._idle or self._busy or self._starting):
+                    raise self._spawn_error
+                left = end - time.monotonic()
+                if left <= 0 or self._closed:
+                    raise StoreError(f"the query pool did not reach the awaited state (now {state})")
+                self._cond.wait(min(left, 0.5))
+
+    # -- one call -----------------------------------------------------------------
+
+    def _run(self, job: _Job) -> Any:
+        worker = self._acquire(job)
+        try:
+            return self._execute(worker, job)
+        finally:
+            self._release(worker)
+
+    def _acquire(self, job: _Job) -> _Worker:
+        with self._cond:
+            self._start_locked()
+            self._waiting += 1
+            try:
+                while True:
+                    if self._closed:
+                        raise _shutting_down()
+                    if job.cancelled:
+                        raise query_timeout(job.deadline.seconds)
+                    if self._idle:
+                        worker = self._idle.pop()  # the most recently used: its caches are warm
+                        if _exited(worker.pid) or not worker.proc.is_alive():  # died idle (killed from outside)
+                            self._procs.discard(worker.proc)
+                            worker.dead = True
+                            worker.conn.close()
+                            continue
+                        self._busy.add(worker)
+                        job.worker = worker
+                        return worker
+                    if self._spawn_error is not None and not (self._busy or self._starting):
+                        raise self._spawn_error
+                    self._top_up_locked()
+                    left = job.deadline.remaining()
+                    if left <= 0:
+                        raise QueryTimeout(
+                            f"no query worker became free within the time limit of {job.deadline.seconds:g} s",
+                            hint="the server is busy with other queries; try again shortly",
+                        )
+                    self._cond.wait(left)
+            finally:
+                self._waiting -= 1
+                if not self._closed:
+                    self._top_up_locked()  # keep spares ready behind the one just taken
+
+    def _execute(self, worker: _Worker, job: _Job) -> Any:
+        with self._cond:
+            msg = (self._path, self._version, job.target, job.args, job.deadline.at, job.deadline.seconds)
+        try:
+            worker.conn.send(msg)
+            answered = worker.conn.poll(max(0.0, min(SLOW_AFTER, job.deadline.remaining() + KILL_GRACE)))
+            if not answered and job.deadline.remaining() + KILL_GRACE > 0:
+                _renice(worker)
+                answered = worker.conn.poll(max(0.0, job.deadline.remaining() + KILL_GRACE))
+        except (OSError, ValueError):
+            answered = True  # the worker is gone: recv() below says how
+        if not answered:
+            self._kill(worker)
+            raise query_timeout(job.deadline.seconds)
+        try:
+            kind, payload = worker.conn.recv()
+        except (EOFError, OSError, ValueError) as e:
+            raise self._death(worker, job) from e
+        with self._cond:
+            self._answered += 1
+        if kind == "ok":
+            return payload
+        if kind == "error":
+            raise _rebuild(payload)
+        if kind == "memory":
+            worker.dead = True
+            raise self._memory_error()
+        name, message, tb = payload
+        log.error("a task failed in query worker %d: %s", worker.pid, tb)
+        raise RuntimeError(f"{job.target} failed in a query worker: {name}: {message}")
+
+    def _death(self, worker: _Worker, job: _Job) -> DcpaError:
+        """The error for a worker that died while working for ``job``."""
+        killed_by_us = worker.killed
+        self._kill(worker)
+        code = worker.proc.exitcode
+        if self._closed:
+            return _shutting_down()
+        if killed_by_us or job.cancelled:
+            return query_timeout(job.deadline.seconds)
+        # A failed allocation under RLIMIT_AS aborts (Rust and C++ both call abort()).
+        if code == -signal.SIGABRT:
+            return self._memory_error()
+        if code == -signal.SIGKILL:  # not by us: the kernel's OOM killer, as a rule
+            return QueryMemoryLimit(
+                "the query's worker was killed by the system (SIGKILL), most likely for lack of memory",
+                hint="add a LIMIT or scope the query; if it keeps happening, lower DCPA_QUERY_MEMORY_MB "
+                "or DCPA_QUERY_WORKERS_MAX so that the workers fit in the machine's memory",
+            )
+        log.error("query worker %d died (exit code %s) while running %s", worker.pid, code, job.target)
+        return StoreError(
+            f"the query's worker process stopped unexpectedly (exit code {code}); it has been replaced",
+            hint="try again; if it happens again, report the query",
+        )
+
+    def _memory_error(self) -> QueryMemoryLimit:
+        return QueryMemoryLimit(
+            f"the query needed more memory than its limit of {self.memory_mb} MB; it was stopped",
+            hint="add a LIMIT, avoid ORDER BY / GROUP BY / DISTINCT over large joins, or scope the query "
+            "(the limit is DCPA_QUERY_MEMORY_MB)",
+        )
+
+    def _release(self, worker: _Worker) -> None:
+        stale = False
+        with self._cond:
+            self._busy.discard(worker)
+            if worker.dead or worker.niced or self._closed or worker.path_gen != self._path_gen:
+                stale = True
+            else:
+                worker.idle_since = time.monotonic()
+                self._idle.append(worker)
+            if not self._closed:
+                self._top_up_locked()
+            self._cond.notify_all()
+        if stale:
+            self._kill(worker)
+
+    def _cancel(self, job: _Job) -> None:
+        """The caller gave up (on the event loop): SIGKILL the job's worker, if it has one, and leave
+        the reaping to the thread running the job, which sees the pipe close."""
+        job.cancelled = True
+        job.deadline.cancelled.set()
+        worker = job.worker
+        if worker is not None and not worker.dead:
+            worker.killed = True
+            try:
+                worker.proc.kill()
+            except (OSError, ValueError, AttributeError):
+                pass
+        with self._cond:
+            self._cond.notify_all()
+
+    # -- workers --------------------------------------------------------------------
+
+    def _start_locked(self) -> None:
+        if self._started or self._closed:
+            return
+        self._started = True
+        self._top_up_locked()
+        threading.Thread(target=self._retire_idle, name="dcpa-pool-retire", daemon=True).start()
+
+    def _top_up_locked(self) -> None:
+        """Start workers in the background until ``min_workers`` (plus one per waiting call) are idle
+        or starting, within ``max_workers``."""
+        want = self.min_workers + self._waiting
+        have = len(self._idle) + self._starting
+        room = self.max_workers - (len(self._idle) + len(self._busy) + self._starting)
+        for _ in range(max(0, min(want - have, room))):
+            self._starting += 1
+            threading.Thread(target=self._spawn, name="dcpa-pool-spawn", daemon=True).start()
+
+    def _spawn(self) -> None:
+        worker: _Worker | None = None
+        error: DcpaError | None = None
+        try:
+            worker = self._new_worker()
+        except DcpaError as e:
+            error = e
+        except Exception as e:  # noqa: BLE001 - e.g. the fork server could not start
+            error = StoreError(f"cannot start a query worker: {e}")
+        stale: _Worker | None = None
+        with self._cond:
+            self._starting -= 1
+            if worker is not None and (self._closed or worker.path_gen != self._path_gen):
+                stale, worker = worker, None
+            if worker is not None:
+                self._idle.append(worker)
+                self._spawn_error = None
+            elif error is not None and not self._closed:
+                self._spawn_error = error
+                log.error("cannot start a query worker: %s", error.message)
+            self._cond.notify_all()
+        if stale is not None:
+            self._kill(stale)
+
+    def _new_worker(self) -> _Worker:
+        with self._cond:
+            path, gen, version = self._path, self._path_gen, self._version
+        parent, child = self._ctx.Pipe(duplex=True)
+        proc = self._ctx.Process(
+            target=_worker_main,
+            args=(child, self._lifeline[0], path, version, self.memory_mb, self.isolate_network),
+            name="dcpa-query-worker",
+            daemon=True,
+        )
+        with self._start_lock:  # one fork at a time through the fork server
+            if self._closed:
+                raise _shutting_down()
+            proc.start()
+            self._procs.add(proc)
+        child.close()
+        worker = _Worker(proc, parent, gen)
+        try:
+            if not parent.poll(START_TIMEOUT):
+                raise StoreError(f"a query worker did not start within {START_TIMEOUT:g} s")
+            kind, payload = parent.recv()
+        except (EOFError, OSError) as e:
+            self._kill(worker)
+            if self._closed:
+                raise _shutting_down() from e
+            raise StoreError(f"a query worker died while starting (exit code {proc.exitcode})") from e
+        except StoreError:
+            self._kill(worker)
+            raise
+        if kind == "failed":
+            self._kill(worker)
+            raise _rebuild(payload)
+        if self._network is None:
+            self._network = str(payload)
+            if not self._network.startswith("isolated"):
+                log.warning("query workers can reach the network: %s", self._network)
+        return worker
+
+    def _kill(self, worker: _Worker) -> None:
+        """Stop a worker for good (SIGKILL: nothing it holds can delay it) and reap it."""
+        if not worker.dead:
+            worker.killed = True
+        worker.dead = True
+        try:
+            worker.proc.kill()
+        except (OSError, ValueError, AttributeError):
+            pass
+        try:
+            worker.proc.join(5)
+        except (OSError, ValueError, AssertionError):
+            pass
+        self._procs.discard(worker.proc)
+        worker.conn.close()
+
+    def _retire_idle(self) -> None:
+        """Let idle workers beyond ``min_workers`` go after IDLE_RETIRE seconds without work."""
+        while True:
+            with self._cond:
+                self._cond.wait(IDLE_RETIRE / 4)
+                if self._closed:
+                    return
+                now = time.monotonic()
+                extra = len(self._idle) - self.min_workers - self._waiting
+                old = sorted((w for w in self._idle if now - w.idle_since > IDLE_RETIRE), key=lambda w: w.idle_since)
+                retire = old[: max(0, extra)]
+                for w in retire:
+                    self._idle.remove(w)
+            for w in retire:
+                self._kill(w)
+
+
+def process_rss(pid: int) -> int:
+    """Resident memory of a process in bytes (0 when it is gone): how the pool's memory is watched."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _exited(pid: int) -> bool:
+    """Whether a process has died, reaped or not (the fork server reports a death a moment later)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except OSError:
+        return os.path.isdir("/proc/self")  # gone; without /proc at all, is_alive() decides
+
+
+def _renice(worker: _Worker) -> None:
+    """Lower a long-running worker's priority (only root could raise it again: it is replaced after)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, worker.pid, SLOW_NICE)
+        worker.niced = True
+    except (OSError, AttributeError):
+        pass
+
+
+def _snapshot(items: Iterable[Any]) -> list[Any]:
+    """A copy of a set that other threads may change (close() runs without taking their lock)."""
+    for _ in range(100):
+        try:
+            return list(items)
+        except RuntimeError:  # changed size during iteration
+            continue
+    return []
+
+
+def runner_for(
+    store: Any,
+    *,
+    min_workers: int,
+    max_workers: int,
+    memory_mb: int,
+    preload: Sequence[str] = (),
+    current: Callable[[], Any] | None = None,
+) -> Any:
+    """The runner for ``store``: worker processes for an on-disk ``Store``, threads for in-memory and
+    remote stores (reading ``current()`` when given: the store of the moment). Whoever writes to the
+    store calls the runner's ``data_changed()`` after each write, and ``switch_store()`` after a
+    rebuild (the API: ``app.state.store_listeners``, see ``api.serving``)."""
+    if isinstance(store, Store) and store.path is not None:
+        path = getattr(store, "real_path", None) or store.path  # the version open now, not the pointer
+        return WorkerPool(path, min_workers=min_workers, max_workers=max_workers, memory_mb=memory_mb, preload=preload)
+    return ThreadRunner(current or (lambda: store), max_workers)
