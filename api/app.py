@@ -81,8 +81,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         keeper = DerivedKeeper(app.state.served)
         if app.state.served.owned:
             keeper.start()  # re-derives when the day passes the derived graph's stable-until date
-        warm(app.state.store, settings.reach)  # the province dashboard counts every need: start early
         app.state.query_runner.start()  # query workers start in the background
+        warm(app.state)  # the province dashboard counts every need: start early
         yield
         app.state.query_runner.close()  # every query worker stops, also one in the middle of a query
         if app.state.served.owned:

@@ -5,13 +5,17 @@ Tests override ``get_app_settings`` / pass a store to ``create_app``.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any, Concatenate, ParamSpec, TypeVar
 
 from fastapi import Depends, Request
 
 from kg.settings import Settings
 from kg.store import Store
-from kg.workers import QueryRunner
+from kg.workers import QueryRunner, target_of
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -25,6 +29,33 @@ def query_runner(request: Request) -> QueryRunner:
     return runner
 
 
+class Answers:
+    """Computes a library answer for this request where its deadline can stop it.
+
+    ``await answers(fn, *args, **kwargs)`` runs ``fn(store, *args, **kwargs)`` in a query worker
+    (kg.workers) under ``settings.answer_timeout``: past it the worker is killed (its work and its
+    memory end with it) and the request gets 503. ``fn`` must be a module-level function of the
+    library, and its arguments and result picklable.
+    """
+
+    def __init__(self, runner: QueryRunner, timeout: float) -> None:
+        self.runner = runner
+        self.timeout = timeout
+
+    @classmethod
+    def of(cls, state: Any) -> Answers:
+        """The app's answers (``request.app.state`` or ``app.state``)."""
+        return cls(state.query_runner, state.settings.answer_timeout)
+
+    async def __call__(self, fn: Callable[Concatenate[Any, P], T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        result: T = await self.runner.call("kg.workers:invoke", target_of(fn), args, kwargs, timeout=self.timeout)
+        return result
+
+
+def get_answers(request: Request) -> Answers:
+    return Answers.of(request.app.state)
+
+
 def get_store(request: Request) -> Store:
     store: Store = request.app.state.store
     return store
@@ -32,3 +63,4 @@ def get_store(request: Request) -> Store:
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
+AnswersDep = Annotated[Answers, Depends(get_answers)]

@@ -195,7 +195,7 @@ class ServedStore:
         self._state.store = new  # the old handle closes when the last request using it ends
         for listener in list(self.listeners):
             _call(listener, "switch_store", new.real_path)
-        warm(new, self.settings.reach)
+        warm(self._state)
 
     def derive(self, as_of: date | None = None) -> tuple[int, Marker | None]:
         """Recompute the derived graph in place (``dcpa derive``), as one write; its needs and its marker."""

@@ -25,6 +25,7 @@ from urllib.parse import parse_qs
 import pyoxigraph as ox
 import rdflib
 from pyparsing import ParseBaseException, ParseResults
+from rdflib.namespace import DCTERMS, RDF, RDFS
 from rdflib.plugins.sparql import parser as sparql_parser
 from rdflib.plugins.sparql.parserutils import CompValue
 
@@ -642,8 +643,6 @@ _FORMAT_IRIS = [
 
 def service_description(endpoint: str, graphs: list[str], *, max_rows: int, timeout: float) -> rdflib.Graph:
     """The SPARQL 1.1 Service Description of this endpoint, as an RDF graph."""
-    from rdflib.namespace import DCTERMS, RDF, RDFS
-
     g = rdflib.Graph()
     g.bind("sd", SD)
     g.bind("dcterms", DCTERMS)

@@ -58,6 +58,12 @@ class Settings(BaseSettings):
         default=None, description="Name recorded as the author of imports when --user is not given ($USER else)."
     )
     query_timeout: float = Field(default=10.0, description="Time limit of one query, in seconds.")
+    answer_timeout: float = Field(
+        default=60.0,
+        description="Time limit of one answer the service computes for a request (gaps, plans, "
+        "recommendations, records, pages), in seconds; like a query, it runs in a query worker that is "
+        "stopped at the limit.",
+    )
     max_rows: int = Field(default=10_000, description="Most rows a SPARQL SELECT returns; more is truncated.")
     max_query_bytes: int = Field(
         default=100_000, description="Largest SPARQL query text the endpoint accepts, in bytes."

@@ -141,6 +141,25 @@ def resolve(target: str) -> Callable[..., Any]:
     return obj  # type: ignore[no-any-return]
 
 
+def target_of(fn: Callable[..., Any]) -> str:
+    """The ``"module:qualname"`` name a worker finds ``fn`` by; refused when that name does not
+    lead back to ``fn`` itself (a nested function, a lambda, a name rebound since)."""
+    target = f"{fn.__module__}:{fn.__qualname__}"
+    try:
+        found = resolve(target)
+    except (ImportError, AttributeError, ValueError) as e:
+        raise ValueError(f"{target} cannot be found by name in a worker") from e
+    if found is not fn:
+        raise ValueError(f"{target} names another object than the function given")
+    return target
+
+
+def invoke(store: Any, target: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """``target(store, *args, **kwargs)``: how keyword arguments reach a worker, whose calls are
+    positional (``runner.call("kg.workers:invoke", target_of(fn), args, kwargs, timeout=…)``)."""
+    return resolve(target)(store, *args, **kwargs)
+
+
 # -- the common interface ------------------------------------------------------
 
 

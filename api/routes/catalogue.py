@@ -12,7 +12,7 @@ from kg.catalogue import CatalogueQuery, answer, load_catalogue
 from kg.errors import DataError, NotFound
 
 from .. import urls
-from ..deps import SettingsDep, StoreDep
+from ..deps import AnswersDep, SettingsDep
 from ..representation import FormatParam, LimitParam, OffsetParam, Page, csv_response, json_response, wanted
 from ._common import ERROR_RESPONSES, RealOnlyParam
 
@@ -83,9 +83,9 @@ def list_queries() -> Response:
     response_model=QueryAnswer,
     responses={200: {"content": {"text/csv": {}}}, **ERROR_RESPONSES},
 )
-def run_stored_query(
+async def run_stored_query(
     request: Request,
-    store: StoreDep,
+    answers: AnswersDep,
     settings: SettingsDep,
     name: str,
     limit: LimitParam = 100,
@@ -105,7 +105,7 @@ def run_stored_query(
             f"unknown parameter(s) for {name}: {', '.join(unknown)}",
             hint=f"this query takes: {', '.join(sorted(known)) or 'no parameters'}",
         )
-    result = answer(store, name, params, limit=settings.max_rows, real_only=real_only)
+    result = await answers(answer, name, params, limit=settings.max_rows, real_only=real_only)
     page = result.rows[offset : offset + limit]
     flags = result.example[offset : offset + limit]
     if wanted(request, format) == "csv":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import weakref
 from collections import OrderedDict
@@ -17,7 +18,7 @@ from kg.safetext import csv_text
 from kg.store import Store
 
 from .. import urls
-from ..deps import SettingsDep, StoreDep
+from ..deps import Answers, AnswersDep, SettingsDep, StoreDep
 from ._common import RealOnlyParam
 
 router = APIRouter(tags=["dashboard"])
@@ -52,52 +53,52 @@ _CACHE: weakref.WeakKeyDictionary[Store, OrderedDict[tuple[Any, ...], dict[str, 
     weakref.WeakKeyDictionary()
 )
 _CACHE_LOCK = threading.Lock()
-_KEY_LOCKS: dict[tuple[Any, ...], threading.Lock] = {}
+#: (event loop, store, key) → the computation under way, which later requests for that key await.
+_PENDING: dict[tuple[Any, ...], asyncio.Future[dict[str, viz.GapTable]]] = {}
 
 
-def dashboard_tables(store: Any, area: str | None, reach: str, real_only: bool = False) -> dict[str, viz.GapTable]:
-    """Every chart's table of an area, computed once per version of the data.
+async def dashboard_tables(
+    answers: Answers, store: Any, area: str | None, reach: str, real_only: bool = False
+) -> dict[str, viz.GapTable]:
+    """Every chart's table of an area, computed once per version of the data (in a query worker,
+    under the answer deadline) and kept here, in the server, which does every write.
 
     The version is what the answer depends on: the store's count of writes (``Store.generation``), the
     derived graph's date, and today's date (the rule's dates). A remote endpoint can change behind our
     back, so its tables are never kept.
     """
     if not isinstance(store, Store):
-        return viz.gap_tables(store, area, viz.CHARTS, reach=reach, real_only=real_only)
-    m = derived.marker(store)
-    key = ((area or "").strip(), reach, real_only, store.generation, m, date.today())
+        return await answers(viz.gap_tables, area, viz.CHARTS, reach=reach, real_only=real_only)
+    key = ((area or "").strip(), reach, real_only, store.generation, derived.marker(store), date.today())
     with _CACHE_LOCK:
         tables = _CACHE.setdefault(store, OrderedDict())
         if key in tables:
             tables.move_to_end(key)
             return tables[key]
-        lock = _KEY_LOCKS.setdefault((id(store), *key), threading.Lock())
-    try:
-        with lock:  # one computation per key, however many requests wait for it
-            with _CACHE_LOCK:
-                if key in tables:
-                    return tables[key]
-            made = viz.gap_tables(store, area, viz.CHARTS, reach=reach, real_only=real_only)
-            with _CACHE_LOCK:
-                tables[key] = made
-                while len(tables) > CACHE_SIZE:
-                    tables.popitem(last=False)
-    finally:
-        with _CACHE_LOCK:
-            _KEY_LOCKS.pop((id(store), *key), None)
+    pending = (id(asyncio.get_running_loop()), id(store), *key)
+    task = _PENDING.get(pending)
+    if task is None:  # one computation per key, however many requests wait for it
+        task = asyncio.ensure_future(answers(viz.gap_tables, area, viz.CHARTS, reach=reach, real_only=real_only))
+        _PENDING[pending] = task
+        task.add_done_callback(lambda _: _PENDING.pop(pending, None))
+    made = await asyncio.shield(task)  # a client that leaves does not stop it for the others
+    with _CACHE_LOCK:
+        tables[key] = made
+        while len(tables) > CACHE_SIZE:
+            tables.popitem(last=False)
     return made
 
 
-def warm(store: Any, reach: str) -> threading.Thread:
+def warm(state: Any) -> threading.Thread:
     """Compute the default dashboard (the province) in the background, so its first visitor need not wait."""
-    thread = threading.Thread(target=_warm, args=(store, reach), name="dashboard-warm", daemon=True)
+    thread = threading.Thread(target=_warm, args=(state,), name="dashboard-warm", daemon=True)
     thread.start()
     return thread
 
 
-def _warm(store: Any, reach: str) -> None:
+def _warm(state: Any) -> None:
     try:
-        dashboard_tables(store, None, reach)
+        asyncio.run(dashboard_tables(Answers.of(state), state.store, None, state.settings.reach))
     except Exception:  # noqa: BLE001 - an empty or unbuilt store: the page will say so when asked
         pass
 
@@ -131,11 +132,11 @@ def _chart(table: Any, lang: str, real_only: bool) -> dict[str, Any]:
 
 
 @router.get("/dashboard", summary="Gap dashboard / 需求缺口看板", response_class=HTMLResponse)
-def dashboard(store: StoreDep, settings: SettingsDep, area: AreaQuery = None, lang: LangQuery = "zh",
-              real_only: RealOnlyParam = False) -> HTMLResponse:
+async def dashboard(store: StoreDep, answers: AnswersDep, settings: SettingsDep, area: AreaQuery = None,
+                    lang: LangQuery = "zh", real_only: RealOnlyParam = False) -> HTMLResponse:
     """Unaddressed needs in an area by sub-area, need type and intervention category; click to drill down."""
     lang = _lang(lang)
-    tables = dashboard_tables(store, area, settings.reach, real_only)
+    tables = await dashboard_tables(answers, store, area, settings.reach, real_only)
     first = tables["area"]
     code = first.area["code"]
     cards = []
@@ -175,14 +176,14 @@ def dashboard(store: StoreDep, settings: SettingsDep, area: AreaQuery = None, la
 
 
 @router.get("/dashboard/data/{chart}.csv", summary="Data behind a dashboard chart / 图表数据（CSV）")
-def chart_csv(
-    chart: str, store: StoreDep, settings: SettingsDep, area: AreaQuery = None, lang: LangQuery = "zh",
-    real_only: RealOnlyParam = False,
+async def chart_csv(
+    chart: str, store: StoreDep, answers: AnswersDep, settings: SettingsDep, area: AreaQuery = None,
+    lang: LangQuery = "zh", real_only: RealOnlyParam = False,
 ) -> Response:
     """The rows of one chart as UTF-8 CSV (with a BOM so spreadsheet programs read the Chinese)."""
     if chart not in viz.CHARTS:
         raise NotFound(f"no chart {chart!r}", hint="charts: " + ", ".join(viz.CHARTS))
-    table = dashboard_tables(store, area, settings.reach, real_only)[chart]
+    table = (await dashboard_tables(answers, store, area, settings.reach, real_only))[chart]
     header, body = table.csv_rows(_lang(lang))
     filename = f"gaps-{chart}-{table.area['code']}.csv"
     return Response(
@@ -193,12 +194,12 @@ def chart_csv(
 
 
 @router.get("/dashboard/village/{code}", summary="Village page / 村页面", response_class=HTMLResponse)
-def village_page(code: str, store: StoreDep, settings: SettingsDep, lang: LangQuery = "zh",
+async def village_page(code: str, answers: AnswersDep, settings: SettingsDep, lang: LangQuery = "zh",
                  real_only: RealOnlyParam = False) -> HTMLResponse:
     """A village's poverty status, needs (state and why), recommendations and graph on one page."""
     lang = _lang(lang)
-    summary = viz.village_summary(store, code, reach=settings.reach, real_only=real_only)
-    view = viz.village_view(store, code, reach=settings.reach)
+    summary = await answers(viz.village_summary, code, reach=settings.reach, real_only=real_only)
+    view = await answers(viz.village_view, code, reach=settings.reach)
     ctx = viz.page_context(lang)
     ctx.update(
         s=summary,

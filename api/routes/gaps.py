@@ -13,7 +13,7 @@ from kg.errors import DataError
 from kg.matching import gaps
 
 from .. import urls
-from ..deps import SettingsDep, StoreDep
+from ..deps import AnswersDep, SettingsDep
 from ..representation import FormatParam, report_response
 from ._common import ERROR_RESPONSES, AsOfParam, ReachParam, RealOnlyParam, reach_text
 
@@ -58,9 +58,9 @@ _EXAMPLE = {
     responses={200: {"content": {"text/csv": {}}}, **ERROR_RESPONSES},
     openapi_extra={"responses": {"200": {"content": {"application/json": {"example": _EXAMPLE}}}}},
 )
-def gap_report(
+async def gap_report(
     request: Request,
-    store: StoreDep,
+    answers: AnswersDep,
     settings: SettingsDep,
     area: Annotated[
         str | None, Query(pattern=r"^\d{2}(\d{2}(\d{2}(\d{3}(\d{3})?)?)?)?$", description="Area code (2–12 digits)")
@@ -76,7 +76,7 @@ def gap_report(
     if (start is None) != (end is None):
         raise DataError("give both start and end, or neither", hint="e.g. start=2018-01-01&end=2018-12-31")
     period = (start, end) if start and end else None
-    report = gaps(store, area, by=by, period=period, reach=reach_text(reach), as_of=as_of, real_only=real_only,
+    report = await answers(gaps, area, by=by, period=period, reach=reach_text(reach), as_of=as_of, real_only=real_only,
                   settings=settings)
     data: dict[str, Any] = report.to_dict()
     keep = {"by": by.value, "real_only": real_only or None}

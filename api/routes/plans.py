@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from kg.planning import PlanMethod, plan
 from kg.rule import ReachMode
 
-from ..deps import SettingsDep, StoreDep
+from ..deps import AnswersDep, SettingsDep
 from ..representation import FormatParam, report_response
 from ._common import ERROR_RESPONSES, reach_text
 
@@ -39,13 +39,14 @@ class PlanRequest(BaseModel):
     response_model=dict[str, Any],
     responses={200: {"content": {"text/csv": {}}}, **ERROR_RESPONSES},
 )
-def make_plan(
+async def make_plan(
     request: Request,
-    store: StoreDep,
+    answers: AnswersDep,
     settings: SettingsDep,
     body: PlanRequest,
     format: FormatParam = None,
 ) -> Response:
-    result = plan(store, body.budget, body.area, method=body.method, reach=reach_text(body.reach),
-                  poor_first=body.poor_first, real_only=body.real_only, settings=settings).to_dict()
+    made = await answers(plan, body.budget, body.area, method=body.method, reach=reach_text(body.reach),
+                         poor_first=body.poor_first, real_only=body.real_only, settings=settings)
+    result = made.to_dict()
     return report_response(request, result, format, name="plan")

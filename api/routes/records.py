@@ -6,7 +6,7 @@ project context on ``Accept: application/ld+json``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -17,7 +17,7 @@ from kg import records as rec_lib
 from kg.records import RECORD_KINDS, RecordKind
 
 from .. import urls
-from ..deps import StoreDep
+from ..deps import AnswersDep
 from ..representation import (
     FormatParam,
     LimitParam,
@@ -61,40 +61,40 @@ def _with_href(kind: RecordKind, rec: dict[str, Any]) -> dict[str, Any]:
     return dict(rec, href=urls.record(kind.path, rec["id"]))
 
 
-def _list_endpoint(kind: RecordKind) -> Callable[..., Response]:
-    def list_kind(
+def _list_endpoint(kind: RecordKind) -> Callable[..., Awaitable[Response]]:
+    async def list_kind(
         request: Request,
-        store: StoreDep,
+        answers: AnswersDep,
         q: Annotated[str | None, Query(max_length=100, description="Part of the label")] = None,
         limit: LimitParam = 50,
         offset: OffsetParam = 0,
         real_only: RealOnlyParam = False,
         format: FormatParam = None,
     ) -> Response:
-        page = rec_lib.list_records(store, kind, q=q, limit=limit, offset=offset, real_only=real_only)
+        page = await answers(rec_lib.list_records, kind, q=q, limit=limit, offset=offset, real_only=real_only)
         items = [_with_href(kind, r) for r in page.items]
         fmt = wanted(request, format)
         if fmt == "csv":
             return csv_response([rec_lib.record_table_row(r) for r in items], name=kind.path)
         if fmt == "jsonld":
-            return jsonld_response(rec_lib.records_graph(store, [r["iri"] for r in items]))
+            return jsonld_response(await answers(rec_lib.records_graph, [r["iri"] for r in items]))
         return json_response({"total": page.total, "limit": limit, "offset": offset, "items": items,
                               "basis": page.basis.to_dict()})
 
     return list_kind
 
 
-def _one_endpoint(kind: RecordKind) -> Callable[..., Response]:
-    def get_kind(
+def _one_endpoint(kind: RecordKind) -> Callable[..., Awaitable[Response]]:
+    async def get_kind(
         request: Request,
-        store: StoreDep,
+        answers: AnswersDep,
         id: Annotated[str, Path(max_length=200, description="The record's id (last part of its IRI)")],
         format: FormatParam = None,
     ) -> Response:
-        rec = _with_href(kind, rec_lib.get_record(store, kind, id))
+        rec = _with_href(kind, await answers(rec_lib.get_record, kind, id))
         fmt = wanted(request, format)
         if fmt == "jsonld":
-            return jsonld_response(rec_lib.records_graph(store, [rec["iri"]]))
+            return jsonld_response(await answers(rec_lib.records_graph, [rec["iri"]]))
         if fmt == "csv":
             return csv_response([rec_lib.record_table_row(rec)], name=f"{kind.kind}-{id}")
         return json_response(rec)

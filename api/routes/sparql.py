@@ -13,6 +13,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from kg.catalogue import default_values, load_catalogue
+from kg.namespaces import sparql_prefixes
 from kg.settings import Settings
 
 from .. import sparql as sp
@@ -88,9 +90,6 @@ def _no_query(request: Request, accept: str) -> Response:
 
 def _examples() -> list[dict[str, str]]:
     """The query catalogue as editor tabs: the PREFIX block, then the text with default parameters."""
-    from kg.catalogue import default_values, load_catalogue
-    from kg.namespaces import sparql_prefixes
-
     tabs = []
     for q in load_catalogue().values():
         values = default_values(q)

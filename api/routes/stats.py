@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from kg.stats import stats
 
-from ..deps import SettingsDep, StoreDep
+from ..deps import AnswersDep, SettingsDep
 from ..representation import json_response
 
 router = APIRouter(prefix="/api/stats", tags=["statistics / 统计"])
@@ -36,5 +36,5 @@ class StatsModel(BaseModel):
 
 
 @router.get("", summary="Statistics / 统计", response_model=StatsModel)
-def get_stats(store: StoreDep, settings: SettingsDep) -> Response:
-    return json_response(stats(store, settings).to_dict())
+async def get_stats(answers: AnswersDep, settings: SettingsDep) -> Response:
+    return json_response((await answers(stats, settings)).to_dict())

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from kg import viz
 
-from ..deps import SettingsDep, StoreDep
+from ..deps import AnswersDep, SettingsDep
 
 router = APIRouter(tags=["views"])
 
@@ -26,36 +26,36 @@ def _page(view: viz.ViewGraph, lang: str) -> HTMLResponse:
 
 
 @router.get("/views/village/{code}", summary="Village graph view / 村关系图", response_class=HTMLResponse)
-def village_view(
+async def village_view(
     code: str,
-    store: StoreDep,
+    answers: AnswersDep,
     settings: SettingsDep,
     lang: LangQuery = "zh",
     hops: Annotated[int | None, Query(ge=1, le=5, description="Keep only the N-hop neighbourhood.")] = None,
     max_nodes: MaxNodes = viz.MAX_NODES,
 ) -> HTMLResponse:
     """The village, its needs (unaddressed ones in red), what addresses them or could, and why."""
-    return _page(viz.village_view(store, code, reach=settings.reach, hops=hops, max_nodes=max_nodes), lang)
+    return _page(await answers(viz.village_view, code, reach=settings.reach, hops=hops, max_nodes=max_nodes), lang)
 
 
 @router.get("/views/area/{code}", summary="Area graph view / 区域关系图", response_class=HTMLResponse)
-def area_view(
+async def area_view(
     code: str,
-    store: StoreDep,
+    answers: AnswersDep,
     settings: SettingsDep,
     lang: LangQuery = "zh",
     max_nodes: MaxNodes = viz.MAX_NODES,
 ) -> HTMLResponse:
     """Villages of a county or city coloured by share of unaddressed severe need, with their libraries."""
-    return _page(viz.area_view(store, code, reach=settings.reach, max_nodes=max_nodes), lang)
+    return _page(await answers(viz.area_view, code, reach=settings.reach, max_nodes=max_nodes), lang)
 
 
 @router.get("/views/policy/{ident}", summary="Policy graph view / 政策关系图", response_class=HTMLResponse)
-def policy_view(
-    ident: str, store: StoreDep, lang: LangQuery = "zh", max_nodes: MaxNodes = viz.MAX_NODES
+async def policy_view(
+    ident: str, answers: AnswersDep, lang: LangQuery = "zh", max_nodes: MaxNodes = viz.MAX_NODES
 ) -> HTMLResponse:
     """Policy → programme → interventions → villages."""
-    return _page(viz.policy_view(store, ident, max_nodes=max_nodes), lang)
+    return _page(await answers(viz.policy_view, ident, max_nodes=max_nodes), lang)
 
 
 @router.get("/views/ontology", summary="Ontology graph view / 本体关系图", response_class=HTMLResponse)
@@ -65,9 +65,9 @@ def ontology_view(lang: LangQuery = "zh") -> HTMLResponse:
 
 
 @router.get("/views/node.json", summary="One node's labels and edges / 节点摘要")
-def node_json(
-    store: StoreDep, iri: Annotated[str, Query(description="Full IRI of the node", max_length=2000)]
+async def node_json(
+    answers: AnswersDep, iri: Annotated[str, Query(description="Full IRI of the node", max_length=2000)]
 ) -> JSONResponse:
     """A DESCRIBE-like summary: labels, types, outgoing and incoming edges (bounded)."""
-    data: dict[str, Any] = viz.describe(store, iri)
+    data: dict[str, Any] = await answers(viz.describe, iri)
     return JSONResponse(data)

@@ -14,7 +14,7 @@ from kg.matching import similar as run_similar
 from kg.records import records_graph
 
 from .. import urls
-from ..deps import SettingsDep, StoreDep
+from ..deps import AnswersDep, SettingsDep
 from ..representation import (
     FormatParam,
     LimitParam,
@@ -102,9 +102,9 @@ class VillageDetailModel(BaseModel):
     response_model=VillagePage,
     responses={200: {"content": {"text/csv": {}}}, **ERROR_RESPONSES},
 )
-def list_villages(
+async def list_villages(
     request: Request,
-    store: StoreDep,
+    answers: AnswersDep,
     q: Annotated[
         str | None,
         Query(max_length=100, description="Code prefix (digits) or part of the name, e.g. `2101` or `水源`"),
@@ -118,7 +118,7 @@ def list_villages(
     real_only: RealOnlyParam = False,
     format: FormatParam = None,
 ) -> Response:
-    found = search_villages(store, q, poor=poor, limit=limit, offset=offset, real_only=real_only)
+    found = await answers(search_villages, q, poor=poor, limit=limit, offset=offset, real_only=real_only)
     items = [dict(i, href=urls.village(i["code"])) for i in found.to_dict()["items"]]
     if wanted(request, format) == "csv":
         rows = [{"code": i["code"], "label": i["label"]["zh"], "label_en": i["label"]["en"], "kind": i["kind"],
@@ -140,15 +140,15 @@ def list_villages(
     response_model=VillageDetailModel,
     responses={200: {"content": {"application/ld+json": {}}}, **ERROR_RESPONSES},
 )
-def get_village(
-    request: Request, store: StoreDep, settings: SettingsDep, code: CodeParam, reach: ReachParam = None,
+async def get_village(
+    request: Request, answers: AnswersDep, settings: SettingsDep, code: CodeParam, reach: ReachParam = None,
     as_of: AsOfParam = None, real_only: RealOnlyParam = False, format: FormatParam = None,
 ) -> Response:
-    detail = village_detail(store, code, reach=reach_text(reach), as_of=as_of, real_only=real_only,
-                            settings=settings)
+    detail = await answers(village_detail, code, reach=reach_text(reach), as_of=as_of, real_only=real_only,
+                           settings=settings)
     if wanted(request, format) == "jsonld":
         iris = [detail.village.iri, *(s["iri"] for s in detail.statuses), *(n["iri"] for n in detail.needs)]
-        return jsonld_response(records_graph(store, iris))
+        return jsonld_response(await answers(records_graph, iris))
     data = detail.to_dict()
     parent = detail.village.parent
     data["links"] = {"recommendations": urls.village_recommendations(code), "similar": urls.village_similar(code),
@@ -167,9 +167,9 @@ def get_village(
     response_model=dict[str, Any],
     responses={200: {"content": {"text/csv": {}}}, **ERROR_RESPONSES},
 )
-def recommendations(
+async def recommendations(
     request: Request,
-    store: StoreDep,
+    answers: AnswersDep,
     settings: SettingsDep,
     code: CodeParam,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
@@ -179,8 +179,9 @@ def recommendations(
     real_only: RealOnlyParam = False,
     format: FormatParam = None,
 ) -> Response:
-    report = run_recommend(store, code, limit=limit, reach=reach_text(reach), poor_first=poor_first,
-                           real_only=real_only, as_of=as_of, settings=settings).to_dict()
+    found = await answers(run_recommend, code, limit=limit, reach=reach_text(reach), poor_first=poor_first,
+                          real_only=real_only, as_of=as_of, settings=settings)
+    report = found.to_dict()
     if wanted(request, format) == "csv":
         return csv_response(_candidate_rows(code, report), name=f"recommendations-{code}")
     return json_response(report)
@@ -212,13 +213,13 @@ def _candidate_rows(code: str, report: dict[str, Any]) -> list[dict[str, Any]]:
     response_model=dict[str, Any],
     responses={200: {"content": {"text/csv": {}}}, **ERROR_RESPONSES},
 )
-def similar(
+async def similar(
     request: Request,
-    store: StoreDep,
+    answers: AnswersDep,
     code: CodeParam,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     real_only: RealOnlyParam = False,
     format: FormatParam = None,
 ) -> Response:
-    report = run_similar(store, code, limit=limit, real_only=real_only).to_dict()
+    report = (await answers(run_similar, code, limit=limit, real_only=real_only)).to_dict()
     return report_response(request, report, format, name=f"similar-{code}")
