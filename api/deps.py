@@ -10,6 +10,7 @@ from typing import Annotated, Any, Concatenate, ParamSpec, TypeVar
 
 from fastapi import Depends, Request
 
+from kg.errors import QueryTimeout
 from kg.settings import Settings
 from kg.store import Store
 from kg.workers import QueryRunner, target_of
@@ -48,7 +49,14 @@ class Answers:
         return cls(state.query_runner, state.settings.answer_timeout)
 
     async def __call__(self, fn: Callable[Concatenate[Any, P], T], /, *args: P.args, **kwargs: P.kwargs) -> T:
-        result: T = await self.runner.call("kg.workers:invoke", target_of(fn), args, kwargs, timeout=self.timeout)
+        try:
+            result: T = await self.runner.call("kg.workers:invoke", target_of(fn), args, kwargs, timeout=self.timeout)
+        except QueryTimeout as e:  # the runner's hint speaks of SPARQL patterns; an answer is scoped instead
+            e.hint = (
+                "ask for a smaller area or fewer items, or try again later "
+                f"(DCPA_ANSWER_TIMEOUT is {self.timeout:g} s)"
+            )
+            raise
         return result
 
 

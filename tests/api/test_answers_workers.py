@@ -110,8 +110,9 @@ def test_an_answer_past_its_deadline_is_stopped_and_its_worker_killed(tmp_path: 
     with pooled(tmp_path) as (client, pool, _):
         before = at_rest(pool)
         answers = Answers(pool, timeout=1.0)
-        with pytest.raises(QueryTimeout, match="1 s"):
+        with pytest.raises(QueryTimeout, match="1 s") as stopped:
             run_async(answers(Store.select, HOSTILE_COUNT))  # a library call that would run for hours
+        assert stopped.value.hint is not None and "DCPA_ANSWER_TIMEOUT" in stopped.value.hint
         after = at_rest(pool)
         gone = [pid for pid in before.pids if pid not in after.pids]
         assert gone and not any(alive(pid) for pid in gone)
