@@ -96,7 +96,19 @@ def cpu_seconds(pid: int) -> float:
 
 
 def tree_rss(pid: int) -> int:
-    return process_rss(pid) + sum(process_rss(p) for p in descendants(pid))
+    return sum(rss_by_process(pid).values())
+
+
+def rss_by_process(pid: int) -> dict[int, int]:
+    """The resident memory of a server and of each process below it, by pid."""
+    return {p: process_rss(p) for p in (pid, *descendants(pid))}
+
+
+def growth(before: dict[int, int], after: dict[int, int]) -> str:
+    """Which processes came, went or grew between two samples (MB): what a failed memory check needs."""
+    mb = 2**20
+    parts = [f"{p}: {before.get(p, 0) // mb} -> {after.get(p, 0) // mb}" for p in sorted({*before, *after})]
+    return "; ".join(parts)
 
 
 @pytest.fixture(scope="module")
@@ -224,9 +236,10 @@ def test_a_bounded_load_run_has_no_errors_and_flat_memory(store_dir: Path, tmp_p
     pool growing to what 32 clients need (~97 MB a worker) is not mistaken for a leak."""
     with dcpa_serve(store_dir, tmp_path, DCPA_QUERY_WORKERS="6", DCPA_QUERY_WORKERS_MAX="6") as (proc, base):
         warm = run_async(load(base, clients=32, seconds=2))  # the pool grows to what the load needs
-        before = tree_rss(proc.pid)
+        before = rss_by_process(proc.pid)
         run = run_async(load(base, clients=32, seconds=6))
-        after = tree_rss(proc.pid)
+        after = rss_by_process(proc.pid)
     assert warm.errors == [] and run.errors == []
     assert run.requests > 32
-    assert after - before < RSS_BOUND, f"memory grew from {before >> 20} MB to {after >> 20} MB"
+    grown = sum(after.values()) - sum(before.values())
+    assert grown < RSS_BOUND, f"memory grew by {grown >> 20} MB (pid: MB before -> after: {growth(before, after)})"
