@@ -38,7 +38,7 @@ import uvicorn
 
 from kg import versions
 from kg.build import BuildReport, ProgressFn, build
-from kg.derived import Marker, as_of_today, derive_all, marker
+from kg.derived import Marker, advance, as_of_today, derive_all, marker
 from kg.errors import StoreBusy, StoreError
 from kg.importer.journal import recover
 from kg.settings import Settings
@@ -218,8 +218,11 @@ class ServedStore:
         if m is not None and m.covers(day):
             return False
         was = f"made for {m.as_of}, stable until {m.stable_until}" if m else "missing"
-        log.info("the derived graph is %s: re-deriving it as of %s", was, day)
-        self.derive(day)
+        log.info("the derived graph is %s: moving it to %s", was, day)
+        with self.writing() as store:
+            recover(store, self.settings)
+            advance(store, day, settings=self.settings)  # only the counties where an outcome changes
+        self.changed()
         return True
 
     # -- registration and shutdown ----------------------------------------

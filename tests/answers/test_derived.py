@@ -267,3 +267,51 @@ def test_unmet_needs_by_area_agrees_with_the_gap_report(store: Store, area: str)
     report = gaps(store, area, by="area", settings=settings_for())
     assert per_child == {g.code: [g.unaddressed, g.severity_unaddressed] for g in report.groups if g.unaddressed}
     assert per_child  # the fixture has gaps at every level
+
+
+# ---------------------------------------------------------------------------
+# Moved to another day
+# ---------------------------------------------------------------------------
+
+
+def _derived_as_of(store: Store, day: date) -> Store:
+    copy = _copy(store, derive=False)
+    derive_all(copy, as_of=day)
+    return copy
+
+
+#: Days on both sides of the fixture's validity boundaries (I6's window ends 2021-10-01, I1's and I3's
+#: 2021-12-31), and far before and after them.
+ADVANCE_DAYS = [date(2021, 10, 1), date(2021, 10, 2), date(2022, 1, 1), date(2019, 1, 1), date(2035, 1, 1), AS_OF]
+
+
+@pytest.mark.parametrize("chunk", [1, derived.ADVANCE_CHUNK])
+def test_moving_the_derived_graph_day_by_day_equals_deriving_it_for_each_day(
+    chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server moves the graph to each new day by recomputing the counties where an outcome changes
+    (a whole re-derive at national scale needed over 24 GB): the result is the graph a derivation for
+    that day gives, stable-until date included, however the counties are grouped into transactions."""
+    monkeypatch.setattr(derived, "ADVANCE_CHUNK", chunk)
+    store = fixture_store()
+    for day in ADVANCE_DAYS:
+        derived.advance(store, day, settings=settings_for())
+        fresh = _derived_as_of(store, day)
+        assert derived.marker(store) == derived.marker(fresh), day
+        assert isomorphic(store.to_rdflib(str(GRAPH_DERIVED)), fresh.to_rdflib(str(GRAPH_DERIVED))), day
+
+
+def test_a_day_without_a_change_moves_only_the_date() -> None:
+    store = fixture_store()
+    codes, _ = derived.changed_areas(store, AS_OF, date(2021, 10, 1), settings_for())
+    assert codes == set()
+    assert derived.advance(store, date(2021, 10, 1), settings=settings_for()) == 1  # the graph's own node
+    assert derived.marker(store) == derived.Marker(date(2021, 10, 1), date(2021, 10, 2))
+
+
+def test_the_areas_that_change_are_those_of_the_interventions_going_out_of_force() -> None:
+    store = fixture_store()
+    codes, rule = derived.changed_areas(store, AS_OF, date(2021, 10, 2), settings_for())
+    i6 = store.select("SELECT ?a WHERE { <https://w3id.org/dcpa/id/intervention/I6> dcpa:targetsArea ?a }")
+    assert codes == {r["a"].rsplit("/", 1)[1] for r in i6}
+    assert rule.next_change() == date(2022, 1, 1)
