@@ -124,7 +124,8 @@ class Settings(BaseSettings):
         gt=0,
         default=600.0,
         description="How often `dcpa serve` checks that the derived graph still answers for today (a validity "
-        "window may have closed); when it does not, the server re-derives it.",
+        "window may have closed); when it does not, the server moves it to today, recomputing only the counties "
+        "where an outcome changed.",
     )
     validity_months: str = Field(
         default="C1=24,C2=60,C3=36,C4=60",
