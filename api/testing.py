@@ -1,4 +1,5 @@
-"""A live server for tests: the app under uvicorn in a thread, on a free loopback port.
+"""A live server for tests: the app under uvicorn in a thread, on a free loopback port; and the waits
+the concurrency tests share (``wait_for`` a state, ``run_async`` a coroutine).
 
 It runs exactly as `dcpa serve` does (``api.server.server_options``: the guarded protocol with the header
 timeout of the app's settings).
@@ -8,6 +9,7 @@ Used by the API and browser test suites, which need real HTTP (SPARQLWrapper, Ch
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -15,6 +17,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,33 @@ from kg.settings import Settings
 from kg.writer import server_file
 
 from .server import server_options
+
+
+def wait_for(ready: Callable[[], bool], timeout: float, what: str) -> None:
+    """Wait for a state, polling it every 20 ms; AssertionError naming ``what`` after ``timeout`` seconds."""
+    end = time.monotonic() + timeout
+    while not ready():
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def run_async(coro: Coroutine[Any, Any, Any]) -> Any:
+    """``asyncio.run`` in a thread of its own (another test may have left a loop running in this one)."""
+    out: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            out["result"] = asyncio.run(coro)
+        except BaseException as e:  # noqa: BLE001 - re-raised below
+            out["error"] = e
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join(120)
+    if "error" in out:
+        raise out["error"]
+    return out["result"]
 
 
 class LiveServer:

@@ -216,35 +216,10 @@ def start_server(store_path: Path, port: int, timeout: float = 60.0) -> subproce
 HOSTILE = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 
-def _descendants(pid: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            children.setdefault(int(fields[1]), []).append(int(entry))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
-
-
-def _cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _tree_rss(pid: int) -> int:
-    from kg.workers import process_rss
+    from kg.procs import descendants, process_rss
 
-    return process_rss(pid) + sum(process_rss(p) for p in _descendants(pid))
+    return process_rss(pid) + sum(process_rss(p) for p in descendants(pid))
 
 
 def bench_workers(store_path: Path, texts: list[str], n: int, max_seconds: float) -> dict[str, Any]:
@@ -284,13 +259,14 @@ def bench_under_hostile(
     max_seconds: float,
 ) -> dict[str, Any]:
     """The point lookup over HTTP while ``hostile`` never-ending queries keep workers busy."""
+    from kg.procs import cpu_seconds, descendants
 
     async def run() -> dict[str, Any]:
         client = httpx.AsyncClient(base_url=base, timeout=600)
         tasks = [asyncio.ensure_future(client.get("/sparql", params={"query": HOSTILE})) for _ in range(hostile)]
         end = time.monotonic() + 60
         while time.monotonic() < end:  # until that many workers are past 0.3 s of CPU: really busy
-            busy = sum(_cpu_seconds(w) > 0.3 for c in _descendants(server_pid) for w in _descendants(c))
+            busy = sum(cpu_seconds(w) > 0.3 for c in descendants(server_pid) for w in descendants(c))
             if busy >= hostile:
                 break
             await asyncio.sleep(0.1)

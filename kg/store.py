@@ -1,9 +1,9 @@
 """The embedded store: Oxigraph on disk (or in memory for tests).
 
-Why Oxigraph: measured on the same graphs it loads 10–14× and queries 30–1000×
-faster than rdflib with half the memory (see DESIGN.md). rdflib stays the tool
-for parsing files, SHACL and small graphs; this module is the only place that
-talks to pyoxigraph, so the rest of the code sees plain Python values.
+Why Oxigraph: measured on the same graphs when the engine was chosen, it loaded 10–14× and
+queried 30–1000× faster than rdflib with half the memory (the benchmarks here do not repeat that
+comparison). rdflib stays the tool for parsing files, SHACL and small graphs; this module is the
+only place that talks to pyoxigraph, so the rest of the code sees plain Python values.
 
 Every write here is one Oxigraph transaction: it lands whole or not at all.
 """

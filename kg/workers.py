@@ -64,6 +64,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .errors import DcpaError, QueryMemoryLimit, QueryTimeout, StoreError
+from .procs import exited
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -626,7 +627,7 @@ class WorkerPool:
                         raise query_timeout(job.deadline.seconds)
                     if self._idle:
                         worker = self._idle.pop()  # the most recently used: its caches are warm
-                        if _exited(worker.pid) or not worker.proc.is_alive():  # died idle (killed from outside)
+                        if exited(worker.pid) or not worker.proc.is_alive():  # died idle (killed from outside)
                             self._procs.discard(worker.proc)
                             worker.dead = True
                             worker.conn.close()
@@ -853,27 +854,6 @@ class WorkerPool:
                     self._idle.remove(w)
             for w in retire:
                 self._kill(w)
-
-
-def process_rss(pid: int) -> int:
-    """Resident memory of a process in bytes (0 when it is gone): how the pool's memory is watched."""
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
-
-def _exited(pid: int) -> bool:
-    """Whether a process has died, reaped or not (the fork server reports a death a moment later)."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
-    except OSError:
-        return os.path.isdir("/proc/self")  # gone; without /proc at all, is_alive() decides
 
 
 def _renice(worker: _Worker) -> None:

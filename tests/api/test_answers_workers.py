@@ -17,14 +17,14 @@ from rdflib.compare import isomorphic
 
 from api.app import create_app
 from api.deps import Answers
-from api.testing import LiveServer
+from api.testing import LiveServer, run_async
 from kg.errors import QueryTimeout
+from kg.procs import alive
 from kg.store import Store
 from kg.workers import ThreadRunner, WorkerPool
 
 from .conftest import TOKEN, load_fixture, make_settings
-from .test_serve import run_async
-from .test_sparql_workers import HOSTILE_COUNT, VILLAGE, alive, at_rest
+from .test_sparql_workers import HOSTILE_COUNT, VILLAGE, at_rest
 from .test_writes import AUTH, NEED
 
 pytestmark = pytest.mark.timeout(300)

@@ -9,22 +9,21 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
+from api.testing import run_async, wait_for
+from kg.procs import alive, cpu_seconds, descendants, process_rss
 from kg.store import Store
-from kg.workers import process_rss
 
 from .conftest import load_fixture
-from .test_sparql_workers import HOSTILE_COUNT, Request, alive, needs, point_lookup
+from .test_sparql_workers import HOSTILE_COUNT, Request, needs, point_lookup
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -34,65 +33,9 @@ SYNTHETIC = "https://w3id.org/dcpa/graph/synthetic"
 RSS_BOUND = 64 * 2**20
 
 
-def run_async(coro: Any) -> Any:
-    """``asyncio.run`` in a thread of its own (another test may have left a loop running in this one)."""
-    out: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            out["result"] = asyncio.run(coro)
-        except BaseException as e:  # noqa: BLE001 - re-raised below
-            out["error"] = e
-
-    t = threading.Thread(target=run)
-    t.start()
-    t.join(120)
-    if "error" in out:
-        raise out["error"]
-    return out["result"]
-
-
-def wait_for(ready: Callable[[], bool], timeout: float, what: str) -> None:
-    """Wait for a state (polling it), failing after ``timeout`` seconds."""
-    end = time.monotonic() + timeout
-    while not ready():
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
-def descendants(pid: int) -> set[int]:
-    """Every living process below ``pid`` (the fork server, the workers)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat", encoding="ascii") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if fields[0] != "Z":
-                children.setdefault(int(fields[1]), []).append(int(entry))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
-
-
 def workers_of(pid: int) -> set[int]:
     """The query workers of a server: children of its fork server, so grandchildren of it."""
     return {w for child in descendants(pid) for w in descendants(child)}
-
-
-def cpu_seconds(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def tree_rss(pid: int) -> int:

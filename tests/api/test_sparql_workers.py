@@ -18,8 +18,9 @@ from api.sparql import inline_parameters
 from api.testing import LiveServer
 from kg.catalogue import default_values, get_query, run_query
 from kg.namespaces import sparql_prefixes
+from kg.procs import alive, process_rss
 from kg.store import Store
-from kg.workers import SLOW_NICE, PoolState, WorkerPool, process_rss
+from kg.workers import SLOW_NICE, PoolState, WorkerPool
 
 from .conftest import TOKEN, load_fixture, make_settings
 from .test_writes import AUTH, NEED
@@ -52,14 +53,6 @@ def niceness(pid: int) -> int | None:
         return os.getpriority(os.PRIO_PROCESS, pid)
     except OSError:
         return None
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def at_rest(pool: WorkerPool) -> PoolState:

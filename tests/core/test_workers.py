@@ -4,12 +4,10 @@ another store, cut off from the network, and stopped by one call."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,9 +17,11 @@ from fastapi.testclient import TestClient
 
 import kg.build
 from api.app import create_app
+from api.testing import run_async, wait_for
 from kg.errors import QueryError, QueryMemoryLimit, QueryTimeout, StoreError
+from kg.procs import alive, process_rss
 from kg.store import Store
-from kg.workers import PoolState, ThreadRunner, WorkerPool, process_rss, runner_for
+from kg.workers import PoolState, ThreadRunner, WorkerPool, runner_for
 
 from .conftest import Place, load_fixture
 
@@ -46,43 +46,6 @@ def make_store(path: Path, n: int = 600) -> Path:
     s.add_graph(G, triples(n))
     s.close()
     return path
-
-
-def run_async(coro: Any) -> Any:
-    """``asyncio.run`` in a thread of its own (another test may have left a loop running in this one)."""
-    out: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            out["result"] = asyncio.run(coro)
-        except BaseException as e:  # noqa: BLE001 - re-raised below
-            out["error"] = e
-
-    t = threading.Thread(target=run)
-    t.start()
-    t.join(120)
-    if "error" in out:
-        raise out["error"]
-    return out["result"]
-
-
-def gone(pids: Any, timeout: float = 30) -> bool:
-    """Wait until none of ``pids`` is alive (a killed process is reaped a moment later); whether so."""
-    end = time.monotonic() + timeout
-    while any(alive(p) for p in pids):
-        if time.monotonic() > end:
-            return False
-        time.sleep(0.02)
-    return True
-
-
-def alive(pid: int) -> bool:
-    """Whether a process exists and is not a zombie."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def count(pool: WorkerPool, timeout: float = 20) -> int:
@@ -163,7 +126,7 @@ def test_idle_workers_killed_from_outside_are_passed_over(pool: WorkerPool) -> N
     victims = ready(pool).idle
     for pid in victims:
         os.kill(pid, signal.SIGKILL)  # say, the kernel's OOM killer
-    assert gone(victims)
+    wait_for(lambda: not any(alive(p) for p in victims), 30, "the killed workers to end")
     assert count(pool) == 600  # served by a fresh worker, not answered with a dead one's error
     assert not set(victims) & set(ready(pool).pids)
 
@@ -254,7 +217,7 @@ def test_switch_store_serves_the_new_directory_and_lets_go_of_the_old(tmp_path: 
         after = ready(switching)
         assert after.path == str(new)
         assert not set(before.pids) & set(after.pids)  # every worker that had the old store open is gone
-        assert gone(before.pids)
+        wait_for(lambda: not any(alive(p) for p in before.pids), 30, "the workers of the old store to end")
     finally:
         switching.close()
 
@@ -267,7 +230,7 @@ def test_close_stops_running_calls_and_every_worker(store_dir: Path) -> None:
     closing.close()
     call.join()
     assert isinstance(call.error, StoreError) and "shutting down" in call.error.message
-    assert gone(state.pids)
+    wait_for(lambda: not any(alive(p) for p in state.pids), 30, "every worker to end")
     with pytest.raises(StoreError, match="shutting down"):
         run_async(closing.call("kg.store:Store.select", COUNT, timeout=5))
 
@@ -353,5 +316,6 @@ def test_a_rebuild_by_the_server_switches_the_workers_to_the_new_version(
         assert place.current() != old_version
         assert pool.state().path == str(served.store.real_path)
         assert client.get("/sparql", params=needs).json()["results"]["bindings"][0]["c"]["value"] == "4"
-        assert gone(old_workers)  # no worker keeps the old version open…
+        # no worker keeps the old version open…
+        wait_for(lambda: not any(alive(p) for p in old_workers), 30, "the workers of the old version to end")
         assert old_version not in place.versions()  # …so the build's clean-up removed it
