@@ -28,6 +28,7 @@ from .paths import STATIC_DIR
 from .remote import RemoteStore
 from .routes import (
     admin,
+    areas,
     catalogue,
     dashboard,
     docs,
@@ -46,8 +47,8 @@ from .routes.dashboard import warm
 from .serving import DerivedKeeper, ServedStore
 
 #: Route modules under ``api.routes``, each exposing ``router`` (in the order their routes match).
-ROUTERS = (health, ontology, sparql, docs, villages, gaps, plans, catalogue, records, stats, writes, views, dashboard,
-           admin)
+ROUTERS = (health, ontology, sparql, docs, areas, villages, gaps, plans, catalogue, records, stats, writes, views,
+           dashboard, admin)
 
 
 def open_store(settings: Settings) -> Store:

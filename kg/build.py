@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__, faults, versions
+from . import __version__, faults, search, versions
 from .derived import derive_all
 from .errors import DcpaError, StoreBusy, StoreError
 from .importer import replay_retained
@@ -289,6 +289,10 @@ def _build_version(
             store.optimize()
             if progress:
                 progress("optimize", 1, 1)
+                progress("search index", 0, 1)
+            search.save(store, version)  # areas change only here: every process of this version loads it
+            if progress:
+                progress("search index", 1, 1)
             store.flush()
         finally:
             store.close()

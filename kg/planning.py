@@ -16,11 +16,11 @@ from .answers.plan import (
     build_options,
     optimise,
     plan,
-    solve_exact,
     solve_greedy,
+    solve_milp,
     upper_bound,
 )
 
 __all__ = ["CAUSE_WEIGHT", "METHODS", "POOR_COUNTY_WEIGHT", "POOR_VILLAGE_WEIGHT", "Allocation", "Option", "Plan",
-           "PlanMethod", "PlanNeed", "PlanResource", "build_options", "optimise", "plan", "solve_exact",
+           "PlanMethod", "PlanNeed", "PlanResource", "build_options", "optimise", "plan", "solve_milp",
            "solve_greedy", "upper_bound"]

@@ -256,9 +256,9 @@ def collect(store_path: Path | str) -> list[str]:
             continue  # open somewhere (a reader, a server's old handle): removed by a later collect
         try:
             shutil.rmtree(v, ignore_errors=True)
-            for extra in (done_file(v), use_lock_file(v)):
+            for extra in (done_file(v), use_lock_file(v), *v.parent.glob(f"{v.name}.*.json")):
                 with contextlib.suppress(FileNotFoundError):
-                    extra.unlink()
+                    extra.unlink()  # the completion record, the use lock, files made from it (kg.search)
             removed.append(v.name)
         finally:
             fh.close()
@@ -267,8 +267,10 @@ def collect(store_path: Path | str) -> list[str]:
         for work in root.glob(".*.work"):  # a killed build's scratch files
             shutil.rmtree(work, ignore_errors=True)
             removed.append(work.name)
-        for marker in root.glob(f"*{DONE_SUFFIX}"):  # a record without its version
-            if not (root / marker.name[: -len(DONE_SUFFIX)]).is_dir():
+        for torn in root.glob(".*.json-*"):  # a temporary file of a killed atomic write
+            torn.unlink(missing_ok=True)
+        for marker in root.glob("*.json"):  # a record (or a file made from it) without its version
+            if not (root / marker.name.split(".", 1)[0]).is_dir():
                 marker.unlink(missing_ok=True)
     for pattern in (f".{p.name}.building-*", f".{p.name}.link-*"):  # older dcpa's build dirs; stray links
         for leftover in p.parent.glob(pattern):

@@ -69,6 +69,9 @@ class VillageHitModel(BaseModel):
     township: dict[str, Any] | None = None
     poverty: PovertyModel
     example: bool = Field(description="What is shown of it rests on example data", examples=[True])
+    within: list[dict[str, Any]] = Field(description="The areas containing it, largest first (namesakes differ here)")
+    match: str = Field(description="How the query matched: exact, prefix or contains (all: no query)",
+                       examples=["exact"])
     href: str = Field(examples=["/api/villages/210115002201"])
 
 
@@ -107,7 +110,8 @@ async def list_villages(
     answers: AnswersDep,
     q: Annotated[
         str | None,
-        Query(max_length=100, description="Code prefix (digits) or part of the name, e.g. `2101` or `水源`"),
+        Query(max_length=100, description="A name or part of it, pinyin (full or initials) or a code prefix, e.g. "
+                                          "`水源`, `shuiyuan`, `2101`; ranked (see /api/areas)"),
     ] = None,
     poor: Annotated[
         bool | None, Query(description="Only villages with (true) / without (false) a registration as a poor "

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..facts import area_values, code_of, run_parallel
+from ..memo import per_data
 from ..namespaces import DCPAV
 from ..rule import prefixes
 from ..store import Store
@@ -98,6 +99,15 @@ def poverty_of(store: Store, villages: Iterable[str]) -> dict[str, Poverty]:
             if v.startswith(d["area"]):
                 out[v].statuses.append(facts)
     return out
+
+
+@per_data(4)
+def registered_poor_villages(store: Store, real_only: bool = False) -> frozenset[str]:
+    """Codes of the villages registered as poor (PS1); example registrations unless ``real_only``."""
+    real = " FILTER NOT EXISTS { ?st dcpa:isSynthetic true }" if real_only else ""
+    rows = store.select(f"SELECT DISTINCT ?a WHERE {{ ?a dcpa:povertyStatus ?st . "
+                        f"?st dcpa:statusType <{REGISTERED_POOR_VILLAGE}> .{real} }}")
+    return frozenset(code_of(r["a"]) for r in rows)
 
 
 def cause_links(store: Store) -> dict[str, set[str]]:

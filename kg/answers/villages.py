@@ -15,9 +15,10 @@ from typing import Any
 
 from .. import facts
 from ..errors import NotFound
-from ..facts import code_of, iri_values
+from ..facts import iri_values
 from ..namespaces import area
 from ..rule import ReachMode, Rule, validity
+from ..search import AreaLevel, search
 from ..settings import Settings, get_settings
 from ..store import Store
 from .areas import Area, resolve_area
@@ -25,7 +26,7 @@ from .basis import Basis, basis
 from .jsonable import to_jsonable
 from .labels import Label, labels, local_name
 from .needs import NeedRow, need_rows
-from .poverty import poverty_of
+from .poverty import poverty_of, registered_poor_villages
 
 VILLAGE_CLASSES = "dcpa:Village dcpa:UrbanCommunity dcpa:VillageLevelUnit"
 
@@ -39,11 +40,13 @@ def _lit(text: str) -> str:
 class VillageHit:
     code: str
     iri: str
-    label: Label
+    label: Label  # zh: the official name; en: its pinyin
     kind: str
     township: dict[str, Any] | None
     poverty: dict[str, Any]  # registered_poor_village (real only), example_registration, priority, causes
     example: bool  # its poverty status shown rests on example data
+    within: list[dict[str, Any]]  # the areas containing it, largest first (to tell namesakes apart)
+    match: str  # how the query matched: exact, prefix, contains (all: no query)
 
 
 @dataclass
@@ -58,48 +61,28 @@ class VillageSearch:
 
 def search_villages(store: Store, q: str | None, *, poor: bool | None = None, limit: int = 50, offset: int = 0,
                     real_only: bool = False) -> VillageSearch:
-    """Village-level units by code prefix (digits) or part of the name, in code order.
+    """Village-level units by name, part of it, pinyin or code prefix, ranked (``kg.search``); all of
+    them in code order when there is no query.
 
     ``poor`` keeps the villages with (True) or without (False) a registration as a poor village; an
     example registration counts only when ``real_only`` is off, and is marked.
     """
-    parts = []
-    if q:
-        q = q.strip()
-        by_code = q.isdigit()
-        parts.append(f"FILTER(STRSTARTS(?code, {_lit(q)}))" if by_code else f"FILTER(CONTAINS(STR(?name), {_lit(q)}))")
-    status = "?v dcpa:povertyStatus ?_ps . ?_ps dcpa:statusType dcpav:PS1 ."
-    real = " FILTER NOT EXISTS { ?_ps dcpa:isSynthetic true }" if real_only else ""
-    if poor is True:
-        parts.append(f"FILTER EXISTS {{ {status}{real} }}")
-    elif poor is False:
-        parts.append(f"FILTER NOT EXISTS {{ {status}{real} }}")
-    matches = store.select(
-        f"""SELECT DISTINCT ?v ?code WHERE {{ VALUES ?cls {{ {VILLAGE_CLASSES} }}
-              ?v a ?cls ; dcpa:areaCode ?code ; rdfs:label ?name . {' '.join(parts)} }} ORDER BY ?code"""
-    )
-    page = matches[offset: offset + limit]
-    if not page:
-        return VillageSearch(len(matches), [], basis([], real_only=real_only, what_zh="个村", what_en="villages"))
-    iris = [r["v"] for r in page]
-    rows = store.select(
-        f"""SELECT ?v ?cls ?township WHERE {{ VALUES ?v {{ {iri_values(iris)} }} VALUES ?cls {{ {VILLAGE_CLASSES} }}
-              ?v a ?cls . OPTIONAL {{ ?v dcpa:parentArea ?township }} }}"""
-    )
-    kind = {r["v"]: local_name(r["cls"]) for r in rows}
-    town = {r["v"]: r.get("township") for r in rows}
-    names = labels(store, iris + [t for t in town.values() if t])
-    situations = poverty_of(store, [code_of(v) for v in iris])
+    registered = registered_poor_villages(store, real_only) if poor is not None else None
+    found = search(store, q or "", levels=[AreaLevel.village], limit=limit, offset=offset,
+                   only=registered if poor else None, excluding=registered if poor is False else None)
+    situations = poverty_of(store, [h.place.code for h in found.hits])
     items = []
-    for v in iris:
-        p = situations[code_of(v)]
-        t = town.get(v)
-        pov = p.to_dict(real_only)
-        items.append(VillageHit(code_of(v), v, names[v], kind.get(v, "VillageLevelUnit"),
-                                {"code": code_of(t), "label": names[t].to_dict()} if t else None, pov,
-                                bool(pov["example_registration"])))
-    return VillageSearch(len(matches), items, basis([i.example for i in items], real_only=real_only,
-                                                    what_zh="个村", what_en="villages"))
+    for h in found.hits:
+        pov = situations[h.place.code].to_dict(real_only)
+        town = h.within[-1] if h.within and h.within[-1].level == AreaLevel.township else None
+        items.append(VillageHit(
+            h.place.code, h.iri, Label(h.place.name, h.place.pinyin), h.place.kind,
+            {"code": town.code, "label": Label(town.name, town.pinyin).to_dict()} if town else None, pov,
+            bool(pov["example_registration"]),
+            [{"code": w.code, "level": w.level.value, "label": Label(w.name, w.pinyin).to_dict()} for w in h.within],
+            h.match))
+    return VillageSearch(found.total, items, basis([i.example for i in items], real_only=real_only,
+                                                   what_zh="个村", what_en="villages"))
 
 
 # -- one village ---------------------------------------------------------------------

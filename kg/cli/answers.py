@@ -1,4 +1,4 @@
-"""``dcpa query|recommend|gaps|plan|similar``: the answers, on the command line.
+"""``dcpa query|search|recommend|gaps|plan|similar``: the answers, on the command line.
 
 These commands only parse options and format results; the work is in
 ``kg.catalogue``, ``kg.matching`` and ``kg.planning``. Every answer ends with its data basis
@@ -24,6 +24,8 @@ from ..matching import recommend as run_recommend
 from ..matching import similar as run_similar
 from ..planning import plan as run_plan
 from ..rule import ReachMode
+from ..search import AreaLevel
+from ..search import search as run_search
 from ..settings import get_settings
 from ..store import Store
 from ._app import FormatOption, app, emit_rows, err, fail, write_json
@@ -114,6 +116,33 @@ def query_cmd(
         _basis(res.basis)
     except DcpaError as e:
         raise fail(e) from e
+
+
+@app.command("search")
+def search_cmd(
+    q: Annotated[str, typer.Argument(help="A name or part of it, pinyin (full or initials) or a code prefix; "
+                                          "further words narrow by place.")],
+    level: Annotated[list[AreaLevel] | None, typer.Option("--level", help="Only this level (repeatable).")] = None,
+    limit: Annotated[int, typer.Option(help="How many hits.", min=1, max=1000)] = 20,
+    fmt: FormatOption = "table",
+) -> None:
+    """Find areas and villages by name, pinyin or code, ranked, with the areas that contain them.
+
+    Example: dcpa search "新民 沈北"
+    """
+    _check_format(fmt)
+    try:
+        with _store() as store:
+            found = run_search(store, q, levels=level, limit=limit)
+    except DcpaError as e:
+        raise fail(e) from e
+    if fmt == "json":
+        _emit_json({"total": found.total, "items": [h.to_dict() for h in found.hits]})
+        return
+    rows = [{"code": h.place.code, "name": h.place.name, "pinyin": h.place.pinyin, "level": h.place.level.value,
+             "match": h.match, "within": " / ".join(w.name for w in h.within)} for h in found.hits]
+    emit_rows(rows, fmt, ["code", "name", "pinyin", "level", "match", "within"])
+    err(f"{found.total} match(es); {len(found.hits)} shown")
 
 
 @app.command()

@@ -110,3 +110,49 @@ def test_plan_never_breaks_budget_capacity_or_double_covers(inst) -> None:  # ty
         assert set(g) <= options[(o.resource, o.village)]  # only needs that resource fits, in that village
     value = sum(n.severity for n in needs if n.iri in set(covered))
     assert value <= ub + 1e-9
+
+
+def _best_by_enumeration(needs, resources, budget):  # type: ignore[no-untyped-def]
+    """The best covered weight over every subset of options (small instances only)."""
+    options = build_options(needs, resources, BROADER)
+    weight = {n.iri: n.value for n in needs}
+    cap = {r.iri: r.capacity for r in resources}
+    best = 0.0
+    for mask in range(1 << len(options)):
+        picked = [o for j, o in enumerate(options) if mask >> j & 1]
+        if sum(o.cost for o in picked) > budget + 1e-9:
+            continue
+        if any(Counter(o.resource for o in picked)[r] > cap[r] for r in cap):
+            continue
+        best = max(best, sum(weight[n] for n in {n for o in picked for n in o.needs}))
+    return best
+
+
+@settings(max_examples=60, deadline=None)
+@given(instances())
+def test_exact_plans_are_the_best_possible_and_auto_is_within_its_bound(inst) -> None:  # type: ignore[no-untyped-def]
+    needs, resources, budget, _ = inst
+    if len(build_options(needs, resources, BROADER)) > 12:
+        return
+    best = _best_by_enumeration(needs, resources, budget)
+    chosen, used, ub = optimise(needs, resources, BROADER, budget, "exact")
+    weight = {n.iri: n.value for n in needs}
+    assert used == "exact"
+    assert abs(sum(weight[n] for _, g in chosen for n in g) - best) < 1e-6 and abs(ub - best) < 1e-6
+    auto, _, ub_auto = optimise(needs, resources, BROADER, budget, "auto")
+    value = sum(weight[n] for _, g in auto for n in g)
+    assert abs(value - best) < 1e-6 and abs(ub_auto - best) < 1e-6
+
+
+def test_a_plan_greedy_gets_wrong_is_solved_to_the_optimum() -> None:
+    # greedy takes the best ratio first (V1: 52 for 51 yuan), then cannot afford either of the two that give 100
+    needs = [PlanNeed("a", "219001001001", "A", 5, 52.0), PlanNeed("b", "219001001002", "A", 5, 50.0),
+             PlanNeed("c", "219001001003", "A", 5, 50.0)]
+    res = [PlanResource("r1", "lib", ("219001001001",), frozenset({"A"}), 1, 51.0),
+           PlanResource("r2", "lib", ("219001001002", "219001001003"), frozenset({"A"}), 2, 50.0)]
+    greedy, _, _ = optimise(needs, res, BROADER, 100.0, "greedy")
+    assert [o.village for o, _ in greedy] == ["219001001001"]
+    for method in ("exact", "auto"):
+        chosen, used, ub = optimise(needs, res, BROADER, 100.0, method)
+        assert sorted(o.village for o, _ in chosen) == ["219001001002", "219001001003"]
+        assert used == "exact" and ub == 100.0

@@ -159,6 +159,7 @@ def _field_examples(spec: dict[str, Any], schema: dict[str, Any], real: Any, whe
 
 @pytest.mark.parametrize("path,url", [
     ("/api/villages", "/api/villages?q=2101"),
+    ("/api/areas", "/api/areas?q=2101"),
     ("/api/villages/{code}", f"/api/villages/{V}"),
     ("/api/stats", "/api/stats"),
     ("/api/policies", "/api/policies"),

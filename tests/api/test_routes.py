@@ -44,12 +44,33 @@ def test_village_search_by_chinese_name_and_code_prefix(api: httpx.Client) -> No
     # an example poverty status is never shown as a real registration
     assert first["poverty"]["registered_poor_village"] is False and first["poverty"]["example_registration"] is True
     assert first["example"] is True and by_code["basis"]["example_items"] == 1
-    assert first["township"] == {"code": "210123203", "label": {"zh": "北四家子乡", "en": "北四家子乡"}}
+    assert first["township"] == {"code": "210123203", "label": {"zh": "北四家子乡", "en": "Beisijiazi Xiang"}}
     assert first["href"] == f"/api/villages/{V}"
     assert api.get("/api/villages", params={"q": "不存在的村"}).json()["total"] == 0
     poor = api.get("/api/villages", params={"poor": "true"}).json()
     assert [v["code"] for v in poor["items"]] == [V]
     assert api.get("/api/villages", params={"poor": "true", "real_only": "true"}).json()["total"] == 0
+
+
+def test_village_search_by_pinyin_names_the_places_that_contain_it(api: httpx.Client) -> None:
+    found = api.get("/api/villages", params={"q": "liujiazi"}).json()
+    assert [v["code"] for v in found["items"]] == ["210123203201"] and found["items"][0]["match"] == "prefix"
+    hit = api.get("/api/villages", params={"q": "liujiazicun"}).json()["items"][0]
+    assert hit["match"] == "exact" and hit["label"]["en"] == "Liujiazi Cun"
+    assert [w["code"] for w in hit["within"]] == ["21", "2101", "210123", "210123203"]
+
+
+def test_area_search_all_levels_ranked_with_links_and_csv(api: httpx.Client) -> None:
+    found = api.get("/api/areas", params={"q": "2101"}).json()
+    assert found["items"][0]["code"] == "2101" and found["items"][0]["match"] == "exact"
+    assert found["items"][0]["href"] == "/api/gaps?area=2101"
+    towns = api.get("/api/areas", params={"q": "bsjz", "level": "township"}).json()
+    assert [(t["name"], t["level"]) for t in towns["items"]] == [("北四家子乡", "township")]
+    rows = read_csv(api.get("/api/areas", params={"q": "北四家子", "format": "csv"}))
+    assert rows[0]["name"] == "北四家子乡" and rows[0]["within"] == "辽宁省 / 沈阳市 / 康平县"
+    assert api.get("/api/areas").status_code == 422
+    bad = api.get("/api/areas", params={"q": "a b c d e"})
+    assert bad.status_code == 400 and "at most 4" in bad.json()["error"]["message"]
 
 
 def test_village_paging(api: httpx.Client) -> None:

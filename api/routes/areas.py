@@ -1,0 +1,82 @@
+"""``/api/areas``: find any area (province to village) by name, part of it, pinyin or code prefix."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from kg.search import AreaLevel, search
+
+from .. import urls
+from ..deps import AnswersDep
+from ..representation import FormatParam, LimitParam, OffsetParam, Page, csv_response, json_response, wanted
+from ._common import ERROR_RESPONSES
+
+router = APIRouter(prefix="/api/areas", tags=["areas / 行政区"])
+
+SearchParam = Annotated[
+    str,
+    Query(min_length=1, max_length=100,
+          description="A name or part of it (`新民`), pinyin in full or by initials (`xinmin`, `xmc`), or a code "
+                      "prefix (`2101`). Further words narrow by place: `新民 沈北` is the 新民 in 沈北新区."),
+]
+
+
+class WithinModel(BaseModel):
+    code: str = Field(examples=["2101"])
+    name: str = Field(examples=["沈阳市"])
+    pinyin: str = Field(examples=["Shenyang Shi"])
+    level: AreaLevel
+
+
+class AreaHitModel(BaseModel):
+    code: str = Field(examples=["210113008201"])
+    iri: str = Field(examples=["https://w3id.org/dcpa/id/area/210113008201"])
+    name: str = Field(description="The official name", examples=["新民村"])
+    short_name: str = Field(description="The name without its official ending (村民委员会…)", examples=["新民村"])
+    pinyin: str = Field(examples=["Xinmin Cun"])
+    kind: str = Field(examples=["Village"])
+    level: AreaLevel
+    match: str = Field(description="exact, prefix or contains: how the query matched (the ranking's first key)",
+                       examples=["exact"])
+    within: list[WithinModel] = Field(description="The areas containing it, largest first: namesakes differ here")
+    href: str = Field(description="Where to go next: the village's JSON, or the area's gaps",
+                      examples=["/api/villages/210113008201"])
+
+
+class AreaPage(Page):
+    items: list[AreaHitModel]
+
+
+def href(code: str, level: str) -> str:
+    return urls.village(code) if level == AreaLevel.village else urls.gaps(code)
+
+
+@router.get(
+    "",
+    summary="Find areas / 查找行政区",
+    description="Ranked: exact name or code first, then names starting with the query, then names containing it; "
+    "larger areas first within each. Each hit names its township, county and city.",
+    response_model=AreaPage,
+    responses={200: {"content": {"text/csv": {}}}, **ERROR_RESPONSES},
+)
+async def find_areas(
+    request: Request,
+    answers: AnswersDep,
+    q: SearchParam,
+    level: Annotated[list[AreaLevel] | None, Query(description="Only these levels (repeat the parameter)")] = None,
+    limit: LimitParam = 20,
+    offset: OffsetParam = 0,
+    format: FormatParam = None,
+) -> Response:
+    found = await answers(search, q, levels=level, limit=limit, offset=offset)
+    items: list[dict[str, Any]] = [dict(h.to_dict(), href=href(h.place.code, h.place.level)) for h in found.hits]
+    if wanted(request, format) == "csv":
+        rows = [{"code": i["code"], "name": i["name"], "pinyin": i["pinyin"], "level": i["level"],
+                 "match": i["match"], "within": " / ".join(w["name"] for w in i["within"]), "href": i["href"]}
+                for i in items]
+        return csv_response(rows, name="areas")
+    return json_response({"total": found.total, "limit": limit, "offset": offset, "items": items})

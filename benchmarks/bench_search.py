@@ -1,0 +1,107 @@
+"""Benchmark of area search (``kg.search``) at province and national scale.
+
+    python -m benchmarks bench_search --scale province
+    python -m benchmarks bench_search --scale national --store /tmp/dcpa-national/store
+
+The queries are what planners type, drawn from the store's own areas (seeded): a whole short name
+(新民村), two characters of a name, one character, pinyin in full and by initials, a code prefix of
+a county and of a township, and a name narrowed by its county. For each: the median and p99 of
+``kg.search.search`` and of ``search_villages`` (what ``/api/villages?q=`` runs: the search plus the
+poverty status of the page of hits). Also: making the index from the store, and loading the saved one.
+
+Target (issue 14): median under 10 ms and p99 under 50 ms at national scale (128,000 villages).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from kg import search as ks
+from kg.answers.villages import search_villages
+from kg.store import Store
+
+from .bench_answers import SCALES, open_store, pct
+
+
+def queries(ix: ks.Index, n: int, seed: int) -> dict[str, list[str]]:
+    rnd = random.Random(seed)
+    # queries are drawn from the villages with Chinese names: at national scale most villages are the
+    # benchmark's fictitious areas, named "Example: fictitious area <code>"
+    villages = [p for p in ix.places if p.level == ks.AreaLevel.village and p.pinyin]
+    counties = [p for p in ix.places if p.level == ks.AreaLevel.county]
+    towns = [p for p in ix.places if p.level == ks.AreaLevel.township]
+    picked = [rnd.choice(villages) for _ in range(n)]
+    spelled = [ks.readings(p.short) for p in picked]
+
+    def part(name: str, k: int) -> str:
+        i = rnd.randrange(max(1, len(name) - k + 1))
+        return name[i: i + k]
+
+    return {
+        "whole name (新民村)": [p.short for p in picked],
+        "two characters": [part(p.short, 2) for p in picked],
+        "one character": [part(p.short, 1) for p in picked],
+        "pinyin, full": [full[0] for _, full, _ in spelled],
+        "pinyin, initials": [ini[0] for _, _, ini in spelled],
+        "code prefix, county": [rnd.choice(counties).code for _ in range(n)],
+        "code prefix, township": [rnd.choice(towns).code for _ in range(n)],
+        "name narrowed by county (新民 沈北)": [
+            f"{p.short} {ix.within(ix.codes.index(p.code))[2].short[:2]}" for p in picked[: max(5, n // 5)]],
+    }
+
+
+def run(store: Store, scale: str, n: int, seed: int) -> None:
+    t = time.perf_counter()
+    made = ks.Index(ks._make_entries(store))
+    make_s = time.perf_counter() - t
+    ks._on_disk.clear()
+    t = time.perf_counter()
+    ix = ks.index_of(store)  # loads the saved index (saving it first when the version has none)
+    load_s = time.perf_counter() - t
+    print(f"\n== {scale}: {len(made):,} areas ({sum(p.level == ks.AreaLevel.village for p in made.places):,} "
+          f"village-level, {sum(bool(p.pinyin) for p in made.places):,} with Chinese names); making the index "
+          f"{make_s:.1f} s, loading it {load_s:.2f} s")
+    print(f"{'query':40} {'search med':>10} {'p99':>8} {'villages med':>13} {'p99':>8}  (ms, {n} queries each)")
+    every: list[float] = []
+    api: list[float] = []
+    for kind, qs in queries(ix, n, seed).items():
+        s_t, v_t = [], []
+        for q in qs:
+            t = time.perf_counter()
+            ks.search(store, q, limit=20)
+            s_t.append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            search_villages(store, q, limit=20)
+            v_t.append((time.perf_counter() - t) * 1000)
+        every += s_t
+        api += v_t
+        print(f"{kind:40} {statistics.median(s_t):10.2f} {pct(s_t, 0.99):8.2f} {statistics.median(v_t):13.2f} "
+              f"{pct(v_t, 0.99):8.2f}")
+    print(f"{'all':40} {statistics.median(every):10.2f} {pct(every, 0.99):8.2f} {statistics.median(api):13.2f} "
+          f"{pct(api, 0.99):8.2f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="bench_search", description=__doc__.split("\n")[0])
+    ap.add_argument("--scale", choices=["province", "national", "both"], default="province")
+    ap.add_argument("--queries", type=int, default=200, help="queries of each kind")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--store", type=Path, help="on-disk store to build into or reuse (national)")
+    a = ap.parse_args(argv)
+    for scale in (["province", "national"] if a.scale == "both" else [a.scale]):
+        store = open_store(scale, SCALES[scale], a.seed, a.store if scale == "national" else None)
+        try:
+            run(store, scale, a.queries, a.seed)
+        finally:
+            store.close()
+    print("target (national): median < 10 ms, p99 < 50 ms", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,547 @@
+"""Area search: by Chinese name or any part of it, by code prefix, by pinyin (full or initials).
+
+The one home of "find a place": ``/api/villages?q=``, ``/api/areas?q=``, ``dcpa search`` and the
+pages' search boxes all call ``search``. Hits carry their township, county and city, so that the
+many namesakes (there are dozens of 新民村) can be told apart, and are ranked: exact name or code
+first, then names that start with the query, then names that contain it; within a rank, larger
+areas before smaller ones, then code order.
+
+Why an index in memory instead of SPARQL: a ``CONTAINS`` filter over every label took 0.6–1.6 s
+per request at province scale and grows with the store; the index answers from postings of the
+names' characters and character pairs, and from sorted keys for prefixes (code, name, pinyin).
+
+Areas are written only by ``dcpa build`` (the reference data and the example areas): imports and
+record edits name villages but never add or rename one. So the index of an on-disk store is made
+once per store version: the build saves it beside the version (``<version>.search.json``), a
+process that opens that version loads it (about a second at national scale, where making it takes
+ten, most of it in pinyin), and a new build makes a new version with its own index. An in-memory
+store is indexed again after each of its writes. What a hit says about poverty is not in the index:
+callers read it from the store for the page of hits they return, so it is always current.
+
+Pinyin: every reading of a polyphonic character is indexed (长 as chang and zhang, 堡 as bao, bu and
+pu), up to ``_MAX_READINGS`` spellings per name, so that 朝阳 is found by chaoyang whatever the
+dictionary's first guess; the spelling shown is the dictionary's, corrected for the place names
+listed in ``_PLACE_READINGS``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import json
+import logging
+import os
+import tempfile
+import threading
+import unicodedata
+import weakref
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import QueryError
+from .namespaces import area
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+#: Bumped whenever the saved file's layout or what goes into it changes: older files are remade.
+FORMAT = 5
+SUFFIX = ".search.json"
+
+
+class AreaLevel(StrEnum):
+    """Levels of the statistical division, largest first (the API's ``level`` parameter)."""
+
+    province = "province"
+    city = "city"
+    county = "county"
+    township = "township"
+    village = "village"
+
+
+#: ontology class (local name) → level
+LEVEL_OF_CLASS: dict[str, AreaLevel] = {
+    "Province": AreaLevel.province,
+    "PrefectureCity": AreaLevel.city,
+    "CountyLevelUnit": AreaLevel.county,
+    "Township": AreaLevel.township,
+    "VillageLevelUnit": AreaLevel.village,
+    "Village": AreaLevel.village,
+    "UrbanCommunity": AreaLevel.village,
+}
+_LEVELS = list(AreaLevel)
+_KIND_RANK = {"Village": 0, "UrbanCommunity": 1, "VillageLevelUnit": 2}  # the most specific class names a unit
+
+#: Endings of official names that people leave out when they search or speak of a place.
+_ENDINGS = ("村民委员会", "居民委员会", "村委会", "居委会", "委员会")
+#: Readings of place names that the pinyin dictionary gets wrong as ordinary words (朝 is zhao in 朝代).
+_PLACE_READINGS = {
+    "朝阳": [["cháo"], ["yáng"]],
+    "长海": [["cháng"], ["hǎi"]],
+    "长兴": [["cháng"], ["xīng"]],
+    "长岭": [["cháng"], ["lǐng"]],
+    "长春": [["cháng"], ["chūn"]],
+    "堡子": [["pù"], ["zi"]],
+}
+_MAX_READINGS = 16
+#: Characters read differently in different place names (or often misread): every reading is indexed.
+_POLYPHONES = {
+    "长": ("chang", "zhang"), "朝": ("chao", "zhao"), "堡": ("bao", "bu", "pu"), "乐": ("le", "yue", "lao"),
+    "重": ("chong", "zhong"), "单": ("dan", "shan"), "大": ("da", "dai"), "会": ("hui", "kuai"), "行": ("xing", "hang"),
+    "石": ("shi", "dan"), "屯": ("tun", "zhun"), "泊": ("bo", "po"), "都": ("du", "dou"), "曾": ("zeng", "ceng"),
+    "厦": ("xia", "sha"), "藏": ("zang", "cang"), "家": ("jia", "jie"), "沈": ("shen", "chen"), "解": ("xie", "jie"),
+    "阿": ("a", "e"), "喀": ("ka", "ke"), "柏": ("bai", "bo"), "查": ("cha", "zha"), "盖": ("gai", "ge"),
+    "尉": ("wei", "yu"), "便": ("bian", "pian"), "宿": ("su", "xiu"), "营": ("ying",),
+    "蚌": ("beng", "bang"), "台": ("tai",), "洞": ("dong", "tong"), "沓": ("ta", "da"), "调": ("diao", "tiao"),
+}
+#: Generic terms of place names (longest first), written apart in pinyin.
+_GENERIC = ("满族蒙古族自治县", "蒙古族自治县", "满族自治县", "朝鲜族乡", "满族乡", "蒙古族乡", "自治县", "经济开发区",
+            "开发区", "街道", "社区", "新区", "省", "市", "区", "县", "旗", "镇", "乡", "村", "场", "屯")
+_MAX_QUERY_TERMS = 4
+
+
+@dataclass(frozen=True)
+class Place:
+    """One area as the index holds it."""
+
+    code: str
+    name: str  # the official name
+    short: str  # without the official ending (满融村村民委员会 → 满融村)
+    kind: str  # the ontology class: Village, UrbanCommunity, Township, ...
+    level: AreaLevel
+    pinyin: str  # shown: "Man Rong Cun"
+    parent: int  # position of the parent area in the index, -1 for none
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A search hit: the area, how it matched, and the areas containing it (largest first)."""
+
+    place: Place
+    match: str  # "exact" | "prefix" | "contains"
+    within: tuple[Place, ...]
+
+    @property
+    def iri(self) -> str:
+        return area(self.place.code)
+
+    def to_dict(self) -> dict[str, Any]:
+        p = self.place
+        return {
+            "code": p.code, "iri": self.iri, "name": p.name, "short_name": p.short, "pinyin": p.pinyin,
+            "kind": p.kind, "level": p.level.value, "match": self.match,
+            "within": [{"code": w.code, "name": w.name, "pinyin": w.pinyin, "level": w.level.value}
+                       for w in self.within],
+        }
+
+
+@dataclass(frozen=True)
+class Found:
+    """One page of hits and how many there are in all."""
+
+    total: int
+    hits: list[Hit]
+
+
+# -- making the index ---------------------------------------------------------------------------
+
+
+def _pinyin() -> Any:
+    import pypinyin  # imported when an index is made: loading its dictionaries takes ~0.3 s
+
+    pypinyin.load_phrases_dict(_PLACE_READINGS)
+    return pypinyin
+
+
+def short_name(name: str) -> str:
+    """The name people use: the official ending left out (满融村村民委员会 → 满融村, 新民村委会 → 新民村)."""
+    for ending in _ENDINGS:
+        if name.endswith(ending) and len(name) > len(ending):
+            rest = name[: -len(ending)]
+            return rest + "村" if ending.startswith("村") and not rest.endswith("村") else rest
+    return name
+
+
+def _generic(name: str) -> tuple[str, str]:
+    """(the proper name, the generic term) of a place name: 水源地社区 → (水源地, 社区)."""
+    for term in _GENERIC:
+        if name.endswith(term) and len(name) > len(term):
+            return name[: -len(term)], term
+    return name, ""
+
+
+def _is_han(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
+
+
+def _keep(parts: Iterable[str]) -> str:
+    """A key: letters and digits only, folded (阳光100 → yangguang100; （ and ） dropped)."""
+    return "".join(ch for ch in fold("".join(parts)) if ch.isascii() and ch.isalnum())
+
+
+def readings(name: str, pypinyin: Any = None) -> tuple[str, list[str], list[str]]:
+    """(the spelling shown, every full spelling, every spelling by initials) of a name, lowercase keys.
+
+    Characters that are not Chinese stay as they are (IT家园 → itjiayuan, initials itjy). The
+    spelling shown follows the rule for Chinese place names in pinyin: the proper name in one word,
+    the generic term apart (水源地社区 → Shuiyuandi Shequ).
+    """
+    pypinyin = pypinyin or _pinyin()
+
+    def spell(text: str) -> list[str]:  # one item per character (phrases read as phrases: 朝阳 → chao yang)
+        return list(pypinyin.lazy_pinyin(text, style=pypinyin.Style.NORMAL, errors=lambda run: list(run)))
+
+    shown = spell(name)
+    if len(shown) != len(name):  # never seen; keep the name searchable by its characters alone
+        shown = list(name)
+    options = [[w, *[r for r in _POLYPHONES.get(ch, ()) if r != w]] if _is_han(ch) else [ch]
+               for ch, w in zip(name, shown, strict=True)]
+    combos = list(itertools.islice(itertools.product(*options), _MAX_READINGS))
+    full = [k for k in dict.fromkeys(_keep(c) for c in combos) if k]
+    initials = [k for k in dict.fromkeys(_keep(w[0] if _is_han(ch) else w for ch, w in zip(name, c, strict=True))
+                                         for c in combos) if k]
+    proper, generic = _generic(name)
+    cut = len(proper) if generic else len(name)
+    words = ["".join(shown[:cut]).strip().capitalize(), "".join(shown[cut:]).strip().capitalize()]
+    shown_text = " ".join(w for w in words if w) if any(_is_han(ch) for ch in name) else ""
+    return shown_text, full, initials
+
+
+def _rows(store: Store) -> list[tuple[str, str, str, str | None]]:
+    """(code, name, class, parent code) of every area.
+
+    Three plain patterns joined here: one query joining them took 25 s at national scale, these 8 s.
+    """
+    classes: dict[str, str] = {}
+    for sol in store.query(f"SELECT ?a ?cls WHERE {{ VALUES ?cls {{ {' '.join('dcpa:' + c for c in LEVEL_OF_CLASS)} }} "
+                           "?a a ?cls }"):
+        a, cls = sol["a"].value, sol["cls"].value.rsplit("#", 1)[1]
+        if _KIND_RANK.get(cls, 9) < _KIND_RANK.get(classes.get(a, ""), 9) or a not in classes:
+            classes[a] = cls  # the most specific class (a Village is also a VillageLevelUnit)
+    named: dict[str, tuple[str, str]] = {}
+    for sol in store.query("SELECT ?a ?code ?name WHERE { ?a dcpa:areaCode ?code ; rdfs:label ?name }"):
+        a = sol["a"].value
+        if a not in classes or (getattr(sol["name"], "language", None) or "zh").lower().startswith("en"):
+            continue
+        code, name = sol["code"].value, sol["name"].value
+        if a not in named or name < named[a][1]:
+            named[a] = (code, name)
+    parents = {sol["a"].value: sol["p"].value for sol in store.query("SELECT ?a ?p WHERE { ?a dcpa:parentArea ?p }")}
+    out = []
+    for a, (code, name) in named.items():
+        p = parents.get(a)
+        out.append((code, name, classes[a], named[p][0] if p in named else None))
+    return out
+
+
+def _make_entries(store: Store) -> list[list[Any]]:
+    """The saved form: ``[code, name, class, parent code, shown pinyin, full keys, initials keys]``."""
+    pypinyin = _pinyin()
+    out: list[list[Any]] = []
+    for code, name, cls, parent in sorted(_rows(store), key=lambda r: (_LEVELS.index(LEVEL_OF_CLASS[r[2]]), r[0])):
+        shown, full, initials = readings(short_name(name), pypinyin)
+        out.append([code, name, cls, parent, shown, full, initials])
+    return out
+
+
+Ids = np.ndarray  # sorted, unique positions in the index (int64)
+_EMPTY: Ids = np.zeros(0, dtype=np.int64)
+
+
+def _ids(values: Iterable[int]) -> Ids:
+    return np.unique(np.fromiter(values, dtype=np.int64))
+
+
+def _minus(a: Ids, b: Ids) -> Ids:
+    """``a`` without the ids in ``b`` (both sorted and unique)."""
+    if not len(a) or not len(b):
+        return a
+    pos = np.searchsorted(a, b)
+    inside = pos < len(a)
+    pos = pos[inside]
+    keep = np.ones(len(a), dtype=bool)
+    keep[pos[a[pos] == b[inside]]] = False
+    return a[keep]
+
+
+def _in_intervals(a: Ids, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Which ids of ``a`` fall in any of the half-open intervals ``[lo, hi)``."""
+    if not len(lo):
+        return np.zeros(len(a), dtype=bool)
+    starts, ends = np.searchsorted(a, lo), np.searchsorted(a, hi)
+    d = np.zeros(len(a) + 1, dtype=np.int64)
+    np.add.at(d, starts, 1)
+    np.add.at(d, ends, -1)
+    return np.cumsum(d[:-1]) > 0
+
+
+class Index:
+    """The searchable form of every area (see the module's docstring).
+
+    Positions (ids) are in rank order, larger levels first and then by code, so each level is one
+    run of ids and, within a level, the areas inside one area are one run too (codes nest). Every
+    lookup yields sorted id arrays; filters are interval masks over them, so a query costs what its
+    page costs, plus sorting and masking its matches in numpy (111,000 matches: about 2 ms).
+    """
+
+    def __init__(self, entries: Sequence[Sequence[Any]]) -> None:
+        entries = sorted(entries, key=lambda e: (_LEVELS.index(LEVEL_OF_CLASS[str(e[2])]), str(e[0])))
+        pos = {str(e[0]): i for i, e in enumerate(entries)}
+        self.places: list[Place] = [
+            Place(str(e[0]), str(e[1]), short_name(str(e[1])), str(e[2]), LEVEL_OF_CLASS[str(e[2])], str(e[4]),
+                  pos.get(str(e[3] or ""), -1))
+            for e in entries
+        ]
+        self.id_of = pos
+        ranks = [_LEVELS.index(p.level) for p in self.places]
+        self.level_start = {lv: bisect.bisect_left(ranks, i) for i, lv in enumerate(_LEVELS)}
+        self.level_end = {lv: bisect.bisect_left(ranks, i + 1) for i, lv in enumerate(_LEVELS)}
+        self.level_codes = {lv: np.array([p.code for p in self.places[self.level_start[lv]: self.level_end[lv]]])
+                            for lv in _LEVELS}
+        by_code = sorted((p.code, i) for i, p in enumerate(self.places))
+        self._code_keys, self._code_ids = [c for c, _ in by_code], np.array([i for _, i in by_code], dtype=np.int64)
+        folded = [fold(p.name) for p in self.places]
+        self.folded = folded
+        by_name = sorted((n, i) for i, n in enumerate(folded))
+        self._name_keys, self._name_ids = [n for n, _ in by_name], np.array([i for _, i in by_name], dtype=np.int64)
+        exact: dict[str, list[int]] = {}
+        grams: dict[str, list[int]] = {}
+        for i, p in enumerate(self.places):
+            name = folded[i]
+            for n in {name, fold(p.short)}:
+                exact.setdefault(n, []).append(i)
+            for g in set(name) | {name[j: j + 2] for j in range(len(name) - 1)}:
+                grams.setdefault(g, []).append(i)  # ids come in order: each list is sorted and unique
+        self.exact = {k: np.array(v, dtype=np.int64) for k, v in exact.items()}
+        self.grams = {g: np.array(v, dtype=np.int64) for g, v in grams.items()}
+        self.pinyin: list[tuple[list[str], Ids]] = []
+        pinyin_exact: dict[str, list[int]] = {}
+        for column in (5, 6):  # full spellings, then initials
+            pairs = sorted((str(k), i) for i, e in enumerate(entries) for k in e[column] if k)
+            self.pinyin.append(([k for k, _ in pairs], np.array([i for _, i in pairs], dtype=np.int64)))
+            for k, i in pairs:
+                pinyin_exact.setdefault(k, []).append(i)
+        self.pinyin_exact = {k: np.unique(np.array(v, dtype=np.int64)) for k, v in pinyin_exact.items()}
+        self._kept: dict[int, tuple[Any, Ids]] = {}
+
+    def __len__(self) -> int:
+        return len(self.places)
+
+    def find(self, code: str) -> Place | None:
+        i = self.id_of.get(code)
+        return None if i is None else self.places[i]
+
+    def within(self, i: int) -> tuple[Place, ...]:
+        chain: list[Place] = []
+        p = self.places[i].parent
+        while p >= 0 and len(chain) < 8:
+            chain.append(self.places[p])
+            p = self.places[p].parent
+        return tuple(reversed(chain))
+
+    def ids_of(self, codes: Iterable[str]) -> Ids:
+        """The ids of area codes (remembered for a collection that is asked for again, e.g. a memoised set)."""
+        kept = self._kept.get(id(codes))
+        if kept is not None and kept[0] is codes:
+            return kept[1]
+        ids = _ids(i for c in codes if (i := self.id_of.get(c)) is not None)
+        if isinstance(codes, frozenset):
+            self._kept = {id(codes): (codes, ids)}  # the latest only: memoised sets change with the data
+        return ids
+
+    # -- one term -------------------------------------------------------------------------------
+    @staticmethod
+    def _range(keys: list[str], ids: Ids, prefix: str) -> Ids:
+        lo = bisect.bisect_left(keys, prefix)
+        hi = bisect.bisect_left(keys, prefix + "\U0010ffff")
+        return ids[lo:hi]
+
+    def term_matches(self, term: str) -> tuple[Ids, Ids, Ids]:
+        """(exact, prefix, contains) ids of one term, sorted; prefix excludes exact, contains holds both."""
+        if term.isdigit():
+            contains = np.sort(self._range(self._code_keys, self._code_ids, term))
+            i = self.id_of.get(term)
+            exact = _EMPTY if i is None else np.array([i], dtype=np.int64)
+            return exact, _minus(contains, exact), contains
+        if term.isascii():
+            key = "".join(ch for ch in term if ch.isalnum())
+            if not key:
+                return _EMPTY, _EMPTY, _EMPTY
+            contains = np.unique(np.concatenate([self._range(k, ids, key) for k, ids in self.pinyin]))
+            exact = self.pinyin_exact.get(key, _EMPTY)
+            return exact, _minus(contains, exact), contains
+        exact = self.exact.get(term, _EMPTY)
+        prefix = _minus(np.unique(self._range(self._name_keys, self._name_ids, term)), exact)
+        if len(term) <= 2:
+            contains = self.grams.get(term, _EMPTY)
+        else:
+            pairs = sorted((self.grams.get(term[j: j + 2], _EMPTY) for j in range(len(term) - 1)), key=len)
+            both = pairs[0]
+            for more in pairs[1:]:
+                if len(both) < 64:
+                    break
+                both = np.intersect1d(both, more, assume_unique=True)
+            contains = np.array([i for i in both.tolist() if term in self.folded[i]], dtype=np.int64)
+        return exact, prefix, contains
+
+    def inside(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """Intervals ``[lo, hi)`` of the ids of the areas inside the larger areas a further term names."""
+        _, _, ids = self.term_matches(term)
+        named = [self.places[i] for i in ids.tolist() if i < self.level_end[AreaLevel.township]]
+        lo, hi = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+        for rank, lv in enumerate(_LEVELS):
+            codes = [p.code for p in named if _LEVELS.index(p.level) < rank]  # an area is not inside itself
+            if codes:
+                at, start = self.level_codes[lv], self.level_start[lv]
+                lo.append(start + np.searchsorted(at, np.array(codes)))
+                hi.append(start + np.searchsorted(at, np.array([c + ":" for c in codes])))  # ':' follows '9'
+        return np.concatenate(lo), np.concatenate(hi)
+
+
+def fold(text: str) -> str:
+    """Text as matching compares it, names and queries alike: NFKC (full-width forms, （） → ()), lower case."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def normalise(q: str) -> list[str]:
+    """The terms of a query, folded, split at spaces and commas (apostrophes of pinyin dropped)."""
+    text = fold(q).replace("'", "").replace("’", "")
+    terms = [t for t in text.replace(",", " ").split() if t]
+    if len(terms) > _MAX_QUERY_TERMS:
+        raise QueryError(f"the search has {len(terms)} words; at most {_MAX_QUERY_TERMS}",
+                         hint="search by name, then add the township or county to tell namesakes apart")
+    return terms
+
+
+def search(store: Store, q: str, *, levels: Iterable[AreaLevel] | None = None, limit: int = 20, offset: int = 0,
+           only: Iterable[str] | None = None, excluding: Iterable[str] | None = None) -> Found:
+    """Areas matching ``q`` (a name or part of it, a code prefix, or pinyin), ranked; see the module docstring.
+
+    Further words narrow the first by place: ``新民 沈北`` finds the 新民 in 沈北新区. ``only`` and
+    ``excluding`` (area codes) filter the hits further, e.g. to the registered poor villages.
+    """
+    terms = normalise(q)
+    ix = index_of(store)
+    if len(terms) > 1 and all(t.isascii() and t.isalpha() for t in terms) and len(ix.term_matches("".join(terms))[2]):
+        terms = ["".join(terms)]  # pinyin written in syllables: "shen yang" is shenyang
+    wanted = sorted({AreaLevel(lv) for lv in levels} if levels else set(AreaLevel), key=_LEVELS.index)
+    spans = (np.array([ix.level_start[lv] for lv in wanted]), np.array([ix.level_end[lv] for lv in wanted]))
+    narrow = [ix.inside(t) for t in terms[1:]]
+    only_ids = None if only is None else ix.ids_of(only)
+    excluded = None if excluding is None else ix.ids_of(excluding)
+
+    def kept(a: Ids) -> Ids:
+        mask = _in_intervals(a, *spans)
+        for lo, hi in narrow:
+            mask &= _in_intervals(a, lo, hi)
+        if only_ids is not None:
+            mask &= np.isin(a, only_ids, assume_unique=True)
+        if excluded is not None:
+            mask &= ~np.isin(a, excluded, assume_unique=True)
+        return a[mask]
+
+    if terms:
+        exact, prefix, contains = ix.term_matches(terms[0])
+        tiers = [(kept(exact), "exact"), (kept(prefix), "prefix"),
+                 (kept(_minus(contains, np.union1d(exact, prefix))), "contains")]
+    else:  # no query: every area of the levels asked, in rank order
+        tiers = [(kept(np.arange(len(ix), dtype=np.int64)), "all")]
+    total = sum(len(t) for t, _ in tiers)
+    page: list[tuple[int, str]] = []
+    skip = offset
+    for ids, how in tiers:
+        if len(page) >= limit:
+            break
+        take = ids[skip: skip + limit - len(page)].tolist()
+        skip = max(0, skip - len(ids))
+        page += [(i, how) for i in take]
+    return Found(total, [Hit(ix.places[i], m, ix.within(i)) for i, m in page])
+
+
+# -- keeping the index --------------------------------------------------------------------------
+
+_lock = threading.Lock()
+_on_disk: dict[str, Index] = {}  # the version directory → its index (areas never change within a version)
+_in_memory: weakref.WeakKeyDictionary[Store, tuple[int, Index]] = weakref.WeakKeyDictionary()
+
+
+def saved_file(version: Path) -> Path:
+    """Where the index of a store version is saved: beside it, so that RocksDB never sees the file."""
+    return version.parent / f"{version.name}{SUFFIX}"
+
+
+def _load(path: Path) -> Index | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as e:
+        log.warning("the saved search index %s is unreadable (%s); making it again", path, e)
+        return None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        return None
+    try:
+        return Index(data["entries"])
+    except (KeyError, IndexError, TypeError, ValueError) as e:
+        log.warning("the saved search index %s is damaged (%s); making it again", path, e)
+        return None
+
+
+def save(store: Store, version: Path) -> int:
+    """Make the index of ``store`` and save it beside its version directory; returns the areas indexed."""
+    entries = _make_entries(store)
+    target = saved_file(version)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}-", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump({"format": FORMAT, "entries": entries}, fh, ensure_ascii=False, separators=(",", ":"))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return len(entries)
+
+
+def index_of(store: Store) -> Index:
+    """The index of the store's areas, made or loaded once per store version (in memory: per write)."""
+    real = getattr(store, "real_path", None)
+    if real is None or not Path(real).parent.name.endswith(".versions"):  # in memory, or not a built version
+        generation = getattr(store, "generation", 0)
+        with _lock:
+            kept = _in_memory.get(store)
+        if kept is not None and kept[0] == generation:
+            return kept[1]
+        made = Index(_make_entries(store))
+        if getattr(store, "generation", 0) == generation:
+            with _lock:
+                _in_memory[store] = (generation, made)
+        return made
+    key = str(real)
+    with _lock:
+        if key in _on_disk:
+            return _on_disk[key]
+    made_or_loaded = _load(saved_file(Path(real)))
+    if made_or_loaded is None:
+        try:
+            save(store, Path(real))
+            made_or_loaded = _load(saved_file(Path(real)))
+        except OSError as e:  # a read-only place: index in memory only
+            log.warning("cannot save the search index beside %s: %s", real, e)
+        if made_or_loaded is None:
+            made_or_loaded = Index(_make_entries(store))
+    with _lock:
+        for old in [k for k in _on_disk if not Path(k).exists()]:  # versions removed since
+            del _on_disk[old]
+        _on_disk[key] = made_or_loaded
+    return made_or_loaded
+
+
+__all__ = ["FORMAT", "LEVEL_OF_CLASS", "SUFFIX", "AreaLevel", "Found", "Hit", "Index", "Place", "index_of",
+           "normalise", "readings", "save", "saved_file", "search", "short_name"]

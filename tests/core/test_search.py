@@ -1,0 +1,169 @@
+"""Area search (``kg.search``) over the real division of Liaoning: what a planner types, what comes back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import kg.search as ks
+from kg.errors import QueryError
+from kg.namespaces import GRAPH_REFERENCE
+from kg.reference import reference_ntriples
+from kg.search import AreaLevel, index_of, search
+from kg.store import Store
+
+
+@pytest.fixture(scope="module")
+def liaoning() -> Store:
+    store = Store.memory()
+    store.bulk_load(reference_ntriples(), "nt", str(GRAPH_REFERENCE))
+    return store
+
+
+def names(found: ks.Found) -> list[str]:
+    return [h.place.name for h in found.hits]
+
+
+def test_part_of_a_name_finds_every_namesake_ranked_and_told_apart(liaoning: Store) -> None:
+    found = search(liaoning, "新民村", limit=100)
+    assert found.total == len(found.hits) > 3
+    # exact names (the official ending left out) first, then names that start with it, then the rest
+    order = [h.match for h in found.hits]
+    assert order == sorted(order, key=["exact", "prefix", "contains"].index)
+    assert found.hits[0].match == "exact" and found.hits[0].place.short == "新民村"
+    # namesakes differ in the areas containing them: no two hits have the same township and name
+    keys = [(h.place.name, tuple(w.code for w in h.within)) for h in found.hits]
+    assert len(set(keys)) == len(keys)
+    for h in found.hits:
+        assert [w.level for w in h.within] == [AreaLevel.province, AreaLevel.city, AreaLevel.county,
+                                               AreaLevel.township]
+        assert h.place.code.startswith(h.within[-1].code)
+
+
+def test_larger_areas_rank_first_within_a_match(liaoning: Store) -> None:
+    found = search(liaoning, "新民", limit=5)
+    assert found.hits[0].place.level == AreaLevel.county and found.hits[0].place.name == "新民市"
+
+
+def test_code_prefix_and_exact_code(liaoning: Store) -> None:
+    found = search(liaoning, "2101", limit=3)
+    assert found.hits[0].place.name == "沈阳市" and found.hits[0].match == "exact"
+    assert all(h.place.code.startswith("2101") for h in found.hits)
+    one = search(liaoning, "210102001002")
+    assert one.total == 1 and one.hits[0].place.name == "水源地社区"
+
+
+def test_names_with_latin_letters_digits_and_full_width_brackets(liaoning: Store) -> None:
+    assert "IT家园社区居委会" in names(search(liaoning, "IT家园"))
+    assert "IT家园社区居委会" in names(search(liaoning, "itjiayuan"))
+    assert "阳光100社区" in names(search(liaoning, "阳光100"))
+    assert "阳光100社区" in names(search(liaoning, "ＹＧ１００"))  # full-width, as some input methods type
+    assert "辽宁（营口）沿海产业基地" in names(search(liaoning, "辽宁(营口)"))
+
+
+def test_pinyin_full_initials_and_the_readings_of_place_names(liaoning: Store) -> None:
+    assert "水源地社区" in names(search(liaoning, "shuiyuandi"))
+    assert "水源地社区" in names(search(liaoning, "sydsq"))
+    assert "沈阳市" in names(search(liaoning, "Shen Yang", levels=[AreaLevel.city]))
+    city = search(liaoning, "chaoyang", levels=[AreaLevel.city])  # 朝 is zhao in most words, chao here
+    assert names(city) == ["朝阳市"] and city.hits[0].place.pinyin == "Chaoyang Shi"
+    assert "长海县" in names(search(liaoning, "changhai"))
+
+
+def test_further_words_narrow_by_place(liaoning: Store) -> None:
+    everywhere = search(liaoning, "新民村", levels=[AreaLevel.village], limit=100)
+    shenbei = search(liaoning, "新民村 沈北", levels=[AreaLevel.village])
+    assert 0 < shenbei.total < everywhere.total
+    assert all(any(w.name == "沈北新区" for w in h.within) for h in shenbei.hits)
+    assert search(liaoning, "新民村 大连").total < everywhere.total
+    assert search(liaoning, "新民村 没有这个地方").total == 0
+
+
+def test_levels_paging_and_no_query(liaoning: Store) -> None:
+    villages = search(liaoning, "村", levels=[AreaLevel.village], limit=10)
+    assert all(h.place.level == AreaLevel.village for h in villages.hits)
+    page2 = search(liaoning, "村", levels=[AreaLevel.village], limit=10, offset=10)
+    assert page2.total == villages.total
+    assert not {h.place.code for h in page2.hits} & {h.place.code for h in villages.hits}
+    cities = search(liaoning, "", levels=[AreaLevel.city], limit=100)
+    assert cities.total == 14 and [h.place.code for h in cities.hits] == sorted(h.place.code for h in cities.hits)
+    with pytest.raises(QueryError):
+        search(liaoning, "a b c d e")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_total_is_every_area_whose_name_contains_the_text_inside_the_areas_named(
+    liaoning: Store, data: st.DataObject
+) -> None:
+    ix = index_of(liaoning)
+    place = ix.places[data.draw(st.integers(0, len(ix) - 1))]
+    start = data.draw(st.integers(0, len(place.name) - 1))
+    text = place.name[start: start + data.draw(st.integers(1, 4))]
+    # digits alone are a code prefix, Latin letters pinyin, a space or comma separates words: not this rule
+    assume(not text.isascii() and not any(c.isspace() or c in ",，" for c in text))
+    level = data.draw(st.sampled_from([None, AreaLevel.village, AreaLevel.township]))
+    # sometimes a further word: part of the name of an area containing it (its county, say)
+    up = ix.within(ix.id_of[place.code])
+    around = data.draw(st.sampled_from([None, *[a.name[:2] for a in up]]))
+    q = text if around is None else f"{text} {around}"
+    found = search(liaoning, q, levels=[level] if level else None, limit=1000)
+
+    def inside(p: ks.Place) -> bool:
+        return around is None or any(ks.fold(around) in ks.fold(a.name) for a in ix.within(ix.id_of[p.code]))
+
+    expected = {p.code for p in ix.places
+                if ks.fold(text) in ks.fold(p.name) and (level is None or p.level == level) and inside(p)}
+    assert found.total == len(expected)
+    assert {h.place.code for h in found.hits} <= expected
+    if found.total <= 1000:
+        assert {h.place.code for h in found.hits} == expected
+
+
+def test_a_write_that_adds_an_area_is_found_at_once() -> None:
+    store = Store.memory()
+    store.bulk_load(reference_ntriples(), "nt", str(GRAPH_REFERENCE))
+    assert search(store, "示例新村").total == 0
+    store.update("""INSERT DATA { GRAPH <https://w3id.org/dcpa/graph/reference> {
+        <https://w3id.org/dcpa/id/area/210102001999> a dcpa:Village ; dcpa:areaCode "210102001999" ;
+            rdfs:label "示例新村" ; dcpa:parentArea <https://w3id.org/dcpa/id/area/210102001> } }""")
+    found = search(store, "示例新村")
+    assert found.total == 1 and found.hits[0].within[-1].name == "浑河湾街道"
+
+
+def _version(tmp_path: Path) -> tuple[Store, Path]:
+    root = tmp_path / "store.versions"
+    root.mkdir()
+    version = root / "20261202T000000000000Z-abcdef"
+    store = Store.open(version)
+    store.bulk_load(reference_ntriples(), "nt", str(GRAPH_REFERENCE))
+    return store, version
+
+
+def test_a_built_version_saves_its_index_and_others_load_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store, version = _version(tmp_path)
+    assert ks.save(store, version) > 18_000
+    store.close()
+    reader = Store.open(version, read_only=True, create=False)
+    try:
+        monkeypatch.setattr(ks, "_make_entries", lambda _s: pytest.fail("the saved index was not used"))
+        assert names(search(reader, "水源地社区")) == ["水源地社区"]
+    finally:
+        reader.close()
+
+
+def test_a_damaged_or_older_saved_index_is_made_again(tmp_path: Path) -> None:
+    store, version = _version(tmp_path)
+    try:
+        ks.saved_file(version).write_text(json.dumps({"format": ks.FORMAT - 1, "entries": [["x"]]}), encoding="utf-8")
+        assert names(search(store, "水源地社区")) == ["水源地社区"]
+        assert json.loads(ks.saved_file(version).read_text(encoding="utf-8"))["format"] == ks.FORMAT
+        ks._on_disk.clear()
+        ks.saved_file(version).write_text(f'{{"format": {ks.FORMAT}, "entries": [[', encoding="utf-8")
+        assert names(search(store, "水源地社区")) == ["水源地社区"]
+    finally:
+        store.close()
