@@ -40,6 +40,10 @@ def dashboard(area: str | None = None, **params: Any) -> str:
     return _q("/dashboard", area=area, **params)
 
 
+def search_page(q: str, **params: Any) -> str:
+    return _q("/dashboard/search", q=q, **params)
+
+
 def dashboard_village(code: str, **params: Any) -> str:
     return _q(f"/dashboard/village/{quote(code)}", **params)
 

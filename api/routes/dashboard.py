@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from kg import derived, viz
 from kg.errors import NotFound
 from kg.safetext import csv_text
+from kg.search import AreaLevel, search
 from kg.store import Store
 
 from .. import urls
@@ -214,3 +215,29 @@ async def village_page(code: str, answers: AnswersDep, settings: SettingsDep, la
         en_href=urls.dashboard_village(code, lang="en", real_only=real_only),
     )
     return HTMLResponse(viz.environment().get_template("dashboard/village.html").render(**ctx))
+
+
+_LEVEL_NAMES = {AreaLevel.province: ("省", "province"), AreaLevel.city: ("市", "city"),
+                AreaLevel.county: ("县级", "county"), AreaLevel.township: ("乡级", "township"),
+                AreaLevel.village: ("村级", "village")}
+
+
+@router.get("/dashboard/search", summary="Find a village or area / 查找村或区域", response_class=HTMLResponse)
+async def search_page(answers: AnswersDep, q: Annotated[str, Query(max_length=100)] = "",
+                      lang: LangQuery = "zh") -> HTMLResponse:
+    """Search by name, pinyin or code; each hit links to its village page or its area's dashboard."""
+    lang = _lang(lang)
+    found = await answers(search, q, limit=50) if q.strip() else None
+    hits = []
+    for h in found.hits if found else []:
+        p = h.place
+        href = urls.dashboard_village(p.code, lang=lang) if p.level == AreaLevel.village else urls.dashboard(
+            p.code, lang=lang)
+        within = " / ".join((w.name if lang == "zh" else w.pinyin or w.name) for w in h.within[1:])
+        hits.append({"name": p.name if lang == "zh" else f"{p.pinyin} ({p.name})" if p.pinyin else p.name,
+                     "pinyin": p.pinyin, "level": _LEVEL_NAMES[p.level][0 if lang == "zh" else 1],
+                     "within": within, "code": p.code, "href": href})
+    ctx = viz.page_context(lang)
+    ctx.update(q=q, total=found.total if found else 0, hits=hits, static="/static",
+               zh_href=urls.search_page(q, lang="zh"), en_href=urls.search_page(q, lang="en"))
+    return HTMLResponse(viz.environment().get_template("dashboard/search.html").render(**ctx))

@@ -208,3 +208,16 @@ def test_village_dashboard_page(open_page: Callable[..., Watched], view_store: S
     w.page.set_viewport_size({"width": 1400, "height": 1600})
     w.page.screenshot(path=str(w.shot("dashboard-village")), full_page=True)
     w.check(LOCAL)
+
+
+def test_search_box_finds_a_village_by_pinyin_and_opens_its_page(open_page: Callable[..., Watched]) -> None:
+    w = open_page("/dashboard", wait="body[data-charts-ready='1']")
+    w.page.fill("form.dcpa-area-search input[name=q]", "xiliang")
+    w.page.press("form.dcpa-area-search input[name=q]", "Enter")
+    w.page.wait_for_url("**/dashboard/search?*")
+    w.page.wait_for_selector("table.dcpa-search-results")
+    assert "朱碌科镇" in (w.page.text_content("table.dcpa-search-results") or "")  # its township, to tell it apart
+    w.page.click("table.dcpa-search-results a:has-text('西梁村')")
+    w.page.wait_for_url("**/dashboard/village/211322101*")
+    assert "西梁村" in (w.page.text_content("h1") or "")
+    w.check(LOCAL)

@@ -25,6 +25,7 @@ PAGES = [
     "/dashboard?area=2113",
     "/dashboard?area=211322",
     "/dashboard/village/211322101200",
+    "/dashboard/search?q=朱碌科",
 ]
 
 
@@ -157,3 +158,26 @@ def test_graph_views_state_how_much_of_them_is_example_data(client: TestClient) 
     m = re.search(r'class="dcpa-basis" data-example-share="([0-9.]+)">([^<]+)<', html)
     assert m is not None and 0 < float(m.group(1)) < 1  # example needs and libraries, real areas and policies
     assert "rest on example data" in m.group(2)
+
+
+def test_search_page_finds_by_name_and_pinyin_and_links_to_the_pages(client: TestClient) -> None:
+    html = client.get("/dashboard/search", params={"q": "朱碌科"}).text
+    assert '<a href="/dashboard/village/211322101200?lang=zh">朱碌科村村民委员会</a>' in html
+    assert '<a href="/dashboard?area=211322101&amp;lang=zh">朱碌科镇</a>' in html
+    assert "朝阳市 / 建平县 / 朱碌科镇" in html  # where each hit is, to tell namesakes apart
+    en = client.get("/dashboard/search", params={"q": "zhuluke", "lang": "en"}).text
+    assert "Zhuluke Cun (朱碌科村村民委员会)" in en and "/dashboard/village/211322101200?lang=en" in en
+    empty = client.get("/dashboard/search", params={"q": "没有这个村"}).text
+    assert "没有找到" in empty
+
+
+def test_search_page_escapes_the_query(client: TestClient) -> None:
+    html = client.get("/dashboard/search", params={"q": MALICIOUS}).text
+    assert "<script>alert(1)" not in html and "&lt;script&gt;" in html
+
+
+def test_dashboard_and_village_pages_have_the_search_box(client: TestClient) -> None:
+    for path in ("/dashboard?lang=en", "/dashboard/village/211322101200?lang=en"):
+        html = client.get(path).text
+        assert '<form class="dcpa-area-search" role="search" action="/dashboard/search"' in html
+        assert '<input type="hidden" name="lang" value="en">' in html
