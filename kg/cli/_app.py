@@ -9,9 +9,10 @@ a file written with ``> out.csv`` keeps the data exactly.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -145,3 +146,31 @@ def main() -> None:
         app()
     except DcpaError as e:  # errors not handled by a command
         raise SystemExit(fail(e).exit_code) from e
+
+
+@contextlib.contextmanager
+def progress_bar(quiet: bool = False) -> Iterator[object]:
+    """A progress callback drawing one rich bar per step (build, import) on stderr (nothing when quiet)."""
+    if quiet:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        TextColumn("{task.description:<10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    )
+    tasks: dict[str, object] = {}
+
+    def progress(step: str, done: int, total: int) -> None:
+        if step not in tasks:
+            tasks[step] = bar.add_task(step, total=total)
+        bar.update(tasks[step], completed=done, total=total)  # type: ignore[arg-type]
+
+    with bar:
+        yield progress

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Annotated
 
@@ -12,35 +10,7 @@ import typer
 
 from ..errors import DcpaError
 from ..settings import get_settings
-from ._app import FormatOption, app, emit_rows, err, fail, write_json
-
-
-@contextlib.contextmanager
-def _progress_bar(quiet: bool = False) -> Iterator[object]:
-    """A progress callback drawing one rich bar per build step on stderr (nothing when quiet)."""
-    if quiet:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    bar = Progress(
-        TextColumn("{task.description:<10}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=False,
-    )
-    tasks: dict[str, object] = {}
-
-    def progress(step: str, done: int, total: int) -> None:
-        if step not in tasks:
-            tasks[step] = bar.add_task(step, total=total)
-        bar.update(tasks[step], completed=done, total=total)  # type: ignore[arg-type]
-
-    with bar:
-        yield progress
+from ._app import FormatOption, app, emit_rows, err, fail, progress_bar, write_json
 
 
 @app.command("build")
@@ -70,7 +40,7 @@ def build_cmd(
     from ._writer import as_writer
 
     try:
-        with _progress_bar(quiet) as progress:
+        with progress_bar(quiet) as progress:
             report = as_writer(
                 "build",
                 lambda: build(

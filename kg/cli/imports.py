@@ -14,7 +14,7 @@ from ..importer import RECORD_KINDS, ImportReport, ImportUsageError, import_file
 from ..settings import get_settings
 from ..store import Store
 from ..writer import ServerInfo
-from ._app import FormatOption, app, emit_rows, err, fail, write_json
+from ._app import FormatOption, app, emit_rows, err, fail, progress_bar, write_json
 from ._writer import as_writer
 
 
@@ -79,6 +79,7 @@ def import_cmd(
     files: Annotated[list[Path], typer.Argument(help="XLSX or CSV files made from `dcpa template`.")],
     user: Annotated[str | None, typer.Option("--user", "-u", help="Who imports (default: $USER).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check everything, write nothing.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     fmt: FormatOption = "table",
 ) -> None:
     """Import filled-in templates: all rows of all files, or nothing.
@@ -97,7 +98,9 @@ def import_cmd(
     def alone() -> ImportReport:
         store = Store.open(settings.store_path, read_only=False, create=False)
         try:
-            return import_files(store, files, user=who, settings=settings, dry_run=dry_run)
+            with progress_bar(quiet or fmt == "json") as progress:
+                return import_files(store, files, user=who, settings=settings, dry_run=dry_run,
+                                    progress=progress)  # type: ignore[arg-type]
         finally:
             store.close()
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -102,9 +103,18 @@ def _table_sources(tables_by_file: list[tuple[str, list[Table]]]) -> list[Source
 
 
 def import_files(
-    store: Store, paths: list[Path] | list[str], *, user: str, settings: Settings, dry_run: bool = False
+    store: Store, paths: list[Path] | list[str], *, user: str, settings: Settings, dry_run: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> ImportReport:
-    """Import CSV/XLSX files as one batch: everything or nothing."""
+    """Import CSV/XLSX files as one batch: everything or nothing.
+
+    ``progress(step, done, total)`` hears of each step: read (files), map (rows), check, write.
+    """
+
+    def step(name: str, done: int, total: int) -> None:
+        if progress is not None:
+            progress(name, done, total)
+
     files = [Path(p) for p in paths]
     if not files:
         raise ImportUsageError("no files given", hint="dcpa import needs.xlsx [more files…]")
@@ -114,14 +124,25 @@ def import_files(
         raise ValidationFailed(bad_names)
     reader_issues: list[Issue] = []
     names = stored_names([p.name for p in files])
-    per_file = [(name, read_file(p, settings, reader_issues, name=name)) for p, name in zip(files, names, strict=True)]
+    per_file = []
+    for i, (p, name) in enumerate(zip(files, names, strict=True)):
+        step("read", i, len(files))
+        per_file.append((name, read_file(p, settings, reader_issues, name=name)))
+    step("read", len(files), len(files))
     now = batch_time()
-    batch = build_batch(store, Batch(new_batch_id(now), user, now), _table_sources(per_file))
+    sources = _table_sources(per_file)
+    rows = sum(len(r) for _, parts in sources for _, r in parts)
+    batch = build_batch(store, Batch(new_batch_id(now), user, now), sources,
+                        progress=lambda done: step("map", done, rows))
+    step("check", 0, 1)
     warnings = _validate(store, batch, reader_issues)
+    step("check", 1, 1)
     skipped = sum(t.skipped_examples for _, ts in per_file for t in ts)
     if not dry_run:
+        step("write", 0, 1)
         entry = batch_entry(batch, "files", names)
         _commit(store, batch, settings, entry, list(zip(names, files, strict=True)))
+        step("write", 1, 1)
         log.info("import %s: %s (%d triples)", batch.batch_id, batch.counts, len(batch.graph))
     return batch_report(batch, dry_run, names, warnings, skipped)
 

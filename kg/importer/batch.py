@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -54,13 +55,24 @@ def batch_time() -> dt.datetime:
 Source = tuple[str, list[tuple[str, list[tuple[Located, dict[str, Any]]]]]]  # (file name, [(kind, rows)])
 
 
-def build_batch(store: Store, batch: Batch, sources: list[Source]) -> Batch:
+#: Rows mapped between two progress reports.
+_PROGRESS_EVERY = 2_000
+
+
+def build_batch(store: Store, batch: Batch, sources: list[Source],
+                progress: Callable[[int], None] | None = None) -> Batch:
+    """Map every row of ``sources`` into ``batch`` and check its references; ``progress(rows done)``."""
     vocab = store_vocabulary(store)
     lists = code_lists(vocab)
+    done = 0
     for name, parts in sources:
         file_node = batch.add_file(name)
         for kind, rows in parts:
-            add_rows(batch, rows, kind, file_node, lists, vocab)
+            for start in range(0, len(rows), _PROGRESS_EVERY):
+                add_rows(batch, rows[start: start + _PROGRESS_EVERY], kind, file_node, lists, vocab)
+                done += len(rows[start: start + _PROGRESS_EVERY])
+                if progress is not None:
+                    progress(done)
     if batch.minted:
         checks.check_references(store, batch, vocab)
     return batch

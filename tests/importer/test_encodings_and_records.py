@@ -108,3 +108,12 @@ def test_failure_to_retain_removes_the_written_graph(store, settings, tmp_path):
     with pytest.raises(StoreError):
         import_files(store, [write_csv(tmp_path / "n.csv", HEADER, [ROW])], user="u", settings=settings)
     assert nquads(store) == before
+
+
+def test_an_import_reports_its_progress_step_by_step(store, settings, tmp_path):
+    heard: list[tuple[str, int, int]] = []
+    rows = [ROW, [*ROW[:5], "2019-05-12", *ROW[6:]]]
+    import_files(store, [write_csv(tmp_path / "n.csv", HEADER, rows)], user="u", settings=settings,
+                 progress=lambda step, done, total: heard.append((step, done, total)))
+    assert [h[0] for h in heard] == ["read", "read", "map", "check", "check", "write", "write"]
+    assert ("map", 2, 2) in heard and heard[-1] == ("write", 1, 1)
