@@ -285,7 +285,9 @@ def _build_version(
             if progress:
                 progress("optimize", 0, 1)
             # Bulk loads leave many small files; compacting them made national-scale lookups
-            # 3–6× faster (recommend median 50 ms → 8–15 ms), for ~2 s at province scale.
+            # 3–6× faster (recommend median 50 ms → 8–15 ms), for ~2 s at province scale. It also
+            # makes the store larger (compaction writes uncompressed files: 859 MB → 1,257 MB at
+            # province scale) for recommend 1.6× faster there: docs/PERFORMANCE.md#store-size.
             store.optimize()
             if progress:
                 progress("optimize", 1, 1)
