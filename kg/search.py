@@ -116,7 +116,7 @@ class Place:
     short: str  # without the official ending (满融村村民委员会 → 满融村)
     kind: str  # the ontology class: Village, UrbanCommunity, Township, ...
     level: AreaLevel
-    pinyin: str  # shown: "Man Rong Cun"
+    pinyin: str  # shown: "Manrong Cun" (the proper name in one word, the generic term apart)
     parent: int  # position of the parent area in the index, -1 for none
 
 
@@ -125,7 +125,7 @@ class Hit:
     """A search hit: the area, how it matched, and the areas containing it (largest first)."""
 
     place: Place
-    match: str  # "exact" | "prefix" | "contains"
+    match: str  # "exact" | "prefix" | "contains" | "all" (no query)
     within: tuple[Place, ...]
 
     @property

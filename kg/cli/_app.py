@@ -150,8 +150,9 @@ def main() -> None:
 
 @contextlib.contextmanager
 def progress_bar(quiet: bool = False) -> Iterator[object]:
-    """A progress callback drawing one rich bar per step (build, import) on stderr (nothing when quiet)."""
-    if quiet:
+    """A progress callback drawing one rich bar per step (build, import) on stderr; nothing when quiet or
+    when stderr is not a terminal (a log file or a script reads the report, not the bars)."""
+    if quiet or not sys.stderr.isatty():
         yield None
         return
     from rich.console import Console
