@@ -50,7 +50,7 @@ from .store import Store
 log = logging.getLogger(__name__)
 
 #: Bumped whenever the saved file's layout or what goes into it changes: older files are remade.
-FORMAT = 5
+FORMAT = 6
 SUFFIX = ".search.json"
 
 
@@ -161,11 +161,17 @@ def _pinyin() -> Any:
 
 
 def short_name(name: str) -> str:
-    """The name people use: the official ending left out (满融村村民委员会 → 满融村, 新民村委会 → 新民村)."""
+    """The name people use: the official ending left out (满融村村民委员会 → 满融村, 新民村委会 → 新民村,
+    朝阳居民委员会 → 朝阳社区), so that the bare place name (朝阳) stays a prefix of them all and the
+    city or county of that name ranks first."""
     for ending in _ENDINGS:
         if name.endswith(ending) and len(name) > len(ending):
             rest = name[: -len(ending)]
-            return rest + "村" if ending.startswith("村") and not rest.endswith("村") else rest
+            if ending.startswith("村"):
+                return rest if rest.endswith("村") else rest + "村"
+            if ending.startswith("居"):
+                return rest if rest.endswith("社区") else rest + "社区"
+            return rest
     return name
 
 

@@ -47,6 +47,10 @@ def test_part_of_a_name_finds_every_namesake_ranked_and_told_apart(liaoning: Sto
 def test_larger_areas_rank_first_within_a_match(liaoning: Store) -> None:
     found = search(liaoning, "新民", limit=5)
     assert found.hits[0].place.level == AreaLevel.county and found.hits[0].place.name == "新民市"
+    # a residents' committee is its community, not the bare place name: the city comes first
+    chaoyang = search(liaoning, "朝阳", limit=3)
+    assert [h.place.name for h in chaoyang.hits[:2]] == ["朝阳市", "朝阳县"]
+    assert ks.short_name("朝阳居民委员会") == "朝阳社区" and ks.short_name("水源社区居民委员会") == "水源社区"
 
 
 def test_code_prefix_and_exact_code(liaoning: Store) -> None:
