@@ -43,7 +43,6 @@ _TARGETS = {SH.targetClass, SH.targetSubjectsOf}
 _VALUE_COMPONENTS = {SH["class"], SH.datatype, SH.nodeKind, SH.pattern, SH.flags, SH["in"], SH.minInclusive,
                      SH.maxInclusive, SH.node, SH["or"]}
 _SET_COMPONENTS = {SH.minCount, SH.maxCount, SH.hasValue, SH.uniqueLang, SH.lessThanOrEquals}
-_STRUCTURE = {SH.path, SH.property, SH.sparql}
 
 
 class Unsupported(Exception):
@@ -218,6 +217,8 @@ class Compiler:
 
 @lru_cache(maxsize=4)
 def _compiled(key: int, g: rdflib.Graph) -> list[Shape]:
+    """The compiled shapes of a shapes graph, once per process (keyed by the graph object: the shapes
+    graph of ``kg.resources`` is one shared, unmodified object)."""
     return compile_shapes(g)
 
 
