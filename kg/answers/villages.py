@@ -8,7 +8,6 @@ The API's village JSON, the village page and the village view all show this.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
@@ -29,11 +28,6 @@ from .needs import NeedRow, need_rows
 from .poverty import poverty_of, registered_poor_villages
 
 VILLAGE_CLASSES = "dcpa:Village dcpa:UrbanCommunity dcpa:VillageLevelUnit"
-
-
-def _lit(text: str) -> str:
-    """A SPARQL string literal for any text (quotes, backslashes and newlines escaped)."""
-    return json.dumps(text, ensure_ascii=False)
 
 
 @dataclass
