@@ -15,7 +15,7 @@ export PYTHONUTF8 := 1
 help:
 	@echo "make serve   build the graph and serve it on http://127.0.0.1:8000"
 	@echo "make test    lint, type-check and run all tests"
-	@echo "make bench   run the benchmarks (province and national scale; slow)"
+	@echo "make bench   build, then run the benchmarks (province and national scale; slow)"
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,7 +60,7 @@ pytest: setup chromium
 
 test: lint typecheck pytest
 
-bench: setup
+bench: build
 	$(BIN)/python -m benchmarks
 
 clean:
