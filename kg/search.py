@@ -50,7 +50,7 @@ from .store import Store
 log = logging.getLogger(__name__)
 
 #: Bumped whenever the saved file's layout or what goes into it changes: older files are remade.
-FORMAT = 6
+FORMAT = 7
 SUFFIX = ".search.json"
 
 
@@ -231,19 +231,20 @@ def _rows(store: Store) -> list[tuple[str, str, str, str | None]]:
         a, cls = sol["a"].value, sol["cls"].value.rsplit("#", 1)[1]
         if _KIND_RANK.get(cls, 9) < _KIND_RANK.get(classes.get(a, ""), 9) or a not in classes:
             classes[a] = cls  # the most specific class (a Village is also a VillageLevelUnit)
-    named: dict[str, tuple[str, str]] = {}
+    named: dict[str, tuple[int, str, str]] = {}  # area → (0: Chinese or untagged, 1: English; code; name)
     for sol in store.query("SELECT ?a ?code ?name WHERE { ?a dcpa:areaCode ?code ; rdfs:label ?name }"):
         a = sol["a"].value
-        if a not in classes or (getattr(sol["name"], "language", None) or "zh").lower().startswith("en"):
+        if a not in classes:
             continue
-        code, name = sol["code"].value, sol["name"].value
-        if a not in named or name < named[a][1]:
-            named[a] = (code, name)
+        english = int((getattr(sol["name"], "language", None) or "").lower().startswith("en"))
+        candidate = (english, sol["code"].value, sol["name"].value)
+        if a not in named or (candidate[0], candidate[2]) < (named[a][0], named[a][2]):
+            named[a] = candidate  # the Chinese name; the English one only for an area that has no other
     parents = {sol["a"].value: sol["p"].value for sol in store.query("SELECT ?a ?p WHERE { ?a dcpa:parentArea ?p }")}
     out = []
-    for a, (code, name) in named.items():
+    for a, (_english, code, name) in named.items():
         p = parents.get(a)
-        out.append((code, name, classes[a], named[p][0] if p in named else None))
+        out.append((code, name, classes[a], named[p][1] if p in named else None))
     return out
 
 

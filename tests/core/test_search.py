@@ -137,6 +137,11 @@ def test_a_write_that_adds_an_area_is_found_at_once() -> None:
             rdfs:label "示例新村" ; dcpa:parentArea <https://w3id.org/dcpa/id/area/210102001> } }""")
     found = search(store, "示例新村")
     assert found.total == 1 and found.hits[0].within[-1].name == "浑河湾街道"
+    # an area named in English only is still found, by the start of its name
+    store.update("""INSERT DATA { GRAPH <https://w3id.org/dcpa/graph/reference> {
+        <https://w3id.org/dcpa/id/area/210102001998> a dcpa:Village ; dcpa:areaCode "210102001998" ;
+            rdfs:label "Example: hamlet"@en ; dcpa:parentArea <https://w3id.org/dcpa/id/area/210102001> } }""")
+    assert [h.place.code for h in search(store, "example ham").hits] == ["210102001998"]
 
 
 def _version(tmp_path: Path) -> tuple[Store, Path]:
