@@ -160,9 +160,13 @@ def main(argv: list[str] | None = None) -> int:
             with httpx.Client() as client:
                 for name, text in sorted(every.items()):
                     times: dict[str, list[float]] = {"p": [], "b": []}
-                    for _ in range(a.repeat):
-                        times["b"].append(ask(client, bare_url, text))
-                        times["p"].append(ask(client, project_url, text))
+                    try:
+                        for _ in range(a.repeat):
+                            times["b"].append(ask(client, bare_url, text))
+                            times["p"].append(ask(client, project_url, text))
+                    except RuntimeError as e:  # e.g. the project's time limit (DCPA_QUERY_TIMEOUT): say so, go on
+                        print(f"{name:36} refused: {str(e)[:150]}")
+                        continue
                     pm, bm = statistics.median(times["p"]), statistics.median(times["b"])
                     ratios.append(pm / bm)
                     print(f"{name:36} {pm * 1000:7.1f}ms {bm * 1000:7.1f}ms {pm / bm:5.2f}x")
