@@ -31,6 +31,7 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, XSD
 
+from .store import to_ox as _store_to_ox
 from .store import to_rdflib as _to_rdflib
 
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
@@ -154,8 +155,9 @@ class Shape:
     messages: tuple[tuple[str | None, str], ...] = ()
 
 
-def _messages(g: rdflib.Graph, node: Any) -> tuple[tuple[str | None, str], ...]:
-    return tuple(sorted(((getattr(m, "language", None), str(m)) for m in g.objects(node, SH.message)),
+def _messages(g: rdflib.Graph, node: Any, pred: Any = SH.message) -> tuple[tuple[str | None, str], ...]:
+    """(language, text) of a shape's messages (or, with ``pred`` sh:resultMessage, a result's), sorted."""
+    return tuple(sorted(((getattr(m, "language", None), str(m)) for m in g.objects(node, pred)),
                         key=lambda x: (x[0] or "", x[1])))
 
 
@@ -407,13 +409,7 @@ _SKOLEM = "urn:x-dcpa-bnode:"  # blank nodes cross to Oxigraph as IRIs, so that 
 
 
 def _to_ox(t: Any) -> Any:
-    if isinstance(t, BNode):
-        return ox.NamedNode(_SKOLEM + str(t))
-    if isinstance(t, URIRef):
-        return ox.NamedNode(str(t))
-    if t.language:
-        return ox.Literal(str(t), language=t.language)
-    return ox.Literal(str(t), datatype=ox.NamedNode(str(t.datatype))) if t.datatype else ox.Literal(str(t))
+    return ox.NamedNode(_SKOLEM + str(t)) if isinstance(t, BNode) else _store_to_ox(t)
 
 
 def _oxigraph(data: Data) -> ox.Store:
@@ -479,13 +475,8 @@ def from_pyshacl(results: rdflib.Graph) -> list[Result]:
             continue  # a nested result under another (sh:detail): the outer one is what is reported
         out.append(Result(results.value(r, SH.focusNode), results.value(r, SH.resultPath),
                           results.value(r, SH.value), results.value(r, SH.resultSeverity) or SH.Violation,
-                          _messages_of_result(results, r)))
+                          _messages(results, r, SH.resultMessage)))
     return out
-
-
-def _messages_of_result(g: rdflib.Graph, r: Any) -> tuple[tuple[str | None, str], ...]:
-    return tuple(sorted(((getattr(m, "language", None), str(m)) for m in g.objects(r, SH.resultMessage)),
-                        key=lambda x: (x[0] or "", x[1])))
 
 
 __all__ = ["Result", "Unsupported", "compile_shapes", "from_pyshacl", "validate"]

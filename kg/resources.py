@@ -38,6 +38,11 @@ def _ontology_cached() -> rdflib.Graph:
     return g
 
 
+def shared_ontology_graph() -> rdflib.Graph:
+    """The ontology and its SKOS schemes, read once per process (shared, do not modify)."""
+    return _ontology_cached()
+
+
 def ontology_graph() -> rdflib.Graph:
     """The ontology and its SKOS schemes as one rdflib graph (a fresh copy)."""
     g = _bind(rdflib.Graph())

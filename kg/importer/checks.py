@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
-from functools import lru_cache
 
 import rdflib
 from rdflib import Literal, URIRef
@@ -16,7 +15,7 @@ from rdflib import Literal, URIRef
 from .. import fastshacl
 from ..errors import Issue
 from ..namespaces import DCPA, GRAPH_IMPORT_PREFIX, SH
-from ..resources import SHAPES_FILE, ontology_graph, shapes_graph
+from ..resources import SHAPES_FILE, ontology_graph, shapes_graph, shared_ontology_graph
 from ..store import Store, to_rdflib
 from .mapping import Batch, Located
 from .specs import RECORD_KINDS
@@ -185,7 +184,7 @@ def check_shapes(graphs: list[rdflib.Graph], focus_on: set[URIRef]) -> list[fast
     as they are; a shape it does not support sends the batch to pySHACL (on a copy of the union).
     """
     try:
-        return fastshacl.validate([*graphs, _ontology()], shapes_graph(), focus_on=set(focus_on))
+        return fastshacl.validate([*graphs, shared_ontology_graph()], shapes_graph(), focus_on=set(focus_on))
     except fastshacl.Unsupported as e:
         log.warning("the shapes use %s, which kg.fastshacl does not support: validating with pySHACL", e)
         data = rdflib.Graph()
@@ -194,12 +193,6 @@ def check_shapes(graphs: list[rdflib.Graph], focus_on: set[URIRef]) -> list[fast
                 data.add(t)
         _conforms, report = run_shacl(data)
         return fastshacl.from_pyshacl(report)
-
-
-@lru_cache(maxsize=1)
-def _ontology() -> rdflib.Graph:
-    """The ontology, read once per process (shared: not to be modified)."""
-    return ontology_graph()
 
 
 def _message(messages: tuple[tuple[str | None, str], ...]) -> str:
