@@ -60,10 +60,7 @@ _TRUE = f'"true"^^<{XSD.boolean}>'
 #: Predicates of the per-need facts (what a refresh replaces for a need).
 NEED_PREDICATES = tuple(str(DCPA[p]) for p in (
     "needState", "addressingInterventionCount", "addressedThrough", "addressedByCategory", "addressedUntil",
-    "addressedBy"))
-#: Predicates of a reason node.
-REASON_PREDICATES = tuple(str(DCPA[p]) for p in (
-    "byIntervention", "reachMode", "reachTarget", "fitType", "fitVia", "fitPath", "validUntil", "belowTarget"))
+    "addressedBy", "derivedDigest"))
 
 
 def as_of_today(settings: Settings | None = None) -> date:
@@ -104,10 +101,29 @@ class _P:
     intervention, mode, target, fit_type, fit_via, fit_path, valid_until, below = (f"<{DCPA[p]}>" for p in (
         "byIntervention", "reachMode", "reachTarget", "fitType", "fitVia", "fitPath", "validUntil", "belowTarget"))
     type, synthetic, reason_class = f"<{RDF.type}>", f"<{DCPA.isSynthetic}>", f"<{DCPA.AddressingReason}>"
+    digest = f"<{DCPA.derivedDigest}>"
 
 
 def need_lines(need: NeedFacts, o: Outcome) -> list[str]:
-    """The derived triples of one need, as N-Triples lines (the form ``str()`` of Oxigraph terms gives)."""
+    """The derived triples of one need, as N-Triples lines (the form ``str()`` of Oxigraph terms gives),
+    ending with its digest (``digest_line``)."""
+    out = _need_lines(need, o)
+    out.append(digest_line(need.iri, out))
+    return out
+
+
+def digest_line(need: str, lines: list[str]) -> str:
+    """``dcpa:derivedDigest``: a fingerprint of a need's other derived lines.
+
+    Why: a refresh must find the needs whose derived triples differ. Reading the old triples back
+    cost 12 µs a triple at national scale (Oxigraph decodes every term), 32 s for a province's 2.6M;
+    one digest per need is a 26th of that, and a need whose digest is unchanged is not touched.
+    """
+    digest = hashlib.sha1("".join(lines).encode("utf-8")).hexdigest()[:20]
+    return f'<{need}> {_P.digest} "{digest}" .\n'
+
+
+def _need_lines(need: NeedFacts, o: Outcome) -> list[str]:
     n = f"<{need.iri}> "
     out = [f"{n}{_P.state} <{o.state.concept}> .\n",
            f'{n}{_P.count} "{len(o.reasons)}"{_INT} .\n']
@@ -312,48 +328,71 @@ def is_current(store: Store, as_of: date | None = None) -> bool:
 # ---------------------------------------------------------------------------
 
 
-def _old_need_lines(store: Store, places: list[str], extra: list[str]) -> set[str]:
-    """The derived triples (as lines) of the needs in ``places`` patterns and of the ``extra`` need IRIs."""
-    preds = iri_list(NEED_PREDICATES)
-    rpreds = iri_list(REASON_PREDICATES + (str(RDF.type), str(DCPA.isSynthetic)))
-    queries = []
-    for place in places:
-        queries.append(f"SELECT ?s ?p ?o WHERE {{ {place} ?s dcpa:needOf ?v . "
-                       f"GRAPH {_G} {{ ?s ?p ?o }} VALUES ?p {{ {preds} }} }}")
-        queries.append(f"SELECT ?s ?p ?o WHERE {{ {place} ?need dcpa:needOf ?v . "
-                       f"GRAPH {_G} {{ ?need dcpa:addressedBy ?s . ?s ?p ?o }} VALUES ?p {{ {rpreds} }} }}")
+def _old_digests(store: Store, places: list[str], extra: list[str]) -> dict[str, str]:
+    """The digest (``dcpa:derivedDigest``) of every need in the ``places`` patterns and of the ``extra``
+    need IRIs that has derived facts ("" for one written before digests were)."""
+    queries = [f"SELECT ?s ?d WHERE {{ {place} ?s dcpa:needOf ?v . GRAPH {_G} {{ ?s dcpa:needState ?st }} "
+               f"OPTIONAL {{ GRAPH {_G} {{ ?s dcpa:derivedDigest ?d }} }} }}" for place in places]
     if extra:
-        values = facts.iri_values(extra)
-        queries.append(f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} GRAPH {_G} {{ ?s ?p ?o }} "
-                       f"VALUES ?p {{ {preds} }} }}")
-        queries.append(f"SELECT ?s ?p ?o WHERE {{ VALUES ?need {{ {values} }} GRAPH {_G} {{ "
-                       f"?need dcpa:addressedBy ?s . ?s ?p ?o }} VALUES ?p {{ {rpreds} }} }}")
-    # str() of an Oxigraph term is its N-Triples form, the form need_lines writes
-    return {f"{s} {p} {o} .\n" for q in queries for s, p, o in store.query(q)}
+        queries.append(f"SELECT ?s ?d WHERE {{ VALUES ?s {{ {facts.iri_values(extra)} }} "
+                       f"GRAPH {_G} {{ ?s dcpa:needState ?st }} "
+                       f"OPTIONAL {{ GRAPH {_G} {{ ?s dcpa:derivedDigest ?d }} }} }}")
+    return {s.value: d.value if d is not None else "" for q in queries for s, d in store.query(q)}
 
 
-def iri_list(iris: Iterable[str]) -> str:
-    return " ".join(f"<{i}>" for i in iris)
+def _digest_of(lines: list[str]) -> str:
+    """The digest value of ``need_lines`` output (its last line)."""
+    return lines[-1].rsplit('"', 2)[-2]
 
 
-def _old_summaries(store: Store, codes: list[str]) -> tuple[set[str], dict[SummaryKey, Counts]]:
-    """The summary triples (as lines) of the areas in or above ``codes``, and their counts."""
+#: Needs per query when old derived triples are read back (a VALUES list of need IRIs is matched in
+#: linear time: 16,173 needs' 222,297 reason triples in 1.1 s at national scale).
+READ_CHUNK = 10_000
+
+
+def _lines_of(store: Store, needs: list[str]) -> set[str]:
+    """The derived triples (as lines) of ``needs`` and of their reasons, read back: only for needs
+    written before digests existed, whose lines cannot be compared otherwise."""
+    out: set[str] = set()
+    for i in range(0, len(needs), READ_CHUNK):
+        values = facts.iri_values(needs[i:i + READ_CHUNK])
+        for q in (f"SELECT ?n ?p ?o WHERE {{ VALUES ?n {{ {values} }} GRAPH {_G} {{ ?n ?p ?o }} }}",
+                  f"SELECT ?r ?p ?o WHERE {{ VALUES ?n {{ {values} }} GRAPH {_G} {{ ?n <{DCPA.addressedBy}> ?r . "
+                  "?r ?p ?o } }"):
+            # str() of an Oxigraph term is its N-Triples form, the form need_lines writes
+            out.update(f"{s} {p} {o} .\n" for s, p, o in store.query(q))
+    return out
+
+
+def _forget(needs: list[str], summaries: list[str]) -> str:
+    """SPARQL Update removing every derived triple of ``needs`` (with their reasons) and of ``summaries``,
+    matched in the store rather than listed: nothing has to be read back first."""
+    ops = []
+    if needs:
+        values = facts.iri_values(needs)
+        ops.append(f"DELETE {{ GRAPH {_G} {{ ?r ?rp ?ro }} }} WHERE {{ VALUES ?n {{ {values} }} "
+                   f"GRAPH {_G} {{ ?n <{DCPA.addressedBy}> ?r . ?r ?rp ?ro }} }}")
+        ops.append(f"DELETE {{ GRAPH {_G} {{ ?n ?p ?o }} }} WHERE {{ VALUES ?n {{ {values} }} "
+                   f"GRAPH {_G} {{ ?n ?p ?o }} }}")
+    if summaries:
+        ops.append(f"DELETE {{ GRAPH {_G} {{ ?s ?p ?o }} }} WHERE {{ VALUES ?s {{ {facts.iri_values(summaries)} }} "
+                   f"GRAPH {_G} {{ ?s ?p ?o }} }}")
+    return " ;\n".join(ops)
+
+
+def _old_summaries(store: Store, codes: list[str]) -> dict[SummaryKey, Counts]:
+    """The counts of the summaries of the areas in or above ``codes`` (one row per summary)."""
     ups = {a for a in above(codes) if len(a) in SUMMARY_LEVELS}
-    lines: set[str] = set()
-    parts: dict[str, dict[str, str]] = {}
-    queries = [f"SELECT ?s ?p ?o WHERE {{ {place} GRAPH {_G} {{ ?s dcpa:summaryOf ?a . ?s ?p ?o }} }}"
+    queries = [f"""SELECT ?a ?t ?sev ?n ?g ?u ?gp ?ex WHERE {{ {place} GRAPH {_G} {{ ?s dcpa:summaryOf ?a ;
+                   dcpa:summaryNeedType ?t ; dcpa:summarySeverity ?sev ; dcpa:needCount ?n ; dcpa:gapCount ?g .
+                   OPTIONAL {{ ?s dcpa:unverifiedCount ?u }} OPTIONAL {{ ?s dcpa:gapPeople ?gp }}
+                   OPTIONAL {{ ?s dcpa:isSynthetic ?ex }} }} }}"""
                for place in scope_patterns(codes, "?a", also=ups)]
-    for sol in (sol for q in queries for sol in store.query(q)):
-        s, p, o = sol["s"], sol["p"], sol["o"]
-        lines.add(f"{s} {p} {o} .\n")
-        parts.setdefault(s.value, {})[p.value] = o.value
     counts: dict[SummaryKey, Counts] = {}
-    for d in parts.values():
-        key = SummaryKey(code_of(d[str(DCPA.summaryOf)]), d[str(DCPA.summaryNeedType)],
-                         int(d[str(DCPA.summarySeverity)]), d.get(str(DCPA.isSynthetic)) == "true")
-        counts[key] = Counts(int(d[str(DCPA.needCount)]), int(d[str(DCPA.gapCount)]),
-                             int(d.get(str(DCPA.unverifiedCount), 0)), int(d.get(str(DCPA.gapPeople), 0)))
-    return lines, counts
+    for a, t, sev, n, g, u, gp, ex in (row for q in queries for row in store.query(q)):
+        key = SummaryKey(code_of(a.value), t.value, int(sev.value), ex is not None and ex.value == "true")
+        counts[key] = Counts(int(n.value), int(g.value), int(u.value) if u else 0, int(gp.value) if gp else 0)
+    return counts
 
 
 def _new_summaries(codes: list[str], needs: list[NeedFacts], result: dict[str, Outcome],
@@ -424,31 +463,58 @@ def _rewrite(store: Store, m: Marker, codes: list[str], extra: list[str], day: d
     # one county per query: Oxigraph's plan for a longer VALUES list turns super-linear at national
     # scale (the old lines of 4 counties read in 2.1 s, of 8 in 141 s; one at a time, 0.5 s each)
     places = [p for c in codes for p in scope_patterns([c])]
-    old = _old_need_lines(store, places, extra)
-    new: set[str] = set()
+    old_digests = _old_digests(store, places, extra)
+    rewrite: list[str] = []  # needs whose derived triples change (their old ones are removed by pattern)
+    lines: list[str] = []  # what is inserted
+    undigested: dict[str, list[str]] = {}  # needs written before digests: diffed line by line
+    changed_summaries: list[str] = []
     until = m.stable_until
+    seen: set[str] = set()
     if inputs is not None:
         result = inputs.outcomes()
         for n in inputs.needs:
-            new.update(need_lines(n, result[n.iri]))
-        old_summary_lines, old_counts = _old_summaries(store, codes)
-        old |= old_summary_lines
-        for key, counts in _new_summaries(codes, inputs.needs, result, old_counts).items():
-            new.update(summary_lines(key, counts))
+            new = need_lines(n, result[n.iri])
+            seen.add(n.iri)
+            digest = old_digests.get(n.iri)
+            if digest == "":
+                undigested[n.iri] = new
+            elif digest != _digest_of(new):
+                rewrite.append(n.iri)
+                lines += new
+        old_counts = _old_summaries(store, codes)
+        new_counts = _new_summaries(codes, inputs.needs, result, old_counts)
+        for key in sorted(old_counts.keys() | new_counts.keys()):
+            if old_counts.get(key) != new_counts.get(key):
+                changed_summaries.append(summary_iri(*key))
+                if key in new_counts:
+                    lines += summary_lines(key, new_counts[key])
         nxt = inputs.rule.next_change()
         if nxt is not None and (until is None or nxt < until):
             until = nxt
+    rewrite += sorted(iri for iri in old_digests if iri not in seen)  # needs gone from the graph
+    drop: set[str] = set()  # lines removed as listed
+    if undigested:
+        # rewriting them whole would put a province's every derived triple into one transaction (over
+        # 10 GB at national scale): diff them once instead, as before digests, and add the digests
+        old_lines = _lines_of(store, sorted(undigested))
+        new_lines = {line for v in undigested.values() for line in v}
+        drop = old_lines - new_lines
+        lines += sorted(new_lines - old_lines)
     to = marker_to or Marker(m.as_of, until)
     if to != m:
-        old |= set(_marker_lines(m.as_of, m.stable_until))
-        new |= set(_marker_lines(to.as_of, to.stable_until))
-    drop, add = old - new, new - old
-    if drop or add:
-        store.update(f"DELETE DATA {{ GRAPH {_G} {{\n{''.join(sorted(drop))}}} }} ;\n"
-                     f"INSERT DATA {{ GRAPH {_G} {{\n{''.join(sorted(add))}}} }}")
-    changed = len({line.split(" ", 1)[0] for line in drop | add})
-    log.info("derived graph refreshed for %s as of %s: %d node(s) changed",
-             ", ".join(codes) or "(removed needs)", day, changed)
+        old_marker = set(_marker_lines(m.as_of, m.stable_until))
+        new_marker = set(_marker_lines(to.as_of, to.stable_until))
+        drop |= old_marker - new_marker
+        lines += sorted(new_marker - old_marker)
+    ops = [op for op in (_forget(rewrite, changed_summaries),
+                         f"DELETE DATA {{ GRAPH {_G} {{\n{''.join(sorted(drop))}}} }}" if drop else "",
+                         f"INSERT DATA {{ GRAPH {_G} {{\n{''.join(lines)}}} }}" if lines else "") if op]
+    if ops:
+        store.update(" ;\n".join(ops))
+    needs_changed = len(rewrite) + len(undigested)  # (each of the latter at least gains its digest)
+    changed = needs_changed + len(changed_summaries) + (1 if to != m else 0)
+    log.info("derived graph refreshed for %s as of %s: %d need(s), %d summar(ies) changed",
+             ", ".join(codes) or "(removed needs)", day, needs_changed, len(changed_summaries))
     return changed
 
 

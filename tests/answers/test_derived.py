@@ -242,6 +242,33 @@ def test_a_capacity_shared_across_counties_is_refreshed_together(tmp_path: Path)
     assert new not in _unaddressed(store)
 
 
+def test_a_province_wide_write_is_refreshed_need_by_need(tmp_path: Path) -> None:
+    """The village-history collection (online, R14: N43) offered to the whole province reaches every
+    village: c, the N43 gap of County 1, is met; a cancellation takes it back."""
+    store = fixture_store()
+    settings = settings_for(tmp_path)
+    collection = {**INTERVENTION, "id": "I-PROV", "name_zh": "测试·全省村史数字馆藏", "category": "C3",
+                  "provided_by": "city", "uses_resources": "local", "target_areas": "21", "status": "S2",
+                  "start_date": "2020-01-01"}
+    import_records(store, "interventions", [collection], user="李四", settings=settings)
+    _assert_current(store)
+    assert _unaddressed(store) == set("bdil")
+    replace_record(store, "interventions", "I-PROV", {**collection, "status": "S4"}, user="李四", settings=settings)
+    _assert_current(store)
+    assert _unaddressed(store) == set("bcdil")
+
+
+def test_a_derived_graph_without_digests_is_rewritten_where_it_is_refreshed() -> None:
+    """A derived graph written before needs carried digests: a refresh cannot tell what changed, so it
+    rewrites the needs it covers, and the result is the one a fresh derivation gives."""
+    store = fixture_store()
+    store.update(f"DELETE WHERE {{ GRAPH <{GRAPH_DERIVED}> {{ ?n <{derived.DCPA.derivedDigest}> ?d }} }}")
+    needs = len(store.select("SELECT ?n WHERE { ?n a dcpa:Need }"))
+    assert derived.refresh(store, ["21"], settings=settings_for()) == needs
+    _assert_current(store)
+    assert derived.refresh(store, ["21"], settings=settings_for()) == 0
+
+
 def test_refresh_on_a_store_without_a_derived_graph_derives_it_whole() -> None:
     store = fixture_store(derived=False)
     derived.refresh(store, ["219001"], settings=settings_for())
