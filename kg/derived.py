@@ -328,16 +328,25 @@ def is_current(store: Store, as_of: date | None = None) -> bool:
 # ---------------------------------------------------------------------------
 
 
-def _old_digests(store: Store, places: list[str], extra: list[str]) -> dict[str, str]:
-    """The digest (``dcpa:derivedDigest``) of every need in the ``places`` patterns and of the ``extra``
-    need IRIs that has derived facts ("" for one written before digests were)."""
-    queries = [f"SELECT ?s ?d WHERE {{ {place} ?s dcpa:needOf ?v . GRAPH {_G} {{ ?s dcpa:needState ?st }} "
-               f"OPTIONAL {{ GRAPH {_G} {{ ?s dcpa:derivedDigest ?d }} }} }}" for place in places]
-    if extra:
-        queries.append(f"SELECT ?s ?d WHERE {{ VALUES ?s {{ {facts.iri_values(extra)} }} "
-                       f"GRAPH {_G} {{ ?s dcpa:needState ?st }} "
-                       f"OPTIONAL {{ GRAPH {_G} {{ ?s dcpa:derivedDigest ?d }} }} }}")
-    return {s.value: d.value if d is not None else "" for q in queries for s, d in store.query(q)}
+def _old_digests(store: Store, needs: Iterable[str]) -> dict[str, str]:
+    """The digest (``dcpa:derivedDigest``) of each of ``needs`` that has derived facts ("" for one
+    written before digests were).
+
+    One index lookup per need: 27 µs a need at national scale, where a SPARQL join over a province's
+    counties took 45 µs (4.7 s for 100,476 needs).
+    """
+    g = ox.NamedNode(str(GRAPH_DERIVED))
+    digest, state = ox.NamedNode(str(DCPA.derivedDigest)), ox.NamedNode(str(DCPA.needState))
+    inner = store.inner
+    out: dict[str, str] = {}
+    for iri in needs:
+        n = ox.NamedNode(iri)
+        for q in inner.quads_for_pattern(n, digest, None, g):
+            if isinstance(q.object, ox.Literal):
+                out[iri] = q.object.value
+        if iri not in out and next(inner.quads_for_pattern(n, state, None, g), None) is not None:
+            out[iri] = ""
+    return out
 
 
 def _digest_of(lines: list[str]) -> str:
@@ -351,8 +360,8 @@ READ_CHUNK = 10_000
 
 
 def _lines_of(store: Store, needs: list[str]) -> set[str]:
-    """The derived triples (as lines) of ``needs`` and of their reasons, read back: only for needs
-    written before digests existed, whose lines cannot be compared otherwise."""
+    """The derived triples (as lines) of ``needs`` and of their reasons, read back (for the needs whose
+    digest says they changed, so that only the difference is written)."""
     out: set[str] = set()
     for i in range(0, len(needs), READ_CHUNK):
         values = facts.iri_values(needs[i:i + READ_CHUNK])
@@ -362,22 +371,6 @@ def _lines_of(store: Store, needs: list[str]) -> set[str]:
             # str() of an Oxigraph term is its N-Triples form, the form need_lines writes
             out.update(f"{s} {p} {o} .\n" for s, p, o in store.query(q))
     return out
-
-
-def _forget(needs: list[str], summaries: list[str]) -> str:
-    """SPARQL Update removing every derived triple of ``needs`` (with their reasons) and of ``summaries``,
-    matched in the store rather than listed: nothing has to be read back first."""
-    ops = []
-    if needs:
-        values = facts.iri_values(needs)
-        ops.append(f"DELETE {{ GRAPH {_G} {{ ?r ?rp ?ro }} }} WHERE {{ VALUES ?n {{ {values} }} "
-                   f"GRAPH {_G} {{ ?n <{DCPA.addressedBy}> ?r . ?r ?rp ?ro }} }}")
-        ops.append(f"DELETE {{ GRAPH {_G} {{ ?n ?p ?o }} }} WHERE {{ VALUES ?n {{ {values} }} "
-                   f"GRAPH {_G} {{ ?n ?p ?o }} }}")
-    if summaries:
-        ops.append(f"DELETE {{ GRAPH {_G} {{ ?s ?p ?o }} }} WHERE {{ VALUES ?s {{ {facts.iri_values(summaries)} }} "
-                   f"GRAPH {_G} {{ ?s ?p ?o }} }}")
-    return " ;\n".join(ops)
 
 
 def _old_summaries(store: Store, codes: list[str]) -> dict[SummaryKey, Counts]:
@@ -460,45 +453,40 @@ def _rewrite(store: Store, m: Marker, codes: list[str], extra: list[str], day: d
             break
         codes = minimal_areas(codes + [v[:6] for v in inputs.outside_villages()])
         inputs = facts.read_inputs(store, codes, day, windows)
-    # one county per query: Oxigraph's plan for a longer VALUES list turns super-linear at national
-    # scale (the old lines of 4 counties read in 2.1 s, of 8 in 141 s; one at a time, 0.5 s each)
-    places = [p for c in codes for p in scope_patterns([c])]
-    old_digests = _old_digests(store, places, extra)
-    rewrite: list[str] = []  # needs whose derived triples change (their old ones are removed by pattern)
-    lines: list[str] = []  # what is inserted
-    undigested: dict[str, list[str]] = {}  # needs written before digests: diffed line by line
-    changed_summaries: list[str] = []
+    # a need of the scope is one of inputs.needs (read from the same data); one gone is in ``extra``
+    old_digests = _old_digests(store, [n.iri for n in inputs.needs] + extra if inputs else extra)
+    diffed: dict[str, list[str]] = {}  # needs whose derived triples change, with their new lines
+    lines: list[str] = []  # what is inserted (summaries and marker; the needs' difference is added below)
+    drop: set[str] = set()  # what is removed
+    summaries_changed = 0
     until = m.stable_until
-    seen: set[str] = set()
     if inputs is not None:
         result = inputs.outcomes()
         for n in inputs.needs:
             new = need_lines(n, result[n.iri])
-            seen.add(n.iri)
-            digest = old_digests.get(n.iri)
-            if digest == "":
-                undigested[n.iri] = new
-            elif digest != _digest_of(new):
-                rewrite.append(n.iri)
-                lines += new
+            if old_digests.get(n.iri) != _digest_of(new):  # changed, new, or written before digests ("")
+                diffed[n.iri] = new
         old_counts = _old_summaries(store, codes)
         new_counts = _new_summaries(codes, inputs.needs, result, old_counts)
         for key in sorted(old_counts.keys() | new_counts.keys()):
             if old_counts.get(key) != new_counts.get(key):
-                changed_summaries.append(summary_iri(*key))
+                summaries_changed += 1
+                if key in old_counts:
+                    drop.update(summary_lines(key, old_counts[key]))
                 if key in new_counts:
                     lines += summary_lines(key, new_counts[key])
         nxt = inputs.rule.next_change()
         if nxt is not None and (until is None or nxt < until):
             until = nxt
-    rewrite += sorted(iri for iri in old_digests if iri not in seen)  # needs gone from the graph
-    drop: set[str] = set()  # lines removed as listed
-    if undigested:
-        # rewriting them whole would put a province's every derived triple into one transaction (over
-        # 10 GB at national scale): diff them once instead, as before digests, and add the digests
-        old_lines = _lines_of(store, sorted(undigested))
-        new_lines = {line for v in undigested.values() for line in v}
-        drop = old_lines - new_lines
+    current = {n.iri for n in inputs.needs} if inputs is not None else set()
+    gone = [iri for iri in old_digests if iri not in current]
+    # only the changed needs' old triples are read back (a province's whole 2.6M took 32 s at national
+    # scale); removing them by a DELETE ... WHERE pattern instead was slower still (88 s for 24,571 needs)
+    touched = sorted(diffed) + gone
+    if touched:
+        old_lines = _lines_of(store, [iri for iri in touched if iri in old_digests])
+        new_lines = {line for v in diffed.values() for line in v}
+        drop |= old_lines - new_lines
         lines += sorted(new_lines - old_lines)
     to = marker_to or Marker(m.as_of, until)
     if to != m:
@@ -506,15 +494,13 @@ def _rewrite(store: Store, m: Marker, codes: list[str], extra: list[str], day: d
         new_marker = set(_marker_lines(to.as_of, to.stable_until))
         drop |= old_marker - new_marker
         lines += sorted(new_marker - old_marker)
-    ops = [op for op in (_forget(rewrite, changed_summaries),
-                         f"DELETE DATA {{ GRAPH {_G} {{\n{''.join(sorted(drop))}}} }}" if drop else "",
+    ops = [op for op in (f"DELETE DATA {{ GRAPH {_G} {{\n{''.join(sorted(drop))}}} }}" if drop else "",
                          f"INSERT DATA {{ GRAPH {_G} {{\n{''.join(lines)}}} }}" if lines else "") if op]
     if ops:
         store.update(" ;\n".join(ops))
-    needs_changed = len(rewrite) + len(undigested)  # (each of the latter at least gains its digest)
-    changed = needs_changed + len(changed_summaries) + (1 if to != m else 0)
+    changed = len(touched) + summaries_changed + (1 if to != m else 0)
     log.info("derived graph refreshed for %s as of %s: %d need(s), %d summar(ies) changed",
-             ", ".join(codes) or "(removed needs)", day, needs_changed, len(changed_summaries))
+             ", ".join(codes) or "(removed needs)", day, len(touched), summaries_changed)
     return changed
 
 
