@@ -26,6 +26,7 @@ from .errors import install_error_handlers
 from .guards import install_guards
 from .paths import STATIC_DIR
 from .remote import RemoteStore
+from .result_cache import ResultCache
 from .routes import (
     admin,
     areas,
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     else:
         ServedStore.open(app.state, settings)  # the writer of its store: lock, recovery, admin channel
     app.state.query_runner = query_runner_for(settings, app.state)
+    app.state.result_cache = ResultCache(settings.result_cache_mb * 1024 * 1024)
     app.state.store_listeners.append(app.state.query_runner)  # told of every write and store switch
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

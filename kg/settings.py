@@ -68,6 +68,12 @@ class Settings(BaseSettings):
     max_query_bytes: int = Field(
         default=100_000, description="Largest SPARQL query text the endpoint accepts, in bytes."
     )
+    result_cache_mb: int = Field(
+        ge=0,
+        default=64,
+        description="Memory the server keeps SPARQL answers in, for the same request on the same data "
+        "(every write forgets them all), in MB; 0 turns it off.",
+    )
     query_workers: int = Field(
         default=2,
         description="Query worker processes the server keeps ready (idle) for SPARQL and JSON answers; "

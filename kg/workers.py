@@ -177,6 +177,11 @@ class QueryRunner(Protocol):
 
     def close(self) -> None: ...
 
+    @property
+    def data_version(self) -> int:
+        """Moves on when the runner's readers must see newer data (after ``data_changed``, ``switch_store``)."""
+        ...
+
 
 def _run_here(fn: Callable[..., Any], store: Any, args: tuple[Any, ...], deadline: Deadline) -> Any:
     """Run ``fn`` in this thread with ``deadline`` as the current one; on failure, drop its frames
@@ -236,6 +241,11 @@ class ThreadRunner:
 
     def data_changed(self) -> None:
         """Nothing to do: the threads read the server's own store object."""
+
+    @property
+    def data_version(self) -> int:
+        """Always 0: the threads read the server's store object itself, whose ``generation`` says it all."""
+        return 0
 
     def switch_store(self, path: str | Path) -> None:
         """Nothing to do: each call reads the store of the moment."""
@@ -547,6 +557,12 @@ class WorkerPool:
         """The server wrote to the store: every worker reopens it before its next task."""
         with self._cond:
             self._version += 1
+
+    @property
+    def data_version(self) -> int:
+        """The version of the data the next task reads (moved by ``data_changed`` and ``switch_store``)."""
+        with self._cond:
+            return self._version
 
     def switch_store(self, path: str | Path) -> None:
         """Serve the store at ``path`` from now on: no task starts on the old one after this returns;

@@ -20,6 +20,7 @@ from kg.settings import Settings
 from .. import sparql as sp
 from ..deps import query_runner
 from ..paths import TEMPLATES_DIR
+from ..result_cache import CACHE_HEADER, ResultCache
 
 router = APIRouter(tags=["sparql"])
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
@@ -33,7 +34,8 @@ _DOC = (
     "SERVICE are refused (403); a malformed query gets 400 with the parser's message; a query past "
     "its time limit gets 503, past its memory limit 507; an answer cut at the row limit has the header "
     "`X-DCPA-Truncated: true`. `FROM`/`FROM NAMED` are honoured; without any dataset the default graph "
-    "is the union of all graphs. "
+    "is the union of all graphs. The same request on the same data is answered from memory "
+    "(`X-DCPA-Result-Cache: hit`); every write forgets those answers. "
     "Without a query: the service description (RDF) or, for browsers, the query editor."
 )
 
@@ -61,11 +63,19 @@ async def _answer(request: Request, body: bytes) -> Response:
     accept = request.headers.get("accept", "")
     if req is None:
         return _no_query(request, accept)
-    answer: sp.Answer = await query_runner(request).call(
-        "api.sparql:answer", req, accept, settings.max_rows, sp.known(req.query), timeout=settings.query_timeout
-    )
-    sp.remember(req.query, answer.analysis)
-    headers = {"Vary": "Accept"}
+    runner = query_runner(request)
+    cache: ResultCache = request.app.state.result_cache
+    store = request.app.state.store
+    key = cache.request_key(req, accept, settings.max_rows)
+    version = cache.version(store, runner)  # read before the query runs (see api.result_cache)
+    answer = cache.get(store, version, key)
+    headers = {"Vary": "Accept", CACHE_HEADER: "hit" if answer is not None else "miss"}
+    if answer is None:
+        answer = await runner.call(
+            "api.sparql:answer", req, accept, settings.max_rows, sp.known(req.query), timeout=settings.query_timeout
+        )
+        sp.remember(req.query, answer.analysis)
+        cache.put(store, version, key, answer, runner)
     if answer.truncated:
         headers[sp.TRUNCATED_HEADER] = "true"
     charset = "" if answer.media_type in (sp.JSONLD,) else "; charset=utf-8"
