@@ -100,13 +100,21 @@ def _via_kind(via: str) -> str:
     return "resource_type"
 
 
-def _derived_rows(store: Store, scope: Area | None, with_reasons: bool) -> list[NeedRow]:
+def _derived_rows(store: Store, scope: Area | None, with_reasons: bool,
+                  states: tuple[NeedState, ...] | None = None) -> list[NeedRow]:
     head, b = _scope_head(scope)
+    # one state asked for is written in, and so is the area: the engine then reads only the area's needs
+    # in that state (a province's 64,899 gaps in 4.3 s at national scale, against 6.8 s for all its
+    # 100,476 needs; with the area passed as a binding instead, it started from the state: 16 s)
+    one = f"<{states[0].concept}>" if states is not None and len(states) == 1 else None
+    if one and b:
+        head, b = f"{ox.NamedNode(b['scope'].value)} ^dcpa:withinArea ?v .", {}
     proj = " ?scope" if b else ""
+    state_term, state_out = (one, f"({one} AS ?st)") if one else ("?st", "?st")
     jobs: list[tuple[str, dict[str, Any]]] = [(
-        f"SELECT{proj} ?need ?v ?t ?sev ?people ?ex ?st WHERE {{ {head} ?need dcpa:needOf ?v ; dcpa:needType ?t ; "
-        "dcpa:severity ?sev ; dcpa:needState ?st . OPTIONAL { ?need dcpa:peopleAffected ?people } "
-        "OPTIONAL { ?need dcpa:isSynthetic ?ex } }", b)]
+        f"SELECT{proj} ?need ?v ?t ?sev ?people ?ex {state_out} WHERE {{ {head} ?need dcpa:needOf ?v ; "
+        f"dcpa:needType ?t ; dcpa:severity ?sev ; dcpa:needState {state_term} . "
+        "OPTIONAL { ?need dcpa:peopleAffected ?people } OPTIONAL { ?need dcpa:isSynthetic ?ex } }", b)]
     if with_reasons:
         jobs.append((
             f"SELECT{proj} ?need ?i ?m ?ta ?ft ?via ?fp ?vu ?bt ?c ?iex WHERE {{ {head} ?need dcpa:needOf ?v ; "
@@ -148,13 +156,15 @@ def need_rows(
     as_of: date | None = None,
     with_reasons: bool = False,
     real_only: bool = False,
+    states: tuple[NeedState, ...] | None = None,
     settings: Settings | None = None,
 ) -> NeedSet:
     """Every need of the villages in ``scope`` (None: everywhere) with its state and reasons.
 
     ``reach`` narrows the rule to some reach modes (default ``settings.reach``); ``period`` keeps the
     needs identified in it and judges them as of its end; ``real_only`` leaves out example needs
-    (whose states never decide a real need's anyway).
+    (whose states never decide a real need's anyway); ``states`` keeps only needs in those states
+    (read as such from the derived graph, when it answers).
     """
     settings = settings or get_settings()
     modes = reach if isinstance(reach, tuple) else parse_reach(reach, settings.reach)
@@ -162,7 +172,7 @@ def need_rows(
     full = set(modes) == set(REACH_MODES)
     notes: list[str] = []
     if period is None and derived.is_current(store, day):
-        rows = _derived_rows(store, scope, with_reasons or not full)
+        rows = _derived_rows(store, scope, with_reasons or not full, states if full else None)
         if not full:
             rows = [_restricted(r, modes) for r in rows]
         source = "derived"
@@ -180,6 +190,8 @@ def need_rows(
         source = "live"
     if real_only:
         rows = [r for r in rows if not r.example]
+    if states is not None:
+        rows = [r for r in rows if r.state in states]
     rows.sort(key=lambda r: (r.village, -r.severity, r.iri))
     log.debug("need rows for %s: %d (%s)", scope.code if scope else "all", len(rows), source)
     return NeedSet(rows, day, modes, source, period, notes)

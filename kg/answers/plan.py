@@ -375,7 +375,9 @@ def solve_milp(options: list[Option], weight: dict[str, float], cap: dict[str, i
     # the bound on the penalised objective, plus what the penalties can take away, bounds the value;
     # values come in steps, so the bound rounds down to one
     dual = float(h.getInfo().mip_dual_bound) + _TIE_PENALTY
-    bound = min(math.floor(dual / step + 1e-6) * step, upper_bound(options, weight, budget))
+    relaxed = upper_bound(options, weight, budget)
+    # stopped before it had a bound of its own (infinite), the relaxation's bound stands
+    bound = min(math.floor(dual / step + 1e-6) * step, relaxed) if math.isfinite(dual) else relaxed
     proved = bound <= value + 1e-9 or (status == highspy.HighsModelStatus.kOptimal and rel_gap == 0.0)
     return chosen, proved, value if proved else max(value, bound)
 
@@ -409,8 +411,9 @@ def optimise(needs: list[PlanNeed], resources: list[PlanResource], broader: dict
 
 def _load(store: Store, scope: Area | None, modes: Any, *, poor_first: bool, real_only: bool,
           settings: Settings) -> tuple[list[PlanNeed], list[PlanResource], str]:
-    ns = need_rows(store, scope, reach=modes, real_only=real_only, settings=settings)
-    gaps = [r for r in ns.rows if r.state is NeedState.UNADDRESSED]
+    ns = need_rows(store, scope, reach=modes, real_only=real_only, states=(NeedState.UNADDRESSED,),
+                   settings=settings)
+    gaps = ns.rows
     weights: dict[str, tuple[float, tuple[str, ...]]] = {}
     if poor_first:
         broader, _ = need_type_tree(store)

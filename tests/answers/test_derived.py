@@ -89,6 +89,19 @@ def test_need_rows_from_the_derived_graph_equal_the_rule_applied_live(
         assert rows(store, code) == rows(live, code), code
 
 
+@pytest.mark.parametrize("states", [(G,), (A, U), (G, A, U)])
+def test_need_rows_of_some_states_are_those_rows_whichever_way_they_are_read(
+    store: Store, live: Store, states: tuple[NeedState, ...]
+) -> None:
+    """Plans read only the gaps (written into the query when the derived graph answers)."""
+    for s in (store, live):
+        for code in (None, "21", "219002"):
+            scope = resolve_area(s, code) if code else None
+            every = need_rows(s, scope, settings=settings_for()).rows
+            some = need_rows(s, scope, states=states, settings=settings_for()).rows
+            assert some == [r for r in every if r.state in states] and some, (code, states)
+
+
 @pytest.mark.parametrize("by", GAP_DIMENSIONS)
 @pytest.mark.parametrize("area", [None, "21", "2190", "219001", "219001001", V1])
 def test_gap_reports_from_the_derived_graph_equal_those_from_the_rule(

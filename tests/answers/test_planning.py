@@ -156,3 +156,33 @@ def test_a_plan_greedy_gets_wrong_is_solved_to_the_optimum() -> None:
         chosen, used, ub = optimise(needs, res, BROADER, 100.0, method)
         assert sorted(o.village for o, _ in chosen) == ["219001001002", "219001001003"]
         assert used == "exact" and ub == 100.0
+
+
+def test_a_solver_stopped_before_its_first_bound_answers_with_the_relaxations(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """At national scale HiGHS stopped at a short time limit with greedy's plan and no bound of its own
+    (an infinite dual bound), and the plan failed with OverflowError; now the relaxation bounds it."""
+    from kg.answers import plan as plan_module
+
+    made = plan_module._new_highs
+
+    class Stopped:
+        def __init__(self) -> None:
+            self._h = made()
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self._h, name)
+
+        def getInfo(self) -> object:  # noqa: N802 - HiGHS's name
+            info = self._h.getInfo()
+            info.mip_dual_bound = float("inf")
+            return info
+
+    monkeypatch.setattr(plan_module, "_new_highs", Stopped)
+    needs = [PlanNeed("a", "219001001001", "A", 5, 52.0), PlanNeed("b", "219001001002", "A", 5, 50.0),
+             PlanNeed("c", "219001001003", "A", 5, 50.0)]
+    res = [PlanResource("r1", "lib", ("219001001001",), frozenset({"A"}), 1, 51.0),
+           PlanResource("r2", "lib", ("219001001002", "219001001003"), frozenset({"A"}), 2, 50.0)]
+    chosen, _, ub = optimise(needs, res, BROADER, 100.0, "auto")
+    assert sorted(o.village for o, _ in chosen) == ["219001001002", "219001001003"] and ub >= 100.0
