@@ -124,6 +124,15 @@ def throughput(url: str, texts: list[str], requests: int, clients: int) -> float
     return requests / (time.perf_counter() - t)
 
 
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if it has not ended within 30 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 _CLIENTS: dict[str, httpx.Client] = {}
 
 
@@ -152,11 +161,7 @@ def project_server(work: Path, cache_mb: int) -> Iterator[str]:
         wait_up(f"http://127.0.0.1:{port}/health", proc)
         yield f"http://127.0.0.1:{port}/sparql"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
 
 
 def report_catalogue(url: str, every: dict[str, str], bare: dict[str, list[float | None]], repeat: int) -> None:
@@ -227,11 +232,7 @@ def main(argv: list[str] | None = None) -> int:
                               f"{b:7.1f} req/s ({p / b:.2f}x)")
                     report_catalogue(project_url, every, bare_times, a.repeat)
         finally:
-            bare.terminate()
-            try:
-                bare.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                bare.kill()
+            stop(bare)
     print("target: 8-client throughput >= 1x the bare server, catalogue latency <= 1.1x", file=sys.stderr)
     return 0
 

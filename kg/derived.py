@@ -421,7 +421,8 @@ def refresh(store: Store, areas: Iterable[str], needs: Iterable[str] = (), *,
             settings: Settings | None = None) -> int:
     """Recompute the needs of every county containing one of ``areas`` (codes), their summaries and
     those of the areas above, and forget derived facts of ``needs`` no longer in the graph; write
-    the difference in one transaction. Returns how many nodes changed.
+    the difference in one transaction. Returns how many nodes changed: needs and summaries, and the
+    graph's own node when its dates moved.
 
     The derived graph keeps its date; a store without a current derived graph gets a whole one.
     Counties whose needs compete for the capacity of an intervention naming villages in them are
@@ -538,7 +539,7 @@ def advance(store: Store, day: date | None = None, *, settings: Settings | None 
     """Move the derived graph to ``day`` (default today): recompute only the counties where an outcome
     can change between its date and ``day`` (``changed_areas``), writing their differences in
     transactions of ``ADVANCE_CHUNK`` counties, the new date and stable-until date with the last.
-    Returns how many nodes changed. Without a derived graph, derives it whole.
+    Returns how many nodes changed (as ``refresh``). Without a derived graph, derives it whole.
 
     Why not ``derive_all``: replacing the national derived graph (10^7 triples) in one transaction
     took over 24 GB, and the server that did it each morning was killed for lack of memory; a day's
