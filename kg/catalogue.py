@@ -94,6 +94,10 @@ class CatalogueQuery:
     text: str = ""
     #: What the query needs beyond the data graphs (``derived``: the derived graph).
     uses: list[str] = field(default_factory=list)
+    #: What it costs, measured (``# cost:``): said for the queries that scan a whole area.
+    cost: str = ""
+    #: A catalogue query answering the same counts from materialised data (``# faster:``).
+    faster: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -168,6 +172,8 @@ def parse_query_file(path: Path) -> CatalogueQuery:
         parameters=params,
         text=text,
         uses=sorted({u.strip() for v in meta.get("uses", []) for u in v.split(",") if u.strip()}),
+        cost=" ".join(meta.get("cost", [])),
+        faster=" ".join(meta["faster"]).strip() if meta.get("faster") else None,
     )
 
 
@@ -182,6 +188,10 @@ def load_catalogue(directory: Path = QUERIES_DIR) -> dict[str, CatalogueQuery]:
     if cached and cached[0] == stamp:
         return dict(cached[1])
     catalogue = {f.stem: parse_query_file(f) for f in files}
+    for q in catalogue.values():
+        if q.faster is not None and q.faster not in catalogue:
+            raise DataError(f"{q.name}.rq names a faster query {q.faster!r} that the catalogue lacks",
+                            hint="`# faster:` names another .rq file of the catalogue, without .rq")
     _CACHE[directory] = (stamp, catalogue)
     return dict(catalogue)
 

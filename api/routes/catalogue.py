@@ -37,6 +37,8 @@ class QueryInfo(BaseModel):
     parameters: list[ParamInfo] = []
     href: str = Field(examples=["/api/queries/gaps_by_county"])
     text: str | None = Field(default=None, description="The SPARQL text")
+    cost: str = Field(default="", description="What the query costs, measured, when it scans a whole area")
+    faster: str | None = Field(default=None, description="A query answering the same counts from materialised data")
 
 
 class QueryList(BaseModel):
@@ -66,6 +68,8 @@ def _info(q: CatalogueQuery, *, text: bool = False) -> dict[str, Any]:
         ],
         "href": urls.query(q.name),
         "text": q.text if text else None,
+        "cost": q.cost,
+        "faster": q.faster,
     }
 
 

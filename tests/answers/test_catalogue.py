@@ -11,9 +11,10 @@ import rdflib
 
 from kg.catalogue import answer, load_catalogue, parse_query_file, run_query
 from kg.errors import DataError, NotFound
+from kg.matching import gaps
 from kg.store import Store
 
-from .conftest import DATA
+from .conftest import DATA, settings_for
 
 EXPECTED = DATA / "expected"
 REGEN = os.environ.get("DCPA_REGEN_EXPECTED") == "1"
@@ -89,7 +90,8 @@ def test_header_errors_name_the_file(tmp_path: Path) -> None:
 
 def test_uses_header_declares_the_derived_graph(tmp_path: Path) -> None:
     readers = {name for name, q in CATALOGUE.items() if q.uses == ["derived"]}
-    assert readers == {"needs_of_village", "unmet_needs_by_area", "coverage_by_category", "top_unaddressed_villages"}
+    assert readers == {"needs_of_village", "unmet_needs_by_area", "coverage_by_category", "top_unaddressed_villages",
+                       "need_summary_by_type"}
     derived_terms = ("dcpa:needState", "dcpa:addressedBy", "dcpa:addressingInterventionCount",
                      "dcpa:addressedByCategory", "dcpa:gapCount")
     for name, q in CATALOGUE.items():  # a query reading derived terms must say so (it is refused without them)
@@ -163,3 +165,31 @@ def test_rows_resting_on_example_data_are_marked(mixed: Store) -> None:
     flags = {r["need"].rsplit("/", 1)[-1]: f for r, f in zip(village.rows, village.example, strict=True)}
     assert flags["m"] is False and flags["d"] is True and flags["e"] is True
     assert village.derived_as_of == "2020-06-30"
+
+
+@pytest.mark.parametrize("area", ["21", "2190", "219001", "219002"])
+@pytest.mark.parametrize("real_only", [False, True])
+def test_the_summary_query_answers_what_the_scan_and_the_gap_report_do(
+    mixed: Store, area: str, real_only: bool
+) -> None:
+    """need_summary_by_type, the materialised counterpart of needs_by_type, counts the same needs and
+    severities, and the same unmet needs as the gap report."""
+    fast = run_query(mixed, "need_summary_by_type", {"area": area}, real_only=real_only).rows
+    scan = run_query(mixed, "needs_by_type", {"area": area}, real_only=real_only).rows
+    assert fast
+    assert {r["need_type"]: (r["needs"], r["severity_sum"]) for r in fast} == \
+        {r["need_type"]: (r["needs"], r["severity_sum"]) for r in scan}
+    report = gaps(mixed, area, by="need_type", real_only=real_only, settings=settings_for())
+    assert {r["need_type"]: (r["unaddressed"], r["unverified"], r["unaddressed_people"]) for r in fast} == \
+        {g.key: (g.unaddressed, g.unverified, g.people_unaddressed) for g in report.groups}
+
+
+def test_a_faster_query_the_catalogue_lacks_is_refused(tmp_path: Path) -> None:
+    head = "# title_zh: 慢\n# title_en: Slow\n# description: x\n# question: y\n"
+    (tmp_path / "slow.rq").write_text(head + "# faster: quick\nSELECT ?real_only WHERE { ?s ?p ?o }\n",
+                                      encoding="utf-8")
+    with pytest.raises(DataError) as e:
+        load_catalogue(tmp_path)
+    assert "slow.rq" in e.value.message and "quick" in e.value.message
+    (tmp_path / "quick.rq").write_text(head + "SELECT ?real_only WHERE { ?s ?p ?o }\n", encoding="utf-8")
+    assert load_catalogue(tmp_path)["slow"].faster == "quick"
