@@ -94,10 +94,13 @@ def query_cmd(
         if list_ or not name:
             rows = [
                 {"name": q.name, "title_zh": q.title_zh, "title_en": q.title_en,
-                 "parameters": ", ".join(f"{p.name}={p.default}" for p in q.parameters)}
+                 "parameters": ", ".join(f"{p.name}={p.default}" for p in q.parameters),
+                 "faster": q.faster or "", "cost": q.cost}
                 for q in load_catalogue().values()
             ]
-            emit_rows(rows, fmt, ["name", "title_zh", "title_en", "parameters"])
+            # the cost is a sentence: in JSON and CSV, not in the table
+            emit_rows(rows, fmt, ["name", "title_zh", "title_en", "parameters", "faster"] +
+                      (["cost"] if fmt != "table" else []))
             return
         params: dict[str, str] = {}
         for item in param or []:

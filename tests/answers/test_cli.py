@@ -45,7 +45,11 @@ def _run(store_dir: Path, monkeypatch: pytest.MonkeyPatch, *args: str):  # type:
 def test_query_list_and_run(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     r = _run(store_dir, monkeypatch, "query", "--list", "--format", "json")
     assert r.exit_code == 0, r.output
-    assert "needs_by_type" in {q["name"] for q in json.loads(r.stdout)}
+    listed = {q["name"]: q for q in json.loads(r.stdout)}
+    assert "needs_by_type" in listed
+    # a query that reads a whole area says what it costs, and which query reads the summaries instead
+    slow = listed["needs_by_type"]
+    assert slow["faster"] == "need_summary_by_type" and "national scale" in slow["cost"]
     r = _run(store_dir, monkeypatch, "query", "needs_by_type", "--param", "area=219002", "--format", "csv")
     assert r.exit_code == 0, r.output
     assert r.stdout.splitlines()[0].startswith("need_type,need_type_label")
