@@ -35,6 +35,7 @@ from .routes import (
     docs,
     gaps,
     health,
+    home,
     ontology,
     plans,
     records,
@@ -48,7 +49,7 @@ from .routes.dashboard import warm
 from .serving import DerivedKeeper, ServedStore
 
 #: Route modules under ``api.routes``, each exposing ``router`` (in the order their routes match).
-ROUTERS = (health, ontology, sparql, docs, areas, villages, gaps, plans, catalogue, records, stats, writes, views,
+ROUTERS = (home, health, ontology, sparql, docs, areas, villages, gaps, plans, catalogue, records, stats, writes, views,
            dashboard, admin)
 
 

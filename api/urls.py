@@ -36,6 +36,10 @@ def query(name: str) -> str:
     return f"/api/queries/{quote(name)}"
 
 
+def home(**params: Any) -> str:
+    return _q("/", **params)
+
+
 def dashboard(area: str | None = None, **params: Any) -> str:
     return _q("/dashboard", area=area, **params)
 

@@ -9,9 +9,12 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from kg.matching import gaps
 from kg.namespaces import node
+from kg.settings import Settings
+from kg.store import Store
 
-from .conftest import MALICIOUS
+from .conftest import AS_OF, MALICIOUS
 from .test_render import EXTERNAL, embedded
 
 PAGES = [
@@ -26,6 +29,8 @@ PAGES = [
     "/dashboard?area=211322",
     "/dashboard/village/211322101200",
     "/dashboard/search?q=朱碌科",
+    "/",
+    "/?lang=en",
 ]
 
 
@@ -181,3 +186,26 @@ def test_dashboard_and_village_pages_have_the_search_box(client: TestClient) -> 
         html = client.get(path).text
         assert '<form class="dcpa-area-search" role="search" action="/dashboard/search"' in html
         assert '<input type="hidden" name="lang" value="en">' in html
+
+
+def test_the_home_page_says_what_the_graph_holds_and_leads_everywhere(client: TestClient, store: Store) -> None:
+    """``/`` is the address the server prints: a page, not a 404."""
+    html = client.get("/").text
+    totals = gaps(store, None, settings=Settings(as_of=AS_OF)).totals
+    assert (f'data-needs="{totals.needs}" data-unaddressed="{totals.unaddressed}" '
+            f'data-example-needs="{totals.example_needs}"') in html
+    assert totals.needs and "本页含示例数据" in html and "2020-06-30" in html
+    for href in ('href="/dashboard?lang=zh"', 'href="/sparql"', 'href="/docs"', 'href="/api/queries"',
+                 'href="/views/ontology?lang=zh"', 'action="/dashboard/search"'):
+        assert href in html, href
+    en = client.get("/?lang=en").text
+    assert "What the graph holds" in en and 'href="/dashboard?lang=en"' in en and "图谱里有什么" not in en
+
+
+def test_the_home_page_of_an_empty_store_says_how_to_add_data() -> None:
+    from api.app import create_app
+
+    empty = Store.memory()
+    with TestClient(create_app(Settings(api_token=None, as_of=AS_OF), empty)) as c:
+        html = c.get("/?lang=en").text
+    assert 'data-needs="0"' in html and "dcpa template" in html and "dcpa import" in html
