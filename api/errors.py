@@ -1,6 +1,9 @@
 """One JSON error shape for every error the API returns.
 
 {"error": {"code": "...", "message": "...", "hint": "...", "details": ...}}
+
+A browser asking for a page (``Accept`` lists ``text/html``; not ``/api/…``, not the SPARQL endpoint) gets the
+same error as an HTML page in its language (``?lang=en``), with a way back, instead of raw JSON.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kg.errors import DcpaError
@@ -22,15 +25,46 @@ def error_body(code: str, message: str, hint: str | None = None, details: Any = 
     return {"error": {"code": code, "message": message, "hint": hint, "details": details}}
 
 
+#: Paths whose errors stay JSON whatever the client accepts: the API and the protocol endpoints.
+_MACHINE_PATHS = ("/api/", "/sparql", "/static/", "/admin", "/health", "/ontology.ttl", "/ontology.jsonld")
+_HEADINGS = {
+    400: ("请求有误", "Bad request"), 401: ("需要登录令牌", "Token needed"), 403: ("不允许", "Not allowed"),
+    404: ("没有找到", "Not found"), 405: ("不支持此操作", "Not allowed here"), 422: ("请求有误", "Bad request"),
+    503: ("服务繁忙或超时", "Busy or timed out"), 507: ("超出内存限制", "Over the memory limit"),
+}
+
+
+def _wants_page(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return ("text/html" in accept and request.method in ("GET", "HEAD")
+            and not request.url.path.startswith(_MACHINE_PATHS))
+
+
+def respond(request: Request, body: dict[str, Any], status: int, headers: dict[str, str] | None = None) -> Any:
+    """The error as JSON, or as a page for a browser asking for one (the same status and headers)."""
+    if not _wants_page(request):
+        return JSONResponse(body, status_code=status, headers=headers)
+    from kg import viz  # the page renderer: loaded only when a browser gets an error
+
+    lang = "en" if request.query_params.get("lang") == "en" else "zh"
+    err = body["error"]
+    zh, en = _HEADINGS.get(status, ("出错了", "Something went wrong"))
+    ctx = viz.page_context(lang)
+    ctx.update(status=status, code=err["code"], message=err["message"], hint=err.get("hint"),
+               heading=zh if lang == "zh" else en, static="/static")
+    html = viz.environment().get_template("dashboard/error.html").render(**ctx)
+    return HTMLResponse(html, status_code=status, headers=headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DcpaError)
-    async def _dcpa(_: Request, exc: DcpaError) -> JSONResponse:
+    async def _dcpa(request: Request, exc: DcpaError) -> Any:
         retry = getattr(exc, "retry_after", None)  # StoreBusy: a rebuild is running
         headers = {"Retry-After": str(retry)} if retry else None
-        return JSONResponse(exc.to_dict(), status_code=exc.http_status, headers=headers)
+        return respond(request, exc.to_dict(), exc.http_status, headers)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Any:
         code = {
             404: "not_found",
             405: "method_not_allowed",
@@ -39,19 +73,15 @@ def install_error_handlers(app: FastAPI) -> None:
             408: "request_timeout",
             413: "request_too_large",
         }.get(exc.status_code, "http_error")
-        return JSONResponse(
-            error_body(code, str(exc.detail)), status_code=exc.status_code, headers=getattr(exc, "headers", None)
-        )
+        return respond(request, error_body(code, str(exc.detail)), exc.status_code, getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Any:
         details = [
             {"loc": list(e.get("loc", ())), "message": e.get("msg"), "type": e.get("type")} for e in exc.errors()
         ]
-        return JSONResponse(
-            error_body("invalid_request", "the request is not valid", "see details for each field", details),
-            status_code=422,
-        )
+        body = error_body("invalid_request", "the request is not valid", "see details for each field", details)
+        return respond(request, body, 422)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

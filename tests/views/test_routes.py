@@ -209,3 +209,29 @@ def test_the_home_page_of_an_empty_store_says_how_to_add_data() -> None:
     with TestClient(create_app(Settings(api_token=None, as_of=AS_OF), empty)) as c:
         html = c.get("/?lang=en").text
     assert 'data-needs="0"' in html and "dcpa template" in html and "dcpa import" in html
+
+
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+@pytest.mark.parametrize("path", ["/dashboard/village/219999999999", "/dashboard?area=99", "/views/area/99",
+                                  "/no/such/page"])
+def test_a_browser_gets_an_error_as_a_page_in_its_language(client: TestClient, path: str) -> None:
+    r = client.get(path, headers=BROWSER)
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert "<h1>没有找到</h1>" in r.text and 'href="/?lang=zh"' in r.text and 'action="/dashboard/search"' in r.text
+    assert client.get(path, headers=BROWSER).text == r.text  # (no state)
+    sep = "&" if "?" in path else "?"
+    en = client.get(path + sep + "lang=en", headers=BROWSER).text
+    assert "<h1>Not found</h1>" in en and 'href="/?lang=en"' in en
+    # a program gets the one JSON error shape, as before
+    assert client.get(path).json()["error"]["code"] == "not_found"
+
+
+def test_error_pages_escape_what_they_show_and_the_api_stays_json(client: TestClient) -> None:
+    r = client.get("/dashboard?area=" + MALICIOUS, headers=BROWSER)
+    assert r.status_code == 400 and r.headers["content-type"].startswith("text/html")  # not an area code
+    assert "<script>alert(1)" not in r.text and "<img src=x" not in r.text
+    for path in ("/api/villages/219999999999", "/sparql?query=SELECT"):
+        r = client.get(path, headers=BROWSER)
+        assert r.headers["content-type"].startswith("application/json"), path
