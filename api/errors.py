@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from kg import viz
 from kg.errors import DcpaError
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,8 @@ _MACHINE_PATHS = ("/api/", "/sparql", "/static/", "/admin", "/health", "/ontolog
 _HEADINGS = {
     400: ("请求有误", "Bad request"), 401: ("需要登录令牌", "Token needed"), 403: ("不允许", "Not allowed"),
     404: ("没有找到", "Not found"), 405: ("不支持此操作", "Not allowed here"), 422: ("请求有误", "Bad request"),
-    503: ("服务繁忙或超时", "Busy or timed out"), 507: ("超出内存限制", "Over the memory limit"),
+    500: ("服务器出错", "Server error"), 503: ("服务繁忙或超时", "Busy or timed out"),
+    507: ("超出内存限制", "Over the memory limit"),
 }
 
 
@@ -44,8 +46,6 @@ def respond(request: Request, body: dict[str, Any], status: int, headers: dict[s
     """The error as JSON, or as a page for a browser asking for one (the same status and headers)."""
     if not _wants_page(request):
         return JSONResponse(body, status_code=status, headers=headers)
-    from kg import viz  # the page renderer: loaded only when a browser gets an error
-
     lang = "en" if request.query_params.get("lang") == "en" else "zh"
     err = body["error"]
     zh, en = _HEADINGS.get(status, ("出错了", "Something went wrong"))
@@ -84,10 +84,8 @@ def install_error_handlers(app: FastAPI) -> None:
         return respond(request, body, 422)
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Any:
         # A bug, not a user error: log the traceback, answer in the same shape without internals.
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse(
-            error_body("internal_error", "an unexpected error occurred", "see the server log; please report it"),
-            status_code=500,
-        )
+        body = error_body("internal_error", "an unexpected error occurred", "see the server log; please report it")
+        return respond(request, body, 500)
