@@ -221,3 +221,19 @@ def test_search_box_finds_a_village_by_pinyin_and_opens_its_page(open_page: Call
     w.page.wait_for_url("**/dashboard/village/211322101*")
     assert "西梁村" in (w.page.text_content("h1") or "")
     w.check(LOCAL)
+
+
+def test_the_home_page_leads_to_the_dashboard_and_finds_a_village(open_page: Callable[..., Watched]) -> None:
+    """``/``, the address the server prints: what the graph holds, then the ways in."""
+    w = open_page("/", wait="#dcpa-home-needs")
+    assert int(w.page.get_attribute("#dcpa-home-needs", "data-needs") or 0) > 0
+    w.page.fill("form.dcpa-area-search input[name=q]", "xiliang")
+    w.page.press("form.dcpa-area-search input[name=q]", "Enter")
+    w.page.wait_for_url("**/dashboard/search?*")
+    w.page.wait_for_selector("table.dcpa-search-results")
+    assert "西梁村" in (w.page.text_content("table.dcpa-search-results") or "")
+    w.page.go_back()
+    w.page.wait_for_selector("#dcpa-home-needs")
+    w.page.click("ul.dcpa-ways a[href^='/dashboard']")
+    w.page.wait_for_selector("body[data-charts-ready='1']")
+    w.check(LOCAL)
