@@ -40,6 +40,11 @@ from pathlib import Path
 
 import httpx
 
+from api.sparql import inline_parameters
+from kg.catalogue import default_values, load_catalogue
+from kg.namespaces import sparql_prefixes
+from kg.store import Store
+
 ROOT = Path(__file__).resolve().parent.parent
 ACCEPT = "application/sparql-results+json"
 
@@ -66,11 +71,6 @@ def wait_up(url: str, proc: subprocess.Popen[bytes], seconds: float = 120.0) -> 
 
 def queries(store_path: str, villages: int, seed: int) -> tuple[list[str], dict[str, str]]:
     """(point lookups of ``needs_of_village`` for some villages, every catalogue query with its defaults)."""
-    from api.sparql import inline_parameters
-    from kg.catalogue import default_values, load_catalogue
-    from kg.namespaces import sparql_prefixes
-    from kg.store import Store
-
     store = Store.open(store_path, read_only=True, create=False)
     try:
         codes = sorted(r["c"] for r in store.select(

@@ -31,12 +31,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+from kg import fastshacl
+from kg.errors import ValidationFailed
+from kg.importer import checks, import_files
+from kg.settings import Settings
+from kg.store import Store
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def make_rows(store_path: str, rows: int, seed: int, out: Path) -> None:
-    from kg.store import Store
-
     store = Store.open(store_path, read_only=True, create=False)
     try:
         codes = sorted(r["c"] for r in store.select(
@@ -56,15 +60,9 @@ def make_rows(store_path: str, rows: int, seed: int, out: Path) -> None:
 
 def child(kind: str, store_path: str, csv_path: str, imports: str) -> dict[str, Any]:
     """One measurement, in this (child) process."""
-    from kg.errors import ValidationFailed
-    from kg.importer import checks, import_files
-    from kg.settings import Settings
-    from kg.store import Store
-
     store = Store.open(store_path, read_only=kind != "write", create=False)
     settings = Settings(_env_file=None, store_path=Path(store_path), imports_path=Path(imports))  # type: ignore[call-arg]
     if kind == "pyshacl":  # the baseline: pySHACL for the shapes step
-        from kg import fastshacl
 
         def unsupported(*_a: Any, **_k: Any) -> Any:
             raise fastshacl.Unsupported("benchmark baseline")
@@ -105,7 +103,6 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     with tempfile.TemporaryDirectory(prefix="dcpa-bench-import-") as tmp:
         work = Path(tmp)
-        from kg.store import Store
 
         probe = Store.open(a.store, read_only=True, create=False)
         quads = probe.count()
