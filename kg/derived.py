@@ -57,11 +57,6 @@ _DATE = f"^^<{XSD.date}>"
 _INT = f"^^<{XSD.integer}>"
 _TRUE = f'"true"^^<{XSD.boolean}>'
 
-#: Predicates of the per-need facts (what a refresh replaces for a need).
-NEED_PREDICATES = tuple(str(DCPA[p]) for p in (
-    "needState", "addressingInterventionCount", "addressedThrough", "addressedByCategory", "addressedUntil",
-    "addressedBy", "derivedDigest"))
-
 
 def as_of_today(settings: Settings | None = None) -> date:
     """The date answers are for: ``settings.as_of``, else today."""
@@ -622,7 +617,6 @@ def graph_triples(g: rdflib.Graph) -> list[tuple[str, str, str]]:
 
 
 __all__ = [
-    "NEED_PREDICATES",
     "SUMMARY_LEVELS",
     "Counts",
     "Marker",
