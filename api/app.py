@@ -35,6 +35,7 @@ from .routes import (
     docs,
     gaps,
     health,
+    history,
     home,
     ontology,
     plans,
@@ -49,8 +50,8 @@ from .routes.dashboard import warm
 from .serving import DerivedKeeper, ServedStore
 
 #: Route modules under ``api.routes``, each exposing ``router`` (in the order their routes match).
-ROUTERS = (home, health, ontology, sparql, docs, areas, villages, gaps, plans, catalogue, records, stats, writes, views,
-           dashboard, admin)
+ROUTERS = (home, health, ontology, sparql, docs, areas, villages, gaps, plans, catalogue, records, stats, writes,
+           history, views, dashboard, admin)
 
 
 def open_store(settings: Settings) -> Store:

@@ -95,6 +95,13 @@ class NotFound(DcpaError):
     http_status = 404
 
 
+class Conflict(DcpaError):
+    """The request cannot be done to the data as it stands (say, a batch that was already withdrawn)."""
+
+    code = "conflict"
+    http_status = 409
+
+
 class DataError(DcpaError):
     exit_code = 1
     code = "invalid_data"

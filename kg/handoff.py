@@ -2,7 +2,7 @@
 
 While ``dcpa serve`` runs it is the only process that may write the store. ``find_server`` finds it
 from the file it left beside the store (``kg.writer``) and checks that it answers with the token of
-that file; ``import_files``, ``build`` and ``derive`` then send it the work and return what the
+that file; ``import_files``, ``withdraw``, ``build`` and ``derive`` then send it the work and return what the
 library functions of the same names return, or raise the same ``DcpaError`` (rebuilt from the one
 JSON error shape), so a command prints the same report and exits with the same code either way.
 """
@@ -20,6 +20,7 @@ import httpx
 from .build import BuildReport, ProgressFn
 from .errors import DcpaError, Issue, StoreBusy, StoreError, ValidationFailed
 from .importer.batch import ImportReport
+from .importer.withdraw import WithdrawReport
 from .writer import ServerInfo, pid_alive, read_server, server_file
 
 #: How long a command waits for the server to answer a ping (it answers from memory).
@@ -57,6 +58,13 @@ def import_files(info: ServerInfo, paths: list[Path], *, user: str, dry_run: boo
         for fh in handles:
             fh.close()
     return ImportReport(**body["report"])
+
+
+def withdraw(info: ServerInfo, batch_id: str, *, user: str, reason: str, dry_run: bool) -> WithdrawReport:
+    """``kg.importer.withdraw``, run by the server; returns its ``WithdrawReport``."""
+    data = {"batch_id": batch_id, "user": user, "reason": reason, "dry_run": dry_run}
+    body = _call(info, "withdrawal", lambda c: c.post("/admin/withdraw", json=data))
+    return WithdrawReport(**body["report"])
 
 
 def build(info: ServerInfo, *, force: bool, example_villages: int | None, seed: int | None,

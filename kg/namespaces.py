@@ -33,6 +33,8 @@ GRAPH_DERIVED = GRAPH["derived"]
 #: The activity that made the derived graph; a new version of the rule gets a new IRI.
 DERIVED_RULE = ID["activity/derive-addressed-v2"]
 GRAPH_IMPORT_PREFIX = str(GRAPH) + "import/"
+#: Each withdrawn import batch leaves its withdrawal record in a graph of its own under ``withdrawn/``.
+GRAPH_WITHDRAWN_PREFIX = str(GRAPH) + "withdrawn/"
 
 #: Prefixes used in every query, export and page.
 PREFIXES: dict[str, str] = {
@@ -76,3 +78,8 @@ def area(code: str) -> str:
 def import_graph(batch_id: str) -> str:
     """Named graph holding one import batch."""
     return GRAPH_IMPORT_PREFIX + quote(batch_id, safe="-_.~")
+
+
+def withdrawal_graph(batch_id: str) -> str:
+    """Named graph holding the withdrawal record of one import batch."""
+    return GRAPH_WITHDRAWN_PREFIX + quote(batch_id, safe="-_.~")

@@ -38,7 +38,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 
 from kg.errors import DcpaError
-from kg.importer import import_files
+from kg.importer import import_files, withdraw
 
 from ..errors import error_body
 from ..serving import ServedStore, collect_here
@@ -112,6 +112,27 @@ def admin_import(
             finally:
                 collect_here()
     if not dry_run:
+        served.changed()
+    return JSONResponse({"report": report.to_dict()})
+
+
+class WithdrawRequest(BaseModel):
+    batch_id: str
+    user: str
+    reason: str = ""
+    dry_run: bool = False
+
+
+@router.post("/withdraw")
+def admin_withdraw(served: Admin, body: WithdrawRequest) -> JSONResponse:
+    """``dcpa withdraw``, run here: the same checks, the same report."""
+    with served.writing() as store:
+        try:
+            report = withdraw(store, body.batch_id, user=body.user, reason=body.reason, settings=served.settings,
+                              dry_run=body.dry_run)
+        finally:
+            collect_here()
+    if not body.dry_run:
         served.changed()
     return JSONResponse({"report": report.to_dict()})
 

@@ -91,8 +91,8 @@ class WriteResult(BaseModel):
     report: dict[str, Any] = Field(
         examples=[
             {
-                "batch": "api-20260101T120000-ab12",
-                "records": 1,
+                "batch_id": "20260101T120000Z-ab12cd",
+                "counts": {"needs": 1},
                 "triples": 14,
                 "graph": "https://w3id.org/dcpa/graph/import/…",
             }

@@ -1,4 +1,5 @@
-"""``dcpa template``, ``dcpa import`` and ``dcpa validate``: getting user data in safely."""
+"""``dcpa template``, ``dcpa import``, ``dcpa history``, ``dcpa withdraw`` and ``dcpa validate``: getting
+user data in safely, and back out when it was wrong."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Annotated
 import typer
 
 from ..errors import DcpaError
-from ..importer import RECORD_KINDS, ImportReport, ImportUsageError, import_files
+from ..importer import RECORD_KINDS, ImportReport, ImportUsageError, WithdrawReport, history, import_files, withdraw
 from ..settings import get_settings
 from ..store import Store
 from ..writer import ServerInfo
@@ -130,6 +131,72 @@ def import_cmd(
         err(f"dry run: {total} record(s) valid ({report.triples} triples); nothing was written")
     else:
         err(f"imported {total} record(s) as batch {report.batch_id} ({report.triples} triples), by {report.user}")
+
+
+@app.command("history")
+def history_cmd(
+    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="Only the newest N writes.")] = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """List the imports and replacements, newest first: who, when, what, and whether withdrawn.
+
+    Example: dcpa history -n 10
+    """
+    entries = history(get_settings().imports_path, limit=limit)
+    if fmt == "json":
+        write_json([e.to_dict() for e in entries])
+        return
+    rows = [{"batch": e.batch_id, "time": e.time, "user": e.user, "source": e.source,
+             "records": sum(e.counts.values()), "files": "; ".join(e.files), "state": e.state,
+             "withdrawn": f"{e.withdrawn_at} {e.withdrawn_by}: {e.withdrawal_reason}".strip(" :")
+             if e.withdrawn_at else ""} for e in entries]
+    emit_rows(rows, fmt, ["batch", "time", "user", "source", "records", "files", "state", "withdrawn"])
+    if not entries:
+        err("no imports yet: `dcpa template` writes the forms, `dcpa import FILE` brings them in")
+
+
+@app.command("withdraw")
+def withdraw_cmd(
+    batch: Annotated[str, typer.Argument(help="The batch id, as `dcpa history` lists it.")],
+    reason: Annotated[str, typer.Option("--reason", "-r", help="Why (kept with the withdrawal).")] = "",
+    user: Annotated[str | None, typer.Option("--user", "-u", help="Who withdraws (default: $USER).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check only: say what would go, change nothing.")] = False,
+    fmt: FormatOption = "table",
+) -> None:
+    """Withdraw an import batch: its records leave the graph; the batch and its withdrawal stay on record.
+
+    Refused when records of other batches refer to it (withdraw those first). While `dcpa serve`
+    runs, the server does it.
+
+    Example: dcpa withdraw 20261126T150102Z-ab12cd --reason "wrong county's file"
+    """
+    settings = get_settings()
+    who = user or _default_user()
+
+    def alone() -> WithdrawReport:
+        store = Store.open(settings.store_path, read_only=False, create=False)
+        try:
+            return withdraw(store, batch, user=who, reason=reason, settings=settings, dry_run=dry_run)
+        finally:
+            store.close()
+
+    def served(server: ServerInfo) -> WithdrawReport:
+        from .. import handoff
+
+        return handoff.withdraw(server, batch, user=who, reason=reason, dry_run=dry_run)
+
+    try:
+        report = as_writer("withdraw", alone, served)
+    except DcpaError as e:
+        raise fail(e) from None
+    if fmt == "json":
+        write_json(report.to_dict())
+    else:
+        emit_rows([{"kind": k, "records": v} for k, v in report.counts.items()], fmt, ["kind", "records"])
+    if dry_run:
+        err(f"dry run: batch {batch} can be withdrawn ({report.triples} triples); nothing was changed")
+    else:
+        err(f"withdrew batch {batch} ({report.triples} triples), by {report.user}; its files are kept")
 
 
 @app.command("validate")

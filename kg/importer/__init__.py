@@ -4,6 +4,8 @@
     import_records(store, kind, records, user=…, …)      dicts keyed by column keys (the API)
     replace_record(store, kind, id, record, user=…, …)   replace one need/intervention/evaluation (the API's PUT)
     replay_retained(store, imports_path)                 re-import every kept batch after a rebuild
+    withdraw(store, batch_id, user=…, reason=…, …)       take a batch back out, keeping it on record
+    history(imports_path)                                every write, newest first, withdrawn ones too
 
 Each accepted import becomes one named graph ``kg.namespaces.import_graph(batch_id)`` written in one
 transaction; then the derived graph is refreshed for the areas it touches (``kg.derived``), and its
@@ -23,7 +25,7 @@ from typing import Any
 
 from ..derived import affected_areas, graph_triples
 from ..errors import Issue, ValidationFailed
-from ..namespaces import import_graph
+from ..namespaces import import_graph, withdrawal_graph
 from ..settings import Settings
 from ..store import Store
 from . import checks
@@ -38,12 +40,14 @@ from .batch import (
     checked_user,
     new_batch_id,
 )
+from .history import HistoryEntry, history
 from .landing import land
 from .mapping import Batch, located_rows, record_rows, unknown_keys, unsafe_text
 from .readers import ImportUsageError, Table, file_name_issue, read_file
 from .replace import REPLACEABLE, replace_record, replay_replacement
-from .retain import is_pending, read_manifest, stored_names
+from .retain import is_pending, is_withdrawn, read_manifest, stored_names
 from .specs import RECORD_KINDS, Column, RecordSpec
+from .withdraw import WithdrawReport, withdraw, withdrawal_record
 
 log = logging.getLogger(__name__)
 
@@ -51,16 +55,20 @@ __all__ = [
     "RECORD_KINDS",
     "REPLACEABLE",
     "Column",
+    "HistoryEntry",
     "ImportReport",
     "ImportUsageError",
     "RecordSpec",
     "checked_user",
     "file_name_issue",
+    "history",
     "import_files",
     "import_records",
     "new_batch_id",
     "replace_record",
     "replay_retained",
+    "withdraw",
+    "WithdrawReport",
 ]
 
 def _validate(store: Store, batch: Batch, reader_issues: list[Issue]) -> list[str]:
@@ -188,7 +196,8 @@ def replay_retained(store: Store, imports_path: Path) -> int:
     the reference data changed) is still loaded, with a warning, so that nothing users entered is lost.
     Replacements (source ``"replace"``) are applied in their place in that order, so a record
     replaced after its import ends up in its replaced state. Entries still pending (a write that was
-    interrupted; ``kg.importer.journal.recover`` settles them first) are not replayed.
+    interrupted; ``kg.importer.journal.recover`` settles them first) are not replayed. Withdrawn
+    batches are not replayed either: only their withdrawal record is written again.
     """
     root = Path(imports_path)
     manifest = read_manifest(root)
@@ -206,6 +215,11 @@ def replay_retained(store: Store, imports_path: Path) -> int:
         bid = entry["batch_id"]
         if is_pending(entry):
             log.warning("not replaying import %s: it was interrupted and never completed", bid)
+            continue
+        if is_withdrawn(entry):  # its data stays out; its withdrawal stays on record
+            w = entry["withdrawal"]
+            record = withdrawal_record(bid, w["user"], w["time"], w.get("reason", ""))
+            store.replace_graph(withdrawal_graph(bid), record)
             continue
         time = dt.datetime.strptime(entry["time"], TIME_FORMAT).replace(tzinfo=dt.UTC)
         batch = Batch(bid, entry.get("user", "unknown"), time)

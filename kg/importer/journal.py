@@ -14,7 +14,8 @@ and leaves enough behind at every moment to finish or undo it:
 build before it replays): a pending entry whose batch is not in the store is rolled back (entry and
 files removed: the write never happened and can be run again); one whose batch is in the store is
 rolled forward (the refresh redone from its marker — refreshing twice is harmless — and the entry
-marked done). A build replays only done entries.
+marked done). A build replays only done entries. A withdrawal (``kg.importer.withdraw``) is settled
+the same way: finished when its withdrawal record is in the store, forgotten when it is not.
 """
 
 from __future__ import annotations
@@ -29,10 +30,10 @@ from rdflib import Namespace
 
 from .. import faults
 from ..derived import refresh
-from ..namespaces import GRAPH, import_graph
+from ..namespaces import GRAPH, import_graph, withdrawal_graph
 from ..settings import Settings
 from ..store import Store, to_python
-from .retain import discard, is_pending, read_manifest, remove_orphans, settle
+from .retain import WITHDRAWING, amend, discard, is_pending, read_manifest, remove_orphans, settle
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +122,9 @@ def recover(store: Store | None, settings: Settings) -> Recovery:
     """
     root = Path(settings.imports_path)
     done = Recovery()
-    pending = [e["batch_id"] for e in read_manifest(root)["batches"] if is_pending(e)] if root.is_dir() else []
+    entries = read_manifest(root)["batches"] if root.is_dir() else []
+    pending = [e["batch_id"] for e in entries if is_pending(e)]
+    withdrawing = [e["batch_id"] for e in entries if e.get("state") == WITHDRAWING]
     left = markers(store) if store is not None and _has_markers(store) else {}
     for bid in pending:
         if store is not None and in_store(store, bid):
@@ -133,6 +136,16 @@ def recover(store: Store | None, settings: Settings) -> Recovery:
         else:
             left.pop(bid, None)
             discard(root, bid)
+            done.rolled_back.append(bid)
+    for bid in withdrawing:  # landed when its withdrawal record is in the store
+        if store is not None and store.ask(f"ASK {{ GRAPH <{withdrawal_graph(bid)}> {{ ?s ?p ?o }} }}"):
+            marker = left.pop(bid, None)
+            if marker is not None:
+                finish(store, marker, settings)
+            amend(root, bid, drop_fields=("state",))
+            done.rolled_forward.append(bid)
+        else:
+            amend(root, bid, drop_fields=("state", "withdrawal"))
             done.rolled_back.append(bid)
     if store is not None:
         for marker in left.values():  # a marker without a pending entry: finish the refresh all the same

@@ -212,7 +212,7 @@ def _restore(store: Store, graph: str, old: list[ox.Quad], also: str = "") -> No
 def _commit(store: Store, batch: Batch, iri: URIRef, settings: Settings, entry: dict[str, Any], content: bytes) -> None:
     graph = import_graph(batch.batch_id)
     old = list(store.inner.quads_for_pattern(ox.NamedNode(str(iri)), None, None, None))
-    changed = [(_lexical(q.subject), q.predicate.value, _lexical(q.object)) for q in old] + graph_triples(batch.graph)
+    changed = [(lexical(q.subject), q.predicate.value, lexical(q.object)) for q in old] + graph_triples(batch.graph)
     land(
         store,
         settings,
@@ -253,6 +253,7 @@ def replay_replacement(store: Store, root: Path, entry: dict[str, Any], time: dt
     apply_replacement(store, payload["iri"], import_graph(bid), batch.graph)
 
 
-def _lexical(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
-    """The IRI, blank node id or literal value of a term (``str`` for quoted triples, never used here)."""
+def lexical(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
+    """The IRI, blank node id or literal value of a term, for ``affected_areas`` (``str`` for quoted
+    triples, never used here)."""
     return str(term) if isinstance(term, ox.Triple) else term.value

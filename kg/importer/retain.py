@@ -12,6 +12,8 @@ or a concurrent import never leaves it half written.
 The manifest is also the journal of writes in progress (``kg.importer.journal``): a write first
 keeps its files and adds its entry marked ``"state": "pending"``; only when the data and the
 derived graph are in the store does ``settle`` drop the mark. An entry without a state is done.
+A withdrawn batch keeps its entry and its files, with a ``"withdrawal"`` (who, when, why); while its
+withdrawal is under way the entry is marked ``"state": "withdrawing"`` (``kg.importer.withdraw``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from ..atomic import write_json
 
 MANIFEST = "manifest.json"
 PENDING = "pending"
+#: State of an entry whose withdrawal is under way (``kg.importer.withdraw``).
+WITHDRAWING = "withdrawing"
 
 
 @contextlib.contextmanager
@@ -71,6 +75,11 @@ def is_pending(entry: dict[str, Any]) -> bool:
     return entry.get("state") == PENDING
 
 
+def is_withdrawn(entry: dict[str, Any]) -> bool:
+    """Whether the batch of ``entry`` was withdrawn (wholly: not while its withdrawal is under way)."""
+    return bool(entry.get("withdrawal")) and entry.get("state") != WITHDRAWING
+
+
 def retain(root: Path, entry: dict[str, Any], files: list[tuple[str, bytes | Path]]) -> None:
     """Store the batch's files under ``root/<batch_id>/`` and add ``entry`` to the manifest, marked
     pending (``settle`` marks it done once the write has landed)."""
@@ -103,6 +112,19 @@ def settle(root: Path, batch_id: str) -> None:
         for b in data["batches"]:
             if b.get("batch_id") == batch_id:
                 b.pop("state", None)
+        _write_manifest(root, data)
+
+
+def amend(root: Path, batch_id: str, *, set_fields: dict[str, Any] | None = None,
+          drop_fields: tuple[str, ...] = ()) -> None:
+    """Change the entry of ``batch_id`` (a withdrawal's marks, ``kg.importer.withdraw``): one atomic rewrite."""
+    with _locked(root):
+        data = read_manifest(root)
+        for b in data["batches"]:
+            if b.get("batch_id") == batch_id:
+                for k in drop_fields:
+                    b.pop(k, None)
+                b.update(set_fields or {})
         _write_manifest(root, data)
 
 

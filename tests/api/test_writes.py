@@ -171,3 +171,27 @@ def test_dashboards_show_a_write_at_once(writer: TestClient) -> None:
     after = _need_type_row(writer, "210123", "N41")
     needs_before = int(before[2]) if before else 0
     assert int(after[2]) == needs_before + 1  # columns: code, label, needs, gaps, …
+
+
+def test_the_import_history_lists_writes_and_a_batch_is_withdrawn_with_the_token(writer: TestClient) -> None:
+    first = writer.post("/api/needs", json=NEED, headers=AUTH).json()["report"]["batch_id"]
+    second = writer.post("/api/needs", json={**NEED, "need_type": "N22"}, headers=AUTH).json()["report"]["batch_id"]
+    listed = writer.get("/api/imports").json()
+    assert [e["batch_id"] for e in listed] == [second, first]  # newest first
+    assert listed[0]["state"] == "done" and listed[0]["can_withdraw"] and listed[0]["counts"] == {"needs": 1}
+    assert [e["batch_id"] for e in writer.get("/api/imports", params={"limit": 1}).json()] == [second]
+
+    url = f"/api/imports/{second}/withdraw"
+    assert writer.post(url, json={"reason": "x"}).status_code == 401
+    assert writer.post("/api/imports/no-such-batch/withdraw", headers=AUTH).status_code == 404
+    dry = writer.post(url, params={"dry_run": "true"}, headers=AUTH)
+    assert dry.status_code == 200 and dry.json()["dry_run"] and len(needs_of(writer, "210123203202")) == 2
+
+    r = writer.post(url, json={"reason": "录错了类型"}, headers=AUTH)
+    assert r.status_code == 200, r.text
+    assert r.json()["report"]["counts"] == {"needs": 1}
+    assert [n["need_type"].rsplit("/", 1)[1] for n in needs_of(writer, "210123203202")] == ["N41"]  # gone at once
+    entry = writer.get("/api/imports").json()[0]
+    assert (entry["state"], entry["withdrawal_reason"], entry["can_withdraw"]) == ("withdrawn", "录错了类型", False)
+    again = writer.post(url, headers=AUTH)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"

@@ -20,8 +20,8 @@ import kg.build
 from kg.build import build
 from kg.derived import derive_all
 from kg.importer.journal import GRAPH_JOURNAL, recover
-from kg.importer.retain import is_pending, orphans, read_manifest
-from kg.namespaces import GRAPH_DERIVED, GRAPH_IMPORT_PREFIX, GRAPH_ONTOLOGY
+from kg.importer.retain import is_pending, is_withdrawn, orphans, read_manifest
+from kg.namespaces import GRAPH_DERIVED, GRAPH_IMPORT_PREFIX, GRAPH_ONTOLOGY, GRAPH_WITHDRAWN_PREFIX
 from kg.resources import ontology_graph
 from kg.settings import Settings
 from kg.store import Store
@@ -126,7 +126,8 @@ def import_batches(store: Store) -> list[str]:
 def whole(place: Place, *, recovering: bool = True) -> tuple[list[str], Any]:
     """Open the store as the next writer (running its recovery unless ``recovering=False``) and check
     that it is whole: every kept batch done and in the store, every batch in the store kept, no
-    leftovers, no marker, and the derived graph equal to a fresh full derivation.
+    leftovers, no marker, and the derived graph equal to a fresh full derivation; a withdrawn batch
+    out of the store, its withdrawal record in.
 
     Returns the batch ids and what the recovery did.
     """
@@ -134,9 +135,12 @@ def whole(place: Place, *, recovering: bool = True) -> tuple[list[str], Any]:
     try:
         done = recover(store, place.settings) if recovering else None
         entries = read_manifest(place.imports)["batches"] if place.imports.is_dir() else []
-        assert not [e for e in entries if is_pending(e)]
-        kept = sorted(e["batch_id"] for e in entries)
+        assert not [e for e in entries if is_pending(e) or e.get("state")]
+        kept = sorted(e["batch_id"] for e in entries if not is_withdrawn(e))
         assert import_batches(store) == kept
+        withdrawn = sorted(e["batch_id"] for e in entries if is_withdrawn(e))
+        assert sorted(g[len(GRAPH_WITHDRAWN_PREFIX):] for g in store.graphs()
+                      if g.startswith(GRAPH_WITHDRAWN_PREFIX)) == withdrawn
         for e in entries:
             for f in e["files"]:
                 assert (place.imports / e["batch_id"] / f["stored"]).is_file()

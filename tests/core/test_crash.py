@@ -80,6 +80,34 @@ def test_an_import_killed_at_any_step_is_wholly_in_or_wholly_out(place: Place, p
     assert len(batches) == 1
 
 
+#: fault point → whether the withdrawal landed
+WITHDRAW_STEPS = {"withdraw:marked": False, "withdraw:landed": True, "write:refreshed": True,
+                  "withdraw:unmarked": True, "withdraw:settled": True}
+
+
+@pytest.mark.parametrize("point", WITHDRAW_STEPS)
+def test_a_withdrawal_killed_at_any_step_is_wholly_done_or_not_at_all(place: Place, point: str) -> None:
+    run = place.dcpa("import", str(place.csv("needs.csv", [NEED_ROW])))
+    assert run.returncode == 0, run.stderr
+    [batch] = [e["batch_id"] for e in read_manifest(place.imports)["batches"]]
+
+    run = place.dcpa("withdraw", batch, "--reason", "wrong file", fault=point)
+    assert run.returncode == KILLED, run.stderr
+
+    # The next writer recovers: the batch wholly out (its withdrawal on record), or wholly in.
+    landed = WITHDRAW_STEPS[point]
+    batches, recovery = whole(place)
+    assert batches == ([] if landed else [batch])
+    assert bool(recovery) == (point != "withdraw:settled")
+
+    # Withdrawing again: refused as done when it landed, done now when it did not.
+    run = place.dcpa("withdraw", batch)
+    assert run.returncode == (2 if landed else 0), run.stderr
+    assert ("already withdrawn" in run.stderr) == landed
+    batches, _ = whole(place, recovering=False)
+    assert batches == []
+
+
 #: fault point → whether the replacement landed
 PUT_STEPS = {"write:retained": False, "write:landed": True, "write:unmarked": True}
 

@@ -1,4 +1,4 @@
-"""One writer: while `dcpa serve` runs, `dcpa import`, `build` and `derive` hand their work to it and
+"""One writer: while `dcpa serve` runs, `dcpa import`, `withdraw`, `build` and `derive` hand their work to it and
 print what they print alone; writes wait while it rebuilds; the admin channel is local and guarded."""
 
 from __future__ import annotations
@@ -76,6 +76,31 @@ def test_commands_hand_their_work_to_a_running_server_and_print_the_same(built: 
     assert built.versions() == [built.current()]
     batches, recovery = whole(built)
     assert len(batches) == 1 and not recovery
+
+
+def test_history_and_withdraw_work_alone_and_through_a_running_server(place: Place) -> None:
+    run = place.dcpa("import", str(place.csv("needs.csv", [NEED_ROW])))
+    assert run.returncode == 0, run.stderr
+    [batch] = [e["batch_id"] for e in json.loads(place.dcpa("history", "--format", "json").stdout)]
+    server = ServeProcess(place.env(), cwd=str(place.root))
+    try:
+        need_dates = lambda: [n["identified_on"] for n in  # noqa: E731
+                              httpx.get(server.url + "/api/villages/210123203200").json()["needs"]]
+        assert "2019-04-01" in need_dates()
+        run = place.dcpa("withdraw", batch, "--reason", "重复录入", "--format", "json")
+        assert run.returncode == 0, run.stderr
+        assert json.loads(run.stdout)["counts"] == {"needs": 1} and f"withdrew batch {batch}" in run.stderr
+        assert "2019-04-01" not in need_dates()  # served at once
+        [entry] = httpx.get(server.url + "/api/imports").json()
+        assert (entry["state"], entry["withdrawn_by"], entry["withdrawal_reason"]) == ("withdrawn", "张三", "重复录入")
+        again = place.dcpa("withdraw", batch)
+        assert again.returncode == 2 and "already withdrawn" in again.stderr
+    finally:
+        server.stop()
+    table = place.dcpa("history")
+    assert table.returncode == 0 and batch in table.stdout and "withdrawn" in table.stdout
+    batches, recovery = whole(place)
+    assert batches == [] and not recovery
 
 
 class Listener:

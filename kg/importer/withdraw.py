@@ -1,0 +1,221 @@
+"""Withdraw an import batch: its records leave the graph; the batch and its withdrawal stay on record.
+
+A data steward who imported the wrong file needs to take it back without losing the trace of what
+happened. ``withdraw`` removes the batch's named graph, and in the same transaction writes a
+``dcpa:Withdrawal`` (who, when, why; ``prov:invalidated`` the batch's graph) into a graph of its own.
+The manifest keeps the batch's entry and its files, marked with the withdrawal, so the import
+history still shows it, a rebuild does not bring it back, and the files can be corrected and
+imported again.
+
+It is refused when the batch is unknown, already withdrawn, still being written, or a replacement
+(a replacement is undone by replacing the record again), and when records of other batches refer to
+records only this batch holds (withdraw those first): nothing would be left dangling.
+
+Like every write it lands whole or not at all, even across ``kill -9``: the manifest entry is
+marked ``withdrawing`` first; one transaction drops the batch graph and adds the withdrawal record
+and the journal's marker; the derived graph is refreshed; the mark becomes the withdrawal. The next
+writer's recovery (``kg.importer.journal.recover``) finishes a withdrawal whose record is in the
+store and forgets one whose record is not.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+import rdflib
+from rdflib import RDF, RDFS, XSD, Literal, URIRef
+from rdflib.namespace import PROV
+
+from .. import faults
+from ..derived import affected_areas
+from ..errors import Conflict, Issue, NotFound, ValidationFailed
+from ..namespaces import DCPA, GRAPH_DERIVED, import_graph, node, withdrawal_graph
+from ..safetext import for_terminal, text_problem
+from ..settings import Settings
+from ..store import Store, graph_to_ntriples
+from .batch import TIME_FORMAT, batch_time, checked_user
+from .journal import GRAPH_JOURNAL, Marker, finish, recover, refresh_derived
+from .replace import lexical
+from .retain import WITHDRAWING, amend, read_manifest
+
+log = logging.getLogger(__name__)
+
+#: Longest reason recorded.
+MAX_REASON_CHARS = 500
+#: Records of other batches listed when they block a withdrawal.
+_MAX_LISTED = 20
+
+
+@dataclass
+class WithdrawReport:
+    """What a withdrawal did (or, with ``dry_run``, would do)."""
+
+    batch_id: str
+    user: str
+    time: str
+    reason: str
+    triples: int
+    counts: dict[str, int] = field(default_factory=dict)
+    dry_run: bool = False
+    graph: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def withdrawal_record(batch_id: str, user: str, time: str, reason: str) -> rdflib.Graph:
+    """The ``dcpa:Withdrawal`` of a batch: who, when, why, and the graph it invalidated."""
+    g = rdflib.Graph()
+    w = URIRef(node("withdrawal", batch_id))
+    g.add((w, RDF.type, DCPA.Withdrawal))
+    g.add((w, RDFS.label, Literal(f"撤回导入批次 {batch_id}", lang="zh")))
+    g.add((w, RDFS.label, Literal(f"Withdrawal of import batch {batch_id}", lang="en")))
+    g.add((w, DCPA.recordedBy, Literal(user)))
+    g.add((w, PROV.endedAtTime, Literal(time, datatype=XSD.dateTime)))
+    g.add((w, PROV.invalidated, URIRef(import_graph(batch_id))))
+    if reason:
+        g.add((w, RDFS.comment, Literal(reason)))
+    return g
+
+
+def withdraw(
+    store: Store, batch_id: str, *, user: str, reason: str = "", settings: Settings, dry_run: bool = False
+) -> WithdrawReport:
+    """Withdraw the import batch ``batch_id`` (see the module's docstring); ``dry_run`` checks only.
+
+    Raises ``NotFound`` (no such batch), ``Conflict`` (withdrawn already, a replacement, still being
+    written) or ``ValidationFailed`` (records of other batches refer to it, or the user or the reason
+    cannot be stored); nothing is changed then.
+    """
+    user = checked_user(user, "say who withdraws the batch")
+    reason = _checked_reason(reason)
+    recover(store, settings)  # what an interrupted write left, before this one reads the manifest
+    root = Path(settings.imports_path)
+    entry = _entry(root, batch_id)
+    graph = import_graph(batch_id)
+    quads = list(store.inner.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+    _refuse_dangling(store, batch_id)
+    now = batch_time().strftime(TIME_FORMAT)
+    report = WithdrawReport(batch_id, user, now, reason, len(quads), dict(entry.get("counts") or {}), dry_run,
+                            withdrawal_graph(batch_id))
+    if dry_run:
+        return report
+    changed = [(lexical(q.subject), q.predicate.value, lexical(q.object)) for q in quads]
+    marker = Marker(batch_id, *affected_areas(store, changed))
+    record = graph_to_ntriples(withdrawal_record(batch_id, user, now, reason)).decode("utf-8")
+    amend(root, batch_id, set_fields={"state": WITHDRAWING, "withdrawal": {"user": user, "time": now,
+                                                                           "reason": reason}})
+    faults.point("withdraw:marked")
+    try:
+        store.update(f"DROP SILENT GRAPH <{graph}> ;\n"
+                     f"INSERT DATA {{ GRAPH <{withdrawal_graph(batch_id)}> {{\n{record}\n}} }} ;\n{marker.insert()}")
+    except BaseException:
+        _unmark(root, batch_id)
+        raise
+    faults.point("withdraw:landed")
+    try:
+        finish(store, marker, settings)
+    except BaseException:
+        _put_back(store, settings, marker, graph, quads)
+        raise
+    faults.point("withdraw:unmarked")
+    amend(root, batch_id, drop_fields=("state",))
+    faults.point("withdraw:settled")
+    log.info("withdrew batch %s (%d triples) for %s", batch_id, len(quads), user)
+    return report
+
+
+def _checked_reason(reason: str | None) -> str:
+    text = (reason or "").strip()
+    problem = text_problem(text, MAX_REASON_CHARS)
+    if problem:
+        raise ValidationFailed(
+            [Issue(f"撤回原因 / reason: {problem[0]}", column="reason", value=for_terminal(text[:80]),
+                   hint=problem[1])],
+            "the reason cannot be stored; nothing was withdrawn",
+        )
+    return text
+
+
+def _entry(root: Path, batch_id: str) -> dict[str, Any]:
+    found = [e for e in read_manifest(root)["batches"] if e.get("batch_id") == batch_id]
+    if not found:
+        raise NotFound(f"no import batch {batch_id!r}", hint="`dcpa history` (or GET /api/imports) lists the batches")
+    entry = found[0]
+    if entry.get("state"):
+        raise Conflict(f"batch {batch_id} is still being written ({entry['state']})",
+                       hint="try again in a moment: the next write finishes or undoes it")
+    if entry.get("withdrawal"):
+        w = entry["withdrawal"]
+        raise Conflict(f"batch {batch_id} was already withdrawn on {w.get('time')} by {w.get('user')}",
+                       hint="import its corrected files as a new batch")
+    if entry.get("source") == "replace":
+        raise Conflict(
+            f"batch {batch_id} is the replacement of one record ({entry.get('record')}); a replacement is "
+            "not withdrawn",
+            hint="replace the record again with the version it should have (PUT /api/{kind}/{id})",
+        )
+    return entry
+
+
+def _refuse_dangling(store: Store, batch_id: str) -> None:
+    """Refuse when records in other graphs refer to records that only this batch holds."""
+    graph = import_graph(batch_id)
+    rows = store.select(f"""
+        SELECT ?x ?p ?s ?g WHERE {{
+          {{ SELECT DISTINCT ?s WHERE {{ GRAPH <{graph}> {{ ?s a ?t }} }} }}
+          FILTER NOT EXISTS {{ GRAPH ?h {{ ?s a ?t2 }} FILTER(?h != <{graph}>) }}
+          GRAPH ?g {{ ?x ?p ?s }}
+          FILTER(?g != <{graph}> && ?g != <{GRAPH_DERIVED}> && !STRSTARTS(STR(?g), "{GRAPH_JOURNAL}"))
+        }} ORDER BY ?g ?x LIMIT {_MAX_LISTED + 1}""")
+    if not rows:
+        return
+    issues = [
+        Issue(
+            f"<{r['x']}> refers to <{r['s']}> ({_short(str(r['p']))}), which only this batch holds",
+            file=_batch_of(str(r["g"])),
+            value=str(r["x"]),
+            hint="withdraw that batch first, or replace that record so that it no longer refers to this one",
+        )
+        for r in rows[:_MAX_LISTED]
+    ]
+    more = " (and more)" if len(rows) > _MAX_LISTED else ""
+    raise ValidationFailed(issues, f"records of other batches refer to records of batch {batch_id}{more}; "
+                                   "nothing was withdrawn")
+
+
+def _batch_of(graph: str) -> str:
+    prefix = import_graph("")
+    return graph[len(prefix):] if graph.startswith(prefix) else graph
+
+
+def _short(iri: str) -> str:
+    return iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+
+
+def _unmark(root: Path, batch_id: str) -> None:
+    """Take back the ``withdrawing`` mark of a withdrawal that did not land."""
+    try:
+        amend(root, batch_id, drop_fields=("state", "withdrawal"))
+    except Exception:  # noqa: BLE001 - the write's error is the one to report; recovery clears the mark
+        log.exception("could not clear the withdrawal mark of batch %s; the next write clears it", batch_id)
+
+
+def _put_back(store: Store, settings: Settings, marker: Marker, graph: str, quads: list[ox.Quad]) -> None:
+    """Undo a landed withdrawal whose derived refresh failed: data back, record and marker gone."""
+    body = "\n".join(f"{q.subject} {q.predicate} {q.object} ." for q in quads)
+    try:
+        store.update(f"DROP SILENT GRAPH <{withdrawal_graph(marker.batch_id)}> ;\n"
+                     f"INSERT DATA {{ GRAPH <{graph}> {{\n{body}\n}} }} ;\n{marker.delete()}")
+    except Exception:  # noqa: BLE001 - the first error is the one to report
+        log.exception("could not undo the withdrawal of %s; the next writer completes it", marker.batch_id)
+        return
+    _unmark(Path(settings.imports_path), marker.batch_id)
+    try:
+        refresh_derived(store, marker.areas, marker.needs, settings)
+    except Exception:  # noqa: BLE001 - logged, the caller re-raises the first error
+        log.exception("could not refresh the derived graph after undoing a withdrawal; run `dcpa derive`")

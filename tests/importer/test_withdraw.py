@@ -1,0 +1,182 @@
+"""Withdrawing an import batch: its data leaves, the store is as if it had never come, the batch and
+its withdrawal stay on record (history, kept files, a ``dcpa:Withdrawal`` in the graph), a rebuild does
+not bring it back, and every refusal changes nothing. (``tests/core/test_crash.py`` kills a real
+withdrawal at every step.)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import kg.importer.journal
+from kg.derived import derive_all
+from kg.errors import Conflict, NotFound, StoreError, ValidationFailed
+from kg.importer import ImportUsageError, history, import_records, replace_record, replay_retained, withdraw
+from kg.importer.journal import markers, recover
+from kg.importer.retain import WITHDRAWING, amend, read_manifest
+from kg.namespaces import GRAPH_ONTOLOGY, import_graph, withdrawal_graph
+from kg.settings import Settings
+from kg.store import Store
+
+from .conftest import load_fixture, nquads
+
+NEED: dict[str, Any] = {
+    "village_code": "210123206200",
+    "need_type": "N22",
+    "severity": 4,
+    "people_affected": 120,
+    "source": "survey",
+    "identified_on": "2018-05-12",
+    "surveyor": "张晓梅",
+}
+LIB = [{"id": "LIB-W", "name_zh": "撤回测试馆", "library_type": "county", "located_in": "210124"}]
+INTERVENTION: dict[str, Any] = {
+    "id": "INT-W",
+    "name_zh": "示例·数字阅读推广",
+    "category": "C1",
+    "provided_by": "LIB-W",
+    "target_areas": "210123206200",
+    "status": "S2",
+    "start_date": "2018-03-01",
+    "source": "document",
+}
+EVALUATION: dict[str, Any] = {
+    "intervention_id": "INT-W",
+    "indicator": "I01",
+    "area_code": "210123206200",
+    "actual_value": 5,
+    "period_start": "2019-01-01",
+    "period_end": "2019-12-31",
+}
+
+
+def _data(store: Store, *, without: tuple[str, ...] = ()) -> bytes:
+    """Sorted N-Quads of every graph but the ontology (its blank nodes differ from load to load) and ``without``."""
+    skip = [str(GRAPH_ONTOLOGY).encode(), *(g.encode() for g in without)]
+    return b"\n".join(q for q in nquads(store).splitlines() if not any(s in q for s in skip))
+
+
+def test_a_withdrawn_batch_leaves_the_store_as_before_and_stays_on_record(store: Store, settings: Settings) -> None:
+    import_records(store, "libraries", LIB, user="api", settings=settings)
+    before = _data(store)
+    batch = import_records(store, "needs", [NEED], user="录入员", settings=settings).batch_id
+    assert _data(store) != before
+
+    report = withdraw(store, batch, user="审核员", reason="重复录入 / entered twice", settings=settings)
+
+    assert report.counts == {"needs": 1} and report.triples > 0 and not report.dry_run
+    # The data and every derived fact about it are gone, as if the batch had never come.
+    assert _data(store, without=(withdrawal_graph(batch),)) == before
+    assert not markers(store)
+    # The withdrawal is on record in the graph: who, when, why, which graph.
+    [row] = store.select(f"""SELECT ?who ?why ?gone WHERE {{ GRAPH <{withdrawal_graph(batch)}> {{
+        ?w a dcpa:Withdrawal ; dcpa:recordedBy ?who ; rdfs:comment ?why ; prov:invalidated ?gone ;
+           prov:endedAtTime ?when }} }}""")
+    assert (row["who"], row["why"], str(row["gone"])) == ("审核员", "重复录入 / entered twice", import_graph(batch))
+    # ... and in the history, whose files are kept.
+    newest = history(settings.imports_path)[0]
+    assert (newest.batch_id, newest.state, newest.withdrawn_by, newest.withdrawal_reason) == (
+        batch, "withdrawn", "审核员", "重复录入 / entered twice")
+    assert not newest.can_withdraw and newest.user == "录入员" and newest.counts == {"needs": 1}
+    assert (settings.imports_path / batch / "records.json").is_file()
+
+
+def test_a_rebuild_does_not_bring_a_withdrawn_batch_back(store: Store, settings: Settings) -> None:
+    kept = import_records(store, "needs", [NEED], user="u", settings=settings).batch_id
+    gone = import_records(store, "needs", [{**NEED, "need_type": "N11"}], user="u", settings=settings).batch_id
+    withdraw(store, gone, user="u", reason="wrong type", settings=settings)
+
+    rebuilt = load_fixture(Store.memory())
+    replay_retained(rebuilt, settings.imports_path)
+    derive_all(rebuilt)
+    graphs = set(rebuilt.graphs())
+    assert import_graph(kept) in graphs and import_graph(gone) not in graphs
+    assert withdrawal_graph(gone) in graphs
+    assert _data(rebuilt) == _data(store)
+
+
+def test_a_dry_run_changes_nothing(store: Store, settings: Settings) -> None:
+    batch = import_records(store, "needs", [NEED], user="u", settings=settings).batch_id
+    before, manifest = _data(store), read_manifest(settings.imports_path)
+    report = withdraw(store, batch, user="u", settings=settings, dry_run=True)
+    assert report.dry_run and report.counts == {"needs": 1}
+    assert _data(store) == before and read_manifest(settings.imports_path) == manifest
+
+
+def test_refusals_say_why_and_change_nothing(store: Store, settings: Settings) -> None:
+    libs = import_records(store, "libraries", LIB, user="u", settings=settings).batch_id
+    interventions = import_records(store, "interventions", [INTERVENTION], user="u", settings=settings).batch_id
+    evaluations = import_records(store, "evaluations", [EVALUATION], user="u", settings=settings).batch_id
+    need = import_records(store, "needs", [NEED], user="u", settings=settings)
+    [iri] = [r["n"] for r in store.select(f"SELECT ?n WHERE {{ GRAPH <{need.graph}> {{ ?n a dcpa:Need }} }}")]
+    replaced = replace_record(store, "needs", str(iri).rsplit("/", 1)[1], {**NEED, "severity": 2}, user="u",
+                              settings=settings).batch_id
+    before, manifest = _data(store), read_manifest(settings.imports_path)
+
+    with pytest.raises(NotFound, match="no import batch"):
+        withdraw(store, "20990101T000000Z-000000", user="u", settings=settings)
+    with pytest.raises(Conflict, match="replacement"):
+        withdraw(store, replaced, user="u", settings=settings)
+    # The evaluation refers to the intervention, which refers to the library: each is named.
+    with pytest.raises(ValidationFailed) as refused:
+        withdraw(store, interventions, user="u", settings=settings)
+    [issue] = refused.value.issues
+    assert issue.file == evaluations and "intervention/INT-W" in issue.message and "withdraw" in (issue.hint or "")
+    with pytest.raises(ValidationFailed) as refused:
+        withdraw(store, libs, user="u", settings=settings)
+    assert [i.file for i in refused.value.issues] == [interventions]
+    with pytest.raises(ImportUsageError, match="no user"):
+        withdraw(store, evaluations, user=" ", settings=settings)
+    with pytest.raises(ValidationFailed, match="reason"):
+        withdraw(store, evaluations, user="u", reason="\u202e", settings=settings)
+    assert _data(store) == before and read_manifest(settings.imports_path) == manifest
+
+    # Withdrawn newest first, each one is accepted, then a second withdrawal is refused.
+    for batch in (evaluations, interventions, libs):
+        withdraw(store, batch, user="u", settings=settings)
+    with pytest.raises(Conflict, match="already withdrawn"):
+        withdraw(store, libs, user="u", settings=settings)
+
+
+def test_a_failed_refresh_puts_everything_back(
+    store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch = import_records(store, "needs", [NEED], user="u", settings=settings).batch_id
+    before, manifest = _data(store), read_manifest(settings.imports_path)
+    real = kg.importer.journal.refresh
+    calls = []
+
+    def broken_once(*args: object, **kwargs: object) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise StoreError("disk full")
+        real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(kg.importer.journal, "refresh", broken_once)
+    with pytest.raises(StoreError, match="disk full"):
+        withdraw(store, batch, user="u", settings=settings)
+    assert _data(store) == before and read_manifest(settings.imports_path) == manifest
+    assert history(settings.imports_path)[0].state == "done"
+
+
+def test_recovery_finishes_a_landed_withdrawal_and_forgets_one_that_did_not_land(
+    store: Store, settings: Settings
+) -> None:
+    landed = import_records(store, "needs", [NEED], user="u", settings=settings).batch_id
+    not_landed = import_records(store, "needs", [{**NEED, "need_type": "N11"}], user="u", settings=settings).batch_id
+    # The landed one: its record and data change are in the store, the mark still on its entry.
+    withdraw(store, landed, user="u", settings=settings)
+    after_withdrawal = _data(store)
+    amend(settings.imports_path, landed, set_fields={"state": WITHDRAWING})
+    # The other: only marked (killed before its transaction).
+    amend(settings.imports_path, not_landed, set_fields={"state": WITHDRAWING,
+                                                          "withdrawal": {"user": "u", "time": "x", "reason": ""}})
+    assert {e.state for e in history(settings.imports_path)} == {WITHDRAWING}
+
+    done = recover(store, settings)
+
+    assert done.rolled_forward == [landed] and done.rolled_back == [not_landed]
+    states = {e.batch_id: e.state for e in history(settings.imports_path)}
+    assert states == {landed: "withdrawn", not_landed: "done"}
+    assert _data(store) == after_withdrawal
