@@ -32,6 +32,7 @@ from .routes import (
     areas,
     catalogue,
     dashboard,
+    data_entry,
     docs,
     gaps,
     health,
@@ -51,7 +52,7 @@ from .serving import DerivedKeeper, ServedStore
 
 #: Route modules under ``api.routes``, each exposing ``router`` (in the order their routes match).
 ROUTERS = (home, health, ontology, sparql, docs, areas, villages, gaps, plans, catalogue, records, stats, writes,
-           history, views, dashboard, admin)
+           history, views, dashboard, data_entry, admin)
 
 
 def open_store(settings: Settings) -> Store:

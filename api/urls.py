@@ -40,6 +40,14 @@ def home(**params: Any) -> str:
     return _q("/", **params)
 
 
+def data_page(**params: Any) -> str:
+    return _q("/data", **params)
+
+
+def data_template() -> str:
+    return "/data/dcpa-template.xlsx"
+
+
 def dashboard(area: str | None = None, **params: Any) -> str:
     return _q("/dashboard", area=area, **params)
 

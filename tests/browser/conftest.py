@@ -51,6 +51,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def view_store() -> Store:
+    return view_store_graph()
+
+
+def view_store_graph() -> Store:
+    """A new in-memory store with the ontology and the view fixture, derived as a build does."""
     store = Store.memory()
     store.add_graph(str(GRAPH_ONTOLOGY), ontology_graph())
     store.add_graph(str(GRAPH_SYNTHETIC), rdflib.Graph().parse(FIXTURE, format="turtle"))

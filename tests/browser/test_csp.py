@@ -25,6 +25,8 @@ PAGES = {
     "/dashboard": "body[data-charts-ready='1']",
     "/views/village/211322101200": ".dcpa-graph[data-ready='1']",
     "/dashboard/village/211322101200": ".dcpa-graph[data-ready='1']",
+    "/data": "body[data-entry-ready='1']",
+    "/": "#dcpa-home-needs",
 }
 
 

@@ -31,6 +31,8 @@ PAGES = [
     "/dashboard/search?q=朱碌科",
     "/",
     "/?lang=en",
+    "/data",
+    "/data?lang=en",
 ]
 
 
@@ -196,7 +198,7 @@ def test_the_home_page_says_what_the_graph_holds_and_leads_everywhere(client: Te
             f'data-example-needs="{totals.example_needs}"') in html
     assert totals.needs and "本页含示例数据" in html and "2020-06-30" in html
     for href in ('href="/dashboard?lang=zh"', 'href="/sparql"', 'href="/docs"', 'href="/api/queries"',
-                 'href="/views/ontology?lang=zh"', 'action="/dashboard/search"'):
+                 'href="/views/ontology?lang=zh"', 'action="/dashboard/search"', 'href="/data?lang=zh"'):
         assert href in html, href
     en = client.get("/?lang=en").text
     assert "What the graph holds" in en and 'href="/dashboard?lang=en"' in en and "图谱里有什么" not in en
@@ -209,6 +211,7 @@ def test_the_home_page_of_an_empty_store_says_how_to_add_data() -> None:
     with TestClient(create_app(Settings(api_token=None, as_of=AS_OF), empty)) as c:
         html = c.get("/?lang=en").text
     assert 'data-needs="0"' in html and "dcpa template" in html and "dcpa import" in html
+    assert "Data entry" in html and 'href="/data?lang=en"' in html
 
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
