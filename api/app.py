@@ -39,6 +39,7 @@ from .routes import (
     history,
     home,
     ontology,
+    plan_page,
     plans,
     records,
     sparql,
@@ -52,7 +53,7 @@ from .serving import DerivedKeeper, ServedStore
 
 #: Route modules under ``api.routes``, each exposing ``router`` (in the order their routes match).
 ROUTERS = (home, health, ontology, sparql, docs, areas, villages, gaps, plans, catalogue, records, stats, writes,
-           history, views, dashboard, data_entry, admin)
+           history, views, dashboard, data_entry, plan_page, admin)
 
 
 def open_store(settings: Settings) -> Store:

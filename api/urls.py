@@ -48,6 +48,14 @@ def data_template() -> str:
     return "/data/dcpa-template.xlsx"
 
 
+def plan_page(**params: Any) -> str:
+    return _q("/plan", **params)
+
+
+def plan_export(ext: str, **params: Any) -> str:
+    return _q(f"/plan.{ext}", **params)
+
+
 def dashboard(area: str | None = None, **params: Any) -> str:
     return _q("/dashboard", area=area, **params)
 

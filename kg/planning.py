@@ -1,10 +1,12 @@
-"""Plans: with this budget and this stock, which villages get what? (the public face of ``kg.answers.plan``)."""
+"""Plans: with this budget and this stock, which villages get what? (the public face of ``kg.answers.plan``,
+and of ``kg.answers.plan_tables``: a plan as flat tables, plain words and a workbook)."""
 
 from __future__ import annotations
 
 from .answers.plan import (
     CAUSE_WEIGHT,
     METHODS,
+    PLAN_TIME_LIMIT,
     POOR_COUNTY_WEIGHT,
     POOR_VILLAGE_WEIGHT,
     Allocation,
@@ -20,7 +22,19 @@ from .answers.plan import (
     solve_milp,
     upper_bound,
 )
+from .answers.plan_tables import (
+    ALLOCATION_COLUMNS,
+    UNMET_COLUMNS,
+    allocation_rows,
+    distance_words,
+    plan_xlsx,
+    summary_rows,
+    unmet_rows,
+)
 
-__all__ = ["CAUSE_WEIGHT", "METHODS", "POOR_COUNTY_WEIGHT", "POOR_VILLAGE_WEIGHT", "Allocation", "Option", "Plan",
-           "PlanMethod", "PlanNeed", "PlanResource", "build_options", "optimise", "plan", "solve_milp",
-           "solve_greedy", "upper_bound"]
+__all__ = [
+    "ALLOCATION_COLUMNS", "CAUSE_WEIGHT", "METHODS", "PLAN_TIME_LIMIT", "POOR_COUNTY_WEIGHT", "POOR_VILLAGE_WEIGHT",
+    "UNMET_COLUMNS", "Allocation", "Option", "Plan", "PlanMethod", "PlanNeed", "PlanResource", "allocation_rows",
+    "build_options", "distance_words", "optimise", "plan", "plan_xlsx", "solve_greedy", "solve_milp",
+    "summary_rows", "unmet_rows", "upper_bound",
+]

@@ -172,6 +172,7 @@ async def dashboard(store: StoreDep, answers: AnswersDep, settings: SettingsDep,
         zh_href=urls.dashboard(code, lang="zh", real_only=real_only),
         en_href=urls.dashboard(code, lang="en", real_only=real_only),
         graph_href=urls.view("area", code, lang=lang) if len(code) in (4, 6, 9) else None,
+        plan_href=urls.plan_page(area=code if len(code) > 2 else None, lang=lang, real_only=real_only),
     )
     return HTMLResponse(viz.environment().get_template("dashboard/index.html").render(**ctx))
 

@@ -26,5 +26,6 @@ async def home(answers: AnswersDep, settings: SettingsDep,
     ctx = viz.page_context(lang)
     ctx.update(o=facts, static="/static", zh_href=urls.home(lang="zh"), en_href=urls.home(lang="en"),
                dashboard_href=urls.dashboard(lang=lang), data_href=urls.data_page(lang=lang),
+               plan_href=urls.plan_page(lang=lang),
                ontology_href=f"/views/ontology?lang={lang}")
     return HTMLResponse(viz.environment().get_template("dashboard/home.html").render(**ctx))

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from kg.planning import PlanMethod, plan
+from kg.planning import ALLOCATION_COLUMNS, PlanMethod, allocation_rows, plan
 from kg.rule import ReachMode
 
 from ..deps import AnswersDep, SettingsDep
-from ..representation import FormatParam, report_response
+from ..representation import FormatParam, csv_response, json_response, wanted
 from ._common import ERROR_RESPONSES, reach_text
 
 router = APIRouter(prefix="/api/plans", tags=["plans / 规划"])
@@ -35,7 +35,9 @@ class PlanRequest(BaseModel):
     "",
     summary="Plan a budget / 预算分配规划",
     description="An optimisation over the graph that maximises weighted covered need within the budget "
-    "and the resources' stock; each village's assignment comes with its explanation.",
+    "and the resources' stock; each village's assignment comes with its explanation. As CSV "
+    "(`format=csv` or `Accept: text/csv`): one flat row per allocation (village, resource, library, cost, "
+    "needs met, why).",
     response_model=dict[str, Any],
     responses={200: {"content": {"text/csv": {}}}, **ERROR_RESPONSES},
 )
@@ -48,5 +50,6 @@ async def make_plan(
 ) -> Response:
     made = await answers(plan, body.budget, body.area, method=body.method, reach=reach_text(body.reach),
                          poor_first=body.poor_first, real_only=body.real_only, settings=settings)
-    result = made.to_dict()
-    return report_response(request, result, format, name="plan")
+    if wanted(request, format) == "csv":  # flat: one row per allocation, names and plain text in the cells
+        return csv_response(allocation_rows(made), list(ALLOCATION_COLUMNS), name="plan")
+    return json_response(made.to_dict())

@@ -499,7 +499,8 @@ def plan(
     covered = {n for _, g in chosen for n in g}
     iris = {n.need_type for n in needs} | {o.resource for o, _ in chosen}
     iris |= {res_by[o.resource].library for o, _ in chosen}
-    iris |= {area_iri(o.village) for o, _ in chosen}
+    iris |= {area_iri(n.village) for n in needs}  # the villages left with unmet needs are named too
+    iris |= {area_iri(s) for o, _ in chosen for s in res_by[o.resource].served_codes if o.village.startswith(s)}
     names = labels(store, iris)
 
     def name(i: str | None) -> str | None:
@@ -535,9 +536,10 @@ def plan(
             covered_weight=round(sum(by_iri[n].value for n in gain), 4),
             example=r.example or any(by_iri[n].example for n in gain), explanation=steps,
         ))
-    uncovered = [{"need": n.iri, "village": n.village, "need_type": n.need_type,
+    uncovered = [{"need": n.iri, "village": n.village, "village_label": name(area_iri(n.village)),
+                  "need_type": n.need_type,
                   "need_type_label": name(n.need_type), "severity": n.severity, "weight": n.value,
-                  "example": n.example}
+                  "targeting": list(n.why), "example": n.example}
                  for n in needs if n.iri not in covered]
     value = sum(a.covered_severity for a in allocations)
     weighted = round(sum(a.covered_weight for a in allocations), 4)

@@ -22,6 +22,7 @@ from ..errors import DataError, DcpaError, StoreError
 from ..matching import gaps as run_gaps
 from ..matching import recommend as run_recommend
 from ..matching import similar as run_similar
+from ..planning import ALLOCATION_COLUMNS, allocation_rows, distance_words
 from ..planning import plan as run_plan
 from ..rule import ReachMode
 from ..search import AreaLevel
@@ -261,16 +262,12 @@ def plan(
     if fmt == "json":
         _emit_json(p.to_dict())
         return
-    err(f"{p.method}: spent {p.spent:.0f} of {p.budget:.0f}; covered severity {p.covered_severity} of "
-        f"{p.unaddressed_severity} (upper bound {p.upper_bound}, gap {p.optimality_gap:.1%}); "
-        f"{p.totals['uncovered_needs']} need(s) stay uncovered")
-    rows = [{"village": a.village, "village_label": a.village_label, "resource": a.resource_label or a.resource,
-             "library": a.library_label, "cost": a.cost, "covered_severity": a.covered_severity,
-             "example": a.example,
-             "needs": ", ".join(n["need_type_label"] or n["need_type"] for n in a.needs_covered)}
-            for a in p.allocations]
-    emit_rows(rows, fmt, ["village", "village_label", "resource", "library", "cost", "covered_severity", "example",
-                          "needs"])
+    t = p.totals
+    err(f"spent {p.spent:,.0f} of {p.budget:,.0f} yuan; {t['covered_needs']} of {t['unaddressed_needs']} unmet "
+        f"need(s) met (severity {p.covered_severity} of {p.unaddressed_severity}) in {t['villages_served']} "
+        f"village(s); {t['uncovered_needs']} stay unmet")
+    err(distance_words(p, lang))
+    emit_rows(allocation_rows(p, lang), fmt, list(ALLOCATION_COLUMNS))
     _basis(p.basis, lang)
 
 

@@ -27,6 +27,7 @@ PAGES = {
     "/dashboard/village/211322101200": ".dcpa-graph[data-ready='1']",
     "/data": "body[data-entry-ready='1']",
     "/": "#dcpa-home-needs",
+    "/plan?area=211322&budget=20000": "body[data-print-ready='1']",
 }
 
 

@@ -237,3 +237,23 @@ def test_the_home_page_leads_to_the_dashboard_and_finds_a_village(open_page: Cal
     w.page.click("ul.dcpa-ways a[href^='/dashboard']")
     w.page.wait_for_selector("body[data-charts-ready='1']")
     w.check(LOCAL)
+
+
+def test_a_planner_makes_a_plan_in_the_form_and_prints_it(open_page: Callable[..., Watched]) -> None:
+    """From the dashboard to a plan, in English; printed without the form, the navigation or the buttons."""
+    w = open_page("/dashboard?area=211322&lang=en", wait="body[data-charts-ready='1']")
+    w.page.click("header nav.dcpa-nav a:has-text('Plan a budget')")
+    w.page.wait_for_selector("form.dcpa-plan-form")
+    assert w.page.input_value("form.dcpa-plan-form input[name=area]") == "211322"  # the dashboard's area
+    w.page.fill("form.dcpa-plan-form input[name=budget]", "20000")
+    w.page.click("form.dcpa-plan-form button[type=submit]")
+    w.page.wait_for_selector("#dcpa-plan-facts")
+    assert w.page.locator(".dcpa-village-plan").count() == 3
+    assert "This is the best plan possible" in (w.page.text_content("#dcpa-plan-facts") or "")
+    assert "lang=en" in w.page.url and "budget=20000" in w.page.url  # a plan is a link
+    w.page.wait_for_selector("body[data-print-ready='1']")
+    w.page.emulate_media(media="print")
+    assert not w.page.is_visible("form.dcpa-plan-form") and not w.page.is_visible("header nav.dcpa-nav")
+    assert not w.page.is_visible(".dcpa-exports") and w.page.is_visible(".dcpa-village-plan table")
+    w.shot("plan-print")
+    w.check(LOCAL)

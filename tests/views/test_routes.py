@@ -33,6 +33,9 @@ PAGES = [
     "/?lang=en",
     "/data",
     "/data?lang=en",
+    "/plan",
+    "/plan?area=211322&budget=20000",
+    "/plan?area=2113&budget=5000&method=greedy&poor_first=true&lang=en",
 ]
 
 
@@ -198,7 +201,8 @@ def test_the_home_page_says_what_the_graph_holds_and_leads_everywhere(client: Te
             f'data-example-needs="{totals.example_needs}"') in html
     assert totals.needs and "本页含示例数据" in html and "2020-06-30" in html
     for href in ('href="/dashboard?lang=zh"', 'href="/sparql"', 'href="/docs"', 'href="/api/queries"',
-                 'href="/views/ontology?lang=zh"', 'action="/dashboard/search"', 'href="/data?lang=zh"'):
+                 'href="/views/ontology?lang=zh"', 'action="/dashboard/search"', 'href="/data?lang=zh"',
+                 'href="/plan?lang=zh"'):
         assert href in html, href
     en = client.get("/?lang=en").text
     assert "What the graph holds" in en and 'href="/dashboard?lang=en"' in en and "图谱里有什么" not in en

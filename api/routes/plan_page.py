@@ -1,0 +1,124 @@
+"""``/plan``: plan a budget in the browser, print it, take it away as XLSX or CSV.
+
+A form (area, budget, method, poverty targeting, real data only) whose answer is ``kg.planning.plan``:
+what each village gets, for how much, which needs it meets and why; what stays unmet; how good the
+plan is, in plain words (``kg.answers.plan_tables``, which the CLI and the API's CSV use too). The
+form is a GET, so a plan is a link that can be shared, reloaded and printed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse, Response
+
+from kg import viz
+from kg.planning import (
+    ALLOCATION_COLUMNS,
+    PLAN_TIME_LIMIT,
+    PlanMethod,
+    allocation_rows,
+    distance_words,
+    plan,
+    plan_xlsx,
+    summary_rows,
+    unmet_rows,
+)
+
+from .. import urls
+from ..deps import AnswersDep, SettingsDep
+from ..representation import csv_response
+
+router = APIRouter(tags=["pages"])
+
+#: Unmet needs listed in the page (heaviest first); the XLSX has them all.
+UNMET_SHOWN = 200
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_AREA = r"^\d{2}(\d{2}(\d{2}(\d{3}(\d{3})?)?)?)?$"
+
+LangQuery = Annotated[str, Query(description="Page language: zh or en / 页面语言")]
+AreaQuery = Annotated[str | None, Query(pattern=_AREA, description="Area code to plan for (all when absent)")]
+BudgetQuery = Annotated[float | None, Query(gt=0, le=1e12, description="Budget in yuan")]
+MethodQuery = Annotated[PlanMethod, Query(description="How the plan is optimised")]
+FlagQuery = Annotated[bool, Query()]
+
+#: The methods as a planner reads them.
+METHOD_TEXT: dict[PlanMethod, tuple[str, str]] = {
+    PlanMethod.AUTO: (f"最好的方案（推荐；最多算 {PLAN_TIME_LIMIT:g} 秒，算不完时说明差多少）",
+                      f"The best plan (recommended; at most {PLAN_TIME_LIMIT:g} s, and says how far off when "
+                      "cut short)"),
+    PlanMethod.EXACT: (f"最好的方案，不限 {PLAN_TIME_LIMIT:g} 秒（直到请求时限）",
+                       f"The best plan, past {PLAN_TIME_LIMIT:g} s (up to the request's time limit)"),
+    PlanMethod.GREEDY: ("快速估算（不求最优）", "A quick estimate (not optimised)"),
+}
+
+
+def _params(area: str | None, budget: float | None, method: PlanMethod, poor_first: bool, real_only: bool,
+            lang: str) -> dict[str, Any]:
+    return {"area": area, "budget": f"{budget:g}" if budget else None, "method": method.value,
+            "poor_first": poor_first, "real_only": real_only, "lang": lang}
+
+
+@router.get("/plan", summary="Plan page / 规划页", response_class=HTMLResponse)
+async def plan_page(
+    answers: AnswersDep,
+    settings: SettingsDep,
+    area: AreaQuery = None,
+    budget: BudgetQuery = None,
+    method: MethodQuery = PlanMethod.AUTO,
+    poor_first: FlagQuery = False,
+    real_only: FlagQuery = False,
+    lang: LangQuery = "zh",
+) -> HTMLResponse:
+    """The form, and with a budget the plan: per village what to give, its cost, the needs it meets and
+    why; what stays unmet; how good the plan is; exports and a print view."""
+    lang = "en" if lang == "en" else "zh"
+    params = _params(area, budget, method, poor_first, real_only, lang)
+    ctx = viz.page_context(lang)
+    ctx.update(static="/static", form=params, methods=[(m.value, METHOD_TEXT[m]) for m in PlanMethod],
+               zh_href=urls.plan_page(**{**params, "lang": "zh"}), en_href=urls.plan_page(**{**params, "lang": "en"}),
+               home_href=urls.home(lang=lang), dashboard_href=urls.dashboard(area, lang=lang),
+               data_href=urls.data_page(lang=lang), made=None)
+    if budget:
+        made = await answers(plan, budget, area, method=method, poor_first=poor_first, real_only=real_only,
+                             lang=lang, settings=settings)
+        rows = allocation_rows(made, lang)
+        by_village: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for r in rows:
+            by_village[r["village_code"]].append(r)
+        unmet = unmet_rows(made, lang)
+        ctx.update(
+            made=made, summary=summary_rows(made, lang), distance=distance_words(made, lang),
+            villages=sorted(by_village.items()),
+            village_href=lambda code: urls.dashboard_village(code, lang=lang),
+            unmet=unmet[:UNMET_SHOWN], unmet_total=len(unmet), unmet_shown=UNMET_SHOWN,
+            csv_href=urls.plan_export("csv", **params), xlsx_href=urls.plan_export("xlsx", **params),
+        )
+    return HTMLResponse(viz.environment().get_template("dashboard/plan.html").render(**ctx))
+
+
+@router.get("/plan.{ext}", summary="Plan as CSV or XLSX / 规划导出", response_class=Response,
+            responses={200: {"content": {"text/csv": {}, _XLSX: {}}}})
+async def plan_export(
+    answers: AnswersDep,
+    settings: SettingsDep,
+    ext: Annotated[str, PathParam(pattern="^(csv|xlsx)$", description="csv or xlsx")],
+    budget: Annotated[float, Query(gt=0, le=1e12, description="Budget in yuan")],
+    area: AreaQuery = None,
+    method: MethodQuery = PlanMethod.AUTO,
+    poor_first: FlagQuery = False,
+    real_only: FlagQuery = False,
+    lang: LangQuery = "zh",
+) -> Response:
+    """CSV: one flat row per allocation. XLSX: the summary, the allocations and every unmet need."""
+    lang = "en" if lang == "en" else "zh"
+    made = await answers(plan, budget, area, method=method, poor_first=poor_first, real_only=real_only,
+                         lang=lang, settings=settings)
+    name = f"plan-{area or 'all'}-{budget:g}"
+    if ext == "csv":
+        return csv_response(allocation_rows(made, lang), list(ALLOCATION_COLUMNS), name=name)
+    return Response(plan_xlsx(made, lang), media_type=_XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})

@@ -1,0 +1,183 @@
+"""A plan as a planner reads it: flat tables, plain words, a workbook.
+
+``kg.answers.plan`` answers with nested records (each allocation with its needs and explanation).
+Spreadsheets and pages need flat rows, one per allocation and one per need left unmet, with names
+instead of IRIs; and the solver's bound and relative distance need saying in words that do not
+clash with the project's "gap" (an unmet need). The CLI, the API's CSV, the plan page and its XLSX
+all take their tables and words from here.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import Any
+
+from ..safetext import spreadsheet_cell
+from .plan import Plan
+
+#: Columns of the flat tables, with their headers in each language.
+ALLOCATION_COLUMNS: dict[str, tuple[str, str]] = {
+    "village_code": ("村代码", "village code"),
+    "village": ("村", "village"),
+    "resource": ("给什么（资源）", "what to give (resource)"),
+    "library": ("图书馆", "library"),
+    "cost": ("费用（元）", "cost (yuan)"),
+    "needs_met": ("满足的需求（严重程度）", "needs met (severity)"),
+    "severity_met": ("满足的严重程度合计", "severity met"),
+    "weight_met": ("加权值", "weighted value"),
+    "why": ("为什么", "why"),
+    "example": ("示例数据", "example data"),
+}
+UNMET_COLUMNS: dict[str, tuple[str, str]] = {
+    "village_code": ("村代码", "village code"),
+    "village": ("村", "village"),
+    "need_type": ("需求类型", "need type"),
+    "severity": ("严重程度", "severity"),
+    "weight": ("加权值", "weighted value"),
+    "why": ("优先原因", "targeting"),
+    "example": ("示例数据", "example data"),
+}
+
+_REASONS_ZH = {
+    "registered poor village": "建档立卡贫困村",
+    "in a key or national poverty county": "位于重点或国家级贫困县",
+    " (example data)": "（示例数据）",
+    "need linked to poverty cause ": "需求与致贫原因相关：",
+}
+
+
+def reason_text(reason: str, lang: str) -> str:
+    """A targeting reason of ``kg.answers.plan`` in the page's language."""
+    if lang == "en":
+        return reason
+    for en, zh in _REASONS_ZH.items():
+        reason = reason.replace(en, zh)
+    return reason
+
+
+def _name(label: str | None, iri: str) -> str:
+    return label or iri.rsplit("/", 1)[-1]
+
+
+def allocation_rows(plan: Plan, lang: str = "zh") -> list[dict[str, Any]]:
+    """One flat row per allocation: which village gets what, from which library, for how much, meeting
+    which needs, and why (the library's service area and the targeting reasons)."""
+    rows = []
+    for a in plan.allocations:
+        met = [f"{_name(n['need_type_label'], n['need_type'])} ({n['severity']})" for n in a.needs_covered]
+        served = next((s for s in a.explanation if s["predicate"].endswith("serves")), None)
+        why = []
+        if served:
+            area = _name(served.get("object_label"), served["object"])
+            why.append(f"{_name(a.library_label, a.library)} 服务 {area}" if lang == "zh"
+                       else f"{_name(a.library_label, a.library)} serves {area}")
+        why += sorted({reason_text(r, lang) for n in a.needs_covered for r in n["targeting"]})
+        rows.append({
+            "village_code": a.village, "village": _name(a.village_label, a.village),
+            "resource": _name(a.resource_label, a.resource), "library": _name(a.library_label, a.library),
+            "cost": a.cost, "needs_met": "; ".join(met), "severity_met": a.covered_severity,
+            "weight_met": a.covered_weight, "why": "; ".join(why), "example": a.example,
+        })
+    return rows
+
+
+def unmet_rows(plan: Plan, lang: str = "zh") -> list[dict[str, Any]]:
+    """One flat row per need the plan leaves unmet, heaviest first."""
+    ordered = sorted(plan.uncovered, key=lambda u: (-float(u["weight"]), u["village"], u["need"]))
+    return [{
+        "village_code": u["village"], "village": _name(u.get("village_label"), u["village"]),
+        "need_type": _name(u["need_type_label"], u["need_type"]), "severity": u["severity"],
+        "weight": u["weight"], "why": "; ".join(reason_text(r, lang) for r in u.get("targeting") or []),
+        "example": u["example"],
+    } for u in ordered]
+
+
+def _percent(x: float) -> str:
+    """A share in percent, rounded down to 0.1 (never claims more than was proven)."""
+    return f"{math.floor(x * 1000 + 1e-9) / 10:g}%"
+
+
+def distance_words(plan: Plan, lang: str = "zh") -> str:
+    """How far the plan can be from the best possible one, in plain words (no "bound", no "gap")."""
+    zh = lang != "en"
+    if plan.totals.get("unaddressed_needs", 0) == 0:
+        return "这里没有未满足的需求，不需要分配。" if zh else "There are no unmet needs here: nothing to allocate."
+    if plan.upper_bound <= 0:
+        return ("没有资源能用于这些需求：没有标明单价和库存、且服务这些村的图书馆资源。" if zh else
+                "No resource can go to these needs: none with a unit cost and stock held by a library serving "
+                "these villages.")
+    if plan.method == "exact" and plan.optimality_gap == 0:
+        return ("这是最好的方案：在这笔预算和现有库存下，没有哪个方案能满足更多（按严重程度加权的）需求。" if zh else
+                "This is the best plan possible: with this budget and this stock, no plan meets more "
+                "(severity-weighted) need.")
+    reached = _percent(1 - plan.optimality_gap)
+    how = {"greedy": ("用的是快速方法，没有求最优；", "made with the fast method, not optimised; "),
+           "auto": ("求解在时限内停止；", "the solver stopped at its time limit; ")}.get(
+        plan.method, ("求解在时限内停止；", "the solver stopped at its time limit; "))
+    if zh:
+        return f"{how[0]}这个方案至少达到最好方案的 {reached}（按严重程度加权的需求）。"
+    return f"This plan was {how[1]}it reaches at least {reached} of the best plan possible (in severity-weighted need)."
+
+
+def summary_rows(plan: Plan, lang: str = "zh") -> list[tuple[str, str]]:
+    """(what, value) lines that head a plan: budget, spent, needs met, what stays unmet, how good it is."""
+    zh = lang != "en"
+    t = plan.totals
+    area = plan.area.label.get(lang) + f" ({plan.area.code})" if plan.area else ("全部" if zh else "everywhere")
+    lines = [
+        ("区域" if zh else "Area", area),
+        ("预算（元）" if zh else "Budget (yuan)", f"{plan.budget:,.0f}"),
+        ("已分配（元）" if zh else "Allocated (yuan)", f"{plan.spent:,.0f}"),
+        ("剩余（元）" if zh else "Left (yuan)", f"{t['budget_left']:,.0f}"),
+        ("满足的需求" if zh else "Needs met",
+         f"{t['covered_needs']} / {t['unaddressed_needs']}" + (f"（严重程度 {plan.covered_severity} / "
+                                                               f"{plan.unaddressed_severity}）" if zh else
+                                                               f" (severity {plan.covered_severity} of "
+                                                               f"{plan.unaddressed_severity})")),
+        ("仍未满足" if zh else "Still unmet", str(t["uncovered_needs"])),
+        ("受益村" if zh else "Villages served", str(t["villages_served"])),
+        ("方案好坏" if zh else "How good", distance_words(plan, lang)),
+        ("按哪天的情况" if zh else "As of", plan.as_of),
+        ("优先贫困村" if zh else "Poor villages first", ("是" if zh else "yes") if plan.poor_first else
+         ("否" if zh else "no")),
+        ("数据依据" if zh else "Basis", plan.basis.note_zh if zh else plan.basis.note_en),
+    ]
+    return lines
+
+
+def plan_xlsx(plan: Plan, lang: str = "zh") -> bytes:
+    """The plan as a workbook: the summary, what each village gets, and what stays unmet."""
+    from openpyxl import Workbook  # on use: only exports need it
+    from openpyxl.styles import Font
+
+    i = 0 if lang != "en" else 1
+    book = Workbook()
+    summary = book.active
+    assert summary is not None  # a new workbook has its one sheet
+    summary.title = "概要" if i == 0 else "Summary"
+    for what, value in summary_rows(plan, lang):
+        summary.append([what, spreadsheet_cell(value)])
+    summary.column_dimensions["A"].width = 18
+    summary.column_dimensions["B"].width = 90
+    for title, columns, rows in (("分配" if i == 0 else "Allocations", ALLOCATION_COLUMNS, allocation_rows(plan, lang)),
+                                 ("未满足" if i == 0 else "Unmet", UNMET_COLUMNS, unmet_rows(plan, lang))):
+        sheet = book.create_sheet(title)
+        sheet.append([h[i] for h in columns.values()])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for r in rows:
+            sheet.append([_cell(r[k]) for k in columns])
+        sheet.freeze_panes = "A2"
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    """A workbook cell: numbers as numbers, flags as 是/blank, text safe from formula injection."""
+    if isinstance(value, bool):
+        return "是" if value else ""
+    if isinstance(value, int | float):
+        return value
+    return spreadsheet_cell(str(value))

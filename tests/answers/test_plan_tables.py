@@ -1,0 +1,79 @@
+"""A plan as a planner reads it: flat rows with names, the distance from the best plan in plain words,
+the workbook (``kg.answers.plan_tables``), on the fixture's hand-worked plans (tests/answers/README.md)."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+
+import openpyxl
+
+from kg.planning import (
+    ALLOCATION_COLUMNS,
+    UNMET_COLUMNS,
+    allocation_rows,
+    distance_words,
+    plan,
+    plan_xlsx,
+    summary_rows,
+    unmet_rows,
+)
+from kg.settings import Settings
+from kg.store import Store
+
+from .conftest import V1, V2
+
+
+def test_allocations_are_flat_rows_with_names_costs_needs_and_why(store: Store, settings: Settings) -> None:
+    p = plan(store, 11_500, "2190", poor_first=True, settings=settings)
+    rows = allocation_rows(p, "en")
+    assert [r["village_code"] for r in rows] == [V1, V2] and all(list(r) == list(ALLOCATION_COLUMNS) for r in rows)
+    assert all(isinstance(v, str | int | float | bool) for r in rows for v in r.values())  # nothing nested
+    assert sum(r["cost"] for r in rows) == p.spent
+    v1 = rows[0]
+    assert not v1["village"].isdigit() and not v1["resource"].startswith("http")
+    assert v1["severity_met"] == 7 and v1["needs_met"].count("(") == 2
+    assert " serves " in v1["why"] and "registered poor village (example data)" in v1["why"]
+    assert "建档立卡贫困村（示例数据）" in allocation_rows(p, "zh")[0]["why"]
+
+
+def test_unmet_needs_are_listed_heaviest_first_with_their_village(store: Store, settings: Settings) -> None:
+    p = plan(store, 1_500, "2190", settings=settings)
+    rows = unmet_rows(p, "zh")
+    assert len(rows) == p.totals["uncovered_needs"] and all(list(r) == list(UNMET_COLUMNS) for r in rows)
+    weights = [r["weight"] for r in rows]
+    assert weights == sorted(weights, reverse=True)
+    assert all(r["village"] and not r["village"].isdigit() for r in rows)
+
+
+def test_how_good_a_plan_is_is_said_in_plain_words(store: Store, settings: Settings) -> None:
+    best = plan(store, 5_000, "2190", settings=settings)
+    assert best.method == "exact" and best.optimality_gap == 0
+    assert distance_words(best, "en").startswith("This is the best plan possible")
+    assert distance_words(best, "zh").startswith("这是最好的方案")
+    # A fast plan 12.34% short of the bound reaches "at least 87.6%" (rounded down, never up).
+    short = dataclasses.replace(best, method="greedy", optimality_gap=0.1234)
+    assert "at least 87.6% of the best plan possible" in distance_words(short, "en")
+    assert "至少达到最好方案的 87.6%" in distance_words(short, "zh")
+    none_left = dataclasses.replace(best, totals={**best.totals, "unaddressed_needs": 0})
+    assert "no unmet needs" in distance_words(none_left, "en")
+    nothing_fits = dataclasses.replace(best, upper_bound=0.0)
+    assert distance_words(nothing_fits, "en").startswith("No resource can go to these needs")
+    for words in (distance_words(p, lang) for p in (best, short) for lang in ("zh", "en")):
+        assert "bound" not in words and "gap" not in words and "缺口" not in words
+    lines = dict(summary_rows(best, "en"))
+    assert lines["Budget (yuan)"] == "5,000" and lines["How good"] == distance_words(best, "en")
+
+
+def test_the_workbook_holds_the_summary_the_allocations_and_every_unmet_need(store: Store, settings: Settings) -> None:
+    p = plan(store, 5_000, "2190", settings=settings)
+    evil = dataclasses.replace(p, allocations=[dataclasses.replace(p.allocations[0], resource_label="=HYPERLINK(1)")]
+                               + p.allocations[1:])
+    book = openpyxl.load_workbook(io.BytesIO(plan_xlsx(evil, "en")))
+    assert book.sheetnames == ["Summary", "Allocations", "Unmet"]
+    allocations = list(book["Allocations"].values)
+    assert allocations[0] == tuple(h[1] for h in ALLOCATION_COLUMNS.values())
+    assert len(allocations) - 1 == len(p.allocations) and allocations[1][2] == "'=HYPERLINK(1)"  # shown, not run
+    assert len(list(book["Unmet"].values)) - 1 == p.totals["uncovered_needs"]
+    assert dict(book["Summary"].values)["How good"] == distance_words(p, "en")
+    assert openpyxl.load_workbook(io.BytesIO(plan_xlsx(p, "zh"))).sheetnames == ["概要", "分配", "未满足"]

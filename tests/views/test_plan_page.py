@@ -1,0 +1,71 @@
+"""The plan page (/plan): the form, the plan per village in plain words, its exports, escaped, in both languages."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import openpyxl
+from fastapi.testclient import TestClient
+
+from kg.planning import ALLOCATION_COLUMNS, allocation_rows, distance_words, plan
+from kg.settings import Settings
+from kg.store import Store
+
+from .conftest import AS_OF
+from .test_render import EXTERNAL
+
+QUERY = "area=211322&budget=20000"
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+def test_without_a_budget_the_page_is_the_form(client: TestClient) -> None:
+    html = client.get("/plan").text
+    assert 'form class="dcpa-form dcpa-plan-form dcpa-no-print" method="get" action="/plan"' in html
+    assert 'id="dcpa-plan-intro"' in html and "dcpa-plan-facts" not in html
+    assert not EXTERNAL.search(html)
+
+
+def test_the_plan_says_per_village_what_to_give_and_how_good_it_is(client: TestClient, store: Store) -> None:
+    made = plan(store, 20000, "211322", settings=Settings(as_of=AS_OF))
+    html = client.get(f"/plan?{QUERY}").text
+    for a in made.allocations:
+        assert f'data-village="{a.village}"' in html
+    assert distance_words(made, "zh") in html
+    assert f"{made.totals['covered_needs']} / {made.totals['unaddressed_needs']}" in html
+    assert "upper bound" not in html and "optimality" not in html
+    assert 'id="dcpa-plan-unmet-table"' in html and "本页含示例数据" in html
+    assert 'href="/plan.xlsx?area=211322&amp;budget=20000&amp;method=auto&amp;lang=zh"' in html
+    assert "data-dcpa-print" in html and '<script src="/static/js/print.js">' in html
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html  # a hostile library name
+    assert 'name="budget" value="20000"' in html and 'value="211322"' in html  # the form keeps the question
+    en = client.get(f"/plan?{QUERY}&lang=en").text
+    assert "What each village gets" in en and distance_words(made, "en") in en and "各村分到什么" not in en
+    assert 'href="/plan?area=211322&amp;budget=20000&amp;method=auto&amp;lang=zh"' in en  # the switch keeps it
+
+
+def test_the_exports_are_a_flat_csv_and_a_workbook(client: TestClient, store: Store) -> None:
+    made = plan(store, 20000, "211322", settings=Settings(as_of=AS_OF))
+    r = client.get(f"/plan.csv?{QUERY}")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert list(rows[0]) == list(ALLOCATION_COLUMNS)
+    assert [row["village_code"] for row in rows] == [row["village_code"] for row in allocation_rows(made)]
+    assert not any("{" in v for row in rows for v in row.values())
+    book = openpyxl.load_workbook(io.BytesIO(client.get(f"/plan.xlsx?{QUERY}&lang=en").content))
+    assert book.sheetnames == ["Summary", "Allocations", "Unmet"]
+    assert client.get("/plan.pdf?budget=1").status_code == 422
+
+
+def test_the_api_gives_a_plan_as_the_same_flat_csv(client: TestClient) -> None:
+    r = client.post("/api/plans?format=csv", json={"budget": 20000, "area": "211322"})
+    assert r.status_code == 200
+    assert r.content.decode("utf-8-sig").splitlines()[0] == ",".join(ALLOCATION_COLUMNS)
+    assert r.content == client.get(f"/plan.csv?{QUERY}").content
+
+
+def test_a_wrong_area_is_an_error_page_in_the_browser(client: TestClient) -> None:
+    r = client.get("/plan?area=219999&budget=100&lang=en", headers=BROWSER)
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html") and "219999" in r.text
+    r = client.get("/plan?area=abc&budget=100", headers=BROWSER)
+    assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
