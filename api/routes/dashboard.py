@@ -200,7 +200,7 @@ async def village_page(code: str, answers: AnswersDep, settings: SettingsDep, la
                  real_only: RealOnlyParam = False) -> HTMLResponse:
     """A village's poverty status, needs (state and why), recommendations and graph on one page."""
     lang = _lang(lang)
-    summary = await answers(viz.village_summary, code, reach=settings.reach, real_only=real_only)
+    summary = await answers(viz.village_summary, code, reach=settings.reach, real_only=real_only, lang=lang)
     view = await answers(viz.village_view, code, reach=settings.reach)
     ctx = viz.page_context(lang)
     ctx.update(

@@ -18,9 +18,13 @@ components (weights in ``WEIGHTS``):
   have a need of the same type.
 
 Needs that are unaddressed or addressed but not verified get candidates; an intervention that already
-addresses the need is not one. With ``poor_first`` (poverty targeting) the needs linked to the
-village's poverty causes come first, and the explanation says why. Ties are broken by lower unit cost,
-then by IRI, so the order is deterministic.
+addresses the need is not one. Only candidates that could actually be used are offered (``use``): a
+resource with stock left (``give``); an intervention that names this village (``here``); a planned one
+for an area holding the village (``planned``); an active one elsewhere that can take one more village
+(``extend``: no declared ``dcpa:villageCapacity``, or fewer villages named than it declares). A planned
+project of another village is not a candidate: it does not exist yet, and it is meant for that village.
+With ``poor_first`` (poverty targeting) the needs linked to the village's poverty causes come first, and
+the explanation says why. Ties are broken by lower unit cost, then by IRI, so the order is deterministic.
 """
 
 from __future__ import annotations
@@ -55,6 +59,9 @@ REACH_SCORE = {12: 1.0, 9: 0.8, 6: 0.6, 4: 0.4, 2: 0.2}
 BROADER_STEP = 0.7
 NARROWER_FIT = 0.4
 CANDIDATE_STATUSES = (str(DCPAV.S1), str(DCPAV.S2))
+#: How a candidate would be used: give a resource; an intervention that names the village; a planned one
+#: for an area holding it; an active one extended to it.
+USES = ("give", "here", "planned", "extend")
 
 
 @dataclass
@@ -80,8 +87,11 @@ class Candidate:
     score: float
     components: dict[str, float]
     unit_cost: float | None
-    capacity: float | None
+    capacity: float | None  # what is left: a resource's stock, an intervention's villages (None: not declared)
     example: bool = False  # the candidate (or its library) is example data
+    use: str = "give"  # how it would be used (``USES``)
+    served: str = ""  # the area the library serves that holds the village (how near it is)
+    served_label: str | None = None
     explanation: list[Step] = field(default_factory=list)
 
 
@@ -155,6 +165,36 @@ def _interventions(store: Store, chain: dict[str, str]) -> list[dict[str, Any]]:
     # The OPTIONALs come after the fit path: placed before it, they made Oxigraph evaluate the path
     # without ?i bound (~150 ms instead of ~2 ms per village at province scale).
     return store.select(q)
+
+
+def _targets(store: Store, interventions: set[str]) -> dict[str, tuple[list[str], float | None]]:
+    """Intervention → (the areas it names, its declared village capacity)."""
+    out: dict[str, tuple[list[str], float | None]] = {i: ([], None) for i in interventions}
+    if not interventions:
+        return out
+    q = ("SELECT ?i ?t ?vc WHERE { VALUES ?i { " + _values(interventions) + " } "
+         "OPTIONAL { ?i dcpa:targetsArea ?t } OPTIONAL { ?i dcpa:villageCapacity ?vc } }")
+    for r in store.select(q):
+        targets, vc = out[r["i"]]
+        if r.get("t") and r["t"] not in targets:
+            targets.append(r["t"])
+        out[r["i"]] = (targets, float(r["vc"]) if r.get("vc") is not None else vc)
+    return out
+
+
+def _use(status: str, targets: list[str], vcap: float | None, vil: str,
+         chain: dict[str, str]) -> tuple[str | None, float | None]:
+    """How an intervention could be used for the village, and how many more villages it can take
+    (``None`` as the use: it cannot be used)."""
+    named = sum(1 for t in targets if len(t.rsplit("/", 1)[-1]) == 12)
+    left = None if vcap is None else max(0.0, vcap - named)
+    if vil in targets:
+        return "here", left
+    if status == str(DCPAV.S1):
+        return ("planned", left) if any(t in chain for t in targets) else (None, left)
+    if left is not None and left <= 0:
+        return None, left
+    return "extend", left
 
 
 def _policies(store: Store, candidates: set[str]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
@@ -269,6 +309,7 @@ def recommend(
         res_rows = [r for r in res_rows if not (r.get("rex") or r.get("lex"))]
         int_rows = [r for r in int_rows if not (r.get("iex") or r.get("lex"))]
     cand_iris = {r["res"] for r in res_rows} | {r["i"] for r in int_rows}
+    targets = _targets(store, {r["i"] for r in int_rows})
     pol_by_type, pol_own = _policies(store, cand_iris)
     ev_rows = _evidence(store, chain, {n.need_type for n in open_needs}, real_only)
 
@@ -324,12 +365,15 @@ def recommend(
                 "evidence": round(ev[0] / ev[1], 4) if ev else 0.0,
             }
             c = _candidate("resource", r["res"], r["lib"], f, r["fit"], comp, r.get("cost"), cap,
-                           bool(r.get("rex") or r.get("lex")))
+                           bool(r.get("rex") or r.get("lex")), served=r["served"])
             c.explanation = _resource_path(n, vil.iri, r, f, supported_types, pol_by_type, ev)
             _keep(cands, c)
         for r in int_rows:
             if r["i"] in already:
                 continue  # it already addresses this need
+            use, left = _use(r["st"], *targets[r["i"]], vil.iri, chain)
+            if use is None:
+                continue  # a planned project of another village, or one with no village left
             f = _fit(t, r["fit"], up, down)
             if f is None:
                 continue
@@ -338,11 +382,11 @@ def recommend(
                 "type_fit": f[1],
                 "reach": REACH_SCORE.get(len(chain.get(r["served"], "")), 0.0),
                 "policy": 0.5 * bool(supported_types) + 0.5 * bool(pol_own.get(r["i"])),
-                "availability": _availability(r.get("budget"), None),
+                "availability": _availability(r.get("budget"), left),
                 "evidence": round(ev[0] / ev[1], 4) if ev else 0.0,
             }
-            c = _candidate("intervention", r["i"], r["lib"], f, r["fit"], comp, r.get("budget"), None,
-                           bool(r.get("iex") or r.get("lex")))
+            c = _candidate("intervention", r["i"], r["lib"], f, r["fit"], comp, r.get("budget"), left,
+                           bool(r.get("iex") or r.get("lex")), use=use, served=r["served"])
             c.explanation = _intervention_path(n, vil.iri, r, f, supported_types, pol_by_type, pol_own, ev)
             _keep(cands, c)
         ranked = sorted(
@@ -384,10 +428,12 @@ def _descendants(t: str, narrower: dict[str, list[str]]) -> list[str]:
 
 
 def _candidate(kind: str, iri: str, lib: str, f: tuple[str, float, tuple[str, ...]], fit: str,
-               comp: dict[str, float], cost: Any, cap: Any, example: bool) -> Candidate:
+               comp: dict[str, float], cost: Any, cap: Any, example: bool, *, use: str = "give",
+               served: str = "") -> Candidate:
     score = round(sum(WEIGHTS[k] * v for k, v in comp.items()), 4)
     return Candidate(kind=kind, iri=iri, label=None, library=lib, library_label=None, fit=f[0], fit_type=fit,
-                     score=score, components=comp, unit_cost=cost, capacity=cap, example=example)
+                     score=score, components=comp, unit_cost=cost, capacity=cap, example=example, use=use,
+                     served=served)
 
 
 def _keep(cands: dict[str, Candidate], c: Candidate) -> None:
@@ -467,7 +513,7 @@ def _label_everything(store: Store, needs: list[NeedRecommendation], lang: str) 
     for n in needs:
         iris.add(n.need_type)
         for c in n.candidates:
-            iris.update((c.iri, c.library))
+            iris.update((c.iri, c.library, c.served, c.fit_type))
             for s in c.explanation:
                 iris.update((s.subject, s.object, s.predicate))
     names = labels(store, iris)
@@ -479,9 +525,9 @@ def _label_everything(store: Store, needs: list[NeedRecommendation], lang: str) 
     for n in needs:
         n.need_type_label = name(n.need_type)
         for c in n.candidates:
-            c.label, c.library_label = name(c.iri), name(c.library)
+            c.label, c.library_label, c.served_label = name(c.iri), name(c.library), name(c.served)
             for s in c.explanation:
                 s.subject_label, s.object_label = name(s.subject), name(s.object)
 
 
-__all__ = ["WEIGHTS", "Candidate", "NeedRecommendation", "RecommendationReport", "Step", "recommend"]
+__all__ = ["USES", "WEIGHTS", "Candidate", "NeedRecommendation", "RecommendationReport", "Step", "recommend"]

@@ -15,8 +15,8 @@ from typing import Any
 from ..answers.areas import Area, resolve_area
 from ..answers.basis import Basis
 from ..answers.gaps import GapDimension, GapReport, gaps
-from ..answers.labels import Label
-from ..answers.recommend import recommend
+from ..answers.labels import Label, labels
+from ..answers.recommend import WEIGHTS, Candidate, recommend
 from ..answers.villages import village_detail
 from ..errors import NotFound, QueryError
 from ..store import Store
@@ -130,26 +130,47 @@ def gap_tables(store: Store, area_code: str | None, charts: Iterable[str] = CHAR
             for by in charts}
 
 
-def village_summary(store: Store, code: str, *, reach: str | None = None, limit: int = 10,
-                    real_only: bool = False) -> dict[str, Any]:
-    """A village's poverty status, needs (state and reasons) and recommendations, for its page."""
+def village_summary(store: Store, code: str, *, reach: str | None = None, limit: int = 3,
+                    real_only: bool = False, lang: str = "zh") -> dict[str, Any]:
+    """A village's poverty status, needs (state and reasons) and, per open need, its ``limit`` best
+    candidates laid out for comparison (score and its weighted parts, cost, library and how near it
+    is, fit, what is left, the explanation with named predicates), for its page."""
     a = resolve(store, code)
     if not a.is_village:
         raise NotFound(f"{code!r} is not a village-level code", hint="use a 12-digit code")
     detail = village_detail(store, a.code, reach=reach, real_only=real_only)
-    rec = recommend(store, a.code, limit=3, reach=reach, real_only=real_only)
-    recommendations = []
-    for n in rec.needs:
-        for c in n.candidates:
-            recommendations.append({"need_type": n.need_type_label, "severity": n.severity, "state": n.state,
-                                    "cause_linked": n.cause_linked, "candidate": c})
+    rec = recommend(store, a.code, limit=limit, reach=reach, real_only=real_only, lang=lang)
+    predicates = labels(store, {s.predicate for n in rec.needs for c in n.candidates for s in c.explanation})
+    recommendations = [{
+        "need": n.need, "need_type": n.need_type_label, "severity": n.severity, "state": n.state,
+        "people": n.people_affected, "cause_linked": n.cause_linked,
+        "candidates": [_candidate_row(c, predicates, lang) for c in n.candidates],
+    } for n in rec.needs]
     return {
         "area": _area_dict(a),
         "breadcrumb": breadcrumb(a),
         "detail": detail.to_dict(),
-        "recommendations": recommendations[:limit],
+        "recommendations": recommendations,
+        "weights": dict(WEIGHTS),
         "basis": detail.basis,
         "synthetic": detail.basis.example_items > 0,
+    }
+
+
+def _candidate_row(c: Candidate, predicates: dict[str, Label], lang: str) -> dict[str, Any]:
+    """One candidate as a row of the comparison table: plain values, parts weighted as they count."""
+    def short(iri: str) -> str:
+        return iri.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+
+    return {
+        "label": c.label or short(c.iri), "kind": c.kind, "use": c.use, "example": c.example,
+        "library": c.library_label or short(c.library), "served": c.served_label or short(c.served),
+        "served_code": short(c.served), "fit": c.fit, "fit_type": short(c.fit_type), "score": c.score,
+        "parts": {k: round(WEIGHTS[k] * v, 3) for k, v in c.components.items()},
+        "cost": c.unit_cost, "left": c.capacity,
+        "steps": [{"subject": s.subject_label or short(s.subject),
+                   "predicate": predicates[s.predicate].get(lang) if s.predicate in predicates else short(s.predicate),
+                   "object": s.object_label or short(s.object)} for s in c.explanation],
     }
 
 

@@ -114,8 +114,8 @@ def test_ranking_components_and_tie_break(store: Store, settings: Settings) -> N
     rep = recommend(store, V1, settings=settings)
     b = rep.needs[0]
     assert [(c.iri.rsplit("/", 1)[-1], c.fit) for c in b.candidates] == [
-        ("I4", "exact"), ("net", "exact"), ("point", "broader"), ("I7", "broader")]
-    net = b.candidates[1]
+        ("net", "exact"), ("point", "broader"), ("I7", "broader")]
+    net = b.candidates[0]
     assert net.components == {"type_fit": 1.0, "reach": 0.4, "policy": 1.0, "availability": 0.225, "evidence": 0.0}
     assert net.score == 0.5837
     scores = [c.score for c in b.candidates]
@@ -124,6 +124,20 @@ def test_ranking_components_and_tie_break(store: Store, settings: Settings) -> N
     assert all("kiosk" not in c.iri for n in rep.needs for c in n.candidates)
     assert all(c.example for n in rep.needs for c in n.candidates)
     assert rep.basis.example_share == 1.0
+
+
+def test_only_candidates_that_could_be_used_are_offered(store: Store, settings: Settings) -> None:
+    """I4 is planned for Community 5 (another village): not a candidate for V1. I7 (active, for County 1,
+    which holds V1) can be extended to it; I9's one village is taken (it names two); the resources say what
+    is left of their stock and where their library serves."""
+    rep = recommend(store, V1, settings=settings)
+    offered = {c.iri.rsplit("/", 1)[-1]: c for n in rep.needs for c in n.candidates}
+    assert "I4" not in offered and offered["I7"].use == "extend" and offered["I7"].capacity is None
+    assert offered["net"].use == "give" and offered["net"].capacity == 2
+    assert offered["net"].served.endswith("/2190") and offered["net"].served_label  # the city library serves the city
+    v5 = recommend(store, "219002001002", settings=settings)
+    uses = {c.iri.rsplit("/", 1)[-1]: c.use for n in v5.needs for c in n.candidates}
+    assert uses.get("I4") in (None, "here") and "I9" not in uses
 
 
 def test_explanation_is_a_path_through_the_graph(store: Store, settings: Settings) -> None:

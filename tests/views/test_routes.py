@@ -242,3 +242,26 @@ def test_error_pages_escape_what_they_show_and_the_api_stays_json(client: TestCl
     for path in ("/api/villages/219999999999", "/sparql?query=SELECT"):
         r = client.get(path, headers=BROWSER)
         assert r.headers["content-type"].startswith("application/json"), path
+
+
+def test_the_village_page_compares_the_usable_candidates_of_each_unmet_need(client: TestClient, store: Store) -> None:
+    """Per unmet need: the candidates with score and its weighted parts, cost, library and how near it is, fit,
+    what is left, how each would be used, and the explanation folded away until asked for."""
+    from kg.matching import recommend
+    from kg.viz import village_summary
+
+    summary = village_summary(store, "211322101201", reach="direct,area")
+    rec = recommend(store, "211322101201", limit=3, reach="direct,area")
+    assert [n["need"] for n in summary["recommendations"]] == [n.need for n in rec.needs]
+    rows = [c for n in summary["recommendations"] for c in n["candidates"]]
+    assert rows and all(abs(sum(c["parts"].values()) - c["score"]) < 0.005 for c in rows)
+    assert {c["use"] for c in rows} <= {"give", "here", "planned", "extend"}
+    html = client.get("/dashboard/village/211322101201").text
+    assert html.count('<tr class="dcpa-rec"') == len(rows) and html.count("<details><summary>依据") == len(rows)
+    assert "得分构成" in html and "余量" in html and "服务 朱碌科镇" in html and "把在办项目扩展到本村" in html
+    assert "<script>alert(1)" not in html
+    en = client.get("/dashboard/village/211322101201?lang=en").text
+    section = en[en.index('id="recommendations"'):]
+    section = section[:section.index("</section>")]
+    assert "Score parts" in section and "extend an active project here" in section and "serves " in section
+    assert "Example: digital-literacy course" in section and "示例·数字素养培训课程" not in section
