@@ -6,6 +6,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+RUNTIME := $(VENV)/.runtime-stamp
 STAMP  := $(VENV)/.installed-stamp
 ASSETS := api/static/vendor/.stamp
 export PYTHONUTF8 := 1
@@ -17,17 +18,22 @@ help:
 	@echo "make test    lint, type-check and run all tests"
 	@echo "make bench   build, then run the benchmarks (province and national scale; slow)"
 
-$(STAMP): pyproject.toml constraints.txt
+# What serving needs (make serve), then the test and benchmark tool chain on top (make test, make bench).
+$(RUNTIME): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e .
+	touch $@
+
+$(STAMP): $(RUNTIME)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $@
 
-setup: $(STAMP) $(ASSETS) java
+setup: $(RUNTIME) $(ASSETS) java
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts
 
-$(ASSETS): node_modules/.package-lock.json scripts/vendor_assets.py | $(STAMP)
+$(ASSETS): node_modules/.package-lock.json scripts/vendor_assets.py | $(RUNTIME)
 	$(BIN)/python scripts/vendor_assets.py
 	touch $@
 
@@ -55,12 +61,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: setup chromium
+pytest: setup $(STAMP) chromium
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
 
-bench: build
+bench: build $(STAMP)
 	$(BIN)/python -m benchmarks
 
 clean:

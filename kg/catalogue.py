@@ -40,7 +40,7 @@ import pyoxigraph as ox
 
 from . import derived
 from .answers.basis import Basis, basis
-from .errors import DataError, Issue, NotFound, StoreError
+from .errors import DataError, InvalidParameter, Issue, NotFound, StoreError
 from .namespaces import DCPAV, area
 from .resources import QUERIES_DIR
 from .store import Store, to_python
@@ -210,8 +210,8 @@ def to_term(param: Param, raw: str) -> ox.NamedNode | ox.Literal:
     """Turn a raw parameter string into the typed RDF term its declaration asks for."""
     value = raw.strip()
 
-    def bad(expect: str) -> DataError:
-        return DataError(
+    def bad(expect: str) -> InvalidParameter:
+        return InvalidParameter(
             f"parameter {param.name}={raw!r} is not {expect}",
             hint=f"{param.name}: {param.description}",
             details=[Issue(f"expected {expect}", column=param.name, value=raw).to_dict()],
@@ -260,7 +260,7 @@ def bind_params(query: CatalogueQuery, params: dict[str, str], *, real_only: boo
     known = {p.name for p in query.parameters}
     unknown = sorted(set(params) - known)
     if unknown:
-        raise DataError(
+        raise InvalidParameter(
             f"query {query.name!r} has no parameter {', '.join(unknown)}",
             hint=f"its parameters are: {', '.join(sorted(known)) or '(none)'}",
         )
@@ -268,7 +268,7 @@ def bind_params(query: CatalogueQuery, params: dict[str, str], *, real_only: boo
     for p in query.parameters:
         raw = params.get(p.name, p.default)
         if raw is None or raw == "":
-            raise DataError(f"query {query.name!r} needs parameter {p.name}", hint=p.description)
+            raise InvalidParameter(f"query {query.name!r} needs parameter {p.name}", hint=p.description)
         bindings[p.name] = to_term(p, raw)
     bindings[REAL_ONLY] = ox.Literal("true" if real_only else "false", datatype=ox.NamedNode(_BOOLEAN))
     return bindings

@@ -108,6 +108,14 @@ class DataError(DcpaError):
     http_status = 422
 
 
+class InvalidParameter(DataError):
+    """A parameter of a request is wrong (an unknown query parameter, a bad reach mode, a period that
+    ends before it starts): a usage mistake, so the CLI exits 2 like its other usage errors; HTTP 422."""
+
+    exit_code = 2
+    code = "invalid_parameter"
+
+
 @dataclass
 class Issue:
     """One problem in input data, located as precisely as the input allows."""

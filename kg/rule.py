@@ -38,7 +38,7 @@ from datetime import date
 from enum import StrEnum
 from typing import NamedTuple
 
-from .errors import DataError
+from .errors import DataError, InvalidParameter
 from .namespaces import DCPAV
 
 # ---------------------------------------------------------------------------
@@ -102,14 +102,14 @@ def parse_reach(reach: str | Iterable[str] | None, default: str = "direct,area")
         reach = default
     parts = [m.strip() for m in (reach.split(",") if isinstance(reach, str) else reach) if str(m).strip()]
     if "library" in parts:
-        raise DataError(
+        raise InvalidParameter(
             "reach mode 'library' no longer exists: a library's service area never makes a need addressed",
             hint="use direct and/or area (e.g. direct,area); libraries' service areas rank candidates in "
             "recommendations",
         )
     bad = [m for m in parts if m not in {r.value for r in ReachMode}]
     if bad or not parts:
-        raise DataError(
+        raise InvalidParameter(
             f"unknown reach mode(s) {', '.join(bad) or '(none)'}",
             hint="reach is a comma list of " + ", ".join(m.value for m in ReachMode) + " (e.g. direct,area)",
         )

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from kg.catalogue import CatalogueQuery, answer, load_catalogue
-from kg.errors import DataError, NotFound
+from kg.errors import InvalidParameter, NotFound
 
 from .. import urls
 from ..deps import AnswersDep, SettingsDep
@@ -105,7 +105,7 @@ async def run_stored_query(
     params = {k: v for k, v in request.query_params.items() if k not in _RESERVED}
     unknown = sorted(set(params) - known)
     if unknown:
-        raise DataError(
+        raise InvalidParameter(
             f"unknown parameter(s) for {name}: {', '.join(unknown)}",
             hint=f"this query takes: {', '.join(sorted(known)) or 'no parameters'}",
         )

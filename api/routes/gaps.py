@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from kg.answers.gaps import GapDimension
-from kg.errors import DataError
+from kg.errors import InvalidParameter
 from kg.matching import gaps
 
 from .. import urls
@@ -74,7 +74,7 @@ async def gap_report(
     format: FormatParam = None,
 ) -> Response:
     if (start is None) != (end is None):
-        raise DataError("give both start and end, or neither", hint="e.g. start=2018-01-01&end=2018-12-31")
+        raise InvalidParameter("give both start and end, or neither", hint="e.g. start=2018-01-01&end=2018-12-31")
     period = (start, end) if start and end else None
     report = await answers(gaps, area, by=by, period=period, reach=reach_text(reach), as_of=as_of, real_only=real_only,
                   settings=settings)

@@ -31,7 +31,7 @@ from ._common import ERROR_RESPONSES, AsOfParam, ReachParam, RealOnlyParam, reac
 router = APIRouter(prefix="/api/villages", tags=["villages / 村"])
 
 CodeParam = Annotated[
-    str, Path(pattern=r"^\d{12}$", description="12-digit statistical code of the village", examples=["210102001002"])
+    str, Path(pattern=r"^\d{12}$", description="12-digit statistical code of the village", examples=["210115117200"])
 ]
 
 

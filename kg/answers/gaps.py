@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 import pyoxigraph as ox
 
 from .. import derived
-from ..errors import DataError
+from ..errors import InvalidParameter
 from ..facts import Period, code_of, need_type_tree, run_parallel
 from ..namespaces import area
 from ..rule import REACH_MODES, NeedState, ancestors_path, parse_reach
@@ -221,7 +221,7 @@ def gaps(
     try:
         dim = GapDimension(by)
     except ValueError:
-        raise DataError(f"cannot group gaps by {by!r}", hint=f"use one of {', '.join(GAP_DIMENSIONS)}") from None
+        raise InvalidParameter(f"cannot group gaps by {by!r}", hint=f"use one of {', '.join(GAP_DIMENSIONS)}") from None
     modes = parse_reach(reach, settings.reach)
     per = as_period(period)
     scope = resolve_area(store, area_code) if area_code else None
@@ -282,9 +282,9 @@ def as_period(period: Period | tuple[str, str] | tuple[date, date] | None) -> Pe
     try:
         start, end = (p if isinstance(p, date) else date.fromisoformat(str(p)) for p in period)
     except (TypeError, ValueError) as e:
-        raise DataError(f"bad period {period!r}", hint="give two dates YYYY-MM-DD, start ≤ end") from e
+        raise InvalidParameter(f"bad period {period!r}", hint="give two dates YYYY-MM-DD, start ≤ end") from e
     if start > end:
-        raise DataError(f"the period starts after it ends: {start} > {end}", hint="give start ≤ end")
+        raise InvalidParameter(f"the period starts after it ends: {start} > {end}", hint="give start ≤ end")
     return Period(start, end)
 
 

@@ -47,7 +47,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from ..errors import DataError
+from ..errors import InvalidParameter
 from ..facts import need_type_tree
 from ..namespaces import DCPA
 from ..namespaces import area as area_iri
@@ -386,9 +386,9 @@ def optimise(needs: list[PlanNeed], resources: list[PlanResource], broader: dict
              budget: float, method: str = "auto") -> tuple[list[tuple[Option, tuple[str, ...]]], str, float]:
     """Choose options; returns (chosen with the needs each covers, method used, upper bound)."""
     if method not in METHODS:
-        raise DataError(f"unknown plan method {method!r}", hint=f"use one of {', '.join(METHODS)}")
+        raise InvalidParameter(f"unknown plan method {method!r}", hint=f"use one of {', '.join(METHODS)}")
     if budget < 0:
-        raise DataError(f"negative budget {budget}", hint="give a budget ≥ 0 in yuan")
+        raise InvalidParameter(f"negative budget {budget}", hint="give a budget ≥ 0 in yuan")
     options = build_options(needs, resources, broader)
     weight = {n.iri: n.value for n in needs}
     cap = {r.iri: r.capacity for r in resources}

@@ -18,7 +18,7 @@ from ..answers.basis import Basis
 from ..answers.gaps import GapDimension
 from ..answers.plan import PlanMethod
 from ..catalogue import answer, load_catalogue
-from ..errors import DataError, DcpaError, StoreError
+from ..errors import DcpaError, InvalidParameter, StoreError
 from ..matching import gaps as run_gaps
 from ..matching import recommend as run_recommend
 from ..matching import similar as run_similar
@@ -106,7 +106,7 @@ def query_cmd(
         params: dict[str, str] = {}
         for item in param or []:
             if "=" not in item:
-                raise DataError(f"bad --param {item!r}", hint="write --param key=value")
+                raise InvalidParameter(f"bad --param {item!r}", hint="write --param key=value")
             k, v = item.split("=", 1)
             params[k.strip()] = v
         with _store() as store:
@@ -163,7 +163,7 @@ def recommend(
 ) -> None:
     """Rank resources and interventions for a village's unmet needs, with the reasons.
 
-    Example: dcpa recommend 210102001002 --format json
+    Example: dcpa recommend 210115117200 --format json
     """
     _check_format(fmt)
     try:
@@ -216,7 +216,8 @@ def gaps(
     _check_format(fmt)
     try:
         if (start is None) != (end is None):
-            raise DataError("give both --start and --end, or neither", hint="e.g. --start 2018-01-01 --end 2018-12-31")
+            raise InvalidParameter("give both --start and --end, or neither",
+                                   hint="e.g. --start 2018-01-01 --end 2018-12-31")
         period = (start, end) if start and end else None
         with _store() as store:
             rep = run_gaps(store, area, by=by, period=period, reach=reach, real_only=real_only, as_of=_day(as_of))
@@ -250,7 +251,7 @@ def plan(
 ) -> None:
     """Choose which villages get which resources within a budget (maximises covered, weighted need).
 
-    Example: dcpa plan --budget 200000 --area 210124
+    Example: dcpa plan --budget 200000 --area 210115
     """
     _check_format(fmt)
     try:
@@ -282,7 +283,7 @@ def similar(
 ) -> None:
     """Villages with the most similar need profile, and what worked there.
 
-    Example: dcpa similar 210102001002
+    Example: dcpa similar 210115117200
     """
     _check_format(fmt)
     try:

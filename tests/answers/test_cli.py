@@ -55,7 +55,7 @@ def test_query_list_and_run(store_dir: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert r.stdout.splitlines()[0].startswith("need_type,need_type_label")
     assert "互联网接入" in r.stdout
     r = _run(store_dir, monkeypatch, "query", "needs_by_type", "--param", "area=abc")
-    assert r.exit_code == 1
+    assert r.exit_code == 2  # a usage mistake, not bad data
 
 
 def test_recommend_gaps_plan_similar(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -111,4 +111,4 @@ def test_answers_state_their_basis_and_answer_real_only(store_dir: Path, monkeyp
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["targeting"]["example_registration"] is True
     r = _run(store_dir, monkeypatch, "gaps", "--reach", "area,library")
-    assert r.exit_code == 1 and "library" in r.stderr
+    assert r.exit_code == 2 and "library" in r.stderr

@@ -191,7 +191,7 @@ def test_gaps_take_every_dimension_period_and_reach_the_library_has(api: httpx.C
     assert direct["reach"] == ["direct"] and direct["totals"]["addressed"] == 1
     assert_error(api.get("/api/gaps", params={"by": "period"}), 422, "invalid_request")
     assert_error(api.get("/api/gaps", params={"reach": "library"}), 422, "invalid_request")
-    assert_error(api.get("/api/gaps", params={"start": "2018-01-01"}), 422, "invalid_data")
+    assert_error(api.get("/api/gaps", params={"start": "2018-01-01"}), 422, "invalid_parameter")
     assert_error(api.get("/api/gaps", params={"start": "2018-99-01", "end": "2018-12-31"}), 422, "invalid_request")
     real = api.get("/api/gaps", params={"area": "210123", "real_only": "true"}).json()
     assert real["totals"]["needs"] == 0 and "dcpa import" in real["basis"]["note_en"]
@@ -265,7 +265,7 @@ def test_query_catalogue(api: httpx.Client) -> None:
     real = api.get("/api/queries/needs_of_village", params={"village": V, "real_only": "true"}).json()
     assert real["rows"] == [] and real["basis"]["real_only"] is True
     assert_error(api.get("/api/queries/no_such_query"), 404, "not_found")
-    err = assert_error(api.get("/api/queries/needs_of_village", params={"colour": "red"}), 422, "invalid_data")
+    err = assert_error(api.get("/api/queries/needs_of_village", params={"colour": "red"}), 422, "invalid_parameter")
     assert "colour" in err["message"]
 
 
