@@ -116,6 +116,9 @@ def network_data(
             "font": {"size": 12, "face": "Noto Sans CJK SC, sans-serif"},
             "widthConstraint": {"maximum": 180},
         },
+        # A fixed seed: the same view is drawn the same way each time (and a click at a node's place
+        # finds it; with random starting positions it could land under a neighbour's label).
+        "layout": {"randomSeed": 7},
         "physics": {"enabled": False}
         if large
         else {

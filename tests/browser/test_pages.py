@@ -71,12 +71,19 @@ def test_search_finds_a_village_by_chinese_name_and_focuses_it(open_page: Callab
 
 
 def click_node(w: Watched, iri: str) -> None:
-    """Click where vis-network drew the node (canvas → DOM coordinates)."""
+    """Click on the node where vis-network drew it and nothing covers it (canvas → DOM coordinates):
+    its centre, else the first point of its box that ``getNodeAt`` says is this node."""
     pos = w.page.evaluate(
         """(id) => { const n = window.dcpaNetwork.network;
-                     const p = n.getPositions([id])[id]; return n.canvasToDOM(p); }""",
+                     const p = n.getPositions([id])[id], b = n.getBoundingBox(id);
+                     const points = [p];
+                     for (let fx = 0.1; fx < 1; fx += 0.2) for (let fy = 0.1; fy < 1; fy += 0.2)
+                       points.push({x: b.left + fx * (b.right - b.left), y: b.top + fy * (b.bottom - b.top)});
+                     for (const c of points) { const d = n.canvasToDOM(c); if (n.getNodeAt(d) === id) return d; }
+                     return null; }""",
         iri,
     )
+    assert pos is not None, f"{iri} is covered by other nodes everywhere"
     box = w.page.locator(".dcpa-canvas").bounding_box()
     w.page.mouse.click(box["x"] + pos["x"], box["y"] + pos["y"])
 
