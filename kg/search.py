@@ -27,6 +27,7 @@ listed in ``_PLACE_READINGS``.
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import json
 import logging
@@ -218,6 +219,15 @@ def readings(name: str, pypinyin: Any = None) -> tuple[str, list[str], list[str]
     words = ["".join(shown[:cut]).strip().capitalize(), "".join(shown[cut:]).strip().capitalize()]
     shown_text = " ".join(w for w in words if w) if any(_is_han(ch) for ch in name) else ""
     return shown_text, full, initials
+
+
+@functools.lru_cache(maxsize=65536)
+def pinyin_name(name: str) -> str:
+    """A place's name in pinyin as the rule for Chinese place names writes it (the form people use, the
+    proper name in one word, the generic term apart: 后鸭鸡房村委会 → Houyajifang Cun); the name itself
+    when it has no Chinese characters. Pages in English show it where the graph has no English name."""
+    shown = readings(short_name(name))[0]
+    return shown or name
 
 
 def _rows(store: Store) -> list[tuple[str, str, str, str | None]]:

@@ -6,24 +6,22 @@ writes the HTTP response.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from fastapi.templating import Jinja2Templates
 
+from kg import viz
 from kg.catalogue import default_values, load_catalogue
 from kg.namespaces import sparql_prefixes
 from kg.settings import Settings
 
 from .. import sparql as sp
+from .. import urls
 from ..deps import query_runner
-from ..paths import TEMPLATES_DIR
 from ..result_cache import CACHE_HEADER, ResultCache
 
 router = APIRouter(tags=["sparql"])
-templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 
 _DOC = (
     "SPARQL 1.1 Protocol endpoint (read-only). GET `?query=`, POST form-encoded `query=` or POST "
@@ -98,19 +96,24 @@ def _no_query(request: Request, accept: str) -> Response:
     return Response(sp.serialize_graph(g, media_type), media_type=media_type, headers={"Vary": "Accept"})
 
 
-def _examples() -> list[dict[str, str]]:
+def _examples(lang: str) -> list[dict[str, str]]:
     """The query catalogue as editor tabs: the PREFIX block, then the text with default parameters."""
     tabs = []
     for q in load_catalogue().values():
         values = default_values(q)
         text = sparql_prefixes() + sp.inline_parameters(q.text, values)
-        tabs.append({"name": q.name, "title": q.title_zh or q.title_en or q.name, "text": text})
+        title = (q.title_en or q.title_zh) if lang == "en" else (q.title_zh or q.title_en)
+        tabs.append({"name": q.name, "title": title or q.name, "text": text})
     return tabs
 
 
 def sparql_page(request: Request) -> HTMLResponse:
-    examples = json.dumps(_examples(), ensure_ascii=False).replace("</", "<\\/")
-    return templates.TemplateResponse(request, "sparql.html", {"examples_json": examples})
+    """The query editor in the page's language (``?lang=en``; Chinese by default), its links keeping it."""
+    lang = "en" if request.query_params.get("lang") == "en" else "zh"
+    ctx = viz.page_context(lang)
+    ctx.update(examples_json=viz.embed_json(_examples(lang)), home_href=urls.home(lang=lang),
+               ontology_href=f"/views/ontology?lang={lang}")
+    return HTMLResponse(viz.environment().get_template("sparql.html").render(**ctx))
 
 
 _GET_PARAMS = {

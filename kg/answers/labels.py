@@ -2,7 +2,8 @@
 
 Every node gets both a Chinese and an English label: its own in that language, else a plain
 (untagged) one, else the other language's, else the last segment of its IRI — so a page never
-shows an empty name and never mixes up which language it asked for.
+shows an empty name and never mixes up which language it asked for. An area without an English
+label is named in pinyin in English (后鸭鸡房村委会 → Houyajifang Cun), as place names are romanised.
 """
 
 from __future__ import annotations
@@ -12,7 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..facts import iri_values
+from ..namespaces import area
+from ..search import pinyin_name
 from ..store import Store
+
+#: Areas without an English label are named in pinyin on English pages (the national rule for place names).
+_AREA_PREFIX = area("")
 
 LANGS = ("zh", "en")
 
@@ -62,8 +68,9 @@ def labels(store: Store, iris: Iterable[str]) -> dict[str, Label]:
     for i in wanted:
         f = {k: v[1] for k, v in found.get(i, {}).items()}
         name = local_name(i)
-        out[i] = Label(zh=f.get("zh") or f.get("") or f.get("en") or name,
-                       en=f.get("en") or f.get("") or f.get("zh") or name)
+        zh = f.get("zh") or f.get("") or f.get("en") or name
+        en = f.get("en") or (pinyin_name(zh) if i.startswith(_AREA_PREFIX) else f.get("") or f.get("zh") or name)
+        out[i] = Label(zh=zh, en=en)
     return out
 
 

@@ -187,6 +187,13 @@ def page_context(lang: str) -> dict[str, Any]:
     return {"lang": lang, "t": lambda zh, en: zh if lang == "zh" else en, "mark": SYNTHETIC_MARK}
 
 
+def _in_lang(href: str, lang: str) -> str:
+    """A page link that keeps the page's language (JSON links under /api/ have none)."""
+    if href.startswith("/api/") or "lang=" in href:
+        return href
+    return href + ("&" if "?" in href else "?") + "lang=" + lang
+
+
 def render_view(
     view: ViewGraph, lang: str = "zh", *, standalone: bool = False, static: str = "/static"
 ) -> str:
@@ -200,6 +207,6 @@ def render_view(
         standalone=standalone,
         static=static,
         inline=inline_assets() if standalone else None,
-        links=[] if standalone else view.links,
+        links=[] if standalone else [{**link, "href": _in_lang(link["href"], ctx["lang"])} for link in view.links],
     )
     return environment().get_template("views/graph.html").render(**ctx)

@@ -170,7 +170,7 @@ def test_similar(api: httpx.Client) -> None:
 def test_gaps_with_drill_down(api: httpx.Client) -> None:
     r = api.get("/api/gaps", params={"area": "210123"}).json()
     assert r["totals"]["needs"] == 3 and r["totals"]["unaddressed"] == 2 and r["totals"]["addressed"] == 1
-    assert r["drill_down"] == [{"code": "210123203", "label": {"zh": "北四家子乡", "en": "北四家子乡"},
+    assert r["drill_down"] == [{"code": "210123203", "label": {"zh": "北四家子乡", "en": "Beisijiazi Xiang"},
                                 "href": "/api/gaps?area=210123203&by=area"}]
     assert r["up"] == "/api/gaps?area=2101&by=area"
     assert r["basis"]["example_items"] == 3 and r["as_of"] == "2020-06-30"

@@ -187,7 +187,7 @@ def test_every_example_of_the_query_page_passes_the_check() -> None:
     """The catalogue, as the query page offers it, is readable by the checking parser (else /sparql refuses it)."""
     from api.routes.sparql import _examples
 
-    examples = _examples()
+    examples = _examples("en")
     assert len(examples) >= 16
     for tab in examples:
         assert sp.analyse(tab["text"]).form == "SELECT", tab["name"]

@@ -264,3 +264,22 @@ def test_a_planner_makes_a_plan_in_the_form_and_prints_it(open_page: Callable[..
     assert not w.page.is_visible(".dcpa-exports") and w.page.is_visible(".dcpa-village-plan table")
     w.shot("plan-print")
     w.check(LOCAL)
+
+
+@pytest.mark.parametrize("path", ["/", "/dashboard?area=211322", "/dashboard/village/211322101201",
+                                  "/plan?area=211322&budget=20000", "/data", "/dashboard/search?q=朱碌科"])
+def test_pages_fit_a_phone_and_chinese_cells_are_not_one_character_wide(
+    open_page: Callable[..., Watched], path: str
+) -> None:
+    """At 375 px: the page never scrolls sideways (a wide table scrolls in its own box), and no table cell
+    holding Chinese is squeezed to a character a line."""
+    w = open_page(path, wait="body", width=375, height=800)
+    w.page.wait_for_load_state("load")
+    wider = w.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert wider <= 0, f"{path} is {wider} px wider than the phone"
+    squeezed = w.page.evaluate("""() => [...document.querySelectorAll('table td, table th')]
+        .filter(c => /[\\u4e00-\\u9fff]{2}/.test(c.textContent) && c.getClientRects().length
+                     && c.getBoundingClientRect().width < 2.5 * parseFloat(getComputedStyle(c).fontSize))
+        .map(c => c.textContent.trim().slice(0, 12))""")
+    assert not squeezed, f"cells squeezed on {path}: {squeezed}"
+    w.check(LOCAL)

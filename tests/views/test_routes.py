@@ -200,7 +200,7 @@ def test_the_home_page_says_what_the_graph_holds_and_leads_everywhere(client: Te
     assert (f'data-needs="{totals.needs}" data-unaddressed="{totals.unaddressed}" '
             f'data-example-needs="{totals.example_needs}"') in html
     assert totals.needs and "本页含示例数据" in html and "2020-06-30" in html
-    for href in ('href="/dashboard?lang=zh"', 'href="/sparql"', 'href="/docs"', 'href="/api/queries"',
+    for href in ('href="/dashboard?lang=zh"', 'href="/sparql?lang=zh"', 'href="/docs"', 'href="/api/queries"',
                  'href="/views/ontology?lang=zh"', 'action="/dashboard/search"', 'href="/data?lang=zh"',
                  'href="/plan?lang=zh"'):
         assert href in html, href
@@ -265,3 +265,33 @@ def test_the_village_page_compares_the_usable_candidates_of_each_unmet_need(clie
     section = section[:section.index("</section>")]
     assert "Score parts" in section and "extend an active project here" in section and "serves " in section
     assert "Example: digital-literacy course" in section and "示例·数字素养培训课程" not in section
+
+
+#: Links that are not pages in a language: data, assets, the API's own documentation, downloads.
+_NOT_PAGES = ("/api/", "/static/", "/docs", "/openapi", "/sparql?format", "/ontology.ttl", "/ontology.jsonld",
+              "/views/node.json", "/data/dcpa-template.xlsx", "/plan.csv", "/plan.xlsx", "/dashboard/data/")
+
+
+@pytest.mark.parametrize("path", [
+    "/?lang=en", "/dashboard?lang=en", "/dashboard?area=211322&lang=en", "/dashboard/village/211322101200?lang=en",
+    "/data?lang=en", "/plan?area=211322&budget=20000&lang=en", "/views/area/211322?lang=en",
+    "/views/village/211322101200?lang=en", "/views/policy/P02?lang=en", "/sparql?lang=en",
+    "/dashboard/search?q=xiliang&lang=en",
+])
+def test_the_english_choice_is_kept_by_every_link_to_a_page(client: TestClient, path: str) -> None:
+    html = client.get(path, headers={"Accept": "text/html"}).text
+    links = {h.replace("&amp;", "&") for h in re.findall(r'href="(/[^"]*)"', html)}
+    lost = sorted(h for h in links if not h.startswith(_NOT_PAGES) and "lang=" not in h)  # lang=zh: the switch
+    assert not lost, f"links from {path} that forget the language: {lost}"
+    forms = re.findall(r'<form[^>]*action="(/[^"]*)"[^>]*>(.*?)</form>', html, flags=re.S)
+    assert all('name="lang" value="en"' in body for _, body in forms)
+
+
+def test_the_sparql_page_speaks_the_chosen_language(client: TestClient) -> None:
+    en = client.get("/sparql?lang=en", headers={"Accept": "text/html"}).text
+    assert "<title>SPARQL queries" in en and '<html lang="en">' in en and "只读端点" not in en
+    zh = client.get("/sparql", headers={"Accept": "text/html"}).text
+    assert "只读端点" in zh and "Read-only endpoint" not in zh
+    r = client.get("/sparql", params={"query": "ASK {}", "lang": "en"},
+                   headers={"Accept": "application/sparql-results+json"})
+    assert r.status_code == 200 and r.json()["boolean"] is True  # the protocol ignores the page's language
