@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 SYNTHETIC_SOURCE = node("source", "synthetic-example")
 SYNTHETIC_PROVINCE = "99"
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"  # 3: resources named in English by their library, not their IRI
 
 #: The date the example data describes: interventions starting after it are planned, those ending before it
 #: completed, the others active. Fixed, so that the same parameters always give the same data; answers are
@@ -337,6 +337,7 @@ class _Generator:
         self.programmes = [ref.policy_iri(r) for r in ref.policies() if r["kind"] == "programme"]
         self.libraries: dict[str, str] = {}  # area code → library IRI (N-Triples form)
         self.library_names: dict[str, str] = {}
+        self.library_names_en: dict[str, str] = {}
         self.holdings: dict[str, dict[str, list[str]]] = {}  # library IRI → top resource type → resources
         self.resource_type: dict[str, str] = {}  # resource IRI → its resource type notation
         self.resources_by_top: dict[str, list[Concept]] = {}
@@ -455,6 +456,7 @@ class _Generator:
             self.w.add(s, "branchOf", parent)
         self.libraries[code] = s
         self.library_names[s] = u.name + zh
+        self.library_names_en[s] = f"{en} {u.code}"
         for top in self.HOLDINGS[cls]:
             self.resource(s, top)
         return s
@@ -464,7 +466,9 @@ class _Generator:
         t = rng.choice(self.resources_by_top[top])
         held = self.holdings.setdefault(library, {}).setdefault(top, [])
         s = iri(f"{library[1:-1].replace('/library/', '/resource/')}-{len(held) + 1}-{top}")
-        w.node(s, RESOURCE_CLASSES[top], f"{t.zh}（{self.library_names[library]}）", f"{t.en} ({s[1:-1]})", "resource")
+        nth = f", {len(held) + 1}" if len(held) else ""  # a library's second holding of a kind is told apart
+        w.node(s, RESOURCE_CLASSES[top], f"{t.zh}（{self.library_names[library]}）",
+               f"{t.en} ({self.library_names_en[library]}{nth})", "resource")
         w.add(s, "resourceType", iri(DCPAV[t.code]))
         w.add(s, "heldBy", library)
         w.add(s, "capacity", lit(rng.randint(5, 200), "decimal"))
