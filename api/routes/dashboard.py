@@ -6,14 +6,15 @@ import asyncio
 import threading
 import weakref
 from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, Response
 
 from kg import derived, viz
-from kg.errors import NotFound
+from kg.errors import InvalidParameter, NotFound
 from kg.safetext import csv_text
 from kg.search import AreaLevel, search
 from kg.store import Store
@@ -48,29 +49,88 @@ _SERIES: dict[str, list[tuple[str, str, str, str]]] = {
 }
 
 
+@dataclass(frozen=True)
+class Filters:
+    """Which needs a dashboard counts (beyond its area): real data only, a period, a need type, a severity."""
+
+    real_only: bool = False
+    start: date | None = None
+    end: date | None = None
+    need_type: str | None = None
+    min_severity: int | None = None
+
+    @property
+    def period(self) -> tuple[date, date] | None:
+        return (self.start, self.end) if self.start and self.end else None
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether anything besides real data only narrows the needs counted."""
+        return bool(self.period or self.need_type or self.min_severity)
+
+    def params(self, **changes: Any) -> dict[str, Any]:
+        """The query parameters that keep these filters in a link (``changes`` override)."""
+        d = {"real_only": self.real_only, "start": self.start, "end": self.end, "need_type": self.need_type,
+             "min_severity": self.min_severity}
+        d.update(changes)
+        return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in d.items()}
+
+
+def filters_of(
+    real_only: RealOnlyParam = False,
+    start: Annotated[str | None, Query(max_length=10, description="Period start (YYYY-MM-DD), with end")] = None,
+    end: Annotated[str | None, Query(max_length=10, description="Period end (YYYY-MM-DD), with start")] = None,
+    need_type: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{0,20}$", description="Only needs of this type "
+                                           "and its narrower types (N1, N22…)")] = None,
+    min_severity: Annotated[str | None, Query(pattern=r"^[1-5]?$", description="Only needs at least this "
+                                              "severe (1–5)")] = None,
+) -> Filters:
+    """The filters of a dashboard page or CSV. A form sends its empty fields as empty strings: they mean
+    "no filter"."""
+    try:
+        first = date.fromisoformat(start) if start else None
+        last = date.fromisoformat(end) if end else None
+    except ValueError as e:
+        raise InvalidParameter(f"not a date: {e}", hint="write dates as YYYY-MM-DD") from None
+    if (first is None) != (last is None):
+        raise InvalidParameter("give both the start and the end of the period, or neither",
+                               hint="e.g. start=2018-01-01&end=2018-12-31")
+    if first and last and first > last:
+        raise InvalidParameter(f"the period starts after it ends: {first} > {last}", hint="give start ≤ end")
+    return Filters(real_only, first, last, need_type or None, int(min_severity) if min_severity else None)
+
+
+FiltersDep = Annotated[Filters, Depends(filters_of)]
+
+
 #: Tables kept per store: the province's tables count every need (seconds at province scale).
 CACHE_SIZE = 32
-_CACHE: weakref.WeakKeyDictionary[Store, OrderedDict[tuple[Any, ...], dict[str, viz.GapTable]]] = (
+_CACHE: weakref.WeakKeyDictionary[Store, OrderedDict[tuple[Any, ...], dict[str, Any]]] = (
     weakref.WeakKeyDictionary()
 )
 _CACHE_LOCK = threading.Lock()
 #: (event loop, store, key) → the computation under way, which later requests for that key await.
-_PENDING: dict[tuple[Any, ...], asyncio.Future[dict[str, viz.GapTable]]] = {}
+_PENDING: dict[tuple[Any, ...], asyncio.Future[dict[str, Any]]] = {}
 
 
 async def dashboard_tables(
-    answers: Answers, store: Any, area: str | None, reach: str, real_only: bool = False
-) -> dict[str, viz.GapTable]:
-    """Every chart's table of an area, computed once per version of the data (in a query worker,
-    under the answer deadline) and kept here, in the server, which does every write.
+    answers: Answers, store: Any, area: str | None, reach: str, filters: Filters = Filters()
+) -> dict[str, Any]:
+    """Every chart's table of an area and the filter's need types (``kg.viz.dashboard_data``), computed
+    once per version of the data (in a query worker, under the answer deadline) and kept here, in the
+    server, which does every write.
 
     The version is what the answer depends on: the store's count of writes (``Store.generation``), the
     derived graph's date, and today's date (the rule's dates). A remote endpoint can change behind our
     back, so its tables are never kept.
     """
+    def compute() -> Any:
+        return answers(viz.dashboard_data, area, reach=reach, real_only=filters.real_only,
+                       period=filters.period, need_type=filters.need_type, min_severity=filters.min_severity)
+
     if not isinstance(store, Store):
-        return await answers(viz.gap_tables, area, viz.CHARTS, reach=reach, real_only=real_only)
-    key = ((area or "").strip(), reach, real_only, store.generation, derived.marker(store), date.today())
+        return await compute()  # type: ignore[no-any-return]
+    key = ((area or "").strip(), reach, filters, store.generation, derived.marker(store), date.today())
     with _CACHE_LOCK:
         tables = _CACHE.setdefault(store, OrderedDict())
         if key in tables:
@@ -79,7 +139,7 @@ async def dashboard_tables(
     pending = (id(asyncio.get_running_loop()), id(store), *key)
     task = _PENDING.get(pending)
     if task is None:  # one computation per key, however many requests wait for it
-        task = asyncio.ensure_future(answers(viz.gap_tables, area, viz.CHARTS, reach=reach, real_only=real_only))
+        task = asyncio.ensure_future(compute())
         _PENDING[pending] = task
         task.add_done_callback(lambda _: _PENDING.pop(pending, None))
     made = await asyncio.shield(task)  # a client that leaves does not stop it for the others
@@ -108,15 +168,23 @@ def _lang(lang: str) -> str:
     return "en" if lang == "en" else "zh"
 
 
-def _row_href(chart: str, row: dict[str, Any], lang: str, real_only: bool) -> str | None:
+def _row_href(chart: str, row: dict[str, Any], lang: str, filters: Filters) -> str | None:
     if chart != "area":
         return None
     if row.get("level") == "village":
-        return urls.dashboard_village(row["code"], lang=lang, real_only=real_only)
-    return urls.dashboard(row["code"], lang=lang, real_only=real_only)
+        return urls.dashboard_village(row["code"], lang=lang, real_only=filters.real_only)
+    return urls.dashboard(row["code"], lang=lang, **filters.params())
 
 
-def _chart(table: Any, lang: str, real_only: bool) -> dict[str, Any]:
+#: Columns shown as a percentage on the page (the CSV keeps the fraction).
+_PERCENT = {"unaddressed_share"}
+
+
+def _cell(key: str, value: Any) -> Any:
+    return f"{value:.1%}" if key in _PERCENT and isinstance(value, float) else value
+
+
+def _chart(table: Any, lang: str, filters: Filters) -> dict[str, Any]:
     rows = table.rows
     return {
         "labels": [r["label"][lang] if r.get("label") else r["code"] for r in rows],
@@ -128,31 +196,35 @@ def _chart(table: Any, lang: str, real_only: bool) -> dict[str, Any]:
             }
             for key, zh, en, colour in _SERIES[table.chart]
         ],
-        "hrefs": [_row_href(table.chart, r, lang, real_only) for r in rows],
+        "hrefs": [_row_href(table.chart, r, lang, filters) for r in rows],
     }
 
 
 @router.get("/dashboard", summary="Gap dashboard / 需求缺口看板", response_class=HTMLResponse)
-async def dashboard(store: StoreDep, answers: AnswersDep, settings: SettingsDep, area: AreaQuery = None,
-                    lang: LangQuery = "zh", real_only: RealOnlyParam = False) -> HTMLResponse:
-    """Unaddressed needs in an area by sub-area, need type and intervention category; click to drill down."""
+async def dashboard(store: StoreDep, answers: AnswersDep, settings: SettingsDep, filters: FiltersDep,
+                    area: AreaQuery = None, lang: LangQuery = "zh") -> HTMLResponse:
+    """Unaddressed needs in an area by sub-area, need type and intervention category; click to drill down;
+    filtered by period, need type and severity."""
     lang = _lang(lang)
-    tables = await dashboard_tables(answers, store, area, settings.reach, real_only)
+    made = await dashboard_tables(answers, store, area, settings.reach, filters)
+    tables: dict[str, viz.GapTable] = made["tables"]
     first = tables["area"]
     code = first.area["code"]
     cards = []
     for name, table in tables.items():
         header, body = table.csv_rows(lang)
+        keys = [k for k, _, _ in table.columns]
         cards.append(
             {
                 "name": name,
                 "title": viz.CHARTS[name][0 if lang == "zh" else 1],
                 "header": header,
                 "rows": [
-                    {"cells": cells, "href": _row_href(name, r, lang, real_only)}
+                    {"cells": [_cell(k, c) for k, c in zip(keys, cells, strict=True)],
+                     "href": _row_href(name, r, lang, filters), "empty": not r.get("needs")}
                     for cells, r in zip(body, table.rows, strict=True)
                 ],
-                "csv": urls.chart_csv(name, area=code, lang=lang, real_only=real_only),
+                "csv": urls.chart_csv(name, area=code, lang=lang, **filters.params()),
             }
         )
     basis = first.basis
@@ -165,27 +237,31 @@ async def dashboard(store: StoreDep, answers: AnswersDep, settings: SettingsDep,
         synthetic=bool(basis and basis.example_items),
         basis=basis,
         as_of=first.as_of,
-        real_only=real_only,
-        real_only_href=urls.dashboard(code, lang=lang, real_only=not real_only),
-        crumb_params={"lang": lang, "real_only": real_only},
-        data_json=viz.embed_json({"charts": {n: _chart(t, lang, real_only) for n, t in tables.items()}}),
-        zh_href=urls.dashboard(code, lang="zh", real_only=real_only),
-        en_href=urls.dashboard(code, lang="en", real_only=real_only),
+        real_only=filters.real_only,
+        filters=filters,
+        need_types=made["need_types"],
+        real_only_href=urls.dashboard(code, lang=lang, **filters.params(real_only=not filters.real_only)),
+        crumb_href=lambda c: urls.dashboard(c, lang=lang, **filters.params()),
+        clear_href=urls.dashboard(code, lang=lang, real_only=filters.real_only),
+        data_json=viz.embed_json({"charts": {n: _chart(t, lang, filters) for n, t in tables.items()}}),
+        zh_href=urls.dashboard(code, lang="zh", **filters.params()),
+        en_href=urls.dashboard(code, lang="en", **filters.params()),
         graph_href=urls.view("area", code, lang=lang) if len(code) in (4, 6, 9) else None,
-        plan_href=urls.plan_page(area=code if len(code) > 2 else None, lang=lang, real_only=real_only),
+        plan_href=urls.plan_page(area=code if len(code) > 2 else None, lang=lang, real_only=filters.real_only),
+        data_href=urls.data_page(lang=lang),
     )
     return HTMLResponse(viz.environment().get_template("dashboard/index.html").render(**ctx))
 
 
 @router.get("/dashboard/data/{chart}.csv", summary="Data behind a dashboard chart / 图表数据（CSV）")
 async def chart_csv(
-    chart: str, store: StoreDep, answers: AnswersDep, settings: SettingsDep, area: AreaQuery = None,
-    lang: LangQuery = "zh", real_only: RealOnlyParam = False,
+    chart: str, store: StoreDep, answers: AnswersDep, settings: SettingsDep, filters: FiltersDep,
+    area: AreaQuery = None, lang: LangQuery = "zh",
 ) -> Response:
     """The rows of one chart as UTF-8 CSV (with a BOM so spreadsheet programs read the Chinese)."""
     if chart not in viz.CHARTS:
         raise NotFound(f"no chart {chart!r}", hint="charts: " + ", ".join(viz.CHARTS))
-    table = (await dashboard_tables(answers, store, area, settings.reach, real_only))[chart]
+    table = (await dashboard_tables(answers, store, area, settings.reach, filters))["tables"][chart]
     header, body = table.csv_rows(_lang(lang))
     filename = f"gaps-{chart}-{table.area['code']}.csv"
     return Response(

@@ -15,7 +15,15 @@ from kg.matching import gaps
 from .. import urls
 from ..deps import AnswersDep, SettingsDep
 from ..representation import FormatParam, report_response
-from ._common import ERROR_RESPONSES, AsOfParam, ReachParam, RealOnlyParam, reach_text
+from ._common import (
+    ERROR_RESPONSES,
+    AsOfParam,
+    MinSeverityParam,
+    NeedTypeParam,
+    ReachParam,
+    RealOnlyParam,
+    reach_text,
+)
 
 router = APIRouter(prefix="/api/gaps", tags=["gaps / 缺口"])
 
@@ -28,6 +36,7 @@ _EXAMPLE = {
     "as_of": "2026-12-01",
     "period": None,
     "real_only": False,
+    "filters": {"need_type": None, "min_severity": None},
     "source": "summaries",
     "totals": {"needs": 653, "addressed": 262, "unverified": 0, "unaddressed": 391, "unaddressed_share": 0.5988,
                "severity_total": 2008, "severity_unaddressed": 1180, "severe_unaddressed": 154,
@@ -52,7 +61,8 @@ _EXAMPLE = {
     summary="Gap report / 需求缺口",
     description="Needs that no intervention addresses under the rule of \"addressed\" (docs/DATA_MODEL.md), "
     "aggregated `by` child area, need type, category or severity, with needs addressed but not verified "
-    "counted apart. `start`/`end` keep the needs identified in that period and judge them as of its end. "
+    "counted apart. `start`/`end` keep the needs identified in that period and judge them as of its end; "
+    "`need_type` keeps a type and its narrower types, `min_severity` the needs at least that severe. "
     "`drill_down` links to each child area's report; `basis` says how much rests on example data.",
     response_model=dict[str, Any],
     responses={200: {"content": {"text/csv": {}}}, **ERROR_RESPONSES},
@@ -68,6 +78,8 @@ async def gap_report(
     by: Annotated[GapDimension, Query(description="How to group the needs")] = GapDimension.AREA,
     start: Annotated[date | None, Query(description="Period start (YYYY-MM-DD), with end")] = None,
     end: Annotated[date | None, Query(description="Period end (YYYY-MM-DD), with start")] = None,
+    need_type: NeedTypeParam = None,
+    min_severity: MinSeverityParam = None,
     reach: ReachParam = None,
     as_of: AsOfParam = None,
     real_only: RealOnlyParam = False,
@@ -77,9 +89,10 @@ async def gap_report(
         raise InvalidParameter("give both start and end, or neither", hint="e.g. start=2018-01-01&end=2018-12-31")
     period = (start, end) if start and end else None
     report = await answers(gaps, area, by=by, period=period, reach=reach_text(reach), as_of=as_of, real_only=real_only,
-                  settings=settings)
+                           need_type=need_type, min_severity=min_severity, settings=settings)
     data: dict[str, Any] = report.to_dict()
-    keep = {"by": by.value, "real_only": real_only or None}
+    keep = {"by": by.value, "real_only": real_only or None, "need_type": need_type, "min_severity": min_severity,
+            "start": start, "end": end}
     data["drill_down"] = [{**c.to_dict(), "href": urls.gaps(c.code, **keep)} for c in report.children]
     if report.area is not None:
         parent = report.area.parent

@@ -21,7 +21,7 @@ import pyoxigraph as ox
 from .. import derived
 from ..errors import InvalidParameter
 from ..facts import Period, code_of, need_type_tree, run_parallel
-from ..namespaces import area
+from ..namespaces import DCPAV, area
 from ..rule import REACH_MODES, NeedState, ancestors_path, parse_reach
 from ..settings import Settings, get_settings
 from ..store import Store
@@ -123,6 +123,7 @@ class GapReport:
     children: list[AreaRef]
     basis: Basis
     notes: list[str] = field(default_factory=list)
+    filters: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         t = self.totals.to_dict()
@@ -138,6 +139,7 @@ class GapReport:
             "period": {"start": self.period.start.isoformat(), "end": self.period.end.isoformat()}
             if self.period else None,
             "real_only": self.real_only,
+            "filters": self.filters,
             "source": self.source,
             "totals": t,
             "groups": [g.to_dict() for g in self.groups],
@@ -209,13 +211,17 @@ def gaps(
     reach: str | None = None,
     as_of: date | None = None,
     real_only: bool = False,
+    need_type: str | None = None,
+    min_severity: int | None = None,
     settings: Settings | None = None,
 ) -> GapReport:
     """Needs and unaddressed needs of an area (or everywhere), grouped ``by`` one dimension.
 
     ``by="category"`` counts a need under every category that could address it (a category addressing
     its type or a broader one), so its groups may overlap; the totals count each need once.
-    ``period`` keeps the needs identified in it and judges them as of its end.
+    ``period`` keeps the needs identified in it and judges them as of its end. ``need_type`` (a code
+    such as ``N1``, or its IRI) keeps the needs of that type and of its narrower types; ``min_severity``
+    (1–5) the needs at least that severe.
     """
     settings = settings or get_settings()
     try:
@@ -238,24 +244,62 @@ def gaps(
                          (r.people or 0) if r.state is NeedState.UNADDRESSED else 0) for r in ns]
     if real_only:
         tallies = [t for t in tallies if not t.example]
+    filters = _filters(store, need_type, min_severity)
+    if filters.types is not None or filters.min_severity:
+        tallies = [t for t in tallies if (filters.types is None or t.need_type in filters.types)
+                   and t.severity >= filters.min_severity]
     groups: dict[str, GapGroup] = {}
     for t, keys in _keys(tallies, scope, dim, store):
         for k in keys:
             groups.setdefault(k, GapGroup(k, k, None)).add(t)
+    children = child_areas(store, scope.code if scope else None) if (scope is None or not scope.is_village) else []
+    if dim is GapDimension.AREA:  # every child area, those without a recorded need too (with zeros)
+        for c in children:
+            groups.setdefault(c.code, GapGroup(c.code, c.code, None))
     totals = GapGroup("total", scope.code if scope else "", scope.label if scope else None)
     for t in tallies:
         totals.add(t)
     _name(store, dim, groups)
-    ordered = sorted(groups.values(), key=lambda g: (-g.severity_unaddressed, -g.unaddressed, g.code))
+    ordered = sorted(groups.values(), key=lambda g: (-g.severity_unaddressed, -g.unaddressed, -g.needs, g.code))
     if dim is GapDimension.SEVERITY:
         ordered.sort(key=lambda g: -int(g.code))
-    children = child_areas(store, scope.code if scope else None) if (scope is None or not scope.is_village) else []
     what = ("需求", "needs")
     b = basis([True] * totals.example_needs + [False] * (totals.needs - totals.example_needs), real_only=real_only,
               what_zh=what[0], what_en=what[1])
     log.info("gaps %s by %s: %d groups (%s)", area_code or "(all)", dim, len(ordered), source)
     return GapReport(scope, dim, [m.value for m in modes], day, per, real_only, source, totals, ordered, children, b,
-                     notes)
+                     notes, filters.to_dict())
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which needs a gap report keeps besides its area and period."""
+
+    need_type: str | None = None  # the type asked for (IRI)
+    types: frozenset[str] | None = None  # it and its narrower types; None: every type
+    min_severity: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"need_type": self.need_type, "min_severity": self.min_severity or None}
+
+
+def _filters(store: Store, need_type: str | None, min_severity: int | None) -> Filters:
+    if min_severity is not None and not 1 <= int(min_severity) <= 5:
+        raise InvalidParameter(f"min_severity {min_severity} is not between 1 and 5", hint="give 1, 2, 3, 4 or 5")
+    if not need_type:
+        return Filters(min_severity=int(min_severity or 0))
+    iri = need_type if need_type.startswith(("http://", "https://")) else str(DCPAV[need_type.strip()])
+    if not store.ask(f"ASK {{ <{iri}> a dcpa:NeedType }}"):
+        raise InvalidParameter(f"unknown need type {need_type!r}",
+                               hint="give a code of the need-type scheme, such as N1 or N22 (see /ontology.html)")
+    _, narrower = need_type_tree(store)
+    types, todo = {iri}, [iri]
+    while todo:
+        for child in narrower.get(todo.pop(), []):
+            if child not in types:
+                types.add(child)
+                todo.append(child)
+    return Filters(iri, frozenset(types), int(min_severity or 0))
 
 
 def _name(store: Store, dim: GapDimension, groups: dict[str, GapGroup]) -> None:

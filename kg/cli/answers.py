@@ -203,6 +203,10 @@ def gaps(
                                     + ".")] = "area",
     start: Annotated[str | None, typer.Option(help="Period start YYYY-MM-DD (with --end).")] = None,
     end: Annotated[str | None, typer.Option(help="Period end YYYY-MM-DD (with --start).")] = None,
+    need_type: Annotated[str | None, typer.Option("--need-type", help="Only this need type and its narrower "
+                                                  "types (a code: N1, N22…).")] = None,
+    min_severity: Annotated[int | None, typer.Option("--min-severity", min=1, max=5,
+                                                     help="Only needs at least this severe (1–5).")] = None,
     reach: ReachOption = None,
     real_only: RealOnlyOption = False,
     as_of: AsOfOption = None,
@@ -220,7 +224,8 @@ def gaps(
                                    hint="e.g. --start 2018-01-01 --end 2018-12-31")
         period = (start, end) if start and end else None
         with _store() as store:
-            rep = run_gaps(store, area, by=by, period=period, reach=reach, real_only=real_only, as_of=_day(as_of))
+            rep = run_gaps(store, area, by=by, period=period, reach=reach, real_only=real_only, as_of=_day(as_of),
+                           need_type=need_type, min_severity=min_severity)
     except DcpaError as e:
         raise fail(e) from e
     if fmt == "json":

@@ -10,7 +10,7 @@ from __future__ import annotations
 from ._build import area_view, ontology_view, policy_view, village_shares, village_view
 from ._data import SEVERE, NeedRow, labels
 from ._describe import describe
-from ._gaps import CHARTS, GapTable, gap_table, gap_tables, village_summary
+from ._gaps import CHARTS, GapTable, dashboard_data, gap_table, gap_tables, need_type_choices, village_summary
 from ._model import KINDS, MAX_NODES, SYNTHETIC_MARK, ViewGraph, bound, layout, neighbourhood
 from ._render import embed_json, environment, inline_assets, network_data, page_context, render_view
 
@@ -25,6 +25,7 @@ __all__ = [
     "area_view",
     "bound",
     "describe",
+    "dashboard_data",
     "embed_json",
     "environment",
     "GapTable",
@@ -40,6 +41,7 @@ __all__ = [
     "policy_view",
     "render_view",
     "village_shares",
+    "need_type_choices",
     "village_summary",
     "village_view",
 ]

@@ -19,6 +19,7 @@ from ..answers.labels import Label, labels
 from ..answers.recommend import WEIGHTS, Candidate, recommend
 from ..answers.villages import village_detail
 from ..errors import NotFound, QueryError
+from ..facts import need_type_tree
 from ..store import Store
 
 #: chart name → (zh title, en title)
@@ -119,15 +120,51 @@ def gap_table(store: Store, area_code: str | None, by: str, *, reach: str | None
 
 
 def gap_tables(store: Store, area_code: str | None, charts: Iterable[str] = CHARTS, *, reach: str | None = None,
-               real_only: bool = False, as_of: date | None = None) -> dict[str, GapTable]:
-    """The charts of one area (what a dashboard page shows)."""
+               real_only: bool = False, as_of: date | None = None, period: tuple[date, date] | None = None,
+               need_type: str | None = None, min_severity: int | None = None) -> dict[str, GapTable]:
+    """The charts of one area (what a dashboard page shows), for the needs the filters keep."""
     charts = list(charts)
     for by in charts:
         if by not in CHARTS:
             raise QueryError(f"unknown chart {by!r}", hint="use one of: " + ", ".join(CHARTS))
     a = resolve(store, area_code)
-    return {by: table(gaps(store, a.code, by=GapDimension(by), reach=reach, real_only=real_only, as_of=as_of), by)
+    return {by: table(gaps(store, a.code, by=GapDimension(by), reach=reach, real_only=real_only, as_of=as_of,
+                           period=period, need_type=need_type, min_severity=min_severity), by)
             for by in charts}
+
+
+def dashboard_data(store: Store, area_code: str | None, *, reach: str | None = None, real_only: bool = False,
+                   period: tuple[date, date] | None = None, need_type: str | None = None,
+                   min_severity: int | None = None) -> dict[str, Any]:
+    """What a dashboard page shows: every chart's table (``tables``) and the need types its filter offers
+    (``need_types``), in one call so that a page is one computation."""
+    return {"tables": gap_tables(store, area_code, CHARTS, reach=reach, real_only=real_only, period=period,
+                                 need_type=need_type, min_severity=min_severity),
+            "need_types": need_type_choices(store)}
+
+
+def need_type_choices(store: Store) -> list[dict[str, Any]]:
+    """The need types as a filter offers them: each broader type followed by its narrower ones, with
+    their code, names and depth (0 for the top of the scheme)."""
+    rows = store.select("SELECT ?t WHERE { ?t a dcpa:NeedType }")
+    broader, narrower = need_type_tree(store)
+    types = {str(r["t"]) for r in rows}
+    names = labels(store, types)
+    out: list[dict[str, Any]] = []
+
+    def walk(t: str, depth: int) -> None:
+        out.append({"code": t.rsplit("/", 1)[-1], "labels": names[t], "depth": depth})
+        for child in sorted(narrower.get(t, []), key=_code_order):
+            walk(child, depth + 1)
+
+    for top in sorted((t for t in types if t not in broader), key=_code_order):
+        walk(top, 0)
+    return out
+
+
+def _code_order(iri: str) -> tuple[int, str]:
+    code = iri.rsplit("/", 1)[-1]
+    return (len(code), code)
 
 
 def village_summary(store: Store, code: str, *, reach: str | None = None, limit: int = 3,
@@ -174,4 +211,5 @@ def _candidate_row(c: Candidate, predicates: dict[str, Label], lang: str) -> dic
     }
 
 
-__all__ = ["CHARTS", "GapTable", "breadcrumb", "gap_table", "gap_tables", "resolve", "table", "village_summary"]
+__all__ = ["CHARTS", "GapTable", "breadcrumb", "dashboard_data", "gap_table", "gap_tables", "need_type_choices",
+           "resolve", "table", "village_summary"]

@@ -11,7 +11,7 @@ from kg.matching import gaps, recommend, similar
 from kg.settings import Settings
 from kg.store import Store
 
-from .conftest import V1, V2, V3, V5, need
+from .conftest import V1, V2, V3, V5, fixture_store, need
 
 
 @pytest.mark.parametrize(
@@ -45,6 +45,23 @@ def test_every_gap_report_states_its_data_basis(store: Store, settings: Settings
     assert (rep.basis.items, rep.basis.example_items, rep.basis.example_share) == (12, 12, 1.0)
     assert "example data" in rep.basis.note_en and "示例数据" in rep.basis.note_zh
     assert all(g.example and g.example_needs == g.needs for g in rep.groups)
+
+
+def test_grouped_by_area_every_child_area_is_listed_with_zeros_too(store: Store, settings: Settings) -> None:
+    """A city without any recorded need is a row of zeros, not missing (it could be taken for no data)."""
+    store = fixture_store()
+    store.update("""PREFIX dcpa: <https://w3id.org/dcpa/ontology#>
+        INSERT DATA { GRAPH <https://w3id.org/dcpa/graph/synthetic> {
+          <https://w3id.org/dcpa/id/area/219001009> a dcpa:Township ; dcpa:areaCode "219001009" ;
+            <http://www.w3.org/2000/01/rdf-schema#label> "示例·无需求乡"@zh ;
+            dcpa:parentArea <https://w3id.org/dcpa/id/area/219001> } }""")
+    rep = gaps(store, "219001", settings=settings)
+    assert sorted(g.code for g in rep.groups) == sorted(c.code for c in rep.children)
+    empty = [g for g in rep.groups if g.needs == 0]
+    assert [g.code for g in empty] == ["219001009"]
+    with_needs = [g for g in rep.groups if g.needs]
+    assert empty and with_needs and rep.groups[: len(with_needs)] == with_needs  # the empty ones last
+    assert all(g.label is not None for g in rep.groups)
 
 
 def test_gaps_by_category_count_a_need_under_each_fitting_category(store: Store, settings: Settings) -> None:
@@ -197,7 +214,8 @@ def test_real_only_answers_from_real_data_alone(mixed: Store, settings: Settings
 
 def test_an_empty_real_only_answer_says_why(store: Store, settings: Settings) -> None:
     rep = gaps(store, "21", real_only=True, settings=settings)
-    assert rep.totals.needs == 0 and rep.groups == []
+    assert rep.totals.needs == 0 and all(g.needs == 0 for g in rep.groups)
+    assert [g.code for g in rep.groups] == [c.code for c in rep.children]  # every city, each with zeros
     assert "dcpa import" in rep.basis.note_en and "导入" in rep.basis.note_zh
 
 
@@ -211,3 +229,26 @@ def test_real_only_recommendations_and_similar(mixed: Store, settings: Settings)
     assert [r["intervention"].rsplit("/", 1)[1] for r in m["reasons"]] == ["IR"]
     with pytest.raises(NotFound):
         similar(mixed, V1, real_only=True)  # V1 has no real needs
+
+
+def test_gap_filters_keep_a_type_with_its_narrower_types_and_count_alike_from_summaries_and_live(
+    store: Store, settings: Settings
+) -> None:
+    from kg.errors import InvalidParameter
+
+    underived = fixture_store(derived=False)  # the rule applied live
+    everything = gaps(store, "21", settings=settings)
+    for kw in ({"need_type": "N1"}, {"min_severity": 4}, {"need_type": "N2", "min_severity": 3}):
+        fast = gaps(store, "21", settings=settings, **kw)  # type: ignore[arg-type]
+        live = gaps(underived, "21", settings=settings, **kw)  # type: ignore[arg-type]
+        assert fast.source == "summaries" and live.source != "summaries"
+        assert fast.totals.to_dict() == live.totals.to_dict()
+        assert 0 < fast.totals.needs < everything.totals.needs
+    by_type = {g.code: g.needs for g in gaps(store, "21", by="need_type", settings=settings).groups}
+    n1 = gaps(store, "21", need_type="N1", settings=settings)
+    assert n1.totals.needs == sum(v for k, v in by_type.items() if k.startswith("N1"))  # N1 and N11, N12…
+    assert n1.filters == {"need_type": "https://w3id.org/dcpa/vocab/N1", "min_severity": None}
+    with pytest.raises(InvalidParameter, match="unknown need type"):
+        gaps(store, "21", need_type="N99", settings=settings)
+    with pytest.raises(InvalidParameter, match="between 1 and 5"):
+        gaps(store, "21", min_severity=7, settings=settings)

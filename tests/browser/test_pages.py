@@ -189,7 +189,8 @@ def test_dashboard_charts_and_drill_down(open_page: Callable[..., Watched]) -> N
     w.shot("dashboard-province")
     w.page.click("#card-area table a")  # 朝阳市 → its counties
     w.page.wait_for_selector("body[data-charts-ready='1']")
-    assert charts(w)["area"] == ["建平县"]
+    assert charts(w)["area"] == ["建平县", "朝阳县"]  # every county; 朝阳县, without needs, last
+    assert w.page.locator("#card-area tr.dcpa-zero").count() == 1
     w.page.click("#card-area table a")  # 建平县 → its townships
     w.page.wait_for_selector("body[data-charts-ready='1']")
     c = charts(w)
@@ -203,6 +204,13 @@ def test_dashboard_charts_and_drill_down(open_page: Callable[..., Watched]) -> N
     csv_href = w.page.get_attribute("#card-need_type a.dcpa-csv", "href")
     resp = w.page.request.get(w.page.url.split("/dashboard")[0] + csv_href)
     assert resp.ok and "终端设备接入" in resp.text()
+    # Filtered to the severe needs: the filter stays on the page, in the CSV link and in the drill-down.
+    w.page.select_option("form.dcpa-filters select[name=min_severity]", "4")
+    w.page.click("form.dcpa-filters button[type=submit]")
+    w.page.wait_for_url("**min_severity=4**")
+    w.page.wait_for_selector("#dcpa-filtered")
+    assert "min_severity=4" in (w.page.get_attribute("#card-need_type a.dcpa-csv", "href") or "")
+    assert w.page.input_value("form.dcpa-filters select[name=min_severity]") == "4"
     w.check(LOCAL)
 
 

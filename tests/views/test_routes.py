@@ -295,3 +295,29 @@ def test_the_sparql_page_speaks_the_chosen_language(client: TestClient) -> None:
     r = client.get("/sparql", params={"query": "ASK {}", "lang": "en"},
                    headers={"Accept": "application/sparql-results+json"})
     assert r.status_code == 200 and r.json()["boolean"] is True  # the protocol ignores the page's language
+
+
+def test_the_dashboard_filters_by_need_type_severity_and_period(client: TestClient, store: Store) -> None:
+    """The counts are the gap report's with the same filters; the filters stay in every link; percentages."""
+    html = client.get("/dashboard?area=211322&need_type=N1&min_severity=4&start=&end=").text
+    report = gaps(store, "211322", need_type="N1", min_severity=4, settings=Settings(as_of=AS_OF))
+    everything = gaps(store, "211322", settings=Settings(as_of=AS_OF))
+    assert report.totals.needs and report.totals.needs < everything.totals.needs
+    assert 'id="dcpa-filtered"' in html
+    assert '<option value="N1" selected>' in html and '<option value="4" selected>' in html
+    assert "need_type=N1&amp;min_severity=4" in html  # CSV links, drill-down, language switch
+    rows = re.findall(r'<td>(\d{9})</td>\s*<td><a href="([^"]+)">', html)
+    assert rows and all("need_type=N1" in href and "min_severity=4" in href for _, href in rows)
+    csv_text_ = client.get("/dashboard/data/need_type.csv?area=211322&need_type=N1&min_severity=4").text
+    assert sum(int(r[2]) for r in list(csv.reader(io.StringIO(csv_text_.lstrip("\ufeff"))))[1:]) == report.totals.needs
+    assert re.search(r'<td class="num">\d+\.\d%</td>', html)  # the gap share as a percentage
+    period = client.get("/dashboard?area=211322&start=2019-01-01&end=2019-12-31").text
+    assert "按 2019-12-31 的情况判断" in period
+    bad = client.get("/dashboard?start=2019-13-01&end=2019-12-31", headers=BROWSER)
+    assert bad.status_code == 422 and "YYYY-MM-DD" in bad.text
+    assert client.get("/dashboard?start=2019-01-01").status_code == 422
+
+
+def test_an_area_without_needs_says_how_to_add_data(client: TestClient) -> None:
+    html = client.get("/dashboard?area=211321").text  # 朝阳县: in the fixture, no needs
+    assert "此区域还没有需求记录" in html and 'href="/data?lang=zh"' in html
