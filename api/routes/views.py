@@ -34,7 +34,7 @@ async def village_view(
     hops: Annotated[int | None, Query(ge=1, le=5, description="Keep only the N-hop neighbourhood.")] = None,
     max_nodes: MaxNodes = viz.MAX_NODES,
 ) -> HTMLResponse:
-    """The village, its needs (unaddressed ones in red), what addresses them or could, and why."""
+    """The village around its needs: what meets each, what could (dashed), its poverty status."""
     return _page(await answers(viz.village_view, code, reach=settings.reach, hops=hops, max_nodes=max_nodes), lang)
 
 
@@ -46,16 +46,20 @@ async def area_view(
     lang: LangQuery = "zh",
     max_nodes: MaxNodes = viz.MAX_NODES,
 ) -> HTMLResponse:
-    """Villages of a county or city coloured by share of unaddressed severe need, with their libraries."""
+    """An area as a map of its parts (clusters by township or county), coloured by share of severe need
+    unaddressed."""
     return _page(await answers(viz.area_view, code, reach=settings.reach, max_nodes=max_nodes), lang)
 
 
 @router.get("/views/policy/{ident}", summary="Policy graph view / 政策关系图", response_class=HTMLResponse)
 async def policy_view(
-    ident: str, answers: AnswersDep, lang: LangQuery = "zh", max_nodes: MaxNodes = viz.MAX_NODES
+    ident: str, answers: AnswersDep, lang: LangQuery = "zh", max_nodes: MaxNodes = viz.MAX_NODES,
+    area: Annotated[str | None, Query(pattern=r"^\d{2}(\d{2}(\d{2}(\d{3}(\d{3})?)?)?)?$",
+                                      description="Narrow to this area: summed up by the areas below it down "
+                                                  "to a city; a county or below, drawn in full")] = None,
 ) -> HTMLResponse:
-    """Policy → programme → interventions → villages."""
-    return _page(await answers(viz.policy_view, ident, max_nodes=max_nodes), lang)
+    """Policy → programmes → where their interventions go, summed up by area, each area leading down."""
+    return _page(await answers(viz.policy_view, ident, area_code=area, max_nodes=max_nodes), lang)
 
 
 @router.get("/views/ontology", summary="Ontology graph view / 本体关系图", response_class=HTMLResponse)

@@ -83,11 +83,13 @@ def policy(
     output: OutOption,
     lang: LangOption = "zh",
     max_nodes: MaxOption = 300,
+    area: Annotated[str | None, typer.Option("--area", help="Narrow to this area (a county or below: drawn "
+                                              "in full; above: summed up by the areas below it).")] = None,
 ) -> None:
-    """Policy → programme → interventions → villages."""
+    """Policy → programmes → where their interventions go, summed up by area (--area to narrow)."""
     from .. import viz
 
-    _write(lambda: viz.policy_view(_store(), ident, max_nodes=max_nodes), output, lang)
+    _write(lambda: viz.policy_view(_store(), ident, area_code=area, max_nodes=max_nodes), output, lang)
 
 
 @viz_app.command("ontology")

@@ -10,23 +10,31 @@ import networkx as nx
 from rdflib import OWL, RDF, RDFS, SKOS, URIRef
 from rdflib.collection import Collection
 
-from ..answers.areas import resolve_area
+from ..answers.areas import child_areas, resolve_area
+from ..answers.basis import basis
 from ..answers.needs import NeedRow, need_rows
 from ..answers.recommend import recommend
 from ..errors import NotFound
 from ..namespaces import DCPA, DCPAV, ID, area, node
 from ..resources import ontology_graph
 from ..rule import NeedState
+from ..search import short_name
 from ..store import Store
 from . import _data
-from ._model import MAX_NODES, ViewGraph, add_edge, add_node, bound, layout, neighbourhood
+from ._model import (
+    MAX_NODES,
+    ViewGraph,
+    add_edge,
+    add_node,
+    bound,
+    grouped_layout,
+    layered_layout,
+    layout,
+    neighbourhood,
+    spoke_layout,
+)
 
 log = logging.getLogger(__name__)
-
-#: One step of an explanation path: (subject, predicate or None, object).
-Step = tuple[str, str | None, str]
-#: A candidate: (the need it is for, the candidate IRI, its explanation).
-Found = tuple[str | None, str, list[Step]]
 
 _VILLAGE_CLASSES = {str(DCPA[c]) for c in ("Village", "UrbanCommunity", "VillageLevelUnit")}
 _ID_KINDS = {
@@ -83,9 +91,11 @@ def village_view(
     max_nodes: int = MAX_NODES,
     candidates: int = 3,
 ) -> ViewGraph:
-    """A village, its needs and their types, what addresses them or could, and why.
+    """A village laid out around its needs: each need, coloured by its state, with the interventions that
+    meet it and the best candidates that could (dashed), and the village's poverty status.
 
-    Unaddressed needs are of kind ``gap``. ``hops`` keeps only the N-hop neighbourhood.
+    The candidates' explanation paths are on the village page and in the recommendations API; drawn
+    here they made a 77-label hairball. ``hops`` keeps only the N-hop neighbourhood.
     """
     vil = resolve_area(store, code)
     if not vil.is_village:
@@ -101,32 +111,39 @@ def village_view(
         synthetic=bool(_data.synthetic(store, [v])),
         props=_props(("区划代码", "code", code), ("IRI", "IRI", v)),
     )
-
     _add_status(g, store, v)
     rows = need_rows(store, vil, reach=reach, with_reasons=True).rows
     _add_needs(g, store, v, rows)
-    direct = [r["i"] for r in _data.select(store, "SELECT DISTINCT ?i WHERE { ?i dcpa:targetsArea ?v }", v=v)]
-    interventions = {i for r in rows for i in r.interventions} | set(direct)
-    _add_interventions(g, store, interventions, v)
-    for i in direct:
-        add_edge(g, i, v, "帮扶对象", "targets")
+    meeting = {r.iri: sorted({reason.intervention for reason in r.reasons}) for r in rows}
+    _add_interventions(g, store, {i for found in meeting.values() for i in found})
     for r in rows:
         for reason in r.reasons:
             until = reason.valid_until.isoformat() if reason.valid_until else "—"
             how = {"direct": ("直接", "direct"), "area": ("全域在线", "whole area online")}[reason.mode.value]
-            add_edge(g, reason.intervention, r.iri, f"满足（{how[0]}，至 {until}）",
-                     f"addresses ({how[1]}, until {until})")
-    _add_serving_libraries(g, store, v)
-    _add_candidates(g, store, code, [r for r in rows if r.state is not NeedState.ADDRESSED], candidates)
-    _add_policy_support(g, store, {r.need_type for r in rows})
+            add_edge(g, reason.intervention, r.iri, "满足", "meets")
+            name = g.nodes[reason.intervention]["labels"] if reason.intervention in g else {"zh": "", "en": ""}
+            g.nodes[r.iri]["props"].append(["满足它的项目", "met by",
+                                            {"zh": f"{name['zh']}（{how[0]}，至 {until}）",
+                                             "en": f"{name['en']} ({how[1]}, until {until})"}])
+    could = _add_candidates(g, store, code, [r for r in rows if r.state is not NeedState.ADDRESSED], candidates)
 
     title = {"zh": f"村视图：{labs.zh}", "en": f"Village view: {labs.en}"}
     view = ViewGraph(g, "village", title, center=v)
+    view.notes.append({
+        "zh": "围绕各项需求：实线为已满足它的帮扶项目，虚线为可满足它的推荐候选（每项最多 "
+              f"{candidates} 个；理由见村页面）。",
+        "en": "Around each need: solid lines are the interventions that meet it, dashed ones the candidates "
+              f"that could (at most {candidates} a need; the reasons are on the village page).",
+    })
+    view.links.append({"zh": "村页面", "en": "village page", "href": f"/dashboard/village/{code}"})
     view.links.append({"zh": "村 JSON", "en": "village JSON", "href": f"/api/villages/{code}"})
     if hops is not None:
         view.graph = neighbourhood(g, v, hops)
     bound(view, max_nodes)
-    layout(view.graph, center=view.center)
+    kept = view.graph
+    spokes = {r.iri: [x for x in meeting[r.iri] + could.get(r.iri, []) if x in kept] for r in rows if r.iri in kept}
+    statuses = [n for n, d in kept.nodes(data=True) if d.get("kind") == "status"]
+    spoke_layout(kept, v, spokes, statuses)
     return view
 
 
@@ -176,10 +193,22 @@ _STATE_TEXT = {
 
 
 def _add_needs(g: nx.DiGraph, store: Store, v: str, rows: list[NeedRow]) -> None:
-    labs = _data.labels(store, [r.iri for r in rows] + [r.need_type for r in rows])
+    """Each need, named by its type and severity (its type and evidence are in its details)."""
+    labs = _data.labels(store, [r.need_type for r in rows])
+    ev = (
+        store.select(
+            f"SELECT ?n ?src WHERE {{ VALUES ?n {{ {_data.iri_list(r.iri for r in rows)} }} "
+            "?n prov:wasDerivedFrom ?src }"
+        )
+        if rows
+        else []
+    )
+    sources = _data.labels(store, [e["src"] for e in ev])
+    evidence: dict[str, list[dict[str, str]]] = {}
+    for e in ev:
+        evidence.setdefault(e["n"], []).append(sources[e["src"]].to_dict())
     for r in rows:
         tl = labs[r.need_type]
-        add_node(g, r.need_type, "needtype", tl, props=_props(("IRI", "IRI", r.need_type)))
         kind, state = _STATE_TEXT[r.state]
         nl = {"zh": f"{tl.zh}（严重度 {r.severity}）", "en": f"{tl.en} (severity {r.severity})"}
         add_node(
@@ -193,36 +222,26 @@ def _add_needs(g: nx.DiGraph, store: Store, v: str, rows: list[NeedRow]) -> None
                 ("需求类型", "need type", tl.to_dict()),
                 ("严重程度", "severity", r.severity),
                 ("受影响人数", "people affected", r.people),
+                *(("证据", "evidence", e) for e in evidence.get(r.iri, [])),
                 ("IRI", "IRI", r.iri),
             ),
         )
-        add_edge(g, v, r.iri, "需求", "has need")
-        add_edge(g, r.iri, r.need_type, "需求类型", "need type")
-    ev = (
-        store.select(
-            f"SELECT ?n ?src WHERE {{ VALUES ?n {{ {_data.iri_list(r.iri for r in rows)} }} "
-            "?n prov:wasDerivedFrom ?src }"
-        )
-        if rows
-        else []
-    )
-    _add_labelled(g, store, [e["src"] for e in ev], "source")
-    for e in ev:
-        add_edge(g, e["n"], e["src"], "证据", "evidence")
+        add_edge(g, v, r.iri, "需求", "has need", quiet=True)
 
 
-def _add_interventions(g: nx.DiGraph, store: Store, interventions: set[str], v: str | None) -> None:
+def _add_interventions(g: nx.DiGraph, store: Store, interventions: set[str]) -> None:
+    """The interventions, each with its category, status, dates, budget and library in its details."""
     if not interventions:
         return
     chunk = _data.iri_list(interventions)
     rows = _data.select(
         store,
-        f"""SELECT ?i ?cat ?st ?start ?end ?budget WHERE {{ VALUES ?i {{ {chunk} }}
+        f"""SELECT ?i ?cat ?st ?start ?end ?budget ?lib WHERE {{ VALUES ?i {{ {chunk} }}
             OPTIONAL {{ ?i dcpa:category ?cat }} OPTIONAL {{ ?i dcpa:interventionStatus ?st }}
             OPTIONAL {{ ?i dcpa:startDate ?start }} OPTIONAL {{ ?i dcpa:endDate ?end }}
-            OPTIONAL {{ ?i dcpa:budget ?budget }} }}""",
+            OPTIONAL {{ ?i dcpa:budget ?budget }} OPTIONAL {{ ?i dcpa:providedBy ?lib }} }}""",
     )
-    concept_labels = _data.labels(store, [r[k] for r in rows for k in ("cat", "st") if k in r])
+    concept_labels = _data.labels(store, [r[k] for r in rows for k in ("cat", "st", "lib") if k in r])
     labs = _data.labels(store, interventions)
     synth = _data.synthetic(store, interventions)
     for r in rows:
@@ -236,93 +255,41 @@ def _add_interventions(g: nx.DiGraph, store: Store, interventions: set[str], v: 
             props=_props(
                 ("帮扶类别", "category", concept_labels.get(r.get("cat", ""))),
                 ("项目状态", "status", concept_labels.get(r.get("st", ""))),
+                ("实施馆", "library", concept_labels.get(r.get("lib", ""))),
                 ("开始日期", "start", r.get("start")),
                 ("结束日期", "end", r.get("end")),
                 ("预算（元）", "budget (CNY)", r.get("budget")),
                 ("IRI", "IRI", i),
             ),
         )
-    links = store.select(
-        f"""SELECT ?i ?p ?o WHERE {{ VALUES ?i {{ {chunk} }}
-            VALUES ?p {{ dcpa:usesResource dcpa:providedBy dcpa:supportedBy dcpa:partOfProgramme }}
-            ?i ?p ?o }}"""
-    )
-    kinds = {
-        str(DCPA.usesResource): ("resource", "使用资源", "uses resource"),
-        str(DCPA.providedBy): ("library", "实施馆", "provided by"),
-        str(DCPA.supportedBy): ("policy", "政策依据", "supported by"),
-        str(DCPA.partOfProgramme): ("programme", "所属工程", "part of programme"),
-    }
-    for kind in ("resource", "library", "policy", "programme"):
-        _add_labelled(g, store, [r["o"] for r in links if kinds[r["p"]][0] == kind], kind)
-    for r in links:
-        _, zh, en = kinds[r["p"]]
-        add_edge(g, r["i"], r["o"], zh, en)
-    if v is not None:
-        evals = store.select(
-            f"""SELECT ?e ?i WHERE {{ VALUES ?i {{ {chunk} }} ?e dcpa:evaluates ?i ;
-                dcpa:evaluatedArea <{v}> }}"""
-        )
-        _add_labelled(g, store, [e["e"] for e in evals], "evaluation")
-        for e in evals:
-            add_edge(g, e["e"], e["i"], "评价", "evaluates")
 
 
-def _add_serving_libraries(g: nx.DiGraph, store: Store, v: str) -> None:
-    rows = _data.select(
-        store,
-        "SELECT DISTINCT ?l WHERE { { ?l dcpa:serves ?v } UNION { ?v dcpa:withinArea ?a . ?l dcpa:serves ?a } }",
-        v=v,
-    )
-    _add_labelled(g, store, [r["l"] for r in rows], "library")
-    for r in rows:
-        add_edge(g, r["l"], v, "服务", "serves")
-
-
-def _add_policy_support(g: nx.DiGraph, store: Store, need_types: set[str]) -> None:
-    """Policies in the view that explicitly support a need type in it."""
-    policies = [n for n, d in g.nodes(data=True) if d.get("kind") == "policy"]
-    if not policies or not need_types:
-        return
-    rows = _data.select(
-        store,
-        f"""SELECT ?p ?t WHERE {{ VALUES ?p {{ {_data.iri_list(policies)} }}
-            VALUES ?t {{ {_data.iri_list(need_types)} }} ?p dcpa:supportsNeedType ?t }}""",
-    )
-    for r in rows:
-        add_edge(g, r["p"], r["t"], "支持需求类型", "supports need type")
-
-
-def _add_candidates(g: nx.DiGraph, store: Store, code: str, gaps: list[NeedRow], limit: int) -> None:
-    """What could address the unmet needs: ``kg.answers.recommend``'s top candidates and their explanations."""
+def _add_candidates(g: nx.DiGraph, store: Store, code: str, gaps: list[NeedRow], limit: int) -> dict[str, list[str]]:
+    """What could meet the unmet needs (``kg.answers.recommend``'s best candidates): need → candidates."""
     if not gaps or limit <= 0:
-        return
+        return {}
     try:
         report = recommend(store, code, limit=limit)
     except NotFound:
-        return
-    found: list[Found] = []
-    for n in report.needs:
-        for c in n.candidates:
-            found.append((n.need, c.iri, [(s.subject, s.predicate, s.object) for s in c.explanation]))
+        return {}
     gap_iris = {r.iri for r in gaps}
-    _add_labelled(g, store, [c for _, c, _ in found if c not in g], "candidate")
-    for need, cand, path in found:
-        if need is not None and need in gap_iris and cand in g and need in g:
-            add_edge(g, cand, need, "可满足", "could address", dashes=True)
-        _add_path(g, store, path)
-
-
-def _add_path(g: nx.DiGraph, store: Store, path: list[Step]) -> None:
-    """Draw a recommendation's explanation (``(subject, predicate, object)`` steps) with dashed edges."""
-    if not path:
-        return
-    _add_labelled(g, store, [x for s, _, o in path for x in (s, o) if x not in g])
-    names = _data.labels(store, [p for _, p, _ in path if p])
-    for s, p, o in path:
-        if not g.has_edge(s, o) and not g.has_edge(o, s):
-            lab = names[p].to_dict() if p and p in names else {"zh": "解释路径", "en": "explanation"}
-            add_edge(g, s, o, lab["zh"], lab["en"], dashes=True)
+    out: dict[str, list[str]] = {}
+    names = _data.labels(store, [c.iri for n in report.needs for c in n.candidates])
+    for n in report.needs:
+        if n.need not in gap_iris or n.need not in g:
+            continue
+        for c in n.candidates:
+            if c.iri not in g:
+                served = c.served_label or c.served
+                add_node(g, c.iri, "candidate", names[c.iri],
+                         synthetic=c.example,
+                         props=_props(("得分", "score", c.score), ("图书馆", "library", c.library_label),
+                                      ("服务范围", "library serves", served),
+                                      ("单价/预算（元）", "cost (CNY)", c.unit_cost), ("余量", "left", c.capacity),
+                                      ("IRI", "IRI", c.iri)))
+            add_edge(g, c.iri, n.need, "可满足", "could meet", dashes=True)
+            out.setdefault(n.need, []).append(c.iri)
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -346,18 +313,27 @@ def village_shares(rows: list[NeedRow]) -> dict[str, dict[str, Any]]:
     return out
 
 
+#: The share scale (ColorBrewer RdYlBu, reversed: safe for the common colour-vision deficiencies):
+#: blue when all severe need is met, pale yellow half way, red when none is.
+SHARE_SCALE = ((0.0, (44, 123, 182)), (0.5, (255, 255, 191)), (1.0, (215, 25, 28)))
+
+
 def share_colour(share: float | None) -> str:
-    """Green (all severe need met) to red (none met); grey when there is no severe need."""
+    """The colour of a share of severe need unaddressed on ``SHARE_SCALE``; grey when there is no severe need."""
     if share is None:
         return "#bdbdbd"
-    r = int(67 + (229 - 67) * share)
-    gr = int(160 + (57 - 160) * share)
-    b = int(71 + (53 - 71) * share)
-    return f"#{r:02x}{gr:02x}{b:02x}"
+    x = min(1.0, max(0.0, share))
+    (a, ca), (b, cb) = next((lo, hi) for lo, hi in zip(SHARE_SCALE, SHARE_SCALE[1:], strict=False) if x <= hi[0])
+    f = (x - a) / (b - a)
+    r, g, bl = (round(u + (v - u) * f) for u, v in zip(ca, cb, strict=True))
+    return f"#{r:02x}{g:02x}{bl:02x}"
 
 
 def area_view(store: Store, code: str, *, reach: str | None = None, max_nodes: int = MAX_NODES) -> ViewGraph:
-    """Villages of a county or city, coloured by share of unaddressed severe need, and their libraries."""
+    """An area drawn as a map of its parts: one cluster per child area (the townships of a county, the
+    counties of a city or province), its members around it (the villages with recorded needs; for a
+    province, the counties), each coloured by the share of its severe need left unaddressed; a township
+    is one cluster of its villages. Every part links to its own view."""
     info = resolve_area(store, code)
     if info.is_village:
         raise NotFound(
@@ -366,70 +342,85 @@ def area_view(store: Store, code: str, *, reach: str | None = None, max_nodes: i
     a = info.iri
     g = nx.DiGraph()
     labs = info.label
-    add_node(g, a, "area", labs, props=_props(("区划代码", "code", code), ("IRI", "IRI", a)))
     rows = need_rows(store, info, reach=reach).rows
     shares = village_shares(rows)
-    # Intermediate level: township under a county, county under a city or province.
-    mid_len = {2: 4, 4: 6, 6: 9}.get(len(code))
-    villages = sorted(shares, key=lambda vi: (-(shares[vi]["share"] or 0), shares[vi]["code"]))
-    mids = {node("area", shares[vi]["code"][:mid_len]) for vi in villages if mid_len and shares[vi]["code"]}
-    mid_labels = _data.labels(store, mids)
-    for m in sorted(mids):
-        add_node(g, m, "area", mid_labels[m], props=_props(("IRI", "IRI", m)))
-        add_edge(g, m, a, "所属", "within")
-    vlabs = _data.labels(store, villages)
-    vsynth = _data.synthetic(store, villages)
-    for vi in villages:
-        s = shares[vi]
-        share_txt = "—" if s["share"] is None else f"{round(100 * s['share'])}%"
-        add_node(
-            g,
-            vi,
-            "village",
-            vlabs[vi],
-            synthetic=vi in vsynth,
-            color=share_colour(s["share"]),
-            props=_props(
-                ("区划代码", "code", s["code"]),
-                ("需求", "needs", s["needs"]),
-                ("未满足", "unaddressed", s["gaps"]),
-                ("严重需求", "severe needs", s["severe"]),
-                ("未满足的严重需求", "unaddressed severe", s["severe_gaps"]),
-                ("未满足严重需求占比", "share of severe need unaddressed", share_txt),
-                ("IRI", "IRI", vi),
-            ),
-        )
-        parent = node("area", s["code"][:mid_len]) if mid_len and s["code"] else a
-        add_edge(g, vi, parent if parent in g else a, "所属", "within")
-    _add_area_libraries(g, store, a)
+    member_len = 6 if len(code) == 2 else 12  # a province's clusters show counties, the others villages
+    hub_len = {2: 4, 4: 6, 6: 9, 9: 9}[len(code)]
+    tally = _tally_by(shares, {hub_len, member_len, len(code)})
+    add_node(g, a, "area", labs, color=share_colour(_share(tally.get(code))), font_size=40,
+             props=_props(("区划代码", "code", code), *_share_props(tally.get(code)), ("IRI", "IRI", a)))
+    # The child areas with needs first (in code order), then those without.
+    hubs = [a] if len(code) == 9 else sorted((area(c.code) for c in child_areas(store, code)),
+                                              key=lambda h: (h.rsplit("/", 1)[-1] not in tally, h))
+    members = sorted({c[:member_len] for c in tally if len(c) == member_len})
+    names = _data.labels(store, [h for h in hubs if h != a] + [area(m) for m in members])
+    vsynth = _data.synthetic(store, [area(m) for m in members if len(m) == 12])
+    groups: dict[str, list[str]] = {h: [] for h in hubs}
+    for h in hubs:
+        if h == a:
+            continue
+        hc = h.rsplit("/", 1)[-1]
+        add_node(g, h, "area", names[h], color=share_colour(_share(tally.get(hc))), href=f"/views/area/{hc}",
+                 size=24, font_size=32,
+                 props=_props(("区划代码", "code", hc), *_share_props(tally.get(hc)), ("IRI", "IRI", h)))
+    for m in members:
+        iri = area(m)
+        hub = a if len(code) == 9 else area(m[:hub_len])
+        if hub not in g:
+            continue
+        village = len(m) == 12
+        label = names[iri]
+        add_node(g, iri, "village" if village else "area",
+                 {"zh": short_name(label.zh), "en": label.en}, synthetic=iri in vsynth,
+                 color=share_colour(_share(tally.get(m))),
+                 href=f"/dashboard/village/{m}" if village else f"/views/area/{m}",
+                 props=_props(("区划代码", "code", m), *_share_props(tally.get(m)), ("IRI", "IRI", iri)))
+        add_edge(g, iri, hub, "所属", "within", quiet=True)
+        groups.setdefault(hub, []).append(iri)
     title = {"zh": f"区域视图：{labs.zh}", "en": f"Area view: {labs.en}"}
     view = ViewGraph(g, "area", title, center=a)
+    view.data_basis = basis([r.example for r in rows], what_zh="项需求（颜色的依据）",
+                            what_en="needs (behind the colours)")
     view.notes.append(
         {
-            "zh": "村的颜色：未满足的严重需求（严重度 ≥ 4）占比，绿色 0% → 红色 100%，"
-            "灰色为无严重需求；只显示有需求记录的村。",
-            "en": "Village colour: share of severe needs (severity ≥ 4) unaddressed, green 0% → red 100%, "
-            "grey when none is severe; only villages with recorded needs are shown.",
+            "zh": "颜色：未满足的严重需求（严重度 ≥ 4）占比，蓝 0% → 淡黄 50% → 红 100%，灰色为无严重需求；"
+            "按下级区域分组，只画有需求记录的村。点一个区域或村，详情里有它自己的页面。",
+            "en": "Colour: share of severe needs (severity ≥ 4) unaddressed, blue 0% → pale yellow 50% → red 100%, "
+            "grey when none is severe; grouped by the areas below, villages drawn when they have recorded needs. "
+            "Click an area or a village: its details link to its own page.",
         }
     )
     view.links.append({"zh": "本区域缺口看板", "en": "gaps of this area", "href": f"/dashboard?area={code}"})
     bound(view, max_nodes)
-    layout(view.graph, center=view.center)
+    kept = view.graph
+    grouped_layout(kept, a, {h: [m for m in ms if m in kept] for h, ms in groups.items() if h in kept and h != a}
+                   if len(code) != 9 else {a: [m for m in groups.get(a, []) if m in kept]})
     return view
 
 
-def _add_area_libraries(g: nx.DiGraph, store: Store, a: str) -> None:
-    rows = _data.select(
-        store,
-        """SELECT DISTINCT ?l ?served WHERE { { ?l dcpa:serves ?a . BIND(?a AS ?served) }
-            UNION { ?served dcpa:withinArea ?a . ?l dcpa:serves ?served }
-            UNION { ?a dcpa:withinArea ?served . ?l dcpa:serves ?served } }""",
-        a=a,
-    )
-    _add_labelled(g, store, [r["l"] for r in rows], "library")
-    for r in rows:
-        target = r["served"] if r["served"] in g else a
-        add_edge(g, r["l"], target, "服务", "serves")
+def _tally_by(shares: dict[str, dict[str, Any]], lengths: set[int]) -> dict[str, dict[str, int]]:
+    """Needs, gaps, severe needs and severe gaps summed by code prefix (one entry per prefix length asked)."""
+    out: dict[str, dict[str, int]] = {}
+    for s in shares.values():
+        for n in lengths:
+            t = out.setdefault(s["code"][:n], {"needs": 0, "gaps": 0, "severe": 0, "severe_gaps": 0})
+            for k in t:
+                t[k] += s[k]
+    return out
+
+
+def _share(t: dict[str, int] | None) -> float | None:
+    return round(t["severe_gaps"] / t["severe"], 3) if t and t["severe"] else None
+
+
+def _share_props(t: dict[str, int] | None) -> list[tuple[str, str, Any]]:
+    if not t:
+        return [("需求", "needs", "0")]
+    share = _share(t)
+    return [("需求", "needs", t["needs"]), ("未满足", "unaddressed", t["gaps"]),
+            ("严重需求", "severe needs", t["severe"]), ("未满足的严重需求", "unaddressed severe", t["severe_gaps"]),
+            ("未满足严重需求占比", "share of severe need unaddressed",
+             "—" if share is None else f"{round(100 * share)}%")]
 
 
 # ---------------------------------------------------------------------------
@@ -437,8 +428,14 @@ def _add_area_libraries(g: nx.DiGraph, store: Store, a: str) -> None:
 # ---------------------------------------------------------------------------
 
 
-def policy_view(store: Store, ident: str, *, max_nodes: int = MAX_NODES) -> ViewGraph:
-    """Policy → programme → interventions → the villages and areas they target."""
+def policy_view(store: Store, ident: str, *, area_code: str | None = None, max_nodes: int = MAX_NODES) -> ViewGraph:
+    """A policy (or programme), the programmes it supports, and where their interventions go.
+
+    Where they go is summed up by area, one level below ``area_code`` (cities for the whole province,
+    counties for a city): each area says how many interventions and villages, and links to this view
+    narrowed to it. Narrowed to a county or below, the interventions and the villages they name are
+    drawn themselves. A ring of every intervention and village, cut at ``max_nodes``, told nothing.
+    """
     start = None
     for kind in ("policy", "programme"):
         iri = node(kind, ident)
@@ -449,6 +446,7 @@ def policy_view(store: Store, ident: str, *, max_nodes: int = MAX_NODES) -> View
         raise NotFound(
             f"no policy or programme with id {ident!r}", hint="ids look like P01 (see policies.csv)"
         )
+    scope = resolve_area(store, area_code) if area_code else None
     g = nx.DiGraph()
     _add_labelled(g, store, [start])
     if g.nodes[start]["kind"] == "policy":
@@ -487,34 +485,88 @@ def policy_view(store: Store, ident: str, *, max_nodes: int = MAX_NODES) -> View
                 f"SELECT DISTINCT ?i WHERE {{ VALUES ?g {{ {_data.iri_list(progs)} }} ?i dcpa:partOfProgramme ?g }}"
             )
         }
-    _add_labelled(g, store, ints, "intervention")
     links = (
         store.select(
             f"""SELECT ?i ?p ?o WHERE {{ VALUES ?i {{ {_data.iri_list(ints)} }}
-            VALUES ?p {{ dcpa:partOfProgramme dcpa:supportedBy dcpa:targetsArea }} ?i ?p ?o }}"""
+            VALUES ?p {{ dcpa:partOfProgramme dcpa:targetsArea }} ?i ?p ?o }}"""
         )
         if ints
         else []
     )
-    targets = [r["o"] for r in links if r["p"] == str(DCPA.targetsArea)]
-    _add_labelled(g, store, targets, "area")
-    villages = [t for t in targets if _is_village(store, t)]
-    for t in villages:
-        g.nodes[t]["kind"] = "village"
+    prog_of: dict[str, str] = {}
+    targets: dict[str, list[str]] = {}
     for r in links:
-        if r["p"] == str(DCPA.partOfProgramme):
-            add_edge(g, r["o"], r["i"], "包含项目", "includes")
+        if r["p"] == str(DCPA.partOfProgramme) and r["o"] in g:
+            prog_of.setdefault(r["i"], r["o"])
         elif r["p"] == str(DCPA.targetsArea):
-            add_edge(g, r["i"], r["o"], "帮扶对象", "targets")
-        elif r["o"] == start:
-            if not any(g.has_edge(pr, r["i"]) for pr in progs):
-                add_edge(g, start, r["i"], "支持", "supports")
+            targets.setdefault(r["i"], []).append(r["o"].rsplit("/", 1)[-1])
+    within = scope.code if scope else ""
+    targets = {i: [c for c in cs if c.startswith(within) or within.startswith(c)] for i, cs in targets.items()}
+    targets = {i: cs for i, cs in targets.items() if cs}
     labs = g.nodes[start]["labels"]
-    title = {"zh": f"政策视图：{labs['zh']}", "en": f"Policy view: {labs['en']}"}
+    where = f"（{scope.label.zh}）" if scope else ""
+    title = {"zh": f"政策视图：{labs['zh']}{where}", "en": f"Policy view: {labs['en']}"
+             + (f" ({scope.label.en})" if scope else "")}
     view = ViewGraph(g, "policy", title, center=start)
+    if scope is not None:
+        up = scope.parent.code if scope.parent else None
+        view.links.append({"zh": "上一级", "en": "one level up",
+                           "href": f"/views/policy/{ident}" + (f"?area={up}" if up and len(up) > 2 else "")})
+    view.data_basis = basis(sorted(i in _data.synthetic(store, targets) for i in targets),
+                            what_zh="个帮扶项目", what_en="interventions")
+    if scope is None or len(scope.code) <= 4:
+        _policy_by_area(g, store, ident, start, targets, prog_of, len(scope.code) if scope else 2)
+        view.notes.append({"zh": "按地区汇总各项目与村数；点一个地区，详情里可进入该地区的明细。",
+                           "en": "Interventions and villages summed up by area; click an area: its details lead "
+                                 "to the view narrowed to it."})
+    else:
+        _add_labelled(g, store, list(targets), "intervention")
+        names = _data.labels(store, [area(c) for cs in targets.values() for c in cs])
+        for i, cs in targets.items():
+            add_edge(g, prog_of.get(i, start), i, "包含项目", "includes")
+            for c in cs:
+                t = area(c)
+                add_node(g, t, "village" if len(c) == 12 else "area", names[t],
+                         href=f"/dashboard/village/{c}" if len(c) == 12 else f"/views/area/{c}")
+                add_edge(g, i, t, "帮扶对象", "targets")
     bound(view, max_nodes)
-    layout(view.graph, center=view.center)
+    kept = view.graph
+    first = [n for n in kept if kept.nodes[n].get("kind") == "policy"] if start in progs else [start]
+    programmes = [n for n in kept if kept.nodes[n].get("kind") == "programme"]
+    interventions = sorted((n for n in kept if kept.nodes[n].get("kind") == "intervention"),
+                           key=lambda i: (prog_of.get(i, ""), i))
+    places = sorted((n for n in kept if kept.nodes[n].get("kind") in ("area", "village")), key=str)
+    layered_layout(kept, [first, [p for p in programmes if p not in first], interventions, places])
     return view
+
+
+def _policy_by_area(g: nx.DiGraph, store: Store, ident: str, start: str, targets: dict[str, list[str]],
+                    prog_of: dict[str, str], level: int) -> None:
+    """One node per area one level below ``level`` (by code prefix): how many interventions and villages of
+    the policy go there, linked from each programme with its count, and to the view narrowed to it."""
+    size = {2: 4, 4: 6}[level]
+    per_area: dict[str, set[str]] = {}
+    villages: dict[str, set[str]] = {}
+    for i, codes in targets.items():
+        for c in codes:
+            key = c[:size] if len(c) >= size else c
+            per_area.setdefault(key, set()).add(i)
+            if len(c) == 12:
+                villages.setdefault(key, set()).add(c)
+    names = _data.labels(store, [area(k) for k in per_area])
+    for key, ints in sorted(per_area.items()):
+        n, m = len(ints), len(villages.get(key, ()))
+        name = names[area(key)]
+        node_iri = f"{area(key)}#policy-{ident}"  # the area as this view sums it up (not the area node itself)
+        add_node(g, node_iri, "area",
+                 {"zh": f"{name.zh}：{n} 个项目，{m} 个村", "en": f"{name.en}: {n} interventions, {m} villages"},
+                 href=f"/views/policy/{ident}?area={key}", size=min(28, 10 + n // 3),
+                 props=_props(("区划代码", "code", key), ("项目", "interventions", n), ("村", "villages", m)))
+        by_prog: dict[str, int] = {}
+        for i in ints:
+            by_prog[prog_of.get(i, start)] = by_prog.get(prog_of.get(i, start), 0) + 1
+        for prog, count in by_prog.items():
+            add_edge(g, prog, node_iri, f"{count} 个项目", f"{count} interventions")
 
 
 # ---------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +26,7 @@ KINDS: dict[str, tuple[str, str, str, str]] = {
     "area": ("区域", "Area", "#81c784", "dot"),
     "status": ("贫困状态", "Poverty status", "#8d6e63", "square"),
     "need": ("已满足需求", "Addressed need", "#ffb300", "dot"),
-    "unverified": ("已满足但未经验证", "Addressed, not verified", "#fb8c00", "dot"),
+    "unverified": ("已满足但未经验证", "Addressed, not verified", "#fb8c00", "triangleDown"),
     "gap": ("未满足需求", "Unaddressed need", "#e53935", "diamond"),
     "needtype": ("需求类型", "Need type", "#fdd835", "triangle"),
     "intervention": ("帮扶项目", "Intervention", "#1e88e5", "box"),
@@ -64,14 +64,21 @@ class ViewGraph:
     total_nodes: int = 0
     links: list[dict[str, str]] = field(default_factory=list)
 
+    #: What the drawing rests on when that is not its nodes (a map whose colours come from needs).
+    data_basis: Basis | None = None
+
     @property
     def synthetic(self) -> bool:
-        """True when any node is synthetic example data (the page then says so)."""
-        return any(d.get("synthetic") for _, d in self.graph.nodes(data=True))
+        """True when any node is synthetic example data, or the colours rest on some (the page then says so)."""
+        return any(d.get("synthetic") for _, d in self.graph.nodes(data=True)) or bool(
+            self.data_basis and self.data_basis.example_items)
 
     @property
     def basis(self) -> Basis:
-        """How many of the drawn data nodes are example data (vocabulary and ontology nodes aside)."""
+        """How many of the drawn data nodes are example data (vocabulary and ontology nodes aside), or the
+        ``data_basis`` the view states."""
+        if self.data_basis is not None:
+            return self.data_basis
         flags = [bool(d.get("synthetic")) for _, d in self.graph.nodes(data=True)
                  if d.get("kind") not in ("needtype", "category", "rtype", "class", "external")]
         return basis(flags, what_zh="个节点", what_en="nodes")
@@ -203,3 +210,89 @@ def layout(g: nx.DiGraph, threshold: int = LAYOUT_THRESHOLD, center: str | None 
             g.nodes[x]["x"] = round(radius * math.cos(a), 1)
             g.nodes[x]["y"] = round(radius * math.sin(a), 1)
     return True
+
+
+def spoke_layout(g: nx.DiGraph, center: str, spokes: dict[str, list[str]], rest: Sequence[str] = ()) -> None:
+    """Positions around one centre: each spoke (a need) on an inner ring, ``rest`` (poverty status) on it
+    too, and what belongs to the spokes (what meets a need, what could) on an outer ring, each at the mean
+    angle of its spokes, pushed apart so that no two sit closer than their share of the ring allows."""
+    inner = list(spokes) + [r for r in rest if r not in spokes]
+    g.nodes[center]["x"], g.nodes[center]["y"] = 0.0, 0.0
+    n = max(1, len(inner))
+    r1 = max(260.0, n * 80.0 / (2 * math.pi))
+    hub_angle = {hub: 2 * math.pi * i / n - math.pi / 2 for i, hub in enumerate(inner)}
+    for hub, a in hub_angle.items():
+        g.nodes[hub]["x"], g.nodes[hub]["y"] = round(r1 * math.cos(a), 1), round(r1 * math.sin(a), 1)
+    owners: dict[str, list[str]] = {}
+    for hub, leaves in spokes.items():
+        for leaf in leaves:
+            if leaf not in hub_angle and leaf != center:
+                owners.setdefault(leaf, []).append(hub)
+    wanted = {leaf: math.atan2(sum(math.sin(hub_angle[h]) for h in hs), sum(math.cos(hub_angle[h]) for h in hs))
+              for leaf, hs in owners.items()}
+    order = sorted(wanted, key=lambda x: (wanted[x], str(x)))
+    gap = 2 * math.pi / max(1, len(order)) * 0.9
+    angles: list[float] = []
+    for leaf in order:  # a sweep: each at its wanted angle, or just past the one before
+        angles.append(max(wanted[leaf], angles[-1] + gap) if angles else wanted[leaf])
+    if angles and angles[-1] - angles[0] > 2 * math.pi - gap:  # wrapped round: spread evenly from the start
+        angles = [angles[0] + i * (2 * math.pi / len(angles)) for i in range(len(angles))]
+    r2 = max(r1 + 240.0, len(order) * 70.0 / (2 * math.pi))
+    for k, (leaf, a) in enumerate(zip(order, angles, strict=True)):
+        radius = r2 + (k % 2) * 110.0  # alternate rings: neighbours' labels do not touch
+        g.nodes[leaf]["x"], g.nodes[leaf]["y"] = round(radius * math.cos(a), 1), round(radius * math.sin(a), 1)
+    placed = {center, *hub_angle, *order}
+    for k, x in enumerate(sorted((x for x in g if x not in placed), key=str)):  # anything else: a row below
+        g.nodes[x]["x"], g.nodes[x]["y"] = round(-r2 + 180.0 * k, 1), round(r2 + 260.0, 1)
+
+
+def grouped_layout(g: nx.DiGraph, center: str, groups: dict[str, list[str]], spacing: float = 60.0) -> None:
+    """Positions for an area: its centre on top, one cluster per group (a township, a county) on a grid
+    below, each group's hub in the middle of its members, which fill rings around it (closest first)."""
+    names = list(groups)
+    g.nodes[center]["x"], g.nodes[center]["y"] = 0.0, 0.0
+    if not names:
+        return
+
+    def rings(count: int) -> list[int]:
+        out, r = [], 1
+        while count > 0:
+            k = min(count, 6 * r)
+            out.append(k)
+            count -= k
+            r += 1
+        return out
+
+    cell = max(2 * spacing * (len(rings(len(m))) + 1) for m in groups.values()) + 2 * spacing
+    cols = max(1, math.ceil(math.sqrt(len(names))))
+    width = (cols - 1) * cell
+    for idx, hub in enumerate(names):
+        cx = -width / 2 + (idx % cols) * cell
+        cy = 300.0 + (idx // cols) * cell
+        g.nodes[hub]["x"], g.nodes[hub]["y"] = round(cx, 1), round(cy, 1)
+        members = groups[hub]
+        k = 0
+        for ring, count in enumerate(rings(len(members)), start=1):
+            for j in range(count):
+                a = 2 * math.pi * j / count - math.pi / 2 + (0.3 if ring % 2 == 0 else 0.0)
+                m = members[k]
+                g.nodes[m]["x"] = round(cx + ring * spacing * 1.6 * math.cos(a), 1)
+                g.nodes[m]["y"] = round(cy + ring * spacing * 1.6 * math.sin(a), 1)
+                k += 1
+
+
+def layered_layout(g: nx.DiGraph, layers: Sequence[Sequence[str]], gap_x: float = 420.0, gap_y: float = 80.0) -> None:
+    """Positions in columns, left to right (a policy, its programmes, where they go), each column centred
+    on the same line; nodes of no column go in one more."""
+    placed = set()
+    columns = [[n for n in layer if n in g] for layer in layers]
+    rest = sorted((n for n in g if not any(n in c for c in columns)), key=str)
+    if rest:
+        columns.append(rest)
+    for i, column in enumerate(c for c in columns if c):
+        top = -gap_y * (len(column) - 1) / 2
+        for j, n in enumerate(column):
+            if n in placed:
+                continue
+            g.nodes[n]["x"], g.nodes[n]["y"] = round(i * gap_x, 1), round(top + j * gap_y, 1)
+            placed.add(n)

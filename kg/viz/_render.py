@@ -76,7 +76,7 @@ def network_data(
             "title": title,
             "color": d.get("color", colour),
             "shape": shape,
-            "size": 28 if n == view.center else 20 if kind == "gap" else 14,
+            "size": 28 if n == view.center else 20 if kind == "gap" else d.get("size", 14),
             "synthetic": bool(d.get("synthetic")),
             "props": [[zh, en, v] for zh, en, v in d.get("props", [])],
         }
@@ -86,15 +86,22 @@ def network_data(
         if kind == "gap":
             attrs["borderWidth"] = 3
             attrs["font"] = {"color": "#b71c1c"}
+        elif shape in _LABEL_INSIDE:  # the label sits on the node's colour: white on dark colours
+            attrs["font"] = {"color": text_colour(attrs["color"])}
+        if d.get("font_size"):  # a map's clusters: named large enough to read before zooming in
+            attrs["font"] = {**attrs.get("font", {}), "size": d["font_size"]}
         if "x" in d:
             attrs["x"], attrs["y"] = d["x"], d["y"]
+        if d.get("href"):  # a drill-down: the details panel links to it
+            attrs["href"] = d["href"]
         g.add_node(n, **attrs)
     for s, o, d in view.graph.edges(data=True):
         labels = d["labels"]
+        quiet = bool(d.get("quiet"))  # drawn without its label (a map's "within" edges), named on hover
         attrs = {
-            "label": labels[lang],
-            "label_zh": labels["zh"],
-            "label_en": labels["en"],
+            "label": "" if quiet else labels[lang],
+            "label_zh": "" if quiet else labels["zh"],
+            "label_en": "" if quiet else labels["en"],
             "title": labels[lang],
         }
         if d.get("dashes"):
@@ -105,7 +112,10 @@ def network_data(
     nodes = [{k: v for k, v in n.items() if k != "font" or isinstance(v, dict)} for n in net.nodes]
     large = view.graph.number_of_nodes() > LAYOUT_THRESHOLD or any("x" in n for n in nodes)
     options: dict[str, Any] = {
-        "interaction": {"hover": True, "tooltipDelay": 150, "navigationButtons": False},
+        # Arrow keys pan and +/- zoom once the canvas has the focus; nodes are reached by search and by the
+        # neighbour buttons of the details panel.
+        "interaction": {"hover": True, "tooltipDelay": 150, "navigationButtons": False,
+                        "keyboard": {"enabled": True, "bindToWindow": False}},
         "edges": {
             "arrows": {"to": {"enabled": True, "scaleFactor": 0.5}},
             "font": {"size": 9, "align": "middle"},
@@ -185,6 +195,21 @@ def page_context(lang: str) -> dict[str, Any]:
     """What every page template needs besides its own data."""
     lang = lang if lang in LANGS else "zh"
     return {"lang": lang, "t": lambda zh, en: zh if lang == "zh" else en, "mark": SYNTHETIC_MARK}
+
+
+#: Shapes that draw their label inside (on the node's colour) rather than below it.
+_LABEL_INSIDE = {"box", "ellipse", "circle", "database", "text"}
+
+
+def text_colour(background: str) -> str:
+    """Black or white, whichever contrasts more with ``background`` (``#rrggbb``), by WCAG relative luminance."""
+    def channel(c: int) -> float:
+        v = c / 255
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(background[i:i + 2], 16) for i in (1, 3, 5))
+    lum = 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+    return "#000000" if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else "#ffffff"
 
 
 def _in_lang(href: str, lang: str) -> str:

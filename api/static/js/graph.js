@@ -9,12 +9,12 @@
   var I18N = {
     zh: {
       found: "找到 {n} 个节点", none: "没有找到", kind: "类型", iri: "IRI", json: "节点 JSON",
-      village_json: "村 JSON", neighbours: "相连节点", synthetic: "示例数据（非真实数据）",
+      village_json: "村 JSON", open: "打开它的页面", neighbours: "相连节点", synthetic: "示例数据（非真实数据）",
       pick: "点击节点查看详情", offline: "离线文件：没有 JSON 链接", yes: "是", no: "否",
     },
     en: {
       found: "{n} node(s) found", none: "nothing found", kind: "kind", iri: "IRI", json: "node JSON",
-      village_json: "village JSON", neighbours: "connected nodes", synthetic: "example data (not real)",
+      village_json: "village JSON", open: "open its page", neighbours: "connected nodes", synthetic: "example data (not real)",
       pick: "Click a node to see its details", offline: "offline file: no JSON links", yes: "yes", no: "no",
     },
   };
@@ -63,6 +63,13 @@
     nodes.forEach(function (n) { original[n.id] = { color: n.color, font: n.font }; });
 
     var network = new vis.Network(q(".dcpa-canvas"), { nodes: nodes, edges: edges }, data.options);
+    // The keys (arrows pan, +/- zoom) go to vis-network's own frame: it takes the focus, named as the canvas is.
+    var frame = q(".dcpa-canvas .vis-network");
+    if (frame) {
+      frame.tabIndex = 0;
+      frame.setAttribute("role", "application");
+      frame.setAttribute("aria-label", q(".dcpa-canvas").getAttribute("aria-label") || "");
+    }
     var api = { network: network, nodes: nodes, edges: edges, data: data, lang: lang, ready: false };
     window.dcpaNetwork = api;
     window.dcpaNetworks = (window.dcpaNetworks || []).concat([api]);
@@ -127,6 +134,13 @@
         table.appendChild(tr);
       });
       details.appendChild(table);
+      if (n.href && data.node_json) {  // a drill-down: this area's own view or page (served pages only)
+        var open = el("p");
+        var go = el("a", t.open, "dcpa-open-link");
+        go.href = n.href + (n.href.indexOf("?") >= 0 ? "&" : "?") + "lang=" + lang;
+        open.appendChild(go);
+        details.appendChild(open);
+      }
       if (data.node_json) {
         var p = el("p");
         var a = el("a", t.json);
