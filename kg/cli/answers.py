@@ -280,7 +280,7 @@ def plan(
 @app.command()
 def similar(
     code: Annotated[str, typer.Argument(help="12-digit code of the village-level unit.")],
-    limit: Annotated[int, typer.Option(help="How many villages.")] = 10,
+    limit: Annotated[int, typer.Option(min=1, max=100, help="How many villages.")] = 10,
     within: Annotated[str | None, typer.Option(help="Compare within this area (default: its city).")] = None,
     real_only: RealOnlyOption = False,
     lang: LangOption = "zh",
