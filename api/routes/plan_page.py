@@ -9,13 +9,16 @@ form is a GET, so a plan is a link that can be shared, reloaded and printed.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, Response
 
 from kg import viz
+from kg.errors import InvalidParameter
 from kg.planning import (
     ALLOCATION_COLUMNS,
     PLAN_TIME_LIMIT,
@@ -29,7 +32,7 @@ from kg.planning import (
 )
 
 from .. import urls
-from ..deps import AnswersDep, SettingsDep
+from ..deps import Answers, AnswersDep, SettingsDep
 from ..representation import csv_response
 
 router = APIRouter(tags=["pages"])
@@ -56,35 +59,57 @@ METHOD_TEXT: dict[PlanMethod, tuple[str, str]] = {
 }
 
 
-def _params(area: str | None, budget: float | None, method: PlanMethod, poor_first: bool, real_only: bool,
-            lang: str) -> dict[str, Any]:
-    return {"area": area, "budget": f"{budget:g}" if budget else None, "method": method.value,
-            "poor_first": poor_first, "real_only": real_only, "lang": lang}
+@dataclass(frozen=True)
+class PlanForm:
+    """The question of a plan page, its XLSX and its CSV: the same parameters, the same answer."""
+
+    area: str | None
+    budget: float | None
+    method: PlanMethod
+    poor_first: bool
+    real_only: bool
+    lang: str
+
+    def params(self, **changes: Any) -> dict[str, Any]:
+        """The query parameters that ask it again (``changes`` override)."""
+        d = {"area": self.area, "budget": f"{self.budget:g}" if self.budget else None, "method": self.method.value,
+             "poor_first": self.poor_first, "real_only": self.real_only, "lang": self.lang}
+        return {**d, **changes}
+
+    def answer(self, answers: Answers, settings: Any) -> Awaitable[Any]:
+        """``kg.planning.plan`` for this question, in a query worker."""
+        if not self.budget:
+            raise InvalidParameter("a plan needs a budget", hint="add budget=… (yuan) to the address")
+        return answers(plan, self.budget, self.area, method=self.method, poor_first=self.poor_first,
+                       real_only=self.real_only, lang=self.lang, settings=settings)
 
 
-@router.get("/plan", summary="Plan page / 规划页", response_class=HTMLResponse)
-async def plan_page(
-    answers: AnswersDep,
-    settings: SettingsDep,
+def plan_form(
     area: AreaQuery = None,
     budget: BudgetQuery = None,
     method: MethodQuery = PlanMethod.AUTO,
     poor_first: FlagQuery = False,
     real_only: FlagQuery = False,
     lang: LangQuery = "zh",
-) -> HTMLResponse:
+) -> PlanForm:
+    return PlanForm(area, budget, method, poor_first, real_only, "en" if lang == "en" else "zh")
+
+
+PlanFormDep = Annotated[PlanForm, Depends(plan_form)]
+
+
+@router.get("/plan", summary="Plan page / 规划页", response_class=HTMLResponse)
+async def plan_page(answers: AnswersDep, settings: SettingsDep, form: PlanFormDep) -> HTMLResponse:
     """The form, and with a budget the plan: per village what to give, its cost, the needs it meets and
     why; what stays unmet; how good the plan is; exports and a print view."""
-    lang = "en" if lang == "en" else "zh"
-    params = _params(area, budget, method, poor_first, real_only, lang)
+    lang = form.lang
     ctx = viz.page_context(lang)
-    ctx.update(static="/static", form=params, methods=[(m.value, METHOD_TEXT[m]) for m in PlanMethod],
-               zh_href=urls.plan_page(**{**params, "lang": "zh"}), en_href=urls.plan_page(**{**params, "lang": "en"}),
-               home_href=urls.home(lang=lang), dashboard_href=urls.dashboard(area, lang=lang),
+    ctx.update(static="/static", form=form.params(), methods=[(m.value, METHOD_TEXT[m]) for m in PlanMethod],
+               zh_href=urls.plan_page(**form.params(lang="zh")), en_href=urls.plan_page(**form.params(lang="en")),
+               home_href=urls.home(lang=lang), dashboard_href=urls.dashboard(form.area, lang=lang),
                data_href=urls.data_page(lang=lang), made=None)
-    if budget:
-        made = await answers(plan, budget, area, method=method, poor_first=poor_first, real_only=real_only,
-                             lang=lang, settings=settings)
+    if form.budget:
+        made = await form.answer(answers, settings)
         rows = allocation_rows(made, lang)
         by_village: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for r in rows:
@@ -95,7 +120,7 @@ async def plan_page(
             villages=sorted(by_village.items()),
             village_href=lambda code: urls.dashboard_village(code, lang=lang),
             unmet=unmet[:UNMET_SHOWN], unmet_total=len(unmet), unmet_shown=UNMET_SHOWN,
-            csv_href=urls.plan_export("csv", **params), xlsx_href=urls.plan_export("xlsx", **params),
+            csv_href=urls.plan_export("csv", **form.params()), xlsx_href=urls.plan_export("xlsx", **form.params()),
         )
     return HTMLResponse(viz.environment().get_template("dashboard/plan.html").render(**ctx))
 
@@ -105,20 +130,13 @@ async def plan_page(
 async def plan_export(
     answers: AnswersDep,
     settings: SettingsDep,
+    form: PlanFormDep,
     ext: Annotated[str, PathParam(pattern="^(csv|xlsx)$", description="csv or xlsx")],
-    budget: Annotated[float, Query(gt=0, le=1e12, description="Budget in yuan")],
-    area: AreaQuery = None,
-    method: MethodQuery = PlanMethod.AUTO,
-    poor_first: FlagQuery = False,
-    real_only: FlagQuery = False,
-    lang: LangQuery = "zh",
 ) -> Response:
     """CSV: one flat row per allocation. XLSX: the summary, the allocations and every unmet need."""
-    lang = "en" if lang == "en" else "zh"
-    made = await answers(plan, budget, area, method=method, poor_first=poor_first, real_only=real_only,
-                         lang=lang, settings=settings)
-    name = f"plan-{area or 'all'}-{budget:g}"
+    made = await form.answer(answers, settings)
+    name = f"plan-{form.area or 'all'}-{form.budget or 0:g}"
     if ext == "csv":
-        return csv_response(allocation_rows(made, lang), list(ALLOCATION_COLUMNS), name=name)
-    return Response(plan_xlsx(made, lang), media_type=_XLSX,
+        return csv_response(allocation_rows(made, form.lang), list(ALLOCATION_COLUMNS), name=name)
+    return Response(plan_xlsx(made, form.lang), media_type=_XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})

@@ -74,7 +74,7 @@ def land(
     try:
         finish(store, marker, settings)
     except BaseException:
-        _roll_back(store, settings, marker, undo)
+        roll_back(store, settings, marker, undo, lambda: _forget(root, bid))
         raise
     faults.point("write:unmarked")
     settle(root, bid)
@@ -89,8 +89,10 @@ def _forget(root: Path, batch_id: str) -> None:
         log.exception("could not remove the kept files of batch %s; the next write removes them", batch_id)
 
 
-def _roll_back(store: Store, settings: Settings, marker: Marker, undo: Callable[[Marker], object]) -> None:
-    """Undo a landed write whose derived refresh failed: data and marker, kept files, derived graph.
+def roll_back(store: Store, settings: Settings, marker: Marker, undo: Callable[[Marker], object],
+              forget: Callable[[], object]) -> None:
+    """Undo a landed write whose derived refresh failed: ``undo(marker)`` (the data and the marker, one
+    transaction), then ``forget()`` (its trace in the manifest), then the derived graph again.
 
     If the undo itself fails the write stays pending, and the next writer's recovery completes it.
     """
@@ -99,7 +101,7 @@ def _roll_back(store: Store, settings: Settings, marker: Marker, undo: Callable[
     except Exception:  # noqa: BLE001 - the first error is the one to report
         log.exception("could not undo batch %s; the next writer will complete it", marker.batch_id)
         return
-    _forget(Path(settings.imports_path), marker.batch_id)
+    forget()
     try:
         refresh_derived(store, marker.areas, marker.needs, settings)
     except Exception:  # noqa: BLE001 - logged, the caller re-raises the first error

@@ -38,7 +38,8 @@ from ..safetext import for_terminal, text_problem
 from ..settings import Settings
 from ..store import Store, graph_to_ntriples
 from .batch import TIME_FORMAT, batch_time, checked_user
-from .journal import GRAPH_JOURNAL, Marker, finish, recover, refresh_derived
+from .journal import GRAPH_JOURNAL, Marker, finish, recover
+from .landing import roll_back
 from .replace import lexical
 from .retain import WITHDRAWING, amend, read_manifest
 
@@ -120,7 +121,8 @@ def withdraw(
     try:
         finish(store, marker, settings)
     except BaseException:
-        _put_back(store, settings, marker, graph, quads)
+        roll_back(store, settings, marker, lambda m: _put_back(store, m, graph, quads),
+                  lambda: _unmark(root, batch_id))
         raise
     faults.point("withdraw:unmarked")
     amend(root, batch_id, drop_fields=("state",))
@@ -205,17 +207,8 @@ def _unmark(root: Path, batch_id: str) -> None:
         log.exception("could not clear the withdrawal mark of batch %s; the next write clears it", batch_id)
 
 
-def _put_back(store: Store, settings: Settings, marker: Marker, graph: str, quads: list[ox.Quad]) -> None:
-    """Undo a landed withdrawal whose derived refresh failed: data back, record and marker gone."""
+def _put_back(store: Store, marker: Marker, graph: str, quads: list[ox.Quad]) -> None:
+    """Undo the withdrawal's transaction: the data back, the withdrawal record and the marker gone."""
     body = "\n".join(f"{q.subject} {q.predicate} {q.object} ." for q in quads)
-    try:
-        store.update(f"DROP SILENT GRAPH <{withdrawal_graph(marker.batch_id)}> ;\n"
-                     f"INSERT DATA {{ GRAPH <{graph}> {{\n{body}\n}} }} ;\n{marker.delete()}")
-    except Exception:  # noqa: BLE001 - the first error is the one to report
-        log.exception("could not undo the withdrawal of %s; the next writer completes it", marker.batch_id)
-        return
-    _unmark(Path(settings.imports_path), marker.batch_id)
-    try:
-        refresh_derived(store, marker.areas, marker.needs, settings)
-    except Exception:  # noqa: BLE001 - logged, the caller re-raises the first error
-        log.exception("could not refresh the derived graph after undoing a withdrawal; run `dcpa derive`")
+    store.update(f"DROP SILENT GRAPH <{withdrawal_graph(marker.batch_id)}> ;\n"
+                 f"INSERT DATA {{ GRAPH <{graph}> {{\n{body}\n}} }} ;\n{marker.delete()}")

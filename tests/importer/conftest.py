@@ -19,6 +19,16 @@ from kg.settings import Settings
 from kg.store import Store
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "importer"
+#: One need as the JSON API takes it (a village of the reference fixture).
+NEED: dict[str, Any] = {
+    "village_code": "210123206200",
+    "need_type": "N22",
+    "severity": 4,
+    "people_affected": 120,
+    "source": "survey",
+    "identified_on": "2018-05-12",
+    "surveyor": "张晓梅",
+}
 EXPECTED = DATA / "expected"
 #: Set DCPA_REGEN_GOLDEN=1 to rewrite the expected Turtle files (then review the diff).
 REGEN = os.environ.get("DCPA_REGEN_GOLDEN") == "1"

@@ -19,17 +19,8 @@ from kg.namespaces import GRAPH_ONTOLOGY, import_graph, withdrawal_graph
 from kg.settings import Settings
 from kg.store import Store
 
-from .conftest import load_fixture, nquads
+from .conftest import NEED, load_fixture, nquads
 
-NEED: dict[str, Any] = {
-    "village_code": "210123206200",
-    "need_type": "N22",
-    "severity": 4,
-    "people_affected": 120,
-    "source": "survey",
-    "identified_on": "2018-05-12",
-    "surveyor": "张晓梅",
-}
 LIB = [{"id": "LIB-W", "name_zh": "撤回测试馆", "library_type": "county", "located_in": "210124"}]
 INTERVENTION: dict[str, Any] = {
     "id": "INT-W",

@@ -55,6 +55,7 @@ def test_the_exports_are_a_flat_csv_and_a_workbook(client: TestClient, store: St
     book = openpyxl.load_workbook(io.BytesIO(client.get(f"/plan.xlsx?{QUERY}&lang=en").content))
     assert book.sheetnames == ["Summary", "Allocations", "Unmet"]
     assert client.get("/plan.pdf?budget=1").status_code == 422
+    assert client.get("/plan.csv?area=211322").status_code == 422  # no budget: nothing to plan
 
 
 def test_the_api_gives_a_plan_as_the_same_flat_csv(client: TestClient) -> None:
