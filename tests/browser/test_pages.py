@@ -307,3 +307,22 @@ def test_the_area_map_is_worked_with_the_keyboard_alone_and_leads_down(open_page
     w.page.keyboard.press("Enter")
     w.page.wait_for_url("**/dashboard/village/211322101201?lang=zh")
     w.check(LOCAL)
+
+
+@pytest.mark.parametrize("path,pages", [("/dashboard/village/211322101201", 3), ("/dashboard?area=211322", 3),
+                                        ("/plan?area=211322&budget=20000", 2), ("/views/area/211322", 1)])
+def test_printed_pages_hold_the_content_not_the_controls(open_page: Callable[..., Watched], path: str,
+                                                         pages: int) -> None:
+    """Printed (A4): no search box, language switch, filter form or graph filters, and no more pages than
+    the content needs (a village page used to print four, ending in the filter checkboxes)."""
+    w = open_page(path, wait="body")
+    w.page.wait_for_load_state("load")
+    w.page.emulate_media(media="print")
+    for hidden in ("form.dcpa-area-search", "nav.dcpa-lang", "form.dcpa-filters", ".dcpa-legend",
+                   "form.dcpa-plan-form"):
+        if w.page.locator(hidden).count():
+            assert not w.page.locator(hidden).first.is_visible(), f"{hidden} is printed on {path}"
+    pdf = w.page.pdf(format="A4")
+    printed = pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page\r") + pdf.count(b"/Type /Page ")
+    assert 1 <= printed <= pages, f"{path} prints {printed} pages"
+    w.check(LOCAL)
