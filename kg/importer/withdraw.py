@@ -9,7 +9,9 @@ imported again.
 
 It is refused when the batch is unknown, already withdrawn, still being written, or a replacement
 (a replacement is undone by replacing the record again), and when records of other batches refer to
-records only this batch holds (withdraw those first): nothing would be left dangling.
+records only this batch holds (withdraw those first): nothing would be left dangling. A record of the
+batch that was replaced since lives in its replacement's batch, and stays: the replacement was a later
+write of its own.
 
 Like every write it lands whole or not at all, even across ``kill -9``: the manifest entry is
 marked ``withdrawing`` first; one transaction drops the batch graph and adds the withdrawal record
