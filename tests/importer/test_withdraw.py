@@ -171,3 +171,12 @@ def test_recovery_finishes_a_landed_withdrawal_and_forgets_one_that_did_not_land
     states = {e.batch_id: e.state for e in history(settings.imports_path)}
     assert states == {landed: "withdrawn", not_landed: "done"}
     assert _data(store) == after_withdrawal
+
+
+def test_a_record_replaced_since_its_import_stays_with_its_replacement(store: Store, settings: Settings) -> None:
+    first = import_records(store, "needs", [NEED], user="u", settings=settings)
+    [iri] = [r["n"] for r in store.select(f"SELECT ?n WHERE {{ GRAPH <{first.graph}> {{ ?n a dcpa:Need }} }}")]
+    replace_record(store, "needs", str(iri).rsplit("/", 1)[1], {**NEED, "severity": 2}, user="u", settings=settings)
+    withdraw(store, first.batch_id, user="u", reason="the first file was wrong", settings=settings)
+    [row] = store.select(f"SELECT ?sev WHERE {{ <{iri}> dcpa:severity ?sev }}")
+    assert row["sev"] == 2  # the later write stands
