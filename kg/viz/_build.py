@@ -512,8 +512,8 @@ def policy_view(store: Store, ident: str, *, area_code: str | None = None, max_n
         up = scope.parent.code if scope.parent else None
         view.links.append({"zh": "上一级", "en": "one level up",
                            "href": f"/views/policy/{ident}" + (f"?area={up}" if up and len(up) > 2 else "")})
-    view.data_basis = basis(sorted(i in _data.synthetic(store, targets) for i in targets),
-                            what_zh="个帮扶项目", what_en="interventions")
+    examples = _data.synthetic(store, targets)
+    view.data_basis = basis([i in examples for i in targets], what_zh="个帮扶项目", what_en="interventions")
     if scope is None or len(scope.code) <= 4:
         _policy_by_area(g, store, ident, start, targets, prog_of, len(scope.code) if scope else 2)
         view.notes.append({"zh": "按地区汇总各项目与村数；点一个地区，详情里可进入该地区的明细。",
