@@ -36,7 +36,6 @@ from ._model import (
 
 log = logging.getLogger(__name__)
 
-_VILLAGE_CLASSES = {str(DCPA[c]) for c in ("Village", "UrbanCommunity", "VillageLevelUnit")}
 _ID_KINDS = {
     "area": "area",
     "need": "need",
@@ -145,11 +144,6 @@ def village_view(
     statuses = [n for n, d in kept.nodes(data=True) if d.get("kind") == "status"]
     spoke_layout(kept, v, spokes, statuses)
     return view
-
-
-def _is_village(store: Store, iri: str) -> bool:
-    rows = _data.select(store, "SELECT ?c WHERE { ?a a ?c }", a=iri)
-    return any(r["c"] in _VILLAGE_CLASSES for r in rows)
 
 
 def _add_status(g: nx.DiGraph, store: Store, v: str) -> None:
