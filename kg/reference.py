@@ -20,6 +20,7 @@ from pathlib import Path
 
 import rdflib
 
+from . import codes
 from .namespaces import DCPA, PREFIXES, area, node
 from .resources import DATA_DIR
 
@@ -32,6 +33,7 @@ REFERENCE_FILES = (
     "liaoning_villages.csv",
     "policies.csv",
     "liaoning_facts.csv",
+    "code_rules.csv",
 )
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -131,30 +133,9 @@ def facts() -> tuple[dict[str, str], ...]:
 # Classification rules (one place each, tested)
 # ---------------------------------------------------------------------------
 
-LEVEL_CLASSES = ("Province", "PrefectureCity", "CountyLevelUnit", "Township")
-_TRAILING_NOTE = re.compile(r"[（(][^（()）]*[）)]$")
-_VILLAGE_ENDINGS = ("村", "村委会", "村民委员会")
-_COMMUNITY_ENDINGS = ("社区", "居委会", "居民委员会")
-
-
-def village_level_class(name: str) -> str:
-    """Class (local name) of a village-level unit, decided by its official name.
-
-    Names ending in 村 / 村委会 / 村民委员会 are villages (``Village``); 社区 / 居委会 / 居民委员会 are urban
-    communities (``UrbanCommunity``); anything else (farm 生活区, 家委会, misspelt names) stays a plain
-    ``VillageLevelUnit``. A trailing note in brackets, as in 平房村委会（平房分场）, is ignored.
-    """
-    core = _TRAILING_NOTE.sub("", name.strip())
-    if core.endswith(_VILLAGE_ENDINGS):
-        return "Village"
-    if core.endswith(_COMMUNITY_ENDINGS):
-        return "UrbanCommunity"
-    return "VillageLevelUnit"
-
-
-def area_class(level: int, name: str) -> str:
-    """Class (local name) of an area of the given hierarchy level."""
-    return LEVEL_CLASSES[level] if level < 4 else village_level_class(name)
+def area_class(code: str, name: str = "") -> str:
+    """The class (local name) that names an area best: the one its code range gives (``kg.codes``)."""
+    return codes.most_specific(codes.area_classes(code, name)) or "AdministrativeArea"
 
 
 POLICY_KIND_CLASSES = {
@@ -212,20 +193,46 @@ def _nbs_source() -> Iterator[str]:
     )
 
 
+def code_rule_lines() -> Iterator[str]:
+    """One source node per place where a code rule was seen (``code_rules.csv``)."""
+    done: set[str] = set()
+    for r in codes.code_rules():
+        if r.level in done:
+            continue
+        done.add(r.level)
+        yield from _source(
+            node("source", f"code-rules-{r.level}"),
+            "DocumentSource",
+            f"区划代码规则（{r.level}）：{r.original_publisher}",
+            f"Code rules ({r.level} level): {r.original_publisher}",
+            {"original_publisher": r.original_publisher, "confidence": r.confidence, "seen_at": r.seen_at},
+        )
+
+
 def area_lines() -> Iterator[str]:
-    """The administrative hierarchy with ``parentArea`` and all ancestors as ``withinArea``."""
+    """The administrative hierarchy with ``parentArea`` and all ancestors as ``withinArea``.
+
+    Each area has its level's class and the class its code range gives (``kg.codes``), the vintage of its
+    code, and derives from the NBS code table and, where a code rule typed it, from that rule's source.
+    """
     parent_of: dict[str, str | None] = {}
     t_code, t_parent, t_within = dcpa("areaCode"), dcpa("parentArea"), dcpa("withinArea")
+    t_vintage, vintage = dcpa("codeVintage"), lit(codes.CODE_VINTAGE, "gYear")
     src = iri(NBS_SOURCE)
+    rule_src = {lvl: iri(node("source", f"code-rules-{lvl}")) for lvl in {r.level for r in codes.code_rules()}}
     for a in areas():
         parent_of[a.code] = a.parent
         s = iri(area(a.code))
-        lines = [
-            triple(s, T_TYPE, dcpa(area_class(a.level, a.name))),
+        lines = [triple(s, T_TYPE, dcpa(cls)) for cls in codes.area_classes(a.code, a.name)]
+        lines += [
             triple(s, T_LABEL, lit(a.name, lang="zh")),
             triple(s, t_code, lit(a.code)),
+            triple(s, t_vintage, vintage),
             triple(s, T_DERIVED, src),
         ]
+        rule = codes.rule_for(a.code)
+        if rule:
+            lines.append(triple(s, T_DERIVED, rule_src[rule.level]))
         if a.parent:
             lines.append(triple(s, t_parent, iri(area(a.parent))))
         up = a.parent
@@ -309,6 +316,7 @@ def library_lines() -> Iterator[str]:
 def reference_lines() -> Iterator[str]:
     """Every line of the reference graph, in a fixed order."""
     yield from _nbs_source()
+    yield from code_rule_lines()
     yield from area_lines()
     yield from policy_lines()
     yield from fact_lines()

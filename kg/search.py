@@ -44,6 +44,7 @@ from typing import Any
 
 import numpy as np
 
+from . import codes
 from .errors import QueryError
 from .namespaces import area
 from .store import Store
@@ -66,17 +67,10 @@ class AreaLevel(StrEnum):
 
 
 #: ontology class (local name) → level
-LEVEL_OF_CLASS: dict[str, AreaLevel] = {
-    "Province": AreaLevel.province,
-    "PrefectureCity": AreaLevel.city,
-    "CountyLevelUnit": AreaLevel.county,
-    "Township": AreaLevel.township,
-    "VillageLevelUnit": AreaLevel.village,
-    "Village": AreaLevel.village,
-    "UrbanCommunity": AreaLevel.village,
-}
+LEVEL_OF_CLASS: dict[str, AreaLevel] = {cls: AreaLevel(level) for cls, level in codes.LEVEL_OF_CLASS.items()}
 _LEVELS = list(AreaLevel)
-_KIND_RANK = {"Village": 0, "UrbanCommunity": 1, "VillageLevelUnit": 2}  # the most specific class names a unit
+#: The most specific class names a unit (a Town is also a Township): its rank in ``kg.codes.SPECIFICITY``.
+_KIND_RANK = {cls: i for i, cls in enumerate(codes.SPECIFICITY)}
 
 #: Endings of official names that people leave out when they search or speak of a place.
 _ENDINGS = ("村民委员会", "居民委员会", "村委会", "居委会", "委员会")

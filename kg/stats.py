@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from .codes import VILLAGE_CLASSES
 from .derived import as_of_today, marker
 from .namespaces import (
     GRAPH_DERIVED,
@@ -42,7 +43,7 @@ SELECT ?c ?zh ?en WHERE {{
 """
 #: Headline counts: name → (class IRIs as a VALUES body, extra pattern on ?s)
 _HEADLINE = {
-    "villages": ("dcpa:Village dcpa:UrbanCommunity dcpa:VillageLevelUnit", ""),
+    "villages": (VILLAGE_CLASSES, ""),
     "needs": ("dcpa:Need", ""),
     "libraries": ("dcpa:Library dcpa:ProvincialLibrary dcpa:CityLibrary dcpa:CountyLibrary dcpa:TownshipBranch "
                   "dcpa:VillageServicePoint", ""),

@@ -28,10 +28,11 @@ from typing import BinaryIO
 
 from rdflib import RDF, SKOS, Graph, Literal, URIRef
 
+from . import codes
 from . import reference as ref
 from .errors import NotFound
 from .namespaces import DCPAV, ID, area, node
-from .reference import T_DERIVED, T_LABEL, T_TYPE, dcpa, iri, lit
+from .reference import T_DERIVED, T_LABEL, T_TYPE, dcpa, iri, lit, triple
 from .resources import ontology_graph
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,9 @@ Progress = Callable[[int, int], None]
 
 # How many units each level of the fictitious hierarchy holds.
 VILLAGES_PER_TOWNSHIP = 12
+#: How many fictitious counties a city and villages a township can number within the code rules' ranges
+#: (县 21–80, 村民委员会 200–399).
+_COUNTY_SLOTS, _VILLAGE_SLOTS = 60, 199
 TOWNSHIPS_PER_COUNTY = 14
 
 RESOURCE_CLASSES = {"R1": "DigitalResource", "R2": "Terminal", "R3": "TrainingCourse", "R4": "Platform"}
@@ -140,7 +144,7 @@ class AreaPlan:
 
 
 def _real_units() -> dict[str, Unit]:
-    return {a.code: Unit(a.code, a.name, a.parent, a.level, ref.area_class(a.level, a.name)) for a in ref.areas()}
+    return {a.code: Unit(a.code, a.name, a.parent, a.level, ref.area_class(a.code, a.name)) for a in ref.areas()}
 
 
 def sample_villages(units: dict[str, Unit], scope: list[Unit], n: int, rng: random.Random) -> list[Unit]:
@@ -186,12 +190,14 @@ def sample_villages(units: dict[str, Unit], scope: list[Unit], n: int, rng: rand
 def synthetic_hierarchy(extra: int, *, villages_per_township: int = VILLAGES_PER_TOWNSHIP) -> list[Unit]:
     """A fictitious province ``99`` with ``extra`` villages: cities, counties, townships, villages.
 
-    Codes follow the NBS layout (2/4/6/9/12 digits), so code-prefix queries work as for real areas.
+    Codes follow the NBS layout (2/4/6/9/12 digits), so code-prefix queries work as for real areas, and the
+    official code rules (``kg.codes``): its counties are numbered 21–80 (县), its townships 200–399 (乡) and
+    its villages 200–399 (村民委员会), as their names say.
     """
     per_county = TOWNSHIPS_PER_COUNTY * villages_per_township
     counties_needed = math.ceil(extra / per_county)
     per_city = max(10, math.ceil(counties_needed / 99))
-    if per_city > 99:
+    if per_city > _COUNTY_SLOTS or villages_per_township > _VILLAGE_SLOTS:
         raise ValueError(f"{extra} extra villages do not fit the fictitious province's code space")
     out = [Unit(SYNTHETIC_PROVINCE, "虚构省", None, 0, "Province")]
     made = 0
@@ -203,17 +209,17 @@ def synthetic_hierarchy(extra: int, *, villages_per_township: int = VILLAGES_PER
         for county_i in range(1, per_city + 1):
             if made >= extra:
                 break
-            county = f"{city}{county_i:02d}"
-            out.append(Unit(county, f"第{city_i}市第{county_i}县", city, 2, "CountyLevelUnit"))
+            county = f"{city}{20 + county_i:02d}"
+            out.append(Unit(county, f"第{city_i}市第{county_i}县", city, 2, "County"))
             for town_i in range(1, TOWNSHIPS_PER_COUNTY + 1):
                 if made >= extra:
                     break
-                town = f"{county}{town_i:03d}"
-                out.append(Unit(town, f"第{county_i}县第{town_i}乡", county, 3, "Township"))
+                town = f"{county}{200 + town_i:03d}"
+                out.append(Unit(town, f"第{county_i}县第{town_i}乡", county, 3, "RuralTownship"))
                 for v_i in range(1, villages_per_township + 1):
                     if made >= extra:
                         break
-                    out.append(Unit(f"{town}{v_i:03d}", f"第{town_i}乡第{v_i}村", town, 4, "Village"))
+                    out.append(Unit(f"{town}{200 + v_i:03d}", f"第{town_i}乡第{v_i}村", town, 4, "Village"))
                     made += 1
     return out
 
@@ -407,6 +413,9 @@ class _Generator:
     def synthetic_area(self, u: Unit) -> None:
         s = iri(area(u.code))
         self.w.node(s, u.cls, u.name, f"fictitious area {u.code}", "area")
+        for cls in codes.area_classes(u.code, u.name):
+            if cls != u.cls:
+                self.w.buf.append(triple(s, T_TYPE, dcpa(cls)))
         self.w.add(s, "areaCode", lit(u.code))
         if u.parent:
             self.w.add(s, "parentArea", iri(area(u.parent)))

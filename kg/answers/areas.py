@@ -11,18 +11,16 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from ..codes import LEVEL_BY_CODE_LENGTH, SPECIFICITY
 from ..errors import NotFound
 from ..namespaces import DCPA, area
 from ..rule import CODE_LENGTHS, prefixes
 from ..store import Store
 from .labels import Label, labels, local_name
 
-#: Level of an area from the length of its official code.
-LEVEL_BY_CODE_LENGTH = {2: "province", 4: "city", 6: "county", 9: "township", 12: "village"}
 _CODE_HINT = "area codes have 2, 4, 6, 9 or 12 digits (e.g. 21 for Liaoning, 12 digits for a village)"
-#: The most specific class wins when an area has several (a Village is also a VillageLevelUnit).
-_CLASS_ORDER = ("Village", "UrbanCommunity", "VillageLevelUnit", "Township", "CountyLevelUnit", "PrefectureCity",
-                "Province", "AdministrativeArea")
+#: The most specific class wins when an area has several (a Town is also a Township).
+_CLASS_ORDER = (*SPECIFICITY, "AdministrativeArea")
 
 
 @dataclass(frozen=True)

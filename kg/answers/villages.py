@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from .. import facts
+from ..codes import VILLAGE_CLASSES
 from ..errors import NotFound
 from ..facts import iri_values
 from ..namespaces import area
@@ -26,8 +27,6 @@ from .jsonable import to_jsonable
 from .labels import Label, labels, local_name
 from .needs import NeedRow, need_rows
 from .poverty import poverty_of, registered_poor_villages
-
-VILLAGE_CLASSES = "dcpa:Village dcpa:UrbanCommunity dcpa:VillageLevelUnit"
 
 
 @dataclass
