@@ -38,6 +38,7 @@ from .routes import (
     health,
     history,
     home,
+    model_page,
     ontology,
     plan_page,
     plans,
@@ -53,7 +54,7 @@ from .serving import DerivedKeeper, ServedStore
 
 #: Route modules under ``api.routes``, each exposing ``router`` (in the order their routes match).
 ROUTERS = (home, health, ontology, sparql, docs, areas, villages, gaps, plans, catalogue, records, stats, writes,
-           history, views, dashboard, data_entry, plan_page, admin)
+           history, views, dashboard, model_page, data_entry, plan_page, admin)
 
 
 def open_store(settings: Settings) -> Store:

@@ -74,3 +74,11 @@ def view(kind: str, key: str, **params: Any) -> str:
 
 def chart_csv(chart: str, **params: Any) -> str:
     return _q(f"/dashboard/data/{quote(chart)}.csv", **params)
+
+
+def model_page(code: str, **params: Any) -> str:
+    return _q(f"/views/model/{quote(code)}", **params)
+
+
+def model_json(code: str, **params: Any) -> str:
+    return _q(f"/api/model/{quote(code)}", **params)

@@ -315,12 +315,14 @@ def library_lines() -> Iterator[str]:
 
 def reference_lines() -> Iterator[str]:
     """Every line of the reference graph, in a fixed order."""
+    from . import sourced  # it writes with this module's helpers, so it imports this module first
     yield from _nbs_source()
     yield from code_rule_lines()
     yield from area_lines()
     yield from policy_lines()
     yield from fact_lines()
     yield from library_lines()
+    yield from sourced.sourced_lines()
 
 
 def reference_ntriples() -> bytes:
@@ -339,4 +341,4 @@ def reference_graph() -> rdflib.Graph:
 
 def reference_files() -> list[Path]:
     """The files this graph is made from (for the build fingerprint)."""
-    return [REFERENCE_DIR / f for f in REFERENCE_FILES]
+    return [REFERENCE_DIR / f for f in (*REFERENCE_FILES, "policy_links.csv", "libraries.csv", "cases.csv")]

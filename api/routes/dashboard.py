@@ -248,6 +248,7 @@ async def dashboard(store: StoreDep, answers: AnswersDep, settings: SettingsDep,
         en_href=urls.dashboard(code, lang="en", **filters.params()),
         graph_href=urls.view("area", code, lang=lang) if len(code) in (4, 6, 9) else None,
         plan_href=urls.plan_page(area=code if len(code) > 2 else None, lang=lang, real_only=filters.real_only),
+        model_href=urls.model_page(code, lang=lang, real_only=filters.real_only) if len(code) in (6, 9) else None,
         data_href=urls.data_page(lang=lang),
     )
     return HTMLResponse(viz.environment().get_template("dashboard/index.html").render(**ctx))

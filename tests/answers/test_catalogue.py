@@ -26,6 +26,7 @@ PARAMS: dict[str, dict[str, str]] = {
     "resources_for_need_type": {"need_type": "N12"},
     "evidence_of_node": {"node": "https://w3id.org/dcpa/id/need/a"},
     "needs_of_village": {"village": "219001001001", "lang": "en"},
+    "model_stages": {"area": "219001"},
 }
 
 CATALOGUE = load_catalogue()

@@ -73,10 +73,4 @@ def test_every_catalogue_query_has_rows_with_its_defaults_in_the_default_build(d
     from kg.catalogue import answer, load_catalogue
 
     empty = {name for name in load_catalogue() if not answer(default_store, name).rows}
-    assert empty == set(AWAITING_SOURCES), f"no rows with their defaults: {sorted(empty)}"
-
-
-#: Queries that stay empty until cited sources give them facts (no link is made up to fill them).
-AWAITING_SOURCES = {
-    "policies_by_need_type": "no bundled source links a policy to the need types it supports yet",
-}
+    assert empty == set(), f"no rows with their defaults: {sorted(empty)}"

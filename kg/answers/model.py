@@ -1,0 +1,213 @@
+"""The study's model for one county or village: the four stages, the means behind them, the broken chains.
+
+The model (identify poverty and needs → build digital resources → choose interventions → evaluate effects,
+carried by personnel, funds and technology) made visible for a place:
+
+1. **resources available**: held by a library that serves the place, an area holding it, or a place in it;
+2. **needs identified**: the needs of its villages, with the kind of evidence each rests on;
+3. **interventions chosen**: those that target it, a place in it, or that reach its needs from a larger area;
+4. **interventions evaluated**: their evaluations, and how many met their target;
+
+and the **broken chains**, where the model stops: completed interventions never evaluated, needs that nothing
+could meet (``recommend`` offers no candidate), registered poor villages with no identified need, resources
+that no intervention has used. Need states and candidates come from their one home (``need_rows``,
+``recommend``); this module only gathers and counts.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from ..errors import InvalidParameter
+from ..facts import iri_values
+from ..namespaces import DCPA, DCPAV, area
+from ..rule import NeedState, prefixes
+from ..settings import Settings, get_settings
+from ..store import Store
+from .areas import Area, resolve_area
+from .basis import Basis, basis
+from .jsonable import to_jsonable
+from .labels import labels
+from .needs import need_rows
+from .recommend import recommend
+
+#: The levels the page is for: a county (or anything below it, down to one village).
+LEVELS = ("county", "township", "village")
+COMPLETED = str(DCPAV.S3)
+REGISTERED_POOR_VILLAGE = str(DCPAV.PS1)
+#: Evidence classes of a need's source, as the page names them.
+EVIDENCE_KINDS = {str(DCPA.Interview): "interview", str(DCPA.Survey): "survey",
+                  str(DCPA.DocumentSource): "document", str(DCPA.SyntheticExampleData): "example",
+                  str(DCPA.ImportedFile): "imported file", str(DCPA.ProjectJudgement): "project judgement"}
+#: Broken chains listed in full up to this many each; the counts are always complete.
+LISTED = 200
+
+
+@dataclass
+class Stage:
+    key: str  # resources / needs / interventions / evaluations
+    count: int
+    example: int
+    by: dict[str, int] = field(default_factory=dict)  # count per type / category / evidence kind / outcome
+
+
+@dataclass
+class Means:
+    personnel: int
+    volunteers: int
+    budget: float
+    funding: dict[str, float]  # budget per funding source as written
+    technology: list[str]
+    interventions_with_inputs: int
+
+
+@dataclass
+class BrokenChain:
+    key: str  # unevaluated / no_candidate / poor_without_need / unused_resource
+    count: int
+    items: list[dict[str, Any]]  # iri, label, example (+ village for needs)
+
+
+@dataclass
+class ModelReport:
+    area: Area
+    stages: list[Stage]
+    means: Means
+    broken: list[BrokenChain]
+    labels: dict[str, dict[str, str]]
+    basis: Basis
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: to_jsonable(getattr(self, f.name)) for f in fields(self)}
+
+
+def _within(scope: Area, var: str) -> str:
+    """A pattern binding ``var`` to the scope itself or any area in it."""
+    return f"{{ VALUES {var} {{ <{scope.iri}> }} }} UNION {{ {var} dcpa:withinArea <{scope.iri}> }}"
+
+
+def _resources(store: Store, scope: Area) -> list[dict[str, Any]]:
+    chain = iri_values(area(c) for c in prefixes(scope.code))
+    q = f"""SELECT DISTINCT ?r ?type ?ex ?used WHERE {{
+      {{ VALUES ?served {{ {chain} }} ?lib dcpa:serves ?served }}
+      UNION {{ ?lib dcpa:serves ?s . {_within(scope, '?s')} }}
+      ?r dcpa:heldBy ?lib .
+      OPTIONAL {{ ?r dcpa:resourceType ?type }}
+      OPTIONAL {{ ?r dcpa:isSynthetic ?ex }}
+      BIND(EXISTS {{ ?i dcpa:usesResource ?r }} AS ?used)
+    }}"""
+    return store.select(q)
+
+
+def _interventions(store: Store, scope: Area, reaching: set[str]) -> list[dict[str, Any]]:
+    extra = f"UNION {{ VALUES ?i {{ {iri_values(reaching)} }} }}" if reaching else ""
+    q = f"""SELECT ?i ?cat ?status ?budget ?pc ?vc ?fund ?tech ?ex (COUNT(DISTINCT ?e) AS ?evals)
+                   (SUM(IF(BOUND(?e) && ?actual >= ?target, 1, 0)) AS ?met) WHERE {{
+      {{ SELECT DISTINCT ?i WHERE {{ {{ ?i dcpa:targetsArea ?t . {_within(scope, '?t')} }} {extra} }} }}
+      ?i a dcpa:Intervention .
+      OPTIONAL {{ ?i dcpa:category ?cat }} OPTIONAL {{ ?i dcpa:interventionStatus ?status }}
+      OPTIONAL {{ ?i dcpa:budget ?budget }} OPTIONAL {{ ?i dcpa:personnelCount ?pc }}
+      OPTIONAL {{ ?i dcpa:volunteerCount ?vc }} OPTIONAL {{ ?i dcpa:fundingSource ?fund }}
+      OPTIONAL {{ ?i dcpa:technology ?tech }} OPTIONAL {{ ?i dcpa:isSynthetic ?ex }}
+      OPTIONAL {{ ?e dcpa:evaluates ?i OPTIONAL {{ ?e dcpa:actualValue ?actual ; dcpa:targetValue ?target }} }}
+    }} GROUP BY ?i ?cat ?status ?budget ?pc ?vc ?fund ?tech ?ex"""
+    return store.select(q)
+
+
+def _evidence_kinds(store: Store, needs: list[str]) -> dict[str, str]:
+    if not needs:
+        return {}
+    out: dict[str, str] = {}
+    for start in range(0, len(needs), 500):
+        q = f"""SELECT ?n ?cls WHERE {{ VALUES ?n {{ {iri_values(needs[start:start + 500])} }}
+                  ?n <http://www.w3.org/ns/prov#wasDerivedFrom> ?src . ?src a ?cls }}"""
+        for r in store.select(q):
+            kind = EVIDENCE_KINDS.get(str(r["cls"]))
+            if kind and out.get(str(r["n"])) in (None, "imported file"):
+                out[str(r["n"])] = kind
+    return out
+
+
+def _poor_villages(store: Store, scope: Area) -> list[dict[str, Any]]:
+    q = f"""SELECT DISTINCT ?v ?ex WHERE {{
+      {_within(scope, '?v')} ?v dcpa:povertyStatus ?st . ?st dcpa:statusType <{REGISTERED_POOR_VILLAGE}> .
+      OPTIONAL {{ ?st dcpa:isSynthetic ?ex }}
+      FILTER NOT EXISTS {{ ?n dcpa:needOf ?v }}
+    }}"""
+    return store.select(q)
+
+
+def model_view(store: Store, code: str, *, real_only: bool = False, lang: str = "zh",
+               settings: Settings | None = None) -> ModelReport:
+    """The four stages, their means and their broken chains for a county, township or village."""
+    settings = settings or get_settings()
+    scope = resolve_area(store, code)
+    if scope.level not in LEVELS:
+        raise InvalidParameter(f"the model page is for a county, a township or a village, not a {scope.level}",
+                               hint="open a county (6 digits), e.g. 210115")
+    ns = need_rows(store, scope, with_reasons=True, real_only=real_only, settings=settings)
+    needs = list(ns.rows)
+    reaching = {r.intervention for n in needs for r in n.reasons}
+    res = [r for r in _resources(store, scope) if not (real_only and r.get("ex"))]
+    ivs = [r for r in _interventions(store, scope, reaching) if not (real_only and r.get("ex"))]
+    kinds = _evidence_kinds(store, [n.iri for n in needs])
+
+    stages = [
+        Stage("resources", len(res), sum(bool(r.get("ex")) for r in res),
+              dict(Counter(str(r.get("type", "")) for r in res))),
+        Stage("needs", len(needs), sum(n.example for n in needs),
+              dict(Counter(kinds.get(n.iri, "unknown") for n in needs))),
+        Stage("interventions", len(ivs), sum(bool(r.get("ex")) for r in ivs),
+              dict(Counter(str(r.get("cat", "")) for r in ivs))),
+        Stage("evaluations", sum(int(r.get("evals", 0)) > 0 for r in ivs),
+              sum(int(r.get("evals", 0)) > 0 and bool(r.get("ex")) for r in ivs),
+              {"evaluations": sum(int(r.get("evals", 0)) for r in ivs), "met": sum(int(r.get("met", 0)) for r in ivs)}),
+    ]
+    funding: dict[str, float] = {}
+    for r in ivs:
+        if r.get("budget") is not None:
+            key = str(r.get("fund") or "")
+            funding[key] = funding.get(key, 0.0) + float(r["budget"])
+    means = Means(
+        personnel=sum(int(r.get("pc") or 0) for r in ivs),
+        volunteers=sum(int(r.get("vc") or 0) for r in ivs),
+        budget=float(sum(funding.values())),
+        funding=dict(sorted(funding.items(), key=lambda kv: (-kv[1], kv[0]))),
+        technology=sorted({str(r["tech"]) for r in ivs if r.get("tech")}),
+        interventions_with_inputs=sum(any(r.get(k) is not None for k in ("pc", "vc", "budget", "tech")) for r in ivs),
+    )
+
+    unevaluated = [{"iri": str(r["i"]), "example": bool(r.get("ex"))} for r in ivs
+                   if str(r.get("status", "")) == COMPLETED and int(r.get("evals", 0)) == 0]
+    no_candidate: list[dict[str, Any]] = []
+    gap_villages = sorted({n.village for n in needs if n.state is NeedState.UNADDRESSED})
+    for v in gap_villages:  # recommend is the one home of "what could meet this need"
+        rep = recommend(store, v, limit=1, real_only=real_only, lang=lang, settings=settings)
+        no_candidate += [{"iri": r.need, "need_type": r.need_type, "village": v, "village_iri": area(v),
+                          "example": r.example}
+                         for r in rep.needs if r.state == NeedState.UNADDRESSED and not r.candidates]
+    poor = [{"iri": str(r["v"]), "example": bool(r.get("ex"))} for r in _poor_villages(store, scope)
+            if not (real_only and r.get("ex"))]
+    unused = [{"iri": str(r["r"]), "example": bool(r.get("ex"))} for r in res if not _true(r.get("used"))]
+    broken = [BrokenChain(k, len(items), items[:LISTED]) for k, items in
+              (("unevaluated", unevaluated), ("no_candidate", no_candidate), ("poor_without_need", poor),
+               ("unused_resource", unused))]
+
+    shown = {it["iri"] for b in broken for it in b.items}
+    shown |= {it.get("village_iri", "") for b in broken for it in b.items}
+    shown |= {k for s in stages for k in s.by if k.startswith("http")}
+    shown |= {str(it["need_type"]) for it in no_candidate[:LISTED]}
+    names = labels(store, sorted(x for x in shown if x.startswith("http")))
+    flags = [n.example for n in needs] + [bool(r.get("ex")) for r in res] + [bool(r.get("ex")) for r in ivs]
+    return ModelReport(scope, stages, means, broken, {k: v.to_dict() for k, v in names.items()},
+                       basis(flags, real_only=real_only, what_zh="项（需求、资源、项目）",
+                             what_en="items (needs, resources, interventions)"))
+
+
+def _true(value: Any) -> bool:
+    return value is True or str(value).lower() == "true"
+
+
+__all__ = ["LEVELS", "BrokenChain", "Means", "ModelReport", "Stage", "model_view"]
