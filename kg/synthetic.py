@@ -28,7 +28,7 @@ from typing import BinaryIO
 
 from rdflib import RDF, SKOS, Graph, Literal, URIRef
 
-from . import codes
+from . import codes, sourced
 from . import reference as ref
 from .errors import NotFound
 from .namespaces import DCPAV, ID, area, node
@@ -141,6 +141,15 @@ class AreaPlan:
     villages: list[Unit]
     units: dict[str, Unit]  # every area by code: real ancestors and synthetic ones
     synthetic: list[Unit] = field(default_factory=list)  # fictitious units to write, parents first
+
+
+@lru_cache(maxsize=1)
+def real_libraries() -> dict[tuple[str, str], dict[str, str]]:
+    """(class, area code) → the first real library of ``libraries.csv`` of that kind in that area."""
+    out: dict[tuple[str, str], dict[str, str]] = {}
+    for r in sourced.libraries():
+        out.setdefault((sourced.LIBRARY_CLASSES[r["level"]], r["area_code"]), r)
+    return out
 
 
 def _real_units() -> dict[str, Unit]:
@@ -455,6 +464,18 @@ class _Generator:
     }
 
     def library(self, code: str, cls: str, parent: str | None, key: str) -> str:
+        """The library of an area that example resources and interventions hang on: the real one where a source
+        names it (``kg.sourced``: the library stays as the source describes it; only what hangs on it is
+        example data, marked as such), else an example library."""
+        real = real_libraries().get((cls, code))
+        if real is not None:
+            s = iri(sourced.library_iri(real))
+            self.libraries[code] = s
+            self.library_names[s] = real["name_zh"]
+            self.library_names_en[s] = real["name_en"]
+            for top in self.HOLDINGS[cls]:
+                self.resource(s, top)
+            return s
         u = self.plan.units[code]
         s = iri(node("library", f"ex-{key}-{code}"))
         zh, en = self.LIB_NAMES[cls]

@@ -101,3 +101,25 @@ def test_a_link_to_an_unknown_policy_is_refused_with_its_row(monkeypatch: pytest
     monkeypatch.setattr(sourced, "policy_links", lambda: bad)
     with pytest.raises(DcpaError, match=r"policy_links.csv, row 2: object 'P99'"):
         list(sourced.link_lines())
+
+
+def test_example_data_hangs_on_the_real_library_where_one_is_known(tmp_path_factory: pytest.TempPathFactory) -> None:
+    from kg.build import build_into
+    from kg.settings import Settings
+
+    s, built = Settings(), Store.memory()
+    build_into(built, example_villages=s.example_villages, seed=s.example_seed, workdir=tmp_path_factory.mktemp("b"))
+    real: dict[str, set[str]] = {}
+    for r in sourced.libraries():
+        if r["level"] == "city":
+            real.setdefault(r["area_code"], set()).add(sourced.library_iri(r))
+    city_libs = built.select("SELECT ?lib ?code ?ex WHERE { ?lib a dcpa:CityLibrary ; dcpa:serves ?a . "
+                             "?a dcpa:areaCode ?code OPTIONAL { ?lib dcpa:isSynthetic ?ex } }")
+    assert city_libs
+    for row in city_libs:
+        if row["code"] in real:  # no example library stands beside the real one …
+            assert str(row["lib"]) in real[row["code"]] and not row.get("ex"), row
+    # … and what hangs on a real library is example data, marked as such
+    (shenyang,) = real["2101"]
+    held = built.select(f"SELECT ?r ?ex WHERE {{ ?r dcpa:heldBy <{shenyang}> OPTIONAL {{ ?r dcpa:isSynthetic ?ex }} }}")
+    assert held and all(r.get("ex") is True for r in held)
