@@ -72,8 +72,9 @@ CATEGORY_INDICATORS = {
     "C3": ("I02", "I06", "I08"),
     "C4": ("I04", "I02", "I05"),
 }
-FUNDING = ("中央财政转移支付", "省级专项资金", "市级财政", "县级财政", "社会捐赠")
-TECHNOLOGY = ("光纤宽带", "4G 移动网络", "云平台", "移动应用", "电子阅览室终端", "卫星数字电视")
+#: Funding sources and technologies of example interventions (``dcpav:FundingSources``, ``dcpav:Technologies``).
+FUNDING = ("FS1", "FS2", "FS3", "FS4", "FS5")
+TECHNOLOGY = ("TE1", "TE2", "TE4", "TE5", "TE6", "TE3")
 
 
 @dataclass(frozen=True)
@@ -286,7 +287,8 @@ _P = {
         "poorHouseholds poorPopulation povertyCause needOf needType severity peopleAffected identifiedOn "
         "locatedIn serves branchOf heldBy resourceType capacity capacityUnit unitCost category providedBy "
         "targetsArea usesResource supportedBy partOfProgramme interventionStatus startDate endDate budget "
-        "fundingSource personnelCount volunteerCount technology evaluates indicator evaluatedArea "
+        "fundedBy personnelCount volunteerCount usesTechnology personnelInput personnelRole personCount "
+        "evaluates indicator evaluatedArea "
         "baselineValue targetValue actualValue periodStart periodEnd peopleReached villageCapacity inServiceUntil"
     ).split()
 }
@@ -601,10 +603,20 @@ class _Generator:
         w.add(s, "startDate", _day(start))
         w.add(s, "endDate", _day(end))
         w.add(s, "budget", lit(rng.randrange(5_000, 200_000, 500), "decimal"))
-        w.add(s, "fundingSource", lit(rng.choice(FUNDING)))
-        w.add(s, "personnelCount", lit(rng.randint(1, 6), "nonNegativeInteger"))
-        w.add(s, "volunteerCount", lit(rng.randint(0, 20), "nonNegativeInteger"))
-        w.add(s, "technology", lit(rng.choice(TECHNOLOGY)))
+        w.add(s, "fundedBy", iri(DCPAV[rng.choice(FUNDING)]))
+        staff, volunteers = rng.randint(1, 6), rng.randint(0, 20)
+        w.add(s, "personnelCount", lit(staff, "nonNegativeInteger"))
+        w.add(s, "volunteerCount", lit(volunteers, "nonNegativeInteger"))
+        for role, count in (("PR2", staff), ("PR4", volunteers)):  # librarians and volunteers, by role
+            if count:
+                part = f"<{s[1:-1]}#personnel-{role}>"
+                w.add(s, "personnelInput", part)
+                w.buf.append(triple(part, T_TYPE, dcpa("PersonnelInput")))
+                w.add(part, "personnelRole", iri(DCPAV[role]))
+                w.add(part, "personCount", lit(count, "nonNegativeInteger"))
+                w.add(part, "isSynthetic", _TRUE)
+                w.buf.append(triple(part, T_DERIVED, w.src))
+        w.add(s, "usesTechnology", iri(DCPAV[rng.choice(TECHNOLOGY)]))
         if not online:
             if cat.code == "C1":
                 w.add(s, "peopleReached", lit(rng.randint(80, 600), "nonNegativeInteger"))

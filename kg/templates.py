@@ -38,6 +38,7 @@ TYPE_HELP = {
     "areas": ("区划代码，多个用 ; 分隔", "area codes, separated by ;"),
     "code": ("从下拉列表选择", "pick from the list"),
     "codes": ("代码，多个用 ; 分隔", "codes, separated by ;"),
+    "role_counts": ("角色:人数，多个用 ; 分隔", "role:count pairs, separated by ;"),
     "ref": ("其他表中的编号", "ID from another sheet"),
     "refs": ("编号，多个用 ; 分隔", "IDs, separated by ;"),
 }

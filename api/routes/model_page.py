@@ -32,7 +32,8 @@ STAGE_TEXT = {
 BROKEN_TEXT = {
     "unevaluated": ("已完成但从未评估的项目", "Completed interventions never evaluated"),
     "no_candidate": ("没有任何候选能满足的需求", "Needs with no candidate to meet them"),
-    "poor_without_need": ("没有识别出需求的建档立卡贫困村", "Registered poor villages with no identified need"),
+    "poor_without_need": ("没有识别出需求的贫困村（建档立卡、已脱贫或防返贫监测）",
+                          "Poor villages (registered, lifted out or monitored) with no identified need"),
     "unused_resource": ("从未被任何项目使用的资源", "Resources no intervention has used"),
 }
 EVIDENCE_TEXT = {"interview": ("访谈", "interviews"), "survey": ("调查", "surveys"), "document": ("文献", "documents"),

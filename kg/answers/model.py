@@ -31,12 +31,12 @@ from .basis import Basis, basis
 from .jsonable import to_jsonable
 from .labels import labels
 from .needs import need_rows
+from .poverty import POOR_VILLAGE_TYPES
 from .recommend import recommend
 
 #: The levels the page is for: a county (or anything below it, down to one village).
 LEVELS = ("county", "township", "village")
 COMPLETED = str(DCPAV.S3)
-REGISTERED_POOR_VILLAGE = str(DCPAV.PS1)
 #: Evidence classes of a need's source, as the page names them.
 EVIDENCE_KINDS = {str(DCPA.Interview): "interview", str(DCPA.Survey): "survey",
                   str(DCPA.DocumentSource): "document", str(DCPA.SyntheticExampleData): "example",
@@ -58,8 +58,9 @@ class Means:
     personnel: int
     volunteers: int
     budget: float
-    funding: dict[str, float]  # budget per funding source as written
-    technology: list[str]
+    funding: dict[str, float]  # budget per funding source (a scheme concept, or the words written for older data)
+    technology: list[str]  # scheme concepts, or the words written
+    roles: dict[str, int]  # people per personnel role (scheme concept)
     interventions_with_inputs: int
 
 
@@ -103,17 +104,31 @@ def _resources(store: Store, scope: Area) -> list[dict[str, Any]]:
 
 def _interventions(store: Store, scope: Area, reaching: set[str]) -> list[dict[str, Any]]:
     extra = f"UNION {{ VALUES ?i {{ {iri_values(reaching)} }} }}" if reaching else ""
-    q = f"""SELECT ?i ?cat ?status ?budget ?pc ?vc ?fund ?tech ?ex (COUNT(DISTINCT ?e) AS ?evals)
+    q = f"""SELECT ?i ?cat ?status ?budget ?pc ?vc ?ex (COUNT(DISTINCT ?e) AS ?evals)
                    (SUM(IF(BOUND(?e) && ?actual >= ?target, 1, 0)) AS ?met) WHERE {{
       {{ SELECT DISTINCT ?i WHERE {{ {{ ?i dcpa:targetsArea ?t . {_within(scope, '?t')} }} {extra} }} }}
       ?i a dcpa:Intervention .
       OPTIONAL {{ ?i dcpa:category ?cat }} OPTIONAL {{ ?i dcpa:interventionStatus ?status }}
       OPTIONAL {{ ?i dcpa:budget ?budget }} OPTIONAL {{ ?i dcpa:personnelCount ?pc }}
-      OPTIONAL {{ ?i dcpa:volunteerCount ?vc }} OPTIONAL {{ ?i dcpa:fundingSource ?fund }}
-      OPTIONAL {{ ?i dcpa:technology ?tech }} OPTIONAL {{ ?i dcpa:isSynthetic ?ex }}
+      OPTIONAL {{ ?i dcpa:volunteerCount ?vc }} OPTIONAL {{ ?i dcpa:isSynthetic ?ex }}
       OPTIONAL {{ ?e dcpa:evaluates ?i OPTIONAL {{ ?e dcpa:actualValue ?actual ; dcpa:targetValue ?target }} }}
-    }} GROUP BY ?i ?cat ?status ?budget ?pc ?vc ?fund ?tech ?ex"""
+    }} GROUP BY ?i ?cat ?status ?budget ?pc ?vc ?ex"""
     return store.select(q)
+
+
+def _means(store: Store, interventions: list[str]) -> list[dict[str, Any]]:
+    """(intervention, kind, value, people) of every funding source, technology and role: the scheme's concept, or
+    the words written where older data has no code."""
+    out: list[dict[str, Any]] = []
+    for start in range(0, len(interventions), 500):
+        q = f"""SELECT ?i ?kind ?v ?n WHERE {{ VALUES ?i {{ {iri_values(interventions[start:start + 500])} }}
+          {{ ?i dcpa:fundedBy ?v BIND("funds" AS ?kind) }} UNION {{ ?i dcpa:fundingSource ?v BIND("funds" AS ?kind) }}
+          UNION {{ ?i dcpa:usesTechnology ?v BIND("technology" AS ?kind) }}
+          UNION {{ ?i dcpa:technology ?v BIND("technology" AS ?kind) }}
+          UNION {{ ?i dcpa:personnelInput ?p . ?p dcpa:personnelRole ?v ; dcpa:personCount ?n BIND("role" AS ?kind) }}
+        }}"""
+        out += store.select(q)
+    return out
 
 
 def _evidence_kinds(store: Store, needs: list[str]) -> dict[str, str]:
@@ -132,7 +147,8 @@ def _evidence_kinds(store: Store, needs: list[str]) -> dict[str, str]:
 
 def _poor_villages(store: Store, scope: Area) -> list[dict[str, Any]]:
     q = f"""SELECT DISTINCT ?v ?ex WHERE {{
-      {_within(scope, '?v')} ?v dcpa:povertyStatus ?st . ?st dcpa:statusType <{REGISTERED_POOR_VILLAGE}> .
+      {_within(scope, '?v')} ?v dcpa:povertyStatus ?st . ?st dcpa:statusType ?type .
+      VALUES ?type {{ {iri_values(POOR_VILLAGE_TYPES)} }}
       OPTIONAL {{ ?st dcpa:isSynthetic ?ex }}
       FILTER NOT EXISTS {{ ?n dcpa:needOf ?v }}
     }}"""
@@ -165,18 +181,30 @@ def model_view(store: Store, code: str, *, real_only: bool = False, lang: str = 
               sum(int(r.get("evals", 0)) > 0 and bool(r.get("ex")) for r in ivs),
               {"evaluations": sum(int(r.get("evals", 0)) for r in ivs), "met": sum(int(r.get("met", 0)) for r in ivs)}),
     ]
+    budget_of = {str(r["i"]): float(r["budget"]) for r in ivs if r.get("budget") is not None}
     funding: dict[str, float] = {}
-    for r in ivs:
-        if r.get("budget") is not None:
-            key = str(r.get("fund") or "")
-            funding[key] = funding.get(key, 0.0) + float(r["budget"])
+    technology: set[str] = set()
+    roles: dict[str, int] = {}
+    has_means: set[str] = set()
+    for m in _means(store, sorted(str(r["i"]) for r in ivs)):
+        i, v = str(m["i"]), str(m["v"])
+        has_means.add(i)
+        if m["kind"] == "funds":  # an intervention with two sources counts under both
+            funding[v] = funding.get(v, 0.0) + budget_of.get(i, 0.0)
+        elif m["kind"] == "technology":
+            technology.add(v)
+        else:
+            roles[v] = roles.get(v, 0) + int(m.get("n") or 0)
     means = Means(
         personnel=sum(int(r.get("pc") or 0) for r in ivs),
         volunteers=sum(int(r.get("vc") or 0) for r in ivs),
-        budget=float(sum(funding.values())),
+        budget=float(sum(budget_of.values())),
         funding=dict(sorted(funding.items(), key=lambda kv: (-kv[1], kv[0]))),
-        technology=sorted({str(r["tech"]) for r in ivs if r.get("tech")}),
-        interventions_with_inputs=sum(any(r.get(k) is not None for k in ("pc", "vc", "budget", "tech")) for r in ivs),
+        technology=sorted(technology),
+        roles=dict(sorted(roles.items())),
+        interventions_with_inputs=sum(str(r["i"]) in has_means or any(r.get(k) is not None for k in ("pc", "vc",
+                                                                                                     "budget"))
+                                      for r in ivs),
     )
 
     unevaluated = [{"iri": str(r["i"]), "example": bool(r.get("ex"))} for r in ivs
@@ -198,6 +226,7 @@ def model_view(store: Store, code: str, *, real_only: bool = False, lang: str = 
     shown = {it["iri"] for b in broken for it in b.items}
     shown |= {it.get("village_iri", "") for b in broken for it in b.items}
     shown |= {k for s in stages for k in s.by if k.startswith("http")}
+    shown |= {*means.funding, *means.technology, *means.roles}
     shown |= {str(it["need_type"]) for it in no_candidate[:LISTED]}
     names = labels(store, sorted(x for x in shown if x.startswith("http")))
     flags = [n.example for n in needs] + [bool(r.get("ex")) for r in res] + [bool(r.get("ex")) for r in ivs]

@@ -27,8 +27,9 @@ value), and the solver runs on one thread with a fixed seed, so plans are reprod
 Resources with no unit cost are left out (their cost could break the budget).
 
 The needs are the gaps under the rule of "addressed" (``kg.answers.needs``). With ``poor_first``
-(poverty targeting) a need weighs its severity times ``POOR_VILLAGE_WEIGHT`` in a registered poor
-village (``POOR_COUNTY_WEIGHT`` in a key or national poverty county) and times ``CAUSE_WEIGHT`` when
+(poverty targeting) a need weighs its severity times ``POOR_VILLAGE_WEIGHT`` in a village that comes
+first (registered poor, lifted out, or monitored against a return to poverty: ``kg.answers.poverty``;
+``POOR_COUNTY_WEIGHT`` in a key, national or former poverty county) and times ``CAUSE_WEIGHT`` when
 its type is linked to the village's poverty causes; each allocation says so in its explanation.
 """
 
@@ -425,11 +426,10 @@ def _load(store: Store, scope: Area | None, modes: Any, *, poor_first: bool, rea
             prio = p.priority(real_only)
             if prio == 2:
                 w *= POOR_VILLAGE_WEIGHT
-                reg = p.registered(real_only)
-                why.append("registered poor village" + (" (example data)" if reg and reg.example else ""))
+                why.append(p.status_words(real_only))
             elif prio == 1:
                 w *= POOR_COUNTY_WEIGHT
-                why.append("in a key or national poverty county")
+                why.append("in a key, national or former poverty county")
             linked = linked_types(p, links, real_only)
             cause = next((linked[u] for u in ancestors_path(r.need_type, broader) if u in linked), None)
             if cause:

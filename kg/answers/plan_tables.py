@@ -41,7 +41,9 @@ UNMET_COLUMNS: dict[str, tuple[str, str]] = {
 
 _REASONS_ZH = {
     "registered poor village": "建档立卡贫困村",
-    "in a key or national poverty county": "位于重点或国家级贫困县",
+    "village lifted out of poverty": "脱贫村",
+    "village monitored against a return to poverty": "防返贫监测村",
+    "in a key, national or former poverty county": "位于重点、国家级或已摘帽的贫困县",
     " (example data)": "（示例数据）",
     "need linked to poverty cause ": "需求与致贫原因相关：",
 }

@@ -1,9 +1,10 @@
 """Poverty status and targeting: which villages are registered poor, for which causes, and which needs
 those causes link to — the one home of poverty targeting for recommendations and plans.
 
-A village counts as registered poor when it has a poverty status of type PS1 (建档立卡贫困村), also
-after it exited (the 2021–2025 transition kept support for villages that left poverty); a county's
-PS2/PS3 status (key or national poverty county) puts its villages second. Example statuses
+A village comes first when it has a poverty status of type PS1 (建档立卡贫困村), also after it exited
+(PS4 脱贫村, or PS1 with an exit year: the 2021–2025 transition kept support for villages that left
+poverty), or has households under monitoring against a return to poverty (PS6, from 2020); a county's
+PS2/PS3/PS5 status (key, national or former poverty county) puts its villages second. Example statuses
 (``dcpa:isSynthetic``) are never shown as a real registration, and ``real_only`` ignores them.
 Causes link to need types through ``dcpa:causeLinkedNeedType`` — the project's judgement, stated as
 such in the vocabulary.
@@ -16,14 +17,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..facts import area_values, code_of, run_parallel
+from ..facts import area_values, code_of, iri_values, run_parallel
 from ..memo import per_data
 from ..namespaces import DCPAV
 from ..rule import prefixes
 from ..store import Store
 
-REGISTERED_POOR_VILLAGE = str(DCPAV.PS1)
-POOR_COUNTY_TYPES = (str(DCPAV.PS2), str(DCPAV.PS3))
+#: Village statuses that put a village first: registered poor (PS1), lifted out of poverty (PS4: the 2021–2025
+#: transition kept supporting it), households under monitoring against a return to poverty (PS6, from 2020).
+POOR_VILLAGE_TYPES = (str(DCPAV.PS1), str(DCPAV.PS4), str(DCPAV.PS6))
+#: How a plan or a recommendation names each of them (English; ``kg.answers.plan_tables`` says it in Chinese).
+VILLAGE_STATUS_WORDS = {
+    str(DCPAV.PS1): "registered poor village",
+    str(DCPAV.PS4): "village lifted out of poverty",
+    str(DCPAV.PS6): "village monitored against a return to poverty",
+}
+#: County statuses that put its villages second: key county (PS2), national poverty county (PS3), removed from
+#: the list (PS5).
+POOR_COUNTY_TYPES = (str(DCPAV.PS2), str(DCPAV.PS3), str(DCPAV.PS5))
 
 
 @dataclass(frozen=True)
@@ -48,15 +59,22 @@ class Poverty:
 
     def registered(self, real_only: bool = False) -> StatusFacts | None:
         """The village's own registration as a poor village (None when it has none)."""
-        return next((s for s in self.statuses if s.area == self.village and s.status_type == REGISTERED_POOR_VILLAGE
+        return next((s for s in self.statuses if s.area == self.village and s.status_type in POOR_VILLAGE_TYPES
                      and not (real_only and s.example)), None)
 
     def poor_county(self, real_only: bool = False) -> StatusFacts | None:
         return next((s for s in self.statuses if s.area != self.village and s.status_type in POOR_COUNTY_TYPES
                      and not (real_only and s.example)), None)
 
+    def status_words(self, real_only: bool = False) -> str:
+        """Why the village comes first, in words ("registered poor village (example data)"); "" when it does not."""
+        reg = self.registered(real_only)
+        if reg is None:
+            return ""
+        return VILLAGE_STATUS_WORDS[reg.status_type or ""] + (" (example data)" if reg.example else "")
+
     def priority(self, real_only: bool = False) -> int:
-        """2 registered poor village, 1 in a key or national poverty county, 0 otherwise."""
+        """2 a village that comes first (``POOR_VILLAGE_TYPES``), 1 in a poor county, 0 otherwise."""
         if self.registered(real_only):
             return 2
         return 1 if self.poor_county(real_only) else 0
@@ -103,10 +121,11 @@ def poverty_of(store: Store, villages: Iterable[str]) -> dict[str, Poverty]:
 
 @per_data(4)
 def registered_poor_villages(store: Store, real_only: bool = False) -> frozenset[str]:
-    """Codes of the villages registered as poor (PS1); example registrations unless ``real_only``."""
+    """Codes of the villages that come first (registered poor, lifted out, monitored: ``POOR_VILLAGE_TYPES``);
+    example registrations unless ``real_only``."""
     real = " FILTER NOT EXISTS { ?st dcpa:isSynthetic true }" if real_only else ""
     rows = store.select(f"SELECT DISTINCT ?a WHERE {{ ?a dcpa:povertyStatus ?st . "
-                        f"?st dcpa:statusType <{REGISTERED_POOR_VILLAGE}> .{real} }}")
+                        f"?st dcpa:statusType ?type . VALUES ?type {{ {iri_values(POOR_VILLAGE_TYPES)} }}{real} }}")
     return frozenset(code_of(r["a"]) for r in rows)
 
 

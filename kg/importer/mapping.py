@@ -58,6 +58,9 @@ _CODE_SINGULAR = {
     "policy_kinds": ("文件类型", "policy kind"),
     "source_kinds": ("证据来源", "source kind"),
     "policy_levels": ("层级", "level"),
+    "funding_sources": ("资金来源", "funding source"),
+    "technologies": ("技术手段", "technology"),
+    "personnel_roles": ("人员角色", "personnel role"),
 }
 
 
@@ -257,6 +260,21 @@ def split_multi(raw: Any) -> list[str]:
     return [p.strip() for p in s.split(LIST_SEPARATORS[0]) if p.strip()]
 
 
+_ROLE_COUNT = re.compile(r"^(?P<role>.+?)\s*[:：×xX*]?\s*(?P<count>\d+)\s*(人|名)?$")
+
+
+def _role_count(text: str, roles: CodeList) -> tuple[Code, int]:
+    """``馆员:2`` / ``PR2 2`` / ``志愿者：5人`` → (the role, 2)."""
+    m = _ROLE_COUNT.match(text.strip())
+    role = roles.resolve(m.group("role").strip()) if m else None
+    if m is None or role is None:
+        raise CellError(
+            f"人员写法不对 / not a role and a count: {text}",
+            f"write role:count pairs separated by ;, the role by its code or name, e.g. {roles.examples()}:2",
+        )
+    return role, int(m.group("count"))
+
+
 def parse_cell(col: Column, raw: Any, lists: dict[str, CodeList]) -> Any:
     """The typed value of one cell, or ``CellError``."""
     t = col.type
@@ -313,6 +331,8 @@ def parse_cell(col: Column, raw: Any, lists: dict[str, CodeList]) -> Any:
                 )
             out.append(code)
         return out[0] if t == "code" else out
+    if t == "role_counts":
+        return [_role_count(p, lists[col.codes or ""]) for p in split_multi(raw)]
     if t == "ref":
         return parse_id(raw)
     if t == "refs":
@@ -501,7 +521,8 @@ def _map_row(
     g.add((rec, RDF.type, cls))
     g.add((rec, DCPA.sourceSheet, Literal(where.sheet_name)))
     g.add((rec, DCPA.sourceRow, Literal(str(where.row), datatype=XSD.positiveInteger)))
-    g.add((rec, PROV.wasDerivedFrom, _source_node(batch, where, values, file_node)))
+    evidence = _source_node(batch, where, values, file_node)
+    g.add((rec, PROV.wasDerivedFrom, evidence))
     if spec.kind == "poverty_status":
         g.add((_area(batch, where, "area_code", values["area_code"]), DCPA.povertyStatus, rec))
     if spec.kind == "libraries" and "serves" not in values:
@@ -517,6 +538,13 @@ def _map_row(
             elif col.type in ("ref", "refs"):
                 assert col.ref_kind
                 obj = _ref(batch, where, col.key, col.ref_kind, item)
+            elif col.type == "role_counts":
+                role, count = item
+                obj = URIRef(f"{rec}#personnel-{role.code}")  # a part of the record (replaced with it)
+                g.add((obj, RDF.type, DCPA.PersonnelInput))
+                g.add((obj, DCPA.personnelRole, role.term))
+                g.add((obj, DCPA.personCount, Literal(str(count), datatype=XSD.nonNegativeInteger)))
+                g.add((obj, PROV.wasDerivedFrom, evidence))
             elif isinstance(item, Code):
                 obj = item.term
             else:

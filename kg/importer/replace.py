@@ -190,6 +190,8 @@ def apply_replacement(store: Store, iri: URIRef | str, graph: str, data: rdflib.
     (and run the update operation ``also`` — the journal's marker — in the same transaction)."""
     text = graph_to_ntriples(data).decode("utf-8")
     store.update(
+        # the record's parts (its personnel by role) first, while the record still points at them
+        f"DELETE WHERE {{ GRAPH ?g {{ <{iri}> <{DCPA.personnelInput}> ?part . ?part ?pp ?po }} }} ;\n"
         f"DELETE WHERE {{ <{iri}> ?p ?o }} ;\n"
         f"DELETE WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} }} ;\n"
         f"DROP SILENT GRAPH <{graph}> ;\n"

@@ -35,6 +35,7 @@ COLUMN_TYPES = (
     "areas",  # several area codes
     "code",  # one value of a coded list
     "codes",  # several values of a coded list
+    "role_counts",  # several "role:count" pairs, the role from a coded list
     "ref",  # the id of another record
     "refs",  # ids of several other records
 )
@@ -87,7 +88,7 @@ class Column:
 
     @property
     def multi(self) -> bool:
-        return self.type in ("areas", "codes", "refs")
+        return self.type in ("areas", "codes", "refs", "role_counts")
 
     def matches(self, header: str) -> bool:
         """Whether a header cell names this column (key, Chinese, English or ``中文 / English``)."""
@@ -373,10 +374,16 @@ INTERVENTIONS = RecordSpec(
         Column("people_reached", "count", prop=DCPA.peopleReached, example="120"),
         Column("village_capacity", "count", prop=DCPA.villageCapacity, example=""),
         Column("budget", "decimal", prop=DCPA.budget, example="50000"),
-        Column("funding_source", "text", prop=DCPA.fundingSource, example="省级专项"),
+        Column("funding_source", "codes", prop=DCPA.fundedBy, codes="funding_sources", example="FS2",
+               zh_="资金来源", en_="Funding source"),
         Column("personnel_count", "count", prop=DCPA.personnelCount, example="3"),
         Column("volunteer_count", "count", prop=DCPA.volunteerCount, example="5"),
-        Column("technology", "text", prop=DCPA.technology, example="移动网络"),
+        Column("personnel", "role_counts", prop=DCPA.personnelInput, codes="personnel_roles", example="PR2:3;PR4:5",
+               zh_="人员（角色:人数）", en_="Personnel (role:count)",
+               help_zh_="按角色写人数，如“馆员:3；志愿者:5”；角色可写代码或名称。",
+               help_en_="People by role, such as 馆员:3；志愿者:5 (PR2:3;PR4:5); a role by its code or name."),
+        Column("technology", "codes", prop=DCPA.usesTechnology, codes="technologies", example="TE2",
+               zh_="技术支撑", en_="Technology"),
         *_source_columns(),
     ),
     identity=("id",),

@@ -29,6 +29,9 @@ SCHEMES: dict[str, URIRef] = {
     "statuses": DCPAV.InterventionStatuses,
     "reach_scopes": DCPAV.ReachScopes,
     "delivery_modes": DCPAV.DeliveryModes,
+    "funding_sources": DCPAV.FundingSources,
+    "technologies": DCPAV.Technologies,
+    "personnel_roles": DCPAV.PersonnelRoles,
 }
 
 #: Lists whose values are ontology classes: (code, class, extra accepted spellings).
@@ -77,6 +80,9 @@ LIST_TITLES: dict[str, tuple[str, str]] = {
     "policy_kinds": ("文件类型", "Policy kinds"),
     "source_kinds": ("证据来源", "Source kinds"),
     "policy_levels": ("层级", "Levels"),
+    "funding_sources": ("资金来源", "Funding sources"),
+    "technologies": ("技术手段", "Technologies"),
+    "personnel_roles": ("人员角色", "Personnel roles"),
 }
 
 

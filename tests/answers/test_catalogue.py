@@ -27,13 +27,19 @@ PARAMS: dict[str, dict[str, str]] = {
     "evidence_of_node": {"node": "https://w3id.org/dcpa/id/need/a"},
     "needs_of_village": {"village": "219001001001", "lang": "en"},
     "model_stages": {"area": "219001"},
+    "means_by_area": {"area": "2190", "lang": "en"},
 }
 
 CATALOGUE = load_catalogue()
 
 
 def _canonical(rows: list[dict]) -> list[str]:
-    return sorted(json.dumps(r, ensure_ascii=False, sort_keys=True) for r in rows)
+    """Rows as sorted JSON; values joined by GROUP_CONCAT (" | ") sorted too: SPARQL leaves their order open."""
+
+    def norm(v: object) -> object:
+        return " | ".join(sorted(v.split(" | "))) if isinstance(v, str) and " | " in v else v
+
+    return sorted(json.dumps({k: norm(v) for k, v in r.items()}, ensure_ascii=False, sort_keys=True) for r in rows)
 
 
 def test_catalogue_has_at_least_15_documented_queries() -> None:

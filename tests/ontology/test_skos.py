@@ -98,4 +98,7 @@ def test_skos_checks_detect_a_concept_outside_any_scheme():
 
 
 def test_schemes_listed(ontology):
-    assert len(schemes(ontology)) == 11
+    # the eleven of the rule and the answers, and the three means (funds, technology, personnel roles)
+    assert len(schemes(ontology)) == 14
+    assert {str(s).rsplit("/", 1)[1] for s in schemes(ontology)} >= {"FundingSources", "Technologies",
+                                                                     "PersonnelRoles"}

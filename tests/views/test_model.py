@@ -30,7 +30,9 @@ BREAKS = f"""
     rdfs:label "示例·已完成的培训"@zh , "Example: finished class"@en ;
     dcpa:category dcpav:C1 ; dcpa:targetsArea <{ID}area/211322101201> ; dcpa:interventionStatus dcpav:S3 ;
     dcpa:startDate "2018-01-01"^^xsd:date ; dcpa:endDate "2018-06-30"^^xsd:date ; dcpa:budget 8000 ;
-    dcpa:fundingSource "县级财政" ; dcpa:personnelCount 2 ; dcpa:volunteerCount 3 ; dcpa:technology "移动应用" .
+    dcpa:fundingSource "县级财政" ; dcpa:personnelCount 2 ; dcpa:volunteerCount 3 ; dcpa:technology "移动应用" ;
+    dcpa:usesTechnology dcpav:TE4 ; dcpa:personnelInput <{ID}intervention/I3#personnel-PR1> .
+<{ID}intervention/I3#personnel-PR1> a dcpa:PersonnelInput ; dcpa:personnelRole dcpav:PR1 ; dcpa:personCount 1 .
 <{ID}status/S202> a dcpa:PovertyStatus ; dcpa:isSynthetic true ; dcpa:statusType dcpav:PS1 .
 <{ID}area/211322102201> a dcpa:Village ; rdfs:label "示例·无需求村"@zh ; dcpa:areaCode "211322102201" ;
     dcpa:parentArea <{ID}area/211322102> ; dcpa:withinArea <{ID}area/211322102> , <{ID}area/211322> , <{ID}area/2113> ,
@@ -69,7 +71,9 @@ def test_the_four_stages_of_a_county(broken: Store) -> None:
     assert stages["interventions"].count == 3  # I1, I2, I3
     assert stages["evaluations"].count == 1 and stages["evaluations"].by == {"evaluations": 1, "met": 1}
     assert r.means.budget == 58000 and r.means.funding["县级财政"] == 8000
-    assert r.means.personnel >= 2 and r.means.volunteers >= 3 and "移动应用" in r.means.technology
+    assert r.means.personnel >= 2 and r.means.volunteers >= 3 and "移动应用" in r.means.technology  # words written
+    assert "https://w3id.org/dcpa/vocab/TE4" in r.means.technology  # and the scheme's concept
+    assert r.means.roles == {"https://w3id.org/dcpa/vocab/PR1": 1}
     assert r.basis.example_items == r.basis.items > 0
 
 
@@ -119,6 +123,7 @@ def test_the_page_shows_stages_and_breaks_escaped_and_the_json_agrees(broken_cli
     assert "Digital resources available" in html and "Interventions evaluated" in html
     assert 'id="broken-unevaluated" data-count="1"' in html and "Example: finished class" in html
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+    assert "First secretary stationed in the village" in html and "Cloud platform" in html  # roles, technology
     assert "example data" in html.lower()  # the basis note says it all rests on example data
     data = broken_client.get("/api/model/211322").json()
     assert {b["key"]: b["count"] for b in data["broken"]}["unused_resource"] == 1
