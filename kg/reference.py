@@ -267,8 +267,15 @@ def _fact_value(value: str) -> str:
     return lit(value, "decimal")
 
 
+def city_codes_by_name() -> dict[str, str]:
+    """Prefecture-level cities of the reference data: 葫芦岛市 → 2114."""
+    return {a.name: a.code for a in areas() if a.level == 1}
+
+
 def fact_lines() -> Iterator[str]:
-    """Headline facts; those about Liaoning point at the province with ``aboutArea``."""
+    """Headline facts; those about Liaoning point at the province with ``aboutArea``, those about a city
+    (subject: its name, as 葫芦岛市) at the city."""
+    cities = city_codes_by_name()
     for r in facts():
         subject, source = iri(node("fact", r["id"])), node("source", f"fact-{r['id']}")
         yield from _source(
@@ -289,6 +296,8 @@ def fact_lines() -> Iterator[str]:
             yield triple(subject, dcpa("asOf"), date_literal(r["as_of"]))
         if r["subject"] == "Liaoning":
             yield triple(subject, dcpa("aboutArea"), iri(area("21")))
+        elif r["subject"] in cities:
+            yield triple(subject, dcpa("aboutArea"), iri(area(cities[r["subject"]])))
         yield triple(subject, T_DERIVED, iri(source))
 
 

@@ -234,6 +234,46 @@ def synthetic_hierarchy(extra: int, *, villages_per_township: int = VILLAGES_PER
     return out
 
 
+#: The cited facts that weigh the cities (``liaoning_facts.csv``): the province's poor people able to work
+#: (F09), and the two cities the same source gives figures for (F16 葫芦岛市, F17 朝阳市).
+PROVINCE_POOR_FACT, CITY_POOR_FACTS = "F09", ("F16", "F17")
+
+
+def city_weights() -> dict[str, float]:
+    """Each Liaoning city's weight for example data: its poor people able to work where a cited fact gives
+    them; the rest of the provincial figure shared evenly by the cities no fact names (an assumption, stated in
+    docs/DATA_MODEL.md), so that example data gathers where the cited facts put poverty."""
+    by_id = {r["id"]: r for r in ref.facts()}
+    cities = ref.city_codes_by_name()
+    named = {cities[by_id[f]["subject"]]: float(by_id[f]["value"]) for f in CITY_POOR_FACTS}
+    total = float(by_id[PROVINCE_POOR_FACT]["value"])
+    rest = [c for c in sorted(cities.values()) if c not in named]
+    share = (total - sum(named.values())) / len(rest)
+    return {c: named.get(c, share) for c in sorted(cities.values())}
+
+
+def allocate(n: int, weights: dict[str, float], sizes: dict[str, int], floor: int) -> dict[str, int]:
+    """``n`` villages over areas in proportion to ``weights`` (largest remainders), each area at least
+    ``floor`` (as far as ``n`` allows) and none more than ``sizes`` holds."""
+    keys = [k for k in sorted(weights) if sizes.get(k)]
+    base = {k: min(sizes[k], floor, n // max(1, len(keys))) for k in keys}
+    left = n - sum(base.values())
+    while left > 0:
+        open_ = [k for k in keys if base[k] < sizes[k]]
+        if not open_:
+            break
+        total = sum(weights[k] for k in open_)
+        raw = {k: left * weights[k] / total for k in open_}
+        give = {k: min(sizes[k] - base[k], int(raw[k])) for k in open_}
+        if not any(give.values()):  # hand out the remainder, largest fractions first
+            for k in sorted(open_, key=lambda k: (-(raw[k] - int(raw[k])), k))[:left]:
+                give[k] = 1
+        for k, g in give.items():
+            base[k] += g
+        left = n - sum(base.values())
+    return base
+
+
 def plan_areas(
     villages: int,
     rng: random.Random,
@@ -251,7 +291,15 @@ def plan_areas(
     scope = [u for u in units.values() if u.level == 4 and (area_code is None or u.code.startswith(area_code))]
     if area_code is not None and units[area_code].level == 4:
         scope = [units[area_code]]
-    chosen = sample_villages(units, scope, villages, rng)
+    by_city: dict[str, list[Unit]] = {}
+    for u in scope:
+        by_city.setdefault(u.code[:4], []).append(u)
+    if len(by_city) > 1 and villages < len(scope):  # every city, weighted toward where the facts put poverty
+        weights = {c: w for c, w in city_weights().items() if c in by_city}
+        shares = allocate(villages, weights, {c: len(v) for c, v in by_city.items()}, VILLAGES_PER_TOWNSHIP)
+        chosen = [u for c in sorted(shares) for u in sample_villages(units, by_city[c], shares[c], rng)]
+    else:
+        chosen = sample_villages(units, scope, villages, rng)
     plan = AreaPlan(chosen, units)
     extra = villages - len(chosen)
     if extra > 0:

@@ -31,7 +31,7 @@ from ._common import ERROR_RESPONSES, AsOfParam, ReachParam, RealOnlyParam, reac
 router = APIRouter(prefix="/api/villages", tags=["villages / 村"])
 
 CodeParam = Annotated[
-    str, Path(pattern=r"^\d{12}$", description="12-digit statistical code of the village", examples=["210115117200"])
+    str, Path(pattern=r"^\d{12}$", description="12-digit statistical code of the village", examples=["211381107200"])
 ]
 
 
@@ -62,8 +62,8 @@ class PovertyModel(BaseModel):
 
 
 class VillageHitModel(BaseModel):
-    code: str = Field(examples=["210115002201"])
-    iri: str = Field(examples=["https://w3id.org/dcpa/id/area/210115002201"])
+    code: str = Field(examples=["211381107200"])
+    iri: str = Field(examples=["https://w3id.org/dcpa/id/area/211381107200"])
     label: LabelModel
     kind: str = Field(examples=["Village"])
     township: dict[str, Any] | None = None
@@ -72,7 +72,7 @@ class VillageHitModel(BaseModel):
     within: list[dict[str, Any]] = Field(description="The areas containing it, largest first (namesakes differ here)")
     match: str = Field(description="How the query matched: exact, prefix or contains (all: no query)",
                        examples=["exact"])
-    href: str = Field(examples=["/api/villages/210115002201"])
+    href: str = Field(examples=["/api/villages/211381107200"])
 
 
 class VillagePage(Page):

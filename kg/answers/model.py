@@ -162,7 +162,7 @@ def model_view(store: Store, code: str, *, real_only: bool = False, lang: str = 
     scope = resolve_area(store, code)
     if scope.level not in LEVELS:
         raise InvalidParameter(f"the model page is for a county, a township or a village, not a {scope.level}",
-                               hint="open a county (6 digits), e.g. 210115")
+                               hint="open a county (6 digits), e.g. 211381")
     ns = need_rows(store, scope, with_reasons=True, real_only=real_only, settings=settings)
     needs = list(ns.rows)
     reaching = {r.intervention for n in needs for r in n.reasons}

@@ -163,7 +163,7 @@ def recommend(
 ) -> None:
     """Rank resources and interventions for a village's unmet needs, with the reasons.
 
-    Example: dcpa recommend 210115117200 --format json
+    Example: dcpa recommend 211381107200 --format json
     """
     _check_format(fmt)
     try:
@@ -256,7 +256,7 @@ def plan(
 ) -> None:
     """Choose which villages get which resources within a budget (maximises covered, weighted need).
 
-    Example: dcpa plan --budget 200000 --area 210115
+    Example: dcpa plan --budget 200000 --area 211381
     """
     _check_format(fmt)
     try:
@@ -288,7 +288,7 @@ def similar(
 ) -> None:
     """Villages with the most similar need profile, and what worked there.
 
-    Example: dcpa similar 210115117200
+    Example: dcpa similar 211381107200
     """
     _check_format(fmt)
     try:
