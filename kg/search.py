@@ -148,7 +148,10 @@ class Found:
 # -- making the index ---------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1)
 def _pinyin() -> Any:
+    """pypinyin with the place readings loaded, once per process: loading them retrains its segmenter
+    (57 ms a time; a county's model page named 209 areas in pinyin and spent 12 s doing it again and again)."""
     import pypinyin  # imported when an index is made: loading its dictionaries takes ~0.3 s
 
     pypinyin.load_phrases_dict(_PLACE_READINGS)
