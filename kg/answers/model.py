@@ -77,6 +77,7 @@ class ModelReport:
     stages: list[Stage]
     means: Means
     broken: list[BrokenChain]
+    cases: list[dict[str, Any]]  # documented cases (real, cited) in the place, in a place within it or above it
     labels: dict[str, dict[str, str]]
     basis: Basis
 
@@ -159,6 +160,19 @@ def _evidence_kinds(store: Store, needs: list[str]) -> dict[str, str]:
     return out
 
 
+def _cases(store: Store, scope: Area) -> list[dict[str, Any]]:
+    """Documented cases placed in the scope, in an area within it, or in an area that holds it."""
+    chain = iri_values(area(c) for c in prefixes(scope.code))
+    return store.select(f"""SELECT DISTINCT ?case ?cat ?lib ?year ?a ?quote ?publisher ?seen ?confidence WHERE {{
+      {{ VALUES ?a {{ {chain} }} ?case dcpa:caseArea ?a }}
+      UNION {{ ?a dcpa:withinArea <{scope.iri}> . ?case dcpa:caseArea ?a }}
+      ?case a dcpa:DocumentedCase ; dcpa:caseCategory ?cat ; dcpa:caseLibraryName ?lib ; dcpa:evidenceQuote ?quote ;
+            <http://www.w3.org/ns/prov#wasDerivedFrom> ?src .
+      ?src dcpa:originalPublisher ?publisher ; dcpa:seenAt ?seen ; dcpa:confidence ?confidence .
+      OPTIONAL {{ ?case dcpa:caseYear ?year }}
+    }} ORDER BY ?year ?case""")
+
+
 def _poor_villages(store: Store, scope: Area) -> list[dict[str, Any]]:
     q = f"""SELECT DISTINCT ?v ?ex WHERE {{
       {{ SELECT DISTINCT ?v WHERE {{ {_within(scope, '?v', '?v dcpa:povertyStatus ?x .')} }} }}
@@ -238,14 +252,18 @@ def model_view(store: Store, code: str, *, real_only: bool = False, lang: str = 
               (("unevaluated", unevaluated), ("no_candidate", no_candidate), ("poor_without_need", poor),
                ("unused_resource", unused))]
 
-    shown = {it["iri"] for b in broken for it in b.items}
+    cases = [{"iri": str(c["case"]), "category": str(c["cat"]), "library": str(c["lib"]), "year": c.get("year"),
+              "area": str(c["a"]), "quote": str(c["quote"]), "publisher": str(c["publisher"]),
+              "seen_at": str(c["seen"]), "confidence": str(c["confidence"])} for c in _cases(store, scope)]
+    shown: set[str] = {str(it["iri"]) for b in broken for it in b.items}
+    shown |= {str(c[k]) for c in cases for k in ("iri", "category", "area")}
     shown |= {it.get("village_iri", "") for b in broken for it in b.items}
     shown |= {k for s in stages for k in s.by if k.startswith("http")}
     shown |= {*means.funding, *means.technology, *means.roles}
     shown |= {str(it["need_type"]) for it in no_candidate[:LISTED]}
     names = labels(store, sorted(x for x in shown if x.startswith("http")))
     flags = [n.example for n in needs] + [bool(r.get("ex")) for r in res] + [bool(r.get("ex")) for r in ivs]
-    return ModelReport(scope, stages, means, broken, {k: v.to_dict() for k, v in names.items()},
+    return ModelReport(scope, stages, means, broken, cases, {k: v.to_dict() for k, v in names.items()},
                        basis(flags, real_only=real_only, what_zh="项（需求、资源、项目）",
                              what_en="items (needs, resources, interventions)"))
 

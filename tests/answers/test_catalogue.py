@@ -28,6 +28,7 @@ PARAMS: dict[str, dict[str, str]] = {
     "needs_of_village": {"village": "219001001001", "lang": "en"},
     "model_stages": {"area": "219001"},
     "means_by_area": {"area": "2190", "lang": "en"},
+    "documented_cases": {"category": "C1", "lang": "en"},
 }
 
 CATALOGUE = load_catalogue()

@@ -74,3 +74,16 @@ def test_every_catalogue_query_has_rows_with_its_defaults_in_the_default_build(d
 
     empty = {name for name in load_catalogue() if not answer(default_store, name).rows}
     assert empty == set(), f"no rows with their defaults: {sorted(empty)}"
+
+
+def test_the_model_page_of_the_example_county_shows_its_documented_case(default_store: Store) -> None:
+    """北票市, the README's county, has a real case in a township of it: the model page lists it with its words
+    and its source."""
+    from kg.answers.model import model_view
+
+    code = re.search(r"/views/area/(\d{6})", README).group(1)  # type: ignore[union-attr]
+    rep = model_view(default_store, code)
+    assert rep.cases, f"no documented case in {code}"
+    case = rep.cases[0]
+    assert case["quote"] and case["seen_at"].startswith("http") and case["confidence"] in ("high", "medium", "low")
+    assert case["area"].rsplit("/", 1)[1].startswith(code)
