@@ -11,14 +11,13 @@ and as a ``dcpa:CitedLink`` node that names the triple's parts, quotes the sourc
 
 from __future__ import annotations
 
-import csv
 import hashlib
 from collections.abc import Iterator
 from functools import lru_cache
 
 from .errors import DcpaError
 from .namespaces import DCPAV, area, node
-from .reference import REFERENCE_DIR, T_DERIVED, T_LABEL, T_TYPE, _source, dcpa, iri, lit, policies, policy_iri, triple
+from .reference import T_DERIVED, T_LABEL, T_TYPE, _rows, _source, dcpa, iri, lit, policies, policy_iri, triple
 
 #: relation column → ontology property (local name)
 LINK_PROPERTIES = {
@@ -29,11 +28,6 @@ LINK_PROPERTIES = {
 }
 LIBRARY_CLASSES = {"city": "CityLibrary", "county": "CountyLibrary"}
 SOURCED_FILES = ("policy_links.csv", "libraries.csv", "cases.csv")
-
-
-def _rows(filename: str) -> list[dict[str, str]]:
-    with (REFERENCE_DIR / filename).open(encoding="utf-8-sig", newline="") as f:
-        return [{k: (v or "").strip() for k, v in r.items()} for r in csv.DictReader(f)]
 
 
 @lru_cache(maxsize=1)

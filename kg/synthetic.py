@@ -336,6 +336,7 @@ _P = {
         "locatedIn serves branchOf heldBy resourceType capacity capacityUnit unitCost category providedBy "
         "targetsArea usesResource supportedBy partOfProgramme interventionStatus startDate endDate budget "
         "fundedBy personnelCount volunteerCount usesTechnology personnelInput personnelRole personCount "
+        "aggregateOf aggregateYear mainCause householdCategory householdCount "
         "evaluates indicator evaluatedArea "
         "baselineValue targetValue actualValue periodStart periodEnd peopleReached villageCapacity inServiceUntil"
     ).split()
@@ -494,8 +495,31 @@ class _Generator:
         households = rng.randint(10, 120) * (20 if kind == "PS2" else 1)
         w.add(s, "poorHouseholds", lit(households, "nonNegativeInteger"))
         w.add(s, "poorPopulation", lit(int(households * rng.uniform(2.0, 3.0)), "nonNegativeInteger"))
-        for c in rng.sample(self.v.causes, rng.randint(1, 3)):
+        causes = rng.sample(self.v.causes, rng.randint(1, 3))
+        for c in causes:
             w.add(s, "povertyCause", iri(DCPAV[c.code]))
+        if kind == "PS1":
+            self.households(u, reg, households, [c.code for c in causes])
+
+    def households(self, u: Unit, year: int, households: int, causes: list[str]) -> None:
+        """The village's poor households as the registration totals them: split evenly over its causes, and
+        within each cause a fixed example split of the categories (a quarter 低保, a tenth 特困供养). Drawn from
+        the numbers above without another random draw, so the rest of the example data stays as it was."""
+        w = self.w
+        for i, cause in enumerate(causes):
+            per_cause = households // len(causes) + (households % len(causes) if i == 0 else 0)
+            split = {"HC2": per_cause // 4, "HC3": per_cause // 10}
+            split["HC1"] = per_cause - split["HC2"] - split["HC3"]
+            for cat, n in sorted(split.items()):
+                if not n:
+                    continue
+                s = iri(node("households", f"ex-{u.code}-{cause}-{cat}"))
+                w.node(s, "HouseholdAggregate", f"贫困户汇总（{u.name}）", f"poor households of {u.code}", "households")
+                w.add(s, "aggregateOf", iri(area(u.code)))
+                w.add(s, "aggregateYear", lit(year, "gYear"))
+                w.add(s, "mainCause", iri(DCPAV[cause]))
+                w.add(s, "householdCategory", iri(DCPAV[cat]))
+                w.add(s, "householdCount", lit(n, "nonNegativeInteger"))
 
     # -- libraries and resources ------------------------------------------------
     LIB_NAMES = {

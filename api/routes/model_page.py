@@ -74,6 +74,7 @@ async def model_page(code: str, answers: AnswersDep, settings: SettingsDep, lang
         zh_href=urls.model_page(code, lang="zh", real_only=real_only),
         en_href=urls.model_page(code, lang="en", real_only=real_only),
         dashboard_href=urls.dashboard(code, lang=lang, real_only=real_only),
+        crumb_href=(lambda c: urls.dashboard(c, lang=lang, real_only=real_only)),
         village_href=(lambda c: urls.dashboard_village(c, lang=lang, real_only=real_only)),
         json_href=urls.model_json(code, real_only=real_only),
     )

@@ -61,6 +61,7 @@ _CODE_SINGULAR = {
     "funding_sources": ("资金来源", "funding source"),
     "technologies": ("技术手段", "technology"),
     "personnel_roles": ("人员角色", "personnel role"),
+    "household_categories": ("贫困户类别", "poor household category"),
 }
 
 
@@ -483,6 +484,10 @@ def _record_node(spec: RecordSpec, values: dict[str, Any]) -> tuple[URIRef, URIR
     if spec.kind == "poverty_status":
         key = _hash(v["area_code"], v["status_type"].code, v.get("registered_year", ""))
         return URIRef(node("status", "imp-" + key)), DCPA.PovertyStatus
+    if spec.kind == "households":
+        key = _hash(v["village_code"], v["year"], getattr(v.get("main_cause"), "code", ""),
+                    getattr(v.get("category"), "code", ""))
+        return URIRef(node("households", "imp-" + key)), DCPA.HouseholdAggregate
     if spec.kind == "evaluations":
         key = _hash(v["intervention_id"], v["indicator"].code, v["area_code"], v["period_start"])
         return URIRef(node("evaluation", "imp-" + key)), DCPA.Evaluation

@@ -297,6 +297,27 @@ POVERTY_STATUS = RecordSpec(
     aliases=("poverty status", "status"),
 )
 
+HOUSEHOLDS = RecordSpec(
+    "households",
+    "贫困户汇总",
+    "Poor households",
+    (
+        Column("village_code", "village", prop=DCPA.aggregateOf, required=True, zh_="村级代码", en_="Village code",
+               example="210123206200"),
+        Column("year", "year", prop=DCPA.aggregateYear, required=True, example="2016"),
+        Column("main_cause", "code", prop=DCPA.mainCause, codes="poverty_causes", example="PC01"),
+        Column("category", "code", prop=DCPA.householdCategory, codes="household_categories", example="HC2"),
+        Column("households", "count", prop=DCPA.householdCount, required=True, example="12"),
+        Column("people", "count", prop=DCPA.memberCount, example="27"),
+        *_source_columns(),
+    ),
+    identity=("village_code", "year", "main_cause", "category"),
+    help_zh="每行一个村某年的贫困户数，可按主要致贫原因和贫困户类别（一般、低保、特困供养）分行；只填村级汇总，不填个人信息。",
+    help_en="One row per village and year: its registered poor households, optionally split by main cause and by "
+    "category (ordinary, minimum allowance, destitute support); village totals only, no personal data.",
+    aliases=("household", "poor households", "贫困户"),
+)
+
 LIBRARIES = RecordSpec(
     "libraries",
     "图书馆",
@@ -487,7 +508,7 @@ POLICIES = RecordSpec(
 
 #: The record kinds in template order.
 RECORD_KINDS: dict[str, RecordSpec] = {
-    s.kind: s for s in (NEEDS, POVERTY_STATUS, LIBRARIES, RESOURCES, INTERVENTIONS, EVALUATIONS, POLICIES)
+    s.kind: s for s in (NEEDS, POVERTY_STATUS, HOUSEHOLDS, LIBRARIES, RESOURCES, INTERVENTIONS, EVALUATIONS, POLICIES)
 }
 
 

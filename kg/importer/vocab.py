@@ -32,6 +32,7 @@ SCHEMES: dict[str, URIRef] = {
     "funding_sources": DCPAV.FundingSources,
     "technologies": DCPAV.Technologies,
     "personnel_roles": DCPAV.PersonnelRoles,
+    "household_categories": DCPAV.HouseholdCategories,
 }
 
 #: Lists whose values are ontology classes: (code, class, extra accepted spellings).
@@ -83,6 +84,7 @@ LIST_TITLES: dict[str, tuple[str, str]] = {
     "funding_sources": ("资金来源", "Funding sources"),
     "technologies": ("技术手段", "Technologies"),
     "personnel_roles": ("人员角色", "Personnel roles"),
+    "household_categories": ("贫困户类别", "Poor household categories"),
 }
 
 

@@ -29,6 +29,7 @@ PARAMS: dict[str, dict[str, str]] = {
     "model_stages": {"area": "219001"},
     "means_by_area": {"area": "2190", "lang": "en"},
     "documented_cases": {"category": "C1", "lang": "en"},
+    "poor_households_by_cause": {"area": "219001", "lang": "en"},
 }
 
 CATALOGUE = load_catalogue()

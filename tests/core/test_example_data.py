@@ -31,3 +31,24 @@ def test_allocate_respects_floor_sizes_and_total() -> None:
     shares = allocate(10, {"a": 1.0, "b": 1.0, "c": 8.0}, {"a": 5, "b": 1, "c": 100}, floor=2)
     assert sum(shares.values()) == 10 and shares["b"] == 1 and shares["a"] >= 2 and shares["c"] >= shares["a"]
     assert allocate(3, {"a": 1.0, "b": 1.0}, {"a": 1, "b": 1}, floor=1) == {"a": 1, "b": 1}  # no more than there is
+
+
+def test_example_household_totals_add_up_to_the_village_registration() -> None:
+    import io
+
+    import rdflib
+
+    from kg.namespaces import DCPA
+    from kg.synthetic import generate
+
+    buf = io.BytesIO()
+    generate(buf, villages=300, seed=3)
+    g = rdflib.Graph().parse(data=buf.getvalue(), format="nt")
+    registered = {v: int(g.value(st, DCPA.poorHouseholds)) for v, st in g.subject_objects(DCPA.povertyStatus)
+                  if str(g.value(st, DCPA.statusType)).endswith("/PS1")}
+    assert registered, "no example registered poor village"
+    totals: Counter[str] = Counter()
+    for agg in g.subjects(DCPA.aggregateOf, None):
+        totals[str(g.value(agg, DCPA.aggregateOf))] += int(g.value(agg, DCPA.householdCount))
+        assert (agg, DCPA.isSynthetic, rdflib.Literal(True)) in g
+    assert {str(v): n for v, n in registered.items()} == dict(totals)

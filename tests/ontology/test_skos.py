@@ -98,7 +98,8 @@ def test_skos_checks_detect_a_concept_outside_any_scheme():
 
 
 def test_schemes_listed(ontology):
-    # the eleven of the rule and the answers, and the three means (funds, technology, personnel roles)
-    assert len(schemes(ontology)) == 14
+    # the eleven of the rule and the answers, the three means (funds, technology, personnel roles) and the
+    # categories of poor households
+    assert len(schemes(ontology)) == 15
     assert {str(s).rsplit("/", 1)[1] for s in schemes(ontology)} >= {"FundingSources", "Technologies",
-                                                                     "PersonnelRoles"}
+                                                                     "PersonnelRoles", "HouseholdCategories"}

@@ -125,6 +125,7 @@ def test_the_page_shows_stages_and_breaks_escaped_and_the_json_agrees(broken_cli
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
     assert "First secretary stationed in the village" in html and "Cloud platform" in html  # roles, technology
     assert "No public source records a case here." in html  # no documented case in the fixture
+    assert 'href="/dashboard?area=2113&amp;lang=en"' in html  # the breadcrumb leads up to the city's dashboard
     assert "example data" in html.lower()  # the basis note says it all rests on example data
     data = broken_client.get("/api/model/211322").json()
     assert {b["key"]: b["count"] for b in data["broken"]}["unused_resource"] == 1
