@@ -9,9 +9,9 @@ carried by personnel, funds and technology) made visible for a place:
 4. **interventions evaluated**: their evaluations, and how many met their target;
 
 and the **broken chains**, where the model stops: completed interventions never evaluated, needs that nothing
-could meet (``recommend`` offers no candidate), registered poor villages with no identified need, resources
-that no intervention has used. Need states and candidates come from their one home (``need_rows``,
-``recommend``); this module only gathers and counts.
+could meet (``recommend`` offers no candidate), poor villages (registered, lifted out or monitored) with no
+identified need, resources that no intervention has used. Need states and candidates come from their one
+home (``need_rows``, ``recommend``); this module only gathers and counts.
 """
 
 from __future__ import annotations
@@ -91,8 +91,11 @@ def _within(scope: Area, var: str, then: str) -> str:
     return f"{{ VALUES {var} {{ <{scope.iri}> }} {then} }} UNION {{ {var} dcpa:withinArea <{scope.iri}> . {then} }}"
 
 
-def _resources(store: Store, scope: Area) -> list[dict[str, Any]]:
+def _resources(store: Store, scope: Area, real_only: bool = False) -> list[dict[str, Any]]:
+    """Resources held by a library serving the scope, an area holding it or a place in it, and whether an
+    intervention uses them (a real one, with ``real_only``)."""
     chain = iri_values(area(c) for c in prefixes(scope.code))
+    real = "FILTER NOT EXISTS { ?i dcpa:isSynthetic true }" if real_only else ""
     q = f"""SELECT DISTINCT ?r ?type ?ex ?used WHERE {{
       {{ SELECT DISTINCT ?lib WHERE {{
           {{ VALUES ?served {{ {chain} }} ?lib dcpa:serves ?served }}
@@ -101,7 +104,7 @@ def _resources(store: Store, scope: Area) -> list[dict[str, Any]]:
       ?r dcpa:heldBy ?lib .
       OPTIONAL {{ ?r dcpa:resourceType ?type }}
       OPTIONAL {{ ?r dcpa:isSynthetic ?ex }}
-      BIND(EXISTS {{ ?i dcpa:usesResource ?r }} AS ?used)
+      BIND(EXISTS {{ ?i dcpa:usesResource ?r {real} }} AS ?used)
     }}"""
     return store.select(q)
 
@@ -122,7 +125,7 @@ def _interventions(store: Store, scope: Area, reaching: set[str]) -> list[dict[s
           OPTIONAL {{ ?i dcpa:budget ?budget }} OPTIONAL {{ ?i dcpa:personnelCount ?pc }}
           OPTIONAL {{ ?i dcpa:volunteerCount ?vc }} OPTIONAL {{ ?i dcpa:isSynthetic ?ex }} }}""")
         evals = {str(r["i"]): r for r in store.select(f"""SELECT ?i (COUNT(DISTINCT ?e) AS ?evals)
-            (SUM(IF(?actual >= ?target, 1, 0)) AS ?met) WHERE {{ VALUES ?i {{ {chunk} }}
+            (SUM(COALESCE(IF(?actual >= ?target, 1, 0), 0)) AS ?met) WHERE {{ VALUES ?i {{ {chunk} }}
             ?e dcpa:evaluates ?i . OPTIONAL {{ ?e dcpa:actualValue ?actual ; dcpa:targetValue ?target }} }}
             GROUP BY ?i""")}
         for r in rows:
@@ -195,7 +198,7 @@ def model_view(store: Store, code: str, *, real_only: bool = False, lang: str = 
     ns = need_rows(store, scope, with_reasons=True, real_only=real_only, settings=settings)
     needs = list(ns.rows)
     reaching = {r.intervention for n in needs for r in n.reasons}
-    res = [r for r in _resources(store, scope) if not (real_only and r.get("ex"))]
+    res = [r for r in _resources(store, scope, real_only) if not (real_only and r.get("ex"))]
     ivs = [r for r in _interventions(store, scope, reaching) if not (real_only and r.get("ex"))]
     kinds = _evidence_kinds(store, [n.iri for n in needs])
 

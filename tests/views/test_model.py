@@ -37,6 +37,8 @@ BREAKS = f"""
 <{ID}area/211322102201> a dcpa:Village ; rdfs:label "示例·无需求村"@zh ; dcpa:areaCode "211322102201" ;
     dcpa:parentArea <{ID}area/211322102> ; dcpa:withinArea <{ID}area/211322102> , <{ID}area/211322> , <{ID}area/2113> ,
     <{ID}area/21> ; dcpa:povertyStatus <{ID}status/S202> .
+<{ID}evaluation/E2> a dcpa:Evaluation ; dcpa:isSynthetic true ; dcpa:evaluates <{ID}intervention/I1> ;
+    dcpa:indicator dcpav:I05 .
 <{ID}resource/R3> a dcpa:DigitalResource ; dcpa:isSynthetic true ; rdfs:label "{MALICIOUS}"@zh , "{MALICIOUS}"@en ;
     dcpa:resourceType dcpav:R11 ; dcpa:heldBy <{ID}library/L1> .
 """
@@ -69,7 +71,8 @@ def test_the_four_stages_of_a_county(broken: Store) -> None:
     assert stages["resources"].count == 3  # R1 (township branch), R2 (county library), R3 (added)
     assert stages["needs"].count == 5 and stages["needs"].by == {"survey": 4, "example": 1}  # what each rests on
     assert stages["interventions"].count == 3  # I1, I2, I3
-    assert stages["evaluations"].count == 1 and stages["evaluations"].by == {"evaluations": 1, "met": 1}
+    # I1 has two evaluations: one met its target, one records no values (it must not hide the other)
+    assert stages["evaluations"].count == 1 and stages["evaluations"].by == {"evaluations": 2, "met": 1}
     assert r.means.budget == 58000 and r.means.funding["县级财政"] == 8000
     assert r.means.personnel >= 2 and r.means.volunteers >= 3 and "移动应用" in r.means.technology  # words written
     assert "https://w3id.org/dcpa/vocab/TE4" in r.means.technology  # and the scheme's concept
