@@ -271,7 +271,8 @@ def _role_count(text: str, roles: CodeList) -> tuple[Code, int]:
     if m is None or role is None:
         raise CellError(
             f"人员写法不对 / not a role and a count: {text}",
-            f"write role:count pairs separated by ;, the role by its code or name, e.g. {roles.examples()}:2",
+            f"write role:count pairs separated by ; (e.g. 馆员:2；志愿者:5), each role by its code or name: "
+            f"{roles.examples()}",
         )
     return role, int(m.group("count"))
 
