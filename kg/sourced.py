@@ -27,7 +27,6 @@ LINK_PROPERTIES = {
     "implements_policy": "implementsPolicy",
 }
 LIBRARY_CLASSES = {"city": "CityLibrary", "county": "CountyLibrary"}
-SOURCED_FILES = ("policy_links.csv", "libraries.csv", "cases.csv")
 
 
 @lru_cache(maxsize=1)
