@@ -222,20 +222,19 @@ def area_lines() -> Iterator[str]:
     t_code, t_parent, t_within = dcpa("areaCode"), dcpa("parentArea"), dcpa("withinArea")
     t_vintage, vintage = dcpa("codeVintage"), lit(codes.CODE_VINTAGE, "gYear")
     src = iri(NBS_SOURCE)
-    rule_src = {lvl: iri(node("source", f"code-rules-{lvl}")) for lvl in {r.level for r in codes.code_rules()}}
+    rule_src = {r.cls: iri(node("source", f"code-rules-{r.level}")) for r in codes.code_rules()}  # by class
     for a in areas():
         parent_of[a.code] = a.parent
         s = iri(area(a.code))
-        lines = [triple(s, T_TYPE, dcpa(cls)) for cls in codes.area_classes(a.code, a.name)]
+        classes = codes.area_classes(a.code, a.name)
+        lines = [triple(s, T_TYPE, dcpa(cls)) for cls in classes]
+        lines += [triple(s, T_DERIVED, rule_src[cls]) for cls in classes if cls in rule_src]
         lines += [
             triple(s, T_LABEL, lit(a.name, lang="zh")),
             triple(s, t_code, lit(a.code)),
             triple(s, t_vintage, vintage),
             triple(s, T_DERIVED, src),
         ]
-        rule = codes.rule_for(a.code)
-        if rule:
-            lines.append(triple(s, T_DERIVED, rule_src[rule.level]))
         if a.parent:
             lines.append(triple(s, t_parent, iri(area(a.parent))))
         up = a.parent
