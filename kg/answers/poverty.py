@@ -23,15 +23,15 @@ from ..namespaces import DCPAV
 from ..rule import prefixes
 from ..store import Store
 
-#: Village statuses that put a village first: registered poor (PS1), lifted out of poverty (PS4: the 2021–2025
-#: transition kept supporting it), households under monitoring against a return to poverty (PS6, from 2020).
-POOR_VILLAGE_TYPES = (str(DCPAV.PS1), str(DCPAV.PS4), str(DCPAV.PS6))
-#: How a plan or a recommendation names each of them (English; ``kg.answers.plan_tables`` says it in Chinese).
+#: Village statuses that put a village first, and how a plan names each (English; ``kg.answers.plan_tables``
+#: says it in Chinese): registered poor (PS1), lifted out of poverty (PS4: the 2021–2025 transition kept
+#: supporting it), households under monitoring against a return to poverty (PS6, from 2020).
 VILLAGE_STATUS_WORDS = {
     str(DCPAV.PS1): "registered poor village",
     str(DCPAV.PS4): "village lifted out of poverty",
     str(DCPAV.PS6): "village monitored against a return to poverty",
 }
+POOR_VILLAGE_TYPES = tuple(VILLAGE_STATUS_WORDS)
 #: County statuses that put its villages second: key county (PS2), national poverty county (PS3), removed from
 #: the list (PS5).
 POOR_COUNTY_TYPES = (str(DCPAV.PS2), str(DCPAV.PS3), str(DCPAV.PS5))
