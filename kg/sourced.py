@@ -64,6 +64,12 @@ def _object(relation: str, obj: str, policy_by_id: dict[str, dict[str, str]], wh
     return policy_iri(policy_by_id[obj])
 
 
+def _seen_on(source: str, row: dict[str, str]) -> Iterator[str]:
+    """The page a row was read on, as a ``dcpa:DocumentSource`` named after its original publisher."""
+    yield from _source(source, "DocumentSource", f"来源：{row['original_publisher']}",
+                       f"Source: {row['original_publisher']}", row)
+
+
 def link_lines() -> Iterator[str]:
     """Every cited link: the triple, and the ``dcpa:CitedLink`` that quotes its source."""
     policy_by_id = {p["id"]: p for p in policies()}
@@ -81,8 +87,7 @@ def link_lines() -> Iterator[str]:
         yield triple(s, dcpa(prop), o)
         key = _key(r["subject"], r["relation"], r["object"], r["seen_at"], r["evidence_zh"])
         link, source = iri(node("link", key)), node("source", f"link-{key}")
-        yield from _source(source, "DocumentSource", f"来源：{r['original_publisher']}",
-                           f"Source: {r['original_publisher']}", r)
+        yield from _seen_on(source, r)
         yield triple(link, T_TYPE, dcpa("CitedLink"))
         yield triple(link, T_LABEL, lit(f"{r['subject']} {prop} {r['object']}", lang="en"))
         yield triple(link, dcpa("linkSubject"), s)
@@ -100,8 +105,7 @@ def real_library_lines() -> Iterator[str]:
         if r["level"] not in LIBRARY_CLASSES:
             raise DcpaError(f"libraries.csv, row {i}: unknown level {r['level']!r}", hint="use city or county")
         s, source = iri(library_iri(r)), node("source", f"library-{_key(r['name_zh'], r['seen_at'])}")
-        yield from _source(source, "DocumentSource", f"来源：{r['original_publisher']}",
-                           f"Source: {r['original_publisher']}", r)
+        yield from _seen_on(source, r)
         yield triple(s, T_TYPE, dcpa(LIBRARY_CLASSES[r["level"]]))
         yield triple(s, T_LABEL, lit(r["name_zh"], lang="zh"))
         yield triple(s, T_LABEL, lit(r["name_en"], lang="en"))
@@ -117,8 +121,7 @@ def case_lines() -> Iterator[str]:
     for r in cases():
         key = _key(r["library_zh"], r["title_zh"], r["seen_at"])
         s, source = iri(node("case", key)), node("source", f"case-{key}")
-        yield from _source(source, "DocumentSource", f"来源：{r['original_publisher']}",
-                           f"Source: {r['original_publisher']}", r)
+        yield from _seen_on(source, r)
         yield triple(s, T_TYPE, dcpa("DocumentedCase"))
         yield triple(s, T_LABEL, lit(r["title_zh"], lang="zh"))
         yield triple(s, T_LABEL, lit(r["title_en"], lang="en"))
