@@ -543,24 +543,20 @@ class _Generator:
         example data, marked as such), else an example library."""
         real = real_libraries().get((cls, code))
         if real is not None:
-            s = iri(sourced.library_iri(real))
-            self.libraries[code] = s
-            self.library_names[s] = real["name_zh"]
-            self.library_names_en[s] = real["name_en"]
-            for top in self.HOLDINGS[cls]:
-                self.resource(s, top)
-            return s
-        u = self.plan.units[code]
-        s = iri(node("library", f"ex-{key}-{code}"))
-        zh, en = self.LIB_NAMES[cls]
-        self.w.node(s, cls, f"{u.name}{zh}", f"{en} {u.code}", "library")
-        self.w.add(s, "locatedIn", iri(area(code)))
-        self.w.add(s, "serves", iri(area(code)))
-        if parent:
-            self.w.add(s, "branchOf", parent)
+            s, name_zh, name_en = iri(sourced.library_iri(real)), real["name_zh"], real["name_en"]
+        else:
+            u = self.plan.units[code]
+            s = iri(node("library", f"ex-{key}-{code}"))
+            zh, en = self.LIB_NAMES[cls]
+            name_zh, name_en = u.name + zh, f"{en} {u.code}"
+            self.w.node(s, cls, name_zh, name_en, "library")
+            self.w.add(s, "locatedIn", iri(area(code)))
+            self.w.add(s, "serves", iri(area(code)))
+            if parent:
+                self.w.add(s, "branchOf", parent)
         self.libraries[code] = s
-        self.library_names[s] = u.name + zh
-        self.library_names_en[s] = f"{en} {u.code}"
+        self.library_names[s] = name_zh
+        self.library_names_en[s] = name_en
         for top in self.HOLDINGS[cls]:
             self.resource(s, top)
         return s
