@@ -48,6 +48,10 @@ def data_template() -> str:
     return "/data/dcpa-template.xlsx"
 
 
+def data_records() -> str:
+    return "/data/dcpa-records.xlsx"
+
+
 def plan_page(**params: Any) -> str:
     return _q("/plan", **params)
 

@@ -21,6 +21,8 @@ from .resources import DATA_DIR
 from .safetext import csv_text
 
 REFERENCE_DIR = DATA_DIR / "reference"
+#: Filled rows per kind, keyed by column key (``kg.importer.unmap.export_rows``).
+Records = dict[str, list[dict[str, str]]]
 TYPE_HELP = {
     "text": ("文本", "text"),
     "label_zh": ("中文文本", "Chinese text"),
@@ -74,21 +76,30 @@ def _note(col: Column) -> tuple[str, str]:
     return (f"{req[0]}；{t[0]}。{col.help_zh}", f"{req[1]}; {t[1]}. {col.help_en}")
 
 
-def csv_template(spec: RecordSpec, lists: dict[str, CodeList]) -> bytes:
-    """One kind as CSV: UTF-8 with BOM (so Excel shows Chinese), header and example row."""
-    return csv_text([c.header for c in spec.columns], [example_row(spec, lists)]).encode("utf-8-sig")
+def csv_template(spec: RecordSpec, lists: dict[str, CodeList], records: Records | None = None) -> bytes:
+    """One kind as CSV: UTF-8 with BOM (so Excel shows Chinese), header and the example row, or the
+    kind's rows of ``records``."""
+    return csv_text([c.header for c in spec.columns], _body(spec, lists, records)).encode("utf-8-sig")
+
+
+def _body(spec: RecordSpec, lists: dict[str, CodeList], records: Records | None) -> list[list[str]]:
+    if records is None:
+        return [example_row(spec, lists)]
+    return [[row.get(c.key, "") for c in spec.columns] for row in records.get(spec.kind, [])]
 
 
 def write_csv_templates(
-    directory: Path, kinds: Iterable[str] | None = None, graph: rdflib.Graph | None = None
+    directory: Path, kinds: Iterable[str] | None = None, graph: rdflib.Graph | None = None,
+    records: Records | None = None,
 ) -> list[Path]:
-    """Write ``<kind>.csv`` for each kind into ``directory``; returns the paths."""
+    """Write ``<kind>.csv`` for each kind into ``directory`` (filled with ``records`` when given); returns the
+    paths."""
     lists = code_lists(graph)
     directory.mkdir(parents=True, exist_ok=True)
     out = []
     for spec in _kinds(kinds):
         p = directory / f"{spec.kind}.csv"
-        p.write_bytes(csv_template(spec, lists))
+        p.write_bytes(csv_template(spec, lists, records))
         out.append(p)
     return out
 
@@ -115,9 +126,10 @@ def villages() -> list[tuple[str, str, str, str, str]]:
 
 
 def write_xlsx_template(
-    path: Path, kinds: Iterable[str] | None = None, graph: rdflib.Graph | None = None, with_villages: bool = True
+    path: Path, kinds: Iterable[str] | None = None, graph: rdflib.Graph | None = None, with_villages: bool = True,
+    records: Records | None = None,
 ) -> Path:
-    """Write the XLSX template to ``path``."""
+    """Write the XLSX template to ``path``: with one example row per sheet, or filled with ``records``."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -162,6 +174,14 @@ def write_xlsx_template(
         ),
     ):
         readme.append([zh, en])
+    if records is not None:
+        readme.append([
+            "本工作簿是图谱中已导入记录的导出（示例数据和参考数据不在其中）。导入到已有这些记录的图谱会被拒绝（记录已存在）："
+            "可导入新的图谱，或修改后逐条替换。",
+            "This workbook is an export of the records imported into the graph (example and reference data are not "
+            "in it). Importing it into a graph that holds them is refused (the records already exist): import it "
+            "into a new graph, or edit it and replace records one by one.",
+        ])
     for spec in specs:
         readme.append([])
         readme.append([f"{spec.zh}（工作表 {spec.kind}）", f"{spec.en} (sheet '{spec.kind}')"])
@@ -197,20 +217,24 @@ def write_xlsx_template(
     for pos, spec in enumerate(specs, start=1):
         ws = wb.create_sheet(spec.kind, pos)
         ws.append([c.header for c in spec.columns])
-        ws.append(example_row(spec, lists))
+        body = _body(spec, lists, records)
+        for cells in body:
+            ws.append(cells)
         for i, col in enumerate(spec.columns, start=1):
             letter = get_column_letter(i)
             head = ws.cell(1, i)
             head.font = Font(bold=True, color="C00000" if col.required else "000000")
             head.fill = head_fill
             head.alignment = Alignment(wrap_text=True, vertical="top")
-            ws.cell(2, i).font = example_font
+            if records is None:
+                ws.cell(2, i).font = example_font
             ws.column_dimensions[letter].width = max(14, min(40, len(col.header) + 6))
             if col.type in ("village", "area", "areas", "id", "ref", "refs"):
                 # Text format for the whole column keeps 12-digit codes intact (never 2.10123E+11),
                 # without creating thousands of empty styled cells the importer would have to read.
                 ws.column_dimensions[letter].number_format = "@"
-                ws.cell(2, i).number_format = "@"
+                for r in range(2, len(body) + 2):
+                    ws.cell(r, i).number_format = "@"
             if col.codes:
                 dv = DataValidation(
                     type="list",
@@ -224,7 +248,7 @@ def write_xlsx_template(
                     prompt=(col.help_zh + " " + col.help_en)[:250],
                     showInputMessage=True,
                 )
-                dv.add(f"{letter}2:{letter}1001")
+                dv.add(f"{letter}2:{letter}{max(1001, len(body) + 1000)}")
                 ws.add_data_validation(dv)
         ws.freeze_panes = "A2"
 

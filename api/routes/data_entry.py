@@ -20,16 +20,19 @@ from starlette.concurrency import run_in_threadpool
 
 from kg import viz
 from kg.importer import RECORD_KINDS, history
+from kg.importer.unmap import export_rows
+from kg.store import Store
 from kg.templates import write_xlsx_template
 
 from .. import urls
-from ..deps import SettingsDep
+from ..deps import SettingsDep, StoreDep
 
 router = APIRouter(tags=["pages"])
 
 #: Writes shown in the page's history (the newest); ``GET /api/imports`` lists them all.
 HISTORY_SHOWN = 200
 TEMPLATE_NAME = "dcpa-template.xlsx"
+RECORDS_NAME = "dcpa-records.xlsx"
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -80,6 +83,7 @@ def data_page(settings: SettingsDep,
         max_mb=max(1, settings.max_import_bytes // (1024 * 1024)),
         max_rows=settings.max_import_rows,
         template_href=urls.data_template(),
+        records_href=urls.data_records(),
         home_href=urls.home(lang=lang),
         dashboard_href=urls.dashboard(lang=lang),
         zh_href=urls.data_page(lang="zh"),
@@ -102,4 +106,20 @@ def _template_bytes() -> bytes:
     """The template depends on the bundled code lists and village codes only: made once (1.3 s, 0.5 MB)."""
     with tempfile.TemporaryDirectory(prefix="dcpa-template-") as tmp:
         path = write_xlsx_template(Path(tmp) / TEMPLATE_NAME)
+        return path.read_bytes()
+
+
+@router.get("/data/" + RECORDS_NAME, summary="Imported records as a template / 已导入记录（模板格式）",
+            response_class=Response, responses={200: {"content": {_XLSX: {}}}})
+async def data_records(store: StoreDep) -> Response:
+    """The records of every import batch, in the template's layout, to correct and import again
+    (``dcpa export --format xlsx``). Reference and example data are left out."""
+    body = await run_in_threadpool(_records_bytes, store)
+    return Response(body, media_type=_XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="{RECORDS_NAME}"'})
+
+
+def _records_bytes(store: Store) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="dcpa-records-") as tmp:
+        path = write_xlsx_template(Path(tmp) / RECORDS_NAME, records=export_rows(store), with_villages=False)
         return path.read_bytes()

@@ -56,6 +56,15 @@ _EXAMPLES = {
         "identified_on": "2018-05-12",
         "surveyor": "县图书馆",
     },
+    "interviews": {
+        "id": "ITV-2018-001",
+        "interviewee_role": "IR1",
+        "interviewed_on": "2018-05-10",
+        "place_code": "210123206200",
+        "interviewer": "县图书馆调研组",
+        "consent": "CO1",
+        "anonymisation": "AN1",
+    },
     "interventions": {
         "id": "INT-2018-001",
         "name_zh": "电子阅览室建设",
@@ -187,6 +196,25 @@ def post_needs(
 
 
 @router.post(
+    "/interviews",
+    summary="Add interviews / 新增访谈",
+    description="Interviews that needs rest on (a need's `interview` column names one, its `quote` keeps the words "
+    "said): the interviewee's role, never a name; date, place, interviewer, consent and anonymisation.",
+    status_code=201,
+    response_model=WriteResult,
+    responses=_WRITE_RESPONSES,
+)
+def post_interviews(
+    request: Request,
+    settings: SettingsDep,
+    user: WriterDep,
+    body: Annotated[dict[str, Any] | list[dict[str, Any]], _body("interviews")],
+    dry_run: DryRun = False,
+) -> Response:
+    return _write_records(_served(request), settings, user, "interviews", body, dry_run)
+
+
+@router.post(
     "/interventions",
     summary="Add interventions / 新增帮扶项目",
     status_code=201,
@@ -271,6 +299,24 @@ def put_need(
     dry_run: DryRun = False,
 ) -> Response:
     return _replace_record(_served(request), settings, user, "needs", id, body, dry_run)
+
+
+@router.put(
+    "/interviews/{id}",
+    summary="Replace an interview / 修改访谈",
+    description=_PUT_DESCRIPTION,
+    response_model=WriteResult,
+    responses=_WRITE_RESPONSES,
+)
+def put_interview(
+    request: Request,
+    settings: SettingsDep,
+    user: WriterDep,
+    id: RecordId,
+    body: Annotated[dict[str, Any], _put_body("interviews")],
+    dry_run: DryRun = False,
+) -> Response:
+    return _replace_record(_served(request), settings, user, "interviews", id, body, dry_run)
 
 
 @router.put(

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import IO, Annotated
+from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
 from ..errors import DcpaError
 from ..settings import get_settings
 from ._app import FormatOption, app, emit_rows, err, fail, progress_bar, write_json
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 
 @app.command("build")
@@ -152,10 +155,16 @@ def stats_cmd(fmt: FormatOption = "table") -> None:
 
 @app.command("export")
 def export_cmd(
-    fmt: Annotated[str, typer.Option("--format", "-f", help="ttl (union), nq (with graphs) or jsonld.")] = "nq",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default stdout).")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="ttl (union), nq (with graphs) or jsonld: the whole "
+                                     "store; xlsx or csv: the imported records as a filled-in template.")] = "nq",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default stdout); for xlsx "
+                                                "the workbook (default dcpa-records.xlsx), for csv a directory "
+                                                "(default dcpa-records/).")] = None,
 ) -> None:
-    """Dump the whole store: Turtle (all graphs merged), N-Quads or JSON-LD (named graphs kept).
+    """Dump the whole store (Turtle, N-Quads or JSON-LD), or the imported records as a template to edit.
+
+    xlsx and csv write the records of every import batch in the layout of `dcpa template`, one sheet
+    (or file) per kind; `dcpa import` reads them back. Reference data and example data are left out.
 
     Examples:
 
@@ -164,14 +173,19 @@ def export_cmd(
       dcpa export --format jsonld -o dcpa.jsonld
 
       dcpa export --format ttl | head
+
+      dcpa export --format xlsx -o records.xlsx
     """
     from ..export import EXPORTERS, export
 
-    if fmt not in EXPORTERS:
-        raise typer.BadParameter(f"unknown format {fmt!r}; use one of: {', '.join(EXPORTERS)}")
+    if fmt not in (*EXPORTERS, *RECORD_FORMATS):
+        raise typer.BadParameter(f"unknown format {fmt!r}; use one of: {', '.join((*EXPORTERS, *RECORD_FORMATS))}")
     try:
         store = _open_store()
-        if output is None:
+        if fmt in RECORD_FORMATS:
+            for path in _export_records(store, fmt, output):
+                err(f"wrote {path}")
+        elif output is None:
             out: IO[bytes] = sys.stdout.buffer
             export(store, fmt, out)
             out.flush()
@@ -181,6 +195,21 @@ def export_cmd(
             err(f"wrote {output}")
     except DcpaError as e:
         raise fail(e) from e
+
+
+#: Formats that write the imported records as a filled-in template rather than the store's RDF.
+RECORD_FORMATS = ("xlsx", "csv")
+
+
+def _export_records(store: Store, fmt: str, output: Path | None) -> list[Path]:
+    from ..importer.unmap import export_rows
+    from ..templates import write_csv_templates, write_xlsx_template
+
+    rows = export_rows(store)
+    if fmt == "csv":
+        return write_csv_templates(output or Path("dcpa-records"), records=rows)
+    target = output or Path("dcpa-records.xlsx")
+    return [write_xlsx_template(target, records=rows, with_villages=False)]
 
 
 @app.command("derive")

@@ -34,6 +34,7 @@ REF_NODE_KIND = {
     "interventions": "intervention",
     "policies": "policy",
     "programmes": "programme",
+    "interviews": "interview",
 }
 #: Class a reference must have.
 REF_CLASS = {
@@ -42,6 +43,7 @@ REF_CLASS = {
     "interventions": DCPA.Intervention,
     "policies": DCPA.Policy,
     "programmes": DCPA.Programme,
+    "interviews": DCPA.Interview,
 }
 #: Resource class by the top concept of the resource type.
 RESOURCE_CLASS = {"R1": DCPA.DigitalResource, "R2": DCPA.Terminal, "R3": DCPA.TrainingCourse, "R4": DCPA.Platform}
@@ -62,6 +64,9 @@ _CODE_SINGULAR = {
     "technologies": ("技术手段", "technology"),
     "personnel_roles": ("人员角色", "personnel role"),
     "household_categories": ("贫困户类别", "poor household category"),
+    "interviewee_roles": ("受访者角色", "interviewee role"),
+    "consent_kinds": ("知情同意方式", "consent"),
+    "anonymisation_kinds": ("匿名处理方式", "anonymisation"),
 }
 
 
@@ -429,6 +434,20 @@ def _check_row(batch: Batch, spec: RecordSpec, where: Located, values: dict[str,
             batch.issues.append(
                 where.issue("结束早于开始 / ends before it starts", b, values[b], f"'{b}' must not be before '{a}'")
             )
+    if spec.kind == "needs":
+        src = values.get("source")
+        if "interview" in values and src is not None and src.code != "interview":
+            batch.issues.append(where.issue(
+                "证据来源与访谈编号矛盾 / the source contradicts the interview ID", "source", src.code,
+                "a need that rests on an interview has source 'interview'; clear one of the two"))
+        elif src is None and "interview" not in values:
+            batch.issues.append(where.issue(
+                "必填项为空 / required value missing", "source", "",
+                "fill in 'source' (survey, interview or document), or give the 'Interview ID' the need rests on"))
+        if "quote" in values and "interview" not in values:
+            batch.issues.append(where.issue(
+                "原话缺少访谈编号 / a quote without its interview", "quote", values["quote"],
+                "fill in 'Interview ID' with the interview the words were said in"))
     kind = values.get("kind")
     if isinstance(kind, Code) and kind.code == "programme":
         for key in ("document_number", "supports_need_types"):
@@ -444,7 +463,10 @@ def _check_row(batch: Batch, spec: RecordSpec, where: Located, values: dict[str,
 
 
 def _source_node(batch: Batch, where: Located, values: dict[str, Any], file_node: URIRef) -> URIRef:
-    """The evidence a record derives from: a Survey/Interview/DocumentSource node, or the file itself."""
+    """The evidence a record derives from: the interview record it names, a Survey/Interview/DocumentSource
+    node, or the file itself."""
+    if "interview" in values:
+        return _ref(batch, where, "interview", "interviews", values["interview"])
     src: Code | None = values.get("source")
     if src is None:
         return file_node
@@ -492,6 +514,8 @@ def _record_node(spec: RecordSpec, values: dict[str, Any]) -> tuple[URIRef, URIR
     if spec.kind == "evaluations":
         key = _hash(v["intervention_id"], v["indicator"].code, v["area_code"], v["period_start"])
         return URIRef(node("evaluation", "imp-" + key)), DCPA.Evaluation
+    if spec.kind == "interviews":
+        return URIRef(node("interview", v["id"])), DCPA.Interview
     if spec.kind == "libraries":
         return URIRef(node("library", v["id"])), v["library_type"].term
     if spec.kind == "resources":
@@ -531,6 +555,8 @@ def _map_row(
     g.add((rec, PROV.wasDerivedFrom, evidence))
     if spec.kind == "poverty_status":
         g.add((_area(batch, where, "area_code", values["area_code"]), DCPA.povertyStatus, rec))
+    if "quote" in values and "interview" in values:
+        _quote(g, rec, evidence, values["quote"])
     if spec.kind == "libraries" and "serves" not in values:
         values = {**values, "serves": [values["located_in"]]}  # a library serves where it is unless told
     for col in spec.columns:
@@ -557,6 +583,20 @@ def _map_row(
                 obj = _lit(item, col)
             g.add((rec, col.prop, obj))
     return rec
+
+
+def quote_iri(need: URIRef | str) -> URIRef:
+    """The quote supporting a need: a part of the need's record, replaced and withdrawn with it."""
+    return URIRef(f"{need}#quote")
+
+
+def _quote(g: rdflib.Graph, need: URIRef, interview: URIRef, text: str) -> None:
+    q = quote_iri(need)
+    g.add((q, RDF.type, DCPA.Quote))
+    g.add((q, DCPA.quoteText, Literal(text, lang="zh" if _has_cjk(text) else "en")))
+    g.add((q, DCPA.supportsNeed, need))
+    g.add((q, PROV.wasQuotedFrom, interview))
+    g.add((q, PROV.wasDerivedFrom, interview))
 
 
 def located_rows(table: Table) -> list[tuple[Located, dict[str, Any]]]:

@@ -32,7 +32,7 @@ from ..store import Store, graph_to_ntriples
 from .batch import ImportReport, batch_entry, batch_report, batch_time, build_batch, checked_user, new_batch_id
 from .checks import shacl_issues, store_types
 from .landing import land
-from .mapping import Batch, record_rows, unknown_keys, unsafe_text
+from .mapping import Batch, quote_iri, record_rows, unknown_keys, unsafe_text
 from .readers import ImportUsageError
 from .specs import RECORD_KINDS
 
@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 #: Kinds that can be replaced: IRI path segment and the class the existing record must have.
 REPLACEABLE: dict[str, tuple[str, URIRef]] = {
     "needs": ("need", DCPA.Need),
+    "interviews": ("interview", DCPA.Interview),
     "interventions": ("intervention", DCPA.Intervention),
     "evaluations": ("evaluation", DCPA.Evaluation),
     "libraries": ("library", DCPA.Library),
@@ -190,8 +191,9 @@ def apply_replacement(store: Store, iri: URIRef | str, graph: str, data: rdflib.
     (and run the update operation ``also`` — the journal's marker — in the same transaction)."""
     text = graph_to_ntriples(data).decode("utf-8")
     store.update(
-        # the record's parts (its personnel by role) first, while the record still points at them
+        # the record's parts (its personnel by role, its quote) first, while the record still points at them
         f"DELETE WHERE {{ GRAPH ?g {{ <{iri}> <{DCPA.personnelInput}> ?part . ?part ?pp ?po }} }} ;\n"
+        f"DELETE WHERE {{ GRAPH ?g {{ <{quote_iri(iri)}> ?p ?o }} }} ;\n"
         f"DELETE WHERE {{ <{iri}> ?p ?o }} ;\n"
         f"DELETE WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} }} ;\n"
         f"DROP SILENT GRAPH <{graph}> ;\n"

@@ -233,7 +233,7 @@ def _name(lang: str, what_zh: str, what_en: str, example: str, required: bool) -
 
 
 # ---------------------------------------------------------------------------
-# The seven kinds
+# The kinds
 # ---------------------------------------------------------------------------
 
 NEEDS = RecordSpec(
@@ -255,10 +255,36 @@ NEEDS = RecordSpec(
         Column("need_type", "code", prop=DCPA.needType, required=True, codes="need_types", example="N22"),
         Column("severity", "int", prop=DCPA.severity, required=True, minimum=1, maximum=5, example="4"),
         Column("people_affected", "count", prop=DCPA.peopleAffected, required=True, example="120"),
-        replace(_source_columns()[0], required=True),
+        replace(
+            _source_columns()[0],
+            help_zh_="该需求的证据：survey（调查）、interview（访谈）或 document（文件）；"
+            "填了“访谈编号”时可不填（即该访谈）。",
+            help_en_="The evidence of the need: survey, interview or document; it may be left empty when "
+            "'Interview ID' is filled in (it is then that interview).",
+        ),
         _source_columns()[1],
         Column("identified_on", "date", prop=DCPA.identifiedOn, required=True, example="2018-05-12"),
         Column("surveyor", "text", prop=DCPA.surveyor, required=True, example=EXAMPLE_MARKER),
+        Column(
+            "interview",
+            "ref",
+            ref_kind="interviews",
+            zh_="访谈编号",
+            en_="Interview ID",
+            help_zh_="该需求所依据的访谈，写 interviews 表中的编号（可选）。",
+            help_en_="The interview the need rests on: its ID on the 'interviews' sheet (optional).",
+            example="",
+        ),
+        Column(
+            "quote",
+            "text",
+            zh_="受访者原话",
+            en_="Quote",
+            help_zh_="受访者说的、支持该需求的原话，照录（可选；须同时填访谈编号）。不要写姓名等能识别受访者的信息。",
+            help_en_="The interviewee's words that support the need, as said (optional; needs 'Interview ID'). "
+            "Leave out names and anything else that identifies the interviewee.",
+            example="",
+        ),
         _source_columns()[2],
     ),
     identity=("village_code", "need_type", "identified_on"),
@@ -316,6 +342,34 @@ HOUSEHOLDS = RecordSpec(
     help_en="One row per village and year: its registered poor households, optionally split by main cause and by "
     "category (ordinary, minimum allowance, destitute support); village totals only, no personal data.",
     aliases=("household", "poor households", "贫困户"),
+)
+
+INTERVIEWS = RecordSpec(
+    "interviews",
+    "访谈",
+    "Interviews",
+    (
+        _id("访谈", "interview", "ITV-EXAMPLE-1"),
+        Column("interviewee_role", "code", prop=DCPA.intervieweeRole, required=True, codes="interviewee_roles",
+               example="IR1"),
+        Column("interviewed_on", "date", prop=DCPA.interviewedOn, required=True, example="2018-05-10"),
+        Column("place_code", "area", prop=DCPA.interviewPlace, required=True, zh_="访谈地点代码",
+               en_="Place code", help_zh_="访谈所在的村（12 位代码）或其他区域的统计用区划代码。",
+               help_en_="The statistical code of the village (12 digits) or other area where the interview took place.",
+               example="210123206200"),
+        Column("interviewer", "text", prop=DCPA.interviewer, required=True, example="示例·某县图书馆调研组"),
+        Column("consent", "code", prop=DCPA.consentGiven, required=True, codes="consent_kinds", example="CO1"),
+        Column("anonymisation", "code", prop=DCPA.anonymisation, required=True, codes="anonymisation_kinds",
+               example="AN1"),
+        _source_columns()[2],
+    ),
+    identity=("id",),
+    help_zh="每行一次访谈：受访者角色（不写姓名）、日期、地点、访谈者、知情同意和匿名处理方式。需求表的“访谈编号”引用它，"
+    "“受访者原话”记下支持需求的话。",
+    help_en="One interview per row: the interviewee's role (never a name), date, place, interviewer, consent and "
+    "anonymisation. The needs sheet refers to it by 'Interview ID', and keeps the words that support a need under "
+    "'Quote'.",
+    aliases=("interview", "访谈记录"),
 )
 
 LIBRARIES = RecordSpec(
@@ -508,7 +562,8 @@ POLICIES = RecordSpec(
 
 #: The record kinds in template order.
 RECORD_KINDS: dict[str, RecordSpec] = {
-    s.kind: s for s in (NEEDS, POVERTY_STATUS, HOUSEHOLDS, LIBRARIES, RESOURCES, INTERVENTIONS, EVALUATIONS, POLICIES)
+    s.kind: s
+    for s in (NEEDS, INTERVIEWS, POVERTY_STATUS, HOUSEHOLDS, LIBRARIES, RESOURCES, INTERVENTIONS, EVALUATIONS, POLICIES)
 }
 
 

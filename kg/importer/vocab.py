@@ -33,6 +33,9 @@ SCHEMES: dict[str, URIRef] = {
     "technologies": DCPAV.Technologies,
     "personnel_roles": DCPAV.PersonnelRoles,
     "household_categories": DCPAV.HouseholdCategories,
+    "interviewee_roles": DCPAV.IntervieweeRoles,
+    "consent_kinds": DCPAV.ConsentKinds,
+    "anonymisation_kinds": DCPAV.AnonymisationKinds,
 }
 
 #: Lists whose values are ontology classes: (code, class, extra accepted spellings).
@@ -85,6 +88,9 @@ LIST_TITLES: dict[str, tuple[str, str]] = {
     "technologies": ("技术手段", "Technologies"),
     "personnel_roles": ("人员角色", "Personnel roles"),
     "household_categories": ("贫困户类别", "Poor household categories"),
+    "interviewee_roles": ("受访者角色", "Interviewee roles"),
+    "consent_kinds": ("知情同意方式", "Consent kinds"),
+    "anonymisation_kinds": ("匿名处理方式", "Anonymisation kinds"),
 }
 
 

@@ -166,3 +166,21 @@ def test_a_replacement_survives_a_restart(tmp_path: Path) -> None:
     gc.collect()
     with TestClient(create_app(settings)) as client:  # opens settings.store_path from disk
         assert need(client)["severity"] == 2
+
+
+def test_an_interview_is_added_then_corrected_and_a_need_rests_on_it(writer: TestClient) -> None:
+    interview = {"id": "ITV-API-1", "interviewee_role": "村民", "interviewed_on": "2019-04-02",
+                 "place_code": VILLAGE, "interviewer": "示例·调研组", "consent": "CO2", "anonymisation": "AN1"}
+    r = writer.post("/api/interviews", json=interview, headers=AUTH)
+    assert r.status_code == 201, r.text
+    r = writer.post("/api/needs", json={**NEED, "need_type": "N41", "source": None, "interview": "ITV-API-1",
+                                        "quote": "想让孩子在村里也能借到书。"}, headers=AUTH)
+    assert r.status_code == 201, r.text
+    r = writer.put("/api/interviews/ITV-API-1", json={**interview, "interviewee_role": "IR5"}, headers=AUTH)
+    assert r.status_code == 200, r.text
+    rows = writer.get("/sparql", params={"query": """SELECT ?role ?text WHERE {
+        ?q dcpa:quoteText ?text ; prov:wasQuotedFrom ?i . ?i dcpa:intervieweeRole ?role }"""}).json()
+    assert [(b["role"]["value"].rsplit("/", 1)[-1], b["text"]["value"]) for b in rows["results"]["bindings"]] == [
+        ("IR5", "想让孩子在村里也能借到书。")]
+    r = writer.post("/api/interviews", json={**interview, "id": "ITV-API-2", "consent": None}, headers=AUTH)
+    assert r.status_code == 422 and "consent" in r.text.lower()

@@ -133,3 +133,23 @@ def test_validate_reports_and_fails_on_a_violation(env):
     report = json.loads(res.stdout)
     assert not report["conforms"] and report["violations"] >= 2
     assert {r["focus"] for r in report["results"]} == {"https://w3id.org/dcpa/id/need/x"}
+
+
+def test_export_xlsx_writes_the_imported_records_as_a_template_that_imports_again(env):
+    path = write_csv(env / "needs.csv", HEADER, [GOOD])
+    assert runner.invoke(app, ["import", str(path)]).exit_code == 0
+    res = runner.invoke(app, ["export", "--format", "xlsx", "-o", str(env / "records.xlsx")])
+    assert res.exit_code == 0, res.output
+    assert "records.xlsx" in res.output
+    book = openpyxl.load_workbook(env / "records.xlsx", read_only=True)
+    keys = [c.key for c in RECORD_KINDS["needs"].columns]
+    row = dict(zip(keys, list(book["needs"].iter_rows(values_only=True))[1], strict=True))
+    assert (row["village_code"], row["surveyor"], row["identified_on"]) == ("210123206200", "张晓梅", "2018-05-12")
+    res = runner.invoke(app, ["import", str(env / "records.xlsx"), "--dry-run"])  # already there: refused, located
+    assert res.exit_code != 0 and "already exists" in res.output and "row 2" in res.output.lower()
+
+
+def test_export_csv_writes_one_file_per_kind(env):
+    res = runner.invoke(app, ["export", "--format", "csv", "-o", str(env / "out")])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in (env / "out").iterdir()) == sorted(f"{k}.csv" for k in RECORD_KINDS)

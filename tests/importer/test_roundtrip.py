@@ -52,6 +52,27 @@ ROWS: dict[str, list[dict[str, str]]] = {
             "surveyor": "王芳",
         },
     ],
+    "interviews": [
+        {
+            "id": "ITV-T1",
+            "interviewee_role": "驻村第一书记",
+            "interviewed_on": "2018-05-10",
+            "place_code": "210123206200",
+            "interviewer": "县图书馆调研组（测试）",
+            "consent": "CO1 书面同意",
+            "anonymisation": "匿名化",
+        },
+        {
+            "id": "ITV-T2",
+            "interviewee_role": "Villager",
+            "interviewed_on": "2018/5/11",
+            "place_code": "210124101",
+            "interviewer": "test team",
+            "consent": "口头同意",
+            "anonymisation": "AN2",
+            "note": "在村委会",
+        },
+    ],
     "poverty_status": [
         {
             "area_code": "210123206200",

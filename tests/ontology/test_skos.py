@@ -98,8 +98,9 @@ def test_skos_checks_detect_a_concept_outside_any_scheme():
 
 
 def test_schemes_listed(ontology):
-    # the eleven of the rule and the answers, the three means (funds, technology, personnel roles) and the
-    # categories of poor households
-    assert len(schemes(ontology)) == 15
-    assert {str(s).rsplit("/", 1)[1] for s in schemes(ontology)} >= {"FundingSources", "Technologies",
-                                                                     "PersonnelRoles", "HouseholdCategories"}
+    # the eleven of the rule and the answers, the three means (funds, technology, personnel roles), the
+    # categories of poor households, and the three of interviews (roles, consent, anonymisation)
+    assert len(schemes(ontology)) == 18
+    assert {str(s).rsplit("/", 1)[1] for s in schemes(ontology)} >= {
+        "IntervieweeRoles", "ConsentKinds", "AnonymisationKinds", "FundingSources", "Technologies", "PersonnelRoles",
+        "HouseholdCategories"}

@@ -82,3 +82,18 @@ def test_the_history_shows_imports_and_withdrawals_and_escapes_them(writer: Test
     assert f'<tr data-batch="{batch}" data-state="withdrawn">' in html and "withdrawn" in html
     assert f'<form class="dcpa-withdraw" data-batch="{batch}">' not in html
     assert "<img src=x" not in html and html.count("&lt;img src=x onerror=alert(2)&gt;") == 2  # who, and why
+
+
+def test_the_imported_records_download_as_the_template_and_leave_example_data_out(writer: TestClient) -> None:
+    assert 'href="/data/dcpa-records.xlsx"' in writer.get("/data").text
+    empty = openpyxl.load_workbook(io.BytesIO(writer.get("/data/dcpa-records.xlsx").content), read_only=True)
+    assert all(empty[kind].max_row == 1 for kind in RECORD_KINDS)  # the fixture is example data: no rows at all
+    r = writer.post("/api/needs", json=NEED, headers=AUTH)
+    assert r.status_code == 201, r.text
+    r = writer.get("/data/dcpa-records.xlsx")
+    assert r.status_code == 200 and 'filename="dcpa-records.xlsx"' in r.headers["content-disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(r.content), read_only=True)
+    rows = list(book["needs"].iter_rows(values_only=True))
+    keys = [c.key for c in RECORD_KINDS["needs"].columns]
+    assert len(rows) == 2 and dict(zip(keys, rows[1], strict=True))["village_code"] == NEED["village_code"]
+    assert dict(zip(keys, rows[1], strict=True))["surveyor"] == NEED["surveyor"]

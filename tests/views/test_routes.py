@@ -269,7 +269,8 @@ def test_the_village_page_compares_the_usable_candidates_of_each_unmet_need(clie
 
 #: Links that are not pages in a language: data, assets, the API's own documentation, downloads.
 _NOT_PAGES = ("/api/", "/static/", "/docs", "/openapi", "/sparql?format", "/ontology.ttl", "/ontology.jsonld",
-              "/views/node.json", "/data/dcpa-template.xlsx", "/plan.csv", "/plan.xlsx", "/dashboard/data/")
+              "/views/node.json", "/data/dcpa-template.xlsx", "/data/dcpa-records.xlsx", "/plan.csv", "/plan.xlsx",
+              "/dashboard/data/")
 
 
 @pytest.mark.parametrize("path", [
