@@ -47,6 +47,7 @@ GENERATOR_VERSION = "3"  # 3: resources named in English by their library, not t
 REFERENCE_DATE = date(2026, 6, 30)
 
 ZH = "示例·"
+PROV_QUOTED = "http://www.w3.org/ns/prov#wasQuotedFrom"
 EN = "Example: "
 
 Progress = Callable[[int, int], None]
@@ -337,6 +338,7 @@ _P = {
         "targetsArea usesResource supportedBy partOfProgramme interventionStatus startDate endDate budget "
         "fundedBy personnelCount volunteerCount usesTechnology personnelInput personnelRole personCount "
         "aggregateOf aggregateYear mainCause householdCategory householdCount "
+        "intervieweeRole interviewedOn interviewPlace interviewer consentGiven anonymisation quoteText supportsNeed "
         "evaluates indicator evaluatedArea "
         "baselineValue targetValue actualValue periodStart periodEnd peopleReached villageCapacity inServiceUntil"
     ).split()
@@ -583,22 +585,47 @@ class _Generator:
         """Poverty status and the needs a survey records (narrow types: N11…, never the broad N1…)."""
         rng, w = self.rng, self.w
         vs = iri(area(v.code))
-        if rng.random() < (0.35 if v.cls == "Village" else 0.05):
+        poor = rng.random() < (0.35 if v.cls == "Village" else 0.05)
+        if poor:
             self.poverty_status(v, "PS1")
         base = f"<{ID}need/ex-{v.code}-"
         n_needs = rng.randint(4, 8)
         for i, t in enumerate(rng.sample(self.v.need_types, n_needs), 1):
             s = f"{base}{i}>"
             w.node(s, "Need", f"{t.zh}需求（{v.name}）", f"need for {t.en} in {v.code}", "need")
+            severity, people = rng.randint(1, 5), rng.randint(10, 500)
+            on = _d(*_date(rng, 2018, 2025))  # drawn in this order: the example data stays as it was
             w.buf.append(
                 f"{s} {_P['needOf']} {vs} .\n"
                 f"{s} {_P['needType']} <{DCPAV}{t.code}> .\n"
-                f"{s} {_P['severity']} {lit(rng.randint(1, 5), 'integer')} .\n"
-                f"{s} {_P['peopleAffected']} {lit(rng.randint(10, 500), 'nonNegativeInteger')} .\n"
-                f"{s} {_P['identifiedOn']} {_d(*_date(rng, 2018, 2025))} .\n"
+                f"{s} {_P['severity']} {lit(severity, 'integer')} .\n"
+                f"{s} {_P['peopleAffected']} {lit(people, 'nonNegativeInteger')} .\n"
+                f"{s} {_P['identifiedOn']} {on} .\n"
             )
+            if poor and i == 1:
+                self.interview(v, s, t, on)
         if rng.random() < 0.25:
             self.library(v.code, "VillageServicePoint", self.libraries[v.parent or ""], "village")
+
+    def interview(self, v: Unit, need: str, t: Concept, on: str) -> None:
+        """An example interview in a poor village, and the words that support its first need: the pattern of the
+        `interviews` sheet and the `quote` column. No random draw (the rest of the example data stays as it was);
+        the words say in themselves that no one said them."""
+        w = self.w
+        s = iri(node("interview", f"ex-{v.code}"))
+        w.node(s, "Interview", f"驻村第一书记访谈（{v.name}）", f"interview with the first secretary of {v.code}",
+               "interview")
+        w.add(s, "intervieweeRole", iri(DCPAV.IR1))
+        w.add(s, "interviewedOn", on)
+        w.add(s, "interviewPlace", iri(area(v.code)))
+        w.add(s, "interviewer", lit(f"{ZH}驻村调研组"))
+        w.add(s, "consentGiven", iri(DCPAV.CO2))
+        w.add(s, "anonymisation", iri(DCPAV.AN1))
+        q = f"{need[:-1]}#quote>"
+        w.node(q, "Quote", f"访谈原话（{v.name}）", f"quote from {v.code}", "quote")
+        w.add(q, "quoteText", lit(f"示例原话（程序生成，不是真实访谈）：村里需要{t.zh}。", lang="zh"))
+        w.add(q, "supportsNeed", need)
+        w.buf.append(f"{q} {iri(PROV_QUOTED)} {s} .\n{q} {T_DERIVED} {s} .\n{need} {T_DERIVED} {s} .\n")
 
     # -- interventions and evaluations ------------------------------------------
     def _provider(self, target: Unit) -> str:

@@ -50,3 +50,9 @@ ReachParam = Annotated[list[ReachMode] | None, Query(description="Reach modes th
 def reach_text(reach: list[ReachMode] | None) -> str | None:
     """The library's comma form of a reach parameter (None: the setting)."""
     return ",".join(m.value for m in reach) if reach else None
+
+
+#: A need's evidence kind (``kg.answers.evidence.EVIDENCE_KINDS``) as the pages name it: (zh, en).
+EVIDENCE_TEXT = {"interview": ("访谈", "interview"), "survey": ("调查", "survey"), "document": ("文献", "document"),
+                 "example": ("示例数据", "example data"), "imported file": ("导入文件", "imported file"),
+                 "project judgement": ("项目判断", "project judgement"), "unknown": ("未说明", "not stated")}

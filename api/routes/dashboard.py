@@ -21,7 +21,7 @@ from kg.store import Store
 
 from .. import urls
 from ..deps import Answers, AnswersDep, SettingsDep, StoreDep
-from ._common import RealOnlyParam
+from ._common import EVIDENCE_TEXT, RealOnlyParam
 
 router = APIRouter(tags=["dashboard"])
 
@@ -283,6 +283,7 @@ async def village_page(code: str, answers: AnswersDep, settings: SettingsDep, la
     ctx.update(
         s=summary,
         view=view,
+        evidence_names=EVIDENCE_TEXT,
         static="/static",
         synthetic=summary["synthetic"] or view.synthetic,
         basis=summary["basis"],

@@ -17,7 +17,7 @@ from kg.answers.model import model_view
 from .. import urls
 from ..deps import AnswersDep, SettingsDep
 from ..representation import json_response
-from ._common import ERROR_RESPONSES, RealOnlyParam
+from ._common import ERROR_RESPONSES, EVIDENCE_TEXT, RealOnlyParam
 
 router = APIRouter(tags=["model / 模型"])
 
@@ -36,9 +36,6 @@ BROKEN_TEXT = {
                           "Poor villages (registered, lifted out or monitored) with no identified need"),
     "unused_resource": ("从未被任何项目使用的资源", "Resources no intervention has used"),
 }
-EVIDENCE_TEXT = {"interview": ("访谈", "interviews"), "survey": ("调查", "surveys"), "document": ("文献", "documents"),
-                 "example": ("示例数据", "example data"), "imported file": ("导入文件", "imported files"),
-                 "project judgement": ("项目判断", "project judgement"), "unknown": ("未说明", "not stated")}
 
 
 @router.get("/api/model/{code}", summary="The model's four stages for a place / 模型四阶段",

@@ -22,12 +22,13 @@ from typing import Any
 
 from ..errors import InvalidParameter
 from ..facts import iri_values
-from ..namespaces import DCPA, DCPAV, area
+from ..namespaces import DCPAV, area
 from ..rule import NeedState, prefixes
 from ..settings import Settings, get_settings
 from ..store import Store
 from .areas import Area, resolve_area
 from .basis import Basis, basis
+from .evidence import need_evidence
 from .jsonable import to_jsonable
 from .labels import labels
 from .needs import need_rows
@@ -37,10 +38,6 @@ from .recommend import recommend
 #: The levels the page is for: a county (or anything below it, down to one village).
 LEVELS = ("county", "township", "village")
 COMPLETED = str(DCPAV.S3)
-#: Evidence classes of a need's source, as the page names them.
-EVIDENCE_KINDS = {str(DCPA.Interview): "interview", str(DCPA.Survey): "survey",
-                  str(DCPA.DocumentSource): "document", str(DCPA.SyntheticExampleData): "example",
-                  str(DCPA.ImportedFile): "imported file", str(DCPA.ProjectJudgement): "project judgement"}
 #: Broken chains listed in full up to this many each; the counts are always complete.
 LISTED = 200
 
@@ -149,20 +146,6 @@ def _means(store: Store, interventions: list[str]) -> list[dict[str, Any]]:
     return out
 
 
-def _evidence_kinds(store: Store, needs: list[str]) -> dict[str, str]:
-    if not needs:
-        return {}
-    out: dict[str, str] = {}
-    for start in range(0, len(needs), 500):
-        q = f"""SELECT ?n ?cls WHERE {{ VALUES ?n {{ {iri_values(needs[start:start + 500])} }}
-                  ?n <http://www.w3.org/ns/prov#wasDerivedFrom> ?src . ?src a ?cls }}"""
-        for r in store.select(q):
-            kind = EVIDENCE_KINDS.get(str(r["cls"]))
-            if kind and out.get(str(r["n"])) in (None, "imported file"):
-                out[str(r["n"])] = kind
-    return out
-
-
 def _cases(store: Store, scope: Area) -> list[dict[str, Any]]:
     """Documented cases placed in the scope, in an area within it, or in an area that holds it."""
     chain = iri_values(area(c) for c in prefixes(scope.code))
@@ -200,13 +183,13 @@ def model_view(store: Store, code: str, *, real_only: bool = False, lang: str = 
     reaching = {r.intervention for n in needs for r in n.reasons}
     res = [r for r in _resources(store, scope, real_only) if not (real_only and r.get("ex"))]
     ivs = [r for r in _interventions(store, scope, reaching) if not (real_only and r.get("ex"))]
-    kinds = _evidence_kinds(store, [n.iri for n in needs])
+    kinds = {n: e.kind for n, e in need_evidence(store, [n.iri for n in needs]).items()}
 
     stages = [
         Stage("resources", len(res), sum(bool(r.get("ex")) for r in res),
               dict(Counter(str(r.get("type", "")) for r in res))),
         Stage("needs", len(needs), sum(n.example for n in needs),
-              dict(Counter(kinds.get(n.iri, "unknown") for n in needs))),
+              dict(Counter(kinds.get(n.iri) or "unknown" for n in needs))),
         Stage("interventions", len(ivs), sum(bool(r.get("ex")) for r in ivs),
               dict(Counter(str(r.get("cat", "")) for r in ivs))),
         Stage("evaluations", sum(int(r.get("evals", 0)) > 0 for r in ivs),

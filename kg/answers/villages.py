@@ -23,6 +23,7 @@ from ..settings import Settings, get_settings
 from ..store import Store
 from .areas import Area, resolve_area
 from .basis import Basis, basis
+from .evidence import Evidence, need_evidence
 from .jsonable import to_jsonable
 from .labels import Label, labels, local_name
 from .needs import NeedRow, need_rows
@@ -109,13 +110,14 @@ def village_detail(store: Store, code: str, *, reach: str | None = None, as_of: 
         raise NotFound(f"{code} is not a village-level unit", hint="villages have 12-digit codes")
     ns = need_rows(store, vil, reach=reach, as_of=as_of, with_reasons=True, real_only=real_only, settings=settings)
     situation = poverty_of(store, [vil.code])[vil.code]
-    evidence = _evidence(store, [n.iri for n in ns.rows])
+    evidence = need_evidence(store, [n.iri for n in ns.rows])
     interventions = _interventions(store, vil, ns.rows, ns.as_of, ns.reach, settings, real_only)
     evaluations = _evaluations(store, vil.iri, real_only)
     iris = ({n.need_type for n in ns.rows} | {r.intervention for n in ns.rows for r in n.reasons}
             | {t for n in ns.rows for r in n.reasons for t in r.fit_path}
             | {area(r.target) for n in ns.rows for r in n.reasons} | {c for s in situation.statuses for c in s.causes}
             | {s.status_type for s in situation.statuses if s.status_type}
+            | {e.quote.role for e in evidence.values() if e.quote and e.quote.role}
             | {e["indicator"] for e in evaluations if e.get("indicator")})
     names = labels(store, iris)
 
@@ -137,13 +139,16 @@ def village_detail(store: Store, code: str, *, reach: str | None = None, as_of: 
                          situation.to_dict(real_only), statuses, needs, interventions, evaluations, b, ns.notes)
 
 
-def _need_dict(n: NeedRow, lab: Any, evidence: dict[str, Any] | None) -> dict[str, Any]:
-    survey = (evidence or {}).pop("survey", {})
+def _need_dict(n: NeedRow, lab: Any, ev: Evidence | None) -> dict[str, Any]:
+    quote = ev.quote if ev else None
     return {
         "iri": n.iri, "id": n.iri.rsplit("/", 1)[-1], "need_type": n.need_type, "need_type_label": lab(n.need_type),
         "severity": n.severity, "people_affected": n.people, "state": n.state.value, "example": n.example,
-        "identified_on": survey.get("on"), "surveyor": survey.get("by"),
-        "evidence": evidence,
+        "identified_on": ev.identified_on if ev else None, "surveyor": ev.surveyor if ev else None,
+        "evidence": None if ev is None else {"iri": ev.iri, "kind": ev.kind,
+                                             "type": local_name(ev.type) if ev.type else None,
+                                             "label": ev.label, "example": ev.example},
+        "quote": None if quote is None else {**quote.to_dict(), "role_label": lab(quote.role)},
         "reasons": [{
             "intervention": r.intervention, "intervention_label": lab(r.intervention), "reach": r.mode.value,
             "target": r.target, "target_label": lab(area(r.target)), "fit_type": r.fit.need_type,
@@ -153,27 +158,6 @@ def _need_dict(n: NeedRow, lab: Any, evidence: dict[str, Any] | None) -> dict[st
             "example": r.example,
         } for r in n.reasons],
     }
-
-
-def _evidence(store: Store, needs: list[str]) -> dict[str, dict[str, Any]]:
-    """The source each need derives from (its IRI, class, label and example flag), and under ``survey``
-    when and by whom the need was identified."""
-    if not needs:
-        return {}
-    rows = store.select(
-        f"""SELECT ?n ?src ?cls ?label ?syn ?on ?by WHERE {{ VALUES ?n {{ {iri_values(needs)} }}
-              ?n prov:wasDerivedFrom ?src . OPTIONAL {{ ?src a ?cls }} OPTIONAL {{ ?src rdfs:label ?label }}
-              OPTIONAL {{ ?src dcpa:isSynthetic ?syn }} OPTIONAL {{ ?n dcpa:identifiedOn ?on }}
-              OPTIONAL {{ ?n dcpa:surveyor ?by }} }}"""
-    )
-    out: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        on: Any = r.get("on")
-        out.setdefault(r["n"], {"iri": r["src"], "type": local_name(r["cls"]) if r.get("cls") else None,
-                                "label": r.get("label"), "example": bool(r.get("syn")),
-                                "survey": {"on": on.isoformat() if hasattr(on, "isoformat") else on,
-                                           "by": r.get("by")}})
-    return out
 
 
 def _interventions(store: Store, vil: Area, rows: list[NeedRow], as_of: date, reach: tuple[ReachMode, ...],

@@ -31,6 +31,7 @@ PARAMS: dict[str, dict[str, str]] = {
     "documented_cases": {"category": "C1", "lang": "en"},
     "poor_households_by_cause": {"area": "219001", "lang": "en"},
     "needs_by_evidence": {"area": "2190", "lang": "en"},
+    "need_quotes": {"area": "2190", "lang": "en"},
 }
 
 CATALOGUE = load_catalogue()
