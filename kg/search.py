@@ -197,25 +197,30 @@ def readings(name: str, pypinyin: Any = None) -> tuple[str, list[str], list[str]
     spelling shown follows the rule for Chinese place names in pinyin: the proper name in one word,
     the generic term apart (水源地社区 → Shuiyuandi Shequ).
     """
-    pypinyin = pypinyin or _pinyin()
-
-    def spell(text: str) -> list[str]:  # one item per character (phrases read as phrases: 朝阳 → chao yang)
-        return list(pypinyin.lazy_pinyin(text, style=pypinyin.Style.NORMAL, errors=lambda run: list(run)))
-
-    shown = spell(name)
-    if len(shown) != len(name):  # never seen; keep the name searchable by its characters alone
-        shown = list(name)
+    shown = _spell(name, pypinyin or _pinyin())
     options = [[w, *[r for r in _POLYPHONES.get(ch, ()) if r != w]] if _is_han(ch) else [ch]
                for ch, w in zip(name, shown, strict=True)]
     combos = list(itertools.islice(itertools.product(*options), _MAX_READINGS))
     full = [k for k in dict.fromkeys(_keep(c) for c in combos) if k]
     initials = [k for k in dict.fromkeys(_keep(w[0] if _is_han(ch) else w for ch, w in zip(name, c, strict=True))
                                          for c in combos) if k]
+    return _shown_text(name, shown), full, initials
+
+
+def _spell(name: str, pypinyin: Any) -> list[str]:
+    """One reading per character, the dictionary's (phrases read as phrases: 朝阳 → chao yang)."""
+    shown = list(pypinyin.lazy_pinyin(name, style=pypinyin.Style.NORMAL, errors=lambda run: list(run)))
+    return shown if len(shown) == len(name) else list(name)  # never seen; keep the characters alone
+
+
+def _shown_text(name: str, shown: list[str]) -> str:
+    """The spelling shown: the proper name in one word, the generic term apart (水源地社区 → Shuiyuandi Shequ)."""
+    if not any(_is_han(ch) for ch in name):
+        return ""
     proper, generic = _generic(name)
     cut = len(proper) if generic else len(name)
     words = ["".join(shown[:cut]).strip().capitalize(), "".join(shown[cut:]).strip().capitalize()]
-    shown_text = " ".join(w for w in words if w) if any(_is_han(ch) for ch in name) else ""
-    return shown_text, full, initials
+    return " ".join(w for w in words if w)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -223,8 +228,8 @@ def pinyin_name(name: str) -> str:
     """A place's name in pinyin as the rule for Chinese place names writes it (the form people use, the
     proper name in one word, the generic term apart: 后鸭鸡房村委会 → Houyajifang Cun); the name itself
     when it has no Chinese characters. Pages in English show it where the graph has no English name."""
-    shown = readings(short_name(name))[0]
-    return shown or name
+    short = short_name(name)  # the shown spelling only: every reading of every character is the index's work
+    return _shown_text(short, _spell(short, _pinyin())) or name
 
 
 def _rows(store: Store) -> list[tuple[str, str, str, str | None]]:

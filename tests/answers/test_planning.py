@@ -186,3 +186,56 @@ def test_a_solver_stopped_before_its_first_bound_answers_with_the_relaxations(
            PlanResource("r2", "lib", ("219001001002", "219001001003"), frozenset({"A"}), 2, 50.0)]
     chosen, _, ub = optimise(needs, res, BROADER, 100.0, "auto")
     assert sorted(o.village for o, _ in chosen) == ["219001001002", "219001001003"] and ub >= 100.0
+
+
+def _province_like(seed: int) -> tuple[list[PlanNeed], list[PlanResource]]:
+    """Many villages, overlapping resources and capacities: an LP relaxation that is not a plan."""
+    import random
+
+    rnd = random.Random(seed)
+    villages = [f"21900{t}00{v:04d}" for t in range(1, 4) for v in range(60)]
+    needs = [PlanNeed(f"n{k}", rnd.choice(villages), rnd.choice(TYPES), rnd.randint(1, 5)) for k in range(400)]
+    resources = [PlanResource(f"r{k}", "lib", (rnd.choice(["21", "219001", "219002", "219003"]),),
+                              frozenset(rnd.sample(TYPES, rnd.randint(1, 2))), rnd.randint(1, 30),
+                              float(rnd.randint(50, 400))) for k in range(25)]
+    return needs, resources
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_a_large_auto_plan_takes_the_relaxations_plan_when_it_is_proven_within_one_percent(
+    monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """A province's plan: the LP relaxation's plan, proven within 1% by the relaxation's bound, without branch
+    and bound; branch and bound (from that plan) only when the relaxation's plan is further off."""
+    from kg.answers import plan as plan_module
+
+    needs, resources = _province_like(seed)
+    weight = {n.iri: n.value for n in needs}
+    options = build_options(needs, resources, BROADER)
+    cap = {r.iri: r.capacity for r in resources}
+    exact, used, best = optimise(needs, resources, BROADER, 3000.0, "exact")
+    assert used == "exact"
+    rounded = plan_module.solve_lp_rounding(options, weight, cap, 3000.0)
+    assert rounded is not None
+    lp_plan, lp_bound, _ = rounded
+    assert lp_bound >= best - 1e-6  # the relaxation's bound holds the optimum
+    close = sum(weight[n] for _, g in lp_plan for n in g) >= 0.99 * lp_bound
+
+    calls: list[object] = []
+    real = plan_module.solve_milp
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.append(kwargs.get("start"))
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(plan_module, "AUTO_EXACT_OPTIONS", 0)
+    monkeypatch.setattr(plan_module, "solve_milp", counted)
+    chosen, used, ub = optimise(needs, resources, BROADER, 3000.0, "auto")
+    value = sum(weight[n] for _, g in chosen for n in g)
+    assert (len(calls) == 0) == close
+    assert best - 1e-6 <= ub and value >= 0.99 * ub if used == "auto" else abs(value - best) < 1e-6
+    assert sum(o.cost for o, _ in chosen) <= 3000.0 + 1e-9
+    per_resource = Counter(o.resource for o, _ in chosen)
+    assert all(per_resource[r.iri] <= r.capacity for r in resources)
+    covered = [n for _, g in chosen for n in g]
+    assert len(covered) == len(set(covered))
