@@ -15,7 +15,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from .. import derived, facts
-from ..facts import Period, area_values, code_of, run_parallel
+from ..facts import Period, area_values, code_of, iri_values, run_parallel
 from ..namespaces import DCPAV, ID
 from ..rule import (
     MODE_BY_CONCEPT,
@@ -92,6 +92,27 @@ def _scope_head(scope: Area | None) -> tuple[str, dict[str, Any]]:
     return "?v dcpa:withinArea ?scope .", {"scope": ox.NamedNode(scope.iri)}
 
 
+#: A province's or a city's needs are read in this many parts, each on its own thread, split by the areas
+#: one level down: a province's 64,702 gaps at national scale in 2.7 s instead of 4.6 s (4 parts: 2.6 s, on
+#: 2 cores).
+SCAN_PARTS = 2
+
+
+def _split_heads(store: Store, scope: Area) -> list[str]:
+    """Patterns binding ?v to the villages of ``scope`` (an area above a village), in ``SCAN_PARTS`` parts
+    when it is a province or a city, split by the areas it directly contains (every village within the
+    scope is within one of them: ``dcpa:withinArea`` holds every ancestor)."""
+    one = f"{ox.NamedNode(scope.iri)} ^dcpa:withinArea ?v ."
+    if len(scope.code) > 4:
+        return [one]
+    children = sorted(str(r["c"]) for r in store.select(
+        f"SELECT ?c WHERE {{ ?c dcpa:parentArea {ox.NamedNode(scope.iri)} }}"))
+    if len(children) < 2 or any(len(code_of(c)) == 12 for c in children):  # a village is not within itself
+        return [one]
+    groups = [children[i::SCAN_PARTS] for i in range(SCAN_PARTS)]
+    return [f"VALUES ?c {{ {iri_values(g)} }} ?c ^dcpa:withinArea ?v ." for g in groups if g]
+
+
 def _via_kind(via: str) -> str:
     if via.startswith(str(DCPAV) + "C"):
         return "category"
@@ -107,22 +128,24 @@ def _derived_rows(store: Store, scope: Area | None, with_reasons: bool,
     # in that state (a province's 64,899 gaps in 4.3 s at national scale, against 6.8 s for all its
     # 100,476 needs; with the area passed as a binding instead, it started from the state: 16 s)
     one = f"<{states[0].concept}>" if states is not None and len(states) == 1 else None
-    if one and b:
-        head, b = f"{ox.NamedNode(b['scope'].value)} ^dcpa:withinArea ?v .", {}
+    heads = [head]
+    if one and b and scope is not None:
+        heads, b = _split_heads(store, scope), {}
     proj = " ?scope" if b else ""
     state_term, state_out = (one, f"({one} AS ?st)") if one else ("?st", "?st")
     jobs: list[tuple[str, dict[str, Any]]] = [(
-        f"SELECT{proj} ?need ?v ?t ?sev ?people ?ex {state_out} WHERE {{ {head} ?need dcpa:needOf ?v ; "
+        f"SELECT{proj} ?need ?v ?t ?sev ?people ?ex {state_out} WHERE {{ {h} ?need dcpa:needOf ?v ; "
         f"dcpa:needType ?t ; dcpa:severity ?sev ; dcpa:needState {state_term} . "
-        "OPTIONAL { ?need dcpa:peopleAffected ?people } OPTIONAL { ?need dcpa:isSynthetic ?ex } }", b)]
+        "OPTIONAL { ?need dcpa:peopleAffected ?people } OPTIONAL { ?need dcpa:isSynthetic ?ex } }", b) for h in heads]
     if with_reasons:
-        jobs.append((
-            f"SELECT{proj} ?need ?i ?m ?ta ?ft ?via ?fp ?vu ?bt ?c ?iex WHERE {{ {head} ?need dcpa:needOf ?v ; "
+        jobs += [(
+            f"SELECT{proj} ?need ?i ?m ?ta ?ft ?via ?fp ?vu ?bt ?c ?iex WHERE {{ {h} ?need dcpa:needOf ?v ; "
             "dcpa:addressedBy ?r . ?r dcpa:byIntervention ?i ; dcpa:reachMode ?m ; dcpa:reachTarget ?ta ; "
             "dcpa:fitType ?ft ; dcpa:fitVia ?via ; dcpa:fitPath ?fp . OPTIONAL { ?r dcpa:validUntil ?vu } "
             "OPTIONAL { ?r dcpa:belowTarget ?bt } OPTIONAL { ?i dcpa:category ?c } "
-            "OPTIONAL { ?i dcpa:isSynthetic ?iex } }", b))
-    results = run_parallel(store, jobs)
+            "OPTIONAL { ?i dcpa:isSynthetic ?iex } }", b) for h in heads]
+    done = run_parallel(store, jobs)
+    results = [[row for part in done[:len(heads)] for row in part], [row for part in done[len(heads):] for row in part]]
     skip = 1 if b else 0
     reasons: dict[str, list[Reason]] = {}
     if with_reasons:

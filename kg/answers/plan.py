@@ -46,6 +46,7 @@ import sys
 import threading
 from collections import defaultdict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
@@ -53,7 +54,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from ..errors import InvalidParameter
-from ..facts import need_type_tree
+from ..facts import AREA_PREFIX, need_type_tree
 from ..namespaces import DCPA
 from ..namespaces import area as area_iri
 from ..rule import NeedState, ancestors_path, parse_reach, prefixes
@@ -460,23 +461,23 @@ def optimise(needs: list[PlanNeed], resources: list[PlanResource], broader: dict
     options = build_options(needs, resources, broader)
     weight = {n.iri: n.value for n in needs}
     cap = {r.iri: r.capacity for r in resources}
-    greedy = solve_greedy(options, weight, cap, budget)
     if method == "greedy":
-        return greedy, "greedy", upper_bound(options, weight, budget)
+        return solve_greedy(options, weight, cap, budget), "greedy", upper_bound(options, weight, budget)
 
     def value(plan: list[tuple[Option, tuple[str, ...]]]) -> float:
         return float(sum(weight[n] for _, g in plan for n in g))
 
-    best, lp_bound = greedy, math.inf
+    lp_plan: list[tuple[Option, tuple[str, ...]]] = []
+    lp_bound = math.inf
     rounded = solve_lp_rounding(options, weight, cap, budget)
     if rounded is not None:
-        plan_, lp_bound, integral = rounded
+        lp_plan, lp_bound, integral = rounded
         if integral:  # the relaxation's optimum is a plan: the optimum, ties broken as the solver's would be
-            return plan_, "exact", lp_bound
-        if value(plan_) > value(greedy):
-            best = plan_
-    if method == "auto" and len(options) > AUTO_EXACT_OPTIONS and value(best) >= (1 - AUTO_GAP) * lp_bound:
-        return best, "exact" if value(best) >= lp_bound - 1e-9 else "auto", max(lp_bound, value(best))
+            return lp_plan, "exact", lp_bound
+        if method == "auto" and len(options) > AUTO_EXACT_OPTIONS and value(lp_plan) >= (1 - AUTO_GAP) * lp_bound:
+            return lp_plan, "exact" if value(lp_plan) >= lp_bound - 1e-9 else "auto", max(lp_bound, value(lp_plan))
+    greedy = solve_greedy(options, weight, cap, budget)  # the solver's start: the better of the two plans
+    best = lp_plan if rounded is not None and value(lp_plan) > value(greedy) else greedy
     deadline = current_deadline()
     left = None if deadline is None else max(0.1, deadline.remaining() - 1.0)  # leave time to write the answer
     limit = left if method == "exact" else min(PLAN_TIME_LIMIT, left or PLAN_TIME_LIMIT)
@@ -494,35 +495,9 @@ def optimise(needs: list[PlanNeed], resources: list[PlanResource], broader: dict
 # ---------------------------------------------------------------------------
 
 
-def _load(store: Store, scope: Area | None, modes: Any, *, poor_first: bool, real_only: bool,
-          settings: Settings) -> tuple[list[PlanNeed], list[PlanResource], str]:
-    ns = need_rows(store, scope, reach=modes, real_only=real_only, states=(NeedState.UNADDRESSED,),
-                   settings=settings)
-    gaps = ns.rows
-    weights: dict[str, tuple[float, tuple[str, ...]]] = {}
-    if poor_first:
-        broader, _ = need_type_tree(store)
-        links = cause_links(store)
-        situations = poverty_of(store, {r.village for r in gaps})
-        for r in gaps:
-            p = situations[r.village]
-            w, why = float(r.severity), []
-            prio = p.priority(real_only)
-            if prio == 2:
-                w *= POOR_VILLAGE_WEIGHT
-                why.append(p.status_words(real_only))
-            elif prio == 1:
-                w *= POOR_COUNTY_WEIGHT
-                why.append("in a key, national or former poverty county")
-            linked = linked_types(p, links, real_only)
-            cause = next((linked[u] for u in ancestors_path(r.need_type, broader) if u in linked), None)
-            if cause:
-                w *= CAUSE_WEIGHT
-                why.append(f"need linked to poverty cause {cause.rsplit('/', 1)[-1]}")
-            weights[r.iri] = (round(w, 4), tuple(why))
-    needs = sorted((PlanNeed(r.iri, r.village, r.need_type, r.severity, weights.get(r.iri, (0.0, ()))[0],
-                             r.example, weights.get(r.iri, (0.0, ()))[1])
-                    for r in gaps), key=lambda n: (n.village, n.iri))
+def _resources(store: Store, scope: Area | None, real_only: bool) -> list[PlanResource]:
+    """The resources with stock and a unit cost held by libraries serving the scope, an area holding it, or an
+    area within it."""
     b = {"scope": ox.NamedNode(scope.iri)} if scope else {}
     proj = "?scope" if scope else ""
     if scope is None:
@@ -555,6 +530,43 @@ def _load(store: Store, scope: Area | None, modes: Any, *, poor_first: bool, rea
         a["fits"].add(row["fit"])
     resources = [PlanResource(k, a["lib"], tuple(sorted(a["sc"])), frozenset(a["fits"]), a["cap"], a["cost"], a["ex"])
                  for k, a in sorted(acc.items())]
+    return resources
+
+
+def _load(store: Store, scope: Area | None, modes: Any, *, poor_first: bool, real_only: bool,
+          settings: Settings) -> tuple[list[PlanNeed], list[PlanResource], str]:
+    # the resources are read on a thread of their own while the needs are read (1.5 s of a province's plan
+    # at national scale; Oxigraph lets go of the interpreter while it evaluates)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        reading = pool.submit(_resources, store, scope, real_only)
+        ns = need_rows(store, scope, reach=modes, real_only=real_only, states=(NeedState.UNADDRESSED,),
+                       settings=settings)
+        resources = reading.result()
+    gaps = ns.rows
+    weights: dict[str, tuple[float, tuple[str, ...]]] = {}
+    if poor_first:
+        broader, _ = need_type_tree(store)
+        links = cause_links(store)
+        situations = poverty_of(store, {r.village for r in gaps})
+        for r in gaps:
+            p = situations[r.village]
+            w, why = float(r.severity), []
+            prio = p.priority(real_only)
+            if prio == 2:
+                w *= POOR_VILLAGE_WEIGHT
+                why.append(p.status_words(real_only))
+            elif prio == 1:
+                w *= POOR_COUNTY_WEIGHT
+                why.append("in a key, national or former poverty county")
+            linked = linked_types(p, links, real_only)
+            cause = next((linked[u] for u in ancestors_path(r.need_type, broader) if u in linked), None)
+            if cause:
+                w *= CAUSE_WEIGHT
+                why.append(f"need linked to poverty cause {cause.rsplit('/', 1)[-1]}")
+            weights[r.iri] = (round(w, 4), tuple(why))
+    needs = sorted((PlanNeed(r.iri, r.village, r.need_type, r.severity, weights.get(r.iri, (0.0, ()))[0],
+                             r.example, weights.get(r.iri, (0.0, ()))[1])
+                    for r in gaps), key=lambda n: (n.village, n.iri))
     return needs, resources, ns.as_of.isoformat()
 
 
@@ -583,7 +595,10 @@ def plan(
     covered = {n for _, g in chosen for n in g}
     iris = {n.need_type for n in needs} | {o.resource for o, _ in chosen}
     iris |= {res_by[o.resource].library for o, _ in chosen}
-    iris |= {area_iri(n.village) for n in needs}  # the villages left with unmet needs are named too
+    # the villages left with unmet needs are named too (a village code is digits: no IRI escaping to do,
+    # which took 0.5 s for a province's 64,702 gaps)
+    village_iri = {n.village: AREA_PREFIX + n.village for n in needs}
+    iris |= set(village_iri.values())
     iris |= {area_iri(s) for o, _ in chosen for s in res_by[o.resource].served_codes if o.village.startswith(s)}
     names = labels(store, iris)
 
@@ -620,7 +635,7 @@ def plan(
             covered_weight=round(sum(by_iri[n].value for n in gain), 4),
             example=r.example or any(by_iri[n].example for n in gain), explanation=steps,
         ))
-    uncovered = [{"need": n.iri, "village": n.village, "village_label": name(area_iri(n.village)),
+    uncovered = [{"need": n.iri, "village": n.village, "village_label": name(village_iri[n.village]),
                   "need_type": n.need_type,
                   "need_type_label": name(n.need_type), "severity": n.severity, "weight": n.value,
                   "targeting": list(n.why), "example": n.example}
