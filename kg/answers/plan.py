@@ -367,8 +367,10 @@ def _picked(options: list[Option], weight: dict[str, float],
     return [(o, g) for o, g in chosen if g]  # an option whose needs others cover adds nothing
 
 
-def solve_lp_rounding(options: list[Option], weight: dict[str, float], cap: dict[str, int], budget: float,
-                      ) -> tuple[list[tuple[Option, tuple[str, ...]]], float, bool] | None:
+def solve_lp_rounding(
+    options: list[Option], weight: dict[str, float], cap: dict[str, int], budget: float, *,
+    time_limit: float | None = None,
+) -> tuple[list[tuple[Option, tuple[str, ...]]], float, bool] | None:
     """The plan the LP relaxation points at, the relaxation's bound on any plan, and whether the relaxation's
     optimum is itself a plan (every option taken whole or not at all); None if it fails.
 
@@ -386,9 +388,11 @@ def solve_lp_rounding(options: list[Option], weight: dict[str, float], cap: dict
     h = _new_highs()
     for name, v in (("output_flag", False), ("threads", 1), ("random_seed", 0), ("solver", "simplex")):
         h.setOptionValue(name, v)
+    if time_limit is not None:
+        h.setOptionValue("time_limit", max(0.1, float(time_limit)))
     h.passModel(lp)
     h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:  # stopped at its time limit, or failed
         return None
     x = list(h.getSolution().col_value)[:len(options)]
     bound = math.floor((float(h.getInfo().objective_function_value) + _TIE_PENALTY) / step + 1e-6) * step
@@ -467,9 +471,12 @@ def optimise(needs: list[PlanNeed], resources: list[PlanResource], broader: dict
     def value(plan: list[tuple[Option, tuple[str, ...]]]) -> float:
         return float(sum(weight[n] for _, g in plan for n in g))
 
+    deadline = current_deadline()
+    left = None if deadline is None else max(0.1, deadline.remaining() - 1.0)  # leave time to write the answer
+    limit = left if method == "exact" else min(PLAN_TIME_LIMIT, left or PLAN_TIME_LIMIT)
     lp_plan: list[tuple[Option, tuple[str, ...]]] = []
     lp_bound = math.inf
-    rounded = solve_lp_rounding(options, weight, cap, budget)
+    rounded = solve_lp_rounding(options, weight, cap, budget, time_limit=limit)
     if rounded is not None:
         lp_plan, lp_bound, integral = rounded
         if integral:  # the relaxation's optimum is a plan: the optimum, ties broken as the solver's would be
@@ -478,9 +485,9 @@ def optimise(needs: list[PlanNeed], resources: list[PlanResource], broader: dict
             return lp_plan, "exact" if value(lp_plan) >= lp_bound - 1e-9 else "auto", max(lp_bound, value(lp_plan))
     greedy = solve_greedy(options, weight, cap, budget)  # the solver's start: the better of the two plans
     best = lp_plan if rounded is not None and value(lp_plan) > value(greedy) else greedy
-    deadline = current_deadline()
-    left = None if deadline is None else max(0.1, deadline.remaining() - 1.0)  # leave time to write the answer
-    limit = left if method == "exact" else min(PLAN_TIME_LIMIT, left or PLAN_TIME_LIMIT)
+    if deadline is not None:  # what the relaxation left
+        left = max(0.1, deadline.remaining() - 1.0)
+        limit = left if method == "exact" else min(PLAN_TIME_LIMIT, left)
     chosen, proved, ub = solve_milp(options, weight, cap, budget, time_limit=limit, start=best)
     if value(best) > value(chosen):  # stopped before it did better than its start
         chosen = best
