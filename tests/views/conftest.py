@@ -22,12 +22,22 @@ MALICIOUS = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 AS_OF = date(2020, 6, 30)
 
 
-def fixture_store() -> Store:
+def fixture_store(extra: str = "") -> Store:
+    """The fixture, plus ``extra`` (Turtle, in a graph of its own) when given, derived as a build does."""
     store = Store.memory()
     store.add_graph(str(GRAPH_ONTOLOGY), ontology_graph())
     store.add_graph(str(GRAPH_SYNTHETIC), rdflib.Graph().parse(FIXTURE, format="turtle"))
+    if extra:
+        store.add_graph(str(GRAPH_SYNTHETIC) + "-extra", rdflib.Graph().parse(data=extra, format="turtle"))
     derive_all(store, as_of=AS_OF)  # as a build does
     return store
+
+
+def app_client(store: Store) -> TestClient:
+    """A test client of the service over ``store``, writes off, answers as of ``AS_OF`` (use it in ``with``)."""
+    from api.app import create_app
+
+    return TestClient(create_app(Settings(api_token=None, as_of=AS_OF), store))
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +47,5 @@ def store() -> Store:
 
 @pytest.fixture(scope="module")
 def client(store: Store) -> Iterator[TestClient]:
-    from api.app import create_app
-
-    with TestClient(create_app(Settings(api_token=None, as_of=AS_OF), store)) as c:
+    with app_client(store) as c:
         yield c

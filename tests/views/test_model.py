@@ -6,19 +6,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-import rdflib
 from fastapi.testclient import TestClient
 
 from kg.answers.model import model_view
 from kg.answers.recommend import recommend
 from kg.catalogue import run_query
-from kg.derived import derive_all
 from kg.errors import InvalidParameter
-from kg.namespaces import GRAPH_SYNTHETIC, area
+from kg.namespaces import area
 from kg.settings import Settings
 from kg.store import Store
 
-from .conftest import AS_OF, MALICIOUS, fixture_store
+from .conftest import AS_OF, MALICIOUS, app_client, fixture_store
 
 ID = "https://w3id.org/dcpa/id/"
 #: Three breaks added to the fixture: a completed intervention nobody evaluated, a registered poor village with no
@@ -46,18 +44,12 @@ BREAKS = f"""
 
 @pytest.fixture(scope="module")
 def broken() -> Store:
-    store = fixture_store()
-    g = rdflib.Graph().parse(data=BREAKS, format="turtle")
-    store.add_graph(str(GRAPH_SYNTHETIC) + "-breaks", g)
-    derive_all(store, as_of=AS_OF)
-    return store
+    return fixture_store(BREAKS)
 
 
 @pytest.fixture(scope="module")
 def broken_client(broken: Store) -> Iterator[TestClient]:
-    from api.app import create_app
-
-    with TestClient(create_app(Settings(api_token=None, as_of=AS_OF), broken)) as c:
+    with app_client(broken) as c:
         yield c
 
 

@@ -14,7 +14,7 @@ from kg.namespaces import node
 from kg.settings import Settings
 from kg.store import Store
 
-from .conftest import AS_OF, MALICIOUS
+from .conftest import AS_OF, MALICIOUS, app_client
 from .test_render import EXTERNAL, embedded
 
 PAGES = [
@@ -209,10 +209,7 @@ def test_the_home_page_says_what_the_graph_holds_and_leads_everywhere(client: Te
 
 
 def test_the_home_page_of_an_empty_store_says_how_to_add_data() -> None:
-    from api.app import create_app
-
-    empty = Store.memory()
-    with TestClient(create_app(Settings(api_token=None, as_of=AS_OF), empty)) as c:
+    with app_client(Store.memory()) as c:
         html = c.get("/?lang=en").text
     assert 'data-needs="0"' in html and "dcpa template" in html and "dcpa import" in html
     assert "Data entry" in html and 'href="/data?lang=en"' in html

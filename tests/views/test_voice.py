@@ -6,17 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-import rdflib
 from fastapi.testclient import TestClient
 
 from kg.answers.evidence import need_evidence
 from kg.answers.model import model_view
-from kg.derived import derive_all
-from kg.namespaces import GRAPH_SYNTHETIC
 from kg.settings import Settings
 from kg.store import Store
 
-from .conftest import AS_OF, MALICIOUS, fixture_store
+from .conftest import AS_OF, MALICIOUS, app_client, fixture_store
 
 ID = "https://w3id.org/dcpa/id/"
 NEED = ID + "need/200-c"
@@ -38,17 +35,12 @@ VOICE = f"""
 
 @pytest.fixture(scope="module")
 def voiced() -> Store:
-    store = fixture_store()
-    store.add_graph(str(GRAPH_SYNTHETIC) + "-voice", rdflib.Graph().parse(data=VOICE, format="turtle"))
-    derive_all(store, as_of=AS_OF)
-    return store
+    return fixture_store(VOICE)
 
 
 @pytest.fixture(scope="module")
 def client(voiced: Store) -> Iterator[TestClient]:
-    from api.app import create_app
-
-    with TestClient(create_app(Settings(api_token=None, as_of=AS_OF), voiced)) as c:
+    with app_client(voiced) as c:
         yield c
 
 
