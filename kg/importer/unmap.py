@@ -71,9 +71,19 @@ def export_rows(store: Store, kinds: Iterable[str] | None = None,
 
 
 def _row(g: rdflib.Graph, spec: RecordSpec, rec: URIRef, by_term: dict[str, dict[Any, Code]]) -> dict[str, str]:
+    # what the record derives from, read once for the columns that need it: an interview record it names, or
+    # the evidence node of its `source` column (or the imported file)
+    evidence = g.value(rec, PROV.wasDerivedFrom)
+    interview = evidence if (evidence, DCPA.sourceSheet, None) in g and (evidence, RDF.type, DCPA.Interview) in g \
+        else None
     row: dict[str, str] = {}
     for col in spec.columns:
-        value = _cell(g, spec, col, rec, by_term)
+        if col.type == "id":
+            value = _last(rec)
+        elif col.prop is None:
+            value = _special(g, spec, col, rec, evidence, interview, by_term)
+        else:
+            value = _cell(g, col, rec, by_term)
         if value:
             row[col.key] = value
     return row
@@ -89,14 +99,9 @@ def _code(by_term: dict[str, dict[Any, Code]], col: Column, term: object, short:
     return "" if code is None else code.code if short else code.display
 
 
-def _cell(g: rdflib.Graph, spec: RecordSpec, col: Column, rec: URIRef, by_term: dict[str, dict[Any, Code]]) -> str:
-    if col.type == "id":
-        return _last(rec)
-    evidence = g.value(rec, PROV.wasDerivedFrom)
-    interview = evidence if (evidence, DCPA.sourceSheet, None) in g and (evidence, RDF.type, DCPA.Interview) in g \
-        else None
-    if col.prop is None:
-        return _special(g, spec, col, rec, evidence, interview, by_term)
+def _cell(g: rdflib.Graph, col: Column, rec: URIRef, by_term: dict[str, dict[Any, Code]]) -> str:
+    """A column that is one property of the record."""
+    assert col.prop is not None
     objects = list(g.objects(rec, col.prop))
     if col.type in ("label_zh", "label_en"):
         lang = col.type[-2:]
