@@ -240,14 +240,19 @@ def solve_greedy(options: list[Option], weight: dict[str, float], cap: dict[str,
     taken: set[tuple[str, str]] = set()
     spent = 0.0
     chosen: list[tuple[Option, tuple[str, ...]]] = []
+
+    def take(o: Option, gain: tuple[str, ...]) -> None:
+        nonlocal spent
+        chosen.append((o, gain))
+        covered.update(gain)
+        used[o.resource] += 1
+        taken.add((o.resource, o.village))
+        spent += o.cost
+
     for o in prefer:
         gain = tuple(n for n in o.needs if n not in covered)
         if gain and _feasible(o, spent, budget, used, cap, taken):
-            chosen.append((o, gain))
-            covered.update(gain)
-            used[o.resource] += 1
-            taken.add((o.resource, o.village))
-            spent += o.cost
+            take(o, gain)
 
     def ratio(w: float, c: float) -> float:
         return float("inf") if c <= 0 else w / c
@@ -266,11 +271,7 @@ def solve_greedy(options: list[Option], weight: dict[str, float], cap: dict[str,
         if heap and r < -heap[0][0] - 1e-12:
             heapq.heappush(heap, (-r, k, o))  # stale: re-queue with its current value
             continue
-        chosen.append((o, gain))
-        covered.update(gain)
-        used[o.resource] += 1
-        taken.add((o.resource, o.village))
-        spent += o.cost
+        take(o, gain)
     value = sum(weight[n] for _, g in chosen for n in g)
     singles = [o for o in options if o.cost <= budget + 1e-9 and cap[o.resource] > 0]
     if singles:
@@ -472,11 +473,15 @@ def optimise(needs: list[PlanNeed], resources: list[PlanResource], broader: dict
         return float(sum(weight[n] for _, g in plan for n in g))
 
     deadline = current_deadline()
-    left = None if deadline is None else max(0.1, deadline.remaining() - 1.0)  # leave time to write the answer
-    limit = left if method == "exact" else min(PLAN_TIME_LIMIT, left or PLAN_TIME_LIMIT)
+
+    def time_limit() -> float | None:
+        """What the solver may take now: to the deadline (``exact``), at most ``PLAN_TIME_LIMIT`` (``auto``)."""
+        left = None if deadline is None else max(0.1, deadline.remaining() - 1.0)  # leave time to write the answer
+        return left if method == "exact" else min(PLAN_TIME_LIMIT, left or PLAN_TIME_LIMIT)
+
     lp_plan: list[tuple[Option, tuple[str, ...]]] = []
     lp_bound = math.inf
-    rounded = solve_lp_rounding(options, weight, cap, budget, time_limit=limit)
+    rounded = solve_lp_rounding(options, weight, cap, budget, time_limit=time_limit())
     if rounded is not None:
         lp_plan, lp_bound, integral = rounded
         if integral:  # the relaxation's optimum is a plan: the optimum, ties broken as the solver's would be
@@ -485,10 +490,7 @@ def optimise(needs: list[PlanNeed], resources: list[PlanResource], broader: dict
             return lp_plan, "exact" if value(lp_plan) >= lp_bound - 1e-9 else "auto", max(lp_bound, value(lp_plan))
     greedy = solve_greedy(options, weight, cap, budget)  # the solver's start: the better of the two plans
     best = lp_plan if rounded is not None and value(lp_plan) > value(greedy) else greedy
-    if deadline is not None:  # what the relaxation left
-        left = max(0.1, deadline.remaining() - 1.0)
-        limit = left if method == "exact" else min(PLAN_TIME_LIMIT, left)
-    chosen, proved, ub = solve_milp(options, weight, cap, budget, time_limit=limit, start=best)
+    chosen, proved, ub = solve_milp(options, weight, cap, budget, time_limit=time_limit(), start=best)
     if value(best) > value(chosen):  # stopped before it did better than its start
         chosen = best
     ub = min(ub, max(lp_bound, value(chosen)))
