@@ -12,7 +12,9 @@ here it is done once, in Python, and its outcome stored, so queries read a fact 
 
 and, for every province, city and county, a ``dcpa:NeedSummary`` per need type, severity and basis
 (real or example data) with its counts, so that a province's gap report reads a few hundred rows
-instead of 10^5 needs.
+instead of 10^5 needs; and a ``dcpa:CoverageSummary`` per need type, intervention category and basis:
+how many of those needs an intervention of the category addresses (the counts of the catalogue's
+``coverage_by_category``, which reads every need of the area).
 
 The graph is computed as of a date (``dcpa:derivedAsOf`` on the graph) and stays current until the first
 date on which an outcome can change without a new fact (``dcpa:stableUntil``: an intervention's
@@ -71,6 +73,10 @@ def reason_iri(need: str, intervention: str) -> str:
 
 def summary_iri(code: str, need_type: str, severity: int, example: bool) -> str:
     return node("summary", f"{code}-{need_type.rsplit('/', 1)[-1]}-{severity}" + ("-ex" if example else ""))
+
+
+def coverage_iri(code: str, need_type: str, category: str, example: bool) -> str:
+    return node("coverage", f"{code}-{_notation(need_type)}-{_notation(category)}" + ("-ex" if example else ""))
 
 
 def _notation(iri: str) -> str:
@@ -179,12 +185,33 @@ class SummaryKey(NamedTuple):
     example: bool
 
 
+class CoverageKey(NamedTuple):
+    """What one coverage summary counts: the needs of one area, need type and basis that an
+    intervention of one category addresses (verified or not). Only ``Counts.needs`` is used."""
+
+    area: str  # code
+    need_type: str
+    category: str
+    example: bool
+
+
+#: A summary's key; both kinds have the area first and the basis last, so that the counts of an area
+#: above a refreshed county are rolled up the same way (``_new_summaries``).
+Key = SummaryKey | CoverageKey
+
+
+def _order(key: Key) -> tuple[bool, Key]:
+    """Sort order of keys of both kinds (a severity and a category do not compare)."""
+    return isinstance(key, CoverageKey), key
+
+
 def tally(needs: Iterable[NeedFacts], result: dict[str, Outcome],
-          within: tuple[str, ...] | None = None) -> dict[SummaryKey, Counts]:
+          within: tuple[str, ...] | None = None) -> dict[Key, Counts]:
     """Counts per summarised area; only areas inside one of ``within`` (codes), if given."""
-    out: dict[SummaryKey, Counts] = {}
+    out: dict[Key, Counts] = {}
     for n in needs:
-        state = result[n.iri].state
+        outcome = result[n.iri]
+        state, categories = outcome.state, outcome.categories
         for length in SUMMARY_LEVELS:
             a = n.village[:length]
             if len(n.village) >= length and (within is None or any(a.startswith(w) for w in within)):
@@ -195,10 +222,14 @@ def tally(needs: Iterable[NeedFacts], result: dict[str, Outcome],
                     c.gap_people += n.people or 0
                 elif state is NeedState.UNVERIFIED:
                     c.unverified += 1
+                for category in categories:
+                    out.setdefault(CoverageKey(a, n.need_type, category, n.example), Counts()).needs += 1
     return out
 
 
-def summary_lines(key: SummaryKey, c: Counts) -> list[str]:
+def summary_lines(key: Key, c: Counts) -> list[str]:
+    if isinstance(key, CoverageKey):
+        return coverage_lines(key, c)
     code, need_type, sev, example = key
     s = f"<{summary_iri(code, need_type, sev, example)}> "
     out = [
@@ -210,6 +241,22 @@ def summary_lines(key: SummaryKey, c: Counts) -> list[str]:
         f'{s}<{DCPA.gapCount}> "{c.gaps}"{_INT} .\n',
         f'{s}<{DCPA.unverifiedCount}> "{c.unverified}"{_INT} .\n',
         f'{s}<{DCPA.gapPeople}> "{c.gap_people}"{_INT} .\n',
+        f"{s}<{PROV.wasGeneratedBy}> {_RULE} .\n",
+    ]
+    if example:
+        out.append(f"{s}<{DCPA.isSynthetic}> {_TRUE} .\n")
+    return out
+
+
+def coverage_lines(key: CoverageKey, c: Counts) -> list[str]:
+    code, need_type, category, example = key
+    s = f"<{coverage_iri(code, need_type, category, example)}> "
+    out = [
+        f"{s}<{RDF.type}> <{DCPA.CoverageSummary}> .\n",
+        f"{s}<{DCPA.summaryOf}> <{AREA_PREFIX}{code}> .\n",
+        f"{s}<{DCPA.summaryNeedType}> <{need_type}> .\n",
+        f"{s}<{DCPA.summaryCategory}> <{category}> .\n",
+        f'{s}<{DCPA.needCount}> "{c.needs}"{_INT} .\n',
         f"{s}<{PROV.wasGeneratedBy}> {_RULE} .\n",
     ]
     if example:
@@ -271,7 +318,7 @@ def derive_all(store: Store, *, as_of: date | None = None, settings: Settings | 
         yield "".join(_marker_lines(day, stable))
         for n in needs:
             yield "".join(need_lines(n, result[n.iri]))
-        for key in sorted(counts):
+        for key in sorted(counts, key=_order):
             yield "".join(summary_lines(key, counts[key]))
 
     if bulk and workdir is not None:
@@ -368,23 +415,31 @@ def _lines_of(store: Store, needs: list[str]) -> set[str]:
     return out
 
 
-def _old_summaries(store: Store, codes: list[str]) -> dict[SummaryKey, Counts]:
+def _old_summaries(store: Store, codes: list[str]) -> dict[Key, Counts]:
     """The counts of the summaries of the areas in or above ``codes`` (one row per summary)."""
     ups = {a for a in above(codes) if len(a) in SUMMARY_LEVELS}
+    places = scope_patterns(codes, "?a", also=ups)
     queries = [f"""SELECT ?a ?t ?sev ?n ?g ?u ?gp ?ex WHERE {{ {place} GRAPH {_G} {{ ?s dcpa:summaryOf ?a ;
                    dcpa:summaryNeedType ?t ; dcpa:summarySeverity ?sev ; dcpa:needCount ?n ; dcpa:gapCount ?g .
                    OPTIONAL {{ ?s dcpa:unverifiedCount ?u }} OPTIONAL {{ ?s dcpa:gapPeople ?gp }}
                    OPTIONAL {{ ?s dcpa:isSynthetic ?ex }} }} }}"""
-               for place in scope_patterns(codes, "?a", also=ups)]
-    counts: dict[SummaryKey, Counts] = {}
+               for place in places]
+    counts: dict[Key, Counts] = {}
     for a, t, sev, n, g, u, gp, ex in (row for q in queries for row in store.query(q)):
         key = SummaryKey(code_of(a.value), t.value, int(sev.value), ex is not None and ex.value == "true")
         counts[key] = Counts(int(n.value), int(g.value), int(u.value) if u else 0, int(gp.value) if gp else 0)
+    coverage = [f"""SELECT ?a ?t ?c ?n ?ex WHERE {{ {place} GRAPH {_G} {{ ?s dcpa:summaryOf ?a ;
+                    dcpa:summaryCategory ?c ; dcpa:summaryNeedType ?t ; dcpa:needCount ?n .
+                    OPTIONAL {{ ?s dcpa:isSynthetic ?ex }} }} }}"""
+                for place in places]
+    for a, t, c, n, ex in (row for q in coverage for row in store.query(q)):
+        counts[CoverageKey(code_of(a.value), t.value, c.value, ex is not None and ex.value == "true")] = Counts(
+            int(n.value))
     return counts
 
 
 def _new_summaries(codes: list[str], needs: list[NeedFacts], result: dict[str, Outcome],
-                   old: dict[SummaryKey, Counts]) -> dict[SummaryKey, Counts]:
+                   old: dict[Key, Counts]) -> dict[Key, Counts]:
     """Summaries of the areas in or above ``codes`` after a refresh of exactly the needs in ``codes``.
 
     Areas inside a code are counted from ``needs`` (all of their needs); an area above one keeps its
@@ -397,18 +452,18 @@ def _new_summaries(codes: list[str], needs: list[NeedFacts], result: dict[str, O
             if len(a) in SUMMARY_LEVELS:
                 ups.setdefault(a, []).append(c)
     for a, under in ups.items():
-        counts: dict[tuple[str, int, bool], Counts] = {}
-        for (x, t, s, ex), v in old.items():
-            if x == a:
-                counts[(t, s, ex)] = Counts(v.needs, v.gaps, v.unverified, v.gap_people)
+        counts: dict[Key, Counts] = {}  # keyed with the area left empty
+        for key, v in old.items():
+            if key.area == a:
+                counts[key._replace(area="")] = Counts(v.needs, v.gaps, v.unverified, v.gap_people)
         for c in under:
             for sign, table in ((-1, old), (1, new)):
-                for (x, t, s, ex), v in table.items():
-                    if x == c:
-                        counts.setdefault((t, s, ex), Counts()).add(v, sign)
-        for (t, s, ex), v in counts.items():
+                for key, v in table.items():
+                    if key.area == c:
+                        counts.setdefault(key._replace(area=""), Counts()).add(v, sign)
+        for key, v in counts.items():
             if v.needs > 0:
-                new[SummaryKey(a, t, s, ex)] = v
+                new[key._replace(area=a)] = v
     return new
 
 
@@ -464,7 +519,7 @@ def _rewrite(store: Store, m: Marker, codes: list[str], extra: list[str], day: d
                 diffed[n.iri] = new
         old_counts = _old_summaries(store, codes)
         new_counts = _new_summaries(codes, inputs.needs, result, old_counts)
-        for key in sorted(old_counts.keys() | new_counts.keys()):
+        for key in sorted(old_counts.keys() | new_counts.keys(), key=_order):
             if old_counts.get(key) != new_counts.get(key):
                 summaries_changed += 1
                 if key in old_counts:

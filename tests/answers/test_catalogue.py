@@ -102,9 +102,9 @@ def test_header_errors_name_the_file(tmp_path: Path) -> None:
 def test_uses_header_declares_the_derived_graph(tmp_path: Path) -> None:
     readers = {name for name, q in CATALOGUE.items() if q.uses == ["derived"]}
     assert readers == {"needs_of_village", "unmet_needs_by_area", "coverage_by_category", "top_unaddressed_villages",
-                       "need_summary_by_type"}
+                       "need_summary_by_type", "coverage_summary_by_category"}
     derived_terms = ("dcpa:needState", "dcpa:addressedBy", "dcpa:addressingInterventionCount",
-                     "dcpa:addressedByCategory", "dcpa:gapCount")
+                     "dcpa:addressedByCategory", "dcpa:gapCount", "dcpa:summaryOf")
     for name, q in CATALOGUE.items():  # a query reading derived terms must say so (it is refused without them)
         assert any(t in q.text for t in derived_terms) == (name in readers), name
     p = tmp_path / "bad.rq"
@@ -193,6 +193,18 @@ def test_the_summary_query_answers_what_the_scan_and_the_gap_report_do(
     report = gaps(mixed, area, by="need_type", real_only=real_only, settings=settings_for())
     assert {r["need_type"]: (r["unaddressed"], r["unverified"], r["unaddressed_people"]) for r in fast} == \
         {g.key: (g.unaddressed, g.unverified, g.people_unaddressed) for g in report.groups}
+
+
+@pytest.mark.parametrize("area", ["21", "2190", "219001", "219002"])
+@pytest.mark.parametrize("real_only", [False, True])
+def test_the_coverage_summaries_answer_what_the_scan_does(mixed: Store, area: str, real_only: bool) -> None:
+    """coverage_summary_by_category, the materialised counterpart of coverage_by_category, gives the same
+    rows: per need type and category, the needs covered and all needs of the type."""
+    fast = run_query(mixed, "coverage_summary_by_category", {"area": area}, real_only=real_only)
+    scan = run_query(mixed, "coverage_by_category", {"area": area}, real_only=real_only)
+    assert fast.columns == scan.columns
+    assert _canonical(fast.rows) == _canonical(scan.rows)
+    assert fast.rows or (area == "219002" and real_only)  # the fixture's real needs there are all gaps
 
 
 def test_a_faster_query_the_catalogue_lacks_is_refused(tmp_path: Path) -> None:
