@@ -270,7 +270,7 @@ def _marker_lines(as_of: date, stable_until: date | None) -> list[str]:
         f"{_G} <{PROV.wasGeneratedBy}> {_RULE} .\n",
         f'{_G} <{DCPA.derivedAsOf}> "{as_of.isoformat()}"{_DATE} .\n',
         f"{_RULE} <{RDF.type}> <{PROV.Activity}> .\n",
-        f"{_RULE} <{RDFS.label}> {ox.Literal('派生：需求是否已被满足（规则第 2 版）', language='zh')} .\n",
+        f"{_RULE} <{RDFS.label}> {ox.Literal(_LABEL_ZH, language='zh')} .\n",
         f"{_RULE} <{RDFS.label}> {ox.Literal(_LABEL_EN, language='en')} .\n",
         f"{_RULE} <{RDFS.comment}> {ox.Literal(RULE_TEXT, language='en')} .\n",
         f"{_RULE} <{PROV.used}> <{GRAPH_ONTOLOGY}> .\n",
@@ -280,7 +280,8 @@ def _marker_lines(as_of: date, stable_until: date | None) -> list[str]:
     return lines
 
 
-_LABEL_EN = "Derived: whether each need is addressed (rule version 2)"
+_LABEL_ZH = "派生：需求是否已被满足（规则第 2 版，派生图第 3 版）"
+_LABEL_EN = "Derived: whether each need is addressed (rule version 2, derived graph version 3)"
 RULE_TEXT = (
     "A need of type T in village V is addressed as of a date when an intervention reaches V (it names V, "
     "or targets an area containing V with an online resource or a declared whole-area reach scope), fits T "
@@ -303,7 +304,7 @@ def derive_all(store: Store, *, as_of: date | None = None, settings: Settings | 
 
     ``bulk=True`` uses Oxigraph's non-transactional loader (a fresh store being built), through a
     file in ``workdir`` when given (the national graph's lines held as one string took gigabytes);
-    otherwise the graph is replaced in one transaction.
+    otherwise the graph is replaced in place, in transactions of bounded size (``_replace``).
     """
     settings = settings or get_settings()
     day = as_of or as_of_today(settings)
@@ -315,26 +316,55 @@ def derive_all(store: Store, *, as_of: date | None = None, settings: Settings | 
     del inputs
 
     def chunks() -> Iterator[str]:
-        yield "".join(_marker_lines(day, stable))
         for n in needs:
             yield "".join(need_lines(n, result[n.iri]))
         for key in sorted(counts, key=_order):
             yield "".join(summary_lines(key, counts[key]))
 
+    marker_text = "".join(_marker_lines(day, stable))
     if bulk and workdir is not None:
         path = Path(workdir) / "derived.nt"
         with path.open("w", encoding="utf-8") as f:
             f.writelines(chunks())
+            f.write(marker_text)
         store.bulk_load(path, "nt", str(GRAPH_DERIVED))
         path.unlink()
+    elif bulk:
+        store.bulk_load(("".join(chunks()) + marker_text).encode("utf-8"), "nt", str(GRAPH_DERIVED))
     else:
-        data = "".join(chunks()).encode("utf-8")
-        if bulk:
-            store.bulk_load(data, "nt", str(GRAPH_DERIVED))
-        else:
-            store.replace_graph(str(GRAPH_DERIVED), data)
+        _replace(store, chunks(), marker_text)
     log.info("derived graph as of %s: %d needs, %d summaries, stable until %s", day, len(needs), len(counts), stable)
     return len(needs)
+
+
+#: Characters of N-Triples per transaction when the derived graph is replaced in place (about 400,000 triples).
+REPLACE_CHUNK_CHARS = 50_000_000
+
+
+def _replace(store: Store, parts: Iterable[str], marker_text: str) -> None:
+    """Replace the derived graph in transactions of at most ``REPLACE_CHUNK_CHARS``, its marker last.
+
+    Why not one transaction: replacing the national derived graph (about 10^7 triples) in one took over
+    24 GB and was killed (`dcpa derive` on the 33.9M-quad national build, December 2026). The marker is
+    the commit point: it is removed first, so that from then on the store reads as having no derived
+    graph (answers are computed live, queries that need it are refused) until the last transaction
+    writes the new one. A crash in between leaves no marker, and the next ``derive_all`` (``dcpa
+    derive``, the server's ``ensure_current`` or the next write's ``refresh``) starts over.
+    """
+    store.update(f"DELETE WHERE {{ GRAPH {_G} {{ {_G} ?p ?o }} }}")
+    rows = REPLACE_CHUNK_CHARS // 100  # an old triple of the graph is about 100 characters long
+    while store.query(f"ASK {{ GRAPH {_G} {{ ?s ?p ?o }} }}"):
+        store.update(f"DELETE {{ GRAPH {_G} {{ ?s ?p ?o }} }} WHERE {{ "
+                     f"{{ SELECT ?s ?p ?o WHERE {{ GRAPH {_G} {{ ?s ?p ?o }} }} LIMIT {rows} }} }}")
+    batch: list[str] = []
+    size = 0
+    for part in parts:
+        batch.append(part)
+        size += len(part)
+        if size >= REPLACE_CHUNK_CHARS:
+            store.update(f"INSERT DATA {{ GRAPH {_G} {{\n{''.join(batch)}}} }}")
+            batch, size = [], 0
+    store.update(f"INSERT DATA {{ GRAPH {_G} {{\n{''.join(batch)}{marker_text}}} }}")
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,9 @@ GRAPH_REFERENCE = GRAPH["reference"]
 GRAPH_SYNTHETIC = GRAPH["synthetic"]
 #: Facts derived from the others (whether each need is addressed), kept current by ``kg.derived``.
 GRAPH_DERIVED = GRAPH["derived"]
-#: The activity that made the derived graph; a new version of the rule gets a new IRI.
-DERIVED_RULE = ID["activity/derive-addressed-v2"]
+#: The activity that makes the derived graph, versioned: a store whose derived graph another version made
+#: is treated as having none (v3 added the coverage summaries; the rule itself is version 2).
+DERIVED_RULE = ID["activity/derive-addressed-v3"]
 GRAPH_IMPORT_PREFIX = str(GRAPH) + "import/"
 #: Each withdrawn import batch leaves its withdrawal record in a graph of its own under ``withdrawn/``.
 GRAPH_WITHDRAWN_PREFIX = str(GRAPH) + "withdrawn/"

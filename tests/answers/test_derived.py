@@ -289,6 +289,71 @@ def test_refresh_on_a_store_without_a_derived_graph_derives_it_whole() -> None:
     _assert_current(store)
 
 
+def test_a_derived_graph_of_another_version_is_none_and_is_replaced_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A derived graph made by another version (say, before coverage summaries) is treated as absent:
+    queries that need it are refused and gaps are computed live. Deriving again leaves none of it behind,
+    in transactions of bounded size (here a few hundred characters each)."""
+    store = fixture_store()
+    old = "https://w3id.org/dcpa/id/activity/derive-addressed-v2"
+    store.update(f"""DELETE {{ GRAPH <{GRAPH_DERIVED}> {{ <{GRAPH_DERIVED}> ?p ?o }} }}
+                     INSERT {{ GRAPH <{GRAPH_DERIVED}> {{ <{GRAPH_DERIVED}> ?p ?o2 . <{old}> a prov:Activity .
+                               <https://w3id.org/dcpa/id/summary/stale> dcpa:needCount 1 }} }}
+                     WHERE {{ GRAPH <{GRAPH_DERIVED}> {{ <{GRAPH_DERIVED}> ?p ?o }}
+                              BIND(IF(?p = prov:wasGeneratedBy, <{old}>, ?o) AS ?o2) }}""")
+    assert derived.marker(store) is None
+    assert gaps(store, "21", settings=settings_for()).source == "live"
+    with pytest.raises(StoreError):
+        run_query(store, "coverage_summary_by_category", {"area": "21"})
+
+    updates: list[str] = []
+    real_update = Store.update
+    monkeypatch.setattr(Store, "update", lambda self, q: (updates.append(q), real_update(self, q))[1])
+    monkeypatch.setattr(derived, "REPLACE_CHUNK_CHARS", 500)
+    derive_all(store, as_of=AS_OF)
+    assert sum(q.startswith("INSERT DATA") for q in updates) > 10  # many small transactions, the marker last
+    assert derived.marker(store) is not None and "derivedAsOf" in updates[-1]
+    fresh = _copy(store, derive=True)
+    assert isomorphic(store.to_rdflib(str(GRAPH_DERIVED)), fresh.to_rdflib(str(GRAPH_DERIVED)))
+    assert not store.select(f"SELECT ?s WHERE {{ GRAPH <{GRAPH_DERIVED}> {{ ?s ?p <{old}> }} }}")
+
+
+@pytest.mark.parametrize("crash_at", [1, 2, 5])
+def test_a_derivation_cut_short_leaves_no_derived_graph_and_the_next_one_completes(
+    monkeypatch: pytest.MonkeyPatch, crash_at: int
+) -> None:
+    """A crash between the transactions of a re-derivation (the first removes the marker) leaves a store
+    that reads as having no derived graph, never a half one: answers are computed live, and the next
+    derivation writes the whole graph. A crash in the first leaves the old graph as it was."""
+    store = fixture_store()
+    before = store.to_rdflib(str(GRAPH_DERIVED))
+    want = gaps(store, "21", settings=settings_for()).to_dict()
+    calls = 0
+    real_update = Store.update
+
+    def failing(self: Store, q: str) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == crash_at:
+            raise StoreError("the process died here")
+        real_update(self, q)
+
+    monkeypatch.setattr(Store, "update", failing)
+    monkeypatch.setattr(derived, "REPLACE_CHUNK_CHARS", 500)
+    with pytest.raises(StoreError):
+        derive_all(store, as_of=AS_OF)
+    monkeypatch.setattr(Store, "update", real_update)
+    if crash_at == 1:
+        assert isomorphic(store.to_rdflib(str(GRAPH_DERIVED)), before)
+        return
+    assert derived.marker(store) is None
+    got = gaps(store, "21", settings=settings_for()).to_dict()
+    assert got.pop("source") == "live"
+    want.pop("source"), want.pop("notes"), got.pop("notes")
+    assert got == want
+    derive_all(store, as_of=AS_OF)
+    _assert_current(store)
+
+
 def test_refresh_with_nothing_changed_writes_nothing(store: Store) -> None:
     assert derived.refresh(store, ["21"], settings=settings_for()) == 0
     assert derived.refresh(store, [], settings=settings_for()) == 0
