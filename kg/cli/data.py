@@ -222,6 +222,7 @@ def derive_cmd(
     `dcpa build` and every import do this already; run it when the date moves past the derived graph's
     "stable until" date (answers then say they were computed live), or on a store loaded some other way
     (say, from an N-Quads dump without the derived graph). While `dcpa serve` runs, the server does it.
+    Run alone, it compacts the store afterwards (minutes at national scale).
 
     Examples:
 
@@ -251,6 +252,9 @@ def derive_cmd(
             recover(store, settings)  # interrupted writes first: their batches are in or out
             n = derive_all(store, as_of=day)
             m = marker(store)
+            # Why: the old graph's deleted triples stay behind as tombstones until compaction; at national
+            # scale coverage_by_category took 8.7 s right after a re-derive and 3.4 s after this (160 s).
+            store.optimize()
         finally:
             store.close()
         return handoff.Derived(n, time.perf_counter() - started, m.as_of if m else None,
