@@ -228,38 +228,35 @@ def tally(needs: Iterable[NeedFacts], result: dict[str, Outcome],
 
 
 def summary_lines(key: Key, c: Counts) -> list[str]:
+    """The lines of one summary, need or coverage summary by the kind of its key."""
     if isinstance(key, CoverageKey):
-        return coverage_lines(key, c)
+        code, need_type, category, example = key
+        return _summary_lines(coverage_iri(code, need_type, category, example), DCPA.CoverageSummary, key, [
+            f"<{DCPA.summaryCategory}> <{category}>",
+            f'<{DCPA.needCount}> "{c.needs}"{_INT}',
+        ])
     code, need_type, sev, example = key
-    s = f"<{summary_iri(code, need_type, sev, example)}> "
-    out = [
-        f"{s}<{RDF.type}> <{DCPA.NeedSummary}> .\n",
-        f"{s}<{DCPA.summaryOf}> <{AREA_PREFIX}{code}> .\n",
-        f"{s}<{DCPA.summaryNeedType}> <{need_type}> .\n",
-        f'{s}<{DCPA.summarySeverity}> "{sev}"{_INT} .\n',
-        f'{s}<{DCPA.needCount}> "{c.needs}"{_INT} .\n',
-        f'{s}<{DCPA.gapCount}> "{c.gaps}"{_INT} .\n',
-        f'{s}<{DCPA.unverifiedCount}> "{c.unverified}"{_INT} .\n',
-        f'{s}<{DCPA.gapPeople}> "{c.gap_people}"{_INT} .\n',
-        f"{s}<{PROV.wasGeneratedBy}> {_RULE} .\n",
-    ]
-    if example:
-        out.append(f"{s}<{DCPA.isSynthetic}> {_TRUE} .\n")
-    return out
+    return _summary_lines(summary_iri(code, need_type, sev, example), DCPA.NeedSummary, key, [
+        f'<{DCPA.summarySeverity}> "{sev}"{_INT}',
+        f'<{DCPA.needCount}> "{c.needs}"{_INT}',
+        f'<{DCPA.gapCount}> "{c.gaps}"{_INT}',
+        f'<{DCPA.unverifiedCount}> "{c.unverified}"{_INT}',
+        f'<{DCPA.gapPeople}> "{c.gap_people}"{_INT}',
+    ])
 
 
-def coverage_lines(key: CoverageKey, c: Counts) -> list[str]:
-    code, need_type, category, example = key
-    s = f"<{coverage_iri(code, need_type, category, example)}> "
+def _summary_lines(iri: str, cls: str, key: Key, counts: list[str]) -> list[str]:
+    """What both kinds of summary state: class, area, need type, their own ``counts`` (predicate and
+    object), the rule, and the example flag."""
+    s = f"<{iri}> "
     out = [
-        f"{s}<{RDF.type}> <{DCPA.CoverageSummary}> .\n",
-        f"{s}<{DCPA.summaryOf}> <{AREA_PREFIX}{code}> .\n",
-        f"{s}<{DCPA.summaryNeedType}> <{need_type}> .\n",
-        f"{s}<{DCPA.summaryCategory}> <{category}> .\n",
-        f'{s}<{DCPA.needCount}> "{c.needs}"{_INT} .\n',
+        f"{s}<{RDF.type}> <{cls}> .\n",
+        f"{s}<{DCPA.summaryOf}> <{AREA_PREFIX}{key.area}> .\n",
+        f"{s}<{DCPA.summaryNeedType}> <{key.need_type}> .\n",
+        *(f"{s}{po} .\n" for po in counts),
         f"{s}<{PROV.wasGeneratedBy}> {_RULE} .\n",
     ]
-    if example:
+    if key.example:
         out.append(f"{s}<{DCPA.isSynthetic}> {_TRUE} .\n")
     return out
 
@@ -355,25 +352,29 @@ def _replace(store: Store, parts: Iterable[str], marker_text: str) -> None:
     # The old triples are read in one pass and deleted batch by batch. Deleting with a `LIMIT` sub-select
     # until an ASK said the graph was empty re-read the graph from its start each time, across every
     # triple already deleted: it had not finished after 11 minutes at national scale.
+    old = (f"{s} {p} {o} .\n" for s, p, o in store.query(f"SELECT ?s ?p ?o WHERE {{ GRAPH {_G} {{ ?s ?p ?o }} }}"))
+    for text in _batches(old):
+        store.update(f"DELETE DATA {{ GRAPH {_G} {{\n{text}}} }}")
+    pending = ""  # one batch behind, so that the last one carries the marker
+    for text in _batches(parts):
+        if pending:
+            store.update(f"INSERT DATA {{ GRAPH {_G} {{\n{pending}}} }}")
+        pending = text
+    store.update(f"INSERT DATA {{ GRAPH {_G} {{\n{pending}{marker_text}}} }}")
+
+
+def _batches(parts: Iterable[str]) -> Iterator[str]:
+    """``parts`` joined into texts of about ``REPLACE_CHUNK_CHARS`` characters (one transaction each)."""
     batch: list[str] = []
     size = 0
-    for s, p, o in store.query(f"SELECT ?s ?p ?o WHERE {{ GRAPH {_G} {{ ?s ?p ?o }} }}"):
-        line = f"{s} {p} {o} .\n"
-        batch.append(line)
-        size += len(line)
-        if size >= REPLACE_CHUNK_CHARS:
-            store.update(f"DELETE DATA {{ GRAPH {_G} {{\n{''.join(batch)}}} }}")
-            batch, size = [], 0
-    if batch:
-        store.update(f"DELETE DATA {{ GRAPH {_G} {{\n{''.join(batch)}}} }}")
-    batch, size = [], 0
     for part in parts:
         batch.append(part)
         size += len(part)
         if size >= REPLACE_CHUNK_CHARS:
-            store.update(f"INSERT DATA {{ GRAPH {_G} {{\n{''.join(batch)}}} }}")
+            yield "".join(batch)
             batch, size = [], 0
-    store.update(f"INSERT DATA {{ GRAPH {_G} {{\n{''.join(batch)}{marker_text}}} }}")
+    if batch:
+        yield "".join(batch)
 
 
 @dataclass(frozen=True)
