@@ -18,14 +18,14 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from kg import __version__
+from kg.connect import open_store
+from kg.contract import StoreAPI
 from kg.settings import Settings, get_settings
-from kg.store import Store
 from kg.workers import QueryRunner, runner_for
 
 from .errors import install_error_handlers
 from .guards import install_guards
 from .paths import STATIC_DIR
-from .remote import RemoteStore
 from .result_cache import ResultCache
 from .routes import (
     admin,
@@ -57,13 +57,6 @@ ROUTERS = (home, health, ontology, sparql, docs, areas, villages, gaps, plans, c
            history, views, dashboard, model_page, data_entry, plan_page, admin)
 
 
-def open_store(settings: Settings) -> Store:
-    """The store the app serves: a remote endpoint when configured, else the embedded store."""
-    if settings.sparql_endpoint:
-        return RemoteStore.from_settings(settings)  # type: ignore[return-value]  # same read methods
-    return Store.open(settings.store_path, create=False)
-
-
 def query_runner_for(settings: Settings, state: Any) -> QueryRunner:
     """Where SPARQL queries (and, through ``call``, other read-only work) run under a deadline:
     worker processes for an on-disk store, threads reading ``state.store`` for in-memory and remote
@@ -79,7 +72,7 @@ def query_runner_for(settings: Settings, state: Any) -> QueryRunner:
     return runner
 
 
-def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, store: StoreAPI | None = None) -> FastAPI:
     """Build the app. Pass ``store`` to serve an existing (e.g. in-memory) store."""
     settings = settings or get_settings()
 

@@ -10,9 +10,9 @@ from typing import Annotated, Any, Concatenate, ParamSpec, TypeVar
 
 from fastapi import Depends, Request
 
+from kg.contract import StoreAPI
 from kg.errors import QueryTimeout
 from kg.settings import Settings
-from kg.store import Store
 from kg.workers import QueryRunner, target_of
 
 P = ParamSpec("P")
@@ -64,11 +64,11 @@ def get_answers(request: Request) -> Answers:
     return Answers.of(request.app.state)
 
 
-def get_store(request: Request) -> Store:
-    store: Store = request.app.state.store
+def get_store(request: Request) -> StoreAPI:
+    store: StoreAPI = request.app.state.store
     return store
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
-StoreDep = Annotated[Store, Depends(get_store)]
+StoreDep = Annotated[StoreAPI, Depends(get_store)]
 AnswersDep = Annotated[Answers, Depends(get_answers)]

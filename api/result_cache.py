@@ -22,6 +22,7 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Any
 
+from kg.contract import StoreAPI
 from kg.store import Store
 
 from .sparql import Answer, SparqlRequest
@@ -40,7 +41,7 @@ class ResultCache:
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
-        self._store: weakref.ref[Store] | None = None
+        self._store: weakref.ref[StoreAPI] | None = None
         self._version: tuple[int, int] | None = None
         self._answers: OrderedDict[Key, Answer] = OrderedDict()
         self._bytes = 0

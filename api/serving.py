@@ -38,6 +38,7 @@ import uvicorn
 
 from kg import versions
 from kg.build import BuildReport, ProgressFn, build
+from kg.contract import StoreAPI
 from kg.derived import Marker, advance, as_of_today, derive_all, marker
 from kg.errors import StoreBusy, StoreError
 from kg.importer.journal import recover
@@ -76,7 +77,7 @@ class ServedStore:
         self._registered = False
 
     @classmethod
-    def open(cls, state: Any, settings: Settings) -> Store:
+    def open(cls, state: Any, settings: Settings) -> StoreAPI:
         """Become the store's writer (waiting for a running command to finish), repair what a crash
         left, open the store and put it on ``state.store``; returns the store."""
         lock = WriterLock(settings.store_path, "serve")
@@ -108,8 +109,8 @@ class ServedStore:
         return store
 
     @property
-    def store(self) -> Store:
-        store: Store = self._state.store
+    def store(self) -> StoreAPI:
+        store: StoreAPI = self._state.store
         return store
 
     @property
@@ -119,7 +120,7 @@ class ServedStore:
 
     # -- writing ----------------------------------------------------------
     @contextlib.contextmanager
-    def writing(self) -> Iterator[Store]:
+    def writing(self) -> Iterator[StoreAPI]:
         """Hold the store's write turn: one writer at a time, none while a rebuild runs (``StoreBusy``)."""
         with self._cond:
             while self._busy:

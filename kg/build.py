@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, faults, search, versions
+from .contract import StoreAPI
 from .derived import derive_all
 from .errors import DcpaError, StoreBusy, StoreError
 from .importer import replay_retained
@@ -122,14 +123,16 @@ def fingerprint(settings: Settings, example_villages: int, seed: int) -> str:
 # ---------------------------------------------------------------------------
 
 
-def _replay_imports(store: Store, imports_path: Path | None) -> int:
+def _replay_imports(store: StoreAPI, imports_path: Path | None) -> int:
     """Load the retained user imports again."""
     if imports_path is None:
         return 0
     return replay_retained(store, Path(imports_path))
 
 
-def _load_synthetic(store: Store, villages: int, seed: int, workdir: Path | None, progress: ProgressFn | None) -> None:
+def _load_synthetic(
+    store: StoreAPI, villages: int, seed: int, workdir: Path | None, progress: ProgressFn | None
+) -> None:
     """Generate the example data and bulk-load it (through a file in ``workdir`` when given)."""
 
     def tick(done: int, total: int) -> None:
@@ -153,7 +156,7 @@ def _load_synthetic(store: Store, villages: int, seed: int, workdir: Path | None
 
 
 def build_into(
-    store: Store,
+    store: StoreAPI,
     *,
     example_villages: int,
     seed: int,
@@ -196,7 +199,7 @@ def build(
     seed: int | None = None,
     force: bool = False,
     progress: ProgressFn | None = None,
-    current: Store | None = None,
+    current: StoreAPI | None = None,
     switch: Callable[[Path], None] | None = None,
 ) -> BuildReport:
     """Build a new version of the store at ``settings.store_path`` and switch to it (skipped when its
@@ -239,7 +242,7 @@ def build(
     return report
 
 
-def _recover(settings: Settings, current: Store | None, notes: list[str]) -> bool:
+def _recover(settings: Settings, current: StoreAPI | None, notes: list[str]) -> bool:
     """Settle interrupted writes against the current store; returns whether that store is sound.
 
     A store that does not open (missing, damaged) cannot say which interrupted writes landed: they

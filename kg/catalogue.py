@@ -40,10 +40,11 @@ import pyoxigraph as ox
 
 from . import derived
 from .answers.basis import Basis, basis
+from .contract import StoreAPI
 from .errors import DataError, InvalidParameter, Issue, NotFound, StoreError
 from .namespaces import DCPAV, area
 from .resources import QUERIES_DIR
-from .store import Store, to_python
+from .store import to_python
 
 log = logging.getLogger(__name__)
 
@@ -282,7 +283,7 @@ def default_values(query: CatalogueQuery, *, real_only: bool = False) -> dict[st
 
 
 def run_query(
-    store: Store,
+    store: StoreAPI,
     name_or_query: str | CatalogueQuery,
     params: dict[str, str] | None = None,
     *,
@@ -338,7 +339,7 @@ def _row_key(row: dict[str, Any], columns: list[str]) -> tuple[str, ...]:
 
 
 def answer(
-    store: Store, name: str, params: dict[str, str] | None = None, *, limit: int | None = None,
+    store: StoreAPI, name: str, params: dict[str, str] | None = None, *, limit: int | None = None,
     real_only: bool = False,
 ) -> CatalogueAnswer:
     """Run a catalogue query and mark the rows that rest on example data.

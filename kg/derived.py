@@ -41,11 +41,11 @@ import rdflib
 from rdflib.namespace import PROV, RDF, RDFS, XSD
 
 from . import facts
+from .contract import StoreAPI
 from .facts import AREA_PREFIX, above, area_values, code_of, minimal_areas, run_parallel, scope_patterns
 from .namespaces import DCPA, DERIVED_RULE, GRAPH_DERIVED, GRAPH_ONTOLOGY, ID, node
 from .rule import NeedFacts, NeedState, Outcome, Reason, Rule, prefixes
 from .settings import Settings, get_settings
-from .store import Store
 
 log = logging.getLogger(__name__)
 
@@ -295,7 +295,7 @@ RULE_TEXT = (
 # ---------------------------------------------------------------------------
 
 
-def derive_all(store: Store, *, as_of: date | None = None, settings: Settings | None = None,
+def derive_all(store: StoreAPI, *, as_of: date | None = None, settings: Settings | None = None,
                bulk: bool = False, workdir: Path | None = None) -> int:
     """Compute the derived graph for every need and write it whole; returns the number of needs.
 
@@ -338,7 +338,7 @@ def derive_all(store: Store, *, as_of: date | None = None, settings: Settings | 
 REPLACE_CHUNK_CHARS = 50_000_000
 
 
-def _replace(store: Store, parts: Iterable[str], marker_text: str) -> None:
+def _replace(store: StoreAPI, parts: Iterable[str], marker_text: str) -> None:
     """Replace the derived graph in transactions of at most ``REPLACE_CHUNK_CHARS``, its marker last.
 
     Why not one transaction: replacing the national derived graph (about 10^7 triples) in one took over
@@ -388,7 +388,7 @@ class Marker:
         return self.as_of <= day and (self.stable_until is None or day < self.stable_until)
 
 
-def marker(store: Store) -> Marker | None:
+def marker(store: StoreAPI) -> Marker | None:
     """The derived graph's date and validity, or None when the store has none made by this rule."""
     rows = run_parallel(store, [(
         f"SELECT ?a ?s WHERE {{ GRAPH {_G} {{ {_G} <{PROV.wasGeneratedBy}> {_RULE} ; <{DCPA.derivedAsOf}> ?a . "
@@ -399,7 +399,7 @@ def marker(store: Store) -> Marker | None:
     return Marker(date.fromisoformat(str(a)), date.fromisoformat(s) if s else None)
 
 
-def is_current(store: Store, as_of: date | None = None) -> bool:
+def is_current(store: StoreAPI, as_of: date | None = None) -> bool:
     """Whether the store holds a derived graph made by this rule that answers for ``as_of`` (default today)."""
     m = marker(store)
     return m is not None and m.covers(as_of or as_of_today())
@@ -410,23 +410,20 @@ def is_current(store: Store, as_of: date | None = None) -> bool:
 # ---------------------------------------------------------------------------
 
 
-def _old_digests(store: Store, needs: Iterable[str]) -> dict[str, str]:
+def _old_digests(store: StoreAPI, needs: Iterable[str]) -> dict[str, str]:
     """The digest (``dcpa:derivedDigest``) of each of ``needs`` that has derived facts ("" for one
     written before digests were).
 
     One index lookup per need: 27 µs a need at national scale, where a SPARQL join over a province's
     counties took 45 µs (4.7 s for 100,476 needs).
     """
-    g = ox.NamedNode(str(GRAPH_DERIVED))
-    digest, state = ox.NamedNode(str(DCPA.derivedDigest)), ox.NamedNode(str(DCPA.needState))
-    inner = store.inner
+    g, digest, state = str(GRAPH_DERIVED), str(DCPA.derivedDigest), str(DCPA.needState)
     out: dict[str, str] = {}
     for iri in needs:
-        n = ox.NamedNode(iri)
-        for q in inner.quads_for_pattern(n, digest, None, g):
+        for q in store.quads(iri, digest, g):
             if isinstance(q.object, ox.Literal):
                 out[iri] = q.object.value
-        if iri not in out and next(inner.quads_for_pattern(n, state, None, g), None) is not None:
+        if iri not in out and next(store.quads(iri, state, g), None) is not None:
             out[iri] = ""
     return out
 
@@ -441,7 +438,7 @@ def _digest_of(lines: list[str]) -> str:
 READ_CHUNK = 10_000
 
 
-def _lines_of(store: Store, needs: list[str]) -> set[str]:
+def _lines_of(store: StoreAPI, needs: list[str]) -> set[str]:
     """The derived triples (as lines) of ``needs`` and of their reasons, read back (for the needs whose
     digest says they changed, so that only the difference is written)."""
     out: set[str] = set()
@@ -455,7 +452,7 @@ def _lines_of(store: Store, needs: list[str]) -> set[str]:
     return out
 
 
-def _old_summaries(store: Store, codes: list[str]) -> dict[Key, Counts]:
+def _old_summaries(store: StoreAPI, codes: list[str]) -> dict[Key, Counts]:
     """The counts of the summaries of the areas in or above ``codes`` (one row per summary)."""
     ups = {a for a in above(codes) if len(a) in SUMMARY_LEVELS}
     places = scope_patterns(codes, "?a", also=ups)
@@ -507,7 +504,7 @@ def _new_summaries(codes: list[str], needs: list[NeedFacts], result: dict[str, O
     return new
 
 
-def refresh(store: Store, areas: Iterable[str], needs: Iterable[str] = (), *,
+def refresh(store: StoreAPI, areas: Iterable[str], needs: Iterable[str] = (), *,
             settings: Settings | None = None) -> int:
     """Recompute the needs of every county containing one of ``areas`` (codes), their summaries and
     those of the areas above, and forget derived facts of ``needs`` no longer in the graph; write
@@ -531,7 +528,7 @@ def refresh(store: Store, areas: Iterable[str], needs: Iterable[str] = (), *,
     return _rewrite(store, m, codes, extra, m.as_of, settings)
 
 
-def _rewrite(store: Store, m: Marker, codes: list[str], extra: list[str], day: date, settings: Settings,
+def _rewrite(store: StoreAPI, m: Marker, codes: list[str], extra: list[str], day: date, settings: Settings,
              marker_to: Marker | None = None) -> int:
     """Recompute the needs of ``codes`` (counties) as of ``day`` and forget those of ``extra``; write
     the difference, and the marker when it moves, in one transaction. The marker becomes
@@ -599,7 +596,7 @@ def _rewrite(store: Store, m: Marker, codes: list[str], extra: list[str], day: d
 ADVANCE_CHUNK = 64
 
 
-def changed_areas(store: Store, old: date, new: date, settings: Settings | None = None) -> tuple[set[str], Rule]:
+def changed_areas(store: StoreAPI, old: date, new: date, settings: Settings | None = None) -> tuple[set[str], Rule]:
     """The area codes where an outcome can differ between ``old`` and ``new`` without a new fact, and
     the rule as of ``new`` (which knows the next change after it).
 
@@ -625,7 +622,7 @@ def changed_areas(store: Store, old: date, new: date, settings: Settings | None 
     return codes, after
 
 
-def advance(store: Store, day: date | None = None, *, settings: Settings | None = None) -> int:
+def advance(store: StoreAPI, day: date | None = None, *, settings: Settings | None = None) -> int:
     """Move the derived graph to ``day`` (default today): recompute only the counties where an outcome
     can change between its date and ``day`` (``changed_areas``), writing their differences in
     transactions of ``ADVANCE_CHUNK`` counties, the new date and stable-until date with the last.
@@ -656,7 +653,7 @@ def advance(store: Store, day: date | None = None, *, settings: Settings | None 
     return changed
 
 
-def ensure_current(store: Store, as_of: date | None = None, *, settings: Settings | None = None) -> bool:
+def ensure_current(store: StoreAPI, as_of: date | None = None, *, settings: Settings | None = None) -> bool:
     """Move the derived graph to ``as_of`` (default today) when it does not answer for it; True if it did."""
     settings = settings or get_settings()
     day = as_of or as_of_today(settings)
@@ -667,7 +664,7 @@ def ensure_current(store: Store, as_of: date | None = None, *, settings: Setting
     return True
 
 
-def affected_areas(store: Store, triples: Iterable[tuple[str, str, str]]) -> tuple[set[str], set[str]]:
+def affected_areas(store: StoreAPI, triples: Iterable[tuple[str, str, str]]) -> tuple[set[str], set[str]]:
     """The area codes whose needs a change to ``triples`` can touch, and the needs they describe.
 
     ``triples`` are (subject, predicate, object) lexical values of what was added or removed: a need

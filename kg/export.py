@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import IO, Any
 
 import pyoxigraph as ox
 
+from .contract import StoreAPI
 from .errors import ConfigurationError
 from .namespaces import PREFIXES
 from .resources import CONTEXT_FILE
-from .store import Store
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +27,11 @@ RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
-def _ttl(store: Store, out: IO[bytes]) -> None:
+def _ttl(store: StoreAPI, out: IO[bytes]) -> None:
     store.dump(out, "ttl")
 
 
-def _nq(store: Store, out: IO[bytes]) -> None:
+def _nq(store: StoreAPI, out: IO[bytes]) -> None:
     store.dump(out, "nq")
 
 
@@ -86,29 +86,40 @@ class _Compactor:
         return f"_:{t.value}" if isinstance(t, ox.BlankNode) else self.iri(t.value)
 
 
-def _node_objects(store: Store, graph: Any, c: _Compactor) -> Any:
+def _node_objects(store: StoreAPI, graph: str, c: _Compactor) -> Any:
     """One JSON node object per subject of ``graph``.
 
     Quads do not come grouped by subject from every Oxigraph index, so each new subject is described
-    by its own lookup; only the set of subjects seen is kept in memory.
+    by its own lookup; only the set of subjects seen is kept in memory. Blank nodes cannot be looked up
+    (their labels are not stable between requests to a remote store): theirs are gathered in the one
+    pass instead (a few: the ontology's lists and restrictions).
     """
     seen: set[Any] = set()
-    inner = store.inner
-    for first in inner.quads_for_pattern(None, None, None, graph):
+    blank: dict[str, list[Any]] = {}
+    for first in store.quads(graph=graph):
         s = first.subject
-        if s in seen:
+        if isinstance(s, ox.BlankNode):
+            blank.setdefault(s.value, []).append(first)
+            continue
+        if s in seen or not isinstance(s, ox.NamedNode):
             continue
         seen.add(s)
-        obj: dict[str, Any] = {"@id": c.subject(s)}
-        for q in inner.quads_for_pattern(s, None, None, graph):
-            if q.predicate.value == RDF_TYPE and isinstance(q.object, ox.NamedNode):
-                obj.setdefault("@type", []).append(c.iri(q.object.value))
-            else:
-                obj.setdefault(c.iri(q.predicate.value), []).append(c.term(q.object))
-        yield obj
+        yield _node_object(c, s, store.quads(s.value, graph=graph))
+    for quads in blank.values():
+        yield _node_object(c, quads[0].subject, quads)
 
 
-def _jsonld(store: Store, out: IO[bytes]) -> None:
+def _node_object(c: _Compactor, s: Any, quads: Iterable[Any]) -> dict[str, Any]:
+    obj: dict[str, Any] = {"@id": c.subject(s)}
+    for q in quads:
+        if q.predicate.value == RDF_TYPE and isinstance(q.object, ox.NamedNode):
+            obj.setdefault("@type", []).append(c.iri(q.object.value))
+        else:
+            obj.setdefault(c.iri(q.predicate.value), []).append(c.term(q.object))
+    return obj
+
+
+def _jsonld(store: StoreAPI, out: IO[bytes]) -> None:
     ctx = json_ld_context()
     c = _Compactor(ctx)
 
@@ -122,20 +133,17 @@ def _jsonld(store: Store, out: IO[bytes]) -> None:
         w(("" if first_graph else ",\n") + '{"@id": ' + json.dumps(c.iri(g)) + ', "@graph": [\n')
         first_graph = False
         first = True
-        for obj in _node_objects(store, ox.NamedNode(g), c):
+        for obj in _node_objects(store, g, c):
             w(("" if first else ",\n") + json.dumps(obj, ensure_ascii=False))
             first = False
-        w("\n]}")
-    for obj in _node_objects(store, ox.DefaultGraph(), c):
-        w(("" if first_graph else ",\n") + json.dumps(obj, ensure_ascii=False))
-        first_graph = False
+        w("\n]}")  # the project writes named graphs only: the default graph is empty
     w("\n]\n}\n")
 
 
-EXPORTERS: dict[str, Callable[[Store, IO[bytes]], None]] = {"ttl": _ttl, "nq": _nq, "jsonld": _jsonld}
+EXPORTERS: dict[str, Callable[[StoreAPI, IO[bytes]], None]] = {"ttl": _ttl, "nq": _nq, "jsonld": _jsonld}
 
 
-def export(store: Store, fmt: str, out: IO[bytes]) -> None:
+def export(store: StoreAPI, fmt: str, out: IO[bytes]) -> None:
     """Write the whole store to ``out`` in ``fmt`` (``ttl``, ``nq`` or ``jsonld``), UTF-8."""
     try:
         writer = EXPORTERS[fmt]

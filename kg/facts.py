@@ -20,6 +20,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from .contract import StoreAPI
 from .namespaces import ID
 from .rule import (
     ONLINE,
@@ -35,7 +36,6 @@ from .rule import (
     Rule,
     prefixes,
 )
-from .store import Store
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def area_values(codes: Iterable[str]) -> str:
     return iri_values(AREA_PREFIX + c for c in codes)
 
 
-def run_parallel(store: Store, jobs: list[tuple[str, dict[str, Any]]]) -> list[list[tuple[str | None, ...]]]:
+def run_parallel(store: StoreAPI, jobs: list[tuple[str, dict[str, Any]]]) -> list[list[tuple[str | None, ...]]]:
     """Run SELECT queries in worker threads; each row as a tuple of lexical values (None when unbound).
 
     Reading ``.value`` of raw Oxigraph terms in the worker avoids the generic conversion of
@@ -177,7 +177,7 @@ def need_facts(rows: Iterable[tuple[str | None, ...]]) -> list[NeedFacts]:
     return sorted(out.values(), key=lambda n: (n.village, n.iri))
 
 
-def read_needs(store: Store, scope: list[str] | None, period: Period | None = None) -> list[NeedFacts]:
+def read_needs(store: StoreAPI, scope: list[str] | None, period: Period | None = None) -> list[NeedFacts]:
     """The needs of the villages in ``scope`` (area codes; None: every need)."""
     jobs: list[tuple[str, dict[str, Any]]] = [(q, {}) for q in need_queries(scope, period)]
     return need_facts(row for rows in run_parallel(store, jobs) for row in rows)
@@ -188,7 +188,7 @@ def read_needs(store: Store, scope: list[str] | None, period: Period | None = No
 # ---------------------------------------------------------------------------
 
 
-def _intervention_ids(store: Store, within: list[str] | None) -> list[str] | None:
+def _intervention_ids(store: StoreAPI, within: list[str] | None) -> list[str] | None:
     """The interventions that can reach a village inside ``within``: targeting one of those areas, an area
     inside one, or an area above one. ``None`` (every intervention) when ``within`` is None."""
     if within is None:
@@ -200,7 +200,7 @@ def _intervention_ids(store: Store, within: list[str] | None) -> list[str] | Non
     return sorted({row[0] for rows in run_parallel(store, jobs) for row in rows if row[0]})
 
 
-def read_interventions(store: Store, within: list[str] | None = None) -> dict[str, InterventionFacts]:
+def read_interventions(store: StoreAPI, within: list[str] | None = None) -> dict[str, InterventionFacts]:
     """Every intervention that can reach a village inside ``within`` (codes; None: all), as the rule sees it."""
     ids = _intervention_ids(store, within)
     if ids is not None and not ids:
@@ -266,7 +266,7 @@ def read_interventions(store: Store, within: list[str] | None = None) -> dict[st
     return out
 
 
-def read_evaluations(store: Store, interventions: Iterable[str] | None) -> list[EvaluationFacts]:
+def read_evaluations(store: StoreAPI, interventions: Iterable[str] | None) -> list[EvaluationFacts]:
     """The evaluations of the given interventions (None: all) with their area, target, actual and period."""
     ids = None if interventions is None else sorted(set(interventions))
     if ids is not None and not ids:
@@ -280,7 +280,7 @@ def read_evaluations(store: Store, interventions: Iterable[str] | None) -> list[
             for e, i, a, tv, av, pe, ex in rows if e and i and a]
 
 
-def need_type_tree(store: Store) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+def need_type_tree(store: StoreAPI) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """(broader, narrower) maps of the need-type scheme, from the graph."""
     broader: dict[str, list[str]] = defaultdict(list)
     narrower: dict[str, list[str]] = defaultdict(list)
@@ -314,7 +314,7 @@ class Inputs:
         return {n.village for n in self.context}
 
 
-def read_inputs(store: Store, scope: list[str] | None, as_of: date, windows: dict[str, int],
+def read_inputs(store: StoreAPI, scope: list[str] | None, as_of: date, windows: dict[str, int],
                 period: Period | None = None) -> Inputs:
     """The rule (interventions in force as of ``as_of`` that can reach the scope), the scope's needs and
     their capacity context. ``scope`` is a list of area codes (None: the whole store)."""

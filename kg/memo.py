@@ -16,6 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from .contract import StoreAPI
 from .store import Store
 
 T = TypeVar("T")
@@ -28,7 +29,7 @@ def per_data(size: int) -> Callable[[Callable[Concatenate[Any, P], T]], Callable
     """Keep the ``size`` latest answers of ``fn`` per store, for the store's current data."""
 
     def wrap(fn: Callable[Concatenate[Any, P], T]) -> Callable[Concatenate[Any, P], T]:
-        kept: weakref.WeakKeyDictionary[Store, OrderedDict[Key, T]] = weakref.WeakKeyDictionary()
+        kept: weakref.WeakKeyDictionary[StoreAPI, OrderedDict[Key, T]] = weakref.WeakKeyDictionary()
         lock = threading.Lock()
 
         @functools.wraps(fn)

@@ -15,10 +15,10 @@ import rdflib
 
 from .answers.basis import Basis, basis
 from .answers.labels import local_name
+from .contract import StoreAPI
 from .errors import NotFound
 from .facts import iri_values
 from .namespaces import DCPA, ID, PREFIXES, node
-from .store import Store
 
 SYNTHETIC = str(DCPA.isSynthetic)
 
@@ -55,7 +55,7 @@ def _expand(curie: str) -> str:
     return PREFIXES[p] + local
 
 
-def classes(store: Store, root: str) -> list[str]:
+def classes(store: StoreAPI, root: str) -> list[str]:
     """A root class and its subclasses (from the ontology in the store)."""
     rows = store.select(f"SELECT DISTINCT ?c WHERE {{ ?c rdfs:subClassOf* {root} }}")
     iris = {r["c"] for r in rows if isinstance(r.get("c"), str) and not r["c"].startswith("_:")}
@@ -74,7 +74,7 @@ class RecordPage:
     basis: Basis
 
 
-def list_records(store: Store, kind: RecordKind, *, q: str | None = None, limit: int = 50, offset: int = 0,
+def list_records(store: StoreAPI, kind: RecordKind, *, q: str | None = None, limit: int = 50, offset: int = 0,
                  real_only: bool = False) -> RecordPage:
     """One page of records of a kind, in IRI order, each with all its properties."""
     flt = f"?s rdfs:label ?_l FILTER(CONTAINS(STR(?_l), {_lit(q)}))" if q else ""
@@ -89,7 +89,7 @@ def list_records(store: Store, kind: RecordKind, *, q: str | None = None, limit:
                                           what_en=f"records ({what})"))
 
 
-def describe_records(store: Store, iris: list[str], kind: RecordKind) -> list[dict[str, Any]]:
+def describe_records(store: StoreAPI, iris: list[str], kind: RecordKind) -> list[dict[str, Any]]:
     """Records as dicts: id, IRI, types, labels, example flag and every property (local names)."""
     if not iris:
         return []
@@ -136,7 +136,7 @@ def describe_records(store: Store, iris: list[str], kind: RecordKind) -> list[di
     return [recs[i] for i in iris]
 
 
-def get_record(store: Store, kind: RecordKind, key: str) -> dict[str, Any]:
+def get_record(store: StoreAPI, kind: RecordKind, key: str) -> dict[str, Any]:
     iri = node(kind.kind, key)
     if not store.ask(f"ASK {{ VALUES ?c {{ {iri_values(classes(store, kind.root))} }} "
                      f"VALUES ?s {{ {iri_values([iri])} }} ?s a ?c }}"):
@@ -144,7 +144,7 @@ def get_record(store: Store, kind: RecordKind, key: str) -> dict[str, Any]:
     return describe_records(store, [iri], kind)[0]
 
 
-def records_graph(store: Store, iris: Iterable[str]) -> rdflib.Graph:
+def records_graph(store: StoreAPI, iris: Iterable[str]) -> rdflib.Graph:
     """The triples about the records (for JSON-LD answers)."""
     g = rdflib.Graph()
     for p, ns in PREFIXES.items():

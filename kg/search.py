@@ -45,9 +45,9 @@ from typing import Any
 import numpy as np
 
 from . import codes
+from .contract import StoreAPI
 from .errors import QueryError
 from .namespaces import area
-from .store import Store
 
 log = logging.getLogger(__name__)
 
@@ -232,7 +232,7 @@ def pinyin_name(name: str) -> str:
     return _shown_text(short, _spell(short, _pinyin())) or name
 
 
-def _rows(store: Store) -> list[tuple[str, str, str, str | None]]:
+def _rows(store: StoreAPI) -> list[tuple[str, str, str, str | None]]:
     """(code, name, class, parent code) of every area.
 
     Three plain patterns joined here: one query joining them took 25 s at national scale, these 8 s.
@@ -260,7 +260,7 @@ def _rows(store: Store) -> list[tuple[str, str, str, str | None]]:
     return out
 
 
-def _make_entries(store: Store) -> list[list[Any]]:
+def _make_entries(store: StoreAPI) -> list[list[Any]]:
     """The saved form: ``[code, name, class, parent code, shown pinyin, full keys, initials keys]``."""
     pypinyin = _pinyin()
     out: list[list[Any]] = []
@@ -442,7 +442,7 @@ def normalise(q: str) -> list[str]:
     return terms
 
 
-def search(store: Store, q: str, *, levels: Iterable[AreaLevel] | None = None, limit: int = 20, offset: int = 0,
+def search(store: StoreAPI, q: str, *, levels: Iterable[AreaLevel] | None = None, limit: int = 20, offset: int = 0,
            only: Iterable[str] | None = None, excluding: Iterable[str] | None = None) -> Found:
     """Areas matching ``q`` (a name or part of it, a code prefix, or pinyin), ranked; see the module docstring.
 
@@ -488,7 +488,7 @@ def search(store: Store, q: str, *, levels: Iterable[AreaLevel] | None = None, l
 
 _lock = threading.Lock()
 _on_disk: dict[str, Index] = {}  # the version directory → its index (areas never change within a version)
-_in_memory: weakref.WeakKeyDictionary[Store, tuple[int, Index]] = weakref.WeakKeyDictionary()
+_in_memory: weakref.WeakKeyDictionary[StoreAPI, tuple[int, Index]] = weakref.WeakKeyDictionary()
 
 
 def saved_file(version: Path) -> Path:
@@ -513,7 +513,7 @@ def _load(path: Path) -> Index | None:
         return None
 
 
-def save(store: Store, version: Path) -> int:
+def save(store: StoreAPI, version: Path) -> int:
     """Make the index of ``store`` and save it beside its version directory; returns the areas indexed."""
     entries = _make_entries(store)
     target = saved_file(version)
@@ -530,7 +530,7 @@ def save(store: Store, version: Path) -> int:
     return len(entries)
 
 
-def index_of(store: Store) -> Index:
+def index_of(store: StoreAPI) -> Index:
     """The index of the store's areas, made or loaded once per store version (in memory: per write)."""
     real = getattr(store, "real_path", None)
     if real is None or not Path(real).parent.name.endswith(".versions"):  # in memory, or not a built version

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from .codes import VILLAGE_CLASSES
+from .contract import StoreAPI
 from .derived import as_of_today, marker
 from .namespaces import (
     GRAPH_DERIVED,
@@ -22,7 +23,6 @@ from .namespaces import (
     PREFIXES,
 )
 from .settings import Settings
-from .store import Store
 
 _GRAPH_QUERY = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
 _CLASS_QUERY = f"""
@@ -80,7 +80,7 @@ def graph_kind(graph: str) -> str:
     return "other"
 
 
-def graph_counts(store: Store) -> dict[str, int]:
+def graph_counts(store: StoreAPI) -> dict[str, int]:
     """Triples per named graph."""
     return {r["g"]: int(r["n"]) for r in store.select(_GRAPH_QUERY, union=False) if "g" in r}
 
@@ -117,7 +117,7 @@ class Stats:
         return {"summary": self.summary(), "counts": self.counts, "graphs": self.graphs, "classes": self.classes}
 
 
-def stats(store: Store, settings: Settings | None = None, today: date | None = None) -> Stats:
+def stats(store: StoreAPI, settings: Settings | None = None, today: date | None = None) -> Stats:
     """Counts by graph, by class (real, example and derived, with zh/en labels) and headline counts, and
     which day the derived graph answers for (``current``: whether that covers ``today``, default the
     settings' as-of date or today)."""

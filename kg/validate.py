@@ -19,10 +19,11 @@ from rdflib import URIRef
 from rdflib.namespace import RDF
 
 from . import reasoning
+from .contract import StoreAPI
 from .errors import DcpaError
 from .importer.checks import run_shacl
 from .namespaces import GRAPH_ONTOLOGY, SH
-from .store import Store, to_rdflib
+from .store import to_rdflib
 
 log = logging.getLogger(__name__)
 
@@ -78,16 +79,16 @@ class ValidationReport:
         return lines
 
 
-def _data_graphs(store: Store) -> list[str]:
+def _data_graphs(store: StoreAPI) -> list[str]:
     return [g for g in store.graphs() if g != str(GRAPH_ONTOLOGY)]
 
 
-def _subjects(store: Store, graphs: list[str]) -> list[str]:
+def _subjects(store: StoreAPI, graphs: list[str]) -> list[str]:
     rows = store.select("SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(isIRI(?s)) }", default_graph=graphs)
     return sorted(r["s"] for r in rows)
 
 
-def _neighbourhood(store: Store, graphs: list[str], nodes: list[str]) -> rdflib.Graph:
+def _neighbourhood(store: StoreAPI, graphs: list[str], nodes: list[str]) -> rdflib.Graph:
     """The nodes' triples, up to a few incoming triples each, and the triples of their neighbours."""
     g = rdflib.Graph()
     neighbours: set[str] = set()
@@ -162,7 +163,7 @@ def _reasoner(data: rdflib.Graph, scope: str) -> dict[str, Any]:
 
 
 def validate(
-    store: Store,
+    store: StoreAPI,
     *,
     sample: int | None = None,
     threshold: int = DEFAULT_THRESHOLD,

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, Response
 
 from kg import derived, viz
+from kg.contract import StoreAPI
 from kg.errors import InvalidParameter, NotFound
 from kg.safetext import csv_text
 from kg.search import AreaLevel, search
@@ -105,7 +106,7 @@ FiltersDep = Annotated[Filters, Depends(filters_of)]
 
 #: Tables kept per store: the province's tables count every need (seconds at province scale).
 CACHE_SIZE = 32
-_CACHE: weakref.WeakKeyDictionary[Store, OrderedDict[tuple[Any, ...], dict[str, Any]]] = (
+_CACHE: weakref.WeakKeyDictionary[StoreAPI, OrderedDict[tuple[Any, ...], dict[str, Any]]] = (
     weakref.WeakKeyDictionary()
 )
 _CACHE_LOCK = threading.Lock()

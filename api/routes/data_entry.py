@@ -19,9 +19,9 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from kg import viz
+from kg.contract import StoreAPI
 from kg.importer import RECORD_KINDS, history
 from kg.importer.unmap import export_rows
-from kg.store import Store
 from kg.templates import write_xlsx_template
 
 from .. import urls
@@ -119,7 +119,7 @@ async def data_records(store: StoreDep) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{RECORDS_NAME}"'})
 
 
-def _records_bytes(store: Store) -> bytes:
+def _records_bytes(store: StoreAPI) -> bytes:
     with tempfile.TemporaryDirectory(prefix="dcpa-records-") as tmp:
         path = write_xlsx_template(Path(tmp) / RECORDS_NAME, records=export_rows(store), with_villages=False)
         return path.read_bytes()

@@ -12,10 +12,10 @@ from typing import Any
 import pyoxigraph as ox
 
 from ..codes import LEVEL_BY_CODE_LENGTH, SPECIFICITY
+from ..contract import StoreAPI
 from ..errors import NotFound
 from ..namespaces import DCPA, area
 from ..rule import CODE_LENGTHS, prefixes
-from ..store import Store
 from .labels import Label, labels, local_name
 
 _CODE_HINT = "area codes have 2, 4, 6, 9 or 12 digits (e.g. 21 for Liaoning, 12 digits for a village)"
@@ -66,7 +66,7 @@ def valid_code(code: str) -> bool:
     return code.isdigit() and len(code) in CODE_LENGTHS
 
 
-def resolve_area(store: Store, code: str) -> Area:
+def resolve_area(store: StoreAPI, code: str) -> Area:
     """The area with an official code; NotFound (with a hint) when the code is malformed or unknown."""
     code = str(code).strip()
     if not valid_code(code):
@@ -91,7 +91,7 @@ def resolve_area(store: Store, code: str) -> Area:
     return Area(iri, code, LEVEL_BY_CODE_LENGTH[len(code)], kind, names[iri], within)
 
 
-def child_areas(store: Store, code: str | None) -> list[AreaRef]:
+def child_areas(store: StoreAPI, code: str | None) -> list[AreaRef]:
     """The areas one level below ``code`` (the provinces when ``code`` is None), in code order."""
     if code:
         q = "SELECT ?scope ?a ?c WHERE { ?a dcpa:parentArea ?scope ; dcpa:areaCode ?c }"

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from ..contract import StoreAPI
 from ..facts import iri_values
-from ..store import Store
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def _pct(part: int, whole: int) -> str:
     return f"{share:.1%}" if text in ("0%", "100%") and part not in (0, whole) else text
 
 
-def example_nodes(store: Store, iris: Iterable[str]) -> set[str]:
+def example_nodes(store: StoreAPI, iris: Iterable[str]) -> set[str]:
     """Which of ``iris`` are example data (``dcpa:isSynthetic true``)."""
     wanted = sorted({i for i in iris if i and i.startswith(("http://", "https://"))})
     out: set[str] = set()

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from ..contract import StoreAPI
 from ..facts import iri_values
 from ..namespaces import DCPA
-from ..store import Store
 
 #: Evidence kind by the class of the source a need derives from.
 EVIDENCE_KINDS = {str(DCPA.Interview): "interview", str(DCPA.Survey): "survey",
@@ -61,7 +61,7 @@ class Evidence:
     quote: Quote | None = None
 
 
-def need_evidence(store: Store, needs: list[str]) -> dict[str, Evidence]:
+def need_evidence(store: StoreAPI, needs: list[str]) -> dict[str, Evidence]:
     """The evidence of each need (IRI → Evidence); needs without a stated source are absent."""
     out: dict[str, Evidence] = {}
     for start in range(0, len(needs), _CHUNK):

@@ -19,12 +19,12 @@ from typing import Any, NamedTuple
 import pyoxigraph as ox
 
 from .. import derived
+from ..contract import StoreAPI
 from ..errors import InvalidParameter
 from ..facts import Period, code_of, need_type_tree, run_parallel
 from ..namespaces import DCPAV, area
 from ..rule import REACH_MODES, NeedState, ancestors_path, parse_reach
 from ..settings import Settings, get_settings
-from ..store import Store
 from .areas import Area, AreaRef, child_areas, resolve_area
 from .basis import Basis, basis
 from .labels import Label, labels, local_name
@@ -149,7 +149,7 @@ class GapReport:
         }
 
 
-def _summary_tallies(store: Store, scope: Area | None, by: GapDimension) -> list[Tally] | None:
+def _summary_tallies(store: StoreAPI, scope: Area | None, by: GapDimension) -> list[Tally] | None:
     """Tallies read from the need summaries of the derived graph, or None where there are none.
 
     Summaries exist for provinces, cities and counties: grouping by area reads the children's
@@ -177,7 +177,7 @@ def _summary_tallies(store: Store, scope: Area | None, by: GapDimension) -> list
                   int(p or 0)) for a, t, sev, ex, n, g, u, p in (r[skip:] for r in rows)]
 
 
-def _category_fits(store: Store) -> dict[str, set[str]]:
+def _category_fits(store: StoreAPI) -> dict[str, set[str]]:
     """category IRI → need types it addresses (as stated, before skos:broader)."""
     out: dict[str, set[str]] = defaultdict(set)
     for c, t in run_parallel(store, [("SELECT ?c ?t WHERE { ?c a dcpa:InterventionCategory ; "
@@ -187,7 +187,7 @@ def _category_fits(store: Store) -> dict[str, set[str]]:
     return dict(out)
 
 
-def _keys(tallies: list[Tally], scope: Area | None, by: GapDimension, store: Store) -> list[tuple[Tally, list[str]]]:
+def _keys(tallies: list[Tally], scope: Area | None, by: GapDimension, store: StoreAPI) -> list[tuple[Tally, list[str]]]:
     """The group key(s) of every tally: child-area code, need type, category IRI(s) or severity."""
     if by is GapDimension.NEED_TYPE:
         return [(t, [t.need_type]) for t in tallies]
@@ -203,7 +203,7 @@ def _keys(tallies: list[Tally], scope: Area | None, by: GapDimension, store: Sto
 
 
 def gaps(
-    store: Store,
+    store: StoreAPI,
     area_code: str | None = None,
     *,
     by: str | GapDimension = GapDimension.AREA,
@@ -283,7 +283,7 @@ class Filters:
         return {"need_type": self.need_type, "min_severity": self.min_severity or None}
 
 
-def _filters(store: Store, need_type: str | None, min_severity: int | None) -> Filters:
+def _filters(store: StoreAPI, need_type: str | None, min_severity: int | None) -> Filters:
     if min_severity is not None and not 1 <= int(min_severity) <= 5:
         raise InvalidParameter(f"min_severity {min_severity} is not between 1 and 5", hint="give 1, 2, 3, 4 or 5")
     if not need_type:
@@ -302,7 +302,7 @@ def _filters(store: Store, need_type: str | None, min_severity: int | None) -> F
     return Filters(iri, frozenset(types), int(min_severity or 0))
 
 
-def _name(store: Store, dim: GapDimension, groups: dict[str, GapGroup]) -> None:
+def _name(store: StoreAPI, dim: GapDimension, groups: dict[str, GapGroup]) -> None:
     """Fill in each group's key IRI, code and label."""
     if dim is GapDimension.SEVERITY:
         for g in groups.values():

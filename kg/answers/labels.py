@@ -12,10 +12,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ..contract import StoreAPI
 from ..facts import iri_values
 from ..namespaces import area
 from ..search import pinyin_name
-from ..store import Store
 
 #: Areas without an English label are named in pinyin on English pages (the national rule for place names).
 _AREA_PREFIX = area("")
@@ -65,7 +65,7 @@ def local_name(iri: str) -> str:
     return iri
 
 
-def labels(store: Store, iris: Iterable[str]) -> dict[str, Label]:
+def labels(store: StoreAPI, iris: Iterable[str]) -> dict[str, Label]:
     """``{iri: Label}`` from rdfs:label / skos:prefLabel, for every IRI asked (fallbacks as above)."""
     wanted = sorted({i for i in iris if i and i.startswith(("http://", "https://", "urn:"))})
     found: dict[str, dict[str, tuple[int, str]]] = defaultdict(dict)
@@ -89,7 +89,7 @@ def labels(store: Store, iris: Iterable[str]) -> dict[str, Label]:
     return out
 
 
-def label_of(store: Store, iri: str) -> Label:
+def label_of(store: StoreAPI, iri: str) -> Label:
     return labels(store, [iri]).get(iri) or Label(local_name(iri), local_name(iri))
 
 

@@ -20,12 +20,12 @@ from collections import Counter
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from ..contract import StoreAPI
 from ..errors import InvalidParameter
 from ..facts import iri_values
 from ..namespaces import DCPAV, area
 from ..rule import NeedState, prefixes
 from ..settings import Settings, get_settings
-from ..store import Store
 from .areas import Area, resolve_area
 from .basis import Basis, basis
 from .evidence import need_evidence
@@ -88,7 +88,7 @@ def _within(scope: Area, var: str, then: str) -> str:
     return f"{{ VALUES {var} {{ <{scope.iri}> }} {then} }} UNION {{ {var} dcpa:withinArea <{scope.iri}> . {then} }}"
 
 
-def _resources(store: Store, scope: Area, real_only: bool = False) -> list[dict[str, Any]]:
+def _resources(store: StoreAPI, scope: Area, real_only: bool = False) -> list[dict[str, Any]]:
     """Resources held by a library serving the scope, an area holding it or a place in it, and whether an
     intervention uses them (a real one, with ``real_only``)."""
     chain = iri_values(area(c) for c in prefixes(scope.code))
@@ -106,7 +106,7 @@ def _resources(store: Store, scope: Area, real_only: bool = False) -> list[dict[
     return store.select(q)
 
 
-def _interventions(store: Store, scope: Area, reaching: set[str]) -> list[dict[str, Any]]:
+def _interventions(store: StoreAPI, scope: Area, reaching: set[str]) -> list[dict[str, Any]]:
     """The interventions targeting the scope or a place in it, and those ``reaching`` its needs from a larger
     area, with their evaluations. The IRIs first, then their details and their evaluations by VALUES, apart:
     one query joining the three took 5.8 s for a county at province scale, these 0.1 s."""
@@ -131,7 +131,7 @@ def _interventions(store: Store, scope: Area, reaching: set[str]) -> list[dict[s
     return out
 
 
-def _means(store: Store, interventions: list[str]) -> list[dict[str, Any]]:
+def _means(store: StoreAPI, interventions: list[str]) -> list[dict[str, Any]]:
     """(intervention, kind, value, people) of every funding source, technology and role: the scheme's concept, or
     the words written where older data has no code."""
     out: list[dict[str, Any]] = []
@@ -146,7 +146,7 @@ def _means(store: Store, interventions: list[str]) -> list[dict[str, Any]]:
     return out
 
 
-def _cases(store: Store, scope: Area) -> list[dict[str, Any]]:
+def _cases(store: StoreAPI, scope: Area) -> list[dict[str, Any]]:
     """Documented cases placed in the scope, in an area within it, or in an area that holds it."""
     chain = iri_values(area(c) for c in prefixes(scope.code))
     return store.select(f"""SELECT DISTINCT ?case ?cat ?lib ?year ?a ?quote ?publisher ?seen ?confidence WHERE {{
@@ -159,7 +159,7 @@ def _cases(store: Store, scope: Area) -> list[dict[str, Any]]:
     }} ORDER BY ?year ?case""")
 
 
-def _poor_villages(store: Store, scope: Area) -> list[dict[str, Any]]:
+def _poor_villages(store: StoreAPI, scope: Area) -> list[dict[str, Any]]:
     q = f"""SELECT DISTINCT ?v ?ex WHERE {{
       {{ SELECT DISTINCT ?v WHERE {{ {_within(scope, '?v', '?v dcpa:povertyStatus ?x .')} }} }}
       ?v dcpa:povertyStatus ?st . ?st dcpa:statusType ?type .
@@ -170,7 +170,7 @@ def _poor_villages(store: Store, scope: Area) -> list[dict[str, Any]]:
     return store.select(q)
 
 
-def model_view(store: Store, code: str, *, real_only: bool = False, lang: str = "zh",
+def model_view(store: StoreAPI, code: str, *, real_only: bool = False, lang: str = "zh",
                settings: Settings | None = None) -> ModelReport:
     """The four stages, their means and their broken chains for a county, township or village."""
     settings = settings or get_settings()

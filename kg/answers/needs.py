@@ -15,6 +15,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from .. import derived, facts
+from ..contract import StoreAPI
 from ..facts import Period, area_values, code_of, iri_values, run_parallel
 from ..namespaces import DCPAV, ID
 from ..rule import (
@@ -29,7 +30,6 @@ from ..rule import (
     parse_reach,
 )
 from ..settings import Settings, get_settings
-from ..store import Store
 from .areas import Area
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ def _scope_head(scope: Area | None) -> tuple[str, dict[str, Any]]:
 SCAN_PARTS = 2
 
 
-def _split_heads(store: Store, scope: Area) -> list[str]:
+def _split_heads(store: StoreAPI, scope: Area) -> list[str]:
     """Patterns binding ?v to the villages of ``scope`` (an area above a village), in ``SCAN_PARTS`` parts
     when it is a province or a city, split by the areas it directly contains (every village within the
     scope is within one of them: ``dcpa:withinArea`` holds every ancestor)."""
@@ -121,7 +121,7 @@ def _via_kind(via: str) -> str:
     return "resource_type"
 
 
-def _derived_rows(store: Store, scope: Area | None, with_reasons: bool,
+def _derived_rows(store: StoreAPI, scope: Area | None, with_reasons: bool,
                   states: tuple[NeedState, ...] | None = None) -> list[NeedRow]:
     head, b = _scope_head(scope)
     # one state asked for is written in, and so is the area: the engine then reads only the area's needs
@@ -171,7 +171,7 @@ def _derived_rows(store: Store, scope: Area | None, with_reasons: bool,
 
 
 def need_rows(
-    store: Store,
+    store: StoreAPI,
     scope: Area | None,
     *,
     reach: str | tuple[ReachMode, ...] | None = None,

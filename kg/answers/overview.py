@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from ..contract import StoreAPI
 from ..settings import Settings, get_settings
-from ..store import Store
 from .basis import Basis
 from .gaps import gaps
 
@@ -34,7 +34,7 @@ class Overview:
         return d
 
 
-def overview(store: Store, settings: Settings | None = None) -> Overview:
+def overview(store: StoreAPI, settings: Settings | None = None) -> Overview:
     """The landing page's numbers."""
     settings = settings or get_settings()
     report = gaps(store, None, settings=settings)

@@ -53,13 +53,13 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from ..contract import StoreAPI
 from ..errors import InvalidParameter
 from ..facts import AREA_PREFIX, need_type_tree
 from ..namespaces import DCPA
 from ..namespaces import area as area_iri
 from ..rule import NeedState, ancestors_path, parse_reach, prefixes
 from ..settings import Settings, get_settings
-from ..store import Store
 from ..workers import current_deadline
 from .areas import Area, resolve_area
 from .basis import Basis, basis
@@ -504,7 +504,7 @@ def optimise(needs: list[PlanNeed], resources: list[PlanResource], broader: dict
 # ---------------------------------------------------------------------------
 
 
-def _resources(store: Store, scope: Area | None, real_only: bool) -> list[PlanResource]:
+def _resources(store: StoreAPI, scope: Area | None, real_only: bool) -> list[PlanResource]:
     """The resources with stock and a unit cost held by libraries serving the scope, an area holding it, or an
     area within it."""
     b = {"scope": ox.NamedNode(scope.iri)} if scope else {}
@@ -542,7 +542,7 @@ def _resources(store: Store, scope: Area | None, real_only: bool) -> list[PlanRe
     return resources
 
 
-def _load(store: Store, scope: Area | None, modes: Any, *, poor_first: bool, real_only: bool,
+def _load(store: StoreAPI, scope: Area | None, modes: Any, *, poor_first: bool, real_only: bool,
           settings: Settings) -> tuple[list[PlanNeed], list[PlanResource], str]:
     # the resources are read on a thread of their own while the needs are read (1.5 s of a province's plan
     # at national scale; Oxigraph lets go of the interpreter while it evaluates)
@@ -580,7 +580,7 @@ def _load(store: Store, scope: Area | None, modes: Any, *, poor_first: bool, rea
 
 
 def plan(
-    store: Store,
+    store: StoreAPI,
     budget: float,
     area_code: str | None = None,
     *,

@@ -17,11 +17,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..contract import StoreAPI
 from ..facts import area_values, code_of, iri_values, run_parallel
 from ..memo import per_data
 from ..namespaces import DCPAV
 from ..rule import prefixes
-from ..store import Store
 
 #: Village statuses that put a village first, and how a plan names each (English; ``kg.answers.plan_tables``
 #: says it in Chinese): registered poor (PS1), lifted out of poverty (PS4: the 2021–2025 transition kept
@@ -93,7 +93,7 @@ class Poverty:
         }
 
 
-def poverty_of(store: Store, villages: Iterable[str]) -> dict[str, Poverty]:
+def poverty_of(store: StoreAPI, villages: Iterable[str]) -> dict[str, Poverty]:
     """The poverty situation of each village (codes), from its own status and its areas'."""
     villages = sorted(set(villages))
     out = {v: Poverty(v) for v in villages}
@@ -120,7 +120,7 @@ def poverty_of(store: Store, villages: Iterable[str]) -> dict[str, Poverty]:
 
 
 @per_data(4)
-def registered_poor_villages(store: Store, real_only: bool = False) -> frozenset[str]:
+def registered_poor_villages(store: StoreAPI, real_only: bool = False) -> frozenset[str]:
     """Codes of the villages that come first (registered poor, lifted out, monitored: ``POOR_VILLAGE_TYPES``);
     example registrations unless ``real_only``."""
     real = " FILTER NOT EXISTS { ?st dcpa:isSynthetic true }" if real_only else ""
@@ -129,7 +129,7 @@ def registered_poor_villages(store: Store, real_only: bool = False) -> frozenset
     return frozenset(code_of(r["a"]) for r in rows)
 
 
-def cause_links(store: Store) -> dict[str, set[str]]:
+def cause_links(store: StoreAPI) -> dict[str, set[str]]:
     """poverty cause → need types linked to it (the project's judgement, from the vocabulary)."""
     out: dict[str, set[str]] = defaultdict(set)
     for c, t in run_parallel(store, [("SELECT ?c ?t WHERE { ?c dcpa:causeLinkedNeedType ?t }", {})])[0]:

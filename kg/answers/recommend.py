@@ -38,13 +38,13 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from ..contract import StoreAPI
 from ..errors import NotFound
 from ..facts import iri_values, need_type_tree
 from ..memo import per_data
 from ..namespaces import DCPA, DCPAV, SKOS, area
 from ..rule import CANDIDATE_REACH, NeedState, Reason, ancestors_path, parse_reach, prefixes
 from ..settings import Settings, get_settings
-from ..store import Store
 from .areas import Area, resolve_area
 from .basis import Basis, basis
 from .jsonable import to_jsonable
@@ -134,7 +134,7 @@ def _chain(vil: Area) -> dict[str, str]:
     return {area(c): c for c in prefixes(vil.code)}
 
 
-def _resources(store: Store, chain: dict[str, str]) -> list[dict[str, Any]]:
+def _resources(store: StoreAPI, chain: dict[str, str]) -> list[dict[str, Any]]:
     q = f"""SELECT ?lib ?served ?res ?rt ?own ?fit ?cap ?cost ?rex ?lex WHERE {{
     VALUES ?served {{ {_values(chain)} }}
     ?lib dcpa:serves ?served .
@@ -150,7 +150,7 @@ def _resources(store: Store, chain: dict[str, str]) -> list[dict[str, Any]]:
     return store.select(q)
 
 
-def _interventions(store: Store, chain: dict[str, str]) -> list[dict[str, Any]]:
+def _interventions(store: StoreAPI, chain: dict[str, str]) -> list[dict[str, Any]]:
     q = f"""SELECT ?i ?lib ?served ?st ?cat ?fit ?budget ?iex ?lex WHERE {{
     VALUES ?served {{ {_values(chain)} }}
     ?lib dcpa:serves ?served .
@@ -167,7 +167,7 @@ def _interventions(store: Store, chain: dict[str, str]) -> list[dict[str, Any]]:
     return store.select(q)
 
 
-def _targets(store: Store, interventions: set[str]) -> dict[str, tuple[list[str], float | None]]:
+def _targets(store: StoreAPI, interventions: set[str]) -> dict[str, tuple[list[str], float | None]]:
     """Intervention → (the areas it names, its declared village capacity)."""
     out: dict[str, tuple[list[str], float | None]] = {i: ([], None) for i in interventions}
     if not interventions:
@@ -197,7 +197,7 @@ def _use(status: str, targets: list[str], vcap: float | None, vil: str,
     return "extend", left
 
 
-def _policies(store: Store, candidates: set[str]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+def _policies(store: StoreAPI, candidates: set[str]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """(need type → supporting policies, candidate → its own policies)."""
     by_type: dict[str, list[str]] = defaultdict(list)
     for r in store.select("SELECT ?p ?t WHERE { ?p dcpa:supportsNeedType ?t }"):
@@ -215,7 +215,7 @@ def _policies(store: Store, candidates: set[str]) -> tuple[dict[str, list[str]],
     return by_type, own
 
 
-def _evidence(store: Store, chain: dict[str, str], need_types: set[str], real_only: bool) -> list[dict[str, Any]]:
+def _evidence(store: StoreAPI, chain: dict[str, str], need_types: set[str], real_only: bool) -> list[dict[str, Any]]:
     """Evaluations in the village's county (else city, province): category, resource type, need types there."""
     by_len = {len(c): a for a, c in chain.items()}
     scope = by_len.get(6) or by_len.get(4) or by_len.get(2)
@@ -227,7 +227,7 @@ def _evidence(store: Store, chain: dict[str, str], need_types: set[str], real_on
 
 @per_data(64)
 def _area_evidence(
-    store: Store, scope: str, real_only: bool
+    store: StoreAPI, scope: str, real_only: bool
 ) -> tuple[list[dict[str, Any]], dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
     """The evaluations in an area, the category and resource types of what they evaluated, and the need
     types of the places they evaluated. The same for every village of a county (planners work county by
@@ -282,7 +282,7 @@ def _fit(t: str, fit: str, up: dict[str, tuple[str, ...]],
 
 
 def recommend(
-    store: Store,
+    store: StoreAPI,
     village_code: str,
     *,
     limit: int = 10,
@@ -508,7 +508,7 @@ def _intervention_path(n: NeedRow, vil: str, r: dict[str, Any], f: tuple[str, fl
     return steps + _tail(vil, r["lib"], r["served"], supported, pol_by_type, ev)
 
 
-def _label_everything(store: Store, needs: list[NeedRecommendation], lang: str) -> None:
+def _label_everything(store: StoreAPI, needs: list[NeedRecommendation], lang: str) -> None:
     iris: set[str] = set()
     for n in needs:
         iris.add(n.need_type)

@@ -17,10 +17,10 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from ..contract import StoreAPI
 from ..errors import NotFound
 from ..facts import iri_values
 from ..memo import per_data
-from ..store import Store
 from .areas import Area, resolve_area
 from .basis import Basis, basis
 from .jsonable import to_jsonable
@@ -53,7 +53,7 @@ class SimilarReport:
 
 
 @per_data(16)
-def _profiles(store: Store, scope: str, real_only: bool) -> tuple[dict[str, dict[str, float]], set[str]]:
+def _profiles(store: StoreAPI, scope: str, real_only: bool) -> tuple[dict[str, dict[str, float]], set[str]]:
     """Need profiles of the villages in an area, and the villages whose profile rests on example needs.
 
     The same for every village of the area (a city): kept until the next write (0.5 s at national scale).
@@ -83,7 +83,7 @@ def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
 
 
 def similar(
-    store: Store, village_code: str, *, limit: int = 10, within: str | None = None, real_only: bool = False,
+    store: StoreAPI, village_code: str, *, limit: int = 10, within: str | None = None, real_only: bool = False,
     lang: str = "zh",
 ) -> SimilarReport:
     """The ``limit`` most similar villages (cosine of need profiles; ties by code)."""
@@ -130,7 +130,7 @@ def similar(
     return SimilarReport(vil, scope_code, real_only, items, b)
 
 
-def _what_worked(store: Store, villages: list[str], real_only: bool, lang: str) -> dict[str, list[dict[str, Any]]]:
+def _what_worked(store: StoreAPI, villages: list[str], real_only: bool, lang: str) -> dict[str, list[dict[str, Any]]]:
     """Evaluations in these villages whose actual value met the target."""
     if not villages:
         return {}

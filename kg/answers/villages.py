@@ -14,13 +14,13 @@ from typing import Any
 
 from .. import facts
 from ..codes import VILLAGE_CLASSES
+from ..contract import StoreAPI
 from ..errors import NotFound
 from ..facts import iri_values
 from ..namespaces import area
 from ..rule import ReachMode, Rule, validity
 from ..search import AreaLevel, search
 from ..settings import Settings, get_settings
-from ..store import Store
 from .areas import Area, resolve_area
 from .basis import Basis, basis
 from .evidence import Evidence, need_evidence
@@ -53,7 +53,7 @@ class VillageSearch:
         return {f.name: to_jsonable(getattr(self, f.name)) for f in fields(self)}
 
 
-def search_villages(store: Store, q: str | None, *, poor: bool | None = None, limit: int = 50, offset: int = 0,
+def search_villages(store: StoreAPI, q: str | None, *, poor: bool | None = None, limit: int = 50, offset: int = 0,
                     real_only: bool = False) -> VillageSearch:
     """Village-level units by name, part of it, pinyin or code prefix, ranked (``kg.search``); all of
     them in code order when there is no query.
@@ -101,7 +101,7 @@ class VillageDetail:
         return {f.name: to_jsonable(getattr(self, f.name)) for f in fields(self)}
 
 
-def village_detail(store: Store, code: str, *, reach: str | None = None, as_of: date | None = None,
+def village_detail(store: StoreAPI, code: str, *, reach: str | None = None, as_of: date | None = None,
                    real_only: bool = False, settings: Settings | None = None) -> VillageDetail:
     """A village: poverty status, needs (state and reasons), interventions targeting it, evaluations."""
     settings = settings or get_settings()
@@ -160,7 +160,7 @@ def _need_dict(n: NeedRow, lab: Any, ev: Evidence | None) -> dict[str, Any]:
     }
 
 
-def _interventions(store: Store, vil: Area, rows: list[NeedRow], as_of: date, reach: tuple[ReachMode, ...],
+def _interventions(store: StoreAPI, vil: Area, rows: list[NeedRow], as_of: date, reach: tuple[ReachMode, ...],
                    settings: Settings, real_only: bool) -> list[dict[str, Any]]:
     """Every intervention targeting the village or an area containing it, and whether (and why) it counts."""
     found = facts.read_interventions(store, [vil.code])
@@ -202,7 +202,7 @@ def _interventions(store: Store, vil: Area, rows: list[NeedRow], as_of: date, re
     return out
 
 
-def _evaluations(store: Store, village: str, real_only: bool) -> list[dict[str, Any]]:
+def _evaluations(store: StoreAPI, village: str, real_only: bool) -> list[dict[str, Any]]:
     rows = store.select(
         f"""SELECT ?e ?ind ?i ?base ?target ?actual ?start ?end ?syn WHERE {{
               VALUES ?v {{ {iri_values([village])} }} ?e dcpa:evaluatedArea ?v . OPTIONAL {{ ?e dcpa:evaluates ?i }}

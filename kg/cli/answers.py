@@ -18,7 +18,9 @@ from ..answers.basis import Basis
 from ..answers.gaps import GapDimension
 from ..answers.plan import PlanMethod
 from ..catalogue import answer, load_catalogue
-from ..errors import DcpaError, InvalidParameter, StoreError
+from ..connect import read_only_or_writable
+from ..contract import StoreAPI
+from ..errors import DcpaError, InvalidParameter
 from ..matching import gaps as run_gaps
 from ..matching import recommend as run_recommend
 from ..matching import similar as run_similar
@@ -28,7 +30,6 @@ from ..rule import ReachMode
 from ..search import AreaLevel
 from ..search import search as run_search
 from ..settings import get_settings
-from ..store import Store
 from ._app import FormatOption, app, emit_rows, err, fail, write_json
 
 ReachOption = Annotated[
@@ -43,14 +44,9 @@ AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Date the answer
 
 
 @contextmanager
-def _store() -> Iterator[Store]:
+def _store() -> Iterator[StoreAPI]:
     """The configured store, read-only when Oxigraph allows it (so a running server is no obstacle)."""
-    path = get_settings().store_path
-    try:
-        store = Store.open(path, read_only=True, create=False)
-    except StoreError:
-        store = Store.open(path, create=False)
-    yield store
+    yield read_only_or_writable(get_settings())
 
 
 def _emit_json(obj: Any) -> None:

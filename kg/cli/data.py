@@ -8,12 +8,13 @@ from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
+from ..contract import StoreAPI
 from ..errors import DcpaError
 from ..settings import get_settings
 from ._app import FormatOption, app, emit_rows, err, fail, progress_bar, write_json
 
 if TYPE_CHECKING:
-    from ..store import Store
+    pass
 
 
 @app.command("build")
@@ -108,10 +109,10 @@ def generate_cmd(
     err(f"wrote {report.triples:,} triples for {report.villages:,} villages to {output}")
 
 
-def _open_store():  # type: ignore[no-untyped-def]
-    from ..store import Store
+def _open_store() -> StoreAPI:
+    from ..connect import open_store
 
-    return Store.open(get_settings().store_path, read_only=True, create=False)
+    return open_store(get_settings(), read_only=True)
 
 
 @app.command("stats")
@@ -201,7 +202,7 @@ def export_cmd(
 RECORD_FORMATS = ("xlsx", "csv")
 
 
-def _export_records(store: Store, fmt: str, output: Path | None) -> list[Path]:
+def _export_records(store: StoreAPI, fmt: str, output: Path | None) -> list[Path]:
     from ..importer.unmap import export_rows
     from ..templates import write_csv_templates, write_xlsx_template
 

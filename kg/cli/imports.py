@@ -10,6 +10,8 @@ from typing import Annotated
 
 import typer
 
+from ..connect import open_store
+from ..contract import StoreAPI
 from ..errors import DcpaError
 from ..importer import RECORD_KINDS, ImportReport, ImportUsageError, WithdrawReport, history, import_files, withdraw
 from ..settings import get_settings
@@ -219,9 +221,9 @@ def validate_cmd(
     """
     from ..validate import validate
 
-    store: Store | None = None
+    store: StoreAPI | None = None
     try:
-        store = Store.open(get_settings().store_path, read_only=True, create=False)
+        store = open_store(get_settings(), read_only=True)
         report = validate(store, sample=sample, reasoner=reasoner, seed=seed)
     except DcpaError as e:
         raise fail(e) from None

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ..connect import open_store
+from ..contract import StoreAPI
 from ..errors import DcpaError
 from ..settings import get_settings
-from ..store import Store
 from ._app import app, err, fail
 
 if TYPE_CHECKING:
@@ -32,8 +33,8 @@ LangOption = Annotated[str, typer.Option("--lang", help="Language of labels: zh 
 MaxOption = Annotated[int, typer.Option("--max-nodes", help="Most nodes drawn (the page says when it cut).")]
 
 
-def _store() -> Store:
-    return Store.open(get_settings().store_path, read_only=True, create=False)
+def _store() -> StoreAPI:
+    return open_store(get_settings(), read_only=True)
 
 
 def _write(build: Callable[[], ViewGraph], out: Path, lang: str) -> None:

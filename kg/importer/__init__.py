@@ -23,11 +23,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..contract import StoreAPI
 from ..derived import affected_areas, graph_triples
 from ..errors import Issue, ValidationFailed
 from ..namespaces import import_graph, withdrawal_graph
 from ..settings import Settings
-from ..store import Store
 from . import checks
 from .batch import (
     TIME_FORMAT,
@@ -71,7 +71,7 @@ __all__ = [
     "WithdrawReport",
 ]
 
-def _validate(store: Store, batch: Batch, reader_issues: list[Issue]) -> list[str]:
+def _validate(store: StoreAPI, batch: Batch, reader_issues: list[Issue]) -> list[str]:
     """Run every check; raise ``ValidationFailed`` with all problems. Returns warnings."""
     warnings: list[str] = []
     issues = reader_issues + batch.issues
@@ -90,7 +90,7 @@ def _validate(store: Store, batch: Batch, reader_issues: list[Issue]) -> list[st
 
 
 def _commit(
-    store: Store, batch: Batch, settings: Settings, entry: dict[str, Any], files: list[tuple[str, bytes | Path]]
+    store: StoreAPI, batch: Batch, settings: Settings, entry: dict[str, Any], files: list[tuple[str, bytes | Path]]
 ) -> None:
     graph = import_graph(batch.batch_id)
     land(
@@ -111,7 +111,7 @@ def _table_sources(tables_by_file: list[tuple[str, list[Table]]]) -> list[Source
 
 
 def import_files(
-    store: Store, paths: list[Path] | list[str], *, user: str, settings: Settings, dry_run: bool = False,
+    store: StoreAPI, paths: list[Path] | list[str], *, user: str, settings: Settings, dry_run: bool = False,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> ImportReport:
     """Import CSV/XLSX files as one batch: everything or nothing.
@@ -156,7 +156,7 @@ def import_files(
 
 
 def import_records(
-    store: Store,
+    store: StoreAPI,
     kind: str,
     records: list[dict[str, Any]],
     *,
@@ -189,7 +189,7 @@ def import_records(
     return batch_report(batch, dry_run, [source_name], warnings)
 
 
-def replay_retained(store: Store, imports_path: Path) -> int:
+def replay_retained(store: StoreAPI, imports_path: Path) -> int:
     """Re-import every retained batch into its own graph, oldest first, keeping ids, user and time.
 
     Used by the build after it made a fresh store. A batch whose references no longer resolve (say,

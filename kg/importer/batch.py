@@ -9,10 +9,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..contract import StoreAPI
 from ..errors import Issue, ValidationFailed
 from ..namespaces import import_graph
 from ..safetext import for_terminal, text_problem
-from ..store import Store
 from . import checks
 from .mapping import Batch, Located, add_rows
 from .readers import ImportUsageError
@@ -59,7 +59,7 @@ Source = tuple[str, list[tuple[str, list[tuple[Located, dict[str, Any]]]]]]  # (
 _PROGRESS_EVERY = 2_000
 
 
-def build_batch(store: Store, batch: Batch, sources: list[Source],
+def build_batch(store: StoreAPI, batch: Batch, sources: list[Source],
                 progress: Callable[[int], None] | None = None) -> Batch:
     """Map every row of ``sources`` into ``batch`` and check its references; ``progress(rows done)``."""
     vocab = store_vocabulary(store)

@@ -13,10 +13,11 @@ import rdflib
 from rdflib import Literal, URIRef
 
 from .. import fastshacl
+from ..contract import StoreAPI
 from ..errors import Issue
 from ..namespaces import DCPA, GRAPH_IMPORT_PREFIX, SH
 from ..resources import SHAPES_FILE, ontology_graph, shapes_graph, shared_ontology_graph
-from ..store import Store, to_rdflib
+from ..store import to_rdflib
 from .mapping import Batch, Located
 from .specs import RECORD_KINDS
 from .vocab import subclasses
@@ -43,7 +44,7 @@ def _chunks(items: list[URIRef]) -> Iterable[list[URIRef]]:
         yield items[i : i + _CHUNK]
 
 
-def store_types(store: Store, iris: Iterable[URIRef]) -> dict[URIRef, set[URIRef]]:
+def store_types(store: StoreAPI, iris: Iterable[URIRef]) -> dict[URIRef, set[URIRef]]:
     """The ``rdf:type``s the store holds for each IRI (absent: the IRI is unknown)."""
     out: dict[URIRef, set[URIRef]] = defaultdict(set)
     for chunk in _chunks(sorted(set(iris))):
@@ -52,7 +53,7 @@ def store_types(store: Store, iris: Iterable[URIRef]) -> dict[URIRef, set[URIRef
     return out
 
 
-def check_references(store: Store, batch: Batch, vocab: rdflib.Graph) -> None:
+def check_references(store: StoreAPI, batch: Batch, vocab: rdflib.Graph) -> None:
     """Does every area code exist (a village where one is needed), every referenced record?"""
     external = [r.iri for r in batch.references if r.iri not in batch.minted]
     found = store_types(store, external)
@@ -114,7 +115,7 @@ def check_references(store: Store, batch: Batch, vocab: rdflib.Graph) -> None:
             )
 
 
-def check_existing(store: Store, batch: Batch) -> None:
+def check_existing(store: StoreAPI, batch: Batch) -> None:
     """Refuse records that are already in the store: an import adds records, it never changes them."""
     for chunk in _chunks(sorted(batch.minted)):
         rows = store.select(
@@ -136,7 +137,7 @@ def check_existing(store: Store, batch: Batch) -> None:
             )
 
 
-def shacl_issues(store: Store, batch: Batch) -> tuple[list[Issue], list[str]]:
+def shacl_issues(store: StoreAPI, batch: Batch) -> tuple[list[Issue], list[str]]:
     """Validate the batch (with the records it refers to as context) against the SHACL shapes.
 
     Returns (violations as issues, warnings). Results about context nodes are not the import's

@@ -29,10 +29,11 @@ import pyoxigraph as ox
 from rdflib import Namespace
 
 from .. import faults
+from ..contract import StoreAPI
 from ..derived import refresh
 from ..namespaces import GRAPH, import_graph, withdrawal_graph
 from ..settings import Settings
-from ..store import Store, to_python
+from ..store import to_python
 from .retain import WITHDRAWING, amend, discard, is_pending, read_manifest, remove_orphans, settle
 
 log = logging.getLogger(__name__)
@@ -72,30 +73,30 @@ class Marker:
         return f"DROP SILENT GRAPH <{self.graph}>"
 
 
-def markers(store: Store) -> dict[str, Marker]:
+def markers(store: StoreAPI) -> dict[str, Marker]:
     """The markers in the store, by batch id."""
     out: dict[str, Marker] = {}
     for graph in (g for g in store.graphs() if g.startswith(GRAPH_JOURNAL)):
         pos = [(q.predicate.value, str(to_python(q.object)))
-               for q in store.inner.quads_for_pattern(None, None, None, ox.NamedNode(graph))]
+               for q in store.quads(graph=graph)]
         bid = next((o for p, o in pos if p == str(JOURNAL.batch)), graph[len(GRAPH_JOURNAL):])
         out[bid] = Marker(bid, {o for p, o in pos if p == str(JOURNAL.area)},
                           {o for p, o in pos if p == str(JOURNAL.need)})
     return out
 
 
-def in_store(store: Store, batch_id: str) -> bool:
+def in_store(store: StoreAPI, batch_id: str) -> bool:
     """Whether the data of a batch is in the store (its graph has at least one triple)."""
     return store.ask(f"ASK {{ GRAPH <{import_graph(batch_id)}> {{ ?s ?p ?o }} }}")
 
 
-def refresh_derived(store: Store, areas: Iterable[str], needs: Iterable[str], settings: Settings) -> None:
+def refresh_derived(store: StoreAPI, areas: Iterable[str], needs: Iterable[str], settings: Settings) -> None:
     """Recompute the derived graph for the touched areas and needs (the one call of ``kg.derived``'s
     refresh by writes and their recovery)."""
     refresh(store, set(areas), set(needs), settings=settings)
 
 
-def finish(store: Store, marker: Marker, settings: Settings) -> None:
+def finish(store: StoreAPI, marker: Marker, settings: Settings) -> None:
     """Steps 3 and the marker's removal: bring the derived graph up to date, then drop the marker."""
     refresh_derived(store, marker.areas, marker.needs, settings)
     faults.point("write:refreshed")
@@ -114,7 +115,7 @@ class Recovery:
         return bool(self.rolled_back or self.rolled_forward or self.removed)
 
 
-def recover(store: Store | None, settings: Settings) -> Recovery:
+def recover(store: StoreAPI | None, settings: Settings) -> Recovery:
     """Finish or undo what interrupted writes left (the caller is the store's only writer).
 
     With ``store=None`` (the store is missing or damaged, and a build will replace it) no batch can be
@@ -162,5 +163,5 @@ def recover(store: Store | None, settings: Settings) -> Recovery:
     return done
 
 
-def _has_markers(store: Store) -> bool:
+def _has_markers(store: StoreAPI) -> bool:
     return any(g.startswith(GRAPH_JOURNAL) for g in store.graphs())

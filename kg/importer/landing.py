@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import faults
+from ..contract import StoreAPI
 from ..errors import StoreError
 from ..settings import Settings
-from ..store import Store
 from .journal import Marker, finish, recover, refresh_derived
 from .retain import discard, retain, settle
 
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 
 def land(
-    store: Store,
+    store: StoreAPI,
     settings: Settings,
     *,
     entry: dict[str, Any],
@@ -89,7 +89,7 @@ def _forget(root: Path, batch_id: str) -> None:
         log.exception("could not remove the kept files of batch %s; the next write removes them", batch_id)
 
 
-def roll_back(store: Store, settings: Settings, marker: Marker, undo: Callable[[Marker], object],
+def roll_back(store: StoreAPI, settings: Settings, marker: Marker, undo: Callable[[Marker], object],
               forget: Callable[[], object]) -> None:
     """Undo a landed write whose derived refresh failed: ``undo(marker)`` (the data and the marker, one
     transaction), then ``forget()`` (its trace in the manifest), then the derived graph again.

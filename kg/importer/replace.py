@@ -24,11 +24,12 @@ import rdflib
 from rdflib import URIRef
 from rdflib.namespace import PROV
 
+from ..contract import StoreAPI
 from ..derived import affected_areas, graph_triples
 from ..errors import Issue, NotFound, ValidationFailed
 from ..namespaces import DCPA, import_graph, node
 from ..settings import Settings
-from ..store import Store, graph_to_ntriples
+from ..store import graph_to_ntriples
 from .batch import ImportReport, batch_entry, batch_report, batch_time, build_batch, checked_user, new_batch_id
 from .checks import shacl_issues, store_types
 from .landing import land
@@ -58,7 +59,7 @@ def record_iri(kind: str, record_id: str) -> URIRef:
 
 
 def replace_record(
-    store: Store,
+    store: StoreAPI,
     kind: str,
     record_id: str,
     record: dict[str, Any],
@@ -98,7 +99,7 @@ def replace_record(
 
 
 def _replacement_batch(
-    store: Store, batch_id: str, user: str, time: dt.datetime, kind: str, record_id: str, record: dict[str, Any]
+    store: StoreAPI, batch_id: str, user: str, time: dt.datetime, kind: str, record_id: str, record: dict[str, Any]
 ) -> tuple[Batch, list[Issue]]:
     """Map and reference-check the new version like an import, then give it the kept IRI."""
     iri = record_iri(kind, record_id)
@@ -158,7 +159,7 @@ def _rename(batch: Batch, old: URIRef, new: URIRef) -> None:
             r.iri = new
 
 
-def _validate(store: Store, batch: Batch, reader_issues: list[Issue]) -> list[str]:
+def _validate(store: StoreAPI, batch: Batch, reader_issues: list[Issue]) -> list[str]:
     """The import's checks minus "already exists" (the record is meant to exist). Returns warnings."""
     issues = reader_issues + batch.issues
     warnings: list[str] = []
@@ -186,7 +187,7 @@ def _entry(batch: Batch, kind: str, record_id: str, iri: URIRef) -> dict[str, An
     return entry
 
 
-def apply_replacement(store: Store, iri: URIRef | str, graph: str, data: rdflib.Graph, also: str = "") -> None:
+def apply_replacement(store: StoreAPI, iri: URIRef | str, graph: str, data: rdflib.Graph, also: str = "") -> None:
     """One transaction: drop every triple about ``iri`` (any graph), then write ``data`` as ``graph``
     (and run the update operation ``also`` — the journal's marker — in the same transaction)."""
     text = graph_to_ntriples(data).decode("utf-8")
@@ -202,7 +203,7 @@ def apply_replacement(store: Store, iri: URIRef | str, graph: str, data: rdflib.
     )
 
 
-def _restore(store: Store, graph: str, old: list[ox.Quad], also: str = "") -> None:
+def _restore(store: StoreAPI, graph: str, old: list[ox.Quad], also: str = "") -> None:
     """Undo ``apply_replacement``: drop the new graph, put the old triples back where they were
     (and run ``also`` — removing the journal's marker — in the same transaction)."""
     parts = []
@@ -213,9 +214,11 @@ def _restore(store: Store, graph: str, old: list[ox.Quad], also: str = "") -> No
     store.update(f"DROP SILENT GRAPH <{graph}> ;\nINSERT DATA {{\n{body}\n}}" + (f" ;\n{also}" if also else ""))
 
 
-def _commit(store: Store, batch: Batch, iri: URIRef, settings: Settings, entry: dict[str, Any], content: bytes) -> None:
+def _commit(
+    store: StoreAPI, batch: Batch, iri: URIRef, settings: Settings, entry: dict[str, Any], content: bytes
+) -> None:
     graph = import_graph(batch.batch_id)
-    old = list(store.inner.quads_for_pattern(ox.NamedNode(str(iri)), None, None, None))
+    old = list(store.quads(str(iri)))
     changed = [(lexical(q.subject), q.predicate.value, lexical(q.object)) for q in old] + graph_triples(batch.graph)
     land(
         store,
@@ -230,7 +233,7 @@ def _commit(store: Store, batch: Batch, iri: URIRef, settings: Settings, entry: 
     )
 
 
-def replay_replacement(store: Store, root: Path, entry: dict[str, Any], time: dt.datetime) -> None:
+def replay_replacement(store: StoreAPI, root: Path, entry: dict[str, Any], time: dt.datetime) -> None:
     """Apply a retained replacement again (``replay_retained``), keeping its batch id, user and time."""
     bid = entry["batch_id"]
     payload = json.loads((root / bid / entry["files"][0]["stored"]).read_text(encoding="utf-8"))

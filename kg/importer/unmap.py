@@ -20,8 +20,8 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import PROV, RDF, RDFS
 from rdflib.term import Node
 
+from ..contract import StoreAPI
 from ..namespaces import DCPA, GRAPH_IMPORT_PREFIX, area
-from ..store import Store
 from .mapping import REF_CLASS, RESOURCE_CLASS, quote_iri
 from .specs import RECORD_KINDS, Column, RecordSpec
 from .vocab import CLASS_LISTS, Code, CodeList, code_lists
@@ -42,7 +42,7 @@ KIND_CLASSES: dict[str, tuple[URIRef, ...]] = {
 }
 
 
-def imported_graph(store: Store) -> rdflib.Graph:
+def imported_graph(store: StoreAPI) -> rdflib.Graph:
     """Every triple of every import batch still in the store (withdrawn batches are gone)."""
     return store.construct(
         "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } "
@@ -50,7 +50,7 @@ def imported_graph(store: Store) -> rdflib.Graph:
     )
 
 
-def export_rows(store: Store, kinds: Iterable[str] | None = None,
+def export_rows(store: StoreAPI, kinds: Iterable[str] | None = None,
                 lists: dict[str, CodeList] | None = None) -> dict[str, list[dict[str, str]]]:
     """The imported records of each kind as rows of cells keyed by column key, as the template writes them.
 

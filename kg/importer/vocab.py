@@ -15,9 +15,9 @@ import rdflib
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDFS, SKOS
 
+from ..contract import StoreAPI
 from ..namespaces import DCPA, DCPAV, GRAPH_ONTOLOGY
 from ..resources import ontology_graph
-from ..store import Store
 
 SCHEMES: dict[str, URIRef] = {
     "need_types": DCPAV.NeedTypes,
@@ -185,7 +185,7 @@ def code_lists(graph: rdflib.Graph | None = None) -> dict[str, CodeList]:
     return lists
 
 
-def store_vocabulary(store: Store) -> rdflib.Graph:
+def store_vocabulary(store: StoreAPI) -> rdflib.Graph:
     """The ontology as the store holds it (falls back to the files for a store without it)."""
     if store.count(str(GRAPH_ONTOLOGY)) > 0:
         return store.to_rdflib(str(GRAPH_ONTOLOGY))

@@ -33,12 +33,13 @@ from rdflib import RDF, RDFS, XSD, Literal, URIRef
 from rdflib.namespace import PROV
 
 from .. import faults
+from ..contract import StoreAPI
 from ..derived import affected_areas
 from ..errors import Conflict, Issue, NotFound, ValidationFailed
 from ..namespaces import DCPA, GRAPH_DERIVED, import_graph, node, withdrawal_graph
 from ..safetext import for_terminal, text_problem
 from ..settings import Settings
-from ..store import Store, graph_to_ntriples
+from ..store import graph_to_ntriples
 from .batch import TIME_FORMAT, batch_time, checked_user
 from .journal import GRAPH_JOURNAL, Marker, finish, recover
 from .landing import roll_back
@@ -86,7 +87,7 @@ def withdrawal_record(batch_id: str, user: str, time: str, reason: str) -> rdfli
 
 
 def withdraw(
-    store: Store, batch_id: str, *, user: str, reason: str = "", settings: Settings, dry_run: bool = False
+    store: StoreAPI, batch_id: str, *, user: str, reason: str = "", settings: Settings, dry_run: bool = False
 ) -> WithdrawReport:
     """Withdraw the import batch ``batch_id`` (see the module's docstring); ``dry_run`` checks only.
 
@@ -100,7 +101,7 @@ def withdraw(
     root = Path(settings.imports_path)
     entry = _entry(root, batch_id)
     graph = import_graph(batch_id)
-    quads = list(store.inner.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+    quads = list(store.quads(graph=graph))
     _refuse_dangling(store, batch_id)
     now = batch_time().strftime(TIME_FORMAT)
     report = WithdrawReport(batch_id, user, now, reason, len(quads), dict(entry.get("counts") or {}), dry_run,
@@ -166,7 +167,7 @@ def _entry(root: Path, batch_id: str) -> dict[str, Any]:
     return entry
 
 
-def _refuse_dangling(store: Store, batch_id: str) -> None:
+def _refuse_dangling(store: StoreAPI, batch_id: str) -> None:
     """Refuse when records in other graphs refer to records that only this batch holds."""
     graph = import_graph(batch_id)
     rows = store.select(f"""
@@ -209,7 +210,7 @@ def _unmark(root: Path, batch_id: str) -> None:
         log.exception("could not clear the withdrawal mark of batch %s; the next write clears it", batch_id)
 
 
-def _put_back(store: Store, marker: Marker, graph: str, quads: list[ox.Quad]) -> None:
+def _put_back(store: StoreAPI, marker: Marker, graph: str, quads: list[ox.Quad]) -> None:
     """Undo the withdrawal's transaction: the data back, the withdrawal record and the marker gone."""
     body = "\n".join(f"{q.subject} {q.predicate} {q.object} ." for q in quads)
     store.update(f"DROP SILENT GRAPH <{withdrawal_graph(marker.batch_id)}> ;\n"

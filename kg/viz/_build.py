@@ -14,12 +14,12 @@ from ..answers.areas import child_areas, resolve_area
 from ..answers.basis import basis
 from ..answers.needs import NeedRow, need_rows
 from ..answers.recommend import recommend
+from ..contract import StoreAPI
 from ..errors import NotFound
 from ..namespaces import DCPA, DCPAV, ID, area, node
 from ..resources import ontology_graph
 from ..rule import NeedState
 from ..search import short_name
-from ..store import Store
 from . import _data
 from ._model import (
     MAX_NODES,
@@ -65,7 +65,7 @@ def _props(*rows: tuple[str, str, Any]) -> list[list[Any]]:
     return [[zh, en, v.to_dict() if isinstance(v, _data.Label) else v] for zh, en, v in rows if v not in (None, "")]
 
 
-def _add_labelled(g: nx.DiGraph, store: Store, iris: Iterable[str], kind: str | None = None) -> None:
+def _add_labelled(g: nx.DiGraph, store: StoreAPI, iris: Iterable[str], kind: str | None = None) -> None:
     """Add nodes for ``iris`` with their labels and synthetic flag, kind guessed when not given."""
     iris = [i for i in set(iris) if i not in g]
     if not iris:
@@ -82,7 +82,7 @@ def _add_labelled(g: nx.DiGraph, store: Store, iris: Iterable[str], kind: str | 
 
 
 def village_view(
-    store: Store,
+    store: StoreAPI,
     code: str,
     *,
     reach: str | None = None,
@@ -146,7 +146,7 @@ def village_view(
     return view
 
 
-def _add_status(g: nx.DiGraph, store: Store, v: str) -> None:
+def _add_status(g: nx.DiGraph, store: StoreAPI, v: str) -> None:
     rows = _data.select(
         store,
         """SELECT ?s ?type ?reg ?exit ?hh ?pop WHERE { ?v dcpa:povertyStatus ?s .
@@ -186,7 +186,7 @@ _STATE_TEXT = {
 }
 
 
-def _add_needs(g: nx.DiGraph, store: Store, v: str, rows: list[NeedRow]) -> None:
+def _add_needs(g: nx.DiGraph, store: StoreAPI, v: str, rows: list[NeedRow]) -> None:
     """Each need, named by its type and severity (its type and evidence are in its details)."""
     labs = _data.labels(store, [r.need_type for r in rows])
     ev = (
@@ -223,7 +223,7 @@ def _add_needs(g: nx.DiGraph, store: Store, v: str, rows: list[NeedRow]) -> None
         add_edge(g, v, r.iri, "需求", "has need", quiet=True)
 
 
-def _add_interventions(g: nx.DiGraph, store: Store, interventions: set[str]) -> None:
+def _add_interventions(g: nx.DiGraph, store: StoreAPI, interventions: set[str]) -> None:
     """The interventions, each with its category, status, dates, budget and library in its details."""
     if not interventions:
         return
@@ -258,7 +258,7 @@ def _add_interventions(g: nx.DiGraph, store: Store, interventions: set[str]) -> 
         )
 
 
-def _add_candidates(g: nx.DiGraph, store: Store, code: str, gaps: list[NeedRow], limit: int) -> dict[str, list[str]]:
+def _add_candidates(g: nx.DiGraph, store: StoreAPI, code: str, gaps: list[NeedRow], limit: int) -> dict[str, list[str]]:
     """What could meet the unmet needs (``kg.answers.recommend``'s best candidates): need → candidates."""
     if not gaps or limit <= 0:
         return {}
@@ -323,7 +323,7 @@ def share_colour(share: float | None) -> str:
     return f"#{r:02x}{g:02x}{bl:02x}"
 
 
-def area_view(store: Store, code: str, *, reach: str | None = None, max_nodes: int = MAX_NODES) -> ViewGraph:
+def area_view(store: StoreAPI, code: str, *, reach: str | None = None, max_nodes: int = MAX_NODES) -> ViewGraph:
     """An area drawn as a map of its parts: one cluster per child area (the townships of a county, the
     counties of a city or province), its members around it (the villages with recorded needs; for a
     province, the counties), each coloured by the share of its severe need left unaddressed; a township
@@ -422,7 +422,7 @@ def _share_props(t: dict[str, int] | None) -> list[tuple[str, str, Any]]:
 # ---------------------------------------------------------------------------
 
 
-def policy_view(store: Store, ident: str, *, area_code: str | None = None, max_nodes: int = MAX_NODES) -> ViewGraph:
+def policy_view(store: StoreAPI, ident: str, *, area_code: str | None = None, max_nodes: int = MAX_NODES) -> ViewGraph:
     """A policy (or programme), the programmes it supports, and where their interventions go.
 
     Where they go is summed up by area, one level below ``area_code`` (cities for the whole province,
@@ -534,7 +534,7 @@ def policy_view(store: Store, ident: str, *, area_code: str | None = None, max_n
     return view
 
 
-def _policy_by_area(g: nx.DiGraph, store: Store, ident: str, start: str, targets: dict[str, list[str]],
+def _policy_by_area(g: nx.DiGraph, store: StoreAPI, ident: str, start: str, targets: dict[str, list[str]],
                     prog_of: dict[str, str], level: int) -> None:
     """One node per area one level below ``level`` (by code prefix): how many interventions and villages of
     the policy go there, linked from each programme with its count, and to the view narrowed to it."""

@@ -14,8 +14,8 @@ from typing import Any
 from ..answers.basis import example_nodes as synthetic
 from ..answers.labels import Label, labels, local_name
 from ..answers.needs import SEVERE, NeedRow
+from ..contract import StoreAPI
 from ..errors import QueryError
-from ..store import Store
 
 
 def iri_list(iris: Iterable[str]) -> str:
@@ -33,12 +33,12 @@ def ref(iri: str) -> str:
     return f"<{iri}>"
 
 
-def select(store: Store, sparql: str, **values: str) -> list[dict[str, Any]]:
+def select(store: StoreAPI, sparql: str, **values: str) -> list[dict[str, Any]]:
     """Run a SELECT with ``?name`` fixed to IRIs (``VALUES`` placed first in the outer WHERE)."""
     return store.select(_with_values(sparql, values))
 
 
-def ask(store: Store, sparql: str, **values: str) -> bool:
+def ask(store: StoreAPI, sparql: str, **values: str) -> bool:
     return store.ask(_with_values(sparql, values))
 
 

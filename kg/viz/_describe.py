@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..contract import StoreAPI
 from ..errors import NotFound
-from ..store import Store
 from . import _data
 
 LIMIT = 200
 
 
-def describe(store: Store, iri: str, *, limit: int = LIMIT) -> dict[str, Any]:
+def describe(store: StoreAPI, iri: str, *, limit: int = LIMIT) -> dict[str, Any]:
     """Labels, types, outgoing and incoming edges of ``iri`` (at most ``limit`` each)."""
     _data.ref(iri)  # refuses anything that is not a plain IRI
     out_rows = _data.select(store, f"SELECT ?p ?o WHERE {{ ?s ?p ?o }} LIMIT {limit + 1}", s=iri)

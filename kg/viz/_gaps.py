@@ -18,9 +18,9 @@ from ..answers.gaps import GapDimension, GapReport, gaps
 from ..answers.labels import Label, labels
 from ..answers.recommend import WEIGHTS, Candidate, recommend
 from ..answers.villages import village_detail
+from ..contract import StoreAPI
 from ..errors import NotFound, QueryError
 from ..facts import need_type_tree
-from ..store import Store
 
 #: chart name → (zh title, en title)
 CHARTS: dict[str, tuple[str, str]] = {
@@ -63,7 +63,7 @@ def _area_dict(a: Area) -> dict[str, Any]:
     return {"iri": a.iri, "code": a.code, "level": a.level, "labels": a.label}
 
 
-def resolve(store: Store, code: str | None) -> Area:
+def resolve(store: StoreAPI, code: str | None) -> Area:
     """The area of a dashboard (the province when ``code`` is empty); a malformed code is a QueryError."""
     code = (code or "21").strip()
     if not code.isdigit() or len(code) not in (2, 4, 6, 9, 12):
@@ -113,13 +113,13 @@ def table(report: GapReport, chart: str) -> GapTable:
                     report.as_of.isoformat(), report.source)
 
 
-def gap_table(store: Store, area_code: str | None, by: str, *, reach: str | None = None,
+def gap_table(store: StoreAPI, area_code: str | None, by: str, *, reach: str | None = None,
               real_only: bool = False, as_of: date | None = None) -> GapTable:
     """One chart's table: unaddressed needs in an area by ``area`` (children), ``need_type`` or ``category``."""
     return gap_tables(store, area_code, [by], reach=reach, real_only=real_only, as_of=as_of)[by]
 
 
-def gap_tables(store: Store, area_code: str | None, charts: Iterable[str] = CHARTS, *, reach: str | None = None,
+def gap_tables(store: StoreAPI, area_code: str | None, charts: Iterable[str] = CHARTS, *, reach: str | None = None,
                real_only: bool = False, as_of: date | None = None, period: tuple[date, date] | None = None,
                need_type: str | None = None, min_severity: int | None = None) -> dict[str, GapTable]:
     """The charts of one area (what a dashboard page shows), for the needs the filters keep."""
@@ -133,7 +133,7 @@ def gap_tables(store: Store, area_code: str | None, charts: Iterable[str] = CHAR
             for by in charts}
 
 
-def dashboard_data(store: Store, area_code: str | None, *, reach: str | None = None, real_only: bool = False,
+def dashboard_data(store: StoreAPI, area_code: str | None, *, reach: str | None = None, real_only: bool = False,
                    period: tuple[date, date] | None = None, need_type: str | None = None,
                    min_severity: int | None = None) -> dict[str, Any]:
     """What a dashboard page shows: every chart's table (``tables``) and the need types its filter offers
@@ -143,7 +143,7 @@ def dashboard_data(store: Store, area_code: str | None, *, reach: str | None = N
             "need_types": need_type_choices(store)}
 
 
-def need_type_choices(store: Store) -> list[dict[str, Any]]:
+def need_type_choices(store: StoreAPI) -> list[dict[str, Any]]:
     """The need types as a filter offers them: each broader type followed by its narrower ones, with
     their code, names and depth (0 for the top of the scheme)."""
     rows = store.select("SELECT ?t WHERE { ?t a dcpa:NeedType }")
@@ -167,7 +167,7 @@ def _code_order(iri: str) -> tuple[int, str]:
     return (len(code), code)
 
 
-def village_summary(store: Store, code: str, *, reach: str | None = None, limit: int = 3,
+def village_summary(store: StoreAPI, code: str, *, reach: str | None = None, limit: int = 3,
                     real_only: bool = False, lang: str = "zh") -> dict[str, Any]:
     """A village's poverty status, needs (state and reasons) and, per open need, its ``limit`` best
     candidates laid out for comparison (score and its weighted parts, cost, library and how near it

@@ -10,9 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 from rdflib.compare import isomorphic
 
-from api.app import create_app, open_store
-from api.remote import RemoteStore
+from api.app import create_app
+from kg.connect import open_store
 from kg.errors import QueryError, StoreError
+from kg.remote import RemoteStore
 from kg.store import Store
 
 from .conftest import make_settings
