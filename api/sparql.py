@@ -13,7 +13,6 @@ pool can only abandon a slow query, which keeps running and keeps its memory (se
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
@@ -365,28 +364,6 @@ def _contains(tree: Any, name: str) -> bool:
         elif isinstance(node, list | tuple | set):
             stack.extend(node)
     return False
-
-
-def inline_parameters(text: str, values: dict[str, str]) -> str:
-    """Write constants (in SPARQL syntax) in place of variables: dropped from projections and
-    GROUP BY, substituted elsewhere — how a catalogue query with parameters becomes plain SPARQL.
-
-    (A trailing ``VALUES`` block would be correct too, but Oxigraph then evaluates grouped
-    sub-selects for every value before joining: minutes at province scale instead of milliseconds.)
-    """
-
-    def drop(m: re.Match[str]) -> str:
-        clause = m.group(0)
-        for var in values:
-            clause = re.sub(rf"\s\?{var}\b", "", clause)
-        # Grouping only by constants: every row is in one group anyway.
-        return "" if re.fullmatch(r"GROUP BY\s*", clause, flags=re.IGNORECASE) else clause
-
-    text = re.sub(r"SELECT\s[^{]*?(?=WHERE|\{)", drop, text, flags=re.IGNORECASE)
-    text = re.sub(r"GROUP BY[^\n}]*", drop, text, flags=re.IGNORECASE)
-    for var, value in values.items():
-        text = re.sub(rf"\?{var}\b", value.replace("\\", "\\\\"), text)
-    return text
 
 
 # -- content negotiation -------------------------------------------------------

@@ -61,12 +61,12 @@ def _stats(latencies: list[float], wall: float) -> dict[str, float]:
 
 def catalogue_text(village_iri: str) -> str:
     """The catalogue query's text with its parameters written in, as a SPARQL client would send it."""
-    from api.sparql import inline_parameters
     from kg.catalogue import get_query
+    from kg.inline import inline
     from kg.namespaces import sparql_prefixes
 
     text = get_query(CATALOGUE_QUERY).text
-    return sparql_prefixes() + inline_parameters(text, {"village": f"<{village_iri}>", "lang": '"zh"',
+    return sparql_prefixes() + inline(text, {"village": f"<{village_iri}>", "lang": '"zh"',
                                                           "real_only": "false"})
 
 

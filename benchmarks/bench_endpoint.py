@@ -40,8 +40,8 @@ from pathlib import Path
 
 import httpx
 
-from api.sparql import inline_parameters
 from kg.catalogue import default_values, load_catalogue
+from kg.inline import inline
 from kg.namespaces import sparql_prefixes
 from kg.store import Store
 
@@ -84,8 +84,8 @@ def queries(store_path: str, villages: int, seed: int) -> tuple[list[str], dict[
     for code in picked:
         values = default_values(lookup)
         values["village"] = f"<https://w3id.org/dcpa/id/area/{code}>"
-        points.append(sparql_prefixes() + inline_parameters(lookup.text, values))
-    every = {name: sparql_prefixes() + inline_parameters(q.text, default_values(q)) for name, q in catalogue.items()}
+        points.append(sparql_prefixes() + inline(lookup.text, values))
+    every = {name: sparql_prefixes() + inline(q.text, default_values(q)) for name, q in catalogue.items()}
     return points, every
 
 

@@ -28,6 +28,7 @@ import rdflib
 
 from .contract import Progress
 from .errors import QueryError, QueryTimeout, StoreError
+from .inline import inline
 from .namespaces import PREFIXES, sparql_prefixes
 from .settings import Settings
 from .store import RDF_FORMATS, ReadMethods, binding_term, graph_to_ntriples, to_rdflib
@@ -113,14 +114,10 @@ class RemoteStore(ReadMethods):
         """Run a query remotely; the answer has the same types as ``Store.query``.
 
         ``union`` is the server's setting (it must make the default graph the union of the graphs:
-        ``docs/DEPLOYMENT.md``); ``bindings`` become a trailing ``VALUES`` block, which gives the same
-        rows as the embedded store's substitution for a variable the query projects.
+        ``docs/DEPLOYMENT.md``); ``bindings`` are written into the text (``kg.inline``), which answers
+        as the embedded store's substitution does.
         """
-        text = sparql_prefixes() + sparql
-        if bindings:
-            names = " ".join(f"?{k}" for k in bindings)
-            values = " ".join(str(binding_term(v)) for v in bindings.values())
-            text += f"\nVALUES ({names}) {{ ({values}) }}"
+        text = sparql_prefixes() + inline(sparql, {k: str(binding_term(v)) for k, v in (bindings or {}).items()})
         data: list[tuple[str, str]] = [("query", text)]
         data += [("default-graph-uri", g) for g in default_graph or []]
         data += [("named-graph-uri", g) for g in named_graphs or []]

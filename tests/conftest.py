@@ -7,8 +7,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,3 +76,10 @@ def oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """One Oxigraph server for the session; a test that writes starts from ``DROP ALL``."""
     with oxigraph_server(tmp_path_factory.mktemp("oxigraph")) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def start_oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], Server]]:
+    """Start servers of one's own (stopped at the end of the session): for data that must stay put."""
+    with ExitStack() as stack:
+        yield lambda: stack.enter_context(oxigraph_server(tmp_path_factory.mktemp("oxigraph")))

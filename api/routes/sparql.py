@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from kg import viz
 from kg.catalogue import default_values, load_catalogue
+from kg.inline import inline
 from kg.namespaces import sparql_prefixes
 from kg.settings import Settings
 
@@ -101,7 +102,7 @@ def _examples(lang: str) -> list[dict[str, str]]:
     tabs = []
     for q in load_catalogue().values():
         values = default_values(q)
-        text = sparql_prefixes() + sp.inline_parameters(q.text, values)
+        text = sparql_prefixes() + inline(q.text, values)
         title = (q.title_en or q.title_zh) if lang == "en" else (q.title_zh or q.title_en)
         tabs.append({"name": q.name, "title": title or q.name, "text": text})
     return tabs

@@ -172,17 +172,6 @@ def test_parse_request_forms() -> None:
         sp.parse_request("POST", "application/x-www-form-urlencoded", "", b"update=CLEAR+ALL", max_bytes=1000)
 
 
-def test_inline_parameters() -> None:
-    text = "SELECT ?v ?n WHERE { { SELECT ?v (COUNT(*) AS ?n) WHERE { ?x <http://e/p> ?v } GROUP BY ?v } }"
-    out = sp.inline_parameters(text, {"v": "<http://e/v>"})
-    assert out == "SELECT ?n WHERE { { SELECT (COUNT(*) AS ?n) WHERE { ?x <http://e/p> <http://e/v> } } }"
-    kept = sp.inline_parameters("SELECT ?a WHERE { ?a <http://e/p> ?v } GROUP BY ?a ?v", {"v": '"x"'})
-    assert kept == 'SELECT ?a WHERE { ?a <http://e/p> "x" } GROUP BY ?a'
-    import pyoxigraph as ox
-
-    ox.Store().query(out)  # still valid SPARQL
-
-
 def test_every_example_of_the_query_page_passes_the_check() -> None:
     """The catalogue, as the query page offers it, is readable by the checking parser (else /sparql refuses it)."""
     from api.routes.sparql import _examples

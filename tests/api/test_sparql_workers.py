@@ -14,9 +14,9 @@ import httpx
 import pytest
 
 from api.app import create_app
-from api.sparql import inline_parameters
 from api.testing import LiveServer
 from kg.catalogue import default_values, get_query, run_query
+from kg.inline import inline
 from kg.namespaces import sparql_prefixes
 from kg.procs import alive, process_rss
 from kg.store import Store
@@ -40,7 +40,7 @@ def point_lookup() -> str:
     """The catalogue's needs_of_village for one village, as a client sends it."""
     query = get_query("needs_of_village")
     values = {**default_values(query), "village": f"<https://w3id.org/dcpa/id/area/{VILLAGE}>"}
-    return sparql_prefixes() + inline_parameters(query.text, values)
+    return sparql_prefixes() + inline(query.text, values)
 
 
 def needs(dataset: str = "") -> str:

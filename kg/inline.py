@@ -1,0 +1,84 @@
+"""Parameters written into a query's text: how a query with bound variables goes to a store that cannot
+be given bindings (a remote store: the SPARQL 1.1 Protocol has no parameters) and how a catalogue
+query becomes plain SPARQL on the SPARQL page.
+
+The result answers as Oxigraph's substitution does (``kg.store.Store.query(bindings=…)``): the
+variable becomes the constant everywhere, and the outermost SELECT still returns it as a column.
+A trailing ``VALUES`` block does not: it binds after the query ran, so a ``FILTER`` or an ``OPTIONAL``
+that uses the parameter sees it unbound (``coverage_by_category`` answered other rows), and Oxigraph
+then evaluates grouped sub-selects for every value before joining (minutes at province scale).
+
+The text is read as SPARQL tokens (strings, IRIs and comments are never touched), not by patterns:
+- in the outermost projection ``?v`` becomes ``(constant AS ?v)``; in a sub-select's it is dropped (the
+  constant is written wherever the sub-select's result was joined on it);
+- in ``GROUP BY`` and ``ORDER BY`` it becomes ``(constant)`` (a group by a constant still has no group
+  when nothing matched, as with the substitution);
+- everywhere else it becomes the constant.
+"""
+
+from __future__ import annotations
+
+import re
+
+_TOKEN = re.compile(
+    r'(?P<skip>#[^\n]*|"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
+    r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>)'
+    r"|(?P<var>[?$][A-Za-z0-9_\u00B7-\uFFFF]+)"
+    r"|(?P<word>[A-Za-z_][A-Za-z0-9_]*)"
+    r"|(?P<other>[\s\S])",
+)
+#: Words that end a GROUP BY or ORDER BY list.
+_CLAUSES = {"HAVING", "ORDER", "LIMIT", "OFFSET", "VALUES", "GROUP"}
+
+
+def inline(text: str, values: dict[str, str]) -> str:
+    """``text`` with each variable of ``values`` (name → constant in SPARQL syntax) written in."""
+    if not values:
+        return text
+    out: list[str] = []
+    depth = 0  # brace depth
+    parens = 0  # parenthesis depth within a projection or a GROUP/ORDER BY list
+    mode = ""  # "select" (in a projection), "group" (in GROUP BY or ORDER BY), ""
+    outermost = False  # the projection being read is the outermost one
+    seen_select = False
+    previous = ""
+    for m in _TOKEN.finditer(text):
+        tok = m.group(0)
+        if m.group("skip"):
+            out.append(tok)
+            continue
+        word = tok.upper() if m.group("word") else ""
+        if m.group("other"):
+            if tok == "{":
+                if mode == "select":
+                    mode = ""
+                depth += 1
+            elif tok == "}":
+                depth -= 1
+                mode = "" if mode == "group" else mode
+            elif tok == "(" and mode:
+                parens += 1
+            elif tok == ")" and mode:
+                parens -= 1
+        elif word == "SELECT":
+            mode, parens = "select", 0
+            outermost = not seen_select and depth == 0
+            seen_select = True
+        elif word == "WHERE" and mode == "select":
+            mode = ""
+        elif word == "BY" and previous in ("GROUP", "ORDER"):
+            mode, parens = "group", 0
+        elif word in _CLAUSES and mode == "group" and parens == 0:
+            mode = ""
+        elif m.group("var") and tok[1:] in values:
+            constant = values[tok[1:]]
+            if mode == "select" and parens == 0:
+                tok = f"({constant} AS {tok})" if outermost else ""
+            elif mode == "group" and parens == 0:
+                tok = f"({constant})"
+            else:
+                tok = constant
+        if not tok.isspace():
+            previous = word
+        out.append(tok)
+    return "".join(out)
