@@ -25,6 +25,7 @@ import hashlib
 import json
 import logging
 import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, faults, search, versions
+from .connect import is_remote, open_store
 from .contract import StoreAPI
 from .derived import derive_all
 from .errors import DcpaError, StoreBusy, StoreError
@@ -211,6 +213,8 @@ def build(
     """
     villages = settings.example_villages if example_villages is None else example_villages
     seed = settings.example_seed if seed is None else seed
+    if is_remote(settings):
+        return build_remote(settings, villages, seed, progress)
     target = versions.pointer(settings.store_path)
     with WriterLock(target, "build"):
         notes = versions.prepare(target)
@@ -240,6 +244,44 @@ def build(
             versions.switch(target, built)
         versions.collect(target)
     return report
+
+
+def build_remote(settings: Settings, villages: int, seed: int, progress: ProgressFn | None) -> BuildReport:
+    """Load the whole graph into the configured remote store, which must hold nothing yet.
+
+    The SPARQL protocols offer no second dataset to load aside and switch to (every named graph is in
+    the union that readers query), so a remote build loads an empty store only: in update requests of
+    ``RemoteStore.batch_bytes``, and on failure it drops every graph it made, leaving the store empty,
+    as it was. To rebuild, empty the store with its own tools first (``docs/DEPLOYMENT.md``).
+    """
+    started = time.perf_counter()
+    fp = fingerprint(settings, villages, seed)
+    store = open_store(settings)
+    try:
+        if store.read_only:
+            raise StoreError("the remote store is read-only here: it cannot be built",
+                             hint="set DCPA_SPARQL_UPDATE_ENDPOINT to the store's update endpoint")
+        held = store.graphs()
+        if held:
+            raise StoreError(
+                f"the remote store at {settings.sparql_endpoint} already holds {len(held)} graph(s); "
+                "a build loads an empty store only, and nothing was written",
+                hint="empty it with the store's own tools (docs/DEPLOYMENT.md), then build again",
+            )
+        recover(None, settings)  # interrupted writes of an earlier store: their files are settled
+        try:
+            with tempfile.TemporaryDirectory(prefix="dcpa-build-") as work:
+                graphs, replayed = build_into(store, example_villages=villages, seed=seed,
+                                              imports_path=Path(settings.imports_path), progress=progress,
+                                              workdir=Path(work))
+        except BaseException:
+            for g in store.graphs():  # what this build loaded: the store was empty
+                store.remove_graph(g)
+            raise
+    finally:
+        store.close()
+    return BuildReport(settings.sparql_endpoint, False, fp, villages, seed, graphs, time.perf_counter() - started,
+                       replayed)
 
 
 def _recover(settings: Settings, current: StoreAPI | None, notes: list[str]) -> bool:

@@ -235,9 +235,9 @@ def derive_cmd(
     from datetime import date
 
     from .. import handoff
+    from ..connect import open_store
     from ..derived import derive_all, marker
     from ..importer.journal import recover
-    from ..store import Store
     from ._writer import as_writer
 
     try:
@@ -248,7 +248,7 @@ def derive_cmd(
     def alone() -> handoff.Derived:
         started = time.perf_counter()
         settings = get_settings()
-        store = Store.open(settings.store_path, read_only=False, create=False)
+        store = open_store(settings)
         try:
             recover(store, settings)  # interrupted writes first: their batches are in or out
             n = derive_all(store, as_of=day)

@@ -15,7 +15,6 @@ from ..contract import StoreAPI
 from ..errors import DcpaError
 from ..importer import RECORD_KINDS, ImportReport, ImportUsageError, WithdrawReport, history, import_files, withdraw
 from ..settings import get_settings
-from ..store import Store
 from ..writer import ServerInfo
 from ._app import FormatOption, app, emit_rows, err, fail, progress_bar, write_json
 from ._writer import as_writer
@@ -99,7 +98,7 @@ def import_cmd(
     who = user or _default_user()
 
     def alone() -> ImportReport:
-        store = Store.open(settings.store_path, read_only=False, create=False)
+        store = open_store(settings)
         try:
             with progress_bar(quiet or fmt == "json") as progress:
                 return import_files(store, files, user=who, settings=settings, dry_run=dry_run,
@@ -176,7 +175,7 @@ def withdraw_cmd(
     who = user or _default_user()
 
     def alone() -> WithdrawReport:
-        store = Store.open(settings.store_path, read_only=False, create=False)
+        store = open_store(settings)
         try:
             return withdraw(store, batch, user=who, reason=reason, settings=settings, dry_run=dry_run)
         finally:
