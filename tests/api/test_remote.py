@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -16,7 +18,7 @@ from kg.errors import QueryError, StoreError
 from kg.remote import RemoteStore
 from kg.store import Store
 
-from .conftest import make_settings
+from .conftest import TOKEN, make_settings
 
 Q = "SELECT ?code WHERE { ?v a dcpa:Village ; dcpa:areaCode ?code } ORDER BY ?code"
 
@@ -62,3 +64,45 @@ def test_the_app_serves_a_remote_store(sparql_url: str, tmp_path: Path, make_cli
         r = client.get("/sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?n a dcpa:Need }"})
         assert r.json()["results"]["bindings"][0]["n"]["value"] == "3"
     assert httpx.get(sparql_url, params={"query": "ASK {?s ?p ?o}"}).status_code == 200
+
+
+NEED = {"village_code": "210123203202", "need_type": "N41", "severity": 5, "people_affected": 30, "source": "survey",
+        "source_title": "示例·村级需求调查", "identified_on": "2019-04-01", "surveyor": "示例·县图书馆"}
+
+
+def test_two_services_over_one_remote_store_see_each_others_writes(
+    start_oxigraph: Callable[[], Any], store: Store, tmp_path: Path
+) -> None:
+    """Two `dcpa serve` over one Oxigraph server: a write through one is seen at once by the other, in its
+    pages, its JSON answers and its SPARQL endpoint (nothing kept per process goes stale)."""
+    server = start_oxigraph()
+    loaded = RemoteStore(server.query_url, update_endpoint=server.update_url)
+    buf = io.BytesIO()
+    store.dump(buf, "nq")
+    loaded.bulk_load(buf.getvalue(), "nq")
+    apps = [create_app(make_settings(tmp_path / name, sparql_endpoint=server.query_url, api_token=TOKEN,
+                                     sparql_update_endpoint=server.update_url))
+            for name in ("a", "b")]
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?n a dcpa:Need }"
+    with TestClient(apps[0]) as a, TestClient(apps[1]) as b:
+        assert b.get("/api/villages/210123203202").json()["needs"] == []
+        gaps = b.get("/api/gaps", params={"area": "210123"}).json()["totals"]
+        before = b.get("/sparql", params={"query": count}).json()["results"]["bindings"][0]["n"]["value"]
+        assert b.get("/sparql", params={"query": count}).headers.get("X-DCPA-Result-Cache") != "hit"
+        r = a.post("/api/needs", json=NEED, headers={"Authorization": f"Bearer {TOKEN}"})
+        assert r.status_code == 201, r.text
+        [need] = b.get("/api/villages/210123203202").json()["needs"]
+        assert need["need_type"].endswith("N41") and need["state"]  # the derived graph was refreshed too
+        after = b.get("/sparql", params={"query": count}).json()["results"]["bindings"][0]["n"]["value"]
+        assert int(after) == int(before) + 1
+        now = b.get("/api/gaps", params={"area": "210123"}).json()["totals"]
+        assert (now["needs"], now["unaddressed"]) == (gaps["needs"] + 1, gaps["unaddressed"] + 1)
+        page = b.get("/views/village/210123203202")
+        assert page.status_code == 200 and need["need_type_label"]["zh"] in page.text
+        # and the other way: a replacement (PUT) through the second, seen by the first
+        [n1] = [n for n in a.get("/api/villages/210123203200").json()["needs"] if n["id"] == "N-1"]
+        r = b.put("/api/needs/N-1", json={**NEED, "village_code": "210123203200", "need_type": "N22", "severity": 2},
+                  headers={"Authorization": f"Bearer {TOKEN}"})
+        assert r.status_code == 200, r.text
+        [n2] = [n for n in a.get("/api/villages/210123203200").json()["needs"] if n["id"] == "N-1"]
+        assert (n1["severity"], n2["severity"]) == (4, 2)

@@ -68,11 +68,9 @@ def test_a_remote_build_loads_what_an_embedded_build_does(places: tuple[Place, P
 
 def test_answers_over_a_remote_store(places: tuple[Place, Place]) -> None:
     assert _same(places, "query", "needs_by_type", "--param", "area=21")
-    assert _same(places, "query", "need_summary_by_type", "--param", "area=21")
     assert _same(places, "gaps", "--area", "21", "--by", "need_type")["groups"]
     code = _same(places, "query", "top_unaddressed_villages", "--param", "area=21")[0]["village_code"]
     assert _same(places, "recommend", code)["needs"]
-    assert _same(places, "similar", code)
     assert _same(places, "plan", "--budget", "20000", "--area", code[:4])["allocations"] is not None
     assert _same(places, "search", "新民")
 
