@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed-stamp
 ASSETS := api/static/vendor/.stamp
 export PYTHONUTF8 := 1
 
-.PHONY: setup assets build serve test lint typecheck pytest bench java chromium clean help
+.PHONY: setup assets build serve test lint typecheck pytest bench java chromium virtuoso clean help
 
 help:
 	@echo "make serve   build the graph and serve it on http://127.0.0.1:8000"
@@ -47,6 +47,11 @@ java:
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -q && apt-get install -y -q chromium fonts-noto-cjk; }
 
+# Virtuoso 7 (Debian package): one of the two independent SPARQL stores the remote-store tests run on
+# (the other, Oxigraph server, comes with the dev extra).
+virtuoso:
+	@command -v virtuoso-t >/dev/null 2>&1 || { apt-get update -q && apt-get install -y -q --no-install-recommends virtuoso-opensource-7-bin; }
+
 build: setup
 	$(BIN)/dcpa build
 	$(BIN)/dcpa ontology docs -o var/docs/ontology.zh.html --lang zh
@@ -61,12 +66,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: setup $(STAMP) chromium
+pytest: setup $(STAMP) chromium virtuoso
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
 
-bench: build $(STAMP)
+bench: build $(STAMP) virtuoso
 	$(BIN)/python -m benchmarks
 
 clean:

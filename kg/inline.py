@@ -41,7 +41,15 @@ def inline(text: str, values: dict[str, str]) -> str:
     mode = ""  # "select" (in a projection), "group" (in GROUP BY or ORDER BY), ""
     outermost = False  # the projection being read is the outermost one
     seen_select = False
-    previous = ""
+    previous, previous_at = "", 0  # the last word read, and where it is in the output
+    keys: _Keys | None = None  # the GROUP BY or ORDER BY list being read
+
+    def close() -> None:
+        nonlocal mode, keys
+        if keys is not None:
+            keys.resolve(out)
+        mode, keys = "", None
+
     for m in _TOKEN.finditer(text):
         tok = m.group(0)
         if m.group("skip"):
@@ -55,9 +63,12 @@ def inline(text: str, values: dict[str, str]) -> str:
                 depth += 1
             elif tok == "}":
                 depth -= 1
-                mode = "" if mode == "group" else mode
+                if mode == "group":
+                    close()
             elif tok == "(" and mode:
                 parens += 1
+                if mode == "group" and parens == 1 and keys is not None:
+                    keys.others = True
             elif tok == ")" and mode:
                 parens -= 1
         elif word == "SELECT":
@@ -68,17 +79,70 @@ def inline(text: str, values: dict[str, str]) -> str:
             mode = ""
         elif word == "BY" and previous in ("GROUP", "ORDER"):
             mode, parens = "group", 0
+            keys = _Keys(previous, range(previous_at, len(out) + 1))
         elif word in _CLAUSES and mode == "group" and parens == 0:
-            mode = ""
+            close()
         elif m.group("var") and tok[1:] in values:
             constant = values[tok[1:]]
             if mode == "select" and parens == 0:
                 tok = f"({constant} AS {tok})" if outermost else ""
-            elif mode == "group" and parens == 0:
-                tok = f"({constant})"
+            elif mode == "group" and parens == 0 and keys is not None:
+                keys.bound.append((len(out), constant))
             else:
                 tok = constant
+        elif m.group("var") and mode == "group" and parens == 0 and keys is not None:
+            keys.others = True
         if not tok.isspace():
-            previous = word
+            previous, previous_at = word, len(out)
         out.append(tok)
+    if mode == "group":
+        close()
     return "".join(out)
+
+
+class _Keys:
+    """The keys of one GROUP BY or ORDER BY list: a parameter among them is dropped when other keys
+    remain (a constant key changes neither the groups nor the order; Virtuoso fails on one: "index of
+    column in order by out of range"). A GROUP BY of parameters only keeps one, bracketed, so that
+    nothing matched still makes no group; an ORDER BY of parameters only goes."""
+
+    def __init__(self, clause: str, words: range) -> None:
+        self.clause, self.words = clause, words  # "GROUP" or "ORDER", and where "… BY" is in the output
+        self.bound: list[tuple[int, str]] = []  # (where in the output, the constant)
+        self.others = False
+
+    def resolve(self, out: list[str]) -> None:
+        if not self.bound:
+            return
+        for where, _ in self.bound:
+            out[where] = ""
+        if self.others:
+            return
+        if self.clause == "GROUP":
+            out[self.bound[0][0]] = f"({self.bound[0][1]})"
+        else:
+            for where in self.words:
+                out[where] = ""
+
+
+#: The query forms, by the keyword that opens them.
+FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+
+
+def query_form(text: str) -> str | None:
+    """The form of a query (``SELECT``, ``ASK``, ``CONSTRUCT``, ``DESCRIBE``): its first keyword after the
+    prologue (``BASE``/``PREFIX`` declarations, comments), read as tokens; None when there is none."""
+    declaring = False  # between PREFIX or BASE and the IRI that ends the declaration
+    for m in _TOKEN.finditer(text):
+        tok = m.group(0)
+        if declaring:
+            declaring = not tok.startswith("<")
+            continue
+        word = (m.group("word") or "").upper()
+        if word in ("PREFIX", "BASE"):
+            declaring = True
+        elif word in FORMS:
+            return word
+        elif not (tok.isspace() or tok.startswith("#")):
+            return None
+    return None

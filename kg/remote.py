@@ -1,10 +1,14 @@
 """The store contract (``kg.contract``) over any SPARQL 1.1 store, through the standard protocols only.
 
 Queries go to the query endpoint as form POSTs (Virtuoso 7.2 never answers a query sent as a direct
-POST body), with an ``Accept`` header that names both result and graph formats: the server answers a
-SELECT or ASK with results and a CONSTRUCT with a graph, and the ``Content-Type`` says which, so the
-query need not be parsed here. Answers come back as pyoxigraph objects, the same types as the embedded
-store's, so the catalogue, the rule and the service work unchanged.
+POST body), with an ``Accept`` header for the query's form (Virtuoso answers a CONSTRUCT with a table of
+?s ?p ?o when asked for results, and an ASK with a one-row table ``__ASK_RETVAL``: both are read right).
+Answers come back as pyoxigraph objects, the same types as the embedded store's, so the catalogue, the
+rule and the service work unchanged.
+
+A remote store may hold graphs that are not the project's (Virtuoso's own ``virtrdf#``, another
+project's): ``graphs``, ``count``, ``quads`` and ``dump`` see the project's graphs only (under
+``https://w3id.org/dcpa/graph/``).
 
 Writes go to the update endpoint, one request per write: a store that runs each update request as one
 transaction (Oxigraph server; Virtuoso with its defaults, see ``docs/DEPLOYMENT.md``) makes each of them
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -28,16 +33,18 @@ import rdflib
 
 from .contract import Progress
 from .errors import QueryError, QueryTimeout, StoreError
-from .inline import inline
-from .namespaces import PREFIXES, sparql_prefixes
+from .inline import inline, query_form
+from .namespaces import GRAPH, PREFIXES, sparql_prefixes
 from .settings import Settings
 from .store import RDF_FORMATS, ReadMethods, binding_term, graph_to_ntriples, to_rdflib
 
 log = logging.getLogger(__name__)
 
-#: SELECT and ASK are answered with results, CONSTRUCT and DESCRIBE with a graph: the server picks.
-ACCEPT = ("application/sparql-results+json, application/sparql-results+xml;q=0.9, "
-          "application/n-triples;q=0.8, text/turtle;q=0.7, application/rdf+xml;q=0.5")
+#: What to ask for, by the query's form.
+RESULTS_ACCEPT = "application/sparql-results+json, application/sparql-results+xml;q=0.9"
+GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.5"
+#: The project's graphs: the only ones the store-wide methods see.
+OURS = str(GRAPH)
 _RDF_BY_TYPE = {
     "application/n-triples": ox.RdfFormat.N_TRIPLES,
     "text/plain": ox.RdfFormat.N_TRIPLES,
@@ -118,25 +125,38 @@ class RemoteStore(ReadMethods):
         as the embedded store's substitution does.
         """
         text = sparql_prefixes() + inline(sparql, {k: str(binding_term(v)) for k, v in (bindings or {}).items()})
+        form = query_form(text)
+        graph = form in ("CONSTRUCT", "DESCRIBE")
         data: list[tuple[str, str]] = [("query", text)]
         data += [("default-graph-uri", g) for g in default_graph or []]
         data += [("named-graph-uri", g) for g in named_graphs or []]
-        resp = self._post(self.endpoint, data, ACCEPT, self._timeout, what="query")
+        resp = self._post(self.endpoint, data, GRAPH_ACCEPT if graph else RESULTS_ACCEPT, self._timeout, what="query")
         ctype = resp.headers.get("content-type", "").split(";")[0].strip().lower()
         try:
-            if ctype in _RDF_BY_TYPE:
+            if graph:
                 return [ox.Triple(q.subject, q.predicate, q.object)
-                        for q in ox.parse(resp.content, _RDF_BY_TYPE[ctype])]
-            return ox.parse_query_results(resp.content, _RESULTS_BY_TYPE.get(ctype, ox.QueryResultsFormat.JSON))
+                        for q in ox.parse(resp.content, _RDF_BY_TYPE.get(ctype, ox.RdfFormat.N_TRIPLES))]
+            res = ox.parse_query_results(_canonical(resp.content),
+                                         _RESULTS_BY_TYPE.get(ctype, ox.QueryResultsFormat.JSON))
+            if form == "ASK" and isinstance(res, ox.QuerySolutions):  # Virtuoso: one row, its one value 1 or 0
+                truth = any(t is not None and t.value not in ("0", "false") for row in res for t in row)
+                return ox.parse_query_results(b'{"head":{},"boolean":%s}' % (b"true" if truth else b"false"),
+                                              ox.QueryResultsFormat.JSON)
+            return res
         except (SyntaxError, ValueError) as e:
             raise StoreError(f"the remote store sent an answer that cannot be read ({ctype}): {e}") from e
 
     def graphs(self) -> list[str]:
+        # An empty pattern lists the graphs without reading them (Oxigraph); Virtuoso answers it with one
+        # row that binds nothing, and must be asked to match a triple in each graph instead.
         rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
-        return sorted(str(r["g"]) for r in rows if "g" in r)
+        if any("g" not in r for r in rows):
+            rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return sorted(str(r["g"]) for r in rows if str(r.get("g", "")).startswith(OURS))
 
     def count(self, graph: str | None = None) -> int:
-        where = f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph else "GRAPH ?g { ?s ?p ?o }"
+        where = (f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph
+                 else f"GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), '{OURS}'))")
         rows = self.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}")
         return int(rows[0].get("n", 0)) if rows else 0
 
@@ -147,7 +167,8 @@ class RemoteStore(ReadMethods):
         p = f"<{predicate}>" if predicate is not None else "?p"
         g = f"<{graph}>" if graph is not None else "?g"
         fixed = {k: ox.NamedNode(v) for k, v in (("s", subject), ("p", predicate), ("g", graph)) if v is not None}
-        for sol in self.query(f"SELECT * WHERE {{ GRAPH {g} {{ {s} {p} ?o }} }}"):
+        ours = "" if graph is not None else f"FILTER(STRSTARTS(STR(?g), '{OURS}'))"
+        for sol in self.query(f"SELECT * WHERE {{ GRAPH {g} {{ {s} {p} ?o }} {ours} }}"):
             def term(name: str, sol: Any = sol) -> Any:
                 return fixed[name] if name in fixed else sol[name]
             yield ox.Quad(term("s"), term("p"), sol["o"], term("g"))
@@ -192,18 +213,12 @@ class RemoteStore(ReadMethods):
         return self.add_graphs([(graph_iri, data)])
 
     def add_graphs(self, parts: list[tuple[str, rdflib.Graph | bytes]]) -> int:
-        body, n = [], 0
-        for graph_iri, data in parts:
-            payload = data if isinstance(data, bytes) else graph_to_ntriples(data)
-            n += payload.count(b"\n")
-            body.append(f"GRAPH <{graph_iri}> {{\n{payload.decode('utf-8')}\n}}")
-        self.update("INSERT DATA {\n" + "\n".join(body) + "\n}")
-        return n
+        quads = _quads_of(parts)
+        self.update(" ;\n".join(_insert_ops(quads)))
+        return len(quads)
 
     def replace_graph(self, graph_iri: str, data: rdflib.Graph | bytes) -> None:
-        payload = data if isinstance(data, bytes) else graph_to_ntriples(data)
-        self.update(f"DROP SILENT GRAPH <{graph_iri}> ;\nINSERT DATA {{ GRAPH <{graph_iri}> {{\n"
-                    f"{payload.decode('utf-8')}\n}} }}")
+        self.update(" ;\n".join([f"DROP SILENT GRAPH <{graph_iri}>", *_insert_ops(_quads_of([(graph_iri, data)]))]))
 
     def remove_graph(self, graph_iri: str) -> None:
         self.update(f"DROP SILENT GRAPH <{graph_iri}>")
@@ -232,18 +247,17 @@ class RemoteStore(ReadMethods):
         self._send(quads, None)
 
     def _send(self, quads: Iterable[ox.Quad], progress: Progress | None) -> None:
-        """INSERT DATA in batches, grouped by graph. A blank node names the same node within one request
-        only, so every quad with one goes in the last request, together."""
+        """Update requests of about ``batch_bytes`` each. A blank node names the same node within one
+        operation only, so every quad with one goes in the last request, together."""
         blank: list[ox.Quad] = []
-        batch: dict[str, list[str]] = {}
+        batch: list[ox.Quad] = []
         size = sent = 0
 
-        def flush(groups: dict[str, list[str]]) -> None:
+        def flush(part: list[ox.Quad]) -> None:
             nonlocal sent
-            if groups:
-                self.update("INSERT DATA {\n" + "\n".join(
-                    f"GRAPH {g} {{\n" + "\n".join(lines) + "\n}" for g, lines in groups.items()) + "\n}")
-                sent += sum(len(lines) for lines in groups.values())
+            if part:
+                self.update(" ;\n".join(_insert_ops(part)))
+                sent += len(part)
                 if progress is not None:
                     progress(sent, None)
 
@@ -253,15 +267,12 @@ class RemoteStore(ReadMethods):
             if isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode):
                 blank.append(q)
                 continue
-            line = f"{q.subject} {q.predicate} {q.object} ."
-            batch.setdefault(str(q.graph_name), []).append(line)
-            size += len(line) + 1
+            batch.append(q)
+            size += len(str(q))
             if size >= self.batch_bytes:
                 flush(batch)
-                batch, size = {}, 0
-        for q in blank:
-            batch.setdefault(str(q.graph_name), []).append(f"{q.subject} {q.predicate} {q.object} .")
-        flush(batch)
+                batch, size = [], 0
+        flush(batch + blank)
 
     # -- keeping ---------------------------------------------------------
     def flush(self) -> None:
@@ -300,6 +311,89 @@ class RemoteStore(ReadMethods):
                 hint="raise the store's result row limit and query timeout (docs/DEPLOYMENT.md), or ask for less",
             )
         return resp
+
+
+#: Virtuoso names a blank node ``nodeID://b10001`` in its results, which is no blank node label.
+_VIRTUOSO_BNODE = re.compile(rb"(\"bnode\"\s*,\s*\"value\"\s*:\s*\"|<bnode>)nodeID://")
+#: Virtuoso writes every boolean as "1" or "0" (lexical forms that xsd:boolean allows).
+_BOOLEAN = re.compile(rb"(\"datatype\"\s*:\s*\"http://www.w3.org/2001/XMLSchema#boolean\"\s*,\s*\"value\"\s*:\s*\"|"
+                      rb"datatype=\"http://www.w3.org/2001/XMLSchema#boolean\">)([01])")
+
+
+def _canonical(content: bytes) -> bytes:
+    """Results as every other store writes them: blank node labels a parser takes (Virtuoso writes
+    them as URLs) and booleans in their canonical form, ``true`` and ``false`` (Virtuoso: 1 and 0),
+    which the code compares as text."""
+    if b"nodeID://" in content:
+        content = _VIRTUOSO_BNODE.sub(rb"\1", content)
+    if b"XMLSchema#boolean" in content:
+        content = _BOOLEAN.sub(lambda m: m.group(1) + (b"true" if m.group(2) == b"1" else b"false"), content)
+    return content
+
+
+#: Most triples in one ``INSERT … WHERE {}`` template: Virtuoso compiles a template to SQL and refuses one
+#: past 10,000 lines of it (the ontology's 1,000-odd blank node triples in one template were refused).
+TEMPLATE_TRIPLES = 200
+
+
+def _quads_of(parts: list[tuple[str, rdflib.Graph | bytes]]) -> list[ox.Quad]:
+    quads: list[ox.Quad] = []
+    try:
+        for graph_iri, data in parts:
+            payload = data if isinstance(data, bytes) else graph_to_ntriples(data)
+            g = ox.NamedNode(graph_iri)
+            quads += [ox.Quad(q.subject, q.predicate, q.object, g)
+                      for q in ox.parse(payload, format=ox.RdfFormat.N_TRIPLES)]
+    except (SyntaxError, ValueError) as e:
+        raise StoreError(f"write to {', '.join(g for g, _ in parts)} failed; nothing was written: {e}") from e
+    return quads
+
+
+def _blocks(quads: Iterable[ox.Quad]) -> str:
+    by_graph: dict[str, list[str]] = {}
+    for q in quads:
+        by_graph.setdefault(str(q.graph_name), []).append(f"{q.subject} {q.predicate} {q.object} .")
+    return "\n".join(f"GRAPH {g} {{\n" + "\n".join(lines) + "\n}" for g, lines in by_graph.items())
+
+
+def _insert_ops(quads: list[ox.Quad]) -> list[str]:
+    """The update operations that add ``quads``: ``INSERT DATA`` for those without blank nodes; for the
+    others, templates over one empty solution (``INSERT {…} WHERE {}``), which make the same nodes:
+    Virtuoso refuses blank nodes in ``INSERT DATA`` ("not allowed in a constant clause"). A template
+    holds whole groups of quads that share blank nodes, so that each node is made once, and one graph
+    (Virtuoso fails on a template with blank nodes in two graphs: "string_output_string needs a string
+    output"); the project never shares a blank node between graphs."""
+    plain = [q for q in quads if not (isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode))]
+    ops = [f"INSERT DATA {{\n{_blocks(plain)}\n}}"] if plain else []
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    blank = [q for q in quads if isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode)]
+    def nodes(q: ox.Quad) -> list[str]:
+        return [f"{q.graph_name} {t}" for t in (q.subject, q.object) if isinstance(t, ox.BlankNode)]
+
+    for q in blank:
+        found = nodes(q)
+        for other in found[1:]:
+            parent[root(other)] = root(found[0])
+    groups: dict[str, list[ox.Quad]] = {}
+    for q in blank:
+        groups.setdefault(root(nodes(q)[0]), []).append(q)
+    template: list[ox.Quad] = []
+    for group in groups.values():
+        if template and (len(template) + len(group) > TEMPLATE_TRIPLES
+                         or template[0].graph_name != group[0].graph_name):
+            ops.append(f"INSERT {{\n{_blocks(template)}\n}} WHERE {{}}")
+            template = []
+        template += group
+    if template:
+        ops.append(f"INSERT {{\n{_blocks(template)}\n}} WHERE {{}}")
+    return ops
 
 
 def _form(pairs: list[tuple[str, str]]) -> dict[str, str | list[str]]:

@@ -45,30 +45,104 @@ def oxigraph_server(location: Path) -> Iterator[Server]:
     proc = subprocess.Popen(
         [_oxigraph_binary(), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}",
          "--union-default-graph"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:  # wait for the state "answers a query"
-            if proc.poll() is not None:
-                err = proc.stderr.read().decode() if proc.stderr else ""
-                pytest.fail(f"oxigraph serve exited with {proc.returncode}: {err}")
-            try:
-                if httpx.post(f"{base}/query", data={"query": "ASK {}"}, timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+        _wait_for(proc, f"{base}/query", "oxigraph serve")
         yield Server(f"{base}/query", f"{base}/update")
     finally:
-        proc.terminate()
+        _stop(proc)
+
+
+VIRTUOSO_INI = """[Database]
+DatabaseFile = {d}/virtuoso.db
+ErrorLogFile = {d}/virtuoso.log
+LockFile = {d}/virtuoso.lck
+TransactionFile = {d}/virtuoso.trx
+xa_persistent_file = {d}/virtuoso.pxa
+Striping = 0
+TempStorage = TempDatabase
+
+[TempDatabase]
+DatabaseFile = {d}/virtuoso-temp.db
+TransactionFile = {d}/virtuoso-temp.trx
+Striping = 0
+
+[Parameters]
+ServerPort = 127.0.0.1:{sql}
+ServerThreads = 10
+CheckpointInterval = 60
+NumberOfBuffers = 20000
+MaxDirtyBuffers = 15000
+DirsAllowed = ., {d}
+
+[HTTPServer]
+ServerPort = 127.0.0.1:{http}
+ServerRoot = {d}
+ServerThreads = 10
+MaxClientConnections = 10
+EnabledDavVSP = 0
+
+[SPARQL]
+ResultSetMaxRows = 1000000
+MaxQueryCostEstimationTime = 0
+MaxQueryExecutionTime = 0
+"""
+
+
+@contextmanager
+def virtuoso_server(location: Path) -> Iterator[Server]:
+    """Virtuoso 7 (Debian's ``virtuoso-opensource-7``) on free loopback ports, with a fresh database whose
+    anonymous SPARQL user may update (``docs/DEPLOYMENT.md``: the settings that matter)."""
+    binary, isql = shutil.which("virtuoso-t"), shutil.which("isql-vt")
+    if binary is None or isql is None:
+        pytest.fail("Virtuoso 7 is not installed: run `make virtuoso` (Debian's virtuoso-opensource-7-bin)")
+    sql, http = _free_port(), _free_port()
+    ini = location / "virtuoso.ini"
+    ini.write_text(VIRTUOSO_INI.format(d=location, sql=sql, http=http), encoding="utf-8")
+    proc = subprocess.Popen([binary, "+foreground", "+configfile", str(ini)], cwd=location,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{http}/sparql"
+    try:
+        _wait_for(proc, url, "virtuoso-t", location / "virtuoso.log")
+        subprocess.run([isql, f"127.0.0.1:{sql}", "dba", "dba", 'exec=GRANT SPARQL_UPDATE TO "SPARQL";'],
+                       check=True, capture_output=True, timeout=60)
+        yield Server(url, url)
+    finally:
+        _stop(proc)
+
+
+def _wait_for(proc: subprocess.Popen[bytes], url: str, what: str, log: Path | None = None) -> None:
+    """Wait for the state "answers a query" (or fail with the server's own words when it exits)."""
+    deadline = time.monotonic() + 120
+    while True:
+        if proc.poll() is not None:
+            said = log.read_text(errors="replace")[-2000:] if log is not None and log.exists() else ""
+            pytest.fail(f"{what} exited with {proc.returncode}: {said}")
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            if httpx.post(url, data={"query": "ASK {}"}, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(0.05)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="session")
+def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One Virtuoso for the session; a test that writes starts by dropping the project's graphs."""
+    with virtuoso_server(tmp_path_factory.mktemp("virtuoso")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
@@ -80,6 +154,13 @@ def oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="session")
 def start_oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], Server]]:
-    """Start servers of one's own (stopped at the end of the session): for data that must stay put."""
+    """Start Oxigraph servers of one's own (stopped at the end of the session): for data that must stay put."""
     with ExitStack() as stack:
         yield lambda: stack.enter_context(oxigraph_server(tmp_path_factory.mktemp("oxigraph")))
+
+
+@pytest.fixture(scope="session")
+def start_virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], Server]]:
+    """Start Virtuoso servers of one's own (stopped at the end of the session)."""
+    with ExitStack() as stack:
+        yield lambda: stack.enter_context(virtuoso_server(tmp_path_factory.mktemp("virtuoso")))

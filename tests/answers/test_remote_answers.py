@@ -1,14 +1,11 @@
 """The answers over a remote store are the answers over the embedded one.
 
-The fixture (with its real part) is written into Oxigraph server (another process, reached through the
-SPARQL 1.1 protocols only) through ``kg.remote.RemoteStore``, its derived graph is made there by
+The fixture (with its real part) is written into Oxigraph server and into Virtuoso 7 (other processes,
+reached through the SPARQL 1.1 protocols only) through ``kg.remote.RemoteStore``, its derived graph is made there by
 ``derive_all``, and every answer is compared with the embedded store's: the catalogue, gaps, recommend,
 similar and plan."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 import rdflib
@@ -28,11 +25,19 @@ from .conftest import AS_OF, FIXTURE, FIXTURE_REAL, V1, V2, V4, settings_for
 from .test_catalogue import PARAMS, _canonical
 
 CATALOGUE = load_catalogue()
+#: Where Virtuoso 7.2.5 answers otherwise, found by these tests and left as known deviations
+#: (docs/DEPLOYMENT.md). Strict: a deviation that goes away fails, so that the list stays true.
+VIRTUOSO_DEVIATIONS = {
+    "intervention_inputs": "a GROUP_CONCAT over no value is \"\" on Virtuoso, unbound on Oxigraph",
+    "model_stages": "with real_only, one count of example needs differs (not yet traced)",
+    "village_interventions": "Virtuoso's compiler fails (sparp_gp_deprecate(): equiv replaces filter but under "
+                             "deprecation)",
+}
 
 
-@pytest.fixture(scope="module")
-def remote(start_oxigraph: Callable[[], Any]) -> RemoteStore:
-    server = start_oxigraph()
+@pytest.fixture(scope="module", params=["oxigraph", "virtuoso"])
+def remote(request: pytest.FixtureRequest) -> RemoteStore:
+    server = request.getfixturevalue(f"start_{request.param}")()
     store = RemoteStore(server.query_url, update_endpoint=server.update_url, timeout=60, batch_bytes=20_000)
     store.bulk_load(rdflib.Graph().parse(FIXTURE).serialize(format="nt", encoding="utf-8"), "nt", str(GRAPH_SYNTHETIC))
     store.add_graph(str(GRAPH_REFERENCE), rdflib.Graph().parse(FIXTURE_REAL))
@@ -54,7 +59,12 @@ def test_the_derived_graph_made_remotely_is_the_embedded_one(remote: RemoteStore
 
 @pytest.mark.parametrize("real_only", [False, True])
 @pytest.mark.parametrize("name", sorted(CATALOGUE))
-def test_catalogue_answers_are_the_same(remote: RemoteStore, mixed: Store, name: str, real_only: bool) -> None:
+def test_catalogue_answers_are_the_same(
+    remote: RemoteStore, mixed: Store, name: str, real_only: bool, request: pytest.FixtureRequest
+) -> None:
+    if request.node.callspec.params["remote"] == "virtuoso" and name in VIRTUOSO_DEVIATIONS:
+        if name != "model_stages" or real_only:
+            request.applymarker(pytest.mark.xfail(strict=True, reason=VIRTUOSO_DEVIATIONS[name]))
     here = run_query(mixed, name, PARAMS.get(name, {}), real_only=real_only)
     there = run_query(remote, name, PARAMS.get(name, {}), real_only=real_only)
     assert there.columns == here.columns

@@ -36,16 +36,17 @@ def _graph() -> rdflib.Graph:
     return rdflib.Graph().parse(data=TTL, format="turtle")
 
 
-@pytest.fixture(params=["embedded", "memory", "oxigraph"])
+@pytest.fixture(params=["embedded", "memory", "oxigraph", "virtuoso"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreAPI]:
     if request.param == "embedded":
         s: StoreAPI = Store.open(tmp_path / "store")
     elif request.param == "memory":
         s = Store.memory()
     else:
-        server = request.getfixturevalue("oxigraph")
+        server = request.getfixturevalue(request.param)
         s = RemoteStore(server.query_url, update_endpoint=server.update_url, timeout=30, batch_bytes=400)
-        s.update("DROP ALL")
+        for g in s.graphs():  # the project's: Virtuoso keeps its own configuration in graphs too
+            s.remove_graph(g)
     yield s
     s.close()
 
@@ -91,13 +92,23 @@ def test_bindings_bind_projected_variables(store: StoreAPI) -> None:
     assert store.select(q, bindings={"v": rdflib.URIRef(EX + "v1")}) == [{"v": EX + "v1", "code": "210123203201"}]
 
 
-def test_a_failed_update_writes_nothing(store: StoreAPI) -> None:
+def test_a_failed_write_writes_nothing(store: StoreAPI) -> None:
+    store.add_graph(G1, _graph())
+    before = store.count()
+    with pytest.raises(StoreError, match="nothing was written"):
+        store.add_graphs([(G2, _graph()), (G1, b"<not an iri> <http://x/p> 1 .\n")])
+    with pytest.raises(StoreError):
+        store.update(f"INSERT DATA {{ GRAPH <{G2}> {{ <{EX}x> <{EX}p> 1 }} }} ; INSERT DATA {{ oops")
+    assert store.count() == before and store.graphs() == [G1]
+
+
+def test_an_update_whose_second_operation_fails_writes_nothing(store: StoreAPI, request: pytest.FixtureRequest) -> None:
+    if request.node.callspec.params["store"] == "virtuoso":
+        pytest.skip("Virtuoso commits each operation of an update request on its own (docs/DEPLOYMENT.md)")
     store.add_graph(G1, _graph())
     before = store.count()
     with pytest.raises(StoreError):  # the second operation fails when it runs (the graph exists)
         store.update(f"INSERT DATA {{ GRAPH <{G2}> {{ <{EX}x> <{EX}p> 1 }} }} ; CREATE GRAPH <{G1}>")
-    with pytest.raises(StoreError):
-        store.add_graphs([(G2, _graph()), (G1, b"<not an iri> <http://x/p> 1 .\n")])
     assert store.count() == before and store.graphs() == [G1]
 
 

@@ -53,7 +53,10 @@ def test_projections_and_groups() -> None:
             "GROUP BY ?v } } ORDER BY ?v DESC(?n)")
     assert inline(text, {"v": "<http://e/v>"}) == (
         "SELECT (<http://e/v> AS ?v) ?n WHERE { { SELECT  (COUNT(*) AS ?n) WHERE { ?x <http://e/p> <http://e/v> "
-        "FILTER(<http://e/v> != 1) } GROUP BY (<http://e/v>) } } ORDER BY (<http://e/v>) DESC(?n)")
+        "FILTER(<http://e/v> != 1) } GROUP BY (<http://e/v>) } } ORDER BY  DESC(?n)")
+    # a parameter beside other keys goes; an ORDER BY of parameters only goes whole
+    assert inline("SELECT ?x WHERE { ?x ?p ?v } GROUP BY ?v ?x ORDER BY ?v", {"v": "1"}).split() == (
+        "SELECT ?x WHERE { ?x ?p 1 } GROUP BY ?x".split())
 
 
 def test_a_group_by_a_parameter_has_no_group_when_nothing_matches() -> None:
