@@ -64,9 +64,10 @@ _RESULTS_BY_TYPE = {
 #: ``ResultSetMaxRows``, and an "anytime" query stopped at its timeout).
 _CUT_SHORT = ("x-sparql-maxrows", "x-sql-state")
 
-#: About this much N-Triples text per update request of a bulk load (Oxigraph server took 5 MB requests
-#: at the same rate per triple as 50 MB ones; Virtuoso's default request size limits sit above it).
+#: About this much N-Triples text per update request of a bulk load, and at most this many triples:
+#: Virtuoso's SPARQL parser gives up ("memory exhausted") between 4,000 and 8,000 lines of INSERT DATA.
 BATCH_BYTES = 8 * 1024 * 1024
+BATCH_TRIPLES = 2_000
 
 _NAMED = "?s ?p ?o ?g"
 
@@ -269,7 +270,7 @@ class RemoteStore(ReadMethods):
                 continue
             batch.append(q)
             size += len(str(q))
-            if size >= self.batch_bytes:
+            if size >= self.batch_bytes or len(batch) >= BATCH_TRIPLES:
                 flush(batch)
                 batch, size = [], 0
         flush(batch + blank)
