@@ -1,22 +1,27 @@
 """Where the project's own files live (ontology, queries, reference data).
 
-Everything the code reads at run time is inside this repository: nothing is
+Everything the code reads at run time is inside the ``kg`` package (and so in its wheel): nothing is
 read from outside it and nothing is fetched from the network.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 import rdflib
 
 from .namespaces import PREFIXES
 
-ROOT = Path(__file__).resolve().parent.parent
-ONTOLOGY_DIR = ROOT / "ontology"
-QUERIES_DIR = ROOT / "queries"
-DATA_DIR = Path(__file__).resolve().parent / "data"
+#: The package's own files, found through importlib.resources, so that an installed wheel has them
+#: (a wheel installs as plain files: the traversable is a directory on disk). In a source checkout the
+#: top-level ``ontology/`` and ``queries/`` are links to these.
+PACKAGE = Path(str(resources.files("kg")))
+ROOT = PACKAGE.parent
+ONTOLOGY_DIR = PACKAGE / "ontology"
+QUERIES_DIR = PACKAGE / "queries"
+DATA_DIR = PACKAGE / "data"
 
 ONTOLOGY_FILE = ONTOLOGY_DIR / "dcpa.ttl"
 VOCAB_FILE = ONTOLOGY_DIR / "vocab.ttl"

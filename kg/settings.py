@@ -15,7 +15,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .rule import parse_validity
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_SOURCE = Path(__file__).resolve().parent.parent
+#: Where ``var/`` goes by default: the source checkout (``make serve``), else the directory dcpa runs in
+#: (an installed wheel: never inside site-packages).
+PROJECT_ROOT = _SOURCE if (_SOURCE / "pyproject.toml").is_file() else Path.cwd()
 
 
 class Settings(BaseSettings):
