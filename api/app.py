@@ -109,7 +109,8 @@ def create_app(settings: Settings | None = None, store: StoreAPI | None = None) 
     app.state.result_cache = ResultCache(settings.result_cache_mb * 1024 * 1024)
     app.state.store_listeners.append(app.state.query_runner)  # told of every write and store switch
     install_error_handlers(app)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # the service's assets, then the library's (the graph pages' script, style and vis-network)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR, packages=[("kg.viz", "static")]), name="static")
     for module in ROUTERS:
         app.include_router(module.router)
     install_guards(app, settings)

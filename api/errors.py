@@ -19,6 +19,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from kg import viz
 from kg.errors import DcpaError
 
+from .paths import TEMPLATES_DIR
+
 log = logging.getLogger(__name__)
 
 
@@ -52,7 +54,7 @@ def respond(request: Request, body: dict[str, Any], status: int, headers: dict[s
     ctx = viz.page_context(lang)
     ctx.update(status=status, code=err["code"], message=err["message"], hint=err.get("hint"),
                heading=zh if lang == "zh" else en, static="/static")
-    html = viz.environment().get_template("dashboard/error.html").render(**ctx)
+    html = viz.environment(TEMPLATES_DIR).get_template("dashboard/error.html").render(**ctx)
     return HTMLResponse(html, status_code=status, headers=headers)
 
 

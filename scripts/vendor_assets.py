@@ -1,6 +1,7 @@
-"""Copy the pinned browser libraries from node_modules into api/static/vendor.
+"""Copy the pinned browser libraries from node_modules into api/static/vendor (vis-network, which the
+library's graph pages use, into kg/viz/static/vendor).
 
-Run by `make assets` after `npm ci`. The API serves them from /static/vendor,
+Run by `make assets` after `npm ci`. The API serves both from /static/vendor,
 so no page needs the internet.
 """
 
@@ -13,6 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 NODE = ROOT / "node_modules"
 DEST = ROOT / "api" / "static" / "vendor"
+VIZ = ROOT / "kg" / "viz" / "static" / "vendor"  # the library inlines it into self-contained pages
 
 #: (source under node_modules, destination under api/static/vendor)
 FILES = [
@@ -34,7 +36,7 @@ def main() -> int:
         print("missing in node_modules (run `npm ci`):", *missing, sep="\n  ", file=sys.stderr)
         return 2
     for src, dst in FILES:
-        target = DEST / dst
+        target = (VIZ if dst.startswith("vis-network/") else DEST) / dst
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(NODE / src, target)
     print(f"copied {len(FILES)} files to {DEST.relative_to(ROOT)}", file=sys.stderr)

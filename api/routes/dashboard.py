@@ -22,6 +22,7 @@ from kg.store import Store
 
 from .. import urls
 from ..deps import Answers, AnswersDep, SettingsDep, StoreDep
+from ..paths import TEMPLATES_DIR
 from ._common import EVIDENCE_TEXT, RealOnlyParam
 
 router = APIRouter(tags=["dashboard"])
@@ -252,7 +253,7 @@ async def dashboard(store: StoreDep, answers: AnswersDep, settings: SettingsDep,
         model_href=urls.model_page(code, lang=lang, real_only=filters.real_only) if len(code) in (6, 9) else None,
         data_href=urls.data_page(lang=lang),
     )
-    return HTMLResponse(viz.environment().get_template("dashboard/index.html").render(**ctx))
+    return HTMLResponse(viz.environment(TEMPLATES_DIR).get_template("dashboard/index.html").render(**ctx))
 
 
 @router.get("/dashboard/data/{chart}.csv", summary="Data behind a dashboard chart / 图表数据（CSV）")
@@ -294,7 +295,7 @@ async def village_page(code: str, answers: AnswersDep, settings: SettingsDep, la
         zh_href=urls.dashboard_village(code, lang="zh", real_only=real_only),
         en_href=urls.dashboard_village(code, lang="en", real_only=real_only),
     )
-    return HTMLResponse(viz.environment().get_template("dashboard/village.html").render(**ctx))
+    return HTMLResponse(viz.environment(TEMPLATES_DIR).get_template("dashboard/village.html").render(**ctx))
 
 
 _LEVEL_NAMES = {AreaLevel.province: ("省", "province"), AreaLevel.city: ("市", "city"),
@@ -320,4 +321,4 @@ async def search_page(answers: AnswersDep, q: Annotated[str, Query(max_length=10
     ctx = viz.page_context(lang)
     ctx.update(q=q, total=found.total if found else 0, hits=hits, static="/static",
                zh_href=urls.search_page(q, lang="zh"), en_href=urls.search_page(q, lang="en"))
-    return HTMLResponse(viz.environment().get_template("dashboard/search.html").render(**ctx))
+    return HTMLResponse(viz.environment(TEMPLATES_DIR).get_template("dashboard/search.html").render(**ctx))

@@ -16,6 +16,7 @@ from kg.answers.model import model_view
 
 from .. import urls
 from ..deps import AnswersDep, SettingsDep
+from ..paths import TEMPLATES_DIR
 from ..representation import json_response
 from ._common import ERROR_RESPONSES, EVIDENCE_TEXT, RealOnlyParam
 
@@ -75,4 +76,4 @@ async def model_page(code: str, answers: AnswersDep, settings: SettingsDep, lang
         village_href=(lambda c: urls.dashboard_village(c, lang=lang, real_only=real_only)),
         json_href=urls.model_json(code, real_only=real_only),
     )
-    return HTMLResponse(viz.environment().get_template("dashboard/model.html").render(**ctx))
+    return HTMLResponse(viz.environment(TEMPLATES_DIR).get_template("dashboard/model.html").render(**ctx))

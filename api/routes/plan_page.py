@@ -33,6 +33,7 @@ from kg.planning import (
 
 from .. import urls
 from ..deps import Answers, AnswersDep, SettingsDep
+from ..paths import TEMPLATES_DIR
 from ..representation import csv_response
 
 router = APIRouter(tags=["pages"])
@@ -122,7 +123,7 @@ async def plan_page(answers: AnswersDep, settings: SettingsDep, form: PlanFormDe
             unmet=unmet[:UNMET_SHOWN], unmet_total=len(unmet), unmet_shown=UNMET_SHOWN,
             csv_href=urls.plan_export("csv", **form.params()), xlsx_href=urls.plan_export("xlsx", **form.params()),
         )
-    return HTMLResponse(viz.environment().get_template("dashboard/plan.html").render(**ctx))
+    return HTMLResponse(viz.environment(TEMPLATES_DIR).get_template("dashboard/plan.html").render(**ctx))
 
 
 @router.get("/plan.{ext}", summary="Plan as CSV or XLSX / 规划导出", response_class=Response,

@@ -2,7 +2,8 @@
 
 pyvis converts the networkx graph into vis-network's node/edge lists; its own HTML
 templates load scripts from CDNs, so pages come from the project's Jinja templates
-(``api/templates``), with assets linked from ``/static`` (server) or inlined (export).
+(``kg/viz/templates``: the page scaffolding the service's pages extend too), with assets linked from
+``/static`` (the service serves ``kg/viz/static`` there) or inlined (export).
 Every label is data: it reaches the page only inside JSON (``embed_json``) and the
 browser sets it with ``textContent``; vis-network shows string titles as plain text.
 """
@@ -15,15 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from pyvis.network import Network
 
 from ..errors import ConfigurationError
-from ..resources import ROOT
+from ..resources import PACKAGE
 from ._model import KINDS, LAYOUT_THRESHOLD, SYNTHETIC_MARK, ViewGraph
 
-TEMPLATES_DIR = ROOT / "api" / "templates"
-STATIC_DIR = ROOT / "api" / "static"
+#: The package's own (importlib.resources, as for the ontology): the service reads these, never the other way.
+TEMPLATES_DIR = PACKAGE / "viz" / "templates"
+STATIC_DIR = PACKAGE / "viz" / "static"
 VIS_JS = STATIC_DIR / "vendor" / "vis-network" / "vis-network.min.js"
 GRAPH_JS = STATIC_DIR / "js" / "graph.js"
 GRAPH_CSS = STATIC_DIR / "css" / "views.css"
@@ -159,11 +161,12 @@ def network_data(
     }
 
 
-@lru_cache(maxsize=1)
-def environment() -> Environment:
-    """The Jinja environment over ``api/templates`` (autoescaping on for every template)."""
+@lru_cache(maxsize=4)
+def environment(*extra: Path) -> Environment:
+    """The Jinja environment over ``kg/viz/templates`` and ``extra`` folders searched first (the service's
+    pages); autoescaping on for every template."""
     return Environment(
-        loader=FileSystemLoader(str(TEMPLATES_DIR)),
+        loader=ChoiceLoader([FileSystemLoader(str(d)) for d in extra] + [FileSystemLoader(str(TEMPLATES_DIR))]),
         autoescape=select_autoescape(["html"], default=True),
         trim_blocks=True,
         lstrip_blocks=True,
@@ -176,7 +179,7 @@ def _script_safe(text: str, tag: str) -> str:
 
 
 def inline_assets(*, charts: bool = False) -> dict[str, str]:
-    """The browser code and CSS, read from ``api/static`` for a self-contained file."""
+    """The browser code and CSS, read from ``kg/viz/static`` for a self-contained file."""
     files = {"vis_js": VIS_JS, "graph_js": GRAPH_JS, "css": GRAPH_CSS}
     missing = [str(p) for p in files.values() if not Path(p).exists()]
     if missing:
