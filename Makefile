@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-stamp
 STAMP  := $(VENV)/.installed-stamp
-ASSETS := api/static/vendor/.stamp
+ASSETS := kg/viz/static/vendor/.stamp  # (moved with vis-network: an older checkout copies the assets again)
 export PYTHONUTF8 := 1
 
 .PHONY: setup assets build serve test lint typecheck pytest bench java chromium virtuoso clean help
