@@ -8,7 +8,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-stamp
 STAMP  := $(VENV)/.installed-stamp
-ASSETS := kg/viz/static/vendor/.stamp  # (moved with vis-network: an older checkout copies the assets again)
+# (the stamp sits with vis-network, in the library: an older checkout copies the assets again)
+ASSETS := kg/viz/static/vendor/.stamp
 export PYTHONUTF8 := 1
 
 .PHONY: setup assets build serve test lint typecheck pytest bench java chromium virtuoso clean help
