@@ -38,6 +38,7 @@ import uvicorn
 
 from kg import versions
 from kg.build import BuildReport, ProgressFn, build
+from kg.connect import lease_for
 from kg.contract import StoreAPI
 from kg.derived import Marker, advance, as_of_today, derive_all, marker
 from kg.errors import StoreBusy, StoreError
@@ -129,7 +130,8 @@ class ServedStore:
                 self._cond.wait()
             self._busy = True
         try:
-            yield self.store
+            with lease_for(self.store, "serve"):  # a remote store: writers elsewhere wait for it too
+                yield self.store
         finally:
             with self._cond:
                 self._busy = False

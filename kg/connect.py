@@ -1,10 +1,16 @@
 """Which store the settings name: a remote SPARQL 1.1 store when ``DCPA_SPARQL_ENDPOINT`` is set, else
-the embedded store at ``DCPA_STORE_PATH``. The one place that decides it, for the commands and the service."""
+the embedded store at ``DCPA_STORE_PATH``; and what a writer of it must hold. The one place that decides
+it, for the commands and the service."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from typing import Any
+
 from .contract import StoreAPI
 from .errors import StoreError
+from .lease import StoreLease
 from .remote import RemoteStore
 from .settings import Settings
 from .store import Store
@@ -31,3 +37,26 @@ def read_only_or_writable(settings: Settings) -> StoreAPI:
         if is_remote(settings):
             raise
         return open_store(settings)
+
+
+def lease_for(store: StoreAPI, what: str, on_wait: Callable[[str], None] | None = None) -> AbstractContextManager[Any]:
+    """The write lease a write on ``store`` must hold besides the local writer lock: a remote store's own
+    (``kg.lease``: writers on other machines see it), nothing for the embedded store (its file lock is
+    the rule)."""
+    if isinstance(store, RemoteStore) and not store.read_only:
+        return StoreLease(store, what, on_wait=on_wait)
+    return nullcontext()
+
+
+@contextmanager
+def writer_lease(settings: Settings, what: str, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+    """``lease_for`` the configured store, for a command that opens the store itself."""
+    if not is_remote(settings):
+        yield
+        return
+    store = RemoteStore.from_settings(settings)
+    try:
+        with lease_for(store, what, on_wait):
+            yield
+    finally:
+        store.close()

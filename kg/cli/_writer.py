@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from .. import versions
+from ..connect import writer_lease
 from ..errors import StoreBusy, StoreError
 from ..settings import get_settings
 from ..writer import ServerInfo, WriterLock, holder
@@ -37,7 +38,8 @@ def as_writer(what: str, alone: Callable[[], T], served: Callable[[ServerInfo], 
             try:
                 for note in versions.prepare(store_path):
                     err(f"note: {note}")
-                return alone()
+                with writer_lease(get_settings(), what, on_wait=err):  # a remote store's own lease, too
+                    return alone()
             finally:
                 lock.release()
         from ..handoff import find_server  # httpx: only when there may be a server to talk to

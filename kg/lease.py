@@ -1,0 +1,138 @@
+"""The one-writer rule on a remote store: a lease that the store itself holds.
+
+On the embedded store the rule is a file lock (``kg.writer``); writers on other machines cannot see it.
+A remote store is shared by every machine that writes to it, so it holds the lease: one node in the
+graph ``https://w3id.org/dcpa/lock`` (outside the project's graphs: the store-wide methods, ``stats`` and
+``export`` never see it) naming its holder and the time it runs out.
+
+- **Taking it** is one update: drop a lease that ran out, then add ours unless one is there. Two writers
+  that both added theirs at once (a store that does not serialise the two updates) both see two holders
+  when they read back; the smaller token keeps it, the other takes its own out and waits.
+- **Keeping it**: a thread moves the end on every third of the lease while the write runs, so a long write
+  keeps it and a killed one (``kill -9``) loses it after one lease at most.
+- **Waiting**: a writer that finds it held polls until it is free, saying once whom it waits for, and gives
+  up with ``StoreBusy`` after ``wait`` seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from types import TracebackType
+
+from .contract import StoreAPI
+from .errors import StoreBusy
+
+log = logging.getLogger(__name__)
+
+LOCK_GRAPH = "https://w3id.org/dcpa/lock"
+_L = "https://w3id.org/dcpa/lock#"
+#: Seconds a lease lasts unless its holder renews it.
+LEASE = 60.0
+#: Seconds between two looks at a lease held by another writer.
+POLL = 0.5
+
+
+class StoreLease:
+    """The write lease of one remote store, for one write (a context manager)."""
+
+    def __init__(self, store: StoreAPI, what: str, *, lease: float = LEASE, wait: float = 600.0,
+                 on_wait: Callable[[str], None] | None = None, clock: Callable[[], float] = time.time) -> None:
+        self.store, self.what, self.lease, self.wait = store, what, lease, wait
+        self.token = secrets.token_hex(8)
+        self._on_wait, self._clock = on_wait, clock
+        self._stop = threading.Event()
+        self._renewer: threading.Thread | None = None
+        #: Set when a renewal found the lease gone (it ran out and another writer took it).
+        self.lost = False
+
+    # -- the lease node ---------------------------------------------------
+    @property
+    def _node(self) -> str:
+        return f"<{_L}{self.token}>"
+
+    def holders(self) -> dict[str, tuple[str, float]]:
+        """Token → (what, until) of every lease in the store (normally one, or none)."""
+        rows = self.store.select(f"SELECT ?t ?w ?u WHERE {{ GRAPH <{LOCK_GRAPH}> {{ ?h <{_L}token> ?t ; "
+                                 f"<{_L}what> ?w ; <{_L}until> ?u }} }}")
+        return {str(r["t"]): (str(r["w"]), float(r["u"])) for r in rows}
+
+    def try_acquire(self) -> bool:
+        now = self._clock()
+        until = now + self.lease
+        self.store.update(
+            f"DELETE {{ GRAPH <{LOCK_GRAPH}> {{ ?h ?p ?o }} }} WHERE {{ GRAPH <{LOCK_GRAPH}> {{ "
+            f"?h <{_L}until> ?u ; ?p ?o FILTER(?u < {now:.3f}) }} }} ;\n"
+            f"INSERT {{ GRAPH <{LOCK_GRAPH}> {{ {self._node} <{_L}token> \"{self.token}\" ; "
+            f"<{_L}what> \"{_escape(self.what)}\" ; <{_L}until> {until:.3f} }} }} WHERE {{ "
+            # a count, not FILTER NOT EXISTS alone: Virtuoso ignores a WHERE made of that filter only
+            f"{{ SELECT (COUNT(?h) AS ?held) WHERE {{ GRAPH <{LOCK_GRAPH}> {{ ?h <{_L}token> ?t }} }} }} "
+            f"FILTER(?held = 0) }}")
+        held = self.holders()
+        if self.token not in held:
+            return False
+        if min(held) != self.token:  # taken at the same moment by another: the smaller token keeps it
+            self._remove()
+            return False
+        return True
+
+    def acquire(self) -> None:
+        deadline = time.monotonic() + self.wait
+        told = False
+        while not self.try_acquire():
+            if time.monotonic() > deadline:
+                raise StoreBusy(f"another writer holds the remote store's write lease ({self._whom()})",
+                                hint="try again when it is done; a writer that was killed loses the lease "
+                                f"within {self.lease:.0f} s")
+            if not told and self._on_wait is not None:
+                self._on_wait(f"waiting for {self._whom()} to finish with the remote store…")
+                told = True
+            time.sleep(POLL)  # polling the store for the state "free", with a deadline
+        self._stop.clear()
+        self._renewer = threading.Thread(target=self._renew, name="dcpa-lease", daemon=True)
+        self._renewer.start()
+
+    def release(self) -> None:
+        self._stop.set()
+        if self._renewer is not None:
+            self._renewer.join()
+            self._renewer = None
+        self._remove()
+
+    def _whom(self) -> str:
+        held = self.holders()
+        return ", ".join(f"dcpa {w} (until {time.strftime('%H:%M:%S', time.localtime(u))})"
+                         for w, u in held.values()) or "another writer"
+
+    def _remove(self) -> None:
+        self.store.update(f"DELETE WHERE {{ GRAPH <{LOCK_GRAPH}> {{ {self._node} ?p ?o }} }}")
+
+    def _renew(self) -> None:
+        while not self._stop.wait(self.lease / 3):
+            until = self._clock() + self.lease
+            try:
+                self.store.update(
+                    f"DELETE {{ GRAPH <{LOCK_GRAPH}> {{ {self._node} <{_L}until> ?u }} }} "
+                    f"INSERT {{ GRAPH <{LOCK_GRAPH}> {{ {self._node} <{_L}until> {until:.3f} }} }} "
+                    f"WHERE {{ GRAPH <{LOCK_GRAPH}> {{ {self._node} <{_L}until> ?u }} }}")
+                if self.token not in self.holders():
+                    self.lost = True
+                    log.error("the write lease of dcpa %s ran out and was taken: another writer may write now",
+                              self.what)
+                    return
+            except Exception as e:  # noqa: BLE001 — a renewal that fails is retried; the lease runs out otherwise
+                log.warning("could not renew the write lease: %s", e)
+
+    def __enter__(self) -> StoreLease:
+        self.acquire()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.release()
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
