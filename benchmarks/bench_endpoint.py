@@ -27,7 +27,6 @@ import argparse
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,18 +40,13 @@ from pathlib import Path
 import httpx
 
 from kg.catalogue import default_values, load_catalogue
+from kg.engines import free_port, stop
 from kg.inline import inline
 from kg.namespaces import sparql_prefixes
 from kg.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCEPT = "application/sparql-results+json"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_up(url: str, proc: subprocess.Popen[bytes], seconds: float = 120.0) -> None:
@@ -122,15 +116,6 @@ def throughput(url: str, texts: list[str], requests: int, clients: int) -> float
     for th in threads:
         th.join()
     return requests / (time.perf_counter() - t)
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM, then SIGKILL if it has not ended within 30 s."""
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 _CLIENTS: dict[str, httpx.Client] = {}

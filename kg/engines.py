@@ -57,7 +57,7 @@ def oxigraph_server(location: Path) -> Iterator[Server]:
         _wait_for(proc, f"{base}/query", "oxigraph serve")
         yield Server(f"{base}/query", f"{base}/update")
     finally:
-        _stop(proc)
+        stop(proc)
 
 
 VIRTUOSO_INI = """[Database]
@@ -115,7 +115,7 @@ def virtuoso_server(location: Path) -> Iterator[Server]:
                        check=True, capture_output=True, timeout=60)
         yield Server(url, url)
     finally:
-        _stop(proc)
+        stop(proc)
 
 
 def _wait_for(proc: subprocess.Popen[bytes], url: str, what: str, log: Path | None = None) -> None:
@@ -134,7 +134,8 @@ def _wait_for(proc: subprocess.Popen[bytes], url: str, what: str, log: Path | No
         time.sleep(0.05)
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if it has not ended within 30 s."""
     proc.terminate()
     try:
         proc.wait(timeout=30)

@@ -36,7 +36,7 @@ from .errors import QueryError, QueryTimeout, StoreError
 from .inline import inline, query_form
 from .namespaces import GRAPH, PREFIXES, sparql_prefixes
 from .settings import Settings
-from .store import RDF_FORMATS, ReadMethods, binding_term, graph_to_ntriples, to_rdflib
+from .store import RDF_FORMATS, ReadMethods, binding_term, graph_to_ntriples
 
 log = logging.getLogger(__name__)
 
@@ -173,18 +173,6 @@ class RemoteStore(ReadMethods):
             def term(name: str, sol: Any = sol) -> Any:
                 return fixed[name] if name in fixed else sol[name]
             yield ox.Quad(term("s"), term("p"), sol["o"], term("g"))
-
-    def triples(self, graph: str | None = None) -> Iterator[tuple[Any, Any, Any]]:
-        for q in self.quads(graph=graph):
-            yield to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)
-
-    def to_rdflib(self, graph: str | None = None) -> rdflib.Graph:
-        g = rdflib.Graph()
-        for p, ns in PREFIXES.items():
-            g.bind(p, ns)
-        for t in self.triples(graph):
-            g.add(t)
-        return g
 
     def dump(self, output: Path | IO[bytes], fmt: str, graph_iri: str | None = None) -> None:
         f = RDF_FORMATS[fmt]

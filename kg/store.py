@@ -126,10 +126,26 @@ def graph_to_ntriples(graph: rdflib.Graph) -> bytes:
 
 
 class ReadMethods:
-    """Plain-Python read helpers over ``query()``, shared by the embedded and the remote store."""
+    """Plain-Python read helpers over ``query()`` and ``quads()``, shared by the embedded and the remote store."""
 
     #: Runs a SPARQL query and returns Oxigraph results; each store implements it.
     query: Callable[..., Any]
+    #: The quads matching a pattern, in the named graphs; each store implements it.
+    quads: Callable[..., Iterator[ox.Quad]]
+
+    def triples(self, graph: str | None = None) -> Iterator[tuple[Any, Any, Any]]:
+        """Iterate (s, p, o) as rdflib terms, from one graph or all."""
+        for q in self.quads(graph=graph):
+            yield to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)
+
+    def to_rdflib(self, graph: str | None = None) -> rdflib.Graph:
+        """Copy one named graph (or the union of all) into an rdflib graph."""
+        g = rdflib.Graph()
+        for p, ns in PREFIXES.items():
+            g.bind(p, ns)
+        for t in self.triples(graph):
+            g.add(t)
+        return g
 
     def select(self, sparql: str, **kwargs: Any) -> list[dict[str, Any]]:
         """Run a SELECT and return rows as dicts of plain Python values (unbound → absent)."""
@@ -303,20 +319,6 @@ class Store(ReadMethods):
         for q in self._s.quads_for_pattern(s, p, None, ox.NamedNode(graph) if graph is not None else None):
             if not isinstance(q.graph_name, ox.DefaultGraph):
                 yield q
-
-    def triples(self, graph: str | None = None) -> Iterator[tuple[Any, Any, Any]]:
-        """Iterate (s, p, o) as rdflib terms, from one graph or all."""
-        for q in self.quads(graph=graph):
-            yield to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)
-
-    def to_rdflib(self, graph: str | None = None) -> rdflib.Graph:
-        """Copy one named graph (or the union of all) into an rdflib graph."""
-        g = rdflib.Graph()
-        for p, ns in PREFIXES.items():
-            g.bind(p, ns)
-        for t in self.triples(graph):
-            g.add(t)
-        return g
 
     # -- writing (each call is one transaction) -------------------------
     @_counted
