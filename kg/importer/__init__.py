@@ -41,6 +41,7 @@ from .batch import (
     new_batch_id,
 )
 from .history import HistoryEntry, history
+from .journal import write_marked
 from .landing import land
 from .mapping import Batch, located_rows, record_rows, unknown_keys, unsafe_text
 from .readers import ImportUsageError, Table, file_name_issue, read_file
@@ -98,7 +99,7 @@ def _commit(
         settings,
         entry=entry,
         files=files,
-        write=lambda marker: store.add_graphs([(graph, batch.graph), (marker.graph, marker.ntriples())]),
+        write=lambda marker: write_marked(store, marker, graph, batch.graph),
         undo=lambda marker: store.update(f"DROP SILENT GRAPH <{graph}> ;\n{marker.delete()}"),
         touched=affected_areas(store, graph_triples(batch.graph)),
         what="the import's files",

@@ -5,8 +5,9 @@ the data, the derived graph and the kept files (``retain``). So it goes in steps
 and leaves enough behind at every moment to finish or undo it:
 
 1. keep the files and add the manifest entry marked pending              (``retain``)
-2. one transaction: the data, plus a *marker* in ``GRAPH_JOURNAL`` naming the areas and needs
-   whose derived facts are now stale                                     (``Marker``)
+2. a *marker* in ``GRAPH_JOURNAL`` naming the areas and needs whose derived facts are now stale
+   (``Marker``), then the data: for an import, two writes of one graph each (``write_marked``); for
+   a replacement or a withdrawal, one transaction holding both
 3. refresh the derived graph for them (its own transaction), then drop the marker
 4. mark the manifest entry done                                          (``settle``)
 
@@ -14,8 +15,9 @@ and leaves enough behind at every moment to finish or undo it:
 build before it replays): a pending entry whose batch is not in the store is rolled back (entry and
 files removed: the write never happened and can be run again); one whose batch is in the store is
 rolled forward (the refresh redone from its marker — refreshing twice is harmless — and the entry
-marked done). A build replays only done entries. A withdrawal (``kg.importer.withdraw``) is settled
-the same way: finished when its withdrawal record is in the store, forgotten when it is not.
+marked done). A marker whose batch did not land is dropped with the entry. A build replays only
+done entries. A withdrawal (``kg.importer.withdraw``) is settled the same way: finished when its
+withdrawal record is in the store, forgotten when it is not.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
+import rdflib
 from rdflib import Namespace
 
 from .. import faults
@@ -46,7 +49,8 @@ JOURNAL = Namespace("https://w3id.org/dcpa/journal#")
 
 @dataclass
 class Marker:
-    """"The derived facts of these areas and needs are stale": written with the data, dropped after the refresh."""
+    """"The derived facts of these areas and needs are stale": written with the data (or just before it),
+    dropped after the refresh."""
 
     batch_id: str
     areas: set[str] = field(default_factory=set)
@@ -71,6 +75,27 @@ class Marker:
     def delete(self) -> str:
         """A SPARQL Update operation removing the marker."""
         return f"DROP SILENT GRAPH <{self.graph}>"
+
+
+def write_marked(store: StoreAPI, marker: Marker, graph: str, data: rdflib.Graph) -> None:
+    """Step 2 of an import: the marker, then the batch's graph, each one write of one graph.
+
+    Why not one write of both: a remote store may commit each operation of a request on its own
+    (Virtuoso), and its update parser refuses a few thousand triples, while one graph goes whole in one
+    Graph Store Protocol request (``kg.remote``); the embedded store loads one graph in one transaction.
+    A kill between the two leaves a marker whose batch is not in the store: ``recover`` rolls the batch
+    back and drops the marker. A failed data write drops it at once.
+    """
+    store.add_graph(marker.graph, marker.ntriples())
+    faults.point("write:marked")
+    try:
+        store.add_graph(graph, data)
+    except BaseException:
+        try:
+            store.remove_graph(marker.graph)
+        except Exception:  # noqa: BLE001 - the write's error is the one to report; recovery drops it
+            log.exception("could not drop the marker of batch %s; the next write drops it", marker.batch_id)
+        raise
 
 
 def markers(store: StoreAPI) -> dict[str, Marker]:
@@ -135,7 +160,9 @@ def recover(store: StoreAPI | None, settings: Settings) -> Recovery:
             settle(root, bid)
             done.rolled_forward.append(bid)
         else:
-            left.pop(bid, None)
+            marker = left.pop(bid, None)
+            if store is not None and marker is not None:  # killed between the marker and the data
+                store.update(marker.delete())
             discard(root, bid)
             done.rolled_back.append(bid)
     for bid in withdrawing:  # landed when its withdrawal record is in the store

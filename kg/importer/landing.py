@@ -43,9 +43,9 @@ def land(
     what: str,
     outcome: str,
 ) -> None:
-    """Keep ``files`` under ``entry`` (pending), run ``write(marker)`` — which must write the data and
-    ``marker`` in one transaction —, refresh the derived graph for ``touched`` (area codes, need
-    IRIs), drop the marker, mark the entry done.
+    """Keep ``files`` under ``entry`` (pending), run ``write(marker)`` — which writes the data and
+    ``marker``, in one transaction or the marker first (``write_marked``) —, refresh the derived graph
+    for ``touched`` (area codes, need IRIs), drop the marker, mark the entry done.
 
     ``undo(marker)`` must remove the data and the marker in one transaction. ``what`` and
     ``outcome`` word the error when the sources cannot be kept: "could not keep {what} under

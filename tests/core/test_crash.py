@@ -31,6 +31,7 @@ KILLED = -signal.SIGKILL
 IMPORT_STEPS = {
     "retain:moved": (None, False, False),
     "write:retained": ("pending", False, False),
+    "write:marked": ("pending", False, True),
     "write:landed": ("pending", True, True),
     "write:refreshed": ("pending", True, True),
     "write:unmarked": ("pending", True, False),

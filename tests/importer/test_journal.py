@@ -49,13 +49,17 @@ def test_a_failed_data_write_keeps_no_files(
 ) -> None:
     before = nquads(store)
 
-    def broken(self: Store, parts: object) -> int:
-        raise StoreError("write failed; nothing was written")
+    real = Store.add_graph
 
-    monkeypatch.setattr(Store, "add_graphs", broken)
+    def broken(self: Store, graph: str, data: object) -> int:
+        if not graph.startswith(GRAPH_JOURNAL):  # the marker lands, the data fails
+            raise StoreError("write failed; nothing was written")
+        return real(self, graph, data)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Store, "add_graph", broken)
     with pytest.raises(StoreError):
         import_files(store, [_csv(tmp_path)], user="u", settings=settings)
-    assert nquads(store) == before
+    assert nquads(store) == before  # the marker dropped again
     assert read_manifest(settings.imports_path)["batches"] == [] and orphans(settings.imports_path) == []
 
 
