@@ -23,10 +23,11 @@ import httpx
 
 @dataclass(frozen=True)
 class Server:
-    """A running SPARQL 1.1 store: where to query and where to update."""
+    """A running SPARQL 1.1 store: where to query, where to update, and its Graph Store Protocol service."""
 
     query_url: str
     update_url: str
+    graph_store_url: str
 
 
 def free_port() -> int:
@@ -55,7 +56,7 @@ def oxigraph_server(location: Path) -> Iterator[Server]:
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_for(proc, f"{base}/query", "oxigraph serve")
-        yield Server(f"{base}/query", f"{base}/update")
+        yield Server(f"{base}/query", f"{base}/update", f"{base}/store")
     finally:
         stop(proc)
 
@@ -113,7 +114,7 @@ def virtuoso_server(location: Path) -> Iterator[Server]:
         _wait_for(proc, url, "virtuoso-t", location / "virtuoso.log")
         subprocess.run([isql, f"127.0.0.1:{sql}", "dba", "dba", 'exec=GRANT SPARQL_UPDATE TO "SPARQL";'],
                        check=True, capture_output=True, timeout=60)
-        yield Server(url, url)
+        yield Server(url, url, f"http://127.0.0.1:{http}/sparql-graph-crud")
     finally:
         stop(proc)
 

@@ -13,6 +13,11 @@ project's): ``graphs``, ``count``, ``quads`` and ``dump`` see the project's grap
 Writes go to the update endpoint, one request per write: a store that runs each update request as one
 transaction (Oxigraph server; Virtuoso with its defaults, see ``docs/DEPLOYMENT.md``) makes each of them
 all-or-nothing, as on the embedded store. Bulk loads are sent in batches of about ``batch_bytes``.
+Where the store has a Graph Store Protocol service (``graph_store``), whole graphs go through it instead:
+a replacement is one ``PUT`` (one operation, so all-or-nothing even on Virtuoso, which commits each
+operation of an update request on its own), a removal one ``DELETE``, a bulk load ``POST``s of larger
+batches (no SPARQL parser in the way: Virtuoso's gives up past a few thousand triples), a dump ``GET``s
+(no result row cap in the way).
 
 An answer the store cut short (Virtuoso's row cap, or its "anytime" partial answer at a timeout, both
 announced in response headers) is refused with ``StoreError``, never returned as complete.
@@ -23,7 +28,7 @@ from __future__ import annotations
 import io
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -68,6 +73,9 @@ _CUT_SHORT = ("x-sparql-maxrows", "x-sql-state")
 #: Virtuoso's SPARQL parser gives up ("memory exhausted") between 4,000 and 8,000 lines of INSERT DATA.
 BATCH_BYTES = 8 * 1024 * 1024
 BATCH_TRIPLES = 2_000
+#: Triples per Graph Store Protocol POST of a bulk load (N-Triples, about 150 bytes each).
+GSP_BATCH_TRIPLES = 50_000
+NTRIPLES = "application/n-triples"
 
 _NAMED = "?s ?p ?o ?g"
 
@@ -82,16 +90,20 @@ class RemoteStore(ReadMethods):
         endpoint: str,
         *,
         update_endpoint: str | None = None,
+        graph_store: str | None = None,
         timeout: float = 30.0,
         write_timeout: float = 600.0,
         batch_bytes: int = BATCH_BYTES,
+        gsp_batch_triples: int = GSP_BATCH_TRIPLES,
         client: httpx.Client | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.update_endpoint = update_endpoint
+        self.graph_store = graph_store
         self.read_only = update_endpoint is None
         self.generation = 0
         self.batch_bytes = batch_bytes
+        self.gsp_batch_triples = gsp_batch_triples
         self._timeout = timeout
         self._write_timeout = write_timeout
         self._client = client or httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)))
@@ -103,11 +115,13 @@ class RemoteStore(ReadMethods):
         return cls(
             settings.sparql_endpoint,
             update_endpoint=settings.sparql_update_endpoint,
+            graph_store=settings.graph_store_endpoint,
             timeout=settings.query_timeout + 5.0,
         )
 
     def __repr__(self) -> str:
-        return f"RemoteStore({self.endpoint!r}, update_endpoint={self.update_endpoint!r})"
+        return (f"RemoteStore({self.endpoint!r}, update_endpoint={self.update_endpoint!r}, "
+                f"graph_store={self.graph_store!r})")
 
     # -- reading --------------------------------------------------------
     def query(
@@ -179,22 +193,62 @@ class RemoteStore(ReadMethods):
         target: Any = str(output) if isinstance(output, Path) else output
         pretty: dict[str, Any] = {"prefixes": PREFIXES} if f in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else {}
         if f in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
-            ox.serialize(self.quads(), target, format=f, **pretty)
+            ox.serialize(self._all_quads(), target, format=f, **pretty)
         else:
-            triples = (ox.Triple(q.subject, q.predicate, q.object) for q in self.quads(graph=graph_iri))
-            ox.serialize(triples, target, format=f, **pretty)
+            quads = self._all_quads() if graph_iri is None else self._graph_quads(graph_iri)
+            ox.serialize((ox.Triple(q.subject, q.predicate, q.object) for q in quads), target, format=f, **pretty)
+
+    def _all_quads(self) -> Iterator[ox.Quad]:
+        if self.graph_store is None:
+            yield from self.quads()
+            return
+        for g in self.graphs():
+            yield from self._graph_quads(g)
+
+    def _graph_quads(self, graph_iri: str) -> Iterator[ox.Quad]:
+        """One graph: a Graph Store Protocol ``GET`` where there is one, else a query."""
+        if self.graph_store is None:
+            yield from self.quads(graph=graph_iri)
+            return
+        resp = self._gsp("GET", graph_iri)
+        if resp.status_code == 404:
+            return
+        ctype = resp.headers.get("content-type", "").split(";")[0].strip().lower()
+        g = ox.NamedNode(graph_iri)
+        try:
+            for q in ox.parse(resp.content, _RDF_BY_TYPE.get(ctype, ox.RdfFormat.N_TRIPLES)):
+                yield ox.Quad(q.subject, q.predicate, q.object, g)
+        except (SyntaxError, ValueError) as e:
+            raise StoreError(f"the remote store sent graph <{graph_iri}> in a form that cannot be read ({ctype}): {e}"
+                             ) from e
 
     # -- writing: one update request per call ---------------------------
     def update(self, sparql: str) -> None:
+        endpoint = self._writable()
+        self.generation += 1
+        try:
+            self._post(endpoint, [("update", sparql_prefixes() + sparql)], "*/*", self._write_timeout, what="update")
+        finally:
+            self.generation += 1
+
+    def _writable(self) -> str:
+        """The update endpoint, or the refusal of a write: the Graph Store Protocol alone does not make a
+        store writable here (the write lease and the journal need updates)."""
         if self.update_endpoint is None:
             raise StoreError(
                 "the remote store is read-only here: nothing was written",
                 hint="set DCPA_SPARQL_UPDATE_ENDPOINT to the store's update endpoint to allow writes",
             )
+        return self.update_endpoint
+
+    def _gsp_write(self, method: str, graph_iri: str, quads: list[ox.Quad]) -> None:
+        """One graph's triples in one Graph Store Protocol request (``PUT`` replaces, ``POST`` adds)."""
+        self._writable()
+        body = ox.serialize((ox.Triple(q.subject, q.predicate, q.object) for q in quads),
+                            format=ox.RdfFormat.N_TRIPLES)
         self.generation += 1
         try:
-            self._post(self.update_endpoint, [("update", sparql_prefixes() + sparql)], "*/*",
-                       self._write_timeout, what="update")
+            self._gsp(method, graph_iri, body)
         finally:
             self.generation += 1
 
@@ -203,13 +257,32 @@ class RemoteStore(ReadMethods):
 
     def add_graphs(self, parts: list[tuple[str, rdflib.Graph | bytes]]) -> int:
         quads = _quads_of(parts)
+        if self.graph_store is not None and len({g for g, _ in parts}) == 1:
+            if quads:
+                self._gsp_write("POST", parts[0][0], quads)
+            return len(quads)
         self.update(" ;\n".join(_insert_ops(quads)))
         return len(quads)
 
     def replace_graph(self, graph_iri: str, data: rdflib.Graph | bytes) -> None:
-        self.update(" ;\n".join([f"DROP SILENT GRAPH <{graph_iri}>", *_insert_ops(_quads_of([(graph_iri, data)]))]))
+        quads = _quads_of([(graph_iri, data)])
+        if self.graph_store is not None:
+            if quads:
+                self._gsp_write("PUT", graph_iri, quads)
+            else:
+                self.remove_graph(graph_iri)
+            return
+        self.update(" ;\n".join([f"DROP SILENT GRAPH <{graph_iri}>", *_insert_ops(quads)]))
 
     def remove_graph(self, graph_iri: str) -> None:
+        if self.graph_store is not None:
+            self._writable()
+            self.generation += 1
+            try:
+                self._gsp("DELETE", graph_iri)  # 404: there was no such graph, which is what was asked
+            finally:
+                self.generation += 1
+            return
         self.update(f"DROP SILENT GRAPH <{graph_iri}>")
 
     def bulk_load(
@@ -238,6 +311,9 @@ class RemoteStore(ReadMethods):
     def _send(self, quads: Iterable[ox.Quad], progress: Progress | None) -> None:
         """Update requests of about ``batch_bytes`` each. A blank node names the same node within one
         operation only, so every quad with one goes in the last request, together."""
+        if self.graph_store is not None:
+            self._send_gsp(quads, progress)
+            return
         blank: list[ox.Quad] = []
         batch: list[ox.Quad] = []
         size = sent = 0
@@ -263,6 +339,37 @@ class RemoteStore(ReadMethods):
                 batch, size = [], 0
         flush(batch + blank)
 
+    def _send_gsp(self, quads: Iterable[ox.Quad], progress: Progress | None) -> None:
+        """Graph Store Protocol ``POST``s of up to ``gsp_batch_triples`` triples of one graph each. A blank
+        node names the same node within one document only, so a graph's quads with one go in its last
+        request, together (the project never shares a blank node between graphs)."""
+        pending: dict[str, list[ox.Quad]] = {}
+        blank: dict[str, list[ox.Quad]] = {}
+        sent = 0
+
+        def flush(graph: str, part: list[ox.Quad]) -> None:
+            nonlocal sent
+            if part:
+                self._gsp_write("POST", graph, part)
+                sent += len(part)
+                if progress is not None:
+                    progress(sent, None)
+
+        for q in quads:
+            if isinstance(q.graph_name, ox.DefaultGraph):
+                raise StoreError("a quad in the default graph: the project writes named graphs only")
+            g = q.graph_name.value
+            if isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode):
+                blank.setdefault(g, []).append(q)
+                continue
+            batch = pending.setdefault(g, [])
+            batch.append(q)
+            if len(batch) >= self.gsp_batch_triples:
+                flush(g, batch)
+                pending[g] = []
+        for g in {**pending, **blank}:
+            flush(g, pending.get(g, []) + blank.get(g, []))
+
     # -- keeping ---------------------------------------------------------
     def flush(self) -> None:
         """Nothing to do: the remote store owns durability."""
@@ -274,10 +381,33 @@ class RemoteStore(ReadMethods):
         self._client.close()
 
     # -- HTTP --------------------------------------------------------------
+    def _gsp(self, method: str, graph_iri: str, body: bytes | None = None) -> httpx.Response:
+        """A Graph Store Protocol request on one graph; a 404 (no such graph) is the caller's to read."""
+        url = self.graph_store
+        assert url is not None
+        what = "query" if method == "GET" else f"{method} of graph <{graph_iri}>"
+        headers = {"Accept": GRAPH_ACCEPT if method == "GET" else "*/*"}  # Virtuoso: 406 to a DELETE that asks for RDF
+        if body is not None:
+            headers["Content-Type"] = NTRIPLES
+
+        def send() -> httpx.Response:
+            return self._client.request(method, url, params={"graph": graph_iri}, content=body,
+                                        headers=headers, timeout=self._timeout if body is None else self._write_timeout)
+
+        return self._checked(send, url, what, allow=(404,))
+
     def _post(self, url: str, data: list[tuple[str, str]], accept: str, timeout: float, *, what: str) -> httpx.Response:
+        return self._checked(
+            lambda: self._client.post(url, data=_form(data), headers={"Accept": accept}, timeout=timeout),
+            url, what, timeout=timeout)
+
+    def _checked(self, send: Callable[[], httpx.Response], url: str, what: str, *, timeout: float | None = None,
+                 allow: tuple[int, ...] = ()) -> httpx.Response:
+        """Send, and turn what went wrong into the contract's errors (with whether anything was written)."""
         written = "" if what == "query" else "; nothing was written"
+        timeout = timeout if timeout is not None else (self._timeout if what == "query" else self._write_timeout)
         try:
-            resp = self._client.post(url, data=_form(data), headers={"Accept": accept}, timeout=timeout)
+            resp = send()
         except httpx.TimeoutException as e:
             if what == "query":
                 raise QueryTimeout(f"the remote store did not answer within {timeout:g} s") from e
@@ -287,12 +417,14 @@ class RemoteStore(ReadMethods):
             ) from e
         except httpx.HTTPError as e:
             raise StoreError(f"cannot reach the remote store at {url}{written}: {e}") from e
+        if resp.status_code in allow:
+            return resp
         if resp.status_code == 400:
             if what == "query":
-                raise QueryError(f"the remote store refused the query: {resp.text[:2000]}")
-            raise StoreError(f"the remote store refused the {what}{written}: {resp.text[:2000]}")
+                raise QueryError(f"the remote store refused the query: {_said(resp)}")
+            raise StoreError(f"the remote store refused the {what}{written}: {_said(resp)}")
         if resp.status_code >= 400:
-            raise StoreError(f"the remote store answered {resp.status_code} to the {what}{written}: {resp.text[:2000]}")
+            raise StoreError(f"the remote store answered {resp.status_code} to the {what}{written}: {_said(resp)}")
         cut = [f"{h}: {resp.headers[h]}" for h in _CUT_SHORT if h in resp.headers]
         if cut:
             raise StoreError(
@@ -307,6 +439,14 @@ _VIRTUOSO_BNODE = re.compile(rb"(\"bnode\"\s*,\s*\"value\"\s*:\s*\"|<bnode>)node
 #: Virtuoso writes every boolean as "1" or "0" (lexical forms that xsd:boolean allows).
 _BOOLEAN = re.compile(rb"(\"datatype\"\s*:\s*\"http://www.w3.org/2001/XMLSchema#boolean\"\s*,\s*\"value\"\s*:\s*\"|"
                       rb"datatype=\"http://www.w3.org/2001/XMLSchema#boolean\">)([01])")
+
+
+def _said(resp: httpx.Response) -> str:
+    """What the store said, as text: Virtuoso explains a refusal in an HTML page."""
+    text = resp.text
+    if "<html" in text[:200].lower():
+        text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text)).strip()
+    return text[:2000]
 
 
 def _canonical(content: bytes) -> bytes:

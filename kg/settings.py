@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     sparql_update_endpoint: str | None = Field(
         default=None, description="URL of the remote endpoint's update service (writes)."
     )
+    graph_store_endpoint: str | None = Field(
+        default=None,
+        description="URL of the remote store's SPARQL 1.1 Graph Store Protocol service, where it has one: "
+        "whole graphs are then loaded, replaced, removed and dumped through it (faster, one request per graph).",
+    )
     max_import_bytes: int = Field(
         default=20 * 1024 * 1024, description="Largest file `dcpa import` accepts, in bytes (larger is refused)."
     )

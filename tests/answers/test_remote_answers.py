@@ -1,7 +1,8 @@
 """The answers over a remote store are the answers over the embedded one.
 
-The fixture (with its real part) is written into Oxigraph server and into Virtuoso 7 (other processes,
-reached through the SPARQL 1.1 protocols only) through ``kg.remote.RemoteStore``, its derived graph is made there by
+The fixture (with its real part) is written into Oxigraph server (through SPARQL updates) and into Virtuoso 7
+(through its Graph Store Protocol service), other processes reached through the SPARQL 1.1 protocols only,
+by ``kg.remote.RemoteStore``; its derived graph is made there by
 ``derive_all``, and every answer is compared with the embedded store's: the catalogue, gaps, recommend,
 similar and plan."""
 
@@ -35,10 +36,12 @@ VIRTUOSO_DEVIATIONS = {
 }
 
 
-@pytest.fixture(scope="module", params=["oxigraph", "virtuoso"])
+@pytest.fixture(scope="module", params=["oxigraph", "virtuoso+gsp"])
 def remote(request: pytest.FixtureRequest) -> RemoteStore:
-    server = request.getfixturevalue(f"start_{request.param}")()
-    store = RemoteStore(server.query_url, update_endpoint=server.update_url, timeout=60, batch_bytes=20_000)
+    engine, _, gsp = request.param.partition("+")
+    server = request.getfixturevalue(f"start_{engine}")()
+    store = RemoteStore(server.query_url, update_endpoint=server.update_url, timeout=60, batch_bytes=20_000,
+                        gsp_batch_triples=20_000, graph_store=server.graph_store_url if gsp else None)
     store.bulk_load(rdflib.Graph().parse(FIXTURE).serialize(format="nt", encoding="utf-8"), "nt", str(GRAPH_SYNTHETIC))
     store.add_graph(str(GRAPH_REFERENCE), rdflib.Graph().parse(FIXTURE_REAL))
     store.add_graph(str(GRAPH_ONTOLOGY), ontology_graph())
@@ -62,7 +65,7 @@ def test_the_derived_graph_made_remotely_is_the_embedded_one(remote: RemoteStore
 def test_catalogue_answers_are_the_same(
     remote: RemoteStore, mixed: Store, name: str, real_only: bool, request: pytest.FixtureRequest
 ) -> None:
-    if request.node.callspec.params["remote"] == "virtuoso" and name in VIRTUOSO_DEVIATIONS:
+    if request.node.callspec.params["remote"].startswith("virtuoso") and name in VIRTUOSO_DEVIATIONS:
         if name != "model_stages" or real_only:
             request.applymarker(pytest.mark.xfail(strict=True, reason=VIRTUOSO_DEVIATIONS[name]))
     here = run_query(mixed, name, PARAMS.get(name, {}), real_only=real_only)

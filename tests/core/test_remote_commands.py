@@ -1,5 +1,6 @@
-"""Every command over a remote store (Oxigraph server, reached through the SPARQL 1.1 protocols only)
-does what it does over the embedded store: the same commands, run side by side, print the same answers."""
+"""Every command over a remote store (Oxigraph server, reached through the SPARQL 1.1 protocols only: queries,
+updates, and whole graphs through its Graph Store Protocol service) does what it does over the embedded store:
+the same commands, run side by side, print the same answers."""
 
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ def places(tmp_path_factory: pytest.TempPathFactory, start_oxigraph: Callable[[]
     server = start_oxigraph()
     here = Configured(tmp_path_factory.mktemp("here"), extra=SAME)
     there = Configured(tmp_path_factory.mktemp("there"), extra={
-        **SAME, "DCPA_SPARQL_ENDPOINT": server.query_url, "DCPA_SPARQL_UPDATE_ENDPOINT": server.update_url})
+        **SAME, "DCPA_SPARQL_ENDPOINT": server.query_url, "DCPA_SPARQL_UPDATE_ENDPOINT": server.update_url,
+        "DCPA_GRAPH_STORE_ENDPOINT": server.graph_store_url})
     for p in (here, there):
         r = p.dcpa("build")
         assert r.returncode == 0, r.stderr
