@@ -182,3 +182,25 @@ def test_the_settings_choose_the_store(oxigraph: Any, tmp_path: Path) -> None:
     assert isinstance(remote, RemoteStore) and remote.read_only
     with pytest.raises(StoreError, match="no store"):
         open_store(Settings(store_path=tmp_path / "none"))
+
+
+def test_a_large_write_goes_whole_through_the_graph_store_protocol(virtuoso: Any) -> None:
+    """Virtuoso's update parser refuses an INSERT DATA of 10,000 triples (nothing is written); one Graph Store
+    Protocol request takes them whole (an import of about a thousand rows is this size)."""
+    big = b"".join(f'<{EX}n{i}> <{EX}p> "第{i}行" .\n'.encode() for i in range(10_000))
+    plain = RemoteStore(virtuoso.query_url, update_endpoint=virtuoso.update_url, timeout=60)
+    gsp = RemoteStore(virtuoso.query_url, update_endpoint=virtuoso.update_url, timeout=60,
+                      graph_store=virtuoso.graph_store_url)
+    try:
+        for g in plain.graphs():
+            plain.remove_graph(g)
+        with pytest.raises(StoreError, match="nothing was written"):
+            plain.add_graph(G1, big)
+        assert plain.graphs() == []
+        assert gsp.add_graph(G1, big) == 10_000
+        assert gsp.count(G1) == 10_000
+        assert gsp.select(f"SELECT ?o WHERE {{ <{EX}n9999> ?p ?o }}") == [{"o": "第9999行"}]
+        gsp.remove_graph(G1)
+    finally:
+        plain.close()
+        gsp.close()
