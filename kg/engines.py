@@ -79,8 +79,8 @@ Striping = 0
 ServerPort = 127.0.0.1:{sql}
 ServerThreads = 10
 CheckpointInterval = 60
-NumberOfBuffers = 20000
-MaxDirtyBuffers = 15000
+NumberOfBuffers = {buffers}
+MaxDirtyBuffers = {dirty}
 DirsAllowed = ., {d}
 
 [HTTPServer]
@@ -91,22 +91,27 @@ MaxClientConnections = 10
 EnabledDavVSP = 0
 
 [SPARQL]
-ResultSetMaxRows = 1000000
+ResultSetMaxRows = {max_rows}
 MaxQueryCostEstimationTime = 0
 MaxQueryExecutionTime = 0
 """
 
 
 @contextmanager
-def virtuoso_server(location: Path) -> Iterator[Server]:
+def virtuoso_server(location: Path, *, memory_gb: float = 0.16, max_rows: int = 1_000_000) -> Iterator[Server]:
     """Virtuoso 7 (Debian's ``virtuoso-opensource-7``) on free loopback ports, with a fresh database whose
-    anonymous SPARQL user may update (``docs/DEPLOYMENT.md``: the settings that matter)."""
+    anonymous SPARQL user may update (``docs/DEPLOYMENT.md``: the settings that matter).
+
+    ``memory_gb``: its page buffers (8 KiB each; Virtuoso's guide gives about two thirds of the machine's
+    memory to them); ``max_rows``: its result row cap (``ResultSetMaxRows``), above the largest read."""
     binary, isql = shutil.which("virtuoso-t"), shutil.which("isql-vt")
     if binary is None or isql is None:
         raise RuntimeError("Virtuoso 7 is not installed: run `make virtuoso` (Debian's virtuoso-opensource-7-bin)")
     sql, http = free_port(), free_port()
     ini = location / "virtuoso.ini"
-    ini.write_text(VIRTUOSO_INI.format(d=location, sql=sql, http=http), encoding="utf-8")
+    buffers = max(2000, int(memory_gb * 1024 ** 3 / 8192))
+    ini.write_text(VIRTUOSO_INI.format(d=location, sql=sql, http=http, buffers=buffers, dirty=buffers * 3 // 4,
+                                       max_rows=max_rows), encoding="utf-8")
     proc = subprocess.Popen([binary, "+foreground", "+configfile", str(ini)], cwd=location,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{http}/sparql"

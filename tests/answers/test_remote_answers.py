@@ -26,14 +26,6 @@ from .conftest import AS_OF, FIXTURE, FIXTURE_REAL, V1, V2, V4, settings_for
 from .test_catalogue import PARAMS, _canonical
 
 CATALOGUE = load_catalogue()
-#: Where Virtuoso 7.2.5 answers otherwise, found by these tests and left as known deviations
-#: (docs/DEPLOYMENT.md). Strict: a deviation that goes away fails, so that the list stays true.
-VIRTUOSO_DEVIATIONS = {
-    "intervention_inputs": "a GROUP_CONCAT over no value is \"\" on Virtuoso, unbound on Oxigraph",
-    "model_stages": "with real_only, one count of example needs differs (not yet traced)",
-    "village_interventions": "Virtuoso's compiler fails (sparp_gp_deprecate(): equiv replaces filter but under "
-                             "deprecation)",
-}
 
 
 @pytest.fixture(scope="module", params=["oxigraph", "virtuoso+gsp"])
@@ -62,12 +54,8 @@ def test_the_derived_graph_made_remotely_is_the_embedded_one(remote: RemoteStore
 
 @pytest.mark.parametrize("real_only", [False, True])
 @pytest.mark.parametrize("name", sorted(CATALOGUE))
-def test_catalogue_answers_are_the_same(
-    remote: RemoteStore, mixed: Store, name: str, real_only: bool, request: pytest.FixtureRequest
-) -> None:
-    if request.node.callspec.params["remote"].startswith("virtuoso") and name in VIRTUOSO_DEVIATIONS:
-        if name != "model_stages" or real_only:
-            request.applymarker(pytest.mark.xfail(strict=True, reason=VIRTUOSO_DEVIATIONS[name]))
+def test_catalogue_answers_are_the_same(remote: RemoteStore, mixed: Store, name: str, real_only: bool) -> None:
+    """Every query, on both engines (three were written around Virtuoso 7.2's planner: see their comments)."""
     here = run_query(mixed, name, PARAMS.get(name, {}), real_only=real_only)
     there = run_query(remote, name, PARAMS.get(name, {}), real_only=real_only)
     assert there.columns == here.columns
