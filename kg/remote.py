@@ -289,7 +289,8 @@ class RemoteStore(ReadMethods):
         self, source: Path | IO[bytes] | bytes, fmt: str, graph_iri: str | None = None,
         progress: Progress | None = None,
     ) -> None:
-        """Parse here, send in update requests of about ``batch_bytes`` each (not atomic as a whole)."""
+        """Parse here, send in update requests of about ``batch_bytes`` each, or Graph Store Protocol ``POST``s
+        of ``gsp_batch_triples`` (not atomic as a whole)."""
         f = RDF_FORMATS[fmt]
         kwargs: dict[str, Any] = {"format": f}
         if isinstance(source, Path):
@@ -390,22 +391,23 @@ class RemoteStore(ReadMethods):
         if body is not None:
             headers["Content-Type"] = NTRIPLES
 
-        def send() -> httpx.Response:
-            return self._client.request(method, url, params={"graph": graph_iri}, content=body,
-                                        headers=headers, timeout=self._timeout if body is None else self._write_timeout)
+        timeout = self._timeout if method == "GET" else self._write_timeout
 
-        return self._checked(send, url, what, allow=(404,))
+        def send() -> httpx.Response:
+            return self._client.request(method, url, params={"graph": graph_iri}, content=body, headers=headers,
+                                        timeout=timeout)
+
+        return self._checked(send, url, what, timeout=timeout, allow=(404,))
 
     def _post(self, url: str, data: list[tuple[str, str]], accept: str, timeout: float, *, what: str) -> httpx.Response:
         return self._checked(
             lambda: self._client.post(url, data=_form(data), headers={"Accept": accept}, timeout=timeout),
             url, what, timeout=timeout)
 
-    def _checked(self, send: Callable[[], httpx.Response], url: str, what: str, *, timeout: float | None = None,
+    def _checked(self, send: Callable[[], httpx.Response], url: str, what: str, *, timeout: float,
                  allow: tuple[int, ...] = ()) -> httpx.Response:
         """Send, and turn what went wrong into the contract's errors (with whether anything was written)."""
         written = "" if what == "query" else "; nothing was written"
-        timeout = timeout if timeout is not None else (self._timeout if what == "query" else self._write_timeout)
         try:
             resp = send()
         except httpx.TimeoutException as e:
