@@ -71,6 +71,8 @@ def test_area_search_all_levels_ranked_with_links_and_csv(api: httpx.Client) -> 
     assert api.get("/api/areas").status_code == 422
     bad = api.get("/api/areas", params={"q": "a b c d e"})
     assert bad.status_code == 400 and "at most 4" in bad.json()["error"]["message"]
+    paths = api.get("/openapi.json").json()["paths"]  # and a client generated from the schema expects it
+    assert "400" in paths["/api/areas"]["get"]["responses"] and "400" in paths["/api/villages"]["get"]["responses"]
 
 
 def test_village_paging(api: httpx.Client) -> None:
