@@ -66,8 +66,11 @@ _RESULTS_BY_TYPE = {
     "text/tab-separated-values": ox.QueryResultsFormat.TSV,
 }
 #: Response headers by which a store says that it sent part of the answer (Virtuoso: its row cap
-#: ``ResultSetMaxRows``, and an "anytime" query stopped at its timeout).
+#: ``ResultSetMaxRows``, and an "anytime" query stopped at its timeout, ``X-SQL-State: S1TAT``). Virtuoso also
+#: sends ``X-SQL-State: 00000`` ("SR172: Transaction deadlocked") with an update it retried after a deadlock
+#: and then committed: success, not a cut.
 _CUT_SHORT = ("x-sparql-maxrows", "x-sql-state")
+_SQL_SUCCESS = "00000"
 
 #: About this much N-Triples text per update request of a bulk load, and at most this many triples:
 #: Virtuoso's SPARQL parser gives up ("memory exhausted") between 4,000 and 8,000 lines of INSERT DATA.
@@ -427,7 +430,14 @@ class RemoteStore(ReadMethods):
             raise StoreError(f"the remote store refused the {what}{written}: {_said(resp)}")
         if resp.status_code >= 400:
             raise StoreError(f"the remote store answered {resp.status_code} to the {what}{written}: {_said(resp)}")
-        cut = [f"{h}: {resp.headers[h]}" for h in _CUT_SHORT if h in resp.headers]
+        cut = [f"{h}: {resp.headers[h]}" for h in _CUT_SHORT
+               if h in resp.headers and resp.headers[h].strip() != _SQL_SUCCESS]
+        if cut and what != "query":
+            raise StoreError(
+                f"the remote store reported a problem with the {what} ({', '.join(cut)}, "
+                f"{resp.headers.get('x-sql-message', '')}): it may or may not have landed",
+                hint="the next write's recovery (`dcpa derive`, or `dcpa import` of the same batch) makes it whole",
+            )
         if cut:
             raise StoreError(
                 f"the remote store sent only part of the answer ({', '.join(cut)}); it is refused, not shown as whole",

@@ -163,6 +163,18 @@ def test_an_unreachable_store_is_a_store_error() -> None:
         RemoteStore("http://127.0.0.1:9/sparql", timeout=2).select("SELECT * { ?s ?p ?o } LIMIT 1")
 
 
+def test_an_update_virtuoso_retried_after_a_deadlock_is_a_success() -> None:
+    """Virtuoso sends ``X-SQL-State: 00000`` and "SR172: Transaction deadlocked" with an update it retried and
+    committed (seen with six writers taking the lease at once)."""
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"x-sql-state": "00000", "x-sql-message": "SR172: Transaction deadlocked",
+                                            "content-type": "text/plain"}, content=b"Commit -- done")
+
+    s = RemoteStore("http://store.invalid/sparql", update_endpoint="http://store.invalid/sparql",
+                    client=httpx.Client(transport=httpx.MockTransport(handler)))
+    s.update(f"INSERT DATA {{ GRAPH <{G1}> {{ <{EX}x> <{EX}p> 1 }} }}")
+
+
 @pytest.mark.parametrize("header", [("X-SPARQL-MaxRows", "10000"), ("X-SQL-State", "S1TAT")])
 def test_an_answer_the_store_cut_short_is_refused(header: tuple[str, str]) -> None:
     """Virtuoso announces its row cap and its partial ("anytime") answers in headers, with a 200."""
