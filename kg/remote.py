@@ -313,66 +313,45 @@ class RemoteStore(ReadMethods):
         self._send(quads, None)
 
     def _send(self, quads: Iterable[ox.Quad], progress: Progress | None) -> None:
-        """Update requests of about ``batch_bytes`` each. A blank node names the same node within one
-        operation only, so every quad with one goes in the last request, together."""
-        if self.graph_store is not None:
-            self._send_gsp(quads, progress)
-            return
-        blank: list[ox.Quad] = []
-        batch: list[ox.Quad] = []
-        size = sent = 0
-
-        def flush(part: list[ox.Quad]) -> None:
-            nonlocal sent
-            if part:
-                self.update(" ;\n".join(_insert_ops(part)))
-                sent += len(part)
-                if progress is not None:
-                    progress(sent, None)
-
-        for q in quads:
-            if isinstance(q.graph_name, ox.DefaultGraph):
-                raise StoreError("a quad in the default graph: the project writes named graphs only")
-            if isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode):
-                blank.append(q)
-                continue
-            batch.append(q)
-            size += len(str(q))
-            if size >= self.batch_bytes or len(batch) >= BATCH_TRIPLES:
-                flush(batch)
-                batch, size = [], 0
-        flush(batch + blank)
-
-    def _send_gsp(self, quads: Iterable[ox.Quad], progress: Progress | None) -> None:
-        """Graph Store Protocol ``POST``s of up to ``gsp_batch_triples`` triples of one graph each. A blank
-        node names the same node within one document only, so a graph's quads with one go in its last
-        request, together (the project never shares a blank node between graphs)."""
+        """Update requests of about ``batch_bytes`` (every graph together), or with the Graph Store Protocol
+        ``POST``s of up to ``gsp_batch_triples`` triples of one graph each. A blank node names the same node
+        within one operation or document only, so the quads with one go in the last request of their graph,
+        together (the project never shares a blank node between graphs)."""
+        gsp = self.graph_store is not None
+        most = self.gsp_batch_triples if gsp else BATCH_TRIPLES
         pending: dict[str, list[ox.Quad]] = {}
         blank: dict[str, list[ox.Quad]] = {}
+        size: dict[str, int] = {}
         sent = 0
 
         def flush(graph: str, part: list[ox.Quad]) -> None:
             nonlocal sent
-            if part:
+            if not part:
+                return
+            if gsp:
                 self._gsp_write("POST", graph, part)
-                sent += len(part)
-                if progress is not None:
-                    progress(sent, None)
+            else:
+                self.update(" ;\n".join(_insert_ops(part)))
+            sent += len(part)
+            if progress is not None:
+                progress(sent, None)
 
         for q in quads:
             if isinstance(q.graph_name, ox.DefaultGraph):
                 raise StoreError("a quad in the default graph: the project writes named graphs only")
-            g = q.graph_name.value
+            key = q.graph_name.value if gsp else ""
             if isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode):
-                blank.setdefault(g, []).append(q)
+                blank.setdefault(key, []).append(q)
                 continue
-            batch = pending.setdefault(g, [])
+            batch = pending.setdefault(key, [])
             batch.append(q)
-            if len(batch) >= self.gsp_batch_triples:
-                flush(g, batch)
-                pending[g] = []
-        for g in {**pending, **blank}:
-            flush(g, pending.get(g, []) + blank.get(g, []))
+            if not gsp:
+                size[key] = size.get(key, 0) + len(str(q))
+            if len(batch) >= most or size.get(key, 0) >= self.batch_bytes:
+                flush(key, batch)
+                pending[key], size[key] = [], 0
+        for key in {**pending, **blank}:
+            flush(key, pending.get(key, []) + blank.get(key, []))
 
     # -- keeping ---------------------------------------------------------
     def flush(self) -> None:
