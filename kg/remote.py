@@ -29,6 +29,7 @@ import io
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -149,7 +150,7 @@ class RemoteStore(ReadMethods):
         data += [("default-graph-uri", g) for g in default_graph or []]
         data += [("named-graph-uri", g) for g in named_graphs or []]
         resp = self._post(self.endpoint, data, GRAPH_ACCEPT if graph else RESULTS_ACCEPT, self._timeout, what="query")
-        ctype = resp.headers.get("content-type", "").split(";")[0].strip().lower()
+        ctype = _media_type(resp)
         try:
             if graph:
                 return [ox.Triple(q.subject, q.predicate, q.object)
@@ -216,7 +217,7 @@ class RemoteStore(ReadMethods):
         resp = self._gsp("GET", graph_iri)
         if resp.status_code == 404:
             return
-        ctype = resp.headers.get("content-type", "").split(";")[0].strip().lower()
+        ctype = _media_type(resp)
         g = ox.NamedNode(graph_iri)
         try:
             for q in ox.parse(resp.content, _RDF_BY_TYPE.get(ctype, ox.RdfFormat.N_TRIPLES)):
@@ -227,33 +228,31 @@ class RemoteStore(ReadMethods):
 
     # -- writing: one update request per call ---------------------------
     def update(self, sparql: str) -> None:
-        endpoint = self._writable()
-        self.generation += 1
-        try:
+        with self._writing() as endpoint:
             self._post(endpoint, [("update", sparql_prefixes() + sparql)], "*/*", self._write_timeout, what="update")
-        finally:
-            self.generation += 1
 
-    def _writable(self) -> str:
-        """The update endpoint, or the refusal of a write: the Graph Store Protocol alone does not make a
-        store writable here (the write lease and the journal need updates)."""
+    @contextmanager
+    def _writing(self) -> Iterator[str]:
+        """Around every write: the update endpoint, or the refusal of the write (the Graph Store Protocol
+        alone does not make a store writable here: the write lease and the journal need updates); the
+        generation moved before and after, so that no answer cached during the write outlives it."""
         if self.update_endpoint is None:
             raise StoreError(
                 "the remote store is read-only here: nothing was written",
                 hint="set DCPA_SPARQL_UPDATE_ENDPOINT to the store's update endpoint to allow writes",
             )
-        return self.update_endpoint
+        self.generation += 1
+        try:
+            yield self.update_endpoint
+        finally:
+            self.generation += 1
 
     def _gsp_write(self, method: str, graph_iri: str, quads: list[ox.Quad]) -> None:
         """One graph's triples in one Graph Store Protocol request (``PUT`` replaces, ``POST`` adds)."""
-        self._writable()
-        body = ox.serialize((ox.Triple(q.subject, q.predicate, q.object) for q in quads),
-                            format=ox.RdfFormat.N_TRIPLES)
-        self.generation += 1
-        try:
+        with self._writing():
+            body = ox.serialize((ox.Triple(q.subject, q.predicate, q.object) for q in quads),
+                                format=ox.RdfFormat.N_TRIPLES)
             self._gsp(method, graph_iri, body)
-        finally:
-            self.generation += 1
 
     def add_graph(self, graph_iri: str, data: rdflib.Graph | bytes) -> int:
         return self.add_graphs([(graph_iri, data)])
@@ -279,12 +278,8 @@ class RemoteStore(ReadMethods):
 
     def remove_graph(self, graph_iri: str) -> None:
         if self.graph_store is not None:
-            self._writable()
-            self.generation += 1
-            try:
+            with self._writing():
                 self._gsp("DELETE", graph_iri)  # 404: there was no such graph, which is what was asked
-            finally:
-                self.generation += 1
             return
         self.update(f"DROP SILENT GRAPH <{graph_iri}>")
 
@@ -430,6 +425,10 @@ _VIRTUOSO_BNODE = re.compile(rb"(\"bnode\"\s*,\s*\"value\"\s*:\s*\"|<bnode>)node
 #: Virtuoso writes every boolean as "1" or "0" (lexical forms that xsd:boolean allows).
 _BOOLEAN = re.compile(rb"(\"datatype\"\s*:\s*\"http://www.w3.org/2001/XMLSchema#boolean\"\s*,\s*\"value\"\s*:\s*\"|"
                       rb"datatype=\"http://www.w3.org/2001/XMLSchema#boolean\">)([01])")
+
+
+def _media_type(resp: httpx.Response) -> str:
+    return resp.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
 def _said(resp: httpx.Response) -> str:
