@@ -46,6 +46,7 @@ from .facts import AREA_PREFIX, above, area_values, code_of, minimal_areas, run_
 from .namespaces import DCPA, DERIVED_RULE, GRAPH_DERIVED, GRAPH_ONTOLOGY, ID, node
 from .rule import NeedFacts, NeedState, Outcome, Reason, Rule, prefixes
 from .settings import Settings, get_settings
+from .updates import data_ops, request
 
 log = logging.getLogger(__name__)
 
@@ -353,14 +354,15 @@ def _replace(store: StoreAPI, parts: Iterable[str], marker_text: str) -> None:
     # until an ASK said the graph was empty re-read the graph from its start each time, across every
     # triple already deleted: it had not finished after 11 minutes at national scale.
     old = (f"{s} {p} {o} .\n" for s, p, o in store.query(f"SELECT ?s ?p ?o WHERE {{ GRAPH {_G} {{ ?s ?p ?o }} }}"))
+    g = str(GRAPH_DERIVED)
     for text in _batches(old):
-        store.update(f"DELETE DATA {{ GRAPH {_G} {{\n{text}}} }}")
+        store.update(request(data_ops("DELETE", text.splitlines(keepends=True), g)))
     pending = ""  # one batch behind, so that the last one carries the marker
     for text in _batches(parts):
         if pending:
-            store.update(f"INSERT DATA {{ GRAPH {_G} {{\n{pending}}} }}")
+            store.update(request(data_ops("INSERT", pending.splitlines(keepends=True), g)))
         pending = text
-    store.update(f"INSERT DATA {{ GRAPH {_G} {{\n{pending}{marker_text}}} }}")
+    store.update(request(data_ops("INSERT", (pending + marker_text).splitlines(keepends=True), g)))
 
 
 def _batches(parts: Iterable[str]) -> Iterator[str]:
@@ -505,7 +507,7 @@ def _new_summaries(codes: list[str], needs: list[NeedFacts], result: dict[str, O
 
 
 def refresh(store: StoreAPI, areas: Iterable[str], needs: Iterable[str] = (), *,
-            settings: Settings | None = None) -> int:
+            settings: Settings | None = None, repair: bool = False) -> int:
     """Recompute the needs of every county containing one of ``areas`` (codes), their summaries and
     those of the areas above, and forget derived facts of ``needs`` no longer in the graph; write
     the difference in one transaction. Returns how many nodes changed: needs and summaries, and the
@@ -514,6 +516,11 @@ def refresh(store: StoreAPI, areas: Iterable[str], needs: Iterable[str] = (), *,
     The derived graph keeps its date; a store without a current derived graph gets a whole one.
     Counties whose needs compete for the capacity of an intervention naming villages in them are
     recomputed together (the allocation of its capacity can move between them).
+
+    ``repair`` trusts nothing derived in the scope: for the journal's recovery of a write whose refresh
+    may have been cut short on a store that commits each operation of a request on its own (Virtuoso):
+    every need is compared line by line, every summary node read whole, the summaries of the areas above
+    summed from their counties.
     """
     settings = settings or get_settings()
     valid = [c for c in areas if c.isdigit() and len(c) in (2, 4, 6, 9, 12)]
@@ -525,11 +532,11 @@ def refresh(store: StoreAPI, areas: Iterable[str], needs: Iterable[str] = (), *,
     if m is None:
         log.warning("the store had no derived graph of this rule: deriving it for every need")
         return derive_all(store, settings=settings)
-    return _rewrite(store, m, codes, extra, m.as_of, settings)
+    return _rewrite(store, m, codes, extra, m.as_of, settings, repair=repair)
 
 
 def _rewrite(store: StoreAPI, m: Marker, codes: list[str], extra: list[str], day: date, settings: Settings,
-             marker_to: Marker | None = None) -> int:
+             marker_to: Marker | None = None, *, repair: bool = False) -> int:
     """Recompute the needs of ``codes`` (counties) as of ``day`` and forget those of ``extra``; write
     the difference, and the marker when it moves, in one transaction. The marker becomes
     ``marker_to``, or by default keeps its date with its stable-until date moved earlier to the
@@ -543,6 +550,8 @@ def _rewrite(store: StoreAPI, m: Marker, codes: list[str], extra: list[str], day
         inputs = facts.read_inputs(store, codes, day, windows)
     # a need of the scope is one of inputs.needs (read from the same data); one gone is in ``extra``
     old_digests = _old_digests(store, [n.iri for n in inputs.needs] + extra if inputs else extra)
+    if repair:  # "" compares line by line; a need cut short may have lost its state line too
+        old_digests = {iri: "" for iri in [n.iri for n in inputs.needs] + extra} if inputs else dict.fromkeys(extra, "")
     diffed: dict[str, list[str]] = {}  # needs whose derived triples change, with their new lines
     lines: list[str] = []  # what is inserted (summaries and marker; the needs' difference is added below)
     drop: set[str] = set()  # what is removed
@@ -554,15 +563,18 @@ def _rewrite(store: StoreAPI, m: Marker, codes: list[str], extra: list[str], day
             new = need_lines(n, result[n.iri])
             if old_digests.get(n.iri) != _digest_of(new):  # changed, new, or written before digests ("")
                 diffed[n.iri] = new
-        old_counts = _old_summaries(store, codes)
-        new_counts = _new_summaries(codes, inputs.needs, result, old_counts)
-        for key in sorted(old_counts.keys() | new_counts.keys(), key=_order):
-            if old_counts.get(key) != new_counts.get(key):
-                summaries_changed += 1
-                if key in old_counts:
-                    drop.update(summary_lines(key, old_counts[key]))
-                if key in new_counts:
-                    lines += summary_lines(key, new_counts[key])
+        if repair:
+            summaries_changed = _repair_summaries(store, codes, inputs.needs, result, drop, lines)
+        else:
+            old_counts = _old_summaries(store, codes)
+            new_counts = _new_summaries(codes, inputs.needs, result, old_counts)
+            for key in sorted(old_counts.keys() | new_counts.keys(), key=_order):
+                if old_counts.get(key) != new_counts.get(key):
+                    summaries_changed += 1
+                    if key in old_counts:
+                        drop.update(summary_lines(key, old_counts[key]))
+                    if key in new_counts:
+                        lines += summary_lines(key, new_counts[key])
         nxt = inputs.rule.next_change()
         if nxt is not None and (until is None or nxt < until):
             until = nxt
@@ -577,18 +589,74 @@ def _rewrite(store: StoreAPI, m: Marker, codes: list[str], extra: list[str], day
         drop |= old_lines - new_lines
         lines += sorted(new_lines - old_lines)
     to = marker_to or Marker(m.as_of, until)
-    if to != m:
+    moved = ""
+    if to != m:  # one operation: the graph's dates never read as half moved
         old_marker = set(_marker_lines(m.as_of, m.stable_until))
         new_marker = set(_marker_lines(to.as_of, to.stable_until))
-        drop |= old_marker - new_marker
-        lines += sorted(new_marker - old_marker)
-    ops = [op for op in (f"DELETE DATA {{ GRAPH {_G} {{\n{''.join(sorted(drop))}}} }}" if drop else "",
-                         f"INSERT DATA {{ GRAPH {_G} {{\n{''.join(lines)}}} }}" if lines else "") if op]
-    if ops:
-        store.update(" ;\n".join(ops))
+        moved = (f"DELETE {{ GRAPH {_G} {{\n{''.join(sorted(old_marker - new_marker))}}} }}\n"
+                 f"INSERT {{ GRAPH {_G} {{\n{''.join(sorted(new_marker - old_marker))}}} }} WHERE {{}}")
+    ops = [*data_ops("DELETE", sorted(drop, key=_dropped_first), str(GRAPH_DERIVED)),
+           *data_ops("INSERT", sorted(lines, key=_inserted_first), str(GRAPH_DERIVED)), moved]
+    if any(ops):
+        store.update(request(ops))
     changed = len(touched) + summaries_changed + (1 if to != m else 0)
     log.info("derived graph refreshed for %s as of %s: %d need(s), %d summar(ies) changed",
              ", ".join(codes) or "(removed needs)", day, len(touched), summaries_changed)
+    return changed
+
+
+def _dropped_first(line: str) -> tuple[int, str]:
+    """The order of a refresh's deletions: digests first, the links that find a node (a need's reasons,
+    a summary's area) last. A store that commits each operation on its own (Virtuoso), cut short, then
+    leaves needs without a digest (compared line by line next time) and no node that cannot be found."""
+    return (0 if _P.digest in line else 2 if (_P.by in line or _SUMMARY_OF in line) else 1), line
+
+
+def _inserted_first(line: str) -> tuple[int, str]:
+    """The order of a refresh's insertions: the links first, digests last (see ``_dropped_first``)."""
+    return (2 if _P.digest in line else 0 if (_P.by in line or _SUMMARY_OF in line) else 1), line
+
+
+_SUMMARY_OF = f"<{DCPA.summaryOf}>"
+
+
+def _repair_summaries(store: StoreAPI, codes: list[str], needs: list[NeedFacts], result: dict[str, Outcome],
+                      drop: set[str], lines: list[str]) -> int:
+    """The summaries of the areas in or above ``codes`` made again, whatever a refresh cut short left of
+    them: the areas in ``codes`` counted from ``needs``, those above summed from their counties (the ones
+    outside ``codes`` read as they are), compared with every line of the summary nodes there. Adds to
+    ``drop`` and ``lines``; returns how many summary nodes changed."""
+    new = tally(needs, result, tuple(codes))
+    ups = sorted(a for a in above(codes) if len(a) in SUMMARY_LEVELS)
+    if ups:
+        counties = _old_summaries(store, minimal_areas(ups))  # every area under the topmost ones, parsed
+        for key, v in counties.items():
+            if len(key.area) == 6 and not any(key.area.startswith(c) for c in codes):
+                new[key] = v
+        for key, v in list(new.items()):
+            if len(key.area) == 6:
+                for a in ups:
+                    if key.area.startswith(a):
+                        new.setdefault(key._replace(area=a), Counts()).add(v)
+        new = {k: v for k, v in new.items() if len(k.area) != 6 or any(k.area.startswith(c) for c in codes)
+               or k.area in ups}
+    want: dict[str, set[str]] = {}
+    for key, c in new.items():
+        if c.needs > 0:
+            text = summary_lines(key, c)
+            want.setdefault(text[0].split(" ", 1)[0], set()).update(text)
+    have: dict[str, set[str]] = {}
+    for place in scope_patterns(codes, "?a", also=ups):
+        for s_, p, o in store.query(f"SELECT ?s ?p ?o WHERE {{ {place} GRAPH {_G} {{ ?s dcpa:summaryOf ?a . "
+                                    "?s ?p ?o } }"):
+            have.setdefault(str(s_), set()).add(f"{s_} {p} {o} .\n")
+    changed = 0
+    for node_ in have.keys() | want.keys():
+        old, now = have.get(node_, set()), want.get(node_, set())
+        if old != now:
+            changed += 1
+            drop.update(old - now)
+            lines.extend(sorted(now - old))
     return changed
 
 

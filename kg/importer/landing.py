@@ -5,7 +5,8 @@ through the journal of ``kg.importer.journal`` so that even ``kill -9`` at any m
 that the next writer finishes or undoes:
 
 1. keep the sources under ``settings.imports_path``, their manifest entry marked pending;
-2. write the data together with a marker naming the touched areas and needs (one transaction);
+2. write the data together with a marker naming the touched areas and needs (one transaction, or
+   the marker first; a failed write is settled by recovery, which finds it in the store or not);
 3. refresh the derived graph for them, drop the marker;
 4. mark the manifest entry done.
 
@@ -67,6 +68,10 @@ def land(
     faults.point("write:retained")
     try:
         write(marker)
+    except Exception:
+        if not landed_anyway(store, settings, bid):
+            raise
+        return  # recovery found it in the store and finished it (derived graph, entry)
     except BaseException:
         _forget(root, bid)
         raise
@@ -79,6 +84,26 @@ def land(
     faults.point("write:unmarked")
     settle(root, bid)
     faults.point("write:settled")
+
+
+def landed_anyway(store: StoreAPI, settings: Settings, batch_id: str) -> bool:
+    """After a write request failed: whether it landed all the same, finished by recovery.
+
+    Why not take the error's word: a store that commits each operation of a request on its own (Virtuoso)
+    may hold its first operations when a later one fails, and an answer lost on the way says nothing. The
+    journal's recovery reads the store: it finishes a write whose data is there (True) and undoes one whose
+    data is not (False: on a store that runs a request as one transaction, always). When even that fails,
+    the entry stays pending for the next writer's recovery.
+    """
+    try:
+        done = recover(store, settings)
+    except Exception:  # noqa: BLE001 - the write's error is the one to report
+        log.exception("could not settle batch %s after its write failed; the next write settles it", batch_id)
+        return False
+    if batch_id in done.rolled_forward:
+        log.warning("the write of batch %s reported an error but landed; it was completed", batch_id)
+        return True
+    return False
 
 
 def _forget(root: Path, batch_id: str) -> None:
@@ -103,6 +128,6 @@ def roll_back(store: StoreAPI, settings: Settings, marker: Marker, undo: Callabl
         return
     forget()
     try:
-        refresh_derived(store, marker.areas, marker.needs, settings)
+        refresh_derived(store, marker.areas, marker.needs, settings, repair=True)  # the failed one may be half written
     except Exception:  # noqa: BLE001 - logged, the caller re-raises the first error
         log.exception("could not refresh the derived graph after undoing a write; run `dcpa derive`")

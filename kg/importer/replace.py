@@ -3,9 +3,9 @@
 An import only adds records; a planner who finds a wrong severity needs to *change* one. The new
 version goes through exactly the checks of an import (column specs, references, SHACL) and keeps
 the record's IRI, so everything pointing at it (evaluations of an intervention, links from other
-graphs) stays valid. One SPARQL Update then deletes every triple whose subject is the record, in
-whatever graph (an import batch, the synthetic example graph), and inserts the new version as a new
-batch graph whose ``dcpa:ImportActivity`` says who and when and ``prov:invalidated`` the record's
+graphs) stays valid. One SPARQL Update then writes the new version as a new batch graph and deletes
+every other triple whose subject is the record, in whatever graph (an import batch, the synthetic
+example graph); the new batch graph's ``dcpa:ImportActivity`` says who and when and ``prov:invalidated`` the record's
 previous description; the derived graph is refreshed for the areas the old and the new version
 touch. The replacement is kept in the import manifest (source ``"replace"``) so a
 rebuild replays it in order after the imports it corrects.
@@ -30,12 +30,14 @@ from ..errors import Issue, NotFound, ValidationFailed
 from ..namespaces import DCPA, import_graph, node
 from ..settings import Settings
 from ..store import graph_to_ntriples
+from ..updates import quad_ops, request
 from .batch import ImportReport, batch_entry, batch_report, batch_time, build_batch, checked_user, new_batch_id
 from .checks import shacl_issues, store_types
 from .landing import land
-from .mapping import Batch, quote_iri, record_rows, unknown_keys, unsafe_text
+from .mapping import Batch, record_rows, unknown_keys, unsafe_text
 from .readers import ImportUsageError
 from .specs import RECORD_KINDS
+from .supersede import superseded_ops
 
 log = logging.getLogger(__name__)
 
@@ -188,30 +190,24 @@ def _entry(batch: Batch, kind: str, record_id: str, iri: URIRef) -> dict[str, An
 
 
 def apply_replacement(store: StoreAPI, iri: URIRef | str, graph: str, data: rdflib.Graph, also: str = "") -> None:
-    """One transaction: drop every triple about ``iri`` (any graph), then write ``data`` as ``graph``
-    (and run the update operation ``also`` — the journal's marker — in the same transaction)."""
+    """One request: ``also`` (the journal's marker), the new version of ``iri`` written as ``graph``, then
+    what every other graph says about ``iri`` dropped (``superseded_ops``).
+
+    Why in this order: a store that commits each operation of a request on its own (Virtuoso) and is cut
+    short holds the old version, or both; never neither. The journal's recovery finishes the second
+    (``superseded_ops`` again) and undoes the first. On the embedded store and Oxigraph server the request
+    is one transaction.
+    """
     text = graph_to_ntriples(data).decode("utf-8")
-    store.update(
-        # the record's parts (its personnel by role, its quote) first, while the record still points at them
-        f"DELETE WHERE {{ GRAPH ?g {{ <{iri}> <{DCPA.personnelInput}> ?part . ?part ?pp ?po }} }} ;\n"
-        f"DELETE WHERE {{ GRAPH ?g {{ <{quote_iri(iri)}> ?p ?o }} }} ;\n"
-        f"DELETE WHERE {{ <{iri}> ?p ?o }} ;\n"
-        f"DELETE WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} }} ;\n"
-        f"DROP SILENT GRAPH <{graph}> ;\n"
-        f"INSERT DATA {{ GRAPH <{graph}> {{\n{text}\n}} }}"
-        + (f" ;\n{also}" if also else "")
-    )
+    store.update(request([also, f"DROP SILENT GRAPH <{graph}>", f"INSERT DATA {{ GRAPH <{graph}> {{\n{text}\n}} }}",
+                          *superseded_ops(iri, graph)]))
 
 
 def _restore(store: StoreAPI, graph: str, old: list[ox.Quad], also: str = "") -> None:
-    """Undo ``apply_replacement``: drop the new graph, put the old triples back where they were
-    (and run ``also`` — removing the journal's marker — in the same transaction)."""
-    parts = []
-    for q in old:
-        triple = f"{q.subject} {q.predicate} {q.object} ."
-        parts.append(triple if isinstance(q.graph_name, ox.DefaultGraph) else f"GRAPH {q.graph_name} {{ {triple} }}")
-    body = "\n".join(parts)
-    store.update(f"DROP SILENT GRAPH <{graph}> ;\nINSERT DATA {{\n{body}\n}}" + (f" ;\n{also}" if also else ""))
+    """Undo ``apply_replacement``: the old triples back where they were, the new graph dropped, then ``also``
+    (removing the journal's marker). Cut short on a store that commits each operation on its own, both
+    versions are there and the replacement's batch too: recovery completes the replacement."""
+    store.update(request([*quad_ops("INSERT", old), f"DROP SILENT GRAPH <{graph}>", also]))
 
 
 def _commit(

@@ -14,8 +14,8 @@ batch that was replaced since lives in its replacement's batch, and stays: the r
 write of its own.
 
 Like every write it lands whole or not at all, even across ``kill -9``: the manifest entry is
-marked ``withdrawing`` first; one transaction drops the batch graph and adds the withdrawal record
-and the journal's marker; the derived graph is refreshed; the mark becomes the withdrawal. The next
+marked ``withdrawing`` first; one transaction adds the journal's marker and the withdrawal record,
+then drops the batch graph; the derived graph is refreshed; the mark becomes the withdrawal. The next
 writer's recovery (``kg.importer.journal.recover``) finishes a withdrawal whose record is in the
 store and forgets one whose record is not.
 """
@@ -40,9 +40,10 @@ from ..namespaces import DCPA, GRAPH_DERIVED, import_graph, node, withdrawal_gra
 from ..safetext import for_terminal, text_problem
 from ..settings import Settings
 from ..store import graph_to_ntriples
+from ..updates import quad_ops, request
 from .batch import TIME_FORMAT, batch_time, checked_user
 from .journal import GRAPH_JOURNAL, Marker, finish, recover
-from .landing import roll_back
+from .landing import landed_anyway, roll_back
 from .replace import lexical
 from .retain import WITHDRAWING, amend, read_manifest
 
@@ -115,8 +116,15 @@ def withdraw(
                                                                            "reason": reason}})
     faults.point("withdraw:marked")
     try:
-        store.update(f"DROP SILENT GRAPH <{graph}> ;\n"
-                     f"INSERT DATA {{ GRAPH <{withdrawal_graph(batch_id)}> {{\n{record}\n}} }} ;\n{marker.insert()}")
+        # the record before the drop: a store that commits each operation on its own (Virtuoso), cut short,
+        # holds the batch, or the batch and its record (recovery drops the batch then); never neither
+        store.update(request([marker.insert(),
+                              f"INSERT DATA {{ GRAPH <{withdrawal_graph(batch_id)}> {{\n{record}\n}} }}",
+                              f"DROP SILENT GRAPH <{graph}>"]))
+    except Exception:
+        if not landed_anyway(store, settings, batch_id):
+            raise
+        return report
     except BaseException:
         _unmark(root, batch_id)
         raise
@@ -211,7 +219,8 @@ def _unmark(root: Path, batch_id: str) -> None:
 
 
 def _put_back(store: StoreAPI, marker: Marker, graph: str, quads: list[ox.Quad]) -> None:
-    """Undo the withdrawal's transaction: the data back, the withdrawal record and the marker gone."""
-    body = "\n".join(f"{q.subject} {q.predicate} {q.object} ." for q in quads)
-    store.update(f"DROP SILENT GRAPH <{withdrawal_graph(marker.batch_id)}> ;\n"
-                 f"INSERT DATA {{ GRAPH <{graph}> {{\n{body}\n}} }} ;\n{marker.delete()}")
+    """Undo the withdrawal's transaction: the data back, then the withdrawal record and the marker gone (cut
+    short on a store that commits each operation on its own, the record is still there: recovery completes
+    the withdrawal)."""
+    store.update(request([*quad_ops("INSERT", quads), f"DROP SILENT GRAPH <{withdrawal_graph(marker.batch_id)}>",
+                          marker.delete()]))
