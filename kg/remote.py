@@ -219,17 +219,27 @@ class RemoteStore(ReadMethods):
         if self.graph_store is None:
             yield from self.quads(graph=graph_iri)
             return
-        resp = self._gsp("GET", graph_iri)
-        if resp.status_code == 404:
-            return
-        ctype = _media_type(resp)
-        g = ox.NamedNode(graph_iri)
+        url = self.graph_store
+        request = self._client.build_request("GET", url, params={"graph": graph_iri}, headers={"Accept": GRAPH_ACCEPT},
+                                             timeout=self._timeout)
+        # streamed and parsed as it comes: a national graph's text held whole took gigabytes
+        resp = self._checked(lambda: self._client.send(request, stream=True), url, "query", timeout=self._timeout,
+                             allow=(404,))
         try:
-            for q in ox.parse(resp.content, _RDF_BY_TYPE.get(ctype, ox.RdfFormat.N_TRIPLES)):
+            if resp.status_code == 404:
+                return
+            ctype = _media_type(resp)
+            g = ox.NamedNode(graph_iri)
+            reader = io.BufferedReader(_Stream(resp.iter_bytes(1 << 16)), buffer_size=1 << 16)
+            for q in ox.parse(reader, _RDF_BY_TYPE.get(ctype, ox.RdfFormat.N_TRIPLES)):
                 yield ox.Quad(q.subject, q.predicate, q.object, g)
         except (SyntaxError, ValueError) as e:
             raise StoreError(f"the remote store sent graph <{graph_iri}> in a form that cannot be read ({ctype}): {e}"
                              ) from e
+        except httpx.HTTPError as e:
+            raise StoreError(f"the remote store stopped sending graph <{graph_iri}>: {e}; nothing is complete") from e
+        finally:
+            resp.close()
 
     # -- writing: one update request per call ---------------------------
     def update(self, sparql: str) -> None:
@@ -392,6 +402,8 @@ class RemoteStore(ReadMethods):
         written = "" if what == "query" else "; nothing was written"
         try:
             resp = send()
+            if resp.status_code >= 400 and resp.status_code not in allow:
+                resp.read()  # a streamed answer: its error text is read below
         except httpx.TimeoutException as e:
             if what == "query":
                 raise QueryTimeout(f"the remote store did not answer within {timeout:g} s") from e
@@ -430,6 +442,27 @@ _VIRTUOSO_BNODE = re.compile(rb"(\"bnode\"\s*,\s*\"value\"\s*:\s*\"|<bnode>)node
 #: Virtuoso writes every boolean as "1" or "0" (lexical forms that xsd:boolean allows).
 _BOOLEAN = re.compile(rb"(\"datatype\"\s*:\s*\"http://www.w3.org/2001/XMLSchema#boolean\"\s*,\s*\"value\"\s*:\s*\"|"
                       rb"datatype=\"http://www.w3.org/2001/XMLSchema#boolean\">)([01])")
+
+
+class _Stream(io.RawIOBase):
+    """A readable file over an iterator of byte chunks (a streamed response, for ``ox.parse``)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks, self._left = chunks, memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._left:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._left = memoryview(chunk)
+        n = min(len(buffer), len(self._left))
+        buffer[:n] = self._left[:n]
+        self._left = self._left[n:]
+        return n
 
 
 def _media_type(resp: httpx.Response) -> str:
