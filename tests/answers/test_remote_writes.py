@@ -53,8 +53,8 @@ def _data(store: StoreAPI) -> set[tuple[str, ...]]:
 
 
 #: What each place makes of its own in a write: the batch id (its time and a random part), the time written;
-#: and the integer types, which Oxigraph stores as xsd:integer on some paths (a value of 10 written as
-#: xsd:nonNegativeInteger reads back as xsd:integer from the embedded store) and Virtuoso keeps.
+#: and the integer subtypes, which the embedded store reads back as xsd:integer (pyoxigraph 0.5.13, however
+#: written) and Oxigraph server and Virtuoso keep.
 _MADE_HERE = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{6}|\"\d{4}-\d\d-\d\dT[^\"]*\"\^\^<[^>]*#dateTime>|"
                         r"(?<=\^\^<http://www.w3.org/2001/XMLSchema#)(nonNegative|positive)Integer(?=>)")
 
