@@ -593,10 +593,10 @@ def _rewrite(store: StoreAPI, m: Marker, codes: list[str], extra: list[str], day
     if to != m:  # one operation: the graph's dates never read as half moved
         old_marker = set(_marker_lines(m.as_of, m.stable_until))
         new_marker = set(_marker_lines(to.as_of, to.stable_until))
-        gone, come = "".join(sorted(old_marker - new_marker)), "".join(sorted(new_marker - old_marker))
-        moved = " ".join([f"DELETE {{ GRAPH {_G} {{\n{gone}}} }}" if gone else "",
-                          f"INSERT {{ GRAPH {_G} {{\n{come}}} }}" if come else "", "WHERE {}"]).strip() \
-            if gone or come else ""
+        out, into = "".join(sorted(old_marker - new_marker)), "".join(sorted(new_marker - old_marker))
+        moved = " ".join([f"DELETE {{ GRAPH {_G} {{\n{out}}} }}" if out else "",
+                          f"INSERT {{ GRAPH {_G} {{\n{into}}} }}" if into else "", "WHERE {}"]).strip() \
+            if out or into else ""
     ops = [*data_ops("DELETE", sorted(drop, key=_dropped_first), str(GRAPH_DERIVED)),
            *data_ops("INSERT", sorted(lines, key=_inserted_first), str(GRAPH_DERIVED)), moved]
     if any(ops):
