@@ -549,9 +549,9 @@ def _rewrite(store: StoreAPI, m: Marker, codes: list[str], extra: list[str], day
         codes = minimal_areas(codes + [v[:6] for v in inputs.outside_villages()])
         inputs = facts.read_inputs(store, codes, day, windows)
     # a need of the scope is one of inputs.needs (read from the same data); one gone is in ``extra``
-    old_digests = _old_digests(store, [n.iri for n in inputs.needs] + extra if inputs else extra)
-    if repair:  # "" compares line by line; a need cut short may have lost its state line too
-        old_digests = {iri: "" for iri in [n.iri for n in inputs.needs] + extra} if inputs else dict.fromkeys(extra, "")
+    scope = [n.iri for n in inputs.needs] + extra if inputs else extra
+    # repair: "" compares line by line (a need cut short may have lost its digest and its state line too)
+    old_digests = dict.fromkeys(scope, "") if repair else _old_digests(store, scope)
     diffed: dict[str, list[str]] = {}  # needs whose derived triples change, with their new lines
     lines: list[str] = []  # what is inserted (summaries and marker; the needs' difference is added below)
     drop: set[str] = set()  # what is removed

@@ -219,12 +219,7 @@ class RemoteStore(ReadMethods):
         if self.graph_store is None:
             yield from self.quads(graph=graph_iri)
             return
-        url = self.graph_store
-        request = self._client.build_request("GET", url, params={"graph": graph_iri}, headers={"Accept": GRAPH_ACCEPT},
-                                             timeout=self._timeout)
-        # streamed and parsed as it comes: a national graph's text held whole took gigabytes
-        resp = self._checked(lambda: self._client.send(request, stream=True), url, "query", timeout=self._timeout,
-                             allow=(404,))
+        resp = self._gsp("GET", graph_iri, stream=True)  # parsed as it comes: a national graph held whole took GBs
         try:
             if resp.status_code == 404:
                 return
@@ -374,8 +369,9 @@ class RemoteStore(ReadMethods):
         self._client.close()
 
     # -- HTTP --------------------------------------------------------------
-    def _gsp(self, method: str, graph_iri: str, body: bytes | None = None) -> httpx.Response:
-        """A Graph Store Protocol request on one graph; a 404 (no such graph) is the caller's to read."""
+    def _gsp(self, method: str, graph_iri: str, body: bytes | None = None, *, stream: bool = False) -> httpx.Response:
+        """A Graph Store Protocol request on one graph; a 404 (no such graph) is the caller's to read. With
+        ``stream`` the body is read as it comes (the caller closes the response)."""
         url = self.graph_store
         assert url is not None
         what = "query" if method == "GET" else f"{method} of graph <{graph_iri}>"
@@ -386,8 +382,9 @@ class RemoteStore(ReadMethods):
         timeout = self._timeout if method == "GET" else self._write_timeout
 
         def send() -> httpx.Response:
-            return self._client.request(method, url, params={"graph": graph_iri}, content=body, headers=headers,
-                                        timeout=timeout)
+            request = self._client.build_request(method, url, params={"graph": graph_iri}, content=body,
+                                                 headers=headers, timeout=timeout)
+            return self._client.send(request, stream=stream)
 
         return self._checked(send, url, what, timeout=timeout, allow=(404,))
 

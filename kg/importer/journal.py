@@ -163,7 +163,7 @@ def recover(store: StoreAPI | None, settings: Settings) -> Recovery:
     entries = read_manifest(root)["batches"] if root.is_dir() else []
     pending = [e["batch_id"] for e in entries if is_pending(e)]
     withdrawing = [e["batch_id"] for e in entries if e.get("state") == WITHDRAWING]
-    left = markers(store) if store is not None and _has_markers(store) else {}
+    left = markers(store) if store is not None else {}
     by_id = {e["batch_id"]: e for e in entries}
     for bid in pending:
         if store is not None and in_store(store, bid):
@@ -207,7 +207,3 @@ def recover(store: StoreAPI | None, settings: Settings) -> Recovery:
             done.removed or "none",
         )
     return done
-
-
-def _has_markers(store: StoreAPI) -> bool:
-    return store.ask(f"ASK {{ {_MARKED} }}")
