@@ -79,13 +79,13 @@ def create_app(settings: Settings | None = None, store: StoreAPI | None = None) 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         keeper = DerivedKeeper(app.state.served)
-        if app.state.served.owned:
-            keeper.start()  # re-derives when the day passes the derived graph's stable-until date
+        if app.state.served.keeps_derived:
+            keeper.start()  # moves the derived graph when the day passes its stable-until date
         app.state.query_runner.start()  # query workers start in the background
         warm(app.state)  # the province dashboard counts every need: start early
         yield
         app.state.query_runner.close()  # every query worker stops, also one in the middle of a query
-        if app.state.served.owned:
+        if app.state.served.keeps_derived:
             keeper.stop()
         app.state.served.close()  # an owned store: closed, writer lock released
 

@@ -38,11 +38,11 @@ import uvicorn
 
 from kg import versions
 from kg.build import BuildReport, ProgressFn, build
-from kg.connect import lease_for
+from kg.connect import is_shared_writable, lease_for
 from kg.contract import StoreAPI
-from kg.derived import Marker, advance, as_of_today, derive_all, marker
+from kg.derived import Marker, as_of_today, derive_all, marker
 from kg.errors import StoreBusy, StoreError
-from kg.importer.journal import recover
+from kg.importer.journal import advance_marked, recover
 from kg.settings import Settings
 from kg.store import Store
 from kg.workers import START_TIMEOUT, WorkerPool
@@ -209,24 +209,36 @@ class ServedStore:
         self.changed()
         return n, m
 
+    @property
+    def keeps_derived(self) -> bool:
+        """Whether this server keeps the derived graph answering for today (``DerivedKeeper``): the store
+        it owns, or a remote store it may write (which other services may keep too: the lease makes them
+        take turns, and the first to move the graph leaves the others nothing to do). A given in-memory
+        store, or a remote one without an update endpoint, is left as it is."""
+        return self.owned or is_shared_writable(self.store)
+
     def keep_current(self, day: date | None = None) -> bool:
-        """Re-derive when the derived graph no longer answers for ``day`` (default: the settings' as-of
+        """Move the derived graph when it no longer answers for ``day`` (default: the settings' as-of
         date, else today): a validity window closed or an intervention started since it was made.
-        True if it re-derived. Only an owned store: a given (in-memory or remote) one is left as it is.
+        True if it moved it. On a shared store it never moves back: a graph already made for a later
+        day is another service's (clocks differ, or its ``DCPA_AS_OF``), and answers for it.
         """
-        if not self.owned or self.building:
+        if not self.keeps_derived or self.building:
             return False  # a build derives its new version itself
         day = day or as_of_today(self.settings)
         m = marker(self.store)
-        if m is not None and m.covers(day):
+        if m is not None and (m.covers(day) or (not self.owned and m.as_of > day)):
             return False
         was = f"made for {m.as_of}, stable until {m.stable_until}" if m else "missing"
         log.info("the derived graph is %s: moving it to %s", was, day)
         with self.writing() as store:
             recover(store, self.settings)
-            advance(store, day, settings=self.settings)  # only the counties where an outcome changes
+            now = marker(store)  # another service may have moved it while this one waited for the lease
+            moved = now is None or not now.covers(day)
+            if moved:
+                advance_marked(store, day, self.settings)  # only the counties where an outcome changes
         self.changed()
-        return True
+        return moved
 
     # -- registration and shutdown ----------------------------------------
     def register(self, url: str) -> None:
@@ -273,12 +285,12 @@ class DerivedKeeper:
         self._thread.start()
 
     def stop(self, wait: float = 5.0) -> None:
-        """Stop checking. A re-derive still running after ``wait`` seconds is left to the process's end:
-        it is one transaction, so it lands whole or not at all (the next start redoes it)."""
+        """Stop checking. A move still running after ``wait`` seconds is left to the process's end: cut
+        short, its marked counties are repaired by the next writer's recovery (``advance_marked``)."""
         self._stop.set()
         self._thread.join(wait)
         if self._thread.is_alive():
-            log.warning("stopping during a re-derive of the derived graph: it lands whole or not at all")
+            log.warning("stopping while the derived graph moves: the next writer repairs what is left half done")
 
     def _run(self) -> None:
         interval = self.served.settings.derived_check_seconds

@@ -43,9 +43,16 @@ def lease_for(store: StoreAPI, what: str, on_wait: Callable[[str], None] | None 
     """The write lease a write on ``store`` must hold besides the local writer lock: a remote store's own
     (``kg.lease``: writers on other machines see it), nothing for the embedded store (its file lock is
     the rule)."""
-    if isinstance(store, RemoteStore) and not store.read_only:
+    if is_shared_writable(store):
+        assert isinstance(store, RemoteStore)
         return StoreLease(store, what, on_wait=on_wait)
     return nullcontext()
+
+
+def is_shared_writable(store: StoreAPI) -> bool:
+    """Whether ``store`` is a remote store this process may write: other processes, on other machines
+    too, may write it as well (under the lease)."""
+    return isinstance(store, RemoteStore) and not store.read_only
 
 
 @contextmanager

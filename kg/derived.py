@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -692,7 +693,13 @@ def changed_areas(store: StoreAPI, old: date, new: date, settings: Settings | No
     return codes, after
 
 
-def advance(store: StoreAPI, day: date | None = None, *, settings: Settings | None = None) -> int:
+#: What ``advance`` holds while it writes: given the counties it will rewrite, a context that marks
+#: them stale in the store until the move is done (``kg.importer.journal.advance_marked``).
+Journal = Callable[[list[str]], AbstractContextManager[object]]
+
+
+def advance(store: StoreAPI, day: date | None = None, *, settings: Settings | None = None,
+            journal: Journal | None = None) -> int:
     """Move the derived graph to ``day`` (default today): recompute only the counties where an outcome
     can change between its date and ``day`` (``changed_areas``), writing their differences in
     transactions of ``ADVANCE_CHUNK`` counties, the new date and stable-until date with the last.
@@ -701,7 +708,10 @@ def advance(store: StoreAPI, day: date | None = None, *, settings: Settings | No
     Why not ``derive_all``: replacing the national derived graph (10^7 triples) in one transaction
     took over 24 GB, and the server that did it each morning was killed for lack of memory; a day's
     change touches a few counties. A crash between chunks leaves the old date on the graph, so the
-    next ``advance`` redoes the rest (counties already moved have no difference left).
+    next ``advance`` redoes the rest (counties already moved have no difference left). A crash *inside*
+    a chunk's request, on a store that commits each operation on its own (Virtuoso), can leave a
+    summary half written, which no later difference sees: ``journal`` marks the counties stale while
+    the move runs, so that the journal's recovery repairs them.
     """
     settings = settings or get_settings()
     day = day or as_of_today(settings)
@@ -714,23 +724,25 @@ def advance(store: StoreAPI, day: date | None = None, *, settings: Settings | No
     counties = minimal_areas(c[:6] for c in codes if len(c) >= 2)
     chunks = [counties[i:i + ADVANCE_CHUNK] for i in range(0, len(counties), ADVANCE_CHUNK)]
     changed = 0
-    for chunk in chunks[:-1]:  # under the old marker: it moves with the last chunk
-        changed += _rewrite(store, m, chunk, [], day, settings, marker_to=m)
-    last = chunks[-1] if chunks else []
-    changed += _rewrite(store, m, last, [], day, settings, marker_to=Marker(day, rule.next_change()))
+    with journal(counties) if journal is not None and counties else nullcontext():
+        for chunk in chunks[:-1]:  # under the old marker: it moves with the last chunk
+            changed += _rewrite(store, m, chunk, [], day, settings, marker_to=m)
+        last = chunks[-1] if chunks else []
+        changed += _rewrite(store, m, last, [], day, settings, marker_to=Marker(day, rule.next_change()))
     log.info("derived graph moved from %s to %s: %d area(s) recomputed, %d node(s) changed",
              m.as_of, day, len(counties), changed)
     return changed
 
 
-def ensure_current(store: StoreAPI, as_of: date | None = None, *, settings: Settings | None = None) -> bool:
+def ensure_current(store: StoreAPI, as_of: date | None = None, *, settings: Settings | None = None,
+                   journal: Journal | None = None) -> bool:
     """Move the derived graph to ``as_of`` (default today) when it does not answer for it; True if it did."""
     settings = settings or get_settings()
     day = as_of or as_of_today(settings)
     m = marker(store)
     if m is not None and m.covers(day):
         return False
-    advance(store, day, settings=settings)
+    advance(store, day, settings=settings, journal=journal)
     return True
 
 
@@ -786,6 +798,7 @@ __all__ = [
     "area_values",
     "as_of_today",
     "derive_all",
+    "Journal",
     "ensure_current",
     "advance",
     "changed_areas",

@@ -25,8 +25,10 @@ forgotten when it is not.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -35,7 +37,7 @@ from rdflib import Namespace
 
 from .. import faults
 from ..contract import StoreAPI
-from ..derived import refresh
+from ..derived import advance, refresh
 from ..namespaces import GRAPH, import_graph, withdrawal_graph
 from ..settings import Settings
 from ..store import to_python
@@ -138,6 +140,24 @@ def finish(store: StoreAPI, marker: Marker, settings: Settings, *, repair: bool 
     refresh_derived(store, marker.areas, marker.needs, settings, repair=repair)
     faults.point("write:refreshed")
     store.update(marker.delete())
+
+
+@contextmanager
+def stale(store: StoreAPI, batch_id: str, areas: Iterable[str]) -> Iterator[None]:
+    """A marker naming ``areas`` for as long as the block runs: dropped when it ends, left for recovery
+    when it fails (the block's writes may have landed in part)."""
+    marker = Marker(batch_id, set(areas))
+    store.add_graph(marker.graph, marker.ntriples())
+    yield
+    store.update(marker.delete())
+
+
+def advance_marked(store: StoreAPI, day: date, settings: Settings) -> int:
+    """``kg.derived.advance`` with the counties it rewrites marked stale while it runs: a move cut short
+    (a crash, a store that commits each operation of a request on its own) is repaired by ``recover``,
+    as of the date the derived graph then holds; the next move redoes the rest."""
+    return advance(store, day, settings=settings,
+                   journal=lambda counties: stale(store, f"advance-{day.isoformat()}", counties))
 
 
 @dataclass

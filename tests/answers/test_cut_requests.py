@@ -9,15 +9,18 @@ from __future__ import annotations
 import io
 import shutil
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+from rdflib.compare import isomorphic
 
 import kg.updates
+from kg import derived
 from kg.contract import StoreAPI
 from kg.importer import import_records
-from kg.importer.journal import GRAPH_JOURNAL, recover
+from kg.importer.journal import GRAPH_JOURNAL, advance_marked, recover
 from kg.importer.replace import replace_record
 from kg.importer.retain import read_manifest
 from kg.importer.withdraw import withdraw
@@ -25,8 +28,8 @@ from kg.namespaces import DCPA, GRAPH_DERIVED, import_graph, withdrawal_graph
 from kg.settings import Settings
 from kg.store import Store
 
-from .conftest import V3, fixture_store, need, settings_for
-from .test_derived import INTERVENTION, _assert_current
+from .conftest import AS_OF, V3, fixture_store, need, settings_for
+from .test_derived import INTERVENTION, _assert_current, _derived_as_of
 
 
 class Killed(BaseException):
@@ -198,3 +201,34 @@ def test_a_withdrawal_cut_anywhere_is_wholly_done_or_not(tmp_path: Path) -> None
 
     ops = _every_cut(base, write, check, tmp_path)
     assert ops > 10 and {"withdrawn", "kept"} <= set(seen)
+
+
+def test_a_move_of_the_derived_graph_cut_anywhere_is_repaired(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server's daily move of the derived graph (two interventions go out of force on 2022-01-01) cut
+    after any operation: after recovery the derived graph is the one a derivation gives for the date it
+    holds (the old or the new), and the next move makes it the new day's. (A county per request, so that
+    cuts fall between requests too.)"""
+    monkeypatch.setattr(derived, "ADVANCE_CHUNK", 1)
+    day = date(2022, 1, 1)
+    seen: set[date] = set()
+
+    def check(store: Store, settings: Settings) -> None:
+        _settled(store, settings)
+        m = derived.marker(store)
+        assert m is not None and m.as_of in (AS_OF, day)
+        seen.add(m.as_of)
+        _assert_derived_for(store, m.as_of, with_stable_until=False)
+        advance_marked(store, day, settings)
+        _assert_derived_for(store, day, with_stable_until=True)
+
+    ops = _every_cut(lambda _: fixture_store(), lambda s, settings: advance_marked(s, day, settings), check, tmp_path)
+    assert ops > 4 and seen == {AS_OF, day}
+
+
+def _assert_derived_for(store: Store, day: date, *, with_stable_until: bool) -> None:
+    fresh = _derived_as_of(store, day)
+    ours, theirs = store.to_rdflib(str(GRAPH_DERIVED)), fresh.to_rdflib(str(GRAPH_DERIVED))
+    if not with_stable_until:  # a repair keeps the earlier of the two (as a refresh does)
+        for g in (ours, theirs):
+            g.remove((None, DCPA.stableUntil, None))
+    assert isomorphic(ours, theirs), day

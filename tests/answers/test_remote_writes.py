@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,9 @@ from rdflib.compare import isomorphic
 
 from kg.build import build_into
 from kg.contract import StoreAPI
-from kg.derived import derive_all
+from kg.derived import derive_all, marker
 from kg.importer import import_records
+from kg.importer.journal import advance_marked
 from kg.importer.replace import replace_record
 from kg.importer.withdraw import withdraw
 from kg.namespaces import GRAPH_DERIVED, GRAPH_ONTOLOGY, GRAPH_SYNTHETIC
@@ -27,7 +29,7 @@ from kg.store import Store
 from kg.updates import DATA_OP_TRIPLES
 
 from .conftest import AS_OF, FIXTURE, V3, V4, fixture_store, settings_for
-from .test_derived import INTERVENTION, _assert_current
+from .test_derived import INTERVENTION, _assert_current, _derived_as_of
 
 
 @pytest.fixture(scope="module", params=["oxigraph", "virtuoso"])
@@ -101,6 +103,11 @@ def test_a_sequence_of_writes_over_a_remote_store(remote: RemoteStore, tmp_path:
                                                          settings=st))
     ids = iter(batches)
     _both(places, tmp_path, lambda s, st: withdraw(s, next(ids), user="李四", reason="测试", settings=st))
+    day = date(2022, 1, 1)  # the daily move of the derived graph: two interventions' windows have closed
+    for place, name in zip(places, ("here", "there"), strict=True):
+        advance_marked(place, day, settings_for(tmp_path / name))
+    assert marker(remote) == marker(places[0]) and marker(remote).as_of == day  # type: ignore[union-attr]
+    assert isomorphic(_derived(remote), _derived(_derived_as_of(places[0], day)))
 
 
 def test_a_province_wide_write_larger_than_one_update_operation(start_virtuoso: Callable[[], Any],

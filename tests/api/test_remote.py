@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Callable
+from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +17,9 @@ from rdflib.compare import isomorphic
 
 from api.app import create_app
 from kg.connect import open_store
+from kg.derived import derive_all, marker
 from kg.errors import QueryError, StoreError
+from kg.namespaces import GRAPH_DERIVED
 from kg.remote import RemoteStore
 from kg.store import Store
 
@@ -106,3 +111,32 @@ def test_two_services_over_one_remote_store_see_each_others_writes(
         assert r.status_code == 200, r.text
         [n2] = [n for n in a.get("/api/villages/210123203200").json()["needs"] if n["id"] == "N-1"]
         assert (n1["severity"], n2["severity"]) == (4, 2)
+
+
+def test_a_service_over_a_remote_store_moves_the_derived_graph_when_the_day_passes(
+    start_oxigraph: Callable[[], Any], store: Store, tmp_path: Path
+) -> None:
+    """A service keeps the derived graph of the remote store it writes answering for today, as the owner of
+    an embedded store does (its SPARQL endpoint would otherwise serve need states whose window had closed);
+    another service whose day is earlier does not move it back."""
+    server = start_oxigraph()
+    remote = RemoteStore(server.query_url, update_endpoint=server.update_url)
+    buf = io.BytesIO()
+    store.dump(buf, "nq")
+    remote.bulk_load(buf.getvalue(), "nq")
+    day = date(2025, 1, 1)  # INT-1's C2 window has closed
+    fresh = Store.memory()
+    fresh.bulk_load(buf.getvalue(), "nq")
+    derive_all(fresh, as_of=day)
+    assert not isomorphic(remote.to_rdflib(str(GRAPH_DERIVED)), fresh.to_rdflib(str(GRAPH_DERIVED)))
+    make = partial(make_settings, sparql_endpoint=server.query_url, sparql_update_endpoint=server.update_url)
+    with TestClient(create_app(make(tmp_path / "a", as_of=day))):
+        deadline = time.monotonic() + 30
+        while (m := marker(remote)) is None or m.as_of != day:  # the keeper's first check runs at start
+            assert time.monotonic() < deadline, f"the derived graph was not moved: {m}"
+            time.sleep(0.05)
+    assert isomorphic(remote.to_rdflib(str(GRAPH_DERIVED)), fresh.to_rdflib(str(GRAPH_DERIVED)))
+    behind = create_app(make(tmp_path / "b", derived_check_seconds=3600))  # its day: the fixture's (earlier)
+    with TestClient(behind):
+        assert behind.state.served.keep_current() is False
+    assert marker(remote) == marker(fresh)
