@@ -36,6 +36,9 @@ DERIVED_RULE = ID["activity/derive-addressed-v3"]
 GRAPH_IMPORT_PREFIX = str(GRAPH) + "import/"
 #: Each withdrawn import batch leaves its withdrawal record in a graph of its own under ``withdrawn/``.
 GRAPH_WITHDRAWN_PREFIX = str(GRAPH) + "withdrawn/"
+#: Each write in progress has a marker in a graph of its own under ``journal/`` (``kg.importer.journal``).
+GRAPH_JOURNAL = str(GRAPH) + "journal/"
+JOURNAL = Namespace("https://w3id.org/dcpa/journal#")
 
 #: Prefixes used in every query, export and page.
 PREFIXES: dict[str, str] = {

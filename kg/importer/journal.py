@@ -33,12 +33,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import rdflib
-from rdflib import Namespace
 
 from .. import faults
 from ..contract import StoreAPI
 from ..derived import advance, refresh
-from ..namespaces import GRAPH, import_graph, withdrawal_graph
+from ..namespaces import GRAPH_JOURNAL, JOURNAL, import_graph, withdrawal_graph
 from ..settings import Settings
 from ..store import to_python
 from ..updates import request
@@ -47,10 +46,6 @@ from .supersede import superseded_ops
 
 log = logging.getLogger(__name__)
 
-#: Prefix of the named graphs of the markers (one graph per write whose derived refresh is not done
-#: yet; there is none at rest).
-GRAPH_JOURNAL = str(GRAPH["journal/"])
-JOURNAL = Namespace("https://w3id.org/dcpa/journal#")
 
 
 @dataclass

@@ -16,11 +16,24 @@ from rdflib.compare import isomorphic
 from kg.connect import open_store
 from kg.contract import StoreAPI
 from kg.errors import QueryError, StoreError
+from kg.namespaces import (
+    DCPA,
+    GRAPH_DERIVED,
+    GRAPH_JOURNAL,
+    GRAPH_ONTOLOGY,
+    GRAPH_REFERENCE,
+    GRAPH_SYNTHETIC,
+    JOURNAL,
+    import_graph,
+    withdrawal_graph,
+)
 from kg.remote import RemoteStore
 from kg.settings import Settings
 from kg.store import Store
 
-G1, G2 = "https://w3id.org/dcpa/graph/test-1", "https://w3id.org/dcpa/graph/test-2"
+#: Two of the project's graphs (a store that lists graphs only by reading every quad is asked for the project's
+#: graphs by kind: ``kg.remote._GRAPHS_BY_KIND``).
+G1, G2 = str(GRAPH_REFERENCE), str(GRAPH_SYNTHETIC)
 EX = "https://w3id.org/dcpa/id/test/"
 TTL = f"""
 @prefix dcpa: <https://w3id.org/dcpa/ontology#> .
@@ -75,6 +88,25 @@ def test_written_graphs_read_back_the_same(store: StoreAPI) -> None:
     for t in _graph().triples((None, rdflib.RDFS.label, None)):
         labels.add(t)
     assert isomorphic(store.construct(q), labels)
+
+
+def test_every_kind_of_the_projects_graphs_is_listed(store: StoreAPI) -> None:
+    """Whatever way the store lists them (Virtuoso's own way reads every quad), each kind of graph dcpa writes
+    is there when it holds a triple, and gone when it is dropped."""
+    a = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+    kinds = {
+        str(GRAPH_ONTOLOGY): f"<{EX}o> {a} <http://www.w3.org/2002/07/owl#Ontology> .",
+        str(GRAPH_DERIVED): f"<{GRAPH_DERIVED}> <{DCPA.derivedAsOf}> \"2020-06-30\" .",
+        import_graph("b1"): f"<{EX}b1> {a} <{DCPA.ImportActivity}> .",
+        withdrawal_graph("b1"): f"<{EX}w1> {a} <{DCPA.Withdrawal}> .",
+        GRAPH_JOURNAL + "b2": f"<{GRAPH_JOURNAL}b2> <{JOURNAL.batch}> \"b2\" .",
+    }
+    store.add_graphs([(g, f"{t}\n".encode()) for g, t in kinds.items()])
+    store.add_graph(G1, _graph())
+    assert store.graphs() == sorted([*kinds, G1])
+    store.remove_graph(import_graph("b1"))
+    store.update(f"DROP SILENT GRAPH <{GRAPH_JOURNAL}b2>")
+    assert store.graphs() == sorted(set(kinds) - {import_graph("b1"), GRAPH_JOURNAL + "b2"} | {G1})
 
 
 def test_quads_match_a_pattern(store: StoreAPI) -> None:
