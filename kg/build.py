@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__, faults, search, versions
+from . import __version__, faults, search, stamp, versions
 from .connect import is_remote, open_store
 from .contract import StoreAPI
 from .derived import derive_all
@@ -269,11 +269,13 @@ def build_remote(settings: Settings, villages: int, seed: int, progress: Progres
                 hint="empty it with the store's own tools (docs/DEPLOYMENT.md), then build again",
             )
         recover(None, settings)  # interrupted writes of an earlier store: their files are settled
+        stamp.clear(store)  # services over the store see a build under way (their search index follows it)
         try:
             with tempfile.TemporaryDirectory(prefix="dcpa-build-") as work:
                 graphs, replayed = build_into(store, example_villages=villages, seed=seed,
                                               imports_path=Path(settings.imports_path), progress=progress,
                                               workdir=Path(work))
+            stamp.write(store, fp)
         except BaseException:
             for g in store.graphs():  # what this build loaded: the store was empty
                 store.remove_graph(g)

@@ -44,10 +44,11 @@ from typing import Any
 
 import numpy as np
 
-from . import codes
+from . import codes, stamp
 from .contract import StoreAPI
 from .errors import QueryError
 from .namespaces import area
+from .store import Store
 
 log = logging.getLogger(__name__)
 
@@ -488,7 +489,7 @@ def search(store: StoreAPI, q: str, *, levels: Iterable[AreaLevel] | None = None
 
 _lock = threading.Lock()
 _on_disk: dict[str, Index] = {}  # the version directory → its index (areas never change within a version)
-_in_memory: weakref.WeakKeyDictionary[StoreAPI, tuple[int, Index]] = weakref.WeakKeyDictionary()
+_in_memory: weakref.WeakKeyDictionary[StoreAPI, tuple[tuple[int, str | None], Index]] = weakref.WeakKeyDictionary()
 
 
 def saved_file(version: Path) -> Path:
@@ -531,18 +532,20 @@ def save(store: StoreAPI, version: Path) -> int:
 
 
 def index_of(store: StoreAPI) -> Index:
-    """The index of the store's areas, made or loaded once per store version (in memory: per write)."""
+    """The index of the store's areas, made or loaded once per store version (in memory: per write; a
+    remote store: per write of this process and per build, ``kg.stamp``, since others may rebuild it)."""
     real = getattr(store, "real_path", None)
     if real is None or not Path(real).parent.name.endswith(".versions"):  # in memory, or not a built version
         generation = getattr(store, "generation", 0)
+        data = (generation, None if isinstance(store, Store) else stamp.read(store))
         with _lock:
             kept = _in_memory.get(store)
-        if kept is not None and kept[0] == generation:
+        if kept is not None and kept[0] == data:
             return kept[1]
         made = Index(_make_entries(store))
         if getattr(store, "generation", 0) == generation:
             with _lock:
-                _in_memory[store] = (generation, made)
+                _in_memory[store] = (data, made)
         return made
     key = str(real)
     with _lock:

@@ -15,6 +15,7 @@ from .codes import VILLAGE_CLASSES
 from .contract import StoreAPI
 from .derived import as_of_today, marker
 from .namespaces import (
+    GRAPH,
     GRAPH_DERIVED,
     GRAPH_IMPORT_PREFIX,
     GRAPH_ONTOLOGY,
@@ -24,11 +25,13 @@ from .namespaces import (
 )
 from .settings import Settings
 
-_GRAPH_QUERY = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+#: The project's graphs only: not the write lease's or the build stamp's, nor a store's own (Virtuoso's).
+_OURS = f'FILTER(STRSTARTS(STR(?g), "{GRAPH}"))'
+_GRAPH_QUERY = f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {_OURS} }} GROUP BY ?g"
 _CLASS_QUERY = f"""
 SELECT ?g ?class ?ex (COUNT(?s) AS ?n) WHERE {{
   GRAPH ?g {{ ?s a ?class }}
-  FILTER(?g != <{GRAPH_ONTOLOGY}>)
+  FILTER(?g != <{GRAPH_ONTOLOGY}>) {_OURS}
   OPTIONAL {{ ?s <{PREFIXES['dcpa']}isSynthetic> ?ex }}
 }} GROUP BY ?g ?class ?ex
 """

@@ -5,12 +5,16 @@ the same commands, run side by side, print the same answers."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from kg import stamp
+from kg.remote import RemoteStore
 
 from .conftest import NEED_ROW, Place
 
@@ -64,8 +68,13 @@ def _same(places: tuple[Place, Place], *args: str, batch_made: tuple[str, ...] =
 def test_a_remote_build_loads_what_an_embedded_build_does(places: tuple[Place, Place]) -> None:
     stats = _same(places, "stats")
     assert stats["summary"]["derived"]["as_of"] == "2026-06-30"
-    r = places[1].dcpa("build")
+    there = places[1]
+    assert isinstance(there, Configured)
+    built = stamp.read(RemoteStore(there.extra["DCPA_SPARQL_ENDPOINT"]))  # what services key their search on
+    assert built is not None and re.fullmatch("[0-9a-f]{64}", built)
+    r = there.dcpa("build")
     assert r.returncode != 0 and "already holds" in r.stderr and "nothing was written" in r.stderr
+    assert stamp.read(RemoteStore(there.extra["DCPA_SPARQL_ENDPOINT"])) == built
 
 
 def test_answers_over_a_remote_store(places: tuple[Place, Place]) -> None:

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import kg.search as ks
+from kg import stamp
 from kg.errors import QueryError
 from kg.namespaces import GRAPH_REFERENCE
 from kg.reference import reference_ntriples
+from kg.remote import RemoteStore
 from kg.search import AreaLevel, index_of, search
 from kg.store import Store
 
@@ -176,3 +180,37 @@ def test_a_damaged_or_older_saved_index_is_made_again(tmp_path: Path) -> None:
         assert names(search(store, "水源地社区")) == ["水源地社区"]
     finally:
         store.close()
+
+
+
+def test_a_service_over_a_remote_store_follows_a_rebuild(start_oxigraph: Callable[[], Any]) -> None:
+    """Services over one remote store keep its area index per process: when the store is built again behind
+    their backs with other areas (a newer code vintage), their next search finds them (the index follows the
+    build's stamp, ``kg.stamp``, which a remote build drops first and writes last)."""
+    server = start_oxigraph()
+    owner = RemoteStore(server.query_url, update_endpoint=server.update_url, graph_store=server.graph_store_url)
+    owner.bulk_load(_one_district(), "nt", str(GRAPH_REFERENCE))
+    stamp.write(owner, "build-1")
+    service = RemoteStore(server.query_url)  # another process's view: it never writes
+    assert search(service, "示例新村").total == 0
+    stamp.clear(owner)  # what a rebuild does, with the new reference data
+    owner.update("""INSERT DATA { GRAPH <https://w3id.org/dcpa/graph/reference> {
+        <https://w3id.org/dcpa/id/area/210102001999> a dcpa:Village ; dcpa:areaCode "210102001999" ;
+            rdfs:label "示例新村" ; dcpa:parentArea <https://w3id.org/dcpa/id/area/210102001> } }""")
+    stamp.write(owner, "build-2")
+    assert stamp.read(service) == "build-2"
+    found = search(service, "示例新村")
+    assert found.total == 1 and found.hits[0].within[-1].name == "浑河湾街道"
+
+
+def _one_district(code: str = "210102") -> bytes:
+    """The reference data of one district and the areas above it (a small index: made over HTTP twice)."""
+    prefix = b"<https://w3id.org/dcpa/id/area/"
+
+    def kept(line: bytes) -> bool:
+        if not line.startswith(prefix):
+            return True
+        c = line[len(prefix):line.index(b">")].decode()
+        return code.startswith(c) or c.startswith(code)
+
+    return b"".join(line for line in reference_ntriples().splitlines(keepends=True) if kept(line))
