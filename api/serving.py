@@ -227,18 +227,21 @@ class ServedStore:
             return False  # a build derives its new version itself
         day = day or as_of_today(self.settings)
         m = marker(self.store)
-        if m is not None and (m.covers(day) or (not self.owned and m.as_of > day)):
+        if self._leave(m, day):
             return False
         was = f"made for {m.as_of}, stable until {m.stable_until}" if m else "missing"
         log.info("the derived graph is %s: moving it to %s", was, day)
         with self.writing() as store:
             recover(store, self.settings)
-            now = marker(store)  # another service may have moved it while this one waited for the lease
-            moved = now is None or not now.covers(day)
+            moved = not self._leave(marker(store), day)  # another service may have moved it meanwhile
             if moved:
                 advance_marked(store, day, self.settings)  # only the counties where an outcome changes
         self.changed()
         return moved
+
+    def _leave(self, m: Marker | None, day: date) -> bool:
+        """Whether the derived graph ``m`` is to be left as it is for ``day``."""
+        return m is not None and (m.covers(day) or (not self.owned and m.as_of > day))
 
     # -- registration and shutdown ----------------------------------------
     def register(self, url: str) -> None:

@@ -62,10 +62,10 @@ GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=
 #: The project's graphs: the only ones the store-wide methods see.
 OURS = str(GRAPH)
 #: The project's graphs, found through the store's indexes, for a store that lists graphs only by reading every
-#: quad (Virtuoso 7: 14-47 s for the 280,000 quads of a 60-village build, for every service description of the
-#: endpoint): the fixed graphs when they hold a triple, an import's by its activity, a withdrawal's by its
-#: record, a journal marker's by its batch. dcpa writes no other graph (see
-#: docs/DEPLOYMENT.md: write through dcpa only).
+#: quad (Virtuoso 7, for every service description of the endpoint: 0.44-0.49 s at 239,261 quads with 2 GB of
+#: buffers, 14-47 s at 280,000 in an earlier run; this query 19-23 ms): the fixed graphs when they
+#: hold a triple, an import's by its activity, a withdrawal's by its record, a journal marker's by its batch.
+#: dcpa writes no other graph (docs/DEPLOYMENT.md: write through dcpa only).
 _GRAPHS_BY_KIND = f"""SELECT DISTINCT ?g WHERE {{
   {{ VALUES ?g {{ <{GRAPH_ONTOLOGY}> <{GRAPH_REFERENCE}> <{GRAPH_SYNTHETIC}> <{GRAPH_DERIVED}> }}
      FILTER EXISTS {{ GRAPH ?g {{ ?s ?p ?o }} }} }}

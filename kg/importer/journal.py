@@ -47,7 +47,6 @@ from .supersede import superseded_ops
 log = logging.getLogger(__name__)
 
 
-
 @dataclass
 class Marker:
     """"The derived facts of these areas and needs are stale": written with the data (or just before it),
