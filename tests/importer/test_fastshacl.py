@@ -11,11 +11,13 @@ import pytest
 import rdflib
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pyshacl.errors import ReportableRuntimeError
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
 
 from kg import fastshacl
 from kg.importer.checks import run_shacl
+from kg.namespaces import DCPA
 from kg.resources import ontology_graph, shapes_graph
 from kg.store import Store, to_rdflib
 
@@ -71,7 +73,9 @@ VALUES = [Literal("-3", datatype=XSD.integer), Literal("0", datatype=XSD.integer
           URIRef("https://w3id.org/dcpa/vocab/N22"), URIRef("https://w3id.org/dcpa/id/area/21")]
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# derandomized: the same 25 graphs every run (a random one once found a case pySHACL cannot judge, below, and
+# spent 347 s shrinking it inside a `make test`)
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_same_results_on_broken_graphs(fixtures: dict[str, rdflib.Graph], data: st.DataObject) -> None:
     base = fixtures[data.draw(st.sampled_from(sorted(fixtures)))]
@@ -97,6 +101,21 @@ def test_same_results_on_broken_graphs(fixtures: dict[str, rdflib.Graph], data: 
             g.add((s, p, data.draw(st.sampled_from(VALUES))))
     pyshacl_results, ours = both(g)
     assert ours == pyshacl_results
+
+
+def test_a_blank_node_compared_by_less_than_or_equals_is_judged_by_neither(fixtures: dict[str, rdflib.Graph]) -> None:
+    """pySHACL cannot compare a blank node (an intervention's end date made one): it raises rather than
+    report; kg.fastshacl refuses the graph too (``Unsupported``) rather than guess what pySHACL would say."""
+    g = rdflib.Graph()
+    for t in fixtures["api"]:
+        g.add(t)
+    [(i, end)] = list(g.subject_objects(DCPA.endDate))[:1]
+    g.remove((i, DCPA.endDate, end))
+    g.add((i, DCPA.endDate, BNode("b1")))
+    with pytest.raises(ReportableRuntimeError, match="BlankNode"):
+        both(g)
+    with pytest.raises(fastshacl.Unsupported, match="blank node"):
+        fastshacl.validate([g, ontology_graph()], shapes_graph())
 
 
 def test_a_shape_with_an_unsupported_feature_is_refused() -> None:
