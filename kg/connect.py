@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import Any
+from typing import Any, TypeGuard
 
 from .contract import StoreAPI
 from .errors import StoreError
@@ -44,12 +44,11 @@ def lease_for(store: StoreAPI, what: str, on_wait: Callable[[str], None] | None 
     (``kg.lease``: writers on other machines see it), nothing for the embedded store (its file lock is
     the rule)."""
     if is_shared_writable(store):
-        assert isinstance(store, RemoteStore)
         return StoreLease(store, what, on_wait=on_wait)
     return nullcontext()
 
 
-def is_shared_writable(store: StoreAPI) -> bool:
+def is_shared_writable(store: StoreAPI) -> TypeGuard[RemoteStore]:
     """Whether ``store`` is a remote store this process may write: other processes, on other machines
     too, may write it as well (under the lease)."""
     return isinstance(store, RemoteStore) and not store.read_only
