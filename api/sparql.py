@@ -28,6 +28,7 @@ from rdflib.namespace import DCTERMS, RDF, RDFS
 from rdflib.plugins.sparql import parser as sparql_parser
 from rdflib.plugins.sparql.parserutils import CompValue
 
+from api.sparql_scan import MAX_DEPTH, MAX_TERMS, scan
 from kg.errors import QueryError, QueryRefused, StoreError
 from kg.namespaces import PREFIXES
 from kg.resources import CONTEXT_FILE
@@ -224,12 +225,15 @@ class _Refusal:
 
 
 def analyse(query: str) -> Analysis:
-    """Parse ``query`` and return its form, refusing what this endpoint never runs.
+    """Read ``query`` and return its form, refusing what this endpoint never runs.
 
-    The decision is taken on rdflib's parse of the whole query, so no spelling (case, comments,
-    escapes, prefixes, nesting in sub-queries, EXISTS, OPTIONAL, MINUS, GRAPH, UNION) gets a SERVICE
-    past it; updates and LOAD are refused as such; anything the parser cannot read is refused with
-    its message (fail closed), even where Oxigraph would have accepted it.
+    A query whose tree would be too deep for the engine is refused first (``api.sparql_scan``). A
+    plain query (no ``service`` in its text, no codepoint escape, a query form after its prologue)
+    is read from its tokens alone; any other is decided on rdflib's parse of the whole query, so no
+    spelling (case, comments, escapes, prefixes, nesting in sub-queries, EXISTS, OPTIONAL, MINUS,
+    GRAPH, UNION) gets a SERVICE past it; updates and LOAD are refused as such; anything that parser
+    cannot read is refused with its message (fail closed). A plain query with a syntax error is found
+    by the engine's parser when it runs (:func:`run_query`).
     """
     outcome = _analyse_cached(query) if len(query) <= _CACHED_QUERY_CHARS else _analyse(query)
     if isinstance(outcome, _Refusal):
@@ -289,6 +293,27 @@ _warm_up()
 
 
 def _analyse(query: str) -> Analysis | _Refusal:
+    tokens = scan(query)
+    if tokens.depth > MAX_DEPTH or tokens.terms > MAX_TERMS:
+        return _too_complex(tokens.depth, tokens.terms)
+    if tokens.form is not None:
+        return Analysis(tokens.form, tokens.has_dataset)
+    return _parsed(query)
+
+
+def _too_complex(depth: int, terms: int) -> _Refusal:
+    what = (f"nested {depth} deep (the limit is {MAX_DEPTH})" if depth > MAX_DEPTH
+            else f"{terms:,} terms long outside VALUES data (the limit is {MAX_TERMS:,})")
+    return _Refusal(
+        QueryError,
+        f"the query is too complex to run safely: it is {what}",
+        "split it into smaller queries, or flatten it; long lists of values belong in a VALUES block, "
+        "which does not count",
+    )
+
+
+def _parsed(query: str) -> Analysis | _Refusal:
+    """The decision on rdflib's parse (slow: 35–100 ms for 2–4 KB)."""
     # The SPARQL grammar (and Oxigraph) ends a comment at CR or LF, rdflib only at LF: read CR as LF,
     # else "# note\r SERVICE <…> {…}" would hide a SERVICE from the check but not from the engine.
     text = query.replace("\r", "\n")
@@ -544,7 +569,15 @@ def run_query(
         kwargs["named_graphs"] = req.named_graphs
     elif analysis.has_dataset:
         kwargs["union"] = False  # the union would replace the query's FROM
-    result = store.query(req.query, **kwargs)
+    try:
+        result = store.query(req.query, **kwargs)
+    except QueryError as e:
+        # A plain query passed on its tokens alone (analyse): say where it is broken as the slow check
+        # does, when that parser finds the fault too; otherwise the engine's own message stands.
+        found = _parsed(req.query) if type(e) is QueryError else None
+        if isinstance(found, _Refusal):
+            raise found.error(found.message, hint=found.hint) from e
+        raise
     if isinstance(result, ox.QueryBoolean) or isinstance(result, bool):
         if media_type not in RESULT_TYPES.values():
             media_type = JSON_RESULTS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from urllib.parse import urlencode
@@ -10,6 +11,7 @@ import pytest
 
 from api import sparql as sp
 from kg.errors import QueryError, QueryRefused
+from kg.store import Store
 
 
 @pytest.mark.parametrize(
@@ -95,10 +97,9 @@ def test_updates_and_load_are_refused(query: str, word: str) -> None:
     "query",
     [
         "not sparql at all",
-        "SELECT ?x WHERE { ?x ?y }",
-        # SPARQL 1.2 syntax that Oxigraph runs but the checking parser cannot read: refused (fail closed).
+        # SPARQL 1.2 syntax that Oxigraph runs but the checking parser cannot read, with "service" in it:
+        # it goes to the checking parser, and is refused (fail closed).
         f"SELECT * WHERE {{ LATERAL {{ SERVICE {L} {{ ?s ?p ?o }} }} }}",
-        "SELECT * WHERE { << ?s ?p ?o >> ?q ?r }",
         "SELECT * { " * 400 + "}" * 400,
     ],
 )
@@ -107,6 +108,30 @@ def test_what_the_parser_cannot_read_is_refused_with_where(query: str) -> None:
         sp.analyse(query)
     assert not isinstance(info.value, QueryRefused)
     assert "line 1, column" in info.value.message or "nested" in info.value.message
+
+
+def test_a_broken_plain_query_is_reported_with_where_when_it_runs() -> None:
+    """A plain query passes on its tokens; the engine's parser finds the fault, reported as the checking
+    parser words it (line and column)."""
+    query = "SELECT ?x WHERE { ?x ?y }"
+    assert sp.analyse(query).form == "SELECT"
+    with pytest.raises(QueryError) as info:
+        sp.answer(Store.memory(), sp.SparqlRequest(query), "", 10)
+    assert not isinstance(info.value, QueryRefused)
+    assert "line 1, column 19" in info.value.message
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * WHERE { << ?s ?p ?o >> ?q ?r }",  # SPARQL 1.2
+        "SELECT * WHERE { <<( ?s ?p ?o )>> ?q ?r }",
+        "SELECT * { ?s ?p -1.5 }",  # rdflib 7 cannot read a negative decimal as an object
+    ],
+)
+def test_plain_queries_the_checking_parser_cannot_read_run(query: str) -> None:
+    answer = sp.answer(Store.memory(), sp.SparqlRequest(query), "", 10)
+    assert json.loads(answer.body)["results"]["bindings"] == []
 
 
 def test_the_parse_is_remembered() -> None:

@@ -23,6 +23,7 @@ from kg.store import Store
 from kg.workers import SLOW_NICE, PoolState, WorkerPool
 
 from .conftest import TOKEN, load_fixture, make_settings
+from .test_sparql_scan import CRASHED_AT, hostile, largest_accepted
 from .test_writes import AUTH, NEED
 
 pytestmark = pytest.mark.timeout(180)
@@ -143,6 +144,23 @@ def test_a_hostile_sort_gets_503_its_worker_is_killed_and_memory_returns(tmp_pat
         assert peak > rss_before[busy] + 64 * 2**20  # the sort really took memory…
         assert sum(process_rss(p) for p in after.pids) < sum(rss_before.values()) + 32 * 2**20  # …and it is back
         assert count(url, needs()) == 3
+
+
+def test_queries_too_deep_for_the_engine_are_refused_and_the_largest_accepted_run(tmp_path: Path) -> None:
+    """Each of these crashed the engine, killing its process: refused before a worker sees them; the largest
+    of each kind that the limits accept runs, and no worker dies."""
+    with served(tmp_path) as (url, pool):
+        before = at_rest(pool)
+        for kind, crash in CRASHED_AT.items():
+            r = httpx.post(url, data={"query": hostile(kind, crash)}, timeout=60)
+            assert r.status_code == 400, (kind, r.text)
+            assert "too complex to run safely" in r.json()["error"]["message"], kind
+        for kind in CRASHED_AT:
+            r = httpx.post(url, data={"query": hostile(kind, largest_accepted(kind))}, timeout=60)
+            assert r.status_code == 200, (kind, r.text)
+        after = at_rest(pool)
+        assert set(before.pids) <= set(after.pids)
+        assert pool.state().answered >= before.answered + len(CRASHED_AT)
 
 
 def test_four_hostile_queries_do_not_hold_up_health_or_a_point_lookup(tmp_path: Path) -> None:

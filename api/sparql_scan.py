@@ -1,0 +1,193 @@
+"""A lexical reading of a SPARQL query, by the tokens of the SPARQL 1.1/1.2 grammar: its size, its nesting,
+and, when that is certain, its form and dataset without the slow parser.
+
+Two things are decided here.
+
+**How big the query's tree is.** Oxigraph's parser and evaluator recurse over the query's syntax tree,
+and a deep enough tree overflows the stack, which kills the process (a segmentation fault, not an
+exception). Measured with pyoxigraph 0.5.13 (main thread, 8 MB stack), the smallest crashes found:
+
+====================================================  ===========================================
+query                                                 crashes at
+====================================================  ===========================================
+nested function calls ``STR(STR(…))``                 ~940 deep (2,850 tokens)
+nested groups or sub-selects ``{ SELECT * { … } }``   ~2,600 deep
+a chain of ``!`` (``FILTER(!!!…true)``)               ~9,300 tokens (one per level)
+``1+1+…``; ``UNION``; ``BIND``; ``MINUS``; ``(1 AS ?x)``  6,900; 6,600; 2,600; 2,600; 2,600 of them
+                                                      (13,600–21,000 tokens)
+====================================================  ===========================================
+
+rdflib's parser read several of these (a 16 KB ``1+1+…``, 3,000 BINDs in 51 KB: under the endpoint's
+100 KB limit), so a single request could crash a query worker. :data:`MAX_DEPTH` and :data:`MAX_TERMS`
+keep a query at least a ninth of the depth and a third of the length of the smallest crash found. The
+data of a ``VALUES`` block is a flat table and is not counted (40,000 values ran), so long lists of
+values stay possible there.
+
+**The form and dataset of a plain query, without rdflib.** rdflib's parser takes 35–100 ms for a 2–4 KB
+catalogue query (2 ms for a 100-character one), against a few milliseconds for the whole answer of a point
+lookup on the engine. The refusals need a parse for one reason: no spelling may get a ``SERVICE`` (or an
+update, or ``LOAD``) past the check. A query whose text holds no ``service`` in any case (after Unicode
+case folding) and no ``\\u``/``\\U`` escape (which SPARQL expands before parsing) cannot hold a
+``SERVICE`` for any parser; if its tokens then open with a prologue and ``SELECT``, ``ASK``, ``CONSTRUCT``
+or ``DESCRIBE``, it is a query (updates start with other keywords and Oxigraph's query parser refuses
+them), and ``FROM`` among its keyword tokens says whether it names its dataset. Everything else (and every
+text this lexer cannot read) goes to rdflib's parse as before. A plain query with a syntax error is then
+found by the engine's own parser, which the caller reports (:func:`api.sparql.run_query`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+#: Deepest bracket nesting (``{ ( [ <<``) accepted: a ninth of the shallowest crash measured (above).
+MAX_DEPTH = 100
+#: Most tokens accepted outside ``VALUES`` data: a third of the shortest crash measured (above); the
+#: largest catalogue query has 677 (model_stages).
+MAX_TERMS = 3_000
+
+_FORMS = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
+
+# The terminals of the SPARQL 1.1 grammar (§19.8) and SPARQL 1.2's additions (triple terms, reifiers,
+# annotations, base directions), in the order tried at each position.
+_PN_CHARS_BASE = (
+    "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
+    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
+)
+_PN_CHARS_U = _PN_CHARS_BASE + "_"
+_PN_CHARS = _PN_CHARS_U + "\\-0-9\u00b7\u0300-\u036f\u203f-\u2040"
+_PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%]"
+_PN_PREFIX = f"[{_PN_CHARS_BASE}](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?"
+_PN_LOCAL = f"(?:[{_PN_CHARS_U}:0-9]|{_PLX})(?:(?:[{_PN_CHARS}.:]|{_PLX})*(?:[{_PN_CHARS}:]|{_PLX}))?"
+_ECHAR = r"\\[tbnrf\\\"']"
+_EXP = r"[eE][+-]?[0-9]+"
+_TOKEN = re.compile(
+    "|".join(
+        f"(?P<{name}>{pattern})"
+        for name, pattern in [
+            ("ws", r"[ \t\r\n]+"),
+            ("comment", r"#[^\r\n]*"),
+            ("iri", r"<[^<>\"{}|^`\\\x00-\x20]*>"),
+            ("string", f"'''(?:(?:'|'')?(?:[^'\\\\]|{_ECHAR}))*'''"
+                       f'|"""(?:(?:"|"")?(?:[^"\\\\]|{_ECHAR}))*"""'
+                       f"|'(?:[^'\\\\\\n\\r]|{_ECHAR})*'"
+                       f'|"(?:[^"\\\\\\n\\r]|{_ECHAR})*"'),
+            ("var", f"[?$][{_PN_CHARS_U}0-9][{_PN_CHARS_U}0-9\u00b7\u0300-\u036f\u203f-\u2040]*"),
+            ("blank", f"_:[{_PN_CHARS_U}0-9](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?"),
+            ("langtag", r"@[a-zA-Z]+(?:-[a-zA-Z0-9]+)*(?:--[a-zA-Z]+)?"),
+            ("number", f"[0-9]+\\.[0-9]*(?:{_EXP})?|\\.[0-9]+(?:{_EXP})?|[0-9]+(?:{_EXP})?"),
+            ("word", r"[A-Za-z_][A-Za-z0-9_]*"),
+            ("open", r"<<\(|<<|\{\||[{(\[]"),
+            ("close", r"\)>>|>>|\|\}|[})\]]"),
+            ("punct", r"\^\^|&&|\|\||!=|<=|>=|[.,;*/|^!=<>+\-?~]"),
+        ]
+    )
+)
+# Prefixed names are matched apart: tried at every letter, a prefix pattern rescans the rest of a run like
+# "a.a.a.…" each time (quadratic: 39 s for 98 KB). A run of name characters is read once, and a prefixed
+# name tried only where the run ends in ":".
+_PNAME = re.compile(f"(?:{_PN_PREFIX})?:(?:{_PN_LOCAL})?")
+_RUN = re.compile(f"[{_PN_CHARS_BASE}][{_PN_CHARS}.]*")
+_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What the tokens say: size and depth always; form and dataset only for a plain query."""
+
+    terms: int  # tokens outside VALUES data, comments and white space aside
+    depth: int  # deepest bracket nesting
+    form: str | None = None  # SELECT/ASK/CONSTRUCT/DESCRIBE when certain without a parse, else None
+    has_dataset: bool = False  # FROM or FROM NAMED (meaningful only with a form)
+
+
+def _unescape(text: str) -> str:
+    """SPARQL's codepoint escapes, expanded before parsing as the grammar says (and Oxigraph does)."""
+    def char(m: re.Match[str]) -> str:
+        code = int(m.group(1) or m.group(2), 16)
+        return chr(code) if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else m.group(0)
+    return _ESCAPE.sub(char, text)
+
+
+def scan(query: str) -> Scan:
+    """Read ``query`` token by token (never fails: an unknown character counts as one token)."""
+    escaped = "\\u" in query or "\\U" in query
+    text = _unescape(query) if escaped else query
+    plain = not escaped and "service" not in query.casefold()
+    terms = depth = deepest = 0
+    values_at: int | None = None  # depth of the VALUES block being read, its data uncounted
+    after_values = False
+    head: list[tuple[str, str]] = []  # the tokens up to the first keyword after the prologue
+    head_done = False
+    has_from = False
+    pos, end = 0, len(text)
+    run_end, run_prefixed = 0, False  # the run of name characters last read, and whether ":" ends it
+    match = _TOKEN.match
+    while pos < end:
+        m = None
+        if text[pos] == ":":
+            m = _PNAME.match(text, pos)
+        elif pos >= run_end and (run := _RUN.match(text, pos)) is not None:
+            run_end = run.end()
+            run_prefixed = text.startswith(":", run_end) and text[run_end - 1] != "."
+        if m is None and pos < run_end and run_prefixed:
+            m = _PNAME.match(text, pos)
+        kind = "pname" if m is not None else None
+        if m is None:
+            m = match(text, pos)
+            if m is None:  # not a SPARQL token: counted, and the form is left to the parser
+                plain = False
+                terms += 1
+                pos += 1
+                continue
+            kind = m.lastgroup
+        token = m.group()
+        pos = m.end()
+        if kind in ("ws", "comment"):
+            continue
+        if kind == "open":
+            depth += 1
+            deepest = max(deepest, depth)
+            if after_values and token == "{":
+                values_at, after_values = depth, False
+        elif kind == "close":
+            if values_at is not None and depth == values_at and token == "}":
+                values_at = None
+            depth -= 1
+        elif kind == "word":
+            upper = token.upper()
+            if upper == "VALUES":
+                after_values = True
+            elif upper == "FROM":
+                has_from = True
+            if not head_done:
+                head.append((kind, upper))
+                head_done = upper not in _PROLOGUE
+        elif not head_done:
+            head.append((kind or "", token))
+        if values_at is None:
+            terms += 1
+    form = _form(head) if plain and head_done else None
+    return Scan(terms=terms, depth=deepest, form=form, has_dataset=has_from and form is not None)
+
+
+_PROLOGUE = frozenset({"BASE", "PREFIX", "VERSION"})
+
+
+def _form(head: list[tuple[str, str]]) -> str | None:
+    """The query form after the prologue (BASE <iri>, PREFIX p: <iri>, VERSION "…"), if it is one."""
+    kinds = [k for k, _ in head]
+    i = 0
+    while i < len(head):
+        kind, t = head[i]
+        if kind != "word":
+            return None
+        if t == "BASE" and kinds[i + 1 : i + 2] == ["iri"]:
+            i += 2
+        elif t == "PREFIX" and kinds[i + 1 : i + 3] == ["pname", "iri"] and head[i + 1][1].endswith(":"):
+            i += 3
+        elif t == "VERSION" and kinds[i + 1 : i + 2] == ["string"]:
+            i += 2
+        else:
+            return t if t in _FORMS else None
+    return None
