@@ -1,7 +1,9 @@
 """SPARQL 1.1 Protocol logic for ``/sparql``, kept apart from the route so it can be tested alone.
 
 Read-only and bounded: updates, ``LOAD`` and ``SERVICE`` are refused on the parsed query before
-the engine sees it (Oxigraph would really fetch a ``SERVICE`` IRI); the whole answer is made by
+the engine sees it (Oxigraph would really fetch a ``SERVICE`` IRI), and so is a query whose syntax tree
+would overflow the engine's stack (``api.sparql_scan``, which also reads a plain query's form from its
+tokens, sparing the slow parse); the whole answer is made by
 :func:`answer` in a query worker process (``kg.workers``) that is killed at its deadline or past
 its memory ceiling; results are consumed lazily with a deadline check on every row, and at most
 ``max_rows`` rows (or triples) are returned, the answer saying when it was cut.

@@ -15,6 +15,8 @@ nested groups or sub-selects ``{ SELECT * { … } }``   ~2,600 deep
 a chain of ``!`` (``FILTER(!!!…true)``)               ~9,300 tokens (one per level)
 ``1+1+…``; ``UNION``; ``BIND``; ``MINUS``; ``(1 AS ?x)``  6,900; 6,600; 2,600; 2,600; 2,600 of them
                                                       (13,600–21,000 tokens)
+``FILTER(?a<((…(1)…))||?b>0)``                         ~4,700 deep, all of it inside what looks like
+                                                      an IRI (``<…>``): its content counts as code
 ====================================================  ===========================================
 
 rdflib's parser read several of these (a 16 KB ``1+1+…``, 3,000 BINDs in 51 KB: under the endpoint's
@@ -38,6 +40,7 @@ found by the engine's own parser, which the caller reports (:func:`api.sparql.ru
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 #: Deepest bracket nesting (``{ ( [ <<``) accepted: a ninth of the shallowest crash measured (above).
@@ -109,17 +112,9 @@ def _unescape(text: str) -> str:
     return _ESCAPE.sub(char, text)
 
 
-def scan(query: str) -> Scan:
-    """Read ``query`` token by token (never fails: an unknown character counts as one token)."""
-    escaped = "\\u" in query or "\\U" in query
-    text = _unescape(query) if escaped else query
-    plain = not escaped and "service" not in query.casefold()
-    terms = depth = deepest = 0
-    values_at: int | None = None  # depth of the VALUES block being read, its data uncounted
-    after_values = False
-    head: list[tuple[str, str]] = []  # the tokens up to the first keyword after the prologue
-    head_done = False
-    has_from = False
+def _lex(text: str) -> Iterator[tuple[str | None, str]]:
+    """(kind, token) for every token of ``text``, white space and comments included; kind None for a
+    character no token starts with."""
     pos, end = 0, len(text)
     run_end, run_prefixed = 0, False  # the run of name characters last read, and whether ":" ends it
     match = _TOKEN.match
@@ -132,20 +127,52 @@ def scan(query: str) -> Scan:
             run_prefixed = text.startswith(":", run_end) and text[run_end - 1] != "."
         if m is None and pos < run_end and run_prefixed:
             m = _PNAME.match(text, pos)
-        kind = "pname" if m is not None else None
-        if m is None:
-            m = match(text, pos)
-            if m is None:  # not a SPARQL token: counted, and the form is left to the parser
-                plain = False
-                terms += 1
-                pos += 1
-                continue
-            kind = m.lastgroup
-        token = m.group()
+        if m is not None:
+            yield "pname", m.group()
+        elif (m := match(text, pos)) is not None:
+            yield m.lastgroup, m.group()
+        else:
+            yield None, text[pos]
+            pos += 1
+            continue
         pos = m.end()
+
+
+def _measure(text: str) -> tuple[int, int]:
+    """(terms, depth) of ``text`` read as query code."""
+    terms = depth = deepest = 0
+    for kind, _ in _lex(text):
+        if kind == "open":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif kind == "close":
+            depth = max(0, depth - 1)
+        if kind not in ("ws", "comment"):
+            terms += 1
+    return terms, deepest
+
+
+def scan(query: str) -> Scan:
+    """Read ``query`` token by token (never fails: an unknown character counts as one token)."""
+    escaped = "\\u" in query or "\\U" in query
+    text = _unescape(query) if escaped else query
+    plain = not escaped and "service" not in query.casefold()
+    terms = depth = deepest = 0
+    values_at: int | None = None  # depth of the VALUES block being read, its data uncounted
+    after_values = False
+    head: list[tuple[str, str]] = []  # the tokens up to the first keyword after the prologue
+    head_done = False
+    has_from = False
+    for kind, token in _lex(text):
         if kind in ("ws", "comment"):
             continue
-        if kind == "open":
+        if not head_done:
+            word = token.upper() if kind == "word" else None
+            head.append((kind or "", word or token))
+            head_done = word is not None and word not in _PROLOGUE
+        if kind is None:  # not a SPARQL token: counted, and the form is left to the parser
+            plain = False
+        elif kind == "open":
             depth += 1
             deepest = max(deepest, depth)
             if after_values and token == "{":
@@ -153,18 +180,19 @@ def scan(query: str) -> Scan:
         elif kind == "close":
             if values_at is not None and depth == values_at and token == "}":
                 values_at = None
-            depth -= 1
+            depth = max(0, depth - 1)
+        elif kind == "iri" and values_at is None:
+            # Where the engine expects an operator, "<" is "less than" and what this reads as an IRI is
+            # code: ?a<((…(1)…))||?b>0 is a valid query. Its content counts as code too.
+            inner_terms, inner_depth = _measure(token[1:-1])
+            terms += inner_terms
+            deepest = max(deepest, depth + inner_depth)
         elif kind == "word":
             upper = token.upper()
             if upper == "VALUES":
                 after_values = True
             elif upper == "FROM":
                 has_from = True
-            if not head_done:
-                head.append((kind, upper))
-                head_done = upper not in _PROLOGUE
-        elif not head_done:
-            head.append((kind or "", token))
         if values_at is None:
             terms += 1
     form = _form(head) if plain and head_done else None

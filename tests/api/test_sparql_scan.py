@@ -24,12 +24,15 @@ def hostile(kind: str, n: int) -> str:
         "unions": "SELECT * { " + " UNION ".join(["{}"] * n) + " }",
         "binds": "SELECT * { " + " ".join(f"BIND(1 AS ?b{i})" for i in range(n)) + " }",
         "projections": "SELECT " + " ".join(f"(1 AS ?x{i})" for i in range(n)) + " {}",
+        # "<" where the engine reads "less than": what follows up to ">" looks like an IRI, and is code
+        "parentheses after <": "SELECT * { FILTER(?a<" + "(" * n + "1" + ")" * n + "&&?b>0) }",
+        "negations after <": "SELECT * { FILTER(?a<" + "!" * n + "true&&?b>0) }",
     }[kind]
 
 
 #: The smallest crash measured for each kind (api.sparql_scan), rounded down.
 CRASHED_AT = {"nested calls": 960, "nested groups": 2_640, "negations": 9_440, "sum": 6_900, "unions": 6_680,
-              "binds": 2_640, "projections": 2_650}
+              "binds": 2_640, "projections": 2_650, "parentheses after <": 4_710, "negations after <": 9_600}
 
 
 @pytest.mark.parametrize("kind", CRASHED_AT)
