@@ -42,9 +42,10 @@ from . import derived
 from .answers.basis import Basis, basis
 from .contract import StoreAPI
 from .errors import DataError, InvalidParameter, Issue, NotFound, StoreError
+from .inline import inline
 from .namespaces import DCPAV, area
 from .resources import QUERIES_DIR
-from .store import to_python
+from .store import binding_term, to_python
 
 log = logging.getLogger(__name__)
 
@@ -298,7 +299,11 @@ def run_query(
             f"query {query.name!r} reads the derived graph, which this store lacks or has from an older rule",
             hint="run `dcpa derive` (or `dcpa build --force`) to compute it",
         )
-    res = store.query(query.text, bindings=bindings)
+    # The parameters are written into the text (kg.inline, as for a remote store) rather than substituted:
+    # Oxigraph plans the query around a constant it can see. Measured on every catalogue query with its
+    # defaults at national scale (128,000 villages, 33.9M quads, best of two): the same rows, never slower,
+    # libraries_served 2.8 s against 11.6 s, village_interventions 16 ms against 69 ms, the rest 0–15% faster.
+    res = store.query(inline(query.text, {k: str(binding_term(v)) for k, v in bindings.items()}))
     names = [v.value for v in res.variables]
     columns = [n for n in names if n not in bindings]
     rows: list[dict[str, Any]] = []
