@@ -18,10 +18,12 @@ text): when true it leaves out example data (``dcpa:isSynthetic true``), so the 
 from real data alone. ``answer`` runs a query both ways to mark each row of the full answer that rests
 on example data (it is not among the real-only rows) and to state the share of such rows.
 
-Parameters are bound as typed RDF terms through SEP-0007 substitution (``Store.query(bindings=…)``),
-never pasted into the query text, so user input can never change the query. Oxigraph only
-substitutes variables that the outer SELECT projects, so every parameter variable is projected by
-its query; ``run_query`` drops those columns from the result again.
+Parameters are turned into typed RDF terms first (``to_term``: an area code, a notation, a checked IRI,
+an integer, a literal), and those terms, serialised by Oxigraph, are written into the query's text
+(``kg.inline``, which answers as SEP-0007 substitution does and is tested equal to it on every query), so
+user input can never change the query. Oxigraph plans better around a constant it can see (below, in
+``run_query``). Every parameter variable is projected by its query (substitution needs it, and so does a
+remote store); ``run_query`` drops those columns from the result again.
 """
 
 from __future__ import annotations

@@ -99,6 +99,22 @@ def test_header_errors_name_the_file(tmp_path: Path) -> None:
     assert "bad.rq" in e.value.message
 
 
+def test_a_parameter_value_never_changes_the_query(tmp_path: Path) -> None:
+    """Parameters are written into the text as typed terms (kg.inline): quotes, braces, comments and new
+    lines in a value stay inside its literal, and IRIs that are not IRIs are refused."""
+    p = tmp_path / "echo.rq"
+    p.write_text("# title_zh: 回声\n# title_en: Echo\n# description: x\n# question: y\n"
+                 "# param: word | string | x | any text\n# param: node | iri | http://e/x | an IRI\n"
+                 "SELECT ?word ?node ?real_only ?echo ?n WHERE { BIND(CONCAT(STR(?word), STR(?node)) AS ?echo) "
+                 "BIND(1 AS ?n) }\n", encoding="utf-8")
+    q = parse_query_file(p)
+    hostile = 'x" AS ?echo) } } ; DROP ALL ; # \n SELECT * { ?s ?p "\\ \u4e2d\''
+    res = run_query(Store.memory(), q, {"word": hostile, "node": "http://e/a?b=1#c"})
+    assert res.rows == [{"echo": hostile.strip() + "http://e/a?b=1#c", "n": 1}]
+    with pytest.raises(DataError, match="node"):
+        run_query(Store.memory(), q, {"word": "x", "node": "http://e/a> } DROP ALL { <http://e/b"})
+
+
 def test_uses_header_declares_the_derived_graph(tmp_path: Path) -> None:
     readers = {name for name, q in CATALOGUE.items() if q.uses == ["derived"]}
     assert readers == {"needs_of_village", "unmet_needs_by_area", "coverage_by_category", "top_unaddressed_villages",
