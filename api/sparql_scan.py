@@ -15,7 +15,7 @@ nested groups or sub-selects ``{ SELECT * { … } }``   ~2,600 deep
 a chain of ``!`` (``FILTER(!!!…true)``)               ~9,300 tokens (one per level)
 ``1+1+…``; ``UNION``; ``BIND``; ``MINUS``; ``(1 AS ?x)``  6,900; 6,600; 2,600; 2,600; 2,600 of them
                                                       (13,600–21,000 tokens)
-``FILTER(?a<((…(1)…))||?b>0)``                         ~4,700 deep, all of it inside what looks like
+``FILTER(?a<((…(1)…))&&?b>0)``                         ~4,700 deep, all of it inside what looks like
                                                       an IRI (``<…>``): its content counts as code
 ====================================================  ===========================================
 
@@ -183,7 +183,7 @@ def scan(query: str) -> Scan:
             depth = max(0, depth - 1)
         elif kind == "iri" and values_at is None:
             # Where the engine expects an operator, "<" is "less than" and what this reads as an IRI is
-            # code: ?a<((…(1)…))||?b>0 is a valid query. Its content counts as code too.
+            # code: ?a<((…(1)…))&&?b>0 is a valid query. Its content counts as code too.
             inner_terms, inner_depth = _measure(token[1:-1])
             terms += inner_terms
             deepest = max(deepest, depth + inner_depth)
