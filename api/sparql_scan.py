@@ -7,17 +7,13 @@ Two things are decided here.
 and a deep enough tree overflows the stack, which kills the process (a segmentation fault, not an
 exception). Measured with pyoxigraph 0.5.13 (main thread, 8 MB stack), the smallest crashes found:
 
-====================================================  ===========================================
-query                                                 crashes at
-====================================================  ===========================================
-nested function calls ``STR(STR(…))``                 ~940 deep (2,850 tokens)
-nested groups or sub-selects ``{ SELECT * { … } }``   ~2,600 deep
-a chain of ``!`` (``FILTER(!!!…true)``)               ~9,300 tokens (one per level)
-``1+1+…``; ``UNION``; ``BIND``; ``MINUS``; ``(1 AS ?x)``  6,900; 6,600; 2,600; 2,600; 2,600 of them
-                                                      (13,600–21,000 tokens)
-``FILTER(?a<((…(1)…))&&?b>0)``                         ~4,700 deep, all of it inside what looks like
-                                                      an IRI (``<…>``): its content counts as code
-====================================================  ===========================================
+* nested function calls ``STR(STR(…))``: about 940 deep (2,850 tokens);
+* nested groups or sub-selects ``{ SELECT * { … } }``: about 2,600 deep;
+* a chain of ``!`` (``FILTER(!!!…true)``): about 9,300 tokens, one per level;
+* ``1+1+…``, ``UNION``, ``BIND``, ``MINUS``, ``(1 AS ?x)``: 6,900, 6,600, 2,600, 2,600 and 2,600 of them
+  (13,600–21,000 tokens);
+* ``FILTER(?a<((…(1)…))&&?b>0)``: about 4,700 deep, all of it inside what looks like an IRI (``<…>``), so
+  an IRI's content counts as code too.
 
 rdflib's parser read several of these (a 16 KB ``1+1+…``, 3,000 BINDs in 51 KB: under the endpoint's
 100 KB limit), so a single request could crash a query worker. :data:`MAX_DEPTH` and :data:`MAX_TERMS`
