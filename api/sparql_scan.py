@@ -17,7 +17,7 @@ exception). Measured with pyoxigraph 0.5.13 (main thread, 8 MB stack), the small
 
 rdflib's parser read several of these (a 16 KB ``1+1+…``, 3,000 BINDs in 51 KB: under the endpoint's
 100 KB limit), so a single request could crash a query worker. :data:`MAX_DEPTH` and :data:`MAX_TERMS`
-keep a query at least a ninth of the depth and a third of the length of the smallest crash found. The
+keep a query within a ninth of the depth and a third of the length of the smallest crash found. The
 data of a ``VALUES`` block is a flat table and is not counted (40,000 values ran), so long lists of
 values stay possible there.
 
