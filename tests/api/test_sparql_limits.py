@@ -14,6 +14,7 @@ from api.app import create_app
 from kg.store import Store
 
 from .conftest import LiveServer, load_fixture, make_settings
+from .test_sparql_scan import CRASHED_AT, hostile, largest_accepted
 
 #: A cross join of the whole store with itself, three times: billions of rows, streamed.
 CROSS_JOIN = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -55,3 +56,15 @@ def test_slow_query_does_not_stall_a_fast_one(tmp_path: Path) -> None:
         assert slow["status"] == 503
     finally:
         live.stop()
+
+
+def test_the_largest_queries_the_limits_accept_run_in_the_servers_threads(
+        make_client: Callable[..., TestClient]) -> None:
+    """Over an in-memory store queries run in the server's own threads, where a stack overflow would end the
+    server: the largest of each kind that once crashed the engine answers there too (api.sparql_scan)."""
+    client = make_client()
+    for kind in CRASHED_AT:
+        r = client.post("/sparql", data={"query": hostile(kind, largest_accepted(kind))})
+        assert r.status_code == 200, (kind, r.text)
+        r = client.post("/sparql", data={"query": hostile(kind, CRASHED_AT[kind])})
+        assert r.status_code == 400 and "too complex" in r.json()["error"]["message"], kind
