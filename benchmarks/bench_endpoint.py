@@ -193,9 +193,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     real = Path(a.store).resolve()
     points, every = queries(a.store, 50, a.seed)
-    # Every request a text no server has seen (the lookups of 50 villages, each made new by a comment):
-    # what a script looping over villages or a researcher editing a query sends.
-    fresh = [f"{points[i % len(points)]}\n# request {i}" for i in range(a.requests)]
+    runs = iter(range(10**6))
+
+    def fresh() -> list[str]:
+        """Texts no server has seen (the lookups of 50 villages, each made new by a comment), new for every
+        measurement: what a script looping over villages or a researcher editing a query sends."""
+        run = next(runs)
+        return [f"{points[i % len(points)]}\n# run {run}, request {i}" for i in range(a.requests)]
+
     with tempfile.TemporaryDirectory(prefix="dcpa-bench-endpoint-") as tmp:
         work = Path(tmp)
         shutil.copytree(real, work / "bare")
@@ -207,21 +212,23 @@ def main(argv: list[str] | None = None) -> int:
             bare_url = f"http://127.0.0.1:{bare_port}/query"
             wait_up(f"http://127.0.0.1:{bare_port}/", bare)
             print(f"== store {a.store} ({real.name}); point lookups: needs_of_village over {len(points)} villages")
+            throughput(bare_url, points, a.requests, 1)  # untimed: the engine warmed up, as the project's is below
             base = {c: throughput(bare_url, points, a.requests, c) for c in a.clients}
-            base_fresh = {c: throughput(bare_url, fresh, a.requests, c) for c in a.clients}
+            base_fresh = {c: throughput(bare_url, fresh(), a.requests, c) for c in a.clients}
             bare_times = {name: [ask_timed(bare_url, text) for _ in range(a.repeat)] for name, text in every.items()
                           if name not in a.skip}
             for cache_mb in a.result_cache_mb:
                 with project_server(work, cache_mb) as project_url:
                     label = f"result cache {cache_mb} MB" if cache_mb else "result cache off"
                     print(f"-- the project with its {label}")
+                    throughput(project_url, points, a.requests, 1)  # untimed warm-up, as for the bare server
                     for clients in a.clients:
                         p = throughput(project_url, points, a.requests, clients)
                         b = base[clients]
                         print(f"point lookup, {clients:2d} client(s): project {p:7.1f} req/s, bare Oxigraph "
                               f"{b:7.1f} req/s ({p / b:.2f}x)")
                     for clients in a.clients:  # as a script over villages sends them: no text seen before
-                        p = throughput(project_url, fresh, a.requests, clients)
+                        p = throughput(project_url, fresh(), a.requests, clients)
                         b = base_fresh[clients]
                         print(f"point lookup, new text each, {clients:2d} client(s): project {p:7.1f} req/s, "
                               f"bare Oxigraph {b:7.1f} req/s ({p / b:.2f}x)")
