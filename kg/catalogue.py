@@ -44,10 +44,10 @@ from . import derived
 from .answers.basis import Basis, basis
 from .contract import StoreAPI
 from .errors import DataError, InvalidParameter, Issue, NotFound, StoreError
-from .inline import inline
+from .inline import inline_bindings
 from .namespaces import DCPAV, area
 from .resources import QUERIES_DIR
-from .store import binding_term, to_python
+from .store import to_python
 
 log = logging.getLogger(__name__)
 
@@ -305,7 +305,7 @@ def run_query(
     # Oxigraph plans the query around a constant it can see. Measured on every catalogue query with its
     # defaults at national scale (128,000 villages, 33.9M quads, best of two): the same rows, never slower,
     # libraries_served 2.8 s against 11.6 s, village_interventions 16 ms against 69 ms, the rest 0–15% faster.
-    res = store.query(inline(query.text, {k: str(binding_term(v)) for k, v in bindings.items()}))
+    res = store.query(inline_bindings(query.text, bindings))
     names = [v.value for v in res.variables]
     columns = [n for n in names if n not in bindings]
     rows: list[dict[str, Any]] = []

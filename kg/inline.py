@@ -19,6 +19,10 @@ The text is read as SPARQL tokens (strings, IRIs and comments are never touched)
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
+
+from .store import binding_term
 
 _TOKEN = re.compile(
     r'(?P<skip>#[^\n]*|"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
@@ -29,6 +33,11 @@ _TOKEN = re.compile(
 )
 #: Words that end a GROUP BY or ORDER BY list.
 _CLAUSES = {"HAVING", "ORDER", "LIMIT", "OFFSET", "VALUES", "GROUP"}
+
+
+def inline_bindings(text: str, bindings: Mapping[str, Any] | None) -> str:
+    """``text`` with ``bindings`` (name → term or value, as ``Store.query`` takes them) written in."""
+    return inline(text, {k: str(binding_term(v)) for k, v in (bindings or {}).items()})
 
 
 def inline(text: str, values: dict[str, str]) -> str:

@@ -39,7 +39,7 @@ import rdflib
 
 from .contract import Progress
 from .errors import QueryError, QueryTimeout, StoreError
-from .inline import inline, query_form
+from .inline import inline_bindings, query_form
 from .namespaces import (
     DCPA,
     GRAPH,
@@ -52,7 +52,7 @@ from .namespaces import (
     sparql_prefixes,
 )
 from .settings import Settings
-from .store import RDF_FORMATS, ReadMethods, binding_term, graph_to_ntriples
+from .store import RDF_FORMATS, ReadMethods, graph_to_ntriples
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ class RemoteStore(ReadMethods):
         ``docs/DEPLOYMENT.md``); ``bindings`` are written into the text (``kg.inline``), which answers
         as the embedded store's substitution does.
         """
-        text = sparql_prefixes() + inline(sparql, {k: str(binding_term(v)) for k, v in (bindings or {}).items()})
+        text = sparql_prefixes() + inline_bindings(sparql, bindings)
         form = query_form(text)
         graph = form in ("CONSTRUCT", "DESCRIBE")
         data: list[tuple[str, str]] = [("query", text)]
