@@ -134,20 +134,6 @@ def _lex(text: str) -> Iterator[tuple[str | None, str]]:
         pos = m.end()
 
 
-def _measure(text: str) -> tuple[int, int]:
-    """(terms, depth) of ``text`` read as query code."""
-    terms = depth = deepest = 0
-    for kind, _ in _lex(text):
-        if kind == "open":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif kind == "close":
-            depth = max(0, depth - 1)
-        if kind not in ("ws", "comment"):
-            terms += 1
-    return terms, deepest
-
-
 def scan(query: str) -> Scan:
     """Read ``query`` token by token (never fails: an unknown character counts as one token)."""
     escaped = "\\u" in query or "\\U" in query
@@ -179,10 +165,11 @@ def scan(query: str) -> Scan:
             depth = max(0, depth - 1)
         elif kind == "iri" and values_at is None:
             # Where the engine expects an operator, "<" is "less than" and what this reads as an IRI is
-            # code: ?a<((…(1)…))&&?b>0 is a valid query. Its content counts as code too.
-            inner_terms, inner_depth = _measure(token[1:-1])
-            terms += inner_terms
-            deepest = max(deepest, depth + inner_depth)
+            # code: ?a<((…(1)…))&&?b>0 is a valid query. Its content counts as code too (read once: an IRI
+            # holds no "<" nor "{", so no IRI and no VALUES block within).
+            inner = scan(token[1:-1])
+            terms += inner.terms
+            deepest = max(deepest, depth + inner.depth)
         elif kind == "word":
             upper = token.upper()
             if upper == "VALUES":
