@@ -204,7 +204,7 @@ class Compiler:
             elif p == SH["or"]:
                 s.components.append(("or", [self.shape(x) for x in Collection(g, o)]))
             elif p == SH["in"]:
-                s.components.append(("in", list(Collection(g, o))))
+                s.components.append(("in", frozenset(Collection(g, o))))  # terms hash as they compare
             elif p == SH.pattern:
                 flags = str(g.value(node, SH.flags) or "")
                 s.components.append(("pattern", re.compile(str(o), re.IGNORECASE if "i" in flags else 0)))

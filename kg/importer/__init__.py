@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .. import gcpause
 from ..contract import StoreAPI
 from ..derived import affected_areas, graph_triples
 from ..errors import Issue, ValidationFailed
@@ -141,18 +142,19 @@ def import_files(
     now = batch_time()
     sources = _table_sources(per_file)
     rows = sum(len(r) for _, parts in sources for _, r in parts)
-    batch = build_batch(store, Batch(new_batch_id(now), user, now), sources,
-                        progress=lambda done: step("map", done, rows))
-    step("check", 0, 1)
-    warnings = _validate(store, batch, reader_issues)
-    step("check", 1, 1)
-    skipped = sum(t.skipped_examples for _, ts in per_file for t in ts)
-    if not dry_run:
-        step("write", 0, 1)
-        entry = batch_entry(batch, "files", names)
-        _commit(store, batch, settings, entry, list(zip(names, files, strict=True)))
-        step("write", 1, 1)
-        log.info("import %s: %s (%d triples)", batch.batch_id, batch.counts, len(batch.graph))
+    with gcpause.paused():  # the batch's objects all live until it ends: see kg.gcpause
+        batch = build_batch(store, Batch(new_batch_id(now), user, now), sources,
+                            progress=lambda done: step("map", done, rows))
+        step("check", 0, 1)
+        warnings = _validate(store, batch, reader_issues)
+        step("check", 1, 1)
+        skipped = sum(t.skipped_examples for _, ts in per_file for t in ts)
+        if not dry_run:
+            step("write", 0, 1)
+            entry = batch_entry(batch, "files", names)
+            _commit(store, batch, settings, entry, list(zip(names, files, strict=True)))
+            step("write", 1, 1)
+            log.info("import %s: %s (%d triples)", batch.batch_id, batch.counts, len(batch.graph))
     return batch_report(batch, dry_run, names, warnings, skipped)
 
 
@@ -175,18 +177,19 @@ def import_records(
     reader_issues = unknown_keys(kind, source_name, records) + unsafe_text(kind, source_name, records)
     now = batch_time()
     good = [r if isinstance(r, dict) else {} for r in records]
-    batch = build_batch(
-        store,
-        Batch(new_batch_id(now), user, now),
-        [(source_name, [(kind, record_rows(kind, source_name, good))])],
-    )
-    warnings = _validate(store, batch, reader_issues)
-    if not dry_run:
-        payload = {"kind": kind, "source_name": source_name, "records": records}
-        content = json.dumps(payload, ensure_ascii=False, indent=2, default=str).encode("utf-8")
-        entry = batch_entry(batch, "records", [source_name])
-        entry["files"] = [{"name": source_name, "stored": "records.json"}]
-        _commit(store, batch, settings, entry, [("records.json", content)])
+    with gcpause.paused():  # see kg.gcpause
+        batch = build_batch(
+            store,
+            Batch(new_batch_id(now), user, now),
+            [(source_name, [(kind, record_rows(kind, source_name, good))])],
+        )
+        warnings = _validate(store, batch, reader_issues)
+        if not dry_run:
+            payload = {"kind": kind, "source_name": source_name, "records": records}
+            content = json.dumps(payload, ensure_ascii=False, indent=2, default=str).encode("utf-8")
+            entry = batch_entry(batch, "records", [source_name])
+            entry["files"] = [{"name": source_name, "stored": "records.json"}]
+            _commit(store, batch, settings, entry, [("records.json", content)])
     return batch_report(batch, dry_run, [source_name], warnings)
 
 
@@ -241,7 +244,8 @@ def replay_retained(store: StoreAPI, imports_path: Path) -> int:
                 for f in entry["files"]
             ]
             sources = _table_sources(per_file)
-        build_batch(store, batch, sources)
+        with gcpause.paused():  # see kg.gcpause
+            build_batch(store, batch, sources)
         problems = reader_issues + batch.issues
         if problems:
             log.warning(

@@ -20,6 +20,7 @@ import rdflib
 from rdflib import Literal, URIRef
 from rdflib.namespace import PROV, RDF, RDFS, SKOS, XSD
 
+from ..batchgraph import batch_graph
 from ..errors import Issue
 from ..namespaces import DCPA, PREFIXES, area, node
 from ..safetext import MAX_CELL_CHARS, for_terminal, text_problem
@@ -112,12 +113,13 @@ class Batch:
     batch_id: str
     user: str
     time: dt.datetime
-    graph: rdflib.Graph = field(default_factory=rdflib.Graph)
+    graph: rdflib.Graph = field(default_factory=batch_graph)
     issues: list[Issue] = field(default_factory=list)
     references: list[Reference] = field(default_factory=list)
     minted: dict[URIRef, tuple[URIRef, Located]] = field(default_factory=dict)  # record node -> (class, where)
     identities: dict[URIRef, str] = field(default_factory=dict)  # record node -> its identifying values
     counts: dict[str, int] = field(default_factory=dict)
+    context: rdflib.Graph | None = None  # the store's triples about what the batch points at (checks.py)
     files: list[URIRef] = field(default_factory=list)
     _identities: dict[tuple[Any, ...], Located] = field(default_factory=dict)
 
