@@ -211,12 +211,16 @@ def tally(needs: Iterable[NeedFacts], result: dict[str, Outcome],
           within: tuple[str, ...] | None = None) -> dict[Key, Counts]:
     """Counts per summarised area; only areas inside one of ``within`` (codes), if given."""
     out: dict[Key, Counts] = {}
+    # "inside one of within" as set lookups of the code's prefixes: an import reaching 11,500 villages
+    # had made it 48.7 million startswith calls (18 s of a 100,000-row import's refresh).
+    inside = set(within) if within is not None else set()
+    lengths = sorted({len(w) for w in inside})
     for n in needs:
         outcome = result[n.iri]
         state, categories = outcome.state, outcome.categories
         for length in SUMMARY_LEVELS:
             a = n.village[:length]
-            if len(n.village) >= length and (within is None or any(a.startswith(w) for w in within)):
+            if len(n.village) >= length and (within is None or any(a[:k] in inside for k in lengths if k <= length)):
                 c = out.setdefault(SummaryKey(a, n.need_type, n.severity, n.example), Counts())
                 c.needs += 1
                 if state is NeedState.UNADDRESSED:
@@ -760,18 +764,21 @@ def affected_areas(store: StoreAPI, triples: Iterable[tuple[str, str, str]]) -> 
     resources: set[str] = set()
     subjects: set[str] = set()
     evaluated: set[str] = set()
+    need_of, evaluates, ident = str(DCPA.needOf), str(DCPA.evaluates), str(ID)  # once, not per triple
+    to_area = {str(DCPA.targetsArea), str(DCPA.evaluatedArea)}
+    of_resource = {str(DCPA.resourceType), str(DCPA.addressesNeedType), str(DCPA.deliveryMode)}
+    intervention = ident + "intervention/"
     for s, p, o in triples:
-        if p == str(DCPA.needOf):
+        if p == need_of:
             needs.add(s)
             codes.add(code_of(o))
-        elif p in (str(DCPA.targetsArea), str(DCPA.evaluatedArea)):
+        elif p in to_area:
             codes.add(code_of(o))
-        elif p == str(DCPA.evaluates):
+        elif p == evaluates:
             evaluated.add(o)
-        elif p in (str(DCPA.resourceType), str(DCPA.addressesNeedType), str(DCPA.deliveryMode)) \
-                and s.startswith(str(ID)):
+        elif p in of_resource and s.startswith(ident):
             resources.add(s)
-        elif s.startswith(str(ID) + "intervention/"):
+        elif s.startswith(intervention):
             subjects.add(s)
     queries = []
     if resources:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,12 +16,12 @@ from kg.answers.areas import resolve_area
 from kg.answers.gaps import GAP_DIMENSIONS, GapDimension, _summary_tallies
 from kg.answers.needs import need_rows
 from kg.catalogue import run_query
-from kg.derived import derive_all
+from kg.derived import derive_all, tally
 from kg.errors import StoreError
 from kg.importer import import_records, replace_record
 from kg.matching import gaps
 from kg.namespaces import GRAPH_DERIVED
-from kg.rule import NeedState, ReachMode
+from kg.rule import NeedFacts, NeedState, Outcome, ReachMode
 from kg.store import Store
 
 from .conftest import AS_OF, V1, V3, V4, fixture_store, settings_for
@@ -420,3 +421,18 @@ def test_the_areas_that_change_are_those_of_the_interventions_going_out_of_force
     i6 = store.select("SELECT ?a WHERE { <https://w3id.org/dcpa/id/intervention/I6> dcpa:targetsArea ?a }")
     assert codes == {r["a"].rsplit("/", 1)[1] for r in i6}
     assert rule.next_change() == date(2022, 1, 1)
+
+
+def test_counts_within_some_areas_are_the_full_counts_of_those_areas() -> None:
+    """``tally(within=…)`` keeps exactly the summaries of areas inside one of the codes, whatever their
+    lengths (a refresh passes villages, townships and counties together)."""
+    rnd = random.Random(3)
+    villages = [f"21{c:02d}{t:02d}{s:03d}{v:03d}" for c in (1, 2) for t in (1, 2, 3) for s in (1, 2) for v in (1, 2)]
+    states = list(NeedState)
+    needs = [NeedFacts(f"urn:need:{i}", rnd.choice(villages), rnd.choice(["N11", "N22"]), rnd.randint(1, 5),
+                       rnd.randint(0, 9), rnd.random() < 0.5) for i in range(300)]
+    result = {n.iri: Outcome(rnd.choice(states)) for n in needs}
+    full = tally(needs, result)
+    for within in (("2101",), ("210102", "2102"), (villages[3], "210203"), ("22",), ("21",)):
+        inside = {k: c for k, c in full.items() if any(k[0].startswith(w) for w in within)}
+        assert tally(needs, result, within) == inside, within
