@@ -21,8 +21,9 @@ from rdflib.store import Store
 Pattern = tuple[Any, Any, Any]
 
 
-def _no_contexts() -> Iterator[Any]:
-    return iter(())
+#: What ``triples`` gives as each triple's contexts: none (one graph). One shared empty iterator, not a
+#: new one per triple: it stays empty however often it is read.
+_NO_CONTEXTS: Iterator[Any] = iter(())
 
 
 class BatchMemory(Store):
@@ -91,7 +92,7 @@ class BatchMemory(Store):
 
     def triples(self, triple_pattern: Pattern, context: Any = None) -> Iterator[tuple[Pattern, Iterator[Any]]]:
         for t in self._match(*triple_pattern):
-            yield t, _no_contexts()
+            yield t, _NO_CONTEXTS
 
     def _match(self, s: Any, p: Any, o: Any) -> Iterator[Pattern]:
         if s is not None:

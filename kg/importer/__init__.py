@@ -92,7 +92,8 @@ def _validate(store: StoreAPI, batch: Batch, reader_issues: list[Issue]) -> list
 
 
 def _commit(
-    store: StoreAPI, batch: Batch, settings: Settings, entry: dict[str, Any], files: list[tuple[str, bytes | Path]]
+    store: StoreAPI, batch: Batch, settings: Settings, entry: dict[str, Any], files: list[tuple[str, bytes | Path]],
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> None:
     graph = import_graph(batch.batch_id)
     land(
@@ -105,6 +106,7 @@ def _commit(
         touched=affected_areas(store, graph_triples(batch.graph)),
         what="the import's files",
         outcome="nothing was written",
+        progress=progress,
     )
 
 
@@ -118,7 +120,8 @@ def import_files(
 ) -> ImportReport:
     """Import CSV/XLSX files as one batch: everything or nothing.
 
-    ``progress(step, done, total)`` hears of each step: read (files), map (rows), check, write.
+    ``progress(step, done, total)`` hears of each step: read (files), map (rows), check, write, refresh
+    (the derived graph).
     """
 
     def step(name: str, done: int, total: int) -> None:
@@ -150,10 +153,8 @@ def import_files(
         step("check", 1, 1)
         skipped = sum(t.skipped_examples for _, ts in per_file for t in ts)
         if not dry_run:
-            step("write", 0, 1)
             entry = batch_entry(batch, "files", names)
-            _commit(store, batch, settings, entry, list(zip(names, files, strict=True)))
-            step("write", 1, 1)
+            _commit(store, batch, settings, entry, list(zip(names, files, strict=True)), progress=step)
             log.info("import %s: %s (%d triples)", batch.batch_id, batch.counts, len(batch.graph))
     return batch_report(batch, dry_run, names, warnings, skipped)
 

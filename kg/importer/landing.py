@@ -43,6 +43,7 @@ def land(
     touched: tuple[set[str], set[str]],
     what: str,
     outcome: str,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> None:
     """Keep ``files`` under ``entry`` (pending), run ``write(marker)`` — which writes the data and
     ``marker``, in one transaction or the marker first (``write_marked``) —, refresh the derived graph
@@ -50,8 +51,14 @@ def land(
 
     ``undo(marker)`` must remove the data and the marker in one transaction. ``what`` and
     ``outcome`` word the error when the sources cannot be kept: "could not keep {what} under
-    {imports path}: {error}; {outcome}".
+    {imports path}: {error}; {outcome}". ``progress(step, done, total)`` hears of the two long steps,
+    "write" and "refresh" (a 100,000-row import at national scale spends minutes in them).
     """
+
+    def step(name: str, done: int) -> None:
+        if progress is not None:
+            progress(name, done, 1)
+
     # What an interrupted write left, before this one adds to it (0.13 s with 2,000 kept batches on a
     # busy 2-core machine: small next to a write's checks).
     recover(store, settings)
@@ -66,6 +73,7 @@ def land(
             hint="check that DCPA_IMPORTS_PATH is writable",
         ) from e
     faults.point("write:retained")
+    step("write", 0)
     try:
         write(marker)
     except Exception:
@@ -76,11 +84,14 @@ def land(
         _forget(root, bid)
         raise
     faults.point("write:landed")
+    step("write", 1)
+    step("refresh", 0)
     try:
         finish(store, marker, settings)
     except BaseException:
         roll_back(store, settings, marker, undo, lambda: _forget(root, bid))
         raise
+    step("refresh", 1)
     faults.point("write:unmarked")
     settle(root, bid)
     faults.point("write:settled")

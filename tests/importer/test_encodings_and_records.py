@@ -115,5 +115,6 @@ def test_an_import_reports_its_progress_step_by_step(store, settings, tmp_path):
     rows = [ROW, [*ROW[:5], "2019-05-12", *ROW[6:]]]
     import_files(store, [write_csv(tmp_path / "n.csv", HEADER, rows)], user="u", settings=settings,
                  progress=lambda step, done, total: heard.append((step, done, total)))
-    assert [h[0] for h in heard] == ["read", "read", "map", "check", "check", "write", "write"]
-    assert ("map", 2, 2) in heard and heard[-1] == ("write", 1, 1)
+    assert [h[0] for h in heard] == ["read", "read", "map", "check", "check", "write", "write", "refresh",
+                                     "refresh"]
+    assert ("map", 2, 2) in heard and heard[-1] == ("refresh", 1, 1)
