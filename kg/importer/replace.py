@@ -159,6 +159,7 @@ def _rename(batch: Batch, old: URIRef, new: URIRef) -> None:
     for r in batch.references:
         if r.iri == old:
             r.iri = new
+    batch.context = None  # read again: what counts as context (not minted) may have changed with the IRI
 
 
 def _validate(store: StoreAPI, batch: Batch, reader_issues: list[Issue]) -> list[str]:
