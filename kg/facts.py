@@ -161,9 +161,11 @@ def need_queries(scope: list[str] | None, period: Period | None = None) -> list[
     out = []
     if villages:
         out.append(f"{head} VALUES ?v {{ {area_values(villages)} }} ?need dcpa:needOf ?v ; {_NEED_ATTRS} {pf} }}")
-    if areas:
-        # only the areas' insides: the areas themselves have no needs
-        out.append(f"{head} VALUES ?scope {{ {area_values(areas)} }} ?v dcpa:withinArea ?scope . "
+    # only the areas' insides (the areas themselves have no needs), in up to SCAN_THREADS queries that
+    # run_parallel runs at once: a refresh of 96 counties read their 198,588 needs in 17.6 s as one query
+    parts = min(SCAN_THREADS, len(areas))
+    for i in range(parts):
+        out.append(f"{head} VALUES ?scope {{ {area_values(areas[i::parts])} }} ?v dcpa:withinArea ?scope . "
                    f"?need dcpa:needOf ?v ; {_NEED_ATTRS} {pf} }}")
     return out
 
