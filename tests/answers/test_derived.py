@@ -283,6 +283,21 @@ def test_a_derived_graph_without_digests_is_rewritten_where_it_is_refreshed() ->
     assert derived.refresh(store, ["21"], settings=settings_for()) == 0
 
 
+def test_a_need_gone_from_a_derived_graph_without_digests_is_forgotten() -> None:
+    """A need without a digest (written before digests were) that has since left the graph: the refresh
+    still finds its derived facts (by its state line) and removes them."""
+    store = fixture_store()
+    store.update(f"DELETE WHERE {{ GRAPH <{GRAPH_DERIVED}> {{ ?n <{derived.DCPA.derivedDigest}> ?d }} }}")
+    gone = store.select(f"SELECT ?n WHERE {{ ?n dcpa:needOf <https://w3id.org/dcpa/id/area/{V1}> }} "
+                        "ORDER BY ?n LIMIT 1")[0]["n"]
+    store.update(f"DELETE {{ GRAPH ?g {{ <{gone}> ?p ?o }} }} WHERE {{ GRAPH ?g {{ <{gone}> ?p ?o }} "
+                 f"FILTER(?g != <{GRAPH_DERIVED}>) }}")
+    assert store.ask(f"ASK {{ GRAPH <{GRAPH_DERIVED}> {{ <{gone}> ?p ?o }} }}")
+    derived.refresh(store, ["21"], [gone], settings=settings_for())
+    assert not store.ask(f"ASK {{ GRAPH <{GRAPH_DERIVED}> {{ <{gone}> ?p ?o }} }}")
+    _assert_current(store)
+
+
 def test_refresh_on_a_store_without_a_derived_graph_derives_it_whole() -> None:
     store = fixture_store(derived=False)
     derived.refresh(store, ["219001"], settings=settings_for())
