@@ -558,8 +558,9 @@ def _rewrite(store: StoreAPI, m: Marker, codes: list[str], extra: list[str], day
             break
         codes = minimal_areas(codes + [v[:6] for v in inputs.outside_villages()])
         inputs = facts.read_inputs(store, codes, day, windows)
-    # a need of the scope is one of inputs.needs (read from the same data); one gone is in ``extra``
-    scope = [n.iri for n in inputs.needs] + extra if inputs else extra
+    # a need of the scope is one of inputs.needs (read from the same data); one gone is in ``extra``. Each
+    # once: an import names its new needs in ``extra`` too, and they had been looked up twice
+    scope = list(dict.fromkeys([n.iri for n in inputs.needs] + extra)) if inputs else extra
     # repair: "" compares line by line (a need cut short may have lost its digest and its state line too)
     old_digests = dict.fromkeys(scope, "") if repair else _old_digests(store, scope)
     diffed: dict[str, list[str]] = {}  # needs whose derived triples change, with their new lines
