@@ -104,6 +104,7 @@ def _commit(
         write=lambda marker: write_marked(store, marker, graph, batch.graph),
         undo=lambda marker: store.update(f"DROP SILENT GRAPH <{graph}> ;\n{marker.delete()}"),
         touched=affected_areas(store, graph_triples(batch.graph)),
+        graphs={graph},
         what="the import's files",
         outcome="nothing was written",
         progress=progress,

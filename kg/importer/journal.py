@@ -55,6 +55,8 @@ class Marker:
     batch_id: str
     areas: set[str] = field(default_factory=set)
     needs: set[str] = field(default_factory=set)
+    #: Named graphs the write adds, changes or drops (their class partitions are recounted).
+    graphs: set[str] = field(default_factory=set)
 
     @property
     def graph(self) -> str:
@@ -66,6 +68,7 @@ class Marker:
         lines = [f"{s} <{JOURNAL.batch}> {ox.Literal(self.batch_id)} .\n"]
         lines += [f"{s} <{JOURNAL.area}> {ox.Literal(a)} .\n" for a in sorted(self.areas)]
         lines += [f"{s} <{JOURNAL.need}> {ox.NamedNode(n)} .\n" for n in sorted(self.needs)]
+        lines += [f"{s} <{JOURNAL.graph}> {ox.NamedNode(g)} .\n" for g in sorted(self.graphs)]
         return "".join(lines).encode("utf-8")
 
     def insert(self) -> str:
@@ -112,7 +115,7 @@ def markers(store: StoreAPI) -> dict[str, Marker]:
                for q in store.quads(graph=graph)]
         bid = next((o for p, o in pos if p == str(JOURNAL.batch)), graph[len(GRAPH_JOURNAL):])
         out[bid] = Marker(bid, {o for p, o in pos if p == str(JOURNAL.area)},
-                          {o for p, o in pos if p == str(JOURNAL.need)})
+                          {o for p, o in pos if p == str(JOURNAL.need)}, {o for p, o in pos if p == str(JOURNAL.graph)})
     return out
 
 
@@ -122,16 +125,16 @@ def in_store(store: StoreAPI, batch_id: str) -> bool:
 
 
 def refresh_derived(store: StoreAPI, areas: Iterable[str], needs: Iterable[str], settings: Settings, *,
-                    repair: bool = False) -> None:
-    """Recompute the derived graph for the touched areas and needs (the one call of ``kg.derived``'s
+                    graphs: Iterable[str] = (), repair: bool = False) -> None:
+    """Recompute the derived graph for the touched areas, needs and graphs (the one call of ``kg.derived``'s
     refresh by writes and their recovery; ``repair`` for a refresh that may have been cut short)."""
-    refresh(store, set(areas), set(needs), settings=settings, repair=repair)
+    refresh(store, set(areas), set(needs), graphs=set(graphs), settings=settings, repair=repair)
 
 
 def finish(store: StoreAPI, marker: Marker, settings: Settings, *, repair: bool = False) -> None:
     """Steps 3 and the marker's removal: bring the derived graph up to date, then drop the marker.
     Recovery ``repair``s: the refresh it redoes may have been cut short half written."""
-    refresh_derived(store, marker.areas, marker.needs, settings, repair=repair)
+    refresh_derived(store, marker.areas, marker.needs, settings, graphs=marker.graphs, repair=repair)
     faults.point("write:refreshed")
     store.update(marker.delete())
 

@@ -41,13 +41,15 @@ def land(
     write: Callable[[Marker], object],
     undo: Callable[[Marker], object],
     touched: tuple[set[str], set[str]],
+    graphs: set[str],
     what: str,
     outcome: str,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> None:
     """Keep ``files`` under ``entry`` (pending), run ``write(marker)`` — which writes the data and
     ``marker``, in one transaction or the marker first (``write_marked``) —, refresh the derived graph
-    for ``touched`` (area codes, need IRIs), drop the marker, mark the entry done.
+    for ``touched`` (area codes, need IRIs) and ``graphs`` (the named graphs the write adds or changes),
+    drop the marker, mark the entry done.
 
     ``undo(marker)`` must remove the data and the marker in one transaction. ``what`` and
     ``outcome`` word the error when the sources cannot be kept: "could not keep {what} under
@@ -64,7 +66,7 @@ def land(
     recover(store, settings)
     root = Path(settings.imports_path)
     bid = entry["batch_id"]
-    marker = Marker(bid, *touched)
+    marker = Marker(bid, *touched, graphs=graphs)
     try:
         retain(root, entry, files)
     except OSError as e:
@@ -139,6 +141,7 @@ def roll_back(store: StoreAPI, settings: Settings, marker: Marker, undo: Callabl
         return
     forget()
     try:
-        refresh_derived(store, marker.areas, marker.needs, settings, repair=True)  # the failed one may be half written
+        # the failed one may be half written
+        refresh_derived(store, marker.areas, marker.needs, settings, graphs=marker.graphs, repair=True)
     except Exception:  # noqa: BLE001 - logged, the caller re-raises the first error
         log.exception("could not refresh the derived graph after undoing a write; run `dcpa derive`")

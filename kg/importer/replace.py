@@ -225,6 +225,7 @@ def _commit(
         write=lambda marker: apply_replacement(store, iri, graph, batch.graph, also=marker.insert()),
         undo=lambda marker: _restore(store, graph, old, also=marker.delete()),
         touched=affected_areas(store, changed),
+        graphs={graph} | {q.graph_name.value for q in old if isinstance(q.graph_name, ox.NamedNode)},
         what="the replacement",
         outcome="nothing was changed",
     )

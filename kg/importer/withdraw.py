@@ -110,7 +110,7 @@ def withdraw(
     if dry_run:
         return report
     changed = ((lexical(q.subject), q.predicate.value, lexical(q.object)) for q in quads)  # read once: no copy
-    marker = Marker(batch_id, *affected_areas(store, changed))
+    marker = Marker(batch_id, *affected_areas(store, changed), graphs={graph, withdrawal_graph(batch_id)})
     record = graph_to_ntriples(withdrawal_record(batch_id, user, now, reason)).decode("utf-8")
     amend(root, batch_id, set_fields={"state": WITHDRAWING, "withdrawal": {"user": user, "time": now,
                                                                            "reason": reason}})

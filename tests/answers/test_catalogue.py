@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -118,9 +119,9 @@ def test_a_parameter_value_never_changes_the_query(tmp_path: Path) -> None:
 def test_uses_header_declares_the_derived_graph(tmp_path: Path) -> None:
     readers = {name for name, q in CATALOGUE.items() if q.uses == ["derived"]}
     assert readers == {"needs_of_village", "unmet_needs_by_area", "coverage_by_category", "top_unaddressed_villages",
-                       "need_summary_by_type", "coverage_summary_by_category"}
+                       "need_summary_by_type", "coverage_summary_by_category", "synthetic_share_summary"}
     derived_terms = ("dcpa:needState", "dcpa:addressedBy", "dcpa:addressingInterventionCount",
-                     "dcpa:addressedByCategory", "dcpa:gapCount", "dcpa:summaryOf")
+                     "dcpa:addressedByCategory", "dcpa:gapCount", "dcpa:summaryOf", "void:classPartition")
     for name, q in CATALOGUE.items():  # a query reading derived terms must say so (it is refused without them)
         assert any(t in q.text for t in derived_terms) == (name in readers), name
     p = tmp_path / "bad.rq"
@@ -221,6 +222,20 @@ def test_the_coverage_summaries_answer_what_the_scan_does(mixed: Store, area: st
     assert fast.columns == scan.columns
     assert _canonical(fast.rows) == _canonical(scan.rows)
     assert fast.rows or (area == "219002" and real_only)  # the fixture's real needs there are all gaps
+
+
+@pytest.mark.parametrize("real_only", [False, True])
+def test_the_class_partitions_answer_what_synthetic_share_does(mixed: Store, real_only: bool) -> None:
+    """synthetic_share_summary, the materialised counterpart of synthetic_share, gives the same rows (real and
+    example graphs side by side), and leaves out the same classes."""
+    fast = run_query(mixed, "synthetic_share_summary", {}, real_only=real_only)
+    scan = run_query(mixed, "synthetic_share", {}, real_only=real_only)
+    assert fast.columns == scan.columns
+    assert fast.rows == scan.rows
+    assert any(r["real"] for r in fast.rows) and (real_only or any(r["synthetic"] for r in fast.rows))
+    left_out = [re.findall(r"NOT IN \(([^)]*)\)", CATALOGUE[n].text)
+                for n in ("synthetic_share", "synthetic_share_summary")]
+    assert left_out[0] == left_out[1] and len(left_out[0]) == 1
 
 
 def test_a_faster_query_the_catalogue_lacks_is_refused(tmp_path: Path) -> None:

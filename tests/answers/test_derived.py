@@ -19,8 +19,9 @@ from kg.catalogue import run_query
 from kg.derived import derive_all, tally
 from kg.errors import StoreError
 from kg.importer import import_records, replace_record
+from kg.importer.withdraw import withdraw
 from kg.matching import gaps
-from kg.namespaces import GRAPH_DERIVED
+from kg.namespaces import DCPA, GRAPH_DERIVED
 from kg.rule import NeedFacts, NeedState, Outcome, ReachMode
 from kg.store import Store
 
@@ -233,6 +234,33 @@ def test_imports_and_replacements_keep_the_derived_graph_current(tmp_path: Path)
     assert _unaddressed(store) == set("bcdil") | {new}
 
 
+def test_the_class_partitions_follow_every_write(tmp_path: Path) -> None:
+    """synthetic_share_summary, read from the class partitions, answers what synthetic_share counts over the
+    whole store after an import, a replacement of an example record by a real one, and a withdrawal (each
+    write recounts only the graphs it changed)."""
+    store = fixture_store()
+    settings = settings_for(tmp_path)
+    intervention = str(DCPA.Intervention)
+
+    def share() -> tuple[int, int]:
+        fast = run_query(store, "synthetic_share_summary", {}).rows
+        assert fast == run_query(store, "synthetic_share", {}).rows
+        for real_only in (True, False):  # the real nodes alone too
+            assert run_query(store, "synthetic_share_summary", {}, real_only=real_only).rows == \
+                run_query(store, "synthetic_share", {}, real_only=real_only).rows
+        [row] = [r for r in fast if r["class"] == intervention]
+        return row["nodes"], row["synthetic"]
+
+    nodes, synthetic = share()
+    report = import_records(store, "interventions", [{**INTERVENTION, "id": "I-NEW"}], user="李四", settings=settings)
+    assert share() == (nodes + 1, synthetic)  # one real intervention more
+    replace_record(store, "interventions", "I4", {**INTERVENTION, "status": "S2"}, user="李四", settings=settings)
+    assert share() == (nodes + 1, synthetic - 1)  # the example I4 replaced by a real version
+    withdraw(store, report.batch_id, user="李四", reason="测试", settings=settings)
+    assert share() == (nodes, synthetic - 1)
+    _assert_current(store)
+
+
 def test_a_capacity_shared_across_counties_is_refreshed_together(tmp_path: Path) -> None:
     """One (real) room for V1 (county 219001) or V4 (county 219002): a write in one county moves it."""
     store = fixture_store()
@@ -290,10 +318,11 @@ def test_a_need_gone_from_a_derived_graph_without_digests_is_forgotten() -> None
     store.update(f"DELETE WHERE {{ GRAPH <{GRAPH_DERIVED}> {{ ?n <{derived.DCPA.derivedDigest}> ?d }} }}")
     gone = store.select(f"SELECT ?n WHERE {{ ?n dcpa:needOf <https://w3id.org/dcpa/id/area/{V1}> }} "
                         "ORDER BY ?n LIMIT 1")[0]["n"]
+    graphs = {r["g"] for r in store.select(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ <{gone}> a ?c }} }}")}
     store.update(f"DELETE {{ GRAPH ?g {{ <{gone}> ?p ?o }} }} WHERE {{ GRAPH ?g {{ <{gone}> ?p ?o }} "
                  f"FILTER(?g != <{GRAPH_DERIVED}>) }}")
     assert store.ask(f"ASK {{ GRAPH <{GRAPH_DERIVED}> {{ <{gone}> ?p ?o }} }}")
-    derived.refresh(store, ["21"], [gone], settings=settings_for())
+    derived.refresh(store, ["21"], [gone], graphs=graphs, settings=settings_for())
     assert not store.ask(f"ASK {{ GRAPH <{GRAPH_DERIVED}> {{ <{gone}> ?p ?o }} }}")
     _assert_current(store)
 

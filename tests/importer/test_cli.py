@@ -112,11 +112,11 @@ def test_import_usage_errors_exit_2(env):
 def test_validate_reports_and_fails_on_a_violation(env):
     res = runner.invoke(app, ["validate", "--no-reasoner"])
     assert res.exit_code == 0, res.output
-    assert "SHACL: conforms" in res.stderr and "all 22 nodes" in res.stderr
+    assert "SHACL: conforms" in res.stderr and "all 58 nodes" in res.stderr
 
     res = runner.invoke(app, ["validate", "--no-reasoner", "--sample", "5"])
     assert res.exit_code == 0, res.output
-    assert "random sample of 5 of 22 nodes" in res.stderr
+    assert "random sample of 5 of 58 nodes" in res.stderr
 
     s = Store.open(env / "store")
     s.add_graph(  # a need with severity 9 and no village, written around the importer

@@ -93,6 +93,14 @@ def test_recovery_rolls_back_what_did_not_land_and_completes_what_did(
     assert not recover(store, settings)  # nothing left to do
 
 
+def test_a_marker_names_the_graphs_its_write_changes(store: Store) -> None:
+    """What recovery reads back from a marker: the areas, the needs and the graphs to recount."""
+    bid = "20990101T000000Z-dddddd"
+    marker = Marker(bid, {"210123"}, {"https://w3id.org/dcpa/id/need/x"}, {import_graph(bid)})
+    store.add_graph(marker.graph, marker.ntriples())
+    assert markers(store)[bid] == marker
+
+
 def test_without_a_readable_store_pending_writes_are_rolled_back(settings: Settings) -> None:
     _pending(settings, "20990101T000000Z-aaaaaa")
     assert recover(None, settings).rolled_back == ["20990101T000000Z-aaaaaa"]
