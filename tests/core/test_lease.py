@@ -52,8 +52,21 @@ def test_a_lease_that_ran_out_is_taken(store: RemoteStore) -> None:
     assert list(later.holders()) == [later.token]
 
 
-def test_writers_that_try_at_once_get_it_once(store: RemoteStore) -> None:
-    leases = [StoreLease(store, f"writer {i}") for i in range(6)]
+def test_a_claim_that_landed_beside_another_does_not_win(store: RemoteStore) -> None:
+    """Two writers' conditional adds both landed (each saw no holder). The first read back alone and holds
+    it; the second, whose token is smaller, reads back both and must not take it too."""
+    first, second = StoreLease(store, "import"), StoreLease(store, "derive")
+    first.token, second.token = "f" * 16, "0" * 16
+    assert first.try_acquire()
+    lock, until = "https://w3id.org/dcpa/lock#", time.time() + 60
+    store.update(f'INSERT DATA {{ GRAPH <{LOCK_GRAPH}> {{ <{lock}{second.token}> <{lock}token> "{second.token}" ; '
+                 f'<{lock}what> "derive" ; <{lock}until> {until:.3f} }} }}')  # landed after the first read back
+    assert not second.try_acquire()
+    assert list(first.holders()) == [first.token]
+
+
+def _at_once(leases: list[StoreLease]) -> list[bool]:
+    """Each lease tries once, all at the same moment; who got it."""
     start = threading.Barrier(len(leases))
     won: list[bool] = [False] * len(leases)
     failed: list[BaseException] = []
@@ -71,8 +84,49 @@ def test_writers_that_try_at_once_get_it_once(store: RemoteStore) -> None:
     for t in threads:
         t.join()
     assert failed == []
-    assert won.count(True) == 1
-    assert list(leases[0].holders()) == [leases[won.index(True)].token]
+    return won
+
+
+def test_writers_that_try_at_once_get_it_once_at_most(store: RemoteStore) -> None:
+    for _ in range(3):
+        leases = [StoreLease(store, f"writer {i}") for i in range(6)]
+        won = _at_once(leases)
+        assert won.count(True) <= 1  # all backing off is allowed: they try again (the next test)
+        assert list(leases[0].holders()) == [lease.token for lease, w in zip(leases, won, strict=True) if w]
+        for lease, w in zip(leases, won, strict=True):
+            if w:
+                lease.release()
+
+
+def test_writers_that_wait_for_it_hold_it_one_at_a_time(store: RemoteStore) -> None:
+    inside: list[str] = []
+    overlaps: list[list[str]] = []
+    failed: list[BaseException] = []
+    guard = threading.Lock()
+    start = threading.Barrier(4)
+
+    def write(i: int) -> None:
+        start.wait()
+        try:
+            with StoreLease(store, f"writer {i}", wait=120):
+                with guard:
+                    inside.append(f"writer {i}")
+                    if len(inside) > 1:
+                        overlaps.append(list(inside))
+                holders = StoreLease(store, "reader").holders()
+                with guard:
+                    inside.remove(f"writer {i}")
+                assert [w for w, _ in holders.values()] == [f"writer {i}"]
+        except BaseException as e:
+            failed.append(e)
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failed == [] and overlaps == []
+    assert StoreLease(store, "reader").holders() == {}
 
 
 def test_a_long_write_keeps_its_lease(store: RemoteStore) -> None:
