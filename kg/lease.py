@@ -39,6 +39,8 @@ _L = "https://w3id.org/dcpa/lock#"
 LEASE = 60.0
 #: Seconds between two looks at a lease held by another writer.
 POLL = 0.5
+#: Times a writer tries to take its own claim out when the store gives the update up for another's.
+_TRIES = 10
 
 
 class StoreLease:
@@ -68,6 +70,20 @@ class StoreLease:
     def try_acquire(self) -> bool:
         now = self._clock()
         until = now + self.lease
+        try:
+            self._take(now, until)
+        except StoreBusy:  # the store gave our update up for another writer's (a deadlock): nothing was written
+            return False
+        held = self.holders()
+        if self.token not in held:
+            return False
+        if len(held) > 1:  # another claim landed beside ours: it may have read back alone (module docstring)
+            self._remove()
+            return False
+        return True
+
+    def _take(self, now: float, until: float) -> None:
+        """Drop a lease that ran out, then add ours unless one is there: one update."""
         self.store.update(
             f"DELETE {{ GRAPH <{LOCK_GRAPH}> {{ ?h ?p ?o }} }} WHERE {{ GRAPH <{LOCK_GRAPH}> {{ "
             f"?h <{_L}until> ?u ; ?p ?o FILTER(?u < {now:.3f}) }} }} ;\n"
@@ -76,13 +92,6 @@ class StoreLease:
             # a count, not FILTER NOT EXISTS alone: Virtuoso ignores a WHERE made of that filter only
             f"{{ SELECT (COUNT(?h) AS ?held) WHERE {{ GRAPH <{LOCK_GRAPH}> {{ ?h <{_L}token> ?t }} }} }} "
             f"FILTER(?held = 0) }}")
-        held = self.holders()
-        if self.token not in held:
-            return False
-        if len(held) > 1:  # another claim landed beside ours: it may have read back alone (module docstring)
-            self._remove()
-            return False
-        return True
 
     def acquire(self) -> None:
         deadline = time.monotonic() + self.wait
@@ -115,7 +124,14 @@ class StoreLease:
                          for w, u in held.values()) or "another writer"
 
     def _remove(self) -> None:
-        self.store.update(f"DELETE WHERE {{ GRAPH <{LOCK_GRAPH}> {{ {self._node} ?p ?o }} }}")
+        for attempt in range(_TRIES):
+            try:
+                self.store.update(f"DELETE WHERE {{ GRAPH <{LOCK_GRAPH}> {{ {self._node} ?p ?o }} }}")
+                return
+            except StoreBusy:  # given up for another writer's update (a deadlock): nothing removed yet
+                if attempt == _TRIES - 1:
+                    raise
+                time.sleep(POLL * random.uniform(0.1, 0.5))
 
     def _renew(self) -> None:
         while not self._stop.wait(self.lease / 3):

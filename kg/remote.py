@@ -38,7 +38,7 @@ import pyoxigraph as ox
 import rdflib
 
 from .contract import Progress
-from .errors import QueryError, QueryTimeout, StoreError
+from .errors import QueryError, QueryTimeout, StoreBusy, StoreError
 from .inline import inline_bindings, query_form
 from .namespaces import (
     DCPA,
@@ -94,6 +94,8 @@ _RESULTS_BY_TYPE = {
 #: and then committed: success, not a cut.
 _CUT_SHORT = ("x-sparql-maxrows", "x-sql-state")
 _SQL_SUCCESS = "00000"
+#: Virtuoso's answer to an update it rolled back in a deadlock (SQL state 40001, a serialization failure).
+_DEADLOCKED = re.compile(r"Virtuoso 40001 ")
 
 #: About this much N-Triples text per update request of a bulk load, and at most this many triples:
 #: Virtuoso's SPARQL parser gives up ("memory exhausted") between 4,000 and 8,000 lines of INSERT DATA.
@@ -439,6 +441,11 @@ class RemoteStore(ReadMethods):
             if what == "query":
                 raise QueryError(f"the remote store refused the query: {_said(resp)}")
             raise StoreError(f"the remote store refused the {what}{written}: {_said(resp)}")
+        if resp.status_code >= 400 and what != "query" and _DEADLOCKED.match(_said(resp)):
+            # Virtuoso rolled the update back for another that wanted the same rows (writers taking the lease
+            # at once): nothing was written, and the same update may succeed a moment later
+            raise StoreBusy(f"the remote store gave the {what} up for another at the same moment{written}: "
+                            f"{_said(resp)[:200]}", hint="try again", retry_after=1)
         if resp.status_code >= 400:
             raise StoreError(f"the remote store answered {resp.status_code} to the {what}{written}: {_said(resp)}")
         cut = [f"{h}: {resp.headers[h]}" for h in _CUT_SHORT

@@ -15,7 +15,7 @@ from rdflib.compare import isomorphic
 
 from kg.connect import open_store
 from kg.contract import StoreAPI
-from kg.errors import QueryError, StoreError
+from kg.errors import QueryError, StoreBusy, StoreError
 from kg.namespaces import (
     DCPA,
     GRAPH_DERIVED,
@@ -205,6 +205,20 @@ def test_an_update_virtuoso_retried_after_a_deadlock_is_a_success() -> None:
     s = RemoteStore("http://store.invalid/sparql", update_endpoint="http://store.invalid/sparql",
                     client=httpx.Client(transport=httpx.MockTransport(handler)))
     s.update(f"INSERT DATA {{ GRAPH <{G1}> {{ <{EX}x> <{EX}p> 1 }} }}")
+
+
+def test_an_update_virtuoso_gave_up_in_a_deadlock_is_busy_and_says_to_try_again() -> None:
+    """Virtuoso answers 500 "Virtuoso 40001 Error SR172: Transaction deadlocked" to an update it rolled back
+    for another (four writers waiting for the lease at once): nothing was written, and trying again may work."""
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(500, headers={"content-type": "text/plain"},
+                              content=b"Virtuoso 40001 Error SR172: Transaction deadlocked\n\nSPARQL query:\n...")
+
+    s = RemoteStore("http://store.invalid/sparql", update_endpoint="http://store.invalid/sparql",
+                    client=httpx.Client(transport=httpx.MockTransport(handler)))
+    with pytest.raises(StoreBusy) as e:
+        s.update(f"INSERT DATA {{ GRAPH <{G1}> {{ <{EX}x> <{EX}p> 1 }} }}")
+    assert "nothing was written" in e.value.message and e.value.hint == "try again"
 
 
 @pytest.mark.parametrize("header", [("X-SPARQL-MaxRows", "10000"), ("X-SQL-State", "S1TAT")])
