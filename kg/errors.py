@@ -3,7 +3,7 @@
     DcpaError                      exit 2 (usage or runtime error)
     ├── ConfigurationError         exit 2  bad settings, missing store
     ├── StoreError                 exit 2  the store could not be opened or written
-    │   └── StoreBusy              exit 2  another writer (a rebuild) has the store: try again later
+    │   └── StoreBusy              exit 2  another writer has the store (a rebuild, a deadlock): try again
     ├── QueryError                 exit 2  a query failed (syntax, refused form)
     │   ├── QueryTimeout           exit 2  a query ran past its time limit
     │   ├── QueryMemoryLimit       exit 2  a query needed more memory than its limit
@@ -56,7 +56,8 @@ class StoreError(DcpaError):
 
 
 class StoreBusy(StoreError):
-    """The store is being rebuilt (or written by another process): nothing was done; try again.
+    """The store is being rebuilt, written by another process, or (a remote store) gave the update up for
+    another at the same moment: nothing was done; try again.
 
     ``retry_after`` is a guess, in seconds, of when to try again (the API sends it as ``Retry-After``).
     """
