@@ -410,7 +410,12 @@ def test_a_refresh_reads_each_need_once(store: Store, monkeypatch: pytest.Monkey
     needs = [r["n"] for r in store.select("SELECT ?n WHERE { ?n a dcpa:Need }")]
     asked: list[list[str]] = []
     real = derived._old_digests
-    monkeypatch.setattr(derived, "_old_digests", lambda s, iris: real(s, asked.append(list(iris)) or asked[-1]))
+
+    def spy(s: Store, iris: list[str]) -> dict[str, str]:
+        asked.append(list(iris))
+        return real(s, asked[-1])
+
+    monkeypatch.setattr(derived, "_old_digests", spy)
     assert derived.refresh(store, ["21"], needs, settings=settings_for()) == 0
     assert sorted(asked[0]) == sorted(set(needs))
 
