@@ -339,7 +339,7 @@ def partition_lines(graph: str, cls: str, nodes: int, synthetic: int) -> list[st
     """The lines of one class partition (VoID's ``void:classPartition``, with the example nodes counted)."""
     s = f"<{partition_iri(graph, cls)}> "
     return [
-        f"<{graph}> <{VOID.classPartition}> <{partition_iri(graph, cls)}> .\n",
+        f"<{graph}> <{VOID.classPartition}> {s}.\n",
         f"{s}<{VOID['class']}> <{cls}> .\n",
         f'{s}<{VOID.entities}> "{nodes}"{_INT} .\n',
         f'{s}<{DCPA.syntheticEntities}> "{synthetic}"{_INT} .\n',
@@ -660,8 +660,8 @@ def _rewrite(store: StoreAPI, m: Marker, codes: list[str], extra: list[str], day
     partitions_changed = 0
     if graphs:  # a handful of nodes per graph: compared line by line, so a repair needs nothing more
         old_parts = _old_partition_lines(store, graphs)
-        new_parts = {line for text in _partitions_text(count_partitions(store, graphs))
-                     for line in text.splitlines(keepends=True)}
+        new_parts = {line for (g, c), (n, x) in count_partitions(store, graphs).items()
+                     for line in partition_lines(g, c, n, x)}
         drop |= old_parts - new_parts
         lines += sorted(new_parts - old_parts)
         partitions_changed = len({_partition_of(line) for line in old_parts ^ new_parts})

@@ -441,13 +441,14 @@ class RemoteStore(ReadMethods):
             if what == "query":
                 raise QueryError(f"the remote store refused the query: {_said(resp)}")
             raise StoreError(f"the remote store refused the {what}{written}: {_said(resp)}")
-        if resp.status_code >= 400 and what != "query" and _DEADLOCKED.match(_said(resp)):
-            # Virtuoso rolled the update back for another that wanted the same rows (writers taking the lease
-            # at once): nothing was written, and the same update may succeed a moment later
-            raise StoreBusy(f"the remote store gave the {what} up for another at the same moment{written}: "
-                            f"{_said(resp)[:200]}", hint="try again", retry_after=1)
         if resp.status_code >= 400:
-            raise StoreError(f"the remote store answered {resp.status_code} to the {what}{written}: {_said(resp)}")
+            said = _said(resp)
+            if what != "query" and _DEADLOCKED.match(said):
+                # Virtuoso rolled the update back for another that wanted the same rows (writers taking the
+                # lease at once): nothing was written, and the same update may succeed a moment later
+                raise StoreBusy(f"the remote store gave the {what} up for another at the same moment{written}: "
+                                f"{said[:200]}", hint="try again", retry_after=1)
+            raise StoreError(f"the remote store answered {resp.status_code} to the {what}{written}: {said}")
         cut = [f"{h}: {resp.headers[h]}" for h in _CUT_SHORT
                if h in resp.headers and resp.headers[h].strip() != _SQL_SUCCESS]
         if cut and what != "query":
