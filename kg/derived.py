@@ -14,9 +14,11 @@ and, for every province, city and county, a ``dcpa:NeedSummary`` per need type, 
 (real or example data) with its counts, so that a province's gap report reads a few hundred rows
 instead of 10^5 needs; and a ``dcpa:CoverageSummary`` per need type, intervention category and basis:
 how many of those needs an intervention of the category addresses (the counts of the catalogue's
-``coverage_by_category``, which reads every need of the area). And, per named graph and DCPA class, a
-VoID class partition with its nodes and example nodes (what ``synthetic_share`` counts over the whole
-store, 12 s at national scale), recounted for the graphs each write changes.
+``coverage_by_category``, which reads every need of the area). For every village-level unit with
+unaddressed needs, a ``dcpa:VillageGapSummary`` per severity and basis with their number (what
+``top_unaddressed_villages`` ranks villages by, where it read every need of the area). And, per named
+graph and DCPA class, a VoID class partition with its nodes and example nodes (what ``synthetic_share``
+counts over the whole store, 12 s at national scale), recounted for the graphs each write changes.
 
 The graph is computed as of a date (``dcpa:derivedAsOf`` on the graph) and stays current until the first
 date on which an outcome can change without a new fact (``dcpa:stableUntil``: an intervention's
@@ -77,6 +79,10 @@ def reason_iri(need: str, intervention: str) -> str:
 
 def summary_iri(code: str, need_type: str, severity: int, example: bool) -> str:
     return node("summary", f"{code}-{need_type.rsplit('/', 1)[-1]}-{severity}" + ("-ex" if example else ""))
+
+
+def gap_iri(code: str, severity: int, example: bool) -> str:
+    return node("gaps", f"{code}-{severity}" + ("-ex" if example else ""))
 
 
 def coverage_iri(code: str, need_type: str, category: str, example: bool) -> str:
@@ -199,14 +205,30 @@ class CoverageKey(NamedTuple):
     example: bool
 
 
-#: A summary's key; both kinds have the area first and the basis last, so that the counts of an area
-#: above a refreshed county are rolled up the same way (``_new_summaries``).
-Key = SummaryKey | CoverageKey
+class GapKey(NamedTuple):
+    """What one village gap summary counts: the unaddressed needs of one village-level unit, severity and
+    basis. Only ``Counts.gaps`` is used; a village with none of a severity has no summary of it."""
+
+    area: str  # the village's code
+    severity: int
+    example: bool
 
 
-def _order(key: Key) -> tuple[bool, Key]:
-    """Sort order of keys of both kinds (a severity and a category do not compare)."""
-    return isinstance(key, CoverageKey), key
+#: A summary's key; every kind has the area first and the basis last, so that the counts of an area
+#: above a refreshed county are rolled up the same way (``_new_summaries``; a village's gap summaries are
+#: never rolled up: every village of a refreshed county is counted from its needs).
+Key = SummaryKey | CoverageKey | GapKey
+_KINDS = (SummaryKey, CoverageKey, GapKey)
+
+
+def _order(key: Key) -> tuple[int, Key]:
+    """Sort order of keys of every kind (a severity and a category do not compare)."""
+    return _KINDS.index(type(key)), key
+
+
+def _kept(key: Key, c: Counts) -> bool:
+    """Whether a summary with these counts is stored: one counts needs, a gap summary gaps."""
+    return (c.gaps if isinstance(key, GapKey) else c.needs) > 0
 
 
 def tally(needs: Iterable[NeedFacts], result: dict[str, Outcome],
@@ -220,6 +242,8 @@ def tally(needs: Iterable[NeedFacts], result: dict[str, Outcome],
     for n in needs:
         outcome = result[n.iri]
         state, categories = outcome.state, outcome.categories
+        if state is NeedState.UNADDRESSED and (within is None or any(n.village[:k] in inside for k in lengths)):
+            out.setdefault(GapKey(n.village, n.severity, n.example), Counts()).gaps += 1
         for length in SUMMARY_LEVELS:
             a = n.village[:length]
             if len(n.village) >= length and (within is None or any(a[:k] in inside for k in lengths if k <= length)):
@@ -237,14 +261,25 @@ def tally(needs: Iterable[NeedFacts], result: dict[str, Outcome],
 
 def summary_lines(key: Key, c: Counts) -> list[str]:
     """The lines of one summary, need or coverage summary by the kind of its key."""
+    if isinstance(key, GapKey):
+        code, sev, example = key
+        return _summary_lines(gap_iri(code, sev, example), DCPA.VillageGapSummary, example, [
+            f"<{DCPA.gapsOf}> <{AREA_PREFIX}{code}>",
+            f'<{DCPA.summarySeverity}> "{sev}"{_INT}',
+            f'<{DCPA.gapCount}> "{c.gaps}"{_INT}',
+        ])
     if isinstance(key, CoverageKey):
         code, need_type, category, example = key
-        return _summary_lines(coverage_iri(code, need_type, category, example), DCPA.CoverageSummary, key, [
+        return _summary_lines(coverage_iri(code, need_type, category, example), DCPA.CoverageSummary, example, [
+            f"<{DCPA.summaryOf}> <{AREA_PREFIX}{code}>",
+            f"<{DCPA.summaryNeedType}> <{need_type}>",
             f"<{DCPA.summaryCategory}> <{category}>",
             f'<{DCPA.needCount}> "{c.needs}"{_INT}',
         ])
     code, need_type, sev, example = key
-    return _summary_lines(summary_iri(code, need_type, sev, example), DCPA.NeedSummary, key, [
+    return _summary_lines(summary_iri(code, need_type, sev, example), DCPA.NeedSummary, example, [
+        f"<{DCPA.summaryOf}> <{AREA_PREFIX}{code}>",
+        f"<{DCPA.summaryNeedType}> <{need_type}>",
         f'<{DCPA.summarySeverity}> "{sev}"{_INT}',
         f'<{DCPA.needCount}> "{c.needs}"{_INT}',
         f'<{DCPA.gapCount}> "{c.gaps}"{_INT}',
@@ -253,18 +288,16 @@ def summary_lines(key: Key, c: Counts) -> list[str]:
     ])
 
 
-def _summary_lines(iri: str, cls: str, key: Key, counts: list[str]) -> list[str]:
-    """What both kinds of summary state: class, area, need type, their own ``counts`` (predicate and
-    object), the rule, and the example flag."""
+def _summary_lines(iri: str, cls: str, example: bool, facts_: list[str]) -> list[str]:
+    """What every kind of summary states: its class, its own facts (predicate and object: what it is of
+    and its counts), the rule, and the example flag."""
     s = f"<{iri}> "
     out = [
         f"{s}<{RDF.type}> <{cls}> .\n",
-        f"{s}<{DCPA.summaryOf}> <{AREA_PREFIX}{key.area}> .\n",
-        f"{s}<{DCPA.summaryNeedType}> <{key.need_type}> .\n",
-        *(f"{s}{po} .\n" for po in counts),
+        *(f"{s}{po} .\n" for po in facts_),
         f"{s}<{PROV.wasGeneratedBy}> {_RULE} .\n",
     ]
-    if key.example:
+    if example:
         out.append(f"{s}<{DCPA.isSynthetic}> {_TRUE} .\n")
     return out
 
@@ -285,8 +318,8 @@ def _marker_lines(as_of: date, stable_until: date | None) -> list[str]:
     return lines
 
 
-_LABEL_ZH = "派生：需求是否已被满足（规则第 2 版，派生图第 4 版）"
-_LABEL_EN = "Derived: whether each need is addressed (rule version 2, derived graph version 4)"
+_LABEL_ZH = "派生：需求是否已被满足（规则第 2 版，派生图第 5 版）"
+_LABEL_EN = "Derived: whether each need is addressed (rule version 2, derived graph version 5)"
 RULE_TEXT = (
     "A need of type T in village V is addressed as of a date when an intervention reaches V (it names V, "
     "or targets an area containing V with an online resource or a declared whole-area reach scope), fits T "
@@ -530,8 +563,9 @@ def _lines_of(store: StoreAPI, needs: list[str]) -> set[str]:
     return out
 
 
-def _old_summaries(store: StoreAPI, codes: list[str]) -> dict[Key, Counts]:
-    """The counts of the summaries of the areas in or above ``codes`` (one row per summary)."""
+def _old_summaries(store: StoreAPI, codes: list[str], *, gaps: bool = True) -> dict[Key, Counts]:
+    """The counts of the summaries of the areas in or above ``codes`` (one row per summary), with the
+    gap summaries of the villages in ``codes`` unless ``gaps`` is false."""
     ups = {a for a in above(codes) if len(a) in SUMMARY_LEVELS}
     places = scope_patterns(codes, "?a", also=ups)
     queries = [f"""SELECT ?a ?t ?sev ?n ?g ?u ?gp ?ex WHERE {{ {place} GRAPH {_G} {{ ?s dcpa:summaryOf ?a ;
@@ -550,6 +584,12 @@ def _old_summaries(store: StoreAPI, codes: list[str]) -> dict[Key, Counts]:
     for a, t, c, n, ex in (row for q in coverage for row in store.query(q)):
         counts[CoverageKey(code_of(a.value), t.value, c.value, ex is not None and ex.value == "true")] = Counts(
             int(n.value))
+    villages = [f"""SELECT ?a ?sev ?g ?ex WHERE {{ {place} GRAPH {_G} {{ ?s dcpa:gapsOf ?a ;
+                    dcpa:summarySeverity ?sev ; dcpa:gapCount ?g . OPTIONAL {{ ?s dcpa:isSynthetic ?ex }} }} }}"""
+                for place in scope_patterns(codes, "?a")[1:]] if gaps else []  # only areas inside ``codes``
+    for a, sev, g, ex in (row for q in villages for row in store.query(q)):
+        counts[GapKey(code_of(a.value), int(sev.value), ex is not None and ex.value == "true")] = Counts(
+            gaps=int(g.value))
     return counts
 
 
@@ -649,11 +689,13 @@ def _rewrite(store: StoreAPI, m: Marker, codes: list[str], extra: list[str], day
             new_counts = _new_summaries(codes, inputs.needs, result, old_counts)
             for key in sorted(old_counts.keys() | new_counts.keys(), key=_order):
                 if old_counts.get(key) != new_counts.get(key):
+                    # only the lines that differ: a count that moved is one line out and one in, where the
+                    # whole node had been (a 100,000-row import changes the gap summaries of most villages)
                     summaries_changed += 1
-                    if key in old_counts:
-                        drop.update(summary_lines(key, old_counts[key]))
-                    if key in new_counts:
-                        lines += summary_lines(key, new_counts[key])
+                    before = set(summary_lines(key, old_counts[key])) if key in old_counts else set()
+                    after = summary_lines(key, new_counts[key]) if key in new_counts else []
+                    drop.update(before.difference(after))
+                    lines += [line for line in after if line not in before]
         nxt = inputs.rule.next_change()
         if nxt is not None and (until is None or nxt < until):
             until = nxt
@@ -709,11 +751,12 @@ def _inserted_first(line: str) -> tuple[int, str]:
 
 
 _SUMMARY_OF = f"<{DCPA.summaryOf}>"
+_GAPS_OF = f"<{DCPA.gapsOf}>"
 _PARTITION = f"<{VOID.classPartition}>"
 
 
 def _links(line: str) -> bool:
-    return _P.by in line or _SUMMARY_OF in line or _PARTITION in line
+    return _P.by in line or _SUMMARY_OF in line or _GAPS_OF in line or _PARTITION in line
 
 
 def _partition_of(line: str) -> str:
@@ -730,7 +773,7 @@ def _repair_summaries(store: StoreAPI, codes: list[str], needs: list[NeedFacts],
     new = tally(needs, result, tuple(codes))
     ups = sorted(a for a in above(codes) if len(a) in SUMMARY_LEVELS)
     if ups:
-        counties = _old_summaries(store, minimal_areas(ups))  # every area under the topmost ones, parsed
+        counties = _old_summaries(store, minimal_areas(ups), gaps=False)  # every area under the topmost ones
         for key, v in counties.items():
             if len(key.area) == 6 and not any(key.area.startswith(c) for c in codes):
                 new[key] = v
@@ -743,14 +786,15 @@ def _repair_summaries(store: StoreAPI, codes: list[str], needs: list[NeedFacts],
                or k.area in ups}
     want: dict[str, set[str]] = {}
     for key, c in new.items():
-        if c.needs > 0:
+        if _kept(key, c):
             text = summary_lines(key, c)
             want.setdefault(text[0].split(" ", 1)[0], set()).update(text)
     have: dict[str, set[str]] = {}
     for place in scope_patterns(codes, "?a", also=ups):
-        for s_, p, o in store.query(f"SELECT ?s ?p ?o WHERE {{ {place} GRAPH {_G} {{ ?s dcpa:summaryOf ?a . "
-                                    "?s ?p ?o } }"):
-            have.setdefault(str(s_), set()).add(f"{s_} {p} {o} .\n")
+        for link in ("dcpa:summaryOf", "dcpa:gapsOf"):
+            for s_, p, o in store.query(f"SELECT ?s ?p ?o WHERE {{ {place} GRAPH {_G} {{ ?s {link} ?a . "
+                                        "?s ?p ?o } }"):
+                have.setdefault(str(s_), set()).add(f"{s_} {p} {o} .\n")
     changed = 0
     for node_ in have.keys() | want.keys():
         old, now = have.get(node_, set()), want.get(node_, set())

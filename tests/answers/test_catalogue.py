@@ -224,6 +224,29 @@ def test_the_coverage_summaries_answer_what_the_scan_does(mixed: Store, area: st
     assert fast.rows or (area == "219002" and real_only)  # the fixture's real needs there are all gaps
 
 
+@pytest.mark.parametrize("area", ["21", "2190", "219001"])
+@pytest.mark.parametrize("min_severity", [1, 4])
+@pytest.mark.parametrize("real_only", [False, True])
+def test_the_worst_served_villages_are_those_the_need_states_give(
+    mixed: Store, area: str, min_severity: int, real_only: bool
+) -> None:
+    """top_unaddressed_villages ranks villages by their gap summaries: the ranking counted from each need's
+    own state (unaddressed needs of at least the severity, then their severities, then the code)."""
+    tally: dict[str, list[int]] = {}
+    for r in mixed.select(f"""SELECT ?code ?sev ?ex WHERE {{
+            ?v dcpa:withinArea <https://w3id.org/dcpa/id/area/{area}> ; dcpa:areaCode ?code .
+            ?need dcpa:needOf ?v ; dcpa:needState dcpav:NS3 ; dcpa:severity ?sev .
+            OPTIONAL {{ ?need dcpa:isSynthetic ?ex }} }}"""):
+        if int(r["sev"]) >= min_severity and not (real_only and r.get("ex") is True):
+            tally.setdefault(r["code"], []).append(int(r["sev"]))
+    expected = sorted(((c, len(s), sum(s)) for c, s in tally.items()), key=lambda t: (-t[1], -t[2], t[0]))[:50]
+    rows = run_query(mixed, "top_unaddressed_villages", {"area": area, "min_severity": str(min_severity)},
+                     real_only=real_only).rows
+    assert [(r["village_code"], r["unaddressed_severe"], r["severity_sum"]) for r in rows] == expected
+    assert expected or (real_only and area != "2190")  # the real needs that are gaps are in 219002
+    assert all(r["village_label"] for r in rows)
+
+
 @pytest.mark.parametrize("real_only", [False, True])
 def test_the_class_partitions_answer_what_synthetic_share_does(mixed: Store, real_only: bool) -> None:
     """synthetic_share_summary, the materialised counterpart of synthetic_share, gives the same rows (real and

@@ -30,7 +30,7 @@ INSTANCE_CLASSES = [
     "VillageServicePoint", "LibraryResource", "DigitalResource", "Terminal", "TrainingCourse", "Platform",
     "Intervention", "Evaluation", "Policy", "Programme", "Fact", "Source", "Survey", "Interview",
     "DocumentSource", "DatasetSource", "ImportedFile", "SyntheticExampleData", "ImportActivity", "NeedSummary",
-    "CoverageSummary", "Withdrawal",
+    "CoverageSummary", "VillageGapSummary", "Withdrawal",
 ]  # fmt: skip
 
 
