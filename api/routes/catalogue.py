@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from kg.catalogue import CatalogueQuery, answer, load_catalogue
-from kg.errors import InvalidParameter, NotFound
+from kg.errors import InvalidParameter, NotFound, QueryTimeout
 
 from .. import urls
 from ..deps import AnswersDep, SettingsDep
@@ -109,7 +109,13 @@ async def run_stored_query(
             f"unknown parameter(s) for {name}: {', '.join(unknown)}",
             hint=f"this query takes: {', '.join(sorted(known)) or 'no parameters'}",
         )
-    result = await answers(answer, name, params, limit=settings.max_rows, real_only=real_only)
+    try:
+        result = await answers(answer, name, params, limit=settings.max_rows, real_only=real_only)
+    except QueryTimeout as e:
+        if q.faster:  # a query that reads a whole area says which one answers its counts from the derived graph
+            e.hint = (f"{q.faster} answers the same counts from the derived graph in milliseconds: "
+                      f"/api/queries/{q.faster}; or {e.hint}")
+        raise
     page = result.rows[offset : offset + limit]
     flags = result.example[offset : offset + limit]
     if wanted(request, format) == "csv":

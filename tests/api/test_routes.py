@@ -9,6 +9,8 @@ import httpx
 import pytest
 import rdflib
 
+from kg.errors import QueryTimeout
+
 V = "210123203200"  # 北四家子村委会: registered poor (an example status), two needs, one intervention naming it
 
 
@@ -269,6 +271,23 @@ def test_query_catalogue(api: httpx.Client) -> None:
     assert_error(api.get("/api/queries/no_such_query"), 404, "not_found")
     err = assert_error(api.get("/api/queries/needs_of_village", params={"colour": "red"}), 422, "invalid_parameter")
     assert "colour" in err["message"]
+
+
+class _PastDeadline:
+    """A query runner whose every call has run out of time (what a whole-country scan meets at national scale)."""
+
+    async def call(self, target: str, *args: object, timeout: float) -> object:
+        raise QueryTimeout(f"the answer took longer than {timeout:g} s and was stopped")
+
+
+def test_a_stored_query_past_its_deadline_names_its_faster_counterpart(make_client) -> None:
+    client = make_client()
+    client.app.state.query_runner = _PastDeadline()
+    err = assert_error(client.get("/api/queries/synthetic_share"), 503, "query_timeout")
+    assert err["hint"].startswith("synthetic_share_summary answers the same counts")
+    assert "/api/queries/synthetic_share_summary" in err["hint"] and "DCPA_ANSWER_TIMEOUT" in err["hint"]
+    err = assert_error(client.get("/api/queries/needs_of_village", params={"village": V}), 503, "query_timeout")
+    assert "summary" not in err["hint"] and "DCPA_ANSWER_TIMEOUT" in err["hint"]  # it has no counterpart
 
 
 def test_stats(api: httpx.Client) -> None:
