@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -28,7 +29,7 @@ from ..settings import Settings, get_settings
 from .areas import Area, AreaRef, child_areas, resolve_area
 from .basis import Basis, basis
 from .labels import Label, labels, local_name
-from .needs import SEVERE, need_rows
+from .needs import SEVERE, NeedRow, need_rows
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +150,42 @@ class GapReport:
         }
 
 
+def row_tallies(rows: Iterable[NeedRow]) -> list[Tally]:
+    """One tally per need, as the summaries count it."""
+    return [Tally(r.village, r.need_type, r.severity, r.example, 1, int(r.state is NeedState.UNADDRESSED),
+                  int(r.state is NeedState.UNVERIFIED), (r.people or 0) if r.state is NeedState.UNADDRESSED else 0)
+            for r in rows]
+
+
+def summaries_answer(store: StoreAPI, modes: Iterable[str], period: Period | None, day: date) -> bool:
+    """Whether the need summaries count what is asked: the whole rule (every reach mode), no period, on a
+    day the derived graph answers for."""
+    return period is None and set(modes) == set(REACH_MODES) and derived.is_current(store, day)
+
+
+def map_tallies(store: StoreAPI, scope: Area, *, reach: str | None = None,
+                settings: Settings | None = None) -> list[Tally]:
+    """What a map of ``scope`` is coloured by: its needs counted per village, type, severity and basis; for
+    a province per county, read from the county need summaries when they answer (at national scale a
+    province's 100,496 needs took 5.8 s warm and 12.3 s cold, the map 0.37-0.53 s in all)."""
+    settings = settings or get_settings()
+    modes = parse_reach(reach, settings.reach)
+    day = derived.as_of_today(settings)
+    if len(scope.code) == 2 and summaries_answer(store, modes, None, day):
+        # the counties under its cities, and any directly under it (their codes tell them from the cities):
+        # two queries, each starting from the province; "every area within it" read the summaries of
+        # 140,000 areas of the national example province (2.6 s), most of them villages without any
+        body = ("?s dcpa:summaryOf ?a ; dcpa:summaryNeedType ?t ; dcpa:summarySeverity ?sev ; dcpa:needCount ?n ; "
+                "dcpa:gapCount ?g ; dcpa:unverifiedCount ?u ; dcpa:gapPeople ?p . OPTIONAL { ?s dcpa:isSynthetic ?ex }")
+        places = [f"?c dcpa:parentArea <{scope.iri}> . ?a dcpa:parentArea ?c .", f"?a dcpa:parentArea <{scope.iri}> ."]
+        queries: list[tuple[str, dict[str, Any]]] = [
+            (f"SELECT ?a ?t ?sev ?ex ?n ?g ?u ?p WHERE {{ {place} {body} }}", {}) for place in places]
+        rows = [row for part in run_parallel(store, queries) for row in part]
+        return [Tally(code_of(str(a)), str(t), int(sev or 0), ex == "true", int(n or 0), int(g or 0), int(u or 0),
+                      int(p or 0)) for a, t, sev, ex, n, g, u, p in rows if len(code_of(str(a))) == 6]
+    return row_tallies(need_rows(store, scope, reach=modes, as_of=day, settings=settings))
+
+
 def _summary_tallies(store: StoreAPI, scope: Area | None, by: GapDimension) -> list[Tally] | None:
     """Tallies read from the need summaries of the derived graph, or None where there are none.
 
@@ -234,14 +271,12 @@ def gaps(
     day = as_of or (per.end if per else derived.as_of_today(settings))
     tallies: list[Tally] | None = None
     source, notes = "summaries", []
-    if per is None and set(modes) == set(REACH_MODES) and derived.is_current(store, day):
+    if summaries_answer(store, modes, per, day):
         tallies = _summary_tallies(store, scope, dim)
     if tallies is None:
         ns = need_rows(store, scope, reach=modes, period=per, as_of=day, settings=settings)
         source, notes = ns.source, ns.notes
-        tallies = [Tally(r.village, r.need_type, r.severity, r.example, 1, int(r.state is NeedState.UNADDRESSED),
-                         int(r.state is NeedState.UNVERIFIED),
-                         (r.people or 0) if r.state is NeedState.UNADDRESSED else 0) for r in ns]
+        tallies = row_tallies(ns)
     if real_only:
         tallies = [t for t in tallies if not t.example]
     filters = _filters(store, need_type, min_severity)

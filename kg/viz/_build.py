@@ -12,7 +12,8 @@ from rdflib.collection import Collection
 
 from ..answers.areas import child_areas, resolve_area
 from ..answers.basis import basis
-from ..answers.needs import NeedRow, need_rows
+from ..answers.gaps import Tally, map_tallies, row_tallies
+from ..answers.needs import SEVERE, NeedRow, need_rows
 from ..answers.recommend import recommend
 from ..contract import StoreAPI
 from ..errors import NotFound
@@ -293,15 +294,20 @@ def _add_candidates(g: nx.DiGraph, store: StoreAPI, code: str, gaps: list[NeedRo
 
 def village_shares(rows: list[NeedRow]) -> dict[str, dict[str, Any]]:
     """Per village: needs, gaps, severe needs, severe gaps and the share of severe need unaddressed."""
+    return tally_shares(row_tallies(rows))
+
+
+def tally_shares(tallies: list[Tally]) -> dict[str, dict[str, Any]]:
+    """Per area counted (a village, or a county of a province): needs, gaps, severe needs, severe gaps and
+    the share of severe need unaddressed."""
     out: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        s = out.setdefault(area(r.village), {"code": r.village, "needs": 0, "gaps": 0, "severe": 0, "severe_gaps": 0})
-        gap = r.state is NeedState.UNADDRESSED
-        s["needs"] += 1
-        s["gaps"] += int(gap)
-        if r.severe:
-            s["severe"] += 1
-            s["severe_gaps"] += int(gap)
+    for t in tallies:
+        s = out.setdefault(area(t.code), {"code": t.code, "needs": 0, "gaps": 0, "severe": 0, "severe_gaps": 0})
+        s["needs"] += t.needs
+        s["gaps"] += t.gaps
+        if t.severity >= SEVERE:
+            s["severe"] += t.needs
+            s["severe_gaps"] += t.gaps
     for s in out.values():
         s["share"] = round(s["severe_gaps"] / s["severe"], 3) if s["severe"] else None
     return out
@@ -336,8 +342,8 @@ def area_view(store: StoreAPI, code: str, *, reach: str | None = None, max_nodes
     a = info.iri
     g = nx.DiGraph()
     labs = info.label
-    rows = need_rows(store, info, reach=reach).rows
-    shares = village_shares(rows)
+    tallies = map_tallies(store, info, reach=reach)
+    shares = tally_shares(tallies)
     member_len = 6 if len(code) == 2 else 12  # a province's clusters show counties, the others villages
     hub_len = {2: 4, 4: 6, 6: 9, 9: 9}[len(code)]
     tally = _tally_by(shares, {hub_len, member_len, len(code)})
@@ -373,7 +379,7 @@ def area_view(store: StoreAPI, code: str, *, reach: str | None = None, max_nodes
         groups.setdefault(hub, []).append(iri)
     title = {"zh": f"区域视图：{labs.zh}", "en": f"Area view: {labs.en}"}
     view = ViewGraph(g, "area", title, center=a)
-    view.data_basis = basis([r.example for r in rows], what_zh="项需求（颜色的依据）",
+    view.data_basis = basis((t.example for t in tallies for _ in range(t.needs)), what_zh="项需求（颜色的依据）",
                             what_en="needs (behind the colours)")
     view.notes.append(
         {

@@ -195,3 +195,28 @@ def test_area_view_colours_agree_with_the_gap_report(store: Store, township: str
     ours = {s["code"]: (s["needs"], s["gaps"]) for s in shares.values()}
     report = gaps(store, township, by="area", reach=reach, as_of=AS_OF)
     assert ours == {g.code: (g.needs, g.unaddressed) for g in report.groups}
+
+def test_a_province_map_is_coloured_from_its_county_summaries_as_from_every_need(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A province's map reads its counties' need summaries (what took 6-12 s for a province's needs at
+    national scale); the map is the one its needs give, counted one by one on a store without them."""
+    from kg.answers.areas import resolve_area
+    from kg.answers.gaps import map_tallies
+    from kg.namespaces import GRAPH_DERIVED
+
+    from .conftest import AS_OF
+
+    monkeypatch.setenv("DCPA_AS_OF", AS_OF.isoformat())  # the day the fixture's derived graph answers for
+    live = Store.memory()
+    for g in store.graphs():
+        if g != str(GRAPH_DERIVED):
+            live.add_graph(g, store.to_rdflib(g))
+    province = resolve_area(store, "21")
+    assert {len(t.code) for t in map_tallies(store, province)} == {6}  # per county: the summaries answered
+    assert {len(t.code) for t in map_tallies(live, province)} == {12}  # per village: every need read
+    ours, theirs = viz.area_view(store, "21"), viz.area_view(live, "21")
+    assert dict(ours.graph.nodes(data=True)) == dict(theirs.graph.nodes(data=True))
+    assert ours.basis == theirs.basis and ours.basis.items > 0
+    props = {n: {r[1]: r[2] for r in d["props"]} for n, d in ours.graph.nodes(data=True)}
+    assert props[area("211322")]["needs"] > 0
