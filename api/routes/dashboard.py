@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import weakref
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
@@ -13,15 +11,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, Response
 
-from kg import derived, viz
-from kg.contract import StoreAPI
+from kg import viz
 from kg.errors import InvalidParameter, NotFound
 from kg.safetext import csv_text
 from kg.search import AreaLevel, search
-from kg.store import Store
 
 from .. import urls
 from ..deps import Answers, AnswersDep, SettingsDep, StoreDep
+from ..kept import Kept
 from ..paths import TEMPLATES_DIR
 from ._common import EVIDENCE_TEXT, RealOnlyParam
 
@@ -107,48 +104,20 @@ FiltersDep = Annotated[Filters, Depends(filters_of)]
 
 #: Tables kept per store: the province's tables count every need (seconds at province scale).
 CACHE_SIZE = 32
-_CACHE: weakref.WeakKeyDictionary[StoreAPI, OrderedDict[tuple[Any, ...], dict[str, Any]]] = (
-    weakref.WeakKeyDictionary()
-)
-_CACHE_LOCK = threading.Lock()
-#: (event loop, store, key) → the computation under way, which later requests for that key await.
-_PENDING: dict[tuple[Any, ...], asyncio.Future[dict[str, Any]]] = {}
+_TABLES = Kept(CACHE_SIZE)
 
 
 async def dashboard_tables(
     answers: Answers, store: Any, area: str | None, reach: str, filters: Filters = Filters()
 ) -> dict[str, Any]:
     """Every chart's table of an area and the filter's need types (``kg.viz.dashboard_data``), computed
-    once per version of the data (in a query worker, under the answer deadline) and kept here, in the
-    server, which does every write.
-
-    The version is what the answer depends on: the store's count of writes (``Store.generation``), the
-    derived graph's date, and today's date (the rule's dates). A remote endpoint can change behind our
-    back, so its tables are never kept.
-    """
+    once per version of the data (in a query worker, under the answer deadline) and kept in the server,
+    which does every write (``api.kept``)."""
     def compute() -> Any:
         return answers(viz.dashboard_data, area, reach=reach, real_only=filters.real_only,
                        period=filters.period, need_type=filters.need_type, min_severity=filters.min_severity)
 
-    if not isinstance(store, Store):
-        return await compute()  # type: ignore[no-any-return]
-    key = ((area or "").strip(), reach, filters, store.generation, derived.marker(store), date.today())
-    with _CACHE_LOCK:
-        tables = _CACHE.setdefault(store, OrderedDict())
-        if key in tables:
-            tables.move_to_end(key)
-            return tables[key]
-    pending = (id(asyncio.get_running_loop()), id(store), *key)
-    task = _PENDING.get(pending)
-    if task is None:  # one computation per key, however many requests wait for it
-        task = asyncio.ensure_future(compute())
-        _PENDING[pending] = task
-        task.add_done_callback(lambda _: _PENDING.pop(pending, None))
-    made = await asyncio.shield(task)  # a client that leaves does not stop it for the others
-    with _CACHE_LOCK:
-        tables[key] = made
-        while len(tables) > CACHE_SIZE:
-            tables.popitem(last=False)
+    made: dict[str, Any] = await _TABLES.get(store, ((area or "").strip(), reach, filters), compute)
     return made
 
 

@@ -119,6 +119,20 @@ def test_an_answer_past_its_deadline_is_stopped_and_its_worker_killed(tmp_path: 
         assert client.get("/api/gaps?area=21").status_code == 200
 
 
+def test_the_statistics_are_kept_until_a_write(tmp_path: Path) -> None:
+    """/api/stats reads every graph and class (18-22 s at national scale): computed once per version of the
+    data, and again after a write."""
+    with pooled(tmp_path) as (client, pool, _):
+        first = client.get("/api/stats").json()
+        answered = pool.state().answered
+        assert client.get("/api/stats").json() == first
+        assert pool.state().answered == answered  # kept by the server: no worker asked again
+        assert client.post("/api/needs", json=NEED, headers=AUTH).status_code == 201
+        after = client.get("/api/stats").json()
+        assert sum(after["counts"]["needs"].values()) == sum(first["counts"]["needs"].values()) + 1
+        assert after["summary"]["triples"] > first["summary"]["triples"]
+
+
 def test_answers_follow_writes_and_the_dashboard_is_kept_until_one(tmp_path: Path) -> None:
     with pooled(tmp_path) as (client, pool, _):
         needs = client.get(f"/api/villages/{NEED['village_code']}").json()["needs"]
