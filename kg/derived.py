@@ -16,7 +16,9 @@ instead of 10^5 needs; and a ``dcpa:CoverageSummary`` per need type, interventio
 how many of those needs an intervention of the category addresses (the counts of the catalogue's
 ``coverage_by_category``, which reads every need of the area). For every village-level unit with
 unaddressed needs, a ``dcpa:VillageGapSummary`` per severity and basis with their number (what
-``top_unaddressed_villages`` ranks villages by, where it read every need of the area). And, per named
+``top_unaddressed_villages`` ranks villages by, where it read every need of the area); for every area
+above village level, how many village-level units it holds (``dcpa:villageCount``, for
+``libraries_served``; written by ``derive_all`` only, since only the build writes areas). And, per named
 graph and DCPA class, a VoID class partition with its nodes and example nodes (what ``synthetic_share``
 counts over the whole store, 12 s at national scale), recounted for the graphs each write changes.
 
@@ -332,6 +334,24 @@ RULE_TEXT = (
 
 
 # ---------------------------------------------------------------------------
+# village counts: how many village-level units each area above them holds
+# ---------------------------------------------------------------------------
+
+
+def village_count_lines(store: StoreAPI) -> list[str]:
+    """``<area> dcpa:villageCount n`` for every area holding village-level units (12-digit codes).
+
+    What ``libraries_served`` gives for each area a library serves: counting them there looked up every
+    village of every served area (72,314 pairs for province 21 at national scale: 1.41-1.44 s for the query,
+    0.73-0.83 s with the counts read instead). Areas are written only by the build, whose derivation writes
+    these: no refresh changes them.
+    """
+    rows = store.query("SELECT ?a (COUNT(?v) AS ?n) WHERE { ?v dcpa:withinArea ?a ; dcpa:areaCode ?c "
+                       "FILTER(STRLEN(?c) = 12) } GROUP BY ?a")
+    return sorted(f'<{a.value}> <{DCPA.villageCount}> "{int(n.value)}"{_INT} .\n' for a, n in rows)
+
+
+# ---------------------------------------------------------------------------
 # class partitions: how many nodes of each class each graph holds, and how many are example data
 # ---------------------------------------------------------------------------
 
@@ -415,6 +435,7 @@ def derive_all(store: StoreAPI, *, as_of: date | None = None, settings: Settings
     needs = inputs.needs
     del inputs
     partitions = count_partitions(store)
+    villages = village_count_lines(store)
 
     def chunks() -> Iterator[str]:
         for n in needs:
@@ -422,6 +443,7 @@ def derive_all(store: StoreAPI, *, as_of: date | None = None, settings: Settings
         for key in sorted(counts, key=_order):
             yield "".join(summary_lines(key, counts[key]))
         yield from _partitions_text(partitions)
+        yield "".join(villages)
 
     marker_text = "".join(_marker_lines(day, stable))
     if bulk and workdir is not None:

@@ -119,9 +119,11 @@ def test_a_parameter_value_never_changes_the_query(tmp_path: Path) -> None:
 def test_uses_header_declares_the_derived_graph(tmp_path: Path) -> None:
     readers = {name for name, q in CATALOGUE.items() if q.uses == ["derived"]}
     assert readers == {"needs_of_village", "unmet_needs_by_area", "coverage_by_category", "top_unaddressed_villages",
-                       "need_summary_by_type", "coverage_summary_by_category", "synthetic_share_summary"}
+                       "need_summary_by_type", "coverage_summary_by_category", "synthetic_share_summary",
+                       "libraries_served"}
     derived_terms = ("dcpa:needState", "dcpa:addressedBy", "dcpa:addressingInterventionCount",
-                     "dcpa:addressedByCategory", "dcpa:gapCount", "dcpa:summaryOf", "void:classPartition")
+                     "dcpa:addressedByCategory", "dcpa:gapCount", "dcpa:summaryOf", "void:classPartition",
+                     "dcpa:villageCount")
     for name, q in CATALOGUE.items():  # a query reading derived terms must say so (it is refused without them)
         assert any(t in q.text for t in derived_terms) == (name in readers), name
     p = tmp_path / "bad.rq"
@@ -245,6 +247,24 @@ def test_the_worst_served_villages_are_those_the_need_states_give(
     assert [(r["village_code"], r["unaddressed_severe"], r["severity_sum"]) for r in rows] == expected
     assert expected or (real_only and area != "2190")  # the real needs that are gaps are in 219002
     assert all(r["village_label"] for r in rows)
+
+
+def test_the_villages_an_area_holds_are_counted_for_the_libraries_serving_it(mixed: Store) -> None:
+    """libraries_served reads each served area's village count from the derived graph: the number of
+    village-level units inside it (a village counts itself), as counting them says."""
+    counted = {r["a"]: r["n"] for r in mixed.select(
+        "SELECT ?a (COUNT(?v) AS ?n) WHERE { ?v dcpa:withinArea ?a ; dcpa:areaCode ?c FILTER(STRLEN(?c) = 12) } "
+        "GROUP BY ?a")}
+    stored = {r["a"]: r["n"] for r in mixed.select("SELECT ?a ?n WHERE { GRAPH <https://w3id.org/dcpa/graph/derived> "
+                                                   "{ ?a dcpa:villageCount ?n } }")}
+    assert stored == counted and counted
+    rows = run_query(mixed, "libraries_served", {"area": "21"}).rows
+    assert rows
+    for r in rows:
+        code = r["served_code"]
+        inside = counted.get(f"https://w3id.org/dcpa/id/area/{code}", 0)
+        assert r["villages_served"] == (1 if len(code) == 12 else inside)
+    assert any(len(r["served_code"]) < 12 and r["villages_served"] > 1 for r in rows)
 
 
 @pytest.mark.parametrize("real_only", [False, True])
