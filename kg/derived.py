@@ -342,8 +342,8 @@ def village_count_lines(store: StoreAPI) -> list[str]:
     """``<area> dcpa:villageCount n`` for every area holding village-level units (12-digit codes).
 
     What ``libraries_served`` gives for each area a library serves: counting them there looked up every
-    village of every served area (72,314 pairs for province 21 at national scale: 1.41-1.44 s for the query,
-    0.73-0.83 s with the counts read instead). Areas are written only by the build, whose derivation writes
+    village of every served area (72,314 pairs for province 21 at national scale: 1.63-1.70 s for the query,
+    0.78-0.88 s with the counts read instead). Areas are written only by the build, whose derivation writes
     these: no refresh changes them.
     """
     rows = store.query("SELECT ?a (COUNT(?v) AS ?n) WHERE { ?v dcpa:withinArea ?a ; dcpa:areaCode ?c "
