@@ -57,11 +57,11 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from .errors import DcpaError, QueryMemoryLimit, QueryTimeout, StoreError
 from .procs import exited
@@ -183,7 +183,16 @@ class QueryRunner(Protocol):
         ...
 
 
-def _run_here(fn: Callable[..., Any], store: Any, args: tuple[Any, ...], deadline: Deadline) -> Any:
+T = TypeVar("T")
+
+
+def submit_here(pool: ThreadPoolExecutor, fn: Callable[..., T], store: Any, *args: Any) -> Future[T]:
+    """``fn(store, *args)`` in one of ``pool``'s threads as part of the task running now: under its deadline,
+    and with its frames (and so any Oxigraph iterator) dropped in that thread if it fails (``_run_here``)."""
+    return pool.submit(_run_here, fn, store, args, current_deadline())
+
+
+def _run_here(fn: Callable[..., Any], store: Any, args: tuple[Any, ...], deadline: Deadline | None) -> Any:
     """Run ``fn`` in this thread with ``deadline`` as the current one; on failure, drop its frames
     here before the error leaves the thread.
 

@@ -319,3 +319,28 @@ def test_a_rebuild_by_the_server_switches_the_workers_to_the_new_version(
         # no worker keeps the old version open…
         wait_for(lambda: not any(alive(p) for p in old_workers), 30, "the workers of the old version to end")
         assert old_version not in place.versions()  # …so the build's clean-up removed it
+
+
+def test_work_handed_to_another_thread_keeps_the_task_s_deadline() -> None:
+    """``submit_here`` runs part of a task in another thread as the task itself: under its deadline (a
+    context variable, which a plain thread would not see), its error raised to the caller."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kg.workers import _CURRENT, Deadline, current_deadline, submit_here
+
+    def seen(store: object, extra: int) -> tuple[Deadline | None, int]:
+        return current_deadline(), extra
+
+    def fails(store: object) -> None:
+        raise QueryError("late")
+
+    mine = Deadline(30)
+    token = _CURRENT.set(mine)
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            assert pool.submit(current_deadline).result() is None  # what a plain thread sees
+            assert submit_here(pool, seen, None, 7).result() == (mine, 7)
+            with pytest.raises(QueryError, match="late"):
+                submit_here(pool, fails, None).result()
+    finally:
+        _CURRENT.reset(token)
