@@ -364,7 +364,7 @@ def answer(
         flags = [False] * len(full.rows)
     else:
         # both answers at once: the engine lets go of the interpreter while it evaluates (a province's
-        # top_unaddressed_villages at national scale: 1.28-1.36 s one after the other, 0.71-0.79 s so)
+        # top_unaddressed_villages at national scale: 1.28-1.36 s one after the other, 0.71-0.80 s so)
         with ThreadPoolExecutor(max_workers=1) as other:
             pending = submit_here(other, partial(run_query, limit=limit, real_only=True), store, query, params)
             full = run_query(store, query, params, limit=limit)
