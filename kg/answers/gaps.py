@@ -150,6 +150,18 @@ class GapReport:
         }
 
 
+#: What a query reads of each need summary ``?s`` (of area ``?a``), in the order ``_from_summaries`` takes.
+_SUMMARY_COUNTS = ("?s dcpa:summaryNeedType ?t ; dcpa:summarySeverity ?sev ; dcpa:needCount ?n ; dcpa:gapCount ?g ; "
+                   "dcpa:unverifiedCount ?u ; dcpa:gapPeople ?p . OPTIONAL { ?s dcpa:isSynthetic ?ex }")
+_SUMMARY_VARS = "?a ?t ?sev ?ex ?n ?g ?u ?p"
+
+
+def _from_summaries(rows: Iterable[tuple[str | None, ...]]) -> list[Tally]:
+    """Tallies of need summaries read as ``_SUMMARY_VARS``."""
+    return [Tally(code_of(str(a)), str(t), int(sev or 0), ex == "true", int(n or 0), int(g or 0), int(u or 0),
+                  int(p or 0)) for a, t, sev, ex, n, g, u, p in rows]
+
+
 def row_tallies(rows: Iterable[NeedRow]) -> list[Tally]:
     """One tally per need, as the summaries count it."""
     return [Tally(r.village, r.need_type, r.severity, r.example, 1, int(r.state is NeedState.UNADDRESSED),
@@ -175,14 +187,12 @@ def map_tallies(store: StoreAPI, scope: Area, *, reach: str | None = None,
         # the counties under its cities, and any directly under it (their codes tell them from the cities):
         # two queries, each starting from the province; "every area within it" read the summaries of
         # 140,000 areas of the national example province (2.6 s), most of them villages without any
-        body = ("?s dcpa:summaryOf ?a ; dcpa:summaryNeedType ?t ; dcpa:summarySeverity ?sev ; dcpa:needCount ?n ; "
-                "dcpa:gapCount ?g ; dcpa:unverifiedCount ?u ; dcpa:gapPeople ?p . OPTIONAL { ?s dcpa:isSynthetic ?ex }")
         places = [f"?c dcpa:parentArea <{scope.iri}> . ?a dcpa:parentArea ?c .", f"?a dcpa:parentArea <{scope.iri}> ."]
         queries: list[tuple[str, dict[str, Any]]] = [
-            (f"SELECT ?a ?t ?sev ?ex ?n ?g ?u ?p WHERE {{ {place} {body} }}", {}) for place in places]
-        rows = [row for part in run_parallel(store, queries) for row in part]
-        return [Tally(code_of(str(a)), str(t), int(sev or 0), ex == "true", int(n or 0), int(g or 0), int(u or 0),
-                      int(p or 0)) for a, t, sev, ex, n, g, u, p in rows if len(code_of(str(a))) == 6]
+            (f"SELECT {_SUMMARY_VARS} WHERE {{ {place} ?s dcpa:summaryOf ?a . {_SUMMARY_COUNTS} }}", {})
+            for place in places]
+        return [t for t in _from_summaries(row for part in run_parallel(store, queries) for row in part)
+                if len(t.code) == 6]
     return row_tallies(need_rows(store, scope, reach=modes, as_of=day, settings=settings))
 
 
@@ -205,13 +215,10 @@ def _summary_tallies(store: StoreAPI, scope: Area | None, by: GapDimension) -> l
     if scope is not None:
         b["scope"] = ox.NamedNode(scope.iri)
     proj = " ?scope" if b else ""
-    q = (f"SELECT{proj} ?a ?t ?sev ?ex ?n ?g ?u ?p WHERE {{ {where} ?s dcpa:summaryNeedType ?t ; "
-         "dcpa:summarySeverity ?sev ; dcpa:needCount ?n ; dcpa:gapCount ?g ; dcpa:unverifiedCount ?u ; "
-         f"dcpa:gapPeople ?p . OPTIONAL {{ ?s dcpa:isSynthetic ?ex }} {after} }}")
+    q = f"SELECT{proj} {_SUMMARY_VARS} WHERE {{ {where} {_SUMMARY_COUNTS} {after} }}"
     rows = run_parallel(store, [(q, b)])[0]
     skip = 1 if b else 0
-    return [Tally(code_of(str(a)), str(t), int(sev or 0), ex == "true", int(n or 0), int(g or 0), int(u or 0),
-                  int(p or 0)) for a, t, sev, ex, n, g, u, p in (r[skip:] for r in rows)]
+    return _from_summaries(r[skip:] for r in rows)
 
 
 def _category_fits(store: StoreAPI) -> dict[str, set[str]]:

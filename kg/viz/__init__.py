@@ -7,7 +7,7 @@ into vis-network JSON, ``render_view`` into an HTML page (served, or self-contai
 
 from __future__ import annotations
 
-from ._build import area_view, ontology_view, policy_view, village_shares, village_view
+from ._build import area_view, ontology_view, policy_view, tally_shares, village_view
 from ._data import SEVERE, NeedRow, labels
 from ._describe import describe
 from ._gaps import CHARTS, GapTable, dashboard_data, gap_table, gap_tables, need_type_choices, village_summary
@@ -40,7 +40,7 @@ __all__ = [
     "page_context",
     "policy_view",
     "render_view",
-    "village_shares",
+    "tally_shares",
     "need_type_choices",
     "village_summary",
     "village_view",

@@ -12,7 +12,7 @@ from rdflib.collection import Collection
 
 from ..answers.areas import child_areas, resolve_area
 from ..answers.basis import basis
-from ..answers.gaps import Tally, map_tallies, row_tallies
+from ..answers.gaps import Tally, map_tallies
 from ..answers.needs import SEVERE, NeedRow, need_rows
 from ..answers.recommend import recommend
 from ..contract import StoreAPI
@@ -290,11 +290,6 @@ def _add_candidates(g: nx.DiGraph, store: StoreAPI, code: str, gaps: list[NeedRo
 # ---------------------------------------------------------------------------
 # Area
 # ---------------------------------------------------------------------------
-
-
-def village_shares(rows: list[NeedRow]) -> dict[str, dict[str, Any]]:
-    """Per village: needs, gaps, severe needs, severe gaps and the share of severe need unaddressed."""
-    return tally_shares(row_tallies(rows))
 
 
 def tally_shares(tallies: list[Tally]) -> dict[str, dict[str, Any]]:

@@ -185,13 +185,14 @@ def test_area_view_colours_agree_with_the_gap_report(store: Store, township: str
     """The area view colours villages from the same need rows the gap report counts: per village, the
     gaps it shows are the report's."""
     from kg.answers.areas import resolve_area
+    from kg.answers.gaps import row_tallies
     from kg.answers.needs import need_rows
     from kg.matching import gaps
 
     from .conftest import AS_OF
 
     rows = need_rows(store, resolve_area(store, township), reach=reach, as_of=AS_OF).rows
-    shares = viz.village_shares(rows)
+    shares = viz.tally_shares(row_tallies(rows))
     ours = {s["code"]: (s["needs"], s["gaps"]) for s in shares.values()}
     report = gaps(store, township, by="area", reach=reach, as_of=AS_OF)
     assert ours == {g.code: (g.needs, g.unaddressed) for g in report.groups}
