@@ -9,7 +9,17 @@ from __future__ import annotations
 from .answers.areas import Area, AreaRef, child_areas, resolve_area
 from .answers.gaps import GAP_DIMENSIONS, GapDimension, GapGroup, GapReport, as_period, gaps
 from .answers.needs import NeedRow, NeedSet, need_rows
-from .answers.recommend import WEIGHTS, Candidate, NeedRecommendation, RecommendationReport, Step, recommend
+from .answers.recommend import (
+    WEIGHTS,
+    WITHIN_LEVELS,
+    AreaRecommendations,
+    Candidate,
+    NeedRecommendation,
+    RecommendationReport,
+    Step,
+    recommend,
+    recommend_within,
+)
 from .answers.similar import SimilarReport, SimilarVillage, similar
 from .rule import REACH_MODES, NeedState, ReachMode, parse_reach
 
@@ -17,7 +27,9 @@ __all__ = [
     "GAP_DIMENSIONS",
     "REACH_MODES",
     "WEIGHTS",
+    "WITHIN_LEVELS",
     "Area",
+    "AreaRecommendations",
     "AreaRef",
     "Candidate",
     "GapDimension",
@@ -38,6 +50,7 @@ __all__ = [
     "need_rows",
     "parse_reach",
     "recommend",
+    "recommend_within",
     "resolve_area",
     "similar",
 ]
