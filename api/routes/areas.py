@@ -1,19 +1,22 @@
-"""``/api/areas``: find any area (province to village) by name, part of it, pinyin or code prefix."""
+"""``/api/areas``: find any area (province to village) by name, part of it, pinyin or code prefix; the
+recommendations of every village of a county or township."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from kg.matching import WITHIN_LEVELS, recommend_within
 from kg.search import AreaLevel, search
 
 from .. import urls
-from ..deps import AnswersDep
+from ..deps import AnswersDep, SettingsDep
 from ..representation import FormatParam, LimitParam, OffsetParam, Page, csv_response, json_response, wanted
-from ._common import ERROR_RESPONSES
+from ._common import ERROR_RESPONSES, AsOfParam, ReachParam, RealOnlyParam, reach_text
+from .villages import candidate_rows
 
 router = APIRouter(prefix="/api/areas", tags=["areas / 行政区"])
 
@@ -80,3 +83,38 @@ async def find_areas(
                 for i in items]
         return csv_response(rows, name="areas")
     return json_response({"total": found.total, "limit": limit, "offset": offset, "items": items})
+
+
+@router.get(
+    "/{code}/recommendations",
+    summary="Recommendations for every village of a county or township / 县、乡镇各村的帮扶推荐",
+    description="For each village of the area with a need left open (or the villages listed in `village`), the "
+    "report `/api/villages/{code}/recommendations` gives it: ranked resources and interventions for its unmet "
+    "needs, each explained; with the data basis over all of them. For a "
+    + ", ".join(WITHIN_LEVELS) + " (a city or province: ask county by county). `format=csv`: one row per "
+    "village, need and candidate.",
+    response_model=dict[str, Any],
+    responses={200: {"content": {"text/csv": {}}}, **ERROR_RESPONSES},
+)
+async def area_recommendations(
+    request: Request,
+    answers: AnswersDep,
+    settings: SettingsDep,
+    code: Annotated[str, Path(pattern=r"^\d{6}(\d{3}){0,2}$", description="Code of a county (6 digits), a "
+                              "township (9) or a village (12)", examples=["211381"])],
+    village: Annotated[list[str] | None, Query(description="Only these villages (12-digit codes within the "
+                                                           "area; repeat the parameter)")] = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="Candidates per need")] = 3,
+    reach: ReachParam = None,
+    poor_first: Annotated[bool, Query(description="Poverty targeting: cause-linked needs first")] = False,
+    as_of: AsOfParam = None,
+    real_only: RealOnlyParam = False,
+    format: FormatParam = None,
+) -> Response:
+    found = await answers(recommend_within, code, villages=village, limit=limit, reach=reach_text(reach),
+                          poor_first=poor_first, real_only=real_only, as_of=as_of, settings=settings)
+    report = found.to_dict()
+    if wanted(request, format) == "csv":
+        rows = [row for v in report["villages"] for row in candidate_rows(v["village"]["code"], v)]
+        return csv_response(rows, name=f"recommendations-{code}")
+    return json_response(report)

@@ -187,11 +187,11 @@ async def recommendations(
                           real_only=real_only, as_of=as_of, settings=settings)
     report = found.to_dict()
     if wanted(request, format) == "csv":
-        return csv_response(_candidate_rows(code, report), name=f"recommendations-{code}")
+        return csv_response(candidate_rows(code, report), name=f"recommendations-{code}")
     return json_response(report)
 
 
-def _candidate_rows(code: str, report: dict[str, Any]) -> list[dict[str, Any]]:
+def candidate_rows(code: str, report: dict[str, Any]) -> list[dict[str, Any]]:
     """One CSV row per (need, candidate), ranked within each need; the explanation stays in JSON."""
     rows = []
     for need in report.get("needs", []):

@@ -23,6 +23,7 @@ from ..contract import StoreAPI
 from ..errors import DcpaError, InvalidParameter
 from ..matching import gaps as run_gaps
 from ..matching import recommend as run_recommend
+from ..matching import recommend_within as run_recommend_within
 from ..matching import similar as run_similar
 from ..planning import ALLOCATION_COLUMNS, allocation_rows, distance_words
 from ..planning import plan as run_plan
@@ -147,7 +148,8 @@ def search_cmd(
 
 @app.command()
 def recommend(
-    code: Annotated[str, typer.Argument(help="12-digit code of the village-level unit.")],
+    code: Annotated[str, typer.Argument(help="12-digit code of the village-level unit; or a county's (6 digits) or "
+                                        "township's (9): each of its villages with a need left open.")],
     limit: Annotated[int, typer.Option(help="Candidates per need.")] = 5,
     reach: ReachOption = None,
     poor_first: Annotated[bool, typer.Option("--poor-first", help="Poverty targeting: needs linked to the "
@@ -159,37 +161,47 @@ def recommend(
 ) -> None:
     """Rank resources and interventions for a village's unmet needs, with the reasons.
 
-    Example: dcpa recommend 211381107200 --format json
+    Example: dcpa recommend 211381107200 --format json; dcpa recommend 211381 --format csv (every village)
     """
     _check_format(fmt)
+    many = len(code.strip()) != 12
+    kw: dict[str, Any] = {"limit": limit, "reach": reach, "poor_first": poor_first, "real_only": real_only,
+                          "as_of": _day(as_of), "lang": lang}
     try:
         with _store() as store:
-            rep = run_recommend(store, code, limit=limit, reach=reach, poor_first=poor_first, real_only=real_only,
-                                as_of=_day(as_of), lang=lang)
+            found = run_recommend_within(store, code, **kw) if many else None
+            reps = found.villages if found is not None else [run_recommend(store, code, **kw)]
     except DcpaError as e:
         raise fail(e) from e
     if fmt == "json":
-        _emit_json(rep.to_dict())
+        _emit_json(found.to_dict() if found is not None else reps[0].to_dict())
         return
     rows = []
-    for n in rep.needs:
-        for rank, c in enumerate(n.candidates, start=1):
-            rows.append({
-                "need_type": n.need_type_label or n.need_type, "severity": n.severity, "state": n.state,
-                "rank": rank, "kind": c.kind, "candidate": c.label or c.iri, "library": c.library_label or c.library,
-                "fit": c.fit, "score": c.score, "unit_cost": c.unit_cost, "example": c.example,
-                "why": " → ".join(f"{s.subject_label or s.subject.rsplit('/', 1)[-1]} "
-                                  f"{s.predicate.rsplit('#', 1)[-1].rsplit('/', 1)[-1]} "
-                                  f"{s.object_label or s.object.rsplit('/', 1)[-1]}" for s in c.explanation),
-            })
-        if not n.candidates:
-            rows.append({"need_type": n.need_type_label or n.need_type, "severity": n.severity, "state": n.state,
-                         "candidate": "(no candidate within reach)"})
-    err(f"{rep.village.label.get(lang)} ({rep.village.code}), as of {rep.as_of}: {len(rep.addressed)} need(s) "
-        f"addressed, {len(rep.needs)} unmet (reach {','.join(rep.reach)})")
-    emit_rows(rows, fmt, ["need_type", "severity", "state", "rank", "kind", "candidate", "library", "fit", "score",
-                          "unit_cost", "example", "why"])
-    _basis(rep.basis, lang)
+    for rep in reps:
+        at = {"village": rep.village.code} if many else {}
+        for n in rep.needs:
+            for rank, c in enumerate(n.candidates, start=1):
+                rows.append({
+                    **at, "need_type": n.need_type_label or n.need_type, "severity": n.severity, "state": n.state,
+                    "rank": rank, "kind": c.kind, "candidate": c.label or c.iri,
+                    "library": c.library_label or c.library, "fit": c.fit, "score": c.score,
+                    "unit_cost": c.unit_cost, "example": c.example,
+                    "why": " → ".join(f"{s.subject_label or s.subject.rsplit('/', 1)[-1]} "
+                                      f"{s.predicate.rsplit('#', 1)[-1].rsplit('/', 1)[-1]} "
+                                      f"{s.object_label or s.object.rsplit('/', 1)[-1]}" for s in c.explanation),
+                })
+            if not n.candidates:
+                rows.append({**at, "need_type": n.need_type_label or n.need_type, "severity": n.severity,
+                             "state": n.state, "candidate": "(no candidate within reach)"})
+        if not many:
+            err(f"{rep.village.label.get(lang)} ({rep.village.code}), as of {rep.as_of}: {len(rep.addressed)} "
+                f"need(s) addressed, {len(rep.needs)} unmet (reach {','.join(rep.reach)})")
+    if found is not None:
+        err(f"{found.area.label.get(lang)} ({found.area.code}): {len(reps)} village(s) with needs left open, "
+            f"{sum(len(r.needs) for r in reps)} unmet need(s)")
+    emit_rows(rows, fmt, [*(["village"] if many else []), "need_type", "severity", "state", "rank", "kind",
+                          "candidate", "library", "fit", "score", "unit_cost", "example", "why"])
+    _basis(found.basis if found is not None else reps[0].basis, lang)
 
 
 @app.command()

@@ -15,7 +15,7 @@ from kg.resources import ontology_graph
 from kg.settings import get_settings
 from kg.store import Store
 
-from .conftest import FIXTURE, V1
+from .conftest import FIXTURE, V1, V2, V3
 
 
 def _store_without_derived_graph(path: Path) -> Path:
@@ -70,6 +70,23 @@ def test_recommend_gaps_plan_similar(store_dir: Path, monkeypatch: pytest.Monkey
     assert r.exit_code == 0 and "219002001002" in r.stdout
     r = _run(store_dir, monkeypatch, "recommend", "219001001999")
     assert r.exit_code == 2
+
+
+def test_recommend_for_a_county_lists_every_village(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A county's code: a row per village, need and candidate, each village as `dcpa recommend VILLAGE` has it."""
+    r = _run(store_dir, monkeypatch, "recommend", "219001", "--format", "json")
+    assert r.exit_code == 0, r.output
+    whole = json.loads(r.stdout)
+    assert [v["village"]["code"] for v in whole["villages"]] == [V1, V2, V3]
+    for v in whole["villages"]:
+        one = _run(store_dir, monkeypatch, "recommend", v["village"]["code"], "--format", "json")
+        assert json.loads(one.stdout) == v
+    r = _run(store_dir, monkeypatch, "recommend", "219001", "--format", "csv")
+    assert r.exit_code == 0 and r.stdout.splitlines()[0].startswith("village,need_type,")
+    assert {line.split(",")[0] for line in r.stdout.splitlines()[1:]} == {V1, V2, V3}
+    assert "3 village(s) with needs left open" in r.stderr
+    r = _run(store_dir, monkeypatch, "recommend", "2190")
+    assert r.exit_code == 2 and "county by county" in r.stderr
 
 
 def test_derive_makes_the_queries_on_the_derived_graph_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -38,6 +38,7 @@ ANSWERS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", f"/api/villages/{VILLAGE}", None),
     ("GET", f"/api/villages/{VILLAGE}?format=jsonld", None),
     ("GET", f"/api/villages/{VILLAGE}/recommendations", None),
+    ("GET", f"/api/areas/{COUNTY}/recommendations", None),
     ("GET", f"/api/villages/{VILLAGE}/similar", None),
     ("POST", "/api/plans", {"budget": 10000, "area": COUNTY}),
     ("GET", f"/api/queries/needs_of_village?village={VILLAGE}", None),

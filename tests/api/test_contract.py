@@ -84,7 +84,8 @@ def test_every_reach_parameter_offers_the_librarys_modes_and_nothing_else(spec: 
 
 def test_every_answer_offers_real_only(spec: dict[str, Any]) -> None:
     answers = ["/api/gaps", "/api/villages", "/api/villages/{code}", "/api/villages/{code}/recommendations",
-               "/api/villages/{code}/similar", "/api/queries/{name}", "/api/policies", "/api/interventions"]
+               "/api/areas/{code}/recommendations", "/api/villages/{code}/similar", "/api/queries/{name}",
+               "/api/policies", "/api/interventions"]
     for path in answers:
         assert "real_only" in _params(spec, path), path
     assert "real_only" in _resolve(spec, spec["paths"]["/api/plans"]["post"]["requestBody"]["content"]

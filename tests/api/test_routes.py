@@ -160,6 +160,28 @@ def test_recommendations(api: httpx.Client) -> None:
     assert rows[0]["need_type_label"] == "电子商务技能" and rows[0]["rank"] == "1"
 
 
+def test_recommendations_for_every_village_of_a_county(api: httpx.Client) -> None:
+    """Each village's part is the village's own recommendations; the CSV has a row per village, need and
+    candidate; a city is asked county by county."""
+    county = V[:6]
+    r = api.get(f"/api/areas/{county}/recommendations").json()
+    codes = [v["village"]["code"] for v in r["villages"]]
+    assert codes == sorted(codes) and "210123203201" in codes  # 六家子: a gap, the e-readers a candidate
+    assert r["area"]["code"] == county and r["basis"]["items"] == sum(v["basis"]["items"] for v in r["villages"])
+    for v in r["villages"]:
+        assert v == api.get(f"/api/villages/{v['village']['code']}/recommendations", params={"limit": 3}).json()
+    rows = read_csv(api.get(f"/api/areas/{county}/recommendations", params={"format": "csv"}))
+    assert len(rows) == sum(len(n["candidates"]) for v in r["villages"] for n in v["needs"]) > 0
+    assert {row["village"] for row in rows} <= set(codes)
+    one = api.get(f"/api/areas/{county}/recommendations", params={"village": "210123203201"}).json()
+    assert [v["village"]["code"] for v in one["villages"]] == ["210123203201"]
+    err = assert_error(api.get("/api/areas/2101/recommendations"), 422, "invalid_request")
+    assert "code" in err["message"] or err["details"]
+    err = assert_error(api.get(f"/api/areas/{county}/recommendations", params={"village": "210124000000"}), 422,
+                       "invalid_parameter")
+    assert "within " + county in err["message"]
+
+
 def test_similar(api: httpx.Client) -> None:
     r = api.get(f"/api/villages/{V}/similar")
     assert r.status_code == 200
