@@ -488,6 +488,7 @@ def search(store: StoreAPI, q: str, *, levels: Iterable[AreaLevel] | None = None
 # -- keeping the index --------------------------------------------------------------------------
 
 _lock = threading.Lock()
+_making = threading.RLock()  # one index made or loaded at a time; the others wait for it, then find it
 _on_disk: dict[str, Index] = {}  # the version directory → its index (areas never change within a version)
 _in_memory: weakref.WeakKeyDictionary[StoreAPI, tuple[tuple[int, str | None], Index]] = weakref.WeakKeyDictionary()
 
@@ -533,7 +534,13 @@ def save(store: StoreAPI, version: Path) -> int:
 
 def index_of(store: StoreAPI) -> Index:
     """The index of the store's areas, made or loaded once per store version (in memory: per write; a
-    remote store: per write of this process and per build, ``kg.stamp``, since others may rebuild it)."""
+    remote store: per write of this process and per build, ``kg.stamp``, since others may rebuild it).
+    One at a time: a server warms it up while its first searches come in (1.9 s at national scale)."""
+    with _making:
+        return _index_of(store)
+
+
+def _index_of(store: StoreAPI) -> Index:
     real = getattr(store, "real_path", None)
     if real is None or not Path(real).parent.name.endswith(".versions"):  # in memory, or not a built version
         generation = getattr(store, "generation", 0)

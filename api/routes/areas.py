@@ -10,10 +10,10 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from kg.matching import WITHIN_LEVELS, recommend_within
-from kg.search import AreaLevel, search
+from kg.search import AreaLevel
 
 from .. import urls
-from ..deps import AnswersDep, SettingsDep
+from ..deps import AnswersDep, SearchDep, SettingsDep
 from ..representation import FormatParam, LimitParam, OffsetParam, Page, csv_response, json_response, wanted
 from ._common import ERROR_RESPONSES, AsOfParam, ReachParam, RealOnlyParam, reach_text
 from .villages import candidate_rows
@@ -68,14 +68,14 @@ def href(code: str, level: str) -> str:
 )
 async def find_areas(
     request: Request,
-    answers: AnswersDep,
+    search: SearchDep,
     q: SearchParam,
     level: Annotated[list[AreaLevel] | None, Query(description="Only these levels (repeat the parameter)")] = None,
     limit: LimitParam = 20,
     offset: OffsetParam = 0,
     format: FormatParam = None,
 ) -> Response:
-    found = await answers(search, q, levels=level, limit=limit, offset=offset)
+    found = await search(q, levels=level, limit=limit, offset=offset)
     items: list[dict[str, Any]] = [dict(h.to_dict(), href=href(h.place.code, h.place.level)) for h in found.hits]
     if wanted(request, format) == "csv":
         rows = [{"code": i["code"], "name": i["name"], "pinyin": i["pinyin"], "level": i["level"],

@@ -14,10 +14,10 @@ from fastapi.responses import HTMLResponse, Response
 from kg import viz
 from kg.errors import InvalidParameter, NotFound
 from kg.safetext import csv_text
-from kg.search import AreaLevel, search
+from kg.search import AreaLevel, index_of
 
 from .. import urls
-from ..deps import Answers, AnswersDep, SettingsDep, StoreDep
+from ..deps import Answers, AnswersDep, SearchDep, SettingsDep, StoreDep
 from ..kept import Kept
 from ..paths import TEMPLATES_DIR
 from ._common import EVIDENCE_TEXT, RealOnlyParam
@@ -122,7 +122,8 @@ async def dashboard_tables(
 
 
 def warm(state: Any) -> threading.Thread:
-    """Compute the default dashboard (the province) in the background, so its first visitor need not wait."""
+    """Compute the default dashboard (the province) and load the search index in the background, so that
+    their first visitors need not wait."""
     thread = threading.Thread(target=_warm, args=(state,), name="dashboard-warm", daemon=True)
     thread.start()
     return thread
@@ -132,6 +133,10 @@ def _warm(state: Any) -> None:
     try:
         asyncio.run(dashboard_tables(Answers.of(state), state.store, None, state.settings.reach))
     except Exception:  # noqa: BLE001 - an empty or unbuilt store: the page will say so when asked
+        pass
+    try:
+        index_of(state.store)  # api.deps.Search searches here: 1.9 s to load at national scale
+    except Exception:  # noqa: BLE001 - as above: the search will say so when asked
         pass
 
 
@@ -273,11 +278,11 @@ _LEVEL_NAMES = {AreaLevel.province: ("省", "province"), AreaLevel.city: ("市",
 
 
 @router.get("/dashboard/search", summary="Find a village or area / 查找村或区域", response_class=HTMLResponse)
-async def search_page(answers: AnswersDep, q: Annotated[str, Query(max_length=100)] = "",
+async def search_page(search: SearchDep, q: Annotated[str, Query(max_length=100)] = "",
                       lang: LangQuery = "zh") -> HTMLResponse:
     """Search by name, pinyin or code; each hit links to its village page or its area's dashboard."""
     lang = _lang(lang)
-    found = await answers(search, q, limit=50) if q.strip() else None
+    found = await search(q, limit=50) if q.strip() else None
     hits = []
     for h in found.hits if found else []:
         p = h.place

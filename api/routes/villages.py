@@ -8,13 +8,14 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from kg.answers.villages import search_villages, village_detail
+from kg.answers.poverty import registered_poor_villages
+from kg.answers.villages import village_detail, village_hits, village_search_options
 from kg.matching import recommend as run_recommend
 from kg.matching import similar as run_similar
 from kg.records import records_graph
 
 from .. import urls
-from ..deps import AnswersDep, SettingsDep
+from ..deps import AnswersDep, SearchDep, SettingsDep
 from ..representation import (
     FormatParam,
     LimitParam,
@@ -108,6 +109,7 @@ class VillageDetailModel(BaseModel):
 async def list_villages(
     request: Request,
     answers: AnswersDep,
+    search: SearchDep,
     q: Annotated[
         str | None,
         Query(max_length=100, description="A name or part of it, pinyin (full or initials) or a code prefix, e.g. "
@@ -122,7 +124,10 @@ async def list_villages(
     real_only: RealOnlyParam = False,
     format: FormatParam = None,
 ) -> Response:
-    found = await answers(search_villages, q, poor=poor, limit=limit, offset=offset, real_only=real_only)
+    # as search_villages, with the search itself in this process (api.deps.Search)
+    registered = await answers(registered_poor_villages, real_only) if poor is not None else None
+    hits = await search(q or "", **village_search_options(registered, poor, limit=limit, offset=offset))
+    found = await answers(village_hits, hits, real_only=real_only)
     items = [dict(i, href=urls.village(i["code"])) for i in found.to_dict()["items"]]
     if wanted(request, format) == "csv":
         rows = [{"code": i["code"], "label": i["label"]["zh"], "label_en": i["label"]["en"], "kind": i["kind"],

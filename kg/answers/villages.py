@@ -19,7 +19,7 @@ from ..errors import NotFound
 from ..facts import iri_values
 from ..namespaces import area
 from ..rule import ReachMode, Rule, validity
-from ..search import AreaLevel, search
+from ..search import AreaLevel, Found, search
 from ..settings import Settings, get_settings
 from .areas import Area, resolve_area
 from .basis import Basis, basis
@@ -62,8 +62,21 @@ def search_villages(store: StoreAPI, q: str | None, *, poor: bool | None = None,
     example registration counts only when ``real_only`` is off, and is marked.
     """
     registered = registered_poor_villages(store, real_only) if poor is not None else None
-    found = search(store, q or "", levels=[AreaLevel.village], limit=limit, offset=offset,
-                   only=registered if poor else None, excluding=registered if poor is False else None)
+    found = search(store, q or "", **village_search_options(registered, poor, limit=limit, offset=offset))
+    return village_hits(store, found, real_only=real_only)
+
+
+def village_search_options(registered: frozenset[str] | None, poor: bool | None, *, limit: int,
+                           offset: int) -> dict[str, Any]:
+    """The options of ``kg.search.search`` that find a page of villages, with (``poor``) or without (``poor``
+    False) a registration among ``registered`` (``registered_poor_villages``)."""
+    return {"levels": [AreaLevel.village], "limit": limit, "offset": offset,
+            "only": registered if poor else None, "excluding": registered if poor is False else None}
+
+
+def village_hits(store: StoreAPI, found: Found, *, real_only: bool = False) -> VillageSearch:
+    """The villages ``kg.search.search`` found, with their poverty situation and the answer's basis. Apart
+    from the search itself, which a server runs where it keeps the index (``api.deps.Search``)."""
     situations = poverty_of(store, [h.place.code for h in found.hits])
     items = []
     for h in found.hits:
@@ -223,4 +236,5 @@ def _evaluations(store: StoreAPI, village: str, real_only: bool) -> list[dict[st
     return out
 
 
-__all__ = ["VILLAGE_CLASSES", "VillageDetail", "VillageHit", "VillageSearch", "search_villages", "village_detail"]
+__all__ = ["VILLAGE_CLASSES", "VillageDetail", "VillageHit", "VillageSearch", "search_villages", "village_detail",
+           "village_hits", "village_search_options"]

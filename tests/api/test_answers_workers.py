@@ -105,6 +105,35 @@ def test_every_answer_runs_in_a_worker_and_is_the_same_as_in_process(tmp_path: P
             assert pool.state().answered > answered, f"{path} was not answered by a worker"
 
 
+def test_searches_are_answered_by_the_server_from_one_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The search index (1.9 s to load, 260 MB at national scale) is the server's: in the workers every
+    search loaded it again, since a worker is replaced after a task past a second (the load itself)."""
+    import kg.search
+
+    made: list[int] = []
+    make = kg.search.Index.__init__
+
+    def counted(self: kg.search.Index, entries: Any) -> None:
+        made.append(len(entries))
+        make(self, entries)
+
+    monkeypatch.setattr(kg.search.Index, "__init__", counted)
+    with pooled(tmp_path) as (client, pool, _):
+        first = client.get("/api/areas", params={"q": "北四家子"}).json()
+        assert VILLAGE in [i["code"] for i in first["items"]]
+        loaded, answered = len(made), pool.state().answered
+        assert loaded >= 1
+        for q in ("北四家子", "beisijiazi", "bsjz", "210123"):
+            assert client.get("/api/areas", params={"q": q}).json()["total"] >= 1, q
+            assert "210123203200" in client.get("/dashboard/search", params={"q": q}).text, q
+        assert pool.state().answered == answered  # no worker searched
+        found = client.get("/api/villages", params={"q": "bsjz", "poor": "true"}).json()
+        assert [i["code"] for i in found["items"]] == ["210123203200"]  # a registered poor village (example)
+        assert found["items"][0]["poverty"]["example_registration"] is True
+        assert pool.state().answered == answered + 2  # the registrations and the villages' poverty: workers
+        assert len(made) == loaded  # and the index was not made again
+
+
 def test_an_answer_past_its_deadline_is_stopped_and_its_worker_killed(tmp_path: Path) -> None:
     """The deadline of an answer ends its work, not only the wait: the worker doing it is killed,
     and the routes go on answering from the others."""
