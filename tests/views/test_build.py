@@ -119,6 +119,14 @@ def test_policy_view_sums_up_by_area_and_draws_a_county_in_full(store: Store) ->
     # I2 is supported by the policy directly (no programme)
     assert county.has_edge(node("policy", "P02"), node("intervention", "I2"))
     assert county.nodes[area("211322102200")]["kind"] == "village"
+    # the data basis: the interventions drawn or summed up, and which of them are example data
+    rows = store.select("""SELECT DISTINCT ?i ?ex WHERE {
+        { ?i dcpa:supportedBy <https://w3id.org/dcpa/id/policy/P02> } UNION
+        { ?g dcpa:supportedBy <https://w3id.org/dcpa/id/policy/P02> . ?i dcpa:partOfProgramme ?g }
+        ?i a dcpa:Intervention ; dcpa:targetsArea ?a . OPTIONAL { ?i dcpa:isSynthetic ?ex } }""")
+    assert (whole.data_basis.items, whole.data_basis.example_items) == (
+        len({r["i"] for r in rows}), len({r["i"] for r in rows if r.get("ex") is True}))
+    assert whole.data_basis.items >= 2
     with pytest.raises(NotFound):
         viz.policy_view(store, "P99")
 
