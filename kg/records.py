@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import pyoxigraph as ox
 import rdflib
 
 from .answers.basis import Basis, basis
@@ -80,10 +81,12 @@ def list_records(store: StoreAPI, kind: RecordKind, *, q: str | None = None, lim
     flt = f"?s rdfs:label ?_l FILTER(CONTAINS(STR(?_l), {_lit(q)}))" if q else ""
     real = "FILTER NOT EXISTS { ?s dcpa:isSynthetic true }" if real_only else ""
     where = f"VALUES ?c {{ {iri_values(classes(store, kind.root))} }} ?s a ?c . {flt} {real}"
-    total_rows = store.select(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {where} }}")
-    total = int(total_rows[0].get("n", 0)) if total_rows else 0
-    page = store.select(f"SELECT DISTINCT ?s WHERE {{ {where} }} ORDER BY ?s LIMIT {int(limit)} OFFSET {int(offset)}")
-    items = describe_records(store, [r["s"] for r in page], kind)
+    # every record's IRI read once and sorted here: Oxigraph's ORDER BY looks the IRIs up again for each
+    # comparison (the first page of 59,793 interventions at national scale took 3.0 s, this 0.3-0.4 s)
+    found = sorted({sol["s"].value for sol in store.query(f"SELECT DISTINCT ?s WHERE {{ {where} }}")
+                    if isinstance(sol["s"], ox.NamedNode)})
+    total = len(found)
+    items = describe_records(store, found[int(offset):int(offset) + int(limit)], kind)
     what = kind.path
     return RecordPage(total, items, basis([r["synthetic"] for r in items], real_only=real_only, what_zh="条记录",
                                           what_en=f"records ({what})"))
