@@ -44,6 +44,8 @@ AsOfParam = Annotated[date | None, Query(description="Date the answer is for (YY
 NeedTypeParam = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{1,20}$", description="Only needs of this type "
                                                   "and its narrower types (a code of the need-type scheme: N1, N22…)")]
 MinSeverityParam = Annotated[int | None, Query(ge=1, le=5, description="Only needs at least this severe (1–5)")]
+PoorFirstParam = Annotated[bool, Query(description="Poverty targeting: the needs linked to the village's "
+                                                   "poverty causes first, and why")]
 ReachParam = Annotated[list[ReachMode] | None, Query(description="Reach modes that count for \"addressed\" "
                                                                  "(repeat the parameter; default DCPA_REACH). A "
                                                                  "library's service area never counts.")]

@@ -15,7 +15,7 @@ from kg.search import AreaLevel
 from .. import urls
 from ..deps import AnswersDep, SearchDep, SettingsDep
 from ..representation import FormatParam, LimitParam, OffsetParam, Page, csv_response, json_response, wanted
-from ._common import ERROR_RESPONSES, AsOfParam, ReachParam, RealOnlyParam, reach_text
+from ._common import ERROR_RESPONSES, AsOfParam, PoorFirstParam, ReachParam, RealOnlyParam, reach_text
 from .villages import candidate_rows
 
 router = APIRouter(prefix="/api/areas", tags=["areas / 行政区"])
@@ -106,7 +106,7 @@ async def area_recommendations(
                                                            "area; repeat the parameter)")] = None,
     limit: Annotated[int, Query(ge=1, le=100, description="Candidates per need")] = 3,
     reach: ReachParam = None,
-    poor_first: Annotated[bool, Query(description="Poverty targeting: cause-linked needs first")] = False,
+    poor_first: PoorFirstParam = False,
     as_of: AsOfParam = None,
     real_only: RealOnlyParam = False,
     format: FormatParam = None,

@@ -27,7 +27,7 @@ from ..representation import (
     report_response,
     wanted,
 )
-from ._common import ERROR_RESPONSES, AsOfParam, ReachParam, RealOnlyParam, reach_text
+from ._common import ERROR_RESPONSES, AsOfParam, PoorFirstParam, ReachParam, RealOnlyParam, reach_text
 
 router = APIRouter(prefix="/api/villages", tags=["villages / 村"])
 
@@ -183,7 +183,7 @@ async def recommendations(
     code: CodeParam,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     reach: ReachParam = None,
-    poor_first: Annotated[bool, Query(description="Poverty targeting: cause-linked needs first")] = False,
+    poor_first: PoorFirstParam = False,
     as_of: AsOfParam = None,
     real_only: RealOnlyParam = False,
     format: FormatParam = None,
