@@ -532,6 +532,24 @@ def save(store: StoreAPI, version: Path) -> int:
     return len(entries)
 
 
+def preload(store: StoreAPI) -> bool:
+    """Load the index saved beside the store's version, if there is one (a server, at start): neither reads
+    the store nor writes a file, so it cannot hold up a build that replaces the version meanwhile."""
+    real = getattr(store, "real_path", None)
+    if real is None or not Path(real).parent.name.endswith(".versions"):
+        return False
+    with _making:
+        with _lock:
+            if str(real) in _on_disk:
+                return True
+        loaded = _load(saved_file(Path(real)))
+        if loaded is None:
+            return False
+        with _lock:
+            _on_disk[str(real)] = loaded
+        return True
+
+
 def index_of(store: StoreAPI) -> Index:
     """The index of the store's areas, made or loaded once per store version (in memory: per write; a
     remote store: per write of this process and per build, ``kg.stamp``, since others may rebuild it).
@@ -575,4 +593,4 @@ def _index_of(store: StoreAPI) -> Index:
 
 
 __all__ = ["FORMAT", "LEVEL_OF_CLASS", "SUFFIX", "AreaLevel", "Found", "Hit", "Index", "Place", "index_of",
-           "normalise", "readings", "save", "saved_file", "search", "short_name"]
+           "normalise", "preload", "readings", "save", "saved_file", "search", "short_name"]

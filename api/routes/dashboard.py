@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from kg import viz
 from kg.errors import InvalidParameter, NotFound
 from kg.safetext import csv_text
-from kg.search import AreaLevel, index_of
+from kg.search import AreaLevel, preload
 
 from .. import urls
 from ..deps import Answers, AnswersDep, SearchDep, SettingsDep, StoreDep
@@ -134,8 +134,9 @@ def _warm(state: Any) -> None:
         asyncio.run(dashboard_tables(Answers.of(state), state.store, None, state.settings.reach))
     except Exception:  # noqa: BLE001 - an empty or unbuilt store: the page will say so when asked
         pass
-    try:
-        index_of(state.store)  # api.deps.Search searches here: 1.9 s to load at national scale
+    try:  # api.deps.Search searches here: 1.9 s to load at national scale. Only a saved index, which reads
+        # no store: making one from the store raced a rebuild's clean-up of the version it read
+        preload(state.store)
     except Exception:  # noqa: BLE001 - as above: the search will say so when asked
         pass
 

@@ -183,6 +183,24 @@ def test_a_damaged_or_older_saved_index_is_made_again(tmp_path: Path) -> None:
 
 
 
+def test_a_server_preloads_only_a_saved_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At start a server loads the index saved beside its version, reading no store and writing no file (making
+    one from the store raced a rebuild's clean-up of that version); without one it leaves it to the first search."""
+    store, version = _version(tmp_path)
+    try:
+        ks._on_disk.clear()
+        ks.saved_file(version).unlink(missing_ok=True)
+        assert ks.preload(store) is False and not ks.saved_file(version).exists() and not ks._on_disk
+        assert names(search(store, "水源地社区")) == ["水源地社区"]  # made from the store, and saved
+        assert ks.saved_file(version).exists()
+        ks._on_disk.clear()
+        monkeypatch.setattr(ks, "_make_entries", lambda _store: pytest.fail("preload read the store"))
+        assert ks.preload(store) is True
+        assert names(search(store, "水源地社区")) == ["水源地社区"]  # from the preloaded index
+    finally:
+        store.close()
+
+
 def test_a_service_over_a_remote_store_follows_a_rebuild(start_oxigraph: Callable[[], Any]) -> None:
     """Services over one remote store keep its area index per process: when the store is built again behind
     their backs with other areas (a newer code vintage), their next search finds them (the index follows the
