@@ -43,11 +43,16 @@ KIND_CLASSES: dict[str, tuple[URIRef, ...]] = {
 
 
 def imported_graph(store: StoreAPI) -> rdflib.Graph:
-    """Every triple of every import batch still in the store (withdrawn batches are gone)."""
-    return store.construct(
-        "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } "
-        f'FILTER(STRSTARTS(STR(?g), "{GRAPH_IMPORT_PREFIX}")) }}'
-    )
+    """Every triple of every import batch still in the store (withdrawn batches are gone).
+
+    Graph by graph: a pattern over every graph filtered by its name read every quad of the store (the
+    records workbook of a national store took 43 s for a handful of records)."""
+    g = rdflib.Graph()
+    for name in store.graphs():
+        if name.startswith(GRAPH_IMPORT_PREFIX):
+            for t in store.triples(name):
+                g.add(t)
+    return g
 
 
 def export_rows(store: StoreAPI, kinds: Iterable[str] | None = None,
