@@ -229,3 +229,12 @@ def test_a_province_map_is_coloured_from_its_county_summaries_as_from_every_need
     assert ours.basis == theirs.basis and ours.basis.items > 0
     props = {n: {r[1]: r[2] for r in d["props"]} for n, d in ours.graph.nodes(data=True)}
     assert props[area("211322")]["needs"] > 0
+
+
+def test_nodes_are_added_in_iri_order_so_that_layouts_do_not_change_between_processes(store: Store) -> None:
+    """A set's order changes with the process's hash seed: a programme's two policies swapped places from one
+    server start to the next."""
+    g = nx.DiGraph()
+    given = [node("policy", "P02"), node("programme", "P08"), area("2113"), area("21")]
+    viz._build._add_labelled(g, store, reversed(given))
+    assert list(g) == sorted(given)
