@@ -22,7 +22,9 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -75,24 +77,29 @@ def run(store: Store, scale: str, n: int, seed: int) -> dict[str, list[str]]:
           f"village-level, {sum(bool(p.pinyin) for p in made.places):,} with Chinese names); making the index "
           f"{make_s:.1f} s, loading it {load_s:.2f} s")
     print(f"{'query':40} {'search med':>10} {'p99':>8} {'villages med':>13} {'p99':>8}  (ms, {n} queries each)")
+    qsets = queries(ix, n, seed)
+    _table(qsets, lambda q: ks.search(store, q, limit=20), lambda q: search_villages(store, q, limit=20))
+    return qsets
+
+
+def _table(qsets: dict[str, list[str]], first: Callable[[str], Any], second: Callable[[str], Any]) -> None:
+    """Each query of each kind timed through ``first`` and ``second``: median and p99 per kind and overall."""
     every: list[float] = []
-    api: list[float] = []
-    for kind, qs in queries(ix, n, seed).items():
-        s_t, v_t = [], []
+    both: list[float] = []
+    for kind, qs in qsets.items():
+        a_t: list[float] = []
+        b_t: list[float] = []
         for q in qs:
-            t = time.perf_counter()
-            ks.search(store, q, limit=20)
-            s_t.append((time.perf_counter() - t) * 1000)
-            t = time.perf_counter()
-            search_villages(store, q, limit=20)
-            v_t.append((time.perf_counter() - t) * 1000)
-        every += s_t
-        api += v_t
-        print(f"{kind:40} {statistics.median(s_t):10.2f} {pct(s_t, 0.99):8.2f} {statistics.median(v_t):13.2f} "
-              f"{pct(v_t, 0.99):8.2f}")
-    print(f"{'all':40} {statistics.median(every):10.2f} {pct(every, 0.99):8.2f} {statistics.median(api):13.2f} "
-          f"{pct(api, 0.99):8.2f}")
-    return queries(ix, n, seed)
+            for fn, times in ((first, a_t), (second, b_t)):
+                t = time.perf_counter()
+                fn(q)
+                times.append((time.perf_counter() - t) * 1000)
+        every += a_t
+        both += b_t
+        print(f"{kind:40} {statistics.median(a_t):10.2f} {pct(a_t, 0.99):8.2f} {statistics.median(b_t):13.2f} "
+              f"{pct(b_t, 0.99):8.2f}")
+    print(f"{'all':40} {statistics.median(every):10.2f} {pct(every, 0.99):8.2f} {statistics.median(both):13.2f} "
+          f"{pct(both, 0.99):8.2f}")
 
 
 def served(path: Path, qsets: dict[str, list[str]]) -> None:
@@ -107,22 +114,8 @@ def served(path: Path, qsets: dict[str, list[str]]) -> None:
             client.get("/api/areas", params={"q": "新民"}).raise_for_status()
             print(f"first search {1000 * (time.perf_counter() - t):.1f} ms")
             print(f"{'query':40} {'areas med':>10} {'p99':>8} {'villages med':>13} {'p99':>8}  (ms, through HTTP)")
-            every: list[float] = []
-            api: list[float] = []
-            for kind, qs in qsets.items():
-                a_t: list[float] = []
-                v_t: list[float] = []
-                for q in qs:
-                    for route, times in (("/api/areas", a_t), ("/api/villages", v_t)):
-                        t = time.perf_counter()
-                        client.get(route, params={"q": q, "limit": 20}).raise_for_status()
-                        times.append((time.perf_counter() - t) * 1000)
-                every += a_t
-                api += v_t
-                print(f"{kind:40} {statistics.median(a_t):10.2f} {pct(a_t, 0.99):8.2f} "
-                      f"{statistics.median(v_t):13.2f} {pct(v_t, 0.99):8.2f}")
-            print(f"{'all':40} {statistics.median(every):10.2f} {pct(every, 0.99):8.2f} "
-                  f"{statistics.median(api):13.2f} {pct(api, 0.99):8.2f}")
+            _table(qsets, lambda q: client.get("/api/areas", params={"q": q, "limit": 20}).raise_for_status(),
+                   lambda q: client.get("/api/villages", params={"q": q, "limit": 20}).raise_for_status())
     finally:
         proc.terminate()
         proc.wait(timeout=60)
