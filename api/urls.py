@@ -20,6 +20,10 @@ def village_recommendations(code: str) -> str:
     return f"/api/villages/{quote(code)}/recommendations"
 
 
+def area_recommendations(code: str, **params: Any) -> str:
+    return _q(f"/api/areas/{quote(code)}/recommendations", **params)
+
+
 def village_similar(code: str) -> str:
     return f"/api/villages/{quote(code)}/similar"
 

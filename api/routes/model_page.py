@@ -75,5 +75,6 @@ async def model_page(code: str, answers: AnswersDep, settings: SettingsDep, lang
         crumb_href=(lambda c: urls.dashboard(c, lang=lang, real_only=real_only)),
         village_href=(lambda c: urls.dashboard_village(c, lang=lang, real_only=real_only)),
         json_href=urls.model_json(code, real_only=real_only),
+        recommendations_href=urls.area_recommendations(code, format="csv", real_only=real_only),
     )
     return HTMLResponse(viz.environment(TEMPLATES_DIR).get_template("dashboard/model.html").render(**ctx))

@@ -133,3 +133,17 @@ def test_the_page_shows_stages_and_breaks_escaped_and_the_json_agrees(broken_cli
 def test_the_dashboard_links_to_the_model_page(client: TestClient) -> None:
     html = client.get("/dashboard", params={"area": "211322", "lang": "en"}).text
     assert "/views/model/211322?lang=en" in html
+
+
+def test_the_model_page_offers_the_recommendations_of_its_villages(broken_client: TestClient) -> None:
+    """The needs nothing could meet are one break; what could meet the others is one download away."""
+    html = broken_client.get("/views/model/211322", params={"lang": "en"}).text
+    href = "/api/areas/211322/recommendations?format=csv"
+    assert f'href="{href}"' in html and "Recommendations, village by village (CSV)" in html
+    r = broken_client.get(href)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    rows = r.content.decode("utf-8-sig").splitlines()
+    assert rows[0].startswith("village,need,") and len(rows) > 1
+    assert all(row.startswith("211322") for row in rows[1:])
+    real = broken_client.get("/views/model/211322", params={"real_only": "true"}).text
+    assert 'href="/api/areas/211322/recommendations?format=csv&amp;real_only=true"' in real
