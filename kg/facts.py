@@ -57,6 +57,13 @@ def iri_values(iris: Iterable[str]) -> str:
     return " ".join(str(ox.NamedNode(i)) for i in sorted(set(iris)))
 
 
+def iri_in(iris: Iterable[str]) -> str:
+    """The list of ``FILTER(?x IN (…))`` from IRIs, each re-serialised by Oxigraph. Where the other patterns
+    should lead: as VALUES, Oxigraph started from the values (every status, every programme's interventions
+    of the country)."""
+    return ", ".join(str(ox.NamedNode(i)) for i in sorted(set(iris)))
+
+
 def area_values(codes: Iterable[str]) -> str:
     return iri_values(AREA_PREFIX + c for c in codes)
 

@@ -535,14 +535,14 @@ def save(store: StoreAPI, version: Path) -> int:
 def preload(store: StoreAPI) -> bool:
     """Load the index saved beside the store's version, if there is one (a server, at start): neither reads
     the store nor writes a file, so it cannot hold up a build that replaces the version meanwhile."""
-    real = getattr(store, "real_path", None)
-    if real is None or not Path(real).parent.name.endswith(".versions"):
+    real = _built_version(store)
+    if real is None:
         return False
     with _making:
         with _lock:
             if str(real) in _on_disk:
                 return True
-        loaded = _load(saved_file(Path(real)))
+        loaded = _load(saved_file(real))
         if loaded is None:
             return False
         with _lock:
@@ -558,9 +558,15 @@ def index_of(store: StoreAPI) -> Index:
         return _index_of(store)
 
 
-def _index_of(store: StoreAPI) -> Index:
+def _built_version(store: StoreAPI) -> Path | None:
+    """The version directory of a built store (None: in memory, remote, or not a built version)."""
     real = getattr(store, "real_path", None)
-    if real is None or not Path(real).parent.name.endswith(".versions"):  # in memory, or not a built version
+    return Path(real) if real is not None and Path(real).parent.name.endswith(".versions") else None
+
+
+def _index_of(store: StoreAPI) -> Index:
+    real = _built_version(store)
+    if real is None:
         generation = getattr(store, "generation", 0)
         data = (generation, None if isinstance(store, Store) else stamp.read(store))
         with _lock:
@@ -576,11 +582,11 @@ def _index_of(store: StoreAPI) -> Index:
     with _lock:
         if key in _on_disk:
             return _on_disk[key]
-    made_or_loaded = _load(saved_file(Path(real)))
+    made_or_loaded = _load(saved_file(real))
     if made_or_loaded is None:
         try:
-            save(store, Path(real))
-            made_or_loaded = _load(saved_file(Path(real)))
+            save(store, real)
+            made_or_loaded = _load(saved_file(real))
         except OSError as e:  # a read-only place: index in memory only
             log.warning("cannot save the search index beside %s: %s", real, e)
         if made_or_loaded is None:

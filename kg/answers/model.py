@@ -20,11 +20,9 @@ from collections import Counter
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-import pyoxigraph as ox
-
 from ..contract import StoreAPI
 from ..errors import InvalidParameter
-from ..facts import iri_values
+from ..facts import iri_in, iri_values
 from ..namespaces import DCPAV, area
 from ..rule import NeedState, prefixes
 from ..settings import Settings, get_settings
@@ -35,10 +33,11 @@ from .jsonable import to_jsonable
 from .labels import labels
 from .needs import need_rows
 from .poverty import POOR_VILLAGE_TYPES
-from .recommend import recommend_within
+from .recommend import WITHIN_LEVELS, recommend_within
 
-#: The levels the page is for: a county (or anything below it, down to one village).
-LEVELS = ("county", "township", "village")
+#: The levels the page is for: a county (or anything below it, down to one village), those whose villages
+#: ``recommend_within`` answers for at once.
+LEVELS = WITHIN_LEVELS
 COMPLETED = str(DCPAV.S3)
 #: Broken chains listed in full up to this many each; the counts are always complete.
 LISTED = 200
@@ -169,7 +168,7 @@ def _poor_villages(store: StoreAPI, scope: Area) -> list[dict[str, Any]]:
     q = f"""SELECT DISTINCT ?v ?ex WHERE {{
       {{ SELECT DISTINCT ?v WHERE {{ {_within(scope, '?v', '?v dcpa:povertyStatus ?x .')} }} }}
       ?v dcpa:povertyStatus ?st . ?st dcpa:statusType ?type .
-      FILTER(?type IN ({", ".join(str(ox.NamedNode(t)) for t in sorted(POOR_VILLAGE_TYPES))}))
+      FILTER(?type IN ({iri_in(POOR_VILLAGE_TYPES)}))
       OPTIONAL {{ ?st dcpa:isSynthetic ?ex }}
       FILTER NOT EXISTS {{ ?n dcpa:needOf ?v }}
     }}"""
