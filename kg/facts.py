@@ -192,6 +192,21 @@ def read_needs(store: StoreAPI, scope: list[str] | None, period: Period | None =
     return need_facts(row for rows in run_parallel(store, jobs) for row in rows)
 
 
+#: Needs per query when needs are read by IRI (a VALUES list is matched in linear time).
+NEEDS_PER_QUERY = 10_000
+
+
+def read_needs_of(store: StoreAPI, iris: Iterable[str]) -> list[NeedFacts]:
+    """The needs with these IRIs that the store holds, with what the rule reads of them (as ``read_needs``,
+    whose patterns these are: a village within an area, a type, a severity)."""
+    ids = sorted(set(iris))
+    jobs: list[tuple[str, dict[str, Any]]] = [
+        (f"SELECT ?need ?v ?t ?sev ?people ?ex WHERE {{ VALUES ?need {{ {iri_values(ids[i:i + NEEDS_PER_QUERY])} }} "
+         f"?need dcpa:needOf ?v . FILTER EXISTS {{ ?v dcpa:withinArea ?a }} ?need {_NEED_ATTRS} }}", {})
+        for i in range(0, len(ids), NEEDS_PER_QUERY)]
+    return need_facts(row for rows in run_parallel(store, jobs) for row in rows)
+
+
 # ---------------------------------------------------------------------------
 # interventions
 # ---------------------------------------------------------------------------
@@ -323,20 +338,26 @@ class Inputs:
         return {n.village for n in self.context}
 
 
+def read_rule(store: StoreAPI, scope: list[str] | None, as_of: date, windows: dict[str, int]) -> Rule:
+    """The rule as of ``as_of`` over the interventions that can reach a village in ``scope`` (area codes;
+    None: every intervention), with their evaluations and the need-type tree."""
+    interventions = read_interventions(store, None if scope is None else minimal_areas(scope))
+    evaluations = read_evaluations(store, None if scope is None else interventions)
+    broader, _ = need_type_tree(store)
+    return Rule(interventions, evaluations, broader, as_of, windows)
+
+
 def read_inputs(store: StoreAPI, scope: list[str] | None, as_of: date, windows: dict[str, int],
                 period: Period | None = None) -> Inputs:
     """The rule (interventions in force as of ``as_of`` that can reach the scope), the scope's needs and
     their capacity context. ``scope`` is a list of area codes (None: the whole store)."""
     needs = read_needs(store, scope, period)
-    interventions = read_interventions(store, None if scope is None else minimal_areas(scope))
-    evaluations = read_evaluations(store, None if scope is None else interventions)
-    broader, _ = need_type_tree(store)
-    rule = Rule(interventions, evaluations, broader, as_of, windows)
+    rule = read_rule(store, scope, as_of, windows)
     context: list[NeedFacts] = []
     if scope is not None:
         inside = {n.village for n in needs}
         covered = set(scope)
-        outside = sorted({v for i in interventions.values() if i.capacity_limited and rule.in_force(i.iri)
+        outside = sorted({v for i in rule.interventions.values() if i.capacity_limited and rule.in_force(i.iri)
                           for v in i.villages if v not in inside and not covered.intersection(prefixes(v))})
         if outside:
             context = read_needs(store, outside, period)
@@ -357,6 +378,8 @@ __all__ = [
     "read_inputs",
     "read_interventions",
     "read_needs",
+    "read_needs_of",
+    "read_rule",
     "run_parallel",
     "scope_patterns",
 ]

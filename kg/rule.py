@@ -404,6 +404,11 @@ class Rule:
         return out
 
     # -- capacity -------------------------------------------------------------
+    def competes(self, need: NeedFacts, i: InterventionFacts) -> bool:
+        """Whether ``need`` (in a village ``i`` names) claims a share of ``i``'s capacity: ``i`` fits it, and
+        example data does not serve a real need."""
+        return self.best_fit(need.need_type, i.named_fits) is not None and not (need.example is False and i.example)
+
     def _allocations(self, needs: list[NeedFacts]) -> dict[str, set[str]]:
         """Villages each capacity-limited intervention covers, within what it declares.
 
@@ -422,8 +427,7 @@ class Rule:
                 continue
             demand = []
             for v in i.villages:
-                fitting = [n for n in by_village.get(v, ()) if self.best_fit(n.need_type, i.named_fits)
-                           and not (n.example is False and i.example)]
+                fitting = [n for n in by_village.get(v, ()) if self.competes(n, i)]
                 if fitting:
                     real = any(not n.example for n in fitting)
                     demand.append((not real, -max(n.severity for n in fitting), v,

@@ -57,6 +57,8 @@ class Marker:
     needs: set[str] = field(default_factory=set)
     #: Named graphs the write adds, changes or drops (their class partitions are recounted).
     graphs: set[str] = field(default_factory=set)
+    #: The write only adds ``needs`` (and records the rule does not read): ``kg.derived.refresh(added=True)``.
+    added: bool = False
 
     @property
     def graph(self) -> str:
@@ -69,6 +71,8 @@ class Marker:
         lines += [f"{s} <{JOURNAL.area}> {ox.Literal(a)} .\n" for a in sorted(self.areas)]
         lines += [f"{s} <{JOURNAL.need}> {ox.NamedNode(n)} .\n" for n in sorted(self.needs)]
         lines += [f"{s} <{JOURNAL.graph}> {ox.NamedNode(g)} .\n" for g in sorted(self.graphs)]
+        if self.added:
+            lines.append(f"{s} <{JOURNAL.added}> {ox.Literal(True)} .\n")
         return "".join(lines).encode("utf-8")
 
     def insert(self) -> str:
@@ -115,7 +119,8 @@ def markers(store: StoreAPI) -> dict[str, Marker]:
                for q in store.quads(graph=graph)]
         bid = next((o for p, o in pos if p == str(JOURNAL.batch)), graph[len(GRAPH_JOURNAL):])
         out[bid] = Marker(bid, {o for p, o in pos if p == str(JOURNAL.area)},
-                          {o for p, o in pos if p == str(JOURNAL.need)}, {o for p, o in pos if p == str(JOURNAL.graph)})
+                          {o for p, o in pos if p == str(JOURNAL.need)}, {o for p, o in pos if p == str(JOURNAL.graph)},
+                          added=any(p == str(JOURNAL.added) for p, _ in pos))
     return out
 
 
@@ -125,16 +130,19 @@ def in_store(store: StoreAPI, batch_id: str) -> bool:
 
 
 def refresh_derived(store: StoreAPI, areas: Iterable[str], needs: Iterable[str], settings: Settings, *,
-                    graphs: Iterable[str] = (), repair: bool = False) -> None:
+                    graphs: Iterable[str] = (), repair: bool = False, added: bool = False) -> None:
     """Recompute the derived graph for the touched areas, needs and graphs (the one call of ``kg.derived``'s
-    refresh by writes and their recovery; ``repair`` for a refresh that may have been cut short)."""
-    refresh(store, set(areas), set(needs), graphs=set(graphs), settings=settings, repair=repair)
+    refresh by writes and their recovery; ``repair`` for a refresh that may have been cut short, ``added``
+    for a write that only added the needs)."""
+    refresh(store, set(areas), set(needs), graphs=set(graphs), settings=settings, repair=repair, added=added)
 
 
 def finish(store: StoreAPI, marker: Marker, settings: Settings, *, repair: bool = False) -> None:
     """Steps 3 and the marker's removal: bring the derived graph up to date, then drop the marker.
-    Recovery ``repair``s: the refresh it redoes may have been cut short half written."""
-    refresh_derived(store, marker.areas, marker.needs, settings, graphs=marker.graphs, repair=repair)
+    Recovery ``repair``s: the refresh it redoes may have been cut short half written (a repair recomputes
+    the counties whole, whatever the write was)."""
+    refresh_derived(store, marker.areas, marker.needs, settings, graphs=marker.graphs, repair=repair,
+                    added=marker.added)
     faults.point("write:refreshed")
     store.update(marker.delete())
 

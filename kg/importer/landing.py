@@ -42,6 +42,7 @@ def land(
     undo: Callable[[Marker], object],
     touched: tuple[set[str], set[str]],
     graphs: set[str],
+    added: bool = False,
     what: str,
     outcome: str,
     progress: Callable[[str, int, int], None] | None = None,
@@ -49,7 +50,8 @@ def land(
     """Keep ``files`` under ``entry`` (pending), run ``write(marker)`` — which writes the data and
     ``marker``, in one transaction or the marker first (``write_marked``) —, refresh the derived graph
     for ``touched`` (area codes, need IRIs) and ``graphs`` (the named graphs the write adds or changes),
-    drop the marker, mark the entry done.
+    drop the marker, mark the entry done. ``added``: the write only adds the needs of ``touched`` (and
+    records the rule does not read), so that the refresh computes them alone (``kg.derived.refresh``).
 
     ``undo(marker)`` must remove the data and the marker in one transaction. ``what`` and
     ``outcome`` word the error when the sources cannot be kept: "could not keep {what} under
@@ -66,7 +68,7 @@ def land(
     recover(store, settings)
     root = Path(settings.imports_path)
     bid = entry["batch_id"]
-    marker = Marker(bid, *touched, graphs=graphs)
+    marker = Marker(bid, *touched, graphs=graphs, added=added)
     try:
         retain(root, entry, files)
     except OSError as e:

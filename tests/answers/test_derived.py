@@ -18,6 +18,7 @@ from kg.answers.needs import need_rows
 from kg.catalogue import run_query
 from kg.derived import derive_all, tally
 from kg.errors import StoreError
+from kg.facts import AREA_PREFIX
 from kg.importer import import_records, replace_record
 from kg.importer.withdraw import withdraw
 from kg.matching import gaps
@@ -261,7 +262,8 @@ def test_the_class_partitions_follow_every_write(tmp_path: Path) -> None:
     _assert_current(store)
 
 
-def test_a_capacity_shared_across_counties_is_refreshed_together(tmp_path: Path) -> None:
+def test_a_capacity_shared_across_counties_is_refreshed_together(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """One (real) room for V1 (county 219001) or V4 (county 219002): a write in one county moves it."""
     store = fixture_store()
     settings = settings_for(tmp_path)
@@ -276,12 +278,83 @@ def test_a_capacity_shared_across_counties_is_refreshed_together(tmp_path: Path)
     # and b, in the other county, is a gap again although the write only touched county 219002
     real = {"village_code": V4, "need_type": "N11", "severity": 1, "people_affected": 5, "source": "survey",
             "identified_on": "2020-03-01", "surveyor": "测试·调查员"}
+    # the import of needs recomputes its need and those of the villages sharing the room, not the counties
+    added, scopes = _refreshed_as_added(monkeypatch)
     report = import_records(store, "needs", [real], user="录入员", settings=settings)
+    read = [code for scope in scopes for code in scope]
     [new] = [r["n"].rsplit("/", 1)[1] for r in store.select(
         f"SELECT ?n WHERE {{ GRAPH <{report.graph}> {{ ?n a dcpa:Need }} }}")]
     _assert_current(store)
     assert _unaddressed(store) == set("bcdi")  # the room in V4 meets l and the new need there, not b
     assert new not in _unaddressed(store)
+    assert added and added[0] is not None
+    assert {V1, V4} <= set(read) and all(len(code) == 12 for code in read)  # the villages sharing the room
+
+
+def _refreshed_as_added(monkeypatch: pytest.MonkeyPatch) -> tuple[list[int | None], list[list[str]]]:
+    """From now on, a refresh that recounts whole counties fails the test. Returns what each refresh of added
+    needs returned, and the scopes (area codes) whose needs were read."""
+    returned: list[int | None] = []
+    scopes: list[list[str]] = []
+    add, read_needs = derived._add, derived.facts.read_needs
+
+    def spy_add(*a: Any, **k: Any) -> int | None:
+        returned.append(add(*a, **k))
+        return returned[-1]
+
+    def spy_read(store: Any, scope: list[str] | None, *a: Any, **k: Any) -> Any:
+        scopes.append(list(scope or ["(every need)"]))
+        return read_needs(store, scope, *a, **k)
+
+    def whole(*_a: Any, **_k: Any) -> int:
+        raise AssertionError("a refresh of added needs recounted whole counties")
+
+    monkeypatch.setattr(derived, "_add", spy_add)
+    monkeypatch.setattr(derived, "_rewrite", whole)
+    monkeypatch.setattr(derived.facts, "read_needs", spy_read)
+    return returned, scopes
+
+
+NEED_ROWS = [{"village_code": v, "need_type": t, "severity": sev, "people_affected": people, "source": "survey",
+              "identified_on": "2020-03-01", "surveyor": "测试·调查员"}
+             for v, t, sev, people in [(V1, "N33", 3, 10), (V3, "N43", 5, 40), (V4, "N21", 2, 7), (V4, "N12", 1, 3),
+                                       (V1, "N11", 4, 12)]]
+
+
+def test_an_import_of_needs_is_refreshed_need_by_need_without_reading_its_counties(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Needs in both counties, some met by interventions there, some not: the derived graph after the import
+    is the one a fresh derivation gives, and no county's needs were read whole."""
+    store = fixture_store()
+    settings = settings_for(tmp_path)
+    # a real collection for the whole province (online, R14: N43), so that a real need can be met
+    collection = {**INTERVENTION, "id": "I-PROV", "name_zh": "测试·全省村史数字馆藏", "category": "C3",
+                  "provided_by": "city", "uses_resources": "local", "target_areas": "21", "status": "S2",
+                  "start_date": "2020-01-01"}
+    import_records(store, "interventions", [collection], user="李四", settings=settings)
+    before = _unaddressed(store)
+    added, scopes = _refreshed_as_added(monkeypatch)
+    report = import_records(store, "needs", NEED_ROWS, user="录入员", settings=settings)
+    read = [code for scope in scopes for code in scope]
+    _assert_current(store)
+    new = {r["n"].rsplit("/", 1)[1] for r in store.select(
+        f"SELECT ?n WHERE {{ GRAPH <{report.graph}> {{ ?n a dcpa:Need }} }}")}
+    assert len(new) == len(NEED_ROWS)
+    assert before < _unaddressed(store) < before | new  # some of them are gaps, not all
+    assert added and added[0] is not None and added[0] >= len(NEED_ROWS)
+    assert all(len(code) == 12 for code in read)
+
+
+def test_a_refresh_of_needs_said_added_but_already_derived_recounts_their_counties(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Needs that already have derived facts are counted in the summaries: adding them again would count
+    them twice, so the refresh recounts their counties (here: nothing changes)."""
+    needs = [r["n"] for r in store.select(f"SELECT ?n WHERE {{ ?n dcpa:needOf <{AREA_PREFIX}{V1}> }}")]
+    returned: list[int | None] = []
+    add = derived._add
+    monkeypatch.setattr(derived, "_add", lambda *a, **k: returned.append(add(*a, **k)) or returned[-1])
+    assert derived.refresh(store, [V1], needs, settings=settings_for(), added=True) == 0
+    assert returned == [None]
 
 
 def test_a_province_wide_write_is_refreshed_need_by_need(tmp_path: Path) -> None:

@@ -93,12 +93,35 @@ def test_recovery_rolls_back_what_did_not_land_and_completes_what_did(
     assert not recover(store, settings)  # nothing left to do
 
 
-def test_a_marker_names_the_graphs_its_write_changes(store: Store) -> None:
-    """What recovery reads back from a marker: the areas, the needs and the graphs to recount."""
+@pytest.mark.parametrize("added", [False, True])
+def test_a_marker_names_the_graphs_its_write_changes(store: Store, added: bool) -> None:
+    """What recovery reads back from a marker: the areas, the needs, the graphs to recount, and whether the
+    write only added the needs."""
     bid = "20990101T000000Z-dddddd"
-    marker = Marker(bid, {"210123"}, {"https://w3id.org/dcpa/id/need/x"}, {import_graph(bid)})
+    marker = Marker(bid, {"210123"}, {"https://w3id.org/dcpa/id/need/x"}, {import_graph(bid)}, added=added)
     store.add_graph(marker.graph, marker.ntriples())
     assert markers(store)[bid] == marker
+
+
+def test_an_import_of_needs_alone_is_refreshed_as_added_needs(
+    store: Store, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import of needs tells the refresh it only added them; one with an intervention does not."""
+    said: list[bool] = []
+    real = kg.importer.journal.refresh
+
+    def spy(*a: object, added: bool = False, **k: object) -> int:
+        said.append(added)
+        return real(*a, added=added, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(kg.importer.journal, "refresh", spy)
+    import_files(store, [_csv(tmp_path)], user="u", settings=settings)
+    intervention = write_csv(tmp_path / "interventions.csv",
+                             ["id", "name_zh", "category", "provided_by", "target_areas", "status", "source"],
+                             [["I-T", "测试·培训", "C1", "liaoning-provincial-library", "210123206200", "S1",
+                               "document"]])
+    import_files(store, [_csv(tmp_path, "2019-05-12"), intervention], user="u", settings=settings)
+    assert said == [True, False]
 
 
 def test_without_a_readable_store_pending_writes_are_rolled_back(settings: Settings) -> None:
