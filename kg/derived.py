@@ -29,7 +29,8 @@ whether it answers for a date; otherwise answers apply the rule live.
 
 ``derive_all`` writes the graph for a whole store (the build, ``dcpa derive``); ``refresh`` recomputes
 the counties a change touches and writes only the difference, in one transaction (every import and
-replacement, through ``kg.importer.landing``).
+replacement, through ``kg.importer.landing``); for a write that only adds needs, it recomputes those needs
+and the needs they share a capacity with, and moves the summaries by the difference.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date
@@ -695,16 +697,18 @@ def refresh(store: StoreAPI, areas: Iterable[str], needs: Iterable[str] = (), *,
         log.warning("the store had no derived graph of this rule: deriving it for every need")
         return derive_all(store, settings=settings)
     if added and extra and not repair:
-        done = _add(store, m, extra, settings, recount)
+        done = _add(store, m, extra, codes, settings, recount)
         if done is not None:
             return done
     return _rewrite(store, m, codes, extra, m.as_of, settings, graphs=recount, repair=repair)
 
 
-def _add(store: StoreAPI, m: Marker, iris: list[str], settings: Settings, graphs: list[str]) -> int | None:
-    """The refresh of a write that only added the needs ``iris``: their outcomes, and those of the needs they
-    compete with for a capacity, with the summaries moved by the difference, in one transaction; None
-    (nothing written) when the store does not hold what this relies on, for ``_rewrite`` to do it whole.
+def _add(store: StoreAPI, m: Marker, iris: list[str], codes: list[str], settings: Settings,
+         graphs: list[str]) -> int | None:
+    """The refresh of a write that only added the needs ``iris`` (in the counties ``codes``): their outcomes,
+    and those of the needs they compete with for a capacity, with the summaries moved by the difference, in
+    one transaction; None (nothing written) when the store does not hold what this relies on, for
+    ``_rewrite`` to do it whole.
 
     Why: ``_rewrite`` recomputes every need of the counties a write touches, and a survey's needs reach
     many counties: 1,000 rows over 87 counties of Liaoning re-read 10^5 needs at national scale (14.9 s of
@@ -715,12 +719,19 @@ def _add(store: StoreAPI, m: Marker, iris: list[str], settings: Settings, graphs
     of the needs whose derived facts changed. None when a need is not in the store or already derived, or
     when a stored need or summary is missing what a refresh writes.
     """
-    needs = facts.read_needs_of(store, iris)
-    if len(needs) != len(iris) or _derived_any(store, iris):
-        return None
     windows = settings.validity_windows()
-    counties = minimal_areas(n.village[:6] for n in needs)
-    rule = facts.read_rule(store, counties, m.as_of, windows)
+    # the rule for the counties the write names, read while the needs are (they are the needs' counties)
+    with ThreadPoolExecutor(max_workers=1) as ahead:
+        early = ahead.submit(facts.read_rule, store, codes, m.as_of, windows) if codes else None
+        reads: list[tuple[str, dict[str, Any]]] = [(q, {}) for q in facts.needs_of_queries(iris)]
+        rows = run_parallel(store, reads + _state_jobs(iris))
+        needs = facts.need_facts(row for part in rows[:len(reads)] for row in part)
+        counties = minimal_areas(n.village[:6] for n in needs)
+        rule = early.result() if early is not None else None
+    if len(needs) != len(iris) or any(rows[len(reads):]):
+        return None  # not in the store, or derived already (counted in the summaries)
+    if rule is None or minimal_areas(codes + counties) != minimal_areas(codes):  # a need outside ``codes``
+        rule = facts.read_rule(store, counties, m.as_of, windows)
     added_in: dict[str, list[NeedFacts]] = {}
     for n in needs:
         added_in.setdefault(n.village, []).append(n)
@@ -805,12 +816,10 @@ def _stored_outcomes(lines: Iterable[str]) -> dict[str, _Stored]:
     return {iri: _Stored(state, frozenset(categories.get(iri, ()))) for iri, state in states.items()}
 
 
-def _derived_any(store: StoreAPI, needs: list[str]) -> bool:
-    """Whether one of ``needs`` has a derived state."""
-    jobs: list[tuple[str, dict[str, Any]]] = [
-        (f"SELECT ?n WHERE {{ VALUES ?n {{ {facts.iri_values(needs[i:i + READ_CHUNK])} }} "
-         f"GRAPH {_G} {{ ?n <{DCPA.needState}> ?s }} }} LIMIT 1", {}) for i in range(0, len(needs), READ_CHUNK)]
-    return any(rows for rows in run_parallel(store, jobs))
+def _state_jobs(needs: list[str]) -> list[tuple[str, dict[str, Any]]]:
+    """Queries that answer a row when one of ``needs`` has a derived state."""
+    return [(f"SELECT ?n WHERE {{ VALUES ?n {{ {facts.iri_values(needs[i:i + READ_CHUNK])} }} "
+             f"GRAPH {_G} {{ ?n <{DCPA.needState}> ?s }} }} LIMIT 1", {}) for i in range(0, len(needs), READ_CHUNK)]
 
 
 _COUNTS = {str(DCPA.needCount): "needs", str(DCPA.gapCount): "gaps", str(DCPA.unverifiedCount): "unverified",
