@@ -113,6 +113,10 @@ def _split_heads(store: StoreAPI, scope: Area) -> list[str]:
     return [f"VALUES ?c {{ {iri_values(g)} }} ?c ^dcpa:withinArea ?v ." for g in groups if g]
 
 
+#: Needs per query when their reasons are read by IRI.
+REASONS_PER_QUERY = 10_000
+
+
 def _via_kind(via: str) -> str:
     if via.startswith(str(DCPAV) + "C"):
         return "category"
@@ -135,7 +139,7 @@ def _derived_rows(store: StoreAPI, scope: Area | None, with_reasons: bool,
     # 100,476 needs; with the area passed as a binding instead, it started from the state: 16 s)
     one = f"<{states[0].concept}>" if states is not None and len(states) == 1 else None
     heads = [head]
-    if one and b and scope is not None:
+    if (one or modes is not None) and b and scope is not None:
         heads, b = _split_heads(store, scope), {}
     proj = " ?scope" if b else ""
     state_term, state_out = (one, f"({one} AS ?st)") if one else ("?st", "?st")
@@ -150,21 +154,31 @@ def _derived_rows(store: StoreAPI, scope: Area | None, with_reasons: bool,
             "dcpa:fitType ?ft ; dcpa:fitVia ?via ; dcpa:fitPath ?fp . OPTIONAL { ?r dcpa:validUntil ?vu } "
             "OPTIONAL { ?r dcpa:belowTarget ?bt } OPTIONAL { ?i dcpa:category ?c } "
             "OPTIONAL { ?i dcpa:isSynthetic ?iex } }", b) for h in heads]
-    if modes is not None:
-        among = ", ".join(f"<{m.concept}>" for m in modes)
-        jobs += [(
-            f"SELECT{proj} ?need ?bt WHERE {{ {h} ?need dcpa:needOf ?v ; dcpa:addressedBy ?r . "
-            f"?r dcpa:reachMode ?m . FILTER(?m IN ({among})) OPTIONAL {{ ?r dcpa:belowTarget ?bt }} }}", b)
-            for h in heads]
+    if modes is not None:  # the modes each need is addressed through (a province's 100,496 needs: 1.4 s)
+        jobs += [(f"SELECT{proj} ?need ?m WHERE {{ {h} ?need dcpa:needOf ?v ; dcpa:addressedThrough ?m }}", b)
+                 for h in heads]
     done = run_parallel(store, jobs)
     results = [[row for part in done[:len(heads)] for row in part], [row for part in done[len(heads):] for row in part]]
     skip = 1 if b else 0
-    restricted: dict[str, bool] = {}  # need -> every reason in the modes below its target
+    through: dict[str, set[str]] = {}  # need -> the modes of its reasons
+    restricted: dict[str, bool] = {}  # need addressed through other modes too -> every reason in ``modes`` below
     if modes is not None:
         for row in results[1]:
-            need, bt = row[skip:]
-            if need:
-                restricted[need] = restricted.get(need, True) and bt == "true"
+            need, m = row[skip:]
+            if need and m:
+                through.setdefault(need, set()).add(m)
+        wanted = {m.concept for m in modes}
+        # a need addressed through the modes asked for only keeps its state; one addressed through others as
+        # well is judged on its reasons in those modes, read for it alone (every reason of a province: 4.2 s)
+        mixed = sorted(n for n, ms in through.items() if ms & wanted and ms - wanted)
+        among = ", ".join(f"<{m}>" for m in sorted(wanted))
+        for part in run_parallel(store, [(
+                f"SELECT ?need ?bt WHERE {{ VALUES ?need {{ {iri_values(mixed[i:i + REASONS_PER_QUERY])} }} "
+                f"?need dcpa:addressedBy ?r . ?r dcpa:reachMode ?m . FILTER(?m IN ({among})) "
+                "OPTIONAL { ?r dcpa:belowTarget ?bt } }", {}) for i in range(0, len(mixed), REASONS_PER_QUERY)]):
+            for need, bt in part:
+                if need:
+                    restricted[need] = restricted.get(need, True) and bt == "true"
     reasons: dict[str, list[Reason]] = {}
     if with_reasons:
         for row in results[1]:
@@ -184,8 +198,11 @@ def _derived_rows(store: StoreAPI, scope: Area | None, with_reasons: bool,
             continue
         state = STATE_BY_CONCEPT.get(st, NeedState.UNADDRESSED)
         if modes is not None:
-            below = restricted.get(need)
-            state = NeedState.UNADDRESSED if below is None else NeedState.UNVERIFIED if below else NeedState.ADDRESSED
+            ms = through.get(need, set())
+            if not ms & wanted:
+                state = NeedState.UNADDRESSED
+            elif need in restricted:
+                state = NeedState.UNVERIFIED if restricted[need] else NeedState.ADDRESSED
         out.append(NeedRow(need, code_of(v), t, int(sev or 0), int(people) if people else None, ex == "true",
                            state, tuple(sorted(reasons.get(need, ()), key=lambda r: r.intervention))))
     return out

@@ -127,6 +127,26 @@ def test_states_under_one_reach_mode_read_without_reasons_are_the_rule_s(
     assert len(seen) >= 2
 
 
+def test_a_need_reached_both_ways_is_judged_on_its_reasons_of_the_mode_asked_for(tmp_path: Path) -> None:
+    """a (V1, N22) is met directly by an intervention below its target (not verified); a real course for its
+    whole county (C1 fits N2, reach scope RS2) meets it through the area too: addressed under the full rule
+    and through the area, still not verified when only the interventions naming the village count."""
+    store = fixture_store()
+    course = {**INTERVENTION, "id": "I-COURSE", "name_zh": "测试·全县数字素养课", "category": "C1",
+              "provided_by": "city", "uses_resources": "", "target_areas": "219001", "reach_scope": "RS2",
+              "status": "S2", "start_date": "2020-01-01"}
+    import_records(store, "interventions", [course], user="李四", settings=settings_for(tmp_path))
+    live = _copy(store, derive=False)
+    scope = resolve_area(store, "219001")
+    states = {}
+    for reach in [(ReachMode.DIRECT,), (ReachMode.AREA,), (ReachMode.DIRECT, ReachMode.AREA)]:
+        fast = need_rows(store, scope, reach=reach, settings=settings_for()).rows
+        assert [(r.iri, r.state) for r in fast] == [(r.iri, r.state) for r in need_rows(
+            live, scope, reach=reach, settings=settings_for()).rows]
+        states[reach] = {r.iri.rsplit("/", 1)[1]: r.state for r in fast}
+    assert [states[reach]["a"] for reach in states] == [U, A, A]
+
+
 @pytest.mark.parametrize("by", GAP_DIMENSIONS)
 @pytest.mark.parametrize("area", [None, "21", "2190", "219001", "219001001", V1])
 def test_gap_reports_from_the_derived_graph_equal_those_from_the_rule(
