@@ -241,6 +241,12 @@ INTERVENTION: dict[str, Any] = {
 }
 
 
+#: The village-history collection (online, R14: N43), real, offered to the whole province.
+COLLECTION: dict[str, Any] = {**INTERVENTION, "id": "I-PROV", "name_zh": "测试·全省村史数字馆藏", "category": "C3",
+                              "provided_by": "city", "uses_resources": "local", "target_areas": "21", "status": "S2",
+                              "start_date": "2020-01-01"}
+
+
 def test_imports_and_replacements_keep_the_derived_graph_current(tmp_path: Path) -> None:
     store = fixture_store()
     settings = settings_for(tmp_path)
@@ -370,10 +376,7 @@ def test_an_import_of_needs_is_refreshed_need_by_need_without_reading_its_counti
     store = fixture_store()
     settings = settings_for(tmp_path)
     # a real collection for the whole province (online, R14: N43), so that a real need can be met
-    collection = {**INTERVENTION, "id": "I-PROV", "name_zh": "测试·全省村史数字馆藏", "category": "C3",
-                  "provided_by": "city", "uses_resources": "local", "target_areas": "21", "status": "S2",
-                  "start_date": "2020-01-01"}
-    import_records(store, "interventions", [collection], user="李四", settings=settings)
+    import_records(store, "interventions", [COLLECTION], user="李四", settings=settings)
     before = _unaddressed(store)
     added, scopes = _refreshed_as_added(monkeypatch)
     report = import_records(store, "needs", NEED_ROWS, user="录入员", settings=settings)
@@ -404,13 +407,10 @@ def test_a_province_wide_write_is_refreshed_need_by_need(tmp_path: Path) -> None
     village: c, the N43 gap of County 1, is met; a cancellation takes it back."""
     store = fixture_store()
     settings = settings_for(tmp_path)
-    collection = {**INTERVENTION, "id": "I-PROV", "name_zh": "测试·全省村史数字馆藏", "category": "C3",
-                  "provided_by": "city", "uses_resources": "local", "target_areas": "21", "status": "S2",
-                  "start_date": "2020-01-01"}
-    import_records(store, "interventions", [collection], user="李四", settings=settings)
+    import_records(store, "interventions", [COLLECTION], user="李四", settings=settings)
     _assert_current(store)
     assert _unaddressed(store) == set("bdil")
-    replace_record(store, "interventions", "I-PROV", {**collection, "status": "S4"}, user="李四", settings=settings)
+    replace_record(store, "interventions", "I-PROV", {**COLLECTION, "status": "S4"}, user="李四", settings=settings)
     _assert_current(store)
     assert _unaddressed(store) == set("bcdil")
 
