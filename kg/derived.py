@@ -47,7 +47,7 @@ from typing import Any, NamedTuple, Protocol
 
 import pyoxigraph as ox
 import rdflib
-from rdflib.namespace import PROV, RDF, RDFS, VOID, XSD
+from rdflib.namespace import PROV, RDF, RDFS, SKOS, VOID, XSD
 
 from . import facts
 from .contract import StoreAPI
@@ -666,7 +666,8 @@ def _new_summaries(codes: list[str], needs: list[NeedFacts], result: dict[str, O
 
 
 def refresh(store: StoreAPI, areas: Iterable[str], needs: Iterable[str] = (), *, graphs: Iterable[str] = (),
-            settings: Settings | None = None, repair: bool = False, added: bool = False) -> int:
+            settings: Settings | None = None, repair: bool = False, added: bool = False,
+            interventions: Iterable[str] | None = None) -> int:
     """Recompute the needs of every county containing one of ``areas`` (codes), their summaries and
     those of the areas above, forget derived facts of ``needs`` no longer in the graph, and recount the
     class partitions of ``graphs`` (named graphs a write added, changed or dropped); write the difference
@@ -682,8 +683,9 @@ def refresh(store: StoreAPI, areas: Iterable[str], needs: Iterable[str] = (), *,
     every need is compared line by line, every summary node read whole, the summaries of the areas above
     summed from their counties.
 
-    ``added`` says the write only added ``needs`` (an import of needs): their outcomes are then computed
-    alone and added to the summaries, unless one shares a capacity with other needs (``_add``).
+    ``added`` says the write only added ``needs`` (an import of needs); ``interventions`` (not None) that it
+    changed nothing the rule reads but those interventions and their evaluations. Either way only the needs
+    the write can move are recomputed, and the summaries moved by the difference (``_add``).
     """
     settings = settings or get_settings()
     valid = [c for c in areas if c.isdigit() and len(c) in (2, 4, 6, 9, 12)]
@@ -696,28 +698,32 @@ def refresh(store: StoreAPI, areas: Iterable[str], needs: Iterable[str] = (), *,
     if m is None:
         log.warning("the store had no derived graph of this rule: deriving it for every need")
         return derive_all(store, settings=settings)
-    if added and extra and not repair:
-        done = _add(store, m, extra, codes, settings, recount)
+    if not repair and ((added and extra) or (interventions is not None and not extra)):
+        done = _add(store, m, extra if added else [], codes, settings, recount, interventions)
         if done is not None:
             return done
     return _rewrite(store, m, codes, extra, m.as_of, settings, graphs=recount, repair=repair)
 
 
 def _add(store: StoreAPI, m: Marker, iris: list[str], codes: list[str], settings: Settings,
-         graphs: list[str]) -> int | None:
-    """The refresh of a write that only added the needs ``iris`` (in the counties ``codes``): their outcomes,
-    and those of the needs they compete with for a capacity, with the summaries moved by the difference, in
-    one transaction; None (nothing written) when the store does not hold what this relies on, for
-    ``_rewrite`` to do it whole.
+         graphs: list[str], interventions: Iterable[str] | None = None) -> int | None:
+    """The refresh of a write that only added the needs ``iris`` (in the counties ``codes``), or only changed
+    the ``interventions`` (their records or their evaluations): the outcomes of the needs added, of the needs
+    those interventions reach before or after the write, and of the needs that share a capacity with the
+    added ones, with the summaries moved by the difference, in one transaction; None (nothing written) when
+    the store does not hold what this relies on, for ``_rewrite`` to do it whole.
 
     Why: ``_rewrite`` recomputes every need of the counties a write touches, and a survey's needs reach
     many counties: 1,000 rows over 87 counties of Liaoning re-read 10^5 needs at national scale (14.9 s of
     a 16 s import). An added need changes no other need's outcome but through a capacity: a capacity-limited
     intervention naming its village and fitting it shares its capacity out again among the needs of the
-    villages it names. Those needs are recomputed (with every need their other capacities are shared
-    among, as context); a summary moves by the new needs' counts, plus the new and minus the stored counts
-    of the needs whose derived facts changed. None when a need is not in the store or already derived, or
-    when a stored need or summary is missing what a refresh writes.
+    villages it names. A changed intervention changes the outcomes of the needs it reached (a stored reason
+    names it) and of those it now reaches (in its villages and areas, of a type it fits); a capacity is
+    shared out by the intervention that declares it alone. Those needs are recomputed (with every need of
+    the villages named by a capacity-limited intervention reaching them, as context); a summary moves by the
+    new needs' counts, plus the new and minus the stored counts of the needs whose derived facts changed.
+    None when a need is not in the store or already derived, or when a stored need or summary is missing
+    what a refresh writes.
     """
     windows = settings.validity_windows()
     # the rule for the counties the write names, read while the needs are (they are the needs' counties)
@@ -731,25 +737,29 @@ def _add(store: StoreAPI, m: Marker, iris: list[str], codes: list[str], settings
     if len(needs) != len(iris) or any(rows[len(reads):]):
         return None  # not in the store, or derived already (counted in the summaries)
     if rule is None or minimal_areas(codes + counties) != minimal_areas(codes):  # a need outside ``codes``
-        rule = facts.read_rule(store, counties, m.as_of, windows)
+        rule = facts.read_rule(store, minimal_areas(codes + counties), m.as_of, windows)
     added_in: dict[str, list[NeedFacts]] = {}
     for n in needs:
         added_in.setdefault(n.village, []).append(n)
     claimed = [i for i in rule.interventions.values() if i.capacity_limited and rule.in_force(i.iri)
                and any(rule.competes(n, i) for v in i.villages for n in added_in.get(v, ()))]
     shared = sorted({v for i in claimed for v in i.villages})
-    others: list[NeedFacts] = []  # the needs whose share of a capacity can move
-    context: list[NeedFacts] = []  # the needs their other capacities are shared among
+    new = set(iris)
+    # the needs whose outcome can move: sharing a capacity with an added need, reached by a changed intervention
+    moving = {n.iri: n for n in _reached(store, rule, interventions or ()) if n.iri not in new}
     if shared:
-        wider = minimal_areas(counties + [v[:6] for v in shared])
-        if wider != counties:
-            rule = facts.read_rule(store, wider, m.as_of, windows)
-        new = set(iris)
-        others = [n for n in facts.read_needs(store, shared) if n.iri not in new]
-        near = set(shared) | set(added_in)
-        around = sorted({v for i in rule.interventions.values() if i.capacity_limited and rule.in_force(i.iri)
-                         and near.intersection(i.villages) for v in i.villages} - near)
-        context = [n for n in facts.read_needs(store, around) if n.iri not in new] if around else []
+        moving.update((n.iri, n) for n in facts.read_needs(store, shared) if n.iri not in new)
+    others = sorted(moving.values(), key=lambda n: (n.village, n.iri))
+    wider = minimal_areas(codes + counties + [n.village[:6] for n in others])
+    if wider != minimal_areas(codes + counties):
+        rule = facts.read_rule(store, wider, m.as_of, windows)
+    # every need of the villages named by a capacity-limited intervention reaching them: its capacity is shared
+    # out among them all
+    near = {n.village for n in others} | (set(added_in) if shared else set())
+    around = sorted({v for i in rule.interventions.values() if i.capacity_limited and rule.in_force(i.iri)
+                     and near.intersection(i.villages) for v in i.villages})
+    context = [n for n in facts.read_needs(store, around) if n.iri not in new and n.iri not in moving] \
+        if around else []
     result = rule.outcomes(needs + others + context)
     lines = [line for n in needs for line in need_lines(n, result[n.iri])]
     drop: set[str] = set()
@@ -790,9 +800,36 @@ def _add(store: StoreAPI, m: Marker, iris: list[str], codes: list[str], settings
     until, nxt = m.stable_until, rule.next_change()
     to = Marker(m.as_of, nxt if nxt is not None and (until is None or nxt < until) else until)
     _write(store, m, to, drop, lines)
-    log.info("derived graph refreshed for %d added need(s) as of %s: %d other need(s) sharing a capacity, "
-             "%d summar(ies), %d class partition(s) changed", len(needs), m.as_of, len(diffed), summaries, partitions)
+    log.info("derived graph refreshed for %d added need(s) and %d changed intervention(s) as of %s: %d other "
+             "need(s) changed, %d summar(ies), %d class partition(s) changed", len(needs),
+             len(set(interventions or ())), m.as_of, len(diffed), summaries, partitions)
     return len(needs) + len(diffed) + summaries + partitions + (1 if to != m else 0)
+
+
+def _reached(store: StoreAPI, rule: Rule, interventions: Iterable[str]) -> list[NeedFacts]:
+    """The needs ``interventions`` reach before the write (a stored reason names one) or after it (in force,
+    in the villages they name or the areas they target, of a type they fit)."""
+    ids = sorted(set(interventions))
+    if not ids:
+        return []
+    jobs: list[tuple[str, dict[str, Any]]] = [
+        (f"SELECT DISTINCT ?n WHERE {{ VALUES ?i {{ {facts.iri_values(ids[i:i + READ_CHUNK])} }} "
+         f"GRAPH {_G} {{ ?r <{DCPA.byIntervention}> ?i . ?n <{DCPA.addressedBy}> ?r }} }}", {})
+        for i in range(0, len(ids), READ_CHUNK)]
+    before = {str(n) for rows in run_parallel(store, jobs) for (n,) in rows if n}
+    places: set[str] = set()
+    fits: set[str] = set()
+    for iri in ids:
+        i = rule.interventions.get(iri)
+        if i is not None and rule.in_force(iri):
+            places.update(i.villages if i.named_fits else ())
+            places.update(i.areas if i.area_fits else ())
+            fits.update(f.need_type for f in i.named_fits)  # the area's fits are among them
+    after = [n for n in facts.read_needs(store, sorted(places)) if fits.intersection(rule.ups(n.need_type))] \
+        if places else []
+    found = {n.iri for n in after}
+    return after + facts.need_facts(row for part in run_parallel(
+        store, [(q, {}) for q in facts.needs_of_queries(before - found)]) for row in part)
 
 
 class _Stored(NamedTuple):
@@ -1133,6 +1170,39 @@ def affected_areas(store: StoreAPI, triples: Iterable[tuple[str, str, str]]) -> 
     return {c for c in codes if c.isdigit()}, needs
 
 
+#: What the rule reads (``kg.facts``): of needs, interventions, evaluations, resources, areas and the need types.
+RULE_READS = frozenset(str(p) for p in (
+    DCPA.needOf, DCPA.needType, DCPA.severity, DCPA.peopleAffected, DCPA.isSynthetic, DCPA.withinArea,
+    DCPA.interventionStatus, DCPA.category, DCPA.startDate, DCPA.endDate, DCPA.inServiceUntil, DCPA.reachScope,
+    DCPA.peopleReached, DCPA.villageCapacity, DCPA.targetsArea, DCPA.usesResource, DCPA.addressesNeedType,
+    DCPA.resourceType, DCPA.deliveryMode, DCPA.evaluates, DCPA.evaluatedArea, DCPA.targetValue,
+    DCPA.actualValue, DCPA.periodEnd, SKOS.broader))
+
+
+def changed_interventions(triples: Iterable[tuple[str, str, str]]) -> set[str] | None:
+    """The interventions a change to ``triples`` (old and new, as for ``affected_areas``) bears on, when what
+    it changes that the rule reads is interventions and evaluations alone (their whole records); None when it
+    changes anything else the rule reads (a need, a resource, an area)."""
+    out: set[str] = set()
+    evaluations: set[str] = set()
+    evaluated: set[str] = set()
+    evaluates, ident = str(DCPA.evaluates), str(ID)
+    intervention, evaluation = ident + "intervention/", ident + "evaluation/"
+    for s, p, o in triples:
+        if p not in RULE_READS:
+            continue
+        if s.startswith(intervention):
+            out.add(s)
+        elif s.startswith(evaluation):
+            evaluations.add(s)
+            if p == evaluates:
+                out.add(o)
+                evaluated.add(s)
+        else:
+            return None
+    return out if evaluations <= evaluated else None
+
+
 def graph_triples(g: rdflib.Graph) -> list[tuple[str, str, str]]:
     """The lexical (subject, predicate, object) values of an rdflib graph, for ``affected_areas``."""
     return [(str(s), str(p), str(o)) for s, p, o in g]
@@ -1150,6 +1220,7 @@ __all__ = [
     "ensure_current",
     "advance",
     "changed_areas",
+    "changed_interventions",
     "graph_triples",
     "is_current",
     "marker",

@@ -25,7 +25,7 @@ from typing import Any
 
 from .. import gcpause
 from ..contract import StoreAPI
-from ..derived import affected_areas, graph_triples
+from ..derived import affected_areas, changed_interventions, graph_triples
 from ..errors import Issue, ValidationFailed
 from ..namespaces import DCPA, import_graph, withdrawal_graph
 from ..settings import Settings
@@ -96,6 +96,7 @@ def _commit(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> None:
     graph = import_graph(batch.batch_id)
+    triples = graph_triples(batch.graph)
     land(
         store,
         settings,
@@ -103,9 +104,10 @@ def _commit(
         files=files,
         write=lambda marker: write_marked(store, marker, graph, batch.graph),
         undo=lambda marker: store.update(f"DROP SILENT GRAPH <{graph}> ;\n{marker.delete()}"),
-        touched=affected_areas(store, graph_triples(batch.graph)),
+        touched=affected_areas(store, triples),
         graphs={graph},
         added=adds_needs_only(batch),
+        interventions=changed_interventions(triples),
         what="the import's files",
         outcome="nothing was written",
         progress=progress,

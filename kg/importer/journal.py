@@ -59,6 +59,8 @@ class Marker:
     graphs: set[str] = field(default_factory=set)
     #: The write only adds ``needs`` (and records the rule does not read): ``kg.derived.refresh(added=True)``.
     added: bool = False
+    #: Not None: what the write changes that the rule reads is these interventions and their evaluations alone.
+    interventions: set[str] | None = None
 
     @property
     def graph(self) -> str:
@@ -73,6 +75,9 @@ class Marker:
         lines += [f"{s} <{JOURNAL.graph}> {ox.NamedNode(g)} .\n" for g in sorted(self.graphs)]
         if self.added:
             lines.append(f"{s} <{JOURNAL.added}> {ox.Literal(True)} .\n")
+        if self.interventions is not None:
+            lines.append(f"{s} <{JOURNAL.interventionsOnly}> {ox.Literal(True)} .\n")
+            lines += [f"{s} <{JOURNAL.intervention}> {ox.NamedNode(i)} .\n" for i in sorted(self.interventions)]
         return "".join(lines).encode("utf-8")
 
     def insert(self) -> str:
@@ -120,7 +125,9 @@ def markers(store: StoreAPI) -> dict[str, Marker]:
         bid = next((o for p, o in pos if p == str(JOURNAL.batch)), graph[len(GRAPH_JOURNAL):])
         out[bid] = Marker(bid, {o for p, o in pos if p == str(JOURNAL.area)},
                           {o for p, o in pos if p == str(JOURNAL.need)}, {o for p, o in pos if p == str(JOURNAL.graph)},
-                          added=any(p == str(JOURNAL.added) for p, _ in pos))
+                          added=any(p == str(JOURNAL.added) for p, _ in pos),
+                          interventions={o for p, o in pos if p == str(JOURNAL.intervention)}
+                          if any(p == str(JOURNAL.interventionsOnly) for p, _ in pos) else None)
     return out
 
 
@@ -130,11 +137,13 @@ def in_store(store: StoreAPI, batch_id: str) -> bool:
 
 
 def refresh_derived(store: StoreAPI, areas: Iterable[str], needs: Iterable[str], settings: Settings, *,
-                    graphs: Iterable[str] = (), repair: bool = False, added: bool = False) -> None:
+                    graphs: Iterable[str] = (), repair: bool = False, added: bool = False,
+                    interventions: Iterable[str] | None = None) -> None:
     """Recompute the derived graph for the touched areas, needs and graphs (the one call of ``kg.derived``'s
     refresh by writes and their recovery; ``repair`` for a refresh that may have been cut short, ``added``
-    for a write that only added the needs)."""
-    refresh(store, set(areas), set(needs), graphs=set(graphs), settings=settings, repair=repair, added=added)
+    for a write that only added the needs, ``interventions`` for one that only changed those)."""
+    refresh(store, set(areas), set(needs), graphs=set(graphs), settings=settings, repair=repair, added=added,
+            interventions=None if interventions is None else set(interventions))
 
 
 def finish(store: StoreAPI, marker: Marker, settings: Settings, *, repair: bool = False) -> None:
@@ -142,7 +151,7 @@ def finish(store: StoreAPI, marker: Marker, settings: Settings, *, repair: bool 
     Recovery ``repair``s: the refresh it redoes may have been cut short half written (a repair recomputes
     the counties whole, whatever the write was)."""
     refresh_derived(store, marker.areas, marker.needs, settings, graphs=marker.graphs, repair=repair,
-                    added=marker.added)
+                    added=marker.added, interventions=marker.interventions)
     faults.point("write:refreshed")
     store.update(marker.delete())
 

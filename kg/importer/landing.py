@@ -43,6 +43,7 @@ def land(
     touched: tuple[set[str], set[str]],
     graphs: set[str],
     added: bool = False,
+    interventions: set[str] | None = None,
     what: str,
     outcome: str,
     progress: Callable[[str, int, int], None] | None = None,
@@ -51,7 +52,8 @@ def land(
     ``marker``, in one transaction or the marker first (``write_marked``) —, refresh the derived graph
     for ``touched`` (area codes, need IRIs) and ``graphs`` (the named graphs the write adds or changes),
     drop the marker, mark the entry done. ``added``: the write only adds the needs of ``touched`` (and
-    records the rule does not read), so that the refresh computes them alone (``kg.derived.refresh``).
+    records the rule does not read), so that the refresh computes them alone (``kg.derived.refresh``);
+    ``interventions``: the write changes nothing the rule reads but these interventions and their evaluations.
 
     ``undo(marker)`` must remove the data and the marker in one transaction. ``what`` and
     ``outcome`` word the error when the sources cannot be kept: "could not keep {what} under
@@ -68,7 +70,7 @@ def land(
     recover(store, settings)
     root = Path(settings.imports_path)
     bid = entry["batch_id"]
-    marker = Marker(bid, *touched, graphs=graphs, added=added)
+    marker = Marker(bid, *touched, graphs=graphs, added=added, interventions=interventions)
     try:
         retain(root, entry, files)
     except OSError as e:

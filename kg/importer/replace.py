@@ -25,7 +25,7 @@ from rdflib import URIRef
 from rdflib.namespace import PROV
 
 from ..contract import StoreAPI
-from ..derived import affected_areas, graph_triples
+from ..derived import affected_areas, changed_interventions, graph_triples
 from ..errors import Issue, NotFound, ValidationFailed
 from ..namespaces import DCPA, import_graph, node
 from ..settings import Settings
@@ -225,6 +225,7 @@ def _commit(
         write=lambda marker: apply_replacement(store, iri, graph, batch.graph, also=marker.insert()),
         undo=lambda marker: _restore(store, graph, old, also=marker.delete()),
         touched=affected_areas(store, changed),
+        interventions=changed_interventions(changed),
         graphs={graph} | {q.graph_name.value for q in old if isinstance(q.graph_name, ox.NamedNode)},
         what="the replacement",
         outcome="nothing was changed",

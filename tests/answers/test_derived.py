@@ -402,17 +402,46 @@ def test_a_refresh_of_needs_said_added_but_already_derived_recounts_their_counti
     assert returned == [None]
 
 
-def test_a_province_wide_write_is_refreshed_need_by_need(tmp_path: Path) -> None:
+def test_a_province_wide_write_is_refreshed_need_by_need(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The village-history collection (online, R14: N43) offered to the whole province reaches every
-    village: c, the N43 gap of County 1, is met; a cancellation takes it back."""
+    village: c, the N43 gap of County 1, is met; a cancellation takes it back. Each write recomputes the
+    needs the collection reaches (of a type it fits), not every need of the province."""
     store = fixture_store()
     settings = settings_for(tmp_path)
+    partial, scopes = _refreshed_as_added(monkeypatch)
     import_records(store, "interventions", [COLLECTION], user="李四", settings=settings)
     _assert_current(store)
     assert _unaddressed(store) == set("bdil")
+    # narrowed to County 2: c, in County 1, is a gap again (a stored reason names the collection, which no
+    # longer reaches it)
+    replace_record(store, "interventions", "I-PROV", {**COLLECTION, "target_areas": "219002"}, user="李四",
+                   settings=settings)
+    _assert_current(store)
+    assert _unaddressed(store) == set("bcdil")
     replace_record(store, "interventions", "I-PROV", {**COLLECTION, "status": "S4"}, user="李四", settings=settings)
     _assert_current(store)
     assert _unaddressed(store) == set("bcdil")
+    assert len(partial) == 3 and None not in partial
+
+
+def test_an_evaluation_below_its_target_is_refreshed_for_the_needs_its_intervention_reaches(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A literacy class naming Village 4 meets i; its evaluation there below its target leaves i addressed
+    but not verified (each write recomputes the needs the class reaches)."""
+    store = fixture_store()
+    settings = settings_for(tmp_path)
+    partial, _ = _refreshed_as_added(monkeypatch)
+    course = {**INTERVENTION, "id": "I-CLASS", "name_zh": "示例·四村数字素养课", "category": "C1", "provided_by": "k2",
+              "uses_resources": "", "target_areas": V4, "status": "S2", "start_date": "2020-03-01"}
+    import_records(store, "interventions", [course], user="李四", settings=settings)
+    _assert_current(store)
+    assert "i" not in _unaddressed(store)
+    evaluation = {"intervention_id": "I-CLASS", "indicator": "I03", "area_code": V4, "target_value": "10",
+                  "actual_value": "4", "period_start": "2020-03-01", "period_end": "2020-05-31", "source": "document"}
+    import_records(store, "evaluations", [evaluation], user="李四", settings=settings)
+    _assert_current(store)
+    assert _states(store)["i"] is U
+    assert len(partial) == 2 and None not in partial
 
 
 def test_a_derived_graph_without_digests_is_rewritten_where_it_is_refreshed() -> None:
