@@ -8,8 +8,9 @@ On a copy of the store (or the store itself with ``--in-place``), as of the deri
   * a refresh with nothing changed, for one county and for the whole province (``kg.derived.refresh``);
   * a province-wide write: one example intervention targeting province 21 with an online resource that
     states need types (so that it reaches every village), imported with ``kg.importer.import_records``;
-    then the same intervention cancelled with ``replace_record``. Each prints the whole write, the
-    refresh inside it, and how many needs and summaries the refresh rewrote.
+    then the same intervention cancelled with ``replace_record``; then a project naming 20 villages of the
+    province drawn at random (a planner's usual write). Each prints the whole write, the refresh inside
+    it, and how many needs and summaries the refresh rewrote.
 
 A store whose derived graph predates ``dcpa:derivedDigest`` has every need of the province rewritten
 by its first refresh; that run is printed as such, and the figures after it are the steady state.
@@ -20,6 +21,7 @@ Target (issue 14): a province-wide write refreshed in under 2 s at national scal
 from __future__ import annotations
 
 import argparse
+import random
 import resource
 import shutil
 import sys
@@ -58,6 +60,17 @@ def pick(store: Store) -> dict[str, str]:
     return {"id": "BENCH-PROVINCE-WIDE", "name_zh": "示例·全省在线资源（基准测试）", "category": "C3",
             "provided_by": _local(library), "target_areas": PROVINCE, "uses_resources": _local(rows[0]["r"]),
             "status": "S2", "start_date": "2000-01-01", "source": "document"}
+
+
+#: Villages a project names (drawn at random from the province, seeded): a planner's usual write.
+PROJECT_VILLAGES = 20
+
+
+def villages(store: Store, k: int, seed: int = 7) -> list[str]:
+    """``k`` village codes of the province, drawn at random."""
+    codes = sorted(r["c"] for r in store.select(
+        f"SELECT ?c WHERE {{ ?v a dcpa:Village ; dcpa:areaCode ?c FILTER(STRSTARTS(?c, '{PROVINCE}')) }}"))
+    return sorted(random.Random(seed).sample(codes, k))
 
 
 class Timed:
@@ -106,6 +119,11 @@ def run(store: Store, settings: Settings) -> None:
                                              user="bench", settings=settings))
         print(f"province-wide write (cancel):  {dt:7.2f} s, its refresh {timer.seconds:7.2f} s, "
               f"{timer.changed:,} nodes rewritten")
+        project = {**row, "id": "BENCH-PROJECT", "name_zh": "示例·二十村数字素养课（基准测试）", "category": "C1",
+                   "uses_resources": "", "target_areas": ";".join(villages(store, PROJECT_VILLAGES))}
+        dt, _ = timed(lambda: import_records(store, "interventions", [project], user="bench", settings=settings))
+        print(f"a project in {PROJECT_VILLAGES} villages over the province (import): {dt:7.2f} s, its refresh "
+              f"{timer.seconds:7.2f} s, {timer.changed:,} nodes rewritten")
     finally:
         journal.refresh = timer._inner  # type: ignore[assignment]
 

@@ -29,8 +29,9 @@ whether it answers for a date; otherwise answers apply the rule live.
 
 ``derive_all`` writes the graph for a whole store (the build, ``dcpa derive``); ``refresh`` recomputes
 the counties a change touches and writes only the difference, in one transaction (every import and
-replacement, through ``kg.importer.landing``); for a write that only adds needs, it recomputes those needs
-and the needs they share a capacity with, and moves the summaries by the difference.
+replacement, through ``kg.importer.landing``); for a write that only adds needs, or only changes
+interventions and their evaluations, it recomputes the needs the write can move and moves the summaries
+by the difference.
 """
 
 from __future__ import annotations
@@ -753,11 +754,13 @@ def _add(store: StoreAPI, m: Marker, iris: list[str], codes: list[str], settings
     wider = minimal_areas(codes + counties + [n.village[:6] for n in others])
     if wider != minimal_areas(codes + counties):
         rule = facts.read_rule(store, wider, m.as_of, windows)
-    # every need of the villages named by a capacity-limited intervention reaching them: its capacity is shared
-    # out among them all
-    near = {n.village for n in others} | (set(added_in) if shared else set())
+    # every need of the villages named by a capacity-limited intervention that one of them claims a share of: its
+    # capacity is shared out among them all
+    claiming: dict[str, list[NeedFacts]] = {}
+    for n in others + needs:
+        claiming.setdefault(n.village, []).append(n)
     around = sorted({v for i in rule.interventions.values() if i.capacity_limited and rule.in_force(i.iri)
-                     and near.intersection(i.villages) for v in i.villages})
+                     and any(rule.competes(n, i) for w in i.villages for n in claiming.get(w, ())) for v in i.villages})
     context = [n for n in facts.read_needs(store, around) if n.iri not in new and n.iri not in moving] \
         if around else []
     result = rule.outcomes(needs + others + context)
@@ -817,16 +820,21 @@ def _reached(store: StoreAPI, rule: Rule, interventions: Iterable[str]) -> list[
          f"GRAPH {_G} {{ ?r <{DCPA.byIntervention}> ?i . ?n <{DCPA.addressedBy}> ?r }} }}", {})
         for i in range(0, len(ids), READ_CHUNK)]
     before = {str(n) for rows in run_parallel(store, jobs) for (n,) in rows if n}
-    places: set[str] = set()
-    fits: set[str] = set()
+    # where each reaches with which fits: the villages it names with its own, the areas it targets with those
+    # that reach a whole area (its online resources, or all when it declares the whole area)
+    fits: dict[str, set[str]] = {}  # village or area code -> need types fitting there
     for iri in ids:
         i = rule.interventions.get(iri)
         if i is not None and rule.in_force(iri):
-            places.update(i.villages if i.named_fits else ())
-            places.update(i.areas if i.area_fits else ())
-            fits.update(f.need_type for f in i.named_fits)  # the area's fits are among them
-    after = [n for n in facts.read_needs(store, sorted(places)) if fits.intersection(rule.ups(n.need_type))] \
-        if places else []
+            for places, through in ((i.villages, i.named_fits), (i.areas, i.area_fits)):
+                for code in places if through else ():
+                    fits.setdefault(code, set()).update(f.need_type for f in through)
+    # read of the types that can fit only (a province's needs of three types of seventeen: 2.2 s against 4.7 s)
+    every = set(rule.broader) | {b for up in rule.broader.values() for b in up} | {t for f in fits.values() for t in f}
+    types = {t for t in every if any(f.intersection(rule.ups(t)) for f in fits.values())}
+    after = [n for n in facts.read_needs(store, sorted(fits), types=types)
+             if any(fits.get(code, set()).intersection(rule.ups(n.need_type)) for code in prefixes(n.village))] \
+        if fits else []
     found = {n.iri for n in after}
     return after + facts.need_facts(row for part in run_parallel(
         store, [(q, {}) for q in facts.needs_of_queries(before - found)]) for row in part)

@@ -157,9 +157,13 @@ def _date_term(d: date) -> str:
     return str(ox.Literal(d.isoformat(), datatype=ox.NamedNode(XSD_DATE)))
 
 
-def need_queries(scope: list[str] | None, period: Period | None = None) -> list[str]:
-    """SELECT ?need ?v ?t ?sev ?people ?ex over the needs of the villages in ``scope`` (codes; None: all)."""
+def need_queries(scope: list[str] | None, period: Period | None = None,
+                 types: Iterable[str] | None = None) -> list[str]:
+    """SELECT ?need ?v ?t ?sev ?people ?ex over the needs of the villages in ``scope`` (codes; None: all), of
+    ``types`` only when given (a province's needs of three types of seventeen: 2.2 s against 4.7 s)."""
     pf = period.filter() if period else ""
+    if types is not None:
+        pf += f" FILTER(?t IN ({', '.join(f'<{t}>' for t in sorted(types))}))"
     head = "SELECT ?need ?v ?t ?sev ?people ?ex WHERE {"
     if scope is None:
         return [f"{head} ?need dcpa:needOf ?v ; {_NEED_ATTRS} {pf} }}"]
@@ -186,9 +190,10 @@ def need_facts(rows: Iterable[tuple[str | None, ...]]) -> list[NeedFacts]:
     return sorted(out.values(), key=lambda n: (n.village, n.iri))
 
 
-def read_needs(store: StoreAPI, scope: list[str] | None, period: Period | None = None) -> list[NeedFacts]:
-    """The needs of the villages in ``scope`` (area codes; None: every need)."""
-    jobs: list[tuple[str, dict[str, Any]]] = [(q, {}) for q in need_queries(scope, period)]
+def read_needs(store: StoreAPI, scope: list[str] | None, period: Period | None = None,
+               types: Iterable[str] | None = None) -> list[NeedFacts]:
+    """The needs of the villages in ``scope`` (area codes; None: every need), of ``types`` when given."""
+    jobs: list[tuple[str, dict[str, Any]]] = [(q, {}) for q in need_queries(scope, period, types)]
     return need_facts(row for rows in run_parallel(store, jobs) for row in rows)
 
 
