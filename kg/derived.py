@@ -686,7 +686,7 @@ def refresh(store: StoreAPI, areas: Iterable[str], needs: Iterable[str] = (), *,
 
     ``added`` says the write only added ``needs`` (an import of needs); ``interventions`` (not None) that it
     changed nothing the rule reads but those interventions and their evaluations. Either way only the needs
-    the write can move are recomputed, and the summaries moved by the difference (``_add``).
+    the write can move are recomputed, and the summaries moved by the difference (``_partial``).
     """
     settings = settings or get_settings()
     valid = [c for c in areas if c.isdigit() and len(c) in (2, 4, 6, 9, 12)]
@@ -700,13 +700,13 @@ def refresh(store: StoreAPI, areas: Iterable[str], needs: Iterable[str] = (), *,
         log.warning("the store had no derived graph of this rule: deriving it for every need")
         return derive_all(store, settings=settings)
     if not repair and ((added and extra) or (interventions is not None and not extra)):
-        done = _add(store, m, extra if added else [], codes, settings, recount, interventions)
+        done = _partial(store, m, extra if added else [], codes, settings, recount, interventions)
         if done is not None:
             return done
     return _rewrite(store, m, codes, extra, m.as_of, settings, graphs=recount, repair=repair)
 
 
-def _add(store: StoreAPI, m: Marker, iris: list[str], codes: list[str], settings: Settings,
+def _partial(store: StoreAPI, m: Marker, iris: list[str], codes: list[str], settings: Settings,
          graphs: list[str], interventions: Iterable[str] | None = None) -> int | None:
     """The refresh of a write that only added the needs ``iris`` (in the counties ``codes``), or only changed
     the ``interventions`` (their records or their evaluations): the outcomes of the needs added, of the needs

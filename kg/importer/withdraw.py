@@ -34,7 +34,7 @@ from rdflib.namespace import PROV
 
 from .. import faults
 from ..contract import StoreAPI
-from ..derived import affected_areas
+from ..derived import affected_areas, changed_interventions
 from ..errors import Conflict, Issue, NotFound, ValidationFailed
 from ..namespaces import DCPA, GRAPH_DERIVED, import_graph, node, withdrawal_graph
 from ..safetext import for_terminal, text_problem
@@ -109,8 +109,9 @@ def withdraw(
                             withdrawal_graph(batch_id))
     if dry_run:
         return report
-    changed = ((lexical(q.subject), q.predicate.value, lexical(q.object)) for q in quads)  # read once: no copy
-    marker = Marker(batch_id, *affected_areas(store, changed), graphs={graph, withdrawal_graph(batch_id)})
+    changed = [(lexical(q.subject), q.predicate.value, lexical(q.object)) for q in quads]
+    marker = Marker(batch_id, *affected_areas(store, changed), graphs={graph, withdrawal_graph(batch_id)},
+                    interventions=changed_interventions(changed))
     record = graph_to_ntriples(withdrawal_record(batch_id, user, now, reason)).decode("utf-8")
     amend(root, batch_id, set_fields={"state": WITHDRAWING, "withdrawal": {"user": user, "time": now,
                                                                            "reason": reason}})

@@ -283,13 +283,15 @@ def test_imports_and_replacements_keep_the_derived_graph_current(tmp_path: Path)
     assert _unaddressed(store) == set("bcdil") | {new}
 
 
-def test_the_class_partitions_follow_every_write(tmp_path: Path) -> None:
+def test_the_class_partitions_follow_every_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """synthetic_share_summary, read from the class partitions, answers what synthetic_share counts over the
     whole store after an import, a replacement of an example record by a real one, and a withdrawal (each
-    write recounts only the graphs it changed)."""
+    write recounts only the graphs it changed, and, changing interventions only, recomputes only the needs
+    they reach)."""
     store = fixture_store()
     settings = settings_for(tmp_path)
     intervention = str(DCPA.Intervention)
+    partial, _ = _refreshed_in_part(monkeypatch)
 
     def share() -> tuple[int, int]:
         fast = run_query(store, "synthetic_share_summary", {}).rows
@@ -308,6 +310,7 @@ def test_the_class_partitions_follow_every_write(tmp_path: Path) -> None:
     withdraw(store, report.batch_id, user="李四", reason="测试", settings=settings)
     assert share() == (nodes, synthetic - 1)
     _assert_current(store)
+    assert len(partial) == 3 and None not in partial
 
 
 def test_a_capacity_shared_across_counties_is_refreshed_together(
@@ -327,7 +330,7 @@ def test_a_capacity_shared_across_counties_is_refreshed_together(
     real = {"village_code": V4, "need_type": "N11", "severity": 1, "people_affected": 5, "source": "survey",
             "identified_on": "2020-03-01", "surveyor": "测试·调查员"}
     # the import of needs recomputes its need and those of the villages sharing the room, not the counties
-    added, scopes = _refreshed_as_added(monkeypatch)
+    added, scopes = _refreshed_in_part(monkeypatch)
     report = import_records(store, "needs", [real], user="录入员", settings=settings)
     read = [code for scope in scopes for code in scope]
     [new] = [r["n"].rsplit("/", 1)[1] for r in store.select(
@@ -339,15 +342,15 @@ def test_a_capacity_shared_across_counties_is_refreshed_together(
     assert {V1, V4} <= set(read) and all(len(code) == 12 for code in read)  # the villages sharing the room
 
 
-def _refreshed_as_added(monkeypatch: pytest.MonkeyPatch) -> tuple[list[int | None], list[list[str]]]:
-    """From now on, a refresh that recounts whole counties fails the test. Returns what each refresh of added
-    needs returned, and the scopes (area codes) whose needs were read."""
+def _refreshed_in_part(monkeypatch: pytest.MonkeyPatch) -> tuple[list[int | None], list[list[str]]]:
+    """From now on, a refresh that recounts whole counties fails the test. Returns what each refresh of the
+    needs a write can move returned, and the scopes (area codes) whose needs were read."""
     returned: list[int | None] = []
     scopes: list[list[str]] = []
-    add, read_needs = derived._add, derived.facts.read_needs
+    partial, read_needs = derived._partial, derived.facts.read_needs
 
-    def spy_add(*a: Any, **k: Any) -> int | None:
-        returned.append(add(*a, **k))
+    def spy_partial(*a: Any, **k: Any) -> int | None:
+        returned.append(partial(*a, **k))
         return returned[-1]
 
     def spy_read(store: Any, scope: list[str] | None, *a: Any, **k: Any) -> Any:
@@ -355,9 +358,9 @@ def _refreshed_as_added(monkeypatch: pytest.MonkeyPatch) -> tuple[list[int | Non
         return read_needs(store, scope, *a, **k)
 
     def whole(*_a: Any, **_k: Any) -> int:
-        raise AssertionError("a refresh of added needs recounted whole counties")
+        raise AssertionError("a refresh of the needs a write can move recounted whole counties")
 
-    monkeypatch.setattr(derived, "_add", spy_add)
+    monkeypatch.setattr(derived, "_partial", spy_partial)
     monkeypatch.setattr(derived, "_rewrite", whole)
     monkeypatch.setattr(derived.facts, "read_needs", spy_read)
     return returned, scopes
@@ -378,7 +381,7 @@ def test_an_import_of_needs_is_refreshed_need_by_need_without_reading_its_counti
     # a real collection for the whole province (online, R14: N43), so that a real need can be met
     import_records(store, "interventions", [COLLECTION], user="李四", settings=settings)
     before = _unaddressed(store)
-    added, scopes = _refreshed_as_added(monkeypatch)
+    added, scopes = _refreshed_in_part(monkeypatch)
     report = import_records(store, "needs", NEED_ROWS, user="录入员", settings=settings)
     read = [code for scope in scopes for code in scope]
     _assert_current(store)
@@ -396,8 +399,8 @@ def test_a_refresh_of_needs_said_added_but_already_derived_recounts_their_counti
     them twice, so the refresh recounts their counties (here: nothing changes)."""
     needs = [r["n"] for r in store.select(f"SELECT ?n WHERE {{ ?n dcpa:needOf <{AREA_PREFIX}{V1}> }}")]
     returned: list[int | None] = []
-    add = derived._add
-    monkeypatch.setattr(derived, "_add", lambda *a, **k: returned.append(add(*a, **k)) or returned[-1])
+    partial = derived._partial
+    monkeypatch.setattr(derived, "_partial", lambda *a, **k: returned.append(partial(*a, **k)) or returned[-1])
     assert derived.refresh(store, [V1], needs, settings=settings_for(), added=True) == 0
     assert returned == [None]
 
@@ -408,7 +411,7 @@ def test_a_province_wide_write_is_refreshed_need_by_need(tmp_path: Path, monkeyp
     needs the collection reaches (of a type it fits), not every need of the province."""
     store = fixture_store()
     settings = settings_for(tmp_path)
-    partial, scopes = _refreshed_as_added(monkeypatch)
+    partial, scopes = _refreshed_in_part(monkeypatch)
     import_records(store, "interventions", [COLLECTION], user="李四", settings=settings)
     _assert_current(store)
     assert _unaddressed(store) == set("bdil")
@@ -430,7 +433,7 @@ def test_an_evaluation_below_its_target_is_refreshed_for_the_needs_its_intervent
     but not verified (each write recomputes the needs the class reaches)."""
     store = fixture_store()
     settings = settings_for(tmp_path)
-    partial, _ = _refreshed_as_added(monkeypatch)
+    partial, _ = _refreshed_in_part(monkeypatch)
     course = {**INTERVENTION, "id": "I-CLASS", "name_zh": "示例·四村数字素养课", "category": "C1", "provided_by": "k2",
               "uses_resources": "", "target_areas": V4, "status": "S2", "start_date": "2020-03-01"}
     import_records(store, "interventions", [course], user="李四", settings=settings)
