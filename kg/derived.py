@@ -1187,6 +1187,18 @@ RULE_READS = frozenset(str(p) for p in (
     DCPA.actualValue, DCPA.periodEnd, SKOS.broader))
 
 
+def needs_only(triples: Iterable[tuple[str, str, str]]) -> bool:
+    """Whether what ``triples`` (a write's new ones) hold that the rule reads is needs alone (interviews,
+    poverty statuses, household figures beside them are not read)."""
+    need, found = str(ID) + "need/", False
+    for s, p, _ in triples:
+        if p in RULE_READS:
+            if not s.startswith(need):
+                return False
+            found = True
+    return found
+
+
 def changed_interventions(triples: Iterable[tuple[str, str, str]]) -> set[str] | None:
     """The interventions a change to ``triples`` (old and new, as for ``affected_areas``) bears on, when what
     it changes that the rule reads is interventions and evaluations alone (their whole records); None when it
@@ -1229,6 +1241,7 @@ __all__ = [
     "advance",
     "changed_areas",
     "changed_interventions",
+    "needs_only",
     "graph_triples",
     "is_current",
     "marker",

@@ -25,9 +25,9 @@ from typing import Any
 
 from .. import gcpause
 from ..contract import StoreAPI
-from ..derived import affected_areas, changed_interventions, graph_triples
+from ..derived import affected_areas, changed_interventions, graph_triples, needs_only
 from ..errors import Issue, ValidationFailed
-from ..namespaces import DCPA, import_graph, withdrawal_graph
+from ..namespaces import import_graph, withdrawal_graph
 from ..settings import Settings
 from . import checks
 from .batch import (
@@ -106,23 +106,12 @@ def _commit(
         undo=lambda marker: store.update(f"DROP SILENT GRAPH <{graph}> ;\n{marker.delete()}"),
         touched=affected_areas(store, triples),
         graphs={graph},
-        added=adds_needs_only(batch),
+        added=needs_only(triples),  # an import adds whole records: its needs are new
         interventions=changed_interventions(triples),
         what="the import's files",
         outcome="nothing was written",
         progress=progress,
     )
-
-
-#: Records the rule of "addressed" never reads (``kg.facts``): a batch of needs and these changes no
-#: other need's outcome, so that its refresh computes its needs alone.
-RULE_UNREAD = frozenset({DCPA.Interview, DCPA.PovertyStatus, DCPA.HouseholdAggregate})
-
-
-def adds_needs_only(batch: Batch) -> bool:
-    """Whether ``batch`` adds needs and nothing else the rule reads."""
-    classes = {cls for cls, _ in batch.minted.values()}
-    return DCPA.Need in classes and classes <= RULE_UNREAD | {DCPA.Need}
 
 
 def _table_sources(tables_by_file: list[tuple[str, list[Table]]]) -> list[Source]:
