@@ -93,12 +93,14 @@ def test_recovery_rolls_back_what_did_not_land_and_completes_what_did(
     assert not recover(store, settings)  # nothing left to do
 
 
-@pytest.mark.parametrize("added", [False, True])
-def test_a_marker_names_the_graphs_its_write_changes(store: Store, added: bool) -> None:
-    """What recovery reads back from a marker: the areas, the needs, the graphs to recount, and whether the
-    write only added the needs."""
+@pytest.mark.parametrize(("added", "interventions"), [
+    (False, None), (True, None), (False, set()), (False, {"https://w3id.org/dcpa/id/intervention/I1"})])
+def test_a_marker_names_the_graphs_its_write_changes(store: Store, added: bool, interventions: set[str] | None) -> None:
+    """What recovery reads back from a marker: the areas, the needs, the graphs to recount, whether the write
+    only added the needs, and the interventions it only changed (none at all is not "not said")."""
     bid = "20990101T000000Z-dddddd"
-    marker = Marker(bid, {"210123"}, {"https://w3id.org/dcpa/id/need/x"}, {import_graph(bid)}, added=added)
+    marker = Marker(bid, {"210123"}, {"https://w3id.org/dcpa/id/need/x"}, {import_graph(bid)}, added=added,
+                    interventions=interventions)
     store.add_graph(marker.graph, marker.ntriples())
     assert markers(store)[bid] == marker
 
