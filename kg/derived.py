@@ -571,8 +571,8 @@ def _old_digests(store: StoreAPI, needs: Iterable[str]) -> dict[str, str]:
     iris = list(needs)
 
     def jobs(pred: str, among: list[str], keep: str = "") -> list[tuple[str, dict[str, Any]]]:
-        return [(f"SELECT ?n ?o WHERE {{ VALUES ?n {{ {facts.iri_values(among[i:i + READ_CHUNK])} }} "
-                 f"GRAPH {_G} {{ ?n <{pred}> ?o {keep} }} }}", {}) for i in range(0, len(among), READ_CHUNK)]
+        return [(f"SELECT ?n ?o WHERE {{ VALUES ?n {{ {chunk} }} GRAPH {_G} {{ ?n <{pred}> ?o {keep} }} }}", {})
+                for chunk in facts.iri_chunks(among)]
 
     out = {str(n): str(d) for rows in run_parallel(store, jobs(str(DCPA.derivedDigest), iris, "FILTER(isLiteral(?o))"))
            for n, d in rows}
@@ -587,18 +587,11 @@ def _digest_of(lines: list[str]) -> str:
     return lines[-1].rsplit('"', 2)[-2]
 
 
-#: Needs per query when old derived triples or digests are read back (a VALUES list of need IRIs is
-#: matched in linear time: 16,173 needs' 222,297 reason triples in 1.1 s at national scale; 98,588 needs'
-#: digests took 4.0-4.1 s in chunks of 10,000 and 4.0-4.6 s in chunks of 2,000).
-READ_CHUNK = 10_000
-
-
 def _lines_of(store: StoreAPI, needs: list[str]) -> set[str]:
     """The derived triples (as lines) of ``needs`` and of their reasons, read back (for the needs whose
     digest says they changed, so that only the difference is written)."""
     out: set[str] = set()
-    for i in range(0, len(needs), READ_CHUNK):
-        values = facts.iri_values(needs[i:i + READ_CHUNK])
+    for values in facts.iri_chunks(needs):
         for q in (f"SELECT ?n ?p ?o WHERE {{ VALUES ?n {{ {values} }} GRAPH {_G} {{ ?n ?p ?o }} }}",
                   f"SELECT ?r ?p ?o WHERE {{ VALUES ?n {{ {values} }} GRAPH {_G} {{ ?n <{DCPA.addressedBy}> ?r . "
                   "?r ?p ?o } }"):
@@ -700,7 +693,7 @@ def refresh(store: StoreAPI, areas: Iterable[str], needs: Iterable[str] = (), *,
         log.warning("the store had no derived graph of this rule: deriving it for every need")
         return derive_all(store, settings=settings)
     if not repair and ((added and extra) or (interventions is not None and not extra)):
-        done = _partial(store, m, extra if added else [], codes, settings, recount, interventions)
+        done = _partial(store, m, extra, codes, settings, recount, interventions)
         if done is not None:
             return done
     return _rewrite(store, m, codes, extra, m.as_of, settings, graphs=recount, repair=repair)
@@ -737,8 +730,9 @@ def _partial(store: StoreAPI, m: Marker, iris: list[str], codes: list[str], sett
         rule = early.result() if early is not None else None
     if len(needs) != len(iris) or any(rows[len(reads):]):
         return None  # not in the store, or derived already (counted in the summaries)
-    if rule is None or minimal_areas(codes + counties) != minimal_areas(codes):  # a need outside ``codes``
-        rule = facts.read_rule(store, minimal_areas(codes + counties), m.as_of, windows)
+    scope = minimal_areas(codes + counties)  # what the rule must cover
+    if rule is None or scope != minimal_areas(codes):  # a need outside ``codes``
+        rule = facts.read_rule(store, scope, m.as_of, windows)
     added_in: dict[str, list[NeedFacts]] = {}
     for n in needs:
         added_in.setdefault(n.village, []).append(n)
@@ -751,8 +745,8 @@ def _partial(store: StoreAPI, m: Marker, iris: list[str], codes: list[str], sett
     if shared:
         moving.update((n.iri, n) for n in facts.read_needs(store, shared) if n.iri not in new)
     others = sorted(moving.values(), key=lambda n: (n.village, n.iri))
-    wider = minimal_areas(codes + counties + [n.village[:6] for n in others])
-    if wider != minimal_areas(codes + counties):
+    wider = minimal_areas(scope + [n.village[:6] for n in others])
+    if wider != scope:
         rule = facts.read_rule(store, wider, m.as_of, windows)
     # every need of the villages named by a capacity-limited intervention that one of them claims a share of: its
     # capacity is shared out among them all
@@ -816,9 +810,9 @@ def _reached(store: StoreAPI, rule: Rule, interventions: Iterable[str]) -> list[
     if not ids:
         return []
     jobs: list[tuple[str, dict[str, Any]]] = [
-        (f"SELECT DISTINCT ?n WHERE {{ VALUES ?i {{ {facts.iri_values(ids[i:i + READ_CHUNK])} }} "
+        (f"SELECT DISTINCT ?n WHERE {{ VALUES ?i {{ {chunk} }} "
          f"GRAPH {_G} {{ ?r <{DCPA.byIntervention}> ?i . ?n <{DCPA.addressedBy}> ?r }} }}", {})
-        for i in range(0, len(ids), READ_CHUNK)]
+        for chunk in facts.iri_chunks(ids)]
     before = {str(n) for rows in run_parallel(store, jobs) for (n,) in rows if n}
     # where each reaches with which fits: the villages it names with its own, the areas it targets with those
     # that reach a whole area (its online resources, or all when it declares the whole area)
@@ -863,8 +857,8 @@ def _stored_outcomes(lines: Iterable[str]) -> dict[str, _Stored]:
 
 def _state_jobs(needs: list[str]) -> list[tuple[str, dict[str, Any]]]:
     """Queries that answer a row when one of ``needs`` has a derived state."""
-    return [(f"SELECT ?n WHERE {{ VALUES ?n {{ {facts.iri_values(needs[i:i + READ_CHUNK])} }} "
-             f"GRAPH {_G} {{ ?n <{DCPA.needState}> ?s }} }} LIMIT 1", {}) for i in range(0, len(needs), READ_CHUNK)]
+    return [(f"SELECT ?n WHERE {{ VALUES ?n {{ {chunk} }} GRAPH {_G} {{ ?n <{DCPA.needState}> ?s }} }} LIMIT 1", {})
+            for chunk in facts.iri_chunks(needs)]
 
 
 _COUNTS = {str(DCPA.needCount): "needs", str(DCPA.gapCount): "gaps", str(DCPA.unverifiedCount): "unverified",
@@ -874,12 +868,11 @@ _COUNTS = {str(DCPA.needCount): "needs", str(DCPA.gapCount): "gaps", str(DCPA.un
 def _counts_of(store: StoreAPI, keys: Iterable[Key]) -> dict[Key, Counts]:
     """The stored counts of the summaries of ``keys`` that exist, each read by its IRI."""
     by_iri = {key_iri(k): k for k in keys}
-    iris = sorted(by_iri)
     # every triple of the nodes, the counts kept in Python: a second VALUES for the predicates made Oxigraph
     # scan the derived graph (28 s for 4,000 summaries at national scale)
     jobs: list[tuple[str, dict[str, Any]]] = [
-        (f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {facts.iri_values(iris[i:i + READ_CHUNK])} }} "
-         f"GRAPH {_G} {{ ?s ?p ?o }} }}", {}) for i in range(0, len(iris), READ_CHUNK)]
+        (f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {chunk} }} GRAPH {_G} {{ ?s ?p ?o }} }}", {})
+        for chunk in facts.iri_chunks(by_iri)]
     out: dict[Key, Counts] = {}
     for rows in run_parallel(store, jobs):
         for s_, p, o in rows:

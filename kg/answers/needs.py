@@ -16,7 +16,7 @@ import pyoxigraph as ox
 
 from .. import derived, facts
 from ..contract import StoreAPI
-from ..facts import Period, area_values, code_of, iri_values, run_parallel
+from ..facts import Period, area_values, code_of, iri_chunks, iri_in, iri_values, run_parallel
 from ..namespaces import DCPAV, ID
 from ..rule import (
     MODE_BY_CONCEPT,
@@ -113,10 +113,6 @@ def _split_heads(store: StoreAPI, scope: Area) -> list[str]:
     return [f"VALUES ?c {{ {iri_values(g)} }} ?c ^dcpa:withinArea ?v ." for g in groups if g]
 
 
-#: Needs per query when their reasons are read by IRI.
-REASONS_PER_QUERY = 10_000
-
-
 def _via_kind(via: str) -> str:
     if via.startswith(str(DCPAV) + "C"):
         return "category"
@@ -170,12 +166,11 @@ def _derived_rows(store: StoreAPI, scope: Area | None, with_reasons: bool,
         wanted = {m.concept for m in modes}
         # a need addressed through the modes asked for only keeps its state; one addressed through others as
         # well is judged on its reasons in those modes, read for it alone (every reason of a province: 4.2 s)
-        mixed = sorted(n for n, ms in through.items() if ms & wanted and ms - wanted)
-        among = ", ".join(f"<{m}>" for m in sorted(wanted))
+        mixed = [n for n, ms in through.items() if ms & wanted and ms - wanted]
         for part in run_parallel(store, [(
-                f"SELECT ?need ?bt WHERE {{ VALUES ?need {{ {iri_values(mixed[i:i + REASONS_PER_QUERY])} }} "
-                f"?need dcpa:addressedBy ?r . ?r dcpa:reachMode ?m . FILTER(?m IN ({among})) "
-                "OPTIONAL { ?r dcpa:belowTarget ?bt } }", {}) for i in range(0, len(mixed), REASONS_PER_QUERY)]):
+                f"SELECT ?need ?bt WHERE {{ VALUES ?need {{ {chunk} }} ?need dcpa:addressedBy ?r . "
+                f"?r dcpa:reachMode ?m . FILTER(?m IN ({iri_in(wanted)})) OPTIONAL {{ ?r dcpa:belowTarget ?bt }} }}",
+                {}) for chunk in iri_chunks(mixed)]):
             for need, bt in part:
                 if need:
                     restricted[need] = restricted.get(need, True) and bt == "true"
