@@ -5,7 +5,8 @@ queried 30–1000× faster than rdflib with half the memory (the benchmarks here
 comparison). rdflib stays the tool for parsing files, SHACL and small graphs; this module is the
 only place that talks to pyoxigraph, so the rest of the code sees plain Python values.
 
-Every write here is one Oxigraph transaction: it lands whole or not at all.
+Every write here lands whole or not at all: one Oxigraph transaction, or for a large graph one
+ingestion of table files (``add_graph``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,14 @@ from .errors import QueryError, StoreBusy, StoreError
 from .namespaces import PREFIXES
 
 log = logging.getLogger(__name__)
+
+#: From this many triples on, ``add_graph`` loads through Oxigraph's bulk loader. Measured into the national
+#: store (36.1M quads): 1,000 triples 0.007 s by a transaction against 0.028 s bulk, 10,000 0.078 s against
+#: 0.070 s, 50,000 0.52 s against 0.33 s, a 100,000-row import's 10^6 triples 24.6 s and a peak of 1.9 GB
+#: against 9.9 s and 1.0 GB (a transaction holds every change in memory until it commits).
+BULK_FROM = 10_000
+#: The table files Oxigraph's bulk loader writes beside the store's own before it ingests them.
+_BULK_FILES = "bulk-*.sst"
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 _INT_TYPES = {
@@ -117,6 +126,18 @@ def to_ox(term: rdflib.term.Node) -> Any:
             return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
         return ox.Literal(str(term))
     raise TypeError(f"cannot convert {term!r}")
+
+
+def _remove_bulk_leftovers(directory: Path) -> None:
+    """Remove the table files of a bulk load a kill cut short (never ingested: not part of the store).
+
+    Only from an open for writing: RocksDB lets one such open hold a store, and only it bulk loads."""
+    for f in directory.glob(_BULK_FILES):
+        try:
+            f.unlink()
+            log.info("removed %s, left by a bulk load that was cut short", f)
+        except OSError as e:
+            log.warning("could not remove %s, left by a bulk load that was cut short: %s", f, e)
 
 
 def graph_to_ntriples(graph: rdflib.Graph) -> bytes:
@@ -254,6 +275,8 @@ class Store(ReadMethods):
                 use.close()
             raise _open_error(p, e) from e
         store = cls(inner, p, read_only=read_only)
+        if not read_only:
+            _remove_bulk_leftovers(real)
         store.real_path = real
         store._use = use
         return store
@@ -327,13 +350,22 @@ class Store(ReadMethods):
     # -- writing (each call is one transaction) -------------------------
     @_counted
     def add_graph(self, graph_iri: str, data: rdflib.Graph | bytes) -> int:
-        """Add triples to a named graph atomically; returns how many were given."""
+        """Add triples to a named graph atomically; returns how many were given.
+
+        From ``BULK_FROM`` triples on (an on-disk store), through Oxigraph's bulk loader, which is as atomic as
+        a transaction and faster, at a fraction of its memory: it writes table files aside, then ingests them
+        in one RocksDB call for all its column families (``IngestExternalFiles``, recorded in the manifest at
+        once). A failure before that removes them; a kill leaves them beside the store, outside it, and the
+        next open for writing removes them (``_remove_bulk_leftovers``).
+        """
         payload = data if isinstance(data, bytes) else graph_to_ntriples(data)
+        lines = len(data) if isinstance(data, rdflib.Graph) else payload.count(b"\n")
+        load = self._s.bulk_load if lines >= BULK_FROM and self.path is not None else self._s.load
         try:
-            self._s.load(payload, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph_iri))
+            load(payload, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph_iri))
         except (OSError, SyntaxError, ValueError) as e:
             raise StoreError(f"write to {graph_iri} failed; nothing was written: {e}") from e
-        return len(data) if isinstance(data, rdflib.Graph) else payload.count(b"\n")
+        return lines
 
     @_counted
     def add_graphs(self, parts: list[tuple[str, rdflib.Graph | bytes]]) -> int:
