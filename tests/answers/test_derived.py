@@ -19,7 +19,8 @@ from kg.catalogue import run_query
 from kg.derived import derive_all, tally
 from kg.errors import StoreError
 from kg.facts import AREA_PREFIX
-from kg.importer import import_records, replace_record
+from kg.importer import import_records, landing, replace_record
+from kg.importer.journal import recover
 from kg.importer.withdraw import withdraw
 from kg.matching import gaps
 from kg.namespaces import DCPA, GRAPH_DERIVED
@@ -598,20 +599,23 @@ def _derived_as_of(store: Store, day: date) -> Store:
 ADVANCE_DAYS = [date(2021, 10, 1), date(2021, 10, 2), date(2022, 1, 1), date(2019, 1, 1), date(2035, 1, 1), AS_OF]
 
 
-@pytest.mark.parametrize("chunk", [1, derived.ADVANCE_CHUNK])
+@pytest.mark.parametrize(("chunk", "bulk"), [(1, False), (derived.ADVANCE_CHUNK, False), (1, True)])
 def test_moving_the_derived_graph_day_by_day_equals_deriving_it_for_each_day(
-    chunk: int, monkeypatch: pytest.MonkeyPatch
+    chunk: int, bulk: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The server moves the graph to each new day by recomputing the counties where an outcome changes
     (a whole re-derive at national scale needed over 24 GB): the result is the graph a derivation for
-    that day gives, stable-until date included, however the counties are grouped into transactions."""
+    that day gives, stable-until date included, however the counties are grouped into transactions, and
+    when each transaction's lines go in one load (``bulk``: as from ``BULK_FROM`` lines on)."""
     monkeypatch.setattr(derived, "ADVANCE_CHUNK", chunk)
+    loads = _loads_of_the_derived_graph(monkeypatch) if bulk else []
     store = fixture_store()
     for day in ADVANCE_DAYS:
         derived.advance(store, day, settings=settings_for())
         fresh = _derived_as_of(store, day)
         assert derived.marker(store) == derived.marker(fresh), day
         assert isomorphic(store.to_rdflib(str(GRAPH_DERIVED)), fresh.to_rdflib(str(GRAPH_DERIVED))), day
+    assert bool(loads) == bulk
 
 
 def test_a_day_without_a_change_moves_only_the_date() -> None:
@@ -643,3 +647,60 @@ def test_counts_within_some_areas_are_the_full_counts_of_those_areas() -> None:
     for within in (("2101",), ("210102", "2102"), (villages[3], "210203"), ("22",), ("21",)):
         inside = {k: c for k, c in full.items() if any(k[0].startswith(w) for w in within)}
         assert tally(needs, result, within) == inside, within
+
+
+def _loads_of_the_derived_graph(monkeypatch: pytest.MonkeyPatch, *, fail: bool = False) -> list[int]:
+    """From now on every refresh writes as one of ``BULK_FROM`` lines or more does (its deletions, then its
+    lines in one load, then the marker's move). Returns the number of lines of each load into the derived
+    graph; with ``fail``, each such load fails instead, as a process killed there would stop."""
+    monkeypatch.setattr(derived, "BULK_FROM", 1)
+    loads: list[int] = []
+    real = Store.add_graph
+
+    def add_graph(self: Store, graph: str, data: Any) -> int:
+        if graph == str(GRAPH_DERIVED):
+            if fail:
+                raise StoreError("the process died here")
+            loads.append(data.count(b"\n"))
+        return real(self, graph, data)
+
+    monkeypatch.setattr(Store, "add_graph", add_graph)
+    return loads
+
+
+def test_a_refresh_of_many_lines_loads_them_and_the_graph_is_the_same(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A refresh of ``BULK_FROM`` lines or more (a 100,000-row import at national scale: 354,159) writes them
+    in one load between its deletions and the marker's move; after an import, a replacement and an import of
+    needs, the derived graph is the one a fresh derivation gives."""
+    store = fixture_store()
+    settings = settings_for(tmp_path)
+    loads = _loads_of_the_derived_graph(monkeypatch)
+    import_records(store, "interventions", [COLLECTION], user="李四", settings=settings)
+    assert len(loads) == 1 and loads[0] > 0
+    _assert_current(store)
+    replace_record(store, "interventions", "I-PROV", {**COLLECTION, "target_areas": "219002"}, user="李四",
+                   settings=settings)
+    assert len(loads) == 2
+    _assert_current(store)
+    import_records(store, "needs", NEED_ROWS, user="录入员", settings=settings)
+    assert len(loads) == 3
+    _assert_current(store)
+
+
+def test_a_refresh_killed_between_its_deletions_and_its_load_is_repaired_by_recovery(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The import's data is in, the refresh's deletions too, its lines not (the process died): the next
+    writer's recovery repairs the derived graph to what a fresh derivation gives."""
+    store = fixture_store()
+    settings = settings_for(tmp_path)
+    _loads_of_the_derived_graph(monkeypatch, fail=True)
+    monkeypatch.setattr(landing, "roll_back", lambda *_a, **_k: None)  # a killed process undoes nothing
+    with pytest.raises(StoreError, match="died here"):
+        import_records(store, "interventions", [COLLECTION], user="李四", settings=settings)
+    monkeypatch.undo()
+    fresh = _copy(store, derive=True)
+    assert not isomorphic(store.to_rdflib(str(GRAPH_DERIVED)), fresh.to_rdflib(str(GRAPH_DERIVED)))
+    assert recover(store, settings).rolled_forward
+    _assert_current(store)
+    assert _unaddressed(store) == set("bdil")  # the collection meets c, as when the write is whole
