@@ -82,7 +82,7 @@ def batch_report(batch: Batch, dry_run: bool, names: list[str], warnings: list[s
     return ImportReport(
         batch_id=batch.batch_id,
         counts=dict(batch.counts),
-        triples=len(batch.graph),
+        triples=batch.size,
         dry_run=dry_run,
         user=batch.user,
         time=batch.time.strftime(TIME_FORMAT),
@@ -113,6 +113,6 @@ def batch_entry(batch: Batch, source: str, names: list[str]) -> dict[str, Any]:
         "source": source,
         "files": [{"name": n, "stored": n} for n in names],
         "counts": dict(batch.counts),
-        "triples": len(batch.graph),
+        "triples": batch.size,
         "graph": import_graph(batch.batch_id),
     }

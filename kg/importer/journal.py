@@ -89,7 +89,7 @@ class Marker:
         return f"DROP SILENT GRAPH <{self.graph}>"
 
 
-def write_marked(store: StoreAPI, marker: Marker, graph: str, data: rdflib.Graph) -> None:
+def write_marked(store: StoreAPI, marker: Marker, graph: str, data: rdflib.Graph | bytes) -> None:
     """Step 2 of an import: the marker, then the batch's graph, each one write of one graph.
 
     Why not one write of both: a remote store may commit each operation of a request on its own

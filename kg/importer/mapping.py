@@ -20,10 +20,11 @@ import rdflib
 from rdflib import Literal, URIRef
 from rdflib.namespace import PROV, RDF, RDFS, SKOS, XSD
 
-from ..batchgraph import batch_graph
+from ..batchgraph import BatchMemory, batch_graph
 from ..errors import Issue
 from ..namespaces import DCPA, PREFIXES, area, node
 from ..safetext import MAX_CELL_CHARS, for_terminal, text_problem
+from ..store import graph_to_ntriples
 from .readers import Table
 from .specs import LIST_SEPARATORS, RECORD_KINDS, Column, RecordSpec
 from .vocab import Code, CodeList
@@ -122,6 +123,8 @@ class Batch:
     context: rdflib.Graph | None = None  # the store's triples about what the batch points at (checks.py)
     files: list[URIRef] = field(default_factory=list)
     _identities: dict[tuple[Any, ...], Located] = field(default_factory=dict)
+    #: How many triples the graph held when ``release`` let it go (None while it holds them).
+    released: int | None = None
 
     def __post_init__(self) -> None:
         for p, ns in PREFIXES.items():
@@ -137,6 +140,27 @@ class Batch:
     @property
     def activity(self) -> URIRef:
         return URIRef(node("import", self.batch_id))
+
+    @property
+    def size(self) -> int:
+        """How many triples the batch holds (or held, once ``release``d)."""
+        return len(self.graph) if self.released is None else self.released
+
+    def release(self) -> bytes:
+        """The batch's triples as N-Triples, for its write; its graph and what its checks looked up are let go.
+
+        Why: a 100,000-row batch's terms and lookups held 530 MB through the write and the refresh, and only
+        its report's counts and size outlive it (national scale: 1,443 MB at the write without this, 913 MB
+        with it)."""
+        data = graph_to_ntriples(self.graph)
+        self.released = len(self.graph)
+        for g in (self.graph, self.context):
+            if g is not None and isinstance(g.store, BatchMemory):
+                g.store.drop_all()
+        self.graph = batch_graph()
+        self.context = None
+        self.references, self.minted, self.identities, self._identities = [], {}, {}, {}
+        return data
 
     def add_file(self, name: str) -> URIRef:
         """The ``dcpa:ImportedFile`` node of one source file (``id:source/import-B``, then ``-2``, ``-3``…)."""
