@@ -28,7 +28,8 @@ validity ends, a later one starts, an evaluation period closes). ``is_current(st
 whether it answers for a date; otherwise answers apply the rule live.
 
 ``derive_all`` writes the graph for a whole store (the build, ``dcpa derive``); ``refresh`` recomputes
-the counties a change touches and writes only the difference, in one transaction (every import and
+the counties a change touches and writes only the difference (``_write``: one transaction, or for a
+large difference its deletions, its lines in one bulk load, then the marker) (every import and
 replacement, through ``kg.importer.landing``); for a write that only adds needs, or only changes
 interventions and their evaluations, it recomputes the needs the write can move and moves the summaries
 by the difference.
@@ -666,7 +667,7 @@ def refresh(store: StoreAPI, areas: Iterable[str], needs: Iterable[str] = (), *,
     """Recompute the needs of every county containing one of ``areas`` (codes), their summaries and
     those of the areas above, forget derived facts of ``needs`` no longer in the graph, and recount the
     class partitions of ``graphs`` (named graphs a write added, changed or dropped); write the difference
-    in one transaction. Returns how many nodes changed: needs, summaries and partitions, and the graph's
+    (``_write``). Returns how many nodes changed: needs, summaries and partitions, and the graph's
     own node when its dates moved.
 
     The derived graph keeps its date; a store without a current derived graph gets a whole one.
@@ -705,7 +706,7 @@ def _partial(store: StoreAPI, m: Marker, iris: list[str], codes: list[str], sett
     """The refresh of a write that only added the needs ``iris`` (in the counties ``codes``), or only changed
     the ``interventions`` (their records or their evaluations): the outcomes of the needs added, of the needs
     those interventions reach before or after the write, and of the needs that share a capacity with the
-    added ones, with the summaries moved by the difference, in one transaction; None (nothing written) when
+    added ones, with the summaries moved by the difference (``_write``); None (nothing written) when
     the store does not hold what this relies on, for ``_rewrite`` to do it whole.
 
     Why: ``_rewrite`` recomputes every need of the counties a write touches, and a survey's needs reach
@@ -885,7 +886,7 @@ def _counts_of(store: StoreAPI, keys: Iterable[Key]) -> dict[Key, Counts]:
 def _rewrite(store: StoreAPI, m: Marker, codes: list[str], extra: list[str], day: date, settings: Settings,
              marker_to: Marker | None = None, *, graphs: list[str] | None = None, repair: bool = False) -> int:
     """Recompute the needs of ``codes`` (counties) as of ``day`` and forget those of ``extra``; write
-    the difference, and the marker when it moves, in one transaction. The marker becomes
+    the difference, and the marker when it moves (``_write``). The marker becomes
     ``marker_to``, or by default keeps its date with its stable-until date moved earlier to the
     recomputed counties' next change."""
     windows = settings.validity_windows()

@@ -9,7 +9,7 @@ and leaves enough behind at every moment to finish or undo it:
    (``Marker``), then the data: for an import, two writes of one graph each (``write_marked``); for
    a replacement or a withdrawal, one request holding both, the new data before the old is dropped
    (a store that commits each operation on its own, Virtuoso, cut short in between holds both)
-3. refresh the derived graph for them (its own transaction), then drop the marker
+3. refresh the derived graph for them (its own writes, repaired by recovery if cut short), then drop the marker
 4. mark the manifest entry done                                          (``settle``)
 
 ``recover`` runs whenever a writer starts (the server at start, every write before it writes, a
@@ -94,7 +94,8 @@ def write_marked(store: StoreAPI, marker: Marker, graph: str, data: rdflib.Graph
 
     Why not one write of both: a remote store may commit each operation of a request on its own
     (Virtuoso), and its update parser refuses a few thousand triples, while one graph goes whole in one
-    Graph Store Protocol request (``kg.remote``); the embedded store loads one graph in one transaction.
+    Graph Store Protocol request (``kg.remote``); the embedded store loads one graph in one transaction, or
+    one bulk load as atomic (``Store.add_graph``).
     A kill between the two leaves a marker whose batch is not in the store: ``recover`` rolls the batch
     back and drops the marker. A failed data write drops it at once.
     """
