@@ -347,7 +347,7 @@ class Store(ReadMethods):
             if not isinstance(q.graph_name, ox.DefaultGraph):
                 yield q
 
-    # -- writing (each call is one transaction) -------------------------
+    # -- writing (each call lands whole or not at all) ------------------
     @_counted
     def add_graph(self, graph_iri: str, data: rdflib.Graph | bytes) -> int:
         """Add triples to a named graph atomically; returns how many were given.
