@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -663,7 +663,7 @@ def _new_summaries(codes: list[str], needs: list[NeedFacts], result: dict[str, O
 
 def refresh(store: StoreAPI, areas: Iterable[str], needs: Iterable[str] = (), *, graphs: Iterable[str] = (),
             settings: Settings | None = None, repair: bool = False, added: bool = False,
-            interventions: Iterable[str] | None = None) -> int:
+            interventions: Iterable[str] | None = None, gone: Sequence[NeedFacts] = ()) -> int:
     """Recompute the needs of every county containing one of ``areas`` (codes), their summaries and
     those of the areas above, forget derived facts of ``needs`` no longer in the graph, and recount the
     class partitions of ``graphs`` (named graphs a write added, changed or dropped); write the difference
@@ -680,8 +680,10 @@ def refresh(store: StoreAPI, areas: Iterable[str], needs: Iterable[str] = (), *,
     summed from their counties.
 
     ``added`` says the write only added ``needs`` (an import of needs); ``interventions`` (not None) that it
-    changed nothing the rule reads but those interventions and their evaluations. Either way only the needs
-    the write can move are recomputed, and the summaries moved by the difference (``_partial``).
+    changed nothing the rule reads but those interventions and their evaluations; ``gone``, the facts of the
+    needs it removed, read before it (a withdrawal of needs), that it changed nothing else the rule reads.
+    Either way only the needs the write can move are recomputed, and the summaries moved by the difference
+    (``_partial``).
     """
     settings = settings or get_settings()
     valid = [c for c in areas if c.isdigit() and len(c) in (2, 4, 6, 9, 12)]
@@ -694,7 +696,11 @@ def refresh(store: StoreAPI, areas: Iterable[str], needs: Iterable[str] = (), *,
     if m is None:
         log.warning("the store had no derived graph of this rule: deriving it for every need")
         return derive_all(store, settings=settings)
-    if not repair and ((added and extra) or (interventions is not None and not extra)):
+    if not repair and gone and {n.iri for n in gone} == set(extra):
+        done = _partial(store, m, [], codes, settings, recount, gone=gone)
+        if done is not None:
+            return done
+    elif not repair and ((added and extra) or (interventions is not None and not extra)):
         done = _partial(store, m, extra, codes, settings, recount, interventions)
         if done is not None:
             return done
@@ -702,22 +708,25 @@ def refresh(store: StoreAPI, areas: Iterable[str], needs: Iterable[str] = (), *,
 
 
 def _partial(store: StoreAPI, m: Marker, iris: list[str], codes: list[str], settings: Settings,
-         graphs: list[str], interventions: Iterable[str] | None = None) -> int | None:
-    """The refresh of a write that only added the needs ``iris`` (in the counties ``codes``), or only changed
-    the ``interventions`` (their records or their evaluations): the outcomes of the needs added, of the needs
-    those interventions reach before or after the write, and of the needs that share a capacity with the
-    added ones, with the summaries moved by the difference (``_write``); None (nothing written) when
-    the store does not hold what this relies on, for ``_rewrite`` to do it whole.
+         graphs: list[str], interventions: Iterable[str] | None = None, *,
+         gone: Sequence[NeedFacts] = ()) -> int | None:
+    """The refresh of a write that only added the needs ``iris`` (in the counties ``codes``), only removed the
+    needs ``gone`` (their facts as they were), or only changed the ``interventions`` (their records or their
+    evaluations): the outcomes of the needs added, of the needs those interventions reach before or after the
+    write, and of the needs that share a capacity with the added or removed ones, with the summaries moved by
+    the difference (``_write``); None (nothing written) when the store does not hold what this relies on, for
+    ``_rewrite`` to do it whole.
 
     Why: ``_rewrite`` recomputes every need of the counties a write touches, and a survey's needs reach
     many counties: 1,000 rows over 87 counties of Liaoning re-read 10^5 needs at national scale (14.9 s of
-    a 16 s import). An added need changes no other need's outcome but through a capacity: a capacity-limited
-    intervention naming its village and fitting it shares its capacity out again among the needs of the
-    villages it names. A changed intervention changes the outcomes of the needs it reached (a stored reason
+    a 16 s import). An added (or removed) need changes no other need's outcome but through a capacity: a
+    capacity-limited intervention naming its village and fitting it shares its capacity out again among the
+    needs of the villages it names. A changed intervention changes the outcomes of the needs it reached (a stored reason
     names it) and of those it now reaches (in its villages and areas, of a type it fits); a capacity is
     shared out by the intervention that declares it alone. Those needs are recomputed (with every need of
     the villages named by a capacity-limited intervention reaching them, as context); a summary moves by the
-    new needs' counts, plus the new and minus the stored counts of the needs whose derived facts changed.
+    new needs' counts, minus the removed needs' stored ones, plus the new and minus the stored counts of the
+    needs whose derived facts changed.
     None when a need is not in the store or already derived, or when a stored need or summary is missing
     what a refresh writes.
     """
@@ -726,22 +735,22 @@ def _partial(store: StoreAPI, m: Marker, iris: list[str], codes: list[str], sett
     with ThreadPoolExecutor(max_workers=1) as ahead:
         early = ahead.submit(facts.read_rule, store, codes, m.as_of, windows) if codes else None
         reads: list[tuple[str, dict[str, Any]]] = [(q, {}) for q in facts.needs_of_queries(iris)]
-        rows = run_parallel(store, reads + _state_jobs(iris))
+        rows = run_parallel(store, reads + _state_jobs(iris) + _need_jobs([n.iri for n in gone]))
         needs = facts.need_facts(row for part in rows[:len(reads)] for row in part)
-        counties = minimal_areas(n.village[:6] for n in needs)
+        counties = minimal_areas(n.village[:6] for n in [*needs, *gone])
         rule = early.result() if early is not None else None
     if len(needs) != len(iris) or any(rows[len(reads):]):
-        return None  # not in the store, or derived already (counted in the summaries)
+        return None  # not in the store, or derived already (counted in the summaries); or a removed one still there
     scope = minimal_areas(codes + counties)  # what the rule must cover
     if rule is None or scope != minimal_areas(codes):  # a need outside ``codes``
         rule = facts.read_rule(store, scope, m.as_of, windows)
-    added_in: dict[str, list[NeedFacts]] = {}
-    for n in needs:
+    added_in: dict[str, list[NeedFacts]] = {}  # the needs added or removed, by village
+    for n in [*needs, *gone]:
         added_in.setdefault(n.village, []).append(n)
     claimed = [i for i in rule.interventions.values() if i.capacity_limited and rule.in_force(i.iri)
                and any(rule.competes(n, i) for v in i.villages for n in added_in.get(v, ()))]
     shared = sorted({v for i in claimed for v in i.villages})
-    new = set(iris)
+    new = set(iris) | {n.iri for n in gone}
     # the needs whose outcome can move: sharing a capacity with an added need, reached by a changed intervention
     moving = {n.iri: n for n in _reached(store, rule, interventions or ()) if n.iri not in new}
     if shared:
@@ -763,6 +772,14 @@ def _partial(store: StoreAPI, m: Marker, iris: list[str], codes: list[str], sett
     lines = [line for n in needs for line in need_lines(n, result[n.iri])]
     drop: set[str] = set()
     delta = tally(needs, result)
+    if gone:  # their lines out, their stored counts taken off the summaries
+        gone_lines = _lines_of(store, [n.iri for n in gone])
+        stored_gone = _stored_outcomes(gone_lines)
+        if stored_gone.keys() != {n.iri for n in gone}:
+            return None
+        drop |= gone_lines
+        for key, c in tally(gone, stored_gone).items():
+            delta.setdefault(key, Counts()).add(c, -1)
     old_digests = _old_digests(store, [n.iri for n in others])
     if len(old_digests) != len(others):
         return None
@@ -799,10 +816,10 @@ def _partial(store: StoreAPI, m: Marker, iris: list[str], codes: list[str], sett
     until, nxt = m.stable_until, rule.next_change()
     to = Marker(m.as_of, nxt if nxt is not None and (until is None or nxt < until) else until)
     _write(store, m, to, drop, lines)
-    log.info("derived graph refreshed for %d added need(s) and %d changed intervention(s) as of %s: %d other "
-             "need(s) changed, %d summar(ies), %d class partition(s) changed", len(needs),
+    log.info("derived graph refreshed for %d added need(s), %d removed and %d changed intervention(s) as of %s: "
+             "%d other need(s) changed, %d summar(ies), %d class partition(s) changed", len(needs), len(gone),
              len(set(interventions or ())), m.as_of, len(diffed), summaries, partitions)
-    return len(needs) + len(diffed) + summaries + partitions + (1 if to != m else 0)
+    return len(needs) + len(gone) + len(diffed) + summaries + partitions + (1 if to != m else 0)
 
 
 def _reached(store: StoreAPI, rule: Rule, interventions: Iterable[str]) -> list[NeedFacts]:
@@ -855,6 +872,13 @@ def _stored_outcomes(lines: Iterable[str]) -> dict[str, _Stored]:
         elif p == _P.by_category:
             categories.setdefault(s_[1:-1], set()).add(o.rsplit(" ", 1)[0][1:-1])
     return {iri: _Stored(state, frozenset(categories.get(iri, ()))) for iri, state in states.items()}
+
+
+def _need_jobs(needs: list[str]) -> list[tuple[str, dict[str, Any]]]:
+    """Queries that answer a row when one of ``needs`` is a need in the store (a withdrawn batch's need that
+    another batch also holds, replaced since, is)."""
+    return [(f"SELECT ?n WHERE {{ VALUES ?n {{ {chunk} }} ?n <{DCPA.needOf}> ?v }} LIMIT 1", {})
+            for chunk in facts.iri_chunks(needs)]
 
 
 def _state_jobs(needs: list[str]) -> list[tuple[str, dict[str, Any]]]:

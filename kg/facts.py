@@ -220,6 +220,11 @@ def needs_of_queries(iris: Iterable[str]) -> list[str]:
             f"{_NEED_ATTRS} }}" for chunk in iri_chunks(iris)]
 
 
+def needs_by_iri(store: StoreAPI, iris: Iterable[str]) -> list[NeedFacts]:
+    """The facts of the needs with these IRIs (those in the store)."""
+    return need_facts(row for part in run_parallel(store, [(q, {}) for q in needs_of_queries(iris)]) for row in part)
+
+
 # ---------------------------------------------------------------------------
 # interventions
 # ---------------------------------------------------------------------------

@@ -25,7 +25,7 @@ forgotten when it is not.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -38,6 +38,7 @@ from .. import faults
 from ..contract import StoreAPI
 from ..derived import advance, refresh
 from ..namespaces import GRAPH_JOURNAL, JOURNAL, import_graph, withdrawal_graph
+from ..rule import NeedFacts
 from ..settings import Settings
 from ..store import to_python
 from ..updates import request
@@ -139,20 +140,22 @@ def in_store(store: StoreAPI, batch_id: str) -> bool:
 
 def refresh_derived(store: StoreAPI, areas: Iterable[str], needs: Iterable[str], settings: Settings, *,
                     graphs: Iterable[str] = (), repair: bool = False, added: bool = False,
-                    interventions: Iterable[str] | None = None) -> None:
+                    interventions: Iterable[str] | None = None, gone: Sequence[NeedFacts] = ()) -> None:
     """Recompute the derived graph for the touched areas, needs and graphs (the one call of ``kg.derived``'s
     refresh by writes and their recovery; ``repair`` for a refresh that may have been cut short, ``added``
-    for a write that only added the needs, ``interventions`` for one that only changed those)."""
+    for a write that only added the needs, ``interventions`` for one that only changed those, ``gone`` the
+    facts of the needs a write only removed, read before it)."""
     refresh(store, set(areas), set(needs), graphs=set(graphs), settings=settings, repair=repair, added=added,
-            interventions=None if interventions is None else set(interventions))
+            interventions=None if interventions is None else set(interventions), gone=gone)
 
 
-def finish(store: StoreAPI, marker: Marker, settings: Settings, *, repair: bool = False) -> None:
+def finish(store: StoreAPI, marker: Marker, settings: Settings, *, repair: bool = False,
+           gone: Sequence[NeedFacts] = ()) -> None:
     """Steps 3 and the marker's removal: bring the derived graph up to date, then drop the marker.
     Recovery ``repair``s: the refresh it redoes may have been cut short half written (a repair recomputes
-    the counties whole, whatever the write was)."""
+    the counties whole, whatever the write was). ``gone``: see ``refresh_derived``."""
     refresh_derived(store, marker.areas, marker.needs, settings, graphs=marker.graphs, repair=repair,
-                    added=marker.added, interventions=marker.interventions)
+                    added=marker.added, interventions=marker.interventions, gone=gone)
     faults.point("write:refreshed")
     store.update(marker.delete())
 

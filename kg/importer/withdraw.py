@@ -35,8 +35,9 @@ from rdflib.namespace import PROV
 
 from .. import faults
 from ..contract import StoreAPI
-from ..derived import affected_areas, changed_interventions
+from ..derived import affected_areas, changed_interventions, needs_only
 from ..errors import Conflict, Issue, NotFound, ValidationFailed
+from ..facts import needs_by_iri
 from ..namespaces import DCPA, GRAPH_DERIVED, import_graph, node, withdrawal_graph
 from ..safetext import for_terminal, text_problem
 from ..settings import Settings
@@ -115,6 +116,9 @@ def withdraw(
 
     marker = Marker(batch_id, *affected_areas(store, changed()), graphs={graph, withdrawal_graph(batch_id)},
                     interventions=changed_interventions(changed()))
+    # A batch of needs (and of records the rule does not read): their facts, read before they go, let the refresh
+    # take their counts off the summaries instead of recounting their counties (a 100,000-row batch: 37.7 s).
+    gone = needs_by_iri(store, marker.needs) if marker.needs and needs_only(changed()) else []
     record = graph_to_ntriples(withdrawal_record(batch_id, user, now, reason)).decode("utf-8")
     amend(root, batch_id, set_fields={"state": WITHDRAWING, "withdrawal": {"user": user, "time": now,
                                                                            "reason": reason}})
@@ -134,7 +138,7 @@ def withdraw(
         raise
     faults.point("withdraw:landed")
     try:
-        finish(store, marker, settings)
+        finish(store, marker, settings, gone=gone)
     except BaseException:
         roll_back(store, settings, marker, lambda m: _put_back(store, m, graph, quads),
                   lambda: _unmark(root, batch_id))

@@ -341,6 +341,13 @@ def test_a_capacity_shared_across_counties_is_refreshed_together(
     assert new not in _unaddressed(store)
     assert added and added[0] is not None
     assert {V1, V4} <= set(read) and all(len(code) == 12 for code in read)  # the villages sharing the room
+    # withdrawn, the need gives the room back to b: its refresh, too, reads the villages sharing the room only
+    scopes.clear()
+    withdraw(store, report.batch_id, user="录入员", reason="测试", settings=settings)
+    read = [code for scope in scopes for code in scope]
+    _assert_current(store)
+    assert _unaddressed(store) == set("cdil")
+    assert added[-1] is not None and {V1, V4} <= set(read) and all(len(code) == 12 for code in read)
 
 
 def _refreshed_in_part(monkeypatch: pytest.MonkeyPatch) -> tuple[list[int | None], list[list[str]]]:
@@ -392,6 +399,43 @@ def test_an_import_of_needs_is_refreshed_need_by_need_without_reading_its_counti
     assert before < _unaddressed(store) < before | new  # some of them are gaps, not all
     assert added and added[0] is not None and added[0] >= len(NEED_ROWS)
     assert all(len(code) == 12 for code in read)
+
+
+def test_a_withdrawal_of_needs_is_refreshed_need_by_need_without_reading_its_counties(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The needs leave with their batch: their derived facts go and the summaries lose their counts, as a
+    fresh derivation has them, and no county's needs are read whole."""
+    store = fixture_store()
+    settings = settings_for(tmp_path)
+    import_records(store, "interventions", [COLLECTION], user="李四", settings=settings)
+    unaddressed = _unaddressed(store)
+    report = import_records(store, "needs", NEED_ROWS, user="录入员", settings=settings)
+    assert _unaddressed(store) != unaddressed
+    returned, scopes = _refreshed_in_part(monkeypatch)
+    withdraw(store, report.batch_id, user="录入员", reason="测试", settings=settings)
+    read = [code for scope in scopes for code in scope]
+    _assert_current(store)
+    assert _unaddressed(store) == unaddressed
+    assert len(returned) == 1 and returned[0] is not None and returned[0] >= len(NEED_ROWS)
+    assert all(len(code) == 12 for code in read)
+    monkeypatch.undo()
+
+    # a need of the batch that another graph also holds stays when the batch goes: the refresh sees it is still
+    # there and recounts its counties
+    again = import_records(store, "needs", NEED_ROWS, user="录入员", settings=settings)
+    [kept] = [r["n"] for r in store.select(
+        f"SELECT ?n WHERE {{ GRAPH <{again.graph}> {{ ?n a dcpa:Need ; dcpa:severity 5 }} }}")]
+    store.update(f"""INSERT {{ GRAPH <https://w3id.org/dcpa/graph/import/elsewhere> {{ <{kept}> ?p ?o }} }}
+                     WHERE {{ GRAPH <{again.graph}> {{ <{kept}> ?p ?o }}
+                              FILTER(?p IN (rdf:type, dcpa:needOf, dcpa:needType, dcpa:severity)) }}""")
+    derived.refresh(store, [], graphs=["https://w3id.org/dcpa/graph/import/elsewhere"], settings=settings)
+    returned = []
+    partial = derived._partial
+    monkeypatch.setattr(derived, "_partial", lambda *a, **k: returned.append(partial(*a, **k)) or returned[-1])
+    withdraw(store, again.batch_id, user="录入员", reason="测试", settings=settings)
+    assert returned == [None]
+    _assert_current(store)
+    assert store.ask(f"ASK {{ <{kept}> dcpa:needState ?s }}")
 
 
 def test_a_refresh_of_needs_said_added_but_already_derived_recounts_their_counties(
