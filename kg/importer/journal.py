@@ -7,8 +7,9 @@ and leaves enough behind at every moment to finish or undo it:
 1. keep the files and add the manifest entry marked pending              (``retain``)
 2. a *marker* in ``GRAPH_JOURNAL`` naming the areas and needs whose derived facts are now stale
    (``Marker``), then the data: for an import, two writes of one graph each (``write_marked``); for
-   a replacement or a withdrawal, one request holding both, the new data before the old is dropped
-   (a store that commits each operation on its own, Virtuoso, cut short in between holds both)
+   a replacement, one request holding both, the new data before the old is dropped (a store that commits
+   each operation on its own, Virtuoso, cut short in between holds both); for a withdrawal, one request
+   holding the marker and the withdrawal record, then the batch's triples deleted in parts
 3. refresh the derived graph for them (its own writes, repaired by recovery if cut short), then drop the marker
 4. mark the manifest entry done                                          (``settle``)
 

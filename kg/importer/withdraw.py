@@ -1,8 +1,8 @@
 """Withdraw an import batch: its records leave the graph; the batch and its withdrawal stay on record.
 
 A data steward who imported the wrong file needs to take it back without losing the trace of what
-happened. ``withdraw`` removes the batch's named graph, and in the same transaction writes a
-``dcpa:Withdrawal`` (who, when, why; ``prov:invalidated`` the batch's graph) into a graph of its own.
+happened. ``withdraw`` writes a ``dcpa:Withdrawal`` (who, when, why; ``prov:invalidated`` the batch's graph)
+into a graph of its own, then removes the batch's named graph.
 The manifest keeps the batch's entry and its files, marked with the withdrawal, so the import
 history still shows it, a rebuild does not bring it back, and the files can be corrected and
 imported again.
@@ -14,10 +14,11 @@ batch that was replaced since lives in its replacement's batch, and stays: the r
 write of its own.
 
 Like every write it lands whole or not at all, even across ``kill -9``: the manifest entry is
-marked ``withdrawing`` first; one transaction adds the journal's marker and the withdrawal record,
-then drops the batch graph; the derived graph is refreshed; the mark becomes the withdrawal. The next
-writer's recovery (``kg.importer.journal.recover``) finishes a withdrawal whose record is in the
-store and forgets one whose record is not.
+marked ``withdrawing`` first; one transaction adds the journal's marker and the withdrawal record;
+the batch's triples are deleted in parts (``DELETE_PART``); the derived graph is refreshed; the mark
+becomes the withdrawal. The next writer's recovery (``kg.importer.journal.recover``) finishes a
+withdrawal whose record is in the store (it drops what is left of the batch) and forgets one whose
+record is not.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from ..namespaces import DCPA, GRAPH_DERIVED, import_graph, node, withdrawal_gra
 from ..safetext import for_terminal, text_problem
 from ..settings import Settings
 from ..store import graph_to_ntriples
-from ..updates import quad_ops, request
+from ..updates import data_ops, request
 from .batch import TIME_FORMAT, batch_time, checked_user
 from .journal import GRAPH_JOURNAL, Marker, finish, recover
 from .landing import landed_anyway, roll_back
@@ -104,15 +105,18 @@ def withdraw(
     root = Path(settings.imports_path)
     entry = _entry(root, batch_id)
     graph = import_graph(batch_id)
-    quads = list(store.quads(graph=graph))
+    # the batch as N-Triples: read for the areas it touches, deleted in parts, put back if the refresh fails
+    # (a 100,000-row batch: 131 MB, where its quads as Python objects had been 540 MB)
+    data = _ntriples_of(store, graph)
     _refuse_dangling(store, batch_id)
     now = batch_time().strftime(TIME_FORMAT)
-    report = WithdrawReport(batch_id, user, now, reason, len(quads), dict(entry.get("counts") or {}), dry_run,
-                            withdrawal_graph(batch_id))
+    report = WithdrawReport(batch_id, user, now, reason, data.count(b"\n"), dict(entry.get("counts") or {}),
+                            dry_run, withdrawal_graph(batch_id))
     if dry_run:
         return report
     def changed() -> Iterator[tuple[str, str, str]]:  # made as it is read: a 100,000-row batch is 10^6 triples
-        return ((lexical(q.subject), q.predicate.value, lexical(q.object)) for q in quads)
+        return ((lexical(t.subject), t.predicate.value, lexical(t.object))
+                for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
 
     marker = Marker(batch_id, *affected_areas(store, changed()), graphs={graph, withdrawal_graph(batch_id)},
                     interventions=changed_interventions(changed()))
@@ -124,11 +128,12 @@ def withdraw(
                                                                            "reason": reason}})
     faults.point("withdraw:marked")
     try:
-        # the record before the drop: a store that commits each operation on its own (Virtuoso), cut short,
-        # holds the batch, or the batch and its record (recovery drops the batch then); never neither
+        # the record before the data goes: cut short after it, the store holds the batch, or part of it, with its
+        # record, and recovery drops the rest; never neither
         store.update(request([marker.insert(),
-                              f"INSERT DATA {{ GRAPH <{withdrawal_graph(batch_id)}> {{\n{record}\n}} }}",
-                              f"DROP SILENT GRAPH <{graph}>"]))
+                              f"INSERT DATA {{ GRAPH <{withdrawal_graph(batch_id)}> {{\n{record}\n}} }}"]))
+        faults.point("withdraw:recorded")
+        _delete(store, graph, data)
     except Exception:
         if not landed_anyway(store, settings, batch_id):
             raise
@@ -140,13 +145,13 @@ def withdraw(
     try:
         finish(store, marker, settings, gone=gone)
     except BaseException:
-        roll_back(store, settings, marker, lambda m: _put_back(store, m, graph, quads),
+        roll_back(store, settings, marker, lambda m: _put_back(store, m, graph, data),
                   lambda: _unmark(root, batch_id))
         raise
     faults.point("withdraw:unmarked")
     amend(root, batch_id, drop_fields=("state",))
     faults.point("withdraw:settled")
-    log.info("withdrew batch %s (%d triples) for %s", batch_id, len(quads), user)
+    log.info("withdrew batch %s (%d triples) for %s", batch_id, report.triples, user)
     return report
 
 
@@ -226,9 +231,29 @@ def _unmark(root: Path, batch_id: str) -> None:
         log.exception("could not clear the withdrawal mark of batch %s; the next write clears it", batch_id)
 
 
-def _put_back(store: StoreAPI, marker: Marker, graph: str, quads: list[ox.Quad]) -> None:
-    """Undo the withdrawal's transaction: the data back, then the withdrawal record and the marker gone (cut
-    short on a store that commits each operation on its own, the record is still there: recovery completes
-    the withdrawal)."""
-    store.update(request([*quad_ops("INSERT", quads), f"DROP SILENT GRAPH <{withdrawal_graph(marker.batch_id)}>",
-                          marker.delete()]))
+#: Triples per deletion of a withdrawal. At national scale a 100,000-row batch's 10^6 triples went in 8.7 s at
+#: a peak of 1.1 GB in parts of this size, against 20.9 s and 1.8 GB as one ``DROP`` (one transaction).
+DELETE_PART = 100_000
+
+
+def _ntriples_of(store: StoreAPI, graph: str) -> bytes:
+    """The triples of a named graph as N-Triples."""
+    return ox.serialize((ox.Triple(q.subject, q.predicate, q.object) for q in store.quads(graph=graph)),
+                        format=ox.RdfFormat.N_TRIPLES) or b""
+
+
+def _delete(store: StoreAPI, graph: str, data: bytes) -> None:
+    """Delete the triples ``data`` (N-Triples) from ``graph``, in parts of ``DELETE_PART`` (each a transaction:
+    a withdrawal cut short in between is completed by recovery, its record being in the store)."""
+    # a blank node cannot be named in DELETE DATA: such lines (no import mints one) go with the DROP after
+    lines = [line for line in data.decode("utf-8").splitlines(keepends=True) if "_:" not in line]
+    for start in range(0, len(lines), DELETE_PART):
+        store.update(request(data_ops("DELETE", lines[start:start + DELETE_PART], graph)))
+    store.update(f"DROP SILENT GRAPH <{graph}>")  # whatever is left
+
+
+def _put_back(store: StoreAPI, marker: Marker, graph: str, data: bytes) -> None:
+    """Undo the withdrawal: the data back (one load: whole or not at all), then the withdrawal record and the
+    marker gone (cut short in between, the record is still there: recovery completes the withdrawal)."""
+    store.add_graph(graph, data)
+    store.update(request([f"DROP SILENT GRAPH <{withdrawal_graph(marker.batch_id)}>", marker.delete()]))

@@ -82,8 +82,8 @@ def test_an_import_killed_at_any_step_is_wholly_in_or_wholly_out(place: Place, p
 
 
 #: fault point → whether the withdrawal landed
-WITHDRAW_STEPS = {"withdraw:marked": False, "withdraw:landed": True, "write:refreshed": True,
-                  "withdraw:unmarked": True, "withdraw:settled": True}
+WITHDRAW_STEPS = {"withdraw:marked": False, "withdraw:recorded": True, "withdraw:landed": True,
+                  "write:refreshed": True, "withdraw:unmarked": True, "withdraw:settled": True}
 
 
 @pytest.mark.parametrize("point", WITHDRAW_STEPS)

@@ -5,6 +5,7 @@ withdrawal at every step.)"""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pytest
@@ -20,6 +21,8 @@ from kg.settings import Settings
 from kg.store import Store
 
 from .conftest import NEED, load_fixture, nquads
+
+withdraw_module = sys.modules["kg.importer.withdraw"]  # the function of that name shadows it in kg.importer
 
 LIB = [{"id": "LIB-W", "name_zh": "撤回测试馆", "library_type": "county", "located_in": "210124"}]
 INTERVENTION: dict[str, Any] = {
@@ -73,6 +76,27 @@ def test_a_withdrawn_batch_leaves_the_store_as_before_and_stays_on_record(store:
         batch, "withdrawn", "审核员", "重复录入 / entered twice")
     assert not newest.can_withdraw and newest.user == "录入员" and newest.counts == {"needs": 1}
     assert (settings.imports_path / batch / "records.json").is_file()
+
+
+def test_a_batch_deleted_in_parts_leaves_the_store_as_before(
+    store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch larger than a deletion's part (100,000 triples; here 3) goes in several transactions, and the
+    store is as before all the same."""
+    monkeypatch.setattr(withdraw_module, "DELETE_PART", 3)
+    updates: list[str] = []
+    real_update = Store.update
+    monkeypatch.setattr(Store, "update", lambda self, q: (updates.append(q), real_update(self, q))[1])
+    before = _data(store)
+    needs = [NEED, {**NEED, "need_type": "N11"}, {**NEED, "need_type": "N12", "severity": 2}]
+    batch = import_records(store, "needs", needs, user="录入员", settings=settings)
+    assert batch.triples > 3 * 3
+    updates.clear()
+    withdraw(store, batch.batch_id, user="审核员", settings=settings)
+    assert sum(q.startswith("DELETE DATA") for q in updates) >= batch.triples // 3
+    withdrawals = partition_iri(withdrawal_graph(batch.batch_id), str(DCPA.Withdrawal))
+    assert _data(store, without=(withdrawal_graph(batch.batch_id), withdrawals)) == before
+    assert not markers(store)
 
 
 def test_a_rebuild_does_not_bring_a_withdrawn_batch_back(store: Store, settings: Settings) -> None:
