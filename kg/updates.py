@@ -17,6 +17,10 @@ import pyoxigraph as ox
 
 #: Triples per ``INSERT DATA`` / ``DELETE DATA`` operation.
 DATA_OP_TRIPLES = 1_000
+#: Triples per transaction of a large deletion (a withdrawn batch, a refresh's old lines). At national scale a
+#: 100,000-row batch's 10^6 triples went in 8.7 s at a peak of 1.1 GB in parts of this size, against 20.9 s and
+#: 1.8 GB as one ``DROP`` (one transaction).
+DELETE_PART = 100_000
 
 
 def data_ops(verb: str, lines: Iterable[str], graph: str | None = None) -> list[str]:

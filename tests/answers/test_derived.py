@@ -694,10 +694,11 @@ def test_counts_within_some_areas_are_the_full_counts_of_those_areas() -> None:
 
 
 def _loads_of_the_derived_graph(monkeypatch: pytest.MonkeyPatch, *, fail: bool = False) -> list[int]:
-    """From now on every refresh writes as one of ``BULK_FROM`` lines or more does (its deletions, then its
-    lines in one load, then the marker's move). Returns the number of lines of each load into the derived
-    graph; with ``fail``, each such load fails instead, as a process killed there would stop."""
+    """From now on every refresh writes as one of ``BULK_FROM`` lines or more does (its deletions in parts, here
+    of 3 lines, then its lines in one load, then the marker's move). Returns the number of lines of each load
+    into the derived graph; with ``fail``, each such load fails instead, as a process killed there would stop."""
     monkeypatch.setattr(derived, "BULK_FROM", 1)
+    monkeypatch.setattr(derived, "DELETE_PART", 3)
     loads: list[int] = []
     real = Store.add_graph
 
