@@ -29,7 +29,7 @@ whether it answers for a date; otherwise answers apply the rule live.
 
 ``derive_all`` writes the graph for a whole store (the build, ``dcpa derive``); ``refresh`` recomputes
 the counties a change touches and writes only the difference (``_write``: one transaction, or for a
-large difference its deletions, its lines in one bulk load, then the marker) (every import and
+large difference its deletions in parts, its lines in one load, then the marker) (every import and
 replacement, through ``kg.importer.landing``); for a write that only adds needs, or only changes
 interventions and their evaluations, it recomputes the needs the write can move and moves the summaries
 by the difference.
@@ -876,7 +876,7 @@ def _stored_outcomes(lines: Iterable[str]) -> dict[str, _Stored]:
 
 def _need_jobs(needs: list[str]) -> list[tuple[str, dict[str, Any]]]:
     """Queries that answer a row when one of ``needs`` is a need in the store (a withdrawn batch's need that
-    another batch also holds, replaced since, is)."""
+    another graph also holds is)."""
     return [(f"SELECT ?n WHERE {{ VALUES ?n {{ {chunk} }} ?n <{DCPA.needOf}> ?v }} LIMIT 1", {})
             for chunk in facts.iri_chunks(needs)]
 
