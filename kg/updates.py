@@ -11,7 +11,7 @@ one operation: the bound costs nothing there.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 
 import pyoxigraph as ox
 
@@ -58,3 +58,10 @@ def quad_ops(verb: str, quads: Iterable[ox.Quad]) -> list[str]:
 def request(ops: Iterable[str]) -> str:
     """One update request of ``ops`` (empty ones left out), run in order."""
     return " ;\n".join(op for op in ops if op)
+
+
+def deletions(lines: Sequence[str], graph: str) -> Iterator[str]:
+    """Requests deleting ``lines`` (N-Triples lines) from ``graph``, ``DELETE_PART`` lines each: each request
+    one transaction, made as it is sent (10^6 lines are 130 MB of text)."""
+    for start in range(0, len(lines), DELETE_PART):
+        yield request(data_ops("DELETE", lines[start:start + DELETE_PART], graph))

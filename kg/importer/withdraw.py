@@ -15,7 +15,7 @@ write of its own.
 
 Like every write it lands whole or not at all, even across ``kill -9``: the manifest entry is
 marked ``withdrawing`` first; one transaction adds the journal's marker and the withdrawal record;
-the batch's triples are deleted in parts (``DELETE_PART``); the derived graph is refreshed; the mark
+the batch's triples are deleted in parts (``kg.updates.deletions``); the derived graph is refreshed; the mark
 becomes the withdrawal. The next writer's recovery (``kg.importer.journal.recover``) finishes a
 withdrawal whose record is in the store (it drops what is left of the batch) and forgets one whose
 record is not.
@@ -43,7 +43,7 @@ from ..namespaces import DCPA, GRAPH_DERIVED, import_graph, node, withdrawal_gra
 from ..safetext import for_terminal, text_problem
 from ..settings import Settings
 from ..store import graph_to_ntriples
-from ..updates import DELETE_PART, data_ops, request
+from ..updates import deletions, request
 from .batch import TIME_FORMAT, batch_time, checked_user
 from .journal import GRAPH_JOURNAL, Marker, finish, recover
 from .landing import landed_anyway, roll_back
@@ -238,12 +238,12 @@ def _ntriples_of(store: StoreAPI, graph: str) -> bytes:
 
 
 def _delete(store: StoreAPI, graph: str, data: bytes) -> None:
-    """Delete the triples ``data`` (N-Triples) from ``graph``, in parts of ``DELETE_PART`` (each a transaction:
+    """Delete the triples ``data`` (N-Triples) from ``graph``, in parts (``kg.updates.deletions``, each a transaction:
     a withdrawal cut short in between is completed by recovery, its record being in the store)."""
     # a blank node cannot be named in DELETE DATA: such lines (no import mints one) go with the DROP after
     lines = [line for line in data.decode("utf-8").splitlines(keepends=True) if "_:" not in line]
-    for start in range(0, len(lines), DELETE_PART):
-        store.update(request(data_ops("DELETE", lines[start:start + DELETE_PART], graph)))
+    for text in deletions(lines, graph):
+        store.update(text)
     store.update(f"DROP SILENT GRAPH <{graph}>")  # whatever is left
 
 

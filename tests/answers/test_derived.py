@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from rdflib.compare import isomorphic
 
-from kg import derived
+from kg import derived, updates
 from kg.answers.areas import resolve_area
 from kg.answers.gaps import GAP_DIMENSIONS, GapDimension, _summary_tallies
 from kg.answers.needs import need_rows
@@ -698,7 +698,7 @@ def _loads_of_the_derived_graph(monkeypatch: pytest.MonkeyPatch, *, fail: bool =
     of 3 lines, then its lines in one load, then the marker's move). Returns the number of lines of each load
     into the derived graph; with ``fail``, each such load fails instead, as a process killed there would stop."""
     monkeypatch.setattr(derived, "BULK_FROM", 1)
-    monkeypatch.setattr(derived, "DELETE_PART", 3)
+    monkeypatch.setattr(updates, "DELETE_PART", 3)
     loads: list[int] = []
     real = Store.add_graph
 

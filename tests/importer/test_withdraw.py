@@ -5,12 +5,12 @@ withdrawal at every step.)"""
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import pytest
 
 import kg.importer.journal
+import kg.updates
 from kg.derived import derive_all, partition_iri
 from kg.errors import Conflict, NotFound, StoreError, ValidationFailed
 from kg.importer import ImportUsageError, history, import_records, replace_record, replay_retained, withdraw
@@ -21,8 +21,6 @@ from kg.settings import Settings
 from kg.store import Store
 
 from .conftest import NEED, load_fixture, nquads
-
-withdraw_module = sys.modules["kg.importer.withdraw"]  # the function of that name shadows it in kg.importer
 
 LIB = [{"id": "LIB-W", "name_zh": "撤回测试馆", "library_type": "county", "located_in": "210124"}]
 INTERVENTION: dict[str, Any] = {
@@ -83,7 +81,7 @@ def test_a_batch_deleted_in_parts_leaves_the_store_as_before(
 ) -> None:
     """A batch larger than a deletion's part (100,000 triples; here 3) goes in several transactions, and the
     store is as before all the same."""
-    monkeypatch.setattr(withdraw_module, "DELETE_PART", 3)
+    monkeypatch.setattr(kg.updates, "DELETE_PART", 3)
     updates: list[str] = []
     real_update = Store.update
     monkeypatch.setattr(Store, "update", lambda self, q: (updates.append(q), real_update(self, q))[1])
