@@ -735,7 +735,7 @@ def _partial(store: StoreAPI, m: Marker, iris: list[str], codes: list[str], sett
     with ThreadPoolExecutor(max_workers=1) as ahead:
         early = ahead.submit(facts.read_rule, store, codes, m.as_of, windows) if codes else None
         reads: list[tuple[str, dict[str, Any]]] = [(q, {}) for q in facts.needs_of_queries(iris)]
-        rows = run_parallel(store, reads + _state_jobs(iris) + _need_jobs([n.iri for n in gone]))
+        rows = run_parallel(store, reads + _any_jobs(iris, _HAS_STATE) + _any_jobs([n.iri for n in gone], _IS_NEED))
         needs = facts.need_facts(row for part in rows[:len(reads)] for row in part)
         counties = minimal_areas(n.village[:6] for n in [*needs, *gone])
         rule = early.result() if early is not None else None
@@ -874,16 +874,15 @@ def _stored_outcomes(lines: Iterable[str]) -> dict[str, _Stored]:
     return {iri: _Stored(state, frozenset(categories.get(iri, ()))) for iri, state in states.items()}
 
 
-def _need_jobs(needs: list[str]) -> list[tuple[str, dict[str, Any]]]:
-    """Queries that answer a row when one of ``needs`` is a need in the store (a withdrawn batch's need that
-    another graph also holds is)."""
-    return [(f"SELECT ?n WHERE {{ VALUES ?n {{ {chunk} }} ?n <{DCPA.needOf}> ?v }} LIMIT 1", {})
-            for chunk in facts.iri_chunks(needs)]
+#: Patterns about ``?n`` for ``_any_jobs``: a need in the store (a withdrawn batch's need that another graph also
+#: holds is), a need with a derived state.
+_IS_NEED = f"?n <{DCPA.needOf}> ?v"
+_HAS_STATE = f"GRAPH {_G} {{ ?n <{DCPA.needState}> ?s }}"
 
 
-def _state_jobs(needs: list[str]) -> list[tuple[str, dict[str, Any]]]:
-    """Queries that answer a row when one of ``needs`` has a derived state."""
-    return [(f"SELECT ?n WHERE {{ VALUES ?n {{ {chunk} }} GRAPH {_G} {{ ?n <{DCPA.needState}> ?s }} }} LIMIT 1", {})
+def _any_jobs(needs: list[str], pattern: str) -> list[tuple[str, dict[str, Any]]]:
+    """Queries that answer a row when ``pattern`` holds for one of ``needs``."""
+    return [(f"SELECT ?n WHERE {{ VALUES ?n {{ {chunk} }} {pattern} }} LIMIT 1", {})
             for chunk in facts.iri_chunks(needs)]
 
 
