@@ -23,6 +23,7 @@ record is not.
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -107,7 +108,9 @@ def withdraw(
     graph = import_graph(batch_id)
     # the batch as N-Triples: read for the areas it touches, deleted in parts, put back if the refresh fails
     # (a 100,000-row batch: 131 MB, where its quads as Python objects had been 540 MB)
-    data = _ntriples_of(store, graph)
+    out = io.BytesIO()
+    store.dump(out, "nt", graph)  # Oxigraph writes it: 3.5 s for 10^6 triples, 6.7 s through Python's quads
+    data = out.getvalue()
     _refuse_dangling(store, batch_id)
     now = batch_time().strftime(TIME_FORMAT)
     report = WithdrawReport(batch_id, user, now, reason, data.count(b"\n"), dict(entry.get("counts") or {}),
@@ -229,12 +232,6 @@ def _unmark(root: Path, batch_id: str) -> None:
         amend(root, batch_id, drop_fields=("state", "withdrawal"))
     except Exception:  # noqa: BLE001 - the write's error is the one to report; recovery clears the mark
         log.exception("could not clear the withdrawal mark of batch %s; the next write clears it", batch_id)
-
-
-def _ntriples_of(store: StoreAPI, graph: str) -> bytes:
-    """The triples of a named graph as N-Triples."""
-    return ox.serialize((ox.Triple(q.subject, q.predicate, q.object) for q in store.quads(graph=graph)),
-                        format=ox.RdfFormat.N_TRIPLES) or b""
 
 
 def _delete(store: StoreAPI, graph: str, data: bytes) -> None:
