@@ -27,7 +27,7 @@ from kg.namespaces import DCPA, GRAPH_DERIVED
 from kg.rule import NeedFacts, NeedState, Outcome, ReachMode
 from kg.store import Store
 
-from .conftest import AS_OF, V1, V3, V4, fixture_store, settings_for
+from .conftest import AS_OF, V1, V3, V4, fixture_store, need, settings_for
 
 A, U, G = NeedState.ADDRESSED, NeedState.UNVERIFIED, NeedState.UNADDRESSED
 REACHES = [(ReachMode.DIRECT,), (ReachMode.AREA,), (ReachMode.DIRECT, ReachMode.AREA)]
@@ -348,6 +348,36 @@ def test_a_capacity_shared_across_counties_is_refreshed_together(
     _assert_current(store)
     assert _unaddressed(store) == set("cdil")
     assert added[-1] is not None and {V1, V4} <= set(read) and all(len(code) == 12 for code in read)
+
+
+def _reach_of(store: Store, need_key: str, intervention: str) -> set[tuple[str, str]]:
+    """(reach mode, target area) of the reasons by ``intervention`` (IRI) the derived graph gives a need."""
+    return {(r["m"].rsplit("/", 1)[1], r["t"].rsplit("/", 1)[1]) for r in store.select(
+        f"SELECT ?m ?t WHERE {{ <{need(need_key)}> dcpa:addressedBy ?r . ?r dcpa:byIntervention <{intervention}> ; "
+        "dcpa:reachMode ?m ; dcpa:reachTarget ?t }")}
+
+
+def test_a_need_whose_room_moves_away_keeps_the_intervention_s_online_reach(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A room for one village, V1 or V4, with the village-history collection online across County 1: c (N43,
+    in V1) is met by the room while V1 has it, and by the collection through County 1 once the room moves to
+    V4. The reason stays (same intervention, same node) but says another reach: its lines are rewritten."""
+    store = fixture_store()
+    settings = settings_for(tmp_path)
+    room = {**INTERVENTION, "id": "I-ROOM", "name_zh": "测试·阅览室与村史馆藏", "category": "C2", "provided_by": "k2",
+            "uses_resources": "room;local", "target_areas": f"{V1};{V4};219001", "status": "S2",
+            "start_date": "2020-01-01", "village_capacity": "1"}
+    import_records(store, "interventions", [room], user="李四", settings=settings)
+    iri = "https://w3id.org/dcpa/id/intervention/I-ROOM"
+    _assert_current(store)
+    assert _reach_of(store, "c", iri) == {("RM1", V1)}  # direct: V1 has the room
+    real = {"village_code": V4, "need_type": "N11", "severity": 1, "people_affected": 5, "source": "survey",
+            "identified_on": "2020-03-01", "surveyor": "测试·调查员"}
+    added, _ = _refreshed_in_part(monkeypatch)
+    import_records(store, "needs", [real], user="录入员", settings=settings)
+    assert added and added[0] is not None  # refreshed need by need
+    _assert_current(store)
+    assert _reach_of(store, "c", iri) == {("RM2", "219001")}  # the room went to V4; the collection stays
 
 
 def _refreshed_in_part(monkeypatch: pytest.MonkeyPatch) -> tuple[list[int | None], list[list[str]]]:
