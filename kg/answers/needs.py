@@ -238,9 +238,13 @@ def need_rows(
     else:
         if period is None:
             m = derived.marker(store)
-            have = f"it is for {m.as_of}, stable until {m.stable_until}" if m else "there is none"
-            notes.append(f"the derived graph does not answer for {day} ({have}); the rule was applied live "
-                         "(run `dcpa derive` to make it current)")
+            if m is not None and m.covers(day) and derived.in_flux(store):
+                notes.append("a write is under way (or was cut short and awaits recovery: any write or `dcpa serve` "
+                             "finishes it), so the derived graph may be half refreshed; the rule was applied live")
+            else:
+                have = f"it is for {m.as_of}, stable until {m.stable_until}" if m else "there is none"
+                notes.append(f"the derived graph does not answer for {day} ({have}); the rule was applied live "
+                             "(run `dcpa derive` to make it current)")
         codes = None if scope is None else [scope.code]
         inputs = facts.read_inputs(store, codes, day, settings.validity_windows(), period)
         result = inputs.outcomes(modes)

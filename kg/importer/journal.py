@@ -37,7 +37,7 @@ import rdflib
 
 from .. import faults
 from ..contract import StoreAPI
-from ..derived import advance, refresh
+from ..derived import MARKED, advance, refresh
 from ..namespaces import GRAPH_JOURNAL, JOURNAL, import_graph, withdrawal_graph
 from ..rule import NeedFacts
 from ..settings import Settings
@@ -113,16 +113,10 @@ def write_marked(store: StoreAPI, marker: Marker, graph: str, data: rdflib.Graph
         raise
 
 
-#: The markers' graphs, found by the predicate every marker has. Why not list the store's graphs: every
-#: write looks for markers, and Virtuoso lists graphs by reading every quad (14-47 s for the 280,000 quads of
-#: a 60-village build); a predicate is an index lookup on both engines.
-_MARKED = f"GRAPH ?g {{ ?m <{JOURNAL.batch}> ?b }} FILTER(STRSTARTS(STR(?g), \"{GRAPH_JOURNAL}\"))"
-
-
 def markers(store: StoreAPI) -> dict[str, Marker]:
     """The markers in the store, by batch id."""
     out: dict[str, Marker] = {}
-    for graph in sorted({str(r["g"]) for r in store.select(f"SELECT DISTINCT ?g WHERE {{ {_MARKED} }}")}):
+    for graph in sorted({str(r["g"]) for r in store.select(f"SELECT DISTINCT ?g WHERE {{ {MARKED} }}")}):
         pos = [(q.predicate.value, str(to_python(q.object)))
                for q in store.quads(graph=graph)]
         bid = next((o for p, o in pos if p == str(JOURNAL.batch)), graph[len(GRAPH_JOURNAL):])

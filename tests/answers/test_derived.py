@@ -779,3 +779,33 @@ def test_a_refresh_killed_between_its_deletions_and_its_load_is_repaired_by_reco
     assert recover(store, settings).rolled_forward
     _assert_current(store)
     assert _unaddressed(store) == set("bdil")  # the collection meets c, as when the write is whole
+
+
+def test_answers_while_a_write_is_unfinished_apply_the_rule_live_and_say_so(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write cut short between its refresh's deletions and its load leaves its marker and a derived graph half
+    refreshed: until recovery finishes it, the needs and gaps answers are the rule's applied live (as the data
+    now stands), and say why; after it, they read the derived graph again."""
+    store = fixture_store()
+    settings = settings_for(tmp_path)
+    _loads_of_the_derived_graph(monkeypatch, fail=True)
+    monkeypatch.setattr(landing, "roll_back", lambda *_a, **_k: None)  # a killed process undoes nothing
+    with pytest.raises(StoreError, match="died here"):
+        import_records(store, "interventions", [COLLECTION], user="李四", settings=settings)
+    monkeypatch.undo()
+    assert derived.in_flux(store) and not derived.is_current(store, AS_OF)
+    live = _copy(store, derive=False)
+    during = need_rows(store, None, with_reasons=True, settings=settings)
+    assert during.source == "live" and any("a write is under way" in n for n in during.notes)
+    by_iri = {r.iri: r for r in need_rows(live, None, with_reasons=True, settings=settings).rows}
+    assert {r.iri: r for r in during.rows} == by_iri
+    assert {r.iri.rsplit("/", 1)[1] for r in during.rows if r.state is NeedState.UNADDRESSED} == set("bdil")
+    for area in ("21", "219001"):
+        a, b = gaps(store, area, settings=settings).to_dict(), gaps(live, area, settings=settings).to_dict()
+        assert a.pop("source") == "live" and b.pop("source") == "live"
+        assert any("a write is under way" in n for n in a.pop("notes"))
+        b.pop("notes")
+        assert a == b, area
+    assert recover(store, settings).rolled_forward
+    assert not derived.in_flux(store) and derived.is_current(store, AS_OF)
+    assert need_rows(store, None, settings=settings).source == "derived"
