@@ -11,7 +11,8 @@ CLI, the API and the SPARQL editor can list and document it without a second fil
     # uses: derived
 
 ``uses: derived`` says the query reads the derived graph (``kg.derived``); running it on a store
-without one is an error rather than a silently wrong answer, and its answer states the derived graph's date.
+without one is an error rather than a silently wrong answer, and so is running it while a write is refreshing
+that graph (``StoreBusy``: try again); its answer states the derived graph's date.
 
 Every query also takes the reserved boolean ``?real_only`` (bound by the runner, never by users'
 text): when true it leaves out example data (``dcpa:isSynthetic true``), so the same query answers
@@ -45,7 +46,7 @@ import pyoxigraph as ox
 from . import derived
 from .answers.basis import Basis, basis
 from .contract import StoreAPI
-from .errors import DataError, InvalidParameter, Issue, NotFound, StoreError
+from .errors import DataError, InvalidParameter, Issue, NotFound, StoreBusy, StoreError
 from .inline import inline_bindings
 from .namespaces import DCPAV, area
 from .resources import QUERIES_DIR
@@ -303,6 +304,12 @@ def run_query(
         raise StoreError(
             f"query {query.name!r} reads the derived graph, which this store lacks or has from an older rule",
             hint="run `dcpa derive` (or `dcpa build --force`) to compute it",
+        )
+    if "derived" in query.uses and derived.in_flux(store):
+        raise StoreBusy(
+            f"query {query.name!r} reads the derived graph, which a write is refreshing now (or one cut short left "
+            "half refreshed): its counts and states would not be those of any one moment",
+            hint="try again when the write ends; a write cut short is finished by the next write or `dcpa serve`",
         )
     # The parameters are written into the text (kg.inline, as for a remote store) rather than substituted:
     # Oxigraph plans the query around a constant it can see. Measured on every catalogue query with its

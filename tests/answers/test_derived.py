@@ -17,7 +17,7 @@ from kg.answers.gaps import GAP_DIMENSIONS, GapDimension, _summary_tallies
 from kg.answers.needs import need_rows
 from kg.catalogue import run_query
 from kg.derived import derive_all, tally
-from kg.errors import StoreError
+from kg.errors import StoreBusy, StoreError
 from kg.facts import AREA_PREFIX
 from kg.importer import import_records, landing, replace_record
 from kg.importer.journal import recover
@@ -809,3 +809,22 @@ def test_answers_while_a_write_is_unfinished_apply_the_rule_live_and_say_so(
     assert recover(store, settings).rolled_forward
     assert not derived.in_flux(store) and derived.is_current(store, AS_OF)
     assert need_rows(store, None, settings=settings).source == "derived"
+
+
+def test_catalogue_queries_of_the_derived_graph_wait_for_a_write_to_end(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A catalogue query reading the derived graph refuses, saying to try again, while a write cut short has left
+    it half refreshed; one that does not read it runs; after recovery both run."""
+    store = fixture_store()
+    settings = settings_for(tmp_path)
+    _loads_of_the_derived_graph(monkeypatch, fail=True)
+    monkeypatch.setattr(landing, "roll_back", lambda *_a, **_k: None)
+    with pytest.raises(StoreError, match="died here"):
+        import_records(store, "interventions", [COLLECTION], user="李四", settings=settings)
+    monkeypatch.undo()
+    with pytest.raises(StoreBusy, match="a write is refreshing") as e:
+        run_query(store, "needs_of_village", {"village": V1})
+    assert "try again" in (e.value.hint or "")
+    assert run_query(store, "needs_by_type", {}).rows  # reads no derived fact
+    recover(store, settings)
+    assert len(run_query(store, "needs_of_village", {"village": V1}).rows) >= 3

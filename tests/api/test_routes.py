@@ -10,6 +10,7 @@ import pytest
 import rdflib
 
 from kg.errors import QueryTimeout
+from kg.importer.journal import Marker
 
 V = "210123203200"  # 北四家子村委会: registered poor (an example status), two needs, one intervention naming it
 
@@ -310,6 +311,26 @@ def test_a_stored_query_past_its_deadline_names_its_faster_counterpart(make_clie
     assert "/api/queries/synthetic_share_summary" in err["hint"] and "DCPA_ANSWER_TIMEOUT" in err["hint"]
     err = assert_error(client.get("/api/queries/needs_of_village", params={"village": V}), 503, "query_timeout")
     assert "summary" not in err["hint"] and "DCPA_ANSWER_TIMEOUT" in err["hint"]  # it has no counterpart
+
+
+def test_while_a_write_is_unfinished_derived_queries_say_try_again_and_gaps_are_worked_out_live(make_client) -> None:
+    """A journal marker in the store (a write under way, or one cut short that recovery has not finished): a
+    catalogue query reading the derived graph answers 503 ``store_busy`` with Retry-After, the gaps answer
+    applies the rule live and says why, with the same figures; once the marker goes, both read the derived graph."""
+    client = make_client()
+    store = client.app.state.store
+    before = client.get("/api/gaps", params={"area": "210123"}).json()
+    marker = Marker("20201231T000000Z-000000", {"210123"})
+    store.add_graph(marker.graph, marker.ntriples())
+    r = client.get("/api/queries/needs_of_village", params={"village": V})
+    err = assert_error(r, 503, "store_busy")
+    assert int(r.headers["retry-after"]) > 0 and "try again" in err["hint"]
+    during = client.get("/api/gaps", params={"area": "210123"}).json()
+    assert during["source"] == "live" and any("a write is under way" in n for n in during["notes"])
+    assert during["totals"] == before["totals"] and before["source"] != "live"
+    store.update(marker.delete())
+    assert client.get("/api/gaps", params={"area": "210123"}).json()["source"] == before["source"]
+    assert client.get("/api/queries/needs_of_village", params={"village": V}).json()["total"] == 2
 
 
 def test_stats(api: httpx.Client) -> None:
