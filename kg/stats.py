@@ -14,7 +14,7 @@ from typing import Any
 
 from .codes import VILLAGE_CLASSES
 from .contract import StoreAPI
-from .derived import as_of_today, marker
+from .derived import as_of_today, in_flux, marker
 from .facts import SCAN_THREADS, run_parallel
 from .namespaces import (
     GRAPH,
@@ -130,14 +130,15 @@ class Stats:
 def stats(store: StoreAPI, settings: Settings | None = None, today: date | None = None) -> Stats:
     """Counts by graph, by class (real, example and derived, with zh/en labels) and headline counts, and
     which day the derived graph answers for (``current``: whether that covers ``today``, default the
-    settings' as-of date or today)."""
+    settings' as-of date or today, and no write is changing it: ``write_under_way``, ``kg.derived.in_flux``)."""
     out = Stats()
     m = marker(store)
     if m is not None:
+        writing = in_flux(store)
         day = today or as_of_today(settings)
         out.derived = {"as_of": m.as_of.isoformat(),
                        "stable_until": m.stable_until.isoformat() if m.stable_until else None,
-                       "current": m.covers(day)}
+                       "current": m.covers(day) and not writing, "write_under_way": writing}
     for g, n in sorted(graph_counts(store).items()):
         kind = graph_kind(g)
         out.graphs.append({"graph": g, "kind": kind, "triples": n})

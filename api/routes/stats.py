@@ -22,7 +22,7 @@ class StatsModel(BaseModel):
                                               "synthetic_triples": 1800000, "real_triples": 300000,
                                               "derived_triples": 400000, "synthetic_share": 0.8571,
                                               "derived": {"as_of": "2026-12-01", "stable_until": "2027-03-01",
-                                                          "current": True}}],
+                                                          "current": True, "write_under_way": False}}],
                                    description="Totals; ``derived`` says which day the derived graph (need "
                                    "states, reasons, summaries) answers for and until when it stays right")
     counts: dict[str, dict[str, int]] = Field(

@@ -150,6 +150,8 @@ def stats_cmd(fmt: FormatOption = "table") -> None:
         else:
             until = f"stable until {d['stable_until']}" if d["stable_until"] else "no known change ahead"
             state = ("current" if d["current"]
+                     else "a write is under way (or was cut short: any write or `dcpa serve` finishes it); until it "
+                     "ends answers apply the rule live" if d["write_under_way"]
                      else "out of date for today: run `dcpa derive` (until then answers apply the rule live)")
             sys.stdout.write(f"derived graph as of {d['as_of']}, {until}: {state}\n")
 

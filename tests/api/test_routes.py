@@ -316,7 +316,8 @@ def test_a_stored_query_past_its_deadline_names_its_faster_counterpart(make_clie
 def test_while_a_write_is_unfinished_derived_queries_say_try_again_and_gaps_are_worked_out_live(make_client) -> None:
     """A journal marker in the store (a write under way, or one cut short that recovery has not finished): a
     catalogue query reading the derived graph answers 503 ``store_busy`` with Retry-After, the gaps answer
-    applies the rule live and says why, with the same figures; once the marker goes, both read the derived graph."""
+    applies the rule live and says why, with the same figures, and the stats say so; once the marker goes, both
+    read the derived graph."""
     client = make_client()
     store = client.app.state.store
     before = client.get("/api/gaps", params={"area": "210123"}).json()
@@ -328,7 +329,11 @@ def test_while_a_write_is_unfinished_derived_queries_say_try_again_and_gaps_are_
     during = client.get("/api/gaps", params={"area": "210123"}).json()
     assert during["source"] == "live" and any("a write is under way" in n for n in during["notes"])
     assert during["totals"] == before["totals"] and before["source"] != "live"
+    derived = client.get("/api/stats").json()["summary"]["derived"]
+    assert derived["write_under_way"] is True and derived["current"] is False
     store.update(marker.delete())
+    derived = client.get("/api/stats").json()["summary"]["derived"]
+    assert derived["write_under_way"] is False and derived["current"] is True
     assert client.get("/api/gaps", params={"area": "210123"}).json()["source"] == before["source"]
     assert client.get("/api/queries/needs_of_village", params={"village": V}).json()["total"] == 2
 
