@@ -12,7 +12,9 @@ as the SPARQL page's examples do; results as ``application/sparql-results+json``
 
   * throughput of a point lookup (``needs_of_village``, 50 villages in turn) at each ``--clients`` count,
     then with a text never seen before in every request (the same lookups, each made new by a comment);
-  * latency of every catalogue query with its defaults: its first request, and the median of ``--repeat``.
+  * latency of every catalogue query with its defaults: its first request, and the median of ``--repeat``;
+  * with new texts, the CPU time each request costs each side (Linux ``/proc``): the bare server's, the
+    project's HTTP process and its query workers, and this load generator's (it shares the machine's cores).
 
 The project is measured once per ``--result-cache-mb`` value (default: its default 64 MB, then 0, off),
 each over its own copy of the store: with the cache, a repeated text is answered from memory (the 50
@@ -35,8 +37,9 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -83,6 +86,46 @@ def queries(store_path: str, villages: int, seed: int) -> tuple[list[str], dict[
         points.append(sparql_prefixes() + inline(lookup.text, values))
     every = {name: sparql_prefixes() + inline(q.text, default_values(q)) for name, q in catalogue.items()}
     return points, every
+
+
+def _cpu(pid: int) -> float:
+    """User and system CPU seconds a process has used so far (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _family(pid: int) -> list[int]:
+    """``pid`` and every process descended from it (the project's fork server and query workers)."""
+    children: dict[int, list[int]] = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(d.name))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo += children.get(p, [])
+    return out
+
+
+def cpu_per_request(pid: int, run: Callable[[], float], requests: int) -> tuple[float, float, float, float]:
+    """``run()`` (a throughput measurement) with the CPU milliseconds per request it cost: the process ``pid``,
+    its descendants, and this one (the load generator); its own result first."""
+    before = {p: _cpu(p) for p in _family(pid)}
+    own = time.process_time()
+    result = run()
+    own = time.process_time() - own
+    after = {p: _cpu(p) for p in _family(pid)}
+    spent = {p: after[p] - before.get(p, 0.0) for p in after}
+    rest = sum(v for p, v in spent.items() if p != pid)
+    return result, spent.get(pid, 0.0) * 1000 / requests, rest * 1000 / requests, own * 1000 / requests
 
 
 def ask(client: httpx.Client, url: str, text: str) -> float:
@@ -135,8 +178,9 @@ def ask_timed(url: str, text: str) -> float | None:
 
 
 @contextmanager
-def project_server(work: Path, cache_mb: int) -> Iterator[str]:
-    """``dcpa serve`` over a fresh copy of the store, with its result cache at ``cache_mb``."""
+def project_server(work: Path, cache_mb: int) -> Iterator[tuple[str, int]]:
+    """``dcpa serve`` over a fresh copy of the store, with its result cache at ``cache_mb``: its endpoint's URL
+    and its process id."""
     root = work / f"project-{cache_mb}"
     shutil.copytree(work / "bare", root / "store")
     port = free_port()
@@ -146,7 +190,7 @@ def project_server(work: Path, cache_mb: int) -> Iterator[str]:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_up(f"http://127.0.0.1:{port}/health", proc)
-        yield f"http://127.0.0.1:{port}/sparql"
+        yield f"http://127.0.0.1:{port}/sparql", proc.pid
     finally:
         stop(proc)
 
@@ -215,11 +259,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"== store {a.store} ({real.name}); point lookups: needs_of_village over {len(points)} villages")
             throughput(bare_url, points, a.requests, 1)  # untimed: the engine warmed up, as the project's is below
             base = {c: throughput(bare_url, points, a.requests, c) for c in a.clients}
-            base_fresh = {c: throughput(bare_url, fresh(), a.requests, c) for c in a.clients}
+            base_fresh = {c: cpu_per_request(bare.pid, partial(throughput, bare_url, fresh(), a.requests, c),
+                                             a.requests) for c in a.clients}
             bare_times = {name: [ask_timed(bare_url, text) for _ in range(a.repeat)] for name, text in every.items()
                           if name not in a.skip}
             for cache_mb in a.result_cache_mb:
-                with project_server(work, cache_mb) as project_url:
+                with project_server(work, cache_mb) as (project_url, pid):
                     label = f"result cache {cache_mb} MB" if cache_mb else "result cache off"
                     print(f"-- the project with its {label}")
                     throughput(project_url, points, a.requests, 1)  # untimed warm-up, as for the bare server
@@ -229,10 +274,13 @@ def main(argv: list[str] | None = None) -> int:
                         print(f"point lookup, {clients:2d} client(s): project {p:7.1f} req/s, bare Oxigraph "
                               f"{b:7.1f} req/s ({p / b:.2f}x)")
                     for clients in a.clients:  # as a script over villages sends them: no text seen before
-                        p = throughput(project_url, fresh(), a.requests, clients)
-                        b = base_fresh[clients]
+                        p, http, workers, load = cpu_per_request(
+                            pid, partial(throughput, project_url, fresh(), a.requests, clients), a.requests)
+                        b, bare_cpu, _, bare_load = base_fresh[clients]
                         print(f"point lookup, new text each, {clients:2d} client(s): project {p:7.1f} req/s, "
-                              f"bare Oxigraph {b:7.1f} req/s ({p / b:.2f}x)")
+                              f"bare Oxigraph {b:7.1f} req/s ({p / b:.2f}x); CPU per request: project "
+                              f"{http + workers:.2f} ms (HTTP process {http:.2f}, query workers {workers:.2f}), "
+                              f"bare Oxigraph {bare_cpu:.2f} ms; load generator {load:.2f} / {bare_load:.2f} ms")
                     report_catalogue(project_url, every, bare_times, a.repeat)
         finally:
             stop(bare)

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from api import sparql as sp
+from api import sparql_scan
 from api.sparql_scan import MAX_DEPTH, MAX_TERMS, scan
 from kg.catalogue import load_catalogue
 from kg.errors import QueryError, QueryRefused
@@ -43,6 +44,24 @@ def test_queries_that_crashed_the_engine_are_refused_before_it_sees_them(kind: s
         sp.analyse(query)
     assert not isinstance(info.value, QueryRefused)
     assert "limit is" in info.value.message and "VALUES" in (info.value.hint or "")
+
+
+def test_code_inside_an_iri_is_counted_the_same_when_its_reading_is_remembered() -> None:
+    """The reading of a short IRI's content is remembered (every query repeats its prefixes): a query nesting
+    parentheses after "<" is refused on its second sending too, and one with long IRIs is read in full each
+    time without filling the memory."""
+    deep = hostile("parentheses after <", CRASHED_AT["parentheses after <"])
+    for _ in range(2):
+        with pytest.raises(QueryError, match="too complex"):
+            sp.analyse(deep + " ")  # a new text each time: not the analysis cache, the IRI's reading
+    inner = "(" * (MAX_DEPTH + 1) + "1" + ")" * (MAX_DEPTH + 1)  # 203 characters: past what is remembered
+    query = f"SELECT * WHERE {{ ?a ?b ?c FILTER(?a<{inner}&&?b>0) }}"
+    remembered = sparql_scan._inside_remembered.cache_info().currsize
+    assert [scan(query).depth for _ in range(2)] == [MAX_DEPTH + 3] * 2  # { and ( around it
+    assert sparql_scan._inside_remembered.cache_info().currsize == remembered
+    short = "(" * 60 + "1" + ")" * 60
+    assert [scan(f"{form} {{ FILTER(?a<{short}&&?b>0) }}").depth for form in ("SELECT *", "ASK", "SELECT ?a")] \
+        == [62] * 3  # read once, remembered twice
 
 
 def largest_accepted(kind: str) -> int:
