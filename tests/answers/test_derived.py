@@ -25,6 +25,7 @@ from kg.importer.withdraw import withdraw
 from kg.matching import gaps
 from kg.namespaces import DCPA, GRAPH_DERIVED
 from kg.rule import NeedFacts, NeedState, Outcome, ReachMode
+from kg.settings import Settings
 from kg.store import Store
 
 from .conftest import AS_OF, V1, V3, V4, fixture_store, need, settings_for
@@ -763,10 +764,9 @@ def test_a_refresh_of_many_lines_loads_them_and_the_graph_is_the_same(
     _assert_current(store)
 
 
-def test_a_refresh_killed_between_its_deletions_and_its_load_is_repaired_by_recovery(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The import's data is in, the refresh's deletions too, its lines not (the process died): the next
-    writer's recovery repairs the derived graph to what a fresh derivation gives."""
+def _cut_short(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Store, Settings]:
+    """The fixture after an import of the province-wide collection whose process died between its refresh's
+    deletions and its load: its data in, its marker left, its derived graph half refreshed."""
     store = fixture_store()
     settings = settings_for(tmp_path)
     _loads_of_the_derived_graph(monkeypatch, fail=True)
@@ -774,6 +774,14 @@ def test_a_refresh_killed_between_its_deletions_and_its_load_is_repaired_by_reco
     with pytest.raises(StoreError, match="died here"):
         import_records(store, "interventions", [COLLECTION], user="李四", settings=settings)
     monkeypatch.undo()
+    return store, settings
+
+
+def test_a_refresh_killed_between_its_deletions_and_its_load_is_repaired_by_recovery(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The import's data is in, the refresh's deletions too, its lines not (the process died): the next
+    writer's recovery repairs the derived graph to what a fresh derivation gives."""
+    store, settings = _cut_short(tmp_path, monkeypatch)
     fresh = _copy(store, derive=True)
     assert not isomorphic(store.to_rdflib(str(GRAPH_DERIVED)), fresh.to_rdflib(str(GRAPH_DERIVED)))
     assert recover(store, settings).rolled_forward
@@ -786,13 +794,7 @@ def test_answers_while_a_write_is_unfinished_apply_the_rule_live_and_say_so(
     """A write cut short between its refresh's deletions and its load leaves its marker and a derived graph half
     refreshed: until recovery finishes it, the needs and gaps answers are the rule's applied live (as the data
     now stands), and say why; after it, they read the derived graph again."""
-    store = fixture_store()
-    settings = settings_for(tmp_path)
-    _loads_of_the_derived_graph(monkeypatch, fail=True)
-    monkeypatch.setattr(landing, "roll_back", lambda *_a, **_k: None)  # a killed process undoes nothing
-    with pytest.raises(StoreError, match="died here"):
-        import_records(store, "interventions", [COLLECTION], user="李四", settings=settings)
-    monkeypatch.undo()
+    store, settings = _cut_short(tmp_path, monkeypatch)
     assert derived.in_flux(store) and not derived.is_current(store, AS_OF)
     live = _copy(store, derive=False)
     during = need_rows(store, None, with_reasons=True, settings=settings)
@@ -815,13 +817,7 @@ def test_catalogue_queries_of_the_derived_graph_wait_for_a_write_to_end(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A catalogue query reading the derived graph refuses, saying to try again, while a write cut short has left
     it half refreshed; one that does not read it runs; after recovery both run."""
-    store = fixture_store()
-    settings = settings_for(tmp_path)
-    _loads_of_the_derived_graph(monkeypatch, fail=True)
-    monkeypatch.setattr(landing, "roll_back", lambda *_a, **_k: None)
-    with pytest.raises(StoreError, match="died here"):
-        import_records(store, "interventions", [COLLECTION], user="李四", settings=settings)
-    monkeypatch.undo()
+    store, settings = _cut_short(tmp_path, monkeypatch)
     with pytest.raises(StoreBusy, match="a write is refreshing") as e:
         run_query(store, "needs_of_village", {"village": V1})
     assert "try again" in (e.value.hint or "")
