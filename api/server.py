@@ -5,8 +5,10 @@ a connection that never sends a request, nor for request headers sent one byte a
 (slowloris): a handful of clients could hold every connection open forever. ``GuardedHttpToolsProtocol``
 gives each request ``settings.header_timeout`` seconds to complete its request line and headers,
 counted from the connection (first request) or from the request's first byte (later requests on
-a kept-alive connection); when time is up it answers 408 in the API's JSON error shape and closes.
-Request bodies are bounded by ``api.guards.BodyLimits``.
+a kept-alive connection); when time is up it answers 408 in the API's JSON error shape and closes. A head
+longer than a GET request of the largest query the endpoint takes (``head_limit``) is answered 431 and the
+connection closed: httptools itself keeps every header it is sent (uvicorn's h11 stopped at 16 KiB, which
+refused GET queries of a few thousand characters). Request bodies are bounded by ``api.guards.BodyLimits``.
 
 Why httptools (uvicorn's C parser) and not h11 (its pure-Python one): a SPARQL request cost the HTTP
 process 1.0 ms of CPU with h11; with httptools the endpoint answered 7% more point lookups at 8 clients
@@ -26,16 +28,20 @@ from kg.settings import Settings
 
 from .errors import error_body
 from .guards import SECURITY_HEADERS
+from .sparql import body_limit
 
 
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol with a deadline for the request line and headers."""
+    """uvicorn's httptools protocol with a deadline and a size limit for the request line and headers."""
 
     header_timeout: float = 20.0
+    max_head_bytes: int = 316_384
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._header_timer: asyncio.TimerHandle | None = None
         self._awaiting_head = True  # a connection that sends nothing is timed out too
+        self._head_bytes = 0  # bytes received while the head was incomplete
+        self._heads = 0  # heads read whole on this connection
         super().connection_made(transport)
         self._arm()
 
@@ -48,6 +54,18 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self._header_timer.cancel()
             self._header_timer = None
 
+    def data_received(self, data: bytes) -> None:
+        # The bytes of a chunk read while a head was incomplete and that ended none: a chunk that ends a head (and
+        # holds a body) or begins one (after a body) is not counted, and holds at most one read's worth of head.
+        counted, heads = self._awaiting_head, self._heads
+        super().data_received(data)
+        if counted and self._awaiting_head and self._heads == heads:
+            self._head_bytes += len(data)
+            if self._head_bytes > self.max_head_bytes and not self.transport.is_closing():
+                self._refuse(431, "Request Header Fields Too Large", "request_head_too_large",
+                             f"the request line and headers are longer than {self.max_head_bytes} bytes",
+                             "send a long query by POST (application/sparql-query or a form), not in the URL")
+
     def on_message_begin(self) -> None:
         """The first byte of a request: its head is due within the deadline from now (kept-alive connections
         wait between requests under uvicorn's own keep-alive timeout)."""
@@ -57,6 +75,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._awaiting_head = False
+        self._head_bytes = 0
+        self._heads += 1
         self._disarm()
         super().on_headers_complete()
 
@@ -68,15 +88,16 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._header_timer = None
         if self.transport.is_closing() or not self._awaiting_head:
             return
-        body = json.dumps(
-            error_body(
-                "request_timeout",
-                f"the request line and headers did not arrive within {self.header_timeout:g} seconds",
-                "send the whole request head at once (limit: DCPA_HEADER_TIMEOUT)",
-            )
-        ).encode("utf-8")
+        self._refuse(408, "Request Timeout", "request_timeout",
+                     f"the request line and headers did not arrive within {self.header_timeout:g} seconds",
+                     "send the whole request head at once (limit: DCPA_HEADER_TIMEOUT)")
+
+    def _refuse(self, status: int, reason: str, code: str, message: str, hint: str) -> None:
+        """Answer ``status`` in the API's JSON error shape, with the security headers, and close."""
+        self._disarm()
+        body = json.dumps(error_body(code, message, hint)).encode("utf-8")
         head = [
-            b"HTTP/1.1 408 Request Timeout",
+            f"HTTP/1.1 {status} {reason}".encode("ascii"),
             b"content-type: application/json",
             b"content-length: " + str(len(body)).encode("ascii"),
             b"connection: close",
@@ -86,11 +107,18 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self.transport.close()
 
 
-def protocol_class(header_timeout: float) -> type[GuardedHttpToolsProtocol]:
-    """``GuardedHttpToolsProtocol`` with its header deadline (uvicorn instantiates the class itself)."""
-    return type("GuardedHttpToolsProtocol", (GuardedHttpToolsProtocol,), {"header_timeout": header_timeout})
+def head_limit(max_query_bytes: int) -> int:
+    """The longest request head accepted: a GET request of the largest query (percent-encoded in its URL, as
+    much as a form body holds: ``api.sparql.body_limit``) and 8 KiB of other headers."""
+    return body_limit(max_query_bytes) + 8192
+
+
+def protocol_class(header_timeout: float, max_head_bytes: int) -> type[GuardedHttpToolsProtocol]:
+    """``GuardedHttpToolsProtocol`` with its limits (uvicorn instantiates the class itself)."""
+    return type("GuardedHttpToolsProtocol", (GuardedHttpToolsProtocol,),
+                {"header_timeout": header_timeout, "max_head_bytes": max_head_bytes})
 
 
 def server_options(settings: Settings) -> dict[str, Any]:
     """Options for ``uvicorn.run`` / ``uvicorn.Config`` that every server of the app uses."""
-    return {"http": protocol_class(settings.header_timeout)}
+    return {"http": protocol_class(settings.header_timeout, head_limit(settings.max_query_bytes))}

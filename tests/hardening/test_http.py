@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from api.app import create_app
+from api.server import head_limit
 from api.testing import LiveServer
 from kg.store import Store
 
@@ -280,6 +281,45 @@ def read_answer_keep(sock: socket.socket) -> int:
     while len(body) < length:
         body += sock.recv(65536)
     return int(head.split()[1])
+
+
+class Flood(threading.Thread):
+    """Send ``data`` as fast as the server reads it, until done or cut off (a client that never ends its head)."""
+
+    def __init__(self, sock: socket.socket, data: bytes) -> None:
+        super().__init__(daemon=True)
+        self.sock, self.data = sock, data
+
+    def run(self) -> None:
+        try:
+            self.sock.sendall(self.data)
+        except OSError:  # the server closed the connection: what is wanted
+            pass
+
+
+def test_a_head_longer_than_a_get_of_the_largest_query_is_431_and_the_connection_closed(live: Live):
+    """httptools keeps every header it is sent: the guard stops reading a head past ``head_limit`` (a GET of
+    the largest query the endpoint takes), answers 431 in the JSON error shape and closes."""
+    limit = head_limit(100_000)  # the fixture's DCPA_MAX_QUERY_BYTES (the default)
+    with connect(live) as s:
+        sender = Flood(s, b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + b"a" * (4 * limit))
+        sender.start()
+        answer = read_answer(s)
+        sender.join(SAFETY)
+    assert answer.status == 431 and answer.closed
+    error = answer.error()
+    assert error["code"] == "request_head_too_large" and str(limit) in error["message"] and "POST" in error["hint"]
+    assert answer.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_get_query_longer_than_the_old_16_kib_head_is_answered(live: Live):
+    """h11 refused a request head over 16 KiB, and so a GET query of a few thousand Chinese characters; the
+    limit now is the query's own (``DCPA_MAX_QUERY_BYTES``)."""
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?s a ?c } # " + "村" * 5000  # 15 KB of UTF-8, 45 KB in the URL
+    r = httpx.get(live.url + "/sparql", params={"query": query},
+                  headers={"Accept": "application/sparql-results+json"}, timeout=SAFETY)
+    assert r.status_code == 200, r.text
+    assert int(r.json()["results"]["bindings"][0]["n"]["value"]) > 0
 
 
 def test_a_fast_client_is_not_disturbed(live: Live):
