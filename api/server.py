@@ -31,11 +31,17 @@ from .guards import SECURITY_HEADERS
 from .sparql import body_limit
 
 
+def head_limit(max_query_bytes: int) -> int:
+    """The longest request head accepted: a GET request of the largest query (percent-encoded in its URL, as
+    much as a form body holds: ``api.sparql.body_limit``) and 8 KiB of other headers."""
+    return body_limit(max_query_bytes) + 8192
+
+
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with a deadline and a size limit for the request line and headers."""
 
     header_timeout: float = 20.0
-    max_head_bytes: int = 316_384
+    max_head_bytes: int = head_limit(100_000)  # the default DCPA_MAX_QUERY_BYTES's
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._header_timer: asyncio.TimerHandle | None = None
@@ -105,12 +111,6 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         ]
         self.transport.write(b"\r\n".join(head) + b"\r\n\r\n" + body)
         self.transport.close()
-
-
-def head_limit(max_query_bytes: int) -> int:
-    """The longest request head accepted: a GET request of the largest query (percent-encoded in its URL, as
-    much as a form body holds: ``api.sparql.body_limit``) and 8 KiB of other headers."""
-    return body_limit(max_query_bytes) + 8192
 
 
 def protocol_class(header_timeout: float, max_head_bytes: int) -> type[GuardedHttpToolsProtocol]:
