@@ -48,6 +48,7 @@ from kg.catalogue import default_values, load_catalogue
 from kg.engines import free_port, stop
 from kg.inline import inline
 from kg.namespaces import sparql_prefixes
+from kg.procs import cpu_seconds, descendants
 from kg.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,41 +89,14 @@ def queries(store_path: str, villages: int, seed: int) -> tuple[list[str], dict[
     return points, every
 
 
-def _cpu(pid: int) -> float:
-    """User and system CPU seconds a process has used so far (0 when it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _family(pid: int) -> list[int]:
-    """``pid`` and every process descended from it (the project's fork server and query workers)."""
-    children: dict[int, list[int]] = {}
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(d.name))
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo += children.get(p, [])
-    return out
-
-
 def cpu_per_request(pid: int, run: Callable[[], float], requests: int) -> tuple[float, float, float, float]:
     """``run()`` (a throughput measurement) with the CPU milliseconds per request it cost: the process ``pid``,
     its descendants, and this one (the load generator); its own result first."""
-    before = {p: _cpu(p) for p in _family(pid)}
+    before = {p: cpu_seconds(p) for p in (pid, *descendants(pid))}
     own = time.process_time()
     result = run()
     own = time.process_time() - own
-    after = {p: _cpu(p) for p in _family(pid)}
+    after = {p: cpu_seconds(p) for p in (pid, *descendants(pid))}
     spent = {p: after[p] - before.get(p, 0.0) for p in after}
     rest = sum(v for p, v in spent.items() if p != pid)
     return result, spent.get(pid, 0.0) * 1000 / requests, rest * 1000 / requests, own * 1000 / requests
