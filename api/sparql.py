@@ -28,11 +28,13 @@ import rdflib
 from pyparsing import ParseBaseException, ParseResults
 from rdflib.namespace import DCTERMS, RDF, RDFS
 from rdflib.plugins.sparql import parser as sparql_parser
+from rdflib.plugins.sparql.algebra import translatePrologue
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from api.sparql_scan import MAX_DEPTH, MAX_TERMS, scan
+from kg import derived
 from kg.errors import QueryError, QueryRefused, StoreError
-from kg.namespaces import PREFIXES
+from kg.namespaces import GRAPH_DERIVED, PREFIXES
 from kg.resources import CONTEXT_FILE
 from kg.store import to_rdflib
 from kg.workers import Deadline, current_deadline
@@ -606,10 +608,43 @@ def answer(
     deadline = current_deadline() or Deadline(float("inf"))
     if analysis is None:
         analysis = analyse(req.query)
+    if reads_derived(req, analysis):
+        derived.check_settled(store, "this query's dataset holds the derived graph (need states, reasons, "
+                              "summaries)", _BUSY_HINT)
     media_type = negotiate(analysis.form, accept, req.format)
     out = run_query(store, req, analysis, media_type, deadline, max_rows=max_rows)
     out.analysis = analysis
     return out
+
+
+_BUSY_HINT = ("try again when the write ends (Retry-After); to read other graphs meanwhile, name them: FROM "
+              "<https://w3id.org/dcpa/graph/reference>, or the default-graph-uri parameter")
+
+
+def reads_derived(req: SparqlRequest, analysis: Analysis) -> bool:
+    """Whether the query's dataset holds the derived graph: the union of every graph (no dataset named), or
+    one that names it (``default-graph-uri``/``named-graph-uri``, else the query's own FROM/FROM NAMED).
+
+    Why: a worker that opens the store while a write refreshes the derived graph (``kg.derived.in_flux``) sees
+    its counts and states half refreshed; a query that cannot read them is answered as usual. Decided on the
+    dataset, the protocol's or the parse's, never on the text.
+    """
+    if req.default_graphs or req.named_graphs:
+        return str(GRAPH_DERIVED) in (*req.default_graphs, *req.named_graphs)
+    return not analysis.has_dataset or str(GRAPH_DERIVED) in _dataset_graphs(req.query)
+
+
+def _dataset_graphs(query: str) -> set[str]:
+    """The graphs of a query's FROM and FROM NAMED, as absolute IRIs (rdflib's parse: rare, a write's moment);
+    every graph when the parser cannot read the query, so that it is treated as reading them all."""
+    try:
+        with _PARSE_LOCK:
+            parsed = sparql_parser.parseQuery(query.replace("\r", "\n"))
+        prologue = translatePrologue(parsed[0], None)
+        return {str(prologue.absolutize(clause[key])) for clause in parsed[1].get("datasetClause") or ()
+                for key in ("default", "named") if key in clause}
+    except Exception:  # noqa: BLE001 - not readable here: count it as reading every graph
+        return {str(GRAPH_DERIVED)}
 
 
 # Parses the workers made, remembered by the server for all of them: each worker has a cache of its own,

@@ -46,7 +46,7 @@ import pyoxigraph as ox
 from . import derived
 from .answers.basis import Basis, basis
 from .contract import StoreAPI
-from .errors import DataError, InvalidParameter, Issue, NotFound, StoreBusy, StoreError
+from .errors import DataError, InvalidParameter, Issue, NotFound, StoreError
 from .inline import inline_bindings
 from .namespaces import DCPAV, area
 from .resources import QUERIES_DIR
@@ -305,12 +305,8 @@ def run_query(
             f"query {query.name!r} reads the derived graph, which this store lacks or has from an older rule",
             hint="run `dcpa derive` (or `dcpa build --force`) to compute it",
         )
-    if "derived" in query.uses and derived.in_flux(store):
-        raise StoreBusy(
-            f"query {query.name!r} reads the derived graph, which a write is refreshing now (or one cut short left "
-            "half refreshed): its counts and states would not be those of any one moment",
-            hint="try again when the write ends; a write cut short is finished by the next write or `dcpa serve`",
-        )
+    if "derived" in query.uses:
+        derived.check_settled(store, f"query {query.name!r} reads the derived graph")
     # The parameters are written into the text (kg.inline, as for a remote store) rather than substituted:
     # Oxigraph plans the query around a constant it can see. Measured on every catalogue query with its
     # defaults at national scale (128,000 villages, 33.9M quads, best of two): the same rows, never slower,

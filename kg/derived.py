@@ -53,6 +53,7 @@ from rdflib.namespace import PROV, RDF, RDFS, SKOS, VOID, XSD
 
 from . import facts
 from .contract import StoreAPI
+from .errors import StoreBusy
 from .facts import AREA_PREFIX, above, area_values, code_of, minimal_areas, run_parallel, scope_patterns
 from .namespaces import DCPA, DERIVED_RULE, GRAPH, GRAPH_DERIVED, GRAPH_JOURNAL, GRAPH_ONTOLOGY, ID, JOURNAL, node
 from .rule import NeedFacts, NeedState, Outcome, Reason, Rule, prefixes
@@ -573,6 +574,19 @@ def in_flux(store: StoreAPI) -> bool:
     live instead, and say why.
     """
     return store.ask(f"ASK {{ {MARKED} }}")
+
+
+def check_settled(store: StoreAPI, reader: str, hint: str | None = None) -> None:
+    """Raise ``StoreBusy`` when a write is refreshing the derived graph (``in_flux``) that ``reader`` (a
+    phrase: "query 'x' reads the derived graph") would read: its counts and states are then those of no one
+    moment, and a query answers no live rule to fall back on."""
+    if in_flux(store):
+        raise StoreBusy(
+            f"{reader}, which a write is refreshing now (or one cut short left half refreshed): its counts and "
+            "states would not be those of any one moment",
+            hint=hint or "try again when the write ends; a write cut short is finished by the next write or "
+            "`dcpa serve`",
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -1352,6 +1366,7 @@ __all__ = [
     "needs_only",
     "graph_triples",
     "in_flux",
+    "check_settled",
     "is_current",
     "marker",
     "need_lines",

@@ -321,15 +321,17 @@ def _limit_memory(memory_mb: int) -> None:
 
 def _error_payload(e: BaseException) -> tuple[Any, ...]:
     if isinstance(e, DcpaError):
-        return (type(e).__module__, type(e).__qualname__, e.message, e.hint, e.details)
+        # what a subclass adds travels too: StoreBusy's retry_after (the API's Retry-After), ValidationFailed's issues
+        extra = {k: v for k, v in vars(e).items() if k not in ("message", "hint", "details")}
+        return (type(e).__module__, type(e).__qualname__, e.message, e.hint, e.details, extra)
     if isinstance(e, OSError):
-        return ("kg.errors", "StoreError", f"the store failed while answering: {e}", None, None)
+        return ("kg.errors", "StoreError", f"the store failed while answering: {e}", None, None, {})
     raise TypeError(e)
 
 
 def _rebuild(payload: tuple[Any, ...]) -> DcpaError:
     """The worker's error, as the same DcpaError subclass in this process."""
-    module, qualname, message, hint, details = payload
+    module, qualname, message, hint, details, extra = payload
     cls: Any = DcpaError
     try:
         found = resolve(f"{module}:{qualname}")
@@ -339,6 +341,8 @@ def _rebuild(payload: tuple[Any, ...]) -> DcpaError:
         pass
     err: DcpaError = cls.__new__(cls)
     DcpaError.__init__(err, message, hint=hint, details=details)
+    if cls is not DcpaError:
+        vars(err).update(extra)
     return err
 
 

@@ -10,8 +10,11 @@ from urllib.parse import urlencode
 import pytest
 
 from api import sparql as sp
-from kg.errors import QueryError, QueryRefused
+from kg.errors import QueryError, QueryRefused, StoreBusy
+from kg.importer.journal import Marker
 from kg.store import Store
+
+from .conftest import load_fixture
 
 
 @pytest.mark.parametrize(
@@ -247,3 +250,48 @@ def test_threads_parsing_at_once_leave_the_parser_working() -> None:
     stores, pySHACL in the import threads). Checked in a fresh process, where every use is a first."""
     r = subprocess.run([sys.executable, "-c", RACE], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+DERIVED = "https://w3id.org/dcpa/graph/derived"
+REFERENCE = "https://w3id.org/dcpa/graph/reference"
+
+
+@pytest.mark.parametrize(
+    "query,graphs,reads",
+    [
+        ("SELECT * { ?s ?p ?o }", {}, True),  # the union of every graph
+        ("SELECT * { GRAPH ?g { ?s ?p ?o } }", {}, True),
+        (f"SELECT * FROM <{REFERENCE}> {{ ?s ?p ?o }}", {}, False),
+        (f"SELECT * FROM <{DERIVED}> {{ ?s ?p ?o }}", {}, True),
+        (f"SELECT * FROM <{REFERENCE}> FROM NAMED <{DERIVED}> {{ GRAPH ?g {{ ?s ?p ?o }} }}", {}, True),
+        ("PREFIX g: <https://w3id.org/dcpa/graph/> SELECT * FROM g:derived { ?s ?p ?o }", {}, True),
+        ("BASE <https://w3id.org/dcpa/graph/> ASK FROM <derived> { ?s ?p ?o }", {}, True),
+        # the derived graph's name in a comment or a string is not its dataset
+        (f'SELECT * FROM <{REFERENCE}> {{ ?s ?p "{DERIVED}" }} # FROM <{DERIVED}>', {}, False),
+        ("SELECT * { ?s ?p ?o }", {"default_graphs": [REFERENCE]}, False),  # the protocol's dataset wins
+        (f"SELECT * FROM <{DERIVED}> {{ ?s ?p ?o }}", {"default_graphs": [REFERENCE]}, False),
+        ("SELECT * { ?s ?p ?o }", {"named_graphs": [DERIVED]}, True),
+    ],
+)
+def test_whether_a_query_reads_the_derived_graph_is_its_dataset(query: str, graphs: dict, reads: bool) -> None:
+    req = sp.SparqlRequest(query=query, **graphs)
+    assert sp.reads_derived(req, sp.analyse(query)) is reads
+
+
+def test_during_a_write_queries_of_the_derived_graph_say_try_again_and_others_are_answered() -> None:
+    """A journal marker in the store (a write refreshing the derived graph, or one cut short): a query whose
+    dataset holds the derived graph is refused with ``store_busy`` rather than counting states half refreshed;
+    one naming other graphs is answered; once the marker goes, both are."""
+    store = load_fixture(Store.memory())
+    union = "SELECT (COUNT(?n) AS ?c) { ?n a <https://w3id.org/dcpa/ontology#Need> }"
+    named = union.replace("{", "FROM <https://w3id.org/dcpa/graph/synthetic> {", 1)  # where the needs are
+    before = {q: json.loads(sp.answer(store, sp.SparqlRequest(query=q), "", 100).body) for q in (union, named)}
+    assert before[named]["results"]["bindings"][0]["c"]["value"] == "3"
+    marker = Marker("20201231T000000Z-000000", {"210123"})
+    store.add_graph(marker.graph, marker.ntriples())
+    with pytest.raises(StoreBusy, match="a write is refreshing") as e:
+        sp.answer(store, sp.SparqlRequest(query=union), "", 100)
+    assert "FROM" in (e.value.hint or "")
+    assert json.loads(sp.answer(store, sp.SparqlRequest(query=named), "", 100).body) == before[named]
+    store.update(marker.delete())
+    assert json.loads(sp.answer(store, sp.SparqlRequest(query=union), "", 100).body) == before[union]

@@ -16,6 +16,7 @@ import pytest
 from api.app import create_app
 from api.testing import LiveServer
 from kg.catalogue import default_values, get_query, run_query
+from kg.importer.journal import Marker
 from kg.inline import inline
 from kg.namespaces import sparql_prefixes
 from kg.procs import alive, process_rss
@@ -34,6 +35,7 @@ HOSTILE_SORT = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?c ?f
 HOSTILE_COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 REFERENCE = "https://w3id.org/dcpa/graph/reference"
 SYNTHETIC = "https://w3id.org/dcpa/graph/synthetic"
+DERIVED = "https://w3id.org/dcpa/graph/derived"
 VILLAGE = "210123203200"
 
 
@@ -61,9 +63,10 @@ def at_rest(pool: WorkerPool) -> PoolState:
 
 
 @contextmanager
-def served(tmp_path: Path, **overrides: Any) -> Iterator[tuple[str, WorkerPool]]:
-    """A live server over an on-disk fixture store: (the /sparql URL, its worker pool)."""
-    store = load_fixture(Store.open(tmp_path / "store"))
+def served(tmp_path: Path, store: Store | None = None, **overrides: Any) -> Iterator[tuple[str, WorkerPool]]:
+    """A live server over an on-disk fixture store (or ``store``, the server's read-write open, which the test
+    may write to as the server would): (the /sparql URL, its worker pool)."""
+    store = store or load_fixture(Store.open(tmp_path / "store"))
     app = create_app(make_settings(tmp_path, **overrides), store)
     pool = app.state.query_runner
     assert isinstance(pool, WorkerPool)
@@ -195,6 +198,30 @@ def test_a_query_past_its_memory_ceiling_gets_507_and_the_next_query_works(tmp_p
         assert not alive(busy)
         assert busy not in at_rest(pool).pids
         assert count(url, needs()) == 3
+
+
+def test_a_worker_opening_the_store_during_a_write_answers_no_query_of_the_derived_graph(tmp_path: Path) -> None:
+    """A write lands its data, then refreshes the derived graph in writes of its own, under a journal marker; a
+    worker that opens the store in between (one started or replaced meanwhile) would read counts and states
+    half refreshed. It answers 503 ``store_busy`` (with Retry-After) to a query whose dataset holds the
+    derived graph, and answers a query of other graphs; once the write ends, both are answered."""
+    store = load_fixture(Store.open(tmp_path / "store"))
+    with served(tmp_path, store, result_cache_mb=0) as (url, pool):
+        states = "SELECT (COUNT(?n) AS ?c) WHERE { ?n dcpa:needState ?state }"
+        assert count(url, states) == 3 and count(url, needs(f"FROM <{SYNTHETIC}>")) == 3
+        marker = Marker("20201231T000000Z-000000", {"210123"})
+        store.add_graph(marker.graph, marker.ntriples())  # as a write does, before its data
+        pool.data_changed()  # the workers open the store again: as one started during the write
+        r = httpx.get(url, params={"query": states}, timeout=30)
+        assert r.status_code == 503 and r.json()["error"]["code"] == "store_busy", r.text
+        assert int(r.headers["retry-after"]) > 0 and "write" in r.json()["error"]["message"]
+        assert count(url, needs(f"FROM <{SYNTHETIC}>")) == 3
+        assert httpx.get(url, params={"query": needs(), "named-graph-uri": DERIVED}).status_code == 503
+        r = httpx.get(url.replace("/sparql", "/api/queries/needs_of_village"), params={"village": VILLAGE})
+        assert r.status_code == 503 and int(r.headers["retry-after"]) > 0  # the catalogue's refusal, from a worker
+        store.update(marker.delete())
+        pool.data_changed()  # the write has ended
+        assert count(url, states) == 3
 
 
 def test_a_write_is_seen_by_the_next_query(tmp_path: Path) -> None:
