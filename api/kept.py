@@ -1,7 +1,7 @@
 """Answers the server computes once per version of the data and keeps until the next write.
 
 Why: some answers read a whole province or the whole store (a province's dashboard tables took seconds at
-province scale; the statistics 18-22 s at national scale), and readers ask again and again between writes.
+province scale; the statistics 6.6 s at national scale), and readers ask again and again between writes.
 The server does every write, so it knows when its data moves: an answer is kept under the store's count
 of writes (``Store.generation``), the derived graph's marker (its date) and today's date (what the rule's
 dates and "current" depend on). A later request for the same key is a dictionary look-up; one for newer

@@ -36,7 +36,7 @@ class StatsModel(BaseModel):
         description="Instances per class: real, example (synthetic) and derived (computed by the rule)")
 
 
-#: The statistics read every graph and class of the store (18-22 s at national scale): kept until the next write.
+#: The statistics read every graph and class of the store (6.6 s at national scale): kept until the next write.
 _KEPT = Kept(1)
 
 

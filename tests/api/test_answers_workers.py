@@ -150,7 +150,7 @@ def test_an_answer_past_its_deadline_is_stopped_and_its_worker_killed(tmp_path: 
 
 
 def test_the_statistics_are_kept_until_a_write(tmp_path: Path) -> None:
-    """/api/stats reads every graph and class (18-22 s at national scale): computed once per version of the
+    """/api/stats reads every graph and class (6.6 s at national scale): computed once per version of the
     data, and again after a write."""
     with pooled(tmp_path) as (client, pool, _):
         first = client.get("/api/stats").json()
