@@ -6,7 +6,8 @@
 Builds the graph with ``kg.build.build_into`` (example data from ``kg.synthetic``, fixed seed)
 in memory (province) or in an on-disk store (national; reused when ``--store`` already holds
 one), then times: ``recommend`` for random villages (median, p95), full-province ``gaps``,
-``plan`` for one county and for the whole province, ``similar``, and every catalogue query.
+``plan`` for one county and for the whole province, ``similar``, the statistics (``kg.stats``), and every
+catalogue query.
 ``--rdflib`` also runs the catalogue on rdflib's in-memory store (province scale) and prints
 the time ratio; queries still running after ``--rdflib-timeout`` seconds are stopped and reported.
 On an on-disk store each catalogue query runs in its own process, stopped after ``--query-timeout``.
@@ -41,6 +42,7 @@ from kg.catalogue import bind_params, load_catalogue, run_query
 from kg.matching import gaps, recommend, similar
 from kg.planning import plan
 from kg.settings import Settings
+from kg.stats import stats
 from kg.store import Store, to_rdflib
 
 SCALES = {"province": 16_727, "national": 128_000}
@@ -108,6 +110,8 @@ def run(store: Store, scale: str, n_recommend: int, seed: int, query_timeout: fl
     results["derived refresh, one county (after a write)"] = timed(
         lambda: derived.refresh(store, [villages[0]], settings=settings))[0]
     results["derived refresh, whole province"] = timed(lambda: derived.refresh(store, ["21"], settings=settings))[0]
+    # what `dcpa stats` and `/api/stats` (once after each write) cost: every graph, class and headline counted
+    results["statistics (every graph, class and headline)"] = timed(lambda: stats(store, settings))[0]
     county = villages[0][:6]
     results[f"plan county {county} (200k yuan)"] = timed(lambda: plan(store, 200_000, county, settings=settings))[0]
     results["plan province (5M yuan)"] = timed(lambda: plan(store, 5_000_000, "21", settings=settings))[0]
