@@ -36,7 +36,7 @@ from kg import derived
 from kg.errors import QueryError, QueryRefused, StoreError
 from kg.namespaces import GRAPH_DERIVED, PREFIXES
 from kg.resources import CONTEXT_FILE
-from kg.store import to_rdflib
+from kg.store import Store, to_rdflib
 from kg.workers import Deadline, current_deadline
 
 # -- media types ---------------------------------------------------------------
@@ -456,6 +456,8 @@ def _term_json(t: Any) -> dict[str, Any]:
         d: dict[str, Any] = {"type": "literal", "value": t.value}
         if t.language:
             d["xml:lang"] = t.language
+            if t.direction is not None:  # RDF 1.2's base direction ("abc"@en--rtl), as Oxigraph writes it
+                d["its:dir"] = str(t.direction)
         elif t.datatype is not None and t.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
             d["datatype"] = t.datatype.value
         return d
@@ -625,9 +627,12 @@ def answer(
     deadline = current_deadline() or Deadline(float("inf"))
     if analysis is None:
         analysis = analyse(req.query)
-    if reads_derived(req, analysis):
-        derived.check_settled(store, "this query's dataset holds the derived graph (need states, reasons, "
-                              "summaries)", _BUSY_HINT)
+    # the marker first: deciding on a query's own FROM parses it (rdflib, 35-100 ms), which only a write's moment
+    # may cost. A remote store is refused whatever the dataset: there the protocol's graphs replace the query's
+    # FROM but not its FROM NAMED nor its GRAPH <…> (Virtuoso), so the dataset is not what this reads.
+    if derived.in_flux(store) and (not isinstance(store, Store) or reads_derived(req, analysis)):
+        raise derived.unsettled("this query's dataset holds the derived graph (need states, reasons, summaries)",
+                                _BUSY_HINT)
     media_type = negotiate(analysis.form, accept, req.format)
     out = run_query(store, req, analysis, media_type, deadline, max_rows=max_rows)
     out.analysis = analysis
@@ -653,10 +658,14 @@ def reads_derived(req: SparqlRequest, analysis: Analysis) -> bool:
 
 def _dataset_graphs(query: str) -> set[str]:
     """The graphs of a query's FROM and FROM NAMED, as absolute IRIs (rdflib's parse: rare, a write's moment);
-    every graph when the parser cannot read the query, so that it is treated as reading them all."""
+    the derived graph when the parser cannot read the query, or when it has a BASE: rdflib resolves relative
+    IRIs otherwise than RFC 3986 (which the engine follows: ``BASE <…/graph/> … FROM <./x:y/../derived>`` is the
+    derived graph to it, not to rdflib), and without a BASE the engine takes no relative IRI."""
     try:
         with _PARSE_LOCK:
             parsed = sparql_parser.parseQuery(query.replace("\r", "\n"))
+        if any(getattr(part, "name", "") == "Base" for part in parsed[0]):
+            return {str(GRAPH_DERIVED)}
         prologue = translatePrologue(parsed[0], None)
         return {str(prologue.absolutize(clause[key])) for clause in parsed[1].get("datasetClause") or ()
                 for key in ("default", "named") if key in clause}

@@ -577,16 +577,21 @@ def in_flux(store: StoreAPI) -> bool:
 
 
 def check_settled(store: StoreAPI, reader: str, hint: str | None = None) -> None:
-    """Raise ``StoreBusy`` when a write is refreshing the derived graph (``in_flux``) that ``reader`` (a
-    phrase: "query 'x' reads the derived graph") would read: its counts and states are then those of no one
-    moment, and a query answers no live rule to fall back on."""
+    """Raise ``unsettled(reader, hint)`` when a write is refreshing the derived graph (``in_flux``)."""
     if in_flux(store):
-        raise StoreBusy(
-            f"{reader}, which a write is refreshing now (or one cut short left half refreshed): its counts and "
-            "states would not be those of any one moment",
-            hint=hint or "try again when the write ends; a write cut short is finished by the next write or "
-            "`dcpa serve`",
-        )
+        raise unsettled(reader, hint)
+
+
+def unsettled(reader: str, hint: str | None = None) -> StoreBusy:
+    """The refusal of a query of the derived graph while a write refreshes it: ``reader`` (a phrase: "query 'x'
+    reads the derived graph") would read counts and states of no one moment, and a query has no live rule to
+    fall back on."""
+    return StoreBusy(
+        f"{reader}, which a write is refreshing now (or one cut short left half refreshed): its counts and "
+        "states would not be those of any one moment",
+        hint=hint or "try again when the write ends; a write cut short is finished by the next write or "
+        "`dcpa serve`",
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -1367,6 +1372,7 @@ __all__ = [
     "graph_triples",
     "in_flux",
     "check_settled",
+    "unsettled",
     "is_current",
     "marker",
     "need_lines",
