@@ -316,14 +316,24 @@ def _too_complex(depth: int, terms: int) -> _Refusal:
     )
 
 
+def _as_engine_reads(query: str) -> str:
+    """The text for rdflib to read as the engine does: the SPARQL grammar (and Oxigraph) ends a comment at CR
+    or LF, rdflib only at LF, so CR is read as LF; else "# note\\r SERVICE <…> {…}" would hide a SERVICE (or a
+    FROM) from the check but not from the engine."""
+    return query.replace("\r", "\n")
+
+
+def _parse_query(query: str) -> Any:
+    """rdflib's parse of ``query`` (slow: 35–100 ms for 2–4 KB), taking turns (``_PARSE_LOCK``)."""
+    with _PARSE_LOCK:
+        return sparql_parser.parseQuery(_as_engine_reads(query))
+
+
 def _parsed(query: str) -> Analysis | _Refusal:
-    """The decision on rdflib's parse (slow: 35–100 ms for 2–4 KB)."""
-    # The SPARQL grammar (and Oxigraph) ends a comment at CR or LF, rdflib only at LF: read CR as LF,
-    # else "# note\r SERVICE <…> {…}" would hide a SERVICE from the check but not from the engine.
-    text = query.replace("\r", "\n")
+    """The decision on rdflib's parse."""
+    text = _as_engine_reads(query)
     try:
-        with _PARSE_LOCK:
-            parsed = sparql_parser.parseQuery(text)
+        parsed = _parse_query(query)
     except Exception as e:  # noqa: BLE001 - pyparsing, escapes, recursion: every failure refuses
         error: Exception = e
     else:
@@ -662,8 +672,7 @@ def _dataset_graphs(query: str) -> set[str]:
     IRIs otherwise than RFC 3986 (which the engine follows: ``BASE <…/graph/> … FROM <./x:y/../derived>`` is the
     derived graph to it, not to rdflib), and without a BASE the engine takes no relative IRI."""
     try:
-        with _PARSE_LOCK:
-            parsed = sparql_parser.parseQuery(query.replace("\r", "\n"))
+        parsed = _parse_query(query)
         if any(getattr(part, "name", "") == "Base" for part in parsed[0]):
             return {str(GRAPH_DERIVED)}
         prologue = translatePrologue(parsed[0], None)
