@@ -45,6 +45,7 @@ import pyoxigraph as ox
 
 from . import derived
 from .answers.basis import Basis, basis
+from .codes import AREA_CODE_PATTERN
 from .contract import StoreAPI
 from .errors import DataError, InvalidParameter, Issue, NotFound, StoreError
 from .inline import inline_bindings
@@ -71,7 +72,7 @@ _HEADER = re.compile(r"^#\s*([a-z_]+)\s*:\s*(.*)$")
 #: The reserved boolean every query takes: true leaves out example data.
 REAL_ONLY = "real_only"
 _BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
-_AREA_CODE = re.compile(r"^(\d{2}|\d{4}|\d{6}|\d{9}|\d{12})$")
+_AREA_CODE = re.compile(AREA_CODE_PATTERN)
 _NOTATION = re.compile(r"^[A-Z]{1,2}\d{1,3}$")
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 

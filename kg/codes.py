@@ -31,6 +31,8 @@ LEVEL_CLASS = {
     "village": "VillageLevelUnit",
 }
 LEVEL_BY_CODE_LENGTH = {2: "province", 4: "city", 6: "county", 9: "township", 12: "village"}
+#: An area code of any level (2, 4, 6, 9 or 12 digits): the API's parameters and the catalogue's ``area`` type.
+AREA_CODE_PATTERN = r"^\d{2}(\d{2}(\d{2}(\d{3}(\d{3})?)?)?)?$"
 #: Which digits of a code of each level the rules read.
 _SEGMENT = {"county": slice(4, 6), "township": slice(6, 9), "village": slice(9, 12)}
 AUTONOMOUS_COUNTY = "AutonomousCounty"

@@ -18,6 +18,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, Response
 
 from kg import viz
+from kg.codes import AREA_CODE_PATTERN
 from kg.errors import InvalidParameter
 from kg.planning import (
     ALLOCATION_COLUMNS,
@@ -41,10 +42,12 @@ router = APIRouter(tags=["pages"])
 #: Unmet needs listed in the page (heaviest first); the XLSX has them all.
 UNMET_SHOWN = 200
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_AREA = r"^\d{2}(\d{2}(\d{2}(\d{3}(\d{3})?)?)?)?$"
+#: The form's area box: an area code, or empty for everywhere (a browser sends ``area=`` for an empty box).
+AREA_OR_EMPTY = rf"^\s*({AREA_CODE_PATTERN[1:-1]})?\s*$"
 
 LangQuery = Annotated[str, Query(description="Page language: zh or en / 页面语言")]
-AreaQuery = Annotated[str | None, Query(pattern=_AREA, description="Area code to plan for (all when absent)")]
+AreaQuery = Annotated[str | None, Query(pattern=AREA_OR_EMPTY, max_length=40,
+                                        description="Area code to plan for (all when absent or empty)")]
 BudgetQuery = Annotated[float | None, Query(gt=0, le=1e12, description="Budget in yuan")]
 MethodQuery = Annotated[PlanMethod, Query(description="How the plan is optimised")]
 FlagQuery = Annotated[bool, Query()]
@@ -93,7 +96,7 @@ def plan_form(
     real_only: FlagQuery = False,
     lang: LangQuery = "zh",
 ) -> PlanForm:
-    return PlanForm(area, budget, method, poor_first, real_only, "en" if lang == "en" else "zh")
+    return PlanForm((area or "").strip() or None, budget, method, poor_first, real_only, "en" if lang == "en" else "zh")
 
 
 PlanFormDep = Annotated[PlanForm, Depends(plan_form)]
@@ -106,6 +109,7 @@ async def plan_page(answers: AnswersDep, settings: SettingsDep, form: PlanFormDe
     lang = form.lang
     ctx = viz.page_context(lang)
     ctx.update(static="/static", form=form.params(), methods=[(m.value, METHOD_TEXT[m]) for m in PlanMethod],
+               area_pattern=AREA_CODE_PATTERN[1:-1],
                zh_href=urls.plan_page(**form.params(lang="zh")), en_href=urls.plan_page(**form.params(lang="en")),
                home_href=urls.home(lang=lang), dashboard_href=urls.dashboard(form.area, lang=lang),
                data_href=urls.data_page(lang=lang), made=None)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from kg.codes import AREA_CODE_PATTERN
 from kg.planning import ALLOCATION_COLUMNS, PlanMethod, allocation_rows, plan
 from kg.rule import ReachMode
 
@@ -21,7 +22,7 @@ router = APIRouter(prefix="/api/plans", tags=["plans / 规划"])
 class PlanRequest(BaseModel):
     budget: float = Field(gt=0, le=1e12, description="Budget in yuan", examples=[200000])
     area: str | None = Field(
-        default=None, pattern=r"^\d{2}(\d{2}(\d{2}(\d{3}(\d{3})?)?)?)?$",
+        default=None, pattern=AREA_CODE_PATTERN,
         description="Area code to plan for (all when absent)", examples=["2101"],
     )
     method: PlanMethod = Field(default=PlanMethod.AUTO, description="How the plan is optimised")

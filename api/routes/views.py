@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from kg import viz
+from kg.codes import AREA_CODE_PATTERN
 
 from ..deps import AnswersDep, SettingsDep
 
@@ -54,7 +55,7 @@ async def area_view(
 @router.get("/views/policy/{ident}", summary="Policy graph view / 政策关系图", response_class=HTMLResponse)
 async def policy_view(
     ident: str, answers: AnswersDep, lang: LangQuery = "zh", max_nodes: MaxNodes = viz.MAX_NODES,
-    area: Annotated[str | None, Query(pattern=r"^\d{2}(\d{2}(\d{2}(\d{3}(\d{3})?)?)?)?$",
+    area: Annotated[str | None, Query(pattern=AREA_CODE_PATTERN,
                                       description="Narrow to this area: summed up by the areas below it down "
                                                   "to a city; a county or below, drawn in full")] = None,
 ) -> HTMLResponse:

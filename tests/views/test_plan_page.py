@@ -70,3 +70,19 @@ def test_a_wrong_area_is_an_error_page_in_the_browser(client: TestClient) -> Non
     assert r.status_code == 404 and r.headers["content-type"].startswith("text/html") and "219999" in r.text
     r = client.get("/plan?area=abc&budget=100", headers=BROWSER)
     assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
+
+
+def test_an_empty_area_box_plans_for_everywhere(client: TestClient, store: Store) -> None:
+    """A browser sends ``area=`` for the empty box, which the form says means everywhere."""
+    everywhere = plan(store, 20000, None, settings=Settings(as_of=AS_OF))
+    r = client.get("/plan?area=&budget=20000&method=auto&lang=zh", headers=BROWSER)
+    assert r.status_code == 200
+    for a in everywhere.allocations:
+        assert f'data-village="{a.village}"' in r.text
+    assert 'href="/plan.csv?budget=20000&amp;method=auto&amp;lang=zh"' in r.text  # asked again without the area
+    rows = list(csv.DictReader(io.StringIO(client.get("/plan.csv?area=&budget=20000").content.decode("utf-8-sig"))))
+    assert [row["village_code"] for row in rows] == [row["village_code"] for row in allocation_rows(everywhere)]
+    assert client.get("/plan.xlsx?area=%20&budget=20000").status_code == 200
+    spaced = client.get("/plan?area=%20211322%20&budget=20000").text  # spaces typed around the code
+    assert 'value="211322"' in spaced and "plan.csv?area=211322&amp;" in spaced
+    assert client.get("/plan?area=2113x&budget=20000").status_code == 422
