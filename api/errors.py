@@ -38,6 +38,47 @@ _HEADINGS = {
 }
 
 
+#: What a field's value must be, by pydantic's error type, in the page's language (its message is English).
+_FIELD_RULES: dict[str, tuple[str, str]] = {
+    "missing": ("缺少此项", "is missing"),
+    "greater_than": ("须大于 {gt}", "must be greater than {gt}"),
+    "greater_than_equal": ("须不小于 {ge}", "must be at least {ge}"),
+    "less_than": ("须小于 {lt}", "must be less than {lt}"),
+    "less_than_equal": ("须不大于 {le}", "must be at most {le}"),
+    "string_too_long": ("太长（最多 {max_length} 个字符）", "is too long (at most {max_length} characters)"),
+    "string_too_short": ("太短（至少 {min_length} 个字符）", "is too short (at least {min_length} characters)"),
+    "string_pattern_mismatch": ("格式不对", "is not in the expected form"),
+    "int_parsing": ("须为整数", "must be a whole number"),
+    "float_parsing": ("须为数字", "must be a number"),
+    "bool_parsing": ("须为 true 或 false", "must be true or false"),
+    "date_parsing": ("须为日期 YYYY-MM-DD", "must be a date YYYY-MM-DD"),
+    "date_from_datetime_parsing": ("须为日期 YYYY-MM-DD", "must be a date YYYY-MM-DD"),
+    "enum": ("须为以下之一：{expected}", "must be one of {expected}"),
+    "literal_error": ("须为以下之一：{expected}", "must be one of {expected}"),
+}
+#: Where a parameter came from, left out of its name on a page.
+_PLACES = ("query", "path", "body", "header", "cookie")
+
+
+def field_problems(details: list[dict[str, Any]], lang: str) -> list[dict[str, str]]:
+    """Each invalid field of a request as a page shows it: its name, what is wrong (in ``lang``), what was sent."""
+    out = []
+    for d in details:
+        name = ".".join(str(part) for part in d.get("loc", ()) if part not in _PLACES) or "?"
+        rule = _FIELD_RULES.get(str(d.get("type")))
+        ctx = {k: f"{v:g}" if isinstance(v, float) else v for k, v in (d.get("ctx") or {}).items()}
+        if lang == "zh" and isinstance(ctx.get("expected"), str):
+            ctx["expected"] = ctx["expected"].replace(" or ", ", ").replace(", ", "、")
+        try:
+            text = (rule[0] if lang == "zh" else rule[1]).format(**ctx) if rule else str(d.get("message") or "")
+        except (KeyError, IndexError):  # a rule whose context pydantic did not give
+            text = str(d.get("message") or "")
+        given = d.get("input")
+        shown = str(given)[:80] if isinstance(given, (str, int, float)) and d.get("type") != "missing" else ""
+        out.append({"field": name, "problem": text, "given": shown})
+    return out
+
+
 def _wants_page(request: Request) -> bool:
     accept = request.headers.get("accept", "")
     return ("text/html" in accept and request.method in ("GET", "HEAD")
@@ -52,7 +93,8 @@ def respond(request: Request, body: dict[str, Any], status: int, headers: dict[s
     err = body["error"]
     zh, en = _HEADINGS.get(status, ("出错了", "Something went wrong"))
     ctx = viz.page_context(lang)
-    ctx.update(status=status, code=err["code"], message=err["message"], hint=err.get("hint"),
+    fields = field_problems(err["details"], lang) if err["code"] == "invalid_request" and err.get("details") else []
+    ctx.update(status=status, code=err["code"], message=err["message"], hint=err.get("hint"), fields=fields,
                heading=zh if lang == "zh" else en, static="/static")
     html = viz.environment(TEMPLATES_DIR).get_template("dashboard/error.html").render(**ctx)
     return HTMLResponse(html, status_code=status, headers=headers)
@@ -79,10 +121,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Any:
-        details = [
-            {"loc": list(e.get("loc", ())), "message": e.get("msg"), "type": e.get("type")} for e in exc.errors()
-        ]
-        body = error_body("invalid_request", "the request is not valid", "see details for each field", details)
+        errors = exc.errors()
+        details = [{"loc": list(e.get("loc", ())), "message": e.get("msg"), "type": e.get("type")} for e in errors]
+        named = "; ".join(f"{p['field']}: {p['problem']}" for p in field_problems(
+            [dict(d, ctx=e.get("ctx"), input=e.get("input")) for d, e in zip(details, errors, strict=True)], "en"))
+        body = error_body("invalid_request", f"the request is not valid: {named}"[:500],
+                          "correct the fields named (details lists each)", details)
+        if _wants_page(request):  # the page shows each field with what was sent, in its language
+            body["error"]["details"] = [dict(d, ctx=e.get("ctx"), input=e.get("input"))
+                                        for d, e in zip(details, errors, strict=True)]
         return respond(request, body, 422)
 
     @app.exception_handler(Exception)

@@ -72,6 +72,21 @@ def test_a_wrong_area_is_an_error_page_in_the_browser(client: TestClient) -> Non
     assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
 
 
+def test_an_invalid_form_says_which_field_is_wrong_and_what_was_sent(client: TestClient) -> None:
+    """A planner sees each wrong field, the rule in the page's language and the value sent (escaped)."""
+    zh = client.get("/plan?area=211381&budget=-5&lang=zh", headers=BROWSER)
+    assert zh.status_code == 422
+    assert '<li data-field="budget"><code>budget</code>：须大于 0（填的是 <code>-5</code>）</li>' in zh.text
+    assert "see details" not in zh.text and "the request is not valid" not in zh.text
+    en = client.get("/plan?area=2113%3Cb%3E&budget=abc&lang=en", headers=BROWSER)
+    assert '<code>area</code>: is not in the expected form (given: <code>2113&lt;b&gt;</code>)' in en.text
+    assert "<code>budget</code>: must be a number" in en.text and "2113<b>" not in en.text
+    api = client.get("/plan?area=211381&budget=-5").json()["error"]  # a program gets the same error as JSON
+    assert api["code"] == "invalid_request" and "budget: must be greater than 0" in api["message"]
+    assert api["details"] == [{"loc": ["query", "budget"], "message": "Input should be greater than 0",
+                               "type": "greater_than"}]
+
+
 def test_an_empty_area_box_plans_for_everywhere(client: TestClient, store: Store) -> None:
     """A browser sends ``area=`` for the empty box, which the form says means everywhere."""
     everywhere = plan(store, 20000, None, settings=Settings(as_of=AS_OF))
