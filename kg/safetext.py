@@ -10,7 +10,8 @@ Three jobs, one place, so every entry and exit path applies the same rules:
   characters as visible escapes (``\\u202e``) instead of letting them act on the terminal.
 - ``spreadsheet_cell``: CSV exports neutralise formula injection (OWASP): a text cell starting with
   ``= + - @``, TAB or CR gets a leading ``'`` so spreadsheet programs show it as text; numbers stay
-  numbers.
+  numbers. An import drops that ``'`` again (``from_spreadsheet_cell``), so an export imported back is
+  the data exported. Workbooks need no ``'``: ``append_row`` keeps every text a text cell.
 """
 
 from __future__ import annotations
@@ -143,6 +144,31 @@ def spreadsheet_cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) and not _plain_number(value):
         return "'" + value
     return value
+
+
+def from_spreadsheet_cell(value: Any) -> Any:
+    """The text ``spreadsheet_cell`` escaped, as it was: what an import reads from an exported CSV file.
+
+    Only the exact escape is undone (a ``'`` before a formula character, not before a plain number), so an
+    export imported back stores what was exported rather than the escape.
+    """
+    if (isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES)
+            and not _plain_number(value[1:])):
+        return value[1:]
+    return value
+
+
+def append_row(sheet: Any, values: Iterable[Any]) -> None:
+    """Append a row to an openpyxl sheet, every text kept as text.
+
+    openpyxl stores a text starting with ``=`` as a formula, which the spreadsheet program runs when the
+    workbook is opened (``=HYPERLINK(…)`` typed into a survey). A text cell shows it as it was typed, without
+    the ``'`` a CSV file needs.
+    """
+    sheet.append(list(values))
+    for cell in sheet[sheet.max_row]:
+        if cell.data_type == "f":
+            cell.data_type = "s"
 
 
 def csv_text(header: Sequence[Any] | None, rows: Iterable[Sequence[Any]], *, lineterminator: str = "\r\n") -> str:

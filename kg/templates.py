@@ -18,7 +18,7 @@ import rdflib
 from .importer.specs import EXAMPLE_MARKER, RECORD_KINDS, Column, RecordSpec
 from .importer.vocab import CodeList, code_lists
 from .resources import DATA_DIR
-from .safetext import csv_text
+from .safetext import append_row, csv_text
 
 REFERENCE_DIR = DATA_DIR / "reference"
 #: Filled rows per kind, keyed by column key (``kg.importer.unmap.export_rows``).
@@ -216,10 +216,10 @@ def write_xlsx_template(
     # one sheet per kind -------------------------------------------------
     for pos, spec in enumerate(specs, start=1):
         ws = wb.create_sheet(spec.kind, pos)
-        ws.append([c.header for c in spec.columns])
+        append_row(ws, [c.header for c in spec.columns])
         body = _body(spec, lists, records)
         for cells in body:
-            ws.append(cells)
+            append_row(ws, cells)  # a record's text stays text: '=…' typed in a survey is not run
         for i, col in enumerate(spec.columns, start=1):
             letter = get_column_letter(i)
             head = ws.cell(1, i)
@@ -259,7 +259,7 @@ def write_xlsx_template(
         for c in range(1, 6):
             vs.cell(1, c).font = bold
         for village in villages():
-            vs.append(list(village))
+            append_row(vs, village)
         vs.column_dimensions["A"].width = 18
         for letter in "BCDE":
             vs.column_dimensions[letter].width = 20

@@ -13,7 +13,7 @@ import io
 import math
 from typing import Any
 
-from ..safetext import spreadsheet_cell
+from ..safetext import append_row
 from .plan import Plan
 
 #: Columns of the flat tables, with their headers in each language.
@@ -159,17 +159,17 @@ def plan_xlsx(plan: Plan, lang: str = "zh") -> bytes:
     assert summary is not None  # a new workbook has its one sheet
     summary.title = "概要" if i == 0 else "Summary"
     for what, value in summary_rows(plan, lang):
-        summary.append([what, spreadsheet_cell(value)])
+        append_row(summary, [what, value])
     summary.column_dimensions["A"].width = 18
     summary.column_dimensions["B"].width = 90
     for title, columns, rows in (("分配" if i == 0 else "Allocations", ALLOCATION_COLUMNS, allocation_rows(plan, lang)),
                                  ("未满足" if i == 0 else "Unmet", UNMET_COLUMNS, unmet_rows(plan, lang))):
         sheet = book.create_sheet(title)
-        sheet.append([h[i] for h in columns.values()])
+        append_row(sheet, [h[i] for h in columns.values()])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for r in rows:
-            sheet.append([_cell(r[k]) for k in columns])
+            append_row(sheet, [_cell(r[k]) for k in columns])
         sheet.freeze_panes = "A2"
     buf = io.BytesIO()
     book.save(buf)
@@ -177,9 +177,9 @@ def plan_xlsx(plan: Plan, lang: str = "zh") -> bytes:
 
 
 def _cell(value: Any) -> Any:
-    """A workbook cell: numbers as numbers, flags as 是/blank, text safe from formula injection."""
+    """A workbook cell: numbers as numbers, flags as 是/blank, text as text (``append_row`` keeps it from running)."""
     if isinstance(value, bool):
         return "是" if value else ""
     if isinstance(value, int | float):
         return value
-    return spreadsheet_cell(str(value))
+    return str(value)

@@ -20,7 +20,7 @@ from typing import Any
 from xml.etree.ElementTree import ParseError
 
 from ..errors import DcpaError, Issue, NotFound
-from ..safetext import for_terminal, text_problem
+from ..safetext import for_terminal, from_spreadsheet_cell, text_problem
 from ..settings import Settings
 from . import csvtext
 from .container import check_xlsx, sniff_text_file
@@ -405,6 +405,7 @@ def _table(
             )
     table = Table(file, sheet, kind, headers)
     for n, r in enumerate(it, start=header_row + 1):
+        r = [from_spreadsheet_cell(v) for v in r]  # an exported CSV's '=… is the =… it was exported from
         for i, v in enumerate(r):
             problem = text_problem(v) if isinstance(v, str) else None
             if problem:

@@ -73,7 +73,8 @@ def test_the_workbook_holds_the_summary_the_allocations_and_every_unmet_need(sto
     assert book.sheetnames == ["Summary", "Allocations", "Unmet"]
     allocations = list(book["Allocations"].values)
     assert allocations[0] == tuple(h[1] for h in ALLOCATION_COLUMNS.values())
-    assert len(allocations) - 1 == len(p.allocations) and allocations[1][2] == "'=HYPERLINK(1)"  # shown, not run
+    assert len(allocations) - 1 == len(p.allocations) and allocations[1][2] == "=HYPERLINK(1)"
+    assert book["Allocations"].cell(2, 3).data_type == "s"  # shown as typed, as text: not a formula that runs
     assert len(list(book["Unmet"].values)) - 1 == p.totals["uncovered_needs"]
     assert dict(book["Summary"].values)["How good"] == distance_words(p, "en")
     assert openpyxl.load_workbook(io.BytesIO(plan_xlsx(p, "zh"))).sheetnames == ["概要", "分配", "未满足"]

@@ -9,7 +9,15 @@ from decimal import Decimal
 
 import pytest
 
-from kg.safetext import csv_text, first_refused, for_terminal, json_for_terminal, spreadsheet_cell, text_problem
+from kg.safetext import (
+    csv_text,
+    first_refused,
+    for_terminal,
+    from_spreadsheet_cell,
+    json_for_terminal,
+    spreadsheet_cell,
+    text_problem,
+)
 
 
 @pytest.mark.parametrize(
@@ -88,6 +96,12 @@ def test_json_for_terminal_is_lossless() -> None:
 )
 def test_spreadsheet_cell(value: object, expected: object) -> None:
     assert spreadsheet_cell(value) == expected
+    assert from_spreadsheet_cell(expected) == value  # an import reads back what was exported
+
+
+@pytest.mark.parametrize("typed", ["'hello", "'3", "''=1", "'-3", "it's"])
+def test_a_quote_that_is_not_the_escape_is_kept(typed: str) -> None:
+    assert from_spreadsheet_cell(typed) == typed
 
 
 def test_csv_text_escapes_header_and_cells_and_stays_csv() -> None:

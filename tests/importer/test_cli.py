@@ -153,3 +153,36 @@ def test_export_csv_writes_one_file_per_kind(env):
     res = runner.invoke(app, ["export", "--format", "csv", "-o", str(env / "out")])
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in (env / "out").iterdir()) == sorted(f"{k}.csv" for k in RECORD_KINDS)
+
+
+def test_an_export_imported_again_stores_what_was_exported(env):
+    """A CSV export escapes text a spreadsheet would run ('=…); its import reads the text back; a workbook keeps it
+    a text cell, never a formula."""
+    typed = ['=HYPERLINK("http://x")', "+86 138 0000 0000", "-3", "'plain quote"]
+    rows = [GOOD[:5] + [f"2018-05-1{k}", t] for k, t in enumerate(typed)]
+    res = runner.invoke(app, ["import", str(write_csv(env / "needs.csv", HEADER, rows)), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    batch = json.loads(res.stdout)["batch_id"]
+
+    def surveyors() -> list[str]:
+        gc.collect()
+        s = Store.open(env / "store", create=False)
+        try:
+            return sorted(r["p"] for r in s.select(
+                "SELECT ?p WHERE { ?n a dcpa:Need ; dcpa:surveyor ?p FILTER(?p != '张晓梅') }"))
+        finally:
+            s.close()
+
+    assert surveyors() == sorted(typed)
+    assert runner.invoke(app, ["export", "--format", "csv", "-o", str(env / "out")]).exit_code == 0
+    exported = (env / "out" / "needs.csv").read_text(encoding="utf-8-sig")
+    assert "'=HYPERLINK" in exported and "'+86 138" in exported  # escaped for the spreadsheet
+    assert runner.invoke(app, ["export", "--format", "xlsx", "-o", str(env / "records.xlsx")]).exit_code == 0
+    sheet = openpyxl.load_workbook(env / "records.xlsx")["needs"]
+    cells = [c for row in sheet.iter_rows(min_row=2) for c in row if c.value in typed]
+    assert sorted(c.value for c in cells) == sorted(typed) and {c.data_type for c in cells} == {"s"}
+    assert runner.invoke(app, ["withdraw", batch, "--reason", "import the export again"]).exit_code == 0
+    assert surveyors() == []
+    res = runner.invoke(app, ["import", str(env / "out" / "needs.csv")])
+    assert res.exit_code == 0, res.output
+    assert surveyors() == sorted(typed)  # not "'=HYPERLINK(…)"
