@@ -353,6 +353,9 @@ def _parsed(query: str) -> Analysis | _Refusal:
             update = sparql_parser.parseUpdate(text)
     except Exception:  # noqa: BLE001 - not an update either: report the query parser's error
         return _syntax_error(error)
+    if not dict.get(update, "request"):  # an empty text, or prefixes alone: the grammar's empty update, asking nothing
+        return _Refusal(QueryError, "the query is empty: it holds no SELECT, ASK, CONSTRUCT or DESCRIBE",
+                        "write a query after the prefixes, e.g. SELECT * WHERE { ?s ?p ?o } LIMIT 10")
     if _contains(update, "Load"):
         return _Refusal(
             QueryRefused,

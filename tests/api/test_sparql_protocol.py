@@ -204,6 +204,14 @@ def test_updates_are_refused(sparql_url: str, store: Store, query: str) -> None:
     assert store.count() == before
 
 
+def test_an_empty_query_is_a_400_that_says_so(sparql_url: str) -> None:
+    sparql_query = {"Content-Type": "application/sparql-query"}
+    for r in (httpx.get(sparql_url, params={"query": ""}),
+              httpx.post(sparql_url, content="PREFIX x: <http://a/>", headers=sparql_query)):
+        assert r.status_code == 400 and r.json()["error"]["code"] == "query_error", r.text
+        assert "empty" in r.json()["error"]["message"]
+
+
 def test_load_is_refused(sparql_url: str) -> None:
     r = httpx.get(sparql_url, params={"query": "LOAD <http://127.0.0.1:9/data.ttl>"})
     assert r.status_code == 403

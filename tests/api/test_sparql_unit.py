@@ -99,6 +99,14 @@ def test_updates_and_load_are_refused(query: str, word: str) -> None:
         sp.analyse(query)
 
 
+@pytest.mark.parametrize("query", ["", "  \n", "# only a comment", "PREFIX x: <http://a/>", "BASE <http://a/>\n"])
+def test_an_empty_query_is_an_error_not_a_refused_update(query: str) -> None:
+    """The grammar reads an empty text as an empty update: it asks nothing, and must not be told it writes."""
+    with pytest.raises(QueryError, match="the query is empty") as caught:
+        sp.analyse(query)
+    assert not isinstance(caught.value, QueryRefused) and "SELECT * WHERE" in (caught.value.hint or "")
+
+
 @pytest.mark.parametrize(
     "query",
     [
