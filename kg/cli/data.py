@@ -43,6 +43,13 @@ def build_cmd(
     from ..build import build
     from ._writer import as_writer
 
+    # the server builds with its own settings: what this command's environment sets (DCPA_EXAMPLE_VILLAGES,
+    # DCPA_EXAMPLE_SEED) goes with the request, so a build works the same whether or not `dcpa serve` runs
+    mine = get_settings()
+    if example_villages is None and "example_villages" in mine.model_fields_set:
+        example_villages = mine.example_villages
+    if seed is None and "example_seed" in mine.model_fields_set:
+        seed = mine.example_seed
     try:
         with progress_bar(quiet) as progress:
             report = as_writer(

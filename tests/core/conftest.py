@@ -82,10 +82,10 @@ class Place:
             **extra,
         }
 
-    def dcpa(self, *args: str, fault: str | None = None) -> subprocess.CompletedProcess[str]:
-        """Run ``dcpa ARGS`` in a subprocess (killed at ``fault`` if given)."""
+    def dcpa(self, *args: str, fault: str | None = None, **extra: str) -> subprocess.CompletedProcess[str]:
+        """Run ``dcpa ARGS`` in a subprocess (killed at ``fault`` if given; ``extra`` environment variables)."""
         env = {k: v for k, v in os.environ.items() if k not in ("DCPA_FAULT",)}
-        env.update(self.env(**({"DCPA_FAULT": fault} if fault else {})))
+        env.update(self.env(**({"DCPA_FAULT": fault} if fault else {}), **extra))
         return subprocess.run([sys.executable, "-m", "kg", *args], env=env, cwd=self.root, capture_output=True,
                               text=True, timeout=300)
 

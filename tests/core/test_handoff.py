@@ -57,6 +57,8 @@ def test_commands_hand_their_work_to_a_running_server_and_print_the_same(built: 
         run = built.dcpa("derive")
         assert run.returncode == 0 and "derived graph as of " in run.stderr, run.stderr
 
+        run = built.dcpa("build", "-q", DCPA_EXAMPLE_VILLAGES="3")  # the command's settings, not the server's
+        assert run.returncode == 0 and "(3 example villages, seed 42" in run.stderr, run.stderr
         run = built.dcpa("build", "--force", "-q")
         assert run.returncode == 0, run.stderr
         assert "built " in run.stderr and "1 retained import(s) replayed" in run.stderr
