@@ -27,7 +27,7 @@ from rdflib.namespace import PROV
 from ..contract import StoreAPI
 from ..derived import affected_areas, changed_interventions, graph_triples
 from ..errors import Issue, NotFound, ValidationFailed
-from ..namespaces import DCPA, import_graph, node
+from ..namespaces import import_graph, node
 from ..settings import Settings
 from ..store import graph_to_ntriples
 from ..updates import quad_ops, request
@@ -36,20 +36,11 @@ from .checks import shacl_issues, store_types
 from .landing import land
 from .mapping import Batch, record_rows, unknown_keys, unsafe_text
 from .readers import ImportUsageError
-from .specs import RECORD_KINDS
+from .specs import RECORD_KINDS, REPLACEABLE
 from .supersede import superseded_ops
 
 log = logging.getLogger(__name__)
 
-#: Kinds that can be replaced: IRI path segment and the class the existing record must have.
-REPLACEABLE: dict[str, tuple[str, URIRef]] = {
-    "needs": ("need", DCPA.Need),
-    "interviews": ("interview", DCPA.Interview),
-    "interventions": ("intervention", DCPA.Intervention),
-    "evaluations": ("evaluation", DCPA.Evaluation),
-    "libraries": ("library", DCPA.Library),
-    "resources": ("resource", DCPA.LibraryResource),
-}
 
 SOURCE_NAME = "api"
 STORED_NAME = "record.json"

@@ -601,3 +601,14 @@ def kind_for_header(header: list[str]) -> str | None:
     if scores[0][0] >= 3 and scores[0][0] > scores[1][0]:
         return scores[0][1]
     return None
+
+
+#: Kinds that can be replaced: IRI path segment and the class the existing record must have.
+REPLACEABLE: dict[str, tuple[str, URIRef]] = {
+    "needs": ("need", DCPA.Need),
+    "interviews": ("interview", DCPA.Interview),
+    "interventions": ("intervention", DCPA.Intervention),
+    "evaluations": ("evaluation", DCPA.Evaluation),
+    "libraries": ("library", DCPA.Library),
+    "resources": ("resource", DCPA.LibraryResource),
+}

@@ -116,7 +116,10 @@ def test_same_record_imported_twice_is_refused(store, settings, tmp_path):
     before = nquads(store)
     with pytest.raises(ValidationFailed) as exc:
         import_files(store, [path], user="t", settings=settings)
-    assert "already exists" in exc.value.issues[0].message
+    [issue] = exc.value.issues  # one per row, though the derived graph states facts about the need too
+    assert "already exists" in issue.message and issue.row == 2
+    assert "derived" not in issue.hint and "import batch" in issue.hint and "new ID" not in issue.hint
+    assert "village_code, need_type, identified_on" in issue.hint and "PUT /api/needs/" in issue.hint
     assert nquads(store) == before
 
 
@@ -175,6 +178,21 @@ def test_unknown_reference_in_another_kind(store, settings, tmp_path):
     )
     assert [(i.row, i.column, i.value) for i in issues] == [(2, "held_by", "NO-SUCH-LIB")]
     assert "unknown library ID" in issues[0].message
+
+
+def test_an_unknown_interview_names_the_interviews_sheet(store, settings, tmp_path):
+    issues = refused(store, settings, [write_csv(tmp_path / "needs.csv", HEADER + ["interview"],
+                                                 [row(source="") + ["ITV-NOPE"]])])
+    assert [(i.row, i.column, i.value) for i in issues] == [(2, "interview", "ITV-NOPE")]
+    assert "unknown interview ID" in issues[0].message and "on the 'interviews' sheet" in issues[0].hint
+
+
+def test_every_kind_a_row_refers_to_is_named_in_its_errors():
+    from kg.importer.checks import _REF_NAMES
+    from kg.importer.mapping import REF_CLASS
+
+    assert {cls: name[2] for cls, name in _REF_NAMES.items() if cls in REF_CLASS.values()} == {
+        cls: kind if kind != "programmes" else "policies" for kind, cls in REF_CLASS.items()}
 
 
 def test_usage_errors(store, settings, tmp_path):
