@@ -72,6 +72,8 @@ GRAPH_TYPES: dict[str, str] = {
     JSONLD: JSONLD,
     "application/json": JSONLD,
 }
+#: ``?format=spreadsheet``: SPARQL CSV as a spreadsheet program reads it right (``kg.safetext.spreadsheet_csv``).
+SPREADSHEET = "spreadsheet"
 #: ``?format=`` / ``?output=`` short names (SPARQLWrapper and browsers send these).
 FORMAT_NAMES: dict[str, tuple[str, str]] = {  # name → (results type, graph type)
     "json": (JSON_RESULTS, JSONLD),
@@ -87,6 +89,7 @@ FORMAT_NAMES: dict[str, tuple[str, str]] = {  # name → (results type, graph ty
     "rdf": (XML_RESULTS, RDFXML),
     "jsonld": (JSON_RESULTS, JSONLD),
     "json-ld": (JSON_RESULTS, JSONLD),
+    SPREADSHEET: (CSV, TURTLE),  # CSV for a spreadsheet program (BOM, formulas escaped): the page's download
 }
 _OX_RESULTS = {
     JSON_RESULTS: ox.QueryResultsFormat.JSON,

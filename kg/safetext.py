@@ -180,3 +180,10 @@ def csv_text(header: Sequence[Any] | None, rows: Iterable[Sequence[Any]], *, lin
     for r in rows:
         w.writerow([spreadsheet_cell(v) for v in r])
     return buf.getvalue()
+
+
+def spreadsheet_csv(data: bytes) -> bytes:
+    """A CSV file (UTF-8) made ready for a spreadsheet program: every cell through ``spreadsheet_cell`` and a BOM,
+    without which Excel on a Chinese system reads UTF-8 as GBK."""
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    return csv_text(rows[0] if rows else None, rows[1:]).encode("utf-8-sig")

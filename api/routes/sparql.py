@@ -15,6 +15,7 @@ from kg import viz
 from kg.catalogue import default_values, load_catalogue
 from kg.inline import inline
 from kg.namespaces import sparql_prefixes
+from kg.safetext import spreadsheet_csv
 from kg.settings import Settings
 
 from .. import sparql as sp
@@ -29,7 +30,9 @@ _DOC = (
     "SPARQL 1.1 Protocol endpoint (read-only). GET `?query=`, POST form-encoded `query=` or POST "
     "`application/sparql-query`; `default-graph-uri` / `named-graph-uri` choose the dataset. "
     "SELECT/ASK answer `application/sparql-results+json` (default), `+xml`, `text/csv`, "
-    "`text/tab-separated-values`; CONSTRUCT/DESCRIBE answer `text/turtle` (default), "
+    "`text/tab-separated-values` (or `?format=json|xml|csv|tsv`; `?format=spreadsheet`: CSV for a "
+    "spreadsheet program, with a BOM and formulas escaped, as the page's download); "
+    "CONSTRUCT/DESCRIBE answer `text/turtle` (default), "
     "`application/n-triples`, `application/rdf+xml`, `application/ld+json`. Updates, LOAD and "
     "SERVICE are refused (403); a malformed query gets 400 with the parser's message; a query past "
     "its time limit gets 503, past its memory limit 507; an answer cut at the row limit has the header "
@@ -78,8 +81,12 @@ async def _answer(request: Request, body: bytes) -> Response:
         cache.put(store, version, key, answer, runner)
     if answer.truncated:
         headers[sp.TRUNCATED_HEADER] = "true"
+    body = answer.body
+    if req.format == sp.SPREADSHEET and answer.media_type == sp.CSV:  # the page's "Download CSV"
+        body = spreadsheet_csv(body)
+        headers["Content-Disposition"] = 'attachment; filename="sparql-results.csv"'
     charset = "" if answer.media_type in (sp.JSONLD,) else "; charset=utf-8"
-    return Response(answer.body, media_type=answer.media_type + charset, headers=headers)
+    return Response(body, media_type=answer.media_type + charset, headers=headers)
 
 
 def _wants_html(accept: str) -> bool:

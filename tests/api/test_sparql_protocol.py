@@ -204,6 +204,18 @@ def test_updates_are_refused(sparql_url: str, store: Store, query: str) -> None:
     assert store.count() == before
 
 
+def test_the_spreadsheet_download_is_csv_that_excel_reads_right(sparql_url: str) -> None:
+    """``?format=spreadsheet`` (the editor's "Download CSV"): a BOM (Excel on a Chinese system reads UTF-8 as GBK
+    without one) and formulas escaped; ``text/csv`` itself stays the standard's."""
+    query = 'SELECT ?x ?n WHERE { VALUES (?x ?n) { ("=HYPERLINK(1)" "张三") ("-3" "a,b") } }'
+    plain = httpx.get(sparql_url, params={"query": query, "format": "csv"})
+    sheet = httpx.get(sparql_url, params={"query": query, "format": "spreadsheet"})
+    assert plain.content == 'x,n\r\n=HYPERLINK(1),张三\r\n-3,"a,b"\r\n'.encode()
+    assert sheet.status_code == 200 and sheet.headers["content-type"].startswith("text/csv")
+    assert sheet.content == '\ufeffx,n\r\n\'=HYPERLINK(1),张三\r\n-3,"a,b"\r\n'.encode()
+    assert sheet.headers["content-disposition"] == 'attachment; filename="sparql-results.csv"'
+
+
 def test_an_empty_query_is_a_400_that_says_so(sparql_url: str) -> None:
     sparql_query = {"Content-Type": "application/sparql-query"}
     for r in (httpx.get(sparql_url, params={"query": ""}),

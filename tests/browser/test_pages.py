@@ -268,6 +268,31 @@ def test_a_planner_makes_a_plan_in_the_form_and_prints_it(open_page: Callable[..
     w.check(LOCAL)
 
 
+def test_a_plan_with_the_area_box_left_empty_is_for_everywhere(open_page: Callable[..., Watched]) -> None:
+    """The box says empty means everywhere: the form sends ``area=``, and the plan covers every county."""
+    w = open_page("/plan?lang=en", wait="form.dcpa-plan-form")
+    assert w.page.input_value("form.dcpa-plan-form input[name=area]") == ""
+    w.page.fill("form.dcpa-plan-form input[name=budget]", "20000")
+    w.page.click("form.dcpa-plan-form button[type=submit]")
+    w.page.wait_for_selector("#dcpa-plan-facts")
+    assert "area=&" in w.page.url and w.page.locator(".dcpa-village-plan").count() >= 3
+    w.check(LOCAL)
+
+
+def test_the_sparql_editor_downloads_csv_a_spreadsheet_reads(open_page: Callable[..., Watched], tmp_path: Path) -> None:
+    """"Download CSV" gives the current tab's answer with a BOM (Excel on a Chinese system needs it)."""
+    w = open_page("/sparql", wait=".yasqe .CodeMirror")
+    w.page.wait_for_function("() => window.Yasgui && document.querySelector('.yasqe .CodeMirror')")
+    with w.page.expect_download() as caught:
+        w.page.click("#csv-download")
+    path = tmp_path / "answer.csv"
+    caught.value.save_as(str(path))
+    data = path.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf") and caught.value.suggested_filename == "sparql-results.csv"
+    assert len(data.decode("utf-8-sig").splitlines()) > 1  # a header and rows
+    w.check(LOCAL)
+
+
 @pytest.mark.parametrize("path", ["/", "/dashboard?area=211322", "/dashboard/village/211322101201",
                                   "/plan?area=211322&budget=20000", "/data", "/dashboard/search?q=朱碌科"])
 def test_pages_fit_a_phone_and_chinese_cells_are_not_one_character_wide(

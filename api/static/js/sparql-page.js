@@ -32,11 +32,11 @@
     yasgui.addTab(false, config);
   });
 
-  // "Download CSV": the current tab's query through the endpoint, as text/csv.
+  // "Download CSV": the current tab's query through the endpoint, as CSV for a spreadsheet (BOM, formulas escaped).
   document.getElementById("csv-download").addEventListener("click", function (ev) {
     var tab = yasgui.getTab();
     var query = tab ? tab.getQuery() : "";
     if (!query) { ev.preventDefault(); return; }
-    this.href = "/sparql?format=csv&query=" + encodeURIComponent(query);
+    this.href = "/sparql?format=spreadsheet&query=" + encodeURIComponent(query);
   });
 })();
