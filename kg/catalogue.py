@@ -72,6 +72,8 @@ _HEADER = re.compile(r"^#\s*([a-z_]+)\s*:\s*(.*)$")
 #: The reserved boolean every query takes: true leaves out example data.
 REAL_ONLY = "real_only"
 _BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+#: The languages of the graph's labels: a ``lang`` parameter in another would answer every row without its labels.
+LABEL_LANGUAGES = ("zh", "en")
 _AREA_CODE = re.compile(AREA_CODE_PATTERN)
 _NOTATION = re.compile(r"^[A-Z]{1,2}\d{1,3}$")
 _XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -230,6 +232,8 @@ def to_term(param: Param, raw: str) -> ox.NamedNode | ox.Literal:
     if t in ("string", "lang"):
         if t == "lang" and not re.fullmatch(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*|\*", value):
             raise bad("a language tag such as zh or en")
+        if t == "lang" and value != "*" and value.split("-")[0].lower() not in LABEL_LANGUAGES:
+            raise bad(f"a language the labels are in ({', '.join(LABEL_LANGUAGES)}): no label is in {value!r}")
         return ox.Literal(value)
     if t == "integer":
         try:

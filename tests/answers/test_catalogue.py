@@ -11,7 +11,7 @@ import pytest
 import rdflib
 
 from kg.catalogue import answer, load_catalogue, parse_query_file, run_query
-from kg.errors import DataError, NotFound
+from kg.errors import DataError, InvalidParameter, NotFound
 from kg.matching import gaps
 from kg.store import Store
 
@@ -84,6 +84,14 @@ def test_unknown_query_and_parameter(store: Store) -> None:
     with pytest.raises(DataError) as d:
         run_query(store, "needs_by_type", {"areaa": "21"})
     assert "area" in (d.value.hint or "")
+
+
+def test_a_language_no_label_is_in_is_refused_not_answered_without_labels(store: Store) -> None:
+    with pytest.raises(InvalidParameter) as e:
+        run_query(store, "needs_by_type", {"area": "21", "lang": "fr"})
+    assert "zh, en" in e.value.message and e.value.details[0]["column"] == "lang"
+    for ok in ("en", "zh-Hans", "EN-gb"):
+        assert run_query(store, "needs_by_type", {"area": "21", "lang": ok}).rows
 
 
 def test_limit_truncates(store: Store) -> None:
