@@ -48,7 +48,7 @@ _EXAMPLE = {
                 "severe_unaddressed": 30, "people_unaddressed": 20000, "example_needs": 120, "example": True}],
     "children": [{"code": "211381", "label": {"zh": "北票市", "en": "北票市"}}],
     "basis": {"items": 653, "example_items": 653, "example_share": 1.0, "real_only": False,
-              "note_zh": "653 需求中有 653 项（100%）依据示例数据，不是真实情况。",
+              "note_zh": "653 项需求中有 653 项（100%）依据示例数据，不是真实情况。",
               "note_en": "653 of 653 needs (100%) rest on example data, not on real facts."},
     "notes": [],
     "drill_down": [{"code": "211381", "label": {"zh": "北票市", "en": "北票市"},

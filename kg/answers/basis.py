@@ -43,21 +43,36 @@ def basis(flags: Iterable[bool], *, real_only: bool = False, what_zh: str = "项
     n, ex = len(flags), sum(1 for f in flags if f)
     if real_only:
         if n == 0:
-            zh = empty_zh or f"只用真实数据：没有真实的{what_zh}。导入调查数据（dcpa import）后才有结果。"
+            zh = empty_zh or f"只用真实数据：{_none_zh(what_zh, real=True)}。导入调查数据（dcpa import）后才有结果。"
             en = empty_en or (f"real data only: there are no real {what_en}. Import survey data "
                               "(dcpa import) to get an answer.")
         else:
             zh, en = f"只用真实数据：{n} {what_zh}。", f"real data only: {n} {what_en}."
     elif n == 0:
-        zh, en = f"没有{what_zh}。", f"no {what_en}."
+        zh, en = f"{_none_zh(what_zh)}。", f"no {what_en}."
     elif ex == 0:
         zh, en = f"全部 {n} {what_zh}来自真实数据。", f"all {n} {what_en} rest on real data."
     else:
-        zh = f"{n} {what_zh}中有 {ex} 项（{_pct(ex, n)}）依据示例数据，不是真实情况。"
+        counted = what_zh[:1] if what_zh[:1] in _CLASSIFIERS else "项"  # 2 个村中有 1 个, not 1 项
+        zh = f"{n} {what_zh}中有 {ex} {counted}（{_pct(ex, n)}）依据示例数据，不是真实情况。"
         en = f"{ex} of {n} {what_en} ({_pct(ex, n)}) rest on example data, not on real facts."
     return Basis(n, ex, real_only, zh, en)
 
 
+
+
+#: Measure words that begin a ``what_zh`` ("个村", "条记录", "项（…）"): counted, not said when there are none.
+_CLASSIFIERS = "个条项行份所家位名种"
+
+
+def _none_zh(what_zh: str, *, real: bool = False) -> str:
+    """"None of them" in Chinese: 没有村 (not 没有个村), 没有一项（需求与候选）, 没有真实的记录."""
+    head, rest = what_zh[:1], what_zh[1:]
+    if head in _CLASSIFIERS and rest and not rest.startswith("（"):
+        return f"没有{'真实的' if real else ''}{rest}"
+    if head in _CLASSIFIERS:  # the measure word is the noun ("行", "项（…）")
+        return f"没有一{head}{'真实数据' if real else ''}{rest}"
+    return f"没有{'真实的' if real else ''}{what_zh}"
 
 
 def _pct(part: int, whole: int) -> str:

@@ -305,7 +305,7 @@ def gaps(
     ordered = sorted(groups.values(), key=lambda g: (-g.severity_unaddressed, -g.unaddressed, -g.needs, g.code))
     if dim is GapDimension.SEVERITY:
         ordered.sort(key=lambda g: -int(g.code))
-    what = ("需求", "needs")
+    what = ("项需求", "needs")
     b = basis([True] * totals.example_needs + [False] * (totals.needs - totals.example_needs), real_only=real_only,
               what_zh=what[0], what_en=what[1])
     log.info("gaps %s by %s: %d groups (%s)", area_code or "(all)", dim, len(ordered), source)
