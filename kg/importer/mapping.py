@@ -454,12 +454,24 @@ def _ident(v: Any) -> Any:
     return v
 
 
+#: Dates of what has already happened (a need identified, an interview held): never after the import.
+OBSERVED_ON = ("identified_on", "interviewed_on")
+
+
 def _check_row(batch: Batch, spec: RecordSpec, where: Located, values: dict[str, Any]) -> None:
     for a, b in (("start_date", "end_date"), ("period_start", "period_end"), ("registered_year", "exit_year")):
         if a in values and b in values and values[b] < values[a]:
             batch.issues.append(
                 where.issue("结束早于开始 / ends before it starts", b, values[b], f"'{b}' must not be before '{a}'")
             )
+    latest = batch.time.date() + dt.timedelta(days=1)  # a day's grace: the steward's clock may be ahead of ours
+    for key in OBSERVED_ON:
+        seen = values.get(key)
+        if isinstance(seen, dt.date) and seen > latest:
+            batch.issues.append(where.issue(
+                "日期在未来 / a date in the future", key, seen.isoformat(),
+                f"'{key}' is when it happened, so it cannot be after the import ({batch.time.date().isoformat()}): "
+                "check the year"))
     if spec.kind == "needs":
         src = values.get("source")
         if "interview" in values and src is not None and src.code != "interview":

@@ -180,6 +180,17 @@ def test_unknown_reference_in_another_kind(store, settings, tmp_path):
     assert "unknown library ID" in issues[0].message
 
 
+def test_a_need_identified_in_the_future_is_refused(store, settings, tmp_path):
+    """A typed year (2030 for 2020) would make a need that counts nowhere until then: refused, located."""
+    import datetime as dt
+
+    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()  # a day's grace for the steward's clock
+    rows = [row(identified_on="2030-05-12"), row(identified_on=tomorrow, surveyor="李四")]
+    issues = refused(store, settings, [write_csv(tmp_path / "needs.csv", HEADER, rows)])
+    assert [(i.row, i.column, i.value) for i in issues] == [(2, "identified_on", "2030-05-12")]
+    assert "a date in the future" in issues[0].message and "check the year" in issues[0].hint
+
+
 def test_an_unknown_interview_names_the_interviews_sheet(store, settings, tmp_path):
     issues = refused(store, settings, [write_csv(tmp_path / "needs.csv", HEADER + ["interview"],
                                                  [row(source="") + ["ITV-NOPE"]])])
