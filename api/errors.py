@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from kg import viz
 from kg.errors import DcpaError
 
+from .methods import allowed_methods
 from .paths import TEMPLATES_DIR
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,10 @@ def install_error_handlers(app: FastAPI) -> None:
             408: "request_timeout",
             413: "request_too_large",
         }.get(exc.status_code, "http_error")
-        return respond(request, error_body(code, str(exc.detail)), exc.status_code, getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:  # every method this path answers, not only the first matching route's
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request.app.router.routes, request.scope))}
+        return respond(request, error_body(code, str(exc.detail)), exc.status_code, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Any:

@@ -34,6 +34,7 @@ from kg.settings import Settings
 
 from .auth import check_token, require_writer, writer_name
 from .errors import error_body
+from .methods import HeadAsGet
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -256,7 +257,9 @@ class SecurityHeaders:
 
 
 def install_guards(app: Any, settings: Settings) -> None:
-    """Add the guards to ``app``, after its routers (outermost first: headers, token, body limits)."""
+    """Add the guards to ``app``, after its routers (outermost first: headers, token, body limits; then HEAD
+    answered as GET, ``api.methods``)."""
+    app.add_middleware(HeadAsGet)
     app.add_middleware(BodyLimits, settings.max_request_bytes, settings.body_timeout, settings.body_min_rate)
     app.add_middleware(WriteGate, settings, write_routes(app.routes))
     app.add_middleware(SecurityHeaders)

@@ -356,3 +356,19 @@ def test_unknown_route_and_method(api: httpx.Client) -> None:
 def test_json_keeps_chinese_unescaped(api: httpx.Client) -> None:
     raw = api.get("/api/villages", params={"q": "六家子"}).content
     assert "六家子村委会".encode() in raw
+
+
+@pytest.mark.parametrize("path", ["/", "/api/stats", "/sparql?query=ASK%20%7B%7D", "/dashboard?area=21"])
+def test_head_answers_as_get_does_without_the_body(api: httpx.Client, path: str) -> None:
+    """curl -I, link checkers and uptime monitors ask HEAD: the GET's status and headers, no body."""
+    got, head = api.get(path), api.head(path)
+    assert head.status_code == got.status_code == 200 and head.content == b""
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert head.headers["content-length"] == got.headers["content-length"]
+
+
+def test_a_method_a_path_does_not_answer_is_405_naming_every_one_it_does(api: httpx.Client) -> None:
+    r = api.put("/sparql", content=b"ASK {}")
+    assert_error(r, 405, "method_not_allowed")
+    assert r.headers["allow"] == "GET, HEAD, POST"  # Starlette named the first route's alone: GET
+    assert api.delete("/api/stats").headers["allow"] == "GET, HEAD"
