@@ -92,7 +92,8 @@ def resolve_areas(store: StoreAPI, codes: Iterable[str]) -> dict[str, Area]:
     for code in codes:
         if area(code) not in classes:
             raise NotFound(f"no area with code {code} in the graph",
-                           hint="check the code (search with /api/villages?q=…), or run `dcpa build` first")
+                           hint="check the code (find it with `dcpa search NAME` or /api/villages?q=NAME), "
+                                "or run `dcpa build` first")
     ups = sorted({c for code in codes for c in prefixes(code)[:-1]})
     names = labels(store, [area(c) for c in {*ups, *codes}])
     existing = {r["a"] for r in store.select(

@@ -132,6 +132,8 @@ def search_cmd(
     Example: dcpa search "新民 沈北"
     """
     _check_format(fmt)
+    if not q.strip():  # as /api/areas?q= does: an empty search would list every area of the country
+        raise typer.BadParameter("give a name, pinyin or the start of a code to search for", param_hint="Q")
     try:
         with _store() as store:
             found = run_search(store, q, levels=level, limit=limit)

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from typer.testing import CliRunner
 
 from kg import __version__
@@ -54,3 +55,9 @@ def test_table_aligns_chinese_columns() -> None:
     assert lines[2] == "水源地社区  1"
     assert lines[3] == "ab          22"
     assert json.dumps({"x": "水"}, ensure_ascii=False) == '{"x": "水"}'
+
+
+@pytest.mark.parametrize("q", ["", "   "])
+def test_an_empty_search_is_a_usage_error_not_every_area(q: str) -> None:
+    result = runner.invoke(app, ["search", q])
+    assert result.exit_code == 2 and "give a name, pinyin or the start of a code" in result.output

@@ -319,3 +319,14 @@ def test_the_dashboard_filters_by_need_type_severity_and_period(client: TestClie
 def test_an_area_without_needs_says_how_to_add_data(client: TestClient) -> None:
     html = client.get("/dashboard?area=211321").text  # 朝阳县: in the fixture, no needs
     assert "此区域还没有需求记录" in html and 'href="/data?lang=zh"' in html
+
+
+@pytest.mark.parametrize("path", ["/dashboard/village/211322101200?lang=en", "/views/model/211322?lang=en", "/?lang=en",
+                                  "/dashboard?area=211322&lang=en", "/plan?area=211322&budget=20000&lang=en",
+                                  "/data?lang=en"])
+def test_english_pages_use_english_punctuation(client: TestClient, path: str) -> None:
+    """Text the page writes itself: no full-width colon or bracket after English words ("survey：…")."""
+    r = client.get(path)
+    assert r.status_code == 200
+    text = re.sub(r"<[^>]+>", "", r.text)
+    assert not re.search(r"[A-Za-z][：（；]", text), re.search(r".{40}[A-Za-z][：（；].{20}", text)
