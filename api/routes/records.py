@@ -12,12 +12,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from kg import records as rec_lib
 from kg.records import RECORD_KINDS, RecordKind
 
 from .. import urls
-from ..deps import AnswersDep
+from ..deps import Answers, AnswersDep
+from ..kept import Kept
 from ..representation import (
     FormatParam,
     LimitParam,
@@ -61,17 +63,32 @@ def _with_href(kind: RecordKind, rec: dict[str, Any]) -> dict[str, Any]:
     return dict(rec, href=urls.record(kind.path, rec["id"]))
 
 
+#: Each kind's record index (``kg.records.RecordIndex``), with and without labels, kept until the next write.
+_INDEXES = Kept(2 * len(RECORD_KINDS))
+
+
+async def record_index(request: Request, answers: Answers, kind: RecordKind, *, labels: bool) -> rec_lib.RecordIndex:
+    """The kind's index on the served data: read in a query worker (at national scale 0.4-0.7 s, with the labels
+    2-3 s), then kept."""
+    index: rec_lib.RecordIndex = await _INDEXES.get(request.app.state.store, ("record index", kind.path, labels),
+                                                    lambda: answers(rec_lib.record_index, kind, labels=labels))
+    return index
+
+
 def _list_endpoint(kind: RecordKind) -> Callable[..., Awaitable[Response]]:
     async def list_kind(
         request: Request,
         answers: AnswersDep,
-        q: Annotated[str | None, Query(max_length=100, description="Part of the label")] = None,
+        q: Annotated[str | None, Query(max_length=100, description="Words of its labels, any case")] = None,
         limit: LimitParam = 50,
         offset: OffsetParam = 0,
         real_only: RealOnlyParam = False,
         format: FormatParam = None,
     ) -> Response:
-        page = await answers(rec_lib.list_records, kind, q=q, limit=limit, offset=offset, real_only=real_only)
+        index = await record_index(request, answers, kind, labels=bool(q))
+        found = await run_in_threadpool(index.select, q, real_only)  # 5-30 ms for 60,000 records: not in the loop
+        described = await answers(rec_lib.describe_records, found[offset:offset + limit], kind)
+        page = rec_lib.record_page(len(found), described, kind, real_only=real_only)
         items = [_with_href(kind, r) for r in page.items]
         fmt = wanted(request, format)
         if fmt == "csv":

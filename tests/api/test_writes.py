@@ -195,3 +195,30 @@ def test_the_import_history_lists_writes_and_a_batch_is_withdrawn_with_the_token
     assert (entry["state"], entry["withdrawal_reason"], entry["can_withdraw"]) == ("withdrawn", "录错了类型", False)
     again = writer.post(url, headers=AUTH)
     assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
+
+
+def test_a_record_list_and_its_search_see_every_write_at_once(writer: TestClient) -> None:
+    """The record index is kept between writes (api.kept), never after one: a new, a renamed and a withdrawn record
+    are listed and searched as they are now. A search matches every word, in any case."""
+    def found(q: str) -> list[str]:
+        return [r["id"] for r in writer.get("/api/interventions", params={"q": q, "limit": 500}).json()["items"]]
+
+    total = writer.get("/api/interventions").json()["total"]
+    assert found("六家子 少儿") == [] and found("digital READING") == []  # the index is read, and kept, here
+    intervention = {"id": "INT-IDX-1", "name_zh": "示例·六家子少儿数字阅读", "name_en": "Children's Digital Reading",
+                    "category": "C1", "provided_by": "L-210123", "target_areas": "210123203201", "status": "S2",
+                    "start_date": "2019-03-01", "source": "document"}
+    r = writer.post("/api/interventions", json=intervention, headers=AUTH)
+    assert r.status_code == 201, r.text
+    assert found("六家子 少儿") == ["INT-IDX-1"] and found("digital READING") == ["INT-IDX-1"]
+    assert found("六家子 老年") == [] and writer.get("/api/interventions").json()["total"] == total + 1
+    renamed = {**intervention, "name_zh": "示例·六家子老年智能手机培训", "name_en": "Smartphones for the elderly"}
+    assert writer.put("/api/interventions/INT-IDX-1", json=renamed, headers=AUTH).status_code == 200
+    assert found("少儿") == [] and found("六家子 老年") == ["INT-IDX-1"]
+    other = {**intervention, "id": "INT-IDX-2", "name_zh": "示例·六家子远程教育", "name_en": "Distance learning"}
+    r = writer.post("/api/interventions", json=other, headers=AUTH)
+    assert r.status_code == 201 and found("远程教育") == ["INT-IDX-2"]
+    withdrawn = writer.post(f"/api/imports/{r.json()['report']['batch_id']}/withdraw", json={"reason": "录重了"},
+                            headers=AUTH)
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert found("远程教育") == [] and writer.get("/api/interventions").json()["total"] == total + 1

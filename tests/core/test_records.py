@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kg.build import build_into
-from kg.records import RECORD_KINDS, list_records
+from kg.records import RECORD_KINDS, list_records, record_index
 from kg.store import Store
 
 
@@ -37,3 +37,32 @@ def test_a_page_of_real_records_only(built: Store) -> None:
     assert real.total < list_records(built, kind, limit=1).total
 
 
+
+
+@pytest.mark.parametrize("path", ["interventions", "libraries", "resources"])
+def test_the_index_knows_each_records_labels_and_example_flag(built: Store, path: str) -> None:
+    """Against the store itself: the flag each record carries, and a search by the words of its labels."""
+    kind = RECORD_KINDS[path]
+    index = record_index(built, kind)
+    flagged = {str(r["s"]) for r in built.select(
+        f"SELECT ?s WHERE {{ ?s a/rdfs:subClassOf* {kind.root} ; dcpa:isSynthetic true }}")}
+    assert dict(zip(index.iris, index.example, strict=True)) == {i: i in flagged for i in index.iris}
+    labels: dict[str, list[str]] = {}
+    for r in built.select(f"SELECT ?s ?l WHERE {{ ?s a/rdfs:subClassOf* {kind.root} ; rdfs:label ?l }}"):
+        labels.setdefault(str(r["s"]), []).append(str(r["l"]))
+    some = sorted(labels)[len(labels) // 2]
+    word = labels[some][0].split("·")[-1][:3]  # a piece of a label, as a user types it
+    assert some in index.select(word)
+    assert index.select(word) == sorted(i for i, ls in labels.items() if any(word.lower() in x.lower() for x in ls))
+    assert index.select(word.upper() + " " + word) == index.select(word)  # any case; every word must match
+    assert index.select(word, real_only=True) == [i for i in index.select(word) if i not in flagged]
+
+
+def test_the_index_without_labels_lists_the_same_records_and_cannot_search(built: Store) -> None:
+    kind = RECORD_KINDS["libraries"]
+    bare, full = record_index(built, kind, labels=False), record_index(built, kind)
+    assert bare.texts is None and bare.iris == full.iris and bare.example == full.example
+    listed = [r["iri"] for r in list_records(built, kind, limit=10_000, real_only=True).items]
+    assert bare.select(real_only=True) == full.select(real_only=True) == listed and listed
+    with pytest.raises(ValueError, match="labels=True"):
+        bare.select("图书馆")
