@@ -134,26 +134,34 @@ def _plain_number(text: str) -> bool:
         return False
 
 
+def _escaped(text: str) -> bool:
+    """Whether ``spreadsheet_cell`` puts a ``'`` before ``text``: a formula character first (not a plain number), or
+    a ``'`` before text it would escape, so that reading the escape back is exact (``'=x`` is written ``''=x``)."""
+    if text.startswith(FORMULA_PREFIXES):
+        return not _plain_number(text)
+    return text.startswith("'") and _escaped(text[1:])
+
+
 def spreadsheet_cell(value: Any) -> Any:
     """``value`` safe to write into a CSV cell that a spreadsheet program will open.
 
     Numbers (and text that is exactly a number, such as ``-3``) are returned unchanged; text that
     starts with a formula character gets a leading ``'``, which spreadsheets show as text and
-    do not evaluate (OWASP "CSV injection").
+    do not evaluate (OWASP "CSV injection"); so does text that starts with ``'`` before such a character.
     """
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) and not _plain_number(value):
+    if isinstance(value, str) and _escaped(value):
         return "'" + value
     return value
 
 
 def from_spreadsheet_cell(value: Any) -> Any:
-    """The text ``spreadsheet_cell`` escaped, as it was: what an import reads from an exported CSV file.
+    """The text ``spreadsheet_cell`` escaped, as it was: what an import reads from a CSV file.
 
-    Only the exact escape is undone (a ``'`` before a formula character, not before a plain number), so an
-    export imported back stores what was exported rather than the escape.
+    Exactly the escape is undone, so an exported file imported back stores what was exported: ``'=x`` reads
+    ``=x``, ``''=x`` reads ``'=x``, and ``'hello`` or ``'-3`` stay as they are. CSV only: a workbook's cells are
+    never escaped (``append_row``), and a ``'`` typed in one is the cell's text.
     """
-    if (isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES)
-            and not _plain_number(value[1:])):
+    if isinstance(value, str) and value.startswith("'") and _escaped(value[1:]):
         return value[1:]
     return value
 

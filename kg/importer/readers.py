@@ -148,6 +148,12 @@ def read_file(
 # ---------------------------------------------------------------------------
 
 
+def _unescaped(rows: Iterable[list[Any]]) -> Iterator[list[Any]]:
+    """A CSV file's rows with the ``'`` a CSV export puts before formula text taken off (``'=…`` is ``=…``)."""
+    for r in rows:
+        yield [from_spreadsheet_cell(v) for v in r]
+
+
 def read_csv(path: Path, settings: Settings, issues: list[Issue], strict: bool = True) -> list[Table]:
     data = path.read_bytes()
     binary = sniff_text_file(data, path.name)
@@ -164,13 +170,13 @@ def read_csv(path: Path, settings: Settings, issues: list[Issue], strict: bool =
             return []
         text = lenient
     try:
-        return _table(path.name, None, csvtext.rows(text, path.name), settings, issues)
+        return _table(path.name, None, _unescaped(csvtext.rows(text, path.name)), settings, issues)
     except csvtext.CsvProblem as e:
         issues.append(e.issue)
     if strict:
         return []
     try:  # a replay: read it as earlier versions did (an unclosed quote runs to the end of the file)
-        return _table(path.name, None, csvtext.rows(text, path.name, strict=False), settings, issues)
+        return _table(path.name, None, _unescaped(csvtext.rows(text, path.name, strict=False)), settings, issues)
     except csvtext.CsvProblem:
         return []
 
@@ -405,7 +411,6 @@ def _table(
             )
     table = Table(file, sheet, kind, headers)
     for n, r in enumerate(it, start=header_row + 1):
-        r = [from_spreadsheet_cell(v) for v in r]  # an exported CSV's '=… is the =… it was exported from
         for i, v in enumerate(r):
             problem = text_problem(v) if isinstance(v, str) else None
             if problem:

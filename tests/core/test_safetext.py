@@ -88,6 +88,10 @@ def test_json_for_terminal_is_lossless() -> None:
         ("-1_000", "'-1_000"),
         ("-inf", "'-inf"),
         ("张=1", "张=1"),
+        ("'=1", "''=1"),  # a ' typed before a formula: escaped too, so that reading it back is exact
+        ("''+a", "'" + "''+a"),
+        ("''+1", "''+1"),  # a number after the quotes: nothing to escape
+        ("'-3", "'-3"),
         (" =1", " =1"),
         (-5, -5),
         (Decimal("-1.25"), Decimal("-1.25")),
@@ -99,7 +103,7 @@ def test_spreadsheet_cell(value: object, expected: object) -> None:
     assert from_spreadsheet_cell(expected) == value  # an import reads back what was exported
 
 
-@pytest.mark.parametrize("typed", ["'hello", "'3", "''=1", "'-3", "it's"])
+@pytest.mark.parametrize("typed", ["'hello", "'3", "'-3", "it's", "''", "'"])
 def test_a_quote_that_is_not_the_escape_is_kept(typed: str) -> None:
     assert from_spreadsheet_cell(typed) == typed
 

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from kg.cli import app
 from kg.importer import RECORD_KINDS
+from kg.safetext import spreadsheet_cell
 from kg.settings import get_settings
 from kg.store import Store
 
@@ -158,8 +159,9 @@ def test_export_csv_writes_one_file_per_kind(env):
 def test_an_export_imported_again_stores_what_was_exported(env):
     """A CSV export escapes text a spreadsheet would run ('=…); its import reads the text back; a workbook keeps it
     a text cell, never a formula."""
-    typed = ['=HYPERLINK("http://x")', "+86 138 0000 0000", "-3", "'plain quote"]
-    rows = [GOOD[:5] + [f"2018-05-1{k}", t] for k, t in enumerate(typed)]
+    typed = ['=HYPERLINK("http://x")', "+86 138 0000 0000", "-3", "'plain quote", "'=SUM(A1)", "'+86"]
+    # written as a CSV export writes them (a ' before a formula; a CSV's leading ' is read as that escape)
+    rows = [GOOD[:5] + [f"2018-05-1{k}", spreadsheet_cell(t)] for k, t in enumerate(typed)]
     res = runner.invoke(app, ["import", str(write_csv(env / "needs.csv", HEADER, rows)), "--format", "json"])
     assert res.exit_code == 0, res.output
     batch = json.loads(res.stdout)["batch_id"]
@@ -183,6 +185,11 @@ def test_an_export_imported_again_stores_what_was_exported(env):
     assert sorted(c.value for c in cells) == sorted(typed) and {c.data_type for c in cells} == {"s"}
     assert runner.invoke(app, ["withdraw", batch, "--reason", "import the export again"]).exit_code == 0
     assert surveyors() == []
-    res = runner.invoke(app, ["import", str(env / "out" / "needs.csv")])
+    res = runner.invoke(app, ["import", str(env / "out" / "needs.csv"), "--format", "json"])
     assert res.exit_code == 0, res.output
-    assert surveyors() == sorted(typed)  # not "'=HYPERLINK(…)"
+    assert surveyors() == sorted(typed)  # not "'=HYPERLINK(…)", and a ' typed before = kept
+    again = json.loads(res.stdout)["batch_id"]
+    assert runner.invoke(app, ["withdraw", again, "--reason", "now the workbook"]).exit_code == 0
+    res = runner.invoke(app, ["import", str(env / "records.xlsx")])
+    assert res.exit_code == 0, res.output
+    assert surveyors() == sorted(typed)  # a workbook's text is read as it is
