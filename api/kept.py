@@ -3,8 +3,10 @@
 Why: some answers read a whole province or the whole store (a province's dashboard tables took seconds at
 province scale; the statistics 6.6 s at national scale), and readers ask again and again between writes.
 The server does every write, so it knows when its data moves: an answer is kept under the store's count
-of writes (``Store.generation``), the derived graph's marker (its date) and today's date (what the rule's
-dates and "current" depend on). A later request for the same key is a dictionary look-up; one for newer
+of writes (``Store.generation``), the query workers' data version (``data_version``: a write counts in the
+store before the workers are told to reopen it, and an answer computed by a worker in between reads the data
+before the write), the derived graph's marker (its date) and today's date (what the rule's dates and
+"current" depend on). A later request for the same key is a dictionary look-up; one for newer
 data never sees an older answer. Requests that arrive while an answer is being computed wait for that one
 computation rather than start their own. A remote endpoint can change behind our back: never kept.
 """
@@ -36,11 +38,14 @@ class Kept:
         #: (event loop, store, key) → the computation under way, which later requests for that key await.
         self._pending: dict[tuple[Any, ...], asyncio.Future[Any]] = {}
 
-    async def get(self, store: Any, key: Hashable, compute: Callable[[], Awaitable[Any]]) -> Any:
-        """The answer for ``key`` on the store's current data: kept, or ``compute()``d (once) and kept."""
+    async def get(self, store: Any, runner: Any, key: Hashable, compute: Callable[[], Awaitable[Any]]) -> Any:
+        """The answer for ``key`` on the store's current data, as ``runner``'s workers read it: kept, or
+        ``compute()``d (once) and kept."""
         if not isinstance(store, Store):
             return await compute()
-        full = (key, store.generation, derived.marker(store), date.today())
+        # the version the workers read, taken before the computation (as api.result_cache does): an answer
+        # computed across a write's hand-over is kept under the version before it, which nothing asks for again
+        full = (key, store.generation, int(getattr(runner, "data_version", 0)), derived.marker(store), date.today())
         with self._lock:
             answers = self._kept.setdefault(store, OrderedDict())
             if full in answers:

@@ -117,7 +117,7 @@ async def dashboard_tables(
         return answers(viz.dashboard_data, area, reach=reach, real_only=filters.real_only,
                        period=filters.period, need_type=filters.need_type, min_severity=filters.min_severity)
 
-    made: dict[str, Any] = await _TABLES.get(store, ((area or "").strip(), reach, filters), compute)
+    made: dict[str, Any] = await _TABLES.get(store, answers.runner, ((area or "").strip(), reach, filters), compute)
     return made
 
 

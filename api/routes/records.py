@@ -70,7 +70,8 @@ _INDEXES = Kept(2 * len(RECORD_KINDS))
 async def record_index(request: Request, answers: Answers, kind: RecordKind, *, labels: bool) -> rec_lib.RecordIndex:
     """The kind's index on the served data: read in a query worker (at national scale 0.4-0.7 s, with the labels
     2-3 s), then kept."""
-    index: rec_lib.RecordIndex = await _INDEXES.get(request.app.state.store, ("record index", kind.path, labels),
+    index: rec_lib.RecordIndex = await _INDEXES.get(request.app.state.store, answers.runner,
+                                                    ("record index", kind.path, labels),
                                                     lambda: answers(rec_lib.record_index, kind, labels=labels))
     return index
 

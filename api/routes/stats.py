@@ -45,4 +45,4 @@ async def get_stats(answers: AnswersDep, settings: SettingsDep, store: StoreDep)
     async def compute() -> dict[str, Any]:
         return (await answers(stats, settings)).to_dict()
 
-    return json_response(await _KEPT.get(store, "stats", compute))
+    return json_response(await _KEPT.get(store, answers.runner, "stats", compute))

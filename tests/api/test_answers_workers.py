@@ -4,7 +4,9 @@ and no answer predating a write."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -174,3 +176,40 @@ def test_answers_follow_writes_and_the_dashboard_is_kept_until_one(tmp_path: Pat
         after = client.get(f"/api/villages/{NEED['village_code']}").json()["needs"]
         assert len(after) == len(needs) + 1  # the worker reopened the store before answering
         assert client.get("/dashboard?area=21").text != page.text
+
+
+def test_what_a_worker_reads_while_a_write_hands_over_is_not_kept_as_the_new_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write counts in the store before the workers are told to reopen it: a record list (and the statistics)
+    read in between come from the data before the write, and must not be kept as the data after it."""
+    armed, entered, release = threading.Event(), threading.Event(), threading.Event()
+    hand_over = WorkerPool.data_changed
+
+    def held_hand_over(self: WorkerPool) -> None:
+        if armed.is_set():
+            entered.set()
+            release.wait(60)
+        hand_over(self)
+
+    monkeypatch.setattr(WorkerPool, "data_changed", held_hand_over)
+    intervention = {"id": "INT-KEPT-1", "name_zh": "示例·交接中的项目", "category": "C1", "provided_by": "L-210123",
+                    "target_areas": VILLAGE, "status": "S2", "start_date": "2019-03-01", "source": "document"}
+    with pooled(tmp_path) as (client, _, _control), httpx.Client(base_url=client.base_url, timeout=120) as writer:
+        total = client.get("/api/interventions").json()["total"]
+        needs = client.get("/api/stats").json()["counts"]["interventions"]
+        armed.set()
+        with ThreadPoolExecutor(1) as ex:
+            writing = ex.submit(writer.post, "/api/interventions", json=intervention, headers=AUTH)
+            assert entered.wait(60)  # written and counted; the workers not told yet
+            during = client.get("/api/interventions").json()["total"]
+            stats_during = client.get("/api/stats").json()["counts"]["interventions"]
+            armed.clear()
+            release.set()
+            assert writing.result(60).status_code == 201
+        assert (during, stats_during) == (total, needs)  # the workers' data: before the write
+        assert client.get("/api/interventions").json()["total"] == total + 1
+        after = client.get("/api/stats").json()["counts"]["interventions"]
+        assert sum(after.values()) == sum(needs.values()) + 1
+        found = client.get("/api/interventions", params={"q": "交接中"}).json()["items"]
+        assert [r["id"] for r in found] == ["INT-KEPT-1"]
