@@ -20,7 +20,7 @@ from .contract import StoreAPI
 from .errors import NotFound
 from .facts import iri_values
 from .namespaces import DCPA, GRAPH_SYNTHETIC, ID, PREFIXES, node
-from .search import fold, normalise
+from .search import normalise, searchable
 
 SYNTHETIC = str(DCPA.isSynthetic)
 
@@ -86,18 +86,23 @@ class RecordIndex:
     kind: str
     iris: tuple[str, ...]
     example: tuple[bool, ...]
-    texts: tuple[str, ...] | None = None  # the labels, folded (kg.search.fold), one per line; None: not read
+    texts: tuple[str, ...] | None = None  # the labels as search compares them (kg.search.searchable), one a line
 
     def select(self, q: str | None = None, real_only: bool = False) -> list[str]:
         """The IRIs (in order) whose labels hold every word of ``q`` (any case, full or half width), real ones
         alone with ``real_only``."""
-        terms = normalise(q) if q else []
+        terms = record_terms(q)
         if not terms:
             return [iri for iri, ex in zip(self.iris, self.example, strict=True) if not (real_only and ex)]
         if self.texts is None:
             raise ValueError("this index was read without labels: read it with labels=True to search")
         return [iri for iri, text, ex in zip(self.iris, self.texts, self.example, strict=True)
                 if not (real_only and ex) and all(t in text for t in terms)]
+
+
+def record_terms(q: str | None) -> list[str]:
+    """The words a record's labels must hold (none: every record; only then are the labels not needed)."""
+    return normalise(q) if q else []
 
 
 def record_index(store: StoreAPI, kind: RecordKind, *, labels: bool = True) -> RecordIndex:
@@ -116,7 +121,7 @@ def record_index(store: StoreAPI, kind: RecordKind, *, labels: bool = True) -> R
             continue
         texts = found.setdefault(s.value, set())
         if labels and sol["l"] is not None:
-            texts.add(fold(sol["l"].value))
+            texts.add(searchable(sol["l"].value))
         if sol["g"].value != str(GRAPH_SYNTHETIC):
             elsewhere.add(s.value)
     flagged = example_nodes(store, elsewhere)
@@ -134,7 +139,7 @@ def record_page(total: int, items: list[dict[str, Any]], kind: RecordKind, *, re
 def list_records(store: StoreAPI, kind: RecordKind, *, q: str | None = None, limit: int = 50, offset: int = 0,
                  real_only: bool = False) -> RecordPage:
     """One page of records of a kind, in IRI order, each with all its properties (``q``: words of its labels)."""
-    chosen = record_index(store, kind, labels=bool(q)).select(q, real_only)
+    chosen = record_index(store, kind, labels=bool(record_terms(q))).select(q, real_only)
     return record_page(len(chosen), describe_records(store, chosen[int(offset):int(offset) + int(limit)], kind),
                        kind, real_only=real_only)
 
@@ -214,4 +219,4 @@ def record_table_row(rec: dict[str, Any]) -> dict[str, Any]:
 
 
 __all__ = ["RECORD_KINDS", "RecordIndex", "RecordKind", "RecordPage", "describe_records", "get_record", "key_of",
-           "list_records", "record_index", "record_page", "record_table_row", "records_graph"]
+           "list_records", "record_index", "record_page", "record_terms", "record_table_row", "records_graph"]

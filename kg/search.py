@@ -433,9 +433,14 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
+def searchable(text: str) -> str:
+    """Text as a search compares it with the words of a query: folded, apostrophes dropped (xi'an, Children's)."""
+    return fold(text).replace("'", "").replace("’", "")
+
+
 def normalise(q: str) -> list[str]:
     """The terms of a query, folded, split at spaces and commas (apostrophes of pinyin dropped)."""
-    text = fold(q).replace("'", "").replace("’", "")
+    text = searchable(q)
     terms = [t for t in text.replace(",", " ").split() if t]
     if len(terms) > _MAX_QUERY_TERMS:
         raise QueryError(f"the search has {len(terms)} words; at most {_MAX_QUERY_TERMS}",

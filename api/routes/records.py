@@ -86,7 +86,7 @@ def _list_endpoint(kind: RecordKind) -> Callable[..., Awaitable[Response]]:
         real_only: RealOnlyParam = False,
         format: FormatParam = None,
     ) -> Response:
-        index = await record_index(request, answers, kind, labels=bool(q))
+        index = await record_index(request, answers, kind, labels=bool(rec_lib.record_terms(q)))
         found = await run_in_threadpool(index.select, q, real_only)  # 5-30 ms for 60,000 records: not in the loop
         described = await answers(rec_lib.describe_records, found[offset:offset + limit], kind)
         page = rec_lib.record_page(len(found), described, kind, real_only=real_only)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kg.build import build_into
-from kg.records import RECORD_KINDS, list_records, record_index
+from kg.records import RECORD_KINDS, list_records, record_index, record_terms
 from kg.store import Store
 
 
@@ -66,3 +66,17 @@ def test_the_index_without_labels_lists_the_same_records_and_cannot_search(built
     assert bare.select(real_only=True) == full.select(real_only=True) == listed and listed
     with pytest.raises(ValueError, match="labels=True"):
         bare.select("图书馆")
+
+
+def test_a_search_finds_words_with_apostrophes_and_an_empty_one_lists_everything() -> None:
+    """Children's Library is found by children's, childrens or CHILDREN’S; a q of spaces or quotes is no search."""
+    store = Store.memory()
+    iri = "https://w3id.org/dcpa/id/library/L-DD-1"
+    store.update(f"INSERT DATA {{ GRAPH <https://w3id.org/dcpa/graph/reference> {{ <{iri}> a dcpa:Library ; "
+                 "rdfs:label \"Dandong Municipal Children's Library\"@en , \"丹东市少年儿童图书馆\"@zh } }")
+    index = record_index(store, RECORD_KINDS["libraries"])
+    assert index.iris == (iri,) and index.example == (False,)
+    for q in ("Children's", "childrens library", "CHILDREN’S", "municipal children's library", "少年儿童"):
+        assert index.select(q) == [iri], q
+    assert index.select("children's museum") == []
+    assert record_terms("  ") == record_terms("'") == [] and index.select("'") == [iri]
