@@ -119,8 +119,9 @@ def install_error_handlers(app: FastAPI) -> None:
             413: "request_too_large",
         }.get(exc.status_code, "http_error")
         headers = getattr(exc, "headers", None)
-        if exc.status_code == 405:  # every method this path answers, not only the first matching route's
-            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request.app.router.routes, request.scope))}
+        allowed = allowed_methods(request.app.router.routes, request.scope) if exc.status_code == 405 else []
+        if allowed:  # every method this path answers, not only the first matching route's (a mount names its own)
+            headers = {**(headers or {}), "Allow": ", ".join(allowed)}
         return respond(request, error_body(code, str(exc.detail)), exc.status_code, headers)
 
     @app.exception_handler(RequestValidationError)

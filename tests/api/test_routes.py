@@ -372,3 +372,4 @@ def test_a_method_a_path_does_not_answer_is_405_naming_every_one_it_does(api: ht
     assert_error(r, 405, "method_not_allowed")
     assert r.headers["allow"] == "GET, HEAD, POST"  # Starlette named the first route's alone: GET
     assert api.delete("/api/stats").headers["allow"] == "GET, HEAD"
+    assert api.post("/static/js/sparql-page.js").headers["allow"] == "GET, HEAD"  # the static files' own
