@@ -65,7 +65,8 @@ def field_problems(details: list[dict[str, Any]], lang: str) -> list[dict[str, s
     """Each invalid field of a request as a page shows it: its name, what is wrong (in ``lang``), what was sent."""
     out = []
     for d in details:
-        name = ".".join(str(part) for part in d.get("loc", ()) if part not in _PLACES) or "?"
+        loc = [str(part) for part in d.get("loc", ())]
+        name = ".".join(part for part in loc[1:] if loc and loc[0] in _PLACES) or ".".join(loc) or "request"
         rule = _FIELD_RULES.get(str(d.get("type")))
         ctx = {k: f"{v:g}" if isinstance(v, float) else v for k, v in (d.get("ctx") or {}).items()}
         if lang == "zh" and isinstance(ctx.get("expected"), str):

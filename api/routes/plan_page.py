@@ -109,7 +109,7 @@ async def plan_page(answers: AnswersDep, settings: SettingsDep, form: PlanFormDe
     lang = form.lang
     ctx = viz.page_context(lang)
     ctx.update(static="/static", form=form.params(), methods=[(m.value, METHOD_TEXT[m]) for m in PlanMethod],
-               area_pattern=AREA_CODE_PATTERN[1:-1],
+               area_pattern=AREA_OR_EMPTY[1:-1],  # the browser's check: spaces around a code are dropped
                zh_href=urls.plan_page(**form.params(lang="zh")), en_href=urls.plan_page(**form.params(lang="en")),
                home_href=urls.home(lang=lang), dashboard_href=urls.dashboard(form.area, lang=lang),
                data_href=urls.data_page(lang=lang), made=None)

@@ -166,7 +166,10 @@ def check_existing(store: StoreAPI, batch: Batch) -> None:
         where = batch.minted[x][1]
         spec = RECORD_KINDS[where.kind] if where.kind else None
         key = spec.identity[0] if spec else None
-        if spec is None or spec.identity == ("id",):
+        if not any(g.startswith(GRAPH_IMPORT_PREFIX) for g in graphs):  # example or reference data: no batch
+            hint = (f"it is already in the graph ({origin}), which no import wrote; leave the row out "
+                    "(an import adds records, it does not change them)")
+        elif spec is None or spec.identity == ("id",):
             hint = (f"it is already in the graph ({origin}); use a new ID, or leave the row out "
                     "(an import adds records, it does not change them)")
         else:

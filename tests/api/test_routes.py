@@ -373,3 +373,9 @@ def test_a_method_a_path_does_not_answer_is_405_naming_every_one_it_does(api: ht
     assert r.headers["allow"] == "GET, HEAD, POST"  # Starlette named the first route's alone: GET
     assert api.delete("/api/stats").headers["allow"] == "GET, HEAD"
     assert api.post("/static/js/sparql-page.js").headers["allow"] == "GET, HEAD"  # the static files' own
+
+
+def test_a_missing_json_body_names_the_body(api: httpx.Client) -> None:
+    r = api.post("/api/plans", content=b"", headers={"Content-Type": "application/json"})
+    err = assert_error(r, 422, "invalid_request")
+    assert "body: is missing" in err["message"] and "?" not in err["message"].split(":")[1]

@@ -10,6 +10,7 @@ import pytest
 
 from kg.errors import NotFound, ValidationFailed
 from kg.importer import ImportUsageError, import_files
+from kg.settings import Settings
 
 from .conftest import nquads, write_csv
 
@@ -178,6 +179,25 @@ def test_unknown_reference_in_another_kind(store, settings, tmp_path):
     )
     assert [(i.row, i.column, i.value) for i in issues] == [(2, "held_by", "NO-SUCH-LIB")]
     assert "unknown library ID" in issues[0].message
+
+
+def test_a_record_of_the_example_data_is_not_sent_to_a_batch_to_withdraw(store, settings, tmp_path):
+    """A row that repeats a record no import wrote (example or reference data) cannot be withdrawn or replaced
+    through a batch: the hint says so, rather than naming a batch that does not exist."""
+    from kg.namespaces import GRAPH_SYNTHETIC
+    from kg.store import Store
+
+    from .conftest import load_fixture
+
+    path = write_csv(tmp_path / "needs.csv", HEADER, [row()])
+    report = import_files(store, [path], user="t", settings=settings)
+    example = load_fixture(Store.memory())  # the same need, as example data
+    example.add_graph(str(GRAPH_SYNTHETIC), store.construct(
+        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{report.graph}> {{ ?s a dcpa:Need ; ?p ?o }} }}"))
+    issues = refused(example, Settings(imports_path=tmp_path / "other", store_path=tmp_path / "x"), [path])
+    assert [(i.row, i.message) for i in issues] == [(2, "记录已存在 / this record already exists")]
+    assert str(GRAPH_SYNTHETIC) in issues[0].hint and "which no import wrote" in issues[0].hint
+    assert "withdraw" not in issues[0].hint
 
 
 def test_a_need_identified_in_the_future_is_refused(store, settings, tmp_path):
