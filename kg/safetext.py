@@ -173,10 +173,18 @@ def append_row(sheet: Any, values: Iterable[Any]) -> None:
     workbook is opened (``=HYPERLINK(…)`` typed into a survey). A text cell shows it as it was typed, without
     the ``'`` a CSV file needs.
     """
-    sheet.append(list(values))
-    for cell in sheet[sheet.max_row]:
-        if cell.data_type == "f":
-            cell.data_type = "s"
+    from openpyxl.cell.cell import Cell  # on use: only workbook exports need it
+
+    def text_cell(value: Any) -> Any:
+        if not (isinstance(value, str) and value.startswith("=")):
+            return value
+        cell = Cell(sheet, row=1, column=1, value=value)  # append() gives it its place
+        cell.data_type = "s"
+        return cell
+
+    # the row's cells made here, not looked up after: ``sheet[sheet.max_row]`` scans every cell of the sheet, and
+    # made the template's 16,727-row village sheet take 57 s instead of 1.6 s
+    sheet.append([text_cell(v) for v in values])
 
 
 def csv_text(header: Sequence[Any] | None, rows: Iterable[Sequence[Any]], *, lineterminator: str = "\r\n") -> str:
