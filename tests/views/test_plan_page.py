@@ -101,3 +101,8 @@ def test_an_empty_area_box_plans_for_everywhere(client: TestClient, store: Store
     spaced = client.get("/plan?area=%20211322%20&budget=20000").text  # spaces typed around the code
     assert 'value="211322"' in spaced and "plan.csv?area=211322&amp;" in spaced
     assert client.get("/plan?area=2113x&budget=20000").status_code == 422
+
+
+def test_a_fraction_where_a_whole_number_goes_is_named_in_chinese(client: TestClient) -> None:
+    r = client.get("/views/area/211322?max_nodes=2.5&lang=zh", headers=BROWSER)
+    assert r.status_code == 422 and "<code>max_nodes</code>：须为整数（填的是 <code>2.5</code>）" in r.text
