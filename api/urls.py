@@ -9,7 +9,7 @@ from urllib.parse import quote, urlencode
 def _q(path: str, **params: Any) -> str:
     items = {k: ("true" if v is True else "false" if v is False else v) for k, v in params.items()
              if v is not None and v != "" and v is not False}
-    return path + ("?" + urlencode(items) if items else "")
+    return path + ("?" + urlencode(items, doseq=True) if items else "")  # a list: the parameter repeated
 
 
 def village(code: str) -> str:

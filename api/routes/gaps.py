@@ -92,8 +92,9 @@ async def gap_report(
     report = await answers(gaps, area, by=by, period=period, reach=reach_text(reach), as_of=as_of, real_only=real_only,
                            need_type=need_type, min_severity=min_severity, settings=settings)
     data: dict[str, Any] = report.to_dict()
+    # every question the report answers goes with its links, so that drilling down never changes the numbers
     keep = {"by": by.value, "real_only": real_only or None, "need_type": need_type, "min_severity": min_severity,
-            "start": start, "end": end}
+            "start": start, "end": end, "reach": [m.value for m in reach] if reach else None, "as_of": as_of}
     data["drill_down"] = [{**c.to_dict(), "href": urls.gaps(c.code, **keep)} for c in report.children]
     if report.area is not None:
         parent = report.area.parent

@@ -379,3 +379,16 @@ def test_a_missing_json_body_names_the_body(api: httpx.Client) -> None:
     r = api.post("/api/plans", content=b"", headers={"Content-Type": "application/json"})
     err = assert_error(r, 422, "invalid_request")
     assert "body: is missing" in err["message"] and "?" not in err["message"].split(":")[1]
+
+
+def test_a_gap_report_s_links_keep_its_whole_question(api: httpx.Client) -> None:
+    """Drilling down or up keeps the reach rule and the date: the numbers of a group are the numbers behind its link."""
+    params = [("area", "2101"), ("reach", "direct"), ("reach", "area"), ("as_of", "2019-01-01"), ("real_only", "false")]
+    r = api.get("/api/gaps", params=params).json()
+    assert r["drill_down"]
+    for child in r["drill_down"]:
+        assert child["href"] == f"/api/gaps?area={child['code']}&by=area&reach=direct&reach=area&as_of=2019-01-01"
+        below = api.get(child["href"]).json()
+        assert below["reach"] == ["direct", "area"] and below["as_of"] == "2019-01-01"
+        assert [g["needs"] for g in r["groups"] if g["code"] == child["code"]] in ([below["totals"]["needs"]], [])
+    assert r["up"] == "/api/gaps?area=21&by=area&reach=direct&reach=area&as_of=2019-01-01"
