@@ -58,7 +58,9 @@ class PovertyModel(BaseModel):
                                           examples=[False])
     example_registration: bool = Field(description="The registration shown is example data, not a real one",
                                        examples=[True])
-    in_poor_county: bool = Field(examples=[False])
+    in_poor_county: bool = Field(examples=[False], description="A real status of a containing area as a poor county")
+    example_county_status: bool = Field(default=False, examples=[False],
+                                        description="Such a status from example data only, not a real one")
     causes: list[str] = Field(examples=[["https://w3id.org/dcpa/vocab/PC07"]])
 
 

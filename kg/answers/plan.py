@@ -560,14 +560,15 @@ def _load(store: StoreAPI, scope: Area | None, modes: Any, *, poor_first: bool, 
         for r in gaps:
             p = situations[r.village]
             w, why = float(r.severity), []
-            prio = p.priority(real_only)
+            strict = real_only or not r.example  # example data never weighs a real need (an example status)
+            prio = p.priority(strict)
             if prio == 2:
                 w *= POOR_VILLAGE_WEIGHT
-                why.append(p.status_words(real_only))
+                why.append(p.status_words(strict))
             elif prio == 1:
                 w *= POOR_COUNTY_WEIGHT
-                why.append("in a key, national or former poverty county")
-            linked = linked_types(p, links, real_only)
+                why.append(p.county_words(strict))
+            linked = linked_types(p, links, strict)
             cause = next((linked[u] for u in ancestors_path(r.need_type, broader) if u in linked), None)
             if cause:
                 w *= CAUSE_WEIGHT

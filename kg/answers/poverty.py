@@ -5,7 +5,8 @@ A village comes first when it has a poverty status of type PS1 (建档立卡贫�
 (PS4 脱贫村, or PS1 with an exit year: the 2021–2025 transition kept support for villages that left
 poverty), or has households under monitoring against a return to poverty (PS6, from 2020); a county's
 PS2/PS3/PS5 status (key, national or former poverty county) puts its villages second. Example statuses
-(``dcpa:isSynthetic``) are never shown as a real registration, and ``real_only`` ignores them.
+(``dcpa:isSynthetic``) are never shown as a real registration (nor as a real poor county), never weigh a real
+need in a plan, and ``real_only`` ignores them.
 Causes link to need types through ``dcpa:causeLinkedNeedType`` — the project's judgement, stated as
 such in the vocabulary.
 """
@@ -58,13 +59,21 @@ class Poverty:
     statuses: list[StatusFacts] = field(default_factory=list)  # of the village and of the areas containing it
 
     def registered(self, real_only: bool = False) -> StatusFacts | None:
-        """The village's own registration as a poor village (None when it has none)."""
-        return next((s for s in self.statuses if s.area == self.village and s.status_type in POOR_VILLAGE_TYPES
-                     and not (real_only and s.example)), None)
+        """The village's own registration as a poor village (None when it has none): a real one first."""
+        return _first_real((s for s in self.statuses if s.area == self.village and s.status_type in POOR_VILLAGE_TYPES),
+                           real_only)
 
     def poor_county(self, real_only: bool = False) -> StatusFacts | None:
-        return next((s for s in self.statuses if s.area != self.village and s.status_type in POOR_COUNTY_TYPES
-                     and not (real_only and s.example)), None)
+        """The status of an area containing the village as a poor county (None when none has one): a real one first."""
+        return _first_real((s for s in self.statuses if s.area != self.village and s.status_type in POOR_COUNTY_TYPES),
+                           real_only)
+
+    def county_words(self, real_only: bool = False) -> str:
+        """Why the village comes second, in words; "" when it does not."""
+        county = self.poor_county(real_only)
+        if county is None:
+            return ""
+        return "in a key, national or former poverty county" + (" (example data)" if county.example else "")
 
     def status_words(self, real_only: bool = False) -> str:
         """Why the village comes first, in words ("registered poor village (example data)"); "" when it does not."""
@@ -88,9 +97,16 @@ class Poverty:
             "priority": self.priority(real_only),
             "registered_poor_village": reg is not None and not reg.example,
             "example_registration": reg is not None and reg.example,
-            "in_poor_county": county is not None,
+            "in_poor_county": county is not None and not county.example,  # as registered_poor_village: real only
+            "example_county_status": county is not None and county.example,
             "causes": sorted(self.causes(real_only)),
         }
+
+
+def _first_real(statuses: Iterable[StatusFacts], real_only: bool) -> StatusFacts | None:
+    """A real status if there is one, else (unless ``real_only``) an example one."""
+    found = list(statuses)
+    return next((s for s in found if not s.example), None) or (None if real_only else next(iter(found), None))
 
 
 def poverty_of(store: StoreAPI, villages: Iterable[str]) -> dict[str, Poverty]:

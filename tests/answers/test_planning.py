@@ -239,3 +239,27 @@ def test_a_large_auto_plan_takes_the_relaxations_plan_when_it_is_proven_within_o
     assert all(per_resource[r.iri] <= r.capacity for r in resources)
     covered = [n for _, g in chosen for n in g]
     assert len(covered) == len(set(covered))
+
+
+def test_an_example_county_status_never_weighs_a_real_need() -> None:
+    """Example data never decides anything about real data: the real need n in Community 5 keeps its severity as
+    its weight though an example status makes its county a poverty county, and the village's poverty summary does
+    not show that status as a real one."""
+    from kg.answers.poverty import poverty_of
+    from kg.namespaces import GRAPH_SYNTHETIC
+
+    from .conftest import V5, fixture_store, settings_for
+
+    store = fixture_store(real=True)
+    store.update(f"""INSERT DATA {{ GRAPH <{GRAPH_SYNTHETIC}> {{
+      <https://w3id.org/dcpa/id/area/219002> dcpa:povertyStatus <https://w3id.org/dcpa/id/status/S-C2> .
+      <https://w3id.org/dcpa/id/status/S-C2> a dcpa:PovertyStatus ; dcpa:statusType dcpav:PS3 ;
+          dcpa:isSynthetic true . }} }}""")
+    p = plan(store, 100_000, poor_first=True, settings=settings_for())
+    [n] = [n for a in p.allocations for n in a.needs_covered if n["need"].endswith("/n")]
+    assert (n["weight"], n["targeting"]) == (4.0, [])  # severity 4; not x1.5 for the example county
+    summary = poverty_of(store, [V5])[V5]
+    assert summary.to_dict() | {"causes": []} == {"priority": 1, "registered_poor_village": False,
+                                                  "example_registration": False, "in_poor_county": False,
+                                                  "example_county_status": True, "causes": []}
+    assert summary.county_words() == "in a key, national or former poverty county (example data)"
