@@ -600,6 +600,8 @@ def plan(
                                     settings=settings)
     broader, _ = need_type_tree(store)
     chosen, used, ub = optimise(needs, resources, broader, float(budget), str(method))
+    # nothing within reach: no resource fits, or the budget is below the cheapest that does (said apart)
+    cheapest = min((o.cost for o in build_options(needs, resources, broader)), default=None) if ub <= 0 else None
     by_iri = {n.iri: n for n in needs}
     res_by = {r.iri: r for r in resources}
     covered = {n for _, g in chosen for n in g}
@@ -665,7 +667,8 @@ def plan(
         allocations=allocations, uncovered=uncovered,
         totals={"unaddressed_needs": len(needs), "covered_needs": len(covered),
                 "uncovered_needs": len(needs) - len(covered), "villages_served": len({a.village for a in allocations}),
-                "budget_left": float(budget) - spent, "resources_considered": len(resources)},
+                "budget_left": float(budget) - spent, "resources_considered": len(resources),
+                "cheapest_allocation": cheapest},
         basis=b,
     )
 

@@ -105,6 +105,10 @@ def distance_words(plan: Plan, lang: str = "zh") -> str:
     zh = lang != "en"
     if plan.totals.get("unaddressed_needs", 0) == 0:
         return "这里没有未满足的需求，不需要分配。" if zh else "There are no unmet needs here: nothing to allocate."
+    cheapest = plan.totals.get("cheapest_allocation")
+    if plan.upper_bound <= 0 and cheapest:
+        return (f"这笔预算不够任何一项分配：最便宜的一项要 {cheapest:,.0f} 元。" if zh else
+                f"The budget is below what any allocation costs: the cheapest costs {cheapest:,.0f} yuan.")
     if plan.upper_bound <= 0:
         return ("没有资源能用于这些需求：没有标明单价和库存、且服务这些村的图书馆资源。" if zh else
                 "No resource can go to these needs: none with a unit cost and stock held by a library serving "

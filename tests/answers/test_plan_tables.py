@@ -78,3 +78,12 @@ def test_the_workbook_holds_the_summary_the_allocations_and_every_unmet_need(sto
     assert len(list(book["Unmet"].values)) - 1 == p.totals["uncovered_needs"]
     assert dict(book["Summary"].values)["How good"] == distance_words(p, "en")
     assert openpyxl.load_workbook(io.BytesIO(plan_xlsx(p, "zh"))).sheetnames == ["概要", "分配", "未满足"]
+
+
+def test_a_budget_below_every_allocation_says_so(store: Store, settings: Settings) -> None:
+    """Not "no resource can go to these needs" when resources fit but cost more than the budget."""
+    p = plan(store, 1, "2190", settings=settings)
+    assert p.allocations == [] and p.totals["cheapest_allocation"] == 1_000
+    assert distance_words(p, "en") == "The budget is below what any allocation costs: the cheapest costs 1,000 yuan."
+    assert distance_words(p, "zh") == "这笔预算不够任何一项分配：最便宜的一项要 1,000 元。"
+    assert plan(store, 5_000, "2190", settings=settings).totals["cheapest_allocation"] is None
