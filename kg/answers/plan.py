@@ -56,7 +56,7 @@ import pyoxigraph as ox
 from ..contract import StoreAPI
 from ..errors import InvalidParameter
 from ..facts import AREA_PREFIX, need_type_tree
-from ..namespaces import DCPA
+from ..namespaces import DCPA, DCPAV
 from ..namespaces import area as area_iri
 from ..rule import NeedState, ancestors_path, parse_reach, prefixes
 from ..settings import Settings, get_settings
@@ -169,6 +169,8 @@ class Plan:
     uncovered: list[dict[str, Any]]
     totals: dict[str, Any]
     basis: Basis
+    #: The poverty causes the targeting reasons name (``PC11``), with their labels: {"zh": …, "en": …}.
+    cause_labels: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: to_jsonable(getattr(self, f.name)) for f in fields(self)}
@@ -542,6 +544,10 @@ def _resources(store: StoreAPI, scope: Area | None, real_only: bool) -> list[Pla
     return resources
 
 
+#: How a targeting reason names a poverty cause (its code follows; ``Plan.cause_labels`` labels it).
+CAUSE_REASON = "need linked to poverty cause "
+
+
 def _load(store: StoreAPI, scope: Area | None, modes: Any, *, poor_first: bool, real_only: bool,
           settings: Settings) -> tuple[list[PlanNeed], list[PlanResource], str]:
     # the resources are read on a thread of their own while the needs are read (1.5 s of a province's plan
@@ -572,7 +578,7 @@ def _load(store: StoreAPI, scope: Area | None, modes: Any, *, poor_first: bool, 
             cause = next((linked[u] for u in ancestors_path(r.need_type, broader) if u in linked), None)
             if cause:
                 w *= CAUSE_WEIGHT
-                why.append(f"need linked to poverty cause {cause.rsplit('/', 1)[-1]}")
+                why.append(f"{CAUSE_REASON}{cause.rsplit('/', 1)[-1]}")
             weights[r.iri] = (round(w, 4), tuple(why))
     needs = sorted((PlanNeed(r.iri, r.village, r.need_type, r.severity, weights.get(r.iri, (0.0, ()))[0],
                              r.example, weights.get(r.iri, (0.0, ()))[1])
@@ -670,7 +676,16 @@ def plan(
                 "budget_left": float(budget) - spent, "resources_considered": len(resources),
                 "cheapest_allocation": cheapest},
         basis=b,
+        cause_labels=_cause_labels(store, needs),
     )
+
+
+def _cause_labels(store: StoreAPI, needs: list[PlanNeed]) -> dict[str, dict[str, str]]:
+    """The labels of the poverty causes the needs' targeting reasons name."""
+    codes = {why[len(CAUSE_REASON):] for n in needs for why in n.why if why.startswith(CAUSE_REASON)}
+    found = labels(store, [f"{DCPAV}{c}" for c in codes])
+    return {c: {"zh": found[f"{DCPAV}{c}"].zh, "en": found[f"{DCPAV}{c}"].en} for c in sorted(codes)
+            if f"{DCPAV}{c}" in found}
 
 
 __all__ = ["CAUSE_WEIGHT", "METHODS", "POOR_COUNTY_WEIGHT", "POOR_VILLAGE_WEIGHT", "Allocation", "Option", "Plan",

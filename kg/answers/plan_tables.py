@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 from ..safetext import append_row
-from .plan import Plan
+from .plan import CAUSE_REASON, Plan
 
 #: Columns of the flat tables, with their headers in each language.
 ALLOCATION_COLUMNS: dict[str, tuple[str, str]] = {
@@ -45,12 +45,19 @@ _REASONS_ZH = {
     "village monitored against a return to poverty": "防返贫监测村",
     "in a key, national or former poverty county": "位于重点、国家级或已摘帽的贫困县",
     " (example data)": "（示例数据）",
-    "need linked to poverty cause ": "需求与致贫原因相关：",
+    CAUSE_REASON: "需求与致贫原因相关：",
 }
 
 
-def reason_text(reason: str, lang: str) -> str:
-    """A targeting reason of ``kg.answers.plan`` in the page's language."""
+def reason_text(reason: str, lang: str, causes: dict[str, dict[str, str]] | None = None) -> str:
+    """A targeting reason of ``kg.answers.plan`` in the page's language, a poverty cause by its label
+    (``Plan.cause_labels``) rather than its code."""
+    code = reason[len(CAUSE_REASON):] if reason.startswith(CAUSE_REASON) else ""
+    if code in (causes or {}):
+        label = (causes or {})[code]
+        if lang == "en":
+            return f"{CAUSE_REASON}{label['en']} ({code})"
+        return f"{_REASONS_ZH[CAUSE_REASON]}{label['zh']}（{code}）"
     if lang == "en":
         return reason
     for en, zh in _REASONS_ZH.items():
@@ -74,7 +81,7 @@ def allocation_rows(plan: Plan, lang: str = "zh") -> list[dict[str, Any]]:
             area = _name(served.get("object_label"), served["object"])
             why.append(f"{_name(a.library_label, a.library)} 服务 {area}" if lang == "zh"
                        else f"{_name(a.library_label, a.library)} serves {area}")
-        why += sorted({reason_text(r, lang) for n in a.needs_covered for r in n["targeting"]})
+        why += sorted({reason_text(r, lang, plan.cause_labels) for n in a.needs_covered for r in n["targeting"]})
         rows.append({
             "village_code": a.village, "village": _name(a.village_label, a.village),
             "resource": _name(a.resource_label, a.resource), "library": _name(a.library_label, a.library),
@@ -90,7 +97,8 @@ def unmet_rows(plan: Plan, lang: str = "zh") -> list[dict[str, Any]]:
     return [{
         "village_code": u["village"], "village": _name(u.get("village_label"), u["village"]),
         "need_type": _name(u["need_type_label"], u["need_type"]), "severity": u["severity"],
-        "weight": u["weight"], "why": "; ".join(reason_text(r, lang) for r in u.get("targeting") or []),
+        "weight": u["weight"], "why": "; ".join(reason_text(r, lang, plan.cause_labels)
+                                                for r in u.get("targeting") or []),
         "example": u["example"],
     } for u in ordered]
 

@@ -87,3 +87,16 @@ def test_a_budget_below_every_allocation_says_so(store: Store, settings: Setting
     assert distance_words(p, "en") == "The budget is below what any allocation costs: the cheapest costs 1,000 yuan."
     assert distance_words(p, "zh") == "这笔预算不够任何一项分配：最便宜的一项要 1,000 元。"
     assert plan(store, 5_000, "2190", settings=settings).totals["cheapest_allocation"] is None
+
+
+def test_a_poverty_cause_is_named_by_its_label_not_its_code(store: Store) -> None:
+    from kg.answers.plan import CAUSE_REASON, PlanNeed, _cause_labels
+    from kg.answers.plan_tables import reason_text
+
+    needs = [PlanNeed("n", "219001001001", "N32", 3, 4.5, True, (CAUSE_REASON + "PC04", "registered poor village"))]
+    causes = _cause_labels(store, needs)
+    assert list(causes) == ["PC04"] and causes["PC04"]["zh"] and causes["PC04"]["en"]
+    zh, en = causes["PC04"]["zh"], causes["PC04"]["en"]
+    assert reason_text(CAUSE_REASON + "PC04", "zh", causes) == f"需求与致贫原因相关：{zh}（PC04）"
+    assert reason_text(CAUSE_REASON + "PC04", "en", causes) == f"need linked to poverty cause {en} (PC04)"
+    assert reason_text(CAUSE_REASON + "PC99", "zh", causes) == "需求与致贫原因相关：PC99"  # no label: the code
