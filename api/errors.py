@@ -134,13 +134,13 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> Any:
         errors = exc.errors()
         details = [{"loc": list(e.get("loc", ())), "message": e.get("msg"), "type": e.get("type")} for e in errors]
-        named = "; ".join(f"{p['field']}: {p['problem']}" for p in field_problems(
-            [dict(d, ctx=e.get("ctx"), input=e.get("input")) for d, e in zip(details, errors, strict=True)], "en"))
+        # with the rule's context and the value sent: for the message and a page, not for the JSON's details
+        full = [dict(d, ctx=e.get("ctx"), input=e.get("input")) for d, e in zip(details, errors, strict=True)]
+        named = "; ".join(f"{p['field']}: {p['problem']}" for p in field_problems(full, "en"))
         body = error_body("invalid_request", f"the request is not valid: {named}"[:500],
                           "correct the fields named (details lists each)", details)
         if _wants_page(request):  # the page shows each field with what was sent, in its language
-            body["error"]["details"] = [dict(d, ctx=e.get("ctx"), input=e.get("input"))
-                                        for d, e in zip(details, errors, strict=True)]
+            body["error"]["details"] = full
         return respond(request, body, 422)
 
     @app.exception_handler(Exception)

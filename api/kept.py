@@ -26,6 +26,15 @@ from kg.contract import StoreAPI
 from kg.store import Store
 
 
+def served_version(store: Any, runner: Any) -> tuple[int, int] | None:
+    """The version of the data an answer computed now reads: the store's count of writes and the query workers'
+    data version (None: a store whose answers are never kept). The one definition for the kept answers and the
+    SPARQL result cache (``api.result_cache``)."""
+    if not isinstance(store, Store):
+        return None
+    return store.generation, int(getattr(runner, "data_version", 0))
+
+
 class Kept:
     """The ``size`` latest answers per store, each for the data it was computed on (see the module doc)."""
 
@@ -41,11 +50,12 @@ class Kept:
     async def get(self, store: Any, runner: Any, key: Hashable, compute: Callable[[], Awaitable[Any]]) -> Any:
         """The answer for ``key`` on the store's current data, as ``runner``'s workers read it: kept, or
         ``compute()``d (once) and kept."""
-        if not isinstance(store, Store):
-            return await compute()
         # the version the workers read, taken before the computation (as api.result_cache does): an answer
         # computed across a write's hand-over is kept under the version before it, which nothing asks for again
-        full = (key, store.generation, int(getattr(runner, "data_version", 0)), derived.marker(store), date.today())
+        version = served_version(store, runner)
+        if version is None:
+            return await compute()
+        full = (key, version, derived.marker(store), date.today())
         with self._lock:
             answers = self._kept.setdefault(store, OrderedDict())
             if full in answers:

@@ -23,8 +23,8 @@ from collections.abc import Hashable
 from typing import Any
 
 from kg.contract import StoreAPI
-from kg.store import Store
 
+from .kept import served_version
 from .sparql import Answer, SparqlRequest
 
 #: The response header saying whether the answer came from the cache ("hit") or was computed ("miss").
@@ -54,10 +54,8 @@ class ResultCache:
 
     @staticmethod
     def version(store: Any, runner: Any) -> tuple[int, int] | None:
-        """The data version an answer is computed on now (None: never cached)."""
-        if not isinstance(store, Store):
-            return None
-        return store.generation, int(getattr(runner, "data_version", 0))
+        """The data version an answer is computed on now (None: never cached): ``api.kept.served_version``."""
+        return served_version(store, runner)
 
     def get(self, store: Any, version: tuple[int, int] | None, key: Key) -> Answer | None:
         if version is None or self.max_bytes <= 0:
