@@ -21,6 +21,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from .contract import StoreAPI
+from .memo import per_data
 from .namespaces import ID
 from .rule import (
     ONLINE,
@@ -163,6 +164,30 @@ class Period:
     def filter(self) -> str:
         return (f"OPTIONAL {{ ?need dcpa:identifiedOn ?idon }} FILTER(!BOUND(?idon) || "
                 f"(?idon >= {_date_term(self.start)} && ?idon <= {_date_term(self.end)}))")
+
+
+@per_data(1)
+def latest_identified(store: StoreAPI) -> date | None:
+    """The day the latest need in the store was identified (None when no need has a date)."""
+    rows = run_parallel(store, [("SELECT (MAX(?d) AS ?m) WHERE { ?n dcpa:identifiedOn ?d }", {})])[0]
+    try:
+        return date.fromisoformat(str(rows[0][0])) if rows and rows[0][0] else None
+    except ValueError:  # a date the shapes refuse; no cut is better than a wrong one
+        return None
+
+
+def known_by(store: StoreAPI, day: date) -> Period | None:
+    """The needs an answer as of ``day`` may count, when the store holds needs identified after it: those
+    identified by ``day`` (and those without a date); None when every need was identified by then.
+
+    Why only asked for a day before today: an import refuses a need identified after its own day, so none
+    is later than today (give or take the steward's clock, a day's grace); and finding the latest reads
+    every need's date (0.25 s for 768,523 needs at national scale), once a version of the data.
+    """
+    if day >= date.today():
+        return None
+    latest = latest_identified(store)
+    return Period(date.min, day) if latest is not None and latest > day else None
 
 
 def _date_term(d: date) -> str:
@@ -391,6 +416,8 @@ __all__ = [
     "code_of",
     "iri_chunks",
     "iri_values",
+    "known_by",
+    "latest_identified",
     "minimal_areas",
     "need_type_tree",
     "read_evaluations",

@@ -40,7 +40,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 RealOnlyParam = Annotated[bool, Query(description="Answer from real data alone: leave out example data "
                                                   "(dcpa:isSynthetic). The answer says so, and why when empty.")]
 AsOfParam = Annotated[date | None, Query(description="Date the answer is for (YYYY-MM-DD): which interventions "
-                                                     "are in force. Default: DCPA_AS_OF, else today.")]
+                                                     "are in force, and which needs were known (identified by then). "
+                                                     "Default: DCPA_AS_OF, else today.")]
 NeedTypeParam = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{1,20}$", description="Only needs of this type "
                                                   "and its narrower types (a code of the need-type scheme: N1, N22…)")]
 MinSeverityParam = Annotated[int | None, Query(ge=1, le=5, description="Only needs at least this severe (1–5)")]

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 import pyoxigraph as ox
 
-from .. import derived
+from .. import derived, facts
 from ..contract import StoreAPI
 from ..errors import InvalidParameter
 from ..facts import Period, code_of, need_type_tree, run_parallel
@@ -171,8 +171,9 @@ def row_tallies(rows: Iterable[NeedRow]) -> list[Tally]:
 
 def summaries_answer(store: StoreAPI, modes: Iterable[str], period: Period | None, day: date) -> bool:
     """Whether the need summaries count what is asked: the whole rule (every reach mode), no period, on a
-    day the derived graph answers for."""
-    return period is None and set(modes) == set(REACH_MODES) and derived.is_current(store, day)
+    day the derived graph answers for, every need known by then."""
+    return (period is None and set(modes) == set(REACH_MODES) and derived.is_current(store, day)
+            and facts.known_by(store, day) is None)
 
 
 def map_tallies(store: StoreAPI, scope: Area, *, reach: str | None = None,

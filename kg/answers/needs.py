@@ -227,7 +227,11 @@ def need_rows(
     day = as_of or (period.end if period else derived.as_of_today(settings))
     full = set(modes) == set(REACH_MODES)
     notes: list[str] = []
-    if period is None and derived.is_current(store, day):
+    cut = facts.known_by(store, day) if period is None else None  # as of a past day: the needs known then
+    if cut is not None:
+        notes.append(f"needs identified after {day} are left out: an answer as of a day counts the needs known "
+                     "by then")
+    if period is None and cut is None and derived.is_current(store, day):
         if full or with_reasons:
             rows = _derived_rows(store, scope, with_reasons or not full, states if full else None)
             if not full:
@@ -236,7 +240,7 @@ def need_rows(
             rows = _derived_rows(store, scope, False, None, modes)
         source = "derived"
     else:
-        if period is None:
+        if period is None and cut is None:
             m = derived.marker(store)
             if m is not None and m.covers(day) and derived.in_flux(store):
                 notes.append("a write is under way (or was cut short and awaits recovery: any write or `dcpa serve` "
@@ -246,7 +250,7 @@ def need_rows(
                 notes.append(f"the derived graph does not answer for {day} ({have}); the rule was applied live "
                              "(run `dcpa derive` to make it current)")
         codes = None if scope is None else [scope.code]
-        inputs = facts.read_inputs(store, codes, day, settings.validity_windows(), period)
+        inputs = facts.read_inputs(store, codes, day, settings.validity_windows(), period or cut)
         result = inputs.outcomes(modes)
         rows = [NeedRow(n.iri, n.village, n.need_type, n.severity, n.people, n.example, result[n.iri].state,
                         result[n.iri].reasons) for n in inputs.needs]

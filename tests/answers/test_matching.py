@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 
+from kg.derived import derive_all
 from kg.errors import DataError, NotFound
 from kg.matching import gaps, recommend, similar
 from kg.settings import Settings
 from kg.store import Store
 
-from .conftest import V1, V2, V3, V5, fixture_store, need
+from .conftest import V1, V2, V3, V5, fixture_store, need, settings_for
 
 
 @pytest.mark.parametrize(
@@ -252,3 +254,19 @@ def test_gap_filters_keep_a_type_with_its_narrower_types_and_count_alike_from_su
         gaps(store, "21", need_type="N99", settings=settings)
     with pytest.raises(InvalidParameter, match="between 1 and 5"):
         gaps(store, "21", min_severity=7, settings=settings)
+
+
+def test_gaps_as_of_a_past_day_count_only_the_needs_known_then() -> None:
+    # derived as of 2019-06-01: j and k (identified 2020-01-10) were not known then, yet the derived graph
+    # (made later) holds them; a report as of that day leaves them out, and says so
+    store = fixture_store(derived=False)
+    day = date(2019, 6, 1)
+    derive_all(store, as_of=day)
+    rep = gaps(store, "21", as_of=day, settings=settings_for())
+    assert rep.totals.needs == 10 and rep.source == "live"
+    assert any("identified after 2019-06-01" in n for n in rep.notes)
+    v5 = next(g for g in gaps(store, "2190", as_of=day, settings=settings_for()).groups if g.code == "219002")
+    assert v5.needs == 3  # h, i, l of V4; V5's j and k came later
+    # as of the day every need is known, nothing is left out
+    rep = gaps(store, "21", as_of=date(2020, 6, 30), settings=settings_for())
+    assert rep.totals.needs == 12 and not any("identified after" in n for n in rep.notes)
