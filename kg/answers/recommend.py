@@ -449,17 +449,20 @@ def _report(store: StoreAPI, vil: Area, ns: NeedSet, rows: list[NeedRow], chain:
 
     poverty = shared.poverty[vil.code]
     linked = linked_types(poverty, shared.links, real_only) if poor_first else {}
+    # a real need is put first by real poverty statuses alone: example data never decides about real data
+    linked_real = linked_types(poverty, shared.links, True) if poor_first else {}
 
-    def cause_of(t: str) -> str | None:
-        for up in ancestors_path(t, broader):
-            if up in linked:
-                return linked[up]
+    def cause_of(n: NeedRow) -> str | None:
+        links = linked if n.example else linked_real
+        for up in ancestors_path(n.need_type, broader):
+            if up in links:
+                return links[up]
         return None
 
     addressed = [{"need": n.iri, "need_type": n.need_type, "severity": n.severity, "state": n.state.value,
                   "example": n.example, "reasons": [_reason_dict(r) for r in n.reasons]}
                  for n in rows if n.state is not NeedState.UNADDRESSED]
-    order = sorted(open_needs, key=lambda n: (cause_of(n.need_type) is None if poor_first else False,
+    order = sorted(open_needs, key=lambda n: (cause_of(n) is None if poor_first else False,
                                               n.state is NeedState.UNVERIFIED, -n.severity, n.iri))
     # how each intervention could be used here: the same for every need of the village
     uses = {(r["i"], r["st"]): _use(r["st"], *targets[r["i"]], vil.iri, chain) for r in int_rows}
@@ -521,10 +524,11 @@ def _report(store: StoreAPI, vil: Area, ns: NeedSet, rows: list[NeedRow], chain:
         )[:limit]
         for c in ranked:
             c.explanation = ways[c.iri]()
-        cause = cause_of(t) if poor_first else None
+        cause = cause_of(n) if poor_first else None
         if cause is not None:
             for c in ranked:
-                c.explanation = _cause_steps(vil, poverty, cause, t, broader, linked) + c.explanation
+                c.explanation = (_cause_steps(vil, poverty, cause, t, broader, linked if n.example else linked_real,
+                                               real=not n.example) + c.explanation)
         out_needs.append(NeedRecommendation(
             need=n.iri, need_type=t, need_type_label=None, severity=n.severity, people_affected=n.people,
             state=n.state.value, example=n.example, cause_linked=cause, candidates=ranked,
@@ -587,9 +591,10 @@ def _type_steps(t: str, f: tuple[str, float, tuple[str, ...]], fit: str) -> list
 
 
 def _cause_steps(vil: Area, poverty: Poverty, cause: str, t: str, broader: dict[str, list[str]],
-                 linked: dict[str, str]) -> list[Step]:
-    """village → its poverty status → the cause → the need type it links to (→ the need's type)."""
-    status = next((s for s in poverty.statuses if cause in s.causes), None)
+                 linked: dict[str, str], *, real: bool = False) -> list[Step]:
+    """village → its poverty status (a real one for a ``real`` need) → the cause → the need type it links to
+    (→ the need's type)."""
+    status = next((s for s in poverty.statuses if cause in s.causes and not (real and s.example)), None)
     steps = []
     if status is not None:
         steps += [_s(area(status.area), DCPA.povertyStatus, status.iri), _s(status.iri, DCPA.povertyCause, cause)]

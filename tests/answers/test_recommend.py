@@ -13,8 +13,11 @@ from kg.answers.recommend import recommend, recommend_within
 from kg.build import build_into
 from kg.errors import InvalidParameter, NotFound
 from kg.matching import resolve_area
+from kg.namespaces import GRAPH_REFERENCE, GRAPH_SYNTHETIC
 from kg.rule import NeedState
 from kg.store import Store
+
+from .conftest import V5, fixture_store, settings_for
 
 
 @pytest.fixture(scope="module")
@@ -132,3 +135,26 @@ def test_the_answer_says_how_much_rests_on_example_data(built: Store) -> None:
 def test_a_city_is_asked_county_by_county(built: Store) -> None:
     with pytest.raises(InvalidParameter, match="county or a township, not a city"):
         recommend_within(built, _busiest_county(built)[:4])
+
+
+def test_an_example_poverty_cause_never_puts_a_real_need_first() -> None:
+    """The real need n (N12, Community 5) is linked to a poverty cause (PC10) only by an example status: it is
+    not put first for it; a real status with that cause puts it first, and its explanation names that status."""
+    store = fixture_store(real=True)
+    status = "https://w3id.org/dcpa/id/status/S-V5-real"
+    store.update(f"""INSERT DATA {{ GRAPH <{GRAPH_SYNTHETIC}> {{
+      <https://w3id.org/dcpa/id/area/{V5}> dcpa:povertyStatus <https://w3id.org/dcpa/id/status/S-V5-ex> .
+      <https://w3id.org/dcpa/id/status/S-V5-ex> a dcpa:PovertyStatus ; dcpa:statusType dcpav:PS1 ;
+          dcpa:povertyCause dcpav:PC10 ; dcpa:isSynthetic true . }} }}""")
+
+    def n_of(s: Store) -> Any:
+        report = recommend(s, V5, poor_first=True, settings=settings_for())
+        return next(x for x in report.needs if x.need.endswith("/need/n"))
+
+    assert n_of(store).cause_linked is None
+    store.update(f"""INSERT DATA {{ GRAPH <{GRAPH_REFERENCE}> {{
+      <https://w3id.org/dcpa/id/area/{V5}> dcpa:povertyStatus <{status}> .
+      <{status}> a dcpa:PovertyStatus ; dcpa:statusType dcpav:PS1 ; dcpa:povertyCause dcpav:PC10 . }} }}""")
+    n = n_of(store)
+    assert n.cause_linked == "https://w3id.org/dcpa/vocab/PC10"
+    assert n.candidates and all(str(c.explanation[0].object) == status for c in n.candidates)
