@@ -44,10 +44,12 @@ from typing import Any
 import pyoxigraph as ox
 
 from . import derived
+from .answers.areas import resolve_area
 from .answers.basis import Basis, basis
 from .codes import AREA_CODE_PATTERN
 from .contract import StoreAPI
 from .errors import DataError, InvalidParameter, Issue, NotFound, StoreError
+from .facts import code_of
 from .inline import inline_bindings
 from .namespaces import DCPAV, area
 from .resources import QUERIES_DIR
@@ -294,6 +296,25 @@ def default_values(query: CatalogueQuery, *, real_only: bool = False) -> dict[st
     return values
 
 
+def check_known(store: StoreAPI, query: CatalogueQuery, bindings: dict[str, Any]) -> None:
+    """Refuse an area or concept parameter the store does not know: it would answer "no rows", as if there
+    were nothing there (``need_type=N99``), where ``/api/gaps`` says the code is unknown. One ASK each."""
+    for p in query.parameters:
+        term = bindings[p.name]
+        if p.type == "area":
+            resolve_area(store, code_of(term.value))  # NotFound, with the area resolver's hint
+        elif p.type == "concept" and not store.ask(f"ASK {{ {term} a skos:Concept }}"):
+            known = []
+            if p.default:  # the concepts of the default's scheme, by notation
+                known = sorted(str(r["n"]) for r in store.select(
+                    f"SELECT ?n WHERE {{ {to_term(p, p.default)} skos:inScheme ?s . ?c skos:inScheme ?s ; "
+                    "skos:notation ?n }"))
+            raise InvalidParameter(
+                f"parameter {p.name}={term.value.rsplit('/', 1)[-1]!r} is no concept of the vocabulary",
+                hint=f"{p.name}: one of {', '.join(known)}" if known else f"{p.name}: {p.description}",
+                details=[Issue("an unknown concept", column=p.name, value=term.value.rsplit("/", 1)[-1]).to_dict()])
+
+
 def run_query(
     store: StoreAPI,
     name_or_query: str | CatalogueQuery,
@@ -305,6 +326,7 @@ def run_query(
     """Run a catalogue query with typed parameters; at most ``limit`` rows are read."""
     query = get_query(name_or_query) if isinstance(name_or_query, str) else name_or_query
     bindings = bind_params(query, params or {}, real_only=real_only)
+    check_known(store, query, bindings)
     if "derived" in query.uses and derived.marker(store) is None:
         raise StoreError(
             f"query {query.name!r} reads the derived graph, which this store lacks or has from an older rule",
@@ -401,6 +423,7 @@ __all__ = [
     "QueryResult",
     "answer",
     "bind_params",
+    "check_known",
     "default_values",
     "get_query",
     "load_catalogue",

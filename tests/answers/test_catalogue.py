@@ -298,3 +298,18 @@ def test_a_faster_query_the_catalogue_lacks_is_refused(tmp_path: Path) -> None:
     assert "slow.rq" in e.value.message and "quick" in e.value.message
     (tmp_path / "quick.rq").write_text(head + "SELECT ?real_only WHERE { ?s ?p ?o }\n", encoding="utf-8")
     assert load_catalogue(tmp_path)["slow"].faster == "quick"
+
+
+def test_an_unknown_area_or_concept_is_refused_not_answered_with_no_rows(store: Store) -> None:
+    # before: need_type=N99 and area=219999 each answered "no rows", as if there were nothing there
+    with pytest.raises(InvalidParameter) as e:
+        run_query(store, "resources_for_need_type", {"need_type": "N99"})
+    assert "N99" in e.value.message and e.value.details[0]["column"] == "need_type"
+    assert "N22" in (e.value.hint or "") and "C1" not in (e.value.hint or "")  # the need types, by notation
+    with pytest.raises(InvalidParameter) as c:
+        run_query(store, "documented_cases", {"category": "C9"})
+    assert "C1, C2, C3, C4" in (c.value.hint or "")
+    with pytest.raises(NotFound) as a:
+        run_query(store, "needs_by_type", {"area": "219999"})
+    assert "219999" in a.value.message
+    assert run_query(store, "resources_for_need_type", {"need_type": "N22"}).rows  # known ones answer

@@ -78,5 +78,11 @@ def test_every_example_tab_runs_as_plain_sparql(base_url: str) -> None:
         assert "results" in r.json()
         # the same rows as the catalogue answers with its defaults (example data included: real_only false)
         rows = r.json()["results"]["bindings"]
-        catalogue = httpx.get(f"{base_url}/api/queries/{ex['name']}", params={"limit": 1000}, timeout=30).json()
+        answer = httpx.get(f"{base_url}/api/queries/{ex['name']}", params={"limit": 1000}, timeout=30)
+        if answer.status_code == 404:  # a default area this small store lacks: the catalogue says so (plain
+            # SPARQL answers nothing, or zeros for it)
+            assert "no area with code" in answer.json()["error"]["message"], ex["name"]
+            assert all(int(b.get("count", {}).get("value", 0)) == 0 for b in rows), ex["name"]
+            continue
+        catalogue = answer.json()
         assert len(rows) == catalogue["total"], ex["name"]
