@@ -97,9 +97,12 @@ def _columns(rows: Sequence[dict[str, Any]]) -> list[str]:
 
 
 def _value(v: Any) -> Any:
-    """A cell's value: None empty, lists and mappings as JSON, numbers kept (CSV leaves them unescaped)."""
+    """A cell's value: None empty, lists and mappings as JSON, numbers kept (CSV leaves them unescaped),
+    booleans as XSD and the API's CSV write them (``true``, not Python's ``True``)."""
     if v is None:
         return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
     if isinstance(v, list | dict):
         return json_for_terminal(v, default=str)
     if isinstance(v, int | float | Decimal) and not isinstance(v, bool):

@@ -54,6 +54,9 @@ def test_query_list_and_run(store_dir: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert r.exit_code == 0, r.output
     assert r.stdout.splitlines()[0].startswith("need_type,need_type_label")
     assert "互联网接入" in r.stdout
+    # booleans as the API's CSV writes them (Python's True/False before)
+    assert r.stdout.splitlines()[0].endswith(",example")
+    assert {line.rsplit(",", 1)[1] for line in r.stdout.splitlines()[1:]} == {"true"}
     r = _run(store_dir, monkeypatch, "query", "needs_by_type", "--param", "area=abc")
     assert r.exit_code == 2  # a usage mistake, not bad data
 
