@@ -22,9 +22,11 @@ from .namespaces import (
     GRAPH,
     GRAPH_DERIVED,
     GRAPH_IMPORT_PREFIX,
+    GRAPH_JOURNAL,
     GRAPH_ONTOLOGY,
     GRAPH_REFERENCE,
     GRAPH_SYNTHETIC,
+    GRAPH_WITHDRAWN_PREFIX,
     PREFIXES,
 )
 from .settings import Settings
@@ -66,7 +68,7 @@ def compact(iri: str) -> str:
 
 
 def graph_kind(graph: str) -> str:
-    """ontology / reference / synthetic / import / derived / other."""
+    """ontology / reference / synthetic / import / withdrawal / journal / derived / other."""
     if graph == str(GRAPH_ONTOLOGY):
         return "ontology"
     if graph == str(GRAPH_DERIVED):
@@ -77,6 +79,10 @@ def graph_kind(graph: str) -> str:
         return "synthetic"
     if graph.startswith(GRAPH_IMPORT_PREFIX):
         return "import"
+    if graph.startswith(GRAPH_WITHDRAWN_PREFIX):
+        return "withdrawal"
+    if graph.startswith(GRAPH_JOURNAL):
+        return "journal"
     return "other"
 
 

@@ -18,6 +18,7 @@ from kg.importer.journal import markers, recover
 from kg.importer.retain import WITHDRAWING, amend, read_manifest
 from kg.namespaces import DCPA, GRAPH_ONTOLOGY, import_graph, withdrawal_graph
 from kg.settings import Settings
+from kg.stats import stats
 from kg.store import Store
 
 from .conftest import NEED, load_fixture, nquads
@@ -74,6 +75,9 @@ def test_a_withdrawn_batch_leaves_the_store_as_before_and_stays_on_record(store:
         batch, "withdrawn", "审核员", "重复录入 / entered twice")
     assert not newest.can_withdraw and newest.user == "录入员" and newest.counts == {"needs": 1}
     assert (settings.imports_path / batch / "records.json").is_file()
+    # `dcpa stats` names the graph's kind (it said "other")
+    kinds = {g["graph"]: g["kind"] for g in stats(store, settings=settings).graphs}
+    assert kinds[withdrawal_graph(batch)] == "withdrawal"
 
 
 def test_a_batch_deleted_in_parts_leaves_the_store_as_before(
