@@ -283,8 +283,11 @@ def gaps(
         tallies = _summary_tallies(store, scope, dim)
     if tallies is None:
         ns = need_rows(store, scope, reach=modes, period=per, as_of=day, settings=settings)
-        source, notes = ns.source, ns.notes
+        source, notes = ns.source, list(ns.notes)
         tallies = row_tallies(ns)
+    if dim is GapDimension.CATEGORY:
+        notes.append("a need counts under every category that could address it, so the groups may add up to more "
+                     "than the totals, which count each need once")
     if real_only:
         tallies = [t for t in tallies if not t.example]
     filters = _filters(store, need_type, min_severity)

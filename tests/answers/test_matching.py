@@ -71,6 +71,8 @@ def test_gaps_by_category_count_a_need_under_each_fitting_category(store: Store,
     got = {g.code: (g.needs, g.addressed, g.unverified, g.unaddressed, g.severity_unaddressed) for g in rep.groups}
     assert got == {"C4": (6, 2, 0, 4, 12), "C2": (3, 1, 0, 2, 5), "C1": (3, 1, 1, 1, 4), "C3": (4, 3, 0, 1, 2)}
     assert rep.totals.unaddressed == 5  # each need once
+    assert any("add up to more than the totals" in n for n in rep.notes)  # and the report says so
+    assert not any("add up" in n for n in gaps(store, None, by="need_type", settings=settings).notes)
 
 
 def test_gaps_by_severity_and_period(store: Store, settings: Settings) -> None:

@@ -330,3 +330,12 @@ def test_english_pages_use_english_punctuation(client: TestClient, path: str) ->
     assert r.status_code == 200
     text = re.sub(r"<[^>]+>", "", r.text)
     assert not re.search(r"[A-Za-z][：（；]", text), re.search(r".{40}[A-Za-z][：（；].{20}", text)
+
+
+def test_the_category_chart_says_its_rows_overlap(client: TestClient) -> None:
+    for lang, words in (("zh", "各行相加可能多于需求总数"), ("en", "the rows may add up to more than the needs")):
+        html = client.get("/dashboard", params={"area": "2113", "lang": lang}).text
+        card = html[html.index('id="card-category"'):]
+        assert words in card[:card.index("</section>")]
+        other = html[html.index('id="card-need_type"'):]
+        assert words not in other[:other.index("</section>")]
