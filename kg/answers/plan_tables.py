@@ -134,23 +134,33 @@ def distance_words(plan: Plan, lang: str = "zh") -> str:
     return f"This plan was {how[1]}it reaches at least {reached} of the best plan possible (in severity-weighted need)."
 
 
-def summary_rows(plan: Plan, lang: str = "zh") -> list[tuple[str, str]]:
-    """(what, value) lines that head a plan: budget, spent, needs met, what stays unmet, how good it is."""
+def summary_rows(plan: Plan, lang: str = "zh", *, numbers: bool = False) -> list[tuple[str, Any]]:
+    """(what, value) lines that head a plan: budget, spent, needs met, what stays unmet, how good it is.
+
+    The amounts and counts as text for a page (``5,000``), or with ``numbers`` as numbers, for a workbook whose
+    reader sums and compares them."""
     zh = lang != "en"
     t = plan.totals
+
+    def money(x: float) -> Any:
+        return x if numbers else f"{x:,.0f}"
+
+    def count(n: int) -> Any:
+        return n if numbers else str(n)
+
     area = plan.area.label.get(lang) + f" ({plan.area.code})" if plan.area else ("全部" if zh else "everywhere")
     lines = [
         ("区域" if zh else "Area", area),
-        ("预算（元）" if zh else "Budget (yuan)", f"{plan.budget:,.0f}"),
-        ("已分配（元）" if zh else "Allocated (yuan)", f"{plan.spent:,.0f}"),
-        ("剩余（元）" if zh else "Left (yuan)", f"{t['budget_left']:,.0f}"),
+        ("预算（元）" if zh else "Budget (yuan)", money(plan.budget)),
+        ("已分配（元）" if zh else "Allocated (yuan)", money(plan.spent)),
+        ("剩余（元）" if zh else "Left (yuan)", money(t["budget_left"])),
         ("满足的需求" if zh else "Needs met",
          f"{t['covered_needs']} / {t['unaddressed_needs']}" + (f"（严重程度 {plan.covered_severity} / "
                                                                f"{plan.unaddressed_severity}）" if zh else
                                                                f" (severity {plan.covered_severity} of "
                                                                f"{plan.unaddressed_severity})")),
-        ("仍未满足" if zh else "Still unmet", str(t["uncovered_needs"])),
-        ("受益村" if zh else "Villages served", str(t["villages_served"])),
+        ("仍未满足" if zh else "Still unmet", count(t["uncovered_needs"])),
+        ("受益村" if zh else "Villages served", count(t["villages_served"])),
         ("方案好坏" if zh else "How good", distance_words(plan, lang)),
         ("按哪天的情况" if zh else "As of", plan.as_of),
         ("优先贫困村" if zh else "Poor villages first", ("是" if zh else "yes") if plan.poor_first else
@@ -170,8 +180,10 @@ def plan_xlsx(plan: Plan, lang: str = "zh") -> bytes:
     summary = book.active
     assert summary is not None  # a new workbook has its one sheet
     summary.title = "概要" if i == 0 else "Summary"
-    for what, value in summary_rows(plan, lang):
+    for what, value in summary_rows(plan, lang, numbers=True):
         append_row(summary, [what, value])
+        if isinstance(value, int | float):
+            summary.cell(summary.max_row, 2).number_format = "#,##0"
     summary.column_dimensions["A"].width = 18
     summary.column_dimensions["B"].width = 90
     for title, columns, rows in (("分配" if i == 0 else "Allocations", ALLOCATION_COLUMNS, allocation_rows(plan, lang)),

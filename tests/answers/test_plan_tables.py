@@ -76,7 +76,11 @@ def test_the_workbook_holds_the_summary_the_allocations_and_every_unmet_need(sto
     assert len(allocations) - 1 == len(p.allocations) and allocations[1][2] == "=HYPERLINK(1)"
     assert book["Allocations"].cell(2, 3).data_type == "s"  # shown as typed, as text: not a formula that runs
     assert len(list(book["Unmet"].values)) - 1 == p.totals["uncovered_needs"]
-    assert dict(book["Summary"].values)["How good"] == distance_words(p, "en")
+    summary = dict(book["Summary"].values)
+    assert summary["How good"] == distance_words(p, "en")
+    # amounts and counts as numbers a spreadsheet sums (they were rounded text: "5,000")
+    assert (summary["Budget (yuan)"], summary["Allocated (yuan)"]) == (5_000, p.spent)
+    assert summary["Villages served"] == p.totals["villages_served"]
     assert openpyxl.load_workbook(io.BytesIO(plan_xlsx(p, "zh"))).sheetnames == ["概要", "分配", "未满足"]
 
 
