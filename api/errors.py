@@ -61,6 +61,17 @@ _FIELD_RULES: dict[str, tuple[str, str]] = {
     "date_from_datetime_parsing": ("须为日期 YYYY-MM-DD", "must be a date YYYY-MM-DD"),
     "enum": ("须为以下之一：{expected}", "must be one of {expected}"),
     "literal_error": ("须为以下之一：{expected}", "must be one of {expected}"),
+    "multiple_of": ("须为 {multiple_of} 的整数倍", "must be a multiple of {multiple_of}"),
+    "finite_number": ("须为有限的数字", "must be a finite number"),
+    "int_type": ("须为整数", "must be a whole number"),
+    "float_type": ("须为数字", "must be a number"),
+    "bool_type": ("须为 true 或 false", "must be true or false"),
+    "date_type": ("须为日期 YYYY-MM-DD", "must be a date YYYY-MM-DD"),
+    "list_type": ("须为列表", "must be a list"),
+    "dict_type": ("须为对象（键和值）", "must be an object (keys and values)"),
+    "model_type": ("须为对象（键和值）", "must be an object (keys and values)"),
+    "model_attributes_type": ("须为对象（键和值）", "must be an object (keys and values)"),
+    "json_invalid": ("不是有效的 JSON", "is not valid JSON"),
 }
 #: Where a parameter came from, left out of its name on a page.
 _PLACES = ("query", "path", "body", "header", "cookie")
@@ -76,10 +87,13 @@ def field_problems(details: list[dict[str, Any]], lang: str) -> list[dict[str, s
         ctx = {k: f"{v:g}" if isinstance(v, float) else v for k, v in (d.get("ctx") or {}).items()}
         if lang == "zh" and isinstance(ctx.get("expected"), str):
             ctx["expected"] = ctx["expected"].replace(" or ", ", ").replace(", ", "、")
+        said = str(d.get("message") or "")
         try:
-            text = (rule[0] if lang == "zh" else rule[1]).format(**ctx) if rule else str(d.get("message") or "")
+            text = (rule[0] if lang == "zh" else rule[1]).format(**ctx) if rule else ""
         except (KeyError, IndexError):  # a rule whose context pydantic did not give
-            text = str(d.get("message") or "")
+            text = ""
+        if not text:  # a rule not translated: pydantic's English, under a Chinese heading on a Chinese page
+            text = f"不符合要求（{said}）" if lang == "zh" and said else said
         given = d.get("input")
         shown = str(given)[:80] if isinstance(given, (str, int, float)) and d.get("type") != "missing" else ""
         out.append({"field": name, "problem": text, "given": shown})
