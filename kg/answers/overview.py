@@ -1,5 +1,5 @@
 """What the graph holds, in a few numbers, for the landing page: its needs (and how much of them is example
-data), the gaps among them, the day they are judged for, and the last import.
+data), the gaps among them, the day they are judged for, the last import and the withdrawals.
 
 Cheap at any scale: the counts are the gap report's over the whole store, which reads the derived graph's
 need summaries (milliseconds at national scale); the imports are a handful of nodes.
@@ -27,6 +27,8 @@ class Overview:
     last_import: str | None  # when the latest import ended (xsd:dateTime lexical form)
     last_import_by: str | None
     basis: Basis
+    withdrawals: int = 0  # import batches withdrawn (their records stay: ``dcpa:Withdrawal``)
+    last_withdrawal: str | None = None  # when the latest withdrawal ended
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -41,12 +43,16 @@ def overview(store: StoreAPI, settings: Settings | None = None) -> Overview:
     rows = store.select("SELECT ?when ?who WHERE { ?b a dcpa:ImportActivity ; prov:endedAtTime ?when . "
                         "OPTIONAL { ?b dcpa:recordedBy ?who } } ORDER BY DESC(?when) LIMIT 1")
     count = store.select("SELECT (COUNT(?b) AS ?n) WHERE { ?b a dcpa:ImportActivity }")
+    gone = store.select("SELECT (COUNT(?w) AS ?n) (MAX(?when) AS ?last) WHERE { ?w a dcpa:Withdrawal ; "
+                        "prov:endedAtTime ?when }")
     last = rows[0] if rows else {}
     return Overview(
         needs=report.totals.needs, example_needs=report.totals.example_needs, unaddressed=report.totals.unaddressed,
         as_of=report.as_of.isoformat(), source=report.source, imports=int(count[0]["n"]) if count else 0,
         last_import=str(last["when"]) if last.get("when") is not None else None,
         last_import_by=str(last["who"]) if last.get("who") is not None else None, basis=report.basis,
+        withdrawals=int(gone[0]["n"]) if gone else 0,
+        last_withdrawal=str(gone[0]["last"]) if gone and gone[0].get("last") is not None else None,
     )
 
 

@@ -222,3 +222,13 @@ def test_a_record_list_and_its_search_see_every_write_at_once(writer: TestClient
                             headers=AUTH)
     assert withdrawn.status_code == 200, withdrawn.text
     assert found("远程教育") == [] and writer.get("/api/interventions").json()["total"] == total + 1
+
+
+def test_the_home_page_says_an_import_was_withdrawn_not_that_nothing_was_imported(writer: TestClient) -> None:
+    batch = writer.post("/api/needs", json=NEED, headers=AUTH).json()["report"]["batch_id"]
+    assert "1 import(s); the latest ended" in writer.get("/?lang=en").text
+    assert writer.post(f"/api/imports/{batch}/withdraw", json={"reason": "x"}, headers=AUTH).status_code == 200
+    en = writer.get("/?lang=en").text
+    assert "Every import was withdrawn: 1 batch(es) withdrawn" in en and "Nothing imported" not in en
+    zh = writer.get("/").text
+    assert "导入的数据都已撤回：已撤回 1 批" in zh and "还没有通过 dcpa import 导入的数据" not in zh
