@@ -55,8 +55,7 @@ virtuoso:
 
 build: setup
 	$(BIN)/dcpa build
-	$(BIN)/dcpa ontology docs -o var/docs/ontology.zh.html --lang zh
-	$(BIN)/dcpa ontology docs -o var/docs/ontology.en.html --lang en
+	$(BIN)/dcpa ontology docs -o var/docs/ontology.zh.html --lang zh  # and ontology.en.html beside it
 
 serve: build
 	$(BIN)/dcpa serve

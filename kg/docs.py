@@ -350,11 +350,13 @@ def _metadata_section(g: rdflib.Graph, ont: Any, lang: str, t: dict[str, str]) -
     return f'<h2 id="meta">{escape(t["meta"])}</h2><table>{"".join(rows)}</table>'
 
 
-def ontology_html(lang: str = "zh", graph: rdflib.Graph | None = None, shapes: rdflib.Graph | None = None) -> str:
+def ontology_html(lang: str = "zh", graph: rdflib.Graph | None = None, shapes: rdflib.Graph | None = None, *,
+                  switch_href: str | None = None) -> str:
     """The documentation page of the ontology (``graph``, default: ours) in ``lang`` ("zh" or "en").
 
     Each class lists the rules of the SHACL shapes targeting it (``shapes``; default: ours when
-    documenting our ontology, none otherwise).
+    documenting our ontology, none otherwise). The language switch leads to ``switch_href``: by default
+    ``?lang=`` the other language, which a served page answers (a file on disk needs the other file's name).
     """
     lang = "en" if lang == "en" else "zh"
     t = _TEXT[lang]
@@ -393,7 +395,7 @@ def ontology_html(lang: str = "zh", graph: rdflib.Graph | None = None, shapes: r
 </head>
 <body>
 <header><div class="inner">
-<a class="switch" href="?lang={other}" hreflang="{other}">{escape(t["switch"])}</a>
+<a class="switch" href="{escape(switch_href or f"?lang={other}")}" hreflang="{other}">{escape(t["switch"])}</a>
 <h1>{escape(title)}</h1>
 <p>{escape(_text(g, ont, DCTERMS.description, lang))}</p>
 </div></header>

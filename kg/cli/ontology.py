@@ -35,6 +35,10 @@ def docs(
 ) -> None:
     """Write the bilingual HTML documentation of the ontology.
 
+    To a file, it writes the other language beside it too (``ontology.html`` and ``ontology.zh.html`` for
+    ``--lang en``; ``ontology.zh.html`` and ``ontology.en.html``), each page's language switch leading to the
+    other file.
+
     Example: dcpa ontology docs -o build/ontology.html --lang en
     """
     from pathlib import Path
@@ -43,14 +47,17 @@ def docs(
 
     if lang not in ("zh", "en"):
         raise typer.BadParameter(f"unknown language {lang!r}; use zh or en")
-    page = ontology_html(lang=lang)
     if output == "-":
-        sys.stdout.write(page)
+        sys.stdout.write(ontology_html(lang=lang))
         return
     path = Path(output)
+    other = "en" if lang == "zh" else "zh"
+    base = path.stem.removesuffix(f".{lang}")  # ontology.zh.html's twin is ontology.en.html
+    twin = path.with_name(f"{base}.{other}{path.suffix or '.html'}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
-    err(f"wrote {path} ({lang})")
+    path.write_text(ontology_html(lang=lang, switch_href=twin.name), encoding="utf-8")
+    twin.write_text(ontology_html(lang=other, switch_href=path.name), encoding="utf-8")
+    err(f"wrote {path} ({lang}) and {twin} ({other})")
 
 
 @ontology_app.command("check")

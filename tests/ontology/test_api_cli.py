@@ -71,7 +71,17 @@ def test_cli_docs_writes_a_page(tmp_path):
     out = tmp_path / "docs" / "ontology.html"
     result = CliRunner().invoke(cli_app, ["ontology", "docs", "-o", str(out), "--lang", "en"])
     assert result.exit_code == 0, result.output
-    assert "Need types" in out.read_text(encoding="utf-8")
+    page = out.read_text(encoding="utf-8")
+    assert "Need types" in page
+    # the language switch leads to the other language's file, written beside it (it reloaded the same file)
+    twin = out.with_name("ontology.zh.html")
+    assert 'class="switch" href="ontology.zh.html"' in page
+    assert 'class="switch" href="ontology.html"' in twin.read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in twin.read_text(encoding="utf-8")
+    named = tmp_path / "o" / "ontology.zh.html"
+    assert CliRunner().invoke(cli_app, ["ontology", "docs", "-o", str(named), "--lang", "zh"]).exit_code == 0
+    assert 'class="switch" href="ontology.en.html"' in named.read_text(encoding="utf-8")
+    assert (tmp_path / "o" / "ontology.en.html").is_file()
 
 
 def test_cli_docs_rejects_unknown_language(tmp_path):
