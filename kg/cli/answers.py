@@ -16,6 +16,7 @@ import typer
 
 from ..answers.basis import Basis
 from ..answers.gaps import GapDimension
+from ..answers.labels import Label, labels
 from ..answers.plan import PlanMethod
 from ..catalogue import answer, load_catalogue
 from ..connect import read_only_or_writable
@@ -173,6 +174,9 @@ def recommend(
         with _store() as store:
             found = run_recommend_within(store, code, **kw) if many else None
             reps = found.villages if found is not None else [run_recommend(store, code, **kw)]
+            # the predicates of the explanations by their labels, in the answer's language, as the village page
+            names = labels(store, {s.predicate for rep in reps for n in rep.needs for c in n.candidates
+                                   for s in c.explanation}) if fmt != "json" else {}
     except DcpaError as e:
         raise fail(e) from e
     if fmt == "json":
@@ -189,7 +193,7 @@ def recommend(
                     "library": c.library_label or c.library, "fit": c.fit, "score": c.score,
                     "unit_cost": c.unit_cost, "example": c.example,
                     "why": " → ".join(f"{s.subject_label or s.subject.rsplit('/', 1)[-1]} "
-                                      f"{s.predicate.rsplit('#', 1)[-1].rsplit('/', 1)[-1]} "
+                                      f"{_predicate(s.predicate, names, lang)} "
                                       f"{s.object_label or s.object.rsplit('/', 1)[-1]}" for s in c.explanation),
                 })
             if not n.candidates:
@@ -204,6 +208,12 @@ def recommend(
     emit_rows(rows, fmt, [*(["village"] if many else []), "need_type", "severity", "state", "rank", "kind",
                           "candidate", "library", "fit", "score", "unit_cost", "example", "why"])
     _basis(found.basis if found is not None else reps[0].basis, lang)
+
+
+def _predicate(iri: str, names: dict[str, Label], lang: str) -> str:
+    """A step's predicate by its label in ``lang``, else its local name."""
+    found = names.get(iri)
+    return (found.get(lang) if found is not None else "") or iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
 
 
 @app.command()

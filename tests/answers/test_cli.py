@@ -132,3 +132,12 @@ def test_answers_state_their_basis_and_answer_real_only(store_dir: Path, monkeyp
     assert json.loads(r.stdout)["targeting"]["example_registration"] is True
     r = _run(store_dir, monkeypatch, "gaps", "--reach", "area,library")
     assert r.exit_code == 2 and "library" in r.stderr
+
+
+def test_recommend_explains_in_the_answer_s_language(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The steps' predicates by their labels (the village page's words), not their English local names."""
+    zh = _run(store_dir, monkeypatch, "recommend", V1, "--format", "csv")
+    en = _run(store_dir, monkeypatch, "recommend", V1, "--format", "csv", "--lang", "en")
+    assert zh.exit_code == 0 and en.exit_code == 0, zh.output + en.output
+    assert " serves " not in zh.stdout and " 服务区域 " in zh.stdout
+    assert " serves " in en.stdout and "RM3" not in zh.stdout + en.stdout
