@@ -62,10 +62,19 @@ def first_refused(text: str) -> tuple[int, str] | None:
 
 
 def text_problem(text: str, max_chars: int | None = MAX_CELL_CHARS) -> tuple[str, str] | None:
-    """``(message, hint)`` when ``text`` may not be stored, else None. Messages say what and where."""
+    """``(message, hint)`` when ``text`` may not be stored, else None. Messages say what and where; both are
+    ``中文 / English``."""
+    found = text_problem_parts(text, max_chars)
+    return None if found is None else (found[0], f"{found[1]} / {found[2]}")
+
+
+def text_problem_parts(text: str, max_chars: int | None = MAX_CELL_CHARS) -> tuple[str, str, str] | None:
+    """``(message, hint in Chinese, hint in English)`` when ``text`` may not be stored, else None: for a caller
+    that puts words of its own before each half of the hint (``text_problem`` joins them)."""
     if max_chars is not None and len(text) > max_chars:
         return (
             f"内容过长 / value too long ({len(text)} characters; at most {max_chars})",
+            f"请缩短：一个单元格最多 {max_chars} 个字符（Excel 的上限）；长文档请另行存放，这里只写出处",
             "shorten it: a cell holds at most "
             f"{max_chars} characters (Excel's limit); put long documents elsewhere and refer to them",
         )
@@ -77,21 +86,25 @@ def text_problem(text: str, max_chars: int | None = MAX_CELL_CHARS) -> tuple[str
         return (
             f"不允许的双向文本控制字符 / bidirectional control character not allowed: {char_name(ch)} "
             f"at character {pos + 1}",
+            "请删除该字符后重新输入：它看不见，却会让文字显示的顺序与存储的顺序不同，可能掩盖内容的真实意思",
             "delete it and type the value again: it is invisible and makes the text display in another "
             "order than it is stored, which can hide what the value really says",
         )
     if unicodedata.category(ch) == "Cs":
         return (
             f"无效的字符 / invalid character: unpaired surrogate {char_name(ch)} at character {pos + 1}",
+            "请以有效的 UTF-8 发送文本（JSON 中的 \\ud800-\\udfff 转义必须成对出现）",
             "send text as valid UTF-8 (JSON: a \\ud800-\\udfff escape must be one of a pair)",
         )
     if unicodedata.category(ch) != "Cc":
         return (
             f"无效的字符 / invalid character: noncharacter {char_name(ch)} at character {pos + 1}",
+            "请删除它：它不是文字（通常是编码转换出了错）",
             "delete it: it is not text (often a broken conversion)",
         )
     return (
         f"不允许的控制字符 / control character not allowed: {char_name(ch)} at character {pos + 1}",
+        "请删除该字符后重新输入：控制字符看不见，却会影响显示这些数据的终端和程序（只允许制表符和换行）",
         "delete it and type the value again: control characters are invisible and can act on "
         "terminals and programs that show the data (only tab and line breaks are allowed)",
     )

@@ -123,13 +123,15 @@ def _cell(value: Any) -> Any:
 def _records(body: Any) -> list[dict[str, Any]]:
     items = body if isinstance(body, list) else [body]
     if not items:
-        raise DataError("no records given", hint="send one record (an object) or a list of them")
+        raise DataError("no records given",
+                        hint="请发送一条记录（一个对象）或一个记录列表 / send one record (an object) or a list of them")
     if len(items) > _MAX_RECORDS:
         raise DataError(f"{len(items)} records in one request; the limit is {_MAX_RECORDS}")
     out = []
     for i, item in enumerate(items):
         if not isinstance(item, dict):
-            raise DataError(f"record {i + 1} is not an object", hint="each record is a JSON object of columns")
+            raise DataError(f"record {i + 1} is not an object",
+                            hint="每条记录是一个以列名为键的 JSON 对象 / each record is a JSON object of columns")
         out.append({str(k): _cell(v) for k, v in item.items()})
     return out
 
@@ -252,7 +254,8 @@ def _replace_record(
     served: ServedStore, settings: Any, user: str, kind: str, record_id: str, body: Any, dry_run: bool
 ) -> Response:
     if not isinstance(body, dict):
-        raise DataError("a replacement is one record", hint="send one JSON object of columns")
+        raise DataError("a replacement is one record",
+                        hint="请发送一个以列名为键的 JSON 对象 / send one JSON object of columns")
     record = {str(k): _cell(v) for k, v in body.items()}
     with served.writing() as store:
         try:
@@ -385,7 +388,8 @@ async def post_imports(
             data = await f.read(limit + 1)
             if len(data) > limit:
                 raise DataError(
-                    f"{f.filename} is larger than {limit} bytes", hint="split it, or raise DCPA_MAX_IMPORT_BYTES"
+                    f"{f.filename} is larger than {limit} bytes",
+                    hint="请拆分这个文件，或调高 DCPA_MAX_IMPORT_BYTES / split it, or raise DCPA_MAX_IMPORT_BYTES",
                 )
             name = _SAFE_NAME.sub("_", Path(f.filename or f"upload-{i}").name) or f"upload-{i}"
             target = Path(tmp) / name

@@ -84,7 +84,7 @@ def _validate(store: StoreAPI, batch: Batch, reader_issues: list[Issue]) -> list
             shacl, warnings = checks.shacl_issues(store, batch)
             issues += shacl
     if not issues and not batch.minted:
-        issues.append(Issue("没有可导入的记录 / nothing to import", hint="fill in at least one row"))
+        issues.append(Issue("没有可导入的记录 / nothing to import", hint="请至少填写一行 / fill in at least one row"))
     if issues:
         issues.sort(key=lambda i: (i.file or "", i.sheet or "", i.row or 0))
         raise ValidationFailed(issues)
@@ -139,8 +139,11 @@ def import_files(
 
     files = [Path(p) for p in paths]
     if not files:
-        raise ImportUsageError("no files given", hint="dcpa import needs.xlsx [more files…]")
-    user = checked_user(user, "say who imports the data (--user NAME)")
+        raise ImportUsageError(
+            "no files given",
+            hint="请给出要导入的文件：dcpa import needs.xlsx [更多文件…] / dcpa import needs.xlsx [more files…]",
+        )
+    user = checked_user(user, "请写明由谁导入这些数据（--user 姓名） / say who imports the data (--user NAME)")
     bad_names = [i for i in (file_name_issue(p.name) for p in files) if i is not None]
     if bad_names:
         raise ValidationFailed(bad_names)
@@ -180,7 +183,8 @@ def import_records(
 ) -> ImportReport:
     """Import records given as dicts keyed by column keys (e.g. from the JSON API) as one batch."""
     if kind not in RECORD_KINDS:
-        raise ImportUsageError(f"unknown record kind {kind!r}", hint="one of: " + ", ".join(RECORD_KINDS))
+        kinds = ", ".join(RECORD_KINDS)
+        raise ImportUsageError(f"unknown record kind {kind!r}", hint=f"请使用以下之一：{kinds} / one of: {kinds}")
     if not isinstance(records, list) or not records:
         raise ValidationFailed([Issue("没有记录 / no records given", file=source_name, sheet=kind)])
     user = checked_user(user)

@@ -93,8 +93,10 @@ def batch_report(batch: Batch, dry_run: bool, names: list[str], warnings: list[s
     )
 
 
-def checked_user(user: str | None, hint: str = "say who writes the data") -> str:
-    """The author's name to record, stripped; refused when empty or holding control or bidi characters."""
+def checked_user(user: str | None, hint: str = "请写明由谁写入这些数据 / say who writes the data") -> str:
+    """The author's name to record, stripped; refused when empty or holding control or bidi characters.
+
+    ``hint`` (``中文 / English``) says how to name the user where none was given."""
     if not user or not user.strip():
         raise ImportUsageError("no user given", hint=hint)
     problem = text_problem(user.strip(), 200)

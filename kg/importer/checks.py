@@ -99,6 +99,7 @@ def check_references(store: StoreAPI, batch: Batch, vocab: rdflib.Graph) -> None
                         "未知的村级代码 / unknown village code",
                         r.column,
                         r.value,
+                        "请使用模板 villages 表中的 12 位代码（dcpa template --format xlsx） / "
                         "use a 12-digit code from the 'villages' sheet of the template (dcpa template --format xlsx)",
                     )
                 )
@@ -108,6 +109,7 @@ def check_references(store: StoreAPI, batch: Batch, vocab: rdflib.Graph) -> None
                         "不是村级单位 / not a village-level unit",
                         r.column,
                         r.value,
+                        "需求属于某个村或社区：请填写它的 12 位代码 / "
                         "a need belongs to a village or community: use its 12-digit code",
                     )
                 )
@@ -117,6 +119,7 @@ def check_references(store: StoreAPI, batch: Batch, vocab: rdflib.Graph) -> None
                         "未知的区划代码 / unknown area code",
                         r.column,
                         r.value,
+                        "请使用辽宁省的统计用区划代码（2、4、6、9 或 12 位） / "
                         "use an official statistical code of Liaoning (2, 4, 6, 9 or 12 digits)",
                     )
                 )
@@ -128,6 +131,8 @@ def check_references(store: StoreAPI, batch: Batch, vocab: rdflib.Graph) -> None
                     f"未知的{zh}编号 / unknown {en} ID",
                     r.column,
                     r.value,
+                    f"图谱和本次导入中都没有这个编号的{zh}：请在 '{sheet}' 表中添加它"
+                    "（可在本文件中，或在之前的导入中），或更正编号 / "
                     f"no {en} with this ID in the graph or in this import: add it on the '{sheet}' sheet "
                     "(in this file or an earlier import) or correct the ID",
                 )
@@ -138,7 +143,7 @@ def check_references(store: StoreAPI, batch: Batch, vocab: rdflib.Graph) -> None
                     f"编号不是{zh} / the ID names something that is not a {en}",
                     r.column,
                     r.value,
-                    f"use the ID of a {en}",
+                    f"请填写一个{zh}的编号 / use the ID of a {en}",
                 )
             )
 
@@ -163,19 +168,28 @@ def check_existing(store: StoreAPI, batch: Batch) -> None:
         graphs = sorted(held[x] - {str(GRAPH_DERIVED)}) or sorted(held[x])
         origin = ", ".join(f"import batch {g[len(GRAPH_IMPORT_PREFIX):]}" if g.startswith(GRAPH_IMPORT_PREFIX)
                            else g for g in graphs)
+        origin_zh = "、".join(f"导入批次 {g[len(GRAPH_IMPORT_PREFIX):]}" if g.startswith(GRAPH_IMPORT_PREFIX)
+                              else g for g in graphs)
         where = batch.minted[x][1]
         spec = RECORD_KINDS[where.kind] if where.kind else None
         key = spec.identity[0] if spec else None
         if not any(g.startswith(GRAPH_IMPORT_PREFIX) for g in graphs):  # example or reference data: no batch
-            hint = (f"it is already in the graph ({origin}), which no import wrote; leave the row out "
+            hint = (f"图谱中已有这条记录（{origin_zh}），它不是导入写入的：请删去这一行"
+                    "（导入只添加记录，不修改记录） / "
+                    f"it is already in the graph ({origin}), which no import wrote; leave the row out "
                     "(an import adds records, it does not change them)")
         elif spec is None or spec.identity == ("id",):
-            hint = (f"it is already in the graph ({origin}); use a new ID, or leave the row out "
+            hint = (f"图谱中已有这条记录（{origin_zh}）：请换一个新编号，或删去这一行（导入只添加记录，不修改记录） / "
+                    f"it is already in the graph ({origin}); use a new ID, or leave the row out "
                     "(an import adds records, it does not change them)")
         else:
-            change = (f"replace it (PUT /api/{spec.kind}/{x.split('/')[-1]}) or withdraw"
-                      if spec.kind in REPLACEABLE else "withdraw")
-            hint = (f"a record with the same {', '.join(spec.identity)} is already in the graph ({origin}); leave "
+            put = f"PUT /api/{spec.kind}/{x.split('/')[-1]}"
+            replaceable = spec.kind in REPLACEABLE
+            change = f"replace it ({put}) or withdraw" if replaceable else "withdraw"
+            change_zh = f"替换它（{put}），或先撤回" if replaceable else "先撤回"
+            hint = (f"图谱中已有 {', '.join(spec.identity)} 相同的记录（{origin_zh}）：请删去这一行；"
+                    f"如要修改那条记录，请{change_zh}包含它的批次（导入只添加记录，不修改记录） / "
+                    f"a record with the same {', '.join(spec.identity)} is already in the graph ({origin}); leave "
                     f"the row out, or, to change that record, {change} the batch that holds it first "
                     "(an import adds records, it does not change them)")
         batch.issues.append(where.issue("记录已存在 / this record already exists", key,
@@ -211,7 +225,8 @@ def shacl_issues(store: StoreAPI, batch: Batch) -> tuple[list[Issue], list[str]]
         if where is None:
             issues.append(Issue(f"SHACL: {msg} ({r.focus})", value=text))
         else:
-            issues.append(where.issue(f"SHACL: {msg}", column, text, "see the column's help on the readme sheet"))
+            issues.append(where.issue(f"SHACL: {msg}", column, text,
+                                      "请查看模板 readme 表中这一列的说明 / see the column's help on the readme sheet"))
     return issues, warnings
 
 

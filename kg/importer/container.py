@@ -64,8 +64,12 @@ _OTHER_MAIN = {
 #: The signature of OLE2 compound files: .xls, .doc and other pre-2007 Office files (may hold macros).
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
-_SAVE_AS_XLSX = "open it in Excel or WPS and save it as 'Excel Workbook (*.xlsx)'"
-_MACRO_HINT = (
+_SAVE_AS_XLSX = (
+    "请用 Excel 或 WPS 打开它，另存为“Excel 工作簿 (*.xlsx)” / "
+    "open it in Excel or WPS and save it as 'Excel Workbook (*.xlsx)'"
+)
+MACRO_HINT = (
+    "请另存为“Excel 工作簿 (*.xlsx)”（不含宏）：含代码的文件不予接受，因为文件会被保存下来，可能被其他人打开 / "
     "save it as 'Excel Workbook (*.xlsx)' (without macros): files with code are not accepted, "
     "because they are kept and could be opened by others"
 )
@@ -106,6 +110,7 @@ def _not_a_zip(path: Path, name: str) -> Issue:
         return _issue(
             name,
             "这是文本文件（CSV？），不是 XLSX / a text file (CSV?) named like an XLSX workbook",
+            "如果它是 CSV 文件，请把扩展名改为 .csv；否则请用 Excel 另存为 .xlsx / "
             "if it is a CSV file, give it the extension .csv; else save it from Excel as .xlsx",
         )
     return _issue(name, "不是 XLSX 文件 / not an XLSX workbook (not a ZIP archive)", _SAVE_AS_XLSX)
@@ -119,6 +124,7 @@ def _check_zip(zf: zipfile.ZipFile, name: str, settings: Settings) -> Issue | No
         return _issue(
             name,
             "文件已加密 / the workbook is password-protected (encrypted)",
+            "请取消密码（文件 > 信息 > 保护工作簿）后重新保存 / "
             "remove the password (File > Info > Protect Workbook) and save it again",
         )
     total = sum(i.file_size for i in infos)
@@ -127,6 +133,7 @@ def _check_zip(zf: zipfile.ZipFile, name: str, settings: Settings) -> Issue | No
         return _issue(
             name,
             f"解压后过大 / the workbook expands to {_mib(total)} when unpacked (at most {_mib(limit)}); not read",
+            "请拆分成几个较小的工作簿，或调高 DCPA_XLSX_MAX_UNCOMPRESSED_BYTES / "
             "split it into smaller workbooks, or raise DCPA_XLSX_MAX_UNCOMPRESSED_BYTES",
             uncompressed_bytes=total,
         )
@@ -138,6 +145,8 @@ def _check_zip(zf: zipfile.ZipFile, name: str, settings: Settings) -> Issue | No
                 f"压缩比异常（压缩炸弹？）/ part {i.filename!r} expands {ratio:.0f} times "
                 f"({_mib(i.compress_size)} → {_mib(i.file_size)}; at most {settings.xlsx_max_ratio:g} times): "
                 "a decompression bomb?",
+                "Excel 或 WPS 保存的工作簿解压后约为原来的 5 到 20 倍：请用电子表格软件重新保存数据，"
+                "或调高 DCPA_XLSX_MAX_RATIO / "
                 "workbooks saved by Excel or WPS expand about 5 to 20 times; save the data again from a "
                 "spreadsheet program, or raise DCPA_XLSX_MAX_RATIO",
                 part=i.filename,
@@ -149,7 +158,7 @@ def _check_zip(zf: zipfile.ZipFile, name: str, settings: Settings) -> Issue | No
                 name,
                 f"XLSX 部件含 DTD 声明 / part {i.filename!r} has a document type declaration (<!DOCTYPE>), "
                 "which Excel never writes and which can define entities (XXE, billion laughs)",
-                "save the data again from Excel or WPS as .xlsx",
+                "请用 Excel 或 WPS 把数据重新保存为 .xlsx / save the data again from Excel or WPS as .xlsx",
                 part=i.filename,
             )
     return _check_content_types(zf, name, settings)
@@ -172,7 +181,7 @@ def _check_content_types(zf: zipfile.ZipFile, name: str, settings: Settings) -> 
             "含宏或代码的工作簿 / a workbook with macros or other code ("
             + (", ".join(code) if code else "a VBA project")
             + ") is not accepted",
-            _MACRO_HINT,
+            MACRO_HINT,
             reason="macros",
         )
     if XLSX_MAIN not in types:
@@ -183,6 +192,7 @@ def _check_content_types(zf: zipfile.ZipFile, name: str, settings: Settings) -> 
         return _issue(
             name,
             f"工作表过多 / too many sheets ({sheets}; at most {settings.xlsx_max_sheets})",
+            "每类记录只用一个工作表（与模板相同），或调高 DCPA_XLSX_MAX_SHEETS / "
             "keep one sheet per kind of record (as in the template), or raise DCPA_XLSX_MAX_SHEETS",
         )
     return None
@@ -246,6 +256,7 @@ def sniff_text_file(data: bytes, name: str) -> Issue | None:
         return _issue(
             name,
             "这是 XLSX 工作簿（ZIP），不是 CSV / an XLSX workbook (ZIP archive) named like a CSV file",
+            "请把扩展名改为 .xlsx，或用 Excel 另存为“CSV UTF-8” / "
             "give it the extension .xlsx, or save it from Excel as 'CSV UTF-8'",
         )
     if data.startswith(OLE2_MAGIC):
@@ -253,6 +264,6 @@ def sniff_text_file(data: bytes, name: str) -> Issue | None:
             name,
             "这是旧版 Excel（.xls）或其他 Office 二进制文件，不是 CSV / an old Excel (.xls) or other Office "
             "binary file named like a CSV file",
-            "save it from Excel as 'CSV UTF-8' or as .xlsx",
+            "请用 Excel 另存为“CSV UTF-8”或 .xlsx / save it from Excel as 'CSV UTF-8' or as .xlsx",
         )
     return None

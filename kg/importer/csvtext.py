@@ -17,7 +17,11 @@ from collections.abc import Iterator
 
 from ..errors import Issue
 
-_RESAVE = "save the CSV as UTF-8 in one go (Excel: 'CSV UTF-8'; a text editor: encoding UTF-8), or import the .xlsx"
+_RESAVE_ZH = (
+    "请把整个 CSV 文件一次另存为 UTF-8 编码（Excel：选“CSV UTF-8”；文本编辑器：选 UTF-8 编码），或改为导入 .xlsx"
+)
+_RESAVE_EN = "save the CSV as UTF-8 in one go (Excel: 'CSV UTF-8'; a text editor: encoding UTF-8), or import the .xlsx"
+_RESAVE = f"{_RESAVE_ZH} / {_RESAVE_EN}"
 
 
 class CsvProblem(Exception):
@@ -71,7 +75,7 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
             f"{' (byte order mark)' if bom and not utf8 else ''} but line {gb[0]} is GB18030 "
             f"({len(gb)} GB18030 line(s), {max(len(utf8), 1)} UTF-8 line(s)); reading it as either one "
             "would store garbled text",
-            "the file was pasted together from two sources: " + _RESAVE,
+            f"这个文件是由两个来源拼接成的：{_RESAVE_ZH} / the file was pasted together from two sources: {_RESAVE_EN}",
             gb[0],
         )
     return _plausible(body.decode("gb18030"), name), "gb18030"
@@ -158,6 +162,7 @@ def _structure_problem(
             name,
             f"第 {opened} 行的引号没有闭合 / unclosed quote: the quoted field that starts on line {opened} "
             "never ends, so the rest of the file would be read into that one cell",
+            '请补上闭合的引号；带引号的值里面的引号要写两次（""） / '
             'close the quote; a quote inside a quoted value is written twice ("")',
             opened,
             record,
@@ -168,6 +173,7 @@ def _structure_problem(
             name,
             f"第 {start} 行起的记录中有字段过长 / a field in the record starting on line {start} is longer "
             f"than {limit} characters",
+            "请缩短它（一个单元格最多 32767 个字符），或检查它前面是否有没闭合的引号 / "
             "shorten it (a cell holds at most 32767 characters), or check for an unclosed quote before it",
             start,
             record,
@@ -175,6 +181,7 @@ def _structure_problem(
     return _problem(
         name,
         f"第 {line} 行的 CSV 格式错误 / malformed CSV on line {line}: {error}",
+        '带引号的值在结束引号后必须立即结束；值里面的引号要写两次（""） / '
         'a quoted value must end right after its closing quote; write a quote inside it twice ("")',
         line,
         record,

@@ -76,7 +76,7 @@ def land(
     except OSError as e:
         raise StoreError(
             f"could not keep {what} under {settings.imports_path}: {e}; {outcome}",
-            hint="check that DCPA_IMPORTS_PATH is writable",
+            hint="请检查 DCPA_IMPORTS_PATH 是否可写 / check that DCPA_IMPORTS_PATH is writable",
         ) from e
     faults.point("write:retained")
     step("write", 0)

@@ -227,7 +227,8 @@ def parse_date(raw: Any) -> dt.date:
             return dt.date(int(m[1]), int(m[2]), int(m[3]))
         except ValueError:
             pass
-    raise CellError("日期格式错误 / bad date", "write the date as YYYY-MM-DD, e.g. 2018-05-12")
+    raise CellError("日期格式错误 / bad date",
+                    "请按 YYYY-MM-DD 格式填写日期，如 2018-05-12 / write the date as YYYY-MM-DD, e.g. 2018-05-12")
 
 
 def parse_year(raw: Any) -> int:
@@ -236,18 +237,22 @@ def parse_year(raw: Any) -> int:
     m = _YEAR.match(_nfkc(raw))
     if m and 1900 <= int(m[1]) <= 2100:
         return int(m[1])
-    raise CellError("年份格式错误 / bad year", "write a four-digit year, e.g. 2015")
+    raise CellError("年份格式错误 / bad year", "请填写四位数的年份，如 2015 / write a four-digit year, e.g. 2015")
+
+
+_NUMBER_HINT = "请填写数字，如 120 或 1500.5 / write a number such as 120 or 1500.5"
+_WHOLE_NUMBER_HINT = "请填写整数，如 120 / write a whole number such as 120"
 
 
 def parse_decimal(raw: Any) -> Decimal:
     if isinstance(raw, bool):
-        raise CellError("不是数字 / not a number", "write a number such as 120 or 1500.5")
+        raise CellError("不是数字 / not a number", _NUMBER_HINT)
     try:
         d = Decimal(str(raw)) if isinstance(raw, int | float) else Decimal(_nfkc(raw).replace(",", ""))
     except InvalidOperation:
-        raise CellError("不是数字 / not a number", "write a number such as 120 or 1500.5") from None
+        raise CellError("不是数字 / not a number", _NUMBER_HINT) from None
     if not d.is_finite():
-        raise CellError("不是数字 / not a number", "write a number such as 120 or 1500.5")
+        raise CellError("不是数字 / not a number", _NUMBER_HINT)
     return d
 
 
@@ -255,9 +260,9 @@ def parse_int(raw: Any) -> int:
     try:
         d = parse_decimal(raw)
     except CellError:
-        raise CellError("不是整数 / not a whole number", "write a whole number such as 120") from None
+        raise CellError("不是整数 / not a whole number", _WHOLE_NUMBER_HINT) from None
     if d != d.to_integral_value():
-        raise CellError("不是整数 / not a whole number", "write a whole number such as 120")
+        raise CellError("不是整数 / not a whole number", _WHOLE_NUMBER_HINT)
     return int(d)
 
 
@@ -266,22 +271,24 @@ def parse_area_code(raw: Any, village: bool) -> str:
     if re.fullmatch(r"\d+(\.\d+)?[eE][+]?\d+", s):
         raise CellError(
             "区划代码被科学计数法截断 / area code turned into scientific notation",
+            "请在 Excel 中把这一列设为文本格式，再重新输入完整的代码 / "
             "format the column as text in Excel and type the full code again",
         )
     lengths = (12,) if village else (2, 4, 6, 9, 12)
     if not s.isdigit() or len(s) not in lengths:
-        what = "12 位村级代码 / a 12-digit village code" if village else "2、4、6、9 或 12 位区划代码 / an area code"
-        raise CellError(
-            "区划代码格式错误 / malformed area code",
-            f"write {what.split(' / ')[1]} ({what.split(' / ')[0]}), digits only",
-        )
+        zh, en = ("12 位村级代码", "a 12-digit village code") if village else ("2、4、6、9 或 12 位区划代码",
+                                                                              "an area code")
+        raise CellError("区划代码格式错误 / malformed area code", f"请填写 {zh}，只写数字 / write {en}, digits only")
     return s
 
 
 def parse_id(raw: Any) -> str:
     s = _nfkc(raw)
     if not re.fullmatch(r"[\w.\-]{1,80}", s):
-        raise CellError("编号格式错误 / malformed ID", "use letters, digits, '-', '_' or '.', no spaces")
+        raise CellError(
+            "编号格式错误 / malformed ID",
+            "只能使用字母、数字、'-'、'_' 或 '.'，不要有空格 / use letters, digits, '-', '_' or '.', no spaces",
+        )
     return s
 
 
@@ -302,6 +309,7 @@ def _role_count(text: str, roles: CodeList) -> tuple[Code, int]:
     if m is None or role is None:
         raise CellError(
             f"人员写法不对 / not a role and a count: {text}",
+            f"请写成“角色:人数”，多项之间用 ; 分隔（如 馆员:2；志愿者:5），角色写代码或名称：{roles.examples()} / "
             f"write role:count pairs separated by ; (e.g. 馆员:2；志愿者:5), each role by its code or name: "
             f"{roles.examples()}",
         )
@@ -318,17 +326,18 @@ def parse_cell(col: Column, raw: Any, lists: dict[str, CodeList]) -> Any:
     if t in ("int", "count"):
         n = parse_int(raw)
         if t == "count" and n < 0:
-            raise CellError("负数 / negative count", "a count cannot be below 0")
+            raise CellError("负数 / negative count", "数量不能小于 0 / a count cannot be below 0")
         if (col.minimum is not None and n < col.minimum) or (col.maximum is not None and n > col.maximum):
             raise CellError(
                 f"超出范围 / out of range ({col.minimum}–{col.maximum})",
+                f"请填写 {col.minimum} 到 {col.maximum} 之间的整数 / "
                 f"write a whole number from {col.minimum} to {col.maximum}",
             )
         return n
     if t in ("decimal", "number"):
         d = parse_decimal(raw)
         if t == "decimal" and d < 0:
-            raise CellError("负数 / negative number", "this value cannot be below 0")
+            raise CellError("负数 / negative number", "这个值不能小于 0 / this value cannot be below 0")
         return d
     if t == "date":
         return parse_date(raw)
@@ -342,7 +351,9 @@ def parse_cell(col: Column, raw: Any, lists: dict[str, CodeList]) -> Any:
                 return parse_year(raw)
             except CellError:
                 raise CellError(
-                    "日期格式错误 / bad date", "write YYYY-MM-DD, or YYYY when only the year is known"
+                    "日期格式错误 / bad date",
+                    "请按 YYYY-MM-DD 填写日期，只知道年份时填写 YYYY / "
+                    "write YYYY-MM-DD, or YYYY when only the year is known",
                 ) from None
     if t in ("village", "area"):
         return parse_area_code(raw, t == "village")
@@ -359,6 +370,7 @@ def parse_cell(col: Column, raw: Any, lists: dict[str, CodeList]) -> Any:
                 zh, en = _CODE_SINGULAR.get(col.codes, (cl.zh, cl.en))
                 raise CellError(
                     f"未知的{zh} / unknown {en}" + (f": {v}" if t == "codes" else ""),
+                    f"请填写模板 '{col.codes}' 列表中的代码或中文/英文名称，如 {cl.examples()} / "
                     f"use a code or a Chinese/English label from the template's '{col.codes}' list, "
                     f"e.g. {cl.examples()}",
                 )
@@ -422,7 +434,8 @@ def add_rows(
         for col in spec.required:
             if col.key in where.headers and col.key not in values and col.key not in cells:
                 batch.issues.append(
-                    where.issue("必填项为空 / required value missing", col.key, "", f"fill in '{col.header}'")
+                    where.issue("必填项为空 / required value missing", col.key, "",
+                                f"请填写“{col.zh}” / fill in '{col.header}'")
                 )
                 ok = False
         if not ok or any(c.key not in where.headers for c in spec.required):
@@ -436,6 +449,7 @@ def add_rows(
                     "重复的记录 / duplicate row",
                     spec.identity[0],
                     " | ".join(str(x) for x in ident[1:]),
+                    f"与 {first.file} 第 {first.row} 行的 {', '.join(spec.identity)} 相同：请合并或更正这两行 / "
                     f"the same {', '.join(spec.identity)} as {first.file} row {first.row}; merge or correct them",
                 )
             )
@@ -462,7 +476,8 @@ def _check_row(batch: Batch, spec: RecordSpec, where: Located, values: dict[str,
     for a, b in (("start_date", "end_date"), ("period_start", "period_end"), ("registered_year", "exit_year")):
         if a in values and b in values and values[b] < values[a]:
             batch.issues.append(
-                where.issue("结束早于开始 / ends before it starts", b, values[b], f"'{b}' must not be before '{a}'")
+                where.issue("结束早于开始 / ends before it starts", b, values[b],
+                            f"'{b}' 不能早于 '{a}' / '{b}' must not be before '{a}'")
             )
     latest = batch.time.date() + dt.timedelta(days=1)  # a day's grace: the steward's clock may be ahead of ours
     for key in OBSERVED_ON:
@@ -470,6 +485,7 @@ def _check_row(batch: Batch, spec: RecordSpec, where: Located, values: dict[str,
         if isinstance(seen, dt.date) and seen > latest:
             batch.issues.append(where.issue(
                 "日期在未来 / a date in the future", key, seen.isoformat(),
+                f"'{key}' 是事情发生的日期，不能晚于导入日期（{batch.time.date().isoformat()}）：请检查年份 / "
                 f"'{key}' is when it happened, so it cannot be after the import ({batch.time.date().isoformat()}): "
                 "check the year"))
     if spec.kind == "needs":
@@ -477,14 +493,17 @@ def _check_row(batch: Batch, spec: RecordSpec, where: Located, values: dict[str,
         if "interview" in values and src is not None and src.code != "interview":
             batch.issues.append(where.issue(
                 "证据来源与访谈编号矛盾 / the source contradicts the interview ID", "source", src.code,
+                "依据访谈的需求，证据来源应为 'interview'：请清空两项中的一项 / "
                 "a need that rests on an interview has source 'interview'; clear one of the two"))
         elif src is None and "interview" not in values:
             batch.issues.append(where.issue(
                 "必填项为空 / required value missing", "source", "",
+                "请填写 'source'（survey、interview 或 document），或填写该需求所依据的“访谈编号” / "
                 "fill in 'source' (survey, interview or document), or give the 'Interview ID' the need rests on"))
         if "quote" in values and "interview" not in values:
             batch.issues.append(where.issue(
                 "原话缺少访谈编号 / a quote without its interview", "quote", values["quote"],
+                "请在“访谈编号”中填写说这段话的那次访谈 / "
                 "fill in 'Interview ID' with the interview the words were said in"))
     kind = values.get("kind")
     if isinstance(kind, Code) and kind.code == "programme":
@@ -495,6 +514,7 @@ def _check_row(batch: Batch, spec: RecordSpec, where: Located, values: dict[str,
                         "文化工程没有此项 / a programme has no such value",
                         key,
                         "",
+                        "类型为 'programme' 时此项请留空，或改选一种政策类型 / "
                         "leave it empty for kind 'programme', or choose a policy kind",
                     )
                 )
@@ -704,7 +724,7 @@ def unknown_keys(kind: str, source_name: str, records: list[dict[str, Any]]) -> 
                         sheet=kind,
                         row=i,
                         column=for_terminal(k),
-                        hint="fields of '" + kind + "': " + ", ".join(spec.keys),
+                        hint=f"'{kind}' 的字段有：{', '.join(spec.keys)} / fields of '{kind}': {', '.join(spec.keys)}",
                     )
                 )
     return issues

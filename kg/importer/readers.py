@@ -20,16 +20,19 @@ from typing import Any
 from xml.etree.ElementTree import ParseError
 
 from ..errors import DcpaError, Issue, NotFound
-from ..safetext import for_terminal, from_spreadsheet_cell, text_problem
+from ..safetext import for_terminal, from_spreadsheet_cell, text_problem, text_problem_parts
 from ..settings import Settings
 from . import csvtext
-from .container import check_xlsx, sniff_text_file
+from .container import MACRO_HINT, check_xlsx, sniff_text_file
 from .specs import EXAMPLE_MARKER, RECORD_KINDS, kind_for_header, kind_for_name
 
 log = logging.getLogger(__name__)
 
 #: Sheets of the template that hold no records.
 SKIPPED_SHEETS = {"readme", "说明", "lists", "villages"}
+
+_FILL_TEMPLATE = "请先填写模板 / fill in a template first"
+_KINDS = ", ".join(RECORD_KINDS)
 
 
 class ImportUsageError(DcpaError):
@@ -75,11 +78,14 @@ def file_name_issue(name: str) -> Issue | None:
         return Issue(
             f"文件名过长 / file name too long ({size} bytes in UTF-8; at most {MAX_FILE_NAME_BYTES})",
             file=shown,
-            hint="rename the file to a shorter name (about 60 Chinese characters or 200 letters at most)",
+            hint="请给文件换一个短一些的名称（最多约 60 个汉字或 200 个字母） / "
+            "rename the file to a shorter name (about 60 Chinese characters or 200 letters at most)",
         )
-    problem = text_problem(name, None)
+    problem = text_problem_parts(name, None)
     if problem:
-        return Issue(f"文件名 / file name: {problem[0]}", file=shown, hint="rename the file: " + problem[1])
+        message, zh, en = problem
+        return Issue(f"文件名 / file name: {message}", file=shown,
+                     hint=f"请重命名文件：{zh.removeprefix('请')} / rename the file: {en}")
     return None
 
 
@@ -94,7 +100,10 @@ def read_file(
     as earlier versions read them. Unsafe files (DTDs, broken XML, not what they claim) never are.
     """
     if not path.exists() or not path.is_file():
-        raise NotFound(f"no such file: {path}", hint="check the path; give one or more .xlsx or .csv files")
+        raise NotFound(
+            f"no such file: {path}",
+            hint="请检查路径，给出一个或多个 .xlsx 或 .csv 文件 / check the path; give one or more .xlsx or .csv files",
+        )
     shown = name or path.name
     suffix = path.suffix.lower()
     if suffix in MACRO_SUFFIXES:
@@ -102,8 +111,7 @@ def read_file(
             Issue(
                 f"不接受含宏的工作簿 / macro-enabled workbooks ({suffix}) are not accepted",
                 file=shown,
-                hint="save it as 'Excel Workbook (*.xlsx)' (without macros): files with code are not accepted, "
-                "because they are kept and could be opened by others",
+                hint=MACRO_HINT,
             )
         )
         if strict:
@@ -111,9 +119,10 @@ def read_file(
     reader = READERS.get(".xlsx" if suffix in MACRO_SUFFIXES else suffix)
     if reader is None:
         hint = (
-            "save it as .xlsx (Excel 2007+) or .csv"
+            "请另存为 .xlsx（Excel 2007 及以上版本）或 .csv / save it as .xlsx (Excel 2007+) or .csv"
             if suffix in (".xls", ".ods", ".numbers")
-            else ("use an .xlsx or .csv file made from `dcpa template`")
+            else "请使用按 `dcpa template` 模板填写的 .xlsx 或 .csv 文件 / "
+            "use an .xlsx or .csv file made from `dcpa template`"
         )
         raise ImportUsageError(f"unknown file format {path.suffix or '(none)'!r}: {path.name}", hint=hint)
     size = path.stat().st_size
@@ -124,12 +133,13 @@ def read_file(
                 f"{settings.max_import_bytes / 1048576:.1f} MiB), not read",
                 file=shown,
                 value=str(size),
-                hint="split it into smaller files, or raise DCPA_MAX_IMPORT_BYTES",
+                hint="请拆分成几个较小的文件，或调高 DCPA_MAX_IMPORT_BYTES / "
+                "split it into smaller files, or raise DCPA_MAX_IMPORT_BYTES",
             )
         )
         return []
     if size == 0:
-        issues.append(Issue("文件为空 / the file is empty", file=shown, hint="fill in a template first"))
+        issues.append(Issue("文件为空 / the file is empty", file=shown, hint=_FILL_TEMPLATE))
         return []
     found: list[Issue] = []
     tables = reader(path, settings, found, strict)
@@ -251,7 +261,7 @@ def read_xlsx(path: Path, settings: Settings, issues: list[Issue], strict: bool 
             Issue(
                 f"不是可读的 XLSX 文件 / not a readable XLSX workbook ({_describe(e)})",
                 file=path.name,
-                hint="open it in Excel or WPS and save it again as .xlsx",
+                hint="请用 Excel 或 WPS 打开它，再另存为 .xlsx / open it in Excel or WPS and save it again as .xlsx",
             )
         )
         return []
@@ -284,7 +294,8 @@ def read_xlsx(path: Path, settings: Settings, issues: list[Issue], strict: bool 
                         f"工作表无法读取 / the sheet cannot be read ({e})",
                         file=path.name,
                         sheet=ws.title,
-                        hint="the file is damaged: open it in Excel or WPS and save it again as .xlsx",
+                        hint="文件已损坏：请用 Excel 或 WPS 打开它，再另存为 .xlsx / "
+                        "the file is damaged: open it in Excel or WPS and save it again as .xlsx",
                     )
                 )
                 return []
@@ -295,7 +306,8 @@ def read_xlsx(path: Path, settings: Settings, issues: list[Issue], strict: bool 
                         "inside rows)",
                         file=path.name,
                         sheet=ws.title,
-                        hint="split the workbook, delete unused columns far to the right, or raise DCPA_XLSX_MAX_CELLS",
+                        hint="请拆分工作簿、删除右侧没有用的列，或调高 DCPA_XLSX_MAX_CELLS / "
+                        "split the workbook, delete unused columns far to the right, or raise DCPA_XLSX_MAX_CELLS",
                     )
                 )
                 return []
@@ -306,7 +318,8 @@ def read_xlsx(path: Path, settings: Settings, issues: list[Issue], strict: bool 
             Issue(
                 "工作簿中没有数据行 / no data rows in any sheet of a known kind",
                 file=path.name,
-                hint="fill in rows below the header of a sheet named as in the template: " + ", ".join(RECORD_KINDS),
+                hint=f"请在按模板命名的工作表中，在表头下方填写数据行：{_KINDS} / "
+                f"fill in rows below the header of a sheet named as in the template: {_KINDS}",
             )
         )
     return tables
@@ -338,7 +351,7 @@ def _table(
             break
     if header is None:
         if sheet is None:
-            issues.append(Issue("文件没有内容 / the file has no content", file=file, hint="fill in a template first"))
+            issues.append(Issue("文件没有内容 / the file has no content", file=file, hint=_FILL_TEMPLATE))
         return []
     header_text = ["" if _is_empty(h) else str(h).strip() for h in header]
     kind = kind_for_header(header_text) or sheet_kind or (kind_for_name(Path(file).stem) if sheet is None else None)
@@ -352,8 +365,8 @@ def _table(
                 file=file,
                 row=header_row,
                 value=", ".join(h for h in header_text if h)[:200],
-                hint="use the header row of a `dcpa template` file, or name the file after its kind: "
-                + ", ".join(RECORD_KINDS),
+                hint=f"请使用 `dcpa template` 模板文件的表头行，或用记录类型给文件命名：{_KINDS} / "
+                f"use the header row of a `dcpa template` file, or name the file after its kind: {_KINDS}",
             )
         )
         return []
@@ -379,7 +392,8 @@ def _table(
                     row=header_row,
                     column=h,
                     value=h,
-                    hint=f"the columns of '{kind}' are: " + ", ".join(c.key for c in spec.columns),
+                    hint=f"'{kind}' 的列有：{', '.join(spec.keys)} / "
+                    f"the columns of '{kind}' are: {', '.join(spec.keys)}",
                 )
             )
         elif col.key in headers:
@@ -391,7 +405,7 @@ def _table(
                     row=header_row,
                     column=h,
                     value=h,
-                    hint=f"keep one column '{col.header}'",
+                    hint=f"只保留一列“{col.zh}” / keep one column '{col.header}'",
                 )
             )
         else:
@@ -406,7 +420,8 @@ def _table(
                     sheet=sheet,
                     row=header_row,
                     column=col.header,
-                    hint=f"add a column headed '{col.header}' (or '{col.key}'): {col.help_en}",
+                    hint=f"请添加一列，表头写“{col.zh}”（或 '{col.key}'）：{col.help_zh} / "
+                    f"add a column headed '{col.header}' (or '{col.key}'): {col.help_en}",
                 )
             )
     table = Table(file, sheet, kind, headers)
@@ -431,7 +446,8 @@ def _table(
                     sheet=sheet,
                     row=n,
                     value=str(extra[0])[:100],
-                    hint="give every filled column a header, or delete the value",
+                    hint="请给每个填了内容的列写上表头，或删除这个值 / "
+                    "give every filled column a header, or delete the value",
                 )
             )
         table.rows.append(Row(n, cells))
@@ -443,7 +459,7 @@ def _table(
                     file=file,
                     sheet=sheet,
                     row=n,
-                    hint="split the file, or raise DCPA_MAX_IMPORT_ROWS",
+                    hint="请拆分文件，或调高 DCPA_MAX_IMPORT_ROWS / split the file, or raise DCPA_MAX_IMPORT_ROWS",
                 )
             )
             return []
@@ -458,7 +474,7 @@ def _table(
                 file=file,
                 sheet=sheet,
                 row=header_row + 1,
-                hint="fill in at least one row below the header",
+                hint="请在表头下方至少填写一行 / fill in at least one row below the header",
             )
         )
         return []

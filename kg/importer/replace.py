@@ -67,7 +67,10 @@ def replace_record(
     version fails any import check. The record keeps its IRI even when identifying columns change.
     """
     if kind not in REPLACEABLE:
-        raise ImportUsageError(f"records of kind {kind!r} cannot be replaced", hint="one of: " + ", ".join(REPLACEABLE))
+        kinds = ", ".join(REPLACEABLE)
+        raise ImportUsageError(
+            f"records of kind {kind!r} cannot be replaced", hint=f"请使用以下之一：{kinds} / one of: {kinds}"
+        )
     user = checked_user(user)
     if not isinstance(record, dict):
         raise ValidationFailed([Issue("记录不是对象 / record is not an object", file=SOURCE_NAME, sheet=kind)])
@@ -75,7 +78,8 @@ def replace_record(
     cls = REPLACEABLE[kind][1]
     if not store.ask(f"ASK {{ <{iri}> a/rdfs:subClassOf* <{cls}> }}"):
         raise NotFound(
-            f"no {REPLACEABLE[kind][0]} with id {record_id!r}", hint=f"the record <{iri}> is not in the graph"
+            f"no {REPLACEABLE[kind][0]} with id {record_id!r}",
+            hint=f"图谱中没有记录 <{iri}> / the record <{iri}> is not in the graph",
         )
     now = batch_time()
     batch, reader_issues = _replacement_batch(store, new_batch_id(now), user.strip(), now, kind, record_id, record)
@@ -111,7 +115,8 @@ def _replacement_batch(
                     row=1,
                     column="id",
                     value=str(given),
-                    hint=f"leave 'id' out or write {record_id!r}; to add a new record, import it",
+                    hint=f"请不填 'id'，或填写 {record_id!r}；要添加新记录，请导入它 / "
+                    f"leave 'id' out or write {record_id!r}; to add a new record, import it",
                 )
             )
     batch = Batch(batch_id, user, time)
@@ -128,6 +133,7 @@ def _replacement_batch(
                         "另一条记录已有这些标识值 / another record already has these identifying values",
                         spec.identity[0],
                         batch.identities.get(iri, ""),
+                        f"<{minted}> 的 {', '.join(spec.identity)} 与之相同：请改为替换那条记录 / "
                         f"<{minted}> has the same {', '.join(spec.identity)}; replace that record instead",
                     )
                 )
@@ -158,7 +164,9 @@ def _validate(store: StoreAPI, batch: Batch, reader_issues: list[Issue]) -> list
     issues = reader_issues + batch.issues
     warnings: list[str] = []
     if not issues and not batch.minted:
-        issues.append(Issue("没有可写入的记录 / nothing to write", file=SOURCE_NAME, hint="send one record"))
+        issues.append(
+            Issue("没有可写入的记录 / nothing to write", file=SOURCE_NAME, hint="请发送一条记录 / send one record")
+        )
     if not issues:
         shacl, warnings = shacl_issues(store, batch)
         issues += shacl

@@ -100,7 +100,7 @@ def withdraw(
     written) or ``ValidationFailed`` (records of other batches refer to it, or the user or the reason
     cannot be stored); nothing is changed then.
     """
-    user = checked_user(user, "say who withdraws the batch")
+    user = checked_user(user, "请写明由谁撤回这个批次 / say who withdraws the batch")
     reason = _checked_reason(reason)
     recover(store, settings)  # what an interrupted write left, before this one reads the manifest
     root = Path(settings.imports_path)
@@ -173,20 +173,26 @@ def _checked_reason(reason: str | None) -> str:
 def _entry(root: Path, batch_id: str) -> dict[str, Any]:
     found = [e for e in read_manifest(root)["batches"] if e.get("batch_id") == batch_id]
     if not found:
-        raise NotFound(f"no import batch {batch_id!r}", hint="`dcpa history` (or GET /api/imports) lists the batches")
+        raise NotFound(
+            f"no import batch {batch_id!r}",
+            hint="`dcpa history`（或 GET /api/imports）会列出所有批次 / "
+            "`dcpa history` (or GET /api/imports) lists the batches",
+        )
     entry = found[0]
     if entry.get("state"):
         raise Conflict(f"batch {batch_id} is still being written ({entry['state']})",
-                       hint="try again in a moment: the next write finishes or undoes it")
+                       hint="请稍后再试：下一次写入会完成或撤销它 / "
+                       "try again in a moment: the next write finishes or undoes it")
     if entry.get("withdrawal"):
         w = entry["withdrawal"]
         raise Conflict(f"batch {batch_id} was already withdrawn on {w.get('time')} by {w.get('user')}",
-                       hint="import its corrected files as a new batch")
+                       hint="请把改正后的文件作为新批次导入 / import its corrected files as a new batch")
     if entry.get("source") == "replace":
         raise Conflict(
             f"batch {batch_id} is the replacement of one record ({entry.get('record')}); a replacement is "
             "not withdrawn",
-            hint="replace the record again with the version it should have (PUT /api/{kind}/{id})",
+            hint="请用这条记录应有的内容再替换一次（PUT /api/{kind}/{id}） / "
+            "replace the record again with the version it should have (PUT /api/{kind}/{id})",
         )
     return entry
 
@@ -208,7 +214,8 @@ def _refuse_dangling(store: StoreAPI, batch_id: str) -> None:
             f"<{r['x']}> refers to <{r['s']}> ({_short(str(r['p']))}), which only this batch holds",
             file=_batch_of(str(r["g"])),
             value=str(r["x"]),
-            hint="withdraw that batch first, or replace that record so that it no longer refers to this one",
+            hint="请先撤回那个批次，或替换那条记录，使它不再引用本批次的记录 / "
+            "withdraw that batch first, or replace that record so that it no longer refers to this one",
         )
         for r in rows[:_MAX_LISTED]
     ]

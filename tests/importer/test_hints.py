@@ -1,0 +1,58 @@
+"""The hint of every refused import says how to fix it in Chinese first, then in English (``中文 / English``),
+as the messages do: a county library's data steward reads the Chinese."""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+
+import pytest
+
+from kg.errors import ValidationFailed
+from kg.importer import import_files
+
+from .conftest import nquads, write_csv
+
+
+def _cjk_at(text: str) -> int:
+    """Where the first Chinese character of ``text`` is (-1: none)."""
+    return next((i for i, c in enumerate(text) if unicodedata.east_asian_width(c) in "WF"), -1)
+
+
+def test_every_hint_of_a_file_with_typical_mistakes_is_in_chinese_then_english(store, settings, tmp_path):
+    future = (dt.date.today() + dt.timedelta(days=800)).isoformat()
+    header = ["village_code", "need_type", "severity", "people_affected", "source", "identified_on", "surveyor",
+              "remarks"]
+    needs = write_csv(tmp_path / "needs.csv", header, [
+        ["210123206200", "N99", "4", "120", "survey", "2018-05-12", "张晓梅", "x"],  # an unknown code
+        ["210123206200", "N22", "4", "120", "survey", future, "张晓梅", ""],  # a date in the future
+        ["210123206200", "N21", "3", "80", "survey", "2018-05-12", "", ""],  # a missing required value
+    ])  # and an unknown column: remarks
+    evaluations = write_csv(
+        tmp_path / "evaluations.csv",
+        ["intervention_id", "indicator", "area_code", "actual_value", "period_start", "period_end"],
+        [["INT-NOWHERE", "I01", "210123206200", "5", "2019-06-30", "2019-01-01"]],  # ends before it starts
+    )
+    before = nquads(store)
+    with pytest.raises(ValidationFailed) as exc:
+        import_files(store, [needs, evaluations], user="t", settings=settings)
+    assert nquads(store) == before
+    # (what the message says, words of the English hint as they were before the hints had a Chinese half)
+    expected = {
+        "unknown column": "the columns of 'needs' are: village_code, need_type",
+        "unknown need type": "use a code or a Chinese/English label from the template's 'need_types' list, e.g. N",
+        "a date in the future": "'identified_on' is when it happened, so it cannot be after the import (",
+        "required value missing": "fill in '",
+        "ends before it starts": "'period_end' must not be before 'period_start'",
+        "unknown intervention ID": "no intervention with this ID in the graph or in this import",
+    }
+    issues = exc.value.issues
+    assert sorted(next(k for k in expected if k in i.message) for i in issues) == sorted(expected), issues
+    for issue in issues:
+        hint = issue.hint or ""
+        english = next(v for k, v in expected.items() if k in issue.message)
+        zh, _, en = hint.partition(" / ")
+        assert _cjk_at(zh) >= 0 and english in en, f"not 中文 / English: {hint!r}"
+        assert _cjk_at(zh) < hint.index(english), f"the Chinese comes after the English: {hint!r}"
+    future_hint = next(i.hint for i in issues if "future" in i.message)
+    assert "请检查年份" in future_hint and "'identified_on'" in future_hint.partition(" / ")[0]
