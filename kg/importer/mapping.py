@@ -50,27 +50,6 @@ REF_CLASS = {
 #: Resource class by the top concept of the resource type.
 RESOURCE_CLASS = {"R1": DCPA.DigitalResource, "R2": DCPA.Terminal, "R3": DCPA.TrainingCourse, "R4": DCPA.Platform}
 
-_CODE_SINGULAR = {
-    "need_types": ("需求类型", "need type"),
-    "resource_types": ("资源类型", "resource type"),
-    "categories": ("帮扶类别", "intervention category"),
-    "poverty_causes": ("致贫原因", "poverty cause"),
-    "indicators": ("评价指标", "indicator"),
-    "status_types": ("贫困状态类型", "poverty status type"),
-    "statuses": ("项目状态", "intervention status"),
-    "library_types": ("图书馆级别", "library type"),
-    "policy_kinds": ("文件类型", "policy kind"),
-    "source_kinds": ("证据来源", "source kind"),
-    "policy_levels": ("层级", "level"),
-    "funding_sources": ("资金来源", "funding source"),
-    "technologies": ("技术手段", "technology"),
-    "personnel_roles": ("人员角色", "personnel role"),
-    "household_categories": ("贫困户类别", "poor household category"),
-    "interviewee_roles": ("受访者角色", "interviewee role"),
-    "consent_kinds": ("知情同意方式", "consent"),
-    "anonymisation_kinds": ("匿名处理方式", "anonymisation"),
-}
-
 
 @dataclass
 class Located:
@@ -367,7 +346,7 @@ def parse_cell(col: Column, raw: Any, lists: dict[str, CodeList]) -> Any:
         for v in texts:
             code = cl.resolve(v)
             if code is None:
-                zh, en = _CODE_SINGULAR.get(col.codes, (cl.zh, cl.en))
+                zh, en = cl.one
                 raise CellError(
                     f"未知的{zh} / unknown {en}" + (f": {v}" if t == "codes" else ""),
                     f"请填写模板 '{col.codes}' 列表中的代码或中文/英文名称，如 {cl.examples()} / "

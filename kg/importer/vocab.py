@@ -72,25 +72,30 @@ LITERAL_LISTS: dict[str, tuple[tuple[str, str, str], ...]] = {
     ),
 }
 
-LIST_TITLES: dict[str, tuple[str, str]] = {
-    "need_types": ("需求类型", "Need types"),
-    "resource_types": ("资源类型", "Resource types"),
-    "categories": ("帮扶类别", "Intervention categories"),
-    "poverty_causes": ("致贫原因", "Poverty causes"),
-    "indicators": ("评价指标", "Indicators"),
-    "status_types": ("贫困状态类型", "Poverty status types"),
-    "statuses": ("项目状态", "Intervention statuses"),
-    "library_types": ("图书馆级别", "Library types"),
-    "policy_kinds": ("文件类型", "Policy kinds"),
-    "source_kinds": ("证据来源", "Source kinds"),
-    "policy_levels": ("层级", "Levels"),
-    "funding_sources": ("资金来源", "Funding sources"),
-    "technologies": ("技术手段", "Technologies"),
-    "personnel_roles": ("人员角色", "Personnel roles"),
-    "household_categories": ("贫困户类别", "Poor household categories"),
-    "interviewee_roles": ("受访者角色", "Interviewee roles"),
-    "consent_kinds": ("知情同意方式", "Consent kinds"),
-    "anonymisation_kinds": ("匿名处理方式", "Anonymisation kinds"),
+#: Each coded list's names: its title (the template's lists, zh and en) and what one of its values is called
+#: (an error's "unknown need type"). Every list of ``SCHEMES`` and ``CLASS_LISTS`` has them (tested): an unknown
+#: delivery mode made the import fail with a KeyError where it had none.
+LIST_TITLES: dict[str, tuple[str, str, str, str]] = {
+    "need_types": ("需求类型", "Need types", "需求类型", "need type"),
+    "resource_types": ("资源类型", "Resource types", "资源类型", "resource type"),
+    "categories": ("帮扶类别", "Intervention categories", "帮扶类别", "intervention category"),
+    "poverty_causes": ("致贫原因", "Poverty causes", "致贫原因", "poverty cause"),
+    "indicators": ("评价指标", "Indicators", "评价指标", "indicator"),
+    "status_types": ("贫困状态类型", "Poverty status types", "贫困状态类型", "poverty status type"),
+    "statuses": ("项目状态", "Intervention statuses", "项目状态", "intervention status"),
+    "reach_scopes": ("覆盖范围", "Reach scopes", "覆盖范围", "reach scope"),
+    "delivery_modes": ("提供方式", "Delivery modes", "提供方式", "delivery mode"),
+    "library_types": ("图书馆级别", "Library types", "图书馆级别", "library type"),
+    "policy_kinds": ("文件类型", "Policy kinds", "文件类型", "policy kind"),
+    "source_kinds": ("证据来源", "Source kinds", "证据来源", "source kind"),
+    "policy_levels": ("层级", "Levels", "层级", "level"),
+    "funding_sources": ("资金来源", "Funding sources", "资金来源", "funding source"),
+    "technologies": ("技术手段", "Technologies", "技术手段", "technology"),
+    "personnel_roles": ("人员角色", "Personnel roles", "人员角色", "personnel role"),
+    "household_categories": ("贫困户类别", "Poor household categories", "贫困户类别", "poor household category"),
+    "interviewee_roles": ("受访者角色", "Interviewee roles", "受访者角色", "interviewee role"),
+    "consent_kinds": ("知情同意方式", "Consent kinds", "知情同意方式", "consent"),
+    "anonymisation_kinds": ("匿名处理方式", "Anonymisation kinds", "匿名处理方式", "anonymisation"),
 }
 
 
@@ -137,6 +142,11 @@ class CodeList:
     @property
     def en(self) -> str:
         return LIST_TITLES[self.name][1]
+
+    @property
+    def one(self) -> tuple[str, str]:
+        """What one of its values is called (zh, en)."""
+        return LIST_TITLES[self.name][2], LIST_TITLES[self.name][3]
 
     def resolve(self, value: object) -> Code | None:
         """The code a cell names, or None."""

@@ -9,7 +9,8 @@ import unicodedata
 import pytest
 
 from kg.errors import ValidationFailed
-from kg.importer import import_files
+from kg.importer import import_files, import_records
+from kg.importer.vocab import LIST_TITLES, code_lists
 
 from .conftest import nquads, write_csv
 
@@ -56,3 +57,18 @@ def test_every_hint_of_a_file_with_typical_mistakes_is_in_chinese_then_english(s
         assert _cjk_at(zh) < hint.index(english), f"the Chinese comes after the English: {hint!r}"
     future_hint = next(i.hint for i in issues if "future" in i.message)
     assert "请检查年份" in future_hint and "'identified_on'" in future_hint.partition(" / ")[0]
+
+
+def test_every_coded_list_has_names_so_an_unknown_value_is_reported_not_a_crash(store, settings) -> None:
+    # an unknown delivery mode (or reach scope) crashed the import with KeyError: 'delivery_modes'
+    assert set(code_lists()) <= set(LIST_TITLES)
+    lib = {"id": "LIB-H", "name_zh": "提示测试馆", "library_type": "county", "located_in": "210124"}
+    res = {"id": "RES-H", "name_zh": "示例·在线课", "resource_type": "R31", "held_by": "LIB-H",
+           "delivery_mode": "by pigeon", "source": "document"}
+    import_records(store, "libraries", [lib], user="t", settings=settings)
+    with pytest.raises(ValidationFailed) as e:
+        import_records(store, "resources", [res], user="t", settings=settings)
+    [issue] = e.value.issues
+    assert issue.message == "未知的提供方式 / unknown delivery mode" and issue.column == "delivery_mode"
+    assert "DM1" in (issue.hint or "")
+    assert b"RES-H" not in nquads(store)  # nothing of the refused resource was written
