@@ -211,6 +211,7 @@ def _refuse_dangling(store: StoreAPI, batch_id: str) -> None:
         return
     issues = [
         Issue(
+            f"<{r['x']}> 引用了只在本批次中的 <{r['s']}>（{_short(str(r['p']))}） / "
             f"<{r['x']}> refers to <{r['s']}> ({_short(str(r['p']))}), which only this batch holds",
             file=_batch_of(str(r["g"])),
             value=str(r["x"]),
