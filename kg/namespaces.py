@@ -6,7 +6,7 @@ queries and the API agree on IRIs without talking to each other.
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from rdflib import Namespace
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
@@ -83,6 +83,11 @@ def area(code: str) -> str:
 def import_graph(batch_id: str) -> str:
     """Named graph holding one import batch."""
     return GRAPH_IMPORT_PREFIX + quote(batch_id, safe="-_.~")
+
+
+def batch_of(graph: str) -> str | None:
+    """The batch id of an import batch's graph (``import_graph``'s inverse), None for any other graph."""
+    return unquote(graph[len(GRAPH_IMPORT_PREFIX):]) if graph.startswith(GRAPH_IMPORT_PREFIX) else None
 
 
 def withdrawal_graph(batch_id: str) -> str:

@@ -198,6 +198,9 @@ def withdraw_cmd(
         err(f"dry run: batch {batch} can be withdrawn ({report.triples} triples); nothing was changed")
     else:
         err(f"withdrew batch {batch} ({report.triples} triples), by {report.user}; its files are kept")
+    for k in report.kept:
+        err(f"stays: {k['record']} ({k['kind']}) was replaced since, in batch {k['replaced_in']}; to remove it, "
+            "withdraw that batch once this one is withdrawn")
 
 
 @app.command("validate")

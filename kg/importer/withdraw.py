@@ -7,11 +7,13 @@ The manifest keeps the batch's entry and its files, marked with the withdrawal, 
 history still shows it, a rebuild does not bring it back, and the files can be corrected and
 imported again.
 
-It is refused when the batch is unknown, already withdrawn, still being written, or a replacement
-(a replacement is undone by replacing the record again), and when records of other batches refer to
-records only this batch holds (withdraw those first): nothing would be left dangling. A record of the
-batch that was replaced since lives in its replacement's batch, and stays: the replacement was a later
-write of its own.
+It is refused when the batch is unknown, already withdrawn, still being written, or a replacement whose
+record an earlier batch still holds (a replacement is undone by replacing the record again), and when
+records of other batches refer to records only this batch holds (withdraw those first): nothing would be
+left dangling. A record of the batch that was replaced since lives in its replacement's batch, and stays:
+the replacement was a later write of its own. The report counts what leaves and names what stays
+(``kept``); once every batch a replacement superseded is withdrawn, the replacement can be withdrawn too,
+and the record leaves.
 
 Like every write it lands whole or not at all, even across ``kill -9``: the manifest entry is
 marked ``withdrawing`` first; one transaction adds the journal's marker and the withdrawal record;
@@ -40,7 +42,7 @@ from ..contract import StoreAPI
 from ..derived import affected_areas, changed_interventions, needs_only
 from ..errors import Conflict, Issue, NotFound, ValidationFailed
 from ..facts import needs_by_iri
-from ..namespaces import DCPA, GRAPH_DERIVED, import_graph, node, withdrawal_graph
+from ..namespaces import DCPA, GRAPH_DERIVED, batch_of, import_graph, node, withdrawal_graph
 from ..safetext import for_terminal, text_problem
 from ..settings import Settings
 from ..store import graph_to_ntriples
@@ -71,6 +73,8 @@ class WithdrawReport:
     counts: dict[str, int] = field(default_factory=dict)
     dry_run: bool = False
     graph: str = ""
+    #: records of the batch replaced since, which stay: {"kind", "record", "replaced_in"} (the replacement's batch)
+    kept: list[dict[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -104,7 +108,8 @@ def withdraw(
     reason = _checked_reason(reason)
     recover(store, settings)  # what an interrupted write left, before this one reads the manifest
     root = Path(settings.imports_path)
-    entry = _entry(root, batch_id)
+    batches = read_manifest(root)["batches"]
+    entry = _entry(batches, batch_id)
     graph = import_graph(batch_id)
     # the batch as N-Triples: read for the areas it touches, deleted in parts, put back if the refresh fails
     # (a 100,000-row batch: 131 MB, where its quads as Python objects had been 540 MB)
@@ -113,8 +118,12 @@ def withdraw(
     data = out.getvalue()
     _refuse_dangling(store, batch_id)
     now = batch_time().strftime(TIME_FORMAT)
-    report = WithdrawReport(batch_id, user, now, reason, data.count(b"\n"), dict(entry.get("counts") or {}),
-                            dry_run, withdrawal_graph(batch_id))
+    kept = _replaced_since(batches, batch_id)
+    counts = dict(entry.get("counts") or {})
+    for k in kept:  # what leaves: the batch's records but those replaced since
+        counts[k["kind"]] = max(0, counts.get(k["kind"], 0) - 1)
+    report = WithdrawReport(batch_id, user, now, reason, data.count(b"\n"), {k: n for k, n in counts.items() if n},
+                            dry_run, withdrawal_graph(batch_id), kept)
     if dry_run:
         return report
     def changed() -> Iterator[tuple[str, str, str]]:  # made as it is read: a 100,000-row batch is 10^6 triples
@@ -170,8 +179,18 @@ def _checked_reason(reason: str | None) -> str:
     return text
 
 
-def _entry(root: Path, batch_id: str) -> dict[str, Any]:
-    found = [e for e in read_manifest(root)["batches"] if e.get("batch_id") == batch_id]
+def _replaced_since(batches: list[dict[str, Any]], batch_id: str) -> list[dict[str, str]]:
+    """The records of ``batch_id`` a later replacement superseded (each once, with its first replacement)."""
+    out: dict[str, dict[str, str]] = {}
+    for e in sorted(batches, key=lambda e: str(e.get("time", ""))):
+        if e.get("source") == "replace" and batch_id in (e.get("replaces_in") or ()) and e.get("record"):
+            out.setdefault(str(e["record"]), {"kind": str(e.get("kind", "")), "record": str(e["record"]),
+                                              "replaced_in": str(e["batch_id"])})
+    return list(out.values())
+
+
+def _entry(batches: list[dict[str, Any]], batch_id: str) -> dict[str, Any]:
+    found = [e for e in batches if e.get("batch_id") == batch_id]
     if not found:
         raise NotFound(
             f"no import batch {batch_id!r}",
@@ -188,12 +207,18 @@ def _entry(root: Path, batch_id: str) -> dict[str, Any]:
         raise Conflict(f"batch {batch_id} was already withdrawn on {w.get('time')} by {w.get('user')}",
                        hint="请把改正后的文件作为新批次导入 / import its corrected files as a new batch")
     if entry.get("source") == "replace":
-        raise Conflict(
-            f"batch {batch_id} is the replacement of one record ({entry.get('record')}); a replacement is "
-            "not withdrawn",
-            hint="请用这条记录应有的内容再替换一次（PUT /api/{kind}/{id}） / "
-            "replace the record again with the version it should have (PUT /api/{kind}/{id})",
-        )
+        withdrawn = {e.get("batch_id") for e in batches if e.get("withdrawal")}
+        earlier = [b for b in entry.get("replaces_in") or () if b not in withdrawn]
+        if earlier or "replaces_in" not in entry:  # (a replacement recorded before it was kept: never withdrawn)
+            put = f"PUT /api/{entry.get('kind')}/{entry.get('record_id')}"
+            still = f"; batch {', '.join(earlier)}, whose version it replaced, is not" if earlier else ""
+            raise Conflict(
+                f"batch {batch_id} is the replacement of one record ({entry.get('record')}); a replacement is "
+                f"withdrawn only once the batches it replaced the record in are{still}",
+                hint=f"请用这条记录应有的内容再替换一次（{put}）；要删除这条记录，先撤回最初导入它的批次 / "
+                f"replace the record again with the version it should have ({put}); to remove the record, "
+                "withdraw the batch that first imported it, then this one",
+            )
     return entry
 
 
@@ -213,7 +238,7 @@ def _refuse_dangling(store: StoreAPI, batch_id: str) -> None:
         Issue(
             f"<{r['x']}> 引用了只在本批次中的 <{r['s']}>（{_short(str(r['p']))}） / "
             f"<{r['x']}> refers to <{r['s']}> ({_short(str(r['p']))}), which only this batch holds",
-            file=_batch_of(str(r["g"])),
+            file=batch_of(str(r["g"])) or str(r["g"]),
             value=str(r["x"]),
             hint="请先撤回那个批次，或替换那条记录，使它不再引用本批次的记录 / "
             "withdraw that batch first, or replace that record so that it no longer refers to this one",
@@ -223,11 +248,6 @@ def _refuse_dangling(store: StoreAPI, batch_id: str) -> None:
     more = " (and more)" if len(rows) > _MAX_LISTED else ""
     raise ValidationFailed(issues, f"records of other batches refer to records of batch {batch_id}{more}; "
                                    "nothing was withdrawn")
-
-
-def _batch_of(graph: str) -> str:
-    prefix = import_graph("")
-    return graph[len(prefix):] if graph.startswith(prefix) else graph
 
 
 def _short(iri: str) -> str:

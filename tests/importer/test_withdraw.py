@@ -208,3 +208,33 @@ def test_a_record_replaced_since_its_import_stays_with_its_replacement(store: St
     withdraw(store, first.batch_id, user="u", reason="the first file was wrong", settings=settings)
     [row] = store.select(f"SELECT ?sev WHERE {{ <{iri}> dcpa:severity ?sev }}")
     assert row["sev"] == 2  # the later write stands
+
+
+def test_a_withdrawal_names_a_record_replaced_since_which_stays_and_can_then_be_withdrawn(
+    store: Store, settings: Settings
+) -> None:
+    """A batch of two needs, one corrected since: its withdrawal takes one need, says so ("needs": 1, not 2) and
+    names the one that stays, with the correction's batch; that batch can be withdrawn then, not before, and
+    the store is as before the import."""
+    before = _data(store)
+    batch = import_records(store, "needs", [NEED, {**NEED, "need_type": "N11"}], user="u", settings=settings)
+    found = store.select(f"SELECT ?n WHERE {{ GRAPH <{batch.graph}> {{ ?n a dcpa:Need }} }}")
+    iris = sorted(str(r["n"]) for r in found)
+    fixed = replace_record(store, "needs", iris[0].rsplit("/", 1)[1], {**NEED, "severity": 2}, user="u",
+                           settings=settings).batch_id
+    with pytest.raises(Conflict) as early:  # the batch whose version it replaced is not withdrawn
+        withdraw(store, fixed, user="u", settings=settings)
+    assert f"batch {batch.batch_id}, whose version it replaced, is not" in early.value.message
+    assert f"PUT /api/needs/{iris[0].rsplit('/', 1)[1]}" in (early.value.hint or "")
+
+    dry = withdraw(store, batch.batch_id, user="u", settings=settings, dry_run=True)
+    assert dry.counts == {"needs": 1} and dry.kept == [{"kind": "needs", "record": iris[0], "replaced_in": fixed}]
+    report = withdraw(store, batch.batch_id, user="u", settings=settings)
+    assert (report.counts, report.kept) == (dry.counts, dry.kept)
+    assert store.ask(f"ASK {{ <{iris[0]}> a dcpa:Need }}") and not store.ask(f"ASK {{ <{iris[1]}> a dcpa:Need }}")
+
+    withdraw(store, fixed, user="u", settings=settings)  # now the record leaves
+    assert not store.ask(f"ASK {{ <{iris[0]}> ?p ?o }}")
+    assert _data(store, without=tuple(withdrawal_graph(b) for b in (batch.batch_id, fixed))
+                 + tuple(partition_iri(withdrawal_graph(b), str(DCPA.Withdrawal)) for b in (batch.batch_id, fixed))
+                 ) == before
