@@ -25,6 +25,12 @@ an integer, a literal), and those terms, serialised by Oxigraph, are written int
 user input can never change the query. Oxigraph plans better around a constant it can see (below, in
 ``run_query``). Every parameter variable is projected by its query (substitution needs it, and so does a
 remote store); ``run_query`` drops those columns from the result again.
+
+A label is read in the language asked, else in Chinese: every label lookup of a query is one OPTIONAL for
+``?lang`` followed by the same OPTIONAL for ``"zh"`` on the same variable, which binds only where the first left
+it unbound. The reference data name areas in Chinese alone, so ``lang=en`` answered their rows without names.
+Each OPTIONAL is an index lookup per row, never a scan (300,000 rows, half of them without an English label: 1.3 s
+with one OPTIONAL, 1.5 s with the two, 2.8 s with a second variable and COALESCE).
 """
 
 from __future__ import annotations
@@ -61,7 +67,8 @@ log = logging.getLogger(__name__)
 #: Parameter types a query header may declare, and what each becomes in the query.
 PARAM_TYPES: dict[str, str] = {
     "string": "a plain string literal",
-    "lang": "a language tag such as zh or en (plain literal, used with langMatches)",
+    "lang": "a language tag such as zh or en (plain literal, used with langMatches; a thing without a label in it "
+            "is named in Chinese)",
     "integer": "an xsd:integer",
     "decimal": "an xsd:decimal",
     "date": "an xsd:date (YYYY-MM-DD)",

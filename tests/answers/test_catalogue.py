@@ -15,7 +15,7 @@ from kg.errors import DataError, InvalidParameter, NotFound
 from kg.matching import gaps
 from kg.store import Store
 
-from .conftest import DATA, settings_for
+from .conftest import DATA, fixture_store, settings_for
 
 EXPECTED = DATA / "expected"
 REGEN = os.environ.get("DCPA_REGEN_EXPECTED") == "1"
@@ -92,6 +92,24 @@ def test_a_language_no_label_is_in_is_refused_not_answered_without_labels(store:
     assert "zh, en" in e.value.message and e.value.details[0]["column"] == "lang"
     for ok in ("en", "zh-Hans", "EN-gb"):
         assert run_query(store, "needs_by_type", {"area": "21", "lang": ok}).rows
+
+
+@pytest.fixture(scope="module")
+def chinese_names_only() -> Store:
+    """The fixture with its real part, every English label dropped: named as the reference data name areas."""
+    s = fixture_store(real=True)
+    s.update('DELETE { GRAPH ?g { ?s ?p ?o } } WHERE { GRAPH ?g { ?s ?p ?o FILTER(langMatches(lang(?o), "en")) } }')
+    return s
+
+
+@pytest.mark.parametrize("name", sorted(n for n, q in CATALOGUE.items() if q.param("lang")))
+def test_a_thing_without_a_label_in_the_language_asked_keeps_its_chinese_one(chinese_names_only: Store,
+                                                                              name: str) -> None:
+    # before: lang=en left every label column empty for things named in Chinese alone (the real areas)
+    params = {k: v for k, v in PARAMS.get(name, {}).items() if k != "lang"}
+    en = run_query(chinese_names_only, name, {**params, "lang": "en"})
+    zh = run_query(chinese_names_only, name, {**params, "lang": "zh"})
+    assert zh.rows and _canonical(en.rows) == _canonical(zh.rows)
 
 
 def test_limit_truncates(store: Store) -> None:
