@@ -36,6 +36,7 @@ from kg import derived
 from kg.errors import QueryError, QueryRefused, StoreError
 from kg.namespaces import GRAPH_DERIVED, PREFIXES
 from kg.resources import CONTEXT_FILE
+from kg.sparql_errors import syntax_error
 from kg.store import Store, to_rdflib
 from kg.workers import Deadline, current_deadline
 
@@ -229,6 +230,7 @@ class _Refusal:
     error: type[QueryError]
     message: str
     hint: str | None
+    details: Any = None
 
 
 def analyse(query: str) -> Analysis:
@@ -244,7 +246,7 @@ def analyse(query: str) -> Analysis:
     """
     outcome = _analyse_cached(query) if len(query) <= _CACHED_QUERY_CHARS else _analyse(query)
     if isinstance(outcome, _Refusal):
-        raise outcome.error(outcome.message, hint=outcome.hint)
+        raise outcome.error(outcome.message, hint=outcome.hint, details=outcome.details)
     return outcome
 
 
@@ -355,7 +357,7 @@ def _parsed(query: str) -> Analysis | _Refusal:
         with _PARSE_LOCK:
             update = sparql_parser.parseUpdate(text)
     except Exception:  # noqa: BLE001 - not an update either: report the query parser's error
-        return _syntax_error(error)
+        return _syntax_error(error, text)
     if not dict.get(update, "request"):  # an empty text, or prefixes alone: the grammar's empty update, asking nothing
         return _Refusal(QueryError, "the query is empty: it holds no SELECT, ASK, CONSTRUCT or DESCRIBE",
                         "write a query after the prefixes, e.g. SELECT * WHERE { ?s ?p ?o } LIMIT 10")
@@ -369,15 +371,10 @@ def _parsed(query: str) -> Analysis | _Refusal:
     return _Refusal(QueryRefused, refused.message, refused.hint)
 
 
-def _syntax_error(e: Exception) -> _Refusal:
+def _syntax_error(e: Exception, text: str) -> _Refusal:
     if isinstance(e, ParseBaseException):
-        found = e.msg[:1].lower() + e.msg[1:]
-        line = e.line if len(e.line) <= 200 else e.line[max(0, e.col - 100) : e.col + 100]
-        return _Refusal(
-            QueryError,
-            f"the query is not valid SPARQL: line {e.lineno}, column {e.col}: {found}",
-            f"check the query near: {line.strip()}",
-        )
+        located = syntax_error(text, e.lineno, e.col, e.msg[:1].lower() + e.msg[1:])
+        return _Refusal(QueryError, located.message, located.hint, located.details)
     if isinstance(e, RecursionError):
         return _Refusal(QueryError, "the query is nested too deeply to be read", "flatten the query")
     # Not a syntax error but the checking parser failing on valid SPARQL (rdflib 7.6 cannot read a
@@ -615,7 +612,7 @@ def run_query(
         # does, when that parser finds the fault too; otherwise the engine's own message stands.
         found = _parsed(req.query) if type(e) is QueryError else None
         if isinstance(found, _Refusal):
-            raise found.error(found.message, hint=found.hint) from e
+            raise found.error(found.message, hint=found.hint, details=found.details) from e
         raise
     if isinstance(result, ox.QueryBoolean) or isinstance(result, bool):
         if media_type not in RESULT_TYPES.values():

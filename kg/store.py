@@ -25,6 +25,7 @@ from . import versions
 from .contract import Progress
 from .errors import QueryError, StoreBusy, StoreError
 from .namespaces import PREFIXES
+from .sparql_errors import engine_syntax_error
 
 log = logging.getLogger(__name__)
 
@@ -312,8 +313,8 @@ class Store(ReadMethods):
             kwargs["substitutions"] = {ox.Variable(k): binding_term(v) for k, v in bindings.items()}
         try:
             return self._s.query(sparql, **kwargs)
-        except SyntaxError as e:
-            raise QueryError(f"SPARQL syntax error: {e}", hint="check the query text") from e
+        except SyntaxError as e:  # the engine's own words are a dump of character classes: said readably
+            raise engine_syntax_error(sparql, str(e), PREFIXES) from e
         except RuntimeError as e:
             # Oxigraph substitutes bound variables only where the SELECT projects them.
             raise QueryError(

@@ -1,0 +1,65 @@
+"""A broken query is told where and what, in a line: never the engine's dump of character classes."""
+
+from __future__ import annotations
+
+import pytest
+
+from kg.errors import QueryError
+from kg.store import Store
+
+
+def _error(query: str) -> QueryError:
+    with pytest.raises(QueryError) as info:
+        Store.memory().select(query)
+    e = info.value
+    said = f"{e.message} {e.hint}"
+    assert "\\u{" not in said and "['" not in said and len(e.message) < 200, said  # before: 600 characters
+    assert e.http_status == 400 and e.message.startswith("SPARQL syntax error at line ")
+    return e
+
+
+def _pointed_at(e: QueryError) -> str:
+    """The text the caret points at, from the error's details."""
+    d = e.details
+    assert d["caret"] == " " * (d["caret"].index("^")) + "^"
+    return str(d["near"][d["caret"].index("^"):])
+
+
+@pytest.mark.parametrize(("query", "line", "column"), [
+    ("SELECT * WHERE { ?s foo:bar ?o }", 1, 21),  # the engine listed "Prefix not found" among 600 characters
+    ("SELECT * WHERE { foo:a ?p ?o }", 1, 18),  # the engine said "expected OPTIONAL"
+    ("SELECT * WHERE {\n  ?s dcpa:p ?o .\n  ?s ?p ?o FILTER(?o = foo:x)\n}", 3, 24),  # it listed function names
+])
+def test_an_undeclared_prefix_is_named_with_the_declaration_to_add(query: str, line: int, column: int) -> None:
+    e = _error(query)
+    assert f"line {line}, column {column}: the prefix foo: is not declared" in e.message
+    assert "add PREFIX foo: <…>" in e.message
+    assert "dcpa:, dcpav:" in (e.hint or "")  # what the store declares itself
+    assert (e.details["line"], e.details["column"]) == (line, column) and _pointed_at(e).startswith("foo:")
+
+
+def test_a_misspelt_prefix_is_matched_to_the_declared_one() -> None:
+    assert "did you mean dcpa:?" in (_error("SELECT * WHERE { ?s dcap:p ?o }").hint or "")
+    e = _error("PREFIX local: <http://e/>\nSELECT * WHERE { ?s locl:p ?o }")
+    assert "locl:" in e.message and "did you mean local:?" in (e.hint or "")
+
+
+def test_a_declared_prefix_is_not_blamed() -> None:
+    e = _error("PREFIX foo: <http://e/>\nSELECT * WHERE { ?s foo:p ?o FILTER(?o > ) }")
+    assert "prefix" not in e.message and e.details["line"] == 2
+
+
+@pytest.mark.parametrize(("query", "what", "hint"), [
+    ("SELECT ?o (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY (DATATYPE(?o))",
+     "a variable of the SELECT is neither grouped nor aggregated", "GROUP BY (DATATYPE(?o) AS ?x)"),
+    ("SELECT * WHERE { ?s ?p ?o } GROUP BY (DATATYPE(?o))", "SELECT * cannot be used with GROUP BY", "instead of *"),
+])
+def test_the_engines_own_sentence_is_said_with_what_to_do(query: str, what: str, hint: str) -> None:
+    e = _error(query)
+    assert e.message.endswith(what) and hint in (e.hint or "")
+
+
+def test_what_the_engine_expected_is_listed_without_character_classes() -> None:
+    e = _error("SELECT * WHERE { ?s ?p ?o ")
+    assert e.message == 'SPARQL syntax error at line 1, column 27: expected ",", ".", ";", "{", "{|", "}", "~"'
+    assert e.hint == "check the query near: SELECT * WHERE { ?s ?p ?o"
