@@ -65,6 +65,8 @@ def _with_href(kind: RecordKind, rec: dict[str, Any]) -> dict[str, Any]:
 
 #: Each kind's record index (``kg.records.RecordIndex``), with and without labels, kept until the next write.
 _INDEXES = Kept(2 * len(RECORD_KINDS))
+#: Each kind's CSV header (``kg.records.record_columns``), kept until the next write.
+_COLUMNS = Kept(len(RECORD_KINDS))
 
 
 async def record_index(request: Request, answers: Answers, kind: RecordKind, *, labels: bool) -> rec_lib.RecordIndex:
@@ -74,6 +76,14 @@ async def record_index(request: Request, answers: Answers, kind: RecordKind, *, 
                                                     ("record index", kind.path, labels),
                                                     lambda: answers(rec_lib.record_index, kind, labels=labels))
     return index
+
+
+async def _csv(request: Request, answers: Answers, kind: RecordKind, recs: list[dict[str, Any]], name: str) -> Response:
+    """Records as CSV under their kind's one header, the same on every page, filter and single record."""
+    columns: list[str] = await _COLUMNS.get(request.app.state.store, answers.runner, ("record columns", kind.path),
+                                            lambda: answers(rec_lib.record_columns, kind))
+    header, rows = rec_lib.record_table(recs, columns)
+    return csv_response(rows, header, name=name)
 
 
 def _list_endpoint(kind: RecordKind) -> Callable[..., Awaitable[Response]]:
@@ -93,7 +103,7 @@ def _list_endpoint(kind: RecordKind) -> Callable[..., Awaitable[Response]]:
         items = [_with_href(kind, r) for r in page.items]
         fmt = wanted(request, format)
         if fmt == "csv":
-            return csv_response([rec_lib.record_table_row(r) for r in items], name=kind.path)
+            return await _csv(request, answers, kind, items, kind.path)
         if fmt == "jsonld":
             return jsonld_response(await answers(rec_lib.records_graph, [r["iri"] for r in items]))
         return json_response({"total": page.total, "limit": limit, "offset": offset, "items": items,
@@ -114,7 +124,7 @@ def _one_endpoint(kind: RecordKind) -> Callable[..., Awaitable[Response]]:
         if fmt == "jsonld":
             return jsonld_response(await answers(rec_lib.records_graph, [rec["iri"]]))
         if fmt == "csv":
-            return csv_response([rec_lib.record_table_row(rec)], name=f"{kind.kind}-{id}")
+            return await _csv(request, answers, kind, [rec], f"{kind.kind}-{id}")
         return json_response(rec)
 
     return get_kind

@@ -276,6 +276,24 @@ def test_record_fields_and_csv(api: httpx.Client) -> None:
     assert api.get("/api/policies", params={"q": "没有"}).json()["total"] == 0
 
 
+def test_a_kinds_csv_has_one_header_on_every_page_filter_and_record(api: httpx.Client) -> None:
+    """Before: the header was the properties of the page's records (R-1 has a capacityUnit, R-2 none; a real-only
+    page of no records had no header at all), so pages could not be appended."""
+    def header(r: httpx.Response) -> list[str]:
+        assert r.headers["content-type"].startswith("text/csv")
+        return next(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+
+    first = header(api.get("/api/resources", params={"format": "csv", "limit": 1}))
+    assert first == ["id", "iri", "label_zh", "label_en", "synthetic", "types", "capacity", "capacityUnit", "heldBy",
+                     "resourceType", "unitCost", "wasDerivedFrom"]
+    assert header(api.get("/api/resources", params={"format": "csv", "limit": 1, "offset": 1})) == first
+    assert header(api.get("/api/resources", params={"format": "csv", "real_only": "true"})) == first
+    assert header(api.get("/api/resources", params={"format": "csv", "q": "电商"})) == first
+    assert header(api.get("/api/resources/R-2", params={"format": "csv"})) == first
+    rows = read_csv(api.get("/api/resources", params={"format": "csv", "offset": 1}))
+    assert [(r["id"], r["capacityUnit"], r["unitCost"]) for r in rows] == [("R-2", "", "3000")]
+
+
 # -- query catalogue and stats ----------------------------------------------------------
 
 
