@@ -211,8 +211,10 @@ def csv_text(header: Sequence[Any] | None, rows: Iterable[Sequence[Any]], *, lin
     return buf.getvalue()
 
 
-def spreadsheet_csv(data: bytes) -> bytes:
+def spreadsheet_csv(data: bytes, *, note: str | None = None) -> bytes:
     """A CSV file (UTF-8) made ready for a spreadsheet program: every cell through ``spreadsheet_cell`` and a BOM,
-    without which Excel on a Chinese system reads UTF-8 as GBK."""
+    without which Excel on a Chinese system reads UTF-8 as GBK; ``note``, when given, a last row of its own (what a
+    reader of the sheet must know, such as that it was cut short: a header no spreadsheet shows)."""
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
-    return csv_text(rows[0] if rows else None, rows[1:]).encode("utf-8-sig")
+    body = rows[1:] + ([[note]] if note else [])
+    return csv_text(rows[0] if rows else None, body).encode("utf-8-sig")

@@ -83,8 +83,13 @@ async def _answer(request: Request, body: bytes) -> Response:
         headers[sp.TRUNCATED_HEADER] = "true"
     body = answer.body
     if req.format == sp.SPREADSHEET and answer.media_type == sp.CSV:  # the page's "Download CSV"
-        body = spreadsheet_csv(body)
-        headers["Content-Disposition"] = 'attachment; filename="sparql-results.csv"'
+        # cut short, the sheet says so in its last row: a browser's download shows no header
+        cut = (f"（结果已截断：只有前 {settings.max_rows:,} 行，服务器的上限；请用 LIMIT/OFFSET 分页下载） / "
+               f"(cut short: the first {settings.max_rows:,} rows only, the server's limit; page with LIMIT and "
+               "OFFSET)" if answer.truncated else None)
+        body = spreadsheet_csv(body, note=cut)
+        name = f"sparql-results-first-{settings.max_rows}-rows.csv" if answer.truncated else "sparql-results.csv"
+        headers["Content-Disposition"] = f'attachment; filename="{name}"'
     charset = "" if answer.media_type in (sp.JSONLD,) else "; charset=utf-8"
     return Response(body, media_type=answer.media_type + charset, headers=headers)
 

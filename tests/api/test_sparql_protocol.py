@@ -17,6 +17,8 @@ from SPARQLWrapper.SPARQLExceptions import EndPointInternalError, QueryBadFormed
 
 from kg.store import Store
 
+from .conftest import MAX_ROWS
+
 VILLAGES = """PREFIX dcpa: <https://w3id.org/dcpa/ontology#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 SELECT ?code ?name WHERE { ?v a dcpa:Village ; dcpa:areaCode ?code ; rdfs:label ?name } ORDER BY ?code"""
@@ -225,6 +227,18 @@ def test_the_spreadsheet_download_is_csv_that_excel_reads_right(sparql_url: str)
     assert sheet.status_code == 200 and sheet.headers["content-type"].startswith("text/csv")
     assert sheet.content == '\ufeffx,n\r\n\'=HYPERLINK(1),张三\r\n-3,"a,b"\r\n'.encode()
     assert sheet.headers["content-disposition"] == 'attachment; filename="sparql-results.csv"'
+
+
+def test_a_spreadsheet_download_cut_short_says_so_in_its_last_row_and_its_name(sparql_url: str) -> None:
+    """A browser's download shows no header: a sheet cut at the row limit says so where its reader looks."""
+    query = f"SELECT ?i WHERE {{ VALUES ?i {{ {' '.join(str(i) for i in range(MAX_ROWS + 5))} }} }}"
+    sheet = httpx.post(sparql_url, data={"query": query, "format": "spreadsheet"})
+    rows = sheet.content.decode("utf-8-sig").splitlines()
+    assert len(rows) == 1 + MAX_ROWS + 1 and rows[-2] == str(MAX_ROWS - 1)
+    assert "结果已截断" in rows[-1] and f"the first {MAX_ROWS:,} rows only" in rows[-1]
+    assert f'filename="sparql-results-first-{MAX_ROWS}-rows.csv"' in sheet.headers["content-disposition"]
+    whole = httpx.post(sparql_url, data={"query": "SELECT ?i WHERE { VALUES ?i { 1 2 } }", "format": "spreadsheet"})
+    assert whole.content.decode("utf-8-sig").splitlines() == ["i", "1", "2"]  # nothing cut: no note
 
 
 def test_an_empty_query_is_a_400_that_says_so(sparql_url: str) -> None:
