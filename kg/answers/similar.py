@@ -18,7 +18,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from ..contract import StoreAPI
-from ..errors import NotFound
+from ..errors import InvalidParameter, NotFound
 from ..facts import iri_values
 from ..memo import per_data
 from .areas import Area, resolve_area
@@ -86,9 +86,18 @@ def similar(
     store: StoreAPI, village_code: str, *, limit: int = 10, within: str | None = None, real_only: bool = False,
     lang: str = "zh",
 ) -> SimilarReport:
-    """The ``limit`` most similar villages (cosine of need profiles; ties by code)."""
+    """The ``limit`` most similar villages (cosine of need profiles; ties by code).
+
+    A county's or a city's code is a usage mistake (InvalidParameter), said as such: a profile is one
+    village's needs, and an area above a village has none of its own to compare."""
     vil = resolve_area(store, village_code)
     code = vil.code
+    if not vil.is_village:
+        raise InvalidParameter(
+            f"{code}（{vil.label.get('zh')}）不是村级单位，相似村按村比较 / {code} ({vil.label.get('en')}) is a "
+            f"{vil.level}, not a village-level unit: similar villages are compared for one village",
+            hint="请给出村的 12 位代码（用 `dcpa search 名称` 查找） / give the village's 12-digit code (find it "
+                 "with `dcpa search NAME`)")
     scope_code = within or (code[:4] if len(code) > 4 else code[:2])
     scope = resolve_area(store, scope_code).iri
     prof, example = _profiles(store, scope, real_only)

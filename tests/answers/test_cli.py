@@ -73,6 +73,9 @@ def test_recommend_gaps_plan_similar(store_dir: Path, monkeypatch: pytest.Monkey
     assert r.exit_code == 0 and "219002001002" in r.stdout
     r = _run(store_dir, monkeypatch, "recommend", "219001001999")
     assert r.exit_code == 2
+    r = _run(store_dir, monkeypatch, "similar", "219001")  # a county: a usage mistake, said as such
+    assert r.exit_code == 2 and "a county, not a village-level unit" in r.stderr and "12-digit" in r.stderr
+    assert "no identified needs" not in r.stderr
 
 
 def test_recommend_for_a_county_lists_every_village(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from kg.derived import derive_all
-from kg.errors import DataError, NotFound
+from kg.errors import DataError, InvalidParameter, NotFound
 from kg.matching import gaps, recommend, similar
 from kg.settings import Settings
 from kg.store import Store
@@ -221,6 +221,16 @@ def test_an_empty_real_only_answer_says_why(store: Store, settings: Settings) ->
     assert rep.totals.needs == 0 and all(g.needs == 0 for g in rep.groups)
     assert [g.code for g in rep.groups] == [c.code for c in rep.children]  # every city, each with zeros
     assert "dcpa import" in rep.basis.note_en and "导入" in rep.basis.note_zh
+
+
+@pytest.mark.parametrize("code", ["219001", "2190"])
+def test_similar_villages_of_an_area_above_a_village_is_a_usage_mistake(store: Store, code: str) -> None:
+    """A county's or a city's code is said to be one (it was "village 2190 has no identified needs to compare")."""
+    with pytest.raises(InvalidParameter) as e:
+        similar(store, code)
+    assert e.value.exit_code == 2 and "不是村级单位" in e.value.message
+    assert "a county, not a village-level unit" in e.value.message if code == "219001" else "a city," in e.value.message
+    assert e.value.hint is not None and "12-digit" in e.value.hint
 
 
 def test_real_only_recommendations_and_similar(mixed: Store, settings: Settings) -> None:
