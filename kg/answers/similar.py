@@ -18,7 +18,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from ..contract import StoreAPI
-from ..errors import InvalidParameter, NotFound
+from ..errors import InvalidParameter
 from ..facts import iri_values
 from ..memo import per_data
 from .areas import Area, resolve_area
@@ -47,6 +47,7 @@ class SimilarReport:
     real_only: bool
     items: list[SimilarVillage]
     basis: Basis
+    notes: list[str] = field(default_factory=list)  # why the answer is empty (a village with no needs recorded)
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: to_jsonable(getattr(self, f.name)) for f in fields(self)}
@@ -111,9 +112,12 @@ def similar(
         for r in rows:
             if not (real_only and r.get("ex")):
                 mine[r["t"]] = mine.get(r["t"], 0.0) + float(r["sev"])
-    if not mine:
-        what = "real needs" if real_only else "identified needs"
-        raise NotFound(f"village {code} has no {what} to compare", hint="record its needs first (dcpa import)")
+    notes: list[str] = []
+    if not mine:  # a village that exists with nothing recorded yet: no village is similar, and the answer says why
+        zh, en = ("真实", "real ") if real_only else ("", "")
+        notes.append(f"{code}（{vil.label.get('zh')}）还没有{zh}需求记录，无从比较相似村；请用 `dcpa template` 取得"
+                     f"模板、填写需求后用 `dcpa import` 导入 / village {code} ({vil.label.get('en')}) has no {en}needs "
+                     "recorded yet, so there is nothing to compare; record them with `dcpa template` and `dcpa import`")
     scored = []
     for w, p in prof.items():
         if w == vil.iri:
@@ -136,7 +140,7 @@ def similar(
     ]
     flags = [v.example for v in items] + [bool(x["example"]) for v in items for x in v.what_worked]
     b = basis(flags, real_only=real_only, what_zh="项（相似村与成效）", what_en="items (villages and what worked)")
-    return SimilarReport(vil, scope_code, real_only, items, b)
+    return SimilarReport(vil, scope_code, real_only, items, b, notes)
 
 
 def _what_worked(store: StoreAPI, villages: list[str], real_only: bool, lang: str) -> dict[str, list[dict[str, Any]]]:

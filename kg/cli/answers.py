@@ -324,4 +324,6 @@ def similar(
              "what_worked": ", ".join(sorted({w["intervention_label"] or w["intervention"] for w in r.what_worked}))}
             for r in res.items]
     emit_rows(rows, fmt, ["code", "label", "similarity", "example", "shared_need_types", "what_worked"])
+    for note in res.notes:
+        err(note)
     _basis(res.basis, lang)

@@ -241,8 +241,11 @@ def test_real_only_recommendations_and_similar(mixed: Store, settings: Settings)
     full = recommend(mixed, V2, settings=settings)
     m = next(a for a in full.addressed if a["need"] == need("m"))
     assert [r["intervention"].rsplit("/", 1)[1] for r in m["reasons"]] == ["IR"]
-    with pytest.raises(NotFound):
-        similar(mixed, V1, real_only=True)  # V1 has no real needs
+    none = similar(mixed, V1, real_only=True)  # V1 has no real needs: nothing to compare, and why (it was NotFound)
+    assert none.items == [] and none.village.code == V1
+    [note] = none.notes
+    assert "no real needs recorded yet" in note and "还没有真实需求记录" in note and "dcpa import" in note
+    assert similar(mixed, V1).notes == []
 
 
 def test_gap_filters_keep_a_type_with_its_narrower_types_and_count_alike_from_summaries_and_live(

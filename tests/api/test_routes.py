@@ -188,7 +188,19 @@ def test_similar(api: httpx.Client) -> None:
     assert r.status_code == 200
     body = r.json()
     assert body["village"]["code"] == V and isinstance(body["items"], list) and "basis" in body
-    assert_error(api.get(f"/api/villages/{V}/similar", params={"real_only": "true"}), 404, "not_found")
+    assert body["notes"] == []
+    real = api.get(f"/api/villages/{V}/similar", params={"real_only": "true"})
+    assert real.status_code == 200 and real.json()["items"] == [] and "no real needs" in real.json()["notes"][0]
+
+
+def test_similar_villages_of_a_village_without_needs_is_an_empty_answer_that_says_why(api: httpx.Client) -> None:
+    """A village that exists with no needs recorded: 200, no villages, a note (it was 404 not_found, which is
+    for a village that does not exist)."""
+    r = api.get("/api/villages/210123203202/similar")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["items"] == [] and body["village"]["code"] == "210123203202"
+    assert len(body["notes"]) == 1 and "no needs recorded yet" in body["notes"][0] and "dcpa import" in body["notes"][0]
 
 
 # -- gaps and plans ----------------------------------------------------------------
