@@ -264,9 +264,20 @@ def need_rows(
     return NeedSet(rows, day, modes, source, period, notes)
 
 
+def no_needs_note(vil: Area, *, real_only: bool, then_zh: str, then_en: str, as_of: date | None = None) -> str:
+    """Why an answer for a village is empty when none of its needs is recorded (``then_zh``/``then_en``: what
+    the answer cannot give then), and how to record them: a village with nothing recorded yet is no error,
+    and a bare empty answer does not tell it from one whose needs are all met."""
+    real_zh, real_en = ("真实", "real ") if real_only else ("", "")
+    when_zh, when_en = (f"截至 {as_of} ", f"as of {as_of}") if as_of else ("", "yet")
+    return (f"{vil.code}（{vil.label.get('zh')}）{when_zh}还没有{real_zh}需求记录，{then_zh}；请用 `dcpa template` 取得"
+            f"模板、填写需求后用 `dcpa import` 导入 / village {vil.code} ({vil.label.get('en')}) has no {real_en}needs "
+            f"recorded {when_en}, {then_en}; record them with `dcpa template` and `dcpa import`")
+
+
 def _restricted(row: NeedRow, modes: tuple[ReachMode, ...]) -> NeedRow:
     o = outcome_of(tuple(r for r in row.reasons if r.mode in modes))
     return NeedRow(row.iri, row.village, row.need_type, row.severity, row.people, row.example, o.state, o.reasons)
 
 
-__all__ = ["SEVERE", "NeedRow", "NeedSet", "need_rows"]
+__all__ = ["SEVERE", "NeedRow", "NeedSet", "need_rows", "no_needs_note"]

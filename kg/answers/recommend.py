@@ -50,7 +50,7 @@ from .areas import Area, resolve_area, resolve_areas
 from .basis import Basis, basis
 from .jsonable import to_jsonable
 from .labels import labels
-from .needs import NeedRow, NeedSet, need_rows
+from .needs import NeedRow, NeedSet, need_rows, no_needs_note
 from .poverty import Poverty, cause_links, linked_types, poverty_of
 
 log = logging.getLogger(__name__)
@@ -121,6 +121,7 @@ class RecommendationReport:
     addressed: list[dict[str, Any]]
     needs: list[NeedRecommendation]
     basis: Basis
+    notes: list[str] = field(default_factory=list)  # why the answer is empty (a village with no needs recorded)
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: to_jsonable(getattr(self, f.name)) for f in fields(self)}
@@ -539,7 +540,10 @@ def _report(store: StoreAPI, vil: Area, ns: NeedSet, rows: list[NeedRow], chain:
                  "cause_linked_need_types": sorted(linked)}
     return RecommendationReport(village=vil, reach=[m.value for m in ns.reach], as_of=ns.as_of, weights=dict(WEIGHTS),
                                 poor_first=poor_first, real_only=real_only, targeting=targeting,
-                                addressed=addressed, needs=out_needs, basis=b)
+                                addressed=addressed, needs=out_needs, basis=b,
+                                notes=[] if rows else [no_needs_note(vil, real_only=real_only, as_of=ns.as_of,
+                                                                     then_zh="没有可推荐的帮扶",
+                                                                     then_en="so there is nothing to recommend")])
 
 
 def _reason_dict(r: Reason) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from .areas import Area, resolve_area
 from .basis import Basis, basis
 from .jsonable import to_jsonable
 from .labels import labels
+from .needs import no_needs_note
 
 
 @dataclass
@@ -112,12 +113,9 @@ def similar(
         for r in rows:
             if not (real_only and r.get("ex")):
                 mine[r["t"]] = mine.get(r["t"], 0.0) + float(r["sev"])
-    notes: list[str] = []
-    if not mine:  # a village that exists with nothing recorded yet: no village is similar, and the answer says why
-        zh, en = ("真实", "real ") if real_only else ("", "")
-        notes.append(f"{code}（{vil.label.get('zh')}）还没有{zh}需求记录，无从比较相似村；请用 `dcpa template` 取得"
-                     f"模板、填写需求后用 `dcpa import` 导入 / village {code} ({vil.label.get('en')}) has no {en}needs "
-                     "recorded yet, so there is nothing to compare; record them with `dcpa template` and `dcpa import`")
+    # a village that exists with nothing recorded yet: no village is similar, and the answer says why
+    notes = [] if mine else [no_needs_note(vil, real_only=real_only, then_zh="无从比较相似村",
+                                           then_en="so there is nothing to compare")]
     scored = []
     for w, p in prof.items():
         if w == vil.iri:

@@ -202,6 +202,8 @@ def recommend(
         if not many:
             err(f"{rep.village.label.get(lang)} ({rep.village.code}), as of {rep.as_of}: {len(rep.addressed)} "
                 f"need(s) addressed, {len(rep.needs)} unmet (reach {','.join(rep.reach)})")
+        for note in rep.notes:
+            err(note)
     if found is not None:
         err(f"{found.area.label.get(lang)} ({found.area.code}): {len(reps)} village(s) with needs left open, "
             f"{sum(len(r.needs) for r in reps)} unmet need(s)")

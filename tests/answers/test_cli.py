@@ -76,6 +76,9 @@ def test_recommend_gaps_plan_similar(store_dir: Path, monkeypatch: pytest.Monkey
     r = _run(store_dir, monkeypatch, "similar", "219001")  # a county: a usage mistake, said as such
     assert r.exit_code == 2 and "a county, not a village-level unit" in r.stderr and "12-digit" in r.stderr
     assert "no identified needs" not in r.stderr
+    r = _run(store_dir, monkeypatch, "recommend", V1, "--real-only")  # it printed "(no rows)" and no reason
+    assert r.exit_code == 0 and "(no rows)" in r.stdout
+    assert "has no real needs recorded as of" in r.stderr and "dcpa template" in r.stderr and "dcpa import" in r.stderr
     r = _run(store_dir, monkeypatch, "similar", V1, "--real-only")  # no real needs: an empty answer that says why
     assert r.exit_code == 0 and "no real needs recorded yet" in r.stderr and "还没有真实需求记录" in r.stderr
 

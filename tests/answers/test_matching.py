@@ -238,6 +238,12 @@ def test_real_only_recommendations_and_similar(mixed: Store, settings: Settings)
     assert [n.need for n in rep.needs] == [need("n")] and rep.addressed == []
     assert all(not c.example for n in rep.needs for c in n.candidates)
     assert rep.basis.real_only
+    assert rep.notes == []
+    none = recommend(mixed, V1, real_only=True, settings=settings)  # no real needs: says so, and how to record them
+    assert none.needs == [] and none.addressed == []
+    [note] = none.notes
+    assert "no real needs recorded as of 2020-06-30" in note and "还没有真实需求记录" in note
+    assert "dcpa template" in note and "dcpa import" in note
     full = recommend(mixed, V2, settings=settings)
     m = next(a for a in full.addressed if a["need"] == need("m"))
     assert [r["intervention"].rsplit("/", 1)[1] for r in m["reasons"]] == ["IR"]

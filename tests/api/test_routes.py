@@ -143,6 +143,15 @@ def test_a_library_serving_a_village_does_not_make_its_needs_addressed(api: http
     assert empty["needs"] == [] and empty["statuses"] == [] and empty["basis"]["items"] == 0
 
 
+def test_recommendations_for_a_village_without_needs_say_why_they_are_empty(api: httpx.Client) -> None:
+    """A bare empty list did not tell a village with nothing recorded from one whose needs are all met."""
+    rec = api.get("/api/villages/210123203202/recommendations")
+    assert rec.status_code == 200 and rec.json()["needs"] == [] and rec.json()["addressed"] == []
+    [note] = rec.json()["notes"]
+    assert "has no needs recorded as of 2020-06-30" in note and "dcpa import" in note
+    assert api.get(f"/api/villages/{V}/recommendations").json()["notes"] == []
+
+
 def test_unknown_and_malformed_village(api: httpx.Client) -> None:
     err = assert_error(api.get("/api/villages/210123203299"), 404, "not_found")
     assert "210123203299" in err["message"]
