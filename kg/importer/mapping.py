@@ -8,6 +8,7 @@ triples of one batch graph; references to areas and other records are collected 
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import hashlib
 import re
@@ -194,6 +195,11 @@ _DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _YEAR = re.compile(r"^(\d{4})\s*年?$")
 
 
+class NoSuchDate(CellError):
+    """A date written in an accepted form that the calendar does not have (2026-02-30, 2018-13-01): said
+    apart from a badly written one, whose hint (write YYYY-MM-DD) would not help."""
+
+
 def parse_date(raw: Any) -> dt.date:
     if isinstance(raw, dt.datetime):
         return raw.date()
@@ -202,12 +208,25 @@ def parse_date(raw: Any) -> dt.date:
     s = _nfkc(raw)
     m = _DATE.match(s) or _DATE_COMPACT.match(s)
     if m:
+        y, mo, d = int(m[1]), int(m[2]), int(m[3])
         try:
-            return dt.date(int(m[1]), int(m[2]), int(m[3]))
+            return dt.date(y, mo, d)
         except ValueError:
-            pass
+            raise NoSuchDate(f"日期不存在 / no such date: {y:04d}-{mo:02d}-{d:02d}",
+                             _no_such_date_hint(y, mo)) from None
     raise CellError("日期格式错误 / bad date",
                     "请按 YYYY-MM-DD 格式填写日期，如 2018-05-12 / write the date as YYYY-MM-DD, e.g. 2018-05-12")
+
+
+def _no_such_date_hint(year: int, month: int) -> str:
+    """What to check in a date the calendar does not have: the month, or the days its month has."""
+    if not 1 <= month <= 12:
+        return "月份应在 1 到 12 之间，请核对月和日 / the month must be from 1 to 12: check the day and the month"
+    if year < 1:
+        return "请核对年份 / check the year"
+    days = calendar.monthrange(year, month)[1]
+    return (f"{year} 年 {month} 月只有 {days} 天，请核对日和月 / "
+            f"{year:04d}-{month:02d} has {days} days: check the day and the month")
 
 
 def parse_year(raw: Any) -> int:
@@ -325,6 +344,8 @@ def parse_cell(col: Column, raw: Any, lists: dict[str, CodeList]) -> Any:
     if t == "date_or_year":
         try:
             return parse_date(raw)
+        except NoSuchDate:
+            raise
         except CellError:
             try:
                 return parse_year(raw)

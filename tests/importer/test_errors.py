@@ -42,7 +42,10 @@ def refused(store, settings, paths: list[Path]) -> list:
         ({"village_code": "210123206"}, "village_code", "210123206", "malformed area code"),
         ({"need_type": "N99"}, "need_type", "N99", "unknown need type"),
         ({"need_type": "无此类型"}, "need_type", "无此类型", "未知的需求类型"),
-        ({"identified_on": "2018-02-30"}, "identified_on", "2018-02-30", "bad date"),
+        # in the right form but not in the calendar: said so (it was "bad date — write the date as YYYY-MM-DD")
+        ({"identified_on": "2018-02-30"}, "identified_on", "2018-02-30", "日期不存在 / no such date: 2018-02-30"),
+        ({"identified_on": "2018年2月29日"}, "identified_on", "2018年2月29日", "no such date: 2018-02-29"),
+        ({"identified_on": "2018-13-01"}, "identified_on", "2018-13-01", "no such date"),
         ({"identified_on": "去年春天"}, "identified_on", "去年春天", "bad date"),
         ({"people_affected": "-5"}, "people_affected", "-5", "negative count"),
         ({"people_affected": "12.5"}, "people_affected", "12.5", "not a whole number"),
@@ -59,6 +62,23 @@ def test_bad_cell_is_reported_with_its_place(store, settings, tmp_path, change, 
     assert (i.file, i.row, i.column, i.value) == ("needs.csv", 3, column, value)
     assert message in i.message
     assert i.hint
+
+
+def test_a_day_the_calendar_does_not_have_is_told_apart_from_a_badly_written_date():
+    """The hint says what to check (the days of that month), in Chinese then English; a date-or-year column too."""
+    from kg.importer.mapping import CellError, parse_cell
+    from kg.importer.specs import RECORD_KINDS
+
+    when = next(c for spec in RECORD_KINDS.values() for c in spec.columns if c.type == "date")
+    issued = next(c for spec in RECORD_KINDS.values() for c in spec.columns if c.type == "date_or_year")
+    for col in (when, issued):
+        with pytest.raises(CellError) as e:
+            parse_cell(col, "2026-02-30", {})
+        assert e.value.message == "日期不存在 / no such date: 2026-02-30"
+        assert e.value.hint == "2026 年 2 月只有 28 天，请核对日和月 / 2026-02 has 28 days: check the day and the month"
+    with pytest.raises(CellError) as e:
+        parse_cell(issued, "去年春天", {})
+    assert e.value.message == "日期格式错误 / bad date"
 
 
 def test_a_bad_later_row_stops_the_good_rows_too(store, settings, tmp_path):
