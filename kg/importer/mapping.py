@@ -26,7 +26,7 @@ from ..errors import Issue
 from ..namespaces import DCPA, PREFIXES, area, node
 from ..safetext import MAX_CELL_CHARS, for_terminal, text_problem
 from ..store import graph_to_ntriples
-from .readers import Table
+from .readers import Table, Uncomputed
 from .specs import LIST_SEPARATORS, RECORD_KINDS, Column, RecordSpec
 from .vocab import Code, CodeList
 
@@ -316,6 +316,10 @@ def _role_count(text: str, roles: CodeList) -> tuple[Code, int]:
 
 def parse_cell(col: Column, raw: Any, lists: dict[str, CodeList]) -> Any:
     """The typed value of one cell, or ``CellError``."""
+    if isinstance(raw, Uncomputed):
+        raise CellError("单元格是公式，但没有计算结果 / the cell holds a formula without a computed value",
+                        "请用 Excel 或 WPS 打开这个文件再保存（保存时会算出公式的值），或直接填写数值 / open the file "
+                        "in Excel or WPS and save it (which computes the formulas), or type the value instead")
     t = col.type
     if t in ("text", "label_zh", "label_en"):
         return _text(raw)

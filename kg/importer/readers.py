@@ -219,13 +219,71 @@ _OPENPYXL_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+@dataclass(frozen=True)
+class Uncomputed:
+    """A cell holding a formula with no computed value stored. Excel and WPS store a formula's value with it;
+    a program that does not compute formulas (openpyxl, many scripts and converters) stores none, and a
+    reader of values alone sees an empty cell: "required value missing", or a value silently left out.
+    ``kg.importer.mapping`` reports it, with the formula, as what it is."""
+
+    formula: str
+
+    def __str__(self) -> str:
+        return self.formula
+
+
+def _formula_parser() -> type:
+    """openpyxl's sheet parser, reading values (``data_only``) but keeping a formula without a stored value
+    as ``Uncomputed`` instead of an empty cell (openpyxl imported when a workbook is read, not before)."""
+    from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
+
+    class Parser(WorkSheetParser):
+        def parse_cell(self, element: Any) -> dict[str, Any]:
+            cell = super().parse_cell(element)
+            if cell["value"] is None and element.find(FORMULA_TAG) is not None:
+                formula = self.parse_formula(element)  # "=2+1"; an array formula's object carries its text
+                cell["value"] = Uncomputed(formula if isinstance(formula, str) else getattr(formula, "text", "="))
+            return cell
+
+    return Parser
+
+
+def _sheet_values(ws: Any) -> Iterator[list[Any]]:
+    """The values of a read-only sheet's rows, as ``ws.iter_rows(values_only=True)`` gives them, but with a
+    formula that has no stored value as ``Uncomputed`` (openpyxl offers no way to tell it from an empty cell).
+
+    Every row there is is read: ``iter_rows`` trusts the sheet's <dimension> element, and a stale one (left
+    by another program) silently cuts rows and columns off. openpyxl's private parts are read here, before
+    the first row, so that an openpyxl without them fails loudly rather than as a damaged file."""
+    wb = ws.parent
+    parser, source = _formula_parser(), ws._get_source
+    options = {"data_only": True, "epoch": wb.epoch, "date_formats": wb._date_formats,
+               "timedelta_formats": wb._timedelta_formats}
+    strings = ws._shared_strings
+
+    def rows() -> Iterator[list[Any]]:
+        expected = 1  # rows the file leaves out are empty rows; a row out of order is dropped, as openpyxl does
+        with source() as src:
+            for number, cells in parser(src, strings, **options).parse():
+                if number < expected:
+                    continue
+                yield from ([] for _ in range(expected, number))
+                expected = number + 1
+                row: list[Any] = [None] * (cells[-1]["column"] if cells else 0)
+                for cell in cells:
+                    row[cell["column"] - 1] = cell["value"]
+                yield row
+
+    return rows()
+
+
 def _sheet_rows(ws: Any, budget: list[int]) -> Iterator[list[Any]]:
     """The rows of a read-only sheet, counting cells against ``budget[0]`` (the cells still allowed).
 
     openpyxl's errors are turned into ``_Unreadable`` here, around its iterator only, so that a
     bug in our own code is never mistaken for a damaged file.
     """
-    it = ws.iter_rows(values_only=True)
+    it = _sheet_values(ws)
     while True:
         try:
             row = next(it)
@@ -281,9 +339,6 @@ def read_xlsx(path: Path, settings: Settings, issues: list[Issue], strict: bool 
                 )
             if ws.title.strip().lower() in SKIPPED_SHEETS:
                 continue
-            # Read-only mode trusts the sheet's <dimension> element; a stale one (left by another
-            # program) silently cuts rows and columns off. Forget it and read what is there.
-            ws.reset_dimensions()
             try:
                 tables += _table(
                     path.name, ws.title, _sheet_rows(ws, budget), settings, issues, sheet_kind=kind_for_name(ws.title)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import random
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -171,6 +173,52 @@ def test_not_an_xlsx(store, settings, tmp_path):
     path.write_bytes(b"PK\x03\x04 this is not really a workbook")
     issues = refused(store, settings, [path])
     assert "not a readable XLSX" in issues[0].message
+
+
+def _needs_workbook(path: Path, rows: list[list[object]]) -> Path:
+    """A needs sheet written by openpyxl, which computes no formula: it stores a formula without its value."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "needs"
+    ws.append(HEADER)
+    for r in rows:
+        ws.append(r)
+    wb.save(path)
+    return path
+
+
+def test_a_formula_without_a_computed_value_is_reported_as_such(store, settings, tmp_path):
+    """It read as an empty cell: "required value missing (value: '')". Saved with its value (as Excel or WPS
+    saves it), the value is imported."""
+    typed = [210123206200, "N22", 4, 120, "survey", datetime.date(2018, 5, 12), "张晓梅"]  # as Excel stores cells
+    rows = [typed, typed[:2] + ["=2+1"] + typed[3:4] + ["survey", "2018-05-13"] + typed[6:],
+            typed[:3] + ["=100+20"] + ["survey", "2018-05-14"] + typed[6:]]
+    path = _needs_workbook(tmp_path / "needs.xlsx", rows)
+    issues = refused(store, settings, [path])
+    assert [(i.sheet, i.row, i.column, i.value) for i in issues] == [("needs", 3, "severity", "=2+1"),
+                                                                     ("needs", 4, "people_affected", "=100+20")]
+    for i in issues:
+        assert i.message == "单元格是公式，但没有计算结果 / the cell holds a formula without a computed value"
+        assert "Excel 或 WPS" in i.hint and "open the file in Excel or WPS and save it" in i.hint
+        assert "type the value instead" in i.hint
+    with zipfile.ZipFile(path) as zf:  # the values Excel would have stored with the formulas
+        parts = {n: zf.read(n) for n in zf.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    for formula, value in ((b"2+1", b"3"), (b"100+20", b"120")):
+        cell = b"<f>" + formula + b"</f>"
+        assert parts[sheet].count(cell + b"<v />") == 1
+        parts[sheet] = parts[sheet].replace(cell + b"<v />", cell + b"<v>" + value + b"</v>")
+    with zipfile.ZipFile(path, "w") as zf:
+        for n, data in parts.items():
+            zf.writestr(n, data)
+    assert import_files(store, [path], user="t", settings=settings).counts == {"needs": 3}
+    got = store.select("SELECT ?sev ?people ?on WHERE { ?n dcpa:severity ?sev ; dcpa:peopleAffected ?people ; "
+                       "dcpa:identifiedOn ?on } ORDER BY ?on")
+    assert [(r["sev"], r["people"], r["on"]) for r in got] == [(4, 120, "2018-05-12"), (3, 120, "2018-05-13"),
+                                                               (4, 120, "2018-05-14")]
 
 
 def test_fifty_megabyte_file_is_refused_quickly_with_a_size_error(store, settings, tmp_path):
