@@ -246,9 +246,7 @@ def need_rows(
                 notes.append("a write is under way (or was cut short and awaits recovery: any write or `dcpa serve` "
                              "finishes it), so the derived graph may be half refreshed; the rule was applied live")
             else:
-                have = f"it is for {m.as_of}, stable until {m.stable_until}" if m else "there is none"
-                notes.append(f"the derived graph does not answer for {day} ({have}); the rule was applied live "
-                             "(run `dcpa derive` to make it current)")
+                notes.append(_not_derived_note(m, day, derived.as_of_today(settings)))
         codes = None if scope is None else [scope.code]
         inputs = facts.read_inputs(store, codes, day, settings.validity_windows(), period or cut)
         result = inputs.outcomes(modes)
@@ -262,6 +260,19 @@ def need_rows(
     rows.sort(key=lambda r: (r.village, -r.severity, r.iri))
     log.debug("need rows for %s: %d (%s)", scope.code if scope else "all", len(rows), source)
     return NeedSet(rows, day, modes, source, period, notes)
+
+
+def _not_derived_note(m: derived.Marker | None, day: date, today: date) -> str:
+    """Why an answer applied the rule live: the derived graph does not answer for ``day``. `dcpa derive` is
+    suggested for today's day (``settings.as_of``, else today) only: it makes the graph for that day, and an
+    answer for another day (a future one, a past one) is live whatever the graph."""
+    if m is None:
+        have = "there is none"
+    else:
+        have = f"it is for {m.as_of}, " + (f"stable until {m.stable_until}" if m.stable_until else
+                                            "with no change known ahead")
+    note = f"the derived graph does not answer for {day} ({have}); the rule was applied live for {day}"
+    return note + " (run `dcpa derive` to make it current)" if day == today else note
 
 
 def no_needs_note(vil: Area, *, real_only: bool, then_zh: str, then_en: str, as_of: date | None = None) -> str:

@@ -188,9 +188,17 @@ def test_a_store_without_the_derived_graph_is_answered_live_or_refused(live: Sto
 
 
 def test_another_date_is_answered_live_and_says_so(store: Store) -> None:
+    """`dcpa derive` is suggested for the day answers are for, only: it cannot help an answer for another day
+    (it said "run `dcpa derive` to make it current" for 2030 too)."""
     report = gaps(store, "21", as_of=date(2022, 1, 1), settings=settings_for())
     assert report.source == "live" and report.totals.unaddressed == 9
-    assert "2022-01-01" in report.notes[0]
+    assert report.notes == ["the derived graph does not answer for 2022-01-01 (it is for 2020-06-30, stable until "
+                            "2021-10-02); the rule was applied live for 2022-01-01"]
+    # the settings' day (DCPA_AS_OF, else today) past the graph's: deriving makes it current, and the note says so
+    today = Settings(as_of=date(2022, 1, 1))
+    for asked in (None, date(2022, 1, 1)):
+        note = gaps(store, "21", as_of=asked, settings=today).notes[0]
+        assert note.endswith("the rule was applied live for 2022-01-01 (run `dcpa derive` to make it current)")
 
 
 # ---------------------------------------------------------------------------
