@@ -4,6 +4,8 @@ and of ``kg.answers.plan_tables``: a plan as flat tables, plain words and a work
 from __future__ import annotations
 
 from .answers.plan import (
+    BUDGET_ABOVE,
+    BUDGET_MAX,
     CAUSE_WEIGHT,
     METHODS,
     PLAN_TIME_LIMIT,
@@ -16,6 +18,7 @@ from .answers.plan import (
     PlanNeed,
     PlanResource,
     build_options,
+    check_budget,
     optimise,
     plan,
     solve_greedy,
@@ -33,8 +36,8 @@ from .answers.plan_tables import (
 )
 
 __all__ = [
-    "ALLOCATION_COLUMNS", "CAUSE_WEIGHT", "METHODS", "PLAN_TIME_LIMIT", "POOR_COUNTY_WEIGHT", "POOR_VILLAGE_WEIGHT",
-    "UNMET_COLUMNS", "Allocation", "Option", "Plan", "PlanMethod", "PlanNeed", "PlanResource", "allocation_rows",
-    "build_options", "distance_words", "optimise", "plan", "plan_xlsx", "solve_greedy", "solve_milp",
-    "summary_rows", "unmet_rows", "upper_bound",
+    "ALLOCATION_COLUMNS", "BUDGET_ABOVE", "BUDGET_MAX", "CAUSE_WEIGHT", "METHODS", "PLAN_TIME_LIMIT",
+    "POOR_COUNTY_WEIGHT", "POOR_VILLAGE_WEIGHT", "UNMET_COLUMNS", "Allocation", "Option", "Plan", "PlanMethod",
+    "PlanNeed", "PlanResource", "allocation_rows", "build_options", "check_budget", "distance_words", "optimise",
+    "plan", "plan_xlsx", "solve_greedy", "solve_milp", "summary_rows", "unmet_rows", "upper_bound",
 ]

@@ -22,6 +22,8 @@ from kg.codes import AREA_CODE_PATTERN
 from kg.errors import InvalidParameter
 from kg.planning import (
     ALLOCATION_COLUMNS,
+    BUDGET_ABOVE,
+    BUDGET_MAX,
     PLAN_TIME_LIMIT,
     PlanMethod,
     allocation_rows,
@@ -48,7 +50,7 @@ AREA_OR_EMPTY = rf"^\s*({AREA_CODE_PATTERN[1:-1]})?\s*$"
 LangQuery = Annotated[str, Query(description="Page language: zh or en / 页面语言")]
 AreaQuery = Annotated[str | None, Query(pattern=AREA_OR_EMPTY, max_length=40,
                                         description="Area code to plan for (all when absent or empty)")]
-BudgetQuery = Annotated[float | None, Query(gt=0, le=1e12, description="Budget in yuan")]
+BudgetQuery = Annotated[float | None, Query(gt=BUDGET_ABOVE, le=BUDGET_MAX, description="Budget in yuan")]
 MethodQuery = Annotated[PlanMethod, Query(description="How the plan is optimised")]
 FlagQuery = Annotated[bool, Query()]
 

@@ -81,6 +81,11 @@ class PlanMethod(StrEnum):
 
 
 METHODS: tuple[str, ...] = tuple(m.value for m in PlanMethod)
+#: A plan's budget, in yuan, is more than ``BUDGET_ABOVE`` (a plan of nothing answers no question) and at most
+#: ``BUDGET_MAX`` (a province's programme is far below; beyond, it is a slip of the keyboard). ``plan``
+#: refuses any other, and the API's parameters take their bounds from here: the CLI and the API agree.
+BUDGET_ABOVE = 0
+BUDGET_MAX = 1e12
 #: ``auto`` stops after this many seconds with the best plan found and its proven distance.
 PLAN_TIME_LIMIT = 8.0
 #: ``auto`` on a plan of more options than this takes the LP relaxation's plan once it is proven within
@@ -586,6 +591,15 @@ def _load(store: StoreAPI, scope: Area | None, modes: Any, *, poor_first: bool, 
     return needs, resources, ns.as_of.isoformat()
 
 
+def check_budget(budget: float) -> None:
+    """InvalidParameter unless ``BUDGET_ABOVE < budget <= BUDGET_MAX`` (and a number: ``nan`` is none)."""
+    if not (math.isfinite(budget) and BUDGET_ABOVE < budget <= BUDGET_MAX):
+        raise InvalidParameter(
+            f"预算须大于 {BUDGET_ABOVE} 元、不超过 {BUDGET_MAX:,.0f} 元 / the budget must be more than {BUDGET_ABOVE} "
+            f"and at most {BUDGET_MAX:,.0f} yuan (given: {budget:g})",
+            hint="请给出以元计的预算，如 200000 / give the budget in yuan, e.g. 200000")
+
+
 def plan(
     store: StoreAPI,
     budget: float,
@@ -599,6 +613,7 @@ def plan(
     settings: Settings | None = None,
 ) -> Plan:
     """Allocate resources to villages within ``budget`` to cover the most (weighted) unaddressed need."""
+    check_budget(budget)
     settings = settings or get_settings()
     modes = parse_reach(reach, settings.reach)
     scope = resolve_area(store, area_code) if area_code else None

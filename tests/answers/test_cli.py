@@ -69,6 +69,8 @@ def test_recommend_gaps_plan_similar(store_dir: Path, monkeypatch: pytest.Monkey
     assert r.exit_code == 0 and "N12" in r.stdout
     r = _run(store_dir, monkeypatch, "plan", "--budget", "5000", "--area", "2190")
     assert r.exit_code == 0 and "示例·电商技能课" in r.stdout
+    r = _run(store_dir, monkeypatch, "plan", "--budget", "0", "--area", "2190")  # as the API: it made an empty plan
+    assert r.exit_code == 2 and "the budget must be more than 0" in r.stderr and r.stdout == ""
     r = _run(store_dir, monkeypatch, "similar", V1)
     assert r.exit_code == 0 and "219002001002" in r.stdout
     r = _run(store_dir, monkeypatch, "recommend", "219001001999")

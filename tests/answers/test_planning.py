@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kg.errors import DataError
+from kg.errors import DataError, InvalidParameter
 from kg.planning import PlanNeed, PlanResource, build_options, optimise, plan
 from kg.settings import Settings
 from kg.store import Store
@@ -36,9 +36,10 @@ def test_budget_too_small_for_everything(store: Store, settings: Settings) -> No
     assert p.spent == 2_500 <= p.budget and p.covered_severity == 5
     g = plan(store, 5_000, "2190", method="greedy", settings=settings)
     assert g.covered_severity == 5 and g.upper_bound >= 5 and 0 <= g.optimality_gap < 1
-    assert plan(store, 0, settings=settings).allocations == []
-    with pytest.raises(DataError):
-        plan(store, -1)
+    for budget in (0, -1, float("nan"), 2e12):  # one rule, the API's bounds too (a budget of 0 made an empty plan)
+        with pytest.raises(InvalidParameter) as e:
+            plan(store, budget, settings=settings)
+        assert "the budget must be more than 0" in e.value.message and "预算须大于 0 元" in e.value.message
     with pytest.raises(DataError):
         plan(store, 10, method="magic")
 

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from kg.answers.gaps import GAP_DIMENSIONS
-from kg.planning import METHODS
+from kg.planning import BUDGET_ABOVE, BUDGET_MAX, METHODS
 from kg.rule import REACH_MODES
 from kg.store import Store
 
@@ -69,6 +69,15 @@ def test_plan_methods_and_reach_are_the_librarys(spec: dict[str, Any]) -> None:
     props = _resolve(spec, body)["properties"]
     assert _enum(spec, props["method"]) == list(METHODS)
     assert _enum(spec, props["reach"]) == [m.value for m in REACH_MODES]
+
+
+def test_the_budget_bounds_are_the_librarys(spec: dict[str, Any]) -> None:
+    """`dcpa plan --budget 0` made an empty plan where the API refused it: one rule, kg.answers.plan's."""
+    body = spec["paths"]["/api/plans"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    page = _resolve(spec, _params(spec, "/plan")["budget"])
+    for schema in (_resolve(spec, body)["properties"]["budget"], next(a for a in page["anyOf"] if "type" in a
+                                                                          and a["type"] == "number")):
+        assert (schema["exclusiveMinimum"], schema["maximum"]) == (BUDGET_ABOVE, BUDGET_MAX)
 
 
 def test_every_reach_parameter_offers_the_librarys_modes_and_nothing_else(spec: dict[str, Any]) -> None:
