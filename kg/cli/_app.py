@@ -19,6 +19,7 @@ from typing import Annotated, Any
 import typer
 
 from .. import __version__
+from ..answers.labels import LANGS
 from ..errors import DcpaError, ValidationFailed
 from ..safetext import csv_text, for_terminal, json_for_terminal
 
@@ -140,7 +141,18 @@ def render_table(rows: Sequence[dict[str, Any]], cols: Sequence[str]) -> str:
 
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="Output format: table, json or csv.")]
 
-__all__ = ["app", "main", "err", "fail", "emit_rows", "render_table", "write_json", "FormatOption"]
+
+def _language(value: str) -> str:
+    """The one check of every command's ``--lang``: a language the labels have, else a usage error (exit 2)."""
+    if value not in LANGS:
+        raise typer.BadParameter(f"unknown language {value!r}; use {' or '.join(LANGS)}")
+    return value
+
+
+LangOption = Annotated[str, typer.Option("--lang", callback=_language,
+                                         help=f"Language of labels: {' or '.join(LANGS)}.")]
+
+__all__ = ["app", "main", "err", "fail", "emit_rows", "render_table", "write_json", "FormatOption", "LangOption"]
 
 
 def main() -> None:

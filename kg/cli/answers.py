@@ -32,14 +32,13 @@ from ..rule import ReachMode
 from ..search import AreaLevel
 from ..search import search as run_search
 from ..settings import get_settings
-from ._app import FormatOption, app, emit_rows, err, fail, write_json
+from ._app import FormatOption, LangOption, app, emit_rows, err, fail, write_json
 
 ReachOption = Annotated[
     str | None,
     typer.Option("--reach", help="Reach modes that count for \"addressed\": comma list of "
                  + ", ".join(m.value for m in ReachMode) + " (default: DCPA_REACH)."),
 ]
-LangOption = Annotated[str, typer.Option("--lang", help="Language of labels: zh or en.")]
 RealOnlyOption = Annotated[bool, typer.Option("--real-only", help="Answer from real data alone (no example data).")]
 AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Date the answer is for, YYYY-MM-DD (default: "
                                                 "DCPA_AS_OF or today).")]

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..resources import ontology_graph
-from ._app import FormatOption, app, emit_rows, err, fail
+from ._app import FormatOption, LangOption, app, emit_rows, err, fail
 
 ontology_app = typer.Typer(help="The ontology: print it, document it, check it.", no_args_is_help=True)
 app.add_typer(ontology_app, name="ontology")
@@ -31,7 +31,7 @@ def show(
 @ontology_app.command("docs")
 def docs(
     output: Annotated[str, typer.Option("--output", "-o", help="File to write; '-' for stdout.")] = "-",
-    lang: Annotated[str, typer.Option("--lang", help="zh or en.")] = "zh",
+    lang: LangOption = "zh",
 ) -> None:
     """Write the bilingual HTML documentation of the ontology.
 
@@ -45,8 +45,6 @@ def docs(
 
     from ..docs import ontology_html
 
-    if lang not in ("zh", "en"):
-        raise typer.BadParameter(f"unknown language {lang!r}; use zh or en")
     if output == "-":
         sys.stdout.write(ontology_html(lang=lang))
         return

@@ -12,7 +12,7 @@ from ..connect import open_store
 from ..contract import StoreAPI
 from ..errors import DcpaError
 from ..settings import get_settings
-from ._app import app, err, fail
+from ._app import LangOption, app, err, fail
 
 if TYPE_CHECKING:
     from ..viz import ViewGraph
@@ -29,7 +29,6 @@ viz_app = typer.Typer(
 app.add_typer(viz_app, name="viz")
 
 OutOption = Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")]
-LangOption = Annotated[str, typer.Option("--lang", help="Language of labels: zh or en.")]
 MaxOption = Annotated[int, typer.Option("--max-nodes", help="Most nodes drawn (the page says when it cut).")]
 
 
@@ -40,8 +39,6 @@ def _store() -> StoreAPI:
 def _write(build: Callable[[], ViewGraph], out: Path, lang: str) -> None:
     from .. import viz
 
-    if lang not in ("zh", "en"):
-        raise typer.BadParameter("use zh or en", param_hint="--lang")
     try:
         view = build()
         html = viz.render_view(view, lang, standalone=True)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from typing import Any
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from kg import __version__
@@ -61,3 +63,24 @@ def test_table_aligns_chinese_columns() -> None:
 def test_an_empty_search_is_a_usage_error_not_every_area(q: str) -> None:
     result = runner.invoke(app, ["search", q])
     assert result.exit_code == 2 and "give a name, pinyin or the start of a code" in result.output
+
+
+def _with_lang(group: Any, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command (its path of names) that has a --lang option, in the command groups under ``group``."""
+    found: list[tuple[str, ...]] = []
+    for name, cmd in group.commands.items():
+        if hasattr(cmd, "commands"):  # a group (typer's own click, not the click package)
+            found += _with_lang(cmd, (*path, name))
+        elif any("--lang" in getattr(p, "opts", ()) for p in cmd.params):
+            found.append((*path, name))
+    return found
+
+
+def test_every_lang_option_takes_zh_or_en_and_refuses_anything_else() -> None:
+    """`dcpa gaps --lang fr` answered in Chinese, exit 0; the README says a wrong option value exits 2."""
+    commands = _with_lang(typer.main.get_command(app))
+    assert {"recommend", "gaps", "plan", "similar"} <= {c[-1] for c in commands} and ("ontology", "docs") in commands
+    for path in commands:  # --lang first: checked before any other parameter, so none is needed
+        result = runner.invoke(app, [*path, "--lang", "fr"])
+        assert result.exit_code == 2, (path, result.output)
+        assert "unknown language 'fr'; use zh or en" in result.output, path
