@@ -100,8 +100,8 @@ async def area_recommendations(
     request: Request,
     answers: AnswersDep,
     settings: SettingsDep,
-    code: Annotated[str, Path(pattern=r"^\d{6}(\d{3}){0,2}$", description="Code of a county (6 digits), a "
-                              "township (9) or a village (12)", examples=["211381"])],
+    code: Annotated[str, Path(description="Code of a county (6 digits), a township (9) or a village (12); "
+                              "any other is refused by the library, which says why", examples=["211381"])],
     village: Annotated[list[str] | None, Query(description="Only these villages (12-digit codes within the "
                                                            "area; repeat the parameter)")] = None,
     limit: Annotated[int, Query(ge=1, le=100, description="Candidates per need")] = 3,

@@ -185,8 +185,12 @@ def test_recommendations_for_every_village_of_a_county(api: httpx.Client) -> Non
     assert {row["village"] for row in rows} <= set(codes)
     one = api.get(f"/api/areas/{county}/recommendations", params={"village": "210123203201"}).json()
     assert [v["village"]["code"] for v in one["villages"]] == ["210123203201"]
-    err = assert_error(api.get("/api/areas/2101/recommendations"), 422, "invalid_request")
-    assert "code" in err["message"] or err["details"]
+    # a city: the library's words, as `dcpa recommend 2101` says them (it was a regex pattern's 422)
+    err = assert_error(api.get("/api/areas/2101/recommendations"), 422, "invalid_parameter")
+    assert "for a county or a township, not a city" in err["message"] and "county by county" in err["hint"]
+    assert "pattern" not in str(err)
+    err = assert_error(api.get("/api/areas/21x/recommendations"), 404, "not_found")
+    assert "2, 4, 6, 9 or 12 digits" in err["hint"]
     err = assert_error(api.get(f"/api/areas/{county}/recommendations", params={"village": "210124000000"}), 422,
                        "invalid_parameter")
     assert "within " + county in err["message"]
