@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from kg.answers.recommend import CANDIDATES_PER_NEED, MAX_CANDIDATES
 from kg.matching import WITHIN_LEVELS, recommend_within
 from kg.search import AreaLevel
 
@@ -104,7 +105,7 @@ async def area_recommendations(
                               "any other is refused by the library, which says why", examples=["211381"])],
     village: Annotated[list[str] | None, Query(description="Only these villages (12-digit codes within the "
                                                            "area; repeat the parameter)")] = None,
-    limit: Annotated[int, Query(ge=1, le=100, description="Candidates per need")] = 3,
+    limit: Annotated[int, Query(ge=1, le=MAX_CANDIDATES, description="Candidates per need")] = CANDIDATES_PER_NEED,
     reach: ReachParam = None,
     poor_first: PoorFirstParam = False,
     as_of: AsOfParam = None,

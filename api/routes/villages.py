@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from kg.answers.poverty import registered_poor_villages
+from kg.answers.recommend import CANDIDATES_PER_NEED, MAX_CANDIDATES, NO_CANDIDATE
 from kg.answers.villages import village_detail, village_hits, village_search_options
 from kg.matching import recommend as run_recommend
 from kg.matching import similar as run_similar
@@ -183,7 +184,7 @@ async def recommendations(
     answers: AnswersDep,
     settings: SettingsDep,
     code: CodeParam,
-    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    limit: Annotated[int, Query(ge=1, le=MAX_CANDIDATES, description="Candidates per need")] = CANDIDATES_PER_NEED,
     reach: ReachParam = None,
     poor_first: PoorFirstParam = False,
     as_of: AsOfParam = None,
@@ -199,9 +200,14 @@ async def recommendations(
 
 
 def candidate_rows(code: str, report: dict[str, Any]) -> list[dict[str, Any]]:
-    """One CSV row per (need, candidate), ranked within each need; the explanation stays in JSON."""
+    """One CSV row per (need, candidate), ranked within each need, and one per need without a candidate (those are
+    what a planner must look for elsewhere); the explanation stays in JSON."""
     rows = []
     for need in report.get("needs", []):
+        if not need.get("candidates"):  # a need nothing within reach fits: a row all the same, as the CLI writes
+            rows.append({"village": code, "need": need.get("need"), "need_type": need.get("need_type"),
+                         "need_type_label": need.get("need_type_label"), "severity": need.get("severity"),
+                         "state": need.get("state"), "rank": None, "label": NO_CANDIDATE})
         for rank, c in enumerate(need.get("candidates", []), start=1):
             rows.append(
                 {

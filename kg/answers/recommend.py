@@ -64,6 +64,13 @@ CANDIDATE_STATUSES = (str(DCPAV.S1), str(DCPAV.S2))
 #: for an area holding it; an active one extended to it.
 USES = ("give", "here", "planned", "extend")
 
+#: Candidates per need when none is asked: one default for the CLI, the village's and the area's answers (they
+#: had 5, 10 and 3, so that a county's answer and its villages' own told different things), and the most.
+CANDIDATES_PER_NEED = 5
+MAX_CANDIDATES = 100
+#: What a table (CSV, the CLI's) shows as the candidate of a need nothing within reach fits.
+NO_CANDIDATE = "（范围内没有候选） / (no candidate within reach)"
+
 
 @dataclass
 class Step:
@@ -289,11 +296,18 @@ def _fit(t: str, fit: str, up: dict[str, tuple[str, ...]],
     return None
 
 
+def check_limit(limit: int) -> None:
+    """InvalidParameter unless 1 <= ``limit`` <= MAX_CANDIDATES (the API's bounds are these)."""
+    if not 1 <= int(limit) <= MAX_CANDIDATES:
+        raise InvalidParameter(f"candidates per need must be from 1 to {MAX_CANDIDATES}, not {limit}",
+                               hint=f"give a limit from 1 to {MAX_CANDIDATES} (default {CANDIDATES_PER_NEED})")
+
+
 def recommend(
     store: StoreAPI,
     village_code: str,
     *,
-    limit: int = 10,
+    limit: int = CANDIDATES_PER_NEED,
     reach: str | None = None,
     poor_first: bool = False,
     real_only: bool = False,
@@ -303,6 +317,7 @@ def recommend(
 ) -> RecommendationReport:
     """Ranked candidates for every unmet need of a village, each with its explanation path."""
     settings = settings or get_settings()
+    check_limit(limit)
     modes = parse_reach(reach, settings.reach)
     vil = resolve_area(store, village_code)
     if not vil.is_village:
@@ -333,7 +348,7 @@ def recommend_within(
     *,
     villages: Iterable[str] | None = None,
     needs: NeedSet | None = None,
-    limit: int = 10,
+    limit: int = CANDIDATES_PER_NEED,
     reach: str | None = None,
     poor_first: bool = False,
     real_only: bool = False,
@@ -347,6 +362,7 @@ def recommend_within(
     one, 4.3 s at national scale. ``needs``: the area's need rows with their reasons when the caller has
     them (read with the same reach, day and ``real_only``), so that they are not read twice."""
     settings = settings or get_settings()
+    check_limit(limit)
     modes = parse_reach(reach, settings.reach)
     scope = resolve_area(store, code)
     if scope.level not in WITHIN_LEVELS:
@@ -669,5 +685,6 @@ def _label_everything(store: StoreAPI, needs: list[NeedRecommendation], lang: st
                 s.subject_label, s.object_label = name(s.subject), name(s.object)
 
 
-__all__ = ["USES", "WEIGHTS", "WITHIN_LEVELS", "AreaRecommendations", "Candidate", "NeedRecommendation",
-           "RecommendationReport", "Step", "recommend", "recommend_within"]
+__all__ = ["CANDIDATES_PER_NEED", "MAX_CANDIDATES", "USES", "WEIGHTS", "WITHIN_LEVELS", "AreaRecommendations",
+           "Candidate", "NO_CANDIDATE", "NeedRecommendation", "RecommendationReport", "Step", "check_limit",
+           "recommend", "recommend_within"]

@@ -18,6 +18,7 @@ from ..answers.basis import Basis
 from ..answers.gaps import GapDimension
 from ..answers.labels import Label, labels
 from ..answers.plan import PlanMethod
+from ..answers.recommend import CANDIDATES_PER_NEED, MAX_CANDIDATES, NO_CANDIDATE
 from ..catalogue import answer, load_catalogue
 from ..connect import read_only_or_writable
 from ..contract import StoreAPI
@@ -152,7 +153,7 @@ def search_cmd(
 def recommend(
     code: Annotated[str, typer.Argument(help="12-digit code of the village-level unit; or a county's (6 digits) or "
                                         "township's (9): each of its villages with a need left open.")],
-    limit: Annotated[int, typer.Option(help="Candidates per need.")] = 5,
+    limit: Annotated[int, typer.Option(help="Candidates per need.", min=1, max=MAX_CANDIDATES)] = CANDIDATES_PER_NEED,
     reach: ReachOption = None,
     poor_first: Annotated[bool, typer.Option("--poor-first", help="Poverty targeting: needs linked to the "
                                              "village's poverty causes first.")] = False,
@@ -197,7 +198,7 @@ def recommend(
                 })
             if not n.candidates:
                 rows.append({**at, "need_type": n.need_type_label or n.need_type, "severity": n.severity,
-                             "state": n.state, "candidate": "(no candidate within reach)"})
+                             "state": n.state, "candidate": NO_CANDIDATE})
         if not many:
             err(f"{rep.village.label.get(lang)} ({rep.village.code}), as of {rep.as_of}: {len(rep.addressed)} "
                 f"need(s) addressed, {len(rep.needs)} unmet (reach {','.join(rep.reach)})")

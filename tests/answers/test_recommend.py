@@ -158,3 +158,16 @@ def test_an_example_poverty_cause_never_puts_a_real_need_first() -> None:
     n = n_of(store)
     assert n.cause_linked == "https://w3id.org/dcpa/vocab/PC10"
     assert n.candidates and all(str(c.explanation[0].object) == status for c in n.candidates)
+
+
+def test_the_number_of_candidates_has_one_default_and_one_range() -> None:
+    from kg.answers.recommend import CANDIDATES_PER_NEED, MAX_CANDIDATES
+
+    store = fixture_store()
+    report = recommend(store, V5, settings=settings_for())
+    assert all(len(n.candidates) <= CANDIDATES_PER_NEED for n in report.needs)
+    for bad in (0, MAX_CANDIDATES + 1):
+        with pytest.raises(InvalidParameter):
+            recommend(store, V5, limit=bad, settings=settings_for())
+        with pytest.raises(InvalidParameter):
+            recommend_within(store, V5[:6], limit=bad, settings=settings_for())

@@ -9,6 +9,8 @@ import httpx
 import pytest
 import rdflib
 
+from api.routes.villages import candidate_rows
+from kg.answers.recommend import NO_CANDIDATE
 from kg.errors import QueryTimeout
 from kg.importer.journal import Marker
 
@@ -178,10 +180,13 @@ def test_recommendations_for_every_village_of_a_county(api: httpx.Client) -> Non
     codes = [v["village"]["code"] for v in r["villages"]]
     assert codes == sorted(codes) and "210123203201" in codes  # 六家子: a gap, the e-readers a candidate
     assert r["area"]["code"] == county and r["basis"]["items"] == sum(v["basis"]["items"] for v in r["villages"])
-    for v in r["villages"]:
-        assert v == api.get(f"/api/villages/{v['village']['code']}/recommendations", params={"limit": 3}).json()
+    for v in r["villages"]:  # with the same defaults (they were 3 candidates a need here, 10 there, 5 in the CLI)
+        assert v == api.get(f"/api/villages/{v['village']['code']}/recommendations").json()
     rows = read_csv(api.get(f"/api/areas/{county}/recommendations", params={"format": "csv"}))
-    assert len(rows) == sum(len(n["candidates"]) for v in r["villages"] for n in v["needs"]) > 0
+    # a row per candidate, and one per need without any (they were left out: what a planner must look for)
+    assert len(rows) == sum(max(1, len(n["candidates"])) for v in r["villages"] for n in v["needs"]) > 0
+    bare = sum(1 for v in r["villages"] for n in v["needs"] if not n["candidates"])
+    assert sum(1 for row in rows if row["label"] == NO_CANDIDATE and not row["rank"]) == bare
     assert {row["village"] for row in rows} <= set(codes)
     one = api.get(f"/api/areas/{county}/recommendations", params={"village": "210123203201"}).json()
     assert [v["village"]["code"] for v in one["villages"]] == ["210123203201"]
@@ -435,3 +440,15 @@ def test_a_gap_report_s_links_keep_its_whole_question(api: httpx.Client) -> None
         assert below["reach"] == ["direct", "area"] and below["as_of"] == "2019-01-01"
         assert [g["needs"] for g in r["groups"] if g["code"] == child["code"]] in ([below["totals"]["needs"]], [])
     assert r["up"] == "/api/gaps?area=21&by=area&reach=direct&reach=area&as_of=2019-01-01"
+
+
+def test_a_need_without_a_candidate_has_its_row_in_the_recommendations_csv() -> None:
+    """The needs nothing within reach fits are what a planner must look for elsewhere: the CSV had no row for them."""
+    report = {"needs": [
+        {"need": "n1", "need_type": "N22", "need_type_label": "电子商务技能", "severity": 4, "state": "unaddressed",
+         "candidates": [{"iri": "r1", "label": "示例·课程", "explanation": [], "components": {}}]},
+        {"need": "n2", "need_type": "N43", "need_type_label": "地方文化保护", "severity": 3, "state": "unaddressed",
+         "candidates": []}]}
+    rows = candidate_rows("219001001001", report)
+    assert [(r["need"], r["rank"], r["label"]) for r in rows] == [("n1", 1, "示例·课程"), ("n2", None, NO_CANDIDATE)]
+    assert rows[1]["need_type_label"] == "地方文化保护" and rows[1]["village"] == "219001001001"
