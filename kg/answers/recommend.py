@@ -49,7 +49,7 @@ from ..settings import Settings, get_settings
 from .areas import Area, resolve_area, resolve_areas
 from .basis import Basis, basis
 from .jsonable import to_jsonable
-from .labels import labels
+from .labels import Label, labels
 from .needs import NeedRow, NeedSet, need_rows, no_needs_note
 from .poverty import Poverty, cause_links, linked_types, poverty_of
 
@@ -294,6 +294,20 @@ def _fit(t: str, fit: str, up: dict[str, tuple[str, ...]],
     if fit in narrower_of_t:
         return "narrower", NARROWER_FIT, (t,)
     return None
+
+
+#: Names of the steps an explanation takes that are not the ontology's own terms (which are labelled in the store).
+_STEP_NAMES = {str(SKOS.broader): Label("上位类型", "broader type"),
+               str(SKOS.broader) + "+": Label("上位类型（隔几层）", "broader type (some levels up)")}
+
+
+def explanation_labels(store: StoreAPI, reports: Iterable[RecommendationReport]) -> dict[str, Label]:
+    """The names of every predicate and fit type the candidates of ``reports`` show, in both languages: what the
+    village page and the CLI write instead of IRIs (``skos:broader`` and the need-type codes were shown bare)."""
+    cands = [c for r in reports for n in r.needs for c in n.candidates]
+    found = labels(store, {s.predicate for c in cands for s in c.explanation}
+                   | {c.fit_type for c in cands if c.fit_type})
+    return {**found, **_STEP_NAMES}
 
 
 def check_limit(limit: int) -> None:
@@ -687,4 +701,4 @@ def _label_everything(store: StoreAPI, needs: list[NeedRecommendation], lang: st
 
 __all__ = ["CANDIDATES_PER_NEED", "MAX_CANDIDATES", "USES", "WEIGHTS", "WITHIN_LEVELS", "AreaRecommendations",
            "Candidate", "NO_CANDIDATE", "NeedRecommendation", "RecommendationReport", "Step", "check_limit",
-           "recommend", "recommend_within"]
+           "explanation_labels", "recommend", "recommend_within"]

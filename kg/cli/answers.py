@@ -16,9 +16,9 @@ import typer
 
 from ..answers.basis import Basis
 from ..answers.gaps import GapDimension
-from ..answers.labels import Label, labels
+from ..answers.labels import Label
 from ..answers.plan import PlanMethod
-from ..answers.recommend import CANDIDATES_PER_NEED, MAX_CANDIDATES, NO_CANDIDATE
+from ..answers.recommend import CANDIDATES_PER_NEED, MAX_CANDIDATES, NO_CANDIDATE, explanation_labels
 from ..catalogue import answer, load_catalogue
 from ..connect import read_only_or_writable
 from ..contract import StoreAPI
@@ -175,8 +175,7 @@ def recommend(
             found = run_recommend_within(store, code, **kw) if many else None
             reps = found.villages if found is not None else [run_recommend(store, code, **kw)]
             # the predicates of the explanations by their labels, in the answer's language, as the village page
-            names = labels(store, {s.predicate for rep in reps for n in rep.needs for c in n.candidates
-                                   for s in c.explanation}) if fmt != "json" else {}
+            names = explanation_labels(store, reps) if fmt != "json" else {}
     except DcpaError as e:
         raise fail(e) from e
     if fmt == "json":

@@ -16,7 +16,7 @@ from ..answers.areas import Area, resolve_area
 from ..answers.basis import Basis
 from ..answers.gaps import GapDimension, GapReport, gaps
 from ..answers.labels import Label, labels
-from ..answers.recommend import WEIGHTS, Candidate, recommend
+from ..answers.recommend import WEIGHTS, Candidate, explanation_labels, recommend
 from ..answers.villages import village_detail
 from ..contract import StoreAPI
 from ..errors import NotFound, QueryError
@@ -177,7 +177,7 @@ def village_summary(store: StoreAPI, code: str, *, reach: str | None = None, lim
         raise NotFound(f"{code!r} is not a village-level code", hint="use a 12-digit code")
     detail = village_detail(store, a.code, reach=reach, real_only=real_only)
     rec = recommend(store, a.code, limit=limit, reach=reach, real_only=real_only, lang=lang)
-    predicates = labels(store, {s.predicate for n in rec.needs for c in n.candidates for s in c.explanation})
+    predicates = explanation_labels(store, [rec])
     recommendations = [{
         "need": n.need, "need_type": n.need_type_label, "severity": n.severity, "state": n.state,
         "people": n.people_affected, "cause_linked": n.cause_linked,
@@ -202,7 +202,8 @@ def _candidate_row(c: Candidate, predicates: dict[str, Label], lang: str) -> dic
     return {
         "label": c.label or short(c.iri), "kind": c.kind, "use": c.use, "example": c.example,
         "library": c.library_label or short(c.library), "served": c.served_label or short(c.served),
-        "served_code": short(c.served), "fit": c.fit, "fit_type": short(c.fit_type), "score": c.score,
+        "served_code": short(c.served), "fit": c.fit, "score": c.score,
+        "fit_type": predicates[c.fit_type].get(lang) if c.fit_type in predicates else short(c.fit_type),
         "parts": {k: round(WEIGHTS[k] * v, 3) for k, v in c.components.items()},
         "cost": c.unit_cost, "left": c.capacity,
         "steps": [{"subject": s.subject_label or short(s.subject),

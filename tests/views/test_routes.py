@@ -339,3 +339,25 @@ def test_the_category_chart_says_its_rows_overlap(client: TestClient) -> None:
         assert words in card[:card.index("</section>")]
         other = html[html.index('id="card-need_type"'):]
         assert words not in other[:other.index("</section>")]
+
+
+
+def test_a_candidate_s_steps_and_fit_are_named_in_the_page_s_language(store: Store) -> None:
+    """A candidate fitting through a broader type: its step's predicate (skos:broader) and its fit type were shown
+    as ``broader`` and ``N2`` on a Chinese page."""
+    import dataclasses
+    from types import SimpleNamespace
+
+    from kg.answers.recommend import Step, explanation_labels, recommend
+    from kg.namespaces import DCPAV, SKOS
+    from kg.viz._gaps import _candidate_row
+
+    some = next(c for n in recommend(store, "211322101200").needs for c in n.candidates)
+    n22, n2 = str(DCPAV.N22), str(DCPAV.N2)
+    c = dataclasses.replace(some, fit="broader", fit_type=n2,
+                            explanation=[Step(n22, "电子商务技能", str(SKOS.broader), n2, "数字素养与技能")])
+    report = SimpleNamespace(needs=[SimpleNamespace(candidates=[c])])
+    names = explanation_labels(store, [report])  # type: ignore[list-item]
+    zh, en = _candidate_row(c, names, "zh"), _candidate_row(c, names, "en")
+    assert (zh["fit_type"], zh["steps"][0]["predicate"]) == ("数字素养与技能", "上位类型")
+    assert en["steps"][0]["predicate"] == "broader type" and en["fit_type"] != "N2"
