@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, Response
 
 from kg import viz
+from kg.answers.gaps import as_period
 from kg.errors import InvalidParameter, NotFound
 from kg.safetext import csv_text
 from kg.search import AreaLevel, preload
@@ -90,12 +91,14 @@ def filters_of(
         first = date.fromisoformat(start) if start else None
         last = date.fromisoformat(end) if end else None
     except ValueError as e:
-        raise InvalidParameter(f"not a date: {e}", hint="write dates as YYYY-MM-DD") from None
+        raise InvalidParameter(f"不是日期 / not a date: {e}",
+                               hint="请按 YYYY-MM-DD 填写日期 / write dates as YYYY-MM-DD") from None
     if (first is None) != (last is None):
-        raise InvalidParameter("give both the start and the end of the period, or neither",
-                               hint="e.g. start=2018-01-01&end=2018-12-31")
-    if first and last and first > last:
-        raise InvalidParameter(f"the period starts after it ends: {first} > {last}", hint="give start ≤ end")
+        raise InvalidParameter("请同时填写开始和结束日期，或都不填 / "
+                               "give both the start and the end of the period, or neither",
+                               hint="如 start=2018-01-01&end=2018-12-31 / e.g. start=2018-01-01&end=2018-12-31")
+    if first and last:
+        as_period((first, last))  # the rule of a period has one home
     return Filters(real_only, first, last, need_type or None, int(min_severity) if min_severity else None)
 
 

@@ -20,7 +20,8 @@ from ..namespaces import DCPA, area
 from ..rule import CODE_LENGTHS, prefixes
 from .labels import Label, labels, local_name
 
-_CODE_HINT = "area codes have 2, 4, 6, 9 or 12 digits (e.g. 21 for Liaoning, 12 digits for a village)"
+_CODE_HINT = ("地区代码有 2、4、6、9 或 12 位数字（如 21 是辽宁省，村级是 12 位） / "
+              "area codes have 2, 4, 6, 9 or 12 digits (e.g. 21 for Liaoning, 12 digits for a village)")
 #: The most specific class wins when an area has several (a Town is also a Township).
 _CLASS_ORDER = (*SPECIFICITY, "AdministrativeArea")
 
@@ -80,7 +81,7 @@ def resolve_areas(store: StoreAPI, codes: Iterable[str]) -> dict[str, Area]:
     codes = sorted({str(c).strip() for c in codes})
     for code in codes:
         if not valid_code(code):
-            raise NotFound(f"no area with code {code!r}", hint=_CODE_HINT)
+            raise NotFound(f"没有代码为 {code!r} 的地区 / no area with code {code!r}", hint=_CODE_HINT)
     if not codes:
         return {}
     # select() reads the results to the end here: an engine iterator kept alive by the frames of the
@@ -91,9 +92,10 @@ def resolve_areas(store: StoreAPI, codes: Iterable[str]) -> dict[str, Area]:
         classes.setdefault(r["scope"], set()).add(r["cls"])
     for code in codes:
         if area(code) not in classes:
-            raise NotFound(f"no area with code {code} in the graph",
-                           hint="check the code (find it with `dcpa search NAME` or /api/villages?q=NAME), "
-                                "or run `dcpa build` first")
+            raise NotFound(f"图谱中没有代码为 {code} 的地区 / no area with code {code} in the graph",
+                           hint="请核对代码，或用页面上的搜索框按名称查找 / check the code, or find the area by "
+                                "name: the pages' search box, `dcpa search NAME` or /api/villages?q=NAME (or run "
+                                "`dcpa build` first)")
     ups = sorted({c for code in codes for c in prefixes(code)[:-1]})
     names = labels(store, [area(c) for c in {*ups, *codes}])
     existing = {r["a"] for r in store.select(

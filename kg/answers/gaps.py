@@ -336,8 +336,9 @@ def _filters(store: StoreAPI, need_type: str | None, min_severity: int | None) -
         return Filters(min_severity=int(min_severity or 0))
     iri = need_type if need_type.startswith(("http://", "https://")) else str(DCPAV[need_type.strip()])
     if not store.ask(f"ASK {{ <{iri}> a dcpa:NeedType }}"):
-        raise InvalidParameter(f"unknown need type {need_type!r}",
-                               hint="give a code of the need-type scheme, such as N1 or N22 (see /ontology.html)")
+        raise InvalidParameter(f"未知的需求类型 / unknown need type {need_type!r}",
+                               hint="请填写需求类型方案中的代码，如 N1 或 N22（见 /ontology.html） / "
+                               "give a code of the need-type scheme, such as N1 or N22 (see /ontology.html)")
     _, narrower = need_type_tree(store)
     types, todo = {iri}, [iri]
     while todo:
@@ -372,9 +373,12 @@ def as_period(period: Period | tuple[str, str] | tuple[date, date] | None) -> Pe
     try:
         start, end = (p if isinstance(p, date) else date.fromisoformat(str(p)) for p in period)
     except (TypeError, ValueError) as e:
-        raise InvalidParameter(f"bad period {period!r}", hint="give two dates YYYY-MM-DD, start ≤ end") from e
+        raise InvalidParameter(f"时间段不对 / bad period {period!r}",
+                               hint="请给出两个日期 YYYY-MM-DD，开始不晚于结束 / "
+                               "give two dates YYYY-MM-DD, start ≤ end") from e
     if start > end:
-        raise InvalidParameter(f"the period starts after it ends: {start} > {end}", hint="give start ≤ end")
+        raise InvalidParameter(f"时间段的开始晚于结束 / the period starts after it ends: {start} > {end}",
+                               hint="开始日期不能晚于结束日期 / give start ≤ end")
     return Period(start, end)
 
 

@@ -361,3 +361,13 @@ def test_a_candidate_s_steps_and_fit_are_named_in_the_page_s_language(store: Sto
     zh, en = _candidate_row(c, names, "zh"), _candidate_row(c, names, "en")
     assert (zh["fit_type"], zh["steps"][0]["predicate"]) == ("数字素养与技能", "上位类型")
     assert en["steps"][0]["predicate"] == "broader type" and en["fit_type"] != "N2"
+
+
+def test_a_chinese_page_says_what_is_wrong_with_a_period_a_need_type_or_an_area_in_chinese(client: TestClient) -> None:
+    """These came in English alone on Chinese pages (what the dashboard's form sends with only a start date)."""
+    for url, words in (("/dashboard?start=2024-01-01", "请同时填写开始和结束日期"),
+                       ("/dashboard?start=2025-01-01&end=2024-01-01", "时间段的开始晚于结束"),
+                       ("/dashboard?need_type=N99", "未知的需求类型"),
+                       ("/plan?budget=5000&area=219999", "图谱中没有代码为 219999 的地区")):
+        r = client.get(url, headers=BROWSER)
+        assert r.status_code in (404, 422) and words in r.text, (url, r.text[:300])
