@@ -10,6 +10,7 @@ is the list of objects told about writes and switches (see ``api.serving``); ``a
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -25,7 +26,7 @@ from kg.workers import QueryRunner, runner_for
 
 from .errors import install_error_handlers
 from .guards import install_guards
-from .paths import STATIC_DIR
+from .paths import STATIC_DIR, missing_assets
 from .result_cache import ResultCache
 from .routes import (
     admin,
@@ -57,6 +58,10 @@ ROUTERS = (home, health, ontology, sparql, docs, areas, villages, gaps, plans, c
            history, views, dashboard, model_page, data_entry, plan_page, admin)
 
 
+#: The service's own log (``dcpa serve`` prints warnings).
+log = logging.getLogger(__name__)
+
+
 def query_runner_for(settings: Settings, state: Any) -> QueryRunner:
     """Where SPARQL queries (and, through ``call``, other read-only work) run under a deadline:
     worker processes for an on-disk store, threads reading ``state.store`` for in-memory and remote
@@ -83,6 +88,10 @@ def create_app(settings: Settings | None = None, store: StoreAPI | None = None) 
             keeper.start()  # moves the derived graph when the day passes its stable-until date
         app.state.query_runner.start()  # query workers start in the background
         warm(app.state)  # the province dashboard counts every need: start early
+        if missing := missing_assets():
+            log.warning("the pages' browser libraries are missing from api/static/vendor (%s): charts, the SPARQL "
+                        "editor, the API docs and the graph views will not work; run `make setup` (npm ci and "
+                        "scripts/vendor_assets.py)", ", ".join(missing))
         yield
         app.state.query_runner.close()  # every query worker stops, also one in the middle of a query
         if app.state.served.keeps_derived:

@@ -12,10 +12,11 @@ from ._data import SEVERE, NeedRow, labels
 from ._describe import describe
 from ._gaps import CHARTS, GapTable, dashboard_data, gap_table, gap_tables, need_type_choices, village_summary
 from ._model import KINDS, MAX_NODES, SYNTHETIC_MARK, ViewGraph, bound, layout, neighbourhood
-from ._render import embed_json, environment, inline_assets, network_data, page_context, render_view
+from ._render import STATIC_DIR, embed_json, environment, inline_assets, network_data, page_context, render_view
 
 __all__ = [
     "CHARTS",
+    "STATIC_DIR",
     "KINDS",
     "MAX_NODES",
     "SEVERE",

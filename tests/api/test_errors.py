@@ -18,3 +18,11 @@ def test_rules_are_named_in_the_page_s_language_with_their_values() -> None:
     assert field_problems(details, "en")[0]["problem"] == "must be a multiple of 10"
     gone = [{"loc": ["query", "budget"], "type": "greater_than", "message": "Input should be greater than 0"}]
     assert field_problems(gone, "zh")[0]["problem"] == "不符合要求（Input should be greater than 0）"  # no ctx given
+
+
+def test_missing_browser_libraries_are_named(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from api.paths import VENDOR_FILES, VIZ_VENDOR_FILES, missing_assets
+
+    assert missing_assets() == []  # the checkout's own, after `make setup`
+    bare = missing_assets(tmp_path, tmp_path)  # what `dcpa serve` warns about on a checkout without them
+    assert bare == [*VENDOR_FILES, *VIZ_VENDOR_FILES]
