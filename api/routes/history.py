@@ -40,6 +40,7 @@ class HistoryItem(BaseModel):
     withdrawn_by: str
     withdrawn_at: str
     withdrawal_reason: str
+    blocked: str = Field(default="", description="Why a replacement cannot be withdrawn yet; empty when it can")
     can_withdraw: bool
 
 
@@ -61,7 +62,8 @@ def list_imports(
     summary="Withdraw an import / 撤回导入",
     description="Take an import batch back out of the graph, all or nothing; the batch, its files and the "
     "withdrawal (who, when, why) stay on record. 404 for an unknown batch; 409 when it was withdrawn "
-    "already or is a replacement; 422 when records of other batches refer to it (listed).",
+    "already, or is a replacement whose record's earlier batch is not withdrawn (or that replaced example or "
+    "reference data); 422 when records of other batches refer to it (listed).",
     responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}, 409: {"model": ErrorResponse},
                **ERROR_RESPONSES},
 )

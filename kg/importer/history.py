@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .retain import PENDING, WITHDRAWING, is_withdrawn, read_manifest
+from .retain import PENDING, WITHDRAWING, is_withdrawn, read_manifest, replacement_blocker
 
 #: The states of a batch in the history.
 DONE, WITHDRAWN = "done", "withdrawn"
@@ -33,11 +33,13 @@ class HistoryEntry:
     withdrawn_by: str = ""
     withdrawn_at: str = ""
     withdrawal_reason: str = ""
+    #: Why a replacement cannot be withdrawn yet (``kg.importer.retain.replacement_blocker``); empty when it can.
+    blocked: str = ""
 
     @property
     def can_withdraw(self) -> bool:
         """Whether ``kg.importer.withdraw`` may be asked to take it back (it still checks what refers to it)."""
-        return self.state == DONE and self.source != "replace"
+        return self.state == DONE and not self.blocked
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "can_withdraw": self.can_withdraw}
@@ -46,11 +48,11 @@ class HistoryEntry:
 def history(imports_path: Path | str, *, limit: int | None = None) -> list[HistoryEntry]:
     """The writes kept under ``imports_path``, newest first (at most ``limit``)."""
     entries = read_manifest(Path(imports_path))["batches"]
-    out = [_entry(e) for e in reversed(entries)]
+    out = [_entry(e, entries) for e in reversed(entries)]
     return out if limit is None else out[:limit]
 
 
-def _entry(e: dict[str, Any]) -> HistoryEntry:
+def _entry(e: dict[str, Any], batches: list[dict[str, Any]]) -> HistoryEntry:
     w = e.get("withdrawal") or {}
     state = WITHDRAWN if is_withdrawn(e) else (e.get("state") or DONE)
     return HistoryEntry(
@@ -66,4 +68,5 @@ def _entry(e: dict[str, Any]) -> HistoryEntry:
         withdrawn_by=str(w.get("user", "")) if state == WITHDRAWN else "",
         withdrawn_at=str(w.get("time", "")) if state == WITHDRAWN else "",
         withdrawal_reason=str(w.get("reason", "")) if state == WITHDRAWN else "",
+        blocked=replacement_blocker(e, batches) or "",
     )

@@ -27,7 +27,7 @@ from rdflib.namespace import PROV
 from ..contract import StoreAPI
 from ..derived import affected_areas, changed_interventions, graph_triples
 from ..errors import Issue, NotFound, ValidationFailed
-from ..namespaces import batch_of, import_graph, node
+from ..namespaces import GRAPH_DERIVED, batch_of, import_graph, node
 from ..settings import Settings
 from ..store import graph_to_ntriples
 from ..updates import quad_ops, request
@@ -89,8 +89,9 @@ def replace_record(
         entry = _entry(batch, kind, record_id, iri)
         # the batches whose version of the record this one supersedes: a withdrawal of one of them names the
         # record as staying, and this replacement can be withdrawn once they all are (kg.importer.withdraw)
-        held = store.select(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} }}")
-        entry["replaces_in"] = sorted({b for r in held if (b := batch_of(str(r["g"]))) is not None})
+        held = [str(r["g"]) for r in store.select(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} }}")]
+        entry["replaces_in"] = sorted({b for g in held if (b := batch_of(g)) is not None})
+        entry["supersedes_other"] = any(batch_of(g) is None and g != str(GRAPH_DERIVED) for g in held)
         data = json.dumps(content, ensure_ascii=False, indent=2, default=str).encode("utf-8")
         _commit(store, batch, iri, settings, entry, data)
         log.info("replace %s %s in batch %s (%d triples)", kind, iri, batch.batch_id, len(batch.graph))

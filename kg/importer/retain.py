@@ -80,6 +80,24 @@ def is_withdrawn(entry: dict[str, Any]) -> bool:
     return bool(entry.get("withdrawal")) and entry.get("state") != WITHDRAWING
 
 
+def replacement_blocker(entry: dict[str, Any], batches: list[dict[str, Any]]) -> str | None:
+    """Why the replacement ``entry`` cannot be withdrawn yet (None: it can, or it is no replacement).
+
+    A replacement supersedes the record's versions in other graphs, which a withdrawal does not restore: it may go
+    only once every import batch whose version it superseded is withdrawn (the record then leaves), and never when
+    it superseded example or reference data (a rebuild would bring that version back; ``supersedes_other``).
+    """
+    if entry.get("source") != "replace":
+        return None
+    if "replaces_in" not in entry:
+        return "it was recorded before the batches it superseded were kept"
+    if entry.get("supersedes_other"):
+        return "it replaced example or reference data, which a withdrawal cannot bring back"
+    withdrawn = {e.get("batch_id") for e in batches if is_withdrawn(e)}
+    earlier = [b for b in entry["replaces_in"] if b not in withdrawn]
+    return f"batch {', '.join(earlier)}, whose version it replaced, is not withdrawn" if earlier else None
+
+
 def retain(root: Path, entry: dict[str, Any], files: list[tuple[str, bytes | Path]]) -> None:
     """Store the batch's files under ``root/<batch_id>/`` and add ``entry`` to the manifest, marked
     pending (``settle`` marks it done once the write has landed)."""

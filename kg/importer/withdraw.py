@@ -51,7 +51,7 @@ from .batch import TIME_FORMAT, batch_time, checked_user
 from .journal import GRAPH_JOURNAL, Marker, finish, recover
 from .landing import landed_anyway, roll_back
 from .replace import lexical
-from .retain import WITHDRAWING, amend, read_manifest
+from .retain import WITHDRAWING, amend, is_withdrawn, read_manifest, replacement_blocker
 
 log = logging.getLogger(__name__)
 
@@ -180,13 +180,17 @@ def _checked_reason(reason: str | None) -> str:
 
 
 def _replaced_since(batches: list[dict[str, Any]], batch_id: str) -> list[dict[str, str]]:
-    """The records of ``batch_id`` a later replacement superseded (each once, with its first replacement)."""
+    """The records of ``batch_id`` a later replacement superseded, each with the replacement that holds it now
+    (the latest not withdrawn: a record replaced twice is held by the second)."""
+    replacements = sorted((e for e in batches if e.get("source") == "replace" and e.get("record")),
+                          key=lambda e: str(e.get("time", "")))
+    ours = {str(e["record"]) for e in replacements if batch_id in (e.get("replaces_in") or ())}
     out: dict[str, dict[str, str]] = {}
-    for e in sorted(batches, key=lambda e: str(e.get("time", ""))):
-        if e.get("source") == "replace" and batch_id in (e.get("replaces_in") or ()) and e.get("record"):
-            out.setdefault(str(e["record"]), {"kind": str(e.get("kind", "")), "record": str(e["record"]),
-                                              "replaced_in": str(e["batch_id"])})
-    return list(out.values())
+    for e in replacements:
+        if str(e["record"]) in ours and not is_withdrawn(e):
+            out[str(e["record"])] = {"kind": str(e.get("kind", "")), "record": str(e["record"]),
+                                     "replaced_in": str(e["batch_id"])}
+    return sorted(out.values(), key=lambda k: k["record"])
 
 
 def _entry(batches: list[dict[str, Any]], batch_id: str) -> dict[str, Any]:
@@ -206,19 +210,16 @@ def _entry(batches: list[dict[str, Any]], batch_id: str) -> dict[str, Any]:
         w = entry["withdrawal"]
         raise Conflict(f"batch {batch_id} was already withdrawn on {w.get('time')} by {w.get('user')}",
                        hint="请把改正后的文件作为新批次导入 / import its corrected files as a new batch")
-    if entry.get("source") == "replace":
-        withdrawn = {e.get("batch_id") for e in batches if e.get("withdrawal")}
-        earlier = [b for b in entry.get("replaces_in") or () if b not in withdrawn]
-        if earlier or "replaces_in" not in entry:  # (a replacement recorded before it was kept: never withdrawn)
-            put = f"PUT /api/{entry.get('kind')}/{entry.get('record_id')}"
-            still = f"; batch {', '.join(earlier)}, whose version it replaced, is not" if earlier else ""
-            raise Conflict(
-                f"batch {batch_id} is the replacement of one record ({entry.get('record')}); a replacement is "
-                f"withdrawn only once the batches it replaced the record in are{still}",
-                hint=f"请用这条记录应有的内容再替换一次（{put}）；要删除这条记录，先撤回最初导入它的批次 / "
-                f"replace the record again with the version it should have ({put}); to remove the record, "
-                "withdraw the batch that first imported it, then this one",
-            )
+    blocker = replacement_blocker(entry, batches)
+    if blocker is not None:
+        put = f"PUT /api/{entry.get('kind')}/{entry.get('record_id')}"
+        raise Conflict(
+            f"batch {batch_id} is the replacement of one record ({entry.get('record')}); a replacement is "
+            f"withdrawn only once the batches it replaced the record in are: {blocker}",
+            hint=f"请用这条记录应有的内容再替换一次（{put}）；要删除这条记录，先撤回最初导入它的批次 / "
+            f"replace the record again with the version it should have ({put}); to remove the record, "
+            "withdraw the batch that first imported it, then this one",
+        )
     return entry
 
 

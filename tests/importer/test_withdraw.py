@@ -238,3 +238,39 @@ def test_a_withdrawal_names_a_record_replaced_since_which_stays_and_can_then_be_
     assert _data(store, without=tuple(withdrawal_graph(b) for b in (batch.batch_id, fixed))
                  + tuple(partition_iri(withdrawal_graph(b), str(DCPA.Withdrawal)) for b in (batch.batch_id, fixed))
                  ) == before
+
+
+def test_a_replacement_of_example_data_is_never_withdrawn_and_a_twice_replaced_record_names_its_holder(
+    store: Store, settings: Settings
+) -> None:
+    """Withdrawing a replacement of an example record took the record out of the store, which a rebuild brought back;
+    a record replaced twice was said to be held by its first replacement, whose withdrawal took nothing."""
+    from kg.importer import history
+    from kg.namespaces import GRAPH_SYNTHETIC
+
+    store.update(f"""INSERT DATA {{ GRAPH <{GRAPH_SYNTHETIC}> {{ <https://w3id.org/dcpa/id/need/SYN-W> a dcpa:Need ;
+        dcpa:needOf <https://w3id.org/dcpa/id/area/210123206200> ; dcpa:needType dcpav:N22 ; dcpa:severity 4 ;
+        dcpa:isSynthetic true }} }}""")
+    example = replace_record(store, "needs", "SYN-W", {**NEED, "severity": 3}, user="u", settings=settings).batch_id
+    with pytest.raises(Conflict, match="example or reference data"):
+        withdraw(store, example, user="u", settings=settings)
+    assert store.ask("ASK { <https://w3id.org/dcpa/id/need/SYN-W> a dcpa:Need }")
+    assert not next(e for e in history(settings.imports_path) if e.batch_id == example).can_withdraw
+
+    batch = import_records(store, "needs", [{**NEED, "need_type": "N11"}], user="u", settings=settings)
+    [iri] = [str(r["n"]) for r in store.select(f"SELECT ?n WHERE {{ GRAPH <{batch.graph}> {{ ?n a dcpa:Need }} }}")]
+    key = iri.rsplit("/", 1)[1]
+    first = replace_record(store, "needs", key, {**NEED, "need_type": "N11", "severity": 2}, user="u",
+                           settings=settings).batch_id
+    second = replace_record(store, "needs", key, {**NEED, "need_type": "N11", "severity": 1}, user="u",
+                            settings=settings).batch_id
+    entries = {e.batch_id: e for e in history(settings.imports_path)}
+    assert not entries[first].can_withdraw and entries[first].blocked  # the history says what the withdrawal would
+    report = withdraw(store, batch.batch_id, user="u", settings=settings)
+    assert report.kept == [{"kind": "needs", "record": iri, "replaced_in": second}]
+    entries = {e.batch_id: e for e in history(settings.imports_path)}
+    assert entries[first].can_withdraw and not entries[second].can_withdraw  # the second replaced the first
+    withdraw(store, first, user="u", settings=settings)
+    assert next(e for e in history(settings.imports_path) if e.batch_id == second).can_withdraw
+    withdraw(store, second, user="u", settings=settings)
+    assert not store.ask(f"ASK {{ <{iri}> ?p ?o }}")
