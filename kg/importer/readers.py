@@ -235,12 +235,15 @@ class Uncomputed:
 def _formula_parser() -> type:
     """openpyxl's sheet parser, reading values (``data_only``) but keeping a formula without a stored value
     as ``Uncomputed`` instead of an empty cell (openpyxl imported when a workbook is read, not before)."""
-    from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
+    from openpyxl.worksheet._reader import FORMULA_TAG, VALUE_TAG, WorkSheetParser
 
     class Parser(WorkSheetParser):
         def parse_cell(self, element: Any) -> dict[str, Any]:
             cell = super().parse_cell(element)
-            if cell["value"] is None and element.find(FORMULA_TAG) is not None:
+            # a computed empty text is stored as <v></v> (type "str"), which openpyxl reads as None too: only a
+            # formula without its <v> at all, or with an empty one of no text type, was never computed
+            if (cell["value"] is None and element.find(FORMULA_TAG) is not None
+                    and not (element.get("t") == "str" and element.find(VALUE_TAG) is not None)):
                 formula = self.parse_formula(element)  # "=2+1"; an array formula's object carries its text
                 cell["value"] = Uncomputed(formula if isinstance(formula, str) else getattr(formula, "text", "="))
             return cell
