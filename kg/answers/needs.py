@@ -227,7 +227,8 @@ def need_rows(
     day = as_of or (period.end if period else derived.as_of_today(settings))
     full = set(modes) == set(REACH_MODES)
     notes: list[str] = []
-    cut = facts.known_by(store, day) if period is None else None  # as of a past day: the needs known then
+    # as of a past day: the needs known then (with a period ending after that day, those of it identified by then)
+    cut = facts.known_by(store, day) if period is None else (Period(period.start, day) if day < period.end else None)
     if cut is not None:
         notes.append(f"needs identified after {day} are left out: an answer as of a day counts the needs known "
                      "by then")
@@ -248,7 +249,7 @@ def need_rows(
             else:
                 notes.append(_not_derived_note(m, day, derived.as_of_today(settings)))
         codes = None if scope is None else [scope.code]
-        inputs = facts.read_inputs(store, codes, day, settings.validity_windows(), period or cut)
+        inputs = facts.read_inputs(store, codes, day, settings.validity_windows(), cut or period)
         result = inputs.outcomes(modes)
         rows = [NeedRow(n.iri, n.village, n.need_type, n.severity, n.people, n.example, result[n.iri].state,
                         result[n.iri].reasons) for n in inputs.needs]

@@ -291,3 +291,14 @@ def test_gaps_as_of_a_past_day_count_only_the_needs_known_then() -> None:
     # as of the day every need is known, nothing is left out
     rep = gaps(store, "21", as_of=date(2020, 6, 30), settings=settings_for())
     assert rep.totals.needs == 12 and not any("identified after" in n for n in rep.notes)
+
+
+def test_a_period_judged_as_of_a_day_inside_it_counts_only_the_needs_known_that_day(store: Store,
+                                                                                    settings: Settings) -> None:
+    # the period 2018-2020 as of 2019-01-01 counted all 12 needs, 7 of them identified later
+    both = gaps(store, "21", period=("2018-01-01", "2020-12-31"), as_of=date(2019, 1, 1), settings=settings)
+    alone = gaps(store, "21", as_of=date(2019, 1, 1), settings=settings)
+    assert both.totals.needs == alone.totals.needs == 5
+    assert any("identified after 2019-01-01" in n for n in both.notes)
+    whole = gaps(store, "21", period=("2018-01-01", "2020-12-31"), settings=settings)  # judged as of its end
+    assert whole.totals.needs == 12 and not any("identified after" in n for n in whole.notes)
