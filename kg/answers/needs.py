@@ -75,6 +75,8 @@ class NeedSet:
     source: str  # "derived" (read from the derived graph) or "live" (rule applied now)
     period: Period | None = None
     notes: list[str] = field(default_factory=list)
+    #: Needs identified after this day were left out (an answer as of a past day), None when none could be.
+    known_by: date | None = None
 
     def __iter__(self) -> Any:
         return iter(self.rows)
@@ -260,7 +262,7 @@ def need_rows(
         rows = [r for r in rows if r.state in states]
     rows.sort(key=lambda r: (r.village, -r.severity, r.iri))
     log.debug("need rows for %s: %d (%s)", scope.code if scope else "all", len(rows), source)
-    return NeedSet(rows, day, modes, source, period, notes)
+    return NeedSet(rows, day, modes, source, period, notes, cut.end if cut is not None else None)
 
 
 def _not_derived_note(m: derived.Marker | None, day: date, today: date) -> str:

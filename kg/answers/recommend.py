@@ -571,9 +571,9 @@ def _report(store: StoreAPI, vil: Area, ns: NeedSet, rows: list[NeedRow], chain:
     return RecommendationReport(village=vil, reach=[m.value for m in ns.reach], as_of=ns.as_of, weights=dict(WEIGHTS),
                                 poor_first=poor_first, real_only=real_only, targeting=targeting,
                                 addressed=addressed, needs=out_needs, basis=b,
-                                notes=[] if rows else [no_needs_note(vil, real_only=real_only, as_of=ns.as_of,
-                                                                     then_zh="没有可推荐的帮扶",
-                                                                     then_en="so there is nothing to recommend")])
+                                notes=[*ns.notes, *([] if rows or ns.known_by else [no_needs_note(
+                                    vil, real_only=real_only, as_of=ns.as_of, then_zh="没有可推荐的帮扶",
+                                    then_en="so there is nothing to recommend")])])
 
 
 def _reason_dict(r: Reason) -> dict[str, Any]:

@@ -171,3 +171,15 @@ def test_the_number_of_candidates_has_one_default_and_one_range() -> None:
             recommend(store, V5, limit=bad, settings=settings_for())
         with pytest.raises(InvalidParameter):
             recommend_within(store, V5[:6], limit=bad, settings=settings_for())
+
+
+def test_recommendations_as_of_a_past_day_say_later_needs_are_left_out() -> None:
+    """V2's needs were identified on 2019-03-01: as of 2019-01-01 the answer said V2 had no needs recorded and to
+    record them with `dcpa import`, which they were."""
+    from datetime import date as day
+
+    from .conftest import V2
+
+    report = recommend(fixture_store(), V2, as_of=day(2019, 1, 1), settings=settings_for())
+    assert not report.needs and any("identified after 2019-01-01" in n for n in report.notes)
+    assert not any("dcpa import" in n for n in report.notes)
