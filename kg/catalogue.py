@@ -311,7 +311,10 @@ def check_known(store: StoreAPI, query: CatalogueQuery, bindings: dict[str, Any]
         term = bindings[p.name]
         if p.type == "area" and not store.ask(f"ASK {{ {term} dcpa:areaCode ?c }}"):  # as the resolver knows one
             resolve_area(store, code_of(term.value))  # NotFound, with the area resolver's hint
-        elif p.type == "concept" and not store.ask(f"ASK {{ {term} a skos:Concept }}"):
+        elif p.type == "concept" and not store.ask(
+                # of the default's scheme (need_type=C1, a category, answered no rows too), else any concept
+                f"ASK {{ {term} skos:inScheme ?s . {to_term(p, p.default)} skos:inScheme ?s }}" if p.default
+                else f"ASK {{ {term} a skos:Concept }}"):
             known = []
             if p.default:  # the concepts of the default's scheme, by notation
                 known = sorted(str(r["n"]) for r in store.select(

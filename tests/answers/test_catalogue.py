@@ -337,4 +337,8 @@ def test_an_unknown_area_or_concept_is_refused_not_answered_with_no_rows(store: 
     with pytest.raises(NotFound) as a:
         run_query(store, "needs_by_type", {"area": "219999"})
     assert "219999" in a.value.message
+    with pytest.raises(InvalidParameter):  # a concept of another scheme: a category where a need type goes
+        run_query(store, "resources_for_need_type", {"need_type": "C1"})
+    with pytest.raises(InvalidParameter):
+        run_query(store, "documented_cases", {"category": "N22"})
     assert run_query(store, "resources_for_need_type", {"need_type": "N22"}).rows  # known ones answer
