@@ -16,7 +16,7 @@ from ..answers.areas import Area, resolve_area
 from ..answers.basis import Basis
 from ..answers.gaps import GapDimension, GapReport, gaps
 from ..answers.labels import Label, labels
-from ..answers.recommend import WEIGHTS, Candidate, explanation_labels, recommend
+from ..answers.recommend import CANDIDATES_PER_NEED, WEIGHTS, Candidate, explanation_labels, recommend
 from ..answers.villages import village_detail
 from ..contract import StoreAPI
 from ..errors import NotFound, QueryError
@@ -167,7 +167,7 @@ def _code_order(iri: str) -> tuple[int, str]:
     return (len(code), code)
 
 
-def village_summary(store: StoreAPI, code: str, *, reach: str | None = None, limit: int = 3,
+def village_summary(store: StoreAPI, code: str, *, reach: str | None = None, limit: int = CANDIDATES_PER_NEED,
                     real_only: bool = False, lang: str = "zh") -> dict[str, Any]:
     """A village's poverty status, needs (state and reasons) and, per open need, its ``limit`` best
     candidates laid out for comparison (score and its weighted parts, cost, library and how near it
