@@ -77,6 +77,8 @@ def engine_syntax_error(query: str, error: str, predeclared: Iterable[str] = ())
         what, hint = _SENTENCES.get(sentences[0], (sentences[0][:1].lower() + sentences[0][1:], ""))
         return syntax_error(query, line, column, what, hint or None)
     expected = [i for i in items if i and i[0] != "[" and i != _PREFIX_NOT_FOUND]
+    if any(i.startswith("['0'") for i in items):  # a digit class: what the parser wants there is a number
+        expected.insert(0, "a number")
     more = len(expected) - _MAX_EXPECTED
     what = ("expected " + ", ".join(expected[:_MAX_EXPECTED]) + (f" or {more} more" if more > 0 else "")
             if expected else "the query cannot be read on from here")

@@ -63,3 +63,13 @@ def test_what_the_engine_expected_is_listed_without_character_classes() -> None:
     e = _error("SELECT * WHERE { ?s ?p ?o ")
     assert e.message == 'SPARQL syntax error at line 1, column 27: expected ",", ".", ";", "{", "{|", "}", "~"'
     assert e.hint == "check the query near: SELECT * WHERE { ?s ?p ?o"
+
+
+def test_a_place_that_wants_a_number_says_so() -> None:
+    # the parser's digit class was dropped with the others: LIMIT x said "expected HAVING, OFFSET, OPTIONAL, VALUES",
+    # OFFSET -1 that the query could not be read on
+    store = Store.memory()
+    for q in ("SELECT * WHERE { ?s ?p ?o } LIMIT x", "SELECT * WHERE { ?s ?p ?o } OFFSET -1"):
+        with pytest.raises(QueryError) as e:
+            store.select(q)
+        assert "expected a number" in e.value.message
