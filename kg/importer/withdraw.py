@@ -7,8 +7,8 @@ The manifest keeps the batch's entry and its files, marked with the withdrawal, 
 history still shows it, a rebuild does not bring it back, and the files can be corrected and
 imported again.
 
-It is refused when the batch is unknown, already withdrawn, still being written, or a replacement whose
-record an earlier batch still holds (a replacement is undone by replacing the record again), and when
+It is refused when the batch is unknown, already withdrawn, still being written, or a replacement that
+``kg.importer.retain.replacement_blocker`` holds back (a replacement is undone by replacing the record again), and when
 records of other batches refer to records only this batch holds (withdraw those first): nothing would be
 left dangling. A record of the batch that was replaced since lives in its replacement's batch, and stays:
 the replacement was a later write of its own. The report counts what leaves and names what stays
@@ -214,8 +214,8 @@ def _entry(batches: list[dict[str, Any]], batch_id: str) -> dict[str, Any]:
     if blocker is not None:
         put = f"PUT /api/{entry.get('kind')}/{entry.get('record_id')}"
         raise Conflict(
-            f"batch {batch_id} is the replacement of one record ({entry.get('record')}); a replacement is "
-            f"withdrawn only once the batches it replaced the record in are: {blocker}",
+            f"batch {batch_id} is the replacement of one record ({entry.get('record')}) and cannot be withdrawn: "
+            f"{blocker}",
             hint=f"请用这条记录应有的内容再替换一次（{put}）；要删除这条记录，先撤回最初导入它的批次 / "
             f"replace the record again with the version it should have ({put}); to remove the record, "
             "withdraw the batch that first imported it, then this one",
