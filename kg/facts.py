@@ -176,14 +176,17 @@ def latest_identified(store: StoreAPI) -> date | None:
         return None
 
 
-def known_by(store: StoreAPI, day: date) -> Period | None:
+def known_by(store: StoreAPI, day: date, period: Period | None = None) -> Period | None:
     """The needs an answer as of ``day`` may count, when the store holds needs identified after it: those
-    identified by ``day`` (and those without a date); None when every need was identified by then.
+    identified by ``day`` (and those without a date); None when every need was identified by then. With a
+    ``period`` that ends after ``day``, its needs identified by ``day``; None when it ends by then.
 
     Why only asked for a day before today: an import refuses a need identified after its own day, so none
     is later than today (give or take the steward's clock, a day's grace); and finding the latest reads
     every need's date (0.25 s for 768,523 needs at national scale), once a version of the data.
     """
+    if period is not None:
+        return Period(period.start, day) if day < period.end else None
     if day >= date.today():
         return None
     latest = latest_identified(store)

@@ -229,8 +229,7 @@ def need_rows(
     day = as_of or (period.end if period else derived.as_of_today(settings))
     full = set(modes) == set(REACH_MODES)
     notes: list[str] = []
-    # as of a past day: the needs known then (with a period ending after that day, those of it identified by then)
-    cut = facts.known_by(store, day) if period is None else (Period(period.start, day) if day < period.end else None)
+    cut = facts.known_by(store, day, period)  # as of a past day: the needs known then
     if cut is not None:
         notes.append(f"needs identified after {day} are left out: an answer as of a day counts the needs known "
                      "by then")
