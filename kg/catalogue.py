@@ -52,6 +52,7 @@ import pyoxigraph as ox
 from . import derived
 from .answers.areas import resolve_area
 from .answers.basis import Basis, basis
+from .answers.labels import LANGS
 from .codes import AREA_CODE_PATTERN
 from .contract import StoreAPI
 from .errors import DataError, InvalidParameter, Issue, NotFound, StoreError
@@ -82,7 +83,7 @@ _HEADER = re.compile(r"^#\s*([a-z_]+)\s*:\s*(.*)$")
 REAL_ONLY = "real_only"
 _BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 #: The languages of the graph's labels: a ``lang`` parameter in another would answer every row without its labels.
-LABEL_LANGUAGES = ("zh", "en")
+LABEL_LANGUAGES = LANGS
 _AREA_CODE = re.compile(AREA_CODE_PATTERN)
 _NOTATION = re.compile(r"^[A-Z]{1,2}\d{1,3}$")
 _XSD = "http://www.w3.org/2001/XMLSchema#"

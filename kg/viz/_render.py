@@ -19,6 +19,7 @@ import networkx as nx
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from pyvis.network import Network
 
+from ..answers.labels import LANGS
 from ..errors import ConfigurationError
 from ..resources import PACKAGE
 from ._model import KINDS, LAYOUT_THRESHOLD, SYNTHETIC_MARK, ViewGraph
@@ -30,7 +31,6 @@ VIS_JS = STATIC_DIR / "vendor" / "vis-network" / "vis-network.min.js"
 GRAPH_JS = STATIC_DIR / "js" / "graph.js"
 GRAPH_CSS = STATIC_DIR / "css" / "views.css"
 
-LANGS = ("zh", "en")
 
 
 def embed_json(data: Any) -> str:
