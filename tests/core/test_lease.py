@@ -116,7 +116,9 @@ def test_writers_that_wait_for_it_hold_it_one_at_a_time(store: RemoteStore) -> N
                 holders = StoreLease(store, "reader").holders()
                 with guard:
                     inside.remove(f"writer {i}")
-                assert [w for w, _ in holders.values()] == [f"writer {i}"]
+                # it holds the lease; a writer whose claim landed beside it may show until it reads back and takes
+                # its claim out (the store does not serialise two updates: kg.lease); none is ever inside with it
+                assert f"writer {i}" in [w for w, _ in holders.values()]
         except BaseException as e:
             failed.append(e)
 
