@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .retain import PENDING, WITHDRAWING, is_withdrawn, read_manifest, replacement_blocker
+from .retain import PENDING, WITHDRAWING, is_withdrawn, read_manifest, replacement_blocker, withdrawn_batches
 
 #: The states of a batch in the history.
 DONE, WITHDRAWN = "done", "withdrawn"
@@ -48,11 +48,12 @@ class HistoryEntry:
 def history(imports_path: Path | str, *, limit: int | None = None) -> list[HistoryEntry]:
     """The writes kept under ``imports_path``, newest first (at most ``limit``)."""
     entries = read_manifest(Path(imports_path))["batches"]
-    out = [_entry(e, entries) for e in reversed(entries)]
+    withdrawn = withdrawn_batches(entries)
+    out = [_entry(e, withdrawn) for e in reversed(entries)]
     return out if limit is None else out[:limit]
 
 
-def _entry(e: dict[str, Any], batches: list[dict[str, Any]]) -> HistoryEntry:
+def _entry(e: dict[str, Any], withdrawn: set[str]) -> HistoryEntry:
     w = e.get("withdrawal") or {}
     state = WITHDRAWN if is_withdrawn(e) else (e.get("state") or DONE)
     return HistoryEntry(
@@ -68,5 +69,5 @@ def _entry(e: dict[str, Any], batches: list[dict[str, Any]]) -> HistoryEntry:
         withdrawn_by=str(w.get("user", "")) if state == WITHDRAWN else "",
         withdrawn_at=str(w.get("time", "")) if state == WITHDRAWN else "",
         withdrawal_reason=str(w.get("reason", "")) if state == WITHDRAWN else "",
-        blocked=replacement_blocker(e, batches) or "",
+        blocked=replacement_blocker(e, withdrawn) or "",
     )

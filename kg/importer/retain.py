@@ -80,8 +80,14 @@ def is_withdrawn(entry: dict[str, Any]) -> bool:
     return bool(entry.get("withdrawal")) and entry.get("state") != WITHDRAWING
 
 
-def replacement_blocker(entry: dict[str, Any], batches: list[dict[str, Any]]) -> str | None:
-    """Why the replacement ``entry`` cannot be withdrawn yet (None: it can, or it is no replacement).
+def withdrawn_batches(batches: list[dict[str, Any]]) -> set[str]:
+    """The ids of the withdrawn batches of a manifest's ``batches``."""
+    return {str(e.get("batch_id")) for e in batches if is_withdrawn(e)}
+
+
+def replacement_blocker(entry: dict[str, Any], withdrawn: set[str]) -> str | None:
+    """Why the replacement ``entry`` cannot be withdrawn yet (None: it can, or it is no replacement), the batches
+    ``withdrawn`` (``withdrawn_batches``) given: read once for a whole history, not once an entry.
 
     A replacement supersedes the record's versions in other graphs, which a withdrawal does not restore: it may go
     only once every import batch whose version it superseded is withdrawn (the record then leaves), and never when
@@ -93,7 +99,6 @@ def replacement_blocker(entry: dict[str, Any], batches: list[dict[str, Any]]) ->
         return "it was recorded before the batches it superseded were kept"
     if entry.get("supersedes_other"):
         return "it replaced example or reference data, which a withdrawal cannot bring back"
-    withdrawn = {e.get("batch_id") for e in batches if is_withdrawn(e)}
     earlier = [b for b in entry["replaces_in"] if b not in withdrawn]
     return f"batch {', '.join(earlier)}, whose version it replaced, is not withdrawn" if earlier else None
 

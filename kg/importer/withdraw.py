@@ -51,7 +51,7 @@ from .batch import TIME_FORMAT, batch_time, checked_user
 from .journal import GRAPH_JOURNAL, Marker, finish, recover
 from .landing import landed_anyway, roll_back
 from .replace import lexical
-from .retain import WITHDRAWING, amend, is_withdrawn, read_manifest, replacement_blocker
+from .retain import WITHDRAWING, amend, is_withdrawn, read_manifest, replacement_blocker, withdrawn_batches
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +210,7 @@ def _entry(batches: list[dict[str, Any]], batch_id: str) -> dict[str, Any]:
         w = entry["withdrawal"]
         raise Conflict(f"batch {batch_id} was already withdrawn on {w.get('time')} by {w.get('user')}",
                        hint="请把改正后的文件作为新批次导入 / import its corrected files as a new batch")
-    blocker = replacement_blocker(entry, batches)
+    blocker = replacement_blocker(entry, withdrawn_batches(batches))
     if blocker is not None:
         put = f"PUT /api/{entry.get('kind')}/{entry.get('record_id')}"
         raise Conflict(
