@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pyoxigraph as ox
@@ -181,16 +181,51 @@ def known_by(store: StoreAPI, day: date, period: Period | None = None) -> Period
     identified by ``day`` (and those without a date); None when every need was identified by then. With a
     ``period`` that ends after ``day``, its needs identified by ``day``; None when it ends by then.
 
-    Why only asked for a day before today: an import refuses a need identified after its own day, so none
-    is later than today (give or take the steward's clock, a day's grace); and finding the latest reads
-    every need's date (0.25 s for 768,523 needs at national scale), once a version of the data.
+    Why a day after tomorrow needs no look: an import refuses a need identified after its own day but one (the
+    steward's clock may be ahead), so none is later; for any other day the latest date is read (every need's:
+    0.25 s for 768,523 needs at national scale), once a version of the data. An answer read from the derived
+    graph asks its marker instead (``kg.derived.Marker.known``), which knows it for free.
     """
     if period is not None:
         return Period(period.start, day) if day < period.end else None
-    if day >= date.today():
+    if day > date.today() + timedelta(days=1):
         return None
     latest = latest_identified(store)
     return Period(date.min, day) if latest is not None and latest > day else None
+
+
+def later_identified(store: StoreAPI, day: date, scope: list[str] | None = None) -> date | None:
+    """The first day after ``day`` on which a need of ``scope`` (area codes; None: every need) was identified;
+    None when none was. What the derived graph made for ``day`` leaves out, and when it must move on
+    (``kg.derived``)."""
+    after = f"?need dcpa:identifiedOn ?d FILTER(?d > {_date_term(day)})"
+    wheres = [f"{head} ?need dcpa:needOf ?v . {after}" if head else after for head in _scope_heads(scope)]
+    jobs: list[tuple[str, dict[str, Any]]] = [(f"SELECT (MIN(?d) AS ?m) WHERE {{ {w} }}", {}) for w in wheres]
+    found = [_date(row[0]) for rows in run_parallel(store, jobs) for row in rows]
+    return min((d for d in found if d is not None), default=None)
+
+
+def identified_after(store: StoreAPI, iris: Iterable[str], day: date) -> dict[str, date]:
+    """Those of the needs ``iris`` identified after ``day``, with their dates."""
+    jobs: list[tuple[str, dict[str, Any]]] = [
+        (f"SELECT ?need ?d WHERE {{ VALUES ?need {{ {chunk} }} ?need dcpa:identifiedOn ?d "
+         f"FILTER(?d > {_date_term(day)}) }}", {}) for chunk in iri_chunks(iris)]
+    out = {}
+    for rows in run_parallel(store, jobs):
+        for n, d in rows:
+            when = _date(d)
+            if n and when is not None:
+                out[n] = when
+    return out
+
+
+def identified_between(store: StoreAPI, start: date, end: date) -> dict[str, str]:
+    """The needs identified after ``start`` and by ``end``, with their villages' codes: those a derived graph
+    moved from one of the two days to the other takes in or leaves out."""
+    rows = run_parallel(store, [(
+        f"SELECT ?need ?v WHERE {{ ?need dcpa:identifiedOn ?d FILTER(?d > {_date_term(start)} && "
+        f"?d <= {_date_term(end)}) ?need dcpa:needOf ?v }}", {})])[0]
+    return {str(n): code_of(str(v)) for n, v in rows if n and v}
 
 
 def _date_term(d: date) -> str:
@@ -205,19 +240,24 @@ def need_queries(scope: list[str] | None, period: Period | None = None,
     if types is not None:
         pf += f" FILTER(?t IN ({iri_in(types)}))"
     head = "SELECT ?need ?v ?t ?sev ?people ?ex WHERE {"
+    return [f"{head} {scoped} ?need dcpa:needOf ?v ; {_NEED_ATTRS} {pf} }}" for scoped in _scope_heads(scope)]
+
+
+def _scope_heads(scope: list[str] | None) -> list[str]:
+    """Patterns binding ``?v`` to the villages of ``scope`` (codes), one a query to run at once; ``[""]`` for
+    every village (None)."""
     if scope is None:
-        return [f"{head} ?need dcpa:needOf ?v ; {_NEED_ATTRS} {pf} }}"]
+        return [""]
     villages = [c for c in scope if len(c) == VILLAGE_CODE_LENGTH]
     areas = [c for c in scope if len(c) < VILLAGE_CODE_LENGTH]
     out = []
     if villages:
-        out.append(f"{head} VALUES ?v {{ {area_values(villages)} }} ?need dcpa:needOf ?v ; {_NEED_ATTRS} {pf} }}")
+        out.append(f"VALUES ?v {{ {area_values(villages)} }}")
     # only the areas' insides (the areas themselves have no needs), in up to SCAN_THREADS queries that
     # run_parallel runs at once: a refresh of 96 counties read their 198,588 needs in 17.6 s as one query
     parts = min(SCAN_THREADS, len(areas))
     for i in range(parts):
-        out.append(f"{head} VALUES ?scope {{ {area_values(areas[i::parts])} }} ?v dcpa:withinArea ?scope . "
-                   f"?need dcpa:needOf ?v ; {_NEED_ATTRS} {pf} }}")
+        out.append(f"VALUES ?scope {{ {area_values(areas[i::parts])} }} ?v dcpa:withinArea ?scope .")
     return out
 
 
@@ -419,7 +459,10 @@ __all__ = [
     "code_of",
     "iri_chunks",
     "iri_values",
+    "identified_after",
+    "identified_between",
     "known_by",
+    "later_identified",
     "latest_identified",
     "minimal_areas",
     "need_type_tree",

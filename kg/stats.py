@@ -145,6 +145,7 @@ def stats(store: StoreAPI, settings: Settings | None = None, today: date | None 
         day = today or as_of_today(settings)
         out.derived = {"as_of": m.as_of.isoformat(),
                        "stable_until": m.stable_until.isoformat() if m.stable_until else None,
+                       "next_identified": m.next_identified.isoformat() if m.next_identified else None,
                        "current": m.covers(day) and not writing, "write_under_way": writing}
     ours = project_graphs(store)
     with ThreadPoolExecutor(max_workers=1) as ahead:  # counted while the classes are (national scale: 5.8 s, not 7.1)

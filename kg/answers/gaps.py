@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 import pyoxigraph as ox
 
-from .. import derived, facts
+from .. import derived
 from ..contract import StoreAPI
 from ..errors import InvalidParameter
 from ..facts import Period, code_of, need_type_tree, run_parallel
@@ -29,7 +29,7 @@ from ..settings import Settings, get_settings
 from .areas import Area, AreaRef, child_areas, resolve_area
 from .basis import Basis, basis
 from .labels import Label, labels, local_name
-from .needs import SEVERE, NeedRow, need_rows
+from .needs import SEVERE, NeedRow, left_out_note, need_rows
 
 log = logging.getLogger(__name__)
 
@@ -169,11 +169,11 @@ def row_tallies(rows: Iterable[NeedRow]) -> list[Tally]:
             for r in rows]
 
 
-def summaries_answer(store: StoreAPI, modes: Iterable[str], period: Period | None, day: date) -> bool:
-    """Whether the need summaries count what is asked: the whole rule (every reach mode), no period, on a
-    day the derived graph answers for, every need known by then."""
-    return (period is None and set(modes) == set(REACH_MODES) and derived.is_current(store, day)
-            and facts.known_by(store, day) is None)
+def summaries_answer(store: StoreAPI, modes: Iterable[str], period: Period | None, day: date) -> derived.Marker | None:
+    """The derived graph's marker when its need summaries count what is asked: the whole rule (every reach
+    mode), no period, on a day the graph answers for (it holds the needs known by then); else None."""
+    whole = period is None and set(modes) == set(REACH_MODES)
+    return derived.answering(store, day) if whole else None
 
 
 def map_tallies(store: StoreAPI, scope: Area, *, reach: str | None = None,
@@ -184,7 +184,7 @@ def map_tallies(store: StoreAPI, scope: Area, *, reach: str | None = None,
     settings = settings or get_settings()
     modes = parse_reach(reach, settings.reach)
     day = derived.as_of_today(settings)
-    if len(scope.code) == 2 and summaries_answer(store, modes, None, day):
+    if len(scope.code) == 2 and summaries_answer(store, modes, None, day) is not None:
         # the counties under its cities, and any directly under it (their codes tell them from the cities):
         # two queries, each starting from the province; "every area within it" read the summaries of
         # 140,000 areas of the national example province (2.6 s), most of them villages without any
@@ -279,8 +279,11 @@ def gaps(
     day = as_of or (per.end if per else derived.as_of_today(settings))
     tallies: list[Tally] | None = None
     source, notes = "summaries", []
-    if summaries_answer(store, modes, per, day):
+    m = summaries_answer(store, modes, per, day)
+    if m is not None:
         tallies = _summary_tallies(store, scope, dim)
+        if tallies is not None and m.known() is not None:
+            notes.append(left_out_note(day))
     if tallies is None:
         ns = need_rows(store, scope, reach=modes, period=per, as_of=day, settings=settings)
         source, notes = ns.source, list(ns.notes)

@@ -229,11 +229,12 @@ def need_rows(
     day = as_of or (period.end if period else derived.as_of_today(settings))
     full = set(modes) == set(REACH_MODES)
     notes: list[str] = []
-    cut = facts.known_by(store, day, period)  # as of a past day: the needs known then
+    # the derived graph, when it answers for the day, holds the needs known then (and knows whether some are later)
+    m = derived.answering(store, day) if period is None else None
+    cut = m.known() if m is not None else facts.known_by(store, day, period)
     if cut is not None:
-        notes.append(f"needs identified after {day} are left out: an answer as of a day counts the needs known "
-                     "by then")
-    if period is None and cut is None and derived.is_current(store, day):
+        notes.append(left_out_note(day))
+    if m is not None:
         if full or with_reasons:
             rows = _derived_rows(store, scope, with_reasons or not full, states if full else None)
             if not full:
@@ -242,7 +243,7 @@ def need_rows(
             rows = _derived_rows(store, scope, False, None, modes)
         source = "derived"
     else:
-        if period is None and cut is None:
+        if period is None:
             m = derived.marker(store)
             if m is not None and m.covers(day) and derived.in_flux(store):
                 notes.append("a write is under way (or was cut short and awaits recovery: any write or `dcpa serve` "
@@ -262,6 +263,11 @@ def need_rows(
     rows.sort(key=lambda r: (r.village, -r.severity, r.iri))
     log.debug("need rows for %s: %d (%s)", scope.code if scope else "all", len(rows), source)
     return NeedSet(rows, day, modes, source, period, notes, cut.end if cut is not None else None)
+
+
+def left_out_note(day: date) -> str:
+    """What an answer as of ``day`` says when the store holds needs identified after it."""
+    return f"needs identified after {day} are left out: an answer as of a day counts the needs known by then"
 
 
 def _not_derived_note(m: derived.Marker | None, day: date, today: date) -> str:
@@ -293,4 +299,4 @@ def _restricted(row: NeedRow, modes: tuple[ReachMode, ...]) -> NeedRow:
     return NeedRow(row.iri, row.village, row.need_type, row.severity, row.people, row.example, o.state, o.reasons)
 
 
-__all__ = ["SEVERE", "NeedRow", "NeedSet", "need_rows", "no_needs_note"]
+__all__ = ["SEVERE", "NeedRow", "NeedSet", "left_out_note", "need_rows", "no_needs_note"]

@@ -161,6 +161,9 @@ def stats_cmd(fmt: FormatOption = "table") -> None:
                      "ends answers apply the rule live" if d["write_under_way"]
                      else "out of date for today: run `dcpa derive` (until then answers apply the rule live)")
             sys.stdout.write(f"derived graph as of {d['as_of']}, {until}: {state}\n")
+            if d["next_identified"]:
+                sys.stdout.write(f"it leaves out the needs identified after {d['as_of']} (the first on "
+                                 f"{d['next_identified']}): an answer as of a day counts the needs known by then\n")
 
 
 @app.command("export")

@@ -117,7 +117,8 @@ def test_derive_makes_the_queries_on_the_derived_graph_work(tmp_path: Path, monk
     monkeypatch.setenv("DCPA_AS_OF", "2021-10-02")  # the day an outcome changes
     r = _run(path, monkeypatch, "stats", "--format", "json")
     assert json.loads(r.stdout)["summary"]["derived"] == {"as_of": "2020-06-30", "stable_until": "2021-10-02",
-                                                          "current": False, "write_under_way": False}
+                                                          "next_identified": None, "current": False,
+                                                          "write_under_way": False}
     monkeypatch.delenv("DCPA_AS_OF")
     r = _run(path, monkeypatch, "query", "needs_of_village", "--param", f"village={V1}", "--format", "json")
     assert r.exit_code == 0, r.output

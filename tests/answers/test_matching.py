@@ -278,13 +278,13 @@ def test_gap_filters_keep_a_type_with_its_narrower_types_and_count_alike_from_su
 
 
 def test_gaps_as_of_a_past_day_count_only_the_needs_known_then() -> None:
-    # derived as of 2019-06-01: j and k (identified 2020-01-10) were not known then, yet the derived graph
-    # (made later) holds them; a report as of that day leaves them out, and says so
+    # derived as of 2019-06-01: j and k (identified 2020-01-10) were not known then; the derived graph leaves
+    # them out, and a report as of that day read from it says so
     store = fixture_store(derived=False)
     day = date(2019, 6, 1)
     derive_all(store, as_of=day)
     rep = gaps(store, "21", as_of=day, settings=settings_for())
-    assert rep.totals.needs == 10 and rep.source == "live"
+    assert rep.totals.needs == 10 and rep.source == "summaries"
     assert any("identified after 2019-06-01" in n for n in rep.notes)
     v5 = next(g for g in gaps(store, "2190", as_of=day, settings=settings_for()).groups if g.code == "219002")
     assert v5.needs == 3  # h, i, l of V4; V5's j and k came later
