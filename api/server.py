@@ -8,7 +8,10 @@ counted from the connection (first request) or from the request's first byte (la
 a kept-alive connection); when time is up it answers 408 in the API's JSON error shape and closes. A head
 longer than a GET request of the largest query the endpoint takes (``head_limit``) is answered 431 and the
 connection closed: httptools itself keeps every header it is sent (uvicorn's h11 stopped at 16 KiB, which
-refused GET queries of a few thousand characters). Request bodies are bounded by ``api.guards.BodyLimits``.
+refused GET queries of a few thousand characters). httptools reads no URL longer than 65,535 bytes (its offsets
+are 16-bit), so a longer one is answered 414 with a hint to POST the query. Every other request the parser cannot
+read gets 400 in the JSON error shape too (uvicorn's own answer is plain text). Request bodies are bounded by
+``api.guards.BodyLimits``.
 
 Why httptools (uvicorn's C parser) and not h11 (its pure-Python one): a SPARQL request cost the HTTP
 process 1.0 ms of CPU with h11; with httptools the endpoint answered 7% more point lookups at 8 clients
@@ -22,6 +25,7 @@ import asyncio
 import json
 from typing import Any
 
+import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from kg.settings import Settings
@@ -29,6 +33,9 @@ from kg.settings import Settings
 from .errors import error_body
 from .guards import SECURITY_HEADERS
 from .sparql import body_limit
+
+#: Longest URL httptools can read (``parse_url`` keeps offsets and lengths in 16 bits).
+MAX_URL_BYTES = 65_535
 
 
 def head_limit(max_query_bytes: int) -> int:
@@ -84,7 +91,20 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._head_bytes = 0
         self._heads += 1
         self._disarm()
+        if len(self.url) > MAX_URL_BYTES:  # uvicorn's parse_url would fail: say why, in the API's shape
+            self._refuse(414, "URI Too Long", "uri_too_long",
+                         f"the request URL is {len(self.url)} bytes long; the server reads at most {MAX_URL_BYTES}",
+                         "send a long query by POST (application/sparql-query or a form), not in the URL")
+            raise httptools.HttpParserInvalidURLError("URL too long")  # stops the parser; answered above
         super().on_headers_complete()
+
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's answer to a request its parser cannot read, in the API's JSON shape (its own is plain text);
+        nothing when the guard has answered already (a refusal stops the parser with an error)."""
+        if self.transport.is_closing():
+            return
+        self._refuse(400, "Bad Request", "bad_request", "the request is not valid HTTP/1.1: the server cannot read it",
+                     "check the request line and the headers (one `Name: value` a line)")
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
