@@ -568,11 +568,27 @@ def jsonld_context() -> dict[str, Any]:
     return dict(PREFIXES)
 
 
+def _beyond_jsonld(term: Any) -> str | None:
+    """What of RDF 1.2 in ``term`` rdflib's JSON-LD writer cannot carry: a triple term has no rdflib twin (it
+    was a 500) and a base direction is dropped by ``to_rdflib`` ("x"@ar--rtl would come back as "x"@ar)."""
+    if isinstance(term, ox.Triple):
+        return "a triple term"
+    if isinstance(term, ox.Literal) and term.direction is not None:
+        return f"a base direction ({term.language}--{term.direction})"
+    return None
+
+
 def triples_to_jsonld(triples: Iterable[Any]) -> bytes:
     g = rdflib.Graph()
     for p, ns in PREFIXES.items():
         g.bind(p, ns)
     for t in triples:
+        beyond = _beyond_jsonld(t.object)
+        if beyond:
+            raise QueryError(
+                f"the answer holds {beyond}, which the JSON-LD answer cannot hold",
+                hint="ask for Turtle or N-Triples (Accept: text/turtle, or ?format=ttl), which hold RDF 1.2",
+            )
         g.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
     text = g.serialize(format="json-ld", context=jsonld_context(), auto_compact=True)
     return text.encode("utf-8")

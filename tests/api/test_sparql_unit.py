@@ -386,3 +386,17 @@ def test_the_remembered_terms_stay_few_and_short(monkeypatch: pytest.MonkeyPatch
                      sp.JSON_RESULTS, 1_000).body
     assert len(json.loads(body)["results"]["bindings"]) == 121 and long_text in body.decode()
     assert 0 < len(sp._TERM_TEXT) <= 50 and all(len(t) <= 300 for t in sp._TERM_TEXT.values())
+
+
+@pytest.mark.parametrize(("term", "what"), [("<<( <http://e/s> <http://e/p> <http://e/o> )>>", "triple term"),
+                                            ('"مرحبا"@ar--rtl', "base direction")])
+def test_a_json_ld_answer_refuses_what_json_ld_cannot_hold(term: str, what: str) -> None:
+    """RDF 1.2 terms in a CONSTRUCT asked as JSON-LD: a triple term was a 500 (rdflib has no such term), a
+    base direction was dropped without a word ("x"@ar--rtl came back as "x"@ar). Now a 400 naming the term and
+    the formats that hold it; Turtle still answers."""
+    store = load_fixture(Store.memory())
+    text = f'VERSION "1.2" CONSTRUCT {{ <http://e/a> <http://e/b> ?t }} WHERE {{ BIND({term} AS ?t) }}'
+    with pytest.raises(QueryError, match=what) as info:
+        sp.answer(store, sp.SparqlRequest(query=text), sp.JSONLD, 100)
+    assert "Turtle" in str(info.value.hint)
+    assert sp.answer(store, sp.SparqlRequest(query=text), sp.TURTLE, 100).body
