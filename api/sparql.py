@@ -132,7 +132,7 @@ def parse_request(
     (the three operations of the SPARQL 1.1 Protocol); refuses every form of update.
     ``max_bytes`` limits the decoded query text (UTF-8), not its URL-encoded form.
     """
-    params = parse_qs(url_query, keep_blank_values=True)
+    params = _parse_qs(url_query, "the URL")
     ctype = content_type.split(";")[0].strip().lower()
     if len(body) > body_limit(max_bytes):
         raise QueryError(
@@ -143,9 +143,10 @@ def parse_request(
     if method == "POST":
         if ctype == "application/x-www-form-urlencoded":
             try:
-                form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
+                text = body.decode("utf-8")
             except UnicodeDecodeError as e:
                 raise QueryError("the form body is not UTF-8") from e
+            form = _parse_qs(text, "the form body")
             for k, v in form.items():
                 params.setdefault(k, []).extend(v)
         elif ctype == "application/sparql-query":
@@ -182,6 +183,16 @@ def parse_request(
         named_graphs=_graph_iris(params, "named-graph-uri"),
         format=fmt.lower() if fmt else None,
     )
+
+
+def _parse_qs(text: str, where: str) -> dict[str, list[str]]:
+    """The parameters of a URL query or a form; percent-encoded bytes that are not UTF-8 are refused (read
+    leniently, %FF became U+FFFD, and the query that ran was not the one sent)."""
+    try:
+        return parse_qs(text, keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError as e:
+        raise QueryError(f"the percent-encoded bytes of {where} are not UTF-8 ({e.reason} at byte {e.start})",
+                         hint="percent-encode the query's UTF-8 bytes (%E6%9D%91 for 村)") from e
 
 
 def _graph_iris(params: dict[str, list[str]], name: str) -> list[str]:

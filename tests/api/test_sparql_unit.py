@@ -400,3 +400,15 @@ def test_a_json_ld_answer_refuses_what_json_ld_cannot_hold(term: str, what: str)
         sp.answer(store, sp.SparqlRequest(query=text), sp.JSONLD, 100)
     assert "Turtle" in str(info.value.hint)
     assert sp.answer(store, sp.SparqlRequest(query=text), sp.TURTLE, 100).body
+
+
+@pytest.mark.parametrize(("method", "ctype", "url", "body"), [
+    ("GET", "", "query=ASK%7B%3Fs%3Fp%22%FF%22%7D", b""),
+    ("POST", "application/x-www-form-urlencoded", "", b"query=ASK%7B%3Fs%3Fp%22%FF%22%7D"),
+    ("GET", "", "query=ASK%7B%7D&default-graph-uri=http%3A%2F%2Fg%2F%E4", b""),
+])
+def test_percent_encoded_bytes_that_are_not_utf_8_are_refused(method: str, ctype: str, url: str, body: bytes) -> None:
+    """%FF in a query was read as U+FFFD, so the query that ran was not the one sent (a raw body that is not UTF-8
+    was refused all along)."""
+    with pytest.raises(QueryError, match="not UTF-8"):
+        sp.parse_request(method, ctype, url, body, max_bytes=1000)
