@@ -52,10 +52,19 @@ def check_token(authorization: str, settings: Settings) -> None:
             detail="this write needs the header `Authorization: Bearer <token>`",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    if not hmac.compare_digest(token.strip().encode(), settings.api_token.encode()):
+    if not hmac.compare_digest(header_bytes(token.strip()), settings.api_token.encode("utf-8")):
         raise HTTPException(
             status_code=401, detail="the bearer token is not valid", headers={"WWW-Authenticate": "Bearer"}
         )
+
+
+def header_bytes(value: str) -> bytes:
+    """A header value as the bytes the client sent: Starlette (and ``WriteGate``) decode them as Latin-1, so a
+    token of Chinese characters sent as UTF-8 would, encoded as UTF-8 again, never match the configured one."""
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:  # not read from a header: text of its own
+        return value.encode("utf-8")
 
 
 def raw_header(scope: Scope, name: str) -> bytes | None:

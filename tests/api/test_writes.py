@@ -59,6 +59,19 @@ def test_missing_or_wrong_token_is_401(writer: TestClient, headers: dict[str, st
     assert needs_of(writer, "210123203202") == []
 
 
+def test_a_chinese_token_is_accepted_as_utf_8(make_client: Callable[..., TestClient]) -> None:
+    """DCPA_API_TOKEN=令牌… could never be matched: the header's UTF-8 bytes were read as Latin-1 and encoded again
+    as UTF-8 before the comparison; the bytes sent are now compared with the token's UTF-8 bytes."""
+    token = "图书馆令牌-2026"
+    client = make_client(api_token=token)
+    r = client.post("/api/needs", params={"dry_run": "true"}, json=NEED,
+                    headers={"Authorization": b"Bearer " + token.encode("utf-8")})
+    assert r.status_code == 200, r.text
+    wrong = client.post("/api/needs", params={"dry_run": "true"}, json=NEED,
+                        headers={"Authorization": "Bearer 图书馆令牌-2025".encode()})
+    assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "unauthorized"
+
+
 def test_a_need_is_written_and_visible_at_once(writer: TestClient) -> None:
     r = writer.post("/api/needs", json=NEED, headers={**AUTH, "X-DCPA-User": "%E5%BC%A0%E4%B8%89"})
     assert r.status_code == 201, r.text
