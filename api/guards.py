@@ -4,8 +4,14 @@
   refused with 401/403 *before its body is read* — FastAPI reads and parses the body before it
   runs dependencies, so the route's own check comes after a 200 MB upload has been taken in.
   The ``X-DCPA-User`` header is checked there too (422).
+- ``WriteGate`` also checks the admin channel's requests (from this machine, with the admin token) before
+  their body is read: the admin routes checked them only after FastAPI had read it.
 - ``BodyLimits``: a body larger than ``max_request_bytes`` is refused with 413 (from its
-  Content-Length before anything is read, or as soon as a streamed body passes the limit); a
+  Content-Length before anything is read, or as soon as a streamed body passes the limit). Only a
+  request whose token the gate checked may send that much (imports, record writes, the admin channel);
+  any other (a SPARQL query, a plan) at most what the largest query takes as a form
+  (``api.sparql.body_limit``): FastAPI parses a JSON body whole, so an anonymous 45 MB plan request
+  grew the server by 500 MB, which it kept. A
   body that arrives too slowly is refused with 408: it has ``body_timeout`` seconds, plus one
   second for every ``body_min_rate`` bytes received (Apache's mod_reqtimeout rule), so a
   legitimate slow upload keeps going while one byte a second (slowloris) does not.
@@ -21,11 +27,12 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import HTTPException
 from fastapi.routing import RouteContext, iter_route_contexts
+from starlette.requests import Request
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -35,6 +42,8 @@ from kg.settings import Settings
 from .auth import check_token, require_writer, writer_name
 from .errors import error_body
 from .methods import HeadAsGet
+from .routes.admin import require_admin
+from .sparql import body_limit
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -90,12 +99,12 @@ async def send_error(
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-def _needs_writer(route: RouteContext) -> bool:
+def _depends_on(route: RouteContext, call: Callable[..., Any]) -> bool:
     dependant = getattr(route, "dependant", None)
     stack = [dependant] if dependant is not None else []
     while stack:
         d = stack.pop()
-        if d.call is require_writer:
+        if d.call is call:
             return True
         stack.extend(d.dependencies)
     return False
@@ -107,22 +116,52 @@ def write_routes(routes: Sequence[BaseRoute]) -> list[RouteContext]:
     Found from the routes themselves (as FastAPI's OpenAPI does, through ``iter_route_contexts``,
     which also sees into included routers), so a new write route is guarded without being listed.
     """
-    return [r for r in iter_route_contexts(routes) if _needs_writer(r)]
+    return [r for r in iter_route_contexts(routes) if _depends_on(r, require_writer)]
+
+
+def admin_routes(routes: Sequence[BaseRoute]) -> list[RouteContext]:
+    """The routes of the admin channel: their dependencies include ``require_admin``."""
+    return [r for r in iter_route_contexts(routes) if _depends_on(r, require_admin)]
+
+
+def _matches(routes: Sequence[RouteContext], scope: Scope) -> bool:
+    return any(r.matches(scope)[0] == Match.FULL for r in routes)
+
+
+def _gated(scope: Scope) -> bool:
+    """Whether ``WriteGate`` checked this request's token (it may then send up to ``max_request_bytes``)."""
+    return bool(scope.get(_GATED))
+
+
+#: The scope key ``WriteGate`` sets on a request whose token it checked.
+_GATED = "dcpa.gated"
 
 
 class WriteGate:
-    """Check the token (and the author header) of requests to write routes before their body is read."""
+    """Check the token (and the author header) of requests to write routes, and the admin channel's checks of
+    its requests, before their body is read."""
 
-    def __init__(self, app: ASGIApp, settings: Settings, routes: Sequence[RouteContext]) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, routes: Sequence[RouteContext],
+                 admin: Sequence[RouteContext] = ()) -> None:
         self.app = app
         self.settings = settings
         self.routes = routes
+        self.admin = admin
 
     def _is_write(self, scope: Scope) -> bool:
-        return any(r.matches(scope)[0] == Match.FULL for r in self.routes)
+        return _matches(self.routes, scope)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in WRITE_METHODS and self._is_write(scope):
+        if scope["type"] == "http" and _matches(self.admin, scope):
+            try:
+                require_admin(Request(scope))
+            except HTTPException as e:
+                code = {401: "unauthorized", 403: "forbidden", 404: "not_found"}.get(e.status_code, "http_error")
+                extra = [(k.lower().encode(), v.encode()) for k, v in (e.headers or {}).items()]
+                await send_error(send, e.status_code, code, str(e.detail), headers=extra)
+                return
+            scope = {**scope, _GATED: True}
+        elif scope["type"] == "http" and scope["method"] in WRITE_METHODS and self._is_write(scope):
             authorization = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
             try:
                 check_token(authorization.decode("latin-1"), self.settings)
@@ -135,6 +174,7 @@ class WriteGate:
             except DcpaError as e:
                 await send_error(send, e.http_status, e.code, e.message, e.hint, e.details)
                 return
+            scope = {**scope, _GATED: True}
         await self.app(scope, receive, send)
 
 
@@ -155,13 +195,19 @@ def content_length(scope: Scope) -> int | None:
 class BodyLimits:
     """413 for bodies over the size limit, 408 for bodies that arrive too slowly (see the module doc)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float, min_rate: float) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float, min_rate: float, open_bytes: int | None = None
+                 ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.open_bytes = min(max_bytes, open_bytes) if open_bytes is not None else max_bytes
         self.timeout = timeout
         self.min_rate = min_rate
 
-    def _too_large(self) -> tuple[int, str, str, str]:
+    def _too_large(self, limit: int) -> tuple[int, str, str, str]:
+        if limit < self.max_bytes:
+            return (413, "request_too_large", f"the request body is larger than {limit} bytes, the most a request "
+                    "without the write token may send", "send a shorter query or request (records and files are "
+                    "written with the token, up to DCPA_MAX_REQUEST_BYTES)")
         return (
             413,
             "request_too_large",
@@ -173,9 +219,10 @@ class BodyLimits:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.max_bytes if _gated(scope) else self.open_bytes
         length = content_length(scope)
-        if length is not None and length > self.max_bytes:
-            await send_error(send, *self._too_large())
+        if length is not None and length > limit:
+            await send_error(send, *self._too_large(limit))
             return
         chunked = any(k == b"transfer-encoding" for k, _ in scope["headers"])
         state: dict[str, Any] = {
@@ -209,8 +256,8 @@ class BodyLimits:
                 size = len(message.get("body", b""))
                 state["received"] += size
                 state["deadline"] += size / self.min_rate
-                if state["received"] > self.max_bytes:
-                    state["error"] = self._too_large()
+                if state["received"] > limit:
+                    state["error"] = self._too_large(limit)
                     raise _Refused
                 if not message.get("more_body", False):
                     state["done"] = True
@@ -260,6 +307,7 @@ def install_guards(app: Any, settings: Settings) -> None:
     """Add the guards to ``app``, after its routers (outermost first: headers, token, body limits; then HEAD
     answered as GET, ``api.methods``)."""
     app.add_middleware(HeadAsGet)
-    app.add_middleware(BodyLimits, settings.max_request_bytes, settings.body_timeout, settings.body_min_rate)
-    app.add_middleware(WriteGate, settings, write_routes(app.routes))
+    app.add_middleware(BodyLimits, settings.max_request_bytes, settings.body_timeout, settings.body_min_rate,
+                       body_limit(settings.max_query_bytes))
+    app.add_middleware(WriteGate, settings, write_routes(app.routes), admin_routes(app.routes))
     app.add_middleware(SecurityHeaders)

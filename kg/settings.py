@@ -104,7 +104,9 @@ class Settings(BaseSettings):
         default=None, description="Bearer token that allows writes through the API; unset means writes are off."
     )
     max_request_bytes: int = Field(
-        gt=0, default=50 * 1024 * 1024, description="Largest request body the API reads, in bytes (larger: 413)."
+        gt=0, default=50 * 1024 * 1024,
+        description="Largest request body the API reads from a request with the write token or the admin channel, "
+        "in bytes (larger: 413); any other at most 3 x max_query_bytes + 8 KiB.",
     )
     header_timeout: float = Field(
         gt=0, default=20.0, description="Seconds a client has to send a request's line and headers (slower: 408)."

@@ -201,6 +201,66 @@ def test_a_streamed_body_is_cut_off_at_the_limit_with_413(live: Live):
     assert nquads(live.store) == before
 
 
+#: The largest query of the server below: a request without the token may send what such a query takes as a form
+#: (``api.sparql.body_limit``: 3 x 4,096 + 8,192 = 20,480 bytes), a writer up to ``MAX_BODY`` (64 KiB).
+SMALL_QUERY = 4096
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    tmp = tmp_path_factory.mktemp("small")
+    store = load_fixture(Store.memory())
+    server = LiveServer(create_app(make_settings(tmp, max_request_bytes=MAX_BODY, max_query_bytes=SMALL_QUERY), store))
+    host, port = server.url.removeprefix("http://").split(":")
+    yield Live(server.url, host, int(port), store)
+    server.stop()
+
+
+def test_a_request_without_the_token_may_send_no_more_than_the_largest_query_takes(small: Live):
+    """An anonymous POST /api/plans of 45 MB (the old limit was 50 MB for every request) grew the server by 500 MB,
+    which it kept: FastAPI parses a JSON body whole."""
+    with connect(small) as s:
+        head = {"Content-Type": "application/json", "Content-Length": "30000"}
+        s.sendall(request_head("POST", "/api/plans", head))  # ... and not one byte of the body
+        answer = read_answer(s)
+    assert answer.status == 413 and answer.closed
+    error = answer.error()
+    assert error["code"] == "request_too_large" and "without the write token" in error["message"]
+    assert "20480" in error["message"]
+    # streamed, it is cut off there too
+    with connect(small) as s:
+        s.sendall(request_head("POST", "/api/plans", {"Content-Type": "application/json",
+                                                      "Transfer-Encoding": "chunked"}))
+        chunk = b"[" + b" " * 8191
+        for _ in range(3):
+            s.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        answer = read_answer(s)
+    assert answer.status == 413 and answer.closed
+
+
+def test_a_query_as_large_as_allowed_and_a_writer_s_larger_body_are_read(small: Live):
+    query = "SELECT * WHERE { ?s ?p ?o } LIMIT 1 #" + "村" * ((SMALL_QUERY - 40) // 3)
+    form = "query=" + quote(query)
+    assert len(query.encode()) <= SMALL_QUERY and len(form) > 12000  # three times the query: percent-encoded
+    r = httpx.post(small.url + "/sparql", content=form.encode(), timeout=SAFETY,
+                   headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"})
+    assert r.status_code == 200, r.text
+    body = json.dumps([NEED]).encode() + b" " * 30000  # over what a request without the token may send
+    r = httpx.post(small.url + "/api/needs", content=body, timeout=SAFETY,
+                   headers={**AUTH, "Content-Type": "application/json"})
+    assert r.status_code in (200, 201), r.text
+
+
+def test_the_admin_channel_refuses_before_the_body(small: Live):
+    """Its checks (this machine, the admin token) ran after FastAPI had read a multipart body of any size."""
+    with connect(small) as s:
+        head = {"Content-Type": "multipart/form-data; boundary=x", "Content-Length": str(200 * 1024 * 1024)}
+        s.sendall(request_head("POST", "/admin/import", head))
+        answer = read_answer(s)
+    assert answer.status == 404  # this server has no admin channel: it was given its store
+    assert answer.error()["code"] == "not_found" and answer.closed
+
+
 # ---------------------------------------------------------------------------
 # Too slow: 408
 # ---------------------------------------------------------------------------
