@@ -110,6 +110,12 @@ def text_problem_parts(text: str, max_chars: int | None = MAX_CELL_CHARS) -> tup
     )
 
 
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal or a monospaced font: Chinese (East Asian wide and full-width)
+    characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def for_terminal(text: str, *, keep_newlines: bool = True) -> str:
     """``text`` with every refused character (and, unless kept, tab and line breaks) as a visible escape."""
     text = _REFUSED.sub(_escape, text)

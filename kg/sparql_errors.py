@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterable
 
 from .errors import QueryError
+from .safetext import display_width
 from .sparql_lex import lex
 
 _ENGINE_ERROR = re.compile(r"error at (\d+):(\d+): expected (?:one of )?(.*)", re.DOTALL)
@@ -92,7 +93,8 @@ def syntax_error(query: str, line: int, column: int, what: str, hint: str | None
     text = lines[line - 1].rstrip("\r") if 0 < line <= len(lines) else ""
     start = max(0, min(column - 1 - _MAX_LINE // 2, len(text) - _MAX_LINE))
     near = text[start : start + _MAX_LINE]
-    caret = " " * max(0, min(column - 1 - start, len(near))) + "^"
+    # under the place when shown below ``near`` in monospace: a Chinese character before it takes two columns
+    caret = " " * display_width(near[:max(0, column - 1 - start)]) + "^"
     return QueryError(
         f"SPARQL syntax error at line {line}, column {column}: {what}",
         hint=hint or (f"check the query near: {near.strip()}" if near.strip() else "check the query text"),

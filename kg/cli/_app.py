@@ -21,7 +21,7 @@ import typer
 from .. import __version__
 from ..answers.labels import LANGS
 from ..errors import DcpaError, ValidationFailed
-from ..safetext import csv_text, for_terminal, json_for_terminal
+from ..safetext import csv_text, display_width, for_terminal, json_for_terminal
 
 app = typer.Typer(
     name="dcpa",
@@ -116,23 +116,16 @@ def _cell(v: Any) -> str:
     return for_terminal(str(_value(v)), keep_newlines=False)
 
 
-def _width(s: str) -> int:
-    """Display width: CJK characters take two columns in a terminal."""
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
-
-
 def render_table(rows: Sequence[dict[str, Any]], cols: Sequence[str]) -> str:
     """A plain aligned text table that lines up with Chinese text."""
     if not rows:
         return "(no rows)\n"
     cells = [[_cell(r.get(c)) for c in cols] for r in rows]
     heads = [_cell(c) for c in cols]
-    widths = [max([_width(h)] + [_width(row[i]) for row in cells]) for i, h in enumerate(heads)]
+    widths = [max([display_width(h)] + [display_width(row[i]) for row in cells]) for i, h in enumerate(heads)]
 
     def line(values: Sequence[str]) -> str:
-        return "  ".join(v + " " * (w - _width(v)) for v, w in zip(values, widths, strict=True)).rstrip()
+        return "  ".join(v + " " * (w - display_width(v)) for v, w in zip(values, widths, strict=True)).rstrip()
 
     out = [line(heads), "  ".join("-" * w for w in widths)]
     out += [line(r) for r in cells]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kg.errors import QueryError
+from kg.safetext import display_width
 from kg.store import Store
 
 
@@ -19,10 +20,15 @@ def _error(query: str) -> QueryError:
 
 
 def _pointed_at(e: QueryError) -> str:
-    """The text the caret points at, from the error's details."""
+    """The text the caret points at, from the error's details, shown in monospace (a Chinese character takes two
+    columns)."""
     d = e.details
-    assert d["caret"] == " " * (d["caret"].index("^")) + "^"
-    return str(d["near"][d["caret"].index("^"):])
+    columns = d["caret"].index("^")
+    assert d["caret"] == " " * columns + "^"
+    near = str(d["near"])
+    at = next((i for i in range(len(near) + 1) if display_width(near[:i]) >= columns), len(near))
+    assert display_width(near[:at]) == columns, "the caret points between the columns of a character"
+    return near[at:]
 
 
 @pytest.mark.parametrize(("query", "line", "column"), [
@@ -73,3 +79,11 @@ def test_a_place_that_wants_a_number_says_so() -> None:
         with pytest.raises(QueryError) as e:
             store.select(q)
         assert "expected a number" in e.value.message
+
+
+def test_the_caret_stands_under_the_place_on_a_line_with_chinese() -> None:
+    """Shown under the line in a terminal or a monospaced font, the caret stood left of the place, by one column for
+    every Chinese character before it (each takes two)."""
+    e = _error('SELECT * WHERE { ?s ?p "数字文化" . ?s foo:bar ?o }')
+    assert e.details["column"] == 36 and _pointed_at(e).startswith("foo:bar")
+    assert e.details["caret"].index("^") == 35 + 4  # four Chinese characters before it
