@@ -310,6 +310,12 @@ def explanation_labels(store: StoreAPI, reports: Iterable[RecommendationReport])
     return {**found, **_STEP_NAMES}
 
 
+def explanation_name(iri: str, names: dict[str, Label], lang: str) -> str:
+    """A step's predicate or a fit type by its name in ``lang`` (``explanation_labels``), else its local name."""
+    found = names.get(iri)
+    return (found.get(lang) if found is not None else "") or iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+
+
 def check_limit(limit: int) -> None:
     """InvalidParameter unless 1 <= ``limit`` <= MAX_CANDIDATES (the API's bounds are these)."""
     if not 1 <= int(limit) <= MAX_CANDIDATES:
@@ -701,4 +707,4 @@ def _label_everything(store: StoreAPI, needs: list[NeedRecommendation], lang: st
 
 __all__ = ["CANDIDATES_PER_NEED", "MAX_CANDIDATES", "USES", "WEIGHTS", "WITHIN_LEVELS", "AreaRecommendations",
            "Candidate", "NO_CANDIDATE", "NeedRecommendation", "RecommendationReport", "Step", "check_limit",
-           "explanation_labels", "recommend", "recommend_within"]
+           "explanation_labels", "explanation_name", "recommend", "recommend_within"]

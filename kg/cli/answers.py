@@ -16,9 +16,14 @@ import typer
 
 from ..answers.basis import Basis
 from ..answers.gaps import GapDimension
-from ..answers.labels import Label
 from ..answers.plan import PlanMethod
-from ..answers.recommend import CANDIDATES_PER_NEED, MAX_CANDIDATES, NO_CANDIDATE, explanation_labels
+from ..answers.recommend import (
+    CANDIDATES_PER_NEED,
+    MAX_CANDIDATES,
+    NO_CANDIDATE,
+    explanation_labels,
+    explanation_name,
+)
 from ..catalogue import answer, load_catalogue
 from ..connect import read_only_or_writable
 from ..contract import StoreAPI
@@ -192,7 +197,7 @@ def recommend(
                     "library": c.library_label or c.library, "fit": c.fit, "score": c.score,
                     "unit_cost": c.unit_cost, "example": c.example,
                     "why": " → ".join(f"{s.subject_label or s.subject.rsplit('/', 1)[-1]} "
-                                      f"{_predicate(s.predicate, names, lang)} "
+                                      f"{explanation_name(s.predicate, names, lang)} "
                                       f"{s.object_label or s.object.rsplit('/', 1)[-1]}" for s in c.explanation),
                 })
             if not n.candidates:
@@ -209,12 +214,6 @@ def recommend(
     emit_rows(rows, fmt, [*(["village"] if many else []), "need_type", "severity", "state", "rank", "kind",
                           "candidate", "library", "fit", "score", "unit_cost", "example", "why"])
     _basis(found.basis if found is not None else reps[0].basis, lang)
-
-
-def _predicate(iri: str, names: dict[str, Label], lang: str) -> str:
-    """A step's predicate by its label in ``lang``, else its local name."""
-    found = names.get(iri)
-    return (found.get(lang) if found is not None else "") or iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
 
 
 @app.command()

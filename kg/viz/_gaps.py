@@ -16,7 +16,7 @@ from ..answers.areas import Area, resolve_area
 from ..answers.basis import Basis
 from ..answers.gaps import GapDimension, GapReport, gaps
 from ..answers.labels import Label, labels
-from ..answers.recommend import CANDIDATES_PER_NEED, WEIGHTS, Candidate, explanation_labels, recommend
+from ..answers.recommend import CANDIDATES_PER_NEED, WEIGHTS, Candidate, explanation_labels, explanation_name, recommend
 from ..answers.villages import village_detail
 from ..contract import StoreAPI
 from ..errors import NotFound, QueryError
@@ -203,11 +203,11 @@ def _candidate_row(c: Candidate, predicates: dict[str, Label], lang: str) -> dic
         "label": c.label or short(c.iri), "kind": c.kind, "use": c.use, "example": c.example,
         "library": c.library_label or short(c.library), "served": c.served_label or short(c.served),
         "served_code": short(c.served), "fit": c.fit, "score": c.score,
-        "fit_type": predicates[c.fit_type].get(lang) if c.fit_type in predicates else short(c.fit_type),
+        "fit_type": explanation_name(c.fit_type, predicates, lang),
         "parts": {k: round(WEIGHTS[k] * v, 3) for k, v in c.components.items()},
         "cost": c.unit_cost, "left": c.capacity,
         "steps": [{"subject": s.subject_label or short(s.subject),
-                   "predicate": predicates[s.predicate].get(lang) if s.predicate in predicates else short(s.predicate),
+                   "predicate": explanation_name(s.predicate, predicates, lang),
                    "object": s.object_label or short(s.object)} for s in c.explanation],
     }
 
