@@ -289,8 +289,9 @@ def gaps(
         source, notes = ns.source, list(ns.notes)
         tallies = row_tallies(ns)
     if dim is GapDimension.CATEGORY:
-        notes.append("a need counts under every category that could address it, so the groups may add up to more "
-                     "than the totals, which count each need once")
+        notes.append("一项需求若有多个类别可以满足，会计入每一个类别：各组相加可能多于总数"
+                     "（总数中每项需求只计一次） / a need counts under every category that could address it, so the "
+                     "groups may add up to more than the totals, which count each need once")
     if real_only:
         tallies = [t for t in tallies if not t.example]
     filters = _filters(store, need_type, min_severity)

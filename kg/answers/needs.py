@@ -246,8 +246,10 @@ def need_rows(
         if period is None:
             m = derived.marker(store)
             if m is not None and m.covers(day) and derived.in_flux(store):
-                notes.append("a write is under way (or was cut short and awaits recovery: any write or `dcpa serve` "
-                             "finishes it), so the derived graph may be half refreshed; the rule was applied live")
+                notes.append("有写入正在进行（或中断后等待恢复：任何一次写入或 `dcpa serve` 都会完成它），"
+                             "派生图可能只更新了一半，因此已按规则实时计算 / a write is under way (or was cut short "
+                             "and awaits recovery: any write or `dcpa serve` finishes it), so the derived graph may be "
+                             "half refreshed; the rule was applied live")
             else:
                 notes.append(_not_derived_note(m, day, derived.as_of_today(settings)))
         codes = None if scope is None else [scope.code]
@@ -267,7 +269,8 @@ def need_rows(
 
 def left_out_note(day: date) -> str:
     """What an answer as of ``day`` says when the store holds needs identified after it."""
-    return f"needs identified after {day} are left out: an answer as of a day counts the needs known by then"
+    return (f"{day} 之后识别的需求未计入：截至某日的回答只计入当日已知的需求 / "
+            f"needs identified after {day} are left out: an answer as of a day counts the needs known by then")
 
 
 def _not_derived_note(m: derived.Marker | None, day: date, today: date) -> str:
@@ -275,12 +278,16 @@ def _not_derived_note(m: derived.Marker | None, day: date, today: date) -> str:
     suggested for today's day (``settings.as_of``, else today) only: it makes the graph for that day, and an
     answer for another day (a future one, a past one) is live whatever the graph."""
     if m is None:
-        have = "there is none"
+        have_zh, have = "还没有派生图", "there is none"
     else:
+        have_zh = f"它适用于 {m.as_of}，" + (f"有效至 {m.stable_until} 之前" if m.stable_until else "未知何时变化")
         have = f"it is for {m.as_of}, " + (f"stable until {m.stable_until}" if m.stable_until else
                                             "with no change known ahead")
-    note = f"the derived graph does not answer for {day} ({have}); the rule was applied live for {day}"
-    return note + " (run `dcpa derive` to make it current)" if day == today else note
+    zh = f"派生图不适用于 {day}（{have_zh}），已按规则实时计算 {day} 的结果"
+    en = f"the derived graph does not answer for {day} ({have}); the rule was applied live for {day}"
+    if day == today:
+        zh, en = zh + "（运行 `dcpa derive` 可使其更新）", en + " (run `dcpa derive` to make it current)"
+    return f"{zh} / {en}"
 
 
 def no_needs_note(vil: Area, *, real_only: bool, then_zh: str, then_en: str, as_of: date | None = None) -> str:

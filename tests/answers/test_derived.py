@@ -192,8 +192,9 @@ def test_another_date_is_answered_live_and_says_so(store: Store) -> None:
     (it said "run `dcpa derive` to make it current" for 2030 too)."""
     report = gaps(store, "21", as_of=date(2022, 1, 1), settings=settings_for())
     assert report.source == "live" and report.totals.unaddressed == 9
-    assert report.notes == ["the derived graph does not answer for 2022-01-01 (it is for 2020-06-30, stable until "
-                            "2021-10-02); the rule was applied live for 2022-01-01"]
+    assert report.notes == ["派生图不适用于 2022-01-01（它适用于 2020-06-30，有效至 2021-10-02 之前），"
+                            "已按规则实时计算 2022-01-01 的结果 / the derived graph does not answer for 2022-01-01 "
+                            "(it is for 2020-06-30, stable until 2021-10-02); the rule was applied live for 2022-01-01"]
     # the settings' day (DCPA_AS_OF, else today) past the graph's: deriving makes it current, and the note says so
     today = Settings(as_of=date(2022, 1, 1))
     for asked in (None, date(2022, 1, 1)):
@@ -869,8 +870,8 @@ def test_a_graph_for_a_past_day_holds_the_needs_known_then_and_answers_for_it() 
     assert not derived.is_current(store, date(2020, 1, 10))
     report = gaps(store, "21", as_of=PAST, settings=settings_for())
     assert report.source == "summaries" and report.totals.needs == 10
-    assert report.notes == ["needs identified after 2019-06-01 are left out: an answer as of a day counts the "
-                            "needs known by then"]
+    assert report.notes == ["2019-06-01 之后识别的需求未计入：截至某日的回答只计入当日已知的需求 / needs identified "
+                            "after 2019-06-01 are left out: an answer as of a day counts the needs known by then"]
     _assert_current(store, ("21", "2190", "219002"))
     # the catalogue's queries of the derived graph count the same needs
     counted = run_query(store, "need_summary_by_type", {"area": "21"})
