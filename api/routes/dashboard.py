@@ -16,6 +16,7 @@ from kg.answers.gaps import as_period
 from kg.errors import InvalidParameter, NotFound
 from kg.safetext import csv_text
 from kg.search import AreaLevel, preload
+from kg.settings import Settings
 
 from .. import urls
 from ..deps import Answers, AnswersDep, SearchDep, SettingsDep, StoreDep
@@ -111,16 +112,19 @@ _TABLES = Kept(CACHE_SIZE)
 
 
 async def dashboard_tables(
-    answers: Answers, store: Any, area: str | None, reach: str, filters: Filters = Filters()
+    answers: Answers, store: Any, area: str | None, settings: Settings, filters: Filters = Filters()
 ) -> dict[str, Any]:
     """Every chart's table of an area and the filter's need types (``kg.viz.dashboard_data``), computed
     once per version of the data (in a query worker, under the answer deadline) and kept in the server,
-    which does every write (``api.kept``)."""
+    which does every write (``api.kept``). With the server's settings, as ``/api/gaps``: its day
+    (``settings.as_of``) is the page's."""
     def compute() -> Any:
-        return answers(viz.dashboard_data, area, reach=reach, real_only=filters.real_only,
-                       period=filters.period, need_type=filters.need_type, min_severity=filters.min_severity)
+        return answers(viz.dashboard_data, area, reach=settings.reach, real_only=filters.real_only,
+                       period=filters.period, need_type=filters.need_type, min_severity=filters.min_severity,
+                       settings=settings)
 
-    made: dict[str, Any] = await _TABLES.get(store, answers.runner, ((area or "").strip(), reach, filters), compute)
+    key = ((area or "").strip(), settings.reach, settings.as_of, filters)
+    made: dict[str, Any] = await _TABLES.get(store, answers.runner, key, compute)
     return made
 
 
@@ -134,7 +138,7 @@ def warm(state: Any) -> threading.Thread:
 
 def _warm(state: Any) -> None:
     try:
-        asyncio.run(dashboard_tables(Answers.of(state), state.store, None, state.settings.reach))
+        asyncio.run(dashboard_tables(Answers.of(state), state.store, None, state.settings))
     except Exception:  # noqa: BLE001 - an empty or unbuilt store: the page will say so when asked
         pass
     try:  # api.deps.Search searches here: 1.9 s to load at national scale. Only a saved index, which reads
@@ -186,7 +190,7 @@ async def dashboard(store: StoreDep, answers: AnswersDep, settings: SettingsDep,
     """Unaddressed needs in an area by sub-area, need type and intervention category; click to drill down;
     filtered by period, need type and severity."""
     lang = _lang(lang)
-    made = await dashboard_tables(answers, store, area, settings.reach, filters)
+    made = await dashboard_tables(answers, store, area, settings, filters)
     tables: dict[str, viz.GapTable] = made["tables"]
     first = tables["area"]
     code = first.area["code"]
@@ -217,6 +221,7 @@ async def dashboard(store: StoreDep, answers: AnswersDep, settings: SettingsDep,
         synthetic=bool(basis and basis.example_items),
         basis=basis,
         as_of=first.as_of,
+        known_by=first.known_by,
         real_only=filters.real_only,
         filters=filters,
         need_types=made["need_types"],
@@ -242,7 +247,7 @@ async def chart_csv(
     """The rows of one chart as UTF-8 CSV (with a BOM so spreadsheet programs read the Chinese)."""
     if chart not in viz.CHARTS:
         raise NotFound(f"no chart {chart!r}", hint="charts: " + ", ".join(viz.CHARTS))
-    table = (await dashboard_tables(answers, store, area, settings.reach, filters))["tables"][chart]
+    table = (await dashboard_tables(answers, store, area, settings, filters))["tables"][chart]
     header, body = table.csv_rows(_lang(lang))
     filename = f"gaps-{chart}-{table.area['code']}.csv"
     return Response(
@@ -257,7 +262,8 @@ async def village_page(code: str, answers: AnswersDep, settings: SettingsDep, la
                  real_only: RealOnlyParam = False) -> HTMLResponse:
     """A village's poverty status, needs (state and why), recommendations and graph on one page."""
     lang = _lang(lang)
-    summary = await answers(viz.village_summary, code, reach=settings.reach, real_only=real_only, lang=lang)
+    summary = await answers(viz.village_summary, code, reach=settings.reach, real_only=real_only, lang=lang,
+                            settings=settings)
     view = await answers(viz.village_view, code, reach=settings.reach)
     ctx = viz.page_context(lang)
     ctx.update(

@@ -125,6 +125,9 @@ class GapReport:
     basis: Basis
     notes: list[str] = field(default_factory=list)
     filters: dict[str, Any] = field(default_factory=dict)
+    #: Needs identified after this day were left out (an answer as of a past day); None when none were. Pages say
+    #: it in their language (``notes`` say it in English).
+    known_by: date | None = None
 
     def to_dict(self) -> dict[str, Any]:
         t = self.totals.to_dict()
@@ -147,6 +150,7 @@ class GapReport:
             "children": [c.to_dict() for c in self.children],
             "basis": self.basis.to_dict(),
             "notes": self.notes,
+            "known_by": self.known_by.isoformat() if self.known_by else None,
         }
 
 
@@ -278,15 +282,16 @@ def gaps(
     scope = resolve_area(store, area_code) if area_code else None
     day = as_of or (per.end if per else derived.as_of_today(settings))
     tallies: list[Tally] | None = None
-    source, notes = "summaries", []
+    source, notes, known_by = "summaries", [], None
     m = summaries_answer(store, modes, per, day)
     if m is not None:
         tallies = _summary_tallies(store, scope, dim)
         if tallies is not None and m.known() is not None:
             notes.append(left_out_note(day))
+            known_by = day
     if tallies is None:
         ns = need_rows(store, scope, reach=modes, period=per, as_of=day, settings=settings)
-        source, notes = ns.source, list(ns.notes)
+        source, notes, known_by = ns.source, list(ns.notes), ns.known_by
         tallies = row_tallies(ns)
     if dim is GapDimension.CATEGORY:
         notes.append("一项需求若有多个类别可以满足，会计入每一个类别：各组相加可能多于总数"
@@ -318,7 +323,7 @@ def gaps(
               what_zh=what[0], what_en=what[1])
     log.info("gaps %s by %s: %d groups (%s)", area_code or "(all)", dim, len(ordered), source)
     return GapReport(scope, dim, [m.value for m in modes], day, per, real_only, source, totals, ordered, children, b,
-                     notes, filters.to_dict())
+                     notes, filters.to_dict(), known_by)
 
 
 @dataclass(frozen=True)

@@ -109,6 +109,8 @@ class VillageDetail:
     evaluations: list[dict[str, Any]]
     basis: Basis
     notes: list[str]
+    #: Needs identified after this day were left out (an answer as of a past day); None when none were.
+    known_by: date | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: to_jsonable(getattr(self, f.name)) for f in fields(self)}
@@ -149,7 +151,8 @@ def village_detail(store: StoreAPI, code: str, *, reach: str | None = None, as_o
     b = basis(flags, real_only=real_only, what_zh="项（需求、贫困状态与项目）",
               what_en="items (needs, poverty statuses and interventions)")
     return VillageDetail(vil, ns.as_of, [m.value for m in ns.reach], real_only, ns.source,
-                         situation.to_dict(real_only), statuses, needs, interventions, evaluations, b, ns.notes)
+                         situation.to_dict(real_only), statuses, needs, interventions, evaluations, b, ns.notes,
+                         ns.known_by)
 
 
 def _need_dict(n: NeedRow, lab: Any, ev: Evidence | None) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from ..answers.villages import village_detail
 from ..contract import StoreAPI
 from ..errors import NotFound, QueryError
 from ..facts import need_type_tree
+from ..settings import Settings
 
 #: chart name → (zh title, en title)
 CHARTS: dict[str, tuple[str, str]] = {
@@ -42,6 +43,7 @@ class GapTable:
     basis: Basis | None = None
     as_of: str = ""
     source: str = ""
+    known_by: str = ""  # needs identified after this day were left out ("" when none were)
 
     def csv_rows(self, lang: str = "zh") -> tuple[list[str], list[list[Any]]]:
         header = [zh if lang == "zh" else en for _, zh, en in self.columns]
@@ -110,7 +112,8 @@ def table(report: GapReport, chart: str) -> GapTable:
             row["level"] = "village" if len(g.code) == 12 else "area"
         rows.append(row)
     return GapTable(chart, _area_dict(a), breadcrumb(a), _COLUMNS[chart], rows, report.basis,
-                    report.as_of.isoformat(), report.source)
+                    report.as_of.isoformat(), report.source,
+                    report.known_by.isoformat() if report.known_by else "")
 
 
 def gap_table(store: StoreAPI, area_code: str | None, by: str, *, reach: str | None = None,
@@ -121,7 +124,8 @@ def gap_table(store: StoreAPI, area_code: str | None, by: str, *, reach: str | N
 
 def gap_tables(store: StoreAPI, area_code: str | None, charts: Iterable[str] = CHARTS, *, reach: str | None = None,
                real_only: bool = False, as_of: date | None = None, period: tuple[date, date] | None = None,
-               need_type: str | None = None, min_severity: int | None = None) -> dict[str, GapTable]:
+               need_type: str | None = None, min_severity: int | None = None,
+               settings: Settings | None = None) -> dict[str, GapTable]:
     """The charts of one area (what a dashboard page shows), for the needs the filters keep."""
     charts = list(charts)
     for by in charts:
@@ -129,17 +133,17 @@ def gap_tables(store: StoreAPI, area_code: str | None, charts: Iterable[str] = C
             raise QueryError(f"unknown chart {by!r}", hint="use one of: " + ", ".join(CHARTS))
     a = resolve(store, area_code)
     return {by: table(gaps(store, a.code, by=GapDimension(by), reach=reach, real_only=real_only, as_of=as_of,
-                           period=period, need_type=need_type, min_severity=min_severity), by)
+                           period=period, need_type=need_type, min_severity=min_severity, settings=settings), by)
             for by in charts}
 
 
 def dashboard_data(store: StoreAPI, area_code: str | None, *, reach: str | None = None, real_only: bool = False,
                    period: tuple[date, date] | None = None, need_type: str | None = None,
-                   min_severity: int | None = None) -> dict[str, Any]:
+                   min_severity: int | None = None, settings: Settings | None = None) -> dict[str, Any]:
     """What a dashboard page shows: every chart's table (``tables``) and the need types its filter offers
     (``need_types``), in one call so that a page is one computation."""
     return {"tables": gap_tables(store, area_code, CHARTS, reach=reach, real_only=real_only, period=period,
-                                 need_type=need_type, min_severity=min_severity),
+                                 need_type=need_type, min_severity=min_severity, settings=settings),
             "need_types": need_type_choices(store)}
 
 
@@ -168,15 +172,15 @@ def _code_order(iri: str) -> tuple[int, str]:
 
 
 def village_summary(store: StoreAPI, code: str, *, reach: str | None = None, limit: int = CANDIDATES_PER_NEED,
-                    real_only: bool = False, lang: str = "zh") -> dict[str, Any]:
+                    real_only: bool = False, lang: str = "zh", settings: Settings | None = None) -> dict[str, Any]:
     """A village's poverty status, needs (state and reasons) and, per open need, its ``limit`` best
     candidates laid out for comparison (score and its weighted parts, cost, library and how near it
     is, fit, what is left, the explanation with named predicates), for its page."""
     a = resolve(store, code)
     if not a.is_village:
         raise NotFound(f"{code!r} is not a village-level code", hint="use a 12-digit code")
-    detail = village_detail(store, a.code, reach=reach, real_only=real_only)
-    rec = recommend(store, a.code, limit=limit, reach=reach, real_only=real_only, lang=lang)
+    detail = village_detail(store, a.code, reach=reach, real_only=real_only, settings=settings)
+    rec = recommend(store, a.code, limit=limit, reach=reach, real_only=real_only, lang=lang, settings=settings)
     predicates = explanation_labels(store, [rec])
     recommendations = [{
         "need": n.need, "need_type": n.need_type_label, "severity": n.severity, "state": n.state,

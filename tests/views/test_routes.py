@@ -371,3 +371,24 @@ def test_a_chinese_page_says_what_is_wrong_with_a_period_a_need_type_or_an_area_
                        ("/plan?budget=5000&area=219999", "图谱中没有代码为 219999 的地区")):
         r = client.get(url, headers=BROWSER)
         assert r.status_code in (404, 422) and words in r.text, (url, r.text[:300])
+
+
+def test_the_pages_of_a_past_day_say_they_leave_later_needs_out() -> None:
+    """Replaying 2020-06-30, a village with a need identified later showed fewer needs, and the dashboard fewer
+    gaps, than the store holds without a word why (the JSON said it, in English, in its notes)."""
+    from .conftest import fixture_store
+
+    later = """@prefix dcpa: <https://w3id.org/dcpa/ontology#> . @prefix dcpav: <https://w3id.org/dcpa/vocab/> .
+        @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+        <https://w3id.org/dcpa/id/need/200-later> a dcpa:Need ; dcpa:isSynthetic true ;
+            dcpa:needOf <https://w3id.org/dcpa/id/area/211322101200> ; dcpa:needType dcpav:N44 ; dcpa:severity 3 ;
+            dcpa:identifiedOn "2021-03-01"^^xsd:date ."""
+    with app_client(fixture_store(later)) as c:
+        for path in ("/dashboard", "/dashboard?area=211322", "/dashboard/village/211322101200"):
+            zh, en = c.get(path).text, c.get(path, params={"lang": "en"}).text
+            assert "2020-06-30 之后认定的需求不计入" in zh, path
+            assert "Needs identified after 2020-06-30 are left out" in en, path
+        assert c.get("/api/villages/211322101200").json()["known_by"] == "2020-06-30"
+    with app_client(fixture_store()) as c:  # nothing later: nothing said
+        assert "之后认定的需求不计入" not in c.get("/dashboard/village/211322101200").text
+        assert c.get("/api/villages/211322101200").json()["known_by"] is None
