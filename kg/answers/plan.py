@@ -176,6 +176,9 @@ class Plan:
     basis: Basis
     #: The poverty causes the targeting reasons name (``PC11``), with their labels: {"zh": …, "en": …}.
     cause_labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: Needs identified after this day were left out (a plan as of a past day meets the needs known then);
+    #: None when none were.
+    known_by: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: to_jsonable(getattr(self, f.name)) for f in fields(self)}
@@ -554,7 +557,7 @@ CAUSE_REASON = "need linked to poverty cause "
 
 
 def _load(store: StoreAPI, scope: Area | None, modes: Any, *, poor_first: bool, real_only: bool,
-          settings: Settings) -> tuple[list[PlanNeed], list[PlanResource], str]:
+          settings: Settings) -> tuple[list[PlanNeed], list[PlanResource], str, str | None]:
     # the resources are read on a thread of their own while the needs are read (1.5 s of a province's plan
     # at national scale; Oxigraph lets go of the interpreter while it evaluates)
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -588,7 +591,7 @@ def _load(store: StoreAPI, scope: Area | None, modes: Any, *, poor_first: bool, 
     needs = sorted((PlanNeed(r.iri, r.village, r.need_type, r.severity, weights.get(r.iri, (0.0, ()))[0],
                              r.example, weights.get(r.iri, (0.0, ()))[1])
                     for r in gaps), key=lambda n: (n.village, n.iri))
-    return needs, resources, ns.as_of.isoformat()
+    return needs, resources, ns.as_of.isoformat(), ns.known_by.isoformat() if ns.known_by else None
 
 
 def check_budget(budget: float) -> None:
@@ -617,7 +620,7 @@ def plan(
     settings = settings or get_settings()
     modes = parse_reach(reach, settings.reach)
     scope = resolve_area(store, area_code) if area_code else None
-    needs, resources, as_of = _load(store, scope, modes, poor_first=poor_first, real_only=real_only,
+    needs, resources, as_of, known_by = _load(store, scope, modes, poor_first=poor_first, real_only=real_only,
                                     settings=settings)
     broader, _ = need_type_tree(store)
     chosen, used, ub = optimise(needs, resources, broader, float(budget), str(method))
@@ -692,6 +695,7 @@ def plan(
                 "cheapest_allocation": cheapest},
         basis=b,
         cause_labels=_cause_labels(store, needs),
+        known_by=known_by,
     )
 
 

@@ -162,12 +162,19 @@ def summary_rows(plan: Plan, lang: str = "zh", *, numbers: bool = False) -> list
         ("仍未满足" if zh else "Still unmet", count(t["uncovered_needs"])),
         ("受益村" if zh else "Villages served", count(t["villages_served"])),
         ("方案好坏" if zh else "How good", distance_words(plan, lang)),
-        ("按哪天的情况" if zh else "As of", plan.as_of),
+        ("按哪天的情况" if zh else "As of", plan.as_of + _left_out(plan, zh)),
         ("优先贫困村" if zh else "Poor villages first", ("是" if zh else "yes") if plan.poor_first else
          ("否" if zh else "no")),
         ("数据依据" if zh else "Basis", plan.basis.note_zh if zh else plan.basis.note_en),
     ]
     return lines
+
+
+def _left_out(plan: Plan, zh: bool) -> str:
+    """What the day of a plan replaying the past leaves out: the needs identified after it."""
+    if not plan.known_by:
+        return ""
+    return "（之后认定的需求不计入）" if zh else " (needs identified later are left out)"
 
 
 def plan_xlsx(plan: Plan, lang: str = "zh") -> bytes:

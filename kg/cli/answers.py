@@ -16,6 +16,7 @@ import typer
 
 from ..answers.basis import Basis
 from ..answers.gaps import GapDimension
+from ..answers.needs import left_out_note
 from ..answers.plan import PlanMethod
 from ..answers.recommend import (
     CANDIDATES_PER_NEED,
@@ -293,6 +294,8 @@ def plan(
         f"need(s) met (severity {p.covered_severity} of {p.unaddressed_severity}) in {t['villages_served']} "
         f"village(s); {t['uncovered_needs']} stay unmet")
     err(distance_words(p, lang))
+    if p.known_by:  # as the gap report for the day says it
+        err(left_out_note(date.fromisoformat(p.known_by)))
     emit_rows(allocation_rows(p, lang), fmt, list(ALLOCATION_COLUMNS))
     _basis(p.basis, lang)
 

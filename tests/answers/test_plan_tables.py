@@ -104,3 +104,24 @@ def test_a_poverty_cause_is_named_by_its_label_not_its_code(store: Store) -> Non
     assert reason_text(CAUSE_REASON + "PC04", "zh", causes) == f"需求与致贫原因相关：{zh}（PC04）"
     assert reason_text(CAUSE_REASON + "PC04", "en", causes) == f"need linked to poverty cause {en} (PC04)"
     assert reason_text(CAUSE_REASON + "PC99", "zh", causes) == "需求与致贫原因相关：PC99"  # no label: the code
+
+
+def test_a_plan_for_a_past_day_says_it_leaves_later_needs_out() -> None:
+    """Replaying a past day, a plan met the needs known then, but its page, workbook and JSON never said that
+    later needs were left out (the gap report for the same day did)."""
+    from datetime import date
+
+    from kg.derived import derive_all
+
+    from .conftest import fixture_store
+
+    day = date(2019, 6, 1)  # needs h, k and m were identified in 2020
+    store = fixture_store(derived=False)
+    derive_all(store, as_of=day)
+    p = plan(store, 5_000, "2190", settings=Settings(as_of=day))
+    assert p.known_by == "2019-06-01" and p.to_dict()["known_by"] == "2019-06-01"
+    zh, en = dict(summary_rows(p, "zh")), dict(summary_rows(p, "en"))
+    assert zh["按哪天的情况"] == "2019-06-01（之后认定的需求不计入）"
+    assert en["As of"] == "2019-06-01 (needs identified later are left out)"
+    today = plan(fixture_store(), 5_000, "2190", settings=Settings(as_of=date(2020, 6, 30)))
+    assert today.known_by is None and dict(summary_rows(today, "zh"))["按哪天的情况"] == "2020-06-30"
