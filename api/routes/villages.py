@@ -233,10 +233,13 @@ def candidate_rows(code: str, report: dict[str, Any]) -> list[dict[str, Any]]:
 async def similar(
     request: Request,
     answers: AnswersDep,
+    settings: SettingsDep,
     code: CodeParam,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    as_of: AsOfParam = None,
     real_only: RealOnlyParam = False,
     format: FormatParam = None,
 ) -> Response:
-    report = (await answers(run_similar, code, limit=limit, real_only=real_only)).to_dict()
+    report = (await answers(run_similar, code, limit=limit, real_only=real_only, as_of=as_of,
+                            settings=settings)).to_dict()
     return report_response(request, report, format, name=f"similar-{code}")

@@ -5,7 +5,9 @@ cosine of two profiles. Candidates are the other village-level units of the same
 prefecture city by default (``within`` widens or narrows that), which keeps the
 answer interactive at national scale and compares villages under similar policy.
 A village whose compared needs are example data is marked, and so is every evaluation
-that is; ``real_only`` compares real needs and shows real evaluations only.
+that is; ``real_only`` compares real needs and shows real evaluations only. As of a past day
+(``DCPA_AS_OF``, ``as_of``) profiles hold the needs known then (``kg.facts.known_by``), as every other
+answer for that day counts them, and what worked only evaluations whose period had ended by then.
 """
 
 from __future__ import annotations
@@ -13,19 +15,23 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field, fields
+from datetime import date
 from typing import Any
 
 import pyoxigraph as ox
 
+from .. import derived
 from ..contract import StoreAPI
 from ..errors import InvalidParameter
-from ..facts import iri_values
+from ..facts import Period, iri_values, known_by
 from ..memo import per_data
+from ..namespaces import XSD
+from ..settings import Settings
 from .areas import Area, resolve_area
 from .basis import Basis, basis
 from .jsonable import to_jsonable
 from .labels import labels
-from .needs import no_needs_note
+from .needs import left_out_note, no_needs_note
 
 
 @dataclass
@@ -49,21 +55,24 @@ class SimilarReport:
     items: list[SimilarVillage]
     basis: Basis
     notes: list[str] = field(default_factory=list)  # why the answer is empty (a village with no needs recorded)
+    as_of: date | None = None  # the day whose needs are compared
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: to_jsonable(getattr(self, f.name)) for f in fields(self)}
 
 
 @per_data(16)
-def _profiles(store: StoreAPI, scope: str, real_only: bool) -> tuple[dict[str, dict[str, float]], set[str]]:
-    """Need profiles of the villages in an area, and the villages whose profile rests on example needs.
+def _profiles(store: StoreAPI, scope: str, real_only: bool,
+              cut: Period | None = None) -> tuple[dict[str, dict[str, float]], set[str]]:
+    """Need profiles of the villages in an area (of the needs identified within ``cut``, or all), and the villages
+    whose profile rests on example needs.
 
     The same for every village of the area (a city): kept until the next write (0.5 s at national scale).
     """
     rows = store.select(
         "SELECT ?scope ?w ?t ?ex (SUM(?s) AS ?sev) WHERE { ?w dcpa:withinArea ?scope . "
-        "?n dcpa:needOf ?w ; dcpa:needType ?t ; dcpa:severity ?s . OPTIONAL { ?n dcpa:isSynthetic ?ex } } "
-        "GROUP BY ?scope ?w ?t ?ex",
+        "?need dcpa:needOf ?w ; dcpa:needType ?t ; dcpa:severity ?s . OPTIONAL { ?need dcpa:isSynthetic ?ex } "
+        + (cut.filter() if cut else "") + "} GROUP BY ?scope ?w ?t ?ex",
         bindings={"scope": ox.NamedNode(scope)},
     )
     prof: dict[str, dict[str, float]] = defaultdict(dict)
@@ -86,9 +95,10 @@ def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
 
 def similar(
     store: StoreAPI, village_code: str, *, limit: int = 10, within: str | None = None, real_only: bool = False,
-    lang: str = "zh",
+    lang: str = "zh", as_of: date | None = None, settings: Settings | None = None,
 ) -> SimilarReport:
-    """The ``limit`` most similar villages (cosine of need profiles; ties by code).
+    """The ``limit`` most similar villages (cosine of need profiles; ties by code), as of ``as_of`` (else the
+    settings' day, else today).
 
     A county's or a city's code is a usage mistake (InvalidParameter), said as such: a profile is one
     village's needs, and an area above a village has none of its own to compare."""
@@ -102,12 +112,15 @@ def similar(
                  "with `dcpa search NAME`)")
     scope_code = within or (code[:4] if len(code) > 4 else code[:2])
     scope = resolve_area(store, scope_code).iri
-    prof, example = _profiles(store, scope, real_only)
+    day = as_of or derived.as_of_today(settings)
+    cut = known_by(store, day)  # as of a past day: the needs known then
+    prof, example = _profiles(store, scope, real_only, cut)
     mine = prof.get(vil.iri)
     if mine is None:
         rows = store.select(
-            "SELECT ?scope ?t ?ex (SUM(?s) AS ?sev) WHERE { ?n dcpa:needOf ?scope ; dcpa:needType ?t ; "
-            "dcpa:severity ?s . OPTIONAL { ?n dcpa:isSynthetic ?ex } } GROUP BY ?scope ?t ?ex",
+            "SELECT ?scope ?t ?ex (SUM(?s) AS ?sev) WHERE { ?need dcpa:needOf ?scope ; dcpa:needType ?t ; "
+            "dcpa:severity ?s . OPTIONAL { ?need dcpa:isSynthetic ?ex } " + (cut.filter() if cut else "")
+            + "} GROUP BY ?scope ?t ?ex",
             bindings={"scope": ox.NamedNode(vil.iri)})
         mine = {}
         for r in rows:
@@ -116,6 +129,8 @@ def similar(
     # a village that exists with nothing recorded yet: no village is similar, and the answer says why
     notes = [] if mine else [no_needs_note(vil, real_only=real_only, then_zh="无从比较相似村",
                                            then_en="so there is nothing to compare")]
+    if cut is not None:
+        notes.append(left_out_note(day))
     scored = []
     for w, p in prof.items():
         if w == vil.iri:
@@ -126,7 +141,8 @@ def similar(
     codes = {w: w.rsplit("/", 1)[-1] for _, w, _ in scored}
     scored.sort(key=lambda x: (-x[0], codes[x[1]]))
     top = scored[:limit]
-    worked = _what_worked(store, [w for _, w, _ in top], real_only, lang)
+    # a past day knows only the evaluations whose period had ended by then (today's answer keeps them all)
+    worked = _what_worked(store, [w for _, w, _ in top], real_only, lang, day if day < date.today() else None)
     names = labels(store, [w for _, w, _ in top] + [t for *_, ts in top for t in ts])
     items = [
         SimilarVillage(
@@ -138,18 +154,22 @@ def similar(
     ]
     flags = [v.example for v in items] + [bool(x["example"]) for v in items for x in v.what_worked]
     b = basis(flags, real_only=real_only, what_zh="项（相似村与成效）", what_en="items (villages and what worked)")
-    return SimilarReport(vil, scope_code, real_only, items, b, notes)
+    return SimilarReport(vil, scope_code, real_only, items, b, notes, day)
 
 
-def _what_worked(store: StoreAPI, villages: list[str], real_only: bool, lang: str) -> dict[str, list[dict[str, Any]]]:
-    """Evaluations in these villages whose actual value met the target."""
+def _what_worked(store: StoreAPI, villages: list[str], real_only: bool, lang: str,
+                 ended_by: date | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Evaluations in these villages whose actual value met the target (whose period ended by ``ended_by``,
+    or undated, when given)."""
     if not villages:
         return {}
+    ended = (f"OPTIONAL {{ ?e dcpa:periodEnd ?end }} FILTER(!BOUND(?end) || ?end <= "
+             f"{ox.Literal(ended_by.isoformat(), datatype=ox.NamedNode(str(XSD.date)))}) " if ended_by else "")
     rows = store.select(
         "SELECT ?w ?e ?i ?cat ?ind ?b ?tv ?av ?ex WHERE { VALUES ?w { " + iri_values(villages) + " } "
         "?e dcpa:evaluatedArea ?w ; dcpa:evaluates ?i ; dcpa:indicator ?ind ; dcpa:targetValue ?tv ; "
         "dcpa:actualValue ?av . OPTIONAL { ?e dcpa:baselineValue ?b } OPTIONAL { ?i dcpa:category ?cat } "
-        "OPTIONAL { ?e dcpa:isSynthetic ?ex } FILTER(?av >= ?tv) } ORDER BY ?w ?e"
+        "OPTIONAL { ?e dcpa:isSynthetic ?ex } " + ended + "FILTER(?av >= ?tv) } ORDER BY ?w ?e"
     )
     if real_only:
         rows = [r for r in rows if not r.get("ex")]

@@ -306,17 +306,19 @@ def similar(
     limit: Annotated[int, typer.Option(min=1, max=100, help="How many villages.")] = 10,
     within: Annotated[str | None, typer.Option(help="Compare within this area (default: its city).")] = None,
     real_only: RealOnlyOption = False,
+    as_of: AsOfOption = None,
     lang: LangOption = "zh",
     fmt: FormatOption = "table",
 ) -> None:
-    """Villages with the most similar need profile, and what worked there.
+    """Villages with the most similar need profile (of the needs known on the day), and what worked there.
 
-    Example: dcpa similar 211381107200
+    Example: dcpa similar 211381107200 ; dcpa similar 211381107200 --as-of 2020-06-30
     """
     _check_format(fmt)
     try:
         with _store() as store:
-            res = run_similar(store, code, limit=limit, within=within, real_only=real_only, lang=lang)
+            res = run_similar(store, code, limit=limit, within=within, real_only=real_only, lang=lang,
+                              as_of=_day(as_of))
     except DcpaError as e:
         raise fail(e) from e
     if fmt == "json":

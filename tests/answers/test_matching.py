@@ -202,6 +202,20 @@ def test_similar_villages_by_cosine(store: Store) -> None:
     assert res.basis.example_share == 1.0
 
 
+def test_similar_villages_of_a_past_day_compare_the_needs_known_then(store: Store) -> None:
+    """Replaying 2019-01-01, only a, b, c (V1) and f, g (V3) had been identified, and E1's period (2019) had not
+    ended: V5 (needs of 2020) was V1's most similar village and E1 what worked in V3, against the village's page
+    for the same day."""
+    res = similar(store, V1, settings=Settings(as_of=date(2019, 1, 1)))
+    assert [(r.code, r.similarity) for r in res.items] == [(V3, 0.5536)]
+    assert res.items[0].what_worked == []
+    assert res.as_of == date(2019, 1, 1)
+    assert any("needs identified after 2019-01-01 are left out" in n for n in res.notes)
+    assert similar(store, V1, as_of=date(2019, 1, 1)).items == res.items  # asked for the day, the same
+    today = similar(store, V1, settings=Settings(as_of=date(2020, 6, 30)))
+    assert [r.code for r in today.items] == [V5, V3] and today.notes == []
+
+
 # -- honest answers: real data only ---------------------------------------------------------------
 
 
