@@ -161,5 +161,7 @@ class ValidationFailed(DataError):
 
     def __init__(self, issues: list[Issue], message: str | None = None) -> None:
         self.issues = issues
-        msg = message or f"{len(issues)} problem(s) found; nothing was written"
+        # Chinese first, as each problem below it is said
+        n = len(issues)
+        msg = message or f"发现 {n} 个问题，什么都没有写入 / {n} problem(s) found; nothing was written"
         super().__init__(msg, details=[i.to_dict() for i in issues])

@@ -100,6 +100,15 @@ def test_every_problem_is_listed_not_only_the_first(store, settings, tmp_path):
     ]
 
 
+def test_the_refusal_itself_is_said_in_chinese_then_english(store, settings, tmp_path):
+    """`dcpa import` and the JSON error led with "3 problem(s) found; nothing was written" in English alone, above
+    problems each said in Chinese, then English."""
+    rows = [row(need_type="N99"), row(village_code="1"), row(severity="9")]
+    with pytest.raises(ValidationFailed) as e:
+        import_files(store, [write_csv(tmp_path / "needs.csv", HEADER, rows)], user="t", settings=settings)
+    assert e.value.message == "发现 3 个问题，什么都没有写入 / 3 problem(s) found; nothing was written"
+
+
 def test_column_named_as_written_in_the_header(store, settings, tmp_path):
     header = [
         "村级代码 / Village code",
