@@ -29,6 +29,7 @@ class Overview:
     basis: Basis
     withdrawals: int = 0  # import batches withdrawn (their records stay: ``dcpa:Withdrawal``)
     last_withdrawal: str | None = None  # when the latest withdrawal ended
+    known_by: str | None = None  # needs identified after this day are left out (a past day's answer)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -53,6 +54,7 @@ def overview(store: StoreAPI, settings: Settings | None = None) -> Overview:
         last_import_by=str(last["who"]) if last.get("who") is not None else None, basis=report.basis,
         withdrawals=int(gone[0]["n"]) if gone else 0,
         last_withdrawal=str(gone[0]["last"]) if gone and gone[0].get("last") is not None else None,
+        known_by=report.known_by.isoformat() if report.known_by else None,
     )
 
 

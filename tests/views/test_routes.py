@@ -391,4 +391,19 @@ def test_the_pages_of_a_past_day_say_they_leave_later_needs_out() -> None:
         assert c.get("/api/villages/211322101200").json()["known_by"] == "2020-06-30"
     with app_client(fixture_store()) as c:  # nothing later: nothing said
         assert "之后认定的需求不计入" not in c.get("/dashboard/village/211322101200").text
+        assert "之后认定的需求不计入" not in c.get("/").text
         assert c.get("/api/villages/211322101200").json()["known_by"] is None
+
+
+def test_the_home_page_of_a_past_day_says_its_needs_are_those_known_then() -> None:
+    """Replaying 2020-06-30, the home page said "已识别的需求 5 项" of a store holding 6, without a word why."""
+    from .conftest import fixture_store
+
+    later = """@prefix dcpa: <https://w3id.org/dcpa/ontology#> . @prefix dcpav: <https://w3id.org/dcpa/vocab/> .
+        @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+        <https://w3id.org/dcpa/id/need/200-later> a dcpa:Need ; dcpa:isSynthetic true ;
+            dcpa:needOf <https://w3id.org/dcpa/id/area/211322101200> ; dcpa:needType dcpav:N44 ; dcpa:severity 3 ;
+            dcpa:identifiedOn "2021-03-01"^^xsd:date ."""
+    with app_client(fixture_store(later)) as c:
+        assert "2020-06-30 之后认定的需求不计入" in c.get("/").text
+        assert "Needs identified after 2020-06-30 are left out" in c.get("/", params={"lang": "en"}).text
