@@ -126,7 +126,7 @@ class GapReport:
     notes: list[str] = field(default_factory=list)
     filters: dict[str, Any] = field(default_factory=dict)
     #: Needs identified after this day were left out (an answer as of a past day); None when none were. Pages say
-    #: it in their language (``notes`` say it in English).
+    #: it in their language alone (``notes`` in both).
     known_by: date | None = None
 
     def to_dict(self) -> dict[str, Any]:
