@@ -129,6 +129,8 @@ class RecommendationReport:
     needs: list[NeedRecommendation]
     basis: Basis
     notes: list[str] = field(default_factory=list)  # why the answer is empty (a village with no needs recorded)
+    #: Needs identified after this day were left out (an answer as of a past day), as gap reports and plans say.
+    known_by: date | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: to_jsonable(getattr(self, f.name)) for f in fields(self)}
@@ -579,7 +581,8 @@ def _report(store: StoreAPI, vil: Area, ns: NeedSet, rows: list[NeedRow], chain:
                                 addressed=addressed, needs=out_needs, basis=b,
                                 notes=[*ns.notes, *([] if rows or ns.known_by else [no_needs_note(
                                     vil, real_only=real_only, as_of=ns.as_of, then_zh="没有可推荐的帮扶",
-                                    then_en="so there is nothing to recommend")])])
+                                    then_en="so there is nothing to recommend")])],
+                                known_by=ns.known_by)
 
 
 def _reason_dict(r: Reason) -> dict[str, Any]:

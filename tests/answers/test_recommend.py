@@ -183,3 +183,6 @@ def test_recommendations_as_of_a_past_day_say_later_needs_are_left_out() -> None
     report = recommend(fixture_store(), V2, as_of=day(2019, 1, 1), settings=settings_for())
     assert not report.needs and any("identified after 2019-01-01" in n for n in report.notes)
     assert not any("dcpa import" in n for n in report.notes)
+    # said as a field too, as gap reports and plans say it, for a page or a program to word it in its language
+    assert report.known_by == day(2019, 1, 1) and report.to_dict()["known_by"] == "2019-01-01"
+    assert recommend(fixture_store(), V2, settings=settings_for()).to_dict()["known_by"] is None
