@@ -562,6 +562,12 @@ class Marker:
         until = _earliest(self.stable_until, self.next_identified, *days)
         return Marker(self.as_of, until, self.next_identified)
 
+    def moved_to(self, day: date) -> Marker:
+        """The marker of this graph dated ``day``, a later day it covers: nothing it holds changes (no outcome
+        changes and no need is identified before ``stable_until``), so neither do the days it names."""
+        assert self.as_of <= day and self.covers(day)
+        return Marker(day, self.stable_until, self.next_identified)
+
     def later(self, day: date | None) -> Marker:
         """This marker knowing of a need identified on ``day`` (None: of none), after its own day."""
         return Marker(self.as_of, self.stable_until, _earliest(self.next_identified, day)).bounded()
@@ -824,6 +830,14 @@ def refresh(store: StoreAPI, areas: Iterable[str], needs: Iterable[str] = (), *,
     if m is None:
         log.warning("the store had no derived graph of this rule: deriving it for every need")
         return derive_all(store, settings=settings)
+    today = as_of_today(settings)
+    if m.as_of < today and m.covers(today):
+        # a graph made on an earlier day that still answers for today is today's too: dated today, a survey
+        # identified since its day is counted at once, not left out until the server's keeper moves the graph
+        # (which answers would have computed live meanwhile: seconds each at national scale)
+        to = m.moved_to(today)
+        _write(store, m, to, set(), [])
+        m = to
     if not repair and gone and {n.iri for n in gone} == set(extra):
         done = _partial(store, m, [], codes, settings, recount, gone=gone)
         if done is not None:

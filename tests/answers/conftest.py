@@ -30,7 +30,7 @@ def need(key: str) -> str:
 def settings_for(tmp: Path | None = None, **kw: object) -> Settings:
     """Settings whose answers are for ``AS_OF`` (and whose paths, when given, are under ``tmp``)."""
     paths = {"store_path": tmp / "store", "imports_path": tmp / "imports"} if tmp is not None else {}
-    return Settings(as_of=AS_OF, **paths, **kw)  # type: ignore[arg-type]
+    return Settings(**{"as_of": AS_OF, **paths, **kw})  # type: ignore[arg-type]
 
 
 def fixture_store(*, derived: bool = True, real: bool = False) -> Store:

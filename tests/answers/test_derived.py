@@ -904,3 +904,19 @@ def test_a_need_identified_after_the_graph_s_day_waits_for_its_day(tmp_path: Pat
     derived.advance(store, date(2019, 9, 1), settings=settings)
     assert {"e", new} <= _held(store) and "j" not in _held(store)
     _assert_current(store, ("21", "2190", "219002"))
+
+
+def test_a_write_on_a_later_day_the_graph_covers_dates_it_that_day_and_counts_the_day_s_needs(tmp_path: Path) -> None:
+    """A server's graph made on an earlier day keeps answering while it covers today; the first survey imported
+    after that day, identified since, was left out and sent every answer live until the keeper moved the graph."""
+    store = fixture_store()  # made for AS_OF (2020-06-30), stable until 2021-10-02
+    later = date(2020, 7, 15)
+    row = {"village_code": V4, "need_type": "N33", "severity": 3, "people_affected": 10, "source": "survey",
+           "identified_on": "2020-07-10", "surveyor": "测试·调查员"}
+    report = import_records(store, "needs", [row], user="录入员", settings=settings_for(tmp_path, as_of=later))
+    [new] = [r["n"].rsplit("/", 1)[1] for r in store.select(
+        f"SELECT ?n WHERE {{ GRAPH <{report.graph}> {{ ?n a dcpa:Need }} }}")]
+    assert new in _held(store)
+    assert derived.marker(store) == derived.Marker(later, date(2021, 10, 2), None)
+    assert derived.is_current(store, later)
+    _assert_current(store)
