@@ -373,17 +373,20 @@ def test_a_chinese_page_says_what_is_wrong_with_a_period_a_need_type_or_an_area_
         assert r.status_code in (404, 422) and words in r.text, (url, r.text[:300])
 
 
+#: An example need of the fixture's village 211322101200 identified after the fixture's day (2020-06-30).
+LATER_NEED = """@prefix dcpa: <https://w3id.org/dcpa/ontology#> . @prefix dcpav: <https://w3id.org/dcpa/vocab/> .
+    @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+    <https://w3id.org/dcpa/id/need/200-later> a dcpa:Need ; dcpa:isSynthetic true ;
+        dcpa:needOf <https://w3id.org/dcpa/id/area/211322101200> ; dcpa:needType dcpav:N44 ; dcpa:severity 3 ;
+        dcpa:identifiedOn "2021-03-01"^^xsd:date ."""
+
+
 def test_the_pages_of_a_past_day_say_they_leave_later_needs_out() -> None:
     """Replaying 2020-06-30, a village with a need identified later showed fewer needs, and the dashboard fewer
     gaps, than the store holds without a word why (the JSON said it, in English, in its notes)."""
     from .conftest import fixture_store
 
-    later = """@prefix dcpa: <https://w3id.org/dcpa/ontology#> . @prefix dcpav: <https://w3id.org/dcpa/vocab/> .
-        @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
-        <https://w3id.org/dcpa/id/need/200-later> a dcpa:Need ; dcpa:isSynthetic true ;
-            dcpa:needOf <https://w3id.org/dcpa/id/area/211322101200> ; dcpa:needType dcpav:N44 ; dcpa:severity 3 ;
-            dcpa:identifiedOn "2021-03-01"^^xsd:date ."""
-    with app_client(fixture_store(later)) as c:
+    with app_client(fixture_store(LATER_NEED)) as c:
         for path in ("/dashboard", "/dashboard?area=211322", "/dashboard/village/211322101200"):
             zh, en = c.get(path).text, c.get(path, params={"lang": "en"}).text
             assert "2020-06-30 之后认定的需求不计入" in zh, path
@@ -399,11 +402,6 @@ def test_the_home_page_of_a_past_day_says_its_needs_are_those_known_then() -> No
     """Replaying 2020-06-30, the home page said "已识别的需求 5 项" of a store holding 6, without a word why."""
     from .conftest import fixture_store
 
-    later = """@prefix dcpa: <https://w3id.org/dcpa/ontology#> . @prefix dcpav: <https://w3id.org/dcpa/vocab/> .
-        @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
-        <https://w3id.org/dcpa/id/need/200-later> a dcpa:Need ; dcpa:isSynthetic true ;
-            dcpa:needOf <https://w3id.org/dcpa/id/area/211322101200> ; dcpa:needType dcpav:N44 ; dcpa:severity 3 ;
-            dcpa:identifiedOn "2021-03-01"^^xsd:date ."""
-    with app_client(fixture_store(later)) as c:
+    with app_client(fixture_store(LATER_NEED)) as c:
         assert "2020-06-30 之后认定的需求不计入" in c.get("/").text
         assert "Needs identified after 2020-06-30 are left out" in c.get("/", params={"lang": "en"}).text
