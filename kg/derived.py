@@ -1079,6 +1079,11 @@ def _rewrite(store: StoreAPI, m: Marker, codes: list[str], extra: list[str], to:
             break
         codes = minimal_areas(codes + [v[:6] for v in inputs.outside_villages()])
         inputs = facts.read_inputs(store, codes, day, windows, cut)
+    if repair and cut is not None and codes:
+        # repair trusts nothing derived: a move to a later day cut short between its parts (``advance``) has
+        # written the needs identified up to that day into some of these counties under the old marker; the
+        # graph holds none identified after its day, so they go as the needs of ``extra`` do
+        extra = sorted(set(extra) | set(facts.identified_between(store, day, date.max, codes)))
     # a need of the scope is one of inputs.needs (read from the same data); one gone is in ``extra``. Each
     # once: an import names its new needs in ``extra`` too, and they had been looked up twice
     scope = list(dict.fromkeys([n.iri for n in inputs.needs] + extra)) if inputs else extra

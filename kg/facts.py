@@ -219,13 +219,13 @@ def identified_after(store: StoreAPI, iris: Iterable[str], day: date) -> dict[st
     return out
 
 
-def identified_between(store: StoreAPI, start: date, end: date) -> dict[str, str]:
-    """The needs identified after ``start`` and by ``end``, with their villages' codes: those a derived graph
-    moved from one of the two days to the other takes in or leaves out."""
-    rows = run_parallel(store, [(
-        f"SELECT ?need ?v WHERE {{ ?need dcpa:identifiedOn ?d FILTER(?d > {_date_term(start)} && "
-        f"?d <= {_date_term(end)}) ?need dcpa:needOf ?v }}", {})])[0]
-    return {str(n): code_of(str(v)) for n, v in rows if n and v}
+def identified_between(store: StoreAPI, start: date, end: date, scope: list[str] | None = None) -> dict[str, str]:
+    """The needs (of ``scope``, area codes; None: every need) identified after ``start`` and by ``end``, with their
+    villages' codes: those a derived graph moved from one of the two days to the other takes in or leaves out."""
+    between = f"?need dcpa:identifiedOn ?d FILTER(?d > {_date_term(start)} && ?d <= {_date_term(end)})"
+    jobs: list[tuple[str, dict[str, Any]]] = [
+        (f"SELECT ?need ?v WHERE {{ {head} ?need dcpa:needOf ?v . {between} }}", {}) for head in _scope_heads(scope)]
+    return {str(n): code_of(str(v)) for rows in run_parallel(store, jobs) for n, v in rows if n and v}
 
 
 def _date_term(d: date) -> str:

@@ -20,7 +20,7 @@ from kg.derived import derive_all, tally
 from kg.errors import StoreBusy, StoreError
 from kg.facts import AREA_PREFIX
 from kg.importer import import_records, landing, replace_record
-from kg.importer.journal import recover
+from kg.importer.journal import advance_marked, recover
 from kg.importer.withdraw import withdraw
 from kg.matching import gaps
 from kg.namespaces import DCPA, GRAPH_DERIVED
@@ -920,3 +920,35 @@ def test_a_write_on_a_later_day_the_graph_covers_dates_it_that_day_and_counts_th
     assert derived.marker(store) == derived.Marker(later, date(2021, 10, 2), None)
     assert derived.is_current(store, later)
     _assert_current(store)
+
+
+def test_a_move_to_a_later_day_cut_short_is_repaired_without_the_needs_of_that_day(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A move of the graph to a later day killed between its parts leaves the old marker and some counties
+    already moved, holding needs identified after the graph's day; recovery repaired those counties as of the
+    old day but kept the needs, so the graph counted them on days it answers for."""
+    store = _derived_as_of(fixture_store(), PAST)
+    settings = settings_for(tmp_path)
+    row = {"village_code": V1, "need_type": "N33", "severity": 3, "people_affected": 10, "source": "survey",
+           "identified_on": "2019-09-01", "surveyor": "测试·调查员"}
+    import_records(store, "needs", [row], user="录入员", settings=settings)
+    monkeypatch.setattr(derived, "ADVANCE_CHUNK", 1)  # 219001 (the new need's county), then 219002
+    real, calls = derived._rewrite, []
+
+    def killed_at_the_second(*a: Any, **k: Any) -> int:
+        calls.append(a[2])
+        if len(calls) == 2:
+            raise StoreError("the process died here")
+        return real(*a, **k)
+
+    monkeypatch.setattr(derived, "_rewrite", killed_at_the_second)
+    with pytest.raises(StoreError, match="died here"):
+        advance_marked(store, AS_OF, settings)
+    monkeypatch.undo()
+    assert calls == [["219001"], ["219002"]] and len(_held(store)) == 11  # 219001 moved, with the new need
+    assert recover(store, settings).rolled_forward == []
+    m = derived.marker(store)
+    assert m is not None and m.as_of == PAST
+    assert _held(store) == set("abcdefghil")
+    _assert_current(store, ("21", "2190", "219001"))
+
