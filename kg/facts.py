@@ -162,14 +162,18 @@ class Period:
     end: date
 
     def filter(self) -> str:
+        # a date that does not compare as one (ill-formed, a string) counts as none, as it does for the derived graph:
+        # its marker's next identification never names it (``later_identified``), so the graph holds such a need
         return (f"OPTIONAL {{ ?need dcpa:identifiedOn ?idon }} FILTER(!BOUND(?idon) || "
-                f"(?idon >= {_date_term(self.start)} && ?idon <= {_date_term(self.end)}))")
+                f"COALESCE(?idon >= {_date_term(self.start)} && ?idon <= {_date_term(self.end)}, true))")
 
 
 @per_data(1)
 def latest_identified(store: StoreAPI) -> date | None:
     """The day the latest need in the store was identified (None when no need has a date)."""
-    rows = run_parallel(store, [("SELECT (MAX(?d) AS ?m) WHERE { ?n dcpa:identifiedOn ?d }", {})])[0]
+    # the dates that compare as dates only: another (ill-formed, a string) counts as none (``Period.filter``)
+    rows = run_parallel(store, [("SELECT (MAX(?d) AS ?m) WHERE { ?n dcpa:identifiedOn ?d "
+                                 f"FILTER(COALESCE(?d >= {_date_term(date.min)}, false)) }}", {})])[0]
     try:
         return date.fromisoformat(str(rows[0][0])) if rows and rows[0][0] else None
     except ValueError:  # a date the shapes refuse; no cut is better than a wrong one

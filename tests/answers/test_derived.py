@@ -952,3 +952,25 @@ def test_a_move_to_a_later_day_cut_short_is_repaired_without_the_needs_of_that_d
     assert _held(store) == set("abcdefghil")
     _assert_current(store, ("21", "2190", "219001"))
 
+
+@pytest.mark.parametrize("bad", ['"2019-13-45"^^xsd:date', '"2099-07-01"'])
+def test_a_need_whose_identification_date_is_not_a_date_counts_as_undated_in_the_graph_and_live(
+        bad: str, tmp_path: Path) -> None:
+    """A need whose dcpa:identifiedOn is not a date (ill-formed; a plain string: a store loaded by other means
+    than an import) was never a later need for the graph's marker, so the graph held it, while an answer
+    leaving later needs out dropped it (its date did not compare), and a string sorting last made every day
+    leave needs out: the graph and the live answer counted different needs. It counts as a need without a
+    date, both ways."""
+    store = fixture_store(derived=False)
+    store.update(f"""INSERT DATA {{ GRAPH <https://w3id.org/dcpa/graph/synthetic> {{ <{need("z")}> a dcpa:Need ;
+        dcpa:needOf <{AREA_PREFIX}{V1}> ; dcpa:needType dcpav:N33 ; dcpa:severity 3 ; dcpa:identifiedOn {bad} }} }}""")
+    derive_all(store, as_of=AS_OF)
+    assert "z" in _held(store)
+    _assert_current(store, ("21", "2190", "219001"))
+    # a later need brought in: the graph leaves it out and says so, and still counts z, as the live answer does
+    row = {"village_code": V4, "need_type": "N33", "severity": 3, "people_affected": 10, "source": "survey",
+           "identified_on": "2020-07-01", "surveyor": "测试·调查员"}
+    import_records(store, "needs", [row], user="录入员", settings=settings_for(tmp_path))
+    m = derived.marker(store)
+    assert m is not None and m.next_identified == date(2020, 7, 1) and "z" in _held(store)
+    _assert_current(store, ("21", "2190", "219001"))
