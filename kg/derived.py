@@ -552,9 +552,11 @@ class Marker:
     def covers(self, day: date) -> bool:
         return self.as_of <= day and (self.stable_until is None or day < self.stable_until)
 
-    def known(self) -> Period | None:
-        """The needs the graph holds, when some in the store are later (``kg.facts.known_by``'s answer)."""
-        return Period(date.min, self.as_of) if self.next_identified is not None else None
+    def known(self, day: date | None = None) -> Period | None:
+        """The needs the graph holds, when some in the store are later (``kg.facts.known_by``'s answer): those
+        identified by ``day``, a day it covers (the same needs: none was identified in between), else by its own.
+        Why the day asked: an answer says which day's needs it counts, and that is the same read live or not."""
+        return Period(date.min, day or self.as_of) if self.next_identified is not None else None
 
     def bounded(self, *days: date | None) -> Marker:
         """This marker with its stable-until day moved to the earliest of ``days`` before it, and never after

@@ -231,7 +231,7 @@ def need_rows(
     notes: list[str] = []
     # the derived graph, when it answers for the day, holds the needs known then (and knows whether some are later)
     m = derived.answering(store, day) if period is None else None
-    cut = m.known() if m is not None else facts.known_by(store, day, period)
+    cut = m.known(day) if m is not None else facts.known_by(store, day, period)
     if cut is not None:
         notes.append(left_out_note(day))
     if m is not None:

@@ -974,3 +974,18 @@ def test_a_need_whose_identification_date_is_not_a_date_counts_as_undated_in_the
     m = derived.marker(store)
     assert m is not None and m.next_identified == date(2020, 7, 1) and "z" in _held(store)
     _assert_current(store, ("21", "2190", "219001"))
+
+
+def test_an_answer_read_from_a_graph_of_an_earlier_day_says_it_leaves_out_the_needs_after_the_day_asked() -> None:
+    """Replaying 2019-07-01 on a graph made for 2019-06-01 (it answers until 2019-09-01), the dashboard's gap
+    report said needs identified after 2019-07-01 were left out, and the village page, a gap report by one reach
+    mode, a plan or recommendations, read from the graph too, said after 2019-06-01 (their notes said 2019-07-01):
+    every answer for the day says the day asked, as the rule applied live does."""
+    store = _derived_as_of(fixture_store(), PAST)
+    day = date(2019, 7, 1)
+    assert derived.is_current(store, day)
+    ns = need_rows(store, None, as_of=day, settings=settings_for())
+    assert ns.source == "derived" and ns.known_by == day
+    assert need_rows(_copy(store, derive=False), None, as_of=day, settings=settings_for()).known_by == day
+    assert gaps(store, "21", as_of=day, reach="direct", settings=settings_for()).known_by == day
+    assert gaps(store, "21", as_of=day, settings=settings_for()).known_by == day
