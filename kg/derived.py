@@ -853,6 +853,10 @@ def refresh(store: StoreAPI, areas: Iterable[str], needs: Iterable[str] = (), *,
     # national scale, every need's 0.31 s, ten counties' 0.1-0.2 s)
     to = m.later(facts.later_identified(store, m.as_of, codes if len(codes) <= LATER_IN_COUNTIES else None)) \
         if codes else m
+    if m.next_identified is not None and not facts.identified_on(store, m.next_identified):
+        # the need(s) it named were withdrawn or re-dated: the next identification is read anew, in every need (a
+        # marker that kept the gone day made every answer say later needs were left out when none were)
+        to = Marker(to.as_of, to.stable_until, facts.later_identified(store, m.as_of))
     return _rewrite(store, m, codes, extra, to, settings, graphs=recount, repair=repair)
 
 

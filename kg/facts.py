@@ -209,6 +209,12 @@ def later_identified(store: StoreAPI, day: date, scope: list[str] | None = None)
     return min((d for d in found if d is not None), default=None)
 
 
+def identified_on(store: StoreAPI, day: date) -> bool:
+    """Whether a need in the store was identified on ``day``."""
+    return bool(run_parallel(store, [(f"SELECT ?need WHERE {{ ?need dcpa:identifiedOn {_date_term(day)} }} LIMIT 1",
+                                      {})])[0])
+
+
 def identified_after(store: StoreAPI, iris: Iterable[str], day: date) -> dict[str, date]:
     """Those of the needs ``iris`` identified after ``day``, with their dates."""
     jobs: list[tuple[str, dict[str, Any]]] = [
@@ -465,6 +471,7 @@ __all__ = [
     "iri_values",
     "identified_after",
     "identified_between",
+    "identified_on",
     "known_by",
     "later_identified",
     "latest_identified",

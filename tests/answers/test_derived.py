@@ -28,7 +28,7 @@ from kg.rule import NeedFacts, NeedState, Outcome, ReachMode
 from kg.settings import Settings
 from kg.store import Store
 
-from .conftest import AS_OF, V1, V2, V3, V4, fixture_store, need, settings_for
+from .conftest import AS_OF, V1, V2, V3, V4, V5, fixture_store, need, settings_for
 
 A, U, G = NeedState.ADDRESSED, NeedState.UNVERIFIED, NeedState.UNADDRESSED
 REACHES = [(ReachMode.DIRECT,), (ReachMode.AREA,), (ReachMode.DIRECT, ReachMode.AREA)]
@@ -989,3 +989,31 @@ def test_an_answer_read_from_a_graph_of_an_earlier_day_says_it_leaves_out_the_ne
     assert need_rows(_copy(store, derive=False), None, as_of=day, settings=settings_for()).known_by == day
     assert gaps(store, "21", as_of=day, reach="direct", settings=settings_for()).known_by == day
     assert gaps(store, "21", as_of=day, settings=settings_for()).known_by == day
+
+
+def test_a_withdrawn_or_re_dated_later_need_no_longer_sets_the_graph_s_next_identification(tmp_path: Path) -> None:
+    """A survey entered with a date after the graph's day, then withdrawn (or its need re-dated later still):
+    the graph's marker kept naming the gone date, so every answer read from it said later needs were left out
+    when none were (or the first later one was on a day none is), and the live answer did not."""
+    store = fixture_store()
+    settings = settings_for(tmp_path)
+    row = {"village_code": V4, "need_type": "N33", "severity": 3, "people_affected": 10, "source": "survey",
+           "identified_on": "2020-07-01", "surveyor": "测试·调查员"}
+    report = import_records(store, "needs", [row], user="录入员", settings=settings)
+    assert derived.marker(store) == derived.Marker(AS_OF, date(2020, 7, 1), date(2020, 7, 1))
+    withdraw(store, report.batch_id, user="录入员", reason="测试", settings=settings)
+    m = derived.marker(store)
+    assert m is not None and m.next_identified is None and m.known() is None
+    assert not any("identified after" in n for n in need_rows(store, None, settings=settings).notes)
+    _assert_current(store)
+    # the only later need moved later still: the next identification is its new day
+    store = _derived_as_of(fixture_store(), PAST)
+    replace_record(store, "needs", "j", {"village_code": V5, "need_type": "N12", "severity": 5, "people_affected": 90,
+                                        "source": "survey", "identified_on": "2020-03-01", "surveyor": "测试·调查员"},
+                   user="李四", settings=settings)
+    replace_record(store, "needs", "k", {"village_code": V5, "need_type": "N33", "severity": 1, "people_affected": 10,
+                                        "source": "survey", "identified_on": "2020-03-01", "surveyor": "测试·调查员"},
+                   user="李四", settings=settings)
+    m = derived.marker(store)
+    assert m is not None and m.next_identified == date(2020, 3, 1)
+    _assert_current(store, ("21", "2190", "219002"))
