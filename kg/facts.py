@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import pyoxigraph as ox
@@ -185,15 +185,14 @@ def known_by(store: StoreAPI, day: date, period: Period | None = None) -> Period
     identified by ``day`` (and those without a date); None when every need was identified by then. With a
     ``period`` that ends after ``day``, its needs identified by ``day``; None when it ends by then.
 
-    Why a day after tomorrow needs no look: an import refuses a need identified after its own day but one (the
-    steward's clock may be ahead), so none is later; for any other day the latest date is read (every need's:
-    0.25 s for 768,523 needs at national scale), once a version of the data. An answer read from the derived
-    graph asks its marker instead (``kg.derived.Marker.known``), which knows it for free.
+    The latest date is read (every need's: 0.25 s for 768,523 needs at national scale), once a version of the
+    data, whatever the day: an import refuses a need identified after its own day but one, but a store loaded
+    otherwise (a remote one, a planned survey) may hold later ones, and the derived graph for a day after
+    tomorrow leaves them out (``kg.derived``), so the rule applied live must too. An answer read from the
+    derived graph asks its marker instead (``kg.derived.Marker.known``), which knows it for free.
     """
     if period is not None:
         return Period(period.start, day) if day < period.end else None
-    if day > date.today() + timedelta(days=1):
-        return None
     latest = latest_identified(store)
     return Period(date.min, day) if latest is not None and latest > day else None
 

@@ -1017,3 +1017,20 @@ def test_a_withdrawn_or_re_dated_later_need_no_longer_sets_the_graph_s_next_iden
     m = derived.marker(store)
     assert m is not None and m.next_identified == date(2020, 3, 1)
     _assert_current(store, ("21", "2190", "219002"))
+
+
+def test_an_answer_for_a_day_after_tomorrow_leaves_out_the_needs_identified_after_it_as_the_graph_does() -> None:
+    """A store holding a need identified after a day beyond tomorrow (loaded by other means than an import,
+    which refuses those: a remote store, a planned survey): the graph for that day leaves it out and says so,
+    but the rule applied live took it that no need could be later and counted it on that day."""
+    store = fixture_store(derived=False)
+    store.update(f"""INSERT DATA {{ GRAPH <https://w3id.org/dcpa/graph/synthetic> {{ <{need("z")}> a dcpa:Need ;
+        dcpa:needOf <{AREA_PREFIX}{V1}> ; dcpa:needType dcpav:N33 ; dcpa:severity 3 ;
+        dcpa:identifiedOn "2099-01-01"^^xsd:date }} }}""")
+    day = date(2098, 1, 1)
+    live = need_rows(store, None, as_of=day, settings=settings_for())
+    assert live.source == "live" and "z" not in {r.iri.rsplit("/", 1)[1] for r in live.rows}
+    assert live.known_by == day
+    derive_all(store, as_of=day)
+    assert "z" not in _held(store)
+    _assert_current(store, ("21", "2190", "219001"))
