@@ -52,7 +52,8 @@ def check_token(authorization: str, settings: Settings) -> None:
             detail="this write needs the header `Authorization: Bearer <token>`",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    if not hmac.compare_digest(header_bytes(token.strip()), settings.api_token.encode("utf-8")):
+    # ASCII whitespace only: read as Latin-1, the last byte of 你 or 内 (0xA0, 0x85) is Unicode whitespace too
+    if not hmac.compare_digest(header_bytes(token.strip(" \t")), settings.api_token.encode("utf-8")):
         raise HTTPException(
             status_code=401, detail="the bearer token is not valid", headers={"WWW-Authenticate": "Bearer"}
         )

@@ -245,3 +245,14 @@ def test_the_home_page_says_an_import_was_withdrawn_not_that_nothing_was_importe
     assert "Every import was withdrawn: 1 batch(es) withdrawn" in en and "Nothing imported" not in en
     zh = writer.get("/").text
     assert "导入的数据都已撤回：已撤回 1 批" in zh and "还没有通过 dcpa import 导入的数据" not in zh
+
+
+def test_a_chinese_token_ending_in_a_character_whose_last_byte_reads_as_latin_1_space_is_accepted(
+        make_client: Callable[..., TestClient]) -> None:
+    """A token ending in 你, 内, 传, 清… (UTF-8 ending in byte 0xA0 or 0x85) was refused 401, sent right: read as
+    Latin-1 the byte is a no-break space or a next-line character, which ``str.strip`` took off the token."""
+    for token in ("图书馆令牌你", "令牌传"):
+        client = make_client(api_token=token)
+        r = client.post("/api/needs", params={"dry_run": "true"}, json=NEED,
+                        headers={"Authorization": b"Bearer " + token.encode("utf-8")})
+        assert r.status_code == 200, (token, r.text)
