@@ -36,7 +36,8 @@ async def village_view(
     max_nodes: MaxNodes = viz.MAX_NODES,
 ) -> HTMLResponse:
     """The village around its needs: what meets each, what could (dashed), its poverty status."""
-    return _page(await answers(viz.village_view, code, reach=settings.reach, hops=hops, max_nodes=max_nodes), lang)
+    return _page(await answers(viz.village_view, code, reach=settings.reach, hops=hops, max_nodes=max_nodes,
+                               settings=settings), lang)
 
 
 @router.get("/views/area/{code}", summary="Area graph view / 区域关系图", response_class=HTMLResponse)

@@ -23,6 +23,7 @@ from ..namespaces import DCPA, DCPAV, ID, area, node
 from ..resources import ontology_graph
 from ..rule import NeedState, prefixes
 from ..search import short_name
+from ..settings import Settings
 from . import _data
 from ._model import (
     MAX_NODES,
@@ -93,6 +94,7 @@ def village_view(
     hops: int | None = None,
     max_nodes: int = MAX_NODES,
     candidates: int = 3,
+    settings: Settings | None = None,
 ) -> ViewGraph:
     """A village laid out around its needs: each need, coloured by its state, with the interventions that
     meet it and the best candidates that could (dashed), and the village's poverty status.
@@ -115,7 +117,7 @@ def village_view(
         props=_props(("区划代码", "code", code), ("IRI", "IRI", v)),
     )
     _add_status(g, store, v)
-    rows = need_rows(store, vil, reach=reach, with_reasons=True).rows
+    rows = need_rows(store, vil, reach=reach, with_reasons=True, settings=settings).rows
     _add_needs(g, store, v, rows)
     meeting = {r.iri: sorted({reason.intervention for reason in r.reasons}) for r in rows}
     _add_interventions(g, store, {i for found in meeting.values() for i in found})
@@ -128,7 +130,8 @@ def village_view(
             g.nodes[r.iri]["props"].append(["满足它的项目", "met by",
                                             {"zh": f"{name['zh']}（{how[0]}，至 {until}）",
                                              "en": f"{name['en']} ({how[1]}, until {until})"}])
-    could = _add_candidates(g, store, code, [r for r in rows if r.state is not NeedState.ADDRESSED], candidates)
+    could = _add_candidates(g, store, code, [r for r in rows if r.state is not NeedState.ADDRESSED], candidates,
+                            settings)
 
     title = {"zh": f"村视图：{labs.zh}", "en": f"Village view: {labs.en}"}
     view = ViewGraph(g, "village", title, center=v)
@@ -262,12 +265,13 @@ def _add_interventions(g: nx.DiGraph, store: StoreAPI, interventions: set[str]) 
         )
 
 
-def _add_candidates(g: nx.DiGraph, store: StoreAPI, code: str, gaps: list[NeedRow], limit: int) -> dict[str, list[str]]:
+def _add_candidates(g: nx.DiGraph, store: StoreAPI, code: str, gaps: list[NeedRow], limit: int,
+                    settings: Settings | None = None) -> dict[str, list[str]]:
     """What could meet the unmet needs (``kg.answers.recommend``'s best candidates): need → candidates."""
     if not gaps or limit <= 0:
         return {}
     try:
-        report = recommend(store, code, limit=limit)
+        report = recommend(store, code, limit=limit, settings=settings)
     except NotFound:
         return {}
     gap_iris = {r.iri for r in gaps}

@@ -405,3 +405,14 @@ def test_the_home_page_of_a_past_day_says_its_needs_are_those_known_then() -> No
     with app_client(fixture_store(LATER_NEED)) as c:
         assert "2020-06-30 之后认定的需求不计入" in c.get("/").text
         assert "Needs identified after 2020-06-30 are left out" in c.get("/", params={"lang": "en"}).text
+
+
+def test_the_village_graph_view_is_of_the_server_s_day() -> None:
+    """The view (on the village page and at /views/village/…) applied the rule for the environment's day (today),
+    not the server's (its DCPA_AS_OF): replaying 2020-06-30, it drew a need identified in 2021."""
+    from .conftest import fixture_store
+
+    with app_client(fixture_store(LATER_NEED)) as c:
+        for path in ("/views/village/211322101200", "/dashboard/village/211322101200"):
+            page = c.get(path).text
+            assert "211322101200" in page and "need/200-later" not in page, path
