@@ -6,7 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from kg.codes import AREA_CODE_PATTERN
 from kg.planning import ALLOCATION_COLUMNS, BUDGET_ABOVE, BUDGET_MAX, PlanMethod, allocation_rows, plan
@@ -26,10 +27,21 @@ class PlanRequest(BaseModel):
         description="Area code to plan for (all when absent)", examples=["2101"],
     )
     method: PlanMethod = Field(default=PlanMethod.AUTO, description="How the plan is optimised")
-    reach: list[ReachMode] | None = Field(default=None, description="Reach modes that count for \"addressed\"")
+    reach: list[ReachMode] | None = Field(
+        default=None, min_length=1,
+        description="Reach modes that count for \"addressed\" (leave it out for the server's setting)",
+    )
     poor_first: bool = Field(default=False, description="Poverty targeting: weigh registered poor villages and "
                                                         "needs linked to their poverty causes more")
     real_only: bool = Field(default=False, description="Plan from real needs and real resources alone")
+
+    @field_validator("budget", mode="before")
+    @classmethod
+    def _not_a_truth_value(cls, v: Any) -> Any:
+        # JSON's true is a number to pydantic (1 yuan): a client sending it meant something else.
+        if isinstance(v, bool):
+            raise PydanticCustomError("float_type", "Input should be a valid number")
+        return v
 
 
 @router.post(

@@ -267,6 +267,16 @@ def test_plan(api: httpx.Client) -> None:
     assert_error(api.post("/api/plans", json={"budget": 100, "area": "219999"}), 404, "not_found")
 
 
+def test_plan_refuses_what_a_client_cannot_have_meant(api: httpx.Client) -> None:
+    # JSON's true read as a budget of 1 yuan, and an empty reach list as the server's setting: both planned.
+    budget = assert_error(api.post("/api/plans", json={"budget": True}), 422, "invalid_request")
+    assert budget["details"][0]["loc"] == ["body", "budget"]
+    assert "must be a number" in budget["message"]
+    reach = assert_error(api.post("/api/plans", json={"budget": 100, "reach": []}), 422, "invalid_request")
+    assert reach["details"][0]["loc"] == ["body", "reach"]
+    assert api.post("/api/plans", json={"budget": "10000", "area": "210123", "reach": ["direct"]}).status_code == 200
+
+
 # -- records -------------------------------------------------------------------------
 
 
