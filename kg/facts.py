@@ -385,6 +385,14 @@ def read_interventions(store: StoreAPI, within: list[str] | None = None) -> dict
     return out
 
 
+def ended_by(day: date, var: str = "?e") -> str:
+    """The pattern keeping the evaluations ``var`` whose period had ended by ``day`` (or is undated), as the rule reads
+    them (``kg.rule``): a value recorded before its period's end is not yet a result. An end that does not compare as a
+    date counts as none, as ``read_evaluations`` reads it."""
+    return (f"OPTIONAL {{ {var} dcpa:periodEnd ?_end }} "
+            f"FILTER(!BOUND(?_end) || COALESCE(?_end <= {_date_term(day)}, true)) ")
+
+
 def read_evaluations(store: StoreAPI, interventions: Iterable[str] | None) -> list[EvaluationFacts]:
     """The evaluations of the given interventions (None: all) with their area, target, actual and period."""
     ids = None if interventions is None else sorted(set(interventions))

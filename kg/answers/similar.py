@@ -7,7 +7,8 @@ answer interactive at national scale and compares villages under similar policy.
 A village whose compared needs are example data is marked, and so is every evaluation
 that is; ``real_only`` compares real needs and shows real evaluations only. As of a past day
 (``DCPA_AS_OF``, ``as_of``) profiles hold the needs known then (``kg.facts.known_by``), as every other
-answer for that day counts them, and what worked only evaluations whose period had ended by then.
+answer for that day counts them. What worked holds the evaluations whose period had ended by the day (today's
+too), as the rule reads them (``kg.facts.ended_by``).
 """
 
 from __future__ import annotations
@@ -23,9 +24,8 @@ import pyoxigraph as ox
 from .. import derived
 from ..contract import StoreAPI
 from ..errors import InvalidParameter
-from ..facts import Period, iri_values, known_by
+from ..facts import Period, ended_by, iri_values, known_by
 from ..memo import per_data
-from ..namespaces import XSD
 from ..settings import Settings
 from .areas import Area, resolve_area
 from .basis import Basis, basis
@@ -141,8 +141,9 @@ def similar(
     codes = {w: w.rsplit("/", 1)[-1] for _, w, _ in scored}
     scored.sort(key=lambda x: (-x[0], codes[x[1]]))
     top = scored[:limit]
-    # a past day knows only the evaluations whose period had ended by then (today's answer keeps them all)
-    worked = _what_worked(store, [w for _, w, _ in top], real_only, lang, day if day < date.today() else None)
+    # only the evaluations whose period had ended by the day, as the rule reads them (a value recorded before
+    # the period's end is not yet a result), whatever the day
+    worked = _what_worked(store, [w for _, w, _ in top], real_only, lang, day)
     names = labels(store, [w for _, w, _ in top] + [t for *_, ts in top for t in ts])
     items = [
         SimilarVillage(
@@ -158,18 +159,15 @@ def similar(
 
 
 def _what_worked(store: StoreAPI, villages: list[str], real_only: bool, lang: str,
-                 ended_by: date | None = None) -> dict[str, list[dict[str, Any]]]:
-    """Evaluations in these villages whose actual value met the target (whose period ended by ``ended_by``,
-    or undated, when given)."""
+                 day: date) -> dict[str, list[dict[str, Any]]]:
+    """Evaluations in these villages whose actual value met the target and whose period ended by ``day``."""
     if not villages:
         return {}
-    ended = (f"OPTIONAL {{ ?e dcpa:periodEnd ?end }} FILTER(!BOUND(?end) || ?end <= "
-             f"{ox.Literal(ended_by.isoformat(), datatype=ox.NamedNode(str(XSD.date)))}) " if ended_by else "")
     rows = store.select(
         "SELECT ?w ?e ?i ?cat ?ind ?b ?tv ?av ?ex WHERE { VALUES ?w { " + iri_values(villages) + " } "
         "?e dcpa:evaluatedArea ?w ; dcpa:evaluates ?i ; dcpa:indicator ?ind ; dcpa:targetValue ?tv ; "
         "dcpa:actualValue ?av . OPTIONAL { ?e dcpa:baselineValue ?b } OPTIONAL { ?i dcpa:category ?cat } "
-        "OPTIONAL { ?e dcpa:isSynthetic ?ex } " + ended + "FILTER(?av >= ?tv) } ORDER BY ?w ?e"
+        "OPTIONAL { ?e dcpa:isSynthetic ?ex } " + ended_by(day) + "FILTER(?av >= ?tv) } ORDER BY ?w ?e"
     )
     if real_only:
         rows = [r for r in rows if not r.get("ex")]

@@ -216,6 +216,28 @@ def test_similar_villages_of_a_past_day_compare_the_needs_known_then(store: Stor
     assert [r.code for r in today.items] == [V5, V3] and today.notes == []
 
 
+def test_what_worked_holds_only_evaluations_whose_period_has_ended() -> None:
+    """An evaluation of a period still running (a value recorded before its end) is not yet a result, today as on a
+    past day: the rule does not read it either."""
+    store = fixture_store()
+    store.update("""PREFIX dcpa: <https://w3id.org/dcpa/ontology#>
+        PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+        INSERT DATA { GRAPH <https://w3id.org/dcpa/graph/synthetic> {
+          <https://w3id.org/dcpa/id/evaluation/E9> a dcpa:Evaluation ;
+            dcpa:evaluates <https://w3id.org/dcpa/id/intervention/I2> ;
+            dcpa:indicator <https://w3id.org/dcpa/vocab/I03> ;
+            dcpa:evaluatedArea <https://w3id.org/dcpa/id/area/219001002001> ; dcpa:targetValue 5 ;
+            dcpa:actualValue 7 ; dcpa:periodStart "2026-01-01"^^xsd:date ; dcpa:periodEnd "2099-12-31"^^xsd:date ;
+            dcpa:isSynthetic true } }""")
+
+    def worked(**kw: object) -> set[str]:
+        res = similar(store, V1, **kw)  # type: ignore[arg-type]
+        return {x["evaluation"].rsplit("/", 1)[1] for r in res.items if r.code == V3 for x in r.what_worked}
+
+    assert worked() == {"E1"}  # today (the period runs until 2099)
+    assert worked(as_of=date(2100, 1, 1)) == {"E1", "E9"}
+
+
 # -- honest answers: real data only ---------------------------------------------------------------
 
 
