@@ -41,7 +41,7 @@ import pyoxigraph as ox
 
 from ..contract import StoreAPI
 from ..errors import InvalidParameter, NotFound
-from ..facts import iri_values, need_type_tree
+from ..facts import Period, ended_by, iri_values, known_by, need_type_tree
 from ..memo import per_data
 from ..namespaces import DCPA, DCPAV, SKOS, area
 from ..rule import CANDIDATE_REACH, NeedState, Reason, ancestors_path, parse_reach, prefixes
@@ -232,31 +232,33 @@ def _policies(store: StoreAPI, candidates: set[str]) -> tuple[dict[str, list[str
     return by_type, own
 
 
-def _evidence(store: StoreAPI, chain: dict[str, str], need_types: set[str], real_only: bool) -> list[dict[str, Any]]:
-    """Evaluations in the village's county (else city, province): category, resource type, need types there."""
+def _evidence(store: StoreAPI, chain: dict[str, str], need_types: set[str], real_only: bool,
+              day: date) -> list[dict[str, Any]]:
+    """Evaluations in the village's county (else city, province) whose period had ended by ``day``: category,
+    resource type, need types there."""
     by_len = {len(c): a for a, c in chain.items()}
     scope = by_len.get(6) or by_len.get(4) or by_len.get(2)
     if scope is None or not need_types:
         return []
-    evs, kinds, types_at = _area_evidence(store, scope, real_only)
+    evs, kinds, types_at = _area_evidence(store, scope, real_only, day, known_by(store, day))
     return [dict(r, t=t, keys=kinds.get(r["i"], ())) for r in evs for t in types_at.get(r["w"], ()) if t in need_types]
 
 
 @per_data(64)
 def _area_evidence(
-    store: StoreAPI, scope: str, real_only: bool
+    store: StoreAPI, scope: str, real_only: bool, day: date, cut: Period | None
 ) -> tuple[list[dict[str, Any]], dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
-    """The evaluations in an area, the category and resource types of what they evaluated, and the need
-    types of the places they evaluated. The same for every village of a county (planners work county by
-    county): kept until the next write (a county's evidence took 18 of a recommendation's 31 ms at
-    national scale)."""
+    """The evaluations in an area ended by ``day`` (as the rule reads them: a value recorded before the period's
+    end is not yet a result), the category and resource types of what they evaluated, and the need types of the
+    places they evaluated (of the needs within ``cut``, the needs known on the day). The same for every village of
+    a county (planners work county by county): kept until the next write (a county's evidence took 18 of a
+    recommendation's 31 ms at national scale)."""
     evs = store.select(
         """SELECT ?scope ?e ?w ?i ?ok ?ex WHERE {
     ?w dcpa:withinArea ?scope .
     ?e dcpa:evaluatedArea ?w ; dcpa:evaluates ?i ; dcpa:targetValue ?tv ; dcpa:actualValue ?av .
     OPTIONAL { ?e dcpa:isSynthetic ?ex }
-    BIND(?av >= ?tv AS ?ok)
-  }""",
+    BIND(?av >= ?tv AS ?ok) """ + ended_by(day) + "}",
         bindings={"scope": ox.NamedNode(scope)},
     )
     if real_only:
@@ -274,7 +276,7 @@ def _area_evidence(
     # types (seconds at province scale); the caller keeps the need types it asks about.
     types_at: dict[str, set[str]] = defaultdict(set)
     for r in store.select(f"SELECT DISTINCT ?w ?t WHERE {{ VALUES ?w {{ {_values(r['w'] for r in evs)} }} "
-                          f"?n dcpa:needOf ?w ; dcpa:needType ?t }}"):
+                          f"?need dcpa:needOf ?w ; dcpa:needType ?t {cut.filter() if cut else ''} }}"):
         types_at[r["w"]].add(r["t"])
     return (evs, {i: tuple(sorted(k)) for i, k in kinds.items()},
             {w: tuple(sorted(t)) for w, t in types_at.items()})
@@ -470,7 +472,7 @@ def _report(store: StoreAPI, vil: Area, ns: NeedSet, rows: list[NeedRow], chain:
     open_needs = [n for n in rows if n.state is not NeedState.ADDRESSED]
     targets = shared.targets
     pol_by_type, pol_own = shared.policies
-    ev_rows = _evidence(store, chain, {n.need_type for n in open_needs}, real_only)
+    ev_rows = _evidence(store, chain, {n.need_type for n in open_needs}, real_only, ns.as_of)
 
     # evidence tallies: (kind key, need type) -> [met, total, a met evaluation]
     tally: dict[tuple[str, str], list[Any]] = {}

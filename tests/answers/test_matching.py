@@ -131,6 +131,19 @@ def test_a_library_serving_a_village_only_makes_candidates(store: Store, setting
     assert "https://w3id.org/dcpa/vocab/RM3" in preds
 
 
+def test_evidence_holds_only_evaluations_ended_by_the_day() -> None:
+    """Replaying 2019-06-30, E1 (I2's e-readers in V3, the year 2019) had not ended: it was no evidence yet for the
+    e-readers or for extending I2, as the rule does not read it either."""
+    store = fixture_store()
+    then = recommend(store, V2, settings=Settings(as_of=date(2019, 6, 30)))
+    later = recommend(store, V2, settings=Settings(as_of=date(2020, 6, 30)))
+    for rep, evidence in ((then, 0.0), (later, 1.0)):
+        d = next(n for n in rep.needs if n.need == need("d"))
+        assert {c.iri.rsplit("/", 1)[1]: c.components["evidence"] for c in d.candidates
+                if c.iri.rsplit("/", 1)[1] in ("reader", "I2")} == {"reader": evidence, "I2": evidence}
+        assert any(s.predicate.endswith("#evaluates") for c in d.candidates for s in c.explanation) == bool(evidence)
+
+
 def test_ranking_components_and_tie_break(store: Store, settings: Settings) -> None:
     rep = recommend(store, V1, settings=settings)
     b = rep.needs[0]
