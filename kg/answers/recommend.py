@@ -41,7 +41,7 @@ import pyoxigraph as ox
 
 from ..contract import StoreAPI
 from ..errors import InvalidParameter, NotFound
-from ..facts import Period, ended_by, iri_values, known_by, need_type_tree
+from ..facts import Period, ended_by, iri_values, need_type_tree
 from ..memo import per_data
 from ..namespaces import DCPA, DCPAV, SKOS, area
 from ..rule import CANDIDATE_REACH, NeedState, Reason, ancestors_path, parse_reach, prefixes
@@ -233,14 +233,15 @@ def _policies(store: StoreAPI, candidates: set[str]) -> tuple[dict[str, list[str
 
 
 def _evidence(store: StoreAPI, chain: dict[str, str], need_types: set[str], real_only: bool,
-              day: date) -> list[dict[str, Any]]:
-    """Evaluations in the village's county (else city, province) whose period had ended by ``day``: category,
-    resource type, need types there."""
+              ns: NeedSet) -> list[dict[str, Any]]:
+    """Evaluations in the village's county (else city, province) whose period had ended by the need rows' day:
+    category, resource type, need types there (of the needs known that day, as the rows say)."""
     by_len = {len(c): a for a, c in chain.items()}
     scope = by_len.get(6) or by_len.get(4) or by_len.get(2)
     if scope is None or not need_types:
         return []
-    evs, kinds, types_at = _area_evidence(store, scope, real_only, day, known_by(store, day))
+    cut = Period(date.min, ns.known_by) if ns.known_by else None  # free: the rows were read knowing it
+    evs, kinds, types_at = _area_evidence(store, scope, real_only, ns.as_of, cut)
     return [dict(r, t=t, keys=kinds.get(r["i"], ())) for r in evs for t in types_at.get(r["w"], ()) if t in need_types]
 
 
@@ -472,7 +473,7 @@ def _report(store: StoreAPI, vil: Area, ns: NeedSet, rows: list[NeedRow], chain:
     open_needs = [n for n in rows if n.state is not NeedState.ADDRESSED]
     targets = shared.targets
     pol_by_type, pol_own = shared.policies
-    ev_rows = _evidence(store, chain, {n.need_type for n in open_needs}, real_only, ns.as_of)
+    ev_rows = _evidence(store, chain, {n.need_type for n in open_needs}, real_only, ns)
 
     # evidence tallies: (kind key, need type) -> [met, total, a met evaluation]
     tally: dict[tuple[str, str], list[Any]] = {}
