@@ -119,7 +119,8 @@ def minimal_areas(codes: Iterable[str]) -> list[str]:
     return sorted(c for c in s if not any(p in s for p in prefixes(c)[:-1]))
 
 
-def _date(text: str | None) -> date | None:
+def parse_date(text: str | None) -> date | None:
+    """A date as the rule reads one: None for none, or for a value that is not a date (the shapes refuse it)."""
     if not text:
         return None
     try:
@@ -204,7 +205,7 @@ def later_identified(store: StoreAPI, day: date, scope: list[str] | None = None)
     after = f"?need dcpa:identifiedOn ?d FILTER(?d > {_date_term(day)})"
     wheres = [f"{head} ?need dcpa:needOf ?v . {after}" if head else after for head in _scope_heads(scope)]
     jobs: list[tuple[str, dict[str, Any]]] = [(f"SELECT (MIN(?d) AS ?m) WHERE {{ {w} }}", {}) for w in wheres]
-    found = [_date(row[0]) for rows in run_parallel(store, jobs) for row in rows]
+    found = [parse_date(row[0]) for rows in run_parallel(store, jobs) for row in rows]
     return min((d for d in found if d is not None), default=None)
 
 
@@ -222,7 +223,7 @@ def identified_after(store: StoreAPI, iris: Iterable[str], day: date) -> dict[st
     out = {}
     for rows in run_parallel(store, jobs):
         for n, d in rows:
-            when = _date(d)
+            when = parse_date(d)
             if n and when is not None:
                 out[n] = when
     return out
@@ -376,7 +377,7 @@ def read_interventions(store: StoreAPI, within: list[str] | None = None) -> dict
         out[i] = InterventionFacts(
             iri=i, example=ex == _TRUE, status=st, category=cat,
             category_code=cat.rsplit("/", 1)[-1] if cat else None,
-            start=_date(start), end=_date(end), in_service_until=_date(isu),
+            start=parse_date(start), end=parse_date(end), in_service_until=parse_date(isu),
             villages=tuple(sorted(villages.get(i, ()))), areas=tuple(sorted(areas.get(i, ()))),
             whole_area=whole, named_fits=fits,
             area_fits=fits if whole else tuple(sorted(online.get(i, ()))),
@@ -387,8 +388,8 @@ def read_interventions(store: StoreAPI, within: list[str] | None = None) -> dict
 
 def ended_by(day: date, var: str = "?e") -> str:
     """The pattern keeping the evaluations ``var`` whose period had ended by ``day`` (or is undated), as the rule reads
-    them (``kg.rule``): a value recorded before its period's end is not yet a result. An end that does not compare as a
-    date counts as none, as ``read_evaluations`` reads it."""
+    them (``kg.rule.ended_by``): a value recorded before its period's end is not yet a result. An end that does not
+    compare as a date counts as none, as ``parse_date`` reads it."""
     return (f"OPTIONAL {{ {var} dcpa:periodEnd ?_end }} "
             f"FILTER(!BOUND(?_end) || COALESCE(?_end <= {_date_term(day)}, true)) ")
 
@@ -403,7 +404,7 @@ def read_evaluations(store: StoreAPI, interventions: Iterable[str] | None) -> li
         f"""SELECT ?e ?i ?a ?tv ?av ?pe ?ex WHERE {{ {head} ?e dcpa:evaluates ?i ; dcpa:evaluatedArea ?a .
             OPTIONAL {{ ?e dcpa:targetValue ?tv }} OPTIONAL {{ ?e dcpa:actualValue ?av }}
             OPTIONAL {{ ?e dcpa:periodEnd ?pe }} OPTIONAL {{ ?e dcpa:isSynthetic ?ex }} }}""", {})])[0]
-    return [EvaluationFacts(str(e), str(i), code_of(str(a)), _float(tv), _float(av), _date(pe), ex == _TRUE)
+    return [EvaluationFacts(str(e), str(i), code_of(str(a)), _float(tv), _float(av), parse_date(pe), ex == _TRUE)
             for e, i, a, tv, av, pe, ex in rows if e and i and a]
 
 

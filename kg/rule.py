@@ -215,6 +215,12 @@ class EvaluationFacts(NamedTuple):
     example: bool
 
 
+def ended_by(period_end: date | None, day: date) -> bool:
+    """Whether an evaluation had ended by ``day`` (or is undated): a value recorded before its period's end is not
+    yet a result, so the rule reads it from the day after (``kg.facts.ended_by`` is the same in SPARQL)."""
+    return period_end is None or period_end <= day
+
+
 # ---------------------------------------------------------------------------
 # Outputs
 # ---------------------------------------------------------------------------
@@ -353,7 +359,7 @@ class Rule:
         self._direct, self._area = dict(direct), dict(area)
         evals: dict[str, list[EvaluationFacts]] = defaultdict(list)
         for e in self.evaluations:
-            if e.period_end is not None and e.period_end > self.as_of:
+            if e.period_end is not None and not ended_by(e.period_end, self.as_of):  # read from its day on
                 self._eval_ends.append(e.period_end)
             elif e.intervention in self._valid:
                 evals[e.intervention].append(e)

@@ -18,7 +18,7 @@ from ..contract import StoreAPI
 from ..errors import NotFound
 from ..facts import iri_values
 from ..namespaces import area
-from ..rule import ReachMode, Rule, validity
+from ..rule import ReachMode, Rule, ended_by, validity
 from ..search import AreaLevel, Found, search
 from ..settings import Settings, get_settings
 from .areas import Area, resolve_area
@@ -127,7 +127,7 @@ def village_detail(store: StoreAPI, code: str, *, reach: str | None = None, as_o
     situation = poverty_of(store, [vil.code])[vil.code]
     evidence = need_evidence(store, [n.iri for n in ns.rows])
     interventions = _interventions(store, vil, ns.rows, ns.as_of, ns.reach, settings, real_only)
-    evaluations = _evaluations(store, vil.iri, real_only)
+    evaluations = _evaluations(store, vil.iri, real_only, ns.as_of)
     iris = ({n.need_type for n in ns.rows} | {r.intervention for n in ns.rows for r in n.reasons}
             | {t for n in ns.rows for r in n.reasons for t in r.fit_path}
             | {area(r.target) for n in ns.rows for r in n.reasons} | {c for s in situation.statuses for c in s.causes}
@@ -218,7 +218,9 @@ def _interventions(store: StoreAPI, vil: Area, rows: list[NeedRow], as_of: date,
     return out
 
 
-def _evaluations(store: StoreAPI, village: str, real_only: bool) -> list[dict[str, Any]]:
+def _evaluations(store: StoreAPI, village: str, real_only: bool, day: date) -> list[dict[str, Any]]:
+    """The village's evaluations, each saying whether it had ended by ``day``: only those the rule reads (a value
+    recorded before the end is not yet a result, and one replaying a past day may be from after it)."""
     rows = store.select(
         f"""SELECT ?e ?ind ?i ?base ?target ?actual ?start ?end ?syn WHERE {{
               VALUES ?v {{ {iri_values([village])} }} ?e dcpa:evaluatedArea ?v . OPTIONAL {{ ?e dcpa:evaluates ?i }}
@@ -235,7 +237,8 @@ def _evaluations(store: StoreAPI, village: str, real_only: bool) -> list[dict[st
         out.append({"iri": r["e"], "id": r["e"].rsplit("/", 1)[-1], "intervention": r.get("i"),
                     "indicator": r.get("ind"), "baseline": r.get("base"), "target": t, "actual": a,
                     "met_target": None if t is None or a is None else a >= t,
-                    "period_start": r.get("start"), "period_end": r.get("end"), "example": bool(r.get("syn"))})
+                    "period_start": r.get("start"), "period_end": r.get("end"),
+                    "ended": ended_by(facts.parse_date(r.get("end")), day), "example": bool(r.get("syn"))})
     return out
 
 

@@ -120,6 +120,10 @@ def test_one_village(api: httpx.Client) -> None:
     assert (i["id"], i["reach"], i["reaches_village"], i["in_force"]) == ("INT-1", "direct", True, True)
     assert i["status"].endswith("S2") and i["addresses"] == [n11["iri"]]
     assert v["evaluations"][0]["actual"] == 120 and v["evaluations"][0]["met_target"] is True
+    assert v["evaluations"][0]["ended"] is True  # its period, 2018, ended before the day (2020-06-30)
+    # replaying a day within its period, its value was not yet a result, which the rule does not read either
+    then = api.get(f"/api/villages/{V}", params={"as_of": "2018-06-30"}).json()
+    assert then["evaluations"][0]["ended"] is False and then["as_of"] == "2018-06-30"
     assert v["links"]["recommendations"] == f"/api/villages/{V}/recommendations"
 
 
