@@ -33,7 +33,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from api.sparql_scan import MAX_DEPTH, MAX_TERMS, scan
 from kg import derived
-from kg.errors import QueryError, QueryRefused, StoreError
+from kg.errors import NotAcceptable, QueryError, QueryRefused, StoreError
 from kg.namespaces import GRAPH_DERIVED, PREFIXES
 from kg.resources import CONTEXT_FILE
 from kg.sparql_errors import syntax_error
@@ -442,19 +442,40 @@ def _accepted(accept: str) -> list[str]:
 
 
 def negotiate(form: str, accept: str, fmt: str | None = None) -> str:
-    """The media type of the answer: ``?format=`` first, then Accept, then the form's default."""
+    """The media type of the answer: ``?format=`` first, then Accept (``*/*`` and ``type/*`` too), else the
+    form's default when Accept names no media range at all.
+
+    An Accept header that names media ranges, none of which this form can be answered in (Turtle for a
+    SELECT, CSV for a CONSTRUCT, every type at q=0), is refused with 406 (``NotAcceptable``): answered in the
+    default format, a program got JSON where it had asked for something else and failed reading it.
+    """
     graph = form in ("CONSTRUCT", "DESCRIBE")
+    table = GRAPH_TYPES if graph else RESULT_TYPES
+    default = TURTLE if graph else JSON_RESULTS
     if fmt:
         if fmt in FORMAT_NAMES:
             return FORMAT_NAMES[fmt][1 if graph else 0]
-        table = GRAPH_TYPES if graph else RESULT_TYPES
         if fmt in table:
             return table[fmt]
-    table = GRAPH_TYPES if graph else RESULT_TYPES
+    ranges = [part.split(";")[0].strip() for part in accept.split(",")]
+    if not any("/" in r for r in ranges):
+        return default  # no Accept, or none that reads as a media range: anything will do
     for t in _accepted(accept):
         if t in table:
             return table[t]
-    return TURTLE if graph else JSON_RESULTS
+        if t == "*/*":
+            return default
+        if t.endswith("/*"):
+            major = t[:-1]
+            found = next((c for c in (default, *table.values()) if c.startswith(major)), None)
+            if found:
+                return found
+    offered = sorted(set(table.values()))
+    raise NotAcceptable(
+        f"no format the request accepts ({accept.strip()}) can hold the answer of a {form} query",
+        hint=f"accept one of {', '.join(offered)} (or */*), or add ?format=" + ("ttl" if graph else "json"),
+        details={"accept": accept.strip(), "form": form, "available": offered},
+    )
 
 
 # -- execution -----------------------------------------------------------------

@@ -7,7 +7,8 @@
     ├── QueryError                 exit 2  a query failed (syntax, refused form)
     │   ├── QueryTimeout           exit 2  a query ran past its time limit
     │   ├── QueryMemoryLimit       exit 2  a query needed more memory than its limit
-    │   └── QueryRefused           exit 2  update/LOAD/SERVICE in a read-only context
+    │   ├── QueryRefused           exit 2  update/LOAD/SERVICE in a read-only context
+    │   └── NotAcceptable          exit 2  no answer format the client accepts (HTTP 406)
     ├── NotFound                   exit 2  no such village, query, policy…
     └── DataError                  exit 1  invalid input data
         └── ValidationFailed       exit 1  SHACL or reference checks failed (carries issues)
@@ -89,6 +90,14 @@ class QueryMemoryLimit(QueryError):
 class QueryRefused(QueryError):
     code = "query_refused"
     http_status = 403
+
+
+class NotAcceptable(QueryError):
+    """The client accepts none of the formats this answer can take (HTTP 406): a SELECT asked for Turtle, say.
+    Answering in another format anyway gave a program bytes it had said it could not read."""
+
+    code = "not_acceptable"
+    http_status = 406
 
 
 class NotFound(DcpaError):

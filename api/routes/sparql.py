@@ -34,7 +34,8 @@ _DOC = (
     "spreadsheet program, with a BOM and formulas escaped, as the page's download); "
     "CONSTRUCT/DESCRIBE answer `text/turtle` (default), "
     "`application/n-triples`, `application/rdf+xml`, `application/ld+json`. Updates, LOAD and "
-    "SERVICE are refused (403); a malformed query gets 400 with the parser's message; a query past "
+    "SERVICE are refused (403); a malformed query gets 400 with the parser's message; an Accept header that "
+    "admits none of the query form's formats (`text/turtle` for a SELECT) gets 406; a query past "
     "its time limit gets 503, past its memory limit 507; an answer cut at the row limit has the header "
     "`X-DCPA-Truncated: true`. `FROM`/`FROM NAMED` are honoured; without any dataset the default graph "
     "is the union of all graphs. The same request on the same data is answered from memory "
@@ -49,6 +50,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     },
     400: {"description": "Malformed query (the parser's message)"},
     403: {"description": "Update, LOAD or SERVICE refused"},
+    406: {"description": "The Accept header admits none of the formats of the query's form"},
     503: {"description": "Time limit reached"},
     507: {"description": "Memory limit reached"},
 }

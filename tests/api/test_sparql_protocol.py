@@ -171,6 +171,14 @@ def test_accept_quality_values_are_respected(sparql_url: str) -> None:
     assert r.headers["content-type"].startswith("text/csv")
 
 
+@pytest.mark.parametrize("query,accept", [(VILLAGES, "text/turtle"), (CONSTRUCT, "text/csv"), (None, "text/csv")])
+def test_an_unacceptable_format_is_406_in_the_error_shape(sparql_url: str, query: str | None, accept: str) -> None:
+    r = httpx.get(sparql_url, params={"query": query} if query else {}, headers={"Accept": accept})
+    assert r.status_code == 406
+    err = r.json()["error"]
+    assert err["code"] == "not_acceptable" and accept in err["message"] and "*/*" in err["hint"]
+
+
 # -- errors, refusals, limits ------------------------------------------------------
 
 

@@ -13,7 +13,7 @@ import pyoxigraph as ox
 import pytest
 
 from api import sparql as sp
-from kg.errors import QueryError, QueryRefused, StoreBusy
+from kg.errors import NotAcceptable, QueryError, QueryRefused, StoreBusy
 from kg.importer.journal import Marker
 from kg.store import Store
 
@@ -178,6 +178,38 @@ def test_the_parse_is_remembered() -> None:
 )
 def test_negotiate(form: str, accept: str, fmt: str | None, expected: str) -> None:
     assert sp.negotiate(form, accept, fmt) == expected
+
+
+@pytest.mark.parametrize(
+    "form,accept,expected",
+    [
+        ("SELECT", "text/*", sp.CSV),
+        ("SELECT", "application/*", sp.JSON_RESULTS),
+        ("CONSTRUCT", "application/*", sp.NTRIPLES),
+        ("CONSTRUCT", "text/*;q=0.5, application/rdf+xml;q=0.1", sp.TURTLE),
+        ("SELECT", "text/turtle, */*;q=0.1", sp.JSON_RESULTS),
+        ("SELECT", "garbage", sp.JSON_RESULTS),  # no media range at all: as no Accept
+    ],
+)
+def test_negotiate_wildcards(form: str, accept: str, expected: str) -> None:
+    assert sp.negotiate(form, accept) == expected
+
+
+@pytest.mark.parametrize(
+    "form,accept",
+    [
+        ("SELECT", "text/turtle"),
+        ("ASK", "application/ld+json"),
+        ("CONSTRUCT", "text/csv"),
+        ("DESCRIBE", "application/sparql-results+json"),
+        ("SELECT", "image/*"),
+        ("SELECT", "application/sparql-results+json;q=0"),  # refused by the client itself
+    ],
+)
+def test_negotiate_refuses_what_the_client_cannot_read(form: str, accept: str) -> None:
+    with pytest.raises(NotAcceptable) as info:
+        sp.negotiate(form, accept)
+    assert info.value.http_status == 406 and form in info.value.message
 
 
 def test_parse_request_limits_the_decoded_query() -> None:
