@@ -39,6 +39,7 @@ import difflib
 import logging
 import re
 from collections import Counter
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -278,6 +279,24 @@ def to_term(param: Param, raw: str) -> ox.NamedNode | ox.Literal:
     raise bad(f"a value of the unknown type {t}")  # pragma: no cover - types are checked on load
 
 
+def params_of(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The parameters of a request (``--param k=v`` options, a URL's query), each given once.
+
+    A name given twice is refused, with both values: read as a dict, the last one won without a word
+    (``area=21&area=2101`` answered for 2101 alone), so an answer could be for another area than meant.
+    """
+    params: dict[str, str] = {}
+    for name, value in pairs:
+        if name in params:
+            raise InvalidParameter(
+                f"parameter {name} is given more than once ({params[name]!r}, {value!r})",
+                hint=f"give {name} once; a query answers for one value of each parameter",
+                details=[Issue("given more than once", column=name, value=value).to_dict()],
+            )
+        params[name] = value
+    return params
+
+
 def bind_params(query: CatalogueQuery, params: dict[str, str], *, real_only: bool = False) -> dict[str, Any]:
     """Typed bindings for every declared parameter (given value or its default), and ``?real_only``."""
     known = {p.name for p in query.parameters}
@@ -439,6 +458,7 @@ __all__ = [
     "default_values",
     "get_query",
     "load_catalogue",
+    "params_of",
     "parse_query_file",
     "run_query",
     "to_term",

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from kg.catalogue import CatalogueQuery, answer, load_catalogue
+from kg.catalogue import CatalogueQuery, answer, load_catalogue, params_of
 from kg.errors import InvalidParameter, NotFound, QueryTimeout
 
 from .. import urls
@@ -102,7 +102,7 @@ async def run_stored_query(
         raise NotFound(f"no stored query named {name!r}", hint="list them with /api/queries")
     q = catalogue[name]
     known = {p.name for p in q.parameters}
-    params = {k: v for k, v in request.query_params.items() if k not in _RESERVED}
+    params = params_of((k, v) for k, v in request.query_params.multi_items() if k not in _RESERVED)
     unknown = sorted(set(params) - known)
     if unknown:
         raise InvalidParameter(

@@ -25,7 +25,7 @@ from ..answers.recommend import (
     explanation_labels,
     explanation_name,
 )
-from ..catalogue import answer, load_catalogue
+from ..catalogue import answer, load_catalogue, params_of
 from ..connect import read_only_or_writable
 from ..contract import StoreAPI
 from ..errors import DcpaError, InvalidParameter
@@ -107,12 +107,13 @@ def query_cmd(
             emit_rows(rows, fmt, ["name", "title_zh", "title_en", "parameters", "faster"] +
                       (["cost"] if fmt != "table" else []))
             return
-        params: dict[str, str] = {}
+        pairs: list[tuple[str, str]] = []
         for item in param or []:
             if "=" not in item:
                 raise InvalidParameter(f"bad --param {item!r}", hint="write --param key=value")
             k, v = item.split("=", 1)
-            params[k.strip()] = v
+            pairs.append((k.strip(), v))
+        params = params_of(pairs)
         with _store() as store:
             res = answer(store, name, params, limit=limit or get_settings().max_rows, real_only=real_only)
         if res.truncated:

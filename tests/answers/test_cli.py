@@ -62,6 +62,8 @@ def test_query_list_and_run(store_dir: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert {line.rsplit(",", 1)[1] for line in r.stdout.splitlines()[1:]} == {"true"}
     r = _run(store_dir, monkeypatch, "query", "needs_by_type", "--param", "area=abc")
     assert r.exit_code == 2  # a usage mistake, not bad data
+    r = _run(store_dir, monkeypatch, "query", "needs_by_evidence", "--param", "area=219002", "--param", "area=21")
+    assert r.exit_code == 2 and "more than once" in r.output and "'219002', '21'" in r.output
 
 
 def test_recommend_gaps_plan_similar(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

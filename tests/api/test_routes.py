@@ -356,6 +356,10 @@ def test_query_catalogue(api: httpx.Client) -> None:
     assert_error(api.get("/api/queries/no_such_query"), 404, "not_found")
     err = assert_error(api.get("/api/queries/needs_of_village", params={"colour": "red"}), 422, "invalid_parameter")
     assert "colour" in err["message"]
+    # a parameter given twice is refused with both values, not answered for the last one alone
+    twice = api.get("/api/queries/needs_of_village", params=[("village", V), ("village", "211322101201")])
+    err = assert_error(twice, 422, "invalid_parameter")
+    assert "more than once" in err["message"] and V in err["message"] and err["details"][0]["column"] == "village"
 
 
 class _PastDeadline:
