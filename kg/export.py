@@ -4,22 +4,32 @@ One writer per format, chosen from ``EXPORTERS``. Turtle and N-Quads are Oxigrap
 JSON-LD is written here, streaming, one node object per subject, with the project's local context
 (``ontology/context.jsonld``) inlined so the file needs no network to be read; keys and IRIs are
 compact IRIs over the context's prefixes, so a JSON-LD processor expands it back to the same graph.
+
+Every dump opens with what it is (``about``): when it was exported, which build it holds, the day its
+derived graph answers for, its size and where the example data are, so that a paper can cite the very data
+its numbers come from. Turtle and N-Quads say it in comments, JSON-LD under a key its context leaves
+undefined (``dump``), which JSON-LD processors drop: the graph loaded from a dump is the store's, unchanged.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import IO, Any
 
 import pyoxigraph as ox
 
+from . import __version__, derived, stamp, versions
 from .contract import StoreAPI
-from .errors import ConfigurationError
-from .namespaces import PREFIXES
+from .errors import ConfigurationError, DcpaError
+from .namespaces import GRAPH_DERIVED, GRAPH_SYNTHETIC, PREFIXES
 from .resources import CONTEXT_FILE
+from .stats import graph_kind
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +37,79 @@ RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
+def build_of(store: StoreAPI) -> str | None:
+    """The fingerprint of the build ``store`` holds (``kg.build.fingerprint``: same fingerprint, same inputs):
+    its version's completion record for an embedded store, the stamp for a remote one; None when unknown."""
+    real = getattr(store, "real_path", None)
+    if isinstance(real, Path):
+        record = versions.completion(real)
+        found = record.get("fingerprint") if record else None
+        return found if isinstance(found, str) else None
+    try:
+        return stamp.read(store)
+    except DcpaError:  # a store that cannot say: the dump says unknown
+        return None
+
+
+def last_write(store: StoreAPI) -> str | None:
+    """When the last import or withdrawal ended: the build's fingerprint does not change with them."""
+    rows = store.select("SELECT (MAX(?t) AS ?last) WHERE { VALUES ?kind { dcpa:ImportActivity dcpa:Withdrawal } "
+                        "?a a ?kind ; prov:endedAtTime ?t }")
+    last = rows[0].get("last") if rows else None
+    return last.isoformat() if isinstance(last, datetime) else None if last is None else str(last)
+
+
+def about(store: StoreAPI, fmt: str) -> dict[str, Any]:
+    """What a dump of ``store`` is, to cite it: exported when, by which version, from which build, the day
+    its derived graph answers for, its size, and which graph is example data. Writes after it are not in it."""
+    graphs = sorted(store.graphs())
+    m = derived.marker(store) if str(GRAPH_DERIVED) in graphs else None
+    return {
+        "title": "DCPA knowledge graph dump / 公共图书馆数字文化扶贫知识图谱数据转储",
+        "format": fmt,
+        "exported": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "software": f"dcpa {__version__} (dcpa export)",
+        "build": build_of(store),
+        "last_write": last_write(store),
+        "derived_as_of": m.as_of.isoformat() if m else None,
+        "quads": store.count(),
+        "graphs": graphs,
+        "example_data": f"{GRAPH_SYNTHETIC} and every node with dcpa:isSynthetic true (labelled 示例· / Example:) "
+                        "is synthetic example data, not real facts",
+        "union": fmt == "ttl",
+    }
+
+
+def _comment(info: dict[str, Any]) -> bytes:
+    """``about`` as comment lines for Turtle and N-Quads."""
+    lines = [
+        info["title"],
+        f"exported {info['exported']} by {info['software']}; format {info['format']}",
+        f"build {info['build'] or 'unknown'} (the fingerprint of its inputs), last import or withdrawal "
+        f"{info['last_write'] or '(none)'}: the same two, the same data",
+        f"derived graph as of {info['derived_as_of'] or '(none)'} (need states and summaries for that day)",
+        f"{info['quads']:,} quads in {len(info['graphs'])} named graphs: {_graph_kinds(info['graphs'])}",
+        info["example_data"],
+    ]
+    if info["union"]:
+        lines.append("Turtle holds the union of the graphs, without their names: load the N-Quads dump to run the "
+                     "catalogue queries that read the derived graph")
+    return "".join(f"# {line}\n" for line in lines).encode("utf-8")
+
+
+def _graph_kinds(graphs: list[str]) -> str:
+    """The graphs by kind (one import graph a batch: a store may hold thousands)."""
+    kinds = Counter(graph_kind(g) for g in graphs)
+    return ", ".join(f"{kind} {n}" if n > 1 else kind for kind, n in sorted(kinds.items()))
+
+
 def _ttl(store: StoreAPI, out: IO[bytes]) -> None:
+    out.write(_comment(about(store, "ttl")))
     store.dump(out, "ttl")
 
 
 def _nq(store: StoreAPI, out: IO[bytes]) -> None:
+    out.write(_comment(about(store, "nq")))
     store.dump(out, "nq")
 
 
@@ -126,7 +204,9 @@ def _jsonld(store: StoreAPI, out: IO[bytes]) -> None:
     def w(text: str) -> None:
         out.write(text.encode("utf-8"))
 
-    w('{\n"@context": ' + json.dumps(ctx, ensure_ascii=False) + ',\n"@graph": [\n')
+    info = {k: v for k, v in about(store, "jsonld").items() if k != "union"}
+    w('{\n"@context": ' + json.dumps(ctx, ensure_ascii=False) + ',\n"dump": ' + json.dumps(info, ensure_ascii=False)
+      + ',\n"@graph": [\n')
     first_graph = True
     graphs = sorted(store.graphs())
     for g in graphs:
