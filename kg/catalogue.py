@@ -10,6 +10,10 @@ CLI, the API and the SPARQL editor can list and document it without a second fil
     # param: area | area | 21 | code of the area (province, city, county or township)
     # uses: derived
 
+``lists: a, b`` names the columns that are lists joined with `` | `` (``GROUP_CONCAT``): the runner sorts each
+list, since SPARQL leaves a GROUP_CONCAT's order to the engine, and Oxigraph's follows how the store holds the
+data, so the same store loaded from a dump answered ``志愿者 5 | 馆员 3`` where it had answered ``馆员 3 | 志愿者 5``.
+
 ``uses: derived`` says the query reads the derived graph (``kg.derived``); running it on a store
 without one is an error rather than a silently wrong answer, and so is running it while a write is refreshing
 that graph (``StoreBusy``: try again); its answer states the derived graph's date.
@@ -88,6 +92,8 @@ LABEL_LANGUAGES = LANGS
 _AREA_CODE = re.compile(AREA_CODE_PATTERN)
 _NOTATION = re.compile(r"^[A-Z]{1,2}\d{1,3}$")
 _XSD = "http://www.w3.org/2001/XMLSchema#"
+#: What joins the items of a ``# lists:`` column.
+LIST_SEPARATOR = " | "
 
 
 @dataclass(frozen=True)
@@ -120,6 +126,8 @@ class CatalogueQuery:
     cost: str = ""
     #: A catalogue query answering the same counts from materialised data (``# faster:``).
     faster: str | None = None
+    #: Columns that are `` | ``-joined lists (``# lists:``), sorted by the runner.
+    lists: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -185,6 +193,11 @@ def parse_query_file(path: Path) -> CatalogueQuery:
             f"{path.name} does not project ?real_only",
             hint="every catalogue query projects ?real_only and leaves out example data when it is true",
         )
+    lists = [c.strip() for v in meta.get("lists", []) for c in v.split(",") if c.strip()]
+    unprojected = [c for c in lists if not re.search(rf"\?{re.escape(c)}\b", text.split("WHERE", 1)[0])]
+    if unprojected:
+        raise DataError(f"{path.name} lists column(s) it does not project: {', '.join(unprojected)}",
+                        hint="`# lists:` names projected variables holding GROUP_CONCATs with separator \" | \"")
     return CatalogueQuery(
         name=path.stem,
         title_zh=" ".join(meta["title_zh"]),
@@ -196,6 +209,7 @@ def parse_query_file(path: Path) -> CatalogueQuery:
         uses=sorted({u.strip() for v in meta.get("uses", []) for u in v.split(",") if u.strip()}),
         cost=" ".join(meta.get("cost", [])),
         faster=" ".join(meta["faster"]).strip() if meta.get("faster") else None,
+        lists=lists,
     )
 
 
@@ -383,6 +397,9 @@ def run_query(
             t = sol[n]
             if t is not None:
                 row[n] = to_python(t)
+        for n in query.lists:
+            if isinstance(row.get(n), str):
+                row[n] = LIST_SEPARATOR.join(sorted(row[n].split(LIST_SEPARATOR)))
         rows.append(row)
     log.debug("query %s returned %d rows", query.name, len(rows))
     return QueryResult(columns=columns, rows=rows, truncated=truncated)

@@ -363,3 +363,18 @@ def test_a_scan_and_its_summary_count_the_needs_known_on_the_graph_s_day(scan: s
         assert _canonical([{k: v for k, v in r.items() if k in keep} for r in got]) == \
             _canonical([{k: v for k, v in r.items() if k in keep} for r in want]), area
     assert sum(int(r["needs"]) for r in run_query(store, "needs_by_type", {"area": "21"}).rows) == 10
+
+
+def test_listed_columns_are_sorted_whatever_order_the_engine_joins_them_in(mixed: Store) -> None:
+    """GROUP_CONCAT's order is the engine's: the same data loaded afresh answered another order."""
+    q = load_catalogue()["intervention_inputs"]
+    assert q.lists == ["funding_source", "personnel_by_role", "technology", "resources"]
+    rows = [r for r in answer(mixed, "intervention_inputs").rows if " | " in r.get("personnel_by_role", "")]
+    assert rows and all(r[c] == " | ".join(sorted(r[c].split(" | "))) for r in rows for c in q.lists if c in r)
+
+
+def test_a_listed_column_the_query_does_not_project_is_refused(tmp_path: Path) -> None:
+    text = (DATA.parent.parent.parent / "kg" / "queries" / "documented_cases.rq").read_text(encoding="utf-8")
+    (tmp_path / "q.rq").write_text("# lists: nowhere\n" + text, encoding="utf-8")
+    with pytest.raises(DataError, match="nowhere"):
+        parse_query_file(tmp_path / "q.rq")

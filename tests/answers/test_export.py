@@ -36,7 +36,7 @@ def _answers(store: Store) -> dict[str, object]:
             a = catalogue.answer(store, name, params)
         except NotFound:
             continue
-        found[name] = (a.columns, len(a.rows), a.example, a.basis.to_dict(), a.derived_as_of)
+        found[name] = (a.columns, a.rows, a.example, a.basis.to_dict(), a.derived_as_of)
     return found
 
 
