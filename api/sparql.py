@@ -126,7 +126,7 @@ def body_limit(max_query_bytes: int) -> int:
 def parse_request(
     method: str, content_type: str, url_query: str, body: bytes, *, max_bytes: int
 ) -> SparqlRequest | None:
-    """Read a protocol request from its parts; ``None`` when it carries no query (service description).
+    """Read a protocol request from its parts; ``None`` when a GET carries no query (service description).
 
     Accepts GET ``?query=``, POST form-encoded and POST ``application/sparql-query``
     (the three operations of the SPARQL 1.1 Protocol); refuses every form of update.
@@ -168,6 +168,10 @@ def parse_request(
     fmts = params.get("format") or params.get("output") or []
     fmt = fmts[0] if fmts else None
     if not queries:
+        if method == "POST":  # the service description is GET's answer: a POST without a query lost it on the way
+            raise QueryError("the POST request carries no query",
+                             hint="send query=… in the form body, or the query itself as application/sparql-query; "
+                                  "GET /sparql without a query gives the service description")
         return None
     if len(queries) > 1:
         raise QueryError("more than one query in the request", hint="send exactly one `query` parameter")

@@ -312,6 +312,12 @@ def test_oversized_query_is_refused(sparql_url: str) -> None:
     assert "limit" in r.json()["error"]["message"]
 
 
+def test_a_post_without_a_query_is_400_not_the_service_description(sparql_url: str) -> None:
+    r = httpx.post(sparql_url, data={"default-graph-uri": "https://w3id.org/dcpa/graph/reference"})
+    assert r.status_code == 400
+    assert r.json()["error"]["message"] == "the POST request carries no query"
+
+
 def test_unsupported_content_type(sparql_url: str) -> None:
     r = httpx.post(sparql_url, content=b"{}", headers={"Content-Type": "application/json"})
     assert r.status_code == 400

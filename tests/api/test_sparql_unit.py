@@ -237,6 +237,8 @@ def test_parse_request_forms() -> None:
     r = sp.parse_request("POST", "application/sparql-query; charset=utf-8", "", b"ASK{}", max_bytes=1000)
     assert r is not None and r.query == "ASK{}"
     assert sp.parse_request("GET", "", "", b"", max_bytes=1000) is None
+    with pytest.raises(QueryError, match="carries no query"):
+        sp.parse_request("POST", "application/x-www-form-urlencoded", "", b"querry=ASK%7B%7D", max_bytes=1000)
     with pytest.raises(QueryError, match="more than one"):
         sp.parse_request("GET", "", "query=ASK%7B%7D&query=ASK%7B%7D", b"", max_bytes=1000)
     with pytest.raises(QueryRefused):
