@@ -7,13 +7,14 @@ import os
 import re
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 import rdflib
 
 from kg.catalogue import answer, load_catalogue, parse_query_file, run_query
 from kg.errors import DataError, InvalidParameter, NotFound
 from kg.matching import gaps
-from kg.namespaces import GRAPH_ONTOLOGY
+from kg.namespaces import GRAPH_ONTOLOGY, GRAPH_REFERENCE
 from kg.store import Store
 
 from .conftest import DATA, fixture_store, settings_for
@@ -378,3 +379,27 @@ def test_a_listed_column_the_query_does_not_project_is_refused(tmp_path: Path) -
     (tmp_path / "q.rq").write_text("# lists: nowhere\n" + text, encoding="utf-8")
     with pytest.raises(DataError, match="nowhere"):
         parse_query_file(tmp_path / "q.rq")
+
+
+def test_the_policy_chain_has_a_row_for_every_policy_and_every_programme_it_supports() -> None:
+    """A real policy and the programme it supports stay rows, 0 where only example interventions were counted
+    (real_only answered no rows at all), and a policy without interventions has its row with 0."""
+    store = fixture_store(real=True)
+    store.inner.load(b"""@prefix dcpa: <https://w3id.org/dcpa/ontology#> .
+        @prefix p: <https://w3id.org/dcpa/id/policy/> . @prefix pr: <https://w3id.org/dcpa/id/programme/> .
+        @prefix i: <https://w3id.org/dcpa/id/intervention/> .
+        p:R1 a dcpa:Plan ; dcpa:policyLevel "national" .
+        p:R2 a dcpa:Law ; dcpa:policyLevel "national" .
+        pr:RP1 a dcpa:Programme ; dcpa:supportedBy p:R1 .
+        i:I1 dcpa:partOfProgramme pr:RP1 ; dcpa:supportedBy p:R1 .""",
+                     format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(str(GRAPH_REFERENCE)))
+    r1, r2, rp1 = (f"https://w3id.org/dcpa/id/{k}" for k in ("policy/R1", "policy/R2", "programme/RP1"))
+
+    def rows(real_only: bool) -> dict[tuple[str, str | None], tuple[int, bool]]:
+        a = answer(store, "policy_chain", real_only=real_only)
+        return {(r["policy"], r.get("programme")): (r["interventions"], f) for r, f in zip(a.rows, a.example,
+                                                                                            strict=True)}
+
+    full, real = rows(False), rows(True)
+    assert full[(r1, None)] == (1, True) and full[(r1, rp1)] == (1, True) and full[(r2, None)] == (0, False)
+    assert real == {(r1, None): (0, False), (r1, rp1): (0, False), (r2, None): (0, False)}
