@@ -12,7 +12,6 @@ import pyoxigraph as ox
 import pytest
 
 from kg import catalogue, versions
-from kg.errors import NotFound
 from kg.export import export
 from kg.namespaces import GRAPH_SYNTHETIC
 from kg.store import Store
@@ -31,11 +30,9 @@ def _dump(store: Store, fmt: str) -> bytes:
 def _answers(store: Store) -> dict[str, object]:
     found: dict[str, object] = {}
     for name, q in catalogue.load_catalogue().items():
-        params = {p.name: V1 for p in q.parameters if p.type == "area" and p.name == "village"}
-        try:
-            a = catalogue.answer(store, name, params)
-        except NotFound:
-            continue
+        # the fixture's village and county where a default names a place the fixture does not have
+        params = {p.name: V1 if p.name == "village" else V1[:6] for p in q.parameters if p.type == "area"}
+        a = catalogue.answer(store, name, params)
         found[name] = (a.columns, a.rows, a.example, a.basis.to_dict(), a.derived_as_of)
     return found
 
@@ -46,7 +43,7 @@ def test_a_dump_loaded_into_a_fresh_store_gives_the_catalogue_s_answers(mixed: S
     fresh.load(_dump(mixed, fmt), format=_FORMATS[fmt])
     assert len(fresh) == mixed.count()
     before = _answers(mixed)
-    assert len(before) >= 20 and _answers(Store(fresh)) == before
+    assert len(before) == len(catalogue.load_catalogue()) and _answers(Store(fresh)) == before
 
 
 def test_a_dump_says_what_it_is_so_that_a_paper_can_cite_it(mixed: Store, tmp_path: Path) -> None:
