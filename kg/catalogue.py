@@ -58,7 +58,7 @@ from . import derived
 from .answers.areas import resolve_area
 from .answers.basis import Basis, basis
 from .answers.labels import LANGS
-from .codes import AREA_CODE_PATTERN
+from .codes import AREA_CODE_PATTERN, normal_code
 from .contract import StoreAPI
 from .errors import DataError, InvalidParameter, Issue, NotFound, StoreError
 from .facts import code_of
@@ -276,9 +276,10 @@ def to_term(param: Param, raw: str) -> ox.NamedNode | ox.Literal:
         except ValueError:
             raise bad("a date YYYY-MM-DD") from None
     if t == "area":
-        if not _AREA_CODE.match(value):
+        code = normal_code(value)  # as the area resolver reads it: ２１０１ is 2101
+        if not _AREA_CODE.match(code):
             raise bad("an area code of 2, 4, 6, 9 or 12 digits")
-        return ox.NamedNode(area(value))
+        return ox.NamedNode(area(code))
     if t == "concept":
         if not _NOTATION.match(value):
             raise bad("a concept notation such as N22 or C1")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .resources import DATA_DIR
+from .safetext import ZERO_WIDTH, typed
 
 CODE_RULES_FILE = DATA_DIR / "reference" / "code_rules.csv"
 #: The release of the NBS code table that the bundled areas come from (see SOURCES.md).
@@ -31,8 +32,18 @@ LEVEL_CLASS = {
     "village": "VillageLevelUnit",
 }
 LEVEL_BY_CODE_LENGTH = {2: "province", 4: "city", 6: "county", 9: "township", 12: "village"}
-#: An area code of any level (2, 4, 6, 9 or 12 digits): the API's parameters and the catalogue's ``area`` type.
-AREA_CODE_PATTERN = r"^\d{2}(\d{2}(\d{2}(\d{3}(\d{3})?)?)?)?$"
+#: An area code of any level (2, 4, 6, 9 or 12 ASCII digits), as the graph holds it: the catalogue's ``area`` type
+#: once ``normal_code`` has read it. ``[0-9]``, not ``\d``, which matches the full-width ２ in Python and in pydantic.
+AREA_CODE_PATTERN = r"^[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{3}([0-9]{3})?)?)?)?$"
+_AROUND = r"[\s" + "".join(f"\\u{ord(c):04x}" for c in ZERO_WIDTH) + "]*"
+_DIGIT = "[0-9０-９]"
+#: An area code as a person types it (full-width digits of a Chinese IME; spaces or zero-width characters around
+#: it): what the API's parameters and the plan form accept, the library's resolver reading it (``normal_code``).
+#: The same in Python, pydantic (Rust) and a browser's ``pattern`` attribute.
+TYPED_AREA_CODE_PATTERN = (rf"^{_AROUND}{_DIGIT}{{2}}({_DIGIT}{{2}}({_DIGIT}{{2}}({_DIGIT}{{3}}({_DIGIT}{{3}})?)?)?)?"
+                           rf"{_AROUND}$")
+#: A village's 12-digit code as a person types it (as ``TYPED_AREA_CODE_PATTERN``).
+TYPED_VILLAGE_CODE_PATTERN = rf"^{_AROUND}{_DIGIT}{{12}}{_AROUND}$"
 #: Which digits of a code of each level the rules read.
 _SEGMENT = {"county": slice(4, 6), "township": slice(6, 9), "village": slice(9, 12)}
 AUTONOMOUS_COUNTY = "AutonomousCounty"
@@ -68,6 +79,12 @@ def code_rules() -> tuple[CodeRule, ...]:
                      r["rule_zh"], r["confidence"], r["original_publisher"], r["seen_at"])
             for r in csv.DictReader(f)
         )
+
+
+def normal_code(code: str) -> str:
+    """A code as typed (``２１０１``, ``2101　``, a zero-width space pasted with it) as the graph writes it (``2101``):
+    ``kg.safetext.typed`` with every space taken out. Not checked: ``kg.answers.areas`` says what is wrong."""
+    return "".join(typed(str(code)).split())
 
 
 def level_of(code: str) -> str | None:
@@ -121,16 +138,20 @@ VILLAGE_CLASSES = " ".join(f"dcpa:{c}" for c, level in LEVEL_OF_CLASS.items() if
 
 __all__ = [
     "AUTONOMOUS_COUNTY",
+    "AREA_CODE_PATTERN",
     "CODE_VINTAGE",
     "LEVEL_BY_CODE_LENGTH",
     "LEVEL_CLASS",
     "LEVEL_OF_CLASS",
     "SPECIFICITY",
+    "TYPED_AREA_CODE_PATTERN",
+    "TYPED_VILLAGE_CODE_PATTERN",
     "VILLAGE_CLASSES",
     "CodeRule",
     "area_classes",
     "code_rules",
     "level_of",
     "most_specific",
+    "normal_code",
     "rule_for",
 ]

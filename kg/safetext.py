@@ -12,6 +12,9 @@ Three jobs, one place, so every entry and exit path applies the same rules:
   ``= + - @``, TAB or CR gets a leading ``'`` so spreadsheet programs show it as text; numbers stay
   numbers. An import drops that ``'`` again (``from_spreadsheet_cell``), so an export imported back is
   the data exported. Workbooks need no ``'``: ``append_row`` keeps every text a text cell.
+
+And ``typed``: a code, number or date as a person types or pastes it (a Chinese IME's full-width digits, the
+ideographic space, a zero-width space copied from a web page or a chat) read as what it means.
 """
 
 from __future__ import annotations
@@ -45,6 +48,21 @@ _REFUSED = re.compile(
     + "\\ud800-\\udfff"  # surrogates
     + "\\ufdd0-\\ufdef\\ufffe\\uffff]"  # noncharacters
 )
+
+
+#: Characters nobody sees that copying from a web page, a chat or a word processor leaves in a value: ZERO WIDTH
+#: SPACE, ZERO WIDTH NON-JOINER and JOINER, WORD JOINER, ZERO WIDTH NO-BREAK SPACE (a byte order mark inside a
+#: text) and SOFT HYPHEN. NFKC keeps them, and a code or a number holding one looks right and matches nothing.
+ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+_ZERO_WIDTH = str.maketrans("", "", ZERO_WIDTH)
+
+
+def typed(text: str) -> str:
+    """``text`` as a value typed with a Chinese IME or pasted means it: NFKC (full-width digits and letters as
+    ASCII, the ideographic space U+3000 as a space), zero-width characters dropped, spaces around it trimmed.
+
+    For codes, numbers, dates and search words only: free text keeps what was written."""
+    return unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH).strip()
 
 
 def char_name(ch: str) -> str:

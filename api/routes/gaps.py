@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from kg.answers.gaps import GapDimension
-from kg.codes import AREA_CODE_PATTERN
+from kg.codes import TYPED_AREA_CODE_PATTERN
 from kg.errors import InvalidParameter
 from kg.matching import gaps
 
@@ -74,7 +74,7 @@ async def gap_report(
     answers: AnswersDep,
     settings: SettingsDep,
     area: Annotated[
-        str | None, Query(pattern=AREA_CODE_PATTERN, description="Area code (2–12 digits)")
+        str | None, Query(pattern=TYPED_AREA_CODE_PATTERN, description="Area code (2–12 digits)")
     ] = None,
     by: Annotated[GapDimension, Query(description="How to group the needs")] = GapDimension.AREA,
     start: Annotated[date | None, Query(description="Period start (YYYY-MM-DD), with end")] = None,

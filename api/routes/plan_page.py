@@ -18,7 +18,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, Response
 
 from kg import viz
-from kg.codes import AREA_CODE_PATTERN
+from kg.codes import TYPED_AREA_CODE_PATTERN
 from kg.errors import InvalidParameter
 from kg.planning import (
     ALLOCATION_COLUMNS,
@@ -44,8 +44,9 @@ router = APIRouter(tags=["pages"])
 #: Unmet needs listed in the page (heaviest first); the XLSX has them all.
 UNMET_SHOWN = 200
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-#: The form's area box: an area code, or empty for everywhere (a browser sends ``area=`` for an empty box).
-AREA_OR_EMPTY = rf"^\s*({AREA_CODE_PATTERN[1:-1]})?\s*$"
+#: The form's area box: an area code as typed (full-width digits, spaces around it: the library reads it), or empty
+#: for everywhere (a browser sends ``area=`` for an empty box).
+AREA_OR_EMPTY = rf"^({TYPED_AREA_CODE_PATTERN[1:-1]})?\s*$"
 
 LangQuery = Annotated[str, Query(description="Page language: zh or en / 页面语言")]
 AreaQuery = Annotated[str | None, Query(pattern=AREA_OR_EMPTY, max_length=40,

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from kg.codes import AREA_CODE_PATTERN
+from kg.codes import TYPED_AREA_CODE_PATTERN
 from kg.planning import ALLOCATION_COLUMNS, BUDGET_ABOVE, BUDGET_MAX, PlanMethod, allocation_rows, plan
 from kg.rule import ReachMode
 
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/api/plans", tags=["plans / 规划"])
 class PlanRequest(BaseModel):
     budget: float = Field(gt=BUDGET_ABOVE, le=BUDGET_MAX, description="Budget in yuan", examples=[200000])
     area: str | None = Field(
-        default=None, pattern=AREA_CODE_PATTERN,
+        default=None, pattern=TYPED_AREA_CODE_PATTERN,
         description="Area code to plan for (all when absent)", examples=["2101"],
     )
     method: PlanMethod = Field(default=PlanMethod.AUTO, description="How the plan is optimised")

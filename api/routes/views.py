@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from kg import viz
-from kg.codes import AREA_CODE_PATTERN
+from kg.codes import TYPED_AREA_CODE_PATTERN
 
 from ..deps import AnswersDep, SettingsDep
 
@@ -56,7 +56,7 @@ async def area_view(
 @router.get("/views/policy/{ident}", summary="Policy graph view / 政策关系图", response_class=HTMLResponse)
 async def policy_view(
     ident: str, answers: AnswersDep, lang: LangQuery = "zh", max_nodes: MaxNodes = viz.MAX_NODES,
-    area: Annotated[str | None, Query(pattern=AREA_CODE_PATTERN,
+    area: Annotated[str | None, Query(pattern=TYPED_AREA_CODE_PATTERN,
                                       description="Narrow to this area: summed up by the areas below it down "
                                                   "to a city; a county or below, drawn in full")] = None,
 ) -> HTMLResponse:

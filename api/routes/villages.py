@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from kg.answers.poverty import registered_poor_villages
 from kg.answers.recommend import CANDIDATES_PER_NEED, MAX_CANDIDATES, NO_CANDIDATE
 from kg.answers.villages import village_detail, village_hits, village_search_options
+from kg.codes import TYPED_VILLAGE_CODE_PATTERN
 from kg.matching import recommend as run_recommend
 from kg.matching import similar as run_similar
 from kg.records import records_graph
@@ -33,7 +34,8 @@ from ._common import ERROR_RESPONSES, AsOfParam, PoorFirstParam, ReachParam, Rea
 router = APIRouter(prefix="/api/villages", tags=["villages / 村"])
 
 CodeParam = Annotated[
-    str, Path(pattern=r"^\d{12}$", description="12-digit statistical code of the village", examples=["211381107200"])
+    str, Path(pattern=TYPED_VILLAGE_CODE_PATTERN, description="12-digit statistical code of the village",
+              examples=["211381107200"])
 ]
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from ..codes import LEVEL_BY_CODE_LENGTH, SPECIFICITY
+from ..codes import LEVEL_BY_CODE_LENGTH, SPECIFICITY, normal_code
 from ..contract import StoreAPI
 from ..errors import NotFound
 from ..facts import area_values
@@ -66,19 +66,22 @@ class Area:
 
 
 def valid_code(code: str) -> bool:
-    return code.isdigit() and len(code) in CODE_LENGTHS
+    """Whether ``code`` is written as the graph writes codes: 2, 4, 6, 9 or 12 ASCII digits."""
+    return code.isascii() and code.isdigit() and len(code) in CODE_LENGTHS
 
 
 def resolve_area(store: StoreAPI, code: str) -> Area:
-    """The area with an official code; NotFound (with a hint) when the code is malformed or unknown."""
-    code = str(code).strip()
+    """The area with an official code, as typed (``kg.codes.normal_code``: ``２１０１`` is 2101); NotFound (with a
+    hint) when the code is malformed or unknown. The ``Area`` carries the code as the graph writes it."""
+    code = normal_code(code)
     return resolve_areas(store, [code])[code]
 
 
 def resolve_areas(store: StoreAPI, codes: Iterable[str]) -> dict[str, Area]:
     """The areas with these official codes, in three queries however many (a county's model page resolves
-    its 300 villages with gaps: one at a time that was 300 x 3 queries); NotFound names the first unknown."""
-    codes = sorted({str(c).strip() for c in codes})
+    its 300 villages with gaps: one at a time that was 300 x 3 queries); NotFound names the first unknown. The
+    one entry of a typed code (``kg.codes.normal_code``): the answer is keyed by the codes as the graph writes them."""
+    codes = sorted({normal_code(c) for c in codes})
     for code in codes:
         if not valid_code(code):
             raise NotFound(f"没有代码为 {code!r} 的地区 / no area with code {code!r}", hint=_CODE_HINT)

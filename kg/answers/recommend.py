@@ -39,6 +39,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from ..codes import normal_code
 from ..contract import StoreAPI
 from ..errors import InvalidParameter, NotFound
 from ..facts import Period, ended_by, iri_values, need_type_tree
@@ -401,7 +402,7 @@ def recommend_within(
     if villages is None:
         codes = sorted({n.village for n in ns.rows if n.state is not NeedState.ADDRESSED})
     else:
-        codes = sorted({str(v).strip() for v in villages})
+        codes = sorted({normal_code(v) for v in villages})
         outside = [c for c in codes if len(c) != 12 or not c.startswith(scope.code)]
         if outside:
             raise InvalidParameter(f"{outside[0]} is not a village-level unit within {scope.code}",

@@ -105,7 +105,7 @@ def village_view(
     vil = resolve_area(store, code)
     if not vil.is_village:
         raise NotFound(f"no village-level unit with code {code!r}", hint="use a 12-digit statistical code")
-    v = vil.iri
+    code, v = vil.code, vil.iri  # the code as the graph writes it, not as typed
     g = nx.DiGraph()
     labs = vil.label
     add_node(
@@ -341,7 +341,7 @@ def area_view(store: StoreAPI, code: str, *, reach: str | None = None, max_nodes
         raise NotFound(
             f"no county, city or province with code {code!r}", hint="use a 2-, 4-, 6- or 9-digit code"
         )
-    a = info.iri
+    code, a = info.code, info.iri  # the code as the graph writes it, not as typed
     g = nx.DiGraph()
     labs = info.label
     tallies = map_tallies(store, info, reach=reach)

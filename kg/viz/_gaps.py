@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from ..answers.areas import Area, resolve_area
+from ..answers.areas import Area, resolve_area, valid_code
 from ..answers.basis import Basis
 from ..answers.gaps import GapDimension, GapReport, gaps
 from ..answers.labels import Label, labels
 from ..answers.recommend import CANDIDATES_PER_NEED, WEIGHTS, Candidate, explanation_labels, explanation_name, recommend
 from ..answers.villages import village_detail
+from ..codes import normal_code
 from ..contract import StoreAPI
 from ..errors import NotFound, QueryError
 from ..facts import need_type_tree
@@ -67,8 +68,8 @@ def _area_dict(a: Area) -> dict[str, Any]:
 
 def resolve(store: StoreAPI, code: str | None) -> Area:
     """The area of a dashboard (the province when ``code`` is empty); a malformed code is a QueryError."""
-    code = (code or "21").strip()
-    if not code.isdigit() or len(code) not in (2, 4, 6, 9, 12):
+    code = normal_code(code or "21")
+    if not valid_code(code):
         raise QueryError(f"not an area code: {code!r}", hint="use a 2-, 4-, 6-, 9- or 12-digit statistical code")
     return resolve_area(store, code)
 

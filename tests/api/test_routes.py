@@ -243,6 +243,29 @@ def test_gaps_with_drill_down(api: httpx.Client) -> None:
     assert_error(api.get("/api/gaps", params={"by": "colour"}), 422, "invalid_request")
 
 
+
+#: 210123 and V as a Chinese IME types them (full-width digits), with an ideographic space or a zero-width space
+#: pasted from a chat around them.
+TYPED_COUNTY, TYPED_V = "\u3000２１０１２３", "２１０１２３２０３２００\u200b"
+
+
+def test_an_area_code_typed_with_full_width_digits_or_spaces_is_the_area(api: httpx.Client) -> None:
+    # it was accepted by the parameters' pattern and answered 404 "no area with code ２１０１２３"
+    r = api.get("/api/gaps", params={"area": TYPED_COUNTY})
+    assert r.status_code == 200, r.text
+    assert r.json()["area"]["code"] == "210123" and r.json()["totals"]["needs"] == 3
+    assert api.get(f"/api/villages/{TYPED_V}").json()["village"]["code"] == V
+    assert api.get(f"/api/villages/{TYPED_V}/recommendations").json()["village"]["code"] == V
+    assert api.get(f"/api/villages/{TYPED_V}/similar").json()["village"]["code"] == V
+    within = api.get(f"/api/areas/{TYPED_COUNTY.strip()}/recommendations", params={"village": TYPED_V}).json()
+    assert [v["village"]["code"] for v in within["villages"]] == [V]
+    assert api.get("/api/queries/needs_of_village", params={"village": TYPED_V}).json()["total"] == 2
+    for page in (f"/dashboard?area={TYPED_COUNTY}", f"/dashboard/village/{TYPED_V}", f"/views/area/{TYPED_COUNTY}",
+                 f"/views/village/{TYPED_V}", f"/plan?area={TYPED_COUNTY}&budget=10000"):
+        assert api.get(page).status_code == 200, page
+    # digits of another script are no code: refused by the parameter, as before
+    assert_error(api.get("/api/gaps", params={"area": "٢١"}), 422, "invalid_request")
+
 def test_gaps_take_every_dimension_period_and_reach_the_library_has(api: httpx.Client) -> None:
     by_sev = api.get("/api/gaps", params={"area": "210123", "by": "severity"}).json()
     assert [g["code"] for g in by_sev["groups"]] == ["5", "4", "3"]

@@ -103,3 +103,10 @@ def test_the_reference_areas_meet_the_shapes_and_state_their_code_vintage() -> N
     bad.add((s, DCPA.areaCode, rdflib.Literal("210102001")))
     found = fastshacl.validate([bad, ontology_graph()], shapes_graph())
     assert any("100–199" in " ".join(str(m) for m in r.messages) for r in found)
+
+
+@pytest.mark.parametrize("typed", ["２１０１", "2101\u3000", "\u200b2101", " 21 01 ", "\ufeff２１０１\u00ad"])
+def test_a_code_as_typed_is_the_code_the_graph_writes(typed: str) -> None:
+    assert codes.normal_code(typed) == "2101"
+    assert re.match(codes.TYPED_AREA_CODE_PATTERN, typed.replace(" 21 01 ", "2101"))
+    assert not re.match(codes.AREA_CODE_PATTERN, typed)  # the graph's own form is ASCII digits alone
