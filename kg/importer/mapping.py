@@ -242,11 +242,25 @@ _NUMBER_HINT = "请填写数字，如 120 或 1500.5 / write a number such as 12
 _WHOLE_NUMBER_HINT = "请填写整数，如 120 / write a whole number such as 120"
 
 
+class MisplacedComma(CellError):
+    """A comma in a number that groups no thousands: said as such for whole numbers too, whose hint would not help."""
+
+
+#: A number with its thousands grouped by commas (1,500 or 12,000.5): the commas go, nothing else changes.
+_GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
+
+
 def parse_decimal(raw: Any) -> Decimal:
     if isinstance(raw, bool):
         raise CellError("不是数字 / not a number", _NUMBER_HINT)
+    text = "" if isinstance(raw, int | float) else _nfkc(raw)
+    if "," in text and not _GROUPED.fullmatch(text):  # 1,5 is 1.5 in much of Europe, or a slip: never 15
+        raise MisplacedComma(
+            "逗号的位置不对 / a comma that does not group thousands",
+            "小数点请用“.”（如 1.5）；逗号只能用来每三位分隔千位（如 1,500），也可以不写逗号 / "
+            "write the decimal point as '.' (e.g. 1.5); a comma may only group thousands (1,500), or leave it out")
     try:
-        d = Decimal(str(raw)) if isinstance(raw, int | float) else Decimal(_nfkc(raw).replace(",", ""))
+        d = Decimal(str(raw)) if isinstance(raw, int | float) else Decimal(text.replace(",", ""))
     except InvalidOperation:
         raise CellError("不是数字 / not a number", _NUMBER_HINT) from None
     if not d.is_finite():
@@ -257,6 +271,8 @@ def parse_decimal(raw: Any) -> Decimal:
 def parse_int(raw: Any) -> int:
     try:
         d = parse_decimal(raw)
+    except MisplacedComma:
+        raise
     except CellError:
         raise CellError("不是整数 / not a whole number", _WHOLE_NUMBER_HINT) from None
     if d != d.to_integral_value():

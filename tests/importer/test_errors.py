@@ -52,6 +52,10 @@ def refused(store, settings, paths: list[Path]) -> list:
         ({"people_affected": "-5"}, "people_affected", "-5", "negative count"),
         ({"people_affected": "12.5"}, "people_affected", "12.5", "not a whole number"),
         ({"severity": "9"}, "severity", "9", "out of range"),
+        # a comma that groups no thousands was dropped: 1,5 (a decimal comma, or a slip) was stored as 15
+        ({"people_affected": "1,5"}, "people_affected", "1,5", "a comma that does not group thousands"),
+        ({"people_affected": "１，２０"}, "people_affected", "１，２０", "逗号的位置不对"),
+        ({"people_affected": "1,2,0"}, "people_affected", "1,2,0", "a comma that does not group thousands"),
         ({"source": "rumour"}, "source", "rumour", "unknown source kind"),
         ({"surveyor": " "}, "surveyor", "", "required value missing"),
     ],
