@@ -22,9 +22,10 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import PROV, RDF, RDFS, SKOS, XSD
 
 from ..batchgraph import BatchMemory, batch_graph
+from ..codes import normal_code
 from ..errors import Issue
 from ..namespaces import DCPA, PREFIXES, area, node
-from ..safetext import MAX_CELL_CHARS, for_terminal, text_problem
+from ..safetext import MAX_CELL_CHARS, for_terminal, text_problem, typed
 from ..store import graph_to_ntriples
 from .readers import Table, Uncomputed
 from .specs import LIST_SEPARATORS, RECORD_KINDS, Column, RecordSpec
@@ -187,12 +188,14 @@ def _text(raw: Any) -> str:
 
 
 def _nfkc(raw: Any) -> str:
-    return unicodedata.normalize("NFKC", _text(raw)).strip()
+    """A code, number, date or ID cell as typed or pasted means it (``kg.safetext.typed``: full-width forms, zero-width
+    characters from a web page or a chat, which NFKC keeps and made a right-looking value "malformed")."""
+    return typed(_text(raw))
 
 
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 _DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-_YEAR = re.compile(r"^(\d{4})\s*年?$")
+_YEAR = re.compile(r"^(\d{4})(\.0+)?\s*年?$")  # 2015.0: a year column read as numbers and written back
 
 
 class NoSuchDate(CellError):
@@ -280,8 +283,17 @@ def parse_int(raw: Any) -> int:
     return int(d)
 
 
+#: What spreadsheets and the systems exporting to them put around a code to keep it text: ``'210102`` (typed in a
+#: CSV, or written by an export), ``="210102"`` (Excel's text formula) and ``210102.0`` (a code column read as numbers
+#: and written back). A code is digits alone, so taking them off changes nothing it says.
+_CODE_AS_TEXT = re.compile(r"'(?P<a>.*)|=\s*\"(?P<b>.*)\"|(?P<c>\d+)\.0+")
+
+
 def parse_area_code(raw: Any, village: bool) -> str:
-    s = _nfkc(raw).replace(" ", "")
+    s = normal_code(_text(raw))  # as the area resolver reads a code: ２１０１ is 2101
+    m = _CODE_AS_TEXT.fullmatch(s)
+    if m:
+        s = normal_code(m["a"] if m["a"] is not None else m["b"] if m["b"] is not None else m["c"])
     if re.fullmatch(r"\d+(\.\d+)?[eE][+]?\d+", s):
         raise CellError(
             "区划代码被科学计数法截断 / area code turned into scientific notation",

@@ -306,6 +306,33 @@ def test_a_record_of_the_example_data_is_not_sent_to_a_batch_to_withdraw(store, 
     assert "withdraw" not in issues[0].hint
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        # pasted from a chat or a web page with a zero-width space, or a BOM inside the text: "malformed area code"
+        ({"village_code": "210123206200\u200b"}),
+        ({"village_code": "\ufeff２１０１２３２０６２００"}),
+        # kept as text by an export, or read as numbers and written back: "malformed area code"
+        ({"village_code": "'210123206200"}),
+        ({"village_code": '="210123206200"'}),
+        ({"village_code": "210123206200.0"}),
+        # a zero-width space after a number or a date: "not a whole number", "bad date"
+        ({"people_affected": "120\u200b"}),
+        ({"identified_on": "2018-05-12\u2060"}),
+    ],
+)
+def test_a_code_number_or_date_as_typed_or_pasted_imports_as_what_it_means(store, settings, tmp_path, change):
+    import_files(store, [write_csv(tmp_path / "needs.csv", HEADER, [row(**change)])], user="t", settings=settings)
+    [r] = store.select("SELECT ?c ?p ?d WHERE { ?n dcpa:needOf ?v ; dcpa:peopleAffected ?p ; dcpa:identifiedOn ?d . "
+                       "?v dcpa:areaCode ?c } ")
+    assert (r["c"], r["p"], r["d"]) == ("210123206200", 120, "2018-05-12")
+
+
+def test_a_code_with_a_decimal_part_is_still_refused(store, settings, tmp_path):
+    issues = refused(store, settings, [write_csv(tmp_path / "needs.csv", HEADER, [row(village_code="2101232062.5")])])
+    assert [i.message for i in issues] == ["区划代码格式错误 / malformed area code"]
+
+
 def test_a_need_identified_in_the_future_is_refused(store, settings, tmp_path):
     """A typed year (2030 for 2020) would make a need that counts nowhere until then: refused, located."""
     import datetime as dt
