@@ -194,6 +194,10 @@ def _nfkc(raw: Any) -> str:
 
 
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+#: Excel's and WPS's serial numbers of the days 1950-01-01 to 2099-12-31 (1900 date system): what a date cell
+#: shows, and a CSV holds, once its format is set to General or Number.
+_SERIAL = range(18264, 73051 + 1)
+_SERIAL_EPOCH = dt.date(1899, 12, 30)
 _DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _YEAR = re.compile(r"^(\d{4})(\.0+)?\s*年?$")  # 2015.0: a year column read as numbers and written back
 
@@ -203,12 +207,24 @@ class NoSuchDate(CellError):
     apart from a badly written one, whose hint (write YYYY-MM-DD) would not help."""
 
 
+class DateSerial(CellError):
+    """A date cell holding a spreadsheet's serial number of a day (43232 for 2018-05-12): said as such, with the day
+    it would be, never read as that day (another date system, 1904, counts from another day)."""
+
+
 def parse_date(raw: Any) -> dt.date:
     if isinstance(raw, dt.datetime):
         return raw.date()
     if isinstance(raw, dt.date):
         return raw
     s = _nfkc(raw)
+    if s.isdigit() and int(s) in _SERIAL:
+        day = (_SERIAL_EPOCH + dt.timedelta(days=int(s))).isoformat()
+        raise DateSerial(
+            f"日期变成了数字 / a date shown as a spreadsheet's day number ({s} would be {day})",
+            f"这是 Excel/WPS 把日期单元格设成“常规”或“数值”格式后显示的序号：请把这一列设为“日期”格式，或直接填写 "
+            f"{day} 这样的日期 / Excel and WPS show a date so when its cell is formatted General or Number: format the "
+            f"column as Date, or type the date as {day}")
     m = _DATE.match(s) or _DATE_COMPACT.match(s)
     if m:
         y, mo, d = int(m[1]), int(m[2]), int(m[3])
@@ -376,7 +392,7 @@ def parse_cell(col: Column, raw: Any, lists: dict[str, CodeList]) -> Any:
     if t == "date_or_year":
         try:
             return parse_date(raw)
-        except NoSuchDate:
+        except (NoSuchDate, DateSerial):
             raise
         except CellError:
             try:

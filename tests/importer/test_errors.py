@@ -87,6 +87,25 @@ def test_a_day_the_calendar_does_not_have_is_told_apart_from_a_badly_written_dat
     assert e.value.message == "日期格式错误 / bad date"
 
 
+def test_a_date_shown_as_a_spreadsheet_day_number_says_so_and_which_day(store, settings, tmp_path):
+    """A date cell formatted General (a workbook's number, a CSV's digits) was "bad date — write YYYY-MM-DD" to a
+    steward who had typed 2018-05-12: the hint names the day and how to show it as one; it is not read as that day."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "needs"
+    ws.append(HEADER)
+    ws.append([*GOOD[:5], 43232, GOOD[6]])  # 2018-05-12, its cell's format set to General
+    wb.save(tmp_path / "needs.xlsx")
+    csv_path = write_csv(tmp_path / "needs.csv", HEADER, [row(identified_on="43233")])
+    for path, day in ((tmp_path / "needs.xlsx", "2018-05-12"), (csv_path, "2018-05-13")):
+        [i] = refused(store, settings, [path])
+        assert (i.file, i.row, i.column) == (path.name, 2, "identified_on")
+        assert i.message.startswith("日期变成了数字 / a date shown as a spreadsheet's day number") and day in i.message
+        assert "设为“日期”格式" in i.hint and f"type the date as {day}" in i.hint
+
+
 def test_a_bad_later_row_stops_the_good_rows_too(store, settings, tmp_path):
     rows = [row(identified_on=f"2018-05-{d:02d}") for d in range(1, 21)] + [row(need_type="N99")]
     issues = refused(store, settings, [write_csv(tmp_path / "needs.csv", HEADER, rows)])
