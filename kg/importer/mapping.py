@@ -193,7 +193,10 @@ def _nfkc(raw: Any) -> str:
     return typed(_text(raw))
 
 
-_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+#: A date, with the time of day a spreadsheet's date-and-time cell writes into a CSV (2018/5/12 0:00): the day is
+#: what a date column records, as for such a cell of a workbook (``parse_date`` takes a datetime's date).
+_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+                   r"(?:(?:\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 #: Excel's and WPS's serial numbers of the days 1950-01-01 to 2099-12-31 (1900 date system): what a date cell
 #: shows, and a CSV holds, once its format is set to General or Number.
 _SERIAL = range(18264, 73051 + 1)
