@@ -73,6 +73,12 @@ def test_names_with_latin_letters_digits_and_full_width_brackets(liaoning: Store
     assert "辽宁（营口）沿海产业基地" in names(search(liaoning, "辽宁(营口)"))
 
 
+
+def test_a_name_pasted_with_a_zero_width_space_is_found(liaoning: Store) -> None:
+    """Copied from a chat or a web page, 新民村 carries a ZERO WIDTH SPACE (or a WORD JOINER) nobody sees: no hit."""
+    assert names(search(liaoning, "新民村\u200b", limit=3)) == names(search(liaoning, "新民村", limit=3))
+    assert names(search(liaoning, "\u2060新民\u3000沈北")) == names(search(liaoning, "新民 沈北"))
+
 def test_pinyin_full_initials_and_the_readings_of_place_names(liaoning: Store) -> None:
     assert "水源地社区" in names(search(liaoning, "shuiyuandi"))
     assert "水源地社区" in names(search(liaoning, "sydsq"))
