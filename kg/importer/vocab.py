@@ -8,7 +8,6 @@ The lists come from the SKOS schemes and ontology classes in the graph, so a new
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
 import rdflib
@@ -18,6 +17,7 @@ from rdflib.namespace import RDFS, SKOS
 from ..contract import StoreAPI
 from ..namespaces import DCPA, DCPAV, GRAPH_ONTOLOGY
 from ..resources import ontology_graph
+from ..safetext import typed
 
 SCHEMES: dict[str, URIRef] = {
     "need_types": DCPAV.NeedTypes,
@@ -100,8 +100,9 @@ LIST_TITLES: dict[str, tuple[str, str, str, str]] = {
 
 
 def norm(value: object) -> str:
-    """Normalise a coded value for lookup: NFKC (full-width → ASCII), lower case, single spaces."""
-    s = unicodedata.normalize("NFKC", str(value)).strip().lower()
+    """Normalise a coded value for lookup: as typed (``kg.safetext.typed``: full-width → ASCII, zero-width characters
+    pasted from a chat or a web page out, which made 调查\u200b an "unknown source kind"), lower case, single spaces."""
+    s = typed(str(value)).lower()
     return " ".join(s.split())
 
 

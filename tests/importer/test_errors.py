@@ -338,6 +338,9 @@ def test_a_record_of_the_example_data_is_not_sent_to_a_batch_to_withdraw(store, 
         # a zero-width space after a number or a date: "not a whole number", "bad date"
         ({"people_affected": "120\u200b"}),
         ({"identified_on": "2018-05-12\u2060"}),
+        # the same in a coded value, by its code or by its name: "unknown need type", "unknown source kind"
+        ({"need_type": "N22\u200b"}),
+        ({"source": "\u200b调查"}),
         # a date-and-time cell saved as CSV by WPS or Excel, or a system's export: "bad date"
         ({"identified_on": "2018/5/12 0:00"}),
         ({"identified_on": "2018-05-12 00:00:00"}),
