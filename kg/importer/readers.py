@@ -10,6 +10,7 @@ are those a spreadsheet shows: the header is row 1.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import zipfile
 import zlib
@@ -412,6 +413,7 @@ def _table(
             issues.append(Issue("文件没有内容 / the file has no content", file=file, hint=_FILL_TEMPLATE))
         return []
     header_text = ["" if _is_empty(h) else str(h).strip() for h in header]
+    header_row, header_text, it = _title_above_header(header_text, it, header_row)
     kind = kind_for_header(header_text) or sheet_kind or (kind_for_name(Path(file).stem) if sheet is None else None)
     if kind is None:
         if sheet is not None:
@@ -538,6 +540,29 @@ def _table(
         return []
     issues.extend(found + unsafe)
     return [table]
+
+
+def _title_above_header(
+    first: list[str], rest: Iterator[list[Any]], row: int
+) -> tuple[int, list[str], Iterator[list[Any]]]:
+    """(row, text, the rows after it) of the header: ``first`` (at ``row``), or the row below it when it is a title.
+
+    A sheet often opens with its title in one cell, merged across the table (康平县图书馆 2018 年需求调查表): read
+    as the header, it was an "unknown column" and every column "missing". A title is one cell naming no column, and
+    the next row with anything in it must be a header of a known kind; else every row read ahead is given back."""
+    filled = [h for h in first if h]
+    if len(filled) != 1 or any(c.matches(filled[0]) for spec in RECORD_KINDS.values() for c in spec.columns):
+        return row, first, rest
+    ahead: list[list[Any]] = []
+    for r in rest:
+        ahead.append(r)
+        if any(not _is_empty(v) for v in r):
+            break
+    below = ["" if _is_empty(h) else str(h).strip() for h in ahead[-1]] if ahead else []
+    if not below or kind_for_header(below) is None:
+        return row, first, itertools.chain(ahead, rest)
+    log.info("row %d holds a title above the header (%r): skipped", row, filled[0])
+    return row + len(ahead), below, rest
 
 
 def _unsafe(file: str, sheet: str | None, row: int, column: str, value: str, problem: tuple[str, str]) -> Issue:

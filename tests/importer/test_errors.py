@@ -106,6 +106,30 @@ def test_a_date_shown_as_a_spreadsheet_day_number_says_so_and_which_day(store, s
         assert "设为“日期”格式" in i.hint and f"type the date as {day}" in i.hint
 
 
+def test_a_title_row_above_the_header_is_not_taken_for_the_header(store, settings, tmp_path):
+    """A sheet opening with its title merged across the table was 'unknown column 康平县…' and every column missing."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "needs"
+    ws.append(["康平县图书馆 2018 年需求调查表"])
+    ws.merge_cells("A1:G1")
+    ws.append([])
+    ws.append(HEADER)
+    ws.append(row())
+    ws.append(row(village_code="1"))
+    wb.save(tmp_path / "needs.xlsx")
+    # the rows keep the numbers the spreadsheet shows: the header is on row 3
+    [i] = refused(store, settings, [tmp_path / "needs.xlsx"])
+    assert (i.row, i.column, i.message) == (5, "village_code", "区划代码格式错误 / malformed area code")
+    # one cell that is no title (nothing below names columns) is still the header, and said to be wrong
+    lone = write_csv(tmp_path / "needs2.csv", ["村民需求"], [["210123206200"]])
+    assert [i.message for i in refused(store, settings, [lone])][0] == "未知的列 / unknown column"
+    csv_path = write_csv(tmp_path / "需求.csv", ["康平县图书馆需求调查表"], [HEADER, row()])
+    assert import_files(store, [csv_path], user="t", settings=settings).counts == {"needs": 1}
+
+
 def test_a_bad_later_row_stops_the_good_rows_too(store, settings, tmp_path):
     rows = [row(identified_on=f"2018-05-{d:02d}") for d in range(1, 21)] + [row(need_type="N99")]
     issues = refused(store, settings, [write_csv(tmp_path / "needs.csv", HEADER, rows)])
