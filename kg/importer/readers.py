@@ -414,6 +414,7 @@ def _table(
         return []
     header_text = ["" if _is_empty(h) else str(h).strip() for h in header]
     header_row, header_text, it = _title_above_header(header_text, it, header_row)
+    header_row, header_text, it = _header_over_two_rows(header_text, it, header_row)
     kind = kind_for_header(header_text) or sheet_kind or (kind_for_name(Path(file).stem) if sheet is None else None)
     if kind is None:
         if sheet is not None:
@@ -551,7 +552,7 @@ def _title_above_header(
     as the header, it was an "unknown column" and every column "missing". A title is one cell naming no column, and
     the next row with anything in it must be a header of a known kind; else every row read ahead is given back."""
     filled = [h for h in first if h]
-    if len(filled) != 1 or any(c.matches(filled[0]) for spec in RECORD_KINDS.values() for c in spec.columns):
+    if len(filled) != 1 or _names_a_column(filled[0]):
         return row, first, rest
     ahead: list[list[Any]] = []
     for r in rest:
@@ -563,6 +564,33 @@ def _title_above_header(
         return row, first, itertools.chain(ahead, rest)
     log.info("row %d holds a title above the header (%r): skipped", row, filled[0])
     return row + len(ahead), below, rest
+
+
+def _names_a_column(text: str) -> bool:
+    return any(c.matches(text) for spec in RECORD_KINDS.values() for c in spec.columns)
+
+
+def _header_over_two_rows(
+    upper: list[str], rest: Iterator[list[Any]], row: int
+) -> tuple[int, list[str], Iterator[list[Any]]]:
+    """(row, text, the rows after it) of the header: ``upper`` (at ``row``), or, when the next row names columns too,
+    both rows as one, each column named by its lower cell, else by its upper one.
+
+    Forms often group columns under a cell merged above them (需求 / Need over 需求类型, 严重程度, 受影响人数), or merge
+    a header down over both rows: the lower row was read as data ("required value missing"), and the grouped
+    columns as missing. The next row is a header's only when every cell of it with anything in it names a
+    column, and at least two do; else it is given back."""
+    ahead = next(rest, None)
+    if ahead is None:
+        return row, upper, rest
+    lower = ["" if _is_empty(h) else str(h).strip() for h in ahead]
+    named = [h for h in lower if h]
+    if len(named) < 2 or not all(_names_a_column(h) for h in named):
+        return row, upper, itertools.chain([ahead], rest)
+    width = max(len(upper), len(lower))
+    upper, lower = upper + [""] * (width - len(upper)), lower + [""] * (width - len(lower))
+    log.info("rows %d and %d hold the header together: read as one", row, row + 1)
+    return row + 1, [lo or up for up, lo in zip(upper, lower, strict=True)], rest
 
 
 def _unsafe(file: str, sheet: str | None, row: int, column: str, value: str, problem: tuple[str, str]) -> Issue:

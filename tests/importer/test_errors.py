@@ -130,6 +130,29 @@ def test_a_title_row_above_the_header_is_not_taken_for_the_header(store, setting
     assert import_files(store, [csv_path], user="t", settings=settings).counts == {"needs": 1}
 
 
+def test_a_header_over_two_rows_with_merged_cells_is_read_as_one(store, settings, tmp_path):
+    """A form grouping columns under a merged cell (需求 over its type, severity and people; the others merged down
+    over both rows) was refused: the grouped columns 'missing', the lower row 'required value missing'."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "需求"
+    ws.append(["村级代码", "需求", None, None, "证据来源", "识别日期", "调查人"])
+    ws.append([None, "需求类型", "严重程度", "受影响人数", None, None, None])
+    ws.merge_cells("B1:D1")
+    for c in "AEFG":
+        ws.merge_cells(f"{c}1:{c}2")
+    ws.append(row())
+    ws.append(row(severity="9"))
+    wb.save(tmp_path / "需求.xlsx")
+    [i] = refused(store, settings, [tmp_path / "需求.xlsx"])  # the rows keep their numbers, the columns their names
+    assert (i.row, i.column, i.message) == (4, "严重程度", "超出范围 / out of range (1–5)")
+    ws.delete_rows(4)
+    wb.save(tmp_path / "需求.xlsx")
+    assert import_files(store, [tmp_path / "需求.xlsx"], user="t", settings=settings).counts == {"needs": 1}
+
+
 def test_a_bad_later_row_stops_the_good_rows_too(store, settings, tmp_path):
     rows = [row(identified_on=f"2018-05-{d:02d}") for d in range(1, 21)] + [row(need_type="N99")]
     issues = refused(store, settings, [write_csv(tmp_path / "needs.csv", HEADER, rows)])
