@@ -7,7 +7,6 @@ taken from that property's ``rdfs:label`` / ``skos:definition`` in the ontology,
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -16,6 +15,7 @@ from rdflib.namespace import RDFS, SKOS
 
 from ..namespaces import DCPA
 from ..resources import ontology_graph
+from ..safetext import typed
 
 #: Column types understood by the mapping (see ``kg.importer.mapping``).
 COLUMN_TYPES = (
@@ -136,8 +136,9 @@ class RecordSpec:
 
 
 def norm_header(text: object) -> str:
-    """Normalise a header for matching: NFKC, lower case, single spaces, ``_`` as space."""
-    s = unicodedata.normalize("NFKC", str(text or "")).strip().lower().replace("_", " ").replace("-", " ")
+    """Normalise a header for matching: as typed (``kg.safetext.typed``: NFKC, and no zero-width character pasted
+    with it, which made 村级代码\u200b an unknown column), lower case, single spaces, ``_`` as space."""
+    s = typed(str(text or "")).lower().replace("_", " ").replace("-", " ")
     return " ".join(s.split())
 
 

@@ -193,6 +193,13 @@ def test_column_named_as_written_in_the_header(store, settings, tmp_path):
     assert [(i.row, i.column) for i in issues] == [(2, "需求类型")]
 
 
+def test_a_header_pasted_with_a_zero_width_space_names_its_column(store, settings, tmp_path):
+    """Copied from a document or a chat, 村级代码 carried a ZERO WIDTH SPACE: 'unknown column' and 'missing column'."""
+    header = ["\u200b村级代码", "需求类型\u2060", *HEADER[2:]]
+    issues = refused(store, settings, [write_csv(tmp_path / "x.csv", header, [row(need_type="N99")])])
+    assert [(i.row, i.message) for i in issues] == [(2, "未知的需求类型 / unknown need type")]
+
+
 def test_missing_column(store, settings, tmp_path):
     header = [h for h in HEADER if h != "severity"]
     rows = [[v for h, v in zip(HEADER, row(), strict=True) if h != "severity"]]
