@@ -7,6 +7,7 @@ taken from that property's ``rdfs:label`` / ``skos:definition`` in the ontology,
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -91,14 +92,15 @@ class Column:
         return self.type in ("areas", "codes", "refs", "role_counts")
 
     def matches(self, header: str) -> bool:
-        """Whether a header cell names this column (key, Chinese, English or ``中文 / English``)."""
+        """Whether a header cell names this column (key, Chinese, English or ``中文 / English``; the two halves may be
+        on two lines of the cell, as a header wrapped with Alt+Enter in Excel or WPS is)."""
         h = norm_header(header)
         if not h:
             return False
         names = {norm_header(n) for n in (self.key, self.zh, self.en, self.header)}
         if h in names:
             return True
-        parts = [norm_header(p) for p in h.replace("／", "/").split("/")]
+        parts = [norm_header(p) for p in re.split(r"[/\r\n]+", str(header).replace("／", "/"))]
         return len(parts) > 1 and all(p in names for p in parts if p)
 
 

@@ -200,6 +200,13 @@ def test_a_header_pasted_with_a_zero_width_space_names_its_column(store, setting
     assert [(i.row, i.message) for i in issues] == [(2, "未知的需求类型 / unknown need type")]
 
 
+def test_a_header_wrapped_onto_two_lines_names_its_column(store, settings, tmp_path):
+    """村级代码 Alt+Enter Village code (a header wrapped in Excel or WPS to fit the column) was an 'unknown column'."""
+    header = ["村级代码\nVillage code", "需求类型\r\nNeed type", *HEADER[2:]]
+    issues = refused(store, settings, [write_csv(tmp_path / "x.csv", header, [row(need_type="N99")])])
+    assert [(i.row, i.message) for i in issues] == [(2, "未知的需求类型 / unknown need type")]
+
+
 def test_missing_column(store, settings, tmp_path):
     header = [h for h in HEADER if h != "severity"]
     rows = [[v for h, v in zip(HEADER, row(), strict=True) if h != "severity"]]
