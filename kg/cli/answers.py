@@ -26,6 +26,7 @@ from ..answers.recommend import (
     explanation_name,
 )
 from ..catalogue import answer, load_catalogue, params_of
+from ..codes import normal_code
 from ..connect import read_only_or_writable
 from ..contract import StoreAPI
 from ..errors import DcpaError, InvalidParameter
@@ -174,7 +175,7 @@ def recommend(
     Example: dcpa recommend 211381107200 --format json; dcpa recommend 211381 --format csv (every village)
     """
     _check_format(fmt)
-    many = len(code.strip()) != 12
+    many = len(normal_code(code)) != 12  # a village's code as typed (２１…, a pasted zero-width space) is one village
     kw: dict[str, Any] = {"limit": limit, "reach": reach, "poor_first": poor_first, "real_only": real_only,
                           "as_of": _day(as_of), "lang": lang}
     try:

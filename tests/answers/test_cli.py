@@ -80,6 +80,10 @@ def test_recommend_gaps_plan_similar(store_dir: Path, monkeypatch: pytest.Monkey
     assert r.exit_code == 0 and "219002001002" in r.stdout
     r = _run(store_dir, monkeypatch, "recommend", "219001001999")
     assert r.exit_code == 2
+    # a village's code pasted with a zero-width space was taken for an area's: its answer, not the village's
+    typed = _run(store_dir, monkeypatch, "recommend", V1 + "\u200b", "--format", "json")
+    assert typed.exit_code == 0 and json.loads(typed.stdout) == json.loads(
+        _run(store_dir, monkeypatch, "recommend", V1, "--format", "json").stdout)
     r = _run(store_dir, monkeypatch, "similar", "219001")  # a county: a usage mistake, said as such
     assert r.exit_code == 2 and "a county, not a village-level unit" in r.stderr and "12-digit" in r.stderr
     assert "no identified needs" not in r.stderr
