@@ -117,5 +117,5 @@ async def area_recommendations(
     report = found.to_dict()
     if wanted(request, format) == "csv":
         rows = [row for v in report["villages"] for row in candidate_rows(v["village"]["code"], v)]
-        return csv_response(rows, name=f"recommendations-{code}")
+        return csv_response(rows, name=f"recommendations-{found.area.code}")  # the code as the library read it
     return json_response(report)

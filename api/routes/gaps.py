@@ -99,4 +99,4 @@ async def gap_report(
     if report.area is not None:
         parent = report.area.parent
         data["up"] = urls.gaps(parent.code if parent else None, **keep)
-    return report_response(request, data, format, name=f"gaps-{area or 'all'}")
+    return report_response(request, data, format, name=f"gaps-{report.area.code if report.area else 'all'}")

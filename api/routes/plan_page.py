@@ -143,7 +143,7 @@ async def plan_export(
 ) -> Response:
     """CSV: one flat row per allocation. XLSX: the summary, the allocations and every unmet need."""
     made = await form.answer(answers, settings)
-    name = f"plan-{form.area or 'all'}-{form.budget or 0:g}"
+    name = f"plan-{made.area.code if made.area else 'all'}-{form.budget or 0:g}"  # the code as the library read it
     if ext == "csv":
         return csv_response(allocation_rows(made, form.lang), list(ALLOCATION_COLUMNS), name=name)
     return Response(plan_xlsx(made, form.lang), media_type=_XLSX,

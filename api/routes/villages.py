@@ -196,8 +196,8 @@ async def recommendations(
     found = await answers(run_recommend, code, limit=limit, reach=reach_text(reach), poor_first=poor_first,
                           real_only=real_only, as_of=as_of, settings=settings)
     report = found.to_dict()
-    if wanted(request, format) == "csv":
-        return csv_response(candidate_rows(code, report), name=f"recommendations-{code}")
+    if wanted(request, format) == "csv":  # the code as the library read it (２１…), not as typed
+        return csv_response(candidate_rows(found.village.code, report), name=f"recommendations-{found.village.code}")
     return json_response(report)
 
 
@@ -244,4 +244,4 @@ async def similar(
 ) -> Response:
     report = (await answers(run_similar, code, limit=limit, real_only=real_only, as_of=as_of,
                             settings=settings)).to_dict()
-    return report_response(request, report, format, name=f"similar-{code}")
+    return report_response(request, report, format, name=f"similar-{report['village']['code']}")

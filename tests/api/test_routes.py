@@ -266,6 +266,24 @@ def test_an_area_code_typed_with_full_width_digits_or_spaces_is_the_area(api: ht
     # digits of another script are no code: refused by the parameter, as before
     assert_error(api.get("/api/gaps", params={"area": "٢١"}), 422, "invalid_request")
 
+
+def test_a_table_asked_for_by_a_typed_code_is_named_and_filled_by_the_code_read(api: httpx.Client) -> None:
+    """A CSV or XLSX for a code typed full-width answered 500: its file name was the code as typed, which an HTTP
+    header cannot carry; the recommendations' village column held it as typed too."""
+    for path, params, name in [
+        (f"/api/villages/{TYPED_V}/recommendations", {}, f"recommendations-{V}.csv"),
+        (f"/api/villages/{TYPED_V}/similar", {}, f"similar-{V}.csv"),
+        ("/api/areas/２１０１２３/recommendations", {}, "recommendations-210123.csv"),
+        ("/api/gaps", {"area": TYPED_COUNTY}, "gaps-210123.csv"),
+        ("/plan.csv", {"area": TYPED_COUNTY, "budget": "10000"}, "plan-210123-10000.csv"),
+        ("/plan.xlsx", {"area": TYPED_COUNTY, "budget": "10000"}, "plan-210123-10000.xlsx"),
+    ]:
+        r = api.get(path, params={"format": "csv", **params} if path.startswith("/api") else params)
+        assert r.status_code == 200, (path, r.text)
+        assert r.headers["content-disposition"] == f'attachment; filename="{name}"'
+    rows = read_csv(api.get(f"/api/villages/{TYPED_V}/recommendations", params={"format": "csv"}))
+    assert {row["village"] for row in rows} == {V}
+
 def test_gaps_take_every_dimension_period_and_reach_the_library_has(api: httpx.Client) -> None:
     by_sev = api.get("/api/gaps", params={"area": "210123", "by": "severity"}).json()
     assert [g["code"] for g in by_sev["groups"]] == ["5", "4", "3"]
