@@ -370,7 +370,8 @@ def test_listed_columns_are_sorted_whatever_order_the_engine_joins_them_in(mixed
     """GROUP_CONCAT's order is the engine's: the same data loaded afresh answered another order."""
     q = load_catalogue()["intervention_inputs"]
     assert q.lists == ["funding_source", "personnel_by_role", "technology", "resources"]
-    rows = [r for r in answer(mixed, "intervention_inputs", {"area": "21"}).rows if " | " in r.get("personnel_by_role", "")]
+    rows = [r for r in answer(mixed, "intervention_inputs", {"area": "21"}).rows
+            if " | " in r.get("personnel_by_role", "")]
     assert rows and all(r[c] == " | ".join(sorted(r[c].split(" | "))) for r in rows for c in q.lists if c in r)
 
 
