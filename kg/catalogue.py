@@ -65,6 +65,7 @@ from .facts import code_of
 from .inline import inline_bindings
 from .namespaces import DCPAV, area
 from .resources import QUERIES_DIR
+from .rule import SEVERITY_MAX, SEVERITY_MIN
 from .store import to_python
 from .workers import submit_here
 
@@ -76,6 +77,7 @@ PARAM_TYPES: dict[str, str] = {
     "lang": "a language tag such as zh or en (plain literal, used with langMatches; a thing without a label in it "
             "is named in Chinese)",
     "integer": "an xsd:integer",
+    "severity": f"a need's severity, an integer from {SEVERITY_MIN} to {SEVERITY_MAX} (an xsd:integer)",
     "decimal": "an xsd:decimal",
     "date": "an xsd:date (YYYY-MM-DD)",
     "area": "an official area code (2, 4, 6, 9 or 12 digits) → the area's IRI",
@@ -260,11 +262,14 @@ def to_term(param: Param, raw: str) -> ox.NamedNode | ox.Literal:
         if t == "lang" and value != "*" and value.split("-")[0].lower() not in LABEL_LANGUAGES:
             raise bad(f"a language the labels are in ({', '.join(LABEL_LANGUAGES)}): no label is in {value!r}")
         return ox.Literal(value)
-    if t == "integer":
+    if t in ("integer", "severity"):
         try:
-            return ox.Literal(str(int(value)), datatype=ox.NamedNode(_XSD + "integer"))
+            number = int(value)
         except ValueError:
             raise bad("an integer") from None
+        if t == "severity" and not SEVERITY_MIN <= number <= SEVERITY_MAX:  # 9 would answer no rows, said nowhere
+            raise bad(f"a severity from {SEVERITY_MIN} to {SEVERITY_MAX}")
+        return ox.Literal(str(number), datatype=ox.NamedNode(_XSD + "integer"))
     if t == "decimal":
         try:
             return ox.Literal(str(Decimal(value)), datatype=ox.NamedNode(_XSD + "decimal"))

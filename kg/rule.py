@@ -205,6 +205,11 @@ class InterventionFacts:
         return self.people_reached is not None or self.village_capacity is not None
 
 
+#: A need's severity scale, 1 (slight) to 5 (most severe): what the shapes, the import templates and every parameter
+#: that filters by severity accept.
+SEVERITY_MIN, SEVERITY_MAX = 1, 5
+
+
 class EvaluationFacts(NamedTuple):
     iri: str
     intervention: str

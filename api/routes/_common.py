@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import Query
 from pydantic import BaseModel, Field
 
-from kg.rule import ReachMode
+from kg.rule import SEVERITY_MAX, SEVERITY_MIN, ReachMode
 
 
 class ErrorBody(BaseModel):
@@ -44,7 +44,8 @@ AsOfParam = Annotated[date | None, Query(description="Date the answer is for (YY
                                                      "Default: DCPA_AS_OF, else today.")]
 NeedTypeParam = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{1,20}$", description="Only needs of this type "
                                                   "and its narrower types (a code of the need-type scheme: N1, N22…)")]
-MinSeverityParam = Annotated[int | None, Query(ge=1, le=5, description="Only needs at least this severe (1–5)")]
+MinSeverityParam = Annotated[int | None, Query(ge=SEVERITY_MIN, le=SEVERITY_MAX,
+                                               description="Only needs at least this severe (1–5)")]
 PoorFirstParam = Annotated[bool, Query(description="Poverty targeting: the needs linked to the village's "
                                                    "poverty causes first, and why")]
 ReachParam = Annotated[list[ReachMode] | None, Query(description="Reach modes that count for \"addressed\" "

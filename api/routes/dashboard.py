@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from kg import viz
 from kg.answers.gaps import as_period
 from kg.errors import InvalidParameter, NotFound
+from kg.rule import SEVERITY_MAX, SEVERITY_MIN
 from kg.safetext import csv_text
 from kg.search import AreaLevel, preload
 from kg.settings import Settings
@@ -83,8 +84,8 @@ def filters_of(
     end: Annotated[str | None, Query(max_length=10, description="Period end (YYYY-MM-DD), with start")] = None,
     need_type: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{0,20}$", description="Only needs of this type "
                                            "and its narrower types (N1, N22…)")] = None,
-    min_severity: Annotated[str | None, Query(pattern=r"^[1-5]?$", description="Only needs at least this "
-                                              "severe (1–5)")] = None,
+    min_severity: Annotated[str | None, Query(pattern=rf"^[{SEVERITY_MIN}-{SEVERITY_MAX}]?$",
+                                              description="Only needs at least this severe (1–5)")] = None,
 ) -> Filters:
     """The filters of a dashboard page or CSV. A form sends its empty fields as empty strings: they mean
     "no filter"."""

@@ -16,6 +16,7 @@ from rdflib.namespace import RDFS, SKOS
 
 from ..namespaces import DCPA
 from ..resources import ontology_graph
+from ..rule import SEVERITY_MAX, SEVERITY_MIN
 from ..safetext import typed
 
 #: Column types understood by the mapping (see ``kg.importer.mapping``).
@@ -256,7 +257,8 @@ NEEDS = RecordSpec(
             example="210123206200",
         ),
         Column("need_type", "code", prop=DCPA.needType, required=True, codes="need_types", example="N22"),
-        Column("severity", "int", prop=DCPA.severity, required=True, minimum=1, maximum=5, example="4"),
+        Column("severity", "int", prop=DCPA.severity, required=True, minimum=SEVERITY_MIN, maximum=SEVERITY_MAX,
+               example="4"),
         Column("people_affected", "count", prop=DCPA.peopleAffected, required=True, example="120"),
         replace(
             _source_columns()[0],

@@ -97,6 +97,15 @@ def test_a_language_no_label_is_in_is_refused_not_answered_without_labels(store:
         assert run_query(store, "needs_by_type", {"area": "21", "lang": ok}).rows
 
 
+def test_a_severity_off_the_scale_is_refused_not_answered_with_no_rows(store: Store) -> None:
+    """min_severity=9 answered no villages, as if none had a severe gap; 0 answered as 1."""
+    for off in ("9", "0", "-1"):
+        with pytest.raises(InvalidParameter) as e:
+            run_query(store, "top_unaddressed_villages", {"area": "21", "min_severity": off})
+        assert "from 1 to 5" in e.value.message and e.value.details[0]["column"] == "min_severity"
+    assert run_query(store, "top_unaddressed_villages", {"area": "21", "min_severity": "5"}).rows
+
+
 @pytest.fixture(scope="module")
 def chinese_names_only() -> Store:
     """The fixture with its real part, every English label of its data dropped: named as the reference data name
