@@ -58,7 +58,7 @@ from . import derived
 from .answers.areas import resolve_area
 from .answers.basis import Basis, basis
 from .answers.labels import LANGS
-from .codes import AREA_CODE_PATTERN, normal_code
+from .codes import AREA_CODE_PATTERN, normal_code, normal_notation
 from .contract import StoreAPI
 from .errors import DataError, InvalidParameter, Issue, NotFound, StoreError
 from .facts import code_of
@@ -286,6 +286,7 @@ def to_term(param: Param, raw: str) -> ox.NamedNode | ox.Literal:
             raise bad("an area code of 2, 4, 6, 9 or 12 digits")
         return ox.NamedNode(area(code))
     if t == "concept":
+        value = normal_notation(value)  # as the importer reads a code: n22 and Ｎ２２ are N22
         if not _NOTATION.match(value):
             raise bad("a concept notation such as N22 or C1")
         return ox.NamedNode(str(DCPAV[value]))

@@ -44,6 +44,9 @@ TYPED_AREA_CODE_PATTERN = (rf"^{_AROUND}{_DIGIT}{{2}}({_DIGIT}{{2}}({_DIGIT}{{2}
                            rf"{_AROUND}$")
 #: A village's 12-digit code as a person types it (as ``TYPED_AREA_CODE_PATTERN``).
 TYPED_VILLAGE_CODE_PATTERN = rf"^{_AROUND}{_DIGIT}{{12}}{_AROUND}$"
+#: A concept's notation (N22, C1, RM3) as a person types it: either case, full-width letters and digits of a Chinese
+#: IME, spaces or zero-width characters around it (``normal_notation`` reads it); at most 20 characters.
+TYPED_NOTATION_PATTERN = rf"^{_AROUND}[A-Za-zＡ-Ｚａ-ｚ0-9０-９_-]{{1,20}}{_AROUND}$"
 #: Which digits of a code of each level the rules read.
 _SEGMENT = {"county": slice(4, 6), "township": slice(6, 9), "village": slice(9, 12)}
 AUTONOMOUS_COUNTY = "AutonomousCounty"
@@ -85,6 +88,12 @@ def normal_code(code: str) -> str:
     """A code as typed (``２１０１``, ``2101　``, a zero-width space pasted with it) as the graph writes it (``2101``):
     ``kg.safetext.typed`` with every space taken out. Not checked: ``kg.answers.areas`` says what is wrong."""
     return "".join(typed(str(code)).split())
+
+
+def normal_notation(text: str) -> str:
+    """A concept's notation as typed (``n22``, ``Ｎ２２``, ``N22\u200b``) as the schemes write it (``N22``): what
+    the importer's coded lists already accept, for the API's and the catalogue's parameters."""
+    return "".join(typed(str(text)).split()).upper()
 
 
 def level_of(code: str) -> str | None:
@@ -145,6 +154,7 @@ __all__ = [
     "LEVEL_OF_CLASS",
     "SPECIFICITY",
     "TYPED_AREA_CODE_PATTERN",
+    "TYPED_NOTATION_PATTERN",
     "TYPED_VILLAGE_CODE_PATTERN",
     "VILLAGE_CLASSES",
     "CodeRule",
@@ -153,5 +163,6 @@ __all__ = [
     "level_of",
     "most_specific",
     "normal_code",
+    "normal_notation",
     "rule_for",
 ]

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import Query
 from pydantic import BaseModel, Field
 
+from kg.codes import TYPED_NOTATION_PATTERN
 from kg.rule import SEVERITY_MAX, SEVERITY_MIN, ReachMode
 
 
@@ -42,8 +43,8 @@ RealOnlyParam = Annotated[bool, Query(description="Answer from real data alone: 
 AsOfParam = Annotated[date | None, Query(description="Date the answer is for (YYYY-MM-DD): which interventions "
                                                      "are in force, and which needs were known (identified by then). "
                                                      "Default: DCPA_AS_OF, else today.")]
-NeedTypeParam = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{1,20}$", description="Only needs of this type "
-                                                  "and its narrower types (a code of the need-type scheme: N1, N22…)")]
+NeedTypeParam = Annotated[str | None, Query(pattern=TYPED_NOTATION_PATTERN, description="Only needs of this "
+                                            "type and its narrower types (a code of the need-type scheme: N1, N22…)")]
 MinSeverityParam = Annotated[int | None, Query(ge=SEVERITY_MIN, le=SEVERITY_MAX,
                                                description="Only needs at least this severe (1–5)")]
 PoorFirstParam = Annotated[bool, Query(description="Poverty targeting: the needs linked to the village's "

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from kg import viz
 from kg.answers.gaps import as_period
+from kg.codes import TYPED_NOTATION_PATTERN
 from kg.errors import InvalidParameter, NotFound
 from kg.rule import SEVERITY_MAX, SEVERITY_MIN
 from kg.safetext import csv_text
@@ -82,8 +83,9 @@ def filters_of(
     real_only: RealOnlyParam = False,
     start: Annotated[str | None, Query(max_length=10, description="Period start (YYYY-MM-DD), with end")] = None,
     end: Annotated[str | None, Query(max_length=10, description="Period end (YYYY-MM-DD), with start")] = None,
-    need_type: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{0,20}$", description="Only needs of this type "
-                                           "and its narrower types (N1, N22…)")] = None,
+    need_type: Annotated[str | None, Query(pattern=rf"{TYPED_NOTATION_PATTERN}|^$",
+                                           description="Only needs of this type and its narrower types (N1, N22…)")
+                         ] = None,
     min_severity: Annotated[str | None, Query(pattern=rf"^[{SEVERITY_MIN}-{SEVERITY_MAX}]?$",
                                               description="Only needs at least this severe (1–5)")] = None,
 ) -> Filters:

@@ -20,11 +20,12 @@ from typing import Any, NamedTuple
 import pyoxigraph as ox
 
 from .. import derived
+from ..codes import normal_notation
 from ..contract import StoreAPI
 from ..errors import InvalidParameter
 from ..facts import Period, code_of, need_type_tree, run_parallel
 from ..namespaces import DCPAV, area
-from ..rule import REACH_MODES, NeedState, ancestors_path, parse_reach
+from ..rule import REACH_MODES, SEVERITY_MAX, SEVERITY_MIN, NeedState, ancestors_path, parse_reach
 from ..settings import Settings, get_settings
 from .areas import Area, AreaRef, child_areas, resolve_area
 from .basis import Basis, basis
@@ -339,11 +340,14 @@ class Filters:
 
 
 def _filters(store: StoreAPI, need_type: str | None, min_severity: int | None) -> Filters:
-    if min_severity is not None and not 1 <= int(min_severity) <= 5:
-        raise InvalidParameter(f"min_severity {min_severity} is not between 1 and 5", hint="give 1, 2, 3, 4 or 5")
+    if min_severity is not None and not SEVERITY_MIN <= int(min_severity) <= SEVERITY_MAX:
+        raise InvalidParameter(f"严重程度下限 {min_severity} 不在 {SEVERITY_MIN} 到 {SEVERITY_MAX} 之间 / min_severity "
+                               f"{min_severity} is not between {SEVERITY_MIN} and {SEVERITY_MAX}",
+                               hint=f"请填写 {SEVERITY_MIN} 到 {SEVERITY_MAX} 的整数 / give a whole number from "
+                                    f"{SEVERITY_MIN} to {SEVERITY_MAX}")
     if not need_type:
         return Filters(min_severity=int(min_severity or 0))
-    iri = need_type if need_type.startswith(("http://", "https://")) else str(DCPAV[need_type.strip()])
+    iri = need_type if need_type.startswith(("http://", "https://")) else str(DCPAV[normal_notation(need_type)])
     if not store.ask(f"ASK {{ <{iri}> a dcpa:NeedType }}"):
         raise InvalidParameter(f"未知的需求类型 / unknown need type {need_type!r}",
                                hint="请填写需求类型方案中的代码，如 N1 或 N22（见 /ontology.html） / "

@@ -243,6 +243,19 @@ def test_gaps_with_drill_down(api: httpx.Client) -> None:
     assert_error(api.get("/api/gaps", params={"by": "colour"}), 422, "invalid_request")
 
 
+@pytest.mark.parametrize("typed", ["n22", "Ｎ２２", "N22\u200b", "\u3000n22"])
+def test_a_need_type_typed_in_either_case_or_full_width_is_the_type(api: httpx.Client, typed: str) -> None:
+    # refused 422 (full width, spaces) or answered "unknown need type 'n22'", where an import reads all of them
+    want = api.get("/api/gaps", params={"by": "need_type", "need_type": "N22"}).json()["totals"]
+    r = api.get("/api/gaps", params={"by": "need_type", "need_type": typed})
+    assert r.status_code == 200, r.text
+    assert r.json()["totals"] == want and want["needs"] > 0
+    rows = api.get("/api/queries/resources_for_need_type", params={"need_type": typed})
+    assert rows.status_code == 200, rows.text
+    assert rows.json()["rows"] == api.get("/api/queries/resources_for_need_type",
+                                          params={"need_type": "N22"}).json()["rows"]
+
+
 
 #: 210123 and V as a Chinese IME types them (full-width digits), with an ideographic space or a zero-width space
 #: pasted from a chat around them.
