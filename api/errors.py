@@ -150,9 +150,11 @@ def install_error_handlers(app: FastAPI) -> None:
         details = [{"loc": list(e.get("loc", ())), "message": e.get("msg"), "type": e.get("type")} for e in errors]
         # with the rule's context and the value sent: for the message and a page, not for the JSON's details
         full = [dict(d, ctx=e.get("ctx"), input=e.get("input")) for d, e in zip(details, errors, strict=True)]
-        named = "; ".join(f"{p['field']}: {p['problem']}" for p in field_problems(full, "en"))
-        body = error_body("invalid_request", f"the request is not valid: {named}"[:500],
-                          "correct the fields named (details lists each)", details)
+        # Chinese first, then English, as every message of the library (a planner's script shows it as it is)
+        zh = "；".join(f"{p['field']}：{p['problem']}" for p in field_problems(full, "zh"))
+        en = "; ".join(f"{p['field']}: {p['problem']}" for p in field_problems(full, "en"))
+        body = error_body("invalid_request", f"请求无效：{zh[:240]} / the request is not valid: {en[:240]}",
+                          "请改正所列各项（details 逐项列出） / correct the fields named (details lists each)", details)
         if _wants_page(request):  # the page shows each field with what was sent, in its language
             body["error"]["details"] = full
         return respond(request, body, 422)

@@ -330,6 +330,10 @@ def test_plan_refuses_what_a_client_cannot_have_meant(api: httpx.Client) -> None
     budget = assert_error(api.post("/api/plans", json={"budget": True}), 422, "invalid_request")
     assert budget["details"][0]["loc"] == ["body", "budget"]
     assert "must be a number" in budget["message"]
+    # Chinese first, as every message: a planner's script shows the JSON's message as it is
+    assert budget["message"].startswith("请求无效：budget：须为数字 / the request is not valid: budget: must be a "
+                                        "number")
+    assert budget["hint"].startswith("请改正")
     reach = assert_error(api.post("/api/plans", json={"budget": 100, "reach": []}), 422, "invalid_request")
     assert reach["details"][0]["loc"] == ["body", "reach"]
     assert api.post("/api/plans", json={"budget": "10000", "area": "210123", "reach": ["direct"]}).status_code == 200
