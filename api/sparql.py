@@ -72,6 +72,10 @@ GRAPH_TYPES: dict[str, str] = {
     "text/xml": RDFXML,
     JSONLD: JSONLD,
     "application/json": JSONLD,
+    # a client set to one results format for every query, reading the answer by its Content-Type (rdflib's
+    # SPARQLStore(returnFormat="json") asks a CONSTRUCT for SPARQL JSON): the graph in the same syntax, not a 406
+    JSON_RESULTS: JSONLD,
+    XML_RESULTS: RDFXML,
 }
 #: ``?format=spreadsheet``: SPARQL CSV as a spreadsheet program reads it right (``kg.safetext.spreadsheet_csv``).
 SPREADSHEET = "spreadsheet"

@@ -120,6 +120,19 @@ def test_construct_jsonld_uses_the_local_context(sparql_url: str) -> None:
     assert "http" not in json.dumps(doc["@context"]).split("dcpa")[0] or isinstance(doc["@context"], dict)
 
 
+@pytest.mark.parametrize("return_format", ["json", "xml"])
+def test_rdflib_s_sparql_store_reads_a_construct_whatever_format_it_is_set_to(
+    sparql_url: str, store: Store, return_format: str
+) -> None:
+    # rdflib asks every query for its one returnFormat (Accept: application/sparql-results+json for a CONSTRUCT
+    # too) and reads the answer by its Content-Type
+    from rdflib.plugins.stores.sparqlstore import SPARQLStore
+
+    g = rdflib.Graph()
+    g += SPARQLStore(sparql_url, returnFormat=return_format).query(CONSTRUCT)  # type: ignore[operator]
+    assert isomorphic(g, expected_graph(store))
+
+
 def test_describe(sparql_url: str) -> None:
     r = httpx.get(
         sparql_url,

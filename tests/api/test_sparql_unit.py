@@ -170,6 +170,8 @@ def test_the_parse_is_remembered() -> None:
         ("SELECT", "text/html", "csv", sp.CSV),
         ("CONSTRUCT", "", None, sp.TURTLE),
         ("CONSTRUCT", "application/json", None, sp.JSONLD),
+        ("CONSTRUCT", "application/sparql-results+json", None, sp.JSONLD),  # rdflib's SPARQLStore, set to json
+        ("DESCRIBE", "application/sparql-results+xml", None, sp.RDFXML),
         ("DESCRIBE", "application/rdf+xml", None, sp.RDFXML),
         ("CONSTRUCT", "text/plain", None, sp.NTRIPLES),
         ("CONSTRUCT", "", "xml", sp.RDFXML),
@@ -201,7 +203,7 @@ def test_negotiate_wildcards(form: str, accept: str, expected: str) -> None:
         ("SELECT", "text/turtle"),
         ("ASK", "application/ld+json"),
         ("CONSTRUCT", "text/csv"),
-        ("DESCRIBE", "application/sparql-results+json"),
+        ("DESCRIBE", "text/tab-separated-values"),
         ("SELECT", "image/*"),
         ("SELECT", "application/sparql-results+json;q=0"),  # refused by the client itself
     ],
