@@ -413,3 +413,16 @@ def test_the_policy_chain_has_a_row_for_every_policy_and_every_programme_it_supp
     full, real = rows(False), rows(True)
     assert full[(r1, None)] == (1, True) and full[(r1, rp1)] == (1, True) and full[(r2, None)] == (0, False)
     assert real == {(r1, None): (0, False), (r1, rp1): (0, False), (r2, None): (0, False)}
+
+
+def test_the_real_policy_chain_leaves_out_an_example_policy_of_a_real_programme() -> None:
+    """With real_only, the example policy X1 was left out, but not its row for a real programme it supports."""
+    store = fixture_store(real=True)
+    store.inner.load(b"""@prefix dcpa: <https://w3id.org/dcpa/ontology#> .
+        <https://w3id.org/dcpa/id/programme/RP1> a dcpa:Programme ;
+            dcpa:supportedBy <https://w3id.org/dcpa/id/policy/X1> .""",
+                     format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(str(GRAPH_REFERENCE)))
+    pairs = {(r["policy"].rsplit("/", 1)[1], r.get("programme", "").rsplit("/", 1)[-1])
+             for r in answer(store, "policy_chain").rows}
+    assert ("X1", "RP1") in pairs
+    assert not [r for r in answer(store, "policy_chain", real_only=True).rows if r["policy"].endswith("/X1")]
