@@ -384,6 +384,17 @@ def test_listed_columns_are_sorted_whatever_order_the_engine_joins_them_in(mixed
     assert rows and all(r[c] == " | ".join(sorted(r[c].split(" | "))) for r in rows for c in q.lists if c in r)
 
 
+def test_the_runner_sorts_a_listed_column_the_engine_gave_in_another_order(tmp_path: Path) -> None:
+    """The fixture's GROUP_CONCATs happen to come sorted, so the test above passes without the sorting: here the
+    engine's order is the text's, not sorted."""
+    (tmp_path / "lists.rq").write_text(
+        "# title_zh: 列表\n# title_en: Lists\n# description: A list as the engine joined it.\n"
+        "# question: Is a listed column sorted?\n# lists: roles\n"
+        'SELECT ?real_only ?roles WHERE { BIND("馆员 3 | 志愿者 5 | 管理员 1" AS ?roles) }\n', encoding="utf-8")
+    res = run_query(Store.memory(), parse_query_file(tmp_path / "lists.rq"))
+    assert [r["roles"] for r in res.rows] == ["志愿者 5 | 管理员 1 | 馆员 3"]
+
+
 def test_a_listed_column_the_query_does_not_project_is_refused(tmp_path: Path) -> None:
     text = (DATA.parent.parent.parent / "kg" / "queries" / "documented_cases.rq").read_text(encoding="utf-8")
     (tmp_path / "q.rq").write_text("# lists: nowhere\n" + text, encoding="utf-8")
