@@ -144,6 +144,21 @@ def test_evidence_holds_only_evaluations_ended_by_the_day() -> None:
         assert any(s.predicate.endswith("#evaluates") for c in d.candidates for s in c.explanation) == bool(evidence)
 
 
+def test_evidence_holds_only_the_need_types_known_on_the_day() -> None:
+    """Replaying 2020-01-31, E1 (ended 2019) counts for the need types V3 was known to have then: its N11 need f,
+    identified later (2020-03-01 here), made E1 evidence for V2's N11 need on a day nobody knew of it."""
+    store = fixture_store()
+    store.update("""PREFIX dcpa: <https://w3id.org/dcpa/ontology#>
+        PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+        DELETE { GRAPH ?g { ?f dcpa:identifiedOn ?d } }
+        INSERT { GRAPH ?g { ?f dcpa:identifiedOn "2020-03-01"^^xsd:date } }
+        WHERE { BIND(<https://w3id.org/dcpa/id/need/f> AS ?f) GRAPH ?g { ?f dcpa:identifiedOn ?d } }""")
+    for day, evidence in ((date(2020, 1, 31), 0.0), (date(2020, 6, 30), 1.0)):
+        d = next(n for n in recommend(store, V2, settings=Settings(as_of=day)).needs if n.need == need("d"))
+        assert {c.iri.rsplit("/", 1)[1]: c.components["evidence"] for c in d.candidates
+                if c.iri.rsplit("/", 1)[1] in ("reader", "I2")} == {"reader": evidence, "I2": evidence}, day
+
+
 def test_ranking_components_and_tie_break(store: Store, settings: Settings) -> None:
     rep = recommend(store, V1, settings=settings)
     b = rep.needs[0]
