@@ -388,10 +388,11 @@ def read_interventions(store: StoreAPI, within: list[str] | None = None) -> dict
 
 def ended_by(day: date, var: str = "?e") -> str:
     """The pattern keeping the evaluations ``var`` whose period had ended by ``day`` (or is undated), as the rule reads
-    them (``kg.rule.ended_by``): a value recorded before its period's end is not yet a result. An end that does not
-    compare as a date counts as none, as ``parse_date`` reads it."""
-    return (f"OPTIONAL {{ {var} dcpa:periodEnd ?_end }} "
-            f"FILTER(!BOUND(?_end) || COALESCE(?_end <= {_date_term(day)}, true)) ")
+    them (``kg.rule.ended_by``): a value recorded before its period's end is not yet a result. The end is read as
+    ``parse_date`` reads it, its first ten characters as a date (a dateTime's day: compared as written, SPARQL could
+    not, and held a period still running as ended); one that is no date then counts as none."""
+    return (f"OPTIONAL {{ {var} dcpa:periodEnd ?_end }} FILTER(!BOUND(?_end) || "
+            f"COALESCE(xsd:date(SUBSTR(STR(?_end), 1, 10)) <= {_date_term(day)}, true)) ")
 
 
 def read_evaluations(store: StoreAPI, interventions: Iterable[str] | None) -> list[EvaluationFacts]:

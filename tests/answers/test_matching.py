@@ -9,7 +9,9 @@ import pytest
 
 from kg.derived import derive_all
 from kg.errors import DataError, InvalidParameter, NotFound
+from kg.facts import parse_date
 from kg.matching import gaps, recommend, similar
+from kg.rule import ended_by
 from kg.settings import Settings
 from kg.store import Store
 
@@ -264,6 +266,23 @@ def test_what_worked_holds_only_evaluations_whose_period_has_ended() -> None:
 
     assert worked() == {"E1"}  # today (the period runs until 2099)
     assert worked(as_of=date(2100, 1, 1)) == {"E1", "E9"}
+
+
+def test_an_end_written_as_a_date_and_time_is_read_as_the_rule_reads_it() -> None:
+    """The rule (and a village's ``ended``) reads an end written 2099-12-31T00:00:00 as 2099-12-31, a period still
+    running; what worked compared it with a date, which SPARQL cannot, and held the evaluation as ended."""
+    store = fixture_store()
+    store.update("""PREFIX dcpa: <https://w3id.org/dcpa/ontology#>
+        PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+        INSERT DATA { GRAPH <https://w3id.org/dcpa/graph/synthetic> {
+          <https://w3id.org/dcpa/id/evaluation/E9> a dcpa:Evaluation ;
+            dcpa:evaluates <https://w3id.org/dcpa/id/intervention/I2> ;
+            dcpa:indicator <https://w3id.org/dcpa/vocab/I03> ;
+            dcpa:evaluatedArea <https://w3id.org/dcpa/id/area/219001002001> ; dcpa:targetValue 5 ;
+            dcpa:actualValue 7 ; dcpa:periodEnd "2099-12-31T00:00:00"^^xsd:dateTime ; dcpa:isSynthetic true } }""")
+    assert not ended_by(parse_date("2099-12-31T00:00:00"), date.today())
+    res = similar(store, V1)
+    assert {x["evaluation"].rsplit("/", 1)[1] for r in res.items if r.code == V3 for x in r.what_worked} == {"E1"}
 
 
 # -- honest answers: real data only ---------------------------------------------------------------
