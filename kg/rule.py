@@ -222,7 +222,7 @@ class EvaluationFacts(NamedTuple):
 
 def ended_by(period_end: date | None, day: date) -> bool:
     """Whether an evaluation had ended by ``day`` (or is undated): a value recorded before its period's end is not
-    yet a result, so the rule reads it from the day after (``kg.facts.ended_by`` is the same in SPARQL)."""
+    yet a result, so the rule reads it from its last day on (``kg.facts.ended_by`` is the same in SPARQL)."""
     return period_end is None or period_end <= day
 
 
