@@ -480,8 +480,10 @@ def negotiate(form: str, accept: str, fmt: str | None = None) -> str:
                 return found
     offered = sorted(set(table.values()))
     raise NotAcceptable(
-        f"no format the request accepts ({accept.strip()}) can hold the answer of a {form} query",
-        hint=f"accept one of {', '.join(offered)} (or */*), or add ?format=" + ("ttl" if graph else "json"),
+        f"所接受的格式（{accept.strip()}）都不能表示 {form} 查询的结果 / no format the request accepts "
+        f"({accept.strip()}) can hold the answer of {'an' if form[0] in 'AEIOU' else 'a'} {form} query",
+        hint=f"请接受以下之一：{'、'.join(offered)}（或 */*），或加上 ?format=" + ("ttl" if graph else "json")
+             + f" / accept one of {', '.join(offered)} (or */*), or add ?format=" + ("ttl" if graph else "json"),
         details={"accept": accept.strip(), "form": form, "available": offered},
     )
 

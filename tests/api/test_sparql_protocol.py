@@ -184,12 +184,17 @@ def test_accept_quality_values_are_respected(sparql_url: str) -> None:
     assert r.headers["content-type"].startswith("text/csv")
 
 
-@pytest.mark.parametrize("query,accept", [(VILLAGES, "text/turtle"), (CONSTRUCT, "text/csv"), (None, "text/csv")])
-def test_an_unacceptable_format_is_406_in_the_error_shape(sparql_url: str, query: str | None, accept: str) -> None:
+@pytest.mark.parametrize("query,accept,said", [(VILLAGES, "text/turtle", "a SELECT query"),
+                                               (CONSTRUCT, "text/csv", "a CONSTRUCT query"),
+                                               ("ASK { ?s ?p ?o }", "text/turtle", "an ASK query"),
+                                               (None, "text/csv", "")])
+def test_an_unacceptable_format_is_406_in_the_error_shape(sparql_url: str, query: str | None, accept: str,
+                                                           said: str) -> None:
     r = httpx.get(sparql_url, params={"query": query} if query else {}, headers={"Accept": accept})
     assert r.status_code == 406
     err = r.json()["error"]
     assert err["code"] == "not_acceptable" and accept in err["message"] and "*/*" in err["hint"]
+    assert err["message"].startswith("所接受的格式") and said in err["message"]  # Chinese first, then English
 
 
 # -- errors, refusals, limits ------------------------------------------------------
