@@ -31,6 +31,9 @@ LEVEL_CLASS = {
     "township": "Township",
     "village": "VillageLevelUnit",
 }
+#: Level → what a message calls an area of it in Chinese (the English message names the level itself).
+LEVEL_ZH = {"province": "省级行政区", "city": "地级市", "county": "县级单位", "township": "乡级单位",
+            "village": "村级单位"}
 LEVEL_BY_CODE_LENGTH = {2: "province", 4: "city", 6: "county", 9: "township", 12: "village"}
 #: An area code of any level (2, 4, 6, 9 or 12 ASCII digits), as the graph holds it: the catalogue's ``area`` type
 #: once ``normal_code`` has read it. ``[0-9]``, not ``\d``, which matches the full-width ２ in Python and in pydantic.

@@ -277,7 +277,9 @@ def gaps(
     try:
         dim = GapDimension(by)
     except ValueError:
-        raise InvalidParameter(f"cannot group gaps by {by!r}", hint=f"use one of {', '.join(GAP_DIMENSIONS)}") from None
+        dims = ", ".join(GAP_DIMENSIONS)
+        raise InvalidParameter(f"需求缺口不能按 {by!r} 分组 / cannot group gaps by {by!r}",
+                               hint=f"请使用以下之一：{dims} / use one of {dims}") from None
     modes = parse_reach(reach, settings.reach)
     per = as_period(period)
     scope = resolve_area(store, area_code) if area_code else None

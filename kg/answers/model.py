@@ -20,6 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from ..codes import LEVEL_ZH
 from ..contract import StoreAPI
 from ..errors import InvalidParameter
 from ..facts import iri_in, iri_values
@@ -181,8 +182,10 @@ def model_view(store: StoreAPI, code: str, *, real_only: bool = False, lang: str
     settings = settings or get_settings()
     scope = resolve_area(store, code)
     if scope.level not in LEVELS:
-        raise InvalidParameter(f"the model page is for a county, a township or a village, not a {scope.level}",
-                               hint="open a county (6 digits), e.g. 211381")
+        zh = LEVEL_ZH.get(scope.level, scope.level)
+        raise InvalidParameter(f"模型页面只适用于县、乡镇或村，{scope.code} 是{zh} / "
+                               f"the model page is for a county, a township or a village, not a {scope.level}",
+                               hint="请打开一个县（6 位代码），如 211381 / open a county (6 digits), e.g. 211381")
     ns = need_rows(store, scope, with_reasons=True, real_only=real_only, settings=settings)
     needs = list(ns.rows)
     reaching = {r.intervention for n in needs for r in n.reasons}

@@ -470,9 +470,12 @@ def optimise(needs: list[PlanNeed], resources: list[PlanResource], broader: dict
              budget: float, method: str = "auto") -> tuple[list[tuple[Option, tuple[str, ...]]], str, float]:
     """Choose options; returns (chosen with the needs each covers, method used, upper bound)."""
     if method not in METHODS:
-        raise InvalidParameter(f"unknown plan method {method!r}", hint=f"use one of {', '.join(METHODS)}")
+        methods = ", ".join(METHODS)
+        raise InvalidParameter(f"未知的规划方法 {method!r} / unknown plan method {method!r}",
+                               hint=f"请使用以下之一：{methods} / use one of {methods}")
     if budget < 0:
-        raise InvalidParameter(f"negative budget {budget}", hint="give a budget ≥ 0 in yuan")
+        raise InvalidParameter(f"预算不能为负数：{budget} / negative budget {budget}",
+                               hint="请给出不小于 0 的预算（元） / give a budget ≥ 0 in yuan")
     options = build_options(needs, resources, broader)
     weight = {n.iri: n.value for n in needs}
     cap = {r.iri: r.capacity for r in resources}

@@ -39,7 +39,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from ..codes import normal_code
+from ..codes import LEVEL_ZH, normal_code
 from ..contract import StoreAPI
 from ..errors import InvalidParameter, NotFound
 from ..facts import Period, ended_by, iri_values, need_type_tree
@@ -325,8 +325,10 @@ def explanation_name(iri: str, names: dict[str, Label], lang: str) -> str:
 def check_limit(limit: int) -> None:
     """InvalidParameter unless 1 <= ``limit`` <= MAX_CANDIDATES (the API's bounds are these)."""
     if not 1 <= int(limit) <= MAX_CANDIDATES:
-        raise InvalidParameter(f"candidates per need must be from 1 to {MAX_CANDIDATES}, not {limit}",
-                               hint=f"give a limit from 1 to {MAX_CANDIDATES} (default {CANDIDATES_PER_NEED})")
+        raise InvalidParameter(f"每项需求的候选数须在 1 到 {MAX_CANDIDATES} 之间，不能是 {limit} / "
+                               f"candidates per need must be from 1 to {MAX_CANDIDATES}, not {limit}",
+                               hint=f"请给出 1 到 {MAX_CANDIDATES} 的数目（默认 {CANDIDATES_PER_NEED}） / "
+                                    f"give a limit from 1 to {MAX_CANDIDATES} (default {CANDIDATES_PER_NEED})")
 
 
 def recommend(
@@ -347,7 +349,8 @@ def recommend(
     modes = parse_reach(reach, settings.reach)
     vil = resolve_area(store, village_code)
     if not vil.is_village:
-        raise NotFound(f"{village_code} is not a village-level unit", hint="recommendations are for 12-digit codes")
+        raise NotFound(f"{village_code} 不是村级单位 / {village_code} is not a village-level unit",
+                       hint="推荐按村给出，请用 12 位代码 / recommendations are for 12-digit codes")
     ns = need_rows(store, vil, reach=modes, as_of=as_of, with_reasons=True, real_only=real_only, settings=settings)
     return _recommend_each(store, ns, [vil], limit=limit, poor_first=poor_first, real_only=real_only, lang=lang)[0]
 
@@ -392,8 +395,11 @@ def recommend_within(
     modes = parse_reach(reach, settings.reach)
     scope = resolve_area(store, code)
     if scope.level not in WITHIN_LEVELS:
-        raise InvalidParameter(f"recommendations for many villages are for a county or a township, not a "
-                               f"{scope.level}", hint="ask county by county (6-digit codes), e.g. 211381")
+        zh = LEVEL_ZH.get(scope.level, scope.level)
+        raise InvalidParameter(f"多个村的推荐只按县或乡镇给出，{scope.code} 是{zh} / "
+                               f"recommendations for many villages are for a county or a township, not a "
+                               f"{scope.level}", hint="请逐县查询（6 位代码），如 211381 / "
+                               "ask county by county (6-digit codes), e.g. 211381")
     ns = needs if needs is not None else need_rows(store, scope, reach=modes, as_of=as_of, with_reasons=True,
                                                    real_only=real_only, settings=settings)
     if set(ns.reach) != set(modes) or (as_of is not None and ns.as_of != as_of) or \
@@ -405,8 +411,10 @@ def recommend_within(
         codes = sorted({normal_code(v) for v in villages})
         outside = [c for c in codes if len(c) != 12 or not c.startswith(scope.code)]
         if outside:
-            raise InvalidParameter(f"{outside[0]} is not a village-level unit within {scope.code}",
-                                   hint="give 12-digit codes that start with the area's code")
+            raise InvalidParameter(f"{outside[0]} 不是 {scope.code} 内的村级单位 / "
+                                   f"{outside[0]} is not a village-level unit within {scope.code}",
+                                   hint="请给出以该地区代码开头的 12 位代码 / "
+                                        "give 12-digit codes that start with the area's code")
     found = resolve_areas(store, codes)
     reports = _recommend_each(store, ns, [found[c] for c in codes], limit=limit, poor_first=poor_first,
                               real_only=real_only, lang=lang)

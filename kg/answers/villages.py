@@ -122,7 +122,8 @@ def village_detail(store: StoreAPI, code: str, *, reach: str | None = None, as_o
     settings = settings or get_settings()
     vil = resolve_area(store, code)
     if not vil.is_village:
-        raise NotFound(f"{code} is not a village-level unit", hint="villages have 12-digit codes")
+        raise NotFound(f"{code} 不是村级单位 / {code} is not a village-level unit",
+                       hint="村的代码是 12 位 / villages have 12-digit codes")
     ns = need_rows(store, vil, reach=reach, as_of=as_of, with_reasons=True, real_only=real_only, settings=settings)
     situation = poverty_of(store, [vil.code])[vil.code]
     evidence = need_evidence(store, [n.iri for n in ns.rows])

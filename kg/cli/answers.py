@@ -243,8 +243,9 @@ def gaps(
     _check_format(fmt)
     try:
         if (start is None) != (end is None):
-            raise InvalidParameter("give both --start and --end, or neither",
-                                   hint="e.g. --start 2018-01-01 --end 2018-12-31")
+            raise InvalidParameter("请同时给出 --start 和 --end，或都不给 / give both --start and --end, or neither",
+                                   hint="例如 --start 2018-01-01 --end 2018-12-31 / "
+                                        "e.g. --start 2018-01-01 --end 2018-12-31")
         period = (start, end) if start and end else None
         with _store() as store:
             rep = run_gaps(store, area, by=by, period=period, reach=reach, real_only=real_only, as_of=_day(as_of),
