@@ -85,6 +85,20 @@ PARAM_TYPES: dict[str, str] = {
     "iri": "an absolute IRI (http…)",
 }
 
+#: What a value of each parameter type is, in Chinese: the first half of a hint whose second is the parameter's
+#: description (``# param:`` lines are in English).
+PARAM_TYPES_ZH: dict[str, str] = {
+    "string": "一段文字",
+    "lang": "标签的语言代码（zh 或 en）",
+    "integer": "一个整数",
+    "severity": f"需求的严重程度，{SEVERITY_MIN} 到 {SEVERITY_MAX} 的整数",
+    "decimal": "一个数",
+    "date": "日期（YYYY-MM-DD）",
+    "area": "地区代码（2、4、6、9 或 12 位数字）",
+    "concept": "概念代码，如 N22 或 C1",
+    "iri": "以 http:// 或 https:// 开头的完整 IRI",
+}
+
 _HEADER = re.compile(r"^#\s*([a-z_]+)\s*:\s*(.*)$")
 #: The reserved boolean every query takes: true leaves out example data.
 REAL_ONLY = "real_only"
@@ -240,64 +254,74 @@ def get_query(name: str, directory: Path = QUERIES_DIR) -> CatalogueQuery:
     if name in catalogue:
         return catalogue[name]
     close = difflib.get_close_matches(name, list(catalogue), n=3)
-    hint = f"did you mean {', '.join(close)}?" if close else "run `dcpa query --list` to see the catalogue"
-    raise NotFound(f"no catalogue query named {name!r}", hint=hint)
+    hint = (f"是不是要找 {', '.join(close)}？ / did you mean {', '.join(close)}?" if close
+            else "运行 `dcpa query --list` 查看查询目录 / run `dcpa query --list` to see the catalogue")
+    raise NotFound(f"查询目录中没有名为 {name!r} 的查询 / no catalogue query named {name!r}", hint=hint)
+
+
+def param_hint(param: Param) -> str:
+    """What ``param`` takes, ``中文 / English``: its type's Chinese phrase, then its (English) description."""
+    return f"{param.name}：{PARAM_TYPES_ZH.get(param.type, param.type)} / {param.name}: {param.description}"
 
 
 def to_term(param: Param, raw: str) -> ox.NamedNode | ox.Literal:
     """Turn a raw parameter string into the typed RDF term its declaration asks for."""
     value = raw.strip()
 
-    def bad(expect: str) -> InvalidParameter:
+    def bad(zh: str, en: str) -> InvalidParameter:
+        """The refusal of ``raw``, which is not what ``zh`` and ``en`` say the parameter takes."""
         return InvalidParameter(
-            f"parameter {param.name}={raw!r} is not {expect}",
-            hint=f"{param.name}: {param.description}",
-            details=[Issue(f"expected {expect}", column=param.name, value=raw).to_dict()],
+            f"参数 {param.name}={raw!r} 不是{zh} / parameter {param.name}={raw!r} is not {en}",
+            hint=param_hint(param),
+            details=[Issue(f"应为{zh} / expected {en}", column=param.name, value=raw).to_dict()],
         )
 
     t = param.type
     if t in ("string", "lang"):
         if t == "lang" and not re.fullmatch(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*|\*", value):
-            raise bad("a language tag such as zh or en")
+            raise bad("语言代码（如 zh 或 en）", "a language tag such as zh or en")
         if t == "lang" and value != "*" and value.split("-")[0].lower() not in LABEL_LANGUAGES:
-            raise bad(f"a language the labels are in ({', '.join(LABEL_LANGUAGES)}): no label is in {value!r}")
+            langs = ", ".join(LABEL_LANGUAGES)
+            raise bad(f"标签所用的语言（{langs}）：没有 {value!r} 语言的标签",
+                      f"a language the labels are in ({langs}): no label is in {value!r}")
         return ox.Literal(value)
     if t in ("integer", "severity"):
         try:
             number = int(value)
         except ValueError:
-            raise bad("an integer") from None
+            raise bad("整数", "an integer") from None
         if t == "severity" and not SEVERITY_MIN <= number <= SEVERITY_MAX:  # 9 would answer no rows, said nowhere
-            raise bad(f"a severity from {SEVERITY_MIN} to {SEVERITY_MAX}")
+            raise bad(f" {SEVERITY_MIN} 到 {SEVERITY_MAX} 的严重程度",
+                      f"a severity from {SEVERITY_MIN} to {SEVERITY_MAX}")
         return ox.Literal(str(number), datatype=ox.NamedNode(_XSD + "integer"))
     if t == "decimal":
         try:
             return ox.Literal(str(Decimal(value)), datatype=ox.NamedNode(_XSD + "decimal"))
         except InvalidOperation:
-            raise bad("a number") from None
+            raise bad("数字", "a number") from None
     if t == "date":
         try:
             return ox.Literal(date.fromisoformat(value).isoformat(), datatype=ox.NamedNode(_XSD + "date"))
         except ValueError:
-            raise bad("a date YYYY-MM-DD") from None
+            raise bad("日期（YYYY-MM-DD）", "a date YYYY-MM-DD") from None
     if t == "area":
         code = normal_code(value)  # as the area resolver reads it: ２１０１ is 2101
         if not _AREA_CODE.match(code):
-            raise bad("an area code of 2, 4, 6, 9 or 12 digits")
+            raise bad(" 2、4、6、9 或 12 位数字的地区代码", "an area code of 2, 4, 6, 9 or 12 digits")
         return ox.NamedNode(area(code))
     if t == "concept":
         value = normal_notation(value)  # as the importer reads a code: n22 and Ｎ２２ are N22
         if not _NOTATION.match(value):
-            raise bad("a concept notation such as N22 or C1")
+            raise bad("概念代码（如 N22 或 C1）", "a concept notation such as N22 or C1")
         return ox.NamedNode(str(DCPAV[value]))
     if t == "iri":
         if not re.match(r"^https?://", value):
-            raise bad("an absolute http(s) IRI")
+            raise bad("以 http:// 或 https:// 开头的完整 IRI", "an absolute http(s) IRI")
         try:
             return ox.NamedNode(value)
         except ValueError:
-            raise bad("a valid IRI") from None
-    raise bad(f"a value of the unknown type {t}")  # pragma: no cover - types are checked on load
+            raise bad("有效的 IRI", "a valid IRI") from None
+    raise bad(f"类型 {t} 的值（未知类型）", f"a value of the unknown type {t}")  # pragma: no cover - checked on load
 
 
 def params_of(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -310,9 +334,11 @@ def params_of(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     for name, value in pairs:
         if name in params:
             raise InvalidParameter(
+                f"参数 {name} 给了不止一次（{params[name]!r}、{value!r}） / "
                 f"parameter {name} is given more than once ({params[name]!r}, {value!r})",
-                hint=f"give {name} once; a query answers for one value of each parameter",
-                details=[Issue("given more than once", column=name, value=value).to_dict()],
+                hint=f"{name} 只能给一次：查询的每个参数只取一个值 / "
+                f"give {name} once; a query answers for one value of each parameter",
+                details=[Issue("重复给出 / given more than once", column=name, value=value).to_dict()],
             )
         params[name] = value
     return params
@@ -323,15 +349,18 @@ def bind_params(query: CatalogueQuery, params: dict[str, str], *, real_only: boo
     known = {p.name for p in query.parameters}
     unknown = sorted(set(params) - known)
     if unknown:
+        names = ", ".join(sorted(known))
         raise InvalidParameter(
-            f"query {query.name!r} has no parameter {', '.join(unknown)}",
-            hint=f"its parameters are: {', '.join(sorted(known)) or '(none)'}",
+            f"查询 {query.name!r} 没有参数 {', '.join(unknown)} / query {query.name!r} has no parameter "
+            f"{', '.join(unknown)}",
+            hint=f"它的参数是：{names or '（无）'} / its parameters are: {names or '(none)'}",
         )
     bindings: dict[str, Any] = {}
     for p in query.parameters:
         raw = params.get(p.name, p.default)
         if raw is None or raw == "":
-            raise InvalidParameter(f"query {query.name!r} needs parameter {p.name}", hint=p.description)
+            raise InvalidParameter(f"查询 {query.name!r} 需要参数 {p.name} / query {query.name!r} needs parameter "
+                                   f"{p.name}", hint=param_hint(p))
         bindings[p.name] = to_term(p, raw)
     bindings[REAL_ONLY] = ox.Literal("true" if real_only else "false", datatype=ox.NamedNode(_BOOLEAN))
     return bindings
@@ -361,10 +390,13 @@ def check_known(store: StoreAPI, query: CatalogueQuery, bindings: dict[str, Any]
                 known = sorted(str(r["n"]) for r in store.select(
                     f"SELECT ?n WHERE {{ {to_term(p, p.default)} skos:inScheme ?s . ?c skos:inScheme ?s ; "
                     "skos:notation ?n }"))
+            given = term.value.rsplit("/", 1)[-1]
             raise InvalidParameter(
-                f"parameter {p.name}={term.value.rsplit('/', 1)[-1]!r} is no concept of the vocabulary",
-                hint=f"{p.name}: one of {', '.join(known)}" if known else f"{p.name}: {p.description}",
-                details=[Issue("an unknown concept", column=p.name, value=term.value.rsplit("/", 1)[-1]).to_dict()])
+                f"参数 {p.name}={given!r} 不是词表中的概念 / parameter {p.name}={given!r} is no concept of the "
+                "vocabulary",
+                hint=f"{p.name}：可选 {', '.join(known)} / {p.name}: one of {', '.join(known)}" if known
+                else param_hint(p),
+                details=[Issue("未知的概念 / an unknown concept", column=p.name, value=given).to_dict()])
 
 
 def run_query(
@@ -381,8 +413,10 @@ def run_query(
     check_known(store, query, bindings)
     if "derived" in query.uses and derived.marker(store) is None:
         raise StoreError(
+            f"查询 {query.name!r} 读取派生图，而此存储没有派生图，或其派生图出自旧版规则 / "
             f"query {query.name!r} reads the derived graph, which this store lacks or has from an older rule",
-            hint="run `dcpa derive` (or `dcpa build --force`) to compute it",
+            hint="请运行 `dcpa derive`（或 `dcpa build --force`）计算派生图 / "
+            "run `dcpa derive` (or `dcpa build --force`) to compute it",
         )
     if "derived" in query.uses:
         derived.check_settled(store, f"query {query.name!r} reads the derived graph")

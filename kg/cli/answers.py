@@ -111,7 +111,8 @@ def query_cmd(
         pairs: list[tuple[str, str]] = []
         for item in param or []:
             if "=" not in item:
-                raise InvalidParameter(f"bad --param {item!r}", hint="write --param key=value")
+                raise InvalidParameter(f"--param {item!r} 的格式不对 / bad --param {item!r}",
+                                       hint="请写成 --param 名称=值 / write --param key=value")
             k, v = item.split("=", 1)
             pairs.append((k.strip(), v))
         params = params_of(pairs)
