@@ -114,7 +114,7 @@ def import_cmd(
     try:
         for f in files:  # usage errors before opening the store
             if not f.is_file():
-                raise ImportUsageError(f"no such file: {f}", hint="请检查路径 / check the path")
+                raise ImportUsageError(f"没有这个文件：{f} / no such file: {f}", hint="请检查路径 / check the path")
         report = as_writer("import", alone, served)
     except DcpaError as e:
         raise fail(e) from None

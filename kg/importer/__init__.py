@@ -140,7 +140,7 @@ def import_files(
     files = [Path(p) for p in paths]
     if not files:
         raise ImportUsageError(
-            "no files given",
+            "没有给出文件 / no files given",
             hint="请给出要导入的文件：dcpa import needs.xlsx [更多文件…] / dcpa import needs.xlsx [more files…]",
         )
     user = checked_user(user, "请写明由谁导入这些数据（--user 姓名） / say who imports the data (--user NAME)")
@@ -184,7 +184,8 @@ def import_records(
     """Import records given as dicts keyed by column keys (e.g. from the JSON API) as one batch."""
     if kind not in RECORD_KINDS:
         kinds = ", ".join(RECORD_KINDS)
-        raise ImportUsageError(f"unknown record kind {kind!r}", hint=f"请使用以下之一：{kinds} / one of: {kinds}")
+        raise ImportUsageError(f"未知的记录种类 {kind!r} / unknown record kind {kind!r}",
+                               hint=f"请使用以下之一：{kinds} / one of: {kinds}")
     if not isinstance(records, list) or not records:
         raise ValidationFailed([Issue("没有记录 / no records given", file=source_name, sheet=kind)])
     user = checked_user(user)

@@ -98,7 +98,7 @@ def checked_user(user: str | None, hint: str = "请写明由谁写入这些数�
 
     ``hint`` (``中文 / English``) says how to name the user where none was given."""
     if not user or not user.strip():
-        raise ImportUsageError("no user given", hint=hint)
+        raise ImportUsageError("没有写明用户 / no user given", hint=hint)
     problem = text_problem(user.strip(), 200)
     if problem:
         raise ValidationFailed(

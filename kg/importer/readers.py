@@ -102,7 +102,7 @@ def read_file(
     """
     if not path.exists() or not path.is_file():
         raise NotFound(
-            f"no such file: {path}",
+            f"没有这个文件：{path} / no such file: {path}",
             hint="请检查路径，给出一个或多个 .xlsx 或 .csv 文件 / check the path; give one or more .xlsx or .csv files",
         )
     shown = name or path.name
@@ -125,7 +125,8 @@ def read_file(
             else "请使用按 `dcpa template` 模板填写的 .xlsx 或 .csv 文件 / "
             "use an .xlsx or .csv file made from `dcpa template`"
         )
-        raise ImportUsageError(f"unknown file format {path.suffix or '(none)'!r}: {path.name}", hint=hint)
+        raise ImportUsageError(f"无法识别的文件格式 {path.suffix or '（无扩展名）'!r}：{path.name} / "
+                               f"unknown file format {path.suffix or '(none)'!r}: {path.name}", hint=hint)
     size = path.stat().st_size
     if size > settings.max_import_bytes:
         issues.append(

@@ -69,7 +69,8 @@ def replace_record(
     if kind not in REPLACEABLE:
         kinds = ", ".join(REPLACEABLE)
         raise ImportUsageError(
-            f"records of kind {kind!r} cannot be replaced", hint=f"请使用以下之一：{kinds} / one of: {kinds}"
+            f"{kind!r} 类记录不能替换 / records of kind {kind!r} cannot be replaced",
+            hint=f"请使用以下之一：{kinds} / one of: {kinds}"
         )
     user = checked_user(user)
     if not isinstance(record, dict):
@@ -78,7 +79,7 @@ def replace_record(
     cls = REPLACEABLE[kind][1]
     if not store.ask(f"ASK {{ <{iri}> a/rdfs:subClassOf* <{cls}> }}"):
         raise NotFound(
-            f"no {REPLACEABLE[kind][0]} with id {record_id!r}",
+            f"没有编号为 {record_id!r} 的{RECORD_KINDS[kind].zh} / no {REPLACEABLE[kind][0]} with id {record_id!r}",
             hint=f"图谱中没有记录 <{iri}> / the record <{iri}> is not in the graph",
         )
     now = batch_time()

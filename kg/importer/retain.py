@@ -86,21 +86,33 @@ def withdrawn_batches(batches: list[dict[str, Any]]) -> set[str]:
 
 
 def replacement_blocker(entry: dict[str, Any], withdrawn: set[str]) -> str | None:
-    """Why the replacement ``entry`` cannot be withdrawn yet (None: it can, or it is no replacement), the batches
-    ``withdrawn`` (``withdrawn_batches``) given: read once for a whole history, not once an entry.
+    """Why the replacement ``entry`` cannot be withdrawn yet, ``中文 / English`` (None: it can, or it is no
+    replacement), the batches ``withdrawn`` (``withdrawn_batches``) given: read once for a whole history, not once
+    an entry.
 
     A replacement supersedes the record's versions in other graphs, which a withdrawal does not restore: it may go
     only once every import batch whose version it superseded is withdrawn (the record then leaves), and never when
     it superseded example or reference data (a rebuild would bring that version back; ``supersedes_other``).
     """
+    said = blocker_reason(entry, withdrawn)
+    return " / ".join(said) if said is not None else None
+
+
+def blocker_reason(entry: dict[str, Any], withdrawn: set[str]) -> tuple[str, str] | None:
+    """``replacement_blocker``'s reason in Chinese and in English, for a sentence of each language."""
     if entry.get("source") != "replace":
         return None
     if "replaces_in" not in entry:
-        return "it was recorded before the batches it superseded were kept"
+        return ("记录它时，被它取代的批次还没有保存", "it was recorded before the batches it superseded were kept")
     if entry.get("supersedes_other"):
-        return "it replaced example or reference data, which a withdrawal cannot bring back"
+        return ("它替换的是示例数据或参考数据，撤回无法恢复它们",
+                "it replaced example or reference data, which a withdrawal cannot bring back")
     earlier = [b for b in entry["replaces_in"] if b not in withdrawn]
-    return f"batch {', '.join(earlier)}, whose version it replaced, is not withdrawn" if earlier else None
+    if not earlier:
+        return None
+    batches = ", ".join(earlier)
+    return (f"它所替换版本所在的批次 {batches} 尚未撤回",
+            f"batch {batches}, whose version it replaced, is not withdrawn")
 
 
 def retain(root: Path, entry: dict[str, Any], files: list[tuple[str, bytes | Path]]) -> None:

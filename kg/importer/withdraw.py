@@ -51,7 +51,7 @@ from .batch import TIME_FORMAT, batch_time, checked_user
 from .journal import GRAPH_JOURNAL, Marker, finish, recover
 from .landing import landed_anyway, roll_back
 from .replace import lexical
-from .retain import WITHDRAWING, amend, is_withdrawn, read_manifest, replacement_blocker, withdrawn_batches
+from .retain import WITHDRAWING, amend, blocker_reason, is_withdrawn, read_manifest, withdrawn_batches
 
 log = logging.getLogger(__name__)
 
@@ -197,25 +197,28 @@ def _entry(batches: list[dict[str, Any]], batch_id: str) -> dict[str, Any]:
     found = [e for e in batches if e.get("batch_id") == batch_id]
     if not found:
         raise NotFound(
-            f"no import batch {batch_id!r}",
+            f"没有导入批次 {batch_id!r} / no import batch {batch_id!r}",
             hint="`dcpa history`（或 GET /api/imports）会列出所有批次 / "
             "`dcpa history` (or GET /api/imports) lists the batches",
         )
     entry = found[0]
     if entry.get("state"):
-        raise Conflict(f"batch {batch_id} is still being written ({entry['state']})",
+        raise Conflict(f"批次 {batch_id} 仍在写入中（{entry['state']}） / "
+                       f"batch {batch_id} is still being written ({entry['state']})",
                        hint="请稍后再试：下一次写入会完成或撤销它 / "
                        "try again in a moment: the next write finishes or undoes it")
     if entry.get("withdrawal"):
         w = entry["withdrawal"]
-        raise Conflict(f"batch {batch_id} was already withdrawn on {w.get('time')} by {w.get('user')}",
+        raise Conflict(f"批次 {batch_id} 已于 {w.get('time')} 由 {w.get('user')} 撤回 / "
+                       f"batch {batch_id} was already withdrawn on {w.get('time')} by {w.get('user')}",
                        hint="请把改正后的文件作为新批次导入 / import its corrected files as a new batch")
-    blocker = replacement_blocker(entry, withdrawn_batches(batches))
+    blocker = blocker_reason(entry, withdrawn_batches(batches))
     if blocker is not None:
         put = f"PUT /api/{entry.get('kind')}/{entry.get('record_id')}"
         raise Conflict(
+            f"批次 {batch_id} 替换了一条记录（{entry.get('record')}），还不能撤回：{blocker[0]} / "
             f"batch {batch_id} is the replacement of one record ({entry.get('record')}) and cannot be withdrawn: "
-            f"{blocker}",
+            f"{blocker[1]}",
             hint=f"请用这条记录应有的内容再替换一次（{put}）；要删除这条记录，先撤回最初导入它的批次 / "
             f"replace the record again with the version it should have ({put}); to remove the record, "
             "withdraw the batch that first imported it, then this one",

@@ -1,0 +1,105 @@
+"""What a data steward meets importing, replacing and withdrawing is said in Chinese first, then in English
+(``中文 / English``), message and hint, the English as it was (scripts match it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from kg.cli import app
+from kg.errors import DcpaError
+from kg.importer import import_files, import_records, replace_record, withdraw
+from kg.importer.readers import read_file
+from kg.settings import Settings, get_settings
+from kg.store import Store
+
+from .conftest import NEED
+
+
+def _zh_first(text: str | None, english: str) -> None:
+    """``text`` is ``中文 / English``: Chinese before the separator, then the English as it was."""
+    assert text, "no text"
+    zh, sep, en = text.partition(" / ")
+    assert sep and any("\u4e00" <= c <= "\u9fff" for c in zh), f"not Chinese first: {text!r}"
+    assert english in en and not any("\u4e00" <= c <= "\u9fff" for c in english), text
+
+
+def _need_id(store: Store, graph: str) -> str:
+    [row] = store.select(f"SELECT ?n WHERE {{ GRAPH <{graph}> {{ ?n a dcpa:Need }} }}")
+    return str(row["n"]).rsplit("/", 1)[1]
+
+
+def _withdrawn(store: Store, settings: Settings) -> str:
+    batch = import_records(store, "needs", [NEED], user="u", settings=settings).batch_id
+    withdraw(store, batch, user="u", settings=settings)
+    return batch
+
+
+def _replacement(store: Store, settings: Settings) -> str:
+    first = import_records(store, "needs", [NEED], user="u", settings=settings)
+    return replace_record(store, "needs", _need_id(store, first.graph), {**NEED, "severity": 2}, user="u",
+                          settings=settings).batch_id
+
+
+Case = tuple[Callable[[Store, Settings, Path], Any], str, str | None]
+#: (what is done, the English the message keeps, the English the hint keeps)
+CASES: dict[str, Case] = {
+    "no files": (lambda s, st, tmp: import_files(s, [], user="u", settings=st), "no files given",
+                 "dcpa import needs.xlsx"),
+    "unknown kind": (lambda s, st, tmp: import_records(s, "dogs", [NEED], user="u", settings=st),
+                     "unknown record kind 'dogs'", "one of: needs"),
+    "no user": (lambda s, st, tmp: import_records(s, "needs", [NEED], user=" ", settings=st), "no user given",
+                "say who writes the data"),
+    "no such file": (lambda s, st, tmp: read_file(tmp / "missing.csv", st, []), "no such file: ", "check the path"),
+    "unknown format": (lambda s, st, tmp: read_file(_touch(tmp / "needs.pdf"), st, []),
+                       "unknown file format '.pdf': needs.pdf", "use an .xlsx or .csv file"),
+    "not replaceable": (lambda s, st, tmp: replace_record(s, "policies", "P01", {}, user="u", settings=st),
+                        "records of kind 'policies' cannot be replaced", "one of: needs"),
+    "no such record": (lambda s, st, tmp: replace_record(s, "needs", "nope", NEED, user="u", settings=st),
+                       "no need with id 'nope'", "is not in the graph"),
+    "no such batch": (lambda s, st, tmp: withdraw(s, "20990101T000000Z-000000", user="u", settings=st),
+                      "no import batch '20990101T000000Z-000000'", "lists the batches"),
+    "withdrawn twice": (lambda s, st, tmp: withdraw(s, _withdrawn(s, st), user="u", settings=st),
+                        "was already withdrawn on", "import its corrected files as a new batch"),
+    "a replacement": (lambda s, st, tmp: withdraw(s, _replacement(s, st), user="u", settings=st),
+                      "and cannot be withdrawn: batch ", "replace the record again"),
+}
+
+
+def _touch(path: Path) -> Path:
+    path.write_text("x", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_import_refusals_are_chinese_first(store: Store, settings: Settings, tmp_path: Path, case: str) -> None:
+    do, english, hint = CASES[case]
+    with pytest.raises(DcpaError) as e:
+        do(store, settings, tmp_path)
+    _zh_first(e.value.message, english)
+    if hint is not None:
+        _zh_first(e.value.hint, hint)
+
+
+def test_a_replacement_s_blocker_is_said_in_the_language_of_each_half(store: Store, settings: Settings) -> None:
+    """The reason a replacement stays is in both halves, each in its language (not the English one twice)."""
+    with pytest.raises(DcpaError) as e:
+        withdraw(store, _replacement(store, settings), user="u", settings=settings)
+    zh, _, en = e.value.message.partition(" / ")
+    assert "尚未撤回" in zh and "whose version it replaced, is not withdrawn" in en
+
+
+def test_the_cli_says_a_missing_file_chinese_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DCPA_STORE_PATH", str(tmp_path / "store"))
+    get_settings.cache_clear()
+    try:
+        r = CliRunner().invoke(app, ["import", str(tmp_path / "needs.xlsx"), "--user", "u"])
+    finally:
+        get_settings.cache_clear()
+    assert r.exit_code == 2
+    message = next(x for x in r.stderr.splitlines() if x.startswith("error: "))
+    _zh_first(message.removeprefix("error: "), f"no such file: {tmp_path / 'needs.xlsx'}")
