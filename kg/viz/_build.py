@@ -104,7 +104,8 @@ def village_view(
     """
     vil = resolve_area(store, code)
     if not vil.is_village:
-        raise NotFound(f"no village-level unit with code {code!r}", hint="use a 12-digit statistical code")
+        raise NotFound(f"没有代码为 {code!r} 的村级单位 / no village-level unit with code {code!r}",
+                       hint="请使用 12 位统计用区划代码 / use a 12-digit statistical code")
     code, v = vil.code, vil.iri  # the code as the graph writes it, not as typed
     g = nx.DiGraph()
     labs = vil.label
@@ -339,7 +340,8 @@ def area_view(store: StoreAPI, code: str, *, reach: str | None = None, max_nodes
     info = resolve_area(store, code)
     if info.is_village:
         raise NotFound(
-            f"no county, city or province with code {code!r}", hint="use a 2-, 4-, 6- or 9-digit code"
+            f"没有代码为 {code!r} 的县、市或省 / no county, city or province with code {code!r}",
+            hint="请使用 2、4、6 或 9 位代码 / use a 2-, 4-, 6- or 9-digit code",
         )
     code, a = info.code, info.iri  # the code as the graph writes it, not as typed
     g = nx.DiGraph()
@@ -446,7 +448,8 @@ def policy_view(store: StoreAPI, ident: str, *, area_code: str | None = None, ma
             break
     if start is None:
         raise NotFound(
-            f"no policy or programme with id {ident!r}", hint="ids look like P01 (see policies.csv)"
+            f"没有编号为 {ident!r} 的政策或文化工程 / no policy or programme with id {ident!r}",
+            hint="编号形如 P01（见 policies.csv） / ids look like P01 (see policies.csv)",
         )
     scope = resolve_area(store, area_code) if area_code else None
     g = nx.DiGraph()

@@ -29,7 +29,8 @@ _BAD_IRI_CHARS = set('<>"{}|\\^` \n\r\t')
 def ref(iri: str) -> str:
     """``<iri>`` for a SPARQL text, refusing anything that could break out of the IRI."""
     if not iri.startswith(("http://", "https://", "urn:")) or _BAD_IRI_CHARS & set(iri):
-        raise QueryError(f"not an IRI: {iri!r}", hint="pass a full http(s) IRI")
+        raise QueryError(f"不是 IRI：{iri!r} / not an IRI: {iri!r}",
+                         hint="请给出以 http:// 或 https:// 开头的完整 IRI / pass a full http(s) IRI")
     return f"<{iri}>"
 
 

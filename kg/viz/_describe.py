@@ -17,7 +17,8 @@ def describe(store: StoreAPI, iri: str, *, limit: int = LIMIT) -> dict[str, Any]
     out_rows = _data.select(store, f"SELECT ?p ?o WHERE {{ ?s ?p ?o }} LIMIT {limit + 1}", s=iri)
     in_rows = _data.select(store, f"SELECT ?x ?p WHERE {{ ?x ?p ?s }} LIMIT {limit + 1}", s=iri)
     if not out_rows and not in_rows:
-        raise NotFound(f"nothing is known about {iri}")
+        raise NotFound(f"图谱中没有关于 {iri} 的任何信息 / nothing is known about {iri}",
+                       hint="请给出图谱中某个节点的完整 IRI / give the full IRI of a node of the graph")
     lab_rows = _data.select(
         store, "SELECT ?l (LANG(?l) AS ?lang) WHERE { ?s rdfs:label|skos:prefLabel ?l }", s=iri
     )

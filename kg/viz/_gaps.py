@@ -70,7 +70,9 @@ def resolve(store: StoreAPI, code: str | None) -> Area:
     """The area of a dashboard (the province when ``code`` is empty); a malformed code is a QueryError."""
     code = normal_code(code or "21")
     if not valid_code(code):
-        raise QueryError(f"not an area code: {code!r}", hint="use a 2-, 4-, 6-, 9- or 12-digit statistical code")
+        raise QueryError(f"不是地区代码：{code!r} / not an area code: {code!r}",
+                         hint="请使用 2、4、6、9 或 12 位统计用区划代码 / "
+                              "use a 2-, 4-, 6-, 9- or 12-digit statistical code")
     return resolve_area(store, code)
 
 
@@ -131,7 +133,9 @@ def gap_tables(store: StoreAPI, area_code: str | None, charts: Iterable[str] = C
     charts = list(charts)
     for by in charts:
         if by not in CHARTS:
-            raise QueryError(f"unknown chart {by!r}", hint="use one of: " + ", ".join(CHARTS))
+            known = ", ".join(CHARTS)
+            raise QueryError(f"未知的图表 {by!r} / unknown chart {by!r}",
+                             hint=f"请使用以下之一：{known} / use one of: {known}")
     a = resolve(store, area_code)
     return {by: table(gaps(store, a.code, by=GapDimension(by), reach=reach, real_only=real_only, as_of=as_of,
                            period=period, need_type=need_type, min_severity=min_severity, settings=settings), by)
@@ -179,7 +183,8 @@ def village_summary(store: StoreAPI, code: str, *, reach: str | None = None, lim
     is, fit, what is left, the explanation with named predicates), for its page."""
     a = resolve(store, code)
     if not a.is_village:
-        raise NotFound(f"{code!r} is not a village-level code", hint="use a 12-digit code")
+        raise NotFound(f"{code!r} 不是村级单位的代码 / {code!r} is not a village-level code",
+                       hint="请使用 12 位代码 / use a 12-digit code")
     detail = village_detail(store, a.code, reach=reach, real_only=real_only, settings=settings)
     rec = recommend(store, a.code, limit=limit, reach=reach, real_only=real_only, lang=lang, settings=settings)
     predicates = explanation_labels(store, [rec])
