@@ -228,5 +228,7 @@ def export(store: StoreAPI, fmt: str, out: IO[bytes]) -> None:
     try:
         writer = EXPORTERS[fmt]
     except KeyError:
-        raise ConfigurationError(f"unknown export format {fmt!r}", hint=f"use one of: {', '.join(EXPORTERS)}") from None
+        known = ", ".join(EXPORTERS)
+        raise ConfigurationError(f"未知的导出格式 {fmt!r} / unknown export format {fmt!r}",
+                                 hint=f"请使用以下之一：{known} / use one of: {known}") from None
     writer(store, out)

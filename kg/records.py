@@ -197,7 +197,9 @@ def get_record(store: StoreAPI, kind: RecordKind, key: str) -> dict[str, Any]:
     iri = node(kind.kind, key)
     if not store.ask(f"ASK {{ VALUES ?c {{ {iri_values(classes(store, kind.root))} }} "
                      f"VALUES ?s {{ {iri_values([iri])} }} ?s a ?c }}"):
-        raise NotFound(f"no {kind.kind} with id {key!r}", hint=f"list them with /api/{kind.path}")
+        zh = kind.title.rsplit(" / ", 1)[-1]
+        raise NotFound(f"没有编号为 {key!r} 的{zh} / no {kind.kind} with id {key!r}",
+                       hint=f"/api/{kind.path} 列出全部{zh} / list them with /api/{kind.path}")
     return describe_records(store, [iri], kind)[0]
 
 

@@ -445,8 +445,10 @@ def normalise(q: str) -> list[str]:
     text = searchable(typed(q))
     terms = [t for t in text.replace(",", " ").split() if t]
     if len(terms) > _MAX_QUERY_TERMS:
-        raise QueryError(f"the search has {len(terms)} words; at most {_MAX_QUERY_TERMS}",
-                         hint="search by name, then add the township or county to tell namesakes apart")
+        raise QueryError(f"搜索词有 {len(terms)} 个，最多 {_MAX_QUERY_TERMS} 个 / "
+                         f"the search has {len(terms)} words; at most {_MAX_QUERY_TERMS}",
+                         hint="请按名称搜索，再加上乡镇或县名以区分同名地区 / "
+                         "search by name, then add the township or county to tell namesakes apart")
     return terms
 
 

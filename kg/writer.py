@@ -122,8 +122,10 @@ class WriterLock:
         if not self.try_acquire():
             who = holder(self.path)
             raise StoreBusy(
+                f"{who or '另一个 dcpa 进程'} 正在写入 {self.store_path} 的存储 / "
                 f"{who or 'another dcpa process'} is writing the store at {self.store_path}",
-                hint="wait for it to finish; while `dcpa serve` runs, use the dcpa commands (they hand their "
+                hint="请等它结束；`dcpa serve` 运行期间，请使用 dcpa 命令（它们把工作交给服务器）或 API / "
+                "wait for it to finish; while `dcpa serve` runs, use the dcpa commands (they hand their "
                 "work to the server) or the API",
             )
 

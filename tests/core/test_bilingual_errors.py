@@ -1,0 +1,82 @@
+"""What a planner or a data steward meets from the library's core (a record's id, a reach rule, a search, an
+export, a store another process writes) is said in Chinese first, then in English (``中文 / English``)."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kg.errors import DcpaError, StoreBusy
+from kg.export import export
+from kg.namespaces import GRAPH_ONTOLOGY
+from kg.records import RECORD_KINDS, get_record
+from kg.resources import ontology_graph
+from kg.rule import parse_reach
+from kg.search import normalise
+from kg.store import Store
+from kg.writer import WriterLock
+
+
+def _zh_first(text: str | None, english: str) -> None:
+    """``text`` is ``中文 / English``: Chinese before the separator, then the English as it was."""
+    assert text, "no text"
+    zh, sep, en = text.partition(" / ")
+    assert sep and any("\u4e00" <= c <= "\u9fff" for c in zh), f"not Chinese first: {text!r}"
+    assert english in en and not any("\u4e00" <= c <= "\u9fff" for c in english), text
+
+
+@pytest.fixture(scope="module")
+def store() -> Store:
+    s = Store.memory()
+    s.add_graph(str(GRAPH_ONTOLOGY), ontology_graph())
+    return s
+
+
+#: (what is asked, the English the message keeps, the English the hint keeps)
+CASES: dict[str, tuple[Callable[[Store], Any], str, str]] = {
+    "no such record": (lambda s: get_record(s, RECORD_KINDS["interventions"], "NOPE"),
+                       "no intervention with id 'NOPE'", "list them with /api/interventions"),
+    "reach library": (lambda s: parse_reach("library"), "reach mode 'library' no longer exists",
+                      "use direct and/or area"),
+    "reach unknown": (lambda s: parse_reach("direct,near"), "unknown reach mode(s) near",
+                      "reach is a comma list of direct, area"),
+    "long search": (lambda s: normalise("a b c d e f"), "the search has 6 words; at most 4", "search by name"),
+    "export format": (lambda s: export(s, "xml", io.BytesIO()), "unknown export format 'xml'", "use one of: ttl"),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_core_refusals_are_chinese_first(store: Store, case: str) -> None:
+    ask, english, hint = CASES[case]
+    with pytest.raises(DcpaError) as e:
+        ask(store)
+    _zh_first(e.value.message, english)
+    _zh_first(e.value.hint, hint)
+
+
+def test_a_busy_store_is_said_chinese_first(tmp_path: Path) -> None:
+    """What a data steward reads when `dcpa import` finds another process writing the store."""
+    store_path = tmp_path / "store"
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys; from kg.writer import WriterLock\n"
+         f"lock = WriterLock({str(store_path)!r}, 'build'); assert lock.try_acquire()\n"
+         "print('held', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(StoreBusy) as e:
+            WriterLock(store_path, "import").acquire_or_fail()
+        _zh_first(e.value.message, f"dcpa build (pid {holder.pid}) is writing the store at {store_path}")
+        _zh_first(e.value.hint, "wait for it to finish")
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
