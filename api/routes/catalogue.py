@@ -99,7 +99,8 @@ async def run_stored_query(
 ) -> Response:
     catalogue = load_catalogue()
     if name not in catalogue:
-        raise NotFound(f"no stored query named {name!r}", hint="list them with /api/queries")
+        raise NotFound(f"查询目录中没有名为 {name!r} 的查询 / no stored query named {name!r}",
+                       hint="/api/queries 列出全部查询 / list them with /api/queries")
     q = catalogue[name]
     known = {p.name for p in q.parameters}
     params = params_of((k, v) for k, v in request.query_params.multi_items() if k not in _RESERVED)

@@ -249,7 +249,8 @@ async def chart_csv(
 ) -> Response:
     """The rows of one chart as UTF-8 CSV (with a BOM so spreadsheet programs read the Chinese)."""
     if chart not in viz.CHARTS:
-        raise NotFound(f"no chart {chart!r}", hint="charts: " + ", ".join(viz.CHARTS))
+        charts = ", ".join(viz.CHARTS)
+        raise NotFound(f"没有图表 {chart!r} / no chart {chart!r}", hint=f"图表有：{charts} / charts: {charts}")
     table = (await dashboard_tables(answers, store, area, settings, filters))["tables"][chart]
     header, body = table.csv_rows(_lang(lang))
     filename = f"gaps-{chart}-{table.area['code']}.csv"

@@ -87,7 +87,8 @@ async def gap_report(
     format: FormatParam = None,
 ) -> Response:
     if (start is None) != (end is None):
-        raise InvalidParameter("give both start and end, or neither", hint="e.g. start=2018-01-01&end=2018-12-31")
+        raise InvalidParameter("请同时给出 start 和 end，或都不给 / give both start and end, or neither",
+                               hint="例如 start=2018-01-01&end=2018-12-31 / e.g. start=2018-01-01&end=2018-12-31")
     period = (start, end) if start and end else None
     report = await answers(gaps, area, by=by, period=period, reach=reach_text(reach), as_of=as_of, real_only=real_only,
                            need_type=need_type, min_severity=min_severity, settings=settings)

@@ -86,7 +86,8 @@ class PlanForm:
     def answer(self, answers: Answers, settings: Any) -> Awaitable[Any]:
         """``kg.planning.plan`` for this question, in a query worker."""
         if not self.budget:
-            raise InvalidParameter("a plan needs a budget", hint="add budget=… (yuan) to the address")
+            raise InvalidParameter("规划需要预算 / a plan needs a budget",
+                                   hint="请在地址中加上 budget=…（元） / add budget=… (yuan) to the address")
         return answers(plan, self.budget, self.area, method=self.method, poor_first=self.poor_first,
                        real_only=self.real_only, lang=self.lang, settings=settings)
 

@@ -123,14 +123,17 @@ def _cell(value: Any) -> Any:
 def _records(body: Any) -> list[dict[str, Any]]:
     items = body if isinstance(body, list) else [body]
     if not items:
-        raise DataError("no records given",
+        raise DataError("没有记录 / no records given",
                         hint="请发送一条记录（一个对象）或一个记录列表 / send one record (an object) or a list of them")
     if len(items) > _MAX_RECORDS:
-        raise DataError(f"{len(items)} records in one request; the limit is {_MAX_RECORDS}")
+        raise DataError(f"一次请求有 {len(items)} 条记录，上限为 {_MAX_RECORDS} 条 / "
+                        f"{len(items)} records in one request; the limit is {_MAX_RECORDS}",
+                        hint=f"请分多次发送，每次不超过 {_MAX_RECORDS} 条 / send them in requests of at most "
+                        f"{_MAX_RECORDS}")
     out = []
     for i, item in enumerate(items):
         if not isinstance(item, dict):
-            raise DataError(f"record {i + 1} is not an object",
+            raise DataError(f"第 {i + 1} 条记录不是对象 / record {i + 1} is not an object",
                             hint="每条记录是一个以列名为键的 JSON 对象 / each record is a JSON object of columns")
         out.append({str(k): _cell(v) for k, v in item.items()})
     return out
@@ -254,7 +257,7 @@ def _replace_record(
     served: ServedStore, settings: Any, user: str, kind: str, record_id: str, body: Any, dry_run: bool
 ) -> Response:
     if not isinstance(body, dict):
-        raise DataError("a replacement is one record",
+        raise DataError("替换只能是一条记录 / a replacement is one record",
                         hint="请发送一个以列名为键的 JSON 对象 / send one JSON object of columns")
     record = {str(k): _cell(v) for k, v in body.items()}
     with served.writing() as store:

@@ -1,0 +1,56 @@
+"""The JSON API's refusals, the library's and the routes' own, say what is wrong in Chinese first, then in
+English (``中文 / English``), message and hint: the English as it was, for scripts that match it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from .conftest import TOKEN
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def _zh_first(text: str | None, english: str) -> None:
+    """``text`` is ``中文 / English``: Chinese before the separator, then the English as it was."""
+    assert text, "no text"
+    zh, sep, en = text.partition(" / ")
+    assert sep and any("\u4e00" <= c <= "\u9fff" for c in zh), f"not Chinese first: {text!r}"
+    assert english in en and not any("\u4e00" <= c <= "\u9fff" for c in english), text
+
+
+#: (method, path, JSON body as sent) → (status, the English the message keeps, the English the hint keeps)
+CASES: dict[tuple[str, str, Any], tuple[int, str, str]] = {
+    # the library's, as the routes pass them on
+    ("GET", "/api/policies/P99", None): (404, "no policy with id 'P99'", "list them with /api/policies"),
+    ("GET", "/api/model/2101", None): (422, "the model page is for a county, a township or a village, not a city",
+                                       "open a county"),
+    ("GET", "/api/areas/210123/recommendations?village=210124000000", None):
+        (422, "210124000000 is not a village-level unit within 210123", "give 12-digit codes"),
+    ("GET", "/api/queries/needs_by_type?lang=fr", None):
+        (422, "parameter lang='fr' is not a language the labels are in", "lang: language of the labels"),
+    ("GET", "/api/villages?q=a b c d e f", None): (400, "the search has 6 words; at most 4", "search by name"),
+    ("POST", "/api/imports/20990101T000000Z-000000/withdraw", "{}"):
+        (404, "no import batch '20990101T000000Z-000000'", "lists the batches"),
+    # the routes' own
+    ("GET", "/api/queries/no_such", None): (404, "no stored query named 'no_such'", "list them with /api/queries"),
+    ("GET", "/api/gaps?start=2018-01-01", None): (422, "give both start and end, or neither", "e.g. start=2018"),
+    ("GET", "/dashboard/data/nothing.csv", None): (404, "no chart 'nothing'", "charts: area"),
+    ("POST", "/api/needs", "[]"): (422, "no records given", "send one record"),
+}
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]} {c[1]} {c[2]}")
+def test_api_refusals_are_chinese_first(make_client: Callable[..., TestClient], case: tuple[str, str, Any]) -> None:
+    method, path, body = case
+    status, english, hint = CASES[case]
+    client = make_client(api_token=TOKEN)
+    r = client.request(method, path, content=body,
+                       headers={**AUTH, "Content-Type": "application/json"} if body is not None else None)
+    assert r.status_code == status, r.text
+    err = r.json()["error"]
+    _zh_first(err["message"], english)
+    _zh_first(err["hint"], hint)
