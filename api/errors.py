@@ -163,5 +163,6 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> Any:
         # A bug, not a user error: log the traceback, answer in the same shape without internals.
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        body = error_body("internal_error", "an unexpected error occurred", "see the server log; please report it")
+        body = error_body("internal_error", "服务器出现意外错误 / an unexpected error occurred",
+                          "请查看服务器日志并报告此问题 / see the server log; please report it")
         return respond(request, body, 500)

@@ -52,6 +52,7 @@ def test_an_unexpected_crash_still_answers_in_the_error_shape() -> None:
     assert response.status_code == 500
     body = response.json()
     assert body["error"]["code"] == "internal_error"
+    assert body["error"]["message"] == "服务器出现意外错误 / an unexpected error occurred"  # Chinese first, as all
     assert "internal detail" not in response.text
     page = client.get("/boom", headers={"Accept": "text/html"})  # a browser: a page, just as silent
     assert page.status_code == 500 and "<h1>服务器出错</h1>" in page.text and "internal detail" not in page.text
