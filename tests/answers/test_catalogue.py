@@ -32,6 +32,7 @@ PARAMS: dict[str, dict[str, str]] = {
     "model_stages": {"area": "219001"},
     "means_by_area": {"area": "2190", "lang": "en"},
     "intervention_inputs": {"area": "21"},
+    "libraries_served": {"area": "21"},
     "documented_cases": {"category": "C1", "lang": "en"},
     "poor_households_by_cause": {"area": "219001", "lang": "en"},
     "needs_by_evidence": {"area": "2190", "lang": "en"},

@@ -24,7 +24,7 @@ CATALOGUE = load_catalogue()
 PARAMS = {"means_by_area": {"area": "2190"}, "need_quotes": {"area": "2190"}, "needs_by_evidence": {"area": "2190"},
           "needs_of_village": {"village": "219001001001"}, "poor_households_by_cause": {"area": "219001"},
           "village_interventions": {"village": "219001001002"}, "model_stages": {"area": "219001"},
-          "intervention_inputs": {"area": "21"}}
+          "intervention_inputs": {"area": "21"}, "libraries_served": {"area": "21"}}
 
 
 def _rows(res: Any) -> list[str]:
