@@ -702,7 +702,8 @@ def answer(
     # may cost. A remote store is refused whatever the dataset: there the protocol's graphs replace the query's
     # FROM but not its FROM NAMED nor its GRAPH <…> (Virtuoso), so the dataset is not what this reads.
     if derived.in_flux(store) and (not isinstance(store, Store) or reads_derived(req, analysis)):
-        raise derived.unsettled("this query's dataset holds the derived graph (need states, reasons, summaries)",
+        raise derived.unsettled(("此查询的数据集包含派生图（需求状态、理由、汇总）",
+                                 "this query's dataset holds the derived graph (need states, reasons, summaries)"),
                                 _BUSY_HINT)
     media_type = negotiate(analysis.form, accept, req.format)
     out = run_query(store, req, analysis, media_type, deadline, max_rows=max_rows)
@@ -710,7 +711,9 @@ def answer(
     return out
 
 
-_BUSY_HINT = ("try again when the write ends (Retry-After); to read other graphs meanwhile, name them: FROM "
+_BUSY_HINT = ("请在写入结束后重试（见 Retry-After）；其间要读其他图，请指明它们：FROM "
+              "<https://w3id.org/dcpa/graph/reference>，或 default-graph-uri 参数 / "
+              "try again when the write ends (Retry-After); to read other graphs meanwhile, name them: FROM "
               "<https://w3id.org/dcpa/graph/reference>, or the default-graph-uri parameter")
 
 

@@ -621,21 +621,23 @@ def in_flux(store: StoreAPI) -> bool:
     return store.ask(f"ASK {{ {MARKED} }}")
 
 
-def check_settled(store: StoreAPI, reader: str, hint: str | None = None) -> None:
+def check_settled(store: StoreAPI, reader: tuple[str, str], hint: str | None = None) -> None:
     """Raise ``unsettled(reader, hint)`` when a write is refreshing the derived graph (``in_flux``)."""
     if in_flux(store):
         raise unsettled(reader, hint)
 
 
-def unsettled(reader: str, hint: str | None = None) -> StoreBusy:
-    """The refusal of a query of the derived graph while a write refreshes it: ``reader`` (a phrase: "query 'x'
-    reads the derived graph") would read counts and states of no one moment, and a query has no live rule to
-    fall back on."""
+def unsettled(reader: tuple[str, str], hint: str | None = None) -> StoreBusy:
+    """The refusal of a query of the derived graph while a write refreshes it: ``reader`` (a phrase in Chinese and
+    in English: "查询 'x' 读取派生图", "query 'x' reads the derived graph") would read counts and states of no one
+    moment, and a query has no live rule to fall back on."""
+    zh, en = reader
     return StoreBusy(
-        f"{reader}, which a write is refreshing now (or one cut short left half refreshed): its counts and "
+        f"{zh}，而一次写入正在刷新派生图（或一次中断的写入使其只刷新了一半）：其计数和状态不属于同一时刻 / "
+        f"{en}, which a write is refreshing now (or one cut short left half refreshed): its counts and "
         "states would not be those of any one moment",
-        hint=hint or "try again when the write ends; a write cut short is finished by the next write or "
-        "`dcpa serve`",
+        hint=hint or "请在写入结束后重试；中断的写入会由下一次写入或 `dcpa serve` 完成 / try again when the write "
+        "ends; a write cut short is finished by the next write or `dcpa serve`",
     )
 
 

@@ -450,6 +450,8 @@ def test_while_a_write_is_unfinished_derived_queries_say_try_again_and_gaps_are_
     r = client.get("/api/queries/needs_of_village", params={"village": V})
     err = assert_error(r, 503, "store_busy")
     assert int(r.headers["retry-after"]) > 0 and "try again" in err["hint"]
+    assert err["message"].startswith("查询 'needs_of_village' 读取派生图")
+    assert err["hint"].startswith("请在写入结束后重试")
     during = client.get("/api/gaps", params={"area": "210123"}).json()
     assert during["source"] == "live" and any("a write is under way" in n for n in during["notes"])
     assert during["totals"] == before["totals"] and before["source"] != "live"

@@ -344,6 +344,7 @@ def test_during_a_write_queries_of_the_derived_graph_say_try_again_and_others_ar
     with pytest.raises(StoreBusy, match="a write is refreshing") as e:
         sp.answer(store, sp.SparqlRequest(query=union), "", 100)
     assert "FROM" in (e.value.hint or "")
+    assert e.value.message.startswith("此查询的数据集包含派生图")  # Chinese first, as every message
     assert json.loads(sp.answer(store, sp.SparqlRequest(query=named), "", 100).body) == before[named]
     with pytest.raises(StoreBusy):  # a remote store: refused whatever the dataset (see api.sparql.answer)
         sp.answer(_Remote(store), sp.SparqlRequest(query=named), "", 100)
