@@ -43,19 +43,21 @@ def check_token(authorization: str, settings: Settings) -> None:
     if not settings.api_token:
         raise HTTPException(
             status_code=403,
-            detail="writes are switched off on this server: no API token is configured (set DCPA_API_TOKEN)",
+            detail="此服务器未开放写入：没有配置 API 令牌（请设置 DCPA_API_TOKEN） / "
+                   "writes are switched off on this server: no API token is configured (set DCPA_API_TOKEN)",
         )
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise HTTPException(
             status_code=401,
-            detail="this write needs the header `Authorization: Bearer <token>`",
+            detail="写入需要请求头 `Authorization: Bearer <令牌>` / "
+                   "this write needs the header `Authorization: Bearer <token>`",
             headers={"WWW-Authenticate": "Bearer"},
         )
     # ASCII whitespace only: read as Latin-1, the last byte of 你 or 内 (0xA0, 0x85) is Unicode whitespace too
     if not hmac.compare_digest(header_bytes(token.strip(" \t")), settings.api_token.encode("utf-8")):
         raise HTTPException(
-            status_code=401, detail="the bearer token is not valid", headers={"WWW-Authenticate": "Bearer"}
+            status_code=401, detail="令牌不正确 / the bearer token is not valid", headers={"WWW-Authenticate": "Bearer"}
         )
 
 

@@ -55,6 +55,7 @@ def test_missing_or_wrong_token_is_401(writer: TestClient, headers: dict[str, st
     r = writer.post("/api/needs", json=NEED, headers=headers)
     assert r.status_code == 401
     assert r.json()["error"]["code"] == "unauthorized"
+    assert r.json()["error"]["message"][:2] in ("写入", "令牌")  # Chinese first, as every message
     assert r.headers["www-authenticate"] == "Bearer"
     assert needs_of(writer, "210123203202") == []
 
