@@ -207,6 +207,17 @@ def test_a_header_wrapped_onto_two_lines_names_its_column(store, settings, tmp_p
     assert [(i.row, i.message) for i in issues] == [(2, "未知的需求类型 / unknown need type")]
 
 
+def test_a_header_marked_required_or_optional_names_its_column(store, settings, tmp_path):
+    """A form marks what must be filled (*村级代码, 需求类型（必填）, Severity (required)): each was an 'unknown column'
+    and its column 'missing'. A note that may change the meaning stays part of the name (人数（户） is no column)."""
+    header = ["*村级代码", "需求类型（必填）", "Severity (required)", "受影响人数＊", *HEADER[4:]]
+    issues = refused(store, settings, [write_csv(tmp_path / "x.csv", header, [row(need_type="N99")])])
+    assert [(i.row, i.message) for i in issues] == [(2, "未知的需求类型 / unknown need type")]
+    header[3] = "受影响人数（户）"
+    issues = refused(store, settings, [write_csv(tmp_path / "y.csv", header, [row(need_type="N22")])])
+    assert ("unknown column", "受影响人数（户）") in {(i.message.split(" / ")[-1], i.column) for i in issues}
+
+
 def test_missing_column(store, settings, tmp_path):
     header = [h for h in HEADER if h != "severity"]
     rows = [[v for h, v in zip(HEADER, row(), strict=True) if h != "severity"]]
