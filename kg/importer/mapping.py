@@ -270,12 +270,38 @@ class MisplacedComma(CellError):
 
 #: A number with its thousands grouped by commas (1,500 or 12,000.5): the commas go, nothing else changes.
 _GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
+#: A number written with a Chinese multiplier or a unit after it (1.5万, 120人, 3,000 元): said as such, not read.
+_WITH_UNIT = re.compile(r"([+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)\s*(万|亿)?\s*([^\d,.\s万亿].*)?")
+_TIMES = {"万": 10_000, "亿": 100_000_000}
+
+
+class UnitInNumber(CellError):
+    """A number with a multiplier (万, 亿) or a unit (人, 元, 户) written after it. Refused, not read: 120户 in a
+    column of people would be 120 people, a meaning the steward did not give; the hint says what to write."""
+
+
+def _unit_in_number(text: str) -> UnitInNumber | None:
+    m = _WITH_UNIT.fullmatch(text)
+    if m is None or not (m[2] or m[3]):
+        return None
+    number, unit = m[1].replace(",", ""), (m[3] or "").strip()
+    without = f"，不带单位（{unit}）" if unit else ""
+    without_en = f", without its unit ({unit})" if unit else ""
+    if m[2]:
+        whole = format((Decimal(number) * _TIMES[m[2]]).normalize(), "f")
+        return UnitInNumber(f"数字带“{m[2]}” / a number written with {m[2]}",
+                            f"请写出完整的数{without}：{whole} / write the whole number{without_en}: {whole}")
+    return UnitInNumber("数字带单位 / a number with a unit",
+                        f"请只写数字{without}，如 {number}；单位由这一列决定 / write the number alone{without_en}, "
+                        f"e.g. {number}: the column says the unit")
 
 
 def parse_decimal(raw: Any) -> Decimal:
     if isinstance(raw, bool):
         raise CellError("不是数字 / not a number", _NUMBER_HINT)
     text = "" if isinstance(raw, int | float) else _nfkc(raw)
+    if "," in text and not _GROUPED.fullmatch(text) and (unit := _unit_in_number(text)):
+        raise unit  # 3,000 元: its comma groups thousands, what is wrong is the unit
     if "," in text and not _GROUPED.fullmatch(text):  # 1,5 is 1.5 in much of Europe, or a slip: never 15
         raise MisplacedComma(
             "逗号的位置不对 / a comma that does not group thousands",
@@ -284,7 +310,7 @@ def parse_decimal(raw: Any) -> Decimal:
     try:
         d = Decimal(str(raw)) if isinstance(raw, int | float) else Decimal(text.replace(",", ""))
     except InvalidOperation:
-        raise CellError("不是数字 / not a number", _NUMBER_HINT) from None
+        raise _unit_in_number(text) or CellError("不是数字 / not a number", _NUMBER_HINT) from None
     if not d.is_finite():
         raise CellError("不是数字 / not a number", _NUMBER_HINT)
     return d
@@ -293,7 +319,7 @@ def parse_decimal(raw: Any) -> Decimal:
 def parse_int(raw: Any) -> int:
     try:
         d = parse_decimal(raw)
-    except MisplacedComma:
+    except (MisplacedComma, UnitInNumber):
         raise
     except CellError:
         raise CellError("不是整数 / not a whole number", _WHOLE_NUMBER_HINT) from None

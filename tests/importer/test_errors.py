@@ -70,6 +70,21 @@ def test_bad_cell_is_reported_with_its_place(store, settings, tmp_path, change, 
     assert i.hint
 
 
+@pytest.mark.parametrize(("typed", "message", "hint"), [
+    ("120人", "数字带单位 / a number with a unit", "不带单位（人），如 120"),
+    ("３，０００ 人次", "数字带单位 / a number with a unit", "如 3000"),
+    ("1.2万", "数字带“万” / a number written with 万", "write the whole number: 12000"),
+    ("0.5万人", "数字带“万”", "不带单位（人）：5000"),
+])
+def test_a_number_written_with_its_unit_or_wan_says_what_to_write(store, settings, tmp_path, typed, message, hint):
+    """120人 or 1.2万 in a count was 'not a whole number' with 'write a whole number such as 120': the steward did not
+    see what was wrong. Refused still (120户 in a column of people is not 120 people), with what to write."""
+    issues = refused(store, settings, [write_csv(tmp_path / "needs.csv", HEADER, [row(people_affected=typed)])])
+    [i] = issues
+    assert (i.row, i.column, i.value) == (2, "people_affected", typed) and message in i.message
+    assert hint in i.hint and i.hint.index("/") > 0  # Chinese first
+
+
 def test_a_day_the_calendar_does_not_have_is_told_apart_from_a_badly_written_date():
     """The hint says what to check (the days of that month), in Chinese then English; a date-or-year column too."""
     from kg.importer.mapping import CellError, parse_cell
