@@ -57,6 +57,15 @@ class Page(BaseModel):
     offset: int = Field(examples=[0])
 
 
+class SearchPage(Page):
+    """A page of search hits."""
+
+    read_as: str | None = Field(
+        default=None, examples=[None],
+        description="The query in simplified characters, searched when the query as typed (traditional "
+                    "characters: 瀋陽) found nothing")
+
+
 def json_response(data: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
     """JSON with Chinese left as is (UTF-8, not ``\\uXXXX``)."""
     return _Utf8JSON(data, status_code=status_code, headers=headers)

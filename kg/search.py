@@ -22,6 +22,10 @@ Pinyin: every reading of a polyphonic character is indexed (长 as chang and zha
 pu), up to ``_MAX_READINGS`` spellings per name, so that 朝阳 is found by chaoyang whatever the
 dictionary's first guess; the spelling shown is the dictionary's, corrected for the place names
 listed in ``_PLACE_READINGS``.
+
+Traditional characters: a query that finds nothing is searched again in simplified characters (OpenCC's t2s
+table, ``opencc-python-reimplemented``), so 瀋陽 finds 沈阳 and 鐵東區 铁东区. Only then: t2s also turns 乾 into 干,
+which would lose a simplified 乾安; the hits say what was searched (``Found.read_as``).
 """
 
 from __future__ import annotations
@@ -145,6 +149,8 @@ class Found:
 
     total: int
     hits: list[Hit]
+    #: The query in simplified characters, when the query as typed found nothing and this was searched instead.
+    read_as: str | None = None
 
 
 # -- making the index ---------------------------------------------------------------------------
@@ -452,13 +458,39 @@ def normalise(q: str) -> list[str]:
     return terms
 
 
+@functools.lru_cache(maxsize=1)
+def _t2s() -> Any:
+    from opencc import OpenCC  # its tables are read once, when a query first finds nothing (9 ms)
+
+    return OpenCC("t2s")
+
+
+def simplified(q: str) -> str:
+    """``q`` in simplified characters (瀋陽 → 沈阳): OpenCC's table, characters and phrases."""
+    return str(_t2s().convert(q))
+
+
 def search(store: StoreAPI, q: str, *, levels: Iterable[AreaLevel] | None = None, limit: int = 20, offset: int = 0,
            only: Iterable[str] | None = None, excluding: Iterable[str] | None = None) -> Found:
     """Areas matching ``q`` (a name or part of it, a code prefix, or pinyin), ranked; see the module docstring.
 
     Further words narrow the first by place: ``新民 沈北`` finds the 新民 in 沈北新区. ``only`` and
-    ``excluding`` (area codes) filter the hits further, e.g. to the registered poor villages.
+    ``excluding`` (area codes) filter the hits further, e.g. to the registered poor villages. A query in
+    traditional characters that finds nothing is searched in simplified ones (``Found.read_as``).
     """
+    # each read twice when the query is searched again
+    lv = None if levels is None else list(levels)
+    inside = None if only is None else list(only)
+    outside = None if excluding is None else list(excluding)
+    found = _search(store, q, lv, limit, offset, inside, outside)
+    if found.total == 0 and any(_is_han(ch) for ch in q) and (s := simplified(q)) != q:
+        again = _search(store, s, lv, limit, offset, inside, outside)
+        return Found(again.total, again.hits, s) if again.total else found
+    return found
+
+
+def _search(store: StoreAPI, q: str, levels: Iterable[AreaLevel] | None, limit: int, offset: int,
+            only: Iterable[str] | None, excluding: Iterable[str] | None) -> Found:
     terms = normalise(q)
     ix = index_of(store)
     if len(terms) > 1 and all(t.isascii() and t.isalpha() for t in terms) and len(ix.term_matches("".join(terms))[0]):

@@ -15,7 +15,7 @@ from kg.search import AreaLevel
 
 from .. import urls
 from ..deps import AnswersDep, SearchDep, SettingsDep
-from ..representation import FormatParam, LimitParam, OffsetParam, Page, csv_response, json_response, wanted
+from ..representation import FormatParam, LimitParam, OffsetParam, SearchPage, csv_response, json_response, wanted
 from ._common import ERROR_RESPONSES, AsOfParam, PoorFirstParam, ReachParam, RealOnlyParam, reach_text
 from .villages import candidate_rows
 
@@ -51,7 +51,7 @@ class AreaHitModel(BaseModel):
                       examples=["/api/villages/210113008201"])
 
 
-class AreaPage(Page):
+class AreaPage(SearchPage):
     items: list[AreaHitModel]
 
 
@@ -83,7 +83,8 @@ async def find_areas(
                  "match": i["match"], "within": " / ".join(w["name"] for w in i["within"]), "href": i["href"]}
                 for i in items]
         return csv_response(rows, name="areas")
-    return json_response({"total": found.total, "limit": limit, "offset": offset, "items": items})
+    return json_response({"total": found.total, "limit": limit, "offset": offset, "read_as": found.read_as,
+                          "items": items})
 
 
 @router.get(

@@ -307,6 +307,6 @@ async def search_page(search: SearchDep, q: Annotated[str, Query(max_length=100)
                      "pinyin": p.pinyin, "level": _LEVEL_NAMES[p.level][0 if lang == "zh" else 1],
                      "within": within, "code": p.code, "href": href})
     ctx = viz.page_context(lang)
-    ctx.update(q=q, total=found.total if found else 0, hits=hits, static="/static",
+    ctx.update(q=q, total=found.total if found else 0, hits=hits, static="/static", read_as=found and found.read_as,
                zh_href=urls.search_page(q, lang="zh"), en_href=urls.search_page(q, lang="en"))
     return HTMLResponse(viz.environment(TEMPLATES_DIR).get_template("dashboard/search.html").render(**ctx))

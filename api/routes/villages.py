@@ -22,7 +22,7 @@ from ..representation import (
     FormatParam,
     LimitParam,
     OffsetParam,
-    Page,
+    SearchPage,
     csv_response,
     json_response,
     jsonld_response,
@@ -81,7 +81,7 @@ class VillageHitModel(BaseModel):
     href: str = Field(examples=["/api/villages/211381107200"])
 
 
-class VillagePage(Page):
+class VillagePage(SearchPage):
     items: list[VillageHitModel]
     basis: BasisModel
 
@@ -141,8 +141,8 @@ async def list_villages(
                  "example_registration": i["poverty"]["example_registration"], "example": i["example"],
                  "href": i["href"]} for i in items]
         return csv_response(rows, name="villages")
-    return json_response({"total": found.total, "limit": limit, "offset": offset, "items": items,
-                          "basis": found.basis.to_dict()})
+    return json_response({"total": found.total, "limit": limit, "offset": offset, "read_as": found.read_as,
+                          "items": items, "basis": found.basis.to_dict()})
 
 
 @router.get(

@@ -48,6 +48,8 @@ class VillageSearch:
     total: int
     items: list[VillageHit]
     basis: Basis
+    #: The query in simplified characters, searched when the query as typed found nothing (``kg.search``).
+    read_as: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: to_jsonable(getattr(self, f.name)) for f in fields(self)}
@@ -89,7 +91,7 @@ def village_hits(store: StoreAPI, found: Found, *, real_only: bool = False) -> V
             [{"code": w.code, "level": w.level.value, "label": Label(w.name, w.pinyin).to_dict()} for w in h.within],
             h.match))
     return VillageSearch(found.total, items, basis([i.example for i in items], real_only=real_only,
-                                                   what_zh="个村", what_en="villages"))
+                                                   what_zh="个村", what_en="villages"), found.read_as)
 
 
 # -- one village ---------------------------------------------------------------------

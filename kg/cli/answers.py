@@ -150,11 +150,14 @@ def search_cmd(
     except DcpaError as e:
         raise fail(e) from e
     if fmt == "json":
-        _emit_json({"total": found.total, "items": [h.to_dict() for h in found.hits]})
+        _emit_json({"total": found.total, "read_as": found.read_as, "items": [h.to_dict() for h in found.hits]})
         return
     rows = [{"code": h.place.code, "name": h.place.name, "pinyin": h.place.pinyin, "level": h.place.level.value,
              "match": h.match, "within": " / ".join(w.name for w in h.within)} for h in found.hits]
     emit_rows(rows, fmt, ["code", "name", "pinyin", "level", "match", "within"])
+    if found.read_as:
+        err(f"按简体“{found.read_as}”搜索（所输入的没有结果） / searched as {found.read_as} in simplified characters "
+            "(nothing matched as typed)")
     err(f"{found.total} match(es); {len(found.hits)} shown")
 
 

@@ -65,6 +65,14 @@ def test_village_search_by_pinyin_names_the_places_that_contain_it(api: httpx.Cl
     assert [w["code"] for w in hit["within"]] == ["21", "2101", "210123", "210123203"]
 
 
+def test_a_search_in_traditional_characters_finds_the_simplified_names_and_says_so(api: httpx.Client) -> None:
+    areas = api.get("/api/areas", params={"q": "北四家子鄉"}).json()  # 鄉: found nothing
+    assert [a["name"] for a in areas["items"]] == ["北四家子乡"] and areas["read_as"] == "北四家子乡"
+    villages = api.get("/api/villages", params={"q": "六家子村委會"}).json()  # 會: 会
+    assert [v["code"] for v in villages["items"]] == ["210123203201"] and villages["read_as"] == "六家子村委会"
+    assert api.get("/api/villages", params={"q": "六家子"}).json()["read_as"] is None
+
+
 def test_area_search_all_levels_ranked_with_links_and_csv(api: httpx.Client) -> None:
     found = api.get("/api/areas", params={"q": "2101"}).json()
     assert found["items"][0]["code"] == "2101" and found["items"][0]["match"] == "exact"

@@ -79,6 +79,17 @@ def test_a_name_pasted_with_a_zero_width_space_is_found(liaoning: Store) -> None
     assert names(search(liaoning, "新民村\u200b", limit=3)) == names(search(liaoning, "新民村", limit=3))
     assert names(search(liaoning, "\u2060新民\u3000沈北")) == names(search(liaoning, "新民 沈北"))
 
+def test_a_name_in_traditional_characters_is_searched_in_simplified_when_it_finds_nothing(liaoning: Store) -> None:
+    """瀋陽 (from a Taiwanese or Hong Kong page, an old document) found nothing: the index holds 沈阳."""
+    found = search(liaoning, "瀋陽市", levels=[AreaLevel.city])
+    assert names(found) == ["沈阳市"] and found.read_as == "沈阳市"
+    assert names(search(liaoning, "鞍山 鐵東區")) == names(search(liaoning, "鞍山 铁东区"))
+    # what finds something as typed is not converted (t2s would read a simplified 乾 as 干), nor is pinyin
+    assert search(liaoning, "沈阳市").read_as is None and search(liaoning, "shenyang").read_as is None
+    nothing = search(liaoning, "臺北市")
+    assert nothing.total == 0 and nothing.read_as is None  # nothing in simplified either: said as searched
+
+
 def test_pinyin_full_initials_and_the_readings_of_place_names(liaoning: Store) -> None:
     assert "水源地社区" in names(search(liaoning, "shuiyuandi"))
     assert "水源地社区" in names(search(liaoning, "sydsq"))

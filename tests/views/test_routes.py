@@ -179,6 +179,9 @@ def test_search_page_finds_by_name_and_pinyin_and_links_to_the_pages(client: Tes
     assert "Zhuluke Cun (朱碌科村村民委员会)" in en and "/dashboard/village/211322101200?lang=en" in en
     empty = client.get("/dashboard/search", params={"q": "没有这个村"}).text
     assert "没有找到" in empty
+    traditional = client.get("/dashboard/search", params={"q": "朱碌科鎮"}).text  # 鎮: 镇
+    assert '<a href="/dashboard?area=211322101&amp;lang=zh">朱碌科镇</a>' in traditional
+    assert "按简体“朱碌科镇”搜索" in traditional and "按简体" not in html
 
 
 def test_search_page_escapes_the_query(client: TestClient) -> None:
