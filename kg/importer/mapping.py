@@ -271,7 +271,8 @@ class MisplacedComma(CellError):
 #: A number with its thousands grouped by commas (1,500 or 12,000.5): the commas go, nothing else changes.
 _GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
 #: A number written with a Chinese multiplier or a unit after it (1.5万, 120人, 3,000 元): said as such, not read.
-_WITH_UNIT = re.compile(r"([+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)\s*(万|亿)?\s*([^\d,.\s万亿].*)?")
+#: A unit has no digit: 120-150, 2万-3万 or 1/2 is a range or a fraction, not 120, 20000 or 1 with a unit after it.
+_WITH_UNIT = re.compile(r"([+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)\s*(万|亿)?\s*([^\d,.\s万亿]\D*)?")
 _TIMES = {"万": 10_000, "亿": 100_000_000}
 
 

@@ -85,6 +85,17 @@ def test_a_number_written_with_its_unit_or_wan_says_what_to_write(store, setting
     assert hint in i.hint and i.hint.index("/") > 0  # Chinese first
 
 
+@pytest.mark.parametrize("typed", ["120-150", "120~150", "2万-3万", "1/2", "1.5e3人"])
+def test_a_range_or_a_fraction_is_not_told_to_keep_its_first_number(typed):
+    """120-150 was 'a number with a unit (-150)', hint 'write 120': a range is not 120 with a unit after it."""
+    from kg.importer.mapping import CellError, UnitInNumber, parse_decimal, parse_int
+
+    for parse in (parse_decimal, parse_int):
+        with pytest.raises(CellError) as e:
+            parse(typed)
+        assert not isinstance(e.value, UnitInNumber), e.value.hint
+
+
 def test_a_day_the_calendar_does_not_have_is_told_apart_from_a_badly_written_date():
     """The hint says what to check (the days of that month), in Chinese then English; a date-or-year column too."""
     from kg.importer.mapping import CellError, parse_cell
