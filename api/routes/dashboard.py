@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from kg import viz
 from kg.answers.gaps import as_period
-from kg.codes import TYPED_NOTATION_PATTERN
+from kg.codes import TYPED_NOTATION_PATTERN, normal_notation
 from kg.errors import InvalidParameter, NotFound
 from kg.rule import SEVERITY_MAX, SEVERITY_MIN
 from kg.safetext import csv_text
@@ -103,7 +103,9 @@ def filters_of(
                                hint="如 start=2018-01-01&end=2018-12-31 / e.g. start=2018-01-01&end=2018-12-31")
     if first and last:
         as_period((first, last))  # the rule of a period has one home
-    return Filters(real_only, first, last, need_type or None, int(min_severity) if min_severity else None)
+    # n22 or Ｎ２２ as N22: the need-type list shows it chosen, the links and the form carry it as the scheme has it
+    return Filters(real_only, first, last, normal_notation(need_type) if need_type else None,
+                   int(min_severity) if min_severity else None)
 
 
 FiltersDep = Annotated[Filters, Depends(filters_of)]

@@ -319,6 +319,16 @@ def test_the_dashboard_filters_by_need_type_severity_and_period(client: TestClie
     assert client.get("/dashboard?start=2019-01-01").status_code == 422
 
 
+def test_a_need_type_typed_in_lower_case_or_full_width_is_shown_chosen_on_the_dashboard(client: TestClient) -> None:
+    """?need_type=n22 filtered the charts by N22 while the need-type list showed 全部: sent again (a severity chosen),
+    the form dropped the filter. The list shows the type chosen, and the links carry it as N1."""
+    want = client.get("/dashboard?area=211322&need_type=N1").text
+    for typed in ("n1", "Ｎ１", "n1\u200b"):
+        html = client.get("/dashboard", params={"area": "211322", "need_type": typed}).text
+        assert '<option value="N1" selected>' in html, typed
+        assert "need_type=N1" in html and html.count("need_type=N1") == want.count("need_type=N1")
+
+
 def test_an_area_without_needs_says_how_to_add_data(client: TestClient) -> None:
     html = client.get("/dashboard?area=211321").text  # 朝阳县: in the fixture, no needs
     assert "此区域还没有需求记录" in html and 'href="/data?lang=zh"' in html
