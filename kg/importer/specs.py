@@ -96,13 +96,13 @@ class Column:
         """Whether a header cell names this column (key, Chinese, English or ``中文 / English``; the two halves may be
         on two lines of the cell, as a header wrapped with Alt+Enter in Excel or WPS is; a required-or-optional mark a
         form adds, ``*村级代码`` or ``村级代码（必填）``, left out)."""
-        h = norm_header(_MARKS.sub("", str(header)))
+        h = norm_header(_unmarked(str(header)))
         if not h:
             return False
         names = {norm_header(n) for n in (self.key, self.zh, self.en, self.header)}
         if h in names:
             return True
-        parts = [norm_header(_MARKS.sub("", p)) for p in re.split(r"[/\r\n]+", str(header).replace("／", "/"))]
+        parts = [norm_header(_unmarked(p)) for p in re.split(r"[/\r\n]+", str(header).replace("／", "/"))]
         return len(parts) > 1 and all(p in names for p in parts if p)
 
 
@@ -143,6 +143,13 @@ class RecordSpec:
 #: not a part of its name. Only these: another note in brackets may change what the column means (人数（户）).
 _MARKS = re.compile(r"^[\s*＊]+|[\s*＊]+$|[(（]\s*(?:必填|选填|可选|必须填写|required|optional)\s*[)）]\s*$",
                     re.IGNORECASE)
+
+
+def _unmarked(header: str) -> str:
+    """``header`` without its marks, both when a form puts two (``需求类型（必填）*``, ``需求类型*（必填）``)."""
+    while (shorter := _MARKS.sub("", header)) != header:
+        header = shorter
+    return header
 
 
 def norm_header(text: object) -> str:

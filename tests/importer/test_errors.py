@@ -244,6 +244,15 @@ def test_a_header_marked_required_or_optional_names_its_column(store, settings, 
     assert ("unknown column", "受影响人数（户）") in {(i.message.split(" / ")[-1], i.column) for i in issues}
 
 
+def test_a_header_with_both_marks_names_its_column():
+    """需求类型（必填）* or 需求类型*（必填）, a form marking a column twice, was an 'unknown column'."""
+    from kg.importer.specs import RECORD_KINDS
+
+    need_type = next(c for c in RECORD_KINDS["needs"].columns if c.key == "need_type")
+    for header in ("需求类型（必填）*", "需求类型*（必填）", "＊需求类型 (required) *"):
+        assert need_type.matches(header), header
+
+
 def test_missing_column(store, settings, tmp_path):
     header = [h for h in HEADER if h != "severity"]
     rows = [[v for h, v in zip(HEADER, row(), strict=True) if h != "severity"]]
