@@ -103,7 +103,7 @@ def parse_reach(reach: str | Iterable[str] | None, default: str = "direct,area")
     parts = [m.strip() for m in (reach.split(",") if isinstance(reach, str) else reach) if str(m).strip()]
     if "library" in parts:
         raise InvalidParameter(
-            "到达途径 'library' 已不再使用：图书馆的服务区域不会使一项需求算作已满足 / "
+            "到达方式 'library' 已不再使用：图书馆的服务区域不会使一项需求算作已满足 / "
             "reach mode 'library' no longer exists: a library's service area never makes a need addressed",
             hint="请使用 direct 和/或 area（如 direct,area）；图书馆的服务区域用于推荐中候选项目的排序 / "
             "use direct and/or area (e.g. direct,area); libraries' service areas rank candidates in "
@@ -113,7 +113,7 @@ def parse_reach(reach: str | Iterable[str] | None, default: str = "direct,area")
     if bad or not parts:
         modes = ", ".join(m.value for m in ReachMode)
         raise InvalidParameter(
-            f"未知的到达途径 {', '.join(bad) or '（无）'} / unknown reach mode(s) {', '.join(bad) or '(none)'}",
+            f"未知的到达方式 {', '.join(bad) or '（无）'} / unknown reach mode(s) {', '.join(bad) or '(none)'}",
             hint=f"reach 是以逗号分隔的 {modes}（如 direct,area） / reach is a comma list of {modes} "
             "(e.g. direct,area)",
         )

@@ -60,6 +60,14 @@ def test_core_refusals_are_chinese_first(store: Store, case: str) -> None:
     _zh_first(e.value.hint, hint)
 
 
+def test_a_reach_mode_is_called_what_the_village_page_calls_it() -> None:
+    """The refusal said 到达途径 where the village page's reasons say 到达方式 (intervention · reach · valid until)."""
+    for reach in ("library", "direct,near"):
+        with pytest.raises(DcpaError) as e:
+            parse_reach(reach)
+        assert "到达方式" in e.value.message and "途径" not in e.value.message
+
+
 def test_a_busy_store_is_said_chinese_first(tmp_path: Path) -> None:
     """What a data steward reads when `dcpa import` finds another process writing the store."""
     store_path = tmp_path / "store"
