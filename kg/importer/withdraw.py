@@ -219,7 +219,7 @@ def _entry(batches: list[dict[str, Any]], batch_id: str) -> dict[str, Any]:
             f"批次 {batch_id} 替换了一条记录（{entry.get('record')}），还不能撤回：{blocker[0]} / "
             f"batch {batch_id} is the replacement of one record ({entry.get('record')}) and cannot be withdrawn: "
             f"{blocker[1]}",
-            hint=f"请用这条记录应有的内容再替换一次（{put}）；要删除这条记录，先撤回最初导入它的批次 / "
+            hint=f"请用这条记录应有的内容再替换一次（{put}）；要删除这条记录，先撤回最初导入它的批次，再撤回本批次 / "
             f"replace the record again with the version it should have ({put}); to remove the record, "
             "withdraw the batch that first imported it, then this one",
         )

@@ -91,6 +91,8 @@ def test_a_replacement_s_blocker_is_said_in_the_language_of_each_half(store: Sto
         withdraw(store, _replacement(store, settings), user="u", settings=settings)
     zh, _, en = e.value.message.partition(" / ")
     assert "尚未撤回" in zh and "whose version it replaced, is not withdrawn" in en
+    hint_zh, _, hint_en = e.value.hint.partition(" / ")  # both say the two steps that remove the record
+    assert "then this one" in hint_en and "再撤回本批次" in hint_zh
 
 
 def test_the_cli_says_a_missing_file_chinese_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
