@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import hashlib
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -272,8 +273,11 @@ class MisplacedComma(CellError):
 _GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
 #: A number written with a Chinese multiplier or a unit after it (1.5万, 120人, 3,000 元): said as such, not read.
 #: A unit has no digit: 120-150, 2万-3万 or 1/2 is a range or a fraction, not 120, 20000 or 1 with a unit after it.
-_WITH_UNIT = re.compile(r"([+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)\s*(万|亿)?\s*([^\d,.\s万亿]\D*)?")
-_TIMES = {"万": 10_000, "亿": 100_000_000}
+#: A multiplier is 万 or 亿, 千 or 百 (5千元, 1.5千万), or k or w, Latin letters for them (5k, 1.2w, not 5kg):
+#: 3千 told to be written 3, 'the column says the unit', would be stored a thousand times too small.
+_WITH_UNIT = re.compile(r"([+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)\s*([十百千]?[万亿]|[百千]|[kKwW](?![A-Za-z]))?\s*"
+                        r"([^\d,.\s万亿千百十]\D*)?")
+_TIMES = {"十": 10, "百": 100, "千": 1_000, "万": 10_000, "亿": 100_000_000, "k": 1_000, "w": 10_000}
 
 
 class UnitInNumber(CellError):
@@ -289,7 +293,7 @@ def _unit_in_number(text: str) -> UnitInNumber | None:
     without = f"，不带单位（{unit}）" if unit else ""
     without_en = f", without its unit ({unit})" if unit else ""
     if m[2]:
-        whole = format((Decimal(number) * _TIMES[m[2]]).normalize(), "f")
+        whole = format((Decimal(number) * math.prod(_TIMES[c] for c in m[2].lower())).normalize(), "f")
         return UnitInNumber(f"数字带“{m[2]}” / a number written with {m[2]}",
                             f"请写出完整的数{without}：{whole} / write the whole number{without_en}: {whole}")
     return UnitInNumber("数字带单位 / a number with a unit",

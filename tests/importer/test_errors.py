@@ -85,6 +85,20 @@ def test_a_number_written_with_its_unit_or_wan_says_what_to_write(store, setting
     assert hint in i.hint and i.hint.index("/") > 0  # Chinese first
 
 
+@pytest.mark.parametrize(("typed", "whole"), [("3千", "3000"), ("5百人", "500"), ("1.5千万", "15000000"),
+                                             ("5k", "5000"), ("1.2w", "12000"), ("1.2W", "12000")])
+def test_a_number_written_with_qian_or_k_is_told_its_whole_number_not_to_drop_the_multiplier(typed, whole):
+    """3千 or 5k was 'a number with a unit', hint 'write 3': a steward following it stored 3 for 3000."""
+    from kg.importer.mapping import CellError, parse_int
+
+    with pytest.raises(CellError) as e:
+        parse_int(typed)
+    assert f"：{whole} / " in e.value.hint and e.value.hint.endswith(f": {whole}"), e.value.hint
+    with pytest.raises(CellError) as kg:  # a unit that starts with k is a unit
+        parse_int("5kg")
+    assert "（kg），如 5" in kg.value.hint
+
+
 @pytest.mark.parametrize("typed", ["120-150", "120~150", "2万-3万", "1/2", "1.5e3人"])
 def test_a_range_or_a_fraction_is_not_told_to_keep_its_first_number(typed):
     """120-150 was 'a number with a unit (-150)', hint 'write 120': a range is not 120 with a unit after it."""
