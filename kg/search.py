@@ -485,7 +485,8 @@ def search(store: StoreAPI, q: str, *, levels: Iterable[AreaLevel] | None = None
     found = _search(store, q, lv, limit, offset, inside, outside)
     if found.total == 0 and any(_is_han(ch) for ch in q) and (s := simplified(q)) != q:
         again = _search(store, s, lv, limit, offset, inside, outside)
-        return Found(again.total, again.hits, s) if again.total else found
+        # what was searched, as it reads: without a zero-width character or stray spaces pasted with it
+        return Found(again.total, again.hits, " ".join(typed(s).split())) if again.total else found
     return found
 
 

@@ -84,6 +84,7 @@ def test_a_name_in_traditional_characters_is_searched_in_simplified_when_it_find
     found = search(liaoning, "瀋陽市", levels=[AreaLevel.city])
     assert names(found) == ["沈阳市"] and found.read_as == "沈阳市"
     assert names(search(liaoning, "鞍山 鐵東區")) == names(search(liaoning, "鞍山 铁东区"))
+    assert search(liaoning, "\u200b鞍山\u3000 鐵東區 ").read_as == "鞍山 铁东区"  # as it reads, not as pasted
     # what finds something as typed is not converted (t2s would read a simplified 乾 as 干), nor is pinyin
     assert search(liaoning, "沈阳市").read_as is None and search(liaoning, "shenyang").read_as is None
     nothing = search(liaoning, "臺北市")
