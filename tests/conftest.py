@@ -36,3 +36,18 @@ def start_virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callabl
     """Start Virtuoso servers of one's own (stopped at the end of the session)."""
     with ExitStack() as stack:
         yield lambda: stack.enter_context(virtuoso_server(tmp_path_factory.mktemp("virtuoso")))
+
+
+def _zh_first(text: str | None, english: str) -> None:
+    """``text`` is ``中文 / English``: Chinese before the separator, then the English as it was."""
+    assert text, "no text"
+    zh, sep, en = text.partition(" / ")
+    assert sep and any("\u4e00" <= c <= "\u9fff" for c in zh), f"not Chinese first: {text!r}"
+    assert english in en and not any("\u4e00" <= c <= "\u9fff" for c in english), text
+
+
+@pytest.fixture(scope="session")
+def zh_first() -> Callable[..., None]:
+    """The check that a message or hint is ``中文 / English``, its English part the one given (every message a user
+    reads is Chinese first; scripts match the English)."""
+    return _zh_first

@@ -23,15 +23,6 @@ from kg.store import Store
 
 from .conftest import V1, V4, settings_for
 
-
-def _zh_first(text: str | None, english: str) -> None:
-    """``text`` is ``中文 / English``: Chinese before the separator, then the English as it was."""
-    assert text, "no text"
-    zh, sep, en = text.partition(" / ")
-    assert sep and any("\u4e00" <= c <= "\u9fff" for c in zh), f"not Chinese first: {text!r}"
-    assert english in en and not any("\u4e00" <= c <= "\u9fff" for c in english), text
-
-
 #: (what is asked, the English the message keeps, the English the hint keeps)
 CASES: dict[str, tuple[Callable[[Store], Any], str, str | None]] = {
     "gaps by": (lambda s: gaps(s, "21", by="colour", settings=settings_for()),
@@ -74,19 +65,21 @@ CASES: dict[str, tuple[Callable[[Store], Any], str, str | None]] = {
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_answers_refuse_chinese_first(store: Store, case: str) -> None:
+def test_answers_refuse_chinese_first(store: Store, case: str,
+                                      zh_first: Callable[..., None]) -> None:
     ask, english, hint = CASES[case]
     with pytest.raises(DcpaError) as e:
         ask(store)
-    _zh_first(e.value.message, english)
+    zh_first(e.value.message, english)
     if hint is not None:
-        _zh_first(e.value.hint, hint)
+        zh_first(e.value.hint, hint)
 
 
-def test_a_refused_catalogue_value_is_said_in_both_languages_in_its_details_too(store: Store) -> None:
+def test_a_refused_catalogue_value_is_said_in_both_languages_in_its_details_too(store: Store,
+                                                                                zh_first: Callable[..., None]) -> None:
     with pytest.raises(DcpaError) as e:
         run_query(store, "needs_by_type", {"area": "2.1"})
-    _zh_first(e.value.details[0]["message"], "expected an area code of 2, 4, 6, 9 or 12 digits")
+    zh_first(e.value.details[0]["message"], "expected an area code of 2, 4, 6, 9 or 12 digits")
 
 
 @pytest.mark.parametrize(("args", "english", "hint"), [
@@ -94,7 +87,8 @@ def test_a_refused_catalogue_value_is_said_in_both_languages_in_its_details_too(
     (["query", "needs_by_type", "--param", "area"], "bad --param 'area'", "write --param key=value"),
 ])
 def test_cli_refuses_chinese_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], english: str,
-                                   hint: str) -> None:
+                                   hint: str,
+                                   zh_first: Callable[..., None]) -> None:
     """Refused before the store is opened: Chinese first on stderr, message and hint."""
     monkeypatch.setenv("DCPA_STORE_PATH", str(tmp_path / "store"))
     get_settings.cache_clear()
@@ -104,5 +98,5 @@ def test_cli_refuses_chinese_first(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         get_settings.cache_clear()
     assert r.exit_code == 2
     lines = r.stderr.splitlines()
-    _zh_first(next(x for x in lines if x.startswith("error: ")).removeprefix("error: "), english)
-    _zh_first(next(x for x in lines if x.startswith("hint: ")).removeprefix("hint: "), hint)
+    zh_first(next(x for x in lines if x.startswith("error: ")).removeprefix("error: "), english)
+    zh_first(next(x for x in lines if x.startswith("hint: ")).removeprefix("hint: "), hint)

@@ -246,9 +246,8 @@ def test_similar_villages_of_a_past_day_compare_the_needs_known_then(store: Stor
     assert [r.code for r in today.items] == [V5, V3] and today.notes == []
 
 
-def test_what_worked_holds_only_evaluations_whose_period_has_ended() -> None:
-    """An evaluation of a period still running (a value recorded before its end) is not yet a result, today as on a
-    past day: the rule does not read it either."""
+def _with_e9(end: str) -> Store:
+    """The fixture with E9: I2's e-readers in V3 met their target (7 against 5) in a period ending ``end``."""
     store = fixture_store()
     store.update("""PREFIX dcpa: <https://w3id.org/dcpa/ontology#>
         PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
@@ -257,32 +256,30 @@ def test_what_worked_holds_only_evaluations_whose_period_has_ended() -> None:
             dcpa:evaluates <https://w3id.org/dcpa/id/intervention/I2> ;
             dcpa:indicator <https://w3id.org/dcpa/vocab/I03> ;
             dcpa:evaluatedArea <https://w3id.org/dcpa/id/area/219001002001> ; dcpa:targetValue 5 ;
-            dcpa:actualValue 7 ; dcpa:periodStart "2026-01-01"^^xsd:date ; dcpa:periodEnd "2099-12-31"^^xsd:date ;
+            dcpa:actualValue 7 ; dcpa:periodStart "2026-01-01"^^xsd:date ; dcpa:periodEnd """ + end + """ ;
             dcpa:isSynthetic true } }""")
+    return store
 
-    def worked(**kw: object) -> set[str]:
-        res = similar(store, V1, **kw)  # type: ignore[arg-type]
-        return {x["evaluation"].rsplit("/", 1)[1] for r in res.items if r.code == V3 for x in r.what_worked}
 
-    assert worked() == {"E1"}  # today (the period runs until 2099)
-    assert worked(as_of=date(2100, 1, 1)) == {"E1", "E9"}
+def _worked_in_v3(store: Store, **kw: object) -> set[str]:
+    res = similar(store, V1, **kw)  # type: ignore[arg-type]
+    return {x["evaluation"].rsplit("/", 1)[1] for r in res.items if r.code == V3 for x in r.what_worked}
+
+
+def test_what_worked_holds_only_evaluations_whose_period_has_ended() -> None:
+    """An evaluation of a period still running (a value recorded before its end) is not yet a result, today as on a
+    past day: the rule does not read it either."""
+    store = _with_e9('"2099-12-31"^^xsd:date')
+    assert _worked_in_v3(store) == {"E1"}  # today (the period runs until 2099)
+    assert _worked_in_v3(store, as_of=date(2100, 1, 1)) == {"E1", "E9"}
 
 
 def test_an_end_written_as_a_date_and_time_is_read_as_the_rule_reads_it() -> None:
     """The rule (and a village's ``ended``) reads an end written 2099-12-31T00:00:00 as 2099-12-31, a period still
     running; what worked compared it with a date, which SPARQL cannot, and held the evaluation as ended."""
-    store = fixture_store()
-    store.update("""PREFIX dcpa: <https://w3id.org/dcpa/ontology#>
-        PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
-        INSERT DATA { GRAPH <https://w3id.org/dcpa/graph/synthetic> {
-          <https://w3id.org/dcpa/id/evaluation/E9> a dcpa:Evaluation ;
-            dcpa:evaluates <https://w3id.org/dcpa/id/intervention/I2> ;
-            dcpa:indicator <https://w3id.org/dcpa/vocab/I03> ;
-            dcpa:evaluatedArea <https://w3id.org/dcpa/id/area/219001002001> ; dcpa:targetValue 5 ;
-            dcpa:actualValue 7 ; dcpa:periodEnd "2099-12-31T00:00:00"^^xsd:dateTime ; dcpa:isSynthetic true } }""")
+    store = _with_e9('"2099-12-31T00:00:00"^^xsd:dateTime')
     assert not ended_by(parse_date("2099-12-31T00:00:00"), date.today())
-    res = similar(store, V1)
-    assert {x["evaluation"].rsplit("/", 1)[1] for r in res.items if r.code == V3 for x in r.what_worked} == {"E1"}
+    assert _worked_in_v3(store) == {"E1"}
 
 
 # -- honest answers: real data only ---------------------------------------------------------------

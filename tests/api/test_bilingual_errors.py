@@ -14,14 +14,6 @@ from .conftest import TOKEN
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
-def _zh_first(text: str | None, english: str) -> None:
-    """``text`` is ``中文 / English``: Chinese before the separator, then the English as it was."""
-    assert text, "no text"
-    zh, sep, en = text.partition(" / ")
-    assert sep and any("\u4e00" <= c <= "\u9fff" for c in zh), f"not Chinese first: {text!r}"
-    assert english in en and not any("\u4e00" <= c <= "\u9fff" for c in english), text
-
-
 #: (method, path, JSON body as sent) → (status, the English the message keeps, the English the hint keeps)
 CASES: dict[tuple[str, str, Any], tuple[int, str, str]] = {
     # the library's, as the routes pass them on
@@ -44,7 +36,8 @@ CASES: dict[tuple[str, str, Any], tuple[int, str, str]] = {
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]} {c[1]} {c[2]}")
-def test_api_refusals_are_chinese_first(make_client: Callable[..., TestClient], case: tuple[str, str, Any]) -> None:
+def test_api_refusals_are_chinese_first(make_client: Callable[..., TestClient], case: tuple[str, str, Any],
+                                        zh_first: Callable[..., None]) -> None:
     method, path, body = case
     status, english, hint = CASES[case]
     client = make_client(api_token=TOKEN)
@@ -52,5 +45,5 @@ def test_api_refusals_are_chinese_first(make_client: Callable[..., TestClient], 
                        headers={**AUTH, "Content-Type": "application/json"} if body is not None else None)
     assert r.status_code == status, r.text
     err = r.json()["error"]
-    _zh_first(err["message"], english)
-    _zh_first(err["hint"], hint)
+    zh_first(err["message"], english)
+    zh_first(err["hint"], hint)

@@ -23,14 +23,6 @@ from kg.store import Store
 from kg.writer import WriterLock
 
 
-def _zh_first(text: str | None, english: str) -> None:
-    """``text`` is ``中文 / English``: Chinese before the separator, then the English as it was."""
-    assert text, "no text"
-    zh, sep, en = text.partition(" / ")
-    assert sep and any("\u4e00" <= c <= "\u9fff" for c in zh), f"not Chinese first: {text!r}"
-    assert english in en and not any("\u4e00" <= c <= "\u9fff" for c in english), text
-
-
 @pytest.fixture(scope="module")
 def store() -> Store:
     s = Store.memory()
@@ -52,12 +44,13 @@ CASES: dict[str, tuple[Callable[[Store], Any], str, str]] = {
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_core_refusals_are_chinese_first(store: Store, case: str) -> None:
+def test_core_refusals_are_chinese_first(store: Store, case: str,
+                                         zh_first: Callable[..., None]) -> None:
     ask, english, hint = CASES[case]
     with pytest.raises(DcpaError) as e:
         ask(store)
-    _zh_first(e.value.message, english)
-    _zh_first(e.value.hint, hint)
+    zh_first(e.value.message, english)
+    zh_first(e.value.hint, hint)
 
 
 def test_a_reach_mode_is_called_what_the_village_page_calls_it() -> None:
@@ -68,7 +61,8 @@ def test_a_reach_mode_is_called_what_the_village_page_calls_it() -> None:
         assert "到达方式" in e.value.message and "途径" not in e.value.message
 
 
-def test_a_busy_store_is_said_chinese_first(tmp_path: Path) -> None:
+def test_a_busy_store_is_said_chinese_first(tmp_path: Path,
+                                            zh_first: Callable[..., None]) -> None:
     """What a data steward reads when `dcpa import` finds another process writing the store."""
     store_path = tmp_path / "store"
     holder = subprocess.Popen(
@@ -82,8 +76,8 @@ def test_a_busy_store_is_said_chinese_first(tmp_path: Path) -> None:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         with pytest.raises(StoreBusy) as e:
             WriterLock(store_path, "import").acquire_or_fail()
-        _zh_first(e.value.message, f"dcpa build (pid {holder.pid}) is writing the store at {store_path}")
-        _zh_first(e.value.hint, "wait for it to finish")
+        zh_first(e.value.message, f"dcpa build (pid {holder.pid}) is writing the store at {store_path}")
+        zh_first(e.value.hint, "wait for it to finish")
     finally:
         assert holder.stdin is not None
         holder.stdin.close()

@@ -20,14 +20,6 @@ from kg.store import Store
 from .conftest import NEED
 
 
-def _zh_first(text: str | None, english: str) -> None:
-    """``text`` is ``中文 / English``: Chinese before the separator, then the English as it was."""
-    assert text, "no text"
-    zh, sep, en = text.partition(" / ")
-    assert sep and any("\u4e00" <= c <= "\u9fff" for c in zh), f"not Chinese first: {text!r}"
-    assert english in en and not any("\u4e00" <= c <= "\u9fff" for c in english), text
-
-
 def _need_id(store: Store, graph: str) -> str:
     [row] = store.select(f"SELECT ?n WHERE {{ GRAPH <{graph}> {{ ?n a dcpa:Need }} }}")
     return str(row["n"]).rsplit("/", 1)[1]
@@ -76,13 +68,14 @@ def _touch(path: Path) -> Path:
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_import_refusals_are_chinese_first(store: Store, settings: Settings, tmp_path: Path, case: str) -> None:
+def test_import_refusals_are_chinese_first(store: Store, settings: Settings, tmp_path: Path, case: str,
+                                           zh_first: Callable[..., None]) -> None:
     do, english, hint = CASES[case]
     with pytest.raises(DcpaError) as e:
         do(store, settings, tmp_path)
-    _zh_first(e.value.message, english)
+    zh_first(e.value.message, english)
     if hint is not None:
-        _zh_first(e.value.hint, hint)
+        zh_first(e.value.hint, hint)
 
 
 def test_a_replacement_s_blocker_is_said_in_the_language_of_each_half(store: Store, settings: Settings) -> None:
@@ -95,7 +88,8 @@ def test_a_replacement_s_blocker_is_said_in_the_language_of_each_half(store: Sto
     assert "then this one" in hint_en and "再撤回本批次" in hint_zh
 
 
-def test_the_cli_says_a_missing_file_chinese_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_cli_says_a_missing_file_chinese_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   zh_first: Callable[..., None]) -> None:
     monkeypatch.setenv("DCPA_STORE_PATH", str(tmp_path / "store"))
     get_settings.cache_clear()
     try:
@@ -104,4 +98,4 @@ def test_the_cli_says_a_missing_file_chinese_first(tmp_path: Path, monkeypatch: 
         get_settings.cache_clear()
     assert r.exit_code == 2
     message = next(x for x in r.stderr.splitlines() if x.startswith("error: "))
-    _zh_first(message.removeprefix("error: "), f"no such file: {tmp_path / 'needs.xlsx'}")
+    zh_first(message.removeprefix("error: "), f"no such file: {tmp_path / 'needs.xlsx'}")

@@ -3,21 +3,14 @@ message and hint, in the JSON error a page's script or a program reads."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from fastapi.testclient import TestClient
 
 from kg.errors import DcpaError
 from kg.store import Store
 from kg.viz import gap_tables
-
-
-def _zh_first(text: str | None, english: str) -> None:
-    """``text`` is ``中文 / English``: Chinese before the separator, then the English as it was."""
-    assert text, "no text"
-    zh, sep, en = text.partition(" / ")
-    assert sep and any("\u4e00" <= c <= "\u9fff" for c in zh), f"not Chinese first: {text!r}"
-    assert english in en and not any("\u4e00" <= c <= "\u9fff" for c in english), text
-
 
 #: path → (status, the English the message keeps, the English the hint keeps)
 CASES = {
@@ -33,17 +26,19 @@ CASES = {
 
 
 @pytest.mark.parametrize("path", CASES)
-def test_view_refusals_are_chinese_first(client: TestClient, path: str) -> None:
+def test_view_refusals_are_chinese_first(client: TestClient, path: str,
+                                         zh_first: Callable[..., None]) -> None:
     status, english, hint = CASES[path]
     r = client.get(path)
     assert r.status_code == status, r.text
     err = r.json()["error"]
-    _zh_first(err["message"], english)
-    _zh_first(err["hint"], hint)
+    zh_first(err["message"], english)
+    zh_first(err["hint"], hint)
 
 
-def test_an_unknown_chart_is_refused_chinese_first(store: Store) -> None:
+def test_an_unknown_chart_is_refused_chinese_first(store: Store,
+                                                   zh_first: Callable[..., None]) -> None:
     with pytest.raises(DcpaError) as e:
         gap_tables(store, "21", ["colour"])
-    _zh_first(e.value.message, "unknown chart 'colour'")
-    _zh_first(e.value.hint, "use one of: area")
+    zh_first(e.value.message, "unknown chart 'colour'")
+    zh_first(e.value.hint, "use one of: area")
