@@ -3,6 +3,7 @@ is whole (every batch wholly in or wholly out, the derived graph as a full deriv
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
@@ -195,3 +196,22 @@ def quick(monkeypatch: pytest.MonkeyPatch) -> None:
         return {"fixture": store.count()}, 0
 
     monkeypatch.setattr(kg.build, "build_into", build_into)
+
+
+@contextlib.contextmanager
+def writer_lock_held(store_path: Path, who: str = "build") -> Iterator[int]:
+    """Another process holding the store's writer lock as ``who``, until the block ends: its pid."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys; from kg.writer import WriterLock\n"
+         f"lock = WriterLock({str(store_path)!r}, {who!r}); assert lock.try_acquire()\n"
+         "print('held', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        yield holder.pid
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)

@@ -4,8 +4,6 @@ export, a store another process writes) is said in Chinese first, then in Englis
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,8 @@ from kg.rule import parse_reach
 from kg.search import normalise
 from kg.store import Store
 from kg.writer import WriterLock
+
+from .conftest import writer_lock_held
 
 
 @pytest.fixture(scope="module")
@@ -65,20 +65,7 @@ def test_a_busy_store_is_said_chinese_first(tmp_path: Path,
                                             zh_first: Callable[..., None]) -> None:
     """What a data steward reads when `dcpa import` finds another process writing the store."""
     store_path = tmp_path / "store"
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys; from kg.writer import WriterLock\n"
-         f"lock = WriterLock({str(store_path)!r}, 'build'); assert lock.try_acquire()\n"
-         "print('held', flush=True); sys.stdin.read()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        with pytest.raises(StoreBusy) as e:
-            WriterLock(store_path, "import").acquire_or_fail()
-        zh_first(e.value.message, f"dcpa build (pid {holder.pid}) is writing the store at {store_path}")
-        zh_first(e.value.hint, "wait for it to finish")
-    finally:
-        assert holder.stdin is not None
-        holder.stdin.close()
-        holder.wait(timeout=30)
+    with writer_lock_held(store_path) as pid, pytest.raises(StoreBusy) as e:
+        WriterLock(store_path, "import").acquire_or_fail()
+    zh_first(e.value.message, f"dcpa build (pid {pid}) is writing the store at {store_path}")
+    zh_first(e.value.hint, "wait for it to finish")

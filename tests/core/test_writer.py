@@ -14,29 +14,17 @@ from kg.build import build
 from kg.errors import StoreBusy
 from kg.writer import WriterLock, lock_path
 
-from .conftest import Place
+from .conftest import Place, writer_lock_held
 
 pytestmark = pytest.mark.timeout(120)
 
 
 def test_two_builds_never_run_at_once(tmp_path: Path, quick: None) -> None:
     place = Place(tmp_path)
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys; from kg.writer import WriterLock\n"
-         f"lock = WriterLock({str(place.store_path)!r}, 'build'); assert lock.try_acquire()\n"
-         "print('held', flush=True); sys.stdin.read()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        with pytest.raises(StoreBusy, match=f"dcpa build \\(pid {holder.pid}\\)"):
+    with writer_lock_held(place.store_path) as pid:
+        with pytest.raises(StoreBusy, match=f"dcpa build \\(pid {pid}\\)"):
             build(place.settings)
         assert not place.store_path.exists() and place.versions() == []
-    finally:
-        assert holder.stdin is not None
-        holder.stdin.close()
-        holder.wait(timeout=30)
     build(place.settings)  # the lock is free again
     assert lock_path(place.store_path).exists() and place.store_path.is_symlink()
 
