@@ -670,8 +670,10 @@ class WorkerPool:
                     left = job.deadline.remaining()
                     if left <= 0:
                         raise QueryTimeout(
-                            f"no query worker became free within the time limit of {job.deadline.seconds:g} s",
-                            hint="the server is busy with other queries; try again shortly",
+                            f"在 {job.deadline.seconds:g} 秒的时限内没有空闲的查询进程 / no query worker became free "
+                            f"within the time limit of {job.deadline.seconds:g} s",
+                            hint="服务器正忙于其他查询，请稍后再试 / the server is busy with other queries; try again "
+                                 "shortly",
                         )
                     self._cond.wait(left)
             finally:

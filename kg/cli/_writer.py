@@ -52,11 +52,14 @@ def as_writer(what: str, alone: Callable[[], T], served: Callable[[ServerInfo], 
             silent_since = silent_since or time.monotonic()
             if time.monotonic() - silent_since > SERVER_SILENCE:
                 raise StoreError(
-                    f"{who} has the store open but does not answer on its admin channel",
-                    hint="is it still starting? Try again in a moment; or stop the server and run the command again",
+                    f"{who} 打开了存储，但不在管理通道上应答 / {who} has the store open but does not answer on its "
+                    "admin channel",
+                    hint="它是否还在启动？请稍后再试，或停止服务器后再运行此命令 / "
+                         "is it still starting? Try again in a moment; or stop the server and run the command again",
                 )
         if not told:
-            err(f"waiting for {who or 'another dcpa process'} to finish with the store…")
+            err(f"等待{who or '另一个 dcpa 进程'}用完存储… / "
+                f"waiting for {who or 'another dcpa process'} to finish with the store…")
             told = True
         time.sleep(POLL)
 
@@ -69,6 +72,6 @@ def _retrying(send: Callable[[ServerInfo], T], server: ServerInfo) -> T:
             return send(server)
         except StoreBusy as e:
             if not told:
-                err(f"the server is busy ({e.message}); waiting to try again…")
+                err(f"服务器正忙，稍后自动重试 / the server is busy; waiting to try again…\n  {e.message}")
                 told = True
             time.sleep(min(e.retry_after, 5))

@@ -137,8 +137,9 @@ def test_waiting_for_a_free_worker_counts_against_the_deadline(store_dir: Path) 
         single.start(wait=60)
         hostile = Background(single.run, "kg.store:Store.select", HOSTILE_COUNT, timeout=60)
         single.wait_until(lambda s: len(s.busy) == 1, timeout=30)
-        with pytest.raises(QueryTimeout, match="no query worker became free within the time limit of 0.5 s"):
+        with pytest.raises(QueryTimeout, match="no query worker became free within the time limit of 0.5 s") as e:
             single.run("kg.store:Store.select", COUNT, timeout=0.5)
+        assert e.value.message.startswith("在 0.5 秒的时限内没有空闲的查询进程")  # Chinese first, as every message
         assert hostile.thread.is_alive()  # the cheap call gave up while the hostile one still ran
     finally:
         single.close()
