@@ -155,8 +155,9 @@ class ServedStore:
         record = versions.completion(now) if now is not None else None
         expected = float((record or {}).get("seconds", 30.0))
         return StoreBusy(
-            "the store is being rebuilt; nothing was written",
-            hint="try again when the rebuild is done (see Retry-After); reading goes on as usual",
+            "存储正在重建，没有写入任何内容 / the store is being rebuilt; nothing was written",
+            hint="请在重建完成后再试（见 Retry-After）；读取照常进行 / "
+                 "try again when the rebuild is done (see Retry-After); reading goes on as usual",
             retry_after=int(max(1.0, expected - elapsed)) + 1,
         )
 

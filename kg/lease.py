@@ -98,8 +98,10 @@ class StoreLease:
         told = False
         while not self.try_acquire():
             if time.monotonic() > deadline:
-                raise StoreBusy(f"another writer holds the remote store's write lease ({self._whom()})",
-                                hint="try again when it is done; a writer that was killed loses the lease "
+                raise StoreBusy(f"另一个写入者持有远程存储的写入租约（{self._whom()}） / "
+                                f"another writer holds the remote store's write lease ({self._whom()})",
+                                hint=f"请在其完成后再试；被终止的写入者会在 {self.lease:.0f} 秒内失去租约 / "
+                                "try again when it is done; a writer that was killed loses the lease "
                                 f"within {self.lease:.0f} s")
             if not told and self._on_wait is not None:
                 self._on_wait(f"waiting for {self._whom()} to finish with the remote store…")

@@ -472,8 +472,11 @@ def _open_error(path: Path, e: Exception) -> StoreError:
         return StoreError(f"the store at {path} is damaged: {text}", hint=_REBUILD_HINT)
     if "lock" in text.lower():
         return StoreBusy(
+            f"无法打开 {path} 的存储：另一个进程正以写入方式打开它 / "
             f"cannot open the store at {path}: another process has it open for writing ({text})",
-            hint="is `dcpa serve` or another dcpa command running? The dcpa commands hand their work to a "
+            hint="是否有 `dcpa serve` 或另一个 dcpa 命令在运行？dcpa 命令会把工作交给运行中的服务器；"
+            "请等其他命令结束 / "
+            "is `dcpa serve` or another dcpa command running? The dcpa commands hand their work to a "
             "running server; wait for other commands to finish.",
         )
     return StoreError(f"cannot open the store at {path}: {text}", hint=_REBUILD_HINT)

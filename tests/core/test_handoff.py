@@ -146,6 +146,7 @@ def test_writes_answer_503_while_the_server_rebuilds_and_listeners_hear_of_write
         assert started.wait(60)  # the build is loading the new version
         r = client.post("/api/needs", json={**NEED_JSON, "identified_on": "2019-05-01"}, headers=AUTH)
         assert r.status_code == 503 and r.json()["error"]["code"] == "store_busy"
+        assert r.json()["error"]["message"].startswith("存储正在重建")  # the data page shows it: Chinese first
         assert int(r.headers["retry-after"]) >= 1
         assert client.get("/health").status_code == 200  # reads go on
         release.set()
