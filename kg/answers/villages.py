@@ -135,6 +135,7 @@ def village_detail(store: StoreAPI, code: str, *, reach: str | None = None, as_o
             | {t for n in ns.rows for r in n.reasons for t in r.fit_path}
             | {area(r.target) for n in ns.rows for r in n.reasons} | {c for s in situation.statuses for c in s.causes}
             | {s.status_type for s in situation.statuses if s.status_type}
+            | {area(s.area) for s in situation.statuses}
             | {e.quote.role for e in evidence.values() if e.quote and e.quote.role}
             | {e["indicator"] for e in evaluations if e.get("indicator")})
     names = labels(store, iris)
@@ -143,7 +144,8 @@ def village_detail(store: StoreAPI, code: str, *, reach: str | None = None, as_o
         return names[i].to_dict() if i and i in names else None
 
     needs = [_need_dict(n, lab, evidence.get(n.iri)) for n in ns.rows]
-    statuses = [{"iri": s.iri, "area": s.area, "status_type": s.status_type, "status_type_label": lab(s.status_type),
+    statuses = [{"iri": s.iri, "area": s.area, "area_label": lab(area(s.area)), "status_type": s.status_type,
+                 "status_type_label": lab(s.status_type),
                  "registered_year": s.registered_year, "exit_year": s.exit_year,
                  "causes": [{"iri": c, "label": lab(c)} for c in s.causes], "example": s.example,
                  "of_village": s.area == vil.code}

@@ -155,6 +155,9 @@ def test_village_page_combines_status_needs_recommendations_and_graph(client: Te
     html = client.get("/dashboard/village/211322101200").text
     status = html[html.index('id="status"') : html.index('id="needs"')]
     assert "建档立卡贫困村" in status and "示例数据，不是真实认定" in status  # never shown as a real registration
+    assert "<td>朱碌科村村民委员会</td>" in status and "<td>211322101200</td>" not in status  # the area by name
+    en = client.get("/dashboard/village/211322101200?lang=en").text
+    assert "<td>Zhuluke Cun</td>" in en[en.index('id="status"') : en.index('id="needs"')]
     needs = html[html.index('id="needs"') : html.index('id="recommendations"')]
     assert "未满足" in needs and "终端设备接入" in needs
     assert "direct" in needs or "直接" in needs  # the reason of the need I1 meets: it names the village
