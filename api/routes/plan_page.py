@@ -66,6 +66,12 @@ METHOD_TEXT: dict[PlanMethod, tuple[str, str]] = {
 }
 
 
+def budget_text(budget: float) -> str:
+    """The budget as a link and the form carry it: every digit typed, never an exponent (``{:g}`` wrote
+    1234567 as 1.23457e+06, so the downloads and the language switch asked for 1,234,570 yuan)."""
+    return str(int(budget)) if budget.is_integer() else repr(budget)
+
+
 @dataclass(frozen=True)
 class PlanForm:
     """The question of a plan page, its XLSX and its CSV: the same parameters, the same answer."""
@@ -79,8 +85,8 @@ class PlanForm:
 
     def params(self, **changes: Any) -> dict[str, Any]:
         """The query parameters that ask it again (``changes`` override)."""
-        d = {"area": self.area, "budget": f"{self.budget:g}" if self.budget else None, "method": self.method.value,
-             "poor_first": self.poor_first, "real_only": self.real_only, "lang": self.lang}
+        d = {"area": self.area, "budget": budget_text(self.budget) if self.budget else None,
+             "method": self.method.value, "poor_first": self.poor_first, "real_only": self.real_only, "lang": self.lang}
         return {**d, **changes}
 
     def answer(self, answers: Answers, settings: Any) -> Awaitable[Any]:
@@ -144,7 +150,8 @@ async def plan_export(
 ) -> Response:
     """CSV: one flat row per allocation. XLSX: the summary, the allocations and every unmet need."""
     made = await form.answer(answers, settings)
-    name = f"plan-{made.area.code if made.area else 'all'}-{form.budget or 0:g}"  # the code as the library read it
+    # the code as the library read it
+    name = f"plan-{made.area.code if made.area else 'all'}-{budget_text(form.budget or 0.0)}"
     if ext == "csv":
         return csv_response(allocation_rows(made, form.lang), list(ALLOCATION_COLUMNS), name=name)
     return Response(plan_xlsx(made, form.lang), media_type=_XLSX,

@@ -58,6 +58,16 @@ def test_the_exports_are_a_flat_csv_and_a_workbook(client: TestClient, store: St
     assert client.get("/plan.csv?area=211322").status_code == 422  # no budget: nothing to plan
 
 
+def test_a_large_budget_is_asked_again_to_the_yuan(client: TestClient) -> None:
+    """The form, the downloads and the language switch carry the budget typed, not a rounded 1.23457e+06."""
+    html = client.get("/plan?area=211322&budget=1234567").text
+    assert 'name="budget" value="1234567"' in html and "e+06" not in html and "e%2B06" not in html
+    assert 'href="/plan.xlsx?area=211322&amp;budget=1234567&amp;method=auto&amp;lang=zh"' in html
+    assert 'budget=1234567.5&amp;' in client.get("/plan?area=211322&budget=1234567.5").text
+    r = client.get("/plan.csv?area=211322&budget=1234567")
+    assert r.headers["content-disposition"].endswith('filename="plan-211322-1234567.csv"')
+
+
 def test_the_api_gives_a_plan_as_the_same_flat_csv(client: TestClient) -> None:
     r = client.post("/api/plans?format=csv", json={"budget": 20000, "area": "211322"})
     assert r.status_code == 200
