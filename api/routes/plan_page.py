@@ -121,7 +121,9 @@ async def plan_page(answers: AnswersDep, settings: SettingsDep, form: PlanFormDe
     ctx.update(static="/static", form=form.params(), methods=[(m.value, METHOD_TEXT[m]) for m in PlanMethod],
                area_pattern=AREA_OR_EMPTY[1:-1],  # the browser's check: spaces around a code are dropped
                zh_href=urls.plan_page(**form.params(lang="zh")), en_href=urls.plan_page(**form.params(lang="en")),
-               home_href=urls.home(lang=lang), dashboard_href=urls.dashboard(form.area, lang=lang),
+               home_href=urls.home(lang=lang),
+               # a plan with real data only leads to pages with real data only, as the dashboard leads here
+               dashboard_href=urls.dashboard(form.area, lang=lang, real_only=form.real_only),
                data_href=urls.data_page(lang=lang), made=None)
     if form.budget:
         made = await form.answer(answers, settings)
@@ -133,7 +135,7 @@ async def plan_page(answers: AnswersDep, settings: SettingsDep, form: PlanFormDe
         ctx.update(
             made=made, summary=summary_rows(made, lang), distance=distance_words(made, lang),
             villages=sorted(by_village.items()),
-            village_href=lambda code: urls.dashboard_village(code, lang=lang),
+            village_href=lambda code: urls.dashboard_village(code, lang=lang, real_only=form.real_only),
             unmet=unmet[:UNMET_SHOWN], unmet_total=len(unmet), unmet_shown=UNMET_SHOWN,
             csv_href=urls.plan_export("csv", **form.params()), xlsx_href=urls.plan_export("xlsx", **form.params()),
         )

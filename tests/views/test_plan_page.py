@@ -68,6 +68,15 @@ def test_a_large_budget_is_asked_again_to_the_yuan(client: TestClient) -> None:
     assert r.headers["content-disposition"].endswith('filename="plan-211322-1234567.csv"')
 
 
+def test_a_plan_with_real_data_only_leads_to_pages_with_real_data_only(client: TestClient) -> None:
+    """The dashboard's real-only switch carries over to the plan; the way back keeps it too."""
+    html = client.get("/plan?area=211322&budget=20000&real_only=true").text
+    assert 'href="/dashboard?area=211322&amp;lang=zh&amp;real_only=true"' in html
+    assert 'href="/dashboard?area=211322&amp;lang=zh"' not in html
+    every = client.get(f"/plan?{QUERY}").text  # with example data: the village links without the switch
+    assert 'href="/dashboard/village/' in every and "real_only" not in every.split('id="dcpa-plan-villages"')[1]
+
+
 def test_the_api_gives_a_plan_as_the_same_flat_csv(client: TestClient) -> None:
     r = client.post("/api/plans?format=csv", json={"budget": 20000, "area": "211322"})
     assert r.status_code == 200
