@@ -12,8 +12,8 @@ def _q(path: str, **params: Any) -> str:
     return path + ("?" + urlencode(items, doseq=True) if items else "")  # a list: the parameter repeated
 
 
-def village(code: str) -> str:
-    return f"/api/villages/{quote(code)}"
+def village(code: str, **params: Any) -> str:
+    return _q(f"/api/villages/{quote(code)}", **params)
 
 
 def village_recommendations(code: str) -> str:

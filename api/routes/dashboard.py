@@ -281,6 +281,9 @@ async def village_page(code: str, answers: AnswersDep, settings: SettingsDep, la
         basis=summary["basis"],
         real_only=real_only,
         real_only_href=urls.dashboard_village(code, lang=lang, real_only=not real_only),
+        # the model and the JSON answer the same question: real data only when the page is
+        model_href=urls.model_page(code, lang=lang, real_only=real_only),
+        json_href=urls.village(code, real_only=real_only),
         graph_json=viz.embed_json(viz.network_data(view, lang)),
         zh_href=urls.dashboard_village(code, lang="zh", real_only=real_only),
         en_href=urls.dashboard_village(code, lang="en", real_only=real_only),

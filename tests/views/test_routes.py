@@ -166,6 +166,15 @@ def test_village_page_combines_status_needs_recommendations_and_graph(client: Te
     assert "示例数据 / example data" in html
 
 
+def test_a_village_page_with_real_data_only_leads_to_its_model_and_json_with_real_data_only(
+        client: TestClient) -> None:
+    html = client.get("/dashboard/village/211322101200?real_only=true").text
+    assert 'href="/views/model/211322101200?lang=zh&amp;real_only=true"' in html
+    assert 'href="/api/villages/211322101200?real_only=true"' in html
+    every = client.get("/dashboard/village/211322101200?lang=en").text
+    assert 'href="/views/model/211322101200?lang=en"' in every and 'href="/api/villages/211322101200"' in every
+
+
 def test_graph_views_state_how_much_of_them_is_example_data(client: TestClient) -> None:
     html = client.get("/views/village/211322101200?lang=en").text
     m = re.search(r'class="dcpa-basis" data-example-share="([0-9.]+)">([^<]+)<', html)
