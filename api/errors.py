@@ -9,6 +9,7 @@ same error as an HTML page in its language (``?lang=en``), with a way back, inst
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -37,6 +38,25 @@ _HEADINGS = {
     500: ("服务器出错", "Server error"), 503: ("服务繁忙或超时", "Busy or timed out"),
     507: ("超出内存限制", "Over the memory limit"),
 }
+
+
+#: Starlette's own words for an address or method it does not know (English alone), as every message is written.
+_HTTP_WORDS = {
+    404: "这个地址没有页面，请核对链接或从首页进入 / there is no page at this address: check the link, or start "
+         "from the home page",
+    405: "这个地址不接受这种请求 / this address does not take this method",
+}
+
+
+def in_language(text: str | None, lang: str) -> str | None:
+    """The half of a ``中文 / English`` message that a page in ``lang`` shows (the first " / " parts them, as every
+    message is written); the JSON keeps both for programs. A text that is not two halves is shown whole."""
+    if not text:
+        return text
+    zh, sep, en = text.partition(" / ")
+    if not sep or not any("\u4e00" <= c <= "\u9fff" for c in zh):
+        return text
+    return zh if lang == "zh" else en
 
 
 #: What a field's value must be, by pydantic's error type, in the page's language (its message is English).
@@ -115,7 +135,8 @@ def respond(request: Request, body: dict[str, Any], status: int, headers: dict[s
     zh, en = _HEADINGS.get(status, ("出错了", "Something went wrong"))
     ctx = viz.page_context(lang)
     fields = field_problems(err["details"], lang) if err["code"] == "invalid_request" and err.get("details") else []
-    ctx.update(status=status, code=err["code"], message=err["message"], hint=err.get("hint"), fields=fields,
+    ctx.update(status=status, code=err["code"], message=in_language(err["message"], lang),
+               hint=in_language(err.get("hint"), lang), fields=fields,
                heading=zh if lang == "zh" else en, static="/static")
     html = viz.environment(TEMPLATES_DIR).get_template("dashboard/error.html").render(**ctx)
     return HTMLResponse(html, status_code=status, headers=headers)
@@ -142,7 +163,10 @@ def install_error_handlers(app: FastAPI) -> None:
         allowed = allowed_methods(request.app.router.routes, request.scope) if exc.status_code == 405 else []
         if allowed:  # every method this path answers, not only the first matching route's (a mount names its own)
             headers = {**(headers or {}), "Allow": ", ".join(allowed)}
-        return respond(request, error_body(code, str(exc.detail)), exc.status_code, headers)
+        detail = str(exc.detail)
+        if exc.status_code in _HTTP_WORDS and detail == HTTPStatus(exc.status_code).phrase:  # English alone
+            detail = _HTTP_WORDS[exc.status_code]
+        return respond(request, error_body(code, detail), exc.status_code, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Any:

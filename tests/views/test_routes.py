@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
@@ -245,6 +246,21 @@ def test_a_browser_gets_an_error_as_a_page_in_its_language(client: TestClient, p
     assert "<h1>Not found</h1>" in en and 'href="/?lang=en"' in en
     # a program gets the one JSON error shape, as before
     assert client.get(path).json()["error"]["code"] == "not_found"
+
+
+def test_an_error_page_says_what_is_wrong_in_its_own_language(client: TestClient,
+                                                              zh_first: Callable[..., None]) -> None:
+    """Error pages showed "中文 / English" sentences (and a mistyped address "Not Found" alone, in English, on a
+    Chinese page): a page shows its language's half; a program still gets both."""
+    zh = client.get("/dashboard?area=219999", headers=BROWSER).text
+    assert "图谱中没有代码为 219999 的地区" in zh and "no area with code" not in zh and "check the code" not in zh
+    en = client.get("/dashboard?area=219999&lang=en", headers=BROWSER).text
+    assert "no area with code 219999 in the graph" in en and "图谱中没有代码" not in en
+    page = client.get("/no/such/page", headers=BROWSER).text
+    assert "这个地址没有页面" in page and "Not Found" not in page and "there is no page" not in page
+    assert "there is no page at this address" in client.get("/no/such/page?lang=en", headers=BROWSER).text
+    zh_first(client.get("/no/such/page").json()["error"]["message"], "there is no page at this address")
+    zh_first(client.get("/dashboard?area=219999").json()["error"]["message"], "no area with code 219999")
 
 
 def test_error_pages_escape_what_they_show_and_the_api_stays_json(client: TestClient) -> None:
