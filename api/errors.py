@@ -120,7 +120,8 @@ def field_problems(details: list[dict[str, Any]], lang: str) -> list[dict[str, s
     return out
 
 
-def _wants_page(request: Request) -> bool:
+def wants_page(request: Request) -> bool:
+    """A browser asking for a page (not the API, not a program): it gets errors as pages."""
     accept = request.headers.get("accept", "")
     return ("text/html" in accept and request.method in ("GET", "HEAD")
             and not request.url.path.startswith(_MACHINE_PATHS))
@@ -128,7 +129,7 @@ def _wants_page(request: Request) -> bool:
 
 def respond(request: Request, body: dict[str, Any], status: int, headers: dict[str, str] | None = None) -> Any:
     """The error as JSON, or as a page for a browser asking for one (the same status and headers)."""
-    if not _wants_page(request):
+    if not wants_page(request):
         return JSONResponse(body, status_code=status, headers=headers)
     lang = "en" if request.query_params.get("lang") == "en" else "zh"
     err = body["error"]
@@ -179,7 +180,7 @@ def install_error_handlers(app: FastAPI) -> None:
         en = "; ".join(f"{p['field']}: {p['problem']}" for p in field_problems(full, "en"))
         body = error_body("invalid_request", f"请求无效：{zh[:240]} / the request is not valid: {en[:240]}",
                           "请改正所列各项（details 逐项列出） / correct the fields named (details lists each)", details)
-        if _wants_page(request):  # the page shows each field with what was sent, in its language
+        if wants_page(request):  # the page shows each field with what was sent, in its language
             body["error"]["details"] = full
         return respond(request, body, 422)
 

@@ -13,13 +13,13 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, Response
 
 from kg import viz
 from kg.codes import TYPED_AREA_CODE_PATTERN
-from kg.errors import InvalidParameter
+from kg.errors import InvalidParameter, NotFound
 from kg.planning import (
     ALLOCATION_COLUMNS,
     BUDGET_ABOVE,
@@ -36,6 +36,7 @@ from kg.planning import (
 
 from .. import urls
 from ..deps import Answers, AnswersDep, SettingsDep
+from ..errors import in_language, wants_page
 from ..paths import TEMPLATES_DIR
 from ..representation import csv_response
 
@@ -113,7 +114,7 @@ PlanFormDep = Annotated[PlanForm, Depends(plan_form)]
 
 
 @router.get("/plan", summary="Plan page / 规划页", response_class=HTMLResponse)
-async def plan_page(answers: AnswersDep, settings: SettingsDep, form: PlanFormDep) -> HTMLResponse:
+async def plan_page(request: Request, answers: AnswersDep, settings: SettingsDep, form: PlanFormDep) -> HTMLResponse:
     """The form, and with a budget the plan: per village what to give, its cost, the needs it meets and
     why; what stays unmet; how good the plan is; exports and a print view."""
     lang = form.lang
@@ -126,7 +127,14 @@ async def plan_page(answers: AnswersDep, settings: SettingsDep, form: PlanFormDe
                dashboard_href=urls.dashboard(form.area, lang=lang, real_only=form.real_only),
                data_href=urls.data_page(lang=lang), made=None)
     if form.budget:
-        made = await form.answer(answers, settings)
+        try:
+            made = await form.answer(answers, settings)
+        except (NotFound, InvalidParameter) as e:  # an area code mistyped: the form keeps what was typed
+            if not wants_page(request):
+                raise
+            ctx.update(error=in_language(e.message, lang), error_hint=in_language(e.hint, lang))
+            page = viz.environment(TEMPLATES_DIR).get_template("dashboard/plan.html").render(**ctx)
+            return HTMLResponse(page, status_code=e.http_status)
         rows = allocation_rows(made, lang)
         by_village: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for r in rows:

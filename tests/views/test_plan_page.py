@@ -91,6 +91,18 @@ def test_a_wrong_area_is_an_error_page_in_the_browser(client: TestClient) -> Non
     assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
 
 
+def test_an_unknown_area_is_said_above_the_form_that_keeps_what_was_typed(client: TestClient) -> None:
+    """A mistyped area code led to an error page without the form: budget, method and options typed again."""
+    r = client.get("/plan?area=219999&budget=35000&method=greedy&poor_first=true&real_only=true", headers=BROWSER)
+    assert r.status_code == 404
+    assert 'id="dcpa-plan-error"' in r.text and "图谱中没有代码为 219999 的地区" in r.text
+    assert "no area with code" not in r.text  # the page's language only
+    assert 'name="area" value="219999"' in r.text and 'name="budget" value="35000"' in r.text
+    assert '<option value="greedy" selected>' in r.text
+    assert 'name="poor_first" value="true" checked' in r.text and 'name="real_only" value="true" checked' in r.text
+    assert client.get("/plan?area=219999&budget=35000").json()["error"]["code"] == "not_found"  # a program: JSON
+
+
 def test_an_invalid_form_says_which_field_is_wrong_and_what_was_sent(client: TestClient) -> None:
     """A planner sees each wrong field, the rule in the page's language and the value sent (escaped)."""
     zh = client.get("/plan?area=211381&budget=-5&lang=zh", headers=BROWSER)
