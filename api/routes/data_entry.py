@@ -48,7 +48,7 @@ _TEXT = {
         "skipped": "跳过了 {n} 行模板示例。", "warning": "提醒",
         "need_token": "请先在上方填写写入令牌。", "need_files": "请先选择文件。",
         "confirm_withdraw": "撤回批次 {batch}？其数据将离开图谱（批次和撤回记录保留）。",
-        "failed": "失败", "offline": "连不上服务器：{error}",
+        "failed": "失败", "offline": "连不上服务器：{error}", "lang": "zh", "colon": "：", "dash": "——",
         "cols": ["文件", "工作表", "行", "列", "值", "问题", "如何改正"],
     },
     "en": {
@@ -61,7 +61,7 @@ _TEXT = {
         "need_token": "Enter the write token above first.", "need_files": "Choose the files first.",
         "confirm_withdraw": "Withdraw batch {batch}? Its data leaves the graph (the batch and the withdrawal stay "
                             "on record).",
-        "failed": "Failed", "offline": "Cannot reach the server: {error}",
+        "failed": "Failed", "offline": "Cannot reach the server: {error}", "lang": "en", "colon": ": ", "dash": " — ",
         "cols": ["File", "Sheet", "Row", "Column", "Value", "Problem", "How to fix"],
     },
 }

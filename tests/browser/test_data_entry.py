@@ -87,3 +87,30 @@ def test_a_steward_checks_imports_and_withdraws_a_file_in_the_browser(browser: A
         w.check(("http://127.0.0.1:",))
     finally:
         ctx.close()
+
+
+def test_the_problems_and_refusals_are_said_in_the_pages_language(browser: Any, writable: str) -> None:
+    """The problem table and a refused token read "未知的需求类型 / unknown need type" and "失败: 令牌不正确 / the
+    bearer token is not valid" on the Chinese page: each page now shows its own language's half."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    try:
+        for lang, problem, refused, other in (("zh", "未知的需求类型", "失败：令牌不正确", "unknown need type"),
+                                              ("en", "unknown need type", "Failed: the bearer token is not valid",
+                                               "未知的需求类型")):
+            page = ctx.new_page()
+            page.goto(f"{writable}/data?lang={lang}", wait_until="load")
+            page.wait_for_selector("body[data-entry-ready='1']")
+            page.set_input_files("#dcpa-files", _csv(BAD))
+            page.fill("#dcpa-token", "not-the-token")
+            page.click("#dcpa-check")
+            page.wait_for_selector("#dcpa-report[data-state='error'] p")
+            said = page.text_content("#dcpa-report") or ""
+            assert said.startswith(refused) and (" / " not in said), said
+            page.fill("#dcpa-token", TOKEN)
+            page.click("#dcpa-check")
+            page.wait_for_selector("#dcpa-report[data-state='error'] table.dcpa-issues")
+            cells = page.locator("table.dcpa-issues tbody tr").first.locator("td").all_text_contents()
+            assert cells[5] == problem and other not in " ".join(cells[5:]), cells
+            page.close()
+    finally:
+        ctx.close()

@@ -11,6 +11,15 @@
     return template.replace(/\{(\w+)\}/g, function (_m, k) { return k in fields ? String(fields[k]) : ""; });
   }
 
+  // The half of a server's "中文 / English" message this page's language reads (the first " / " parts them, as
+  // every message is written; api/errors.py in_language does the same for error pages). Else the text whole.
+  function half(message, lang) {
+    var s = message === null || message === undefined ? "" : String(message);
+    var at = s.indexOf(" / ");
+    if (at < 0 || !/[\u4e00-\u9fff]/.test(s.slice(0, at))) return s;
+    return lang === "en" ? s.slice(at + 3) : s.slice(0, at);
+  }
+
   function el(tag, text, cls) {
     var e = document.createElement(tag);
     if (text !== undefined && text !== null) e.textContent = String(text);
@@ -59,7 +68,8 @@
       var error = (body && body.error) || { message: text.failed + " (" + status + ")" };
       var issues = Array.isArray(error.details) ? error.details : [];
       if (!issues.length) {
-        say(text.failed + ": " + error.message + (error.hint ? " — " + error.hint : ""), "error");
+        say(text.failed + text.colon + half(error.message, text.lang) +
+            (error.hint ? text.dash + half(error.hint, text.lang) : ""), "error");
         return;
       }
       say(fill(text.problems, { n: issues.length }), "error");
@@ -70,7 +80,8 @@
       var body_ = table.createTBody();
       issues.forEach(function (i) {
         var row = body_.insertRow();
-        [i.file, i.sheet, i.row, i.column, i.value, i.message, i.hint].forEach(function (v) {
+        var cells = [i.file, i.sheet, i.row, i.column, i.value, half(i.message, text.lang), half(i.hint, text.lang)];
+        cells.forEach(function (v) {
           row.appendChild(el("td", v === null || v === undefined ? "" : v));
         });
       });
@@ -126,7 +137,9 @@
           var r = res.body.report;
           say(fill(text.checked, { records: counted(r), triples: r.triples }), "ok");
           if (r.skipped_examples) report.appendChild(el("p", fill(text.skipped, { n: r.skipped_examples })));
-          (r.warnings || []).forEach(function (w) { report.appendChild(el("p", text.warning + ": " + w, "dcpa-muted")); });
+          (r.warnings || []).forEach(function (w) {
+            report.appendChild(el("p", text.warning + text.colon + half(w, text.lang), "dcpa-muted"));
+          });
           checked = sig;
           confirmButton.disabled = false;
         });
