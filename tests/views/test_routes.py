@@ -197,6 +197,16 @@ def test_search_page_finds_by_name_and_pinyin_and_links_to_the_pages(client: Tes
     assert "按简体“朱碌科镇”搜索" in traditional and "按简体" not in html
 
 
+def test_a_search_that_finds_nothing_does_not_count_nor_advise_narrowing(client: TestClient) -> None:
+    """An empty search said '“”：共 0 个结果。可再加一个词按所在区域缩小范围', advice to narrow what found nothing."""
+    empty = client.get("/dashboard/search", params={"q": ""}).text
+    assert 'id="dcpa-search-prompt"' in empty and "共 0 个结果" not in empty and "没有找到" not in empty
+    none = client.get("/dashboard/search", params={"q": "没有这个村"}).text
+    assert "没有找到“没有这个村”" in none and "缩小范围" not in none and "共 0 个结果" not in none
+    some = client.get("/dashboard/search", params={"q": "朱碌科"}).text
+    assert "缩小范围" in some and 'id="dcpa-search-prompt"' not in some
+
+
 def test_search_page_escapes_the_query(client: TestClient) -> None:
     html = client.get("/dashboard/search", params={"q": MALICIOUS}).text
     assert "<script>alert(1)" not in html and "&lt;script&gt;" in html
