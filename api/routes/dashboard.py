@@ -169,8 +169,12 @@ def _row_href(chart: str, row: dict[str, Any], lang: str, filters: Filters) -> s
 _PERCENT = {"unaddressed_share"}
 
 
-def _cell(key: str, value: Any) -> Any:
-    return f"{value:.1%}" if key in _PERCENT and isinstance(value, float) else value
+def _cell(key: str, value: Any, needs: int | None) -> Any:
+    """A cell as the page shows it: a share as a percentage, and no share where no need is recorded (0.0% read
+    as "every need met" for the many areas nobody has surveyed)."""
+    if key in _PERCENT and isinstance(value, float):
+        return "—" if not needs else f"{value:.1%}"
+    return value
 
 
 def _chart(table: Any, lang: str, filters: Filters) -> dict[str, Any]:
@@ -209,7 +213,7 @@ async def dashboard(store: StoreDep, answers: AnswersDep, settings: SettingsDep,
                 "title": viz.CHARTS[name][0 if lang == "zh" else 1],
                 "header": header,
                 "rows": [
-                    {"cells": [_cell(k, c) for k, c in zip(keys, cells, strict=True)],
+                    {"cells": [_cell(k, c, r.get("needs")) for k, c in zip(keys, cells, strict=True)],
                      "href": _row_href(name, r, lang, filters), "empty": not r.get("needs")}
                     for cells, r in zip(body, table.rows, strict=True)
                 ],

@@ -357,6 +357,18 @@ def test_the_dashboard_filters_by_need_type_severity_and_period(client: TestClie
     assert client.get("/dashboard?start=2019-01-01").status_code == 422
 
 
+def test_an_area_without_needs_shows_no_gap_share(client: TestClient) -> None:
+    """Every area is listed; those nobody surveyed showed 缺口占比 0.0%, read as every need met."""
+    html = client.get("/dashboard?area=2113").text
+    rows = re.findall(r'<tr( class="dcpa-zero")?>(.*?)</tr>', html, flags=re.S)
+    empty = [cells for zero, cells in rows if zero]
+    full = [cells for zero, cells in rows if not zero and 'href="/dashboard?area=' in cells]  # areas with needs
+    assert empty and all('<td class="num">—</td>' in c and "0.0%" not in c for c in empty)
+    assert full and all(re.search(r'<td class="num">\d+\.\d%</td>', c) for c in full)
+    csv_rows = list(csv.reader(io.StringIO(client.get("/dashboard/data/area.csv?area=2113").text.lstrip("\ufeff"))))
+    assert all(r[7] != "—" for r in csv_rows[1:])  # the CSV keeps the number for programs
+
+
 def test_a_need_type_typed_in_lower_case_or_full_width_is_shown_chosen_on_the_dashboard(client: TestClient) -> None:
     """?need_type=n22 filtered the charts by N22 while the need-type list showed 全部: sent again (a severity chosen),
     the form dropped the filter. The list shows the type chosen, and the links carry it as N1."""
