@@ -351,3 +351,24 @@ def test_printed_pages_hold_the_content_not_the_controls(open_page: Callable[...
     printed = pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page\r") + pdf.count(b"/Type /Page ")
     assert 1 <= printed <= pages, f"{path} prints {printed} pages"
     w.check(LOCAL)
+
+
+def test_a_period_with_one_date_is_said_at_the_field_and_the_dashboard_stays(
+        open_page: Callable[..., Watched]) -> None:
+    """Only a start date (or an end before the start) sent the planner to an error page, the area and the other
+    filters gone; the form now says what is missing at the field and is not sent."""
+    w = open_page("/dashboard?area=211322&need_type=N1", wait="body[data-charts-ready='1']")
+    start, end = "form.dcpa-filters input[name=start]", "form.dcpa-filters input[name=end]"
+    w.page.fill(start, "2019-01-01")
+    assert w.page.evaluate("document.querySelector('form.dcpa-filters').checkValidity()") is False
+    assert w.page.eval_on_selector(end, "e => e.validationMessage") == "请同时填写开始和结束日期，或都不填。"
+    w.page.click("form.dcpa-filters button[type=submit]")
+    assert "start=" not in w.page.url and "area=211322" in w.page.url
+    w.page.fill(end, "2018-12-31")
+    assert w.page.eval_on_selector(end, "e => e.validationMessage") == "结束日期不能早于开始日期。"
+    w.page.fill(end, "2019-12-31")
+    assert w.page.evaluate("document.querySelector('form.dcpa-filters').checkValidity()") is True
+    w.page.click("form.dcpa-filters button[type=submit]")
+    w.page.wait_for_url("**/dashboard?*start=2019-01-01*")
+    assert "need_type=N1" in w.page.url and "area=211322" in w.page.url
+    w.check(LOCAL)

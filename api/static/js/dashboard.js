@@ -3,7 +3,30 @@
  */
 (function () {
   "use strict";
+  // The period takes both dates, the end not before the start: said at the field, before the form is sent,
+  // so that the area and the other filters chosen stay (the server refuses such a period with an error page).
+  function guardPeriod() {
+    var form = document.querySelector("form.dcpa-filters");
+    if (!form || !form.elements.start || !form.elements.end) return;
+    var first = form.elements.start, last = form.elements.end;
+    function check() {
+      first.setCustomValidity("");
+      last.setCustomValidity("");
+      if (!first.value !== !last.value) {
+        (first.value ? last : first).setCustomValidity(form.getAttribute("data-both-dates") || "");
+      } else if (first.value && last.value && first.value > last.value) {
+        last.setCustomValidity(form.getAttribute("data-date-order") || "");
+      }
+    }
+    first.addEventListener("input", check);
+    last.addEventListener("input", check);
+    first.addEventListener("change", check);
+    last.addEventListener("change", check);
+    check();
+  }
+
   function start() {
+    guardPeriod();
     var source = document.getElementById("dcpa-dashboard-data");
     if (!source || typeof Chart === "undefined") return;
     var data = JSON.parse(source.textContent);
