@@ -274,7 +274,7 @@ async def village_page(code: str, answers: AnswersDep, settings: SettingsDep, la
     lang = _lang(lang)
     summary = await answers(viz.village_summary, code, reach=settings.reach, real_only=real_only, lang=lang,
                             settings=settings)
-    view = await answers(viz.village_view, code, reach=settings.reach, settings=settings)
+    view = await answers(viz.village_view, code, reach=settings.reach, settings=settings, real_only=real_only)
     ctx = viz.page_context(lang)
     ctx.update(
         s=summary,

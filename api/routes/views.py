@@ -11,6 +11,7 @@ from kg import viz
 from kg.codes import TYPED_AREA_CODE_PATTERN
 
 from ..deps import AnswersDep, SettingsDep
+from ._common import RealOnlyParam
 
 router = APIRouter(tags=["views"])
 
@@ -34,10 +35,11 @@ async def village_view(
     lang: LangQuery = "zh",
     hops: Annotated[int | None, Query(ge=1, le=5, description="Keep only the N-hop neighbourhood.")] = None,
     max_nodes: MaxNodes = viz.MAX_NODES,
+    real_only: RealOnlyParam = False,
 ) -> HTMLResponse:
     """The village around its needs: what meets each, what could (dashed), its poverty status."""
     return _page(await answers(viz.village_view, code, reach=settings.reach, hops=hops, max_nodes=max_nodes,
-                               settings=settings), lang)
+                               settings=settings, real_only=real_only), lang)
 
 
 @router.get("/views/area/{code}", summary="Area graph view / 区域关系图", response_class=HTMLResponse)

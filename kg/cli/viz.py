@@ -55,11 +55,13 @@ def village(
     lang: LangOption = "zh",
     hops: Annotated[int | None, typer.Option(help="Keep only the N-hop neighbourhood.")] = None,
     max_nodes: MaxOption = 300,
+    real_only: Annotated[bool, typer.Option("--real-only", help="Draw what real data alone says.")] = False,
 ) -> None:
     """A village, its needs (unaddressed in red), what addresses them or could, and why."""
     from .. import viz
 
-    _write(lambda: viz.village_view(_store(), code, hops=hops, max_nodes=max_nodes), output, lang)
+    _write(lambda: viz.village_view(_store(), code, hops=hops, max_nodes=max_nodes, real_only=real_only), output,
+           lang)
 
 
 @viz_app.command("area")

@@ -95,12 +95,15 @@ def village_view(
     max_nodes: int = MAX_NODES,
     candidates: int = 3,
     settings: Settings | None = None,
+    real_only: bool = False,
 ) -> ViewGraph:
     """A village laid out around its needs: each need, coloured by its state, with the interventions that
     meet it and the best candidates that could (dashed), and the village's poverty status.
 
     The candidates' explanation paths are on the village page and in the recommendations API; drawn
-    here they made a 77-label hairball. ``hops`` keeps only the N-hop neighbourhood.
+    here they made a 77-label hairball. ``hops`` keeps only the N-hop neighbourhood. ``real_only`` draws what
+    real data alone says (real needs and statuses, the real interventions and candidates for them), as the
+    village page with "real data only" does.
     """
     vil = resolve_area(store, code)
     if not vil.is_village:
@@ -117,8 +120,8 @@ def village_view(
         synthetic=bool(_data.synthetic(store, [v])),
         props=_props(("区划代码", "code", code), ("IRI", "IRI", v)),
     )
-    _add_status(g, store, v)
-    rows = need_rows(store, vil, reach=reach, with_reasons=True, settings=settings).rows
+    _add_status(g, store, v, real_only)
+    rows = need_rows(store, vil, reach=reach, with_reasons=True, real_only=real_only, settings=settings).rows
     _add_needs(g, store, v, rows)
     meeting = {r.iri: sorted({reason.intervention for reason in r.reasons}) for r in rows}
     _add_interventions(g, store, {i for found in meeting.values() for i in found})
@@ -132,7 +135,7 @@ def village_view(
                                             {"zh": f"{name['zh']}（{how[0]}，至 {until}）",
                                              "en": f"{name['en']} ({how[1]}, until {until})"}])
     could = _add_candidates(g, store, code, [r for r in rows if r.state is not NeedState.ADDRESSED], candidates,
-                            settings)
+                            settings, real_only)
 
     title = {"zh": f"村视图：{labs.zh}", "en": f"Village view: {labs.en}"}
     view = ViewGraph(g, "village", title, center=v)
@@ -142,8 +145,9 @@ def village_view(
         "en": "Around each need: solid lines are the interventions that meet it, dashed ones the candidates "
               f"that could (at most {candidates} a need; the reasons are on the village page).",
     })
-    view.links.append({"zh": "村页面", "en": "village page", "href": f"/dashboard/village/{code}"})
-    view.links.append({"zh": "村 JSON", "en": "village JSON", "href": f"/api/villages/{code}"})
+    only = "?real_only=true" if real_only else ""  # the pages it leads to answer from the same data
+    view.links.append({"zh": "村页面", "en": "village page", "href": f"/dashboard/village/{code}{only}"})
+    view.links.append({"zh": "村 JSON", "en": "village JSON", "href": f"/api/villages/{code}{only}"})
     if hops is not None:
         view.graph = neighbourhood(g, v, hops)
     bound(view, max_nodes)
@@ -154,7 +158,7 @@ def village_view(
     return view
 
 
-def _add_status(g: nx.DiGraph, store: StoreAPI, v: str) -> None:
+def _add_status(g: nx.DiGraph, store: StoreAPI, v: str, real_only: bool = False) -> None:
     rows = _data.select(
         store,
         """SELECT ?s ?type ?reg ?exit ?hh ?pop WHERE { ?v dcpa:povertyStatus ?s .
@@ -168,6 +172,8 @@ def _add_status(g: nx.DiGraph, store: StoreAPI, v: str) -> None:
     type_labels = _data.labels(store, [r["type"] for r in rows if "type" in r])
     synth = _data.synthetic(store, [r["s"] for r in rows])
     for r in rows:
+        if real_only and r["s"] in synth:
+            continue
         tl = type_labels.get(r.get("type", ""), {"zh": "贫困状态", "en": "poverty status"})
         add_node(
             g,
@@ -267,12 +273,12 @@ def _add_interventions(g: nx.DiGraph, store: StoreAPI, interventions: set[str]) 
 
 
 def _add_candidates(g: nx.DiGraph, store: StoreAPI, code: str, gaps: list[NeedRow], limit: int,
-                    settings: Settings | None = None) -> dict[str, list[str]]:
+                    settings: Settings | None = None, real_only: bool = False) -> dict[str, list[str]]:
     """What could meet the unmet needs (``kg.answers.recommend``'s best candidates): need → candidates."""
     if not gaps or limit <= 0:
         return {}
     try:
-        report = recommend(store, code, limit=limit, settings=settings)
+        report = recommend(store, code, limit=limit, settings=settings, real_only=real_only)
     except NotFound:
         return {}
     gap_iris = {r.iri for r in gaps}

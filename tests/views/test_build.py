@@ -56,6 +56,19 @@ def test_village_view_marks_synthetic_nodes(store: Store) -> None:
     assert not view.graph.nodes[V200]["synthetic"]
 
 
+def test_village_view_with_real_data_only_draws_no_example_node(store: Store) -> None:
+    """The village page with "real data only" drew its graph from every datum: example needs, statuses,
+    interventions and candidates. Drawn from real data alone, none is left (the fixture's are all example data),
+    and its links keep the switch."""
+    full = viz.village_view(store, "211322101200")
+    kinds = {d["kind"] for _, d in full.graph.nodes(data=True) if d.get("synthetic")}
+    assert {"status", "candidate"} <= kinds and kinds & {"need", "gap", "unverified"}  # drawn without the switch
+    real = viz.village_view(store, "211322101200", real_only=True)
+    assert [n for n, d in real.graph.nodes(data=True) if d.get("synthetic")] == []
+    assert V200 in real.graph and not real.synthetic
+    assert all(link["href"].endswith("?real_only=true") for link in real.links if "village" in link["en"])
+
+
 def test_village_view_hops_keeps_the_neighbourhood(store: Store) -> None:
     full = viz.village_view(store, "211322101200")
     one = viz.village_view(store, "211322101200", hops=1)

@@ -174,6 +174,10 @@ def test_a_village_page_with_real_data_only_leads_to_its_model_and_json_with_rea
     assert 'href="/api/villages/211322101200?real_only=true"' in html
     every = client.get("/dashboard/village/211322101200?lang=en").text
     assert 'href="/views/model/211322101200?lang=en"' in every and 'href="/api/villages/211322101200"' in every
+    # and its graph, drawn from real data alone, which its full-screen link keeps
+    assert 'href="/views/village/211322101200?lang=zh&amp;real_only=true"' in html
+    real = client.get("/views/village/211322101200?real_only=true").text
+    assert "示例·" not in real and "示例·" in client.get("/views/village/211322101200").text
 
 
 def test_graph_views_state_how_much_of_them_is_example_data(client: TestClient) -> None:
