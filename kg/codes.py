@@ -96,7 +96,7 @@ def normal_code(code: str) -> str:
 def normal_notation(text: str) -> str:
     """A concept's notation as typed (``n22``, ``Ｎ２２``, ``N22\u200b``) as the schemes write it (``N22``): what
     the importer's coded lists already accept, for the API's and the catalogue's parameters."""
-    return "".join(typed(str(text)).split()).upper()
+    return normal_code(text).upper()
 
 
 def level_of(code: str) -> str | None:

@@ -305,10 +305,9 @@ def parse_decimal(raw: Any) -> Decimal:
     if isinstance(raw, bool):
         raise CellError("不是数字 / not a number", _NUMBER_HINT)
     text = "" if isinstance(raw, int | float) else _nfkc(raw)
-    if "," in text and not _GROUPED.fullmatch(text) and (unit := _unit_in_number(text)):
-        raise unit  # 3,000 元: its comma groups thousands, what is wrong is the unit
     if "," in text and not _GROUPED.fullmatch(text):  # 1,5 is 1.5 in much of Europe, or a slip: never 15
-        raise MisplacedComma(
+        # 3,000 元: its comma groups thousands, what is wrong is the unit
+        raise _unit_in_number(text) or MisplacedComma(
             "逗号的位置不对 / a comma that does not group thousands",
             "小数点请用“.”（如 1.5）；逗号只能用来每三位分隔千位（如 1,500），也可以不写逗号 / "
             "write the decimal point as '.' (e.g. 1.5); a comma may only group thousands (1,500), or leave it out")

@@ -413,7 +413,7 @@ def _table(
         if sheet is None:
             issues.append(Issue("文件没有内容 / the file has no content", file=file, hint=_FILL_TEMPLATE))
         return []
-    header_text = ["" if _is_empty(h) else str(h).strip() for h in header]
+    header_text = _header_cells(header)
     header_row, header_text, it = _title_above_header(header_text, it, header_row)
     header_row, header_text, it = _header_over_two_rows(header_text, it, header_row)
     kind = kind_for_header(header_text) or sheet_kind or (kind_for_name(Path(file).stem) if sheet is None else None)
@@ -544,6 +544,11 @@ def _table(
     return [table]
 
 
+def _header_cells(row: list[Any]) -> list[str]:
+    """A row read as a header: each cell's text, stripped ("" for an empty cell)."""
+    return ["" if _is_empty(h) else str(h).strip() for h in row]
+
+
 def _title_above_header(
     first: list[str], rest: Iterator[list[Any]], row: int
 ) -> tuple[int, list[str], Iterator[list[Any]]]:
@@ -560,7 +565,7 @@ def _title_above_header(
         ahead.append(r)
         if any(not _is_empty(v) for v in r):
             break
-    below = ["" if _is_empty(h) else str(h).strip() for h in ahead[-1]] if ahead else []
+    below = _header_cells(ahead[-1]) if ahead else []
     if not below or kind_for_header(below) is None:
         return row, first, itertools.chain(ahead, rest)
     log.info("row %d holds a title above the header (%r): skipped", row, filled[0])
@@ -584,7 +589,7 @@ def _header_over_two_rows(
     ahead = next(rest, None)
     if ahead is None:
         return row, upper, rest
-    lower = ["" if _is_empty(h) else str(h).strip() for h in ahead]
+    lower = _header_cells(ahead)
     named = [h for h in lower if h]
     if len(named) < 2 or not all(_names_a_column(h) for h in named):
         return row, upper, itertools.chain([ahead], rest)
