@@ -24,6 +24,7 @@ from kg.contract import StoreAPI
 from kg.settings import Settings, get_settings
 from kg.workers import QueryRunner, runner_for
 
+from .compression import Compression
 from .errors import install_error_handlers
 from .guards import install_guards
 from .paths import STATIC_DIR, missing_assets
@@ -122,5 +123,7 @@ def create_app(settings: Settings | None = None, store: StoreAPI | None = None) 
     app.mount("/static", StaticFiles(directory=STATIC_DIR, packages=[("kg.viz", "static")]), name="static")
     for module in ROUTERS:
         app.include_router(module.router)
+    if settings.compress_level:  # inside the guards: HEAD answers with the compressed GET's headers
+        app.add_middleware(Compression, settings.compress_level)
     install_guards(app, settings)
     return app

@@ -120,6 +120,13 @@ class Settings(BaseSettings):
     body_min_rate: float = Field(
         gt=0, default=500.0, description="Bytes per second a slow request body earns more time at (see body_timeout)."
     )
+    compress_level: int = Field(
+        ge=0,
+        le=9,
+        default=6,
+        description="gzip level of responses for clients that accept it (pages, scripts, JSON, CSV, SPARQL "
+        "results); 0 sends them as they are (a proxy in front compresses).",
+    )
     host: str = Field(default="127.0.0.1", description="Address `dcpa serve` listens on.")
     port: int = Field(default=8000, description="Port `dcpa serve` listens on.")
     example_seed: int = Field(default=42, description="Seed of the default synthetic example data.")

@@ -1,0 +1,66 @@
+"""Responses gzip-compressed for clients that accept it (api.compression), over the live server."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Callable
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+GZIP = {"Accept-Encoding": "gzip"}
+IDENTITY = {"Accept-Encoding": "identity"}
+VIS = "/static/vendor/vis-network/vis-network.min.js"
+
+
+def _raw(url: str, headers: dict[str, str]) -> tuple[httpx.Response, bytes]:
+    """The response and its bytes as they came over the wire (httpx decodes gzip in ``content``)."""
+    with httpx.stream("GET", url, headers=headers, timeout=30) as r:
+        return r, b"".join(r.iter_raw())
+
+
+@pytest.mark.parametrize("path", [VIS, "/sparql", "/dashboard", "/api/villages?q=%E6%9D%91"])
+def test_large_answers_travel_compressed_and_decode_to_the_same_bytes(base_url: str, path: str) -> None:
+    accept = {"Accept": "text/html"} if path in ("/sparql", "/dashboard") else {}
+    plain, plain_bytes = _raw(base_url + path, {**IDENTITY, **accept})
+    packed, packed_bytes = _raw(base_url + path, {**GZIP, **accept})
+    assert plain.status_code == packed.status_code == 200
+    assert "content-encoding" not in plain.headers
+    assert packed.headers["content-encoding"] == "gzip"
+    assert "accept-encoding" in packed.headers["vary"].lower()
+    assert gzip.decompress(packed_bytes) == plain_bytes
+    assert len(packed_bytes) < len(plain_bytes) / 2  # pages, scripts and JSON shrink 3-12 times
+
+
+def test_a_compressed_file_keeps_its_revalidation(base_url: str) -> None:
+    """A browser's cached copy of a compressed script is revalidated with its (weak) ETag: 304, no body."""
+    first, _ = _raw(base_url + VIS, GZIP)
+    etag = first.headers["etag"]
+    assert etag.startswith('W/"')  # other bytes than the file's: not a strong validator (RFC 9110 8.8.1)
+    again = httpx.get(base_url + VIS, headers={**GZIP, "If-None-Match": etag})
+    assert again.status_code == 304 and not again.content
+    plain, _ = _raw(base_url + VIS, IDENTITY)
+    assert not plain.headers["etag"].startswith("W/")  # the file's own bytes keep the strong one
+
+
+def test_head_says_what_get_sends(base_url: str) -> None:
+    head = httpx.head(base_url + "/sparql", headers={**GZIP, "Accept": "text/html"})
+    get, body = _raw(base_url + "/sparql", {**GZIP, "Accept": "text/html"})
+    assert head.headers["content-encoding"] == get.headers["content-encoding"] == "gzip"
+    assert head.headers.get("content-length") == get.headers.get("content-length")
+    assert not head.content
+
+
+def test_short_answers_and_xlsx_go_as_they_are(base_url: str) -> None:
+    health, _ = _raw(base_url + "/health", GZIP)
+    assert health.status_code == 200 and "content-encoding" not in health.headers  # a few bytes: nothing to gain
+    xlsx, body = _raw(base_url + "/data/dcpa-template.xlsx", GZIP)
+    assert xlsx.status_code == 200 and body[:2] == b"PK"  # a zip file already: sent as it is
+    assert "content-encoding" not in xlsx.headers
+
+
+def test_level_zero_sends_everything_as_it_is(make_client: Callable[..., TestClient]) -> None:
+    client = make_client(compress_level=0)
+    r = client.get("/sparql", headers={**GZIP, "Accept": "text/html"})
+    assert r.status_code == 200 and "content-encoding" not in r.headers
