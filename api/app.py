@@ -16,7 +16,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
 from kg import __version__
 from kg.connect import open_store
@@ -24,6 +23,7 @@ from kg.contract import StoreAPI
 from kg.settings import Settings, get_settings
 from kg.workers import QueryRunner, runner_for
 
+from .assets import Assets
 from .compression import Compression
 from .errors import install_error_handlers
 from .guards import install_guards
@@ -120,7 +120,7 @@ def create_app(settings: Settings | None = None, store: StoreAPI | None = None) 
     app.state.store_listeners.append(app.state.query_runner)  # told of every write and store switch
     install_error_handlers(app)
     # the service's assets, then the library's (the graph pages' script, style and vis-network)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR, packages=[("kg.viz", "static")]), name="static")
+    app.mount("/static", Assets(directory=STATIC_DIR, packages=[("kg.viz", "static")]), name="static")
     for module in ROUTERS:
         app.include_router(module.router)
     if settings.compress_level:  # inside the guards: HEAD answers with the compressed GET's headers

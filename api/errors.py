@@ -21,7 +21,7 @@ from kg import viz
 from kg.errors import DcpaError
 
 from .methods import allowed_methods
-from .paths import TEMPLATES_DIR
+from .paths import pages
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ def respond(request: Request, body: dict[str, Any], status: int, headers: dict[s
     ctx.update(status=status, code=err["code"], message=in_language(err["message"], lang),
                hint=in_language(err.get("hint"), lang), fields=fields,
                heading=zh if lang == "zh" else en, static="/static")
-    html = viz.environment(TEMPLATES_DIR).get_template("dashboard/error.html").render(**ctx)
+    html = pages().get_template("dashboard/error.html").render(**ctx)
     return HTMLResponse(html, status_code=status, headers=headers)
 
 

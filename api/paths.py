@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from jinja2 import Environment
+
+from kg import viz
 from kg.viz import STATIC_DIR as VIZ_STATIC_DIR
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -21,3 +24,9 @@ def missing_assets(static: Path = STATIC_DIR, viz_static: Path = VIZ_STATIC_DIR)
     documentation and the graph pages do not work, and nothing else would say why."""
     wanted = [(static, n) for n in VENDOR_FILES] + [(viz_static, n) for n in VIZ_VENDOR_FILES]
     return [name for root, name in wanted if not (root / "vendor" / name).is_file()]
+
+
+def pages() -> Environment:
+    """The Jinja environment of the service's pages: its templates before the library's, and asset URLs
+    fingerprinted from its static folder before the library's (the order in which ``/static`` serves them)."""
+    return viz.environment(TEMPLATES_DIR, assets=(STATIC_DIR,))

@@ -23,7 +23,7 @@ from kg.settings import Settings
 from .. import urls
 from ..deps import Answers, AnswersDep, SearchDep, SettingsDep, StoreDep
 from ..kept import Kept
-from ..paths import TEMPLATES_DIR
+from ..paths import pages
 from ._common import EVIDENCE_TEXT, RealOnlyParam
 
 router = APIRouter(tags=["dashboard"])
@@ -245,7 +245,7 @@ async def dashboard(store: StoreDep, answers: AnswersDep, settings: SettingsDep,
         model_href=urls.model_page(code, lang=lang, real_only=filters.real_only) if len(code) in (6, 9) else None,
         data_href=urls.data_page(lang=lang),
     )
-    return HTMLResponse(viz.environment(TEMPLATES_DIR).get_template("dashboard/index.html").render(**ctx))
+    return HTMLResponse(pages().get_template("dashboard/index.html").render(**ctx))
 
 
 @router.get("/dashboard/data/{chart}.csv", summary="Data behind a dashboard chart / 图表数据（CSV）")
@@ -292,7 +292,7 @@ async def village_page(code: str, answers: AnswersDep, settings: SettingsDep, la
         zh_href=urls.dashboard_village(code, lang="zh", real_only=real_only),
         en_href=urls.dashboard_village(code, lang="en", real_only=real_only),
     )
-    return HTMLResponse(viz.environment(TEMPLATES_DIR).get_template("dashboard/village.html").render(**ctx))
+    return HTMLResponse(pages().get_template("dashboard/village.html").render(**ctx))
 
 
 _LEVEL_NAMES = {AreaLevel.province: ("省", "province"), AreaLevel.city: ("市", "city"),
@@ -318,4 +318,4 @@ async def search_page(search: SearchDep, q: Annotated[str, Query(max_length=100)
     ctx = viz.page_context(lang)
     ctx.update(q=q, total=found.total if found else 0, hits=hits, static="/static", read_as=found and found.read_as,
                zh_href=urls.search_page(q, lang="zh"), en_href=urls.search_page(q, lang="en"))
-    return HTMLResponse(viz.environment(TEMPLATES_DIR).get_template("dashboard/search.html").render(**ctx))
+    return HTMLResponse(pages().get_template("dashboard/search.html").render(**ctx))

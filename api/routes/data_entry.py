@@ -26,7 +26,7 @@ from kg.templates import write_xlsx_template
 
 from .. import urls
 from ..deps import SettingsDep, StoreDep
-from ..paths import TEMPLATES_DIR
+from ..paths import pages
 
 router = APIRouter(tags=["pages"])
 
@@ -90,7 +90,7 @@ def data_page(settings: SettingsDep,
         zh_href=urls.data_page(lang="zh"),
         en_href=urls.data_page(lang="en"),
     )
-    return HTMLResponse(viz.environment(TEMPLATES_DIR).get_template("dashboard/data.html").render(**ctx))
+    return HTMLResponse(pages().get_template("dashboard/data.html").render(**ctx))
 
 
 @router.get("/data/" + TEMPLATE_NAME, summary="Fill-in template / 填报模板",

@@ -12,7 +12,7 @@ from kg.answers.overview import overview
 
 from .. import urls
 from ..deps import AnswersDep, SettingsDep
-from ..paths import TEMPLATES_DIR
+from ..paths import pages
 
 router = APIRouter(tags=["pages"])
 
@@ -29,4 +29,4 @@ async def home(answers: AnswersDep, settings: SettingsDep,
                dashboard_href=urls.dashboard(lang=lang), data_href=urls.data_page(lang=lang),
                plan_href=urls.plan_page(lang=lang),
                ontology_href=f"/views/ontology?lang={lang}")
-    return HTMLResponse(viz.environment(TEMPLATES_DIR).get_template("dashboard/home.html").render(**ctx))
+    return HTMLResponse(pages().get_template("dashboard/home.html").render(**ctx))

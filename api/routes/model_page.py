@@ -16,7 +16,7 @@ from kg.answers.model import model_view
 
 from .. import urls
 from ..deps import AnswersDep, SettingsDep
-from ..paths import TEMPLATES_DIR
+from ..paths import pages
 from ..representation import json_response
 from ._common import ERROR_RESPONSES, EVIDENCE_TEXT, RealOnlyParam
 
@@ -77,4 +77,4 @@ async def model_page(code: str, answers: AnswersDep, settings: SettingsDep, lang
         json_href=urls.model_json(code, real_only=real_only),
         recommendations_href=urls.area_recommendations(code, format="csv", real_only=real_only),
     )
-    return HTMLResponse(viz.environment(TEMPLATES_DIR).get_template("dashboard/model.html").render(**ctx))
+    return HTMLResponse(pages().get_template("dashboard/model.html").render(**ctx))

@@ -37,7 +37,7 @@ from kg.planning import (
 from .. import urls
 from ..deps import Answers, AnswersDep, SettingsDep
 from ..errors import in_language, wants_page
-from ..paths import TEMPLATES_DIR
+from ..paths import pages
 from ..representation import csv_response
 
 router = APIRouter(tags=["pages"])
@@ -133,7 +133,7 @@ async def plan_page(request: Request, answers: AnswersDep, settings: SettingsDep
             if not wants_page(request):
                 raise
             ctx.update(error=in_language(e.message, lang), error_hint=in_language(e.hint, lang))
-            page = viz.environment(TEMPLATES_DIR).get_template("dashboard/plan.html").render(**ctx)
+            page = pages().get_template("dashboard/plan.html").render(**ctx)
             return HTMLResponse(page, status_code=e.http_status)
         rows = allocation_rows(made, lang)
         by_village: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -147,7 +147,7 @@ async def plan_page(request: Request, answers: AnswersDep, settings: SettingsDep
             unmet=unmet[:UNMET_SHOWN], unmet_total=len(unmet), unmet_shown=UNMET_SHOWN,
             csv_href=urls.plan_export("csv", **form.params()), xlsx_href=urls.plan_export("xlsx", **form.params()),
         )
-    return HTMLResponse(viz.environment(TEMPLATES_DIR).get_template("dashboard/plan.html").render(**ctx))
+    return HTMLResponse(pages().get_template("dashboard/plan.html").render(**ctx))
 
 
 @router.get("/plan.{ext}", summary="Plan as CSV or XLSX / 规划导出", response_class=Response,

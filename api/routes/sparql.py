@@ -21,7 +21,7 @@ from kg.settings import Settings
 from .. import sparql as sp
 from .. import urls
 from ..deps import query_runner
-from ..paths import TEMPLATES_DIR
+from ..paths import pages
 from ..result_cache import CACHE_HEADER, ResultCache
 
 router = APIRouter(tags=["sparql"])
@@ -129,7 +129,7 @@ def sparql_page(request: Request) -> HTMLResponse:
     ctx = viz.page_context(lang)
     ctx.update(examples_json=viz.embed_json(_examples(lang)), home_href=urls.home(lang=lang),
                ontology_href=f"/views/ontology?lang={lang}")
-    return HTMLResponse(viz.environment(TEMPLATES_DIR).get_template("sparql.html").render(**ctx))
+    return HTMLResponse(pages().get_template("sparql.html").render(**ctx))
 
 
 _GET_PARAMS = {

@@ -23,6 +23,7 @@ from ..answers.labels import LANGS
 from ..errors import ConfigurationError
 from ..resources import PACKAGE
 from ._model import KINDS, LAYOUT_THRESHOLD, SYNTHETIC_MARK, ViewGraph
+from .versions import asset_url
 
 #: The package's own (importlib.resources, as for the ontology): the service reads these, never the other way.
 TEMPLATES_DIR = PACKAGE / "viz" / "templates"
@@ -162,15 +163,20 @@ def network_data(
 
 
 @lru_cache(maxsize=4)
-def environment(*extra: Path) -> Environment:
+def environment(*extra: Path, assets: tuple[Path, ...] = ()) -> Environment:
     """The Jinja environment over ``kg/viz/templates`` and ``extra`` folders searched first (the service's
-    pages); autoescaping on for every template."""
-    return Environment(
+    pages); autoescaping on for every template. Templates link a browser asset as ``asset(static, path)``: its
+    URL with its fingerprint (``kg.viz.versions``), the file looked for in ``assets`` (the service's own
+    static folders), then in ``kg/viz/static``."""
+    env = Environment(
         loader=ChoiceLoader([FileSystemLoader(str(d)) for d in extra] + [FileSystemLoader(str(TEMPLATES_DIR))]),
         autoescape=select_autoescape(["html"], default=True),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    roots = (*assets, STATIC_DIR)
+    env.globals["asset"] = lambda static, path: asset_url(static, path, roots)
+    return env
 
 
 def _script_safe(text: str, tag: str) -> str:

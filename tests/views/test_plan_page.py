@@ -36,7 +36,7 @@ def test_the_plan_says_per_village_what_to_give_and_how_good_it_is(client: TestC
     assert "upper bound" not in html and "optimality" not in html
     assert 'id="dcpa-plan-unmet-table"' in html and "本页含示例数据" in html
     assert 'href="/plan.xlsx?area=211322&amp;budget=20000&amp;method=auto&amp;lang=zh"' in html
-    assert "data-dcpa-print" in html and '<script src="/static/js/print.js">' in html
+    assert "data-dcpa-print" in html and '<script src="/static/js/print.js?v=' in html
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html  # a hostile library name
     assert 'name="budget" value="20000"' in html and 'value="211322"' in html  # the form keeps the question
     en = client.get(f"/plan?{QUERY}&lang=en").text

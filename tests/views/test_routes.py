@@ -51,7 +51,7 @@ def test_pages_load_and_refer_only_to_the_server(client: TestClient, path: str) 
 
 def test_view_pages_load_vis_network_from_static(client: TestClient) -> None:
     html = client.get("/views/village/211322101200").text
-    assert '<script src="/static/vendor/vis-network/vis-network.min.js">' in html
+    assert '<script src="/static/vendor/vis-network/vis-network.min.js?v=' in html
     assert client.get("/static/vendor/vis-network/vis-network.min.js").status_code == 200
     assert client.get("/static/js/graph.js").status_code == 200
 
