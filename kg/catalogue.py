@@ -71,32 +71,21 @@ from .workers import submit_here
 
 log = logging.getLogger(__name__)
 
-#: Parameter types a query header may declare, and what each becomes in the query.
-PARAM_TYPES: dict[str, str] = {
-    "string": "a plain string literal",
-    "lang": "a language tag such as zh or en (plain literal, used with langMatches; a thing without a label in it "
-            "is named in Chinese)",
-    "integer": "an xsd:integer",
-    "severity": f"a need's severity, an integer from {SEVERITY_MIN} to {SEVERITY_MAX} (an xsd:integer)",
-    "decimal": "an xsd:decimal",
-    "date": "an xsd:date (YYYY-MM-DD)",
-    "area": "an official area code (2, 4, 6, 9 or 12 digits) → the area's IRI",
-    "concept": "a SKOS notation such as N22 or C1 → the concept's IRI in the DCPA vocabulary",
-    "iri": "an absolute IRI (http…)",
-}
-
-#: What a value of each parameter type is, in Chinese: the first half of a hint whose second is the parameter's
-#: description (``# param:`` lines are in English).
-PARAM_TYPES_ZH: dict[str, str] = {
-    "string": "一段文字",
-    "lang": "标签的语言代码（zh 或 en）",
-    "integer": "一个整数",
-    "severity": f"需求的严重程度，{SEVERITY_MIN} 到 {SEVERITY_MAX} 的整数",
-    "decimal": "一个数",
-    "date": "日期（YYYY-MM-DD）",
-    "area": "地区代码（2、4、6、9 或 12 位数字）",
-    "concept": "概念代码，如 N22 或 C1",
-    "iri": "以 http:// 或 https:// 开头的完整 IRI",
+#: Parameter types a query header may declare: what a value of each is, in Chinese and in English (the first
+#: half of a hint whose second is the parameter's description: ``# param:`` lines are in English).
+PARAM_TYPES: dict[str, tuple[str, str]] = {
+    "string": ("一段文字", "a plain string literal"),
+    "lang": ("标签的语言代码（zh 或 en）", "a language tag such as zh or en (plain literal, used with langMatches; a "
+             "thing without a label in it is named in Chinese)"),
+    "integer": ("一个整数", "an xsd:integer"),
+    "severity": (f"需求的严重程度，{SEVERITY_MIN} 到 {SEVERITY_MAX} 的整数",
+                 f"a need's severity, an integer from {SEVERITY_MIN} to {SEVERITY_MAX} (an xsd:integer)"),
+    "decimal": ("一个数", "an xsd:decimal"),
+    "date": ("日期（YYYY-MM-DD）", "an xsd:date (YYYY-MM-DD)"),
+    "area": ("地区代码（2、4、6、9 或 12 位数字）", "an official area code (2, 4, 6, 9 or 12 digits) → the area's IRI"),
+    "concept": ("概念代码，如 N22 或 C1",
+                "a SKOS notation such as N22 or C1 → the concept's IRI in the DCPA vocabulary"),
+    "iri": ("以 http:// 或 https:// 开头的完整 IRI", "an absolute IRI (http…)"),
 }
 
 _HEADER = re.compile(r"^#\s*([a-z_]+)\s*:\s*(.*)$")
@@ -261,7 +250,7 @@ def get_query(name: str, directory: Path = QUERIES_DIR) -> CatalogueQuery:
 
 def param_hint(param: Param) -> str:
     """What ``param`` takes, ``中文 / English``: its type's Chinese phrase, then its (English) description."""
-    return f"{param.name}：{PARAM_TYPES_ZH.get(param.type, param.type)} / {param.name}: {param.description}"
+    return f"{param.name}：{PARAM_TYPES[param.type][0]} / {param.name}: {param.description}"
 
 
 def to_term(param: Param, raw: str) -> ox.NamedNode | ox.Literal:
