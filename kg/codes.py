@@ -40,13 +40,17 @@ LEVEL_BY_CODE_LENGTH = {2: "province", 4: "city", 6: "county", 9: "township", 12
 AREA_CODE_PATTERN = r"^[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{3}([0-9]{3})?)?)?)?$"
 _AROUND = r"[\s" + "".join(f"\\u{ord(c):04x}" for c in ZERO_WIDTH) + "]*"
 _DIGIT = "[0-9０-９]"
+#: A digit as typed, with the spaces or zero-width characters after it: a long code is often typed in groups
+#: (``210123 203200``), which ``normal_code`` reads as the library always did. (No backtracking to fear: each
+#: repetition takes exactly one digit.)
+_TYPED_DIGIT = rf"(?:{_DIGIT}{_AROUND})"
 #: An area code as a person types it (full-width digits of a Chinese IME; spaces or zero-width characters around
-#: it): what the API's parameters and the plan form accept, the library's resolver reading it (``normal_code``).
-#: The same in Python, pydantic (Rust) and a browser's ``pattern`` attribute.
-TYPED_AREA_CODE_PATTERN = (rf"^{_AROUND}{_DIGIT}{{2}}({_DIGIT}{{2}}({_DIGIT}{{2}}({_DIGIT}{{3}}({_DIGIT}{{3}})?)?)?)?"
-                           rf"{_AROUND}$")
+#: it or between its digits): what the API's parameters and the plan form accept, the library's resolver reading
+#: it (``normal_code``). The same in Python, pydantic (Rust) and a browser's ``pattern`` attribute.
+TYPED_AREA_CODE_PATTERN = (rf"^{_AROUND}{_TYPED_DIGIT}{{2}}({_TYPED_DIGIT}{{2}}({_TYPED_DIGIT}{{2}}({_TYPED_DIGIT}{{3}}"
+                           rf"({_TYPED_DIGIT}{{3}})?)?)?)?$")
 #: A village's 12-digit code as a person types it (as ``TYPED_AREA_CODE_PATTERN``).
-TYPED_VILLAGE_CODE_PATTERN = rf"^{_AROUND}{_DIGIT}{{12}}{_AROUND}$"
+TYPED_VILLAGE_CODE_PATTERN = rf"^{_AROUND}{_TYPED_DIGIT}{{12}}$"
 #: A concept's notation (N22, C1, RM3) as a person types it: either case, full-width letters and digits of a Chinese
 #: IME, spaces or zero-width characters around it (``normal_notation`` reads it); at most 20 characters.
 TYPED_NOTATION_PATTERN = rf"^{_AROUND}[A-Za-zＡ-Ｚａ-ｚ0-9０-９_-]{{1,20}}{_AROUND}$"

@@ -108,5 +108,19 @@ def test_the_reference_areas_meet_the_shapes_and_state_their_code_vintage() -> N
 @pytest.mark.parametrize("typed", ["２１０１", "2101\u3000", "\u200b2101", " 21 01 ", "\ufeff２１０１\u00ad"])
 def test_a_code_as_typed_is_the_code_the_graph_writes(typed: str) -> None:
     assert codes.normal_code(typed) == "2101"
-    assert re.match(codes.TYPED_AREA_CODE_PATTERN, typed.replace(" 21 01 ", "2101"))
+    assert re.match(codes.TYPED_AREA_CODE_PATTERN, typed)  # what the API's parameters accept
     assert not re.match(codes.AREA_CODE_PATTERN, typed)  # the graph's own form is ASCII digits alone
+
+
+@pytest.mark.parametrize("typed", ["210123 203200", "2101 2320 3200", "21\u300001\u300023",
+                                   "２１０１２３　２０３２００"])
+def test_a_code_typed_in_groups_is_accepted_as_the_library_reads_it(typed: str) -> None:
+    """The API refused with 422 what the library, the CLI and the importer read: a code typed in groups."""
+    pattern = codes.TYPED_VILLAGE_CODE_PATTERN if len(codes.normal_code(typed)) == 12 else codes.TYPED_AREA_CODE_PATTERN
+    assert re.match(pattern, typed) and re.match(codes.TYPED_AREA_CODE_PATTERN, typed)
+    assert re.match(codes.AREA_CODE_PATTERN, codes.normal_code(typed))
+
+
+@pytest.mark.parametrize("typed", ["21 0", "2 1 0", "2101 2", "21012", "2101232032001", "21-01", "21 01 x"])
+def test_a_code_of_no_level_is_still_refused(typed: str) -> None:
+    assert not re.match(codes.TYPED_AREA_CODE_PATTERN, typed)
