@@ -6,7 +6,8 @@ carried by personnel, funds and technology) made visible for a place:
 1. **resources available**: held by a library that serves the place, an area holding it, or a place in it;
 2. **needs identified**: the needs of its villages, with the kind of evidence each rests on;
 3. **interventions chosen**: those that target it, a place in it, or that reach its needs from a larger area;
-4. **interventions evaluated**: their evaluations, and how many met their target;
+4. **interventions evaluated**: their evaluations, how many of those ended by the answer's day met their target,
+   and how many are still running (neither met nor missed yet, as the rule reads them);
 
 and the **broken chains**, where the model stops: completed interventions never evaluated, needs that nothing
 could meet (``recommend`` offers no candidate), poor villages (registered, lifted out or monitored) with no
@@ -18,12 +19,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field, fields
+from datetime import date
 from typing import Any
 
 from ..codes import LEVEL_ZH
 from ..contract import StoreAPI
 from ..errors import InvalidParameter
-from ..facts import iri_in, iri_values
+from ..facts import ended_by, iri_in, iri_values
 from ..namespaces import DCPAV, area
 from ..rule import NeedState, prefixes
 from ..settings import Settings, get_settings
@@ -108,12 +110,15 @@ def _resources(store: StoreAPI, scope: Area, real_only: bool = False) -> list[di
     return store.select(q)
 
 
-def _interventions(store: StoreAPI, scope: Area, reaching: set[str]) -> list[dict[str, Any]]:
+def _interventions(store: StoreAPI, scope: Area, reaching: set[str], day: date) -> list[dict[str, Any]]:
     """The interventions targeting the scope or a place in it, and those ``reaching`` its needs from a larger
-    area, with their evaluations. The IRIs first, then their details and their evaluations by VALUES, apart:
-    one query joining the three took 5.8 s for a county at province scale, these 0.1 s. An evaluation's two
-    values in two OPTIONALs: as one, Oxigraph read every evaluation of the country (a county at national
-    scale: 0.60 s against 0.003 s; the same counts, a missing value counts as not met either way)."""
+    area, with their evaluations: all of them (``evals``), and of those ended by ``day`` how many met their target
+    (``met``; ``ended``): a value recorded before its period's end is not yet a result, as the rule reads it
+    (``kg.facts.ended_by``), so a running evaluation is neither met nor missed. The IRIs first, then their details
+    and their evaluations by VALUES, apart: one query joining the three took 5.8 s for a county at province scale,
+    these 0.1 s. An evaluation's two values in two OPTIONALs: as one, Oxigraph read every evaluation of the country
+    (a county at national scale: 0.60 s against 0.003 s; the same counts, a missing value counts as not met either
+    way)."""
     found = {str(r["i"]) for r in store.select(
         f"SELECT DISTINCT ?i WHERE {{ {_within(scope, '?t', '?i dcpa:targetsArea ?t .')} }}")}
     ivs = sorted(found | reaching)
@@ -126,12 +131,15 @@ def _interventions(store: StoreAPI, scope: Area, reaching: set[str]) -> list[dic
           OPTIONAL {{ ?i dcpa:budget ?budget }} OPTIONAL {{ ?i dcpa:personnelCount ?pc }}
           OPTIONAL {{ ?i dcpa:volunteerCount ?vc }} OPTIONAL {{ ?i dcpa:isSynthetic ?ex }} }}""")
         evals = {str(r["i"]): r for r in store.select(f"""SELECT ?i (COUNT(DISTINCT ?e) AS ?evals)
+            WHERE {{ VALUES ?i {{ {chunk} }} ?e dcpa:evaluates ?i . }} GROUP BY ?i""")}
+        ended = {str(r["i"]): r for r in store.select(f"""SELECT ?i (COUNT(DISTINCT ?e) AS ?ended)
             (SUM(COALESCE(IF(?actual >= ?target, 1, 0), 0)) AS ?met) WHERE {{ VALUES ?i {{ {chunk} }}
-            ?e dcpa:evaluates ?i . OPTIONAL {{ ?e dcpa:actualValue ?actual }}
+            ?e dcpa:evaluates ?i . {ended_by(day)} OPTIONAL {{ ?e dcpa:actualValue ?actual }}
             OPTIONAL {{ ?e dcpa:targetValue ?target }} }} GROUP BY ?i""")}
         for r in rows:
-            e = evals.get(str(r["i"]), {})
-            out.append({**r, "evals": int(e.get("evals", 0)), "met": int(e.get("met", 0))})
+            e, d = evals.get(str(r["i"]), {}), ended.get(str(r["i"]), {})
+            out.append({**r, "evals": int(e.get("evals", 0)), "ended": int(d.get("ended", 0)),
+                        "met": int(d.get("met", 0))})
     return out
 
 
@@ -190,7 +198,7 @@ def model_view(store: StoreAPI, code: str, *, real_only: bool = False, lang: str
     needs = list(ns.rows)
     reaching = {r.intervention for n in needs for r in n.reasons}
     res = [r for r in _resources(store, scope, real_only) if not (real_only and r.get("ex"))]
-    ivs = [r for r in _interventions(store, scope, reaching) if not (real_only and r.get("ex"))]
+    ivs = [r for r in _interventions(store, scope, reaching, ns.as_of) if not (real_only and r.get("ex"))]
     kinds = {n: e.kind for n, e in need_evidence(store, [n.iri for n in needs]).items()}
 
     stages = [
@@ -202,7 +210,8 @@ def model_view(store: StoreAPI, code: str, *, real_only: bool = False, lang: str
               dict(Counter(str(r.get("cat", "")) for r in ivs))),
         Stage("evaluations", sum(int(r.get("evals", 0)) > 0 for r in ivs),
               sum(int(r.get("evals", 0)) > 0 and bool(r.get("ex")) for r in ivs),
-              {"evaluations": sum(int(r.get("evals", 0)) for r in ivs), "met": sum(int(r.get("met", 0)) for r in ivs)}),
+              {"evaluations": sum(int(r.get("evals", 0)) for r in ivs), "met": sum(int(r.get("met", 0)) for r in ivs),
+               "running": sum(int(r.get("evals", 0)) - int(r.get("ended", 0)) for r in ivs)}),
     ]
     budget_of = {str(r["i"]): float(r["budget"]) for r in ivs if r.get("budget") is not None}
     funding: dict[str, float] = {}

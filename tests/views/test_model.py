@@ -4,6 +4,7 @@ JSON and the page agree, on the views fixture plus a few hand-made breaks."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
@@ -64,7 +65,7 @@ def test_the_four_stages_of_a_county(broken: Store) -> None:
     assert stages["needs"].count == 5 and stages["needs"].by == {"survey": 4, "example": 1}  # what each rests on
     assert stages["interventions"].count == 3  # I1, I2, I3
     # I1 has two evaluations: one met its target, one records no values (it must not hide the other)
-    assert stages["evaluations"].count == 1 and stages["evaluations"].by == {"evaluations": 2, "met": 1}
+    assert stages["evaluations"].count == 1 and stages["evaluations"].by == {"evaluations": 2, "met": 1, "running": 0}
     assert r.means.budget == 58000 and r.means.funding["县级财政"] == 8000
     assert r.means.personnel >= 2 and r.means.volunteers >= 3 and "移动应用" in r.means.technology  # words written
     assert "https://w3id.org/dcpa/vocab/TE4" in r.means.technology  # and the scheme's concept
@@ -147,3 +148,22 @@ def test_the_model_page_offers_the_recommendations_of_its_villages(broken_client
     assert all(row.startswith("211322") for row in rows[1:])
     real = broken_client.get("/views/model/211322", params={"real_only": "true"}).text
     assert 'href="/api/areas/211322/recommendations?format=csv&amp;real_only=true"' in real
+
+
+def test_an_evaluation_still_running_on_the_day_is_neither_met_nor_missed() -> None:
+    """A value recorded half way through an evaluation's period was counted as its result: the page said 2 of I1's
+    evaluations met their target on 2020-06-30, one of them running to the end of 2020, which the rule does not
+    read yet (``kg.rule.ended_by``)."""
+    running = BREAKS + f"""<{ID}evaluation/E3> a dcpa:Evaluation ; dcpa:isSynthetic true ;
+        dcpa:evaluates <{ID}intervention/I1> ; dcpa:indicator dcpav:I05 ; dcpa:evaluatedArea <{ID}area/211322> ;
+        dcpa:targetValue 10 ; dcpa:actualValue 20 ; dcpa:periodStart "2020-01-01"^^xsd:date ;
+        dcpa:periodEnd "2020-12-31"^^xsd:date ."""
+    store = fixture_store(running)
+    assert {s.key: s for s in model_view(store, "211322", settings=_settings()).stages}["evaluations"].by == {
+        "evaluations": 3, "met": 1, "running": 1}
+    later = Settings(as_of=date(2021, 1, 1))  # ended: now a result, and it met its target
+    assert {s.key: s for s in model_view(store, "211322", settings=later).stages}["evaluations"].by == {
+        "evaluations": 3, "met": 2, "running": 0}
+    with app_client(store) as client:
+        html = client.get("/views/model/211322").text
+        assert "评估期未结束（不计达标与否）" in html
