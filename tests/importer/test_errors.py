@@ -258,6 +258,23 @@ def test_a_header_marked_required_or_optional_names_its_column(store, settings, 
     assert ("unknown column", "受影响人数（户）") in {(i.message.split(" / ")[-1], i.column) for i in issues}
 
 
+def test_a_header_with_a_note_on_how_to_write_its_values_names_its_column(store, settings, tmp_path):
+    """A form says how to write a value in its header (村级代码（12位）, 识别日期(YYYY-MM-DD), 严重程度（1-5）,
+    需求类型（如：N22）): each was an 'unknown column' and its column 'missing'."""
+    header = ["村级代码（12位）", "需求类型（如：N22）（必填）", "严重程度(1-5)", "受影响人数", "证据来源",
+              "识别日期（格式：YYYY-MM-DD）", "调查人"]
+    issues = refused(store, settings, [write_csv(tmp_path / "x.csv", header, [row(need_type="N99")])])
+    assert [(i.row, i.message) for i in issues] == [(2, "未知的需求类型 / unknown need type")]
+    from kg.importer.specs import RECORD_KINDS
+
+    columns = {c.key: c for c in RECORD_KINDS["needs"].columns}
+    for key, header_cell in [("village_code", "Village code (12 digits)"), ("identified_on", "识别日期(yyyy/mm/dd)"),
+                             ("severity", "严重程度（1～5级）"), ("identified_on", "识别日期（YYYY年MM月DD日）")]:
+        assert columns[key].matches(header_cell), header_cell
+    assert not columns["people_affected"].matches("受影响人数（户）")  # a unit: households are not people
+    assert not columns["severity"].matches("严重程度（旧标准）")  # another note may change the meaning
+
+
 def test_a_header_with_both_marks_names_its_column():
     """需求类型（必填）* or 需求类型*（必填）, a form marking a column twice, was an 'unknown column'."""
     from kg.importer.specs import RECORD_KINDS
