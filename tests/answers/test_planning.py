@@ -114,19 +114,23 @@ def test_plan_never_breaks_budget_capacity_or_double_covers(inst) -> None:  # ty
 
 
 def _best_by_enumeration(needs, resources, budget):  # type: ignore[no-untyped-def]
-    """The best covered weight over every subset of options (small instances only)."""
+    """The best covered weight over every subset of options, and the least a plan of that weight costs (small
+    instances only)."""
     options = build_options(needs, resources, BROADER)
     weight = {n.iri: n.value for n in needs}
     cap = {r.iri: r.capacity for r in resources}
-    best = 0.0
+    best, cost = 0.0, 0.0
     for mask in range(1 << len(options)):
         picked = [o for j, o in enumerate(options) if mask >> j & 1]
-        if sum(o.cost for o in picked) > budget + 1e-9:
+        spent = sum(o.cost for o in picked)
+        if spent > budget + 1e-9:
             continue
         if any(Counter(o.resource for o in picked)[r] > cap[r] for r in cap):
             continue
-        best = max(best, sum(weight[n] for n in {n for o in picked for n in o.needs}))
-    return best
+        value = sum(weight[n] for n in {n for o in picked for n in o.needs})
+        if value > best + 1e-9 or (abs(value - best) < 1e-9 and spent < cost):
+            best, cost = value, spent
+    return best, cost
 
 
 @settings(max_examples=60, deadline=None)
@@ -135,14 +139,28 @@ def test_exact_plans_are_the_best_possible_and_auto_is_within_its_bound(inst) ->
     needs, resources, budget, _ = inst
     if len(build_options(needs, resources, BROADER)) > 12:
         return
-    best = _best_by_enumeration(needs, resources, budget)
+    best, cost = _best_by_enumeration(needs, resources, budget)
     chosen, used, ub = optimise(needs, resources, BROADER, budget, "exact")
     weight = {n.iri: n.value for n in needs}
     assert used == "exact"
     assert abs(sum(weight[n] for _, g in chosen for n in g) - best) < 1e-6 and abs(ub - best) < 1e-6
+    assert abs(sum(o.cost for o, _ in chosen) - cost) < 1e-6  # at equal value, the cheaper plan
     auto, _, ub_auto = optimise(needs, resources, BROADER, budget, "auto")
     value = sum(weight[n] for _, g in auto for n in g)
     assert abs(value - best) < 1e-6 and abs(ub_auto - best) < 1e-6
+    assert abs(sum(o.cost for o, _ in auto) - cost) < 1e-6
+
+
+def test_a_plan_never_pays_more_for_what_a_cheaper_plan_meets_as_well() -> None:
+    """Two needs of one village, three resources that each meet both (9, 16 and 4 yuan): with budget to spare the
+    plan paid 9 yuan (the solver's tie-break by order outweighed the one by cost), now 4."""
+    needs = [PlanNeed("n0", "219001001000", "A2", 2), PlanNeed("n1", "219001001000", "A1", 1)]
+    res = [PlanResource("r0", "lib", ("219001001000",), frozenset({"B", "A2", "A1"}), 3, 9.0),
+           PlanResource("r1", "lib", ("21",), frozenset({"A", "B", "A2"}), 2, 16.0),
+           PlanResource("r2", "lib", ("21",), frozenset({"A", "A2"}), 2, 4.0)]
+    for method in ("exact", "auto", "greedy"):
+        chosen, used, _ = optimise(needs, res, BROADER, 136.0, method)
+        assert [(o.resource, o.cost, g) for o, g in chosen] == [("r2", 4.0, ("n0", "n1"))], method
 
 
 def test_a_plan_greedy_gets_wrong_is_solved_to_the_optimum() -> None:
