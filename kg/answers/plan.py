@@ -513,8 +513,10 @@ def _model(options: list[Option], weight: dict[str, float], cap: dict[str, int],
 
 
 def optimise(needs: list[PlanNeed], resources: list[PlanResource], broader: dict[str, list[str]],
-             budget: float, method: str = "auto") -> tuple[list[tuple[Option, tuple[str, ...]]], str, float]:
-    """Choose options; returns (chosen with the needs each covers, method used, upper bound)."""
+             budget: float, method: str = "auto", *, options: list[Option] | None = None,
+             ) -> tuple[list[tuple[Option, tuple[str, ...]]], str, float]:
+    """Choose options (``build_options`` of the needs and resources, unless given); returns (chosen with the
+    needs each covers, method used, upper bound)."""
     if method not in METHODS:
         methods = ", ".join(METHODS)
         raise InvalidParameter(f"未知的规划方法 {method!r} / unknown plan method {method!r}",
@@ -522,7 +524,8 @@ def optimise(needs: list[PlanNeed], resources: list[PlanResource], broader: dict
     if budget < 0:
         raise InvalidParameter(f"预算不能为负数：{budget} / negative budget {budget}",
                                hint="请给出不小于 0 的预算（元） / give a budget ≥ 0 in yuan")
-    options = build_options(needs, resources, broader)
+    if options is None:
+        options = build_options(needs, resources, broader)
     weight = {n.iri: n.value for n in needs}
     cap = {r.iri: r.capacity for r in resources}
     if method == "greedy":
@@ -681,9 +684,11 @@ def plan(
     needs, resources, as_of, known_by = _load(store, scope, modes, poor_first=poor_first, real_only=real_only,
                                     settings=settings)
     broader, _ = need_type_tree(store)
-    chosen, used, ub = optimise(needs, resources, broader, float(budget), str(method))
+    options = build_options(needs, resources, broader)
+    chosen, used, ub = optimise(needs, resources, broader, float(budget), str(method), options=options)
     # nothing within reach: no resource fits, or the budget is below the cheapest that does (said apart)
-    cheapest = min((o.cost for o in build_options(needs, resources, broader)), default=None) if ub <= 0 else None
+    cheapest = min((o.cost for o in options), default=None) if ub <= 0 else None
+    unmet_why = _unmet_reasons(options, chosen, {r.iri: r.capacity for r in resources})
     by_iri = {n.iri: n for n in needs}
     res_by = {r.iri: r for r in resources}
     covered = {n for _, g in chosen for n in g}
@@ -732,7 +737,9 @@ def plan(
     uncovered = [{"need": n.iri, "village": n.village, "village_label": name(village_iri[n.village]),
                   "need_type": n.need_type,
                   "need_type_label": name(n.need_type), "severity": n.severity, "weight": n.value,
-                  "targeting": list(n.why), "example": n.example}
+                  "targeting": list(n.why), "example": n.example,
+                  "unmet_reason": unmet_why.get(n.iri, (UNMET_NO_RESOURCE, None))[0],
+                  "cheapest_cost": unmet_why.get(n.iri, (UNMET_NO_RESOURCE, None))[1]}
                  for n in needs if n.iri not in covered]
     value = sum(a.covered_severity for a in allocations)
     weighted = round(sum(a.covered_weight for a in allocations), 4)
@@ -757,6 +764,31 @@ def plan(
     )
 
 
+#: Why a need stays unmet (``unmet_reason`` of ``Plan.uncovered``): no resource within reach fits it; every one
+#: that does has given all its stock to other villages; or one with stock left fits it, and ``cheapest_cost`` says
+#: what the cheapest of those costs (the budget went to needs that weigh more per yuan).
+UNMET_NO_RESOURCE, UNMET_STOCK, UNMET_BUDGET = "no_resource", "stock", "budget"
+
+
+def _unmet_reasons(options: list[Option], chosen: list[tuple[Option, tuple[str, ...]]],
+                   cap: dict[str, int]) -> dict[str, tuple[str, float | None]]:
+    """Per need some option could cover: why the plan leaves it unmet, and the cheapest option left for it
+    (needs no option covers are absent: no resource fits them)."""
+    used: dict[str, int] = defaultdict(int)
+    for o, _ in chosen:
+        used[o.resource] += 1
+    why: dict[str, tuple[str, float | None]] = {}
+    for o in options:
+        stocked = used[o.resource] < cap[o.resource]
+        for n in o.needs:
+            was = why.get(n)
+            if stocked and (was is None or was[1] is None or o.cost < was[1]):
+                why[n] = (UNMET_BUDGET, o.cost)
+            elif was is None:
+                why[n] = (UNMET_STOCK, None)
+    return why
+
+
 def _cause_labels(store: StoreAPI, needs: list[PlanNeed]) -> dict[str, dict[str, str]]:
     """The labels of the poverty causes the needs' targeting reasons name."""
     codes = {why[len(CAUSE_REASON):] for n in needs for why in n.why if why.startswith(CAUSE_REASON)}
@@ -765,6 +797,6 @@ def _cause_labels(store: StoreAPI, needs: list[PlanNeed]) -> dict[str, dict[str,
             if f"{DCPAV}{c}" in found}
 
 
-__all__ = ["CAUSE_WEIGHT", "METHODS", "POOR_COUNTY_WEIGHT", "POOR_VILLAGE_WEIGHT", "Allocation", "Option", "Plan",
-           "PlanMethod", "PlanNeed", "PlanResource", "build_options", "optimise", "plan", "solve_cheapest",
-           "solve_greedy", "solve_milp", "upper_bound"]
+__all__ = ["CAUSE_WEIGHT", "METHODS", "POOR_COUNTY_WEIGHT", "POOR_VILLAGE_WEIGHT", "UNMET_BUDGET", "UNMET_NO_RESOURCE",
+           "UNMET_STOCK", "Allocation", "Option", "Plan", "PlanMethod", "PlanNeed", "PlanResource", "build_options",
+           "optimise", "plan", "solve_cheapest", "solve_greedy", "solve_milp", "upper_bound"]

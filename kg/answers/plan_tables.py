@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 from ..safetext import append_row
-from .plan import CAUSE_REASON, Plan
+from .plan import CAUSE_REASON, UNMET_NO_RESOURCE, UNMET_STOCK, Plan
 
 #: Columns of the flat tables, with their headers in each language.
 ALLOCATION_COLUMNS: dict[str, tuple[str, str]] = {
@@ -36,6 +36,7 @@ UNMET_COLUMNS: dict[str, tuple[str, str]] = {
     "severity": ("严重程度", "severity"),
     "weight": ("加权值", "weighted value"),
     "why": ("优先原因", "targeting"),
+    "why_unmet": ("为什么没有分到", "why not met"),
     "example": ("示例数据", "example data"),
 }
 
@@ -99,8 +100,34 @@ def unmet_rows(plan: Plan, lang: str = "zh") -> list[dict[str, Any]]:
         "need_type": _name(u["need_type_label"], u["need_type"]), "severity": u["severity"],
         "weight": u["weight"], "why": "; ".join(reason_text(r, lang, plan.cause_labels)
                                                 for r in u.get("targeting") or []),
+        "why_unmet": unmet_text(u, plan, lang),
         "example": u["example"],
     } for u in ordered]
+
+
+def unmet_text(need: dict[str, Any], plan: Plan, lang: str = "zh") -> str:
+    """Why the plan leaves a need unmet (``unmet_reason`` of ``Plan.uncovered``), in plain words: no resource fits,
+    the stock ran out, or the budget (what the cheapest fitting allocation costs, and what is left)."""
+    zh = lang != "en"
+    left = float(plan.totals.get("budget_left", 0.0))
+    reason, cost = need.get("unmet_reason"), need.get("cheapest_cost")
+    if reason == UNMET_NO_RESOURCE:
+        return ("没有合适的资源：服务该村的图书馆没有适合这类需求、标明单价和库存的资源" if zh else
+                "no resource fits: no library serving the village holds one for this need with a unit cost and stock")
+    if reason == UNMET_STOCK:
+        return ("库存已分完：适合它的资源都已分给其他村" if zh else
+                "out of stock: every resource that fits it has gone to other villages")
+    if cost is None:
+        return ""
+    if cost > plan.budget + 1e-9:
+        return (f"超出预算：满足它最少要 {cost:,.0f} 元，多于整笔预算" if zh else
+                f"beyond the budget: meeting it costs at least {cost:,.0f} yuan, more than the whole budget")
+    if cost > left + 1e-9:
+        return (f"预算已用于更重要的需求：满足它最少要 {cost:,.0f} 元，只剩 {left:,.0f} 元" if zh else
+                f"the budget went to needs that weigh more: meeting it costs at least {cost:,.0f} yuan, "
+                f"{left:,.0f} yuan are left")
+    return (f"这个方案没有选它：满足它最少要 {cost:,.0f} 元" if zh else
+            f"this plan left it out: meeting it costs at least {cost:,.0f} yuan")
 
 
 def _percent(x: float) -> str:

@@ -46,6 +46,34 @@ def test_unmet_needs_are_listed_heaviest_first_with_their_village(store: Store, 
     assert all(r["village"] and not r["village"].isdigit() for r in rows)
 
 
+def test_each_unmet_need_says_why_nothing_went_to_it(store: Store, settings: Settings) -> None:
+    """A planner saw which needs stay unmet but not why: no resource fits (i: nothing for basic digital literacy
+    in V4), or the budget went elsewhere (b, l), or more than the whole budget would be needed."""
+    rows = {r["need_type"]: r["why_unmet"] for r in unmet_rows(plan(store, 100_000, settings=settings), "zh")}
+    assert list(rows.values()) == ["没有合适的资源：服务该村的图书馆没有适合这类需求、标明单价和库存的资源"]
+    p = plan(store, 11_500, "2190", settings=settings)
+    zh, en = unmet_rows(p, "zh"), unmet_rows(p, "en")
+    assert [r["why_unmet"] for r in zh] == ["没有合适的资源：服务该村的图书馆没有适合这类需求、标明单价和库存的资源",
+                                            "超出预算：满足它最少要 20,000 元，多于整笔预算"]
+    assert en[1]["why_unmet"] == "beyond the budget: meeting it costs at least 20,000 yuan, more than the whole budget"
+    tight = plan(store, 1_500, "2190", settings=settings)
+    assert "预算已用于更重要的需求：满足它最少要 1,000 元，只剩 0 元" in [r["why_unmet"] for r in unmet_rows(tight)]
+    assert {u["unmet_reason"] for u in tight.uncovered} == {"budget", "no_resource"}
+
+
+def test_a_need_whose_resources_went_elsewhere_says_the_stock_ran_out() -> None:
+    from kg.answers.plan import _unmet_reasons
+    from kg.planning import PlanNeed, PlanResource, build_options, optimise
+
+    # one unit of stock, two villages that need it: the heavier need gets it, the other is out of stock
+    needs = [PlanNeed("n1", "219001001001", "T", 5), PlanNeed("n2", "219001001002", "T", 3)]
+    res = [PlanResource("r", "lib", ("21",), frozenset({"T"}), 1, 10.0)]
+    options = build_options(needs, res, {})
+    chosen, _, _ = optimise(needs, res, {}, 100.0, "exact", options=options)
+    assert _unmet_reasons(options, chosen, {"r": 1}) == {"n1": ("stock", None), "n2": ("stock", None)}
+    assert [o.village for o, _ in chosen] == ["219001001001"]
+
+
 def test_how_good_a_plan_is_is_said_in_plain_words(store: Store, settings: Settings) -> None:
     best = plan(store, 5_000, "2190", settings=settings)
     assert best.method == "exact" and best.optimality_gap == 0

@@ -8,7 +8,7 @@ import io
 import openpyxl
 from fastapi.testclient import TestClient
 
-from kg.planning import ALLOCATION_COLUMNS, allocation_rows, distance_words, plan
+from kg.planning import ALLOCATION_COLUMNS, allocation_rows, distance_words, plan, unmet_rows
 from kg.settings import Settings
 from kg.store import Store
 
@@ -39,6 +39,9 @@ def test_the_plan_says_per_village_what_to_give_and_how_good_it_is(client: TestC
     assert "data-dcpa-print" in html and '<script src="/static/js/print.js?v=' in html
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html  # a hostile library name
     assert 'name="budget" value="20000"' in html and 'value="211322"' in html  # the form keeps the question
+    unmet = html.split('id="dcpa-plan-unmet-table"')[1]  # each unmet need says why nothing went to it
+    assert "为什么没有分到" in unmet and unmet.count("<tr>") - 1 == min(len(made.uncovered), 200)
+    assert all(r["why_unmet"] and r["why_unmet"] in unmet for r in unmet_rows(made, "zh")[:200])
     en = client.get(f"/plan?{QUERY}&lang=en").text
     assert "What each village gets" in en and distance_words(made, "en") in en and "各村分到什么" not in en
     assert 'href="/plan?area=211322&amp;budget=20000&amp;method=auto&amp;lang=zh"' in en  # the switch keeps it
