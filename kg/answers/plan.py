@@ -683,6 +683,8 @@ def plan(
     scope = resolve_area(store, area_code) if area_code else None
     needs, resources, as_of, known_by = _load(store, scope, modes, poor_first=poor_first, real_only=real_only,
                                     settings=settings)
+    # with no need left open: none recorded (nobody surveyed here) is not every need met (said apart)
+    recorded = bool(needs) or bool(need_rows(store, scope, reach=modes, real_only=real_only, settings=settings).rows)
     broader, _ = need_type_tree(store)
     options = build_options(needs, resources, broader)
     chosen, used, ub = optimise(needs, resources, broader, float(budget), str(method), options=options)
@@ -757,7 +759,7 @@ def plan(
         totals={"unaddressed_needs": len(needs), "covered_needs": len(covered),
                 "uncovered_needs": len(needs) - len(covered), "villages_served": len({a.village for a in allocations}),
                 "budget_left": float(budget) - spent, "resources_considered": len(resources),
-                "cheapest_allocation": cheapest},
+                "cheapest_allocation": cheapest, "needs_recorded": recorded},
         basis=b,
         cause_labels=_cause_labels(store, needs),
         known_by=known_by,

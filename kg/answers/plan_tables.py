@@ -138,8 +138,14 @@ def _percent(x: float) -> str:
 def distance_words(plan: Plan, lang: str = "zh") -> str:
     """How far the plan can be from the best possible one, in plain words (no "bound", no "gap")."""
     zh = lang != "en"
+    if plan.totals.get("unaddressed_needs", 0) == 0 and not plan.totals.get("needs_recorded", True):
+        real_zh, real_en = ("真实", "real ") if plan.real_only else ("", "")
+        return (f"这里还没有{real_zh}需求记录，无从分配：请先调查需求，用 `dcpa import` 导入。" if zh else
+                f"No {real_en}needs are recorded here yet: nothing to allocate; survey them and import them "
+                "(`dcpa import`).")
     if plan.totals.get("unaddressed_needs", 0) == 0:
-        return "这里没有未满足的需求，不需要分配。" if zh else "There are no unmet needs here: nothing to allocate."
+        return ("这里记录的需求都已满足，不需要分配。" if zh else
+                "Every need recorded here is already met: nothing to allocate.")
     cheapest = plan.totals.get("cheapest_allocation")
     if plan.upper_bound <= 0 and cheapest:
         return (f"这笔预算不够任何一项分配：最便宜的一项要 {cheapest:,.0f} 元。" if zh else

@@ -61,6 +61,19 @@ def test_each_unmet_need_says_why_nothing_went_to_it(store: Store, settings: Set
     assert {u["unmet_reason"] for u in tight.uncovered} == {"budget", "no_resource"}
 
 
+def test_an_area_nobody_surveyed_is_not_said_to_have_every_need_met(store: Store, settings: Settings) -> None:
+    """A plan with no need left open said "there are no unmet needs here", also where no need (no real need, with
+    real data only) was ever recorded: that read as every need met. Now the two are said apart."""
+    from .conftest import V3
+
+    met = plan(store, 5_000, V3, settings=settings)  # V3's needs are all addressed
+    assert met.totals["needs_recorded"] and distance_words(met, "zh") == "这里记录的需求都已满足，不需要分配。"
+    none = plan(store, 5_000, "2190", real_only=True, settings=settings)  # the fixture holds no real need
+    assert not none.totals["needs_recorded"]
+    assert distance_words(none, "zh") == "这里还没有真实需求记录，无从分配：请先调查需求，用 `dcpa import` 导入。"
+    assert distance_words(none, "en").startswith("No real needs are recorded here yet: nothing to allocate")
+
+
 def test_a_need_whose_resources_went_elsewhere_says_the_stock_ran_out() -> None:
     from kg.answers.plan import _unmet_reasons
     from kg.planning import PlanNeed, PlanResource, build_options, optimise
@@ -84,7 +97,7 @@ def test_how_good_a_plan_is_is_said_in_plain_words(store: Store, settings: Setti
     assert "at least 87.6% of the best plan possible" in distance_words(short, "en")
     assert "至少达到最好方案的 87.6%" in distance_words(short, "zh")
     none_left = dataclasses.replace(best, totals={**best.totals, "unaddressed_needs": 0})
-    assert "no unmet needs" in distance_words(none_left, "en")
+    assert distance_words(none_left, "en") == "Every need recorded here is already met: nothing to allocate."
     nothing_fits = dataclasses.replace(best, upper_bound=0.0)
     assert distance_words(nothing_fits, "en").startswith("No resource can go to these needs")
     for words in (distance_words(p, lang) for p in (best, short) for lang in ("zh", "en")):

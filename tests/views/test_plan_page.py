@@ -76,6 +76,8 @@ def test_a_plan_with_real_data_only_leads_to_pages_with_real_data_only(client: T
     html = client.get("/plan?area=211322&budget=20000&real_only=true").text
     assert 'href="/dashboard?area=211322&amp;lang=zh&amp;real_only=true"' in html
     assert 'href="/dashboard?area=211322&amp;lang=zh"' not in html
+    # no real need is recorded: not "this plan meets every unmet need"
+    assert "这个方案满足了所有未满足的需求" not in html and 'id="dcpa-plan-no-needs">这里还没有真实需求记录' in html
     every = client.get(f"/plan?{QUERY}").text  # with example data: the village links without the switch
     assert 'href="/dashboard/village/' in every and "real_only" not in every.split('id="dcpa-plan-villages"')[1]
 
