@@ -94,6 +94,9 @@ PLAN_TIME_LIMIT = 8.0
 #: always solved to proven optimality.
 AUTO_EXACT_OPTIONS = 5_000
 AUTO_GAP = 0.01
+#: The method a plan says it was made by when ``auto`` took the relaxation's plan, proven within ``AUTO_GAP``
+#: (not stopped by the time limit: "auto" alone).
+AUTO_WITHIN = "auto (proven within 1%)"
 #: The second solve (the cheapest plan of the value found) takes at most this share of ``PLAN_TIME_LIMIT``.
 CHEAPEST_SHARE = 0.25
 #: The tie-breaking penalties sum to less than this; values are multiples of 1e-4 (weights are rounded
@@ -556,7 +559,7 @@ def optimise(needs: list[PlanNeed], resources: list[PlanResource], broader: dict
         if integral:  # the relaxation's optimum is a plan: the optimum, ties broken as the solver's would be
             return cheapest(lp_plan), "exact", lp_bound
         if method == "auto" and len(options) > AUTO_EXACT_OPTIONS and value(lp_plan) >= (1 - AUTO_GAP) * lp_bound:
-            return (cheapest(lp_plan), "exact" if value(lp_plan) >= lp_bound - 1e-9 else "auto",
+            return (cheapest(lp_plan), "exact" if value(lp_plan) >= lp_bound - 1e-9 else AUTO_WITHIN,
                     max(lp_bound, value(lp_plan)))
     greedy = solve_greedy(options, weight, cap, budget)  # the solver's start: the better of the two plans
     best = lp_plan if rounded is not None and value(lp_plan) > value(greedy) else greedy

@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 from ..safetext import append_row
-from .plan import CAUSE_REASON, UNMET_NO_RESOURCE, UNMET_STOCK, Plan
+from .plan import AUTO_WITHIN, CAUSE_REASON, UNMET_NO_RESOURCE, UNMET_STOCK, Plan
 
 #: Columns of the flat tables, with their headers in each language.
 ALLOCATION_COLUMNS: dict[str, tuple[str, str]] = {
@@ -160,7 +160,10 @@ def distance_words(plan: Plan, lang: str = "zh") -> str:
                 "(severity-weighted) need.")
     reached = _percent(1 - plan.optimality_gap)
     how = {"greedy": ("用的是快速方法，没有求最优；", "made with the fast method, not optimised; "),
-           "auto": ("求解在时限内停止；", "the solver stopped at its time limit; ")}.get(
+           "auto": ("求解在时限内停止；", "the solver stopped at its time limit; "),
+           # a province's plan: the time limit is not why it stopped (said so, it read as cut short)
+           AUTO_WITHIN: ("已证明与最好方案相差不到 1%，不再细算；",
+                         "proven within 1% of the best plan, so not refined; ")}.get(
         plan.method, ("求解在时限内停止；", "the solver stopped at its time limit; "))
     if zh:
         return f"{how[0]}这个方案至少达到最好方案的 {reached}（按严重程度加权的需求）。"

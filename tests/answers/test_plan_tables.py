@@ -96,6 +96,10 @@ def test_how_good_a_plan_is_is_said_in_plain_words(store: Store, settings: Setti
     short = dataclasses.replace(best, method="greedy", optimality_gap=0.1234)
     assert "at least 87.6% of the best plan possible" in distance_words(short, "en")
     assert "至少达到最好方案的 87.6%" in distance_words(short, "zh")
+    within = dataclasses.replace(best, method="auto (proven within 1%)", optimality_gap=0.003)  # a province's
+    assert distance_words(within, "zh") == ("已证明与最好方案相差不到 1%，不再细算；"
+                                            "这个方案至少达到最好方案的 99.7%（按严重程度加权的需求）。")
+    assert "time limit" not in distance_words(within, "en") and "时限" not in distance_words(within, "zh")
     none_left = dataclasses.replace(best, totals={**best.totals, "unaddressed_needs": 0})
     assert distance_words(none_left, "en") == "Every need recorded here is already met: nothing to allocate."
     nothing_fits = dataclasses.replace(best, upper_bound=0.0)
