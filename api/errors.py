@@ -97,6 +97,11 @@ _FIELD_RULES: dict[str, tuple[str, str]] = {
 _PLACES = ("query", "path", "body", "header", "cookie")
 
 
+def _number(v: float) -> str:
+    """A bound as a planner reads it: every digit of a whole number (a budget's bound read 1e+12), else ``{:g}``."""
+    return f"{v:,.0f}" if v.is_integer() and abs(v) >= 1e6 else f"{v:g}"
+
+
 def field_problems(details: list[dict[str, Any]], lang: str) -> list[dict[str, str]]:
     """Each invalid field of a request as a page shows it: its name, what is wrong (in ``lang``), what was sent."""
     out = []
@@ -104,7 +109,7 @@ def field_problems(details: list[dict[str, Any]], lang: str) -> list[dict[str, s
         loc = [str(part) for part in d.get("loc", ())]
         name = ".".join(part for part in loc[1:] if loc and loc[0] in _PLACES) or ".".join(loc) or "request"
         rule = _FIELD_RULES.get(str(d.get("type")))
-        ctx = {k: f"{v:g}" if isinstance(v, float) else v for k, v in (d.get("ctx") or {}).items()}
+        ctx = {k: _number(v) if isinstance(v, float) else v for k, v in (d.get("ctx") or {}).items()}
         if lang == "zh" and isinstance(ctx.get("expected"), str):
             ctx["expected"] = ctx["expected"].replace(" or ", ", ").replace(", ", "、")
         said = str(d.get("message") or "")

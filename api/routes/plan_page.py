@@ -52,7 +52,8 @@ AREA_OR_EMPTY = rf"^({TYPED_AREA_CODE_PATTERN[1:-1]})?\s*$"
 LangQuery = Annotated[str, Query(description="Page language: zh or en / 页面语言")]
 AreaQuery = Annotated[str | None, Query(pattern=AREA_OR_EMPTY, max_length=40,
                                         description="Area code to plan for (all when absent or empty)")]
-BudgetQuery = Annotated[float | None, Query(gt=BUDGET_ABOVE, le=BUDGET_MAX, description="Budget in yuan")]
+BudgetQuery = Annotated[float | None, Query(gt=BUDGET_ABOVE, le=BUDGET_MAX, allow_inf_nan=False,
+                                            description="Budget in yuan")]
 MethodQuery = Annotated[PlanMethod, Query(description="How the plan is optimised")]
 FlagQuery = Annotated[bool, Query()]
 

@@ -21,7 +21,9 @@ router = APIRouter(prefix="/api/plans", tags=["plans / 规划"])
 
 
 class PlanRequest(BaseModel):
-    budget: float = Field(gt=BUDGET_ABOVE, le=BUDGET_MAX, description="Budget in yuan", examples=[200000])
+    # NaN and Infinity (JSON as Python reads it) are no budget: "must be at most 1e+12" said of NaN misled
+    budget: float = Field(gt=BUDGET_ABOVE, le=BUDGET_MAX, allow_inf_nan=False, description="Budget in yuan",
+                          examples=[200000])
     area: str | None = Field(
         default=None, pattern=TYPED_AREA_CODE_PATTERN,
         description="Area code to plan for (all when absent)", examples=["2101"],

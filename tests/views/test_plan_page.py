@@ -123,6 +123,19 @@ def test_an_invalid_form_says_which_field_is_wrong_and_what_was_sent(client: Tes
                                "type": "greater_than"}]
 
 
+def test_a_budget_that_is_no_number_or_too_large_is_said_so_in_digits(client: TestClient) -> None:
+    """NaN (JSON as Python reads it, or nan in a link) was told "must be at most 1e+12", and a budget too large
+    was told the bound as 1e+12."""
+    for body in ('{"budget": NaN}', '{"budget": Infinity}'):
+        r = client.post("/api/plans", content=body, headers={"content-type": "application/json"})
+        assert r.status_code == 422 and "budget：须为有限的数字" in r.json()["error"]["message"], body
+    page = client.get("/plan?area=211381&budget=nan&lang=zh", headers=BROWSER).text
+    assert "<code>budget</code>：须为有限的数字" in page and "1e+12" not in page
+    big = client.get("/plan?area=211381&budget=2e12", headers=BROWSER).text
+    assert "须不大于 1,000,000,000,000" in big and "1e+12" not in big
+    assert "须不大于 1,000,000,000,000" in client.post("/api/plans", json={"budget": 2e12}).json()["error"]["message"]
+
+
 def test_an_empty_area_box_plans_for_everywhere(client: TestClient, store: Store) -> None:
     """A browser sends ``area=`` for the empty box, which the form says means everywhere."""
     everywhere = plan(store, 20000, None, settings=Settings(as_of=AS_OF))
