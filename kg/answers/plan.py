@@ -750,7 +750,8 @@ def plan(
     weighted = round(sum(a.covered_weight for a in allocations), 4)
     spent = sum(a.cost for a in allocations)
     total_sev = sum(n.severity for n in needs)
-    gap = 0.0 if ub <= 0 else round(max(0.0, (ub - weighted) / ub), 4)
+    # rounded up: a province's plan 0.003% from its bound read 0.0 and "at least 100% of the best plan"
+    gap = 0.0 if ub <= 0 else math.ceil(round(max(0.0, (ub - weighted) / ub) * 1e4, 6)) / 1e4
     b = basis([a.example for a in allocations] + [bool(u["example"]) for u in uncovered], real_only=real_only,
               what_zh="项（分配与未覆盖需求）", what_en="items (allocations and uncovered needs)")
     log.info("plan %s budget %s: %s, %d allocations, gap %.4f", area_code, budget, used, len(allocations), gap)

@@ -7,6 +7,7 @@ import dataclasses
 import io
 
 import openpyxl
+import pytest
 
 from kg.planning import (
     ALLOCATION_COLUMNS,
@@ -108,6 +109,25 @@ def test_how_good_a_plan_is_is_said_in_plain_words(store: Store, settings: Setti
         assert "bound" not in words and "gap" not in words and "缺口" not in words
     lines = dict(summary_rows(best, "en"))
     assert lines["Budget (yuan)"] == "5,000" and lines["How good"] == distance_words(best, "en")
+
+
+def test_a_plan_a_hair_from_its_bound_never_says_it_reaches_all_of_the_best(
+    store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A province's plan proven 0.003% from its bound (31,401 of 31,402) had a distance rounded to 0.0, and its page
+    said it reached at least 100% of the best plan possible, which was not proven."""
+    from kg.answers import plan as plan_module
+
+    solve = plan_module.optimise
+
+    def short(*args: object, **kwargs: object) -> object:
+        chosen, _, ub = solve(*args, **kwargs)  # type: ignore[arg-type]
+        return chosen, "auto", ub * 31_402 / 31_401
+
+    monkeypatch.setattr(plan_module, "optimise", short)
+    p = plan(store, 5_000, "2190", settings=settings)
+    assert 0 < p.optimality_gap <= 0.0001
+    assert "至少达到最好方案的 99.9%" in distance_words(p, "zh") and "100%" not in distance_words(p, "en")
 
 
 def test_the_workbook_holds_the_summary_the_allocations_and_every_unmet_need(store: Store, settings: Settings) -> None:
