@@ -748,7 +748,8 @@ def plan(
                  for n in needs if n.iri not in covered]
     value = sum(a.covered_severity for a in allocations)
     weighted = round(sum(a.covered_weight for a in allocations), 4)
-    spent = sum(a.cost for a in allocations)
+    # summed exactly and rounded below a fen: 0.1 + 0.2 yuan spent 0.30000000000000004 of 0.3, and -0 was left
+    spent = round(math.fsum(a.cost for a in allocations), 6)
     total_sev = sum(n.severity for n in needs)
     # rounded up: a province's plan 0.003% from its bound read 0.0 and "at least 100% of the best plan"
     gap = 0.0 if ub <= 0 else math.ceil(round(max(0.0, (ub - weighted) / ub) * 1e4, 6)) / 1e4
@@ -762,7 +763,7 @@ def plan(
         allocations=allocations, uncovered=uncovered,
         totals={"unaddressed_needs": len(needs), "covered_needs": len(covered),
                 "uncovered_needs": len(needs) - len(covered), "villages_served": len({a.village for a in allocations}),
-                "budget_left": float(budget) - spent, "resources_considered": len(resources),
+                "budget_left": round(float(budget) - spent, 6), "resources_considered": len(resources),
                 "cheapest_allocation": cheapest, "needs_recorded": recorded},
         basis=b,
         cause_labels=_cause_labels(store, needs),

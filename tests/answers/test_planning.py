@@ -44,6 +44,21 @@ def test_budget_too_small_for_everything(store: Store, settings: Settings) -> No
         plan(store, 10, method="magic")
 
 
+def test_a_budget_spent_to_the_fen_leaves_nothing_not_minus_nothing(settings: Settings) -> None:
+    """Costs of 0.1 and 0.2 yuan in a budget of 0.3: the plan spent 0.30000000000000004, more than the budget,
+    and left -5.6e-17 (the page: 剩余 -0)."""
+    from .conftest import fixture_store
+
+    store = fixture_store()
+    store.update("""DELETE { GRAPH ?g { ?r dcpa:unitCost ?c } } INSERT { GRAPH ?g { ?r dcpa:unitCost ?n } }
+      WHERE { GRAPH ?g { ?r dcpa:unitCost ?c }
+              VALUES (?r ?n) { (<https://w3id.org/dcpa/id/resource/reader> 0.1)
+                               (<https://w3id.org/dcpa/id/resource/local> 0.2) } }""")
+    p = plan(store, 0.3, "2190", settings=settings)
+    assert sorted(a.cost for a in p.allocations) == [0.1, 0.2]
+    assert p.spent == 0.3 <= p.budget and p.totals["budget_left"] == 0.0
+
+
 def test_poverty_targeting_weighs_poor_villages_and_cause_linked_needs(store: Store, settings: Settings) -> None:
     """V1 (example registered poor, causes PC01, PC07) and V4 (PC04 disaster → N32) weigh ×2; V2 is not poor."""
     p = plan(store, 11_500, "2190", poor_first=True, settings=settings)
