@@ -33,11 +33,12 @@ from .answers.plan_tables import (
     plan_xlsx,
     summary_rows,
     unmet_rows,
+    yuan,
 )
 
 __all__ = [
     "ALLOCATION_COLUMNS", "BUDGET_ABOVE", "BUDGET_MAX", "CAUSE_WEIGHT", "METHODS", "PLAN_TIME_LIMIT",
     "POOR_COUNTY_WEIGHT", "POOR_VILLAGE_WEIGHT", "UNMET_COLUMNS", "Allocation", "Option", "Plan", "PlanMethod",
     "PlanNeed", "PlanResource", "allocation_rows", "build_options", "check_budget", "distance_words", "optimise",
-    "plan", "plan_xlsx", "solve_greedy", "solve_milp", "summary_rows", "unmet_rows", "upper_bound",
+    "plan", "plan_xlsx", "solve_greedy", "solve_milp", "summary_rows", "unmet_rows", "upper_bound", "yuan",
 ]

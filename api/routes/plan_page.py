@@ -32,6 +32,7 @@ from kg.planning import (
     plan_xlsx,
     summary_rows,
     unmet_rows,
+    yuan,
 )
 
 from .. import urls
@@ -142,7 +143,7 @@ async def plan_page(request: Request, answers: AnswersDep, settings: SettingsDep
             by_village[r["village_code"]].append(r)
         unmet = unmet_rows(made, lang)
         ctx.update(
-            made=made, summary=summary_rows(made, lang), distance=distance_words(made, lang),
+            made=made, summary=summary_rows(made, lang), distance=distance_words(made, lang), yuan=yuan,
             villages=sorted(by_village.items()),
             village_href=lambda code: urls.dashboard_village(code, lang=lang, real_only=form.real_only),
             unmet=unmet[:UNMET_SHOWN], unmet_total=len(unmet), unmet_shown=UNMET_SHOWN,

@@ -105,6 +105,13 @@ def unmet_rows(plan: Plan, lang: str = "zh") -> list[dict[str, Any]]:
     } for u in ordered]
 
 
+def yuan(x: float) -> str:
+    """An amount in yuan as a page and the CLI write it: thousands grouped, and its fen when it has any
+    (``{:,.0f}`` wrote a budget of 1,234.5 as 1,234, and two allocations of 1,700.5 as 1,700 each, 3,401 in all)."""
+    text = f"{x:,.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
 def unmet_text(need: dict[str, Any], plan: Plan, lang: str = "zh") -> str:
     """Why the plan leaves a need unmet (``unmet_reason`` of ``Plan.uncovered``), in plain words: no resource fits,
     the stock ran out, or the budget (what the cheapest fitting allocation costs, and what is left)."""
@@ -120,14 +127,14 @@ def unmet_text(need: dict[str, Any], plan: Plan, lang: str = "zh") -> str:
     if cost is None:
         return ""
     if cost > plan.budget + 1e-9:
-        return (f"超出预算：满足它最少要 {cost:,.0f} 元，多于整笔预算" if zh else
-                f"beyond the budget: meeting it costs at least {cost:,.0f} yuan, more than the whole budget")
+        return (f"超出预算：满足它最少要 {yuan(cost)} 元，多于整笔预算" if zh else
+                f"beyond the budget: meeting it costs at least {yuan(cost)} yuan, more than the whole budget")
     if cost > left + 1e-9:
-        return (f"预算已用于更重要的需求：满足它最少要 {cost:,.0f} 元，只剩 {left:,.0f} 元" if zh else
-                f"the budget went to needs that weigh more: meeting it costs at least {cost:,.0f} yuan, "
-                f"{left:,.0f} yuan are left")
-    return (f"这个方案没有选它：满足它最少要 {cost:,.0f} 元" if zh else
-            f"this plan left it out: meeting it costs at least {cost:,.0f} yuan")
+        return (f"预算已用于更重要的需求：满足它最少要 {yuan(cost)} 元，只剩 {yuan(left)} 元" if zh else
+                f"the budget went to needs that weigh more: meeting it costs at least {yuan(cost)} yuan, "
+                f"{yuan(left)} yuan are left")
+    return (f"这个方案没有选它：满足它最少要 {yuan(cost)} 元" if zh else
+            f"this plan left it out: meeting it costs at least {yuan(cost)} yuan")
 
 
 def _percent(x: float) -> str:
@@ -148,8 +155,8 @@ def distance_words(plan: Plan, lang: str = "zh") -> str:
                 "Every need recorded here is already met: nothing to allocate.")
     cheapest = plan.totals.get("cheapest_allocation")
     if plan.upper_bound <= 0 and cheapest:
-        return (f"这笔预算不够任何一项分配：最便宜的一项要 {cheapest:,.0f} 元。" if zh else
-                f"The budget is below what any allocation costs: the cheapest costs {cheapest:,.0f} yuan.")
+        return (f"这笔预算不够任何一项分配：最便宜的一项要 {yuan(cheapest)} 元。" if zh else
+                f"The budget is below what any allocation costs: the cheapest costs {yuan(cheapest)} yuan.")
     if plan.upper_bound <= 0:
         return ("没有资源能用于这些需求：没有标明单价和库存、且服务这些村的图书馆资源。" if zh else
                 "No resource can go to these needs: none with a unit cost and stock held by a library serving "
@@ -179,7 +186,7 @@ def summary_rows(plan: Plan, lang: str = "zh", *, numbers: bool = False) -> list
     t = plan.totals
 
     def money(x: float) -> Any:
-        return x if numbers else f"{x:,.0f}"
+        return x if numbers else yuan(x)
 
     def count(n: int) -> Any:
         return n if numbers else str(n)

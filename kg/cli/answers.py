@@ -34,7 +34,7 @@ from ..matching import gaps as run_gaps
 from ..matching import recommend as run_recommend
 from ..matching import recommend_within as run_recommend_within
 from ..matching import similar as run_similar
-from ..planning import ALLOCATION_COLUMNS, allocation_rows, distance_words
+from ..planning import ALLOCATION_COLUMNS, allocation_rows, distance_words, yuan
 from ..planning import plan as run_plan
 from ..rule import ReachMode
 from ..search import AreaLevel
@@ -297,7 +297,7 @@ def plan(
         _emit_json(p.to_dict())
         return
     t = p.totals
-    err(f"spent {p.spent:,.0f} of {p.budget:,.0f} yuan; {t['covered_needs']} of {t['unaddressed_needs']} unmet "
+    err(f"spent {yuan(p.spent)} of {yuan(p.budget)} yuan; {t['covered_needs']} of {t['unaddressed_needs']} unmet "
         f"need(s) met (severity {p.covered_severity} of {p.unaddressed_severity}) in {t['villages_served']} "
         f"village(s); {t['uncovered_needs']} stay unmet")
     err(distance_words(p, lang))

@@ -149,6 +149,14 @@ def test_the_workbook_holds_the_summary_the_allocations_and_every_unmet_need(sto
     assert openpyxl.load_workbook(io.BytesIO(plan_xlsx(p, "zh"))).sheetnames == ["概要", "分配", "未满足"]
 
 
+def test_amounts_keep_their_fen_and_add_up_on_the_page(store: Store, settings: Settings) -> None:
+    """A budget of 5,000.5 yuan read 5,000 (to the nearest even yuan: 2,500.5 left read 2,500), and 0.5 yuan read 0."""
+    lines = dict(summary_rows(plan(store, 5_000.5, "2190", settings=settings), "zh"))
+    assert (lines["预算（元）"], lines["已分配（元）"], lines["剩余（元）"]) == ("5,000.5", "2,500", "2,500.5")
+    tiny = plan(store, 0.5, "2190", settings=settings)
+    assert dict(summary_rows(tiny, "en"))["Budget (yuan)"] == "0.5"
+
+
 def test_a_budget_below_every_allocation_says_so(store: Store, settings: Settings) -> None:
     """Not "no resource can go to these needs" when resources fit but cost more than the budget."""
     p = plan(store, 1, "2190", settings=settings)
