@@ -45,6 +45,7 @@ import math
 import os
 import sys
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -538,11 +539,16 @@ def optimise(needs: list[PlanNeed], resources: list[PlanResource], broader: dict
         return float(sum(weight[n] for _, g in plan for n in g))
 
     deadline = current_deadline()
+    started = time.monotonic()
 
     def time_limit() -> float | None:
-        """What the solver may take now: to the deadline (``exact``), at most ``PLAN_TIME_LIMIT`` (``auto``)."""
+        """What the solver may take now: to the deadline (``exact``), what is left of ``PLAN_TIME_LIMIT`` since the
+        first solve began (``auto``: each solve had the whole of it, so the relaxation, branch and bound and the
+        cheaper plan could take 8 s each)."""
         left = None if deadline is None else max(0.1, deadline.remaining() - 1.0)  # leave time to write the answer
-        return left if method == "exact" else min(PLAN_TIME_LIMIT, left or PLAN_TIME_LIMIT)
+        if method == "exact":
+            return left
+        return max(0.1, min(PLAN_TIME_LIMIT - (time.monotonic() - started), left or PLAN_TIME_LIMIT))
 
     def cheapest(plan: list[tuple[Option, tuple[str, ...]]]) -> list[tuple[Option, tuple[str, ...]]]:
         # the penalties of the first solve are below its tolerances: at a county with budget to spare it paid

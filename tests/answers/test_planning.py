@@ -222,6 +222,33 @@ def test_a_solver_stopped_before_its_first_bound_answers_with_the_relaxations(
     assert sorted(o.village for o, _ in chosen) == ["219001001002", "219001001003"] and ub >= 100.0
 
 
+def test_auto_stops_within_its_time_limit_in_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``auto`` is said to take at most PLAN_TIME_LIMIT seconds, but the relaxation and then branch and bound each had
+    the whole of it: the solver's time limit is what is left after the relaxation."""
+    import time
+
+    from kg.answers import plan as plan_module
+
+    relax = plan_module.solve_lp_rounding
+
+    def slow(*args: object, **kwargs: object) -> object:
+        time.sleep(0.5)
+        return relax(*args, **kwargs)  # type: ignore[arg-type]
+
+    limits: list[float] = []
+    milp = plan_module.solve_milp
+
+    def timed(*args: object, **kwargs: object) -> object:
+        limits.append(float(kwargs["time_limit"]))  # type: ignore[arg-type]
+        return milp(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(plan_module, "solve_lp_rounding", slow)
+    monkeypatch.setattr(plan_module, "solve_milp", timed)
+    needs, resources = _province_like(1)
+    optimise(needs, resources, BROADER, 3000.0, "auto")
+    assert limits and limits[0] <= plan_module.PLAN_TIME_LIMIT - 0.5
+
+
 def _province_like(seed: int) -> tuple[list[PlanNeed], list[PlanResource]]:
     """Many villages, overlapping resources and capacities: an LP relaxation that is not a plan."""
     import random
