@@ -223,7 +223,12 @@ def build_options(needs: list[PlanNeed], resources: list[PlanResource],
 
 
 def upper_bound(options: list[Option], weight: dict[str, float], budget: float) -> float:
-    """Fractional knapsack over options (overlaps and capacities relaxed), capped by all coverable weight."""
+    """Fractional knapsack over options (overlaps and capacities relaxed), capped by all coverable weight.
+
+    Options costing more than the whole budget are in no plan and left out (with them, a greedy plan of a budget
+    below every option was bounded above 0 and said to reach "at least 0%" of the best plan, not that the budget
+    buys nothing)."""
+    options = [o for o in options if o.cost <= budget + 1e-9]
     coverable = sum(weight[n] for n in {n for o in options for n in o.needs})
     items = sorted(((sum(weight[n] for n in o.needs), o.cost) for o in options),
                    key=lambda x: -(x[0] / x[1]) if x[1] > 0 else -float("inf"))

@@ -163,6 +163,8 @@ def test_a_budget_below_every_allocation_says_so(store: Store, settings: Setting
     assert p.allocations == [] and p.totals["cheapest_allocation"] == 1_000
     assert distance_words(p, "en") == "The budget is below what any allocation costs: the cheapest costs 1,000 yuan."
     assert distance_words(p, "zh") == "这笔预算不够任何一项分配：最便宜的一项要 1,000 元。"
+    quick = plan(store, 1, "2190", method="greedy", settings=settings)  # it said "reaches at least 0%"
+    assert distance_words(quick, "zh") == "这笔预算不够任何一项分配：最便宜的一项要 1,000 元。"
     assert plan(store, 5_000, "2190", settings=settings).totals["cheapest_allocation"] is None
 
 
