@@ -48,6 +48,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
@@ -703,8 +704,11 @@ def plan(
     options = build_options(needs, resources, broader)
     chosen, used, ub = optimise(needs, resources, broader, float(budget), str(method), options=options)
     # nothing within reach: no resource fits, or the budget is below the cheapest that does (said apart)
-    cheapest = min((o.cost for o in options), default=None) if ub <= 0 else None
-    unmet_why = _unmet_reasons(options, chosen, {r.iri: r.capacity for r in resources})
+    example_resources = {r.iri for r in resources if r.example}
+    # (its cost, whether that is an example resource's: a real one first at equal cost)
+    least = min(((o.cost, o.resource in example_resources) for o in options), default=None) if ub <= 0 else None
+    cheapest = least[0] if least else None
+    unmet_why = _unmet_reasons(options, chosen, {r.iri: r.capacity for r in resources}, example_resources)
     by_iri = {n.iri: n for n in needs}
     res_by = {r.iri: r for r in resources}
     covered = {n for _, g in chosen for n in g}
@@ -754,8 +758,9 @@ def plan(
                   "need_type": n.need_type,
                   "need_type_label": name(n.need_type), "severity": n.severity, "weight": n.value,
                   "targeting": list(n.why), "example": n.example,
-                  "unmet_reason": unmet_why.get(n.iri, (UNMET_NO_RESOURCE, None))[0],
-                  "cheapest_cost": unmet_why.get(n.iri, (UNMET_NO_RESOURCE, None))[1]}
+                  "unmet_reason": unmet_why.get(n.iri, (UNMET_NO_RESOURCE, None, False))[0],
+                  "cheapest_cost": unmet_why.get(n.iri, (UNMET_NO_RESOURCE, None, False))[1],
+                  "cheapest_example": unmet_why.get(n.iri, (UNMET_NO_RESOURCE, None, False))[2]}
                  for n in needs if n.iri not in covered]
     value = sum(a.covered_severity for a in allocations)
     weighted = round(sum(a.covered_weight for a in allocations), 4)
@@ -775,7 +780,8 @@ def plan(
         totals={"unaddressed_needs": len(needs), "covered_needs": len(covered),
                 "uncovered_needs": len(needs) - len(covered), "villages_served": len({a.village for a in allocations}),
                 "budget_left": round(float(budget) - spent, 6), "resources_considered": len(resources),
-                "cheapest_allocation": cheapest, "needs_recorded": recorded},
+                "cheapest_allocation": cheapest, "cheapest_example": bool(least and least[1]),
+                "needs_recorded": recorded},
         basis=b,
         cause_labels=_cause_labels(store, needs),
         known_by=known_by,
@@ -784,26 +790,29 @@ def plan(
 
 #: Why a need stays unmet (``unmet_reason`` of ``Plan.uncovered``): no resource within reach fits it; every one
 #: that does has given all its stock to other villages; or one with stock left fits it, and ``cheapest_cost`` says
-#: what the cheapest of those costs (the budget went to needs that weigh more per yuan).
+#: what the cheapest of those costs (the budget went to needs that weigh more per yuan), and ``cheapest_example``
+#: whether that cost is an example resource's (a real need's row quoted it as a real cost).
 UNMET_NO_RESOURCE, UNMET_STOCK, UNMET_BUDGET = "no_resource", "stock", "budget"
 
 
-def _unmet_reasons(options: list[Option], chosen: list[tuple[Option, tuple[str, ...]]],
-                   cap: dict[str, int]) -> dict[str, tuple[str, float | None]]:
-    """Per need some option could cover: why the plan leaves it unmet, and the cheapest option left for it
-    (needs no option covers are absent: no resource fits them)."""
+def _unmet_reasons(options: list[Option], chosen: list[tuple[Option, tuple[str, ...]]], cap: dict[str, int],
+                   example: AbstractSet[str] = frozenset()) -> dict[str, tuple[str, float | None, bool]]:
+    """Per need some option could cover: why the plan leaves it unmet, the cheapest option left for it and whether
+    its resource is example data (``example``: those resources; a real one first at equal cost). Needs no option
+    covers are absent: no resource fits them."""
     used: dict[str, int] = defaultdict(int)
     for o, _ in chosen:
         used[o.resource] += 1
-    why: dict[str, tuple[str, float | None]] = {}
+    why: dict[str, tuple[str, float | None, bool]] = {}
     for o in options:
         stocked = used[o.resource] < cap[o.resource]
+        ex = o.resource in example
         for n in o.needs:
             was = why.get(n)
-            if stocked and (was is None or was[1] is None or o.cost < was[1]):
-                why[n] = (UNMET_BUDGET, o.cost)
+            if stocked and (was is None or was[1] is None or (o.cost, ex) < (was[1], was[2])):
+                why[n] = (UNMET_BUDGET, o.cost, ex)
             elif was is None:
-                why[n] = (UNMET_STOCK, None)
+                why[n] = (UNMET_STOCK, None, False)
     return why
 
 

@@ -116,7 +116,6 @@ def unmet_text(need: dict[str, Any], plan: Plan, lang: str = "zh") -> str:
     """Why the plan leaves a need unmet (``unmet_reason`` of ``Plan.uncovered``), in plain words: no resource fits,
     the stock ran out, or the budget (what the cheapest fitting allocation costs, and what is left)."""
     zh = lang != "en"
-    left = float(plan.totals.get("budget_left", 0.0))
     reason, cost = need.get("unmet_reason"), need.get("cheapest_cost")
     if reason == UNMET_NO_RESOURCE:
         return ("没有合适的资源：服务该村的图书馆没有适合这类需求、标明单价和库存的资源" if zh else
@@ -126,6 +125,13 @@ def unmet_text(need: dict[str, Any], plan: Plan, lang: str = "zh") -> str:
                 "out of stock: every resource that fits it has gone to other villages")
     if cost is None:
         return ""
+    if need.get("cheapest_example") and not need.get("example"):  # a real need's row: an example cost is said so
+        return f"{_unmet_cost_text(cost, plan, zh)}{'（示例数据中的单价）' if zh else ' (an example resource’s cost)'}"
+    return _unmet_cost_text(cost, plan, zh)
+
+
+def _unmet_cost_text(cost: float, plan: Plan, zh: bool) -> str:
+    left = float(plan.totals.get("budget_left", 0.0))
     if cost > plan.budget + 1e-9:
         return (f"超出预算：满足它最少要 {yuan(cost)} 元，多于整笔预算" if zh else
                 f"beyond the budget: meeting it costs at least {yuan(cost)} yuan, more than the whole budget")
@@ -155,8 +161,11 @@ def distance_words(plan: Plan, lang: str = "zh") -> str:
                 "Every need recorded here is already met: nothing to allocate.")
     cheapest = plan.totals.get("cheapest_allocation")
     if plan.upper_bound <= 0 and cheapest:
-        return (f"这笔预算不够任何一项分配：最便宜的一项要 {yuan(cheapest)} 元。" if zh else
-                f"The budget is below what any allocation costs: the cheapest costs {yuan(cheapest)} yuan.")
+        # an example resource's cost, where every need is real and nothing else marks the page as example data
+        ex = plan.totals.get("cheapest_example") and not plan.basis.example_items
+        return (f"这笔预算不够任何一项分配：最便宜的一项要 {yuan(cheapest)} 元{'（示例数据中的单价）' if ex else ''}。"
+                if zh else f"The budget is below what any allocation costs: the cheapest costs {yuan(cheapest)} yuan"
+                f"{' (an example resource’s cost)' if ex else ''}.")
     if plan.upper_bound <= 0:
         return ("没有资源能用于这些需求：没有标明单价和库存、且服务这些村的图书馆资源。" if zh else
                 "No resource can go to these needs: none with a unit cost and stock held by a library serving "

@@ -75,6 +75,22 @@ def test_an_area_nobody_surveyed_is_not_said_to_have_every_need_met(store: Store
     assert distance_words(none, "en").startswith("No real needs are recorded here yet: nothing to allocate")
 
 
+def test_a_real_need_left_unmet_never_quotes_an_example_cost_as_real() -> None:
+    """The real need n (Community 5) stays unmet with 100 yuan; its row said meeting it costs at least 20,000 yuan,
+    the unit cost of an example resource, as if it were real."""
+    from .conftest import fixture_store, settings_for
+
+    p = plan(fixture_store(real=True), 100, settings=settings_for())
+    [n] = [r for r in unmet_rows(p, "zh") if not r["example"]]
+    assert n["why_unmet"] == "超出预算：满足它最少要 20,000 元，多于整笔预算（示例数据中的单价）"
+    [en] = [r for r in unmet_rows(p, "en") if not r["example"]]
+    assert en["why_unmet"].endswith("more than the whole budget (an example resource’s cost)")
+    # nothing but real needs (Community 5's): the summary said the cheapest allocation costs 20,000 yuan, no banner
+    real = plan(fixture_store(real=True), 100, "219002001002", settings=settings_for())
+    assert real.basis.example_items == 0 and real.totals["cheapest_example"]
+    assert distance_words(real, "zh") == "这笔预算不够任何一项分配：最便宜的一项要 20,000 元（示例数据中的单价）。"
+
+
 def test_a_need_whose_resources_went_elsewhere_says_the_stock_ran_out() -> None:
     from kg.answers.plan import _unmet_reasons
     from kg.planning import PlanNeed, PlanResource, build_options, optimise
@@ -84,7 +100,7 @@ def test_a_need_whose_resources_went_elsewhere_says_the_stock_ran_out() -> None:
     res = [PlanResource("r", "lib", ("21",), frozenset({"T"}), 1, 10.0)]
     options = build_options(needs, res, {})
     chosen, _, _ = optimise(needs, res, {}, 100.0, "exact", options=options)
-    assert _unmet_reasons(options, chosen, {"r": 1}) == {"n1": ("stock", None), "n2": ("stock", None)}
+    assert _unmet_reasons(options, chosen, {"r": 1}) == {"n1": ("stock", None, False), "n2": ("stock", None, False)}
     assert [o.village for o, _ in chosen] == ["219001001001"]
 
 
