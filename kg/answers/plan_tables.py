@@ -117,6 +117,11 @@ def unmet_text(need: dict[str, Any], plan: Plan, lang: str = "zh") -> str:
     the stock ran out, or the budget (what the cheapest fitting allocation costs, and what is left)."""
     zh = lang != "en"
     reason, cost = need.get("unmet_reason"), need.get("cheapest_cost")
+    if reason == UNMET_NO_RESOURCE and plan.real_only:  # example resources may fit: they were left out
+        return ("没有合适的真实资源：服务该村的图书馆没有适合这类需求、标明单价和库存的真实资源（示例资源未计入）"
+                if zh else
+                "no real resource fits: no library serving the village holds a real one for this need with a unit "
+                "cost and stock (example resources left out)")
     if reason == UNMET_NO_RESOURCE:
         return ("没有合适的资源：服务该村的图书馆没有适合这类需求、标明单价和库存的资源" if zh else
                 "no resource fits: no library serving the village holds one for this need with a unit cost and stock")

@@ -91,6 +91,16 @@ def test_a_real_need_left_unmet_never_quotes_an_example_cost_as_real() -> None:
     assert distance_words(real, "zh") == "这笔预算不够任何一项分配：最便宜的一项要 20,000 元（示例数据中的单价）。"
 
 
+def test_with_real_data_only_a_need_no_real_resource_fits_says_real() -> None:
+    """With real data only, the real need n, which example resources fit, read 没有合适的资源 (no library holds one)."""
+    from .conftest import fixture_store, settings_for
+
+    p = plan(fixture_store(real=True), 100_000, real_only=True, settings=settings_for())
+    [n] = unmet_rows(p, "zh")
+    assert n["why_unmet"].startswith("没有合适的真实资源") and "示例资源未计入" in n["why_unmet"]
+    assert unmet_rows(p, "en")[0]["why_unmet"].startswith("no real resource fits")
+
+
 def test_a_need_whose_resources_went_elsewhere_says_the_stock_ran_out() -> None:
     from kg.answers.plan import _unmet_reasons
     from kg.planning import PlanNeed, PlanResource, build_options, optimise
