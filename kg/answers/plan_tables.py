@@ -171,6 +171,11 @@ def distance_words(plan: Plan, lang: str = "zh") -> str:
         return (f"这笔预算不够任何一项分配：最便宜的一项要 {yuan(cheapest)} 元{'（示例数据中的单价）' if ex else ''}。"
                 if zh else f"The budget is below what any allocation costs: the cheapest costs {yuan(cheapest)} yuan"
                 f"{' (an example resource’s cost)' if ex else ''}.")
+    if plan.upper_bound <= 0 and plan.real_only:  # example resources may fit: they were left out
+        return ("没有真实资源能用于这些需求：没有标明单价和库存、且服务这些村的图书馆的真实资源（示例资源未计入）。"
+                if zh else
+                "No real resource can go to these needs: none with a unit cost and stock held by a library serving "
+                "these villages (example resources left out).")
     if plan.upper_bound <= 0:
         return ("没有资源能用于这些需求：没有标明单价和库存、且服务这些村的图书馆资源。" if zh else
                 "No resource can go to these needs: none with a unit cost and stock held by a library serving "

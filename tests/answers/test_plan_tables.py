@@ -99,6 +99,8 @@ def test_with_real_data_only_a_need_no_real_resource_fits_says_real() -> None:
     [n] = unmet_rows(p, "zh")
     assert n["why_unmet"].startswith("没有合适的真实资源") and "示例资源未计入" in n["why_unmet"]
     assert unmet_rows(p, "en")[0]["why_unmet"].startswith("no real resource fits")
+    words = distance_words(p, "zh")
+    assert words.startswith("没有真实资源能用于这些需求") and "示例资源未计入" in words
 
 
 def test_a_need_whose_resources_went_elsewhere_says_the_stock_ran_out() -> None:
