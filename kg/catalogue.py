@@ -333,8 +333,8 @@ def params_of(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     return params
 
 
-def bind_params(query: CatalogueQuery, params: dict[str, str], *, real_only: bool = False) -> dict[str, Any]:
-    """Typed bindings for every declared parameter (given value or its default), and ``?real_only``."""
+def check_params(query: CatalogueQuery, params: Iterable[str]) -> None:
+    """Refuse a parameter the query does not declare (`InvalidParameter`, naming the ones it has)."""
     known = {p.name for p in query.parameters}
     unknown = sorted(set(params) - known)
     if unknown:
@@ -344,6 +344,11 @@ def bind_params(query: CatalogueQuery, params: dict[str, str], *, real_only: boo
             f"{', '.join(unknown)}",
             hint=f"它的参数是：{names or '（无）'} / its parameters are: {names or '(none)'}",
         )
+
+
+def bind_params(query: CatalogueQuery, params: dict[str, str], *, real_only: bool = False) -> dict[str, Any]:
+    """Typed bindings for every declared parameter (given value or its default), and ``?real_only``."""
+    check_params(query, params)
     bindings: dict[str, Any] = {}
     for p in query.parameters:
         raw = params.get(p.name, p.default)

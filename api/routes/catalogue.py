@@ -8,8 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from kg.catalogue import CatalogueQuery, answer, load_catalogue, params_of
-from kg.errors import InvalidParameter, NotFound, QueryTimeout
+from kg.catalogue import CatalogueQuery, answer, check_params, load_catalogue, params_of
+from kg.errors import NotFound, QueryTimeout
 
 from .. import urls
 from ..deps import AnswersDep, SettingsDep
@@ -102,14 +102,8 @@ async def run_stored_query(
         raise NotFound(f"查询目录中没有名为 {name!r} 的查询 / no stored query named {name!r}",
                        hint="/api/queries 列出全部查询 / list them with /api/queries")
     q = catalogue[name]
-    known = {p.name for p in q.parameters}
     params = params_of((k, v) for k, v in request.query_params.multi_items() if k not in _RESERVED)
-    unknown = sorted(set(params) - known)
-    if unknown:
-        raise InvalidParameter(
-            f"unknown parameter(s) for {name}: {', '.join(unknown)}",
-            hint=f"this query takes: {', '.join(sorted(known)) or 'no parameters'}",
-        )
+    check_params(q, params)
     try:
         result = await answers(answer, name, params, limit=settings.max_rows, real_only=real_only)
     except QueryTimeout as e:

@@ -28,6 +28,8 @@ CASES: dict[tuple[str, str, Any], tuple[int, str, str]] = {
     ("POST", "/api/imports/20990101T000000Z-000000/withdraw", "{}"):
         (404, "no import batch '20990101T000000Z-000000'", "lists the batches"),
     # the routes' own
+    ("GET", "/api/queries/needs_by_type?colour=red", None):
+        (422, "query 'needs_by_type' has no parameter colour", "its parameters are: area, lang"),
     ("GET", "/api/queries/no_such", None): (404, "no stored query named 'no_such'", "list them with /api/queries"),
     ("GET", "/api/gaps?start=2018-01-01", None): (422, "give both start and end, or neither", "e.g. start=2018"),
     ("GET", "/dashboard/data/nothing.csv", None): (404, "no chart 'nothing'", "charts: area"),
