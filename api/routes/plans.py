@@ -15,7 +15,7 @@ from kg.rule import ReachMode
 
 from ..deps import AnswersDep, SettingsDep
 from ..representation import FormatParam, csv_response, json_response, wanted
-from ._common import ERROR_RESPONSES, reach_text
+from ._common import ERROR_RESPONSES, RealOnlyParam, reach_text
 
 router = APIRouter(prefix="/api/plans", tags=["plans / 规划"])
 
@@ -52,7 +52,7 @@ class PlanRequest(BaseModel):
     description="An optimisation over the graph that maximises weighted covered need within the budget "
     "and the resources' stock; each village's assignment comes with its explanation. As CSV "
     "(`format=csv` or `Accept: text/csv`): one flat row per allocation (village, resource, library, cost, "
-    "needs met, why).",
+    "needs met, why). `real_only=true` may come in the query, as for every answer, or in the body.",
     response_model=dict[str, Any],
     responses={200: {"content": {"text/csv": {}}}, **ERROR_RESPONSES},
 )
@@ -62,9 +62,10 @@ async def make_plan(
     settings: SettingsDep,
     body: PlanRequest,
     format: FormatParam = None,
+    real_only: RealOnlyParam = False,
 ) -> Response:
     made = await answers(plan, body.budget, body.area, method=body.method, reach=reach_text(body.reach),
-                         poor_first=body.poor_first, real_only=body.real_only, settings=settings)
+                         poor_first=body.poor_first, real_only=body.real_only or real_only, settings=settings)
     if wanted(request, format) == "csv":  # flat: one row per allocation, names and plain text in the cells
         return csv_response(allocation_rows(made), list(ALLOCATION_COLUMNS), name="plan")
     return json_response(made.to_dict())

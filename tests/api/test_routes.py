@@ -337,6 +337,15 @@ def test_plan(api: httpx.Client) -> None:
     assert_error(api.post("/api/plans", json={"budget": 100, "area": "219999"}), 404, "not_found")
 
 
+def test_plan_takes_real_only_in_the_query_as_every_answer_does(api: httpx.Client) -> None:
+    """`POST /api/plans?real_only=true` planned on example data (the flag read only from the body)."""
+    for ask in ({"params": {"real_only": "true"}, "json": {"budget": 10000, "area": "210123"}},
+                {"json": {"budget": 10000, "area": "210123", "real_only": True}}):
+        body = api.post("/api/plans", **ask).json()  # type: ignore[arg-type]
+        assert body["real_only"] is True and body["basis"]["real_only"] is True, ask
+        assert body["allocations"] == [] and "dcpa import" in body["basis"]["note_en"]
+
+
 def test_plan_refuses_what_a_client_cannot_have_meant(api: httpx.Client) -> None:
     # JSON's true read as a budget of 1 yuan, and an empty reach list as the server's setting: both planned.
     budget = assert_error(api.post("/api/plans", json={"budget": True}), 422, "invalid_request")
