@@ -13,6 +13,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator, Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -63,6 +64,25 @@ def write_json(obj: Any, **kwargs: Any) -> None:
     sys.stdout.write(json_for_terminal(obj, indent=2, **kwargs) + "\n")
 
 
+def usage(zh: str, en: str, **kwargs: Any) -> typer.BadParameter:
+    """A mistake in how a command is called (exit 2), said as every message is: ``中文 / English``."""
+    return typer.BadParameter(f"{zh} / {en}", **kwargs)
+
+
+def parse_day(text: str | None, option: str = "--as-of") -> date | None:
+    """An option's date (YYYY-MM-DD), None when not given; anything else is a usage mistake."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise usage(f"{option} {text!r} 不是 YYYY-MM-DD 格式的日期",
+                    f"{option} {text!r} is not a date YYYY-MM-DD") from None
+
+
+FORMATS_TEXT = ("请使用 table、json 或 csv", "use table, json or csv")
+
+
 def fail(e: DcpaError) -> typer.Exit:
     """Report a library error on stderr and return the Exit carrying its exit code."""
     err(f"error: {e.message}")
@@ -85,7 +105,7 @@ def emit_rows(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] |
     elif fmt == "table":
         sys.stdout.write(render_table(rows, cols))
     else:
-        raise typer.BadParameter(f"unknown format {fmt!r}; use table, json or csv")
+        raise usage(f"未知的格式 {fmt!r}；{FORMATS_TEXT[0]}", f"unknown format {fmt!r}; {FORMATS_TEXT[1]}")
 
 
 def _columns(rows: Sequence[dict[str, Any]]) -> list[str]:
@@ -138,14 +158,16 @@ FormatOption = Annotated[str, typer.Option("--format", "-f", help="Output format
 def _language(value: str) -> str:
     """The one check of every command's ``--lang``: a language the labels have, else a usage error (exit 2)."""
     if value not in LANGS:
-        raise typer.BadParameter(f"unknown language {value!r}; use {' or '.join(LANGS)}")
+        raise usage(f"未知的语言 {value!r}；请使用 {' 或 '.join(LANGS)}",
+                    f"unknown language {value!r}; use {' or '.join(LANGS)}")
     return value
 
 
 LangOption = Annotated[str, typer.Option("--lang", callback=_language,
                                          help=f"Language of labels: {' or '.join(LANGS)}.")]
 
-__all__ = ["app", "main", "err", "fail", "emit_rows", "render_table", "write_json", "FormatOption", "LangOption"]
+__all__ = ["app", "main", "err", "fail", "usage", "parse_day", "emit_rows", "render_table", "write_json",
+           "FormatOption", "LangOption"]
 
 
 def main() -> None:

@@ -40,7 +40,7 @@ from ..rule import ReachMode
 from ..search import AreaLevel
 from ..search import search as run_search
 from ..settings import get_settings
-from ._app import FormatOption, LangOption, app, emit_rows, err, fail, write_json
+from ._app import FORMATS_TEXT, FormatOption, LangOption, app, emit_rows, err, fail, parse_day, usage, write_json
 
 ReachOption = Annotated[
     str | None,
@@ -64,16 +64,11 @@ def _emit_json(obj: Any) -> None:
 
 def _check_format(fmt: str) -> None:
     if fmt not in ("table", "json", "csv"):
-        raise typer.BadParameter(f"unknown format {fmt!r}; use table, json or csv")
+        raise usage(f"未知的格式 {fmt!r}；{FORMATS_TEXT[0]}", f"unknown format {fmt!r}; {FORMATS_TEXT[1]}")
 
 
 def _day(text: str | None) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"--as-of {text!r} is not a date YYYY-MM-DD") from None
+    return parse_day(text)
 
 
 def _basis(b: Basis, lang: str = "zh") -> None:
@@ -143,7 +138,8 @@ def search_cmd(
     """
     _check_format(fmt)
     if not q.strip():  # as /api/areas?q= does: an empty search would list every area of the country
-        raise typer.BadParameter("give a name, pinyin or the start of a code to search for", param_hint="Q")
+        raise usage("请给出名称、拼音或代码的开头", "give a name, pinyin or the start of a code to search for",
+                    param_hint="Q")
     try:
         with _store() as store:
             found = run_search(store, q, levels=level, limit=limit)

@@ -11,7 +11,7 @@ import typer
 from ..contract import StoreAPI
 from ..errors import DcpaError
 from ..settings import get_settings
-from ._app import FormatOption, app, emit_rows, err, fail, progress_bar, write_json
+from ._app import FormatOption, app, emit_rows, err, fail, parse_day, progress_bar, usage, write_json
 
 if TYPE_CHECKING:
     pass
@@ -192,7 +192,8 @@ def export_cmd(
     from ..export import EXPORTERS, export
 
     if fmt not in (*EXPORTERS, *RECORD_FORMATS):
-        raise typer.BadParameter(f"unknown format {fmt!r}; use one of: {', '.join((*EXPORTERS, *RECORD_FORMATS))}")
+        known = ", ".join((*EXPORTERS, *RECORD_FORMATS))
+        raise usage(f"未知的格式 {fmt!r}；请使用以下之一：{known}", f"unknown format {fmt!r}; use one of: {known}")
     try:
         store = _open_store()
         if fmt in RECORD_FORMATS:
@@ -244,7 +245,6 @@ def derive_cmd(
       dcpa derive --as-of 2020-12-31
     """
     import time
-    from datetime import date
 
     from .. import handoff
     from ..connect import open_store
@@ -252,10 +252,7 @@ def derive_cmd(
     from ..importer.journal import recover
     from ._writer import as_writer
 
-    try:
-        day = date.fromisoformat(as_of) if as_of else None
-    except ValueError:
-        raise typer.BadParameter(f"--as-of {as_of!r} is not a date YYYY-MM-DD") from None
+    day = parse_day(as_of)
 
     def alone() -> handoff.Derived:
         started = time.perf_counter()

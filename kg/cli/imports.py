@@ -59,7 +59,8 @@ def template_cmd(
 
     for k in kind or []:
         if k not in RECORD_KINDS:
-            err(f"error: unknown kind {k!r}; use one of {', '.join(RECORD_KINDS)}")
+            err(f"error: 未知的记录种类 {k!r}；请使用以下之一：{', '.join(RECORD_KINDS)} / "
+                f"unknown kind {k!r}; use one of {', '.join(RECORD_KINDS)}")
             raise typer.Exit(2)
     if fmt == "xlsx":
         target = output or Path("dcpa-template.xlsx")
@@ -72,7 +73,7 @@ def template_cmd(
         for p in paths:
             err(f"wrote {p}")
     else:
-        err(f"error: unknown format {fmt!r}; use xlsx or csv")
+        err(f"error: 未知的格式 {fmt!r}；请使用 xlsx 或 csv / unknown format {fmt!r}; use xlsx or csv")
         raise typer.Exit(2)
 
 

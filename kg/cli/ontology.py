@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..resources import ontology_graph
-from ._app import FormatOption, LangOption, app, emit_rows, err, fail
+from ._app import FormatOption, LangOption, app, emit_rows, err, fail, usage
 
 ontology_app = typer.Typer(help="The ontology: print it, document it, check it.", no_args_is_help=True)
 app.add_typer(ontology_app, name="ontology")
@@ -24,7 +24,8 @@ def show(
     """
     formats = {"ttl": "turtle", "nt": "nt", "xml": "xml", "json-ld": "json-ld", "jsonld": "json-ld"}
     if fmt not in formats:
-        raise typer.BadParameter(f"unknown format {fmt!r}; use one of {', '.join(formats)}")
+        raise usage(f"未知的格式 {fmt!r}；请使用以下之一：{', '.join(formats)}",
+                    f"unknown format {fmt!r}; use one of {', '.join(formats)}")
     sys.stdout.write(ontology_graph().serialize(format=formats[fmt]))
 
 

@@ -18,6 +18,11 @@ from kg.cli._app import render_table
 runner = CliRunner()
 
 
+def _said(output: str) -> str:
+    """What a command said, out of typer's error box: its lines joined, the box's frame and padding gone."""
+    return " ".join(" ".join(line.strip(" │╭╮╰╯─") for line in output.splitlines()).split())
+
+
 def test_version() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0
@@ -62,7 +67,7 @@ def test_table_aligns_chinese_columns() -> None:
 @pytest.mark.parametrize("q", ["", "   "])
 def test_an_empty_search_is_a_usage_error_not_every_area(q: str) -> None:
     result = runner.invoke(app, ["search", q])
-    assert result.exit_code == 2 and "give a name, pinyin or the start of a code" in result.output
+    assert result.exit_code == 2 and "give a name, pinyin or the start of a code" in _said(result.output)
 
 
 def _with_lang(group: Any, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -83,4 +88,27 @@ def test_every_lang_option_takes_zh_or_en_and_refuses_anything_else() -> None:
     for path in commands:  # --lang first: checked before any other parameter, so none is needed
         result = runner.invoke(app, [*path, "--lang", "fr"])
         assert result.exit_code == 2, (path, result.output)
-        assert "unknown language 'fr'; use zh or en" in result.output, path
+        assert "unknown language 'fr'; use zh or en" in _said(result.output), path
+
+
+#: a command called wrongly (no store needed to refuse it) → the English its refusal keeps after the Chinese
+USAGE_MISTAKES = {
+    ("derive", "--as-of", "2020-02-30"): "--as-of '2020-02-30' is not a date YYYY-MM-DD",
+    ("export", "--format", "xml"): "unknown format 'xml'; use one of: ttl",
+    ("template", "--format", "pdf"): "unknown format 'pdf'; use xlsx or csv",
+    ("template", "--kind", "needz"): "unknown kind 'needz'; use one of needs",
+    ("ontology", "show", "--format", "owl"): "unknown format 'owl'; use one of ttl",
+    ("ontology", "docs", "-o", "x.html", "--lang", "fr"): "unknown language 'fr'; use zh or en",
+    ("query", "--list", "--format", "xml"): "unknown format 'xml'; use table, json or csv",
+    ("search", " "): "give a name, pinyin or the start of a code to search for",
+}
+
+
+@pytest.mark.parametrize("args", USAGE_MISTAKES, ids=" ".join)
+def test_a_usage_mistake_is_said_chinese_first(args: tuple[str, ...], zh_first: Any) -> None:
+    """`dcpa derive --as-of 2020-02-30`, `dcpa export --format xml`… were refused in English alone."""
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 2, result.output
+    said = _said(result.output)
+    zh_first(said[said.index(":") + 1:].strip() if said.startswith(("Invalid value", "error:")) else said,
+             USAGE_MISTAKES[args])
