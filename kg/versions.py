@@ -39,7 +39,8 @@ from .errors import StoreError
 log = logging.getLogger(__name__)
 
 DONE_SUFFIX = ".done.json"
-_BUILD_HINT = "run `dcpa build` to rebuild it (retained imports are replayed, nothing users entered is lost)"
+_BUILD_HINT = ("请运行 `dcpa build` 重建（保留的导入会重放，用户录入的数据不会丢失） / "
+               "run `dcpa build` to rebuild it (retained imports are replayed, nothing users entered is lost)")
 
 
 def pointer(store_path: Path | str) -> Path:
@@ -120,6 +121,7 @@ def check_open(store_path: Path | str, real: Path) -> None:
     """Refuse to open a version the pointer names but whose build never completed."""
     if pointer(store_path).is_symlink() and is_version(real, store_path) and completion(real) is None:
         raise StoreError(
+            f"{pointer(store_path)} 的存储不完整：它的版本 {real.name} 没有建完 / "
             f"the store at {pointer(store_path)} is incomplete: its version {real.name} was never finished",
             hint=_BUILD_HINT,
         )

@@ -69,3 +69,19 @@ def test_a_busy_store_is_said_chinese_first(tmp_path: Path,
         WriterLock(store_path, "import").acquire_or_fail()
     zh_first(e.value.message, f"dcpa build (pid {pid}) is writing the store at {store_path}")
     zh_first(e.value.hint, "wait for it to finish")
+
+
+def test_a_missing_or_half_built_store_is_said_chinese_first(tmp_path: Path,
+                                                             zh_first: Callable[..., None]) -> None:
+    """What `dcpa stats` and every reading command say before `dcpa build`, or on a store a build left unfinished:
+    English alone before, where the README promises a plain error with its fix."""
+    place = tmp_path / "store"
+    with pytest.raises(DcpaError) as e:
+        Store.open(place, create=False)
+    zh_first(e.value.message, f"no store at {place}")
+    zh_first(e.value.hint, "run `dcpa build` first")
+    place.mkdir()  # a directory with no store in it
+    with pytest.raises(DcpaError) as e:
+        Store.open(place, create=False)
+    zh_first(e.value.message, f"the store at {place} is damaged or half-built")
+    zh_first(e.value.hint, "run `dcpa build` to rebuild it")
