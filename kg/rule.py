@@ -144,12 +144,15 @@ def parse_validity(text: str | Mapping[str, int]) -> dict[str, int]:
             key, sep, value = part.partition("=")
             if not sep or not value.strip().isdigit():
                 raise DataError(
-                    f"bad validity window {part!r}", hint="write CATEGORY=MONTHS pairs, e.g. C1=24,C2=60,C3=36,C4=60"
+                    f"有效期写法不对 {part!r} / bad validity window {part!r}",
+                    hint="请写成 类别=月数，如 C1=24,C2=60,C3=36,C4=60 / "
+                    "write CATEGORY=MONTHS pairs, e.g. C1=24,C2=60,C3=36,C4=60",
                 )
             items[key.strip()] = int(value)
     unknown = sorted(set(items) - set(DEFAULT_VALIDITY_MONTHS))
     if unknown:
-        raise DataError(f"unknown category in validity windows: {', '.join(unknown)}", hint="categories are C1–C4")
+        raise DataError(f"有效期中有未知的类别 {', '.join(unknown)} / unknown category in validity windows: "
+                        f"{', '.join(unknown)}", hint="类别是 C1–C4 / categories are C1–C4")
     return {**DEFAULT_VALIDITY_MONTHS, **items}
 
 

@@ -10,9 +10,10 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .errors import ConfigurationError, DcpaError
 from .rule import parse_validity
 
 _SOURCE = Path(__file__).resolve().parent.parent
@@ -156,6 +157,16 @@ class Settings(BaseSettings):
         "C2 terminals, C3 resources, C4 platforms); a declared in-service date overrides it.",
     )
 
+    @field_validator("validity_months")
+    @classmethod
+    def _known_windows(cls, value: str) -> str:
+        try:
+            parse_validity(value)
+        except DcpaError as e:  # refused when read, not when the first answer in force is worked out
+            (zh, en), (zh_hint, en_hint) = _halves(e.message), _halves(e.hint or "")
+            raise ValueError(f"{zh}（{zh_hint}） / {en} ({en_hint})" if e.hint else e.message) from None
+        return value
+
     def validity_windows(self) -> dict[str, int]:
         """``validity_months`` as ``{category notation: months}``."""
         return parse_validity(self.validity_months)
@@ -163,5 +174,33 @@ class Settings(BaseSettings):
 
 @lru_cache
 def get_settings() -> Settings:
-    """The process-wide settings (tests override through dependency injection)."""
-    return Settings()
+    """The process-wide settings (tests override through dependency injection); a value that is not one of its
+    setting's is a ``ConfigurationError`` naming the variable (exit 2), not a traceback."""
+    try:
+        return Settings()
+    except ValidationError as e:
+        raise settings_error(e) from None
+
+
+def settings_error(e: ValidationError) -> ConfigurationError:
+    """The refusal of settings that do not read: each variable named with its value and what is wrong."""
+    zh, en = [], []
+    for problem in e.errors():
+        name = "DCPA_" + "_".join(str(part) for part in problem["loc"]).upper()
+        value = problem.get("input")
+        said = str(problem["msg"]).removeprefix("Value error, ")
+        zh_said, en_said = _halves(said) if " / " in said else ("不是这个设置可取的值", said)
+        zh.append(f"{name}（{value!r}）：{zh_said}")
+        en.append(f"{name} ({value!r}): {en_said}")
+    return ConfigurationError(
+        f"设置有误（环境变量或 .env 文件）：{'；'.join(zh)} / "
+        f"a setting is wrong (environment or .env file): {'; '.join(en)}",
+        hint="请改正或删去这些设置（见 README.md 的 Settings 表） / correct or unset them (see the Settings table "
+        "in README.md)",
+    )
+
+
+def _halves(text: str) -> tuple[str, str]:
+    """``中文 / English`` as its two halves."""
+    zh, _, en = text.partition(" / ")
+    return zh, en

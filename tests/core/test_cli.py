@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -112,3 +114,22 @@ def test_a_usage_mistake_is_said_chinese_first(args: tuple[str, ...], zh_first: 
     said = _said(result.output)
     zh_first(said[said.index(":") + 1:].strip() if said.startswith(("Invalid value", "error:")) else said,
              USAGE_MISTAKES[args])
+
+
+@pytest.mark.parametrize("name,value,english", [
+    ("DCPA_AS_OF", "2020-13-01", "DCPA_AS_OF ('2020-13-01')"),
+    ("DCPA_PORT", "eighty", "DCPA_PORT ('eighty')"),
+    ("DCPA_VALIDITY_MONTHS", "C1=two", "DCPA_VALIDITY_MONTHS ('C1=two')"),
+    ("DCPA_VALIDITY_MONTHS", "C9=12", "unknown category in validity windows: C9"),
+])
+def test_a_wrong_setting_is_named_and_exits_2(tmp_path: Path, name: str, value: str, english: str,
+                                             zh_first: Any) -> None:
+    """A mistyped DCPA_AS_OF or DCPA_PORT printed a Python traceback and exited 1 (invalid data), a mistyped
+    DCPA_VALIDITY_MONTHS was taken without a word; kg.errors says a bad setting is a ConfigurationError, exit 2."""
+    env = {**os.environ, "DCPA_STORE_PATH": str(tmp_path / "store"), name: value}
+    out = subprocess.run([sys.executable, "-m", "kg", "stats"], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert out.returncode == 2, out.stderr
+    assert "Traceback" not in out.stderr
+    message, hint = out.stderr.splitlines()[:2]
+    zh_first(message.removeprefix("error: "), english)
+    zh_first(hint.removeprefix("hint: "), "correct or unset")
