@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,16 @@ def test_quick_start_has_the_two_commands() -> None:
 
 def test_ci_runs_the_readme_test_command() -> None:
     assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_the_quick_start_names_every_system_package_make_installs() -> None:
+    """`make test` installed Virtuoso 7 with apt-get, as root, on a machine the quick start said needed only Python,
+    pip, make and Node/npm: every `command -v X || … apt-get install` of the Makefile is named there."""
+    quick = " ".join(README.split("## Quick start", 1)[1].split("\nThen open:", 1)[0].split())
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    installs = re.findall(r"command -v (\S+) .*apt-get install", makefile)
+    assert {"java", "chromium", "virtuoso-t"} <= set(installs)
+    named = {"java": "Java runtime", "chromium": "Chromium", "virtuoso-t": "Virtuoso 7"}
+    for program in installs:
+        assert named.get(program, program) in quick, f"the quick start does not say `make` installs {program}"
+    assert "apt-get" in quick and "root" in quick, "say that these come from apt-get, which needs root"
