@@ -57,7 +57,10 @@ def village(
     max_nodes: MaxOption = 300,
     real_only: Annotated[bool, typer.Option("--real-only", help="Draw what real data alone says.")] = False,
 ) -> None:
-    """A village, its needs (unaddressed in red), what addresses them or could, and why."""
+    """A village, its needs (unaddressed in red), what addresses them or could, and why.
+
+    Example: dcpa viz village 211381107205 -o village.html --real-only
+    """
     from .. import viz
 
     _write(lambda: viz.village_view(_store(), code, hops=hops, max_nodes=max_nodes, real_only=real_only), output,
@@ -71,7 +74,10 @@ def area(
     lang: LangOption = "zh",
     max_nodes: MaxOption = 300,
 ) -> None:
-    """Villages of an area coloured by share of unaddressed severe need, with their libraries."""
+    """Villages of an area coloured by share of unaddressed severe need, with their libraries.
+
+    Example: dcpa viz area 211381 -o county.html --lang en
+    """
     from .. import viz
 
     _write(lambda: viz.area_view(_store(), code, max_nodes=max_nodes), output, lang)
@@ -86,7 +92,10 @@ def policy(
     area: Annotated[str | None, typer.Option("--area", help="Narrow to this area (a county or below: drawn "
                                               "in full; above: summed up by the areas below it).")] = None,
 ) -> None:
-    """Policy → programmes → where their interventions go, summed up by area (--area to narrow)."""
+    """Policy → programmes → where their interventions go, summed up by area (--area to narrow).
+
+    Example: dcpa viz policy P02 --area 211381 -o policy.html
+    """
     from .. import viz
 
     _write(lambda: viz.policy_view(_store(), ident, area_code=area, max_nodes=max_nodes), output, lang)
@@ -94,7 +103,10 @@ def policy(
 
 @viz_app.command("ontology")
 def ontology(output: OutOption, lang: LangOption = "zh") -> None:
-    """Classes and object properties of the ontology (needs no store)."""
+    """Classes and object properties of the ontology (needs no store).
+
+    Example: dcpa viz ontology -o ontology.html
+    """
     from .. import viz
 
     _write(viz.ontology_view, output, lang)

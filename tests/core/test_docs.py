@@ -34,6 +34,17 @@ def test_every_command_is_in_the_readme(command: str) -> None:
     assert f"dcpa {command}" in README, f"document `dcpa {command}` in README.md"
 
 
+@pytest.mark.parametrize("command", _commands())
+def test_every_command_has_help_with_an_example(command: str) -> None:
+    """The README: "Every command has `--help` with examples" (`dcpa viz village --help` had none)."""
+    group = typer.main.get_command(app)
+    cmd = group
+    for name in command.split():
+        cmd = cmd.commands[name]  # type: ignore[attr-defined]
+    assert "Example" in (cmd.help or "") and f"dcpa {command}" in (cmd.help or ""), \
+        f"give `dcpa {command} --help` an example (Example: dcpa {command} …)"
+
+
 def test_quick_start_has_the_two_commands() -> None:
     quick = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     assert "make serve" in quick and "make test" in quick
