@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 viz_app = typer.Typer(
     help="Write graph views as self-contained HTML files (vis-network inlined; no internet needed).\n\n"
     "Examples:\n\n"
-    "  dcpa viz village 211322101200 -o village.html\n\n"
-    "  dcpa viz area 211322 -o county.html --lang en\n\n"
+    "  dcpa viz village 211381107205 -o village.html\n\n"
+    "  dcpa viz area 211381 -o county.html --lang en\n\n"
     "  dcpa viz policy P02 -o policy.html\n\n"
     "  dcpa viz ontology -o ontology.html",
     no_args_is_help=True,

@@ -87,3 +87,18 @@ def test_the_model_page_of_the_example_county_shows_its_documented_case(default_
     case = rep.cases[0]
     assert case["quote"] and case["seen_at"].startswith("http") and case["confidence"] in ("high", "medium", "low")
     assert case["area"].rsplit("/", 1)[1].startswith(code)
+
+
+def test_the_viz_help_examples_draw_a_village_with_needs(default_store: Store) -> None:
+    """`dcpa viz --help` offered village 211322101200, which has no needs in the default build: a view of one node."""
+    import typer.main
+
+    from kg.cli import app
+
+    group = typer.main.get_command(app).commands["viz"]  # type: ignore[attr-defined]
+    helps = [group.help or "", *(cmd.help or "" for cmd in group.commands.values())]
+    villages = {code for text in helps for code in re.findall(r"dcpa viz village (\d{12})", text)}
+    assert villages
+    for code in villages:
+        rows = default_store.select(f"SELECT (COUNT(?n) AS ?c) WHERE {{ ?n dcpa:needOf <{area(code)}> }}")
+        assert rows[0]["c"] > 0, f"`dcpa viz village {code}` draws a village without needs in the default build"
