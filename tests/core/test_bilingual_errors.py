@@ -4,6 +4,7 @@ export, a store another process writes) is said in Chinese first, then in Englis
 from __future__ import annotations
 
 import io
+import random
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from kg.resources import ontology_graph
 from kg.rule import parse_reach
 from kg.search import normalise
 from kg.store import Store
+from kg.synthetic import plan_areas
 from kg.writer import WriterLock
 
 from .conftest import writer_lock_held
@@ -40,6 +42,8 @@ CASES: dict[str, tuple[Callable[[Store], Any], str, str]] = {
                       "reach is a comma list of direct, area"),
     "long search": (lambda s: normalise("a b c d e f"), "the search has 6 words; at most 4", "search by name"),
     "export format": (lambda s: export(s, "xml", io.BytesIO()), "unknown export format 'xml'", "use one of: ttl"),
+    "generate area": (lambda s: plan_areas(5, random.Random(0), area_code="9999"),
+                      "no area with code '9999' in the reference data", "use an official code such as 21"),
 }
 
 
