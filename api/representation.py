@@ -17,6 +17,7 @@ from fastapi import Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from kg.errors import InvalidParameter
 from kg.safetext import csv_text
 
 from .sparql import jsonld_context
@@ -36,15 +37,26 @@ LimitParam = Annotated[int, Query(ge=1, le=1000, description="Most items in one 
 OffsetParam = Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip (paging).")]
 
 
-def wanted(request: Request, fmt: str | None) -> str:
-    """``json``, ``csv`` or ``jsonld``: the query parameter wins over the Accept header."""
+#: What most answers can be: JSON, and their table as CSV (records add JSON-LD, a village JSON-LD and no table).
+TABLE = ("json", "csv")
+
+
+def wanted(request: Request, fmt: str | None, offers: Sequence[str] = TABLE) -> str:
+    """``json``, ``csv`` or ``jsonld``, among those the answer ``offers``: the query parameter wins over the
+    Accept header. A format asked by name that the answer has not is refused (it was answered in JSON, 200, as if
+    it were the format asked); one the Accept header prefers falls back to JSON, as HTTP lets it."""
     if fmt:
+        if fmt not in offers:
+            raise InvalidParameter(
+                f"这个回答没有 format={fmt} 的格式 / this answer has no format={fmt}",
+                hint=f"可用的格式：{', '.join(offers)} / its formats: {', '.join(offers)}",
+            )
         return fmt
     accept = request.headers.get("accept", "").lower()
     first = accept.split(",")[0].split(";")[0].strip()
-    if first == "text/csv":
+    if first == "text/csv" and "csv" in offers:
         return "csv"
-    if first == "application/ld+json":
+    if first == "application/ld+json" and "jsonld" in offers:
         return "jsonld"
     return "json"
 

@@ -101,7 +101,7 @@ def _list_endpoint(kind: RecordKind) -> Callable[..., Awaitable[Response]]:
         described = await answers(rec_lib.describe_records, found[offset:offset + limit], kind)
         page = rec_lib.record_page(len(found), described, kind, real_only=real_only)
         items = [_with_href(kind, r) for r in page.items]
-        fmt = wanted(request, format)
+        fmt = wanted(request, format, ("json", "csv", "jsonld"))
         if fmt == "csv":
             return await _csv(request, answers, kind, items, kind.path)
         if fmt == "jsonld":
@@ -120,7 +120,7 @@ def _one_endpoint(kind: RecordKind) -> Callable[..., Awaitable[Response]]:
         format: FormatParam = None,
     ) -> Response:
         rec = _with_href(kind, await answers(rec_lib.get_record, kind, id))
-        fmt = wanted(request, format)
+        fmt = wanted(request, format, ("json", "csv", "jsonld"))
         if fmt == "jsonld":
             return jsonld_response(await answers(rec_lib.records_graph, [rec["iri"]]))
         if fmt == "csv":

@@ -160,7 +160,7 @@ async def get_village(
 ) -> Response:
     detail = await answers(village_detail, code, reach=reach_text(reach), as_of=as_of, real_only=real_only,
                            settings=settings)
-    if wanted(request, format) == "jsonld":
+    if wanted(request, format, ("json", "jsonld")) == "jsonld":
         iris = [detail.village.iri, *(s["iri"] for s in detail.statuses), *(n["iri"] for n in detail.needs)]
         return jsonld_response(await answers(records_graph, iris))
     data = detail.to_dict()

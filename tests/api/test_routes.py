@@ -551,3 +551,18 @@ def test_a_need_without_a_candidate_has_its_row_in_the_recommendations_csv() -> 
     rows = candidate_rows("219001001001", report)
     assert [(r["need"], r["rank"], r["label"]) for r in rows] == [("n1", 1, "示例·课程"), ("n2", None, NO_CANDIDATE)]
     assert rows[1]["need_type_label"] == "地方文化保护" and rows[1]["village"] == "219001001001"
+
+
+@pytest.mark.parametrize("path,fmt", [
+    (f"/api/villages/{V}", "csv"), (f"/api/villages/{V}/similar", "jsonld"),
+    (f"/api/villages/{V}/recommendations", "jsonld"), ("/api/gaps", "jsonld"), ("/api/villages?q=21", "jsonld"),
+])
+def test_a_format_the_answer_cannot_take_is_refused_not_ignored(api: httpx.Client, path: str, fmt: str) -> None:
+    """`/api/villages/{code}?format=csv` answered JSON with 200, as if it were a CSV; a format asked by name
+    that the answer has not is now refused, saying which it has (an Accept header still falls back to JSON)."""
+    sep = "&" if "?" in path else "?"
+    err = assert_error(api.get(f"{path}{sep}format={fmt}"), 422, "invalid_parameter")
+    assert err["message"].startswith("这个回答没有") and f"format={fmt}" in err["message"]
+    accept = {"csv": "text/csv", "jsonld": "application/ld+json"}[fmt]
+    assert api.get(path, headers={"Accept": accept}).status_code == 200
+
