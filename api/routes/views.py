@@ -49,10 +49,12 @@ async def area_view(
     settings: SettingsDep,
     lang: LangQuery = "zh",
     max_nodes: MaxNodes = viz.MAX_NODES,
+    real_only: RealOnlyParam = False,
 ) -> HTMLResponse:
     """An area as a map of its parts (clusters by township or county), coloured by share of severe need
     unaddressed."""
-    return _page(await answers(viz.area_view, code, reach=settings.reach, max_nodes=max_nodes), lang)
+    return _page(await answers(viz.area_view, code, reach=settings.reach, max_nodes=max_nodes,
+                               real_only=real_only), lang)
 
 
 @router.get("/views/policy/{ident}", summary="Policy graph view / 政策关系图", response_class=HTMLResponse)

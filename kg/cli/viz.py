@@ -73,6 +73,7 @@ def area(
     output: OutOption,
     lang: LangOption = "zh",
     max_nodes: MaxOption = 300,
+    real_only: Annotated[bool, typer.Option("--real-only", help="Colour it by real needs alone.")] = False,
 ) -> None:
     """Villages of an area coloured by share of unaddressed severe need, with their libraries.
 
@@ -80,7 +81,7 @@ def area(
     """
     from .. import viz
 
-    _write(lambda: viz.area_view(_store(), code, max_nodes=max_nodes), output, lang)
+    _write(lambda: viz.area_view(_store(), code, max_nodes=max_nodes, real_only=real_only), output, lang)
 
 
 @viz_app.command("policy")

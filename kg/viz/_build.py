@@ -338,11 +338,13 @@ def share_colour(share: float | None) -> str:
     return f"#{r:02x}{g:02x}{bl:02x}"
 
 
-def area_view(store: StoreAPI, code: str, *, reach: str | None = None, max_nodes: int = MAX_NODES) -> ViewGraph:
+def area_view(store: StoreAPI, code: str, *, reach: str | None = None, max_nodes: int = MAX_NODES,
+              real_only: bool = False) -> ViewGraph:
     """An area drawn as a map of its parts: one cluster per child area (the townships of a county, the
     counties of a city or province), its members around it (the villages with recorded needs; for a
     province, the counties), each coloured by the share of its severe need left unaddressed; a township
-    is one cluster of its villages. Every part links to its own view."""
+    is one cluster of its villages. Every part links to its own view. ``real_only`` colours it by the real
+    needs alone, and the views it leads to answer from real data too."""
     info = resolve_area(store, code)
     if info.is_village:
         raise NotFound(
@@ -353,6 +355,9 @@ def area_view(store: StoreAPI, code: str, *, reach: str | None = None, max_nodes
     g = nx.DiGraph()
     labs = info.label
     tallies = map_tallies(store, info, reach=reach)
+    if real_only:
+        tallies = [t for t in tallies if not t.example]
+    only = "?real_only=true" if real_only else ""
     shares = tally_shares(tallies)
     member_len = 6 if len(code) == 2 else 12  # a province's clusters show counties, the others villages
     hub_len = {2: 4, 4: 6, 6: 9, 9: 9}[len(code)]
@@ -370,7 +375,7 @@ def area_view(store: StoreAPI, code: str, *, reach: str | None = None, max_nodes
         if h == a:
             continue
         hc = h.rsplit("/", 1)[-1]
-        add_node(g, h, "area", names[h], color=share_colour(_share(tally.get(hc))), href=f"/views/area/{hc}",
+        add_node(g, h, "area", names[h], color=share_colour(_share(tally.get(hc))), href=f"/views/area/{hc}{only}",
                  size=24, font_size=32,
                  props=_props(("区划代码", "code", hc), *_share_props(tally.get(hc)), ("IRI", "IRI", h)))
     for m in members:
@@ -383,14 +388,14 @@ def area_view(store: StoreAPI, code: str, *, reach: str | None = None, max_nodes
         add_node(g, iri, "village" if village else "area",
                  {"zh": short_name(label.zh), "en": label.en}, synthetic=iri in vsynth,
                  color=share_colour(_share(tally.get(m))),
-                 href=f"/dashboard/village/{m}" if village else f"/views/area/{m}",
+                 href=f"/dashboard/village/{m}{only}" if village else f"/views/area/{m}{only}",
                  props=_props(("区划代码", "code", m), *_share_props(tally.get(m)), ("IRI", "IRI", iri)))
         add_edge(g, iri, hub, "所属", "within", quiet=True)
         groups.setdefault(hub, []).append(iri)
     title = {"zh": f"区域视图：{labs.zh}", "en": f"Area view: {labs.en}"}
     view = ViewGraph(g, "area", title, center=a)
-    view.data_basis = basis((t.example for t in tallies for _ in range(t.needs)), what_zh="项需求（颜色的依据）",
-                            what_en="needs (behind the colours)")
+    view.data_basis = basis((t.example for t in tallies for _ in range(t.needs)), real_only=real_only,
+                            what_zh="项需求（颜色的依据）", what_en="needs (behind the colours)")
     view.notes.append(
         {
             "zh": "颜色：未满足的严重需求（严重度 ≥ 4）占比，蓝 0% → 淡黄 50% → 红 100%，灰色为无严重需求；"
@@ -400,7 +405,10 @@ def area_view(store: StoreAPI, code: str, *, reach: str | None = None, max_nodes
             "Click an area or a village: its details link to its own page.",
         }
     )
-    view.links.append({"zh": "本区域缺口看板", "en": "gaps of this area", "href": f"/dashboard?area={code}"})
+    view.links.append({"zh": "本区域缺口看板", "en": "gaps of this area",
+                       "href": f"/dashboard?area={code}" + ("&real_only=true" if real_only else "")})
+    if not real_only:
+        view.links.append({"zh": "只看真实数据", "en": "real data only", "href": f"/views/area/{code}?real_only=true"})
     bound(view, max_nodes)
     kept = view.graph
     grouped_layout(kept, a, {h: [m for m in ms if m in kept] for h, ms in groups.items() if h in kept and h != a}

@@ -110,6 +110,19 @@ def test_area_view_is_a_map_of_townships_coloured_by_share_of_unaddressed_severe
     assert area("2113") in prov and area("211322") in prov and prov.has_edge(area("211322"), area("2113"))
 
 
+def test_area_view_draws_from_real_data_alone_when_asked(store: Store) -> None:
+    """`/views/area/{code}?real_only=true` coloured the map by example needs all the same (the parameter unread)."""
+    view = viz.area_view(store, "211322", real_only=True)
+    assert view.basis.real_only and view.basis.example_items == 0 and "dcpa import" in view.basis.note_en
+    assert not any(d.get("synthetic") for _, d in view.graph.nodes(data=True))
+    assert area("211322102200") not in view.graph  # its one need is example data
+    # what it leads to answers from the same data, and the map without it says where real data alone is
+    assert all(link["href"].endswith("real_only=true") for link in view.links)
+    assert view.graph.nodes[area("211322101")]["href"] == "/views/area/211322101?real_only=true"
+    assert {"zh": "只看真实数据", "en": "real data only", "href": "/views/area/211322?real_only=true"} in \
+        viz.area_view(store, "211322").links
+
+
 def test_share_colours_run_blue_to_red_through_pale_yellow() -> None:
     assert viz._build.share_colour(0.0) == "#2c7bb6"
     assert viz._build.share_colour(0.5) == "#ffffbf"
