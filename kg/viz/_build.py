@@ -148,6 +148,9 @@ def village_view(
     only = "?real_only=true" if real_only else ""  # the pages it leads to answer from the same data
     view.links.append({"zh": "村页面", "en": "village page", "href": f"/dashboard/village/{code}{only}"})
     view.links.append({"zh": "村 JSON", "en": "village JSON", "href": f"/api/villages/{code}{only}"})
+    if not real_only:
+        view.links.append({"zh": "只看真实数据", "en": "real data only",
+                           "href": f"/views/village/{code}?real_only=true"})
     if hops is not None:
         view.graph = neighbourhood(g, v, hops)
     bound(view, max_nodes)

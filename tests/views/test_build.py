@@ -67,6 +67,9 @@ def test_village_view_with_real_data_only_draws_no_example_node(store: Store) ->
     assert [n for n, d in real.graph.nodes(data=True) if d.get("synthetic")] == []
     assert V200 in real.graph and not real.synthetic
     assert all(link["href"].endswith("?real_only=true") for link in real.links if "village" in link["en"])
+    # the view drawn from every datum says where the one from real data alone is, as the village page does
+    assert {"zh": "只看真实数据", "en": "real data only", "href": "/views/village/211322101200?real_only=true"} in \
+        full.links and not any(link["en"] == "real data only" for link in real.links)
 
 
 def test_village_view_hops_keeps_the_neighbourhood(store: Store) -> None:
