@@ -174,7 +174,7 @@ def _checked_reason(reason: str | None) -> str:
         raise ValidationFailed(
             [Issue(f"撤回原因 / reason: {problem[0]}", column="reason", value=for_terminal(text[:80]),
                    hint=problem[1])],
-            "the reason cannot be stored; nothing was withdrawn",
+            "撤回原因无法保存，什么都没有撤回 / the reason cannot be stored; nothing was withdrawn",
         )
     return text
 
@@ -249,8 +249,9 @@ def _refuse_dangling(store: StoreAPI, batch_id: str) -> None:
         )
         for r in rows[:_MAX_LISTED]
     ]
-    more = " (and more)" if len(rows) > _MAX_LISTED else ""
-    raise ValidationFailed(issues, f"records of other batches refer to records of batch {batch_id}{more}; "
+    more, more_zh = (" (and more)", "（还有更多）") if len(rows) > _MAX_LISTED else ("", "")
+    raise ValidationFailed(issues, f"其他批次的记录引用了批次 {batch_id} 的记录{more_zh}，什么都没有撤回 / "
+                                   f"records of other batches refer to records of batch {batch_id}{more}; "
                                    "nothing was withdrawn")
 
 

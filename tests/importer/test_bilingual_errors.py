@@ -37,6 +37,16 @@ def _replacement(store: Store, settings: Settings) -> str:
                           settings=settings).batch_id
 
 
+def _referred_to(store: Store, settings: Settings) -> str:
+    """A batch of one interview, and another batch of a need that rests on it."""
+    interview = {"id": "ITV-REF-1", "interviewee_role": "IR1", "interviewed_on": "2018-05-10",
+                 "place_code": "210123206200", "interviewer": "x", "consent": "CO1", "anonymisation": "AN1"}
+    batch = import_records(store, "interviews", [interview], user="u", settings=settings).batch_id
+    import_records(store, "needs", [{**NEED, "source": "interview", "interview": "ITV-REF-1",
+                                     "identified_on": "2018-05-11"}], user="u", settings=settings)
+    return batch
+
+
 Case = tuple[Callable[[Store, Settings, Path], Any], str, str | None]
 #: (what is done, the English the message keeps, the English the hint keeps)
 CASES: dict[str, Case] = {
@@ -59,6 +69,10 @@ CASES: dict[str, Case] = {
                         "was already withdrawn on", "import its corrected files as a new batch"),
     "a replacement": (lambda s, st, tmp: withdraw(s, _replacement(s, st), user="u", settings=st),
                       "and cannot be withdrawn: batch ", "replace the record again"),
+    "referred to": (lambda s, st, tmp: withdraw(s, _referred_to(s, st), user="u", settings=st, dry_run=True),
+                    "records of other batches refer to records of batch ", None),
+    "bad reason": (lambda s, st, tmp: withdraw(s, _withdrawn(s, st), user="u", reason="a\x1b[2Jb", settings=st),
+                   "the reason cannot be stored; nothing was withdrawn", None),
 }
 
 
