@@ -86,8 +86,10 @@ class ServedStore:
         while not lock.try_acquire():  # a command finishes soon; another server does not
             who = holder(lock.path)
             if who is not None and who.what == "serve" and pid_alive(who.pid):
-                raise StoreBusy(f"{who} already serves the store at {versions.pointer(settings.store_path)}",
-                                hint="stop it first, or serve another store (DCPA_STORE_PATH)")
+                where = versions.pointer(settings.store_path)
+                raise StoreBusy(f"{who} 已在提供 {where} 的存储 / {who} already serves the store at {where}",
+                                hint="请先停止它，或提供另一个存储（DCPA_STORE_PATH） / "
+                                "stop it first, or serve another store (DCPA_STORE_PATH)")
             if not told:
                 log.warning("waiting for %s to finish with the store", who or "another dcpa process")
                 told = True

@@ -4,6 +4,8 @@ English (``中文 / English``), message and hint: the English as it was, for scr
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -49,3 +51,20 @@ def test_api_refusals_are_chinese_first(make_client: Callable[..., TestClient], 
     err = r.json()["error"]
     zh_first(err["message"], english)
     zh_first(err["hint"], hint)
+
+
+def test_a_second_server_of_a_store_is_told_chinese_first(tmp_path: Path, zh_first: Callable[..., None]) -> None:
+    """`dcpa serve` on a store another `dcpa serve` serves stops at once, naming the first: in English alone."""
+    from api.serving import ServedStore
+    from kg import versions
+    from kg.errors import StoreBusy
+
+    from ..core.conftest import writer_lock_held
+    from .conftest import make_settings
+
+    settings = make_settings(tmp_path)
+    with writer_lock_held(settings.store_path, "serve") as pid, pytest.raises(StoreBusy) as e:
+        ServedStore.open(SimpleNamespace(), settings)
+    zh_first(e.value.message, f"dcpa serve (pid {pid}) already serves the store at "
+                              f"{versions.pointer(settings.store_path)}")
+    zh_first(e.value.hint, "stop it first, or serve another store (DCPA_STORE_PATH)")
