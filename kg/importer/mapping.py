@@ -505,6 +505,7 @@ def add_rows(
     for where, cells in table_rows:
         values: dict[str, Any] = {}
         ok = True
+        failed: set[str] = set()
         for key, raw in cells.items():
             col = spec.column(key)
             try:
@@ -512,6 +513,7 @@ def add_rows(
             except CellError as e:
                 batch.issues.append(where.issue(e.message, key, _text(raw), e.hint))
                 ok = False
+                failed.add(key)
         for col in spec.required:
             if col.key in where.headers and col.key not in values and col.key not in cells:
                 batch.issues.append(
@@ -519,9 +521,11 @@ def add_rows(
                                 f"请填写“{col.zh}” / fill in '{col.header}'")
                 )
                 ok = False
-        if not ok or any(c.key not in where.headers for c in spec.required):
+        if any(c.key not in where.headers for c in spec.required):
             continue
-        _check_row(batch, spec, where, values)
+        _check_row(batch, spec, where, values, failed)  # every problem of the row at once, not round by round
+        if not ok:
+            continue
         ident = (kind, *(_ident(values.get(k)) for k in spec.identity))
         if ident in batch._identities:
             first = batch._identities[ident]
@@ -553,7 +557,11 @@ def _ident(v: Any) -> Any:
 OBSERVED_ON = ("identified_on", "interviewed_on")
 
 
-def _check_row(batch: Batch, spec: RecordSpec, where: Located, values: dict[str, Any]) -> None:
+def _check_row(batch: Batch, spec: RecordSpec, where: Located, values: dict[str, Any],
+               failed: set[str] | None = None) -> None:
+    """The checks of a row across its cells; ``failed``: cells that did not read (refused already), of which
+    nothing more is said."""
+    failed = failed or set()
     for a, b in (("start_date", "end_date"), ("period_start", "period_end"), ("registered_year", "exit_year")):
         if a in values and b in values and values[b] < values[a]:
             batch.issues.append(
@@ -569,7 +577,7 @@ def _check_row(batch: Batch, spec: RecordSpec, where: Located, values: dict[str,
                 f"'{key}' 是事情发生的日期，不能晚于导入日期（{batch.time.date().isoformat()}）：请检查年份 / "
                 f"'{key}' is when it happened, so it cannot be after the import ({batch.time.date().isoformat()}): "
                 "check the year"))
-    if spec.kind == "needs":
+    if spec.kind == "needs" and not failed & {"source", "interview", "quote"}:
         src = values.get("source")
         if "interview" in values and src is not None and src.code != "interview":
             batch.issues.append(where.issue(

@@ -508,6 +508,17 @@ def test_a_need_identified_in_the_future_is_refused(store, settings, tmp_path):
     assert "a date in the future" in issues[0].message and "check the year" in issues[0].hint
 
 
+def test_a_row_with_a_bad_cell_is_still_checked_whole(store, settings, tmp_path):
+    """A row with a number written with 万 and a date in the future was refused for the 万 alone: once the
+    steward corrected it, the next import refused the year. Every problem of the row is listed at once."""
+    issues = refused(store, settings, [write_csv(tmp_path / "needs.csv", HEADER,
+                                                 [row(people_affected="1.2万", identified_on="2030-05-12")])])
+    assert [(i.row, i.column) for i in issues] == [(2, "people_affected"), (2, "identified_on")]
+    # a cell that did not read says nothing more of itself: no "required value missing" for a bad source
+    issues = refused(store, settings, [write_csv(tmp_path / "needs2.csv", HEADER, [row(source="survey?")])])
+    assert [(i.row, i.column) for i in issues] == [(2, "source")]
+
+
 def test_an_unknown_interview_names_the_interviews_sheet(store, settings, tmp_path):
     issues = refused(store, settings, [write_csv(tmp_path / "needs.csv", HEADER + ["interview"],
                                                  [row(source="") + ["ITV-NOPE"]])])
