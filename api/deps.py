@@ -55,6 +55,7 @@ class Answers:
             result: T = await self.runner.call("kg.workers:invoke", target_of(fn), args, kwargs, timeout=self.timeout)
         except QueryTimeout as e:  # the runner's hint speaks of SPARQL patterns; an answer is scoped instead
             e.hint = (
+                f"请缩小地区范围或减少条目，或稍后再试（DCPA_ANSWER_TIMEOUT 为 {self.timeout:g} 秒） / "
                 "ask for a smaller area or fewer items, or try again later "
                 f"(DCPA_ANSWER_TIMEOUT is {self.timeout:g} s)"
             )

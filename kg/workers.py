@@ -112,13 +112,15 @@ class Deadline:
 
 def query_timeout(seconds: float) -> QueryTimeout:
     return QueryTimeout(
-        f"the query ran longer than its time limit of {seconds:g} s",
-        hint="start from the most selective pattern, add a LIMIT, or scope the query to one area",
+        f"查询超过了 {seconds:g} 秒的时间限制 / the query ran longer than its time limit of {seconds:g} s",
+        hint="请从最有选择性的模式开始、加上 LIMIT，或把查询限定在一个地区 / "
+        "start from the most selective pattern, add a LIMIT, or scope the query to one area",
     )
 
 
 def _shutting_down() -> StoreError:
-    return StoreError("the server is shutting down", hint="try again when it is back")
+    return StoreError("服务器正在关闭 / the server is shutting down",
+                      hint="请等它重新运行后再试 / try again when it is back")
 
 
 _CURRENT: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar("dcpa_deadline", default=None)
@@ -726,20 +728,27 @@ class WorkerPool:
             return self._memory_error()
         if code == -signal.SIGKILL:  # not by us: the kernel's OOM killer, as a rule
             return QueryMemoryLimit(
+                "查询的工作进程被系统终止（SIGKILL），多半是内存不足 / "
                 "the query's worker was killed by the system (SIGKILL), most likely for lack of memory",
-                hint="add a LIMIT or scope the query; if it keeps happening, lower DCPA_QUERY_MEMORY_MB "
+                hint="请加上 LIMIT 或限定查询范围；若反复出现，请调低 DCPA_QUERY_MEMORY_MB 或 DCPA_QUERY_WORKERS_MAX，"
+                "使工作进程装得下本机内存 / "
+                "add a LIMIT or scope the query; if it keeps happening, lower DCPA_QUERY_MEMORY_MB "
                 "or DCPA_QUERY_WORKERS_MAX so that the workers fit in the machine's memory",
             )
         log.error("query worker %d died (exit code %s) while running %s", worker.pid, code, job.target)
         return StoreError(
+            f"查询的工作进程意外停止（退出码 {code}），已换上新的 / "
             f"the query's worker process stopped unexpectedly (exit code {code}); it has been replaced",
-            hint="try again; if it happens again, report the query",
+            hint="请再试一次；若再次出现，请报告这个查询 / try again; if it happens again, report the query",
         )
 
     def _memory_error(self) -> QueryMemoryLimit:
         return QueryMemoryLimit(
+            f"查询所需内存超过了 {self.memory_mb} MB 的限制，已被停止 / "
             f"the query needed more memory than its limit of {self.memory_mb} MB; it was stopped",
-            hint="add a LIMIT, avoid ORDER BY / GROUP BY / DISTINCT over large joins, or scope the query "
+            hint="请加上 LIMIT、避免在大的连接上用 ORDER BY / GROUP BY / DISTINCT，或限定查询范围"
+            "（限制为 DCPA_QUERY_MEMORY_MB） / "
+            "add a LIMIT, avoid ORDER BY / GROUP BY / DISTINCT over large joins, or scope the query "
             "(the limit is DCPA_QUERY_MEMORY_MB)",
         )
 

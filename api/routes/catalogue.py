@@ -108,8 +108,10 @@ async def run_stored_query(
         result = await answers(answer, name, params, limit=settings.max_rows, real_only=real_only)
     except QueryTimeout as e:
         if q.faster:  # a query that reads a whole area says which one answers its counts from the derived graph
-            e.hint = (f"{q.faster} answers the same counts from the derived graph in milliseconds: "
-                      f"/api/queries/{q.faster}; or {e.hint}")
+            zh, _, en = (e.hint or "").partition(" / ")
+            e.hint = (f"{q.faster} 从派生图中几毫秒就能给出同样的计数：/api/queries/{q.faster}；或者{zh} / "
+                      f"{q.faster} answers the same counts from the derived graph in milliseconds: "
+                      f"/api/queries/{q.faster}; or {en or zh}")
         raise
     page = result.rows[offset : offset + limit]
     flags = result.example[offset : offset + limit]

@@ -89,3 +89,15 @@ def test_a_missing_or_half_built_store_is_said_chinese_first(tmp_path: Path,
         Store.open(place, create=False)
     zh_first(e.value.message, f"the store at {place} is damaged or half-built")
     zh_first(e.value.hint, "run `dcpa build` to rebuild it")
+
+
+def test_a_query_stopped_by_its_limits_is_said_chinese_first(zh_first: Callable[..., None]) -> None:
+    """A gap report, a plan or a SPARQL query past DCPA_QUERY_TIMEOUT answered 503 in English alone."""
+    from kg.workers import _shutting_down, query_timeout
+
+    late = query_timeout(10)
+    zh_first(late.message, "the query ran longer than its time limit of 10 s")
+    zh_first(late.hint, "add a LIMIT")
+    down = _shutting_down()
+    zh_first(down.message, "the server is shutting down")
+    zh_first(down.hint, "try again when it is back")
