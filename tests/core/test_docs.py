@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer.main
@@ -65,3 +66,23 @@ def test_the_quick_start_names_every_system_package_make_installs() -> None:
     for program in installs:
         assert named.get(program, program) in quick, f"the quick start does not say `make` installs {program}"
     assert "apt-get" in quick and "root" in quick, "say that these come from apt-get, which needs root"
+
+
+def _readme_usages() -> list[str]:
+    """Every `dcpa …` usage in the first column of the README's command table."""
+    section = README.split("## Command line", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split(" | ")[0] for line in section.splitlines() if line.startswith("| `dcpa ")]
+    return [usage for first in rows for usage in re.findall(r"`(dcpa [^`]+)`", first)]
+
+
+@pytest.mark.parametrize("usage", _readme_usages())
+def test_every_option_the_command_table_shows_exists(usage: str) -> None:
+    """A renamed or dropped option would leave the README showing one that `dcpa` refuses (exit 2)."""
+    cmd: Any = typer.main.get_command(app)
+    for word in usage.split()[1:]:
+        if word not in getattr(cmd, "commands", {}):
+            break
+        cmd = cmd.commands[word]
+    options = {o for p in cmd.params for o in (*getattr(p, "opts", ()), *getattr(p, "secondary_opts", ()))}
+    shown = re.findall(r"(?<![\w-])(--?[a-z][a-z-]*)", usage)
+    assert shown == [] or set(shown) <= options, f"{usage}: {sorted(set(shown) - options)} not options of it"
