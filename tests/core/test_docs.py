@@ -86,3 +86,26 @@ def test_every_option_the_command_table_shows_exists(usage: str) -> None:
     options = {o for p in cmd.params for o in (*getattr(p, "opts", ()), *getattr(p, "secondary_opts", ()))}
     shown = re.findall(r"(?<![\w-])(--?[a-z][a-z-]*)", usage)
     assert shown == [] or set(shown) <= options, f"{usage}: {sorted(set(shown) - options)} not options of it"
+
+
+def _documented_defaults() -> dict[str, str]:
+    section = README.split("## Settings", 1)[1].split("\n## ", 1)[0]
+    return {m.group(1).lower(): m.group(2).strip().strip("`")
+            for m in re.finditer(r"^\| `DCPA_([A-Z_]+)` \| ([^|]*) \|", section, re.MULTILINE)}
+
+
+@pytest.mark.parametrize("name", sorted(Settings.model_fields))
+def test_every_setting_s_documented_default_is_its_default(name: str) -> None:
+    """The Settings table's default column is what kg.settings gives when the variable is unset."""
+    from kg.settings import PROJECT_ROOT
+
+    documented = _documented_defaults()[name]
+    default = Settings.model_fields[name].default
+    if default is None:
+        assert documented == "–", f"DCPA_{name.upper()} has no default; the README says {documented}"
+    elif isinstance(default, Path):
+        assert documented == default.relative_to(PROJECT_ROOT).as_posix()
+    elif isinstance(default, int | float):
+        assert float(documented) == default, f"DCPA_{name.upper()}: README {documented}, settings {default}"
+    else:
+        assert documented == str(default)
