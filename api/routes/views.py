@@ -63,9 +63,11 @@ async def policy_view(
     area: Annotated[str | None, Query(pattern=TYPED_AREA_CODE_PATTERN,
                                       description="Narrow to this area: summed up by the areas below it down "
                                                   "to a city; a county or below, drawn in full")] = None,
+    real_only: RealOnlyParam = False,
 ) -> HTMLResponse:
     """Policy → programmes → where their interventions go, summed up by area, each area leading down."""
-    return _page(await answers(viz.policy_view, ident, area_code=area, max_nodes=max_nodes), lang)
+    return _page(await answers(viz.policy_view, ident, area_code=area, max_nodes=max_nodes, real_only=real_only),
+                 lang)
 
 
 @router.get("/views/ontology", summary="Ontology graph view / 本体关系图", response_class=HTMLResponse)

@@ -92,6 +92,7 @@ def policy(
     max_nodes: MaxOption = 300,
     area: Annotated[str | None, typer.Option("--area", help="Narrow to this area (a county or below: drawn "
                                               "in full; above: summed up by the areas below it).")] = None,
+    real_only: Annotated[bool, typer.Option("--real-only", help="Its real interventions alone.")] = False,
 ) -> None:
     """Policy → programmes → where their interventions go, summed up by area (--area to narrow).
 
@@ -99,7 +100,8 @@ def policy(
     """
     from .. import viz
 
-    _write(lambda: viz.policy_view(_store(), ident, area_code=area, max_nodes=max_nodes), output, lang)
+    _write(lambda: viz.policy_view(_store(), ident, area_code=area, max_nodes=max_nodes, real_only=real_only),
+           output, lang)
 
 
 @viz_app.command("ontology")

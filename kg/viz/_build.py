@@ -449,8 +449,10 @@ def _share_props(t: dict[str, int] | None) -> list[tuple[str, str, Any]]:
 # ---------------------------------------------------------------------------
 
 
-def policy_view(store: StoreAPI, ident: str, *, area_code: str | None = None, max_nodes: int = MAX_NODES) -> ViewGraph:
-    """A policy (or programme), the programmes it supports, and where their interventions go.
+def policy_view(store: StoreAPI, ident: str, *, area_code: str | None = None, max_nodes: int = MAX_NODES,
+                real_only: bool = False) -> ViewGraph:
+    """A policy (or programme), the programmes it supports, and where their interventions go (``real_only``:
+    its real interventions alone, and the views it leads to answer from real data too).
 
     Where they go is summed up by area, one level below ``area_code`` (cities for the whole province,
     counties for a city): each area says how many interventions and villages, and links to this view
@@ -532,7 +534,8 @@ def policy_view(store: StoreAPI, ident: str, *, area_code: str | None = None, ma
                 flagged.add(i)
     within = scope.code if scope else ""
     targets = {i: [c for c in cs if c.startswith(within) or within.startswith(c)] for i, cs in targets.items()}
-    targets = {i: cs for i, cs in targets.items() if cs}
+    targets = {i: cs for i, cs in targets.items() if cs and not (real_only and i in flagged)}
+    only = "real_only=true" if real_only else ""
     labs = g.nodes[start]["labels"]
     where = f"（{scope.label.zh}）" if scope else ""
     title = {"zh": f"政策视图：{labs['zh']}{where}", "en": f"Policy view: {labs['en']}"
@@ -540,11 +543,16 @@ def policy_view(store: StoreAPI, ident: str, *, area_code: str | None = None, ma
     view = ViewGraph(g, "policy", title, center=start)
     if scope is not None:
         up = scope.parent.code if scope.parent else None
+        query = "&".join(q for q in (f"area={up}" if up and len(up) > 2 else "", only) if q)
         view.links.append({"zh": "上一级", "en": "one level up",
-                           "href": f"/views/policy/{ident}" + (f"?area={up}" if up and len(up) > 2 else "")})
-    view.data_basis = basis([i in flagged for i in targets], what_zh="个帮扶项目", what_en="interventions")
+                           "href": f"/views/policy/{ident}" + (f"?{query}" if query else "")})
+    if not real_only:
+        view.links.append({"zh": "只看真实数据", "en": "real data only", "href": f"/views/policy/{ident}?"
+                           + "&".join(q for q in (f"area={scope.code}" if scope else "", "real_only=true") if q)})
+    view.data_basis = basis([i in flagged for i in targets], real_only=real_only, what_zh="个帮扶项目",
+                            what_en="interventions")
     if scope is None or len(scope.code) <= 4:
-        _policy_by_area(g, store, ident, start, targets, prog_of, len(scope.code) if scope else 2)
+        _policy_by_area(g, store, ident, start, targets, prog_of, len(scope.code) if scope else 2, only)
         view.notes.append({"zh": "按地区汇总各项目与村数；点一个地区，详情里可进入该地区的明细。",
                            "en": "Interventions and villages summed up by area; click an area: its details lead "
                                  "to the view narrowed to it."})
@@ -556,7 +564,8 @@ def policy_view(store: StoreAPI, ident: str, *, area_code: str | None = None, ma
             for c in cs:
                 t = area(c)
                 add_node(g, t, "village" if len(c) == 12 else "area", names[t],
-                         href=f"/dashboard/village/{c}" if len(c) == 12 else f"/views/area/{c}")
+                         href=(f"/dashboard/village/{c}" if len(c) == 12 else f"/views/area/{c}")
+                         + (f"?{only}" if only else ""))
                 add_edge(g, i, t, "帮扶对象", "targets")
     bound(view, max_nodes)
     kept = view.graph
@@ -570,7 +579,7 @@ def policy_view(store: StoreAPI, ident: str, *, area_code: str | None = None, ma
 
 
 def _policy_by_area(g: nx.DiGraph, store: StoreAPI, ident: str, start: str, targets: dict[str, list[str]],
-                    prog_of: dict[str, str], level: int) -> None:
+                    prog_of: dict[str, str], level: int, only: str = "") -> None:
     """One node per area one level below ``level`` (by code prefix): how many interventions and villages of
     the policy go there, linked from each programme with its count, and to the view narrowed to it."""
     size = {2: 4, 4: 6}[level]
@@ -589,7 +598,7 @@ def _policy_by_area(g: nx.DiGraph, store: StoreAPI, ident: str, start: str, targ
         node_iri = f"{area(key)}#policy-{ident}"  # the area as this view sums it up (not the area node itself)
         add_node(g, node_iri, "area",
                  {"zh": f"{name.zh}：{n} 个项目，{m} 个村", "en": f"{name.en}: {n} interventions, {m} villages"},
-                 href=f"/views/policy/{ident}?area={key}", size=min(28, 10 + n // 3),
+                 href=f"/views/policy/{ident}?area={key}" + (f"&{only}" if only else ""), size=min(28, 10 + n // 3),
                  props=_props(("区划代码", "code", key), ("项目", "interventions", n), ("村", "villages", m)))
         by_prog: dict[str, int] = {}
         for i in ints:

@@ -126,6 +126,19 @@ def test_area_view_draws_from_real_data_alone_when_asked(store: Store) -> None:
         viz.area_view(store, "211322").links
 
 
+def test_policy_view_draws_from_real_data_alone_when_asked(store: Store) -> None:
+    """`/views/policy/P02?real_only=true` summed up example interventions all the same (the parameter unread)."""
+    whole = viz.policy_view(store, "P02")
+    assert whole.data_basis.example_items > 0
+    assert {"zh": "只看真实数据", "en": "real data only", "href": "/views/policy/P02?real_only=true"} in whole.links
+    real = viz.policy_view(store, "P02", real_only=True)
+    assert real.data_basis.real_only and real.data_basis.example_items == 0
+    assert f"{area('2113')}#policy-P02" not in real.graph  # 朝阳市's interventions are all example data
+    county = viz.policy_view(store, "P02", area_code="211322", real_only=True)
+    assert node("intervention", "I1") not in county.graph
+    assert all(link["href"].endswith("real_only=true") for link in county.links)
+
+
 def test_share_colours_run_blue_to_red_through_pale_yellow() -> None:
     assert viz._build.share_colour(0.0) == "#2c7bb6"
     assert viz._build.share_colour(0.5) == "#ffffbf"
