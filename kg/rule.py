@@ -433,7 +433,9 @@ class Rule:
         Villages are served in order: real needs before example ones (example data must never take
         capacity meant for real needs), then the most severe fitting need, then the village code.
         A village consumes one unit of ``villageCapacity`` and the largest ``peopleAffected`` of its
-        fitting needs (people overlap across the needs of one village) of ``peopleReached``.
+        fitting needs (people overlap across the needs of one village) of ``peopleReached``. A village
+        with real fitting needs is ranked and charged by those alone, so that a real need's state is the
+        same with or without the example data.
         """
         by_village: dict[str, list[NeedFacts]] = defaultdict(list)
         for n in needs:
@@ -446,8 +448,11 @@ class Rule:
             demand = []
             for v in i.villages:
                 fitting = [n for n in by_village.get(v, ()) if self.competes(n, i)]
+                # a village with real needs is ranked and charged by them alone: its example needs (more
+                # severe, more people) would otherwise push a real need of another village out
+                fitting = [n for n in fitting if not n.example] or fitting
                 if fitting:
-                    real = any(not n.example for n in fitting)
+                    real = not fitting[0].example
                     demand.append((not real, -max(n.severity for n in fitting), v,
                                    max((n.people or 0) for n in fitting)))
             covered: set[str] = set()

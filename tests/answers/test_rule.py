@@ -247,6 +247,21 @@ def test_example_needs_never_take_capacity_meant_for_real_needs() -> None:
     assert got == {"v": G, "w": A}
 
 
+def test_a_real_need_keeps_its_share_of_a_capacity_whatever_the_example_needs_beside_other_real_ones() -> None:
+    # V's real need is mild, W's severe; V also has a severe example need with many people. The room serves one
+    # village: W, as it does without the example data (a gap report with "real data only" must not change)
+    room = intervention("room", category=C2, category_code="C2", villages=(V, W), named_fits=TERMINAL,
+                        village_capacity=1, example=False)
+    real = [need("v", V, N11, 2, example=False), need("w", W, N11, 4, example=False)]
+    assert states([room], real) == {"v": G, "w": A}
+    assert states([room], [*real, need("ve", V, N11, 5, example=True)]) == {"v": G, "w": A, "ve": G}
+    # the same with people: V's example need of 90 people would leave no room for W's 60
+    course = intervention("class", villages=(V, W), named_fits=TRAINING, people_reached=100, example=False)
+    real = [need("v", V, N22, 5, 30, example=False), need("w", W, N22, 4, 60, example=False)]
+    assert states([course], real) == {"v": A, "w": A}
+    assert states([course], [*real, need("ve", V, N22, 1, 90, example=True)]) == {"v": A, "w": A, "ve": A}
+
+
 # -- a property: an intervention changes only the needs of the villages it reaches -------------------
 
 CODES = [V, W, X, "219002001001"]
