@@ -165,6 +165,7 @@ def build_into(
     imports_path: Path | None = None,
     progress: ProgressFn | None = None,
     workdir: Path | None = None,
+    settings: Settings | None = None,
 ) -> tuple[dict[str, int], int | None]:
     """Load every part of the graph into ``store`` (which should be empty).
 
@@ -189,7 +190,7 @@ def build_into(
     replayed = _replay_imports(store, imports_path)
     step("imports", 1)
     step("derived")
-    derive_all(store, bulk=True, workdir=workdir)
+    derive_all(store, bulk=True, workdir=workdir, settings=settings)  # the build's day and windows, not the process's
     step("derived", 1)
     return graph_counts(store), replayed
 
@@ -274,7 +275,7 @@ def build_remote(settings: Settings, villages: int, seed: int, progress: Progres
             with tempfile.TemporaryDirectory(prefix="dcpa-build-") as work:
                 graphs, replayed = build_into(store, example_villages=villages, seed=seed,
                                               imports_path=Path(settings.imports_path), progress=progress,
-                                              workdir=Path(work))
+                                              workdir=Path(work), settings=settings)
             stamp.write(store, fp)
         except BaseException:
             for g in store.graphs():  # what this build loaded: the store was empty
@@ -327,6 +328,7 @@ def _build_version(
                 imports_path=Path(settings.imports_path),
                 progress=progress,
                 workdir=versions.scratch(version),
+                settings=settings,
             )
             faults.point("build:loaded")
             if progress:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -12,6 +13,7 @@ import pytest
 
 from kg import versions
 from kg.build import build
+from kg.derived import marker
 from kg.errors import StoreError
 from kg.store import Store
 
@@ -124,3 +126,14 @@ def test_store_open_keeps_the_version_it_resolved(tmp_path: Path, quick: None) -
     assert new.count() > 0
     new.close()
     assert ox.Store.read_only(str(first)).contains_named_graph(ox.NamedNode("https://example.org/late"))
+
+
+def test_a_build_derives_for_the_day_and_windows_of_the_settings_it_is_given(tmp_path: Path) -> None:
+    settings = Place(tmp_path).settings.model_copy(update={"as_of": date(2020, 6, 30), "example_villages": 3})
+    build(settings)
+    store = Store.open(settings.store_path, read_only=True)
+    try:
+        m = marker(store)
+        assert m is not None and m.as_of == date(2020, 6, 30)  # not the process's day (DCPA_AS_OF, else today)
+    finally:
+        store.close()
