@@ -140,6 +140,16 @@ def test_a_terminal_counts_while_in_service() -> None:
     assert states([i], needs, date(2025, 1, 1)) == {"v": G}
 
 
+def test_a_declared_in_service_date_ends_it_before_its_window_or_open_end() -> None:
+    # the steward's date replaces the category's window and an active one's open end (docs/DATA_MODEL.md)
+    needs = [need("v", V, N11)]
+    for status, end in ((COMPLETED, date(2020, 1, 31)), (ACTIVE, None)):
+        i = intervention("e", category=C2, category_code="C2", villages=(V,), named_fits=TERMINAL, status=status,
+                         start=date(2019, 1, 1), end=end, in_service_until=date(2020, 3, 31))
+        assert states([i], needs, date(2020, 3, 31)) == {"v": A}
+        assert states([i], needs, date(2020, 4, 1)) == {"v": G}  # well within end + 60 months, or open-ended
+
+
 def test_planned_cancelled_and_not_yet_started_interventions_do_not_count() -> None:
     needs = [need("v", V, N22)]
     for status in (PLANNED, CANCELLED):
@@ -153,6 +163,7 @@ def test_completed_without_dates_does_not_count_and_active_without_end_is_open_e
     windows = parse_validity("")
     undated = intervention("t", status=COMPLETED, start=None)
     assert validity(undated, windows)[0] is None
+    assert validity(intervention("t", status=ACTIVE, start=None), windows)[1] is None  # an active one counts
     open_ended = intervention("t", status=ACTIVE, start=date(2010, 1, 1))
     assert validity(open_ended, windows)[1] is None
     # an active intervention whose end has passed is judged by its end and window, like a completed one
