@@ -206,6 +206,9 @@ def test_an_evaluation_below_target_gives_addressed_but_not_verified() -> None:
     evs = [evaluation(i, V, 100, 80, date(2020, 1, 31)), evaluation(i, V, 100, 120, date(2020, 5, 31)),
            evaluation(i, V, 100, 10, date(2020, 12, 31))]
     assert states([i], needs, evaluations=evs) == {"v": A}
+    # two indicators evaluated over the same period: one short of its target is enough (docs/DATA_MODEL.md)
+    met = EvaluationFacts(i.iri + "/e-met", i.iri, V, 100, 120, date(2020, 5, 31), True)
+    assert states([i], needs, evaluations=[met, evaluation(i, V, 100, 80, date(2020, 5, 31))]) == {"v": U}
 
 
 def test_one_verified_intervention_is_enough() -> None:
