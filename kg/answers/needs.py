@@ -253,10 +253,14 @@ def need_rows(
             else:
                 notes.append(_not_derived_note(m, day, derived.as_of_today(settings)))
         codes = None if scope is None else [scope.code]
-        inputs = facts.read_inputs(store, codes, day, settings.validity_windows(), cut or period)
+        # every need known on the day shares the capacities, in the period or not: a need identified before it
+        # keeps its share, so each need of the period gets the state it has on the day
+        known = facts.known_by(store, day) if period is not None else cut
+        inputs = facts.read_inputs(store, codes, day, settings.validity_windows(), known)
         result = inputs.outcomes(modes)
+        kept = None if period is None else {n.iri for n in facts.read_needs(store, codes, cut or period)}
         rows = [NeedRow(n.iri, n.village, n.need_type, n.severity, n.people, n.example, result[n.iri].state,
-                        result[n.iri].reasons) for n in inputs.needs]
+                        result[n.iri].reasons) for n in inputs.needs if kept is None or n.iri in kept]
         source = "live"
     if real_only:
         rows = [r for r in rows if not r.example]

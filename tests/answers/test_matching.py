@@ -77,6 +77,25 @@ def test_gaps_by_category_count_a_need_under_each_fitting_category(store: Store,
     assert not any("add up" in n for n in gaps(store, None, by="need_type", settings=settings).notes)
 
 
+def test_a_period_report_gives_each_need_the_state_it_has_on_the_day() -> None:
+    """I9's one e-reading room goes to the village with the most severe need known on the day: with a need m of
+    Community 5 identified in 2018 (severity 5), to Community 5, and l (Village 4, identified 2019) is a gap. A
+    report of the needs identified in 2019 judged as of 2020-01-09 counted l addressed: m, identified before the
+    period, no longer took its share of the room."""
+    store = fixture_store()
+    store.update("""PREFIX dcpa: <https://w3id.org/dcpa/ontology#> PREFIX dcpav: <https://w3id.org/dcpa/vocab/>
+        PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+        INSERT DATA { GRAPH <https://w3id.org/dcpa/graph/synthetic> { <https://w3id.org/dcpa/id/need/m> a dcpa:Need ;
+          dcpa:needOf <https://w3id.org/dcpa/id/area/219002001002> ; dcpa:needType dcpav:N11 ; dcpa:severity 5 ;
+          dcpa:peopleAffected 20 ; dcpa:identifiedOn "2018-01-01"^^xsd:date ; dcpa:isSynthetic true } }""")
+    day = date(2020, 1, 9)
+    on_the_day = gaps(store, "219002001001", as_of=day, by="need_type", settings=settings_for())
+    assert {g.code.rsplit("/", 1)[-1]: g.unaddressed for g in on_the_day.groups}["N11"] == 1  # l: the room went to m
+    period = gaps(store, "219002001001", period=("2019-01-01", day.isoformat()), by="need_type",
+                  settings=settings_for())
+    assert {g.code.rsplit("/", 1)[-1]: g.unaddressed for g in period.groups}["N11"] == 1
+
+
 def test_gaps_by_severity_and_period(store: Store, settings: Settings) -> None:
     rep = gaps(store, "21", by="severity", settings=settings)
     assert [(g.code, g.needs, g.unaddressed) for g in rep.groups] == [
