@@ -754,7 +754,9 @@ def test_the_gap_figures_are_the_oracles(world: World) -> None:
         needs_paths = [p for p in second_paths if p.stem.startswith("needs")]
         second_needs = import_files(store, needs_paths, user="oracle", settings=w.settings).batch_id
         check(w, store, merged(example, real_tables(first_paths + needs_paths)), "needs alone", full=False)
-        rest = [p for p in second_paths if p not in needs_paths]
+        res_paths = [p for p in second_paths if p.stem.startswith("resources")]
+        second_res = import_files(store, res_paths, user="oracle", settings=w.settings).batch_id
+        rest = [p for p in second_paths if p not in needs_paths + res_paths]
         second_rest = import_files(store, rest, user="oracle", settings=w.settings).batch_id
         tables = merged(example, real_tables(first_paths + second_paths))
         oracle = Oracle(tables, w.vocab)
@@ -790,9 +792,10 @@ def test_the_gap_figures_are_the_oracles(world: World) -> None:
         tables = replaced(merged(example, real_tables(first_paths + second_paths + fixed_paths)), fixes)
         check(w, store, tables, "replacements", full=False)
         withdraw(store, second_needs, user="oracle", reason="oracle", settings=w.settings)
-        tables = replaced(merged(example, real_tables(first_paths + rest + fixed_paths)), fixes)
+        tables = replaced(merged(example, real_tables(first_paths + res_paths + rest + fixed_paths)), fixes)
         check(w, store, tables, "needs withdrawn", full=False)
         withdraw(store, second_rest, user="oracle", reason="oracle", settings=w.settings)
+        withdraw(store, second_res, user="oracle", reason="oracle", settings=w.settings)
         tables = replaced(merged(example, real_tables(first_paths + fixed_paths)), fixes)
         check(w, store, tables, "withdrawal", full=False)
         refreshed = derived_figures(store)
@@ -819,8 +822,8 @@ def test_the_gap_figures_are_the_oracles(world: World) -> None:
 
 def replacements(store: Store, first: dict[str, list[dict[str, str]]],
                  rng: random.Random) -> list[tuple[str, str, dict[str, str], str]]:
-    """An in-force capacity-limited intervention cancelled, another given other dates and villages, and a need
-    given another type and severity (its identity changes, its record stays)."""
+    """A capacity-limited intervention cancelled, another made active and open-ended since 2023, a need given
+    another type and severity (its identity changes, its record stays), an evaluation's result turned over."""
     ints = first["interventions"]
     capped = [i for i in ints if i.get("village_capacity") or i.get("people_reached")]
     a = dict(rng.choice(capped), status="S4")
@@ -834,7 +837,15 @@ def replacements(store: Store, first: dict[str, list[dict[str, str]]],
     need_id = code(str(iri[0]["n"]))
     other = dict(n, need_type="N2" if n["need_type"] != "N2" else "N3", severity="5")
     old = f"{n['village_code']}|{n['need_type']}|{n['identified_on']}"
-    return [("interventions", a["id"], a, ""), ("interventions", b["id"], b, ""), ("needs", need_id, other, old)]
+    e = first["evaluations"][0]
+    iri = store.select(f"""PREFIX dcpa: <https://w3id.org/dcpa/ontology#>
+        PREFIX xsd: <http://www.w3.org/2001/XMLSchema#> SELECT ?e WHERE {{
+        ?e dcpa:evaluates <{INT_IRI}{e['intervention_id']}> ;
+           dcpa:evaluatedArea <https://w3id.org/dcpa/id/area/{e['area_code']}> ;
+           dcpa:indicator <{DCPAV}{e['indicator']}> ; dcpa:periodStart "{e['period_start']}"^^xsd:date }}""")
+    missed = dict(e, actual_value="10" if e["actual_value"] != "10" else "200")  # the other side of its target
+    return [("interventions", a["id"], a, ""), ("interventions", b["id"], b, ""), ("needs", need_id, other, old),
+            ("evaluations", code(str(iri[0]["e"])), missed, "")]
 
 
 def replaced(t: Tables, fixes: list[tuple[str, str, Any, str]]) -> Tables:
