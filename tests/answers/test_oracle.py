@@ -683,6 +683,16 @@ def check(w: World, store: Store, tables: Tables, what: str, *, full: bool = Tru
         for g in rep["groups"]:
             want = tally(tables, states, area=area, real_only=True, severity=int(g["code"]))
             assert group_tuple(g) == want.tuple(), (what, area, g["code"])
+    for area in ["21", w.counties[0]]:  # by category: a need under every category whose types meet its type
+        rep = gaps(store, area, by="category", min_severity=3, as_of=day, settings=w.settings).to_dict()
+        got_cats = {code(g["code"]): group_tuple(g) for g in rep["groups"]}
+        want_cats = {}
+        for c in ("C1", "C2", "C3", "C4"):
+            met = {t for t in {n.type for n in tables.needs} if w.vocab.addresses[c] & oracle.types_met(t)}
+            tl = tally(tables, states, area=area, types=met, min_severity=3)
+            if tl.needs:
+                want_cats[c] = tl.tuple()
+        assert got_cats == want_cats, (what, area)
     start = date(2020, 1, 1)  # a period: the needs identified in it, judged as of its end
     rep = gaps(store, w.counties[0], period=(start, DAY), settings=w.settings).to_dict()
     assert group_tuple(rep["totals"]) == tally(tables, states, area=w.counties[0], start=start).tuple(), what
