@@ -402,17 +402,19 @@ class Rule:
         return best[1], up[best[1].need_type]
 
     def below_target(self, intervention: str, village: str, real_need: bool) -> bool:
-        """Whether the latest evaluation of ``intervention`` covering ``village`` missed its target."""
+        """Whether the latest evaluation of ``intervention`` covering ``village`` missed its target.
+
+        Only evaluations with a result count (a target and an actual value): a row entered before its value is
+        known says nothing yet, and must not hide the result before it (as recommendations and ``similar`` read
+        evidence of effect)."""
         here = set(prefixes(village))
-        evs = [e for e in self._evals.get(intervention, ()) if e.area in here and not (real_need and e.example)]
-        if not evs:
+        results = [(e.period_end or date.min, e.actual < e.target) for e in self._evals.get(intervention, ())
+                   if e.area in here and not (real_need and e.example) and e.target is not None
+                   and e.actual is not None]
+        if not results:
             return False
-        latest = max((e.period_end or date.min) for e in evs)
-        return any(
-            e.target is not None and e.actual is not None and e.actual < e.target
-            for e in evs
-            if (e.period_end or date.min) == latest
-        )
+        latest = max(end for end, _ in results)
+        return any(short for end, short in results if end == latest)
 
     def reaching(self, village: str) -> list[tuple[str, ReachMode, str]]:
         """(intervention, mode, targeted area code) of every in-force intervention reaching a village."""

@@ -264,8 +264,8 @@ class Oracle:
                     addressing[n.key].add(i.id)
                     self.seen["area"] += 1
         evals: dict[str, list[EvaluationRec]] = defaultdict(list)
-        for e in self.t.evaluations:
-            if e.period_end <= day:
+        for e in self.t.evaluations:  # those with a result, ended by the day
+            if e.period_end <= day and e.target is not None and e.actual is not None:
                 evals[e.intervention].append(e)
         out = {}
         for n in known:
@@ -283,7 +283,7 @@ class Oracle:
                     break
                 last = max(e.period_end for e in here)
                 latest = [e for e in here if e.period_end == last]
-                if not any(e.target is not None and e.actual is not None and e.actual < e.target for e in latest):
+                if not any(e.actual is not None and e.target is not None and e.actual < e.target for e in latest):
                     below_all = False
                     break
             out[n.key] = ("NS2" if below_all else "NS1", cats)

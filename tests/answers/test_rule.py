@@ -209,6 +209,9 @@ def test_an_evaluation_below_target_gives_addressed_but_not_verified() -> None:
     # two indicators evaluated over the same period: one short of its target is enough (docs/DATA_MODEL.md)
     met = EvaluationFacts(i.iri + "/e-met", i.iri, V, 100, 120, date(2020, 5, 31), True)
     assert states([i], needs, evaluations=[met, evaluation(i, V, 100, 80, date(2020, 5, 31))]) == {"v": U}
+    # a later row without its actual value (not yet measured) does not hide the result before it
+    pending = EvaluationFacts(i.iri + "/e-pending", i.iri, V, 100, None, date(2020, 6, 30), True)
+    assert states([i], needs, evaluations=[evaluation(i, V, 100, 80, date(2020, 5, 31)), pending]) == {"v": U}
 
 
 def test_one_verified_intervention_is_enough() -> None:
