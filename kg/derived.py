@@ -347,8 +347,8 @@ def _marker_lines(m: Marker) -> list[str]:
     return lines
 
 
-_LABEL_ZH = "派生：需求是否已被满足（规则第 2 版，派生图第 6 版）"
-_LABEL_EN = "Derived: whether each need is addressed (rule version 2, derived graph version 6)"
+_LABEL_ZH = "派生：需求是否已被满足（规则第 3 版，派生图第 7 版）"
+_LABEL_EN = "Derived: whether each need is addressed (rule version 3, derived graph version 7)"
 RULE_TEXT = (
     "A need of type T in village V is addressed as of a date when an intervention reaches V (it names V, "
     "or targets an area containing V with an online resource or a declared whole-area reach scope), fits T "

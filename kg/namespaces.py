@@ -32,9 +32,9 @@ GRAPH_SYNTHETIC = GRAPH["synthetic"]
 GRAPH_DERIVED = GRAPH["derived"]
 #: The activity that makes the derived graph, versioned: a store whose derived graph another version made
 #: is treated as having none (v3 added the coverage summaries, v4 the class partitions, v5 the village gap
-#: summaries and the areas' village counts, v6 holds only the needs identified by its day; the rule itself is
-#: version 2).
-DERIVED_RULE = ID["activity/derive-addressed-v6"]
+#: summaries and the areas' village counts, v6 holds only the needs identified by its day, v7 follows the rule's
+#: version 3: a capacity's villages with real needs ranked by those alone, an evaluation read only with its result).
+DERIVED_RULE = ID["activity/derive-addressed-v7"]
 GRAPH_IMPORT_PREFIX = str(GRAPH) + "import/"
 #: Each withdrawn import batch leaves its withdrawal record in a graph of its own under ``withdrawn/``.
 GRAPH_WITHDRAWN_PREFIX = str(GRAPH) + "withdrawn/"
