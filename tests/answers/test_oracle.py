@@ -5,12 +5,13 @@ graph", "Honest answers"; the README) and never imports ``kg.rule`` or ``kg.fact
 imports (the CSV tables this module generates, seeded), the example data a build generates (read back from its
 graph as plain records), the bundled areas and the links of ``ontology/vocab.ttl``, and works out each need's
 state (NS1 addressed, NS2 not verified, NS3 a gap) and the counts per area and need type. The product answers
-after ``dcpa build`` and imports of the same tables (gaps at province, city, county and village level, with
-``real_only``, ``min_severity``, need types and other days; the catalogue's counts), after a second import, a
-replacement and withdrawals (the refresh paths), after the server's keeper moved the graph to a later day, and
-after a fresh build of the same imports, and after a survey entered on a later day: every answer must be the
-oracle's. ``DCPA_ORACLE_SEED=N`` draws other
-data (to explore; a seed whose data leave a clause unexercised says so).
+after ``dcpa build`` and imports of the same tables (need states; gaps at province, city, county and village
+level, by area, need type, severity and category, with ``real_only``, ``min_severity``, need types, a narrower reach,
+a period and other days; ``/api/gaps`` and the dashboard's downloads; the catalogue's counts), after a second import
+(needs alone, a resource alone, interventions and evaluations), replacements and withdrawals (the refresh paths),
+after a fresh build of the same imports, a survey entered on a later day the graph still answers for, and the
+server's keeper moving the graph to a later day: every answer must be the oracle's. ``DCPA_ORACLE_SEED=N`` draws
+other data (to explore; a seed whose data leave a clause unexercised says so).
 """
 
 from __future__ import annotations
