@@ -116,6 +116,8 @@ def fingerprint(settings: Settings, example_villages: int, seed: int) -> str:
         "files": {p.name: _file_digest(p) for p in (ONTOLOGY_FILE, VOCAB_FILE, *reference_files())},
         "code": {name: _file_digest(here / name) for name in _CODE_FILES},
         "imports": imports_manifest(Path(settings.imports_path)),
+        # the derived graph is made with them: a store built with other windows would answer with its old states
+        "validity": settings.validity_windows(),
     }
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode("utf-8")).hexdigest()
 

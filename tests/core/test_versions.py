@@ -12,7 +12,7 @@ import pyoxigraph as ox
 import pytest
 
 from kg import versions
-from kg.build import build
+from kg.build import build, fingerprint
 from kg.derived import marker
 from kg.errors import StoreError
 from kg.store import Store
@@ -137,3 +137,11 @@ def test_a_build_derives_for_the_day_and_windows_of_the_settings_it_is_given(tmp
         assert m is not None and m.as_of == date(2020, 6, 30)  # not the process's day (DCPA_AS_OF, else today)
     finally:
         store.close()
+
+
+def test_a_build_with_other_validity_windows_is_not_up_to_date(tmp_path: Path) -> None:
+    # the derived graph is made with the windows: DCPA_VALIDITY_MONTHS changed, the build must make it again
+    settings = Place(tmp_path).settings
+    other = settings.model_copy(update={"validity_months": "C1=12,C2=60,C3=36,C4=60"})
+    assert fingerprint(settings, 3, 1) == fingerprint(settings, 3, 1)
+    assert fingerprint(other, 3, 1) != fingerprint(settings, 3, 1)
