@@ -6,7 +6,8 @@ would overflow the engine's stack (``api.sparql_scan``, which also reads a plain
 tokens, sparing the slow parse); the whole answer is made by
 :func:`answer` in a query worker process (``kg.workers``) that is killed at its deadline or past
 its memory ceiling; results are consumed lazily with a deadline check on every row, and at most
-``max_rows`` rows (or triples) are returned, the answer saying when it was cut.
+``max_rows`` rows (or triples) are returned, the answer saying when it was cut; an answer of more than
+``max_bytes`` is refused (507), since every answer passes through the server whole.
 
 Why processes: the engine call blocks and cannot be interrupted from another thread; a thread
 pool can only abandon a slow query, which keeps running and keeps its memory (see kg.workers).
@@ -33,7 +34,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from api.sparql_scan import MAX_DEPTH, MAX_TERMS, scan
 from kg import derived
-from kg.errors import NotAcceptable, QueryError, QueryRefused, StoreError
+from kg.errors import AnswerTooLarge, NotAcceptable, QueryError, QueryRefused, StoreError
 from kg.namespaces import GRAPH_DERIVED, PREFIXES
 from kg.resources import CONTEXT_FILE
 from kg.sparql_errors import syntax_error
@@ -648,7 +649,8 @@ def graph_answer(result: Any, media_type: str, max_rows: int, deadline: Deadline
 
 
 def run_query(
-    store: Any, req: SparqlRequest, analysis: Analysis, media_type: str, deadline: Deadline, *, max_rows: int
+    store: Any, req: SparqlRequest, analysis: Analysis, media_type: str, deadline: Deadline, *, max_rows: int,
+    max_bytes: int | None = None,
 ) -> Answer:
     """Run one query on ``store`` (a ``Store`` or ``RemoteStore``) and serialise its answer (blocking).
 
@@ -679,14 +681,32 @@ def run_query(
     if isinstance(result, ox.QuerySolutions):
         if media_type not in RESULT_TYPES.values():
             media_type = JSON_RESULTS
-        return select_answer(result, media_type, max_rows, deadline)
-    if media_type not in GRAPH_TYPES.values():
-        media_type = TURTLE
-    return graph_answer(result, media_type, max_rows, deadline)
+        out = select_answer(result, media_type, max_rows, deadline)
+    else:
+        if media_type not in GRAPH_TYPES.values():
+            media_type = TURTLE
+        out = graph_answer(result, media_type, max_rows, deadline)
+    if max_bytes is not None and len(out.body) > max_bytes:
+        raise answer_too_large(len(out.body), max_bytes)
+    return out
+
+
+def answer_too_large(size: int, limit: int) -> AnswerTooLarge:
+    """Why an answer within the row limit is not sent: the row limit bounds rows, not their size (ten rows of a
+    string doubled 18 times are 170 MB), and every answer passes through the server whole, past the worker's
+    memory ceiling; six such answers at once held gigabytes there."""
+    return AnswerTooLarge(
+        f"查询结果有 {size:,} 字节，超过 {limit:,} 字节的上限 / the answer is {size:,} bytes, more than the limit of "
+        f"{limit:,} bytes (DCPA_MAX_ANSWER_BYTES)",
+        hint="请少选几列或较短的值，或用 LIMIT/OFFSET 分页 / select fewer or shorter values, or page with LIMIT and "
+             "OFFSET",
+        details={"bytes": size, "max_answer_bytes": limit},
+    )
 
 
 def answer(
-    store: Any, req: SparqlRequest, accept: str, max_rows: int, analysis: Analysis | None = None
+    store: Any, req: SparqlRequest, accept: str, max_rows: int, analysis: Analysis | None = None,
+    max_bytes: int | None = None,
 ) -> Answer:
     """The whole answer to one protocol request — parse check, negotiation, execution, serialisation.
 
@@ -706,7 +726,7 @@ def answer(
                                  "this query's dataset holds the derived graph (need states, reasons, summaries)"),
                                 _BUSY_HINT)
     media_type = negotiate(analysis.form, accept, req.format)
-    out = run_query(store, req, analysis, media_type, deadline, max_rows=max_rows)
+    out = run_query(store, req, analysis, media_type, deadline, max_rows=max_rows, max_bytes=max_bytes)
     out.analysis = analysis
     return out
 

@@ -87,6 +87,14 @@ class QueryMemoryLimit(QueryError):
     http_status = 507
 
 
+class AnswerTooLarge(QueryError):
+    """The answer, within the row limit, is more bytes than an answer may be (507, as a query past its memory):
+    the whole answer passes through the server, so its size is the server's memory, not the worker's."""
+
+    code = "answer_too_large"
+    http_status = 507
+
+
 class QueryRefused(QueryError):
     code = "query_refused"
     http_status = 403

@@ -74,6 +74,10 @@ class Settings(BaseSettings):
         "stopped at the limit.",
     )
     max_rows: int = Field(default=10_000, description="Most rows a SPARQL SELECT returns; more is truncated.")
+    max_answer_bytes: int = Field(
+        gt=0, default=64 * 1024 * 1024,
+        description="Largest SPARQL answer the endpoint sends, in bytes of the serialised answer (larger: 507).",
+    )
     max_query_bytes: int = Field(
         default=100_000, description="Largest SPARQL query text the endpoint accepts, in bytes."
     )

@@ -36,7 +36,8 @@ _DOC = (
     "`application/n-triples`, `application/rdf+xml`, `application/ld+json`. Updates, LOAD and "
     "SERVICE are refused (403); a malformed query gets 400 with the parser's message; an Accept header that "
     "admits none of the query form's formats (`text/turtle` for a SELECT) gets 406; a query past "
-    "its time limit gets 503, past its memory limit 507; an answer cut at the row limit has the header "
+    "its time limit gets 503, past its memory limit 507, an answer larger than `DCPA_MAX_ANSWER_BYTES` 507 "
+    "too; an answer cut at the row limit has the header "
     "`X-DCPA-Truncated: true`. `FROM`/`FROM NAMED` are honoured; without any dataset the default graph "
     "is the union of all graphs. The same request on the same data is answered from memory "
     "(`X-DCPA-Result-Cache: hit`); every write forgets those answers. "
@@ -52,7 +53,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"description": "Update, LOAD or SERVICE refused"},
     406: {"description": "The Accept header admits none of the formats of the query's form"},
     503: {"description": "Time limit reached"},
-    507: {"description": "Memory limit reached"},
+    507: {"description": "Memory limit reached, or the answer is larger than DCPA_MAX_ANSWER_BYTES"},
 }
 
 
@@ -77,7 +78,8 @@ async def _answer(request: Request, body: bytes) -> Response:
     headers = {"Vary": "Accept", CACHE_HEADER: "hit" if answer is not None else "miss"}
     if answer is None:
         answer = await runner.call(
-            "api.sparql:answer", req, accept, settings.max_rows, sp.known(req.query), timeout=settings.query_timeout
+            "api.sparql:answer", req, accept, settings.max_rows, sp.known(req.query), settings.max_answer_bytes,
+            timeout=settings.query_timeout,
         )
         sp.remember(req.query, answer.analysis)
         cache.put(store, version, key, answer, runner)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -68,3 +69,31 @@ def test_the_largest_queries_the_limits_accept_run_in_the_servers_threads(
         assert r.status_code == 200, (kind, r.text)
         r = client.post("/sparql", data={"query": hostile(kind, CRASHED_AT[kind])})
         assert r.status_code == 400 and "too complex" in r.json()["error"]["message"], kind
+
+
+def _long_strings(rows: int, doublings: int) -> str:
+    """``rows`` rows, each ?big a string doubled ``doublings`` times (64 characters → 64·2ⁿ): few rows, many bytes."""
+    doubled = " ".join(f"BIND(CONCAT(?s{i}, ?s{i}) AS ?s{i + 1})" for i in range(doublings))
+    values = " ".join(str(i) for i in range(rows))
+    return (f'WHERE {{ VALUES ?i {{ {values} }} BIND(CONCAT(STR(?i), "{"x" * 63}") AS ?s0) {doubled} '
+            f'BIND(?s{doublings} AS ?big) BIND(IRI(CONCAT("urn:row:", STR(?i))) AS ?row) }}')
+
+
+@pytest.mark.parametrize(("form", "fmt"), [
+    ("SELECT", "json"), ("SELECT", "xml"), ("SELECT", "csv"), ("SELECT", "tsv"), ("SELECT", "spreadsheet"),
+    ("CONSTRUCT", "ttl"), ("CONSTRUCT", "nt"), ("CONSTRUCT", "rdfxml"), ("CONSTRUCT", "jsonld"),
+])
+def test_an_answer_past_the_byte_limit_is_refused_in_every_format(
+        make_client: Callable[..., TestClient], zh_first: Callable[..., None], form: str, fmt: str) -> None:
+    """Ten rows under the row limit can still be any size: a string doubled 18 times is 17 MB, and such an
+    answer (170 MB) went through the server whole, in every format. Past DCPA_MAX_ANSWER_BYTES it is 507."""
+    client = make_client(max_answer_bytes=200_000)
+    head = "SELECT ?i ?big" if form == "SELECT" else "CONSTRUCT { ?row <urn:p> ?big }"
+    big = client.get("/sparql", params={"query": f"{head} {_long_strings(10, 12)}", "format": fmt})
+    assert big.status_code == 507, big.text[:300]
+    err = big.json()["error"]
+    assert err["code"] == "answer_too_large"
+    zh_first(err["message"], "more than the limit of 200,000 bytes")
+    zh_first(err["hint"], "LIMIT")
+    small = client.get("/sparql", params={"query": f"{head} {_long_strings(10, 8)}", "format": fmt})
+    assert small.status_code == 200 and 10 * 64 * 2**8 < len(small.content) < 200_000
