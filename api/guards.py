@@ -281,6 +281,82 @@ class BodyLimits:
             await send_error(send, *state["error"])
 
 
+class StopOnDisconnect:
+    """Cancel a request's handler when its client goes away before the answer is sent.
+
+    Why: the server notices a closed connection only when it reads from it, and a handler awaiting a query
+    worker reads nothing; a client that gave up (a closed tab, its own timeout) left its worker busy until
+    the time limit. Once the request's body has been read (at once for a request without one), this reads
+    the connection on its behalf; a disconnect before the last byte of the answer cancels the handler, and a
+    cancelled call stops its work (``kg.workers``: the worker is killed). The handler, reading again, is told
+    of the disconnect as the server would tell it. Not for writes (the requests ``WriteGate`` checked): one
+    cancelled while its thread writes on would skip what follows the write (the readers told of new data).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or _gated(scope):  # a write is never cut short: it ends, and says so to readers
+            await self.app(scope, receive, send)
+            return
+        length = content_length(scope)
+        chunked = any(k == b"transfer-encoding" for k, _ in scope["headers"])
+        body_read = not (chunked or length)
+        gone = asyncio.Event()
+        read: asyncio.Queue[Message] = asyncio.Queue()  # what the watch read, for the handler (a GET's empty body)
+        answered = False
+        handler: asyncio.Task[None] | None = None
+        watch: asyncio.Task[None] | None = None
+
+        async def watching() -> None:
+            while True:
+                message = await receive()
+                read.put_nowait(message)
+                if message["type"] == "http.disconnect":
+                    gone.set()
+                    if not answered and handler is not None:
+                        handler.cancel()
+                    return
+
+        def start_watching() -> None:
+            nonlocal watch
+            watch = asyncio.ensure_future(watching())
+
+        async def handler_receive() -> Message:
+            nonlocal body_read
+            if not body_read:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    gone.set()
+                elif not message.get("more_body", False):
+                    body_read = True
+                    start_watching()
+                return message
+            if gone.is_set() and read.empty():
+                return {"type": "http.disconnect"}
+            return await read.get()
+
+        async def handler_send(message: Message) -> None:
+            nonlocal answered
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                answered = True  # from here on a disconnect is the end of an answered request
+            await send(message)
+
+        handler = asyncio.ensure_future(self.app(scope, handler_receive, handler_send))
+        if body_read:
+            start_watching()
+        try:
+            await handler
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if not (gone.is_set() and handler.cancelled()) or (current is not None and current.cancelling()):
+                raise  # not ours: the server is stopping
+        finally:
+            if watch is not None:
+                watch.cancel()
+
+
 class SecurityHeaders:
     """Add ``SECURITY_HEADERS`` to every response that does not set them itself."""
 
@@ -304,9 +380,10 @@ class SecurityHeaders:
 
 
 def install_guards(app: Any, settings: Settings) -> None:
-    """Add the guards to ``app``, after its routers (outermost first: headers, token, body limits; then HEAD
-    answered as GET, ``api.methods``)."""
+    """Add the guards to ``app``, after its routers (outermost first: headers, token, body limits, a client gone
+    away; then HEAD answered as GET, ``api.methods``)."""
     app.add_middleware(HeadAsGet)
+    app.add_middleware(StopOnDisconnect)
     app.add_middleware(BodyLimits, settings.max_request_bytes, settings.body_timeout, settings.body_min_rate,
                        body_limit(settings.max_query_bytes))
     app.add_middleware(WriteGate, settings, write_routes(app.routes), admin_routes(app.routes))

@@ -4,11 +4,13 @@ ceiling really stops, hostile queries never hold up cheap ones, and writes are s
 from __future__ import annotations
 
 import os
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 import pytest
@@ -239,3 +241,25 @@ def test_a_write_is_seen_by_the_next_query(tmp_path: Path) -> None:
         assert count(url, needs()) == 4
         assert pool.state().version > 0
         assert httpx.get(health).json()["quads"] > quads
+
+
+def _raw_request(method: str, query: str) -> bytes:
+    if method == "GET":
+        return f"GET /sparql?{urlencode({'query': query})} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+    body = urlencode({"query": query}).encode()
+    return (b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_client_that_goes_away_stops_its_query(tmp_path: Path, method: str) -> None:
+    """A browser tab closed on a long query (or a client's own timeout) left its worker counting for the whole
+    time limit, a CPU taken for nothing; the worker is now stopped when the connection closes."""
+    with served(tmp_path, query_timeout=120) as (url, pool):
+        host, port = urlsplit(url).hostname, urlsplit(url).port
+        with socket.create_connection((host, port), timeout=30) as conn:
+            conn.sendall(_raw_request(method, HOSTILE_COUNT))
+            busy = pool.wait_until(lambda s: len(s.busy) == 1, timeout=60).busy[0]
+        pool.wait_until(lambda s: busy not in s.busy, timeout=30)  # well before the 120 s limit
+        assert not alive(busy)
+        assert count(url, needs()) == 3

@@ -9,6 +9,7 @@ socket timeout only stops a broken server from hanging the suite.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
@@ -21,6 +22,7 @@ import httpx
 import pytest
 
 from api.app import create_app
+from api.guards import _GATED, StopOnDisconnect
 from api.server import head_limit
 from api.testing import LiveServer
 from kg.store import Store
@@ -488,3 +490,29 @@ def test_security_headers_reach_the_raw_408(live: Live):
 
 def test_the_server_still_serves_after_all_of_this(live: Live):
     assert httpx.get(live.url + "/health", timeout=SAFETY).status_code == 200
+
+
+@pytest.mark.parametrize("gated", [False, True])
+def test_a_client_gone_away_stops_a_read_but_never_a_write(gated: bool) -> None:
+    """A read whose client went away is cancelled (its worker is killed: test_sparql_workers); a write is not: its
+    thread writes on whatever happens to the request, and cut short, what follows it (the readers told of the new
+    data) was skipped, so queries went on reading the data as it was before the write."""
+    finished: list[bool] = []
+    messages: list[dict[str, Any]] = [{"type": "http.request", "body": b"", "more_body": False},
+                                      {"type": "http.disconnect"}]
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await receive()
+        await receive()  # the client is gone; the write's thread has written meanwhile
+        await asyncio.sleep(0)
+        finished.append(True)  # what follows the write: the readers are told
+
+    async def send(message: Any) -> None:
+        raise AssertionError("no answer for a client gone")
+
+    scope = {"type": "http", "method": "POST" if gated else "GET", "headers": [], **({_GATED: True} if gated else {})}
+    asyncio.run(StopOnDisconnect(app)(scope, receive, send))
+    assert finished == ([True] if gated else [])
