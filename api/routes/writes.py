@@ -395,9 +395,9 @@ async def post_imports(
                     hint="请拆分这个文件，或调高 DCPA_MAX_IMPORT_BYTES / split it, or raise DCPA_MAX_IMPORT_BYTES",
                 )
             name = _SAFE_NAME.sub("_", Path(f.filename or f"upload-{i}").name) or f"upload-{i}"
-            target = Path(tmp) / name
-            if target.exists():
-                target = Path(tmp) / f"{i}-{name}"
+            target, n = Path(tmp) / name, i
+            while target.exists():  # two files of one name; "2-a.csv" may be a name sent too, never overwritten
+                target, n = Path(tmp) / f"{n}-{name}", n + len(files)
             target.write_bytes(data)
             paths.append(target)
 

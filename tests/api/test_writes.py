@@ -257,3 +257,18 @@ def test_a_chinese_token_ending_in_a_character_whose_last_byte_reads_as_latin_1_
         r = client.post("/api/needs", params={"dry_run": "true"}, json=NEED,
                         headers={"Authorization": b"Bearer " + token.encode("utf-8")})
         assert r.status_code == 200, (token, r.text)
+
+
+def test_every_uploaded_file_is_imported_whatever_their_names(writer: TestClient) -> None:
+    """Two files of one name are kept apart by a number, "2-needs.csv" for the third; a first file already named
+    so was overwritten by it, and its rows were silently not imported (the third file's were, twice)."""
+    def csv(need_type: str, people: int) -> bytes:
+        record = {**NEED, "need_type": need_type, "people_affected": people}
+        return (",".join(record) + "\n" + ",".join(str(v) for v in record.values()) + "\n").encode("utf-8")
+
+    sent = [("2-needs.csv", "N41", 30), ("needs.csv", "N22", 40), ("needs.csv", "N31", 50)]
+    files = [("files", (name, csv(kind, people), "text/csv")) for name, kind, people in sent]
+    r = writer.post("/api/imports", files=files, headers=AUTH)
+    assert r.status_code == 201, r.text
+    found = sorted((n["need_type"].rsplit("/", 1)[-1], n["people_affected"]) for n in needs_of(writer, "210123203202"))
+    assert found == [("N22", 40), ("N31", 50), ("N41", 30)]
