@@ -15,7 +15,6 @@ from kg import viz
 from kg.catalogue import default_values, load_catalogue
 from kg.inline import inline
 from kg.namespaces import sparql_prefixes
-from kg.safetext import spreadsheet_csv
 from kg.settings import Settings
 
 from .. import sparql as sp
@@ -85,17 +84,11 @@ async def _answer(request: Request, body: bytes) -> Response:
         cache.put(store, version, key, answer, runner)
     if answer.truncated:
         headers[sp.TRUNCATED_HEADER] = "true"
-    body = answer.body
-    if req.format == sp.SPREADSHEET and answer.media_type == sp.CSV:  # the page's "Download CSV"
-        # cut short, the sheet says so in its last row: a browser's download shows no header
-        cut = (f"（结果已截断：只有前 {settings.max_rows:,} 行，服务器的上限；请用 LIMIT/OFFSET 分页下载） / "
-               f"(cut short: the first {settings.max_rows:,} rows only, the server's limit; page with LIMIT and "
-               "OFFSET)" if answer.truncated else None)
-        body = spreadsheet_csv(body, note=cut)
+    if req.format == sp.SPREADSHEET and answer.media_type == sp.CSV:  # the page's "Download CSV", made by the worker
         name = f"sparql-results-first-{settings.max_rows}-rows.csv" if answer.truncated else "sparql-results.csv"
         headers["Content-Disposition"] = f'attachment; filename="{name}"'
     charset = "" if answer.media_type in (sp.JSONLD,) else "; charset=utf-8"
-    return Response(body, media_type=answer.media_type + charset, headers=headers)
+    return Response(answer.body, media_type=answer.media_type + charset, headers=headers)
 
 
 def _wants_html(accept: str) -> bool:

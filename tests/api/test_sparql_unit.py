@@ -449,3 +449,14 @@ def test_percent_encoded_bytes_that_are_not_utf_8_are_refused(method: str, ctype
     was refused all along)."""
     with pytest.raises(QueryError, match="not UTF-8"):
         sp.parse_request(method, ctype, url, body, max_bytes=1000)
+
+
+def test_the_spreadsheet_download_is_made_in_the_worker() -> None:
+    """What the query worker sends is the sheet itself: made by the server, a 60 MB answer held its event loop (and
+    so every other request, /health too) for 2 s; in the worker it is work under the query's deadline."""
+    query = 'SELECT ?x WHERE { VALUES ?x { "=HYPERLINK(1)" "a" "b" } }'
+    sheet = sp.answer(Store.memory(), sp.SparqlRequest(query, format=sp.SPREADSHEET), "", 2)
+    rows = sheet.body.decode("utf-8").splitlines()
+    assert rows[:3] == ["\ufeffx", "'=HYPERLINK(1)", "a"] and "结果已截断" in rows[3] and sheet.truncated
+    plain = sp.answer(Store.memory(), sp.SparqlRequest(query, format="csv"), "", 2)
+    assert plain.body.decode("utf-8").splitlines() == ["x", "=HYPERLINK(1)", "a"]
