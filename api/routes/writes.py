@@ -37,7 +37,6 @@ from ._common import ERROR_RESPONSES, ErrorResponse
 router = APIRouter(prefix="/api", tags=["writes / 写入"])
 
 _MAX_RECORDS = 10_000
-_MAX_UPLOAD = 50 * 1024 * 1024
 
 _WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorResponse, "description": "Missing or wrong bearer token"},
@@ -386,14 +385,11 @@ async def post_imports(
         raise ValidationFailed(bad_names)
     with tempfile.TemporaryDirectory(prefix="dcpa-upload-") as tmp:
         paths: list[Path] = []
-        limit = int(getattr(settings, "max_import_bytes", _MAX_UPLOAD))
+        limit = settings.max_import_bytes
         for i, f in enumerate(files):
             data = await f.read(limit + 1)
-            if len(data) > limit:
-                raise DataError(
-                    f"{f.filename} is larger than {limit} bytes",
-                    hint="请拆分这个文件，或调高 DCPA_MAX_IMPORT_BYTES / split it, or raise DCPA_MAX_IMPORT_BYTES",
-                )
+            if len(data) > limit:  # the library's refusal of a file too large, read no further than the limit
+                raise ValidationFailed([importer.too_large_issue(f.filename or f"upload-{i}", None, settings)])
             name = _SAFE_NAME.sub("_", Path(f.filename or f"upload-{i}").name) or f"upload-{i}"
             target, n = Path(tmp) / name, i
             while target.exists():  # two files of one name; "2-a.csv" may be a name sent too, never overwritten

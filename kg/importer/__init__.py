@@ -45,7 +45,7 @@ from .history import HistoryEntry, history
 from .journal import write_marked
 from .landing import land
 from .mapping import Batch, located_rows, record_rows, unknown_keys, unsafe_text
-from .readers import ImportUsageError, Table, file_name_issue, read_file
+from .readers import ImportUsageError, Table, file_name_issue, read_file, too_large_issue
 from .replace import REPLACEABLE, replace_record, replay_replacement
 from .retain import is_pending, is_withdrawn, read_manifest, stored_names
 from .specs import RECORD_KINDS, Column, RecordSpec
@@ -63,6 +63,7 @@ __all__ = [
     "RecordSpec",
     "checked_user",
     "file_name_issue",
+    "too_large_issue",
     "history",
     "import_files",
     "import_records",

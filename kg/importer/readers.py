@@ -71,6 +71,20 @@ class Table:
 MAX_FILE_NAME_BYTES = 200
 
 
+def too_large_issue(shown: str, size: int | None, settings: Settings) -> Issue:
+    """A file past ``settings.max_import_bytes``: ``size`` None when only that it is larger is known (an upload is
+    read no further than the limit)."""
+    limit = f"{settings.max_import_bytes / 1048576:.1f} MiB"
+    return Issue(
+        f"文件过大，未读取 / file too large ({size / 1048576:.1f} MiB > {limit}), not read" if size is not None
+        else f"文件过大，未读取 / file too large (more than {limit}), not read",
+        file=shown,
+        value=str(size) if size is not None else None,
+        hint="请拆分成几个较小的文件，或调高 DCPA_MAX_IMPORT_BYTES / "
+        "split it into smaller files, or raise DCPA_MAX_IMPORT_BYTES",
+    )
+
+
 def file_name_issue(name: str) -> Issue | None:
     """Why a file may not be imported under ``name`` (too long, control or bidi characters), or None."""
     shown = for_terminal(name if len(name) <= 60 else name[:60] + "…")
@@ -129,16 +143,7 @@ def read_file(
                                f"unknown file format {path.suffix or '(none)'!r}: {path.name}", hint=hint)
     size = path.stat().st_size
     if size > settings.max_import_bytes:
-        issues.append(
-            Issue(
-                f"文件过大，未读取 / file too large ({size / 1048576:.1f} MiB > "
-                f"{settings.max_import_bytes / 1048576:.1f} MiB), not read",
-                file=shown,
-                value=str(size),
-                hint="请拆分成几个较小的文件，或调高 DCPA_MAX_IMPORT_BYTES / "
-                "split it into smaller files, or raise DCPA_MAX_IMPORT_BYTES",
-            )
-        )
+        issues.append(too_large_issue(shown, size, settings))
         return []
     if size == 0:
         issues.append(Issue("文件为空 / the file is empty", file=shown, hint=_FILL_TEMPLATE))

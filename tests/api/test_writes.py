@@ -272,3 +272,16 @@ def test_every_uploaded_file_is_imported_whatever_their_names(writer: TestClient
     assert r.status_code == 201, r.text
     found = sorted((n["need_type"].rsplit("/", 1)[-1], n["people_affected"]) for n in needs_of(writer, "210123203202"))
     assert found == [("N22", 40), ("N31", 50), ("N41", 30)]
+
+
+def test_an_upload_past_the_size_limit_is_refused_as_the_library_refuses_a_file(
+        make_client: Callable[..., TestClient], zh_first: Callable[..., None]) -> None:
+    """The upload said "needs.csv is larger than 1048576 bytes" in English alone, where the library (dcpa import, a
+    file on the server) names the file in the located problem list, Chinese first; both now say it alike."""
+    client = make_client(api_token=TOKEN, max_import_bytes=1 << 20)
+    r = client.post("/api/imports", files={"files": ("needs.csv", b"x" * (1 << 20) + b"\n", "text/csv")}, headers=AUTH)
+    assert r.status_code == 422
+    error = r.json()["error"]
+    assert error["code"] == "validation_failed" and error["details"][0]["file"] == "needs.csv"
+    zh_first(error["details"][0]["message"], "file too large (more than 1.0 MiB), not read")
+    zh_first(error["details"][0]["hint"], "raise DCPA_MAX_IMPORT_BYTES")
