@@ -10,7 +10,9 @@ longer than a GET request of the largest query the endpoint takes (``head_limit`
 connection closed: httptools itself keeps every header it is sent (uvicorn's h11 stopped at 16 KiB, which
 refused GET queries of a few thousand characters). httptools reads no URL longer than 65,535 bytes (its offsets
 are 16-bit), so a longer one is answered 414 with a hint to POST the query. Every other request the parser cannot
-read gets 400 in the JSON error shape too (uvicorn's own answer is plain text). Request bodies are bounded by
+read gets 400 in the JSON error shape too (uvicorn's own answer is plain text). An answer its client does not read
+(below ``settings.body_min_rate`` over each ``settings.body_timeout``) has its connection reset, so that the server
+does not hold it for as long as the client likes. Request bodies are bounded by
 ``api.guards.BodyLimits``.
 
 Why httptools (uvicorn's C parser) and not h11 (its pure-Python one): a SPARQL request cost the HTTP
@@ -23,6 +25,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import struct
 from typing import Any
 
 import httptools
@@ -49,6 +53,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     header_timeout: float = 20.0
     max_head_bytes: int = head_limit(100_000)  # the default DCPA_MAX_QUERY_BYTES's
+    send_timeout: float = 20.0  # DCPA_BODY_TIMEOUT: a client reading an answer takes at least …
+    send_min_rate: float = 500.0  # … DCPA_BODY_MIN_RATE bytes of it in every such span
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._header_timer: asyncio.TimerHandle | None = None
@@ -108,7 +114,43 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        self._stop_send_watch()
         super().connection_lost(exc)
+
+    # A client that does not read its answer: the server holds the whole answer (up to DCPA_MAX_ANSWER_BYTES) for
+    # as long as the connection stays open, and uvicorn has no limit for that (four clients that never read a
+    # 64 MB answer held 270 MB, for good). While the answer waits for the client (the transport paused writing),
+    # the client must take send_min_rate bytes a second of it, measured over each send_timeout; else the
+    # connection is dropped, and the answer with it (an answer cannot be refused once it has begun).
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        self._send_left = self.transport.get_write_buffer_size()
+        self._send_timer: asyncio.TimerHandle | None = self.loop.call_later(self.send_timeout, self._check_send)
+
+    def resume_writing(self) -> None:
+        self._stop_send_watch()
+        super().resume_writing()
+
+    def _stop_send_watch(self) -> None:
+        timer = getattr(self, "_send_timer", None)
+        if timer is not None:
+            timer.cancel()
+            self._send_timer = None
+
+    def _check_send(self) -> None:
+        self._send_timer = None
+        if self.transport.is_closing():
+            return
+        left = self.transport.get_write_buffer_size()
+        if self._send_left - left < self.send_min_rate * self.send_timeout:
+            sock = self.transport.get_extra_info("socket")
+            if sock is not None:  # reset, not closed: the kernel lets go of what it holds for the client too
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.transport.abort()
+            return
+        self._send_left = left
+        self._send_timer = self.loop.call_later(self.send_timeout, self._check_send)
 
     def _headers_too_slow(self) -> None:
         self._header_timer = None
@@ -133,12 +175,15 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self.transport.close()
 
 
-def protocol_class(header_timeout: float, max_head_bytes: int) -> type[GuardedHttpToolsProtocol]:
+def protocol_class(header_timeout: float, max_head_bytes: int, send_timeout: float = 20.0,
+                   send_min_rate: float = 500.0) -> type[GuardedHttpToolsProtocol]:
     """``GuardedHttpToolsProtocol`` with its limits (uvicorn instantiates the class itself)."""
     return type("GuardedHttpToolsProtocol", (GuardedHttpToolsProtocol,),
-                {"header_timeout": header_timeout, "max_head_bytes": max_head_bytes})
+                {"header_timeout": header_timeout, "max_head_bytes": max_head_bytes, "send_timeout": send_timeout,
+                 "send_min_rate": send_min_rate})
 
 
 def server_options(settings: Settings) -> dict[str, Any]:
     """Options for ``uvicorn.run`` / ``uvicorn.Config`` that every server of the app uses."""
-    return {"http": protocol_class(settings.header_timeout, head_limit(settings.max_query_bytes))}
+    return {"http": protocol_class(settings.header_timeout, head_limit(settings.max_query_bytes),
+                                   settings.body_timeout, settings.body_min_rate)}

@@ -120,10 +120,13 @@ class Settings(BaseSettings):
         gt=0,
         default=20.0,
         description="Seconds a client has to send a request body, extended by every byte at body_min_rate "
-        "(slower: 408).",
+        "(slower: 408); also the span over which a client must read body_min_rate bytes a second of an answer "
+        "waiting for it (slower: the connection is reset).",
     )
     body_min_rate: float = Field(
-        gt=0, default=500.0, description="Bytes per second a slow request body earns more time at (see body_timeout)."
+        gt=0, default=500.0,
+        description="Bytes per second a slow request body earns more time at, and an answer must be read at "
+        "(see body_timeout).",
     )
     compress_level: int = Field(
         ge=0,

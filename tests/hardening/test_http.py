@@ -15,8 +15,9 @@ import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 import pytest
@@ -24,7 +25,7 @@ import pytest
 from api.app import create_app
 from api.guards import _GATED, StopOnDisconnect
 from api.server import head_limit
-from api.testing import LiveServer
+from api.testing import LiveServer, wait_for
 from kg.store import Store
 
 from . import hostile as h
@@ -516,3 +517,29 @@ def test_a_client_gone_away_stops_a_read_but_never_a_write(gated: bool) -> None:
     scope = {"type": "http", "method": "POST" if gated else "GET", "headers": [], **({_GATED: True} if gated else {})}
     asyncio.run(StopOnDisconnect(app)(scope, receive, send))
     assert finished == ([True] if gated else [])
+
+
+def test_a_client_that_does_not_read_its_answer_is_dropped(tmp_path: Path):
+    """A client that asks for a large answer and then reads it slowly or not at all held the whole answer in the
+    server for as long as it liked (four such clients of 64 MB answers: 270 MB, for good). Below
+    DCPA_BODY_MIN_RATE, measured over DCPA_BODY_TIMEOUT, the connection is reset and the answer let go."""
+    settings = make_settings(tmp_path, body_timeout=1.0, body_min_rate=500.0, max_rows=200)
+    server = LiveServer(create_app(settings, load_fixture(Store.memory())))
+    host, port = server.url.removeprefix("http://").split(":")
+    # 200 rows of 2,048 × a term: 14 MB, more than the kernel's socket buffers hold for a client that does not read
+    doubled = " ".join(f"BIND(CONCAT(?s{i}, ?s{i}) AS ?s{i + 1})" for i in range(11))
+    query = f"SELECT ?s11 WHERE {{ ?s ?p ?o BIND(STR(?o) AS ?s0) {doubled} }}"
+    try:
+        with socket.create_connection((host, int(port)), timeout=SAFETY) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.sendall(request_head("GET", "/sparql?" + urlencode({"query": query}), {}))
+            data = b""
+            while b"\r\n\r\n" not in data:  # the head of the answer, then no more: the client reads no further
+                data += s.recv(100)
+            length = int(data.split(b"content-length: ")[1].split(b"\r\n")[0])
+            assert data.startswith(b"HTTP/1.1 200 ") and length > 10_000_000, data[:300]
+            connections = server.server.server_state.connections
+            wait_for(lambda: not connections, SAFETY, "the server to drop the connection that does not read")
+        assert httpx.get(server.url + "/health", timeout=SAFETY).status_code == 200
+    finally:
+        server.stop()
