@@ -141,7 +141,7 @@ def network_data(
         },
     }
     legend = [
-        {"kind": k, "zh": zh, "en": en, "color": c, "shape": sh, "count": counts[k]}
+        {"kind": k, "zh": zh, "en": en, "color": c, "text": text_colour(c), "shape": sh, "count": counts[k]}
         for k, (zh, en, c, sh) in KINDS.items()
         if k in counts
     ]

@@ -53,3 +53,47 @@ def test_the_village_pages_graph_shows_its_search_filters_and_details_whole_on_a
         w.page.uncheck(".dcpa-legend input[data-kind='candidate']")  # a tap reaches the filter
         assert w.page.evaluate("window.dcpaNetwork.nodes.get({filter: n => n.hidden}).length") == 1
         w.check(LOCAL)
+
+
+#: WCAG 2.1 AA contrast of every piece of text shown (4.5:1; 3:1 from 24 px, or bold from 18.66 px), against
+#: the first opaque background behind it.
+LOW_CONTRAST = """() => {
+    const lum = c => { const [r, g, b] = c.match(/[\\d.]+/g).slice(0, 3).map(v => { v /= 255;
+        return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+    const opaque = c => { const a = c.match(/[\\d.]+/g); return a.length < 4 || +a[3] === 1; };
+    const back = e => { for (; e; e = e.parentElement) { const c = getComputedStyle(e).backgroundColor;
+        if (opaque(c)) return c; } return 'rgb(255, 255, 255)'; };
+    const low = [];
+    for (const e of document.querySelectorAll('body *')) {
+        const own = [...e.childNodes].filter(n => n.nodeType === 3).map(n => n.textContent).join('').trim();
+        if (!own || !e.getClientRects().length || getComputedStyle(e).visibility === 'hidden') continue;
+        const s = getComputedStyle(e), f = lum(s.color), b = lum(back(e));
+        const ratio = (Math.max(f, b) + 0.05) / (Math.min(f, b) + 0.05), px = parseFloat(s.fontSize);
+        const need = px >= 24 || (+s.fontWeight >= 700 && px >= 18.66) ? 3 : 4.5;
+        if (ratio < need) low.push(`${own.slice(0, 12)}: ${s.color} on ${back(e)} = ${ratio.toFixed(2)}`);
+    }
+    return [...new Set(low)]; }"""
+
+
+@pytest.mark.parametrize("path", ["/dashboard/village/211322101200", "/views/model/211322",
+                                  "/plan?area=211322&budget=20000"])
+def test_text_and_example_marks_have_the_contrast_poor_eyes_need(open_page: Callable[..., Watched], path: str) -> None:
+    """The orange "示例" marks were 3.5:1 on their pale ground, hard to read for a planner with poor eyesight."""
+    w = open_page(path, wait="body")
+    w.page.wait_for_load_state("load")
+    low = w.page.evaluate(LOW_CONTRAST)
+    assert not low, f"{path}: {low}"
+    w.check(LOCAL)
+
+
+def test_every_kind_badge_of_a_graphs_details_is_readable(open_page: Callable[..., Watched]) -> None:
+    """A node's details open with its kind on the kind's colour: white text on yellow, light blue or light green
+    (已满足需求, 推荐候选, 区域) was 1.5–2:1."""
+    w = open_page("/views/village/211322101200")
+    low = []
+    for iri in w.page.evaluate("window.dcpaNetwork.nodes.getIds()"):
+        w.page.evaluate("(id) => window.dcpaNetwork.select(id)", iri)
+        low += w.page.evaluate(LOW_CONTRAST)
+    assert not low, sorted(set(low))
+    w.check(LOCAL)

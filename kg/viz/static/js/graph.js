@@ -122,7 +122,9 @@
       var n = id === null || id === undefined ? null : nodes.get(id);
       if (!n) { details.appendChild(el("p", t.pick, "dcpa-empty")); return; }
       var badge = el("span", kindInfo[n.kind] ? kindInfo[n.kind][lang] : n.kind, "dcpa-kind");
-      badge.style.background = kindInfo[n.kind] ? kindInfo[n.kind].color : "#777";
+      badge.style.background = kindInfo[n.kind] ? kindInfo[n.kind].color : "#616161";
+      // black or white, whichever reads on the kind's colour (white on yellow or light blue did not)
+      badge.style.color = kindInfo[n.kind] && kindInfo[n.kind].text ? kindInfo[n.kind].text : "#fff";
       details.appendChild(badge);
       details.appendChild(el("h3", n["label_" + lang]));
       if (n.synthetic) details.appendChild(el("p", t.synthetic, "dcpa-synthetic"));
