@@ -97,3 +97,21 @@ def test_every_kind_badge_of_a_graphs_details_is_readable(open_page: Callable[..
         low += w.page.evaluate(LOW_CONTRAST)
     assert not low, sorted(set(low))
     w.check(LOCAL)
+
+
+@pytest.mark.parametrize("path,first", [("/dashboard?area=211322", "nav.dcpa-crumbs a"),
+                                        ("/views/area/211322", ".dcpa-search input")])
+def test_a_keyboard_user_skips_the_header_to_the_content(open_page: Callable[..., Watched], path: str,
+                                                         first: str) -> None:
+    """Eleven tab stops (navigation, search, language) stood before a dashboard's first area link, on every
+    page: the first Tab now shows a "跳到正文" link, and Enter on it brings the next Tab into the content."""
+    w = open_page(path, wait="body")
+    w.page.keyboard.press("Tab")
+    skip = w.page.locator(":focus")
+    assert skip.text_content() == "跳到正文"
+    box = skip.bounding_box()
+    assert box and box["x"] >= 0 and box["y"] >= 0 and box["width"] > 20  # on screen while it has the focus
+    w.page.keyboard.press("Enter")
+    w.page.keyboard.press("Tab")
+    assert w.page.evaluate("(sel) => document.activeElement === document.querySelector(sel)", first)
+    w.check(LOCAL)
