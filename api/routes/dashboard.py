@@ -312,8 +312,7 @@ async def search_page(search: SearchDep, q: Annotated[str, Query(max_length=100)
         href = urls.dashboard_village(p.code, lang=lang) if p.level == AreaLevel.village else urls.dashboard(
             p.code, lang=lang)
         within = " / ".join((w.name if lang == "zh" else w.pinyin or w.name) for w in h.within[1:])
-        hits.append({"name": p.name if lang == "zh" else f"{p.pinyin} ({p.name})" if p.pinyin else p.name,
-                     "pinyin": p.pinyin, "level": _LEVEL_NAMES[p.level][0 if lang == "zh" else 1],
+        hits.append({"name": p.name, "pinyin": p.pinyin, "level": _LEVEL_NAMES[p.level][0 if lang == "zh" else 1],
                      "within": within, "code": p.code, "href": href})
     ctx = viz.page_context(lang)
     ctx.update(q=q, total=found.total if found else 0, hits=hits, static="/static", read_as=found and found.read_as,
