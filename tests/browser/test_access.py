@@ -115,3 +115,20 @@ def test_a_keyboard_user_skips_the_header_to_the_content(open_page: Callable[...
     w.page.keyboard.press("Tab")
     assert w.page.evaluate("(sel) => document.activeElement === document.querySelector(sel)", first)
     w.check(LOCAL)
+
+
+@pytest.mark.parametrize("path", ["/dashboard?area=211322", "/dashboard/village/211322101201",
+                                  "/plan?area=211322&budget=20000"])
+def test_printed_tables_fit_the_page(open_page: Callable[..., Watched], path: str) -> None:
+    """Paper does not scroll: a dashboard's tables ran 100 px past the edge of A4 (their one-line headers and
+    4em cells), and what lay beyond it was not printed. At A4's printable width (190 mm, 718 px) each table fits."""
+    w = open_page(path, wait="body", width=718, height=1000)
+    w.page.wait_for_load_state("load")
+    w.page.evaluate("() => window.dispatchEvent(new Event('beforeprint'))")  # as printing starts
+    w.page.emulate_media(media="print")
+    wide = w.page.evaluate("""() => [...document.querySelectorAll('table')].filter(t => t.getClientRects().length)
+        .filter(t => t.getBoundingClientRect().right > document.documentElement.clientWidth + 1
+                     || t.scrollWidth > t.parentElement.clientWidth + 1)
+        .map(t => t.rows[0].textContent.trim().slice(0, 20) + ': ' + t.scrollWidth + ' px')""")
+    assert not wide, f"{path}: tables past the page: {wide}"
+    w.check(LOCAL)
