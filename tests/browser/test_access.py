@@ -117,6 +117,19 @@ def test_a_keyboard_user_skips_the_header_to_the_content(open_page: Callable[...
     w.check(LOCAL)
 
 
+def test_a_printed_village_page_says_why_each_candidate_is_recommended(open_page: Callable[..., Watched]) -> None:
+    """Each recommendation's reasons sit in a folded "依据 (8)": on paper only the fold's title came out, the
+    reasons never. They are unfolded for printing (what is printed is the page as the print starts) and folded
+    again after."""
+    w = open_page("/dashboard/village/211322101200", wait="body[data-print-ready='1']")
+    w.page.evaluate("""() => window.addEventListener('beforeprint', () => { window.printedSteps =
+        [...document.querySelectorAll('ol.dcpa-steps')].map(o => o.checkVisibility()); })""")
+    w.page.pdf(format="A4")
+    assert w.page.evaluate("window.printedSteps") == [True]
+    assert w.page.evaluate("[...document.querySelectorAll('details')].map(d => d.open)") == [False]  # on screen
+    w.check(LOCAL)
+
+
 @pytest.mark.parametrize("path", ["/dashboard?area=211322", "/dashboard/village/211322101201",
                                   "/plan?area=211322&budget=20000"])
 def test_printed_tables_fit_the_page(open_page: Callable[..., Watched], path: str) -> None:
