@@ -135,3 +135,26 @@ def test_the_import_history_is_a_named_table_with_a_header_on_every_column(write
     """The history's last column (the withdraw form) had an empty header."""
     assert writer.post("/api/needs", json=NEED, headers=AUTH).status_code == 201
     assert_tables_named_with_headers("/data", writer.get("/data").text)
+
+
+class Canvases(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.canvases: list[dict[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "canvas":
+            self.canvases.append(dict(attrs))
+
+
+@pytest.mark.parametrize("path", ["/dashboard?area=211322", "/dashboard?area=211322&lang=en"])
+def test_each_chart_is_an_image_with_a_text_alternative_that_leads_to_its_table(client: TestClient,
+                                                                                   path: str) -> None:
+    """A chart's canvas had a label but no role, and a screen reader passes over a bare canvas: each chart is
+    now an image named by its title, which says the same numbers are in the table below it."""
+    p = Canvases()
+    p.feed(client.get(path).text)
+    assert len(p.canvases) == 3
+    below = "数字见下表" if "lang=en" not in path else "the numbers are in the table below"
+    for c in p.canvases:
+        assert c.get("role") == "img" and below in (c.get("aria-label") or ""), c
