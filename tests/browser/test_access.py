@@ -56,8 +56,8 @@ def test_the_village_pages_graph_shows_its_search_filters_and_details_whole_on_a
 
 
 #: WCAG 2.1 AA contrast of every piece of text shown (4.5:1; 3:1 from 24 px, or bold from 18.66 px), against
-#: the first opaque background behind it.
-LOW_CONTRAST = """() => {
+#: the first opaque background behind it; ``skip``: a selector of parts left out.
+LOW_CONTRAST = """(skip) => {
     const lum = c => { const [r, g, b] = c.match(/[\\d.]+/g).slice(0, 3).map(v => { v /= 255;
         return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
         return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
@@ -68,6 +68,7 @@ LOW_CONTRAST = """() => {
     for (const e of document.querySelectorAll('body *')) {
         const own = [...e.childNodes].filter(n => n.nodeType === 3).map(n => n.textContent).join('').trim();
         if (!own || !e.getClientRects().length || getComputedStyle(e).visibility === 'hidden') continue;
+        if (skip && e.closest(skip)) continue;
         const s = getComputedStyle(e), f = lum(s.color), b = lum(back(e));
         const ratio = (Math.max(f, b) + 0.05) / (Math.min(f, b) + 0.05), px = parseFloat(s.fontSize);
         const need = px >= 24 || (+s.fontWeight >= 700 && px >= 18.66) ? 3 : 4.5;
@@ -144,4 +145,13 @@ def test_printed_tables_fit_the_page(open_page: Callable[..., Watched], path: st
                      || t.scrollWidth > t.parentElement.clientWidth + 1)
         .map(t => t.rows[0].textContent.trim().slice(0, 20) + ': ' + t.scrollWidth + ' px')""")
     assert not wide, f"{path}: tables past the page: {wide}"
+    w.check(LOCAL)
+
+
+def test_the_sparql_pages_example_tabs_are_readable(open_page: Callable[..., Watched]) -> None:
+    """The example queries' tab titles were light grey (#888, 3.5:1). (The editor's syntax colours are left to
+    YASGUI's theme.)"""
+    w = open_page("/sparql", wait=".yasqe .CodeMirror")
+    low = w.page.evaluate(LOW_CONTRAST, ".CodeMirror")
+    assert not low, low[:5]
     w.check(LOCAL)
