@@ -155,3 +155,21 @@ def test_the_sparql_pages_example_tabs_are_readable(open_page: Callable[..., Wat
     low = w.page.evaluate(LOW_CONTRAST, ".CodeMirror")
     assert not low, low[:5]
     w.check(LOCAL)
+
+
+def test_the_sparql_editor_is_named_and_says_how_to_leave_it(open_page: Callable[..., Watched]) -> None:
+    """The page opens in the query editor, where Tab indents: a keyboard user pressing Tab to move on changed the
+    query and stayed in the editor, and nothing said that Esc leaves it; the editor had no name either. It is now
+    named, its description says Esc then Tab, and Esc then Tab reach the next control."""
+    w = open_page("/sparql", wait=".yasqe .CodeMirror textarea[aria-describedby]")
+    editor = w.page.get_by_role("textbox", name="SPARQL 查询编辑器")
+    assert editor.count() == 1
+    said = w.page.eval_on_selector(".yasqe .CodeMirror textarea", "e => document.getElementById("
+                                   "e.getAttribute('aria-describedby')).textContent")
+    assert "Esc" in said and w.page.is_visible("#dcpa-editor-keys")
+    assert w.page.get_by_role("textbox", name="SPARQL 端点").count() == 1
+    editor.focus()
+    w.page.keyboard.press("Escape")
+    w.page.keyboard.press("Tab")
+    assert w.page.evaluate("document.activeElement.tagName") == "BUTTON"  # the editor's share button
+    w.check(LOCAL)

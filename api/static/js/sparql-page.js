@@ -32,6 +32,23 @@
     yasgui.addTab(false, config);
   });
 
+  // YASGUI leaves its editor and its endpoint box without a name, and the editor keeps Tab (it indents): each
+  // editor is named and described by the page's note on the keys (Esc leaves it), whichever tab draws it.
+  var box = document.getElementById("yasgui");
+  function nameFields() {
+    Array.prototype.forEach.call(box.querySelectorAll(".yasqe .CodeMirror textarea"), function (e) {
+      e.setAttribute("aria-label", box.getAttribute("data-editor-label") || "");
+      e.setAttribute("aria-describedby", "dcpa-editor-keys");
+    });
+    Array.prototype.forEach.call(box.querySelectorAll("input.autocomplete"), function (e) {
+      e.setAttribute("aria-label", box.getAttribute("data-endpoint-label") || "");
+    });
+  }
+  nameFields();
+  yasgui.on("tabChange", function () { setTimeout(nameFields, 0); });
+  yasgui.on("tabSelect", function () { setTimeout(nameFields, 0); });
+  box.addEventListener("focusin", nameFields);
+
   // "Download CSV": the current tab's query through the endpoint, as CSV for a spreadsheet (BOM, formulas escaped).
   document.getElementById("csv-download").addEventListener("click", function (ev) {
     var tab = yasgui.getTab();
