@@ -173,3 +173,25 @@ def test_the_sparql_editor_is_named_and_says_how_to_leave_it(open_page: Callable
     w.page.keyboard.press("Tab")
     assert w.page.evaluate("document.activeElement.tagName") == "BUTTON"  # the editor's share button
     w.check(LOCAL)
+
+
+def test_a_keyboard_user_lists_every_node_and_opens_one_without_knowing_its_name(
+    open_page: Callable[..., Watched],
+) -> None:
+    """Without a mouse a node's details were reached only by typing part of its name (an empty search did
+    nothing): on the ontology view, whose class names a planner does not know, no node could be opened. An
+    empty search now lists every node, in order, and Enter on one opens it."""
+    w = open_page("/views/ontology")
+    w.page.focus(".dcpa-search input")
+    w.page.keyboard.press("Enter")
+    total = w.page.evaluate("window.dcpaNetwork.nodes.length")
+    assert w.page.locator(".dcpa-results button").count() == total
+    assert w.page.text_content(".dcpa-status") == f"共 {total} 个节点"
+    w.page.keyboard.press("Tab")  # past the search button
+    w.page.keyboard.press("Tab")  # to the first of them
+    first = w.page.evaluate("document.activeElement.closest('.dcpa-results') && document.activeElement.textContent")
+    assert first
+    w.page.keyboard.press("Enter")
+    w.page.wait_for_selector(".dcpa-details-body h3")
+    assert w.page.text_content(".dcpa-details-body h3") == first
+    w.check(LOCAL)

@@ -8,12 +8,12 @@
 
   var I18N = {
     zh: {
-      found: "找到 {n} 个节点", none: "没有找到", kind: "类型", iri: "IRI", json: "节点 JSON",
+      found: "找到 {n} 个节点", all: "共 {n} 个节点", none: "没有找到", kind: "类型", iri: "IRI", json: "节点 JSON",
       village_json: "村 JSON", open: "打开它的页面", neighbours: "相连节点", synthetic: "示例数据（非真实数据）",
       pick: "点击节点查看详情", offline: "离线文件：没有 JSON 链接", yes: "是", no: "否",
     },
     en: {
-      found: "{n} node(s) found", none: "nothing found", kind: "kind", iri: "IRI", json: "node JSON",
+      found: "{n} node(s) found", all: "{n} node(s) in all", none: "nothing found", kind: "kind", iri: "IRI", json: "node JSON",
       village_json: "village JSON", open: "open its page", neighbours: "connected nodes", synthetic: "example data (not real)",
       pick: "Click a node to see its details", offline: "offline file: no JSON links", yes: "yes", no: "no",
     },
@@ -208,7 +208,22 @@
       ev.preventDefault();
       var text = q(".dcpa-search input").value.trim().toLowerCase();
       results.replaceChildren();
-      if (!text) { status.textContent = ""; return; }
+      function listed(n) {
+        var b = el("button", n["label_" + lang]);
+        b.type = "button";
+        b.addEventListener("click", function () { select(n.id); });
+        results.appendChild(b);
+      }
+      if (!text) {
+        // Nothing typed: every node shown, by name, so that one whose name is not known (an ontology class)
+        // can still be opened without a mouse.
+        var shown = nodes.get({ filter: function (n) { return !n.hidden; } }).sort(function (a, b) {
+          return String(a["label_" + lang]).localeCompare(String(b["label_" + lang]), lang === "zh" ? "zh-CN" : "en");
+        });
+        status.textContent = t.all.replace("{n}", shown.length);
+        shown.forEach(listed);
+        return;
+      }
       var hits = nodes.get({
         filter: function (n) {
           return String(n.label_zh).toLowerCase().indexOf(text) >= 0 ||
@@ -216,12 +231,7 @@
         },
       });
       status.textContent = hits.length ? t.found.replace("{n}", hits.length) : t.none;
-      hits.slice(0, 20).forEach(function (n) {
-        var b = el("button", n["label_" + lang]);
-        b.type = "button";
-        b.addEventListener("click", function () { select(n.id); });
-        results.appendChild(b);
-      });
+      hits.slice(0, 20).forEach(listed);
       if (hits.length) select(hits[0].id);
     });
   }
