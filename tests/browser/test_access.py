@@ -195,3 +195,19 @@ def test_a_keyboard_user_lists_every_node_and_opens_one_without_knowing_its_name
     w.page.wait_for_selector(".dcpa-details-body h3")
     assert w.page.text_content(".dcpa-details-body h3") == first
     w.check(LOCAL)
+
+
+def test_a_node_tapped_on_a_phone_shows_its_details_on_screen(open_page: Callable[..., Watched]) -> None:
+    """On a phone the details panel sits below the canvas: a planner tapped a node and saw nothing happen (its
+    details opened 70 px under the bottom edge). The page now scrolls them into view."""
+    from kg.namespaces import node
+
+    from .test_pages import click_node
+
+    w = open_page("/views/village/211322101200", width=360, height=640)
+    w.page.locator(".dcpa-canvas").scroll_into_view_if_needed()
+    click_node(w, node("need", "200-b"))
+    w.page.wait_for_selector(".dcpa-details-body h3")
+    w.page.wait_for_function("""() => { const r = document.querySelector('.dcpa-details-body h3')
+        .getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight; }""", timeout=5000)
+    w.check(LOCAL)

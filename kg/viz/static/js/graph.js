@@ -192,6 +192,13 @@
       highlight(id);
       showDetails(id);
       api.selected = id;
+      // Stacked (a phone, a narrow window), the details sit below the canvas: bring them on screen, or a tap
+      // on a node seems to do nothing.
+      var panel = q(".dcpa-details"), canvas = q(".dcpa-canvas");
+      if (panel && canvas && panel.getBoundingClientRect().top >= canvas.getBoundingClientRect().bottom - 1 &&
+          panel.getBoundingClientRect().top > window.innerHeight - 40 && panel.scrollIntoView) {
+        panel.scrollIntoView({ block: "nearest" });
+      }
     }
     api.select = select;
     network.on("click", function (params) {
