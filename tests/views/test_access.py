@@ -158,3 +158,33 @@ def test_each_chart_is_an_image_with_a_text_alternative_that_leads_to_its_table(
     below = "数字见下表" if "lang=en" not in path else "the numbers are in the table below"
     for c in p.canvases:
         assert c.get("role") == "img" and below in (c.get("aria-label") or ""), c
+
+
+class Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.text: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self.text = dict(attrs).get("aria-label") or ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self.text is not None:
+            self.links.append(self.text.strip())
+            self.text = None
+
+    def handle_data(self, data: str) -> None:
+        if self.text is not None:
+            self.text += data
+
+
+@pytest.mark.parametrize("path", ["/dashboard/village/211322101200", "/views/model/211322",
+                                  "/dashboard/village/211322101200?lang=en", "/views/model/211322?lang=en"])
+def test_each_link_says_what_it_leads_to(client: TestClient, path: str) -> None:
+    """A link read alone (a screen reader's list of links) said only "JSON": of what?"""
+    p = Links()
+    p.feed(client.get(path).text)
+    bare = [text for text in p.links if text.upper() in {"JSON", "CSV", "XLSX", "TTL", ""}]
+    assert not bare, f"{path}: {bare}"
