@@ -188,3 +188,23 @@ def test_each_link_says_what_it_leads_to(client: TestClient, path: str) -> None:
     p.feed(client.get(path).text)
     bare = [text for text in p.links if text.upper() in {"JSON", "CSV", "XLSX", "TTL", ""}]
     assert not bare, f"{path}: {bare}"
+
+
+class Navs(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[str | None] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "nav":
+            self.names.append(dict(attrs).get("aria-label"))
+
+
+@pytest.mark.parametrize("path", ["/dashboard?area=211322", "/dashboard/village/211322101200", "/views/model/211322",
+                                  "/dashboard/search?q=朱碌科", "/views/area/211322", "/nowhere", "/sparql"])
+def test_each_navigation_is_named_apart_from_the_others(client: TestClient, path: str) -> None:
+    """A screen reader lists a page's navigation regions by name: the links to other pages were an unnamed one
+    beside the named language switch and area levels."""
+    p = Navs()
+    p.feed(client.get(path, headers=PAGE).text)
+    assert p.names and all(p.names) and len(set(p.names)) == len(p.names), f"{path}: {p.names}"
