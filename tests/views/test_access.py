@@ -208,3 +208,11 @@ def test_each_navigation_is_named_apart_from_the_others(client: TestClient, path
     p = Navs()
     p.feed(client.get(path, headers=PAGE).text)
     assert p.names and all(p.names) and len(set(p.names)) == len(p.names), f"{path}: {p.names}"
+
+
+@pytest.mark.parametrize("lang,name", [("zh", "认定日期到"), ("en", "Identified to")])
+def test_the_end_of_the_period_is_named_for_what_it_ends(client: TestClient, lang: str, name: str) -> None:
+    """The dashboard's end date was labelled only "到" (to): read alone, a date field "to" of nothing."""
+    html = client.get(f"/dashboard?area=211322&lang={lang}").text
+    field = re.search(r'<input type="date" name="end"[^>]*>', html)
+    assert field and f'aria-label="{name}"' in field.group(0)
