@@ -211,3 +211,20 @@ def test_a_node_tapped_on_a_phone_shows_its_details_on_screen(open_page: Callabl
     w.page.wait_for_function("""() => { const r = document.querySelector('.dcpa-details-body h3')
         .getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight; }""", timeout=5000)
     w.check(LOCAL)
+
+
+def test_the_legend_tells_kinds_apart_by_shape_as_well_as_colour(open_page: Callable[..., Watched]) -> None:
+    """Every legend swatch was the same rounded square, so a colour-blind planner could not tell which of the
+    red diamond and the amber dot was 未满足需求 (a gap) and which 已满足需求: each swatch now has its nodes' shape."""
+    w = open_page("/views/village/211322101200")
+    looks = w.page.evaluate("""() => Object.fromEntries(window.dcpaNetwork.data.legend.map(k => {
+        const sel = `.dcpa-legend input[data-kind='${k.kind}'] + label .dcpa-swatch`, s = getComputedStyle(
+            document.querySelector(sel));
+        const look = [s.borderTopLeftRadius, s.transform, s.clipPath, s.width, s.height].join(' ');
+        return [k.kind, [k.shape, look]]; }))""")
+    assert looks["gap"][1] != looks["need"][1], looks
+    by_shape: dict[str, set[str]] = {}
+    for shape, look in looks.values():
+        by_shape.setdefault(look, set()).add(shape)
+    assert all(len(shapes) == 1 for shapes in by_shape.values()), looks  # one look, one shape
+    w.check(LOCAL)

@@ -102,6 +102,7 @@
       lab.htmlFor = box.id;
       var sw = el("span", null, "dcpa-swatch");
       sw.style.background = k.color;
+      sw.setAttribute("data-shape", k.shape || "");  // drawn in its nodes' shape: not told apart by colour alone
       lab.appendChild(sw);
       lab.appendChild(document.createTextNode(" " + k[lang]));
       li.appendChild(box);
