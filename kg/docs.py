@@ -103,6 +103,8 @@ _CHARACTERISTICS = {
     OWL.SymmetricProperty: ("对称", "symmetric"),
 }
 
+# On a phone the 14rem header column and the unbroken names (dcpa:hasAddressingReason, source IRIs) pushed the
+# page past the screen's edge: the names break where they must and the header column narrows.
 _CSS = """
 body{font-family:system-ui,"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;margin:0;color:#1d2733;
 line-height:1.55;background:#fafbfc}
@@ -117,6 +119,8 @@ padding:.3rem .5rem;text-align:left;vertical-align:top}th{background:#eef2f6;wid
 code{font-family:ui-monospace,monospace;font-size:.9em}ul.tree{list-style:none;padding-left:1.2rem}
 ul.tree li{margin:.4rem 0}.notation{display:inline-block;min-width:3rem;font-family:ui-monospace,monospace;
 background:#eef2f6;border-radius:4px;padding:0 .3rem;margin-right:.4rem}nav ol{columns:2}.switch{float:right}
+td{overflow-wrap:anywhere}main{overflow-wrap:break-word}
+@media (max-width:600px){main{padding:1rem .5rem 3rem}th{width:6rem}.term{padding:.3rem .5rem .6rem}nav ol{columns:1}}
 """
 
 
@@ -390,6 +394,7 @@ def ontology_html(lang: str = "zh", graph: rdflib.Graph | None = None, shapes: r
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>{escape(title)}</title>
 <style>{_CSS}</style>
 </head>

@@ -295,7 +295,7 @@ def test_the_sparql_editor_downloads_csv_a_spreadsheet_reads(open_page: Callable
 
 @pytest.mark.parametrize("path", ["/", "/dashboard?area=211322", "/dashboard/village/211322101201",
                                   "/plan?area=211322&budget=20000", "/data", "/dashboard/search?q=朱碌科",
-                                  "/sparql"])
+                                  "/sparql", "/ontology?lang=en"])
 def test_pages_fit_a_phone_and_chinese_cells_are_not_one_character_wide(
     open_page: Callable[..., Watched], path: str
 ) -> None:
