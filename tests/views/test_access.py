@@ -191,13 +191,16 @@ def test_each_link_says_what_it_leads_to(client: TestClient, path: str) -> None:
 
 
 class Navs(HTMLParser):
-    def __init__(self) -> None:
+    """The names of the regions of one kind (``nav``, ``aside``): aria-label, or aria-labelledby's ids."""
+
+    def __init__(self, tag: str = "nav") -> None:
         super().__init__()
+        self.tag = tag
         self.names: list[str | None] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "nav":
-            self.names.append(dict(attrs).get("aria-label"))
+        if tag == self.tag:
+            self.names.append(dict(attrs).get("aria-label") or dict(attrs).get("aria-labelledby"))
 
 
 @pytest.mark.parametrize("path", ["/dashboard?area=211322", "/dashboard/village/211322101200", "/views/model/211322",
@@ -216,3 +219,11 @@ def test_the_end_of_the_period_is_named_for_what_it_ends(client: TestClient, lan
     html = client.get(f"/dashboard?area=211322&lang={lang}").text
     field = re.search(r'<input type="date" name="end"[^>]*>', html)
     assert field and f'aria-label="{name}"' in field.group(0)
+
+
+@pytest.mark.parametrize("path", ["/views/area/211322", "/dashboard/village/211322101200", "/views/ontology?lang=en"])
+def test_a_graphs_side_panels_are_named_apart(client: TestClient, path: str) -> None:
+    """A graph's two side panels (search with legend, details) were two unnamed complementary regions."""
+    p = Navs("aside")
+    p.feed(client.get(path).text)
+    assert len(p.names) == 2 and all(p.names) and len(set(p.names)) == 2, f"{path}: {p.names}"
