@@ -244,3 +244,17 @@ def test_a_laptop_shows_the_dashboards_tables_whole(open_page: Callable[..., Wat
             .map(c => c.id + ': ' + (c.scrollWidth - c.clientWidth) + ' px hidden')""")
         assert not cut, f"{path} at {width} px: {cut}"
         w.check(LOCAL)
+
+
+def test_node_names_in_the_result_and_neighbour_lists_are_shown_whole(open_page: Callable[..., Watched]) -> None:
+    """The lists of found and connected nodes cut each name to one line: "“十三五”时期文化扶贫工作实施…",
+    "示例·建平村电子阅读器配送（计…" (whether it is planned was the part cut). Names now wrap."""
+    w = open_page("/views/policy/P02?area=211322")
+    w.page.press(".dcpa-search input", "Enter")
+    w.page.wait_for_selector(".dcpa-results button")
+    w.page.click(".dcpa-results button:has-text('十三五')")
+    w.page.wait_for_selector(".dcpa-neighbours button")
+    cut = w.page.evaluate("""() => [...document.querySelectorAll('.dcpa-results button, .dcpa-neighbours button')]
+        .filter(b => b.scrollWidth > b.clientWidth + 1).map(b => b.textContent)""")
+    assert not cut, cut
+    w.check(LOCAL)
