@@ -258,3 +258,16 @@ def test_node_names_in_the_result_and_neighbour_lists_are_shown_whole(open_page:
         .filter(b => b.scrollWidth > b.clientWidth + 1).map(b => b.textContent)""")
     assert not cut, cut
     w.check(LOCAL)
+
+
+def test_the_pages_text_grows_with_the_browsers_font_size(open_page: Callable[..., Watched]) -> None:
+    """A planner with poor eyesight sets the browser's font size to "very large" (24 px): the pages kept their
+    14 px text, headings and tables alike (sizes in px). Sizes are now relative to the reader's setting."""
+    w = open_page("/dashboard/village/211322101200", wait="body", width=1366, height=768)
+    w.page.add_style_tag(content="html { font-size: 24px; }")  # what the browser's setting does
+    sizes = w.page.evaluate("""() => Object.fromEntries(['body', 'h1', '.dcpa-card h2', 'table.dcpa-table td',
+        '.dcpa-synthetic', 'form.dcpa-area-search button', '.dcpa-search input']
+        .map(s => [s, parseFloat(getComputedStyle(document.querySelector(s)).fontSize)]))""")
+    assert sizes["body"] == 21 and sizes["h1"] == 27 and sizes["table.dcpa-table td"] == 21, sizes
+    assert all(px >= 18 for px in sizes.values()), sizes
+    w.check(LOCAL)
