@@ -271,3 +271,15 @@ def test_the_pages_text_grows_with_the_browsers_font_size(open_page: Callable[..
     assert sizes["body"] == 21 and sizes["h1"] == 27 and sizes["table.dcpa-table td"] == 21, sizes
     assert all(px >= 18 for px in sizes.values()), sizes
     w.check(LOCAL)
+
+
+def test_a_printed_graph_leaves_out_an_empty_details_panel(open_page: Callable[..., Watched]) -> None:
+    """Printed with no node chosen, the village page ended in a "详情 / 点击节点查看详情" panel: an instruction to
+    click, on paper. It is left out then, and printed with the chosen node's details."""
+    w = open_page("/dashboard/village/211322101200", width=1000, height=1000)
+    w.page.emulate_media(media="print")
+    assert not w.page.is_visible(".dcpa-details")
+    w.page.evaluate("window.dcpaNetwork.select(window.dcpaNetwork.nodes.getIds()[0])")
+    w.page.wait_for_selector(".dcpa-details-body h3")
+    assert w.page.is_visible(".dcpa-details")
+    w.check(LOCAL)

@@ -121,6 +121,7 @@
     function showDetails(id) {
       details.replaceChildren();
       var n = id === null || id === undefined ? null : nodes.get(id);
+      root.classList.toggle("dcpa-nothing-chosen", !n);  // printed, an empty panel is left out
       if (!n) { details.appendChild(el("p", t.pick, "dcpa-empty")); return; }
       var badge = el("span", kindInfo[n.kind] ? kindInfo[n.kind][lang] : n.kind, "dcpa-kind");
       badge.style.background = kindInfo[n.kind] ? kindInfo[n.kind].color : "#616161";
