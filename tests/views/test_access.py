@@ -227,3 +227,14 @@ def test_a_graphs_side_panels_are_named_apart(client: TestClient, path: str) -> 
     p = Navs("aside")
     p.feed(client.get(path).text)
     assert len(p.names) == 2 and all(p.names) and len(set(p.names)) == 2, f"{path}: {p.names}"
+
+
+def test_the_graphs_keys_are_written_for_every_keyboard_user(client: TestClient) -> None:
+    """How to work the graph with keys (arrows pan, +/- zoom, nodes by the search) was an aria-label on a plain
+    div: unseen by a sighted keyboard user, and a name a div may not carry. It is now a note on the page, which
+    the canvas (a named application once drawn) is described by."""
+    html = client.get("/views/area/211322").text
+    canvas = re.search(r'<div class="dcpa-canvas"[^>]*>', html)
+    assert canvas and "aria-label" not in canvas.group(0) and 'data-label="关系图"' in canvas.group(0)
+    note = re.search(r'<p class="dcpa-keys" id="dcpa-graph-keys">([^<]+)</p>', html)
+    assert note and "方向键" in note.group(1) and 'data-describedby="dcpa-graph-keys"' in canvas.group(0)

@@ -68,7 +68,9 @@
     if (frame) {
       frame.tabIndex = 0;
       frame.setAttribute("role", "application");
-      frame.setAttribute("aria-label", q(".dcpa-canvas").getAttribute("aria-label") || "");
+      frame.setAttribute("aria-label", q(".dcpa-canvas").getAttribute("data-label") || "");
+      var keys = q(".dcpa-canvas").getAttribute("data-describedby");
+      if (keys) frame.setAttribute("aria-describedby", keys);
     }
     var api = { network: network, nodes: nodes, edges: edges, data: data, lang: lang, ready: false };
     window.dcpaNetwork = api;
