@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -210,14 +211,16 @@ def test_bad_query_is_400_with_the_parser_message(sparql_url: str) -> None:
         wrapper(sparql_url, "SELEC ?x", JSON).query()
 
 
-def test_an_undeclared_prefix_is_named_in_the_error_shape(sparql_url: str) -> None:
+def test_an_undeclared_prefix_is_named_in_the_error_shape(sparql_url: str, zh_first: Callable[..., None]) -> None:
     # before: "SPARQL syntax error: error at 1:28: expected one of Prefix not found, ['%'], ['-' | '0' ..= '9' | …"
     r = httpx.post(sparql_url, data={"query": "SELECT * WHERE { ?s foo:bar ?o }"})
     assert r.status_code == 400 and set(r.json()) == {"error"}
     err = r.json()["error"]
     assert err["code"] == "query_error" and set(err) == {"code", "message", "hint", "details"}
-    assert err["message"] == ("SPARQL syntax error at line 1, column 21: the prefix foo: is not declared: "
-                              "add PREFIX foo: <…> before the query")
+    zh_first(err["message"], "SPARQL syntax error at line 1, column 21: the prefix foo: is not declared: "
+                             "add PREFIX foo: <…> before the query")
+    assert err["message"].endswith(" / SPARQL syntax error at line 1, column 21: the prefix foo: is not declared: "
+                                   "add PREFIX foo: <…> before the query")
     assert "dcpa:" in err["hint"] and err["details"]["caret"] == " " * 20 + "^"
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from kg.errors import QueryError
@@ -15,7 +17,8 @@ def _error(query: str) -> QueryError:
     e = info.value
     said = f"{e.message} {e.hint}"
     assert "\\u{" not in said and "['" not in said and len(e.message) < 200, said  # before: 600 characters
-    assert e.http_status == 400 and e.message.startswith("SPARQL syntax error at line ")
+    assert e.http_status == 400 and e.message.startswith("SPARQL 语法错误（第 ")
+    assert e.message.partition(" / ")[2].startswith("SPARQL syntax error at line ")  # the English as it was
     return e
 
 
@@ -67,8 +70,9 @@ def test_the_engines_own_sentence_is_said_with_what_to_do(query: str, what: str,
 
 def test_what_the_engine_expected_is_listed_without_character_classes() -> None:
     e = _error("SELECT * WHERE { ?s ?p ?o ")
-    assert e.message == 'SPARQL syntax error at line 1, column 27: expected ",", ".", ";", "{", "{|", "}", "~"'
-    assert e.hint == "check the query near: SELECT * WHERE { ?s ?p ?o"
+    assert e.message == ('SPARQL 语法错误（第 1 行第 27 列） / '
+                         'SPARQL syntax error at line 1, column 27: expected ",", ".", ";", "{", "{|", "}", "~"')
+    assert e.hint == "请检查该处附近的查询文字 / check the query near: SELECT * WHERE { ?s ?p ?o"
 
 
 def test_a_place_that_wants_a_number_says_so() -> None:
@@ -87,3 +91,23 @@ def test_the_caret_stands_under_the_place_on_a_line_with_chinese() -> None:
     e = _error('SELECT * WHERE { ?s ?p "数字文化" . ?s foo:bar ?o }')
     assert e.details["column"] == 36 and _pointed_at(e).startswith("foo:bar")
     assert e.details["caret"].index("^") == 35 + 4  # four Chinese characters before it
+
+
+@pytest.mark.parametrize(("query", "english", "hint"), [
+    ("SELECT * WHERE { ?s dcap:p ?o }", "the prefix dcap: is not declared: add PREFIX dcap: <…> before the query",
+     "did you mean dcpa:? these prefixes need no declaration here: "),
+    ("SELECT ?o (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY (DATATYPE(?o))",
+     "a variable of the SELECT is neither grouped nor aggregated", "with GROUP BY or an aggregate, select only"),
+    ("SELECT (?o + 1 AS ?x) (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?s",
+     "an expression of the SELECT uses a variable that is neither grouped nor aggregated",
+     "an expression may use only what is grouped"),
+    ("SELECT * WHERE { ?s ?p ?o } GROUP BY ?s", "SELECT * cannot be used with GROUP BY", "instead of *"),
+    ("SELECT * WHERE { ?s ?p ?o } LIMIT x", "expected a number", "check the query near: SELECT"),
+])
+def test_a_syntax_error_is_said_chinese_first(query: str, english: str, hint: str,
+                                              zh_first: Callable[..., None]) -> None:
+    """A researcher reads where the query is broken in Chinese first; the English as it was, for scripts."""
+    e = _error(query)
+    zh_first(e.message, english)
+    zh_first(e.hint, hint)
+    assert "第 1 行第 " in e.message.partition(" / ")[0]
