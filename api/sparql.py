@@ -142,16 +142,18 @@ def parse_request(
     ctype = content_type.split(";")[0].strip().lower()
     if len(body) > body_limit(max_bytes):
         raise QueryError(
+            f"请求正文超过 {body_limit(max_bytes)} 字节，即 {max_bytes} 字节查询的上限 / "
             f"the request body is larger than {body_limit(max_bytes)} bytes, the limit for queries of "
             f"{max_bytes} bytes",
-            hint="send a shorter query (DCPA_MAX_QUERY_BYTES)",
+            hint=SHORTER_QUERY,
         )
     if method == "POST":
         if ctype == "application/x-www-form-urlencoded":
             try:
                 text = body.decode("utf-8")
             except UnicodeDecodeError as e:
-                raise QueryError("the form body is not UTF-8") from e
+                raise QueryError("表单正文不是 UTF-8 编码 / the form body is not UTF-8",
+                                 hint=_SEND_UTF8) from e
             form = _parse_qs(text, "the form body")
             for k, v in form.items():
                 params.setdefault(k, []).extend(v)
@@ -159,14 +161,15 @@ def parse_request(
             try:
                 text = body.decode("utf-8-sig")
             except UnicodeDecodeError as e:
-                raise QueryError("the query is not UTF-8") from e
+                raise QueryError("查询文字不是 UTF-8 编码 / the query is not UTF-8", hint=_SEND_UTF8) from e
             params.setdefault("query", []).insert(0, text)
         elif ctype == "application/sparql-update":
             raise _update_refused()
         else:
             raise QueryError(
-                f"unsupported content type {ctype or '(none)'!r}",
-                hint="POST application/x-www-form-urlencoded (query=…) or application/sparql-query",
+                f"不支持请求所用的内容类型 / unsupported content type {ctype or '(none)'!r}",
+                hint="请以 application/x-www-form-urlencoded（query=…）或 application/sparql-query 发送 POST / "
+                     "POST application/x-www-form-urlencoded (query=…) or application/sparql-query",
             )
     if "update" in params:
         raise _update_refused()
@@ -175,17 +178,21 @@ def parse_request(
     fmt = fmts[0] if fmts else None
     if not queries:
         if method == "POST":  # the service description is GET's answer: a POST without a query lost it on the way
-            raise QueryError("the POST request carries no query",
-                             hint="send query=… in the form body, or the query itself as application/sparql-query; "
+            raise QueryError("POST 请求中没有查询 / the POST request carries no query",
+                             hint="请在表单正文中发送 query=…，或以 application/sparql-query 发送查询本身；"
+                                  "不带查询的 GET /sparql 返回服务描述 / "
+                                  "send query=… in the form body, or the query itself as application/sparql-query; "
                                   "GET /sparql without a query gives the service description")
         return None
     if len(queries) > 1:
-        raise QueryError("more than one query in the request", hint="send exactly one `query` parameter")
+        raise QueryError("请求中有不止一个查询 / more than one query in the request",
+                         hint="请只发送一个 `query` 参数 / send exactly one `query` parameter")
     size = len(queries[0].encode("utf-8"))
     if size > max_bytes:
         raise QueryError(
+            f"查询有 {size} 字节（UTF-8），超过 {max_bytes} 字节的上限 / "
             f"the query is {size} bytes long (UTF-8); the limit is {max_bytes}",
-            hint="send a shorter query (DCPA_MAX_QUERY_BYTES)",
+            hint=SHORTER_QUERY,
         )
     return SparqlRequest(
         query=queries[0],
@@ -195,14 +202,23 @@ def parse_request(
     )
 
 
+#: What to do about a query past DCPA_MAX_QUERY_BYTES, however it was sent.
+SHORTER_QUERY = "请发送较短的查询（上限为 DCPA_MAX_QUERY_BYTES） / send a shorter query (DCPA_MAX_QUERY_BYTES)"
+_SEND_UTF8 = "请以 UTF-8 编码发送查询 / send the query as UTF-8"
+#: Where percent-encoded bytes were read, in Chinese.
+_WHERE_ZH = {"the URL": "网址", "the form body": "表单正文"}
+
+
 def _parse_qs(text: str, where: str) -> dict[str, list[str]]:
     """The parameters of a URL query or a form; percent-encoded bytes that are not UTF-8 are refused (read
     leniently, %FF became U+FFFD, and the query that ran was not the one sent)."""
     try:
         return parse_qs(text, keep_blank_values=True, errors="strict")
     except UnicodeDecodeError as e:
-        raise QueryError(f"the percent-encoded bytes of {where} are not UTF-8 ({e.reason} at byte {e.start})",
-                         hint="percent-encode the query's UTF-8 bytes (%E6%9D%91 for 村)") from e
+        raise QueryError(f"{_WHERE_ZH[where]}中百分号编码的字节不是 UTF-8（第 {e.start} 字节） / "
+                         f"the percent-encoded bytes of {where} are not UTF-8 ({e.reason} at byte {e.start})",
+                         hint="请对查询的 UTF-8 字节做百分号编码（“村”为 %E6%9D%91） / "
+                              "percent-encode the query's UTF-8 bytes (%E6%9D%91 for 村)") from e
 
 
 def _graph_iris(params: dict[str, list[str]], name: str) -> list[str]:
@@ -215,8 +231,10 @@ def _graph_iris(params: dict[str, list[str]], name: str) -> list[str]:
             ox.NamedNode(value)
         except ValueError as e:
             raise QueryError(
-                f"{name} {value!r} is not an absolute IRI: {e}",
-                hint="give the full IRI of a named graph, e.g. https://w3id.org/dcpa/graph/reference "
+                f"参数 {name} 的值不是完整（绝对）的 IRI / {name} {value!r} is not an absolute IRI: {e}",
+                hint="请给出命名图的完整 IRI，如 https://w3id.org/dcpa/graph/reference"
+                "（服务描述 GET /sparql 列出了它们） / "
+                "give the full IRI of a named graph, e.g. https://w3id.org/dcpa/graph/reference "
                 "(the service description, GET /sparql, lists them)",
                 details={"parameter": name, "value": value},
             ) from e
@@ -226,8 +244,9 @@ def _graph_iris(params: dict[str, list[str]], name: str) -> list[str]:
 
 def _update_refused() -> QueryRefused:
     return QueryRefused(
-        "this endpoint is read-only: SPARQL updates are refused",
-        hint="change data with `dcpa import` or the authenticated write API (/api/needs, /api/imports…)",
+        "此端点只读，不接受 SPARQL 更新 / this endpoint is read-only: SPARQL updates are refused",
+        hint="请用 `dcpa import` 或需令牌的写入接口（/api/needs、/api/imports…）修改数据 / "
+             "change data with `dcpa import` or the authenticated write API (/api/needs, /api/imports…)",
     )
 
 

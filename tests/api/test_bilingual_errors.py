@@ -8,6 +8,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -68,3 +69,56 @@ def test_a_second_server_of_a_store_is_told_chinese_first(tmp_path: Path, zh_fir
     zh_first(e.value.message, f"dcpa serve (pid {pid}) already serves the store at "
                               f"{versions.pointer(settings.store_path)}")
     zh_first(e.value.hint, "stop it first, or serve another store (DCPA_STORE_PATH)")
+
+
+#: The SPARQL endpoint's refusals: (method, URL query, Content-Type, body) → (status, the English the message keeps,
+#: the English the hint keeps).
+SPARQL_CASES: dict[tuple[str, str, str | None, bytes], tuple[int, str, str]] = {
+    ("POST", "", "application/sparql-update", b"INSERT DATA { <a:b> <a:c> <a:d> }"):
+        (403, "this endpoint is read-only: SPARQL updates are refused", "change data with `dcpa import`"),
+    ("GET", "update=CLEAR%20ALL", None, b""):
+        (403, "this endpoint is read-only: SPARQL updates are refused", "change data with `dcpa import`"),
+    ("POST", "", "application/sparql-query", b"INSERT DATA { <a:b> <a:c> <a:d> }"):
+        (403, "this endpoint is read-only: SPARQL updates are refused", "the authenticated write API"),
+    ("POST", "", "application/json", b"{}"):
+        (400, "unsupported content type 'application/json'", "POST application/x-www-form-urlencoded (query=…)"),
+    ("POST", "", "application/x-www-form-urlencoded", b"default-graph-uri=x"):
+        (400, "the POST request carries no query", "send query=… in the form body"),
+    ("GET", "query=ASK%7B%7D&query=ASK%7B%7D", None, b""):
+        (400, "more than one query in the request", "send exactly one `query` parameter"),
+    ("POST", "", "application/sparql-query", b"ASK { ?s ?p '\xff' }"):
+        (400, "the query is not UTF-8", "send the query as UTF-8"),
+    ("POST", "", "application/x-www-form-urlencoded", b"query=ASK\xff"):
+        (400, "the form body is not UTF-8", "send the query as UTF-8"),
+    ("GET", "query=ASK%FF", None, b""):
+        (400, "the percent-encoded bytes of the URL are not UTF-8", "percent-encode the query's UTF-8 bytes"),
+    ("GET", "query=ASK%7B%7D&default-graph-uri=reference", None, b""):
+        (400, "default-graph-uri 'reference' is not an absolute IRI", "give the full IRI of a named graph"),
+    ("POST", "", "application/sparql-query", b"ASK {} #" + b"x" * 100_000):
+        (400, "bytes long (UTF-8); the limit is 100000", "send a shorter query (DCPA_MAX_QUERY_BYTES)"),
+}
+
+
+@pytest.mark.parametrize("case", SPARQL_CASES, ids=lambda c: f"{c[0]} {c[1][:40]} {c[2]} {c[3][:40]!r}")
+def test_sparql_refusals_are_chinese_first(sparql_url: str, case: tuple[str, str, str | None, bytes],
+                                           zh_first: Callable[..., None]) -> None:
+    """What a researcher reads from /sparql (the query page shows it whole), as the rest of the service says it."""
+    method, query, ctype, body = case
+    status, english, hint = SPARQL_CASES[case]
+    r = httpx.request(method, sparql_url + ("?" + query if query else ""), content=body or None,
+                      headers={"Content-Type": ctype} if ctype else None)
+    assert r.status_code == status, r.text
+    err = r.json()["error"]
+    zh_first(err["message"], english)
+    zh_first(err["hint"], hint)
+
+
+def test_a_query_body_past_its_limit_is_said_chinese_first(zh_first: Callable[..., None]) -> None:
+    """The endpoint's own check of a body (the guard before it refuses most such bodies): Chinese first too."""
+    from api.sparql import parse_request
+    from kg.errors import QueryError
+
+    with pytest.raises(QueryError) as e:
+        parse_request("POST", "application/sparql-query", "", b"x" * 9_000, max_bytes=100)
+    zh_first(e.value.message, "the request body is larger than 8492 bytes, the limit for queries of 100 bytes")
+    zh_first(e.value.hint, "send a shorter query (DCPA_MAX_QUERY_BYTES)")
