@@ -351,11 +351,14 @@ def _analyse(query: str) -> Analysis | _Refusal:
 
 
 def _too_complex(depth: int, terms: int) -> _Refusal:
-    what = (f"nested {depth} deep (the limit is {MAX_DEPTH})" if depth > MAX_DEPTH
-            else f"{terms:,} terms long outside VALUES data (the limit is {MAX_TERMS:,})")
+    what_zh, what = ((f"嵌套 {depth} 层（上限 {MAX_DEPTH} 层）", f"nested {depth} deep (the limit is {MAX_DEPTH})")
+                     if depth > MAX_DEPTH else
+                     (f"VALUES 数据之外有 {terms:,} 个词项（上限 {MAX_TERMS:,} 个）",
+                      f"{terms:,} terms long outside VALUES data (the limit is {MAX_TERMS:,})"))
     return _Refusal(
         QueryError,
-        f"the query is too complex to run safely: it is {what}",
+        f"查询过于复杂，无法安全运行：{what_zh} / the query is too complex to run safely: it is {what}",
+        "请拆成几个较小的查询，或减少嵌套；一长串值请放进 VALUES 块，它不计在内 / "
         "split it into smaller queries, or flatten it; long lists of values belong in a VALUES block, "
         "which does not count",
     )
@@ -386,12 +389,15 @@ def _parsed(query: str) -> Analysis | _Refusal:
         if _contains(parsed, "ServiceGraphPattern"):
             return _Refusal(
                 QueryRefused,
+                "不接受 SERVICE：此端点从不向其他端点发送查询 / "
                 "SERVICE is refused: this endpoint never sends queries to other endpoints",
+                "请自行在远程端点上运行查询的联邦部分 / "
                 "run the federated part of the query against the remote endpoint yourself",
             )
         form = QUERY_FORMS.get(getattr(body, "name", ""))
         if form is None:
-            return _Refusal(QueryError, "the query is not a SELECT, ASK, CONSTRUCT or DESCRIBE", None)
+            return _Refusal(QueryError, "查询不是 SELECT、ASK、CONSTRUCT 或 DESCRIBE / "
+                            "the query is not a SELECT, ASK, CONSTRUCT or DESCRIBE", None)
         return Analysis(form, bool(dict.get(body, "datasetClause")))  # CompValue.get answers the key when absent
     try:
         with _PARSE_LOCK:
@@ -399,13 +405,15 @@ def _parsed(query: str) -> Analysis | _Refusal:
     except Exception:  # noqa: BLE001 - not an update either: report the query parser's error
         return _syntax_error(error, text)
     if not dict.get(update, "request"):  # an empty text, or prefixes alone: the grammar's empty update, asking nothing
-        return _Refusal(QueryError, "the query is empty: it holds no SELECT, ASK, CONSTRUCT or DESCRIBE",
+        return _Refusal(QueryError, "查询是空的：没有 SELECT、ASK、CONSTRUCT 或 DESCRIBE / "
+                        "the query is empty: it holds no SELECT, ASK, CONSTRUCT or DESCRIBE",
+                        "请在前缀声明之后写出查询，如 SELECT * WHERE { ?s ?p ?o } LIMIT 10 / "
                         "write a query after the prefixes, e.g. SELECT * WHERE { ?s ?p ?o } LIMIT 10")
     if _contains(update, "Load"):
         return _Refusal(
             QueryRefused,
-            "LOAD is refused: this endpoint never fetches remote data",
-            "load data with `dcpa import` on the server",
+            "不接受 LOAD：此端点从不获取远程数据 / LOAD is refused: this endpoint never fetches remote data",
+            "请在服务器上用 `dcpa import` 载入数据 / load data with `dcpa import` on the server",
         )
     refused = _update_refused()
     return _Refusal(QueryRefused, refused.message, refused.hint)
@@ -416,12 +424,15 @@ def _syntax_error(e: Exception, text: str) -> _Refusal:
         located = syntax_error(text, e.lineno, e.col, e.msg[:1].lower() + e.msg[1:])
         return _Refusal(QueryError, located.message, located.hint, located.details)
     if isinstance(e, RecursionError):
-        return _Refusal(QueryError, "the query is nested too deeply to be read", "flatten the query")
+        return _Refusal(QueryError, "查询嵌套太深，无法读取 / the query is nested too deeply to be read",
+                        "请减少查询的嵌套 / flatten the query")
     # Not a syntax error but the checking parser failing on valid SPARQL (rdflib 7.6 cannot read a
     # negative decimal as an object, `?s ?p -1.5`): refused all the same, as it cannot be checked.
     return _Refusal(
         QueryError,
+        "查询无法检查，因此不运行：检查用的解析器出错 / "
         f"the query cannot be checked, so it is not run: the checking parser failed ({type(e).__name__}: {e})",
+        "请换一种写法写出出错的部分，如把 `?s ?p -1.5` 写成 `?s ?p ?v FILTER(?v = -1.5)` / "
         "write the failing part another way, e.g. `?s ?p ?v FILTER(?v = -1.5)` for `?s ?p -1.5`",
     )
 
@@ -570,7 +581,8 @@ def truncation_note(max_rows: int) -> dict[str, Any]:
     return {
         "truncated": True,
         "max_rows": max_rows,
-        "message": f"the answer was cut at {max_rows} rows (DCPA_MAX_ROWS); add LIMIT/OFFSET to page",
+        "message": f"结果在 {max_rows} 行处截断（上限为 DCPA_MAX_ROWS），请用 LIMIT/OFFSET 分页 / "
+                   f"the answer was cut at {max_rows} rows (DCPA_MAX_ROWS); add LIMIT/OFFSET to page",
     }
 
 
@@ -631,13 +643,14 @@ def jsonld_context() -> dict[str, Any]:
     return dict(PREFIXES)
 
 
-def _beyond_jsonld(term: Any) -> str | None:
+def _beyond_jsonld(term: Any) -> tuple[str, str] | None:
     """What of RDF 1.2 in ``term`` rdflib's JSON-LD writer cannot carry: a triple term has no rdflib twin (it
     was a 500) and a base direction is dropped by ``to_rdflib`` ("x"@ar--rtl would come back as "x"@ar)."""
     if isinstance(term, ox.Triple):
-        return "a triple term"
+        return "三元组词项", "a triple term"
     if isinstance(term, ox.Literal) and term.direction is not None:
-        return f"a base direction ({term.language}--{term.direction})"
+        return (f"文字方向（{term.language}--{term.direction}）",
+                f"a base direction ({term.language}--{term.direction})")
     return None
 
 
@@ -649,8 +662,10 @@ def triples_to_jsonld(triples: Iterable[Any]) -> bytes:
         beyond = _beyond_jsonld(t.object)
         if beyond:
             raise QueryError(
-                f"the answer holds {beyond}, which the JSON-LD answer cannot hold",
-                hint="ask for Turtle or N-Triples (Accept: text/turtle, or ?format=ttl), which hold RDF 1.2",
+                f"结果中有{beyond[0]}，JSON-LD 无法表示 / the answer holds {beyond[1]}, which the JSON-LD answer "
+                "cannot hold",
+                hint="请改要 Turtle 或 N-Triples（Accept: text/turtle，或 ?format=ttl），它们能表示 RDF 1.2 / "
+                     "ask for Turtle or N-Triples (Accept: text/turtle, or ?format=ttl), which hold RDF 1.2",
             )
         g.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
     text = g.serialize(format="json-ld", context=jsonld_context(), auto_compact=True)

@@ -96,6 +96,24 @@ SPARQL_CASES: dict[tuple[str, str, str | None, bytes], tuple[int, str, str]] = {
         (400, "default-graph-uri 'reference' is not an absolute IRI", "give the full IRI of a named graph"),
     ("POST", "", "application/sparql-query", b"ASK {} #" + b"x" * 100_000):
         (400, "bytes long (UTF-8); the limit is 100000", "send a shorter query (DCPA_MAX_QUERY_BYTES)"),
+    # what the query is, decided on its parse
+    ("POST", "", "application/sparql-query", b"SELECT * { SERVICE <http://e/s> { ?s ?p ?o } }"):
+        (403, "SERVICE is refused: this endpoint never sends queries to other endpoints",
+         "run the federated part of the query against the remote endpoint yourself"),
+    ("POST", "", "application/sparql-query", b"LOAD <http://e/data.ttl>"):
+        (403, "LOAD is refused: this endpoint never fetches remote data", "load data with `dcpa import`"),
+    ("POST", "", "application/sparql-query", b"PREFIX ex: <http://e/>"):
+        (400, "the query is empty: it holds no SELECT, ASK, CONSTRUCT or DESCRIBE", "write a query after the prefixes"),
+    ("POST", "", "application/sparql-query", b"SELECT * { " + b"{ " * 300 + b"}" * 300 + b" }"):
+        (400, "the query is too complex to run safely: it is nested 301 deep", "split it into smaller queries"),
+    ("POST", "", "application/sparql-query", b"SELECT * { ?s ?p -1.5 } # no SERVICE here"):
+        (400, "the query cannot be checked, so it is not run", "write the failing part another way"),
+    ("POST", "", "application/sparql-query", b"SELECT * WHERE {\n  ?s foo:p ?o }"):
+        (400, "SPARQL syntax error at line 2, column 6: the prefix foo: is not declared", "these prefixes need no"),
+    ("POST", "", "application/sparql-query", b"SELECT * WHERE { ?s ?p ?o"):
+        (400, "SPARQL syntax error at line 1, column 26: expected", "check the query near: SELECT * WHERE"),
+    ("POST", "", "application/sparql-query", b"SELECT * WHERE { ?s ?p ?o } GROUP BY ?s"):
+        (400, "SELECT * cannot be used with GROUP BY", "name what is grouped and the aggregates instead of *"),
 }
 
 
@@ -111,6 +129,27 @@ def test_sparql_refusals_are_chinese_first(sparql_url: str, case: tuple[str, str
     err = r.json()["error"]
     zh_first(err["message"], english)
     zh_first(err["hint"], hint)
+
+
+def test_the_row_limit_is_said_chinese_first(sparql_url: str, zh_first: Callable[..., None]) -> None:
+    """The note a cut SELECT answer carries in its JSON (``dcpa``), beside the X-DCPA-Truncated header."""
+    r = httpx.get(sparql_url, params={"query": "SELECT * WHERE { ?s ?p ?o }"},
+                  headers={"Accept": "application/sparql-results+json"})
+    assert r.headers["X-DCPA-Truncated"] == "true"
+    zh_first(r.json()["dcpa"]["message"], "the answer was cut at ")
+
+
+def test_a_triple_term_asked_for_as_json_ld_is_said_chinese_first(zh_first: Callable[..., None]) -> None:
+    import pyoxigraph as ox
+
+    from api.sparql import triples_to_jsonld
+    from kg.errors import QueryError
+
+    e, p = ox.NamedNode("http://e/s"), ox.NamedNode("http://e/p")
+    with pytest.raises(QueryError) as info:
+        triples_to_jsonld([ox.Triple(e, p, ox.Triple(e, p, e))])
+    zh_first(info.value.message, "the answer holds a triple term, which the JSON-LD answer cannot hold")
+    zh_first(info.value.hint, "ask for Turtle or N-Triples")
 
 
 def test_a_query_body_past_its_limit_is_said_chinese_first(zh_first: Callable[..., None]) -> None:
