@@ -34,13 +34,13 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from api.sparql_scan import MAX_DEPTH, MAX_TERMS, scan
 from kg import derived
-from kg.errors import AnswerTooLarge, NotAcceptable, QueryError, QueryRefused, StoreError
+from kg.errors import AnswerTooLarge, NotAcceptable, QueryError, QueryRefused
 from kg.namespaces import GRAPH_DERIVED, PREFIXES
 from kg.resources import CONTEXT_FILE
 from kg.safetext import spreadsheet_csv
 from kg.sparql_errors import syntax_error
 from kg.store import Store, to_rdflib
-from kg.workers import Deadline, current_deadline
+from kg.workers import Deadline, current_deadline, store_failed
 
 # -- media types ---------------------------------------------------------------
 
@@ -571,7 +571,7 @@ def _take(items: Iterable[Any], limit: int, deadline: Deadline) -> tuple[list[An
         except StopIteration:
             return out, False
         except OSError as e:
-            raise StoreError(f"the store failed while answering: {e}") from e
+            raise store_failed(e) from e
         if len(out) >= limit:
             return out, True
         out.append(item)

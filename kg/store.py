@@ -325,7 +325,7 @@ class Store(ReadMethods):
                 hint="a bound parameter variable must appear in the SELECT projection (also of sub-selects)",
             ) from e
         except OSError as e:
-            raise StoreError(f"the store failed while reading: {e}") from e
+            raise StoreError(f"读取存储时出错 / the store failed while reading: {e}") from e
 
     def graphs(self) -> list[str]:
         """Names of the named graphs in the store."""

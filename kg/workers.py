@@ -118,6 +118,13 @@ def query_timeout(seconds: float) -> QueryTimeout:
     )
 
 
+def store_failed(e: BaseException) -> StoreError:
+    """The store failing under a query (a file gone, a read error), wherever the answer was being made."""
+    return StoreError(f"存储在回答查询时出错 / the store failed while answering: {e}",
+                      hint="请再试一次；若再次出现，请查看服务器日志 / "
+                           "try again; if it happens again, see the server log")
+
+
 def _shutting_down() -> StoreError:
     return StoreError("服务器正在关闭 / the server is shutting down",
                       hint="请等它重新运行后再试 / try again when it is back")
@@ -248,7 +255,7 @@ class ThreadRunner:
         except DcpaError:
             raise
         except OSError as e:
-            raise StoreError(f"the store failed while answering: {e}") from e
+            raise store_failed(e) from e
 
     def data_changed(self) -> None:
         """Nothing to do: the threads read the server's own store object."""
@@ -327,7 +334,8 @@ def _error_payload(e: BaseException) -> tuple[Any, ...]:
         extra = {k: v for k, v in vars(e).items() if k not in ("message", "hint", "details")}
         return (type(e).__module__, type(e).__qualname__, e.message, e.hint, e.details, extra)
     if isinstance(e, OSError):
-        return ("kg.errors", "StoreError", f"the store failed while answering: {e}", None, None, {})
+        failed = store_failed(e)
+        return ("kg.errors", "StoreError", failed.message, failed.hint, None, {})
     raise TypeError(e)
 
 
@@ -365,7 +373,8 @@ class _WorkerStore:
                 # A read-only open racing the server's flush or compaction can find a table file listed
                 # and already deleted ("Corruption: … No such file"): the file set settles in milliseconds.
                 if attempt == 4:
-                    raise StoreError(f"cannot open the store at {path} for reading: {e}") from e
+                    raise StoreError(f"无法打开 {path} 的存储来读取 / cannot open the store at {path} for reading: {e}"
+                                     ) from e
                 time.sleep(0.02 * 2**attempt)
         raise AssertionError("unreachable")
 
@@ -398,7 +407,7 @@ def _serve_task(state: _WorkerStore, msg: tuple[Any, ...]) -> tuple[str, Any]:
     except (DcpaError, OSError) as e:
         return ("error", _error_payload(e))
     except RuntimeError as e:  # the store failed under us twice
-        return ("error", _error_payload(StoreError(f"the store failed while answering: {e}")))
+        return ("error", _error_payload(store_failed(e)))
     except Exception as e:  # noqa: BLE001 - a bug in the task: reported to the caller, who logs it
         return ("crash", (type(e).__name__, str(e), traceback.format_exc()))
     finally:
@@ -746,7 +755,8 @@ class WorkerPool:
         return QueryMemoryLimit(
             f"查询所需内存超过了 {self.memory_mb} MB 的限制，已被停止 / "
             f"the query needed more memory than its limit of {self.memory_mb} MB; it was stopped",
-            hint="请加上 LIMIT、避免在大的连接上用 ORDER BY / GROUP BY / DISTINCT，或限定查询范围"
+            # no " / " in the Chinese half: it parts the two (api.errors.in_language)
+            hint="请加上 LIMIT、避免在大的连接上用 ORDER BY、GROUP BY 或 DISTINCT，或限定查询范围"
             "（限制为 DCPA_QUERY_MEMORY_MB） / "
             "add a LIMIT, avoid ORDER BY / GROUP BY / DISTINCT over large joins, or scope the query "
             "(the limit is DCPA_QUERY_MEMORY_MB)",
@@ -809,7 +819,7 @@ class WorkerPool:
         except DcpaError as e:
             error = e
         except Exception as e:  # noqa: BLE001 - e.g. the fork server could not start
-            error = StoreError(f"cannot start a query worker: {e}")
+            error = StoreError(f"无法启动查询进程 / cannot start a query worker: {e}")
         stale: _Worker | None = None
         with self._cond:
             self._starting -= 1
@@ -844,13 +854,15 @@ class WorkerPool:
         worker = _Worker(proc, parent, gen)
         try:
             if not parent.poll(START_TIMEOUT):
-                raise StoreError(f"a query worker did not start within {START_TIMEOUT:g} s")
+                raise StoreError(f"查询进程未能在 {START_TIMEOUT:g} 秒内启动 / "
+                                 f"a query worker did not start within {START_TIMEOUT:g} s")
             kind, payload = parent.recv()
         except (EOFError, OSError) as e:
             self._kill(worker)
             if self._closed:
                 raise _shutting_down() from e
-            raise StoreError(f"a query worker died while starting (exit code {proc.exitcode})") from e
+            raise StoreError(f"查询进程在启动时停止（退出码 {proc.exitcode}） / "
+                             f"a query worker died while starting (exit code {proc.exitcode})") from e
         except StoreError:
             self._kill(worker)
             raise

@@ -161,3 +161,22 @@ def test_a_query_body_past_its_limit_is_said_chinese_first(zh_first: Callable[..
         parse_request("POST", "application/sparql-query", "", b"x" * 9_000, max_bytes=100)
     zh_first(e.value.message, "the request body is larger than 8492 bytes, the limit for queries of 100 bytes")
     zh_first(e.value.hint, "send a shorter query (DCPA_MAX_QUERY_BYTES)")
+
+
+def test_the_query_workers_refusals_are_chinese_first(zh_first: Callable[..., None]) -> None:
+    """What /sparql says when its query's worker stops it (time, memory, the store failing under it): the memory
+    hint's Chinese named "ORDER BY / GROUP BY / DISTINCT", whose " / " parted it from the English too early."""
+    from kg import workers
+
+    said = {
+        "time limit": (workers.query_timeout(2), "the query ran longer than its time limit of 2 s",
+                       "start from the most selective pattern"),
+        "memory": (workers.WorkerPool._memory_error(SimpleNamespace(memory_mb=512)),  # type: ignore[arg-type]
+                   "the query needed more memory than its limit of 512 MB", "add a LIMIT, avoid ORDER BY / GROUP BY"),
+        "store failed": (workers.store_failed(OSError("gone")), "the store failed while answering: gone", "try again"),
+    }
+    for what, (e, english, hint) in said.items():
+        zh_first(e.message, english)
+        zh_first(e.hint, hint)
+        for text in (e.message, str(e.hint)):  # the English half is English alone
+            assert not any("\u4e00" <= c <= "\u9fff" for c in text.partition(" / ")[2]), (what, text)
