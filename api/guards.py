@@ -192,6 +192,28 @@ def content_length(scope: Scope) -> int | None:
     return None
 
 
+def body_too_large(limit: int, *, gated: bool) -> tuple[str, str]:
+    """(message, hint) for a body past ``limit``: a request whose token the gate checked (``gated``) or another."""
+    if not gated:
+        return (f"请求正文超过 {limit} 字节，这是不带写入令牌的请求最多能发送的量 / "
+                f"the request body is larger than {limit} bytes, the most a request without the write token may send",
+                "请发送较短的查询或请求（记录和文件用令牌写入，上限为 DCPA_MAX_REQUEST_BYTES） / "
+                "send a shorter query or request (records and files are written with the token, up to "
+                "DCPA_MAX_REQUEST_BYTES)")
+    return (f"请求正文超过 {limit} 字节 / the request body is larger than {limit} bytes",
+            "请分批发送（拆分文件或记录列表），或调高 DCPA_MAX_REQUEST_BYTES / "
+            "send less at once (split the file or the list of records), or raise DCPA_MAX_REQUEST_BYTES")
+
+
+def body_too_slow(received: int, min_rate: float) -> tuple[str, str]:
+    """(message, hint) for a body that arrived slower than ``min_rate`` bytes a second, after ``received`` bytes."""
+    return (f"请求正文到达得太慢（已收到 {received} 字节） / "
+            f"the request body arrived too slowly (after {received} bytes)",
+            f"请以每秒不少于 {min_rate:g} 字节的速度发送正文（限制：DCPA_BODY_TIMEOUT、DCPA_BODY_MIN_RATE） / "
+            f"send the body at {min_rate:g} bytes per second or faster (limits: DCPA_BODY_TIMEOUT, "
+            "DCPA_BODY_MIN_RATE)")
+
+
 class BodyLimits:
     """413 for bodies over the size limit, 408 for bodies that arrive too slowly (see the module doc)."""
 
@@ -204,16 +226,7 @@ class BodyLimits:
         self.min_rate = min_rate
 
     def _too_large(self, limit: int) -> tuple[int, str, str, str]:
-        if limit < self.max_bytes:
-            return (413, "request_too_large", f"the request body is larger than {limit} bytes, the most a request "
-                    "without the write token may send", "send a shorter query or request (records and files are "
-                    "written with the token, up to DCPA_MAX_REQUEST_BYTES)")
-        return (
-            413,
-            "request_too_large",
-            f"the request body is larger than {self.max_bytes} bytes",
-            "send less at once (split the file or the list of records), or raise DCPA_MAX_REQUEST_BYTES",
-        )
+        return (413, "request_too_large", *body_too_large(limit, gated=limit >= self.max_bytes))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -244,13 +257,7 @@ class BodyLimits:
                     raise TimeoutError
                 message = await asyncio.wait_for(receive(), remaining)
             except TimeoutError:
-                state["error"] = (
-                    408,
-                    "request_timeout",
-                    f"the request body arrived too slowly (after {state['received']} bytes)",
-                    f"send the body at {self.min_rate:g} bytes per second or faster (limits: DCPA_BODY_TIMEOUT, "
-                    "DCPA_BODY_MIN_RATE)",
-                )
+                state["error"] = (408, "request_timeout", *body_too_slow(state["received"], self.min_rate))
                 raise _Refused from None
             if message["type"] == "http.request":
                 size = len(message.get("body", b""))

@@ -48,6 +48,34 @@ def head_limit(max_query_bytes: int) -> int:
     return body_limit(max_query_bytes) + 8192
 
 
+#: What to do about a query too long for a URL (a head past its limit, a URL past httptools').
+_BY_POST = ("请用 POST 发送长查询（application/sparql-query 或表单），不要放在网址里 / "
+            "send a long query by POST (application/sparql-query or a form), not in the URL")
+#: (message, hint) for a request the HTTP parser cannot read.
+NOT_HTTP = ("请求不是有效的 HTTP/1.1，服务器无法读取 / the request is not valid HTTP/1.1: the server cannot read it",
+            "请检查请求行和各请求头（每行一个 `Name: value`） / "
+            "check the request line and the headers (one `Name: value` a line)")
+
+
+def head_too_large(limit: int) -> tuple[str, str]:
+    """(message, hint) for a request head past ``limit`` bytes (431)."""
+    return (f"请求行和请求头超过 {limit} 字节 / the request line and headers are longer than {limit} bytes", _BY_POST)
+
+
+def url_too_long(length: int) -> tuple[str, str]:
+    """(message, hint) for a URL of ``length`` bytes, past what httptools reads (414)."""
+    return (f"请求网址有 {length} 字节，服务器最多读取 {MAX_URL_BYTES} 字节 / "
+            f"the request URL is {length} bytes long; the server reads at most {MAX_URL_BYTES}", _BY_POST)
+
+
+def head_too_slow(seconds: float) -> tuple[str, str]:
+    """(message, hint) for a request head not complete within ``seconds`` (408)."""
+    return (f"请求行和请求头未在 {seconds:g} 秒内到达 / "
+            f"the request line and headers did not arrive within {seconds:g} seconds",
+            "请一次发出完整的请求头（限制：DCPA_HEADER_TIMEOUT） / "
+            "send the whole request head at once (limit: DCPA_HEADER_TIMEOUT)")
+
+
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with a deadline and a size limit for the request line and headers."""
 
@@ -82,8 +110,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self._head_bytes += len(data)
             if self._head_bytes > self.max_head_bytes and not self.transport.is_closing():
                 self._refuse(431, "Request Header Fields Too Large", "request_head_too_large",
-                             f"the request line and headers are longer than {self.max_head_bytes} bytes",
-                             "send a long query by POST (application/sparql-query or a form), not in the URL")
+                             *head_too_large(self.max_head_bytes))
 
     def on_message_begin(self) -> None:
         """The first byte of a request: its head is due within the deadline from now (kept-alive connections
@@ -98,9 +125,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._heads += 1
         self._disarm()
         if len(self.url) > MAX_URL_BYTES:  # uvicorn's parse_url would fail: say why, in the API's shape
-            self._refuse(414, "URI Too Long", "uri_too_long",
-                         f"the request URL is {len(self.url)} bytes long; the server reads at most {MAX_URL_BYTES}",
-                         "send a long query by POST (application/sparql-query or a form), not in the URL")
+            self._refuse(414, "URI Too Long", "uri_too_long", *url_too_long(len(self.url)))
             raise httptools.HttpParserInvalidURLError("URL too long")  # stops the parser; answered above
         super().on_headers_complete()
 
@@ -109,8 +134,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         nothing when the guard has answered already (a refusal stops the parser with an error)."""
         if self.transport.is_closing():
             return
-        self._refuse(400, "Bad Request", "bad_request", "the request is not valid HTTP/1.1: the server cannot read it",
-                     "check the request line and the headers (one `Name: value` a line)")
+        self._refuse(400, "Bad Request", "bad_request", *NOT_HTTP)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
@@ -156,14 +180,12 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._header_timer = None
         if self.transport.is_closing() or not self._awaiting_head:
             return
-        self._refuse(408, "Request Timeout", "request_timeout",
-                     f"the request line and headers did not arrive within {self.header_timeout:g} seconds",
-                     "send the whole request head at once (limit: DCPA_HEADER_TIMEOUT)")
+        self._refuse(408, "Request Timeout", "request_timeout", *head_too_slow(self.header_timeout))
 
     def _refuse(self, status: int, reason: str, code: str, message: str, hint: str) -> None:
         """Answer ``status`` in the API's JSON error shape, with the security headers, and close."""
         self._disarm()
-        body = json.dumps(error_body(code, message, hint)).encode("utf-8")
+        body = json.dumps(error_body(code, message, hint), ensure_ascii=False).encode("utf-8")
         head = [
             f"HTTP/1.1 {status} {reason}".encode("ascii"),
             b"content-type: application/json",

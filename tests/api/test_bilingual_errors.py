@@ -180,3 +180,28 @@ def test_the_query_workers_refusals_are_chinese_first(zh_first: Callable[..., No
         zh_first(e.hint, hint)
         for text in (e.message, str(e.hint)):  # the English half is English alone
             assert not any("\u4e00" <= c <= "\u9fff" for c in text.partition(" / ")[2]), (what, text)
+
+
+def test_the_http_guards_refusals_are_chinese_first(zh_first: Callable[..., None]) -> None:
+    """What a client of /sparql (and of every route) reads when the server's guards refuse its request before any
+    route runs (tests/hardening/test_http.py meets each over a socket)."""
+    from api import guards, server
+
+    said = {
+        "413 open": (guards.body_too_large(20480, gated=False), "the request body is larger than 20480 bytes, the "
+                     "most a request without the write token may send", "send a shorter query or request"),
+        "413 gated": (guards.body_too_large(65536, gated=True), "the request body is larger than 65536 bytes",
+                      "send less at once"),
+        "408 body": (guards.body_too_slow(10, 500), "the request body arrived too slowly (after 10 bytes)",
+                     "send the body at 500 bytes per second or faster"),
+        "408 head": (server.head_too_slow(20), "the request line and headers did not arrive within 20 seconds",
+                     "send the whole request head at once"),
+        "431": (server.head_too_large(308192), "the request line and headers are longer than 308192 bytes",
+                "send a long query by POST"),
+        "414": (server.url_too_long(70000), "the request URL is 70000 bytes long; the server reads at most 65535",
+                "send a long query by POST"),
+        "400": (server.NOT_HTTP, "the request is not valid HTTP/1.1", "check the request line and the headers"),
+    }
+    for (message, hint), english, english_hint in said.values():
+        zh_first(message, english)
+        zh_first(hint, english_hint)
