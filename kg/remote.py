@@ -187,7 +187,8 @@ class RemoteStore(ReadMethods):
                                               ox.QueryResultsFormat.JSON)
             return res
         except (SyntaxError, ValueError) as e:
-            raise StoreError(f"the remote store sent an answer that cannot be read ({ctype}): {e}") from e
+            raise StoreError(f"远程存储发来的结果无法读取 / "
+                             f"the remote store sent an answer that cannot be read ({ctype}): {e}") from e
 
     def graphs(self) -> list[str]:
         # An empty pattern lists the graphs without reading them (Oxigraph); Virtuoso answers it with one
@@ -422,24 +423,27 @@ class RemoteStore(ReadMethods):
                  allow: tuple[int, ...] = ()) -> httpx.Response:
         """Send, and turn what went wrong into the contract's errors (with whether anything was written)."""
         written = "" if what == "query" else "; nothing was written"
+        written_zh = "" if what == "query" else "，什么都没有写入"
         try:
             resp = send()
             if resp.status_code >= 400 and resp.status_code not in allow:
                 resp.read()  # a streamed answer: its error text is read below
         except httpx.TimeoutException as e:
             if what == "query":
-                raise QueryTimeout(f"the remote store did not answer within {timeout:g} s") from e
+                raise QueryTimeout(f"远程存储未在 {timeout:g} 秒内回答查询 / "
+                                   f"the remote store did not answer within {timeout:g} s") from e
             raise StoreError(
                 f"the remote store did not confirm the {what} within {timeout:g} s: it may or may not have landed",
                 hint="the next write's recovery (`dcpa derive`, or `dcpa import` of the same batch) makes it whole",
             ) from e
         except httpx.HTTPError as e:
-            raise StoreError(f"cannot reach the remote store at {url}{written}: {e}") from e
+            raise StoreError(f"无法连接远程存储{written_zh} / "
+                             f"cannot reach the remote store at {url}{written}: {e}") from e
         if resp.status_code in allow:
             return resp
         if resp.status_code == 400:
             if what == "query":
-                raise QueryError(f"the remote store refused the query: {_said(resp)}")
+                raise QueryError(f"远程存储拒绝了此查询 / the remote store refused the query: {_said(resp)}")
             raise StoreError(f"the remote store refused the {what}{written}: {_said(resp)}")
         if resp.status_code >= 400:
             said = _said(resp)
@@ -448,7 +452,8 @@ class RemoteStore(ReadMethods):
                 # lease at once): nothing was written, and the same update may succeed a moment later
                 raise StoreBusy(f"the remote store gave the {what} up for another at the same moment{written}: "
                                 f"{said[:200]}", hint="try again", retry_after=1)
-            raise StoreError(f"the remote store answered {resp.status_code} to the {what}{written}: {said}")
+            raise StoreError(f"远程存储回答了 {resp.status_code}{written_zh} / "
+                             f"the remote store answered {resp.status_code} to the {what}{written}: {said}")
         cut = [f"{h}: {resp.headers[h]}" for h in _CUT_SHORT
                if h in resp.headers and resp.headers[h].strip() != _SQL_SUCCESS]
         if cut and what != "query":
@@ -459,8 +464,10 @@ class RemoteStore(ReadMethods):
             )
         if cut:
             raise StoreError(
+                "远程存储只发来了部分结果，不当作完整结果显示 / "
                 f"the remote store sent only part of the answer ({', '.join(cut)}); it is refused, not shown as whole",
-                hint="raise the store's result row limit and query timeout (docs/DEPLOYMENT.md), or ask for less",
+                hint="请调高该存储的结果行数上限和查询时限（docs/DEPLOYMENT.md），或少要一些 / "
+                     "raise the store's result row limit and query timeout (docs/DEPLOYMENT.md), or ask for less",
             )
         return resp
 

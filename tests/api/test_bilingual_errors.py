@@ -205,3 +205,45 @@ def test_the_http_guards_refusals_are_chinese_first(zh_first: Callable[..., None
     for (message, hint), english, english_hint in said.values():
         zh_first(message, english)
         zh_first(hint, english_hint)
+
+
+@pytest.mark.parametrize(("status", "headers", "body", "english", "hint"), [
+    (400, {}, b"Parse error", "the remote store refused the query: Parse error", None),
+    (500, {}, b"boom", "the remote store answered 500 to the query: boom", None),
+    (200, {"content-type": "application/sparql-results+json"}, b"{", "the remote store sent an answer that cannot be "
+     "read (application/sparql-results+json)", None),
+    (200, {"content-type": "application/sparql-results+json", "X-SPARQL-MaxRows": "10000"},
+     b'{"head":{"vars":["s"]},"results":{"bindings":[]}}', "the remote store sent only part of the answer",
+     "raise the store's result row limit"),
+])
+def test_a_remote_stores_refusal_of_a_query_is_chinese_first(status: int, headers: dict[str, str], body: bytes,
+                                                             english: str, hint: str | None,
+                                                             zh_first: Callable[..., None]) -> None:
+    """What /sparql passes on from the remote store it serves (DCPA_SPARQL_ENDPOINT)."""
+    from kg.errors import DcpaError
+    from kg.remote import RemoteStore
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, headers=headers, content=body)
+
+    s = RemoteStore("http://store.invalid/sparql", client=httpx.Client(transport=httpx.MockTransport(handler)))
+    with pytest.raises(DcpaError) as e:
+        s.select("SELECT ?s WHERE { ?s ?p ?o }")
+    zh_first(e.value.message, english)
+    if hint:
+        zh_first(e.value.hint, hint)
+
+
+def test_a_remote_store_out_of_reach_or_time_is_said_chinese_first(zh_first: Callable[..., None]) -> None:
+    from kg.errors import DcpaError
+    from kg.remote import RemoteStore
+
+    for error, english in ((httpx.ConnectError("refused"), "cannot reach the remote store at http://store.invalid"),
+                           (httpx.ReadTimeout("slow"), "the remote store did not answer within 30 s")):
+        def handler(request: httpx.Request, error: Exception = error) -> httpx.Response:
+            raise error
+
+        s = RemoteStore("http://store.invalid/sparql", client=httpx.Client(transport=httpx.MockTransport(handler)))
+        with pytest.raises(DcpaError) as e:
+            s.select("ASK { ?s ?p ?o }")
+        zh_first(e.value.message, english)
