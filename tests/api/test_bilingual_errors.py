@@ -247,3 +247,17 @@ def test_a_remote_store_out_of_reach_or_time_is_said_chinese_first(zh_first: Cal
         with pytest.raises(DcpaError) as e:
             s.select("ASK { ?s ?p ?o }")
         zh_first(e.value.message, english)
+
+
+def test_the_endpoints_limits_already_bilingual_stay_so(sparql_url: str, zh_first: Callable[..., None]) -> None:
+    """406 (no format the request accepts), 507 (an answer past DCPA_MAX_ANSWER_BYTES), 503 and 507 of a query's
+    worker (tested above): Chinese first, kept so."""
+    from api.sparql import answer_too_large
+
+    r = httpx.get(sparql_url, params={"query": "ASK { ?s ?p ?o }"}, headers={"Accept": "text/turtle"})
+    assert r.status_code == 406, r.text
+    zh_first(r.json()["error"]["message"], "no format the request accepts (text/turtle) can hold the answer of an ASK")
+    zh_first(r.json()["error"]["hint"], "accept one of application/sparql-results+json")
+    e = answer_too_large(2_000_000, 1_000_000)
+    zh_first(e.message, "the answer is 2,000,000 bytes, more than the limit of 1,000,000 bytes (DCPA_MAX_ANSWER_BYTES)")
+    zh_first(e.hint, "select fewer or shorter values")
