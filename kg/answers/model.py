@@ -7,7 +7,8 @@ carried by personnel, funds and technology) made visible for a place:
 2. **needs identified**: the needs of its villages, with the kind of evidence each rests on;
 3. **interventions chosen**: those that target it, a place in it, or that reach its needs from a larger area;
 4. **interventions evaluated**: their evaluations, how many of those ended by the answer's day met their target,
-   and how many are still running (neither met nor missed yet, as the rule reads them);
+   how many are still running, and how many ended without a result (no target or no actual value): those two
+   neither met nor missed, as the rule reads them;
 
 and the **broken chains**, where the model stops: completed interventions never evaluated, needs that nothing
 could meet (``recommend`` offers no candidate), poor villages (registered, lifted out or monitored) with no
@@ -114,11 +115,11 @@ def _interventions(store: StoreAPI, scope: Area, reaching: set[str], day: date) 
     """The interventions targeting the scope or a place in it, and those ``reaching`` its needs from a larger
     area, with their evaluations: all of them (``evals``), and of those ended by ``day`` how many met their target
     (``met``; ``ended``): a value recorded before its period's end is not yet a result, as the rule reads it
-    (``kg.facts.ended_by``), so a running evaluation is neither met nor missed. The IRIs first, then their details
-    and their evaluations by VALUES, apart: one query joining the three took 5.8 s for a county at province scale,
-    these 0.1 s. An evaluation's two values in two OPTIONALs: as one, Oxigraph read every evaluation of the country
-    (a county at national scale: 0.60 s against 0.003 s; the same counts, a missing value counts as not met either
-    way)."""
+    (``kg.facts.ended_by``), so a running evaluation is neither met nor missed; nor is one ended without a target
+    or an actual value (``no_result``: the rule reads an evaluation only with its result). The IRIs first, then
+    their details and their evaluations by VALUES, apart: one query joining the three took 5.8 s for a county at
+    province scale, these 0.1 s. An evaluation's two values in two OPTIONALs: as one, Oxigraph read every
+    evaluation of the country (a county at national scale: 0.60 s against 0.003 s; the same counts either way)."""
     found = {str(r["i"]) for r in store.select(
         f"SELECT DISTINCT ?i WHERE {{ {_within(scope, '?t', '?i dcpa:targetsArea ?t .')} }}")}
     ivs = sorted(found | reaching)
@@ -133,13 +134,14 @@ def _interventions(store: StoreAPI, scope: Area, reaching: set[str], day: date) 
         evals = {str(r["i"]): r for r in store.select(f"""SELECT ?i (COUNT(DISTINCT ?e) AS ?evals)
             WHERE {{ VALUES ?i {{ {chunk} }} ?e dcpa:evaluates ?i . }} GROUP BY ?i""")}
         ended = {str(r["i"]): r for r in store.select(f"""SELECT ?i (COUNT(DISTINCT ?e) AS ?ended)
-            (SUM(COALESCE(IF(?actual >= ?target, 1, 0), 0)) AS ?met) WHERE {{ VALUES ?i {{ {chunk} }}
+            (SUM(COALESCE(IF(?actual >= ?target, 1, 0), 0)) AS ?met)
+            (SUM(IF(BOUND(?actual) && BOUND(?target), 0, 1)) AS ?blank) WHERE {{ VALUES ?i {{ {chunk} }}
             ?e dcpa:evaluates ?i . {ended_by(day)} OPTIONAL {{ ?e dcpa:actualValue ?actual }}
             OPTIONAL {{ ?e dcpa:targetValue ?target }} }} GROUP BY ?i""")}
         for r in rows:
             e, d = evals.get(str(r["i"]), {}), ended.get(str(r["i"]), {})
             out.append({**r, "evals": int(e.get("evals", 0)), "ended": int(d.get("ended", 0)),
-                        "met": int(d.get("met", 0))})
+                        "met": int(d.get("met", 0)), "no_result": int(d.get("blank", 0))})
     return out
 
 
@@ -211,7 +213,8 @@ def model_view(store: StoreAPI, code: str, *, real_only: bool = False, lang: str
         Stage("evaluations", sum(int(r.get("evals", 0)) > 0 for r in ivs),
               sum(int(r.get("evals", 0)) > 0 and bool(r.get("ex")) for r in ivs),
               {"evaluations": sum(int(r.get("evals", 0)) for r in ivs), "met": sum(int(r.get("met", 0)) for r in ivs),
-               "running": sum(int(r.get("evals", 0)) - int(r.get("ended", 0)) for r in ivs)}),
+               "running": sum(int(r.get("evals", 0)) - int(r.get("ended", 0)) for r in ivs),
+               "no_result": sum(int(r.get("no_result", 0)) for r in ivs)}),
     ]
     budget_of = {str(r["i"]): float(r["budget"]) for r in ivs if r.get("budget") is not None}
     funding: dict[str, float] = {}

@@ -64,8 +64,10 @@ def test_the_four_stages_of_a_county(broken: Store) -> None:
     assert stages["resources"].count == 3  # R1 (township branch), R2 (county library), R3 (added)
     assert stages["needs"].count == 5 and stages["needs"].by == {"survey": 4, "example": 1}  # what each rests on
     assert stages["interventions"].count == 3  # I1, I2, I3
-    # I1 has two evaluations: one met its target, one records no values (it must not hide the other)
-    assert stages["evaluations"].count == 1 and stages["evaluations"].by == {"evaluations": 2, "met": 1, "running": 0}
+    # I1 has two evaluations: one met its target, one records no values (it must not hide the other, and it is no
+    # missed target either: the rule reads an evaluation only with its result)
+    assert stages["evaluations"].count == 1 and stages["evaluations"].by == {"evaluations": 2, "met": 1, "running": 0,
+                                                                             "no_result": 1}
     assert r.means.budget == 58000 and r.means.funding["县级财政"] == 8000
     assert r.means.personnel >= 2 and r.means.volunteers >= 3 and "移动应用" in r.means.technology  # words written
     assert "https://w3id.org/dcpa/vocab/TE4" in r.means.technology  # and the scheme's concept
@@ -160,10 +162,19 @@ def test_an_evaluation_still_running_on_the_day_is_neither_met_nor_missed() -> N
         dcpa:periodEnd "2020-12-31"^^xsd:date ."""
     store = fixture_store(running)
     assert {s.key: s for s in model_view(store, "211322", settings=_settings()).stages}["evaluations"].by == {
-        "evaluations": 3, "met": 1, "running": 1}
+        "evaluations": 3, "met": 1, "running": 1, "no_result": 1}
     later = Settings(as_of=date(2021, 1, 1))  # ended: now a result, and it met its target
     assert {s.key: s for s in model_view(store, "211322", settings=later).stages}["evaluations"].by == {
-        "evaluations": 3, "met": 2, "running": 0}
+        "evaluations": 3, "met": 2, "running": 0, "no_result": 1}
     with app_client(store) as client:
         html = client.get("/views/model/211322").text
         assert "评估期未结束（不计达标与否）" in html
+
+
+def test_an_evaluation_without_its_values_is_no_missed_target_on_the_page(broken_client: TestClient) -> None:
+    """I1's second evaluation records no target and no value: the page said 2 evaluations, 1 met and none running,
+    so the reader counted one missed target, where the rule (``Rule.below_target``) reads no result at all."""
+    html = broken_client.get("/views/model/211322").text
+    assert "没有结果（未记录目标值或实际值，不计达标与否）" in html
+    en = broken_client.get("/views/model/211322", params={"lang": "en"}).text
+    assert "no result recorded (no target or no actual value: neither met nor missed)" in en
