@@ -13,6 +13,7 @@ import asyncio
 import json
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -535,6 +536,12 @@ def test_a_client_gone_away_stops_a_read_but_never_a_write(gated: bool) -> None:
     assert finished == ([True] if gated else [])
 
 
+#: 200 rows of 2,048 × a term (with max_rows=200): 14 MB, more than the kernel's socket buffers hold for a client
+#: that does not read.
+LARGE_ANSWER = "SELECT ?s11 WHERE {{ ?s ?p ?o BIND(STR(?o) AS ?s0) {} }}".format(
+    " ".join(f"BIND(CONCAT(?s{i}, ?s{i}) AS ?s{i + 1})" for i in range(11)))
+
+
 def test_a_client_that_does_not_read_its_answer_is_dropped(tmp_path: Path):
     """A client that asks for a large answer and then reads it slowly or not at all held the whole answer in the
     server for as long as it liked (four such clients of 64 MB answers: 270 MB, for good). Below
@@ -542,13 +549,10 @@ def test_a_client_that_does_not_read_its_answer_is_dropped(tmp_path: Path):
     settings = make_settings(tmp_path, body_timeout=1.0, body_min_rate=500.0, max_rows=200)
     server = LiveServer(create_app(settings, load_fixture(Store.memory())))
     host, port = server.url.removeprefix("http://").split(":")
-    # 200 rows of 2,048 × a term: 14 MB, more than the kernel's socket buffers hold for a client that does not read
-    doubled = " ".join(f"BIND(CONCAT(?s{i}, ?s{i}) AS ?s{i + 1})" for i in range(11))
-    query = f"SELECT ?s11 WHERE {{ ?s ?p ?o BIND(STR(?o) AS ?s0) {doubled} }}"
     try:
         with socket.create_connection((host, int(port)), timeout=SAFETY) as s:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-            s.sendall(request_head("GET", "/sparql?" + urlencode({"query": query}), {}))
+            s.sendall(request_head("GET", "/sparql?" + urlencode({"query": LARGE_ANSWER}), {}))
             data = b""
             while b"\r\n\r\n" not in data:  # the head of the answer, then no more: the client reads no further
                 data += s.recv(100)
@@ -557,5 +561,33 @@ def test_a_client_that_does_not_read_its_answer_is_dropped(tmp_path: Path):
             connections = server.server.server_state.connections
             wait_for(lambda: not connections, SAFETY, "the server to drop the connection that does not read")
         assert httpx.get(server.url + "/health", timeout=SAFETY).status_code == 200
+    finally:
+        server.stop()
+
+
+def test_a_client_that_reads_slowly_but_steadily_keeps_its_answer(tmp_path: Path):
+    """A slow link reads a large answer steadily, above DCPA_BODY_MIN_RATE, yet the kernel takes more of the
+    server's buffer only once a third of its send buffer (up to 4 MB) has gone out: measured on the server's buffer
+    alone, a download at 100 KB/s showed no progress for seconds and was reset (at the default 20 s, a county
+    library's link slower than about 1.3 MB per 20 s could be). A steady reader keeps its connection."""
+    settings = make_settings(tmp_path, body_timeout=2.0, body_min_rate=500.0, max_rows=200)
+    server = LiveServer(create_app(settings, load_fixture(Store.memory())))
+    host, port = server.url.removeprefix("http://").split(":")
+    try:
+        with socket.socket() as s:
+            # a small receive buffer, as a link's: what the client takes frees its window at once (a large one
+            # would hold megabytes the server has sent and the client not read)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+            s.settimeout(SAFETY)
+            s.connect((host, int(port)))
+            s.sendall(request_head("GET", "/sparql?" + urlencode({"query": LARGE_ANSWER}), {}))
+            connections = server.server.server_state.connections
+            started = time.monotonic()
+            while time.monotonic() - started < 5.0:  # 100 KB a second
+                assert s.recv(10_000), "the connection was closed"
+                time.sleep(0.1)
+            assert connections, "the server dropped a client reading at 100 KB/s"
+    except ConnectionResetError:
+        pytest.fail("the server reset a client reading at 100 KB/s")
     finally:
         server.stop()
