@@ -9,7 +9,8 @@ loop keeps answering); this module chooses what it leaves alone and keeps the ca
 - Formats that are compressed already (XLSX is a zip file; images, fonts) go as they are.
 - A compressed response's ``ETag`` is made weak (``W/"…"``): a strong one promises the same bytes, and the
   compressed bytes differ from the file's (RFC 9110 8.8.1; nginx does the same). Starlette's ``StaticFiles``
-  compares either form, so a browser's revalidation still gets 304.
+  compares either form, so a browser's revalidation still gets 304, which carries the weak tag of the copy it
+  revalidates (and ``Vary: Accept-Encoding``), as the 200 did.
 - ``DCPA_COMPRESS_LEVEL=0`` turns it off (a proxy in front that compresses already).
 """
 
@@ -43,12 +44,19 @@ class Compression:
             await self.app(scope, receive, send)
             return
 
+        asked = b",".join(v for k, v in scope["headers"] if k == b"if-none-match")
+
         async def weakened(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = message.get("headers", [])
                 if any(k.lower() == b"content-encoding" and v == b"gzip" for k, v in headers):
                     message = {**message, "headers": [(k, _weak(v) if k.lower() == b"etag" else v)
                                                       for k, v in headers]}
+                elif message["status"] == 304 and _revalidates_compressed(asked, headers):
+                    # the compressed copy's tag, as its 200 had (RFC 9110 15.4.5), and what it varies by
+                    message = {**message, "headers": [*((k, _weak(v) if k.lower() == b"etag" else v)
+                                                        for k, v in headers if k.lower() != b"vary"),
+                                                      (b"vary", _vary(headers))]}
             await send(message)
 
         await self.gzip(scope, receive, weakened)
@@ -56,3 +64,14 @@ class Compression:
 
 def _weak(etag: bytes) -> bytes:
     return etag if etag.startswith(b"W/") else b"W/" + etag
+
+
+def _revalidates_compressed(asked: bytes, headers: list[tuple[bytes, bytes]]) -> bool:
+    """Whether a 304 answers a copy held compressed: the client asked with the weak form of the 304's tag."""
+    etag = next((v for k, v in headers if k.lower() == b"etag"), None)
+    return etag is not None and not etag.startswith(b"W/") and b"W/" + etag in [t.strip() for t in asked.split(b",")]
+
+
+def _vary(headers: list[tuple[bytes, bytes]]) -> bytes:
+    said = [v.strip() for k, value in headers if k.lower() == b"vary" for v in value.split(b",") if v.strip()]
+    return b", ".join([*said, *([] if any(v.lower() == b"accept-encoding" for v in said) else [b"Accept-Encoding"])])

@@ -64,3 +64,20 @@ def test_level_zero_sends_everything_as_it_is(make_client: Callable[..., TestCli
     client = make_client(compress_level=0)
     r = client.get("/sparql", headers={**GZIP, "Accept": "text/html"})
     assert r.status_code == 200 and "content-encoding" not in r.headers
+
+
+def test_a_revalidated_compressed_file_keeps_its_tag(make_client: Callable[..., TestClient]) -> None:
+    """A browser's (or a county library proxy's) compressed copy, revalidated, was answered 304 with the strong tag
+    of the file's own bytes, another tag than the copy held (RFC 9110 15.4.5: a 304 carries the tag a 200 would);
+    a cache matching by tag would refresh the uncompressed copy, or none. The 304 now says the tag of the copy, and
+    that it varies by Accept-Encoding."""
+    client = make_client()
+    first = client.get(VIS, headers=GZIP)
+    etag = first.headers["etag"]
+    assert etag.startswith('W/"') and first.headers["content-encoding"] == "gzip"
+    again = client.get(VIS, headers={**GZIP, "If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.headers["etag"] == etag
+    assert "accept-encoding" in again.headers.get("vary", "").lower()
+    plain = client.get(VIS, headers={**IDENTITY, "If-None-Match": etag.removeprefix("W/")})
+    assert plain.status_code == 304 and plain.headers["etag"] == etag.removeprefix("W/")  # the file's own bytes
