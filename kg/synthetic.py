@@ -288,7 +288,7 @@ def plan_areas(
         raise NotFound(
             f"参考数据中没有代码为 {area_code!r} 的地区 / no area with code {area_code!r} in the reference data",
             hint="请使用正式的区划代码，如 21（辽宁省）、2101（沈阳市）或 210112（浑南区） / "
-            "use an official code such as 21 (Liaoning), 2101 (沈阳市) or 210112 (浑南区)",
+            "use an official code such as 21 (Liaoning), 2101 (Shenyang) or 210112 (Hunnan District)",
         )
     scope = [u for u in units.values() if u.level == 4 and (area_code is None or u.code.startswith(area_code))]
     if area_code is not None and units[area_code].level == 4:

@@ -20,6 +20,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from pyvis.network import Network
 
 from ..answers.labels import LANGS
+from ..answers.plan_tables import yuan
 from ..errors import ConfigurationError
 from ..resources import PACKAGE
 from ._model import KINDS, LAYOUT_THRESHOLD, SYNTHETIC_MARK, ViewGraph
@@ -176,6 +177,7 @@ def environment(*extra: Path, assets: tuple[Path, ...] = ()) -> Environment:
     )
     roots = (*assets, STATIC_DIR)
     env.globals["asset"] = lambda static, path: asset_url(static, path, roots)
+    env.filters["yuan"] = yuan  # an amount with its fen, as plans write it
     return env
 
 

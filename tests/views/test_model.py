@@ -178,3 +178,11 @@ def test_an_evaluation_without_its_values_is_no_missed_target_on_the_page(broken
     assert "没有结果（未记录目标值或实际值，不计达标与否）" in html
     en = broken_client.get("/views/model/211322", params={"lang": "en"}).text
     assert "no result recorded (no target or no actual value: neither met nor missed)" in en
+
+
+def test_the_budget_keeps_its_fen() -> None:
+    """The model page wrote a budget of 58,000.5 yuan as 58,000 (``{:,.0f}``), where plans keep the fen."""
+    store = fixture_store(BREAKS.replace("dcpa:budget 8000 ;", "dcpa:budget 8000.5 ;"))
+    with app_client(store) as client:
+        html = client.get("/views/model/211322").text
+    assert ">58,000.5<" in html and ">8,000.5<" in html
