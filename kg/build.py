@@ -53,7 +53,9 @@ log = logging.getLogger(__name__)
 #: ``progress(step, done, total)``: called as the build advances (the CLI draws a bar from it).
 ProgressFn = Callable[[str, int, int], None]
 STEPS = ("ontology", "reference", "synthetic", "imports", "derived")
-_CODE_FILES = ("build.py", "reference.py", "synthetic.py", "derived.py")
+#: The code whose change makes a build's graph another (the rule and what it reads included: a corrected rule
+#: must not leave a store "up to date" with the old states).
+_CODE_FILES = ("build.py", "reference.py", "synthetic.py", "derived.py", "rule.py", "facts.py")
 
 
 @dataclass

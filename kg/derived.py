@@ -354,9 +354,10 @@ RULE_TEXT = (
     "or targets an area containing V with an online resource or a declared whole-area reach scope), fits T "
     "(its category, a resource it uses or that resource's type addresses T or a broader type) and is in force "
     "(active or completed, started, within its validity window or in service), within the capacity and "
-    "people it declares; it is addressed but not verified when every such intervention was evaluated below "
-    "target. A library's service area never makes a need addressed. Example data never decides anything "
-    "about real needs. Computed by kg.derived from the other graphs."
+    "people it declares (villages served real needs first, a village with real needs ranked by those alone); it "
+    "is addressed but not verified when every such intervention's latest evaluation with a result, ended by "
+    "that date, was below target. A library's service area never makes a need addressed. Example data never "
+    "decides anything about real needs. Computed by kg.derived from the other graphs."
 )
 
 

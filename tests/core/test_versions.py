@@ -145,3 +145,17 @@ def test_a_build_with_other_validity_windows_is_not_up_to_date(tmp_path: Path) -
     other = settings.model_copy(update={"validity_months": "C1=12,C2=60,C3=36,C4=60"})
     assert fingerprint(settings, 3, 1) == fingerprint(settings, 3, 1)
     assert fingerprint(other, 3, 1) != fingerprint(settings, 3, 1)
+
+
+@pytest.mark.parametrize("changed", ["rule.py", "facts.py"])
+def test_a_build_by_a_changed_rule_is_not_up_to_date(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     changed: str) -> None:
+    """A corrected rule (kg/rule.py) or a change to what it reads (kg/facts.py) left dcpa build saying 'up to date'
+    over the states the old rule gave, unless kg/derived.py changed too."""
+    import kg.build
+
+    settings = Place(tmp_path).settings
+    before = fingerprint(settings, 3, 1)
+    digest = kg.build._file_digest
+    monkeypatch.setattr(kg.build, "_file_digest", lambda p: "edited" if p.name == changed else digest(p))
+    assert fingerprint(settings, 3, 1) != before
