@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -532,7 +533,9 @@ def test_a_client_gone_away_stops_a_read_but_never_a_write(gated: bool) -> None:
         raise AssertionError("no answer for a client gone")
 
     scope = {"type": "http", "method": "POST" if gated else "GET", "headers": [], **({_GATED: True} if gated else {})}
-    asyncio.run(StopOnDisconnect(app)(scope, receive, send))
+    # in a thread of its own: a browser test run before in this process leaves Playwright's loop running in this one
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, StopOnDisconnect(app)(scope, receive, send)).result()
     assert finished == ([True] if gated else [])
 
 
