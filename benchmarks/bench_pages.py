@@ -7,12 +7,14 @@ For each page: the page itself plus the scripts and style sheets it links from `
 visit fetches), once as ``Accept-Encoding: identity`` and once as ``gzip``. Printed per page: the bytes of
 each, their ratio, the time the bytes take over a link of ``--link-kbps`` (computed: bytes × 8 / rate;
 latency and TCP's slow start come on top), and the median loopback time of the page alone (``--repeat``
-requests each way), which is what compressing costs the server. The server runs as ``dcpa serve``.
+requests each way), which is what compressing costs the server. The server runs as ``dcpa serve``
+(``bench_api.start_server``).
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import os
 import statistics
 import subprocess
@@ -24,7 +26,9 @@ from pathlib import Path
 
 import httpx
 
-from kg.engines import free_port, stop
+from kg.engines import stop
+
+from .bench_api import _free_port, start_server
 
 #: The pages a planner opens (the village and area codes exist in the bundled build).
 PAGES = (
@@ -62,7 +66,7 @@ def wire_bytes(client: httpx.Client, url: str, encoding: str) -> tuple[int, byte
         raw = b"".join(r.iter_raw())
         if r.status_code != 200:
             raise SystemExit(f"{url} answered {r.status_code}")
-        decoded = raw if r.headers.get("content-encoding") != "gzip" else __import__("gzip").decompress(raw)
+        decoded = raw if r.headers.get("content-encoding") != "gzip" else gzip.decompress(raw)
     return len(raw), decoded
 
 
@@ -73,26 +77,6 @@ def median_ms(client: httpx.Client, url: str, encoding: str, repeat: int) -> flo
         client.get(url, headers={"Accept-Encoding": encoding, "Accept": "text/html"}).read()
         times.append(time.perf_counter() - t)
     return statistics.median(times) * 1000
-
-
-def serve(store: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {**os.environ, "DCPA_STORE_PATH": str(store), "DCPA_RESULT_CACHE_MB": "0"}
-    proc = subprocess.Popen([sys.executable, "-m", "kg", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"the server exited with {proc.returncode}")
-        try:
-            if httpx.get(url + "/health", timeout=2).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)  # polling for the state "answers", with a cap
-    stop(proc)
-    raise SystemExit("the server did not answer within 120 s")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
             store = Path(tmp) / "store"
             env = {**os.environ, "DCPA_STORE_PATH": str(store), "DCPA_IMPORTS_PATH": str(Path(tmp) / "imports")}
             subprocess.run([sys.executable, "-m", "kg", "build"], env=env, check=True, stdout=subprocess.DEVNULL)
-        proc, url = serve(store)
+        port = _free_port()
+        proc, url = start_server(store, port), f"http://127.0.0.1:{port}"
         try:
             with httpx.Client(timeout=120) as client:
                 print(f"scale: the store at {store}; link {a.link_kbps:g} kbit/s; {a.repeat} requests per timing")
