@@ -1,6 +1,6 @@
 """``/static`` with cache headers that suit slow links and still never serve a stale script.
 
-A URL carrying its file's current fingerprint (``?v=…``, as every page links its assets: ``kg.viz._versions``)
+A URL carrying its file's current fingerprint (``?v=…``, as every page links its assets: ``kg.viz.versions``)
 is kept by the browser for a year and never asked again (``immutable``); a new release links another URL.
 Any other request for a file (no fingerprint, or an old page's) is revalidated each time (``no-cache``:
 a 304 without a body while the file is unchanged), where no ``Cache-Control`` at all let browsers guess how

@@ -50,20 +50,19 @@ class Compression:
             if message["type"] == "http.response.start":
                 headers = message.get("headers", [])
                 if any(k.lower() == b"content-encoding" and v == b"gzip" for k, v in headers):
-                    message = {**message, "headers": [(k, _weak(v) if k.lower() == b"etag" else v)
-                                                      for k, v in headers]}
+                    message = {**message, "headers": _weak_etag(headers)}
                 elif message["status"] == 304 and _revalidates_compressed(asked, headers):
                     # the compressed copy's tag, as its 200 had (RFC 9110 15.4.5), and what it varies by
-                    message = {**message, "headers": [*((k, _weak(v) if k.lower() == b"etag" else v)
-                                                        for k, v in headers if k.lower() != b"vary"),
+                    message = {**message, "headers": [*_weak_etag([(k, v) for k, v in headers if k.lower() != b"vary"]),
                                                       (b"vary", _vary(headers))]}
             await send(message)
 
         await self.gzip(scope, receive, weakened)
 
 
-def _weak(etag: bytes) -> bytes:
-    return etag if etag.startswith(b"W/") else b"W/" + etag
+def _weak_etag(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """``headers`` with their ``ETag`` made weak (``W/"…"``), the others as they are."""
+    return [(k, b"W/" + v if k.lower() == b"etag" and not v.startswith(b"W/") else v) for k, v in headers]
 
 
 def _revalidates_compressed(asked: bytes, headers: list[tuple[bytes, bytes]]) -> bool:
