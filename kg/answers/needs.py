@@ -16,7 +16,7 @@ import pyoxigraph as ox
 
 from .. import derived, facts
 from ..contract import StoreAPI
-from ..facts import Period, area_values, code_of, iri_chunks, iri_in, iri_values, run_parallel
+from ..facts import Period, area_values, code_of, iri_chunks, iri_in, run_parallel
 from ..namespaces import DCPAV, ID
 from ..rule import (
     MODE_BY_CONCEPT,
@@ -104,15 +104,11 @@ def _split_heads(store: StoreAPI, scope: Area) -> list[str]:
     """Patterns binding ?v to the villages of ``scope`` (an area above a village), in ``SCAN_PARTS`` parts
     when it is a province or a city, split by the areas it directly contains (every village within the
     scope is within one of them: ``dcpa:withinArea`` holds every ancestor)."""
-    one = f"{ox.NamedNode(scope.iri)} ^dcpa:withinArea ?v ."
-    if len(scope.code) > 4:
-        return [one]
-    children = sorted(str(r["c"]) for r in store.select(
-        f"SELECT ?c WHERE {{ ?c dcpa:parentArea {ox.NamedNode(scope.iri)} }}"))
-    if len(children) < 2 or any(len(code_of(c)) == 12 for c in children):  # a village is not within itself
-        return [one]
+    children = facts.parts_of(store, scope.code)
+    if children == [scope.code]:
+        return [f"{ox.NamedNode(scope.iri)} ^dcpa:withinArea ?v ."]
     groups = [children[i::SCAN_PARTS] for i in range(SCAN_PARTS)]
-    return [f"VALUES ?c {{ {iri_values(g)} }} ?c ^dcpa:withinArea ?v ." for g in groups if g]
+    return [f"VALUES ?c {{ {area_values(g)} }} ?c ^dcpa:withinArea ?v ." for g in groups if g]
 
 
 def _via_kind(via: str) -> str:
@@ -258,9 +254,9 @@ def need_rows(
         known = facts.known_by(store, day) if period is not None else cut
         inputs = facts.read_inputs(store, codes, day, settings.validity_windows(), known)
         result = inputs.outcomes(modes)
-        kept = None if period is None else {n.iri for n in facts.read_needs(store, codes, cut or period)}
+        left_out = set() if period is None else facts.outside_period(store, codes, cut or period)
         rows = [NeedRow(n.iri, n.village, n.need_type, n.severity, n.people, n.example, result[n.iri].state,
-                        result[n.iri].reasons) for n in inputs.needs if kept is None or n.iri in kept]
+                        result[n.iri].reasons) for n in inputs.needs if n.iri not in left_out]
         source = "live"
     if real_only:
         rows = [r for r in rows if not r.example]

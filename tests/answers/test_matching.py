@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from kg.answers.areas import resolve_area
 from kg.derived import derive_all
 from kg.errors import DataError, InvalidParameter, NotFound
 from kg.facts import parse_date
@@ -94,6 +95,33 @@ def test_a_period_report_gives_each_need_the_state_it_has_on_the_day() -> None:
     period = gaps(store, "219002001001", period=("2019-01-01", day.isoformat()), by="need_type",
                   settings=settings_for())
     assert {g.code.rsplit("/", 1)[-1]: g.unaddressed for g in period.groups}["N11"] == 1
+
+
+def test_a_period_keeps_the_needs_with_a_date_in_it_or_none_that_compares() -> None:
+    """A period report read the scope's needs twice (7 s of a province's 20 s at national scale); it now asks for
+    the dates alone. A need of a store loaded by other means, with two dates (one in the period), a string for a
+    date, or none, is kept as before; one dated outside alone is left out, in the province and in a county."""
+    from kg.answers.needs import need_rows
+    from kg.facts import AREA_PREFIX, Period, read_needs
+
+    store = fixture_store(derived=False)
+    store.update(f"""INSERT DATA {{ GRAPH <https://w3id.org/dcpa/graph/synthetic> {{
+        <{need("two")}> a dcpa:Need ; dcpa:needOf <{AREA_PREFIX}{V1}> ; dcpa:needType dcpav:N33 ; dcpa:severity 3 ;
+            dcpa:identifiedOn "2018-02-01"^^xsd:date, "2019-03-01"^^xsd:date .
+        <{need("text")}> a dcpa:Need ; dcpa:needOf <{AREA_PREFIX}{V3}> ; dcpa:needType dcpav:N33 ; dcpa:severity 2 ;
+            dcpa:identifiedOn "spring 2018" .
+        <{need("old")}> a dcpa:Need ; dcpa:needOf <{AREA_PREFIX}{V3}> ; dcpa:needType dcpav:N33 ; dcpa:severity 2 ;
+            dcpa:identifiedOn "2018-02-01"^^xsd:date, "2018-03-01"^^xsd:date .
+        <{need("none")}> a dcpa:Need ; dcpa:needOf <{AREA_PREFIX}{V3}> ; dcpa:needType dcpav:N33 ; dcpa:severity 1 .
+    }} }}""")
+    period = Period(date(2019, 1, 1), date(2019, 12, 31))
+    for code in ("21", "2190", V1[:6]):
+        area = resolve_area(store, code)
+        kept = {r.iri for r in need_rows(store, area, period=period, settings=settings_for()).rows}
+        assert kept == {n.iri for n in read_needs(store, [code], period)}, code
+    kept = {r.iri.rsplit("/", 1)[-1] for r in need_rows(store, resolve_area(store, "21"), period=period,
+                                                          settings=settings_for()).rows}
+    assert {"two", "text", "none"} <= kept and "old" not in kept and "a" not in kept
 
 
 def test_gaps_by_severity_and_period(store: Store, settings: Settings) -> None:
