@@ -76,6 +76,7 @@ class ServedStore:
         self._busy = False
         self._building_since: float | None = None
         self._registered = False
+        self._told_windows: str | None = None  # the graph's other validity windows, told once
 
     @classmethod
     def open(cls, state: Any, settings: Settings) -> StoreAPI:
@@ -230,6 +231,11 @@ class ServedStore:
             return False  # a build derives its new version itself
         day = day or as_of_today(self.settings)
         m = marker(self.store)
+        if m is not None and m.other_windows(self.settings.validity_windows()) and self._told_windows != m.windows:
+            self._told_windows = m.windows
+            log.warning("派生图按另一组有效期（%s）生成：回答将按规则实时计算，运行 `dcpa derive` 可重新生成 / "
+                        "the derived graph was made with other validity windows (%s): answers apply the rule live "
+                        "until `dcpa derive` makes it again with DCPA_VALIDITY_MONTHS", m.windows, m.windows)
         if self._leave(m, day):
             return False
         was = f"made for {m.as_of}, stable until {m.stable_until}" if m else "missing"

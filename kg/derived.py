@@ -56,7 +56,7 @@ from .contract import StoreAPI
 from .errors import StoreBusy
 from .facts import AREA_PREFIX, Period, above, area_values, code_of, minimal_areas, run_parallel, scope_patterns
 from .namespaces import DCPA, DERIVED_RULE, GRAPH, GRAPH_DERIVED, GRAPH_JOURNAL, GRAPH_ONTOLOGY, ID, JOURNAL, node
-from .rule import NeedFacts, NeedState, Outcome, Reason, Rule, prefixes
+from .rule import NeedFacts, NeedState, Outcome, Reason, Rule, parse_validity, prefixes
 from .settings import Settings, get_settings
 from .store import BULK_FROM
 from .updates import data_ops, deletions, request
@@ -344,6 +344,8 @@ def _marker_lines(m: Marker) -> list[str]:
         lines.append(f'{_G} <{DCPA.stableUntil}> "{m.stable_until.isoformat()}"{_DATE} .\n')
     if m.next_identified is not None:
         lines.append(f'{_G} <{DCPA.nextIdentifiedOn}> "{m.next_identified.isoformat()}"{_DATE} .\n')
+    if m.windows is not None:
+        lines.append(f"{_G} <{DCPA.validityWindows}> {ox.Literal(m.windows)} .\n")
     return lines
 
 
@@ -457,7 +459,7 @@ def derive_all(store: StoreAPI, *, as_of: date | None = None, settings: Settings
     settings = settings or get_settings()
     day = as_of or as_of_today(settings)
     later = facts.later_identified(store, day)
-    to = Marker(day, None, later)
+    to = Marker(day, None, later, window_text(settings.validity_windows()))
     inputs = facts.read_inputs(store, None, day, settings.validity_windows(), to.known())
     result = inputs.outcomes()
     counts = tally(inputs.needs, result)
@@ -549,6 +551,17 @@ class Marker:
     as_of: date
     stable_until: date | None
     next_identified: date | None = None
+    #: The validity windows it was made with (``window_text``); None in a graph made before they were recorded.
+    windows: str | None = None
+
+    def made_with(self, settings: Settings) -> dict[str, int]:
+        """The validity windows that keep this graph consistent with itself: its own (a refresh or a move to
+        another day under other settings would mix two rules in one graph), else the settings'."""
+        return parse_validity(self.windows) if self.windows is not None else settings.validity_windows()
+
+    def other_windows(self, windows: Mapping[str, int] | None) -> bool:
+        """Whether it was made with validity windows other than ``windows`` (None: not asked)."""
+        return windows is not None and self.windows is not None and self.windows != window_text(windows)
 
     def covers(self, day: date) -> bool:
         return self.as_of <= day and (self.stable_until is None or day < self.stable_until)
@@ -563,17 +576,22 @@ class Marker:
         """This marker with its stable-until day moved to the earliest of ``days`` before it, and never after
         the next identification."""
         until = _earliest(self.stable_until, self.next_identified, *days)
-        return Marker(self.as_of, until, self.next_identified)
+        return Marker(self.as_of, until, self.next_identified, self.windows)
 
     def moved_to(self, day: date) -> Marker:
         """The marker of this graph dated ``day``, a later day it covers: nothing it holds changes (no outcome
         changes and no need is identified before ``stable_until``), so neither do the days it names."""
         assert self.as_of <= day and self.covers(day)
-        return Marker(day, self.stable_until, self.next_identified)
+        return Marker(day, self.stable_until, self.next_identified, self.windows)
 
     def later(self, day: date | None) -> Marker:
         """This marker knowing of a need identified on ``day`` (None: of none), after its own day."""
-        return Marker(self.as_of, self.stable_until, _earliest(self.next_identified, day)).bounded()
+        return Marker(self.as_of, self.stable_until, _earliest(self.next_identified, day), self.windows).bounded()
+
+
+def window_text(windows: Mapping[str, int]) -> str:
+    """``{"C2": 60, "C1": 24}`` → ``"C1=24,C2=60"``: how the derived graph records its validity windows."""
+    return ",".join(f"{k}={windows[k]}" for k in sorted(windows))
 
 
 def _earliest(*days: date | None) -> date | None:
@@ -583,14 +601,15 @@ def _earliest(*days: date | None) -> date | None:
 def marker(store: StoreAPI) -> Marker | None:
     """The derived graph's date and validity, or None when the store has none made by this rule."""
     rows = run_parallel(store, [(
-        f"SELECT ?a ?s ?n WHERE {{ GRAPH {_G} {{ {_G} <{PROV.wasGeneratedBy}> {_RULE} ; <{DCPA.derivedAsOf}> ?a . "
-        f"OPTIONAL {{ {_G} <{DCPA.stableUntil}> ?s }} OPTIONAL {{ {_G} <{DCPA.nextIdentifiedOn}> ?n }} }} }}",
+        f"SELECT ?a ?s ?n ?w WHERE {{ GRAPH {_G} {{ {_G} <{PROV.wasGeneratedBy}> {_RULE} ; <{DCPA.derivedAsOf}> ?a . "
+        f"OPTIONAL {{ {_G} <{DCPA.stableUntil}> ?s }} OPTIONAL {{ {_G} <{DCPA.nextIdentifiedOn}> ?n }} "
+        f"OPTIONAL {{ {_G} <{DCPA.validityWindows}> ?w }} }} }}",
         {})])[0]
     if not rows or rows[0][0] is None:
         return None
-    a, s, n = rows[0]
+    a, s, n, w = rows[0]
     return Marker(date.fromisoformat(str(a)), date.fromisoformat(s) if s else None,
-                  date.fromisoformat(n) if n else None)
+                  date.fromisoformat(n) if n else None, w)
 
 
 def is_current(store: StoreAPI, as_of: date | None = None) -> bool:
@@ -599,10 +618,16 @@ def is_current(store: StoreAPI, as_of: date | None = None) -> bool:
     return answering(store, as_of) is not None
 
 
-def answering(store: StoreAPI, as_of: date | None = None) -> Marker | None:
-    """The marker of the derived graph when it answers for ``as_of`` (``is_current``), else None."""
+def answering(store: StoreAPI, as_of: date | None = None, windows: Mapping[str, int] | None = None) -> Marker | None:
+    """The marker of the derived graph when it answers for ``as_of`` (``is_current``) under the validity
+    ``windows`` (None: any), else None.
+
+    Why the windows: a server started with another ``DCPA_VALIDITY_MONTHS`` over an existing store answered its
+    gap reports from the graph made with the old ones, and its live answers (a period, another day) with the
+    new: two figures for one need."""
     m = marker(store)
-    return m if m is not None and m.covers(as_of or as_of_today()) and not in_flux(store) else None
+    return (m if m is not None and m.covers(as_of or as_of_today()) and not m.other_windows(windows)
+            and not in_flux(store) else None)
 
 
 #: The graphs of the journal's markers (``kg.importer.journal``), found by the predicate every marker has. Why
@@ -859,7 +884,7 @@ def refresh(store: StoreAPI, areas: Iterable[str], needs: Iterable[str] = (), *,
     if m.next_identified is not None and not facts.identified_on(store, m.next_identified):
         # the need(s) it named were withdrawn or re-dated: the next identification is read anew, in every need (a
         # marker that kept the gone day made every answer say later needs were left out when none were)
-        to = Marker(to.as_of, to.stable_until, facts.later_identified(store, m.as_of))
+        to = Marker(to.as_of, to.stable_until, facts.later_identified(store, m.as_of), to.windows)
     return _rewrite(store, m, codes, extra, to, settings, graphs=recount, repair=repair)
 
 
@@ -886,7 +911,7 @@ def _partial(store: StoreAPI, m: Marker, iris: list[str], codes: list[str], sett
     None when a need is not in the store or already derived, or when a stored need or summary is missing
     what a refresh writes.
     """
-    windows = settings.validity_windows()
+    windows = m.made_with(settings)
     changed = set(interventions or ())
     cut = m.known()  # the needs the graph holds, when the store has later ones
     # the rule for the counties the write names, read while the needs are (they are the needs' counties)
@@ -1080,7 +1105,7 @@ def _rewrite(store: StoreAPI, m: Marker, codes: list[str], extra: list[str], to:
     forget those of ``extra`` that are not; write the difference, and the marker when it moves (``_write``).
     The marker becomes ``to`` with its stable-until date moved earlier to the recomputed counties' next
     change, or stays ``m`` with ``keep`` (a move to another day in parts, but its last)."""
-    windows = settings.validity_windows()
+    windows = to.made_with(settings)
     day, cut = to.as_of, to.known()
     inputs = facts.read_inputs(store, codes, day, windows, cut) if codes else None
     for _ in range(5):  # capacity shared with villages outside: widen to their counties (rarely more than once)
@@ -1262,17 +1287,19 @@ def _repair_summaries(store: StoreAPI, codes: list[str], needs: list[NeedFacts],
 ADVANCE_CHUNK = 64
 
 
-def changed_areas(store: StoreAPI, old: date, new: date, settings: Settings | None = None) -> tuple[set[str], Rule]:
+def changed_areas(store: StoreAPI, old: date, new: date, settings: Settings | None = None,
+                  windows: Mapping[str, int] | None = None) -> tuple[set[str], Rule]:
     """The area codes where an outcome can differ between ``old`` and ``new`` without a new fact, and
     the rule as of ``new`` (which knows the next change after it).
 
     An outcome changes only where an intervention comes into or goes out of force, or an evaluation
     period closes, between the two dates: the areas that intervention targets; and a need is counted from
     the day it was identified on: its village. Reading the interventions, evaluations and identification
-    dates alone keeps this small at national scale.
+    dates alone keeps this small at national scale. ``windows``: the graph's own (``Marker.made_with``), else the
+    settings'.
     """
     settings = settings or get_settings()
-    windows = settings.validity_windows()
+    windows = dict(windows) if windows is not None else settings.validity_windows()
     interventions = facts.read_interventions(store, None)
     evaluations = facts.read_evaluations(store, None)
     before = Rule(interventions, evaluations, {}, old, windows)
@@ -1318,10 +1345,10 @@ def advance(store: StoreAPI, day: date | None = None, *, settings: Settings | No
         return derive_all(store, as_of=day, settings=settings)
     if m.as_of == day:
         return 0
-    codes, rule = changed_areas(store, m.as_of, day, settings)
+    codes, rule = changed_areas(store, m.as_of, day, settings, m.made_with(settings))
     counties = minimal_areas(c[:6] for c in codes if len(c) >= 2)
     chunks = [counties[i:i + ADVANCE_CHUNK] for i in range(0, len(counties), ADVANCE_CHUNK)]
-    to = Marker(day, rule.next_change(), facts.later_identified(store, day)).bounded()
+    to = Marker(day, rule.next_change(), facts.later_identified(store, day), m.windows).bounded()
     # moving back: the needs identified after the new day leave (forward, those identified by it are read anyway)
     leaving = facts.identified_between(store, day, m.as_of) if day < m.as_of else {}
     changed = 0

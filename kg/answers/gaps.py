@@ -174,11 +174,13 @@ def row_tallies(rows: Iterable[NeedRow]) -> list[Tally]:
             for r in rows]
 
 
-def summaries_answer(store: StoreAPI, modes: Iterable[str], period: Period | None, day: date) -> derived.Marker | None:
+def summaries_answer(store: StoreAPI, modes: Iterable[str], period: Period | None, day: date,
+                     settings: Settings) -> derived.Marker | None:
     """The derived graph's marker when its need summaries count what is asked: the whole rule (every reach
-    mode), no period, on a day the graph answers for (it holds the needs known by then); else None."""
+    mode), no period, on a day the graph answers for (it holds the needs known by then) under the settings'
+    validity windows; else None."""
     whole = period is None and set(modes) == set(REACH_MODES)
-    return derived.answering(store, day) if whole else None
+    return derived.answering(store, day, settings.validity_windows()) if whole else None
 
 
 def map_tallies(store: StoreAPI, scope: Area, *, reach: str | None = None,
@@ -189,7 +191,7 @@ def map_tallies(store: StoreAPI, scope: Area, *, reach: str | None = None,
     settings = settings or get_settings()
     modes = parse_reach(reach, settings.reach)
     day = derived.as_of_today(settings)
-    if len(scope.code) == 2 and summaries_answer(store, modes, None, day) is not None:
+    if len(scope.code) == 2 and summaries_answer(store, modes, None, day, settings) is not None:
         # the counties under its cities, and any directly under it (their codes tell them from the cities):
         # two queries, each starting from the province; "every area within it" read the summaries of
         # 140,000 areas of the national example province (2.6 s), most of them villages without any
@@ -286,7 +288,7 @@ def gaps(
     day = as_of or (per.end if per else derived.as_of_today(settings))
     tallies: list[Tally] | None = None
     source, notes, known_by = "summaries", [], None
-    m = summaries_answer(store, modes, per, day)
+    m = summaries_answer(store, modes, per, day, settings)
     if m is not None:
         tallies = _summary_tallies(store, scope, dim)
         if tallies is not None and m.known() is not None:

@@ -226,7 +226,7 @@ def need_rows(
     full = set(modes) == set(REACH_MODES)
     notes: list[str] = []
     # the derived graph, when it answers for the day, holds the needs known then (and knows whether some are later)
-    m = derived.answering(store, day) if period is None else None
+    m = derived.answering(store, day, settings.validity_windows()) if period is None else None
     cut = m.known(day) if m is not None else facts.known_by(store, day, period)
     if cut is not None:
         notes.append(left_out_note(day))
@@ -241,7 +241,9 @@ def need_rows(
     else:
         if period is None:
             m = derived.marker(store)
-            if m is not None and m.covers(day) and derived.in_flux(store):
+            if m is not None and m.other_windows(settings.validity_windows()):
+                notes.append(_other_windows_note(m, settings))
+            elif m is not None and m.covers(day) and derived.in_flux(store):
                 notes.append("有写入正在进行（或中断后等待恢复：任何一次写入或 `dcpa serve` 都会完成它），"
                              "派生图可能只更新了一半，因此已按规则实时计算 / a write is under way (or was cut short "
                              "and awaits recovery: any write or `dcpa serve` finishes it), so the derived graph may be "
@@ -271,6 +273,15 @@ def left_out_note(day: date) -> str:
     """What an answer as of ``day`` says when the store holds needs identified after it."""
     return (f"{day} 之后识别的需求未计入：截至某日的回答只计入当日已知的需求 / "
             f"needs identified after {day} are left out: an answer as of a day counts the needs known by then")
+
+
+def _other_windows_note(m: derived.Marker, settings: Settings) -> str:
+    """Why an answer applied the rule live: the derived graph was made with other validity windows."""
+    now = derived.window_text(settings.validity_windows())
+    return (f"派生图是按另一组有效期（{m.windows}）生成的，与当前设置（{now}，DCPA_VALIDITY_MONTHS）不同，"
+            f"已按规则实时计算（运行 `dcpa derive` 可按当前设置重新生成） / the derived graph was made with other "
+            f"validity windows ({m.windows}) than the current settings ({now}, DCPA_VALIDITY_MONTHS); the rule was "
+            "applied live (run `dcpa derive` to make it again with the current ones)")
 
 
 def _not_derived_note(m: derived.Marker | None, day: date, today: date) -> str:

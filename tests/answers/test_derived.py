@@ -30,6 +30,9 @@ from kg.store import Store
 
 from .conftest import AS_OF, V1, V2, V3, V4, V5, fixture_store, need, settings_for
 
+#: The validity windows the fixture's derived graph is made with (the defaults), as it records them.
+WINDOWS = "C1=24,C2=60,C3=36,C4=60"
+
 A, U, G = NeedState.ADDRESSED, NeedState.UNVERIFIED, NeedState.UNADDRESSED
 REACHES = [(ReachMode.DIRECT,), (ReachMode.AREA,), (ReachMode.DIRECT, ReachMode.AREA)]
 DATES = [AS_OF, date(2019, 1, 1), date(2022, 1, 1)]
@@ -717,7 +720,7 @@ def test_a_day_without_a_change_moves_only_the_date() -> None:
     codes, _ = derived.changed_areas(store, AS_OF, date(2021, 10, 1), settings_for())
     assert codes == set()
     assert derived.advance(store, date(2021, 10, 1), settings=settings_for()) == 1  # the graph's own node
-    assert derived.marker(store) == derived.Marker(date(2021, 10, 1), date(2021, 10, 2))
+    assert derived.marker(store) == derived.Marker(date(2021, 10, 1), date(2021, 10, 2), None, WINDOWS)
 
 
 def test_the_areas_that_change_are_those_of_the_interventions_going_out_of_force() -> None:
@@ -891,7 +894,7 @@ def test_a_need_identified_after_the_graph_s_day_waits_for_its_day(tmp_path: Pat
     [new] = [r["n"].rsplit("/", 1)[1] for r in store.select(
         f"SELECT ?n WHERE {{ GRAPH <{report.graph}> {{ ?n a dcpa:Need }} }}")]
     assert new not in _held(store)
-    assert derived.marker(store) == derived.Marker(PAST, date(2019, 9, 1), date(2019, 9, 1))
+    assert derived.marker(store) == derived.Marker(PAST, date(2019, 9, 1), date(2019, 9, 1), WINDOWS)
     _assert_current(store, ("21", "2190", "219002"))
     # a need known on the day moved after it: it leaves the graph (a replacement recounts its counties)
     replace_record(store, "needs", "e", {"village_code": V2, "need_type": "N33", "severity": 4, "people_affected": 9,
@@ -899,7 +902,7 @@ def test_a_need_identified_after_the_graph_s_day_waits_for_its_day(tmp_path: Pat
                                         "identified_on": "2019-08-01", "surveyor": "测试·调查员"},
                    user="李四", settings=settings)
     assert "e" not in _held(store)
-    assert derived.marker(store) == derived.Marker(PAST, date(2019, 8, 1), date(2019, 8, 1))
+    assert derived.marker(store) == derived.Marker(PAST, date(2019, 8, 1), date(2019, 8, 1), WINDOWS)
     _assert_current(store, ("21", "2190", "219002"))
     derived.advance(store, date(2019, 9, 1), settings=settings)
     assert {"e", new} <= _held(store) and "j" not in _held(store)
@@ -917,7 +920,7 @@ def test_a_write_on_a_later_day_the_graph_covers_dates_it_that_day_and_counts_th
     [new] = [r["n"].rsplit("/", 1)[1] for r in store.select(
         f"SELECT ?n WHERE {{ GRAPH <{report.graph}> {{ ?n a dcpa:Need }} }}")]
     assert new in _held(store)
-    assert derived.marker(store) == derived.Marker(later, date(2021, 10, 2), None)
+    assert derived.marker(store) == derived.Marker(later, date(2021, 10, 2), None, WINDOWS)
     assert derived.is_current(store, later)
     _assert_current(store)
 
@@ -1000,7 +1003,7 @@ def test_a_withdrawn_or_re_dated_later_need_no_longer_sets_the_graph_s_next_iden
     row = {"village_code": V4, "need_type": "N33", "severity": 3, "people_affected": 10, "source": "survey",
            "identified_on": "2020-07-01", "surveyor": "测试·调查员"}
     report = import_records(store, "needs", [row], user="录入员", settings=settings)
-    assert derived.marker(store) == derived.Marker(AS_OF, date(2020, 7, 1), date(2020, 7, 1))
+    assert derived.marker(store) == derived.Marker(AS_OF, date(2020, 7, 1), date(2020, 7, 1), WINDOWS)
     withdraw(store, report.batch_id, user="录入员", reason="测试", settings=settings)
     m = derived.marker(store)
     assert m is not None and m.next_identified is None and m.known() is None
@@ -1034,3 +1037,41 @@ def test_an_answer_for_a_day_after_tomorrow_leaves_out_the_needs_identified_afte
     derive_all(store, as_of=day)
     assert "z" not in _held(store)
     _assert_current(store, ("21", "2190", "219001"))
+
+
+SHORT_WINDOWS = "C1=1,C2=1,C3=1,C4=1"
+
+
+def test_a_graph_made_with_other_validity_windows_answers_for_its_own_alone(tmp_path: Path) -> None:
+    """A server started with another DCPA_VALIDITY_MONTHS over an existing store answered its gap reports from
+    the graph made with the old windows (and live answers, a period or another day, with the new: two figures
+    for one need). The graph records its windows; under others the answer is live and says why; a write under
+    others refreshes the graph by its own windows, so it is never half one rule and half the other."""
+    store = fixture_store()
+    default, short = settings_for(), settings_for(validity_months=SHORT_WINDOWS)
+    m = derived.marker(store)
+    assert m is not None and m.windows == WINDOWS
+    ours = gaps(store, "21", settings=default)
+    assert ours.source == "summaries"
+    other = gaps(store, "21", settings=short)
+    copy = _copy(store, derive=False)
+    derive_all(copy, as_of=AS_OF, settings=short)
+    assert derived.marker(copy).windows == "C1=1,C2=1,C3=1,C4=1"  # type: ignore[union-attr]
+    made = gaps(copy, "21", settings=short)
+    assert made.source == "summaries" and other.source == "live"
+    assert other.totals == made.totals and other.totals != ours.totals
+    assert any("C1=1,C2=1,C3=1,C4=1" in n and "dcpa derive" in n for n in other.notes)
+    assert need_rows(store, resolve_area(store, "2190"), settings=short).source == "live"
+    # a survey imported under the other windows: the graph stays the one its own windows give
+    row = {"village_code": V4, "need_type": "N33", "severity": 3, "people_affected": 10, "source": "survey",
+           "identified_on": "2020-06-01", "surveyor": "测试·调查员"}
+    import_records(store, "needs", [row], user="录入员", settings=settings_for(tmp_path, validity_months=SHORT_WINDOWS))
+    assert derived.marker(store).windows == WINDOWS  # type: ignore[union-attr]
+    _assert_current(store)
+    # and a refresh of the whole province under them (a, g, h and k change state by the windows)
+    derived.refresh(store, ["21"], settings=short)
+    _assert_current(store)
+    # and the keeper moving it to a later day (past I6's window, under the graph's own windows)
+    assert gaps(store, "21", settings=default).source == "summaries"
+    derived.advance(store, date(2021, 10, 2), settings=short)
+    _assert_current(store)
