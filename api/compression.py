@@ -11,6 +11,10 @@ loop keeps answering); this module chooses what it leaves alone and keeps the ca
   compressed bytes differ from the file's (RFC 9110 8.8.1; nginx does the same). Starlette's ``StaticFiles``
   compares either form, so a browser's revalidation still gets 304, which carries the weak tag of the copy it
   revalidates (and ``Vary: Accept-Encoding``), as the 200 did.
+- Whether a client takes gzip is read from its ``Accept-Encoding`` by the q-values (RFC 9110 12.5.3), not by
+  the word: Starlette looks for "gzip" in the header, so a client refusing it (``gzip;q=0``, ``*;q=0``) got it
+  all the same. A client that takes no coding we have gets the bytes as they are (never a 406: identity is
+  what HTTP falls back on).
 - ``DCPA_COMPRESS_LEVEL=0`` turns it off (a proxy in front that compresses already).
 """
 
@@ -45,6 +49,13 @@ class Compression:
             return
 
         asked = b",".join(v for k, v in scope["headers"] if k == b"if-none-match")
+        # GZipMiddleware decides on the word "gzip" in the header: it is shown the header only when the q-values
+        # take gzip, and then as plain "gzip"
+        offered = [v for k, v in scope["headers"] if k == b"accept-encoding"]
+        headers = [(k, v) for k, v in scope["headers"] if k != b"accept-encoding"]
+        if offered and takes_gzip(b",".join(offered).decode("latin-1")):
+            headers.append((b"accept-encoding", b"gzip"))
+        scope = {**scope, "headers": headers}
 
         async def weakened(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -58,6 +69,26 @@ class Compression:
             await send(message)
 
         await self.gzip(scope, receive, weakened)
+
+
+def takes_gzip(accept_encoding: str) -> bool:
+    """Whether an ``Accept-Encoding`` value takes gzip: named (or ``x-gzip``), else by ``*``, with a q-value
+    above 0 (RFC 9110 12.5.3); the most specific entry decides (``*;q=0, gzip`` takes it, ``*, gzip;q=0`` not)."""
+    quality: dict[str, float] = {}
+    for part in accept_encoding.split(","):
+        name, *params = (p.strip() for p in part.split(";"))
+        q = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value.strip())
+                except ValueError:
+                    q = 0.0  # a q-value that is none: not taken, rather than sent what may not be read
+        if name:
+            quality[name.lower()] = q
+    q = next((quality[n] for n in ("gzip", "x-gzip", "*") if n in quality), 0.0)
+    return q > 0
 
 
 def _weak_etag(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:

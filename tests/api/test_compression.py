@@ -81,3 +81,20 @@ def test_a_revalidated_compressed_file_keeps_its_tag(make_client: Callable[..., 
     assert "accept-encoding" in again.headers.get("vary", "").lower()
     plain = client.get(VIS, headers={**IDENTITY, "If-None-Match": etag.removeprefix("W/")})
     assert plain.status_code == 304 and plain.headers["etag"] == etag.removeprefix("W/")  # the file's own bytes
+
+
+@pytest.mark.parametrize("accept_encoding,compressed", [
+    ("gzip;q=0", False), ("gzip;q=0, identity", False), ("br, gzip;q=0", False), ("*;q=0", False),
+    ("*, gzip;q=0", False), ("identity", False), ("", False), ("deflate", False),
+    ("gzip", True), ("GZIP;Q=0.5", True), ("*", True), ("*;q=0, gzip;q=0.1", True), ("identity;q=0, x-gzip", True),
+])
+def test_a_client_refusing_gzip_gets_the_bytes_as_they_are(make_client: Callable[..., TestClient],
+                                                             accept_encoding: str, compressed: bool) -> None:
+    """A client saying gzip;q=0 (or *;q=0) got gzip all the same, which it had said it cannot read: Starlette
+    looked for the word. The q-values now decide (RFC 9110 12.5.3); refusing every coding gets the plain bytes."""
+    client = make_client()
+    r = client.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 100"},
+                   headers={"Accept-Encoding": accept_encoding})
+    assert r.status_code == 200 and len(r.content) > 4096
+    assert r.headers.get("content-encoding") == ("gzip" if compressed else None)
+    assert "accept-encoding" in r.headers["vary"].lower()  # either way: what a cache keys it by
