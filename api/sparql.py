@@ -81,22 +81,23 @@ GRAPH_TYPES: dict[str, str] = {
 }
 #: ``?format=spreadsheet``: SPARQL CSV as a spreadsheet program reads it right (``kg.safetext.spreadsheet_csv``).
 SPREADSHEET = "spreadsheet"
-#: ``?format=`` / ``?output=`` short names (SPARQLWrapper and browsers send these).
-FORMAT_NAMES: dict[str, tuple[str, str]] = {  # name → (results type, graph type)
+#: ``?format=`` / ``?output=`` short names (SPARQLWrapper and browsers send these): name → (results type, graph
+#: type); ``None`` where the name is no format of that form (``format=turtle`` for a SELECT: 406, as its Accept).
+FORMAT_NAMES: dict[str, tuple[str | None, str | None]] = {
     "json": (JSON_RESULTS, JSONLD),
     "xml": (XML_RESULTS, RDFXML),
-    "csv": (CSV, TURTLE),
-    "tsv": (TSV, TURTLE),
-    "turtle": (JSON_RESULTS, TURTLE),
-    "ttl": (JSON_RESULTS, TURTLE),
-    "n3": (JSON_RESULTS, TURTLE),
-    "nt": (JSON_RESULTS, NTRIPLES),
-    "ntriples": (JSON_RESULTS, NTRIPLES),
-    "rdfxml": (XML_RESULTS, RDFXML),
-    "rdf": (XML_RESULTS, RDFXML),
-    "jsonld": (JSON_RESULTS, JSONLD),
-    "json-ld": (JSON_RESULTS, JSONLD),
-    SPREADSHEET: (CSV, TURTLE),  # CSV for a spreadsheet program (BOM, formulas escaped): the page's download
+    "csv": (CSV, None),
+    "tsv": (TSV, None),
+    "turtle": (None, TURTLE),
+    "ttl": (None, TURTLE),
+    "n3": (None, TURTLE),
+    "nt": (None, NTRIPLES),
+    "ntriples": (None, NTRIPLES),
+    "rdfxml": (None, RDFXML),
+    "rdf": (None, RDFXML),
+    "jsonld": (None, JSONLD),
+    "json-ld": (None, JSONLD),
+    SPREADSHEET: (CSV, None),  # CSV for a spreadsheet program (BOM, formulas escaped): the page's download
 }
 _OX_RESULTS = {
     JSON_RESULTS: ox.QueryResultsFormat.JSON,
@@ -487,16 +488,21 @@ def negotiate(form: str, accept: str, fmt: str | None = None) -> str:
 
     An Accept header that names media ranges, none of which this form can be answered in (Turtle for a
     SELECT, CSV for a CONSTRUCT, every type at q=0), is refused with 406 (``NotAcceptable``): answered in the
-    default format, a program got JSON where it had asked for something else and failed reading it.
+    default format, a program got JSON where it had asked for something else and failed reading it. So is a
+    ``?format=`` that names a format of the other forms (``format=turtle`` for a SELECT was answered 200 in JSON);
+    a name this endpoint does not know leaves the choice to Accept (SPARQLWrapper sends ``format=rdf+xml`` and
+    ``format=application/rdf+xml`` together).
     """
     graph = form in ("CONSTRUCT", "DESCRIBE")
     table = GRAPH_TYPES if graph else RESULT_TYPES
     default = TURTLE if graph else JSON_RESULTS
     if fmt:
-        if fmt in FORMAT_NAMES:
-            return FORMAT_NAMES[fmt][1 if graph else 0]
-        if fmt in table:
-            return table[fmt]
+        if fmt in FORMAT_NAMES or fmt in table or fmt in RESULT_TYPES or fmt in GRAPH_TYPES:
+            chosen = FORMAT_NAMES[fmt][1 if graph else 0] if fmt in FORMAT_NAMES else table.get(fmt)
+            if chosen is None:
+                raise _not_acceptable(form, table, (f"所要的格式（format={fmt}）不能", f"the format asked for "
+                                                                    f"(format={fmt}) cannot"), {"format": fmt})
+            return chosen
     ranges = [part.split(";")[0].strip() for part in accept.split(",")]
     if not any("/" in r for r in ranges):
         return default  # no Accept, or none that reads as a media range: anything will do
@@ -510,13 +516,30 @@ def negotiate(form: str, accept: str, fmt: str | None = None) -> str:
             found = next((c for c in (default, *table.values()) if c.startswith(major)), None)
             if found:
                 return found
+    raise _not_acceptable(form, table, (f"所接受的格式（{accept.strip()}）都不能", f"no format the request "
+                                        f"accepts ({accept.strip()}) can"), {"accept": accept.strip()})
+
+
+def _not_acceptable(form: str, table: dict[str, str], asked: tuple[str, str], details: dict[str, str]) -> NotAcceptable:
+    """406: what was asked (Chinese, English: up to the verb) cannot hold this form's answer; the formats it can be
+    given in."""
+    graph = table is GRAPH_TYPES
     offered = sorted(set(table.values()))
-    raise NotAcceptable(
-        f"所接受的格式（{accept.strip()}）都不能表示 {form} 查询的结果 / no format the request accepts "
-        f"({accept.strip()}) can hold the answer of {'an' if form[0] in 'AEIOU' else 'a'} {form} query",
-        hint=f"请接受以下之一：{'、'.join(offered)}（或 */*），或加上 ?format=" + ("ttl" if graph else "json")
-             + f" / accept one of {', '.join(offered)} (or */*), or add ?format=" + ("ttl" if graph else "json"),
-        details={"accept": accept.strip(), "form": form, "available": offered},
+    names: dict[str, str] = {}  # one name per format, the first the table gives it: json, xml, csv, tsv / … turtle, nt
+    for name, types in FORMAT_NAMES.items():
+        if (t := types[1 if graph else 0]) and name != SPREADSHEET:
+            names.setdefault(t, name)
+    if "format" in details:
+        hint = (f"请改用 format={'、'.join(names.values())}，或去掉 format 参数、按 Accept 协商 / "
+                f"use format={', '.join(names.values())}, or leave format out to negotiate by Accept")
+    else:
+        short = "ttl" if graph else "json"
+        hint = (f"请接受以下之一：{'、'.join(offered)}（或 */*），或加上 ?format={short} / "
+                f"accept one of {', '.join(offered)} (or */*), or add ?format={short}")
+    return NotAcceptable(
+        f"{asked[0]}表示 {form} 查询的结果 / {asked[1]} hold the answer of "
+        f"{'an' if form[0] in 'AEIOU' else 'a'} {form} query",
+        hint=hint, details={**details, "form": form, "available": offered, "format_names": list(names.values())},
     )
 
 

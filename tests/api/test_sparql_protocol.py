@@ -198,6 +198,25 @@ def test_an_unacceptable_format_is_406_in_the_error_shape(sparql_url: str, query
     assert err["message"].startswith("所接受的格式") and said in err["message"]  # Chinese first, then English
 
 
+@pytest.mark.parametrize("query,fmt,said,names", [(VILLAGES, "turtle", "a SELECT query", "json, xml, csv, tsv"),
+                                                (VILLAGES, "text/turtle", "a SELECT query", "json, xml, csv, tsv"),
+                                                ("ASK { ?s ?p ?o }", "nt", "an ASK query", "json, xml"),
+                                                (CONSTRUCT, "csv", "a CONSTRUCT query", "json, xml, turtle, nt"),
+                                                (CONSTRUCT, "spreadsheet", "a CONSTRUCT query", "turtle")])
+def test_a_format_parameter_the_form_has_not_is_406_naming_those_it_has(sparql_url: str, query: str, fmt: str,
+                                                                         said: str, names: str,
+                                                                         zh_first: Callable[..., None]) -> None:
+    """``?format=turtle`` on a SELECT was answered 200 in SPARQL JSON (and ``format=csv`` on a CONSTRUCT in Turtle): a
+    client reading Turtle failed on JSON with nothing to say why. It is a 406 now, as the same Accept header is,
+    naming the formats the query's form can be given in."""
+    r = httpx.get(sparql_url, params={"query": query, "format": fmt})
+    assert r.status_code == 406
+    err = r.json()["error"]
+    assert err["code"] == "not_acceptable" and err["details"]["format"] == fmt
+    zh_first(err["message"], f"the format asked for (format={fmt}) cannot hold the answer of {said}")
+    assert names in err["hint"]
+
+
 # -- errors, refusals, limits ------------------------------------------------------
 
 
