@@ -63,6 +63,9 @@ RESULT_TYPES: dict[str, str] = {
     CSV: CSV,
     TSV: TSV,
 }
+#: Result formats of ASK: SPARQL 1.1's CSV and TSV results define no boolean (they are tables of bindings), so
+#: an ASK has none (it was a bare "true" line sent as text/csv, which a CSV reader takes for a header over no rows).
+ASK_TYPES: dict[str, str] = {k: v for k, v in RESULT_TYPES.items() if v not in (CSV, TSV)}
 #: Result formats of CONSTRUCT/DESCRIBE.
 GRAPH_TYPES: dict[str, str] = {
     TURTLE: TURTLE,
@@ -494,12 +497,12 @@ def negotiate(form: str, accept: str, fmt: str | None = None) -> str:
     ``format=application/rdf+xml`` together).
     """
     graph = form in ("CONSTRUCT", "DESCRIBE")
-    table = GRAPH_TYPES if graph else RESULT_TYPES
+    table = GRAPH_TYPES if graph else ASK_TYPES if form == "ASK" else RESULT_TYPES
     default = TURTLE if graph else JSON_RESULTS
     if fmt:
         if fmt in FORMAT_NAMES or fmt in table or fmt in RESULT_TYPES or fmt in GRAPH_TYPES:
             chosen = FORMAT_NAMES[fmt][1 if graph else 0] if fmt in FORMAT_NAMES else table.get(fmt)
-            if chosen is None:
+            if chosen is None or chosen not in table.values():
                 raise _not_acceptable(form, table, (f"所要的格式（format={fmt}）不能", f"the format asked for "
                                                                     f"(format={fmt}) cannot"), {"format": fmt})
             return chosen
@@ -527,15 +530,19 @@ def _not_acceptable(form: str, table: dict[str, str], asked: tuple[str, str], de
     offered = sorted(set(table.values()))
     names: dict[str, str] = {}  # one name per format, the first the table gives it: json, xml, csv, tsv / … turtle, nt
     for name, types in FORMAT_NAMES.items():
-        if (t := types[1 if graph else 0]) and name != SPREADSHEET:
+        if (t := types[1 if graph else 0]) is not None and t in table.values() and name != SPREADSHEET:
             names.setdefault(t, name)
     if "format" in details:
-        hint = (f"请改用 format={'、'.join(names.values())}，或去掉 format 参数、按 Accept 协商 / "
-                f"use format={', '.join(names.values())}, or leave format out to negotiate by Accept")
+        zh = f"请改用 format={'、'.join(names.values())}，或去掉 format 参数、按 Accept 协商"
+        en = f"use format={', '.join(names.values())}, or leave format out to negotiate by Accept"
     else:
         short = "ttl" if graph else "json"
-        hint = (f"请接受以下之一：{'、'.join(offered)}（或 */*），或加上 ?format={short} / "
-                f"accept one of {', '.join(offered)} (or */*), or add ?format={short}")
+        zh = f"请接受以下之一：{'、'.join(offered)}（或 */*），或加上 ?format={short}"
+        en = f"accept one of {', '.join(offered)} (or */*), or add ?format={short}"
+    if form == "ASK":
+        zh += "（SPARQL 1.1 的 CSV、TSV 结果格式没有真假值）"
+        en += " (SPARQL 1.1's CSV and TSV results hold no boolean)"
+    hint = f"{zh} / {en}"
     return NotAcceptable(
         f"{asked[0]}表示 {form} 查询的结果 / {asked[1]} hold the answer of "
         f"{'an' if form[0] in 'AEIOU' else 'a'} {form} query",
@@ -653,8 +660,6 @@ def ask_answer(result: Any, media_type: str) -> Answer:
     value = bool(result)
     if media_type == JSON_RESULTS:
         return Answer(json.dumps({"head": {}, "boolean": value}).encode(), media_type, rows=1)
-    if media_type in (CSV, TSV):  # Oxigraph writes ASK as CSV/TSV too, in its own way; keep it simple
-        return Answer(("true" if value else "false").encode() + b"\n", media_type, rows=1)
     return Answer(result.serialize(format=_OX_RESULTS[media_type]), media_type, rows=1)
 
 
@@ -733,7 +738,7 @@ def run_query(
             raise found.error(found.message, hint=found.hint, details=found.details) from e
         raise
     if isinstance(result, ox.QueryBoolean) or isinstance(result, bool):
-        if media_type not in RESULT_TYPES.values():
+        if media_type not in ASK_TYPES.values():
             media_type = JSON_RESULTS
         return ask_answer(result, media_type)
     if isinstance(result, ox.QuerySolutions):

@@ -28,9 +28,10 @@ router = APIRouter(tags=["sparql"])
 _DOC = (
     "SPARQL 1.1 Protocol endpoint (read-only). GET `?query=`, POST form-encoded `query=` or POST "
     "`application/sparql-query`; `default-graph-uri` / `named-graph-uri` choose the dataset. "
-    "SELECT/ASK answer `application/sparql-results+json` (default), `+xml`, `text/csv`, "
+    "SELECT answers `application/sparql-results+json` (default), `+xml`, `text/csv`, "
     "`text/tab-separated-values` (or `?format=json|xml|csv|tsv`; `?format=spreadsheet`: CSV for a "
-    "spreadsheet program, with a BOM and formulas escaped, as the page's download); "
+    "spreadsheet program, with a BOM and formulas escaped, as the page's download); ASK the JSON or XML results "
+    "(SPARQL 1.1's CSV and TSV results hold no boolean: 406); "
     "CONSTRUCT/DESCRIBE answer `text/turtle` (default), "
     "`application/n-triples`, `application/rdf+xml`, `application/ld+json` (or `?format=ttl|nt|xml|jsonld`); a "
     "`?format=` of the other forms' formats (`turtle` for a SELECT, `csv` for a CONSTRUCT) gets 406. Updates, LOAD and "

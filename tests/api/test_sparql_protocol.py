@@ -20,6 +20,9 @@ from kg.store import Store
 
 from .conftest import MAX_ROWS
 
+JSON_TYPE = "application/sparql-results+json"
+XML_TYPE = "application/sparql-results+xml"
+
 VILLAGES = """PREFIX dcpa: <https://w3id.org/dcpa/ontology#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 SELECT ?code ?name WHERE { ?v a dcpa:Village ; dcpa:areaCode ?code ; rdfs:label ?name } ORDER BY ?code"""
@@ -215,6 +218,25 @@ def test_a_format_parameter_the_form_has_not_is_406_naming_those_it_has(sparql_u
     assert err["code"] == "not_acceptable" and err["details"]["format"] == fmt
     zh_first(err["message"], f"the format asked for (format={fmt}) cannot hold the answer of {said}")
     assert names in err["hint"]
+
+
+@pytest.mark.parametrize("params,accept", [({}, "text/csv"), ({}, "text/tab-separated-values"),
+                                           ({"format": "csv"}, ""), ({"format": "tsv"}, "*/*")])
+def test_an_ask_as_csv_or_tsv_is_406_saying_they_hold_no_boolean(sparql_url: str, params: dict[str, str], accept: str,
+                                                                  zh_first: Callable[..., None]) -> None:
+    """An ASK asked as CSV or TSV was a bare ``true`` line sent as text/csv, which SPARQL 1.1's CSV and TSV results
+    do not define (they are tables of bindings) and a CSV reader takes for a header over no rows. It is a 406 now,
+    saying why; a client that also takes JSON or XML gets that."""
+    ask = "ASK { ?s <https://w3id.org/dcpa/ontology#needOf> ?v }"
+    r = httpx.get(sparql_url, params={"query": ask, **params}, headers={"Accept": accept} if accept else {})
+    assert r.status_code == 406
+    err = r.json()["error"]
+    assert err["code"] == "not_acceptable" and err["details"]["available"] == [JSON_TYPE, XML_TYPE]
+    zh_first(err["hint"], err["hint"].split(" / ", 1)[1])
+    assert "CSV and TSV results hold no boolean" in err["hint"]
+    if not params:
+        fallback = httpx.get(sparql_url, params={"query": ask}, headers={"Accept": accept + ", */*;q=0.1"})
+        assert fallback.status_code == 200 and fallback.json()["boolean"] is True
 
 
 # -- errors, refusals, limits ------------------------------------------------------

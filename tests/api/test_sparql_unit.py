@@ -166,7 +166,7 @@ def test_the_parse_is_remembered() -> None:
         ("SELECT", "", None, sp.JSON_RESULTS),
         ("SELECT", "*/*", None, sp.JSON_RESULTS),
         ("SELECT", "application/sparql-results+xml", None, sp.XML_RESULTS),
-        ("ASK", "text/csv;q=0.2, text/tab-separated-values", None, sp.TSV),
+        ("ASK", "text/csv, application/sparql-results+xml;q=0.1", None, sp.XML_RESULTS),
         ("SELECT", "text/html", "csv", sp.CSV),
         ("CONSTRUCT", "", None, sp.TURTLE),
         ("CONSTRUCT", "application/json", None, sp.JSONLD),
@@ -206,6 +206,7 @@ def test_negotiate_wildcards(form: str, accept: str, expected: str) -> None:
         ("DESCRIBE", "text/tab-separated-values"),
         ("SELECT", "image/*"),
         ("SELECT", "application/sparql-results+json;q=0"),  # refused by the client itself
+        ("ASK", "text/csv;q=0.2, text/tab-separated-values"),  # SPARQL CSV/TSV results hold no boolean
     ],
 )
 def test_negotiate_refuses_what_the_client_cannot_read(form: str, accept: str) -> None:
