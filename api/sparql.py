@@ -178,8 +178,7 @@ def parse_request(
     if "update" in params:
         raise _update_refused()
     queries = params.get("query", [])
-    fmts = params.get("format") or params.get("output") or []
-    fmt = fmts[0] if fmts else None
+    fmt = _format_of(params)
     if not queries:
         if method == "POST":  # the service description is GET's answer: a POST without a query lost it on the way
             raise QueryError("POST 请求中没有查询 / the POST request carries no query",
@@ -202,8 +201,19 @@ def parse_request(
         query=queries[0],
         default_graphs=_graph_iris(params, "default-graph-uri"),
         named_graphs=_graph_iris(params, "named-graph-uri"),
-        format=fmt.lower() if fmt else None,
+        format=fmt,
     )
+
+
+def requested_format(url_query: str) -> str | None:
+    """The ``?format=`` (or ``?output=``) of a request without a query: the service description's, which it
+    asks for by name (the query page's "Service description" link is ``/sparql?format=ttl``)."""
+    return _format_of(_parse_qs(url_query, "the URL"))
+
+
+def _format_of(params: dict[str, list[str]]) -> str | None:
+    fmts = params.get("format") or params.get("output") or []
+    return fmts[0].lower() if fmts and fmts[0] else None
 
 
 #: What to do about a query past DCPA_MAX_QUERY_BYTES, however it was sent.

@@ -99,13 +99,16 @@ def _wants_html(accept: str) -> bool:
 
 
 def _no_query(request: Request, accept: str) -> Response:
-    if _wants_html(accept):
-        return sparql_page(request)
+    fmt = sp.requested_format(request.url.query)
+    if fmt is None and _wants_html(accept):
+        page = sparql_page(request)
+        page.headers["Vary"] = "Accept"  # the same address is the service description to every other client
+        return page
     settings: Settings = request.app.state.settings
     endpoint = str(request.url.replace(query=""))
     graphs = request.app.state.store.graphs()
     g = sp.service_description(endpoint, graphs, max_rows=settings.max_rows, timeout=settings.query_timeout)
-    media_type = sp.negotiate("DESCRIBE", accept)
+    media_type = sp.negotiate("DESCRIBE", accept, fmt)
     return Response(sp.serialize_graph(g, media_type), media_type=media_type, headers={"Vary": "Accept"})
 
 

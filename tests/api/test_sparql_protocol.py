@@ -402,6 +402,22 @@ def test_service_description(sparql_url: str) -> None:
     assert "https://w3id.org/dcpa/graph/synthetic" in names
 
 
+@pytest.mark.parametrize("fmt,media_type", [("ttl", "text/turtle"), ("nt", "application/n-triples"),
+                                            ("jsonld", "application/ld+json")])
+def test_the_page_s_service_description_link_gives_the_description(sparql_url: str, fmt: str, media_type: str) -> None:
+    """The query page's "Service description" link (``/sparql?format=ttl``) opened the query page again: a browser
+    accepts text/html first, and the format parameter was read only with a query. It names the format, as for a
+    query; and the page says it varies by Accept, so that no cache hands it to a client asking for the RDF."""
+    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    page = httpx.get(sparql_url, headers=browser)
+    assert 'href="/sparql?format=ttl"' in page.text and "accept" in page.headers["vary"].lower()
+    r = httpx.get(sparql_url, params={"format": fmt}, headers=browser)
+    assert r.status_code == 200 and r.headers["content-type"].startswith(media_type)
+    g = rdflib.Graph().parse(data=r.text, format={"ttl": "turtle", "nt": "nt", "jsonld": "json-ld"}[fmt])
+    sd = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
+    assert (rdflib.URIRef(sparql_url), rdflib.RDF.type, sd.Service) in g
+
+
 def test_browser_gets_the_query_page(sparql_url: str) -> None:
     r = httpx.get(sparql_url, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
