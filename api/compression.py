@@ -20,6 +20,9 @@ loop keeps answering); this module chooses what it leaves alone and keeps the ca
 
 from __future__ import annotations
 
+import zlib
+
+import anyio.to_thread
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -33,6 +36,8 @@ ALREADY_COMPRESSED = (
 #: Bodies shorter than this go as they are: gzip's header and trailer (18 bytes) and a round of
 #: compression gain nothing on a short JSON error or a point lookup's few rows.
 MIN_BYTES = 1024
+#: Bodies from this size are compressed in a thread, as GZipMiddleware does, so the event loop keeps answering.
+THREAD_BYTES = 128 * 1024
 
 
 class Compression:
@@ -89,6 +94,16 @@ def takes_gzip(accept_encoding: str) -> bool:
             quality[name.lower()] = q
     q = next((quality[n] for n in ("gzip", "x-gzip", "*") if n in quality), 0.0)
     return q > 0
+
+
+async def gzipped(body: bytes, level: int) -> bytes:
+    """``body`` gzip-compressed at ``level``, as GZipMiddleware would send it: for an answer that keeps its
+    compressed bytes (``api.result_cache``), which the middleware then passes on as they are."""
+    def pack() -> bytes:
+        packer = zlib.compressobj(level, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+        return packer.compress(body) + packer.flush()
+
+    return await anyio.to_thread.run_sync(pack) if len(body) >= THREAD_BYTES else pack()
 
 
 def _weak_etag(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:

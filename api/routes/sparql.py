@@ -19,6 +19,7 @@ from kg.settings import Settings
 
 from .. import sparql as sp
 from .. import urls
+from ..compression import MIN_BYTES, takes_gzip
 from ..deps import query_runner
 from ..paths import pages
 from ..result_cache import CACHE_HEADER, ResultCache
@@ -90,7 +91,15 @@ async def _answer(request: Request, body: bytes) -> Response:
         name = f"sparql-results-first-{settings.max_rows}-rows.csv" if answer.truncated else "sparql-results.csv"
         headers["Content-Disposition"] = f'attachment; filename="{name}"'
     charset = "" if answer.media_type in (sp.JSONLD,) else "; charset=utf-8"
-    return Response(answer.body, media_type=answer.media_type + charset, headers=headers)
+    body = answer.body
+    if (settings.compress_level and len(body) >= MIN_BYTES
+            and takes_gzip(request.headers.get("accept-encoding", ""))):
+        # a kept answer is sent with its kept gzip bytes, which the middleware passes on (see api.result_cache)
+        packed = await cache.gzipped(key, answer, settings.compress_level)
+        if packed is not None:
+            body = packed
+            headers.update({"Content-Encoding": "gzip", "Vary": "Accept, Accept-Encoding"})
+    return Response(body, media_type=answer.media_type + charset, headers=headers)
 
 
 def _wants_html(accept: str) -> bool:

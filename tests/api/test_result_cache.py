@@ -3,11 +3,16 @@ write is seen by the very next request (never yesterday's answer)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
+from starlette.middleware.gzip import GZipResponder
 
+import api.result_cache
 from api.result_cache import CACHE_HEADER, ResultCache
 from api.sparql import Answer, SparqlRequest
 from kg.store import Store
@@ -76,3 +81,43 @@ def test_the_cache_keeps_to_its_size() -> None:
     assert len(cache) == 2  # the two latest; the oldest went first
     assert cache.get(store, v, cache.request_key(SparqlRequest("ASK { <urn:4> ?p ?o }"), "", 10)) is not None
     assert cache.get(store, v, cache.request_key(SparqlRequest("ASK { <urn:0> ?p ?o }"), "", 10)) is None
+
+
+def test_a_kept_answer_is_compressed_once_not_on_every_hit(make_client: Callable[..., TestClient],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kept answer was gzip-compressed again on every hit: 7.0 ms a hit instead of 1.6 for 337 KB, 17.2 instead of
+    3.6 for 1 MB. Its gzip bytes are now kept with it, made once, and forgotten with it at the next write."""
+    client = make_client(api_token=TOKEN)
+    by_middleware: list[int] = []
+    by_cache: list[int] = []
+    compress_body, packed = GZipResponder._compress_body, getattr(api.result_cache, "gzipped", None)
+
+    def middleware(self: GZipResponder, body: bytes, more_body: bool) -> bytes:
+        by_middleware.append(len(body))
+        return compress_body(self, body, more_body)
+
+    async def cache(body: bytes, level: int) -> bytes:
+        by_cache.append(len(body))
+        return await packed(body, level)
+
+    monkeypatch.setattr(GZipResponder, "_compress_body", middleware)
+    monkeypatch.setattr(api.result_cache, "gzipped", cache, raising=False)
+    query = "SELECT ?n ?p ?o WHERE { ?n a <https://w3id.org/dcpa/ontology#Need> ; ?p ?o } ORDER BY ?n ?p ?o"
+
+    def ask(encoding: str) -> Any:
+        return client.get("/sparql", params={"query": query}, headers={**JSON, "Accept-Encoding": encoding})
+
+    plain = ask("identity")
+    assert plain.headers[CACHE_HEADER] == "miss" and len(plain.content) > 2048
+    for _ in range(4):
+        hit = ask("gzip")
+        assert hit.headers[CACHE_HEADER] == "hit" and hit.headers["content-encoding"] == "gzip"
+        assert hit.content == plain.content  # decoded by the client: the same answer
+        assert "accept-encoding" in hit.headers["vary"].lower()
+    assert by_middleware == [] and by_cache == [len(plain.content)]
+    # a write: the answer and its gzip bytes are forgotten together
+    assert client.post("/api/needs", json=NEED, headers=AUTH).status_code == 201
+    after = ask("gzip")
+    assert after.headers[CACHE_HEADER] == "miss" and after.headers["content-encoding"] == "gzip"
+    assert len(after.json()["results"]["bindings"]) > len(plain.json()["results"]["bindings"])
+    assert ask("gzip").content == after.content and len(by_cache) == 2
