@@ -476,23 +476,28 @@ def _contains(tree: Any, name: str) -> bool:
 # -- content negotiation -------------------------------------------------------
 
 
-def _accepted(accept: str) -> list[str]:
-    """Media types of an Accept header, best first (stable for equal q)."""
-    items: list[tuple[float, int, str]] = []
-    for i, part in enumerate(accept.split(",")):
+def _qualities(accept: str) -> list[tuple[str, float]]:
+    """Each media range of an Accept header with its q-value (1 when not given, 0 when unreadable)."""
+    out = []
+    for part in accept.split(","):
         bits = [b.strip() for b in part.split(";")]
         if not bits[0]:
             continue
         q = 1.0
         for b in bits[1:]:
-            if b.startswith("q="):
+            if b[:2].lower() == "q=":
                 try:
                     q = float(b[2:])
                 except ValueError:
                     q = 0.0
-        if q > 0:
-            items.append((-q, i, bits[0].lower()))
-    return [t for _, _, t in sorted(items)]
+        out.append((bits[0].lower(), q))
+    return out
+
+
+def _accepted(accept: str) -> list[str]:
+    """Media types of an Accept header, best first (stable for equal q)."""
+    ranked = sorted((-q, i, t) for i, (t, q) in enumerate(_qualities(accept)) if q > 0)
+    return [t for _, _, t in ranked]
 
 
 def negotiate(form: str, accept: str, fmt: str | None = None) -> str:
@@ -519,14 +524,16 @@ def negotiate(form: str, accept: str, fmt: str | None = None) -> str:
     ranges = [part.split(";")[0].strip() for part in accept.split(",")]
     if not any("/" in r for r in ranges):
         return default  # no Accept, or none that reads as a media range: anything will do
+    # a type the client names with q=0 is not acceptable, whatever wildcard it also sends (RFC 9110 12.5.1: the
+    # most specific range decides): "*/*, application/sparql-results+json;q=0" was answered in JSON
+    named = [(table[t], q) for t, q in _qualities(accept) if t in table]
+    refused = {c for c, q in named if q <= 0} - {c for c, q in named if q > 0}
     for t in _accepted(accept):
         if t in table:
             return table[t]
-        if t == "*/*":
-            return default
         if t.endswith("/*"):
-            major = t[:-1]
-            found = next((c for c in (default, *table.values()) if c.startswith(major)), None)
+            major = "" if t == "*/*" else t[:-1]
+            found = next((c for c in (default, *table.values()) if c.startswith(major) and c not in refused), None)
             if found:
                 return found
     raise _not_acceptable(form, table, (f"所接受的格式（{accept.strip()}）都不能", f"no format the request "

@@ -188,6 +188,22 @@ def test_accept_quality_values_are_respected(sparql_url: str) -> None:
     assert r.headers["content-type"].startswith("text/csv")
 
 
+@pytest.mark.parametrize("query,accept,expected", [
+    (VILLAGES, "*/*, application/sparql-results+json;q=0", "application/sparql-results+xml"),
+    (VILLAGES, "text/*, text/csv;q=0", "text/tab-separated-values"),
+    (VILLAGES, "*/*;q=0.5, application/sparql-results+json;Q=0, application/sparql-results+xml;q=0", "text/csv"),
+    (CONSTRUCT, "*/*;q=0.5, text/turtle;q=0", "application/n-triples"),
+    (CONSTRUCT, "application/*, application/n-triples;q=0", "application/rdf+xml"),
+])
+def test_a_type_refused_with_q_0_is_not_sent_for_a_wildcard(sparql_url: str, query: str, accept: str,
+                                                             expected: str) -> None:
+    """``Accept: */*, application/sparql-results+json;q=0`` ("anything but JSON") was answered in JSON, the default the
+    wildcard stood for: the most specific range decides (RFC 9110 12.5.1), so a wildcard stands for the first format
+    the client has not refused."""
+    r = httpx.get(sparql_url, params={"query": query}, headers={"Accept": accept})
+    assert r.status_code == 200 and r.headers["content-type"].split(";")[0] == expected
+
+
 @pytest.mark.parametrize("query,accept,said", [(VILLAGES, "text/turtle", "a SELECT query"),
                                                (CONSTRUCT, "text/csv", "a CONSTRUCT query"),
                                                ("ASK { ?s ?p ?o }", "text/turtle", "an ASK query"),
