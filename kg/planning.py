@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from .answers.plan import (
     BUDGET_ABOVE,
+    BUDGET_HINT,
     BUDGET_MAX,
+    BUDGET_TEXT_MAX,
     CAUSE_WEIGHT,
     METHODS,
     PLAN_TIME_LIMIT,
@@ -21,6 +23,7 @@ from .answers.plan import (
     check_budget,
     optimise,
     plan,
+    read_budget,
     solve_greedy,
     solve_milp,
     upper_bound,
@@ -37,8 +40,9 @@ from .answers.plan_tables import (
 )
 
 __all__ = [
-    "ALLOCATION_COLUMNS", "BUDGET_ABOVE", "BUDGET_MAX", "CAUSE_WEIGHT", "METHODS", "PLAN_TIME_LIMIT",
-    "POOR_COUNTY_WEIGHT", "POOR_VILLAGE_WEIGHT", "UNMET_COLUMNS", "Allocation", "Option", "Plan", "PlanMethod",
-    "PlanNeed", "PlanResource", "allocation_rows", "build_options", "check_budget", "distance_words", "optimise",
-    "plan", "plan_xlsx", "solve_greedy", "solve_milp", "summary_rows", "unmet_rows", "upper_bound", "yuan",
+    "ALLOCATION_COLUMNS", "BUDGET_ABOVE", "BUDGET_HINT", "BUDGET_MAX", "BUDGET_TEXT_MAX", "CAUSE_WEIGHT", "METHODS",
+    "PLAN_TIME_LIMIT", "POOR_COUNTY_WEIGHT", "POOR_VILLAGE_WEIGHT", "UNMET_COLUMNS", "Allocation", "Option", "Plan",
+    "PlanMethod", "PlanNeed", "PlanResource", "allocation_rows", "build_options", "check_budget", "distance_words",
+    "optimise", "plan", "plan_xlsx", "read_budget", "solve_greedy", "solve_milp", "summary_rows", "unmet_rows",
+    "upper_bound", "yuan",
 ]

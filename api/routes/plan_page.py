@@ -22,14 +22,14 @@ from kg.codes import TYPED_AREA_CODE_PATTERN
 from kg.errors import InvalidParameter, NotFound
 from kg.planning import (
     ALLOCATION_COLUMNS,
-    BUDGET_ABOVE,
-    BUDGET_MAX,
+    BUDGET_TEXT_MAX,
     PLAN_TIME_LIMIT,
     PlanMethod,
     allocation_rows,
     distance_words,
     plan,
     plan_xlsx,
+    read_budget,
     summary_rows,
     unmet_rows,
     yuan,
@@ -53,8 +53,9 @@ AREA_OR_EMPTY = rf"^({TYPED_AREA_CODE_PATTERN[1:-1]})?\s*$"
 LangQuery = Annotated[str, Query(description="Page language: zh or en / 页面语言")]
 AreaQuery = Annotated[str | None, Query(pattern=AREA_OR_EMPTY, max_length=40,
                                         description="Area code to plan for (all when absent or empty)")]
-BudgetQuery = Annotated[float | None, Query(gt=BUDGET_ABOVE, le=BUDGET_MAX, allow_inf_nan=False,
-                                            description="Budget in yuan")]
+BudgetQuery = Annotated[str | None, Query(max_length=BUDGET_TEXT_MAX,
+                                          description="Budget in yuan, as a planner writes it: 200000, 200,000, "
+                                                      "20万, 1.5万元 (read by kg.planning.read_budget)")]
 MethodQuery = Annotated[PlanMethod, Query(description="How the plan is optimised")]
 FlagQuery = Annotated[bool, Query()]
 
@@ -80,24 +81,34 @@ class PlanForm:
     """The question of a plan page, its XLSX and its CSV: the same parameters, the same answer."""
 
     area: str | None
-    budget: float | None
+    budget: str | None  # as typed (20万, 200,000…); ``yuan`` reads it
     method: PlanMethod
     poor_first: bool
     real_only: bool
     lang: str
 
+    def yuan(self) -> float:
+        """The budget typed, read as ``dcpa plan --budget`` and ``POST /api/plans`` read it; InvalidParameter says
+        what was typed and how to write it."""
+        if not (self.budget or "").strip():
+            raise InvalidParameter("规划需要预算 / a plan needs a budget",
+                                   hint="请在地址中加上 budget=…（元） / add budget=… (yuan) to the address")
+        return read_budget(self.budget or "")
+
     def params(self, **changes: Any) -> dict[str, Any]:
-        """The query parameters that ask it again (``changes`` override)."""
-        d = {"area": self.area, "budget": budget_text(self.budget) if self.budget else None,
+        """The query parameters that ask it again (``changes`` override): the budget in digits once read (20万 asks
+        again for 200000), as typed when it cannot be read (the language switch keeps the mistake to mend)."""
+        try:
+            budget = budget_text(self.yuan()) if self.budget else None
+        except InvalidParameter:
+            budget = self.budget
+        d = {"area": self.area, "budget": budget,
              "method": self.method.value, "poor_first": self.poor_first, "real_only": self.real_only, "lang": self.lang}
         return {**d, **changes}
 
     def answer(self, answers: Answers, settings: Any) -> Awaitable[Any]:
         """``kg.planning.plan`` for this question, in a query worker."""
-        if not self.budget:
-            raise InvalidParameter("规划需要预算 / a plan needs a budget",
-                                   hint="请在地址中加上 budget=…（元） / add budget=… (yuan) to the address")
-        return answers(plan, self.budget, self.area, method=self.method, poor_first=self.poor_first,
+        return answers(plan, self.yuan(), self.area, method=self.method, poor_first=self.poor_first,
                        real_only=self.real_only, lang=self.lang, settings=settings)
 
 
@@ -109,7 +120,8 @@ def plan_form(
     real_only: FlagQuery = False,
     lang: LangQuery = "zh",
 ) -> PlanForm:
-    return PlanForm((area or "").strip() or None, budget, method, poor_first, real_only, "en" if lang == "en" else "zh")
+    return PlanForm((area or "").strip() or None, (budget or "").strip() or None, method, poor_first, real_only,
+                    "en" if lang == "en" else "zh")
 
 
 PlanFormDep = Annotated[PlanForm, Depends(plan_form)]
@@ -123,6 +135,7 @@ async def plan_page(request: Request, answers: AnswersDep, settings: SettingsDep
     ctx = viz.page_context(lang)
     ctx.update(static="/static", form=form.params(), methods=[(m.value, METHOD_TEXT[m]) for m in PlanMethod],
                area_pattern=AREA_OR_EMPTY[1:-1],  # the browser's check: spaces around a code are dropped
+               budget_maxlength=BUDGET_TEXT_MAX,  # a text box: 20万 is no number to a browser's number box
                zh_href=urls.plan_page(**form.params(lang="zh")), en_href=urls.plan_page(**form.params(lang="en")),
                home_href=urls.home(lang=lang),
                # a plan with real data only leads to pages with real data only, as the dashboard leads here
@@ -131,7 +144,7 @@ async def plan_page(request: Request, answers: AnswersDep, settings: SettingsDep
     if form.budget:
         try:
             made = await form.answer(answers, settings)
-        except (NotFound, InvalidParameter) as e:  # an area code mistyped: the form keeps what was typed
+        except (NotFound, InvalidParameter) as e:  # an area code or a budget mistyped: the form keeps what was typed
             if not wants_page(request):
                 raise
             ctx.update(error=in_language(e.message, lang), error_hint=in_language(e.hint, lang))
@@ -163,7 +176,7 @@ async def plan_export(
     """CSV: one flat row per allocation. XLSX: the summary, the allocations and every unmet need."""
     made = await form.answer(answers, settings)
     # the code as the library read it
-    name = f"plan-{made.area.code if made.area else 'all'}-{budget_text(form.budget or 0.0)}"
+    name = f"plan-{made.area.code if made.area else 'all'}-{budget_text(made.budget)}"
     if ext == "csv":
         return csv_response(allocation_rows(made, form.lang), list(ALLOCATION_COLUMNS), name=name)
     return Response(plan_xlsx(made, form.lang), media_type=_XLSX,

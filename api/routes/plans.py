@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from kg.codes import TYPED_AREA_CODE_PATTERN
-from kg.planning import ALLOCATION_COLUMNS, BUDGET_ABOVE, BUDGET_MAX, PlanMethod, allocation_rows, plan
+from kg.planning import ALLOCATION_COLUMNS, BUDGET_ABOVE, BUDGET_MAX, PlanMethod, allocation_rows, plan, read_budget
 from kg.rule import ReachMode
 
 from ..deps import AnswersDep, SettingsDep
@@ -22,8 +22,9 @@ router = APIRouter(prefix="/api/plans", tags=["plans / 规划"])
 
 class PlanRequest(BaseModel):
     # NaN and Infinity (JSON as Python reads it) are no budget: "must be at most 1e+12" said of NaN misled
-    budget: float = Field(gt=BUDGET_ABOVE, le=BUDGET_MAX, allow_inf_nan=False, description="Budget in yuan",
-                          examples=[200000])
+    budget: float = Field(gt=BUDGET_ABOVE, le=BUDGET_MAX, allow_inf_nan=False,
+                          description="Budget in yuan: a number, or text as a planner writes it (\"20万\", "
+                                      "\"200,000\", \"1.5万元\")", examples=[200000])
     area: str | None = Field(
         default=None, pattern=TYPED_AREA_CODE_PATTERN,
         description="Area code to plan for (all when absent)", examples=["2101"],
@@ -39,11 +40,13 @@ class PlanRequest(BaseModel):
 
     @field_validator("budget", mode="before")
     @classmethod
-    def _not_a_truth_value(cls, v: Any) -> Any:
+    def _an_amount(cls, v: Any) -> Any:
         # JSON's true is a number to pydantic (1 yuan): a client sending it meant something else.
         if isinstance(v, bool):
             raise PydanticCustomError("float_type", "Input should be a valid number")
-        return v
+        # a budget as text is read as the plan page and dcpa plan read it (20万, 200,000); refused, it is the
+        # library's InvalidParameter, which says what was typed and how to write it
+        return read_budget(v) if isinstance(v, str) else v
 
 
 @router.post(

@@ -44,6 +44,7 @@ import heapq
 import logging
 import math
 import os
+import re
 import sys
 import threading
 import time
@@ -52,6 +53,7 @@ from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -63,6 +65,7 @@ from ..facts import AREA_PREFIX, need_type_tree
 from ..namespaces import DCPA, DCPAV
 from ..namespaces import area as area_iri
 from ..rule import NeedState, ancestors_path, parse_reach, prefixes
+from ..safetext import typed
 from ..settings import Settings, get_settings
 from ..workers import current_deadline
 from .areas import Area, resolve_area
@@ -730,13 +733,59 @@ def _load(store: StoreAPI, scope: Area | None, modes: Any, *, poor_first: bool, 
     return needs, resources, ns.as_of.isoformat(), ns.known_by.isoformat() if ns.known_by else None
 
 
-def check_budget(budget: float) -> None:
-    """InvalidParameter unless ``BUDGET_ABOVE < budget <= BUDGET_MAX`` (and a number: ``nan`` is none)."""
+def check_budget(budget: float, as_typed: str | None = None) -> None:
+    """InvalidParameter unless ``BUDGET_ABOVE < budget <= BUDGET_MAX`` (and a number: ``nan`` is none); the
+    budget given is said as typed, else in digits (``{:g}`` said 2e+12)."""
     if not (math.isfinite(budget) and BUDGET_ABOVE < budget <= BUDGET_MAX):
+        given = as_typed if as_typed is not None else (f"{budget:,.0f}" if float(budget).is_integer() else f"{budget}")
         raise InvalidParameter(
-            f"预算须大于 {BUDGET_ABOVE} 元、不超过 {BUDGET_MAX:,.0f} 元 / the budget must be more than {BUDGET_ABOVE} "
-            f"and at most {BUDGET_MAX:,.0f} yuan (given: {budget:g})",
-            hint="请给出以元计的预算，如 200000 / give the budget in yuan, e.g. 200000")
+            f"预算须大于 {BUDGET_ABOVE} 元、不超过 {BUDGET_MAX:,.0f} 元（填的是 {given}） / the budget must be more "
+            f"than {BUDGET_ABOVE} and at most {BUDGET_MAX:,.0f} yuan (given: {given})",
+            hint=BUDGET_HINT)
+
+
+#: How a budget may be written, said with every budget refused.
+BUDGET_HINT = ("请写以元计的金额，如 200000、200,000、20万、20万元 或 1.5万 / write an amount in yuan, e.g. 200000, "
+               "200,000, 20万, 20万元 or 1.5万")
+#: The longest budget text read (the form's box, the API's and the CLI's parameter): an amount in yuan up to
+#: BUDGET_MAX, written with grouped thousands, fen and a unit, is far shorter.
+BUDGET_TEXT_MAX = 40
+#: A budget as planners write it (after ``kg.safetext.typed``: full-width digits, the ideographic space and the
+#: full-width comma are ASCII): an optional ¥, digits (thousands grouped by commas, or not at all), an optional
+#: decimal part, then 万 or 亿 (or 千万, 百万, 十万; 千, 百), then 元. A thousand-separating space (1 000 000),
+#: k or w, Chinese numerals or an exponent are not read: each has a reading a planner may not have meant.
+_BUDGET = re.compile(r"¥?\s*(?P<n>-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?|\.\d+)\s*"
+                     r"(?P<x>[十百千]?[万亿]|[百千])?\s*(?:元)?")
+_TIMES = {"十": 10, "百": 100, "千": 1_000, "万": 10_000, "亿": 100_000_000}
+
+
+def read_budget(raw: str | float) -> float:
+    """A budget in yuan as a planner types it, for the plan page, ``POST /api/plans`` and ``dcpa plan --budget``
+    alike: ``200000``, ``200,000``, ``２０００００``, ``20万``, ``20 万元``, ``1.5万``, ``200000元``, ``¥200,000``,
+    spaces around it. What could mean two things is refused with what was typed and how to write it, never
+    guessed: ``1,5`` (a decimal comma in much of Europe, or a slip; 15 or 1.5?), ``1.000.000``; so is a budget
+    outside ``(BUDGET_ABOVE, BUDGET_MAX]``. A number (JSON's) is only checked."""
+    if isinstance(raw, bool):  # JSON's true is a number to Python (1 yuan): a client sending it meant something else
+        raise InvalidParameter(f"预算不是金额（{raw}） / the budget is not an amount ({raw})", hint=BUDGET_HINT)
+    if isinstance(raw, int | float):
+        check_budget(float(raw))
+        return float(raw)
+    text = typed(raw)
+    shown = text[:BUDGET_TEXT_MAX]
+    if not text:
+        raise InvalidParameter("规划需要预算 / a plan needs a budget", hint=BUDGET_HINT)
+    m = _BUDGET.fullmatch(text) if len(text) <= BUDGET_TEXT_MAX else None
+    if m is None:
+        if re.fullmatch(r"¥?\s*\d+(?:,\d+)+(?:\.\d+)?\s*\S*", text):  # 1,5 or 12,34,567: commas that group no thousands
+            raise InvalidParameter(
+                f"预算“{shown}”中的逗号不是每三位一组的千位分隔，读不出是多少 / the commas in the budget {shown!r} do "
+                f"not group thousands: it could mean two amounts",
+                hint="逗号只能每三位分隔千位（如 1,500,000），也可以不写；小数点请用“.”（如 1.5万） / a comma may only "
+                     "group thousands (1,500,000), or leave it out; write a decimal point as '.' (1.5万)")
+        raise InvalidParameter(f"读不出预算“{shown}” / cannot read the budget {shown!r}", hint=BUDGET_HINT)
+    amount = Decimal(m["n"].replace(",", "")) * math.prod(_TIMES[c] for c in m["x"] or "")
+    check_budget(float(amount), shown)
+    return float(amount)
 
 
 def plan(

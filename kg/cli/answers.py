@@ -34,7 +34,7 @@ from ..matching import gaps as run_gaps
 from ..matching import recommend as run_recommend
 from ..matching import recommend_within as run_recommend_within
 from ..matching import similar as run_similar
-from ..planning import ALLOCATION_COLUMNS, allocation_rows, distance_words, yuan
+from ..planning import ALLOCATION_COLUMNS, allocation_rows, distance_words, read_budget, yuan
 from ..planning import plan as run_plan
 from ..rule import ReachMode
 from ..search import AreaLevel
@@ -268,7 +268,8 @@ def gaps(
 
 @app.command()
 def plan(
-    budget: Annotated[float, typer.Option("--budget", help="Budget in yuan.")],
+    budget: Annotated[str, typer.Option("--budget", help="Budget in yuan, as written: 200000, 200,000, 20万, "
+                                        "1.5万, 200000元.")],
     area: Annotated[str | None, typer.Option("--area", help="Area code (default: everything).")] = None,
     method: Annotated[str, typer.Option(help=", ".join(m.value for m in PlanMethod) + ".")] = "auto",
     reach: ReachOption = None,
@@ -280,12 +281,13 @@ def plan(
 ) -> None:
     """Choose which villages get which resources within a budget (maximises covered, weighted need).
 
-    Example: dcpa plan --budget 200000 --area 211381
+    Example: dcpa plan --budget 20万 --area 211381
     """
     _check_format(fmt)
     try:
+        amount = read_budget(budget)  # as the plan page and the API read it
         with _store() as store:
-            p = run_plan(store, budget, area, method=method, reach=reach, poor_first=poor_first,
+            p = run_plan(store, amount, area, method=method, reach=reach, poor_first=poor_first,
                          real_only=real_only, lang=lang)
     except DcpaError as e:
         raise fail(e) from e

@@ -94,6 +94,17 @@ def test_recommend_gaps_plan_similar(store_dir: Path, monkeypatch: pytest.Monkey
     assert r.exit_code == 0 and "no real needs recorded yet" in r.stderr and "还没有真实需求记录" in r.stderr
 
 
+def test_plan_reads_a_budget_as_a_planner_writes_it(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--budget was a float: 0.5万 or 5,000 was a usage error in English alone; it reads as the plan page reads."""
+    want = _run(store_dir, monkeypatch, "plan", "--budget", "5000", "--area", "2190", "--format", "csv").stdout
+    for typed in ("0.5万", "5,000", "５０００元"):
+        r = _run(store_dir, monkeypatch, "plan", "--budget", typed, "--area", "2190", "--format", "csv")
+        assert r.exit_code == 0 and r.stdout == want, (typed, r.output)
+    r = _run(store_dir, monkeypatch, "plan", "--budget", "5,0", "--area", "2190")
+    assert r.exit_code == 2 and r.stdout == ""
+    assert "预算“5,0”中的逗号不是每三位一组的千位分隔" in r.stderr and "a comma may only group thousands" in r.stderr
+
+
 def test_recommend_for_a_county_lists_every_village(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A county's code: a row per village, need and candidate, each village as `dcpa recommend VILLAGE` has it."""
     r = _run(store_dir, monkeypatch, "recommend", "219001", "--format", "json")

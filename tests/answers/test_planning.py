@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kg.errors import DataError, InvalidParameter
-from kg.planning import PlanNeed, PlanResource, build_options, optimise, plan
+from kg.planning import PlanNeed, PlanResource, build_options, optimise, plan, read_budget
 from kg.settings import Settings
 from kg.store import Store
 
@@ -42,6 +42,15 @@ def test_budget_too_small_for_everything(store: Store, settings: Settings) -> No
         assert "the budget must be more than 0" in e.value.message and "预算须大于 0 元" in e.value.message
     with pytest.raises(DataError):
         plan(store, 10, method="magic")
+
+
+def test_a_budget_in_wan_is_read_to_the_yuan() -> None:
+    """1.1万 is 11,000 yuan, not 11000.000000000002 (read in decimals); 1.5千万 is 15 million."""
+    assert [read_budget(t) for t in ("1.1万", "1.5千万", "0.01", "3亿元", "1,234.5")] == \
+        [11_000, 15_000_000, 0.01, 300_000_000, 1234.5]
+    with pytest.raises(InvalidParameter) as e:
+        read_budget("1,5")
+    assert e.value.message.startswith("预算“1,5”") and "1.5万" in (e.value.hint or "")
 
 
 def test_a_budget_spent_to_the_fen_leaves_nothing_not_minus_nothing(settings: Settings) -> None:

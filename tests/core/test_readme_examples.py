@@ -56,15 +56,15 @@ def _help_examples() -> dict[str, str]:
 def test_the_help_examples_show_something_in_the_default_build(default_store: Store) -> None:
     """`dcpa recommend`, `similar` and `plan --help` point at places with needs, candidates and a plan."""
     from kg.matching import recommend, similar
-    from kg.planning import plan
+    from kg.planning import plan, read_budget
 
     examples = _help_examples()
     village = re.search(r"\d{12}", examples["recommend"]).group(0)  # type: ignore[union-attr]
     assert sum(len(n.candidates) for n in recommend(default_store, village).needs) > 0
     village = re.search(r"\d{12}", examples["similar"]).group(0)  # type: ignore[union-attr]
     assert similar(default_store, village).items
-    budget, area_code = re.search(r"--budget (\d+) --area (\d+)", examples["plan"]).groups()  # type: ignore[union-attr]
-    made = plan(default_store, float(budget), area_code)
+    budget, area_code = re.search(r"--budget (\S+) --area (\d+)", examples["plan"]).groups()  # type: ignore[union-attr]
+    made = plan(default_store, read_budget(budget), area_code)  # as dcpa plan reads it (20万)
     assert made.allocations and made.spent > 0
 
 

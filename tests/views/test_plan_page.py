@@ -6,6 +6,7 @@ import csv
 import io
 
 import openpyxl
+import pytest
 from fastapi.testclient import TestClient
 
 from kg.planning import ALLOCATION_COLUMNS, allocation_rows, distance_words, plan, unmet_rows
@@ -111,16 +112,16 @@ def test_an_unknown_area_is_said_above_the_form_that_keeps_what_was_typed(client
 def test_an_invalid_form_says_which_field_is_wrong_and_what_was_sent(client: TestClient) -> None:
     """A planner sees each wrong field, the rule in the page's language and the value sent (escaped)."""
     zh = client.get("/plan?area=211381&budget=-5&lang=zh", headers=BROWSER)
-    assert zh.status_code == 422
-    assert '<li data-field="budget"><code>budget</code>：须大于 0（填的是 <code>-5</code>）</li>' in zh.text
+    assert zh.status_code == 422  # above the form, which keeps what was typed
+    assert "预算须大于 0 元、不超过 1,000,000,000,000 元（填的是 -5）" in zh.text and 'value="-5"' in zh.text
     assert "see details" not in zh.text and "the request is not valid" not in zh.text
     en = client.get("/plan?area=2113%3Cb%3E&budget=abc&lang=en", headers=BROWSER)
     assert '<code>area</code>: is not in the expected form (given: <code>2113&lt;b&gt;</code>)' in en.text
-    assert "<code>budget</code>: must be a number" in en.text and "2113<b>" not in en.text
+    assert "2113<b>" not in en.text
+    en = client.get("/plan?area=211381&budget=abc%3Cb%3E&lang=en", headers=BROWSER)
+    assert "cannot read the budget &#39;abc&lt;b&gt;&#39;" in en.text and "abc<b>" not in en.text
     api = client.get("/plan?area=211381&budget=-5").json()["error"]  # a program gets the same error as JSON
-    assert api["code"] == "invalid_request" and "budget: must be greater than 0" in api["message"]
-    assert api["details"] == [{"loc": ["query", "budget"], "message": "Input should be greater than 0",
-                               "type": "greater_than"}]
+    assert api["code"] == "invalid_parameter" and "the budget must be more than 0" in api["message"]
 
 
 def test_a_budget_that_is_no_number_or_too_large_is_said_so_in_digits(client: TestClient) -> None:
@@ -130,10 +131,43 @@ def test_a_budget_that_is_no_number_or_too_large_is_said_so_in_digits(client: Te
         r = client.post("/api/plans", content=body, headers={"content-type": "application/json"})
         assert r.status_code == 422 and "budget：须为有限的数字" in r.json()["error"]["message"], body
     page = client.get("/plan?area=211381&budget=nan&lang=zh", headers=BROWSER).text
-    assert "<code>budget</code>：须为有限的数字" in page and "1e+12" not in page
-    big = client.get("/plan?area=211381&budget=2e12", headers=BROWSER).text
-    assert "须不大于 1,000,000,000,000" in big and "1e+12" not in big
+    assert "读不出预算“nan”" in page and "1e+12" not in page
+    big = client.get("/plan?area=211381&budget=20000%E4%BA%BF", headers=BROWSER).text  # 20000亿
+    assert "不超过 1,000,000,000,000 元（填的是 20000亿）" in big and "1e+12" not in big
     assert "须不大于 1,000,000,000,000" in client.post("/api/plans", json={"budget": 2e12}).json()["error"]["message"]
+
+
+@pytest.mark.parametrize("typed", ["20000", "2万", "2 万元", "20,000", "２００００", "2.0万", "20000元", " 20000 ",
+                                   "￥20,000", "2万\u3000"])
+def test_a_budget_is_read_as_a_planner_writes_it(client: TestClient, store: Store, typed: str) -> None:
+    """The budget box was a number box: 2万, 20,000 or full-width digits typed in it made no plan. The page, its
+    downloads, the API and dcpa plan read one way (kg.planning.read_budget), and ask again in digits."""
+    want = client.get(f"/plan?{QUERY}", headers=BROWSER).text
+    r = client.get("/plan", params={"area": "211322", "budget": typed}, headers=BROWSER)
+    assert r.status_code == 200 and 'id="dcpa-plan-facts"' in r.text
+    assert r.text == want  # the same plan, the form and its links asking again for budget=20000
+    assert client.get("/plan.csv", params={"area": "211322", "budget": typed}).content == \
+        client.get(f"/plan.csv?{QUERY}").content
+    api = client.post("/api/plans", json={"budget": typed.strip(), "area": "211322"})
+    assert api.status_code == 200 and api.json()["budget"] == 20000
+
+
+@pytest.mark.parametrize(("typed", "zh", "en"), [
+    ("1,5", "预算“1,5”中的逗号不是每三位一组的千位分隔", "a comma may only group thousands (1,500,000)"),
+    ("12,34,567", "预算“12,34,567”中的逗号不是每三位一组的千位分隔", "write a decimal point as '.'"),
+    ("1 000 000", "读不出预算“1 000 000”", "write an amount in yuan, e.g. 200000, 200,000, 20万"),
+    ("二十万", "读不出预算“二十万”", "write an amount in yuan"),
+    ("5k", "读不出预算“5k”", "write an amount in yuan"),
+])
+def test_a_budget_that_could_mean_two_amounts_is_refused_with_how_to_write_it(
+        client: TestClient, typed: str, zh: str, en: str) -> None:
+    """Never guessed: said Chinese first, with what was typed, above the form that keeps it."""
+    page = client.get("/plan", params={"area": "211322", "budget": typed}, headers=BROWSER)
+    assert page.status_code == 422 and zh in page.text and 'id="dcpa-plan-facts"' not in page.text
+    assert f'name="budget" value="{typed}"' in page.text
+    e = client.post("/api/plans", json={"budget": typed, "area": "211322"}).json()["error"]
+    assert e["code"] == "invalid_parameter" and e["message"].startswith(zh) and en in e["hint"]
+    assert e["hint"].index("请") < e["hint"].index(" / ")
 
 
 def test_an_empty_area_box_plans_for_everywhere(client: TestClient, store: Store) -> None:
