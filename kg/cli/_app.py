@@ -10,11 +10,14 @@ a file written with ``> out.csv`` keeps the data exactly.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
+import stat
 import sys
 from collections.abc import Iterator, Sequence
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -59,9 +62,30 @@ def err(message: str) -> None:
     typer.echo(for_terminal(message), err=True)
 
 
-def write_json(obj: Any, **kwargs: Any) -> None:
-    """Write ``obj`` to stdout as indented UTF-8 JSON (control and bidi characters as \\u escapes)."""
-    sys.stdout.write(json_for_terminal(obj, indent=2, **kwargs) + "\n")
+def write_json(obj: Any, output: Path | None = None, **kwargs: Any) -> None:
+    """Write ``obj`` to stdout (or ``output``) as indented UTF-8 JSON (control and bidi characters as \\u escapes)."""
+    text = json_for_terminal(obj, indent=2, **kwargs) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        _write_file(output, text.encode("utf-8"))
+
+
+def _write_file(output: Path, data: bytes) -> None:
+    """``data`` to the file ``-o`` names, said on stderr; a file that cannot be written is a usage mistake."""
+    try:
+        output.write_bytes(data)
+    except OSError as e:
+        raise usage(f"无法写入 {output}：{e.strerror}", f"cannot write {output}: {e.strerror}") from None
+    err(f"wrote {output}")
+
+
+def _stdout_is_a_file() -> bool:
+    """Whether stdout was sent to a file (``> gaps.csv``), not a terminal or a pipe."""
+    try:
+        return stat.S_ISREG(os.fstat(sys.stdout.fileno()).st_mode)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return False
 
 
 def usage(zh: str, en: str, **kwargs: Any) -> typer.BadParameter:
@@ -94,16 +118,36 @@ def fail(e: DcpaError) -> typer.Exit:
     return typer.Exit(e.exit_code)
 
 
-def emit_rows(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] | None = None) -> None:
-    """Write rows to stdout as a table, JSON or CSV (UTF-8, Chinese kept as is)."""
+#: Said when CSV goes to a file through stdout: the file has no BOM, so Excel and WPS read its Chinese as GBK.
+CSV_TO_FILE_HINT = ("hint: 用 Excel 或 WPS 打开时中文会乱码：请改用 -o 文件名.csv（带 BOM） / Excel and WPS show this "
+                    "file's Chinese garbled: write it with -o FILE.csv instead (with a BOM)")
+
+
+def emit_rows(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] | None = None,
+              output: Path | None = None) -> None:
+    """Write rows to stdout, or to the file ``output``, as a table, JSON or CSV (UTF-8, Chinese kept as is).
+
+    CSV on stdout is plain UTF-8, so that pipes and scripts read it as it is; a CSV file written with ``-o`` is
+    for a spreadsheet program: with a BOM and CRLF, as the API's ``format=csv`` downloads and the templates are
+    (Excel and WPS read a CSV without a BOM as GBK). Sent to a file by ``>``, the CSV says how to get that."""
     cols = list(columns) if columns else _columns(rows)
     if fmt == "json":
-        write_json(list(rows), default=str)
+        write_json(list(rows), output, default=str)
     elif fmt == "csv":
-        text = csv_text(cols, ([_value(r.get(k)) for k in cols] for r in rows), lineterminator="\n")
+        body = ([_value(r.get(k)) for k in cols] for r in rows)
+        if output is not None:
+            _write_file(output, ("\ufeff" + csv_text(cols, body)).encode("utf-8"))
+            return
+        text = csv_text(cols, body, lineterminator="\n")
         sys.stdout.write(for_terminal(text) if sys.stdout.isatty() else text)
+        if _stdout_is_a_file():
+            err(CSV_TO_FILE_HINT)
     elif fmt == "table":
-        sys.stdout.write(render_table(rows, cols))
+        table = render_table(rows, cols)
+        if output is None:
+            sys.stdout.write(table)
+        else:
+            _write_file(output, table.encode("utf-8"))
     else:
         raise usage(f"未知的格式 {fmt!r}；{FORMATS_TEXT[0]}", f"unknown format {fmt!r}; {FORMATS_TEXT[1]}")
 
@@ -153,6 +197,9 @@ def render_table(rows: Sequence[dict[str, Any]], cols: Sequence[str]) -> str:
 
 
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="Output format: table, json or csv.")]
+OutputOption = Annotated[Path | None, typer.Option("--output", "-o", dir_okay=False,
+                                                   help="Write to this file instead of stdout (CSV: with a BOM, "
+                                                        "for Excel and WPS).")]
 
 
 def _language(value: str) -> str:
@@ -167,7 +214,7 @@ LangOption = Annotated[str, typer.Option("--lang", callback=_language,
                                          help=f"Language of labels: {' or '.join(LANGS)}.")]
 
 __all__ = ["app", "main", "err", "fail", "usage", "parse_day", "emit_rows", "render_table", "write_json",
-           "FormatOption", "LangOption"]
+           "FormatOption", "LangOption", "OutputOption"]
 
 
 def main() -> None:

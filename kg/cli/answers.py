@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -40,7 +41,19 @@ from ..rule import ReachMode
 from ..search import AreaLevel
 from ..search import search as run_search
 from ..settings import get_settings
-from ._app import FORMATS_TEXT, FormatOption, LangOption, app, emit_rows, err, fail, parse_day, usage, write_json
+from ._app import (
+    FORMATS_TEXT,
+    FormatOption,
+    LangOption,
+    OutputOption,
+    app,
+    emit_rows,
+    err,
+    fail,
+    parse_day,
+    usage,
+    write_json,
+)
 
 ReachOption = Annotated[
     str | None,
@@ -58,8 +71,8 @@ def _store() -> Iterator[StoreAPI]:
     yield read_only_or_writable(get_settings())
 
 
-def _emit_json(obj: Any) -> None:
-    write_json(obj, default=str)
+def _emit_json(obj: Any, output: Path | None = None) -> None:
+    write_json(obj, output, default=str)
 
 
 def _check_format(fmt: str) -> None:
@@ -85,6 +98,7 @@ def query_cmd(
     limit: Annotated[int | None, typer.Option(help="Read at most this many rows.")] = None,
     real_only: RealOnlyOption = False,
     fmt: FormatOption = "table",
+    output: OutputOption = None,
 ) -> None:
     """Run a named query of the catalogue (queries/*.rq); each row says whether it rests on example data.
 
@@ -101,7 +115,7 @@ def query_cmd(
             ]
             # the cost is a sentence: in JSON and CSV, not in the table
             emit_rows(rows, fmt, ["name", "title_zh", "title_en", "parameters", "faster"] +
-                      (["cost"] if fmt != "table" else []))
+                      (["cost"] if fmt != "table" else []), output=output)
             return
         pairs: list[tuple[str, str]] = []
         for item in param or []:
@@ -116,7 +130,7 @@ def query_cmd(
         if res.truncated:
             err(f"(showing the first {len(res.rows)} rows)")
         marked: list[dict[str, Any]] = [{**r, "example": f} for r, f in zip(res.rows, res.example, strict=True)]
-        emit_rows(marked, fmt, [*res.columns, "example"])
+        emit_rows(marked, fmt, [*res.columns, "example"], output=output)
         if res.derived_as_of:
             err(f"derived graph as of {res.derived_as_of}")
         _basis(res.basis)
@@ -131,6 +145,7 @@ def search_cmd(
     level: Annotated[list[AreaLevel] | None, typer.Option("--level", help="Only this level (repeatable).")] = None,
     limit: Annotated[int, typer.Option(help="How many hits.", min=1, max=1000)] = 20,
     fmt: FormatOption = "table",
+    output: OutputOption = None,
 ) -> None:
     """Find areas and villages by name, pinyin or code, ranked, with the areas that contain them.
 
@@ -146,11 +161,12 @@ def search_cmd(
     except DcpaError as e:
         raise fail(e) from e
     if fmt == "json":
-        _emit_json({"total": found.total, "read_as": found.read_as, "items": [h.to_dict() for h in found.hits]})
+        _emit_json({"total": found.total, "read_as": found.read_as, "items": [h.to_dict() for h in found.hits]},
+                   output)
         return
     rows = [{"code": h.place.code, "name": h.place.name, "pinyin": h.place.pinyin, "level": h.place.level.value,
              "match": h.match, "within": " / ".join(w.name for w in h.within)} for h in found.hits]
-    emit_rows(rows, fmt, ["code", "name", "pinyin", "level", "match", "within"])
+    emit_rows(rows, fmt, ["code", "name", "pinyin", "level", "match", "within"], output=output)
     if found.read_as:
         err(f"按简体“{found.read_as}”搜索（所输入的没有结果） / searched as {found.read_as} in simplified characters "
             "(nothing matched as typed)")
@@ -169,6 +185,7 @@ def recommend(
     as_of: AsOfOption = None,
     lang: LangOption = "zh",
     fmt: FormatOption = "table",
+    output: OutputOption = None,
 ) -> None:
     """Rank resources and interventions for a village's unmet needs, with the reasons.
 
@@ -187,7 +204,7 @@ def recommend(
     except DcpaError as e:
         raise fail(e) from e
     if fmt == "json":
-        _emit_json(found.to_dict() if found is not None else reps[0].to_dict())
+        _emit_json(found.to_dict() if found is not None else reps[0].to_dict(), output)
         return
     rows = []
     for rep in reps:
@@ -215,7 +232,7 @@ def recommend(
         err(f"{found.area.label.get(lang)} ({found.area.code}): {len(reps)} village(s) with needs left open, "
             f"{sum(len(r.needs) for r in reps)} unmet need(s)")
     emit_rows(rows, fmt, [*(["village"] if many else []), "need_type", "severity", "state", "rank", "kind",
-                          "candidate", "library", "fit", "score", "unit_cost", "example", "why"])
+                          "candidate", "library", "fit", "score", "unit_cost", "example", "why"], output=output)
     _basis(found.basis if found is not None else reps[0].basis, lang)
 
 
@@ -235,10 +252,11 @@ def gaps(
     as_of: AsOfOption = None,
     lang: LangOption = "zh",
     fmt: FormatOption = "table",
+    output: OutputOption = None,
 ) -> None:
     """Unaddressed needs, grouped for drill-down (province → cities → … → villages).
 
-    Examples: dcpa gaps --area 21 ; dcpa gaps --area 2101 --by need_type --format csv
+    Examples: dcpa gaps --area 21 ; dcpa gaps --area 2101 --by need_type --format csv -o gaps.csv (for Excel)
     """
     _check_format(fmt)
     try:
@@ -253,14 +271,14 @@ def gaps(
     except DcpaError as e:
         raise fail(e) from e
     if fmt == "json":
-        _emit_json(rep.to_dict())
+        _emit_json(rep.to_dict(), output)
         return
     t = rep.totals
     err(f"as of {rep.as_of}: {t.needs} needs, {t.addressed} addressed, {t.unverified} not verified, "
         f"{t.unaddressed} unaddressed ({t.unaddressed_share:.1%})")
     rows = [dict(g.to_dict(), label=g.label.get(lang) if g.label else None) for g in rep.groups]
     emit_rows(rows, fmt, ["code", "label", "needs", "addressed", "unverified", "unaddressed", "unaddressed_share",
-                          "severe_unaddressed", "people_unaddressed", "example_needs"])
+                          "severe_unaddressed", "people_unaddressed", "example_needs"], output=output)
     for note in rep.notes:
         err(note)
     _basis(rep.basis, lang)
@@ -278,6 +296,7 @@ def plan(
     real_only: RealOnlyOption = False,
     lang: LangOption = "zh",
     fmt: FormatOption = "table",
+    output: OutputOption = None,
 ) -> None:
     """Choose which villages get which resources within a budget (maximises covered, weighted need).
 
@@ -292,7 +311,7 @@ def plan(
     except DcpaError as e:
         raise fail(e) from e
     if fmt == "json":
-        _emit_json(p.to_dict())
+        _emit_json(p.to_dict(), output)
         return
     t = p.totals
     err(f"spent {yuan(p.spent)} of {yuan(p.budget)} yuan; {t['covered_needs']} of {t['unaddressed_needs']} unmet "
@@ -301,7 +320,7 @@ def plan(
     err(distance_words(p, lang))
     if p.known_by:  # as the gap report for the day says it
         err(left_out_note(date.fromisoformat(p.known_by)))
-    emit_rows(allocation_rows(p, lang), fmt, list(ALLOCATION_COLUMNS))
+    emit_rows(allocation_rows(p, lang), fmt, list(ALLOCATION_COLUMNS), output=output)
     _basis(p.basis, lang)
 
 
@@ -314,6 +333,7 @@ def similar(
     as_of: AsOfOption = None,
     lang: LangOption = "zh",
     fmt: FormatOption = "table",
+    output: OutputOption = None,
 ) -> None:
     """Villages with the most similar need profile (of the needs known on the day), and what worked there.
 
@@ -327,13 +347,13 @@ def similar(
     except DcpaError as e:
         raise fail(e) from e
     if fmt == "json":
-        _emit_json(res.to_dict())
+        _emit_json(res.to_dict(), output)
         return
     rows = [{"code": r.code, "label": r.label, "similarity": r.similarity, "example": r.example,
              "shared_need_types": ", ".join(r.shared_need_types),
              "what_worked": ", ".join(sorted({w["intervention_label"] or w["intervention"] for w in r.what_worked}))}
             for r in res.items]
-    emit_rows(rows, fmt, ["code", "label", "similarity", "example", "shared_need_types", "what_worked"])
+    emit_rows(rows, fmt, ["code", "label", "similarity", "example", "shared_need_types", "what_worked"], output=output)
     for note in res.notes:
         err(note)
     _basis(res.basis, lang)

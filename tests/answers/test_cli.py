@@ -105,6 +105,38 @@ def test_plan_reads_a_budget_as_a_planner_writes_it(store_dir: Path, monkeypatch
     assert "预算“5,0”中的逗号不是每三位一组的千位分隔" in r.stderr and "a comma may only group thousands" in r.stderr
 
 
+def test_a_csv_file_written_with_o_opens_in_excel(store_dir: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 tmp_path: Path) -> None:
+    """dcpa gaps|plan|query --format csv > file.csv opened garbled in Excel and WPS (no BOM: read as GBK), where
+    the API's downloads have one; -o FILE writes the same table with a BOM (CRLF, as the downloads), stdout stays
+    plain for pipes, and a CSV sent to a file by > says how to get one Excel reads."""
+    for args in (("gaps", "--area", "2190"), ("plan", "--budget", "5000", "--area", "2190"),
+                 ("query", "needs_by_evidence", "--param", "area=219002")):
+        plain = _run(store_dir, monkeypatch, *args, "--format", "csv")
+        out = tmp_path / f"{args[0]}.csv"
+        r = _run(store_dir, monkeypatch, *args, "--format", "csv", "-o", str(out))
+        assert r.exit_code == 0 and r.stdout == "" and f"wrote {out}" in r.stderr, r.output
+        data = out.read_bytes()
+        assert data.startswith(b"\xef\xbb\xbf") and not plain.stdout.startswith("\ufeff")
+        assert data[3:].decode("utf-8").replace("\r\n", "\n") == plain.stdout and plain.stdout.count("\n") > 1
+    j = tmp_path / "plan.json"
+    r = _run(store_dir, monkeypatch, "plan", "--budget", "5000", "--area", "2190", "--format", "json", "-o", str(j))
+    assert r.exit_code == 0 and json.loads(j.read_text(encoding="utf-8"))["allocations"]
+
+
+def test_csv_sent_to_a_file_by_a_redirect_says_how_to_open_it_in_excel(tmp_path: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from kg.cli._app import emit_rows
+
+    with (tmp_path / "gaps.csv").open("w", encoding="utf-8") as f:
+        monkeypatch.setattr("sys.stdout", f)
+        emit_rows([{"label": "辽宁省"}], "csv")
+    assert "请改用 -o 文件名.csv" in capsys.readouterr().err
+    assert (tmp_path / "gaps.csv").read_text(encoding="utf-8") == "label\n辽宁省\n"  # the data as it was
+    monkeypatch.undo()
+    emit_rows([{"label": "辽宁省"}], "csv")  # a pipe or a terminal: nothing more
+    assert "-o" not in capsys.readouterr().err
+
+
 def test_recommend_for_a_county_lists_every_village(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A county's code: a row per village, need and candidate, each village as `dcpa recommend VILLAGE` has it."""
     r = _run(store_dir, monkeypatch, "recommend", "219001", "--format", "json")
