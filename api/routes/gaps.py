@@ -97,7 +97,6 @@ async def gap_report(
     keep = {"by": by.value, "real_only": real_only or None, "need_type": need_type, "min_severity": min_severity,
             "start": start, "end": end, "reach": [m.value for m in reach] if reach else None, "as_of": as_of}
     data["drill_down"] = [{**c.to_dict(), "href": urls.gaps(c.code, **keep)} for c in report.children]
-    if report.area is not None:
-        parent = report.area.parent
-        data["up"] = urls.gaps(parent.code if parent else None, **keep)
+    if report.area is not None and report.area.parent is not None:  # a lone province is the top: no way up
+        data["up"] = urls.gaps(report.area.parent.code, **keep)
     return report_response(request, data, format, name=f"gaps-{report.area.code if report.area else 'all'}")

@@ -285,6 +285,13 @@ def gaps(
     modes = parse_reach(reach, settings.reach)
     per = as_period(period)
     scope = resolve_area(store, area_code) if area_code else None
+    if scope is None and dim is GapDimension.AREA:
+        # everything by area, in a graph of one province (Liaoning's), was that province's one row: a planner
+        # asking where the gaps are got no place to go. It is the province's report, by its cities, as the
+        # dashboard's; the totals are the same needs
+        tops = child_areas(store, None)
+        if len(tops) == 1:
+            scope = resolve_area(store, tops[0].code)
     day = as_of or (per.end if per else derived.as_of_today(settings))
     tallies: list[Tally] | None = None
     source, notes, known_by = "summaries", [], None

@@ -238,7 +238,8 @@ def recommend(
 
 @app.command()
 def gaps(
-    area: Annotated[str | None, typer.Option("--area", help="Area code (default: everything).")] = None,
+    area: Annotated[str | None, typer.Option("--area", help="Area code (default: everything; by area, the "
+                                             "province's cities).")] = None,
     by: Annotated[str, typer.Option("--by", help="How to group: " + ", ".join(d.value for d in GapDimension)
                                     + ".")] = "area",
     start: Annotated[str | None, typer.Option(help="Period start YYYY-MM-DD (with --end).")] = None,

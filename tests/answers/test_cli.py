@@ -72,6 +72,10 @@ def test_recommend_gaps_plan_similar(store_dir: Path, monkeypatch: pytest.Monkey
     assert json.loads(r.stdout)["needs"][0]["candidates"][0]["explanation"]
     r = _run(store_dir, monkeypatch, "gaps", "--area", "2190", "--by", "need_type", "--format", "csv")
     assert r.exit_code == 0 and "N12" in r.stdout
+    # without an area: the province's cities, as the dashboard and /api/gaps give (it printed Liaoning's one row)
+    r = _run(store_dir, monkeypatch, "gaps", "--format", "csv")
+    assert r.stdout == _run(store_dir, monkeypatch, "gaps", "--area", "21", "--format", "csv").stdout
+    assert [line.split(",")[0] for line in r.stdout.splitlines()[1:]] == ["2190"]
     r = _run(store_dir, monkeypatch, "plan", "--budget", "5000", "--area", "2190")
     assert r.exit_code == 0 and "示例·电商技能课" in r.stdout
     r = _run(store_dir, monkeypatch, "plan", "--budget", "0", "--area", "2190")  # as the API: it made an empty plan

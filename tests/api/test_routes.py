@@ -251,6 +251,18 @@ def test_gaps_with_drill_down(api: httpx.Client) -> None:
     assert_error(api.get("/api/gaps", params={"by": "colour"}), 422, "invalid_request")
 
 
+def test_gaps_without_an_area_are_the_province_s_by_city(api: httpx.Client) -> None:
+    """Without an area the report was one row, Liaoning's, where the dashboard shows its cities; a lone province
+    is now read through, as the dashboard does, with the same totals and no way up to itself."""
+    everywhere, province = api.get("/api/gaps").json(), api.get("/api/gaps", params={"area": "21"}).json()
+    assert everywhere == province and everywhere["area"]["code"] == "21" and "up" not in everywhere
+    assert everywhere["groups"] and all(len(g["code"]) == 4 for g in everywhere["groups"])
+    assert {g["code"] for g in everywhere["groups"]} == {c["code"] for c in everywhere["drill_down"]}
+    assert read_csv(api.get("/api/gaps", params={"format": "csv"}))[0]["code"] != "21"
+    by_type = api.get("/api/gaps", params={"by": "need_type"}).json()  # only grouping by area descends
+    assert by_type["area"] is None and by_type["totals"] == everywhere["totals"]
+
+
 @pytest.mark.parametrize("typed", ["n22", "Ｎ２２", "N22\u200b", "\u3000n22"])
 def test_a_need_type_typed_in_either_case_or_full_width_is_the_type(api: httpx.Client, typed: str) -> None:
     # refused 422 (full width, spaces) or answered "unknown need type 'n22'", where an import reads all of them
