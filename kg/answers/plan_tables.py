@@ -262,17 +262,18 @@ def plan_xlsx(plan: Plan, lang: str = "zh") -> bytes:
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for r in rows:
-            append_row(sheet, [_cell(r[k]) for k in columns])
+            append_row(sheet, [_cell(r[k], lang) for k in columns])
         sheet.freeze_panes = "A2"
     buf = io.BytesIO()
     book.save(buf)
     return buf.getvalue()
 
 
-def _cell(value: Any) -> Any:
-    """A workbook cell: numbers as numbers, flags as 是/blank, text as text (``append_row`` keeps it from running)."""
+def _cell(value: Any, lang: str = "zh") -> Any:
+    """A workbook cell: numbers as numbers, flags as 是/blank (yes/blank in an English workbook, whose example column
+    said 是), text as text (``append_row`` keeps it from running)."""
     if isinstance(value, bool):
-        return "是" if value else ""
+        return ("是" if lang != "en" else "yes") if value else ""
     if isinstance(value, int | float):
         return value
     return str(value)

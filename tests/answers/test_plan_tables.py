@@ -177,6 +177,17 @@ def test_the_workbook_holds_the_summary_the_allocations_and_every_unmet_need(sto
     assert openpyxl.load_workbook(io.BytesIO(plan_xlsx(p, "zh"))).sheetnames == ["概要", "分配", "未满足"]
 
 
+def test_an_english_workbook_marks_example_rows_in_english(store: Store, settings: Settings) -> None:
+    """The English workbook's "example data" column said 是."""
+    p = plan(store, 5_000, "2190", settings=settings)
+    assert p.allocations and all(a.example for a in p.allocations)
+    for lang, yes in (("en", "yes"), ("zh", "是")):
+        book = openpyxl.load_workbook(io.BytesIO(plan_xlsx(p, lang)))
+        for sheet in book.worksheets[1:]:
+            rows = list(sheet.values)
+            assert {r[-1] for r in rows[1:]} == {yes}, (lang, sheet.title)
+
+
 def test_amounts_keep_their_fen_and_add_up_on_the_page(store: Store, settings: Settings) -> None:
     """A budget of 5,000.5 yuan read 5,000 (to the nearest even yuan: 2,500.5 left read 2,500), and 0.5 yuan read 0."""
     lines = dict(summary_rows(plan(store, 5_000.5, "2190", settings=settings), "zh"))
