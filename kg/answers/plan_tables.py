@@ -252,7 +252,7 @@ def plan_xlsx(plan: Plan, lang: str = "zh") -> bytes:
     for what, value in summary_rows(plan, lang, numbers=True):
         append_row(summary, [what, value])
         if isinstance(value, int | float):
-            summary.cell(summary.max_row, 2).number_format = "#,##0"
+            summary.cell(summary.max_row, 2).number_format = _number_format(value)
     summary.column_dimensions["A"].width = 18
     summary.column_dimensions["B"].width = 90
     for title, columns, rows in (("分配" if i == 0 else "Allocations", ALLOCATION_COLUMNS, allocation_rows(plan, lang)),
@@ -263,10 +263,23 @@ def plan_xlsx(plan: Plan, lang: str = "zh") -> bytes:
             cell.font = Font(bold=True)
         for r in rows:
             append_row(sheet, [_cell(r[k], lang) for k in columns])
+            for j, k in enumerate(columns, start=1):
+                if k in _MONEY and isinstance(r[k], int | float):
+                    sheet.cell(sheet.max_row, j).number_format = _number_format(r[k])
         sheet.freeze_panes = "A2"
     buf = io.BytesIO()
     book.save(buf)
     return buf.getvalue()
+
+
+#: The columns of a plan's sheets that hold amounts in yuan.
+_MONEY = frozenset({"cost"})
+
+
+def _number_format(x: float) -> str:
+    """How a workbook shows an amount or a count: thousands grouped, and its fen when it has any, as ``yuan`` does
+    (``#,##0`` showed a budget of 5,000.5 yuan as 5,001 and 2,500.5 left as 2,501, where the page says 5,000.5)."""
+    return "#,##0" if float(x).is_integer() else "#,##0.00"
 
 
 def _cell(value: Any, lang: str = "zh") -> Any:

@@ -196,6 +196,17 @@ def test_amounts_keep_their_fen_and_add_up_on_the_page(store: Store, settings: S
     assert dict(summary_rows(tiny, "en"))["Budget (yuan)"] == "0.5"
 
 
+def test_the_workbook_shows_the_fen_the_page_shows(store: Store, settings: Settings) -> None:
+    """The workbook's #,##0 showed a budget of 5,000.5 yuan as 5,001 and the 2,500.5 left as 2,501."""
+    p = plan(store, 5_000.5, "2190", settings=settings)
+    summary = {r[0].value: r[1] for r in openpyxl.load_workbook(io.BytesIO(plan_xlsx(p, "zh")))["概要"].iter_rows()}
+    for what in ("预算（元）", "剩余（元）"):
+        assert summary[what].number_format == "#,##0.00" and summary[what].value % 1 == 0.5, what
+    assert summary["已分配（元）"].number_format == "#,##0"  # 2,500: no fen to show
+    costs = [r[4] for r in openpyxl.load_workbook(io.BytesIO(plan_xlsx(p, "zh")))["分配"].iter_rows(min_row=2)]
+    assert costs and all(c.data_type == "n" and c.number_format == "#,##0" for c in costs)
+
+
 def test_a_budget_below_every_allocation_says_so(store: Store, settings: Settings) -> None:
     """Not "no resource can go to these needs" when resources fit but cost more than the budget."""
     p = plan(store, 1, "2190", settings=settings)
