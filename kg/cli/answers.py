@@ -35,7 +35,7 @@ from ..matching import gaps as run_gaps
 from ..matching import recommend as run_recommend
 from ..matching import recommend_within as run_recommend_within
 from ..matching import similar as run_similar
-from ..planning import ALLOCATION_COLUMNS, allocation_rows, distance_words, read_budget, yuan
+from ..planning import ALLOCATION_COLUMNS, allocation_rows, read_budget, summary_rows
 from ..planning import plan as run_plan
 from ..rule import ReachMode
 from ..search import AreaLevel
@@ -314,11 +314,11 @@ def plan(
     if fmt == "json":
         _emit_json(p.to_dict(), output)
         return
-    t = p.totals
-    err(f"spent {yuan(p.spent)} of {yuan(p.budget)} yuan; {t['covered_needs']} of {t['unaddressed_needs']} unmet "
-        f"need(s) met (severity {p.covered_severity} of {p.unaddressed_severity}) in {t['villages_served']} "
-        f"village(s); {t['uncovered_needs']} stay unmet")
-    err(distance_words(p, lang))
+    # the head of the plan page and of its workbook, in the answer's language (an English line alone was all a
+    # planner read: which area, for which day, what is left); the data basis follows in both languages
+    for what, value in summary_rows(p, lang):
+        if value not in (p.basis.note_zh, p.basis.note_en):
+            err(f"{what}{'：' if lang == 'zh' else ': '}{value}")
     if p.known_by:  # as the gap report for the day says it
         err(left_out_note(date.fromisoformat(p.known_by)))
     emit_rows(allocation_rows(p, lang), fmt, list(ALLOCATION_COLUMNS), output=output)

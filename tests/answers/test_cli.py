@@ -109,6 +109,19 @@ def test_plan_reads_a_budget_as_a_planner_writes_it(store_dir: Path, monkeypatch
     assert "预算“5,0”中的逗号不是每三位一组的千位分隔" in r.stderr and "a comma may only group thousands" in r.stderr
 
 
+def test_plan_says_its_head_in_the_answer_s_language(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """dcpa plan said only "spent 4,900 of 5,000 yuan; …" in English: not the area it read (21 90), the day, or
+    what is left; it now says the head of the plan page and workbook, in the answer's language."""
+    r = _run(store_dir, monkeypatch, "plan", "--budget", "5000", "--area", "21 90")
+    assert r.exit_code == 0 and "spent" not in r.stderr
+    for line in ("区域：示例·甲市 (2190)", "预算（元）：5,000", "剩余（元）：", "仍未满足：",
+                 "方案好坏：这是最好的方案"):
+        assert line in r.stderr, line
+    assert r.stderr.count("依据示例数据") == 1  # the data basis once, in both languages
+    en = _run(store_dir, monkeypatch, "plan", "--budget", "5000", "--area", "2190", "--lang", "en").stderr
+    assert "Area: Example: City A (2190)" in en and "Left (yuan): " in en and "区域" not in en
+
+
 def test_a_csv_file_written_with_o_opens_in_excel(store_dir: Path, monkeypatch: pytest.MonkeyPatch,
                                                  tmp_path: Path) -> None:
     """dcpa gaps|plan|query --format csv > file.csv opened garbled in Excel and WPS (no BOM: read as GBK), where
