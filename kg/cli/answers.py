@@ -275,8 +275,14 @@ def gaps(
         _emit_json(rep.to_dict(), output)
         return
     t = rep.totals
-    err(f"as of {rep.as_of}: {t.needs} needs, {t.addressed} addressed, {t.unverified} not verified, "
-        f"{t.unaddressed} unaddressed ({t.unaddressed_share:.1%})")
+    # which area it read and for which day, in the answer's language first (it said it in English alone)
+    where = f"{rep.area.label.get(lang)} ({rep.area.code})" if rep.area else ("全部" if lang == "zh" else "everywhere")
+    zh = (f"{where}，截至 {rep.as_of}：需求 {t.needs} 项，已满足 {t.addressed} 项，已满足但未经验证 {t.unverified} 项，"
+          f"未满足 {t.unaddressed} 项（{t.unaddressed_share:.1%}）")
+    en = (f"{where}, as of {rep.as_of}: {t.needs} needs, {t.addressed} addressed, {t.unverified} not verified, "
+          f"{t.unaddressed} unaddressed ({t.unaddressed_share:.1%})")
+    err(zh if lang == "zh" else en)
+    err(en if lang == "zh" else zh)
     rows = [dict(g.to_dict(), label=g.label.get(lang) if g.label else None) for g in rep.groups]
     emit_rows(rows, fmt, ["code", "label", "needs", "addressed", "unverified", "unaddressed", "unaddressed_share",
                           "severe_unaddressed", "people_unaddressed", "example_needs"], output=output)

@@ -72,6 +72,8 @@ def test_recommend_gaps_plan_similar(store_dir: Path, monkeypatch: pytest.Monkey
     assert json.loads(r.stdout)["needs"][0]["candidates"][0]["explanation"]
     r = _run(store_dir, monkeypatch, "gaps", "--area", "2190", "--by", "need_type", "--format", "csv")
     assert r.exit_code == 0 and "N12" in r.stdout
+    assert r.stderr.startswith("示例·甲市 (2190)，截至 ")  # which area and day, Chinese first (English alone)
+    assert "需求 12 项，已满足 3 项" in r.stderr and "(2190), as of " in r.stderr
     # without an area: the province's cities, as the dashboard and /api/gaps give (it printed Liaoning's one row)
     r = _run(store_dir, monkeypatch, "gaps", "--format", "csv")
     assert r.stdout == _run(store_dir, monkeypatch, "gaps", "--area", "21", "--format", "csv").stdout
