@@ -13,7 +13,7 @@ import io
 import math
 from typing import Any
 
-from ..safetext import append_row
+from ..safetext import append_row, display_width
 from .plan import AUTO_WITHIN, CAUSE_REASON, UNMET_NO_RESOURCE, UNMET_STOCK, Plan
 
 #: Columns of the flat tables, with their headers in each language.
@@ -266,10 +266,30 @@ def plan_xlsx(plan: Plan, lang: str = "zh") -> bytes:
             for j, k in enumerate(columns, start=1):
                 if k in _MONEY and isinstance(r[k], int | float):
                     sheet.cell(sheet.max_row, j).number_format = _number_format(r[k])
+        _fit_columns(sheet)
         sheet.freeze_panes = "A2"
     buf = io.BytesIO()
     book.save(buf)
     return buf.getvalue()
+
+
+#: The widest a plan sheet's column is made (in characters); longer text (a reason, a long village name) wraps.
+COLUMN_WIDTH_MAX = 60
+
+
+def _fit_columns(sheet: Any) -> None:
+    """Each column as wide as its widest cell, Chinese counted twice (``display_width``), up to COLUMN_WIDTH_MAX:
+    at Excel's default width of 8.43 every village name, resource and reason was cut off after four characters.
+    Longer text wraps in its cell rather than running under the next column."""
+    from openpyxl.styles import Alignment
+    from openpyxl.utils import get_column_letter
+
+    for j, column in enumerate(sheet.iter_cols(), start=1):
+        widest = max((display_width(str(c.value)) for c in column if c.value is not None), default=0)
+        sheet.column_dimensions[get_column_letter(j)].width = min(COLUMN_WIDTH_MAX, max(8, widest + 2))
+        if widest + 2 > COLUMN_WIDTH_MAX:
+            for c in column[1:]:
+                c.alignment = Alignment(wrap_text=True, vertical="top")
 
 
 #: The columns of a plan's sheets that hold amounts in yuan.

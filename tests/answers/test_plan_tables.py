@@ -9,6 +9,7 @@ import io
 import openpyxl
 import pytest
 
+from kg.answers.plan_tables import COLUMN_WIDTH_MAX
 from kg.planning import (
     ALLOCATION_COLUMNS,
     UNMET_COLUMNS,
@@ -194,6 +195,20 @@ def test_amounts_keep_their_fen_and_add_up_on_the_page(store: Store, settings: S
     assert (lines["预算（元）"], lines["已分配（元）"], lines["剩余（元）"]) == ("5,000.5", "2,500", "2,500.5")
     tiny = plan(store, 0.5, "2190", settings=settings)
     assert dict(summary_rows(tiny, "en"))["Budget (yuan)"] == "0.5"
+
+
+def test_the_workbook_s_columns_fit_what_they_hold(store: Store, settings: Settings) -> None:
+    """At Excel's default width every village name, resource and reason was cut off after four characters; a long
+    name widens its column up to a bound, and text longer than that wraps."""
+    p = plan(store, 5_000, "2190", settings=settings)
+    long = "示例·" + "很长的村名" * 20
+    p = dataclasses.replace(p, allocations=[dataclasses.replace(p.allocations[0], village_label=long)]
+                            + p.allocations[1:])
+    sheet = openpyxl.load_workbook(io.BytesIO(plan_xlsx(p, "zh")))["分配"]
+    header = [c.value for c in sheet[1]]
+    width = {h: sheet.column_dimensions[chr(ord("A") + j)].width for j, h in enumerate(header)}
+    assert width["村"] == COLUMN_WIDTH_MAX and sheet.cell(2, 2).alignment.wrap_text
+    assert width["给什么（资源）"] >= 2 * len("示例·村史数字馆藏") and width["村代码"] >= 12
 
 
 def test_the_workbook_shows_the_fen_the_page_shows(store: Store, settings: Settings) -> None:
