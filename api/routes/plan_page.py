@@ -51,7 +51,9 @@ _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 AREA_OR_EMPTY = rf"^({TYPED_AREA_CODE_PATTERN[1:-1]})?\s*$"
 
 LangQuery = Annotated[str, Query(description="Page language: zh or en / 页面语言")]
-AreaQuery = Annotated[str | None, Query(pattern=AREA_OR_EMPTY, max_length=40,
+#: The longest area code the form takes as typed: a village's 12 digits in groups, spaces around them.
+AREA_TEXT_MAX = 40
+AreaQuery = Annotated[str | None, Query(pattern=AREA_OR_EMPTY, max_length=AREA_TEXT_MAX,
                                         description="Area code to plan for (all when absent or empty)")]
 BudgetQuery = Annotated[str | None, Query(max_length=BUDGET_TEXT_MAX,
                                           description="Budget in yuan, as a planner writes it: 200000, 200,000, "
@@ -135,6 +137,8 @@ async def plan_page(request: Request, answers: AnswersDep, settings: SettingsDep
     ctx = viz.page_context(lang)
     ctx.update(static="/static", form=form.params(), methods=[(m.value, METHOD_TEXT[m]) for m in PlanMethod],
                area_pattern=AREA_OR_EMPTY[1:-1],  # the browser's check: spaces around a code are dropped
+               # the box took 12 characters: a village's code typed in groups (211322 101 200) was cut short
+               area_maxlength=AREA_TEXT_MAX,
                budget_maxlength=BUDGET_TEXT_MAX,  # a text box: 20万 is no number to a browser's number box
                zh_href=urls.plan_page(**form.params(lang="zh")), en_href=urls.plan_page(**form.params(lang="en")),
                home_href=urls.home(lang=lang),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import openpyxl
 import pytest
@@ -184,6 +185,17 @@ def test_an_empty_area_box_plans_for_everywhere(client: TestClient, store: Store
     spaced = client.get("/plan?area=%20211322%20&budget=20000").text  # spaces typed around the code
     assert 'value="211322"' in spaced and "plan.csv?area=211322&amp;" in spaced
     assert client.get("/plan?area=2113x&budget=20000").status_code == 422
+
+
+def test_the_area_box_takes_a_village_code_typed_in_groups(client: TestClient) -> None:
+    """The box took 12 characters: a village's code typed in groups, or pasted with a space, was cut short by the
+    browser before the library, which reads it, ever saw it."""
+    typed = " 211322 101 200 "
+    box = re.search(r'<input type="text" name="area"[^>]*>', client.get("/plan").text)
+    assert box is not None and int(re.search(r'maxlength="(\d+)"', box[0])[1]) >= len(typed)  # type: ignore[index]
+    assert re.fullmatch(re.search(r'pattern="([^"]+)"', box[0])[1], typed)  # type: ignore[index]
+    r = client.get("/plan", params={"area": typed, "budget": "20000"}, headers=BROWSER)
+    assert r.status_code == 200 and 'value="211322 101 200"' in r.text and 'id="dcpa-plan-facts"' in r.text
 
 
 def test_a_fraction_where_a_whole_number_goes_is_named_in_chinese(client: TestClient) -> None:
