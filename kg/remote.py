@@ -52,7 +52,7 @@ from .namespaces import (
     sparql_prefixes,
 )
 from .settings import Settings
-from .store import RDF_FORMATS, ReadMethods, graph_to_ntriples
+from .store import RDF_FORMATS, ReadMethods, graph_to_ntriples, write_failed
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +139,8 @@ class RemoteStore(ReadMethods):
     @classmethod
     def from_settings(cls, settings: Settings) -> RemoteStore:
         if not settings.sparql_endpoint:
-            raise StoreError("no remote store is configured", hint="set DCPA_SPARQL_ENDPOINT")
+            raise StoreError("没有配置远程存储 / no remote store is configured",
+                             hint="请设置 DCPA_SPARQL_ENDPOINT / set DCPA_SPARQL_ENDPOINT")
         return cls(
             settings.sparql_endpoint,
             update_endpoint=settings.sparql_update_endpoint,
@@ -255,10 +256,12 @@ class RemoteStore(ReadMethods):
             for q in ox.parse(reader, _RDF_BY_TYPE.get(ctype, ox.RdfFormat.N_TRIPLES)):
                 yield ox.Quad(q.subject, q.predicate, q.object, g)
         except (SyntaxError, ValueError) as e:
-            raise StoreError(f"the remote store sent graph <{graph_iri}> in a form that cannot be read ({ctype}): {e}"
+            raise StoreError(f"远程存储发来的图 <{graph_iri}> 无法读取（{ctype}） / "
+                             f"the remote store sent graph <{graph_iri}> in a form that cannot be read ({ctype}): {e}"
                              ) from e
         except httpx.HTTPError as e:
-            raise StoreError(f"the remote store stopped sending graph <{graph_iri}>: {e}; nothing is complete") from e
+            raise StoreError(f"远程存储中途停止发送图 <{graph_iri}>，收到的内容不完整 / "
+                             f"the remote store stopped sending graph <{graph_iri}>: {e}; nothing is complete") from e
         finally:
             resp.close()
 
@@ -274,8 +277,9 @@ class RemoteStore(ReadMethods):
         generation moved before and after, so that no answer cached during the write outlives it."""
         if self.update_endpoint is None:
             raise StoreError(
-                "the remote store is read-only here: nothing was written",
-                hint="set DCPA_SPARQL_UPDATE_ENDPOINT to the store's update endpoint to allow writes",
+                "远程存储在这里是只读的：什么都没有写入 / the remote store is read-only here: nothing was written",
+                hint="要允许写入，请把 DCPA_SPARQL_UPDATE_ENDPOINT 设为该存储的更新端点 / "
+                     "set DCPA_SPARQL_UPDATE_ENDPOINT to the store's update endpoint to allow writes",
             )
         self.generation += 1
         try:
@@ -338,7 +342,9 @@ class RemoteStore(ReadMethods):
         try:
             self._send(quads, progress)
         except (SyntaxError, ValueError) as e:
-            raise StoreError(f"cannot load {source if isinstance(source, Path) else 'the data'}: {e}") from e
+            zh, en = (f"无法载入 {source}", f"cannot load {source}") if isinstance(source, Path) else \
+                ("无法载入数据", "cannot load the data")
+            raise StoreError(f"{zh} / {en}: {e}") from e
 
     def bulk_extend(self, quads: Iterable[ox.Quad]) -> None:
         self._send(quads, None)
@@ -369,7 +375,8 @@ class RemoteStore(ReadMethods):
 
         for q in quads:
             if isinstance(q.graph_name, ox.DefaultGraph):
-                raise StoreError("a quad in the default graph: the project writes named graphs only")
+                raise StoreError("有一条四元组在默认图中：本项目只写入命名图 / "
+                                 "a quad in the default graph: the project writes named graphs only")
             key = q.graph_name.value if gsp else ""
             if isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode):
                 blank.setdefault(key, []).append(q)
@@ -424,6 +431,9 @@ class RemoteStore(ReadMethods):
         """Send, and turn what went wrong into the contract's errors (with whether anything was written)."""
         written = "" if what == "query" else "; nothing was written"
         written_zh = "" if what == "query" else "，什么都没有写入"
+        what_zh = _what_zh(what)
+        unsure = ("请由下一次写入的恢复（`dcpa derive`，或再次 `dcpa import` 同一批次）补全 / "
+                  "the next write's recovery (`dcpa derive`, or `dcpa import` of the same batch) makes it whole")
         try:
             resp = send()
             if resp.status_code >= 400 and resp.status_code not in allow:
@@ -433,8 +443,9 @@ class RemoteStore(ReadMethods):
                 raise QueryTimeout(f"远程存储未在 {timeout:g} 秒内回答查询 / "
                                    f"the remote store did not answer within {timeout:g} s") from e
             raise StoreError(
+                f"远程存储未在 {timeout:g} 秒内确认{what_zh}：它可能已写入，也可能没有 / "
                 f"the remote store did not confirm the {what} within {timeout:g} s: it may or may not have landed",
-                hint="the next write's recovery (`dcpa derive`, or `dcpa import` of the same batch) makes it whole",
+                hint=unsure,
             ) from e
         except httpx.HTTPError as e:
             raise StoreError(f"无法连接远程存储{written_zh} / "
@@ -444,23 +455,26 @@ class RemoteStore(ReadMethods):
         if resp.status_code == 400:
             if what == "query":
                 raise QueryError(f"远程存储拒绝了此查询 / the remote store refused the query: {_said(resp)}")
-            raise StoreError(f"the remote store refused the {what}{written}: {_said(resp)}")
+            raise StoreError(f"远程存储拒绝了{what_zh}{written_zh} / "
+                             f"the remote store refused the {what}{written}: {_said(resp)}")
         if resp.status_code >= 400:
             said = _said(resp)
             if what != "query" and _DEADLOCKED.match(said):
                 # Virtuoso rolled the update back for another that wanted the same rows (writers taking the
                 # lease at once): nothing was written, and the same update may succeed a moment later
-                raise StoreBusy(f"the remote store gave the {what} up for another at the same moment{written}: "
-                                f"{said[:200]}", hint="try again", retry_after=1)
+                raise StoreBusy(f"远程存储为同时进行的另一次写入放弃了{what_zh}{written_zh} / "
+                                f"the remote store gave the {what} up for another at the same moment{written}: "
+                                f"{said[:200]}", hint="请再试一次 / try again", retry_after=1)
             raise StoreError(f"远程存储回答了 {resp.status_code}{written_zh} / "
                              f"the remote store answered {resp.status_code} to the {what}{written}: {said}")
         cut = [f"{h}: {resp.headers[h]}" for h in _CUT_SHORT
                if h in resp.headers and resp.headers[h].strip() != _SQL_SUCCESS]
         if cut and what != "query":
             raise StoreError(
+                f"远程存储报告{what_zh}出了问题：它可能已写入，也可能没有 / "
                 f"the remote store reported a problem with the {what} ({', '.join(cut)}, "
                 f"{resp.headers.get('x-sql-message', '')}): it may or may not have landed",
-                hint="the next write's recovery (`dcpa derive`, or `dcpa import` of the same batch) makes it whole",
+                hint=unsure,
             )
         if cut:
             raise StoreError(
@@ -500,6 +514,12 @@ class _Stream(io.RawIOBase):
         return n
 
 
+def _what_zh(what: str) -> str:
+    """``what`` of ``_checked`` (``query``, ``update``, ``PUT of graph <…>``) as its Chinese half says it."""
+    method, of, graph = what.partition(" of graph ")
+    return f"对图 {graph} 的 {method} 写入" if of else {"query": "查询", "update": "更新"}.get(what, what)
+
+
 def _media_type(resp: httpx.Response) -> str:
     return resp.headers.get("content-type", "").split(";")[0].strip().lower()
 
@@ -537,7 +557,7 @@ def _quads_of(parts: list[tuple[str, rdflib.Graph | bytes]]) -> list[ox.Quad]:
             quads += [ox.Quad(q.subject, q.predicate, q.object, g)
                       for q in ox.parse(payload, format=ox.RdfFormat.N_TRIPLES)]
     except (SyntaxError, ValueError) as e:
-        raise StoreError(f"write to {', '.join(g for g, _ in parts)} failed; nothing was written: {e}") from e
+        raise write_failed([g for g, _ in parts], e) from e
     return quads
 
 

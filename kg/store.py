@@ -141,6 +141,13 @@ def _remove_bulk_leftovers(directory: Path) -> None:
             log.warning("could not remove %s, left by a bulk load that was cut short: %s", f, e)
 
 
+def write_failed(graphs: list[str], e: BaseException) -> StoreError:
+    """A write to ``graphs`` that did not land (the data could not be read, the store failed): said as a local and a
+    remote store both say it."""
+    names = ", ".join(graphs)
+    return StoreError(f"写入 {names} 失败，什么都没有写入 / write to {names} failed; nothing was written: {e}")
+
+
 def graph_to_ntriples(graph: rdflib.Graph) -> bytes:
     """Serialise an rdflib graph to N-Triples bytes (the fastest hand-over to Oxigraph)."""
     data = graph.serialize(format="nt", encoding="utf-8")
@@ -321,8 +328,9 @@ class Store(ReadMethods):
         except RuntimeError as e:
             # Oxigraph substitutes bound variables only where the SELECT projects them.
             raise QueryError(
-                f"cannot bind parameters: {e}",
-                hint="a bound parameter variable must appear in the SELECT projection (also of sub-selects)",
+                f"无法代入参数 / cannot bind parameters: {e}",
+                hint="代入的参数变量须出现在 SELECT 的投影中（子查询也是） / "
+                     "a bound parameter variable must appear in the SELECT projection (also of sub-selects)",
             ) from e
         except OSError as e:
             raise StoreError(f"读取存储时出错 / the store failed while reading: {e}") from e
@@ -368,7 +376,7 @@ class Store(ReadMethods):
         try:
             load(payload, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph_iri))
         except (OSError, SyntaxError, ValueError) as e:
-            raise StoreError(f"write to {graph_iri} failed; nothing was written: {e}") from e
+            raise write_failed([graph_iri], e) from e
         return lines
 
     @_counted
@@ -386,7 +394,7 @@ class Store(ReadMethods):
                           for q in ox.parse(payload, format=ox.RdfFormat.N_TRIPLES)]
             self._s.extend(quads)
         except (OSError, SyntaxError, ValueError) as e:
-            raise StoreError(f"write to {', '.join(g for g, _ in parts)} failed; nothing was written: {e}") from e
+            raise write_failed([g for g, _ in parts], e) from e
         return len(quads)
 
     @_counted
@@ -398,7 +406,8 @@ class Store(ReadMethods):
         try:
             self._s.update(update)
         except (OSError, SyntaxError, ValueError) as e:
-            raise StoreError(f"replacing {graph_iri} failed; the store is unchanged: {e}") from e
+            raise StoreError(f"替换图 {graph_iri} 失败，存储没有改变 / "
+                             f"replacing {graph_iri} failed; the store is unchanged: {e}") from e
 
     @_counted
     def update(self, sparql: str) -> None:
@@ -406,14 +415,14 @@ class Store(ReadMethods):
         try:
             self._s.update(sparql, prefixes=PREFIXES)
         except (OSError, SyntaxError, ValueError, RuntimeError) as e:  # RuntimeError: an operation failed
-            raise StoreError(f"the update failed; the store is unchanged: {e}") from e
+            raise StoreError(f"更新失败，存储没有改变 / the update failed; the store is unchanged: {e}") from e
 
     @_counted
     def remove_graph(self, graph_iri: str) -> None:
         try:
             self._s.update(f"DROP SILENT GRAPH <{graph_iri}>")
         except OSError as e:
-            raise StoreError(f"removing {graph_iri} failed: {e}") from e
+            raise StoreError(f"删除图 {graph_iri} 失败 / removing {graph_iri} failed: {e}") from e
 
     @_counted
     def bulk_load(

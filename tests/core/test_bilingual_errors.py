@@ -9,15 +9,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from kg.errors import DcpaError, StoreBusy
 from kg.export import export
 from kg.namespaces import GRAPH_ONTOLOGY
 from kg.records import RECORD_KINDS, get_record
+from kg.remote import RemoteStore
 from kg.resources import ontology_graph
 from kg.rule import parse_reach
 from kg.search import normalise
+from kg.settings import Settings
 from kg.store import Store
 from kg.synthetic import plan_areas
 from kg.writer import WriterLock
@@ -101,3 +104,63 @@ def test_a_query_stopped_by_its_limits_is_said_chinese_first(zh_first: Callable[
     down = _shutting_down()
     zh_first(down.message, "the server is shutting down")
     zh_first(down.hint, "try again when it is back")
+
+
+def _remote(status: int = 200, body: bytes = b"", headers: dict[str, str] | None = None,
+            error: Exception | None = None, *, writable: bool = True, gsp: bool = False) -> RemoteStore:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if error is not None:
+            raise error
+        return httpx.Response(status, headers=headers or {}, content=body)
+
+    return RemoteStore("http://store.invalid/sparql",
+                       update_endpoint="http://store.invalid/update" if writable else None,
+                       graph_store="http://store.invalid/gsp" if gsp else None,
+                       client=httpx.Client(transport=httpx.MockTransport(handler)))
+
+
+G = "http://example.org/g"
+NT = b"<http://example.org/s> <http://example.org/p> <http://example.org/o> .\n"
+
+#: A write to a remote store (DCPA_SPARQL_UPDATE_ENDPOINT) that fails: (the store, what is written) → (the English
+#: the message keeps, the English the hint keeps). An import or a withdrawal on such a store said these in English.
+REMOTE_WRITES: dict[str, tuple[Callable[[], Any], str, str | None]] = {
+    "read-only": (lambda: _remote(writable=False).add_graph(G, NT),
+                  "the remote store is read-only here: nothing was written", "set DCPA_SPARQL_UPDATE_ENDPOINT"),
+    "refused": (lambda: _remote(400, b"Parse error").add_graph(G, NT),
+                "the remote store refused the update; nothing was written: Parse error", None),
+    "refused a graph": (lambda: _remote(400, b"bad", gsp=True).replace_graph(G, NT),
+                        f"the remote store refused the PUT of graph <{G}>; nothing was written: bad", None),
+    "deadlock": (lambda: _remote(500, b"Virtuoso 40001 Error SR172: Transaction deadlocked").add_graph(G, NT),
+                 "the remote store gave the update up for another at the same moment; nothing was written",
+                 "try again"),
+    "no confirmation": (lambda: _remote(error=httpx.ReadTimeout("slow")).add_graph(G, NT),
+                        "the remote store did not confirm the update within 600 s: it may or may not have landed",
+                        "the next write's recovery"),
+    "a problem reported": (lambda: _remote(200, headers={"X-SQL-State": "22023"}).add_graph(G, NT),
+                           "the remote store reported a problem with the update", "the next write's recovery"),
+    "unreadable data": (lambda: _remote().add_graph(G, b"not n-triples"),
+                        f"write to {G} failed; nothing was written", None),
+    "no store": (lambda: RemoteStore.from_settings(Settings(sparql_endpoint=None)), "no remote store is configured",
+                 "set DCPA_SPARQL_ENDPOINT"),
+}
+
+
+@pytest.mark.parametrize("case", REMOTE_WRITES)
+def test_a_remote_stores_failed_write_is_said_chinese_first(case: str, zh_first: Callable[..., None]) -> None:
+    write, english, hint = REMOTE_WRITES[case]
+    with pytest.raises(DcpaError) as e:
+        write()
+    zh_first(e.value.message, english)
+    if hint is not None:
+        zh_first(e.value.hint, hint)
+
+
+def test_a_failed_write_is_said_alike_by_a_local_and_a_remote_store() -> None:
+    """One message for data that cannot be written, whichever store it was to go to."""
+    said = []
+    for store in (Store.memory(), _remote()):
+        with pytest.raises(DcpaError) as e:
+            store.add_graphs([(G, b"not n-triples")])
+        said.append(e.value.message.split(": ", 1)[0])
+    assert said[0] == said[1] and said[0].startswith("写入 ")

@@ -218,7 +218,7 @@ def test_an_update_virtuoso_gave_up_in_a_deadlock_is_busy_and_says_to_try_again(
                     client=httpx.Client(transport=httpx.MockTransport(handler)))
     with pytest.raises(StoreBusy) as e:
         s.update(f"INSERT DATA {{ GRAPH <{G1}> {{ <{EX}x> <{EX}p> 1 }} }}")
-    assert "nothing was written" in e.value.message and e.value.hint == "try again"
+    assert "nothing was written" in e.value.message and (e.value.hint or "").endswith(" / try again")
 
 
 @pytest.mark.parametrize("header", [("X-SPARQL-MaxRows", "10000"), ("X-SQL-State", "S1TAT")])
