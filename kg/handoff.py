@@ -33,8 +33,10 @@ def find_server(store_path: Path | str) -> ServerInfo | None:
         info = read_server(store_path)
     except PermissionError as e:
         raise StoreError(
+            f"有一个 dcpa 服务器打开了存储，但读不了它的文件 {server_file(store_path)} / "
             f"a dcpa server has the store open, but its file {server_file(store_path)} cannot be read: {e}",
-            hint="run the command as the user the server runs as, or stop the server",
+            hint="请以运行服务器的用户身份运行此命令，或先停止服务器 / "
+                 "run the command as the user the server runs as, or stop the server",
         ) from e
     if info is None or not pid_alive(info.pid):
         return None
@@ -119,7 +121,7 @@ def error_from(r: httpx.Response) -> DcpaError:
     try:
         body = r.json()
     except ValueError:
-        return StoreError(f"the server answered {r.status_code}: {r.text[:200]}")
+        return StoreError(f"服务器回答了 {r.status_code} / the server answered {r.status_code}: {r.text[:200]}")
     e = _error(body)
     if isinstance(e, StoreBusy):
         e.retry_after = int(r.headers.get("retry-after", e.retry_after))
@@ -128,7 +130,7 @@ def error_from(r: httpx.Response) -> DcpaError:
 
 def _error(body: dict[str, Any]) -> DcpaError:
     err = body.get("error") or {}
-    code, message = err.get("code", "error"), err.get("message", "the server refused the work")
+    code, message = err.get("code", "error"), err.get("message", "服务器拒绝了这项工作 / the server refused the work")
     hint, details = err.get("hint"), err.get("details")
     if code == ValidationFailed.code and isinstance(details, list):
         return ValidationFailed([Issue(**d) for d in details], message)
@@ -173,7 +175,14 @@ def _call(info: ServerInfo, what: str, send: Callable[[httpx.Client], httpx.Resp
 
 def _lost(info: ServerInfo, what: str, e: object) -> StoreError:
     return StoreError(
+        f"服务器（pid {info.pid}）在{_WHAT_ZH.get(what, what)}过程中停止了回答 / "
         f"the server (pid {info.pid}) stopped answering during the {what}: {e}",
-        hint="when the server runs again, an interrupted write is either wholly in the store or wholly out: "
-        "run the command again (an import that is in says 'already exists')",
+        hint="服务器再次运行时，中断的写入要么完整在存储中，要么完全不在：请再运行一次此命令"
+             "（已导入的会提示“记录已存在”） / "
+             "when the server runs again, an interrupted write is either wholly in the store or wholly out: "
+             "run the command again (an import that is in says 'already exists')",
     )
+
+
+#: The work handed to the server (``what`` of ``_call``), as the Chinese half of a message names it.
+_WHAT_ZH = {"import": "导入", "withdrawal": "撤回", "build": "构建", "derive": "派生"}

@@ -71,12 +71,13 @@ def require_admin(request: Request) -> ServedStore:
     """The served store, if this request may use the admin channel."""
     served: ServedStore | None = getattr(request.app.state, "served", None)
     if served is None or served.admin_token is None:
-        raise HTTPException(404, "this server has no admin channel (it did not open its store itself)")
+        raise HTTPException(404, "这个服务器没有管理通道（它的存储不是自己打开的） / "
+                                 "this server has no admin channel (it did not open its store itself)")
     if not _is_local(request):
-        raise HTTPException(403, "the admin channel answers only requests from this machine")
+        raise HTTPException(403, "管理通道只回答本机的请求 / the admin channel answers only requests from this machine")
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), served.admin_token.encode()):
-        raise HTTPException(401, "the admin token is not valid", headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(401, "管理令牌无效 / the admin token is not valid", headers={"WWW-Authenticate": "Bearer"})
     return served
 
 
@@ -165,7 +166,8 @@ def admin_build(served: Admin, body: BuildRequest) -> StreamingResponse:
             lines.put(e.to_dict())
         except Exception:  # noqa: BLE001 - reported to the command in the one error shape
             log.exception("the build failed")
-            lines.put(error_body("internal_error", "the build failed unexpectedly", "see the server log"))
+            lines.put(error_body("internal_error", "构建意外失败 / the build failed unexpectedly",
+                                 "请查看服务器日志 / see the server log"))
         finally:
             lines.put(None)
 

@@ -164,3 +164,42 @@ def test_a_failed_write_is_said_alike_by_a_local_and_a_remote_store() -> None:
             store.add_graphs([(G, b"not n-triples")])
         said.append(e.value.message.split(": ", 1)[0])
     assert said[0] == said[1] and said[0].startswith("写入 ")
+
+
+def test_a_server_lost_during_a_handed_write_is_said_chinese_first(zh_first: Callable[..., None]) -> None:
+    """What `dcpa import` (`derive`, `build`, `withdraw`) prints when the `dcpa serve` it handed its work to stops
+    answering, or answers what is not the one error shape: English alone, to a steward at the server's console."""
+    from kg import handoff
+    from kg.writer import ServerInfo
+
+    gone = ServerInfo(4242, "http://127.0.0.1:9", "t", "i", "/s")  # the discard port: nothing answers
+    with pytest.raises(DcpaError) as e:
+        handoff.derive(gone)
+    zh_first(e.value.message, "the server (pid 4242) stopped answering during the derive: ")
+    assert "派生" in e.value.message
+    zh_first(e.value.hint, "run the command again (an import that is in says 'already exists')")
+    zh_first(handoff.error_from(httpx.Response(502, text="Bad Gateway")).message,
+             "the server answered 502: Bad Gateway")
+    zh_first(handoff.error_from(httpx.Response(500, json={})).message, "the server refused the work")
+
+
+def test_the_admin_channels_refusals_are_chinese_first(tmp_path: Path, zh_first: Callable[..., None]) -> None:
+    """The admin channel's answers to a request it does not take (`dcpa import` prints them as it gets them)."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    from .conftest import Place
+
+    app = create_app(Place(tmp_path).settings, Store.memory())  # a store given to it: no admin channel
+    r = TestClient(app, client=("127.0.0.1", 50000)).get("/admin/ping")
+    assert r.status_code == 404
+    zh_first(r.json()["error"]["message"], "this server has no admin channel (it did not open its store itself)")
+    served = app.state.served
+    served.admin_token = "secret"
+    r = TestClient(app, client=("10.0.0.7", 50000)).get("/admin/ping")
+    assert r.status_code == 403
+    zh_first(r.json()["error"]["message"], "the admin channel answers only requests from this machine")
+    r = TestClient(app, client=("127.0.0.1", 50000)).get("/admin/ping", headers={"Authorization": "Bearer nope"})
+    assert r.status_code == 401
+    zh_first(r.json()["error"]["message"], "the admin token is not valid")
