@@ -169,8 +169,9 @@ class ServedStore:
         """Rebuild the store (``kg.build.build``) while the old version serves reads; writes get 503."""
         if not self.owned:
             raise StoreError(
+                "这个服务器的存储是交给它的（内存中的或远程的存储）：它不能重建 / "
                 "this server was given its store (an in-memory or remote store): it cannot rebuild it",
-                hint="rebuild where the store lives, with `dcpa build`",
+                hint="请在存储所在之处用 `dcpa build` 重建 / rebuild where the store lives, with `dcpa build`",
             )
         with self._cond:
             if self._building_since is not None:

@@ -225,8 +225,11 @@ def build(
         notes = versions.prepare(target)
         if versions.is_old_layout(target):
             raise StoreBusy(
+                f"{target} 的存储（旧版 dcpa 建的单个目录）正被另一个进程打开 / "
                 f"the store at {target} (a single directory, as older dcpa made it) is open in another process",
-                hint="the build moves it into the versioned layout first, which it can only do while no process "
+                hint="构建要先把它移入按版本存放的布局，这只能在没有进程打开它时进行："
+                "请停止读取它的进程（或打开它的服务器）后再构建 / "
+                "the build moves it into the versioned layout first, which it can only do while no process "
                 "has it open: stop the readers (or the server that opened it) and build again",
             )
         sound = _recover(settings, current, notes)
@@ -264,14 +267,18 @@ def build_remote(settings: Settings, villages: int, seed: int, progress: Progres
     store = open_store(settings)
     try:
         if store.read_only:
-            raise StoreError("the remote store is read-only here: it cannot be built",
-                             hint="set DCPA_SPARQL_UPDATE_ENDPOINT to the store's update endpoint")
+            raise StoreError("远程存储在这里是只读的：无法构建 / "
+                             "the remote store is read-only here: it cannot be built",
+                             hint="请把 DCPA_SPARQL_UPDATE_ENDPOINT 设为该存储的更新端点 / "
+                                  "set DCPA_SPARQL_UPDATE_ENDPOINT to the store's update endpoint")
         held = store.graphs()
         if held:
             raise StoreError(
+                f"{settings.sparql_endpoint} 的远程存储已有 {len(held)} 个图；构建只载入空的存储，什么都没有写入 / "
                 f"the remote store at {settings.sparql_endpoint} already holds {len(held)} graph(s); "
                 "a build loads an empty store only, and nothing was written",
-                hint="empty it with the store's own tools (docs/DEPLOYMENT.md), then build again",
+                hint="请用该存储自己的工具清空它（docs/DEPLOYMENT.md），再构建 / "
+                     "empty it with the store's own tools (docs/DEPLOYMENT.md), then build again",
             )
         recover(None, settings)  # interrupted writes of an earlier store: their files are settled
         stamp.clear(store)  # services over the store see a build under way (their search index follows it)
@@ -356,7 +363,8 @@ def _build_version(
         versions.mark_complete(version, report.to_dict())
     except OSError as e:
         versions.discard(version)
-        raise StoreError(f"building the store failed; the previous store is unchanged: {e}") from e
+        raise StoreError(f"构建存储失败，原来的存储没有改变 / "
+                         f"building the store failed; the previous store is unchanged: {e}") from e
     except BaseException:
         versions.discard(version)
         raise

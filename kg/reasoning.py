@@ -118,11 +118,15 @@ def check_consistency(
             consistent = False
         except owlready2.OwlReadyJavaError as e:
             raise ConfigurationError(
-                "HermiT could not run: " + str(e).strip().splitlines()[-1][:300],
-                hint="install a Java runtime (make java) and check the data is OWL 2 DL",
+                "HermiT 无法运行 / HermiT could not run: " + str(e).strip().splitlines()[-1][:300],
+                hint="请安装 Java 运行环境（make java），并检查数据是否符合 OWL 2 DL / "
+                     "install a Java runtime (make java) and check the data is OWL 2 DL",
             ) from e
         except FileNotFoundError as e:
-            raise ConfigurationError("Java was not found", hint="install a Java runtime (make java)") from e
+            raise ConfigurationError(
+                "没有找到 Java / Java was not found",
+                hint="请安装 Java 运行环境（make java） / install a Java runtime (make java)",
+            ) from e
     finally:
         world.close()
         os.unlink(path)

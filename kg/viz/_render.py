@@ -192,8 +192,9 @@ def inline_assets(*, charts: bool = False) -> dict[str, str]:
     missing = [str(p) for p in files.values() if not Path(p).exists()]
     if missing:
         raise ConfigurationError(
-            "browser assets are missing: " + ", ".join(missing),
-            hint="run `make assets` (or .venv/bin/python scripts/vendor_assets.py)",
+            "缺少浏览器资源文件 / browser assets are missing: " + ", ".join(missing),
+            hint="请运行 `make assets`（或 .venv/bin/python scripts/vendor_assets.py） / "
+                 "run `make assets` (or .venv/bin/python scripts/vendor_assets.py)",
         )
     out = {k: Path(p).read_text(encoding="utf-8") for k, p in files.items()}
     out["vis_js"] = _script_safe(out["vis_js"], "script")

@@ -4,6 +4,7 @@ export, a store another process writes) is said in Chinese first, then in Englis
 from __future__ import annotations
 
 import io
+import json
 import random
 from collections.abc import Callable
 from pathlib import Path
@@ -203,3 +204,36 @@ def test_the_admin_channels_refusals_are_chinese_first(tmp_path: Path, zh_first:
     r = TestClient(app, client=("127.0.0.1", 50000)).get("/admin/ping", headers={"Authorization": "Bearer nope"})
     assert r.status_code == 401
     zh_first(r.json()["error"]["message"], "the admin token is not valid")
+
+
+def test_what_stops_a_build_is_said_chinese_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   zh_first: Callable[..., None]) -> None:
+    """What `dcpa build` (and a rebuild asked of `dcpa serve`) says when it cannot build: English alone before."""
+    import kg.build
+    from api.serving import ServedStore
+    from kg.viz import _render
+
+    sparql = Settings(sparql_endpoint="http://store.invalid/sparql")
+    monkeypatch.setattr(kg.build, "open_store", lambda settings: _remote(writable=False))
+    with pytest.raises(DcpaError) as e:
+        kg.build.build(sparql)
+    zh_first(e.value.message, "the remote store is read-only here: it cannot be built")
+    zh_first(e.value.hint, "set DCPA_SPARQL_UPDATE_ENDPOINT to the store's update endpoint")
+    one = {"head": {"vars": ["g"]}, "results": {"bindings": [{"g": {"type": "uri", "value": str(GRAPH_ONTOLOGY)}}]}}
+    held = _remote(200, json.dumps(one).encode(), {"content-type": "application/sparql-results+json"})
+    monkeypatch.setattr(kg.build, "open_store", lambda settings: held)
+    with pytest.raises(DcpaError) as e:
+        kg.build.build(sparql)
+    zh_first(e.value.message, "the remote store at http://store.invalid/sparql already holds 1 graph(s)")
+    zh_first(e.value.hint, "empty it with the store's own tools (docs/DEPLOYMENT.md), then build again")
+
+    with pytest.raises(DcpaError) as e:
+        ServedStore(None, Settings(store_path=tmp_path / "store")).build()
+    zh_first(e.value.message, "this server was given its store (an in-memory or remote store): it cannot rebuild it")
+    zh_first(e.value.hint, "rebuild where the store lives, with `dcpa build`")
+
+    monkeypatch.setattr(_render, "VIS_JS", tmp_path / "vis.js")  # what `dcpa viz` needs before `make assets`
+    with pytest.raises(DcpaError) as e:
+        _render.inline_assets()
+    zh_first(e.value.message, f"browser assets are missing: {tmp_path / 'vis.js'}")
+    zh_first(e.value.hint, "run `make assets`")
