@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kg import viz
-from kg.errors import DcpaError
+from kg.errors import DcpaError, halves
 
 from .methods import allowed_methods
 from .paths import pages
@@ -53,9 +53,7 @@ def in_language(text: str | None, lang: str) -> str | None:
     message is written); the JSON keeps both for programs. A text that is not two halves is shown whole."""
     if not text:
         return text
-    zh, sep, en = text.partition(" / ")
-    if not sep or not any("\u4e00" <= c <= "\u9fff" for c in zh):
-        return text
+    zh, en = halves(text)
     return zh if lang == "zh" else en
 
 

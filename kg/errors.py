@@ -134,6 +134,18 @@ class InvalidParameter(DataError):
     code = "invalid_parameter"
 
 
+def is_chinese(text: str) -> bool:
+    """Whether ``text`` holds a Chinese character (CJK Unified Ideographs)."""
+    return any("\u4e00" <= c <= "\u9fff" for c in text)
+
+
+def halves(text: str) -> tuple[str, str]:
+    """The Chinese and the English half of a ``中文 / English`` text (the first " / " parts them, as every message
+    is written); a text not so written is both halves."""
+    zh, sep, en = text.partition(" / ")
+    return (zh, en) if sep and is_chinese(zh) else (text, text)
+
+
 @dataclass
 class Issue:
     """One problem in input data, located as precisely as the input allows."""
@@ -149,20 +161,36 @@ class Issue:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def location(self) -> str:
+        """Where, in English: ``needs.csv, row 4, column date``."""
         parts = [p for p in (self.file, self.sheet) if p]
         if self.row is not None:
             parts.append(f"row {self.row}")
-        if self.column:
-            parts.append(f"column {self.column}")
+        if self.column:  # a column known by its place is named so already ("column 3")
+            parts.append(self.column if self.column.removeprefix("column ").isdigit() else f"column {self.column}")
         return ", ".join(parts) or "(data)"
 
+    def location_zh(self) -> str:
+        """Where, in Chinese: ``needs.csv，第 4 行，“date”列`` (a column known by its place: ``第 3 列``)."""
+        parts = [p for p in (self.file, self.sheet) if p]
+        if self.row is not None:
+            parts.append(f"第 {self.row} 行")
+        if self.column:
+            place = self.column.removeprefix("column ")
+            parts.append(f"第 {place} 列" if place.isdigit() else f"“{self.column}”列")
+        return "，".join(parts) or "（数据）"
+
     def __str__(self) -> str:
-        text = f"{self.location()}: {self.message}"
+        """The problem as a line, ``中文 / English``: each half with its place, message, value and hint."""
+        message, hint = halves(self.message), halves(self.hint) if self.hint else None
+        zh = f"{self.location_zh()}：{message[0]}"
+        en = f"{self.location()}: {message[1]}"
         if self.value is not None:
-            text += f" (value: {self.value!r})"
-        if self.hint:
-            text += f" — {self.hint}"
-        return text
+            zh += f"（值：{self.value!r}）"
+            en += f" (value: {self.value!r})"
+        if hint:
+            zh += f"——{hint[0]}"
+            en += f" — {hint[1]}"
+        return f"{zh} / {en}"
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -114,8 +114,8 @@ def _commit(
         graphs={graph},
         added=added,
         interventions=interventions,
-        what="the import's files",
-        outcome="nothing was written",
+        what=("导入的文件", "the import's files"),
+        outcome=("什么都没有写入", "nothing was written"),
         progress=progress,
     )
 

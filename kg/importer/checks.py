@@ -17,7 +17,7 @@ from rdflib.namespace import RDF
 from .. import fastshacl
 from ..batchgraph import batch_graph
 from ..contract import StoreAPI
-from ..errors import Issue
+from ..errors import Issue, halves
 from ..facts import run_parallel
 from ..namespaces import DCPA, GRAPH_DERIVED, GRAPH_IMPORT_PREFIX, SH
 from ..resources import SHAPES_FILE, ontology_graph, shapes_graph, shared_ontology_graph
@@ -203,7 +203,8 @@ def shacl_issues(store: StoreAPI, batch: Batch) -> tuple[list[Issue], list[str]]
     business and are dropped.
     """
     if not SHAPES_FILE.exists():
-        return [], ["SHACL shapes (ontology/shapes.ttl) not found: only the reference checks ran"]
+        return [], ["没有找到 SHACL 约束（ontology/shapes.ttl）：只做了引用检查 / "
+                    "SHACL shapes (ontology/shapes.ttl) not found: only the reference checks ran"]
     context_graph = reference_context(store, batch)
     context = {r.iri for r in batch.references if r.iri not in batch.minted}
     # Results about nodes the batch creates count; nodes it only points at (areas…) are context.
@@ -218,14 +219,14 @@ def shacl_issues(store: StoreAPI, batch: Batch) -> tuple[list[Issue], list[str]]
         where: Located | None = batch.minted[r.focus][1] if r.focus in batch.minted else None  # type: ignore[index]
         column = _column_for(where, r.path)
         text = str(r.value) if isinstance(r.value, Literal | URIRef) else None
-        if r.severity != SH.Violation:
-            loc = f"{where.file} row {where.row}: " if where else ""
-            warnings.append(f"{loc}{msg}")
+        if r.severity != SH.Violation:  # said with its place, as a problem is
+            warnings.append(str(Issue(msg, file=where.file, sheet=where.sheet, row=where.row)) if where else msg)
             continue
         if where is None:
-            issues.append(Issue(f"SHACL: {msg} ({r.focus})", value=text))
+            zh, en = halves(msg)
+            issues.append(Issue(f"{zh}（{r.focus}） / {en} ({r.focus})", value=text))
         else:
-            issues.append(where.issue(f"SHACL: {msg}", column, text,
+            issues.append(where.issue(msg, column, text,
                                       "请查看模板 readme 表中这一列的说明 / see the column's help on the readme sheet"))
     return issues, warnings
 

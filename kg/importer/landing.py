@@ -44,8 +44,8 @@ def land(
     graphs: set[str],
     added: bool = False,
     interventions: set[str] | None = None,
-    what: str,
-    outcome: str,
+    what: tuple[str, str],
+    outcome: tuple[str, str],
     progress: Callable[[str, int, int], None] | None = None,
 ) -> None:
     """Keep ``files`` under ``entry`` (pending), run ``write(marker)`` — which writes the data and
@@ -56,8 +56,8 @@ def land(
     ``interventions``: the write changes nothing the rule reads but these interventions and their evaluations.
 
     ``undo(marker)`` must remove the data and the marker in one transaction. ``what`` and
-    ``outcome`` word the error when the sources cannot be kept: "could not keep {what} under
-    {imports path}: {error}; {outcome}". ``progress(step, done, total)`` hears of the two long steps,
+    ``outcome``, each (Chinese, English), word the error when the sources cannot be kept: "could not keep {what}
+    under {imports path}: {error}; {outcome}". ``progress(step, done, total)`` hears of the two long steps,
     "write" and "refresh" (a 100,000-row import at national scale spends minutes in them).
     """
 
@@ -75,7 +75,8 @@ def land(
         retain(root, entry, files)
     except OSError as e:
         raise StoreError(
-            f"could not keep {what} under {settings.imports_path}: {e}; {outcome}",
+            f"无法把{what[0]}保存到 {settings.imports_path}，{outcome[0]} / "
+            f"could not keep {what[1]} under {settings.imports_path}: {e}; {outcome[1]}",
             hint="请检查 DCPA_IMPORTS_PATH 是否可写 / check that DCPA_IMPORTS_PATH is writable",
         ) from e
     faults.point("write:retained")

@@ -232,8 +232,8 @@ def _commit(
         touched=affected_areas(store, changed),
         interventions=changed_interventions(changed),
         graphs={graph} | {q.graph_name.value for q in old if isinstance(q.graph_name, ox.NamedNode)},
-        what="the replacement",
-        outcome="nothing was changed",
+        what=("这次替换", "the replacement"),
+        outcome=("什么都没有改变", "nothing was changed"),
     )
 
 

@@ -32,7 +32,8 @@ def test_validation_failed_lists_every_issue_with_its_place() -> None:
     e = ValidationFailed(issues)
     assert e.exit_code == 1
     assert [d["row"] for d in e.to_dict()["error"]["details"]] == [3, 4]
-    assert str(issues[1]) == "needs.csv, row 4, column date: bad date (value: '2018-13-01') — use YYYY-MM-DD"
+    assert str(issues[1]).endswith(" / needs.csv, row 4, column date: bad date (value: '2018-13-01') — use YYYY-MM-DD")
+    assert str(issues[1]).startswith("needs.csv，第 4 行，“date”列：")
 
 
 def test_an_unexpected_crash_still_answers_in_the_error_shape() -> None:

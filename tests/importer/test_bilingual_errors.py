@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kg.cli import app
-from kg.errors import DcpaError
+from kg.errors import DcpaError, ValidationFailed
 from kg.importer import import_files, import_records, replace_record, withdraw
 from kg.importer.readers import read_file
 from kg.settings import Settings, get_settings
@@ -113,3 +113,53 @@ def test_the_cli_says_a_missing_file_chinese_first(tmp_path: Path, monkeypatch: 
     assert r.exit_code == 2
     message = next(x for x in r.stderr.splitlines() if x.startswith("error: "))
     zh_first(message.removeprefix("error: "), f"no such file: {tmp_path / 'needs.xlsx'}")
+
+
+def test_a_problem_the_shapes_find_is_said_chinese_first_with_its_place(
+        store: Store, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        zh_first: Callable[..., None]) -> None:
+    """A problem the SHACL shapes find in a file's row: `dcpa import` printed it with its place in English
+    ("needs.csv, row 2, column severity: SHACL: 严重程度… / severity…") and its message after "SHACL: "; a warning
+    of the shapes had its place in English alone ("needs.csv row 2: …")."""
+    from rdflib.namespace import RDF
+
+    from kg import fastshacl
+    from kg.importer import checks
+    from kg.namespaces import DCPA, SH
+
+    said = (("en", "severity must be exactly one integer from 1 to 5"),
+            ("zh", "严重程度必须恰好是一个 1 到 5 之间的整数"))
+
+    def shapes(severity: Any) -> Callable[[list[Any], set[Any]], list[fastshacl.Result]]:
+        """The shapes finding the need's severity wrong (``severity``: a violation, or a warning)."""
+        return lambda graphs, focus_on: [fastshacl.Result(f, DCPA.severity, None, severity, said) for f in focus_on
+                                         if (f, RDF.type, DCPA.Need) in graphs[0]]
+
+    monkeypatch.setattr(checks, "check_shapes", shapes(SH.Violation))
+    path = tmp_path / "needs.csv"
+    path.write_text("village_code,need_type,severity,people_affected,source,identified_on,surveyor\n"
+                    "210123206200,N22,4,120,survey,2018-05-12,张晓梅\n", encoding="utf-8")
+    with pytest.raises(ValidationFailed) as e:
+        import_files(store, [path], user="u", settings=settings)
+    [issue] = e.value.issues
+    zh_first(issue.message, "severity must be exactly one integer from 1 to 5")
+    line = str(issue)
+    assert line == ("needs.csv，第 2 行，“severity”列：严重程度必须恰好是一个 1 到 5 之间的整数"
+                    "——请查看模板 readme 表中这一列的说明 / needs.csv, row 2, column severity: "
+                    "severity must be exactly one integer from 1 to 5 — see the column's help on the readme sheet")
+    monkeypatch.setattr(checks, "check_shapes", shapes(SH.Warning))
+    [warning] = import_files(store, [path], user="u", settings=settings, dry_run=True).warnings
+    assert warning == ("needs.csv，第 2 行：严重程度必须恰好是一个 1 到 5 之间的整数 / "
+                       "needs.csv, row 2: severity must be exactly one integer from 1 to 5")
+
+
+def test_files_that_cannot_be_kept_are_said_chinese_first(store: Store, tmp_path: Path,
+                                                          zh_first: Callable[..., None]) -> None:
+    """An import whose files cannot be kept (DCPA_IMPORTS_PATH not writable) is refused: in English alone."""
+    blocked = tmp_path / "imports"
+    blocked.write_text("a file where the directory should be", encoding="utf-8")
+    with pytest.raises(DcpaError) as e:
+        import_records(store, "needs", [NEED], user="u",
+                       settings=Settings(imports_path=blocked, store_path=tmp_path / "store"))
+    zh_first(e.value.message, f"could not keep the import's files under {blocked}: ")
+    assert e.value.message.partition(" / ")[0].endswith("什么都没有写入")

@@ -92,7 +92,9 @@ def test_import_ok_then_bad_then_dry_run(env):
     bad = write_csv(env / "bad.csv", HEADER, [GOOD[:1] + ["N99"] + GOOD[2:]])
     res = runner.invoke(app, ["import", str(bad), "--user", "李四"])
     assert res.exit_code == 1
-    assert "bad.csv, row 2, column need_type: 未知的需求类型 / unknown need type (value: 'N99')" in res.stderr
+    # each problem as one line, its place, message, value and hint in Chinese, then all of it in English
+    assert "bad.csv，第 2 行，“need_type”列：未知的需求类型（值：'N99'）——" in res.stderr
+    assert " / bad.csv, row 2, column need_type: unknown need type (value: 'N99') — " in res.stderr
     assert dump(env) == before
 
     other = write_csv(env / "other.csv", HEADER, [GOOD[:5] + ["2019-01-01"] + GOOD[6:]])
