@@ -196,11 +196,12 @@ def distance_words(plan: Plan, lang: str = "zh") -> str:
     return f"This plan was {how[1]}it reaches at least {reached} of the best plan possible (in severity-weighted need)."
 
 
-def summary_rows(plan: Plan, lang: str = "zh", *, numbers: bool = False) -> list[tuple[str, Any]]:
+def summary_rows(plan: Plan, lang: str = "zh", *, numbers: bool = False, basis: bool = True) -> list[tuple[str, Any]]:
     """(what, value) lines that head a plan: budget, spent, needs met, what stays unmet, how good it is.
 
     The amounts and counts as text for a page (``5,000``), or with ``numbers`` as numbers, for a workbook whose
-    reader sums and compares them."""
+    reader sums and compares them; without the data basis if not ``basis`` (`dcpa plan` says it in both
+    languages after the table)."""
     zh = lang != "en"
     t = plan.totals
 
@@ -227,8 +228,9 @@ def summary_rows(plan: Plan, lang: str = "zh", *, numbers: bool = False) -> list
         ("按哪天的情况" if zh else "As of", plan.as_of + _left_out(plan, zh)),
         ("优先贫困村" if zh else "Poor villages first", ("是" if zh else "yes") if plan.poor_first else
          ("否" if zh else "no")),
-        ("数据依据" if zh else "Basis", plan.basis.note_zh if zh else plan.basis.note_en),
     ]
+    if basis:
+        lines.append(("数据依据" if zh else "Basis", plan.basis.note_zh if zh else plan.basis.note_en))
     return lines
 
 

@@ -124,8 +124,10 @@ CSV_TO_FILE_HINT = ("hint: 用 Excel 或 WPS 打开时中文会乱码：请改�
 
 
 def emit_rows(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] | None = None,
-              output: Path | None = None) -> None:
+              output: Path | None = None, heads: Sequence[str] | None = None) -> None:
     """Write rows to stdout, or to the file ``output``, as a table, JSON or CSV (UTF-8, Chinese kept as is).
+    ``heads``: the table's headings, one per column, in the answer's language (JSON and CSV keep the columns'
+    keys, which scripts read).
 
     CSV on stdout is plain UTF-8, so that pipes and scripts read it as it is; a CSV file written with ``-o`` is
     for a spreadsheet program: with a BOM and CRLF, as the API's ``format=csv`` downloads and the templates are
@@ -143,7 +145,7 @@ def emit_rows(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] |
         if _stdout_is_a_file():
             err(CSV_TO_FILE_HINT)
     elif fmt == "table":
-        table = render_table(rows, cols)
+        table = render_table(rows, cols, heads)
         if output is None:
             sys.stdout.write(table)
         else:
@@ -180,12 +182,12 @@ def _cell(v: Any) -> str:
     return for_terminal(str(_value(v)), keep_newlines=False)
 
 
-def render_table(rows: Sequence[dict[str, Any]], cols: Sequence[str]) -> str:
-    """A plain aligned text table that lines up with Chinese text."""
+def render_table(rows: Sequence[dict[str, Any]], cols: Sequence[str], heads: Sequence[str] | None = None) -> str:
+    """A plain aligned text table that lines up with Chinese text (headed by ``heads``, else by ``cols``)."""
     if not rows:
-        return "(no rows)\n"
+        return "（没有结果） / (no rows)\n"
     cells = [[_cell(r.get(c)) for c in cols] for r in rows]
-    heads = [_cell(c) for c in cols]
+    heads = [_cell(h) for h in (heads or cols)]
     widths = [max([display_width(h)] + [display_width(row[i]) for row in cells]) for i, h in enumerate(heads)]
 
     def line(values: Sequence[str]) -> str:

@@ -17,7 +17,6 @@ import typer
 
 from ..answers.basis import Basis
 from ..answers.gaps import GapDimension
-from ..answers.needs import left_out_note
 from ..answers.plan import PlanMethod
 from ..answers.recommend import (
     CANDIDATES_PER_NEED,
@@ -322,12 +321,11 @@ def plan(
         return
     # the head of the plan page and of its workbook, in the answer's language (an English line alone was all a
     # planner read: which area, for which day, what is left); the data basis follows in both languages
-    for what, value in summary_rows(p, lang):
-        if value not in (p.basis.note_zh, p.basis.note_en):
-            err(f"{what}{'：' if lang == 'zh' else ': '}{value}")
-    if p.known_by:  # as the gap report for the day says it
-        err(left_out_note(date.fromisoformat(p.known_by)))
-    emit_rows(allocation_rows(p, lang), fmt, list(ALLOCATION_COLUMNS), output=output)
+    for what, value in summary_rows(p, lang, basis=False):
+        err(f"{what}：{value}" if lang == "zh" else f"{what}: {value}")
+    i = 0 if lang == "zh" else 1
+    emit_rows(allocation_rows(p, lang), fmt, list(ALLOCATION_COLUMNS), output=output,
+              heads=[h[i] for h in ALLOCATION_COLUMNS.values()])
     _basis(p.basis, lang)
 
 

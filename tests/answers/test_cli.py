@@ -223,3 +223,20 @@ def test_recommend_explains_in_the_answer_s_language(store_dir: Path, monkeypatc
     assert zh.exit_code == 0 and en.exit_code == 0, zh.output + en.output
     assert " serves " not in zh.stdout and " 服务区域 " in zh.stdout
     assert " serves " in en.stdout and "RM3" not in zh.stdout + en.stdout
+
+
+def test_a_plan_is_summed_up_in_its_language(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`dcpa plan` headed its table with an English line ("spent 5,000 of 5,000 yuan; …") whatever --lang said,
+    and the table with the columns' keys: it now heads it as the plan page and the workbook do, in the plan's
+    language: budget, spent, needs met, how far from the best plan, the day; the table headed in that language."""
+    r = _run(store_dir, monkeypatch, "plan", "--budget", "5000", "--area", "2190")
+    assert r.exit_code == 0, r.output
+    assert "spent " not in r.stderr and "预算（元）：5,000" in r.stderr and "满足的需求：" in r.stderr
+    assert "方案好坏：这是最好的方案" in r.stderr
+    assert r.stdout.splitlines()[0].startswith("村代码") and "给什么（资源）" in r.stdout.splitlines()[0]
+    r = _run(store_dir, monkeypatch, "plan", "--budget", "5000", "--area", "2190", "--lang", "en")
+    assert r.exit_code == 0, r.output
+    assert "Budget (yuan): 5,000" in r.stderr and "How good: " in r.stderr and "预算" not in r.stderr
+    assert r.stdout.splitlines()[0].startswith("village code")
+    r = _run(store_dir, monkeypatch, "plan", "--budget", "5000", "--area", "2190", "--format", "csv")
+    assert r.stdout.splitlines()[0].startswith("village_code,village,resource")  # scripts read the keys
