@@ -104,7 +104,8 @@ class StoreLease:
                                 "try again when it is done; a writer that was killed loses the lease "
                                 f"within {self.lease:.0f} s")
             if not told and self._on_wait is not None:
-                self._on_wait(f"waiting for {self._whom()} to finish with the remote store…")
+                self._on_wait(f"等待 {self._whom()} 用完远程存储… / "
+                              f"waiting for {self._whom()} to finish with the remote store…")
                 told = True
             # polling the store for the state "free", with a deadline; at random moments, so that writers who
             # backed off together do not collide again

@@ -202,7 +202,7 @@ def migrate(store_path: Path | str) -> str | None:
     finally:
         fh.close()
         use_lock_file(p).unlink(missing_ok=True)
-    return f"moved the store of the old layout into {dest}"
+    return f"已把旧布局的存储移入 {dest} / moved the store of the old layout into {dest}"
 
 
 def prepare(store_path: Path | str) -> list[str]:
@@ -222,10 +222,12 @@ def prepare(store_path: Path | str) -> list[str]:
         old = sorted(p.parent.glob(f".{p.name}.old-*"))
         if complete:
             switch(p, complete[-1])
-            notes.append(f"the store pointed nowhere: now at its newest complete version {complete[-1].name}")
+            notes.append(f"存储原先没有指向任何版本，现已指向最新的完整版本 {complete[-1].name} / "
+                         f"the store pointed nowhere: now at its newest complete version {complete[-1].name}")
         elif old and not p.is_symlink():
             os.rename(old[-1], p)
-            notes.append(f"restored the store from {old[-1].name}, left by an interrupted build")
+            notes.append(f"已从中断的构建留下的 {old[-1].name} 恢复存储 / "
+                         f"restored the store from {old[-1].name}, left by an interrupted build")
     moved = migrate(p)
     if moved:
         notes.append(moved)

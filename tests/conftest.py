@@ -46,6 +46,23 @@ def _zh_first(text: str | None, english: str) -> None:
     assert english in en and not any("\u4e00" <= c <= "\u9fff" for c in english), text
 
 
+def _lines_chinese_first(text: str) -> None:
+    """Every line a command printed for its user says it in Chinese: a line without Chinese is the English twin of
+    the line before it (the data basis, said in the answer's language, then in the other)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert lines, "nothing said"
+    for i, line in enumerate(lines):
+        chinese = any("\u4e00" <= c <= "\u9fff" for c in line)
+        assert chinese or (i > 0 and any("\u4e00" <= c <= "\u9fff" for c in lines[i - 1])), \
+            f"English alone: {line!r} in\n{text}"
+
+
+@pytest.fixture(scope="session")
+def lines_chinese_first() -> Callable[[str], None]:
+    """The check that what a command printed on stderr is said in Chinese, line by line."""
+    return _lines_chinese_first
+
+
 @pytest.fixture(scope="session")
 def zh_first() -> Callable[..., None]:
     """The check that a message or hint is ``中文 / English``, its English part the one given (every message a user

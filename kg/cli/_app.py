@@ -62,6 +62,11 @@ def err(message: str) -> None:
     typer.echo(for_terminal(message), err=True)
 
 
+def wrote(path: object, zh: str = "", en: str = "") -> None:
+    """Say on stderr that a command wrote ``path`` (``zh`` and ``en``: what it holds, said after it)."""
+    err(f"已写入 {path}{zh} / wrote {path}{en}")
+
+
 def write_json(obj: Any, output: Path | None = None, **kwargs: Any) -> None:
     """Write ``obj`` to stdout (or ``output``) as indented UTF-8 JSON (control and bidi characters as \\u escapes)."""
     text = json_for_terminal(obj, indent=2, **kwargs) + "\n"
@@ -77,7 +82,7 @@ def _write_file(output: Path, data: bytes) -> None:
         output.write_bytes(data)
     except OSError as e:
         raise usage(f"无法写入 {output}：{e.strerror}", f"cannot write {output}: {e.strerror}") from None
-    err(f"wrote {output}")
+    wrote(output)
 
 
 def _stdout_is_a_file() -> bool:
@@ -215,7 +220,7 @@ def _language(value: str) -> str:
 LangOption = Annotated[str, typer.Option("--lang", callback=_language,
                                          help=f"Language of labels: {' or '.join(LANGS)}.")]
 
-__all__ = ["app", "main", "err", "fail", "usage", "parse_day", "emit_rows", "render_table", "write_json",
+__all__ = ["app", "main", "err", "fail", "usage", "wrote", "parse_day", "emit_rows", "render_table", "write_json",
            "FormatOption", "LangOption", "OutputOption"]
 
 

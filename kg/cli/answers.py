@@ -127,11 +127,11 @@ def query_cmd(
         with _store() as store:
             res = answer(store, name, params, limit=limit or get_settings().max_rows, real_only=real_only)
         if res.truncated:
-            err(f"(showing the first {len(res.rows)} rows)")
+            err(f"（只显示前 {len(res.rows)} 行） / (showing the first {len(res.rows)} rows)")
         marked: list[dict[str, Any]] = [{**r, "example": f} for r, f in zip(res.rows, res.example, strict=True)]
         emit_rows(marked, fmt, [*res.columns, "example"], output=output)
         if res.derived_as_of:
-            err(f"derived graph as of {res.derived_as_of}")
+            err(f"派生图截至 {res.derived_as_of} / derived graph as of {res.derived_as_of}")
         _basis(res.basis)
     except DcpaError as e:
         raise fail(e) from e
@@ -169,7 +169,7 @@ def search_cmd(
     if found.read_as:
         err(f"按简体“{found.read_as}”搜索（所输入的没有结果） / searched as {found.read_as} in simplified characters "
             "(nothing matched as typed)")
-    err(f"{found.total} match(es); {len(found.hits)} shown")
+    err(f"找到 {found.total} 个，显示 {len(found.hits)} 个 / {found.total} match(es); {len(found.hits)} shown")
 
 
 @app.command()
@@ -223,13 +223,17 @@ def recommend(
                 rows.append({**at, "need_type": n.need_type_label or n.need_type, "severity": n.severity,
                              "state": n.state, "candidate": NO_CANDIDATE})
         if not many:
-            err(f"{rep.village.label.get(lang)} ({rep.village.code}), as of {rep.as_of}: {len(rep.addressed)} "
+            err(f"{rep.village.label.get('zh')}（{rep.village.code}），截至 {rep.as_of}：{len(rep.addressed)} 条需求"
+                f"已满足，{len(rep.needs)} 条未满足（到达方式 {','.join(rep.reach)}） / "
+                f"{rep.village.label.get('en')} ({rep.village.code}), as of {rep.as_of}: {len(rep.addressed)} "
                 f"need(s) addressed, {len(rep.needs)} unmet (reach {','.join(rep.reach)})")
         for note in rep.notes:
             err(note)
     if found is not None:
-        err(f"{found.area.label.get(lang)} ({found.area.code}): {len(reps)} village(s) with needs left open, "
-            f"{sum(len(r.needs) for r in reps)} unmet need(s)")
+        unmet = sum(len(r.needs) for r in reps)
+        err(f"{found.area.label.get('zh')}（{found.area.code}）：{len(reps)} 个村仍有未满足的需求，共 {unmet} 条 / "
+            f"{found.area.label.get('en')} ({found.area.code}): {len(reps)} village(s) with needs left open, "
+            f"{unmet} unmet need(s)")
     emit_rows(rows, fmt, [*(["village"] if many else []), "need_type", "severity", "state", "rank", "kind",
                           "candidate", "library", "fit", "score", "unit_cost", "example", "why"], output=output)
     _basis(found.basis if found is not None else reps[0].basis, lang)
@@ -274,14 +278,13 @@ def gaps(
         _emit_json(rep.to_dict(), output)
         return
     t = rep.totals
-    # which area it read and for which day, in the answer's language first (it said it in English alone)
-    where = f"{rep.area.label.get(lang)} ({rep.area.code})" if rep.area else ("全部" if lang == "zh" else "everywhere")
-    zh = (f"{where}，截至 {rep.as_of}：需求 {t.needs} 项，已满足 {t.addressed} 项，已满足但未经验证 {t.unverified} 项，"
-          f"未满足 {t.unaddressed} 项（{t.unaddressed_share:.1%}）")
-    en = (f"{where}, as of {rep.as_of}: {t.needs} needs, {t.addressed} addressed, {t.unverified} not verified, "
-          f"{t.unaddressed} unaddressed ({t.unaddressed_share:.1%})")
-    err(zh if lang == "zh" else en)
-    err(en if lang == "zh" else zh)
+    # which area it read and for which day (it said it in English alone, and named no area)
+    zh_where = f"{rep.area.label.get('zh')}（{rep.area.code}）" if rep.area else "全部"
+    en_where = f"{rep.area.label.get('en')} ({rep.area.code})" if rep.area else "everywhere"
+    err(f"{zh_where}，截至 {rep.as_of}：{t.needs} 条需求，{t.addressed} 条已满足，{t.unverified} 条未经验证，"
+        f"{t.unaddressed} 条未满足（{t.unaddressed_share:.1%}） / "
+        f"{en_where}, as of {rep.as_of}: {t.needs} needs, {t.addressed} addressed, {t.unverified} not verified, "
+        f"{t.unaddressed} unaddressed ({t.unaddressed_share:.1%})")
     rows = [dict(g.to_dict(), label=g.label.get(lang) if g.label else None) for g in rep.groups]
     emit_rows(rows, fmt, ["code", "label", "needs", "addressed", "unverified", "unaddressed", "unaddressed_share",
                           "severe_unaddressed", "people_unaddressed", "example_needs"], output=output)

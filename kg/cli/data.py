@@ -11,7 +11,7 @@ import typer
 from ..contract import StoreAPI
 from ..errors import DcpaError
 from ..settings import get_settings
-from ._app import FormatOption, app, emit_rows, err, fail, parse_day, progress_bar, usage, write_json
+from ._app import FormatOption, app, emit_rows, err, fail, parse_day, progress_bar, usage, write_json, wrote
 
 if TYPE_CHECKING:
     pass
@@ -68,9 +68,13 @@ def build_cmd(
     except DcpaError as e:
         raise fail(e) from e
     if report.skipped:
-        err(f"the store at {report.store_path} is up to date ({report.triples:,} triples); use --force to rebuild")
+        err(f"{report.store_path} 的存储已是最新的（{report.triples:,} 个三元组）；要重建请加 --force / "
+            f"the store at {report.store_path} is up to date ({report.triples:,} triples); use --force to rebuild")
         return
     err(
+        f"已构建 {report.store_path}：{report.triples:,} 个三元组，用时 {report.seconds:.1f} 秒"
+        f"（{report.example_villages} 个示例村，种子 {report.seed}，"
+        f"重放了 {report.imports_replayed or 0} 次保留的导入） / "
         f"built {report.store_path}: {report.triples:,} triples in {report.seconds:.1f} s "
         f"({report.example_villages} example villages, seed {report.seed}, "
         f"{report.imports_replayed or 0} retained import(s) replayed)"
@@ -113,7 +117,8 @@ def generate_cmd(
         raise fail(e) from e
     except ValueError as e:
         raise typer.BadParameter(str(e)) from e
-    err(f"wrote {report.triples:,} triples for {report.villages:,} villages to {output}")
+    wrote(output, f"（{report.villages:,} 个村的 {report.triples:,} 个三元组）",
+          f" ({report.triples:,} triples for {report.villages:,} villages)")
 
 
 def _open_store() -> StoreAPI:
@@ -198,7 +203,7 @@ def export_cmd(
         store = _open_store()
         if fmt in RECORD_FORMATS:
             for path in _export_records(store, fmt, output):
-                err(f"wrote {path}")
+                wrote(path)
         elif output is None:
             out: IO[bytes] = sys.stdout.buffer
             export(store, fmt, out)
@@ -206,7 +211,7 @@ def export_cmd(
         else:
             with output.open("wb") as f:
                 export(store, fmt, f)
-            err(f"wrote {output}")
+            wrote(output)
     except DcpaError as e:
         raise fail(e) from e
 
@@ -275,6 +280,9 @@ def derive_cmd(
     except DcpaError as e:
         raise fail(e) from e
     when = f" as of {done.as_of}, stable until {done.stable_until or 'no known change'}" if done.as_of else ""
-    err(f"derived graph{when}: {done.needs:,} need(s) in {done.seconds:.1f} s")
+    when_zh = (f"（截至 {done.as_of}，{f'{done.stable_until} 之前有效' if done.stable_until else '未知何时变化'}）"
+               if done.as_of else "")
+    err(f"派生图{when_zh}：{done.needs:,} 条需求，用时 {done.seconds:.1f} 秒 / "
+        f"derived graph{when}: {done.needs:,} need(s) in {done.seconds:.1f} s")
 
 

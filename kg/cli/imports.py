@@ -16,7 +16,7 @@ from ..errors import DcpaError
 from ..importer import RECORD_KINDS, ImportReport, ImportUsageError, WithdrawReport, history, import_files, withdraw
 from ..settings import get_settings
 from ..writer import ServerInfo
-from ._app import FormatOption, app, emit_rows, err, fail, progress_bar, write_json
+from ._app import FormatOption, app, emit_rows, err, fail, progress_bar, write_json, wrote
 from ._writer import as_writer
 
 
@@ -67,11 +67,11 @@ def template_cmd(
         if target.is_dir():
             target = target / "dcpa-template.xlsx"
         write_xlsx_template(target, kind, with_villages=villages)
-        err(f"wrote {target}")
+        wrote(target)
     elif fmt == "csv":
         paths = write_csv_templates(output or Path("dcpa-templates"), kind)
         for p in paths:
-            err(f"wrote {p}")
+            wrote(p)
     else:
         err(f"error: 未知的格式 {fmt!r}；请使用 xlsx 或 csv / unknown format {fmt!r}; use xlsx or csv")
         raise typer.Exit(2)
@@ -127,12 +127,14 @@ def import_cmd(
     for w in report.warnings:
         err(f"warning: {w}")
     if report.skipped_examples:
-        err(f"skipped {report.skipped_examples} template example row(s)")
+        err(f"跳过了 {report.skipped_examples} 行模板示例 / skipped {report.skipped_examples} template example row(s)")
     total = sum(report.counts.values())
     if dry_run:
-        err(f"dry run: {total} record(s) valid ({report.triples} triples); nothing was written")
+        err(f"试运行：{total} 条记录有效（{report.triples} 个三元组），什么都没有写入 / "
+            f"dry run: {total} record(s) valid ({report.triples} triples); nothing was written")
     else:
-        err(f"imported {total} record(s) as batch {report.batch_id} ({report.triples} triples), by {report.user}")
+        err(f"已导入 {total} 条记录，批次 {report.batch_id}（{report.triples} 个三元组），导入人 {report.user} / "
+            f"imported {total} record(s) as batch {report.batch_id} ({report.triples} triples), by {report.user}")
 
 
 @app.command("history")
@@ -154,7 +156,8 @@ def history_cmd(
              if e.withdrawn_at else ""} for e in entries]
     emit_rows(rows, fmt, ["batch", "time", "user", "source", "records", "files", "state", "withdrawn"])
     if not entries:
-        err("no imports yet: `dcpa template` writes the forms, `dcpa import FILE` brings them in")
+        err("还没有导入：`dcpa template` 生成填报模板，`dcpa import FILE` 导入填好的文件 / "
+            "no imports yet: `dcpa template` writes the forms, `dcpa import FILE` brings them in")
 
 
 @app.command("withdraw")
@@ -196,11 +199,15 @@ def withdraw_cmd(
     else:
         emit_rows([{"kind": k, "records": v} for k, v in report.counts.items()], fmt, ["kind", "records"])
     if dry_run:
-        err(f"dry run: batch {batch} can be withdrawn ({report.triples} triples); nothing was changed")
+        err(f"试运行：批次 {batch} 可以撤回（{report.triples} 个三元组），什么都没有改变 / "
+            f"dry run: batch {batch} can be withdrawn ({report.triples} triples); nothing was changed")
     else:
-        err(f"withdrew batch {batch} ({report.triples} triples), by {report.user}; its files are kept")
+        err(f"已撤回批次 {batch}（{report.triples} 个三元组），撤回人 {report.user}；其文件仍保留 / "
+            f"withdrew batch {batch} ({report.triples} triples), by {report.user}; its files are kept")
     for k in report.kept:
-        err(f"stays: {k['record']} ({k['kind']}) was replaced since, in batch {k['replaced_in']}; to remove it, "
+        err(f"保留：{k['record']}（{k['kind']}）此后已在批次 {k['replaced_in']} 中被替换；"
+            "要删除它，请在撤回本批次后再撤回那个批次 / "
+            f"stays: {k['record']} ({k['kind']}) was replaced since, in batch {k['replaced_in']}; to remove it, "
             "withdraw that batch once this one is withdrawn")
 
 

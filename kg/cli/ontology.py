@@ -56,7 +56,7 @@ def docs(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(ontology_html(lang=lang, switch_href=twin.name), encoding="utf-8")
     twin.write_text(ontology_html(lang=other, switch_href=path.name), encoding="utf-8")
-    err(f"wrote {path} ({lang}) and {twin} ({other})")
+    err(f"已写入 {path}（{lang}）和 {twin}（{other}） / wrote {path} ({lang}) and {twin} ({other})")
 
 
 @ontology_app.command("check")

@@ -12,7 +12,7 @@ from ..connect import open_store
 from ..contract import StoreAPI
 from ..errors import DcpaError
 from ..settings import get_settings
-from ._app import LangOption, app, err, fail
+from ._app import LangOption, app, fail, wrote
 
 if TYPE_CHECKING:
     from ..viz import ViewGraph
@@ -45,7 +45,8 @@ def _write(build: Callable[[], ViewGraph], out: Path, lang: str) -> None:
     except DcpaError as e:
         raise fail(e) from e
     out.write_text(html, encoding="utf-8")
-    err(f"wrote {out} ({view.graph.number_of_nodes()} nodes, {view.graph.number_of_edges()} edges)")
+    nodes, edges = view.graph.number_of_nodes(), view.graph.number_of_edges()
+    wrote(out, f"（{nodes} 个节点，{edges} 条边）", f" ({nodes} nodes, {edges} edges)")
 
 
 @viz_app.command("village")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -72,8 +73,8 @@ def test_recommend_gaps_plan_similar(store_dir: Path, monkeypatch: pytest.Monkey
     assert json.loads(r.stdout)["needs"][0]["candidates"][0]["explanation"]
     r = _run(store_dir, monkeypatch, "gaps", "--area", "2190", "--by", "need_type", "--format", "csv")
     assert r.exit_code == 0 and "N12" in r.stdout
-    assert r.stderr.startswith("示例·甲市 (2190)，截至 ")  # which area and day, Chinese first (English alone)
-    assert "需求 12 项，已满足 3 项" in r.stderr and "(2190), as of " in r.stderr
+    assert r.stderr.startswith("示例·甲市（2190），截至 ")  # which area and day, Chinese first (English alone)
+    assert "12 条需求，3 条已满足" in r.stderr and "City A (2190), as of " in r.stderr
     # without an area: the province's cities, as the dashboard and /api/gaps give (it printed Liaoning's one row)
     r = _run(store_dir, monkeypatch, "gaps", "--format", "csv")
     assert r.stdout == _run(store_dir, monkeypatch, "gaps", "--area", "21", "--format", "csv").stdout
@@ -240,3 +241,17 @@ def test_a_plan_is_summed_up_in_its_language(store_dir: Path, monkeypatch: pytes
     assert r.stdout.splitlines()[0].startswith("village code")
     r = _run(store_dir, monkeypatch, "plan", "--budget", "5000", "--area", "2190", "--format", "csv")
     assert r.stdout.splitlines()[0].startswith("village_code,village,resource")  # scripts read the keys
+
+
+def test_what_the_answers_commands_report_is_said_in_chinese(store_dir: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              tmp_path: Path,
+                                                              lines_chinese_first: Callable[[str], None]) -> None:
+    """The line a gap report, a recommendation, a query, a search or a view leads or ends with ("as of …: 12 needs,
+    …", "… village(s) with needs left open", "(showing the first 1 rows)", "3 match(es); 3 shown", "wrote …") was
+    English alone whatever --lang said."""
+    for args in (["gaps", "--area", "2190"], ["recommend", V1], ["recommend", "219001"],
+                 ["query", "needs_by_evidence", "--param", "area=219002", "--limit", "1"], ["search", "2190"],
+                 ["viz", "village", V1, "-o", str(tmp_path / "v.html")]):
+        r = _run(store_dir, monkeypatch, *args)
+        assert r.exit_code == 0, (args, r.output)
+        lines_chinese_first(r.stderr)

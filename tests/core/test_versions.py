@@ -105,8 +105,8 @@ def test_a_crash_inside_an_older_swap_is_undone_by_the_next_writer(place: Place)
     store.close()
     os.rename(place.store_path, place.root / ".store.old-123-456")  # no store: the old swap's first rename
     notes = versions.prepare(place.store_path)
-    assert notes[0] == "restored the store from .store.old-123-456, left by an interrupted build"
-    assert notes[1].startswith("moved the store of the old layout into")  # and into the versioned layout
+    assert notes[0].endswith(" / restored the store from .store.old-123-456, left by an interrupted build")
+    assert " / moved the store of the old layout into" in notes[1]  # and into the versioned layout
     store = Store.open(place.store_path, create=False)
     assert store.count() == n
     store.close()

@@ -195,3 +195,25 @@ def test_an_export_imported_again_stores_what_was_exported(env):
     res = runner.invoke(app, ["import", str(env / "records.xlsx")])
     assert res.exit_code == 0, res.output
     assert surveyors() == sorted(typed)  # a workbook's text is read as it is
+
+
+def test_what_the_import_commands_report_is_said_in_chinese(env, lines_chinese_first):
+    """`dcpa template`, `import`, `history` and `withdraw` reported what they did in English alone ("wrote …",
+    "dry run: 1 record(s) valid …", "imported 1 record(s) as batch …", "withdrew batch …", "no imports yet …")."""
+    res = runner.invoke(app, ["history"])
+    assert res.exit_code == 0 and "no imports yet" in res.stderr
+    lines_chinese_first(res.stderr)
+    res = runner.invoke(app, ["template", "--format", "csv", "-o", str(env / "forms")])
+    assert res.exit_code == 0 and "wrote " in res.stderr
+    lines_chinese_first(res.stderr)
+    path = write_csv(env / "needs.csv", HEADER, [GOOD])
+    for args in (["--dry-run"], []):
+        res = runner.invoke(app, ["import", str(path), *args])
+        assert res.exit_code == 0 and "record(s)" in res.stderr, res.output
+        lines_chinese_first(res.stderr)
+    batch = runner.invoke(app, ["history", "--format", "json"]).stdout
+    batch = json.loads(batch)[0]["batch_id"]
+    for args in (["--dry-run"], []):
+        res = runner.invoke(app, ["withdraw", batch, "--reason", "重复", *args])
+        assert res.exit_code == 0 and f"batch {batch}" in res.stderr, res.output
+        lines_chinese_first(res.stderr)
