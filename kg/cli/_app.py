@@ -24,7 +24,7 @@ import typer
 
 from .. import __version__
 from ..answers.labels import LANGS
-from ..errors import DcpaError, ValidationFailed
+from ..errors import DcpaError, ValidationFailed, halves
 from ..safetext import csv_text, display_width, for_terminal, json_for_terminal
 
 app = typer.Typer(
@@ -60,6 +60,12 @@ def _root(
 def err(message: str) -> None:
     """Print a message to stderr (hidden characters from data shown as escapes)."""
     typer.echo(for_terminal(message), err=True)
+
+
+def labelled(zh_label: str, en_label: str, text: str) -> str:
+    """A message under its label, each half under its own: ``错误：中文 / error: English``."""
+    zh, en = halves(text)
+    return f"{zh_label}：{zh} / {en_label}: {en}"
 
 
 def wrote(path: object, zh: str = "", en: str = "") -> None:
@@ -114,18 +120,19 @@ FORMATS_TEXT = ("请使用 table、json 或 csv", "use table, json or csv")
 
 def fail(e: DcpaError) -> typer.Exit:
     """Report a library error on stderr and return the Exit carrying its exit code."""
-    err(f"error: {e.message}")
+    err(labelled("错误", "error", e.message))
     if isinstance(e, ValidationFailed):
         for issue in e.issues:
             err(f"  - {issue}")
     if e.hint:
-        err(f"hint: {e.hint}")
+        err(labelled("提示", "hint", e.hint))
     return typer.Exit(e.exit_code)
 
 
 #: Said when CSV goes to a file through stdout: the file has no BOM, so Excel and WPS read its Chinese as GBK.
-CSV_TO_FILE_HINT = ("hint: 用 Excel 或 WPS 打开时中文会乱码：请改用 -o 文件名.csv（带 BOM） / Excel and WPS show this "
-                    "file's Chinese garbled: write it with -o FILE.csv instead (with a BOM)")
+CSV_TO_FILE_HINT = labelled(
+    "提示", "hint", "用 Excel 或 WPS 打开时中文会乱码：请改用 -o 文件名.csv（带 BOM） / "
+    "Excel and WPS show this file's Chinese garbled: write it with -o FILE.csv instead (with a BOM)")
 
 
 def emit_rows(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] | None = None,
@@ -220,8 +227,8 @@ def _language(value: str) -> str:
 LangOption = Annotated[str, typer.Option("--lang", callback=_language,
                                          help=f"Language of labels: {' or '.join(LANGS)}.")]
 
-__all__ = ["app", "main", "err", "fail", "usage", "wrote", "parse_day", "emit_rows", "render_table", "write_json",
-           "FormatOption", "LangOption", "OutputOption"]
+__all__ = ["app", "main", "err", "fail", "usage", "wrote", "labelled", "parse_day", "emit_rows", "render_table",
+           "write_json", "FormatOption", "LangOption", "OutputOption"]
 
 
 def main() -> None:

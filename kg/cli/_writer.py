@@ -17,7 +17,7 @@ from ..connect import writer_lease
 from ..errors import StoreBusy, StoreError
 from ..settings import get_settings
 from ..writer import ServerInfo, WriterLock, holder
-from ._app import err
+from ._app import err, labelled
 
 T = TypeVar("T")
 
@@ -37,7 +37,7 @@ def as_writer(what: str, alone: Callable[[], T], served: Callable[[ServerInfo], 
         if lock.try_acquire():
             try:
                 for note in versions.prepare(store_path):
-                    err(f"note: {note}")
+                    err(labelled("注意", "note", note))
                 with writer_lease(get_settings(), what, on_wait=err):  # a remote store's own lease, too
                     return alone()
             finally:

@@ -11,7 +11,7 @@ import typer
 from ..contract import StoreAPI
 from ..errors import DcpaError
 from ..settings import get_settings
-from ._app import FormatOption, app, emit_rows, err, fail, parse_day, progress_bar, usage, write_json, wrote
+from ._app import FormatOption, app, emit_rows, err, fail, labelled, parse_day, progress_bar, usage, write_json, wrote
 
 if TYPE_CHECKING:
     pass
@@ -80,7 +80,7 @@ def build_cmd(
         f"{report.imports_replayed or 0} retained import(s) replayed)"
     )
     for note in report.notes:
-        err(f"note: {note}")
+        err(labelled("注意", "note", note))
 
 
 @app.command("generate")

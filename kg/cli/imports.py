@@ -16,7 +16,7 @@ from ..errors import DcpaError
 from ..importer import RECORD_KINDS, ImportReport, ImportUsageError, WithdrawReport, history, import_files, withdraw
 from ..settings import get_settings
 from ..writer import ServerInfo
-from ._app import FormatOption, app, emit_rows, err, fail, progress_bar, write_json, wrote
+from ._app import FormatOption, app, emit_rows, err, fail, labelled, progress_bar, write_json, wrote
 from ._writer import as_writer
 
 
@@ -59,8 +59,8 @@ def template_cmd(
 
     for k in kind or []:
         if k not in RECORD_KINDS:
-            err(f"error: 未知的记录种类 {k!r}；请使用以下之一：{', '.join(RECORD_KINDS)} / "
-                f"unknown kind {k!r}; use one of {', '.join(RECORD_KINDS)}")
+            err(f"错误：未知的记录种类 {k!r}；请使用以下之一：{', '.join(RECORD_KINDS)} / "
+                f"error: unknown kind {k!r}; use one of {', '.join(RECORD_KINDS)}")
             raise typer.Exit(2)
     if fmt == "xlsx":
         target = output or Path("dcpa-template.xlsx")
@@ -73,7 +73,7 @@ def template_cmd(
         for p in paths:
             wrote(p)
     else:
-        err(f"error: 未知的格式 {fmt!r}；请使用 xlsx 或 csv / unknown format {fmt!r}; use xlsx or csv")
+        err(f"错误：未知的格式 {fmt!r}；请使用 xlsx 或 csv / error: unknown format {fmt!r}; use xlsx or csv")
         raise typer.Exit(2)
 
 
@@ -125,7 +125,7 @@ def import_cmd(
         rows = [{"kind": k, "records": v} for k, v in report.counts.items()]
         emit_rows(rows, fmt, ["kind", "records"])
     for w in report.warnings:
-        err(f"warning: {w}")
+        err(labelled("警告", "warning", w))
     if report.skipped_examples:
         err(f"跳过了 {report.skipped_examples} 行模板示例 / skipped {report.skipped_examples} template example row(s)")
     total = sum(report.counts.values())

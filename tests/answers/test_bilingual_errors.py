@@ -98,5 +98,5 @@ def test_cli_refuses_chinese_first(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         get_settings.cache_clear()
     assert r.exit_code == 2
     lines = r.stderr.splitlines()
-    zh_first(next(x for x in lines if x.startswith("error: ")).removeprefix("error: "), english)
-    zh_first(next(x for x in lines if x.startswith("hint: ")).removeprefix("hint: "), hint)
+    zh_first(next(x for x in lines if x.startswith("错误：")), "error: " + english)
+    zh_first(next(x for x in lines if x.startswith("提示：")), "hint: " + hint)

@@ -112,7 +112,7 @@ def test_a_usage_mistake_is_said_chinese_first(args: tuple[str, ...], zh_first: 
     result = runner.invoke(app, list(args))
     assert result.exit_code == 2, result.output
     said = _said(result.output)
-    zh_first(said[said.index(":") + 1:].strip() if said.startswith(("Invalid value", "error:")) else said,
+    zh_first(said[said.index(":") + 1:].strip() if said.startswith("Invalid value") else said,
              USAGE_MISTAKES[args])
 
 
@@ -131,5 +131,7 @@ def test_a_wrong_setting_is_named_and_exits_2(tmp_path: Path, name: str, value: 
     assert out.returncode == 2, out.stderr
     assert "Traceback" not in out.stderr
     message, hint = out.stderr.splitlines()[:2]
-    zh_first(message.removeprefix("error: "), english)
-    zh_first(hint.removeprefix("hint: "), "correct or unset")
+    zh_first(message, english)
+    zh_first(hint, "correct or unset")
+    assert message.startswith("错误：") and " / error: " in message  # the labels too, each in its half
+    assert hint.startswith("提示：") and " / hint: " in hint

@@ -111,8 +111,8 @@ def test_the_cli_says_a_missing_file_chinese_first(tmp_path: Path, monkeypatch: 
     finally:
         get_settings.cache_clear()
     assert r.exit_code == 2
-    message = next(x for x in r.stderr.splitlines() if x.startswith("error: "))
-    zh_first(message.removeprefix("error: "), f"no such file: {tmp_path / 'needs.xlsx'}")
+    message = next(x for x in r.stderr.splitlines() if x.startswith("错误："))  # the label too: 错误 / error
+    zh_first(message, f"error: no such file: {tmp_path / 'needs.xlsx'}")
 
 
 def test_a_problem_the_shapes_find_is_said_chinese_first_with_its_place(
