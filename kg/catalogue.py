@@ -172,6 +172,7 @@ def parse_query_file(path: Path) -> CatalogueQuery:
         if key == "param":
             parts = [p.strip() for p in value.split("|")]
             if len(parts) != 4 or parts[1] not in PARAM_TYPES:
+                # for developers: the package's own query files (kg/queries), checked when they are read
                 raise DataError(
                     f"bad parameter line in {path.name}",
                     hint="write `# param: name | type | default | description` with type one of "
@@ -184,16 +185,19 @@ def parse_query_file(path: Path) -> CatalogueQuery:
     missing = [k for k in ("title_zh", "title_en", "description", "question") if k not in meta]
     unknown_uses = {u.strip() for v in meta.get("uses", []) for u in v.split(",")} - {"derived"}
     if unknown_uses:
+        # for developers: the package's own query files (kg/queries), checked when they are read
         raise DataError(
             f"{path.name} uses unknown part(s) {', '.join(sorted(unknown_uses))}",
             hint="the only `# uses:` value is derived",
         )
     if missing:
+        # for developers: the package's own query files (kg/queries), checked when they are read
         raise DataError(
             f"{path.name} lacks header field(s) {', '.join(missing)}",
             hint="every catalogue query starts with # title_zh/title_en/description/question lines",
         )
     if not re.search(r"\?real_only\b", text.split("WHERE", 1)[0]):
+        # for developers: the package's own query files (kg/queries), checked when they are read
         raise DataError(
             f"{path.name} does not project ?real_only",
             hint="every catalogue query projects ?real_only and leaves out example data when it is true",
@@ -201,6 +205,7 @@ def parse_query_file(path: Path) -> CatalogueQuery:
     lists = [c.strip() for v in meta.get("lists", []) for c in v.split(",") if c.strip()]
     unprojected = [c for c in lists if not re.search(rf"\?{re.escape(c)}\b", text.split("WHERE", 1)[0])]
     if unprojected:
+        # for developers: the package's own query files (kg/queries), checked when they are read
         raise DataError(f"{path.name} lists column(s) it does not project: {', '.join(unprojected)}",
                         hint="`# lists:` names projected variables holding GROUP_CONCATs with separator \" | \"")
     return CatalogueQuery(
@@ -231,6 +236,7 @@ def load_catalogue(directory: Path = QUERIES_DIR) -> dict[str, CatalogueQuery]:
     catalogue = {f.stem: parse_query_file(f) for f in files}
     for q in catalogue.values():
         if q.faster is not None and q.faster not in catalogue:
+            # for developers: the package's own query files (kg/queries), checked when they are read
             raise DataError(f"{q.name}.rq names a faster query {q.faster!r} that the catalogue lacks",
                             hint="`# faster:` names another .rq file of the catalogue, without .rq")
     _CACHE[directory] = (stamp, catalogue)

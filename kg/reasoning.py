@@ -133,13 +133,15 @@ def check_consistency(
 
     seconds = time.perf_counter() - t0
     if not consistent:
-        message = "inconsistent: the data contradicts the ontology's axioms"
+        zh, en = "不一致：数据与本体的公理矛盾", "inconsistent: the data contradicts the ontology's axioms"
     elif unsatisfiable:
-        message = f"consistent, but {len(unsatisfiable)} class(es) can have no instance"
+        zh, en = (f"一致，但有 {len(unsatisfiable)} 个类不可能有实例",
+                  f"consistent, but {len(unsatisfiable)} class(es) can have no instance")
     else:
-        message = "consistent; no unsatisfiable class"
+        zh, en = "一致；没有不可满足的类", "consistent; no unsatisfiable class"
     if sampled:
-        message += f" (checked a sample of {triples} triples)"
+        zh, en = zh + f"（抽查了 {triples} 个三元组）", en + f" (checked a sample of {triples} triples)"
+    message = f"{zh} / {en}"
     log.info("HermiT: %s in %.1f s", message, seconds)
     return ReasonerReport(consistent, unsatisfiable, seconds, triples, message, sampled)
 

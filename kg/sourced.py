@@ -59,6 +59,7 @@ def _object(relation: str, obj: str, policy_by_id: dict[str, dict[str, str]], wh
     if relation == "programme_category":
         return str(DCPAV[obj])
     if obj not in policy_by_id:
+        # for developers: the bundled reference tables (kg/data/reference), checked as they are read
         raise DcpaError(f"{where}: object {obj!r} is not a policy of policies.csv",
                         hint="use an id of policies.csv (P01…), or add the policy there with its source")
     return policy_iri(policy_by_id[obj])
@@ -76,9 +77,11 @@ def link_lines() -> Iterator[str]:
     for i, r in enumerate(policy_links(), start=2):
         where = f"policy_links.csv, row {i}"
         if r["relation"] not in LINK_PROPERTIES:
+            # for developers: the bundled reference tables (kg/data/reference), checked as they are read
             raise DcpaError(f"{where}: unknown relation {r['relation']!r}",
                             hint=f"use one of {', '.join(LINK_PROPERTIES)}")
         if r["subject"] not in policy_by_id:
+            # for developers: the bundled reference tables (kg/data/reference), checked as they are read
             raise DcpaError(f"{where}: subject {r['subject']!r} is not a policy of policies.csv",
                             hint="use an id of policies.csv (P01…)")
         prop = LINK_PROPERTIES[r["relation"]]
@@ -103,6 +106,7 @@ def real_library_lines() -> Iterator[str]:
     """The city and county public libraries that a public page names, each located in and serving its area."""
     for i, r in enumerate(libraries(), start=2):
         if r["level"] not in LIBRARY_CLASSES:
+            # for developers: the bundled reference tables (kg/data/reference), checked as they are read
             raise DcpaError(f"libraries.csv, row {i}: unknown level {r['level']!r}", hint="use city or county")
         s, source = iri(library_iri(r)), node("source", f"library-{_key(r['name_zh'], r['seen_at'])}")
         yield from _seen_on(source, r)

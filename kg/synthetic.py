@@ -111,6 +111,7 @@ def vocab() -> Vocab:
     """The SKOS schemes the generator draws from, read from ``ontology/vocab.ttl``."""
     g = ontology_graph()
     if not any(g.triples((None, RDF.type, SKOS.ConceptScheme))):
+        # for developers: the package's own vocabulary
         raise NotFound("the ontology has no SKOS schemes", hint="check ontology/vocab.ttl")
     resources = tuple(c for c in _scheme(g, "ResourceTypes") if c.top != c.code)
     return Vocab(

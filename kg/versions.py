@@ -168,8 +168,10 @@ def switch(store_path: Path | str, version: Path) -> None:
     """Point the store path at ``version`` (a complete version), atomically."""
     p = pointer(store_path)
     if completion(version) is None:
+        # for developers: the build's own steps, in their order, never leave these
         raise StoreError(f"refusing to switch to {version}: it is not complete")
     if p.is_dir() and not p.is_symlink():
+        # for developers: the build's own steps, in their order, never leave these
         raise StoreError(f"the store at {p} is of the old layout; `prepare` moves it into {versions_dir(p)} first")
     _point(p, version)
     faults.point("build:switched")

@@ -643,6 +643,7 @@ class WorkerPool:
                     raise self._spawn_error
                 left = end - time.monotonic()
                 if left <= 0 or self._closed:
+                    # for developers: a wait of the tests and benchmarks
                     raise StoreError(f"the query pool did not reach the awaited state (now {state})")
                 self._cond.wait(min(left, 0.5))
 

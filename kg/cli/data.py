@@ -152,22 +152,34 @@ def stats_cmd(fmt: FormatOption = "table") -> None:
         emit_rows(s.graphs, fmt, ["graph", "kind", "triples"])
         sm = s.summary()
         sys.stdout.write(
-            f"\n{sm['triples']:,} triples; instance data {sm['instance_triples']:,}, "
+            f"\n共 {sm['triples']:,} 个三元组；实例数据 {sm['instance_triples']:,}，其中示例数据 "
+            f"{sm['synthetic_triples']:,}（{sm['synthetic_share']:.1%}）；派生 {sm['derived_triples']:,} / "
+            f"{sm['triples']:,} triples; instance data {sm['instance_triples']:,}, "
             f"of which synthetic {sm['synthetic_triples']:,} ({sm['synthetic_share']:.1%}); "
             f"derived {sm['derived_triples']:,}\n"
         )
         d = sm["derived"]
         if d is None:
-            sys.stdout.write("no derived graph: answers apply the rule live (run `dcpa derive`)\n")
+            sys.stdout.write("还没有派生图：回答按规则实时计算（运行 `dcpa derive`） / "
+                             "no derived graph: answers apply the rule live (run `dcpa derive`)\n")
         else:
+            until_zh = f"{d['stable_until']} 之前有效" if d["stable_until"] else "未知何时变化"
             until = f"stable until {d['stable_until']}" if d["stable_until"] else "no known change ahead"
+            state_zh = ("是最新的" if d["current"]
+                        else "有一次写入正在进行（或被中断：任何写入或 `dcpa serve` 会完成它），"
+                             "结束前回答按规则实时计算"
+                        if d["write_under_way"]
+                        else "已不适用于今天：请运行 `dcpa derive`（在此之前回答按规则实时计算）")
             state = ("current" if d["current"]
                      else "a write is under way (or was cut short: any write or `dcpa serve` finishes it); until it "
                      "ends answers apply the rule live" if d["write_under_way"]
                      else "out of date for today: run `dcpa derive` (until then answers apply the rule live)")
-            sys.stdout.write(f"derived graph as of {d['as_of']}, {until}: {state}\n")
+            sys.stdout.write(f"派生图截至 {d['as_of']}，{until_zh}：{state_zh} / "
+                             f"derived graph as of {d['as_of']}, {until}: {state}\n")
             if d["next_identified"]:
-                sys.stdout.write(f"it leaves out the needs identified after {d['as_of']} (the first on "
+                sys.stdout.write(f"它未计入 {d['as_of']} 之后识别的需求（最早在 {d['next_identified']}）："
+                                 "截至某日的回答只计入当日已知的需求 / "
+                                 f"it leaves out the needs identified after {d['as_of']} (the first on "
                                  f"{d['next_identified']}): an answer as of a day counts the needs known by then\n")
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from ..errors import halves
 from ..resources import ontology_graph
 from ._app import FormatOption, LangOption, app, emit_rows, err, fail, usage
 
@@ -83,7 +84,9 @@ def check(
             report = check_consistency()
         except DcpaError as e:
             raise fail(e) from e
-        err(f"HermiT: {report.message} ({report.triples} triples, {report.seconds:.1f} s)")
+        zh, en = halves(report.message)
+        err(f"HermiT：{zh}（{report.triples} 个三元组，{report.seconds:.1f} 秒） / "
+            f"HermiT: {en} ({report.triples} triples, {report.seconds:.1f} s)")
         if not report.consistent:
             rows.append({"code": "inconsistent", "severity": "error", "term": "", "message": report.message})
             failed = True
@@ -93,6 +96,7 @@ def check(
             )
             failed = True
     emit_rows(rows, fmt, columns=["severity", "code", "term", "message"])
-    err(f"{len(rows)} finding(s), {'FAILED' if failed else 'ok'}")
+    err(f"{len(rows)} 项发现，{'未通过' if failed else '通过'} / "
+        f"{len(rows)} finding(s), {'FAILED' if failed else 'ok'}")
     if failed:
         raise typer.Exit(1)

@@ -3,9 +3,11 @@ export, a store another process writes) is said in Chinese first, then in Englis
 
 from __future__ import annotations
 
+import ast
 import io
 import json
 import random
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -237,3 +239,101 @@ def test_what_stops_a_build_is_said_chinese_first(tmp_path: Path, monkeypatch: p
         _render.inline_assets()
     zh_first(e.value.message, f"browser assets are missing: {tmp_path / 'vis.js'}")
     zh_first(e.value.hint, "run `make assets`")
+
+
+# -- every message written in the code ------------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+#: A message only a developer reads (a check of the package's own files, an invariant): marked on the line above the
+#: statement that says it, with why.
+DEVELOPERS = "# for developers"
+
+
+def _error_names() -> set[str]:
+    found, todo = set(), [DcpaError]
+    while todo:
+        cls = todo.pop()
+        found.add(cls.__name__)
+        todo += cls.__subclasses__()
+    return found | {"Issue"}
+
+
+def _texts(call: ast.Call, name: str, cli: bool) -> list[ast.expr]:
+    """The arguments of ``call`` that a user reads (empty when ``call`` carries nothing to a user)."""
+    keywords = [k.value for k in call.keywords if k.arg in ("message", "hint", "detail")]
+    if name in _error_names():
+        return call.args[:1] + keywords
+    if name == "HTTPException":
+        return call.args[1:2] + keywords
+    if name == "error_body":
+        return call.args[1:3] + keywords
+    if cli and name in ("err", "write", "echo"):
+        return call.args[:1]
+    return []
+
+
+def _english_alone(node: ast.expr) -> str | None:
+    """The written text of ``node`` when it says something in English with no Chinese (None when it is fine, or
+    when it is not written here: a variable, a call). ``f"{zh} / English"``: the Chinese half is ``zh``."""
+    parts: list[ast.expr] = []
+
+    def flat(n: ast.expr) -> bool:
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add):
+            return flat(n.left) and flat(n.right)
+        if isinstance(n, ast.JoinedStr):
+            parts.extend(n.values)
+            return True
+        if isinstance(n, ast.Constant) and isinstance(n.value, str):
+            parts.append(n)
+            return True
+        parts.append(n)  # a value said inside the text
+        return not parts[:-1] == []  # a text that is only a name or a call is not written here
+
+    if not flat(node) or not any(isinstance(p, ast.Constant) for p in parts):
+        return None
+    written = "".join(p.value if isinstance(p, ast.Constant) else "{}" for p in parts)
+    if any("\u4e00" <= c <= "\u9fff" for c in written) or written.startswith("{} / "):
+        return None
+    words = set(re.findall(r"[A-Za-z]{3,}", written.replace("{}", " "))) - {"dcpa"}  # the program's name is no word
+    return written if words else None
+
+
+def test_every_message_written_for_a_user_is_chinese_first() -> None:
+    """Each refusal (an error of kg.errors, an Issue, an HTTPException, an error body) and each line a command
+    prints, as written in kg/ and api/: English alone fails, unless marked as said to developers only
+    (``# for developers``, with why). A message made elsewhere (a helper, a variable) is checked by its own tests."""
+    found = []
+    for path in sorted([*ROOT.glob("kg/**/*.py"), *ROOT.glob("api/**/*.py")]):
+        source = path.read_text(encoding="utf-8")
+        lines = source.splitlines()
+        cli = path.parent.name == "cli"
+        tree = ast.parse(source)
+        marked = {n for stmt in ast.walk(tree) if isinstance(stmt, ast.Raise | ast.Return | ast.Expr | ast.Assign)
+                  and stmt.lineno > 1 and lines[stmt.lineno - 2].strip().startswith(DEVELOPERS)
+                  for n in range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1)}  # the statement under the mark
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or node.lineno in marked:
+                continue
+            f = node.func
+            name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+            for arg in _texts(node, name, cli):
+                text = _english_alone(arg)
+                if text is not None:
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {name}({text!r})")
+    assert not found, "English alone:\n" + "\n".join(found)
+
+
+def test_the_scan_finds_english_alone() -> None:
+    """The scan's own check: what it must refuse, and what it must let be."""
+    said = {
+        'StoreError("the store failed")': "the store failed",
+        'StoreError(f"write to {g} failed")': "write to {} failed",
+        'Issue("bad row", hint="use " + x)': "bad row",
+        'StoreError("存储出错 / the store failed")': None,
+        'StoreError(f"{zh} / the store failed: {e}")': None,
+        'StoreError(message)': None,
+        'StoreError(f"{e}")': None,
+    }
+    for code, english in said.items():
+        call = ast.parse(code).body[0].value  # type: ignore[attr-defined]
+        assert _english_alone(call.args[0]) == english, code
