@@ -36,7 +36,7 @@ from . import __version__, faults, search, stamp, versions
 from .connect import is_remote, open_store
 from .contract import StoreAPI
 from .derived import derive_all
-from .errors import DcpaError, StoreBusy, StoreError
+from .errors import DcpaError, StoreBusy, StoreError, halves
 from .importer import replay_retained
 from .importer.journal import recover
 from .namespaces import GRAPH_ONTOLOGY, GRAPH_REFERENCE, GRAPH_SYNTHETIC
@@ -314,7 +314,8 @@ def _recover(settings: Settings, current: StoreAPI | None, notes: list[str]) -> 
     except DcpaError as e:
         recover(None, settings)
         if versions.current(settings.store_path) is not None:  # there is a store, and it is not sound
-            notes.append(f"rebuilding: {e.message}")
+            zh, en = halves(e.message)
+            notes.append(f"重建：{zh} / rebuilding: {en}")
         return False
     try:
         recover(store, settings)

@@ -269,6 +269,10 @@ def _texts(call: ast.Call, name: str, cli: bool) -> list[ast.expr]:
         return call.args[1:3] + keywords
     if cli and name in ("err", "write", "echo"):
         return call.args[:1]
+    f = call.func  # a note or a warning an answer, a build or an import reports: notes.append(…)
+    if name == "append" and isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) \
+            and f.value.id in ("notes", "warnings"):
+        return call.args[:1]
     return []
 
 
@@ -299,8 +303,8 @@ def _english_alone(node: ast.expr) -> str | None:
 
 
 def test_every_message_written_for_a_user_is_chinese_first() -> None:
-    """Each refusal (an error of kg.errors, an Issue, an HTTPException, an error body) and each line a command
-    prints, as written in kg/ and api/: English alone fails, unless marked as said to developers only
+    """Each refusal (an error of kg.errors, an Issue, an HTTPException, an error body), note and warning and each
+    line a command prints, as written in kg/ and api/: English alone fails, unless marked as said to developers only
     (``# for developers``, with why). A message made elsewhere (a helper, a variable) is checked by its own tests."""
     found = []
     for path in sorted([*ROOT.glob("kg/**/*.py"), *ROOT.glob("api/**/*.py")]):
