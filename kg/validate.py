@@ -20,7 +20,7 @@ from rdflib.namespace import RDF
 
 from . import reasoning
 from .contract import StoreAPI
-from .errors import DcpaError
+from .errors import DcpaError, halves
 from .importer.checks import run_shacl
 from .namespaces import GRAPH_ONTOLOGY, SH
 from .store import to_rdflib
@@ -54,27 +54,39 @@ class ValidationReport:
         return asdict(self)
 
     def summary(self) -> list[str]:
-        scope = (
-            f"a random sample of {self.nodes_checked} of {self.nodes_total} nodes "
-            f"({self.triples_checked} triples with their neighbourhood, of {self.data_triples})"
+        """What `dcpa validate` found, a line a check, ``中文 / English``."""
+        scope_zh, scope = (
+            (f"随机抽样的 {self.nodes_checked} 个节点（共 {self.nodes_total} 个；"
+             f"{self.triples_checked} 个三元组及其邻近，共 {self.data_triples} 个）",
+             f"a random sample of {self.nodes_checked} of {self.nodes_total} nodes "
+             f"({self.triples_checked} triples with their neighbourhood, of {self.data_triples})")
             if self.sampled
-            else f"all {self.nodes_total} nodes ({self.data_triples} triples)"
+            else (f"全部 {self.nodes_total} 个节点（{self.data_triples} 个三元组）",
+                  f"all {self.nodes_total} nodes ({self.data_triples} triples)")
         )
         lines = [
+            f"SHACL：{'符合' if self.shacl_conforms else '不符合'}——检查了{scope_zh}；"
+            f"{self.violations} 处违反，{self.warnings} 个警告 / "
             f"SHACL: {'conforms' if self.shacl_conforms else 'does NOT conform'} — checked {scope}; "
             f"{self.violations} violation(s), {self.warnings} warning(s)"
         ]
         r = self.reasoner
         if r is None:
-            lines.append("HermiT: not run")
+            lines.append("HermiT：没有运行 / HermiT: not run")
         elif not r.get("ran", True):
-            lines.append(f"HermiT: could not run — {r.get('message')}")
+            zh, en = halves(str(r.get("message")))
+            lines.append(f"HermiT：无法运行——{zh} / HermiT: could not run — {en}")
         else:
-            state = "consistent" if r.get("consistent") else "INCONSISTENT"
+            state_zh, state = ("一致", "consistent") if r.get("consistent") else ("不一致", "INCONSISTENT")
             uns = r.get("unsatisfiable") or []
+            named = ", ".join(map(str, uns[:10]))
+            where_zh, where = halves(str(r.get("scope")))
+            seconds = f"{r.get('seconds', 0):.1f}"
             lines.append(
-                f"HermiT: {state} on {r.get('scope')}; {len(uns)} unsatisfiable class(es)"
-                f"{': ' + ', '.join(map(str, uns[:10])) if uns else ''}; {r.get('seconds', 0):.1f} s"
+                f"HermiT：在{where_zh}上{state_zh}；{len(uns)} 个不可满足的类{'：' + named if uns else ''}；"
+                f"{seconds} 秒 / "
+                f"HermiT: {state} on {where}; {len(uns)} unsatisfiable class(es){': ' + named if uns else ''}; "
+                f"{seconds} s"
             )
         return lines
 
@@ -204,13 +216,15 @@ def validate(
         if len(subjects) > reasoner_sample:
             r_nodes = sorted(rng.sample(subjects, reasoner_sample))
             r_data = _neighbourhood(store, graphs, r_nodes)
-            scope = f"a random sample of {reasoner_sample} of {len(subjects)} nodes ({len(r_data)} triples)"
+            scope = (f"随机抽样的 {reasoner_sample} 个节点（共 {len(subjects)} 个；{len(r_data)} 个三元组） / "
+                     f"a random sample of {reasoner_sample} of {len(subjects)} nodes ({len(r_data)} triples)")
         else:
             r_data = rdflib.Graph()
             for g in graphs:
                 for t in store.triples(g):
                     r_data.add(t)
-            scope = f"all {len(subjects)} nodes ({len(r_data)} triples)"
+            scope = (f"全部 {len(subjects)} 个节点（{len(r_data)} 个三元组） / "
+                     f"all {len(subjects)} nodes ({len(r_data)} triples)")
         rep = _reasoner(r_data, scope)
     consistent = rep is None or not rep.get("ran", True) or (bool(rep.get("consistent")) and not rep["unsatisfiable"])
     return ValidationReport(

@@ -28,6 +28,9 @@ def test_imported_data_conforms_and_the_sample_is_announced(store, settings, tmp
     part = validate(store, sample=4, reasoner=False, seed=1)
     assert part.sampled and part.nodes_checked == 4
     assert f"random sample of 4 of {full.nodes_total} nodes" in part.summary()[0]
+    # what `dcpa validate` prints, 中文 / English (English alone before)
+    assert part.summary()[0].startswith(f"SHACL：符合——检查了随机抽样的 4 个节点（共 {full.nodes_total} 个；")
+    assert full.summary()[1] == "HermiT：没有运行 / HermiT: not run"
 
 
 def test_large_graphs_are_sampled_by_default(store):
@@ -42,4 +45,4 @@ def test_hermit_finds_the_fixture_consistent(store):
     if not rep.reasoner.get("ran"):
         pytest.skip(f"HermiT cannot run here: {rep.reasoner.get('message')}")
     assert rep.reasoner["consistent"] and rep.conforms
-    assert "HermiT: consistent" in rep.summary()[1]
+    assert "HermiT: consistent" in rep.summary()[1] and rep.summary()[1].startswith("HermiT：在全部 ")
