@@ -210,7 +210,8 @@ def synthetic_hierarchy(extra: int, *, villages_per_township: int = VILLAGES_PER
     counties_needed = math.ceil(extra / per_county)
     per_city = max(10, math.ceil(counties_needed / 99))
     if per_city > _COUNTY_SLOTS or villages_per_township > _VILLAGE_SLOTS:
-        raise ValueError(f"{extra} extra villages do not fit the fictitious province's code space")
+        raise ValueError(f"虚构省的代码空间容不下另外 {extra} 个村 / "
+                         f"{extra} extra villages do not fit the fictitious province's code space")
     out = [Unit(SYNTHETIC_PROVINCE, "虚构省", None, 0, "Province")]
     made = 0
     city_i = county_i = 0
@@ -766,7 +767,7 @@ def generate(
     villages available, the rest are fictitious (province ``99``).
     """
     if villages < 0:
-        raise ValueError("villages must be >= 0")
+        raise ValueError("村数不能为负 / villages must be >= 0")
     rng = random.Random(seed)
     plan = plan_areas(villages, rng, area_code=area_code, villages_per_township=villages_per_township)
     return _Generator(out, rng, seed, plan, progress).run()

@@ -341,3 +341,16 @@ def test_the_scan_finds_english_alone() -> None:
     for code, english in said.items():
         call = ast.parse(code).body[0].value  # type: ignore[attr-defined]
         assert _english_alone(call.args[0]) == english, code
+
+
+def test_a_generation_that_cannot_be_made_is_said_chinese_first(tmp_path: Path,
+                                                                 zh_first: Callable[..., None]) -> None:
+    """`dcpa generate --villages -1` answered "villages must be >= 0" in English alone."""
+    from typer.testing import CliRunner
+
+    from kg.cli import app
+
+    r = CliRunner().invoke(app, ["generate", "--villages", "-1", "-o", str(tmp_path / "x.nt")])
+    assert r.exit_code == 2
+    said = " ".join(line.strip("│ ") for line in r.stderr.splitlines())
+    zh_first(said[said.index("村数"):], "villages must be >= 0")
