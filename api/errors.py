@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kg import viz
-from kg.errors import DcpaError, halves
+from kg.errors import DcpaError, halves, is_chinese
 
 from .methods import allowed_methods
 from .paths import pages
@@ -170,6 +170,8 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = str(exc.detail)
         if exc.status_code in _HTTP_WORDS and detail == HTTPStatus(exc.status_code).phrase:  # English alone
             detail = _HTTP_WORDS[exc.status_code]
+        elif not is_chinese(detail):  # Starlette's own words ("Missing boundary in multipart."): under the heading
+            detail = f"{_HEADINGS.get(exc.status_code, ('出错了', ''))[0]} / {detail}"
         return respond(request, error_body(code, detail), exc.status_code, headers)
 
     @app.exception_handler(RequestValidationError)

@@ -261,3 +261,13 @@ def test_the_endpoints_limits_already_bilingual_stay_so(sparql_url: str, zh_firs
     e = answer_too_large(2_000_000, 1_000_000)
     zh_first(e.message, "the answer is 2,000,000 bytes, more than the limit of 1,000,000 bytes (DCPA_MAX_ANSWER_BYTES)")
     zh_first(e.hint, "select fewer or shorter values")
+
+
+def test_the_frameworks_own_refusals_are_chinese_first(make_client: Callable[..., TestClient],
+                                                       zh_first: Callable[..., None]) -> None:
+    """An upload whose multipart body has no boundary was refused 400 "Missing boundary in multipart." (Starlette's
+    words) alone: it now has the status's heading in Chinese before it."""
+    r = make_client(api_token=TOKEN).post("/api/imports", content=b"x",
+                                          headers={**AUTH, "Content-Type": "multipart/form-data"})
+    assert r.status_code == 400, r.text
+    zh_first(r.json()["error"]["message"], "Missing boundary in multipart.")
