@@ -17,7 +17,7 @@ from rdflib.namespace import RDF
 from .. import fastshacl
 from ..batchgraph import batch_graph
 from ..contract import StoreAPI
-from ..errors import Issue, halves
+from ..errors import Issue, halves, is_chinese
 from ..facts import run_parallel
 from ..namespaces import DCPA, GRAPH_DERIVED, GRAPH_IMPORT_PREFIX, SH
 from ..resources import SHAPES_FILE, ontology_graph, shapes_graph, shared_ontology_graph
@@ -251,9 +251,11 @@ def check_shapes(graphs: list[rdflib.Graph], focus_on: set[URIRef]) -> list[fast
 
 
 def _message(messages: tuple[tuple[str | None, str], ...]) -> str:
-    """A result's message as ``中文 / English`` (either alone when the shape has only one)."""
+    """A result's message as ``中文 / English`` (either alone when the shape has only one). Messages without their
+    language (pySHACL drops the tags of a SPARQL constraint's): the Chinese first."""
     by_lang = {lang: text for lang, text in messages}
-    parts = [by_lang[k] for k in ("zh", "en") if k in by_lang] or [text for _, text in messages]
+    parts = [by_lang[k] for k in ("zh", "en") if k in by_lang] or sorted(
+        (text for _, text in messages), key=lambda text: not is_chinese(text))
     return " / ".join(parts) or "违反约束 / constraint violated"
 
 

@@ -163,3 +163,13 @@ def test_files_that_cannot_be_kept_are_said_chinese_first(store: Store, tmp_path
                        settings=Settings(imports_path=blocked, store_path=tmp_path / "store"))
     zh_first(e.value.message, f"could not keep the import's files under {blocked}: ")
     assert e.value.message.partition(" / ")[0].endswith("什么都没有写入")
+
+
+def test_a_shapes_message_without_its_language_is_chinese_first(zh_first: Callable[..., None]) -> None:
+    """pySHACL (the importer's fallback for a shape kg.fastshacl does not support) gives a SPARQL constraint's
+    messages without their language tags: the English, sorted first, led the message."""
+    from kg.importer.checks import _message
+
+    said = _message(((None, "severity must be exactly one integer from 1 to 5"),
+                     (None, "严重程度必须恰好是一个 1 到 5 之间的整数")))
+    zh_first(said, "severity must be exactly one integer from 1 to 5")
