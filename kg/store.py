@@ -277,7 +277,7 @@ class Store(ReadMethods):
             raise StoreError(
                 f"{p} 的存储已损坏或没有建完：{real} 里没有完整的存储（缺少 CURRENT 文件） / "
                 f"the store at {p} is damaged or half-built: {real} holds no complete store (no CURRENT file)",
-                hint=_REBUILD_HINT,
+                hint=versions.REBUILD_HINT,
             )
         try:
             inner = ox.Store.read_only(str(real)) if read_only else ox.Store(str(real))
@@ -474,15 +474,12 @@ class Store(ReadMethods):
             self._use = None
 
 
-_REBUILD_HINT = ("请运行 `dcpa build` 重建（保留的导入会重放，用户录入的数据不会丢失） / "
-                 "run `dcpa build` to rebuild it (retained imports are replayed, nothing users entered is lost)")
-
-
 def _open_error(path: Path, e: Exception) -> StoreError:
     """Say plainly why a store did not open: damaged, or in use by another writer (``StoreBusy``)."""
     text = str(e)
     if text.startswith("Corruption") or "Corruption:" in text:
-        return StoreError(f"{path} 的存储已损坏 / the store at {path} is damaged: {text}", hint=_REBUILD_HINT)
+        return StoreError(f"{path} 的存储已损坏 / the store at {path} is damaged: {text}",
+                          hint=versions.REBUILD_HINT)
     if "lock" in text.lower():
         return StoreBusy(
             f"无法打开 {path} 的存储：另一个进程正以写入方式打开它 / "
@@ -492,7 +489,8 @@ def _open_error(path: Path, e: Exception) -> StoreError:
             "is `dcpa serve` or another dcpa command running? The dcpa commands hand their work to a "
             "running server; wait for other commands to finish.",
         )
-    return StoreError(f"无法打开 {path} 的存储 / cannot open the store at {path}: {text}", hint=_REBUILD_HINT)
+    return StoreError(f"无法打开 {path} 的存储 / cannot open the store at {path}: {text}",
+                      hint=versions.REBUILD_HINT)
 
 
 def binding_term(value: Any) -> Any:

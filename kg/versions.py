@@ -39,8 +39,9 @@ from .errors import StoreError
 log = logging.getLogger(__name__)
 
 DONE_SUFFIX = ".done.json"
-_BUILD_HINT = ("请运行 `dcpa build` 重建（保留的导入会重放，用户录入的数据不会丢失） / "
-               "run `dcpa build` to rebuild it (retained imports are replayed, nothing users entered is lost)")
+#: What to do about a store that is damaged or half-built (said by kg.store too).
+REBUILD_HINT = ("请运行 `dcpa build` 重建（保留的导入会重放，用户录入的数据不会丢失） / "
+                "run `dcpa build` to rebuild it (retained imports are replayed, nothing users entered is lost)")
 
 
 def pointer(store_path: Path | str) -> Path:
@@ -123,7 +124,7 @@ def check_open(store_path: Path | str, real: Path) -> None:
         raise StoreError(
             f"{pointer(store_path)} 的存储不完整：它的版本 {real.name} 没有建完 / "
             f"the store at {pointer(store_path)} is incomplete: its version {real.name} was never finished",
-            hint=_BUILD_HINT,
+            hint=REBUILD_HINT,
         )
 
 

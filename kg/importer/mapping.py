@@ -54,6 +54,12 @@ REF_CLASS = {
 RESOURCE_CLASS = {"R1": DCPA.DigitalResource, "R2": DCPA.Terminal, "R3": DCPA.TrainingCourse, "R4": DCPA.Platform}
 
 
+#: A required column left empty (a row's own, or the need's evidence source).
+REQUIRED_MISSING = "必填项为空 / required value missing"
+#: A record sent to the API that is not a JSON object (an import of records, a replacement).
+NOT_AN_OBJECT = "记录不是对象 / record is not an object"
+
+
 @dataclass
 class Located:
     """Where a record came from, for provenance and for error messages."""
@@ -517,7 +523,7 @@ def add_rows(
         for col in spec.required:
             if col.key in where.headers and col.key not in values and col.key not in cells:
                 batch.issues.append(
-                    where.issue("必填项为空 / required value missing", col.key, "",
+                    where.issue(REQUIRED_MISSING, col.key, "",
                                 f"请填写“{col.zh}” / fill in '{col.header}'")
                 )
                 ok = False
@@ -586,7 +592,7 @@ def _check_row(batch: Batch, spec: RecordSpec, where: Located, values: dict[str,
                 "a need that rests on an interview has source 'interview'; clear one of the two"))
         elif src is None and "interview" not in values:
             batch.issues.append(where.issue(
-                "必填项为空 / required value missing", "source", "",
+                REQUIRED_MISSING, "source", "",
                 "请填写 'source'（survey、interview 或 document），或填写该需求所依据的“访谈编号” / "
                 "fill in 'source' (survey, interview or document), or give the 'Interview ID' the need rests on"))
         if "quote" in values and "interview" not in values:
@@ -802,7 +808,7 @@ def unknown_keys(kind: str, source_name: str, records: list[dict[str, Any]]) -> 
     issues = []
     for i, rec in enumerate(records, start=1):
         if not isinstance(rec, dict):
-            issues.append(Issue("记录不是对象 / record is not an object", file=source_name, sheet=kind, row=i))
+            issues.append(Issue(NOT_AN_OBJECT, file=source_name, sheet=kind, row=i))
             continue
         for k in rec:
             if k not in spec.keys:

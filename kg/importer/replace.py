@@ -34,7 +34,7 @@ from ..updates import quad_ops, request
 from .batch import ImportReport, batch_entry, batch_report, batch_time, build_batch, checked_user, new_batch_id
 from .checks import shacl_issues, store_types
 from .landing import land
-from .mapping import Batch, record_rows, unknown_keys, unsafe_text
+from .mapping import NOT_AN_OBJECT, Batch, record_rows, unknown_keys, unsafe_text
 from .readers import ImportUsageError
 from .specs import RECORD_KINDS, REPLACEABLE
 from .supersede import superseded_ops
@@ -74,7 +74,7 @@ def replace_record(
         )
     user = checked_user(user)
     if not isinstance(record, dict):
-        raise ValidationFailed([Issue("记录不是对象 / record is not an object", file=SOURCE_NAME, sheet=kind)])
+        raise ValidationFailed([Issue(NOT_AN_OBJECT, file=SOURCE_NAME, sheet=kind)])
     iri = record_iri(kind, record_id)
     cls = REPLACEABLE[kind][1]
     if not store.ask(f"ASK {{ <{iri}> a/rdfs:subClassOf* <{cls}> }}"):
