@@ -12,22 +12,87 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import stat
 import sys
 from collections.abc import Iterator, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
+from typer.core import TyperGroup
 
 from .. import __version__
 from ..answers.labels import LANGS
 from ..errors import DcpaError, ValidationFailed, halves
 from ..safetext import csv_text, display_width, for_terminal, json_for_terminal
 
+
+def _is(e: BaseException, name: str) -> bool:
+    """Whether ``e`` is a Click exception of this class (Typer ships its own copy of Click: known by name)."""
+    return any(c.__name__ == name for c in type(e).__mro__)
+
+
+def _usage_said(e: Any) -> str:
+    """A usage mistake Click found (an option missing, a value it cannot read, an unknown option or command), said as
+    every message is: ``中文 / English`` (the English as Click words it; a message of ``usage()`` parted in two)."""
+    english = e.format_message()
+    names = " ".join(re.findall(r"'[^']*'", english.split(":", 1)[0]))
+    if _is(e, "MissingParameter"):
+        kind = e.param_type or (e.param.param_type_name if e.param else "")
+        zh = f"缺少{'选项' if kind == 'option' else '参数'} {names}".rstrip()
+    elif _is(e, "BadParameter"):
+        zh_said, en_said = halves(e.message)
+        english = english.replace(e.message, en_said)
+        zh = (f"{names} 的值无效" if names else "值无效") + (f"：{zh_said}" if zh_said != en_said else "")
+    elif _is(e, "NoSuchOption"):
+        zh = f"没有选项 {e.option_name}"
+    elif _is(e, "BadOptionUsage"):
+        zh = f"选项 {e.option_name} 的用法不对"
+    elif english.startswith("No such command"):
+        zh = f"没有命令 {names}"
+    else:
+        zh = "命令的用法不对"
+    return f"{zh} / {english}"
+
+
+def _chinese_first(e: Exception) -> Exception:
+    """A usage mistake Click found, said Chinese first (any other exception, and Click's help for a bare group, as
+    they are)."""
+    if not _is(e, "UsageError") or _is(e, "NoArgsIsHelpError"):
+        return e
+    usage_error = next(c for c in type(e).__mro__ if c.__name__ == "UsageError")
+    said: Any = usage_error(_usage_said(e), ctx=getattr(e, "ctx", None))
+    said.exit_code = getattr(e, "exit_code", 2)
+    return cast(Exception, said)
+
+
+class _Group(TyperGroup):
+    """dcpa's commands, whose usage mistakes (found by Click before a command runs) are said Chinese first."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except Exception as e:  # noqa: BLE001 - a usage mistake is said again, anything else raised as it was
+            said = _chinese_first(e)
+            if said is e:
+                raise
+            raise said from e
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as e:  # noqa: BLE001 - as above
+            said = _chinese_first(e)
+            if said is e:
+                raise
+            raise said from e
+
+
 app = typer.Typer(
+    cls=_Group,
     name="dcpa",
     help=(
         "Knowledge graph for digital cultural poverty alleviation by public libraries.\n\n"

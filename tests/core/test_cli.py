@@ -135,3 +135,28 @@ def test_a_wrong_setting_is_named_and_exits_2(tmp_path: Path, name: str, value: 
     zh_first(hint, "correct or unset")
     assert message.startswith("错误：") and " / error: " in message  # the labels too, each in its half
     assert hint.startswith("提示：") and " / hint: " in hint
+
+
+#: a mistake Click finds before a command runs → the English Click says it in, kept after the Chinese
+CLICK_MISTAKES = {
+    ("plan",): ("缺少选项 '--budget'", "Missing option '--budget'."),
+    ("plan", "--budget", "abc"): ("'--budget' 的值无效", "Invalid value for '--budget': "),
+    ("plan", "--budgt", "3"): ("没有选项 --budgt", "No such option: --budgt"),
+    ("gaps", "--min-severity", "9"): ("'--min-severity' 的值无效", "Invalid value for '--min-severity'"),
+    ("nosuch",): ("没有命令 'nosuch'", "No such command 'nosuch'."),
+    ("derive", "--as-of", "2020-02-30"): ("值无效：--as-of '2020-02-30' 不是 YYYY-MM-DD 格式的日期",
+                                          "Invalid value: --as-of '2020-02-30' is not a date YYYY-MM-DD"),
+}
+
+
+@pytest.mark.parametrize("args", CLICK_MISTAKES, ids=" ".join)
+def test_a_mistake_click_finds_is_said_chinese_first(args: tuple[str, ...], zh_first: Any) -> None:
+    """`dcpa plan` without --budget said "Missing option '--budget'." alone, `--budget abc` "Invalid value for
+    '--budget': …", an unknown option or command the same; a message of ours came after Click's English
+    ("Invalid value: --as-of … 不是 … / …")."""
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 2, result.output
+    said = _said(result.output).partition(" Error ")[2]
+    chinese, english = CLICK_MISTAKES[args]
+    assert said.startswith(chinese), said
+    zh_first(said, english)
