@@ -140,7 +140,7 @@ def test_a_wrong_setting_is_named_and_exits_2(tmp_path: Path, name: str, value: 
 #: a mistake Click finds before a command runs → the English Click says it in, kept after the Chinese
 CLICK_MISTAKES = {
     ("plan",): ("缺少选项 '--budget'", "Missing option '--budget'."),
-    ("plan", "--budget", "abc"): ("'--budget' 的值无效", "Invalid value for '--budget': "),
+    ("query", "needs_by_type", "--limit", "abc"): ("'--limit' 的值无效", "Invalid value for '--limit': "),
     ("plan", "--budgt", "3"): ("没有选项 --budgt", "No such option: --budgt"),
     ("gaps", "--min-severity", "9"): ("'--min-severity' 的值无效", "Invalid value for '--min-severity'"),
     ("nosuch",): ("没有命令 'nosuch'", "No such command 'nosuch'."),
