@@ -29,7 +29,7 @@ from .namespaces import (
     GRAPH_WITHDRAWN_PREFIX,
     PREFIXES,
 )
-from .settings import Settings
+from .settings import Settings, get_settings
 
 #: Nodes per graph and class: one pass over the type triples, every graph (the project's are kept by
 #: ``stats``: the same filter in the query, tested on each of 3.4M rows, made 0.9 s at national scale 4.6 s).
@@ -137,16 +137,21 @@ class Stats:
 def stats(store: StoreAPI, settings: Settings | None = None, today: date | None = None) -> Stats:
     """Counts by graph, by class (real, example and derived, with zh/en labels) and headline counts, and
     which day the derived graph answers for (``current``: whether that covers ``today``, default the
-    settings' as-of date or today, and no write is changing it: ``write_under_way``, ``kg.derived.in_flux``)."""
+    settings' as-of date or today, no write is changing it: ``write_under_way``, ``kg.derived.in_flux``, and it was
+    made with the settings' validity windows: ``windows``, its own, and ``other_windows``)."""
     out = Stats()
     m = marker(store)
     if m is not None:
         writing = in_flux(store)
         day = today or as_of_today(settings)
+        # made with other validity windows than the settings' (DCPA_VALIDITY_MONTHS), it answers nothing: every
+        # answer is live (``kg.derived.answering``), so it is not current, and says why
+        other = m.other_windows((settings or get_settings()).validity_windows())
         out.derived = {"as_of": m.as_of.isoformat(),
                        "stable_until": m.stable_until.isoformat() if m.stable_until else None,
                        "next_identified": m.next_identified.isoformat() if m.next_identified else None,
-                       "current": m.covers(day) and not writing, "write_under_way": writing}
+                       "current": m.covers(day) and not writing and not other, "write_under_way": writing,
+                       "windows": m.windows, "other_windows": other}
     ours = project_graphs(store)
     with ThreadPoolExecutor(max_workers=1) as ahead:  # counted while the classes are (national scale: 5.8 s, not 7.1)
         counting = ahead.submit(graph_counts, store, ours)

@@ -22,7 +22,9 @@ class StatsModel(BaseModel):
                                               "synthetic_triples": 1800000, "real_triples": 300000,
                                               "derived_triples": 400000, "synthetic_share": 0.8571,
                                               "derived": {"as_of": "2026-12-01", "stable_until": "2027-03-01",
-                                                          "current": True, "write_under_way": False}}],
+                                                          "current": True, "write_under_way": False,
+                                                          "windows": "C1=24,C2=60,C3=36,C4=60",
+                                                          "other_windows": False}}],
                                    description="Totals; ``derived`` says which day the derived graph (need "
                                    "states, reasons, summaries) answers for and until when it stays right")
     counts: dict[str, dict[str, int]] = Field(

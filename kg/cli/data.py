@@ -169,10 +169,16 @@ def stats_cmd(fmt: FormatOption = "table") -> None:
                         else "有一次写入正在进行（或被中断：任何写入或 `dcpa serve` 会完成它），"
                              "结束前回答按规则实时计算"
                         if d["write_under_way"]
+                        else f"按另一组有效期（{d['windows']}）生成，与 DCPA_VALIDITY_MONTHS 不同：回答按规则实时计算"
+                             "（运行 `dcpa derive` 可按当前设置重新生成）"
+                        if d["other_windows"]
                         else "已不适用于今天：请运行 `dcpa derive`（在此之前回答按规则实时计算）")
             state = ("current" if d["current"]
                      else "a write is under way (or was cut short: any write or `dcpa serve` finishes it); until it "
                      "ends answers apply the rule live" if d["write_under_way"]
+                     else f"made with other validity windows ({d['windows']}) than DCPA_VALIDITY_MONTHS: answers "
+                     "apply the rule live (run `dcpa derive` to make it again with the current ones)"
+                     if d["other_windows"]
                      else "out of date for today: run `dcpa derive` (until then answers apply the rule live)")
             sys.stdout.write(f"派生图截至 {d['as_of']}，{until_zh}：{state_zh} / "
                              f"derived graph as of {d['as_of']}, {until}: {state}\n")

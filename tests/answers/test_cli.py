@@ -174,6 +174,29 @@ def test_recommend_for_a_county_lists_every_village(store_dir: Path, monkeypatch
     assert r.exit_code == 2 and "county by county" in r.stderr
 
 
+#: The validity windows `dcpa derive` makes the graph with by default, as the graph records them.
+WINDOWS = "C1=24,C2=60,C3=36,C4=60"
+
+
+def test_stats_says_a_graph_made_with_other_validity_windows_is_not_what_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Under another DCPA_VALIDITY_MONTHS every answer applies the rule live (the graph was made with other
+    windows), but `dcpa stats` and /api/stats called the graph current: now not current, and why."""
+    path = _store_without_derived_graph(tmp_path / "store")
+    monkeypatch.setenv("DCPA_AS_OF", "2020-06-30")
+    assert _run(path, monkeypatch, "derive").exit_code == 0
+    monkeypatch.setenv("DCPA_VALIDITY_MONTHS", "C1=1,C2=1,C3=1,C4=1")
+    r = _run(path, monkeypatch, "stats", "--format", "json")
+    derived = json.loads(r.stdout)["summary"]["derived"]
+    assert (derived["current"], derived["windows"], derived["other_windows"]) == (False, WINDOWS, True)
+    said = _run(path, monkeypatch, "stats").stdout
+    assert f"按另一组有效期（{WINDOWS}）生成" in said and f"made with other validity windows ({WINDOWS})" in said
+    assert ": current" not in said
+    monkeypatch.delenv("DCPA_VALIDITY_MONTHS")
+    assert "stable until 2021-10-02: current" in _run(path, monkeypatch, "stats").stdout
+
+
 def test_derive_makes_the_queries_on_the_derived_graph_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A store loaded without its derived graph: the query says what to do, `dcpa derive` does it."""
     path = _store_without_derived_graph(tmp_path / "store")
@@ -190,7 +213,8 @@ def test_derive_makes_the_queries_on_the_derived_graph_work(tmp_path: Path, monk
     r = _run(path, monkeypatch, "stats", "--format", "json")
     assert json.loads(r.stdout)["summary"]["derived"] == {"as_of": "2020-06-30", "stable_until": "2021-10-02",
                                                           "next_identified": None, "current": False,
-                                                          "write_under_way": False}
+                                                          "write_under_way": False, "windows": WINDOWS,
+                                                          "other_windows": False}
     monkeypatch.delenv("DCPA_AS_OF")
     r = _run(path, monkeypatch, "query", "needs_of_village", "--param", f"village={V1}", "--format", "json")
     assert r.exit_code == 0, r.output

@@ -71,7 +71,7 @@ def test_a_current_derived_graph_is_left_alone_and_a_given_store_never_written(p
         assert served.keep_current() is False
         assert client.get("/api/stats").json()["summary"]["derived"] == {
             "as_of": "2020-06-30", "stable_until": until.isoformat(), "next_identified": None, "current": True,
-            "write_under_way": False}
+            "write_under_way": False, "windows": "C1=24,C2=60,C3=36,C4=60", "other_windows": False}
 
     with TestClient(create_app(settings, Store.memory())) as client:
         assert client.app.state.served.keep_current() is False  # type: ignore[attr-defined]
