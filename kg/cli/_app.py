@@ -201,14 +201,15 @@ CSV_TO_FILE_HINT = labelled(
 
 
 def emit_rows(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] | None = None,
-              output: Path | None = None, heads: Sequence[str] | None = None) -> None:
+              output: Path | None = None, heads: Sequence[str] | None = None, *, offers_o: bool = False) -> None:
     """Write rows to stdout, or to the file ``output``, as a table, JSON or CSV (UTF-8, Chinese kept as is).
     ``heads``: the table's headings, one per column, in the answer's language (JSON and CSV keep the columns'
     keys, which scripts read).
 
     CSV on stdout is plain UTF-8, so that pipes and scripts read it as it is; a CSV file written with ``-o`` is
     for a spreadsheet program: with a BOM and CRLF, as the API's ``format=csv`` downloads and the templates are
-    (Excel and WPS read a CSV without a BOM as GBK). Sent to a file by ``>``, the CSV says how to get that."""
+    (Excel and WPS read a CSV without a BOM as GBK). Sent to a file by ``>``, the CSV says how to get that when the
+    command takes ``-o`` (``offers_o``; told to one that does not, `dcpa history` answered "No such option: -o")."""
     cols = list(columns) if columns else _columns(rows)
     if fmt == "json":
         write_json(list(rows), output, default=str)
@@ -219,7 +220,7 @@ def emit_rows(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] |
             return
         text = csv_text(cols, body, lineterminator="\n")
         sys.stdout.write(for_terminal(text) if sys.stdout.isatty() else text)
-        if _stdout_is_a_file():
+        if offers_o and _stdout_is_a_file():
             err(CSV_TO_FILE_HINT)
     elif fmt == "table":
         table = render_table(rows, cols, heads)

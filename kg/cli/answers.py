@@ -114,7 +114,7 @@ def query_cmd(
             ]
             # the cost is a sentence: in JSON and CSV, not in the table
             emit_rows(rows, fmt, ["name", "title_zh", "title_en", "parameters", "faster"] +
-                      (["cost"] if fmt != "table" else []), output=output)
+                      (["cost"] if fmt != "table" else []), output=output, offers_o=True)
             return
         pairs: list[tuple[str, str]] = []
         for item in param or []:
@@ -129,7 +129,7 @@ def query_cmd(
         if res.truncated:
             err(f"（只显示前 {len(res.rows)} 行） / (showing the first {len(res.rows)} rows)")
         marked: list[dict[str, Any]] = [{**r, "example": f} for r, f in zip(res.rows, res.example, strict=True)]
-        emit_rows(marked, fmt, [*res.columns, "example"], output=output)
+        emit_rows(marked, fmt, [*res.columns, "example"], output=output, offers_o=True)
         if res.derived_as_of:
             err(f"派生图截至 {res.derived_as_of} / derived graph as of {res.derived_as_of}")
         _basis(res.basis)
@@ -165,7 +165,7 @@ def search_cmd(
         return
     rows = [{"code": h.place.code, "name": h.place.name, "pinyin": h.place.pinyin, "level": h.place.level.value,
              "match": h.match, "within": " / ".join(w.name for w in h.within)} for h in found.hits]
-    emit_rows(rows, fmt, ["code", "name", "pinyin", "level", "match", "within"], output=output)
+    emit_rows(rows, fmt, ["code", "name", "pinyin", "level", "match", "within"], output=output, offers_o=True)
     if found.read_as:
         err(f"按简体“{found.read_as}”搜索（所输入的没有结果） / searched as {found.read_as} in simplified characters "
             "(nothing matched as typed)")
@@ -235,7 +235,8 @@ def recommend(
             f"{found.area.label.get('en')} ({found.area.code}): {len(reps)} village(s) with needs left open, "
             f"{unmet} unmet need(s)")
     emit_rows(rows, fmt, [*(["village"] if many else []), "need_type", "severity", "state", "rank", "kind",
-                          "candidate", "library", "fit", "score", "unit_cost", "example", "why"], output=output)
+                          "candidate", "library", "fit", "score", "unit_cost", "example", "why"],
+              output=output, offers_o=True)
     _basis(found.basis if found is not None else reps[0].basis, lang)
 
 
@@ -287,7 +288,7 @@ def gaps(
         f"{t.unaddressed} unaddressed ({t.unaddressed_share:.1%})")
     rows = [dict(g.to_dict(), label=g.label.get(lang) if g.label else None) for g in rep.groups]
     emit_rows(rows, fmt, ["code", "label", "needs", "addressed", "unverified", "unaddressed", "unaddressed_share",
-                          "severe_unaddressed", "people_unaddressed", "example_needs"], output=output)
+                          "severe_unaddressed", "people_unaddressed", "example_needs"], output=output, offers_o=True)
     for note in rep.notes:
         err(note)
     _basis(rep.basis, lang)
@@ -328,7 +329,7 @@ def plan(
         err(f"{what}：{value}" if lang == "zh" else f"{what}: {value}")
     i = 0 if lang == "zh" else 1
     emit_rows(allocation_rows(p, lang), fmt, list(ALLOCATION_COLUMNS), output=output,
-              heads=[h[i] for h in ALLOCATION_COLUMNS.values()])
+              heads=[h[i] for h in ALLOCATION_COLUMNS.values()], offers_o=True)
     _basis(p.basis, lang)
 
 
@@ -361,7 +362,8 @@ def similar(
              "shared_need_types": ", ".join(r.shared_need_types),
              "what_worked": ", ".join(sorted({w["intervention_label"] or w["intervention"] for w in r.what_worked}))}
             for r in res.items]
-    emit_rows(rows, fmt, ["code", "label", "similarity", "example", "shared_need_types", "what_worked"], output=output)
+    emit_rows(rows, fmt, ["code", "label", "similarity", "example", "shared_need_types", "what_worked"],
+              output=output, offers_o=True)
     for note in res.notes:
         err(note)
     _basis(res.basis, lang)

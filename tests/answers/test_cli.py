@@ -149,11 +149,11 @@ def test_csv_sent_to_a_file_by_a_redirect_says_how_to_open_it_in_excel(tmp_path:
 
     with (tmp_path / "gaps.csv").open("w", encoding="utf-8") as f:
         monkeypatch.setattr("sys.stdout", f)
-        emit_rows([{"label": "辽宁省"}], "csv")
+        emit_rows([{"label": "辽宁省"}], "csv", offers_o=True)
     assert "请改用 -o 文件名.csv" in capsys.readouterr().err
     assert (tmp_path / "gaps.csv").read_text(encoding="utf-8") == "label\n辽宁省\n"  # the data as it was
     monkeypatch.undo()
-    emit_rows([{"label": "辽宁省"}], "csv")  # a pipe or a terminal: nothing more
+    emit_rows([{"label": "辽宁省"}], "csv", offers_o=True)  # a pipe or a terminal: nothing more
     assert "-o" not in capsys.readouterr().err
 
 

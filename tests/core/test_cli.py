@@ -137,6 +137,18 @@ def test_a_wrong_setting_is_named_and_exits_2(tmp_path: Path, name: str, value: 
     assert hint.startswith("提示：") and " / hint: " in hint
 
 
+def test_csv_sent_to_a_file_by_a_command_without_o_is_not_told_to_use_o(tmp_path: Path) -> None:
+    """`dcpa history --format csv > history.csv` was told to write it with -o FILE.csv instead, an option
+    history does not take ("No such option: -o"); only the commands that take -o say so."""
+    env = {**os.environ, "DCPA_STORE_PATH": str(tmp_path / "store"), "DCPA_IMPORTS_PATH": str(tmp_path / "imports")}
+    with (tmp_path / "history.csv").open("w", encoding="utf-8") as f:
+        out = subprocess.run([sys.executable, "-m", "kg", "history", "--format", "csv"], stdout=f,
+                             stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "history.csv").read_text(encoding="utf-8").startswith("batch,time,user")
+    assert "-o" not in out.stderr and "no imports yet" in out.stderr
+
+
 #: a mistake Click finds before a command runs → the English Click says it in, kept after the Chinese
 CLICK_MISTAKES = {
     ("plan",): ("缺少选项 '--budget'", "Missing option '--budget'."),
