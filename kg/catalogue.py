@@ -66,6 +66,7 @@ from .inline import inline_bindings
 from .namespaces import DCPAV, area
 from .resources import QUERIES_DIR
 from .rule import SEVERITY_MAX, SEVERITY_MIN
+from .settings import Settings, get_settings
 from .store import to_python
 from .workers import submit_here
 
@@ -458,10 +459,14 @@ class CatalogueAnswer:
     truncated: bool
     basis: Basis
     derived_as_of: str | None = None  # the derived graph's date, for queries that read it
+    #: What the reader should know of the derived graph it read: made with other validity windows than the
+    #: settings' (every other answer applies the rule live, and may differ).
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "columns": self.columns, "rows": self.rows, "example": self.example,
-                "truncated": self.truncated, "basis": self.basis.to_dict(), "derived_as_of": self.derived_as_of}
+                "truncated": self.truncated, "basis": self.basis.to_dict(), "derived_as_of": self.derived_as_of,
+                "notes": self.notes}
 
 
 def _row_key(row: dict[str, Any], columns: list[str]) -> tuple[str, ...]:
@@ -470,9 +475,10 @@ def _row_key(row: dict[str, Any], columns: list[str]) -> tuple[str, ...]:
 
 def answer(
     store: StoreAPI, name: str, params: dict[str, str] | None = None, *, limit: int | None = None,
-    real_only: bool = False,
+    real_only: bool = False, settings: Settings | None = None,
 ) -> CatalogueAnswer:
-    """Run a catalogue query and mark the rows that rest on example data.
+    """Run a catalogue query and mark the rows that rest on example data (``settings``: whose validity windows
+    the derived graph it reads is told apart from, default the process's).
 
     A row of the full answer rests on example data when the same row is not in the real-only answer
     (an example node in it, or a count that includes example data). With ``real_only`` the query runs
@@ -500,8 +506,16 @@ def answer(
                 flags.append(True)
     m = derived.marker(store) if "derived" in query.uses else None
     b = basis(flags, real_only=real_only, what_zh="行", what_en="rows")
+    notes = []
+    windows = (settings or get_settings()).validity_windows()
+    if m is not None and m.other_windows(windows):
+        # its rows are the graph's, where a gap report or a need's state under these settings is live
+        zh, en = derived.other_windows_words(m, windows)
+        notes.append(f"{zh}：这些行读自该图，而其他回答按当前设置实时计算，可能不同（运行 `dcpa derive` 可按当前设置"
+                     f"重新生成） / {en}: these rows are read from it, where other answers apply the rule live "
+                     "with the current ones and may differ (run `dcpa derive` to make it again with them)")
     return CatalogueAnswer(query.name, full.columns, full.rows, flags, full.truncated, b,
-                           m.as_of.isoformat() if m else None)
+                           m.as_of.isoformat() if m else None, notes)
 
 
 __all__ = [

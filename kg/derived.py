@@ -594,6 +594,15 @@ def window_text(windows: Mapping[str, int]) -> str:
     return ",".join(f"{k}={windows[k]}" for k in sorted(windows))
 
 
+def other_windows_words(m: Marker, windows: Mapping[str, int]) -> tuple[str, str]:
+    """That the graph of ``m`` was made with validity windows other than ``windows`` (the settings'), in Chinese
+    and in English, for a note to go on with what it means for the answer."""
+    now = window_text(windows)
+    return (f"派生图是按另一组有效期（{m.windows}）生成的，与当前设置（{now}，DCPA_VALIDITY_MONTHS）不同",
+            f"the derived graph was made with other validity windows ({m.windows}) than the current settings "
+            f"({now}, DCPA_VALIDITY_MONTHS)")
+
+
 def _earliest(*days: date | None) -> date | None:
     return min((d for d in days if d is not None), default=None)
 
@@ -1482,6 +1491,7 @@ __all__ = [
     "graph_triples",
     "in_flux",
     "check_settled",
+    "other_windows_words",
     "unsettled",
     "is_current",
     "marker",

@@ -54,6 +54,8 @@ class QueryAnswer(Page):
     example: list[bool] = Field(description="For each row of the page: whether it rests on example data")
     basis: dict[str, Any] = Field(description="How much of the whole answer rests on example data")
     derived_as_of: str | None = Field(default=None, description="The derived graph's date, for queries that read it")
+    notes: list[str] = Field(default_factory=list, description="What to know of the derived graph read: made with "
+                             "other validity windows than the server's DCPA_VALIDITY_MONTHS")
 
 
 def _info(q: CatalogueQuery, *, text: bool = False) -> dict[str, Any]:
@@ -105,7 +107,7 @@ async def run_stored_query(
     params = params_of((k, v) for k, v in request.query_params.multi_items() if k not in _RESERVED)
     check_params(q, params)
     try:
-        result = await answers(answer, name, params, limit=settings.max_rows, real_only=real_only)
+        result = await answers(answer, name, params, limit=settings.max_rows, real_only=real_only, settings=settings)
     except QueryTimeout as e:
         if q.faster:  # a query that reads a whole area says which one answers its counts from the derived graph
             zh, _, en = (e.hint or "").partition(" / ")
@@ -130,5 +132,6 @@ async def run_stored_query(
             "truncated": result.truncated,
             "basis": result.basis.to_dict(),
             "derived_as_of": result.derived_as_of,
+            "notes": result.notes,
         }
     )

@@ -277,11 +277,9 @@ def left_out_note(day: date) -> str:
 
 def _other_windows_note(m: derived.Marker, settings: Settings) -> str:
     """Why an answer applied the rule live: the derived graph was made with other validity windows."""
-    now = derived.window_text(settings.validity_windows())
-    return (f"派生图是按另一组有效期（{m.windows}）生成的，与当前设置（{now}，DCPA_VALIDITY_MONTHS）不同，"
-            f"已按规则实时计算（运行 `dcpa derive` 可按当前设置重新生成） / the derived graph was made with other "
-            f"validity windows ({m.windows}) than the current settings ({now}, DCPA_VALIDITY_MONTHS); the rule was "
-            "applied live (run `dcpa derive` to make it again with the current ones)")
+    zh, en = derived.other_windows_words(m, settings.validity_windows())
+    return (f"{zh}，已按规则实时计算（运行 `dcpa derive` 可按当前设置重新生成） / {en}; the rule was applied live "
+            "(run `dcpa derive` to make it again with the current ones)")
 
 
 def _not_derived_note(m: derived.Marker | None, day: date, today: date) -> str:

@@ -132,6 +132,8 @@ def query_cmd(
         emit_rows(marked, fmt, [*res.columns, "example"], output=output, offers_o=True)
         if res.derived_as_of:
             err(f"派生图截至 {res.derived_as_of} / derived graph as of {res.derived_as_of}")
+        for note in res.notes:
+            err(note)
         _basis(res.basis)
     except DcpaError as e:
         raise fail(e) from e

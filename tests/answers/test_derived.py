@@ -1075,3 +1075,17 @@ def test_a_graph_made_with_other_validity_windows_answers_for_its_own_alone(tmp_
     assert gaps(store, "21", settings=default).source == "summaries"
     derived.advance(store, date(2021, 10, 2), settings=short)
     _assert_current(store)
+
+
+def test_a_catalogue_query_on_a_graph_made_with_other_windows_says_so() -> None:
+    """`dcpa query needs_of_village` and /api/queries/needs_of_village under another DCPA_VALIDITY_MONTHS read
+    the graph made with the old windows and said only its date: need states other than every gap report's (live
+    under the new windows), without a word. They now say the graph's windows differ, and what to run."""
+    from kg.catalogue import answer
+
+    store = fixture_store()
+    assert answer(store, "needs_of_village", {"village": V1}, settings=settings_for()).notes == []
+    said = answer(store, "needs_of_village", {"village": V1}, settings=settings_for(validity_months=SHORT_WINDOWS))
+    assert said.derived_as_of == AS_OF.isoformat() and len(said.notes) == 1
+    assert said.notes[0].startswith(f"派生图是按另一组有效期（{WINDOWS}）生成的")
+    assert "these rows are read from it" in said.notes[0] and "dcpa derive" in said.notes[0]
