@@ -524,16 +524,25 @@ def negotiate(form: str, accept: str, fmt: str | None = None) -> str:
     ranges = [part.split(";")[0].strip() for part in accept.split(",")]
     if not any("/" in r for r in ranges):
         return default  # no Accept, or none that reads as a media range: anything will do
-    # a type the client names with q=0 is not acceptable, whatever wildcard it also sends (RFC 9110 12.5.1: the
-    # most specific range decides): "*/*, application/sparql-results+json;q=0" was answered in JSON
-    named = [(table[t], q) for t, q in _qualities(accept) if t in table]
-    refused = {c for c, q in named if q <= 0} - {c for c, q in named if q > 0}
+    # a type the client refuses with q=0 is not acceptable, whatever wildcard it also sends (RFC 9110 12.5.1: the
+    # most specific range decides): "*/*, application/sparql-results+json;q=0" was answered in JSON, and so was
+    # "application/*;q=0, */*"
+    qualities = _qualities(accept)
+
+    def refused(c: str) -> bool:
+        """Whether the most specific range that names ``c`` (its type, else ``major/*``) has it at q=0."""
+        for names in (lambda t: table.get(t) == c, lambda t: t != "*/*" and t.endswith("/*") and c.startswith(t[:-1])):
+            said = [q for t, q in qualities if names(t)]
+            if said:
+                return max(said) <= 0
+        return False
+
     for t in _accepted(accept):
         if t in table:
             return table[t]
         if t.endswith("/*"):
             major = "" if t == "*/*" else t[:-1]
-            found = next((c for c in (default, *table.values()) if c.startswith(major) and c not in refused), None)
+            found = next((c for c in (default, *table.values()) if c.startswith(major) and not refused(c)), None)
             if found:
                 return found
     raise _not_acceptable(form, table, (f"所接受的格式（{accept.strip()}）都不能", f"no format the request "

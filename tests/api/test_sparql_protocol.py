@@ -194,6 +194,9 @@ def test_accept_quality_values_are_respected(sparql_url: str) -> None:
     (VILLAGES, "*/*;q=0.5, application/sparql-results+json;Q=0, application/sparql-results+xml;q=0", "text/csv"),
     (CONSTRUCT, "*/*;q=0.5, text/turtle;q=0", "application/n-triples"),
     (CONSTRUCT, "application/*, application/n-triples;q=0", "application/rdf+xml"),
+    # a major type refused (application/*;q=0, text/*;q=0) was sent all the same for */*
+    (VILLAGES, "application/*;q=0, */*", "text/csv"),
+    (CONSTRUCT, "text/*;q=0, */*", "application/n-triples"),
 ])
 def test_a_type_refused_with_q_0_is_not_sent_for_a_wildcard(sparql_url: str, query: str, accept: str,
                                                              expected: str) -> None:
