@@ -54,7 +54,7 @@ async def area_view(
     """An area as a map of its parts (clusters by township or county), coloured by share of severe need
     unaddressed."""
     return _page(await answers(viz.area_view, code, reach=settings.reach, max_nodes=max_nodes,
-                               real_only=real_only), lang)
+                               real_only=real_only, settings=settings), lang)
 
 
 @router.get("/views/policy/{ident}", summary="Policy graph view / 政策关系图", response_class=HTMLResponse)

@@ -342,12 +342,13 @@ def share_colour(share: float | None) -> str:
 
 
 def area_view(store: StoreAPI, code: str, *, reach: str | None = None, max_nodes: int = MAX_NODES,
-              real_only: bool = False) -> ViewGraph:
+              real_only: bool = False, settings: Settings | None = None) -> ViewGraph:
     """An area drawn as a map of its parts: one cluster per child area (the townships of a county, the
     counties of a city or province), its members around it (the villages with recorded needs; for a
     province, the counties), each coloured by the share of its severe need left unaddressed; a township
     is one cluster of its villages. Every part links to its own view. ``real_only`` colours it by the real
-    needs alone, and the views it leads to answer from real data too."""
+    needs alone, and the views it leads to answer from real data too. ``settings``: the server's (its day and
+    validity windows), else the process's."""
     info = resolve_area(store, code)
     if info.is_village:
         raise NotFound(
@@ -357,7 +358,7 @@ def area_view(store: StoreAPI, code: str, *, reach: str | None = None, max_nodes
     code, a = info.code, info.iri  # the code as the graph writes it, not as typed
     g = nx.DiGraph()
     labs = info.label
-    tallies = map_tallies(store, info, reach=reach)
+    tallies = map_tallies(store, info, reach=reach, settings=settings)
     if real_only:
         tallies = [t for t in tallies if not t.example]
     only = "?real_only=true" if real_only else ""

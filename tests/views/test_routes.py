@@ -484,3 +484,22 @@ def test_the_village_graph_view_is_of_the_server_s_day() -> None:
         for path in ("/views/village/211322101200", "/dashboard/village/211322101200"):
             page = c.get(path).text
             assert "211322101200" in page and "need/200-later" not in page, path
+
+
+@pytest.mark.parametrize("code", ["21", "2190", "219001"])
+def test_the_area_view_answers_under_the_server_s_settings(code: str) -> None:
+    """The area view colours its map under the settings it is given (the server's validity windows and day), as
+    the village view does; it read the process's own (``get_settings``), right in the server only because its
+    answer workers take the server's settings as theirs."""
+    from api.app import create_app
+    from kg import viz
+
+    from ..answers.conftest import fixture_store as answers_fixture
+
+    store = answers_fixture()
+    short = Settings(api_token=None, as_of=AS_OF, validity_months="C1=1,C2=1,C3=1,C4=1")
+    with TestClient(create_app(short, store)) as client:
+        served = embedded(client.get(f"/views/area/{code}").text)
+    theirs = embedded(viz.render_view(viz.area_view(store, code, settings=short), "zh"))
+    default = embedded(viz.render_view(viz.area_view(store, code, settings=Settings(as_of=AS_OF)), "zh"))
+    assert served["nodes"] == theirs["nodes"] and theirs["nodes"] != default["nodes"]
