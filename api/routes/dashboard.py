@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from kg import viz
 from kg.answers.gaps import as_period
 from kg.codes import TYPED_NOTATION_PATTERN, normal_notation
-from kg.errors import InvalidParameter, NotFound
+from kg.errors import InvalidParameter, NotFound, halves
 from kg.rule import SEVERITY_MAX, SEVERITY_MIN
 from kg.safetext import csv_text
 from kg.search import AreaLevel, preload
@@ -231,6 +231,7 @@ async def dashboard(store: StoreDep, answers: AnswersDep, settings: SettingsDep,
         basis=basis,
         as_of=first.as_of,
         known_by=first.known_by,
+        why_live=halves(first.why_live) if first.why_live else None,
         real_only=filters.real_only,
         filters=filters,
         need_types=made["need_types"],

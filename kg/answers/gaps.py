@@ -129,6 +129,8 @@ class GapReport:
     #: Needs identified after this day were left out (an answer as of a past day); None when none were. Pages say
     #: it in their language alone (``notes`` in both).
     known_by: date | None = None
+    #: Why it was worked out live though asked for the graph's own day (``NeedSet.why_live``): one of ``notes``.
+    why_live: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         t = self.totals.to_dict()
@@ -294,7 +296,7 @@ def gaps(
             scope = resolve_area(store, tops[0].code)
     day = as_of or (per.end if per else derived.as_of_today(settings))
     tallies: list[Tally] | None = None
-    source, notes, known_by = "summaries", [], None
+    source, notes, known_by, why_live = "summaries", [], None, None
     m = summaries_answer(store, modes, per, day, settings)
     if m is not None:
         tallies = _summary_tallies(store, scope, dim)
@@ -303,7 +305,7 @@ def gaps(
             known_by = day
     if tallies is None:
         ns = need_rows(store, scope, reach=modes, period=per, as_of=day, settings=settings)
-        source, notes, known_by = ns.source, list(ns.notes), ns.known_by
+        source, notes, known_by, why_live = ns.source, list(ns.notes), ns.known_by, ns.why_live
         tallies = row_tallies(ns)
     if dim is GapDimension.CATEGORY:
         notes.append("一项需求若有多个类别可以满足，会计入每一个类别：各组相加可能多于总数"
@@ -335,7 +337,7 @@ def gaps(
               what_zh=what[0], what_en=what[1])
     log.info("gaps %s by %s: %d groups (%s)", area_code or "(all)", dim, len(ordered), source)
     return GapReport(scope, dim, [m.value for m in modes], day, per, real_only, source, totals, ordered, children, b,
-                     notes, filters.to_dict(), known_by)
+                     notes, filters.to_dict(), known_by, why_live)
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,9 @@ class NeedSet:
     notes: list[str] = field(default_factory=list)
     #: Needs identified after this day were left out (an answer as of a past day), None when none could be.
     known_by: date | None = None
+    #: Why the rule was applied live though no period or other day was asked (a write under way, a derived graph
+    #: for another day or made with other validity windows): one of ``notes``; None otherwise.
+    why_live: str | None = None
 
     def __iter__(self) -> Any:
         return iter(self.rows)
@@ -225,6 +228,7 @@ def need_rows(
     day = as_of or (period.end if period else derived.as_of_today(settings))
     full = set(modes) == set(REACH_MODES)
     notes: list[str] = []
+    why_live: str | None = None
     # the derived graph, when it answers for the day, holds the needs known then (and knows whether some are later)
     m = derived.answering(store, day, settings.validity_windows()) if period is None else None
     cut = m.known(day) if m is not None else facts.known_by(store, day, period)
@@ -242,14 +246,15 @@ def need_rows(
         if period is None:
             m = derived.marker(store)
             if m is not None and m.other_windows(settings.validity_windows()):
-                notes.append(_other_windows_note(m, settings))
+                why_live = _other_windows_note(m, settings)
             elif m is not None and m.covers(day) and derived.in_flux(store):
-                notes.append("有写入正在进行（或中断后等待恢复：任何一次写入或 `dcpa serve` 都会完成它），"
-                             "派生图可能只更新了一半，因此已按规则实时计算 / a write is under way (or was cut short "
-                             "and awaits recovery: any write or `dcpa serve` finishes it), so the derived graph may be "
-                             "half refreshed; the rule was applied live")
+                why_live = ("有写入正在进行（或中断后等待恢复：任何一次写入或 `dcpa serve` 都会完成它），"
+                            "派生图可能只更新了一半，因此已按规则实时计算 / a write is under way (or was cut short "
+                            "and awaits recovery: any write or `dcpa serve` finishes it), so the derived graph may be "
+                            "half refreshed; the rule was applied live")
             else:
-                notes.append(_not_derived_note(m, day, derived.as_of_today(settings)))
+                why_live = _not_derived_note(m, day, derived.as_of_today(settings))
+            notes.append(why_live)
         codes = None if scope is None else [scope.code]
         # every need known on the day shares the capacities, in the period or not: a need identified before it
         # keeps its share, so each need of the period gets the state it has on the day
@@ -266,7 +271,7 @@ def need_rows(
         rows = [r for r in rows if r.state in states]
     rows.sort(key=lambda r: (r.village, -r.severity, r.iri))
     log.debug("need rows for %s: %d (%s)", scope.code if scope else "all", len(rows), source)
-    return NeedSet(rows, day, modes, source, period, notes, cut.end if cut is not None else None)
+    return NeedSet(rows, day, modes, source, period, notes, cut.end if cut is not None else None, why_live)
 
 
 def left_out_note(day: date) -> str:

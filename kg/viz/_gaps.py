@@ -45,6 +45,7 @@ class GapTable:
     as_of: str = ""
     source: str = ""
     known_by: str = ""  # needs identified after this day were left out ("" when none were)
+    why_live: str = ""  # why the rule was applied live for the graph's own day ("" when it was not: GapReport)
 
     def csv_rows(self, lang: str = "zh") -> tuple[list[str], list[list[Any]]]:
         header = [zh if lang == "zh" else en for _, zh, en in self.columns]
@@ -116,7 +117,7 @@ def table(report: GapReport, chart: str) -> GapTable:
         rows.append(row)
     return GapTable(chart, _area_dict(a), breadcrumb(a), _COLUMNS[chart], rows, report.basis,
                     report.as_of.isoformat(), report.source,
-                    report.known_by.isoformat() if report.known_by else "")
+                    report.known_by.isoformat() if report.known_by else "", report.why_live or "")
 
 
 def gap_table(store: StoreAPI, area_code: str | None, by: str, *, reach: str | None = None,

@@ -503,3 +503,26 @@ def test_the_area_view_answers_under_the_server_s_settings(code: str) -> None:
     theirs = embedded(viz.render_view(viz.area_view(store, code, settings=short), "zh"))
     default = embedded(viz.render_view(viz.area_view(store, code, settings=Settings(as_of=AS_OF)), "zh"))
     assert served["nodes"] == theirs["nodes"] and theirs["nodes"] != default["nodes"]
+
+
+def test_the_dashboard_says_why_its_figures_were_worked_out_live() -> None:
+    """Under other validity windows than the derived graph's, the dashboard showed figures worked out live (right)
+    with nothing saying so or how to make the graph answer again; the gap report's reason is now on the page, in
+    the page's language."""
+    from api.app import create_app
+
+    from ..answers.conftest import fixture_store as answers_fixture
+
+    store = answers_fixture()
+    short = Settings(api_token=None, as_of=AS_OF, validity_months="C1=1,C2=1,C3=1,C4=1")
+    with TestClient(create_app(short, store)) as client:
+        zh = client.get("/dashboard", params={"area": "21"}).text
+        en = client.get("/dashboard", params={"area": "21", "lang": "en"}).text
+    said = re.search(r'<p class="dcpa-note" id="dcpa-why-live">(.*?)</p>', zh, re.S)
+    assert said and "C1=1,C2=1,C3=1,C4=1" in said.group(1) and "dcpa derive" in said.group(1)
+    assert " / " not in said.group(1) and "实时计算" in said.group(1)
+    said = re.search(r'<p class="dcpa-note" id="dcpa-why-live">(.*?)</p>', en, re.S)
+    assert said and "applied live" in said.group(1) and "实时" not in said.group(1)
+    # (another store: the tables a server keeps are kept per store, and a server has one set of settings)
+    with TestClient(create_app(Settings(api_token=None, as_of=AS_OF), answers_fixture())) as client:
+        assert 'id="dcpa-why-live"' not in client.get("/dashboard", params={"area": "21"}).text
