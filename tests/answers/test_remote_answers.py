@@ -84,3 +84,13 @@ def test_plans_are_the_same(remote: RemoteStore, mixed: Store, area: str | None)
     settings = settings_for()
     assert to_jsonable(plan(remote, 50_000, area, settings=settings)) == to_jsonable(
         plan(mixed, 50_000, area, settings=settings))
+
+
+@pytest.mark.parametrize("area", [None, "21", "2190", "219002001"])
+def test_gaps_for_a_period_are_the_same(remote: RemoteStore, mixed: Store, area: str | None) -> None:
+    """A period's needs are told by their dates, counted in the engine (GROUP BY, HAVING over IF), and a province
+    is read through its cities: both engines answer as the embedded store does."""
+    settings = settings_for()
+    period = ("2019-01-01", "2019-12-31")
+    assert to_jsonable(gaps(remote, area, period=period, settings=settings)) == to_jsonable(
+        gaps(mixed, area, period=period, settings=settings))
