@@ -256,7 +256,10 @@ def _value(v: Any) -> Any:
 
 
 def _cell(v: Any) -> str:
-    """A table cell: one line, hidden characters escaped."""
+    """A table cell: one line, hidden characters escaped; a whole amount without its ``.0`` (a plan's table read
+    1700.0 yuan and a weight of 6.0: the page and the workbook say 1,700 and 6). CSV and JSON keep the number."""
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        v = int(v)
     return for_terminal(str(_value(v)), keep_newlines=False)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -81,6 +82,10 @@ def test_recommend_gaps_plan_similar(store_dir: Path, monkeypatch: pytest.Monkey
     assert [line.split(",")[0] for line in r.stdout.splitlines()[1:]] == ["2190"]
     r = _run(store_dir, monkeypatch, "plan", "--budget", "5000", "--area", "2190")
     assert r.exit_code == 0 and "示例·电商技能课" in r.stdout
+    # whole amounts and weights as the page writes them (the table read 1500.0 yuan and a weight of 5.0)
+    assert not re.search(r"\d\.0(\s|$)", r.stdout, re.M), r.stdout
+    csv_out = _run(store_dir, monkeypatch, "plan", "--budget", "5000", "--area", "2190", "--format", "csv").stdout
+    assert re.search(r",\d+\.0(,|$)", csv_out, re.M)  # CSV keeps the number as the API's CSV does
     r = _run(store_dir, monkeypatch, "plan", "--budget", "0", "--area", "2190")  # as the API: it made an empty plan
     assert r.exit_code == 2 and "the budget must be more than 0" in r.stderr and r.stdout == ""
     r = _run(store_dir, monkeypatch, "similar", V1)
