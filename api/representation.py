@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from kg.errors import InvalidParameter
-from kg.safetext import csv_text
+from kg.safetext import spreadsheet_file
 
 from .sparql import jsonld_context
 
@@ -113,13 +113,12 @@ def csv_response(
 ) -> Response:
     """A CSV table (UTF-8 with BOM so spreadsheet programs read the Chinese right).
 
-    Written by ``kg.safetext.csv_text``, which neutralises formula injection in text cells.
+    Written by ``kg.safetext.spreadsheet_file``, which neutralises formula injection in text cells.
     """
     rows = list(rows)
     cols = list(columns) if columns else _columns(rows)
-    text = csv_text(cols, ([cell(r.get(c)) for c in cols] for r in rows))
     return Response(
-        ("\ufeff" + text).encode("utf-8"),
+        spreadsheet_file(cols, ([cell(r.get(c)) for c in cols] for r in rows)),
         media_type=CSV_TYPE,
         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
     )

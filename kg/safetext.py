@@ -235,10 +235,17 @@ def csv_text(header: Sequence[Any] | None, rows: Iterable[Sequence[Any]], *, lin
     return buf.getvalue()
 
 
+def spreadsheet_file(header: Sequence[Any] | None, rows: Iterable[Sequence[Any]]) -> bytes:
+    """A CSV file for a spreadsheet program: ``csv_text`` (CRLF) with a UTF-8 BOM, without which Excel and WPS on a
+    Chinese system read UTF-8 as GBK. The one writer of the API's, the dashboard's, the templates' and the CLI's
+    (``-o``) CSV files."""
+    return csv_text(header, rows).encode("utf-8-sig")
+
+
 def spreadsheet_csv(data: bytes, *, note: str | None = None) -> bytes:
     """A CSV file (UTF-8) made ready for a spreadsheet program: every cell through ``spreadsheet_cell`` and a BOM,
     without which Excel on a Chinese system reads UTF-8 as GBK; ``note``, when given, a last row of its own (what a
     reader of the sheet must know, such as that it was cut short: a header no spreadsheet shows)."""
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     body = rows[1:] + ([[note]] if note else [])
-    return csv_text(rows[0] if rows else None, body).encode("utf-8-sig")
+    return spreadsheet_file(rows[0] if rows else None, body)

@@ -18,7 +18,7 @@ import rdflib
 from .importer.specs import EXAMPLE_MARKER, RECORD_KINDS, Column, RecordSpec
 from .importer.vocab import CodeList, code_lists
 from .resources import DATA_DIR
-from .safetext import append_row, csv_text
+from .safetext import append_row, spreadsheet_file
 
 REFERENCE_DIR = DATA_DIR / "reference"
 #: Filled rows per kind, keyed by column key (``kg.importer.unmap.export_rows``).
@@ -79,7 +79,7 @@ def _note(col: Column) -> tuple[str, str]:
 def csv_template(spec: RecordSpec, lists: dict[str, CodeList], records: Records | None = None) -> bytes:
     """One kind as CSV: UTF-8 with BOM (so Excel shows Chinese), header and the example row, or the
     kind's rows of ``records``."""
-    return csv_text([c.header for c in spec.columns], _body(spec, lists, records)).encode("utf-8-sig")
+    return spreadsheet_file([c.header for c in spec.columns], _body(spec, lists, records))
 
 
 def _body(spec: RecordSpec, lists: dict[str, CodeList], records: Records | None) -> list[list[str]]:

@@ -16,7 +16,7 @@ from kg.answers.gaps import as_period
 from kg.codes import TYPED_NOTATION_PATTERN, normal_notation
 from kg.errors import InvalidParameter, NotFound, halves
 from kg.rule import SEVERITY_MAX, SEVERITY_MIN
-from kg.safetext import csv_text
+from kg.safetext import spreadsheet_file
 from kg.search import AreaLevel, preload
 from kg.settings import Settings
 
@@ -262,7 +262,7 @@ async def chart_csv(
     header, body = table.csv_rows(_lang(lang))
     filename = f"gaps-{chart}-{table.area['code']}.csv"
     return Response(
-        "\ufeff" + csv_text(header, body),  # formula injection neutralised
+        spreadsheet_file(header, body),  # formula injection neutralised
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

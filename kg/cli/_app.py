@@ -27,7 +27,7 @@ from typer.core import TyperGroup
 from .. import __version__
 from ..answers.labels import LANGS
 from ..errors import DcpaError, ValidationFailed, halves
-from ..safetext import csv_text, display_width, for_terminal, json_for_terminal
+from ..safetext import csv_text, display_width, for_terminal, json_for_terminal, spreadsheet_file
 
 
 def _is(e: BaseException, name: str) -> bool:
@@ -216,7 +216,7 @@ def emit_rows(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] |
     elif fmt == "csv":
         body = ([_value(r.get(k)) for k in cols] for r in rows)
         if output is not None:
-            _write_file(output, ("\ufeff" + csv_text(cols, body)).encode("utf-8"))
+            _write_file(output, spreadsheet_file(cols, body))
             return
         text = csv_text(cols, body, lineterminator="\n")
         sys.stdout.write(for_terminal(text) if sys.stdout.isatty() else text)
