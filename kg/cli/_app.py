@@ -69,26 +69,29 @@ def _chinese_first(e: Exception) -> Exception:
     return cast(Exception, said)
 
 
+@contextlib.contextmanager
+def _said_chinese_first() -> Iterator[None]:
+    """Raise a usage mistake Click finds within as ``_chinese_first`` says it; anything else as it was."""
+    try:
+        yield
+    except Exception as e:  # noqa: BLE001 - a usage mistake is said again, anything else raised as it was
+        said = _chinese_first(e)
+        if said is e:
+            raise
+        raise said from e
+
+
 class _Group(TyperGroup):
-    """dcpa's commands, whose usage mistakes (found by Click before a command runs) are said Chinese first."""
+    """dcpa's commands, whose usage mistakes (found by Click before a command runs: reading the group's options and
+    naming the command, then the command's) are said Chinese first."""
 
     def make_context(self, *args: Any, **kwargs: Any) -> Any:
-        try:
+        with _said_chinese_first():
             return super().make_context(*args, **kwargs)
-        except Exception as e:  # noqa: BLE001 - a usage mistake is said again, anything else raised as it was
-            said = _chinese_first(e)
-            if said is e:
-                raise
-            raise said from e
 
     def invoke(self, ctx: Any) -> Any:
-        try:
+        with _said_chinese_first():
             return super().invoke(ctx)
-        except Exception as e:  # noqa: BLE001 - as above
-            said = _chinese_first(e)
-            if said is e:
-                raise
-            raise said from e
 
 
 app = typer.Typer(
