@@ -459,8 +459,9 @@ def derive_all(store: StoreAPI, *, as_of: date | None = None, settings: Settings
     settings = settings or get_settings()
     day = as_of or as_of_today(settings)
     later = facts.later_identified(store, day)
-    to = Marker(day, None, later, window_text(settings.validity_windows()))
-    inputs = facts.read_inputs(store, None, day, settings.validity_windows(), to.known())
+    windows = settings.validity_windows()
+    to = Marker(day, None, later, window_text(windows))
+    inputs = facts.read_inputs(store, None, day, windows, to.known())
     result = inputs.outcomes()
     counts = tally(inputs.needs, result)
     to = to.bounded(inputs.rule.next_change())
@@ -1296,7 +1297,7 @@ def _repair_summaries(store: StoreAPI, codes: list[str], needs: list[NeedFacts],
 ADVANCE_CHUNK = 64
 
 
-def changed_areas(store: StoreAPI, old: date, new: date, settings: Settings | None = None,
+def changed_areas(store: StoreAPI, old: date, new: date,
                   windows: Mapping[str, int] | None = None) -> tuple[set[str], Rule]:
     """The area codes where an outcome can differ between ``old`` and ``new`` without a new fact, and
     the rule as of ``new`` (which knows the next change after it).
@@ -1305,10 +1306,9 @@ def changed_areas(store: StoreAPI, old: date, new: date, settings: Settings | No
     period closes, between the two dates: the areas that intervention targets; and a need is counted from
     the day it was identified on: its village. Reading the interventions, evaluations and identification
     dates alone keeps this small at national scale. ``windows``: the graph's own (``Marker.made_with``), else the
-    settings'.
+    process settings'.
     """
-    settings = settings or get_settings()
-    windows = dict(windows) if windows is not None else settings.validity_windows()
+    windows = dict(windows) if windows is not None else get_settings().validity_windows()
     interventions = facts.read_interventions(store, None)
     evaluations = facts.read_evaluations(store, None)
     before = Rule(interventions, evaluations, {}, old, windows)
@@ -1354,7 +1354,7 @@ def advance(store: StoreAPI, day: date | None = None, *, settings: Settings | No
         return derive_all(store, as_of=day, settings=settings)
     if m.as_of == day:
         return 0
-    codes, rule = changed_areas(store, m.as_of, day, settings, m.made_with(settings))
+    codes, rule = changed_areas(store, m.as_of, day, m.made_with(settings))
     counties = minimal_areas(c[:6] for c in codes if len(c) >= 2)
     chunks = [counties[i:i + ADVANCE_CHUNK] for i in range(0, len(counties), ADVANCE_CHUNK)]
     to = Marker(day, rule.next_change(), facts.later_identified(store, day), m.windows).bounded()

@@ -717,7 +717,7 @@ def test_moving_the_derived_graph_day_by_day_equals_deriving_it_for_each_day(
 
 def test_a_day_without_a_change_moves_only_the_date() -> None:
     store = fixture_store()
-    codes, _ = derived.changed_areas(store, AS_OF, date(2021, 10, 1), settings_for())
+    codes, _ = derived.changed_areas(store, AS_OF, date(2021, 10, 1), settings_for().validity_windows())
     assert codes == set()
     assert derived.advance(store, date(2021, 10, 1), settings=settings_for()) == 1  # the graph's own node
     assert derived.marker(store) == derived.Marker(date(2021, 10, 1), date(2021, 10, 2), None, WINDOWS)
@@ -725,7 +725,7 @@ def test_a_day_without_a_change_moves_only_the_date() -> None:
 
 def test_the_areas_that_change_are_those_of_the_interventions_going_out_of_force() -> None:
     store = fixture_store()
-    codes, rule = derived.changed_areas(store, AS_OF, date(2021, 10, 2), settings_for())
+    codes, rule = derived.changed_areas(store, AS_OF, date(2021, 10, 2), settings_for().validity_windows())
     i6 = store.select("SELECT ?a WHERE { <https://w3id.org/dcpa/id/intervention/I6> dcpa:targetsArea ?a }")
     assert codes == {r["a"].rsplit("/", 1)[1] for r in i6}
     assert rule.next_change() == date(2022, 1, 1)
