@@ -40,7 +40,7 @@ from kg import versions
 from kg.build import BuildReport, ProgressFn, build
 from kg.connect import is_shared_writable, lease_for
 from kg.contract import StoreAPI
-from kg.derived import Marker, as_of_today, derive_all, marker
+from kg.derived import Marker, as_of_today, derive_all, marker, other_windows_words
 from kg.errors import StoreBusy, StoreError
 from kg.importer.journal import advance_marked, recover
 from kg.settings import Settings
@@ -232,11 +232,11 @@ class ServedStore:
             return False  # a build derives its new version itself
         day = day or as_of_today(self.settings)
         m = marker(self.store)
-        if m is not None and m.other_windows(self.settings.validity_windows()) and self._told_windows != m.windows:
+        windows = self.settings.validity_windows()
+        if m is not None and m.other_windows(windows) and self._told_windows != m.windows:
             self._told_windows = m.windows
-            log.warning("派生图按另一组有效期（%s）生成：回答将按规则实时计算，运行 `dcpa derive` 可重新生成 / "
-                        "the derived graph was made with other validity windows (%s): answers apply the rule live "
-                        "until `dcpa derive` makes it again with DCPA_VALIDITY_MONTHS", m.windows, m.windows)
+            log.warning("%s：回答将按规则实时计算，运行 `dcpa derive` 可重新生成 / %s: answers apply the rule live "
+                        "until `dcpa derive` makes it again", *other_windows_words(m, windows))
         if self._leave(m, day):
             return False
         was = f"made for {m.as_of}, stable until {m.stable_until}" if m else "missing"
