@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Annotated, Any, cast
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from .. import __version__
 from ..answers.labels import LANGS
@@ -63,6 +63,7 @@ def _chinese_first(e: Exception) -> Exception:
     they are)."""
     if not _is(e, "UsageError") or _is(e, "NoArgsIsHelpError"):
         return e
+    _typer_words()  # the panel it is drawn in, and the hint under it
     usage_error = next(c for c in type(e).__mro__ if c.__name__ == "UsageError")
     said: Any = usage_error(_usage_said(e), ctx=getattr(e, "ctx", None))
     said.exit_code = getattr(e, "exit_code", 2)
@@ -81,7 +82,77 @@ def _said_chinese_first() -> Iterator[None]:
         raise said from e
 
 
-class _Group(TyperGroup):
+#: The words Typer and Click draw around dcpa's own help (panel titles, defaults, the hint after a mistake, the
+#: help option and the completion options), said as every message is: ``中文 / English``. Typer keeps them in module
+#: constants and in the options it makes; its gettext catalogue has no Chinese.
+_TYPER_WORDS = {
+    "ARGUMENTS_PANEL_TITLE": "参数 / Arguments",
+    "OPTIONS_PANEL_TITLE": "选项 / Options",
+    "COMMANDS_PANEL_TITLE": "命令 / Commands",
+    "ERRORS_PANEL_TITLE": "错误 / Error",
+    "ABORTED_TEXT": "已中止 / Aborted.",
+    "DEFAULT_STRING": "[默认 / default: {}]",
+    "ENVVAR_STRING": "[环境变量 / env var: {}]",
+    "REQUIRED_LONG_STRING": "[必填 / required]",
+    "RICH_HELP": "运行 [blue]'{command_path} {help_option}'[/] 查看帮助 / Try [blue]'{command_path} {help_option}'[/] "
+                 "for help.",
+}
+USAGE_PREFIX = "用法 / Usage: "
+HELP_TEXT = "显示此帮助并退出 / Show this message and exit."
+_OWN_OPTIONS = {
+    "install_completion": "为当前 shell 安装命令补全 / Install completion for the current shell.",
+    "show_completion": "显示当前 shell 的命令补全脚本，可复制或自定义安装 / Show completion for the current shell, "
+                       "to copy it or customize the installation.",
+}
+
+
+def _typer_words() -> None:
+    """Put ``_TYPER_WORDS`` in Typer's help drawer (imported only when help or a mistake is drawn: 60 ms), and have it
+    fold a help text too long for its column rather than cut it.
+
+    Why fold: Rich breaks lines at spaces only, and cuts a word wider than its table cell with "…"; a Chinese sentence
+    has no spaces, so at 80 columns ``dcpa --help`` read "每行注明是否依据示例数…", a word lost."""
+    from typer import rich_utils
+
+    for name, text in _TYPER_WORDS.items():
+        setattr(rich_utils, name, text)
+    made = rich_utils._make_rich_text
+    if getattr(made, "folds", False):
+        return
+
+    def folded(**kwargs: Any) -> Any:
+        text = made(**kwargs)
+        if hasattr(text, "overflow"):  # a Text (Markdown, in markdown mode, wraps as it does)
+            text.overflow = "fold"
+        return text
+
+    folded.folds = True  # type: ignore[attr-defined]
+    rich_utils._make_rich_text = folded
+
+
+class _Bilingual:
+    """What dcpa's groups and commands draw of their own help in both languages: the usage line, the help option,
+    Typer's completion options."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        _typer_words()
+        for param in self.params:  # type: ignore[attr-defined]
+            if param.name in _OWN_OPTIONS:  # added by Typer after the group is made
+                param.help = _OWN_OPTIONS[param.name]
+        super().format_help(ctx, formatter)  # type: ignore[misc]
+
+    def format_usage(self, ctx: Any, formatter: Any) -> None:
+        pieces = self.collect_usage_pieces(ctx)  # type: ignore[attr-defined]
+        formatter.write_usage(ctx.command_path, " ".join(pieces), prefix=USAGE_PREFIX)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.help = HELP_TEXT
+        return option
+
+
+class _Group(_Bilingual, TyperGroup):
     """dcpa's commands, whose usage mistakes (found by Click before a command runs: reading the group's options and
     naming the command, then the command's) are said Chinese first."""
 
@@ -94,15 +165,22 @@ class _Group(TyperGroup):
             return super().invoke(ctx)
 
 
+class Command(_Bilingual, TyperCommand):
+    """A dcpa command (``@app.command(cls=Command)``): its help drawn in both languages."""
+
+
+#: A group of dcpa's commands under a name (``dcpa ontology``, ``dcpa viz``).
+Group = _Group
+
 app = typer.Typer(
     cls=_Group,
     name="dcpa",
     help=(
-        "Knowledge graph for digital cultural poverty alleviation by public libraries.\n\n"
-        "Examples:\n\n"
-        "  dcpa build                 build the graph from the bundled data\n\n"
-        "  dcpa serve                 serve it on http://127.0.0.1:8000\n\n"
-        "  dcpa query --list          list the query catalogue"
+        "公共图书馆数字文化扶贫知识图谱 / Knowledge graph for digital cultural poverty alleviation by public libraries."
+        "\n\n示例 / Examples:\n\n"
+        "  dcpa build                 用随附数据构建图谱 / build the graph from the bundled data\n\n"
+        "  dcpa serve                 在 http://127.0.0.1:8000 上提供服务 / serve it on http://127.0.0.1:8000\n\n"
+        "  dcpa query --list          列出查询目录 / list the query catalogue"
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -119,10 +197,11 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+        bool, typer.Option("--version", callback=_version, is_eager=True,
+                           help="显示版本并退出 / Show the version and exit.")
     ] = False,
 ) -> None:
-    """Knowledge graph for digital cultural poverty alleviation by public libraries."""
+    """公共图书馆数字文化扶贫知识图谱 / Knowledge graph for digital cultural poverty alleviation by public libraries."""
 
 
 def err(message: str) -> None:
@@ -282,10 +361,12 @@ def render_table(rows: Sequence[dict[str, Any]], cols: Sequence[str], heads: Seq
     return "\n".join(out) + "\n"
 
 
-FormatOption = Annotated[str, typer.Option("--format", "-f", help="Output format: table, json or csv.")]
+FormatOption = Annotated[str, typer.Option("--format", "-f", help="输出格式：table、json 或 csv / Output format: "
+                                                                  "table, json or csv.")]
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", dir_okay=False,
-                                                   help="Write to this file instead of stdout (CSV: with a BOM, "
-                                                        "for Excel and WPS).")]
+                                                   help="写入此文件而不是标准输出（CSV 带 BOM，"
+                                                        "供 Excel 和 WPS 打开） / Write to this file instead of "
+                                                        "stdout (CSV: with a BOM, for Excel and WPS).")]
 
 
 def _language(value: str) -> str:
@@ -297,9 +378,11 @@ def _language(value: str) -> str:
 
 
 LangOption = Annotated[str, typer.Option("--lang", callback=_language,
-                                         help=f"Language of labels: {' or '.join(LANGS)}.")]
+                                         help=f"标签语言：{' 或 '.join(LANGS)} / Language of labels: "
+                                              f"{' or '.join(LANGS)}.")]
 
-__all__ = ["app", "main", "err", "fail", "usage", "wrote", "labelled", "parse_day", "emit_rows", "render_table",
+__all__ = ["app", "Command", "Group", "main",
+           "err", "fail", "usage", "wrote", "labelled", "parse_day", "emit_rows", "render_table",
            "write_json", "FormatOption", "LangOption", "OutputOption"]
 
 

@@ -42,6 +42,7 @@ from ..search import search as run_search
 from ..settings import get_settings
 from ._app import (
     FORMATS_TEXT,
+    Command,
     FormatOption,
     LangOption,
     OutputOption,
@@ -56,12 +57,15 @@ from ._app import (
 
 ReachOption = Annotated[
     str | None,
-    typer.Option("--reach", help="Reach modes that count for \"addressed\": comma list of "
+    typer.Option("--reach", help="计为“已解决”的覆盖方式：逗号分隔的 " + "、".join(m.value for m in ReachMode)
+                 + "（默认：DCPA_REACH） / Reach modes that count for \"addressed\": comma list of "
                  + ", ".join(m.value for m in ReachMode) + " (default: DCPA_REACH)."),
 ]
-RealOnlyOption = Annotated[bool, typer.Option("--real-only", help="Answer from real data alone (no example data).")]
-AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Date the answer is for, YYYY-MM-DD (default: "
-                                                "DCPA_AS_OF or today).")]
+RealOnlyOption = Annotated[bool, typer.Option("--real-only", help="只按真实数据回答（不含示例数据） / Answer from "
+                                                                 "real data alone (no example data).")]
+AsOfOption = Annotated[str | None, typer.Option("--as-of", help="答案对应的日期，YYYY-MM-DD"
+                                                "（默认：DCPA_AS_OF 或今天） / Date the answer is for, YYYY-MM-DD "
+                                                "(default: DCPA_AS_OF or today).")]
 
 
 @contextmanager
@@ -89,19 +93,22 @@ def _basis(b: Basis, lang: str = "zh") -> None:
     err(b.note_en if lang == "zh" else b.note_zh)
 
 
-@app.command("query")
+@app.command("query", cls=Command)
 def query_cmd(
-    name: Annotated[str | None, typer.Argument(help="Name of a catalogue query (see --list).")] = None,
-    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="A parameter as key=value.")] = None,
-    list_: Annotated[bool, typer.Option("--list", help="List the query catalogue.")] = False,
-    limit: Annotated[int | None, typer.Option(help="Read at most this many rows.")] = None,
+    name: Annotated[str | None, typer.Argument(help="查询目录中的查询名（见 --list） / Name of a catalogue query "
+                                                        "(see --list).")] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", "-p",
+                                                    help="参数，写成 key=value / A parameter as key=value.")] = None,
+    list_: Annotated[bool, typer.Option("--list", help="列出查询目录 / List the query catalogue.")] = False,
+    limit: Annotated[int | None, typer.Option(help="最多读取的行数 / Read at most this many rows.")] = None,
     real_only: RealOnlyOption = False,
     fmt: FormatOption = "table",
     output: OutputOption = None,
 ) -> None:
-    """Run a named query of the catalogue (queries/*.rq); each row says whether it rests on example data.
+    """运行查询目录中的命名查询（queries/*.rq）；每行注明是否依据示例数据 /
+    Run a named query of the catalogue (queries/*.rq); each row says whether it rests on example data.
 
-    Examples: dcpa query --list ; dcpa query needs_by_type --param area=2101 --format csv
+    示例 / Examples: dcpa query --list ; dcpa query needs_by_type --param area=2101 --format csv
     """
     _check_format(fmt)
     try:
@@ -139,18 +146,21 @@ def query_cmd(
         raise fail(e) from e
 
 
-@app.command("search")
+@app.command("search", cls=Command)
 def search_cmd(
-    q: Annotated[str, typer.Argument(help="A name or part of it, pinyin (full or initials) or a code prefix; "
+    q: Annotated[str, typer.Argument(help="名称或其一部分、拼音（全拼或首字母）或代码前缀；后面的词按地点缩小范围 / "
+                                          "A name or part of it, pinyin (full or initials) or a code prefix; "
                                           "further words narrow by place.")],
-    level: Annotated[list[AreaLevel] | None, typer.Option("--level", help="Only this level (repeatable).")] = None,
-    limit: Annotated[int, typer.Option(help="How many hits.", min=1, max=1000)] = 20,
+    level: Annotated[list[AreaLevel] | None, typer.Option(
+        "--level", help="只要这一级（可重复） / Only this level (repeatable).")] = None,
+    limit: Annotated[int, typer.Option(help="返回多少条 / How many hits.", min=1, max=1000)] = 20,
     fmt: FormatOption = "table",
     output: OutputOption = None,
 ) -> None:
-    """Find areas and villages by name, pinyin or code, ranked, with the areas that contain them.
+    """按名称、拼音或代码查找地区和村，排好序，并列出所属地区 /
+    Find areas and villages by name, pinyin or code, ranked, with the areas that contain them.
 
-    Example: dcpa search "新民 沈北"
+    示例 / Example: dcpa search "新民 沈北"
     """
     _check_format(fmt)
     if not q.strip():  # as /api/areas?q= does: an empty search would list every area of the country
@@ -174,23 +184,28 @@ def search_cmd(
     err(f"找到 {found.total} 个，显示 {len(found.hits)} 个 / {found.total} match(es); {len(found.hits)} shown")
 
 
-@app.command()
+@app.command(cls=Command)
 def recommend(
-    code: Annotated[str, typer.Argument(help="12-digit code of the village-level unit; or a county's (6 digits) or "
+    code: Annotated[str, typer.Argument(help="村级单位的 12 位代码；或县（6 位）、乡镇（9 位）的代码："
+                                        "其中每个仍有需求未满足的村 / "
+                                        "12-digit code of the village-level unit; or a county's (6 digits) or "
                                         "township's (9): each of its villages with a need left open.")],
-    limit: Annotated[int, typer.Option(help="Candidates per need.", min=1, max=MAX_CANDIDATES)] = CANDIDATES_PER_NEED,
+    limit: Annotated[int, typer.Option(help="每项需求的候选数 / Candidates per need.", min=1,
+                                       max=MAX_CANDIDATES)] = CANDIDATES_PER_NEED,
     reach: ReachOption = None,
-    poor_first: Annotated[bool, typer.Option("--poor-first", help="Poverty targeting: needs linked to the "
-                                             "village's poverty causes first.")] = False,
+    poor_first: Annotated[bool, typer.Option("--poor-first", help="精准扶贫：与村的致贫原因相关的需求优先 / "
+                                             "Poverty targeting: needs linked to the village's poverty causes "
+                                             "first.")] = False,
     real_only: RealOnlyOption = False,
     as_of: AsOfOption = None,
     lang: LangOption = "zh",
     fmt: FormatOption = "table",
     output: OutputOption = None,
 ) -> None:
-    """Rank resources and interventions for a village's unmet needs, with the reasons.
+    """为村里未满足的需求排出资源和干预措施，并说明理由 /
+    Rank resources and interventions for a village's unmet needs, with the reasons.
 
-    Example: dcpa recommend 211381107200 --format json; dcpa recommend 211381 --format csv (every village)
+    示例 / Example: dcpa recommend 211381107200 --format json; dcpa recommend 211381 --format csv (every village)
     """
     _check_format(fmt)
     many = len(normal_code(code)) != 12  # a village's code as typed (２１…, a pasted zero-width space) is one village
@@ -242,18 +257,23 @@ def recommend(
     _basis(found.basis if found is not None else reps[0].basis, lang)
 
 
-@app.command()
+@app.command(cls=Command)
 def gaps(
-    area: Annotated[str | None, typer.Option("--area", help="Area code (default: everything; by area, the "
-                                             "province's cities).")] = None,
-    by: Annotated[str, typer.Option("--by", help="How to group: " + ", ".join(d.value for d in GapDimension)
-                                    + ".")] = "area",
-    start: Annotated[str | None, typer.Option(help="Period start YYYY-MM-DD (with --end).")] = None,
-    end: Annotated[str | None, typer.Option(help="Period end YYYY-MM-DD (with --start).")] = None,
-    need_type: Annotated[str | None, typer.Option("--need-type", help="Only this need type and its narrower "
-                                                  "types (a code: N1, N22…).")] = None,
+    area: Annotated[str | None, typer.Option("--area", help="地区代码（默认：全部；按地区分组时为全省各市） / "
+                                             "Area code (default: everything; by area, the province's "
+                                             "cities).")] = None,
+    by: Annotated[str, typer.Option("--by", help="分组方式：" + "、".join(d.value for d in GapDimension)
+                                    + " / How to group: " + ", ".join(d.value for d in GapDimension) + ".")] = "area",
+    start: Annotated[str | None, typer.Option(help="时期开始日期 YYYY-MM-DD（与 --end 一起用） / "
+                                                  "Period start YYYY-MM-DD (with --end).")] = None,
+    end: Annotated[str | None, typer.Option(help="时期结束日期 YYYY-MM-DD（与 --start 一起用） / "
+                                                "Period end YYYY-MM-DD (with --start).")] = None,
+    need_type: Annotated[str | None, typer.Option("--need-type", help="只要此需求类型及其下位类型（代码：N1、N22…） / "
+                                                  "Only this need type and its narrower types (a code: N1, "
+                                                  "N22…).")] = None,
     min_severity: Annotated[int | None, typer.Option("--min-severity", min=1, max=5,
-                                                     help="Only needs at least this severe (1–5).")] = None,
+                                                     help="只要严重程度不低于此值的需求（1–5） / "
+                                                          "Only needs at least this severe (1–5).")] = None,
     reach: ReachOption = None,
     real_only: RealOnlyOption = False,
     as_of: AsOfOption = None,
@@ -261,9 +281,10 @@ def gaps(
     fmt: FormatOption = "table",
     output: OutputOption = None,
 ) -> None:
-    """Unaddressed needs, grouped for drill-down (province → cities → … → villages).
+    """未解决的需求，分组以便逐级查看（省 → 市 → … → 村） /
+    Unaddressed needs, grouped for drill-down (province → cities → … → villages).
 
-    Examples: dcpa gaps --area 21 ; dcpa gaps --area 2101 --by need_type --format csv -o gaps.csv (for Excel)
+    示例 / Examples: dcpa gaps --area 21 ; dcpa gaps --area 2101 --by need_type --format csv -o gaps.csv (for Excel)
     """
     _check_format(fmt)
     try:
@@ -296,23 +317,27 @@ def gaps(
     _basis(rep.basis, lang)
 
 
-@app.command()
+@app.command(cls=Command)
 def plan(
-    budget: Annotated[str, typer.Option("--budget", help="Budget in yuan, as written: 200000, 200,000, 20万, "
-                                        "1.5万, 200000元.")],
-    area: Annotated[str | None, typer.Option("--area", help="Area code (default: everything).")] = None,
-    method: Annotated[str, typer.Option(help=", ".join(m.value for m in PlanMethod) + ".")] = "auto",
+    budget: Annotated[str, typer.Option("--budget", help="预算（元），可写成 200000、200,000、20万、1.5万、200000元 / "
+                                        "Budget in yuan, as written: 200000, 200,000, 20万, 1.5万, 200000元.")],
+    area: Annotated[str | None, typer.Option("--area",
+                                             help="地区代码（默认：全部） / Area code (default: everything).")] = None,
+    method: Annotated[str, typer.Option(help="求解方法：" + "、".join(m.value for m in PlanMethod)
+                                  + " / How to solve: " + ", ".join(m.value for m in PlanMethod) + ".")] = "auto",
     reach: ReachOption = None,
-    poor_first: Annotated[bool, typer.Option("--poor-first", help="Poverty targeting: weigh registered poor "
-                                             "villages and needs linked to their poverty causes more.")] = False,
+    poor_first: Annotated[bool, typer.Option("--poor-first", help="精准扶贫：加重登记贫困村及与其致贫原因相关的需求 / "
+                                             "Poverty targeting: weigh registered poor villages and needs linked to "
+                                             "their poverty causes more.")] = False,
     real_only: RealOnlyOption = False,
     lang: LangOption = "zh",
     fmt: FormatOption = "table",
     output: OutputOption = None,
 ) -> None:
-    """Choose which villages get which resources within a budget (maximises covered, weighted need).
+    """在预算内选择哪些村获得哪些资源（使覆盖的加权需求最大） /
+    Choose which villages get which resources within a budget (maximises covered, weighted need).
 
-    Example: dcpa plan --budget 20万 --area 211381
+    示例 / Example: dcpa plan --budget 20万 --area 211381
     """
     _check_format(fmt)
     try:
@@ -335,20 +360,22 @@ def plan(
     _basis(p.basis, lang)
 
 
-@app.command()
+@app.command(cls=Command)
 def similar(
-    code: Annotated[str, typer.Argument(help="12-digit code of the village-level unit.")],
-    limit: Annotated[int, typer.Option(min=1, max=100, help="How many villages.")] = 10,
-    within: Annotated[str | None, typer.Option(help="Compare within this area (default: its city).")] = None,
+    code: Annotated[str, typer.Argument(help="村级单位的 12 位代码 / 12-digit code of the village-level unit.")],
+    limit: Annotated[int, typer.Option(min=1, max=100, help="返回多少个村 / How many villages.")] = 10,
+    within: Annotated[str | None, typer.Option(help="在此地区内比较（默认：所在市） / Compare within this area "
+                                                       "(default: its city).")] = None,
     real_only: RealOnlyOption = False,
     as_of: AsOfOption = None,
     lang: LangOption = "zh",
     fmt: FormatOption = "table",
     output: OutputOption = None,
 ) -> None:
-    """Villages with the most similar need profile (of the needs known on the day), and what worked there.
+    """需求构成最相似的村（按当日已知的需求），以及那里有效的做法 /
+    Villages with the most similar need profile (of the needs known on the day), and what worked there.
 
-    Example: dcpa similar 211381107200 ; dcpa similar 211381107200 --as-of 2020-06-30
+    示例 / Example: dcpa similar 211381107200 ; dcpa similar 211381107200 --as-of 2020-06-30
     """
     _check_format(fmt)
     try:

@@ -11,29 +11,48 @@ import typer
 from ..contract import StoreAPI
 from ..errors import DcpaError
 from ..settings import get_settings
-from ._app import FormatOption, app, emit_rows, err, fail, labelled, parse_day, progress_bar, usage, write_json, wrote
+from ._app import (
+    Command,
+    FormatOption,
+    app,
+    emit_rows,
+    err,
+    fail,
+    labelled,
+    parse_day,
+    progress_bar,
+    usage,
+    write_json,
+    wrote,
+)
 
 if TYPE_CHECKING:
     pass
 
 
-@app.command("build")
+@app.command("build", cls=Command)
 def build_cmd(
-    force: Annotated[bool, typer.Option("--force", help="Rebuild even when nothing changed.")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="即使没有变化也重建 / Rebuild even when nothing changed.")] = False,
     example_villages: Annotated[
         int | None,
-        typer.Option("--example-villages", help="Village-level units given example data (0 = none)."),
+        typer.Option("--example-villages", help="生成示例数据的村级单位数（0 = 不生成） / "
+                     "Village-level units given example data (0 = none)."),
     ] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Seed of the example data.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    seed: Annotated[int | None, typer.Option("--seed", help="示例数据的随机种子 / Seed of the example data.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="不显示进度条 / No progress bar.")] = False,
 ) -> None:
-    """Build the store from the ontology, reference data, example data and retained imports.
+    """用本体、参考数据、示例数据和保留的导入构建存储 /
+    Build the store from the ontology, reference data, example data and retained imports.
+
+    幂等：输入没有变化时什么也不做（用 --force 强制重建）。构建失败或被终止时，旧存储保持原样；重建保留用户导入的一切。
+    `dcpa serve` 运行时，由服务器构建新版本并切换过去（期间写入等待，读取照常）。
 
     Idempotent: does nothing when no input changed (use --force). A failed or killed build leaves
     the old store as it was; a rebuild keeps everything users imported. While `dcpa serve` runs, the
     server builds the new version and switches to it (writes wait meanwhile; reads go on).
 
-    Examples:
+    示例 / Examples:
 
       dcpa build
 
@@ -83,21 +102,28 @@ def build_cmd(
         err(labelled("注意", "note", note))
 
 
-@app.command("generate")
+@app.command("generate", cls=Command)
 def generate_cmd(
-    villages: Annotated[int, typer.Option("--villages", "-n", help="How many village-level units.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="N-Triples file to write ('-' = stdout).")],
+    villages: Annotated[int, typer.Option("--villages", "-n", help="村级单位数 / How many village-level units.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="要写入的 N-Triples 文件（'-' 为标准输出） / "
+                                                                 "N-Triples file to write ('-' = stdout).")],
     area: Annotated[
-        str | None, typer.Option("--area", help="Only villages within this area code (e.g. 2101, 211324).")
+        str | None, typer.Option("--area", help="只生成此地区代码内的村（如 2101、211324） / "
+                                          "Only villages within this area code (e.g. 2101, 211324).")
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same bytes).")] = 42,
+    seed: Annotated[int, typer.Option(
+        "--seed", help="随机种子（种子相同，字节相同） / Random seed (same seed, same bytes).")] = 42,
 ) -> None:
-    """Write synthetic example data (needs, libraries, resources, interventions…) as N-Triples.
+    """生成合成的示例数据（需求、图书馆、资源、干预措施…），写成 N-Triples /
+    Write synthetic example data (needs, libraries, resources, interventions…) as N-Triples.
+
+    生成的每个节点都标有 dcpa:isSynthetic 和“示例· / Example:”标签。除 16,727 个真实的村级单位外，虚构的村级单位
+    放在 99 省。
 
     Every generated node is marked dcpa:isSynthetic and labelled 示例· / Example:. Beyond the
     16,727 real village-level units, fictitious ones are made in province 99.
 
-    Examples:
+    示例 / Examples:
 
       dcpa generate --villages 600 -o example.nt
 
@@ -127,11 +153,12 @@ def _open_store() -> StoreAPI:
     return open_store(get_settings(), read_only=True)
 
 
-@app.command("stats")
+@app.command("stats", cls=Command)
 def stats_cmd(fmt: FormatOption = "table") -> None:
-    """Counts by class (real and synthetic) and by named graph.
+    """按类（真实与合成）和命名图计数 /
+    Counts by class (real and synthetic) and by named graph.
 
-    Examples:
+    示例 / Examples:
 
       dcpa stats
 
@@ -189,20 +216,29 @@ def stats_cmd(fmt: FormatOption = "table") -> None:
                                  f"{d['next_identified']}): an answer as of a day counts the needs known by then\n")
 
 
-@app.command("export")
+@app.command("export", cls=Command)
 def export_cmd(
-    fmt: Annotated[str, typer.Option("--format", "-f", help="ttl (union), nq (with graphs) or jsonld: the whole "
-                                     "store; xlsx or csv: the imported records as a filled-in template.")] = "nq",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default stdout); for xlsx "
+    fmt: Annotated[str, typer.Option("--format", "-f", help="ttl（合并各图）、nq（含命名图）或 jsonld："
+                                     "整个存储；xlsx 或 csv：导入的记录，写成填好的模板 / "
+                                     "ttl (union), nq (with graphs) "
+                                     "or jsonld: the whole store; xlsx or csv: the imported records as a filled-in "
+                                     "template.")] = "nq",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="要写入的文件（默认标准输出）；xlsx 为工作簿"
+                                                "（默认 dcpa-records.xlsx），csv 为目录（默认 dcpa-records/） / "
+                                                "File to write (default stdout); for xlsx "
                                                 "the workbook (default dcpa-records.xlsx), for csv a directory "
                                                 "(default dcpa-records/).")] = None,
 ) -> None:
-    """Dump the whole store (Turtle, N-Quads or JSON-LD), or the imported records as a template to edit.
+    """导出整个存储（Turtle、N-Quads 或 JSON-LD），或把导入的记录导出为可编辑的模板 /
+    Dump the whole store (Turtle, N-Quads or JSON-LD), or the imported records as a template to edit.
+
+    xlsx 和 csv 按 `dcpa template` 的格式写出每个导入批次的记录，每类一个工作表（或文件）；`dcpa import` 可以读回。
+    参考数据和示例数据不在其中。
 
     xlsx and csv write the records of every import batch in the layout of `dcpa template`, one sheet
     (or file) per kind; `dcpa import` reads them back. Reference data and example data are left out.
 
-    Examples:
+    示例 / Examples:
 
       dcpa export --format nq -o dcpa.nq
 
@@ -249,19 +285,25 @@ def _export_records(store: StoreAPI, fmt: str, output: Path | None) -> list[Path
     return [write_xlsx_template(target, records=rows, with_villages=False)]
 
 
-@app.command("derive")
+@app.command("derive", cls=Command)
 def derive_cmd(
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Date to derive for, YYYY-MM-DD (default: "
+    as_of: Annotated[str | None, typer.Option("--as-of", help="派生所对应的日期，YYYY-MM-DD"
+                                              "（默认：DCPA_AS_OF 或今天） / Date to derive for, YYYY-MM-DD (default: "
                                               "DCPA_AS_OF or today).")] = None,
 ) -> None:
-    """Recompute the derived graph (whether each need is addressed, as of a date) of the store in place.
+    """就地重算存储的派生图（截至某日每项需求是否已解决） /
+    Recompute the derived graph (whether each need is addressed, as of a date) of the store in place.
+
+    `dcpa build` 和每次导入都已做这一步；日期超过派生图的“有效至”日期时（此时答案会说明是现场计算的），或存储是用
+    其他方式加载的（如不含派生图的 N-Quads 转储），运行它。`dcpa serve` 运行时由服务器完成。单独运行时，之后会压缩
+    存储（全国规模需数分钟）。
 
     `dcpa build` and every import do this already; run it when the date moves past the derived graph's
     "stable until" date (answers then say they were computed live), or on a store loaded some other way
     (say, from an N-Quads dump without the derived graph). While `dcpa serve` runs, the server does it.
     Run alone, it compacts the store afterwards (minutes at national scale).
 
-    Examples:
+    示例 / Examples:
 
       dcpa derive
 

@@ -16,7 +16,7 @@ from ..errors import DcpaError
 from ..importer import RECORD_KINDS, ImportReport, ImportUsageError, WithdrawReport, history, import_files, withdraw
 from ..settings import get_settings
 from ..writer import ServerInfo
-from ._app import FormatOption, app, emit_rows, err, fail, labelled, progress_bar, write_json, wrote
+from ._app import Command, FormatOption, app, emit_rows, err, fail, labelled, progress_bar, write_json, wrote
 from ._writer import as_writer
 
 
@@ -30,24 +30,28 @@ def _default_user() -> str:
         return "unknown"
 
 
-@app.command("template")
+@app.command("template", cls=Command)
 def template_cmd(
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="xlsx (one workbook) or csv (one file per kind).")
+        str, typer.Option("--format", "-f", help="xlsx（一个工作簿）或 csv（每类一个文件） / "
+                                            "xlsx (one workbook) or csv (one file per kind).")
     ] = "xlsx",
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File (xlsx) or directory to write; default: here.")
+        Path | None, typer.Option("--output", "-o", help="要写入的文件（xlsx）或目录；默认：当前目录 / "
+                                                    "File (xlsx) or directory to write; default: here.")
     ] = None,
     kind: Annotated[
-        list[str] | None, typer.Option("--kind", "-k", help="Only these kinds (repeatable): " + ", ".join(RECORD_KINDS))
+        list[str] | None, typer.Option("--kind", "-k", help="只要这些类别（可重复）：" + "、".join(RECORD_KINDS)
+                                                    + " / Only these kinds (repeatable): " + ", ".join(RECORD_KINDS))
     ] = None,
     villages: Annotated[
-        bool, typer.Option("--villages/--no-villages", help="Add the sheet of all village codes (xlsx).")
+        bool, typer.Option("--villages/--no-villages", help="加上列出全部村代码的工作表（xlsx） / "
+                                                        "Add the sheet of all village codes (xlsx).")
     ] = True,
 ) -> None:
-    """Write fill-in templates for `dcpa import`.
+    """写出供 `dcpa import` 使用的填写模板 / Write fill-in templates for `dcpa import`.
 
-    Examples:
+    示例 / Examples:
 
       dcpa template                          writes dcpa-template.xlsx
 
@@ -77,19 +81,24 @@ def template_cmd(
         raise typer.Exit(2)
 
 
-@app.command("import")
+@app.command("import", cls=Command)
 def import_cmd(
-    files: Annotated[list[Path], typer.Argument(help="XLSX or CSV files made from `dcpa template`.")],
-    user: Annotated[str | None, typer.Option("--user", "-u", help="Who imports (default: $USER).")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check everything, write nothing.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    files: Annotated[list[Path], typer.Argument(help="由 `dcpa template` 生成的 XLSX 或 CSV 文件 / "
+                                                            "XLSX or CSV files made from `dcpa template`.")],
+    user: Annotated[str | None, typer.Option(
+        "--user", "-u", help="导入人（默认：$USER） / Who imports (default: $USER).")] = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="全部检查，但不写入 / Check everything, write nothing.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="不显示进度条 / No progress bar.")] = False,
     fmt: FormatOption = "table",
 ) -> None:
-    """Import filled-in templates: all rows of all files, or nothing.
+    """导入填好的模板：所有文件的所有行，要么全部导入，要么都不导入 /
+    Import filled-in templates: all rows of all files, or nothing.
 
+    `dcpa serve` 运行时由服务器导入（检查相同，报告相同）。
     While `dcpa serve` runs, the server does the import (same checks, same report).
 
-    Examples:
+    示例 / Examples:
 
       dcpa import needs.xlsx --dry-run       check only
 
@@ -137,14 +146,16 @@ def import_cmd(
             f"imported {total} record(s) as batch {report.batch_id} ({report.triples} triples), by {report.user}")
 
 
-@app.command("history")
+@app.command("history", cls=Command)
 def history_cmd(
-    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="Only the newest N writes.")] = None,
+    limit: Annotated[int | None, typer.Option(
+        "--limit", "-n", min=1, help="只列最近 N 次写入 / Only the newest N writes.")] = None,
     fmt: FormatOption = "table",
 ) -> None:
-    """List the imports and replacements, newest first: who, when, what, and whether withdrawn.
+    """列出导入和替换，最新的在前：谁、何时、什么、是否已撤回 /
+    List the imports and replacements, newest first: who, when, what, and whether withdrawn.
 
-    Example: dcpa history -n 10
+    示例 / Example: dcpa history -n 10
     """
     entries = history(get_settings().imports_path, limit=limit)
     if fmt == "json":
@@ -160,20 +171,27 @@ def history_cmd(
             "no imports yet: `dcpa template` writes the forms, `dcpa import FILE` brings them in")
 
 
-@app.command("withdraw")
+@app.command("withdraw", cls=Command)
 def withdraw_cmd(
-    batch: Annotated[str, typer.Argument(help="The batch id, as `dcpa history` lists it.")],
-    reason: Annotated[str, typer.Option("--reason", "-r", help="Why (kept with the withdrawal).")] = "",
-    user: Annotated[str | None, typer.Option("--user", "-u", help="Who withdraws (default: $USER).")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check only: say what would go, change nothing.")] = False,
+    batch: Annotated[str, typer.Argument(help="批次编号，即 `dcpa history` 列出的 / "
+                                                   "The batch id, as `dcpa history` lists it.")],
+    reason: Annotated[str, typer.Option(
+        "--reason", "-r", help="原因（与撤回一起保存） / Why (kept with the withdrawal).")] = "",
+    user: Annotated[str | None, typer.Option(
+        "--user", "-u", help="撤回人（默认：$USER） / Who withdraws (default: $USER).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只检查：说明会撤回什么，不做改动 / "
+                                                         "Check only: say what would go, change nothing.")] = False,
     fmt: FormatOption = "table",
 ) -> None:
-    """Withdraw an import batch: its records leave the graph; the batch and its withdrawal stay on record.
+    """撤回一个导入批次：其记录离开图谱；批次和撤回都留有记录 /
+    Withdraw an import batch: its records leave the graph; the batch and its withdrawal stay on record.
+
+    其他批次的记录引用它时拒绝撤回（请先撤回那些）。`dcpa serve` 运行时由服务器完成。
 
     Refused when records of other batches refer to it (withdraw those first). While `dcpa serve`
     runs, the server does it.
 
-    Example: dcpa withdraw 20261126T150102Z-ab12cd --reason "wrong county's file"
+    示例 / Example: dcpa withdraw 20261126T150102Z-ab12cd --reason "wrong county's file"
     """
     settings = get_settings()
     who = user or _default_user()
@@ -211,23 +229,27 @@ def withdraw_cmd(
             "withdraw that batch once this one is withdrawn")
 
 
-@app.command("validate")
+@app.command("validate", cls=Command)
 def validate_cmd(
     sample: Annotated[
         int | None,
         typer.Option(
-            "--sample", "-n", help="Check a random sample of N nodes (default: all; 500 above 50,000 triples)."
+            "--sample", "-n", help="检查 N 个节点的随机样本（默认：全部；超过 50,000 个三元组时为 500） / "
+                 "Check a random sample of N nodes (default: all; 500 above 50,000 triples)."
         ),
     ] = None,
-    reasoner: Annotated[bool, typer.Option("--reasoner/--no-reasoner", help="Run the HermiT check.")] = True,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the sample.")] = 0,
+    reasoner: Annotated[bool, typer.Option(
+        "--reasoner/--no-reasoner", help="运行 HermiT 检查 / Run the HermiT check.")] = True,
+    seed: Annotated[int, typer.Option("--seed", help="抽样的随机种子 / Seed of the sample.")] = 0,
     fmt: FormatOption = "table",
 ) -> None:
-    """Check the built graph: SHACL shapes and HermiT consistency (on a sample when large).
+    """检查已构建的图谱：SHACL 形状和 HermiT 一致性（图大时抽样） /
+    Check the built graph: SHACL shapes and HermiT consistency (on a sample when large).
 
+    图谱违反形状或不一致时，退出码为 1。
     Exit code 1 when the graph violates a shape or is inconsistent.
 
-    Example: dcpa validate --sample 500
+    示例 / Example: dcpa validate --sample 500
     """
     from ..validate import validate
 

@@ -9,19 +9,21 @@ import typer
 
 from ..errors import halves
 from ..resources import ontology_graph
-from ._app import FormatOption, LangOption, app, emit_rows, err, fail, usage
+from ._app import Command, FormatOption, Group, LangOption, app, emit_rows, err, fail, usage
 
-ontology_app = typer.Typer(help="The ontology: print it, document it, check it.", no_args_is_help=True)
+ontology_app = typer.Typer(
+    cls=Group, help="本体：打印、生成文档、检查 / The ontology: print it, document it, check it.", no_args_is_help=True)
 app.add_typer(ontology_app, name="ontology")
 
 
-@ontology_app.command("show")
+@ontology_app.command("show", cls=Command)
 def show(
-    fmt: Annotated[str, typer.Option("--format", "-f", help="ttl, nt, xml or json-ld.")] = "ttl",
+    fmt: Annotated[str, typer.Option(
+        "--format", "-f", help="ttl、nt、xml 或 json-ld / ttl, nt, xml or json-ld.")] = "ttl",
 ) -> None:
-    """Print the ontology and its SKOS schemes.
+    """打印本体及其 SKOS 概念体系 / Print the ontology and its SKOS schemes.
 
-    Example: dcpa ontology show --format json-ld > dcpa.jsonld
+    示例 / Example: dcpa ontology show --format json-ld > dcpa.jsonld
     """
     formats = {"ttl": "turtle", "nt": "nt", "xml": "xml", "json-ld": "json-ld", "jsonld": "json-ld"}
     if fmt not in formats:
@@ -30,18 +32,19 @@ def show(
     sys.stdout.write(ontology_graph().serialize(format=formats[fmt]))
 
 
-@ontology_app.command("docs")
+@ontology_app.command("docs", cls=Command)
 def docs(
-    output: Annotated[str, typer.Option("--output", "-o", help="File to write; '-' for stdout.")] = "-",
+    output: Annotated[str, typer.Option("--output", "-o", help="要写入的文件；'-' 为标准输出 / "
+                                                                      "File to write; '-' for stdout.")] = "-",
     lang: LangOption = "zh",
 ) -> None:
-    """Write the bilingual HTML documentation of the ontology.
+    """写出本体的双语 HTML 文档 / Write the bilingual HTML documentation of the ontology.
 
     To a file, it writes the other language beside it too (``ontology.html`` and ``ontology.zh.html`` for
     ``--lang en``; ``ontology.zh.html`` and ``ontology.en.html``), each page's language switch leading to the
     other file.
 
-    Example: dcpa ontology docs -o build/ontology.html --lang en
+    示例 / Example: dcpa ontology docs -o build/ontology.html --lang en
     """
     from pathlib import Path
 
@@ -60,16 +63,19 @@ def docs(
     err(f"已写入 {path}（{lang}）和 {twin}（{other}） / wrote {path} ({lang}) and {twin} ({other})")
 
 
-@ontology_app.command("check")
+@ontology_app.command("check", cls=Command)
 def check(
     fmt: FormatOption = "table",
-    reasoner: Annotated[bool, typer.Option("--reasoner/--no-reasoner", help="Also run HermiT.")] = True,
+    reasoner: Annotated[bool, typer.Option(
+        "--reasoner/--no-reasoner", help="同时运行 HermiT / Also run HermiT.")] = True,
 ) -> None:
-    """Run the pitfall checks (OOPS!/ROBOT style) and HermiT on the ontology.
+    """对本体运行常见缺陷检查（OOPS!/ROBOT 式）和 HermiT /
+    Run the pitfall checks (OOPS!/ROBOT style) and HermiT on the ontology.
 
+    结果写到标准输出；有错误级的发现或本体不一致时，退出码为 1。
     Findings go to stdout; exits 1 on any error-level finding or an inconsistent ontology.
 
-    Example: dcpa ontology check --format json
+    示例 / Example: dcpa ontology check --format json
     """
     from ..errors import DcpaError
     from ..ontology_checks import errors, run_checks
