@@ -36,6 +36,7 @@ from .routes import (
     dashboard,
     data_entry,
     docs,
+    dump,
     gaps,
     health,
     history,
@@ -55,8 +56,8 @@ from .routes.dashboard import warm
 from .serving import DerivedKeeper, ServedStore
 
 #: Route modules under ``api.routes``, each exposing ``router`` (in the order their routes match).
-ROUTERS = (home, health, ontology, sparql, docs, areas, villages, gaps, plans, catalogue, records, stats, writes,
-           history, views, dashboard, model_page, data_entry, plan_page, admin)
+ROUTERS = (home, health, ontology, sparql, docs, areas, villages, gaps, plans, catalogue, records, stats, dump,
+           writes, history, views, dashboard, model_page, data_entry, plan_page, admin)
 
 
 #: The service's own log (``dcpa serve`` prints warnings).

@@ -13,6 +13,9 @@ from fastapi.routing import iter_route_contexts
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+#: Set in the scope of a GET that answers a HEAD: for a route whose body costs work it can skip (``/api/dump``).
+HEAD_KEY = "dcpa.head"
+
 
 class HeadAsGet:
     """Answer ``HEAD`` as ``GET`` without the body: the same status and headers (``Content-Length`` too)."""
@@ -30,7 +33,7 @@ class HeadAsGet:
                 message = {**message, "body": b""}
             await send(message)
 
-        await self.app({**scope, "method": "GET"}, receive, without_body)
+        await self.app({**scope, "method": "GET", HEAD_KEY: True}, receive, without_body)
 
 
 def allowed_methods(routes: Sequence[BaseRoute], scope: Scope) -> list[str]:

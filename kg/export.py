@@ -1,14 +1,16 @@
-"""Dumps of the store: Turtle (the union of all graphs), N-Quads (with graphs), JSON-LD (with graphs).
+"""Dumps of the store: Turtle (the union of all graphs), N-Quads and TriG (with graphs), JSON-LD (with graphs).
 
-One writer per format, chosen from ``EXPORTERS``. Turtle and N-Quads are Oxigraph's own serialisers.
+One writer per format, chosen from ``EXPORTERS``. Turtle, TriG and N-Quads are Oxigraph's own serialisers.
 JSON-LD is written here, streaming, one node object per subject, with the project's local context
 (``ontology/context.jsonld``) inlined so the file needs no network to be read; keys and IRIs are
 compact IRIs over the context's prefixes, so a JSON-LD processor expands it back to the same graph.
 
 Every dump opens with what it is (``about``): when it was exported, which build it holds, the day its
 derived graph answers for, its size and where the example data are, so that a paper can cite the very data
-its numbers come from. Turtle and N-Quads say it in comments, JSON-LD under a key its context leaves
+its numbers come from. Turtle, TriG and N-Quads say it in comments, JSON-LD under a key its context leaves
 undefined (``dump``), which JSON-LD processors drop: the graph loaded from a dump is the store's, unchanged.
+Turtle, TriG and N-Quads end with a comment saying so (``END_LINE``): a dump cut short (a download broken off, a
+disk full) reads as a graph all the same, so its last line is what tells it whole.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
@@ -103,14 +106,20 @@ def _graph_kinds(graphs: list[str]) -> str:
     return ", ".join(f"{kind} {n}" if n > 1 else kind for kind, n in sorted(kinds.items()))
 
 
-def _ttl(store: StoreAPI, out: IO[bytes]) -> None:
-    out.write(_comment(about(store, "ttl")))
-    store.dump(out, "ttl")
+#: The last line of a whole Turtle, TriG or N-Quads dump.
+END_LINE = "# 转储到此结束，完整无缺 / end of dump: it is whole\n".encode()
 
 
-def _nq(store: StoreAPI, out: IO[bytes]) -> None:
-    out.write(_comment(about(store, "nq")))
-    store.dump(out, "nq")
+def _oxigraph_dump(fmt: str) -> Callable[[StoreAPI, IO[bytes]], None]:
+    def write(store: StoreAPI, out: IO[bytes]) -> None:
+        out.write(_comment(about(store, fmt)))
+        store.dump(out, fmt)
+        out.write(END_LINE)
+
+    return write
+
+
+_ttl, _nq, _trig = (_oxigraph_dump(f) for f in ("ttl", "nq", "trig"))
 
 
 @lru_cache(maxsize=1)
@@ -220,11 +229,35 @@ def _jsonld(store: StoreAPI, out: IO[bytes]) -> None:
     w("\n]\n}\n")
 
 
-EXPORTERS: dict[str, Callable[[StoreAPI, IO[bytes]], None]] = {"ttl": _ttl, "nq": _nq, "jsonld": _jsonld}
+EXPORTERS: dict[str, Callable[[StoreAPI, IO[bytes]], None]] = {"nq": _nq, "trig": _trig, "ttl": _ttl,
+                                                               "jsonld": _jsonld}
+
+
+class DumpFormat(StrEnum):
+    """A dump's format (``EXPORTERS``), as the API takes it."""
+
+    nq = "nq"
+    trig = "trig"
+    ttl = "ttl"
+    jsonld = "jsonld"
+
+
+#: Each dump format's media type and file extension.
+DUMP_FILES: dict[str, tuple[str, str]] = {
+    "nq": ("application/n-quads", "nq"),
+    "trig": ("application/trig", "trig"),
+    "ttl": ("text/turtle", "ttl"),
+    "jsonld": ("application/ld+json", "jsonld"),
+}
+
+
+def dump_name(fmt: str, day: date) -> str:
+    """The file name of a dump made on ``day``: what it is, the day, the format (``dcpa-dump-2026-12-05.nq``)."""
+    return f"dcpa-dump-{day.isoformat()}.{DUMP_FILES[fmt][1]}"
 
 
 def export(store: StoreAPI, fmt: str, out: IO[bytes]) -> None:
-    """Write the whole store to ``out`` in ``fmt`` (``ttl``, ``nq`` or ``jsonld``), UTF-8."""
+    """Write the whole store to ``out`` in ``fmt`` (``nq``, ``trig``, ``ttl`` or ``jsonld``), UTF-8."""
     try:
         writer = EXPORTERS[fmt]
     except KeyError:

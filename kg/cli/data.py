@@ -218,9 +218,9 @@ def stats_cmd(fmt: FormatOption = "table") -> None:
 
 @app.command("export", cls=Command)
 def export_cmd(
-    fmt: Annotated[str, typer.Option("--format", "-f", help="ttl（合并各图）、nq（含命名图）或 jsonld："
+    fmt: Annotated[str, typer.Option("--format", "-f", help="nq、trig（含命名图）、ttl（合并各图）或 jsonld："
                                      "整个存储；xlsx 或 csv：导入的记录，写成填好的模板 / "
-                                     "ttl (union), nq (with graphs) "
+                                     "nq, trig (with graphs), ttl (union) "
                                      "or jsonld: the whole store; xlsx or csv: the imported records as a filled-in "
                                      "template.")] = "nq",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="要写入的文件（默认标准输出）；xlsx 为工作簿"
@@ -229,8 +229,8 @@ def export_cmd(
                                                 "the workbook (default dcpa-records.xlsx), for csv a directory "
                                                 "(default dcpa-records/).")] = None,
 ) -> None:
-    """导出整个存储（Turtle、N-Quads 或 JSON-LD），或把导入的记录导出为可编辑的模板 /
-    Dump the whole store (Turtle, N-Quads or JSON-LD), or the imported records as a template to edit.
+    """导出整个存储（N-Quads、TriG、Turtle 或 JSON-LD），或把导入的记录导出为可编辑的模板 /
+    Dump the whole store (N-Quads, TriG, Turtle or JSON-LD), or the imported records as a template to edit.
 
     xlsx 和 csv 按 `dcpa template` 的格式写出每个导入批次的记录，每类一个工作表（或文件）；`dcpa import` 可以读回。
     参考数据和示例数据不在其中。

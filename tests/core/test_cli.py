@@ -96,7 +96,7 @@ def test_every_lang_option_takes_zh_or_en_and_refuses_anything_else() -> None:
 #: a command called wrongly (no store needed to refuse it) → the English its refusal keeps after the Chinese
 USAGE_MISTAKES = {
     ("derive", "--as-of", "2020-02-30"): "--as-of '2020-02-30' is not a date YYYY-MM-DD",
-    ("export", "--format", "xml"): "unknown format 'xml'; use one of: ttl",
+    ("export", "--format", "xml"): "unknown format 'xml'; use one of: nq, trig",
     ("template", "--format", "pdf"): "unknown format 'pdf'; use xlsx or csv",
     ("template", "--kind", "needz"): "unknown kind 'needz'; use one of needs",
     ("ontology", "show", "--format", "owl"): "unknown format 'owl'; use one of ttl",
