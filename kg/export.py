@@ -256,12 +256,25 @@ def dump_name(fmt: str, day: date) -> str:
     return f"dcpa-dump-{day.isoformat()}.{DUMP_FILES[fmt][1]}"
 
 
+#: What a dump is, said when a write refreshing the derived graph refuses it (``derived.unsettled``).
+READS_DERIVED = ("转储包含派生图（需求状态、理由、汇总）",
+                 "a dump holds the derived graph (need states, reasons, summaries)")
+
+
+def check_settled(store: StoreAPI) -> None:
+    """Refuse a dump while a write refreshes the derived graph (``derived.check_settled``): its states and counts
+    would be of no one moment, and a dump is what a paper cites."""
+    derived.check_settled(store, READS_DERIVED)
+
+
 def export(store: StoreAPI, fmt: str, out: IO[bytes]) -> None:
-    """Write the whole store to ``out`` in ``fmt`` (``nq``, ``trig``, ``ttl`` or ``jsonld``), UTF-8."""
+    """Write the whole store to ``out`` in ``fmt`` (``nq``, ``trig``, ``ttl`` or ``jsonld``), UTF-8; refused
+    (``StoreBusy``) while a write refreshes the derived graph."""
     try:
         writer = EXPORTERS[fmt]
     except KeyError:
         known = ", ".join(EXPORTERS)
         raise ConfigurationError(f"未知的导出格式 {fmt!r} / unknown export format {fmt!r}",
                                  hint=f"请使用以下之一：{known} / use one of: {known}") from None
+    check_settled(store)
     writer(store, out)

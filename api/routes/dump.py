@@ -23,10 +23,11 @@ from typing import Annotated, Any
 import anyio.to_thread
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from kg.contract import StoreAPI
 from kg.errors import StoreBusy
-from kg.export import DUMP_FILES, DumpFormat, dump_name, export
+from kg.export import DUMP_FILES, DumpFormat, check_settled, dump_name, export
 
 from ..deps import StoreDep
 from ..methods import HEAD_KEY
@@ -140,6 +141,7 @@ async def get_dump(
                "Cache-Control": "no-store"}
     if request.scope.get(HEAD_KEY):  # a link checker's HEAD: the headers, without writing a dump to drop
         return Response(media_type=media, headers=headers)
+    await run_in_threadpool(check_settled, store)  # before the 200: once streaming, a refusal only cuts the dump
     slots = _slots(request.app.state)
     if not slots.acquire(blocking=False):
         raise StoreBusy("服务器正在生成另一份转储，请几分钟后再试 / the server is writing another dump; try again in a "

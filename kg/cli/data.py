@@ -248,6 +248,7 @@ def export_cmd(
 
       dcpa export --format xlsx -o records.xlsx
     """
+    from ..atomic import replacing, shared_mode
     from ..export import EXPORTERS, export
 
     if fmt not in (*EXPORTERS, *RECORD_FORMATS):
@@ -263,8 +264,11 @@ def export_cmd(
             export(store, fmt, out)
             out.flush()
         else:
-            with output.open("wb") as f:
-                export(store, fmt, f)
+            try:
+                with replacing(output, mode=shared_mode()) as f:  # refused or cut short: no file, not a torn one
+                    export(store, fmt, f)
+            except OSError as e:
+                raise usage(f"无法写入 {output}：{e.strerror}", f"cannot write {output}: {e.strerror}") from None
             wrote(output)
     except DcpaError as e:
         raise fail(e) from e

@@ -7,12 +7,18 @@ import io
 import json
 import re
 from pathlib import Path
+from typing import IO
 
 import pyoxigraph as ox
 import pytest
+from typer.testing import CliRunner
 
 from kg import catalogue, versions
-from kg.export import export
+from kg import export as export_module
+from kg.cli import app
+from kg.cli import data as cli_data
+from kg.errors import StoreBusy
+from kg.export import END_LINE, export
 from kg.namespaces import GRAPH_SYNTHETIC
 from kg.store import Store
 
@@ -70,3 +76,26 @@ def test_a_dump_says_what_it_is_so_that_a_paper_can_cite_it(mixed: Store, tmp_pa
     assert about["build"] == "f" * 64 and about["derived_as_of"] == AS_OF.isoformat()
     assert about["last_write"].startswith("2021-03-04T05:06:07") and about["quads"] == built.count()
     assert str(GRAPH_SYNTHETIC) in about["graphs"]
+
+
+
+def test_an_export_refused_or_cut_short_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`dcpa export -o FILE` opened FILE first: refused (a write refreshing the derived graph) it left an empty
+    file, cut short a torn one that read as a dump. Now the file appears whole or not at all, and an old one stays."""
+    old = tmp_path / "dcpa.nq"
+    old.write_bytes(b"# an earlier dump\n")
+
+    def cut(store: object, out: IO[bytes]) -> None:
+        out.write(b"<https://example.org/s> <https://example.org/p> <https://example.org/o> .\n")
+        raise StoreBusy("写入正在刷新派生图 / a write is refreshing the derived graph")
+
+    monkeypatch.setitem(export_module.EXPORTERS, "nq", cut)
+    monkeypatch.setattr(cli_data, "_open_store", Store.memory)
+    for target in (old, tmp_path / "new.nq"):
+        result = CliRunner().invoke(app, ["export", "--format", "nq", "-o", str(target)])
+        assert result.exit_code == StoreBusy.exit_code, result.output
+    assert old.read_bytes() == b"# an earlier dump\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dcpa.nq"]  # nor a temporary file left beside it
+    result = CliRunner().invoke(app, ["export", "--format", "trig", "-o", str(tmp_path / "whole.trig")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "whole.trig").read_bytes().endswith(END_LINE)

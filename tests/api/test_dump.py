@@ -4,10 +4,12 @@ Before it, the server offered no dump at all: a CONSTRUCT at ``/sparql`` stops a
 
 from __future__ import annotations
 
+import io
 import re
 import threading
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
@@ -15,7 +17,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.routes import dump
-from kg.export import END_LINE
+from kg.errors import StoreBusy
+from kg.export import END_LINE, export
+from kg.importer.journal import Marker
 from kg.store import Store
 
 from .conftest import load_fixture
@@ -145,3 +149,19 @@ def test_a_head_request_writes_no_dump(make_client: Client, monkeypatch: pytest.
     assert client.get("/api/dump", params={"format": "trig"}).status_code == 200
     assert written == ["trig"]  # what a GET does
     assert dump._slots(client.app.state).acquire(blocking=False)  # type: ignore[attr-defined]
+
+
+def test_no_dump_while_a_write_refreshes_the_derived_graph(make_client: Client, tmp_path: Path) -> None:
+    """A dump taken while a write refreshed the derived graph held its states and counts half refreshed, with
+    nothing to say so; now the API answers 503 ``store_busy`` (try again) and ``dcpa export`` refuses the same."""
+    client = make_client()
+    store = client.app.state.store  # type: ignore[attr-defined]
+    marker = Marker("20201231T000000Z-000000", {"210123"})
+    store.add_graph(marker.graph, marker.ntriples())
+    r = client.get("/api/dump")
+    assert r.status_code == 503 and r.json()["error"]["code"] == "store_busy"
+    assert r.json()["error"]["message"].startswith("转储包含派生图")
+    with pytest.raises(StoreBusy):
+        export(store, "nq", io.BytesIO())
+    store.update(marker.delete())
+    assert client.get("/api/dump").content.endswith(END_LINE)
