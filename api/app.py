@@ -21,7 +21,7 @@ from kg import __version__
 from kg.connect import open_store
 from kg.contract import StoreAPI
 from kg.settings import Settings, get_settings
-from kg.workers import QueryRunner, runner_for
+from kg.workers import ClientSlots, QueryRunner, runner_for
 
 from .assets import Assets
 from .compression import Compression
@@ -117,6 +117,7 @@ def create_app(settings: Settings | None = None, store: StoreAPI | None = None) 
     else:
         ServedStore.open(app.state, settings)  # the writer of its store: lock, recovery, admin channel
     app.state.query_runner = query_runner_for(settings, app.state)
+    app.state.client_slots = ClientSlots(settings.client_query_limit())  # what one client may run at once
     app.state.result_cache = ResultCache(settings.result_cache_mb * 1024 * 1024)
     app.state.store_listeners.append(app.state.query_runner)  # told of every write and store switch
     install_error_handlers(app)

@@ -15,7 +15,7 @@ from kg.contract import StoreAPI
 from kg.errors import QueryTimeout
 from kg.search import Found, search
 from kg.settings import Settings
-from kg.workers import QueryRunner, target_of
+from kg.workers import ClientSlots, QueryRunner, target_of
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -24,6 +24,13 @@ T = TypeVar("T")
 def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+def client_of(request: Request) -> str:
+    """Who sent the request, as the per-client limit counts it (``kg.workers.ClientSlots``): its peer's address, or
+    the address a trusted proxy names (``DCPA_TRUSTED_PROXIES``: uvicorn reads X-Forwarded-For for those alone,
+    ``api.server.server_options``). The port is not part of it: a client opens as many connections as it likes."""
+    return request.client.host if request.client else "unknown"
 
 
 def query_runner(request: Request) -> QueryRunner:
@@ -39,20 +46,29 @@ class Answers:
     (kg.workers) under ``settings.answer_timeout``: past it the worker is killed (its work and its
     memory end with it) and the request gets 503. ``fn`` must be a module-level function of the
     library, and its arguments and result picklable.
+
+    An answer takes a worker as a SPARQL query does, for longer (``answer_timeout``), so it counts against its
+    client's limit of calls at once (``slots``, ``client``) as a query does: answers and queries share the
+    workers, and a client looping over ``/api/gaps`` took them as surely as one sending SPARQL.
     """
 
-    def __init__(self, runner: QueryRunner, timeout: float) -> None:
+    def __init__(self, runner: QueryRunner, timeout: float, slots: ClientSlots | None = None,
+                 client: str | None = None) -> None:
         self.runner = runner
         self.timeout = timeout
+        self.slots = slots or ClientSlots(None)
+        self.client = client
 
     @classmethod
-    def of(cls, state: Any) -> Answers:
-        """The app's answers (``request.app.state`` or ``app.state``)."""
-        return cls(state.query_runner, state.settings.answer_timeout)
+    def of(cls, state: Any, client: str | None = None) -> Answers:
+        """The app's answers (``request.app.state`` or ``app.state``), for ``client`` (None: the service's own)."""
+        return cls(state.query_runner, state.settings.answer_timeout, state.client_slots, client)
 
     async def __call__(self, fn: Callable[Concatenate[Any, P], T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         try:
-            result: T = await self.runner.call("kg.workers:invoke", target_of(fn), args, kwargs, timeout=self.timeout)
+            with self.slots.hold(self.client, self.timeout):
+                result: T = await self.runner.call("kg.workers:invoke", target_of(fn), args, kwargs,
+                                                   timeout=self.timeout)
         except QueryTimeout as e:  # the runner's hint speaks of SPARQL patterns; an answer is scoped instead
             e.hint = (
                 f"请缩小地区范围或减少条目，或稍后再试（DCPA_ANSWER_TIMEOUT 为 {self.timeout:g} 秒） / "
@@ -85,7 +101,7 @@ def get_search(request: Request) -> Search:
 
 
 def get_answers(request: Request) -> Answers:
-    return Answers.of(request.app.state)
+    return Answers.of(request.app.state, client_of(request))
 
 
 def get_store(request: Request) -> StoreAPI:

@@ -35,7 +35,8 @@ _MACHINE_PATHS = ("/api/", "/sparql", "/static/", "/admin", "/health", "/ontolog
 _HEADINGS = {
     400: ("请求有误", "Bad request"), 401: ("需要登录令牌", "Token needed"), 403: ("不允许", "Not allowed"),
     404: ("没有找到", "Not found"), 405: ("不支持此操作", "Not allowed here"), 422: ("请求有误", "Bad request"),
-    500: ("服务器出错", "Server error"), 503: ("服务繁忙或超时", "Busy or timed out"),
+    429: ("请求过多", "Too many requests"), 500: ("服务器出错", "Server error"),
+    503: ("服务繁忙或超时", "Busy or timed out"),
     507: ("超出内存限制", "Over the memory limit"),
 }
 
@@ -149,7 +150,7 @@ def respond(request: Request, body: dict[str, Any], status: int, headers: dict[s
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DcpaError)
     async def _dcpa(request: Request, exc: DcpaError) -> Any:
-        retry = getattr(exc, "retry_after", None)  # StoreBusy: a rebuild is running
+        retry = getattr(exc, "retry_after", None)  # StoreBusy: a rebuild is running; TooManyQueries
         headers = {"Retry-After": str(retry)} if retry else None
         return respond(request, exc.to_dict(), exc.http_status, headers)
 

@@ -221,6 +221,13 @@ def protocol_class(header_timeout: float, max_head_bytes: int, send_timeout: flo
 
 
 def server_options(settings: Settings) -> dict[str, Any]:
-    """Options for ``uvicorn.run`` / ``uvicorn.Config`` that every server of the app uses."""
+    """Options for ``uvicorn.run`` / ``uvicorn.Config`` that every server of the app uses.
+
+    X-Forwarded-For is believed from ``settings.trusted_proxies`` alone (uvicorn then takes the client as the
+    nearest address in it that is not a trusted proxy: the one the proxy saw; the ones before it are whatever the
+    client wrote). uvicorn's own default believed it from any client on this machine, which could so name itself
+    anyone and pass the per-client limit (``api.deps.client_of``)."""
+    trusted = [a.strip() for a in (settings.trusted_proxies or "").split(",") if a.strip()]
     return {"http": protocol_class(settings.header_timeout, head_limit(settings.max_query_bytes),
-                                   settings.body_timeout, settings.body_min_rate)}
+                                   settings.body_timeout, settings.body_min_rate),
+            "proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None}

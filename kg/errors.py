@@ -7,6 +7,7 @@
     ├── QueryError                 exit 2  a query failed (syntax, refused form)
     │   ├── QueryTimeout           exit 2  a query ran past its time limit
     │   ├── QueryMemoryLimit       exit 2  a query needed more memory than its limit
+    │   ├── TooManyQueries         exit 2  the client has as many queries running as one may (HTTP 429)
     │   ├── QueryRefused           exit 2  update/LOAD/SERVICE in a read-only context
     │   └── NotAcceptable          exit 2  no answer format the client accepts (HTTP 406)
     ├── NotFound                   exit 2  no such village, query, policy…
@@ -93,6 +94,18 @@ class AnswerTooLarge(QueryError):
 
     code = "answer_too_large"
     http_status = 507
+
+
+class TooManyQueries(QueryError):
+    """The client already has as many queries running as one client may (HTTP 429): nothing was run; try again
+    once one of them has ended. ``retry_after`` is a guess, in seconds (the API sends it as ``Retry-After``)."""
+
+    code = "too_many_queries"
+    http_status = 429
+
+    def __init__(self, message: str, *, hint: str | None = None, details: Any = None, retry_after: int = 1) -> None:
+        super().__init__(message, hint=hint, details=details)
+        self.retry_after = max(1, int(retry_after))
 
 
 class QueryRefused(QueryError):

@@ -97,6 +97,19 @@ class Settings(BaseSettings):
         description="Most query worker processes at once (threads for in-memory and remote stores); "
         "further requests wait for a free one within their time limit.",
     )
+    client_queries: int | None = Field(
+        default=None,
+        ge=0,
+        description="Most queries and answers one client (its address) may have running in query workers at once; "
+        "one more is refused with 429 and a Retry-After. Unset: half of query_workers_max (at least 1), so that "
+        "one client leaves workers for the others; 0 means no limit.",
+    )
+    trusted_proxies: str | None = Field(
+        default=None,
+        description="Comma list of the addresses (or networks) of reverse proxies in front of the server, whose "
+        "X-Forwarded-For and X-Forwarded-Proto are believed: a request from one of them is the client the proxy "
+        "names. Unset: every request is its peer's address, whatever headers it sends.",
+    )
     query_memory_mb: int = Field(
         default=1024,
         description="Memory one query may take in its worker, in MB (address space above the worker's "
@@ -173,6 +186,14 @@ class Settings(BaseSettings):
             (zh, en), (zh_hint, en_hint) = _halves(e.message), _halves(e.hint or "")
             raise ValueError(f"{zh}（{zh_hint}） / {en} ({en_hint})" if e.hint else e.message) from None
         return value
+
+    def client_query_limit(self) -> int | None:
+        """How many queries one client may have running at once (``client_queries``, or half the workers); None: no
+        limit. Why half: a client at its limit leaves the other half of the workers to everyone else (Wikidata's
+        query service allows 5 at once per client address, DBpedia 50 connections)."""
+        if self.client_queries is None:
+            return max(1, self.query_workers_max // 2)
+        return self.client_queries or None
 
     def validity_windows(self) -> dict[str, int]:
         """``validity_months`` as ``{category notation: months}``."""

@@ -26,8 +26,10 @@ queries never make a cheap one wait behind them; a task still running after ``SL
 worker niced, so that long queries also leave the CPU to cheap ones and to the server, and that
 worker is replaced when it is done (benchmarks/bench_api.py measures both). Waiting for a free worker
 counts against the request's own deadline. Idle workers beyond ``min_workers`` retire after a minute.
-There is no per-client limit: every client is on loopback in the load tests, and a request that
-finds all workers busy waits rather than failing; ``max_workers`` bounds what one client can take.
+A request that finds all workers busy waits for one rather than failing; so that one client cannot take
+them all (six long queries did, and a planner's dashboard and a researcher's point lookup waited behind them
+or timed out), the API holds each call in a ``ClientSlots``: one call more than a client may have running
+at once is refused at once (429), and the other clients' calls find workers free.
 
 Interface (the API keeps one runner in ``app.state.query_runner``)::
 
@@ -45,10 +47,12 @@ behind the same interface (there a deadline ends the wait, not the work).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import ctypes
 import importlib
 import logging
+import math
 import multiprocessing as mp
 import os
 import resource
@@ -56,14 +60,14 @@ import signal
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from .errors import DcpaError, QueryMemoryLimit, QueryTimeout, StoreError
+from .errors import DcpaError, QueryMemoryLimit, QueryTimeout, StoreError, TooManyQueries
 from .procs import exited
 from .store import Store
 
@@ -271,6 +275,63 @@ class ThreadRunner:
     def close(self) -> None:
         self._closed = True
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+# -- how much of the runner one client may take ---------------------------------
+
+
+class ClientSlots:
+    """The calls each client has running (waiting for a worker included), and the refusal of one past ``limit``.
+
+    Why refused and not queued: a queued call would still hold a thread and its client's connection, and wait
+    behind that client's own long queries to its deadline (503); refused at once, it says what to do (429, with
+    a ``Retry-After``: when one of the client's calls ends at the latest). Wikidata's query service and DBpedia
+    refuse so too. ``limit`` None: no limit. A client is whatever the caller names it (the API: its address);
+    ``None`` is the service's own work (warming the dashboard), never counted.
+    """
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._running: dict[str, list[float]] = {}  # client → the deadlines (time.monotonic()) of its calls
+
+    @contextlib.contextmanager
+    def hold(self, client: str | None, timeout: float) -> Iterator[None]:
+        """One call of ``client`` that may run ``timeout`` seconds, for as long as the block runs (whatever ends
+        it: a result, an error, the deadline, a cancelled request); TooManyQueries when the client is at its limit."""
+        if client is None or self.limit is None:
+            yield
+            return
+        end = time.monotonic() + timeout
+        with self._lock:
+            ends = self._running.setdefault(client, [])
+            if len(ends) >= self.limit:
+                raise too_many_queries(len(ends), self.limit, min(ends) - time.monotonic())
+            ends.append(end)
+        try:
+            yield
+        finally:
+            with self._lock:
+                ends.remove(end)
+                if not ends:
+                    del self._running[client]
+
+    def running(self, client: str) -> int:
+        """How many calls ``client`` has running now."""
+        with self._lock:
+            return len(self._running.get(client, ()))
+
+
+def too_many_queries(running: int, limit: int, wait: float) -> TooManyQueries:
+    retry = max(1, math.ceil(wait))
+    return TooManyQueries(
+        f"这个客户端已有 {running} 个查询在运行，每个客户端最多同时运行 {limit} 个 / this client already has "
+        f"{running} queries running, the most one client may run at once ({limit})",
+        hint=f"请等其中一个结束后再发送（最迟 {retry} 秒后，见 Retry-After），并逐个发送查询，不要并行"
+        f"（限制为 DCPA_CLIENT_QUERIES） / wait until one of them has ended (in {retry} s at the latest: "
+        "Retry-After) and send your queries one after another, not in parallel (the limit is DCPA_CLIENT_QUERIES)",
+        retry_after=retry,
+    )
 
 
 # -- the worker process --------------------------------------------------------

@@ -16,11 +16,12 @@ from kg.catalogue import default_values, load_catalogue
 from kg.inline import inline
 from kg.namespaces import sparql_prefixes
 from kg.settings import Settings
+from kg.workers import ClientSlots
 
 from .. import sparql as sp
 from .. import urls
 from ..compression import MIN_BYTES, takes_gzip
-from ..deps import query_runner
+from ..deps import client_of, query_runner
 from ..paths import pages
 from ..result_cache import CACHE_HEADER, ResultCache
 
@@ -38,7 +39,8 @@ _DOC = (
     "`?format=` of the other forms' formats (`turtle` for a SELECT, `csv` for a CONSTRUCT) gets 406. Updates, LOAD and "
     "SERVICE are refused (403); a malformed query gets 400 with the parser's message; an Accept header that "
     "admits none of the query form's formats (`text/turtle` for a SELECT) gets 406; a query past "
-    "its time limit gets 503, past its memory limit 507, an answer larger than `DCPA_MAX_ANSWER_BYTES` 507 "
+    "its time limit gets 503, past its memory limit 507, one more than a client may have running at once "
+    "(`DCPA_CLIENT_QUERIES`) 429 with a `Retry-After`, an answer larger than `DCPA_MAX_ANSWER_BYTES` 507 "
     "too; an answer cut at the row limit has the header "
     "`X-DCPA-Truncated: true`. `FROM`/`FROM NAMED` are honoured; without any dataset the default graph "
     "is the union of all graphs. The same request on the same data is answered from memory "
@@ -54,6 +56,8 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "Malformed query (the parser's message)"},
     403: {"description": "Update, LOAD or SERVICE refused"},
     406: {"description": "The Accept header admits none of the formats of the query's form"},
+    429: {"description": "The client has as many queries running as one client may (DCPA_CLIENT_QUERIES); "
+                         "Retry-After says when to try again"},
     503: {"description": "Time limit reached"},
     507: {"description": "Memory limit reached, or the answer is larger than DCPA_MAX_ANSWER_BYTES"},
 }
@@ -78,11 +82,13 @@ async def _answer(request: Request, body: bytes) -> Response:
     version = cache.version(store, runner)  # read before the query runs (see api.result_cache)
     answer = cache.get(store, version, key)
     headers = {"Vary": "Accept", CACHE_HEADER: "hit" if answer is not None else "miss"}
-    if answer is None:
-        answer = await runner.call(
-            "api.sparql:answer", req, accept, settings.max_rows, sp.known(req.query), settings.max_answer_bytes,
-            timeout=settings.query_timeout,
-        )
+    if answer is None:  # a kept answer takes no worker, so it is never refused for its client's other queries
+        slots: ClientSlots = request.app.state.client_slots
+        with slots.hold(client_of(request), settings.query_timeout):
+            answer = await runner.call(
+                "api.sparql:answer", req, accept, settings.max_rows, sp.known(req.query), settings.max_answer_bytes,
+                timeout=settings.query_timeout,
+            )
         sp.remember(req.query, answer.analysis)
         cache.put(store, version, key, answer, runner)
     if answer.truncated:
