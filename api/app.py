@@ -117,7 +117,8 @@ def create_app(settings: Settings | None = None, store: StoreAPI | None = None) 
     else:
         ServedStore.open(app.state, settings)  # the writer of its store: lock, recovery, admin channel
     app.state.query_runner = query_runner_for(settings, app.state)
-    app.state.client_slots = ClientSlots(settings.client_query_limit())  # what one client may run at once
+    # what one client may run at once, and use a minute
+    app.state.client_slots = ClientSlots(settings.client_query_limit(), settings.client_query_seconds)
     app.state.result_cache = ResultCache(settings.result_cache_mb * 1024 * 1024)
     app.state.store_listeners.append(app.state.query_runner)  # told of every write and store switch
     install_error_handlers(app)

@@ -194,7 +194,9 @@ def start_server(store_path: Path, port: int, timeout: float = 60.0) -> subproce
         "DCPA_SPARQL_ENDPOINT": "",
         "DCPA_MAX_ROWS": "100000",
         "DCPA_QUERY_TIMEOUT": str(timeout),
-        "DCPA_CLIENT_QUERIES": "0",  # its clients are all on loopback: one address, which the limit would hold to 3
+        # its clients are all on loopback: one address, which the per-client limits would hold to 3 and 60 s a minute
+        "DCPA_CLIENT_QUERIES": "0",
+        "DCPA_CLIENT_QUERY_SECONDS": "0",
     }
     cmd = [sys.executable, "-m", "kg", "serve", "--host", "127.0.0.1", "--port", str(port)]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, preexec_fn=_die_with_us)

@@ -160,7 +160,7 @@ def project_server(work: Path, cache_mb: int) -> Iterator[tuple[str, int]]:
     port = free_port()
     env = {**os.environ, "DCPA_STORE_PATH": str(root / "store"), "DCPA_IMPORTS_PATH": str(root / "imports"),
            "DCPA_HOST": "127.0.0.1", "DCPA_PORT": str(port), "DCPA_RESULT_CACHE_MB": str(cache_mb),
-           "DCPA_CLIENT_QUERIES": "0"}  # its clients are all on loopback: one address, which the limit would hold
+           "DCPA_CLIENT_QUERIES": "0", "DCPA_CLIENT_QUERY_SECONDS": "0"}  # all its clients share one address
     proc = subprocess.Popen([sys.executable, "-m", "kg", "serve"], env=env, cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

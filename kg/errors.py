@@ -8,6 +8,7 @@
     │   ├── QueryTimeout           exit 2  a query ran past its time limit
     │   ├── QueryMemoryLimit       exit 2  a query needed more memory than its limit
     │   ├── TooManyQueries         exit 2  the client has as many queries running as one may (HTTP 429)
+    │   │   └── QueryTimeUsed      exit 2  the client has used its query time for a while (HTTP 429)
     │   ├── QueryRefused           exit 2  update/LOAD/SERVICE in a read-only context
     │   └── NotAcceptable          exit 2  no answer format the client accepts (HTTP 406)
     ├── NotFound                   exit 2  no such village, query, policy…
@@ -106,6 +107,12 @@ class TooManyQueries(QueryError):
     def __init__(self, message: str, *, hint: str | None = None, details: Any = None, retry_after: int = 1) -> None:
         super().__init__(message, hint=hint, details=details)
         self.retry_after = max(1, int(retry_after))
+
+
+class QueryTimeUsed(TooManyQueries):
+    """The client has used the query time one client may use a while (HTTP 429, with ``retry_after``)."""
+
+    code = "query_time_used"
 
 
 class QueryRefused(QueryError):

@@ -104,6 +104,13 @@ class Settings(BaseSettings):
         "one more is refused with 429 and a Retry-After. Unset: half of query_workers_max (at least 1), so that "
         "one client leaves workers for the others; 0 means no limit.",
     )
+    client_query_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="Seconds of query-worker time one client may use a minute on average, and twice that at once "
+        "(Wikidata's query service allows 60 and 120); past it its next query or answer is refused with 429 and a "
+        "Retry-After until the time has come back. 0 means no budget.",
+    )
     trusted_proxies: str | None = Field(
         default=None,
         description="Comma list of the addresses (or networks) of reverse proxies in front of the server, whose "

@@ -67,7 +67,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from .errors import DcpaError, QueryMemoryLimit, QueryTimeout, StoreError, TooManyQueries
+from .errors import DcpaError, QueryMemoryLimit, QueryTimeout, QueryTimeUsed, StoreError, TooManyQueries
 from .procs import exited
 from .store import Store
 
@@ -281,32 +281,51 @@ class ThreadRunner:
 
 
 class ClientSlots:
-    """The calls each client has running (waiting for a worker included), and the refusal of one past ``limit``.
+    """The calls each client has running (waiting for a worker included), and the refusal of one past ``limit``;
+    and, with ``seconds_a_minute``, the worker time each client has used, and the refusal of one past that.
 
     Why refused and not queued: a queued call would still hold a thread and its client's connection, and wait
     behind that client's own long queries to its deadline (503); refused at once, it says what to do (429, with
     a ``Retry-After``: when one of the client's calls ends at the latest). Wikidata's query service and DBpedia
     refuse so too. ``limit`` None: no limit. A client is whatever the caller names it (the API: its address);
     ``None`` is the service's own work (warming the dashboard), never counted.
+
+    Why a time budget too: within its limit a client could keep half the workers busy for ever (three 10 s
+    queries, again and again). As Wikidata's query service does (60 s of query time a minute, 120 at once), a
+    client may use ``seconds_a_minute`` seconds of calls a minute on average and twice that at once: each call's
+    time is counted when it ends, its debt comes back at ``seconds_a_minute`` a minute, and a client whose debt
+    is past twice that is refused until it is back to it (``Retry-After``: when).
     """
 
-    def __init__(self, limit: int | None) -> None:
+    def __init__(self, limit: int | None, seconds_a_minute: float | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.limit = limit
+        self.seconds_a_minute = seconds_a_minute or None
+        self._clock = clock
         self._lock = threading.Lock()
-        self._running: dict[str, list[float]] = {}  # client → the deadlines (time.monotonic()) of its calls
+        self._running: dict[str, list[float]] = {}  # client → the deadlines (clock()) of its calls
+        self._debt: dict[str, tuple[float, float]] = {}  # client → (seconds used and not yet come back, when)
 
     @contextlib.contextmanager
     def hold(self, client: str | None, timeout: float) -> Iterator[None]:
         """One call of ``client`` that may run ``timeout`` seconds, for as long as the block runs (whatever ends
-        it: a result, an error, the deadline, a cancelled request); TooManyQueries when the client is at its limit."""
-        if client is None or self.limit is None:
+        it: a result, an error, the deadline, a cancelled request); TooManyQueries when the client is at its limit
+        or has used its time."""
+        if client is None or (self.limit is None and self.seconds_a_minute is None):
             yield
             return
-        end = time.monotonic() + timeout
+        start = self._clock()
+        end = start + timeout
         with self._lock:
             ends = self._running.setdefault(client, [])
-            if len(ends) >= self.limit:
-                raise too_many_queries(len(ends), self.limit, min(ends) - time.monotonic())
+            if self.limit is not None and len(ends) >= self.limit:
+                raise too_many_queries(len(ends), self.limit, min(ends) - start)
+            if self.seconds_a_minute is not None:
+                over = self._debt_locked(client, start) - 2 * self.seconds_a_minute
+                if over > 0:
+                    if not ends:
+                        del self._running[client]
+                    raise query_time_used(self.seconds_a_minute, over * 60 / self.seconds_a_minute)
             ends.append(end)
         try:
             yield
@@ -315,11 +334,31 @@ class ClientSlots:
                 ends.remove(end)
                 if not ends:
                     del self._running[client]
+                if self.seconds_a_minute is not None:
+                    now = self._clock()
+                    self._debt[client] = (self._debt_locked(client, now) + (now - start), now)
+                    if len(self._debt) > 4096:  # many clients (a crawler's addresses): forget those with none left
+                        for other in list(self._debt):
+                            self._debt_locked(other, now)
+
+    def _debt_locked(self, client: str, now: float) -> float:
+        """The seconds ``client`` has used and not yet got back, ``now``; clients back to none are forgotten."""
+        assert self.seconds_a_minute is not None
+        debt, when = self._debt.get(client, (0.0, now))
+        left = max(0.0, debt - (now - when) * self.seconds_a_minute / 60)
+        if left == 0.0:
+            self._debt.pop(client, None)
+        return left
 
     def running(self, client: str) -> int:
         """How many calls ``client`` has running now."""
         with self._lock:
             return len(self._running.get(client, ()))
+
+    def used(self, client: str) -> float:
+        """The seconds of calls ``client`` has used and not yet got back (0 without a time budget)."""
+        with self._lock:
+            return self._debt_locked(client, self._clock()) if self.seconds_a_minute is not None else 0.0
 
 
 def too_many_queries(running: int, limit: int, wait: float) -> TooManyQueries:
@@ -330,6 +369,19 @@ def too_many_queries(running: int, limit: int, wait: float) -> TooManyQueries:
         hint=f"请等其中一个结束后再发送（最迟 {retry} 秒后，见 Retry-After），并逐个发送查询，不要并行"
         f"（限制为 DCPA_CLIENT_QUERIES） / wait until one of them has ended (in {retry} s at the latest: "
         "Retry-After) and send your queries one after another, not in parallel (the limit is DCPA_CLIENT_QUERIES)",
+        retry_after=retry,
+    )
+
+
+def query_time_used(seconds_a_minute: float, wait: float) -> QueryTimeUsed:
+    retry = max(1, math.ceil(wait))
+    return QueryTimeUsed(
+        f"这个客户端用完了它的查询时间（平均每分钟 {seconds_a_minute:g} 秒，一次最多 {2 * seconds_a_minute:g} 秒） / "
+        f"this client has used up its query time ({seconds_a_minute:g} s of query workers a minute on average, "
+        f"{2 * seconds_a_minute:g} s at most at once)",
+        hint=f"请在 {retry} 秒后再试（见 Retry-After），并减少查询或缩小其范围（限制为 DCPA_CLIENT_QUERY_SECONDS） / "
+        f"try again in {retry} s (Retry-After) and send fewer queries, or narrower ones "
+        "(the limit is DCPA_CLIENT_QUERY_SECONDS)",
         retry_after=retry,
     )
 

@@ -40,7 +40,8 @@ _DOC = (
     "SERVICE are refused (403); a malformed query gets 400 with the parser's message; an Accept header that "
     "admits none of the query form's formats (`text/turtle` for a SELECT) gets 406; a query past "
     "its time limit gets 503, past its memory limit 507, one more than a client may have running at once "
-    "(`DCPA_CLIENT_QUERIES`) 429 with a `Retry-After`, an answer larger than `DCPA_MAX_ANSWER_BYTES` 507 "
+    "(`DCPA_CLIENT_QUERIES`) or past its query time a minute (`DCPA_CLIENT_QUERY_SECONDS`) 429 with a "
+    "`Retry-After`, an answer larger than `DCPA_MAX_ANSWER_BYTES` 507 "
     "too; an answer cut at the row limit has the header "
     "`X-DCPA-Truncated: true`. `FROM`/`FROM NAMED` are honoured; without any dataset the default graph "
     "is the union of all graphs. The same request on the same data is answered from memory "
@@ -56,8 +57,8 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "Malformed query (the parser's message)"},
     403: {"description": "Update, LOAD or SERVICE refused"},
     406: {"description": "The Accept header admits none of the formats of the query's form"},
-    429: {"description": "The client has as many queries running as one client may (DCPA_CLIENT_QUERIES); "
-                         "Retry-After says when to try again"},
+    429: {"description": "The client has as many queries running as one client may (DCPA_CLIENT_QUERIES), or has "
+                         "used its query time (DCPA_CLIENT_QUERY_SECONDS); Retry-After says when to try again"},
     503: {"description": "Time limit reached"},
     507: {"description": "Memory limit reached, or the answer is larger than DCPA_MAX_ANSWER_BYTES"},
 }

@@ -37,18 +37,32 @@ FREE = "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1"
 A, B = "10.1.1.1", "10.2.2.2"
 
 
+class Clock:
+    """The time the per-client budget reads, moved by the test's engine: a query "runs" as long as it says."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 class Engine:
-    """``api.sparql.answer`` as the workers run it, holding the queries marked ``# held`` until ``release``."""
+    """``api.sparql.answer`` as the workers run it, holding the queries marked ``# held`` until ``release``,
+    and moving ``clock`` on by 100 s for one marked ``# long``."""
 
     def __init__(self) -> None:
         self.real = api.sparql.answer
         self.release = threading.Event()
         self.entered = 0
+        self.clock = Clock()
         self._lock = threading.Lock()
 
     def __call__(self, store: Any, req: Any, *args: Any) -> Any:
         if req.query.endswith("# fails"):
             raise QueryError("测试中的查询失败 / the test's query failed")
+        if req.query.endswith("# long"):
+            self.clock.now += 100
         if req.query.endswith("# held"):
             with self._lock:
                 self.entered += 1
@@ -167,6 +181,31 @@ def test_the_slot_is_given_back_whatever_ends_the_query(tmp_path: Path, memory: 
     assert first.status_code == {"answer": 200, "error": 400, "deadline": 503}[ending]
     assert slots(app).running(A) == 0
     assert then.status_code == 200  # not 429: the first query's slot was given back
+
+
+def test_a_client_past_its_query_time_is_refused_until_it_has_come_back(tmp_path: Path, memory: Store,
+                                                                       engine: Engine) -> None:
+    """Within its limit of queries at once, a client could keep workers busy for ever; past its time (30 s a
+    minute here, 60 at once) it is refused with 429 and a Retry-After, while another client is served."""
+    app = app_of(tmp_path, memory, client_queries=3, client_query_seconds=30)
+    assert app.state.client_slots.seconds_a_minute == 30  # the server's, from its settings
+    app.state.client_slots = ClientSlots(3, 30, clock=engine.clock)  # the same, on the engine's clock
+
+    async def scenario() -> tuple[httpx.Response, httpx.Response, httpx.Response, httpx.Response]:
+        async with client(app, A) as a, client(app, B) as b:
+            long = await a.get("/sparql", params={"query": FREE + " # long"})  # 100 s of a worker
+            refused = await a.get("/sparql", params={"query": FREE})
+            other = await b.get("/sparql", params={"query": FREE})
+            engine.clock.now += int(refused.headers["retry-after"])
+            return long, refused, other, await a.get("/sparql", params={"query": FREE})
+
+    long, refused, other, later = run_async(scenario())
+    assert long.status_code == 200
+    assert refused.status_code == 429 and refused.json()["error"]["code"] == "query_time_used"
+    assert refused.headers["retry-after"] == "80"  # 100 s used, 40 past the 60 at once: back at 30 s a minute
+    assert refused.json()["error"]["message"].startswith("这个客户端用完了它的查询时间")
+    assert other.status_code == 200
+    assert later.status_code == 200
 
 
 def _raw_get(query: str) -> bytes:
