@@ -5,6 +5,7 @@ Tests override ``get_app_settings`` / pass a store to ``create_app``.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from typing import Annotated, Any, Concatenate, ParamSpec, TypeVar
 
@@ -27,10 +28,21 @@ def get_app_settings(request: Request) -> Settings:
 
 
 def client_of(request: Request) -> str:
-    """Who sent the request, as the per-client limit counts it (``kg.workers.ClientSlots``): its peer's address, or
+    """Who sent the request, as the per-client limits count it (``kg.workers.ClientSlots``): its peer's address, or
     the address a trusted proxy names (``DCPA_TRUSTED_PROXIES``: uvicorn reads X-Forwarded-For for those alone,
-    ``api.server.server_options``). The port is not part of it: a client opens as many connections as it likes."""
-    return request.client.host if request.client else "unknown"
+    ``api.server.server_options``). The port is not part of it: a client opens as many connections as it likes.
+    Nor are the last 64 bits of an IPv6 address: one home or one machine is given a whole /64, and counted by
+    address it had 2^64 clients' shares to take every worker with."""
+    host = request.client.host if request.client else "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:  # not an address (a test client's name): itself
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:  # ::ffff:10.1.1.1: an IPv4 client of a dual-stack socket
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 def query_runner(request: Request) -> QueryRunner:

@@ -208,6 +208,29 @@ def test_a_client_past_its_query_time_is_refused_until_it_has_come_back(tmp_path
     assert later.status_code == 200
 
 
+@pytest.mark.parametrize(("first", "second", "same"), [
+    ("2001:db8:1:2::1", "2001:db8:1:2:ffff::9", True),  # one /64: one home, one machine
+    ("2001:db8:1:2::1", "2001:db8:1:3::1", False),
+    ("10.1.1.1", "10.1.1.2", False),
+])
+def test_an_ipv6_client_is_its_64_block(tmp_path: Path, memory: Store, engine: Engine, first: str, second: str,
+                                        same: bool) -> None:
+    """Counted by address, a client given an IPv6 /64 (as every home and machine is) had 2^64 shares of the
+    workers: it could take them all from addresses of its own."""
+    app = app_of(tmp_path, memory, client_queries=1, query_timeout=30)
+
+    async def scenario() -> httpx.Response:
+        async with client(app, first) as a, client(app, second) as b:
+            held = asyncio.ensure_future(a.get("/sparql", params={"query": HELD}))
+            await until(lambda: engine.entered == 1, "the first query running")
+            answer = await b.get("/sparql", params={"query": FREE})
+            engine.release.set()
+            assert (await held).status_code == 200
+            return answer
+
+    assert run_async(scenario()).status_code == (429 if same else 200)
+
+
 def _raw_get(query: str) -> bytes:
     return f"GET /sparql?{urlencode({'query': query})} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
 
