@@ -29,7 +29,9 @@ counts against the request's own deadline. Idle workers beyond ``min_workers`` r
 A request that finds all workers busy waits for one rather than failing; so that one client cannot take
 them all (six long queries did, and a planner's dashboard and a researcher's point lookup waited behind them
 or timed out), the API holds each call in a ``ClientSlots``: one call more than a client may have running
-at once is refused at once (429), and the other clients' calls find workers free.
+at once, or one past the worker time it may use a minute, is refused at once (429), and the other clients'
+calls find workers free. With ``ThreadRunner`` a call abandoned at its deadline gives its client's slot back
+while its thread still runs (a remote store's own HTTP timeout, a few seconds later, ends it).
 
 Interface (the API keeps one runner in ``app.state.query_runner``)::
 
