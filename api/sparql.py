@@ -52,6 +52,13 @@ TURTLE = "text/turtle"
 NTRIPLES = "application/n-triples"
 RDFXML = "application/rdf+xml"
 JSONLD = "application/ld+json"
+#: A graph's answer in these is the same bytes as in Turtle or N-Triples, which each reads as written (N3 is a superset
+#: of Turtle; a TriG or N-Quads document of triples alone is the default graph): Jena's and Virtuoso's habits (Fuseki
+#: offers all three for a CONSTRUCT) got a 406 for what costs nothing to give.
+N3 = "text/n3"
+TRIG = "application/trig"
+NQUADS = "application/n-quads"
+_SAME_BYTES = {N3: TURTLE, TRIG: TURTLE, NQUADS: NTRIPLES}
 
 #: Result formats of SELECT/ASK: accepted media type → canonical media type.
 RESULT_TYPES: dict[str, str] = {
@@ -77,6 +84,13 @@ GRAPH_TYPES: dict[str, str] = {
     "text/xml": RDFXML,
     JSONLD: JSONLD,
     "application/json": JSONLD,
+    N3: N3,
+    "application/n3": N3,
+    "text/rdf+n3": N3,
+    TRIG: TRIG,
+    "application/x-trig": TRIG,
+    NQUADS: NQUADS,
+    "text/x-nquads": NQUADS,
     # a client set to one results format for every query, reading the answer by its Content-Type (rdflib's
     # SPARQLStore(returnFormat="json") asks a CONSTRUCT for SPARQL JSON): the graph in the same syntax, not a 406
     JSON_RESULTS: JSONLD,
@@ -93,13 +107,16 @@ FORMAT_NAMES: dict[str, tuple[str | None, str | None]] = {
     "tsv": (TSV, None),
     "turtle": (None, TURTLE),
     "ttl": (None, TURTLE),
-    "n3": (None, TURTLE),
     "nt": (None, NTRIPLES),
     "ntriples": (None, NTRIPLES),
     "rdfxml": (None, RDFXML),
     "rdf": (None, RDFXML),
     "jsonld": (None, JSONLD),
     "json-ld": (None, JSONLD),
+    "n3": (None, N3),
+    "trig": (None, TRIG),
+    "nq": (None, NQUADS),
+    "nquads": (None, NQUADS),
     SPREADSHEET: (CSV, None),  # CSV for a spreadsheet program (BOM, formulas escaped): the page's download
 }
 _OX_RESULTS = {
@@ -109,6 +126,7 @@ _OX_RESULTS = {
     TSV: ox.QueryResultsFormat.TSV,
 }
 _OX_GRAPH = {TURTLE: ox.RdfFormat.TURTLE, NTRIPLES: ox.RdfFormat.N_TRIPLES, RDFXML: ox.RdfFormat.RDF_XML}
+_OX_GRAPH.update({t: _OX_GRAPH[same] for t, same in _SAME_BYTES.items()})
 
 TRUNCATED_HEADER = "X-DCPA-Truncated"
 #: Prefixes of Turtle answers; not ``id:``, whose local names need escaped slashes (``id:area\/21``).
@@ -905,6 +923,9 @@ _FORMAT_IRIS = [
     "http://www.w3.org/ns/formats/N-Triples",
     "http://www.w3.org/ns/formats/RDF_XML",
     "http://www.w3.org/ns/formats/JSON-LD",
+    "http://www.w3.org/ns/formats/N3",
+    "http://www.w3.org/ns/formats/TriG",
+    "http://www.w3.org/ns/formats/N-Quads",
 ]
 
 
@@ -949,6 +970,7 @@ def service_description(endpoint: str, graphs: list[str], *, max_rows: int, time
 
 
 _RDFLIB_FORMATS = {TURTLE: "turtle", NTRIPLES: "nt", RDFXML: "xml", JSONLD: "json-ld"}
+_RDFLIB_FORMATS.update({t: _RDFLIB_FORMATS[same] for t, same in _SAME_BYTES.items()})
 
 
 def serialize_graph(g: rdflib.Graph, media_type: str) -> bytes:

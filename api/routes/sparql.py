@@ -35,7 +35,9 @@ _DOC = (
     "spreadsheet program, with a BOM and formulas escaped, as the page's download); ASK the JSON or XML results "
     "(SPARQL 1.1's CSV and TSV results hold no boolean: 406); "
     "CONSTRUCT/DESCRIBE answer `text/turtle` (default), "
-    "`application/n-triples`, `application/rdf+xml`, `application/ld+json` (or `?format=ttl|nt|xml|jsonld`); a "
+    "`application/n-triples`, `application/rdf+xml`, `application/ld+json`, `text/n3`, `application/trig`, "
+    "`application/n-quads` (the Turtle or N-Triples bytes: a graph's answer is the default graph) "
+    "(or `?format=ttl|nt|xml|jsonld|n3|trig|nq`); a "
     "`?format=` of the other forms' formats (`turtle` for a SELECT, `csv` for a CONSTRUCT) gets 406. Updates, LOAD and "
     "SERVICE are refused (403); a malformed query gets 400 with the parser's message; an Accept header that "
     "admits none of the query form's formats (`text/turtle` for a SELECT) gets 406; a query past "
@@ -52,7 +54,7 @@ _DOC = (
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "Query results",
-        "content": {t: {} for t in (sp.JSON_RESULTS, sp.XML_RESULTS, sp.CSV, sp.TSV, sp.TURTLE, sp.NTRIPLES)},
+        "content": {t: {} for t in (sp.JSON_RESULTS, sp.XML_RESULTS, sp.CSV, sp.TSV, *sp.GRAPH_TYPES.values())},
     },
     400: {"description": "Malformed query (the parser's message)"},
     403: {"description": "Update, LOAD or SERVICE refused"},

@@ -117,6 +117,38 @@ def test_construct_ntriples(sparql_url: str, store: Store) -> None:
     assert "需求" in r.text  # Chinese as UTF-8, not escaped
 
 
+@pytest.mark.parametrize("accept,fmt,media_type,reader", [
+    ("text/n3", None, "text/n3", "n3"), ("application/trig", None, "application/trig", "trig"),
+    ("application/n-quads", None, "application/n-quads", "nquads"),
+    ("text/x-nquads", None, "application/n-quads", "nquads"),
+    ("", "trig", "application/trig", "trig"), ("", "nq", "application/n-quads", "nquads"),
+])
+def test_a_construct_asked_as_n3_trig_or_n_quads_is_the_graph_in_it(sparql_url: str, store: Store, accept: str,
+                                                                    fmt: str | None, media_type: str,
+                                                                    reader: str) -> None:
+    """A CONSTRUCT asked only as N3, TriG or N-Quads (Jena's and Virtuoso's habits) got a 406; it is the graph in the
+    format asked, labelled so: N3 reads Turtle, and TriG and N-Quads read triples alone as the default graph."""
+    r = httpx.get(sparql_url, params={"query": CONSTRUCT, **({"format": fmt} if fmt else {})},
+                  headers={"Accept": accept} if accept else {})
+    assert r.status_code == 200 and r.headers["content-type"].split(";")[0] == media_type
+    ds = rdflib.Dataset()
+    ds.parse(data=r.text, format=reader)
+    assert isomorphic(ds.default_graph if reader != "n3" else rdflib.Graph().parse(data=r.text, format="n3"),
+                      expected_graph(store))
+
+
+def test_the_formats_of_a_graph_are_named_in_the_406_and_the_service_description(sparql_url: str) -> None:
+    err = httpx.get(sparql_url, params={"query": CONSTRUCT}, headers={"Accept": "text/csv"}).json()["error"]
+    assert {"text/n3", "application/trig", "application/n-quads"} <= set(err["details"]["available"])
+    assert "application/n-quads" in err["hint"]
+    g = rdflib.Graph().parse(data=httpx.get(sparql_url, headers={"Accept": "text/turtle"}).text, format="turtle")
+    said = {str(o) for o in g.objects(None, rdflib.URIRef("http://www.w3.org/ns/sparql-service-description#resultFormat"))}
+    assert {f"http://www.w3.org/ns/formats/{f}" for f in ("N3", "TriG", "N-Quads")} <= said
+    nq = httpx.get(sparql_url, headers={"Accept": "application/n-quads"})
+    assert nq.headers["content-type"].startswith("application/n-quads") and len(rdflib.Dataset().parse(
+        data=nq.text, format="nquads").default_graph) == len(g)
+
+
 def test_construct_jsonld_uses_the_local_context(sparql_url: str) -> None:
     r = httpx.get(sparql_url, params={"query": CONSTRUCT}, headers={"Accept": "application/ld+json"})
     doc = r.json()
