@@ -26,6 +26,8 @@ import anyio.to_thread
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .qvalues import weighted
+
 #: Media types sent as they are: zip-based office files (XLSX, ODS) and what Starlette leaves alone.
 ALREADY_COMPRESSED = (
     *DEFAULT_EXCLUDED_CONTENT_TYPES,
@@ -78,20 +80,9 @@ class Compression:
 
 def takes_gzip(accept_encoding: str) -> bool:
     """Whether an ``Accept-Encoding`` value takes gzip: named (or ``x-gzip``), else by ``*``, with a q-value
-    above 0 (RFC 9110 12.5.3); the most specific entry decides (``*;q=0, gzip`` takes it, ``*, gzip;q=0`` not)."""
-    quality: dict[str, float] = {}
-    for part in accept_encoding.split(","):
-        name, *params = (p.strip() for p in part.split(";"))
-        q = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    q = float(value.strip())
-                except ValueError:
-                    q = 0.0  # a q-value that is none: not taken, rather than sent what may not be read
-        if name:
-            quality[name.lower()] = q
+    above 0 (RFC 9110 12.5.3, read by ``api.qvalues``); the most specific entry decides (``*;q=0, gzip`` takes it,
+    ``*, gzip;q=0`` not)."""
+    quality = dict(weighted(accept_encoding))  # the last of a coding named twice, as before
     q = next((quality[n] for n in ("gzip", "x-gzip", "*") if n in quality), 0.0)
     return q > 0
 

@@ -32,6 +32,7 @@ from rdflib.plugins.sparql import parser as sparql_parser
 from rdflib.plugins.sparql.algebra import translatePrologue
 from rdflib.plugins.sparql.parserutils import CompValue
 
+from api.qvalues import weighted
 from api.sparql_scan import MAX_DEPTH, MAX_TERMS, scan
 from kg import derived
 from kg.errors import AnswerTooLarge, NotAcceptable, QueryError, QueryRefused
@@ -494,27 +495,9 @@ def _contains(tree: Any, name: str) -> bool:
 # -- content negotiation -------------------------------------------------------
 
 
-def _qualities(accept: str) -> list[tuple[str, float]]:
-    """Each media range of an Accept header with its q-value (1 when not given, 0 when unreadable)."""
-    out = []
-    for part in accept.split(","):
-        bits = [b.strip() for b in part.split(";")]
-        if not bits[0]:
-            continue
-        q = 1.0
-        for b in bits[1:]:
-            if b[:2].lower() == "q=":
-                try:
-                    q = float(b[2:])
-                except ValueError:
-                    q = 0.0
-        out.append((bits[0].lower(), q))
-    return out
-
-
 def _accepted(accept: str) -> list[str]:
     """Media types of an Accept header, best first (stable for equal q)."""
-    ranked = sorted((-q, i, t) for i, (t, q) in enumerate(_qualities(accept)) if q > 0)
+    ranked = sorted((-q, i, t) for i, (t, q) in enumerate(weighted(accept)) if q > 0)
     return [t for _, _, t in ranked]
 
 
@@ -539,13 +522,12 @@ def negotiate(form: str, accept: str, fmt: str | None = None) -> str:
                 raise _not_acceptable(form, table, (f"所要的格式（format={fmt}）不能", f"the format asked for "
                                                                     f"(format={fmt}) cannot"), {"format": fmt})
             return chosen
-    ranges = [part.split(";")[0].strip() for part in accept.split(",")]
-    if not any("/" in r for r in ranges):
+    qualities = weighted(accept)
+    if not any("/" in t for t, _ in qualities):
         return default  # no Accept, or none that reads as a media range: anything will do
     # a type the client refuses with q=0 is not acceptable, whatever wildcard it also sends (RFC 9110 12.5.1: the
     # most specific range decides): "*/*, application/sparql-results+json;q=0" was answered in JSON, and so was
     # "application/*;q=0, */*"
-    qualities = _qualities(accept)
 
     def refused(c: str) -> bool:
         """Whether the most specific range that names ``c`` (its type, else ``major/*``) has it at q=0."""

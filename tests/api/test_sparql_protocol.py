@@ -220,6 +220,20 @@ def test_accept_quality_values_are_respected(sparql_url: str) -> None:
     assert r.headers["content-type"].startswith("text/csv")
 
 
+@pytest.mark.parametrize("accept,expected", [
+    ("application/sparql-results+json;q = 0, application/sparql-results+xml;q=0.5", "application/sparql-results+xml"),
+    ("text/csv;q=0.9, application/sparql-results+xml;q = 0.2", "text/csv"),
+    ("application/sparql-results+xml ; Q = 0.1 , text/tab-separated-values ;q=0.3", "text/tab-separated-values"),
+    ('application/sparql-results+xml;note="json, csv";q=0.4, text/csv;q=0.5', "text/csv"),
+])
+def test_q_values_written_with_spaces_are_read_as_written(sparql_url: str, accept: str, expected: str) -> None:
+    """``application/sparql-results+json;q = 0`` (spaces around "=", as headers written by hand have them) was read as
+    no q-value, so as q=1, and the JSON the client had refused was sent; Accept-Encoding read the same words as 0.
+    One reader (api.qvalues) reads both, and reads it as the 0 it is."""
+    r = httpx.get(sparql_url, params={"query": VILLAGES}, headers={"Accept": accept})
+    assert r.status_code == 200 and r.headers["content-type"].split(";")[0] == expected
+
+
 @pytest.mark.parametrize("query,accept,expected", [
     (VILLAGES, "*/*, application/sparql-results+json;q=0", "application/sparql-results+xml"),
     (VILLAGES, "text/*, text/csv;q=0", "text/tab-separated-values"),
