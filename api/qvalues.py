@@ -46,6 +46,12 @@ def weighted(header: str) -> list[tuple[str, float]]:
     return out
 
 
+def preferred(header: str) -> list[str]:
+    """The names of ``header`` the client takes (q above 0), best first; in the header's order where equal."""
+    ranked = sorted((-q, i, name) for i, (name, q) in enumerate(weighted(header)) if q > 0)
+    return [name for _, _, name in ranked]
+
+
 def _qvalue(text: str) -> float:
     try:
         q = float(text)

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from kg.errors import InvalidParameter
 from kg.safetext import spreadsheet_file
 
+from .qvalues import preferred
 from .sparql import jsonld_context
 
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -37,6 +38,8 @@ LimitParam = Annotated[int, Query(ge=1, le=1000, description="Most items in one 
 OffsetParam = Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip (paging).")]
 
 
+#: The media types of the formats an answer may have (the JSON of every answer also by its wildcards).
+_FORMATS = {"application/json": "json", "text/csv": "csv", "application/ld+json": "jsonld"}
 #: What most answers can be: JSON, and their table as CSV (records add JSON-LD, a village JSON-LD and no table).
 TABLE = ("json", "csv")
 
@@ -52,12 +55,14 @@ def wanted(request: Request, fmt: str | None, offers: Sequence[str] = TABLE) -> 
                 hint=f"可用的格式：{', '.join(offers)} / its formats: {', '.join(offers)}",
             )
         return fmt
-    accept = request.headers.get("accept", "").lower()
-    first = accept.split(",")[0].split(";")[0].strip()
-    if first == "text/csv" and "csv" in offers:
-        return "csv"
-    if first == "application/ld+json" and "jsonld" in offers:
-        return "jsonld"
+    # by the q-values (api.qvalues), the best the answer has deciding: only the header's first type was read, so
+    # "text/csv;q=0.1, application/json" got CSV and "application/json;q=0.5, text/csv" JSON
+    for media_type in preferred(request.headers.get("accept", "")):
+        name = _FORMATS.get(media_type)
+        if name is not None and name in offers:
+            return name
+        if media_type in ("*/*", "application/*"):
+            break
     return "json"
 
 

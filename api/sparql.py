@@ -32,7 +32,7 @@ from rdflib.plugins.sparql import parser as sparql_parser
 from rdflib.plugins.sparql.algebra import translatePrologue
 from rdflib.plugins.sparql.parserutils import CompValue
 
-from api.qvalues import weighted
+from api.qvalues import preferred, weighted
 from api.sparql_scan import MAX_DEPTH, MAX_TERMS, scan
 from kg import derived
 from kg.errors import AnswerTooLarge, NotAcceptable, QueryError, QueryRefused
@@ -495,12 +495,6 @@ def _contains(tree: Any, name: str) -> bool:
 # -- content negotiation -------------------------------------------------------
 
 
-def _accepted(accept: str) -> list[str]:
-    """Media types of an Accept header, best first (stable for equal q)."""
-    ranked = sorted((-q, i, t) for i, (t, q) in enumerate(weighted(accept)) if q > 0)
-    return [t for _, _, t in ranked]
-
-
 def negotiate(form: str, accept: str, fmt: str | None = None) -> str:
     """The media type of the answer: ``?format=`` first, then Accept (``*/*`` and ``type/*`` too), else the
     form's default when Accept names no media range at all.
@@ -537,7 +531,7 @@ def negotiate(form: str, accept: str, fmt: str | None = None) -> str:
                 return max(said) <= 0
         return False
 
-    for t in _accepted(accept):
+    for t in preferred(accept):
         if t in table:
             return table[t]
         if t.endswith("/*"):

@@ -23,6 +23,7 @@ from .. import urls
 from ..compression import MIN_BYTES, takes_gzip
 from ..deps import client_of, query_runner
 from ..paths import pages
+from ..qvalues import preferred
 from ..result_cache import CACHE_HEADER, ResultCache
 
 router = APIRouter(tags=["sparql"])
@@ -112,7 +113,7 @@ async def _answer(request: Request, body: bytes) -> Response:
 
 
 def _wants_html(accept: str) -> bool:
-    types = sp._accepted(accept)
+    types = preferred(accept)
     return bool(types) and types[0] in ("text/html", "application/xhtml+xml")
 
 

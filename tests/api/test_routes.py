@@ -103,6 +103,17 @@ def test_village_search_as_csv(api: httpx.Client) -> None:
     assert read_csv(by_accept) == rows
 
 
+@pytest.mark.parametrize("accept,csv", [("text/csv;q=0.1, application/json", False),
+                                        ("application/json;q=0.5, text/csv", True),
+                                        ("text/html, text/csv;q=0.8, */*;q=0.1", True),
+                                        ("text/csv;q=0, */*", False), ("text/csv ; q = 0.9", True)])
+def test_the_accept_header_s_q_values_choose_csv_or_json(api: httpx.Client, accept: str, csv: bool) -> None:
+    """Only the first type of the Accept header was read: "text/csv;q=0.1, application/json" got CSV and
+    "application/json;q=0.5, text/csv" JSON. The q-values choose now, as on /sparql."""
+    r = api.get("/api/villages", params={"q": "水源"}, headers={"Accept": accept})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv" if csv else "application/json")
+
+
 def test_one_village(api: httpx.Client) -> None:
     v = api.get(f"/api/villages/{V}").json()
     assert v["village"]["label"]["zh"] == "北四家子村委会"
