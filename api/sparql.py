@@ -188,12 +188,14 @@ def parse_request(
             params.setdefault("query", []).insert(0, text)
         elif ctype == "application/sparql-update":
             raise _update_refused()
-        else:
+        elif ctype or body:
             raise QueryError(
                 f"不支持请求所用的内容类型 / unsupported content type {ctype or '(none)'!r}",
                 hint="请以 application/x-www-form-urlencoded（query=…）或 application/sparql-query 发送 POST / "
                      "POST application/x-www-form-urlencoded (query=…) or application/sparql-query",
             )
+        # else no body and no type (requests.post(url, params=…), curl -X POST '…?query=…'): the URL's parameters,
+        # read as GET's (it was a 400 about a content type the client never sent)
     if "update" in params:
         raise _update_refused()
     queries = params.get("query", [])

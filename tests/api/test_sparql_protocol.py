@@ -446,6 +446,15 @@ def test_a_post_without_a_query_is_400_not_the_service_description(sparql_url: s
     zh_first(r.json()["error"]["message"], "the POST request carries no query")
 
 
+def test_a_post_with_its_query_in_the_url_and_no_body_is_answered(sparql_url: str) -> None:
+    """``requests.post(url, params={"query": q})`` and ``curl -X POST '…?query=…'`` send no body and no content type:
+    it was a 400 about an unsupported content type '(none)'; the URL's query is answered, as by GET."""
+    r = httpx.post(sparql_url, params={"query": VILLAGES, "format": "json"})
+    assert r.status_code == 200 and len(r.json()["results"]["bindings"]) == 3
+    bare = httpx.post(sparql_url)
+    assert bare.status_code == 400 and "carries no query" in bare.json()["error"]["message"]
+
+
 def test_unsupported_content_type(sparql_url: str) -> None:
     r = httpx.post(sparql_url, content=b"{}", headers={"Content-Type": "application/json"})
     assert r.status_code == 400
