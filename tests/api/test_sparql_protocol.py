@@ -253,6 +253,21 @@ def test_a_type_refused_with_q_0_is_not_sent_for_a_wildcard(sparql_url: str, que
     assert r.status_code == 200 and r.headers["content-type"].split(";")[0] == expected
 
 
+@pytest.mark.parametrize("query,accept,expected", [
+    (VILLAGES, "text/*;q=0.8, text/csv;q=0.1", "text/tab-separated-values"),
+    (VILLAGES, "application/sparql-results+json;q=0.1, */*", "application/sparql-results+xml"),
+    (CONSTRUCT, "text/turtle;q=0.1, */*;q=0.9", "application/n-triples"),
+    (CONSTRUCT, "text/turtle;q=0.2, application/*;q=0.5, application/n-triples;q=0.1", "application/rdf+xml"),
+])
+def test_a_wildcard_stands_for_a_format_wanted_as_much_as_it_says(sparql_url: str, query: str, accept: str,
+                                                                  expected: str) -> None:
+    """``text/*;q=0.8, text/csv;q=0.1`` (any text but CSV, if it can be helped) was answered in CSV, the first text
+    format, and ``text/turtle;q=0.1, */*;q=0.9`` in Turtle: a wildcard stood for the first format not refused, however
+    little the client wanted it. Each format is now as wanted as its most specific range says (RFC 9110 12.5.1)."""
+    r = httpx.get(sparql_url, params={"query": query}, headers={"Accept": accept})
+    assert r.status_code == 200 and r.headers["content-type"].split(";")[0] == expected
+
+
 @pytest.mark.parametrize("query,accept,said", [(VILLAGES, "text/turtle", "a SELECT query"),
                                                (CONSTRUCT, "text/csv", "a CONSTRUCT query"),
                                                ("ASK { ?s ?p ?o }", "text/turtle", "an ASK query"),
