@@ -198,7 +198,10 @@ def parse_request(
         # read as GET's (it was a 400 about a content type the client never sent)
     if "update" in params:
         raise _update_refused()
-    queries = params.get("query", [])
+    # a query read from a file saved with a byte order mark (Windows Notepad's UTF-8) and sent as a form or in the URL
+    # (curl --data-urlencode query@q.rq) began with an invisible U+FEFF, a syntax error at line 1, column 1, where
+    # the same file sent as application/sparql-query was read (its body is decoded as utf-8-sig): read alike
+    queries = [q.removeprefix("\ufeff") for q in params.get("query", [])]
     fmt = _format_of(params)
     if not queries:
         if method == "POST":  # the service description is GET's answer: a POST without a query lost it on the way

@@ -195,6 +195,17 @@ def test_post_form_and_direct_body(sparql_url: str) -> None:
     assert len(form.json()["results"]["bindings"]) == 3
 
 
+@pytest.mark.parametrize("how", ["GET", "form", "direct"])
+def test_a_query_from_a_file_with_a_byte_order_mark_is_read_however_it_is_sent(sparql_url: str, how: str) -> None:
+    """A .rq file saved with a BOM (Notepad's UTF-8) and sent as a form or in the URL was a syntax error at line 1,
+    column 1 (an invisible U+FEFF), where sent as application/sparql-query it was answered."""
+    text = "\ufeff" + VILLAGES
+    r = (httpx.get(sparql_url, params={"query": text}) if how == "GET" else
+         httpx.post(sparql_url, data={"query": text}) if how == "form" else
+         httpx.post(sparql_url, content=text.encode(), headers={"Content-Type": "application/sparql-query"}))
+    assert r.status_code == 200 and len(r.json()["results"]["bindings"]) == 3
+
+
 def test_default_and_named_graph_uri(sparql_url: str) -> None:
     q = "SELECT (COUNT(*) AS ?n) WHERE { ?n a <https://w3id.org/dcpa/ontology#Need> }"
     ref = httpx.get(sparql_url, params={"query": q, "default-graph-uri": "https://w3id.org/dcpa/graph/reference"})
