@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -290,6 +291,21 @@ def test_the_sparql_editor_downloads_csv_a_spreadsheet_reads(open_page: Callable
     data = path.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf") and caught.value.suggested_filename == "sparql-results.csv"
     assert len(data.decode("utf-8-sig").splitlines()) > 1  # a header and rows
+    w.check(LOCAL)
+
+
+def test_a_link_from_the_editor_s_share_button_opens_its_query(open_page: Callable[..., Watched]) -> None:
+    """The editor's share button gives /sparql#query=…; opened, the link showed the catalogue's examples and its query
+    was lost. It opens in a tab of its own, ahead of the examples, and runs on this server whatever endpoint the link
+    names."""
+    query = "SELECT ?shared WHERE { ?s ?p ?shared } LIMIT 3"
+    w = open_page("/sparql#" + urlencode({"query": query, "endpoint": "http://elsewhere.example/sparql"}),
+                  wait=".yasqe .CodeMirror")
+    assert w.page.locator(".yasqe_share").count() == 1  # the button that makes such links
+    w.page.wait_for_function("q => [...document.querySelectorAll('.CodeMirror')]"
+                             ".some(e => e.offsetParent && e.CodeMirror.getValue() === q)", arg=query)
+    w.page.wait_for_selector(".yasr table th:has-text('shared')", timeout=15000)  # its answer, from this server
+    assert w.page.locator(".tabsList .tab").count() > 2  # the examples follow
     w.check(LOCAL)
 
 

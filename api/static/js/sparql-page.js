@@ -5,6 +5,10 @@
   "use strict";
   var endpoint = window.location.origin + "/sparql";
   var examples = JSON.parse(document.getElementById("examples").textContent || "[]");
+  // A link from the editor's share button (/sparql#query=…) opened the examples, its query lost: it opens in a tab
+  // of its own now, ahead of the examples, on this server's endpoint whatever the link names (YASGUI reads and
+  // then clears the address's #, so it is read here first).
+  var shared = /(^#|&)query=/.test(window.location.hash);
 
   // Only the local, offline autocompleter (variable names).
   Yasgui.Yasqe.defaults.autocompleters = ["variables"];
@@ -15,13 +19,13 @@
     copyEndpointOnNewTab: true,
     endpointCatalogueOptions: { getData: function () { return [{ endpoint: endpoint }]; } },
     persistenceId: null,
-    populateFromUrl: false,
+    populateFromUrl: function (config) { config.requestConfig.endpoint = endpoint; return config; },
     yasr: { pluginOrder: ["table", "response"], defaultPlugin: "table" },
   });
 
   examples.forEach(function (ex, i) {
     var config = { name: ex.title || ex.name, yasqe: { value: ex.text }, requestConfig: { endpoint: endpoint } };
-    if (i === 0) {
+    if (i === 0 && !shared) {
       var tab = yasgui.getTab();
       if (tab) {
         tab.setName(config.name);
