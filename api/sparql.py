@@ -237,7 +237,10 @@ def requested_format(url_query: str) -> str | None:
 
 def _format_of(params: dict[str, list[str]]) -> str | None:
     fmts = params.get("format") or params.get("output") or []
-    return fmts[0].lower() if fmts and fmts[0] else None
+    # a media type written into a URL by hand (format=application/rdf+xml, as Virtuoso's examples have it) reaches us
+    # as "application/rdf xml": a form's "+" is a space. No format name holds a space, so it is the "+" it was (it was
+    # no format known, and the answer came in the default: Turtle where RDF/XML was asked)
+    return fmts[0].strip().replace(" ", "+").lower() if fmts and fmts[0].strip() else None
 
 
 #: What to do about a query past DCPA_MAX_QUERY_BYTES, however it was sent.

@@ -8,6 +8,7 @@ import json
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -277,6 +278,16 @@ def test_a_wildcard_stands_for_a_format_wanted_as_much_as_it_says(sparql_url: st
     little the client wanted it. Each format is now as wanted as its most specific range says (RFC 9110 12.5.1)."""
     r = httpx.get(sparql_url, params={"query": query}, headers={"Accept": accept})
     assert r.status_code == 200 and r.headers["content-type"].split(";")[0] == expected
+
+
+@pytest.mark.parametrize("query,fmt", [(CONSTRUCT, "application/rdf+xml"), (VILLAGES, "application/sparql-results+xml"),
+                                       (CONSTRUCT, "application/n-quads")])
+def test_a_format_written_into_the_url_by_hand_keeps_its_plus(sparql_url: str, query: str, fmt: str) -> None:
+    """``&format=application/rdf+xml`` written into a URL by hand (Virtuoso's examples) reached the endpoint as
+    "application/rdf xml", a "+" in a URL's query being a space: no format known, so a CONSTRUCT came in Turtle and a
+    SELECT in JSON. It is the format asked now."""
+    r = httpx.get(f"{sparql_url}?query={quote(query)}&format={fmt}")
+    assert r.status_code == 200 and r.headers["content-type"].split(";")[0] == fmt
 
 
 @pytest.mark.parametrize("query,accept,said", [(VILLAGES, "text/turtle", "a SELECT query"),
