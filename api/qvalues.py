@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 
 #: An element of a list, or a parameter of an element: text up to the separator, quoted strings kept whole.
 _ELEMENTS = re.compile(r'(?:[^,"]|"(?:\\.|[^"\\])*"?)+')
@@ -50,6 +51,33 @@ def preferred(header: str) -> list[str]:
     """The names of ``header`` the client takes (q above 0), best first; in the header's order where equal."""
     ranked = sorted((-q, i, name) for i, (name, q) in enumerate(weighted(header)) if q > 0)
     return [name for _, _, name in ranked]
+
+
+def best(qualities: list[tuple[str, float]], offered: Mapping[str, str], default: str) -> str | None:
+    """Of the media types ``offered`` (each name a client may use → the type sent for it), the one an Accept header's
+    ``qualities`` (:func:`weighted`) want most; ``None`` when it wants none of them.
+
+    Each type is as wanted as the most specific range that names it says (RFC 9110 12.5.1: its own names, else
+    major/*, else */*), and a wildcard stands for the types it is the most specific range of, at its q: a type
+    refused with q=0 is never sent for a wildcard ("*/*, application/sparql-results+json;q=0" was answered in JSON),
+    nor one wanted less than the wildcard says ("text/*;q=0.8, text/csv;q=0.1" was CSV, not TSV). Ranges are taken
+    best first, in the header's order where equal; a wildcard gives ``default`` first, then ``offered``'s order.
+    """
+    def covers(t: str, c: str) -> bool:
+        return offered.get(t) == c or t == "*/*" or (t.endswith("/*") and c.startswith(t[:-1]))
+
+    def wanted(c: str) -> float:
+        for names in (lambda t: offered.get(t) == c, lambda t: t != "*/*" and covers(t, c), lambda t: t == "*/*"):
+            said = [q for t, q in qualities if names(t)]
+            if said:
+                return max(said)
+        return 0.0
+
+    for _, _, t, q in sorted((-q, i, t, q) for i, (t, q) in enumerate(qualities) if q > 0):
+        found = next((c for c in (default, *offered.values()) if covers(t, c) and wanted(c) == q), None)
+        if found:
+            return found
+    return None
 
 
 def _qvalue(text: str) -> float:

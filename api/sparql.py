@@ -32,7 +32,7 @@ from rdflib.plugins.sparql import parser as sparql_parser
 from rdflib.plugins.sparql.algebra import translatePrologue
 from rdflib.plugins.sparql.parserutils import CompValue
 
-from api.qvalues import weighted
+from api.qvalues import best, weighted
 from api.sparql_scan import MAX_DEPTH, MAX_TERMS, scan
 from kg import derived
 from kg.errors import AnswerTooLarge, NotAcceptable, QueryError, QueryRefused
@@ -527,26 +527,9 @@ def negotiate(form: str, accept: str, fmt: str | None = None) -> str:
     qualities = weighted(accept)
     if not any("/" in t for t, _ in qualities):
         return default  # no Accept, or none that reads as a media range: anything will do
-    # each format is as wanted as the most specific range that names it says (RFC 9110 12.5.1: its type, else
-    # major/*, else */*), and a wildcard stands for the formats it is the most specific range of, at its q: a type
-    # refused with q=0 is never sent for a wildcard ("*/*, application/sparql-results+json;q=0" was answered in
-    # JSON), nor one wanted less than the wildcard says ("text/*;q=0.8, text/csv;q=0.1" was CSV, not TSV)
-
-    def covers(t: str, c: str) -> bool:
-        return table.get(t) == c or t == "*/*" or (t.endswith("/*") and c.startswith(t[:-1]))
-
-    def wanted(c: str) -> float:
-        for names in (lambda t: table.get(t) == c, lambda t: t != "*/*" and covers(t, c), lambda t: t == "*/*"):
-            said = [q for t, q in qualities if names(t)]
-            if said:
-                return max(said)
-        return 0.0
-
-    # the ranges best first (in the header's order where equal); for a wildcard, the query form's default first
-    for _, _, t, q in sorted((-q, i, t, q) for i, (t, q) in enumerate(qualities) if q > 0):
-        found = next((c for c in (default, *table.values()) if covers(t, c) and wanted(c) == q), None)
-        if found:
-            return found
+    found = best(qualities, table, default)
+    if found:
+        return found
     raise _not_acceptable(form, table, (f"所接受的格式（{accept.strip()}）都不能", f"no format the request "
                                         f"accepts ({accept.strip()}) can"), {"accept": accept.strip()})
 

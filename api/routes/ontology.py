@@ -11,6 +11,8 @@ from fastapi.responses import HTMLResponse, Response
 from kg.docs import ontology_html
 from kg.resources import CONTEXT_FILE, ontology_graph
 
+from ..qvalues import best, weighted
+
 router = APIRouter(tags=["ontology"])
 
 _TURTLE = "text/turtle; charset=utf-8"
@@ -48,12 +50,30 @@ def ontology_page(lang: str = "zh") -> HTMLResponse:
     return HTMLResponse(_html("en" if lang == "en" else "zh"))
 
 
+#: What /ontology is sent as, by the names a client may give it: HTML for browsers, and RDF for programs, RDF/XML
+#: among them (the OWL API behind Protégé asks for it first: it got the HTML page, which it cannot read).
+_OFFERED = {"text/html": "text/html", "application/xhtml+xml": "text/html", "text/turtle": "text/turtle",
+            "application/x-turtle": "text/turtle", "application/ld+json": "application/ld+json",
+            "application/json": "application/ld+json", "application/rdf+xml": "application/rdf+xml"}
+
+
 @router.get("/ontology", summary="Ontology, by content negotiation / 本体（内容协商）")
 def ontology(request: Request, lang: str = "zh") -> Response:
-    """Turtle, JSON-LD or HTML depending on the Accept header (HTML for browsers)."""
-    accept = request.headers.get("accept", "")
-    if "text/turtle" in accept:
-        return ontology_ttl()
-    if "application/ld+json" in accept or "application/json" in accept:
-        return ontology_jsonld()
-    return ontology_page(lang)
+    """HTML, Turtle, JSON-LD or RDF/XML by the Accept header's q-values (``api.qvalues``): the header was searched for
+    words, so "text/turtle;q=0, text/html" got Turtle and "application/rdf+xml" the page; HTML when it names none of
+    them. Each says that it varies by Accept, so that no cache hands a program the page or a browser the Turtle."""
+    chosen = best(weighted(request.headers.get("accept", "")), _OFFERED, "text/html") or "text/html"
+    response = {"text/turtle": ontology_ttl, "application/ld+json": ontology_jsonld,
+                "application/rdf+xml": ontology_rdfxml}.get(chosen, lambda: ontology_page(lang))()
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+@lru_cache(maxsize=1)
+def _rdfxml() -> str:
+    return ontology_graph().serialize(format="pretty-xml")
+
+
+@router.get("/ontology.rdf", summary="Ontology as RDF/XML / 本体（RDF/XML）")
+def ontology_rdfxml() -> Response:
+    return Response(_rdfxml(), media_type="application/rdf+xml; charset=utf-8")

@@ -67,6 +67,24 @@ def test_content_negotiation(client, accept, media):
     assert r.headers["content-type"].startswith(media)
 
 
+@pytest.mark.parametrize("accept, media", [
+    ("application/rdf+xml, application/xml;q=0.5, */*;q=0.1", "application/rdf+xml"),  # the OWL API (Protégé)
+    ("text/turtle;q=0, text/html", "text/html"),
+    ("text/turtle;q=0.2, application/ld+json", "application/ld+json"),
+    ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "text/html"),  # a browser
+    ("", "text/html"),
+])
+def test_content_negotiation_reads_the_q_values_and_says_it_varies(client, ontology, accept, media):
+    """/ontology searched its Accept header for words: Protégé's request for RDF/XML got the HTML page, and
+    "text/turtle;q=0, text/html" Turtle; nor did it say that it varies by Accept, so a cache could hand a program the
+    page. The q-values choose now, RDF/XML among the formats, and every answer varies by Accept."""
+    r = client.get("/ontology", headers={"accept": accept})
+    assert r.status_code == 200 and r.headers["content-type"].startswith(media)
+    assert "Accept" in [v.strip() for v in r.headers["vary"].split(",")]
+    if media == "application/rdf+xml":
+        assert isomorphic(rdflib.Graph().parse(data=r.content, format="xml"), ontology)
+
+
 def test_cli_docs_writes_a_page(tmp_path):
     out = tmp_path / "docs" / "ontology.html"
     result = CliRunner().invoke(cli_app, ["ontology", "docs", "-o", str(out), "--lang", "en"])
