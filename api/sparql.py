@@ -503,6 +503,11 @@ def _contains(tree: Any, name: str) -> bool:
 # -- content negotiation -------------------------------------------------------
 
 
+#: The "form" of a request without a query, whose answer is the service description: a graph, refused as a graph is
+#: but saying so (a 406 for "Accept: text/csv" and no query spoke of "the answer of a DESCRIBE query", never sent).
+SERVICE_DESCRIPTION = "service description"
+
+
 def negotiate(form: str, accept: str, fmt: str | None = None) -> str:
     """The media type of the answer: ``?format=`` first, then Accept (``*/*`` and ``type/*`` too), else the
     form's default when Accept names no media range at all.
@@ -514,7 +519,7 @@ def negotiate(form: str, accept: str, fmt: str | None = None) -> str:
     a name this endpoint does not know leaves the choice to Accept (SPARQLWrapper sends ``format=rdf+xml`` and
     ``format=application/rdf+xml`` together).
     """
-    graph = form in ("CONSTRUCT", "DESCRIBE")
+    graph = form in ("CONSTRUCT", "DESCRIBE", SERVICE_DESCRIPTION)
     table = GRAPH_TYPES if graph else ASK_TYPES if form == "ASK" else RESULT_TYPES
     default = TURTLE if graph else JSON_RESULTS
     if fmt:
@@ -554,9 +559,10 @@ def _not_acceptable(form: str, table: dict[str, str], asked: tuple[str, str], de
         zh += "（SPARQL 1.1 的 CSV、TSV 结果格式没有真假值）"
         en += " (SPARQL 1.1's CSV and TSV results hold no boolean)"
     hint = f"{zh} / {en}"
+    what = (("服务描述", "the service description") if form == SERVICE_DESCRIPTION else
+            (f" {form} 查询的结果", f"the answer of {'an' if form[0] in 'AEIOU' else 'a'} {form} query"))
     return NotAcceptable(
-        f"{asked[0]}表示 {form} 查询的结果 / {asked[1]} hold the answer of "
-        f"{'an' if form[0] in 'AEIOU' else 'a'} {form} query",
+        f"{asked[0]}表示{what[0]} / {asked[1]} hold {what[1]}",
         hint=hint, details={**details, "form": form, "available": offered, "format_names": list(names.values())},
     )
 

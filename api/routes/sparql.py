@@ -127,7 +127,7 @@ def _no_query(request: Request, accept: str) -> Response:
     endpoint = str(request.url.replace(query=""))
     graphs = request.app.state.store.graphs()
     g = sp.service_description(endpoint, graphs, max_rows=settings.max_rows, timeout=settings.query_timeout)
-    media_type = sp.negotiate("DESCRIBE", accept, fmt)
+    media_type = sp.negotiate(sp.SERVICE_DESCRIPTION, accept, fmt)
     return Response(sp.serialize_graph(g, media_type), media_type=media_type, headers={"Vary": "Accept"})
 
 

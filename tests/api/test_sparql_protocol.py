@@ -303,6 +303,19 @@ def test_an_unacceptable_format_is_406_in_the_error_shape(sparql_url: str, query
     assert err["message"].startswith("所接受的格式") and said in err["message"]  # Chinese first, then English
 
 
+@pytest.mark.parametrize("params,accept", [({}, "text/csv"), ({"format": "csv"}, "")])
+def test_a_406_for_the_service_description_speaks_of_it_not_of_a_query(sparql_url: str, params: dict[str, str],
+                                                                      accept: str,
+                                                                      zh_first: Callable[..., None]) -> None:
+    """``Accept: text/csv`` and no query was refused for "the answer of a DESCRIBE query", which nobody had sent."""
+    r = httpx.get(sparql_url, params=params, headers={"Accept": accept} if accept else {})
+    assert r.status_code == 406
+    err = r.json()["error"]
+    assert "DESCRIBE" not in err["message"] and err["message"].endswith("hold the service description")
+    zh_first(err["message"], err["message"].split(" / ", 1)[1])
+    assert "服务描述" in err["message"] and "turtle" in err["hint"]
+
+
 @pytest.mark.parametrize("query,fmt,said,names", [(VILLAGES, "turtle", "a SELECT query", "json, xml, csv, tsv"),
                                                 (VILLAGES, "text/turtle", "a SELECT query", "json, xml, csv, tsv"),
                                                 ("ASK { ?s ?p ?o }", "nt", "an ASK query", "json, xml"),
