@@ -224,14 +224,24 @@ def append_row(sheet: Any, values: Iterable[Any]) -> None:
     sheet.append([text_cell(v) for v in values])
 
 
+def whole(value: Any) -> Any:
+    """A float that is a whole number as an int (``1500.0`` as ``1500``), anything else as it is: how a CSV file and a
+    table write an amount, a weight or a share (1500.5 and 0.6667 stay exact). Python writes 1500.0, which a CSV
+    opened in a text editor, a script or WPS shows as it is; the page and the workbook say 1,500."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return int(value)
+    return value
+
+
 def csv_text(header: Sequence[Any] | None, rows: Iterable[Sequence[Any]], *, lineterminator: str = "\r\n") -> str:
-    """CSV text with every cell (header too) passed through ``spreadsheet_cell``: the one CSV writer."""
+    """CSV text with every cell (header too) passed through ``spreadsheet_cell``, whole numbers without their ``.0``
+    (``whole``): the one CSV writer."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator=lineterminator)
     if header is not None:
         w.writerow([spreadsheet_cell(h) for h in header])
     for r in rows:
-        w.writerow([spreadsheet_cell(v) for v in r])
+        w.writerow([spreadsheet_cell(whole(v)) for v in r])
     return buf.getvalue()
 
 

@@ -27,7 +27,7 @@ from typer.core import TyperCommand, TyperGroup
 from .. import __version__
 from ..answers.labels import LANGS
 from ..errors import DcpaError, ValidationFailed, halves
-from ..safetext import csv_text, display_width, for_terminal, json_for_terminal, spreadsheet_file
+from ..safetext import csv_text, display_width, for_terminal, json_for_terminal, spreadsheet_file, whole
 
 
 def _is(e: BaseException, name: str) -> bool:
@@ -338,11 +338,9 @@ def _value(v: Any) -> Any:
 
 
 def _cell(v: Any) -> str:
-    """A table cell: one line, hidden characters escaped; a whole amount without its ``.0`` (a plan's table read
-    1700.0 yuan and a weight of 6.0: the page and the workbook say 1,700 and 6). CSV and JSON keep the number."""
-    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
-        v = int(v)
-    return for_terminal(str(_value(v)), keep_newlines=False)
+    """A table cell: one line, hidden characters escaped; a whole amount without its ``.0`` (``whole``: a plan's table
+    read 1700.0 yuan and a weight of 6.0, where the page and the workbook say 1,700 and 6), as CSV writes it."""
+    return for_terminal(str(_value(whole(v))), keep_newlines=False)
 
 
 def render_table(rows: Sequence[dict[str, Any]], cols: Sequence[str], heads: Sequence[str] | None = None) -> str:

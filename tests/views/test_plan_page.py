@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kg.planning import ALLOCATION_COLUMNS, allocation_rows, distance_words, plan, unmet_rows
+from kg.safetext import csv_text
 from kg.settings import Settings
 from kg.store import Store
 
@@ -61,6 +62,16 @@ def test_the_exports_are_a_flat_csv_and_a_workbook(client: TestClient, store: St
     assert book.sheetnames == ["Summary", "Allocations", "Unmet"]
     assert client.get("/plan.pdf?budget=1").status_code == 422
     assert client.get("/plan.csv?area=211322").status_code == 422  # no budget: nothing to plan
+
+
+def test_the_csv_writes_whole_amounts_as_the_page_does(client: TestClient, store: Store) -> None:
+    """Costs and weights read 3000.0 and 4.0 in the CSV (opened in WPS or a text editor), where the page and the
+    workbook say 3,000 and 4; a real decimal stays exact."""
+    made = plan(store, 20000, "211322", settings=Settings(as_of=AS_OF))
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/plan.csv?{QUERY}").content.decode("utf-8-sig"))))
+    assert rows and [row["cost"] for row in rows] == [f"{a.cost:g}" for a in made.allocations]
+    assert not any(v.endswith(".0") for row in rows for v in (row["cost"], row["weight_met"]))
+    assert csv_text(None, [[1500.0, 1500.5, 0.6667, -0.0, 3]]) == "1500,1500.5,0.6667,0,3\r\n"
 
 
 def test_a_large_budget_is_asked_again_to_the_yuan(client: TestClient) -> None:
