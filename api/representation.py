@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import rdflib
 from fastapi import Query, Request
@@ -18,7 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from kg.errors import InvalidParameter
-from kg.safetext import spreadsheet_file
+from kg.safetext import DownloadName, spreadsheet_file
 
 from .qvalues import preferred
 from .sparql import jsonld_context
@@ -113,10 +114,18 @@ def cell(value: Any) -> Any:
     return str(value)
 
 
+def attachment(name: DownloadName) -> dict[str, str]:
+    """The header that makes a download a file called ``name`` (``kg.safetext.download_name``): the name with its
+    Chinese as RFC 6266's ``filename*=UTF-8''…`` (RFC 5987), which browsers use, and its ASCII name as ``filename=``
+    for a client that reads only that. Every download route names its file here."""
+    return {"Content-Disposition": f'attachment; filename="{name.ascii}"; '
+                                   f"filename*=UTF-8''{quote(name.name, safe='')}"}
+
+
 def csv_response(
-    rows: Iterable[dict[str, Any]], columns: Sequence[str] | None = None, *, name: str = "data"
+    rows: Iterable[dict[str, Any]], columns: Sequence[str] | None = None, *, name: DownloadName
 ) -> Response:
-    """A CSV table (UTF-8 with BOM so spreadsheet programs read the Chinese right).
+    """A CSV table (UTF-8 with BOM so spreadsheet programs read the Chinese right) downloaded as ``name``.
 
     Written by ``kg.safetext.spreadsheet_file``, which neutralises formula injection in text cells.
     """
@@ -125,7 +134,7 @@ def csv_response(
     return Response(
         spreadsheet_file(cols, ([cell(r.get(c)) for c in cols] for r in rows)),
         media_type=CSV_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        headers=attachment(name),
     )
 
 
@@ -158,7 +167,7 @@ def table_rows(data: Any) -> list[dict[str, Any]] | None:
     return None
 
 
-def report_response(request: Request, data: Any, fmt: str | None, *, name: str) -> Response:
+def report_response(request: Request, data: Any, fmt: str | None, *, name: DownloadName) -> Response:
     """A report from the library as JSON, or its table as CSV."""
     if wanted(request, fmt) == "csv":
         rows = table_rows(data)

@@ -13,6 +13,8 @@ Three jobs, one place, so every entry and exit path applies the same rules:
   numbers. An import drops that ``'`` again (``from_spreadsheet_cell``), so an export imported back is
   the data exported. Workbooks need no ``'``: ``append_row`` keeps every text a text cell.
 
+And ``download_name``: what a downloaded file is called, from what it holds, safe for every system's file names.
+
 And ``typed``: a code, number or date as a person types or pastes it (a Chinese IME's full-width digits, the
 ideographic space, a zero-width space copied from a web page or a chat) read as what it means.
 """
@@ -25,8 +27,9 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 #: Longest text one cell may hold: Excel's own limit, so no spreadsheet can have made a longer one.
 MAX_CELL_CHARS = 32767
@@ -259,3 +262,42 @@ def spreadsheet_csv(data: bytes, *, note: str | None = None) -> bytes:
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     body = rows[1:] + ([[note]] if note else [])
     return spreadsheet_file(rows[0] if rows else None, body)
+
+
+#: What a file name may not hold: the characters Windows refuses (``\\ / : * ? " < > |``), control characters and
+#: whitespace (a name with spaces or tabs is awkward in a command line and an e-mail), each run made one ``_``.
+_NOT_IN_FILE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f\s]+')
+#: Names Windows keeps for devices, with any extension: a file called ``CON.csv`` cannot be saved.
+_DEVICE_NAMES = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
+                           *(f"LPT{i}" for i in range(1, 10))})
+#: The longest one part of a file name is made (in characters): a long name still fits Windows' 255.
+FILE_NAME_PART_MAX = 40
+
+
+class DownloadName(NamedTuple):
+    """A download's file name (``name``, Chinese kept) and the same name in ASCII alone (``ascii``), for a client
+    that reads only an HTTP header's plain ``filename=`` (RFC 6266)."""
+
+    name: str
+    ascii: str
+
+
+def _file_name_part(part: Any) -> str:
+    text = part.isoformat() if isinstance(part, date) else str(part)
+    text = _NOT_IN_FILE_NAME.sub("_", unicodedata.normalize("NFC", _REFUSED.sub("", text)))
+    return text[:FILE_NAME_PART_MAX].strip("._- ")
+
+
+def download_name(kind: str, ext: str, *, code: str | None = None, name: str | None = None,
+                  details: Iterable[Any] = (), day: date | str | None = None) -> DownloadName:
+    """What a downloaded table or workbook is called: its kind, the area's code and name, what it was filtered by
+    (``details``: a grouping, a need type, a budget…) and the day its figures are for, joined by ``-``
+    (``gaps-2101-沈阳市-by-area-2020-06-30.csv``). Every download of a gap report was ``gaps-2101.csv``, whatever its
+    day or filter, so a planner's folder filled with ``gaps-2101 (1).csv``. Parts left empty are left out; none
+    holds a character Windows refuses in a file name. The ASCII name leaves out the parts in Chinese."""
+    parts = [p for p in (_file_name_part(x) for x in (kind, code, name, *details, day) if x not in (None, "")) if p]
+    stem = "-".join(parts) or "download"
+    ascii_stem = "-".join(p for p in parts if p.isascii()) or "download"
+    if stem.upper() in _DEVICE_NAMES:
+        stem, ascii_stem = f"{stem}_", f"{ascii_stem}_"
+    return DownloadName(f"{stem}.{ext}", f"{ascii_stem}.{ext}")

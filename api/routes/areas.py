@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from kg.answers.recommend import CANDIDATES_PER_NEED, MAX_CANDIDATES
 from kg.matching import WITHIN_LEVELS, recommend_within
+from kg.safetext import download_name
 from kg.search import AreaLevel
 
 from .. import urls
@@ -82,7 +83,7 @@ async def find_areas(
         rows = [{"code": i["code"], "name": i["name"], "pinyin": i["pinyin"], "level": i["level"],
                  "match": i["match"], "within": " / ".join(w["name"] for w in i["within"]), "href": i["href"]}
                 for i in items]
-        return csv_response(rows, name="areas")
+        return csv_response(rows, name=download_name("areas", "csv", details=[q]))
     return json_response({"total": found.total, "limit": limit, "offset": offset, "read_as": found.read_as,
                           "items": items})
 
@@ -118,5 +119,8 @@ async def area_recommendations(
     report = found.to_dict()
     if wanted(request, format) == "csv":
         rows = [row for v in report["villages"] for row in candidate_rows(v["village"]["code"], v)]
-        return csv_response(rows, name=f"recommendations-{found.area.code}")  # the code as the library read it
+        day = report["villages"][0]["as_of"] if report["villages"] else as_of
+        # the code as the library read it
+        return csv_response(rows, name=download_name("recommendations", "csv", code=found.area.code,
+                                                     name=found.area.label.zh, day=day))
     return json_response(report)

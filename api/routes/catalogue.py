@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from kg.catalogue import CatalogueQuery, answer, check_params, load_catalogue, params_of
 from kg.errors import NotFound, QueryTimeout
+from kg.safetext import download_name
 
 from .. import urls
 from ..deps import AnswersDep, SettingsDep
@@ -119,7 +120,9 @@ async def run_stored_query(
     flags = result.example[offset : offset + limit]
     if wanted(request, format) == "csv":
         rows = [dict(r, example=f) for r, f in zip(page, flags, strict=True)]
-        return csv_response(rows, [*result.columns, "example"], name=name)
+        # named by the query and what it was asked (a village's code, a need type)
+        return csv_response(rows, [*result.columns, "example"],
+                            name=download_name(name, "csv", details=[v for _, v in sorted(params.items())]))
     return json_response(
         {
             "name": name,

@@ -16,7 +16,7 @@ from kg.answers.gaps import as_period
 from kg.codes import TYPED_NOTATION_PATTERN, normal_notation
 from kg.errors import InvalidParameter, NotFound, halves
 from kg.rule import SEVERITY_MAX, SEVERITY_MIN
-from kg.safetext import spreadsheet_file
+from kg.safetext import download_name, spreadsheet_file
 from kg.search import AreaLevel, preload
 from kg.settings import Settings
 
@@ -24,6 +24,7 @@ from .. import urls
 from ..deps import Answers, AnswersDep, SearchDep, SettingsDep, StoreDep
 from ..kept import Kept
 from ..paths import pages
+from ..representation import attachment
 from ._common import EVIDENCE_TEXT, RealOnlyParam
 
 router = APIRouter(tags=["dashboard"])
@@ -77,6 +78,11 @@ class Filters:
              "min_severity": self.min_severity}
         d.update(changes)
         return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in d.items()}
+
+    def file_name_details(self) -> list[str | None]:
+        """What a CSV's file name says of these filters (``kg.safetext.download_name``), as /api/gaps names them."""
+        return [self.need_type, f"severity-{self.min_severity}+" if self.min_severity else None,
+                "real-only" if self.real_only else None]
 
 
 def filters_of(
@@ -260,11 +266,14 @@ async def chart_csv(
         raise NotFound(f"没有图表 {chart!r} / no chart {chart!r}", hint=f"图表有：{charts} / charts: {charts}")
     table = (await dashboard_tables(answers, store, area, settings, filters))["tables"][chart]
     header, body = table.csv_rows(_lang(lang))
-    filename = f"gaps-{chart}-{table.area['code']}.csv"
+    # named by what it holds, as /api/gaps: the chart, the area, the filters and the day
+    name = download_name("gaps", "csv", code=table.area["code"], name=table.area["labels"].get(_lang(lang)),
+                         details=[f"by-{chart}", *filters.file_name_details()],
+                         day=f"{filters.start}_{filters.end}" if filters.period else table.as_of)
     return Response(
         spreadsheet_file(header, body),  # formula injection neutralised
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers=attachment(name),
     )
 
 

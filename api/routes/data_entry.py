@@ -10,6 +10,7 @@ with the bearer token the user types in; the history is ``kg.importer.history``.
 from __future__ import annotations
 
 import tempfile
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -22,11 +23,13 @@ from kg import viz
 from kg.contract import StoreAPI
 from kg.importer import RECORD_KINDS, history
 from kg.importer.unmap import export_rows
+from kg.safetext import download_name
 from kg.templates import write_xlsx_template
 
 from .. import urls
 from ..deps import SettingsDep, StoreDep
 from ..paths import pages
+from ..representation import attachment
 
 router = APIRouter(tags=["pages"])
 
@@ -98,8 +101,7 @@ def data_page(settings: SettingsDep,
 async def data_template() -> Response:
     """The XLSX template of ``dcpa template``: one sheet per kind, bilingual headers, drop-down lists."""
     body = await run_in_threadpool(_template_bytes)
-    return Response(body, media_type=_XLSX,
-                    headers={"Content-Disposition": f'attachment; filename="{TEMPLATE_NAME}"'})
+    return Response(body, media_type=_XLSX, headers=attachment(download_name(Path(TEMPLATE_NAME).stem, "xlsx")))
 
 
 @lru_cache(maxsize=1)
@@ -116,8 +118,9 @@ async def data_records(store: StoreDep) -> Response:
     """The records of every import batch, in the template's layout, to correct and import again
     (``dcpa export --format xlsx``). Reference and example data are left out."""
     body = await run_in_threadpool(_records_bytes, store)
-    return Response(body, media_type=_XLSX,
-                    headers={"Content-Disposition": f'attachment; filename="{RECORDS_NAME}"'})
+    # the records as they are today: a download of last month's is another file
+    name = download_name(Path(RECORDS_NAME).stem, "xlsx", day=date.today())
+    return Response(body, media_type=_XLSX, headers=attachment(name))
 
 
 def _records_bytes(store: StoreAPI) -> bytes:

@@ -12,6 +12,7 @@ from kg.answers.gaps import GapDimension
 from kg.codes import TYPED_AREA_CODE_PATTERN
 from kg.errors import InvalidParameter
 from kg.matching import gaps
+from kg.safetext import download_name
 
 from .. import urls
 from ..deps import AnswersDep, SettingsDep
@@ -99,4 +100,16 @@ async def gap_report(
     data["drill_down"] = [{**c.to_dict(), "href": urls.gaps(c.code, **keep)} for c in report.children]
     if report.area is not None and report.area.parent is not None:  # a lone province is the top: no way up
         data["up"] = urls.gaps(report.area.parent.code, **keep)
-    return report_response(request, data, format, name=f"gaps-{report.area.code if report.area else 'all'}")
+    # named by what it holds: two reports of an area (by need type, another day, severe needs only) are two files
+    day = f"{start}_{end}" if start and end else report.as_of
+    details = [f"by-{by.value}", _code(report.filters.get("need_type")),
+               f"severity-{min_severity}+" if min_severity else None,
+               "+".join(m.value for m in reach) if reach else None, "real-only" if real_only else None]
+    name = download_name("gaps", "csv", code=report.area.code if report.area else "all",
+                         name=report.area.label.zh if report.area else None, details=details, day=day)
+    return report_response(request, data, format, name=name)
+
+
+def _code(need_type: str | None) -> str | None:
+    """A need type's code (N22), as a file name says it, from its IRI."""
+    return need_type.rsplit("/", 1)[-1] if need_type else None

@@ -28,6 +28,7 @@ from kg.planning import (
     allocation_rows,
     distance_words,
     plan,
+    plan_file_name,
     plan_xlsx,
     read_budget,
     summary_rows,
@@ -39,7 +40,7 @@ from .. import urls
 from ..deps import Answers, AnswersDep, SettingsDep
 from ..errors import in_language, wants_page
 from ..paths import pages
-from ..representation import csv_response
+from ..representation import attachment, csv_response
 
 router = APIRouter(tags=["pages"])
 
@@ -179,9 +180,7 @@ async def plan_export(
 ) -> Response:
     """CSV: one flat row per allocation. XLSX: the summary, the allocations and every unmet need."""
     made = await form.answer(answers, settings)
-    # the code as the library read it
-    name = f"plan-{made.area.code if made.area else 'all'}-{budget_text(made.budget)}"
+    name = plan_file_name(made, ext, form.lang)  # the code as the library read it
     if ext == "csv":
         return csv_response(allocation_rows(made, form.lang), list(ALLOCATION_COLUMNS), name=name)
-    return Response(plan_xlsx(made, form.lang), media_type=_XLSX,
-                    headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+    return Response(plan_xlsx(made, form.lang), media_type=_XLSX, headers=attachment(name))

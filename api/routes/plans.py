@@ -10,7 +10,16 @@ from pydantic import BaseModel, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from kg.codes import TYPED_AREA_CODE_PATTERN
-from kg.planning import ALLOCATION_COLUMNS, BUDGET_ABOVE, BUDGET_MAX, PlanMethod, allocation_rows, plan, read_budget
+from kg.planning import (
+    ALLOCATION_COLUMNS,
+    BUDGET_ABOVE,
+    BUDGET_MAX,
+    PlanMethod,
+    allocation_rows,
+    plan,
+    plan_file_name,
+    read_budget,
+)
 from kg.rule import ReachMode
 
 from ..deps import AnswersDep, SettingsDep
@@ -70,5 +79,5 @@ async def make_plan(
     made = await answers(plan, body.budget, body.area, method=body.method, reach=reach_text(body.reach),
                          poor_first=body.poor_first, real_only=body.real_only or real_only, settings=settings)
     if wanted(request, format) == "csv":  # flat: one row per allocation, names and plain text in the cells
-        return csv_response(allocation_rows(made), list(ALLOCATION_COLUMNS), name="plan")
+        return csv_response(allocation_rows(made), list(ALLOCATION_COLUMNS), name=plan_file_name(made, "csv"))
     return json_response(made.to_dict())

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kg import records as rec_lib
 from kg.records import RECORD_KINDS, RecordKind
+from kg.safetext import DownloadName, download_name
 
 from .. import urls
 from ..deps import Answers, AnswersDep
@@ -78,7 +79,8 @@ async def record_index(request: Request, answers: Answers, kind: RecordKind, *, 
     return index
 
 
-async def _csv(request: Request, answers: Answers, kind: RecordKind, recs: list[dict[str, Any]], name: str) -> Response:
+async def _csv(request: Request, answers: Answers, kind: RecordKind, recs: list[dict[str, Any]],
+               name: DownloadName) -> Response:
     """Records as CSV under their kind's one header, the same on every page, filter and single record."""
     columns: list[str] = await _COLUMNS.get(request.app.state.store, answers.runner, ("record columns", kind.path),
                                             lambda: answers(rec_lib.record_columns, kind))
@@ -103,7 +105,7 @@ def _list_endpoint(kind: RecordKind) -> Callable[..., Awaitable[Response]]:
         items = [_with_href(kind, r) for r in page.items]
         fmt = wanted(request, format, ("json", "csv", "jsonld"))
         if fmt == "csv":
-            return await _csv(request, answers, kind, items, kind.path)
+            return await _csv(request, answers, kind, items, download_name(kind.path, "csv", details=[q]))
         if fmt == "jsonld":
             return jsonld_response(await answers(rec_lib.records_graph, [r["iri"] for r in items]))
         return json_response({"total": page.total, "limit": limit, "offset": offset, "items": items,
@@ -124,7 +126,7 @@ def _one_endpoint(kind: RecordKind) -> Callable[..., Awaitable[Response]]:
         if fmt == "jsonld":
             return jsonld_response(await answers(rec_lib.records_graph, [rec["iri"]]))
         if fmt == "csv":
-            return await _csv(request, answers, kind, [rec], f"{kind.kind}-{id}")
+            return await _csv(request, answers, kind, [rec], download_name(kind.kind, "csv", details=[id]))
         return json_response(rec)
 
     return get_kind

@@ -15,6 +15,7 @@ from kg import viz
 from kg.catalogue import default_values, load_catalogue
 from kg.inline import inline
 from kg.namespaces import sparql_prefixes
+from kg.safetext import download_name
 from kg.settings import Settings
 from kg.workers import ClientSlots
 
@@ -24,6 +25,7 @@ from ..compression import MIN_BYTES, takes_gzip
 from ..deps import client_of, query_runner
 from ..paths import pages
 from ..qvalues import preferred
+from ..representation import attachment
 from ..result_cache import CACHE_HEADER, ResultCache
 
 router = APIRouter(tags=["sparql"])
@@ -98,8 +100,8 @@ async def _answer(request: Request, body: bytes) -> Response:
     if answer.truncated:
         headers[sp.TRUNCATED_HEADER] = "true"
     if req.format == sp.SPREADSHEET and answer.media_type == sp.CSV:  # the page's "Download CSV", made by the worker
-        name = f"sparql-results-first-{settings.max_rows}-rows.csv" if answer.truncated else "sparql-results.csv"
-        headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        cut = f"first-{settings.max_rows}-rows" if answer.truncated else None
+        headers.update(attachment(download_name("sparql-results", "csv", details=[cut])))
     charset = "" if answer.media_type in (sp.JSONLD,) else "; charset=utf-8"
     body = answer.body
     if (settings.compress_level and len(body) >= MIN_BYTES

@@ -15,6 +15,7 @@ from kg.codes import TYPED_VILLAGE_CODE_PATTERN
 from kg.matching import recommend as run_recommend
 from kg.matching import similar as run_similar
 from kg.records import records_graph
+from kg.safetext import download_name
 
 from .. import urls
 from ..deps import AnswersDep, SearchDep, SettingsDep
@@ -140,7 +141,7 @@ async def list_villages(
                  "registered_poor_village": i["poverty"]["registered_poor_village"],
                  "example_registration": i["poverty"]["example_registration"], "example": i["example"],
                  "href": i["href"]} for i in items]
-        return csv_response(rows, name="villages")
+        return csv_response(rows, name=download_name("villages", "csv", details=[q]))
     return json_response({"total": found.total, "limit": limit, "offset": offset, "read_as": found.read_as,
                           "items": items, "basis": found.basis.to_dict()})
 
@@ -197,7 +198,9 @@ async def recommendations(
                           real_only=real_only, as_of=as_of, settings=settings)
     report = found.to_dict()
     if wanted(request, format) == "csv":  # the code as the library read it (２１…), not as typed
-        return csv_response(candidate_rows(found.village.code, report), name=f"recommendations-{found.village.code}")
+        return csv_response(candidate_rows(found.village.code, report),
+                            name=download_name("recommendations", "csv", code=found.village.code,
+                                               name=found.village.label.zh, day=report["as_of"]))
     return json_response(report)
 
 
@@ -244,4 +247,6 @@ async def similar(
 ) -> Response:
     report = (await answers(run_similar, code, limit=limit, real_only=real_only, as_of=as_of,
                             settings=settings)).to_dict()
-    return report_response(request, report, format, name=f"similar-{report['village']['code']}")
+    village = report["village"]
+    return report_response(request, report, format, name=download_name(
+        "similar", "csv", code=village["code"], name=village["label"]["zh"], day=report["as_of"]))

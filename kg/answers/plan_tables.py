@@ -13,7 +13,7 @@ import io
 import math
 from typing import Any
 
-from ..safetext import append_row, display_width
+from ..safetext import DownloadName, append_row, display_width, download_name
 from .plan import AUTO_WITHIN, CAUSE_REASON, UNMET_NO_RESOURCE, UNMET_STOCK, Plan
 
 #: Columns of the flat tables, with their headers in each language.
@@ -239,6 +239,16 @@ def _left_out(plan: Plan, zh: bool) -> str:
     if not plan.known_by:
         return ""
     return "（之后认定的需求不计入）" if zh else " (needs identified later are left out)"
+
+
+def plan_file_name(plan: Plan, ext: str, lang: str = "zh") -> DownloadName:
+    """What a plan's CSV or workbook is called: the area's code and name, the budget in yuan (every digit: ``{:g}``
+    wrote 1234567 as 1.23457e+06), real data only when so, and the day it is for (``plan-2101-沈阳市-5000-2020-06-30``).
+    Two plans of an area with other budgets or days are two files."""
+    budget = str(int(plan.budget)) if float(plan.budget).is_integer() else repr(float(plan.budget))
+    return download_name("plan", ext, code=plan.area.code if plan.area else "all",
+                         name=plan.area.label.get(lang) if plan.area else None,
+                         details=[budget, "real-only" if plan.real_only else None], day=plan.as_of)
 
 
 def plan_xlsx(plan: Plan, lang: str = "zh") -> bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -13,6 +14,8 @@ from api.routes.villages import candidate_rows
 from kg.answers.recommend import NO_CANDIDATE
 from kg.errors import QueryTimeout
 from kg.importer.journal import Marker
+
+from .conftest import AS_OF
 
 V = "210123203200"  # 北四家子村委会: registered poor (an example status), two needs, one intervention naming it
 
@@ -319,18 +322,39 @@ def test_a_table_asked_for_by_a_typed_code_is_named_and_filled_by_the_code_read(
     """A CSV or XLSX for a code typed full-width answered 500: its file name was the code as typed, which an HTTP
     header cannot carry; the recommendations' village column held it as typed too."""
     for path, params, name in [
-        (f"/api/villages/{TYPED_V}/recommendations", {}, f"recommendations-{V}.csv"),
-        (f"/api/villages/{TYPED_V}/similar", {}, f"similar-{V}.csv"),
-        ("/api/areas/２１０１２３/recommendations", {}, "recommendations-210123.csv"),
-        ("/api/gaps", {"area": TYPED_COUNTY}, "gaps-210123.csv"),
-        ("/plan.csv", {"area": TYPED_COUNTY, "budget": "10000"}, "plan-210123-10000.csv"),
-        ("/plan.xlsx", {"area": TYPED_COUNTY, "budget": "10000"}, "plan-210123-10000.xlsx"),
+        (f"/api/villages/{TYPED_V}/recommendations", {}, f"recommendations-{V}-{AS_OF}.csv"),
+        (f"/api/villages/{TYPED_V}/similar", {}, f"similar-{V}-{AS_OF}.csv"),
+        ("/api/areas/２１０１２３/recommendations", {}, f"recommendations-210123-{AS_OF}.csv"),
+        ("/api/gaps", {"area": TYPED_COUNTY}, f"gaps-210123-by-area-{AS_OF}.csv"),
+        ("/plan.csv", {"area": TYPED_COUNTY, "budget": "10000"}, f"plan-210123-10000-{AS_OF}.csv"),
+        ("/plan.xlsx", {"area": TYPED_COUNTY, "budget": "10000"}, f"plan-210123-10000-{AS_OF}.xlsx"),
     ]:
         r = api.get(path, params={"format": "csv", **params} if path.startswith("/api") else params)
         assert r.status_code == 200, (path, r.text)
-        assert r.headers["content-disposition"] == f'attachment; filename="{name}"'
+        assert r.headers["content-disposition"].startswith(f'attachment; filename="{name}";')
     rows = read_csv(api.get(f"/api/villages/{TYPED_V}/recommendations", params={"format": "csv"}))
     assert {row["village"] for row in rows} == {V}
+
+def test_each_gap_report_downloaded_is_a_file_of_its_own_named_for_what_it_holds(api: httpx.Client) -> None:
+    """Every download of an area's gap report was gaps-210123.csv, whatever its grouping, day or filter, and had no
+    name a planner could read: a folder filled with gaps-210123 (1).csv. Each is named by its area (code and name),
+    grouping, filters and day, in Chinese for a browser (RFC 6266 filename*) and in ASCII for the rest."""
+    names = set()
+    for params in ({}, {"by": "need_type"}, {"as_of": "2019-06-30"}, {"min_severity": "4", "real_only": "true"},
+                   {"start": "2018-01-01", "end": "2018-12-31"}):
+        r = api.get("/api/gaps", params={"area": "210123", "format": "csv", **params})
+        assert r.status_code == 200, r.text
+        header = r.headers["content-disposition"]
+        ascii_name = header.split('filename="')[1].split('"')[0]
+        name = unquote(header.split("filename*=UTF-8''")[1])
+        assert header.isascii() and ascii_name.endswith(".csv") and name.endswith(".csv")
+        assert "康平县" in name and "210123" in ascii_name and not set('/\\:*?"<>|') & set(name)
+        names.add(name)
+    assert len(names) == 5
+    assert {f"gaps-210123-康平县-by-area-{AS_OF}.csv", "gaps-210123-康平县-by-need_type-2020-06-30.csv",
+            "gaps-210123-康平县-by-area-2019-06-30.csv",
+            "gaps-210123-康平县-by-area-2018-01-01_2018-12-31.csv"} < names
+
 
 def test_gaps_take_every_dimension_period_and_reach_the_library_has(api: httpx.Client) -> None:
     by_sev = api.get("/api/gaps", params={"area": "210123", "by": "severity"}).json()

@@ -411,7 +411,7 @@ def test_the_spreadsheet_download_is_csv_that_excel_reads_right(sparql_url: str)
     assert plain.content == 'x,n\r\n=HYPERLINK(1),张三\r\n-3,"a,b"\r\n'.encode()
     assert sheet.status_code == 200 and sheet.headers["content-type"].startswith("text/csv")
     assert sheet.content == '\ufeffx,n\r\n\'=HYPERLINK(1),张三\r\n-3,"a,b"\r\n'.encode()
-    assert sheet.headers["content-disposition"] == 'attachment; filename="sparql-results.csv"'
+    assert sheet.headers["content-disposition"].startswith('attachment; filename="sparql-results.csv";')
 
 
 def test_a_spreadsheet_download_cut_short_says_so_in_its_last_row_and_its_name(sparql_url: str) -> None:

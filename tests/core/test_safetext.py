@@ -5,12 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date
 from decimal import Decimal
 
 import pytest
 
 from kg.safetext import (
+    DownloadName,
     csv_text,
+    download_name,
     first_refused,
     for_terminal,
     from_spreadsheet_cell,
@@ -106,6 +109,13 @@ def test_spreadsheet_cell(value: object, expected: object) -> None:
 @pytest.mark.parametrize("typed", ["'hello", "'3", "'-3", "it's", "''", "'"])
 def test_a_quote_that_is_not_the_escape_is_kept(typed: str) -> None:
     assert from_spreadsheet_cell(typed) == typed
+
+
+def test_a_download_name_is_safe_for_windows_with_an_ascii_twin() -> None:
+    got = download_name("plan", "xlsx", code="2101", name='沈阳/市:*?"<>|\t a', details=[None, "", "5000"],
+                        day=date(2020, 6, 30))
+    assert got == DownloadName("plan-2101-沈阳_市_a-5000-2020-06-30.xlsx", "plan-2101-5000-2020-06-30.xlsx")
+    assert download_name("con", "csv").name == "con_.csv"  # a name Windows keeps for a device cannot be saved
 
 
 def test_csv_text_escapes_header_and_cells_and_stays_csv() -> None:

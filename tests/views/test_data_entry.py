@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -91,7 +92,7 @@ def test_the_imported_records_download_as_the_template_and_leave_example_data_ou
     r = writer.post("/api/needs", json=NEED, headers=AUTH)
     assert r.status_code == 201, r.text
     r = writer.get("/data/dcpa-records.xlsx")
-    assert r.status_code == 200 and 'filename="dcpa-records.xlsx"' in r.headers["content-disposition"]
+    assert r.status_code == 200 and f'filename="dcpa-records-{date.today()}.xlsx"' in r.headers["content-disposition"]
     book = openpyxl.load_workbook(io.BytesIO(r.content), read_only=True)
     rows = list(book["needs"].iter_rows(values_only=True))
     keys = [c.key for c in RECORD_KINDS["needs"].columns]

@@ -81,7 +81,7 @@ def test_a_large_budget_is_asked_again_to_the_yuan(client: TestClient) -> None:
     assert 'href="/plan.xlsx?area=211322&amp;budget=1234567&amp;method=auto&amp;lang=zh"' in html
     assert 'budget=1234567.5&amp;' in client.get("/plan?area=211322&budget=1234567.5").text
     r = client.get("/plan.csv?area=211322&budget=1234567")
-    assert r.headers["content-disposition"].endswith('filename="plan-211322-1234567.csv"')
+    assert 'filename="plan-211322-1234567-2020-06-30.csv"' in r.headers["content-disposition"]
 
 
 def test_a_plan_with_real_data_only_leads_to_pages_with_real_data_only(client: TestClient) -> None:

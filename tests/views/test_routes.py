@@ -102,7 +102,7 @@ def read_csv(text: str) -> list[list[str]]:
 def test_csv_by_area_drills_down_to_townships_then_villages(client: TestClient) -> None:
     r = client.get("/dashboard/data/area.csv", params={"area": "211322"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
-    assert 'filename="gaps-area-211322.csv"' in r.headers["content-disposition"]
+    assert 'filename="gaps-211322-by-area-2020-06-30.csv"' in r.headers["content-disposition"]
     rows = read_csv(r.text)
     assert rows[0][:5] == ["区划代码", "区域", "需求数", "未满足需求", "已满足但未经验证"]
     by_code = {row[0]: row for row in rows[1:]}
