@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+from datetime import date
 from typing import Any
 
 from ..safetext import DownloadName, append_row, display_width, download_name
@@ -199,9 +200,9 @@ def distance_words(plan: Plan, lang: str = "zh") -> str:
 def summary_rows(plan: Plan, lang: str = "zh", *, numbers: bool = False, basis: bool = True) -> list[tuple[str, Any]]:
     """(what, value) lines that head a plan: budget, spent, needs met, what stays unmet, how good it is.
 
-    The amounts and counts as text for a page (``5,000``), or with ``numbers`` as numbers, for a workbook whose
-    reader sums and compares them; without the data basis if not ``basis`` (`dcpa plan` says it in both
-    languages after the table)."""
+    The amounts, counts and day as text for a page (``5,000``), or with ``numbers`` as numbers and a date, for a
+    workbook whose reader sums, compares and sorts them; without the data basis if not ``basis`` (`dcpa plan` says it
+    in both languages after the table)."""
     zh = lang != "en"
     t = plan.totals
 
@@ -225,7 +226,11 @@ def summary_rows(plan: Plan, lang: str = "zh", *, numbers: bool = False, basis: 
         ("仍未满足" if zh else "Still unmet", count(t["uncovered_needs"])),
         ("受益村" if zh else "Villages served", count(t["villages_served"])),
         ("方案好坏" if zh else "How good", distance_words(plan, lang)),
-        ("按哪天的情况" if zh else "As of", plan.as_of + _left_out(plan, zh)),
+        # a date cell in a workbook, which a spreadsheet sorts and filters as a date (a text cell it cannot)
+        ("按哪天的情况" if zh else "As of",
+         date.fromisoformat(plan.as_of) if numbers else plan.as_of + _left_out(plan, zh)),
+        *([("之后认定的需求" if zh else "Needs identified later", "不计入" if zh else "left out")]
+          if numbers and plan.known_by else []),
         ("优先贫困村" if zh else "Poor villages first", ("是" if zh else "yes") if plan.poor_first else
          ("否" if zh else "no")),
     ]
@@ -265,6 +270,8 @@ def plan_xlsx(plan: Plan, lang: str = "zh") -> bytes:
         append_row(summary, [what, value])
         if isinstance(value, int | float):
             summary.cell(summary.max_row, 2).number_format = _number_format(value)
+        elif isinstance(value, date):
+            summary.cell(summary.max_row, 2).number_format = DATE_FORMAT
     summary.column_dimensions["A"].width = 18
     summary.column_dimensions["B"].width = 90
     for title, columns, rows in (("分配" if i == 0 else "Allocations", ALLOCATION_COLUMNS, allocation_rows(plan, lang)),
@@ -284,6 +291,9 @@ def plan_xlsx(plan: Plan, lang: str = "zh") -> bytes:
     book.save(buf)
     return buf.getvalue()
 
+
+#: How a workbook shows a date: as the pages and the CSV files write it (ISO 8601), a date cell all the same.
+DATE_FORMAT = "yyyy-mm-dd"
 
 #: The widest a plan sheet's column is made (in characters); longer text (a reason, a long village name) wraps.
 COLUMN_WIDTH_MAX = 60

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+from datetime import date
 
 import openpyxl
 import pytest
@@ -220,6 +221,21 @@ def test_the_workbook_shows_the_fen_the_page_shows(store: Store, settings: Setti
     assert summary["已分配（元）"].number_format == "#,##0"  # 2,500: no fen to show
     costs = [r[4] for r in openpyxl.load_workbook(io.BytesIO(plan_xlsx(p, "zh")))["分配"].iter_rows(min_row=2)]
     assert costs and all(c.data_type == "n" and c.number_format == "#,##0" for c in costs)
+
+
+def test_the_workbook_s_day_is_a_date_a_spreadsheet_sorts(store: Store, settings: Settings) -> None:
+    """"As of" was a text cell (2020-06-30), which a spreadsheet neither sorts nor filters as a date; a plan replaying
+    the past said what it leaves out in the same cell."""
+    p = plan(store, 5_000, "2190", settings=settings)
+    for lang, what in (("zh", "按哪天的情况"), ("en", "As of")):
+        sheet = openpyxl.load_workbook(io.BytesIO(plan_xlsx(p, lang))).worksheets[0]
+        summary = {r[0].value: r[1] for r in sheet.iter_rows()}
+        day = summary[what]
+        assert day.is_date and day.value.date() == date.fromisoformat(p.as_of) and day.number_format == "yyyy-mm-dd"
+    past = dataclasses.replace(p, known_by=p.as_of)
+    summary = dict(openpyxl.load_workbook(io.BytesIO(plan_xlsx(past, "zh")))["概要"].values)
+    assert summary["按哪天的情况"].date() == date.fromisoformat(p.as_of) and summary["之后认定的需求"] == "不计入"
+    assert dict(summary_rows(past, "zh"))["按哪天的情况"] == f"{p.as_of}（之后认定的需求不计入）"  # the page's text
 
 
 def test_a_budget_below_every_allocation_says_so(store: Store, settings: Settings) -> None:
