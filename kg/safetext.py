@@ -206,6 +206,10 @@ def from_spreadsheet_cell(value: Any) -> Any:
     return value
 
 
+#: How a workbook shows a date cell: as the pages and the CSV files write a date (ISO 8601).
+DATE_FORMAT = "yyyy-mm-dd"
+
+
 def append_row(sheet: Any, values: Iterable[Any]) -> None:
     """Append a row to an openpyxl sheet, every text kept as text.
 

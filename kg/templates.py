@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 
 import rdflib
@@ -18,7 +19,7 @@ import rdflib
 from .importer.specs import EXAMPLE_MARKER, RECORD_KINDS, Column, RecordSpec
 from .importer.vocab import CodeList, code_lists
 from .resources import DATA_DIR
-from .safetext import append_row, spreadsheet_file
+from .safetext import DATE_FORMAT, append_row, spreadsheet_file
 
 REFERENCE_DIR = DATA_DIR / "reference"
 #: Filled rows per kind, keyed by column key (``kg.importer.unmap.export_rows``).
@@ -125,6 +126,14 @@ def villages() -> list[tuple[str, str, str, str, str]]:
         ]
 
 
+def _date_cell(value: str) -> date | str:
+    """A date column's value as a workbook's date cell, when it is a date written YYYY-MM-DD; else as written."""
+    try:
+        return date.fromisoformat(value) if len(value) == 10 else value
+    except ValueError:
+        return value
+
+
 def write_xlsx_template(
     path: Path, kinds: Iterable[str] | None = None, graph: rdflib.Graph | None = None, with_villages: bool = True,
     records: Records | None = None,
@@ -218,8 +227,14 @@ def write_xlsx_template(
         ws = wb.create_sheet(spec.kind, pos)
         append_row(ws, [c.header for c in spec.columns])
         body = _body(spec, lists, records)
-        for cells in body:
-            append_row(ws, cells)  # a record's text stays text: '=…' typed in a survey is not run
+        dates = [i for i, c in enumerate(spec.columns) if c.type == "date"]
+        for r, cells in enumerate(body, start=2):
+            # a record's text stays text: '=…' typed in a survey is not run; a date is a date cell, which a
+            # spreadsheet sorts and filters as a date (the import reads it as the text it was)
+            append_row(ws, [_date_cell(v) if i in dates else v for i, v in enumerate(cells)])
+            for i in dates:  # the row by its number: ws.max_row reads every cell of the sheet
+                if isinstance(ws.cell(r, i + 1).value, date):
+                    ws.cell(r, i + 1).number_format = DATE_FORMAT
         for i, col in enumerate(spec.columns, start=1):
             letter = get_column_letter(i)
             head = ws.cell(1, i)

@@ -14,7 +14,7 @@ import math
 from datetime import date
 from typing import Any
 
-from ..safetext import DownloadName, append_row, display_width, download_name
+from ..safetext import DATE_FORMAT, DownloadName, append_row, display_width, download_name
 from .plan import AUTO_WITHIN, CAUSE_REASON, UNMET_NO_RESOURCE, UNMET_STOCK, Plan
 
 #: Columns of the flat tables, with their headers in each language.
@@ -291,9 +291,6 @@ def plan_xlsx(plan: Plan, lang: str = "zh") -> bytes:
     book.save(buf)
     return buf.getvalue()
 
-
-#: How a workbook shows a date: as the pages and the CSV files write it (ISO 8601), a date cell all the same.
-DATE_FORMAT = "yyyy-mm-dd"
 
 #: The widest a plan sheet's column is made (in characters); longer text (a reason, a long village name) wraps.
 COLUMN_WIDTH_MAX = 60

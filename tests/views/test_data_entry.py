@@ -98,3 +98,7 @@ def test_the_imported_records_download_as_the_template_and_leave_example_data_ou
     keys = [c.key for c in RECORD_KINDS["needs"].columns]
     assert len(rows) == 2 and dict(zip(keys, rows[1], strict=True))["village_code"] == NEED["village_code"]
     assert dict(zip(keys, rows[1], strict=True))["surveyor"] == NEED["surveyor"]
+    # the day a need was identified is a date cell, which a spreadsheet sorts and filters (it was text)
+    cell = openpyxl.load_workbook(io.BytesIO(r.content))["needs"].cell(2, keys.index("identified_on") + 1)
+    assert cell.is_date and cell.number_format == "yyyy-mm-dd"
+    assert cell.value.date().isoformat() == NEED["identified_on"]
