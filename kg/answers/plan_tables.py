@@ -280,11 +280,13 @@ def plan_xlsx(plan: Plan, lang: str = "zh") -> bytes:
         append_row(sheet, [h[i] for h in columns.values()])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
-        for r in rows:
+        for n, r in enumerate(rows, start=2):
             append_row(sheet, [_cell(r[k], lang) for k in columns])
             for j, k in enumerate(columns, start=1):
                 if k in _MONEY and isinstance(r[k], int | float):
-                    sheet.cell(sheet.max_row, j).number_format = _number_format(r[k])
+                    # the row by its number: sheet.max_row reads every cell of the sheet, and a province's plan of
+                    # 10,000 allocations took 40 s to write instead of 3
+                    sheet.cell(n, j).number_format = _number_format(r[k])
         _fit_columns(sheet)
         sheet.freeze_panes = "A2"
     buf = io.BytesIO()
