@@ -10,9 +10,12 @@ sheet listing the real village-level codes from the reference data.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import rdflib
 
@@ -126,12 +129,24 @@ def villages() -> list[tuple[str, str, str, str, str]]:
         ]
 
 
-def _date_cell(value: str) -> date | str:
-    """A date column's value as a workbook's date cell, when it is a date written YYYY-MM-DD; else as written."""
-    try:
-        return date.fromisoformat(value) if len(value) == 10 else value
-    except ValueError:
-        return value
+#: The column types whose values a workbook holds as numbers (``kg.importer.specs``).
+_NUMBER_TYPES = frozenset({"int", "count", "decimal", "number"})
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def _cell(column_type: str, value: str) -> Any:
+    """A value of a column of ``column_type`` as a workbook's cell: a date written YYYY-MM-DD as a date cell, a
+    number as a number (the people affected, a unit cost: as text, "number stored as text", no sum counted them);
+    anything else as written."""
+    if column_type == "date" and len(value) == 10:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return value
+    if column_type in _NUMBER_TYPES and _NUMBER.match(value):
+        number = Decimal(value)
+        return int(number) if number == number.to_integral_value() else number
+    return value
 
 
 def write_xlsx_template(
@@ -228,10 +243,11 @@ def write_xlsx_template(
         append_row(ws, [c.header for c in spec.columns])
         body = _body(spec, lists, records)
         dates = [i for i, c in enumerate(spec.columns) if c.type == "date"]
+        types = [c.type for c in spec.columns]
         for r, cells in enumerate(body, start=2):
-            # a record's text stays text: '=…' typed in a survey is not run; a date is a date cell, which a
-            # spreadsheet sorts and filters as a date (the import reads it as the text it was)
-            append_row(ws, [_date_cell(v) if i in dates else v for i, v in enumerate(cells)])
+            # a record's text stays text: '=…' typed in a survey is not run; a date is a date cell and a number a
+            # number, which a spreadsheet sorts, filters and sums (the import reads them as the text they were)
+            append_row(ws, [_cell(t, v) for t, v in zip(types, cells, strict=True)])
             for i in dates:  # the row by its number: ws.max_row reads every cell of the sheet
                 if isinstance(ws.cell(r, i + 1).value, date):
                     ws.cell(r, i + 1).number_format = DATE_FORMAT

@@ -102,3 +102,6 @@ def test_the_imported_records_download_as_the_template_and_leave_example_data_ou
     cell = openpyxl.load_workbook(io.BytesIO(r.content))["needs"].cell(2, keys.index("identified_on") + 1)
     assert cell.is_date and cell.number_format == "yyyy-mm-dd"
     assert cell.value.date().isoformat() == NEED["identified_on"]
+    # its severity and people affected are numbers a spreadsheet sums (they were text: "number stored as text")
+    row = dict(zip(keys, rows[1], strict=True))
+    assert (row["severity"], row["people_affected"]) == (NEED["severity"], NEED["people_affected"])
