@@ -33,6 +33,7 @@ from .answers.plan_tables import (
     UNMET_COLUMNS,
     allocation_rows,
     distance_words,
+    plan_csv,
     plan_file_name,
     plan_xlsx,
     summary_rows,
@@ -44,6 +45,6 @@ __all__ = [
     "ALLOCATION_COLUMNS", "BUDGET_ABOVE", "BUDGET_HINT", "BUDGET_MAX", "BUDGET_TEXT_MAX", "CAUSE_WEIGHT", "METHODS",
     "PLAN_TIME_LIMIT", "POOR_COUNTY_WEIGHT", "POOR_VILLAGE_WEIGHT", "UNMET_COLUMNS", "Allocation", "Option", "Plan",
     "PlanMethod", "PlanNeed", "PlanResource", "allocation_rows", "build_options", "check_budget", "distance_words",
-    "optimise", "plan", "plan_file_name", "plan_xlsx", "read_budget", "solve_greedy", "solve_milp", "summary_rows",
-    "unmet_rows", "upper_bound", "yuan",
+    "optimise", "plan", "plan_csv", "plan_file_name", "plan_xlsx", "read_budget", "solve_greedy", "solve_milp",
+    "summary_rows", "unmet_rows", "upper_bound", "yuan",
 ]

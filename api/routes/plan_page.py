@@ -21,13 +21,13 @@ from kg import viz
 from kg.codes import TYPED_AREA_CODE_PATTERN
 from kg.errors import InvalidParameter, NotFound
 from kg.planning import (
-    ALLOCATION_COLUMNS,
     BUDGET_TEXT_MAX,
     PLAN_TIME_LIMIT,
     PlanMethod,
     allocation_rows,
     distance_words,
     plan,
+    plan_csv,
     plan_file_name,
     plan_xlsx,
     read_budget,
@@ -40,7 +40,7 @@ from .. import urls
 from ..deps import Answers, AnswersDep, SettingsDep
 from ..errors import in_language, wants_page
 from ..paths import pages
-from ..representation import attachment, csv_response
+from ..representation import CSV_TYPE, attachment
 
 router = APIRouter(tags=["pages"])
 
@@ -182,5 +182,5 @@ async def plan_export(
     made = await form.answer(answers, settings)
     name = plan_file_name(made, ext, form.lang)  # the code as the library read it
     if ext == "csv":
-        return csv_response(allocation_rows(made, form.lang), list(ALLOCATION_COLUMNS), name=name)
+        return Response(plan_csv(made, form.lang), media_type=CSV_TYPE, headers=attachment(name))
     return Response(plan_xlsx(made, form.lang), media_type=_XLSX, headers=attachment(name))

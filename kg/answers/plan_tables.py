@@ -14,7 +14,7 @@ import math
 from datetime import date
 from typing import Any
 
-from ..safetext import DATE_FORMAT, DownloadName, append_row, display_width, download_name
+from ..safetext import DATE_FORMAT, DownloadName, append_row, display_width, download_name, spreadsheet_file
 from .plan import AUTO_WITHIN, CAUSE_REASON, UNMET_NO_RESOURCE, UNMET_STOCK, Plan
 
 #: Columns of the flat tables, with their headers in each language.
@@ -254,6 +254,16 @@ def plan_file_name(plan: Plan, ext: str, lang: str = "zh") -> DownloadName:
     return download_name("plan", ext, code=plan.area.code if plan.area else "all",
                          name=plan.area.label.get(lang) if plan.area else None,
                          details=[budget, "real-only" if plan.real_only else None], day=plan.as_of)
+
+
+def plan_csv(plan: Plan, lang: str = "zh") -> bytes:
+    """The plan page's CSV, for Excel and WPS: one row per allocation under the workbook's headers in the page's
+    language (it had the columns' keys, village_code and cost, where the page and the workbook say 村代码 and
+    费用（元）), example rows marked as the workbook marks them (是, where it said true). The API's CSV
+    (``format=csv``) keeps the keys, which scripts read."""
+    i = 0 if lang != "en" else 1
+    return spreadsheet_file([h[i] for h in ALLOCATION_COLUMNS.values()],
+                            ([_cell(r[k], lang) for k in ALLOCATION_COLUMNS] for r in allocation_rows(plan, lang)))
 
 
 def plan_xlsx(plan: Plan, lang: str = "zh") -> bytes:

@@ -55,8 +55,12 @@ def test_the_exports_are_a_flat_csv_and_a_workbook(client: TestClient, store: St
     r = client.get(f"/plan.csv?{QUERY}")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
-    assert list(rows[0]) == list(ALLOCATION_COLUMNS)
-    assert [row["village_code"] for row in rows] == [row["village_code"] for row in allocation_rows(made)]
+    # the workbook's headers, in the page's language (the columns' keys, village_code and cost, were all it said)
+    assert list(rows[0]) == [zh for zh, _ in ALLOCATION_COLUMNS.values()] and "费用（元）" in rows[0]
+    assert [row["村代码"] for row in rows] == [row["village_code"] for row in allocation_rows(made)]
+    assert {row["示例数据"] for row in rows} == {"是"}  # the fixture's resources are example data, marked as such
+    en = list(csv.DictReader(io.StringIO(client.get(f"/plan.csv?{QUERY}&lang=en").content.decode("utf-8-sig"))))
+    assert list(en[0]) == [e for _, e in ALLOCATION_COLUMNS.values()] and {row["example data"] for row in en} == {"yes"}
     assert not any("{" in v for row in rows for v in row.values())
     book = openpyxl.load_workbook(io.BytesIO(client.get(f"/plan.xlsx?{QUERY}&lang=en").content))
     assert book.sheetnames == ["Summary", "Allocations", "Unmet"]
@@ -69,8 +73,8 @@ def test_the_csv_writes_whole_amounts_as_the_page_does(client: TestClient, store
     workbook say 3,000 and 4; a real decimal stays exact."""
     made = plan(store, 20000, "211322", settings=Settings(as_of=AS_OF))
     rows = list(csv.DictReader(io.StringIO(client.get(f"/plan.csv?{QUERY}").content.decode("utf-8-sig"))))
-    assert rows and [row["cost"] for row in rows] == [f"{a.cost:g}" for a in made.allocations]
-    assert not any(v.endswith(".0") for row in rows for v in (row["cost"], row["weight_met"]))
+    assert rows and [row["费用（元）"] for row in rows] == [f"{a.cost:g}" for a in made.allocations]
+    assert not any(v.endswith(".0") for row in rows for v in (row["费用（元）"], row["加权值"]))
     assert csv_text(None, [[1500.0, 1500.5, 0.6667, -0.0, 3]]) == "1500,1500.5,0.6667,0,3\r\n"
 
 
@@ -98,8 +102,10 @@ def test_a_plan_with_real_data_only_leads_to_pages_with_real_data_only(client: T
 def test_the_api_gives_a_plan_as_the_same_flat_csv(client: TestClient) -> None:
     r = client.post("/api/plans?format=csv", json={"budget": 20000, "area": "211322"})
     assert r.status_code == 200
-    assert r.content.decode("utf-8-sig").splitlines()[0] == ",".join(ALLOCATION_COLUMNS)
-    assert r.content == client.get(f"/plan.csv?{QUERY}").content
+    assert r.content.decode("utf-8-sig").splitlines()[0] == ",".join(ALLOCATION_COLUMNS)  # the keys, for scripts
+    api = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+    page = list(csv.DictReader(io.StringIO(client.get(f"/plan.csv?{QUERY}").content.decode("utf-8-sig"))))
+    assert [(row["village_code"], row["cost"]) for row in api] == [(row["村代码"], row["费用（元）"]) for row in page]
 
 
 def test_a_wrong_area_is_an_error_page_in_the_browser(client: TestClient) -> None:
@@ -191,7 +197,7 @@ def test_an_empty_area_box_plans_for_everywhere(client: TestClient, store: Store
         assert f'data-village="{a.village}"' in r.text
     assert 'href="/plan.csv?budget=20000&amp;method=auto&amp;lang=zh"' in r.text  # asked again without the area
     rows = list(csv.DictReader(io.StringIO(client.get("/plan.csv?area=&budget=20000").content.decode("utf-8-sig"))))
-    assert [row["village_code"] for row in rows] == [row["village_code"] for row in allocation_rows(everywhere)]
+    assert [row["村代码"] for row in rows] == [row["village_code"] for row in allocation_rows(everywhere)]
     assert client.get("/plan.xlsx?area=%20&budget=20000").status_code == 200
     spaced = client.get("/plan?area=%20211322%20&budget=20000").text  # spaces typed around the code
     assert 'value="211322"' in spaced and "plan.csv?area=211322&amp;" in spaced
