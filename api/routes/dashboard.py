@@ -266,6 +266,7 @@ async def chart_csv(
         raise NotFound(f"没有图表 {chart!r} / no chart {chart!r}", hint=f"图表有：{charts} / charts: {charts}")
     table = (await dashboard_tables(answers, store, area, settings, filters))["tables"][chart]
     header, body = table.csv_rows(_lang(lang))
+    body.append(table.total_row(_lang(lang)))  # the area's own counts: a column's sum is not always one
     # named by what it holds, as /api/gaps: the chart, the area, the filters and the day
     name = download_name("gaps", "csv", code=table.area["code"], name=table.area["labels"].get(_lang(lang)),
                          details=[f"by-{chart}", *filters.file_name_details()],

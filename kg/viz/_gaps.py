@@ -46,11 +46,21 @@ class GapTable:
     source: str = ""
     known_by: str = ""  # needs identified after this day were left out ("" when none were)
     why_live: str = ""  # why the rule was applied live for the graph's own day ("" when it was not: GapReport)
+    totals: dict[str, Any] = field(default_factory=dict)  # the area's own counts, each need once (GapReport.totals)
 
     def csv_rows(self, lang: str = "zh") -> tuple[list[str], list[list[Any]]]:
         header = [zh if lang == "zh" else en for _, zh, en in self.columns]
         body = [[_cell(r.get(k), lang) for k, _, _ in self.columns] for r in self.rows]
         return header, body
+
+    def total_row(self, lang: str = "zh") -> list[Any]:
+        """The CSV's last row: the area's own counts, each need counted once. A need that several categories could
+        address is in each of their rows: a column's sum is no count of needs, and a planner summing the category
+        sheet read more needs than the area has."""
+        label = self.area["labels"].get(lang)
+        said = {"code": self.area["code"],
+                "label": f"合计：{label}（每条需求只计一次）" if lang == "zh" else f"total: {label} (each need once)"}
+        return [said[k] if k in said else _cell(self.totals.get(k), lang) for k, _, _ in self.columns]
 
 
 def _cell(value: Any, lang: str) -> Any:
@@ -117,7 +127,8 @@ def table(report: GapReport, chart: str) -> GapTable:
         rows.append(row)
     return GapTable(chart, _area_dict(a), breadcrumb(a), _COLUMNS[chart], rows, report.basis,
                     report.as_of.isoformat(), report.source,
-                    report.known_by.isoformat() if report.known_by else "", report.why_live or "")
+                    report.known_by.isoformat() if report.known_by else "", report.why_live or "",
+                    report.totals.to_dict())
 
 
 def gap_table(store: StoreAPI, area_code: str | None, by: str, *, reach: str | None = None,

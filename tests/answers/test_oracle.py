@@ -792,7 +792,10 @@ def test_the_gap_figures_are_the_oracles(world: World) -> None:
                     c = tally(tables, states, area=r["区划代码"])
                     assert chart_row(r) == (c.needs, c.unaddressed, c.unverified, c.example), (area, r["区划代码"])
                 text = client.get("/dashboard/data/need_type.csv", params={"area": area}).text
-                for r in csv.DictReader(text.lstrip("\ufeff").splitlines()):
+                *by_type, total = csv.DictReader(text.lstrip("\ufeff").splitlines())
+                c = tally(tables, states, area=area)  # the last row: the area's own counts
+                assert total["代码"] == area and chart_row(total) == (c.needs, c.unaddressed, c.unverified, c.example)
+                for r in by_type:
                     c = tally(tables, states, area=area, types={r["代码"]})
                     assert chart_row(r) == (c.needs, c.unaddressed, c.unverified, c.example), (area, r["代码"])
         # two interventions and a need of the first batch replaced, then the second's two batches withdrawn

@@ -99,29 +99,42 @@ def read_csv(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text[1:])))
 
 
+def test_each_chart_csv_ends_with_the_area_s_own_counts(client: TestClient) -> None:
+    """A need that several intervention categories could address is in each of their rows: a planner summing the
+    category CSV read more needs than the area has. Each chart's CSV ends with the area's own counts, each need once,
+    as the gap report counts them."""
+    totals = client.get("/api/gaps", params={"area": "211322"}).json()["totals"]
+    for chart in ("category", "area", "need_type"):
+        rows = read_csv(client.get(f"/dashboard/data/{chart}.csv", params={"area": "211322"}).text)
+        last = rows[-1]
+        assert last[0] == "211322" and last[1].startswith("合计") and last[2] == str(totals["needs"]), chart
+        if chart == "category":
+            assert sum(int(r[2]) for r in rows[1:-1]) > totals["needs"]  # why the column's sum would mislead
+
+
 def test_csv_by_area_drills_down_to_townships_then_villages(client: TestClient) -> None:
     r = client.get("/dashboard/data/area.csv", params={"area": "211322"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert 'filename="gaps-211322-by-area-2020-06-30.csv"' in r.headers["content-disposition"]
     rows = read_csv(r.text)
     assert rows[0][:5] == ["区划代码", "区域", "需求数", "未满足需求", "已满足但未经验证"]
-    by_code = {row[0]: row for row in rows[1:]}
+    by_code = {row[0]: row for row in rows[1:-1]}
     assert by_code["211322101"][2:4] == ["4", "3"]  # 201-a is a gap: L2 serving the township does not count
     assert by_code["211322102"][2:4] == ["1", "1"]
     village_rows = read_csv(client.get("/dashboard/data/area.csv", params={"area": "211322101"}).text)
-    assert {row[0]: row[1:4] for row in village_rows[1:]} == {
+    assert {row[0]: row[1:4] for row in village_rows[1:-1]} == {
         "211322101200": ["朱碌科村村民委员会", "2", "1"], "211322101201": ["西梁村村民委员会", "2", "2"]}
 
 
 def test_csv_by_area_at_province_level_groups_by_city(client: TestClient) -> None:
     rows = read_csv(client.get("/dashboard/data/area.csv").text)
-    assert [r[:4] for r in rows[1:]] == [["2113", "朝阳市", "5", "4"]]
+    assert [r[:4] for r in rows[1:-1]] == [["2113", "朝阳市", "5", "4"]]
 
 
 def test_csv_by_need_type_and_category_in_english(client: TestClient) -> None:
     types = read_csv(client.get("/dashboard/data/need_type.csv", params={"area": "21", "lang": "en"}).text)
     assert types[0][:4] == ["code", "need type", "needs", "unaddressed needs"]
-    assert {r[0]: r[3] for r in types[1:]} == {"N11": "2", "N12": "1", "N21": "1"}
+    assert {r[0]: r[3] for r in types[1:-1]} == {"N11": "2", "N12": "1", "N21": "1"}
     cats = read_csv(client.get("/dashboard/data/category.csv", params={"area": "21", "lang": "en"}).text)
     assert cats[0][:6] == ["code", "category", "needs of types it addresses", "of which addressed",
                            "of which not verified", "of which gaps"]
@@ -353,7 +366,8 @@ def test_the_dashboard_filters_by_need_type_severity_and_period(client: TestClie
     rows = re.findall(r'<td>(\d{9})</td>\s*<td><a href="([^"]+)">', html)
     assert rows and all("need_type=N1" in href and "min_severity=4" in href for _, href in rows)
     csv_text_ = client.get("/dashboard/data/need_type.csv?area=211322&need_type=N1&min_severity=4").text
-    assert sum(int(r[2]) for r in list(csv.reader(io.StringIO(csv_text_.lstrip("\ufeff"))))[1:]) == report.totals.needs
+    *body, total = list(csv.reader(io.StringIO(csv_text_.lstrip("\ufeff"))))[1:]
+    assert sum(int(r[2]) for r in body) == report.totals.needs == int(total[2])
     assert re.search(r'<td class="num">\d+\.\d%</td>', html)  # the gap share as a percentage
     period = client.get("/dashboard?area=211322&start=2019-01-01&end=2019-12-31").text
     assert "按 2019-12-31 的情况判断" in period
