@@ -178,7 +178,7 @@ _PERCENT = {"unaddressed_share"}
 def _cell(key: str, value: Any, needs: int | None) -> Any:
     """A cell as the page shows it: a share as a percentage, and no share where no need is recorded (0.0% read
     as "every need met" for the many areas nobody has surveyed)."""
-    if key in _PERCENT and isinstance(value, float):
+    if key in _PERCENT and (isinstance(value, float) or not needs):  # the table's share: empty where no need is
         return "—" if not needs else f"{value:.1%}"
     return value
 

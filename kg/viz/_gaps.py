@@ -49,8 +49,10 @@ class GapTable:
     totals: dict[str, Any] = field(default_factory=dict)  # the area's own counts, each need once (GapReport.totals)
 
     def csv_rows(self, lang: str = "zh") -> tuple[list[str], list[list[Any]]]:
+        """The header and one row per group; a share left empty where no need is recorded, as the page leaves it
+        (a gap share of 0 read as "every need met" for the many areas nobody has surveyed)."""
         header = [zh if lang == "zh" else en for _, zh, en in self.columns]
-        body = [[_cell(r.get(k), lang) for k, _, _ in self.columns] for r in self.rows]
+        body = [[_share_cell(r, k, lang) for k, _, _ in self.columns] for r in self.rows]
         return header, body
 
     def total_row(self, lang: str = "zh") -> list[Any]:
@@ -60,7 +62,15 @@ class GapTable:
         label = self.area["labels"].get(lang)
         said = {"code": self.area["code"],
                 "label": f"合计：{label}（每条需求只计一次）" if lang == "zh" else f"total: {label} (each need once)"}
-        return [said[k] if k in said else _cell(self.totals.get(k), lang) for k, _, _ in self.columns]
+        return [said[k] if k in said else _share_cell(self.totals, k, lang) for k, _, _ in self.columns]
+
+
+#: The columns holding a share of the needs recorded: none where no need is.
+SHARES = frozenset({"unaddressed_share"})
+
+
+def _share_cell(row: dict[str, Any], key: str, lang: str) -> Any:
+    return "" if key in SHARES and not row.get("needs") else _cell(row.get(key), lang)
 
 
 def _cell(value: Any, lang: str) -> Any:

@@ -112,6 +112,18 @@ def test_each_chart_csv_ends_with_the_area_s_own_counts(client: TestClient) -> N
             assert sum(int(r[2]) for r in rows[1:-1]) > totals["needs"]  # why the column's sum would mislead
 
 
+def test_an_area_without_needs_has_no_gap_share_in_the_csv(client: TestClient) -> None:
+    """朝阳县 has no need recorded: its CSV row said a gap share of 0, which reads "every need met", where the page
+    shows —."""
+    rows = read_csv(client.get("/dashboard/data/area.csv", params={"area": "2113"}).text)
+    share = rows[0].index("缺口占比")
+    by_code = {row[0]: row for row in rows[1:]}
+    assert by_code["211321"][2] == "0" and by_code["211321"][share] == ""
+    assert by_code["211322"][share] == "0.8"
+    page = client.get("/dashboard", params={"area": "2113"}).text
+    assert '<td class="num">—</td>' in page.split('<td>211321</td>')[1].split("</tr>")[0]  # the page: — still
+
+
 def test_csv_by_area_drills_down_to_townships_then_villages(client: TestClient) -> None:
     r = client.get("/dashboard/data/area.csv", params={"area": "211322"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
