@@ -260,10 +260,11 @@ def plan_csv(plan: Plan, lang: str = "zh") -> bytes:
     """The plan page's CSV, for Excel and WPS: one row per allocation under the workbook's headers in the page's
     language (it had the columns' keys, village_code and cost, where the page and the workbook say 村代码 and
     费用（元）), example rows marked as the workbook marks them (是, where it said true). The API's CSV
-    (``format=csv``) keeps the keys, which scripts read."""
+    (``format=csv``) keeps the keys, which scripts read. A plan allocating nothing says why in a row of its own
+    (the budget is below every allocation, nothing fits, no need is recorded): its file was a header alone."""
     i = 0 if lang != "en" else 1
-    return spreadsheet_file([h[i] for h in ALLOCATION_COLUMNS.values()],
-                            ([_cell(r[k], lang) for k in ALLOCATION_COLUMNS] for r in allocation_rows(plan, lang)))
+    rows = [[_cell(r[k], lang) for k in ALLOCATION_COLUMNS] for r in allocation_rows(plan, lang)]
+    return spreadsheet_file([h[i] for h in ALLOCATION_COLUMNS.values()], rows or [[distance_words(plan, lang)]])
 
 
 def plan_xlsx(plan: Plan, lang: str = "zh") -> bytes:

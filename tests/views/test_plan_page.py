@@ -78,6 +78,14 @@ def test_the_csv_writes_whole_amounts_as_the_page_does(client: TestClient, store
     assert csv_text(None, [[1500.0, 1500.5, 0.6667, -0.0, 3]]) == "1500,1500.5,0.6667,0,3\r\n"
 
 
+def test_a_plan_allocating_nothing_says_why_in_its_csv(client: TestClient, store: Store) -> None:
+    """A budget below every allocation downloaded as a header alone: the CSV says why, as the page does."""
+    made = plan(store, 1, "211322", settings=Settings(as_of=AS_OF))
+    assert not made.allocations
+    rows = list(csv.reader(io.StringIO(client.get("/plan.csv?area=211322&budget=1").content.decode("utf-8-sig"))))
+    assert rows[1:] == [[distance_words(made, "zh")]] and "预算不够" in rows[1][0]
+
+
 def test_a_large_budget_is_asked_again_to_the_yuan(client: TestClient) -> None:
     """The form, the downloads and the language switch carry the budget typed, not a rounded 1.23457e+06."""
     html = client.get("/plan?area=211322&budget=1234567").text
