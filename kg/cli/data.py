@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated
 
@@ -224,9 +225,10 @@ def export_cmd(
                                      "or jsonld: the whole store; xlsx or csv: the imported records as a filled-in "
                                      "template.")] = "nq",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="要写入的文件（默认标准输出）；xlsx 为工作簿"
-                                                "（默认 dcpa-records.xlsx），csv 为目录（默认 dcpa-records/） / "
-                                                "File to write (default stdout); for xlsx "
-                                                "the workbook (default dcpa-records.xlsx), for csv a directory "
+                                                "（默认 dcpa-records-年-月-日.xlsx，与数据页的下载同名），csv 为目录"
+                                                "（默认 dcpa-records/） / File to write (default stdout); for xlsx "
+                                                "the workbook (default dcpa-records-YYYY-MM-DD.xlsx, today's "
+                                                "date, as the data page's download), for csv a directory "
                                                 "(default dcpa-records/).")] = None,
 ) -> None:
     """导出整个存储（N-Quads、TriG、Turtle 或 JSON-LD），或把导入的记录导出为可编辑的模板 /
@@ -280,12 +282,15 @@ RECORD_FORMATS = ("xlsx", "csv")
 
 def _export_records(store: StoreAPI, fmt: str, output: Path | None) -> list[Path]:
     from ..importer.unmap import export_rows
+    from ..safetext import download_name
     from ..templates import write_csv_templates, write_xlsx_template
 
     rows = export_rows(store)
     if fmt == "csv":
         return write_csv_templates(output or Path("dcpa-records"), records=rows)
-    target = output or Path("dcpa-records.xlsx")
+    # named as the data page's download is (kg.safetext.download_name): today's export does not overwrite last
+    # month's, which a planner keeps to compare
+    target = output or Path(download_name("dcpa-records", "xlsx", day=date.today()).name)
     return [write_xlsx_template(target, records=rows, with_villages=False)]
 
 

@@ -155,6 +155,17 @@ def test_export_xlsx_writes_the_imported_records_as_a_template_that_imports_agai
     assert res.exit_code != 0 and "already exists" in res.output and "row 2" in res.output.lower()
 
 
+def test_export_xlsx_without_a_file_name_keeps_last_month_s(env, monkeypatch):
+    """Without -o the workbook was dcpa-records.xlsx, and this month's export overwrote last month's; it is named by
+    the day, as the data page's download."""
+    monkeypatch.chdir(env)
+    (env / "dcpa-records-2026-11-05.xlsx").write_bytes(b"last month")
+    res = runner.invoke(app, ["export", "--format", "xlsx"])
+    assert res.exit_code == 0, res.output
+    assert (env / f"dcpa-records-{dt.date.today()}.xlsx").is_file() and not (env / "dcpa-records.xlsx").exists()
+    assert (env / "dcpa-records-2026-11-05.xlsx").read_bytes() == b"last month"
+
+
 def test_export_csv_writes_one_file_per_kind(env):
     res = runner.invoke(app, ["export", "--format", "csv", "-o", str(env / "out")])
     assert res.exit_code == 0, res.output
