@@ -32,6 +32,7 @@ from .contract import StoreAPI
 from .errors import ConfigurationError, DcpaError
 from .namespaces import GRAPH_DERIVED, GRAPH_SYNTHETIC, PREFIXES
 from .resources import CONTEXT_FILE
+from .safetext import DownloadName, download_name
 from .stats import graph_kind
 
 log = logging.getLogger(__name__)
@@ -251,9 +252,9 @@ DUMP_FILES: dict[str, tuple[str, str]] = {
 }
 
 
-def dump_name(fmt: str, day: date) -> str:
+def dump_name(fmt: str, day: date) -> DownloadName:
     """The file name of a dump made on ``day``: what it is, the day, the format (``dcpa-dump-2026-12-05.nq``)."""
-    return f"dcpa-dump-{day.isoformat()}.{DUMP_FILES[fmt][1]}"
+    return download_name("dcpa-dump", DUMP_FILES[fmt][1], day=day)
 
 
 #: What a dump is, said when a write refreshing the derived graph refuses it (``derived.unsettled``).

@@ -31,6 +31,7 @@ from kg.export import DUMP_FILES, DumpFormat, check_settled, dump_name, export
 
 from ..deps import StoreDep
 from ..methods import HEAD_KEY
+from ..representation import attachment
 
 log = logging.getLogger(__name__)
 
@@ -137,8 +138,7 @@ async def get_dump(
     """Every quad of the store, with what to cite it by at its top (``dcpa export``); the catalogue queries that
     read the derived graph need a format with the named graphs (nq, trig, jsonld)."""
     media, _ = DUMP_FILES[fmt.value]
-    headers = {"Content-Disposition": f'attachment; filename="{dump_name(fmt.value, date.today())}"',
-               "Cache-Control": "no-store"}
+    headers = {**attachment(dump_name(fmt.value, date.today())), "Cache-Control": "no-store"}
     if request.scope.get(HEAD_KEY):  # a link checker's HEAD: the headers, without writing a dump to drop
         return Response(media_type=media, headers=headers)
     await run_in_threadpool(check_settled, store)  # before the 200: once streaming, a refusal only cuts the dump
