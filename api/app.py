@@ -25,7 +25,7 @@ from kg.workers import ClientSlots, QueryRunner, runner_for
 
 from .assets import Assets
 from .compression import Compression
-from .cross_origin import OpenSparql
+from .cross_origin import OpenSparql, origins
 from .errors import install_error_handlers
 from .guards import install_guards
 from .paths import STATIC_DIR, missing_assets
@@ -130,5 +130,6 @@ def create_app(settings: Settings | None = None, store: StoreAPI | None = None) 
     if settings.compress_level:  # inside the guards: HEAD answers with the compressed GET's headers
         app.add_middleware(Compression, settings.compress_level)
     install_guards(app, settings)
-    app.add_middleware(OpenSparql)  # outermost: a guard's refusal (413, 408) is readable by the page that asked
+    if allowed := origins(settings.sparql_origins):  # outermost: a guard's refusal (413, 408) is readable too
+        app.add_middleware(OpenSparql, allowed)
     return app

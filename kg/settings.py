@@ -111,6 +111,13 @@ class Settings(BaseSettings):
         "(Wikidata's query service allows 60 and 120); past it its next query or answer is refused with 429 and a "
         "Retry-After until the time has come back. 0 means no budget.",
     )
+    sparql_origins: str = Field(
+        default="*",
+        description="Which other sites' pages may read /sparql's answers in a browser (CORS): * every site, as public "
+        "SPARQL endpoints allow (YASGUI at yasgui.org, notebooks); a comma list of origins (https://yasgui.org) "
+        "those alone; empty, none. An endpoint on an intranet whose data should not leave it: a page of any site its "
+        "users visit can read what their browsers can reach, so list the origins, or none.",
+    )
     trusted_proxies: str | None = Field(
         default=None,
         description="Comma list of the addresses (or networks) of reverse proxies in front of the server, whose "

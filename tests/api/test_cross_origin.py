@@ -39,3 +39,22 @@ def test_the_rest_stays_same_origin(base_url: str, path: str) -> None:
     assert r.status_code == 200 and "access-control-allow-origin" not in r.headers
     pre = httpx.options(base_url + "/api/needs", headers={**ORIGIN, "Access-Control-Request-Method": "POST"})
     assert "access-control-allow-origin" not in pre.headers
+
+
+@pytest.mark.parametrize(("setting", "origin", "allowed"), [
+    ("", "https://yasgui.org", None),
+    ("https://yasgui.org, https://notebook.example/", "https://yasgui.org", "https://yasgui.org"),
+    ("https://yasgui.org, https://notebook.example/", "https://notebook.example", "https://notebook.example"),
+    ("https://yasgui.org", "https://evil.example", None),
+])
+def test_an_intranet_endpoint_names_the_sites_that_may_read_it(make_client, setting: str, origin: str,  # noqa: ANN001
+                                                               allowed: str | None) -> None:
+    """Every site's pages could read /sparql, with no way to say otherwise: on an intranet, a page of any site a
+    user visited could read through their browser what only the intranet reaches. DCPA_SPARQL_ORIGINS names them."""
+    client = make_client(sparql_origins=setting)
+    r = client.get("/sparql", params={"query": SELECT}, headers={"Origin": origin})
+    assert r.status_code == 200
+    assert r.headers.get("access-control-allow-origin") == allowed
+    pre = client.options("/sparql", headers={"Origin": origin, "Access-Control-Request-Method": "POST"})
+    assert (pre.headers.get("access-control-allow-origin") == allowed) if allowed else pre.status_code != 200 or \
+        "access-control-allow-origin" not in pre.headers
