@@ -8,6 +8,7 @@ label is named in pinyin in English (后鸭鸡房村委会 → Houyajifang Cun),
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,6 +22,35 @@ from ..search import pinyin_name
 _AREA_PREFIX = area("")
 
 LANGS = ("zh", "en")
+
+#: A run of Chinese in a text: Han characters with the punctuation between and around them ("示例·建平县图书馆",
+#: "“十三五”时期"). Written with backslash-u escapes so that the browser (kg/viz/static/js/graph.js, from the
+#: page's data) reads the same pattern as Python.
+CHINESE_RUN = ("[\\u3000-\\u303f\\uff08\\uff09\\u201c\\u2018\\u00b7]*[\\u3400-\\u4dbf\\u4e00-\\u9fff\\uf900-\\ufaff]"
+               "[\\u3000-\\u303f\\uff00-\\uffef\\u2018\\u2019\\u201c\\u201d\\u00b7\\u3400-\\u4dbf\\u4e00-\\u9fff\\uf900-\\ufaff]*")
+_CHINESE = re.compile(CHINESE_RUN)
+_LATIN = re.compile("[A-Za-z]")
+#: The language tag a run is marked with (as the pages' <html lang>).
+LANG_TAGS = {"zh": "zh-CN", "en": "en"}
+
+
+def language_runs(text: str, page_lang: str) -> list[tuple[str, str | None]]:
+    """``text`` cut into runs, each with the language tag a screen reader needs to read it aloud in the right
+    voice, or None where the page's own language does: on an English page each run of Chinese (a village
+    named only in Chinese, a Chinese-only label, the 村 of a definition) is Chinese; on a Chinese page a value
+    with Latin letters and no Chinese at all (an English fallback label) is English."""
+    if page_lang == "zh":
+        return [(text, LANG_TAGS["en"] if _LATIN.search(text) and not _CHINESE.search(text) else None)]
+    out: list[tuple[str, str | None]] = []
+    at = 0
+    for m in _CHINESE.finditer(text):
+        if m.start() > at:
+            out.append((text[at:m.start()], None))
+        out.append((m.group(), LANG_TAGS["zh"]))
+        at = m.end()
+    if at < len(text) or not out:
+        out.append((text[at:], None))
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,4 +123,4 @@ def label_of(store: StoreAPI, iri: str) -> Label:
     return labels(store, [iri]).get(iri) or Label(local_name(iri), local_name(iri))
 
 
-__all__ = ["LANGS", "Label", "label_of", "labels", "local_name"]
+__all__ = ["CHINESE_RUN", "LANGS", "LANG_TAGS", "Label", "label_of", "labels", "language_runs", "local_name"]

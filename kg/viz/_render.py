@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
+from markupsafe import Markup, escape
 from pyvis.network import Network
 
-from ..answers.labels import LANGS
+from ..answers.labels import CHINESE_RUN, LANGS, Label, language_runs
 from ..answers.plan_tables import yuan
 from ..errors import ConfigurationError
 from ..resources import PACKAGE
@@ -160,6 +162,8 @@ def network_data(
         "synthetic": view.synthetic,
         "node_json": node_json,
         "total_nodes": view.total_nodes or view.graph.number_of_nodes(),
+        # what graph.js marks as Chinese on an English page (and English on a Chinese one), as the templates do
+        "chinese_run": CHINESE_RUN,
     }
 
 
@@ -178,7 +182,23 @@ def environment(*extra: Path, assets: tuple[Path, ...] = ()) -> Environment:
     roots = (*assets, STATIC_DIR)
     env.globals["asset"] = lambda static, path: asset_url(static, path, roots)
     env.filters["yuan"] = yuan  # an amount with its fen, as plans write it
+    env.filters["in_own_lang"] = in_own_lang
     return env
+
+
+@pass_context
+def in_own_lang(ctx: Context, value: Any) -> Markup:
+    """A value as the page shows it, each part in another language than the page's marked with its ``lang``
+    (``kg.answers.labels.language_runs``): a screen reader read 朱碌科镇 on an English page with its English
+    voice. A name (a ``Label``, ``{"zh":…, "en":…}``) is taken in the page's language first. Pages write
+    ``{{ value | in_own_lang }}`` for every name and value that comes from the data."""
+    lang = ctx.get("lang", "zh")
+    if isinstance(value, Label | dict):
+        value = value.get(lang) if isinstance(value, Label) else _text(value, lang)
+    text = "" if value is None else str(value)
+    return Markup("").join(
+        Markup('<span lang="{}">{}</span>').format(tag, part) if tag else escape(part)
+        for part, tag in language_runs(text, lang))
 
 
 def _script_safe(text: str, tag: str) -> str:

@@ -27,6 +27,28 @@
     return e;
   }
 
+  // A name or value from the data, each part in another language than the page's marked with its lang (the
+  // rule of kg.answers.labels.language_runs, its pattern from the page's data): a screen reader read 朱碌科镇
+  // on an English page with its English voice.
+  function said(e, text, lang, chineseRun) {
+    text = text === undefined || text === null ? "" : String(text);
+    if (lang === "zh") {
+      if (/[A-Za-z]/.test(text) && !new RegExp(chineseRun).test(text)) e.lang = "en";
+      e.appendChild(document.createTextNode(text));
+      return e;
+    }
+    var re = new RegExp(chineseRun, "g"), at = 0, m;
+    while ((m = re.exec(text)) !== null) {
+      if (m.index > at) e.appendChild(document.createTextNode(text.slice(at, m.index)));
+      var span = el("span", m[0]);
+      span.lang = "zh-CN";
+      e.appendChild(span);
+      at = re.lastIndex;
+    }
+    if (at < text.length) e.appendChild(document.createTextNode(text.slice(at)));
+    return e;
+  }
+
   function textOf(value, lang) {
     if (value && typeof value === "object") return value[lang] || value.en || value.zh || "";
     return value === undefined || value === null ? "" : String(value);
@@ -43,6 +65,7 @@
     var lang = chooseLang(data.lang);
     var t = I18N[lang];
     var q = function (sel) { return root.querySelector(sel); };
+    var mark = function (e, text) { return said(e, text, lang, data.chinese_run || "(?!)"); };
     var kindInfo = {};
     data.legend.forEach(function (k) { kindInfo[k.kind] = k; });
 
@@ -130,13 +153,13 @@
       // black or white, whichever reads on the kind's colour (white on yellow or light blue did not)
       badge.style.color = kindInfo[n.kind] && kindInfo[n.kind].text ? kindInfo[n.kind].text : "#fff";
       details.appendChild(badge);
-      details.appendChild(el("h3", n["label_" + lang]));
+      details.appendChild(mark(el("h3"), n["label_" + lang]));
       if (n.synthetic) details.appendChild(el("p", t.synthetic, "dcpa-synthetic"));
       var table = el("table");
       (n.props || []).forEach(function (row) {
         var tr = el("tr");
-        tr.appendChild(el("td", lang === "zh" ? row[0] : row[1]));
-        tr.appendChild(el("td", textOf(row[2], lang)));
+        tr.appendChild(mark(el("td"), lang === "zh" ? row[0] : row[1]));
+        tr.appendChild(mark(el("td"), textOf(row[2], lang)));
         table.appendChild(tr);
       });
       details.appendChild(table);
@@ -169,7 +192,7 @@
         details.appendChild(el("h2", t.neighbours + " (" + neighbours.length + ")"));
         var list = el("div", null, "dcpa-neighbours");
         neighbours.slice(0, 40).forEach(function (nid) {
-          var b = el("button", nodes.get(nid)["label_" + lang]);
+          var b = mark(el("button"), nodes.get(nid)["label_" + lang]);
           b.type = "button";
           b.addEventListener("click", function () { select(nid); });
           list.appendChild(b);
@@ -220,7 +243,7 @@
       var text = q(".dcpa-search input").value.trim().toLowerCase();
       results.replaceChildren();
       function listed(n) {
-        var b = el("button", n["label_" + lang]);
+        var b = mark(el("button"), n["label_" + lang]);
         b.type = "button";
         b.addEventListener("click", function () { select(n.id); });
         results.appendChild(b);
