@@ -148,6 +148,18 @@ def network_data(
         for k, (zh, en, c, sh) in KINDS.items()
         if k in counts
     ]
+    # What else the drawing says besides a node's kind: without it, on paper, a dashed arrow or border meant nothing.
+    marks: list[dict[str, str]] = []
+    dashed: dict[str, str] = {}  # each dashed edge label, zh → en
+    for _, _, d in view.graph.edges(data=True):
+        if d.get("dashes"):
+            dashed.setdefault(d["labels"]["zh"], d["labels"]["en"])
+    if dashed:
+        marks.append({"mark": "dashed", "zh": "虚线箭头：" + "、".join(dashed),
+                      "en": "dashed arrow: " + ", ".join(dashed.values())})
+    if any(d.get("synthetic") for _, d in view.graph.nodes(data=True)):
+        marks.append({"mark": "example", "zh": "虚线边框：" + SYNTHETIC_MARK["zh"], "en": "dashed border: "
+                      + SYNTHETIC_MARK["en"]})
     return {
         "view": view.kind,
         "lang": lang,
@@ -157,6 +169,7 @@ def network_data(
         "edges": net.edges,
         "options": options,
         "legend": legend,
+        "marks": marks,
         "notes": view.notes,
         "links": view.links,
         "synthetic": view.synthetic,

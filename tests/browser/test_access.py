@@ -283,3 +283,45 @@ def test_a_printed_graph_leaves_out_an_empty_details_panel(open_page: Callable[.
     w.page.wait_for_selector(".dcpa-details-body h3")
     assert w.page.is_visible(".dcpa-details")
     w.check(LOCAL)
+
+
+#: Each legend entry as printed: its text, whether it is shown, whether its colour is printed, where it sits.
+PRINTED_KEY = """() => ({
+    canvasBottom: document.querySelector('.dcpa-canvas').getBoundingClientRect().bottom,
+    keyTop: document.querySelector('.dcpa-legend').getBoundingClientRect().top,
+    entries: [...document.querySelectorAll('.dcpa-legend li, .dcpa-marks li')].map(li => {
+        const sw = li.querySelector('.dcpa-swatch, .dcpa-mark');
+        return [li.textContent.replace(/\\s+/g, ' ').trim(), li.checkVisibility(),
+                getComputedStyle(sw).printColorAdjust]; }),
+    gradient: [...document.querySelectorAll('.dcpa-gradient')].map(g => [g.checkVisibility(),
+        getComputedStyle(g).printColorAdjust]) })"""
+
+
+@pytest.mark.parametrize("path,dropped,marks", [
+    ("/dashboard/village/211322101200", "status", ["虚线箭头：可满足", "虚线边框：示例数据"]),
+    ("/views/area/211322", "area", []),
+])
+def test_a_printed_graph_carries_its_legend(open_page: Callable[..., Watched], path: str, dropped: str,
+                                            marks: list[str]) -> None:
+    """On paper a graph's colours, shapes and dashes meant nothing: its legend sat in the side panel that printing
+    leaves out (with the search and the filters), and a browser prints no background colours, the swatches'
+    and the area map's scale among them. The legend now prints below the graph, colours and all, with the
+    kinds still drawn (a kind filtered out is not), what a dashed arrow and a dashed border mean, and the
+    village colours' scale; on screen it stays in the side panel."""
+    w = open_page(path)
+    kinds = w.page.evaluate("window.dcpaNetwork.data.legend.map(k => [k.kind, k.zh])")
+    assert dropped in dict(kinds)
+    w.page.uncheck(f".dcpa-legend input[data-kind='{dropped}']")
+    on_screen = w.page.evaluate(PRINTED_KEY)
+    assert all(shown for _, shown, _ in on_screen["entries"])
+    w.page.emulate_media(media="print")
+    printed = w.page.evaluate(PRINTED_KEY)
+    shown = [text for text, visible, _ in printed["entries"] if visible]
+    for kind, name in kinds:
+        assert any(text.startswith(name) for text in shown) == (kind != dropped), (name, shown)
+    assert [m for m in marks if m in shown] == marks, shown
+    assert all(colour == "exact" for _, visible, colour in printed["entries"] if visible), printed
+    assert all(g == [True, "exact"] for g in printed["gradient"]), printed["gradient"]
+    assert (path == "/views/area/211322") == bool(printed["gradient"])
+    assert printed["keyTop"] >= printed["canvasBottom"] - 1, printed  # the graph first, then what it means
+    w.check(LOCAL)

@@ -361,7 +361,7 @@ def test_printed_pages_hold_the_content_not_the_controls(open_page: Callable[...
     w = open_page(path, wait="body")
     w.page.wait_for_load_state("load")
     w.page.emulate_media(media="print")
-    for hidden in ("form.dcpa-area-search", "nav.dcpa-lang", "form.dcpa-filters", ".dcpa-legend",
+    for hidden in ("form.dcpa-area-search", "nav.dcpa-lang", "form.dcpa-filters", ".dcpa-legend input", ".dcpa-search",
                    "form.dcpa-plan-form"):
         if w.page.locator(hidden).count():
             assert not w.page.locator(hidden).first.is_visible(), f"{hidden} is printed on {path}"

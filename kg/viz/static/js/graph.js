@@ -141,6 +141,16 @@
       legend.appendChild(li);
     });
 
+    var marks = q(".dcpa-marks");
+    (data.marks || []).forEach(function (m) {
+      var li = el("li");
+      var sw = el("span", null, "dcpa-mark");
+      sw.setAttribute("data-mark", m.mark);
+      li.appendChild(sw);
+      li.appendChild(document.createTextNode(" " + m[lang]));
+      if (marks) marks.appendChild(li);
+    });
+
     // --- details panel and neighbourhood highlight ----------------------
     var details = q(".dcpa-details-body");
     function showDetails(id) {
