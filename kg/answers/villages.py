@@ -137,6 +137,7 @@ def village_detail(store: StoreAPI, code: str, *, reach: str | None = None, as_o
             | {s.status_type for s in situation.statuses if s.status_type}
             | {area(s.area) for s in situation.statuses}
             | {e.quote.role for e in evidence.values() if e.quote and e.quote.role}
+            | {e.iri for e in evidence.values()}
             | {e["indicator"] for e in evaluations if e.get("indicator")})
     names = labels(store, iris)
 
@@ -168,7 +169,8 @@ def _need_dict(n: NeedRow, lab: Any, ev: Evidence | None) -> dict[str, Any]:
         "identified_on": ev.identified_on if ev else None, "surveyor": ev.surveyor if ev else None,
         "evidence": None if ev is None else {"iri": ev.iri, "kind": ev.kind,
                                              "type": local_name(ev.type) if ev.type else None,
-                                             "label": ev.label, "example": ev.example},
+                                             # named in both languages (its label as read is either)
+                                             "label": lab(ev.iri) or ev.label, "example": ev.example},
         "quote": None if quote is None else {**quote.to_dict(), "role_label": lab(quote.role)},
         "reasons": [{
             "intervention": r.intervention, "intervention_label": lab(r.intervention), "reach": r.mode.value,

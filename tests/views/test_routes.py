@@ -552,3 +552,19 @@ def test_the_dashboard_says_why_its_figures_were_worked_out_live() -> None:
     # (another store: the tables a server keeps are kept per store, and a server has one set of settings)
     with TestClient(create_app(Settings(api_token=None, as_of=AS_OF), answers_fixture())) as client:
         assert 'id="dcpa-why-live"' not in client.get("/dashboard", params={"area": "21"}).text
+
+
+def test_a_need_s_evidence_is_named_in_the_page_s_language(client: TestClient) -> None:
+    """The village page named a need's survey by whichever of its labels the store gave first: "示例·朱碌科镇入户调查"
+    on the English page too. It is named in the page's language (the JSON gives both)."""
+    import re
+
+    def cells(lang: str) -> list[str]:
+        page = client.get(f"/dashboard/village/211322101200?lang={lang}").text
+        return re.findall(r'<td class="dcpa-evidence">(.*?)</td>', page, re.S)
+
+    en, zh = cells("en"), cells("zh")
+    assert en and all("Example: household survey in Zhuluke" in c and "调查" not in c for c in en), en
+    assert zh and all("示例·朱碌科镇入户调查" in c and "survey in" not in c for c in zh), zh
+    need = client.get("/api/villages/211322101200").json()["needs"][0]
+    assert need["evidence"]["label"] == {"zh": "示例·朱碌科镇入户调查", "en": "Example: household survey in Zhuluke"}
