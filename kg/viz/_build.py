@@ -286,17 +286,17 @@ def _add_candidates(g: nx.DiGraph, store: StoreAPI, code: str, gaps: list[NeedRo
         return {}
     gap_iris = {r.iri for r in gaps}
     out: dict[str, list[str]] = {}
-    names = _data.labels(store, [c.iri for n in report.needs for c in n.candidates])
+    # the library and the area it serves named in both languages too (the report's names are Chinese)
+    names = _data.labels(store, [i for n in report.needs for c in n.candidates for i in (c.iri, c.library, c.served)])
     for n in report.needs:
         if n.need not in gap_iris or n.need not in g:
             continue
         for c in n.candidates:
             if c.iri not in g:
-                served = c.served_label or c.served
                 add_node(g, c.iri, "candidate", names[c.iri],
                          synthetic=c.example,
-                         props=_props(("得分", "score", c.score), ("图书馆", "library", c.library_label),
-                                      ("服务范围", "library serves", served),
+                         props=_props(("得分", "score", c.score), ("图书馆", "library", names.get(c.library)),
+                                      ("服务范围", "library serves", names.get(c.served) or c.served),
                                       ("单价/预算（元）", "cost (CNY)", c.unit_cost), ("余量", "left", c.capacity),
                                       ("IRI", "IRI", c.iri)))
             add_edge(g, c.iri, n.need, "可满足", "could meet", dashes=True)

@@ -280,3 +280,12 @@ def test_nodes_are_added_in_iri_order_so_that_layouts_do_not_change_between_proc
     given = [node("policy", "P02"), node("programme", "P08"), area("2113"), area("21")]
     viz._build._add_labelled(g, store, reversed(given))
     assert list(g) == sorted(given)
+
+
+def test_a_candidate_s_library_and_the_area_it_serves_are_named_in_both_languages(store: Store) -> None:
+    """On the English village graph the e-readers' details named their library 示例·建平县图书馆 and the area it
+    serves 建平县 (the recommendation's Chinese names): both are now given in each language."""
+    view = viz.village_view(store, "211322101200")
+    rows = {r[1]: r[2] for r in view.graph.nodes[node("resource", "R2")]["props"]}
+    assert rows["library"] == {"zh": "示例·建平县图书馆", "en": "Example: Jianping County Library"}
+    assert rows["library serves"] == {"zh": "建平县", "en": "Jianping County"}
