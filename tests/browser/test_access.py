@@ -325,3 +325,18 @@ def test_a_printed_graph_carries_its_legend(open_page: Callable[..., Watched], p
     assert (path == "/views/area/211322") == bool(printed["gradient"])
     assert printed["keyTop"] >= printed["canvasBottom"] - 1, printed  # the graph first, then what it means
     w.check(LOCAL)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("width", [320, 360])
+def test_a_phone_shows_each_dashboard_chart_s_bars(open_page: Callable[..., Watched], lang: str, width: int) -> None:
+    """On a phone the English category chart was its tilted names alone: "Digital culture foundation and platform
+    construction" and its neighbours took the canvas, and the bars were 7 px wide (55 px at 360 px). Names now
+    break into lines under their bars, and each chart keeps most of its canvas for the bars."""
+    w = open_page(f"/dashboard?area=211322&lang={lang}", wait="body[data-charts-ready='1']", width=width, height=700)
+    small = w.page.evaluate("""() => Object.entries(window.dcpaCharts).filter(([, c]) =>
+        c.chartArea.width < 0.7 * c.width || c.chartArea.height < 0.5 * c.height)
+        .map(([name, c]) => `${name}: bars in ${Math.round(c.chartArea.width)} × ${Math.round(c.chartArea.height)} px`
+                            + ` of ${c.width} × ${c.height}`)""")
+    assert not small, small
+    w.check(LOCAL)

@@ -25,6 +25,21 @@
     check();
   }
 
+  // A bar's name in lines that fit its share of the chart's width: long English category names, tilted, took the
+  // whole chart on a phone (its bars 7 px wide at 320 px). Words stay whole, Chinese breaks between characters;
+  // past four lines the name ends in "…" (the table below names it whole).
+  function lines(label, room, measure) {
+    var tokens = String(label).match(/[\u3000-\u9fff\uff00-\uffef]|[^\s\u3000-\u9fff\uff00-\uffef]+|\s+/g) || [""];
+    var out = [], line = "";
+    tokens.forEach(function (tok) {
+      if (line && !/^\s+$/.test(tok) && measure(line + tok) > room) { out.push(line.trim()); line = ""; }
+      if (line || !/^\s+$/.test(tok)) line += tok;
+    });
+    if (line.trim()) out.push(line.trim());
+    if (out.length > 4) out = out.slice(0, 3).concat([out[3] + "…"]);
+    return out.length > 1 ? out : out[0] || "";
+  }
+
   function start() {
     guardPeriod();
     var source = document.getElementById("dcpa-dashboard-data");
@@ -37,14 +52,21 @@
       var spec = data.charts[name];
       var canvas = document.getElementById("dcpa-chart-" + name);
       if (!canvas) return;
+      var across = spec.labels.length > 8;  // many bars: lying down, named on the left
+      var width = canvas.parentElement.clientWidth || 300;
+      var room = across ? width * 0.4 : Math.max(36, (width - 48) / Math.max(1, spec.labels.length) - 8);
+      var ctx = canvas.getContext("2d");
+      ctx.font = Chart.defaults.font.size + "px " + Chart.defaults.font.family;
+      var measure = function (text) { return ctx.measureText(text).width; };
+      var flat = { maxRotation: 0, minRotation: 0, autoSkip: false };
       window.dcpaCharts[name] = new Chart(canvas, {
         type: "bar",
-        data: { labels: spec.labels, datasets: spec.datasets },
+        data: { labels: spec.labels.map(function (l) { return lines(l, room, measure); }), datasets: spec.datasets },
         options: {
           responsive: true,
           maintainAspectRatio: false,
-          indexAxis: spec.labels.length > 8 ? "y" : "x",
-          scales: { x: { beginAtZero: true }, y: { beginAtZero: true } },
+          indexAxis: across ? "y" : "x",
+          scales: { x: { beginAtZero: true, ticks: across ? {} : flat }, y: { beginAtZero: true, ticks: across ? flat : {} } },
           onClick: function (_evt, elements) {
             if (elements.length && spec.hrefs && spec.hrefs[elements[0].index]) {
               window.location.href = spec.hrefs[elements[0].index];
