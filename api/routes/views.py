@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from kg import viz
@@ -23,13 +24,17 @@ def _lang(lang: str) -> str:
     return "en" if lang == "en" else "zh"
 
 
-def _page(view: viz.ViewGraph, lang: str) -> HTMLResponse:
-    return HTMLResponse(viz.render_view(view, _lang(lang)))
+def _page(view: viz.ViewGraph, lang: str, request: Request) -> HTMLResponse:
+    # the language switch keeps the view's other choices (an area, real data only, hops, …)
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    hrefs = ("?" + urlencode([*kept, ("lang", "zh")]), "?" + urlencode([*kept, ("lang", "en")]))
+    return HTMLResponse(viz.render_view(view, _lang(lang), lang_hrefs=hrefs))
 
 
 @router.get("/views/village/{code}", summary="Village graph view / 村关系图", response_class=HTMLResponse)
 async def village_view(
     code: str,
+    request: Request,
     answers: AnswersDep,
     settings: SettingsDep,
     lang: LangQuery = "zh",
@@ -39,12 +44,13 @@ async def village_view(
 ) -> HTMLResponse:
     """The village around its needs: what meets each, what could (dashed), its poverty status."""
     return _page(await answers(viz.village_view, code, reach=settings.reach, hops=hops, max_nodes=max_nodes,
-                               settings=settings, real_only=real_only), lang)
+                               settings=settings, real_only=real_only), lang, request)
 
 
 @router.get("/views/area/{code}", summary="Area graph view / 区域关系图", response_class=HTMLResponse)
 async def area_view(
     code: str,
+    request: Request,
     answers: AnswersDep,
     settings: SettingsDep,
     lang: LangQuery = "zh",
@@ -54,12 +60,12 @@ async def area_view(
     """An area as a map of its parts (clusters by township or county), coloured by share of severe need
     unaddressed."""
     return _page(await answers(viz.area_view, code, reach=settings.reach, max_nodes=max_nodes,
-                               real_only=real_only, settings=settings), lang)
+                               real_only=real_only, settings=settings), lang, request)
 
 
 @router.get("/views/policy/{ident}", summary="Policy graph view / 政策关系图", response_class=HTMLResponse)
 async def policy_view(
-    ident: str, answers: AnswersDep, lang: LangQuery = "zh", max_nodes: MaxNodes = viz.MAX_NODES,
+    ident: str, request: Request, answers: AnswersDep, lang: LangQuery = "zh", max_nodes: MaxNodes = viz.MAX_NODES,
     area: Annotated[str | None, Query(pattern=TYPED_AREA_CODE_PATTERN,
                                       description="Narrow to this area: summed up by the areas below it down "
                                                   "to a city; a county or below, drawn in full")] = None,
@@ -67,13 +73,13 @@ async def policy_view(
 ) -> HTMLResponse:
     """Policy → programmes → where their interventions go, summed up by area, each area leading down."""
     return _page(await answers(viz.policy_view, ident, area_code=area, max_nodes=max_nodes, real_only=real_only),
-                 lang)
+                 lang, request)
 
 
 @router.get("/views/ontology", summary="Ontology graph view / 本体关系图", response_class=HTMLResponse)
-def ontology_view(lang: LangQuery = "zh") -> HTMLResponse:
+def ontology_view(request: Request, lang: LangQuery = "zh") -> HTMLResponse:
     """Classes (subclass edges) and object properties (domain → range) of the ontology."""
-    return _page(viz.ontology_view(), lang)
+    return _page(viz.ontology_view(), lang, request)
 
 
 @router.get("/views/node.json", summary="One node's labels and edges / 节点摘要")

@@ -265,9 +265,11 @@ def _in_lang(href: str, lang: str) -> str:
 
 
 def render_view(
-    view: ViewGraph, lang: str = "zh", *, standalone: bool = False, static: str = "/static"
+    view: ViewGraph, lang: str = "zh", *, standalone: bool = False, static: str = "/static",
+    lang_hrefs: tuple[str, str] = ("?lang=zh", "?lang=en"),
 ) -> str:
-    """The HTML page of a view: served (assets from ``static``) or standalone (all inlined, offline)."""
+    """The HTML page of a view: served (assets from ``static``) or standalone (all inlined, offline).
+    ``lang_hrefs``: where its language switch leads (Chinese, English); a served view keeps its other choices."""
     data = network_data(view, lang, node_json=None if standalone else "/views/node.json?iri=")
     ctx = page_context(lang)
     ctx.update(
@@ -276,6 +278,7 @@ def render_view(
         data_json=embed_json(data),
         standalone=standalone,
         static=static,
+        lang_hrefs=lang_hrefs,
         inline=inline_assets() if standalone else None,
         links=[] if standalone else [{**link, "href": _in_lang(link["href"], ctx["lang"])} for link in view.links],
     )

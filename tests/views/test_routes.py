@@ -568,3 +568,21 @@ def test_a_need_s_evidence_is_named_in_the_page_s_language(client: TestClient) -
     assert zh and all("示例·朱碌科镇入户调查" in c and "survey in" not in c for c in zh), zh
     need = client.get("/api/villages/211322101200").json()["needs"][0]
     assert need["evidence"]["label"] == {"zh": "示例·朱碌科镇入户调查", "en": "Example: household survey in Zhuluke"}
+
+
+@pytest.mark.parametrize("path", ["/views/policy/P02?area=211322&real_only=true",
+                                  "/views/village/211322101200?hops=1&real_only=true",
+                                  "/views/area/211322?max_nodes=50"])
+def test_a_graph_view_s_language_switch_keeps_what_it_shows(client: TestClient, path: str) -> None:
+    """The language switch of a graph view led to ``?lang=zh`` alone: the policy narrowed to 建平县 became the
+    whole province's, a real-data-only view showed the example data again. It keeps the view's other choices."""
+    import re
+    from urllib.parse import parse_qsl, urlsplit
+
+    asked = dict(parse_qsl(urlsplit(path).query))
+    page = client.get(path + "&lang=en").text
+    for lang in ("zh", "en"):
+        href = re.search(rf'<a href="([^"]*)" hreflang="{lang}"', page)
+        assert href, page[:500]
+        got = dict(parse_qsl(urlsplit(href.group(1).replace("&amp;", "&")).query))
+        assert got == {**asked, "lang": lang}, (lang, href.group(1))
