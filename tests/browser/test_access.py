@@ -340,3 +340,23 @@ def test_a_phone_shows_each_dashboard_chart_s_bars(open_page: Callable[..., Watc
                             + ` of ${c.width} × ${c.height}`)""")
     assert not small, small
     w.check(LOCAL)
+
+
+def test_a_keyboard_user_walks_from_node_to_connected_node(open_page: Callable[..., Watched]) -> None:
+    """Enter on one of the details' connected nodes opened that node, but the button pressed went with the old
+    details: the focus fell back to the top of the page, and the next Tab started again at "跳到正文". The focus now
+    lands on the new node's name, and the next Tab reaches its own connected nodes."""
+    w = open_page("/views/village/211322101200")
+    w.page.evaluate("window.dcpaNetwork.select(window.dcpaNetwork.data.center)")
+    w.page.wait_for_selector(".dcpa-neighbours button")
+    w.page.focus(".dcpa-neighbours button")
+    name = w.page.evaluate("document.activeElement.textContent")
+    w.page.keyboard.press("Enter")
+    w.page.wait_for_function("(n) => document.querySelector('.dcpa-details-body h3').textContent === n", arg=name)
+    assert w.page.evaluate("document.activeElement === document.querySelector('.dcpa-details-body h3')")
+    for _ in range(6):  # past its links, to its connected nodes
+        w.page.keyboard.press("Tab")
+        if w.page.evaluate("!!document.activeElement.closest('.dcpa-neighbours')"):
+            break
+    assert w.page.evaluate("!!document.activeElement.closest('.dcpa-neighbours')")
+    w.check(LOCAL)

@@ -204,7 +204,13 @@
         neighbours.slice(0, 40).forEach(function (nid) {
           var b = mark(el("button"), nodes.get(nid)["label_" + lang]);
           b.type = "button";
-          b.addEventListener("click", function () { select(nid); });
+          b.addEventListener("click", function () {
+            select(nid);
+            // the button pressed went with the old details: the focus goes to the new node's name, or a keyboard
+            // user was sent back to the top of the page
+            var name = details.querySelector("h3");
+            if (name) { name.tabIndex = -1; name.focus(); }
+          });
           list.appendChild(b);
         });
         details.appendChild(list);
