@@ -360,3 +360,24 @@ def test_a_keyboard_user_walks_from_node_to_connected_node(open_page: Callable[.
             break
     assert w.page.evaluate("!!document.activeElement.closest('.dcpa-neighbours')")
     w.check(LOCAL)
+
+
+def test_a_dashboard_printed_from_a_laptop_keeps_its_charts_on_the_paper(open_page: Callable[..., Watched]) -> None:
+    """Chart.js fixes a chart's width in px as drawn on screen, and printing redraws nothing: printed from a 1024 px
+    laptop, each chart (966 px) ran 250 px past the edge of A4 (718 px), its right-hand bars cut off. Printed,
+    a chart now shrinks to the page, its proportions kept."""
+    w = open_page("/dashboard?area=211322", wait="body[data-charts-ready='1']", width=1024, height=800)
+    # as printing does: no chart is redrawn for the paper's width
+    w.page.evaluate("Object.values(window.dcpaCharts).forEach(c => { c.options.responsive = false; c.update(); })")
+    w.page.evaluate("() => window.dispatchEvent(new Event('beforeprint'))")
+    w.page.emulate_media(media="print")
+    w.page.set_viewport_size({"width": 718, "height": 1000})
+    looks = w.page.evaluate("""() => [...document.querySelectorAll('.dcpa-chart canvas')].map(c => {
+        const r = c.getBoundingClientRect();
+        return [c.id, Math.round(r.right), Math.round(r.width / r.height * 100) / 100,
+                Math.round(c.width / c.height * 100) / 100]; })""")
+    assert len(looks) == 3
+    wide = [x for x in looks if x[1] > w.page.evaluate("document.documentElement.clientWidth") + 1]
+    assert not wide, f"charts past the page: {wide}"
+    assert all(abs(shown - drawn) < 0.05 for _, _, shown, drawn in looks), looks  # not squeezed
+    w.check(LOCAL)
