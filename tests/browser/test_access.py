@@ -381,3 +381,19 @@ def test_a_dashboard_printed_from_a_laptop_keeps_its_charts_on_the_paper(open_pa
     assert not wide, f"charts past the page: {wide}"
     assert all(abs(shown - drawn) < 0.05 for _, _, shown, drawn in looks), looks  # not squeezed
     w.check(LOCAL)
+
+
+@pytest.mark.parametrize("path,width", [("/views/village/211322101200", 1400),
+                                        ("/dashboard/village/211322101200", 1024)])
+def test_a_printed_graph_keeps_its_proportions(open_page: Callable[..., Watched], path: str, width: int) -> None:
+    """The graph is a picture drawn for the screen, and printing redraws nothing: on A4 it was stretched to the
+    paper's box, dots printed as ellipses, words squashed. Printed, it keeps its proportions."""
+    w = open_page(path, width=width, height=900)
+    w.page.evaluate("window.dcpaNetwork.network.setOptions({autoResize: false})")  # as printing: no redraw
+    w.page.emulate_media(media="print")
+    w.page.set_viewport_size({"width": 718, "height": 1000})
+    shown, drawn, fit = w.page.evaluate("""() => { const c = document.querySelector('.dcpa-canvas canvas'),
+        r = c.getBoundingClientRect();
+        return [r.width / r.height, c.width / c.height, getComputedStyle(c).objectFit]; }""")
+    assert fit == "contain" or abs(shown / drawn - 1) < 0.03, (shown, drawn, fit)
+    w.check(LOCAL)
