@@ -397,3 +397,22 @@ def test_a_printed_graph_keeps_its_proportions(open_page: Callable[..., Watched]
         return [r.width / r.height, c.width / c.height, getComputedStyle(c).objectFit]; }""")
     assert fit == "contain" or abs(shown / drawn - 1) < 0.03, (shown, drawn, fit)
     w.check(LOCAL)
+
+
+def test_a_search_finds_only_what_the_filter_leaves_on_the_graph(open_page: Callable[..., Watched]) -> None:
+    """With the candidates filtered out, a search for the e-readers (a candidate) chose them and showed their
+    details, for a node not on the graph. The search now finds among the nodes drawn, and says how many the
+    filter hides."""
+    w = open_page("/views/village/211322101200")
+    w.page.uncheck(".dcpa-legend input[data-kind='candidate']")
+    w.page.fill(".dcpa-search input", "电子阅读器")
+    w.page.press(".dcpa-search input", "Enter")
+    w.page.wait_for_function("document.querySelector('.dcpa-status').textContent !== ''")
+    assert w.page.text_content(".dcpa-status") == "没有找到（另有 1 个被筛选隐藏）"
+    assert w.page.locator(".dcpa-results button").count() == 0
+    assert w.page.evaluate("window.dcpaNetwork.selected") in (None, "")
+    w.page.check(".dcpa-legend input[data-kind='candidate']")
+    w.page.press(".dcpa-search input", "Enter")
+    w.page.wait_for_selector(".dcpa-results button")
+    assert w.page.text_content(".dcpa-status") == "找到 1 个节点"
+    w.check(LOCAL)

@@ -11,11 +11,13 @@
       found: "找到 {n} 个节点", all: "共 {n} 个节点", none: "没有找到", kind: "类型", iri: "IRI", json: "节点 JSON",
       village_json: "村 JSON", open: "打开它的页面", neighbours: "相连节点", synthetic: "示例数据（非真实数据）",
       pick: "点击节点查看详情", offline: "离线文件：没有 JSON 链接", yes: "是", no: "否",
+      hidden: "（另有 {n} 个被筛选隐藏）",
     },
     en: {
       found: "{n} node(s) found", all: "{n} node(s) in all", none: "nothing found", kind: "kind", iri: "IRI", json: "node JSON",
       village_json: "village JSON", open: "open its page", neighbours: "connected nodes", synthetic: "example data (not real)",
       pick: "Click a node to see its details", offline: "offline file: no JSON links", yes: "yes", no: "no",
+      hidden: " ({n} more hidden by the filter)",
     },
   };
   var FADED = "rgba(200,200,200,0.35)";
@@ -274,13 +276,18 @@
         shown.forEach(listed);
         return;
       }
-      var hits = nodes.get({
+      var matching = nodes.get({
         filter: function (n) {
           return String(n.label_zh).toLowerCase().indexOf(text) >= 0 ||
             String(n.label_en).toLowerCase().indexOf(text) >= 0;
         },
       });
-      status.textContent = hits.length ? t.found.replace("{n}", hits.length) : t.none;
+      // only the nodes drawn: a kind filtered out was found and chosen, its details shown for a node not on the
+      // graph; the status says how many the filter hides
+      var hits = matching.filter(function (n) { return !n.hidden; });
+      var hidden = matching.length - hits.length;
+      status.textContent = (hits.length ? t.found.replace("{n}", hits.length) : t.none) +
+        (hidden ? t.hidden.replace("{n}", hidden) : "");
       hits.slice(0, 20).forEach(listed);
       if (hits.length) select(hits[0].id);
     });
