@@ -416,3 +416,19 @@ def test_a_search_finds_only_what_the_filter_leaves_on_the_graph(open_page: Call
     w.page.wait_for_selector(".dcpa-results button")
     assert w.page.text_content(".dcpa-status") == "找到 1 个节点"
     w.check(LOCAL)
+
+
+def test_everything_the_village_page_shows_lies_in_one_of_its_landmarks(open_page: Callable[..., Watched]) -> None:
+    """The village page's graph came after its <main>: a screen-reader user who went to the main content and read
+    on, or moved from landmark to landmark, never met the graph and its keys. Everything shown now lies in the
+    header, the main content or the navigation."""
+    path = "/dashboard/village/211322101200"
+    w = open_page(path)
+    outside = w.page.evaluate("""() => [...document.querySelectorAll('body *')]
+        .filter(e => e.getClientRects().length && !e.closest('header, main, nav, aside, footer, [role=region]')
+                     && !e.matches('a.dcpa-skip, script')
+                     && ([...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())
+                         || e.matches('canvas, input, button, select')))
+        .map(e => e.tagName + '.' + e.className)""")
+    assert not outside, f"{path}: outside every landmark: {outside}"
+    w.check(LOCAL)
