@@ -172,6 +172,25 @@ def test_static_export_opens_offline_from_disk(
     w.check(("file://",))
 
 
+def test_an_exported_file_stays_in_the_language_it_was_written_in(
+    open_page: Callable[..., Watched], view_store: Store, tmp_path: Path
+) -> None:
+    """An English file from ``dcpa viz --lang en`` offered 中文, which led to the file with ``?lang=zh``: the names,
+    the legend and the details turned Chinese under the English heading, notes and search, in a page a screen
+    reader took for English. A file is in one language (the other is another export): no switch, and no
+    ``?lang=`` half changes it."""
+    out = tmp_path / "village.html"
+    out.write_text(viz.render_view(viz.village_view(view_store, "211322101200"), "en", standalone=True),
+                   encoding="utf-8")
+    w = open_page(out.as_uri())
+    assert w.page.locator("nav.dcpa-lang").count() == 0
+    w = open_page(out.as_uri() + "?lang=zh")
+    assert w.page.evaluate("document.documentElement.lang") == "en"
+    assert (w.page.text_content(".dcpa-legend li") or "").strip().startswith("Village")
+    assert w.page.evaluate(f"window.dcpaNetwork.nodes.get('{area('211322101200')}').label") == "Zhuluke Cun"
+    w.check(("file://",))
+
+
 def charts(w: Watched) -> Any:
     return w.page.evaluate(
         "Object.fromEntries(Object.entries(window.dcpaCharts).map(([k, c]) => [k, c.data.labels]))"

@@ -56,15 +56,12 @@
     return value === undefined || value === null ? "" : String(value);
   }
 
-  function chooseLang(fallback) {
-    var q = new URLSearchParams(window.location.search).get("lang");
-    return q === "en" || q === "zh" ? q : fallback === "en" ? "en" : "zh";
-  }
-
   function init(root) {
     var source = document.getElementById(root.getAttribute("data-source") || "dcpa-graph-data");
     var data = JSON.parse(source.textContent);
-    var lang = chooseLang(data.lang);
+    // the page's own language: a file on disk opened with ?lang=zh drew Chinese names and legend under its
+    // English heading, notes and <html lang="en">
+    var lang = data.lang === "en" ? "en" : "zh";
     var t = I18N[lang];
     var q = function (sel) { return root.querySelector(sel); };
     var mark = function (e, text) { return said(e, text, lang, data.chinese_run || "(?!)"); };
