@@ -432,3 +432,19 @@ def test_everything_the_village_page_shows_lies_in_one_of_its_landmarks(open_pag
         .map(e => e.tagName + '.' + e.className)""")
     assert not outside, f"{path}: outside every landmark: {outside}"
     w.check(LOCAL)
+
+
+def test_the_legend_keeps_its_colours_in_a_high_contrast_mode(open_page: Callable[..., Watched]) -> None:
+    """A planner with low vision working in Windows' high-contrast mode (forced colours) saw every legend swatch,
+    and the area map's colour scale, blanked to the page's background: the graph kept its colours, the legend
+    lost what tells them apart. Swatches and scale keep their colours."""
+    w = open_page("/views/area/211322")
+    w.page.emulate_media(forced_colors="active")
+    lost = w.page.evaluate("""() => window.dcpaNetwork.data.legend.filter(k => {
+        const sw = document.querySelector(`.dcpa-legend input[data-kind='${k.kind}'] + label .dcpa-swatch`);
+        const want = 'rgb(' + [1, 3, 5].map(i => parseInt(k.color.slice(i, i + 2), 16)).join(', ') + ')';
+        return getComputedStyle(sw).backgroundColor !== want;
+    }).map(k => k.kind)""")
+    assert not lost, lost
+    assert w.page.evaluate("getComputedStyle(document.querySelector('.dcpa-gradient')).backgroundImage") != "none"
+    w.check(LOCAL)
