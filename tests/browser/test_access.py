@@ -448,3 +448,21 @@ def test_the_legend_keeps_its_colours_in_a_high_contrast_mode(open_page: Callabl
     assert not lost, lost
     assert w.page.evaluate("getComputedStyle(document.querySelector('.dcpa-gradient')).backgroundImage") != "none"
     w.check(LOCAL)
+
+
+def test_a_chosen_node_filtered_off_the_graph_leaves_the_details(open_page: Callable[..., Watched]) -> None:
+    """The e-readers chosen, then the candidates filtered out: the details still showed the e-readers, the rest of
+    the graph faded around a node no longer drawn, and a print carried the details of a node not on the paper.
+    Filtering the chosen node out now lets it go."""
+    from kg.namespaces import node
+
+    w = open_page("/views/village/211322101200")
+    w.page.evaluate("(id) => window.dcpaNetwork.select(id)", node("resource", "R2"))
+    w.page.wait_for_selector(".dcpa-details-body h3")
+    w.page.uncheck(".dcpa-legend input[data-kind='candidate']")  # (the filter acts within the click)
+    assert w.page.locator(".dcpa-details-body h3").count() == 0
+    assert w.page.locator(".dcpa-details-body .dcpa-empty").count() == 1
+    assert w.page.evaluate("window.dcpaNetwork.network.getSelectedNodes()") == []
+    w.page.emulate_media(media="print")
+    assert not w.page.is_visible(".dcpa-details")
+    w.check(LOCAL)

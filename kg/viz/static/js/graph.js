@@ -136,6 +136,14 @@
         var upd = nodes.get({ filter: function (n) { return n.kind === k.kind; } })
           .map(function (n) { return { id: n.id, hidden: !box.checked }; });
         nodes.update(upd);
+        // the chosen node filtered off the graph: its details (and, printed, its panel) no longer stand for it
+        var chosen = api.selected && nodes.get(api.selected);
+        if (!box.checked && chosen && chosen.kind === k.kind) {
+          network.unselectAll();
+          highlight(null);
+          showDetails(null);
+          api.selected = null;
+        }
       });
       legend.appendChild(li);
     });
