@@ -409,3 +409,24 @@ def test_a_period_with_one_date_is_said_at_the_field_and_the_dashboard_stays(
     w.page.wait_for_url("**/dashboard?*start=2019-01-01*")
     assert "need_type=N1" in w.page.url and "area=211322" in w.page.url
     w.check(LOCAL)
+
+
+@pytest.mark.parametrize("lang,said", [("zh", "关系图没有载入"), ("en", "The graph did not load")])
+def test_a_graph_whose_drawing_library_did_not_arrive_says_so(browser: Any, live: str, lang: str, said: str) -> None:
+    """On a slow or broken link the drawing library (vis-network) may not arrive: the village page's graph stayed
+    a blank box, its search and filters did nothing, and nothing said why. The graph's box now says so, in the
+    page's language, and the page's tables stand."""
+    ctx = browser.new_context(viewport={"width": 1200, "height": 900})
+    try:
+        page = ctx.new_page()
+        thrown: list[str] = []
+        page.on("pageerror", lambda e: thrown.append(str(e)))
+        page.route("**/vis-network.min.js*", lambda route: route.abort())
+        page.goto(f"{live}/dashboard/village/211322101200?lang={lang}", wait_until="load")
+        page.wait_for_selector(".dcpa-graph[data-ready='0']", state="attached")
+        alert = page.locator(".dcpa-canvas [role=alert]")
+        assert alert.count() == 1 and said in (alert.text_content() or "")
+        assert page.locator("#needs table").is_visible()
+        assert not thrown, thrown
+    finally:
+        ctx.close()

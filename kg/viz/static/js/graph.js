@@ -12,12 +12,14 @@
       village_json: "村 JSON", open: "打开它的页面", neighbours: "相连节点", synthetic: "示例数据（非真实数据）",
       pick: "点击节点查看详情", offline: "离线文件：没有 JSON 链接", yes: "是", no: "否",
       hidden: "（另有 {n} 个被筛选隐藏）",
+      no_vis: "关系图没有载入（网络慢或中断）。请刷新页面；本页其余内容不受影响。",
     },
     en: {
       found: "{n} node(s) found", all: "{n} node(s) in all", none: "nothing found", kind: "kind", iri: "IRI", json: "node JSON",
       village_json: "village JSON", open: "open its page", neighbours: "connected nodes", synthetic: "example data (not real)",
       pick: "Click a node to see its details", offline: "offline file: no JSON links", yes: "yes", no: "no",
       hidden: " ({n} more hidden by the filter)",
+      no_vis: "The graph did not load (a slow or broken connection). Reload the page; the rest of it is unaffected.",
     },
   };
   var FADED = "rgba(200,200,200,0.35)";
@@ -62,6 +64,15 @@
     // the page's own language: a file on disk opened with ?lang=zh drew Chinese names and legend under its
     // English heading, notes and <html lang="en">
     var lang = data.lang === "en" ? "en" : "zh";
+    if (typeof vis === "undefined") {
+      // the drawing library did not arrive (a slow or broken link): the canvas stayed blank, search and filters
+      // did nothing, and nothing said why
+      var gone = el("p", I18N[lang].no_vis, "dcpa-empty");
+      gone.setAttribute("role", "alert");
+      root.querySelector(".dcpa-canvas").appendChild(gone);
+      root.setAttribute("data-ready", "0");
+      return;
+    }
     var t = I18N[lang];
     var q = function (sel) { return root.querySelector(sel); };
     var mark = function (e, text) { return said(e, text, lang, data.chinese_run || "(?!)"); };
