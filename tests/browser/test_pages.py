@@ -430,3 +430,25 @@ def test_a_graph_whose_drawing_library_did_not_arrive_says_so(browser: Any, live
         assert not thrown, thrown
     finally:
         ctx.close()
+
+
+@pytest.mark.parametrize("lang,said", [("zh", "图表没有载入"), ("en", "The chart did not load")])
+def test_a_dashboard_whose_chart_library_did_not_arrive_says_so(browser: Any, live: str, lang: str,
+                                                                said: str) -> None:
+    """Without its chart library (a slow or broken link) each dashboard chart was a blank 300 px box: each now says
+    the chart did not load and that its numbers are in the table below, in the page's language."""
+    ctx = browser.new_context(viewport={"width": 1200, "height": 900})
+    try:
+        page = ctx.new_page()
+        thrown: list[str] = []
+        page.on("pageerror", lambda e: thrown.append(str(e)))
+        page.route("**/chart.umd.min.js*", lambda route: route.abort())
+        page.goto(f"{live}/dashboard?area=211322&lang={lang}", wait_until="load")
+        page.wait_for_selector("body[data-charts-ready='0']", state="attached")
+        boxes = page.locator(".dcpa-chart")
+        assert boxes.count() == 3
+        assert all(said in (b.text_content() or "") and b.is_visible() for b in boxes.all())
+        assert page.locator("#card-area table").is_visible()
+        assert not thrown, thrown
+    finally:
+        ctx.close()

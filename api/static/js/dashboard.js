@@ -43,7 +43,17 @@
   function start() {
     guardPeriod();
     var source = document.getElementById("dcpa-dashboard-data");
-    if (!source || typeof Chart === "undefined") return;
+    if (!source) return;
+    if (typeof Chart === "undefined") {
+      // the chart library did not arrive (a slow or broken link): each chart was a blank 300 px box; it now says
+      // so, and where the numbers are
+      document.querySelectorAll(".dcpa-chart[data-no-chart]").forEach(function (box) {
+        box.replaceChildren(document.createTextNode(box.getAttribute("data-no-chart")));
+        box.classList.add("dcpa-empty", "dcpa-chart-missing");
+      });
+      document.body.setAttribute("data-charts-ready", "0");
+      return;
+    }
     var data = JSON.parse(source.textContent);
     Chart.defaults.font.family = '"Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", sans-serif';
     Chart.defaults.animation = false;
