@@ -4,6 +4,7 @@ minute; with a clock the test moves, so nothing here waits for time to pass."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 
 import pytest
 
@@ -55,7 +56,9 @@ def test_a_call_that_fails_or_is_cancelled_gives_its_slot_back() -> None:
         with pytest.raises(asyncio.CancelledError):
             await task
 
-    asyncio.run(cancelled())
+    # in a thread of its own: a browser test's Playwright, still open in this worker, runs its loop in this one
+    with concurrent.futures.ThreadPoolExecutor(1) as own:
+        own.submit(asyncio.run, cancelled()).result(timeout=30)
     assert slots.running("a") == 0
 
 
