@@ -29,6 +29,7 @@ from .cross_origin import OpenSparql, origins
 from .errors import install_error_handlers
 from .guards import install_guards
 from .paths import STATIC_DIR, missing_assets
+from .representation import VaryByAccept
 from .result_cache import ResultCache
 from .routes import (
     admin,
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None, store: StoreAPI | None = None) 
     app.mount("/static", Assets(directory=STATIC_DIR, packages=[("kg.viz", "static")]), name="static")
     for module in ROUTERS:
         app.include_router(module.router)
+    app.add_middleware(VaryByAccept)  # inside the compression, which adds Accept-Encoding to what it says
     if settings.compress_level:  # inside the guards: HEAD answers with the compressed GET's headers
         app.add_middleware(Compression, settings.compress_level)
     install_guards(app, settings)

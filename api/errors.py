@@ -22,6 +22,7 @@ from kg.errors import DcpaError, halves, is_chinese
 
 from .methods import allowed_methods
 from .paths import pages
+from .qvalues import preferred
 
 log = logging.getLogger(__name__)
 
@@ -126,8 +127,8 @@ def field_problems(details: list[dict[str, Any]], lang: str) -> list[dict[str, s
 
 def wants_page(request: Request) -> bool:
     """A browser asking for a page (not the API, not a program): it gets errors as pages."""
-    accept = request.headers.get("accept", "")
-    return ("text/html" in accept and request.method in ("GET", "HEAD")
+    accept = request.headers.get("accept", "")  # by the q-values: text/html;q=0 is a refusal, not a wish
+    return ("text/html" in preferred(accept) and request.method in ("GET", "HEAD")
             and not request.url.path.startswith(_MACHINE_PATHS))
 
 

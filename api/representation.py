@@ -17,6 +17,7 @@ import rdflib
 from fastapi import Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kg.errors import InvalidParameter
 from kg.safetext import DownloadName, spreadsheet_file
@@ -65,6 +66,33 @@ def wanted(request: Request, fmt: str | None, offers: Sequence[str] = TABLE) -> 
         if media_type in ("*/*", "application/*"):
             break
     return "json"
+
+
+class VaryByAccept:
+    """``Vary: Accept`` on the answers under ``/api/`` that the Accept header chose the format of (``wanted``: no
+    ``format=`` in the URL): without it a cache between (a county library's proxy) could hand the CSV one client
+    asked for to another that asked for JSON. Added to what the answer varies by already (``Accept-Encoding``)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or not scope["path"].startswith("/api/")
+                or b"format=" in scope.get("query_string", b"")):
+            await self.app(scope, receive, send)
+            return
+
+        async def varied(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"vary"]
+                said = [v.strip() for k, value in message.get("headers", []) if k.lower() == b"vary"
+                        for v in value.split(b",") if v.strip()]
+                if not any(v.lower() in (b"accept", b"*") for v in said):
+                    said.append(b"Accept")
+                message = {**message, "headers": [*headers, (b"vary", b", ".join(said))]}
+            await send(message)
+
+        await self.app(scope, receive, varied)
 
 
 class Page(BaseModel):
