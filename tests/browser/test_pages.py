@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -411,25 +412,32 @@ def test_a_period_with_one_date_is_said_at_the_field_and_the_dashboard_stays(
     w.check(LOCAL)
 
 
-@pytest.mark.parametrize("lang,said", [("zh", "关系图没有载入"), ("en", "The graph did not load")])
-def test_a_graph_whose_drawing_library_did_not_arrive_says_so(browser: Any, live: str, lang: str, said: str) -> None:
-    """On a slow or broken link the drawing library (vis-network) may not arrive: the village page's graph stayed
-    a blank box, its search and filters did nothing, and nothing said why. The graph's box now says so, in the
-    page's language, and the page's tables stand."""
+@contextmanager
+def _without(browser: Any, script: str) -> Iterator[tuple[Any, list[str]]]:
+    """A page whose ``script`` (a URL pattern) never arrives, as on a broken link, and the errors it throws."""
     ctx = browser.new_context(viewport={"width": 1200, "height": 900})
     try:
         page = ctx.new_page()
         thrown: list[str] = []
         page.on("pageerror", lambda e: thrown.append(str(e)))
-        page.route("**/vis-network.min.js*", lambda route: route.abort())
+        page.route(script, lambda route: route.abort())
+        yield page, thrown
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize("lang,said", [("zh", "关系图没有载入"), ("en", "The graph did not load")])
+def test_a_graph_whose_drawing_library_did_not_arrive_says_so(browser: Any, live: str, lang: str, said: str) -> None:
+    """On a slow or broken link the drawing library (vis-network) may not arrive: the village page's graph stayed
+    a blank box, its search and filters did nothing, and nothing said why. The graph's box now says so, in the
+    page's language, and the page's tables stand."""
+    with _without(browser, "**/vis-network.min.js*") as (page, thrown):
         page.goto(f"{live}/dashboard/village/211322101200?lang={lang}", wait_until="load")
         page.wait_for_selector(".dcpa-graph[data-ready='0']", state="attached")
         alert = page.locator(".dcpa-canvas [role=alert]")
         assert alert.count() == 1 and said in (alert.text_content() or "")
         assert page.locator("#needs table").is_visible()
         assert not thrown, thrown
-    finally:
-        ctx.close()
 
 
 @pytest.mark.parametrize("lang,said", [("zh", "图表没有载入"), ("en", "The chart did not load")])
@@ -437,12 +445,7 @@ def test_a_dashboard_whose_chart_library_did_not_arrive_says_so(browser: Any, li
                                                                 said: str) -> None:
     """Without its chart library (a slow or broken link) each dashboard chart was a blank 300 px box: each now says
     the chart did not load and that its numbers are in the table below, in the page's language."""
-    ctx = browser.new_context(viewport={"width": 1200, "height": 900})
-    try:
-        page = ctx.new_page()
-        thrown: list[str] = []
-        page.on("pageerror", lambda e: thrown.append(str(e)))
-        page.route("**/chart.umd.min.js*", lambda route: route.abort())
+    with _without(browser, "**/chart.umd.min.js*") as (page, thrown):
         page.goto(f"{live}/dashboard?area=211322&lang={lang}", wait_until="load")
         page.wait_for_selector("body[data-charts-ready='0']", state="attached")
         boxes = page.locator(".dcpa-chart")
@@ -450,5 +453,3 @@ def test_a_dashboard_whose_chart_library_did_not_arrive_says_so(browser: Any, li
         assert all(said in (b.text_content() or "") and b.is_visible() for b in boxes.all())
         assert page.locator("#card-area table").is_visible()
         assert not thrown, thrown
-    finally:
-        ctx.close()
