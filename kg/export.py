@@ -230,12 +230,8 @@ def _jsonld(store: StoreAPI, out: IO[bytes]) -> None:
     w("\n]\n}\n")
 
 
-EXPORTERS: dict[str, Callable[[StoreAPI, IO[bytes]], None]] = {"nq": _nq, "trig": _trig, "ttl": _ttl,
-                                                               "jsonld": _jsonld}
-
-
 class DumpFormat(StrEnum):
-    """A dump's format (``EXPORTERS``), as the API takes it."""
+    """A dump's format, as the API and the CLI take it (one writer each: ``EXPORTERS``)."""
 
     nq = "nq"
     trig = "trig"
@@ -243,13 +239,16 @@ class DumpFormat(StrEnum):
     jsonld = "jsonld"
 
 
-#: Each dump format's media type and file extension.
-DUMP_FILES: dict[str, tuple[str, str]] = {
-    "nq": ("application/n-quads", "nq"),
-    "trig": ("application/trig", "trig"),
-    "ttl": ("text/turtle", "ttl"),
-    "jsonld": ("application/ld+json", "jsonld"),
+#: Each format's writer, media type and file extension.
+_DUMPS: dict[DumpFormat, tuple[Callable[[StoreAPI, IO[bytes]], None], str, str]] = {
+    DumpFormat.nq: (_nq, "application/n-quads", "nq"),
+    DumpFormat.trig: (_trig, "application/trig", "trig"),
+    DumpFormat.ttl: (_ttl, "text/turtle", "ttl"),
+    DumpFormat.jsonld: (_jsonld, "application/ld+json", "jsonld"),
 }
+EXPORTERS: dict[str, Callable[[StoreAPI, IO[bytes]], None]] = {f.value: w for f, (w, _, _) in _DUMPS.items()}
+#: Each format's media type and file extension.
+DUMP_FILES: dict[str, tuple[str, str]] = {f.value: (media, ext) for f, (_, media, ext) in _DUMPS.items()}
 
 
 def dump_name(fmt: str, day: date) -> DownloadName:
