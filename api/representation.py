@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote
 
 import rdflib
 from fastapi import Query, Request
@@ -78,7 +78,7 @@ class VaryByAccept:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or not scope["path"].startswith("/api/")
-                or b"format=" in scope.get("query_string", b"")):
+                or "format" in parse_qs(scope.get("query_string", b"").decode("latin-1"))):
             await self.app(scope, receive, send)
             return
 

@@ -30,6 +30,8 @@ def test_an_answer_chosen_by_accept_says_it_varies_by_accept(make_client: Client
             assert "accept-encoding" in _vary(r)  # what the compression says is kept
     named = client.get(path, params={**params, "format": "csv"}, headers={"Accept": "application/json"})
     assert named.headers["content-type"].startswith("text/csv") and "accept" not in _vary(named)
+    other = client.get(path, params={**params, "xformat": "csv"}, headers={"Accept": "text/csv"})
+    assert other.headers["content-type"].startswith("text/csv") and "accept" in _vary(other)  # not format=
 
 
 def test_a_browser_refusing_html_gets_the_error_as_json(make_client: Client) -> None:
