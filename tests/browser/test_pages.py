@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import pyoxigraph as ox
 import pytest
 
 from kg import viz
@@ -301,7 +302,7 @@ def test_a_plan_with_the_area_box_left_empty_is_for_everywhere(open_page: Callab
 
 
 def test_the_sparql_editor_downloads_csv_a_spreadsheet_reads(open_page: Callable[..., Watched], tmp_path: Path) -> None:
-    """"Download CSV" gives the current tab's answer with a BOM (Excel on a Chinese system needs it)."""
+    """"Download" gives the current tab's answer with a BOM (Excel on a Chinese system needs it)."""
     w = open_page("/sparql", wait=".yasqe .CodeMirror")
     w.page.wait_for_function("() => window.Yasgui && document.querySelector('.yasqe .CodeMirror')")
     with w.page.expect_download() as caught:
@@ -453,3 +454,22 @@ def test_a_dashboard_whose_chart_library_did_not_arrive_says_so(browser: Any, li
         assert all(said in (b.text_content() or "") and b.is_visible() for b in boxes.all())
         assert page.locator("#card-area table").is_visible()
         assert not thrown, thrown
+
+
+def test_the_sparql_editor_downloads_a_construct_as_turtle(open_page: Callable[..., Watched], tmp_path: Path) -> None:
+    """"Download CSV" on a CONSTRUCT downloaded the endpoint's 406 (a JSON error) as a .csv file: a graph has no
+    table. It downloads the graph as Turtle now."""
+    construct = "CONSTRUCT { ?v a <https://w3id.org/dcpa/ontology#Village> } WHERE { ?v a " \
+                "<https://w3id.org/dcpa/ontology#Village> } LIMIT 3"
+    w = open_page("/sparql", wait=".yasqe .CodeMirror")
+    w.page.wait_for_function("() => window.Yasgui && document.querySelector('.yasqe .CodeMirror')")
+    w.page.evaluate("q => [...document.querySelectorAll('.CodeMirror')].find(e => e.offsetParent).CodeMirror"
+                    ".setValue(q)", construct)
+    with w.page.expect_download() as caught:
+        w.page.click("#csv-download")
+    path = tmp_path / "answer"
+    caught.value.save_as(str(path))
+    assert caught.value.suggested_filename.endswith(".ttl")
+    triples = list(ox.parse(path.read_bytes(), ox.RdfFormat.TURTLE))
+    assert len(triples) == 3 and all(t.object.value.endswith("#Village") for t in triples)
+    w.check(LOCAL)

@@ -53,11 +53,17 @@
   yasgui.on("tabSelect", function () { setTimeout(nameFields, 0); });
   box.addEventListener("focusin", nameFields);
 
-  // "Download CSV": the current tab's query through the endpoint, as CSV for a spreadsheet (BOM, formulas escaped).
+  // "Download": the current tab's query through the endpoint, as CSV for a spreadsheet (BOM, formulas escaped); a
+  // CONSTRUCT or DESCRIBE, which has no table, as Turtle (it downloaded the endpoint's 406, as JSON, named .csv).
   document.getElementById("csv-download").addEventListener("click", function (ev) {
     var tab = yasgui.getTab();
     var query = tab ? tab.getQuery() : "";
     if (!query) { ev.preventDefault(); return; }
-    this.href = "/sparql?format=spreadsheet&query=" + encodeURIComponent(query);
+    var yasqe = tab.getYasqe ? tab.getYasqe() : null;
+    var form = yasqe && yasqe.getQueryType ? String(yasqe.getQueryType() || "").toUpperCase() : "";
+    var graph = form === "CONSTRUCT" || form === "DESCRIBE";
+    var params = new URLSearchParams({ format: graph ? "ttl" : "spreadsheet", query: query });
+    this.href = "/sparql?" + params.toString();
+    this.setAttribute("download", graph ? "sparql-results.ttl" : "sparql-results.csv");
   });
 })();
