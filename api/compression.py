@@ -72,7 +72,7 @@ class Compression:
                 elif message["status"] == 304 and _revalidates_compressed(asked, headers):
                     # the compressed copy's tag, as its 200 had (RFC 9110 15.4.5), and what it varies by
                     message = {**message, "headers": [*_weak_etag([(k, v) for k, v in headers if k.lower() != b"vary"]),
-                                                      (b"vary", _vary(headers))]}
+                                                      (b"vary", vary_with(headers, b"Accept-Encoding"))]}
             await send(message)
 
         await self.gzip(scope, receive, weakened)
@@ -108,6 +108,8 @@ def _revalidates_compressed(asked: bytes, headers: list[tuple[bytes, bytes]]) ->
     return etag is not None and not etag.startswith(b"W/") and b"W/" + etag in [t.strip() for t in asked.split(b",")]
 
 
-def _vary(headers: list[tuple[bytes, bytes]]) -> bytes:
+def vary_with(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes:
+    """The ``Vary`` value of ``headers`` with ``name`` added when it is not there yet (every ``Vary`` header merged):
+    what an answer varies by, as a cache between reads it."""
     said = [v.strip() for k, value in headers if k.lower() == b"vary" for v in value.split(b",") if v.strip()]
-    return b", ".join([*said, *([] if any(v.lower() == b"accept-encoding" for v in said) else [b"Accept-Encoding"])])
+    return b", ".join([*said, *([] if any(v.lower() == name.lower() for v in said) else [name])])

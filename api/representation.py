@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kg.errors import InvalidParameter
 from kg.safetext import DownloadName, spreadsheet_file
 
+from .compression import vary_with
 from .qvalues import preferred
 from .sparql import jsonld_context
 
@@ -84,12 +85,9 @@ class VaryByAccept:
 
         async def varied(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"vary"]
-                said = [v.strip() for k, value in message.get("headers", []) if k.lower() == b"vary"
-                        for v in value.split(b",") if v.strip()]
-                if not any(v.lower() in (b"accept", b"*") for v in said):
-                    said.append(b"Accept")
-                message = {**message, "headers": [*headers, (b"vary", b", ".join(said))]}
+                said = message.get("headers", [])
+                message = {**message, "headers": [*((k, v) for k, v in said if k.lower() != b"vary"),
+                                                   (b"vary", vary_with(said, b"Accept"))]}
             await send(message)
 
         await self.app(scope, receive, varied)
