@@ -66,25 +66,25 @@ class Pipe(io.RawIOBase):
 
     def write(self, data: Any) -> int:
         chunk = bytes(data)
-        while True:
-            if self.gone.is_set():
-                raise _Gone
-            try:
-                self._chunks.put(chunk, timeout=0.5)
-                return len(chunk)
-            except queue.Full:
-                if time.monotonic() - self._last_read > self.idle_seconds:
-                    self.gone.set()
+        if not self._put(chunk):
+            raise _Gone
+        return len(chunk)
 
     def end(self) -> None:
         """The last chunk is written (or the writing failed): the reader stops after what it has."""
+        self._put(None)
+
+    def _put(self, item: bytes | None) -> bool:
+        """Hand ``item`` to the reader, waiting while it is ``AHEAD`` chunks behind; False when it is gone (or
+        has taken nothing for ``idle_seconds``)."""
         while not self.gone.is_set():
             try:
-                self._chunks.put(None, timeout=0.5)
-                return
+                self._chunks.put(item, timeout=0.5)
+                return True
             except queue.Full:
                 if time.monotonic() - self._last_read > self.idle_seconds:
                     self.gone.set()
+        return False
 
     def read_chunk(self) -> bytes | None:
         """The next chunk (blocking), None at the end."""
