@@ -152,9 +152,10 @@ class _Bilingual:
         return option
 
 
-class _Group(_Bilingual, TyperGroup):
-    """dcpa's commands, whose usage mistakes (found by Click before a command runs: reading the group's options and
-    naming the command, then the command's) are said Chinese first."""
+class Group(_Bilingual, TyperGroup):
+    """dcpa's commands (and a group of them under a name: ``dcpa ontology``, ``dcpa viz``), whose usage mistakes
+    (found by Click before a command runs: reading the group's options and naming the command, then the command's)
+    are said Chinese first."""
 
     def make_context(self, *args: Any, **kwargs: Any) -> Any:
         with _said_chinese_first():
@@ -169,11 +170,8 @@ class Command(_Bilingual, TyperCommand):
     """A dcpa command (``@app.command(cls=Command)``): its help drawn in both languages."""
 
 
-#: A group of dcpa's commands under a name (``dcpa ontology``, ``dcpa viz``).
-Group = _Group
-
 app = typer.Typer(
-    cls=_Group,
+    cls=Group,
     name="dcpa",
     help=(
         "公共图书馆数字文化扶贫知识图谱 / Knowledge graph for digital cultural poverty alleviation by public libraries."
