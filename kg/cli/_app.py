@@ -232,8 +232,13 @@ def _write_file(output: Path, data: bytes) -> None:
     try:
         output.write_bytes(data)
     except OSError as e:
-        raise usage(f"无法写入 {output}：{e.strerror}", f"cannot write {output}: {e.strerror}") from None
+        raise cannot_write(output, e) from None
     wrote(output)
+
+
+def cannot_write(output: Path, e: OSError) -> typer.BadParameter:
+    """The usage mistake of a file ``-o`` names that cannot be written (a missing folder, no permission)."""
+    return usage(f"无法写入 {output}：{e.strerror}", f"cannot write {output}: {e.strerror}")
 
 
 def _stdout_is_a_file() -> bool:
@@ -377,7 +382,7 @@ LangOption = Annotated[str, typer.Option("--lang", callback=_language,
                                          help=f"标签语言：{' 或 '.join(LANGS)} / Language of labels: "
                                               f"{' or '.join(LANGS)}.")]
 
-__all__ = ["app", "Command", "Group", "main",
+__all__ = ["app", "Command", "Group", "main", "cannot_write",
            "err", "fail", "usage", "wrote", "labelled", "parse_day", "emit_rows", "render_table",
            "write_json", "FormatOption", "LangOption", "OutputOption"]
 

@@ -16,6 +16,7 @@ from ._app import (
     Command,
     FormatOption,
     app,
+    cannot_write,
     emit_rows,
     err,
     fail,
@@ -270,7 +271,7 @@ def export_cmd(
                 with replacing(output, mode=shared_mode()) as f:  # refused or cut short: no file, not a torn one
                     export(store, fmt, f)
             except OSError as e:
-                raise usage(f"无法写入 {output}：{e.strerror}", f"cannot write {output}: {e.strerror}") from None
+                raise cannot_write(output, e) from None
             wrote(output)
     except DcpaError as e:
         raise fail(e) from e
