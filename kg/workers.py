@@ -608,6 +608,10 @@ class PoolState:
     path: str
     network: str | None
     answered: int  # calls a worker answered (results and errors alike) since the pool started
+    #: workers that ended without the pool ending them (a crash, the OOM killer, a kill from outside), since it
+    #: started. Why not compare pids: a worker also leaves when the pool replaces it on purpose, after a deadline
+    #: or after a task that ran past SLOW_AFTER (niced), which a loaded machine makes of any query.
+    died: int = 0
 
     @property
     def pids(self) -> tuple[int, ...]:
@@ -659,6 +663,7 @@ class WorkerPool:
         self._spawn_error: DcpaError | None = None
         self._network: str | None = None
         self._answered = 0
+        self._died = 0
         # Every worker holds the reading end; only this process holds the writing end (see _watch).
         self._lifeline = self._ctx.Pipe(duplex=False)
         # One thread per call in flight (running or waiting for a worker); they only wait on pipes.
@@ -744,6 +749,7 @@ class WorkerPool:
                 path=self._path,
                 network=self._network,
                 answered=self._answered,
+                died=self._died,
             )
 
     def wait_until(self, ready: Callable[[PoolState], bool], *, timeout: float) -> PoolState:
@@ -785,6 +791,7 @@ class WorkerPool:
                         worker = self._idle.pop()  # the most recently used: its caches are warm
                         if exited(worker.pid) or not worker.proc.is_alive():  # died idle (killed from outside)
                             self._procs.discard(worker.proc)
+                            self._died += 1
                             worker.dead = True
                             worker.conn.close()
                             continue
@@ -848,6 +855,8 @@ class WorkerPool:
             return _shutting_down()
         if killed_by_us or job.cancelled:
             return query_timeout(job.deadline.seconds)
+        with self._cond:
+            self._died += 1
         # A failed allocation under RLIMIT_AS aborts (Rust and C++ both call abort()).
         if code == -signal.SIGABRT:
             return self._memory_error()

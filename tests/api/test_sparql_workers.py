@@ -164,8 +164,9 @@ def test_queries_too_deep_for_the_engine_are_refused_and_the_largest_accepted_ru
             r = httpx.post(url, data={"query": hostile(kind, largest_accepted(kind))}, timeout=60)
             assert r.status_code == 200, (kind, r.text)
         after = at_rest(pool)
-        assert set(before.pids) <= set(after.pids)
-        assert pool.state().answered >= before.answered + len(CRASHED_AT)
+        # no worker died (one that ran past SLOW_AFTER on a loaded machine is replaced on purpose: not a death)
+        assert after.died == before.died
+        assert after.answered >= before.answered + len(CRASHED_AT)
 
 
 def test_four_hostile_queries_do_not_hold_up_health_or_a_point_lookup(tmp_path: Path) -> None:

@@ -120,6 +120,19 @@ def test_a_query_past_its_deadline_is_killed_and_replaced(pool: WorkerPool) -> N
     assert busy not in after.pids and len(after.idle) >= 2
     assert count(pool) == 600
     assert set(before.pids) - {busy} <= set(after.pids)  # the others were kept
+    assert after.died == before.died  # ended by the pool: not counted as a death
+
+
+def test_a_worker_dying_at_work_is_counted_and_its_caller_told(pool: WorkerPool) -> None:
+    before = ready(pool)
+    call = Background(pool.run, "kg.store:Store.select", HOSTILE_COUNT, timeout=60)
+    busy = pool.wait_until(lambda s: len(s.busy) == 1, timeout=30).busy[0]
+    os.kill(busy, signal.SIGSEGV)  # as the engine's stack overflow did (api.sparql_scan)
+    call.join()
+    assert isinstance(call.error, StoreError) and "exit code" in call.error.message
+    after = ready(pool)
+    assert after.died == before.died + 1 and busy not in after.pids
+    assert count(pool) == 600
 
 
 def test_idle_workers_killed_from_outside_are_passed_over(pool: WorkerPool) -> None:
