@@ -128,25 +128,33 @@ def test_the_pool_runs_library_functions_for_the_json_api(tmp_path: Path) -> Non
         assert [row["severity"] for row in result.rows] == [4, 3]
 
 
+#: What the hostile sort takes within its second. Its memory grows in steps (measured: 46 MB over the worker's
+#: own at the first, on a loaded machine; 1.5 GB in the second on a quiet one), so the first step must count.
+TOOK = 40 * 2**20
+
+
 def test_a_hostile_sort_gets_503_its_worker_is_killed_and_memory_returns(tmp_path: Path) -> None:
     # No memory ceiling: the deadline alone stops the sort (at most ~1.5 GB a second on this machine);
     # one second, so that the worker is not niced (SLOW_AFTER) before it has taken its memory.
     with served(tmp_path, query_timeout=1.0, query_memory_mb=0) as (url, pool):
-        before = at_rest(pool)
-        rss_before = {pid: process_rss(pid) for pid in before.pids}
-        hostile = Request(url, HOSTILE_SORT)
-        busy = pool.wait_until(lambda s: len(s.busy) == 1, timeout=30).busy[0]
-        peak = 0
-        while hostile.thread.is_alive():  # sample the worker's memory until the answer comes
-            peak = max(peak, process_rss(busy))
-            hostile.thread.join(0.02)
-        r = hostile.join()
-        assert r.status_code == 503
-        assert r.json()["error"]["code"] == "query_timeout" and "1 s" in r.json()["error"]["message"]
-        assert not alive(busy)
-        after = at_rest(pool)
-        assert busy not in after.pids
-        assert peak > rss_before[busy] + 64 * 2**20  # the sort really took memory…
+        for _ in range(3):  # on a loaded machine the worker may get too little of its second to take the memory
+            before = at_rest(pool)
+            rss_before = {pid: process_rss(pid) for pid in before.pids}
+            hostile = Request(url, HOSTILE_SORT)
+            busy = pool.wait_until(lambda s: len(s.busy) == 1, timeout=30).busy[0]
+            peak = 0
+            while hostile.thread.is_alive():  # sample the worker's memory until the answer comes
+                peak = max(peak, process_rss(busy))
+                hostile.thread.join(0.02)
+            r = hostile.join()
+            assert r.status_code == 503
+            assert r.json()["error"]["code"] == "query_timeout" and "1 s" in r.json()["error"]["message"]
+            assert not alive(busy)
+            after = at_rest(pool)
+            assert busy not in after.pids
+            if peak > rss_before[busy] + TOOK:
+                break
+        assert peak > rss_before[busy] + TOOK  # the sort really took memory…
         assert sum(process_rss(p) for p in after.pids) < sum(rss_before.values()) + 32 * 2**20  # …and it is back
         assert count(url, needs()) == 3
 
@@ -221,8 +229,8 @@ def test_a_worker_opening_the_store_during_a_write_answers_no_query_of_the_deriv
         assert r.status_code == 503 and r.json()["error"]["code"] == "store_busy", r.text
         assert int(r.headers["retry-after"]) > 0 and "write" in r.json()["error"]["message"]
         assert count(url, needs(f"FROM <{SYNTHETIC}>")) == 3
-        assert httpx.get(url, params={"query": needs(), "named-graph-uri": DERIVED}).status_code == 503
-        r = httpx.get(url.replace("/sparql", "/api/queries/needs_of_village"), params={"village": VILLAGE})
+        assert httpx.get(url, params={"query": needs(), "named-graph-uri": DERIVED}, timeout=60).status_code == 503
+        r = httpx.get(url.replace("/sparql", "/api/queries/needs_of_village"), params={"village": VILLAGE}, timeout=60)
         assert r.status_code == 503 and int(r.headers["retry-after"]) > 0  # the catalogue's refusal, from a worker
         store.update(marker.delete())
         pool.data_changed()  # the write has ended
@@ -236,14 +244,14 @@ def test_a_write_is_seen_by_the_next_query(tmp_path: Path) -> None:
         health = url.replace("/sparql", "/health")
         assert count(url, needs()) == 3
         answered = pool.state().answered
-        quads = httpx.get(health).json()["quads"]  # counted in a worker (4M quads hold the GIL ~0.5 s)…
-        assert httpx.get(health).json()["quads"] == quads
+        quads = httpx.get(health, timeout=60).json()["quads"]  # counted in a worker (4M quads hold the GIL ~0.5 s)…
+        assert httpx.get(health, timeout=60).json()["quads"] == quads
         assert pool.state().answered == answered + 1  # …once until the next write
         r = httpx.post(url.replace("/sparql", "/api/needs"), json=NEED, headers=AUTH, timeout=60)
         assert r.status_code == 201, r.text
         assert count(url, needs()) == 4
         assert pool.state().version > 0
-        assert httpx.get(health).json()["quads"] > quads
+        assert httpx.get(health, timeout=60).json()["quads"] > quads
 
 
 def _raw_request(method: str, query: str) -> bytes:
