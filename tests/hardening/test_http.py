@@ -330,7 +330,7 @@ def test_headers_sent_a_byte_at_a_time_are_408(live: Live):
 def test_slow_headers_of_a_second_request_on_a_kept_alive_connection_are_408(live: Live):
     with connect(live) as s:
         s.sendall(request_head("GET", "/health", {}))
-        first = read_answer_keep(s)
+        first, _ = read_answer_keep(s)
         assert first == 200
         head = request_head("GET", "/health", {"User-Agent": "x" * 2000})
         sender = Trickle(s, head)
@@ -342,8 +342,8 @@ def test_slow_headers_of_a_second_request_on_a_kept_alive_connection_are_408(liv
     assert sender.sent < len(head)
 
 
-def read_answer_keep(sock: socket.socket) -> int:
-    """Read one answer without waiting for the connection to close; its status."""
+def read_answer_keep(sock: socket.socket) -> tuple[int, bytes]:
+    """Read one answer without waiting for the connection to close; its status and body."""
     data = b""
     while b"\r\n\r\n" not in data:
         data += sock.recv(65536)
@@ -353,7 +353,7 @@ def read_answer_keep(sock: socket.socket) -> int:
     )
     while len(body) < length:
         body += sock.recv(65536)
-    return int(head.split()[1])
+    return int(head.split()[1]), body[:length]
 
 
 class Flood(threading.Thread):
@@ -428,6 +428,19 @@ def test_a_malformed_request_is_400_in_the_json_shape(live: Live, zh_first: Call
     assert answer.error()["code"] == "bad_request"
     zh_first(answer.error()["message"], "the request is not valid HTTP/1.1: the server cannot read it")
     zh_first(answer.error()["hint"], "check the request line and the headers")
+
+
+def test_a_url_typed_in_chinese_into_a_shell_is_read_as_a_browser_sends_it(live: Live):
+    """curl sends what is typed: raw UTF-8 in the request line, which the HTTP parser refused with 400. It is read
+    as its percent-encoding, on every request of a kept-alive connection, and the query gets the text as typed."""
+    query = 'SELECT ?x WHERE { BIND("新民村" AS ?x) }'
+    with connect(live) as s:
+        for _ in range(2):
+            s.sendall(f"GET /sparql?query={query.replace(' ', '%20')} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      "Accept: application/sparql-results+json\r\n\r\n".encode())
+            status, body = read_answer_keep(s)
+            assert status == 200, body
+            assert json.loads(body)["results"]["bindings"] == [{"x": {"type": "literal", "value": "新民村"}}]
 
 
 def test_a_fast_client_is_not_disturbed(live: Live):
