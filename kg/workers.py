@@ -139,6 +139,11 @@ def _shutting_down() -> StoreError:
 _CURRENT: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar("dcpa_deadline", default=None)
 
 
+#: The seconds the calls of a ``ClientSlots.hold`` block waited for a free worker (the pool adds to it): what the
+#: client's time budget does not charge, since waiting used no worker.
+_WAITED: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("dcpa_waited", default=None)
+
+
 def current_deadline() -> Deadline | None:
     """The deadline of the task running now (in a worker process or a runner thread), if any."""
     return _CURRENT.get()
@@ -295,7 +300,8 @@ class ClientSlots:
     Why a time budget too: within its limit a client could keep half the workers busy for ever (three 10 s
     queries, again and again). As Wikidata's query service does (60 s of query time a minute, 120 at once), a
     client may use ``seconds_a_minute`` seconds of calls a minute on average and twice that at once: each call's
-    time is counted when it ends, its debt comes back at ``seconds_a_minute`` a minute, and a client whose debt
+    time, less what it waited for a free worker (behind other clients' queries), is counted when it ends, its debt
+    comes back at ``seconds_a_minute`` a minute, and a client whose debt
     is past twice that is refused until it is back to it (``Retry-After``: when).
     """
 
@@ -329,16 +335,20 @@ class ClientSlots:
                         del self._running[client]
                     raise query_time_used(self.seconds_a_minute, over * 60 / self.seconds_a_minute)
             ends.append(end)
+        waited = [0.0]
+        token = _WAITED.set(waited)
         try:
             yield
         finally:
+            _WAITED.reset(token)
             with self._lock:
                 ends.remove(end)
                 if not ends:
                     del self._running[client]
                 if self.seconds_a_minute is not None:
                     now = self._clock()
-                    self._debt[client] = (self._debt_locked(client, now) + (now - start), now)
+                    used = max(0.0, now - start - waited[0])
+                    self._debt[client] = (self._debt_locked(client, now) + used, now)
                     if len(self._debt) > 4096:  # many clients (a crawler's addresses): forget those with none left
                         for other in list(self._debt):
                             self._debt_locked(other, now)
@@ -625,6 +635,7 @@ class _Job:
         self.deadline = deadline
         self.worker: _Worker | None = None
         self.cancelled = False
+        self.waited = _WAITED.get()  # made where the call is made: in its client's hold, if any
 
 
 class WorkerPool:
@@ -778,6 +789,13 @@ class WorkerPool:
             self._release(worker)
 
     def _acquire(self, job: _Job) -> _Worker:
+        asked = time.monotonic()
+        worker = self._take(job)
+        if job.waited is not None:
+            job.waited[0] += time.monotonic() - asked
+        return worker
+
+    def _take(self, job: _Job) -> _Worker:
         with self._cond:
             self._start_locked()
             self._waiting += 1

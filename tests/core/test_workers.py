@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from api.testing import run_async, wait_for
 from kg.errors import QueryError, QueryMemoryLimit, QueryTimeout, StoreError
 from kg.procs import alive, process_rss
 from kg.store import Store
-from kg.workers import PoolState, ThreadRunner, WorkerPool, runner_for
+from kg.workers import ClientSlots, PoolState, ThreadRunner, WorkerPool, runner_for
 
 from .conftest import Place, load_fixture
 
@@ -133,6 +134,26 @@ def test_a_worker_dying_at_work_is_counted_and_its_caller_told(pool: WorkerPool)
     after = ready(pool)
     assert after.died == before.died + 1 and busy not in after.pids
     assert count(pool) == 600
+
+
+def test_a_client_s_time_budget_is_not_charged_for_waiting_behind_others(store_dir: Path) -> None:
+    """A client whose query waits for the one worker (busy with another's query) used no worker meanwhile: its
+    budget (``ClientSlots``, DCPA_CLIENT_QUERY_SECONDS) is charged for the query, not for the wait."""
+    one = WorkerPool(store_dir, min_workers=1, max_workers=1, memory_mb=2048)
+    one.start(wait=60)
+    try:
+        slots = ClientSlots(None, seconds_a_minute=60)
+        other = Background(one.run, "kg.store:Store.select", HOSTILE_COUNT, timeout=3.0)
+        one.wait_until(lambda s: len(s.busy) == 1, timeout=30)
+        start = time.monotonic()
+        with slots.hold("waiting client", 60):
+            assert count(one, timeout=60) == 600  # waits until the other's deadline frees the worker
+        took = time.monotonic() - start
+        other.join()
+        assert isinstance(other.error, QueryTimeout)
+        assert slots.used("waiting client") < took / 2
+    finally:
+        one.close()
 
 
 def test_idle_workers_killed_from_outside_are_passed_over(pool: WorkerPool) -> None:
@@ -320,11 +341,16 @@ def test_a_rebuild_by_the_server_switches_the_workers_to_the_new_version(
 
     monkeypatch.setattr(kg.build, "build_into", build_into)
     needs = {"query": "SELECT (COUNT(?n) AS ?c) WHERE { ?n a dcpa:Need }"}
-    with TestClient(create_app(place.settings)) as client:
+    # 60 s, not the default 10: a worker started by a fork server that another test's pool began imports the SPARQL
+    # module on its first query (seconds on a loaded machine), and the rebuild replaces every worker
+    settings = place.settings.model_copy(update={"query_timeout": 60.0})
+    with TestClient(create_app(settings)) as client:
         pool = client.app.state.query_runner  # type: ignore[attr-defined]
         served = client.app.state.served  # type: ignore[attr-defined]
         assert isinstance(pool, WorkerPool) and pool in client.app.state.store_listeners  # type: ignore[attr-defined]
-        assert client.get("/sparql", params=needs).json()["results"]["bindings"][0]["c"]["value"] == "3"
+        r = client.get("/sparql", params=needs)
+        assert r.status_code == 200, r.text
+        assert r.json()["results"]["bindings"][0]["c"]["value"] == "3"
         old_version, old_workers = place.current(), ready(pool).pids
         served.build(force=True)
         assert place.current() != old_version
