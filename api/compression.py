@@ -81,10 +81,11 @@ class Compression:
 def takes_gzip(accept_encoding: str) -> bool:
     """Whether an ``Accept-Encoding`` value takes gzip: named (or ``x-gzip``), else by ``*``, with a q-value
     above 0 (RFC 9110 12.5.3, read by ``api.qvalues``); the most specific entry decides (``*;q=0, gzip`` takes it,
-    ``*, gzip;q=0`` not)."""
+    ``*, gzip;q=0`` not); and not below ``identity`` where the client names it (``identity;q=1, gzip;q=0.5``:
+    the plain bytes are preferred)."""
     quality = dict(weighted(accept_encoding))  # the last of a coding named twice, as before
     q = next((quality[n] for n in ("gzip", "x-gzip", "*") if n in quality), 0.0)
-    return q > 0
+    return q > 0 and q >= quality.get("identity", 0.0)
 
 
 async def gzipped(body: bytes, level: int) -> bytes:

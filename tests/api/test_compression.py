@@ -89,6 +89,9 @@ def test_a_revalidated_compressed_file_keeps_its_tag(make_client: Callable[..., 
     ("gzip", True), ("GZIP;Q=0.5", True), ("*", True), ("*;q=0, gzip;q=0.1", True), ("identity;q=0, x-gzip", True),
     # read by the one reader of q-values (api.qvalues), as /sparql reads Accept: spaces around ";" and "="
     ("gzip ; q = 0", False), ("gzip;q= 0, *;q =0", False), ("gzip ;q = 0.5", True), ("gzip;q=high", False),
+    # a stated preference for the plain bytes (identity above gzip) is followed; a tie or less takes gzip
+    ("identity;q=1, gzip;q=0.5", False), ("gzip;q=0.5, identity", False), ("identity;q=0.5, gzip", True),
+    ("gzip, identity", True),
 ])
 def test_a_client_refusing_gzip_gets_the_bytes_as_they_are(make_client: Callable[..., TestClient],
                                                              accept_encoding: str, compressed: bool) -> None:
