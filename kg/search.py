@@ -341,7 +341,9 @@ class Index:
         self.pinyin: list[tuple[list[str], Ids]] = []
         pinyin_exact: dict[str, list[int]] = {}
         for column in (5, 6):  # full spellings, then initials
-            pairs = sorted((str(k), i) for i, e in enumerate(entries) for k in e[column] if k)
+            # ü is v in the keys (lvshun); typed as u too (lushun), where no keyboard has ü
+            pairs = sorted({(v, i) for i, e in enumerate(entries) for k in e[column] if k
+                            for v in (str(k), str(k).replace("v", "u"))})
             self.pinyin.append(([k for k, _ in pairs], np.array([i for _, i in pairs], dtype=np.int64)))
             for k, i in pairs:
                 pinyin_exact.setdefault(k, []).append(i)
@@ -445,6 +447,19 @@ def searchable(text: str) -> str:
     return fold(text).replace("'", "").replace("’", "")
 
 
+def toneless(term: str) -> str:
+    """Pinyin as the index keys it: tone marks dropped and ü written v (Xīnmín → xinmin, lǚ → lv), as copied from a
+    dictionary or typed on a keyboard that has them. Marks on Latin letters only: a Chinese name stays as it is."""
+    out: list[str] = []
+    for ch in unicodedata.normalize("NFD", term):
+        if unicodedata.combining(ch) and out and out[-1].isascii():
+            if ch == "\u0308" and out[-1] in "uU":
+                out[-1] = "v"
+            continue
+        out.append(ch)
+    return unicodedata.normalize("NFC", "".join(out))
+
+
 def normalise(q: str) -> list[str]:
     """The terms of a query, folded, split at spaces and commas (apostrophes of pinyin dropped); read as typed
     (``kg.safetext.typed``): a zero-width space pasted with a name from a chat found nothing."""
@@ -492,7 +507,7 @@ def search(store: StoreAPI, q: str, *, levels: Iterable[AreaLevel] | None = None
 
 def _search(store: StoreAPI, q: str, levels: Iterable[AreaLevel] | None, limit: int, offset: int,
             only: Iterable[str] | None, excluding: Iterable[str] | None) -> Found:
-    terms = normalise(q)
+    terms = [toneless(t) for t in normalise(q)]
     ix = index_of(store)
     if len(terms) > 1 and all(t.isascii() and t.isalpha() for t in terms) and len(ix.term_matches("".join(terms))[0]):
         terms = ["".join(terms)]  # pinyin written in syllables: "shen yang" is shenyang

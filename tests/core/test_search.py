@@ -100,6 +100,14 @@ def test_pinyin_full_initials_and_the_readings_of_place_names(liaoning: Store) -
     assert "长海县" in names(search(liaoning, "changhai"))
 
 
+def test_pinyin_typed_with_tone_marks_or_with_u_for_u_umlaut(liaoning: Store) -> None:
+    """Pinyin copied from a dictionary carries its tones (xīnmín), and 旅 is lü, typed lv or lu: each found nothing."""
+    assert names(search(liaoning, "Xīnmín Shì", levels=[AreaLevel.county])) == ["新民市"]
+    assert names(search(liaoning, "Shěnyáng", levels=[AreaLevel.city])) == ["沈阳市"]
+    for typed in ("lüshunkou", "lvshunkou", "lushunkou", "LÜSHÙNKǑU"):
+        assert "旅顺口区" in names(search(liaoning, typed, levels=[AreaLevel.county])), typed
+
+
 def test_further_words_narrow_by_place(liaoning: Store) -> None:
     everywhere = search(liaoning, "新民村", levels=[AreaLevel.village], limit=100)
     shenbei = search(liaoning, "新民村 沈北", levels=[AreaLevel.village])
