@@ -104,6 +104,8 @@ _POLYPHONES = {
 _GENERIC = ("满族蒙古族自治县", "蒙古族自治县", "满族自治县", "朝鲜族乡", "满族乡", "蒙古族乡", "自治县", "经济开发区",
             "开发区", "街道", "社区", "新区", "省", "市", "区", "县", "旗", "镇", "乡", "村", "场", "屯")
 _MAX_QUERY_TERMS = 4
+#: Dashes that split a code into groups (folded: a full-width dash is already "-")
+_DASHES = str.maketrans("", "", "-‐‑‒–—")
 #: How a hit matched, best first (the ranking's first key); "all": there was no query.
 _MATCHES = ("exact", "prefix", "contains", "all")
 
@@ -508,6 +510,8 @@ def search(store: StoreAPI, q: str, *, levels: Iterable[AreaLevel] | None = None
 def _search(store: StoreAPI, q: str, levels: Iterable[AreaLevel] | None, limit: int, offset: int,
             only: Iterable[str] | None, excluding: Iterable[str] | None) -> Found:
     terms = [toneless(t) for t in normalise(q)]
+    if terms and all(t.translate(_DASHES).isdigit() for t in terms):
+        terms = ["".join(t.translate(_DASHES) for t in terms)]  # a code as printed, in groups: 210113 014, 210113-014
     ix = index_of(store)
     if len(terms) > 1 and all(t.isascii() and t.isalpha() for t in terms) and len(ix.term_matches("".join(terms))[0]):
         terms = ["".join(terms)]  # pinyin written in syllables: "shen yang" is shenyang

@@ -65,6 +65,14 @@ def test_code_prefix_and_exact_code(liaoning: Store) -> None:
     assert one.total == 1 and one.hits[0].place.name == "水源地社区"
 
 
+def test_a_code_written_in_groups_with_spaces_or_dashes(liaoning: Store) -> None:
+    """Codes are printed in groups (2101 13 014, 210113-014-215): as typed from paper they found nothing."""
+    whole = [h.place.code for h in search(liaoning, "210113014").hits]
+    assert whole and whole[0] == "210113014"
+    for typed in ("210113 014", "21 01 13 014", "210113-014", "２１０１１３－０１４", "210113–014"):
+        assert [h.place.code for h in search(liaoning, typed).hits] == whole, typed
+
+
 def test_names_with_latin_letters_digits_and_full_width_brackets(liaoning: Store) -> None:
     assert "IT家园社区居委会" in names(search(liaoning, "IT家园"))
     assert "IT家园社区居委会" in names(search(liaoning, "itjiayuan"))
