@@ -517,10 +517,22 @@ def _search(store: StoreAPI, q: str, levels: Iterable[AreaLevel] | None, limit: 
         terms = ["".join(terms)]  # pinyin written in syllables: "shen yang" is shenyang
     wanted = sorted({AreaLevel(lv) for lv in levels} if levels else set(AreaLevel), key=_LEVELS.index)
     spans = (np.array([ix.level_start[lv] for lv in wanted]), np.array([ix.level_end[lv] for lv in wanted]))
-    narrow = [ix.inside(t) for t in terms[1:]]
     only_ids = None if only is None else ix.ids_of(only)
     excluded = None if excluding is None else ix.ids_of(excluding)
+    found = _ranked(ix, terms, spans, only_ids, excluded, limit, offset)
+    # An address names the largest area first (沈阳 沈北 新民村): when the first word as the name finds nothing, the
+    # last, then the others, each inside the areas the rest name
+    for k in [*range(len(terms) - 1, 0, -1)] if not found.total else []:
+        again = _ranked(ix, [terms[k], *terms[:k], *terms[k + 1:]], spans, only_ids, excluded, limit, offset)
+        if again.total:
+            return again
+    return found
 
+
+def _ranked(ix: Index, terms: list[str], spans: tuple[np.ndarray, np.ndarray], only_ids: Ids | None,
+            excluded: Ids | None, limit: int, offset: int) -> Found:
+    """One page of the areas the first term names inside the areas the further terms name, ranked."""
+    narrow = [ix.inside(t) for t in terms[1:]]
     if terms:
         ids, rank = ix.term_matches(terms[0])
     else:  # no query: every area of the levels asked, in rank order

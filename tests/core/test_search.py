@@ -125,6 +125,15 @@ def test_further_words_narrow_by_place(liaoning: Store) -> None:
     assert search(liaoning, "新民村 没有这个地方").total == 0
 
 
+def test_further_words_in_the_order_of_an_address_largest_first(liaoning: Store) -> None:
+    """An address names the city, the county, then the village (沈阳 沈北 新民村): so typed, it found nothing."""
+    name_first = [h.place.code for h in search(liaoning, "新民村 沈北", levels=[AreaLevel.village]).hits]
+    assert name_first
+    for typed in ("沈北 新民村", "沈阳 沈北 新民村", "shenbei xinmin", "沈阳 新民村 沈北"):
+        assert [h.place.code for h in search(liaoning, typed, levels=[AreaLevel.village]).hits] == name_first, typed
+    assert search(liaoning, "沈北 没有这个地方").total == 0
+
+
 def test_levels_paging_and_no_query(liaoning: Store) -> None:
     villages = search(liaoning, "村", levels=[AreaLevel.village], limit=10)
     assert all(h.place.level == AreaLevel.village for h in villages.hits)
@@ -155,11 +164,16 @@ def test_total_is_every_area_whose_name_contains_the_text_inside_the_areas_named
     q = text if around is None else f"{text} {around}"
     found = search(liaoning, q, levels=[level] if level else None, limit=1000)
 
-    def inside(p: ks.Place) -> bool:
-        return around is None or any(ks.fold(around) in ks.fold(a.name) for a in ix.within(ix.id_of[p.code]))
+    def named(name: str, p: ks.Place) -> bool:
+        return ks.fold(name) in ks.fold(p.name)
 
-    expected = {p.code for p in ix.places
-                if ks.fold(text) in ks.fold(p.name) and (level is None or p.level == level) and inside(p)}
+    def matching(name: str, up: str | None) -> set[str]:
+        return {p.code for p in ix.places if named(name, p) and (level is None or p.level == level)
+                and (up is None or any(named(up, a) for a in ix.within(ix.id_of[p.code])))}
+
+    expected = matching(text, around)
+    if not expected and around is not None:  # read in the order of an address: the last word is the name
+        expected = matching(around, text)
     assert found.total == len(expected)
     assert {h.place.code for h in found.hits} <= expected
     if found.total <= 1000:
