@@ -36,6 +36,7 @@ import itertools
 import json
 import logging
 import os
+import re
 import tempfile
 import threading
 import unicodedata
@@ -191,6 +192,16 @@ def _generic(name: str) -> tuple[str, str]:
     return name, ""
 
 
+#: An autonomous county or ethnic township, as people say it: 岫岩满族自治县 is 岫岩县, 太平岭满族乡 太平岭乡
+_ETHNIC = re.compile(r"^(.{2,}?)(?:(?:满|蒙古|朝鲜|锡伯|回)族)+(自治县|乡)$")
+
+
+def _said(name: str) -> str | None:
+    """The name people use for an autonomous county or ethnic township (its nationalities left out), or None."""
+    m = _ETHNIC.match(name)
+    return None if m is None else m[1] + m[2][-1]
+
+
 def _is_han(ch: str) -> bool:
     return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
 
@@ -331,6 +342,7 @@ class Index:
         by_name = sorted((n, i) for i, n in enumerate(folded))
         self._name_keys, self._name_ids = [n for n, _ in by_name], np.array([i for _, i in by_name], dtype=np.int64)
         exact: dict[str, list[int]] = {}
+        aliases: dict[str, list[int]] = {}
         grams: dict[str, list[int]] = {}
         for i, p in enumerate(self.places):
             name = folded[i]
@@ -338,7 +350,12 @@ class Index:
                 exact.setdefault(n, []).append(i)
             for g in set(name) | {name[j: j + 2] for j in range(len(name) - 1)}:
                 grams.setdefault(g, []).append(i)  # ids come in order: each list is sorted and unique
+            if said := _said(fold(p.short)):
+                aliases.setdefault(said, []).append(i)
+                exact.setdefault(said, []).append(i)
         self.exact = {k: np.array(v, dtype=np.int64) for k, v in exact.items()}
+        #: the names people use that are not part of the official one (岫岩县 for 岫岩满族自治县)
+        self.aliases = {k: np.array(v, dtype=np.int64) for k, v in aliases.items()}
         self.grams = {g: np.array(v, dtype=np.int64) for g, v in grams.items()}
         self.pinyin: list[tuple[list[str], Ids]] = []
         pinyin_exact: dict[str, list[int]] = {}
@@ -417,6 +434,8 @@ class Index:
                     break
                 ids = np.intersect1d(ids, more, assume_unique=True)
             ids = np.array([i for i in ids.tolist() if term in self.folded[i]], dtype=np.int64)
+        if term in self.aliases:
+            ids = np.union1d(ids, self.aliases[term])
         rank = np.full(len(ids), 2, dtype=np.int8)
         if len(term) <= 2:  # vectorised: the first one or two characters of every name are kept apart
             rank[self._starts[len(term)][ids] == term] = 1

@@ -57,6 +57,16 @@ def test_larger_areas_rank_first_within_a_match(liaoning: Store) -> None:
     assert ks.short_name("朝阳居民委员会") == "朝阳社区" and ks.short_name("水源社区居民委员会") == "水源社区"
 
 
+def test_an_autonomous_county_or_township_by_the_name_people_use(liaoning: Store) -> None:
+    """Everyone says 岫岩县 for 岫岩满族自治县, 太平岭乡 for 太平岭满族乡: typed so, they found nothing."""
+    for typed, official in (("岫岩县", "岫岩满族自治县"), ("本溪县", "本溪满族自治县"), ("阜新县", "阜新蒙古族自治县"),
+                            ("太平岭乡", "太平岭满族乡")):
+        found = search(liaoning, typed)
+        assert found.hits[0].place.name == official and found.hits[0].match == "exact", typed
+    # and as a further word that narrows
+    assert all(h.within[2].name == "岫岩满族自治县" for h in search(liaoning, "村 岫岩县", limit=50).hits)
+
+
 def test_code_prefix_and_exact_code(liaoning: Store) -> None:
     found = search(liaoning, "2101", limit=3)
     assert found.hits[0].place.name == "沈阳市" and found.hits[0].match == "exact"
@@ -164,8 +174,8 @@ def test_total_is_every_area_whose_name_contains_the_text_inside_the_areas_named
     q = text if around is None else f"{text} {around}"
     found = search(liaoning, q, levels=[level] if level else None, limit=1000)
 
-    def named(name: str, p: ks.Place) -> bool:
-        return ks.fold(name) in ks.fold(p.name)
+    def named(name: str, p: ks.Place) -> bool:  # or by the name people use (岫岩县)
+        return ks.fold(name) in ks.fold(p.name) or ix.id_of[p.code] in ix.aliases.get(ks.fold(name), [])
 
     def matching(name: str, up: str | None) -> set[str]:
         return {p.code for p in ix.places if named(name, p) and (level is None or p.level == level)
