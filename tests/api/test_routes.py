@@ -61,8 +61,10 @@ def test_village_search_by_chinese_name_and_code_prefix(api: httpx.Client) -> No
 
 
 def test_village_search_by_pinyin_names_the_places_that_contain_it(api: httpx.Client) -> None:
-    found = api.get("/api/villages", params={"q": "liujiazi"}).json()
+    found = api.get("/api/villages", params={"q": "liujia"}).json()
     assert [v["code"] for v in found["items"]] == ["210123203201"] and found["items"][0]["match"] == "prefix"
+    # the name without its generic term (村) is the name
+    assert api.get("/api/villages", params={"q": "liujiazi"}).json()["items"][0]["match"] == "exact"
     hit = api.get("/api/villages", params={"q": "liujiazicun"}).json()["items"][0]
     assert hit["match"] == "exact" and hit["label"]["en"] == "Liujiazi Cun"
     assert [w["code"] for w in hit["within"]] == ["21", "2101", "210123", "210123203"]

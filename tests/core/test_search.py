@@ -67,6 +67,17 @@ def test_an_autonomous_county_or_township_by_the_name_people_use(liaoning: Store
     assert all(h.within[2].name == "岫岩满族自治县" for h in search(liaoning, "村 岫岩县", limit=50).hits)
 
 
+def test_a_name_without_its_generic_term_ranks_as_the_name(liaoning: Store) -> None:
+    """新民 is the name of 新民村 and 新民镇, not of 新民屯村: in characters or pinyin, 新民屯村 came first."""
+    for typed in ("新民", "xinmin"):
+        for level in (AreaLevel.village, AreaLevel.township):
+            found = search(liaoning, typed, levels=[level], limit=50)
+            shorts = [ks._generic(h.place.short)[0] for h in found.hits]
+            assert "新民" in shorts and shorts.index("新民") == 0, (typed, level)
+            assert shorts == sorted(shorts, key=lambda s: s != "新民"), (typed, level)
+            assert {h.match for h in found.hits if ks._generic(h.place.short)[0] == "新民"} == {"exact"}
+
+
 def test_code_prefix_and_exact_code(liaoning: Store) -> None:
     found = search(liaoning, "2101", limit=3)
     assert found.hits[0].place.name == "沈阳市" and found.hits[0].match == "exact"
