@@ -106,6 +106,10 @@ _POLYPHONES = {
 _GENERIC = ("满族蒙古族自治县", "蒙古族自治县", "满族自治县", "朝鲜族乡", "满族乡", "蒙古族乡", "自治县", "经济开发区",
             "开发区", "街道", "社区", "新区", "省", "市", "区", "县", "旗", "镇", "乡", "村", "场", "屯")
 _MAX_QUERY_TERMS = 4
+#: Generic terms of place names in English, as written after a name in pinyin, and their pinyin
+_ENGLISH_GENERIC = {"province": "sheng", "city": "shi", "county": "xian", "district": "qu", "town": "zhen",
+                    "township": "xiang", "subdistrict": "jiedao", "street": "jiedao", "village": "cun",
+                    "community": "shequ"}
 #: Dashes that split a code into groups (folded: a full-width dash is already "-")
 _DASHES = str.maketrans("", "", "-‐‑‒–—")
 #: How a hit matched, best first (the ranking's first key); "all": there was no query.
@@ -542,6 +546,7 @@ def _search(store: StoreAPI, q: str, levels: Iterable[AreaLevel] | None, limit: 
     if terms and all(t.translate(_DASHES).isdigit() for t in terms):
         terms = ["".join(t.translate(_DASHES) for t in terms)]  # a code as printed, in groups: 210113 014, 210113-014
     ix = index_of(store)
+    terms = _english_generic(ix, terms)
     if len(terms) > 1 and all(t.isascii() and t.isalpha() for t in terms) and len(ix.term_matches("".join(terms))[0]):
         terms = ["".join(terms)]  # pinyin written in syllables: "shen yang" is shenyang
     wanted = sorted({AreaLevel(lv) for lv in levels} if levels else set(AreaLevel), key=_LEVELS.index)
@@ -556,6 +561,19 @@ def _search(store: StoreAPI, q: str, levels: Iterable[AreaLevel] | None, limit: 
         if again.total:
             return again
     return found
+
+
+def _english_generic(ix: Index, terms: list[str]) -> list[str]:
+    """Pinyin followed by a generic term in English (Shenyang City, Xinmin Village) as the pinyin of both
+    (shenyangshi, xinmincun); the English word left out where that names nothing (Shenbei District: 沈北新区)."""
+    out: list[str] = []
+    for t in terms:
+        spelled = _ENGLISH_GENERIC.get(t)
+        if spelled is None or not out or not (out[-1].isascii() and out[-1].isalpha()):
+            out.append(t)
+        elif len(ix.term_matches(out[-1] + spelled)[0]):
+            out[-1] += spelled
+    return out
 
 
 def _ranked(ix: Index, terms: list[str], spans: tuple[np.ndarray, np.ndarray], only_ids: Ids | None,

@@ -137,6 +137,17 @@ def test_pinyin_typed_with_tone_marks_or_with_u_for_u_umlaut(liaoning: Store) ->
         assert "旅顺口区" in names(search(liaoning, typed, levels=[AreaLevel.county])), typed
 
 
+def test_a_name_in_pinyin_with_its_generic_term_in_english(liaoning: Store) -> None:
+    """On an English page people write Shenyang City, Faku County, Xinmin Village: each found nothing."""
+    assert names(search(liaoning, "Shenyang City", limit=1)) == ["沈阳市"]
+    assert names(search(liaoning, "Faku County", limit=1)) == ["法库县"]
+    village = search(liaoning, "Xinmin Village", levels=[AreaLevel.village], limit=100)
+    assert village.total and all(ks.short_name(n) == "新民村" for n in names(village))
+    shenbei = [h.place.code for h in search(liaoning, "新民村 沈北").hits]
+    assert [h.place.code for h in search(liaoning, "Xinmin Village, Shenbei District").hits] == shenbei
+    assert names(search(liaoning, "Xinmin City", limit=1)) == ["新民市"]
+
+
 def test_further_words_narrow_by_place(liaoning: Store) -> None:
     everywhere = search(liaoning, "新民村", levels=[AreaLevel.village], limit=100)
     shenbei = search(liaoning, "新民村 沈北", levels=[AreaLevel.village])
