@@ -560,7 +560,28 @@ def _search(store: StoreAPI, q: str, levels: Iterable[AreaLevel] | None, limit: 
         again = _ranked(ix, [terms[k], *terms[:k], *terms[k + 1:]], spans, only_ids, excluded, limit, offset)
         if again.total:
             return again
+    # and written without spaces (沈阳市沈北新区新民村): the areas it starts with, then the name inside them
+    parts = [] if found.total else [part for t in terms for part in _address(ix, t)]
+    if len(parts) > len(terms):
+        return _ranked(ix, [parts[-1], *parts[:-1]], spans, only_ids, excluded, limit, offset)
     return found
+
+
+def _address(ix: Index, term: str) -> list[str]:
+    """A term as the parts of an address, largest first: each the longest start that names an area larger than a
+    village (沈阳市, 沈阳, 岫岩县), the rest last (沈阳市沈北新区新民村 → 沈阳市, 沈北新区, 新民村); [term] if none."""
+    parts: list[str] = []
+    rest = term
+    while len(rest) > 3 and rest not in ix.exact:  # a name is not cut (新民村: 新民 names 新民市)
+        cut = next((k for k in range(len(rest) - 2, 1, -1)
+                    if len(named := ix.exact.get(rest[:k], _EMPTY)) and named[0] < ix.level_start[AreaLevel.village]),
+                   0)
+        if not cut:
+            break
+        parts.append(rest[:cut])
+        rest = rest[cut:]
+    # an address names at most the four areas above a village: more is not one (新民新民新民…)
+    return [*parts, rest] if len(parts) < len(_LEVELS) else [term]
 
 
 def _english_generic(ix: Index, terms: list[str]) -> list[str]:

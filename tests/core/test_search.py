@@ -166,6 +166,16 @@ def test_further_words_in_the_order_of_an_address_largest_first(liaoning: Store)
     assert search(liaoning, "沈北 没有这个地方").total == 0
 
 
+def test_an_address_written_without_spaces(liaoning: Store) -> None:
+    """An address copied from a document runs its areas together (沈阳市沈北新区新民村): it found nothing."""
+    shenbei = [h.place.code for h in search(liaoning, "新民村 沈北").hits]
+    for typed in ("沈阳市沈北新区新民村", "沈北新区新民村", "沈阳沈北新民村", "辽宁省沈阳市沈北新区新民村"):
+        assert [h.place.code for h in search(liaoning, typed).hits] == shenbei, typed
+    assert names(search(liaoning, "鞍山市岫岩县", limit=1)) == ["岫岩满族自治县"]
+    assert search(liaoning, "沈阳市没有这个村").total == 0
+    assert search(liaoning, "新民" * 10).total == 0  # not an address of ten areas
+
+
 def test_levels_paging_and_no_query(liaoning: Store) -> None:
     villages = search(liaoning, "村", levels=[AreaLevel.village], limit=10)
     assert all(h.place.level == AreaLevel.village for h in villages.hits)
@@ -206,6 +216,8 @@ def test_total_is_every_area_whose_name_contains_the_text_inside_the_areas_named
     expected = matching(text, around)
     if not expected and around is not None:  # read in the order of an address: the last word is the name
         expected = matching(around, text)
+    if not expected:  # nor is it an address written without spaces (its own test)
+        assume(all(len(ks._address(ix, ks.fold(t))) == 1 for t in q.split()))
     assert found.total == len(expected)
     assert {h.place.code for h in found.hits} <= expected
     if found.total <= 1000:
