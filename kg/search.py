@@ -458,6 +458,14 @@ class Index:
         self._mark(ids, rank, self.exact.get(term, _EMPTY), 0)
         return ids, rank
 
+    def under(self, code: str) -> tuple[np.ndarray, np.ndarray]:
+        """Intervals ``[lo, hi)`` of the ids of the area with this code and the areas inside it (none: no such area)."""
+        if code not in self.id_of:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        at = [(self.level_start[lv] + np.searchsorted(self.level_codes[lv], [code, code + ":"]))
+              for lv in _LEVELS[_LEVELS.index(self.places[self.id_of[code]].level):]]
+        return np.array([a[0] for a in at], dtype=np.int64), np.array([a[1] for a in at], dtype=np.int64)
+
     def inside(self, term: str) -> tuple[np.ndarray, np.ndarray]:
         """Intervals ``[lo, hi)`` of the ids of the areas inside the larger areas a further term names."""
         ids, _ = self.term_matches(term)
@@ -521,27 +529,29 @@ def simplified(q: str) -> str:
 
 
 def search(store: StoreAPI, q: str, *, levels: Iterable[AreaLevel] | None = None, limit: int = 20, offset: int = 0,
-           only: Iterable[str] | None = None, excluding: Iterable[str] | None = None) -> Found:
+           only: Iterable[str] | None = None, excluding: Iterable[str] | None = None,
+           near: str | None = None) -> Found:
     """Areas matching ``q`` (a name or part of it, a code prefix, or pinyin), ranked; see the module docstring.
 
     Further words narrow the first by place: ``新民 沈北`` finds the 新民 in 沈北新区. ``only`` and
     ``excluding`` (area codes) filter the hits further, e.g. to the registered poor villages. A query in
-    traditional characters that finds nothing is searched in simplified ones (``Found.read_as``).
+    traditional characters that finds nothing is searched in simplified ones (``Found.read_as``). ``near`` (an
+    area code: the area a page is about) puts the areas inside it first within each rank.
     """
     # each read twice when the query is searched again
     lv = None if levels is None else list(levels)
     inside = None if only is None else list(only)
     outside = None if excluding is None else list(excluding)
-    found = _search(store, q, lv, limit, offset, inside, outside)
+    found = _search(store, q, lv, limit, offset, inside, outside, near)
     if found.total == 0 and any(_is_han(ch) for ch in q) and (s := simplified(q)) != q:
-        again = _search(store, s, lv, limit, offset, inside, outside)
+        again = _search(store, s, lv, limit, offset, inside, outside, near)
         # what was searched, as it reads: without a zero-width character or stray spaces pasted with it
         return Found(again.total, again.hits, " ".join(typed(s).split())) if again.total else found
     return found
 
 
 def _search(store: StoreAPI, q: str, levels: Iterable[AreaLevel] | None, limit: int, offset: int,
-            only: Iterable[str] | None, excluding: Iterable[str] | None) -> Found:
+            only: Iterable[str] | None, excluding: Iterable[str] | None, near: str | None = None) -> Found:
     terms = [toneless(t) for t in normalise(q)]
     if terms and all(t.translate(_DASHES).isdigit() for t in terms):
         terms = ["".join(t.translate(_DASHES) for t in terms)]  # a code as printed, in groups: 210113 014, 210113-014
@@ -553,17 +563,18 @@ def _search(store: StoreAPI, q: str, levels: Iterable[AreaLevel] | None, limit: 
     spans = (np.array([ix.level_start[lv] for lv in wanted]), np.array([ix.level_end[lv] for lv in wanted]))
     only_ids = None if only is None else ix.ids_of(only)
     excluded = None if excluding is None else ix.ids_of(excluding)
-    found = _ranked(ix, terms, spans, only_ids, excluded, limit, offset)
+    local = ix.under(near) if near else None
+    found = _ranked(ix, terms, spans, only_ids, excluded, limit, offset, local)
     # An address names the largest area first (沈阳 沈北 新民村): when the first word as the name finds nothing, the
     # last, then the others, each inside the areas the rest name
     for k in [*range(len(terms) - 1, 0, -1)] if not found.total else []:
-        again = _ranked(ix, [terms[k], *terms[:k], *terms[k + 1:]], spans, only_ids, excluded, limit, offset)
+        again = _ranked(ix, [terms[k], *terms[:k], *terms[k + 1:]], spans, only_ids, excluded, limit, offset, local)
         if again.total:
             return again
     # and written without spaces (沈阳市沈北新区新民村): the areas it starts with, then the name inside them
     parts = [] if found.total else [part for t in terms for part in _address(ix, t)]
     if len(parts) > len(terms):
-        return _ranked(ix, [parts[-1], *parts[:-1]], spans, only_ids, excluded, limit, offset)
+        return _ranked(ix, [parts[-1], *parts[:-1]], spans, only_ids, excluded, limit, offset, local)
     return found
 
 
@@ -598,8 +609,10 @@ def _english_generic(ix: Index, terms: list[str]) -> list[str]:
 
 
 def _ranked(ix: Index, terms: list[str], spans: tuple[np.ndarray, np.ndarray], only_ids: Ids | None,
-            excluded: Ids | None, limit: int, offset: int) -> Found:
-    """One page of the areas the first term names inside the areas the further terms name, ranked."""
+            excluded: Ids | None, limit: int, offset: int,
+            local: tuple[np.ndarray, np.ndarray] | None = None) -> Found:
+    """One page of the areas the first term names inside the areas the further terms name, ranked (those inside
+    the intervals ``local`` first within each rank)."""
     narrow = [ix.inside(t) for t in terms[1:]]
     if terms:
         ids, rank = ix.term_matches(terms[0])
@@ -615,6 +628,9 @@ def _ranked(ix: Index, terms: list[str], spans: tuple[np.ndarray, np.ndarray], o
         mask &= ~np.isin(ids, excluded, assume_unique=True)
     ids, rank = ids[mask], rank[mask]
     total = len(ids)
+    if local is not None:  # within a rank, the areas inside the page's own first: a stable sort keeps the rest
+        order = np.lexsort((~_in_intervals(ids, *local), rank))
+        ids, rank = ids[order], rank[order]
     page: list[tuple[int, str]] = []
     skip = offset
     for value, how in enumerate(_MATCHES):

@@ -31,6 +31,8 @@ router = APIRouter(tags=["dashboard"])
 
 LangQuery = Annotated[str, Query(description="Page language: zh or en / 页面语言")]
 AreaQuery = Annotated[str | None, Query(description="Area code (2, 4, 6 or 9 digits); the province by default.")]
+NearQuery = Annotated[str | None, Query(pattern=r"^\d{2,12}$", description="The code of the area the search was "
+                                       "made from (a dashboard's, a village's township): its areas are listed first")]
 
 #: chart → [(row key, zh, en, colour)] of the bars drawn
 _SERIES: dict[str, list[tuple[str, str, str, str]]] = {
@@ -313,10 +315,10 @@ _LEVEL_NAMES = {AreaLevel.province: ("省", "province"), AreaLevel.city: ("市",
 
 @router.get("/dashboard/search", summary="Find a village or area / 查找村或区域", response_class=HTMLResponse)
 async def search_page(search: SearchDep, q: Annotated[str, Query(max_length=100)] = "",
-                      lang: LangQuery = "zh") -> HTMLResponse:
+                      lang: LangQuery = "zh", near: NearQuery = None) -> HTMLResponse:
     """Search by name, pinyin or code; each hit links to its village page or its area's dashboard."""
     lang = _lang(lang)
-    found = await search(q, limit=50) if q.strip() else None
+    found = await search(q, limit=50, near=near) if q.strip() else None
     hits = []
     for h in found.hits if found else []:
         p = h.place
@@ -327,5 +329,6 @@ async def search_page(search: SearchDep, q: Annotated[str, Query(max_length=100)
                      "within": within, "code": p.code, "href": href})
     ctx = viz.page_context(lang)
     ctx.update(q=q, total=found.total if found else 0, hits=hits, static="/static", read_as=found and found.read_as,
-               zh_href=urls.search_page(q, lang="zh"), en_href=urls.search_page(q, lang="en"))
+               near=near, zh_href=urls.search_page(q, lang="zh", near=near),
+               en_href=urls.search_page(q, lang="en", near=near))
     return HTMLResponse(pages().get_template("dashboard/search.html").render(**ctx))

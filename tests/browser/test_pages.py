@@ -71,6 +71,17 @@ def test_search_finds_a_village_by_chinese_name_and_focuses_it(open_page: Callab
     w.check(LOCAL)
 
 
+def test_a_search_from_an_area_s_dashboard_lists_its_villages_first(open_page: Callable[..., Watched]) -> None:
+    """Typed into the search box of 建平镇's dashboard and sent with Enter, 村 listed 朱碌科镇's villages first."""
+    w = open_page("/dashboard?area=211322102", wait="form.dcpa-area-search input[name=q]")
+    w.page.fill("form.dcpa-area-search input[name=q]", "村")
+    w.page.press("form.dcpa-area-search input[name=q]", "Enter")
+    w.page.wait_for_selector(".dcpa-search-results tbody tr")
+    first = w.page.get_attribute(".dcpa-search-results tbody tr:first-child a", "href") or ""
+    assert first.startswith("/dashboard/village/211322102200"), first
+    w.check(LOCAL)
+
+
 def click_node(w: Watched, iri: str) -> None:
     """Click on the node where vis-network drew it and nothing covers it (canvas → DOM coordinates):
     its centre, else the first point of its box that ``getNodeAt`` says is this node."""

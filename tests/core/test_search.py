@@ -176,6 +176,23 @@ def test_an_address_written_without_spaces(liaoning: Store) -> None:
     assert search(liaoning, "新民" * 10).total == 0  # not an address of ten areas
 
 
+def test_the_areas_inside_the_one_a_page_is_about_come_first_within_a_match(liaoning: Store) -> None:
+    """On the dashboard of a county in Dalian, 新民村 listed the 新民村 of Shenyang first (code order)."""
+    everywhere = search(liaoning, "新民村", levels=[AreaLevel.village], limit=100)
+    near = search(liaoning, "新民村", levels=[AreaLevel.village], limit=100, near="2102")
+    assert near.total == everywhere.total
+    assert {h.place.code for h in near.hits} == {h.place.code for h in everywhere.hits}
+    order = [h.match for h in near.hits]
+    assert order == sorted(order, key=["exact", "prefix", "contains"].index)  # how it matched still ranks first
+    for how in ("exact", "prefix", "contains"):
+        inside = [h.place.code.startswith("2102") for h in near.hits if h.match == how]
+        assert inside == sorted(inside, reverse=True), how
+    assert near.hits[0].place.code.startswith("2102")
+    assert not everywhere.hits[0].place.code.startswith("2102")
+    paged = search(liaoning, "新民村", levels=[AreaLevel.village], limit=3, offset=2, near="2102")
+    assert [h.place.code for h in paged.hits] == [h.place.code for h in near.hits[2:5]]
+
+
 def test_levels_paging_and_no_query(liaoning: Store) -> None:
     villages = search(liaoning, "村", levels=[AreaLevel.village], limit=10)
     assert all(h.place.level == AreaLevel.village for h in villages.hits)

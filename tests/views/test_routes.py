@@ -237,6 +237,23 @@ def test_a_search_that_finds_nothing_does_not_count_nor_advise_narrowing(client:
     assert "缩小范围" in some and 'id="dcpa-search-prompt"' not in some
 
 
+def test_a_search_from_an_area_s_page_lists_the_villages_of_that_area_first(client: TestClient) -> None:
+    """Searched from the dashboard of 建平镇, 村 listed the villages of 朱碌科镇 first (code order)."""
+    html = client.get("/dashboard", params={"area": "211322102", "lang": "en"}).text
+    assert '<input type="hidden" name="near" value="211322102">' in html
+    village = client.get("/dashboard/village/211322101201").text
+    assert '<input type="hidden" name="near" value="211322101">' in village
+
+    def first(**params: str) -> str:
+        page = client.get("/dashboard/search", params={"q": "村", **params}).text
+        return re.findall(r'<td><a href="/dashboard/village/(\d+)', page)[0]
+
+    assert first() == "211322101200" and first(near="211322102") == "211322102200"
+    kept = client.get("/dashboard/search", params={"q": "村", "near": "211322102"}).text
+    assert '<input type="hidden" name="near" value="211322102">' in kept  # the next search from here too
+    assert 'href="/dashboard/search?q=%E6%9D%91&amp;lang=en&amp;near=211322102"' in kept  # and in English
+
+
 def test_search_page_escapes_the_query(client: TestClient) -> None:
     html = client.get("/dashboard/search", params={"q": MALICIOUS}).text
     assert "<script>alert(1)" not in html and "&lt;script&gt;" in html
