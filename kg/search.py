@@ -105,7 +105,7 @@ _POLYPHONES = {
 #: Generic terms of place names (longest first), written apart in pinyin.
 _GENERIC = ("满族蒙古族自治县", "蒙古族自治县", "满族自治县", "朝鲜族乡", "满族乡", "蒙古族乡", "自治县", "经济开发区",
             "开发区", "街道", "社区", "新区", "省", "市", "区", "县", "旗", "镇", "乡", "村", "场", "屯")
-_MAX_QUERY_TERMS = 4
+_MAX_QUERY_TERMS = 5  # a whole address: province, city, county, township, village
 #: Generic terms of place names in English, as written after a name in pinyin, and their pinyin
 _ENGLISH_GENERIC = {"province": "sheng", "city": "shi", "county": "xian", "district": "qu", "town": "zhen",
                     "township": "xiang", "subdistrict": "jiedao", "street": "jiedao", "village": "cun",

@@ -32,7 +32,7 @@ class ErrorResponse(BaseModel):
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "A search or query that cannot be run (the message says why: "
-                                                 "e.g. a search of more than four words)"},
+                                                 "e.g. a search of more than five words)"},
     404: {"model": ErrorResponse, "description": "Not found"},
     422: {"model": ErrorResponse, "description": "Invalid request or data"},
     503: {"model": ErrorResponse, "description": "Time limit reached or store unavailable"},

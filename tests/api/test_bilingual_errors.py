@@ -27,7 +27,7 @@ CASES: dict[tuple[str, str, Any], tuple[int, str, str]] = {
         (422, "210124000000 is not a village-level unit within 210123", "give 12-digit codes"),
     ("GET", "/api/queries/needs_by_type?lang=fr", None):
         (422, "parameter lang='fr' is not a language the labels are in", "lang: language of the labels"),
-    ("GET", "/api/villages?q=a b c d e f", None): (400, "the search has 6 words; at most 4", "search by name"),
+    ("GET", "/api/villages?q=a b c d e f", None): (400, "the search has 6 words; at most 5", "search by name"),
     ("POST", "/api/imports/20990101T000000Z-000000/withdraw", "{}"):
         (404, "no import batch '20990101T000000Z-000000'", "lists the batches"),
     # the routes' own

@@ -46,7 +46,7 @@ CASES: dict[str, tuple[Callable[[Store], Any], str, str]] = {
                       "use direct and/or area"),
     "reach unknown": (lambda s: parse_reach("direct,near"), "unknown reach mode(s) near",
                       "reach is a comma list of direct, area"),
-    "long search": (lambda s: normalise("a b c d e f"), "the search has 6 words; at most 4", "search by name"),
+    "long search": (lambda s: normalise("a b c d e f"), "the search has 6 words; at most 5", "search by name"),
     "export format": (lambda s: export(s, "xml", io.BytesIO()), "unknown export format 'xml'", "use one of: nq, trig"),
     "generate area": (lambda s: plan_areas(5, random.Random(0), area_code="9999"),
                       "no area with code '9999' in the reference data", "use an official code such as 21"),

@@ -193,6 +193,11 @@ def test_the_areas_inside_the_one_a_page_is_about_come_first_within_a_match(liao
     assert [h.place.code for h in paged.hits] == [h.place.code for h in near.hits[2:5]]
 
 
+def test_a_whole_address_with_spaces(liaoning: Store) -> None:
+    """A whole address names five areas (province to village): typed with spaces it was refused, at most 4 words."""
+    assert [h.place.code for h in search(liaoning, "辽宁省 沈阳市 沈北新区 兴隆台街道 新民村").hits] == ["210113014215"]
+
+
 def test_levels_paging_and_no_query(liaoning: Store) -> None:
     villages = search(liaoning, "村", levels=[AreaLevel.village], limit=10)
     assert all(h.place.level == AreaLevel.village for h in villages.hits)
@@ -202,7 +207,7 @@ def test_levels_paging_and_no_query(liaoning: Store) -> None:
     cities = search(liaoning, "", levels=[AreaLevel.city], limit=100)
     assert cities.total == 14 and [h.place.code for h in cities.hits] == sorted(h.place.code for h in cities.hits)
     with pytest.raises(QueryError):
-        search(liaoning, "a b c d e")
+        search(liaoning, "a b c d e f")
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
