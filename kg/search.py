@@ -110,6 +110,8 @@ _MAX_QUERY_TERMS = 5  # a whole address: province, city, county, township, villa
 _ENGLISH_GENERIC = {"province": "sheng", "city": "shi", "county": "xian", "district": "qu", "town": "zhen",
                     "township": "xiang", "subdistrict": "jiedao", "street": "jiedao", "village": "cun",
                     "community": "shequ"}
+#: Brackets around the place a name is in (新民村（沈北）); a few names have brackets of their own (辽宁（营口）…)
+_BRACKETS = re.compile(r"[()（）\[\]［］【】〔〕]")
 #: Dashes that split a code into groups (folded: a full-width dash is already "-")
 _DASHES = str.maketrans("", "", "-‐‑‒–—")
 #: How a hit matched, best first (the ranking's first key); "all": there was no query.
@@ -543,6 +545,13 @@ def search(store: StoreAPI, q: str, *, levels: Iterable[AreaLevel] | None = None
     inside = None if only is None else list(only)
     outside = None if excluding is None else list(excluding)
     found = _search(store, q, lv, limit, offset, inside, outside, near)
+    if found.total == 0 and _BRACKETS.search(q):  # 新民村（沈北新区）, as lists tell namesakes apart: a further word
+        try:
+            again = _search(store, _BRACKETS.sub(" ", q), lv, limit, offset, inside, outside, near)
+        except QueryError:  # more words than a search takes, once split: it was typed as fewer
+            again = found
+        if again.total:
+            q, found = _BRACKETS.sub(" ", q), again
     if found.total == 0 and any(_is_han(ch) for ch in q) and (s := simplified(q)) != q:
         again = _search(store, s, lv, limit, offset, inside, outside, near)
         # what was searched, as it reads: without a zero-width character or stray spaces pasted with it

@@ -198,6 +198,15 @@ def test_a_whole_address_with_spaces(liaoning: Store) -> None:
     assert [h.place.code for h in search(liaoning, "辽宁省 沈阳市 沈北新区 兴隆台街道 新民村").hits] == ["210113014215"]
 
 
+def test_a_namesake_written_with_its_place_in_brackets(liaoning: Store) -> None:
+    """Lists tell namesakes apart so: 新民村（沈北新区）, 新民村(沈北). Copied into the search, they found nothing."""
+    shenbei = [h.place.code for h in search(liaoning, "新民村 沈北").hits]
+    for typed in ("新民村（沈北新区）", "新民村(沈北)", "新民村【沈北】", "xinmincun (shenbei)"):
+        assert [h.place.code for h in search(liaoning, typed).hits] == shenbei, typed
+    assert "辽宁（营口）沿海产业基地" in names(search(liaoning, "辽宁(营口)"))  # a name with brackets is found as typed
+    assert search(liaoning, "a(b)c(d)e(f)").total == 0  # not refused as six words: it was typed as one
+
+
 def test_levels_paging_and_no_query(liaoning: Store) -> None:
     villages = search(liaoning, "村", levels=[AreaLevel.village], limit=10)
     assert all(h.place.level == AreaLevel.village for h in villages.hits)
@@ -238,8 +247,8 @@ def test_total_is_every_area_whose_name_contains_the_text_inside_the_areas_named
     expected = matching(text, around)
     if not expected and around is not None:  # read in the order of an address: the last word is the name
         expected = matching(around, text)
-    if not expected:  # nor is it an address written without spaces (its own test)
-        assume(all(len(ks._address(ix, ks.fold(t))) == 1 for t in q.split()))
+    if not expected:  # nor is it an address written without spaces, nor a place in brackets (their own tests)
+        assume(all(len(ks._address(ix, ks.fold(t))) == 1 for t in q.split()) and not ks._BRACKETS.search(q))
     assert found.total == len(expected)
     assert {h.place.code for h in found.hits} <= expected
     if found.total <= 1000:
