@@ -566,8 +566,7 @@ def _search(store: StoreAPI, q: str, levels: Iterable[AreaLevel] | None, limit: 
         terms = ["".join(t.translate(_DASHES) for t in terms)]  # a code as printed, in groups: 210113 014, 210113-014
     ix = index_of(store)
     terms = _english_generic(ix, terms)
-    if len(terms) > 1 and all(t.isascii() and t.isalpha() for t in terms) and len(ix.term_matches("".join(terms))[0]):
-        terms = ["".join(terms)]  # pinyin written in syllables: "shen yang" is shenyang
+    terms = _syllables(ix, terms)
     wanted = sorted({AreaLevel(lv) for lv in levels} if levels else set(AreaLevel), key=_LEVELS.index)
     spans = (np.array([ix.level_start[lv] for lv in wanted]), np.array([ix.level_end[lv] for lv in wanted]))
     only_ids = None if only is None else ix.ids_of(only)
@@ -602,6 +601,23 @@ def _address(ix: Index, term: str) -> list[str]:
         rest = rest[cut:]
     # an address names at most the four areas above a village: more is not one (新民新民新民…)
     return [*parts, rest] if len(parts) < len(_LEVELS) else [term]
+
+
+def _syllables(ix: Index, terms: list[str]) -> list[str]:
+    """Pinyin written in syllables as words: each run of them joined as long as the joined word names something
+    ("shen yang" is shenyang, "xin min cun shen bei" xinmincun and shenbei)."""
+    out: list[str] = []
+    i = 0
+    while i < len(terms):
+        j = i + 1
+        if terms[i].isascii() and terms[i].isalpha():
+            run = i + 1
+            while run < len(terms) and terms[run].isascii() and terms[run].isalpha():
+                run += 1
+            j = next((k for k in range(run, i + 1, -1) if len(ix.term_matches("".join(terms[i:k]))[0])), i + 1)
+        out.append("".join(terms[i:j]))
+        i = j
+    return out
 
 
 def _english_generic(ix: Index, terms: list[str]) -> list[str]:

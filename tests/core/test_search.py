@@ -148,6 +148,14 @@ def test_a_name_in_pinyin_with_its_generic_term_in_english(liaoning: Store) -> N
     assert names(search(liaoning, "Xinmin City", limit=1)) == ["新民市"]
 
 
+def test_pinyin_in_syllables_followed_by_a_further_word(liaoning: Store) -> None:
+    """Shen Yang was shenyang, but xin min shen bei (and xinmin cun shenbei) found nothing: only the whole query was
+    read as one word, never its first syllables as the name and the rest as the place."""
+    shenbei = [h.place.code for h in search(liaoning, "新民村 沈北").hits]
+    for typed in ("xin min cun shen bei", "xinmin cun shenbei", "Xīn Mín Cūn, Shěn Běi", "xinmin cun 沈北"):
+        assert [h.place.code for h in search(liaoning, typed).hits] == shenbei, typed
+
+
 def test_further_words_narrow_by_place(liaoning: Store) -> None:
     everywhere = search(liaoning, "新民村", levels=[AreaLevel.village], limit=100)
     shenbei = search(liaoning, "新民村 沈北", levels=[AreaLevel.village])
