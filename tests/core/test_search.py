@@ -94,6 +94,15 @@ def test_a_code_written_in_groups_with_spaces_or_dashes(liaoning: Store) -> None
         assert [h.place.code for h in search(liaoning, typed).hits] == whole, typed
 
 
+def test_a_code_padded_to_twelve_digits_as_the_statistics_print_it(liaoning: Store) -> None:
+    """The statistics print every code in 12 digits (沈北新区 210113000000): copied so, it found nothing."""
+    for padded, name in (("210113000000", "沈北新区"), ("210100000000", "沈阳市"), ("210113014000", "兴隆台街道"),
+                         ("210000000000", "辽宁省"), ("210113", "沈北新区")):
+        found = search(liaoning, padded, limit=3)
+        assert found.hits[0].place.name == name and found.hits[0].match == "exact", padded
+    assert search(liaoning, "110101000000").total == 0  # Beijing's: not in the graph
+
+
 def test_names_with_latin_letters_digits_and_full_width_brackets(liaoning: Store) -> None:
     assert "IT家园社区居委会" in names(search(liaoning, "IT家园"))
     assert "IT家园社区居委会" in names(search(liaoning, "itjiayuan"))
