@@ -363,21 +363,22 @@ class Index:
         stems: list[tuple[str, int]] = []  # the shown spelling's proper name: "xinmin" of "Xinmin Cun"
         grams: dict[str, list[int]] = {}
         for i, p in enumerate(self.places):
-            name = folded[i]
-            for n in {name, fold(p.short)}:
-                exact.setdefault(n, []).append(i)
+            name, short = folded[i], fold(p.short)
+            said = _said(short) if short[-1] in "县乡" else None
+            stem, generic = _generic(short)
+            # the name without its generic term is the name (新民 of 新民村, 新民镇)
+            stem = stem if generic and len(stem) > 1 else ""
+            for n in {name, short, stem, said or ""} - {""}:
+                exact.setdefault(n, []).append(i)  # ids come in order: each list is sorted and unique
             for g in set(name) | {name[j: j + 2] for j in range(len(name) - 1)}:
-                grams.setdefault(g, []).append(i)  # ids come in order: each list is sorted and unique
-            stem, generic = _generic(fold(p.short))
-            if generic and len(stem) > 1:  # the name without its generic term is the name (新民 of 新民村, 新民镇)
-                exact.setdefault(stem, []).append(i)
-                if p.pinyin and " " in p.pinyin:
-                    key = _keep(p.pinyin.split(" ")[0])
-                    stems += [(key, i), (key.replace("v", "u"), i)]
-            if said := _said(fold(p.short)):
+                grams.setdefault(g, []).append(i)
+            if stem and " " in p.pinyin:
+                key = p.pinyin.split(" ")[0].lower()
+                key = key if key.isascii() and key.isalnum() else _keep(key)
+                stems += [(key, i), (key.replace("v", "u"), i)] if "v" in key else [(key, i)]
+            if said:
                 aliases.setdefault(said, []).append(i)
-                exact.setdefault(said, []).append(i)
-        self.exact = {k: np.unique(np.array(v, dtype=np.int64)) for k, v in exact.items()}
+        self.exact = {k: np.array(v, dtype=np.int64) for k, v in exact.items()}
         #: the names people use that are not part of the official one (岫岩县 for 岫岩满族自治县)
         self.aliases = {k: np.array(v, dtype=np.int64) for k, v in aliases.items()}
         self.grams = {g: np.array(v, dtype=np.int64) for g, v in grams.items()}
@@ -386,7 +387,7 @@ class Index:
         for column in (5, 6):  # full spellings, then initials
             # ü is v in the keys (lvshun); typed as u too (lushun), where no keyboard has ü
             pairs = sorted({(v, i) for i, e in enumerate(entries) for k in e[column] if k
-                            for v in (str(k), str(k).replace("v", "u"))})
+                            for v in ((k, k.replace("v", "u")) if "v" in k else (k,))})
             self.pinyin.append(([k for k, _ in pairs], np.array([i for _, i in pairs], dtype=np.int64)))
             for k, i in pairs:
                 pinyin_exact.setdefault(k, []).append(i)
