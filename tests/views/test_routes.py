@@ -254,6 +254,13 @@ def test_a_search_from_an_area_s_page_lists_the_villages_of_that_area_first(clie
     assert 'href="/dashboard/search?q=%E6%9D%91&amp;lang=en&amp;near=211322102"' in kept  # and in English
 
 
+def test_a_search_from_an_area_s_graph_lists_the_villages_of_that_area_first(client: TestClient) -> None:
+    """The graph pages of an area or a village searched the whole province in code order, as the home page does."""
+    assert '<input type="hidden" name="near" value="211322">' in client.get("/views/area/211322").text
+    assert '<input type="hidden" name="near" value="211322101">' in client.get("/views/village/211322101201").text
+    assert 'name="near"' not in client.get("/views/ontology").text
+
+
 def test_search_page_escapes_the_query(client: TestClient) -> None:
     html = client.get("/dashboard/search", params={"q": MALICIOUS}).text
     assert "<script>alert(1)" not in html and "&lt;script&gt;" in html
