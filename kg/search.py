@@ -191,6 +191,13 @@ def short_name(name: str) -> str:
     return name
 
 
+def _village_of(term: str) -> str:
+    """A village's or community's committee typed as such (朱碌科村委会, 新民村村民委员会) as the place it is of
+    (朱碌科村, 新民村): official names end in any of these, and every 新民村 is meant."""
+    ending = next((e for e in ("村民委员会", "居民委员会", "村委会", "居委会") if term.endswith(e)), "")
+    return short_name(term) if ending and len(term) > len(ending) else term
+
+
 def _generic(name: str) -> tuple[str, str]:
     """(the proper name, the generic term) of a place name: 水源地社区 → (水源地, 社区)."""
     for term in _GENERIC:
@@ -574,7 +581,7 @@ def search(store: StoreAPI, q: str, *, levels: Iterable[AreaLevel] | None = None
 
 def _search(store: StoreAPI, q: str, levels: Iterable[AreaLevel] | None, limit: int, offset: int,
             only: Iterable[str] | None, excluding: Iterable[str] | None, near: str | None = None) -> Found:
-    terms = [toneless(t) for t in normalise(q)]
+    terms = [_village_of(toneless(t)) for t in normalise(q)]
     if terms and all(t.translate(_DASHES).isdigit() for t in terms):
         terms = ["".join(t.translate(_DASHES) for t in terms)]  # a code as printed, in groups: 210113 014, 210113-014
     ix = index_of(store)

@@ -78,6 +78,17 @@ def test_a_name_without_its_generic_term_ranks_as_the_name(liaoning: Store) -> N
             assert {h.match for h in found.hits if ks._generic(h.place.short)[0] == "新民"} == {"exact"}
 
 
+def test_a_village_by_another_form_of_its_committee_s_name(liaoning: Store) -> None:
+    """The official names end in 村民委员会, 村委会 or 居民委员会, one way or another: 新民村委会 found only the five
+    so named, not the 新民村民委员会 nor the 新民村, and 朱碌科村委会 nothing (朱碌科村村民委员会)."""
+    every = {h.place.code for h in search(liaoning, "新民村", levels=[AreaLevel.village], limit=100).hits}
+    for typed in ("新民村委会", "新民村民委员会", "新民村村委会", "新民村村民委员会"):
+        found = search(liaoning, typed, levels=[AreaLevel.village], limit=100)
+        assert {h.place.code for h in found.hits} == every, typed
+    assert "朱碌科村村民委员会" in names(search(liaoning, "朱碌科村委会"))
+    assert "水源地社区" in names(search(liaoning, "水源地社区居委会"))
+
+
 def test_code_prefix_and_exact_code(liaoning: Store) -> None:
     found = search(liaoning, "2101", limit=3)
     assert found.hits[0].place.name == "沈阳市" and found.hits[0].match == "exact"
@@ -247,6 +258,7 @@ def test_total_is_every_area_whose_name_contains_the_text_inside_the_areas_named
     text = place.name[start: start + data.draw(st.integers(1, 4))]
     # digits alone are a code prefix, Latin letters pinyin, a space or comma separates words: not this rule
     assume(not text.isascii() and not any(c.isspace() or c in ",，" for c in text))
+    assume(ks._village_of(text) == text)  # a committee's name is read as its village's (its own test)
     level = data.draw(st.sampled_from([None, AreaLevel.village, AreaLevel.township]))
     # sometimes a further word: part of the name of an area containing it (its county, say)
     up = ix.within(ix.id_of[place.code])
