@@ -210,10 +210,14 @@ def _generic(name: str) -> tuple[str, str]:
 _ETHNIC = re.compile(r"^(.{2,}?)(?:(?:满|蒙古|朝鲜|锡伯|回)族)+(自治县|乡)$")
 
 
-def _said(name: str) -> str | None:
-    """The name people use for an autonomous county or ethnic township (its nationalities left out), or None."""
+#: The two whose common names are abbreviations, not the rule's (喀喇沁左翼县 is said by nobody)
+_ABBREVIATED = {"喀喇沁左翼蒙古族自治县": ("喀左", "喀左县"), "阜新蒙古族自治县": ("阜蒙", "阜蒙县")}
+
+
+def _said(name: str) -> tuple[str, ...]:
+    """The names people use for an autonomous county or ethnic township (its nationalities left out)."""
     m = _ETHNIC.match(name)
-    return None if m is None else m[1] + m[2][-1]
+    return () if m is None else (m[1] + m[2][-1], *_ABBREVIATED.get(name, ()))
 
 
 def _unpadded(code: str) -> str:
@@ -371,11 +375,11 @@ class Index:
         grams: dict[str, list[int]] = {}
         for i, p in enumerate(self.places):
             name, short = folded[i], fold(p.short)
-            said = _said(short) if short[-1] in "县乡" else None
+            said = _said(short) if short[-1] in "县乡" else ()
             stem, generic = _generic(short)
             # the name without its generic term is the name (新民 of 新民村, 新民镇)
             stem = stem if generic and len(stem) > 1 else ""
-            for n in {name, short, stem, said or ""} - {""}:
+            for n in {name, short, stem, *said} - {""}:
                 exact.setdefault(n, []).append(i)  # ids come in order: each list is sorted and unique
             for g in set(name) | {name[j: j + 2] for j in range(len(name) - 1)}:
                 grams.setdefault(g, []).append(i)
@@ -383,8 +387,8 @@ class Index:
                 key = p.pinyin.split(" ")[0].lower()
                 key = key if key.isascii() and key.isalnum() else _keep(key)
                 stems += [(key, i), (key.replace("v", "u"), i)] if "v" in key else [(key, i)]
-            if said:
-                aliases.setdefault(said, []).append(i)
+            for n in said:
+                aliases.setdefault(n, []).append(i)
         self.exact = {k: np.array(v, dtype=np.int64) for k, v in exact.items()}
         #: the names people use that are not part of the official one (岫岩县 for 岫岩满族自治县)
         self.aliases = {k: np.array(v, dtype=np.int64) for k, v in aliases.items()}

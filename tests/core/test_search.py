@@ -65,6 +65,11 @@ def test_an_autonomous_county_or_township_by_the_name_people_use(liaoning: Store
         assert found.hits[0].place.name == official and found.hits[0].match == "exact", typed
     # and as a further word that narrows
     assert all(h.within[2].name == "岫岩满族自治县" for h in search(liaoning, "村 岫岩县", limit=50).hits)
+    # and the two whose common names are abbreviations
+    for typed, official in (("喀左", "喀喇沁左翼蒙古族自治县"), ("喀左县", "喀喇沁左翼蒙古族自治县"),
+                            ("阜蒙县", "阜新蒙古族自治县")):
+        found = search(liaoning, typed)
+        assert found.hits[0].place.name == official and found.hits[0].match == "exact", typed
 
 
 def test_a_name_without_its_generic_term_ranks_as_the_name(liaoning: Store) -> None:
