@@ -22,45 +22,22 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from functools import lru_cache
-from pathlib import Path
 from typing import IO, Any
 
 import pyoxigraph as ox
 
-from . import __version__, derived, stamp, versions
+from . import derived
 from .contract import StoreAPI
-from .errors import ConfigurationError, DcpaError
+from .errors import ConfigurationError
 from .namespaces import GRAPH_DERIVED, GRAPH_SYNTHETIC, PREFIXES
 from .resources import CONTEXT_FILE
 from .safetext import DownloadName, download_name
-from .stats import graph_kind
+from .stats import build_of, graph_kind, last_write, software
 
 log = logging.getLogger(__name__)
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-
-
-def build_of(store: StoreAPI) -> str | None:
-    """The fingerprint of the build ``store`` holds (``kg.build.fingerprint``: same fingerprint, same inputs):
-    its version's completion record for an embedded store, the stamp for a remote one; None when unknown."""
-    real = getattr(store, "real_path", None)
-    if isinstance(real, Path):
-        record = versions.completion(real)
-        found = record.get("fingerprint") if record else None
-        return found if isinstance(found, str) else None
-    try:
-        return stamp.read(store)
-    except DcpaError:  # a store that cannot say: the dump says unknown
-        return None
-
-
-def last_write(store: StoreAPI) -> str | None:
-    """When the last import or withdrawal ended: the build's fingerprint does not change with them."""
-    rows = store.select("SELECT (MAX(?t) AS ?last) WHERE { VALUES ?kind { dcpa:ImportActivity dcpa:Withdrawal } "
-                        "?a a ?kind ; prov:endedAtTime ?t }")
-    last = rows[0].get("last") if rows else None
-    return last.isoformat() if isinstance(last, datetime) else None if last is None else str(last)
 
 
 def about(store: StoreAPI, fmt: str) -> dict[str, Any]:
@@ -72,7 +49,7 @@ def about(store: StoreAPI, fmt: str) -> dict[str, Any]:
         "title": "DCPA knowledge graph dump / 公共图书馆数字文化扶贫知识图谱数据转储",
         "format": fmt,
         "exported": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-        "software": f"dcpa {__version__} (dcpa export)",
+        "software": f"{software()} (dcpa export)",
         "build": build_of(store),
         "last_write": last_write(store),
         "derived_as_of": m.as_of.isoformat() if m else None,

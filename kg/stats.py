@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
+from . import __version__, stamp, versions
 from .codes import VILLAGE_CLASSES
 from .contract import StoreAPI
 from .derived import as_of_today, in_flux, marker
+from .errors import DcpaError
 from .facts import SCAN_THREADS, iri_values, run_parallel
 from .namespaces import (
     GRAPH,
@@ -102,6 +105,33 @@ def graph_counts(store: StoreAPI, graphs: list[str] | None = None) -> dict[str, 
         return dict(zip(graphs, ex.map(store.count, graphs), strict=True))
 
 
+def build_of(store: StoreAPI) -> str | None:
+    """The fingerprint of the build ``store`` holds (``kg.build.fingerprint``: same fingerprint, same inputs):
+    its version's completion record for an embedded store, the stamp for a remote one; None when unknown."""
+    real = getattr(store, "real_path", None)
+    if isinstance(real, Path):
+        record = versions.completion(real)
+        found = record.get("fingerprint") if record else None
+        return found if isinstance(found, str) else None
+    try:
+        return stamp.read(store)
+    except DcpaError:  # a store that cannot say: the dump says unknown
+        return None
+
+
+def last_write(store: StoreAPI) -> str | None:
+    """When the last import or withdrawal ended: the build's fingerprint does not change with them."""
+    rows = store.select("SELECT (MAX(?t) AS ?last) WHERE { VALUES ?kind { dcpa:ImportActivity dcpa:Withdrawal } "
+                        "?a a ?kind ; prov:endedAtTime ?t }")
+    last = rows[0].get("last") if rows else None
+    return last.isoformat() if isinstance(last, datetime) else None if last is None else str(last)
+
+
+def software() -> str:
+    """The program that says so: a dump's header and the statistics name it alike."""
+    return f"dcpa {__version__}"
+
+
 @dataclass
 class Stats:
     graphs: list[dict[str, Any]] = field(default_factory=list)
@@ -113,6 +143,11 @@ class Stats:
     derived_triples: int = 0
     #: The derived graph's date, the day it stays right until, and whether it answers for today.
     derived: dict[str, Any] | None = None
+    #: What a dump of the store cites it by (``kg.export.about``): the program, the build's fingerprint and the end
+    #: of the last import or withdrawal since; without them a number read here could not be matched to a dump.
+    software: str = ""
+    build: str | None = None
+    last_write: str | None = None
 
     @property
     def synthetic_share(self) -> float:
@@ -128,6 +163,9 @@ class Stats:
             "derived_triples": self.derived_triples,
             "synthetic_share": round(self.synthetic_share, 4),
             "derived": self.derived,
+            "software": self.software,
+            "build": self.build,
+            "last_write": self.last_write,
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -139,7 +177,7 @@ def stats(store: StoreAPI, settings: Settings | None = None, today: date | None 
     which day the derived graph answers for (``current``: whether that covers ``today``, default the
     settings' as-of date or today, no write is changing it: ``write_under_way``, ``kg.derived.in_flux``, and it was
     made with the settings' validity windows: ``windows``, its own, and ``other_windows``)."""
-    out = Stats()
+    out = Stats(software=software(), build=build_of(store), last_write=last_write(store))
     m = marker(store)
     if m is not None:
         writing = in_flux(store)

@@ -24,9 +24,13 @@ class StatsModel(BaseModel):
                                               "derived": {"as_of": "2026-12-01", "stable_until": "2027-03-01",
                                                           "current": True, "write_under_way": False,
                                                           "windows": "C1=24,C2=60,C3=36,C4=60",
-                                                          "other_windows": False}}],
+                                                          "other_windows": False},
+                                              "software": "dcpa 0.1.0", "build": "ad757e82…", "last_write": None}],
                                    description="Totals; ``derived`` says which day the derived graph (need "
-                                   "states, reasons, summaries) answers for and until when it stays right")
+                                   "states, reasons, summaries) answers for and until when it stays right; "
+                                   "``software``, "
+                                   "``build`` (the fingerprint of its inputs) and ``last_write`` (the last import or "
+                                   "withdrawal), what a dump of the store is cited by")
     counts: dict[str, dict[str, int]] = Field(
         description="Headline counts, each split into real and example data",
         examples=[{"villages": {"real": 16727, "example": 0}, "needs": {"real": 0, "example": 3612},

@@ -216,6 +216,11 @@ def stats_cmd(fmt: FormatOption = "table") -> None:
                                  "截至某日的回答只计入当日已知的需求 / "
                                  f"it leaves out the needs identified after {d['as_of']} (the first on "
                                  f"{d['next_identified']}): an answer as of a day counts the needs known by then\n")
+        # what a dump of this store cites it by (its header): a number read here is matched to a dump by them
+        build, last = sm["build"] or "未知", sm["last_write"] or "（无）"
+        sys.stdout.write(f"{sm['software']}；构建 {build}（其输入的指纹）；最近一次导入或撤回 {last} / "
+                         f"{sm['software']}; build {sm['build'] or 'unknown'} (the fingerprint of its inputs); "
+                         f"last import or withdrawal {sm['last_write'] or '(none)'}\n")
 
 
 @app.command("export", cls=Command)

@@ -20,6 +20,7 @@ from kg.cli import data as cli_data
 from kg.errors import StoreBusy
 from kg.export import END_LINE, export
 from kg.namespaces import GRAPH_SYNTHETIC
+from kg.stats import stats
 from kg.store import Store
 
 from .conftest import AS_OF, V1
@@ -76,6 +77,27 @@ def test_a_dump_says_what_it_is_so_that_a_paper_can_cite_it(mixed: Store, tmp_pa
     assert about["build"] == "f" * 64 and about["derived_as_of"] == AS_OF.isoformat()
     assert about["last_write"].startswith("2021-03-04T05:06:07") and about["quads"] == built.count()
     assert str(GRAPH_SYNTHETIC) in about["graphs"]
+
+
+def test_the_statistics_name_the_build_and_the_last_write_the_dump_is_cited_by(mixed: Store, tmp_path: Path) -> None:
+    """A dump named its build's fingerprint and last import, but `dcpa stats` and /api/stats named neither: a number
+    read from the server could not be matched to the dump it came from. Both now say what the dump's header says."""
+    version = tmp_path / "store.versions" / "v1"
+    version.mkdir(parents=True)
+    versions.mark_complete(version, {"fingerprint": "e" * 64})
+    inner = ox.Store()
+    inner.load(_dump(mixed, "nq"), format=ox.RdfFormat.N_QUADS)
+    inner.load(b"<https://w3id.org/dcpa/id/import/B> a <https://w3id.org/dcpa/ontology#ImportActivity> ; "
+               b'<http://www.w3.org/ns/prov#endedAtTime> "2022-01-02T03:04:05Z"'
+               b"^^<http://www.w3.org/2001/XMLSchema#dateTime> .",
+               format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode("https://w3id.org/dcpa/graph/import/B"))
+    built = Store(inner, version)
+    about = json.loads(_dump(built, "jsonld"))["dump"]
+    summary = stats(built).summary()
+    assert summary["build"] == about["build"] == "e" * 64
+    assert summary["last_write"] == about["last_write"] and summary["last_write"].startswith("2022-01-02T03:04:05")
+    assert about["software"].startswith(summary["software"] + " ") and summary["software"].startswith("dcpa ")
+    assert summary["triples"] == about["quads"]
 
 
 
