@@ -14,7 +14,8 @@ import rdflib
 from kg.catalogue import answer, load_catalogue, parse_query_file, run_query
 from kg.errors import DataError, InvalidParameter, NotFound
 from kg.matching import gaps
-from kg.namespaces import GRAPH_ONTOLOGY, GRAPH_REFERENCE
+from kg.namespaces import DCPA, DCPAV, GRAPH_ONTOLOGY, GRAPH_REFERENCE, PREFIXES
+from kg.resources import ontology_graph
 from kg.stats import stats
 from kg.store import Store
 
@@ -337,6 +338,37 @@ def test_the_shares_count_each_class_as_the_statistics_do(mixed: Store, name: st
     found = {r["class"].replace("https://w3id.org/dcpa/ontology#", "dcpa:"): r["nodes"] for r in rows}
     assert found and found == {c: n for c, n in counted.items() if c in found}
     assert mixed.select("SELECT ?s WHERE { GRAPH <https://w3id.org/dcpa/graph/ontology> { ?s a dcpa:DocumentSource } }")
+
+
+def _named_terms(text: str) -> set[str]:
+    """The IRIs a query's text names, as rdflib reads it with the store's prefixes."""
+    from rdflib.plugins.sparql import prepareQuery
+
+    found: set[str] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, rdflib.URIRef):
+            found.add(str(node))
+        elif isinstance(node, dict):
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list | tuple | set):
+            for v in node:
+                walk(v)
+
+    walk(prepareQuery(text, initNs={p: rdflib.Namespace(ns) for p, ns in PREFIXES.items()}).algebra)
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_a_query_names_only_terms_the_ontology_declares(name: str) -> None:
+    """needs_of_village named dcpa:none, which the ontology does not declare: a reader looking the query's terms up
+    in /ontology found one that is not there. Every term of the ontology's and the vocabulary's namespaces that a
+    query names is declared (a class, a property, a concept)."""
+    declared = {str(s) for s in ontology_graph().subjects(rdflib.RDF.type, None)}
+    ours = tuple(str(ns) for ns in (DCPA, DCPAV))
+    named = {t for t in _named_terms(CATALOGUE[name].text) if t.startswith(ours)}
+    assert named and not named - declared, sorted(named - declared)
 
 
 def test_a_faster_query_the_catalogue_lacks_is_refused(tmp_path: Path) -> None:
