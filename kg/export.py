@@ -32,7 +32,7 @@ from .errors import ConfigurationError
 from .namespaces import GRAPH_DERIVED, GRAPH_SYNTHETIC, PREFIXES
 from .resources import CONTEXT_FILE
 from .safetext import DownloadName, download_name
-from .stats import build_of, graph_kind, last_write, software
+from .stats import build_of, example_triples, graph_counts, graph_kind, last_write, software
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,8 @@ def about(store: StoreAPI, fmt: str) -> dict[str, Any]:
     its derived graph answers for, its size, and which graph is example data. Writes after it are not in it."""
     graphs = sorted(store.graphs())
     m = derived.marker(store) if str(GRAPH_DERIVED) in graphs else None
+    counts = graph_counts(store, graphs)
+    example, instance = example_triples(counts)
     return {
         "title": "DCPA knowledge graph dump / 公共图书馆数字文化扶贫知识图谱数据转储",
         "format": fmt,
@@ -55,6 +57,11 @@ def about(store: StoreAPI, fmt: str) -> dict[str, Any]:
         "derived_as_of": m.as_of.isoformat() if m else None,
         "quads": store.count(),
         "graphs": graphs,
+        "graph_quads": counts,
+        # as /api/stats and `dcpa stats` give them: a share cited from the server is the dump's
+        "example_quads": example,
+        "instance_quads": instance,
+        "example_share": round(example / instance, 4) if instance else 0.0,
         "example_data": f"{GRAPH_SYNTHETIC} and every node with dcpa:isSynthetic true (labelled 示例· / Example:) "
                         "is synthetic example data, not real facts",
         "union": fmt == "ttl",
@@ -69,7 +76,9 @@ def _comment(info: dict[str, Any]) -> bytes:
         f"build {info['build'] or 'unknown'} (the fingerprint of its inputs), last import or withdrawal "
         f"{info['last_write'] or '(none)'}: the same two, the same data",
         f"derived graph as of {info['derived_as_of'] or '(none)'} (need states and summaries for that day)",
-        f"{info['quads']:,} quads in {len(info['graphs'])} named graphs: {_graph_kinds(info['graphs'])}",
+        f"{info['quads']:,} quads in {len(info['graphs'])} named graphs: {_graph_kinds(info['graph_quads'])}",
+        f"example data: {info['example_quads']:,} of the {info['instance_quads']:,} quads of instance data (every "
+        f"graph but the ontology and the derived one), {info['example_share']:.1%}",
         info["example_data"],
     ]
     if info["union"]:
@@ -78,10 +87,14 @@ def _comment(info: dict[str, Any]) -> bytes:
     return "".join(f"# {line}\n" for line in lines).encode("utf-8")
 
 
-def _graph_kinds(graphs: list[str]) -> str:
-    """The graphs by kind (one import graph a batch: a store may hold thousands)."""
-    kinds = Counter(graph_kind(g) for g in graphs)
-    return ", ".join(f"{kind} {n}" if n > 1 else kind for kind, n in sorted(kinds.items()))
+def _graph_kinds(counts: dict[str, int]) -> str:
+    """The graphs by kind, with their quads (one import graph a batch: a store may hold thousands)."""
+    kinds = Counter(graph_kind(g) for g in counts)
+    quads = Counter[str]()
+    for g, n in counts.items():
+        quads[graph_kind(g)] += n
+    return ", ".join(f"{kind} {n} ({quads[kind]:,} quads)" if n > 1 else f"{kind} ({quads[kind]:,} quads)"
+                     for kind, n in sorted(kinds.items()))
 
 
 #: The last line of a whole Turtle, TriG or N-Quads dump.

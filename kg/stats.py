@@ -105,6 +105,13 @@ def graph_counts(store: StoreAPI, graphs: list[str] | None = None) -> dict[str, 
         return dict(zip(graphs, ex.map(store.count, graphs), strict=True))
 
 
+def example_triples(counts: dict[str, int]) -> tuple[int, int]:
+    """(example triples, instance triples) of the triples per graph ``counts``: instance data is every graph but the
+    ontology and the derived one, example data the example graph's (``Stats.synthetic_share``, a dump's header)."""
+    instance = sum(n for g, n in counts.items() if graph_kind(g) not in ("ontology", "derived"))
+    return sum(n for g, n in counts.items() if graph_kind(g) == "synthetic"), instance
+
+
 def build_of(store: StoreAPI) -> str | None:
     """The fingerprint of the build ``store`` holds (``kg.build.fingerprint``: same fingerprint, same inputs):
     its version's completion record for an embedded store, the stamp for a remote one; None when unknown."""
@@ -201,10 +208,7 @@ def stats(store: StoreAPI, settings: Settings | None = None, today: date | None 
         out.triples += n
         if kind == "derived":
             out.derived_triples += n
-        elif kind != "ontology":
-            out.instance_triples += n
-        if kind == "synthetic":
-            out.synthetic_triples += n
+    out.synthetic_triples, out.instance_triples = example_triples(dict(counted))
     labels = {str(c): (zh or "", en or "") for c, zh, en in found[0]}
     flagged = {(g, c): int(n or 0) for g, c, n in found[2]}
     by_class: dict[str, dict[str, Any]] = {}

@@ -100,6 +100,23 @@ def test_the_statistics_name_the_build_and_the_last_write_the_dump_is_cited_by(m
     assert summary["triples"] == about["quads"]
 
 
+def test_a_dump_says_how_much_of_it_is_example_data_as_the_statistics_do(mixed: Store) -> None:
+    """A dump said which graph was example data but not how much of it there was, where /api/stats gave a share: a
+    paper citing the dump could not say what share of its data was made up. Its header now gives the share, per
+    graph the quads, in the numbers the statistics give."""
+    summary = stats(mixed).to_dict()
+    about = json.loads(_dump(mixed, "jsonld"))["dump"]
+    assert about["example_share"] == summary["summary"]["synthetic_share"] > 0
+    assert (about["example_quads"], about["instance_quads"]) == (summary["summary"]["synthetic_triples"],
+                                                                 summary["summary"]["instance_triples"])
+    assert about["graph_quads"] == {g["graph"]: g["triples"] for g in summary["graphs"]}
+    head = _dump(mixed, "nq").decode("utf-8").split("\n<", 1)[0]
+    share = summary["summary"]["synthetic_share"]
+    assert (f"example data: {summary['summary']['synthetic_triples']:,} of the "
+            f"{summary['summary']['instance_triples']:,} quads of instance data") in head and f"{share:.1%}" in head
+    assert f"synthetic ({mixed.count(str(GRAPH_SYNTHETIC)):,} quads)" in head
+
+
 
 def test_an_export_refused_or_cut_short_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`dcpa export -o FILE` opened FILE first: refused (a write refreshing the derived graph) it left an empty
