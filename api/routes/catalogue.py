@@ -22,21 +22,25 @@ router = APIRouter(prefix="/api/queries", tags=["query catalogue / 查询目录"
 _RESERVED = {"limit", "offset", "format", "real_only"}
 
 
+#: The query the schemas' examples show (/docs): one of the catalogue, as a reader who tries it finds it.
+_EXAMPLE = "needs_by_type"
+
+
 class ParamInfo(BaseModel):
     name: str = Field(examples=["area"])
-    type: str = Field(examples=["area_code"])
+    type: str = Field(examples=["area"], description="one of kg.catalogue.PARAM_TYPES")
     default: Any = Field(default=None, examples=["21"])
     description: str | None = None
 
 
 class QueryInfo(BaseModel):
-    name: str = Field(examples=["gaps_by_county"])
-    title_zh: str | None = Field(default=None, examples=["各县需求缺口"])
-    title_en: str | None = Field(default=None, examples=["Gaps by county"])
+    name: str = Field(examples=[_EXAMPLE])
+    title_zh: str | None = Field(default=None, examples=["区域内各类需求"])
+    title_en: str | None = Field(default=None, examples=["Needs of the villages in an area, by type"])
     description: str | None = None
     question: str | None = None
     parameters: list[ParamInfo] = []
-    href: str = Field(examples=["/api/queries/gaps_by_county"])
+    href: str = Field(examples=[f"/api/queries/{_EXAMPLE}"])
     text: str | None = Field(default=None, description="The SPARQL text")
     cost: str = Field(default="", description="What the query costs, measured, when it scans a whole area")
     faster: str | None = Field(default=None, description="A query answering the same counts from materialised data")

@@ -490,6 +490,18 @@ def test_query_catalogue(api: httpx.Client) -> None:
     assert "more than once" in err["message"] and V in err["message"] and err["details"][0]["column"] == "village"
 
 
+def test_the_catalogue_s_examples_in_the_api_docs_are_a_query_it_has(api: httpx.Client) -> None:
+    """/docs showed the catalogue by a query named gaps_by_county with a parameter of type area_code, neither of which
+    exists: a reader who tried the example got 404. The examples are a query of the catalogue, as it lists it."""
+    schemas = api.get("/openapi.json").json()["components"]["schemas"]
+    shown = {k: v["examples"][0] for k, v in schemas["QueryInfo"]["properties"].items() if v.get("examples")}
+    listed = {q["name"]: q for q in api.get("/api/queries").json()["items"]}
+    assert shown["name"] in listed
+    assert shown == {k: listed[shown["name"]][k] for k in shown}
+    param = {k: v["examples"][0] for k, v in schemas["ParamInfo"]["properties"].items() if v.get("examples")}
+    assert param == {k: v for k, v in listed[shown["name"]]["parameters"][0].items() if k in param}
+
+
 class _PastDeadline:
     """A query runner whose every call has run out of time (what a whole-country scan meets at national scale)."""
 
