@@ -7,8 +7,12 @@ CLI, the API and the SPARQL editor can list and document it without a second fil
     # title_en: Needs by type
     # description: What the villages of an area need, counted by need type.
     # question: Which needs do the villages of area X have, and how severe are they?
-    # param: area | area | 21 | code of the area (province, city, county or township)
+    # param: area | area:2,4,6,9 | 21 | code of the area (province, city, county or township)
     # uses: derived
+
+An ``area`` parameter may name the levels it takes by their codes' lengths (``area:12``, a village; ``area:2,4,6``):
+a code of another level is refused, where the query answered it with no rows (needs_by_type for a village, which
+counts the villages within an area) or with rows about something else (village_interventions for a county).
 
 ``lists: a, b`` names the columns that are lists joined with `` | `` (``GROUP_CONCAT``): the runner sorts each
 list, since SPARQL leaves a GROUP_CONCAT's order to the engine, and Oxigraph's follows how the store holds the
@@ -96,6 +100,8 @@ _BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 #: The languages of the graph's labels: a ``lang`` parameter in another would answer every row without its labels.
 LABEL_LANGUAGES = LANGS
 _AREA_CODE = re.compile(AREA_CODE_PATTERN)
+#: The lengths of the area codes: province, city, county, township, village-level unit.
+_AREA_LEVELS = (2, 4, 6, 9, 12)
 _NOTATION = re.compile(r"^[A-Z]{1,2}\d{1,3}$")
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 #: What joins the items of a ``# lists:`` column.
@@ -110,6 +116,8 @@ class Param:
     type: str
     default: str | None
     description: str
+    #: The lengths of the area codes an ``area`` parameter takes (``area:12``); empty: every level.
+    levels: tuple[int, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -172,15 +180,19 @@ def parse_query_file(path: Path) -> CatalogueQuery:
         key, value = m.group(1), m.group(2).strip()
         if key == "param":
             parts = [p.strip() for p in value.split("|")]
-            if len(parts) != 4 or parts[1] not in PARAM_TYPES:
+            kind, sep, levels = parts[1].partition(":") if len(parts) == 4 else ("", "", "")
+            lengths = tuple(int(n) for n in levels.split(",") if n.strip().isdigit())
+            if len(parts) != 4 or kind not in PARAM_TYPES or (sep and (
+                    kind != "area" or not lengths or len(lengths) != len(levels.split(","))
+                    or not set(lengths) <= set(_AREA_LEVELS))):
                 # for developers: the package's own query files (kg/queries), checked when they are read
                 raise DataError(
                     f"bad parameter line in {path.name}",
                     hint="write `# param: name | type | default | description` with type one of "
-                    + ", ".join(PARAM_TYPES),
+                    + ", ".join(PARAM_TYPES) + " (area:12 or area:2,4,6: an area of those code lengths alone)",
                     details=[Issue("bad parameter line", file=path.name, row=lineno, value=line).to_dict()],
                 )
-            params.append(Param(parts[0], parts[1], parts[2] or None, parts[3]))
+            params.append(Param(parts[0], kind, parts[2] or None, parts[3], lengths))
         else:
             meta.setdefault(key, []).append(value)
     missing = [k for k in ("title_zh", "title_en", "description", "question") if k not in meta]
@@ -255,9 +267,20 @@ def get_query(name: str, directory: Path = QUERIES_DIR) -> CatalogueQuery:
     raise NotFound(f"查询目录中没有名为 {name!r} 的查询 / no catalogue query named {name!r}", hint=hint)
 
 
+def _lengths(levels: tuple[int, ...]) -> tuple[str, str]:
+    """``(2, 4, 6)`` in words: ``2、4 或 6`` and ``2, 4 or 6``."""
+    words = [str(n) for n in levels]
+    if len(words) == 1:
+        return words[0], words[0]
+    return "、".join(words[:-1]) + " 或 " + words[-1], ", ".join(words[:-1]) + " or " + words[-1]
+
+
 def param_hint(param: Param) -> str:
     """What ``param`` takes, ``中文 / English``: its type's Chinese phrase, then its (English) description."""
-    return f"{param.name}：{PARAM_TYPES[param.type][0]} / {param.name}: {param.description}"
+    what = PARAM_TYPES[param.type][0]
+    if param.levels:
+        what = f"地区代码（{_lengths(param.levels)[0]} 位数字）"
+    return f"{param.name}：{what} / {param.name}: {param.description}"
 
 
 def to_term(param: Param, raw: str) -> ox.NamedNode | ox.Literal:
@@ -302,8 +325,9 @@ def to_term(param: Param, raw: str) -> ox.NamedNode | ox.Literal:
             raise bad("日期（YYYY-MM-DD）", "a date YYYY-MM-DD") from None
     if t == "area":
         code = normal_code(value)  # as the area resolver reads it: ２１０１ is 2101
-        if not _AREA_CODE.match(code):
-            raise bad(" 2、4、6、9 或 12 位数字的地区代码", "an area code of 2, 4, 6, 9 or 12 digits")
+        zh, en = _lengths(param.levels or _AREA_LEVELS)
+        if not _AREA_CODE.match(code) or (param.levels and len(code) not in param.levels):
+            raise bad(f" {zh} 位数字的地区代码", f"an area code of {en} digits")
         return ox.NamedNode(area(code))
     if t == "concept":
         value = normal_notation(value)  # as the importer reads a code: n22 and Ｎ２２ are N22

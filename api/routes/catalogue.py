@@ -31,6 +31,9 @@ class ParamInfo(BaseModel):
     type: str = Field(examples=["area"], description="one of kg.catalogue.PARAM_TYPES")
     default: Any = Field(default=None, examples=["21"])
     description: str | None = None
+    levels: list[int] = Field(default=[], examples=[[2, 4, 6, 9]], description="for an area parameter: the lengths "
+                              "of the codes it takes (12: a village-level unit), when not every level; others are "
+                              "refused")
 
 
 class QueryInfo(BaseModel):
@@ -71,7 +74,8 @@ def _info(q: CatalogueQuery, *, text: bool = False) -> dict[str, Any]:
         "description": q.description,
         "question": q.question,
         "parameters": [
-            {"name": p.name, "type": p.type, "default": p.default, "description": p.description} for p in q.parameters
+            {"name": p.name, "type": p.type, "default": p.default, "description": p.description,
+             "levels": list(p.levels)} for p in q.parameters
         ],
         "href": urls.query(q.name),
         "text": q.text if text else None,

@@ -49,7 +49,7 @@ CASES: dict[str, tuple[Callable[[Store], Any], str, str | None]] = {
                    "parameter lang='fr' is not a language the labels are in (zh, en)", "lang: language of the labels"),
     "a severity": (lambda s: run_query(s, "top_unaddressed_villages", {"area": "21", "min_severity": "9"}),
                    "parameter min_severity='9' is not a severity from 1 to 5", "min_severity: lowest severity"),
-    "an area code": (lambda s: run_query(s, "needs_by_type", {"area": "21x"}),
+    "an area code": (lambda s: run_query(s, "evaluation_results", {"area": "21x"}),
                      "parameter area='21x' is not an area code of 2, 4, 6, 9 or 12 digits", "area: code of the area"),
     "an IRI": (lambda s: run_query(s, "evidence_of_node", {"node": "area/21"}),
                "parameter node='area/21' is not an absolute http(s) IRI", "node: IRI of any node"),
@@ -78,7 +78,7 @@ def test_answers_refuse_chinese_first(store: Store, case: str,
 def test_a_refused_catalogue_value_is_said_in_both_languages_in_its_details_too(store: Store,
                                                                                 zh_first: Callable[..., None]) -> None:
     with pytest.raises(DcpaError) as e:
-        run_query(store, "needs_by_type", {"area": "2.1"})
+        run_query(store, "evaluation_results", {"area": "2.1"})
     zh_first(e.value.details[0]["message"], "expected an area code of 2, 4, 6, 9 or 12 digits")
 
 

@@ -110,6 +110,33 @@ def test_a_severity_off_the_scale_is_refused_not_answered_with_no_rows(store: St
     assert run_query(store, "top_unaddressed_villages", {"area": "21", "min_severity": "5"}).rows
 
 
+def test_an_area_of_a_level_the_query_does_not_take_is_refused_not_answered_with_no_rows(
+        store: Store, tmp_path: Path, zh_first) -> None:
+    """needs_by_type for a village answered no rows, as if it had no needs (it counts the villages within an area),
+    and village_interventions for a county answered rows about the county: both are refused, saying which codes the
+    parameter takes, and so is any code of a level a query's header does not name."""
+    village = "219001001001"
+    assert run_query(store, "needs_of_village", {"village": village}).rows
+    cases = [("needs_by_type", "area", village, "2, 4, 6 or 9 digits"),
+             ("village_interventions", "village", village[:6], "12 digits"),
+             ("need_summary_by_type", "area", village[:9], "2, 4 or 6 digits"),
+             ("model_stages", "area", village[:4], "6, 9 or 12 digits")]
+    for name, param, code, said in cases:
+        with pytest.raises(InvalidParameter) as e:
+            run_query(store, name, {param: code})
+        zh_first(e.value.message, f"parameter {param}={code!r} is not an area code of {said}")
+        assert e.value.details[0]["column"] == param and "位数字" in (e.value.hint or "")
+    for q in CATALOGUE.values():  # every default is of a level its parameter takes
+        for p in q.parameters:
+            assert not p.levels or len(p.default or "") in p.levels, (q.name, p.name)
+    for wrong in ("concept:12", "area:7", "area:", "area:6,x"):  # levels are code lengths, of an area alone
+        path = tmp_path / "q.rq"
+        path.write_text("# title_zh: 试\n# title_en: T\n# description: d\n# question: q\n"
+                        f"# param: a | {wrong} | 21 | x\nSELECT ?real_only WHERE {{ }}\n", encoding="utf-8")
+        with pytest.raises(DataError, match="bad parameter line"):
+            parse_query_file(path)
+
+
 @pytest.fixture(scope="module")
 def chinese_names_only() -> Store:
     """The fixture with its real part, every English label of its data dropped: named as the reference data name
