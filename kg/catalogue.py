@@ -399,13 +399,21 @@ def default_values(query: CatalogueQuery, *, real_only: bool = False) -> dict[st
 
 
 def check_known(store: StoreAPI, query: CatalogueQuery, bindings: dict[str, Any]) -> None:
-    """Refuse an area or concept parameter the store does not know: it would answer "no rows", as if there
-    were nothing there (``need_type=N99``), where ``/api/gaps`` says the code is unknown. One ASK each (40 µs at
-    national scale), both answers of ``answer`` asking it."""
+    """Refuse an area, concept or node parameter the store does not know: it would answer "no rows", as if there
+    were nothing there (``need_type=N99``; evidence_of_node for a mistyped IRI, as if the node rested on nothing),
+    where ``/api/gaps`` says the code is unknown. One ASK each (40 µs at national scale), both answers of ``answer``
+    asking it."""
     for p in query.parameters:
         term = bindings[p.name]
         if p.type == "area" and not store.ask(f"ASK {{ {term} dcpa:areaCode ?c }}"):  # as the resolver knows one
             resolve_area(store, code_of(term.value))  # NotFound, with the area resolver's hint
+        elif p.type == "iri" and not store.ask(f"ASK {{ {{ {term} ?p ?o }} UNION {{ ?s ?p {term} }} }}"):
+            raise NotFound(
+                f"图谱中没有节点 {term.value} / no node {term.value} in the graph",
+                hint=f"{p.name}：请核对 IRI，或从回答、页面或 SPARQL 端点中复制 / {p.name}: check the IRI, or copy it "
+                "from an answer, a page or the SPARQL endpoint",
+                details=[Issue("图谱中没有此节点 / no such node in the graph", column=p.name,
+                               value=term.value).to_dict()])
         elif p.type == "concept" and not store.ask(
                 # of the default's scheme (need_type=C1, a category, answered no rows too), else any concept
                 f"ASK {{ {term} skos:inScheme ?s . {to_term(p, p.default)} skos:inScheme ?s }}" if p.default

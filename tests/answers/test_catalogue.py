@@ -185,7 +185,9 @@ def test_a_parameter_value_never_changes_the_query(tmp_path: Path) -> None:
                  "BIND(1 AS ?n) }\n", encoding="utf-8")
     q = parse_query_file(p)
     hostile = 'x" AS ?echo) } } ; DROP ALL ; # \n SELECT * { ?s ?p "\\ \u4e2d\''
-    res = run_query(Store.memory(), q, {"word": hostile, "node": "http://e/a?b=1#c"})
+    store = Store.memory()
+    store.update("INSERT DATA { <http://e/a?b=1#c> <http://e/p> 1 }")  # a node the graph has: an unknown one is refused
+    res = run_query(store, q, {"word": hostile, "node": "http://e/a?b=1#c"})
     assert res.rows == [{"echo": hostile.strip() + "http://e/a?b=1#c", "n": 1}]
     with pytest.raises(DataError, match="node"):
         run_query(Store.memory(), q, {"word": "x", "node": "http://e/a> } DROP ALL { <http://e/b"})
@@ -250,7 +252,8 @@ def real_part(mixed: Store) -> Store:
 def test_real_only_answers_are_the_answers_over_real_data_alone(mixed: Store, real_part: Store, name: str) -> None:
     """The generic ground truth for every query: real_only on the mixed store gives exactly what the query
     gives on a store that never held example data."""
-    params = PARAMS.get(name, {})
+    # evidence_of_node's example need is no node of the real part (refused there): its real province's evidence
+    params = {"node": "https://w3id.org/dcpa/id/area/21"} if name == "evidence_of_node" else PARAMS.get(name, {})
     got = run_query(mixed, name, params, real_only=True)
     want = run_query(real_part, name, params)
     assert _canonical(got.rows) == _canonical(want.rows)
@@ -444,6 +447,18 @@ def test_an_unknown_area_or_concept_is_refused_not_answered_with_no_rows(store: 
     with pytest.raises(InvalidParameter):
         run_query(store, "documented_cases", {"category": "N22"})
     assert run_query(store, "resources_for_need_type", {"need_type": "N22"}).rows  # known ones answer
+
+
+def test_a_node_the_graph_lacks_is_refused_not_answered_as_resting_on_nothing(store: Store, zh_first) -> None:
+    """evidence_of_node for a mistyped IRI answered "no rows", as if the node rested on no evidence at all."""
+    typo = "https://w3id.org/dcpa/id/need/no-such-need"
+    with pytest.raises(NotFound) as e:
+        run_query(store, "evidence_of_node", {"node": typo})
+    zh_first(e.value.message, f"no node {typo} in the graph")
+    assert e.value.details[0]["column"] == "node" and e.value.details[0]["value"] == typo
+    assert run_query(store, "evidence_of_node", {"node": "https://w3id.org/dcpa/id/need/a"}).rows
+    source = run_query(store, "evidence_of_node", {"node": "https://w3id.org/dcpa/id/need/a"}).rows[0]["source"]
+    run_query(store, "evidence_of_node", {"node": source})  # a node known as an object alone is known too
 
 
 @pytest.mark.parametrize(("scan", "fast"), [("needs_by_type", "need_summary_by_type"),
