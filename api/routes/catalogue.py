@@ -94,7 +94,8 @@ def list_queries() -> Response:
     "/{name}",
     summary="Run a stored query / 运行目录查询",
     description="Runs the query with its parameters given as query parameters (`?area=2101`); "
-    "unknown parameters are refused. The answer is a table: JSON rows or CSV.",
+    "unknown parameters are refused. The answer is a table: JSON rows (a page of `limit`, with the total) "
+    "or CSV (the whole answer, unless `limit` or `offset` asks for a page).",
     response_model=QueryAnswer,
     responses={200: {"content": {"text/csv": {}}}, **ERROR_RESPONSES},
 )
@@ -124,9 +125,14 @@ async def run_stored_query(
                       f"{q.faster} answers the same counts from the derived graph in milliseconds: "
                       f"/api/queries/{q.faster}; or {en or zh}")
         raise
+    csv = wanted(request, format) == "csv"
+    if csv and not {"limit", "offset"} & set(request.query_params):
+        # a CSV is the whole answer unless a page is asked for: cut at the JSON's 100 rows, it said nowhere that
+        # rows were left out, and a paper's table lost them
+        limit = len(result.rows)
     page = result.rows[offset : offset + limit]
     flags = result.example[offset : offset + limit]
-    if wanted(request, format) == "csv":
+    if csv:
         rows = [dict(r, example=f) for r, f in zip(page, flags, strict=True)]
         # named by the query and what it was asked (a village's code, a need type)
         return csv_response(rows, [*result.columns, "example"],
