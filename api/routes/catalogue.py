@@ -15,6 +15,7 @@ from kg.safetext import download_name
 from .. import urls
 from ..deps import AnswersDep, SettingsDep
 from ..representation import FormatParam, LimitParam, OffsetParam, Page, csv_response, json_response, wanted
+from ..sparql import TRUNCATED_HEADER
 from ._common import ERROR_RESPONSES, RealOnlyParam
 
 router = APIRouter(prefix="/api/queries", tags=["query catalogue / 查询目录"])
@@ -135,8 +136,11 @@ async def run_stored_query(
     if csv:
         rows = [dict(r, example=f) for r, f in zip(page, flags, strict=True)]
         # named by the query and what it was asked (a village's code, a need type)
-        return csv_response(rows, [*result.columns, "example"],
-                            name=download_name(name, "csv", details=[v for _, v in sorted(params.items())]))
+        response = csv_response(rows, [*result.columns, "example"],
+                                name=download_name(name, "csv", details=[v for _, v in sorted(params.items())]))
+        if result.truncated:  # past DCPA_MAX_ROWS: said as /sparql says it (the JSON has its `truncated`)
+            response.headers[TRUNCATED_HEADER] = "true"
+        return response
     return json_response(
         {
             "name": name,

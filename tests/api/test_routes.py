@@ -503,6 +503,8 @@ def test_a_stored_query_s_csv_is_the_whole_answer_unless_a_page_is_asked_for(mak
     assert len(rows) == whole["total"]
     paged = read_csv(client.get("/api/queries/needs_of_village", params={"village": V, "format": "csv", "offset": 20}))
     assert len(paged) == 100 and paged[0] == rows[20]
+    cut = make_client(store, max_rows=50).get("/api/queries/needs_of_village", params={"village": V, "format": "csv"})
+    assert len(read_csv(cut)) == 50 and cut.headers["X-DCPA-Truncated"] == "true"  # past DCPA_MAX_ROWS: said
 
 
 def test_the_catalogue_s_examples_in_the_api_docs_are_a_query_it_has(api: httpx.Client) -> None:
