@@ -457,9 +457,9 @@ def parse_cell(col: Column, raw: Any, lists: dict[str, CodeList]) -> Any:
                 zh, en = cl.one
                 raise CellError(
                     f"未知的{zh} / unknown {en}" + (f": {v}" if t == "codes" else ""),
-                    f"请填写模板 '{col.codes}' 列表中的代码或中文/英文名称，如 {cl.examples()} / "
+                    f"请填写模板 '{col.codes}' 列表中的代码或中文/英文名称，如 {cl.examples(near=v)} / "
                     f"use a code or a Chinese/English label from the template's '{col.codes}' list, "
-                    f"e.g. {cl.examples()}",
+                    f"e.g. {cl.examples(near=v)}",
                 )
             out.append(code)
         return out[0] if t == "code" else out

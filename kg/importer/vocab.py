@@ -122,7 +122,11 @@ class Code:
         return f"{self.code} {self.zh}"
 
     def spellings(self) -> set[str]:
-        return {norm(s) for s in (self.code, self.zh, self.en, self.display, *self.alt) if s}
+        # the code glued to its label (N22电子商务技能, survey调查): typed by hand or pasted from a form, the space
+        # of the drop-down's spelling is lost; it named the code all the same ("unknown need type" showed the hint
+        # listing what looked the same)
+        glued = f"{self.code}{self.zh}"
+        return {norm(s) for s in (self.code, self.zh, self.en, self.display, glued, *self.alt) if s}
 
 
 @dataclass
@@ -157,8 +161,15 @@ class CodeList:
         head = v.split(" ", 1)[0]  # "N22 电商技能" with a changed label still names N22
         return self._index.get(head) if head != v else None
 
-    def examples(self, n: int = 6) -> str:
-        return ", ".join(c.display for c in self.codes[:n]) + (" …" if len(self.codes) > n else "")
+    def examples(self, n: int = 6, near: object = None) -> str:
+        """The first ``n`` values as the drop-down writes them; those whose label holds what was typed, or is held
+        in it, first (电子商务 → N22 电子商务技能, 问卷调查 → survey 调查): the first six of a long list rarely held
+        the one meant."""
+        typed_ = norm(near) if near is not None else ""
+        close = [c for c in self.codes if typed_ and any(
+            len(s) > 1 and (typed_ in s or s in typed_) for s in (norm(c.zh), norm(c.en)))] if len(typed_) > 1 else []
+        shown = (close + [c for c in self.codes if c not in close])[:n]
+        return ", ".join(c.display for c in shown) + (" …" if len(self.codes) > n else "")
 
 
 def _lang(g: rdflib.Graph, s: URIRef, p: URIRef, lang: str) -> list[str]:

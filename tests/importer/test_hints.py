@@ -72,3 +72,23 @@ def test_every_coded_list_has_names_so_an_unknown_value_is_reported_not_a_crash(
     assert issue.message == "未知的提供方式 / unknown delivery mode" and issue.column == "delivery_mode"
     assert "DM1" in (issue.hint or "")
     assert b"RES-H" not in nquads(store)  # nothing of the refused resource was written
+
+
+def test_a_code_glued_to_its_label_is_read_and_an_unknown_value_is_shown_the_ones_it_resembles(store, settings,
+                                                                                              tmp_path) -> None:
+    # N22电子商务技能 and survey调查 (the drop-down's spelling without its space) were "unknown", with a hint listing
+    # N22 电子商务技能 as if it were something else; 电子商务 was shown N1…N21, never the N22 it is part of
+    header = ["village_code", "need_type", "severity", "people_affected", "source", "identified_on", "surveyor"]
+    glued = write_csv(tmp_path / "needs.csv", header, [
+        ["210123206200", "N22电子商务技能", "4", "120", "survey调查", "2018-05-12", "张晓梅"],
+    ])
+    report = import_files(store, [glued], user="t", settings=settings, dry_run=True)
+    assert report.counts == {"needs": 1}
+    part = write_csv(tmp_path / "needs.csv", header, [
+        ["210123206200", "电子商务", "4", "120", "survey", "2018-05-12", "张晓梅"],
+    ])
+    with pytest.raises(ValidationFailed) as exc:
+        import_files(store, [part], user="t", settings=settings, dry_run=True)
+    [issue] = exc.value.issues
+    zh, _, en = (issue.hint or "").partition(" / ")
+    assert "如 N22 电子商务技能," in zh and "e.g. N22 电子商务技能," in en, issue.hint
