@@ -10,6 +10,7 @@ are those a spreadsheet shows: the header is row 1.
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import logging
 import zipfile
@@ -25,7 +26,7 @@ from ..safetext import for_terminal, from_spreadsheet_cell, text_problem, text_p
 from ..settings import Settings
 from . import csvtext
 from .container import MACRO_HINT, check_xlsx, sniff_text_file
-from .specs import EXAMPLE_MARKER, RECORD_KINDS, kind_for_header, kind_for_name
+from .specs import EXAMPLE_MARKER, RECORD_KINDS, RecordSpec, kind_for_header, kind_for_name, norm_header
 
 log = logging.getLogger(__name__)
 
@@ -442,6 +443,7 @@ def _table(
     unsafe: list[Issue] = []  # text that may not be stored: always refused, the rows are kept for replays
     columns: dict[int, str] = {}
     headers: dict[str, str] = {}
+    unknown: list[str] = []
     for i, h in enumerate(header_text):
         if not h:
             continue
@@ -451,18 +453,7 @@ def _table(
             continue
         col = next((c for c in spec.columns if c.matches(h)), None)
         if col is None:
-            found.append(
-                Issue(
-                    "未知的列 / unknown column",
-                    file=file,
-                    sheet=sheet,
-                    row=header_row,
-                    column=h,
-                    value=h,
-                    hint=f"'{kind}' 的列有：{', '.join(spec.keys)} / "
-                    f"the columns of '{kind}' are: {', '.join(spec.keys)}",
-                )
-            )
+            unknown.append(h)
         elif col.key in headers:
             found.append(
                 Issue(
@@ -478,6 +469,7 @@ def _table(
         else:
             columns[i] = col.key
             headers[col.key] = h
+    found += [_unknown_column(file, sheet, header_row, h, spec, headers) for h in unknown]
     for col in spec.required:
         if col.key not in headers:
             found.append(
@@ -547,6 +539,30 @@ def _table(
         return []
     issues.extend(found + unsafe)
     return [table]
+
+
+def _unknown_column(
+    file: str, sheet: str | None, row: int, header: str, spec: RecordSpec, headers: dict[str, str]
+) -> Issue:
+    """A header naming no column of the kind: the hint names, in each language, the columns as a steward's template
+    writes them, and the column not yet in the sheet it is closest to (村代码: 村级代码), or says to delete a column
+    of one's own (联系电话). It listed the keys alone (village_code, need_type…), in the Chinese half too."""
+    free = [c for c in spec.columns if c.key not in headers]
+    names = {norm_header(n): c for c in free for n in (c.zh, c.en, c.key)}
+    close = difflib.get_close_matches(norm_header(header), list(names), n=1, cutoff=0.6)
+    col = names[close[0]] if close else None
+    zh = f"是不是“{col.zh}”？请这样写表头；" if col else "自己加的列请删除；"
+    en = f"did you mean '{col.en}'? Head the column so; " if col else "delete a column of your own; "
+    return Issue(
+        "未知的列 / unknown column",
+        file=file,
+        sheet=sheet,
+        row=row,
+        column=header,
+        value=header,
+        hint=f"{zh}'{spec.kind}' 的列有：{'、'.join(c.zh for c in spec.columns)} / "
+        f"{en}the columns of '{spec.kind}' are: {', '.join(spec.keys)}",
+    )
 
 
 def _header_cells(row: list[Any]) -> list[str]:

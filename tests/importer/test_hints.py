@@ -92,3 +92,21 @@ def test_a_code_glued_to_its_label_is_read_and_an_unknown_value_is_shown_the_one
     [issue] = exc.value.issues
     zh, _, en = (issue.hint or "").partition(" / ")
     assert "如 N22 电子商务技能," in zh and "e.g. N22 电子商务技能," in en, issue.hint
+
+
+def test_an_unknown_column_is_told_in_chinese_which_column_it_may_be_or_to_delete_it(store, settings,
+                                                                                    tmp_path) -> None:
+    # the hint listed the keys (village_code, need_type…) in its Chinese half too, and said neither that 村代码 is
+    # likely 村级代码 nor what to do with a column of one's own (联系电话)
+    header = ["村代码", "需求类型", "严重程度", "受影响人数", "识别日期", "调查人", "联系电话"]
+    needs = write_csv(tmp_path / "needs.csv", header, [
+        ["210123206200", "N22", "4", "120", "2018-05-12", "张晓梅", "示例电话"],
+    ])
+    with pytest.raises(ValidationFailed) as exc:
+        import_files(store, [needs], user="t", settings=settings, dry_run=True)
+    hints = {i.column: i.hint or "" for i in exc.value.issues if "unknown column" in i.message}
+    zh, _, en = hints["村代码"].partition(" / ")
+    assert "是不是“村级代码”" in zh and "村级代码、需求类型" in zh and "village_code" not in zh
+    assert "did you mean 'Village code'" in en
+    zh, _, en = hints["联系电话"].partition(" / ")
+    assert "请删除" in zh and "是不是" not in zh and "delete a column of your own" in en
