@@ -385,6 +385,8 @@ async def post_imports(
         raise ValidationFailed(bad_names)
     with tempfile.TemporaryDirectory(prefix="dcpa-upload-") as tmp:
         paths: list[Path] = []
+        # the steward's names, shown in the problems and the history: the temporary paths' are made safe
+        shown = [f.filename or f"upload-{i}" for i, f in enumerate(files)]
         limit = settings.max_import_bytes
         for i, f in enumerate(files):
             data = await f.read(limit + 1)
@@ -400,7 +402,8 @@ async def post_imports(
         def work() -> Any:
             with served.writing() as store:
                 try:
-                    return importer.import_files(store, paths, user=user, settings=settings, dry_run=dry_run)
+                    return importer.import_files(store, paths, user=user, settings=settings, dry_run=dry_run,
+                                                 names=shown)
                 finally:
                     collect_here()
 

@@ -126,12 +126,14 @@ def _table_sources(tables_by_file: list[tuple[str, list[Table]]]) -> list[Source
 
 def import_files(
     store: StoreAPI, paths: list[Path] | list[str], *, user: str, settings: Settings, dry_run: bool = False,
-    progress: Callable[[str, int, int], None] | None = None,
+    progress: Callable[[str, int, int], None] | None = None, names: list[str] | None = None,
 ) -> ImportReport:
     """Import CSV/XLSX files as one batch: everything or nothing.
 
     ``progress(step, done, total)`` hears of each step: read (files), map (rows), check, write, refresh
-    (the derived graph).
+    (the derived graph). ``names``: the files' names as their user gave them, shown in the problems and kept
+    (default: the paths' names); an upload is read from a temporary path whose name is made safe, and its
+    problems and history named 康平县_需求_2026_.xlsx for 康平县 需求（2026）.xlsx.
     """
 
     def step(name: str, done: int, total: int) -> None:
@@ -145,11 +147,14 @@ def import_files(
             hint="请给出要导入的文件：dcpa import needs.xlsx [更多文件…] / dcpa import needs.xlsx [more files…]",
         )
     user = checked_user(user, "请写明由谁导入这些数据（--user 姓名） / say who imports the data (--user NAME)")
-    bad_names = [i for i in (file_name_issue(p.name) for p in files) if i is not None]
+    given = [Path(n).name for n in names] if names is not None else [p.name for p in files]
+    if len(given) != len(files):
+        raise ValueError(f"{len(files)} files, {len(given)} names")
+    bad_names = [i for i in (file_name_issue(n) for n in given) if i is not None]
     if bad_names:
         raise ValidationFailed(bad_names)
     reader_issues: list[Issue] = []
-    names = stored_names([p.name for p in files])
+    names = stored_names(given)
     per_file = []
     for i, (p, name) in enumerate(zip(files, names, strict=True)):
         step("read", i, len(files))

@@ -140,8 +140,8 @@ def read_file(
             else "请使用按 `dcpa template` 模板填写的 .xlsx 或 .csv 文件 / "
             "use an .xlsx or .csv file made from `dcpa template`"
         )
-        raise ImportUsageError(f"无法识别的文件格式 {path.suffix or '（无扩展名）'!r}：{path.name} / "
-                               f"unknown file format {path.suffix or '(none)'!r}: {path.name}", hint=hint)
+        raise ImportUsageError(f"无法识别的文件格式 {path.suffix or '（无扩展名）'!r}：{shown} / "
+                               f"unknown file format {path.suffix or '(none)'!r}: {shown}", hint=hint)
     size = path.stat().st_size
     if size > settings.max_import_bytes:
         issues.append(too_large_issue(shown, size, settings))

@@ -66,7 +66,8 @@ def stored_names(names: list[str]) -> list[str]:
     """File names inside the batch directory: the original names, made unique."""
     out: list[str] = []
     for i, n in enumerate(names, start=1):
-        base = Path(n).name or f"file-{i}"
+        base = Path(n).name
+        base = base if base not in ("", ".", "..") else f"file-{i}"  # a name that is no file's would be a directory
         out.append(base if base not in out else f"{i:02d}-{base}")
     return out
 

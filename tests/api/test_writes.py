@@ -285,3 +285,20 @@ def test_an_upload_past_the_size_limit_is_refused_as_the_library_refuses_a_file(
     assert error["code"] == "validation_failed" and error["details"][0]["file"] == "needs.csv"
     zh_first(error["details"][0]["message"], "file too large (more than 1.0 MiB), not read")
     zh_first(error["details"][0]["hint"], "raise DCPA_MAX_IMPORT_BYTES")
+
+
+def test_an_uploaded_file_keeps_its_name_in_the_problems_and_the_history(writer: TestClient) -> None:
+    """The data page named a problem of 康平县 需求（2026）.csv, and its batch in the history, 康平县_需求_2026_.csv:
+    the name of the temporary copy, which the steward finds nowhere on their disk (dcpa import said the name
+    given)."""
+    name = "康平县 需求（2026）.csv"
+    header = ",".join(NEED)
+    row = ",".join(str(v) for v in NEED.values())
+    data = (header + "\n" + row + "\n").encode("utf-8")
+    r = writer.post("/api/imports", files={"files": (name, data.replace(b"N41", b"N99"), "text/csv")}, headers=AUTH)
+    assert r.status_code == 422
+    assert [d["file"] for d in r.json()["error"]["details"]] == [name]
+    r = writer.post("/api/imports", files={"files": (name, data, "text/csv")}, headers=AUTH)
+    assert r.status_code == 201, r.text
+    assert writer.get("/api/imports").json()[0]["files"] == [name]
+    assert name in writer.get("/data").text
