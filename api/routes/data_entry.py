@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from kg import viz
 from kg.contract import StoreAPI
 from kg.importer import RECORD_KINDS, history
+from kg.importer.readers import READERS
 from kg.importer.unmap import export_rows
 from kg.safetext import download_name
 from kg.templates import write_xlsx_template
@@ -86,6 +87,8 @@ def data_page(settings: SettingsDep,
         writes_on=bool(settings.api_token),
         max_mb=max(1, settings.max_import_bytes // (1024 * 1024)),
         max_rows=settings.max_import_rows,
+        # what dcpa import reads, no more: Excel's "Unicode text" is a .txt, which a picker for .xlsx,.csv hid
+        accept=",".join(sorted(READERS)),
         template_href=urls.data_template(),
         records_href=urls.data_records(),
         home_href=urls.home(lang=lang),

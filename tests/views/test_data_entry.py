@@ -54,10 +54,20 @@ def test_the_page_offers_the_template_and_the_upload_form_in_both_languages(writ
     assert writer.get("/static/js/data-entry.js").status_code == 200
 
 
+def test_the_file_picker_offers_every_kind_of_file_the_import_reads(writer: TestClient) -> None:
+    # the picker took .xlsx and .csv alone: Excel's "Unicode text" (UTF-16, tab-separated), which dcpa import reads,
+    # is saved as .txt and was hidden from the steward, as a .tsv was
+    for lang in ("zh", "en"):
+        html = writer.get("/data", params={"lang": lang}).text
+        accept = html.split('id="dcpa-files" accept="', 1)[1].split('"', 1)[0]
+        assert set(accept.split(",")) == {".xlsx", ".csv", ".txt", ".tsv"}
+    assert "Unicode 文本" in writer.get("/data").text
+
+
 def test_with_writes_off_the_page_says_so_and_offers_no_upload(client: TestClient) -> None:
     html = client.get("/data").text
     assert 'id="dcpa-writes-off"' in html and "DCPA_API_TOKEN" in html
-    assert 'id="dcpa-files" accept=".xlsx,.csv" multiple required disabled' in html
+    assert 'id="dcpa-files" accept=".csv,.tsv,.txt,.xlsx" multiple required disabled' in html
 
 
 def test_the_template_is_the_workbook_of_dcpa_template(writer: TestClient) -> None:
