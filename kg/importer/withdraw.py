@@ -227,7 +227,11 @@ def _entry(batches: list[dict[str, Any]], batch_id: str) -> dict[str, Any]:
 
 
 def _refuse_dangling(store: StoreAPI, batch_id: str) -> None:
-    """Refuse when records in other graphs refer to records that only this batch holds."""
+    """Refuse when records in other graphs refer to records that only this batch holds.
+
+    Each referring record is named once (a need and its quote were two, or three), by where the steward entered it:
+    its batch, file, sheet and row, and the record of this batch it refers to by its ID (ITV-2). The problems named
+    the batch as the file and the records by their IRIs (…/need/imp-e192395b6b08#quote), found in no spreadsheet."""
     graph = import_graph(batch_id)
     rows = store.select(f"""
         SELECT ?x ?p ?s ?g WHERE {{
@@ -238,21 +242,47 @@ def _refuse_dangling(store: StoreAPI, batch_id: str) -> None:
         }} ORDER BY ?g ?x LIMIT {_MAX_LISTED + 1}""")
     if not rows:
         return
-    issues = [
-        Issue(
-            f"<{r['x']}> 引用了只在本批次中的 <{r['s']}>（{_short(str(r['p']))}） / "
-            f"<{r['x']}> refers to <{r['s']}> ({_short(str(r['p']))}), which only this batch holds",
-            file=batch_of(str(r["g"])) or str(r["g"]),
-            value=str(r["x"]),
-            hint="请先撤回那个批次，或替换那条记录，使它不再引用本批次的记录 / "
-            "withdraw that batch first, or replace that record so that it no longer refers to this one",
-        )
-        for r in rows[:_MAX_LISTED]
-    ]
+    # a quote (…/need/imp-…#quote) is part of its need: one record, named once, in the order found
+    found = dict.fromkeys((str(r["g"]), str(r["x"]).split("#", 1)[0], str(r["s"])) for r in rows[:_MAX_LISTED])
+    issues = []
+    for g, rec, s in found:
+        other = batch_of(g) or g
+        name, sheet, row = _entered(store, g, rec)
+        what = _short(s)
+        issues.append(Issue(
+            f"批次 {other} 的这条记录引用了只在本批次中的 {what} / "
+            f"this record of batch {other} refers to {what}, which only this batch holds",
+            file=name or other,
+            sheet=sheet,
+            row=row,
+            value=what,
+            hint=f"请先撤回批次 {other}，或替换这条记录（{_short(rec)}），使它不再引用本批次的记录 / "
+            f"withdraw batch {other} first, or replace this record ({_short(rec)}) so that it no longer "
+            "refers to this batch's",
+        ))
     more, more_zh = (" (and more)", "（还有更多）") if len(rows) > _MAX_LISTED else ("", "")
     raise ValidationFailed(issues, f"其他批次的记录引用了批次 {batch_id} 的记录{more_zh}，什么都没有撤回 / "
                                    f"records of other batches refer to records of batch {batch_id}{more}; "
                                    "nothing was withdrawn")
+
+
+def _entered(store: StoreAPI, graph: str, record: str) -> tuple[str | None, str | None, int | None]:
+    """Where ``record`` of the batch ``graph`` was entered: its file, sheet and row (None where not known). Its file is
+    the one its evidence came from, else the batch's only file (a need resting on an interview is derived from the
+    interview, no file)."""
+    where = store.select(f"""
+        SELECT ?sheet ?row WHERE {{ GRAPH <{graph}> {{
+          <{record}> <{DCPA.sourceSheet}> ?sheet ; <{DCPA.sourceRow}> ?row }} }}""")
+    files = store.select(f"""
+        SELECT DISTINCT ?f ?name WHERE {{ GRAPH <{graph}> {{
+          ?f a <{DCPA.ImportedFile}> ; <{DCPA.fileName}> ?name }} }}""")
+    via = {str(r["f"]) for r in store.select(f"""
+        SELECT ?f WHERE {{ GRAPH <{graph}> {{
+          <{record}> <{PROV.wasDerivedFrom}> ?e . ?e <{PROV.wasDerivedFrom}> ?f }} }}""")}
+    names = [str(r["name"]) for r in files if str(r["f"]) in via] or [str(r["name"]) for r in files]
+    sheet = str(where[0]["sheet"]) if where else None
+    row = int(str(where[0]["row"])) if where else None
+    return (names[0] if len(names) == 1 else None), sheet, row
 
 
 def _short(iri: str) -> str:
