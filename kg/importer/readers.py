@@ -352,8 +352,11 @@ def read_xlsx(path: Path, settings: Settings, issues: list[Issue], strict: bool 
                 continue
             try:
                 tables += _table(
-                    path.name, ws.title, _sheet_rows(ws, budget), settings, issues, sheet_kind=kind_for_name(ws.title)
+                    path.name, ws.title, _sheet_rows(ws, budget), settings, issues, sheet_kind=kind_for_name(ws.title),
+                    before=sum(len(t.rows) for t in tables),
                 )
+                if any(i.extra.get("reason") == "rows" for i in issues):  # read no further
+                    return []
             except _Unreadable as e:
                 issues.append(
                     Issue(
@@ -407,7 +410,10 @@ def _table(
     settings: Settings,
     issues: list[Issue],
     sheet_kind: str | None = None,
+    before: int = 0,
 ) -> list[Table]:
+    """The tables of one sheet or CSV file; ``before``: the data rows of the file's sheets read before this one
+    (``max_import_rows`` counts a file's rows, not a sheet's: nine sheets of 100,000 rows each passed)."""
     it = iter(rows)
     header: list[Any] | None = None
     header_row = 0
@@ -510,15 +516,18 @@ def _table(
                 )
             )
         table.rows.append(Row(n, cells))
-        if len(table.rows) > settings.max_import_rows:
+        if before + len(table.rows) > settings.max_import_rows:
             issues.extend(found + unsafe)
             issues.append(
                 Issue(
-                    f"行数过多 / too many rows (more than {settings.max_import_rows})",
+                    f"行数过多 / too many rows (more than {settings.max_import_rows} in the file)",
                     file=file,
                     sheet=sheet,
                     row=n,
-                    hint="请拆分文件，或调高 DCPA_MAX_IMPORT_ROWS / split the file, or raise DCPA_MAX_IMPORT_ROWS",
+                    hint=f"一个文件最多 {settings.max_import_rows} 行数据（各工作表合计）：请拆分文件，或调高 "
+                    f"DCPA_MAX_IMPORT_ROWS / a file holds at most {settings.max_import_rows} data rows (its sheets "
+                    "together): split the file, or raise DCPA_MAX_IMPORT_ROWS",
+                    extra={"reason": "rows"},
                 )
             )
             return []

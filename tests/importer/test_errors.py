@@ -565,3 +565,26 @@ def test_a_means_cell_outside_its_scheme_is_refused_with_its_place(store, settin
     assert len(issues) == 1, issues
     assert (issues[0].row, issues[0].column, issues[0].value) == (2, column, value)
     assert message in issues[0].message and issues[0].hint
+
+
+def test_the_row_limit_counts_the_rows_of_a_file_s_sheets_together(store, tmp_path) -> None:
+    # DCPA_MAX_IMPORT_ROWS is the most rows one file may hold, but it was counted sheet by sheet: a workbook of
+    # nine sheets with the limit's rows on each passed nine times the limit
+    import openpyxl
+
+    settings = Settings(imports_path=tmp_path / "imports", store_path=tmp_path / "store", max_import_rows=3)
+    wb = openpyxl.Workbook()
+    needs = wb.active
+    needs.title = "needs"
+    needs.append(HEADER)
+    for day in (10, 11):
+        needs.append(row(identified_on=f"2018-05-{day}"))
+    interviews = wb.create_sheet("interviews")
+    interviews.append(["id", "interviewee_role", "interviewed_on", "place_code", "interviewer", "consent",
+                       "anonymisation"])
+    for n in (1, 2):
+        interviews.append([f"ITV-R{n}", "IR1", "2018-05-10", "210123206200", "示例·调研组", "CO1", "AN1"])
+    wb.save(tmp_path / "two-sheets.xlsx")
+    [issue] = refused(store, settings, [tmp_path / "two-sheets.xlsx"])
+    assert (issue.file, issue.sheet, issue.row) == ("two-sheets.xlsx", "interviews", 3)
+    assert "too many rows (more than 3 in the file)" in issue.message and "各工作表合计" in (issue.hint or "")
