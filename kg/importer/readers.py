@@ -10,9 +10,11 @@ are those a spreadsheet shows: the header is row 1.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import itertools
 import logging
+import re
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -447,6 +449,7 @@ def _table(
     spec = RECORD_KINDS[kind]
     found: list[Issue] = []  # header problems count only if the sheet has rows
     unsafe: list[Issue] = []  # text that may not be stored: always refused, the rows are kept for replays
+    examples: list[Issue] = []  # rows marked as the example but changed: always refused (an untouched sheet too)
     columns: dict[int, str] = {}
     headers: dict[str, str] = {}
     unknown: list[str] = []
@@ -500,8 +503,28 @@ def _table(
         extra = [v for i, v in enumerate(r) if i not in columns and not _is_empty(v)]
         if not cells and not extra:
             continue
-        if any(isinstance(v, str) and v.strip().startswith(EXAMPLE_MARKER) for v in cells.values()):
-            table.skipped_examples += 1
+        if any(_marked(v) for v in cells.values()):
+            changed = _changed_example(spec, cells)
+            if changed is None:
+                table.skipped_examples += 1
+                continue
+            # the template says to delete or overwrite the example row: overwritten but for its note, it was
+            # skipped as the example, and the steward's record was lost with one line of the report to say so
+            marked = next(k for k, v in cells.items() if _marked(v))
+            examples.append(
+                Issue(
+                    "这一行仍带有模板示例的标记 / this row still carries the mark of the template's example",
+                    file=file,
+                    sheet=sheet,
+                    row=n,
+                    column=headers.get(marked, marked),
+                    value=str(cells[marked])[:100],
+                    hint=f"示例行导入时跳过，但这一行已改过（“{spec.column(changed).zh}”）：要导入它，请清除以"
+                    f"“{EXAMPLE_MARKER}”开头的单元格；不要它，请删除整行 / the example row is skipped on import, but "
+                    f"this one was changed ('{spec.column(changed).en}'): to import it, clear the cell that starts "
+                    f"with '{EXAMPLE_MARKER}'; else delete the row",
+                )
+            )
             continue
         if extra and not found:
             found.append(
@@ -531,8 +554,11 @@ def _table(
                 )
             )
             return []
+    issues.extend(examples)
     if not table.rows:
         issues.extend(unsafe)
+        if examples:
+            return []
         if sheet is not None:  # an untouched sheet of the template
             return [table] if table.skipped_examples else []  # kept only to count the skipped example
         issues.extend(found)
@@ -572,6 +598,42 @@ def _unknown_column(
         hint=f"{zh}'{spec.kind}' 的列有：{'、'.join(c.zh for c in spec.columns)} / "
         f"{en}the columns of '{spec.kind}' are: {', '.join(spec.keys)}",
     )
+
+
+def _marked(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().startswith(EXAMPLE_MARKER)
+
+
+def _changed_example(spec: RecordSpec, cells: dict[str, Any]) -> str | None:
+    """The first column identifying a record (``spec.identity``) in which a row marked as the template's example
+    differs from the example, or None: the example as the template writes it, or as Excel or WPS save it again (a
+    code as a number or in scientific notation, a date as 2018/5/12, a coded value as its code alone)."""
+    for key in spec.identity:
+        value = cells.get(key)
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        if isinstance(value, dt.date):
+            value = value.isoformat()
+        elif isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if not _like_example(str(value if value is not None else ""), spec.column(key).example):
+            return key
+    return None
+
+
+def _like_example(text: str, example: str) -> bool:
+    def parts(t: str) -> list[str]:  # each of a list's values by its first word, its code
+        return [" ".join(p.split()).lower().split(" ", 1)[0] for p in t.replace("；", ";").split(";")]
+
+    if parts(text) == parts(example):
+        return True
+    numbers = re.findall(r"\d+", example)
+    if numbers and [int(n) for n in re.findall(r"\d+", text)] == [int(n) for n in numbers]:
+        return not re.sub(r"[\d\s/.\-年月日]", "", text)  # a date written otherwise: 2018/5/12, 2018年5月12日
+    try:  # a long code Excel shows in scientific notation (2.10123E+11)
+        return "e" in text.lower() and example.isdigit() and abs(float(text) - int(example)) < 1e-5 * int(example)
+    except ValueError:
+        return False
 
 
 def _header_cells(row: list[Any]) -> list[str]:

@@ -588,3 +588,26 @@ def test_the_row_limit_counts_the_rows_of_a_file_s_sheets_together(store, tmp_pa
     [issue] = refused(store, settings, [tmp_path / "two-sheets.xlsx"])
     assert (issue.file, issue.sheet, issue.row) == ("two-sheets.xlsx", "interviews", 3)
     assert "too many rows (more than 3 in the file)" in issue.message and "各工作表合计" in (issue.hint or "")
+
+
+def test_an_example_row_overwritten_but_for_its_mark_is_refused_not_skipped(store, settings, tmp_path) -> None:
+    # the template says to delete or overwrite its example row: overwritten but for its note (示例 Example…), the
+    # row was skipped as the example and the steward's record lost, one line of the report saying so
+    import openpyxl
+
+    from kg.templates import write_xlsx_template
+
+    path = write_xlsx_template(tmp_path / "template.xlsx", kinds=["needs"], with_villages=False)
+    wb = openpyxl.load_workbook(path)
+    wb["needs"].cell(2, 1, "210123206201")
+    wb["needs"].cell(2, 8, "张晓梅")
+    wb.save(path)
+    [issue] = refused(store, settings, [path])
+    assert (issue.sheet, issue.row, issue.column) == ("needs", 2, "备注 / Note")
+    assert issue.message.startswith("这一行仍带有模板示例的标记") and "村级代码" in (issue.hint or "")
+    # the example as Excel saves a CSV template again (the code in scientific notation, the date as 2018/5/12) is
+    # still the example, skipped
+    example = ["2.10123E+11", "N22 电子商务技能", "4", "120", "survey 调查", "2018/5/12", "示例 Example"]
+    needs = write_csv(tmp_path / "needs.csv", HEADER, [example, GOOD], encoding="gb18030")
+    report = import_files(store, [needs], user="t", settings=settings, dry_run=True)
+    assert report.counts == {"needs": 1} and report.skipped_examples == 1
