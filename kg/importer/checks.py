@@ -9,6 +9,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import unquote
 
 import rdflib
 from rdflib import Literal, URIRef
@@ -84,6 +85,7 @@ def check_references(store: StoreAPI, batch: Batch, vocab: rdflib.Graph) -> None
     for x, t in context.subject_objects(RDF.type):
         found[x].add(t)  # type: ignore[index,arg-type]
     allowed_cache: dict[URIRef, set[URIRef]] = {}
+    folded: dict[str, URIRef] | None = None  # the batch's records by their IRIs case-folded, made on the first need
     for r in batch.references:
         allowed = allowed_cache.get(r.cls)
         if allowed is None:  # not setdefault: that walks the class tree for every reference (7.7 of 25 s)
@@ -126,17 +128,20 @@ def check_references(store: StoreAPI, batch: Batch, vocab: rdflib.Graph) -> None
             continue
         zh, en, sheet = _REF_NAMES.get(r.cls, ("记录", "record", "?"))
         if not types:
-            batch.issues.append(
-                w.issue(
-                    f"未知的{zh}编号 / unknown {en} ID",
-                    r.column,
-                    r.value,
-                    f"图谱和本次导入中都没有这个编号的{zh}：请在 '{sheet}' 表中添加它"
+            if folded is None:
+                folded = {str(x).casefold(): x for x in batch.minted}
+            # IDs are told apart by case (LIB-1 is not Lib-1), while the rows of one import that differ only so are
+            # refused as duplicates: "unknown library ID" for Lib-1 beside a row of LIB-1 said nothing of it
+            near = folded.get(str(r.iri).casefold())
+            hint = (f"图谱和本次导入中都没有这个编号的{zh}：请在 '{sheet}' 表中添加它"
                     "（可在本文件中，或在之前的导入中），或更正编号 / "
                     f"no {en} with this ID in the graph or in this import: add it on the '{sheet}' sheet "
-                    "(in this file or an earlier import) or correct the ID",
-                )
-            )
+                    "(in this file or an earlier import) or correct the ID")
+            if near is not None:
+                named = unquote(near.rsplit("/", 1)[-1])
+                hint = (f"编号区分大小写：本次导入中的{zh}编号是“{named}”，请写得完全一样 / "
+                        f"IDs are case-sensitive: the {en} of this import is '{named}'; write its ID exactly so")
+            batch.issues.append(w.issue(f"未知的{zh}编号 / unknown {en} ID", r.column, r.value, hint))
         else:
             batch.issues.append(
                 w.issue(

@@ -10,6 +10,8 @@ import pytest
 
 from kg.errors import ValidationFailed
 from kg.importer import import_files, import_records
+from kg.importer.batch import batch_time, build_batch, new_batch_id
+from kg.importer.mapping import Batch, record_rows
 from kg.importer.vocab import LIST_TITLES, code_lists
 
 from .conftest import nquads, write_csv
@@ -110,3 +112,20 @@ def test_an_unknown_column_is_told_in_chinese_which_column_it_may_be_or_to_delet
     assert "did you mean 'Village code'" in en
     zh, _, en = hints["联系电话"].partition(" / ")
     assert "请删除" in zh and "是不是" not in zh and "delete a column of your own" in en
+
+
+def test_a_reference_differing_from_an_id_of_the_import_only_in_case_is_told_so(store, settings) -> None:
+    # "unknown library ID" for Lib-1 beside a row of LIB-1 in the same import told the steward to add the library
+    # they had just added (IDs are told apart by case, as the record's IRI is)
+    lib = {"id": "LIB-CASE", "name_zh": "示例·大小写馆", "library_type": "county", "located_in": "210124"}
+    res = {"id": "RES-CASE", "name_zh": "示例·在线课", "resource_type": "R31", "held_by": "Lib-Case",
+           "source": "document"}
+    now = batch_time()
+    batch = build_batch(store, Batch(new_batch_id(now), "t", now), [
+        ("示例.xlsx", [("libraries", record_rows("libraries", "示例.xlsx", [lib])),
+                      ("resources", record_rows("resources", "示例.xlsx", [res]))]),
+    ])
+    [issue] = batch.issues
+    assert issue.message == "未知的图书馆编号 / unknown library ID" and issue.value == "Lib-Case"
+    zh, _, en = (issue.hint or "").partition(" / ")
+    assert "“LIB-CASE”" in zh and "区分大小写" in zh and "'LIB-CASE'" in en and "case-sensitive" in en
