@@ -192,7 +192,8 @@ def check_existing(store: StoreAPI, batch: Batch) -> None:
             replaceable = spec.kind in REPLACEABLE
             change = f"replace it ({put}) or withdraw" if replaceable else "withdraw"
             change_zh = f"替换它（{put}），或先撤回" if replaceable else "先撤回"
-            hint = (f"图谱中已有 {', '.join(spec.identity)} 相同的记录（{origin_zh}）：请删去这一行；"
+            names_zh = "、".join(f"“{spec.column(k).zh}”" for k in spec.identity)
+            hint = (f"图谱中已有{names_zh}相同的记录（{origin_zh}）：请删去这一行；"
                     f"如要修改那条记录，请{change_zh}包含它的批次（导入只添加记录，不修改记录） / "
                     f"a record with the same {', '.join(spec.identity)} is already in the graph ({origin}); leave "
                     f"the row out, or, to change that record, {change} the batch that holds it first "

@@ -533,22 +533,29 @@ def add_rows(
         if not ok:
             continue
         ident = (kind, *(_ident(values.get(k)) for k in spec.identity))
+        # shown as typed (LIB-1, not the lib-1 compared), the columns by their names in each language
+        shown = " | ".join(str(_shown(values.get(k))) for k in spec.identity)
         if ident in batch._identities:
             first = batch._identities[ident]
+            names_zh = "、".join(f"“{spec.column(k).zh}”" for k in spec.identity)
             batch.issues.append(
                 where.issue(
                     "重复的记录 / duplicate row",
                     spec.identity[0],
-                    " | ".join(str(x) for x in ident[1:]),
-                    f"与 {first.file} 第 {first.row} 行的 {', '.join(spec.identity)} 相同：请合并或更正这两行 / "
+                    shown,
+                    f"与 {first.file} 第 {first.row} 行的{names_zh}相同：请合并或更正这两行 / "
                     f"the same {', '.join(spec.identity)} as {first.file} row {first.row}; merge or correct them",
                 )
             )
             continue
         batch._identities[ident] = where
         rec = _map_row(batch, spec, where, values, file_node, vocab)
-        batch.identities[rec] = " | ".join(str(x) for x in ident[1:])
+        batch.identities[rec] = shown
         batch.counts[kind] = batch.counts.get(kind, 0) + 1
+
+
+def _shown(v: Any) -> Any:
+    return v.code if isinstance(v, Code) else v
 
 
 def _ident(v: Any) -> Any:

@@ -14,6 +14,7 @@ from kg.importer.batch import batch_time, build_batch, new_batch_id
 from kg.importer.mapping import Batch, record_rows
 from kg.importer.vocab import LIST_TITLES, code_lists
 
+from .conftest import NEED as NEED_ROW
 from .conftest import nquads, write_csv
 
 
@@ -129,3 +130,19 @@ def test_a_reference_differing_from_an_id_of_the_import_only_in_case_is_told_so(
     assert issue.message == "未知的图书馆编号 / unknown library ID" and issue.value == "Lib-Case"
     zh, _, en = (issue.hint or "").partition(" / ")
     assert "“LIB-CASE”" in zh and "区分大小写" in zh and "'LIB-CASE'" in en and "case-sensitive" in en
+
+
+def test_a_duplicate_or_existing_record_is_shown_as_typed_and_named_by_its_chinese_columns(store, settings) -> None:
+    # the value was shown case-folded (int-1 for INT-1, a value found nowhere in the file), and the Chinese half of
+    # the hint named the columns by their keys (village_code, need_type, identified_on)
+    lib = {"id": "LIB-DUP", "name_zh": "示例·重复馆", "library_type": "county", "located_in": "210124"}
+    import_records(store, "libraries", [lib], user="t", settings=settings)
+    with pytest.raises(ValidationFailed) as exc:
+        import_records(store, "libraries", [lib], user="t", settings=settings)
+    [issue] = exc.value.issues
+    assert issue.value == "LIB-DUP"
+    with pytest.raises(ValidationFailed) as exc:
+        import_records(store, "needs", [NEED_ROW, NEED_ROW], user="t", settings=settings, dry_run=True)
+    [issue] = exc.value.issues
+    zh = (issue.hint or "").partition(" / ")[0]
+    assert "“村级代码”、“需求类型”、“识别日期”" in zh and "village_code" not in zh
