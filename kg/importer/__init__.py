@@ -160,6 +160,9 @@ def import_files(
         step("read", i, len(files))
         per_file.append((name, read_file(p, settings, reader_issues, name=name)))
     step("read", len(files), len(files))
+    # what the readers only warn of (a sheet of no known kind, left out) is told in the report, not refused
+    read_warnings = [str(i) for i in reader_issues if i.severity == "warning"]
+    reader_issues = [i for i in reader_issues if i.severity != "warning"]
     now = batch_time()
     sources = _table_sources(per_file)
     rows = sum(len(r) for _, parts in sources for _, r in parts)
@@ -167,7 +170,7 @@ def import_files(
         batch = build_batch(store, Batch(new_batch_id(now), user, now), sources,
                             progress=lambda done: step("map", done, rows))
         step("check", 0, 1)
-        warnings = _validate(store, batch, reader_issues)
+        warnings = read_warnings + _validate(store, batch, reader_issues)
         step("check", 1, 1)
         skipped = sum(t.skipped_examples for _, ts in per_file for t in ts)
         if not dry_run:

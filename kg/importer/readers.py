@@ -384,7 +384,7 @@ def read_xlsx(path: Path, settings: Settings, issues: list[Issue], strict: bool 
                 return []
     finally:
         wb.close()
-    if not any(t.rows for t in tables) and not any(i.file == path.name for i in issues):
+    if not any(t.rows for t in tables) and not any(i.file == path.name and i.severity != "warning" for i in issues):
         issues.append(
             Issue(
                 "工作簿中没有数据行 / no data rows in any sheet of a known kind",
@@ -434,6 +434,19 @@ def _table(
     if kind is None:
         if sheet is not None:
             log.warning("%s: sheet %r is not a known kind of record; skipped", file, sheet)
+            if any(any(not _is_empty(v) for v in r) for r in it):  # its rows were left out, said in the log alone
+                issues.append(
+                    Issue(
+                        "工作表不是已知的记录类型，其中的数据没有导入 / the sheet holds no known kind of record: its "
+                        "rows are not imported",
+                        file=file,
+                        sheet=sheet,
+                        row=header_row,
+                        hint=f"如要导入，请按模板给工作表命名（{_KINDS}），或使用模板的表头行 / to import them, name "
+                        f"the sheet as the template does ({_KINDS}), or use the template's header row",
+                        severity="warning",
+                    )
+                )
             return []
         issues.append(
             Issue(

@@ -611,3 +611,27 @@ def test_an_example_row_overwritten_but_for_its_mark_is_refused_not_skipped(stor
     needs = write_csv(tmp_path / "needs.csv", HEADER, [example, GOOD], encoding="gb18030")
     report = import_files(store, [needs], user="t", settings=settings, dry_run=True)
     assert report.counts == {"needs": 1} and report.skipped_examples == 1
+
+
+def test_a_sheet_of_no_known_kind_with_rows_is_named_in_the_report_not_left_out_silently(store, settings,
+                                                                                         tmp_path) -> None:
+    # a sheet the importer could not tell the kind of (named 第二批, headed in the steward's own words) was skipped
+    # with a line in the server's log alone: the import said it imported the workbook, and its rows were not in it
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    needs = wb.active
+    needs.title = "needs"
+    needs.append(HEADER)
+    needs.append(GOOD)
+    other = wb.create_sheet("第二批")
+    other.append(["村", "类型", "程度"])
+    other.append(["210123206201", "N22", "4"])
+    notes = wb.create_sheet("记录说明")
+    notes.append(["只有一行标题，没有数据"])
+    wb.save(tmp_path / "survey.xlsx")
+    report = import_files(store, [tmp_path / "survey.xlsx"], user="t", settings=settings, dry_run=True)
+    assert report.counts == {"needs": 1}
+    [warning] = report.warnings
+    zh, _, en = warning.partition(" / ")
+    assert zh.startswith("survey.xlsx，第二批，第 1 行：工作表不是已知的记录类型") and "not imported" in en
