@@ -166,6 +166,13 @@ def halves(text: str) -> tuple[str, str]:
     return (zh, en) if sep and is_chinese(zh) else (text, text)
 
 
+def labelled(zh_label: str, en_label: str, text: str) -> str:
+    """A message under its label, each half under its own: ``错误：中文 / error: English`` (``文件名 / file name: 中文 /
+    English`` was parted after 文件名, the English half holding the Chinese)."""
+    zh, en = halves(text)
+    return f"{zh_label}：{zh} / {en_label}: {en}"
+
+
 @dataclass
 class Issue:
     """One problem in input data, located as precisely as the input allows."""

@@ -26,7 +26,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from .. import __version__
 from ..answers.labels import LANGS
-from ..errors import DcpaError, ValidationFailed, halves
+from ..errors import DcpaError, ValidationFailed, halves, labelled
 from ..safetext import csv_text, display_width, for_terminal, json_for_terminal, spreadsheet_file, whole
 
 
@@ -205,12 +205,6 @@ def _root(
 def err(message: str) -> None:
     """Print a message to stderr (hidden characters from data shown as escapes)."""
     typer.echo(for_terminal(message), err=True)
-
-
-def labelled(zh_label: str, en_label: str, text: str) -> str:
-    """A message under its label, each half under its own: ``错误：中文 / error: English``."""
-    zh, en = halves(text)
-    return f"{zh_label}：{zh} / {en_label}: {en}"
 
 
 def wrote(path: object, zh: str = "", en: str = "") -> None:

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..contract import StoreAPI
-from ..errors import Issue, ValidationFailed
+from ..errors import Issue, ValidationFailed, labelled
 from ..namespaces import import_graph
 from ..safetext import for_terminal, text_problem
 from . import checks
@@ -102,7 +102,8 @@ def checked_user(user: str | None, hint: str = "请写明由谁写入这些数�
     problem = text_problem(user.strip(), 200)
     if problem:
         raise ValidationFailed(
-            [Issue(f"用户名 / user name: {problem[0]}", column="user", value=for_terminal(user), hint=problem[1])]
+            [Issue(labelled("用户名", "user name", problem[0]), column="user", value=for_terminal(user),
+                   hint=problem[1])]
         )
     return user.strip()
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import ParseError
 
-from ..errors import DcpaError, Issue, NotFound
+from ..errors import DcpaError, Issue, NotFound, labelled
 from ..safetext import for_terminal, from_spreadsheet_cell, text_problem, text_problem_parts
 from ..settings import Settings
 from . import csvtext
@@ -102,7 +102,7 @@ def file_name_issue(name: str) -> Issue | None:
     problem = text_problem_parts(name, None)
     if problem:
         message, zh, en = problem
-        return Issue(f"文件名 / file name: {message}", file=shown,
+        return Issue(labelled("文件名", "file name", message), file=shown,
                      hint=f"请重命名文件：{zh.removeprefix('请')} / rename the file: {en}")
     return None
 
@@ -344,7 +344,7 @@ def read_xlsx(path: Path, settings: Settings, issues: list[Issue], strict: bool 
             if problem:  # refuses the import; a replay still reads the sheet
                 issues.append(
                     Issue(
-                        f"工作表名称 / sheet name: {problem[0]}",
+                        labelled("工作表名称", "sheet name", problem[0]),
                         file=path.name,
                         value=for_terminal(ws.title),
                         hint=problem[1],

@@ -40,7 +40,7 @@ from rdflib.namespace import PROV
 from .. import faults
 from ..contract import StoreAPI
 from ..derived import affected_areas, changed_interventions, needs_only
-from ..errors import Conflict, Issue, NotFound, ValidationFailed
+from ..errors import Conflict, Issue, NotFound, ValidationFailed, labelled
 from ..facts import needs_by_iri
 from ..namespaces import DCPA, GRAPH_DERIVED, batch_of, import_graph, node, withdrawal_graph
 from ..safetext import for_terminal, text_problem
@@ -172,7 +172,7 @@ def _checked_reason(reason: str | None) -> str:
     problem = text_problem(text, MAX_REASON_CHARS)
     if problem:
         raise ValidationFailed(
-            [Issue(f"撤回原因 / reason: {problem[0]}", column="reason", value=for_terminal(text[:80]),
+            [Issue(labelled("撤回原因", "reason", problem[0]), column="reason", value=for_terminal(text[:80]),
                    hint=problem[1])],
             "撤回原因无法保存，什么都没有撤回 / the reason cannot be stored; nothing was withdrawn",
         )

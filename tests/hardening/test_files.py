@@ -81,7 +81,7 @@ CASES: dict[str, Case] = {
     ),
     "bidi-in-sheet-name": Case(
         lambda d: h.needs_xlsx(d / "needs.xlsx", [h.need_row(1)], title="needs\u202e"),
-        "sheet name: 不允许的双向文本控制字符",
+        "sheet name: bidirectional control character not allowed",
         {"value": "needs\\u202e"},
     ),
     # CSV structure and encodings

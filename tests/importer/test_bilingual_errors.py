@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kg.cli import app
-from kg.errors import DcpaError, ValidationFailed
+from kg.errors import DcpaError, ValidationFailed, halves
 from kg.importer import import_files, import_records, replace_record, withdraw
 from kg.importer.readers import read_file
 from kg.settings import Settings, get_settings
@@ -173,3 +173,24 @@ def test_a_shapes_message_without_its_language_is_chinese_first(zh_first: Callab
     said = _message(((None, "severity must be exactly one integer from 1 to 5"),
                      (None, "严重程度必须恰好是一个 1 到 5 之间的整数")))
     zh_first(said, "severity must be exactly one integer from 1 to 5")
+
+
+def test_a_name_that_cannot_be_stored_is_said_in_each_half_in_its_language(store: Store, settings: Settings,
+                                                                           tmp_path: Path) -> None:
+    # "文件名 / file name: 不允许的双向文本控制字符 / bidirectional control character…" was parted after 文件名:
+    # the data page in Chinese said 文件名 alone, in English "file name: 不允许的… / bidirectional…"; so were a
+    # sheet's name, the user's and a withdrawal's reason
+    bidi = tmp_path / "needs\u202e.csv"
+    bidi.write_text("x", encoding="utf-8")
+    with pytest.raises(DcpaError) as e:
+        import_files(store, [bidi], user="u", settings=settings)
+    with pytest.raises(DcpaError) as u:
+        import_records(store, "needs", [NEED], user="张\u202e三", settings=settings)
+    with pytest.raises(DcpaError) as w:
+        withdraw(store, _withdrawn(store, settings), user="u", reason="a\x1b[2Jb", settings=settings)
+    for error, zh_label, en_label in ((e, "文件名", "file name"), (u, "用户名", "user name"),
+                                      (w, "撤回原因", "reason")):
+        [issue] = error.value.issues
+        zh, en = halves(issue.message)
+        assert zh.startswith(zh_label + "：") and " / " not in zh, issue.message
+        assert en.startswith(en_label + ": ") and not any("\u4e00" <= c <= "\u9fff" for c in en), issue.message
