@@ -139,6 +139,10 @@ def read_file(
         hint = (
             "请另存为 .xlsx（Excel 2007 及以上版本）或 .csv / save it as .xlsx (Excel 2007+) or .csv"
             if suffix in (".xls", ".ods", ".numbers")
+            # WPS 表格's own format: "use a file made from dcpa template" told its steward nothing they could do
+            else "请在 WPS 表格中“另存为”Excel 工作簿（.xlsx） / "
+            "in WPS Spreadsheets, 'Save As' an Excel workbook (.xlsx)"
+            if suffix in (".et", ".ett")
             else "请使用按 `dcpa template` 模板填写的 .xlsx 或 .csv 文件 / "
             "use an .xlsx or .csv file made from `dcpa template`"
         )

@@ -59,6 +59,8 @@ CASES: dict[str, Case] = {
     "no such file": (lambda s, st, tmp: read_file(tmp / "missing.csv", st, []), "no such file: ", "check the path"),
     "unknown format": (lambda s, st, tmp: read_file(_touch(tmp / "needs.pdf"), st, []),
                        "unknown file format '.pdf': needs.pdf", "use an .xlsx or .csv file"),
+    "WPS's own format": (lambda s, st, tmp: read_file(_touch(tmp / "needs.et"), st, []),
+                         "unknown file format '.et': needs.et", "in WPS Spreadsheets, 'Save As' an Excel workbook"),
     "not replaceable": (lambda s, st, tmp: replace_record(s, "policies", "P01", {}, user="u", settings=st),
                         "records of kind 'policies' cannot be replaced", "one of: needs"),
     "no such record": (lambda s, st, tmp: replace_record(s, "needs", "nope", NEED, user="u", settings=st),
