@@ -469,7 +469,7 @@ def _table(
     examples: list[Issue] = []  # rows marked as the example but changed: always refused (an untouched sheet too)
     columns: dict[int, str] = {}
     headers: dict[str, str] = {}
-    unknown: list[str] = []
+    unknown: dict[int, str] = {}  # column index -> its header, which names no column of the kind
     for i, h in enumerate(header_text):
         if not h:
             continue
@@ -479,7 +479,7 @@ def _table(
             continue
         col = next((c for c in spec.columns if c.matches(h)), None)
         if col is None:
-            unknown.append(h)
+            unknown[i] = h
         elif col.key in headers:
             found.append(
                 Issue(
@@ -495,7 +495,16 @@ def _table(
         else:
             columns[i] = col.key
             headers[col.key] = h
-    found += [_unknown_column(file, sheet, header_row, h, spec, headers) for h in unknown]
+    filled: set[int] = set()  # the unknown columns with a value in some row
+
+    def unknown_columns() -> list[Issue]:
+        # an unknown column with nothing in it loses nothing (Excel's 列1 of a table, a column added and left
+        # empty): it is ignored, with a warning, where it refused the import; with a required column missing, the
+        # unknown header may be it, and stays a problem
+        missing = any(c.key not in headers for c in spec.required)
+        return [_unknown_column(file, sheet, header_row, h, spec, headers, empty=i not in filled and not missing)
+                for i, h in unknown.items()]
+
     for col in spec.required:
         if col.key not in headers:
             found.append(
@@ -517,7 +526,8 @@ def _table(
                 where = headers[columns[i]] if i in columns else f"column {i + 1}"
                 unsafe.append(_unsafe(file, sheet, n, where, v, problem))
         cells = {columns[i]: v for i, v in enumerate(r) if i in columns and not _is_empty(v)}
-        extra = [v for i, v in enumerate(r) if i not in columns and not _is_empty(v)]
+        filled.update(i for i in unknown if i < len(r) and not _is_empty(r[i]))
+        extra = [v for i, v in enumerate(r) if i not in columns and i not in unknown and not _is_empty(v)]
         if not cells and not extra:
             continue
         if any(_marked(v) for v in cells.values()):
@@ -557,7 +567,7 @@ def _table(
             )
         table.rows.append(Row(n, cells))
         if before + len(table.rows) > settings.max_import_rows:
-            issues.extend(found + unsafe)
+            issues.extend(unknown_columns() + found + unsafe)
             issues.append(
                 Issue(
                     f"行数过多 / too many rows (more than {settings.max_import_rows} in the file)",
@@ -572,6 +582,7 @@ def _table(
             )
             return []
     issues.extend(examples)
+    found[:0] = unknown_columns()
     if not table.rows:
         issues.extend(unsafe)
         if examples:
@@ -594,7 +605,7 @@ def _table(
 
 
 def _unknown_column(
-    file: str, sheet: str | None, row: int, header: str, spec: RecordSpec, headers: dict[str, str]
+    file: str, sheet: str | None, row: int, header: str, spec: RecordSpec, headers: dict[str, str], empty: bool = False
 ) -> Issue:
     """A header naming no column of the kind: the hint names, in each language, the columns as a steward's template
     writes them, and the column not yet in the sheet it is closest to (村代码: 村级代码), or says to delete a column
@@ -606,7 +617,7 @@ def _unknown_column(
     zh = f"是不是“{col.zh}”？请这样写表头；" if col else "自己加的列请删除；"
     en = f"did you mean '{col.en}'? Head the column so; " if col else "delete a column of your own; "
     return Issue(
-        "未知的列 / unknown column",
+        "未知的列，整列为空，已忽略 / unknown column, empty: ignored" if empty else "未知的列 / unknown column",
         file=file,
         sheet=sheet,
         row=row,
@@ -614,6 +625,7 @@ def _unknown_column(
         value=header,
         hint=f"{zh}'{spec.kind}' 的列有：{'、'.join(c.zh for c in spec.columns)} / "
         f"{en}the columns of '{spec.kind}' are: {', '.join(spec.keys)}",
+        severity="warning" if empty else "error",
     )
 
 

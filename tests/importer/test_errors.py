@@ -635,3 +635,18 @@ def test_a_sheet_of_no_known_kind_with_rows_is_named_in_the_report_not_left_out_
     [warning] = report.warnings
     zh, _, en = warning.partition(" / ")
     assert zh.startswith("survey.xlsx，第二批，第 1 行：工作表不是已知的记录类型") and "not imported" in en
+
+
+def test_an_unknown_column_with_nothing_in_it_is_ignored_with_a_warning(store, settings, tmp_path) -> None:
+    # a column added and left empty (Excel names a table's new column 列1) refused the whole import, though nothing
+    # in it could be lost; one with a value still is refused, and one whose header may be a missing required column
+    empty = write_csv(tmp_path / "needs.csv", [*HEADER, "列1"], [[*GOOD, ""]])
+    report = import_files(store, [empty], user="t", settings=settings, dry_run=True)
+    assert report.counts == {"needs": 1}
+    [warning] = report.warnings
+    assert "未知的列，整列为空，已忽略" in warning and "unknown column, empty: ignored" in warning
+    filled = write_csv(tmp_path / "needs.csv", [*HEADER, "列1"], [[*GOOD, "示例"]])
+    assert [i.message for i in refused(store, settings, [filled])] == ["未知的列 / unknown column"]
+    renamed = write_csv(tmp_path / "needs.csv", ["村代码", *HEADER[1:]], [["", *GOOD[1:]]])
+    issues = refused(store, settings, [renamed])
+    assert "未知的列 / unknown column" in [i.message for i in issues]
