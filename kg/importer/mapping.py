@@ -397,6 +397,15 @@ def _role_count(text: str, roles: CodeList) -> tuple[Code, int]:
     return role, int(m.group("count"))
 
 
+def _whole_number_hint(col: Column) -> str:
+    """How to write a whole number in ``col``: within its range, like its example."""
+    example = col.example or "120"
+    if col.minimum is not None and col.maximum is not None:
+        return (f"请填写 {col.minimum} 到 {col.maximum} 之间的整数，如 {example} / "
+                f"write a whole number from {col.minimum} to {col.maximum}, such as {example}")
+    return f"请填写整数，如 {example} / write a whole number such as {example}"
+
+
 def parse_cell(col: Column, raw: Any, lists: dict[str, CodeList]) -> Any:
     """The typed value of one cell, or ``CellError``."""
     if isinstance(raw, Uncomputed):
@@ -409,7 +418,12 @@ def parse_cell(col: Column, raw: Any, lists: dict[str, CodeList]) -> Any:
     if t == "id":
         return parse_id(raw)
     if t in ("int", "count"):
-        n = parse_int(raw)
+        try:
+            n = parse_int(raw)
+        except (MisplacedComma, UnitInNumber):
+            raise
+        except CellError as e:  # "such as 120" for a severity of 1 to 5 (高, 四, 4.5) led to "out of range" next
+            raise CellError(e.message, _whole_number_hint(col)) from None
         if t == "count" and n < 0:
             raise CellError("负数 / negative count", "数量不能小于 0 / a count cannot be below 0")
         if (col.minimum is not None and n < col.minimum) or (col.maximum is not None and n > col.maximum):

@@ -650,3 +650,14 @@ def test_an_unknown_column_with_nothing_in_it_is_ignored_with_a_warning(store, s
     renamed = write_csv(tmp_path / "needs.csv", ["村代码", *HEADER[1:]], [["", *GOOD[1:]]])
     issues = refused(store, settings, [renamed])
     assert "未知的列 / unknown column" in [i.message for i in issues]
+
+
+@pytest.mark.parametrize("severity", ["四", "4.5", "高"])
+def test_a_severity_that_is_no_whole_number_is_told_its_range_not_a_number_like_120(store, settings, tmp_path,
+                                                                                   severity) -> None:
+    # "write a whole number such as 120" for a severity of 1 to 5: the steward who followed it was refused next
+    # as out of range
+    needs = write_csv(tmp_path / "needs.csv", HEADER, [row(severity=severity)])
+    [issue] = refused(store, settings, [needs])
+    assert issue.message == "不是整数 / not a whole number"
+    assert issue.hint == "请填写 1 到 5 之间的整数，如 4 / write a whole number from 1 to 5, such as 4"
