@@ -279,19 +279,60 @@ def _sheet_values(ws: Any) -> Iterator[list[Any]]:
     strings = ws._shared_strings
 
     def rows() -> Iterator[list[Any]]:
+        down = _merged_down(source)
+        held: dict[int, tuple[Any, int]] = {}  # column -> (the value merged down it, the merge's last row)
+
+        def merged(row: list[Any], number: int) -> list[Any]:
+            for column, last in down.get(number, ()):  # the top cell of a merge: its value holds down to last
+                held[column] = (row[column - 1] if column <= len(row) else None, last)
+            for column, (value, last) in list(held.items()):
+                if number > last:
+                    del held[column]
+                    continue
+                row.extend([None] * (column - len(row)))
+                if row[column - 1] is None:
+                    row[column - 1] = value
+            return row
+
         expected = 1  # rows the file leaves out are empty rows; a row out of order is dropped, as openpyxl does
         with source() as src:
             for number, cells in parser(src, strings, **options).parse():
                 if number < expected:
                     continue
-                yield from ([] for _ in range(expected, number))
+                yield from (merged([], n) if held or n in down else [] for n in range(expected, number))
                 expected = number + 1
                 row: list[Any] = [None] * (cells[-1]["column"] if cells else 0)
                 for cell in cells:
                     row[cell["column"] - 1] = cell["value"]
-                yield row
+                yield merged(row, number) if held or number in down else row
 
     return rows()
+
+
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+
+
+def _merged_down(source: Callable[[], Any]) -> dict[int, list[tuple[int, int]]]:
+    """The cells merged down one column over several rows, by their top row: [(column, last row)].
+
+    Survey forms merge a village's code down over the rows of its needs (one cell for three needs): openpyxl reads
+    the value in the top row alone, and the rows below were 'required value missing' in a cell the steward saw
+    filled. Such a merge holds its value in each of its rows; a merge across columns holds it in its first only. The
+    merges follow the rows in the sheet's XML, so they are found first by a scan of its text."""
+    from openpyxl.utils.cell import column_index_from_string
+
+    found: set[tuple[bytes, ...]] = set()
+    with source() as src:  # in parts, a part's end read again with the next: a sheet may unpack to 256 MB
+        tail = b""
+        while chunk := src.read(1 << 20):
+            text = tail + chunk
+            found.update(_MERGE.findall(text))
+            tail = text[-200:]
+    out: dict[int, list[tuple[int, int]]] = {}
+    for first, top, last_column, bottom in found:
+        if first == last_column and int(bottom) > int(top):
+            out.setdefault(int(top), []).append((column_index_from_string(first.decode()), int(bottom)))
+    return out
 
 
 def _sheet_rows(ws: Any, budget: list[int]) -> Iterator[list[Any]]:

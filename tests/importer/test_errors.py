@@ -12,6 +12,7 @@ import pytest
 
 from kg.errors import NotFound, ValidationFailed
 from kg.importer import ImportUsageError, import_files
+from kg.namespaces import import_graph
 from kg.settings import Settings
 
 from .conftest import nquads, write_csv
@@ -661,3 +662,28 @@ def test_a_severity_that_is_no_whole_number_is_told_its_range_not_a_number_like_
     [issue] = refused(store, settings, [needs])
     assert issue.message == "不是整数 / not a whole number"
     assert issue.hint == "请填写 1 到 5 之间的整数，如 4 / write a whole number from 1 to 5, such as 4"
+
+
+def test_a_cell_merged_down_over_several_rows_holds_its_value_in_each(store, settings, tmp_path) -> None:
+    # survey forms merge a village's code (and its surveyor) down over the rows of its needs: the rows below the
+    # first were "required value missing" in cells the steward saw filled
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    needs = wb.active
+    needs.title = "needs"
+    needs.append(HEADER)
+    needs.append(row(need_type="N22"))
+    needs.append(["", "N21", "3", "80", "survey", "2018-05-12", ""])
+    needs.append(["", "N31", "2", "50", "survey", "2018-05-12", ""])
+    needs.append(["", "N41", "2", "50", "survey", "2018-05-12", "示例·另一位调查员"])
+    needs.merge_cells("A2:A5")
+    needs.merge_cells("G2:G4")
+    wb.save(tmp_path / "merged.xlsx")
+    report = import_files(store, [tmp_path / "merged.xlsx"], user="t", settings=settings)
+    assert report.counts == {"needs": 4}
+    found = store.select(f"""SELECT ?village ?surveyor WHERE {{ GRAPH <{import_graph(report.batch_id)}> {{
+                             ?n dcpa:needOf ?village ; dcpa:surveyor ?surveyor }} }}""")
+    assert sorted((str(r["village"]).rsplit("/", 1)[1], str(r["surveyor"])) for r in found) == [
+        ("210123206200", "张晓梅"), ("210123206200", "张晓梅"), ("210123206200", "张晓梅"),
+        ("210123206200", "示例·另一位调查员")]
