@@ -430,9 +430,14 @@ def read_xlsx(path: Path, settings: Settings, issues: list[Issue], strict: bool 
     finally:
         wb.close()
     if not any(t.rows for t in tables) and not any(i.file == path.name and i.severity != "warning" for i in issues):
+        # the template as downloaded, its example rows alone: said so, as for a CSV file ("no data rows" named no
+        # reason a steward who had just filled it in could see)
+        examples = sum(t.skipped_examples for t in tables)
+        only = (f"（只有 {examples} 行模板示例，导入时跳过）", f" (only the template's {examples} example row(s), "
+                "skipped on import)") if examples else ("", "")
         issues.append(
             Issue(
-                "工作簿中没有数据行 / no data rows in any sheet of a known kind",
+                f"工作簿中没有数据行{only[0]} / no data rows in any sheet of a known kind{only[1]}",
                 file=path.name,
                 hint=f"请在按模板命名的工作表中，在表头下方填写数据行：{_KINDS} / "
                 f"fill in rows below the header of a sheet named as in the template: {_KINDS}",

@@ -687,3 +687,15 @@ def test_a_cell_merged_down_over_several_rows_holds_its_value_in_each(store, set
     assert sorted((str(r["village"]).rsplit("/", 1)[1], str(r["surveyor"])) for r in found) == [
         ("210123206200", "张晓梅"), ("210123206200", "张晓梅"), ("210123206200", "张晓梅"),
         ("210123206200", "示例·另一位调查员")]
+
+
+def test_the_template_as_downloaded_is_refused_saying_it_holds_only_its_examples(store, settings, tmp_path) -> None:
+    # "no data rows in any sheet of a known kind" for the template as downloaded (or saved before it was filled in),
+    # where a CSV file says it held the template's example row alone
+    from kg.templates import write_xlsx_template
+
+    path = write_xlsx_template(tmp_path / "template.xlsx", kinds=["needs", "interviews"], with_villages=False)
+    [issue] = refused(store, settings, [path])
+    assert issue.message == ("工作簿中没有数据行（只有 2 行模板示例，导入时跳过） / "
+                             "no data rows in any sheet of a known kind (only the template's 2 example row(s), "
+                             "skipped on import)")
