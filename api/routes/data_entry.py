@@ -51,6 +51,7 @@ _TEXT = {
         "problems": "发现 {n} 个问题，什么都没有写入。请改正后重新检查：",
         "skipped": "跳过了 {n} 行模板示例。", "warning": "提醒",
         "need_token": "请先在上方填写写入令牌。", "need_files": "请先选择文件。",
+        "need_user": "请先在上方填写录入人：每次导入和撤回都记下是谁做的。",
         "confirm_withdraw": "撤回批次 {batch}？其数据将离开图谱（批次和撤回记录保留）。",
         "failed": "失败", "offline": "连不上服务器：{error}", "lang": "zh", "colon": "：", "dash": "——",
         "cols": ["文件", "工作表", "行", "列", "值", "问题", "如何改正"],
@@ -63,6 +64,7 @@ _TEXT = {
         "problems": "{n} problem(s) found; nothing was written. Correct them and check again:",
         "skipped": "{n} template example row(s) skipped.", "warning": "Warning",
         "need_token": "Enter the write token above first.", "need_files": "Choose the files first.",
+        "need_user": "Enter your name above first: every import and withdrawal records who made it.",
         "confirm_withdraw": "Withdraw batch {batch}? Its data leaves the graph (the batch and the withdrawal stay "
                             "on record).",
         "failed": "Failed", "offline": "Cannot reach the server: {error}", "lang": "en", "colon": ": ", "dash": " — ",

@@ -89,6 +89,43 @@ def test_a_steward_checks_imports_and_withdraws_a_file_in_the_browser(browser: A
         ctx.close()
 
 
+def test_an_import_and_a_withdrawal_are_recorded_with_the_steward_s_name(browser: Any, writable: str) -> None:
+    """A name left empty was recorded as the API's default user, and the page forgot the name at each reload (after
+    every import and withdrawal): the import asks for it, and the page keeps it in the browser, not the token."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    try:
+        page = ctx.new_page()
+        page.on("dialog", lambda d: d.accept())
+        page.goto(writable + "/data", wait_until="load")
+        page.wait_for_selector("body[data-entry-ready='1']")
+        page.set_input_files("#dcpa-files", _csv(GOOD))
+        page.fill("#dcpa-token", TOKEN)
+        page.click("#dcpa-check")  # a check writes nothing: no name needed
+        page.wait_for_selector("#dcpa-report[data-state='ok']")
+        page.click("#dcpa-confirm")
+        page.wait_for_selector("#dcpa-report[data-state='error']")
+        assert "请先在上方填写录入人" in (page.text_content("#dcpa-report") or "")
+        assert page.evaluate("document.activeElement.id") == "dcpa-user"
+        assert not httpx.get(writable + "/api/imports", timeout=30).json()  # nothing was written
+        page.fill("#dcpa-user", "李四")
+        page.click("#dcpa-confirm")
+        page.wait_for_selector("#dcpa-history tr[data-state='done']")
+        page.wait_for_selector("#dcpa-report[data-state='ok']")
+        assert page.input_value("#dcpa-user") == "李四"  # kept over the reload…
+        assert page.input_value("#dcpa-token") == ""  # …the token not
+        [entry] = httpx.get(writable + "/api/imports", timeout=30).json()
+        assert entry["user"] == "李四"
+        row = f"#dcpa-history tr[data-batch='{entry['batch_id']}']"
+        page.fill("#dcpa-token", TOKEN)
+        page.fill(f"{row} input[name=reason]", "重复录入")
+        page.click(f"{row} button")
+        page.wait_for_selector(f"{row}[data-state='withdrawn']")
+        [entry] = httpx.get(writable + "/api/imports", timeout=30).json()
+        assert entry["withdrawn_by"] == "李四"
+    finally:
+        ctx.close()
+
+
 def test_the_problems_and_refusals_are_said_in_the_pages_language(browser: Any, writable: str) -> None:
     """The problem table and a refused token read "未知的需求类型 / unknown need type" and "失败: 令牌不正确 / the
     bearer token is not valid" on the Chinese page: each page now shows its own language's half."""

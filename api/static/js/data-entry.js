@@ -6,6 +6,9 @@
 (function () {
   "use strict";
   var MESSAGE_KEY = "dcpa-data-message";
+  // The steward's name, kept in this browser (not the token): the page reloads after each import and withdrawal,
+  // and a name left empty was recorded as the API's default user, not as who made the change.
+  var USER_KEY = "dcpa-data-user";
 
   function fill(template, fields) {
     return template.replace(/\{(\w+)\}/g, function (_m, k) { return k in fields ? String(fields[k]) : ""; });
@@ -108,6 +111,13 @@
       return true;
     }
 
+    function named() {
+      var name = user.value.trim();
+      if (!name) { say(text.need_user, "error"); user.focus(); return false; }
+      try { window.localStorage.setItem(USER_KEY, name); } catch (_e) { /* private mode */ }
+      return true;
+    }
+
     function upload(dryRun) {
       var data = new FormData();
       Array.prototype.forEach.call(files.files, function (f) { data.append("files", f, f.name); });
@@ -146,6 +156,7 @@
       });
       confirmButton.addEventListener("click", function () {
         if (checked === null || checked !== signature() || !ready()) { confirmButton.disabled = true; return; }
+        if (!named()) return;
         confirmButton.disabled = true;
         say(text.importing, "busy");
         upload(false).then(function (res) {
@@ -162,6 +173,7 @@
         evt.preventDefault();
         var batch = f.getAttribute("data-batch");
         if (!token || !token.value.trim()) { say(text.need_token, "error"); if (token) token.focus(); return; }
+        if (!named()) return;
         if (!window.confirm(fill(text.confirm_withdraw, { batch: batch }))) return;
         say(text.withdrawing, "busy");
         var h = headers();
@@ -176,6 +188,9 @@
       });
     });
 
+    if (user && !user.value) {
+      try { user.value = window.localStorage.getItem(USER_KEY) || ""; } catch (_e) { /* private mode */ }
+    }
     var left = null;
     try { left = window.sessionStorage.getItem(MESSAGE_KEY); window.sessionStorage.removeItem(MESSAGE_KEY); } catch (_e) { left = null; }
     if (left) say(left, "ok");
