@@ -30,6 +30,19 @@ from kg.writer import server_file
 from .server import server_options
 
 
+def counted_quads(base_url: str, timeout: float = 60.0) -> int:
+    """The quads ``/health`` says the served store holds, once it has counted them (``null`` meanwhile)."""
+    said: list[int] = []
+
+    def counted() -> bool:
+        n = httpx.get(base_url + "/health", timeout=timeout).json()["quads"]
+        said[:] = [] if n is None else [n]
+        return bool(said)
+
+    wait_for(counted, timeout, "/health to have counted the quads")
+    return said[0]
+
+
 def wait_for(ready: Callable[[], bool], timeout: float, what: str) -> None:
     """Wait for a state, polling it every 20 ms; AssertionError naming ``what`` after ``timeout`` seconds."""
     end = time.monotonic() + timeout
