@@ -97,6 +97,17 @@ def normal_code(code: str) -> str:
     return "".join(typed(str(code)).split())
 
 
+def unpadded(code: str) -> str:
+    """A code printed in 12 digits, as the statistics print every level's (沈北新区 210113000000), as the graph
+    writes it: the zero segments of the levels below it dropped (210113000000 → 210113, 210113014000 → 210113014).
+    Read so only where the 12 digits name no village: a village's own code may end in zeros."""
+    for length in (9, 6, 4, 2):
+        if code[length:].strip("0"):
+            return code
+        code = code[:length]
+    return code
+
+
 def normal_notation(text: str) -> str:
     """A concept's notation as typed (``n22``, ``Ｎ２２``, ``N22\u200b``) as the schemes write it (``N22``): what
     the importer's coded lists already accept, for the API's and the catalogue's parameters."""

@@ -220,16 +220,6 @@ def _said(name: str) -> tuple[str, ...]:
     return () if m is None else (m[1] + m[2][-1], *_ABBREVIATED.get(name, ()))
 
 
-def _unpadded(code: str) -> str:
-    """A code printed in 12 digits as the graph writes it: the zero segments of the levels below it dropped
-    (210113000000 → 210113, 210113014000 → 210113014)."""
-    for length in (9, 6, 4, 2):
-        if code[length:].strip("0"):
-            return code
-        code = code[:length]
-    return code
-
-
 def _is_han(ch: str) -> bool:
     return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
 
@@ -451,7 +441,7 @@ class Index:
         if term.isdigit():
             ids = np.sort(self._range(self._code_keys, self._code_ids, term))
             if not len(ids) and len(term) == 12 and term.endswith("000"):  # padded as printed: 210113000000
-                return self.term_matches(_unpadded(term))
+                return self.term_matches(codes.unpadded(term))
             rank = np.ones(len(ids), dtype=np.int8)
             i = self.id_of.get(term)
             self._mark(ids, rank, _EMPTY if i is None else np.array([i], dtype=np.int64), 0)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from ..codes import LEVEL_BY_CODE_LENGTH, SPECIFICITY, normal_code
+from ..codes import LEVEL_BY_CODE_LENGTH, SPECIFICITY, normal_code, unpadded
 from ..contract import StoreAPI
 from ..errors import NotFound
 from ..facts import area_values
@@ -74,7 +74,15 @@ def resolve_area(store: StoreAPI, code: str) -> Area:
     """The area with an official code, as typed (``kg.codes.normal_code``: ``２１０１`` is 2101); NotFound (with a
     hint) when the code is malformed or unknown. The ``Area`` carries the code as the graph writes it."""
     code = normal_code(code)
-    return resolve_areas(store, [code])[code]
+    try:
+        return resolve_areas(store, [code])[code]
+    except NotFound as typed_as:
+        if len(code) != 12 or (short := unpadded(code)) == code:
+            raise
+        try:
+            return resolve_areas(store, [short])[short]  # 210113000000, as the statistics print 沈北新区
+        except NotFound:
+            raise typed_as from None  # the code as it was typed, not as it was read
 
 
 def resolve_areas(store: StoreAPI, codes: Iterable[str]) -> dict[str, Area]:

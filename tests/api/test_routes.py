@@ -645,3 +645,15 @@ def test_a_format_the_answer_cannot_take_is_refused_not_ignored(api: httpx.Clien
     accept = {"csv": "text/csv", "jsonld": "application/ld+json"}[fmt]
     assert api.get(path, headers={"Accept": accept}).status_code == 200
 
+
+
+def test_a_code_printed_in_12_digits_names_its_area_everywhere(api: httpx.Client) -> None:
+    """Statistics print every level's code in 12 digits (康平县 210123000000): search found it, but the dashboard,
+    the gap report and the plan form said there was no such area. The one area resolver reads it as the graph
+    writes it, where the 12 digits name no village."""
+    padded = api.get("/api/gaps", params={"area": "210123000000"})
+    assert padded.status_code == 200, padded.text
+    assert padded.json() == api.get("/api/gaps", params={"area": "210123"}).json()
+    assert api.get("/dashboard", params={"area": "210123000000"}).status_code == 200
+    missing = api.get("/api/gaps", params={"area": "210123999000"})  # no such village, nor township 210123999
+    assert missing.status_code == 404 and "210123999000" in missing.json()["error"]["message"]
