@@ -551,6 +551,12 @@ def normalise(q: str) -> list[str]:
     return terms
 
 
+def blank(q: str) -> bool:
+    """Whether ``q`` holds nothing to search for once read (spaces, a zero-width character pasted alone): searched,
+    it would list every area of the country. The CLI and the API refuse it, as they refuse an empty one."""
+    return not searchable(typed(q)).replace(",", " ").split()
+
+
 @functools.lru_cache(maxsize=1)
 def _t2s() -> Any:
     from opencc import OpenCC  # its tables are read once, when a query first finds nothing (9 ms)

@@ -10,9 +10,10 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from kg.answers.recommend import CANDIDATES_PER_NEED, MAX_CANDIDATES
+from kg.errors import InvalidParameter
 from kg.matching import WITHIN_LEVELS, recommend_within
 from kg.safetext import download_name
-from kg.search import AreaLevel
+from kg.search import AreaLevel, blank
 
 from .. import urls
 from ..deps import AnswersDep, SearchDep, SettingsDep
@@ -77,6 +78,9 @@ async def find_areas(
     offset: OffsetParam = 0,
     format: FormatParam = None,
 ) -> Response:
+    if blank(q):  # as q= is refused: spaces alone would list every area
+        raise InvalidParameter("没有要搜索的内容：请给出名称、拼音或代码的开头 / nothing to search for: give a name, "
+                               "pinyin or the start of a code", details={"parameter": "q"})
     found = await search(q, levels=level, limit=limit, offset=offset)
     items: list[dict[str, Any]] = [dict(h.to_dict(), href=href(h.place.code, h.place.level)) for h in found.hits]
     if wanted(request, format) == "csv":

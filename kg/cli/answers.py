@@ -37,7 +37,7 @@ from ..matching import similar as run_similar
 from ..planning import ALLOCATION_COLUMNS, allocation_rows, read_budget, summary_rows
 from ..planning import plan as run_plan
 from ..rule import ReachMode
-from ..search import AreaLevel
+from ..search import AreaLevel, blank
 from ..search import search as run_search
 from ..settings import get_settings
 from ._app import (
@@ -163,7 +163,7 @@ def search_cmd(
     示例 / Example: dcpa search "新民 沈北"
     """
     _check_format(fmt)
-    if not q.strip():  # as /api/areas?q= does: an empty search would list every area of the country
+    if blank(q):  # as /api/areas?q= does: an empty search would list every area of the country
         raise usage("请给出名称、拼音或代码的开头", "give a name, pinyin or the start of a code to search for",
                     param_hint="Q")
     try:

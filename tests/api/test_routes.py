@@ -87,6 +87,9 @@ def test_area_search_all_levels_ranked_with_links_and_csv(api: httpx.Client) -> 
     rows = read_csv(api.get("/api/areas", params={"q": "北四家子", "format": "csv"}))
     assert rows[0]["name"] == "北四家子乡" and rows[0]["within"] == "辽宁省 / 沈阳市 / 康平县"
     assert api.get("/api/areas").status_code == 422
+    for blank in (" ", "\u200b", ","):  # spaces or a zero-width character alone listed every area of the country
+        refused = api.get("/api/areas", params={"q": blank})
+        assert refused.status_code == 422 and "nothing to search for" in refused.json()["error"]["message"], blank
     bad = api.get("/api/areas", params={"q": "a b c d e f"})
     assert bad.status_code == 400 and "at most 5" in bad.json()["error"]["message"]
     paths = api.get("/openapi.json").json()["paths"]  # and a client generated from the schema expects it

@@ -66,7 +66,7 @@ def test_table_aligns_chinese_columns() -> None:
     assert json.dumps({"x": "水"}, ensure_ascii=False) == '{"x": "水"}'
 
 
-@pytest.mark.parametrize("q", ["", "   "])
+@pytest.mark.parametrize("q", ["", "   ", "\u200b", "，"])  # a zero-width space or a comma pasted alone, too
 def test_an_empty_search_is_a_usage_error_not_every_area(q: str) -> None:
     result = runner.invoke(app, ["search", q])
     assert result.exit_code == 2 and "give a name, pinyin or the start of a code" in _said(result.output)
