@@ -55,18 +55,24 @@ def test_a_dump_loaded_into_a_fresh_store_gives_the_catalogue_s_answers(mixed: S
     assert len(before) == len(catalogue.load_catalogue()) and _answers(Store(fresh)) == before
 
 
-def test_a_dump_says_what_it_is_so_that_a_paper_can_cite_it(mixed: Store, tmp_path: Path) -> None:
+def _built(mixed: Store, tmp_path: Path, fingerprint: str, ended: str) -> Store:
+    """``mixed`` as a completed build of ``fingerprint`` with an import that ended at ``ended`` since."""
     version = tmp_path / "store.versions" / "v1"
     version.mkdir(parents=True)
-    versions.mark_complete(version, {"fingerprint": "f" * 64})
+    versions.mark_complete(version, {"fingerprint": fingerprint})
     inner = ox.Store()
     inner.load(_dump(mixed, "nq"), format=ox.RdfFormat.N_QUADS)
     inner.load(b"<https://w3id.org/dcpa/id/import/B> a <https://w3id.org/dcpa/ontology#ImportActivity> ; "
-               b'<http://www.w3.org/ns/prov#endedAtTime> "2021-03-04T05:06:07Z"'
+               b'<http://www.w3.org/ns/prov#endedAtTime> "' + ended.encode() + b'"'
                b"^^<http://www.w3.org/2001/XMLSchema#dateTime> .",
                format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode("https://w3id.org/dcpa/graph/import/B"))
     built = Store(inner, version)
     built.real_path = version
+    return built
+
+
+def test_a_dump_says_what_it_is_so_that_a_paper_can_cite_it(mixed: Store, tmp_path: Path) -> None:
+    built = _built(mixed, tmp_path, "f" * 64, "2021-03-04T05:06:07Z")
     head = [line for line in _dump(built, "nq").decode("utf-8").splitlines() if line.startswith("#")]
     text = "\n".join(head)
     assert re.search(r"exported \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ by dcpa \d", text)
@@ -84,16 +90,7 @@ def test_a_dump_says_what_it_is_so_that_a_paper_can_cite_it(mixed: Store, tmp_pa
 def test_the_statistics_name_the_build_and_the_last_write_the_dump_is_cited_by(mixed: Store, tmp_path: Path) -> None:
     """A dump named its build's fingerprint and last import, but `dcpa stats` and /api/stats named neither: a number
     read from the server could not be matched to the dump it came from. Both now say what the dump's header says."""
-    version = tmp_path / "store.versions" / "v1"
-    version.mkdir(parents=True)
-    versions.mark_complete(version, {"fingerprint": "e" * 64})
-    inner = ox.Store()
-    inner.load(_dump(mixed, "nq"), format=ox.RdfFormat.N_QUADS)
-    inner.load(b"<https://w3id.org/dcpa/id/import/B> a <https://w3id.org/dcpa/ontology#ImportActivity> ; "
-               b'<http://www.w3.org/ns/prov#endedAtTime> "2022-01-02T03:04:05Z"'
-               b"^^<http://www.w3.org/2001/XMLSchema#dateTime> .",
-               format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode("https://w3id.org/dcpa/graph/import/B"))
-    built = Store(inner, version)
+    built = _built(mixed, tmp_path, "e" * 64, "2022-01-02T03:04:05Z")
     about = json.loads(_dump(built, "jsonld"))["dump"]
     summary = stats(built).summary()
     assert summary["build"] == about["build"] == "e" * 64
