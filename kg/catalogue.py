@@ -406,7 +406,8 @@ def check_known(store: StoreAPI, query: CatalogueQuery, bindings: dict[str, Any]
     for p in query.parameters:
         term = bindings[p.name]
         if p.type == "area" and not store.ask(f"ASK {{ {term} dcpa:areaCode ?c }}"):  # as the resolver knows one
-            resolve_area(store, code_of(term.value))  # NotFound, with the area resolver's hint
+            found = resolve_area(store, code_of(term.value))  # NotFound, with the area resolver's hint
+            bindings[p.name] = ox.NamedNode(found.iri)  # as the resolver read it: 210123000000 is the county 210123
         elif p.type == "iri" and not store.ask(f"ASK {{ {{ {term} ?p ?o }} UNION {{ ?s ?p {term} }} }}"):
             raise NotFound(
                 f"图谱中没有节点 {term.value} / no node {term.value} in the graph",

@@ -442,6 +442,10 @@ def test_an_unknown_area_or_concept_is_refused_not_answered_with_no_rows(store: 
     with pytest.raises(NotFound) as a:
         run_query(store, "needs_by_type", {"area": "219999"})
     assert "219999" in a.value.message
+    # a code as the statistics print it, in 12 digits, is the area the resolver reads (it answered no rows)
+    assert run_query(store, "evaluation_results", {"area": "210000000000"}) == run_query(store, "evaluation_results",
+                                                                                          {"area": "21"})
+    assert run_query(store, "evaluation_results", {"area": "21"}).rows
     with pytest.raises(InvalidParameter):  # a concept of another scheme: a category where a need type goes
         run_query(store, "resources_for_need_type", {"need_type": "C1"})
     with pytest.raises(InvalidParameter):
