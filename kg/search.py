@@ -415,6 +415,8 @@ class Index:
             pinyin_exact.setdefault(k, []).append(i)
         self.pinyin_exact = {k: np.unique(np.array(v, dtype=np.int64)) for k, v in pinyin_exact.items()}
         self._kept: dict[int, tuple[Any, Ids]] = {}
+        self._inside: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._level_starts = np.array([self.level_start[lv] for lv in _LEVELS], dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self.places)
@@ -502,17 +504,30 @@ class Index:
         return np.array([a[0] for a in at], dtype=np.int64), np.array([a[1] for a in at], dtype=np.int64)
 
     def inside(self, term: str) -> tuple[np.ndarray, np.ndarray]:
-        """Intervals ``[lo, hi)`` of the ids of the areas inside the larger areas a further term names."""
+        """Intervals ``[lo, hi)`` of the ids of the areas inside the larger areas a further term names.
+
+        Remembered for the index's last 256 terms, and the named areas' levels read from their ids: a query of
+        frequent words that finds nothing is tried with each word as the name inside the others (an address typed
+        largest area first), which asked this 20 times and took 164 ms nationally (示例 第 1 县 乡)."""
+        kept = self._inside.get(term)
+        if kept is not None:
+            return kept
         ids, _ = self.term_matches(term)
-        named = [self.places[i] for i in ids[: np.searchsorted(ids, self.level_end[AreaLevel.township])].tolist()]
+        named = ids[: np.searchsorted(ids, self.level_end[AreaLevel.township])]
+        ranks = np.searchsorted(self._level_starts, named, side="right") - 1  # ids are in level order
+        codes = np.array([self.places[i].code for i in named.tolist()], dtype=str)
         lo, hi = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
         for rank, lv in enumerate(_LEVELS):
-            codes = [p.code for p in named if _LEVELS.index(p.level) < rank]  # an area is not inside itself
-            if codes:
+            chosen = codes[ranks < rank]  # an area is not inside itself
+            if len(chosen):
                 at, start = self.level_codes[lv], self.level_start[lv]
-                lo.append(start + np.searchsorted(at, np.array(codes)))
-                hi.append(start + np.searchsorted(at, np.array([c + ":" for c in codes])))  # ':' follows '9'
-        return np.concatenate(lo), np.concatenate(hi)
+                lo.append(start + np.searchsorted(at, chosen))
+                hi.append(start + np.searchsorted(at, np.char.add(chosen, ":")))  # ':' follows '9'
+        found = np.concatenate(lo), np.concatenate(hi)
+        if len(self._inside) >= 256:
+            self._inside.clear()
+        self._inside[term] = found
+        return found
 
 
 def fold(text: str) -> str:
