@@ -81,7 +81,9 @@ _LEVELS = list(AreaLevel)
 _KIND_RANK = {cls: i for i, cls in enumerate(codes.SPECIFICITY)}
 
 #: Endings of official names that people leave out when they search or speak of a place.
-_ENDINGS = ("村民委员会", "居民委员会", "村委会", "居委会", "委员会")
+#: A village's or community's committee, as official names end (朱碌科村村民委员会) and people type them (新民村委会)
+_COMMITTEES = ("村民委员会", "居民委员会", "村委会", "居委会")
+_ENDINGS = (*_COMMITTEES, "委员会")
 #: Readings of place names that the pinyin dictionary gets wrong as ordinary words (朝 is zhao in 朝代).
 _PLACE_READINGS = {
     "朝阳": [["cháo"], ["yáng"]],
@@ -194,8 +196,7 @@ def short_name(name: str) -> str:
 def _village_of(term: str) -> str:
     """A village's or community's committee typed as such (朱碌科村委会, 新民村村民委员会) as the place it is of
     (朱碌科村, 新民村): official names end in any of these, and every 新民村 is meant."""
-    ending = next((e for e in ("村民委员会", "居民委员会", "村委会", "居委会") if term.endswith(e)), "")
-    return short_name(term) if ending and len(term) > len(ending) else term
+    return short_name(term) if term.endswith(_COMMITTEES) else term  # a committee alone stays as typed
 
 
 #: The generic terms by their last character, longest first (each index load asks of 139,525 names nationally).
@@ -556,8 +557,7 @@ def toneless(term: str) -> str:
 def normalise(q: str) -> list[str]:
     """The terms of a query, folded, split at spaces and commas (apostrophes of pinyin dropped); read as typed
     (``kg.safetext.typed``): a zero-width space pasted with a name from a chat found nothing."""
-    text = searchable(typed(q))
-    terms = [t for t in text.replace(",", " ").split() if t]
+    terms = _words(q)
     if len(terms) > _MAX_QUERY_TERMS:
         raise QueryError(f"搜索词有 {len(terms)} 个，最多 {_MAX_QUERY_TERMS} 个 / "
                          f"the search has {len(terms)} words; at most {_MAX_QUERY_TERMS}",
@@ -566,10 +566,14 @@ def normalise(q: str) -> list[str]:
     return terms
 
 
+def _words(q: str) -> list[str]:
+    return searchable(typed(q)).replace(",", " ").split()
+
+
 def blank(q: str) -> bool:
     """Whether ``q`` holds nothing to search for once read (spaces, a zero-width character pasted alone): searched,
     it would list every area of the country. The CLI and the API refuse it, as they refuse an empty one."""
-    return not searchable(typed(q)).replace(",", " ").split()
+    return not _words(q)
 
 
 @functools.lru_cache(maxsize=1)
@@ -599,13 +603,13 @@ def search(store: StoreAPI, q: str, *, levels: Iterable[AreaLevel] | None = None
     inside = None if only is None else list(only)
     outside = None if excluding is None else list(excluding)
     found = _search(store, q, lv, limit, offset, inside, outside, near)
-    if found.total == 0 and _BRACKETS.search(q):  # 新民村（沈北新区）, as lists tell namesakes apart: a further word
+    if found.total == 0 and (unbracketed := _BRACKETS.sub(" ", q)) != q:  # 新民村（沈北新区）: a further word
         try:
-            again = _search(store, _BRACKETS.sub(" ", q), lv, limit, offset, inside, outside, near)
+            again = _search(store, unbracketed, lv, limit, offset, inside, outside, near)
         except QueryError:  # more words than a search takes, once split: it was typed as fewer
             again = found
         if again.total:
-            q, found = _BRACKETS.sub(" ", q), again
+            q, found = unbracketed, again
     if found.total == 0 and any(_is_han(ch) for ch in q) and (s := simplified(q)) != q:
         again = _search(store, s, lv, limit, offset, inside, outside, near)
         # what was searched, as it reads: without a zero-width character or stray spaces pasted with it
