@@ -27,7 +27,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
@@ -192,6 +192,18 @@ def spreadsheet_cell(value: Any) -> Any:
     if isinstance(value, str) and _escaped(value):
         return "'" + value
     return value
+
+
+def cell_text(raw: Any) -> str:
+    """A cell of a filled-in template as text, as the template shows it: a whole number without ``.0``, a date (a
+    date-time at midnight too) as ISO 8601, the rest as it reads, stripped."""
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    if isinstance(raw, datetime):
+        raw = raw.date() if raw.time() == time() else raw
+    if isinstance(raw, date):
+        return raw.isoformat()
+    return str(raw).strip()
 
 
 def from_spreadsheet_cell(value: Any) -> Any:

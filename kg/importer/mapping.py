@@ -26,7 +26,7 @@ from ..batchgraph import BatchMemory, batch_graph
 from ..codes import normal_code
 from ..errors import Issue
 from ..namespaces import DCPA, PREFIXES, area, node
-from ..safetext import MAX_CELL_CHARS, for_terminal, text_problem, typed
+from ..safetext import MAX_CELL_CHARS, cell_text, for_terminal, text_problem, typed
 from ..store import graph_to_ntriples
 from .readers import Table, Uncomputed
 from .specs import LIST_SEPARATORS, RECORD_KINDS, Column, RecordSpec
@@ -184,20 +184,10 @@ class CellError(ValueError):
         self.hint = hint
 
 
-def _text(raw: Any) -> str:
-    if isinstance(raw, float) and raw.is_integer():
-        raw = int(raw)
-    if isinstance(raw, dt.datetime):
-        raw = raw.date() if raw.time() == dt.time() else raw
-    if isinstance(raw, dt.date):
-        return raw.isoformat()
-    return str(raw).strip()
-
-
 def _nfkc(raw: Any) -> str:
     """A code, number, date or ID cell as typed or pasted means it (``kg.safetext.typed``: full-width forms, zero-width
     characters from a web page or a chat, which NFKC keeps and made a right-looking value "malformed")."""
-    return typed(_text(raw))
+    return typed(cell_text(raw))
 
 
 #: A date, with the time of day a spreadsheet's date-and-time cell writes into a CSV (2018/5/12 0:00): the day is
@@ -345,7 +335,7 @@ _CODE_AS_TEXT = re.compile(r"'(?P<a>.*)|=\s*\"(?P<b>.*)\"|(?P<c>\d+)\.0+")
 
 
 def parse_area_code(raw: Any, village: bool) -> str:
-    s = normal_code(_text(raw))  # as the area resolver reads a code: ２１０１ is 2101
+    s = normal_code(cell_text(raw))  # as the area resolver reads a code: ２１０１ is 2101
     m = _CODE_AS_TEXT.fullmatch(s)
     if m:
         s = normal_code(m["a"] if m["a"] is not None else m["b"] if m["b"] is not None else m["c"])
@@ -374,7 +364,7 @@ def parse_id(raw: Any) -> str:
 
 
 def split_multi(raw: Any) -> list[str]:
-    s = _text(raw)
+    s = cell_text(raw)
     for sep in LIST_SEPARATORS[1:]:
         s = s.replace(sep, LIST_SEPARATORS[0])
     return [p.strip() for p in s.split(LIST_SEPARATORS[0]) if p.strip()]
@@ -414,7 +404,7 @@ def parse_cell(col: Column, raw: Any, lists: dict[str, CodeList]) -> Any:
                         "in Excel or WPS and save it (which computes the formulas), or type the value instead")
     t = col.type
     if t in ("text", "label_zh", "label_en"):
-        return _text(raw)
+        return cell_text(raw)
     if t == "id":
         return parse_id(raw)
     if t in ("int", "count"):
@@ -463,7 +453,7 @@ def parse_cell(col: Column, raw: Any, lists: dict[str, CodeList]) -> Any:
     if t in ("code", "codes"):
         assert col.codes
         cl = lists[col.codes]
-        texts = [_text(raw)] if t == "code" else split_multi(raw)
+        texts = [cell_text(raw)] if t == "code" else split_multi(raw)
         out: list[Code] = []
         for v in texts:
             code = cl.resolve(v)
@@ -531,7 +521,7 @@ def add_rows(
             try:
                 values[key] = parse_cell(col, raw, lists)
             except CellError as e:
-                batch.issues.append(where.issue(e.message, key, _text(raw), e.hint))
+                batch.issues.append(where.issue(e.message, key, cell_text(raw), e.hint))
                 ok = False
                 failed.add(key)
         for col in spec.required:

@@ -24,7 +24,7 @@ from typing import Any
 from xml.etree.ElementTree import ParseError
 
 from ..errors import DcpaError, Issue, NotFound, labelled
-from ..safetext import for_terminal, from_spreadsheet_cell, text_problem, text_problem_parts
+from ..safetext import cell_text, for_terminal, from_spreadsheet_cell, text_problem, text_problem_parts
 from ..settings import Settings
 from . import csvtext
 from .container import MACRO_HINT, check_xlsx, sniff_text_file
@@ -685,13 +685,8 @@ def _changed_example(spec: RecordSpec, cells: dict[str, Any]) -> str | None:
     code as a number or in scientific notation, a date as 2018/5/12, a coded value as its code alone)."""
     for key in spec.identity:
         value = cells.get(key)
-        if isinstance(value, dt.datetime):
-            value = value.date()
-        if isinstance(value, dt.date):
-            value = value.isoformat()
-        elif isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if not _like_example(str(value if value is not None else ""), spec.column(key).example):
+        text = "" if value is None else cell_text(value.date() if isinstance(value, dt.datetime) else value)
+        if not _like_example(text, spec.column(key).example):
             return key
     return None
 
